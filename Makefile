@@ -1,0 +1,47 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(CURDIR)/$(VENV)/bin
+INSTALLED := $(VENV)/.installed
+DEMO := $(CURDIR)/build/demo
+export PATH := $(BIN):$(PATH)
+
+.PHONY: install demo test lint lab bench clean
+
+install: $(INSTALLED)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test,dev]"
+	touch $@
+
+demo: $(INSTALLED)
+	rm -rf $(DEMO) && mkdir -p $(DEMO)
+	@echo "== running examples/quickstart.ipynb with papermill (registry: $(DEMO)/registry)"
+	MLOPS_HOME=$(DEMO)/registry $(BIN)/papermill --log-level WARNING \
+		examples/quickstart.ipynb $(DEMO)/quickstart.ipynb
+	@echo "== executed notebook: $(DEMO)/quickstart.ipynb"
+	@echo "== models";   $(BIN)/jupyter-mlops --home $(DEMO)/registry models
+	@echo "== versions"; $(BIN)/jupyter-mlops --home $(DEMO)/registry versions diagnosis
+	@echo "== history";  $(BIN)/jupyter-mlops --home $(DEMO)/registry history diagnosis
+	@echo "== integrity"; $(BIN)/jupyter-mlops --home $(DEMO)/registry verify
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check jupyter_mlops tests benchmarks
+	$(BIN)/ruff format --check jupyter_mlops tests benchmarks
+	$(BIN)/mypy
+
+lab: $(INSTALLED)
+	$(BIN)/jupyter lab examples/
+
+bench: $(INSTALLED)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

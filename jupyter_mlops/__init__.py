@@ -1,0 +1,14 @@
+"""jupyter-mlops: register, version, deploy, monitor and roll back models from the notebook."""
+
+from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.registry import Registry
+
+__version__ = "0.1.0"
+__all__ = ["MlopsError", "Registry", "__version__", "load_ipython_extension"]
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """`%load_ext jupyter_mlops`: registers the %mlops magics (imported only now)."""
+    from jupyter_mlops.magics import load_ipython_extension as load
+
+    load(ipython)

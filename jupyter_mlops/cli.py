@@ -1,0 +1,125 @@
+"""`jupyter-mlops`: the registry from a shell, for scripts, CI and scheduled jobs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from jupyter_mlops.commands import (
+    HANDLERS,
+    add_registry_commands,
+    parse_pairs,
+    run_registry_command,
+)
+from jupyter_mlops.errors import MlopsError, UsageError
+from jupyter_mlops.registry import Registry
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jupyter-mlops", description="Model registry operations from a shell."
+    )
+    parser.add_argument(
+        "--home", help="registry directory (default: $MLOPS_HOME or ~/.jupyter-mlops)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", required=True)
+    register = commands.add_parser("register", help="store a model file as a new version")
+    register.add_argument("model", help="registry name of the model, e.g. churn")
+    register.add_argument("file", type=Path, help="a .skops file (or a pickle with --allow-pickle)")
+    register.add_argument("--data", type=Path, help="training data: .parquet or .csv")
+    register.add_argument("--target", help="the target column of --data")
+    register.add_argument("--metrics", nargs="+", default=[], metavar="name=value")
+    register.add_argument("--description", default="")
+    register.add_argument("--tag", action="append", default=[], metavar="key=value")
+    register.add_argument("--trust", nargs="+", default=[], metavar="TYPE")
+    register.add_argument("--allow-pickle", action="store_true")
+    add_registry_commands(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result = _run(args)
+    except MlopsError as exc:
+        print(f"jupyter-mlops: {exc}", file=sys.stderr)
+        return 1
+    if result is not None:
+        print(result)
+    if args.command == "verify" and not result.ok:
+        return 1
+    return 0
+
+
+def _run(args: argparse.Namespace) -> Any:
+    registry = Registry(args.home)
+    if args.command == "register":
+        return _register(registry, args)
+    if args.command in HANDLERS:
+        return run_registry_command(registry, args)
+    raise AssertionError(f"subcommand {args.command} has no handler")
+
+
+def _register(registry: Registry, args: argparse.Namespace) -> Any:
+    model = _read_model(args.file, trust=args.trust, allow_pickle=args.allow_pickle)
+    X = y = None
+    if args.data is not None:
+        X, y = _read_data(args.data, args.target)
+    metrics = {key: value for key, value in parse_pairs(args.metrics, what="metric").items()}
+    return registry.register(
+        args.model,
+        model,
+        X=X,
+        y=y,
+        metrics=metrics,
+        description=args.description,
+        tags=parse_pairs(args.tag, what="tag"),
+        code=None,
+        trust=args.trust,
+        allow_pickle=args.allow_pickle,
+    )
+
+
+def _read_model(path: Path, *, trust: list[str], allow_pickle: bool) -> Any:
+    from jupyter_mlops.registry import serialization
+
+    if not path.is_file():
+        raise UsageError(
+            f"model file {str(path)!r} does not exist; give the path of a saved model."
+        )
+    data = path.read_bytes()
+    if path.suffix == ".skops":
+        import skops.io as skops_io
+
+        untrusted = skops_io.get_untrusted_types(data=data)
+        library = [name for name in untrusted if serialization.is_library_type(name)]
+        return serialization.load(
+            data, encoding=serialization.SKOPS, trusted_types=library, label=str(path), trust=trust
+        )
+    return serialization.load(
+        data,
+        encoding=serialization.PICKLE,
+        trusted_types=[],
+        label=str(path),
+        allow_pickle=allow_pickle,
+    )
+
+
+def _read_data(path: Path, target: str | None) -> tuple[Any, Any]:
+    import pandas as pd
+
+    if not path.is_file():
+        raise UsageError(f"data file {str(path)!r} does not exist; give a .parquet or .csv file.")
+    frame = pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+    if target is None:
+        return frame, None
+    if target not in frame.columns:
+        columns = ", ".join(map(str, frame.columns))
+        raise UsageError(f"--target {target!r} is not a column of {path.name}; columns: {columns}.")
+    return frame.drop(columns=[target]), frame[target]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""The registry subcommands shared by `%mlops` and the `jupyter-mlops` command line.
+
+Each adapter builds its own parser, adds these subcommands, and adds what only it
+can do (the magics read objects from the notebook; the CLI reads files). Running a
+subcommand here returns a record with text and HTML reprs; nothing is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from jupyter_mlops.errors import UsageError
+from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.refs import parse_version
+
+Handler = Callable[[Registry, argparse.Namespace], Any]
+HANDLERS: dict[str, Handler] = {}
+
+
+def _handler(name: str) -> Callable[[Handler], Handler]:
+    def record(function: Handler) -> Handler:
+        HANDLERS[name] = function
+        return function
+
+    return record
+
+
+def add_registry_commands(commands: Any) -> None:
+    """Add the shared subcommands to an argparse subparsers object."""
+    commands.add_parser("models", help="list every model with its versions and aliases")
+    versions = commands.add_parser("versions", help="list the versions of a model")
+    versions.add_argument("model")
+    show = commands.add_parser("show", help="everything recorded about one version")
+    show.add_argument("ref", help="name, name@alias or name:version")
+    promote = commands.add_parser("promote", help="point an alias at a version (audited)")
+    promote.add_argument("model")
+    promote.add_argument("version")
+    promote.add_argument("alias", nargs="?", default="champion")
+    promote.add_argument("--reason", default="")
+    rollback = commands.add_parser("rollback", help="undo the alias's last move (audited)")
+    rollback.add_argument("model")
+    rollback.add_argument("--alias", default="champion")
+    rollback.add_argument("--reason", default="")
+    unalias = commands.add_parser("unalias", help="remove an alias (audited)")
+    unalias.add_argument("model")
+    unalias.add_argument("alias")
+    unalias.add_argument("--reason", default="")
+    history = commands.add_parser("history", help="every alias move: who, when, why, from, to")
+    history.add_argument("model")
+    history.add_argument("--alias")
+    compare = commands.add_parser("compare", help="two versions side by side")
+    compare.add_argument("model")
+    compare.add_argument("a", help="version number or alias")
+    compare.add_argument("b", help="version number or alias")
+    archive = commands.add_parser("archive", help="archive a version no alias points at")
+    archive.add_argument("model")
+    archive.add_argument("version")
+    archive.add_argument("--reason", default="")
+    tag = commands.add_parser("tag", help="set key=value tags on a version")
+    tag.add_argument("model")
+    tag.add_argument("version")
+    tag.add_argument("tags", nargs="+", metavar="key=value")
+    describe = commands.add_parser("describe", help="set a model's description")
+    describe.add_argument("model")
+    describe.add_argument("description")
+    commands.add_parser("verify", help="check every artifact against its recorded sha256")
+
+
+def run_registry_command(registry: Registry, args: argparse.Namespace) -> Any:
+    return HANDLERS[args.command](registry, args)
+
+
+def parse_pairs(items: list[str] | None, *, what: str) -> dict[str, str]:
+    """`['a=1', 'b=x']` as {'a': '1', 'b': 'x'}; anything else is a UsageError."""
+    pairs = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{what} {item!r} is not key=value; write e.g. {what}=value.")
+        pairs[key] = value
+    return pairs
+
+
+@_handler("models")
+def _models(registry: Registry, args: argparse.Namespace) -> Any:
+    return registry.models()
+
+
+@_handler("versions")
+def _versions(registry: Registry, args: argparse.Namespace) -> Any:
+    return registry.versions(args.model)
+
+
+@_handler("show")
+def _show(registry: Registry, args: argparse.Namespace) -> Any:
+    return registry.get(args.ref)
+
+
+@_handler("promote")
+def _promote(registry: Registry, args: argparse.Namespace) -> Any:
+    return registry.promote(args.model, args.version, args.alias, reason=args.reason)
+
+
+@_handler("rollback")
+def _rollback(registry: Registry, args: argparse.Namespace) -> Any:
+    return registry.rollback(args.model, args.alias, reason=args.reason)
+
+
+@_handler("unalias")
+def _unalias(registry: Registry, args: argparse.Namespace) -> Any:
+    return registry.remove_alias(args.model, args.alias, reason=args.reason)
+
+
+@_handler("history")
+def _history(registry: Registry, args: argparse.Namespace) -> Any:
+    return registry.history(args.model, args.alias)
+
+
+@_handler("compare")
+def _compare(registry: Registry, args: argparse.Namespace) -> Any:
+    return registry.compare(args.model, args.a, args.b)
+
+
+@_handler("archive")
+def _archive(registry: Registry, args: argparse.Namespace) -> Any:
+    return registry.archive(args.model, parse_version(args.version), reason=args.reason)
+
+
+@_handler("tag")
+def _tag(registry: Registry, args: argparse.Namespace) -> Any:
+    return registry.tag(args.model, args.version, parse_pairs(args.tags, what="tag"))
+
+
+@_handler("describe")
+def _describe(registry: Registry, args: argparse.Namespace) -> Any:
+    registry.describe(args.model, args.description)
+    return registry.models()
+
+
+@_handler("verify")
+def _verify(registry: Registry, args: argparse.Namespace) -> Any:
+    return registry.verify()

@@ -1,0 +1,55 @@
+"""Where the registry lives and the settings read from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from jupyter_mlops.errors import UsageError
+
+HOME_VARIABLE = "MLOPS_HOME"
+DEFAULT_HOME = Path("~/.jupyter-mlops")
+REGISTRY_FILE = "registry.duckdb"
+ARTIFACTS_DIR = "artifacts"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Tunables read from the environment, with their defaults."""
+
+    lock_timeout: float = 60.0
+    user: str = ""
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        raw = os.environ.get("MLOPS_LOCK_TIMEOUT", "60")
+        try:
+            timeout = float(raw)
+        except ValueError:
+            raise UsageError(
+                f"MLOPS_LOCK_TIMEOUT={raw!r} is not a number of seconds; set it to e.g. 60."
+            ) from None
+        return cls(lock_timeout=timeout, user=os.environ.get("MLOPS_USER", ""))
+
+
+def resolve_home(location: str | os.PathLike[str] | None = None) -> Path:
+    """The registry directory: `location`, else $MLOPS_HOME, else ~/.jupyter-mlops.
+
+    A path ending in `.duckdb` names the registry file itself; its directory is the home.
+    """
+    raw = os.fspath(location) if location is not None else os.environ.get(HOME_VARIABLE)
+    if raw is not None and raw.startswith("ducklake:"):
+        raise UsageError(
+            f"registry URL {raw!r} asks for team mode, which this version does not support yet; "
+            "give a directory path instead."
+        )
+    path = Path(raw).expanduser() if raw else DEFAULT_HOME.expanduser()
+    if path.suffix == ".duckdb":
+        path = path.parent
+    if path.exists() and not path.is_dir():
+        raise UsageError(
+            f"registry location {str(path)!r} is a file, not a directory; "
+            "give a directory (it will hold registry.duckdb and artifacts/)."
+        )
+    return path.resolve()

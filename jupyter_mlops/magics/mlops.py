@@ -1,0 +1,119 @@
+"""The `%mlops` line magic: parse, call the core, return a displayable result."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+
+from jupyter_mlops.commands import HANDLERS, parse_pairs, run_registry_command
+from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.magics.namespace import lookup, metric_values
+from jupyter_mlops.magics.parser import HelpShown, build_parser
+from jupyter_mlops.registry import Registry
+
+
+class Connection:
+    """The registry a notebook session uses, switched by `%mlops connect`."""
+
+    def __init__(self, location: str | None = None) -> None:
+        self.location = location
+        self._registry: Registry | None = None
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            self._registry = Registry(self.location)
+        return self._registry
+
+    def switch(self, location: str) -> Registry:
+        self._registry = Registry(location)
+        self.location = str(self._registry.home)
+        return self._registry
+
+
+@magics_class
+class MlopsMagics(Magics):
+    def __init__(self, shell: Any) -> None:
+        super().__init__(shell)
+        self.parser = build_parser()
+        self.connection = Connection()
+
+    @line_magic
+    def mlops(self, line: str) -> Any:
+        """Register, promote, roll back and inspect models. `%mlops help` lists subcommands."""
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:
+            raise UsageError(f"%mlops: cannot split the line ({exc}); check the quotes.") from None
+        if not words:
+            words = ["help"]
+        try:
+            args = self.parser.parse_args(words)
+        except HelpShown:
+            return None
+        try:
+            return self._run(args)
+        except MlopsError as exc:
+            raise UsageError(str(exc)) from None
+
+    def _run(self, args: argparse.Namespace) -> Any:
+        if args.command == "help":
+            return self._help(args.topic)
+        if args.command == "connect":
+            return self._connect(args.location)
+        if args.command == "register":
+            return self._register(args)
+        if args.command == "load":
+            return self.connection.registry.load(
+                args.ref, trust=args.trust, allow_pickle=args.allow_pickle
+            )
+        if args.command in HANDLERS:
+            return run_registry_command(self.connection.registry, args)
+        raise AssertionError(f"subcommand {args.command} has no handler")
+
+    def _register(self, args: argparse.Namespace) -> Any:
+        assert self.shell is not None
+        namespace = self.shell.user_ns
+        model = lookup(namespace, args.object)
+        data = [lookup(namespace, name) for name in args.data or []]
+        if len(data) > 2:
+            raise UsageError("--data takes at most two names: the features X and the target y.")
+        return self.connection.registry.register(
+            args.model,
+            model,
+            X=data[0] if data else None,
+            y=data[1] if len(data) > 1 else None,
+            metrics=metric_values(namespace, args.metrics),
+            description=args.description,
+            tags=parse_pairs(args.tag, what="tag"),
+            code=self._cell_source(),
+            notebook=namespace.get("__vsc_ipynb_file__"),
+            trust=args.trust,
+            allow_pickle=args.allow_pickle,
+        )
+
+    def _cell_source(self) -> str | None:
+        history = getattr(self.shell, "history_manager", None)
+        cells = history.input_hist_raw if history is not None else []
+        return cells[-1] if cells else None
+
+    def _connect(self, location: str | None) -> Registry:
+        if location is None:
+            return self.connection.registry
+        return self.connection.switch(location)
+
+    def _help(self, topic: str | None) -> None:
+        if topic is None:
+            print(self.parser.format_help())
+            return
+        sub = self.parser.subcommands.get(topic)
+        if sub is None:
+            names = sorted(self.parser.subcommands)
+            raise UsageError(
+                f"%mlops has no subcommand {topic!r}; choose one of {', '.join(names)}."
+            )
+        print(sub.format_help())

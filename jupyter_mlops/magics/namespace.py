@@ -1,0 +1,40 @@
+"""Reading the objects a `%mlops` line names from the notebook's namespace."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from IPython.core.error import UsageError
+
+from jupyter_mlops.errors import did_you_mean
+
+
+def lookup(namespace: Mapping[str, Any], name: str) -> Any:
+    """The value of variable `name`, or a UsageError with a did-you-mean."""
+    if name in namespace:
+        return namespace[name]
+    visible = [key for key in namespace if not key.startswith("_")]
+    raise UsageError(
+        f"name {name!r} is not defined in the notebook{did_you_mean(name, visible)}; "
+        "run the cell that creates it first."
+    )
+
+
+def metric_values(namespace: Mapping[str, Any], items: list[str]) -> dict[str, Any]:
+    """`auc=0.91` or `auc=val_auc` (a variable holding a number) as {'auc': 0.91}."""
+    metrics: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key or not raw:
+            raise UsageError(f"metric {item!r} is not name=number; write e.g. auc=0.91.")
+        try:
+            metrics[key] = float(raw)
+        except ValueError:
+            if not raw.isidentifier() or raw not in namespace:
+                raise UsageError(
+                    f"metric {item!r}: {raw!r} is neither a number nor a variable in the notebook; "
+                    "write e.g. auc=0.91."
+                ) from None
+            metrics[key] = namespace[raw]
+    return metrics

@@ -1,0 +1,51 @@
+"""The `%mlops` argument parser: argparse whose errors become one-line UsageErrors."""
+
+from __future__ import annotations
+
+import argparse
+from typing import NoReturn
+
+from IPython.core.error import UsageError
+
+from jupyter_mlops.commands import add_registry_commands
+
+
+class HelpShown(Exception):
+    """`-h` was given: the help text was printed and there is nothing to run."""
+
+
+class MagicParser(argparse.ArgumentParser):
+    subcommands: dict[str, argparse.ArgumentParser]
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}; see `%mlops help`.")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            raise UsageError(message.strip())
+        raise HelpShown()
+
+
+def build_parser() -> MagicParser:
+    parser = MagicParser(prog="%mlops", description="Model registry operations from a cell.")
+    commands = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", required=True)
+    register = commands.add_parser("register", help="store a fitted model as a new version")
+    register.add_argument("model", help="registry name of the model, e.g. churn")
+    register.add_argument("object", help="the variable holding the fitted estimator")
+    register.add_argument("--data", nargs="+", metavar="NAME", help="X [y] variables")
+    register.add_argument("--metrics", nargs="+", default=[], metavar="name=value")
+    register.add_argument("--description", default="")
+    register.add_argument("--tag", action="append", default=[], metavar="key=value")
+    register.add_argument("--trust", nargs="+", default=[], metavar="TYPE")
+    register.add_argument("--allow-pickle", action="store_true")
+    load = commands.add_parser("load", help="the model object of a version")
+    load.add_argument("ref", help="name, name@alias or name:version")
+    load.add_argument("--trust", nargs="+", default=[], metavar="TYPE")
+    load.add_argument("--allow-pickle", action="store_true")
+    connect = commands.add_parser("connect", help="use another registry for this session")
+    connect.add_argument("location", nargs="?", help="a directory (omit to show the current)")
+    help_ = commands.add_parser("help", help="this help, or one subcommand's")
+    help_.add_argument("topic", nargs="?")
+    add_registry_commands(commands)
+    parser.subcommands = dict(commands.choices)
+    return parser

@@ -1,0 +1,1 @@
+"""Monitoring: reference profiles now; drift, windows and alerts build on them."""

@@ -1,0 +1,91 @@
+"""Reference profiles: what drift detection later compares new data against.
+
+Per numeric feature: quantile bin edges with the reference counts in each bin,
+moments, range and null count. Per categorical feature: category frequencies
+(the most common, the rest pooled). Plus a bounded random sample of rows, kept as
+Parquet, for tests that need raw values (Kolmogorov-Smirnov, domain classifiers).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+BINS = 20
+TOP_CATEGORIES = 100
+SAMPLE_ROWS = 10_000
+OTHER = "__other__"
+
+
+def profile_frame(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """One profile entry per column: {feature, kind, stats} with stats JSON-ready."""
+    return [_profile_column(str(name), series) for name, series in frame.items()]
+
+
+def _profile_column(name: str, series: pd.Series) -> dict[str, Any]:
+    nulls = int(series.isna().sum())
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        return {"feature": name, "kind": "numeric", "stats": _numeric(series, nulls)}
+    return {"feature": name, "kind": "categorical", "stats": _categorical(series, nulls)}
+
+
+def _numeric(series: pd.Series, nulls: int) -> dict[str, Any]:
+    values = series.dropna().to_numpy(dtype="float64")
+    values = values[np.isfinite(values)]
+    stats: dict[str, Any] = {"count": len(series), "nulls": nulls, "present": len(values)}
+    if not len(values):
+        return stats
+    edges = np.unique(np.quantile(values, np.linspace(0, 1, BINS + 1)[1:-1]))
+    counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
+    stats.update(
+        mean=float(values.mean()),
+        std=float(values.std()),
+        min=float(values.min()),
+        max=float(values.max()),
+        edges=edges.tolist(),
+        counts=counts.tolist(),
+    )
+    return stats
+
+
+def _categorical(series: pd.Series, nulls: int) -> dict[str, Any]:
+    frequencies = series.dropna().astype(str).value_counts()
+    top = frequencies.iloc[:TOP_CATEGORIES]
+    counts = {str(key): int(value) for key, value in top.items()}
+    rest = int(frequencies.iloc[TOP_CATEGORIES:].sum())
+    if rest:
+        counts[OTHER] = rest
+    return {"count": len(series), "nulls": nulls, "counts": counts}
+
+
+def sample_rows(frame: pd.DataFrame, *, rows: int = SAMPLE_ROWS, seed: int = 0) -> pd.DataFrame:
+    """A bounded random sample of the rows (all of them when there are few)."""
+    if len(frame) <= rows:
+        return frame
+    return frame.sample(n=rows, random_state=seed)
+
+
+def to_parquet(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    renamed = frame.copy()
+    renamed.columns = [str(column) for column in frame.columns]
+    renamed.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def to_rows(profile: list[dict[str, Any]], *, model: str, version: int) -> pd.DataFrame:
+    """The profile as rows of the `profiles` table."""
+    return pd.DataFrame(
+        {
+            "model": model,
+            "version": version,
+            "position": range(len(profile)),
+            "feature": [entry["feature"] for entry in profile],
+            "kind": [entry["kind"] for entry in profile],
+            "stats": [json.dumps(entry["stats"]) for entry in profile],
+        }
+    )

@@ -1,0 +1,6 @@
+"""Models, immutable versions, aliases with an audit trail, artifacts, fingerprints."""
+
+from jupyter_mlops.registry.records import AliasEvent, History, ModelList, Version, VersionList
+from jupyter_mlops.registry.registry import Registry
+
+__all__ = ["AliasEvent", "History", "ModelList", "Registry", "Version", "VersionList"]

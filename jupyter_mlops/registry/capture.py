@@ -1,0 +1,92 @@
+"""What registration captures about where a model came from.
+
+The calling code, the notebook, the git commit, the Python and package versions,
+the user. None of it needs Jupyter: a notebook cell's source is found through
+`linecache`, where IPython registers every cell it runs.
+"""
+
+from __future__ import annotations
+
+import getpass
+import importlib.metadata
+import inspect
+import linecache
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+PACKAGES = ("jupyter-mlops", "scikit-learn", "numpy", "pandas", "scipy", "skops", "duckdb")
+_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+
+
+def current_user() -> str:
+    explicit = os.environ.get("MLOPS_USER")
+    if explicit:
+        return explicit
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def caller_code() -> str | None:
+    """The source of the first frame outside this package: a notebook cell or a script."""
+    frame = inspect.currentframe()
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_PACKAGE_ROOT) and "importlib" not in filename:
+            lines = linecache.getlines(filename, frame.f_globals)
+            return "".join(lines) or None
+        frame = frame.f_back
+    return None
+
+
+def notebook_path() -> str | None:
+    """The notebook the kernel runs, when the Jupyter server said (JPY_SESSION_NAME)."""
+    return os.environ.get("JPY_SESSION_NAME") or None
+
+
+def git_commit(directory: Path | None = None) -> str | None:
+    """HEAD of the git repository around `directory` (`+dirty` with local changes)."""
+    cwd = directory or Path.cwd()
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5
+        )
+        if head.returncode != 0:
+            return None
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    commit = head.stdout.strip()
+    return commit + ("+dirty" if status.stdout.strip() else "")
+
+
+def environment(model: Any) -> dict[str, Any]:
+    """Python, platform and the versions of the packages the model and registry rely on."""
+    names = set(PACKAGES)
+    for cls in type(model).__mro__:
+        top = cls.__module__.split(".")[0]
+        if top not in ("builtins", "abc"):
+            names.add(top)
+    packages = {}
+    for name in sorted(names):
+        try:
+            packages[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "executable": sys.executable,
+        "packages": packages,
+    }

@@ -1,0 +1,88 @@
+"""Two versions side by side: metrics, params, training data and schema, differences marked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from jupyter_mlops.registry.display import html_table, text_table
+from jupyter_mlops.registry.records import Version
+
+COLUMNS = ["section", "name", "a", "b", "delta"]
+
+
+@dataclass(frozen=True, repr=False)
+class Comparison:
+    a: Version
+    b: Version
+    rows: list[tuple[str, str, Any, Any, Any]]
+
+    @property
+    def differences(self) -> list[tuple[str, str, Any, Any, Any]]:
+        return [row for row in self.rows if row[2] != row[3]]
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=COLUMNS)
+
+    def _headers(self) -> list[str]:
+        return ["section", "name", f"v{self.a.version}", f"v{self.b.version}", "delta"]
+
+    def __str__(self) -> str:
+        return text_table(self._headers(), self.rows)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        caption = (
+            f"{self.a.model}: v{self.a.version} vs v{self.b.version} "
+            f"({len(self.differences)} differences highlighted)"
+        )
+        marked = [row[2] != row[3] for row in self.rows]
+        return html_table(self._headers(), self.rows, marked=marked, caption=caption)
+
+
+def compare_versions(a: Version, b: Version) -> Comparison:
+    rows: list[tuple[str, str, Any, Any, Any]] = []
+    for key in sorted(set(a.metrics) | set(b.metrics)):
+        left, right = a.metrics.get(key), b.metrics.get(key)
+        delta = right - left if left is not None and right is not None else None
+        rows.append(("metric", key, left, right, delta))
+    for key in sorted(set(a.params) | set(b.params)):
+        rows.append(("param", key, _short(a.params.get(key)), _short(b.params.get(key)), None))
+    rows.append(("model", "class", a.model_class, b.model_class, None))
+    rows.append(("data", "rows", a.data_rows, b.data_rows, _difference(a.data_rows, b.data_rows)))
+    rows.append(
+        ("data", "fingerprint", _prefix(a.data_fingerprint), _prefix(b.data_fingerprint), None)
+    )
+    rows += _schema_rows(a, b)
+    rows.append(("provenance", "git commit", a.git_commit, b.git_commit, None))
+    rows.append(("provenance", "created by", a.created_by, b.created_by, None))
+    return Comparison(a, b, rows)
+
+
+def _schema_rows(a: Version, b: Version) -> list[tuple[str, str, Any, Any, Any]]:
+    """One row when the input columns agree, else a row per column that differs."""
+    columns_a = {c["name"]: c["dtype"] for c in a.schema or []}
+    columns_b = {c["name"]: c["dtype"] for c in b.schema or []}
+    if columns_a == columns_b:
+        return [("schema", "columns", len(columns_a), len(columns_b), None)]
+    return [
+        ("schema", name, columns_a.get(name), columns_b.get(name), None)
+        for name in sorted(set(columns_a) | set(columns_b))
+        if columns_a.get(name) != columns_b.get(name)
+    ]
+
+
+def _short(value: Any) -> Any:
+    text = repr(value) if not isinstance(value, str | int | float | bool | type(None)) else value
+    return text[:80] if isinstance(text, str) else text
+
+
+def _prefix(digest: str | None) -> str | None:
+    return digest[:16] if digest else None
+
+
+def _difference(left: int | None, right: int | None) -> int | None:
+    return right - left if left is not None and right is not None else None

@@ -1,0 +1,55 @@
+"""A whole-registry integrity check: every version's artifacts present and unaltered."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from jupyter_mlops.errors import IntegrityError
+from jupyter_mlops.registry.artifacts import ArtifactStore
+from jupyter_mlops.registry.display import html_table
+
+
+@dataclass
+class IntegrityReport:
+    versions: int = 0
+    problems: list[str] = field(default_factory=list)
+    unreferenced: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def __str__(self) -> str:
+        verdict = "ok" if self.ok else f"{len(self.problems)} problem(s)"
+        lines = [f"{self.versions} versions checked: {verdict}"]
+        lines += [f"  {problem}" for problem in self.problems]
+        if self.unreferenced:
+            lines.append(f"  {len(self.unreferenced)} artifact file(s) no version refers to")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = [("checked", f"{self.versions} versions"), *(("problem", p) for p in self.problems)]
+        rows.append(("unreferenced files", str(len(self.unreferenced))))
+        return html_table(["", ""], rows, marked=[r[0] == "problem" for r in rows])
+
+    __repr__ = __str__
+
+
+def check_integrity(references: Iterable[dict[str, Any]], store: ArtifactStore) -> IntegrityReport:
+    report = IntegrityReport()
+    wanted: set[str] = set()
+    for row in references:
+        report.versions += 1
+        label = f"{row['model']} version {row['version']}"
+        for digest in (row["artifact_sha256"], row["reference_sha256"]):
+            if digest is None:
+                continue
+            wanted.add(digest)
+            try:
+                store.get(digest, label=label)
+            except IntegrityError as exc:
+                report.problems.append(str(exc))
+    report.unreferenced = [digest for digest in store.digests() if digest not in wanted]
+    return report

@@ -1,0 +1,253 @@
+"""What the registry returns: plain dataclasses with text and HTML reprs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from jupyter_mlops.registry.display import (
+    cell,
+    details,
+    html_table,
+    pre,
+    pretty_json,
+    text_table,
+)
+
+
+@dataclass(frozen=True, repr=False)
+class Version:
+    """One immutable registered version of a model and everything captured with it."""
+
+    model: str
+    version: int
+    created_at: datetime
+    created_by: str
+    status: str
+    description: str
+    model_class: str
+    artifact_sha256: str
+    artifact_bytes: int
+    format: str
+    trusted_types: list[str]
+    params: dict[str, Any]
+    metrics: dict[str, float]
+    data_fingerprint: str | None
+    data_rows: int | None
+    schema: list[dict[str, Any]] | None
+    code: str | None
+    notebook: str | None
+    git_commit: str | None
+    env: dict[str, Any]
+    run_id: str | None
+    reference_sha256: str | None
+    aliases: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], *, aliases: list[str], tags: dict[str, str]) -> Version:
+        values = dict(row)
+        for key in ("trusted_types", "params", "metrics", "schema", "env"):
+            values[key] = json.loads(values[key]) if values[key] is not None else None
+        return cls(**values, aliases=aliases, tags=tags)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.model}:{self.version}"
+
+    @property
+    def unsafe(self) -> bool:
+        return self.format != "skops"
+
+    def _facts(self) -> list[tuple[str, Any]]:
+        return [
+            ("model", self.model),
+            ("version", self.version),
+            ("aliases", self.aliases),
+            ("status", self.status),
+            ("class", self.model_class),
+            ("description", self.description),
+            ("metrics", self.metrics),
+            ("created", f"{cell(self.created_at)} UTC by {self.created_by}"),
+            ("format", self.format + (" (UNSAFE: loading runs code)" if self.unsafe else "")),
+            ("artifact", f"sha256:{self.artifact_sha256[:16]}... ({self.artifact_bytes:,} bytes)"),
+            ("training data", _data_summary(self)),
+            ("notebook", self.notebook),
+            ("git commit", self.git_commit),
+            ("run", self.run_id),
+            ("tags", self.tags),
+        ]
+
+    def __str__(self) -> str:
+        return text_table(["field", "value"], [(k, v) for k, v in self._facts() if v])
+
+    def __repr__(self) -> str:
+        aliases = f" ({', '.join(self.aliases)})" if self.aliases else ""
+        return (
+            f"<Version {self.model}:{self.version}{aliases} {self.model_class.rsplit('.', 1)[-1]}>"
+        )
+
+    def _repr_html_(self) -> str:
+        facts = html_table(["", ""], [(k, v) for k, v in self._facts() if v])
+        parts = [facts, details("params", pre(pretty_json(self.params)))]
+        if self.schema:
+            headers = ["column", "dtype", "nulls", "min", "max", "categories"]
+            rows = [
+                [
+                    c["name"],
+                    c["dtype"],
+                    c["nulls"],
+                    c.get("min"),
+                    c.get("max"),
+                    c.get("categories", c.get("distinct")),
+                ]
+                for c in self.schema
+            ]
+            parts.append(
+                details(f"input schema ({len(self.schema)} columns)", html_table(headers, rows))
+            )
+        if self.code:
+            parts.append(details("code", pre(self.code)))
+        parts.append(details("environment", pre(pretty_json(self.env))))
+        return "".join(parts)
+
+
+def _data_summary(version: Version) -> str | None:
+    if version.data_fingerprint is None:
+        return None
+    columns = len(version.schema or [])
+    return (
+        f"{version.data_rows:,} rows x {columns} columns, sha256:{version.data_fingerprint[:16]}..."
+    )
+
+
+VERSION_COLUMNS = ["version", "created", "by", "class", "metrics", "aliases", "status"]
+
+
+class VersionList(list[Version]):
+    """The versions of a model, oldest first."""
+
+    def _rows(self) -> list[list[Any]]:
+        return [
+            [
+                v.version,
+                v.created_at,
+                v.created_by,
+                v.model_class.rsplit(".", 1)[-1],
+                v.metrics,
+                v.aliases,
+                v.status,
+            ]
+            for v in self
+        ]
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self._rows(), columns=VERSION_COLUMNS)
+
+    def __str__(self) -> str:
+        return text_table(VERSION_COLUMNS, self._rows())
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return html_table(VERSION_COLUMNS, self._rows())
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    name: str
+    description: str
+    created_at: datetime
+    created_by: str
+    versions: int
+    latest: int | None
+    updated_at: datetime | None
+    aliases: str | None
+
+
+MODEL_COLUMNS = ["model", "versions", "latest", "aliases", "updated", "description"]
+
+
+class ModelList(list[ModelSummary]):
+    """Every model in the registry."""
+
+    def _rows(self) -> list[list[Any]]:
+        return [
+            [m.name, m.versions, m.latest, m.aliases, m.updated_at, m.description] for m in self
+        ]
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self._rows(), columns=MODEL_COLUMNS)
+
+    def __str__(self) -> str:
+        return text_table(MODEL_COLUMNS, self._rows()) if self else "no models registered yet"
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return (
+            html_table(MODEL_COLUMNS, self._rows()) if self else "<p>no models registered yet</p>"
+        )
+
+
+@dataclass(frozen=True, repr=False)
+class AliasEvent:
+    """One move of an alias: who moved it, when, why, from which version to which."""
+
+    id: int
+    model: str
+    alias: str
+    from_version: int | None
+    to_version: int | None
+    action: str
+    reason: str
+    moved_at: datetime
+    moved_by: str
+    evidence: dict[str, Any] | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> AliasEvent:
+        values = dict(row)
+        values["evidence"] = json.loads(values["evidence"]) if values["evidence"] else None
+        return cls(**values)
+
+    def __str__(self) -> str:
+        before = "-" if self.from_version is None else self.from_version
+        after = "-" if self.to_version is None else self.to_version
+        return (
+            f"{self.model}@{self.alias}: {before} -> {after} "
+            f"({self.action} by {self.moved_by}: {self.reason or 'no reason given'})"
+        )
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return History([self])._repr_html_()
+
+
+HISTORY_COLUMNS = ["at (UTC)", "alias", "action", "from", "to", "by", "reason"]
+
+
+class History(list[AliasEvent]):
+    """The audit trail of alias moves, oldest first."""
+
+    def _rows(self) -> list[list[Any]]:
+        return [
+            [e.moved_at, e.alias, e.action, e.from_version, e.to_version, e.moved_by, e.reason]
+            for e in self
+        ]
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self._rows(), columns=HISTORY_COLUMNS)
+
+    def __str__(self) -> str:
+        return text_table(HISTORY_COLUMNS, self._rows()) if self else "no alias moves yet"
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return html_table(HISTORY_COLUMNS, self._rows()) if self else "<p>no alias moves yet</p>"

@@ -1,0 +1,188 @@
+"""Everything `register` computes before it takes the registry's lock.
+
+Serializing, fingerprinting, profiling and capturing provenance happen here, in
+the caller's process and outside any transaction, so the lock is held only for
+the few inserts that make the version visible.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from jupyter_mlops.errors import UsageError
+from jupyter_mlops.monitoring import profile as profiling
+from jupyter_mlops.registry import capture, datasets, serialization
+
+PREDICTION = "__prediction__"
+TARGET = "__target__"
+
+
+@dataclass
+class Draft:
+    """A version ready to be written: its row (without a number), profile and artifacts."""
+
+    record: dict[str, Any]
+    artifact: bytes
+    reference: bytes | None
+    profile: list[dict[str, Any]]
+
+
+def check_model(model: Any, *, name: str = "model") -> None:
+    """Accept fitted-estimator-like objects: they predict, or they fit and transform."""
+
+    def has(method: str) -> bool:
+        return callable(getattr(model, method, None))
+
+    predicts = has("predict") or has("predict_proba")
+    if isinstance(model, type) or not (predicts or (has("fit") and has("transform"))):
+        raise UsageError(
+            f"{name} is a {type(model).__name__}, not a model; pass a fitted estimator "
+            "(an object with predict, predict_proba or transform)."
+        )
+
+
+def check_metrics(metrics: Mapping[str, Any] | None) -> dict[str, float]:
+    checked = {}
+    for key, value in (metrics or {}).items():
+        number = _number(value)
+        if not isinstance(key, str) or not key or number is None or not math.isfinite(number):
+            raise UsageError(
+                f"metric {key}={value!r} is not a finite number; give metrics as name=number, "
+                "e.g. auc=0.91."
+            )
+        checked[key] = number
+    return checked
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def draft_version(
+    model: Any,
+    *,
+    X: Any = None,
+    y: Any = None,
+    metrics: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    description: str = "",
+    code: str | None = None,
+    notebook: str | None = None,
+    trust: Iterable[str] = (),
+    allow_pickle: bool = False,
+    run_id: str | None = None,
+) -> Draft:
+    check_model(model)
+    checked_metrics = check_metrics(metrics)
+    serialized = serialization.dump(model, trust=trust, allow_pickle=allow_pickle)
+    record: dict[str, Any] = {
+        "created_by": capture.current_user(),
+        "status": "ready",
+        "description": description,
+        "model_class": f"{type(model).__module__}.{type(model).__qualname__}",
+        "artifact_bytes": len(serialized.data),
+        "format": serialized.encoding,
+        "trusted_types": json.dumps(serialized.trusted_types),
+        "params": json.dumps(_model_params(model) | dict(params or {}), default=_plain),
+        "metrics": json.dumps(checked_metrics),
+        "code": (code if code is not None else capture.caller_code()) or None,
+        "notebook": notebook or capture.notebook_path(),
+        "git_commit": capture.git_commit(),
+        "env": json.dumps(capture.environment(model)),
+        "run_id": run_id,
+        "data_fingerprint": None,
+        "data_rows": None,
+        "schema": None,
+    }
+    reference, profile = None, []
+    if X is not None:
+        features = datasets.as_frame(X, name="X")
+        target = datasets.as_frame(y, name="y") if y is not None else None
+        _check_lengths(features, target)
+        record["data_fingerprint"] = datasets.fingerprint(features, target)
+        record["data_rows"] = len(features)
+        record["schema"] = json.dumps(datasets.describe_schema(features), default=_plain)
+        sample = profiling.sample_rows(features)
+        profile = profiling.profile_frame(features)
+        profile += _extra_profiles(model, X, sample, target)
+        reference = profiling.to_parquet(sample)
+    elif y is not None:
+        raise UsageError("y was given without X; pass the training features too (--data X y).")
+    return Draft(record, serialized.data, reference, profile)
+
+
+def _check_lengths(features: pd.DataFrame, target: pd.DataFrame | None) -> None:
+    if target is not None and len(target) != len(features):
+        raise UsageError(
+            f"X has {len(features)} rows but y has {len(target)}; pass the matching target."
+        )
+
+
+def _extra_profiles(
+    model: Any, X: Any, sample: pd.DataFrame, target: pd.DataFrame | None
+) -> list[dict[str, Any]]:
+    """Profiles of the target and of the model's own output on the sample (prediction drift)."""
+    extra = []
+    if target is not None:
+        entry = profiling.profile_frame(target.iloc[:, :1])[0]
+        extra.append({**entry, "feature": TARGET})
+    rows = sample if isinstance(X, pd.DataFrame) else sample.to_numpy()
+    output = _predict(model, rows)
+    if output is not None:
+        entry = profiling.profile_frame(pd.DataFrame({PREDICTION: output}))[0]
+        extra.append(entry)
+    return extra
+
+
+def _predict(model: Any, rows: Any) -> Any:
+    method = getattr(model, "predict_proba", None) or getattr(model, "predict", None)
+    if method is None:
+        return None
+    try:
+        output = np.asarray(method(rows))
+    except Exception as exc:
+        raise UsageError(
+            f"the model cannot predict on the given X ({type(exc).__name__}: {exc}); "
+            "pass the data it was trained on."
+        ) from exc
+    if output.ndim == 2 and output.shape[1] == 2:
+        return output[:, 1]
+    if output.ndim == 2:
+        return output.argmax(axis=1)
+    return output
+
+
+def _model_params(model: Any) -> dict[str, Any]:
+    get_params = getattr(model, "get_params", None)
+    if not callable(get_params):
+        return {}
+    try:
+        params = get_params(deep=True)
+    except Exception:
+        return {}
+    return {key: _plain(value) for key, value in params.items()}
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready stand-in: numbers and strings as they are, anything else as its repr."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, np.generic):
+        return _plain(value.item())
+    if isinstance(value, list | tuple) and all(isinstance(v, int | float | str) for v in value):
+        return list(value)
+    return repr(value)[:200]

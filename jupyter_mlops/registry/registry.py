@@ -1,0 +1,370 @@
+"""The Registry: the one entry object for models, versions, aliases and their audit trail."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from jupyter_mlops.config import ARTIFACTS_DIR, REGISTRY_FILE, Settings, resolve_home
+from jupyter_mlops.errors import (
+    AliasNotFoundError,
+    ConflictError,
+    ModelNotFoundError,
+    VersionNotFoundError,
+    did_you_mean,
+)
+from jupyter_mlops.monitoring import profile as profiling
+from jupyter_mlops.registry import capture, serialization
+from jupyter_mlops.registry.aliases import rollback_target
+from jupyter_mlops.registry.artifacts import ArtifactStore
+from jupyter_mlops.registry.comparison import Comparison, compare_versions
+from jupyter_mlops.registry.integrity import IntegrityReport, check_integrity
+from jupyter_mlops.registry.records import (
+    AliasEvent,
+    History,
+    ModelList,
+    ModelSummary,
+    Version,
+    VersionList,
+)
+from jupyter_mlops.registry.refs import ModelRef, check_alias, check_name, parse_ref
+from jupyter_mlops.registry.registration import draft_version
+from jupyter_mlops.store import Database, catalog
+from jupyter_mlops.store.migrations import migrate
+
+_migrated: set[Path] = set()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Registry:
+    """A model registry in one directory: `registry.duckdb` plus `artifacts/`.
+
+    `Registry()` uses $MLOPS_HOME or ~/.jupyter-mlops; `Registry(path)` any directory.
+    """
+
+    def __init__(
+        self, location: str | os.PathLike[str] | None = None, *, lock_timeout: float | None = None
+    ) -> None:
+        settings = Settings.from_env()
+        self.home = resolve_home(location)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.db = Database(
+            self.home / REGISTRY_FILE,
+            lock_timeout=settings.lock_timeout if lock_timeout is None else lock_timeout,
+        )
+        self.artifacts = ArtifactStore(self.home / ARTIFACTS_DIR)
+        if self.db.path not in _migrated:
+            with self.db.write() as conn:
+                migrate(conn)
+            _migrated.add(self.db.path)
+
+    def __repr__(self) -> str:
+        return f"Registry({str(self.home)!r})"
+
+    # writing versions
+
+    def register(
+        self,
+        name: str,
+        model: Any,
+        *,
+        X: Any = None,
+        y: Any = None,
+        metrics: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        description: str = "",
+        tags: Mapping[str, str] | None = None,
+        code: str | None = None,
+        notebook: str | None = None,
+        trust: Iterable[str] = (),
+        allow_pickle: bool = False,
+        run_id: str | None = None,
+    ) -> Version:
+        """Store `model` as the next version of `name`, with what it was trained on."""
+        check_name(name)
+        draft = draft_version(
+            model,
+            X=X,
+            y=y,
+            metrics=metrics,
+            params=params,
+            description=description,
+            code=code,
+            notebook=notebook,
+            trust=trust,
+            allow_pickle=allow_pickle,
+            run_id=run_id,
+        )
+        record = draft.record
+        record["artifact_sha256"] = self.artifacts.put(draft.artifact)
+        record["reference_sha256"] = (
+            self.artifacts.put(draft.reference) if draft.reference else None
+        )
+        with self.db.write() as conn:
+            record["created_at"] = _now()
+            if catalog.get_model(conn, name) is None:
+                catalog.insert_model(
+                    conn,
+                    name,
+                    at=record["created_at"],
+                    by=record["created_by"],
+                    description=description,
+                )
+            record["model"] = name
+            record["version"] = catalog.next_version(conn, name)
+            catalog.insert_version(conn, record)
+            if draft.profile:
+                rows = profiling.to_rows(draft.profile, model=name, version=record["version"])
+                catalog.insert_profiles(conn, rows)
+            for key, value in (tags or {}).items():
+                catalog.set_tag(conn, name, record["version"], str(key), str(value))
+        return Version.from_row(
+            record, aliases=[], tags={str(k): str(v) for k, v in (tags or {}).items()}
+        )
+
+    # reading
+
+    def models(self) -> ModelList:
+        with self.db.read() as conn:
+            return ModelList(ModelSummary(**row) for row in catalog.list_models(conn))
+
+    def model_names(self) -> list[str]:
+        with self.db.read() as conn:
+            return catalog.model_names(conn)
+
+    def aliases(self, name: str | None = None) -> list[tuple[str, str]]:
+        """(model, alias) pairs, of one model or of all."""
+        with self.db.read() as conn:
+            pairs = catalog.all_aliases(conn)
+        return [pair for pair in pairs if name is None or pair[0] == name]
+
+    def versions(self, name: str) -> VersionList:
+        with self.db.read() as conn:
+            self._require_model(conn, name)
+            aliases = catalog.model_aliases(conn, name)
+            tags = catalog.model_tags(conn, name)
+            rows = catalog.list_versions(conn, name)
+        by_version: dict[int, list[str]] = {}
+        for alias, number in aliases.items():
+            by_version.setdefault(number, []).append(alias)
+        return VersionList(
+            Version.from_row(
+                row, aliases=by_version.get(row["version"], []), tags=tags.get(row["version"], {})
+            )
+            for row in rows
+        )
+
+    def get(self, ref: str | ModelRef) -> Version:
+        """The version a reference names: `churn`, `churn@champion`, `churn:3`."""
+        with self.db.read() as conn:
+            return self._get(conn, parse_ref(ref) if isinstance(ref, str) else ref)
+
+    def load(
+        self, ref: str | ModelRef, *, trust: Iterable[str] = (), allow_pickle: bool = False
+    ) -> Any:
+        """The model object of a version, its bytes verified against the recorded sha256."""
+        version = self.get(ref)
+        label = f"{version.model} version {version.version}"
+        data = self.artifacts.get(version.artifact_sha256, label=label)
+        return serialization.load(
+            data,
+            encoding=version.format,
+            trusted_types=version.trusted_types,
+            label=label,
+            trust=trust,
+            allow_pickle=allow_pickle,
+        )
+
+    def profile(self, ref: str | ModelRef) -> list[dict[str, Any]]:
+        """The reference profile recorded at registration (one entry per feature)."""
+        version = self.get(ref)
+        with self.db.read() as conn:
+            rows = catalog.version_profiles(conn, version.model, version.version)
+        return [{**row, "stats": json.loads(row["stats"])} for row in rows]
+
+    def history(self, name: str, alias: str | None = None) -> History:
+        """Every alias move of a model (or of one alias), oldest first."""
+        with self.db.read() as conn:
+            self._require_model(conn, name)
+            if alias is not None:
+                self._require_alias_known(conn, name, alias)
+            return History(AliasEvent.from_row(r) for r in catalog.alias_events(conn, name, alias))
+
+    def compare(self, name: str, a: int | str, b: int | str) -> Comparison:
+        with self.db.read() as conn:
+            first = self._get(conn, _version_ref(name, a))
+            second = self._get(conn, _version_ref(name, b))
+        return compare_versions(first, second)
+
+    def verify(self) -> IntegrityReport:
+        """Check every version's artifacts against their recorded sha256."""
+        with self.db.read() as conn:
+            references = catalog.artifact_references(conn)
+        return check_integrity(references, self.artifacts)
+
+    # aliases and their audit trail
+
+    def promote(
+        self,
+        name: str,
+        version: int | str,
+        alias: str = "champion",
+        *,
+        reason: str = "",
+        evidence: Mapping[str, Any] | None = None,
+    ) -> AliasEvent:
+        """Point `alias` at `version`; the move is recorded with who, when and why."""
+        check_alias(alias)
+        with self.db.write() as conn:
+            target = self._get(conn, _version_ref(name, version))
+            if target.status == "archived":
+                raise ConflictError(
+                    f"{name} version {target.version} is archived; register a new version or "
+                    "promote another one."
+                )
+            current = catalog.model_aliases(conn, name).get(alias)
+            return self._move(
+                conn, name, alias, current, target.version, "promote", reason, evidence
+            )
+
+    def rollback(self, name: str, alias: str = "champion", *, reason: str = "") -> AliasEvent:
+        """Undo the alias's latest move not yet undone: it returns to where it pointed before."""
+        with self.db.write() as conn:
+            self._require_model(conn, name)
+            self._require_alias_known(conn, name, alias)
+            events = catalog.alias_events(conn, name, alias)
+            undone, target = rollback_target(events, name=name, alias=alias)
+            current = catalog.model_aliases(conn, name).get(alias)
+            evidence = {"undoes_event": undone}
+            return self._move(conn, name, alias, current, target, "rollback", reason, evidence)
+
+    def remove_alias(self, name: str, alias: str, *, reason: str = "") -> AliasEvent:
+        with self.db.write() as conn:
+            self._require_model(conn, name)
+            current = catalog.model_aliases(conn, name).get(alias)
+            if current is None:
+                self._require_alias_known(conn, name, alias, current=True)
+            return self._move(conn, name, alias, current, None, "remove", reason, None)
+
+    def _move(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        name: str,
+        alias: str,
+        before: int | None,
+        after: int | None,
+        action: str,
+        reason: str,
+        evidence: Mapping[str, Any] | None,
+    ) -> AliasEvent:
+        at = _now()
+        if after is None:
+            catalog.delete_alias(conn, name, alias)
+        else:
+            catalog.set_alias(conn, name, alias, after, at=at)
+        event = {
+            "model": name,
+            "alias": alias,
+            "from_version": before,
+            "to_version": after,
+            "action": action,
+            "reason": reason,
+            "moved_at": at,
+            "moved_by": capture.current_user(),
+            "evidence": json.dumps(evidence) if evidence else None,
+        }
+        event_id = catalog.insert_alias_event(conn, event)
+        return AliasEvent.from_row({"id": event_id, **event})
+
+    # other changes
+
+    def archive(self, name: str, version: int | str, *, reason: str = "") -> Version:
+        """Mark a version archived (kept, but no longer `latest` nor promotable)."""
+        with self.db.write() as conn:
+            target = self._get(conn, _version_ref(name, version))
+            holders = catalog.aliases_of_version(conn, name, target.version)
+            if holders:
+                raise ConflictError(
+                    f"{name} version {target.version} is what {', '.join(holders)} points at; "
+                    "promote another version to that alias first."
+                )
+            catalog.set_version_status(conn, name, target.version, "archived")
+            return self._get(conn, ModelRef(name, version=target.version))
+
+    def tag(self, name: str, version: int | str, tags: Mapping[str, Any]) -> Version:
+        """Set `tags` (key -> value, stored as text) on a version, replacing equal keys."""
+        with self.db.write() as conn:
+            target = self._get(conn, _version_ref(name, version))
+            for key, value in tags.items():
+                catalog.set_tag(conn, name, target.version, str(key), str(value))
+            return self._get(conn, ModelRef(name, version=target.version))
+
+    def describe(self, name: str, description: str) -> None:
+        with self.db.write() as conn:
+            self._require_model(conn, name)
+            catalog.set_model_description(conn, name, description)
+
+    # lookups with helpful errors
+
+    def _get(self, conn: duckdb.DuckDBPyConnection, ref: ModelRef) -> Version:
+        self._require_model(conn, ref.model)
+        number = ref.version
+        if ref.alias is not None:
+            number = catalog.model_aliases(conn, ref.model).get(ref.alias)
+            if number is None:
+                self._require_alias_known(conn, ref.model, ref.alias, current=True)
+        if number is None:
+            number = catalog.latest_version(conn, ref.model)
+        row = catalog.get_version(conn, ref.model, number) if number is not None else None
+        if row is None:
+            numbers = catalog.version_numbers(conn, ref.model)
+            have = f"1..{numbers[-1]}" if numbers else "none"
+            raise VersionNotFoundError(
+                f"{ref.model} has no version {number} (versions: {have}); pick an existing one."
+            )
+        return Version.from_row(
+            row,
+            aliases=catalog.aliases_of_version(conn, ref.model, row["version"]),
+            tags=catalog.version_tags(conn, ref.model, row["version"]),
+        )
+
+    def _require_model(self, conn: duckdb.DuckDBPyConnection, name: str) -> None:
+        if catalog.get_model(conn, name) is None:
+            names = catalog.model_names(conn)
+            hint = did_you_mean(name, names) or (
+                "" if names else " (the registry has no models yet)"
+            )
+            raise ModelNotFoundError(
+                f"no model named {name!r}{hint}; run `%mlops models` to list them."
+            )
+
+    def _require_alias_known(
+        self, conn: duckdb.DuckDBPyConnection, name: str, alias: str, *, current: bool = False
+    ) -> None:
+        aliases = catalog.model_aliases(conn, name)
+        known = (
+            aliases
+            if current
+            else aliases | {e["alias"]: 0 for e in catalog.alias_events(conn, name)}
+        )
+        if alias not in known:
+            listed = ", ".join(sorted(aliases)) or "none"
+            raise AliasNotFoundError(
+                f"{name} has no alias {alias!r}{did_you_mean(alias, known)} (aliases: {listed}); "
+                f"promote a version first with `%mlops promote {name} VERSION {alias}`."
+            )
+
+
+def _version_ref(name: str, version: int | str) -> ModelRef:
+    check_name(name)
+    text = str(version)
+    return parse_ref(f"{name}@{text}" if not text.isdigit() else f"{name}:{text}")

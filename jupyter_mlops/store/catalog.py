@@ -1,0 +1,247 @@
+"""The SQL of the model catalog: models, versions, aliases, alias events, tags, profiles.
+
+Every function takes an open connection (inside the caller's transaction) and
+plain values; rows come back as dicts keyed by column name.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+Row = dict[str, Any]
+
+
+def _rows(cursor: duckdb.DuckDBPyConnection) -> list[Row]:
+    names = [column[0] for column in cursor.description or []]
+    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
+def _first(cursor: duckdb.DuckDBPyConnection) -> Row | None:
+    rows = _rows(cursor)
+    return rows[0] if rows else None
+
+
+# models
+
+
+def model_names(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    return [row[0] for row in conn.execute("SELECT name FROM models ORDER BY name").fetchall()]
+
+
+def get_model(conn: duckdb.DuckDBPyConnection, name: str) -> Row | None:
+    return _first(conn.execute("SELECT * FROM models WHERE name = ?", [name]))
+
+
+def insert_model(
+    conn: duckdb.DuckDBPyConnection, name: str, *, at: datetime, by: str, description: str
+) -> None:
+    conn.execute(
+        "INSERT INTO models (name, created_at, created_by, description) VALUES (?, ?, ?, ?)",
+        [name, at, by, description],
+    )
+
+
+def set_model_description(conn: duckdb.DuckDBPyConnection, name: str, description: str) -> None:
+    conn.execute("UPDATE models SET description = ? WHERE name = ?", [description, name])
+
+
+def list_models(conn: duckdb.DuckDBPyConnection) -> list[Row]:
+    return _rows(
+        conn.execute(
+            """
+            SELECT m.name, m.description, m.created_at, m.created_by,
+                   count(v.version) AS versions,
+                   max(v.version) AS latest,
+                   max(v.created_at) AS updated_at,
+                   (SELECT string_agg(a.alias || '=' || a.version, ', ' ORDER BY a.alias)
+                      FROM aliases a WHERE a.model = m.name) AS aliases
+            FROM models m LEFT JOIN versions v ON v.model = m.name
+            GROUP BY ALL ORDER BY m.name
+            """
+        )
+    )
+
+
+# versions
+
+
+def next_version(conn: duckdb.DuckDBPyConnection, model: str) -> int:
+    row = conn.execute(
+        "SELECT coalesce(max(version), 0) + 1 FROM versions WHERE model = ?", [model]
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def insert_version(conn: duckdb.DuckDBPyConnection, record: Row) -> None:
+    columns = ", ".join(record)
+    marks = ", ".join("?" for _ in record)
+    conn.execute(f"INSERT INTO versions ({columns}) VALUES ({marks})", list(record.values()))
+
+
+def get_version(conn: duckdb.DuckDBPyConnection, model: str, version: int) -> Row | None:
+    return _first(
+        conn.execute("SELECT * FROM versions WHERE model = ? AND version = ?", [model, version])
+    )
+
+
+def latest_version(conn: duckdb.DuckDBPyConnection, model: str) -> int | None:
+    row = conn.execute(
+        "SELECT max(version) FROM versions WHERE model = ? AND status <> 'archived'", [model]
+    ).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def list_versions(conn: duckdb.DuckDBPyConnection, model: str) -> list[Row]:
+    return _rows(conn.execute("SELECT * FROM versions WHERE model = ? ORDER BY version", [model]))
+
+
+def version_numbers(conn: duckdb.DuckDBPyConnection, model: str) -> list[int]:
+    rows = conn.execute(
+        "SELECT version FROM versions WHERE model = ? ORDER BY version", [model]
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def set_version_status(
+    conn: duckdb.DuckDBPyConnection, model: str, version: int, status: str
+) -> None:
+    conn.execute(
+        "UPDATE versions SET status = ? WHERE model = ? AND version = ?", [status, model, version]
+    )
+
+
+def artifact_references(conn: duckdb.DuckDBPyConnection) -> list[Row]:
+    """Every (model, version) with the artifacts it needs, for an integrity check."""
+    return _rows(
+        conn.execute(
+            "SELECT model, version, artifact_sha256, reference_sha256 FROM versions "
+            "ORDER BY model, version"
+        )
+    )
+
+
+# aliases and their audit trail
+
+
+def model_aliases(conn: duckdb.DuckDBPyConnection, model: str) -> dict[str, int]:
+    rows = conn.execute(
+        "SELECT alias, version FROM aliases WHERE model = ? ORDER BY alias", [model]
+    ).fetchall()
+    return {alias: version for alias, version in rows}
+
+
+def aliases_of_version(conn: duckdb.DuckDBPyConnection, model: str, version: int) -> list[str]:
+    rows = conn.execute(
+        "SELECT alias FROM aliases WHERE model = ? AND version = ? ORDER BY alias",
+        [model, version],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def all_aliases(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    return [
+        (model, alias)
+        for model, alias in conn.execute(
+            "SELECT model, alias FROM aliases ORDER BY model, alias"
+        ).fetchall()
+    ]
+
+
+def set_alias(
+    conn: duckdb.DuckDBPyConnection, model: str, alias: str, version: int, *, at: datetime
+) -> None:
+    conn.execute(
+        "INSERT INTO aliases (model, alias, version, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (model, alias) DO UPDATE SET version = excluded.version, "
+        "updated_at = excluded.updated_at",
+        [model, alias, version, at],
+    )
+
+
+def delete_alias(conn: duckdb.DuckDBPyConnection, model: str, alias: str) -> None:
+    conn.execute("DELETE FROM aliases WHERE model = ? AND alias = ?", [model, alias])
+
+
+def insert_alias_event(conn: duckdb.DuckDBPyConnection, event: Row) -> int:
+    columns = ", ".join(event)
+    marks = ", ".join("?" for _ in event)
+    row = conn.execute(
+        f"INSERT INTO alias_events ({columns}) VALUES ({marks}) RETURNING id",
+        list(event.values()),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def alias_events(
+    conn: duckdb.DuckDBPyConnection, model: str, alias: str | None = None
+) -> list[Row]:
+    if alias is None:
+        return _rows(
+            conn.execute("SELECT * FROM alias_events WHERE model = ? ORDER BY id", [model])
+        )
+    return _rows(
+        conn.execute(
+            "SELECT * FROM alias_events WHERE model = ? AND alias = ? ORDER BY id", [model, alias]
+        )
+    )
+
+
+# tags
+
+
+def set_tag(
+    conn: duckdb.DuckDBPyConnection, model: str, version: int, key: str, value: str
+) -> None:
+    conn.execute(
+        "INSERT INTO tags VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (model, version, key) DO UPDATE SET value = excluded.value",
+        [model, version, key, value],
+    )
+
+
+def version_tags(conn: duckdb.DuckDBPyConnection, model: str, version: int) -> dict[str, str]:
+    rows = conn.execute(
+        "SELECT key, value FROM tags WHERE model = ? AND version = ? ORDER BY key",
+        [model, version],
+    ).fetchall()
+    return {key: value for key, value in rows}
+
+
+def model_tags(conn: duckdb.DuckDBPyConnection, model: str) -> dict[int, dict[str, str]]:
+    tags: dict[int, dict[str, str]] = {}
+    for version, key, value in conn.execute(
+        "SELECT version, key, value FROM tags WHERE model = ? ORDER BY version, key", [model]
+    ).fetchall():
+        tags.setdefault(version, {})[key] = value
+    return tags
+
+
+# reference profiles
+
+
+def insert_profiles(conn: duckdb.DuckDBPyConnection, profiles: pd.DataFrame) -> None:
+    """Append profile rows (model, version, position, feature, kind, stats) in one statement."""
+    conn.register("incoming_profiles", profiles)
+    try:
+        conn.execute(
+            "INSERT INTO profiles (model, version, position, feature, kind, stats) "
+            "SELECT model, version, position, feature, kind, stats FROM incoming_profiles"
+        )
+    finally:
+        conn.unregister("incoming_profiles")
+
+
+def version_profiles(conn: duckdb.DuckDBPyConnection, model: str, version: int) -> list[Row]:
+    return _rows(
+        conn.execute(
+            "SELECT feature, kind, stats FROM profiles WHERE model = ? AND version = ? "
+            "ORDER BY position",
+            [model, version],
+        )
+    )

@@ -1,0 +1,126 @@
+"""Ordered schema migrations, recorded in `schema_migrations` as they are applied.
+
+A registry file written by an older version upgrades in place the first time a
+newer version opens it. Migrations are append-only: never edit a shipped one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import duckdb
+
+from jupyter_mlops.errors import ConflictError
+
+MIGRATIONS: list[tuple[str, list[str]]] = [
+    (
+        "0001_models_versions_aliases",
+        [
+            """CREATE TABLE models (
+                name VARCHAR PRIMARY KEY,
+                created_at TIMESTAMP NOT NULL,
+                created_by VARCHAR NOT NULL)""",
+            """CREATE TABLE versions (
+                model VARCHAR NOT NULL,
+                version INTEGER NOT NULL,
+                created_at TIMESTAMP NOT NULL,
+                created_by VARCHAR NOT NULL,
+                artifact_sha256 VARCHAR NOT NULL,
+                artifact_bytes BIGINT NOT NULL,
+                format VARCHAR NOT NULL,
+                trusted_types VARCHAR NOT NULL,
+                params VARCHAR NOT NULL,
+                metrics VARCHAR NOT NULL,
+                data_fingerprint VARCHAR,
+                data_rows BIGINT,
+                schema VARCHAR,
+                code VARCHAR,
+                notebook VARCHAR,
+                git_commit VARCHAR,
+                env VARCHAR NOT NULL,
+                run_id VARCHAR,
+                status VARCHAR NOT NULL,
+                PRIMARY KEY (model, version))""",
+            """CREATE TABLE aliases (
+                model VARCHAR NOT NULL,
+                alias VARCHAR NOT NULL,
+                version INTEGER NOT NULL,
+                updated_at TIMESTAMP NOT NULL,
+                PRIMARY KEY (model, alias))""",
+            "CREATE SEQUENCE alias_event_ids START 1",
+            """CREATE TABLE alias_events (
+                id BIGINT PRIMARY KEY DEFAULT nextval('alias_event_ids'),
+                model VARCHAR NOT NULL,
+                alias VARCHAR NOT NULL,
+                from_version INTEGER,
+                to_version INTEGER,
+                action VARCHAR NOT NULL,
+                reason VARCHAR NOT NULL,
+                moved_at TIMESTAMP NOT NULL,
+                moved_by VARCHAR NOT NULL,
+                evidence VARCHAR)""",
+        ],
+    ),
+    (
+        "0002_descriptions_tags_profiles",
+        [
+            "ALTER TABLE models ADD COLUMN description VARCHAR DEFAULT ''",
+            "ALTER TABLE versions ADD COLUMN description VARCHAR DEFAULT ''",
+            "ALTER TABLE versions ADD COLUMN model_class VARCHAR DEFAULT ''",
+            "ALTER TABLE versions ADD COLUMN reference_sha256 VARCHAR",
+            """CREATE TABLE tags (
+                model VARCHAR NOT NULL,
+                version INTEGER NOT NULL,
+                key VARCHAR NOT NULL,
+                value VARCHAR NOT NULL,
+                PRIMARY KEY (model, version, key))""",
+            """CREATE TABLE profiles (
+                model VARCHAR NOT NULL,
+                version INTEGER NOT NULL,
+                position INTEGER NOT NULL,
+                feature VARCHAR NOT NULL,
+                kind VARCHAR NOT NULL,
+                stats VARCHAR NOT NULL,
+                PRIMARY KEY (model, version, feature))""",
+        ],
+    ),
+]
+
+LATEST = len(MIGRATIONS)
+
+
+def applied(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """Names of the migrations this file has had, oldest first."""
+    exists = conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return []
+    rows = conn.execute("SELECT name FROM schema_migrations ORDER BY id").fetchall()
+    return [row[0] for row in rows]
+
+
+def migrate(conn: duckdb.DuckDBPyConnection, *, upto: int = LATEST) -> list[str]:
+    """Apply, in order, the migrations this file lacks (up to number `upto`); return their names.
+
+    Runs inside the caller's transaction, so a failure applies none of them.
+    """
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        "id INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+    done = applied(conn)
+    for index, name in enumerate(done):
+        if index >= LATEST or MIGRATIONS[index][0] != name:
+            raise ConflictError(
+                f"registry was written by a newer jupyter-mlops (migration {name!r}); "
+                "upgrade jupyter-mlops to open it."
+            )
+    now = datetime.now(UTC).replace(tzinfo=None)
+    names = []
+    for number, (name, statements) in enumerate(MIGRATIONS[len(done) : upto], len(done) + 1):
+        for statement in statements:
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [number, name, now])
+        names.append(name)
+    return names

@@ -1,0 +1,126 @@
+"""`%mlops` in a real IPython shell: the story a user types, and every misuse in one line."""
+
+from __future__ import annotations
+
+import pytest
+from IPython.core.completer import provisionalcompleter
+from IPython.core.interactiveshell import InteractiveShell
+
+from jupyter_mlops import Registry
+
+
+@pytest.fixture
+def shell(tmp_path, dataset, fitted):
+    ip = InteractiveShell.instance()
+    ip.run_cell("%load_ext jupyter_mlops", store_history=True)
+    ip.run_cell(f"%mlops connect {tmp_path / 'registry'}")
+    X, y = dataset
+    ip.user_ns.update(X_train=X, y_train=y, clf=fitted, val_auc=0.93)
+    return ip
+
+
+def run(shell, line):
+    result = shell.run_cell(line, store_history=True)
+    return result
+
+
+def test_the_quickstart_story_from_cells(shell, tmp_path, dataset):
+    assert run(
+        shell,
+        "%mlops register churn clf --data X_train y_train --metrics auc=0.91 "
+        '--description "baseline"',
+    ).success
+    run(shell, '%mlops promote churn 1 champion --reason "first model"')
+    run(shell, "%mlops register churn clf --data X_train y_train --metrics auc=val_auc")
+    run(shell, '%mlops promote churn 2 champion --reason "better auc"')
+    run(shell, '%mlops rollback churn --alias champion --reason "complaints"')
+    result = run(shell, "history = %mlops history churn")
+    assert result.success
+    history = shell.user_ns["history"]
+    assert [(e.from_version, e.to_version) for e in history] == [(None, 1), (1, 2), (2, 1)]
+    assert [e.reason for e in history] == ["first model", "better auc", "complaints"]
+    run(shell, "model = %mlops load churn@champion")
+    X, _ = dataset
+    assert (shell.user_ns["model"].predict(X) == shell.user_ns["clf"].predict(X)).all()
+
+    registry = Registry(tmp_path / "registry")
+    second = registry.get("churn:2")
+    assert second.metrics == {"auc": 0.93}
+    assert "%mlops register churn clf" in second.code
+    assert registry.get("churn@champion").version == 1
+    for line in [
+        "%mlops models",
+        "%mlops versions churn",
+        "%mlops show churn@champion",
+        "%mlops compare churn 1 2",
+        "%mlops verify",
+        "%mlops tag churn 1 stage=prod",
+        "%mlops describe churn 'churn model'",
+        "%mlops help",
+        "%mlops help register",
+        "%mlops archive churn 2 --reason old",
+        "%mlops connect",
+    ]:
+        assert run(shell, line).success, line
+    assert registry.get("churn:1").tags == {"stage": "prod"}
+    assert registry.get("churn:2").status == "archived"
+
+
+def test_results_display_as_html(shell):
+    run(shell, "%mlops register churn clf --data X_train y_train")
+    run(shell, "v = %mlops show churn")
+    formatted, _ = shell.display_formatter.format(shell.user_ns["v"])
+    assert "text/html" in formatted and "input schema" in formatted["text/html"]
+
+
+MISUSES = [
+    ("%mlops bogus", "invalid choice"),
+    ("%mlops register churn", "required: object"),
+    ("%mlops promote", "required"),
+    ("%mlops show chrun", "did you mean 'churn'"),
+    ("%mlops show churn@champio", "did you mean 'champion'"),
+    ("%mlops load churn:9", "no version 9"),
+    ("%mlops register churn clff", "did you mean 'clf'"),
+    ("%mlops register churn X_train", "not a model"),
+    ("%mlops register churn clf --metrics auc=high", "neither a number nor a variable"),
+    ("%mlops register churn clf --metrics auc", "not name=number"),
+    ("%mlops register churn clf --data X_train y_train y_train", "at most two"),
+    ("%mlops register churn clf --data X_train", None),
+    ("%mlops rollback churn", "nothing to roll back to"),
+    ("%mlops promote churn one", "no alias 'one'"),
+    ("%mlops tag churn 1 stage", "not key=value"),
+    ("%mlops help nope", "no subcommand 'nope'"),
+    ("%mlops show 'unbalanced", "check the quotes"),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), MISUSES)
+def test_every_misuse_prints_one_line_and_no_traceback(shell, capsys, line, expected):
+    run(shell, "%mlops register churn clf --data X_train y_train")
+    run(shell, "%mlops promote churn 1 champion")
+    capsys.readouterr()
+    result = run(shell, line)
+    out, err = capsys.readouterr()
+    if expected is None:  # a valid line, for contrast
+        assert result.success
+        return
+    assert not result.success
+    lines = [text for text in (out + err).splitlines() if text.strip()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("UsageError: ")
+    assert expected in lines[0]
+    assert "Traceback" not in out + err
+
+
+def completions(shell, line):
+    with provisionalcompleter():
+        return sorted({c.text for c in shell.Completer.completions(line, len(line))})
+
+
+def test_tab_completion_offers_subcommands_models_and_aliases(shell):
+    run(shell, "%mlops register churn clf --data X_train y_train")
+    run(shell, "%mlops promote churn 1 champion")
+    assert "promote" in completions(shell, "%mlops pro")
+    assert completions(shell, "%mlops show ch") == ["churn"]
+    assert completions(shell, "%mlops show churn@") == ["champion"]
+    assert completions(shell, "%mlops show churn@cha") == ["champion"]

@@ -1,0 +1,224 @@
+"""The registry as a user drives it from Python: register, promote, roll back, inspect."""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+from sklearn.ensemble import RandomForestClassifier
+
+from jupyter_mlops import Registry
+from jupyter_mlops.errors import (
+    AliasNotFoundError,
+    ConflictError,
+    ModelNotFoundError,
+    UsageError,
+    VersionNotFoundError,
+)
+from jupyter_mlops.registry.registration import PREDICTION, TARGET
+
+
+def test_register_captures_what_the_model_was_made_from(registry, fitted, dataset, tmp_path):
+    X, y = dataset
+    version = registry.register(
+        "churn",
+        fitted,
+        X=X,
+        y=y,
+        metrics={"auc": 0.91},
+        description="baseline",
+        tags={"team": "risk"},
+    )
+    assert (version.model, version.version, version.status) == ("churn", 1, "ready")
+    assert version.metrics == {"auc": 0.91}
+    assert version.params["max_iter"] == 5000
+    assert version.data_rows == len(X)
+    assert len(version.data_fingerprint) == 64
+    assert [c["name"] for c in version.schema] == list(X.columns)
+    assert version.schema[0]["min"] == X.iloc[:, 0].min()
+    assert "registry.register(" in version.code
+    assert version.env["packages"]["scikit-learn"]
+    assert version.created_by
+    assert version.tags == {"team": "risk"}
+    assert version.model_class == "sklearn.linear_model._logistic.LogisticRegression"
+    assert registry.get("churn:1").data_fingerprint == version.data_fingerprint
+    assert registry.models()[0].description == "baseline"
+
+
+def test_reference_profile_covers_every_feature_the_target_and_the_output(
+    registry, fitted, dataset
+):
+    X, y = dataset
+    registry.register("churn", fitted, X=X, y=y)
+    profile = registry.profile("churn")
+    assert [p["feature"] for p in profile] == [*X.columns, TARGET, PREDICTION]
+    first = profile[0]["stats"]
+    assert sum(first["counts"]) == len(X)
+    assert len(first["counts"]) == len(first["edges"]) + 1
+    assert profile[-1]["kind"] == "numeric"
+
+
+def test_categorical_and_missing_values_are_profiled(registry, fitted, dataset):
+    X, y = dataset
+    frame = X.iloc[:, :3].copy()
+    frame["region"] = np.where(X.iloc[:, 0] > 14, "north", "south")
+    frame.loc[frame.index[:10], "mean radius"] = np.nan
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    model = HistGradientBoostingClassifier(max_iter=5, categorical_features=["region"])
+    model.fit(frame, y)
+    version = registry.register("regional", model, X=frame, y=y)
+    schema = {c["name"]: c for c in version.schema}
+    assert schema["region"]["categories"] == ["north", "south"]
+    assert schema["mean radius"]["nulls"] == 10
+    stats = {p["feature"]: p["stats"] for p in registry.profile("regional:1")}
+    assert stats["region"]["counts"]["north"] + stats["region"]["counts"]["south"] == len(frame)
+    assert stats["mean radius"]["nulls"] == 10
+
+
+def test_versions_are_numbered_per_model_without_gaps(registry, fitted):
+    for _ in range(3):
+        registry.register("a", fitted)
+    registry.register("b", fitted)
+    assert [v.version for v in registry.versions("a")] == [1, 2, 3]
+    assert [v.version for v in registry.versions("b")] == [1]
+    assert registry.get("a").version == 3
+
+
+def test_promote_rollback_and_history_form_an_audit_trail(registry, fitted):
+    for _ in range(3):
+        registry.register("churn", fitted)
+    registry.promote("churn", 1, "champion", reason="first model")
+    registry.promote("churn", 2, "champion", reason="better auc")
+    registry.promote("churn", 3, "champion", reason="even better")
+    assert registry.get("churn@champion").version == 3
+
+    event = registry.rollback("churn", "champion", reason="complaints")
+    assert (event.from_version, event.to_version, event.action) == (3, 2, "rollback")
+    assert registry.get("churn@champion").version == 2
+    registry.rollback("churn", reason="still bad")
+    assert registry.get("churn@champion").version == 1
+
+    history = registry.history("churn")
+    assert [(e.action, e.from_version, e.to_version, e.reason) for e in history] == [
+        ("promote", None, 1, "first model"),
+        ("promote", 1, 2, "better auc"),
+        ("promote", 2, 3, "even better"),
+        ("rollback", 3, 2, "complaints"),
+        ("rollback", 2, 1, "still bad"),
+    ]
+    assert all(e.moved_by and e.moved_at for e in history)
+    assert history[3].evidence == {"undoes_event": history[2].id}
+    with pytest.raises(ConflictError, match="nothing to roll back to"):
+        registry.rollback("churn")
+    assert "rollback" in history._repr_html_()
+
+
+def test_a_promote_after_a_rollback_is_the_next_move_undone(registry, fitted):
+    for _ in range(3):
+        registry.register("m", fitted)
+    registry.promote("m", 1)
+    registry.promote("m", 2)
+    registry.rollback("m")
+    registry.promote("m", 3)
+    registry.rollback("m")
+    assert registry.get("m@champion").version == 1
+
+
+def test_aliases_are_independent(registry, fitted):
+    for _ in range(2):
+        registry.register("m", fitted)
+    registry.promote("m", 1, "champion")
+    registry.promote("m", 2, "challenger")
+    assert registry.get("m@challenger").aliases == ["challenger"]
+    assert registry.get("m").aliases == ["challenger"]
+    assert registry.get("m:1").aliases == ["champion"]
+    registry.remove_alias("m", "challenger", reason="done")
+    with pytest.raises(AliasNotFoundError, match="challenger"):
+        registry.get("m@challenger")
+    assert registry.history("m", "challenger")[-1].action == "remove"
+
+
+def test_archiving_a_version_an_alias_points_at_is_refused(registry, fitted):
+    registry.register("m", fitted)
+    registry.register("m", fitted)
+    registry.promote("m", 1)
+    with pytest.raises(ConflictError, match="champion points at"):
+        registry.archive("m", 1)
+    archived = registry.archive("m", 2, reason="bad data")
+    assert archived.status == "archived"
+    assert registry.get("m").version == 1
+    with pytest.raises(ConflictError, match="archived"):
+        registry.promote("m", 2, "challenger")
+
+
+def test_unknown_names_suggest_the_closest(registry, fitted):
+    registry.register("churn", fitted)
+    registry.promote("churn", 1)
+    with pytest.raises(ModelNotFoundError, match="did you mean 'churn'"):
+        registry.get("chrun")
+    with pytest.raises(AliasNotFoundError, match="did you mean 'champion'"):
+        registry.get("churn@champoin")
+    with pytest.raises(VersionNotFoundError, match=r"versions: 1\.\.1"):
+        registry.get("churn:7")
+    with pytest.raises(UsageError, match="not valid"):
+        registry.register("bad name!", fitted)
+    with pytest.raises(UsageError, match="read as a version"):
+        registry.promote("churn", 1, "42")
+
+
+def test_bad_inputs_are_refused_before_anything_is_written(registry, fitted, dataset):
+    X, y = dataset
+    with pytest.raises(UsageError, match="not a model"):
+        registry.register("m", X)
+    with pytest.raises(UsageError, match="not a finite number"):
+        registry.register("m", fitted, metrics={"auc": "high"})
+    with pytest.raises(UsageError, match="rows"):
+        registry.register("m", fitted, X=X, y=y[:10])
+    with pytest.raises(UsageError, match="cannot predict"):
+        registry.register("m", fitted, X=X.iloc[:, :5])
+    assert registry.models() == []
+    assert list(registry.artifacts.digests()) == []
+
+
+def test_compare_marks_what_differs(registry, fitted, dataset):
+    X, y = dataset
+    registry.register("m", fitted, X=X, y=y, metrics={"auc": 0.9})
+    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+    registry.register("m", forest, X=X.iloc[:300], y=y.iloc[:300], metrics={"auc": 0.95})
+    comparison = registry.compare("m", 1, 2)
+    rows = {(section, name): (a, b, delta) for section, name, a, b, delta in comparison.rows}
+    assert rows[("metric", "auc")][2] == pytest.approx(0.05)
+    assert rows[("data", "rows")] == (len(X), 300, 300 - len(X))
+    assert rows[("param", "n_estimators")] == (None, 5, None)
+    assert ("metric", "auc") in {(r[0], r[1]) for r in comparison.differences}
+    assert 'class="jp-mlops-diff"' in comparison._repr_html_()
+
+
+def test_git_commit_is_recorded_inside_a_repository(tmp_path, fitted, monkeypatch):
+    repo = tmp_path / "project"
+    repo.mkdir()
+    run = lambda *args: subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)  # noqa: E731
+    run("init", "-q")
+    (repo / "train.py").write_text("print(1)\n")
+    run("add", ".")
+    run("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "x")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True)
+    monkeypatch.chdir(repo)
+    registry = Registry(tmp_path / "reg")
+    assert registry.register("m", fitted).git_commit == head.stdout.strip()
+    (repo / "train.py").write_text("print(2)\n")
+    assert registry.register("m", fitted).git_commit == head.stdout.strip() + "+dirty"
+
+
+def test_reprs_are_short_in_text_and_rich_in_html(registry, fitted, dataset):
+    X, y = dataset
+    version = registry.register("m", fitted, X=X, y=y, metrics={"auc": 0.9})
+    registry.promote("m", 1)
+    assert repr(registry.get("m@champion")) == "<Version m:1 (champion) LogisticRegression>"
+    html = registry.get("m:1")._repr_html_()
+    assert "auc=0.9" in html and "input schema (30 columns)" in html
+    assert "m" in str(registry.models()) and "champion=1" in str(registry.models())
+    assert registry.versions("m").to_frame().loc[0, "aliases"] == ["champion"]
+    assert version.ref == "m:1"

@@ -1,0 +1,45 @@
+"""Every example notebook is a tutorial, so every one must run top to bottom under papermill."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import papermill
+import pytest
+
+from jupyter_mlops import Registry
+from tests.conftest import ROOT
+
+NOTEBOOKS = sorted((ROOT / "examples").glob("*.ipynb"))
+
+
+@pytest.fixture
+def kernel_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+    monkeypatch.setenv("MLOPS_HOME", str(tmp_path / "registry"))
+    return tmp_path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
+def test_example_runs_end_to_end(notebook, kernel_env):
+    output = kernel_env / notebook.name
+    papermill.execute_notebook(
+        str(notebook), str(output), kernel_name="python3", cwd=str(ROOT), progress_bar=False
+    )
+    assert output.exists()
+
+
+def test_quickstart_leaves_the_registry_it_describes(kernel_env):
+    papermill.execute_notebook(
+        str(ROOT / "examples" / "quickstart.ipynb"),
+        str(kernel_env / "out.ipynb"),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    registry = Registry(kernel_env / "registry")
+    assert registry.get("diagnosis@champion").version == 1
+    assert [e.action for e in registry.history("diagnosis")] == ["promote", "promote", "rollback"]
+    assert registry.verify().ok
