@@ -39,13 +39,17 @@ def _numeric(series: pd.Series, nulls: int) -> dict[str, Any]:
     stats: dict[str, Any] = {"count": len(series), "nulls": nulls, "present": len(values)}
     if not len(values):
         return stats
-    edges = np.unique(np.quantile(values, np.linspace(0, 1, BINS + 1)[1:-1]))
-    counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
+    ordered = np.sort(values)
+    positions = (np.linspace(0, 1, BINS + 1)[1:-1] * (len(ordered) - 1)).round().astype(int)
+    edges = np.unique(ordered[positions])
+    # bin i holds edges[i-1] <= value < edges[i]; the ends are open
+    ends = np.searchsorted(ordered, edges, side="left")
+    counts = np.diff(np.concatenate(([0], ends, [len(ordered)])))
     stats.update(
-        mean=float(values.mean()),
-        std=float(values.std()),
-        min=float(values.min()),
-        max=float(values.max()),
+        mean=float(ordered.mean()),
+        std=float(ordered.std()),
+        min=float(ordered[0]),
+        max=float(ordered[-1]),
         edges=edges.tolist(),
         counts=counts.tolist(),
     )
@@ -70,10 +74,15 @@ def sample_rows(frame: pd.DataFrame, *, rows: int = SAMPLE_ROWS, seed: int = 0) 
 
 
 def to_parquet(frame: pd.DataFrame) -> bytes:
+    """The frame as Parquet bytes; dictionary encoding only where values repeat (not floats)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.rename_columns([str(name) for name in frame.columns])
+    repeating = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
     buffer = io.BytesIO()
-    renamed = frame.copy()
-    renamed.columns = [str(column) for column in frame.columns]
-    renamed.to_parquet(buffer, index=False)
+    pq.write_table(table, buffer, use_dictionary=repeating or False)
     return buffer.getvalue()
 
 

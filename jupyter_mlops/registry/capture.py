@@ -7,6 +7,7 @@ the user. None of it needs Jupyter: a notebook cell's source is found through
 
 from __future__ import annotations
 
+import functools
 import getpass
 import importlib.metadata
 import inspect
@@ -51,24 +52,24 @@ def notebook_path() -> str | None:
 
 def git_commit(directory: Path | None = None) -> str | None:
     """HEAD of the git repository around `directory` (`+dirty` with local changes)."""
-    cwd = directory or Path.cwd()
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5
-        )
-        if head.returncode != 0:
-            return None
         status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=cwd,
+            ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
+            cwd=directory or Path.cwd(),
             capture_output=True,
             text=True,
             timeout=5,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    commit = head.stdout.strip()
-    return commit + ("+dirty" if status.stdout.strip() else "")
+    if status.returncode != 0:
+        return None
+    lines = status.stdout.splitlines()
+    commit = next((line.split()[2] for line in lines if line.startswith("# branch.oid ")), None)
+    if commit is None or commit == "(initial)":
+        return None
+    dirty = any(not line.startswith("#") for line in lines)
+    return commit + ("+dirty" if dirty else "")
 
 
 def environment(model: Any) -> dict[str, Any]:
@@ -78,15 +79,19 @@ def environment(model: Any) -> dict[str, Any]:
         top = cls.__module__.split(".")[0]
         if top not in ("builtins", "abc"):
             names.add(top)
-    packages = {}
-    for name in sorted(names):
-        try:
-            packages[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
+    packages = {name: version for name in sorted(names) if (version := _version(name))}
     return {
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
         "executable": sys.executable,
         "packages": packages,
     }
+
+
+@functools.lru_cache(maxsize=256)
+def _version(distribution: str) -> str | None:
+    """The installed version (read once per process: package metadata is slow to parse)."""
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.registry.display import html_table, text_table
 from jupyter_mlops.registry.records import Version
 
 COLUMNS = ["section", "name", "a", "b", "delta"]
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True, repr=False)
@@ -24,6 +25,8 @@ class Comparison:
         return [row for row in self.rows if row[2] != row[3]]
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame(self.rows, columns=COLUMNS)
 
     def _headers(self) -> list[str]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-import pandas as pd
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.registry.display import (
     cell,
@@ -17,6 +16,9 @@ from jupyter_mlops.registry.display import (
     pretty_json,
     text_table,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True, repr=False)
@@ -33,27 +35,48 @@ class Version:
     artifact_sha256: str
     artifact_bytes: int
     format: str
-    trusted_types: list[str]
-    params: dict[str, Any]
     metrics: dict[str, float]
     data_fingerprint: str | None
     data_rows: int | None
-    schema: list[dict[str, Any]] | None
     code: str | None
     notebook: str | None
     git_commit: str | None
-    env: dict[str, Any]
     run_id: str | None
     reference_sha256: str | None
     aliases: list[str] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
+    # the bulky JSON columns, decoded on first use (listing 1,000 versions rarely reads them)
+    trusted_types_json: str = field(default="[]", repr=False)
+    params_json: str = field(default="{}", repr=False)
+    schema_json: str | None = field(default=None, repr=False)
+    env_json: str = field(default="{}", repr=False)
 
     @classmethod
     def from_row(cls, row: dict[str, Any], *, aliases: list[str], tags: dict[str, str]) -> Version:
         values = dict(row)
-        for key in ("trusted_types", "params", "metrics", "schema", "env"):
-            values[key] = json.loads(values[key]) if values[key] is not None else None
+        for key in ("trusted_types", "params", "schema", "env"):
+            values[f"{key}_json"] = values.pop(key)
+        values["metrics"] = json.loads(values["metrics"])
         return cls(**values, aliases=aliases, tags=tags)
+
+    @cached_property
+    def trusted_types(self) -> list[str]:
+        """Types outside skops' defaults that were trusted when the version was stored."""
+        return list(json.loads(self.trusted_types_json))
+
+    @cached_property
+    def params(self) -> dict[str, Any]:
+        return dict(json.loads(self.params_json))
+
+    @cached_property
+    def schema(self) -> list[dict[str, Any]] | None:
+        """The training data's columns: name, dtype, nulls, min/max or categories."""
+        return None if self.schema_json is None else list(json.loads(self.schema_json))
+
+    @cached_property
+    def env(self) -> dict[str, Any]:
+        """Python, platform and package versions at registration."""
+        return dict(json.loads(self.env_json))
 
     @property
     def ref(self) -> str:
@@ -146,6 +169,8 @@ class VersionList(list[Version]):
         ]
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame(self._rows(), columns=VERSION_COLUMNS)
 
     def __str__(self) -> str:
@@ -181,6 +206,8 @@ class ModelList(list[ModelSummary]):
         ]
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame(self._rows(), columns=MODEL_COLUMNS)
 
     def __str__(self) -> str:
@@ -242,6 +269,8 @@ class History(list[AliasEvent]):
         ]
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame(self._rows(), columns=HISTORY_COLUMNS)
 
     def __str__(self) -> str:

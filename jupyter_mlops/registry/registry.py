@@ -19,7 +19,6 @@ from jupyter_mlops.errors import (
     VersionNotFoundError,
     did_you_mean,
 )
-from jupyter_mlops.monitoring import profile as profiling
 from jupyter_mlops.registry import capture, serialization
 from jupyter_mlops.registry.aliases import rollback_target
 from jupyter_mlops.registry.artifacts import ArtifactStore
@@ -34,9 +33,8 @@ from jupyter_mlops.registry.records import (
     VersionList,
 )
 from jupyter_mlops.registry.refs import ModelRef, check_alias, check_name, parse_ref
-from jupyter_mlops.registry.registration import draft_version
 from jupyter_mlops.store import Database, catalog
-from jupyter_mlops.store.migrations import migrate
+from jupyter_mlops.store.migrations import LATEST, applied, migrate
 
 _migrated: set[Path] = set()
 
@@ -63,12 +61,20 @@ class Registry:
         )
         self.artifacts = ArtifactStore(self.home / ARTIFACTS_DIR)
         if self.db.path not in _migrated:
-            with self.db.write() as conn:
-                migrate(conn)
+            self._upgrade()
             _migrated.add(self.db.path)
 
     def __repr__(self) -> str:
         return f"Registry({str(self.home)!r})"
+
+    def _upgrade(self) -> None:
+        """Apply missing migrations; a current file is only read (no write lock, no checkpoint)."""
+        if self.db.path.exists():
+            with self.db.read() as conn:
+                if len(applied(conn)) == LATEST:
+                    return
+        with self.db.write() as conn:
+            migrate(conn)
 
     # writing versions
 
@@ -90,6 +96,9 @@ class Registry:
         run_id: str | None = None,
     ) -> Version:
         """Store `model` as the next version of `name`, with what it was trained on."""
+        from jupyter_mlops.monitoring import profile as profiling
+        from jupyter_mlops.registry.registration import draft_version  # pandas, NumPy: when used
+
         check_name(name)
         draft = draft_version(
             model,
@@ -224,17 +233,20 @@ class Registry:
     ) -> AliasEvent:
         """Point `alias` at `version`; the move is recorded with who, when and why."""
         check_alias(alias)
+        ref = _version_ref(name, version)
         with self.db.write() as conn:
-            target = self._get(conn, _version_ref(name, version))
-            if target.status == "archived":
+            if ref.version is None:  # promoted through another alias: resolve it first
+                ref = ModelRef(name, version=self._get(conn, ref).version)
+            assert ref.version is not None
+            status, current = catalog.alias_target_state(conn, name, ref.version, alias)
+            if status is None:
+                self._get(conn, ref)  # raises the model's or the version's not-found error
+            if status == "archived":
                 raise ConflictError(
-                    f"{name} version {target.version} is archived; register a new version or "
+                    f"{name} version {ref.version} is archived; register a new version or "
                     "promote another one."
                 )
-            current = catalog.model_aliases(conn, name).get(alias)
-            return self._move(
-                conn, name, alias, current, target.version, "promote", reason, evidence
-            )
+            return self._move(conn, name, alias, current, ref.version, "promote", reason, evidence)
 
     def rollback(self, name: str, alias: str = "champion", *, reason: str = "") -> AliasEvent:
         """Undo the alias's latest move not yet undone: it returns to where it pointed before."""

@@ -15,8 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import skops.io as skops_io
-
 from jupyter_mlops.errors import UnsafeModelError, UsageError
 
 SKOPS = "skops"
@@ -41,6 +39,8 @@ class Serialized:
 
 def dump(model: Any, *, trust: Iterable[str] = (), allow_pickle: bool = False) -> Serialized:
     """Serialize `model`; refuse types that are neither library types nor in `trust`."""
+    import skops.io as skops_io  # imports every scikit-learn estimator: only when needed
+
     if allow_pickle:
         buffer = io.BytesIO()
         pickle.dump(model, buffer, protocol=pickle.HIGHEST_PROTOCOL)
@@ -82,6 +82,8 @@ def load(
         return pickle.loads(data)
     if encoding != SKOPS:
         raise UsageError(f"{label} has unknown format {encoding!r}; upgrade jupyter-mlops.")
+    import skops.io as skops_io
+
     granted = set(trusted_types) | set(trust)
     untrusted = sorted(skops_io.get_untrusted_types(data=data))
     refused = [name for name in untrusted if name not in granted]

@@ -7,10 +7,12 @@ plain values; rows come back as dicts keyed by column name.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Row = dict[str, Any]
 
@@ -105,6 +107,19 @@ def version_numbers(conn: duckdb.DuckDBPyConnection, model: str) -> list[int]:
         "SELECT version FROM versions WHERE model = ? ORDER BY version", [model]
     ).fetchall()
     return [row[0] for row in rows]
+
+
+def alias_target_state(
+    conn: duckdb.DuckDBPyConnection, model: str, version: int, alias: str
+) -> tuple[str | None, int | None]:
+    """(status of the version or None, where the alias points now or None), in one query."""
+    row = conn.execute(
+        "SELECT (SELECT status FROM versions WHERE model = ? AND version = ?), "
+        "(SELECT version FROM aliases WHERE model = ? AND alias = ?)",
+        [model, version, model, alias],
+    ).fetchone()
+    assert row is not None
+    return row[0], row[1]
 
 
 def set_version_status(

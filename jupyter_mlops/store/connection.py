@@ -1,19 +1,23 @@
-"""Connect-per-operation access to the registry's DuckDB file.
+"""Attach-per-operation access to the registry's DuckDB file.
 
 DuckDB lets one process at a time open a file for writing, and readers cannot
-open while a writer holds it. So no connection outlives an operation: each one
-opens, runs one transaction and closes; a lock conflict is retried with jittered
-backoff until a deadline, past which `RegistryBusyError` names the holder's PID.
+open while a writer holds it. So no operation keeps the file: each one attaches
+it to a long-lived in-memory DuckDB engine, runs one transaction and detaches,
+which releases the file lock. (Creating a DuckDB instance costs 15-20 ms here;
+attaching a file to an existing one costs about 1 ms to read and 7 ms to write.)
+A lock conflict is retried with jittered backoff until a deadline, past which
+`RegistryBusyError` names the PID that holds the lock.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -22,19 +26,34 @@ from jupyter_mlops.errors import RegistryBusyError
 
 _LOCK_MESSAGE = "Could not set lock on file"
 _PID = re.compile(r"PID (\d+)")
-# DuckDB refuses two connections of one process to one file with different settings
-# (read-only and read-write), so operations of one process on one file take turns.
-_process_locks: dict[Path, threading.RLock] = {}
-_process_locks_guard = threading.Lock()
+_CATALOG = "registry"
 
 
-def _process_lock(path: Path) -> threading.RLock:
-    with _process_locks_guard:
-        return _process_locks.setdefault(path, threading.RLock())
+class _Engine:
+    """The process's in-memory DuckDB connection that files are attached to, one at a time."""
+
+    lock = threading.RLock()
+    _connection: duckdb.DuckDBPyConnection | None = None
+    _pid = 0
+
+    @classmethod
+    def connection(cls) -> duckdb.DuckDBPyConnection:
+        if cls._connection is None or cls._pid != os.getpid():  # a forked child starts afresh
+            cls._connection = duckdb.connect(":memory:")
+            cls._pid = os.getpid()
+        return cls._connection
+
+    @classmethod
+    def discard(cls) -> None:
+        """Drop a connection left in an unknown state; the next operation makes a new one."""
+        if cls._connection is not None:
+            with suppress(duckdb.Error):
+                cls._connection.close()
+        cls._connection = None
 
 
 class Database:
-    """One DuckDB file, opened afresh for every operation."""
+    """One DuckDB file, attached afresh for every operation."""
 
     def __init__(self, path: Path, *, lock_timeout: float = 60.0) -> None:
         self.path = path
@@ -43,7 +62,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-write connection inside one transaction, committed on success."""
-        with self._connect(read_only=False) as conn:
+        with self._attached(read_only=False) as conn:
             conn.execute("BEGIN TRANSACTION")
             try:
                 yield conn
@@ -55,24 +74,40 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection (other readers may hold the file at the same time)."""
-        with self._connect(read_only=True) as conn:
+        with self._attached(read_only=True) as conn:
             yield conn
 
     @contextmanager
-    def _connect(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
-        with _process_lock(self.path):
-            conn = self._open(read_only=read_only)
+    def _attached(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        with _Engine.lock:
+            conn = _Engine.connection()
+            self._attach(conn, read_only=read_only)
             try:
+                conn.execute(f"USE {_CATALOG}")
                 yield conn
-            finally:
-                conn.close()
+            except BaseException:
+                self._detach(conn)
+                raise
+            self._detach(conn)
 
-    def _open(self, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    def _detach(self, conn: duckdb.DuckDBPyConnection) -> None:
+        try:
+            conn.execute("USE memory")
+            conn.execute(f"DETACH {_CATALOG}")
+        except duckdb.Error:
+            _Engine.discard()  # closing the engine releases the file for sure
+            raise
+
+    def _attach(self, conn: duckdb.DuckDBPyConnection, *, read_only: bool) -> None:
+        # ATTACH takes no parameters: the path is quoted as a SQL string literal.
+        target = str(self.path).replace("'", "''")
+        statement = f"ATTACH '{target}' AS {_CATALOG}" + (" (READ_ONLY)" if read_only else "")
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.002
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=read_only)
+                conn.execute(statement)
+                return
             except duckdb.IOException as exc:
                 if _LOCK_MESSAGE not in str(exc):
                     raise

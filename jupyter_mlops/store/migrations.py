@@ -92,7 +92,8 @@ LATEST = len(MIGRATIONS)
 def applied(conn: duckdb.DuckDBPyConnection) -> list[str]:
     """Names of the migrations this file has had, oldest first."""
     exists = conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_name = 'schema_migrations' AND table_catalog = current_database()"
     ).fetchone()
     if not exists or not exists[0]:
         return []
