@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -35,6 +35,9 @@ from jupyter_mlops.registry.records import (
 from jupyter_mlops.registry.refs import ModelRef, check_alias, check_name, parse_ref
 from jupyter_mlops.store import Database, catalog
 from jupyter_mlops.store.migrations import LATEST, applied, migrate
+
+if TYPE_CHECKING:
+    from jupyter_mlops.registry.registration import Draft
 
 _migrated: set[Path] = set()
 
@@ -96,7 +99,6 @@ class Registry:
         run_id: str | None = None,
     ) -> Version:
         """Store `model` as the next version of `name`, with what it was trained on."""
-        from jupyter_mlops.monitoring import profile as profiling
         from jupyter_mlops.registry.registration import draft_version  # pandas, NumPy: when used
 
         check_name(name)
@@ -114,31 +116,41 @@ class Registry:
             run_id=run_id,
         )
         record = draft.record
+        # artifacts first: a row never refers to a file that is not whole on disk
         record["artifact_sha256"] = self.artifacts.put(draft.artifact)
         record["reference_sha256"] = (
             self.artifacts.put(draft.reference) if draft.reference else None
         )
+        texts = {str(key): str(value) for key, value in (tags or {}).items()}
         with self.db.write() as conn:
-            record["created_at"] = _now()
-            if catalog.get_model(conn, name) is None:
-                catalog.insert_model(
-                    conn,
-                    name,
-                    at=record["created_at"],
-                    by=record["created_by"],
-                    description=description,
-                )
-            record["model"] = name
-            record["version"] = catalog.next_version(conn, name)
-            catalog.insert_version(conn, record)
-            if draft.profile:
-                rows = profiling.to_rows(draft.profile, model=name, version=record["version"])
-                catalog.insert_profiles(conn, rows)
-            for key, value in (tags or {}).items():
-                catalog.set_tag(conn, name, record["version"], str(key), str(value))
-        return Version.from_row(
-            record, aliases=[], tags={str(k): str(v) for k, v in (tags or {}).items()}
-        )
+            self._insert_version(conn, name, draft, texts)
+        return Version.from_row(record, aliases=[], tags=texts)
+
+    def _insert_version(
+        self, conn: duckdb.DuckDBPyConnection, name: str, draft: Draft, tags: dict[str, str]
+    ) -> None:
+        """Number the draft and insert it with its profile and tags (one transaction)."""
+        from jupyter_mlops.monitoring import profile as profiling
+
+        record = draft.record
+        record["created_at"] = _now()
+        if catalog.get_model(conn, name) is None:
+            catalog.insert_model(
+                conn,
+                name,
+                at=record["created_at"],
+                by=record["created_by"],
+                description=record["description"],
+            )
+        record["model"] = name
+        record["version"] = catalog.next_version(conn, name)
+        catalog.insert_version(conn, record)
+        if draft.profile:
+            catalog.insert_profiles(
+                conn, profiling.to_rows(draft.profile, model=name, version=record["version"])
+            )
+        for key, value in tags.items():
+            catalog.set_tag(conn, name, record["version"], key, value)
 
     # reading
 
@@ -281,8 +293,10 @@ class Registry:
         at = _now()
         if after is None:
             catalog.delete_alias(conn, name, alias)
+        elif before is None:
+            catalog.insert_alias(conn, name, alias, after, at=at)
         else:
-            catalog.set_alias(conn, name, alias, after, at=at)
+            catalog.update_alias(conn, name, alias, after, at=at)
         event = {
             "model": name,
             "alias": alias,
