@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from jupyter_mlops.registry.display import (
     cell,
@@ -148,11 +148,45 @@ def _data_summary(version: Version) -> str | None:
     )
 
 
-VERSION_COLUMNS = ["version", "created", "by", "class", "metrics", "aliases", "status"]
+T = TypeVar("T")
 
 
-class VersionList(list[Version]):
+class RecordTable(list[T]):
+    """A list of records shown as one table: text in a terminal, HTML in a notebook."""
+
+    columns: ClassVar[list[str]]
+    empty: ClassVar[str] = "nothing to show"
+
+    def _rows(self) -> list[list[Any]]:
+        raise NotImplementedError
+
+    def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self._rows(), columns=self.columns)
+
+    def __str__(self) -> str:
+        return text_table(self.columns, self._rows()) if self else self.empty
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return html_table(self.columns, self._rows()) if self else f"<p>{self.empty}</p>"
+
+
+class VersionList(RecordTable[Version]):
     """The versions of a model, oldest first."""
+
+    columns: ClassVar[list[str]] = [
+        "version",
+        "created",
+        "by",
+        "class",
+        "metrics",
+        "aliases",
+        "status",
+    ]
+    empty = "no versions"
 
     def _rows(self) -> list[list[Any]]:
         return [
@@ -168,19 +202,6 @@ class VersionList(list[Version]):
             for v in self
         ]
 
-    def to_frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame(self._rows(), columns=VERSION_COLUMNS)
-
-    def __str__(self) -> str:
-        return text_table(VERSION_COLUMNS, self._rows())
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        return html_table(VERSION_COLUMNS, self._rows())
-
 
 @dataclass(frozen=True)
 class ModelSummary:
@@ -194,31 +215,23 @@ class ModelSummary:
     aliases: str | None
 
 
-MODEL_COLUMNS = ["model", "versions", "latest", "aliases", "updated", "description"]
-
-
-class ModelList(list[ModelSummary]):
+class ModelList(RecordTable[ModelSummary]):
     """Every model in the registry."""
+
+    columns: ClassVar[list[str]] = [
+        "model",
+        "versions",
+        "latest",
+        "aliases",
+        "updated",
+        "description",
+    ]
+    empty = "no models registered yet"
 
     def _rows(self) -> list[list[Any]]:
         return [
             [m.name, m.versions, m.latest, m.aliases, m.updated_at, m.description] for m in self
         ]
-
-    def to_frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame(self._rows(), columns=MODEL_COLUMNS)
-
-    def __str__(self) -> str:
-        return text_table(MODEL_COLUMNS, self._rows()) if self else "no models registered yet"
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        return (
-            html_table(MODEL_COLUMNS, self._rows()) if self else "<p>no models registered yet</p>"
-        )
 
 
 @dataclass(frozen=True, repr=False)
@@ -256,27 +269,14 @@ class AliasEvent:
         return History([self])._repr_html_()
 
 
-HISTORY_COLUMNS = ["at (UTC)", "alias", "action", "from", "to", "by", "reason"]
-
-
-class History(list[AliasEvent]):
+class History(RecordTable[AliasEvent]):
     """The audit trail of alias moves, oldest first."""
+
+    columns: ClassVar[list[str]] = ["at (UTC)", "alias", "action", "from", "to", "by", "reason"]
+    empty = "no alias moves yet"
 
     def _rows(self) -> list[list[Any]]:
         return [
             [e.moved_at, e.alias, e.action, e.from_version, e.to_version, e.moved_by, e.reason]
             for e in self
         ]
-
-    def to_frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame(self._rows(), columns=HISTORY_COLUMNS)
-
-    def __str__(self) -> str:
-        return text_table(HISTORY_COLUMNS, self._rows()) if self else "no alias moves yet"
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        return html_table(HISTORY_COLUMNS, self._rows()) if self else "<p>no alias moves yet</p>"
