@@ -7,6 +7,7 @@ and dtypes, so two data sets share it only when their content is the same.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,13 @@ MAX_CATEGORIES = 50
 def as_frame(data: Any, *, name: str = "X") -> pd.DataFrame:
     """`data` as a DataFrame: DataFrames pass through, arrays get columns x0, x1, ..."""
     if isinstance(data, pd.DataFrame):
+        counts = Counter(str(column) for column in data.columns)
+        repeated = sorted(column for column, count in counts.items() if count > 1)
+        if repeated:
+            raise UsageError(
+                f"{name} has repeated column names ({', '.join(repeated)}); "
+                "give every column a distinct name."
+            )
         return data
     if isinstance(data, pd.Series):
         return data.to_frame(name=data.name if data.name is not None else name)

@@ -16,6 +16,7 @@ from jupyter_mlops.errors import (
     AliasNotFoundError,
     ConflictError,
     ModelNotFoundError,
+    UsageError,
     VersionNotFoundError,
     did_you_mean,
 )
@@ -57,7 +58,13 @@ class Registry:
     ) -> None:
         settings = Settings.from_env()
         self.home = resolve_home(location)
-        self.home.mkdir(parents=True, exist_ok=True)
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot create the registry directory {str(self.home)!r} ({exc.strerror}); "
+                "choose a writable location with MLOPS_HOME or %mlops connect."
+            ) from None
         self.db = Database(
             self.home / REGISTRY_FILE,
             lock_timeout=settings.lock_timeout if lock_timeout is None else lock_timeout,

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from jupyter_mlops.errors import RegistryBusyError
+from jupyter_mlops.errors import IntegrityError, RegistryBusyError
 
 _LOCK_MESSAGE = "Could not set lock on file"
 _PID = re.compile(r"PID (\d+)")
@@ -110,11 +110,20 @@ class Database:
                 return
             except duckdb.IOException as exc:
                 if _LOCK_MESSAGE not in str(exc):
-                    raise
+                    raise self._unreadable(exc) from None
                 if time.monotonic() + delay > deadline:
                     raise self._busy(str(exc)) from None
+            except duckdb.Error as exc:
+                raise self._unreadable(exc) from None
             time.sleep(delay * random.uniform(0.5, 1.5))
             delay = min(delay * 1.6, 0.1)
+
+    def _unreadable(self, exc: duckdb.Error) -> IntegrityError:
+        reason = str(exc).splitlines()[0]
+        return IntegrityError(
+            f"registry file {str(self.path)!r} cannot be opened ({reason}); restore it from a "
+            "backup or point MLOPS_HOME at another directory."
+        )
 
     def _busy(self, message: str) -> RegistryBusyError:
         match = _PID.search(message)

@@ -2,6 +2,9 @@
 
 A registry file written by an older version upgrades in place the first time a
 newer version opens it. Migrations are append-only: never edit a shipped one.
+Append-only tables (alias_events, profiles) have no index: their ids come from a
+sequence and their rows from one transaction, and DuckDB rewrites an index at
+every checkpoint, which is every write here.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 PRIMARY KEY (model, alias))""",
             "CREATE SEQUENCE alias_event_ids START 1",
             """CREATE TABLE alias_events (
-                id BIGINT PRIMARY KEY DEFAULT nextval('alias_event_ids'),
+                id BIGINT NOT NULL DEFAULT nextval('alias_event_ids'),
                 model VARCHAR NOT NULL,
                 alias VARCHAR NOT NULL,
                 from_version INTEGER,
@@ -80,8 +83,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 position INTEGER NOT NULL,
                 feature VARCHAR NOT NULL,
                 kind VARCHAR NOT NULL,
-                stats VARCHAR NOT NULL,
-                PRIMARY KEY (model, version, feature))""",
+                stats VARCHAR NOT NULL)""",
         ],
     ),
 ]

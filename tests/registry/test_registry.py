@@ -222,3 +222,20 @@ def test_reprs_are_short_in_text_and_rich_in_html(registry, fitted, dataset):
     assert "m" in str(registry.models()) and "champion=1" in str(registry.models())
     assert registry.versions("m").to_frame().loc[0, "aliases"] == ["champion"]
     assert version.ref == "m:1"
+
+
+def test_an_unwritable_location_is_a_usage_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(UsageError, match="is a file"):
+        Registry(blocker)
+    with pytest.raises(UsageError, match="cannot create the registry directory"):
+        Registry(blocker / "below")
+
+
+def test_repeated_column_names_are_refused(registry, fitted, dataset):
+    X, y = dataset
+    doubled = X.copy()
+    doubled.columns = [*X.columns[:-1], X.columns[0]]
+    with pytest.raises(UsageError, match="repeated column names"):
+        registry.register("m", fitted, X=doubled, y=y)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlops.errors import RegistryBusyError
+from jupyter_mlops.errors import IntegrityError, RegistryBusyError
 from jupyter_mlops.store import Database
 
 HOLD = """
@@ -69,3 +69,12 @@ def test_a_failed_operation_writes_nothing(tmp_path: Path) -> None:
         _ = 1 / 0
     with Database(path).read() as conn:
         assert conn.execute("SELECT count(*) FROM t").fetchone() == (0,)
+
+
+def test_a_file_that_is_not_a_registry_is_reported_not_crashed_on(tmp_path: Path) -> None:
+    path = tmp_path / "registry.duckdb"
+    path.write_bytes(b"this is not a database" * 500)
+    with pytest.raises(IntegrityError, match="cannot be opened") as raised, Database(path).read():
+        pass
+    assert str(path) in str(raised.value)
+    assert path.read_bytes().startswith(b"this is not a database")
