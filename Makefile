@@ -23,7 +23,7 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 demo: $(INSTALLED)
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	@echo "== running examples/quickstart.ipynb with papermill (registry: $(DEMO)/registry)"
-	MLOPS_HOME=$(DEMO)/registry $(BIN)/papermill --log-level WARNING \
+	MLOPS_HOME=$(DEMO)/registry $(BIN)/papermill --log-level WARNING --no-progress-bar \
 		examples/quickstart.ipynb $(DEMO)/quickstart.ipynb
 	@echo "== executed notebook: $(DEMO)/quickstart.ipynb"
 	@echo "== models";   $(BIN)/jupyter-mlops --home $(DEMO)/registry models
