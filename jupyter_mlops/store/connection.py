@@ -86,17 +86,22 @@ class Database:
                 conn.execute(f"USE {_CATALOG}")
                 yield conn
             except BaseException:
-                self._detach(conn)
+                self._detach(conn, failing=True)
                 raise
             self._detach(conn)
 
-    def _detach(self, conn: duckdb.DuckDBPyConnection) -> None:
+    def _detach(self, conn: duckdb.DuckDBPyConnection, *, failing: bool = False) -> None:
+        """Release the file; when that fails, close the engine, which releases it for sure.
+
+        While an operation is already failing, its own error is the one worth raising.
+        """
         try:
             conn.execute("USE memory")
             conn.execute(f"DETACH {_CATALOG}")
         except duckdb.Error:
-            _Engine.discard()  # closing the engine releases the file for sure
-            raise
+            _Engine.discard()
+            if not failing:
+                raise
 
     def _attach(self, conn: duckdb.DuckDBPyConnection, *, read_only: bool) -> None:
         # ATTACH takes no parameters: the path is quoted as a SQL string literal.
