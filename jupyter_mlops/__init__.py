@@ -2,9 +2,30 @@
 
 from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.tracking import (
+    Tracker,
+    log_artifact,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    run,
+)
 
 __version__ = "0.1.0"
-__all__ = ["MlopsError", "Registry", "__version__", "load_ipython_extension"]
+__all__ = [
+    "MlopsError",
+    "Registry",
+    "Tracker",
+    "__version__",
+    "load_ipython_extension",
+    "log_artifact",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "run",
+]
 
 
 def load_ipython_extension(ipython: object) -> None:

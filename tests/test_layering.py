@@ -14,6 +14,8 @@ CORE = [
     "jupyter_mlops.store.migrations",
     "jupyter_mlops.registry",
     "jupyter_mlops.monitoring.profile",
+    "jupyter_mlops.tracking",
+    "jupyter_mlops.tracking.cells",
     "jupyter_mlops.commands",
     "jupyter_mlops.cli",
 ]

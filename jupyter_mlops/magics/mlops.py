@@ -7,12 +7,18 @@ import shlex
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from jupyter_mlops.commands import HANDLERS, parse_pairs, run_registry_command
 from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.magics.namespace import lookup, metric_values
 from jupyter_mlops.magics.parser import HelpShown, build_parser
+from jupyter_mlops.magics.tracking import (
+    TRACKING_COMMANDS,
+    register_from_run,
+    run_tracking_command,
+    track_cell,
+)
 from jupyter_mlops.registry import Registry
 
 
@@ -42,9 +48,15 @@ class MlopsMagics(Magics):
         self.parser = build_parser()
         self.connection = Connection()
 
-    @line_magic
-    def mlops(self, line: str) -> Any:
-        """Register, promote, roll back and inspect models. `%mlops help` lists subcommands."""
+    @line_cell_magic
+    def mlops(self, line: str, cell: str | None = None) -> Any:
+        """Register, promote, roll back and inspect models. `%mlops help` lists subcommands.
+
+        As a cell magic, `%%mlops track EXPERIMENT [--tag k=v]` records the cell as a run.
+        """
+        __tracebackhide__ = True  # a failing tracked cell shows the user's frames, not ours
+        if cell is not None:
+            return self._cell(line, cell)
         try:
             words = shlex.split(line)
         except ValueError as exc:
@@ -65,8 +77,12 @@ class MlopsMagics(Magics):
             return self._help(args.topic)
         if args.command == "connect":
             return self._connect(args.location)
+        if args.command == "register" and args.from_run is not None:
+            return register_from_run(self.shell, self.connection.registry, args)
         if args.command == "register":
             return self._register(args)
+        if args.command in TRACKING_COMMANDS:
+            return run_tracking_command(self.connection.registry, args)
         if args.command == "load":
             return self.connection.registry.load(
                 args.ref, trust=args.trust, allow_pickle=args.allow_pickle
@@ -75,9 +91,21 @@ class MlopsMagics(Magics):
             return run_registry_command(self.connection.registry, args)
         raise AssertionError(f"subcommand {args.command} has no handler")
 
+    def _cell(self, line: str, cell: str) -> Any:
+        __tracebackhide__ = True
+        command, _, rest = line.strip().partition(" ")
+        if command != "track":
+            raise UsageError(
+                f"%%mlops {command or '(nothing)'}: the cell magic has one subcommand; "
+                "write `%%mlops track EXPERIMENT`."
+            )
+        return track_cell(self.shell, self.connection.registry, rest, cell)
+
     def _register(self, args: argparse.Namespace) -> Any:
         assert self.shell is not None
         namespace = self.shell.user_ns
+        if args.object is None:
+            raise UsageError("%mlops register: give the model's variable, or --from-run RUN.")
         model = lookup(namespace, args.object)
         data = [lookup(namespace, name) for name in args.data or []]
         if len(data) > 2:

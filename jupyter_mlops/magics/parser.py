@@ -26,12 +26,23 @@ class MagicParser(argparse.ArgumentParser):
         raise HelpShown()
 
 
+def build_track_parser() -> MagicParser:
+    parser = MagicParser(prog="%%mlops track", description="Record the cell as a run.")
+    parser.add_argument("experiment")
+    parser.add_argument("--tag", action="append", default=[], metavar="key=value")
+    return parser
+
+
 def build_parser() -> MagicParser:
     parser = MagicParser(prog="%mlops", description="Model registry operations from a cell.")
     commands = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", required=True)
     register = commands.add_parser("register", help="store a fitted model as a new version")
     register.add_argument("model", help="registry name of the model, e.g. churn")
-    register.add_argument("object", help="the variable holding the fitted estimator")
+    register.add_argument("object", nargs="?", help="the variable holding the fitted estimator")
+    register.add_argument("--from-run", metavar="RUN", help="the model a tracked run fitted")
+    register.add_argument(
+        "--run-model", metavar="NAME", help="which one, if the run fitted several"
+    )
     register.add_argument("--data", nargs="+", metavar="NAME", help="X [y] variables")
     register.add_argument("--metrics", nargs="+", default=[], metavar="name=value")
     register.add_argument("--description", default="")
@@ -44,6 +55,17 @@ def build_parser() -> MagicParser:
     load.add_argument("--allow-pickle", action="store_true")
     connect = commands.add_parser("connect", help="use another registry for this session")
     connect.add_argument("location", nargs="?", help="a directory (omit to show the current)")
+    runs = commands.add_parser("runs", help="the runs of an experiment, newest or best first")
+    runs.add_argument("experiment", nargs="?")
+    runs.add_argument("--sort", metavar="METRIC", help="best first by this metric's last value")
+    runs.add_argument("--top", type=int, metavar="N")
+    runs.add_argument("--ascending", action="store_true", help="smallest first (losses)")
+    compare_runs = commands.add_parser("compare-runs", help="runs side by side")
+    compare_runs.add_argument("runs", nargs="+", metavar="RUN")
+    show_run = commands.add_parser("run", help="everything recorded about one run")
+    show_run.add_argument("run", metavar="RUN")
+    metrics = commands.add_parser("metrics", help="a model's metrics across its versions (figure)")
+    metrics.add_argument("model")
     help_ = commands.add_parser("help", help="this help, or one subcommand's")
     help_.add_argument("topic", nargs="?")
     add_registry_commands(commands)

@@ -95,7 +95,7 @@ def draft_version(
         "artifact_bytes": len(serialized.data),
         "format": serialized.encoding,
         "trusted_types": json.dumps(serialized.trusted_types),
-        "params": json.dumps(_model_params(model) | dict(params or {}), default=_plain),
+        "params": json.dumps(_model_params(model) | dict(params or {}), default=plain),
         "metrics": json.dumps(checked_metrics),
         "code": (code if code is not None else capture.caller_code()) or None,
         "notebook": notebook or capture.notebook_path(),
@@ -113,7 +113,7 @@ def draft_version(
         _check_lengths(features, target)
         record["data_fingerprint"] = datasets.fingerprint(features, target)
         record["data_rows"] = len(features)
-        record["schema"] = json.dumps(datasets.describe_schema(features), default=_plain)
+        record["schema"] = json.dumps(datasets.describe_schema(features), default=plain)
         sample = profiling.sample_rows(features)
         profile = profiling.profile_frame(features)
         profile += _extra_profiles(model, X, sample, target)
@@ -172,17 +172,17 @@ def _model_params(model: Any) -> dict[str, Any]:
         params = get_params(deep=True)
     except Exception:
         return {}
-    return {key: _plain(value) for key, value in params.items()}
+    return {key: plain(value) for key, value in params.items()}
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """A JSON-ready stand-in: numbers and strings as they are, anything else as its repr."""
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, np.generic):
-        return _plain(value.item())
+        return plain(value.item())
     if isinstance(value, list | tuple) and all(isinstance(v, int | float | str) for v in value):
         return list(value)
     return repr(value)[:200]

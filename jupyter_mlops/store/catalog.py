@@ -17,13 +17,13 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 
 
-def _rows(cursor: duckdb.DuckDBPyConnection) -> list[Row]:
+def rows_of(cursor: duckdb.DuckDBPyConnection) -> list[Row]:
     names = [column[0] for column in cursor.description or []]
     return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
 
 def _first(cursor: duckdb.DuckDBPyConnection) -> Row | None:
-    rows = _rows(cursor)
+    rows = rows_of(cursor)
     return rows[0] if rows else None
 
 
@@ -52,7 +52,7 @@ def set_model_description(conn: duckdb.DuckDBPyConnection, name: str, descriptio
 
 
 def list_models(conn: duckdb.DuckDBPyConnection) -> list[Row]:
-    return _rows(
+    return rows_of(
         conn.execute(
             """
             SELECT m.name, m.description, m.created_at, m.created_by,
@@ -99,7 +99,7 @@ def latest_version(conn: duckdb.DuckDBPyConnection, model: str) -> int | None:
 
 
 def list_versions(conn: duckdb.DuckDBPyConnection, model: str) -> list[Row]:
-    return _rows(conn.execute("SELECT * FROM versions WHERE model = ? ORDER BY version", [model]))
+    return rows_of(conn.execute("SELECT * FROM versions WHERE model = ? ORDER BY version", [model]))
 
 
 def version_numbers(conn: duckdb.DuckDBPyConnection, model: str) -> list[int]:
@@ -132,7 +132,7 @@ def set_version_status(
 
 def artifact_references(conn: duckdb.DuckDBPyConnection) -> list[Row]:
     """Every (model, version) with the artifacts it needs, for an integrity check."""
-    return _rows(
+    return rows_of(
         conn.execute(
             "SELECT model, version, artifact_sha256, reference_sha256 FROM versions "
             "ORDER BY model, version"
@@ -205,10 +205,10 @@ def alias_events(
     conn: duckdb.DuckDBPyConnection, model: str, alias: str | None = None
 ) -> list[Row]:
     if alias is None:
-        return _rows(
+        return rows_of(
             conn.execute("SELECT * FROM alias_events WHERE model = ? ORDER BY id", [model])
         )
-    return _rows(
+    return rows_of(
         conn.execute(
             "SELECT * FROM alias_events WHERE model = ? AND alias = ? ORDER BY id", [model, alias]
         )
@@ -261,7 +261,7 @@ def insert_profiles(conn: duckdb.DuckDBPyConnection, profiles: pd.DataFrame) -> 
 
 
 def version_profiles(conn: duckdb.DuckDBPyConnection, model: str, version: int) -> list[Row]:
-    return _rows(
+    return rows_of(
         conn.execute(
             "SELECT feature, kind, stats FROM profiles WHERE model = ? AND version = ? "
             "ORDER BY position",

@@ -86,6 +86,39 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 stats VARCHAR NOT NULL)""",
         ],
     ),
+    (
+        "0003_runs",
+        [
+            "CREATE SEQUENCE run_ids START 1",
+            """CREATE TABLE runs (
+                id BIGINT PRIMARY KEY DEFAULT nextval('run_ids'),
+                experiment VARCHAR NOT NULL,
+                status VARCHAR NOT NULL,
+                started_at TIMESTAMP NOT NULL,
+                ended_at TIMESTAMP,
+                error VARCHAR,
+                code VARCHAR,
+                params VARCHAR NOT NULL,
+                tags VARCHAR NOT NULL,
+                models VARCHAR NOT NULL,
+                inputs VARCHAR NOT NULL,
+                notebook VARCHAR,
+                git_commit VARCHAR,
+                created_by VARCHAR NOT NULL)""",
+            """CREATE TABLE run_metrics (
+                run_id BIGINT NOT NULL,
+                key VARCHAR NOT NULL,
+                step BIGINT NOT NULL,
+                value DOUBLE,
+                logged_at TIMESTAMP NOT NULL)""",
+            """CREATE TABLE run_artifacts (
+                run_id BIGINT NOT NULL,
+                name VARCHAR NOT NULL,
+                sha256 VARCHAR NOT NULL,
+                bytes BIGINT NOT NULL,
+                kind VARCHAR NOT NULL)""",
+        ],
+    ),
 ]
 
 LATEST = len(MIGRATIONS)

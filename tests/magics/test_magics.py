@@ -75,7 +75,7 @@ def test_results_display_as_html(shell):
 
 MISUSES = [
     ("%mlops bogus", "invalid choice"),
-    ("%mlops register churn", "required: object"),
+    ("%mlops register churn", "give the model's variable, or --from-run"),
     ("%mlops promote", "required"),
     ("%mlops show chrun", "did you mean 'churn'"),
     ("%mlops show churn@champio", "did you mean 'champion'"),

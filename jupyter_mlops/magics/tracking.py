@@ -1,0 +1,117 @@
+"""`%%mlops track` and the run subcommands of `%mlops`."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from typing import Any
+
+from IPython.core.error import UsageError
+
+from jupyter_mlops.commands import parse_pairs
+from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.magics.cell import execute
+from jupyter_mlops.magics.namespace import lookup
+from jupyter_mlops.magics.parser import HelpShown, build_track_parser
+from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.datasets import as_frame, fingerprint
+from jupyter_mlops.tracking.cells import analyse, is_fitted_estimator
+from jupyter_mlops.tracking.run import Run
+from jupyter_mlops.tracking.tracker import Tracker, activated
+
+TRACKING_COMMANDS = {"runs", "compare-runs", "run", "metrics"}
+
+
+def track_cell(shell: Any, registry: Registry, line: str, cell: str) -> Any:
+    """Run the cell as a run of an experiment; its exception, if any, reaches the user as is."""
+    __tracebackhide__ = True
+    try:
+        args = build_track_parser().parse_args(shlex.split(line))
+    except HelpShown:
+        return None
+    except ValueError as exc:
+        raise UsageError(
+            f"%%mlops track: cannot split the line ({exc}); check the quotes."
+        ) from None
+    try:
+        run = Tracker(registry).start(
+            args.experiment,
+            tags=parse_pairs(args.tag, what="tag"),
+            code=cell,
+            notebook=shell.user_ns.get("__vsc_ipynb_file__"),
+        )
+    except MlopsError as exc:
+        raise UsageError(str(exc)) from None
+    with activated(run):
+        try:
+            result = execute(shell, cell)
+        except BaseException as error:
+            record_cell(shell, run, cell)
+            run.end(error=error)
+            raise
+    record_cell(shell, run, cell)
+    run.end()
+    return result
+
+
+def record_cell(shell: Any, run: Run, cell: str) -> None:
+    """Store the estimators the cell fitted and fingerprint the data they trained on."""
+    found = analyse(shell.transform_cell(cell))
+    namespace = shell.user_ns
+    for name in found.candidates:
+        if name in namespace and is_fitted_estimator(namespace[name]):
+            run.log_model(name, namespace[name])
+    for name, role in found.inputs.items():
+        if name in namespace:
+            try:
+                run.log_input(name, namespace[name], role=role)
+            except MlopsError:
+                continue  # not tabular data (a generator, a path): nothing to fingerprint
+
+
+def run_tracking_command(registry: Registry, args: argparse.Namespace) -> Any:
+    tracker = Tracker(registry)
+    if args.command == "runs":
+        return tracker.runs(args.experiment, sort=args.sort, top=args.top, ascending=args.ascending)
+    if args.command == "compare-runs":
+        return tracker.compare(args.runs)
+    if args.command == "run":
+        return tracker.get(args.run)
+    from jupyter_mlops.viz.metrics import version_metrics_figure
+
+    return version_metrics_figure(registry.versions(args.model))
+
+
+def register_from_run(shell: Any, registry: Registry, args: argparse.Namespace) -> Any:
+    """`%mlops register NAME --from-run N`: the run's model, with its data when still in memory."""
+    tracker = Tracker(registry)
+    data = [lookup(shell.user_ns, name) for name in args.data or []]
+    if not data:
+        data = _run_inputs_in_memory(shell, tracker, args.from_run)
+    return tracker.register(
+        args.from_run,
+        args.model,
+        model=args.run_model,
+        X=data[0] if data else None,
+        y=data[1] if len(data) > 1 else None,
+        description=args.description,
+        trust=tuple(args.trust),
+    )
+
+
+def _run_inputs_in_memory(shell: Any, tracker: Tracker, run_id: str) -> list[Any]:
+    """[X] or [X, y] the run trained on, if the variables still hold exactly that data."""
+    found: dict[str, Any] = {}
+    for name, entry in tracker.get(run_id).inputs.items():
+        value = shell.user_ns.get(name)
+        role = entry.get("role", "X")
+        if value is None or role in found:
+            continue
+        try:
+            if fingerprint(as_frame(value, name=name)) == entry["fingerprint"]:
+                found[role] = value
+        except MlopsError:
+            continue
+    if "X" not in found:
+        return []
+    return [found["X"], found["y"]] if "y" in found else [found["X"]]

@@ -1,0 +1,154 @@
+"""The SQL of experiment tracking: runs, their step metrics and small artifacts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from jupyter_mlops.store.catalog import Row, rows_of
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def insert_run(conn: duckdb.DuckDBPyConnection, run: Row) -> int:
+    columns = ", ".join(run)
+    marks = ", ".join("?" for _ in run)
+    row = conn.execute(
+        f"INSERT INTO runs ({columns}) VALUES ({marks}) RETURNING id", list(run.values())
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def finish_run(conn: duckdb.DuckDBPyConnection, run_id: int, changes: Row) -> None:
+    assignments = ", ".join(f"{column} = ?" for column in changes)
+    conn.execute(f"UPDATE runs SET {assignments} WHERE id = ?", [*changes.values(), run_id])
+
+
+def append_metrics(conn: duckdb.DuckDBPyConnection, points: pd.DataFrame) -> None:
+    """Append step points (run_id, key, step, value, logged_at) in one statement."""
+    conn.register("incoming_points", points)
+    try:
+        conn.execute(
+            "INSERT INTO run_metrics (run_id, key, step, value, logged_at) "
+            "SELECT run_id, key, step, value, logged_at FROM incoming_points"
+        )
+    finally:
+        conn.unregister("incoming_points")
+
+
+def insert_artifact(
+    conn: duckdb.DuckDBPyConnection, run_id: int, name: str, sha256: str, size: int, kind: str
+) -> None:
+    conn.execute(
+        "INSERT INTO run_artifacts VALUES (?, ?, ?, ?, ?)", [run_id, name, sha256, size, kind]
+    )
+
+
+def get_run(conn: duckdb.DuckDBPyConnection, run_id: int) -> Row | None:
+    rows = rows_of(conn.execute("SELECT * FROM runs WHERE id = ?", [run_id]))
+    return rows[0] if rows else None
+
+
+def run_ids(conn: duckdb.DuckDBPyConnection) -> list[int]:
+    return [row[0] for row in conn.execute("SELECT id FROM runs ORDER BY id").fetchall()]
+
+
+def experiments(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = conn.execute("SELECT DISTINCT experiment FROM runs ORDER BY 1").fetchall()
+    return [row[0] for row in rows]
+
+
+def runs_of(
+    conn: duckdb.DuckDBPyConnection,
+    experiment: str | None,
+    *,
+    sort: str | None = None,
+    descending: bool = True,
+    limit: int | None = None,
+) -> list[Row]:
+    """Runs with their latest value of each metric; sorted by one metric's latest value."""
+    order = "r.id DESC"
+    params: list[Any] = []
+    if sort is not None:
+        direction = "DESC" if descending else "ASC"
+        order = f"sort_value {direction} NULLS LAST, r.id DESC"
+        params.append(sort)
+    where = "WHERE r.experiment = ?" if experiment is not None else ""
+    if experiment is not None:
+        params.append(experiment)
+    params.append(limit if limit is not None else 2**62)
+    return rows_of(
+        conn.execute(
+            f"""
+            WITH latest AS (
+                SELECT run_id, key, arg_max(value, step) AS value
+                FROM run_metrics GROUP BY run_id, key
+            )
+            SELECT r.*,
+                   (SELECT l.value FROM latest l WHERE l.run_id = r.id AND l.key = ?)
+                       AS sort_value
+            FROM runs r {where}
+            ORDER BY {order}
+            LIMIT ?
+            """
+            if sort is not None
+            else f"SELECT r.*, NULL AS sort_value FROM runs r {where} ORDER BY {order} LIMIT ?",
+            params,
+        )
+    )
+
+
+def latest_metrics(
+    conn: duckdb.DuckDBPyConnection, run_ids: list[int]
+) -> dict[int, dict[str, float]]:
+    """The value at the highest step of every metric of the given runs."""
+    if not run_ids:
+        return {}
+    found: dict[int, dict[str, float]] = {}
+    for run_id, key, value in conn.execute(
+        "SELECT run_id, key, arg_max(value, step) FROM run_metrics "
+        "WHERE list_contains(?, run_id) GROUP BY run_id, key ORDER BY run_id, key",
+        [run_ids],
+    ).fetchall():
+        found.setdefault(run_id, {})[key] = value
+    return found
+
+
+def metric_history(conn: duckdb.DuckDBPyConnection, run_id: int) -> list[Row]:
+    return rows_of(
+        conn.execute(
+            "SELECT key, step, value, logged_at FROM run_metrics WHERE run_id = ? "
+            "ORDER BY key, step, logged_at",
+            [run_id],
+        )
+    )
+
+
+def run_artifacts(conn: duckdb.DuckDBPyConnection, run_id: int) -> list[Row]:
+    return rows_of(
+        conn.execute(
+            "SELECT name, sha256, bytes, kind FROM run_artifacts WHERE run_id = ? ORDER BY name",
+            [run_id],
+        )
+    )
+
+
+def versions_from_run(conn: duckdb.DuckDBPyConnection, run_id: int) -> list[tuple[str, int]]:
+    rows = conn.execute(
+        "SELECT model, version FROM versions WHERE run_id = ? ORDER BY model, version",
+        [str(run_id)],
+    ).fetchall()
+    return [(model, version) for model, version in rows]
+
+
+def registered_metrics(conn: duckdb.DuckDBPyConnection, model: str) -> list[Row]:
+    """(version, created_at, metrics JSON) of every version of a model, oldest first."""
+    return rows_of(
+        conn.execute(
+            "SELECT version, created_at, metrics FROM versions WHERE model = ? ORDER BY version",
+            [model],
+        )
+    )

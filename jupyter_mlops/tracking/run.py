@@ -1,0 +1,230 @@
+"""A run being recorded: params, tags, step metrics (buffered), models, inputs, artifacts.
+
+`log_metric` only appends to in-memory lists, so a training loop pays microseconds per
+point; the buffer is written as one batch when it holds `FLUSH_POINTS` points, when
+`FLUSH_SECONDS` have passed since the last write, and when the run ends.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from jupyter_mlops.errors import RegistryBusyError, UsageError
+from jupyter_mlops.store import runs as sql
+
+if TYPE_CHECKING:
+    from jupyter_mlops.registry import Registry
+
+FLUSH_POINTS = 50_000
+FLUSH_SECONDS = 5.0
+CHECK_EVERY = 1_000
+_PLAIN_NUMBERS = frozenset({float, int})
+_clock = time.time
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Run:
+    """One run of an experiment. Use as a context manager, or call `end()`."""
+
+    def __init__(self, registry: Registry, run_id: int, experiment: str) -> None:
+        self.registry = registry
+        self.id = run_id
+        self.experiment = experiment
+        self.params: dict[str, Any] = {}
+        self.tags: dict[str, str] = {}
+        self.models: dict[str, dict[str, Any]] = {}
+        self.inputs: dict[str, dict[str, Any]] = {}
+        self.ended = False
+        self._buffer: list[tuple[str, int, float, float]] = []
+        self._next_check = CHECK_EVERY
+        self._last_step: dict[str, int] = {}
+        self._flushed_at = time.monotonic()
+        self._started = time.monotonic()
+
+    def __repr__(self) -> str:
+        return f"<Run {self.id} of {self.experiment!r}{' (ended)' if self.ended else ''}>"
+
+    # params and tags
+
+    def log_param(self, key: str, value: Any) -> None:
+        self.params[str(key)] = _plain(value)
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        for key, value in params.items():
+            self.log_param(key, value)
+
+    def set_tag(self, key: str, value: Any) -> None:
+        self.tags[str(key)] = str(value)
+
+    # metrics
+
+    def log_metric(self, key: str, value: Any, step: int | None = None) -> None:
+        """Record `value` of metric `key` at `step` (default: the key's last step + 1)."""
+        if value.__class__ not in _PLAIN_NUMBERS:
+            value = _number(key, value)
+        last = self._last_step.get(key)
+        if step is None:
+            step = 0 if last is None else last + 1
+        elif last is not None and step < last:
+            raise UsageError(
+                f"metric {key!r} went back from step {last} to {step}; steps must not decrease "
+                "within a run (omit step to count up automatically)."
+            )
+        self._last_step[key] = step
+        buffer = self._buffer
+        buffer.append((key, step, value, _clock()))
+        if len(buffer) >= self._next_check:
+            self._flush_if_due()
+
+    def _flush_if_due(self) -> None:
+        """Checked every CHECK_EVERY points, so the loop does not read the clock each time."""
+        due = time.monotonic() - self._flushed_at > FLUSH_SECONDS
+        if due or len(self._buffer) >= FLUSH_POINTS:
+            try:
+                self.flush()
+                return
+            except RegistryBusyError:  # keep training; the points stay buffered for later
+                self._flushed_at = time.monotonic()
+        self._next_check = len(self._buffer) + CHECK_EVERY
+
+    def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
+        for key, value in metrics.items():
+            self.log_metric(key, value, step)
+
+    # models, data, files
+
+    def log_model(self, name: str, model: Any, *, trust: tuple[str, ...] = ()) -> None:
+        """Store a fitted model with the run (skops), so it can be registered later."""
+        from jupyter_mlops.registry import serialization
+
+        entry: dict[str, Any] = {"class": f"{type(model).__module__}.{type(model).__qualname__}"}
+        get_params = getattr(model, "get_params", None)
+        if callable(get_params):
+            entry["params"] = {k: _plain(v) for k, v in get_params(deep=False).items()}
+        try:
+            stored = serialization.dump(model, trust=trust)
+        except Exception as exc:  # the run goes on; the model is recorded as not stored
+            entry["not_stored"] = str(exc)
+        else:
+            entry["sha256"] = self._store(f"model:{name}", stored.data, "model")
+            entry["trusted_types"] = stored.trusted_types
+        self.models[name] = entry
+
+    def log_input(self, name: str, data: Any, *, role: str = "X") -> None:
+        """Record the fingerprint and shape of data the run trained on (role X or y)."""
+        from jupyter_mlops.registry import datasets
+
+        frame = datasets.as_frame(data, name=name)
+        self.inputs[name] = {
+            "rows": len(frame),
+            "columns": frame.shape[1],
+            "fingerprint": datasets.fingerprint(frame),
+            "role": role,
+        }
+
+    def log_artifact(self, name: str, content: Any) -> str:
+        """Store a small artifact: bytes, text, a path, a DataFrame (CSV) or a figure."""
+        data, kind = _artifact_bytes(content)
+        return self._store(name, data, kind)
+
+    def _store(self, name: str, data: bytes, kind: str) -> str:
+        digest = self.registry.artifacts.put(data)
+        with self.registry.db.write() as conn:
+            sql.insert_artifact(conn, self.id, name, digest, len(data), kind)
+        return digest
+
+    # writing
+
+    def flush(self) -> None:
+        """Write the buffered metric points and the params and tags so far."""
+        import pandas as pd
+
+        points = pd.DataFrame(self._buffer, columns=["key", "step", "value", "logged_at"])
+        points.insert(0, "run_id", self.id)
+        points["logged_at"] = pd.to_datetime(points["logged_at"], unit="s")
+        with self.registry.db.write() as conn:
+            if len(points):
+                sql.append_metrics(conn, points)
+            sql.finish_run(conn, self.id, self._state())
+        self._buffer = []  # only once written: a failed write keeps every point for the next
+        self._flushed_at = time.monotonic()
+        self._next_check = CHECK_EVERY
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "params": json.dumps(self.params),
+            "tags": json.dumps(self.tags),
+            "models": json.dumps(self.models),
+            "inputs": json.dumps(self.inputs),
+        }
+
+    def end(self, *, error: BaseException | None = None) -> None:
+        """Flush and mark the run finished, or failed with the error's message."""
+        if self.ended:
+            return
+        self.flush()
+        changes = {"status": "failed" if error else "finished", "ended_at": now()}
+        if error is not None:
+            changes["error"] = "".join(traceback.format_exception_only(error)).strip()
+        with self.registry.db.write() as conn:
+            sql.finish_run(conn, self.id, changes)
+        self.ended = True
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.end(error=error)
+
+
+def _number(key: str, value: Any) -> float:
+    if not isinstance(value, bool | str):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            pass
+    raise UsageError(f"metric {key!r} got {value!r}, which is not a number; log a float or an int.")
+
+
+def _plain(value: Any) -> Any:
+    from jupyter_mlops.registry.registration import plain
+
+    return plain(value)
+
+
+def _artifact_bytes(content: Any) -> tuple[bytes, str]:
+    if isinstance(content, bytes):
+        return content, "bytes"
+    if isinstance(content, str):
+        return content.encode(), "text"
+    if isinstance(content, Path):
+        return content.read_bytes(), content.suffix.lstrip(".") or "file"
+    if hasattr(content, "to_csv") and hasattr(content, "columns"):
+        return content.to_csv(index=False).encode(), "csv"
+    if hasattr(content, "to_json") and hasattr(content, "data") and hasattr(content, "layout"):
+        return content.to_json().encode(), "plotly"
+    if hasattr(content, "savefig"):
+        import io
+
+        buffer = io.BytesIO()
+        content.savefig(buffer, format="png")
+        return buffer.getvalue(), "png"
+    raise UsageError(
+        f"cannot store a {type(content).__name__} as an artifact; pass bytes, text, a path, "
+        "a DataFrame or a figure."
+    )

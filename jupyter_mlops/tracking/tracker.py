@@ -1,0 +1,203 @@
+"""Starting runs and reading them back: the tracking side of a registry."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import math
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from jupyter_mlops.errors import NotFoundError, UsageError, did_you_mean
+from jupyter_mlops.registry import Registry, Version
+from jupyter_mlops.registry.capture import current_user, git_commit, notebook_path
+from jupyter_mlops.registry.refs import check_name
+from jupyter_mlops.store import runs as sql
+from jupyter_mlops.tracking.records import RunComparison, RunList, RunRecord, compare_runs
+from jupyter_mlops.tracking.run import Run, now
+
+_active: contextvars.ContextVar[Run | None] = contextvars.ContextVar("mlops_run", default=None)
+
+
+class RunNotFoundError(NotFoundError):
+    """No run has this id."""
+
+
+class Tracker:
+    """Runs of experiments, stored in a registry."""
+
+    def __init__(self, registry: Registry | None = None) -> None:
+        self.registry = registry or Registry()
+
+    def start(
+        self,
+        experiment: str,
+        *,
+        tags: Mapping[str, Any] | None = None,
+        code: str | None = None,
+        notebook: str | None = None,
+    ) -> Run:
+        check_name(experiment, what="experiment name")
+        tag_texts = {str(k): str(v) for k, v in (tags or {}).items()}
+        record = {
+            "experiment": experiment,
+            "status": "running",
+            "started_at": now(),
+            "code": code,
+            "params": "{}",
+            "tags": json.dumps(tag_texts),
+            "models": "{}",
+            "inputs": "{}",
+            "notebook": notebook or notebook_path(),
+            "git_commit": git_commit(),
+            "created_by": current_user(),
+        }
+        with self.registry.db.write() as conn:
+            run_id = sql.insert_run(conn, record)
+        run = Run(self.registry, run_id, experiment)
+        run.tags.update(tag_texts)
+        return run
+
+    @contextmanager
+    def run(self, experiment: str, **options: Any) -> Iterator[Run]:
+        """A run that is the active one inside the block; failed if the block raises."""
+        run = self.start(experiment, **options)
+        token = _active.set(run)
+        try:
+            with run:
+                yield run
+        finally:
+            _active.reset(token)
+
+    def get(self, run_id: int | str) -> RunRecord:
+        number = _run_number(run_id)
+        with self.registry.db.read() as conn:
+            row = sql.get_run(conn, number)
+            if row is None:
+                ids = sql.run_ids(conn)
+                have = f"{ids[0]}..{ids[-1]}" if ids else "none yet"
+                raise RunNotFoundError(
+                    f"no run {number} (runs: {have}); run `%mlops runs` to list them."
+                )
+            metrics = sql.latest_metrics(conn, [number]).get(number, {})
+            versions = sql.versions_from_run(conn, number)
+            artifacts = sql.run_artifacts(conn, number)
+        return RunRecord.from_row(row, metrics=metrics, versions=versions, artifacts=artifacts)
+
+    def runs(
+        self,
+        experiment: str | None = None,
+        *,
+        sort: str | None = None,
+        top: int | None = None,
+        ascending: bool = False,
+    ) -> RunList:
+        """Runs of an experiment (or all), newest first or best first by a metric."""
+        with self.registry.db.read() as conn:
+            if experiment is not None and experiment not in (known := sql.experiments(conn)):
+                raise RunNotFoundError(
+                    f"no experiment named {experiment!r}{did_you_mean(experiment, known)}; "
+                    "start one with `%%mlops track NAME`."
+                )
+            rows = sql.runs_of(conn, experiment, sort=sort, descending=not ascending, limit=top)
+            metrics = sql.latest_metrics(conn, [row["id"] for row in rows])
+        records = [
+            RunRecord.from_row(row, metrics=metrics.get(row["id"], {}), versions=[], artifacts=[])
+            for row in rows
+        ]
+        return RunList(records, sort_key=sort)
+
+    def compare(self, run_ids: list[int | str]) -> RunComparison:
+        if len(run_ids) < 2:
+            raise UsageError("compare-runs needs at least two run ids, e.g. 12 15.")
+        return compare_runs([self.get(run_id) for run_id in run_ids])
+
+    def register(
+        self,
+        run_id: int | str,
+        name: str,
+        *,
+        model: str | None = None,
+        X: Any = None,
+        y: Any = None,
+        description: str = "",
+        trust: tuple[str, ...] = (),
+    ) -> Version:
+        """Register the model a run fitted as a version of `name`, linked to the run."""
+        from jupyter_mlops.registry import serialization
+
+        record = self.get(run_id)
+        stored = {key: entry for key, entry in record.models.items() if "sha256" in entry}
+        if not stored:
+            raise UsageError(
+                f"run {record.id} stored no model; fit an estimator in a `%%mlops track` cell "
+                "or call run.log_model(name, model)."
+            )
+        if model is None and len(stored) > 1:
+            raise UsageError(
+                f"run {record.id} fitted several models ({', '.join(stored)}); "
+                "choose one with model=... (--model)."
+            )
+        chosen = model or next(iter(stored))
+        if chosen not in stored:
+            raise UsageError(
+                f"run {record.id} has no stored model {chosen!r}{did_you_mean(chosen, stored)}; "
+                f"it has {', '.join(stored)}."
+            )
+        entry = stored[chosen]
+        label = f"run {record.id} model {chosen}"
+        fitted = serialization.load(
+            self.registry.artifacts.get(entry["sha256"], label=label),
+            encoding=serialization.SKOPS,
+            trusted_types=entry["trusted_types"],
+            label=label,
+            trust=trust,
+        )
+        metrics = {k: v for k, v in record.metrics.items() if v is not None and math.isfinite(v)}
+        return self.registry.register(
+            name,
+            fitted,
+            X=X,
+            y=y,
+            metrics=metrics,
+            params=record.params,
+            description=description,
+            code=record.code,
+            notebook=record.notebook,
+            trust=tuple(entry["trusted_types"]) + tuple(trust),
+            run_id=str(record.id),
+        )
+
+    def history(self, run_id: int | str) -> list[dict[str, Any]]:
+        """Every logged point of a run: key, step, value, logged_at."""
+        number = self.get(run_id).id
+        with self.registry.db.read() as conn:
+            return sql.metric_history(conn, number)
+
+
+def active_run() -> Run:
+    run = _active.get()
+    if run is None:
+        raise UsageError(
+            "no run is active; wrap the code in `with mlops.run(NAME):` or a `%%mlops track` cell."
+        )
+    return run
+
+
+@contextmanager
+def activated(run: Run) -> Iterator[Run]:
+    token = _active.set(run)
+    try:
+        yield run
+    finally:
+        _active.reset(token)
+
+
+def _run_number(run_id: int | str) -> int:
+    try:
+        return int(run_id)
+    except (TypeError, ValueError):
+        raise UsageError(
+            f"run id {run_id!r} is not a number; use the id `%mlops runs` shows."
+        ) from None

@@ -1,0 +1,1 @@
+"""Plotly figure builders: data in, Figure out (reused by the dashboards)."""

@@ -1,0 +1,104 @@
+"""`%%mlops track` and the run subcommands, in a real IPython shell."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from jupyter_mlops import Registry, Tracker
+
+TRAIN = """%%mlops track churn-experiments --tag fold=3
+clf = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(X_train, y_train)
+auc = roc_auc_score(y_val, clf.predict_proba(X_val)[:, 1])
+mlops.log_metric("val_auc", auc)
+auc
+"""
+
+
+@pytest.fixture
+def shell(tmp_path, dataset):
+    ip = InteractiveShell.instance()
+    ip.run_cell("%load_ext jupyter_mlops")
+    ip.run_cell(f"%mlops connect {tmp_path / 'registry'}")
+    X, y = dataset
+    ip.run_cell(
+        "import jupyter_mlops as mlops\n"
+        "from sklearn.ensemble import HistGradientBoostingClassifier\n"
+        "from sklearn.metrics import roc_auc_score\n"
+    )
+    ip.user_ns.update(
+        X_train=X.iloc[:400], y_train=y.iloc[:400], X_val=X.iloc[400:], y_val=y.iloc[400:]
+    )
+    return ip
+
+
+def test_a_tracked_cell_records_what_it_fitted_and_logged(shell, tmp_path):
+    result = shell.run_cell(TRAIN)
+    assert result.success
+    assert result.result == pytest.approx(shell.user_ns["auc"])
+    run = Tracker(Registry(tmp_path / "registry")).get(1)
+    assert run.status == "finished"
+    assert run.tags == {"fold": "3"}
+    assert run.metrics == {"val_auc": pytest.approx(shell.user_ns["auc"])}
+    assert run.models["clf"]["params"]["max_iter"] == 20
+    assert run.models["clf"]["class"].endswith("HistGradientBoostingClassifier")
+    assert set(run.inputs) == {"X_train", "y_train"}
+    assert run.inputs["X_train"]["rows"] == 400
+    assert "HistGradientBoostingClassifier(max_iter=20" in run.code
+
+
+def test_a_failing_tracked_cell_is_recorded_and_still_fails(shell, tmp_path, capsys):
+    cell = "%%mlops track exp\nmlops.log_metric('loss', 1.0)\nraise ValueError('bad batch')\n"
+    result = shell.run_cell(cell)
+    assert not result.success
+    assert isinstance(result.error_in_exec, ValueError)
+    assert str(result.error_in_exec) == "bad batch"
+    run = Tracker(Registry(tmp_path / "registry")).get(1)
+    assert run.status == "failed" and "ValueError: bad batch" in run.error
+    assert run.metrics == {"loss": 1.0}
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
+    assert "raise ValueError('bad batch')" in shown  # the user's own line, in the traceback
+    assert "track_cell" not in shown  # and not the magic's frames
+
+
+def test_runs_compare_and_register_from_a_run(shell, tmp_path):
+    shell.run_cell(TRAIN)
+    shell.run_cell(TRAIN.replace("max_iter=20", "max_iter=3"))
+    table = shell.run_cell("%mlops runs churn-experiments --sort val_auc --top 10").result
+    assert [r.id for r in table] == [1, 2]
+    comparison = shell.run_cell("%mlops compare-runs 1 2").result
+    assert any(row[1] == "val_auc" for row in comparison.differences)
+    version = shell.run_cell("%mlops register churn --from-run 1").result
+    assert version.run_id == "1" and version.data_rows == 400  # the run's data, still in memory
+    assert version.metrics == {"val_auc": pytest.approx(table[0].metrics["val_auc"])}
+    assert shell.run_cell("%mlops run 1").result.versions == [("churn", 1)]
+    figure = shell.run_cell("%mlops metrics churn").result
+    assert figure.data[0].name == "val_auc"
+    assert list(figure.data[0].y) == [version.metrics["val_auc"]]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("%mlops runs nope", "no experiment named 'nope'"),
+        ("%mlops run 42", "no run 42"),
+        ("%mlops run abc", "not a number"),
+        ("%mlops compare-runs 1", "at least two"),
+        ("%mlops register churn --from-run 9", "no run 9"),
+        ("%mlops register churn", "give the model's variable, or --from-run"),
+    ],
+)
+def test_run_misuse_is_one_line(shell, capsys, line, expected):
+    shell.run_cell(TRAIN)
+    capsys.readouterr()
+    assert not shell.run_cell(line).success
+    out, err = capsys.readouterr()
+    lines = [text for text in (out + err).splitlines() if text.strip()]
+    assert len(lines) == 1 and expected in lines[0], lines
+
+
+def test_the_cell_magic_has_one_subcommand(shell, capsys):
+    assert not shell.run_cell("%%mlops trak exp\n1\n").success
+    assert "write `%%mlops track EXPERIMENT`" in capsys.readouterr().err

@@ -1,0 +1,31 @@
+"""Reading what a cell fits and trains on from its code."""
+
+from __future__ import annotations
+
+from sklearn.linear_model import LogisticRegression
+
+from jupyter_mlops.tracking.cells import analyse, is_fitted_estimator
+
+
+def test_fit_calls_assignments_and_inputs_are_found():
+    found = analyse(
+        "scaler = StandardScaler()\n"
+        "clf = LogisticRegression().fit(scaler.fit_transform(X_train), y_train)\n"
+        "model.fit(X, y)\n"
+        "a, b = 1, 2\n"
+    )
+    assert set(found.fitted) == {"model", "scaler"}
+    assert found.assigned == ["scaler", "clf", "a", "b"]
+    assert found.inputs == {"y_train": "y", "X_train": "X", "X": "X", "y": "y"}
+    assert set(found.candidates) == {"model", "scaler", "clf", "a", "b"}
+
+
+def test_code_that_does_not_parse_gives_nothing():
+    assert analyse("%%%").candidates == []
+
+
+def test_fitted_estimators_are_told_from_unfitted_ones_and_classes():
+    assert is_fitted_estimator(LogisticRegression().fit([[0], [1]], [0, 1]))
+    assert not is_fitted_estimator(LogisticRegression())
+    assert not is_fitted_estimator(LogisticRegression)
+    assert not is_fitted_estimator(3)

@@ -1,0 +1,153 @@
+"""Runs from Python: params, buffered step metrics, failures, comparisons, registering."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import pytest
+
+import jupyter_mlops as mlops
+from jupyter_mlops import Registry, Tracker
+from jupyter_mlops.errors import UsageError
+from jupyter_mlops.tracking import RunNotFoundError
+
+
+def test_a_run_records_params_metrics_and_its_end(registry):
+    with mlops.run("exp", registry=registry, tags={"fold": 3}) as run:
+        mlops.log_params({"lr": 0.1, "depth": 4})
+        for step in range(5):
+            run.log_metric("loss", 1 / (step + 1))
+        mlops.log_metric("val_auc", 0.91)
+    record = Tracker(registry).get(run.id)
+    assert record.status == "finished" and record.error is None
+    assert record.params == {"lr": 0.1, "depth": 4}
+    assert record.tags == {"fold": "3"}
+    assert record.metrics == {"loss": pytest.approx(0.2), "val_auc": 0.91}
+    assert record.duration is not None and record.duration >= 0
+    points = Tracker(registry).history(run.id)
+    assert [(p["step"], p["value"]) for p in points if p["key"] == "loss"] == [
+        (step, pytest.approx(1 / (step + 1))) for step in range(5)
+    ]
+
+
+def test_a_failing_block_is_recorded_and_the_exception_is_unchanged(registry):
+    with pytest.raises(KeyError, match="missing") as raised, mlops.run("exp", registry=registry):
+        mlops.log_metric("loss", 0.5)
+        raise KeyError("missing")
+    run = Tracker(registry).runs("exp")[0]
+    assert run.status == "failed"
+    assert "KeyError" in run.error and "missing" in run.error
+    assert run.metrics == {"loss": 0.5}
+    assert isinstance(raised.value, KeyError)
+
+
+def test_100k_points_from_a_loop_are_all_there(registry):
+    with mlops.run("loop", registry=registry) as run:
+        for step in range(100_000):
+            run.log_metric("loss", math.exp(-step / 10_000))
+    points = Tracker(registry).history(run.id)
+    assert len(points) == 100_000
+    assert [p["step"] for p in points] == list(range(100_000))
+
+
+def test_bad_metric_values_and_steps_are_one_line_errors(registry):
+    with mlops.run("exp", registry=registry) as run:
+        with pytest.raises(UsageError, match="not a number"):
+            run.log_metric("auc", "high")
+        with pytest.raises(UsageError, match="not a number"):
+            run.log_metric("auc", None)
+        run.log_metric("loss", 1.0, step=10)
+        with pytest.raises(UsageError, match="went back from step 10 to 3"):
+            run.log_metric("loss", 0.5, step=3)
+        run.log_metric("loss", 0.4, step=10)
+    with pytest.raises(UsageError, match="no run is active"):
+        mlops.log_metric("loss", 1.0)
+    with pytest.raises(RunNotFoundError, match=r"no run 99 \(runs: 1\.\.1\)"):
+        Tracker(registry).get(99)
+    with pytest.raises(UsageError, match="not a number"):
+        Tracker(registry).get("abc")
+
+
+def test_runs_sort_best_first_and_compare_marks_differences(registry):
+    for depth, auc in [(2, 0.81), (4, 0.93), (8, 0.88)]:
+        with mlops.run("grid", registry=registry) as run:
+            run.log_param("depth", depth)
+            run.log_metric("val_auc", auc)
+    tracker = Tracker(registry)
+    best = tracker.runs("grid", sort="val_auc", top=2)
+    assert [r.params["depth"] for r in best] == [4, 8]
+    assert [r.params["depth"] for r in tracker.runs("grid", sort="val_auc", ascending=True)] == [
+        2,
+        8,
+        4,
+    ]
+    comparison = tracker.compare([1, 2, 3])
+    assert ("param", "depth", 2, 4, 8) in comparison.rows
+    assert "jp-mlops-diff" in comparison._repr_html_()
+
+
+def test_a_model_logged_in_a_run_registers_with_its_run(registry, fitted, dataset):
+    X, y = dataset
+    with mlops.run("exp", registry=registry) as run:
+        run.log_param("C", 1.0)
+        run.log_model("clf", fitted)
+        run.log_input("X", X)
+        run.log_metric("val_auc", 0.97)
+    tracker = Tracker(registry)
+    version = tracker.register(run.id, "churn", X=X, y=y)
+    assert version.run_id == str(run.id)
+    assert version.metrics == {"val_auc": 0.97}
+    assert version.params["C"] == 1.0
+    assert version.code and "log_model" in version.code
+    assert tracker.get(run.id).versions == [("churn", 1)]
+    assert (registry.load("churn").predict(X) == fitted.predict(X)).all()
+    assert tracker.get(run.id).inputs["X"]["rows"] == len(X)
+
+
+def test_artifacts_are_stored_with_the_run(registry, dataset):
+    X, _ = dataset
+    with mlops.run("exp", registry=registry) as run:
+        mlops.log_artifact("notes.txt", "first try")
+        digest = run.log_artifact("head.csv", X.head())
+    stored = {a["name"]: a for a in Tracker(registry).get(run.id).artifacts}
+    assert stored["notes.txt"]["kind"] == "text"
+    assert registry.artifacts.get(digest, label="head.csv").startswith(b"mean radius")
+    with mlops.run("exp", registry=registry), pytest.raises(UsageError, match="cannot store"):
+        mlops.log_artifact("x", object())
+
+
+TWO_WRITERS = """
+import sys
+import jupyter_mlops as mlops
+from jupyter_mlops import Registry
+import jupyter_mlops.tracking.run as run_module
+run_module.FLUSH_POINTS = 500
+registry = Registry(sys.argv[1])
+with mlops.run("shared", registry=registry) as run:
+    for step in range(20_000):
+        run.log_metric("loss", step)
+print(run.id)
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_logging_at_once_lose_nothing(tmp_path):
+    home = str(tmp_path / "registry")
+    Registry(home)
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", TWO_WRITERS, home],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [writer.communicate(timeout=300) for writer in writers]
+    assert all(writer.returncode == 0 for writer in writers), [err for _, err in outputs]
+    tracker = Tracker(Registry(home))
+    for out, _ in outputs:
+        points = tracker.history(int(out.strip()))
+        assert [p["value"] for p in points] == list(range(20_000))
