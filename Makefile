@@ -44,6 +44,7 @@ lab: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/registry_vs_mlflow.py
+	$(BIN)/python benchmarks/tracking_vs_mlflow.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -59,14 +59,19 @@ def measure(python: Path | str, script: str, versions: int) -> dict[str, float]:
     return {row["name"]: row["median"] for row in rows}
 
 
-def table(ours: dict[str, float], theirs: dict[str, float], versions: int) -> list[list[str]]:
-    count = f"{versions:,}"
+def print_table(
+    pairs: list[tuple[str, ...]], ours: dict[str, float], theirs: dict[str, float], count: str
+) -> None:
+    """Medians side by side; `{n}` in a row name stands for `count`."""
+    headers = ["operation (median)", "jupyter-mlops", "MLflow", "MLflow / jupyter-mlops"]
     rows = []
-    for mine, other in PAIRS:
-        mine, other = mine.format(n=count), other.format(n=count)
+    for pair in pairs:
+        mine, other = (name.format(n=count) for name in (pair[0], pair[-1]))
         a, b = ours[mine], theirs[other]
         rows.append([other, f"{a * 1000:.1f} ms", f"{b * 1000:.1f} ms", f"{b / a:.1f}x"])
-    return rows
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(4)]
+    for row in [headers, *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
 
 
 def main() -> None:
@@ -75,11 +80,7 @@ def main() -> None:
     args = parser.parse_args()
     theirs = measure(mlflow_python(), "registry_mlflow.py", args.versions)
     ours = measure(sys.executable, "registry_ours.py", args.versions)
-    rows = table(ours, theirs, args.versions)
-    headers = ["operation (median)", "jupyter-mlops", "MLflow", "MLflow / jupyter-mlops"]
-    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(4)]
-    for row in [headers, *rows]:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    print_table(PAIRS, ours, theirs, f"{args.versions:,}")
     output = HERE / "results" / "registry_vs_mlflow.json"
     output.parent.mkdir(exist_ok=True)
     output.write_text(json.dumps({"jupyter-mlops": ours, "mlflow": theirs}, indent=2))

@@ -64,6 +64,7 @@ def build_parser() -> MagicParser:
     compare_runs.add_argument("runs", nargs="+", metavar="RUN")
     show_run = commands.add_parser("run", help="everything recorded about one run")
     show_run.add_argument("run", metavar="RUN")
+    show_run.add_argument("--plot", action="store_true", help="a figure of its step metrics")
     metrics = commands.add_parser("metrics", help="a model's metrics across its versions (figure)")
     metrics.add_argument("model")
     help_ = commands.add_parser("help", help="this help, or one subcommand's")

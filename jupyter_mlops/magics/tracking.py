@@ -75,9 +75,14 @@ def run_tracking_command(registry: Registry, args: argparse.Namespace) -> Any:
         return tracker.runs(args.experiment, sort=args.sort, top=args.top, ascending=args.ascending)
     if args.command == "compare-runs":
         return tracker.compare(args.runs)
+    from jupyter_mlops.viz.metrics import run_metrics_figure, version_metrics_figure
+
+    if args.command == "run" and args.plot:
+        record = tracker.get(args.run)
+        title = f"run {record.id} of {record.experiment}"
+        return run_metrics_figure(tracker.history(record.id), title=title)
     if args.command == "run":
         return tracker.get(args.run)
-    from jupyter_mlops.viz.metrics import version_metrics_figure
 
     return version_metrics_figure(registry.versions(args.model))
 

@@ -138,7 +138,9 @@ def _extra_profiles(
     if target is not None:
         entry = profiling.profile_frame(target.iloc[:, :1])[0]
         extra.append({**entry, "feature": TARGET})
-    rows = sample if isinstance(X, pd.DataFrame) else sample.to_numpy()
+    # a model fitted on an array (no feature_names_in_) is asked with an array, as it was fitted
+    named = isinstance(X, pd.DataFrame) and hasattr(model, "feature_names_in_")
+    rows = sample if named else sample.to_numpy()
     output = _predict(model, rows)
     if output is not None:
         entry = profiling.profile_frame(pd.DataFrame({PREDICTION: output}))[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -69,34 +69,32 @@ def runs_of(
     descending: bool = True,
     limit: int | None = None,
 ) -> list[Row]:
-    """Runs with their latest value of each metric; sorted by one metric's latest value."""
-    order = "r.id DESC"
-    params: list[Any] = []
-    if sort is not None:
-        direction = "DESC" if descending else "ASC"
-        order = f"sort_value {direction} NULLS LAST, r.id DESC"
-        params.append(sort)
-    where = "WHERE r.experiment = ?" if experiment is not None else ""
-    if experiment is not None:
-        params.append(experiment)
-    params.append(limit if limit is not None else 2**62)
+    """Runs with the latest value of each metric (metric_keys, metric_values), in one query;
+    newest first, or by the latest value of metric `sort`."""
+    direction = "DESC" if descending else "ASC"
+    order = f"sort_value {direction} NULLS LAST, r.id DESC" if sort is not None else "r.id DESC"
     return rows_of(
         conn.execute(
             f"""
-            WITH latest AS (
-                SELECT run_id, key, arg_max(value, step) AS value
-                FROM run_metrics GROUP BY run_id, key
+            WITH chosen AS (
+                SELECT * FROM runs WHERE ?::VARCHAR IS NULL OR experiment = ?
+            ), latest AS (
+                SELECT m.run_id, m.key, arg_max(m.value, m.step) AS value
+                FROM run_metrics m JOIN chosen c ON c.id = m.run_id
+                GROUP BY m.run_id, m.key
+            ), per_run AS (
+                SELECT run_id,
+                       list(key ORDER BY key) AS metric_keys,
+                       list(value ORDER BY key) AS metric_values,
+                       max(value) FILTER (WHERE key = ?) AS sort_value
+                FROM latest GROUP BY run_id
             )
-            SELECT r.*,
-                   (SELECT l.value FROM latest l WHERE l.run_id = r.id AND l.key = ?)
-                       AS sort_value
-            FROM runs r {where}
+            SELECT r.*, p.metric_keys, p.metric_values, p.sort_value
+            FROM chosen r LEFT JOIN per_run p ON p.run_id = r.id
             ORDER BY {order}
             LIMIT ?
-            """
-            if sort is not None
-            else f"SELECT r.*, NULL AS sort_value FROM runs r {where} ORDER BY {order} LIMIT ?",
-            params,
+            """,
+            [experiment, experiment, sort, limit if limit is not None else 2**62],
         )
     )
 

@@ -37,7 +37,8 @@ class RunRecord:
     def from_row(cls, row: dict[str, Any], **extra: Any) -> RunRecord:
         values = {k: v for k, v in row.items() if k != "sort_value"}
         for key in ("params", "tags", "models", "inputs"):
-            values[key] = json.loads(values[key])
+            text = values[key]
+            values[key] = {} if text == "{}" else json.loads(text)  # most runs have no tags
         return cls(**values, **extra)
 
     @property

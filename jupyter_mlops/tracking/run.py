@@ -107,7 +107,12 @@ class Run:
         """Store a fitted model with the run (skops), so it can be registered later."""
         from jupyter_mlops.registry import serialization
 
-        entry: dict[str, Any] = {"class": f"{type(model).__module__}.{type(model).__qualname__}"}
+        entry: dict[str, Any] = {
+            "class": f"{type(model).__module__}.{type(model).__qualname__}",
+            "predicts": any(
+                callable(getattr(model, m, None)) for m in ("predict", "predict_proba")
+            ),
+        }
         get_params = getattr(model, "get_params", None)
         if callable(get_params):
             entry["params"] = {k: _plain(v) for k, v in get_params(deep=False).items()}
@@ -147,6 +152,10 @@ class Run:
 
     def flush(self) -> None:
         """Write the buffered metric points and the params and tags so far."""
+        self._write({})
+
+    def _write(self, changes: dict[str, Any]) -> None:
+        """One transaction: the buffered points, the run's state so far, and `changes`."""
         import pandas as pd
 
         points = pd.DataFrame(self._buffer, columns=["key", "step", "value", "logged_at"])
@@ -155,7 +164,7 @@ class Run:
         with self.registry.db.write() as conn:
             if len(points):
                 sql.append_metrics(conn, points)
-            sql.finish_run(conn, self.id, self._state())
+            sql.finish_run(conn, self.id, self._state() | changes)
         self._buffer = []  # only once written: a failed write keeps every point for the next
         self._flushed_at = time.monotonic()
         self._next_check = CHECK_EVERY
@@ -172,12 +181,10 @@ class Run:
         """Flush and mark the run finished, or failed with the error's message."""
         if self.ended:
             return
-        self.flush()
-        changes = {"status": "failed" if error else "finished", "ended_at": now()}
+        changes: dict[str, Any] = {"status": "failed" if error else "finished", "ended_at": now()}
         if error is not None:
             changes["error"] = "".join(traceback.format_exception_only(error)).strip()
-        with self.registry.db.write() as conn:
-            sql.finish_run(conn, self.id, changes)
+        self._write(changes)
         self.ended = True
 
     def __enter__(self) -> Run:

@@ -101,11 +101,11 @@ class Tracker:
                     "start one with `%%mlops track NAME`."
                 )
             rows = sql.runs_of(conn, experiment, sort=sort, descending=not ascending, limit=top)
-            metrics = sql.latest_metrics(conn, [row["id"] for row in rows])
-        records = [
-            RunRecord.from_row(row, metrics=metrics.get(row["id"], {}), versions=[], artifacts=[])
-            for row in rows
-        ]
+        records = []
+        for row in rows:
+            keys, values = row.pop("metric_keys") or [], row.pop("metric_values") or []
+            metrics = dict(zip(keys, values, strict=True))
+            records.append(RunRecord.from_row(row, metrics=metrics, versions=[], artifacts=[]))
         return RunList(records, sort_key=sort)
 
     def compare(self, run_ids: list[int | str]) -> RunComparison:
@@ -134,12 +134,13 @@ class Tracker:
                 f"run {record.id} stored no model; fit an estimator in a `%%mlops track` cell "
                 "or call run.log_model(name, model)."
             )
-        if model is None and len(stored) > 1:
+        predictors = [key for key, entry in stored.items() if entry.get("predicts")]
+        if model is None and len(stored) > 1 and len(predictors) != 1:
             raise UsageError(
                 f"run {record.id} fitted several models ({', '.join(stored)}); "
-                "choose one with model=... (--model)."
+                "choose one with model=... (--run-model)."
             )
-        chosen = model or next(iter(stored))
+        chosen = model or (predictors[0] if len(stored) > 1 else next(iter(stored)))
         if chosen not in stored:
             raise UsageError(
                 f"run {record.id} has no stored model {chosen!r}{did_you_mean(chosen, stored)}; "

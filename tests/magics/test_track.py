@@ -79,6 +79,26 @@ def test_runs_compare_and_register_from_a_run(shell, tmp_path):
     assert list(figure.data[0].y) == [version.metrics["val_auc"]]
 
 
+def test_a_run_with_a_scaler_and_a_model_registers_the_model(shell, tmp_path):
+    cell = (
+        "%%mlops track exp\n"
+        "from sklearn.preprocessing import StandardScaler\n"
+        "from sklearn.linear_model import SGDClassifier\n"
+        "scaler = StandardScaler().fit(X_train)\n"
+        "sgd = SGDClassifier(loss='log_loss', random_state=0)\n"
+        "for epoch in range(5):\n"
+        "    sgd.partial_fit(scaler.transform(X_train), y_train, classes=[0, 1])\n"
+        "    mlops.log_metric('epoch_score', sgd.score(scaler.transform(X_train), y_train))\n"
+    )
+    assert shell.run_cell(cell).success
+    run = Tracker(Registry(tmp_path / "registry")).get(1)
+    assert set(run.models) == {"scaler", "sgd"}
+    version = shell.run_cell("%mlops register m --from-run 1").result
+    assert version.model_class.endswith("SGDClassifier")
+    figure = shell.run_cell("%mlops run 1 --plot").result
+    assert figure.data[0].name == "epoch_score" and list(figure.data[0].x) == [0, 1, 2, 3, 4]
+
+
 @pytest.mark.parametrize(
     ("line", "expected"),
     [

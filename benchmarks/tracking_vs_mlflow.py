@@ -1,0 +1,39 @@
+"""Tracking benchmark: jupyter-mlops and MLflow logging the same runs, in one run.
+
+    python benchmarks/tracking_vs_mlflow.py [--runs 1000]
+
+MLflow runs in its own virtual environment (see registry_vs_mlflow.py). Prints medians and
+the ratio MLflow / jupyter-mlops (above 1: jupyter-mlops is faster).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from registry_vs_mlflow import HERE, measure, mlflow_python, print_table
+
+PAIRS = [
+    ("a run with 10 params and 20 metrics, batched",) * 2,
+    ("a run with 10 params and 20 metrics, 30 single calls",) * 2,
+    ("10,000 points, one call each",) * 2,
+    ("10,000 points, one call each", "10,000 points, log_batch"),
+    ("search {n} runs by a metric",) * 2,
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=1000)
+    args = parser.parse_args()
+    theirs = measure(mlflow_python(), "tracking_mlflow.py", args.runs)
+    ours = measure(sys.executable, "tracking_ours.py", args.runs)
+    print_table(PAIRS, ours, theirs, f"{args.runs:,}")
+    output = HERE / "results" / "tracking_vs_mlflow.json"
+    output.parent.mkdir(exist_ok=True)
+    output.write_text(json.dumps({"jupyter-mlops": ours, "mlflow": theirs}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
