@@ -138,9 +138,10 @@ def _extra_profiles(
     if target is not None:
         entry = profiling.profile_frame(target.iloc[:, :1])[0]
         extra.append({**entry, "feature": TARGET})
-    # a model fitted on an array (no feature_names_in_) is asked with an array, as it was fitted
-    named = isinstance(X, pd.DataFrame) and hasattr(model, "feature_names_in_")
-    rows = sample if named else sample.to_numpy()
+    # a scikit-learn model fitted on an array (it knows n_features_in_ but no
+    # feature_names_in_) is asked with an array, as it was fitted
+    on_array = hasattr(model, "n_features_in_") and not hasattr(model, "feature_names_in_")
+    rows = sample if isinstance(X, pd.DataFrame) and not on_array else sample.to_numpy()
     output = _predict(model, rows)
     if output is not None:
         entry = profiling.profile_frame(pd.DataFrame({PREDICTION: output}))[0]
