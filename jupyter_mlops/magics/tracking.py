@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 from typing import Any
 
@@ -46,7 +47,8 @@ def track_cell(shell: Any, registry: Registry, line: str, cell: str) -> Any:
         try:
             result = execute(shell, cell)
         except BaseException as error:
-            record_cell(shell, run, cell)
+            with contextlib.suppress(Exception):  # the cell's own error is the one to show
+                record_cell(shell, run, cell)
             run.end(error=error)
             raise
     record_cell(shell, run, cell)
@@ -65,8 +67,8 @@ def record_cell(shell: Any, run: Run, cell: str) -> None:
         if name in namespace:
             try:
                 run.log_input(name, namespace[name], role=role)
-            except MlopsError:
-                continue  # not tabular data (a generator, a path): nothing to fingerprint
+            except (MlopsError, TypeError, ValueError):
+                continue  # not tabular data, or values pandas cannot hash: nothing to fingerprint
 
 
 def run_tracking_command(registry: Registry, args: argparse.Namespace) -> Any:

@@ -20,6 +20,8 @@ from jupyter_mlops.errors import RegistryBusyError, UsageError
 from jupyter_mlops.store import runs as sql
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from jupyter_mlops.registry import Registry
 
 FLUSH_POINTS = 50_000
@@ -156,18 +158,22 @@ class Run:
 
     def _write(self, changes: dict[str, Any]) -> None:
         """One transaction: the buffered points, the run's state so far, and `changes`."""
-        import pandas as pd
-
-        points = pd.DataFrame(self._buffer, columns=["key", "step", "value", "logged_at"])
-        points.insert(0, "run_id", self.id)
-        points["logged_at"] = pd.to_datetime(points["logged_at"], unit="s")
+        points = self._points() if self._buffer else None
         with self.registry.db.write() as conn:
-            if len(points):
+            if points is not None:
                 sql.append_metrics(conn, points)
             sql.finish_run(conn, self.id, self._state() | changes)
         self._buffer = []  # only once written: a failed write keeps every point for the next
         self._flushed_at = time.monotonic()
         self._next_check = CHECK_EVERY
+
+    def _points(self) -> pd.DataFrame:
+        import pandas as pd
+
+        points = pd.DataFrame(self._buffer, columns=["key", "step", "value", "logged_at"])
+        points.insert(0, "run_id", self.id)
+        points["logged_at"] = pd.to_datetime(points["logged_at"], unit="s")
+        return points
 
     def _state(self) -> dict[str, Any]:
         return {
