@@ -74,16 +74,21 @@ def print_table(
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
 
 
+def compare(name: str, pairs: list[tuple[str, ...]], count: int) -> dict[str, float]:
+    """Run `<name>_mlflow.py` and `<name>_ours.py`, print the table, save both; return ours."""
+    theirs = measure(mlflow_python(), f"{name}_mlflow.py", count)
+    ours = measure(sys.executable, f"{name}_ours.py", count)
+    print_table(pairs, ours, theirs, f"{count:,}")
+    output = HERE / "results" / f"{name}_vs_mlflow.json"
+    output.parent.mkdir(exist_ok=True)
+    output.write_text(json.dumps({"jupyter-mlops": ours, "mlflow": theirs}, indent=2))
+    return ours
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--versions", type=int, default=1000)
-    args = parser.parse_args()
-    theirs = measure(mlflow_python(), "registry_mlflow.py", args.versions)
-    ours = measure(sys.executable, "registry_ours.py", args.versions)
-    print_table(PAIRS, ours, theirs, f"{args.versions:,}")
-    output = HERE / "results" / "registry_vs_mlflow.json"
-    output.parent.mkdir(exist_ok=True)
-    output.write_text(json.dumps({"jupyter-mlops": ours, "mlflow": theirs}, indent=2))
+    compare("registry", PAIRS, parser.parse_args().versions)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,8 @@ the ratio MLflow / jupyter-mlops (above 1: jupyter-mlops is faster).
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
-from registry_vs_mlflow import HERE, measure, mlflow_python, print_table
+from registry_vs_mlflow import compare
 
 PAIRS = [
     ("a run with 10 params and 20 metrics, batched",) * 2,
@@ -26,17 +24,9 @@ PAIRS = [
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000)
-    args = parser.parse_args()
-    theirs = measure(mlflow_python(), "tracking_mlflow.py", args.runs)
-    ours = measure(sys.executable, "tracking_ours.py", args.runs)
-    print_table(PAIRS, ours, theirs, f"{args.runs:,}")
+    ours = compare("tracking", PAIRS, parser.parse_args().runs)
     loop = ours["100,000 points, the loop alone"]
-    print(
-        f"jupyter-mlops: 100,000 log_metric calls cost the loop {loop * 1000:.0f} ms (median of 5)"
-    )
-    output = HERE / "results" / "tracking_vs_mlflow.json"
-    output.parent.mkdir(exist_ok=True)
-    output.write_text(json.dumps({"jupyter-mlops": ours, "mlflow": theirs}, indent=2))
+    print(f"jupyter-mlops: 100,000 log_metric calls cost the loop {loop * 1000:.0f} ms (median)")
 
 
 if __name__ == "__main__":

@@ -250,14 +250,20 @@ def model_tags(conn: duckdb.DuckDBPyConnection, model: str) -> dict[int, dict[st
 
 def insert_profiles(conn: duckdb.DuckDBPyConnection, profiles: pd.DataFrame) -> None:
     """Append profile rows (model, version, position, feature, kind, stats) in one statement."""
-    conn.register("incoming_profiles", profiles)
+    append_frame(conn, "profiles", profiles)
+
+
+def append_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Append a DataFrame whose columns are named as `table`'s, in one statement.
+
+    `table` and the column names come from this package, never from users.
+    """
+    columns = ", ".join(frame.columns)
+    conn.register("incoming_frame", frame)
     try:
-        conn.execute(
-            "INSERT INTO profiles (model, version, position, feature, kind, stats) "
-            "SELECT model, version, position, feature, kind, stats FROM incoming_profiles"
-        )
+        conn.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming_frame")
     finally:
-        conn.unregister("incoming_profiles")
+        conn.unregister("incoming_frame")
 
 
 def version_profiles(conn: duckdb.DuckDBPyConnection, model: str, version: int) -> list[Row]:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from jupyter_mlops.store.catalog import Row, rows_of
+from jupyter_mlops.store.catalog import Row, append_frame, rows_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,14 +29,7 @@ def finish_run(conn: duckdb.DuckDBPyConnection, run_id: int, changes: Row) -> No
 
 def append_metrics(conn: duckdb.DuckDBPyConnection, points: pd.DataFrame) -> None:
     """Append step points (run_id, key, step, value, logged_at) in one statement."""
-    conn.register("incoming_points", points)
-    try:
-        conn.execute(
-            "INSERT INTO run_metrics (run_id, key, step, value, logged_at) "
-            "SELECT run_id, key, step, value, logged_at FROM incoming_points"
-        )
-    finally:
-        conn.unregister("incoming_points")
+    append_frame(conn, "run_metrics", points)
 
 
 def insert_artifact(
