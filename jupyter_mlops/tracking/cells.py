@@ -60,6 +60,9 @@ def is_fitted_estimator(value: Any) -> bool:
         return False
     if not callable(getattr(value, "fit", None)):
         return False
+    is_fitted = getattr(value, "__sklearn_is_fitted__", None)
+    if callable(is_fitted):  # pipelines and meta-estimators answer for themselves
+        return bool(is_fitted())
     try:
         names = vars(value)
     except TypeError:

@@ -29,3 +29,12 @@ def test_fitted_estimators_are_told_from_unfitted_ones_and_classes():
     assert not is_fitted_estimator(LogisticRegression())
     assert not is_fitted_estimator(LogisticRegression)
     assert not is_fitted_estimator(3)
+
+
+def test_a_fitted_pipeline_counts_as_fitted():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression())
+    assert not is_fitted_estimator(pipeline)
+    assert is_fitted_estimator(pipeline.fit([[0.0], [1.0]], [0, 1]))
