@@ -5,26 +5,34 @@ from __future__ import annotations
 import ast
 import itertools
 import linecache
+import time
 from typing import Any
 
 _numbers = itertools.count(1)
 
 
-def execute(shell: Any, cell: str) -> Any:
-    """Run `cell` in the user namespace; return the value of a final expression, if any.
+def execute(shell: Any, cell: str) -> tuple[Any, list[float]]:
+    """Run `cell` in the user namespace, one top-level statement at a time.
 
-    Magics inside the cell work (the cell is transformed first); an exception propagates
-    unchanged; the source is registered with linecache, so tracebacks show the lines.
+    Returns the value of a final expression (or None) and the seconds each top-level
+    statement took. Magics inside the cell work (it is transformed first); an exception
+    propagates unchanged; the source is registered with linecache for tracebacks.
     """
     __tracebackhide__ = True
     code = shell.transform_cell(cell)
     filename = f"<mlops-cell-{next(_numbers)}>"
     linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
     tree = ast.parse(code, filename=filename)
-    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
     namespace = shell.user_ns
-    exec(compile(tree, filename, "exec"), namespace)
-    if last is None:
-        return None
-    expression = ast.Expression(body=last.value)
-    return eval(compile(expression, filename, "eval"), namespace)
+    durations: list[float] = []
+    value = None
+    for index, statement in enumerate(tree.body):
+        started = time.perf_counter()
+        if index == len(tree.body) - 1 and isinstance(statement, ast.Expr):
+            expression = ast.Expression(body=statement.value)
+            value = eval(compile(expression, filename, "eval"), namespace)
+        else:
+            module = ast.Module(body=[statement], type_ignores=[])
+            exec(compile(module, filename, "exec"), namespace)  # the user's own cell
+        durations.append(time.perf_counter() - started)
+    return value, durations

@@ -44,25 +44,26 @@ def track_cell(shell: Any, registry: Registry, line: str, cell: str) -> Any:
     except MlopsError as exc:
         raise UsageError(str(exc)) from None
     with activated(run):
+        durations: list[float] = []
         try:
-            result = execute(shell, cell)
+            result, durations = execute(shell, cell)
         except BaseException as error:
             with contextlib.suppress(Exception):  # the cell's own error is the one to show
-                record_cell(shell, run, cell)
+                record_cell(shell, run, cell, durations)
             run.end(error=error)
             raise
-    record_cell(shell, run, cell)
+    record_cell(shell, run, cell, durations)
     run.end()
     return result
 
 
-def record_cell(shell: Any, run: Run, cell: str) -> None:
-    """Store the estimators the cell fitted and fingerprint the data they trained on."""
+def record_cell(shell: Any, run: Run, cell: str, durations: list[float]) -> None:
+    """Store the estimators the cell fitted, with their fit time, and fingerprint their data."""
     found = analyse(shell.transform_cell(cell))
     namespace = shell.user_ns
     for name in found.candidates:
         if name in namespace and is_fitted_estimator(namespace[name]):
-            run.log_model(name, namespace[name])
+            run.log_model(name, namespace[name], fit_seconds=found.fit_seconds(name, durations))
     for name, role in found.inputs.items():
         if name in namespace:
             try:

@@ -19,6 +19,15 @@ class CellAnalysis:
     assigned: list[str] = field(default_factory=list)
     fitted: list[str] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)  # name -> "X" or "y" of a fit call
+    # name -> indexes of the cell's top-level statements that fit it (to time its fit)
+    fit_statements: dict[str, list[int]] = field(default_factory=dict)
+
+    def fit_seconds(self, name: str, durations: list[float]) -> float | None:
+        """Seconds spent in the top-level statements that fitted `name`."""
+        indexes = self.fit_statements.get(name)
+        if not indexes or max(indexes) >= len(durations):
+            return None
+        return sum(durations[index] for index in indexes)
 
     @property
     def candidates(self) -> list[str]:
@@ -33,25 +42,41 @@ def analyse(code: str) -> CellAnalysis:
         tree = ast.parse(code)
     except SyntaxError:
         return found
-    for node in ast.walk(tree):
+    for index, statement in enumerate(tree.body):
+        for name in _read_statement(statement, found):
+            found.fit_statements.setdefault(name, []).append(index)
+    found.assigned = list(dict.fromkeys(found.assigned))
+    found.fitted = list(dict.fromkeys(found.fitted))
+    return found
+
+
+def _read_statement(statement: ast.stmt, found: CellAnalysis) -> list[str]:
+    """Add one top-level statement's names to `found`; return the names it fits.
+
+    `clf = Model().fit(X, y)` fits `clf` (what it assigns); `model.fit(X, y)` fits `model`.
+    """
+    assigned: list[str] = []
+    fitted: list[str] = []
+    fits = False
+    for node in ast.walk(statement):
         if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                found.assigned += [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+                assigned += [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
         elif (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and node.func.attr in FIT_METHODS
         ):
+            fits = True
             owner = node.func.value
-            if isinstance(owner, ast.Name):
-                found.fitted.append(owner.id)
+            fitted += [owner.id] if isinstance(owner, ast.Name) else []
             for role, argument in zip(("X", "y"), node.args, strict=False):
                 if isinstance(argument, ast.Name):
                     found.inputs.setdefault(argument.id, role)
-    found.assigned = list(dict.fromkeys(found.assigned))
-    found.fitted = list(dict.fromkeys(found.fitted))
-    return found
+    found.assigned += assigned
+    found.fitted += fitted
+    return list(dict.fromkeys([*fitted, *assigned])) if fits else []
 
 
 def is_fitted_estimator(value: Any) -> bool:

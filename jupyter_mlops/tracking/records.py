@@ -137,6 +137,11 @@ class RunComparison:
         return html_table(self._headers(), self.rows, marked=marked, caption=caption)
 
 
+def _fit_seconds(run: RunRecord) -> float | None:
+    timed = [entry["fit_seconds"] for entry in run.models.values() if "fit_seconds" in entry]
+    return sum(timed) if timed else None
+
+
 def compare_runs(runs: list[RunRecord]) -> RunComparison:
     rows: list[tuple[Any, ...]] = []
     for section, attribute in (("param", "params"), ("metric", "metrics"), ("tag", "tags")):
@@ -144,6 +149,7 @@ def compare_runs(runs: list[RunRecord]) -> RunComparison:
         for key in keys:
             rows.append((section, key, *(getattr(run, attribute).get(key) for run in runs)))
     rows.append(("run", "models", *(", ".join(run.models) for run in runs)))
+    rows.append(("run", "fit (s)", *(_fit_seconds(run) for run in runs)))
     rows.append(("run", "status", *(run.status for run in runs)))
     rows.append(("run", "duration (s)", *(run.duration for run in runs)))
     return RunComparison(runs, rows)

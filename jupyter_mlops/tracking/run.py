@@ -105,7 +105,14 @@ class Run:
 
     # models, data, files
 
-    def log_model(self, name: str, model: Any, *, trust: tuple[str, ...] = ()) -> None:
+    def log_model(
+        self,
+        name: str,
+        model: Any,
+        *,
+        trust: tuple[str, ...] = (),
+        fit_seconds: float | None = None,
+    ) -> None:
         """Store a fitted model with the run (skops), so it can be registered later."""
         from jupyter_mlops.registry import serialization
 
@@ -115,6 +122,8 @@ class Run:
                 callable(getattr(model, m, None)) for m in ("predict", "predict_proba")
             ),
         }
+        if fit_seconds is not None:
+            entry["fit_seconds"] = round(fit_seconds, 6)
         get_params = getattr(model, "get_params", None)
         if callable(get_params):
             entry["params"] = {k: _plain(v) for k, v in get_params(deep=False).items()}

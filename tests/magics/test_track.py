@@ -44,6 +44,7 @@ def test_a_tracked_cell_records_what_it_fitted_and_logged(shell, tmp_path):
     assert run.metrics == {"val_auc": pytest.approx(shell.user_ns["auc"])}
     assert run.models["clf"]["params"]["max_iter"] == 20
     assert run.models["clf"]["class"].endswith("HistGradientBoostingClassifier")
+    assert 0 < run.models["clf"]["fit_seconds"] <= run.duration
     assert set(run.inputs) == {"X_train", "y_train"}
     assert run.inputs["X_train"]["rows"] == 400
     assert "HistGradientBoostingClassifier(max_iter=20" in run.code

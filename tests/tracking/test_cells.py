@@ -20,6 +20,19 @@ def test_fit_calls_assignments_and_inputs_are_found():
     assert set(found.candidates) == {"model", "scaler", "clf", "a", "b"}
 
 
+def test_the_statements_that_fit_each_model_are_known_for_timing():
+    found = analyse(
+        "import numpy as np\n"
+        "clf = LogisticRegression().fit(X, y)\n"
+        "for epoch in range(3):\n"
+        "    sgd.partial_fit(X, y)\n"
+        "print(1)\n"
+    )
+    assert found.fit_statements == {"clf": [1], "sgd": [2]}
+    assert found.fit_seconds("sgd", [0.1, 0.2, 0.3, 0.4]) == 0.3
+    assert found.fit_seconds("other", [0.1]) is None
+
+
 def test_code_that_does_not_parse_gives_nothing():
     assert analyse("%%%").candidates == []
 
