@@ -12,7 +12,7 @@ from IPython.core.error import UsageError
 from jupyter_mlops.commands import parse_pairs
 from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.magics.cell import execute
-from jupyter_mlops.magics.namespace import lookup
+from jupyter_mlops.magics.namespace import lookup, metric_values
 from jupyter_mlops.magics.parser import HelpShown, build_track_parser
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.datasets import as_frame, fingerprint
@@ -102,7 +102,9 @@ def register_from_run(shell: Any, registry: Registry, args: argparse.Namespace) 
         model=args.run_model,
         X=data[0] if data else None,
         y=data[1] if len(data) > 1 else None,
+        metrics=metric_values(shell.user_ns, args.metrics),
         description=args.description,
+        tags=parse_pairs(args.tag, what="tag"),
         trust=tuple(args.trust),
     )
 

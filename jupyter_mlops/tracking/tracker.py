@@ -121,10 +121,15 @@ class Tracker:
         model: str | None = None,
         X: Any = None,
         y: Any = None,
+        metrics: Mapping[str, Any] | None = None,
         description: str = "",
+        tags: Mapping[str, str] | None = None,
         trust: tuple[str, ...] = (),
     ) -> Version:
-        """Register the model a run fitted as a version of `name`, linked to the run."""
+        """Register the model a run fitted as a version of `name`, linked to the run.
+
+        The version gets the run's params, code and last metric values (`metrics` adds to or
+        overrides them)."""
         from jupyter_mlops.registry import serialization
 
         record = self.get(run_id)
@@ -155,15 +160,16 @@ class Tracker:
             label=label,
             trust=trust,
         )
-        metrics = {k: v for k, v in record.metrics.items() if v is not None and math.isfinite(v)}
+        logged = {k: v for k, v in record.metrics.items() if v is not None and math.isfinite(v)}
         return self.registry.register(
             name,
             fitted,
             X=X,
             y=y,
-            metrics=metrics,
+            metrics=logged | dict(metrics or {}),
             params=record.params,
             description=description,
+            tags=tags,
             code=record.code,
             notebook=record.notebook,
             trust=tuple(entry["trusted_types"]) + tuple(trust),

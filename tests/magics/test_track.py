@@ -71,8 +71,9 @@ def test_runs_compare_and_register_from_a_run(shell, tmp_path):
     assert [r.id for r in table] == [1, 2]
     comparison = shell.run_cell("%mlops compare-runs 1 2").result
     assert any(row[1] == "val_auc" for row in comparison.differences)
-    version = shell.run_cell("%mlops register churn --from-run 1").result
+    version = shell.run_cell("%mlops register churn --from-run 1 --tag stage=dev").result
     assert version.run_id == "1" and version.data_rows == 400  # the run's data, still in memory
+    assert version.tags == {"stage": "dev"}
     assert version.metrics == {"val_auc": pytest.approx(table[0].metrics["val_auc"])}
     assert shell.run_cell("%mlops run 1").result.versions == [("churn", 1)]
     figure = shell.run_cell("%mlops metrics churn").result
