@@ -21,6 +21,7 @@ from typing import Any
 
 PACKAGES = ("jupyter-mlops", "scikit-learn", "numpy", "pandas", "scipy", "skops", "duckdb")
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+_PLUMBING = {"contextlib", "importlib", "functools", "runpy"}  # frames between caller and us
 
 
 def current_user() -> str:
@@ -38,7 +39,9 @@ def caller_code() -> str | None:
     frame = inspect.currentframe()
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not filename.startswith(_PACKAGE_ROOT) and "importlib" not in filename:
+        module = str(frame.f_globals.get("__name__", ""))
+        ours = filename.startswith(_PACKAGE_ROOT)
+        if not ours and module.split(".")[0] not in _PLUMBING:
             lines = linecache.getlines(filename, frame.f_globals)
             return "".join(lines) or None
         frame = frame.f_back

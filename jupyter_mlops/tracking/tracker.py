@@ -11,7 +11,7 @@ from typing import Any
 
 from jupyter_mlops.errors import NotFoundError, UsageError, did_you_mean
 from jupyter_mlops.registry import Registry, Version
-from jupyter_mlops.registry.capture import current_user, git_commit, notebook_path
+from jupyter_mlops.registry.capture import caller_code, current_user, git_commit, notebook_path
 from jupyter_mlops.registry.refs import check_name
 from jupyter_mlops.store import runs as sql
 from jupyter_mlops.tracking.records import RunComparison, RunList, RunRecord, compare_runs
@@ -44,7 +44,7 @@ class Tracker:
             "experiment": experiment,
             "status": "running",
             "started_at": now(),
-            "code": code,
+            "code": code if code is not None else caller_code(),
             "params": "{}",
             "tags": json.dumps(tag_texts),
             "models": "{}",
@@ -63,12 +63,8 @@ class Tracker:
     def run(self, experiment: str, **options: Any) -> Iterator[Run]:
         """A run that is the active one inside the block; failed if the block raises."""
         run = self.start(experiment, **options)
-        token = _active.set(run)
-        try:
-            with run:
-                yield run
-        finally:
-            _active.reset(token)
+        with activated(run), run:
+            yield run
 
     def get(self, run_id: int | str) -> RunRecord:
         number = _run_number(run_id)

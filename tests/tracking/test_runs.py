@@ -26,6 +26,7 @@ def test_a_run_records_params_metrics_and_its_end(registry):
     assert record.tags == {"fold": "3"}
     assert record.metrics == {"loss": pytest.approx(0.2), "val_auc": 0.91}
     assert record.duration is not None and record.duration >= 0
+    assert 'mlops.run("exp", registry=registry, tags={"fold": 3})' in record.code
     points = Tracker(registry).history(run.id)
     assert [(p["step"], p["value"]) for p in points if p["key"] == "loss"] == [
         (step, pytest.approx(1 / (step + 1))) for step in range(5)
