@@ -14,6 +14,7 @@ from typing import Any
 from jupyter_mlops.errors import UsageError
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.refs import parse_version
+from jupyter_mlops.tracking import Tracker
 
 Handler = Callable[[Registry, argparse.Namespace], Any]
 HANDLERS: dict[str, Handler] = {}
@@ -66,6 +67,15 @@ def add_registry_commands(commands: Any) -> None:
     describe.add_argument("model")
     describe.add_argument("description")
     commands.add_parser("verify", help="check every artifact against its recorded sha256")
+    runs = commands.add_parser("runs", help="the runs of an experiment, newest or best first")
+    runs.add_argument("experiment", nargs="?")
+    runs.add_argument("--sort", metavar="METRIC", help="best first by this metric's last value")
+    runs.add_argument("--top", type=int, metavar="N")
+    runs.add_argument("--ascending", action="store_true", help="smallest first (losses)")
+    compare_runs = commands.add_parser("compare-runs", help="runs side by side")
+    compare_runs.add_argument("runs", nargs="+", metavar="RUN")
+    show_run = commands.add_parser("run", help="everything recorded about one run")
+    show_run.add_argument("run", metavar="RUN")
 
 
 def run_registry_command(registry: Registry, args: argparse.Namespace) -> Any:
@@ -142,3 +152,20 @@ def _describe(registry: Registry, args: argparse.Namespace) -> Any:
 @_handler("verify")
 def _verify(registry: Registry, args: argparse.Namespace) -> Any:
     return registry.verify()
+
+
+@_handler("runs")
+def _runs(registry: Registry, args: argparse.Namespace) -> Any:
+    return Tracker(registry).runs(
+        args.experiment, sort=args.sort, top=args.top, ascending=args.ascending
+    )
+
+
+@_handler("compare-runs")
+def _compare_runs(registry: Registry, args: argparse.Namespace) -> Any:
+    return Tracker(registry).compare(args.runs)
+
+
+@_handler("run")
+def _run(registry: Registry, args: argparse.Namespace) -> Any:
+    return Tracker(registry).get(args.run)

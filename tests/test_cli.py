@@ -69,3 +69,20 @@ def test_verify_fails_the_job_when_an_artifact_is_corrupt(fitted, subprocess_env
     result = cli("verify", env=subprocess_env)
     assert result.returncode == 1
     assert "m version 1" in result.stdout
+
+
+def test_runs_from_the_shell(subprocess_env):
+    import jupyter_mlops as mlops
+
+    registry = Registry(subprocess_env["MLOPS_HOME"])
+    for auc in (0.8, 0.9):
+        with mlops.run("exp", registry=registry) as run:
+            run.log_metric("val_auc", auc)
+    listed = cli("runs", "exp", "--sort", "val_auc", env=subprocess_env)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines[1].split()[0] == "2" and lines[2].split()[0] == "1"  # best first
+    assert "val_auc" in cli("compare-runs", "1", "2", env=subprocess_env).stdout
+    assert "finished" in cli("run", "2", env=subprocess_env).stdout
+    missing = cli("run", "7", env=subprocess_env)
+    assert missing.returncode == 1 and "no run 7" in missing.stderr

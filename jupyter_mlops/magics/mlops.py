@@ -13,12 +13,7 @@ from jupyter_mlops.commands import HANDLERS, parse_pairs, run_registry_command
 from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.magics.namespace import lookup, metric_values
 from jupyter_mlops.magics.parser import HelpShown, build_parser
-from jupyter_mlops.magics.tracking import (
-    TRACKING_COMMANDS,
-    register_from_run,
-    run_tracking_command,
-    track_cell,
-)
+from jupyter_mlops.magics.tracking import figure_command, register_from_run, track_cell
 from jupyter_mlops.registry import Registry
 
 
@@ -81,8 +76,8 @@ class MlopsMagics(Magics):
             return register_from_run(self.shell, self.connection.registry, args)
         if args.command == "register":
             return self._register(args)
-        if args.command in TRACKING_COMMANDS:
-            return run_tracking_command(self.connection.registry, args)
+        if args.command == "metrics" or getattr(args, "plot", False):
+            return figure_command(self.connection.registry, args)
         if args.command == "load":
             return self.connection.registry.load(
                 args.ref, trust=args.trust, allow_pickle=args.allow_pickle

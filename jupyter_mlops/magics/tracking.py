@@ -20,8 +20,6 @@ from jupyter_mlops.tracking.cells import analyse, is_fitted_estimator
 from jupyter_mlops.tracking.run import Run
 from jupyter_mlops.tracking.tracker import Tracker, activated
 
-TRACKING_COMMANDS = {"runs", "compare-runs", "run", "metrics"}
-
 
 def track_cell(shell: Any, registry: Registry, line: str, cell: str) -> Any:
     """Run the cell as a run of an experiment; its exception, if any, reaches the user as is."""
@@ -72,22 +70,16 @@ def record_cell(shell: Any, run: Run, cell: str, durations: list[float]) -> None
                 continue  # not tabular data, or values pandas cannot hash: nothing to fingerprint
 
 
-def run_tracking_command(registry: Registry, args: argparse.Namespace) -> Any:
-    tracker = Tracker(registry)
-    if args.command == "runs":
-        return tracker.runs(args.experiment, sort=args.sort, top=args.top, ascending=args.ascending)
-    if args.command == "compare-runs":
-        return tracker.compare(args.runs)
+def figure_command(registry: Registry, args: argparse.Namespace) -> Any:
+    """`%mlops metrics NAME` and `%mlops run RUN --plot`: plotly figures, for notebooks only."""
     from jupyter_mlops.viz.metrics import run_metrics_figure, version_metrics_figure
 
-    if args.command == "run" and args.plot:
-        record = tracker.get(args.run)
-        title = f"run {record.id} of {record.experiment}"
-        return run_metrics_figure(tracker.history(record.id), title=title)
-    if args.command == "run":
-        return tracker.get(args.run)
-
-    return version_metrics_figure(registry.versions(args.model))
+    if args.command == "metrics":
+        return version_metrics_figure(registry.versions(args.model))
+    tracker = Tracker(registry)
+    record = tracker.get(args.run)
+    title = f"run {record.id} of {record.experiment}"
+    return run_metrics_figure(tracker.history(record.id), title=title)
 
 
 def register_from_run(shell: Any, registry: Registry, args: argparse.Namespace) -> Any:
