@@ -14,6 +14,7 @@ from jupyter_mlops.registry.display import html_table
 @dataclass
 class IntegrityReport:
     versions: int = 0
+    run_artifacts: int = 0
     problems: list[str] = field(default_factory=list)
     unreferenced: list[str] = field(default_factory=list)
 
@@ -23,14 +24,16 @@ class IntegrityReport:
 
     def __str__(self) -> str:
         verdict = "ok" if self.ok else f"{len(self.problems)} problem(s)"
-        lines = [f"{self.versions} versions checked: {verdict}"]
+        checked = f"{self.versions} versions and {self.run_artifacts} run artifacts checked"
+        lines = [f"{checked}: {verdict}"]
         lines += [f"  {problem}" for problem in self.problems]
         if self.unreferenced:
             lines.append(f"  {len(self.unreferenced)} artifact file(s) no version refers to")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        rows = [("checked", f"{self.versions} versions"), *(("problem", p) for p in self.problems)]
+        checked = f"{self.versions} versions, {self.run_artifacts} run artifacts"
+        rows = [("checked", checked), *(("problem", p) for p in self.problems)]
         rows.append(("unreferenced files", str(len(self.unreferenced))))
         return html_table(["", ""], rows, marked=[r[0] == "problem" for r in rows])
 
@@ -41,15 +44,12 @@ def check_integrity(references: Iterable[dict[str, Any]], store: ArtifactStore) 
     report = IntegrityReport()
     wanted: set[str] = set()
     for row in references:
-        report.versions += 1
-        label = f"{row['model']} version {row['version']}"
-        for digest in (row["artifact_sha256"], row["reference_sha256"]):
-            if digest is None:
-                continue
-            wanted.add(digest)
-            try:
-                store.get(digest, label=label)
-            except IntegrityError as exc:
-                report.problems.append(str(exc))
+        report.versions += row["kind"] == "version"
+        report.run_artifacts += row["kind"] == "run"
+        wanted.add(row["sha256"])
+        try:
+            store.get(row["sha256"], label=row["owner"])
+        except IntegrityError as exc:
+            report.problems.append(str(exc))
     report.unreferenced = [digest for digest in store.digests() if digest not in wanted]
     return report

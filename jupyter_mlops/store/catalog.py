@@ -131,11 +131,20 @@ def set_version_status(
 
 
 def artifact_references(conn: duckdb.DuckDBPyConnection) -> list[Row]:
-    """Every (model, version) with the artifacts it needs, for an integrity check."""
+    """Every stored file something refers to: (owner, kind, sha256), for an integrity check."""
     return rows_of(
         conn.execute(
-            "SELECT model, version, artifact_sha256, reference_sha256 FROM versions "
-            "ORDER BY model, version"
+            """
+            SELECT model || ' version ' || version AS owner, 'version' AS kind,
+                   artifact_sha256 AS sha256
+            FROM versions
+            UNION ALL
+            SELECT model || ' version ' || version, 'reference', reference_sha256
+            FROM versions WHERE reference_sha256 IS NOT NULL
+            UNION ALL
+            SELECT 'run ' || run_id || ' artifact ' || name, 'run', sha256 FROM run_artifacts
+            ORDER BY 1, 2
+            """
         )
     )
 

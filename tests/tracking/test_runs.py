@@ -152,3 +152,14 @@ def test_two_processes_logging_at_once_lose_nothing(tmp_path):
     for out, _ in outputs:
         points = tracker.history(int(out.strip()))
         assert [p["value"] for p in points] == list(range(20_000))
+
+
+def test_verify_checks_run_artifacts_and_counts_them_as_referenced(registry, fitted):
+    with mlops.run("exp", registry=registry) as run:
+        run.log_model("clf", fitted)
+        digest = run.log_artifact("notes.txt", "kept")
+    report = registry.verify()
+    assert report.ok and report.run_artifacts == 2 and report.unreferenced == []
+    registry.artifacts.path(digest).write_bytes(b"changed")
+    report = registry.verify()
+    assert not report.ok and f"run {run.id} artifact notes.txt" in report.problems[0]
