@@ -67,6 +67,9 @@ def add_registry_commands(commands: Any) -> None:
     describe.add_argument("model")
     describe.add_argument("description")
     commands.add_parser("verify", help="check every artifact against its recorded sha256")
+    gc = commands.add_parser("gc", help="delete artifact files nothing refers to")
+    gc.add_argument("--older-than", type=float, default=3600.0, metavar="SECONDS")
+    gc.add_argument("--dry-run", action="store_true", help="list them, delete nothing")
     runs = commands.add_parser("runs", help="the runs of an experiment, newest or best first")
     runs.add_argument("experiment", nargs="?")
     runs.add_argument("--sort", metavar="METRIC", help="best first by this metric's last value")
@@ -152,6 +155,13 @@ def _describe(registry: Registry, args: argparse.Namespace) -> Any:
 @_handler("verify")
 def _verify(registry: Registry, args: argparse.Namespace) -> Any:
     return registry.verify()
+
+
+@_handler("gc")
+def _gc(registry: Registry, args: argparse.Namespace) -> Any:
+    removed = registry.gc(older_than=args.older_than, dry_run=args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    return f"{verb} {len(removed)} unreferenced artifact file(s)"
 
 
 @_handler("runs")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,6 +76,26 @@ class ArtifactStore:
             for item in sorted(folder.iterdir()):
                 if not item.name.startswith(".incoming-"):
                     yield folder.name + item.name
+
+    def remove_unreferenced(
+        self, referenced: set[str], *, older_than: float, dry_run: bool = False
+    ) -> list[str]:
+        """Delete files no row refers to, and abandoned temporary files, if older than
+        `older_than` seconds (younger ones may belong to a registration still committing).
+        Returns the names of what was (or, with `dry_run`, would be) deleted."""
+        base = self.root / "sha256"
+        if not base.is_dir():
+            return []
+        cutoff = time.time() - older_than
+        removed = []
+        for item in sorted(base.glob("*/*")):
+            digest = item.parent.name + item.name
+            abandoned = item.name.startswith(".incoming-")
+            if (abandoned or digest not in referenced) and item.stat().st_mtime < cutoff:
+                removed.append(item.name if abandoned else digest)
+                if not dry_run:
+                    item.unlink()
+        return removed
 
 
 def _fsync_directory(path: Path) -> None:

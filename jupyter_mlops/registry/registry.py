@@ -233,6 +233,15 @@ class Registry:
             second = self._get(conn, _version_ref(name, b))
         return compare_versions(first, second)
 
+    def gc(self, *, older_than: float = 3600.0, dry_run: bool = False) -> list[str]:
+        """Delete artifact files no version or run refers to (left by a crash mid-register),
+        once older than `older_than` seconds; return what was deleted."""
+        with self.db.read() as conn:
+            referenced = {row["sha256"] for row in catalog.artifact_references(conn)}
+        return self.artifacts.remove_unreferenced(
+            referenced, older_than=older_than, dry_run=dry_run
+        )
+
     def verify(self) -> IntegrityReport:
         """Check every version's artifacts against their recorded sha256."""
         with self.db.read() as conn:

@@ -54,6 +54,7 @@ def test_the_quickstart_story_from_cells(shell, tmp_path, dataset):
         "%mlops show churn@champion",
         "%mlops compare churn 1 2",
         "%mlops verify",
+        "%mlops gc --dry-run",
         "%mlops tag churn 1 stage=prod",
         "%mlops describe churn 'churn model'",
         "%mlops help",

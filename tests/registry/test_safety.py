@@ -70,3 +70,22 @@ def test_a_missing_artifact_is_reported_not_crashed_on(registry, fitted):
     registry.artifacts.path(version.artifact_sha256).unlink()
     with pytest.raises(IntegrityError, match="missing"):
         registry.load("m")
+
+
+def test_gc_deletes_only_old_files_nothing_refers_to(registry, fitted):
+    import os
+    import time
+
+    kept = registry.register("m", fitted)
+    orphan = registry.artifacts.put(b"left by a crash before the row was committed")
+    fresh = registry.artifacts.put(b"a registration still committing")
+    hour_ago = time.time() - 7200
+    os.utime(registry.artifacts.path(orphan), (hour_ago, hour_ago))
+    os.utime(registry.artifacts.path(kept.artifact_sha256), (hour_ago, hour_ago))
+    assert registry.gc(dry_run=True) == [orphan]
+    assert registry.artifacts.path(orphan).exists()
+    assert registry.gc() == [orphan]
+    assert not registry.artifacts.path(orphan).exists()
+    assert registry.artifacts.path(fresh).exists()
+    assert registry.verify().ok
+    registry.load("m")
