@@ -8,6 +8,7 @@ point; the buffer is written as one batch when it holds `FLUSH_POINTS` points, w
 from __future__ import annotations
 
 import json
+import operator
 import time
 import traceback
 from collections.abc import Mapping
@@ -75,9 +76,13 @@ class Run:
         if value.__class__ not in _PLAIN_NUMBERS:
             value = _number(key, value)
         last = self._last_step.get(key)
-        if step is None:
-            step = 0 if last is None else last + 1
-        elif last is not None and step < last:
+        if step is not None:
+            step = _step(key, step)
+        elif last is not None:
+            step = last + 1
+        else:
+            step = 0
+        if last is not None and step < last:
             raise UsageError(
                 f"metric {key!r} went back from step {last} to {step}; steps must not decrease "
                 "within a run (omit step to count up automatically)."
@@ -212,6 +217,16 @@ class Run:
         tb: TracebackType | None,
     ) -> None:
         self.end(error=error)
+
+
+def _step(key: str, step: Any) -> int:
+    """A whole-number step (Python or NumPy integer)."""
+    try:
+        if not isinstance(step, bool):
+            return operator.index(step)
+    except TypeError:
+        pass
+    raise UsageError(f"metric {key!r} got step {step!r}; a step is a whole number such as 3.")
 
 
 def _number(key: str, value: Any) -> float:

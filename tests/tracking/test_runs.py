@@ -6,6 +6,7 @@ import math
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import jupyter_mlops as mlops
@@ -63,6 +64,9 @@ def test_bad_metric_values_and_steps_are_one_line_errors(registry):
         with pytest.raises(UsageError, match="went back from step 10 to 3"):
             run.log_metric("loss", 0.5, step=3)
         run.log_metric("loss", 0.4, step=10)
+        run.log_metric("loss", 0.3, step=np.int64(11))
+        with pytest.raises(UsageError, match="a step is a whole number"):
+            run.log_metric("loss", 0.2, step=12.5)
     with pytest.raises(UsageError, match="no run is active"):
         mlops.log_metric("loss", 1.0)
     with pytest.raises(RunNotFoundError, match=r"no run 99 \(runs: 1\.\.1\)"):
