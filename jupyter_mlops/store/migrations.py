@@ -104,7 +104,9 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 inputs VARCHAR NOT NULL,
                 notebook VARCHAR,
                 git_commit VARCHAR,
-                created_by VARCHAR NOT NULL)""",
+                created_by VARCHAR NOT NULL,
+                host VARCHAR,
+                pid INTEGER)""",
             """CREATE TABLE run_metrics (
                 run_id BIGINT NOT NULL,
                 key VARCHAR NOT NULL,

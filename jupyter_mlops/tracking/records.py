@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -29,6 +31,8 @@ class RunRecord:
     notebook: str | None
     git_commit: str | None
     created_by: str
+    host: str | None = None
+    pid: int | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     versions: list[tuple[str, int]] = field(default_factory=list)
     artifacts: list[dict[str, Any]] = field(default_factory=list)
@@ -39,6 +43,8 @@ class RunRecord:
         for key in ("params", "tags", "models", "inputs"):
             text = values[key]
             values[key] = {} if text == "{}" else json.loads(text)  # most runs have no tags
+        if values["status"] == "running" and _gone(values["host"], values["pid"]):
+            values["status"] = "dead"  # its process ended without ending the run
         return cls(**values, **extra)
 
     @property
@@ -104,6 +110,19 @@ class RunList(RecordTable[RunRecord]):
             ]
             for r in self
         ]
+
+
+def _gone(host: str | None, pid: int | None) -> bool:
+    """True when the process that ran a run is known to be gone (checked on its own host)."""
+    if pid is None or host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _metrics_first(metrics: dict[str, float], key: str | None) -> dict[str, float]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextvars
 import json
 import math
+import os
+import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -52,6 +54,8 @@ class Tracker:
             "notebook": notebook or notebook_path(),
             "git_commit": git_commit(),
             "created_by": current_user(),
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
         }
         with self.registry.db.write() as conn:
             run_id = sql.insert_run(conn, record)

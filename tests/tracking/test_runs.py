@@ -167,3 +167,25 @@ def test_verify_checks_run_artifacts_and_counts_them_as_referenced(registry, fit
     registry.artifacts.path(digest).write_bytes(b"changed")
     report = registry.verify()
     assert not report.ok and f"run {run.id} artifact notes.txt" in report.problems[0]
+
+
+KILLED = """
+import os, signal, sys
+import jupyter_mlops as mlops
+from jupyter_mlops import Registry
+run = mlops.Tracker(Registry(sys.argv[1])).start("exp")
+run.log_metric("loss", 1.0)
+run.flush()
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_run_whose_process_died_shows_as_dead(tmp_path):
+    home = str(tmp_path / "registry")
+    subprocess.run([sys.executable, "-c", KILLED, home], check=False, timeout=120)
+    tracker = Tracker(Registry(home))
+    run = tracker.get(1)
+    assert run.status == "dead" and run.metrics == {"loss": 1.0}
+    with mlops.run("exp", registry=tracker.registry) as alive:
+        assert tracker.get(alive.id).status == "running"
+    assert [r.status for r in tracker.runs("exp")] == ["finished", "dead"]
