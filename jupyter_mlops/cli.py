@@ -67,7 +67,7 @@ def _register(registry: Registry, args: argparse.Namespace) -> Any:
     X = y = None
     if args.data is not None:
         X, y = _read_data(args.data, args.target)
-    metrics = {key: value for key, value in parse_pairs(args.metrics, what="metric").items()}
+    metrics = parse_pairs(args.metrics, what="metric")
     return registry.register(
         args.model,
         model,
