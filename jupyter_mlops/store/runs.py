@@ -133,13 +133,3 @@ def versions_from_run(conn: duckdb.DuckDBPyConnection, run_id: int) -> list[tupl
         [str(run_id)],
     ).fetchall()
     return [(model, version) for model, version in rows]
-
-
-def registered_metrics(conn: duckdb.DuckDBPyConnection, model: str) -> list[Row]:
-    """(version, created_at, metrics JSON) of every version of a model, oldest first."""
-    return rows_of(
-        conn.execute(
-            "SELECT version, created_at, metrics FROM versions WHERE model = ? ORDER BY version",
-            [model],
-        )
-    )
