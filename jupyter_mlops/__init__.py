@@ -15,6 +15,7 @@ from jupyter_mlops.tracking import (
 __version__ = "0.1.0"
 __all__ = [
     "MlopsError",
+    "Monitor",
     "Registry",
     "Tracker",
     "__version__",
@@ -26,6 +27,15 @@ __all__ = [
     "log_params",
     "run",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # Monitor pulls in pandas and NumPy: imported on first use, not with the package
+    if name == "Monitor":
+        from jupyter_mlops.monitoring.monitor import Monitor
+
+        return Monitor
+    raise AttributeError(name)
 
 
 def load_ipython_extension(ipython: object) -> None:

@@ -14,6 +14,12 @@ from jupyter_mlops.commands import (
     run_registry_command,
 )
 from jupyter_mlops.errors import MlopsError, UsageError
+from jupyter_mlops.monitor_commands import (
+    MONITORING_COMMANDS,
+    add_monitoring_commands,
+    check_exit_code,
+    run_monitoring_command,
+)
 from jupyter_mlops.registry import Registry
 
 
@@ -36,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     register.add_argument("--trust", nargs="+", default=[], metavar="TYPE")
     register.add_argument("--allow-pickle", action="store_true")
     add_registry_commands(commands)
+    add_monitoring_commands(commands)
     return parser
 
 
@@ -50,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         print(result)
     if args.command == "verify" and not result.ok:
         return 1
+    if args.command == "check":
+        return check_exit_code(result, strict=args.strict)
     return 0
 
 
@@ -59,6 +68,8 @@ def _run(args: argparse.Namespace) -> Any:
         return _register(registry, args)
     if args.command in HANDLERS:
         return run_registry_command(registry, args)
+    if args.command in MONITORING_COMMANDS:
+        return run_monitoring_command(registry, args)
     raise AssertionError(f"subcommand {args.command} has no handler")
 
 

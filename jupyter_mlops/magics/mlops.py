@@ -14,6 +14,11 @@ from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.magics.namespace import lookup, metric_values
 from jupyter_mlops.magics.parser import HelpShown, build_parser
 from jupyter_mlops.magics.tracking import figure_command, register_from_run, track_cell
+from jupyter_mlops.monitor_commands import (
+    MONITORING_COMMANDS,
+    check_exit_code,
+    run_monitoring_command,
+)
 from jupyter_mlops.registry import Registry
 
 
@@ -76,7 +81,7 @@ class MlopsMagics(Magics):
             return register_from_run(self.shell, self.connection.registry, args)
         if args.command == "register":
             return self._register(args)
-        if args.command == "metrics" or getattr(args, "plot", False):
+        if args.command in ("metrics", "run") and (args.command == "metrics" or args.plot):
             return figure_command(self.connection.registry, args)
         if args.command == "load":
             return self.connection.registry.load(
@@ -84,7 +89,28 @@ class MlopsMagics(Magics):
             )
         if args.command in HANDLERS:
             return run_registry_command(self.connection.registry, args)
+        if args.command in MONITORING_COMMANDS:
+            return self._monitor(args)
         raise AssertionError(f"subcommand {args.command} has no handler")
+
+    def _monitor(self, args: argparse.Namespace) -> Any:
+        """A monitoring subcommand; `--current NAME` may name a DataFrame in the notebook."""
+        assert self.shell is not None
+        current = getattr(args, "current", None)
+        if current and len(current) == 1 and current[0].isidentifier():
+            args.current = lookup(self.shell.user_ns, current[0])
+        result = run_monitoring_command(self.connection.registry, args)
+        if getattr(args, "plot", False):
+            from jupyter_mlops.viz import drift as figures
+
+            if args.command == "drift-history":
+                return figures.drift_history_figure(result, title=f"{args.model}: drift per check")
+            title = f"{args.ref}: {args.command} per window of {args.window}"
+            return figures.metric_history_figure(result.to_frame(), title=title)
+        if args.command == "check" and check_exit_code(result, strict=args.strict) and args.fail:
+            fired = "; ".join(result.firing)
+            raise UsageError(f"%mlops check: alert rules fire for {args.ref}: {fired}.")
+        return result
 
     def _cell(self, line: str, cell: str) -> Any:
         __tracebackhide__ = True

@@ -8,6 +8,7 @@ from typing import NoReturn
 from IPython.core.error import UsageError
 
 from jupyter_mlops.commands import add_registry_commands
+from jupyter_mlops.monitor_commands import add_monitoring_commands
 
 
 class HelpShown(Exception):
@@ -60,7 +61,13 @@ def build_parser() -> MagicParser:
     help_ = commands.add_parser("help", help="this help, or one subcommand's")
     help_.add_argument("topic", nargs="?")
     add_registry_commands(commands)
+    add_monitoring_commands(commands)
     parser.subcommands = dict(commands.choices)
     plot = "a figure of its step metrics instead"
     parser.subcommands["run"].add_argument("--plot", action="store_true", help=plot)
+    for name in ("drift-history", "performance", "estimate"):
+        parser.subcommands[name].add_argument("--plot", action="store_true", help=plot)
+    parser.subcommands["check"].add_argument(
+        "--fail", action="store_true", help="raise when an alert fires (fails a papermill run)"
+    )
     return parser

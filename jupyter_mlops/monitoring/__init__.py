@@ -1,1 +1,16 @@
-"""Monitoring: reference profiles now; drift, windows and alerts build on them."""
+"""Monitoring: drift, performance over time, estimated performance, alert rules and delivery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["Monitor"]
+
+
+def __getattr__(name: str) -> Any:
+    # imported on first use: the registry imports monitoring.profile without pandas-heavy parts
+    if name == "Monitor":
+        from jupyter_mlops.monitoring.monitor import Monitor
+
+        return Monitor
+    raise AttributeError(name)

@@ -66,11 +66,11 @@ def _categorical(series: pd.Series, nulls: int) -> dict[str, Any]:
     return {"count": len(series), "nulls": nulls, "counts": counts}
 
 
-def sample_rows(frame: pd.DataFrame, *, rows: int = SAMPLE_ROWS, seed: int = 0) -> pd.DataFrame:
-    """A bounded random sample of the rows (all of them when there are few)."""
-    if len(frame) <= rows:
-        return frame
-    return frame.sample(n=rows, random_state=seed)
+def sample_positions(count: int, *, rows: int = SAMPLE_ROWS, seed: int = 0) -> np.ndarray:
+    """Positions of a bounded uniform sample of `count` rows, in order (all when few)."""
+    if count <= rows:
+        return np.arange(count)
+    return np.sort(np.random.default_rng(seed).choice(count, rows, replace=False))
 
 
 def to_parquet(frame: pd.DataFrame) -> bytes:

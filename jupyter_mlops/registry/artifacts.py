@@ -36,18 +36,7 @@ class ArtifactStore:
         target = self.path(digest)
         if target.exists() and target.stat().st_size == len(data):
             return digest
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        _fsync_directory(target.parent)
+        write_file(target, data)
         return digest
 
     def get(self, digest: str, *, label: str) -> bytes:
@@ -96,6 +85,22 @@ class ArtifactStore:
                 if not dry_run:
                     item.unlink()
         return removed
+
+
+def write_file(target: Path, data: bytes) -> None:
+    """Write `data` to `target` whole or not at all: a temporary file, fsync, rename, fsync."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    _fsync_directory(target.parent)
 
 
 def _fsync_directory(path: Path) -> None:

@@ -114,10 +114,13 @@ def draft_version(
         record["data_fingerprint"] = datasets.fingerprint(features, target)
         record["data_rows"] = len(features)
         record["schema"] = json.dumps(datasets.describe_schema(features), default=plain)
-        sample = profiling.sample_rows(features)
+        positions = profiling.sample_positions(len(features))
+        sample = features.iloc[positions]
         profile = profiling.profile_frame(features)
-        profile += _extra_profiles(model, X, sample, target)
-        reference = profiling.to_parquet(sample)
+        output = output_of(model, sample, as_frame=isinstance(X, pd.DataFrame))
+        profile += _extra_profiles(output, target)
+        sampled_target = None if target is None else target.iloc[positions, 0]
+        reference = profiling.to_parquet(_with_outcomes(sample, sampled_target, output))
     elif y is not None:
         raise UsageError("y was given without X; pass the training features too (--data X y).")
     return Draft(record, serialized.data, reference, profile)
@@ -130,26 +133,39 @@ def _check_lengths(features: pd.DataFrame, target: pd.DataFrame | None) -> None:
         )
 
 
-def _extra_profiles(
-    model: Any, X: Any, sample: pd.DataFrame, target: pd.DataFrame | None
-) -> list[dict[str, Any]]:
+def _extra_profiles(output: Any, target: pd.DataFrame | None) -> list[dict[str, Any]]:
     """Profiles of the target and of the model's own output on the sample (prediction drift)."""
     extra = []
     if target is not None:
         entry = profiling.profile_frame(target.iloc[:, :1])[0]
         extra.append({**entry, "feature": TARGET})
-    # a scikit-learn model fitted on an array (it knows n_features_in_ but no
-    # feature_names_in_) is asked with an array, as it was fitted
-    on_array = hasattr(model, "n_features_in_") and not hasattr(model, "feature_names_in_")
-    rows = sample if isinstance(X, pd.DataFrame) and not on_array else sample.to_numpy()
-    output = _predict(model, rows)
     if output is not None:
         entry = profiling.profile_frame(pd.DataFrame({PREDICTION: output}))[0]
         extra.append(entry)
     return extra
 
 
-def _predict(model: Any, rows: Any) -> Any:
+def _with_outcomes(sample: pd.DataFrame, target: pd.Series | None, output: Any) -> pd.DataFrame:
+    """The reference sample with its true target and the model's output on it, as columns
+    `__target__` and `__prediction__` (monitoring calibrates its estimates with them)."""
+    frame = sample.copy()
+    if target is not None:
+        frame[TARGET] = target.to_numpy()
+    if output is not None:
+        frame[PREDICTION] = output
+    return frame
+
+
+def output_of(model: Any, frame: pd.DataFrame, *, as_frame: bool = True) -> Any:
+    """The model's output (see `model_output`) on rows of a DataFrame, asked the way it was
+    fitted: a scikit-learn model fitted on an array (it knows n_features_in_ but no
+    feature_names_in_) gets an array."""
+    on_array = hasattr(model, "n_features_in_") and not hasattr(model, "feature_names_in_")
+    return model_output(model, frame if as_frame and not on_array else frame.to_numpy())
+
+
+def model_output(model: Any, rows: Any) -> Any:
+    """The positive-class probability (binary), the class (multiclass) or the prediction."""
     method = getattr(model, "predict_proba", None) or getattr(model, "predict", None)
     if method is None:
         return None

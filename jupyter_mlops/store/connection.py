@@ -52,6 +52,18 @@ class _Engine:
         cls._connection = None
 
 
+@contextmanager
+def analytics_cursor() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection of its own to the process's in-memory engine, for queries over files
+    (Parquet, logs) that never touch the registry: no file lock, no turn-taking."""
+    with _Engine.lock:
+        cursor = _Engine.connection().cursor()
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+
+
 class Database:
     """One DuckDB file, attached afresh for every operation."""
 

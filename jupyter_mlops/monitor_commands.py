@@ -1,0 +1,167 @@
+"""The monitoring subcommands shared by `%mlops` and `jupyter-mlops`.
+
+`--current` names Parquet files (a path or glob) on the command line; in a notebook
+it may also name a DataFrame variable, which the magic substitutes before calling.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from jupyter_mlops.errors import UsageError
+from jupyter_mlops.registry import Registry
+
+ALERT_FIRED_EXIT = 3
+
+
+def add_monitoring_commands(commands: Any) -> None:
+    drift = commands.add_parser("drift", help="drift of current data against a version's reference")
+    drift.add_argument("ref", help="name@alias or name:version")
+    _add_current(drift)
+    drift.add_argument("--every", metavar="WINDOW", help="one report per window: 1h, 1d, 1w, N")
+    drift.add_argument("--last", type=int, metavar="N", help="with --every: the newest N windows")
+    drift.add_argument("--test", help="the deciding test for every feature: psi, ks, ...")
+    drift.add_argument("--threshold", type=float, help="its threshold (alpha for ks and chi2)")
+    drift.add_argument("--all-tests", action="store_true", help="compute every test per feature")
+    drift.add_argument("--no-multivariate", action="store_true", help="skip the domain classifier")
+    drift.add_argument("--no-save", action="store_true", help="do not record the report")
+    history = commands.add_parser("drift-history", help="every recorded drift verdict of a model")
+    history.add_argument("model")
+    history.add_argument("--feature")
+    settings = commands.add_parser("drift-config", help="store a feature's drift test/threshold")
+    settings.add_argument("model")
+    settings.add_argument("--feature", default="*", help="a feature, or * for every feature")
+    settings.add_argument("--test")
+    settings.add_argument("--threshold", type=float)
+    for name, text in (
+        ("performance", "realised metrics per window where labels have arrived"),
+        ("estimate", "estimated metrics per window without labels (binary classifiers)"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("ref")
+        sub.add_argument("--window", default="1d", help="1h, 1d, 1w or a row count")
+        sub.add_argument("--last", type=int, metavar="N", help="the newest N windows")
+    alert = commands.add_parser("alert", help="alert rules: add, list, remove, log")
+    actions = alert.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="a rule, e.g. 'drift.share > 0.3 or auc < 0.85'")
+    add.add_argument("ref")
+    add.add_argument("expression")
+    add.add_argument("--notify", nargs="+", default=[], metavar="webhook:URL")
+    listing = actions.add_parser("list", help="the rules of a model, or of all")
+    listing.add_argument("model", nargs="?")
+    remove = actions.add_parser("remove", help="remove a rule by id")
+    remove.add_argument("id", type=int)
+    log = actions.add_parser("log", help="the newest alert events of a model")
+    log.add_argument("model")
+    check = commands.add_parser(
+        "check", help=f"evaluate every alert rule now (exit {ALERT_FIRED_EXIT} when one fires)"
+    )
+    check.add_argument("ref")
+    _add_current(check)
+    check.add_argument("--no-multivariate", action="store_true")
+    check.add_argument(
+        "--strict", action="store_true", help="fail while any rule fires, not only when it starts"
+    )
+
+
+def _add_current(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--current", nargs="+", metavar="DATA", help="Parquet files or globs (default: the log)"
+    )
+    parser.add_argument("--window", help="the newest span: 1h, 7d, or a row count")
+    parser.add_argument("--time-column", help="the time column of --current")
+
+
+def current_of(args: argparse.Namespace) -> Any:
+    """`--current` as the monitor takes it: None (the log), one object or a list of paths."""
+    current = getattr(args, "current", None)
+    if current is None or not isinstance(current, list):
+        return current
+    return current[0] if len(current) == 1 else current
+
+
+def _window(text: str | None) -> str | int | None:
+    return int(text) if text is not None and text.isdigit() else text
+
+
+def run_monitoring_command(registry: Registry, args: argparse.Namespace) -> Any:
+    from jupyter_mlops.monitoring import Monitor
+
+    monitor = Monitor(registry)
+    command = args.command
+    if command == "drift":
+        return _drift(monitor, args)
+    if command == "drift-history":
+        return monitor.history(args.model, feature=args.feature)
+    if command == "drift-config":
+        return monitor.configure(args.model, args.feature, test=args.test, threshold=args.threshold)
+    if command in ("performance", "estimate"):
+        method = monitor.performance if command == "performance" else monitor.estimate
+        return method(args.ref, window=_window(args.window) or "1d", last=args.last)
+    if command == "alert":
+        return _alert(monitor, args)
+    if command == "check":
+        return monitor.check(
+            args.ref,
+            current_of(args),
+            window=_window(args.window),
+            time_column=args.time_column,
+            multivariate=not args.no_multivariate,
+        )
+    raise AssertionError(f"no monitoring subcommand {command}")
+
+
+MONITORING_COMMANDS = (
+    "drift",
+    "drift-history",
+    "drift-config",
+    "performance",
+    "estimate",
+    "alert",
+    "check",
+)
+
+
+def _drift(monitor: Any, args: argparse.Namespace) -> Any:
+    if args.every is not None:
+        if args.window is not None:
+            raise UsageError("--every and --window do not combine; use --every with --last N.")
+        return monitor.drift_windows(
+            args.ref,
+            current_of(args),
+            every=_window(args.every),
+            time_column=args.time_column,
+            last=args.last,
+            tests=args.test,
+            thresholds=args.threshold,
+            save=not args.no_save,
+        )
+    return monitor.drift(
+        args.ref,
+        current_of(args),
+        window=_window(args.window),
+        time_column=args.time_column,
+        tests=args.test,
+        thresholds=args.threshold,
+        exhaustive=args.all_tests,
+        multivariate=not args.no_multivariate,
+        save=not args.no_save,
+    )
+
+
+def _alert(monitor: Any, args: argparse.Namespace) -> Any:
+    if args.action == "add":
+        return monitor.add_alert(args.ref, args.expression, notify=args.notify)
+    if args.action == "list":
+        return monitor.alerts(args.model)
+    if args.action == "remove":
+        return monitor.remove_alert(args.id)
+    return monitor.alert_log(args.model)
+
+
+def check_exit_code(result: Any, *, strict: bool) -> int:
+    """0 when nothing fired; ALERT_FIRED_EXIT when a rule started firing (or, strict, fires)."""
+    if result.alerts or (strict and result.firing):
+        return ALERT_FIRED_EXIT
+    return 0

@@ -1,0 +1,116 @@
+"""Alert rules' state: a rule fires once when its condition starts to hold, and reports a
+recovery once when it stops; while the condition persists nothing new is sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from jupyter_mlops.monitoring.rules import Rule, Value
+from jupyter_mlops.registry.records import RecordTable
+
+OK, FIRING = "ok", "firing"
+FIRED, RECOVERED = "fired", "recovered"
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    id: int
+    model: str
+    expression: str
+    notify: list[str]
+    state: str
+    state_since: datetime | None
+    created_at: datetime
+    created_by: str
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> AlertRule:
+        targets = [t for t in str(row["notify"]).split(" ") if t]
+        return cls(
+            row["id"],
+            row["model"],
+            row["expression"],
+            targets,
+            row["state"],
+            row["state_since"],
+            row["created_at"],
+            row["created_by"],
+        )
+
+
+class AlertRuleList(RecordTable[AlertRule]):
+    columns: ClassVar[list[str]] = ["id", "model", "rule", "notify", "state", "since"]
+    empty = "no alert rules"
+
+    def _rows(self) -> list[list[Any]]:
+        return [
+            [r.id, r.model, r.expression, " ".join(r.notify) or "log", r.state, r.state_since]
+            for r in self
+        ]
+
+
+@dataclass
+class Alert:
+    """A rule that fired or recovered in a check, and whether it reached its targets."""
+
+    rule_id: int
+    expression: str
+    kind: str
+    values: dict[str, float | None]
+    notify: list[str]
+    delivered: bool = True
+    attempts: int = 0
+    error: str | None = None
+    event_id: int | None = None
+
+    def payload(self, *, model: str, version: int, check_id: int) -> dict[str, Any]:
+        return {
+            "model": model,
+            "version": version,
+            "check_id": check_id,
+            "rule_id": self.rule_id,
+            "rule": self.expression,
+            "event": self.kind,
+            "values": self.values,
+        }
+
+
+@dataclass
+class Evaluation:
+    rule: AlertRule
+    outcome: Value
+    state: str
+    alert: Alert | None = None
+    values: dict[str, float | None] = field(default_factory=dict)
+
+
+def evaluate(rule: AlertRule, values: dict[str, float]) -> Evaluation:
+    """The rule's outcome on a check's values and what it means for the rule's state."""
+    parsed = Rule(rule.expression)
+    outcome = parsed.evaluate(values)
+    used = {name: values.get(name) for name in parsed.names}
+    state = rule.state if outcome is None else (FIRING if outcome else OK)
+    alert = None
+    if state != rule.state:
+        kind = FIRED if state == FIRING else RECOVERED
+        alert = Alert(rule.id, rule.expression, kind, used, rule.notify)
+    return Evaluation(rule, outcome, state, alert, used)
+
+
+class AlertList(RecordTable[Alert]):
+    columns: ClassVar[list[str]] = ["rule", "event", "values", "delivered", "error"]
+    empty = "no alerts"
+
+    def _rows(self) -> list[list[Any]]:
+        return [
+            [
+                a.expression,
+                a.kind,
+                a.values,
+                ("yes" if a.delivered else "NO") if a.notify else "log only",
+                a.error,
+            ]
+            for a in self
+        ]

@@ -1,0 +1,230 @@
+"""Gathering predictions, scores and labels for the performance and estimation reports."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from jupyter_mlops.errors import UsageError
+from jupyter_mlops.monitoring import logs
+from jupyter_mlops.monitoring.estimation import Calibration, estimate
+from jupyter_mlops.monitoring.metrics import PerformanceReport
+from jupyter_mlops.monitoring.performance import (
+    MetricValue,
+    is_classification,
+    per_window,
+    positive_class,
+)
+from jupyter_mlops.monitoring.windows import Window, assign
+from jupyter_mlops.registry.records import Version
+from jupyter_mlops.registry.registration import PREDICTION, TARGET
+from jupyter_mlops.store import analytics
+
+if TYPE_CHECKING:
+    from jupyter_mlops.monitoring.monitor import Monitor
+
+OUTCOMES = [logs.TIMESTAMP, logs.PREDICTION, logs.SCORE, logs.LABEL]
+
+
+def labelled(
+    monitor: Monitor,
+    version: Version,
+    current: pd.DataFrame | None,
+    *,
+    y: Any,
+    time_column: str | None,
+) -> pd.DataFrame:
+    """Rows with a prediction, a score (or NaN), a true label (or missing) and a time."""
+    if current is None:
+        return _logged(monitor, version, with_labels=True)
+    if y is None:
+        raise UsageError(
+            "performance on given data needs its true values; pass y= (or use the logs)."
+        )
+    frame = _scored(monitor, version, current, time_column=time_column)
+    truth = np.asarray(y)
+    if len(truth) != len(frame):
+        raise UsageError(f"current has {len(frame)} rows but y has {len(truth)}; pass matching y.")
+    return frame.assign(**{logs.LABEL: truth})
+
+
+def _logged(monitor: Monitor, version: Version, *, with_labels: bool) -> pd.DataFrame:
+    home = monitor.registry.home
+    if not logs.has_log(home, logs.PREDICTIONS, version.model):
+        raise UsageError(
+            f"no predictions of {version.model} are logged yet; deploy it or call "
+            "Monitor.log_predictions, or pass current data."
+        )
+    predictions = logs.pattern(home, logs.PREDICTIONS, version.model)
+    with analytics.cursor() as conn:
+        if with_labels and logs.has_log(home, logs.LABELS, version.model):
+            labels = logs.pattern(home, logs.LABELS, version.model)
+            return analytics.labelled_predictions(conn, predictions, labels, start=None, end=None)
+        frame = analytics.scored_predictions(conn, predictions, start=None, end=None)
+    return frame.assign(**{logs.LABEL: None})
+
+
+def _scored(
+    monitor: Monitor, version: Version, current: pd.DataFrame, *, time_column: str | None
+) -> pd.DataFrame:
+    """The model's predictions and positive-class scores on given rows."""
+    if time_column is not None and time_column not in current:
+        raise UsageError(f"current has no column {time_column!r}; name its time column.")
+    schema = version.schema or []
+    names = [column["name"] for column in schema] or [
+        c for c in current.columns if c != time_column
+    ]
+    missing = [name for name in names if name not in current]
+    if missing:
+        raise UsageError(
+            f"current lacks feature(s) {missing[:5]} that {version.model} was trained on; "
+            "pass data with every training column."
+        )
+    model = monitor.registry.load(version.ref)
+    features = current[names]
+    predictions = np.asarray(model.predict(features))
+    scores = np.full(len(features), np.nan)
+    if hasattr(model, "predict_proba") and len(getattr(model, "classes_", [])) == 2:
+        scores = np.asarray(model.predict_proba(features))[:, 1]
+    times = current[time_column].to_numpy() if time_column else pd.NaT
+    return pd.DataFrame({logs.TIMESTAMP: times, logs.PREDICTION: predictions, logs.SCORE: scores})
+
+
+def realised(
+    version: Version, frame: pd.DataFrame, window: Window, *, last: int | None
+) -> PerformanceReport:
+    clock = time.perf_counter()
+    has_label = frame[logs.LABEL].notna()
+    rows = frame[has_label].reset_index(drop=True)
+    report = PerformanceReport(version.model, version.version, window.text, [])
+    report.unlabelled = int((~has_label).sum())
+    if rows.empty:
+        report.note = "no labels have arrived yet"
+        return report
+    scores = rows.get(logs.SCORE)
+    classify = is_classification(rows[logs.LABEL], scores)
+    report.metrics = per_window(rows, _bounds(rows, window), classify=classify)
+    report.metrics = _last(report.metrics, last)
+    if report.unlabelled:
+        report.note = f"{report.unlabelled:,} predictions still without a label"
+    report.seconds = time.perf_counter() - clock
+    return report
+
+
+def estimated(
+    monitor: Monitor,
+    version: Version,
+    current: pd.DataFrame | None,
+    *,
+    window: Window,
+    time_column: str | None,
+    last: int | None,
+) -> PerformanceReport:
+    clock = time.perf_counter()
+    calibration = _calibration(monitor, version)
+    if current is None:
+        frame = _logged(monitor, version, with_labels=True)
+    else:
+        frame = _scored(monitor, version, current, time_column=time_column)
+        frame = frame.assign(**{logs.LABEL: None})
+    frame = frame[frame[logs.SCORE].notna()].reset_index(drop=True)
+    report = PerformanceReport(version.model, version.version, window.text, [])
+    if frame.empty:
+        report.note = "no scored predictions to estimate from"
+        return report
+    bounds = _bounds(frame, window)
+    for (start, end), rows in frame.groupby([bounds["start"], bounds["end"]], dropna=False):
+        scores = rows[logs.SCORE].to_numpy(dtype="float64")
+        report.metrics += [_in_window(m, start, end) for m in estimate(scores, calibration)]
+    labelled_rows = frame[frame[logs.LABEL].notna()].reset_index(drop=True)
+    if not labelled_rows.empty:
+        report.metrics += [
+            m
+            for m in per_window(labelled_rows, _bounds(labelled_rows, window), classify=True)
+            if m.metric in ("accuracy", "f1", "auc")
+        ]
+    report.metrics = _last(report.metrics, last)
+    report.seconds = time.perf_counter() - clock
+    return report
+
+
+def for_check(
+    monitor: Monitor,
+    version: Version,
+    current: object,
+    *,
+    y: Any,
+    time_column: str | None,
+    window: Window,
+) -> tuple[PerformanceReport | None, list[str]]:
+    """The newest window's realised metrics (where labels exist) and estimates (where the
+    version can be calibrated), for a check's alert rules; what is missing becomes a note."""
+    frame = current if isinstance(current, pd.DataFrame) else None
+    if current is not None and frame is None:
+        return None, ["performance not measured: it reads DataFrames or the logs"]
+    notes: list[str] = []
+    report: PerformanceReport | None = None
+    if frame is None or y is not None:
+        found = labelled(monitor, version, frame, y=y, time_column=time_column)
+        report = realised(version, found, window, last=1)
+        notes += [report.note] if report.note else []
+    try:
+        guess = estimated(monitor, version, frame, window=window, time_column=time_column, last=1)
+    except UsageError as exc:
+        notes.append(f"no estimate: {str(exc).split(';')[0]}")
+        return report, notes
+    guesses = [m for m in guess.metrics if m.estimated]
+    if report is None:
+        return PerformanceReport(version.model, version.version, window.text, guesses), notes
+    report.metrics += guesses
+    return report, notes
+
+
+def _calibration(monitor: Monitor, version: Version) -> Calibration:
+    reference = monitor._reference_sample(version)
+    if reference is None or TARGET not in reference or PREDICTION not in reference:
+        raise UsageError(
+            f"{version.model} version {version.version} has no reference labels and scores to "
+            "calibrate an estimate with; register it with X and y (versions registered before "
+            "monitoring lack them)."
+        )
+    truth = reference[TARGET].to_numpy()
+    scores = reference[PREDICTION].to_numpy(dtype="float64")
+    if len(set(truth.tolist())) != 2 or np.nanmin(scores) < 0 or np.nanmax(scores) > 1:
+        raise UsageError(
+            f"{version.model} is not a binary classifier with probabilities; estimation "
+            "applies to those (use performance once labels arrive)."
+        )
+    return Calibration(scores, truth == positive_class(truth))
+
+
+def _bounds(frame: pd.DataFrame, window: Window) -> pd.DataFrame:
+    """Each row's window; rows without times form one window with no bounds."""
+    times = frame.get(logs.TIMESTAMP)
+    if times is None or pd.isna(times).all():
+        none = pd.Series([pd.NaT] * len(frame))
+        return pd.DataFrame({"start": none, "end": none})
+    return assign(times, window)
+
+
+def _in_window(metric: MetricValue, start: Any, end: Any) -> MetricValue:
+    return MetricValue(
+        metric.metric,
+        metric.value,
+        metric.ci_low,
+        metric.ci_high,
+        metric.rows,
+        True,
+        None if pd.isna(start) else pd.Timestamp(start).to_pydatetime(),
+        None if pd.isna(end) else pd.Timestamp(end).to_pydatetime(),
+    )
+
+
+def _last(metrics: list[MetricValue], last: int | None) -> list[MetricValue]:
+    if not last:
+        return metrics
+    starts = sorted({m.window_start for m in metrics if m.window_start is not None})[-last:]
+    return [m for m in metrics if m.window_start is None or m.window_start in starts]

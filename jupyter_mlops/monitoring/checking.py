@@ -1,0 +1,202 @@
+"""A check: drift, performance and estimate of one window, every alert rule evaluated on
+them, the outcome recorded, the alerts delivered.
+
+The check and the rules' new states are written in one transaction (so two checks
+at once cannot both fire the same alert); delivery happens after it, outside the
+registry's lock, and its outcome is written back. An alert whose delivery failed
+stays in the alert log with the error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.monitoring import recording
+from jupyter_mlops.monitoring.alerts import (
+    FIRING,
+    Alert,
+    AlertList,
+    AlertRule,
+    Evaluation,
+    evaluate,
+)
+from jupyter_mlops.monitoring.delivery import deliver
+from jupyter_mlops.monitoring.metrics import PerformanceReport
+from jupyter_mlops.monitoring.report import DriftReport
+from jupyter_mlops.registry.display import cell, html_table, text_table
+from jupyter_mlops.registry.records import Version
+from jupyter_mlops.store import monitoring as sql
+
+if TYPE_CHECKING:
+    from jupyter_mlops.registry import Registry
+
+
+@dataclass
+class CheckResult:
+    """What one check found and what it set off."""
+
+    model: str
+    version: int
+    check_id: int
+    drift: DriftReport
+    performance: PerformanceReport | None
+    values: dict[str, float]
+    evaluations: list[Evaluation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def alerts(self) -> AlertList:
+        """Rules that started firing in this check."""
+        return AlertList(
+            e.alert for e in self.evaluations if e.alert is not None and e.alert.kind == "fired"
+        )
+
+    @property
+    def recoveries(self) -> AlertList:
+        return AlertList(
+            e.alert for e in self.evaluations if e.alert is not None and e.alert.kind == "recovered"
+        )
+
+    @property
+    def firing(self) -> list[str]:
+        """Every rule whose condition holds now (newly or still)."""
+        return [e.rule.expression for e in self.evaluations if e.state == FIRING]
+
+    @property
+    def failed_deliveries(self) -> list[Alert]:
+        return [e.alert for e in self.evaluations if e.alert is not None and not e.alert.delivered]
+
+    def _rows(self) -> list[list[Any]]:
+        rows = []
+        for e in self.evaluations:
+            outcome = "unknown" if e.outcome is None else ("true" if e.outcome else "false")
+            event = (
+                e.alert.kind.upper() if e.alert else ("still firing" if e.state == FIRING else "")
+            )
+            rows.append([e.rule.id, e.rule.expression, e.values, outcome, event])
+        return rows
+
+    def _headline(self) -> str:
+        return (
+            f"check {self.check_id} of {self.model} version {self.version}: "
+            f"{len(self.alerts)} alert(s) fired, {len(self.recoveries)} recovered, "
+            f"{len(self.firing)} rule(s) firing; drift share {self.drift.share:.0%} "
+            f"on {self.drift.rows:,} rows"
+        )
+
+    def __repr__(self) -> str:
+        lines = [self._headline(), *self.notes]
+        if self.evaluations:
+            lines.append(
+                text_table(["rule", "expression", "values", "holds", "event"], self._rows())
+            )
+        else:
+            lines.append("no alert rules (add one with %mlops alert add)")
+        failed = self.failed_deliveries
+        lines += [f"delivery failed: {a.expression}: {a.error}" for a in failed]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        headline = f"<p>{cell(self._headline())}</p>"
+        if not self.evaluations:
+            return headline + "<p>no alert rules (add one with %mlops alert add)</p>"
+        marked = [e.alert is not None for e in self.evaluations]
+        table = html_table(
+            ["rule", "expression", "values", "holds", "event"], self._rows(), marked=marked
+        )
+        return headline + table + self.drift._repr_html_()
+
+
+def record_check(
+    registry: Registry,
+    version: Version,
+    drift: DriftReport,
+    performance: PerformanceReport | None,
+    *,
+    started: datetime,
+    notes: list[str],
+) -> CheckResult:
+    """Store the check, move the rules' states, log their events; then deliver the alerts."""
+    values = drift.values() | (performance.values() if performance else {})
+    summary = recording.drift_summary(drift) | {"values": values}
+    record = recording.check_record(
+        version,
+        kind="check",
+        source=drift.source,
+        rows=drift.rows,
+        started=started,
+        seconds=drift.seconds,
+        summary=summary,
+        window=(drift.window_start, drift.window_end),
+    )
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with registry.db.write() as conn:
+        check_id = sql.insert_check(conn, record)
+        sql.append_results(conn, "check_results", recording.drift_rows(check_id, drift))
+        if performance is not None:
+            sql.append_results(conn, "metric_results", recording.metric_rows(check_id, performance))
+        rules = [AlertRule.from_row(row) for row in sql.rules_of(conn, version.model)]
+        evaluations = [evaluate(rule, values) for rule in rules]
+        for e in evaluations:
+            if e.alert is None:
+                continue
+            sql.set_rule_state(conn, e.rule.id, e.state, since=now)
+            e.alert.event_id = sql.insert_event(conn, _event(e.alert, check_id, now))
+    result = CheckResult(
+        version.model, version.version, check_id, drift, performance, values, evaluations, notes
+    )
+    _deliver(registry, result)
+    return result
+
+
+def _event(alert: Alert, check_id: int, now: datetime) -> dict[str, Any]:
+    import json
+
+    return {
+        "rule_id": alert.rule_id,
+        "check_id": check_id,
+        "kind": alert.kind,
+        "occurred_at": now,
+        "details": json.dumps(alert.values, default=str),
+        "delivered": not alert.notify,
+        "attempts": 0,
+        "error": "not yet delivered" if alert.notify else None,
+    }
+
+
+def _deliver(registry: Registry, result: CheckResult) -> None:
+    outcomes = []
+    for e in result.evaluations:
+        alert = e.alert
+        if alert is None or not alert.notify:
+            continue
+        payload = alert.payload(
+            model=result.model, version=result.version, check_id=result.check_id
+        )
+        errors, attempts = [], 0
+        for target in alert.notify:
+            delivery = deliver(target, payload)
+            attempts += delivery.attempts
+            if not delivery.delivered:
+                errors.append(f"{target}: {delivery.error}")
+        alert.delivered, alert.attempts = not errors, attempts
+        alert.error = "; ".join(errors) or None
+        outcomes.append(alert)
+    if not outcomes:
+        return
+    try:
+        with registry.db.write() as conn:
+            for alert in outcomes:
+                assert alert.event_id is not None
+                sql.set_event_delivery(
+                    conn,
+                    alert.event_id,
+                    delivered=alert.delivered,
+                    attempts=alert.attempts,
+                    error=alert.error,
+                )
+    except MlopsError as exc:  # the alerts went out; the log keeps "not yet delivered"
+        result.notes.append(f"could not record the delivery outcome: {exc}")

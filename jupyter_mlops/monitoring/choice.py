@@ -1,0 +1,79 @@
+"""Which test decides drift for a feature, and at what threshold.
+
+Defaults, by the feature's kind and the window's size:
+
+| kind        | window below 10,000 rows             | window of 10,000 rows or more    |
+|-------------|--------------------------------------|----------------------------------|
+| numeric     | Kolmogorov-Smirnov, p < 0.01 (BH)    | PSI >= 0.1                       |
+| categorical | chi-squared, p < 0.01 (BH)           | Jensen-Shannon distance >= 0.1   |
+
+On a small window a p-value is the honest judge (the effect sizes are noisy there),
+corrected with Benjamini-Hochberg across the features tested (at 0.01, so a
+daily check of 25 unshifted features raises a false alarm about once in 100 days). On a large window
+every real difference, however slight, has a tiny p-value, so the verdict rests on
+an effect size, which does not grow with the window: an unshifted feature stays
+unflagged from 10,000 rows to 5 million. Any feature's test and threshold can be
+set per call or stored per model (`Monitor.configure`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jupyter_mlops.errors import UsageError, did_you_mean
+
+SMALL_WINDOW = 10_000
+P_VALUE_TESTS = {"ks", "chi2"}
+TESTS = {
+    "numeric": ("psi", "ks", "wasserstein", "js"),
+    "categorical": ("chi2", "psi", "js"),
+}
+DEFAULT_THRESHOLDS = {"psi": 0.1, "js": 0.1, "wasserstein": 0.1, "ks": 0.01, "chi2": 0.01}
+ALL_FEATURES = "*"
+
+
+@dataclass(frozen=True)
+class Choice:
+    test: str
+    threshold: float
+
+    @property
+    def uses_p_value(self) -> bool:
+        return self.test in P_VALUE_TESTS
+
+
+def default_test(kind: str, rows: int) -> str:
+    if rows < SMALL_WINDOW:
+        return "ks" if kind == "numeric" else "chi2"
+    return "psi" if kind == "numeric" else "js"
+
+
+def choose(
+    feature: str, kind: str, rows: int, overrides: dict[str, dict[str, Any]] | None = None
+) -> Choice:
+    """The test and threshold for `feature`: its own setting, else the all-features one (where
+    that test fits the feature's kind), else the default for its kind and the window's size."""
+    own = (overrides or {}).get(feature, {})
+    shared = (overrides or {}).get(ALL_FEATURES, {})
+    fitting = shared.get("test") in TESTS[kind]
+    test = own.get("test") or (shared["test"] if fitting else None) or default_test(kind, rows)
+    if test not in TESTS[kind]:
+        raise UsageError(
+            f"test {test!r} does not apply to the {kind} feature {feature!r}; "
+            f"choose one of {', '.join(TESTS[kind])}."
+        )
+    threshold = own.get("threshold")
+    if threshold is None and shared.get("test") in (None, test):
+        threshold = shared.get("threshold")
+    return Choice(test, float(DEFAULT_THRESHOLDS[test] if threshold is None else threshold))
+
+
+def check_test(test: str | None) -> None:
+    """A one-line error for a test name nobody implements."""
+    known = sorted(DEFAULT_THRESHOLDS)
+    if test is not None and test not in known:
+        raise UsageError(
+            f"unknown drift test {test!r}{did_you_mean(test, known)}; "
+            f"choose one of {', '.join(known)}."
+        )

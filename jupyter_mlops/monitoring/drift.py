@@ -1,0 +1,275 @@
+"""Per-feature drift of current data against a version's reference profile.
+
+Population stability index and Jensen-Shannon distance are computed on every
+current value, in the reference's own bins (quantile bins for numbers, categories
+for the rest). Kolmogorov-Smirnov and Wasserstein compare raw values: the
+reference's stored sample (up to 10,000 training rows) against up to 100,000
+current rows drawn uniformly (all of them in smaller windows); they are computed
+where they decide a verdict, or for every feature when asked (`exhaustive`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from jupyter_mlops.errors import UsageError
+from jupyter_mlops.monitoring import statistics as stats
+from jupyter_mlops.monitoring.binning import Binner
+from jupyter_mlops.monitoring.choice import DEFAULT_THRESHOLDS, Choice, choose
+from jupyter_mlops.monitoring.columns import Columns
+from jupyter_mlops.monitoring.profile import OTHER
+
+EXACT_ROWS = 100_000
+MISSING_THRESHOLD = 0.05
+MISSING_ALPHA = 0.01
+UNSEEN_LISTED = 10
+
+
+@dataclass
+class FeatureDrift:
+    """One feature's verdict, with every statistic computed for it."""
+
+    feature: str
+    kind: str
+    test: str
+    statistic: float | None
+    p_value: float | None
+    threshold: float
+    drifted: bool
+    rows: int
+    statistics: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    missing_reference: float = 0.0
+    missing_current: float = 0.0
+    unseen: list[str] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def severity(self) -> float:
+        """How far past (above 1) or short of (below 1) its threshold the feature is."""
+        if self.statistic is None:
+            return 0.0
+        if self.test in ("ks", "chi2", "missing") and self.p_value is not None:
+            return self.threshold / max(self.p_value, 1e-300)
+        return abs(self.statistic) / self.threshold if self.threshold else math.inf
+
+
+@dataclass
+class _Measured:
+    """What the counting pass found for one feature, before the verdict."""
+
+    entry: dict[str, Any]
+    choice: Choice
+    rows: int
+    nulls: int
+    reference: np.ndarray | None = None  # bin or category counts, aligned with `current`
+    current: np.ndarray | None = None
+    unseen: list[str] = field(default_factory=list)
+
+
+def measure(
+    entries: list[dict[str, Any]],
+    columns: Columns,
+    *,
+    reference_sample: pd.DataFrame | None,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    exhaustive: bool = False,
+) -> list[FeatureDrift]:
+    """Drift of each profiled feature in `columns`, worst first."""
+    rows = columns.rows
+    chosen = {e["feature"]: choose(e["feature"], e["kind"], rows, overrides) for e in entries}
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        measured = list(
+            pool.map(lambda entry: _count(entry, columns, chosen[entry["feature"]]), entries)
+        )
+    needs_values = [
+        m.entry["feature"]
+        for m in measured
+        if m.entry["kind"] == "numeric" and (exhaustive or m.choice.test in ("ks", "wasserstein"))
+    ]
+    current_sample = columns.sample(EXACT_ROWS, seed=0) if needs_values else None
+    results = [_judge(m, reference_sample, current_sample, exhaustive=exhaustive) for m in measured]
+    _adjust_p_values(results)
+    results += [r for m in measured if (r := _missing(m)) is not None]
+    return sorted(results, key=lambda r: (not r.drifted, -r.severity))
+
+
+def _count(entry: dict[str, Any], columns: Columns, choice: Choice) -> _Measured:
+    name, reference = entry["feature"], entry["stats"]
+    if entry["kind"] == "numeric":
+        values = columns.numeric(name)
+        if "edges" not in reference:
+            nulls = int(np.isnan(values).sum())
+            return _Measured(entry, choice, len(values), nulls)
+        counted = Binner(reference["edges"]).count(values)
+        return _Measured(
+            entry,
+            choice,
+            counted.rows,
+            counted.nulls,
+            np.asarray(reference["counts"]),
+            counted.counts,
+        )
+    counts, nulls = columns.categories(name)
+    return _aligned(entry, choice, counts, nulls, rows=columns.rows)
+
+
+def _aligned(
+    entry: dict[str, Any], choice: Choice, counts: dict[str, int], nulls: int, *, rows: int
+) -> _Measured:
+    """Reference and current category counts on the same keys; unseen categories added."""
+    reference: dict[str, int] = dict(entry["stats"]["counts"])
+    current = dict.fromkeys(reference, 0)
+    unseen = []
+    for key, count in sorted(counts.items(), key=lambda item: -item[1]):
+        if key in current:
+            current[key] += count
+        elif OTHER in reference:  # the reference pooled its rare categories
+            current[OTHER] += count
+        else:
+            unseen.append(key)
+            current[key] = count
+    keys = list(current)
+    return _Measured(
+        entry,
+        choice,
+        rows,
+        nulls,
+        np.array([reference.get(key, 0) for key in keys]),
+        np.array([current[key] for key in keys]),
+        unseen,
+    )
+
+
+def _judge(
+    m: _Measured,
+    reference_sample: pd.DataFrame | None,
+    current_sample: pd.DataFrame | None,
+    *,
+    exhaustive: bool,
+) -> FeatureDrift:
+    name, kind = m.entry["feature"], m.entry["kind"]
+    result = FeatureDrift(
+        feature=name,
+        kind=kind,
+        test=m.choice.test,
+        statistic=None,
+        p_value=None,
+        threshold=m.choice.threshold,
+        drifted=False,
+        rows=m.rows - m.nulls,
+        unseen=m.unseen[:UNSEEN_LISTED],
+    )
+    if m.reference is None or m.current is None or not m.reference.sum():
+        result.note = "the reference has no values of this feature"
+        return result
+    if not m.current.sum():
+        result.note = "no values in the current data (all missing)"
+        return result
+    found = result.statistics
+    found["psi"] = (stats.psi(m.reference, m.current), None)
+    found["js"] = (stats.jensen_shannon(m.reference, m.current), None)
+    if kind == "categorical":
+        found["chi2"] = stats.chi_squared(m.reference, m.current)
+        if m.unseen:
+            result.note = f"{len(m.unseen)} categories unseen in the reference"
+    elif exhaustive or m.choice.test in ("ks", "wasserstein"):
+        _raw_value_tests(result, m.entry["stats"], reference_sample, current_sample)
+    if m.choice.test not in found:
+        result.note = f"{m.choice.test} needs the reference sample, which this version lacks"
+        result.test, result.threshold = "psi", DEFAULT_THRESHOLDS["psi"]
+    result.statistic, result.p_value = found[result.test]
+    if result.p_value is None and result.statistic is not None:
+        result.drifted = bool(result.statistic >= result.threshold)
+    return result
+
+
+def _raw_value_tests(
+    result: FeatureDrift,
+    reference: dict[str, Any],
+    reference_sample: pd.DataFrame | None,
+    current_sample: pd.DataFrame | None,
+) -> None:
+    if reference_sample is None or result.feature not in reference_sample or current_sample is None:
+        return
+    ref = _finite(reference_sample[result.feature])
+    cur = _finite(current_sample[result.feature])
+    if not len(ref) or not len(cur):
+        return
+    result.statistics["ks"] = stats.ks_two_sample(ref, cur)
+    spread = float(reference.get("std") or 0.0)
+    distance = stats.wasserstein(ref, cur)
+    normalised = distance / spread if spread > 0 else (0.0 if distance == 0 else math.inf)
+    result.statistics["wasserstein"] = (normalised, None)
+
+
+def _finite(series: pd.Series) -> np.ndarray:
+    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    return values[np.isfinite(values)]
+
+
+def _adjust_p_values(results: list[FeatureDrift]) -> None:
+    """Benjamini-Hochberg across the features whose verdict rests on a p-value."""
+    tested = [r for r in results if r.p_value is not None]
+    for result, adjusted in zip(
+        tested, stats.benjamini_hochberg([r.p_value or 0.0 for r in tested]), strict=True
+    ):
+        result.p_value = adjusted
+        result.drifted = adjusted < result.threshold
+
+
+def _missing(m: _Measured) -> FeatureDrift | None:
+    """A change in the share of missing values, when either side has any."""
+    reference = m.entry["stats"]
+    ref_nulls, ref_rows = int(reference.get("nulls", 0)), int(reference.get("count", 0))
+    if not ref_nulls and not m.nulls:
+        return None
+    ref_rate = ref_nulls / ref_rows if ref_rows else 0.0
+    cur_rate = m.nulls / m.rows if m.rows else 0.0
+    p_value = stats.two_proportions(ref_nulls, ref_rows, m.nulls, m.rows)
+    change = cur_rate - ref_rate
+    return FeatureDrift(
+        feature=m.entry["feature"],
+        kind=m.entry["kind"],
+        test="missing",
+        statistic=change,
+        p_value=p_value,
+        threshold=MISSING_THRESHOLD,
+        drifted=abs(change) >= MISSING_THRESHOLD and p_value < MISSING_ALPHA,
+        rows=m.rows,
+        statistics={"missing": (change, p_value)},
+        missing_reference=ref_rate,
+        missing_current=cur_rate,
+        note=f"missing {ref_rate:.1%} in the reference, {cur_rate:.1%} now",
+    )
+
+
+def check_columns(entries: list[dict[str, Any]], columns: Columns, *, what: str) -> list[str]:
+    """Refuse current data that cannot be compared; return the extra columns it has."""
+    if not columns.rows:
+        raise UsageError(
+            f"{columns.label} has no rows; choose a window with data (or check the time column)."
+        )
+    names = set(columns.names)
+    missing = [e["feature"] for e in entries if e["feature"] not in names]
+    if missing:
+        raise UsageError(
+            f"{columns.label} lacks {len(missing)} feature(s) {what} was trained on: "
+            f"{', '.join(map(repr, missing[:5]))}; pass data with every training column."
+        )
+    for entry in entries:
+        name = entry["feature"]
+        if entry["kind"] == "numeric" and not columns.is_numeric(name):
+            dtype = columns.frame[name].dtype
+            raise UsageError(
+                f"column {name!r} is {dtype} in {columns.label} but numeric in the reference; "
+                f"convert it (for example with pd.to_numeric) before checking drift."
+            )
+    profiled = {e["feature"] for e in entries}
+    return [name for name in columns.names if name not in profiled]

@@ -1,0 +1,81 @@
+"""What performance and estimation return: metrics per window, realised or estimated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from jupyter_mlops.monitoring.performance import MetricValue
+from jupyter_mlops.registry.display import cell, html_table, text_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+COLUMNS = ["window start", "window end", "metric", "kind", "value", "95% interval", "rows"]
+
+
+@dataclass
+class PerformanceReport:
+    """Realised (labels arrived) and estimated (no labels needed) metrics, per window."""
+
+    model: str
+    version: int
+    window: str
+    metrics: list[MetricValue]
+    note: str = ""
+    check_id: int | None = None
+    seconds: float = 0.0
+    unlabelled: int = field(default=0)
+
+    def latest(self, *, estimated: bool = False) -> dict[str, float]:
+        """The newest window's values by metric name."""
+        chosen = [m for m in self.metrics if m.estimated == estimated and m.value is not None]
+        if not chosen:
+            return {}
+        newest = max((m.window_start for m in chosen if m.window_start), default=None)
+        return {
+            m.metric: float(m.value)
+            for m in chosen
+            if m.window_start == newest and m.value is not None
+        }
+
+    def values(self) -> dict[str, float]:
+        """What alert rules read: auc, accuracy, ... and estimated.auc, ..."""
+        found = dict(self.latest())
+        found |= {f"estimated.{k}": v for k, v in self.latest(estimated=True).items()}
+        return found
+
+    def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame([m.__dict__ for m in self.metrics])
+
+    def _rows(self) -> list[list[Any]]:
+        return [
+            [
+                m.window_start,
+                m.window_end,
+                m.metric,
+                "estimated" if m.estimated else "realised",
+                m.value,
+                "" if m.ci_low is None else f"{cell(m.ci_low)} to {cell(m.ci_high)}",
+                m.rows,
+            ]
+            for m in sorted(
+                self.metrics, key=lambda m: (str(m.window_start), m.metric, m.estimated)
+            )
+        ]
+
+    def _headline(self) -> str:
+        text = f"{self.model} version {self.version}, windows of {self.window}"
+        return f"{text}; {self.note}" if self.note else text
+
+    def __repr__(self) -> str:
+        if not self.metrics:
+            return f"{self._headline()}\nno metrics"
+        return f"{self._headline()}\n{text_table(COLUMNS, self._rows())}"
+
+    def _repr_html_(self) -> str:
+        if not self.metrics:
+            return f"<p>{self._headline()}: no metrics</p>"
+        return html_table(COLUMNS, self._rows(), caption=self._headline())

@@ -1,0 +1,474 @@
+"""`Monitor`: drift, performance and estimated performance of registered versions.
+
+    monitor = Monitor(registry)
+    report = monitor.drift("churn@champion", current=df_last_week)
+    monitor.performance("churn@champion", window="1d")     # from the prediction and label logs
+    monitor.check("churn@champion")                          # every alert rule, recorded, delivered
+
+Current data is a DataFrame, Parquet files (paths or globs), or, when none is given,
+the model's prediction log. Every drift report and metric is stored in the registry
+(`checks`, `check_results`, `metric_results`), so its history is a SQL query away.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from jupyter_mlops.errors import NotFoundError, UsageError
+from jupyter_mlops.monitoring import drift as drifting
+from jupyter_mlops.monitoring import logs, recording
+from jupyter_mlops.monitoring.alerts import OK, AlertRule, AlertRuleList
+from jupyter_mlops.monitoring.checking import CheckResult
+from jupyter_mlops.monitoring.choice import ALL_FEATURES, TESTS, check_test
+from jupyter_mlops.monitoring.columns import Columns
+from jupyter_mlops.monitoring.metrics import PerformanceReport
+from jupyter_mlops.monitoring.report import DriftReport, DriftTimeline
+from jupyter_mlops.monitoring.sources import LOG_WINDOW, Current, Data, current_data, windows_of
+from jupyter_mlops.monitoring.windows import parse_window
+from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.records import Version
+from jupyter_mlops.registry.registration import PREDICTION, TARGET, output_of
+from jupyter_mlops.store import monitoring as sql
+
+PREDICTED_ROWS = 100_000
+
+
+class Monitor:
+    """Monitoring of the versions in one registry."""
+
+    def __init__(self, registry: Registry | None = None) -> None:
+        self.registry = registry if registry is not None else Registry()
+
+    def __repr__(self) -> str:
+        return f"Monitor({self.registry!r})"
+
+    # drift
+
+    def drift(
+        self,
+        ref: str,
+        current: Current = None,
+        *,
+        window: str | int | None = None,
+        time_column: str | None = None,
+        tests: str | Mapping[str, str] | None = None,
+        thresholds: float | Mapping[str, float] | None = None,
+        exhaustive: bool = False,
+        multivariate: bool = True,
+        predictions: bool = True,
+        save: bool = True,
+    ) -> DriftReport:
+        """Drift of `current` (or the last `window` of the prediction log) against `ref`."""
+        version = self.registry.get(ref)
+        data = current_data(self.registry, version, current, window=window, time_column=time_column)
+        return self._drift(
+            version,
+            data,
+            overrides=self._overrides(version.model, tests, thresholds),
+            exhaustive=exhaustive,
+            multivariate=multivariate,
+            predictions=predictions,
+            save=save,
+        )
+
+    def drift_windows(
+        self,
+        ref: str,
+        current: Current = None,
+        *,
+        every: str | int = "1d",
+        time_column: str | None = None,
+        last: int | None = None,
+        tests: str | Mapping[str, str] | None = None,
+        thresholds: float | Mapping[str, float] | None = None,
+        save: bool = True,
+    ) -> DriftTimeline:
+        """One drift report per window (`every`: 1h, 1d, 1w or a row count), oldest first."""
+        version = self.registry.get(ref)
+        data = current_data(self.registry, version, current, window=None, time_column=time_column)
+        span = parse_window(every)
+        frame = data.columns.frame
+        time_name = data.time_column
+        if span.every is not None and time_name is None:
+            raise UsageError(
+                f"windows of {span.text} need a time column; pass time_column= "
+                "(or windows of rows: every=10000)."
+            )
+        if time_name is not None:
+            frame = frame.sort_values(time_name, kind="stable")
+        overrides = self._overrides(version.model, tests, thresholds)
+        parts = windows_of(frame, span, time_name)
+        reports = []
+        for start, end, rows in parts[-last:] if last else parts:
+            label = f"the window from {start} to {end}" if start else "a window of rows"
+            part = Data(Columns(rows, label=label), data.source, start, end, time_name)
+            reports.append(
+                self._drift(
+                    version,
+                    part,
+                    overrides=overrides,
+                    exhaustive=False,
+                    multivariate=False,
+                    predictions=True,
+                    save=save,
+                )
+            )
+        return DriftTimeline(version.model, version.version, span.text, reports)
+
+    def _drift(
+        self,
+        version: Version,
+        data: Data,
+        *,
+        overrides: dict[str, dict[str, Any]],
+        exhaustive: bool,
+        multivariate: bool,
+        predictions: bool,
+        save: bool,
+    ) -> DriftReport:
+        started, clock = datetime.now(UTC), time.perf_counter()
+        entries = [e for e in self.registry.profile(version.ref) if e["feature"] != TARGET]
+        inputs = [e for e in entries if e["feature"] != PREDICTION]
+        if not inputs:
+            raise UsageError(
+                f"{version.model} version {version.version} was registered without training "
+                "data, so there is nothing to compare with; register a version with X."
+            )
+        what = f"{version.model} version {version.version}"
+        extra = drifting.check_columns(inputs, data.columns, what=what)
+        extra = [name for name in extra if name not in logs.RESERVED and name != data.time_column]
+        notes: list[str] = []
+        columns = self._with_output(version, data.columns, entries, predictions, notes)
+        measured = [e for e in entries if e["feature"] in columns.names]
+        reference = self._reference_sample(version)
+        features = drifting.measure(
+            measured,
+            columns,
+            reference_sample=reference,
+            overrides=overrides,
+            exhaustive=exhaustive,
+        )
+        report = DriftReport(
+            version.model,
+            version.version,
+            data.columns.rows,
+            data.source,
+            features,
+            notes=notes,
+            window_start=data.start,
+            window_end=data.end,
+            extra_columns=extra,
+        )
+        if multivariate and reference is not None:
+            from jupyter_mlops.monitoring.multivariate import domain_classifier
+
+            names = [e["feature"] for e in inputs]
+            sample = data.columns.sample(drifting.EXACT_ROWS)
+            report.multivariate = domain_classifier(reference[names], sample[names])
+        report.seconds = time.perf_counter() - clock
+        if save:
+            report.check_id = recording.save_drift(self.registry, version, report, started)
+        return report
+
+    def _with_output(
+        self,
+        version: Version,
+        columns: Columns,
+        entries: list[dict[str, Any]],
+        wanted: bool,
+        notes: list[str],
+    ) -> Columns:
+        """The current data with the model's output as `__prediction__`, when it can be had."""
+        profiled = next((e for e in entries if e["feature"] == PREDICTION), None)
+        frame = columns.frame
+        if not wanted or profiled is None:
+            return Columns(frame.drop(columns=[PREDICTION], errors="ignore"), label=columns.label)
+        numeric = profiled["kind"] == "numeric" and "edges" in profiled["stats"]
+        if logs.SCORE in frame and numeric and frame[logs.SCORE].notna().any():
+            return Columns(frame.assign(**{PREDICTION: frame[logs.SCORE]}), label=columns.label)
+        if PREDICTION in frame:
+            return columns
+        names = [e["feature"] for e in entries if e["feature"] != PREDICTION]
+        rows = columns.sample(PREDICTED_ROWS)
+        try:
+            output = output_of(self.registry.load(version.ref), rows[names].reset_index(drop=True))
+        except UsageError as exc:  # the model refuses this data: its output cannot be compared
+            notes.append(f"prediction drift not measured: {str(exc).split(';')[0]}")
+            return Columns(frame.drop(columns=[PREDICTION], errors="ignore"), label=columns.label)
+        return Columns(
+            rows[names].reset_index(drop=True).assign(**{PREDICTION: output}),
+            label=columns.label,
+        )
+
+    def _reference_sample(self, version: Version) -> pd.DataFrame | None:
+        if not version.reference_sha256:
+            return None
+        import io
+
+        data = self.registry.artifacts.get(
+            version.reference_sha256, label=f"{version.model} version {version.version}"
+        )
+        return pd.read_parquet(io.BytesIO(data))
+
+    def _overrides(
+        self,
+        model: str,
+        tests: str | Mapping[str, str] | None,
+        thresholds: float | Mapping[str, float] | None,
+    ) -> dict[str, dict[str, Any]]:
+        """Stored settings, then this call's: {feature or "*": {"test", "threshold"}}."""
+        with self.registry.db.read() as conn:
+            merged = sql.drift_settings(conn, model)
+        for name, test in _per_feature(tests).items():
+            check_test(test)
+            merged.setdefault(name, {})["test"] = test
+        for name, threshold in _per_feature(thresholds).items():
+            merged.setdefault(name, {})["threshold"] = float(threshold)
+        return merged
+
+    def configure(
+        self,
+        model: str,
+        feature: str = ALL_FEATURES,
+        *,
+        test: str | None = None,
+        threshold: float | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """Store the drift test and/or threshold for a feature of a model ("*": every feature);
+        neither clears it. Returns the model's settings."""
+        from jupyter_mlops.registry.capture import current_user
+
+        check_test(test)
+        self.registry.get(model)
+        known = {e["feature"] for e in self.registry.profile(model)}
+        if feature != ALL_FEATURES and feature not in known:
+            from jupyter_mlops.errors import did_you_mean
+
+            raise UsageError(
+                f"{model} has no feature {feature!r}{did_you_mean(feature, known)}; "
+                f"name a profiled feature or '*' for all."
+            )
+        if test and feature != ALL_FEATURES:
+            kind = next(e["kind"] for e in self.registry.profile(model) if e["feature"] == feature)
+            if test not in TESTS[kind]:
+                raise UsageError(
+                    f"test {test!r} does not apply to the {kind} feature {feature!r}; "
+                    f"choose one of {', '.join(TESTS[kind])}."
+                )
+        with self.registry.db.write() as conn:
+            sql.set_drift_setting(
+                conn,
+                model,
+                feature,
+                test=test,
+                threshold=threshold,
+                at=datetime.now(UTC).replace(tzinfo=None),
+                by=current_user(),
+            )
+            return sql.drift_settings(conn, model)
+
+    # performance
+
+    def performance(
+        self,
+        ref: str,
+        current: pd.DataFrame | None = None,
+        *,
+        y: Any = None,
+        window: str | int = "1d",
+        time_column: str | None = None,
+        last: int | None = None,
+        save: bool = True,
+    ) -> PerformanceReport:
+        """Realised metrics per window: from the prediction and label logs, or from `current`
+        with its true values `y` (the model predicts them here)."""
+        from jupyter_mlops.monitoring import assessing
+
+        version = self.registry.get(ref)
+        labelled = assessing.labelled(self, version, current, y=y, time_column=time_column)
+        report = assessing.realised(version, labelled, parse_window(window), last=last)
+        if save:
+            report.check_id = recording.save_metrics(self.registry, version, report, "performance")
+        return report
+
+    def estimate(
+        self,
+        ref: str,
+        current: pd.DataFrame | None = None,
+        *,
+        window: str | int = "1d",
+        time_column: str | None = None,
+        last: int | None = None,
+        save: bool = True,
+    ) -> PerformanceReport:
+        """Estimated accuracy, F1 and AUC per window without labels (binary classifiers),
+        beside the realised values where labels have arrived."""
+        from jupyter_mlops.monitoring import assessing
+
+        version = self.registry.get(ref)
+        report = assessing.estimated(
+            self,
+            version,
+            current,
+            window=parse_window(window),
+            time_column=time_column,
+            last=last,
+        )
+        if save:
+            report.check_id = recording.save_metrics(self.registry, version, report, "estimate")
+        return report
+
+    # logs
+
+    def log_predictions(
+        self,
+        ref: str,
+        X: pd.DataFrame,
+        *,
+        predictions: Any = None,
+        request_ids: Sequence[str] | None = None,
+        timestamps: Any = None,
+    ) -> pd.DataFrame:
+        """Score `X` with the version (unless `predictions` are given) and append the rows to
+        the model's prediction log; returns them, request ids included."""
+        from jupyter_mlops.registry.datasets import as_frame
+
+        version = self.registry.get(ref)
+        frame = as_frame(X, name="X")
+        scores = None
+        if predictions is None:
+            model = self.registry.load(version.ref)
+            predictions = np.asarray(output_of(model, frame, as_frame=True))
+            if hasattr(model, "predict_proba") and hasattr(model, "classes_"):
+                scores = predictions if len(model.classes_) == 2 else None
+                predictions = model.predict(frame)
+        rows = logs.prediction_rows(
+            frame,
+            version=version.version,
+            predictions=np.asarray(predictions),
+            scores=scores,
+            request_ids=None if request_ids is None else [str(r) for r in request_ids],
+            timestamps=timestamps,
+        )
+        logs.write_segments(self.registry.home, logs.PREDICTIONS, version.model, rows)
+        return rows
+
+    def log_labels(
+        self, model: str, request_ids: Sequence[str], labels: Any, *, timestamps: Any = None
+    ) -> int:
+        """Append true values for earlier predictions (by request id); returns how many."""
+        self.registry.get(model)
+        rows = logs.label_rows(list(request_ids), list(labels), timestamps=timestamps)
+        logs.write_segments(self.registry.home, logs.LABELS, model.split("@")[0], rows)
+        return len(rows)
+
+    # alert rules and checks
+
+    def add_alert(self, ref: str, expression: str, *, notify: Sequence[str] = ()) -> AlertRule:
+        """Store an alert rule for a model; `notify`: webhook:http://... targets."""
+        from jupyter_mlops.monitoring.delivery import check_target
+        from jupyter_mlops.monitoring.rules import Rule, check_names
+        from jupyter_mlops.registry.capture import current_user
+
+        version = self.registry.get(ref)
+        rule = Rule(expression)
+        check_names(rule, [e["feature"] for e in self.registry.profile(version.ref)])
+        targets = [check_target(target) for target in notify]
+        now = datetime.now(UTC).replace(tzinfo=None)
+        record = {
+            "model": version.model,
+            "alias": ref.partition("@")[2] or None,
+            "expression": rule.text,
+            "notify": " ".join(targets),
+            "created_at": now,
+            "created_by": current_user(),
+            "state": OK,
+            "state_since": now,
+        }
+        with self.registry.db.write() as conn:
+            rule_id = sql.insert_rule(conn, record)
+            return AlertRule.from_row(sql.rule(conn, rule_id) or {})
+
+    def alerts(self, model: str | None = None) -> AlertRuleList:
+        """The alert rules of a model (of every model when none is named)."""
+        name = model.partition("@")[0] if model else None
+        if name:
+            self.registry.get(name)
+        with self.registry.db.read() as conn:
+            return AlertRuleList(AlertRule.from_row(row) for row in sql.rules_of(conn, name))
+
+    def remove_alert(self, rule_id: int) -> AlertRule:
+        with self.registry.db.write() as conn:
+            row = sql.rule(conn, int(rule_id))
+            if row is None:
+                raise NotFoundError(f"no alert rule {rule_id}; list them with %mlops alert list.")
+            sql.remove_rule(conn, int(rule_id), at=datetime.now(UTC).replace(tzinfo=None))
+        return AlertRule.from_row(row)
+
+    def alert_log(self, model: str, *, limit: int = 50) -> pd.DataFrame:
+        """The newest alert events of a model: fired, recovered, delivered or not."""
+        with self.registry.db.read() as conn:
+            return pd.DataFrame(sql.events_of(conn, model.partition("@")[0], limit=limit))
+
+    def check(
+        self,
+        ref: str,
+        current: Current = None,
+        *,
+        y: Any = None,
+        window: str | int | None = None,
+        time_column: str | None = None,
+        multivariate: bool = True,
+    ) -> CheckResult:
+        """Drift (and performance, where labels exist) of one window, every alert rule
+        evaluated, the check recorded and its alerts delivered."""
+        from jupyter_mlops.monitoring import assessing
+        from jupyter_mlops.monitoring.checking import record_check
+
+        started = datetime.now(UTC)
+        version = self.registry.get(ref)
+        data = current_data(self.registry, version, current, window=window, time_column=time_column)
+        overrides = self._overrides(version.model, None, None)
+        drift = self._drift(
+            version,
+            data,
+            overrides=overrides,
+            exhaustive=False,
+            multivariate=multivariate,
+            predictions=True,
+            save=False,
+        )
+        span = parse_window(window or LOG_WINDOW)
+        performance, notes = assessing.for_check(
+            self, version, current, y=y, time_column=time_column, window=span
+        )
+        return record_check(
+            self.registry, version, drift, performance, started=started, notes=notes
+        )
+
+    # history
+
+    def history(self, model: str, feature: str | None = None) -> pd.DataFrame:
+        """Every stored drift verdict of a model (one row per check and feature)."""
+        self.registry.get(model.split("@")[0])
+        with self.registry.db.read() as conn:
+            return sql.drift_history(conn, model.split("@")[0], feature=feature)
+
+    def metric_history(self, model: str) -> pd.DataFrame:
+        """Every stored realised or estimated metric of a model, per window."""
+        with self.registry.db.read() as conn:
+            return sql.metric_history(conn, model.split("@")[0])
+
+
+def _per_feature(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return {str(k): v for k, v in value.items()}
+    return {ALL_FEATURES: value}

@@ -1,0 +1,200 @@
+"""What a drift check returns: one row per feature, worst first, with text and HTML reprs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from jupyter_mlops.monitoring.drift import FeatureDrift
+from jupyter_mlops.monitoring.multivariate import DomainClassifierResult
+from jupyter_mlops.registry.display import cell, html_table, text_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+PREDICTION = "__prediction__"
+COLUMNS = ["feature", "test", "statistic", "p-value", "threshold", "verdict", "rows", "note"]
+
+
+@dataclass
+class DriftReport:
+    """Drift of one window of data against a version's reference."""
+
+    model: str
+    version: int
+    rows: int
+    source: str
+    features: list[FeatureDrift]
+    multivariate: DomainClassifierResult | None = None
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+    extra_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    check_id: int | None = None
+
+    @property
+    def inputs(self) -> list[FeatureDrift]:
+        return [f for f in self.features if f.feature != PREDICTION]
+
+    @property
+    def drifted(self) -> list[str]:
+        """Input features with any drifted test, worst first."""
+        names: list[str] = []
+        for f in self.inputs:
+            if f.drifted and f.feature not in names:
+                names.append(f.feature)
+        return names
+
+    @property
+    def share(self) -> float:
+        """Share of input features that drifted."""
+        total = len({f.feature for f in self.inputs})
+        return len(self.drifted) / total if total else 0.0
+
+    @property
+    def prediction(self) -> FeatureDrift | None:
+        """Drift of the model's own output, when it was measured."""
+        found = [f for f in self.features if f.feature == PREDICTION and f.test != "missing"]
+        return found[0] if found else None
+
+    def feature(self, name: str) -> FeatureDrift:
+        for f in self.features:
+            if f.feature == name and f.test != "missing":
+                return f
+        raise KeyError(name)
+
+    def values(self) -> dict[str, float]:
+        """The numbers alert rules read: drift.share, drift.count, psi.<feature>, ..."""
+        found: dict[str, float] = {
+            "drift.share": self.share,
+            "drift.count": float(len(self.drifted)),
+            "rows": float(self.rows),
+        }
+        if self.prediction is not None:
+            found["drift.prediction"] = float(self.prediction.drifted)
+        if self.multivariate is not None:
+            found["drift.multivariate"] = self.multivariate.auc
+        for f in self.features:
+            name = "prediction" if f.feature == PREDICTION else f.feature
+            for test, (statistic, _) in f.statistics.items():
+                if statistic is not None:
+                    found[f"{test}.{name}"] = float(statistic)
+        return found
+
+    def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "feature": f.feature,
+                    "kind": f.kind,
+                    "test": f.test,
+                    "statistic": f.statistic,
+                    "p_value": f.p_value,
+                    "threshold": f.threshold,
+                    "drifted": f.drifted,
+                    "rows": f.rows,
+                    **{name: value[0] for name, value in f.statistics.items()},
+                    "unseen": f.unseen,
+                    "note": f.note,
+                }
+                for f in self.features
+            ]
+        )
+
+    def _rows(self) -> list[list[Any]]:
+        return [
+            [
+                "prediction" if f.feature == PREDICTION else f.feature,
+                f.test,
+                f.statistic,
+                f.p_value,
+                f.threshold,
+                "DRIFT" if f.drifted else "ok",
+                f.rows,
+                f.note,
+            ]
+            for f in self.features
+        ]
+
+    def _headline(self) -> str:
+        window = ""
+        if self.window_start is not None and self.window_end is not None:
+            window = f", {cell(self.window_start)} to {cell(self.window_end)}"
+        lines = [
+            f"{self.model} version {self.version}: {len(self.drifted)} of "
+            f"{len({f.feature for f in self.inputs})} features drifted ({self.share:.0%}), "
+            f"{self.rows:,} rows from {self.source}{window}"
+        ]
+        if self.multivariate is not None:
+            verdict = "DRIFT" if self.multivariate.drifted else "ok"
+            lines.append(
+                f"multivariate (domain classifier on {self.multivariate.rows:,} rows a side): "
+                f"AUC {self.multivariate.auc:.3f}, threshold {self.multivariate.threshold}: "
+                f"{verdict}"
+            )
+        lines += self.notes
+        if self.extra_columns:
+            lines.append(f"not in the reference, ignored: {', '.join(self.extra_columns[:10])}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"{self._headline()}\n{text_table(COLUMNS, self._rows())}"
+
+    def _repr_html_(self) -> str:
+        headline = "<br>".join(self._headline().splitlines())
+        marked = [f.drifted for f in self.features]
+        return f"<p>{headline}</p>" + html_table(COLUMNS, self._rows(), marked=marked)
+
+
+@dataclass
+class DriftTimeline:
+    """Drift reports of consecutive windows, oldest first."""
+
+    model: str
+    version: int
+    every: str
+    reports: list[DriftReport]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per window and feature: the deciding statistic and verdict."""
+        import pandas as pd
+
+        rows = []
+        for report in self.reports:
+            for f in report.features:
+                rows.append(
+                    {
+                        "window_start": report.window_start,
+                        "window_end": report.window_end,
+                        "rows": report.rows,
+                        "feature": f.feature,
+                        "test": f.test,
+                        "statistic": f.statistic,
+                        "p_value": f.p_value,
+                        "threshold": f.threshold,
+                        "drifted": f.drifted,
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def _rows(self) -> list[list[Any]]:
+        return [
+            [r.window_start, r.window_end, r.rows, f"{r.share:.0%}", ", ".join(r.drifted[:6])]
+            for r in self.reports
+        ]
+
+    def __repr__(self) -> str:
+        headers = ["window start", "window end", "rows", "drifted", "features"]
+        return f"{self.model} version {self.version}, windows of {self.every}\n" + text_table(
+            headers, self._rows()
+        )
+
+    def _repr_html_(self) -> str:
+        headers = ["window start", "window end", "rows", "drifted", "features"]
+        marked = [bool(r.drifted) for r in self.reports]
+        caption = f"{self.model} version {self.version}, windows of {self.every}"
+        return html_table(headers, self._rows(), marked=marked, caption=caption)

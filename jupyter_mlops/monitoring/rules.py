@@ -1,0 +1,213 @@
+"""Alert rules: a small expression language over a check's numbers, parsed, never `eval`ed.
+
+    drift.share > 0.3 or auc < 0.85
+    psi.age >= 0.2 and not drift.prediction
+    estimated.accuracy < 0.9 and rows >= 1000
+
+Names are the numbers a check produces (see `KNOWN`, and `<test>.<feature>` such
+as `psi.age`, `ks.income`, `missing.age`); a feature name with other characters is
+written in backquotes (`psi.`monthly charges``). Operators: < <= > >= == !=, and,
+or, not, parentheses, unary minus. A name a check did not produce (no labels yet,
+say) is unknown, and so is any comparison with it: a rule that comes out unknown
+neither fires nor recovers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jupyter_mlops.errors import UsageError, did_you_mean
+
+KNOWN = (
+    "drift.share",
+    "drift.count",
+    "drift.prediction",
+    "drift.multivariate",
+    "rows",
+    "accuracy",
+    "f1",
+    "auc",
+    "log_loss",
+    "mae",
+    "rmse",
+    "estimated.accuracy",
+    "estimated.f1",
+    "estimated.auc",
+)
+PER_FEATURE = ("psi", "js", "ks", "wasserstein", "chi2", "missing")
+_TOKEN = re.compile(
+    r"\s*(?:(?P<number>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
+    r"|(?P<op><=|>=|==|!=|<|>|\(|\)|-)"
+    r"|(?P<name>[A-Za-z_][\w]*(?:\.(?:[A-Za-z_][\w]*|`[^`]+`))*))"
+)
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+}
+Value = float | bool | None
+
+
+@dataclass(frozen=True)
+class Node:
+    kind: str  # number, name, neg, not, and, or, compare
+    value: Any = None
+    children: tuple[Node, ...] = ()
+
+
+class Rule:
+    """A parsed alert expression; `evaluate(values)` is True, False or None (unknown)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text.strip()
+        self._tokens = _tokenize(self.text)
+        self._position = 0
+        self.tree = self._or()
+        if self._position != len(self._tokens):
+            self._fail(f"unexpected {self._tokens[self._position][1]!r}")
+
+    @property
+    def names(self) -> list[str]:
+        found: list[str] = []
+
+        def walk(node: Node) -> None:
+            if node.kind == "name" and node.value not in found:
+                found.append(node.value)
+            for child in node.children:
+                walk(child)
+
+        walk(self.tree)
+        return found
+
+    def evaluate(self, values: Mapping[str, float]) -> Value:
+        return _evaluate(self.tree, values)
+
+    # recursive descent, lowest precedence first
+
+    def _peek(self) -> str | None:
+        if self._position < len(self._tokens):
+            kind, text = self._tokens[self._position]
+            return text if kind in ("op", "name") else None
+        return None
+
+    def _take(self) -> tuple[str, str]:
+        if self._position >= len(self._tokens):
+            self._fail("the expression ends too early")
+        token = self._tokens[self._position]
+        self._position += 1
+        return token
+
+    def _or(self) -> Node:
+        node = self._and()
+        while self._peek() == "or":
+            self._take()
+            node = Node("or", children=(node, self._and()))
+        return node
+
+    def _and(self) -> Node:
+        node = self._not()
+        while self._peek() == "and":
+            self._take()
+            node = Node("and", children=(node, self._not()))
+        return node
+
+    def _not(self) -> Node:
+        if self._peek() == "not":
+            self._take()
+            return Node("not", children=(self._not(),))
+        return self._compare()
+
+    def _compare(self) -> Node:
+        node = self._atom()
+        if self._peek() in _COMPARE:
+            operator = self._take()[1]
+            node = Node("compare", operator, (node, self._atom()))
+        return node
+
+    def _atom(self) -> Node:
+        kind, text = self._take()
+        if kind == "number":
+            return Node("number", float(text))
+        if text == "-":
+            return Node("neg", children=(self._atom(),))
+        if text == "(":
+            node = self._or()
+            if self._position >= len(self._tokens) or self._take()[1] != ")":
+                self._fail("a '(' is not closed")
+            return node
+        if kind == "name" and text not in ("and", "or", "not"):
+            return Node("name", text.replace("`", ""))
+        self._fail(f"unexpected {text!r}")
+        raise AssertionError  # unreachable: _fail raises
+
+    def _fail(self, problem: str) -> None:
+        raise UsageError(
+            f"cannot read the alert rule {self.text!r}: {problem}; "
+            "write comparisons joined by and/or, e.g. 'drift.share > 0.3 or auc < 0.85'."
+        )
+
+
+def _tokenize(text: str) -> list[tuple[str, str]]:
+    tokens, position = [], 0
+    while position < len(text):
+        if text[position:].strip() == "":
+            break
+        match = _TOKEN.match(text, position)
+        if not match or match.end() == position:
+            raise UsageError(
+                f"cannot read the alert rule {text!r} at {text[position:].strip()[:12]!r}; "
+                "use names, numbers, comparisons (< <= > >= == !=), and, or, not, parentheses."
+            )
+        kind = match.lastgroup or ""
+        tokens.append((kind, match.group(kind)))
+        position = match.end()
+    if not tokens:
+        raise UsageError("the alert rule is empty; write one, e.g. 'drift.share > 0.3'.")
+    return tokens
+
+
+def _evaluate(node: Node, values: Mapping[str, float]) -> Value:
+    if node.kind == "number":
+        return float(node.value)
+    if node.kind == "name":
+        value = values.get(node.value)
+        return None if value is None else float(value)
+    if node.kind == "neg":
+        inner = _evaluate(node.children[0], values)
+        return None if inner is None else -float(inner)
+    if node.kind == "not":
+        inner = _evaluate(node.children[0], values)
+        return None if inner is None else not inner
+    if node.kind == "compare":
+        left, right = (_evaluate(child, values) for child in node.children)
+        if left is None or right is None:
+            return None
+        return _COMPARE[node.value](float(left), float(right))
+    left, right = (_evaluate(child, values) for child in node.children)
+    if node.kind == "and":
+        if left is False or right is False:
+            return False
+        return None if left is None or right is None else bool(left and right)
+    if left is True or right is True:
+        return True
+    return None if left is None or right is None else bool(left or right)
+
+
+def check_names(rule: Rule, features: Iterable[str]) -> None:
+    """Refuse a rule naming something no check produces (with a did-you-mean)."""
+    allowed = set(KNOWN) | {
+        f"{test}.{feature}" for test in PER_FEATURE for feature in [*features, "prediction"]
+    }
+    for name in rule.names:
+        if name not in allowed:
+            raise UsageError(
+                f"alert rule {rule.text!r} names {name!r}, which no check produces"
+                f"{did_you_mean(name, allowed)}; use drift.share, auc, psi.<feature>, ... "
+                "(see `%mlops alert --help`)."
+            )

@@ -1,0 +1,150 @@
+"""Where current data comes from: a DataFrame, Parquet files, or the prediction log,
+cut to a window of time or of rows."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from jupyter_mlops.errors import UsageError
+from jupyter_mlops.monitoring import logs
+from jupyter_mlops.monitoring.columns import Columns
+from jupyter_mlops.monitoring.windows import Window, assign, parse_window
+from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.records import Version
+from jupyter_mlops.store import analytics
+
+Current = pd.DataFrame | str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
+LOG_WINDOW = "7d"
+
+
+class Data:
+    """Current data and where it came from."""
+
+    def __init__(
+        self,
+        columns: Columns,
+        source: str,
+        start: datetime | None,
+        end: datetime | None,
+        time_column: str | None,
+    ) -> None:
+        self.columns, self.source = columns, source
+        self.start, self.end, self.time_column = start, end, time_column
+
+
+def current_data(
+    registry: Registry,
+    version: Version,
+    current: Current,
+    *,
+    window: str | int | None,
+    time_column: str | None,
+) -> Data:
+    if current is None:
+        return _from_log(registry, version, parse_window(window or LOG_WINDOW))
+    if isinstance(current, pd.DataFrame):
+        frame, source = current, "a DataFrame"
+    elif isinstance(current, str | os.PathLike) or _is_paths(current):
+        paths = [current] if isinstance(current, str | os.PathLike) else list(current)
+        files = [str(path) for path in paths]
+        frame, source = _read_files(files), ", ".join(files)
+    else:
+        raise UsageError(
+            f"current data must be a DataFrame or Parquet paths, not "
+            f"{type(current).__name__}; pass df or 'data/*.parquet'."
+        )
+    if time_column is not None and time_column not in frame:
+        raise UsageError(
+            f"the current data has no column {time_column!r}; pass the name of its "
+            "time column as time_column=."
+        )
+    start = end = None
+    if window is not None:
+        span = parse_window(window)
+        if span.rows is not None:
+            frame = frame.iloc[-span.rows :]
+        elif time_column is None:
+            raise UsageError(
+                f"a window of {span.text} needs a time column; pass time_column= or "
+                "a window of rows (window='10000 rows')."
+            )
+        else:
+            times = pd.to_datetime(frame[time_column])
+            end = _moment(times.max()) if len(times) else None
+            if end is not None and span.every is not None:
+                start = end - span.every
+                frame = frame[(times > pd.Timestamp(start)) & (times <= pd.Timestamp(end))]
+    return Data(Columns(frame), source, start, end, time_column)
+
+
+def _from_log(registry: Registry, version: Version, span: Window) -> Data:
+    home = registry.home
+    if not logs.has_log(home, logs.PREDICTIONS, version.model):
+        raise UsageError(
+            f"no predictions of {version.model} are logged yet; pass current data "
+            "(--current df) or log some first (deploy it, or Monitor.log_predictions)."
+        )
+    files = [logs.pattern(home, logs.PREDICTIONS, version.model)]
+    end = datetime.now(UTC).replace(tzinfo=None)
+    start = end - span.every if span.every is not None else None
+    with analytics.cursor() as conn:
+        frame = analytics.read_parquet(
+            conn, files, time_column=logs.TIMESTAMP, start=start, end=end
+        )
+    if span.rows is not None:
+        frame = frame.sort_values(logs.TIMESTAMP).iloc[-span.rows :]
+    label = f"the prediction log ({span.text} to {end:%Y-%m-%d %H:%M} UTC)"
+    return Data(Columns(frame, label=label), "the prediction log", start, end, logs.TIMESTAMP)
+
+
+def _is_paths(value: object) -> bool:
+    return isinstance(value, list | tuple) and all(
+        isinstance(item, str | os.PathLike) for item in value
+    )
+
+
+def _read_files(files: list[str]) -> pd.DataFrame:
+    for name in files:
+        if not any(ch in name for ch in "*?[") and not Path(name).exists():
+            raise UsageError(f"no file {name!r}; pass existing Parquet files or a glob.")
+    try:
+        with analytics.cursor() as conn:
+            return analytics.read_parquet(conn, files)
+    except Exception as exc:  # DuckDB's IO and parser errors
+        raise UsageError(
+            f"cannot read {', '.join(files)} as Parquet ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0]}); pass Parquet files or a DataFrame."
+        ) from None
+
+
+def windows_of(
+    frame: pd.DataFrame, span: Window, time_name: str | None
+) -> list[tuple[datetime | None, datetime | None, pd.DataFrame]]:
+    """The frame cut into windows of time or of rows: (start, end, rows), oldest first."""
+    if span.every is not None:
+        assert time_name is not None
+        bounds = assign(frame[time_name], span)
+        groups = frame.groupby(bounds["start"].to_numpy(), sort=True)
+        return [(_moment(start), _moment(start) + span.every, rows) for start, rows in groups]
+    size = span.rows or len(frame)
+    parts = []
+    for first in range(0, len(frame), size):
+        rows = frame.iloc[first : first + size]
+        times = pd.to_datetime(rows[time_name]) if time_name else None
+        start = _moment(times.min()) if times is not None else None
+        end = _moment(times.max()) if times is not None else None
+        parts.append((start, end, rows))
+    return parts
+
+
+def _moment(value: Any) -> datetime:
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp.to_pydatetime()

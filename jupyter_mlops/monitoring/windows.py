@@ -1,0 +1,67 @@
+"""Windows over time-stamped rows: fixed spans of time (1h, 1d, 1w) or of row counts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from jupyter_mlops.errors import UsageError
+
+_SPAN = re.compile(r"^\s*(\d+)\s*(h|d|w|rows?)\s*$", re.IGNORECASE)
+_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+@dataclass(frozen=True)
+class Window:
+    """A span of time (`every` set) or a number of consecutive rows (`rows` set)."""
+
+    text: str
+    every: timedelta | None = None
+    rows: int | None = None
+
+
+def parse_window(text: str | int) -> Window:
+    """`1h`, `1d`, `7d`, `2w`, or `10000 rows` (an int means rows)."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        if text <= 0:
+            raise UsageError(f"a window of {text} rows is empty; give a positive number of rows.")
+        return Window(f"{text} rows", rows=text)
+    match = _SPAN.match(str(text))
+    if not match or int(match.group(1)) <= 0:
+        raise UsageError(
+            f"cannot read the window {text!r}; write it as 1h, 1d, 7d, 2w or '10000 rows'."
+        )
+    count, unit = int(match.group(1)), match.group(2).lower()
+    if unit.startswith("row"):
+        return Window(f"{count} rows", rows=count)
+    return Window(f"{count}{unit}", every=count * _UNITS[unit])
+
+
+def assign(times: pd.Series, window: Window) -> pd.DataFrame:
+    """Each row's window: a frame of `start` and `end` (times aligned to the Unix epoch, or
+    the first and last time of each block of rows), in the rows' order (sorted by time)."""
+    stamps = pd.to_datetime(times).reset_index(drop=True)
+    if window.every is not None:
+        step = pd.Timedelta(window.every)
+        starts = stamps.dt.floor(step) if step <= pd.Timedelta(days=1) else _floor(stamps, step)
+        return pd.DataFrame({"start": starts, "end": starts + step})
+    assert window.rows is not None
+    block = pd.Series(np.arange(len(stamps)) // window.rows)
+    first = stamps.groupby(block).transform("min")
+    last = stamps.groupby(block).transform("max")
+    return pd.DataFrame({"start": first, "end": last})
+
+
+def _floor(stamps: pd.Series, step: pd.Timedelta) -> pd.Series:
+    epoch = pd.Timestamp(0)
+    return epoch + ((stamps - epoch) // step) * step
+
+
+def last_span(end: datetime, window: Window) -> tuple[datetime, datetime]:
+    """The span of time a window ending at `end` covers."""
+    assert window.every is not None
+    return end - window.every, end

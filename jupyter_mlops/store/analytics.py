@@ -1,0 +1,100 @@
+"""SQL over the prediction and label logs and over Parquet files users point at.
+
+These run in the process's in-memory DuckDB on a cursor of their own: the registry
+file is not attached, so reading a log takes no lock any other process waits on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+from jupyter_mlops.store.connection import analytics_cursor
+
+
+@contextmanager
+def cursor() -> Iterator[duckdb.DuckDBPyConnection]:
+    with analytics_cursor() as conn:
+        yield conn
+
+
+def _arrow_frame(result: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """A query's result as a DataFrame whose columns stay Arrow-backed (no per-value objects)."""
+    return result.to_arrow_table().to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def read_parquet(
+    conn: duckdb.DuckDBPyConnection,
+    files: list[str],
+    *,
+    time_column: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> pd.DataFrame:
+    """The rows of Parquet files (a list of paths or globs), optionally within [start, end)."""
+    query = "SELECT * FROM read_parquet(?, union_by_name = true)"
+    params: list[object] = [files]
+    if time_column is not None and (start is not None or end is not None):
+        query += ' WHERE ("{0}" >= ? OR ? IS NULL) AND ("{0}" < ? OR ? IS NULL)'.format(
+            time_column.replace('"', '""')
+        )
+        params += [start, start, end, end]
+    return _arrow_frame(conn.execute(query, params))
+
+
+def time_range(
+    conn: duckdb.DuckDBPyConnection, files: list[str], time_column: str
+) -> tuple[datetime | None, datetime | None, int]:
+    """Earliest and latest time in the files, and their row count."""
+    column = time_column.replace('"', '""')
+    row = conn.execute(
+        f'SELECT min("{column}"), max("{column}"), count(*) '
+        "FROM read_parquet(?, union_by_name = true)",
+        [files],
+    ).fetchone()
+    assert row is not None
+    return row[0], row[1], int(row[2])
+
+
+def labelled_predictions(
+    conn: duckdb.DuckDBPyConnection,
+    predictions: str,
+    labels: str,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+) -> pd.DataFrame:
+    """Logged predictions joined with their labels by request id (the latest label wins)."""
+    return conn.execute(
+        """WITH label AS (
+               SELECT __request_id__, arg_max(__label__, __timestamp__) AS __label__
+               FROM read_parquet(?, union_by_name = true) GROUP BY __request_id__)
+           SELECT p.__request_id__, p.__timestamp__, p.__version__, p.__prediction__,
+                  p.__score__, l.__label__
+           FROM read_parquet(?, union_by_name = true) p
+           LEFT JOIN label l USING (__request_id__)
+           WHERE (p.__timestamp__ >= ? OR ? IS NULL) AND (p.__timestamp__ < ? OR ? IS NULL)
+           ORDER BY p.__timestamp__""",
+        [labels, predictions, start, start, end, end],
+    ).df()
+
+
+def scored_predictions(
+    conn: duckdb.DuckDBPyConnection,
+    predictions: str,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+) -> pd.DataFrame:
+    """Logged predictions' times, versions, outputs and scores, without labels."""
+    return conn.execute(
+        """SELECT __request_id__, __timestamp__, __version__, __prediction__, __score__
+           FROM read_parquet(?, union_by_name = true)
+           WHERE (__timestamp__ >= ? OR ? IS NULL) AND (__timestamp__ < ? OR ? IS NULL)
+           ORDER BY __timestamp__""",
+        [predictions, start, start, end, end],
+    ).df()

@@ -1,0 +1,162 @@
+"""SQL for what monitoring records: checks, their results, settings, alert rules and events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from jupyter_mlops.store.catalog import Row, append_frame, rows_of
+
+# checks and their results
+
+
+def _insert(conn: duckdb.DuckDBPyConnection, table: str, record: dict[str, Any]) -> int:
+    """Insert one row (`table` and the keys come from this package) and return its id."""
+    columns = ", ".join(record)
+    marks = ", ".join("?" for _ in record)
+    row = conn.execute(
+        f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id", list(record.values())
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def insert_check(conn: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> int:
+    return _insert(conn, "checks", record)
+
+
+def append_results(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Append rows to `check_results` or `metric_results`."""
+    assert table in ("check_results", "metric_results")
+    if len(frame):
+        append_frame(conn, table, frame)
+
+
+def checks_of(conn: duckdb.DuckDBPyConnection, model: str, *, limit: int) -> list[Row]:
+    return rows_of(
+        conn.execute(
+            "SELECT * FROM checks WHERE model = ? ORDER BY id DESC LIMIT ?", [model, limit]
+        )
+    )
+
+
+def drift_history(
+    conn: duckdb.DuckDBPyConnection, model: str, *, feature: str | None
+) -> pd.DataFrame:
+    """Every recorded drift verdict of a model (the deciding test per feature), oldest first."""
+    return conn.execute(
+        """SELECT c.id AS check_id, c.version, c.started_at, c.window_start, c.window_end,
+                  c.rows AS window_rows, r.feature, r.kind, r.test, r.statistic, r.p_value,
+                  r.threshold, r.drifted
+           FROM checks c JOIN check_results r ON r.check_id = c.id
+           WHERE c.model = ? AND r.chosen AND (? IS NULL OR r.feature = ?)
+           ORDER BY c.id, r.feature""",
+        [model, feature, feature],
+    ).df()
+
+
+def metric_history(conn: duckdb.DuckDBPyConnection, model: str) -> pd.DataFrame:
+    return conn.execute(
+        """SELECT c.id AS check_id, c.version, c.kind, m.window_start, m.window_end, m.metric,
+                  m.estimated, m.value, m.ci_low, m.ci_high, m.rows
+           FROM checks c JOIN metric_results m ON m.check_id = c.id
+           WHERE c.model = ? ORDER BY c.id, m.window_start, m.metric""",
+        [model],
+    ).df()
+
+
+# drift settings
+
+
+def drift_settings(conn: duckdb.DuckDBPyConnection, model: str) -> dict[str, dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT feature, test, threshold FROM drift_settings WHERE model = ?", [model]
+    ).fetchall()
+    return {feature: {"test": test, "threshold": threshold} for feature, test, threshold in rows}
+
+
+def set_drift_setting(
+    conn: duckdb.DuckDBPyConnection,
+    model: str,
+    feature: str,
+    *,
+    test: str | None,
+    threshold: float | None,
+    at: datetime,
+    by: str,
+) -> None:
+    conn.execute("DELETE FROM drift_settings WHERE model = ? AND feature = ?", [model, feature])
+    if test is not None or threshold is not None:
+        conn.execute(
+            "INSERT INTO drift_settings VALUES (?, ?, ?, ?, ?, ?)",
+            [model, feature, test, threshold, at, by],
+        )
+
+
+# alert rules and events
+
+
+def insert_rule(conn: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> int:
+    return _insert(conn, "alert_rules", record)
+
+
+def rules_of(conn: duckdb.DuckDBPyConnection, model: str | None) -> list[Row]:
+    return rows_of(
+        conn.execute(
+            """SELECT * FROM alert_rules
+               WHERE removed_at IS NULL AND (? IS NULL OR model = ?) ORDER BY id""",
+            [model, model],
+        )
+    )
+
+
+def rule(conn: duckdb.DuckDBPyConnection, rule_id: int) -> Row | None:
+    rows = rows_of(
+        conn.execute("SELECT * FROM alert_rules WHERE id = ? AND removed_at IS NULL", [rule_id])
+    )
+    return rows[0] if rows else None
+
+
+def remove_rule(conn: duckdb.DuckDBPyConnection, rule_id: int, *, at: datetime) -> None:
+    conn.execute("UPDATE alert_rules SET removed_at = ? WHERE id = ?", [at, rule_id])
+
+
+def set_rule_state(
+    conn: duckdb.DuckDBPyConnection, rule_id: int, state: str, *, since: datetime
+) -> None:
+    conn.execute(
+        "UPDATE alert_rules SET state = ?, state_since = ? WHERE id = ?", [state, since, rule_id]
+    )
+
+
+def insert_event(conn: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> int:
+    return _insert(conn, "alert_events", record)
+
+
+def set_event_delivery(
+    conn: duckdb.DuckDBPyConnection,
+    event_id: int,
+    *,
+    delivered: bool,
+    attempts: int,
+    error: str | None,
+) -> None:
+    conn.execute(
+        "UPDATE alert_events SET delivered = ?, attempts = ?, error = ? WHERE id = ?",
+        [delivered, attempts, error, event_id],
+    )
+
+
+def events_of(conn: duckdb.DuckDBPyConnection, model: str, *, limit: int) -> list[Row]:
+    return rows_of(
+        conn.execute(
+            """SELECT e.id, e.rule_id, r.expression, e.check_id, e.kind, e.occurred_at,
+                      e.delivered, e.attempts, e.error, e.details
+               FROM alert_events e JOIN alert_rules r ON r.id = e.rule_id
+               WHERE r.model = ? ORDER BY e.id DESC LIMIT ?""",
+            [model, limit],
+        )
+    )

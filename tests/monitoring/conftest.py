@@ -1,0 +1,52 @@
+"""A registered churn model trained on synthetic data with known drift scenarios."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sklearn.compose import make_column_transformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from jupyter_mlops import Monitor, Registry
+from jupyter_mlops.monitoring import synthetic
+
+TRAINING_ROWS = 100_000
+
+
+def churn_model(X: pd.DataFrame, y: pd.Series) -> Pipeline:
+    encode = make_column_transformer(
+        (StandardScaler(), synthetic.NUMERIC),
+        (OneHotEncoder(handle_unknown="ignore"), synthetic.CATEGORICAL),
+    )
+    return make_pipeline(encode, LogisticRegression(max_iter=1000)).fit(X, y)
+
+
+@pytest.fixture(scope="session")
+def training() -> tuple[pd.DataFrame, pd.Series]:
+    X = synthetic.features(TRAINING_ROWS, seed=1)
+    return X, synthetic.target(X)
+
+
+@pytest.fixture(scope="session")
+def churn_home(tmp_path_factory: pytest.TempPathFactory, training: tuple) -> Path:
+    """A registry with churn version 1 (champion), trained on 100k synthetic rows."""
+    home = tmp_path_factory.mktemp("monitoring") / "registry"
+    X, y = training
+    registry = Registry(home)
+    registry.register("churn", churn_model(X, y), X=X, y=y)
+    registry.promote("churn", 1)
+    return home
+
+
+@pytest.fixture
+def monitor(churn_home: Path, tmp_path: Path) -> Monitor:
+    """A monitor over a private copy of the churn registry (tests may write to it)."""
+    import shutil
+
+    copy = tmp_path / "registry"
+    shutil.copytree(churn_home, copy)
+    return Monitor(Registry(copy))

@@ -1,0 +1,146 @@
+"""Alert rules: parsing, evaluation, state per rule, delivery to a real local webhook."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from jupyter_mlops import Monitor
+from jupyter_mlops.errors import NotFoundError, UsageError
+from jupyter_mlops.monitoring import synthetic
+from jupyter_mlops.monitoring.rules import Rule
+
+
+class Receiver:
+    """A webhook receiver on a free loopback port that records what it is sent."""
+
+    def __init__(self, *, delay: float = 0.0, status: int = 200) -> None:
+        received: list[dict] = []
+        self.received = received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(delay)
+                received.append(json.loads(body))
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"webhook:http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_rules_parse_and_evaluate_with_unknowns() -> None:
+    rule = Rule("drift.share > 0.3 or (auc < 0.85 and not drift.prediction)")
+    assert rule.names == ["drift.share", "auc", "drift.prediction"]
+    assert rule.evaluate({"drift.share": 0.5}) is True
+    assert rule.evaluate({"drift.share": 0.1, "auc": 0.8, "drift.prediction": 0}) is True
+    assert rule.evaluate({"drift.share": 0.1}) is None  # auc unknown: neither fires nor recovers
+    assert rule.evaluate({"drift.share": 0.1, "auc": 0.9}) is False
+    assert Rule("psi.`n0` >= -1e-3").evaluate({"psi.n0": 0.0}) is True
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("drift.share >", "ends too early"),
+        ("__import__('os').system('true')", "cannot read the alert rule"),
+        ("drift.share > 0.3 or", "ends too early"),
+        ("(auc < 0.8", "not closed"),
+        ("", "is empty"),
+    ],
+)
+def test_malformed_rules_are_refused_without_evaluation(text: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        Rule(text)
+
+
+def test_unknown_names_are_refused_with_a_suggestion(monitor: Monitor) -> None:
+    with pytest.raises(UsageError, match=r"names 'drift.shares'.*did you mean 'drift.share'"):
+        monitor.add_alert("churn@champion", "drift.shares > 0.3")
+    with pytest.raises(UsageError, match="cannot deliver alerts to 'mailto:x'"):
+        monitor.add_alert("churn@champion", "drift.share > 0.3", notify=["mailto:x"])
+
+
+def test_an_alert_fires_once_while_it_holds_and_reports_recovery(
+    monitor: Monitor, receiver: Receiver
+) -> None:
+    rule = monitor.add_alert("churn@champion", "drift.share > 0.2", notify=[receiver.url])
+    calm = synthetic.features(20_000, seed=51)
+    shifted = synthetic.features(20_000, shifted=True, seed=52)
+    first = monitor.check("churn@champion", calm, multivariate=False)
+    assert first.alerts == [] and first.firing == []
+    second = monitor.check("churn@champion", shifted, multivariate=False)
+    assert [a.rule_id for a in second.alerts] == [rule.id]
+    third = monitor.check("churn@champion", shifted, multivariate=False)
+    assert third.alerts == [] and third.firing == ["drift.share > 0.2"]
+    fourth = monitor.check("churn@champion", calm, multivariate=False)
+    assert [a.kind for a in fourth.recoveries] == ["recovered"]
+    assert [(m["event"], m["check_id"]) for m in receiver.received] == [
+        ("fired", second.check_id),
+        ("recovered", fourth.check_id),
+    ]
+    assert receiver.received[0]["values"]["drift.share"] == pytest.approx(6 / 25)
+    log = monitor.alert_log("churn")
+    assert list(log["kind"]) == ["recovered", "fired"] and log["delivered"].all()
+    assert monitor.alerts("churn")[0].state == "ok"
+
+
+def test_a_webhook_that_is_down_or_slow_is_bounded_and_recorded(
+    monitor: Monitor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jupyter_mlops.monitoring import delivery
+
+    monkeypatch.setattr(delivery, "TIMEOUT", 0.5)
+    slow = Receiver(delay=5.0)
+    try:
+        down = f"webhook:http://127.0.0.1:{free_port()}/hook"
+        monitor.add_alert("churn@champion", "rows > 0", notify=[down, slow.url])
+        started = time.perf_counter()
+        result = monitor.check(
+            "churn@champion", synthetic.features(2_000, seed=53), multivariate=False
+        )
+        assert time.perf_counter() - started < 15  # three attempts of 0.5 s each, per target
+    finally:
+        slow.close()
+    (alert,) = result.alerts
+    assert not alert.delivered and alert.attempts == 6
+    assert "Connection refused" in (alert.error or "") and "timed out" in (alert.error or "")
+    (event,) = monitor.alert_log("churn").to_dict("records")
+    assert not event["delivered"] and "Connection refused" in event["error"]
+
+
+def test_rules_can_be_listed_and_removed(monitor: Monitor) -> None:
+    rule = monitor.add_alert("churn@champion", "psi.n3 > 0.2")
+    assert [r.expression for r in monitor.alerts()] == ["psi.n3 > 0.2"]
+    monitor.remove_alert(rule.id)
+    assert len(monitor.alerts("churn")) == 0
+    with pytest.raises(NotFoundError, match=f"no alert rule {rule.id}"):
+        monitor.remove_alert(rule.id)

@@ -1,0 +1,109 @@
+"""Monitoring from a cell (`%mlops drift ...`) and from a shell (`jupyter-mlops check ...`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from jupyter_mlops import Monitor
+from jupyter_mlops.monitor_commands import ALERT_FIRED_EXIT
+from jupyter_mlops.monitoring import synthetic
+
+CLI = str(Path(sys.executable).parent / "jupyter-mlops")
+
+
+@pytest.fixture
+def shell(monitor: Monitor) -> InteractiveShell:
+    ip = InteractiveShell.instance()
+    ip.run_cell("%load_ext jupyter_mlops")
+    ip.run_cell(f"%mlops connect {monitor.registry.home}")
+    ip.user_ns.update(
+        df_last_week=synthetic.features(20_000, shifted=True, seed=61),
+        df_calm=synthetic.features(20_000, seed=62),
+    )
+    return ip
+
+
+def cell(shell: InteractiveShell, line: str) -> object:
+    result = shell.run_cell(line)
+    result.raise_error()
+    return result.result
+
+
+def test_the_monitoring_story_from_cells(shell: InteractiveShell) -> None:
+    cell(shell, "report = %mlops drift churn@champion --current df_last_week")
+    report = shell.user_ns["report"]
+    assert sorted(report.drifted) == sorted(synthetic.SHIFTED)
+    assert "DRIFT" in report._repr_html_() and "multivariate" in repr(report)
+    cell(shell, '%mlops alert add churn@champion "drift.share > 0.3 or auc < 0.85"')
+    cell(shell, '%mlops alert add churn@champion "drift.share > 0.2"')
+    rules = cell(shell, "%mlops alert list churn")
+    assert [r.expression for r in rules] == ["drift.share > 0.3 or auc < 0.85", "drift.share > 0.2"]
+    calm = cell(shell, "%mlops check churn@champion --current df_calm --no-multivariate")
+    assert calm.alerts == []
+    result = shell.run_cell(
+        "%mlops check churn@champion --current df_last_week --no-multivariate --fail"
+    )
+    assert not result.success
+    assert "alert rules fire for churn@champion: drift.share > 0.2" in str(result.error_in_exec)
+    history = cell(shell, "%mlops drift-history churn --feature n0")
+    assert list(history["drifted"]) == [True, False, True]
+    figure = cell(shell, "%mlops drift-history churn --plot")
+    assert {trace.name for trace in figure.data} >= {"n0", "c0"}
+    cell(shell, "%mlops drift-config churn --feature n0 --test ks --threshold 0.01")
+    again = cell(shell, "%mlops drift churn@champion --current df_calm --no-multivariate")
+    assert again.feature("n0").test == "ks"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("%mlops drift churn@champion --current nothing_here", "nothing_here"),
+        ("%mlops drift churn@champion --current df_calm --window 3x", "cannot read the window"),
+        ("%mlops drift nobody@champion --current df_calm", "nobody"),
+        ('%mlops alert add churn@champion "auc <"', "ends too early"),
+        ("%mlops alert remove 99", "no alert rule 99"),
+        ("%mlops performance churn@champion", "no predictions of churn are logged yet"),
+        ("%mlops drift churn@champion --current df_calm --test chi3", "unknown drift test"),
+    ],
+)
+def test_misuse_is_one_line(shell: InteractiveShell, line: str, message: str) -> None:
+    result = shell.run_cell(line)
+    assert not result.success
+    text = str(result.error_in_exec)
+    assert message in text and "\n" not in text
+
+
+def test_check_from_a_shell_exits_non_zero_when_an_alert_fires(
+    monitor: Monitor, tmp_path: Path
+) -> None:
+    env = dict(os.environ, MLOPS_HOME=str(monitor.registry.home))
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    synthetic.features(20_000, seed=63).to_parquet(tmp_path / "calm.parquet")
+    synthetic.features(20_000, shifted=True, seed=64).to_parquet(tmp_path / "shifted.parquet")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([CLI, *args], capture_output=True, text=True, env=env, timeout=300)
+
+    drift = cli("drift", "churn@champion", "--current", str(tmp_path / "shifted.parquet"))
+    assert drift.returncode == 0, drift.stderr
+    assert "6 of 25 features drifted" in drift.stdout
+    assert cli("alert", "add", "churn@champion", "drift.share > 0.2").returncode == 0
+    calm = cli("check", "churn@champion", "--current", str(tmp_path / "calm.parquet"))
+    assert calm.returncode == 0, calm.stderr
+    shifted = cli("check", "churn@champion", "--current", str(tmp_path / "shifted.parquet"))
+    assert shifted.returncode == ALERT_FIRED_EXIT, shifted.stderr
+    assert "1 alert(s) fired" in shifted.stdout
+    still = cli("check", "churn@champion", "--current", str(tmp_path / "shifted.parquet"))
+    assert still.returncode == 0 and "1 rule(s) firing" in still.stdout
+    strict = cli(
+        "check", "churn@champion", "--current", str(tmp_path / "shifted.parquet"), "--strict"
+    )
+    assert strict.returncode == ALERT_FIRED_EXIT
+    missing = cli("drift", "churn@champion", "--current", str(tmp_path / "nope.parquet"))
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1

@@ -1,0 +1,97 @@
+"""Realised performance from the prediction and label logs, and estimates without labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
+
+from jupyter_mlops import Monitor
+from jupyter_mlops.errors import UsageError
+from jupyter_mlops.monitoring import synthetic
+
+DAY = 8_000
+
+
+def log_three_days(monitor: Monitor) -> tuple[pd.DataFrame, pd.Series]:
+    """Three days of logged predictions (the last one shifted), with labels for all but 10%."""
+    frames = [
+        synthetic.features(DAY, seed=31),
+        synthetic.features(DAY, seed=32),
+        synthetic.features(DAY, shifted=True, seed=33),
+    ]
+    X = pd.concat(frames, ignore_index=True)
+    y = synthetic.target(X, seed=5)
+    times = pd.Timestamp("2026-11-20") + pd.to_timedelta(np.arange(3 * DAY) * (86_400 / DAY), "s")
+    logged = monitor.log_predictions("churn@champion", X, timestamps=times)
+    known = np.arange(len(X)) % 10 != 0
+    monitor.log_labels("churn", logged["__request_id__"][known], y[known])
+    return logged.assign(label=y, known=known), y
+
+
+def test_realised_metrics_per_day_match_scikit_learn(monitor: Monitor) -> None:
+    logged, _ = log_three_days(monitor)
+    report = monitor.performance("churn@champion", window="1d")
+    for day in range(3):
+        rows = logged.iloc[day * DAY : (day + 1) * DAY]
+        rows = rows[rows["known"]]
+        found = {
+            m.metric: m
+            for m in report.metrics
+            if m.window_start == pd.Timestamp("2026-11-20") + pd.Timedelta(days=day)
+        }
+        truth, said, score = rows["label"], rows["__prediction__"], rows["__score__"]
+        expected = {
+            "accuracy": accuracy_score(truth, said),
+            "f1": f1_score(truth, said),
+            "auc": roc_auc_score(truth, score),
+            "log_loss": log_loss(truth, score),
+        }
+        for metric, value in expected.items():
+            assert found[metric].value == pytest.approx(value, rel=1e-9)
+            assert found[metric].ci_low < value < found[metric].ci_high
+            assert found[metric].rows == len(rows)
+    assert report.unlabelled == 3 * DAY // 10
+    history = monitor.metric_history("churn")
+    assert set(history["metric"]) == {"accuracy", "f1", "auc", "log_loss"}
+
+
+def test_estimates_track_the_realised_values(monitor: Monitor) -> None:
+    log_three_days(monitor)
+    report = monitor.estimate("churn@champion", window="1d")
+    estimated = {(m.window_start, m.metric): m for m in report.metrics if m.estimated}
+    realised = {(m.window_start, m.metric): m for m in report.metrics if not m.estimated}
+    assert len(estimated) == 9 and len(realised) == 9
+    for key, guess in estimated.items():
+        actual = realised[key].value
+        assert guess.value == pytest.approx(actual, abs=0.03), key
+        assert guess.ci_low is not None and guess.ci_low < guess.value < guess.ci_high
+
+
+def test_estimating_needs_reference_labels(monitor: Monitor) -> None:
+    X = synthetic.features(2_000, seed=40)
+    version = monitor.registry.register("unlabelled", monitor.registry.load("churn:1"), X=X)
+    with pytest.raises(
+        UsageError, match=r"no reference labels and scores.*register it with X and y"
+    ):
+        monitor.estimate(version.ref, current=X)
+
+
+def test_performance_before_any_log_says_what_to_do(monitor: Monitor) -> None:
+    with pytest.raises(UsageError, match="no predictions of churn are logged yet"):
+        monitor.performance("churn@champion")
+    X = synthetic.features(1_000, seed=41)
+    monitor.log_predictions("churn@champion", X)
+    report = monitor.performance("churn@champion")
+    assert report.metrics == [] and report.note == "no labels have arrived yet"
+
+
+def test_performance_on_given_data_with_its_labels(monitor: Monitor) -> None:
+    X = synthetic.features(5_000, seed=42)
+    y = synthetic.target(X, seed=9)
+    report = monitor.performance("churn@champion", X, y=y)
+    model = monitor.registry.load("churn@champion")
+    accuracy = next(m for m in report.metrics if m.metric == "accuracy")
+    assert accuracy.value == pytest.approx(accuracy_score(y, model.predict(X)))
+    assert accuracy.window_start is None
