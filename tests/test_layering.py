@@ -13,7 +13,10 @@ CORE = [
     "jupyter_mlops.store.catalog",
     "jupyter_mlops.store.migrations",
     "jupyter_mlops.registry",
-    "jupyter_mlops.monitoring.profile",
+    "jupyter_mlops.monitoring",
+    "jupyter_mlops.monitoring.monitor",
+    "jupyter_mlops.monitoring.checking",
+    "jupyter_mlops.monitor_commands",
     "jupyter_mlops.tracking",
     "jupyter_mlops.tracking.cells",
     "jupyter_mlops.commands",
@@ -31,6 +34,10 @@ from sklearn.linear_model import LogisticRegression
 registry = Registry(tempfile.mkdtemp())
 registry.register("m", LogisticRegression().fit([[0], [1]], [0, 1]), X=[[0], [1]], y=[0, 1])
 registry.load("m")
+from jupyter_mlops import Monitor
+monitor = Monitor(registry)
+monitor.add_alert("m:1", "drift.share > 0.5")
+monitor.check("m:1", current=__import__("pandas").DataFrame({{"x0": [0.0, 1.0, 0.5]}}))
 print(",".join(sorted(m for m in sys.modules if m.split(".")[0] in {FORBIDDEN!r})))
 """
 

@@ -14,7 +14,7 @@ OK, FIRING = "ok", "firing"
 FIRED, RECOVERED = "fired", "recovered"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class AlertRule:
     id: int
     model: str
@@ -24,6 +24,13 @@ class AlertRule:
     state_since: datetime | None
     created_at: datetime
     created_by: str
+
+    def __repr__(self) -> str:
+        targets = " ".join(self.notify) or "the alert log only"
+        return (
+            f"alert rule {self.id} on {self.model}: {self.expression} "
+            f"(state {self.state}; notifies {targets})"
+        )
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> AlertRule:

@@ -154,17 +154,16 @@ def estimated(
 def for_check(
     monitor: Monitor,
     version: Version,
-    current: object,
+    frame: pd.DataFrame | None,
     *,
     y: Any,
     time_column: str | None,
     window: Window,
 ) -> tuple[PerformanceReport | None, list[str]]:
     """The newest window's realised metrics (where labels exist) and estimates (where the
-    version can be calibrated), for a check's alert rules; what is missing becomes a note."""
-    frame = current if isinstance(current, pd.DataFrame) else None
-    if current is not None and frame is None:
-        return None, ["performance not measured: it reads DataFrames or the logs"]
+    version can be calibrated), for a check's alert rules; what is missing becomes a note.
+
+    `frame` is the check's current data (None: the logs)."""
     notes: list[str] = []
     report: PerformanceReport | None = None
     if frame is None or y is not None:

@@ -20,14 +20,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import NotFoundError, UsageError
+from jupyter_mlops.errors import UsageError
 from jupyter_mlops.monitoring import drift as drifting
-from jupyter_mlops.monitoring import logs, recording
-from jupyter_mlops.monitoring.alerts import OK, AlertRule, AlertRuleList
+from jupyter_mlops.monitoring import logs, recording, rulebook
+from jupyter_mlops.monitoring.alerts import AlertRule, AlertRuleList
 from jupyter_mlops.monitoring.checking import CheckResult
 from jupyter_mlops.monitoring.choice import ALL_FEATURES, TESTS, check_test
 from jupyter_mlops.monitoring.columns import Columns
 from jupyter_mlops.monitoring.metrics import PerformanceReport
+from jupyter_mlops.monitoring.multivariate import DomainClassifierResult
 from jupyter_mlops.monitoring.report import DriftReport, DriftTimeline
 from jupyter_mlops.monitoring.sources import LOG_WINDOW, Current, Data, current_data, windows_of
 from jupyter_mlops.monitoring.windows import parse_window
@@ -166,15 +167,27 @@ class Monitor:
             extra_columns=extra,
         )
         if multivariate and reference is not None:
-            from jupyter_mlops.monitoring.multivariate import domain_classifier
-
-            names = [e["feature"] for e in inputs]
-            sample = data.columns.sample(drifting.EXACT_ROWS)
-            report.multivariate = domain_classifier(reference[names], sample[names])
+            report.multivariate = self._multivariate(reference, data.columns, inputs, notes)
         report.seconds = time.perf_counter() - clock
         if save:
             report.check_id = recording.save_drift(self.registry, version, report, started)
         return report
+
+    def _multivariate(
+        self,
+        reference: pd.DataFrame,
+        columns: Columns,
+        inputs: list[dict[str, Any]],
+        notes: list[str],
+    ) -> DomainClassifierResult | None:
+        from jupyter_mlops.monitoring.multivariate import MIN_ROWS, domain_classifier
+
+        if min(len(reference), columns.rows) < MIN_ROWS:
+            notes.append(f"multivariate check skipped: it needs {MIN_ROWS} rows on each side")
+            return None
+        names = [e["feature"] for e in inputs]
+        sample = columns.sample(drifting.EXACT_ROWS)
+        return domain_classifier(reference[names], sample[names])
 
     def _with_output(
         self,
@@ -372,49 +385,18 @@ class Monitor:
 
     def add_alert(self, ref: str, expression: str, *, notify: Sequence[str] = ()) -> AlertRule:
         """Store an alert rule for a model; `notify`: webhook:http://... targets."""
-        from jupyter_mlops.monitoring.delivery import check_target
-        from jupyter_mlops.monitoring.rules import Rule, check_names
-        from jupyter_mlops.registry.capture import current_user
-
-        version = self.registry.get(ref)
-        rule = Rule(expression)
-        check_names(rule, [e["feature"] for e in self.registry.profile(version.ref)])
-        targets = [check_target(target) for target in notify]
-        now = datetime.now(UTC).replace(tzinfo=None)
-        record = {
-            "model": version.model,
-            "alias": ref.partition("@")[2] or None,
-            "expression": rule.text,
-            "notify": " ".join(targets),
-            "created_at": now,
-            "created_by": current_user(),
-            "state": OK,
-            "state_since": now,
-        }
-        with self.registry.db.write() as conn:
-            rule_id = sql.insert_rule(conn, record)
-            return AlertRule.from_row(sql.rule(conn, rule_id) or {})
+        return rulebook.add_rule(self.registry, ref, expression, notify=notify)
 
     def alerts(self, model: str | None = None) -> AlertRuleList:
         """The alert rules of a model (of every model when none is named)."""
-        name = model.partition("@")[0] if model else None
-        if name:
-            self.registry.get(name)
-        with self.registry.db.read() as conn:
-            return AlertRuleList(AlertRule.from_row(row) for row in sql.rules_of(conn, name))
+        return rulebook.rules(self.registry, model)
 
     def remove_alert(self, rule_id: int) -> AlertRule:
-        with self.registry.db.write() as conn:
-            row = sql.rule(conn, int(rule_id))
-            if row is None:
-                raise NotFoundError(f"no alert rule {rule_id}; list them with %mlops alert list.")
-            sql.remove_rule(conn, int(rule_id), at=datetime.now(UTC).replace(tzinfo=None))
-        return AlertRule.from_row(row)
+        return rulebook.remove_rule(self.registry, rule_id)
 
     def alert_log(self, model: str, *, limit: int = 50) -> pd.DataFrame:
         """The newest alert events of a model: fired, recovered, delivered or not."""
-        with self.registry.db.read() as conn:
-            return pd.DataFrame(sql.events_of(conn, model.partition("@")[0], limit=limit))
+        return rulebook.event_log(self.registry, model, limit=limit)
 
     def check(
         self,
@@ -445,8 +427,9 @@ class Monitor:
             save=False,
         )
         span = parse_window(window or LOG_WINDOW)
+        frame = None if current is None else data.columns.frame
         performance, notes = assessing.for_check(
-            self, version, current, y=y, time_column=time_column, window=span
+            self, version, frame, y=y, time_column=time_column, window=span
         )
         return record_check(
             self.registry, version, drift, performance, started=started, notes=notes

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 SAMPLE_ROWS = 5_000
+MIN_ROWS = 100  # per side; fewer cannot train and score a classifier in 3 folds
 FOLDS = 3
 THRESHOLD = 0.55
 

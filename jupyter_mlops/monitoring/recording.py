@@ -138,7 +138,10 @@ def save_metrics(registry: Registry, version: Version, report: PerformanceReport
         version,
         kind=kind,
         source="the prediction and label logs",
-        rows=sum(m.rows for m in report.metrics if m.metric in ("accuracy", "mae")),
+        rows=sum(
+            m.rows for m in report.metrics if m.metric in ("accuracy", "mae") and not m.estimated
+        )
+        or sum(m.rows for m in report.metrics if m.metric == "accuracy"),
         started=datetime.now(UTC),
         seconds=report.seconds,
         summary=report.values(),

@@ -175,3 +175,18 @@ def test_parquet_files_and_time_windows(monitor: Monitor, tmp_path: Path) -> Non
     assert last.window_end == pd.Timestamp(current["at"].max()).to_pydatetime()
     with pytest.raises(UsageError, match=r"no file .*missing.parquet"):
         monitor.drift("churn@champion", str(tmp_path / "missing.parquet"))
+
+
+def test_windows_of_rows_need_no_time_column(monitor: Monitor) -> None:
+    current = pd.concat(
+        [synthetic.features(15_000, seed=23), synthetic.features(15_000, shifted=True, seed=24)],
+        ignore_index=True,
+    )
+    timeline = monitor.drift_windows("churn@champion", current, every=15_000)
+    assert [r.rows for r in timeline.reports] == [15_000, 15_000]
+    assert timeline.reports[0].drifted == []
+    assert sorted(timeline.reports[1].drifted) == sorted(synthetic.SHIFTED)
+    frame = timeline.to_frame()
+    assert frame.groupby("feature")["drifted"].sum()["n0"] == 1
+    with pytest.raises(UsageError, match="windows of 1d need a time column"):
+        monitor.drift_windows("churn@champion", current, every="1d")

@@ -1,0 +1,65 @@
+"""Alert rules as stored per model: adding (names and targets checked), listing, removing,
+and the log of what they fired."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from jupyter_mlops.errors import NotFoundError
+from jupyter_mlops.monitoring.alerts import OK, AlertRule, AlertRuleList
+from jupyter_mlops.monitoring.delivery import check_target
+from jupyter_mlops.monitoring.rules import Rule, check_names
+from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.capture import current_user
+from jupyter_mlops.store import monitoring as sql
+
+
+def add_rule(
+    registry: Registry, ref: str, expression: str, *, notify: Sequence[str] = ()
+) -> AlertRule:
+    """Store an alert rule for a model, its names and targets checked first."""
+    version = registry.get(ref)
+    rule = Rule(expression)
+    check_names(rule, [e["feature"] for e in registry.profile(version.ref)])
+    targets = [check_target(target) for target in notify]
+    now = datetime.now(UTC).replace(tzinfo=None)
+    record = {
+        "model": version.model,
+        "alias": ref.partition("@")[2] or None,
+        "expression": rule.text,
+        "notify": " ".join(targets),
+        "created_at": now,
+        "created_by": current_user(),
+        "state": OK,
+        "state_since": now,
+    }
+    with registry.db.write() as conn:
+        rule_id = sql.insert_rule(conn, record)
+        return AlertRule.from_row(sql.rule(conn, rule_id) or {})
+
+
+def rules(registry: Registry, model: str | None = None) -> AlertRuleList:
+    """The alert rules of a model (of every model when none is named)."""
+    name = model.partition("@")[0] if model else None
+    if name:
+        registry.get(name)
+    with registry.db.read() as conn:
+        return AlertRuleList(AlertRule.from_row(row) for row in sql.rules_of(conn, name))
+
+
+def remove_rule(registry: Registry, rule_id: int) -> AlertRule:
+    with registry.db.write() as conn:
+        row = sql.rule(conn, int(rule_id))
+        if row is None:
+            raise NotFoundError(f"no alert rule {rule_id}; list them with %mlops alert list.")
+        sql.remove_rule(conn, int(rule_id), at=datetime.now(UTC).replace(tzinfo=None))
+    return AlertRule.from_row(row)
+
+
+def event_log(registry: Registry, model: str, *, limit: int = 50) -> pd.DataFrame:
+    """The newest alert events of a model: fired, recovered, delivered or not."""
+    with registry.db.read() as conn:
+        return pd.DataFrame(sql.events_of(conn, model.partition("@")[0], limit=limit))
