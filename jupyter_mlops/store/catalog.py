@@ -262,6 +262,20 @@ def insert_profiles(conn: duckdb.DuckDBPyConnection, profiles: pd.DataFrame) -> 
     append_frame(conn, "profiles", profiles)
 
 
+def insert_row(conn: duckdb.DuckDBPyConnection, table: str, record: Row) -> int:
+    """Insert one row into a table with an `id` sequence and return the id.
+
+    `table` and the keys of `record` come from this package, never from users.
+    """
+    columns = ", ".join(record)
+    marks = ", ".join("?" for _ in record)
+    row = conn.execute(
+        f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id", list(record.values())
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def append_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
     """Append a DataFrame whose columns are named as `table`'s, in one statement.
 

@@ -8,24 +8,13 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from jupyter_mlops.store.catalog import Row, append_frame, rows_of
+from jupyter_mlops.store.catalog import Row, append_frame, insert_row, rows_of
 
 # checks and their results
 
 
-def _insert(conn: duckdb.DuckDBPyConnection, table: str, record: dict[str, Any]) -> int:
-    """Insert one row (`table` and the keys come from this package) and return its id."""
-    columns = ", ".join(record)
-    marks = ", ".join("?" for _ in record)
-    row = conn.execute(
-        f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id", list(record.values())
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
-
-
 def insert_check(conn: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> int:
-    return _insert(conn, "checks", record)
+    return insert_row(conn, "checks", record)
 
 
 def append_results(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
@@ -100,7 +89,7 @@ def set_drift_setting(
 
 
 def insert_rule(conn: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> int:
-    return _insert(conn, "alert_rules", record)
+    return insert_row(conn, "alert_rules", record)
 
 
 def rules_of(conn: duckdb.DuckDBPyConnection, model: str | None) -> list[Row]:
@@ -133,7 +122,7 @@ def set_rule_state(
 
 
 def insert_event(conn: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> int:
-    return _insert(conn, "alert_events", record)
+    return insert_row(conn, "alert_events", record)
 
 
 def set_event_delivery(

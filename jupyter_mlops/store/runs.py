@@ -6,20 +6,14 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from jupyter_mlops.store.catalog import Row, append_frame, rows_of
+from jupyter_mlops.store.catalog import Row, append_frame, insert_row, rows_of
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
 def insert_run(conn: duckdb.DuckDBPyConnection, run: Row) -> int:
-    columns = ", ".join(run)
-    marks = ", ".join("?" for _ in run)
-    row = conn.execute(
-        f"INSERT INTO runs ({columns}) VALUES ({marks}) RETURNING id", list(run.values())
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
+    return insert_row(conn, "runs", run)
 
 
 def finish_run(conn: duckdb.DuckDBPyConnection, run_id: int, changes: Row) -> None:
