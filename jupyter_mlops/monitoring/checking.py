@@ -9,6 +9,7 @@ stays in the alert log with the error.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ from jupyter_mlops.monitoring.alerts import (
 from jupyter_mlops.monitoring.delivery import deliver
 from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.report import DriftReport
-from jupyter_mlops.registry.display import cell, html_table, text_table
+from jupyter_mlops.registry.display import html_table, text_table
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.store import monitoring as sql
 
@@ -100,7 +101,8 @@ class CheckResult:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        headline = f"<p>{cell(self._headline())}</p>"
+        headline = "<p>" + "<br>".join(html.escape(t) for t in [self._headline(), *self.notes])
+        headline += "</p>"
         if not self.evaluations:
             return headline + "<p>no alert rules (add one with %mlops alert add)</p>"
         marked = [e.alert is not None for e in self.evaluations]

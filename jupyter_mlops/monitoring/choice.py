@@ -58,11 +58,7 @@ def choose(
     shared = (overrides or {}).get(ALL_FEATURES, {})
     fitting = shared.get("test") in TESTS[kind]
     test = own.get("test") or (shared["test"] if fitting else None) or default_test(kind, rows)
-    if test not in TESTS[kind]:
-        raise UsageError(
-            f"test {test!r} does not apply to the {kind} feature {feature!r}; "
-            f"choose one of {', '.join(TESTS[kind])}."
-        )
+    _check_fits(test, kind, feature)
     threshold = own.get("threshold")
     if threshold is None and shared.get("test") in (None, test):
         threshold = shared.get("threshold")
@@ -76,4 +72,26 @@ def check_test(test: str | None) -> None:
         raise UsageError(
             f"unknown drift test {test!r}{did_you_mean(test, known)}; "
             f"choose one of {', '.join(known)}."
+        )
+
+
+def check_setting(model: str, feature: str, test: str | None, kinds: dict[str, str]) -> None:
+    """Refuse a stored setting for a feature the model lacks or a test its kind cannot take."""
+    check_test(test)
+    if feature == ALL_FEATURES:
+        return
+    if feature not in kinds:
+        raise UsageError(
+            f"{model} has no feature {feature!r}{did_you_mean(feature, kinds)}; "
+            "name a profiled feature or '*' for all."
+        )
+    if test:
+        _check_fits(test, kinds[feature], feature)
+
+
+def _check_fits(test: str, kind: str, feature: str) -> None:
+    if test not in TESTS[kind]:
+        raise UsageError(
+            f"test {test!r} does not apply to the {kind} feature {feature!r}; "
+            f"choose one of {', '.join(TESTS[kind])}."
         )

@@ -97,6 +97,11 @@ def measure(
     results = [_judge(m, reference_sample, current_sample, exhaustive=exhaustive) for m in measured]
     _adjust_p_values(results)
     results += [r for m in measured if (r := _missing(m)) is not None]
+    return worst_first(results)
+
+
+def worst_first(results: list[FeatureDrift]) -> list[FeatureDrift]:
+    """Drifted features first, each group by how far past its threshold."""
     return sorted(results, key=lambda r: (not r.drifted, -r.severity))
 
 

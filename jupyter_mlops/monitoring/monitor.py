@@ -25,7 +25,7 @@ from jupyter_mlops.monitoring import drift as drifting
 from jupyter_mlops.monitoring import logs, recording, rulebook
 from jupyter_mlops.monitoring.alerts import AlertRule, AlertRuleList
 from jupyter_mlops.monitoring.checking import CheckResult
-from jupyter_mlops.monitoring.choice import ALL_FEATURES, TESTS, check_test
+from jupyter_mlops.monitoring.choice import ALL_FEATURES, check_setting, check_test
 from jupyter_mlops.monitoring.columns import Columns
 from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.multivariate import DomainClassifierResult
@@ -145,22 +145,24 @@ class Monitor:
         extra = drifting.check_columns(inputs, data.columns, what=what)
         extra = [name for name in extra if name not in logs.RESERVED and name != data.time_column]
         notes: list[str] = []
-        columns = self._with_output(version, data.columns, entries, predictions, notes)
-        measured = [e for e in entries if e["feature"] in columns.names]
+        columns, output = self._with_output(version, data.columns, entries, predictions, notes)
         reference = self._reference_sample(version)
-        features = drifting.measure(
-            measured,
-            columns,
-            reference_sample=reference,
-            overrides=overrides,
-            exhaustive=exhaustive,
-        )
+        features = []
+        for part in (columns, output):
+            if part is not None:
+                features += drifting.measure(
+                    [e for e in entries if e["feature"] in part.names],
+                    part,
+                    reference_sample=reference,
+                    overrides=overrides,
+                    exhaustive=exhaustive,
+                )
         report = DriftReport(
             version.model,
             version.version,
             data.columns.rows,
             data.source,
-            features,
+            drifting.worst_first(features),
             notes=notes,
             window_start=data.start,
             window_end=data.end,
@@ -196,28 +198,29 @@ class Monitor:
         entries: list[dict[str, Any]],
         wanted: bool,
         notes: list[str],
-    ) -> Columns:
-        """The current data with the model's output as `__prediction__`, when it can be had."""
+    ) -> tuple[Columns, Columns | None]:
+        """The current data, and the model's output (`__prediction__`) when it can be had.
+
+        A log's own scores or predictions stay in the data; otherwise the model scores a
+        uniform sample of up to 100,000 rows, measured as a column set of its own."""
         profiled = next((e for e in entries if e["feature"] == PREDICTION), None)
-        frame = columns.frame
+        frame, label = columns.frame, columns.label
+        without = Columns(frame.drop(columns=[PREDICTION], errors="ignore"), label=label)
         if not wanted or profiled is None:
-            return Columns(frame.drop(columns=[PREDICTION], errors="ignore"), label=columns.label)
+            return without, None
         numeric = profiled["kind"] == "numeric" and "edges" in profiled["stats"]
         if logs.SCORE in frame and numeric and frame[logs.SCORE].notna().any():
-            return Columns(frame.assign(**{PREDICTION: frame[logs.SCORE]}), label=columns.label)
+            return Columns(frame.assign(**{PREDICTION: frame[logs.SCORE]}), label=label), None
         if PREDICTION in frame:
-            return columns
+            return columns, None
         names = [e["feature"] for e in entries if e["feature"] != PREDICTION]
-        rows = columns.sample(PREDICTED_ROWS)
+        rows = columns.sample(PREDICTED_ROWS)[names].reset_index(drop=True)
         try:
-            output = output_of(self.registry.load(version.ref), rows[names].reset_index(drop=True))
+            output = output_of(self.registry.load(version.ref), rows)
         except UsageError as exc:  # the model refuses this data: its output cannot be compared
             notes.append(f"prediction drift not measured: {str(exc).split(';')[0]}")
-            return Columns(frame.drop(columns=[PREDICTION], errors="ignore"), label=columns.label)
-        return Columns(
-            rows[names].reset_index(drop=True).assign(**{PREDICTION: output}),
-            label=columns.label,
-        )
+            return without, None
+        return without, Columns(pd.DataFrame({PREDICTION: output}), label=label)
 
     def _reference_sample(self, version: Version) -> pd.DataFrame | None:
         if not version.reference_sha256:
@@ -257,23 +260,8 @@ class Monitor:
         neither clears it. Returns the model's settings."""
         from jupyter_mlops.registry.capture import current_user
 
-        check_test(test)
-        self.registry.get(model)
-        known = {e["feature"] for e in self.registry.profile(model)}
-        if feature != ALL_FEATURES and feature not in known:
-            from jupyter_mlops.errors import did_you_mean
-
-            raise UsageError(
-                f"{model} has no feature {feature!r}{did_you_mean(feature, known)}; "
-                f"name a profiled feature or '*' for all."
-            )
-        if test and feature != ALL_FEATURES:
-            kind = next(e["kind"] for e in self.registry.profile(model) if e["feature"] == feature)
-            if test not in TESTS[kind]:
-                raise UsageError(
-                    f"test {test!r} does not apply to the {kind} feature {feature!r}; "
-                    f"choose one of {', '.join(TESTS[kind])}."
-                )
+        kinds = {e["feature"]: e["kind"] for e in self.registry.profile(model)}
+        check_setting(model, feature, test, kinds)
         with self.registry.db.write() as conn:
             sql.set_drift_setting(
                 conn,

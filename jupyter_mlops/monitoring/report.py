@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -145,7 +146,7 @@ class DriftReport:
         return f"{self._headline()}\n{text_table(COLUMNS, self._rows())}"
 
     def _repr_html_(self) -> str:
-        headline = "<br>".join(self._headline().splitlines())
+        headline = "<br>".join(html.escape(line) for line in self._headline().splitlines())
         marked = [f.drifted for f in self.features]
         return f"<p>{headline}</p>" + html_table(COLUMNS, self._rows(), marked=marked)
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from jupyter_mlops.errors import UsageError
@@ -75,7 +76,7 @@ def current_data(
                 "a window of rows (window='10000 rows')."
             )
         else:
-            times = pd.to_datetime(frame[time_column])
+            times = pd.to_datetime(frame[time_column], utc=True).dt.tz_localize(None)
             end = _moment(times.max()) if len(times) else None
             if end is not None and span.every is not None:
                 start = end - span.every
@@ -116,7 +117,7 @@ def _read_files(files: list[str]) -> pd.DataFrame:
     try:
         with analytics.cursor() as conn:
             return analytics.read_parquet(conn, files)
-    except Exception as exc:  # DuckDB's IO and parser errors
+    except (duckdb.Error, OSError) as exc:
         raise UsageError(
             f"cannot read {', '.join(files)} as Parquet ({type(exc).__name__}: "
             f"{str(exc).splitlines()[0]}); pass Parquet files or a DataFrame."

@@ -81,6 +81,19 @@ def test_prediction_drift_is_measured_from_the_model_output(monitor: Monitor) ->
     assert calm.values()["drift.prediction"] == 0.0
 
 
+def test_the_model_scores_a_sample_while_inputs_are_measured_on_every_row(
+    monitor: Monitor,
+) -> None:
+    report = monitor.drift(
+        "churn@champion",
+        current=synthetic.features(130_000, seed=25),
+        multivariate=False,
+        save=False,
+    )
+    assert report.feature("n0").rows == 130_000
+    assert report.prediction is not None and report.prediction.rows == 100_000
+
+
 def test_tests_and_thresholds_can_be_set_per_call_and_stored_per_model(monitor: Monitor) -> None:
     current = synthetic.features(20_000, shifted=True, seed=16)
     report = monitor.drift(
