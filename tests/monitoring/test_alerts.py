@@ -144,3 +144,42 @@ def test_rules_can_be_listed_and_removed(monitor: Monitor) -> None:
     assert len(monitor.alerts("churn")) == 0
     with pytest.raises(NotFoundError, match=f"no alert rule {rule.id}"):
         monitor.remove_alert(rule.id)
+
+
+CHECKER = """
+import sys
+from jupyter_mlops import Monitor, Registry
+from jupyter_mlops.monitoring import synthetic
+current = synthetic.features(20_000, shifted=True, seed=int(sys.argv[2]))
+sys.stdin.readline()  # both processes start checking together
+result = Monitor(Registry(sys.argv[1])).check("churn@champion", current, multivariate=False)
+print(len(result.alerts))
+"""
+
+
+def test_two_checks_at_once_fire_an_alert_once(monitor: Monitor) -> None:
+    import subprocess
+    import sys
+
+    monitor.add_alert("churn@champion", "drift.share > 0.2")
+    home = str(monitor.registry.home)
+    checkers = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHECKER, home, str(seed)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for seed in (71, 72)
+    ]
+    for checker in checkers:
+        assert checker.stdin is not None
+        checker.stdin.write("go\n")
+        checker.stdin.flush()
+    fired = [int(checker.communicate(timeout=300)[0].strip()) for checker in checkers]
+    assert sorted(fired) == [0, 1]
+    log = monitor.alert_log("churn")
+    assert list(log["kind"]) == ["fired"]
+    with monitor.registry.db.read() as conn:
+        checks = conn.execute("SELECT count(*) FROM checks WHERE kind = 'check'").fetchone()
+    assert checks == (2,)
