@@ -54,12 +54,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"jupyter-mlops: {exc}", file=sys.stderr)
         return 1
     if result is not None:
-        print(result)
+        print(_text(result))
     if args.command == "verify" and not result.ok:
         return 1
     if args.command == "check":
         return check_exit_code(result, strict=args.strict)
     return 0
+
+
+def _text(result: Any) -> str:
+    """A result as a terminal shows it; tables whole, not elided."""
+    to_string = getattr(result, "to_string", None)  # a pandas DataFrame
+    return to_string(index=False) if callable(to_string) else str(result)
 
 
 def _run(args: argparse.Namespace) -> Any:

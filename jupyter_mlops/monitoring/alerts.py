@@ -121,3 +121,50 @@ class AlertList(RecordTable[Alert]):
             ]
             for a in self
         ]
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """One entry of the alert log."""
+
+    id: int
+    rule_id: int
+    expression: str
+    check_id: int
+    kind: str
+    occurred_at: datetime
+    delivered: bool
+    attempts: int
+    error: str | None
+    details: str
+
+
+class AlertEventList(RecordTable[AlertEvent]):
+    """A model's alert log, newest first."""
+
+    columns: ClassVar[list[str]] = [
+        "at (UTC)",
+        "rule",
+        "event",
+        "check",
+        "values",
+        "delivered",
+        "attempts",
+        "error",
+    ]
+    empty = "no alerts yet"
+
+    def _rows(self) -> list[list[Any]]:
+        return [
+            [
+                e.occurred_at,
+                e.expression,
+                e.kind,
+                e.check_id,
+                e.details,
+                "yes" if e.delivered else "NO",
+                e.attempts,
+                e.error,
+            ]
+            for e in self
+        ]

@@ -23,7 +23,7 @@ import pandas as pd
 from jupyter_mlops.errors import UsageError
 from jupyter_mlops.monitoring import drift as drifting
 from jupyter_mlops.monitoring import logs, recording, rulebook
-from jupyter_mlops.monitoring.alerts import AlertRule, AlertRuleList
+from jupyter_mlops.monitoring.alerts import AlertEventList, AlertRule, AlertRuleList
 from jupyter_mlops.monitoring.checking import CheckResult
 from jupyter_mlops.monitoring.choice import ALL_FEATURES, check_setting, check_test
 from jupyter_mlops.monitoring.columns import Columns
@@ -382,7 +382,7 @@ class Monitor:
     def remove_alert(self, rule_id: int) -> AlertRule:
         return rulebook.remove_rule(self.registry, rule_id)
 
-    def alert_log(self, model: str, *, limit: int = 50) -> pd.DataFrame:
+    def alert_log(self, model: str, *, limit: int = 50) -> AlertEventList:
         """The newest alert events of a model: fired, recovered, delivered or not."""
         return rulebook.event_log(self.registry, model, limit=limit)
 

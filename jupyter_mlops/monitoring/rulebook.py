@@ -6,10 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-import pandas as pd
-
 from jupyter_mlops.errors import NotFoundError
-from jupyter_mlops.monitoring.alerts import OK, AlertRule, AlertRuleList
+from jupyter_mlops.monitoring.alerts import OK, AlertEvent, AlertEventList, AlertRule, AlertRuleList
 from jupyter_mlops.monitoring.delivery import check_target
 from jupyter_mlops.monitoring.rules import Rule, check_names
 from jupyter_mlops.registry import Registry
@@ -59,7 +57,9 @@ def remove_rule(registry: Registry, rule_id: int) -> AlertRule:
     return AlertRule.from_row(row)
 
 
-def event_log(registry: Registry, model: str, *, limit: int = 50) -> pd.DataFrame:
+def event_log(registry: Registry, model: str, *, limit: int = 50) -> AlertEventList:
     """The newest alert events of a model: fired, recovered, delivered or not."""
+    name = model.partition("@")[0]
+    registry.get(name)
     with registry.db.read() as conn:
-        return pd.DataFrame(sql.events_of(conn, model.partition("@")[0], limit=limit))
+        return AlertEventList(AlertEvent(**row) for row in sql.events_of(conn, name, limit=limit))
