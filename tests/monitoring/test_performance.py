@@ -95,3 +95,24 @@ def test_performance_on_given_data_with_its_labels(monitor: Monitor) -> None:
     accuracy = next(m for m in report.metrics if m.metric == "accuracy")
     assert accuracy.value == pytest.approx(accuracy_score(y, model.predict(X)))
     assert accuracy.window_start is None
+
+
+def test_regression_metrics_per_window_match_scikit_learn(monitor: Monitor) -> None:
+    from sklearn.linear_model import Ridge
+    from sklearn.metrics import mean_absolute_error, root_mean_squared_error
+
+    X = synthetic.features(6_000, seed=43)[synthetic.NUMERIC]
+    y = X["n0"] * 0.3 + X["n5"] - np.log(X["n1"])
+    monitor.registry.register("spend", Ridge().fit(X, y), X=X, y=y)
+    times = pd.Timestamp("2026-11-01") + pd.to_timedelta(np.arange(6_000) * 30, unit="s")
+    logged = monitor.log_predictions("spend:1", X, timestamps=times)
+    truth = y + np.random.default_rng(0).normal(0, 0.5, len(y))
+    monitor.log_labels("spend", logged["__request_id__"], truth)
+    report = monitor.performance("spend:1", window="1d")
+    first_day = logged["__timestamp__"] < pd.Timestamp("2026-11-02")
+    found = {m.metric: m for m in report.metrics if m.window_start == pd.Timestamp("2026-11-01")}
+    said, actual = logged["__prediction__"][first_day], truth[first_day.to_numpy()]
+    assert found["mae"].value == pytest.approx(mean_absolute_error(actual, said))
+    assert found["rmse"].value == pytest.approx(root_mean_squared_error(actual, said))
+    assert found["rmse"].ci_low < found["rmse"].value < found["rmse"].ci_high
+    assert found["mae"].rows == int(first_day.sum())
