@@ -20,7 +20,7 @@ from jupyter_mlops.monitoring.performance import (
 )
 from jupyter_mlops.monitoring.windows import Window, assign
 from jupyter_mlops.registry.records import Version
-from jupyter_mlops.registry.registration import PREDICTION, TARGET
+from jupyter_mlops.registry.registration import PREDICTION, TARGET, predictions_and_scores
 from jupyter_mlops.store import analytics
 
 if TYPE_CHECKING:
@@ -84,11 +84,8 @@ def _scored(
             "pass data with every training column."
         )
     model = monitor.registry.load(version.ref)
-    features = current[names]
-    predictions = np.asarray(model.predict(features))
-    scores = np.full(len(features), np.nan)
-    if hasattr(model, "predict_proba") and len(getattr(model, "classes_", [])) == 2:
-        scores = np.asarray(model.predict_proba(features))[:, 1]
+    predictions, found = predictions_and_scores(model, current[names])
+    scores = np.full(len(current), np.nan) if found is None else found
     times = current[time_column].to_numpy() if time_column else pd.NaT
     return pd.DataFrame({logs.TIMESTAMP: times, logs.PREDICTION: predictions, logs.SCORE: scores})
 

@@ -34,7 +34,12 @@ from jupyter_mlops.monitoring.sources import LOG_WINDOW, Current, Data, current_
 from jupyter_mlops.monitoring.windows import parse_window
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.records import Version
-from jupyter_mlops.registry.registration import PREDICTION, TARGET, output_of
+from jupyter_mlops.registry.registration import (
+    PREDICTION,
+    TARGET,
+    output_of,
+    predictions_and_scores,
+)
 from jupyter_mlops.store import monitoring as sql
 
 PREDICTED_ROWS = 100_000
@@ -345,10 +350,7 @@ class Monitor:
         scores = None
         if predictions is None:
             model = self.registry.load(version.ref)
-            predictions = np.asarray(output_of(model, frame, as_frame=True))
-            if hasattr(model, "predict_proba") and hasattr(model, "classes_"):
-                scores = predictions if len(model.classes_) == 2 else None
-                predictions = model.predict(frame)
+            predictions, scores = predictions_and_scores(model, frame)
         rows = logs.prediction_rows(
             frame,
             version=version.version,

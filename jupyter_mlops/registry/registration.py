@@ -158,10 +158,25 @@ def _with_outcomes(sample: pd.DataFrame, target: pd.Series | None, output: Any) 
 
 def output_of(model: Any, frame: pd.DataFrame, *, as_frame: bool = True) -> Any:
     """The model's output (see `model_output`) on rows of a DataFrame, asked the way it was
-    fitted: a scikit-learn model fitted on an array (it knows n_features_in_ but no
-    feature_names_in_) gets an array."""
+    fitted."""
+    return model_output(model, _as_fitted(model, frame) if as_frame else frame.to_numpy())
+
+
+def predictions_and_scores(model: Any, frame: pd.DataFrame) -> tuple[Any, Any]:
+    """The model's predictions on rows of a DataFrame and, for a binary classifier, the
+    positive class's probability (else None)."""
+    rows = _as_fitted(model, frame)
+    predictions = np.asarray(model.predict(rows))
+    if hasattr(model, "predict_proba") and len(getattr(model, "classes_", [])) == 2:
+        return predictions, np.asarray(model.predict_proba(rows))[:, 1]
+    return predictions, None
+
+
+def _as_fitted(model: Any, frame: pd.DataFrame) -> Any:
+    """A scikit-learn model fitted on an array (it knows n_features_in_ but no
+    feature_names_in_) is asked with an array, as it was fitted."""
     on_array = hasattr(model, "n_features_in_") and not hasattr(model, "feature_names_in_")
-    return model_output(model, frame if as_frame and not on_array else frame.to_numpy())
+    return frame.to_numpy() if on_array else frame
 
 
 def model_output(model: Any, rows: Any) -> Any:
