@@ -1,0 +1,1 @@
+"""Serving: the prediction-log writer now; the model server and deployments build on it."""
