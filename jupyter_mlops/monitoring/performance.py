@@ -111,7 +111,7 @@ def _f1(truth: np.ndarray, said: np.ndarray) -> MetricValue:
     n = int(cells.sum())
     value = _f1_of(cells)
     draws = np.random.default_rng(0).multinomial(n, cells / n, size=F1_DRAWS)
-    scores = np.array([_f1_of(draw) for draw in draws])
+    scores = np.array([np.nan if (f1 := _f1_of(draw)) is None else f1 for draw in draws])
     scores = scores[~np.isnan(scores)]
     if value is None or not len(scores):
         return MetricValue("f1", value, None, None, n)

@@ -1,0 +1,269 @@
+"""The model server: a Starlette app answering for one alias of one registered model.
+
+    POST /predict, /predict_proba   {"records": [...]} or {"columns": {...}}
+    POST /feedback                  {"request_ids": [...], "labels": [...]}
+    GET  /health                    no token needed
+    GET  /metadata                  model, alias, serving version, signature
+
+Every request but /health carries `Authorization: Bearer <token>`; the server keeps
+only the token's sha256. Every answered prediction is logged (request id, time,
+version, inputs, outputs) through a `LogWriter`; labels go to their own log. The
+served version follows the alias: a background thread looks it up every
+`poll_seconds` and swaps in a newly promoted (or rolled back) version whole, so a
+request in flight finishes on the version it started with. Errors are mapped to
+JSON answers in one place: 400 malformed, 401 token, 404 route, 422 unusable input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.monitoring import logs
+from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.records import Version
+from jupyter_mlops.serving.logwriter import LogWriter
+from jupyter_mlops.serving.validation import (
+    BadRequest,
+    Column,
+    RequestError,
+    Unprocessable,
+    frame_of,
+    parse_body,
+    signature,
+)
+
+POLL_SECONDS = 1.0
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Unauthorized(RequestError):
+    status = 401
+    code = "unauthorized"
+
+
+@dataclass(frozen=True)
+class Served:
+    """The version answering now, loaded; replaced whole when the alias moves."""
+
+    version: Version
+    model: Any
+    columns: list[Column]
+
+
+class ModelServer:
+    """One model alias served over HTTP, its predictions and labels logged."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        ref: str,
+        *,
+        token_sha256: str,
+        poll_seconds: float = POLL_SECONDS,
+        log_rows: int = 10_000,
+        log_seconds: float = 2.0,
+    ) -> None:
+        self.registry, self.ref = registry, ref
+        self.token_sha256 = token_sha256
+        self.poll_seconds = poll_seconds
+        self.served = self._load(registry.get(ref))
+        model = self.served.version.model
+        self.predictions = LogWriter(
+            registry.home, logs.PREDICTIONS, model, max_rows=log_rows, max_seconds=log_seconds
+        )
+        self.labels = LogWriter(
+            registry.home, logs.LABELS, model, max_rows=log_rows, max_seconds=log_seconds
+        )
+        self.requests = self.errors = 0
+        self._stop = threading.Event()
+        self._follower = threading.Thread(target=self._follow_alias, daemon=True)
+        self.app = Starlette(
+            routes=[
+                Route("/health", self.health, methods=["GET"]),
+                Route("/metadata", self.metadata, methods=["GET"]),
+                Route("/predict", self.predict, methods=["POST"]),
+                Route("/predict_proba", self.predict_proba, methods=["POST"]),
+                Route("/feedback", self.feedback, methods=["POST"]),
+            ],
+            exception_handlers={
+                RequestError: self._refused,
+                HTTPException: self._http,
+                Exception: self._failed,
+            },
+            lifespan=self._lifespan,
+        )
+
+    @asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        self._follower.start()
+        try:
+            yield
+        finally:
+            self.close()
+
+    def _load(self, version: Version) -> Served:
+        return Served(version, self.registry.load(version.ref), signature(version.schema))
+
+    # the alias
+
+    def _follow_alias(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                found = self.registry.get(self.ref)
+                if found.version != self.served.version.version:
+                    self.served = self._load(found)  # one assignment: requests see old or new
+            except MlopsError:
+                continue  # a busy registry or a removed alias: keep serving what we have
+
+    def close(self) -> None:
+        """Stop following the alias and write every buffered log row (called on shutdown)."""
+        self._stop.set()
+        self.predictions.close()
+        self.labels.close()
+
+    # endpoints
+
+    async def health(self, request: Request) -> JSONResponse:
+        served = self.served.version
+        return JSONResponse({"status": "ok", "model": served.model, "version": served.version})
+
+    async def metadata(self, request: Request) -> JSONResponse:
+        self._authorize(request)
+        served = self.served
+        return JSONResponse(
+            {
+                "model": served.version.model,
+                "ref": self.ref,
+                "version": served.version.version,
+                "signature": [
+                    {"name": c.name, "type": "number" if c.numeric else "text"}
+                    for c in served.columns
+                ],
+                "requests": self.requests,
+                "errors": self.errors,
+            }
+        )
+
+    async def predict(self, request: Request) -> JSONResponse:
+        return await self._answer(request, probabilities=False)
+
+    async def predict_proba(self, request: Request) -> JSONResponse:
+        return await self._answer(request, probabilities=True)
+
+    async def _answer(self, request: Request, *, probabilities: bool) -> JSONResponse:
+        self._authorize(request)
+        started = time.perf_counter()
+        served = self.served  # this request's version, whatever the alias does meanwhile
+        rows = frame_of(parse_body(await request.body()), served.columns)
+        answer, predictions, scores = _outputs(served, rows, probabilities=probabilities)
+        ids = [uuid.uuid4().hex for _ in range(len(rows))]
+        self.requests += 1
+        self.predictions.append(
+            logs.prediction_rows(
+                rows,
+                version=served.version.version,
+                predictions=predictions,
+                scores=scores,
+                request_ids=ids,
+            ).assign(__latency_ms__=(time.perf_counter() - started) * 1000)
+        )
+        key = "probabilities" if probabilities else "predictions"
+        return JSONResponse(
+            {"version": served.version.version, "request_ids": ids, key: _plain(answer)}
+        )
+
+    async def feedback(self, request: Request) -> JSONResponse:
+        self._authorize(request)
+        payload = parse_body(await request.body())
+        if not isinstance(payload, dict) or not {"request_ids", "labels"} <= set(payload):
+            raise Unprocessable('send {"request_ids": [...], "labels": [...]}.', field="body")
+        ids, labels = payload["request_ids"], payload["labels"]
+        if not isinstance(ids, list) or not isinstance(labels, list) or len(ids) != len(labels):
+            raise Unprocessable(
+                "request_ids and labels must be lists of one length.", field="labels"
+            )
+        if not ids or not all(isinstance(value, str) for value in ids):
+            raise Unprocessable(
+                "request_ids must be a non-empty list of strings.", field="request_ids"
+            )
+        if not all(isinstance(value, str | int | float | bool) for value in labels):
+            raise Unprocessable("every label must be a number, text or a boolean.", field="labels")
+        self.labels.append(logs.label_rows(ids, labels, timestamps=None))
+        return JSONResponse({"received": len(ids)})
+
+    # errors, in one place
+
+    def _authorize(self, request: Request) -> None:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            token_hash(token.strip()), self.token_sha256
+        ):
+            raise Unauthorized("a valid bearer token is required (Authorization: Bearer ...).")
+
+    async def _refused(self, request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestError)
+        self.errors += 1
+        body = {"error": exc.code, "message": str(exc)}
+        if exc.field is not None:
+            body["field"] = exc.field
+        return JSONResponse(body, status_code=exc.status)
+
+    async def _http(self, request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        self.errors += 1
+        return JSONResponse(
+            {"error": "http", "message": str(exc.detail)}, status_code=exc.status_code
+        )
+
+    async def _failed(self, request: Request, exc: Exception) -> JSONResponse:
+        self.errors += 1
+        message = f"{type(exc).__name__}: {exc}"
+        return JSONResponse({"error": "internal", "message": message}, status_code=500)
+
+
+def _outputs(served: Served, rows: pd.DataFrame, *, probabilities: bool) -> tuple[Any, Any, Any]:
+    """What to answer, and the predictions and positive-class scores to log."""
+    model = served.model
+    proba_of = getattr(model, "predict_proba", None)
+    try:
+        if probabilities and proba_of is None:
+            raise Unprocessable("this model has no probabilities; use /predict.")
+        proba = np.asarray(proba_of(rows)) if proba_of is not None else None
+        if probabilities and proba is not None:
+            predictions = np.asarray(model.classes_)[proba.argmax(axis=1)]
+        else:
+            predictions = np.asarray(model.predict(rows))
+    except RequestError:
+        raise
+    except (ValueError, TypeError) as exc:  # scikit-learn's words for input it cannot take
+        raise Unprocessable(f"the model cannot take these rows: {exc}".split("\n")[0]) from None
+    scores = proba[:, 1] if proba is not None and proba.shape[1] == 2 else None
+    return (proba if probabilities else predictions), predictions, scores
+
+
+def _plain(values: Any) -> Any:
+    return np.asarray(values).tolist()
+
+
+__all__ = ["BadRequest", "ModelServer", "token_hash"]

@@ -1,0 +1,166 @@
+"""The model server on a real uvicorn on loopback: answers, refusals, logs, the alias."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+import uvicorn
+
+from jupyter_mlops import Monitor, Registry
+from jupyter_mlops.serving.app import ModelServer, token_hash
+
+TOKEN = "s3cret-token"
+
+
+@dataclass
+class Running:
+    url: str
+    server: ModelServer
+    registry: Registry
+    stop: object
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def running(tmp_path, dataset, fitted) -> Iterator[Running]:
+    X, y = dataset
+    registry = Registry(tmp_path / "registry")
+    registry.register("diagnosis", fitted, X=X, y=y)
+    registry.promote("diagnosis", 1)
+    server = ModelServer(
+        registry, "diagnosis@champion", token_sha256=token_hash(TOKEN), poll_seconds=0.2
+    )
+    port = free_port()
+    config = uvicorn.Config(server.app, host="127.0.0.1", port=port, log_level="warning")
+    web = uvicorn.Server(config)
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not web.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    def stop() -> None:
+        web.should_exit = True
+        thread.join(timeout=30)
+
+    yield Running(f"http://127.0.0.1:{port}", server, registry, stop)
+    stop()
+
+
+def call(url: str, body: bytes | None = None, *, token: str | None = TOKEN) -> tuple[int, dict]:
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=body, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def records(frame: pd.DataFrame) -> bytes:
+    return json.dumps({"records": frame.to_dict("records")}).encode()
+
+
+def test_predictions_match_the_model_and_are_logged(running: Running, dataset, fitted) -> None:
+    X, y = dataset
+    status, answer = call(f"{running.url}/predict", records(X.iloc[:20]))
+    assert status == 200 and answer["version"] == 1
+    assert answer["predictions"] == fitted.predict(X.iloc[:20]).tolist()
+    columns = json.dumps({"columns": X.iloc[20:25].to_dict("list")}).encode()
+    status, proba = call(f"{running.url}/predict_proba", columns)
+    assert status == 200
+    expected = fitted.predict_proba(X.iloc[20:25]).ravel()
+    assert np.ravel(proba["probabilities"]).tolist() == pytest.approx(expected.tolist())
+    ids = answer["request_ids"] + proba["request_ids"]
+    labels = json.dumps({"request_ids": ids, "labels": y.iloc[list(range(25))].tolist()})
+    assert call(f"{running.url}/feedback", labels.encode()) == (200, {"received": 25})
+    running.stop()  # a clean stop writes every buffered row
+    report = Monitor(running.registry).performance("diagnosis@champion", window="1d")
+    accuracy = next(m for m in report.metrics if m.metric == "accuracy")
+    assert accuracy.rows == 25
+    assert accuracy.value == pytest.approx((fitted.predict(X.iloc[:25]) == y.iloc[:25]).mean())
+
+
+def test_no_token_or_a_wrong_one_is_401(running: Running, dataset) -> None:
+    X, _ = dataset
+    assert call(f"{running.url}/health", token=None)[0] == 200
+    for token in (None, "wrong"):
+        status, body = call(f"{running.url}/predict", records(X.iloc[:1]), token=token)
+        assert status == 401 and body["error"] == "unauthorized"
+        assert call(f"{running.url}/metadata", token=token)[0] == 401
+    status, meta = call(f"{running.url}/metadata")
+    assert status == 200 and meta["version"] == 1
+    assert [c["name"] for c in meta["signature"]] == list(X.columns)
+
+
+def bodies(X: pd.DataFrame) -> list[tuple[bytes, int, str | None]]:
+    row = X.iloc[0].to_dict()
+    first = str(X.columns[0])
+    return [
+        (b"not json", 400, None),
+        (b"", 400, None),
+        (b'{"records": [{"a": NaN}]}', 400, None),
+        (b"[" * 1000 + b"]" * 1000, 400, None),
+        (b'{"rows": []}', 422, "body"),
+        (b'{"records": []}', 422, "records"),
+        (
+            json.dumps({"records": [{k: v for k, v in row.items() if k != first}]}).encode(),
+            422,
+            first,
+        ),
+        (json.dumps({"records": [{**row, "extra": 1}]}).encode(), 422, "extra"),
+        (json.dumps({"records": [{**row, first: "ten"}]}).encode(), 422, first),
+        (json.dumps({"records": [{**row, first: 10**400}]}).encode(), 422, first),
+        (json.dumps({"records": [{**row, first: 1e308 * 10}]}).encode(), 400, None),
+        (json.dumps({"records": [{**row, first: [1, 2]}]}).encode(), 422, first),
+        (json.dumps({"columns": {first: [1, 2], "x": [1]}}).encode(), 422, "columns"),
+    ]
+
+
+def test_bad_bodies_get_400_or_422_naming_the_field_and_the_server_goes_on(
+    running: Running, dataset
+) -> None:
+    X, _ = dataset
+    for body, expected, field in bodies(X):
+        status, answer = call(f"{running.url}/predict", body)
+        assert status == expected, (body[:60], answer)
+        assert answer["error"] in ("bad_request", "unprocessable") and answer["message"]
+        assert answer.get("field") == field, (body[:60], answer)
+    assert call(f"{running.url}/nowhere")[0] == 404
+    status, answer = call(f"{running.url}/predict", records(X.iloc[:3]))
+    assert status == 200 and len(answer["predictions"]) == 3
+
+
+def test_the_server_follows_its_alias(running: Running, dataset) -> None:
+    from sklearn.dummy import DummyClassifier
+
+    X, y = dataset
+    running.registry.register("diagnosis", DummyClassifier().fit(X, y), X=X, y=y)
+    running.registry.promote("diagnosis", 2)
+    deadline = time.monotonic() + 10
+    while call(f"{running.url}/health")[1]["version"] != 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    answer = call(f"{running.url}/predict", records(X.iloc[:5]))[1]
+    assert answer["version"] == 2 and len(set(answer["predictions"])) == 1
+    running.registry.rollback("diagnosis")
+    deadline = time.monotonic() + 10
+    while call(f"{running.url}/health")[1]["version"] != 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert call(f"{running.url}/predict", records(X.iloc[:1]))[1]["version"] == 1
