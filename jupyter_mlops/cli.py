@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     register.add_argument("--tag", action="append", default=[], metavar="key=value")
     register.add_argument("--trust", nargs="+", default=[], metavar="TYPE")
     register.add_argument("--allow-pickle", action="store_true")
+    serve = commands.add_parser("serve", help="serve a model alias in the foreground")
+    serve.add_argument("ref", help="name@alias (the server follows the alias)")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
+    serve.add_argument("--token", help="the bearer token (default: $MLOPS_SERVE_TOKEN, else new)")
     add_registry_commands(commands)
     add_monitoring_commands(commands)
     return parser
@@ -72,11 +77,26 @@ def _run(args: argparse.Namespace) -> Any:
     registry = Registry(args.home)
     if args.command == "register":
         return _register(registry, args)
+    if args.command == "serve":
+        return _serve(registry, args)
     if args.command in HANDLERS:
         return run_registry_command(registry, args)
     if args.command in MONITORING_COMMANDS:
         return run_monitoring_command(registry, args)
     raise AssertionError(f"subcommand {args.command} has no handler")
+
+
+def _serve(registry: Registry, args: argparse.Namespace) -> None:
+    import os
+
+    from jupyter_mlops.serving.deployments import TOKEN_VARIABLE, new_token, serve
+
+    token = args.token or os.environ.get(TOKEN_VARIABLE)
+    if not token:
+        token = new_token()
+        print(f"bearer token (shown once): {token}", flush=True)
+    print(f"serving {args.ref} at http://{args.host}:{args.port}", flush=True)
+    serve(registry, args.ref, host=args.host, port=args.port, token=token)
 
 
 def _register(registry: Registry, args: argparse.Namespace) -> Any:

@@ -77,6 +77,13 @@ def add_registry_commands(commands: Any) -> None:
     runs.add_argument("--ascending", action="store_true", help="smallest first (losses)")
     compare_runs = commands.add_parser("compare-runs", help="runs side by side")
     compare_runs.add_argument("runs", nargs="+", metavar="RUN")
+    deploy = commands.add_parser("deploy", help="serve a model alias over HTTP in the background")
+    deploy.add_argument("ref", help="name@alias (the server follows the alias)")
+    deploy.add_argument("--port", type=int, default=8765)
+    deploy.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
+    commands.add_parser("deployments", help="every deployment: url, pid, running/dead/stopped")
+    undeploy = commands.add_parser("undeploy", help="stop a deployment gracefully")
+    undeploy.add_argument("ref")
     show_run = commands.add_parser("run", help="everything recorded about one run")
     show_run.add_argument("run", metavar="RUN")
 
@@ -179,3 +186,24 @@ def _compare_runs(registry: Registry, args: argparse.Namespace) -> Any:
 @_handler("run")
 def _run(registry: Registry, args: argparse.Namespace) -> Any:
     return Tracker(registry).get(args.run)
+
+
+@_handler("deploy")
+def _deploy(registry: Registry, args: argparse.Namespace) -> Any:
+    from jupyter_mlops.serving.deployments import deploy
+
+    return deploy(registry, args.ref, host=args.host, port=args.port)
+
+
+@_handler("deployments")
+def _deployments(registry: Registry, args: argparse.Namespace) -> Any:
+    from jupyter_mlops.serving.deployments import deployments
+
+    return deployments(registry)
+
+
+@_handler("undeploy")
+def _undeploy(registry: Registry, args: argparse.Namespace) -> Any:
+    from jupyter_mlops.serving.deployments import undeploy
+
+    return undeploy(registry, args.ref)

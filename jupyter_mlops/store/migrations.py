@@ -192,6 +192,25 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 error VARCHAR)""",
         ],
     ),
+    (
+        "0005_deployments",
+        [
+            "CREATE SEQUENCE deployment_ids START 1",
+            """CREATE TABLE deployments (
+                id BIGINT PRIMARY KEY DEFAULT nextval('deployment_ids'),
+                model VARCHAR NOT NULL,
+                ref VARCHAR NOT NULL,
+                host VARCHAR NOT NULL,
+                port INTEGER NOT NULL,
+                pid INTEGER NOT NULL,
+                machine VARCHAR NOT NULL,
+                token_sha256 VARCHAR NOT NULL,
+                started_at TIMESTAMP NOT NULL,
+                started_by VARCHAR NOT NULL,
+                stopped_at TIMESTAMP,
+                log_file VARCHAR)""",
+        ],
+    ),
 ]
 
 LATEST = len(MIGRATIONS)

@@ -1,0 +1,34 @@
+"""`python -m jupyter_mlops.serving`: the process `deploy` starts (token in the environment)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.registry import Registry
+from jupyter_mlops.serving.deployments import TOKEN_VARIABLE, serve
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m jupyter_mlops.serving")
+    parser.add_argument("ref")
+    parser.add_argument("--home")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    token = os.environ.get(TOKEN_VARIABLE)
+    if not token:
+        print(f"set {TOKEN_VARIABLE} to the bearer token clients will send.", file=sys.stderr)
+        return 2
+    try:
+        serve(Registry(args.home), args.ref, host=args.host, port=args.port, token=token)
+    except MlopsError as exc:
+        print(f"jupyter-mlops serve: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""SQL for the deployments table: which servers were started, where, and whether they stopped."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+
+from jupyter_mlops.store.catalog import Row, insert_row, rows_of
+
+
+def insert_deployment(conn: duckdb.DuckDBPyConnection, record: Row) -> int:
+    return insert_row(conn, "deployments", record)
+
+
+def deployments_of(
+    conn: duckdb.DuckDBPyConnection, *, model: str | None, running_only: bool
+) -> list[Row]:
+    return rows_of(
+        conn.execute(
+            """SELECT * FROM deployments
+               WHERE (? IS NULL OR model = ?) AND (NOT ? OR stopped_at IS NULL)
+               ORDER BY id""",
+            [model, model, running_only],
+        )
+    )
+
+
+def mark_stopped(conn: duckdb.DuckDBPyConnection, deployment_id: int, *, at: datetime) -> None:
+    conn.execute(
+        "UPDATE deployments SET stopped_at = ? WHERE id = ? AND stopped_at IS NULL",
+        [at, deployment_id],
+    )

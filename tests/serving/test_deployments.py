@@ -1,0 +1,99 @@
+"""Deployments as a user runs them: started in the background, listed, stopped, found dead."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from jupyter_mlops import Monitor, Registry
+from jupyter_mlops.errors import UsageError
+from jupyter_mlops.serving.deployments import deploy, deployments, undeploy
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def registry(tmp_path: Path, dataset, fitted) -> Registry:
+    X, y = dataset
+    found = Registry(tmp_path / "registry")
+    found.register("diagnosis", fitted, X=X, y=y)
+    found.promote("diagnosis", 1)
+    return found
+
+
+def predict(url: str, token: str, rows: list[dict]) -> dict:
+    request = urllib.request.Request(
+        f"{url}/predict",
+        data=json.dumps({"records": rows}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def test_deploy_predict_undeploy_and_nothing_answered_is_lost(registry: Registry, dataset) -> None:
+    X, _ = dataset
+    started = deploy(registry, "diagnosis@champion", port=free_port())
+    try:
+        assert started.status == "running" and started.token
+        ids = []
+        for start in range(0, 60, 6):
+            ids += predict(
+                started.url, started.token, X.iloc[start : start + 6].to_dict("records")
+            )["request_ids"]
+        assert [d.status for d in deployments(registry)] == ["running"]
+    finally:
+        stopped = undeploy(registry, "diagnosis@champion")
+    assert [d.status for d in stopped] == ["stopped"]
+    logged = Monitor(registry).drift("diagnosis@champion", window="1d", multivariate=False)
+    assert logged.rows == len(ids) == 60
+
+
+def test_a_killed_server_shows_as_dead(registry: Registry) -> None:
+    started = deploy(registry, "diagnosis@champion", port=free_port())
+    os.kill(started.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while deployments(registry)[0].status != "dead" and time.monotonic() < deadline:
+        with __import__("contextlib").suppress(ChildProcessError):
+            os.waitpid(started.pid, os.WNOHANG)
+        time.sleep(0.1)
+    assert deployments(registry)[0].status == "dead"
+
+
+def test_a_server_that_cannot_start_says_why(registry: Registry) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(UsageError, match=r"server exited with code \d+ before answering"):
+            deploy(registry, "diagnosis@champion", port=port)
+
+
+def test_deploy_from_a_cell(registry: Registry) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_cell("%load_ext jupyter_mlops")
+    shell.run_cell(f"%mlops connect {registry.home}")
+    port = free_port()
+    started = shell.run_cell(f"d = %mlops deploy diagnosis@champion --port {port}")
+    started.raise_error()
+    try:
+        assert "token (shown once)" in repr(shell.user_ns["d"])
+        listed = shell.run_cell("%mlops deployments").result
+        assert [d.status for d in listed] == ["running"] and listed[0].port == port
+    finally:
+        shell.run_cell("%mlops undeploy diagnosis@champion").raise_error()
+    again = shell.run_cell("%mlops undeploy diagnosis@champion")
+    assert "no running deployment of diagnosis@champion" in str(again.error_in_exec)
