@@ -5,7 +5,8 @@
 
 A prediction row holds the request id, the time (UTC), the version that answered,
 the model's inputs as columns of their own, its output (`__prediction__`) and,
-for a probabilistic classifier, the positive class's probability (`__score__`). A
+for a probabilistic classifier, the positive class's probability (`__score__`), and
+from the server the time it took to answer (`__latency_ms__`). A
 label row holds a request id, a time and the true value (`__label__`). Segments
 are written whole (temporary file, fsync, rename), never appended to, so a reader
 never sees half a file and no lock is shared with the registry. Monitoring reads
@@ -34,7 +35,8 @@ VERSION = "__version__"
 PREDICTION = "__prediction__"
 SCORE = "__score__"
 LABEL = "__label__"
-RESERVED = (REQUEST_ID, TIMESTAMP, VERSION, PREDICTION, SCORE, LABEL)
+LATENCY = "__latency_ms__"
+RESERVED = (REQUEST_ID, TIMESTAMP, VERSION, PREDICTION, SCORE, LABEL, LATENCY)
 
 
 def model_directory(home: Path, kind: str, model: str) -> Path:

@@ -185,7 +185,7 @@ class ModelServer:
                 predictions=predictions,
                 scores=scores,
                 request_ids=ids,
-            ).assign(__latency_ms__=(time.perf_counter() - started) * 1000)
+            ).assign(**{logs.LATENCY: (time.perf_counter() - started) * 1000})
         )
         key = "probabilities" if probabilities else "predictions"
         return JSONResponse(

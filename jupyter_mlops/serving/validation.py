@@ -19,6 +19,7 @@ import pandas as pd
 
 MAX_ROWS = 10_000
 MAX_DEPTH = 64
+MAX_BYTES = 32 * 2**20
 
 
 class RequestError(Exception):
@@ -37,6 +38,11 @@ class BadRequest(RequestError):
 class Unprocessable(RequestError):
     status = 422
     code = "unprocessable"
+
+
+class TooLarge(RequestError):
+    status = 413
+    code = "too_large"
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,8 @@ def parse_body(body: bytes) -> Any:
     """JSON, strictly: no NaN or Infinity, bounded nesting."""
     if not body:
         raise BadRequest("the request body is empty; send JSON with records or columns.")
+    if len(body) > MAX_BYTES:
+        raise TooLarge(f"the body is over {MAX_BYTES // 2**20} MB; send fewer rows a request.")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:

@@ -36,7 +36,7 @@ def read_parquet(
     end: datetime | None = None,
 ) -> pd.DataFrame:
     """The rows of Parquet files (a list of paths or globs), optionally within [start, end)."""
-    query = "SELECT * FROM read_parquet(?, union_by_name = true)"
+    query = "SELECT * FROM read_parquet(?, union_by_name = true, hive_partitioning = false)"
     params: list[object] = [files]
     if time_column is not None and (start is not None or end is not None):
         query += ' WHERE ("{0}" >= ? OR ? IS NULL) AND ("{0}" < ? OR ? IS NULL)'.format(
@@ -53,7 +53,7 @@ def time_range(
     column = time_column.replace('"', '""')
     row = conn.execute(
         f'SELECT min("{column}"), max("{column}"), count(*) '
-        "FROM read_parquet(?, union_by_name = true)",
+        "FROM read_parquet(?, union_by_name = true, hive_partitioning = false)",
         [files],
     ).fetchone()
     assert row is not None
@@ -72,10 +72,11 @@ def labelled_predictions(
     return conn.execute(
         """WITH label AS (
                SELECT __request_id__, arg_max(__label__, __timestamp__) AS __label__
-               FROM read_parquet(?, union_by_name = true) GROUP BY __request_id__)
+               FROM read_parquet(?, union_by_name = true, hive_partitioning = false)
+               GROUP BY __request_id__)
            SELECT p.__request_id__, p.__timestamp__, p.__version__, p.__prediction__,
                   p.__score__, l.__label__
-           FROM read_parquet(?, union_by_name = true) p
+           FROM read_parquet(?, union_by_name = true, hive_partitioning = false) p
            LEFT JOIN label l USING (__request_id__)
            WHERE (p.__timestamp__ >= ? OR ? IS NULL) AND (p.__timestamp__ < ? OR ? IS NULL)
            ORDER BY p.__timestamp__""",
@@ -93,7 +94,7 @@ def scored_predictions(
     """Logged predictions' times, versions, outputs and scores, without labels."""
     return conn.execute(
         """SELECT __request_id__, __timestamp__, __version__, __prediction__, __score__
-           FROM read_parquet(?, union_by_name = true)
+           FROM read_parquet(?, union_by_name = true, hive_partitioning = false)
            WHERE (__timestamp__ >= ? OR ? IS NULL) AND (__timestamp__ < ? OR ? IS NULL)
            ORDER BY __timestamp__""",
         [predictions, start, start, end, end],

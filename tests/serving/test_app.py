@@ -131,6 +131,7 @@ def bodies(X: pd.DataFrame) -> list[tuple[bytes, int, str | None]]:
         (json.dumps({"records": [{**row, first: 1e308 * 10}]}).encode(), 400, None),
         (json.dumps({"records": [{**row, first: [1, 2]}]}).encode(), 422, first),
         (json.dumps({"columns": {first: [1, 2], "x": [1]}}).encode(), 422, "columns"),
+        (b" " * (33 * 2**20), 413, None),
     ]
 
 
@@ -141,7 +142,8 @@ def test_bad_bodies_get_400_or_422_naming_the_field_and_the_server_goes_on(
     for body, expected, field in bodies(X):
         status, answer = call(f"{running.url}/predict", body)
         assert status == expected, (body[:60], answer)
-        assert answer["error"] in ("bad_request", "unprocessable") and answer["message"]
+        assert answer["error"] in ("bad_request", "unprocessable", "too_large")
+        assert answer["message"]
         assert answer.get("field") == field, (body[:60], answer)
     assert call(f"{running.url}/nowhere")[0] == 404
     status, answer = call(f"{running.url}/predict", records(X.iloc[:3]))

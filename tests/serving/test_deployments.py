@@ -58,6 +58,7 @@ def test_deploy_predict_undeploy_and_nothing_answered_is_lost(registry: Registry
     assert [d.status for d in stopped] == ["stopped"]
     logged = Monitor(registry).drift("diagnosis@champion", window="1d", multivariate=False)
     assert logged.rows == len(ids) == 60
+    assert logged.extra_columns == []  # the log's own columns are not taken for inputs
 
 
 def test_a_killed_server_shows_as_dead(registry: Registry) -> None:
