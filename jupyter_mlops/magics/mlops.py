@@ -83,6 +83,12 @@ class MlopsMagics(Magics):
             return self._register(args)
         if args.command in ("metrics", "run") and (args.command == "metrics" or args.plot):
             return figure_command(self.connection.registry, args)
+        if args.command == "predict":
+            from jupyter_mlops.monitoring import Monitor
+
+            assert self.shell is not None
+            data = lookup(self.shell.user_ns, args.data)
+            return Monitor(self.connection.registry).predict(args.ref, data, log=not args.no_log)
         if args.command == "load":
             return self.connection.registry.load(
                 args.ref, trust=args.trust, allow_pickle=args.allow_pickle

@@ -362,6 +362,22 @@ class Monitor:
         logs.write_segments(self.registry.home, logs.PREDICTIONS, version.model, rows)
         return rows
 
+    def predict(self, ref: str, X: Any, *, log: bool = True) -> pd.DataFrame:
+        """Batch scoring in this process: one row per input row with the request id (logged
+        like a served prediction unless `log=False`), version, prediction and score."""
+        from jupyter_mlops.registry.datasets import as_frame
+
+        if log:
+            rows = self.log_predictions(ref, X)
+        else:
+            version = self.registry.get(ref)
+            frame = as_frame(X, name="X")
+            predictions, scores = predictions_and_scores(self.registry.load(version.ref), frame)
+            rows = logs.prediction_rows(
+                frame, version=version.version, predictions=predictions, scores=scores
+            )
+        return rows[[logs.REQUEST_ID, logs.VERSION, logs.PREDICTION, logs.SCORE]]
+
     def log_labels(
         self, model: str, request_ids: Sequence[str], labels: Any, *, timestamps: Any = None
     ) -> int:

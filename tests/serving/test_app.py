@@ -11,12 +11,14 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 import uvicorn
 
 from jupyter_mlops import Monitor, Registry
+from jupyter_mlops.monitoring import logs
 from jupyter_mlops.serving.app import ModelServer, token_hash
 
 TOKEN = "s3cret-token"
@@ -166,3 +168,52 @@ def test_the_server_follows_its_alias(running: Running, dataset) -> None:
     while call(f"{running.url}/health")[1]["version"] != 1 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert call(f"{running.url}/predict", records(X.iloc[:1]))[1]["version"] == 1
+
+
+def test_load_while_the_alias_moves_fails_nothing_and_loses_nothing(
+    running: Running, dataset
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sklearn.dummy import DummyClassifier
+
+    X, y = dataset
+    running.registry.register("diagnosis", DummyClassifier().fit(X, y), X=X, y=y)
+    moves = [(time.monotonic(), 1)]  # (when, version the alias points at from then on)
+    body = records(X.iloc[:1])
+    answers: list[tuple[float, float, int, dict]] = []
+    stop_at = time.monotonic() + 8
+
+    def client() -> None:
+        while time.monotonic() < stop_at:
+            sent = time.monotonic()
+            status, answer = call(f"{running.url}/predict", body)
+            answers.append((sent, time.monotonic(), status, answer))
+
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(client) for _ in range(8)]
+        for _ in range(3):
+            time.sleep(1.2)
+            running.registry.promote("diagnosis", 2)
+            moves.append((time.monotonic(), 2))
+            time.sleep(1.2)
+            running.registry.rollback("diagnosis")
+            moves.append((time.monotonic(), 1))
+        for future in futures:
+            future.result()
+    assert len(answers) > 100
+    assert {status for _, _, status, _ in answers} == {200}
+    lag = 2.0  # the alias is followed within this
+    for sent, received, _, answer in answers:
+        # the versions the alias pointed at from `lag` before the request until its answer
+        possible = {
+            v
+            for i, (when, v) in enumerate(moves)
+            if when <= received and (i + 1 == len(moves) or moves[i + 1][0] >= sent - lag)
+        }
+        assert answer["version"] in possible, (sent, received, answer["version"], moves)
+    running.stop()
+    served = [rid for _, _, _, answer in answers for rid in answer["request_ids"]]
+    pattern = logs.pattern(running.registry.home, logs.PREDICTIONS, "diagnosis")
+    found = duckdb.execute(f"SELECT {logs.REQUEST_ID} FROM read_parquet(?)", [pattern]).fetchall()
+    assert sorted(row[0] for row in found) == sorted(served)

@@ -98,3 +98,22 @@ def test_deploy_from_a_cell(registry: Registry) -> None:
         shell.run_cell("%mlops undeploy diagnosis@champion").raise_error()
     again = shell.run_cell("%mlops undeploy diagnosis@champion")
     assert "no running deployment of diagnosis@champion" in str(again.error_in_exec)
+
+
+def test_batch_scoring_from_a_cell_is_logged_like_served(
+    registry: Registry, dataset, fitted
+) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    X, _ = dataset
+    shell = InteractiveShell.instance()
+    shell.run_cell("%load_ext jupyter_mlops")
+    shell.run_cell(f"%mlops connect {registry.home}")
+    shell.user_ns["batch"] = X.iloc[:40]
+    scored = shell.run_cell("%mlops predict diagnosis@champion batch").result
+    assert scored["__prediction__"].tolist() == fitted.predict(X.iloc[:40]).tolist()
+    assert scored["__score__"].tolist() == pytest.approx(fitted.predict_proba(X.iloc[:40])[:, 1])
+    unlogged = shell.run_cell("%mlops predict diagnosis@champion batch --no-log").result
+    assert len(unlogged) == 40
+    logged = Monitor(registry).drift("diagnosis@champion", window="1d", multivariate=False)
+    assert logged.rows == 40
