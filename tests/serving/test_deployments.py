@@ -10,10 +10,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from jupyter_mlops import Monitor, Registry
 from jupyter_mlops.errors import UsageError
+from jupyter_mlops.monitoring import logs
 from jupyter_mlops.serving.deployments import deploy, deployments, undeploy
 
 
@@ -117,3 +119,44 @@ def test_batch_scoring_from_a_cell_is_logged_like_served(
     assert len(unlogged) == 40
     logged = Monitor(registry).drift("diagnosis@champion", window="1d", multivariate=False)
     assert logged.rows == 40
+
+
+def test_sigterm_during_load_keeps_every_answered_request(registry: Registry, dataset) -> None:
+    import threading
+    import urllib.error
+
+    X, _ = dataset
+    started = deploy(registry, "diagnosis@champion", port=free_port())
+    rows = X.iloc[:2].to_dict("records")
+    answered: list[str] = []
+    done = threading.Event()
+
+    def client() -> None:
+        while not done.is_set():
+            try:
+                answered.extend(predict(started.url, started.token or "", rows)["request_ids"])
+            except (urllib.error.URLError, ConnectionError, OSError):
+                if done.is_set() or not _alive(started.pid):
+                    return
+                time.sleep(0.01)
+
+    clients = [threading.Thread(target=client) for _ in range(4)]
+    for thread in clients:
+        thread.start()
+    time.sleep(2)
+    undeploy(registry, "diagnosis@champion")  # SIGTERM while the clients are sending
+    done.set()
+    for thread in clients:
+        thread.join(timeout=30)
+    assert len(answered) > 20
+    pattern = logs.pattern(registry.home, logs.PREDICTIONS, "diagnosis")
+    found = duckdb.execute(f"SELECT {logs.REQUEST_ID} FROM read_parquet(?)", [pattern]).fetchall()
+    assert set(answered) <= {row[0] for row in found}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
