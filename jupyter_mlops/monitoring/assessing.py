@@ -83,7 +83,7 @@ def _scored(
             f"current lacks feature(s) {missing[:5]} that {version.model} was trained on; "
             "pass data with every training column."
         )
-    model = monitor.registry.load(version.ref)
+    model = monitor.model(version)
     predictions, found = predictions_and_scores(model, current[names])
     scores = np.full(len(current), np.nan) if found is None else found
     times = current[time_column].to_numpy() if time_column else pd.NaT
@@ -180,7 +180,7 @@ def for_check(
 
 
 def _calibration(monitor: Monitor, version: Version) -> Calibration:
-    reference = monitor._reference_sample(version)
+    reference = monitor.reference_sample(version)
     if reference is None or TARGET not in reference or PREDICTION not in reference:
         raise UsageError(
             f"{version.model} version {version.version} has no reference labels and scores to "

@@ -50,6 +50,9 @@ class Monitor:
 
     def __init__(self, registry: Registry | None = None) -> None:
         self.registry = registry if registry is not None else Registry()
+        # versions never change: each one's model and reference sample is read once
+        self._models: dict[str, Any] = {}
+        self._samples: dict[str, pd.DataFrame] = {}
 
     def __repr__(self) -> str:
         return f"Monitor({self.registry!r})"
@@ -151,7 +154,7 @@ class Monitor:
         extra = [name for name in extra if name not in logs.RESERVED and name != data.time_column]
         notes: list[str] = []
         columns, output = self._with_output(version, data.columns, entries, predictions, notes)
-        reference = self._reference_sample(version)
+        reference = self.reference_sample(version)
         features = []
         for part in (columns, output):
             if part is not None:
@@ -221,21 +224,31 @@ class Monitor:
         names = [e["feature"] for e in entries if e["feature"] != PREDICTION]
         rows = columns.sample(PREDICTED_ROWS)[names].reset_index(drop=True)
         try:
-            output = output_of(self.registry.load(version.ref), rows)
+            output = output_of(self.model(version), rows)
         except UsageError as exc:  # the model refuses this data: its output cannot be compared
             notes.append(f"prediction drift not measured: {str(exc).split(';')[0]}")
             return without, None
         return without, Columns(pd.DataFrame({PREDICTION: output}), label=label)
 
-    def _reference_sample(self, version: Version) -> pd.DataFrame | None:
-        if not version.reference_sha256:
+    def reference_sample(self, version: Version) -> pd.DataFrame | None:
+        """The training rows stored with a version (with `__target__`, `__prediction__`)."""
+        digest = version.reference_sha256
+        if not digest:
             return None
-        import io
+        if digest not in self._samples:
+            import io
 
-        data = self.registry.artifacts.get(
-            version.reference_sha256, label=f"{version.model} version {version.version}"
-        )
-        return pd.read_parquet(io.BytesIO(data))
+            data = self.registry.artifacts.get(
+                digest, label=f"{version.model} version {version.version}"
+            )
+            self._samples[digest] = pd.read_parquet(io.BytesIO(data))
+        return self._samples[digest]
+
+    def model(self, version: Version) -> Any:
+        """A version's model object, loaded (and verified) once per monitor."""
+        if version.ref not in self._models:
+            self._models[version.ref] = self.registry.load(version.ref)
+        return self._models[version.ref]
 
     def _overrides(
         self,
@@ -349,7 +362,7 @@ class Monitor:
         frame = as_frame(X, name="X")
         scores = None
         if predictions is None:
-            model = self.registry.load(version.ref)
+            model = self.model(version)
             predictions, scores = predictions_and_scores(model, frame)
         rows = logs.prediction_rows(
             frame,
@@ -372,7 +385,7 @@ class Monitor:
         else:
             version = self.registry.get(ref)
             frame = as_frame(X, name="X")
-            predictions, scores = predictions_and_scores(self.registry.load(version.ref), frame)
+            predictions, scores = predictions_and_scores(self.model(version), frame)
             rows = logs.prediction_rows(
                 frame, version=version.version, predictions=predictions, scores=scores
             )

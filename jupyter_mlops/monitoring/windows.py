@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
@@ -59,9 +59,3 @@ def assign(times: pd.Series, window: Window) -> pd.DataFrame:
 def _floor(stamps: pd.Series, step: pd.Timedelta) -> pd.Series:
     epoch = pd.Timestamp(0)
     return epoch + ((stamps - epoch) // step) * step
-
-
-def last_span(end: datetime, window: Window) -> tuple[datetime, datetime]:
-    """The span of time a window ending at `end` covers."""
-    assert window.every is not None
-    return end - window.every, end

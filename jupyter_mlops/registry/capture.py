@@ -14,6 +14,7 @@ import inspect
 import linecache
 import os
 import platform
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,20 @@ def current_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def process_gone(host: str | None, pid: int | None) -> bool:
+    """True when a recorded process (a run, a server) is known to be gone: checked on its
+    own host only; elsewhere, or without a pid, it is not known to be gone."""
+    if pid is None or host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def caller_code() -> str | None:

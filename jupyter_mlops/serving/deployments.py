@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 from jupyter_mlops.errors import MlopsError, NotFoundError, UsageError
 from jupyter_mlops.registry import Registry
-from jupyter_mlops.registry.capture import current_user
+from jupyter_mlops.registry.capture import current_user, process_gone
 from jupyter_mlops.registry.records import RecordTable
 from jupyter_mlops.store import deployments as sql
 
@@ -58,7 +58,7 @@ class Deployment:
     def status(self) -> str:
         if self.stopped_at is not None:
             return "stopped"
-        return "running" if _alive(self.machine, self.pid) else "dead"
+        return "dead" if process_gone(self.machine, self.pid) else "running"
 
     def __repr__(self) -> str:
         text = f"{self.ref} at {self.url} (pid {self.pid}, {self.status})"
@@ -78,18 +78,6 @@ class DeploymentList(RecordTable[Deployment]):
 
     def _rows(self) -> list[list[Any]]:
         return [[d.id, d.ref, d.url, d.pid, d.status, d.started_at] for d in self]
-
-
-def _alive(machine: str, pid: int) -> bool:
-    if machine != socket.gethostname():
-        return True  # cannot tell from here
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def new_token() -> str:
@@ -198,9 +186,9 @@ def undeploy(registry: Registry, ref: str) -> DeploymentList:
 
 def _wait_for_exit(found: Deployment) -> None:
     deadline = time.monotonic() + STOP_TIMEOUT
-    while time.monotonic() < deadline and _alive(found.machine, found.pid):
+    while time.monotonic() < deadline and not process_gone(found.machine, found.pid):
         time.sleep(0.1)
         with suppress(ChildProcessError):  # reap it when it is our own child
             os.waitpid(found.pid, os.WNOHANG)
-    if _alive(found.machine, found.pid):
+    if not process_gone(found.machine, found.pid):
         os.kill(found.pid, signal.SIGKILL)

@@ -6,20 +6,14 @@ file is not attached, so reading a log takes no lock any other process waits on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 import duckdb
 import pandas as pd
 
-from jupyter_mlops.store.connection import analytics_cursor
+from jupyter_mlops.store.connection import analytics_cursor as cursor
 
-
-@contextmanager
-def cursor() -> Iterator[duckdb.DuckDBPyConnection]:
-    with analytics_cursor() as conn:
-        yield conn
+__all__ = ["cursor", "labelled_predictions", "read_parquet", "scored_predictions"]
 
 
 def _arrow_frame(result: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -44,20 +38,6 @@ def read_parquet(
         )
         params += [start, start, end, end]
     return _arrow_frame(conn.execute(query, params))
-
-
-def time_range(
-    conn: duckdb.DuckDBPyConnection, files: list[str], time_column: str
-) -> tuple[datetime | None, datetime | None, int]:
-    """Earliest and latest time in the files, and their row count."""
-    column = time_column.replace('"', '""')
-    row = conn.execute(
-        f'SELECT min("{column}"), max("{column}"), count(*) '
-        "FROM read_parquet(?, union_by_name = true, hive_partitioning = false)",
-        [files],
-    ).fetchone()
-    assert row is not None
-    return row[0], row[1], int(row[2])
 
 
 def labelled_predictions(

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from jupyter_mlops.registry.capture import process_gone
 from jupyter_mlops.registry.display import details, html_table, pre, pretty_json, text_table
 from jupyter_mlops.registry.records import RecordTable
 
@@ -43,7 +42,7 @@ class RunRecord:
         for key in ("params", "tags", "models", "inputs"):
             text = values[key]
             values[key] = {} if text == "{}" else json.loads(text)  # most runs have no tags
-        if values["status"] == "running" and _gone(values["host"], values["pid"]):
+        if values["status"] == "running" and process_gone(values["host"], values["pid"]):
             values["status"] = "dead"  # its process ended without ending the run
         return cls(**values, **extra)
 
@@ -110,19 +109,6 @@ class RunList(RecordTable[RunRecord]):
             ]
             for r in self
         ]
-
-
-def _gone(host: str | None, pid: int | None) -> bool:
-    """True when the process that ran a run is known to be gone (checked on its own host)."""
-    if pid is None or host != socket.gethostname():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def _metrics_first(metrics: dict[str, float], key: str | None) -> dict[str, float]:

@@ -16,6 +16,7 @@ import pytest
 from jupyter_mlops import Monitor, Registry
 from jupyter_mlops.errors import UsageError
 from jupyter_mlops.monitoring import logs
+from jupyter_mlops.registry.capture import process_gone
 from jupyter_mlops.serving.deployments import deploy, deployments, undeploy
 
 
@@ -136,7 +137,7 @@ def test_sigterm_during_load_keeps_every_answered_request(registry: Registry, da
             try:
                 answered.extend(predict(started.url, started.token or "", rows)["request_ids"])
             except (urllib.error.URLError, ConnectionError, OSError):
-                if done.is_set() or not _alive(started.pid):
+                if done.is_set() or process_gone(started.machine, started.pid):
                     return
                 time.sleep(0.01)
 
@@ -152,11 +153,3 @@ def test_sigterm_during_load_keeps_every_answered_request(registry: Registry, da
     pattern = logs.pattern(registry.home, logs.PREDICTIONS, "diagnosis")
     found = duckdb.execute(f"SELECT {logs.REQUEST_ID} FROM read_parquet(?)", [pattern]).fetchall()
     assert set(answered) <= {row[0] for row in found}
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
