@@ -37,6 +37,12 @@ demo: $(INSTALLED)
 	@echo "== alert rules"; $(BIN)/jupyter-mlops --home $(DEMO)/registry alert list churn
 	@echo "== alert log";   $(BIN)/jupyter-mlops --home $(DEMO)/registry alert log churn
 	@echo "== performance"; $(BIN)/jupyter-mlops --home $(DEMO)/registry performance churn@champion --last 2
+	@echo "== running examples/serving.ipynb (deploy, requests, feedback, promote and rollback followed)"
+	MLOPS_HOME=$(DEMO)/registry $(BIN)/papermill --log-level WARNING --no-progress-bar \
+		examples/serving.ipynb $(DEMO)/serving.ipynb
+	@echo "== executed notebook: $(DEMO)/serving.ipynb"
+	@echo "== deployments"; $(BIN)/jupyter-mlops --home $(DEMO)/registry deployments
+	@echo "== served performance"; $(BIN)/jupyter-mlops --home $(DEMO)/registry performance tumour@champion
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
@@ -53,6 +59,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/registry_vs_mlflow.py
 	$(BIN)/python benchmarks/tracking_vs_mlflow.py
 	$(BIN)/python benchmarks/drift_vs_evidently_nannyml.py
+	$(BIN)/python benchmarks/serving_vs_mlflow.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -84,6 +84,8 @@ def add_registry_commands(commands: Any) -> None:
     commands.add_parser("deployments", help="every deployment: url, pid, running/dead/stopped")
     undeploy = commands.add_parser("undeploy", help="stop a deployment gracefully")
     undeploy.add_argument("ref")
+    compact = commands.add_parser("compact", help="merge a model's small log segments per day")
+    compact.add_argument("model", nargs="?", help="one model (default: every logged model)")
     show_run = commands.add_parser("run", help="everything recorded about one run")
     show_run.add_argument("run", metavar="RUN")
 
@@ -207,3 +209,10 @@ def _undeploy(registry: Registry, args: argparse.Namespace) -> Any:
     from jupyter_mlops.serving.deployments import undeploy
 
     return undeploy(registry, args.ref)
+
+
+@_handler("compact")
+def _compact(registry: Registry, args: argparse.Namespace) -> Any:
+    from jupyter_mlops.monitoring.compaction import compact
+
+    return compact(registry.home, args.model)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from jupyter_mlops.errors import UsageError
-from jupyter_mlops.monitoring import logs
+from jupyter_mlops.monitoring import compaction, logs
 from jupyter_mlops.monitoring.estimation import Calibration, estimate
 from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.performance import (
@@ -18,7 +19,7 @@ from jupyter_mlops.monitoring.performance import (
     per_window,
     positive_class,
 )
-from jupyter_mlops.monitoring.windows import Window, assign
+from jupyter_mlops.monitoring.windows import Window, assign, moment
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.registry.registration import PREDICTION, TARGET, predictions_and_scores
 from jupyter_mlops.store import analytics
@@ -59,7 +60,7 @@ def _logged(monitor: Monitor, version: Version, *, with_labels: bool) -> pd.Data
             "Monitor.log_predictions, or pass current data."
         )
     predictions = logs.pattern(home, logs.PREDICTIONS, version.model)
-    with analytics.cursor() as conn:
+    with compaction.reading(home, version.model), analytics.cursor() as conn:
         if with_labels and logs.has_log(home, logs.LABELS, version.model):
             labels = logs.pattern(home, logs.LABELS, version.model)
             return analytics.labelled_predictions(conn, predictions, labels, start=None, end=None)
@@ -207,16 +208,7 @@ def _bounds(frame: pd.DataFrame, window: Window) -> pd.DataFrame:
 
 
 def _in_window(metric: MetricValue, start: Any, end: Any) -> MetricValue:
-    return MetricValue(
-        metric.metric,
-        metric.value,
-        metric.ci_low,
-        metric.ci_high,
-        metric.rows,
-        True,
-        None if pd.isna(start) else pd.Timestamp(start).to_pydatetime(),
-        None if pd.isna(end) else pd.Timestamp(end).to_pydatetime(),
-    )
+    return replace(metric, estimated=True, window_start=moment(start), window_end=moment(end))
 
 
 def _last(metrics: list[MetricValue], last: int | None) -> list[MetricValue]:

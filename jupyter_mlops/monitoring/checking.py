@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.monitoring import recording
 from jupyter_mlops.monitoring.alerts import (
@@ -134,7 +135,7 @@ def record_check(
         summary=summary,
         window=(drift.window_start, drift.window_end),
     )
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     with registry.db.write() as conn:
         check_id = sql.insert_check(conn, record)
         sql.append_results(conn, "check_results", recording.drift_rows(check_id, drift))

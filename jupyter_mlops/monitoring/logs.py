@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -78,9 +79,7 @@ def prediction_rows(
     timestamps: pd.Series | None = None,
 ) -> pd.DataFrame:
     """The rows one batch of predictions adds to the log."""
-    clash = [name for name in X.columns if str(name) in RESERVED]
-    if clash:
-        raise UsageError(f"input columns {clash} use names the log reserves; rename them.")
+    refuse_reserved(X.columns)
     frame = X.reset_index(drop=True).copy()
     frame.columns = [str(name) for name in frame.columns]
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)
@@ -90,6 +89,13 @@ def prediction_rows(
     frame[PREDICTION] = predictions
     frame[SCORE] = scores if scores is not None else np.nan
     return frame
+
+
+def refuse_reserved(names: Iterable[object]) -> None:
+    """Inputs may not take the names of the log's own columns."""
+    clash = [str(name) for name in names if str(name) in RESERVED]
+    if clash:
+        raise UsageError(f"input columns {clash} use names the log reserves; rename them.")
 
 
 def label_rows(

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import UsageError
 from jupyter_mlops.monitoring import drift as drifting
 from jupyter_mlops.monitoring import logs, recording, rulebook
@@ -287,7 +288,7 @@ class Monitor:
                 feature,
                 test=test,
                 threshold=threshold,
-                at=datetime.now(UTC).replace(tzinfo=None),
+                at=utc_now(),
                 by=current_user(),
             )
             return sql.drift_settings(conn, model)
@@ -356,15 +357,30 @@ class Monitor:
     ) -> pd.DataFrame:
         """Score `X` with the version (unless `predictions` are given) and append the rows to
         the model's prediction log; returns them, request ids included."""
+        version = self.registry.get(ref)
+        rows = self._scored_rows(version, X, predictions, request_ids, timestamps)
+        logs.write_segments(self.registry.home, logs.PREDICTIONS, version.model, rows)
+        return rows
+
+    def predict(self, ref: str, X: Any, *, log: bool = True) -> pd.DataFrame:
+        """Batch scoring in this process: one row per input row with the request id (logged
+        like a served prediction unless `log=False`), version, prediction and score."""
+        if log:
+            rows = self.log_predictions(ref, X)
+        else:
+            rows = self._scored_rows(self.registry.get(ref), X, None, None, None)
+        return rows[[logs.REQUEST_ID, logs.VERSION, logs.PREDICTION, logs.SCORE]]
+
+    def _scored_rows(
+        self, version: Version, X: Any, predictions: Any, request_ids: Any, timestamps: Any
+    ) -> pd.DataFrame:
         from jupyter_mlops.registry.datasets import as_frame
 
-        version = self.registry.get(ref)
         frame = as_frame(X, name="X")
         scores = None
         if predictions is None:
-            model = self.model(version)
-            predictions, scores = predictions_and_scores(model, frame)
-        rows = logs.prediction_rows(
+            predictions, scores = predictions_and_scores(self.model(version), frame)
+        return logs.prediction_rows(
             frame,
             version=version.version,
             predictions=np.asarray(predictions),
@@ -372,24 +388,6 @@ class Monitor:
             request_ids=None if request_ids is None else [str(r) for r in request_ids],
             timestamps=timestamps,
         )
-        logs.write_segments(self.registry.home, logs.PREDICTIONS, version.model, rows)
-        return rows
-
-    def predict(self, ref: str, X: Any, *, log: bool = True) -> pd.DataFrame:
-        """Batch scoring in this process: one row per input row with the request id (logged
-        like a served prediction unless `log=False`), version, prediction and score."""
-        from jupyter_mlops.registry.datasets import as_frame
-
-        if log:
-            rows = self.log_predictions(ref, X)
-        else:
-            version = self.registry.get(ref)
-            frame = as_frame(X, name="X")
-            predictions, scores = predictions_and_scores(self.model(version), frame)
-            rows = logs.prediction_rows(
-                frame, version=version.version, predictions=predictions, scores=scores
-            )
-        return rows[[logs.REQUEST_ID, logs.VERSION, logs.PREDICTION, logs.SCORE]]
 
     def log_labels(
         self, model: str, request_ids: Sequence[str], labels: Any, *, timestamps: Any = None

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from jupyter_mlops.monitoring.windows import moment
+
 Z = 1.959963984540054  # the 97.5% normal quantile
 CLASSIFICATION_METRICS = ("accuracy", "f1", "auc", "log_loss")
 REGRESSION_METRICS = ("mae", "rmse")
@@ -169,13 +171,9 @@ def per_window(frame: pd.DataFrame, windows: pd.DataFrame, *, classify: bool) ->
                 m.ci_high,
                 m.rows,
                 False,
-                _moment(start),
-                _moment(end),
+                moment(start),
+                moment(end),
             )
             for m in found
         ]
     return results
-
-
-def _moment(value: Any) -> datetime | None:
-    return None if pd.isna(value) else pd.Timestamp(value).to_pydatetime()

@@ -4,8 +4,8 @@ and the log of what they fired."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
+from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import NotFoundError
 from jupyter_mlops.monitoring.alerts import OK, AlertEvent, AlertEventList, AlertRule, AlertRuleList
 from jupyter_mlops.monitoring.delivery import check_target
@@ -23,7 +23,7 @@ def add_rule(
     rule = Rule(expression)
     check_names(rule, [e["feature"] for e in registry.profile(version.ref)])
     targets = [check_target(target) for target in notify]
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     record = {
         "model": version.model,
         "alias": ref.partition("@")[2] or None,
@@ -53,7 +53,7 @@ def remove_rule(registry: Registry, rule_id: int) -> AlertRule:
         row = sql.rule(conn, int(rule_id))
         if row is None:
             raise NotFoundError(f"no alert rule {rule_id}; list them with %mlops alert list.")
-        sql.remove_rule(conn, int(rule_id), at=datetime.now(UTC).replace(tzinfo=None))
+        sql.remove_rule(conn, int(rule_id), at=utc_now())
     return AlertRule.from_row(row)
 
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pandas as pd
 
+from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import UsageError
-from jupyter_mlops.monitoring import logs
+from jupyter_mlops.monitoring import compaction, logs
 from jupyter_mlops.monitoring.columns import Columns
-from jupyter_mlops.monitoring.windows import Window, assign, parse_window
+from jupyter_mlops.monitoring.windows import Window, assign, moment, parse_window
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.store import analytics
@@ -77,7 +77,7 @@ def current_data(
             )
         else:
             times = pd.to_datetime(frame[time_column], utc=True).dt.tz_localize(None)
-            end = _moment(times.max()) if len(times) else None
+            end = moment(times.max()) if len(times) else None
             if end is not None and span.every is not None:
                 start = end - span.every
                 frame = frame[(times > pd.Timestamp(start)) & (times <= pd.Timestamp(end))]
@@ -92,9 +92,9 @@ def _from_log(registry: Registry, version: Version, span: Window) -> Data:
             "(--current df) or log some first (deploy it, or Monitor.log_predictions)."
         )
     files = [logs.pattern(home, logs.PREDICTIONS, version.model)]
-    end = datetime.now(UTC).replace(tzinfo=None)
+    end = utc_now()
     start = end - span.every if span.every is not None else None
-    with analytics.cursor() as conn:
+    with compaction.reading(home, version.model), analytics.cursor() as conn:
         frame = analytics.read_parquet(
             conn, files, time_column=logs.TIMESTAMP, start=start, end=end
         )
@@ -132,20 +132,17 @@ def windows_of(
         assert time_name is not None
         bounds = assign(frame[time_name], span)
         groups = frame.groupby(bounds["start"].to_numpy(), sort=True)
-        return [(_moment(start), _moment(start) + span.every, rows) for start, rows in groups]
+        cuts: list[tuple[datetime | None, datetime | None, pd.DataFrame]] = []
+        for key, group in groups:
+            opens = moment(key)
+            cuts.append((opens, None if opens is None else opens + span.every, group))
+        return cuts
     size = span.rows or len(frame)
     parts = []
     for first in range(0, len(frame), size):
         rows = frame.iloc[first : first + size]
         times = pd.to_datetime(rows[time_name]) if time_name else None
-        start = _moment(times.min()) if times is not None else None
-        end = _moment(times.max()) if times is not None else None
+        start = moment(times.min()) if times is not None else None
+        end = moment(times.max()) if times is not None else None
         parts.append((start, end, rows))
     return parts
-
-
-def _moment(value: Any) -> datetime:
-    stamp = pd.Timestamp(value)
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return stamp.to_pydatetime()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,3 +60,13 @@ def assign(times: pd.Series, window: Window) -> pd.DataFrame:
 def _floor(stamps: pd.Series, step: pd.Timedelta) -> pd.Series:
     epoch = pd.Timestamp(0)
     return epoch + ((stamps - epoch) // step) * step
+
+
+def moment(value: Any) -> datetime | None:
+    """A pandas or NumPy time as a naive UTC datetime (how times are stored); None for NaT."""
+    if value is None or pd.isna(value):
+        return None
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp.to_pydatetime()

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from jupyter_mlops.clock import utc_now
 from jupyter_mlops.config import ARTIFACTS_DIR, REGISTRY_FILE, Settings, resolve_home
 from jupyter_mlops.errors import (
     AliasNotFoundError,
@@ -41,10 +41,6 @@ if TYPE_CHECKING:
     from jupyter_mlops.registry.registration import Draft
 
 _migrated: set[Path] = set()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Registry:
@@ -140,7 +136,7 @@ class Registry:
         from jupyter_mlops.monitoring import profile as profiling
 
         record = draft.record
-        record["created_at"] = _now()
+        record["created_at"] = utc_now()
         if catalog.get_model(conn, name) is None:
             catalog.insert_model(
                 conn,
@@ -306,7 +302,7 @@ class Registry:
         reason: str,
         evidence: Mapping[str, Any] | None,
     ) -> AliasEvent:
-        at = _now()
+        at = utc_now()
         if after is None:
             catalog.delete_alias(conn, name, alias)
         elif before is None:

@@ -6,12 +6,14 @@
     GET  /metadata                  model, alias, serving version, signature
 
 Every request but /health carries `Authorization: Bearer <token>`; the server keeps
-only the token's sha256. Every answered prediction is logged (request id, time,
-version, inputs, outputs) through a `LogWriter`; labels go to their own log. The
-served version follows the alias: a background thread looks it up every
-`poll_seconds` and swaps in a newly promoted (or rolled back) version whole, so a
-request in flight finishes on the version it started with. Errors are mapped to
-JSON answers in one place: 400 malformed, 401 token, 404 route, 422 unusable input.
+only the token's sha256. Requests arriving together share one call of the model
+(`batching.Batcher`). Every answered prediction is logged (request id, time,
+version, inputs, outputs, latency) through a `LogWriter` before its answer is sent;
+labels go to their own log. The served version follows the alias: a background
+thread looks it up every `poll_seconds` and swaps in a newly promoted (or rolled
+back) version whole, so a batch in flight finishes on the version it started with.
+Errors are mapped to JSON answers in one place: 400 malformed, 401 token, 404
+route, 413 too large, 422 unusable input.
 """
 
 from __future__ import annotations
@@ -19,32 +21,29 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
-import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-import pandas as pd
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.records import Version
+from jupyter_mlops.serving.batching import Batcher, Scored, Served
 from jupyter_mlops.serving.logwriter import LogWriter
+from jupyter_mlops.serving.rows import rows_of
 from jupyter_mlops.serving.validation import (
     BadRequest,
-    Column,
     RequestError,
+    Unauthorized,
     Unprocessable,
-    frame_of,
     parse_body,
     signature,
 )
@@ -54,20 +53,6 @@ POLL_SECONDS = 1.0
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-class Unauthorized(RequestError):
-    status = 401
-    code = "unauthorized"
-
-
-@dataclass(frozen=True)
-class Served:
-    """The version answering now, loaded; replaced whole when the alias moves."""
-
-    version: Version
-    model: Any
-    columns: list[Column]
 
 
 class ModelServer:
@@ -94,6 +79,7 @@ class ModelServer:
         self.labels = LogWriter(
             registry.home, logs.LABELS, model, max_rows=log_rows, max_seconds=log_seconds
         )
+        self.batcher = Batcher(lambda: self.served, self._record)
         self.requests = self.errors = 0
         self._stop = threading.Event()
         self._follower = threading.Thread(target=self._follow_alias, daemon=True)
@@ -119,10 +105,13 @@ class ModelServer:
         try:
             yield
         finally:
+            await self.batcher.aclose()
             self.close()
 
     def _load(self, version: Version) -> Served:
-        return Served(version, self.registry.load(version.ref), signature(version.schema))
+        columns = signature(version.schema)
+        logs.refuse_reserved([c.name for c in columns])
+        return Served(version, self.registry.load(version.ref), columns)
 
     # the alias
 
@@ -144,25 +133,25 @@ class ModelServer:
     # endpoints
 
     async def health(self, request: Request) -> JSONResponse:
-        served = self.served.version
-        return JSONResponse({"status": "ok", "model": served.model, "version": served.version})
+        return JSONResponse({"status": "ok", **self._counts()})
 
     async def metadata(self, request: Request) -> JSONResponse:
         self._authorize(request)
         served = self.served
-        return JSONResponse(
-            {
-                "model": served.version.model,
-                "ref": self.ref,
-                "version": served.version.version,
-                "signature": [
-                    {"name": c.name, "type": "number" if c.numeric else "text"}
-                    for c in served.columns
-                ],
-                "requests": self.requests,
-                "errors": self.errors,
-            }
-        )
+        signature = [
+            {"name": c.name, "type": "number" if c.numeric else "text"} for c in served.columns
+        ]
+        return JSONResponse({"ref": self.ref, "signature": signature, **self._counts()})
+
+    def _counts(self) -> dict[str, object]:
+        served = self.served.version
+        return {
+            "model": served.model,
+            "version": served.version,
+            "requests": self.requests,
+            "errors": self.errors,
+            "model_calls": self.batcher.calls,
+        }
 
     async def predict(self, request: Request) -> JSONResponse:
         return await self._answer(request, probabilities=False)
@@ -172,24 +161,28 @@ class ModelServer:
 
     async def _answer(self, request: Request, *, probabilities: bool) -> JSONResponse:
         self._authorize(request)
-        started = time.perf_counter()
-        served = self.served  # this request's version, whatever the alias does meanwhile
-        rows = frame_of(parse_body(await request.body()), served.columns)
-        answer, predictions, scores = _outputs(served, rows, probabilities=probabilities)
-        ids = [uuid.uuid4().hex for _ in range(len(rows))]
+        served = self.served
+        rows = rows_of(parse_body(await request.body()), served.columns)
+        answer = await self.batcher.submit(rows, served, probabilities=probabilities)
         self.requests += 1
-        self.predictions.append(
-            logs.prediction_rows(
-                rows,
-                version=served.version.version,
-                predictions=predictions,
-                scores=scores,
-                request_ids=ids,
-            ).assign(**{logs.LATENCY: (time.perf_counter() - started) * 1000})
-        )
         key = "probabilities" if probabilities else "predictions"
         return JSONResponse(
-            {"version": served.version.version, "request_ids": ids, key: _plain(answer)}
+            {"version": answer.version, "request_ids": answer.request_ids, key: answer.values}
+        )
+
+    def _record(self, scored: Scored) -> None:
+        """Buffer a batch's rows in the prediction log (the batcher calls this before answering)."""
+        count = len(scored.request_ids)
+        self.predictions.append(
+            {
+                **scored.inputs,
+                logs.REQUEST_ID: np.array(scored.request_ids, dtype=object),
+                logs.TIMESTAMP: np.full(count, np.datetime64(utc_now(), "us")),
+                logs.VERSION: np.full(count, scored.served.version.version),
+                logs.PREDICTION: scored.predictions,
+                logs.SCORE: scored.scores if scored.scores is not None else np.full(count, np.nan),
+                logs.LATENCY: scored.latency_ms,
+            }
         )
 
     async def feedback(self, request: Request) -> JSONResponse:
@@ -240,30 +233,6 @@ class ModelServer:
         self.errors += 1
         message = f"{type(exc).__name__}: {exc}"
         return JSONResponse({"error": "internal", "message": message}, status_code=500)
-
-
-def _outputs(served: Served, rows: pd.DataFrame, *, probabilities: bool) -> tuple[Any, Any, Any]:
-    """What to answer, and the predictions and positive-class scores to log."""
-    model = served.model
-    proba_of = getattr(model, "predict_proba", None)
-    try:
-        if probabilities and proba_of is None:
-            raise Unprocessable("this model has no probabilities; use /predict.")
-        proba = np.asarray(proba_of(rows)) if proba_of is not None else None
-        if probabilities and proba is not None:
-            predictions = np.asarray(model.classes_)[proba.argmax(axis=1)]
-        else:
-            predictions = np.asarray(model.predict(rows))
-    except RequestError:
-        raise
-    except (ValueError, TypeError) as exc:  # scikit-learn's words for input it cannot take
-        raise Unprocessable(f"the model cannot take these rows: {exc}".split("\n")[0]) from None
-    scores = proba[:, 1] if proba is not None and proba.shape[1] == 2 else None
-    return (proba if probabilities else predictions), predictions, scores
-
-
-def _plain(values: Any) -> Any:
-    return np.asarray(values).tolist()
 
 
 __all__ = ["BadRequest", "ModelServer", "token_hash"]

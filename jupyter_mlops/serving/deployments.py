@@ -10,6 +10,7 @@ A deployment whose process is gone shows as dead.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -20,11 +21,12 @@ import time
 import urllib.error
 import urllib.request
 from contextlib import suppress
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
+from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import MlopsError, NotFoundError, UsageError
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user, process_gone
@@ -49,6 +51,9 @@ class Deployment:
     stopped_at: datetime | None
     log_file: str | None
     token: str | None = None  # only on the record `deploy` returns: shown once
+    version: int | None = None  # what a running server says of itself on /health
+    requests: int | None = None
+    errors: int | None = None
 
     @property
     def url(self) -> str:
@@ -73,11 +78,47 @@ class Deployment:
 
 
 class DeploymentList(RecordTable[Deployment]):
-    columns: ClassVar[list[str]] = ["id", "ref", "url", "pid", "status", "started (UTC)"]
+    columns: ClassVar[list[str]] = [
+        "id",
+        "ref",
+        "version",
+        "url",
+        "pid",
+        "status",
+        "started (UTC)",
+        "up",
+        "requests",
+        "errors",
+    ]
     empty = "no deployments"
 
     def _rows(self) -> list[list[Any]]:
-        return [[d.id, d.ref, d.url, d.pid, d.status, d.started_at] for d in self]
+        now = utc_now()
+        return [
+            [
+                d.id,
+                d.ref,
+                d.version,
+                d.url,
+                d.pid,
+                d.status,
+                d.started_at,
+                _duration(now - d.started_at) if d.status == "running" else "",
+                d.requests,
+                d.errors,
+            ]
+            for d in self
+        ]
+
+
+def _duration(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    days, seconds = divmod(seconds, 86_400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    if days:
+        return f"{days}d {hours}h"
+    return f"{hours}h {minutes}m" if hours else f"{minutes}m {seconds}s"
 
 
 def new_token() -> str:
@@ -102,7 +143,7 @@ def serve(
         "pid": os.getpid(),
         "machine": socket.gethostname(),
         "token_sha256": token_hash(token),
-        "started_at": datetime.now(UTC).replace(tzinfo=None),
+        "started_at": utc_now(),
         "started_by": current_user(),
         "log_file": os.environ.get("MLOPS_SERVE_LOG"),
     }
@@ -112,7 +153,7 @@ def serve(
         uvicorn.run(server.app, host=host, port=port, log_level="warning")
     finally:
         with registry.db.write() as conn:
-            sql.mark_stopped(conn, deployment_id, at=datetime.now(UTC).replace(tzinfo=None))
+            sql.mark_stopped(conn, deployment_id, at=utc_now())
 
 
 def deploy(
@@ -166,7 +207,24 @@ def deployments(
 ) -> DeploymentList:
     with registry.db.read() as conn:
         rows = sql.deployments_of(conn, model=model, running_only=running_only)
-    return DeploymentList(Deployment.from_row(row) for row in rows)
+    return DeploymentList(_with_health(Deployment.from_row(row)) for row in rows)
+
+
+def _with_health(found: Deployment) -> Deployment:
+    """The record with what its running server reports: serving version, requests, errors."""
+    if found.stopped_at is not None or found.status != "running":
+        return found
+    try:
+        with urllib.request.urlopen(f"{found.url}/health", timeout=1) as answer:
+            health = json.loads(answer.read())
+    except (OSError, ValueError):
+        return found  # starting, stopping or hung: the table shows it without numbers
+    return replace(
+        found,
+        version=health.get("version"),
+        requests=health.get("requests"),
+        errors=health.get("errors"),
+    )
 
 
 def undeploy(registry: Registry, ref: str) -> DeploymentList:
@@ -180,7 +238,7 @@ def undeploy(registry: Registry, ref: str) -> DeploymentList:
             os.kill(found.pid, signal.SIGTERM)
             _wait_for_exit(found)
         with registry.db.write() as conn:
-            sql.mark_stopped(conn, found.id, at=datetime.now(UTC).replace(tzinfo=None))
+            sql.mark_stopped(conn, found.id, at=utc_now())
     return deployments(registry, model=model)
 
 

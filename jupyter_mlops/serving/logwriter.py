@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from jupyter_mlops.monitoring import logs
@@ -39,7 +41,7 @@ class LogWriter:
     ) -> None:
         self.home, self.kind, self.model = home, kind, model
         self.max_rows, self.max_seconds = max_rows, max_seconds
-        self._frames: list[pd.DataFrame] = []
+        self._pieces: list[dict[str, np.ndarray]] = []
         self._rows = 0
         self._oldest: float | None = None
         self._lock = threading.Lock()  # guards the buffer
@@ -50,13 +52,18 @@ class LogWriter:
         self._flusher = threading.Thread(target=self._flush_when_old, daemon=True)
         self._flusher.start()
 
-    def append(self, rows: pd.DataFrame) -> None:
-        """Buffer rows (with a `__timestamp__` column); a full buffer is written at once."""
+    def append(self, rows: pd.DataFrame | Mapping[str, np.ndarray]) -> None:
+        """Buffer rows (with a `__timestamp__` column); a full buffer is written at once.
+
+        Rows come as a DataFrame or as equally long arrays by column name (cheaper: the
+        frame is built once per segment, not once per request).
+        """
         if self._closed.is_set():
             raise RuntimeError("the log writer is closed")
+        piece = {str(name): np.asarray(values) for name, values in rows.items()}
         with self._lock:
-            self._frames.append(rows)
-            self._rows += len(rows)
+            self._pieces.append(piece)
+            self._rows += len(next(iter(piece.values()), ()))
             if self._oldest is None:
                 self._oldest = time.monotonic()
             full = self._rows >= self.max_rows
@@ -67,17 +74,17 @@ class LogWriter:
         """Write what is buffered as segments now; returns the rows written."""
         with self._writing:
             with self._lock:
-                frames, self._frames = self._frames, []
+                pieces, self._pieces = self._pieces, []
                 self._rows, self._oldest = 0, None
-            if not frames:
+            if not pieces:
                 return 0
-            batch = pd.concat(frames, ignore_index=True)
+            batch = _frame(pieces)
             try:
                 logs.write_segments(self.home, self.kind, self.model, batch)
             except OSError as exc:  # disk full, permissions: keep the rows for the next try
                 self.errors.append(f"{type(exc).__name__}: {exc}")
                 with self._lock:
-                    self._frames.insert(0, batch)
+                    self._pieces.insert(0, {str(n): batch[n].to_numpy() for n in batch})
                     self._rows += len(batch)
                     self._oldest = self._oldest or time.monotonic()
                 raise
@@ -112,3 +119,19 @@ class LogWriter:
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
+
+
+def _frame(pieces: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """One frame of many pieces; a column a piece lacks is missing (NaN or None) there."""
+    names = list(dict.fromkeys(name for piece in pieces for name in piece))
+    columns = {}
+    for name in names:
+        present = [piece[name] for piece in pieces if name in piece]
+        numeric = all(array.dtype.kind in "iufb" for array in present)
+        filler: Any = np.nan if numeric else None
+        parts = [
+            piece[name] if name in piece else np.full(len(next(iter(piece.values()))), filler)
+            for piece in pieces
+        ]
+        columns[name] = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    return pd.DataFrame(columns)

@@ -9,10 +9,9 @@ every checkpoint, which is every write here.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import duckdb
 
+from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import ConflictError
 
 MIGRATIONS: list[tuple[str, list[str]]] = [
@@ -244,7 +243,7 @@ def migrate(conn: duckdb.DuckDBPyConnection, *, upto: int = LATEST) -> list[str]
                 f"registry was written by a newer jupyter-mlops (migration {name!r}); "
                 "upgrade jupyter-mlops to open it."
             )
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     names = []
     for number, (name, statements) in enumerate(MIGRATIONS[len(done) : upto], len(done) + 1):
         for statement in statements:

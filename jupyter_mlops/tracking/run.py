@@ -12,11 +12,11 @@ import operator
 import time
 import traceback
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import RegistryBusyError, UsageError
 from jupyter_mlops.store import runs as sql
 
@@ -30,10 +30,6 @@ FLUSH_SECONDS = 5.0
 CHECK_EVERY = 1_000
 _PLAIN_NUMBERS = frozenset({float, int})
 _clock = time.time
-
-
-def now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Run:
@@ -201,7 +197,10 @@ class Run:
         """Flush and mark the run finished, or failed with the error's message."""
         if self.ended:
             return
-        changes: dict[str, Any] = {"status": "failed" if error else "finished", "ended_at": now()}
+        changes: dict[str, Any] = {
+            "status": "failed" if error else "finished",
+            "ended_at": utc_now(),
+        }
         if error is not None:
             changes["error"] = "".join(traceback.format_exception_only(error)).strip()
         self._write(changes)

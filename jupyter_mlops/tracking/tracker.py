@@ -11,13 +11,14 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import NotFoundError, UsageError, did_you_mean
 from jupyter_mlops.registry import Registry, Version
 from jupyter_mlops.registry.capture import caller_code, current_user, git_commit, notebook_path
 from jupyter_mlops.registry.refs import check_name
 from jupyter_mlops.store import runs as sql
 from jupyter_mlops.tracking.records import RunComparison, RunList, RunRecord, compare_runs
-from jupyter_mlops.tracking.run import Run, now
+from jupyter_mlops.tracking.run import Run
 
 _active: contextvars.ContextVar[Run | None] = contextvars.ContextVar("mlops_run", default=None)
 
@@ -45,7 +46,7 @@ class Tracker:
         record = {
             "experiment": experiment,
             "status": "running",
-            "started_at": now(),
+            "started_at": utc_now(),
             "code": code if code is not None else caller_code(),
             "params": "{}",
             "tags": json.dumps(tag_texts),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from jupyter_mlops import Monitor
 from jupyter_mlops.errors import NotFoundError, UsageError
 from jupyter_mlops.monitoring import synthetic
 from jupyter_mlops.monitoring.rules import Rule
+from tests.conftest import free_port
 
 
 class Receiver:
@@ -49,12 +49,6 @@ def receiver() -> Iterator[Receiver]:
     server = Receiver()
     yield server
     server.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_rules_parse_and_evaluate_with_unknowns() -> None:

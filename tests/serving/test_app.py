@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 import urllib.error
@@ -11,15 +10,14 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 import uvicorn
 
 from jupyter_mlops import Monitor, Registry
-from jupyter_mlops.monitoring import logs
 from jupyter_mlops.serving.app import ModelServer, token_hash
+from tests.conftest import free_port, logged_ids
 
 TOKEN = "s3cret-token"
 
@@ -30,12 +28,6 @@ class Running:
     server: ModelServer
     registry: Registry
     stop: object
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -119,7 +111,9 @@ def bodies(X: pd.DataFrame) -> list[tuple[bytes, int, str | None]]:
         (b"not json", 400, None),
         (b"", 400, None),
         (b'{"records": [{"a": NaN}]}', 400, None),
-        (b"[" * 1000 + b"]" * 1000, 400, None),
+        (b"[" * 1000 + b"]" * 1000, 422, "body"),  # JSON, but not an object
+        (b"[" * 5000 + b"]" * 5000, 400, None),  # too deep to decode
+        (b'{"records": [{"a": "\\ud800"}]}', 400, None),  # a lone surrogate
         (b'{"rows": []}', 422, "body"),
         (b'{"records": []}', 422, "records"),
         (
@@ -212,8 +206,83 @@ def test_load_while_the_alias_moves_fails_nothing_and_loses_nothing(
             if when <= received and (i + 1 == len(moves) or moves[i + 1][0] >= sent - lag)
         }
         assert answer["version"] in possible, (sent, received, answer["version"], moves)
+    meta = call(f"{running.url}/metadata")[1]
+    assert meta["model_calls"] < meta["requests"]  # concurrent requests shared calls
     running.stop()
     served = [rid for _, _, _, answer in answers for rid in answer["request_ids"]]
-    pattern = logs.pattern(running.registry.home, logs.PREDICTIONS, "diagnosis")
-    found = duckdb.execute(f"SELECT {logs.REQUEST_ID} FROM read_parquet(?)", [pattern]).fetchall()
-    assert sorted(row[0] for row in found) == sorted(served)
+    assert logged_ids(running.registry.home, "diagnosis") == sorted(served)
+
+
+def fuzzed(X: pd.DataFrame, count: int, seed: int) -> Iterator[bytes]:
+    """Bodies a careless or hostile client sends: good records bent at random, and junk."""
+    rng = np.random.default_rng(seed)
+    names = [str(name) for name in X.columns]
+    junk: list[object] = [
+        "ten", "", "1e5", True, False, None, [], {}, [1, 2], {"a": 1}, 10**400, -(10**30),
+        1e308, -1e-320, 0, "\u2603", "x" * 10_000, [[[[[]]]]],
+    ]  # fmt: skip
+
+    def bent_record() -> dict:
+        record = X.iloc[int(rng.integers(len(X)))].to_dict()
+        for _ in range(int(rng.integers(1, 4))):
+            action = rng.integers(4)
+            name = names[int(rng.integers(len(names)))]
+            if action == 0:
+                record[name] = junk[int(rng.integers(len(junk)))]
+            elif action == 1:
+                record.pop(name, None)
+            elif action == 2:
+                record[f"extra{int(rng.integers(3))}"] = 1.0
+            else:
+                record[name] = float(rng.normal()) * 10 ** int(rng.integers(-300, 300))
+        return record
+
+    for _ in range(count):
+        shape = rng.integers(8)
+        if shape == 0:  # records, some bent
+            body = json.dumps({"records": [bent_record() for _ in range(int(rng.integers(1, 4)))]})
+        elif shape == 1:  # columns, maybe ragged
+            columns = {n: X[n].iloc[: int(rng.integers(1, 4))].tolist() for n in names}
+            columns[names[int(rng.integers(len(names)))]] = junk[int(rng.integers(len(junk)))]
+            body = json.dumps({"columns": columns})
+        elif shape == 2:  # valid JSON, wrong shape
+            body = json.dumps(junk[int(rng.integers(len(junk)))])
+        elif shape == 3:  # truncated
+            whole = json.dumps({"records": X.iloc[:3].to_dict("records")})
+            body = whole[: int(rng.integers(len(whole)))]
+        elif shape == 4:  # nested deep
+            depth = int(rng.integers(10, 3000))
+            body = "[" * depth + "]" * depth
+        elif shape == 5:  # random bytes
+            yield rng.integers(0, 256, int(rng.integers(1, 200)), dtype=np.uint8).tobytes()
+            continue
+        elif shape == 6:  # NaN and Infinity spelled out
+            body = json.dumps({"records": [bent_record()]}).replace("1", "NaN", 1)
+            body = body.replace("2", "Infinity", 1)
+        else:  # too many rows
+            body = json.dumps({"records": [X.iloc[0].to_dict()] * 10_001})
+        yield body.encode()
+
+
+def test_fuzzed_bodies_get_only_400s_and_422s_and_the_server_goes_on(
+    running: Running, dataset
+) -> None:
+    X, _ = dataset
+    statuses: dict[int, int] = {}
+    answered_rows = 0
+    for position, body in enumerate(fuzzed(X, 400, seed=7)):
+        path = ("/predict", "/predict_proba", "/feedback")[position % 3]
+        status, answer = call(f"{running.url}{path}", body)
+        statuses[status] = statuses.get(status, 0) + 1
+        assert status in (200, 400, 413, 422), (status, body[:80], answer)
+        if status != 200:
+            assert answer["error"] and answer["message"], answer
+        elif path != "/feedback":
+            answered_rows += len(answer["request_ids"])
+    assert statuses.get(400, 0) > 50 and statuses.get(422, 0) > 50
+    status, answer = call(f"{running.url}/predict", records(X.iloc[:3]))
+    assert status == 200 and len(answer["predictions"]) == 3
+    meta = call(f"{running.url}/metadata")[1]
+    assert meta["errors"] == sum(n for s, n in statuses.items() if s != 200)
+    running.stop()
+    assert len(logged_ids(running.registry.home, "diagnosis")) == answered_rows + 3

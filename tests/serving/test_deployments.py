@@ -10,20 +10,13 @@ import time
 import urllib.request
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from jupyter_mlops import Monitor, Registry
 from jupyter_mlops.errors import UsageError
-from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry.capture import process_gone
 from jupyter_mlops.serving.deployments import deploy, deployments, undeploy
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.conftest import free_port, logged_ids
 
 
 @pytest.fixture
@@ -55,7 +48,16 @@ def test_deploy_predict_undeploy_and_nothing_answered_is_lost(registry: Registry
             ids += predict(
                 started.url, started.token, X.iloc[start : start + 6].to_dict("records")
             )["request_ids"]
-        assert [d.status for d in deployments(registry)] == ["running"]
+        with pytest.raises(urllib.error.HTTPError):
+            predict(started.url, started.token, [{"not": "a feature"}])
+        [listed] = deployments(registry)
+        assert (listed.status, listed.version, listed.requests, listed.errors) == (
+            "running",
+            1,
+            10,
+            1,
+        )
+        assert "diagnosis@champion" in str(deployments(registry))
     finally:
         stopped = undeploy(registry, "diagnosis@champion")
     assert [d.status for d in stopped] == ["stopped"]
@@ -150,6 +152,4 @@ def test_sigterm_during_load_keeps_every_answered_request(registry: Registry, da
     for thread in clients:
         thread.join(timeout=30)
     assert len(answered) > 20
-    pattern = logs.pattern(registry.home, logs.PREDICTIONS, "diagnosis")
-    found = duckdb.execute(f"SELECT {logs.REQUEST_ID} FROM read_parquet(?)", [pattern]).fetchall()
-    assert set(answered) <= {row[0] for row in found}
+    assert set(answered) <= set(logged_ids(registry.home, "diagnosis"))

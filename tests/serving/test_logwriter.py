@@ -9,11 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.serving.logwriter import LogWriter
+from tests.conftest import logged_ids
 
 
 def batch(start: int, count: int) -> pd.DataFrame:
@@ -28,20 +28,12 @@ def batch(start: int, count: int) -> pd.DataFrame:
     )
 
 
-def logged_ids(home: Path) -> list[str]:
-    if not logs.has_log(home, logs.PREDICTIONS, "churn"):
-        return []
-    pattern = logs.pattern(home, logs.PREDICTIONS, "churn")
-    rows = duckdb.execute(f"SELECT {logs.REQUEST_ID} FROM read_parquet(?)", [pattern]).fetchall()
-    return [row[0] for row in rows]
-
-
 def test_full_buffers_are_written_and_close_writes_the_rest(tmp_path: Path) -> None:
     with LogWriter(tmp_path, logs.PREDICTIONS, "churn", max_rows=100, max_seconds=60) as writer:
         for start in range(0, 250, 50):
             writer.append(batch(start, 50))
         assert writer.written == 200 and writer.buffered == 50
-    ids = logged_ids(tmp_path)
+    ids = logged_ids(tmp_path, "churn")
     assert sorted(ids) == sorted(f"r{i}" for i in range(250))
     assert not list(tmp_path.rglob(".incoming-*"))
 
@@ -52,7 +44,7 @@ def test_old_rows_are_written_within_seconds(tmp_path: Path) -> None:
     deadline = time.monotonic() + 10
     while writer.written < 10 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert len(logged_ids(tmp_path)) == 10
+    assert len(logged_ids(tmp_path, "churn")) == 10
     writer.close()
 
 
@@ -88,7 +80,7 @@ def test_a_crash_loses_at_most_the_buffer(tmp_path: Path) -> None:
             break
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
-    ids = logged_ids(tmp_path)  # every segment on disk reads whole
+    ids = logged_ids(tmp_path, "churn")  # every segment on disk reads whole
     assert len(ids) == len(set(ids))
     # lost at most: a batch being written, the buffer filling behind it, the append under way
     assert len(ids) >= acknowledged - 2 * 500 - 25
