@@ -133,21 +133,20 @@ class ModelServer:
     # endpoints
 
     async def health(self, request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", **self._counts()})
+        return JSONResponse({"status": "ok", **self._counts(self.served)})
 
     async def metadata(self, request: Request) -> JSONResponse:
         self._authorize(request)
         served = self.served
-        signature = [
+        inputs = [
             {"name": c.name, "type": "number" if c.numeric else "text"} for c in served.columns
         ]
-        return JSONResponse({"ref": self.ref, "signature": signature, **self._counts()})
+        return JSONResponse({"ref": self.ref, "signature": inputs, **self._counts(served)})
 
-    def _counts(self) -> dict[str, object]:
-        served = self.served.version
+    def _counts(self, served: Served) -> dict[str, object]:
         return {
-            "model": served.model,
-            "version": served.version,
+            "model": served.version.model,
+            "version": served.version.version,
             "requests": self.requests,
             "errors": self.errors,
             "model_calls": self.batcher.calls,
