@@ -7,6 +7,7 @@ it may also name a DataFrame variable, which the magic substitutes before callin
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from jupyter_mlops.errors import UsageError
@@ -88,39 +89,7 @@ def _window(text: str | None) -> str | int | None:
 def run_monitoring_command(registry: Registry, args: argparse.Namespace) -> Any:
     from jupyter_mlops.monitoring import Monitor
 
-    monitor = Monitor(registry)
-    command = args.command
-    if command == "drift":
-        return _drift(monitor, args)
-    if command == "drift-history":
-        return monitor.history(args.model, feature=args.feature)
-    if command == "drift-config":
-        return monitor.configure(args.model, args.feature, test=args.test, threshold=args.threshold)
-    if command in ("performance", "estimate"):
-        method = monitor.performance if command == "performance" else monitor.estimate
-        return method(args.ref, window=_window(args.window) or "1d", last=args.last)
-    if command == "alert":
-        return _alert(monitor, args)
-    if command == "check":
-        return monitor.check(
-            args.ref,
-            current_of(args),
-            window=_window(args.window),
-            time_column=args.time_column,
-            multivariate=not args.no_multivariate,
-        )
-    raise AssertionError(f"no monitoring subcommand {command}")
-
-
-MONITORING_COMMANDS = (
-    "drift",
-    "drift-history",
-    "drift-config",
-    "performance",
-    "estimate",
-    "alert",
-    "check",
-)
+    return _HANDLERS[args.command](Monitor(registry), args)
 
 
 def _drift(monitor: Any, args: argparse.Namespace) -> Any:
@@ -158,6 +127,44 @@ def _alert(monitor: Any, args: argparse.Namespace) -> Any:
     if args.action == "remove":
         return monitor.remove_alert(args.id)
     return monitor.alert_log(args.model)
+
+
+def _history(monitor: Any, args: argparse.Namespace) -> Any:
+    return monitor.history(args.model, feature=args.feature)
+
+
+def _configure(monitor: Any, args: argparse.Namespace) -> Any:
+    return monitor.configure(args.model, args.feature, test=args.test, threshold=args.threshold)
+
+
+def _performance(monitor: Any, args: argparse.Namespace) -> Any:
+    return monitor.performance(args.ref, window=_window(args.window) or "1d", last=args.last)
+
+
+def _estimate(monitor: Any, args: argparse.Namespace) -> Any:
+    return monitor.estimate(args.ref, window=_window(args.window) or "1d", last=args.last)
+
+
+def _check(monitor: Any, args: argparse.Namespace) -> Any:
+    return monitor.check(
+        args.ref,
+        current_of(args),
+        window=_window(args.window),
+        time_column=args.time_column,
+        multivariate=not args.no_multivariate,
+    )
+
+
+_HANDLERS: dict[str, Callable[[Any, argparse.Namespace], Any]] = {
+    "drift": _drift,
+    "drift-history": _history,
+    "drift-config": _configure,
+    "performance": _performance,
+    "estimate": _estimate,
+    "alert": _alert,
+    "check": _check,
+}
+MONITORING_COMMANDS = tuple(_HANDLERS)
 
 
 def check_exit_code(result: Any, *, strict: bool) -> int:

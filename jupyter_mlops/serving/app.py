@@ -13,7 +13,8 @@ labels go to their own log. The served version follows the alias: a background
 thread looks it up every `poll_seconds` and swaps in a newly promoted (or rolled
 back) version whole, so a batch in flight finishes on the version it started with.
 Errors are mapped to JSON answers in one place: 400 malformed, 401 token, 404
-route, 413 too large, 422 unusable input.
+route, 413 too large, 422 unusable input, 503 when the prediction log cannot be
+written and its buffer is full (the server answers nothing it cannot log).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.serving.batching import Batcher, Scored, Served
-from jupyter_mlops.serving.logwriter import LogWriter
+from jupyter_mlops.serving.logwriter import LogFullError, LogWriter
 from jupyter_mlops.serving.rows import rows_of
 from jupyter_mlops.serving.validation import (
     BadRequest,
@@ -93,6 +94,7 @@ class ModelServer:
             ],
             exception_handlers={
                 RequestError: self._refused,
+                LogFullError: self._unavailable,
                 HTTPException: self._http,
                 Exception: self._failed,
             },
@@ -227,6 +229,10 @@ class ModelServer:
         return JSONResponse(
             {"error": "http", "message": str(exc.detail)}, status_code=exc.status_code
         )
+
+    async def _unavailable(self, request: Request, exc: Exception) -> JSONResponse:
+        self.errors += 1
+        return JSONResponse({"error": "log_unavailable", "message": str(exc)}, status_code=503)
 
     async def _failed(self, request: Request, exc: Exception) -> JSONResponse:
         self.errors += 1

@@ -159,7 +159,8 @@ class Batcher:
         done = time.perf_counter()
         counts = [job.rows.count for job in batch]
         latency = np.repeat([(done - job.received) * 1000 for job in batch], counts)
-        scores = proba[:, 1] if proba is not None and proba.shape[1] == 2 else None
+        binary = proba is not None and proba.ndim == 2 and proba.shape[1] == 2
+        scores = proba[:, 1] if binary and proba is not None else None
         inputs = inputs_of(rows, served.columns)
         self._record(Scored(served, inputs, predictions, scores, ids, latency))
         outcomes: list[Answer | Exception] = []

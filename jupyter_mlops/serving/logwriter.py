@@ -8,6 +8,12 @@ buffer filling behind it, at most 2 x `max_rows` rows and about `max_seconds` se
 traffic plus the time a segment takes to write. Segments go
 through `monitoring.logs.write_segments` (temporary file, fsync, rename), so a reader
 never sees half a file.
+
+A segment that cannot be written (disk full, the directory gone) keeps its rows in the
+buffer, and the background thread tries again; rows keep being accepted up to
+`max_buffered` (ten segments' worth by default), after which `append` raises
+`LogFullError`: the server then refuses requests (503) rather than answer what it
+cannot log.
 """
 
 from __future__ import annotations
@@ -15,16 +21,22 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.monitoring import logs
 
 MAX_ROWS = 10_000
 MAX_SECONDS = 2.0
+
+
+class LogFullError(MlopsError, OSError):
+    """The log cannot be written and its buffer is full."""
 
 
 class LogWriter:
@@ -38,9 +50,11 @@ class LogWriter:
         *,
         max_rows: int = MAX_ROWS,
         max_seconds: float = MAX_SECONDS,
+        max_buffered: int | None = None,
     ) -> None:
         self.home, self.kind, self.model = home, kind, model
         self.max_rows, self.max_seconds = max_rows, max_seconds
+        self.max_buffered = max_buffered if max_buffered is not None else 10 * max_rows
         self._pieces: list[dict[str, np.ndarray]] = []
         self._rows = 0
         self._oldest: float | None = None
@@ -61,14 +75,22 @@ class LogWriter:
         if self._closed.is_set():
             raise RuntimeError("the log writer is closed")
         piece = {str(name): np.asarray(values) for name, values in rows.items()}
+        count = len(next(iter(piece.values()), ()))
         with self._lock:
+            if self._rows and self._rows + count > self.max_buffered:
+                raise LogFullError(
+                    f"the {self.kind} log of {self.model} cannot be written "
+                    f"({self.errors[-1] if self.errors else 'writes are failing'}) and "
+                    f"{self._rows} rows wait; free the disk under {self.home / 'logs'}."
+                )
             self._pieces.append(piece)
-            self._rows += len(next(iter(piece.values()), ()))
+            self._rows += count
             if self._oldest is None:
                 self._oldest = time.monotonic()
             full = self._rows >= self.max_rows
         if full:
-            self.flush()
+            with suppress(OSError):  # recorded in errors; the rows wait, the thread retries
+                self.flush()
 
     def flush(self) -> int:
         """Write what is buffered as segments now; returns the rows written."""

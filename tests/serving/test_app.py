@@ -8,6 +8,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +17,7 @@ import pytest
 import uvicorn
 
 from jupyter_mlops import Monitor, Registry
+from jupyter_mlops.monitoring import logs
 from jupyter_mlops.serving.app import ModelServer, token_hash
 from tests.conftest import free_port, logged_ids
 
@@ -30,15 +32,9 @@ class Running:
     stop: object
 
 
-@pytest.fixture
-def running(tmp_path, dataset, fitted) -> Iterator[Running]:
-    X, y = dataset
-    registry = Registry(tmp_path / "registry")
-    registry.register("diagnosis", fitted, X=X, y=y)
-    registry.promote("diagnosis", 1)
-    server = ModelServer(
-        registry, "diagnosis@champion", token_sha256=token_hash(TOKEN), poll_seconds=0.2
-    )
+@contextmanager
+def serving(server: ModelServer, registry: Registry) -> Iterator[Running]:
+    """`server` under a real uvicorn on a free loopback port, stopped on the way out."""
     port = free_port()
     config = uvicorn.Config(server.app, host="127.0.0.1", port=port, log_level="warning")
     web = uvicorn.Server(config)
@@ -52,8 +48,23 @@ def running(tmp_path, dataset, fitted) -> Iterator[Running]:
         web.should_exit = True
         thread.join(timeout=30)
 
-    yield Running(f"http://127.0.0.1:{port}", server, registry, stop)
-    stop()
+    try:
+        yield Running(f"http://127.0.0.1:{port}", server, registry, stop)
+    finally:
+        stop()
+
+
+@pytest.fixture
+def running(tmp_path, dataset, fitted) -> Iterator[Running]:
+    X, y = dataset
+    registry = Registry(tmp_path / "registry")
+    registry.register("diagnosis", fitted, X=X, y=y)
+    registry.promote("diagnosis", 1)
+    server = ModelServer(
+        registry, "diagnosis@champion", token_sha256=token_hash(TOKEN), poll_seconds=0.2
+    )
+    with serving(server, registry) as found:
+        yield found
 
 
 def call(url: str, body: bytes | None = None, *, token: str | None = TOKEN) -> tuple[int, dict]:
@@ -286,3 +297,27 @@ def test_fuzzed_bodies_get_only_400s_and_422s_and_the_server_goes_on(
     assert meta["errors"] == sum(n for s, n in statuses.items() if s != 200)
     running.stop()
     assert len(logged_ids(running.registry.home, "diagnosis")) == answered_rows + 3
+
+
+def test_a_log_that_cannot_be_written_turns_requests_away_with_503(
+    running: Running, dataset
+) -> None:
+    X, _ = dataset
+    registry = running.registry
+    blocked = logs.model_directory(registry.home, logs.PREDICTIONS, "diagnosis")
+    blocked.parent.mkdir(parents=True, exist_ok=True)
+    blocked.write_text("a file where the log's directory goes: every write fails")
+    server = ModelServer(
+        registry, "diagnosis@champion", token_sha256=token_hash(TOKEN), log_rows=10
+    )  # room for 100 rows while the log cannot be written
+    with serving(server, registry) as small:
+        statuses = [call(f"{small.url}/predict", records(X.iloc[:10]))[0] for _ in range(12)]
+        assert statuses == [200] * 10 + [503] * 2
+        status, answer = call(f"{small.url}/predict", records(X.iloc[:1]))
+        assert status == 503 and "cannot be written" in answer["message"]
+        blocked.unlink()  # writable again: the buffer drains, requests are answered
+        deadline = time.monotonic() + 10
+        while call(f"{small.url}/predict", records(X.iloc[:1]))[0] != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+    assert len(logged_ids(registry.home, "diagnosis")) == 101  # every answered row

@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from jupyter_mlops.monitoring import logs
-from jupyter_mlops.serving.logwriter import LogWriter
+from jupyter_mlops.serving.logwriter import LogFullError, LogWriter
 from tests.conftest import logged_ids
 
 
@@ -52,7 +53,7 @@ WRITER = """
 import sys
 from pathlib import Path
 from jupyter_mlops.monitoring import logs
-from jupyter_mlops.serving.logwriter import LogWriter
+from jupyter_mlops.serving.logwriter import LogFullError, LogWriter
 from tests.serving.test_logwriter import batch
 writer = LogWriter(Path(sys.argv[1]), logs.PREDICTIONS, "churn", max_rows=500, max_seconds=0.3)
 start = 0
@@ -85,3 +86,21 @@ def test_a_crash_loses_at_most_the_buffer(tmp_path: Path) -> None:
     # lost at most: a batch being written, the buffer filling behind it, the append under way
     assert len(ids) >= acknowledged - 2 * 500 - 25
     assert set(ids) <= {f"r{i}" for i in range(acknowledged + 25)}
+
+
+def test_a_log_that_cannot_be_written_keeps_its_rows_then_refuses_more(tmp_path: Path) -> None:
+    blocked = logs.model_directory(tmp_path, logs.PREDICTIONS, "churn")
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("a file where the log's directory goes: every write fails")
+    writer = LogWriter(tmp_path, logs.PREDICTIONS, "churn", max_rows=100, max_seconds=0.2)
+    for start in range(0, 1000, 50):  # ten segments' worth: every flush fails, nothing is lost
+        writer.append(batch(start, 50))
+    assert writer.buffered == 1000 and writer.written == 0 and writer.errors
+    with pytest.raises(LogFullError, match=r"cannot be written .* 1000 rows wait"):
+        writer.append(batch(1000, 1))
+    blocked.unlink()  # the disk is back: the background thread writes everything
+    deadline = time.monotonic() + 10
+    while writer.written < 1000 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    writer.close()
+    assert logged_ids(tmp_path, "churn") == sorted(f"r{i}" for i in range(1000))
