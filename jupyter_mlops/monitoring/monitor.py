@@ -29,7 +29,8 @@ from jupyter_mlops.monitoring.checking import CheckResult
 from jupyter_mlops.monitoring.choice import ALL_FEATURES, check_setting, check_test
 from jupyter_mlops.monitoring.columns import Columns
 from jupyter_mlops.monitoring.metrics import PerformanceReport
-from jupyter_mlops.monitoring.multivariate import DomainClassifierResult
+from jupyter_mlops.monitoring.multivariate import joint_shift
+from jupyter_mlops.monitoring.outputs import with_output
 from jupyter_mlops.monitoring.report import DriftReport, DriftTimeline
 from jupyter_mlops.monitoring.sources import LOG_WINDOW, Current, Data, current_data, windows_of
 from jupyter_mlops.monitoring.windows import parse_window
@@ -38,12 +39,9 @@ from jupyter_mlops.registry.records import Version
 from jupyter_mlops.registry.registration import (
     PREDICTION,
     TARGET,
-    output_of,
     predictions_and_scores,
 )
 from jupyter_mlops.store import monitoring as sql
-
-PREDICTED_ROWS = 100_000
 
 
 class Monitor:
@@ -154,7 +152,9 @@ class Monitor:
         extra = drifting.check_columns(inputs, data.columns, what=what)
         extra = [name for name in extra if name not in logs.RESERVED and name != data.time_column]
         notes: list[str] = []
-        columns, output = self._with_output(version, data.columns, entries, predictions, notes)
+        columns, output = with_output(
+            lambda: self.model(version), data.columns, entries, wanted=predictions, notes=notes
+        )
         reference = self.reference_sample(version)
         features = []
         for part in (columns, output):
@@ -178,58 +178,12 @@ class Monitor:
             extra_columns=extra,
         )
         if multivariate and reference is not None:
-            report.multivariate = self._multivariate(reference, data.columns, inputs, notes)
+            names = [e["feature"] for e in inputs]
+            report.multivariate = joint_shift(reference, data.columns, names, notes=notes)
         report.seconds = time.perf_counter() - clock
         if save:
             report.check_id = recording.save_drift(self.registry, version, report, started)
         return report
-
-    def _multivariate(
-        self,
-        reference: pd.DataFrame,
-        columns: Columns,
-        inputs: list[dict[str, Any]],
-        notes: list[str],
-    ) -> DomainClassifierResult | None:
-        from jupyter_mlops.monitoring.multivariate import MIN_ROWS, domain_classifier
-
-        if min(len(reference), columns.rows) < MIN_ROWS:
-            notes.append(f"multivariate check skipped: it needs {MIN_ROWS} rows on each side")
-            return None
-        names = [e["feature"] for e in inputs]
-        sample = columns.sample(drifting.EXACT_ROWS)
-        return domain_classifier(reference[names], sample[names])
-
-    def _with_output(
-        self,
-        version: Version,
-        columns: Columns,
-        entries: list[dict[str, Any]],
-        wanted: bool,
-        notes: list[str],
-    ) -> tuple[Columns, Columns | None]:
-        """The current data, and the model's output (`__prediction__`) when it can be had.
-
-        A log's own scores or predictions stay in the data; otherwise the model scores a
-        uniform sample of up to 100,000 rows, measured as a column set of its own."""
-        profiled = next((e for e in entries if e["feature"] == PREDICTION), None)
-        frame, label = columns.frame, columns.label
-        without = Columns(frame.drop(columns=[PREDICTION], errors="ignore"), label=label)
-        if not wanted or profiled is None:
-            return without, None
-        numeric = profiled["kind"] == "numeric" and "edges" in profiled["stats"]
-        if logs.SCORE in frame and numeric and frame[logs.SCORE].notna().any():
-            return Columns(frame.assign(**{PREDICTION: frame[logs.SCORE]}), label=label), None
-        if PREDICTION in frame:
-            return columns, None
-        names = [e["feature"] for e in entries if e["feature"] != PREDICTION]
-        rows = columns.sample(PREDICTED_ROWS)[names].reset_index(drop=True)
-        try:
-            output = output_of(self.model(version), rows)
-        except UsageError as exc:  # the model refuses this data: its output cannot be compared
-            notes.append(f"prediction drift not measured: {str(exc).split(';')[0]}")
-            return without, None
-        return without, Columns(pd.DataFrame({PREDICTION: output}), label=label)
 
     def reference_sample(self, version: Version) -> pd.DataFrame | None:
         """The training rows stored with a version (with `__target__`, `__prediction__`)."""

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from jupyter_mlops.monitoring.columns import Columns
+from jupyter_mlops.monitoring.drift import EXACT_ROWS
+
 SAMPLE_ROWS = 5_000
 MIN_ROWS = 100  # per side; fewer cannot train and score a classifier in 3 folds
 FOLDS = 3
@@ -68,3 +71,14 @@ def _encoded(frame: pd.DataFrame) -> pd.DataFrame:
             top = text.value_counts().index[:200]  # the model accepts at most 255 categories
             columns[str(name)] = text.where(text.isin(top)).astype("category")
     return pd.DataFrame(columns)
+
+
+def joint_shift(
+    reference: pd.DataFrame, columns: Columns, names: list[str], *, notes: list[str]
+) -> DomainClassifierResult | None:
+    """The domain classifier on the inputs `names`, or None (and a note) when a side is small."""
+    if min(len(reference), columns.rows) < MIN_ROWS:
+        notes.append(f"multivariate check skipped: it needs {MIN_ROWS} rows on each side")
+        return None
+    sample = columns.sample(EXACT_ROWS)
+    return domain_classifier(reference[names], sample[names])

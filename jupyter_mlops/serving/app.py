@@ -163,6 +163,8 @@ class ModelServer:
     async def _answer(self, request: Request, *, probabilities: bool) -> JSONResponse:
         self._authorize(request)
         served = self.served
+        if probabilities and not hasattr(served.model, "predict_proba"):
+            raise Unprocessable("this model has no probabilities; use /predict.")
         rows = rows_of(parse_body(await request.body()), served.columns)
         answer = await self.batcher.submit(rows, served, probabilities=probabilities)
         self.requests += 1

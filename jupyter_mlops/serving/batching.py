@@ -109,7 +109,7 @@ class Batcher:
                 rows += batch[-1].rows.count
             try:
                 outcomes = await loop.run_in_executor(self._thread, self._answer, batch)
-            except Exception as exc:  # our bug: every request of the batch reports it
+            except Exception as exc:  # a full log (503) or our bug: the whole batch reports it
                 outcomes = [exc] * len(batch)
             for job, outcome in zip(batch, outcomes, strict=True):
                 if not job.future.done():  # a client that went away cancelled its future

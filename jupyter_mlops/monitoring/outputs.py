@@ -1,0 +1,50 @@
+"""The model's output as a drift column of its own (`__prediction__`).
+
+A prediction log already holds the output: its positive-class scores where the profile of
+the output is numeric (a probabilistic classifier), else its predictions. For other data
+the model scores a uniform sample of up to `PREDICTED_ROWS` rows, measured as a column set
+of its own, so a model that refuses the data costs a note, not the drift report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from jupyter_mlops.errors import UsageError
+from jupyter_mlops.monitoring import logs
+from jupyter_mlops.monitoring.columns import Columns
+from jupyter_mlops.registry.registration import PREDICTION, output_of
+
+PREDICTED_ROWS = 100_000
+
+
+def with_output(
+    model: Callable[[], Any],
+    columns: Columns,
+    entries: list[dict[str, Any]],
+    *,
+    wanted: bool,
+    notes: list[str],
+) -> tuple[Columns, Columns | None]:
+    """The current data, and the model's output when it can be had (`model()` loads it)."""
+    profiled = next((e for e in entries if e["feature"] == PREDICTION), None)
+    frame, label = columns.frame, columns.label
+    without = Columns(frame.drop(columns=[PREDICTION], errors="ignore"), label=label)
+    if not wanted or profiled is None:
+        return without, None
+    numeric = profiled["kind"] == "numeric" and "edges" in profiled["stats"]
+    if logs.SCORE in frame and numeric and frame[logs.SCORE].notna().any():
+        return Columns(frame.assign(**{PREDICTION: frame[logs.SCORE]}), label=label), None
+    if PREDICTION in frame:
+        return columns, None
+    names = [e["feature"] for e in entries if e["feature"] != PREDICTION]
+    rows = columns.sample(PREDICTED_ROWS)[names].reset_index(drop=True)
+    try:
+        output = output_of(model(), rows)
+    except UsageError as exc:  # the model refuses this data: its output cannot be compared
+        notes.append(f"prediction drift not measured: {str(exc).split(';')[0]}")
+        return without, None
+    return without, Columns(pd.DataFrame({PREDICTION: output}), label=label)
