@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import sys
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,7 +34,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.errors import MlopsError, UsageError
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.records import Version
@@ -112,19 +113,33 @@ class ModelServer:
 
     def _load(self, version: Version) -> Served:
         columns = signature(version.schema)
+        if not columns:
+            raise UsageError(
+                f"{version.model} version {version.version} has no recorded inputs (it was "
+                "registered without X), so requests cannot be checked; register it with its "
+                "training data to serve it."
+            )
         logs.refuse_reserved([c.name for c in columns])
         return Served(version, self.registry.load(version.ref), columns)
 
     # the alias
 
     def _follow_alias(self) -> None:
+        refused: int | None = None  # a version that cannot be served is not tried again
         while not self._stop.wait(self.poll_seconds):
             try:
                 found = self.registry.get(self.ref)
-                if found.version != self.served.version.version:
-                    self.served = self._load(found)  # one assignment: requests see old or new
             except MlopsError:
                 continue  # a busy registry or a removed alias: keep serving what we have
+            if found.version in (self.served.version.version, refused):
+                continue
+            try:
+                self.served = self._load(found)  # one assignment: requests see old or new
+            except MlopsError as exc:  # no inputs recorded, unsafe, damaged: keep the old one
+                refused = found.version
+                print(
+                    f"still serving version {self.served.version.version}: {exc}", file=sys.stderr
+                )
 
     def close(self) -> None:
         """Stop following the alias and write every buffered log row (called on shutdown)."""

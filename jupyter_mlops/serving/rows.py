@@ -11,7 +11,7 @@ columns at C speed; only a failing request is walked value by value, to name the
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
@@ -49,7 +49,7 @@ def rows_of(payload: Any, columns: list[Column]) -> Rows:
         records = _records(payload["records"], [c.name for c in columns])
         count = len(records)
         _limit(count)
-        by_row = [_pick(record, [c.name for c in numeric]) for record in records]
+        by_row = list(map(_picker([c.name for c in numeric]), records))
         numbers = _numbers(by_row, numeric, by_row=True)
         texts = {c.name: _texts([record[c.name] for record in records], c) for c in text}
     else:
@@ -134,10 +134,14 @@ def _refuse_names(given: Any, names: list[str], *, position: int | None) -> None
     raise Unprocessable(f"column {extra!r} is not an input of this model.", field=extra)
 
 
-def _pick(record: dict[str, Any], names: list[str]) -> Sequence[Any]:
+def _picker(names: list[str]) -> Callable[[dict[str, Any]], Sequence[Any]]:
+    """A record's values of `names`, in order, as a tuple."""
     if len(names) == 1:
-        return (record[names[0]],)
-    return itemgetter(*names)(record) if names else ()
+        name = names[0]
+        return lambda record: (record[name],)
+    if not names:
+        return lambda record: ()
+    return itemgetter(*names)
 
 
 def _numbers(lists: list[Sequence[Any]], columns: list[Column], *, by_row: bool) -> np.ndarray:

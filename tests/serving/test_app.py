@@ -321,3 +321,14 @@ def test_a_log_that_cannot_be_written_turns_requests_away_with_503(
             assert time.monotonic() < deadline
             time.sleep(0.2)
     assert len(logged_ids(registry.home, "diagnosis")) == 101  # every answered row
+
+
+def test_a_version_that_cannot_be_served_is_not_swapped_in(
+    running: Running, dataset, fitted
+) -> None:
+    X, _ = dataset
+    running.registry.register("diagnosis", fitted)  # no X: no recorded inputs to check against
+    running.registry.promote("diagnosis", 2)
+    time.sleep(1.5)  # several looks at the alias
+    status, answer = call(f"{running.url}/predict", records(X.iloc[:2]))
+    assert status == 200 and answer["version"] == 1

@@ -86,6 +86,14 @@ def test_a_server_that_cannot_start_says_why(registry: Registry) -> None:
             deploy(registry, "diagnosis@champion", port=port)
 
 
+def test_a_version_without_recorded_inputs_is_not_deployed(registry: Registry, fitted) -> None:
+    registry.register("bare", fitted)  # registered without X
+    registry.promote("bare", 1)
+    with pytest.raises(UsageError, match="registered without X"):
+        deploy(registry, "bare@champion", port=free_port())
+    assert [d.status for d in deployments(registry, model="bare")] == []
+
+
 def test_deploy_from_a_cell(registry: Registry) -> None:
     from IPython.core.interactiveshell import InteractiveShell
 
