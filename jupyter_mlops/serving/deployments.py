@@ -214,6 +214,8 @@ def _with_health(found: Deployment) -> Deployment:
     """The record with what its running server reports: serving version, requests, errors."""
     if found.stopped_at is not None or found.status != "running":
         return found
+    if found.machine != socket.gethostname() and found.host in ("127.0.0.1", "localhost", "::1"):
+        return found  # its loopback is not ours to ask
     try:
         with urllib.request.urlopen(f"{found.url}/health", timeout=1) as answer:
             health = json.loads(answer.read())
