@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -83,12 +84,34 @@ def prediction_rows(
     frame = X.reset_index(drop=True).copy()
     frame.columns = [str(name) for name in frame.columns]
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)
-    frame[REQUEST_ID] = request_ids if request_ids is not None else _new_ids(len(frame))
-    frame[TIMESTAMP] = now if timestamps is None else _naive_utc(timestamps)
-    frame[VERSION] = version
-    frame[PREDICTION] = predictions
-    frame[SCORE] = scores if scores is not None else np.nan
-    return frame
+    own = prediction_columns(
+        len(frame),
+        version=version,
+        predictions=predictions,
+        scores=scores,
+        request_ids=request_ids if request_ids is not None else new_ids(len(frame)),
+        timestamps=now if timestamps is None else _naive_utc(timestamps),
+    )
+    return frame.assign(**own)
+
+
+def prediction_columns(
+    count: int,
+    *,
+    version: int,
+    predictions: np.ndarray,
+    scores: np.ndarray | None,
+    request_ids: Any,
+    timestamps: Any,
+) -> dict[str, Any]:
+    """The log's own columns for `count` predictions, beside the inputs' columns."""
+    return {
+        REQUEST_ID: request_ids,
+        TIMESTAMP: timestamps,
+        VERSION: np.full(count, version),
+        PREDICTION: predictions,
+        SCORE: scores if scores is not None else np.full(count, np.nan),
+    }
 
 
 def refuse_reserved(names: Iterable[object]) -> None:
@@ -115,8 +138,10 @@ def label_rows(
     )
 
 
-def _new_ids(count: int) -> list[str]:
-    return [uuid.uuid4().hex for _ in range(count)]
+def new_ids(count: int) -> list[str]:
+    """Random 128-bit request ids, as 32 hex digits."""
+    digits = os.urandom(16 * count).hex()
+    return [digits[i : i + 32] for i in range(0, 32 * count, 32)]
 
 
 def _naive_utc(values: pd.Series) -> pd.Series:

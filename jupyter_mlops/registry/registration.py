@@ -165,10 +165,20 @@ def output_of(model: Any, frame: pd.DataFrame, *, as_frame: bool = True) -> Any:
 def predictions_and_scores(model: Any, frame: pd.DataFrame) -> tuple[Any, Any]:
     """The model's predictions on rows of a DataFrame and, for a binary classifier, the
     positive class's probability (else None)."""
+    predictions, proba = predictions_and_probabilities(model, frame)
+    return predictions, None if proba is None else proba[:, 1]
+
+
+def predictions_and_probabilities(
+    model: Any, frame: pd.DataFrame, *, probabilities: bool = False
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The model's predictions on rows of a DataFrame, and its class probabilities for a
+    binary classifier, or for any classifier when `probabilities` (else None)."""
     rows = _as_fitted(model, frame)
     predictions = np.asarray(model.predict(rows))
-    if hasattr(model, "predict_proba") and len(getattr(model, "classes_", [])) == 2:
-        return predictions, np.asarray(model.predict_proba(rows))[:, 1]
+    binary = len(getattr(model, "classes_", [])) == 2
+    if hasattr(model, "predict_proba") and (probabilities or binary):
+        return predictions, np.asarray(model.predict_proba(rows))
     return predictions, None
 
 

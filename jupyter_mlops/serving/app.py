@@ -191,17 +191,15 @@ class ModelServer:
     def _record(self, scored: Scored) -> None:
         """Buffer a batch's rows in the prediction log (the batcher calls this before answering)."""
         count = len(scored.request_ids)
-        self.predictions.append(
-            {
-                **scored.inputs,
-                logs.REQUEST_ID: np.array(scored.request_ids, dtype=object),
-                logs.TIMESTAMP: np.full(count, np.datetime64(utc_now(), "us")),
-                logs.VERSION: np.full(count, scored.served.version.version),
-                logs.PREDICTION: scored.predictions,
-                logs.SCORE: scored.scores if scored.scores is not None else np.full(count, np.nan),
-                logs.LATENCY: scored.latency_ms,
-            }
+        own = logs.prediction_columns(
+            count,
+            version=scored.served.version.version,
+            predictions=scored.predictions,
+            scores=scored.scores,
+            request_ids=np.array(scored.request_ids, dtype=object),
+            timestamps=np.full(count, np.datetime64(utc_now(), "us")),
         )
+        self.predictions.append({**scored.inputs, **own, logs.LATENCY: scored.latency_ms})
 
     async def feedback(self, request: Request) -> JSONResponse:
         self._authorize(request)

@@ -12,7 +12,6 @@ The rows of a batch are handed to `record` (the prediction log) before any answe
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry.records import Version
+from jupyter_mlops.registry.registration import predictions_and_probabilities
 from jupyter_mlops.serving.rows import Rows, combined, frame_of, inputs_of
 from jupyter_mlops.serving.validation import Column, RequestError, Unprocessable
 
@@ -155,7 +156,7 @@ class Batcher:
         predictions, proba = model_outputs(
             served.model, frame, probabilities=any(job.probabilities for job in batch)
         )
-        ids = new_ids(len(frame))
+        ids = logs.new_ids(len(frame))
         done = time.perf_counter()
         counts = [job.rows.count for job in batch]
         latency = np.repeat([(done - job.received) * 1000 for job in batch], counts)
@@ -180,16 +181,7 @@ def model_outputs(
     model: Any, frame: Any, *, probabilities: bool
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The model's predictions, and its class probabilities where asked for or binary."""
-    proba_of = getattr(model, "predict_proba", None)
-    binary = len(getattr(model, "classes_", ())) == 2
     try:
-        proba = np.asarray(proba_of(frame)) if proba_of and (probabilities or binary) else None
-        return np.asarray(model.predict(frame)), proba
+        return predictions_and_probabilities(model, frame, probabilities=probabilities)
     except (ValueError, TypeError) as exc:  # scikit-learn's words for input it cannot take
         raise Unprocessable(f"the model cannot take these rows: {exc}".split("\n")[0]) from None
-
-
-def new_ids(count: int) -> list[str]:
-    """Random 128-bit request ids, as 32 hex digits."""
-    digits = os.urandom(16 * count).hex()
-    return [digits[i : i + 32] for i in range(0, 32 * count, 32)]

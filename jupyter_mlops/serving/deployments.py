@@ -161,7 +161,8 @@ def deploy(
 ) -> Deployment:
     """Start a server for `ref` in its own process and session; wait until it answers."""
     registry.get(ref)
-    if any(d.port == port and d.status == "running" for d in deployments(registry)):
+    running = _recorded(registry, model=None, running_only=True)
+    if any(d.port == port and d.status == "running" for d in running):
         raise UsageError(f"port {port} is already served by a deployment; choose another --port.")
     token = new_token()
     logs_dir = registry.home / "logs" / "servers"
@@ -175,9 +176,9 @@ def deploy(
             command, stdout=output, stderr=output, env=env, start_new_session=True
         )
     _wait_until_healthy(process, f"http://{host}:{port}/health", log_file)
-    for found in deployments(registry, model=None, running_only=True):
+    for found in _recorded(registry, model=None, running_only=True):
         if found.pid == process.pid:
-            return Deployment.from_row(found.__dict__, token=token)
+            return replace(found, token=token)
     raise MlopsError(f"the server for {ref} answers but did not record itself; see {log_file}.")
 
 
@@ -205,9 +206,16 @@ def _wait_until_healthy(process: subprocess.Popen[bytes], url: str, log_file: Pa
 def deployments(
     registry: Registry, *, model: str | None = None, running_only: bool = False
 ) -> DeploymentList:
+    """The recorded deployments, each running one with what its server reports of itself."""
+    found = _recorded(registry, model=model, running_only=running_only)
+    return DeploymentList(_with_health(d) for d in found)
+
+
+def _recorded(registry: Registry, *, model: str | None, running_only: bool) -> list[Deployment]:
+    """The deployments as the registry records them (no server is asked anything)."""
     with registry.db.read() as conn:
         rows = sql.deployments_of(conn, model=model, running_only=running_only)
-    return DeploymentList(_with_health(Deployment.from_row(row)) for row in rows)
+    return [Deployment.from_row(row) for row in rows]
 
 
 def _with_health(found: Deployment) -> Deployment:
@@ -232,7 +240,8 @@ def _with_health(found: Deployment) -> Deployment:
 def undeploy(registry: Registry, ref: str) -> DeploymentList:
     """Stop every running deployment of `ref` (SIGTERM, then wait); returns them."""
     model = ref.partition("@")[0].partition(":")[0]
-    stopping = [d for d in deployments(registry, model=model, running_only=True) if d.ref == ref]
+    recorded = _recorded(registry, model=model, running_only=True)
+    stopping = [d for d in recorded if d.ref == ref]
     if not stopping:
         raise NotFoundError(f"no running deployment of {ref}; list them with %mlops deployments.")
     for found in stopping:
