@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     register.add_argument("--tag", action="append", default=[], metavar="key=value")
     register.add_argument("--trust", nargs="+", default=[], metavar="TYPE")
     register.add_argument("--allow-pickle", action="store_true")
+    register.add_argument(
+        "--if-new",
+        action="store_true",
+        help="return the version that holds this same model, data and metrics, if any",
+    )
     serve = commands.add_parser("serve", help="serve a model alias in the foreground")
     serve.add_argument("ref", help="name@alias (the server follows the alias)")
     serve.add_argument("--port", type=int, default=8765)
@@ -116,6 +121,7 @@ def _register(registry: Registry, args: argparse.Namespace) -> Any:
         code=None,
         trust=args.trust,
         allow_pickle=args.allow_pickle,
+        if_new=args.if_new,
     )
 
 

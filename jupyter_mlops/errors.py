@@ -7,7 +7,9 @@ what failed, the value, and how to fix it, in one sentence.
 from __future__ import annotations
 
 import difflib
+import errno
 from collections.abc import Iterable
+from pathlib import Path
 
 
 class MlopsWarning(UserWarning):
@@ -52,6 +54,35 @@ class IntegrityError(MlopsError, RuntimeError):
 
 class UnsafeModelError(MlopsError, PermissionError):
     """Loading or storing the model would trust code that was not trusted."""
+
+
+class StorageError(MlopsError, OSError):
+    """The disk refused a write: full, read-only, or not ours to write."""
+
+    @classmethod
+    def of(
+        cls, exc: OSError, where: Path, *, doing: str, outcome: str = "nothing was saved"
+    ) -> StorageError:
+        """The one-sentence error for `exc`, raised while trying `doing` under `where`."""
+        place = str(where)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            fix = f"the disk under {place!r} is full ({outcome}); free some space and run it again"
+        elif exc.errno == errno.EROFS:
+            fix = (
+                f"{place!r} is on a read-only file system ({outcome}); point MLOPS_HOME at a "
+                "writable directory"
+            )
+        elif exc.errno in (errno.EACCES, errno.EPERM):
+            fix = (
+                f"this user may not write in {place!r} ({outcome}); fix its permissions or point "
+                "MLOPS_HOME at a writable directory"
+            )
+        else:
+            fix = f"{exc.strerror or exc} in {place!r} ({outcome}); check the disk and run it again"
+        return cls(exc.errno or 0, f"cannot {doing}: {fix}.")
+
+    def __str__(self) -> str:
+        return str(self.strerror)
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

@@ -83,7 +83,7 @@ def current_of(args: argparse.Namespace) -> Any:
 
 
 def _window(text: str | None) -> str | int | None:
-    return int(text) if text is not None and text.isdigit() else text
+    return int(text) if text is not None and text.isascii() and text.isdigit() else text
 
 
 def run_monitoring_command(registry: Registry, args: argparse.Namespace) -> Any:

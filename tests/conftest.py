@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -62,3 +64,43 @@ def logged_ids(home: Path, model: str, kind: str = logs.PREDICTIONS) -> list[str
             [logs.pattern(home, kind, model)],
         ).fetchall()
     return sorted(row[0] for row in rows)
+
+
+class Disk:
+    """A file system of its own (a small tmpfs), to fill up or to make read-only."""
+
+    def __init__(self, mount: Path) -> None:
+        self.mount = mount
+
+    def fill(self, *, leave: int) -> None:
+        """Take all the free space but `leave` bytes (roughly: tmpfs counts whole pages)."""
+        stats = os.statvfs(self.mount)
+        free = stats.f_bavail * stats.f_frsize
+        with open(self.mount / "ballast", "ab") as ballast:
+            ballast.write(b"\0" * max(free - leave, 0))
+
+    def free(self) -> None:
+        (self.mount / "ballast").unlink(missing_ok=True)
+
+    def read_only(self) -> None:
+        subprocess.run(["mount", "-o", "remount,ro", str(self.mount)], check=True)
+
+    def writable(self) -> None:
+        subprocess.run(["mount", "-o", "remount,rw", str(self.mount)], check=True)
+
+
+@pytest.fixture
+def disk(tmp_path: Path) -> Iterator[Disk]:
+    """A real 64 MB file system to fill or make read-only (mounting one needs root, which
+    `make test` has in CI)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("mounting a small file system needs root")
+    try:
+        yield Disk(mount)
+    finally:
+        subprocess.run(["umount", "--lazy", str(mount)], check=False)

@@ -50,6 +50,11 @@ def build_parser() -> MagicParser:
     register.add_argument("--tag", action="append", default=[], metavar="key=value")
     register.add_argument("--trust", nargs="+", default=[], metavar="TYPE")
     register.add_argument("--allow-pickle", action="store_true")
+    register.add_argument(
+        "--if-new",
+        action="store_true",
+        help="return the version that holds this same model, data and metrics, if any",
+    )
     load = commands.add_parser("load", help="the model object of a version")
     load.add_argument("ref", help="name, name@alias or name:version")
     load.add_argument("--trust", nargs="+", default=[], metavar="TYPE")

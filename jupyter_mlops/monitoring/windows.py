@@ -12,7 +12,7 @@ import pandas as pd
 
 from jupyter_mlops.errors import UsageError
 
-_SPAN = re.compile(r"^\s*(\d+)\s*(h|d|w|rows?)\s*$", re.IGNORECASE)
+_SPAN = re.compile(r"\s*([0-9]+)\s*(h|d|w|rows?)\s*", re.IGNORECASE)
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 
 
@@ -31,7 +31,7 @@ def parse_window(text: str | int) -> Window:
         if text <= 0:
             raise UsageError(f"a window of {text} rows is empty; give a positive number of rows.")
         return Window(f"{text} rows", rows=text)
-    match = _SPAN.match(str(text))
+    match = _SPAN.fullmatch(str(text))
     if not match or int(match.group(1)) <= 0:
         raise UsageError(
             f"cannot read the window {text!r}; write it as 1h, 1d, 7d, 2w or '10000 rows'."

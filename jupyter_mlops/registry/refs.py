@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numbers
 import re
 from dataclasses import dataclass
 
 from jupyter_mlops.errors import UsageError
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")  # whole names only: fullmatch
+_NUMBER = re.compile(r"[0-9]{1,9}")
 RESERVED_ALIASES = {"latest"}
 
 
@@ -28,7 +30,7 @@ class ModelRef:
 
 
 def check_name(name: str, *, what: str = "model name") -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise UsageError(
             f"{what} {name!r} is not valid; use letters, digits, '_', '-' and '.', "
             "starting with a letter or digit (at most 128 characters)."
@@ -46,10 +48,10 @@ def check_alias(alias: str) -> str:
 
 
 def parse_version(text: str | int) -> int:
-    try:
-        number = int(text)
-    except (TypeError, ValueError):
-        number = 0
+    """A version number from `3` or `"3"`; anything else (a trailing newline, a space,
+    `"3.0"`, `True`) is refused."""
+    plain = isinstance(text, numbers.Integral) and not isinstance(text, bool)
+    number = int(text) if plain or (isinstance(text, str) and _NUMBER.fullmatch(text)) else 0
     if number < 1:
         raise UsageError(f"version {text!r} is not a version number; use 1, 2, 3 ...")
     return number
@@ -64,7 +66,7 @@ def parse_ref(text: str) -> ModelRef:
     if "@" in text:
         model, _, target = text.partition("@")
         check_name(model)
-        if target.isdigit():
+        if _NUMBER.fullmatch(target):
             return ModelRef(model, version=parse_version(target))
         if target == "latest":
             return ModelRef(model)

@@ -53,8 +53,9 @@ def check_metrics(metrics: Mapping[str, Any] | None) -> dict[str, float]:
     for key, value in (metrics or {}).items():
         number = _number(value)
         if not isinstance(key, str) or not key or number is None or not math.isfinite(number):
+            shown = _shown(value)
             raise UsageError(
-                f"metric {key}={value!r} is not a finite number; give metrics as name=number, "
+                f"metric {key}={shown} is not a finite number; give metrics as name=number, "
                 "e.g. auc=0.91."
             )
         checked[key] = number
@@ -66,8 +67,14 @@ def _number(value: Any) -> float | None:
         return None
     try:
         return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # overflow: an integer beyond any float
         return None
+
+
+def _shown(value: Any) -> str:
+    """A value as an error message quotes it: short, even for a 400-digit integer."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
 def draft_version(

@@ -33,7 +33,13 @@ from jupyter_mlops.registry.records import (
     Version,
     VersionList,
 )
-from jupyter_mlops.registry.refs import ModelRef, check_alias, check_name, parse_ref
+from jupyter_mlops.registry.refs import (
+    ModelRef,
+    check_alias,
+    check_name,
+    parse_ref,
+    parse_version,
+)
 from jupyter_mlops.store import Database, catalog
 from jupyter_mlops.store.migrations import LATEST, applied, migrate
 
@@ -100,8 +106,14 @@ class Registry:
         trust: Iterable[str] = (),
         allow_pickle: bool = False,
         run_id: str | None = None,
+        if_new: bool = False,
     ) -> Version:
-        """Store `model` as the next version of `name`, with what it was trained on."""
+        """Store `model` as the next version of `name`, with what it was trained on.
+
+        With `if_new`, a version of `name` holding the same model, trained on the same data,
+        with the same metrics, is returned instead of storing another: a registration that
+        is retried after a failure (or after a crash) stores one version, not two.
+        """
         from jupyter_mlops.registry.registration import draft_version  # pandas, NumPy: when used
 
         check_name(name)
@@ -118,16 +130,36 @@ class Registry:
             allow_pickle=allow_pickle,
             run_id=run_id,
         )
-        record = draft.record
-        # artifacts first: a row never refers to a file that is not whole on disk
-        record["artifact_sha256"] = self.artifacts.put(draft.artifact)
-        record["reference_sha256"] = (
-            self.artifacts.put(draft.reference) if draft.reference else None
-        )
         texts = {str(key): str(value) for key, value in (tags or {}).items()}
-        with self.db.write() as conn:
-            self._insert_version(conn, name, draft, texts)
+        if if_new:
+            with self.db.read() as conn:
+                same = self._same_version(conn, name, draft)
+            if same is not None:
+                return same
+        record = draft.record
+        with self.artifacts.in_use():  # no garbage collection until the row refers to them
+            # artifacts first: a row never refers to a file that is not whole on disk
+            record["artifact_sha256"] = self.artifacts.put(draft.artifact)
+            record["reference_sha256"] = (
+                self.artifacts.put(draft.reference) if draft.reference else None
+            )
+            with self.db.write() as conn:
+                same = self._same_version(conn, name, draft) if if_new else None
+                if same is not None:
+                    return same
+                self._insert_version(conn, name, draft, texts)
         return Version.from_row(record, aliases=[], tags=texts)
+
+    def _same_version(
+        self, conn: duckdb.DuckDBPyConnection, name: str, draft: Draft
+    ) -> Version | None:
+        from jupyter_mlops.registry.repeats import repeated_version
+
+        if catalog.get_model(conn, name) is None:
+            return None
+        rows = catalog.list_versions(conn, name)
+        number = repeated_version(rows, draft, self.artifacts, model=name)
+        return None if number is None else self._get(conn, ModelRef(name, version=number))
 
     def _insert_version(
         self, conn: duckdb.DuckDBPyConnection, name: str, draft: Draft, tags: dict[str, str]
@@ -232,8 +264,11 @@ class Registry:
     def gc(self, *, older_than: float = 3600.0, dry_run: bool = False) -> list[str]:
         """Delete artifact files no version or run refers to (left by a crash mid-register),
         once older than `older_than` seconds; return what was deleted."""
-        with self.db.read() as conn:
-            referenced = {row["sha256"] for row in catalog.artifact_references(conn)}
+
+        def referenced() -> set[str]:
+            with self.db.read() as conn:
+                return {row["sha256"] for row in catalog.artifact_references(conn)}
+
         return self.artifacts.remove_unreferenced(
             referenced, older_than=older_than, dry_run=dry_run
         )
@@ -403,6 +438,8 @@ class Registry:
 
 
 def _version_ref(name: str, version: int | str) -> ModelRef:
+    """`name` at a version number or through an alias (`3`, `"3"`, `"champion"`)."""
     check_name(name)
-    text = str(version)
-    return parse_ref(f"{name}@{text}" if not text.isdigit() else f"{name}:{text}")
+    if not isinstance(version, str):
+        return ModelRef(name, version=parse_version(version))
+    return parse_ref(f"{name}@{version}")

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 FLUSH_POINTS = 50_000
 FLUSH_SECONDS = 5.0
 CHECK_EVERY = 1_000
-_PLAIN_NUMBERS = frozenset({float, int})
 _clock = time.time
 
 
@@ -69,7 +68,7 @@ class Run:
 
     def log_metric(self, key: str, value: Any, step: int | None = None) -> None:
         """Record `value` of metric `key` at `step` (default: the key's last step + 1)."""
-        if value.__class__ not in _PLAIN_NUMBERS:
+        if value.__class__ is not float:
             value = _number(key, value)
         last = self._last_step.get(key)
         if step is not None:
@@ -155,9 +154,10 @@ class Run:
         return self._store(name, data, kind)
 
     def _store(self, name: str, data: bytes, kind: str) -> str:
-        digest = self.registry.artifacts.put(data)
-        with self.registry.db.write() as conn:
-            sql.insert_artifact(conn, self.id, name, digest, len(data), kind)
+        with self.registry.artifacts.in_use():  # no garbage collection until the row is in
+            digest = self.registry.artifacts.put(data)
+            with self.registry.db.write() as conn:
+                sql.insert_artifact(conn, self.id, name, digest, len(data), kind)
         return digest
 
     # writing
@@ -234,7 +234,13 @@ def _number(key: str, value: Any) -> float:
             return float(value)
         except (TypeError, ValueError):
             pass
-    raise UsageError(f"metric {key!r} got {value!r}, which is not a number; log a float or an int.")
+        except OverflowError:  # an integer beyond any float would be stored as inf
+            raise UsageError(
+                f"metric {key!r} got an integer of {len(str(abs(value)))} digits, beyond what a "
+                "float holds; log it scaled (e.g. its logarithm)."
+            ) from None
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "..."
+    raise UsageError(f"metric {key!r} got {shown}, which is not a number; log a float or an int.")
 
 
 def _plain(value: Any) -> Any:

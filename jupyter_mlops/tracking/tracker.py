@@ -126,11 +126,12 @@ class Tracker:
         description: str = "",
         tags: Mapping[str, str] | None = None,
         trust: tuple[str, ...] = (),
+        if_new: bool = False,
     ) -> Version:
         """Register the model a run fitted as a version of `name`, linked to the run.
 
         The version gets the run's params, code and last metric values (`metrics` adds to or
-        overrides them)."""
+        overrides them); `if_new` as for `Registry.register`."""
         from jupyter_mlops.registry import serialization
 
         record = self.get(run_id)
@@ -175,6 +176,7 @@ class Tracker:
             notebook=record.notebook,
             trust=tuple(entry["trusted_types"]) + tuple(trust),
             run_id=str(record.id),
+            if_new=if_new,
         )
 
     def history(self, run_id: int | str) -> list[dict[str, Any]]:
