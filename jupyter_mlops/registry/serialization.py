@@ -4,11 +4,16 @@ The default format is skops. A skops file names every class and function it
 needs, and loading imports and calls them; so before anything in a file is
 imported, every name skops does not trust on its own must be trusted by default
 (`trust.py`: exact names, never module prefixes) or by a person, by exact name:
-the registering person (`trust=` when stored; the names are recorded with the
-version) or the loading person (`trust=` when loaded). Each load checks the file
-again against today's defaults and believes from the record only what
-`trust.from_record` allows, so a name an older, laxer version let through is not
-trusted merely because it was recorded.
+the registering person (`trust=` when stored) or the loading person (`trust=`
+when loaded).
+
+What the registering person trusted travels inside the artifact: `dump` adds an
+entry, `GRANTS`, listing the names that needed a person's trust (the sha256 of
+the artifact covers it). Each load works out again, with today's defaults, which
+names need a person, and believes the recorded names only when `GRANTS` lists
+them; an artifact written before `GRANTS` existed is believed only for names
+outside the libraries older versions trusted by prefix (`trust.from_record`),
+since those versions recorded such names without anyone choosing them.
 
 Pickle is possible only when explicitly allowed, is recorded as unsafe, and is
 refused on load unless allowed again.
@@ -17,7 +22,9 @@ refused on load unless allowed again.
 from __future__ import annotations
 
 import io
+import json
 import pickle
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +34,7 @@ from jupyter_mlops.registry import trust as policy
 
 SKOPS = "skops"
 PICKLE = "pickle"
+GRANTS = "jupyter-mlops-trust.json"  # skops reads only schema.json and the files it names
 
 
 @dataclass(frozen=True)
@@ -54,8 +62,9 @@ def dump(model: Any, *, trust: Iterable[str] = (), allow_pickle: bool = False) -
             "pass allow_pickle=True (--allow-pickle) only if you trust everyone who will load it."
         ) from exc
     untrusted = sorted(skops_io.get_untrusted_types(data=data))
-    _check(untrusted, granted=set(trust), subject="the model")
-    return Serialized(data, SKOPS, untrusted)
+    granted = set(trust)
+    _refuse([name for name in _needing_a_person(untrusted) if name not in granted], "the model")
+    return Serialized(_with_grants(data, _needing_a_person(untrusted)), SKOPS, untrusted)
 
 
 def load(
@@ -68,7 +77,7 @@ def load(
     allow_pickle: bool = False,
 ) -> Any:
     """Rebuild a model from its bytes; nothing in them runs unless every name is trusted
-    by default, by the record (as `trust.from_record` allows) or by `trust`."""
+    by default, by its registering person (see the module docstring) or by `trust`."""
     if encoding == PICKLE:
         if not allow_pickle:
             raise UnsafeModelError(
@@ -80,51 +89,54 @@ def load(
         raise UsageError(f"{label} has unknown format {encoding!r}; upgrade jupyter-mlops.")
     import skops.io as skops_io
 
-    untrusted = _untrusted_types(data, label=label)
-    believed = policy.from_record(trusted_types)
-    _check(
-        untrusted,
-        granted=believed | set(trust),
-        subject=label,
-        disbelieved=set(trusted_types) - believed,
-    )
+    untrusted, grants = _read(data, label=label)
+    believed = set(trusted_types) & grants if grants is not None else None
+    if believed is None:
+        believed = policy.from_record(trusted_types)
+    granted = believed | set(trust)
+    refused = [name for name in _needing_a_person(untrusted) if name not in granted]
+    _refuse(refused, label, recorded=set(trusted_types) & set(refused))
     return skops_io.loads(data, trusted=untrusted)
 
 
-def _untrusted_types(data: bytes, *, label: str) -> list[str]:
-    """The names skops does not trust on its own, read without importing any of them."""
+def _needing_a_person(untrusted: list[str]) -> list[str]:
+    return [name for name in untrusted if not policy.is_trusted_by_default(name)]
+
+
+def _with_grants(data: bytes, names: list[str]) -> bytes:
+    buffer = io.BytesIO(data)
+    with zipfile.ZipFile(buffer, "a") as archive:
+        entry = zipfile.ZipInfo(GRANTS, date_time=(1980, 1, 1, 0, 0, 0))
+        archive.writestr(entry, json.dumps({"trusted_by_name": names}))
+    return buffer.getvalue()
+
+
+def _read(data: bytes, *, label: str) -> tuple[list[str], set[str] | None]:
+    """The names skops does not trust on its own, read without importing any of them, and
+    the names the registering person trusted (None when the artifact predates `GRANTS`)."""
     import skops.io as skops_io
 
     try:
-        return sorted(skops_io.get_untrusted_types(data=data))
-    except Exception as exc:  # a damaged or hand-made file: skops' parser says why
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            stored = archive.read(GRANTS) if GRANTS in archive.namelist() else None
+        grants = None if stored is None else set(json.loads(stored)["trusted_by_name"])
+        return sorted(skops_io.get_untrusted_types(data=data)), grants
+    except Exception as exc:  # a damaged or hand-made file: the parser says why
         raise UsageError(
             f"{label} is not a skops file this version can read ({type(exc).__name__}: {exc}); "
             "save the model again with skops.io.dump."
         ) from exc
 
 
-def _check(
-    untrusted: list[str],
-    *,
-    granted: set[str],
-    subject: str,
-    disbelieved: Iterable[str] = (),
-) -> None:
-    """Raise, naming each name of `untrusted` that no default and no grant covers."""
-    refused = [
-        name for name in untrusted if name not in granted and not policy.is_trusted_by_default(name)
-    ]
+def _refuse(refused: list[str], subject: str, *, recorded: Iterable[str] = ()) -> None:
+    """Raise, naming each name of `refused`, unless there is none."""
     if not refused:
         return
-    one = len(refused) == 1
-    it, which = ("it", "which is") if one else ("them", "which are")
+    it, which = ("it", "which is") if len(refused) == 1 else ("them", "which are")
     note = ""
-    if set(disbelieved) & set(refused):
-        note = (
-            "; a name inside scikit-learn, NumPy or SciPy trusted at registration must be"
-            " trusted again when loading"
-        )
+    if recorded:
+        names = ", ".join(sorted(recorded))
+        note = f"; the registry recorded {names} as trusted by an older default, not by a person"
     raise UnsafeModelError(
         f"{subject} uses {', '.join(refused)}, {which} not trusted by default (loading imports"
         f" and calls {it}){note}; if you wrote or vetted {it}, pass --trust {' '.join(refused)}"

@@ -190,7 +190,6 @@ def is_trusted_by_default(name: str) -> bool:
 
 
 def from_record(recorded: Iterable[str]) -> set[str]:
-    """The recorded names a load may believe: none that older versions could have
-    recorded on their own (see FORMER_PREFIXES); those are trusted by today's
-    defaults or by the person loading, never by the record."""
+    """The names recorded by an older version that a load may believe: none that it
+    could have recorded on its own (see FORMER_PREFIXES)."""
     return {name for name in recorded if not name.startswith(FORMER_PREFIXES)}

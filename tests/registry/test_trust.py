@@ -9,11 +9,14 @@ own.
 from __future__ import annotations
 
 import importlib
+import io
 import os
 import subprocess
 import warnings
+import zipfile
 from functools import partial
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -40,7 +43,7 @@ from sklearn.utils._testing import assert_run_python_script_without_output
 
 import jupyter_mlops as mlops
 from jupyter_mlops.errors import UnsafeModelError
-from jupyter_mlops.registry import trust
+from jupyter_mlops.registry import serialization, trust
 from jupyter_mlops.tracking.tracker import Tracker
 from tests.registry.crafted import RUNSTRING, SKLEARN_SCRIPT
 
@@ -168,41 +171,65 @@ def test_a_function_that_runs_code_is_refused_in_memory(registry, tmp_path, name
     assert not (tmp_path / "marker").exists()
 
 
-def test_a_recorded_trust_of_a_library_function_is_not_believed_on_load(registry, tmp_path):
-    """What an older version recorded on its own for FunctionTransformer(func=runstring)
-    looks exactly like this registering person's explicit trust: a load asks again."""
+def test_a_load_trusts_what_the_registering_person_trusted_by_name(registry, tmp_path):
     marker = tmp_path / "marker"
     model = preprocessing.FunctionTransformer(_dangerous(marker)[RUNSTRING])
-    version = registry.register("old", model, trust=[RUNSTRING])
-    assert RUNSTRING in version.trusted_types
+    version = registry.register("vetted", model, trust=[RUNSTRING])
+    assert version.trusted_types == ["functools.partial", RUNSTRING]
+    loaded = registry.load("vetted")  # a server loads it the same way, with no trust of its own
+    assert not marker.exists()
+    loaded.transform({})  # FunctionTransformer calls runstring(code, {}), which is exec
+    assert marker.exists()
+
+
+def _as_an_older_version_wrote_it(registry, version) -> None:
+    """The same skops bytes without the entry listing what a person trusted, as older
+    versions stored them; they recorded library names such as runstring on their own."""
+    data = registry.artifacts.get(version.artifact_sha256, label="test")
+    older = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as new, zipfile.ZipFile(older, "w") as archive:
+        for entry in new.infolist():
+            if entry.filename != serialization.GRANTS:
+                archive.writestr(entry, new.read(entry))
+    digest = registry.artifacts.put(older.getvalue())
+    with duckdb.connect(str(registry.db.path)) as conn:
+        conn.execute(
+            "UPDATE versions SET artifact_sha256 = ?, artifact_bytes = ? "
+            "WHERE model = ? AND version = ?",
+            [digest, len(older.getvalue()), version.model, version.version],
+        )
+
+
+def test_a_version_an_older_release_stored_is_checked_again_on_load(registry, tmp_path, dataset):
+    marker = tmp_path / "marker"
+    model = preprocessing.FunctionTransformer(_dangerous(marker)[RUNSTRING])
+    _as_an_older_version_wrote_it(registry, registry.register("old", model, trust=[RUNSTRING]))
     with pytest.raises(UnsafeModelError) as raised:
         registry.load("old")
-    assert RUNSTRING in str(raised.value) and "trusted again when loading" in str(raised.value)
+    assert f"uses {RUNSTRING}" in str(raised.value) and "older default" in str(raised.value)
     assert not marker.exists()
-    loaded = registry.load("old", trust=[RUNSTRING])  # the loading person accepts it
-    loaded.transform({})  # FunctionTransformer calls runstring(code, {}): exec
+    registry.load("old", trust=[RUNSTRING]).transform({})  # the loading person accepts it
     assert marker.exists()
+    # what older releases recorded only when a person asked is believed; defaults still hold
+    exec_model = preprocessing.FunctionTransformer(_dangerous(marker)["builtins.exec"])
+    _as_an_older_version_wrote_it(
+        registry, registry.register("exec", exec_model, trust=["builtins.exec"])
+    )
+    assert isinstance(registry.load("exec"), preprocessing.FunctionTransformer)
+    X, y = dataset
+    forest = ensemble.RandomForestClassifier(3, random_state=0).fit(X, y)
+    _as_an_older_version_wrote_it(registry, registry.register("forest", forest))
+    assert np.array_equal(registry.load("forest").predict(X), forest.predict(X))
 
 
-def test_a_recorded_trust_outside_those_libraries_is_what_a_load_trusts(registry, tmp_path):
-    marker = tmp_path / "marker"
-    model = preprocessing.FunctionTransformer(_dangerous(marker)["builtins.exec"])
-    version = registry.register("vetted", model, trust=["builtins.exec"])
-    assert version.trusted_types == ["builtins.exec", "functools.partial"]
-    registry.load("vetted").transform({})  # the registering person's trust, recorded
-    assert marker.exists()
-
-
-def test_a_run_cannot_store_or_register_a_library_function_without_trust(registry, tmp_path):
+def test_a_run_stores_a_library_function_only_when_trusted_by_name(registry, tmp_path):
     model = preprocessing.FunctionTransformer(_dangerous(tmp_path / "marker")[RUNSTRING])
     with mlops.run("exp", registry=registry) as run:
         run.log_model("plain", model)
         run.log_model("trusted", model, trust=(RUNSTRING,))
     tracker = Tracker(registry)
     assert RUNSTRING in tracker.get(run.id).models["plain"]["not_stored"]
-    with pytest.raises(UnsafeModelError, match="trusted again when loading"):
-        tracker.register(run.id, "from_run", model="trusted")
-    version = tracker.register(run.id, "from_run", model="trusted", trust=(RUNSTRING,))
+    version = tracker.register(run.id, "from_run", model="trusted")
     assert RUNSTRING in version.trusted_types
 
 
