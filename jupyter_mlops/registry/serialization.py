@@ -62,9 +62,10 @@ def dump(model: Any, *, trust: Iterable[str] = (), allow_pickle: bool = False) -
             "pass allow_pickle=True (--allow-pickle) only if you trust everyone who will load it."
         ) from exc
     untrusted = sorted(skops_io.get_untrusted_types(data=data))
+    needing = _needing_a_person(untrusted)
     granted = set(trust)
-    _refuse([name for name in _needing_a_person(untrusted) if name not in granted], "the model")
-    return Serialized(_with_grants(data, _needing_a_person(untrusted)), SKOPS, untrusted)
+    _refuse([name for name in needing if name not in granted], "the model")
+    return Serialized(_with_grants(data, needing), SKOPS, untrusted)
 
 
 def load(
@@ -90,9 +91,7 @@ def load(
     import skops.io as skops_io
 
     untrusted, grants = _read(data, label=label)
-    believed = set(trusted_types) & grants if grants is not None else None
-    if believed is None:
-        believed = policy.from_record(trusted_types)
+    believed = policy.from_record(trusted_types) if grants is None else set(trusted_types) & grants
     granted = believed | set(trust)
     refused = [name for name in _needing_a_person(untrusted) if name not in granted]
     _refuse(refused, label, recorded=set(trusted_types) & set(refused))
