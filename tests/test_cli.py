@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 import skops.io
 
 from jupyter_mlops import Registry
+from tests.conftest import ROOT
 from tests.registry import crafted
 from tests.registry.custom_model import ThresholdModel
 
@@ -142,7 +144,9 @@ def test_register_from_a_file_trusts_fitted_trees_and_your_own_classes_by_name(
     skops.io.dump(ThresholdModel(14.0), own)
     refused = cli("register", "own", str(own), env=subprocess_env)
     assert refused.returncode == 1 and f"--trust {CUSTOM}" in refused.stderr
-    accepted = cli("register", "own", str(own), "--trust", CUSTOM, env=subprocess_env)
+    path = os.pathsep.join([str(ROOT), subprocess_env.get("PYTHONPATH", "")])
+    env = subprocess_env | {"PYTHONPATH": path}  # where the CLI finds the class to load it
+    accepted = cli("register", "own", str(own), "--trust", CUSTOM, env=env)
     assert accepted.returncode == 0, accepted.stderr
     registry = Registry(subprocess_env["MLOPS_HOME"])
     assert registry.get("own").trusted_types == [CUSTOM]
