@@ -126,26 +126,20 @@ def _register(registry: Registry, args: argparse.Namespace) -> Any:
 
 
 def _read_model(path: Path, *, trust: list[str], allow_pickle: bool) -> Any:
+    """The model in a file, read as a load is: nothing in it runs unless trusted."""
     from jupyter_mlops.registry import serialization
 
     if not path.is_file():
         raise UsageError(
             f"model file {str(path)!r} does not exist; give the path of a saved model."
         )
-    data = path.read_bytes()
-    if path.suffix == ".skops":
-        import skops.io as skops_io
-
-        untrusted = skops_io.get_untrusted_types(data=data)
-        library = [name for name in untrusted if serialization.is_library_type(name)]
-        return serialization.load(
-            data, encoding=serialization.SKOPS, trusted_types=library, label=str(path), trust=trust
-        )
+    encoding = serialization.SKOPS if path.suffix == ".skops" else serialization.PICKLE
     return serialization.load(
-        data,
-        encoding=serialization.PICKLE,
+        path.read_bytes(),
+        encoding=encoding,
         trusted_types=[],
         label=str(path),
+        trust=trust,
         allow_pickle=allow_pickle,
     )
 

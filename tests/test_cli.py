@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import skops.io
 
 from jupyter_mlops import Registry
+from tests.conftest import ROOT
+from tests.registry import crafted
+from tests.registry.custom_model import ThresholdModel
+
+CUSTOM = "tests.registry.custom_model.ThresholdModel"
 
 CLI = str(Path(sys.executable).parent / "jupyter-mlops")
 
@@ -86,3 +94,69 @@ def test_runs_from_the_shell(subprocess_env):
     assert "finished" in cli("run", "2", env=subprocess_env).stdout
     missing = cli("run", "7", env=subprocess_env)
     assert missing.returncode == 1 and "no run 7" in missing.stderr
+
+
+@pytest.mark.parametrize("form", [crafted.direct, crafted.partial], ids=["direct", "partial"])
+@pytest.mark.parametrize("name", crafted.NAMES)
+def test_the_crafted_files_run_their_payload_once_everything_in_them_is_trusted(
+    tmp_path, name, form
+):
+    marker = tmp_path / "marker"
+    data = form(crafted.payload(name, marker))
+    untrusted = skops.io.get_untrusted_types(data=data)
+    assert name in untrusted
+    with contextlib.suppress(TypeError):  # partial numpy.load: its array is no dict key
+        crafted.settle(skops.io.loads(data, trusted=untrusted))
+    assert marker.exists()
+
+
+@pytest.mark.parametrize("form", [crafted.direct, crafted.partial], ids=["direct", "partial"])
+@pytest.mark.parametrize("name", crafted.NAMES)
+def test_register_refuses_a_crafted_file_by_name_and_runs_nothing(
+    tmp_path, subprocess_env, name, form
+):
+    marker = tmp_path / "marker"
+    model_file = tmp_path / "model.skops"
+    model_file.write_bytes(form(crafted.payload(name, marker)))
+    refused = cli("register", "evil", str(model_file), env=subprocess_env)
+    assert refused.returncode == 1
+    assert refused.stderr.strip().count("\n") == 0, refused.stderr
+    assert f"{model_file} uses {name}, which is not trusted" in refused.stderr
+    assert f"--trust {name}" in refused.stderr
+    assert not marker.exists()
+    assert Registry(subprocess_env["MLOPS_HOME"]).models() == []
+
+
+def test_register_from_a_file_trusts_fitted_trees_and_your_own_classes_by_name(
+    tmp_path, dataset, subprocess_env
+):
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+
+    X, y = dataset
+    for kind, model in {
+        "forest": RandomForestClassifier(5, random_state=0),
+        "boosting": HistGradientBoostingClassifier(max_iter=5),
+    }.items():
+        skops.io.dump(model.fit(X, y), tmp_path / f"{kind}.skops")
+        done = cli("register", kind, str(tmp_path / f"{kind}.skops"), env=subprocess_env)
+        assert done.returncode == 0, done.stderr
+    own = tmp_path / "own.skops"
+    skops.io.dump(ThresholdModel(14.0), own)
+    refused = cli("register", "own", str(own), env=subprocess_env)
+    assert refused.returncode == 1 and f"--trust {CUSTOM}" in refused.stderr
+    path = os.pathsep.join([str(ROOT), subprocess_env.get("PYTHONPATH", "")])
+    env = subprocess_env | {"PYTHONPATH": path}  # where the CLI finds the class to load it
+    accepted = cli("register", "own", str(own), "--trust", CUSTOM, env=env)
+    assert accepted.returncode == 0, accepted.stderr
+    registry = Registry(subprocess_env["MLOPS_HOME"])
+    assert registry.get("own").trusted_types == [CUSTOM]
+    assert (registry.load("own").predict(X) == ThresholdModel(14.0).predict(X)).all()
+    assert registry.get("forest").trusted_types == ["sklearn.tree._tree.Tree"]
+
+
+def test_register_says_so_when_a_skops_file_is_damaged(tmp_path, subprocess_env):
+    damaged = tmp_path / "damaged.skops"
+    damaged.write_bytes(b"not a zip file")
+    refused = cli("register", "m", str(damaged), env=subprocess_env)
+    assert refused.returncode == 1 and refused.stderr.strip().count("\n") == 0, refused.stderr
+    assert "is not a skops file" in refused.stderr

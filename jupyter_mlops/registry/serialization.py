@@ -1,33 +1,40 @@
 """Turning models into bytes and back without running untrusted code.
 
-The default format is skops. Types outside scikit-learn, NumPy and SciPy must be
-trusted by the person registering the model; the list is recorded, and a load
-trusts exactly that list (plus what the loading person adds). Pickle is possible
-only when explicitly allowed, is recorded as unsafe, and is refused on load
-unless allowed again.
+The default format is skops. A skops file names every class and function it
+needs, and loading imports and calls them; so before anything in a file is
+imported, every name skops does not trust on its own must be trusted by default
+(`trust.py`: exact names, never module prefixes) or by a person, by exact name:
+the registering person (`trust=` when stored) or the loading person (`trust=`
+when loaded).
+
+What the registering person trusted travels inside the artifact: `dump` adds an
+entry, `GRANTS`, listing the names that needed a person's trust (the sha256 of
+the artifact covers it). Each load works out again, with today's defaults, which
+names need a person, and believes the recorded names only when `GRANTS` lists
+them; an artifact written before `GRANTS` existed is believed only for names
+outside the libraries older versions trusted by prefix (`trust.from_record`),
+since those versions recorded such names without anyone choosing them.
+
+Pickle is possible only when explicitly allowed, is recorded as unsafe, and is
+refused on load unless allowed again.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import pickle
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from jupyter_mlops.errors import UnsafeModelError, UsageError
+from jupyter_mlops.registry import trust as policy
 
 SKOPS = "skops"
 PICKLE = "pickle"
-# Types from these libraries are data structures of the libraries themselves
-# (tree arrays, predictors), which skops lists as untrusted only by caution.
-LIBRARY_PREFIXES = ("sklearn.", "numpy.", "scipy.")
-# skops checks the function a partial wraps as a type of its own, so the wrapper adds no trust.
-CONTAINERS = ("functools.partial",)
-
-
-def is_library_type(name: str) -> bool:
-    return name.startswith(LIBRARY_PREFIXES) or name in CONTAINERS
+GRANTS = "jupyter-mlops-trust.json"  # skops reads only schema.json and the files it names
 
 
 @dataclass(frozen=True)
@@ -38,7 +45,9 @@ class Serialized:
 
 
 def dump(model: Any, *, trust: Iterable[str] = (), allow_pickle: bool = False) -> Serialized:
-    """Serialize `model`; refuse types that are neither library types nor in `trust`."""
+    """Serialize `model`; refuse names that are neither trusted by default nor in `trust`.
+
+    `trusted_types` lists every name of the file that skops does not trust on its own."""
     import skops.io as skops_io  # imports every scikit-learn estimator: only when needed
 
     if allow_pickle:
@@ -53,14 +62,10 @@ def dump(model: Any, *, trust: Iterable[str] = (), allow_pickle: bool = False) -
             "pass allow_pickle=True (--allow-pickle) only if you trust everyone who will load it."
         ) from exc
     untrusted = sorted(skops_io.get_untrusted_types(data=data))
+    needing = _needing_a_person(untrusted)
     granted = set(trust)
-    refused = [name for name in untrusted if not is_library_type(name) and name not in granted]
-    if refused:
-        raise UnsafeModelError(
-            f"the model uses types that are not trusted: {', '.join(refused)}; "
-            "if you wrote or vetted them, pass trust=[...] (--trust) with these names."
-        )
-    return Serialized(data, SKOPS, untrusted)
+    _refuse([name for name in needing if name not in granted], "the model")
+    return Serialized(_with_grants(data, needing), SKOPS, untrusted)
 
 
 def load(
@@ -72,7 +77,8 @@ def load(
     trust: Iterable[str] = (),
     allow_pickle: bool = False,
 ) -> Any:
-    """Rebuild a model from its bytes, trusting only what was recorded and `trust`."""
+    """Rebuild a model from its bytes; nothing in them runs unless every name is trusted
+    by default, by its registering person (see the module docstring) or by `trust`."""
     if encoding == PICKLE:
         if not allow_pickle:
             raise UnsafeModelError(
@@ -84,12 +90,54 @@ def load(
         raise UsageError(f"{label} has unknown format {encoding!r}; upgrade jupyter-mlops.")
     import skops.io as skops_io
 
-    granted = set(trusted_types) | set(trust)
-    untrusted = sorted(skops_io.get_untrusted_types(data=data))
-    refused = [name for name in untrusted if name not in granted]
-    if refused:
-        raise UnsafeModelError(
-            f"{label} contains types that were not trusted when it was registered: "
-            f"{', '.join(refused)}; pass trust=[...] (--trust) with these names if you vet them."
-        )
+    untrusted, grants = _read(data, label=label)
+    believed = policy.from_record(trusted_types) if grants is None else set(trusted_types) & grants
+    granted = believed | set(trust)
+    refused = [name for name in _needing_a_person(untrusted) if name not in granted]
+    _refuse(refused, label, recorded=set(trusted_types) & set(refused))
     return skops_io.loads(data, trusted=untrusted)
+
+
+def _needing_a_person(untrusted: list[str]) -> list[str]:
+    return [name for name in untrusted if not policy.is_trusted_by_default(name)]
+
+
+def _with_grants(data: bytes, names: list[str]) -> bytes:
+    buffer = io.BytesIO(data)
+    with zipfile.ZipFile(buffer, "a") as archive:
+        entry = zipfile.ZipInfo(GRANTS, date_time=(1980, 1, 1, 0, 0, 0))
+        archive.writestr(entry, json.dumps({"trusted_by_name": names}))
+    return buffer.getvalue()
+
+
+def _read(data: bytes, *, label: str) -> tuple[list[str], set[str] | None]:
+    """The names skops does not trust on its own, read without importing any of them, and
+    the names the registering person trusted (None when the artifact predates `GRANTS`)."""
+    import skops.io as skops_io
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            stored = archive.read(GRANTS) if GRANTS in archive.namelist() else None
+        grants = None if stored is None else set(json.loads(stored)["trusted_by_name"])
+        return sorted(skops_io.get_untrusted_types(data=data)), grants
+    except Exception as exc:  # a damaged or hand-made file: the parser says why
+        raise UsageError(
+            f"{label} is not a skops file this version can read ({type(exc).__name__}: {exc}); "
+            "save the model again with skops.io.dump."
+        ) from exc
+
+
+def _refuse(refused: list[str], subject: str, *, recorded: Iterable[str] = ()) -> None:
+    """Raise, naming each name of `refused`, unless there is none."""
+    if not refused:
+        return
+    it, which = ("it", "which is") if len(refused) == 1 else ("them", "which are")
+    note = ""
+    if recorded:
+        names = ", ".join(sorted(recorded))
+        note = f"; the registry recorded {names} as trusted by an older default, not by a person"
+    raise UnsafeModelError(
+        f"{subject} uses {', '.join(refused)}, {which} not trusted by default (loading imports"
+        f" and calls {it}){note}; if you wrote or vetted {it}, pass --trust {' '.join(refused)}"
+        f" (trust={refused!r} in Python)."
+    )
