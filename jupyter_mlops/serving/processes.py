@@ -188,9 +188,9 @@ def stop(found: Deployment, *, stop_key: str | None) -> str | None:
         except ProcessLookupError:
             return None  # it exited on its own a moment ago
         except PermissionError:
-            return _over_http(found, stop_key=stop_key, signals="refused")
+            return _over_http(found, stop_key=stop_key, signal_refused=True)
         return _wait_or_kill(found)
-    return _over_http(found, stop_key=stop_key, signals="")
+    return _over_http(found, stop_key=stop_key)
 
 
 def _wait_or_kill(found: Deployment) -> str | None:
@@ -209,7 +209,9 @@ def _wait_or_kill(found: Deployment) -> str | None:
     )
 
 
-def _over_http(found: Deployment, *, stop_key: str | None, signals: str) -> str | None:
+def _over_http(
+    found: Deployment, *, stop_key: str | None, signal_refused: bool = False
+) -> str | None:
     """Rules 2 to 4: ask the server at its URL, or prove it gone, or say where it runs."""
     if (
         stop_key is not None
@@ -218,9 +220,9 @@ def _over_http(found: Deployment, *, stop_key: str | None, signals: str) -> str 
     ):
         _ask_to_stop(found, stop_key)
         return None
-    if not signals and known_gone(found.machine, found.pid, found.process_start):
+    if not signal_refused and known_gone(found.machine, found.pid, found.process_start):
         return _gone(found)
-    raise ConflictError(_where(found, signals=signals))
+    raise ConflictError(_where(found, signal_refused=signal_refused))
 
 
 def _ask_to_stop(found: Deployment, stop_key: str) -> None:
@@ -253,10 +255,10 @@ def _gone(found: Deployment) -> str:
     return f"deployment {found.id} of {found.ref} was not running ({whose}); marked stopped."
 
 
-def _where(found: Deployment, *, signals: str) -> str:
+def _where(found: Deployment, *, signal_refused: bool) -> str:
     """The one sentence of a refusal: where the deployment runs and what to do."""
     what = f"deployment {found.id} of {found.ref} (pid {found.pid}, {found.url})"
-    if signals:
+    if signal_refused:
         return (
             f"{what} runs as another user and does not answer as itself at its URL, so it "
             "was not stopped; undeploy it as that user."
