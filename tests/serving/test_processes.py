@@ -23,6 +23,7 @@ import pytest
 from jupyter_mlops import Registry
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import ConflictError
+from jupyter_mlops.serving import processes
 from jupyter_mlops.serving.deployments import deploy, deployments, undeploy
 from jupyter_mlops.store import deployments as sql
 from tests.conftest import free_port, logged_ids
@@ -167,17 +168,21 @@ def test_a_server_on_another_machine_is_stopped_over_http_never_signalled_here(
     X, _ = dataset
     started = deploy(registry, REF, host=routable_address(), port=free_port())
     assert started.token
-    rows = {"records": X.iloc[:5].to_dict("records")}
-    ids = post(f"{started.url}/predict", token=started.token, body=rows)["request_ids"]
-    with pytest.raises(urllib.error.HTTPError) as refused:  # the token does not stop it
-        post(f"{started.url}/shutdown", token=started.token)
-    assert refused.value.code == 401
-    moved(registry, started.id, machine=ELSEWHERE, pid=bystander.pid)
+    try:
+        rows = {"records": X.iloc[:5].to_dict("records")}
+        ids = post(f"{started.url}/predict", token=started.token, body=rows)["request_ids"]
+        with pytest.raises(urllib.error.HTTPError) as refused:  # the token does not stop it
+            post(f"{started.url}/shutdown", token=started.token)
+        assert refused.value.code == 401
+        moved(registry, started.id, machine=ELSEWHERE, pid=bystander.pid)
 
-    stopped = undeploy(registry, REF)
+        stopped = undeploy(registry, REF)
 
-    assert stopped.notes == []
-    assert exit_code(started.pid) == 0  # it shut down gracefully, as on SIGTERM
+        assert stopped.notes == []
+        assert exit_code(started.pid) == 0  # it shut down gracefully, as on SIGTERM
+    finally:  # a failure leaves no server behind (and kills nothing that reused its pid)
+        if processes.is_ours(started.machine, started.pid, started.process_start):
+            os.kill(started.pid, signal.SIGKILL)
     assert bystander.untouched()
     assert set(ids) <= set(logged_ids(registry.home, "diagnosis"))
     assert [d.status for d in stopped] == ["stopped", "stopped"]
