@@ -93,11 +93,21 @@ class MlopsMagics(Magics):
             return self.connection.registry.load(
                 args.ref, trust=args.trust, allow_pickle=args.allow_pickle
             )
+        if args.command == "deploy":
+            return self._deploy(args)
         if args.command in HANDLERS:
             return run_registry_command(self.connection.registry, args)
         if args.command in MONITORING_COMMANDS:
             return self._monitor(args)
         raise AssertionError(f"subcommand {args.command} has no handler")
+
+    def _deploy(self, args: argparse.Namespace) -> Any:
+        """Deploy, and show URL and token now: a later statement in the cell cannot hide them."""
+        from jupyter_mlops.magics.deployed import show_deployment
+
+        found = run_registry_command(self.connection.registry, args)
+        show_deployment(self.shell, found)
+        return found  # IPython shows it without the token
 
     def _monitor(self, args: argparse.Namespace) -> Any:
         """A monitoring subcommand; `--current NAME` may name a DataFrame in the notebook."""

@@ -1,4 +1,5 @@
-"""`python -m jupyter_mlops.serving`: the process `deploy` starts (token in the environment)."""
+"""`python -m jupyter_mlops.serving`: the process `deploy` starts (token and nonce in the
+environment). It exits 0 when stopped by SIGTERM or Ctrl-C, after recording the stop."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 
 from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.registry import Registry
-from jupyter_mlops.serving.deployments import TOKEN_VARIABLE, serve
+from jupyter_mlops.serving.deployments import NONCE_VARIABLE, TOKEN_VARIABLE, serve
 
 
 def main() -> int:
@@ -23,7 +24,14 @@ def main() -> int:
         print(f"set {TOKEN_VARIABLE} to the bearer token clients will send.", file=sys.stderr)
         return 2
     try:
-        serve(Registry(args.home), args.ref, host=args.host, port=args.port, token=token)
+        serve(
+            Registry(args.home),
+            args.ref,
+            host=args.host,
+            port=args.port,
+            token=token,
+            nonce=os.environ.get(NONCE_VARIABLE),
+        )
     except MlopsError as exc:
         print(f"jupyter-mlops serve: {exc}", file=sys.stderr)
         return 1

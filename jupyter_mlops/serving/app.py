@@ -4,6 +4,7 @@
     POST /feedback                  {"request_ids": [...], "labels": [...]}
     GET  /health                    no token needed
     GET  /metadata                  model, alias, serving version, signature
+    POST /shutdown                  the deployment's stop key, not the token (`processes`)
 
 Every request but /health carries `Authorization: Bearer <token>`; the server keeps
 only the token's sha256. Requests arriving together share one call of the model
@@ -15,12 +16,19 @@ back) version whole, so a batch in flight finishes on the version it started wit
 Errors are mapped to JSON answers in one place: 400 malformed, 401 token, 404
 route, 413 too large, 422 unusable input, 503 when the prediction log cannot be
 written and its buffer is full (the server answers nothing it cannot log).
+
+A deployed server also reports its nonce at /health (it grants nothing: it tells
+undeploy that this URL is still that deployment) and, sent its stop key at /shutdown,
+stops as it would on SIGTERM (`processes` says when undeploy does that).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import os
+import signal
 import sys
 import threading
 from collections.abc import AsyncIterator
@@ -69,9 +77,13 @@ class ModelServer:
         poll_seconds: float = POLL_SECONDS,
         log_rows: int = 10_000,
         log_seconds: float = 2.0,
+        nonce: str | None = None,
+        stop_key_sha256: str | None = None,
     ) -> None:
         self.registry, self.ref = registry, ref
         self.token_sha256 = token_sha256
+        self.identity = {"nonce": nonce} if nonce else {}
+        self.stop_key_sha256 = stop_key_sha256
         self.poll_seconds = poll_seconds
         self.served = self._load(registry.get(ref))
         model = self.served.version.model
@@ -101,6 +113,8 @@ class ModelServer:
             },
             lifespan=self._lifespan,
         )
+        if stop_key_sha256 is not None:  # only a deployed server: it stops its own process
+            self.app.router.routes.append(Route("/shutdown", self.shutdown, methods=["POST"]))
 
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -150,7 +164,7 @@ class ModelServer:
     # endpoints
 
     async def health(self, request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", **self._counts(self.served)})
+        return JSONResponse({"status": "ok", **self._counts(self.served), **self.identity})
 
     async def metadata(self, request: Request) -> JSONResponse:
         self._authorize(request)
@@ -200,6 +214,16 @@ class ModelServer:
             timestamps=np.full(count, np.datetime64(utc_now(), "us")),
         )
         self.predictions.append({**scored.inputs, **own, logs.LATENCY: scored.latency_ms})
+
+    async def shutdown(self, request: Request) -> JSONResponse:
+        """Stop as SIGTERM stops it (answer first, then a graceful shutdown): the way
+        undeploy stops a server it cannot prove to be a process of its own machine."""
+        _, _, key = request.headers.get("authorization", "").partition(" ")
+        assert self.stop_key_sha256 is not None
+        if not hmac.compare_digest(token_hash(key.strip()), self.stop_key_sha256):
+            raise Unauthorized("the deployment's stop key is required; stop it with undeploy.")
+        asyncio.get_running_loop().call_soon(os.kill, os.getpid(), signal.SIGTERM)
+        return JSONResponse({"stopping": True}, status_code=202)
 
     async def feedback(self, request: Request) -> JSONResponse:
         self._authorize(request)

@@ -1,41 +1,45 @@
 """Deployments: a model server started in the foreground (`serve`) or as a process of its
 own (`deploy`), recorded in the registry so any process can list and stop it.
 
-`deploy` starts `python -m jupyter_mlops.serving` in a new session, passes the token in
-its environment (never on a command line others can read), waits for `/health`, and if
-the server dies first raises with the server's own last words from its log file.
-`undeploy` sends SIGTERM (the server writes its buffered log rows and exits) and waits.
-A deployment whose process is gone shows as dead.
+`deploy` starts `python -m jupyter_mlops.serving` in a new session, passes the token and
+a fresh nonce in its environment (never on a command line others can read), waits until
+`/health` answers with that nonce, and if the server dies first raises with the server's
+own last words from its log file. The server records itself: pid, machine, its process's
+start time, the nonce's hash and a stop key (`processes` says why each is there).
+
+`undeploy` signals a server only when this machine proves the pid is that server (same
+machine, same process start time); otherwise it asks the server to stop at its URL,
+authenticated by the stop key, or records a server proven gone as stopped, or refuses
+with a sentence saying where it runs (the rule is in `processes`). A server stopped by
+SIGTERM or Ctrl-C writes its buffered log rows, records itself stopped and exits 0.
+A deployment this machine proves gone shows as dead.
 """
 
 from __future__ import annotations
 
-import json
+import html
 import os
-import secrets
-import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from contextlib import suppress
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import MlopsError, NotFoundError, UsageError
+from jupyter_mlops.errors import ConflictError, MlopsError, NotFoundError, UsageError
 from jupyter_mlops.registry import Registry
-from jupyter_mlops.registry.capture import current_user, process_gone
+from jupyter_mlops.registry.capture import current_user
 from jupyter_mlops.registry.records import RecordTable
+from jupyter_mlops.serving import processes
 from jupyter_mlops.store import deployments as sql
 
 TOKEN_VARIABLE = "MLOPS_SERVE_TOKEN"
+NONCE_VARIABLE = "MLOPS_SERVE_NONCE"
 START_TIMEOUT = 60.0
-STOP_TIMEOUT = 20.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class Deployment:
     started_at: datetime
     stopped_at: datetime | None
     log_file: str | None
+    process_start: str | None = None  # None: recorded without /proc, or by an older server
+    nonce_sha256: str | None = None
     token: str | None = None  # only on the record `deploy` returns: shown once
     version: int | None = None  # what a running server says of itself on /health
     requests: int | None = None
@@ -63,13 +69,21 @@ class Deployment:
     def status(self) -> str:
         if self.stopped_at is not None:
             return "stopped"
-        return "dead" if process_gone(self.machine, self.pid) else "running"
+        gone = processes.known_gone(self.machine, self.pid, self.process_start)
+        return "dead" if gone else "running"
 
     def __repr__(self) -> str:
+        """As a terminal prints it: with the token, on the record `deploy` returns."""
         text = f"{self.ref} at {self.url} (pid {self.pid}, {self.status})"
         if self.token:
             text += f"\ntoken (shown once): {self.token}"
         return text
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """As IPython shows it: never with the token, which a notebook would save (`%mlops
+        deploy` shows it once, in an output that is not saved)."""
+        text = f"{self.ref} at {self.url} (pid {self.pid}, {self.status})"
+        printer.text(text + ("\ntoken: in .token" if self.token else ""))
 
     @classmethod
     def from_row(cls, row: dict[str, Any], *, token: str | None = None) -> Deployment:
@@ -78,6 +92,9 @@ class Deployment:
 
 
 class DeploymentList(RecordTable[Deployment]):
+    """Deployments as a table; after `undeploy`, with a sentence for each one it found not
+    running or had to kill."""
+
     columns: ClassVar[list[str]] = [
         "id",
         "ref",
@@ -91,6 +108,19 @@ class DeploymentList(RecordTable[Deployment]):
         "errors",
     ]
     empty = "no deployments"
+
+    def __init__(self, found: Iterable[Deployment] = (), *, notes: Iterable[str] = ()) -> None:
+        super().__init__(found)
+        self.notes = list(notes)
+
+    def __str__(self) -> str:
+        return "\n".join([super().__str__(), *self.notes])
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        notes = "".join(f"<p>{html.escape(note)}</p>" for note in self.notes)
+        return super()._repr_html_() + notes
 
     def _rows(self) -> list[list[Any]]:
         now = utc_now()
@@ -122,19 +152,37 @@ def _duration(span: timedelta) -> str:
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(24)
+    return processes.new_secret()
 
 
 def serve(
-    registry: Registry, ref: str, *, host: str = "127.0.0.1", port: int = 8765, token: str
+    registry: Registry,
+    ref: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    token: str,
+    nonce: str | None = None,
 ) -> None:
-    """Serve `ref` in this process until SIGTERM or Ctrl-C, recorded as a deployment."""
+    """Serve `ref` in this process until SIGTERM or Ctrl-C, recorded as a deployment.
+
+    Either signal stops it gracefully (buffered log rows written), records it stopped and
+    returns; a new nonce is made unless `deploy` passed the one it waits for.
+    """
     import uvicorn
 
     from jupyter_mlops.serving.app import ModelServer, token_hash
 
     version = registry.get(ref)
-    server = ModelServer(registry, ref, token_sha256=token_hash(token))
+    nonce = nonce or processes.new_secret()
+    stop_key = processes.new_secret()
+    server = ModelServer(
+        registry,
+        ref,
+        token_sha256=token_hash(token),
+        nonce=nonce,
+        stop_key_sha256=processes.digest(stop_key),
+    )
     record = {
         "model": version.model,
         "ref": ref,
@@ -142,18 +190,27 @@ def serve(
         "port": port,
         "pid": os.getpid(),
         "machine": socket.gethostname(),
+        "process_start": processes.process_start(os.getpid()),
+        "nonce_sha256": processes.digest(nonce),
+        "stop_key": stop_key,
         "token_sha256": token_hash(token),
         "started_at": utc_now(),
         "started_by": current_user(),
         "log_file": os.environ.get("MLOPS_SERVE_LOG"),
     }
-    with registry.db.write() as conn:
-        deployment_id = sql.insert_deployment(conn, record)
+    restore_signals = processes.raise_on_stop_signals()
+    deployment_id = None
     try:
-        uvicorn.run(server.app, host=host, port=port, log_level="warning")
-    finally:
         with registry.db.write() as conn:
-            sql.mark_stopped(conn, deployment_id, at=utc_now())
+            deployment_id = sql.insert_deployment(conn, record)
+        uvicorn.run(server.app, host=host, port=port, log_level="warning")
+    except processes.StopRequested:
+        pass  # uvicorn re-raised the SIGTERM it shut down for (or it came before uvicorn ran)
+    finally:
+        if deployment_id is not None:
+            with registry.db.write() as conn:
+                sql.mark_stopped(conn, deployment_id, at=utc_now())
+        restore_signals()
 
 
 def deploy(
@@ -164,25 +221,46 @@ def deploy(
     running = _recorded(registry, model=None, running_only=True)
     if any(d.port == port and d.status == "running" for d in running):
         raise UsageError(f"port {port} is already served by a deployment; choose another --port.")
-    token = new_token()
-    logs_dir = registry.home / "logs" / "servers"
-    logs_dir.mkdir(parents=True, exist_ok=True)
-    log_file = logs_dir / f"{ref.replace('@', '-').replace(':', '-')}-{port}.log"
-    env = {**os.environ, TOKEN_VARIABLE: token, "MLOPS_SERVE_LOG": str(log_file)}
+    token, nonce = new_token(), processes.new_secret()
+    log_file = registry.home / "logs" / "servers" / f"{_file_name(ref)}-{port}.log"
+    env = {**os.environ, TOKEN_VARIABLE: token, NONCE_VARIABLE: nonce}
+    env["MLOPS_SERVE_LOG"] = str(log_file)
     command = [sys.executable, "-m", "jupyter_mlops.serving", "--home", str(registry.home)]
     command += [ref, "--host", host, "--port", str(port)]
-    with open(log_file, "ab") as output:
+    with _opened_log(log_file) as output:
         process = subprocess.Popen(
             command, stdout=output, stderr=output, env=env, start_new_session=True
         )
-    _wait_until_healthy(process, f"http://{host}:{port}/health", log_file)
+    url = f"http://{host}:{port}"
+    _wait_until_healthy(process, url, nonce_sha256=processes.digest(nonce), log_file=log_file)
     for found in _recorded(registry, model=None, running_only=True):
         if found.pid == process.pid:
             return replace(found, token=token)
     raise MlopsError(f"the server for {ref} answers but did not record itself; see {log_file}.")
 
 
-def _wait_until_healthy(process: subprocess.Popen[bytes], url: str, log_file: Path) -> None:
+def _file_name(ref: str) -> str:
+    return ref.replace("@", "-").replace(":", "-")
+
+
+def _opened_log(log_file: Path) -> IO[bytes]:
+    """The server's log file, opened to append; a home that cannot take it is the user's
+    to fix (read-only, full, or a file where the directory goes)."""
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        return open(log_file, "ab")  # the caller closes it
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the server's log file {log_file} ({exc.strerror or exc}); make "
+            f"{log_file.parent} a writable directory with space and deploy again."
+        ) from None
+
+
+def _wait_until_healthy(
+    process: subprocess.Popen[bytes], url: str, *, nonce_sha256: str, log_file: Path
+) -> None:
+    """Wait until the server at `url` answers as the one just started (its nonce): not some
+    other server already on that port."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -191,15 +269,12 @@ def _wait_until_healthy(process: subprocess.Popen[bytes], url: str, log_file: Pa
                 f"the server exited with code {process.returncode} before answering: "
                 f"{last[0]}; see {log_file}."
             )
-        try:
-            with urllib.request.urlopen(url, timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.2)
+        if processes.answers_as(url, nonce_sha256):
+            return
+        time.sleep(0.2)
     process.terminate()
     raise UsageError(
-        f"the server did not answer {url} within {START_TIMEOUT:.0f} s; see {log_file}."
+        f"the server did not answer {url}/health within {START_TIMEOUT:.0f} s; see {log_file}."
     )
 
 
@@ -219,16 +294,15 @@ def _recorded(registry: Registry, *, model: str | None, running_only: bool) -> l
 
 
 def _with_health(found: Deployment) -> Deployment:
-    """The record with what its running server reports: serving version, requests, errors."""
+    """The record with what its running server reports: serving version, requests, errors
+    (only when the server at its URL is this deployment, by its nonce)."""
     if found.stopped_at is not None or found.status != "running":
         return found
-    if found.machine != socket.gethostname() and found.host in ("127.0.0.1", "localhost", "::1"):
-        return found  # its loopback is not ours to ask
-    try:
-        with urllib.request.urlopen(f"{found.url}/health", timeout=1) as answer:
-            health = json.loads(answer.read())
-    except (OSError, ValueError):
-        return found  # starting, stopping or hung: the table shows it without numbers
+    if not processes.reachable_from_here(found.machine, found.host):
+        return found  # that machine's loopback is not ours to ask
+    health = processes.answers_as(found.url, found.nonce_sha256)
+    if not health:
+        return found  # starting, stopping, hung, or another server: shown without numbers
     return replace(
         found,
         version=health.get("version"),
@@ -238,26 +312,30 @@ def _with_health(found: Deployment) -> Deployment:
 
 
 def undeploy(registry: Registry, ref: str) -> DeploymentList:
-    """Stop every running deployment of `ref` (SIGTERM, then wait); returns them."""
+    """Stop every running deployment of `ref`, each by the rule in `processes` (a process
+    is signalled only when this machine proves it is that server); returns the model's
+    deployments with a sentence for each one found not running or killed.
+
+    Raises `ConflictError`, saying where it runs, for one that cannot be stopped from here
+    (after stopping the others).
+    """
     model = ref.partition("@")[0].partition(":")[0]
-    recorded = _recorded(registry, model=model, running_only=True)
-    stopping = [d for d in recorded if d.ref == ref]
+    with registry.db.read() as conn:
+        rows = sql.deployments_of(conn, model=model, running_only=True)
+    stopping = [row for row in rows if row["ref"] == ref]
     if not stopping:
         raise NotFoundError(f"no running deployment of {ref}; list them with %mlops deployments.")
-    for found in stopping:
-        if found.status == "running":
-            os.kill(found.pid, signal.SIGTERM)
-            _wait_for_exit(found)
+    notes, refusals = [], []
+    for row in stopping:
+        found = Deployment.from_row(row)
+        try:
+            note = processes.stop(found, stop_key=row.get("stop_key"))
+        except ConflictError as refused:
+            refusals.append(str(refused))
+            continue
         with registry.db.write() as conn:
             sql.mark_stopped(conn, found.id, at=utc_now())
-    return deployments(registry, model=model)
-
-
-def _wait_for_exit(found: Deployment) -> None:
-    deadline = time.monotonic() + STOP_TIMEOUT
-    while time.monotonic() < deadline and not process_gone(found.machine, found.pid):
-        time.sleep(0.1)
-        with suppress(ChildProcessError):  # reap it when it is our own child
-            os.waitpid(found.pid, os.WNOHANG)
-    if not process_gone(found.machine, found.pid):
-        os.kill(found.pid, signal.SIGKILL)
+        notes += [note] if note else []
+    if refusals:
+        raise ConflictError(" ".join(refusals))
+    return DeploymentList(deployments(registry, model=model), notes=notes)

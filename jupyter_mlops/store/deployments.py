@@ -1,4 +1,8 @@
-"""SQL for the deployments table: which servers were started, where, and whether they stopped."""
+"""SQL for the deployments table: which servers were started, where, and whether they stopped.
+
+A row also holds what proves a pid is still its server (`process_start`, `nonce_sha256`)
+and the key that stops it over HTTP (`stop_key`): read by undeploy, never displayed.
+"""
 
 from __future__ import annotations
 

@@ -6,6 +6,8 @@ import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -17,6 +19,8 @@ from jupyter_mlops.errors import UsageError
 from jupyter_mlops.registry.capture import process_gone
 from jupyter_mlops.serving.deployments import deploy, deployments, undeploy
 from tests.conftest import free_port, logged_ids
+
+CLI = str(Path(sys.executable).parent / "jupyter-mlops")
 
 
 @pytest.fixture
@@ -61,6 +65,7 @@ def test_deploy_predict_undeploy_and_nothing_answered_is_lost(registry: Registry
     finally:
         stopped = undeploy(registry, "diagnosis@champion")
     assert [d.status for d in stopped] == ["stopped"]
+    assert stopped.notes == []  # stopped by SIGTERM in time, not found gone nor killed
     logged = Monitor(registry).drift("diagnosis@champion", window="1d", multivariate=False)
     assert logged.rows == len(ids) == 60
     assert logged.extra_columns == []  # the log's own columns are not taken for inputs
@@ -161,3 +166,49 @@ def test_sigterm_during_load_keeps_every_answered_request(registry: Registry, da
         thread.join(timeout=30)
     assert len(answered) > 20
     assert set(answered) <= set(logged_ids(registry.home, "diagnosis"))
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_serve_in_the_foreground_stopped_by_a_signal_is_recorded_stopped_and_exits_0(
+    registry: Registry, subprocess_env: dict[str, str], dataset, stop: signal.Signals
+) -> None:
+    X, _ = dataset
+    port = free_port()
+    env = {**subprocess_env, "MLOPS_SERVE_TOKEN": "a-token"}
+    command = [CLI, "serve", "diagnosis@champion", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while [d.version for d in deployments(registry)] != [1] and server.poll() is None:
+            assert time.monotonic() < deadline, "the server did not answer within 60 s"
+            time.sleep(0.1)
+        ids = predict(f"http://127.0.0.1:{port}", "a-token", X.iloc[:3].to_dict("records"))
+        server.send_signal(stop)
+        _, errors = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert server.returncode == 0, errors
+    assert [d.status for d in deployments(registry)] == ["stopped"]
+    assert set(ids["request_ids"]) <= set(logged_ids(registry.home, "diagnosis"))
+
+
+@pytest.mark.parametrize("blocked", ["a file in the way", "a read-only directory"])
+def test_a_home_that_cannot_take_the_server_log_is_one_sentence(
+    registry: Registry, blocked: str
+) -> None:
+    servers = registry.home / "logs" / "servers"
+    servers.parent.mkdir(parents=True, exist_ok=True)
+    if blocked == "a file in the way":
+        servers.write_text("not a directory")
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root writes in read-only directories")
+        servers.mkdir()
+        servers.chmod(0o500)
+    with pytest.raises(UsageError) as refused:
+        deploy(registry, "diagnosis@champion", port=free_port())
+    message = str(refused.value)
+    assert message.startswith(f"cannot write the server's log file {servers}/diagnosis-champion-")
+    assert message.endswith(f"make {servers} a writable directory with space and deploy again.")
+    assert deployments(registry) == []
