@@ -1,5 +1,8 @@
 """Alert rules' state: a rule fires once when its condition starts to hold, and reports a
-recovery once when it stops; while the condition persists nothing new is sent."""
+recovery once when it stops; while the condition persists nothing new is sent.
+
+A rule's and an alert's `notify` hold the real targets, for delivery; every display of
+them (repr, tables, HTML) writes them as `delivery.shown` does, passwords masked."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from jupyter_mlops.monitoring.delivery import shown
 from jupyter_mlops.monitoring.rules import Rule, Value
 from jupyter_mlops.registry.records import RecordTable
 
@@ -26,10 +30,9 @@ class AlertRule:
     created_by: str
 
     def __repr__(self) -> str:
-        targets = " ".join(self.notify) or "the alert log only"
         return (
             f"alert rule {self.id} on {self.model}: {self.expression} "
-            f"(state {self.state}; notifies {targets})"
+            f"(state {self.state}; notifies {_targets(self.notify, 'the alert log only')})"
         )
 
     @classmethod
@@ -53,12 +56,12 @@ class AlertRuleList(RecordTable[AlertRule]):
 
     def _rows(self) -> list[list[Any]]:
         return [
-            [r.id, r.model, r.expression, " ".join(r.notify) or "log", r.state, r.state_since]
+            [r.id, r.model, r.expression, _targets(r.notify, "log"), r.state, r.state_since]
             for r in self
         ]
 
 
-@dataclass
+@dataclass(repr=False)
 class Alert:
     """A rule that fired or recovered in a check, and whether it reached its targets."""
 
@@ -71,6 +74,13 @@ class Alert:
     attempts: int = 0
     error: str | None = None
     event_id: int | None = None
+
+    def __repr__(self) -> str:
+        outcome = "delivered" if self.delivered else f"NOT delivered ({self.error})"
+        return (
+            f"alert: rule {self.rule_id} ({self.expression}) {self.kind} with {self.values}; "
+            + (f"{outcome} to {_targets(self.notify, '')}" if self.notify else "logged only")
+        )
 
     def payload(self, *, model: str, version: int, check_id: int) -> dict[str, Any]:
         return {
@@ -168,3 +178,7 @@ class AlertEventList(RecordTable[AlertEvent]):
             ]
             for e in self
         ]
+
+
+def _targets(notify: list[str], none: str) -> str:
+    return " ".join(shown(target) for target in notify) or none

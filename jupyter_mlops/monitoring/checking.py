@@ -3,8 +3,9 @@ them, the outcome recorded, the alerts delivered.
 
 The check and the rules' new states are written in one transaction (so two checks
 at once cannot both fire the same alert); delivery happens after it, outside the
-registry's lock, and its outcome is written back. An alert whose delivery failed
-stays in the alert log with the error.
+registry's lock, every target at once and each within its deadline (see `delivery`), and
+its outcome is written back. An alert whose delivery failed stays in the alert log with
+the error, its targets shown with their passwords masked.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from jupyter_mlops.monitoring.alerts import (
     Evaluation,
     evaluate,
 )
-from jupyter_mlops.monitoring.delivery import deliver
+from jupyter_mlops.monitoring.delivery import deliver_all, shown
 from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.report import DriftReport
 from jupyter_mlops.registry.display import html_table, text_table
@@ -171,28 +172,39 @@ def _event(alert: Alert, check_id: int, now: datetime) -> dict[str, Any]:
 
 
 def _deliver(registry: Registry, result: CheckResult) -> None:
-    outcomes = []
-    for e in result.evaluations:
-        alert = e.alert
-        if alert is None or not alert.notify:
-            continue
+    """Deliver every alert of the check to each of its targets at once, then record how
+    each went. One target's failure (a receiver down, a bad address stored long ago) is
+    that alert's error, never another's; a bug in a delivery is raised once all are in."""
+    alerts = [e.alert for e in result.evaluations if e.alert is not None and e.alert.notify]
+    if not alerts:
+        return
+    jobs: list[tuple[str, dict[str, Any]]] = []
+    for alert in alerts:
         payload = alert.payload(
             model=result.model, version=result.version, check_id=result.check_id
         )
-        errors, attempts = [], 0
-        for target in alert.notify:
-            delivery = deliver(target, payload)
-            attempts += delivery.attempts
-            if not delivery.delivered:
-                errors.append(f"{target}: {delivery.error}")
-        alert.delivered, alert.attempts = not errors, attempts
-        alert.error = "; ".join(errors) or None
-        outcomes.append(alert)
-    if not outcomes:
-        return
+        jobs += [(target, payload) for target in alert.notify]
+    outcomes = iter(deliver_all(jobs))
+    faults = []
+    for alert in alerts:
+        deliveries = [next(outcomes) for _ in alert.notify]
+        errors = [
+            f"{shown(target)}: {d.error}"
+            for target, d in zip(alert.notify, deliveries, strict=True)
+            if not d.delivered
+        ]
+        alert.delivered, alert.error = not errors, "; ".join(errors) or None
+        alert.attempts = sum(d.attempts for d in deliveries)
+        faults += [d.fault for d in deliveries if d.fault is not None]
+    _record_deliveries(registry, result, alerts)
+    if faults:
+        raise faults[0]
+
+
+def _record_deliveries(registry: Registry, result: CheckResult, alerts: list[Alert]) -> None:
     try:
         with registry.db.write() as conn:
-            for alert in outcomes:
+            for alert in alerts:
                 assert alert.event_id is not None
                 sql.set_event_delivery(
                     conn,

@@ -13,10 +13,15 @@ into one segment:
    the sources deleted; then the journal.
 
 Readers hold the same lock shared (`reading`), so a query sees the sources or the
-merged file, never both and never neither. A crash at any step leaves a journal (or only
-a temporary file): whoever next reads or compacts the log finishes the move the journal
-records, or undoes it if the merged file never took its name. Writers never wait: they
-only add new files, and a compaction touches only the files it listed.
+merged file, never both and never neither. The invariant: files move only under the
+log lock held exclusively, and that includes finishing or undoing what a crashed
+compaction's journal records, whoever does it. Under the shared lock nothing moves, so a
+journal whose merged file is in place can only be a crashed one's (a live compaction
+renames and deletes in one exclusive hold): a reader finishes it, exclusively, before it
+reads. A journal whose merged file never took its name leaves the sources whole and
+hides nothing from readers; only a compaction undoes it, since it holds the compaction
+lock and so is the only compaction alive. Writers never wait: they only add new files,
+and a compaction touches only the files it listed.
 """
 
 from __future__ import annotations
@@ -95,7 +100,7 @@ def compact(home: Path, model: str | None = None) -> CompactionList:
         with _lock_file(home, name, "compaction") as compaction:
             if not _try_lock(compaction):
                 raise UsageError(f"a compaction of {name}'s logs is running; wait for it to end.")
-            _recover(home, name, temporaries=True)
+            _recover(home, name)
             for kind in (logs.PREDICTIONS, logs.LABELS):
                 for day in sorted(logs.model_directory(home, kind, name).glob("date=*")):
                     merged = _compact_day(home, name, kind, day)
@@ -106,16 +111,15 @@ def compact(home: Path, model: str | None = None) -> CompactionList:
 
 @contextmanager
 def reading(home: Path, model: str) -> Iterator[None]:
-    """Hold `model`'s logs still for a query: no compaction moves files meanwhile."""
+    """Hold `model`'s logs still for a query: no compaction moves files meanwhile, and
+    none that crashed halfway through its move is left for the query to see."""
     with _lock_file(home, model, "log") as log:
         fcntl.flock(log, fcntl.LOCK_SH)
-        while _journals(home, model):
-            with _lock_file(home, model, "compaction") as compaction:
-                if not _try_lock(compaction):
-                    break  # a compaction is alive: it moves files only under LOCK_EX, whole
-                fcntl.flock(log, fcntl.LOCK_EX)  # the journal is a crashed compaction's
-                _recover(home, model, temporaries=False)
-                fcntl.flock(log, fcntl.LOCK_SH)
+        while _moved(home, model):
+            fcntl.flock(log, fcntl.LOCK_EX)  # not atomic: look again once it is held
+            for journal in _moved(home, model):
+                _finish(journal)
+            fcntl.flock(log, fcntl.LOCK_SH)
         yield
 
 
@@ -145,32 +149,37 @@ def _compact_day(home: Path, model: str, kind: str, day: Path) -> Compaction | N
     with _lock_file(home, model, "log") as log:
         fcntl.flock(log, fcntl.LOCK_EX)
         os.replace(temporary, target)
-        _finish(day, key)
+        _finish(day / JOURNAL.format(key))
     after = target.stat().st_size
     return Compaction(
         model, kind, day.name.removeprefix("date="), len(sources), 1, rows, before, after
     )
 
 
-def _finish(day: Path, key: str) -> None:
-    """Complete (merged file in place) or undo (not in place) the move a journal records."""
-    journal = day / JOURNAL.format(key)
+def _finish(journal: Path) -> None:
+    """Complete (merged file in place) or undo (not in place) the move a journal records.
+
+    The caller holds the log lock exclusively."""
+    day = journal.parent
     entry = json.loads(journal.read_text())
     if (day / entry["target"]).exists():
         for name in entry["sources"]:
             (day / name).unlink(missing_ok=True)
     else:
-        (day / TEMPORARY.format(key)).unlink(missing_ok=True)
+        (day / TEMPORARY.format(_key(journal))).unlink(missing_ok=True)
     fsync_path(day)
     journal.unlink()
     fsync_path(day)
 
 
-def _recover(home: Path, model: str, *, temporaries: bool) -> None:
-    """Finish what crashed compactions' journals record; with `temporaries`, drop their files."""
-    for journal in _journals(home, model):
-        _finish(journal.parent, journal.name.removeprefix(".compaction-").removesuffix(".json"))
-    if temporaries:  # only a compaction may: it holds the lock no other compaction can
+def _recover(home: Path, model: str) -> None:
+    """Finish or undo every journal a crashed compaction left, and drop the temporary files
+    of those that crashed before writing one. Only a compaction may: it holds the lock no
+    other compaction can, so every journal and temporary file is a dead one's."""
+    with _lock_file(home, model, "log") as log:
+        fcntl.flock(log, fcntl.LOCK_EX)
+        for journal in _journals(home, model):
+            _finish(journal)
         for kind in (logs.PREDICTIONS, logs.LABELS):
             directory = logs.model_directory(home, kind, model)
             for temporary in directory.glob("date=*/.compaction-*.tmp"):
@@ -183,6 +192,19 @@ def _journals(home: Path, model: str) -> list[Path]:
         for kind in (logs.PREDICTIONS, logs.LABELS)
         for journal in logs.model_directory(home, kind, model).glob("date=*/.compaction-*.json")
     ]
+
+
+def _moved(home: Path, model: str) -> list[Path]:
+    """The journals whose merged file took its name: readers would see it and its sources."""
+    return [journal for journal in _journals(home, model) if _in_place(journal)]
+
+
+def _in_place(journal: Path) -> bool:
+    return (journal.parent / json.loads(journal.read_text())["target"]).exists()
+
+
+def _key(journal: Path) -> str:
+    return journal.name.removeprefix(".compaction-").removesuffix(".json")
 
 
 @contextmanager

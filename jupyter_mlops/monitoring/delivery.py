@@ -1,25 +1,44 @@
-"""Delivering alerts: a JSON POST to a webhook, retried, every attempt bounded in time.
+"""Delivering alerts: a JSON POST to a webhook, retried, every delivery bounded in time.
 
-A receiver that is down or slow costs a check at most ATTEMPTS x TIMEOUT seconds
-plus the pauses between attempts (about 10 s), and the failure is recorded with
-the alert; the check itself goes on.
+A target is `webhook:` and an http(s) URL with a host; `check_target` refuses any other
+when a rule is added, and a rule stored before that check that names a bad one fails its
+own delivery with the reason, never a check or another rule's delivery.
+
+Time: one attempt (connect, send, the answer's status and headers) ends within TIMEOUT
+seconds, cut by a timer that shuts the connection down, since a socket timeout bounds
+only each read and a receiver trickling a header line every 2 s would hold a check
+forever. All attempts to one target, pauses included, end within DEADLINE seconds
+(3 x 3 s + 0.7 s fits in 10 s). `deliver_all` delivers a check's targets at once, a
+thread each, so a check waits for its slowest target: about DEADLINE seconds at worst,
+however many rules fire and targets they name.
+
+A URL's password is sent (HTTP basic authentication) and never shown: `shown` is the
+target as every display and message writes it, the password replaced by `***`.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import http.client
 import json
+import socket
+import threading
 import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
+import urllib.parse
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from jupyter_mlops.errors import UsageError
 
 TIMEOUT = 3.0
+DEADLINE = 10.0
 ATTEMPTS = 3
 PAUSES = (0.2, 0.5)
-SCHEMES = ("webhook:",)
+PREFIX = "webhook:"
+GRACE = 1.0  # past DEADLINE, a delivery thread still running is left behind
+USAGE = "write webhook:http://host:port/path"
 
 
 @dataclass(frozen=True)
@@ -27,42 +46,152 @@ class Delivery:
     delivered: bool
     attempts: int
     error: str | None
+    fault: BaseException | None = field(default=None, repr=False, compare=False)
 
 
 def check_target(target: str) -> str:
-    """A one-line error for a notify target this module cannot deliver to."""
-    if not target.startswith("webhook:"):
-        raise UsageError(
-            f"cannot deliver alerts to {target!r}; write webhook:http://host:port/path "
-            "(every alert is also kept in the registry's alert log)."
-        )
-    url = target.removeprefix("webhook:")
-    if not url.startswith(("http://", "https://")):
-        raise UsageError(
-            f"the webhook address {url!r} is not an http(s) URL; write webhook:http://host/path."
-        )
+    """`target` if alerts can be delivered to it; else a one-sentence UsageError."""
+    _url(target)
     return target
 
 
-def deliver(target: str, payload: dict[str, Any], *, timeout: float = TIMEOUT) -> Delivery:
-    """POST `payload` as JSON to a `webhook:` target; a 2xx answer counts as delivered."""
-    url = target.removeprefix("webhook:")
+def shown(target: str) -> str:
+    """`target` as it may be displayed: a password in its URL replaced by `***`."""
+    head, slashes, rest = target.partition("//")
+    end = min([i for i in (rest.find(c) for c in "/?#") if i >= 0] or [len(rest)])
+    userinfo, at, host = rest[:end].rpartition("@")
+    if not slashes or not at or ":" not in userinfo:
+        return target
+    return f"{head}//{userinfo.partition(':')[0]}:***@{host}{rest[end:]}"
+
+
+def deliver(target: str, payload: dict[str, Any], *, deadline: float = DEADLINE) -> Delivery:
+    """POST `payload` as JSON to a `webhook:` target; a 2xx answer counts as delivered.
+
+    Every attempt and pause ends within `deadline` seconds; a target that cannot be used
+    fails at once, with the reason."""
+    try:
+        url = _url(target)
+    except UsageError as exc:
+        return Delivery(False, 0, str(exc))
+    ends = time.monotonic() + deadline
     body = json.dumps(payload, default=str).encode()
-    error = ""
-    for attempt in range(1, ATTEMPTS + 1):
-        request = urllib.request.Request(
-            url, data=body, method="POST", headers={"Content-Type": "application/json"}
-        )
+    error, attempts = "", 0
+    while attempts < ATTEMPTS and (left := ends - time.monotonic()) > 0:
+        attempts += 1
+        failure = _attempt(url, body, seconds=min(TIMEOUT, left))
+        if failure is None:
+            return Delivery(True, attempts, None)
+        error = failure
+        pause = PAUSES[min(attempts - 1, len(PAUSES) - 1)]
+        if attempts == ATTEMPTS or ends - time.monotonic() <= pause:
+            break
+        time.sleep(pause)
+    return Delivery(False, attempts, error)
+
+
+def deliver_all(jobs: Sequence[tuple[str, dict[str, Any]]]) -> list[Delivery]:
+    """Deliver each (target, payload) at once, a thread each; the outcomes in order.
+
+    A bug in one delivery fails that target only, and is kept as its outcome's `fault`.
+    A thread still running GRACE seconds past the deadline (stuck in a name lookup, which
+    no timeout reaches) is left behind, and its target counted as failed."""
+    outcomes: list[Delivery | None] = [None] * len(jobs)
+
+    def run(position: int, target: str, payload: dict[str, Any]) -> None:
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as answer:
-                if 200 <= answer.status < 300:
-                    return Delivery(True, attempt, None)
-                error = f"HTTP {answer.status}"
-        except urllib.error.HTTPError as exc:
-            error = f"HTTP {exc.code}"
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            error = f"{type(reason).__name__}: {reason}"
-        if attempt < ATTEMPTS:
-            time.sleep(PAUSES[min(attempt - 1, len(PAUSES) - 1)])
-    return Delivery(False, ATTEMPTS, error)
+            outcomes[position] = deliver(target, payload)
+        except Exception as exc:  # our bug: the caller raises it once every outcome is in
+            outcomes[position] = Delivery(False, 0, f"{type(exc).__name__}: {exc}", exc)
+
+    threads = [
+        threading.Thread(target=run, args=(position, *job), daemon=True)
+        for position, job in enumerate(jobs)
+    ]
+    for thread in threads:
+        thread.start()
+    ends = time.monotonic() + DEADLINE + GRACE
+    for thread in threads:
+        thread.join(max(0.0, ends - time.monotonic()))
+    late = Delivery(False, 0, f"no outcome within the {DEADLINE:g} s deadline")
+    return [outcome or late for outcome in outcomes]
+
+
+def _url(target: str) -> urllib.parse.SplitResult:
+    if not target.startswith(PREFIX):
+        raise UsageError(
+            f"cannot deliver alerts to {shown(target)!r}; {USAGE} "
+            "(every alert is also kept in the registry's alert log)."
+        )
+    text = target.removeprefix(PREFIX)
+    problem, url = _problem(text)
+    if problem or url is None:
+        raise UsageError(f"the webhook address {shown(text)!r} {problem}; {USAGE}.")
+    return url
+
+
+def _problem(text: str) -> tuple[str, urllib.parse.SplitResult | None]:
+    """What makes `text` unusable as a webhook URL ('' when nothing), and the URL parsed."""
+    if any(c.isspace() or not c.isprintable() for c in text):
+        return "contains a space or a control character", None
+    if not text.isascii():
+        return "contains a character outside ASCII (percent-encode it)", None
+    try:
+        url = urllib.parse.urlsplit(text)
+        port = url.port
+    except ValueError as exc:  # unbalanced brackets, a port that is no number or too large
+        return f"cannot be read ({exc})", None
+    if url.scheme not in ("http", "https"):
+        return "is not an http(s) URL", None
+    if not url.hostname:
+        return "names no host", None
+    if port == 0:
+        return "names port 0", None
+    return "", url
+
+
+def _attempt(url: urllib.parse.SplitResult, body: bytes, *, seconds: float) -> str | None:
+    """One POST, over within `seconds` whatever the receiver does; why it failed, or None."""
+    kind = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+    connection = kind(url.hostname or "", url.port, timeout=seconds)
+    expired = threading.Event()
+    timer = threading.Timer(seconds, _cut, args=(connection, expired))
+    timer.daemon = True
+    timer.start()
+    error: str | None = None
+    try:
+        connection.request("POST", _path(url), body=body, headers=_headers(url))
+        status = connection.getresponse().status  # its body is not waited for
+        error = None if 200 <= status < 300 else f"HTTP {status}"
+    except TimeoutError:
+        expired.set()
+    except (OSError, http.client.HTTPException, UnicodeError) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    finally:
+        timer.cancel()
+        connection.close()
+    # once cut, even a status read is no answer: the headers seemed to end where the cut was
+    return f"no complete answer within {seconds:.3g} s" if expired.is_set() else error
+
+
+def _cut(connection: http.client.HTTPConnection, expired: threading.Event) -> None:
+    """End an attempt past its time: shut its socket down, which wakes a blocked read."""
+    expired.set()
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):  # closed already
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)  # TLS or not, the bare socket's
+
+
+def _path(url: urllib.parse.SplitResult) -> str:
+    return (url.path or "/") + (f"?{url.query}" if url.query else "")
+
+
+def _headers(url: urllib.parse.SplitResult) -> dict[str, str]:
+    headers = {"Content-Type": "application/json", "User-Agent": "jupyter-mlops"}
+    if url.username is not None or url.password is not None:
+        user = urllib.parse.unquote(url.username or "")
+        secret = urllib.parse.unquote(url.password or "")
+        token = base64.b64encode(f"{user}:{secret}".encode()).decode()
+        headers["Authorization"] = f"Basic {token}"
+    return headers

@@ -1,9 +1,8 @@
-"""Compacting the logs: every row kept once, readers never see a half-moved day, crashes heal."""
+"""Compacting the logs: every row kept once, readers never see a half-moved day (crashes:
+test_compaction_crashes.py)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -82,52 +81,6 @@ def test_compacting_an_unknown_model_says_so(tmp_path: Path) -> None:
     write(tmp_path, logs.PREDICTIONS, 2, day="2026-11-25")
     with pytest.raises(UsageError, match="churm has no prediction or label log"):
         compaction.compact(tmp_path, "churm")
-
-
-CRASHING = """
-import os, sys
-from pathlib import Path
-from jupyter_mlops.monitoring import compaction
-
-point, count = sys.argv[2], int(sys.argv[3])
-calls = 0
-if point == "unlink":  # die while deleting the merged sources (after the rename)
-    real = Path.unlink
-
-    def unlink(self, missing_ok=False):
-        global calls
-        calls += 1
-        if calls == count:
-            os._exit(9)
-        return real(self, missing_ok=missing_ok)
-
-    Path.unlink = unlink
-else:  # die at the rename that puts the merged file in place
-    def replace(source, target):
-        if str(source).endswith(".tmp"):
-            os._exit(9)
-        return os.rename(source, target)
-
-    compaction.os.replace = replace
-compaction.compact(Path(sys.argv[1]), "churn")
-"""
-
-
-@pytest.mark.parametrize(("point", "count"), [("replace", 0), ("unlink", 1), ("unlink", 7)])
-def test_a_compaction_killed_midway_loses_and_doubles_nothing(
-    tmp_path: Path, point: str, count: int
-) -> None:
-    ids = write(tmp_path, logs.PREDICTIONS, 12, day="2026-11-25")
-    died = subprocess.run(
-        [sys.executable, "-c", CRASHING, str(tmp_path), point, str(count)], capture_output=True
-    )
-    assert died.returncode == 9, died.stderr.decode()[-2000:]
-    day = segments(tmp_path)[0].parent
-    assert list(day.glob(".compaction-*.json"))  # the dead process left its journal
-    assert ids_in(tmp_path) == ids  # a reader finishes or undoes the move first
-    assert not list(day.glob(".compaction-*"))
-    compaction.compact(tmp_path, MODEL)
-    assert ids_in(tmp_path) == ids and len(segments(tmp_path)) == 1
 
 
 def test_readers_during_compactions_see_every_row_once(tmp_path: Path) -> None:
