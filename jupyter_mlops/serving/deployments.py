@@ -132,6 +132,7 @@ def serve(
     import uvicorn
 
     from jupyter_mlops.serving.app import ModelServer, token_hash
+    from jupyter_mlops.serving.limits import uvicorn_options
 
     version = registry.get(ref)
     server = ModelServer(registry, ref, token_sha256=token_hash(token))
@@ -150,7 +151,7 @@ def serve(
     with registry.db.write() as conn:
         deployment_id = sql.insert_deployment(conn, record)
     try:
-        uvicorn.run(server.app, host=host, port=port, log_level="warning")
+        uvicorn.run(server.app, host=host, port=port, log_level="warning", **uvicorn_options())
     finally:
         with registry.db.write() as conn:
             sql.mark_stopped(conn, deployment_id, at=utc_now())
