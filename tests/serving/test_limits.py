@@ -46,7 +46,9 @@ def answer_on(sock: socket.socket) -> tuple[int, dict]:
     return response.status, json.loads(response.read())
 
 
-def test_a_body_without_a_length_is_refused_once_it_passes_the_limit(running: Running) -> None:
+def test_a_body_without_a_length_is_refused_once_it_passes_the_limit(
+    running: Running, dataset
+) -> None:
     with connect(running) as sock:
         sock.sendall(head("/predict", "Transfer-Encoding: chunked"))
         chunk = b" " * 2**20
@@ -55,7 +57,7 @@ def test_a_body_without_a_length_is_refused_once_it_passes_the_limit(running: Ru
         # one chunk past the limit, and the body not finished (no last chunk): answered now
         status, answer = answer_on(sock)
     assert status == 413 and answer["error"] == "too_large", answer
-    assert call(f"{running.url}/predict", records_of(running))[0] == 200
+    assert call(f"{running.url}/predict", records(dataset[0].iloc[:2]))[0] == 200
 
 
 def test_a_body_claiming_more_than_the_limit_is_refused_before_it_is_read(
@@ -69,13 +71,6 @@ def test_a_body_claiming_more_than_the_limit_is_refused_before_it_is_read(
     with connect(running) as sock:  # unauthorised: refused before a byte of the body is read
         sock.sendall(head("/feedback", "Content-Length: 1000").replace(TOKEN.encode(), b"no"))
         assert answer_on(sock)[0] == 401
-
-
-def records_of(running: Running) -> bytes:
-    from sklearn.datasets import load_breast_cancer
-
-    X, _ = load_breast_cancer(return_X_y=True, as_frame=True)
-    return records(X.iloc[:2])
 
 
 @pytest.fixture
@@ -108,7 +103,9 @@ def closed_by_server(sock: socket.socket, trickle: bytes) -> bool:
     return False
 
 
-def test_slow_and_idle_clients_are_cut_off_and_others_are_answered(strict: Running) -> None:
+def test_slow_and_idle_clients_are_cut_off_and_others_are_answered(
+    strict: Running, dataset
+) -> None:
     idle = [connect(strict) for _ in range(10)]
     slow_headers = [connect(strict) for _ in range(10)]
     for sock in slow_headers:
@@ -116,7 +113,7 @@ def test_slow_and_idle_clients_are_cut_off_and_others_are_answered(strict: Runni
     slow_body = [connect(strict) for _ in range(10)]
     for sock in slow_body:
         sock.sendall(head("/predict", "Content-Length: 100000"))
-    status, answer = call(f"{strict.url}/predict", records_of(strict))
+    status, answer = call(f"{strict.url}/predict", records(dataset[0].iloc[:2]))
     assert status == 200 and len(answer["predictions"]) == 2  # the slow ones hold nothing
     for sock in idle:
         assert closed_by_server(sock, b""), "an idle connection stays open"
