@@ -11,13 +11,20 @@ label row holds a request id, a time and the true value (`__label__`). Segments
 are written whole (temporary file, fsync, rename), never appended to, so a reader
 never sees half a file and no lock is shared with the registry. Monitoring reads
 them with DuckDB's `read_parquet`.
+
+A batch is written whole or not at all: every column is given its one Parquet type
+before any file is written (a column mixing types is refused, named, with nothing
+written), and a batch spanning days whose second file cannot be written takes its
+first one back.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +33,6 @@ import numpy as np
 import pandas as pd
 
 from jupyter_mlops.errors import UsageError
-from jupyter_mlops.monitoring.profile import to_parquet
 from jupyter_mlops.registry.artifacts import write_file
 
 PREDICTIONS = "predictions"
@@ -60,14 +66,65 @@ def write_segments(home: Path, kind: str, model: str, frame: pd.DataFrame) -> li
         raise UsageError(f"a {kind} log segment needs a {TIMESTAMP} column; add the times.")
     if frame.empty:
         return []
-    days = pd.to_datetime(frame[TIMESTAMP], utc=True).dt.strftime("%Y-%m-%d")
-    written = []
-    for day, rows in frame.groupby(days.to_numpy(), sort=True):
-        name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}-{uuid.uuid4().hex[:8]}.parquet"
-        target = model_directory(home, kind, model) / f"date={day}" / name
-        write_file(target, to_parquet(rows.reset_index(drop=True)))
-        written.append(target)
+    import pyarrow as pa
+
+    table = _arrow_table(frame, kind)
+    days = pd.to_datetime(frame[TIMESTAMP], utc=True).dt.strftime("%Y-%m-%d").to_numpy()
+    distinct = sorted(set(days.tolist()))
+    parts = [table] if len(distinct) == 1 else [table.filter(pa.array(days == d)) for d in distinct]
+    payloads = [(day, _parquet(part)) for day, part in zip(distinct, parts, strict=True)]
+    written: list[Path] = []
+    try:
+        for day, data in payloads:
+            name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            target = model_directory(home, kind, model) / f"date={day}" / f"{name}.parquet"
+            write_file(target, data)
+            written.append(target)
+    except OSError:
+        for path in written:  # all or nothing: a retry must not write these rows twice
+            path.unlink(missing_ok=True)
+        raise
     return written
+
+
+def _arrow_table(frame: pd.DataFrame, kind: str) -> Any:
+    """The frame as an Arrow table, one type per column; a column Parquet cannot hold
+    (text beside numbers, integers beyond 64 bits, nested lists) is refused by name."""
+    import pyarrow as pa
+
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
+        raise _refusal(frame, kind, exc) from None
+    return table.rename_columns([str(name) for name in frame.columns])
+
+
+def _refusal(frame: pd.DataFrame, kind: str, error: Exception) -> UsageError:
+    import pyarrow as pa
+
+    for name in frame.columns:
+        try:
+            pa.Array.from_pandas(frame[name])
+        except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
+            found = sorted({type(v).__name__ for v in frame[name].dropna().tolist()})
+            reason = str(exc).split("\n")[0][:120]
+            return UsageError(
+                f"the {kind} log cannot store column {name!r} (values of type "
+                f"{', '.join(found) or 'unknown'}: {reason}); give the column one type "
+                "(numbers, text or booleans, e.g. with .astype(str)) and log again."
+            )
+    return UsageError(f"the {kind} log cannot store these rows ({error}); check their types.")
+
+
+def _parquet(table: Any) -> bytes:
+    """Parquet bytes; dictionary encoding only where values repeat (not floats)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    repeating = [field.name for field in table.schema if not pa.types.is_floating(field.type)]
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, use_dictionary=repeating or False)
+    return buffer.getvalue()
 
 
 def prediction_rows(
@@ -124,6 +181,7 @@ def refuse_reserved(names: Iterable[object]) -> None:
 def label_rows(
     request_ids: list[str], labels: list[object] | np.ndarray, *, timestamps: pd.Series | None
 ) -> pd.DataFrame:
+    """The rows labels add to the label log (an array of labels keeps its dtype)."""
     if len(request_ids) != len(labels):
         raise UsageError(
             f"{len(request_ids)} request ids but {len(labels)} labels; pass one label per id."
@@ -133,15 +191,65 @@ def label_rows(
         {
             REQUEST_ID: [str(value) for value in request_ids],
             TIMESTAMP: now if timestamps is None else _naive_utc(timestamps),
-            LABEL: list(labels),
+            LABEL: labels if isinstance(labels, np.ndarray) else list(labels),
         }
     )
 
 
-def new_ids(count: int) -> list[str]:
-    """Random 128-bit request ids, as 32 hex digits."""
-    digits = os.urandom(16 * count).hex()
+def new_ids(count: int, *, key: bytes | None = None) -> list[str]:
+    """Random request ids, as 32 hex digits: 128 random bits, or with a `key` (32 random
+    bytes a server keeps to itself) 96 random bits and a 32-bit keyed hash of them, which
+    `issued` checks without the server remembering a single id."""
+    data = os.urandom(16 * count)
+    if key is not None and count <= 16:  # a few ids: plain integers beat NumPy's overhead
+        heads = [data[i : i + 12] for i in range(0, 16 * count, 16)]
+        data = b"".join(head + _tag(head, key) for head in heads)
+    elif key is not None:
+        raw = np.frombuffer(data, dtype=np.uint8).reshape(count, 16).copy()
+        raw[:, 12:] = _tags(raw[:, :12], key)
+        data = raw.tobytes()
+    digits = data.hex()
     return [digits[i : i + 32] for i in range(0, 32 * count, 32)]
+
+
+def issued(request_ids: Sequence[str], key: bytes) -> np.ndarray:
+    """Which of `request_ids` `new_ids(..., key=key)` made (a bool per id); a foreign id
+    passes by chance once in 2**32."""
+    found = np.zeros(len(request_ids), dtype=bool)
+    shaped = [i for i, rid in enumerate(request_ids) if _ID.fullmatch(rid)]
+    if shaped:
+        text = "".join(request_ids[i] for i in shaped)
+        raw = np.frombuffer(bytes.fromhex(text), dtype=np.uint8).reshape(len(shaped), 16)
+        found[shaped] = (_tags(raw[:, :12], key) == raw[:, 12:]).all(axis=1)
+    return found
+
+
+_ID = re.compile(r"[0-9a-f]{32}")
+_WORD = 2**64 - 1
+
+
+def _tag(head: bytes, key: bytes) -> bytes:
+    """`_tags` of one id's 12 bytes, in plain integers."""
+    first, second, third, salt = (int.from_bytes(key[i : i + 8], "little") for i in (0, 8, 16, 24))
+    low, high = int.from_bytes(head[:8], "little"), int.from_bytes(head[8:], "little")
+    mixed = (((low ^ salt) * (first | 1)) ^ (high * (second | 1))) & _WORD
+    mixed ^= mixed >> 29
+    mixed = (mixed * (third | 1)) & _WORD
+    mixed ^= mixed >> 32
+    return (mixed & 0xFFFFFFFF).to_bytes(4, "little")
+
+
+def _tags(heads: np.ndarray, key: bytes) -> np.ndarray:
+    """A keyed 32-bit mix of each row's 12 bytes (multiply-xorshift over 64-bit words)."""
+    first, second, third, salt = np.frombuffer(key, dtype="<u8", count=4).tolist()
+    words = np.zeros((len(heads), 16), dtype=np.uint8)
+    words[:, :12] = heads
+    low, high = words.view("<u8").T
+    mixed = ((low ^ np.uint64(salt)) * np.uint64(first | 1)) ^ (high * np.uint64(second | 1))
+    mixed ^= mixed >> np.uint64(29)
+    mixed *= np.uint64(third | 1)
+    mixed ^= mixed >> np.uint64(32)
+    return (mixed & np.uint64(0xFFFFFFFF)).astype("<u4").view(np.uint8).reshape(-1, 4)
 
 
 def _naive_utc(values: pd.Series) -> pd.Series:

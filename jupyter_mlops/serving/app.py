@@ -15,7 +15,9 @@ thread looks it up every `poll_seconds` and swaps in a newly promoted (or rolled
 back) version whole, so a batch in flight finishes on the version it started with.
 Errors are mapped to JSON answers in one place: 400 malformed, 401 token, 404
 route, 413 too large, 422 unusable input, 503 when the prediction log cannot be
-written and its buffer is full (the server answers nothing it cannot log).
+written and its buffer is full (the server answers nothing it cannot log). A client
+that goes away mid-request is one rate-limited line on stderr (`limits.notice`), and
+`/health` says "degraded", with the reason, while a log has trouble being written.
 
 A deployed server also reports its nonce at /health (it grants nothing: it tells
 undeploy that this URL is still that deployment) and, sent its stop key at /shutdown,
@@ -31,14 +33,16 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from functools import partial
 
 import numpy as np
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from jupyter_mlops.clock import utc_now
@@ -46,7 +50,9 @@ from jupyter_mlops.errors import MlopsError, UsageError
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.records import Version
+from jupyter_mlops.serving import feedback
 from jupyter_mlops.serving.batching import Batcher, Scored, Served
+from jupyter_mlops.serving.limits import CUT_OFF, EarlyAnswer, notice
 from jupyter_mlops.serving.logwriter import LogFullError, LogWriter
 from jupyter_mlops.serving.rows import rows_of
 from jupyter_mlops.serving.validation import (
@@ -55,6 +61,7 @@ from jupyter_mlops.serving.validation import (
     Unauthorized,
     Unprocessable,
     parse_body,
+    read_body,
     signature,
 )
 
@@ -93,8 +100,11 @@ class ModelServer:
         self.labels = LogWriter(
             registry.home, logs.LABELS, model, max_rows=log_rows, max_seconds=log_seconds
         )
-        self.batcher = Batcher(lambda: self.served, self._record)
+        self._id_key = os.urandom(32)  # the ids this process issues carry a tag made with it
+        ids = partial(logs.new_ids, key=self._id_key)
+        self.batcher = Batcher(lambda: self.served, self._record, ids=ids)
         self.requests = self.errors = 0
+        self.dropped = 0  # clients that went away before their request's body arrived
         self._stop = threading.Event()
         self._follower = threading.Thread(target=self._follow_alias, daemon=True)
         self.app = Starlette(
@@ -107,6 +117,7 @@ class ModelServer:
             ],
             exception_handlers={
                 RequestError: self._refused,
+                ClientDisconnect: self._gone,
                 LogFullError: self._unavailable,
                 HTTPException: self._http,
                 Exception: self._failed,
@@ -134,7 +145,9 @@ class ModelServer:
                 "training data to serve it."
             )
         logs.refuse_reserved([c.name for c in columns])
-        return Served(version, self.registry.load(version.ref), columns)
+        model = self.registry.load(version.ref)
+        labels = feedback.label_kind(self.registry.profile(version.ref), model)
+        return Served(version, model, columns, labels)
 
     # the alias
 
@@ -164,14 +177,16 @@ class ModelServer:
     # endpoints
 
     async def health(self, request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", **self._counts(self.served), **self.identity})
+        problem = self.predictions.problem or self.labels.problem
+        state = {"status": "degraded", "reason": problem} if problem else {"status": "ok"}
+        failures = self.predictions.failures + self.labels.failures
+        counts = self._counts(self.served)
+        return JSONResponse({**state, **counts, "log_failures": failures, **self.identity})
 
     async def metadata(self, request: Request) -> JSONResponse:
         self._authorize(request)
         served = self.served
-        inputs = [
-            {"name": c.name, "type": "number" if c.numeric else "text"} for c in served.columns
-        ]
+        inputs = [{"name": c.name, "type": c.kind} for c in served.columns]
         return JSONResponse({"ref": self.ref, "signature": inputs, **self._counts(served)})
 
     def _counts(self, served: Served) -> dict[str, object]:
@@ -180,6 +195,7 @@ class ModelServer:
             "version": served.version.version,
             "requests": self.requests,
             "errors": self.errors,
+            "dropped": self.dropped,
             "model_calls": self.batcher.calls,
         }
 
@@ -194,7 +210,7 @@ class ModelServer:
         served = self.served
         if probabilities and not hasattr(served.model, "predict_proba"):
             raise Unprocessable("this model has no probabilities; use /predict.")
-        rows = rows_of(parse_body(await request.body()), served.columns)
+        rows = rows_of(parse_body(await self._body(request)), served.columns)
         answer = await self.batcher.submit(rows, served, probabilities=probabilities)
         self.requests += 1
         key = "probabilities" if probabilities else "predictions"
@@ -226,23 +242,24 @@ class ModelServer:
         return JSONResponse({"stopping": True}, status_code=202)
 
     async def feedback(self, request: Request) -> JSONResponse:
+        """Labels of earlier predictions; the answer counts the ids this process did not
+        issue (another replica's, or from before a restart: logged all the same)."""
         self._authorize(request)
-        payload = parse_body(await request.body())
-        if not isinstance(payload, dict) or not {"request_ids", "labels"} <= set(payload):
-            raise Unprocessable('send {"request_ids": [...], "labels": [...]}.', field="body")
-        ids, labels = payload["request_ids"], payload["labels"]
-        if not isinstance(ids, list) or not isinstance(labels, list) or len(ids) != len(labels):
-            raise Unprocessable(
-                "request_ids and labels must be lists of one length.", field="labels"
-            )
-        if not ids or not all(isinstance(value, str) for value in ids):
-            raise Unprocessable(
-                "request_ids must be a non-empty list of strings.", field="request_ids"
-            )
-        if not all(isinstance(value, str | int | float | bool) for value in labels):
-            raise Unprocessable("every label must be a number, text or a boolean.", field="labels")
+        payload = parse_body(await self._body(request))
+        ids, labels = feedback.checked(payload, self.served.labels)
+        unknown = await run_in_threadpool(self._log_labels, ids, labels)
+        return JSONResponse({"received": len(ids), "unknown": unknown})
+
+    def _log_labels(self, ids: list[str], labels: np.ndarray) -> int:
+        """Buffer labels (in a worker thread: a full buffer is written at once); returns how
+        many of their ids this process did not issue."""
         self.labels.append(logs.label_rows(ids, labels, timestamps=None))
-        return JSONResponse({"received": len(ids)})
+        return int((~logs.issued(ids, self._id_key)).sum())
+
+    async def _body(self, request: Request) -> bytes:
+        body = await read_body(request.stream(), declared=request.headers.get("content-length"))
+        request.state.body_read = True
+        return body
 
     # errors, in one place
 
@@ -260,14 +277,21 @@ class ModelServer:
         body = {"error": exc.code, "message": str(exc)}
         if exc.field is not None:
             body["field"] = exc.field
-        return JSONResponse(body, status_code=exc.status)
+        return _answer(request, body, exc.status)
+
+    async def _gone(self, request: Request, exc: Exception) -> Response:
+        """The client went away before its body arrived: one line, no traceback."""
+        self.dropped += 1
+        if not request.scope.get(CUT_OFF):  # a deadline that cut it has said so already
+            client = request.client
+            where = f"{client.host}:{client.port}" if client else "a client"
+            notice("gone", f"{where} went away before sending all of {request.url.path}'s body")
+        return Response(status_code=499)  # nobody reads it
 
     async def _http(self, request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
         self.errors += 1
-        return JSONResponse(
-            {"error": "http", "message": str(exc.detail)}, status_code=exc.status_code
-        )
+        return _answer(request, {"error": "http", "message": str(exc.detail)}, exc.status_code)
 
     async def _unavailable(self, request: Request, exc: Exception) -> JSONResponse:
         self.errors += 1
@@ -277,6 +301,13 @@ class ModelServer:
         self.errors += 1
         message = f"{type(exc).__name__}: {exc}"
         return JSONResponse({"error": "internal", "message": message}, status_code=500)
+
+
+def _answer(request: Request, body: Mapping[str, object], status: int) -> JSONResponse:
+    """A refusal; one sent before a request's body was read lets the client finish sending
+    (see `limits.EarlyAnswer`)."""
+    unread = request.method == "POST" and not getattr(request.state, "body_read", False)
+    return EarlyAnswer(body, status) if unread else JSONResponse(body, status_code=status)
 
 
 __all__ = ["BadRequest", "ModelServer", "token_hash"]

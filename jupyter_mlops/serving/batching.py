@@ -36,6 +36,7 @@ class Served:
     version: Version
     model: Any
     columns: list[Column]
+    labels: str  # the kind of label /feedback takes for it (see `feedback.label_kind`)
 
 
 @dataclass
@@ -75,8 +76,10 @@ class Batcher:
         record: Callable[[Scored], None],
         *,
         max_rows: int = MAX_BATCH_ROWS,
+        ids: Callable[[int], list[str]] = logs.new_ids,
     ) -> None:
         self._served, self._record, self.max_rows = served, record, max_rows
+        self._new_ids = ids
         self._queue: asyncio.Queue[Job] | None = None
         self._worker: asyncio.Task[None] | None = None
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="mlops-model")
@@ -156,7 +159,7 @@ class Batcher:
         predictions, proba = model_outputs(
             served.model, frame, probabilities=any(job.probabilities for job in batch)
         )
-        ids = logs.new_ids(len(frame))
+        ids = self._new_ids(len(frame))
         done = time.perf_counter()
         counts = [job.rows.count for job in batch]
         latency = np.repeat([(done - job.received) * 1000 for job in batch], counts)

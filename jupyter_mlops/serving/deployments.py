@@ -172,6 +172,7 @@ def serve(
     import uvicorn
 
     from jupyter_mlops.serving.app import ModelServer, token_hash
+    from jupyter_mlops.serving.limits import uvicorn_options
 
     version = registry.get(ref)
     nonce = nonce or processes.new_secret()
@@ -203,7 +204,7 @@ def serve(
     try:
         with registry.db.write() as conn:
             deployment_id = sql.insert_deployment(conn, record)
-        uvicorn.run(server.app, host=host, port=port, log_level="warning")
+        uvicorn.run(server.app, host=host, port=port, log_level="warning", **uvicorn_options())
     except processes.StopRequested:
         pass  # uvicorn re-raised the SIGTERM it shut down for (or it came before uvicorn ran)
     finally:

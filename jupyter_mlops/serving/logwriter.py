@@ -9,19 +9,35 @@ traffic plus the time a segment takes to write. Segments go
 through `monitoring.logs.write_segments` (temporary file, fsync, rename), so a reader
 never sees half a file.
 
-A segment that cannot be written (disk full, the directory gone) keeps its rows in the
-buffer, and the background thread tries again; rows keep being accepted up to
-`max_buffered` (ten segments' worth by default), after which `append` raises
-`LogFullError`: the server then refuses requests (503) rather than answer what it
-cannot log.
+Rows once taken are never dropped on purpose, whatever a write raises:
+
+- A segment that cannot be written (an `OSError`: disk full, the directory gone) keeps
+  its rows in the buffer, and the background thread tries again; rows keep being
+  accepted up to `max_buffered` (ten segments' worth by default), after which `append`
+  raises `LogFullError`: the server then refuses requests (503) rather than answer what
+  it cannot log. A healthy log takes any amount (a big append is written at once).
+- Rows Parquet refuses (any other exception: a column of mixed types that got past the
+  server's checks) cannot succeed by retrying. The batch is split in halves until the
+  pieces that fail alone are found; the others are written as segments, and each
+  refused piece is set aside whole as JSON lines (one row an object) in
+  `<log>/<model>/set-aside/`, where no reader of the log looks.
+
+Each failure is counted (`failures`), and `problem` says in one sentence what is wrong
+while the log is failing, and for good once rows have been set aside: the server shows
+it on `/health` as status "degraded". The background thread survives anything a flush
+raises.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 import threading
 import time
+import uuid
 from collections.abc import Mapping
-from contextlib import suppress
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +46,13 @@ import pandas as pd
 
 from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.monitoring import logs
+from jupyter_mlops.registry.artifacts import write_file
 
 MAX_ROWS = 10_000
 MAX_SECONDS = 2.0
+SET_ASIDE = "set-aside"
+
+Piece = dict[str, np.ndarray]
 
 
 class LogFullError(MlopsError, OSError):
@@ -55,14 +75,17 @@ class LogWriter:
         self.home, self.kind, self.model = home, kind, model
         self.max_rows, self.max_seconds = max_rows, max_seconds
         self.max_buffered = max_buffered if max_buffered is not None else 10 * max_rows
-        self._pieces: list[dict[str, np.ndarray]] = []
+        self._pieces: list[Piece] = []
         self._rows = 0
         self._oldest: float | None = None
         self._lock = threading.Lock()  # guards the buffer
         self._writing = threading.Lock()  # one segment write at a time, in order
         self._closed = threading.Event()
         self.written = 0  # rows written to segments so far
-        self.errors: list[str] = []
+        self.set_aside = 0  # rows Parquet refused, kept as JSON lines beside the log
+        self.failures = 0  # flushes (or parts of one) that raised
+        self.last_error: str | None = None
+        self._failing: str | None = None  # why the last write failed, while it does
         self._flusher = threading.Thread(target=self._flush_when_old, daemon=True)
         self._flusher.start()
 
@@ -75,13 +98,15 @@ class LogWriter:
         if self._closed.is_set():
             raise RuntimeError("the log writer is closed")
         piece = {str(name): np.asarray(values) for name, values in rows.items()}
-        count = len(next(iter(piece.values()), ()))
+        lengths = {len(values) for values in piece.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"columns of different lengths {sorted(lengths)} for one log")
+        count = lengths.pop() if lengths else 0
         with self._lock:
-            if self._rows and self._rows + count > self.max_buffered:
+            if self._failing and self._rows + count > self.max_buffered:
                 raise LogFullError(
-                    f"the {self.kind} log of {self.model} cannot be written "
-                    f"({self.errors[-1] if self.errors else 'writes are failing'}) and "
-                    f"{self._rows} rows wait; free the disk under {self.home / 'logs'}."
+                    f"the {self.kind} log of {self.model} cannot be written ({self._failing}) "
+                    f"and {self._rows} rows wait; free the disk under {self.home / 'logs'}."
                 )
             self._pieces.append(piece)
             self._rows += count
@@ -89,58 +114,149 @@ class LogWriter:
                 self._oldest = time.monotonic()
             full = self._rows >= self.max_rows
         if full:
-            with suppress(OSError):  # recorded in errors; the rows wait, the thread retries
-                self.flush()
+            self.flush()
 
     def flush(self) -> int:
-        """Write what is buffered as segments now; returns the rows written."""
+        """Write what is buffered as segments now; returns the rows written.
+
+        Never raises for a failed write: rows that could not be written wait in the
+        buffer (or are set aside), and `problem` says why.
+        """
         with self._writing:
             with self._lock:
                 pieces, self._pieces = self._pieces, []
                 self._rows, self._oldest = 0, None
             if not pieces:
                 return 0
-            batch = _frame(pieces)
+            before = self.written
             try:
-                logs.write_segments(self.home, self.kind, self.model, batch)
-            except OSError as exc:  # disk full, permissions: keep the rows for the next try
-                self.errors.append(f"{type(exc).__name__}: {exc}")
-                with self._lock:
-                    self._pieces.insert(0, {str(n): batch[n].to_numpy() for n in batch})
-                    self._rows += len(batch)
-                    self._oldest = self._oldest or time.monotonic()
-                raise
-            self.written += len(batch)
-            return len(batch)
+                done, error = self._store(pieces)
+            except Exception as exc:  # our own bug: keep every row, say so, carry on
+                done, error = 0, exc
+            if error is not None:
+                self._failed(error)
+                self._put_back(pieces[done:])
+            self._failing = None if error is None else _describe(error)
+            return self.written - before
 
     def close(self) -> int:
-        """Write everything buffered and stop the background thread; returns the rows written."""
+        """Write everything buffered and stop the background thread; returns the rows written
+        (rows a failing disk still holds are reported on stderr: the process is ending)."""
         self._closed.set()
         self._flusher.join(timeout=self.max_seconds + 1)
-        return self.flush()
+        written = self.flush()
+        if self.buffered:
+            print(
+                f"{self.buffered} rows of the {self.kind} log of {self.model} could not be "
+                f"written before exit: {self._failing}",
+                file=sys.stderr,
+            )
+        return written
 
     @property
     def buffered(self) -> int:
         with self._lock:
             return self._rows
 
+    @property
+    def problem(self) -> str | None:
+        """What is wrong with this log, in one sentence, or None when all is well."""
+        failing, aside = self._failing, self.set_aside
+        if failing:
+            return (
+                f"the {self.kind} log cannot be written ({failing}); {self.buffered} rows wait "
+                f"in memory and are retried"
+            )
+        if aside:
+            return (
+                f"{aside} rows of the {self.kind} log could not be stored as Parquet "
+                f"({self.last_error}) and were set aside in {self._aside_directory()}"
+            )
+        return None
+
+    def _store(self, pieces: list[Piece]) -> tuple[int, Exception | None]:
+        """Write `pieces` in order; returns how many of them are stored (written, or set
+        aside when Parquet refuses them alone) and the error that stopped the rest."""
+        try:
+            frame = _frame(pieces)
+            logs.write_segments(self.home, self.kind, self.model, frame)
+        except OSError as exc:  # disk full, permissions: nothing written, all retried
+            return 0, exc
+        except Exception as exc:  # rows Parquet refuses: find them, write the rest
+            if len(pieces) > 1:
+                self._failed(exc)
+                half = len(pieces) // 2
+                done, error = self._store(pieces[:half])
+                if error is not None:
+                    return done, error
+                rest, error = self._store(pieces[half:])
+                return half + rest, error
+            try:
+                self._put_aside(pieces[0], exc)
+            except OSError as error:
+                return 0, error
+            return 1, None
+        self.written += len(frame)
+        return len(pieces), None
+
+    def _put_aside(self, piece: Piece, error: Exception) -> None:
+        """Keep rows Parquet refused as JSON lines beside the log (no reader looks there)."""
+        self._failed(error)
+        names = list(piece)
+        columns = [_plain(piece[name]) for name in names]
+        lines = [
+            json.dumps(dict(zip(names, values, strict=True)), default=str).encode()
+            for values in zip(*columns, strict=True)
+        ]
+        stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        write_file(self._aside_directory() / f"{stamp}.jsonl", b"\n".join(lines) + b"\n")
+        self.set_aside += len(lines)
+
+    def _aside_directory(self) -> Path:
+        return logs.model_directory(self.home, self.kind, self.model) / SET_ASIDE
+
+    def _failed(self, error: Exception) -> None:
+        self.failures += 1
+        self.last_error = _describe(error)
+
+    def _put_back(self, pieces: list[Piece]) -> None:
+        """Return unwritten pieces to the front of the buffer, in their order."""
+        if not pieces:
+            return
+        count = sum(len(next(iter(piece.values()), ())) for piece in pieces)
+        with self._lock:
+            self._pieces[:0] = pieces
+            self._rows += count
+            self._oldest = self._oldest or time.monotonic()
+
     def _flush_when_old(self) -> None:
         while not self._closed.wait(self.max_seconds / 4):
-            with self._lock:
-                old = self._oldest is not None and (
-                    time.monotonic() - self._oldest >= self.max_seconds
-                )
-            if old:
-                try:
+            try:
+                with self._lock:
+                    old = self._oldest is not None and (
+                        time.monotonic() - self._oldest >= self.max_seconds
+                    )
+                if old:
                     self.flush()
-                except OSError:
-                    continue  # recorded in errors; retried on the next look
+            except Exception as exc:  # this thread must outlive any failure
+                self._failed(exc)
 
     def __enter__(self) -> LogWriter:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:300]
+
+
+def _plain(values: np.ndarray) -> list[Any]:
+    """Values JSON can hold: times as ISO text, NumPy scalars as Python ones."""
+    if values.dtype.kind == "M":
+        return np.datetime_as_string(values).tolist()
+    return values.tolist()
 
 
 def _frame(pieces: list[dict[str, np.ndarray]]) -> pd.DataFrame:

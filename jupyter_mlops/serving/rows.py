@@ -1,11 +1,20 @@
 """A request's rows checked against the version's signature, and the frame a batch makes.
 
 Rows arrive as records (`[{"age": 41, ...}, ...]`) or columns (`{"age": [41, ...]}`).
-Numeric columns become one float matrix (None becomes NaN: a missing value, the model
-decides); text columns stay Python objects. A missing or extra column, text or a boolean
-where a number goes, a number beyond a float, a list or object in a cell, more than
-`MAX_ROWS` rows: `Unprocessable` (422), naming the field. The checks run over whole
-columns at C speed; only a failing request is walked value by value, to name the culprit.
+Every value is checked against the kind of its column, and nothing is converted between
+kinds, so the model and the prediction log see exactly one type per column:
+
+- a number column takes JSON numbers and null; they become one float matrix (null
+  becomes NaN: a missing value, the model decides);
+- a text column takes JSON strings and null, kept as Python objects; a number or a
+  boolean there is refused, not turned into text ("5", "5.0" and "05" are different
+  categories, and the server will not pick one for the client);
+- a boolean column (registered with a bool dtype) takes true, false and null.
+
+Anything else (a number beyond a float, a list or object in a cell, a missing or extra
+column, more than `MAX_ROWS` rows) is `Unprocessable` (422), naming the field. The checks
+run over whole columns at C speed; only a failing request is walked value by value, to
+name the culprit.
 """
 
 from __future__ import annotations
@@ -20,10 +29,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.serving.validation import Column, Unprocessable
+from jupyter_mlops.serving.validation import BOOLEAN, TEXT, Column, Unprocessable
 
 MAX_ROWS = 10_000
 NUMBER_TYPES = frozenset({int, float, type(None)})
+OTHER_TYPES = {TEXT: frozenset({str, type(None)}), BOOLEAN: frozenset({bool, type(None)})}
+WANTED = {TEXT: "text (a JSON string)", BOOLEAN: "true or false"}
 
 
 @dataclass(frozen=True)
@@ -31,7 +42,7 @@ class Rows:
     """The checked rows of one request."""
 
     numbers: np.ndarray  # (rows, numeric columns of the signature), float
-    texts: dict[str, np.ndarray]  # text column -> object array
+    texts: dict[str, np.ndarray]  # text or boolean column -> its values
     count: int
 
 
@@ -186,13 +197,20 @@ def _float_or_inf(value: Any) -> float:
 
 
 def _texts(values: list[Any], column: Column) -> np.ndarray:
-    for position, value in enumerate(values):
-        if isinstance(value, dict | list):
-            raise Unprocessable(
-                f"column {column.name!r} takes a single value; row {position} has a "
-                f"{type(value).__name__}.",
-                field=column.name,
-            )
+    """The values of a text or boolean column; booleans without nulls as a bool array."""
+    allowed = OTHER_TYPES[column.kind]
+    found = set(map(type, values))
+    if not found <= allowed:
+        position, value = next((i, v) for i, v in enumerate(values) if type(v) not in allowed)
+        kind = type(value).__name__
+        shown = f"a {kind}" if isinstance(value, dict | list) else f"{kind} {repr(value)[:40]}"
+        raise Unprocessable(
+            f"column {column.name!r} takes {WANTED[column.kind]} or null; row {position} has "
+            f"{shown}.",
+            field=column.name,
+        )
+    if column.kind == BOOLEAN and type(None) not in found:
+        return np.array(values, dtype=bool)
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return array

@@ -4,17 +4,24 @@ Each refusal is a `RequestError` carrying its HTTP status: malformed JSON (NaN a
 Infinity included, nesting too deep to decode, lone surrogates) is a `BadRequest` (400),
 a missing or wrong token `Unauthorized` (401), a body over `MAX_BYTES` `TooLarge` (413),
 JSON the model cannot take `Unprocessable` (422, naming the field; see `rows`).
+
+A body is never held whole before its size is known to be allowed: a `Content-Length`
+over the limit is refused before a byte is read, and a body without one (chunked) is
+refused as soon as what has arrived passes the limit, so memory grows by at most
+`MAX_BYTES` per request whatever the client claims or sends.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 MAX_BYTES = 32 * 2**20
+NUMBER, TEXT, BOOLEAN = "number", "text", "boolean"
 
 
 class RequestError(Exception):
@@ -47,9 +54,16 @@ class TooLarge(RequestError):
 
 @dataclass(frozen=True)
 class Column:
+    """An input of the served version: its name and the kind of value it takes (`NUMBER`,
+    `TEXT` or `BOOLEAN`), from the dtype recorded at registration."""
+
     name: str
-    numeric: bool
+    kind: str
     nullable: bool
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind == NUMBER
 
 
 def signature(schema: list[dict[str, Any]] | None) -> list[Column]:
@@ -57,9 +71,35 @@ def signature(schema: list[dict[str, Any]] | None) -> list[Column]:
     columns = []
     for entry in schema or []:
         dtype = str(entry.get("dtype", ""))
-        numeric = dtype.startswith(("int", "uint", "float", "Int", "UInt", "Float"))
-        columns.append(Column(str(entry["name"]), numeric, bool(entry.get("nulls"))))
+        if dtype.startswith(("int", "uint", "float", "Int", "UInt", "Float")):
+            kind = NUMBER
+        elif dtype in ("bool", "boolean"):
+            kind = BOOLEAN
+        else:
+            kind = TEXT
+        columns.append(Column(str(entry["name"]), kind, bool(entry.get("nulls"))))
     return columns
+
+
+async def read_body(chunks: AsyncIterator[bytes], *, declared: str | None) -> bytes:
+    """The body, read as it arrives and refused (413) once it passes `MAX_BYTES`.
+
+    `declared` is the request's Content-Length, when it has one: over the limit, nothing
+    is read. A body that claims less than it sends is cut by the HTTP parser at the
+    claimed length; one without a length is counted as it arrives.
+    """
+    if declared is not None and declared.strip().isdigit() and int(declared) > MAX_BYTES:
+        raise _too_large()
+    body = bytearray()
+    async for chunk in chunks:
+        body += chunk
+        if len(body) > MAX_BYTES:
+            raise _too_large()
+    return bytes(body)
+
+
+def _too_large() -> TooLarge:
+    return TooLarge(f"the body is over {MAX_BYTES // 2**20} MB; send fewer rows a request.")
 
 
 def parse_body(body: bytes) -> Any:
@@ -67,7 +107,7 @@ def parse_body(body: bytes) -> Any:
     if not body:
         raise BadRequest("the request body is empty; send JSON with records or columns.")
     if len(body) > MAX_BYTES:
-        raise TooLarge(f"the body is over {MAX_BYTES // 2**20} MB; send fewer rows a request.")
+        raise _too_large()
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:

@@ -19,6 +19,7 @@ import uvicorn
 from jupyter_mlops import Monitor, Registry
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.serving.app import ModelServer, token_hash
+from jupyter_mlops.serving.limits import uvicorn_options
 from tests.conftest import free_port, logged_ids
 
 TOKEN = "s3cret-token"
@@ -33,10 +34,12 @@ class Running:
 
 
 @contextmanager
-def serving(server: ModelServer, registry: Registry) -> Iterator[Running]:
-    """`server` under a real uvicorn on a free loopback port, stopped on the way out."""
+def serving(server: ModelServer, registry: Registry, **deadlines: float) -> Iterator[Running]:
+    """`server` under a real uvicorn on a free loopback port, with the limits `serve` sets
+    (`deadlines`: shorter header_seconds or body_seconds), stopped on the way out."""
     port = free_port()
-    config = uvicorn.Config(server.app, host="127.0.0.1", port=port, log_level="warning")
+    options = uvicorn_options(**deadlines)
+    config = uvicorn.Config(server.app, host="127.0.0.1", port=port, log_level="warning", **options)
     web = uvicorn.Server(config)
     thread = threading.Thread(target=web.run, daemon=True)
     thread.start()
@@ -52,19 +55,6 @@ def serving(server: ModelServer, registry: Registry) -> Iterator[Running]:
         yield Running(f"http://127.0.0.1:{port}", server, registry, stop)
     finally:
         stop()
-
-
-@pytest.fixture
-def running(tmp_path, dataset, fitted) -> Iterator[Running]:
-    X, y = dataset
-    registry = Registry(tmp_path / "registry")
-    registry.register("diagnosis", fitted, X=X, y=y)
-    registry.promote("diagnosis", 1)
-    server = ModelServer(
-        registry, "diagnosis@champion", token_sha256=token_hash(TOKEN), poll_seconds=0.2
-    )
-    with serving(server, registry) as found:
-        yield found
 
 
 def call(url: str, body: bytes | None = None, *, token: str | None = TOKEN) -> tuple[int, dict]:
@@ -95,7 +85,7 @@ def test_predictions_match_the_model_and_are_logged(running: Running, dataset, f
     assert np.ravel(proba["probabilities"]).tolist() == pytest.approx(expected.tolist())
     ids = answer["request_ids"] + proba["request_ids"]
     labels = json.dumps({"request_ids": ids, "labels": y.iloc[list(range(25))].tolist()})
-    assert call(f"{running.url}/feedback", labels.encode()) == (200, {"received": 25})
+    assert call(f"{running.url}/feedback", labels.encode()) == (200, {"received": 25, "unknown": 0})
     running.stop()  # a clean stop writes every buffered row
     report = Monitor(running.registry).performance("diagnosis@champion", window="1d")
     accuracy = next(m for m in report.metrics if m.metric == "accuracy")

@@ -10,7 +10,7 @@ import pytest
 from jupyter_mlops import Registry
 from jupyter_mlops.serving.batching import Answer, Batcher, Scored, Served
 from jupyter_mlops.serving.rows import rows_of
-from jupyter_mlops.serving.validation import Unprocessable, signature
+from jupyter_mlops.serving.validation import NUMBER, Unprocessable, signature
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def served(tmp_path, dataset, fitted) -> Served:
     X, y = dataset
     registry = Registry(tmp_path / "registry")
     version = registry.register("diagnosis", fitted, X=X, y=y)
-    return Served(version, registry.load(version.ref), signature(version.schema))
+    return Served(version, registry.load(version.ref), signature(version.schema), NUMBER)
 
 
 def submit_together(batcher: Batcher, bodies: list[tuple[dict, bool]], served: Served) -> list:
@@ -85,7 +85,7 @@ def test_a_model_without_probabilities_refuses_only_those_requests(tmp_path, dat
     X, y = dataset
     registry = Registry(tmp_path / "registry")
     version = registry.register("risk", LinearRegression().fit(X, y), X=X, y=y)
-    served = Served(version, registry.load(version.ref), signature(version.schema))
+    served = Served(version, registry.load(version.ref), signature(version.schema), NUMBER)
     batcher = Batcher(lambda: served, lambda scored: None)
     body = {"records": X.iloc[:2].to_dict("records")}
     plain, proba = submit_together(batcher, [(body, False), (body, True)], served)
@@ -105,7 +105,9 @@ def test_a_request_checked_before_the_alias_moved_keeps_its_version(
     second = registry.register(
         "diagnosis", LogisticRegression(max_iter=5000).fit(narrow, y), X=narrow, y=y
     )
-    old, new = (Served(v, registry.load(v.ref), signature(v.schema)) for v in (first, second))
+    old, new = (
+        Served(v, registry.load(v.ref), signature(v.schema), NUMBER) for v in (first, second)
+    )
     batcher = Batcher(lambda: new, lambda scored: None)  # the alias has just moved to 2
 
     async def run() -> list[Answer]:

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -95,7 +96,7 @@ def test_a_log_that_cannot_be_written_keeps_its_rows_then_refuses_more(tmp_path:
     writer = LogWriter(tmp_path, logs.PREDICTIONS, "churn", max_rows=100, max_seconds=0.2)
     for start in range(0, 1000, 50):  # ten segments' worth: every flush fails, nothing is lost
         writer.append(batch(start, 50))
-    assert writer.buffered == 1000 and writer.written == 0 and writer.errors
+    assert writer.buffered == 1000 and writer.written == 0 and writer.failures
     with pytest.raises(LogFullError, match=r"cannot be written .* 1000 rows wait"):
         writer.append(batch(1000, 1))
     blocked.unlink()  # the disk is back: the background thread writes everything
@@ -104,3 +105,41 @@ def test_a_log_that_cannot_be_written_keeps_its_rows_then_refuses_more(tmp_path:
         time.sleep(0.05)
     writer.close()
     assert logged_ids(tmp_path, "churn") == sorted(f"r{i}" for i in range(1000))
+
+
+def odd_rows(count: int) -> dict[str, np.ndarray]:
+    """Rows whose `x` mixes numbers and text: no Parquet column holds them."""
+    return {
+        logs.REQUEST_ID: np.array([f"odd{i}" for i in range(count)]),
+        logs.TIMESTAMP: np.full(count, np.datetime64("2026-11-26T12:00")),
+        "x": np.array([1.5, "one and a half"] * (count // 2), dtype=object),
+    }
+
+
+def test_rows_parquet_refuses_are_set_aside_whole_and_the_rest_is_written(tmp_path: Path) -> None:
+    writer = LogWriter(tmp_path, logs.PREDICTIONS, "churn", max_rows=10_000, max_seconds=0.2)
+    writer.append(batch(0, 50))
+    writer.append(odd_rows(4))
+    writer.append(batch(50, 50))
+    deadline = time.monotonic() + 10
+    while writer.set_aside < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert writer.set_aside == 4 and writer.failures >= 1 and writer.buffered == 0
+    assert "4 rows of the predictions log" in (writer.problem or "")
+    writer.append(batch(100, 10))  # the background thread outlived the failure
+    while writer.written < 110 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert logged_ids(tmp_path, "churn") == sorted(f"r{i}" for i in range(110))
+    aside = logs.model_directory(tmp_path, logs.PREDICTIONS, "churn") / "set-aside"
+    kept = pd.concat(pd.read_json(path, lines=True) for path in aside.glob("*.jsonl"))
+    assert kept[logs.REQUEST_ID].tolist() == [f"odd{i}" for i in range(4)]
+    assert kept["x"].tolist() == [1.5, "one and a half"] * 2
+    writer.close()
+
+
+def test_a_healthy_log_takes_an_append_larger_than_its_buffer(tmp_path: Path) -> None:
+    with LogWriter(tmp_path, logs.PREDICTIONS, "churn", max_rows=100, max_seconds=60) as writer:
+        writer.append(batch(0, 10))  # waiting in the buffer
+        writer.append(batch(10, 5000))  # ten buffers' worth is not a full disk
+        assert writer.buffered == 0 and writer.problem is None
+    assert logged_ids(tmp_path, "churn") == sorted(f"r{i}" for i in range(5010))

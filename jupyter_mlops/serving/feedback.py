@@ -1,0 +1,105 @@
+"""What `/feedback` takes: request ids and their true labels, checked before they are logged.
+
+    {"request_ids": ["9f0c...", ...], "labels": [1, ...]}
+
+The ids are strings, one label per id, at most `MAX_LABELS` a request (more is a 422,
+not a 503: a size limit says nothing about the disk). Each label must be of the kind the
+served version's target was registered with (`label_kind`), so the label log holds one
+type per column:
+
+- a numeric target takes JSON numbers (whole numbers are kept as integers when every
+  label of the request is one, else as floats; null, booleans and text are refused);
+- a target whose values were only True and False takes true and false;
+- any other target (classes named by text) takes strings.
+
+A version registered without a target is judged by its model: a classifier by the type
+of its classes, anything else takes numbers. An id the server did not issue is accepted
+(another replica, or the server before a restart, may have) and counted in the answer.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from jupyter_mlops.registry.registration import TARGET
+from jupyter_mlops.serving.validation import BOOLEAN, NUMBER, TEXT, Unprocessable
+
+MAX_LABELS = 100_000
+WANTED = {NUMBER: "a number", TEXT: "text (a JSON string)", BOOLEAN: "true or false"}
+INT64 = 2**63 - 1
+LABEL_TYPES: dict[str, frozenset[type]] = {
+    NUMBER: frozenset({int, float}),
+    TEXT: frozenset({str}),
+    BOOLEAN: frozenset({bool}),
+}
+
+
+def label_kind(profile: list[dict[str, Any]], model: Any) -> str:
+    """The kind of label a version takes: from its registered target, else its model."""
+    target = next((entry for entry in profile if entry.get("feature") == TARGET), None)
+    if target is not None:
+        if target.get("kind") == "numeric":
+            return NUMBER
+        seen = set(target.get("stats", {}).get("counts", {}))
+        return BOOLEAN if seen and seen <= {"True", "False"} else TEXT
+    classes = getattr(model, "classes_", None)
+    if classes is None:
+        return NUMBER
+    dtype = np.asarray(classes).dtype
+    return BOOLEAN if dtype.kind == "b" else NUMBER if dtype.kind in "iuf" else TEXT
+
+
+def checked(payload: Any, kind: str) -> tuple[list[str], np.ndarray]:
+    """The request ids and labels of a /feedback body, the labels as one typed array."""
+    if not isinstance(payload, dict) or not {"request_ids", "labels"} <= set(payload):
+        raise Unprocessable('send {"request_ids": [...], "labels": [...]}.', field="body")
+    ids, labels = payload["request_ids"], payload["labels"]
+    if not isinstance(ids, list) or not isinstance(labels, list) or len(ids) != len(labels):
+        raise Unprocessable("request_ids and labels must be lists of one length.", field="labels")
+    if not ids or not set(map(type, ids)) <= {str}:
+        raise Unprocessable("request_ids must be a non-empty list of strings.", field="request_ids")
+    if len(labels) > MAX_LABELS:
+        raise Unprocessable(
+            f"{len(labels)} labels is more than {MAX_LABELS} a request; split it.", field="labels"
+        )
+    return ids, _labels(labels, kind)
+
+
+def _labels(labels: list[Any], kind: str) -> np.ndarray:
+    allowed = LABEL_TYPES[kind]
+    found = set(map(type, labels))
+    if not found <= allowed:
+        _refuse(labels, kind, lambda value: type(value) not in allowed)
+    if kind == TEXT:
+        array = np.empty(len(labels), dtype=object)
+        array[:] = labels
+        return array
+    if kind == BOOLEAN:
+        return np.array(labels, dtype=bool)
+    if found == {int} and all(-INT64 <= value <= INT64 for value in labels):
+        return np.array(labels, dtype=np.int64)
+    numbers = np.array([_float(value) for value in labels], dtype=float)
+    if not np.isfinite(numbers).all():
+        _refuse(labels, kind, lambda value: not math.isfinite(_float(value)))
+    return numbers
+
+
+def _float(value: float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond any float
+        return math.inf
+
+
+def _refuse(labels: list[Any], kind: str, wrong: Any) -> None:
+    position, value = next((i, v) for i, v in enumerate(labels) if wrong(v))
+    name = type(value).__name__
+    shown = f"a {name}" if isinstance(value, dict | list) else f"{name} {repr(value)[:40]}"
+    raise Unprocessable(
+        f"this model's labels are {WANTED[kind]} (like its registered target); label "
+        f"{position} is {shown}.",
+        field="labels",
+    )

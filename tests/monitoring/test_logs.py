@@ -1,0 +1,50 @@
+"""Rows logged from Python: typed before anything is written, and written whole or not at all."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from jupyter_mlops import Monitor, Registry
+from jupyter_mlops.errors import UsageError
+from jupyter_mlops.monitoring import logs
+from tests.conftest import logged_ids
+
+
+@pytest.fixture
+def monitor(tmp_path, dataset, fitted) -> Monitor:
+    X, y = dataset
+    registry = Registry(tmp_path / "registry")
+    registry.register("diagnosis", fitted, X=X, y=y)
+    return Monitor(registry)
+
+
+def test_a_column_of_mixed_types_is_named_in_one_sentence_and_nothing_is_written(
+    monitor: Monitor, dataset
+) -> None:
+    X, _ = dataset
+    mixed = X.iloc[:4].astype({"mean radius": object})
+    mixed.loc[mixed.index[1], "mean radius"] = "large"
+    with pytest.raises(UsageError) as raised:
+        monitor.log_predictions("diagnosis:1", mixed, predictions=[0, 1, 0, 1])
+    message = str(raised.value)
+    assert "'mean radius'" in message and "one type" in message and "\n" not in message
+    assert not logs.has_log(monitor.registry.home, logs.PREDICTIONS, "diagnosis")
+    with pytest.raises(UsageError, match="'__label__'"):
+        monitor.log_labels("diagnosis", ["a", "b", "c"], [1, "yes", True])
+    assert not logs.has_log(monitor.registry.home, logs.LABELS, "diagnosis")
+
+
+def test_a_batch_over_two_days_is_written_whole_or_not_at_all(monitor: Monitor, dataset) -> None:
+    X, _ = dataset
+    home = monitor.registry.home
+    times = pd.Series(pd.to_datetime(["2026-11-26 23:59", "2026-11-27 00:01"] * 2))
+    second_day = logs.model_directory(home, logs.PREDICTIONS, "diagnosis") / "date=2026-11-27"
+    second_day.parent.mkdir(parents=True)
+    second_day.write_text("a file where the second day's directory goes")
+    with pytest.raises(OSError):
+        monitor.log_predictions("diagnosis:1", X.iloc[:4], timestamps=times)
+    assert logged_ids(home, "diagnosis") == []  # the first day's file was taken back
+    second_day.unlink()
+    rows = monitor.log_predictions("diagnosis:1", X.iloc[:4], timestamps=times)
+    assert logged_ids(home, "diagnosis") == sorted(rows[logs.REQUEST_ID])

@@ -1,0 +1,223 @@
+"""Every field of every endpoint given every kind of JSON value, on a real server: numbers,
+text and booleans as inputs, labels checked against the registered target, ids unknown
+to the server counted, and every answered prediction in the log."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import make_column_transformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from jupyter_mlops import Registry
+from jupyter_mlops.monitoring import logs
+from jupyter_mlops.serving.app import ModelServer, token_hash
+from jupyter_mlops.serving.logwriter import MAX_SECONDS
+from tests.conftest import logged_ids
+from tests.serving.test_app import Running, call, serving
+
+LOGGED_WITHIN = MAX_SECONDS * 5  # rows are written every 2 s; the rest is room for a busy machine
+VALUES: dict[str, object] = {
+    "string": "basic",
+    "empty string": "",
+    "numeric string": "5",
+    "int": 5,
+    "zero": 0,
+    "float": 2.5,
+    "big int": 2**70,
+    "huge int": 10**400,
+    "true": True,
+    "false": False,
+    "null": None,
+    "list": [1, 2],
+    "object": {"a": 1},
+    "nested": [[{"a": [1, {"b": None}]}]],
+    "empty list": [],
+    "empty object": {},
+}
+# which of VALUES each kind of column (and the label of a numeric target) takes
+TAKES = {
+    "number": {"int", "zero", "float", "big int"},
+    "text": {"string", "empty string", "numeric string"},
+    "boolean": {"true", "false"},
+}
+COLUMNS = {"tenure": "number", "plan": "text", "active": "boolean"}
+
+
+def churn_frame(rows: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(
+        {
+            "tenure": rng.integers(1, 72, rows),
+            "monthly": rng.normal(60, 15, rows).round(2),
+            "plan": rng.choice(["basic", "plus", "pro"], rows),
+            "active": rng.random(rows) < 0.7,
+        }
+    )
+    y = ((X["tenure"] < 12) ^ (rng.random(rows) < 0.1)).astype(int).rename("churned")
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def churn() -> tuple[object, pd.DataFrame, pd.Series]:
+    X, y = churn_frame(400, seed=3)
+    encode = make_column_transformer(
+        (StandardScaler(), ["tenure", "monthly"]),
+        (OneHotEncoder(handle_unknown="ignore"), ["plan"]),
+        ("passthrough", ["active"]),
+    )
+    return make_pipeline(encode, LogisticRegression()).fit(X, y), X, y
+
+
+@pytest.fixture
+def churn_server(tmp_path, churn) -> Iterator[Running]:
+    model, X, y = churn
+    registry = Registry(tmp_path / "registry")
+    registry.register("churn", model, X=X, y=y)
+    registry.promote("churn", 1)
+    server = ModelServer(registry, "churn@champion", token_sha256=token_hash("s3cret-token"))
+    with serving(server, registry) as found:
+        yield found
+
+
+def post(running: Running, path: str, payload: object) -> tuple[int, dict]:
+    return call(f"{running.url}{path}", json.dumps(payload).encode())
+
+
+ROW = {"tenure": 14, "monthly": 42.5, "plan": "basic", "active": True}
+
+
+def cell_bodies() -> Iterator[tuple[str, str, str, dict]]:
+    """(column, value name, shape, body) with one cell of a good row replaced."""
+    for column in COLUMNS:
+        for name, value in VALUES.items():
+            yield column, name, "records", {"records": [ROW, {**ROW, column: value}]}
+            columns = {key: [ROW[key], ROW[key]] for key in ROW}
+            columns[column] = [ROW[column], value]
+            yield column, name, "columns", {"columns": columns}
+
+
+def shape_bodies() -> Iterator[object]:
+    """Bodies of the wrong shape: every value in place of records, columns, a record, a list."""
+    for value in VALUES.values():
+        yield value
+        yield {"records": value}
+        yield {"columns": value}
+        yield {"records": [value]}
+        yield {"columns": {**{key: [ROW[key]] for key in ROW}, "tenure": value}}
+
+
+def wait_for(check, what: str, *, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
+        time.sleep(0.05)
+
+
+def test_every_json_value_in_every_input_is_answered_or_refused_and_logged(
+    churn_server: Running,
+) -> None:
+    answered: list[str] = []
+    for column, name, shape, body in cell_bodies():
+        status, answer = post(churn_server, "/predict", body)
+        assert status in (200, 422), (column, name, shape, answer)
+        if name in TAKES[COLUMNS[column]]:
+            assert status == 200, (column, name, shape, answer)
+        elif name != "null":  # a null is the model's to take or refuse
+            assert status == 422 and answer["field"] == column, (column, name, shape, answer)
+        if status == 200:
+            assert len(answer["request_ids"]) == len(answer["predictions"]) == 2
+            answered += answer["request_ids"]
+    for body in shape_bodies():
+        for path in ("/predict", "/predict_proba"):
+            status, answer = post(churn_server, path, body)
+            assert status in (200, 400, 422), (body, answer)
+            if status == 200:
+                answered += answer["request_ids"]
+    home = churn_server.registry.home
+    wait_for(
+        lambda: set(answered) <= set(logged_ids(home, "churn")),
+        "every answered prediction is in the log",
+        seconds=LOGGED_WITHIN,
+    )
+    status, health = call(f"{churn_server.url}/health", token=None)
+    assert status == 200 and health["status"] == "ok" and health["log_failures"] == 0, health
+    plans = logged_column(home, "plan")
+    assert set(plans) <= {"basic", "", "5", None}  # text stays text: no 5, no True
+
+
+def logged_column(home, name: str) -> list[object]:
+    import duckdb
+
+    from jupyter_mlops.monitoring import compaction
+
+    with compaction.reading(home, "churn"):
+        rows = duckdb.execute(
+            f"SELECT {name} FROM read_parquet(?, union_by_name = true)",
+            [logs.pattern(home, logs.PREDICTIONS, "churn")],
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def test_labels_and_ids_of_every_kind_are_checked_and_unknown_ids_counted(
+    churn_server: Running,
+) -> None:
+    status, answer = post(churn_server, "/predict", {"records": [ROW] * 3})
+    assert status == 200
+    served = answer["request_ids"]
+    labelled: list[str] = []
+    for name, value in VALUES.items():
+        status, answer = post(
+            churn_server, "/feedback", {"request_ids": served[:1], "labels": [value]}
+        )
+        if name in TAKES["number"]:  # churn's target was registered as numbers
+            assert (status, answer) == (200, {"received": 1, "unknown": 0}), (name, answer)
+            labelled.append(served[0])
+        else:
+            assert status == 422 and answer["field"] == "labels", (name, answer)
+        status, answer = post(churn_server, "/feedback", {"request_ids": [value], "labels": [1]})
+        if isinstance(value, str):  # any text is an id: this server did not issue these
+            assert (status, answer) == (200, {"received": 1, "unknown": 1}), (name, answer)
+            labelled.append(value)
+        else:
+            assert status == 422 and answer["field"] == "request_ids", (name, answer)
+        for field in ("request_ids", "labels"):
+            body = {"request_ids": served[:1], "labels": [1], field: value}
+            status, answer = post(churn_server, "/feedback", body)
+            assert status == 422, (field, name, answer)
+    status, answer = post(
+        churn_server,
+        "/feedback",
+        {"request_ids": [*served, "deadbeef", "0" * 32], "labels": [0, 1, 0, 1, 1]},
+    )
+    assert (status, answer) == (200, {"received": 5, "unknown": 2})
+    labelled += [*served, "deadbeef", "0" * 32]
+    home = churn_server.registry.home
+    wait_for(
+        lambda: logged_ids(home, "churn", logs.LABELS) == sorted(labelled),
+        "every accepted label is in the label log",
+    )
+    assert call(f"{churn_server.url}/health", token=None)[1]["status"] == "ok"
+
+
+def test_a_text_target_takes_only_text_labels(tmp_path, churn) -> None:
+    model, X, y = churn
+    named = y.map({0: "stayed", 1: "churned"})
+    registry = Registry(tmp_path / "registry")
+    fitted = make_pipeline(model[0], LogisticRegression()).fit(X, named)
+    registry.register("churn", fitted, X=X, y=named)
+    registry.promote("churn", 1)
+    server = ModelServer(registry, "churn@champion", token_sha256=token_hash("s3cret-token"))
+    with serving(server, registry) as running:
+        ids = post(running, "/predict", {"records": [ROW, ROW]})[1]["request_ids"]
+        status, answer = post(running, "/feedback", {"request_ids": ids, "labels": ["churned", 1]})
+        assert status == 422 and "label 1 is int 1" in answer["message"], answer
+        status, answer = post(running, "/feedback", {"request_ids": ids, "labels": ["a", "b"]})
+        assert (status, answer) == (200, {"received": 2, "unknown": 0})

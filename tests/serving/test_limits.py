@@ -1,0 +1,184 @@
+"""What one client may take of the server, on real sockets: a body over the limit is refused
+while it arrives, slow or idle connections are closed by their deadlines, and a client that
+goes away mid-body is one line in the server's log."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jupyter_mlops import Registry
+from jupyter_mlops.serving.app import ModelServer, token_hash
+from jupyter_mlops.serving.deployments import TOKEN_VARIABLE
+from jupyter_mlops.serving.validation import MAX_BYTES
+from tests.conftest import ROOT, free_port
+from tests.serving.test_app import TOKEN, Running, call, records, serving
+
+DEADLINE = 30.0  # seconds a test waits for the server to do what it must
+
+
+def connect(running: Running) -> socket.socket:
+    host, port = running.url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=DEADLINE)
+    return sock
+
+
+def head(path: str, *lines: str) -> bytes:
+    fields = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", f"Authorization: Bearer {TOKEN}"]
+    return ("\r\n".join([*fields, *lines]) + "\r\n\r\n").encode()
+
+
+def answer_on(sock: socket.socket) -> tuple[int, dict]:
+    response = http.client.HTTPResponse(sock)
+    response.begin()
+    return response.status, json.loads(response.read())
+
+
+def test_a_body_without_a_length_is_refused_once_it_passes_the_limit(
+    running: Running, dataset
+) -> None:
+    with connect(running) as sock:
+        sock.sendall(head("/predict", "Transfer-Encoding: chunked"))
+        chunk = b" " * 2**20
+        for _ in range(MAX_BYTES // len(chunk) + 1):
+            sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        # one chunk past the limit, and the body not finished (no last chunk): answered now
+        status, answer = answer_on(sock)
+    assert status == 413 and answer["error"] == "too_large", answer
+    assert call(f"{running.url}/predict", records(dataset[0].iloc[:2]))[0] == 200
+
+
+def test_a_body_claiming_more_than_the_limit_is_refused_before_it_is_read(
+    running: Running,
+) -> None:
+    with connect(running) as sock:
+        sock.sendall(head("/predict", f"Content-Length: {2**30}", "Content-Type: text/plain"))
+        sock.sendall(b" " * 2**20)  # 1 MB of the gigabyte it claims; the rest never comes
+        status, answer = answer_on(sock)
+    assert status == 413 and answer["error"] == "too_large", answer
+    with connect(running) as sock:  # unauthorised: refused before a byte of the body is read
+        sock.sendall(head("/feedback", "Content-Length: 1000").replace(TOKEN.encode(), b"no"))
+        assert answer_on(sock)[0] == 401
+
+
+@pytest.fixture
+def strict(tmp_path, dataset, fitted) -> Iterator[Running]:
+    """The diagnosis server with deadlines of a second or two, so tests see them pass."""
+    X, y = dataset
+    registry = Registry(tmp_path / "registry")
+    registry.register("diagnosis", fitted, X=X, y=y)
+    registry.promote("diagnosis", 1)
+    server = ModelServer(registry, "diagnosis@champion", token_sha256=token_hash(TOKEN))
+    with serving(server, registry, header_seconds=1.0, body_seconds=1.5) as found:
+        yield found
+
+
+def closed_by_server(sock: socket.socket, trickle: bytes) -> bool:
+    """Send `trickle` a byte at a time until the server closes the connection (True) or
+    DEADLINE passes (False)."""
+    deadline = time.monotonic() + DEADLINE
+    position = 0
+    while time.monotonic() < deadline:
+        readable, _, _ = select.select([sock], [], [], 0.2)
+        try:
+            if readable and sock.recv(65536) == b"":
+                return True
+            if trickle:
+                sock.send(trickle[position % len(trickle) : position % len(trickle) + 1])
+                position += 1
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+    return False
+
+
+def test_slow_and_idle_clients_are_cut_off_and_others_are_answered(
+    strict: Running, dataset
+) -> None:
+    idle = [connect(strict) for _ in range(10)]
+    slow_headers = [connect(strict) for _ in range(10)]
+    for sock in slow_headers:
+        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    slow_body = [connect(strict) for _ in range(10)]
+    for sock in slow_body:
+        sock.sendall(head("/predict", "Content-Length: 100000"))
+    status, answer = call(f"{strict.url}/predict", records(dataset[0].iloc[:2]))
+    assert status == 200 and len(answer["predictions"]) == 2  # the slow ones hold nothing
+    for sock in idle:
+        assert closed_by_server(sock, b""), "an idle connection stays open"
+    for sock in slow_headers:
+        assert closed_by_server(sock, b"X-Slow: yes\r\n"), "slow headers go on"
+    for sock in slow_body:
+        assert closed_by_server(sock, b"{"), "a slow body goes on"
+    for sock in idle + slow_headers + slow_body:
+        sock.close()
+    with connect(strict) as sock:  # headers over the limit: refused at once
+        sock.sendall(head("/predict", "X-Big: " + "x" * 20_000, "Content-Length: 2") + b"{}")
+        refused = http.client.HTTPResponse(sock)
+        refused.begin()
+        assert refused.status == 400
+    assert call(f"{strict.url}/health", token=None)[1]["status"] == "ok"
+
+
+def test_clients_that_go_away_mid_body_are_a_line_each_at_most_and_no_traceback(
+    tmp_path: Path, dataset, fitted
+) -> None:
+    X, y = dataset
+    registry = Registry(tmp_path / "registry")
+    registry.register("diagnosis", fitted, X=X, y=y)
+    registry.promote("diagnosis", 1)
+    port = free_port()
+    log = tmp_path / "server.log"
+    env = {**os.environ, TOKEN_VARIABLE: TOKEN, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "jupyter_mlops.serving", "--home", str(registry.home)]
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [*command, "diagnosis@champion", "--port", str(port)],
+            stdout=output,
+            stderr=output,
+            env=env,
+            cwd=ROOT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: health_of(url) is not None, "the server answers")
+        drops = 60
+        for _ in range(drops):
+            with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as sock:
+                sock.sendall(head("/predict", "Content-Length: 100000") + b'{"records": [')
+        wait_until(lambda: (health_of(url) or {}).get("dropped") == drops, "every drop is seen")
+        assert call(f"{url}/predict", records(X.iloc[:2]))[0] == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=DEADLINE)
+    text = log.read_text()
+    assert "Traceback" not in text and "Exception" not in text, text[:2000]
+    lines = [line for line in text.splitlines() if "went away" in line]
+    assert 1 <= len(lines) <= drops, text[:2000]
+    assert len(text.splitlines()) <= drops + 5, text[:2000]
+
+
+def health_of(url: str) -> dict | None:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=5) as answer:
+            return dict(json.loads(answer.read()))
+    except OSError:
+        return None
+
+
+def wait_until(check, what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not check():
+        assert time.monotonic() < deadline, f"not within 60 s: {what}"
+        time.sleep(0.1)
