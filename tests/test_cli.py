@@ -160,3 +160,18 @@ def test_register_says_so_when_a_skops_file_is_damaged(tmp_path, subprocess_env)
     refused = cli("register", "m", str(damaged), env=subprocess_env)
     assert refused.returncode == 1 and refused.stderr.strip().count("\n") == 0, refused.stderr
     assert "is not a skops file" in refused.stderr
+
+
+def test_register_says_so_when_a_pickle_is_damaged(tmp_path, fitted, subprocess_env):
+    import pickle
+
+    damaged = tmp_path / "model.pkl"
+    damaged.write_bytes(pickle.dumps(fitted)[:-40])
+    done = subprocess.run(
+        [CLI, "register", "m", str(damaged), "--allow-pickle"],
+        capture_output=True,
+        text=True,
+        env=subprocess_env,
+    )
+    assert done.returncode == 1
+    assert "is not a pickle" in done.stderr and "Traceback" not in done.stderr

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import StorageError, UsageError
 from jupyter_mlops.registry.artifacts import write_file
 
 PREDICTIONS = "predictions"
@@ -80,10 +80,15 @@ def write_segments(home: Path, kind: str, model: str, frame: pd.DataFrame) -> li
             target = model_directory(home, kind, model) / f"date={day}" / f"{name}.parquet"
             write_file(target, data)
             written.append(target)
-    except OSError:
+    except OSError as exc:
         for path in written:  # all or nothing: a retry must not write these rows twice
             path.unlink(missing_ok=True)
-        raise
+        raise StorageError.of(
+            exc,
+            home / "logs",
+            doing=f"write the {kind} log of {model}",
+            outcome="nothing was logged",
+        ) from None
     return written
 
 

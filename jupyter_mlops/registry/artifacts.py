@@ -140,19 +140,21 @@ class ArtifactStore:
 
     @contextmanager
     def _collecting(self) -> Iterator[None]:
-        descriptor = self._open_lock()
+        descriptor = self._open_lock(doing="delete unused artifacts", outcome="nothing was deleted")
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX)
             yield
         finally:
             os.close(descriptor)
 
-    def _open_lock(self) -> int:
+    def _open_lock(
+        self, *, doing: str = "store an artifact", outcome: str = "nothing was saved"
+    ) -> int:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             return os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise StorageError.of(exc, self.root, doing="store an artifact") from None
+            raise StorageError.of(exc, self.root, doing=doing, outcome=outcome) from None
 
 
 def _reusable(target: Path, digest: str, size: int) -> bool:

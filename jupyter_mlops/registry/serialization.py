@@ -85,7 +85,13 @@ def load(
                 f"{label} was stored with pickle, which runs arbitrary code when loaded; "
                 "pass allow_pickle=True (--allow-pickle) only if you trust who registered it."
             )
-        return pickle.loads(data)
+        try:
+            return pickle.loads(data)
+        except Exception as exc:  # a damaged or truncated pickle
+            raise UsageError(
+                f"{label} is not a pickle this version can read ({type(exc).__name__}: "
+                f"{str(exc)[:80]}); save the model again with pickle.dump."
+            ) from exc
     if encoding != SKOPS:
         raise UsageError(f"{label} has unknown format {encoding!r}; upgrade jupyter-mlops.")
     import skops.io as skops_io

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from jupyter_mlops import Monitor, Registry
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import StorageError, UsageError
 from jupyter_mlops.monitoring import logs
 from tests.conftest import logged_ids
 
@@ -48,3 +48,26 @@ def test_a_batch_over_two_days_is_written_whole_or_not_at_all(monitor: Monitor, 
     second_day.unlink()
     rows = monitor.log_predictions("diagnosis:1", X.iloc[:4], timestamps=times)
     assert logged_ids(home, "diagnosis") == sorted(rows[logs.REQUEST_ID])
+
+
+def test_a_full_or_read_only_home_logs_nothing_and_says_so_in_one_sentence(
+    disk, dataset, fitted
+) -> None:
+    X, y = dataset
+    registry = Registry(disk.mount / "registry")
+    registry.register("diagnosis", fitted, X=X, y=y)
+    monitor = Monitor(registry)
+    disk.fill(leave=4096)
+    with pytest.raises(StorageError) as full:
+        monitor.log_predictions("diagnosis:1", pd.concat([X] * 40))
+    disk.free()
+    disk.read_only()
+    try:
+        with pytest.raises(StorageError) as read_only:
+            monitor.log_predictions("diagnosis:1", X.iloc[:5])
+    finally:
+        disk.writable()
+    assert "full" in str(full.value) and "read-only" in str(read_only.value)
+    for message in (str(full.value), str(read_only.value)):
+        assert "predictions log of diagnosis" in message and "\n" not in message
+    assert logged_ids(registry.home, "diagnosis") == []

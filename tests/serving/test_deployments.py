@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlops import Monitor, Registry
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import MlopsError, UsageError
 from jupyter_mlops.registry.capture import process_gone
 from jupyter_mlops.serving.deployments import deploy, deployments, undeploy
 from tests.conftest import free_port, logged_ids
@@ -193,22 +193,30 @@ def test_serve_in_the_foreground_stopped_by_a_signal_is_recorded_stopped_and_exi
     assert set(ids["request_ids"]) <= set(logged_ids(registry.home, "diagnosis"))
 
 
-@pytest.mark.parametrize("blocked", ["a file in the way", "a read-only directory"])
-def test_a_home_that_cannot_take_the_server_log_is_one_sentence(
-    registry: Registry, blocked: str
-) -> None:
+def test_a_home_that_cannot_take_the_server_log_is_one_sentence(registry: Registry) -> None:
     servers = registry.home / "logs" / "servers"
     servers.parent.mkdir(parents=True, exist_ok=True)
-    if blocked == "a file in the way":
-        servers.write_text("not a directory")
-    else:
-        if os.geteuid() == 0:
-            pytest.skip("root writes in read-only directories")
-        servers.mkdir()
-        servers.chmod(0o500)
+    servers.write_text("not a directory")
     with pytest.raises(UsageError) as refused:
         deploy(registry, "diagnosis@champion", port=free_port())
     message = str(refused.value)
     assert message.startswith(f"cannot write the server's log file {servers}/diagnosis-champion-")
     assert message.endswith(f"make {servers} a writable directory with space and deploy again.")
     assert deployments(registry) == []
+
+
+def test_a_read_only_home_cannot_deploy_and_says_so_in_one_sentence(disk, dataset, fitted) -> None:
+    X, y = dataset
+    registry = Registry(disk.mount / "registry")
+    registry.register("diagnosis", fitted, X=X, y=y)
+    registry.promote("diagnosis", 1)
+    disk.read_only()
+    try:
+        with pytest.raises(MlopsError) as refused:
+            deploy(registry, "diagnosis@champion", port=free_port())
+        assert deployments(registry) == []
+    finally:
+        disk.writable()
+    message = str(refused.value)
+    assert "\n" not in message and "Traceback" not in message
+    assert "read-only" in message or "writable" in message
