@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +28,11 @@ class Settings:
         try:
             timeout = float(raw)
         except ValueError:
+            timeout = math.nan
+        if not 0 <= timeout < math.inf:
             raise UsageError(
                 f"MLOPS_LOCK_TIMEOUT={raw!r} is not a number of seconds; set it to e.g. 60."
-            ) from None
+            )
         return cls(lock_timeout=timeout, user=os.environ.get("MLOPS_USER", ""))
 
 

@@ -64,7 +64,12 @@ class _Engine:
     @classmethod
     def connection(cls) -> duckdb.DuckDBPyConnection:
         if cls._connection is None or cls._pid != os.getpid():  # a forked child starts afresh
-            cls._connection = duckdb.connect(":memory:")
+            # no extension is installed or loaded on its own: a file that is not a DuckDB
+            # database (SQLite, say) must be refused, not opened by a downloaded extension
+            cls._connection = duckdb.connect(
+                ":memory:",
+                config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+            )
             cls._pid = os.getpid()
         return cls._connection
 
@@ -137,10 +142,18 @@ class Database:
 
     def _settle_log(self, conn: duckdb.DuckDBPyConnection) -> None:
         """Fold a write-ahead log that a writer of an older version left beside the file into
-        it (in place, as that version would have), so no stale log outlives a replacement."""
-        if self.path.with_name(self.path.name + ".wal").exists():
-            self._attach(conn, self.path, _CATALOG, read_only=False)
-            _detach(conn, _CATALOG)
+        it (in place, as that version would have), so no stale log outlives a replacement.
+        A log DuckDB does not take (damaged, or another file's) is moved aside, kept."""
+        wal = self.path.with_name(self.path.name + ".wal")
+        if not wal.exists():
+            return
+        self._attach(conn, self.path, _CATALOG, read_only=False)
+        _detach(conn, _CATALOG)
+        if wal.exists():
+            try:
+                wal.rename(wal.with_name(f"{wal.name}.unreadable-{int(time.time())}"))
+            except OSError as exc:
+                raise StorageError.of(exc, self.path.parent, doing="write the registry") from None
 
     @contextmanager
     def _holding_current(self, conn: duckdb.DuckDBPyConnection) -> Iterator[int | None]:
@@ -185,9 +198,9 @@ class Database:
     def _copy(self, current: int | None, shadow: Path) -> None:
         if current is None:
             return
+        size = os.fstat(current).st_size
         try:
-            size = os.fstat(current).st_size
-            target = os.open(shadow, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            target = os.open(shadow, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
                 copied = 0
                 while copied < size:
@@ -198,7 +211,8 @@ class Database:
             finally:
                 os.close(target)
         except OSError as exc:
-            raise StorageError.of(exc, self.path.parent, doing="write the registry") from None
+            doing = f"write the registry (a write needs room for a copy of its {_mb(size)} file)"
+            raise StorageError.of(exc, self.path.parent, doing=doing) from None
 
     @contextmanager
     def _transaction(self, conn: duckdb.DuckDBPyConnection, shadow: Path) -> Iterator[None]:
@@ -228,9 +242,18 @@ class Database:
         if shadow.with_name(shadow.name + ".wal").exists():
             raise self._unsaved(RuntimeError("the checkpoint left a write-ahead log behind"))
         try:
+            os.chmod(shadow, self._mode())
             _fsync(shadow)
         except OSError as exc:
             raise StorageError.of(exc, self.path.parent, doing="save the registry") from None
+
+    def _mode(self) -> int:
+        """The registry file's permissions: as they were, but never readable by other users
+        (it holds webhook passwords and the keys that stop servers); new files are 0600."""
+        try:
+            return (self.path.stat().st_mode & 0o777) & ~0o007
+        except FileNotFoundError:
+            return 0o600
 
     def _replace_with(self, shadow: Path) -> None:
         try:
@@ -306,6 +329,10 @@ def _detach(conn: duckdb.DuckDBPyConnection, name: str) -> None:
         conn.execute(f"DETACH {name}")
     except duckdb.Error:
         _Engine.discard()
+
+
+def _mb(size: int) -> str:
+    return f"{size / 2**20:.1f} MB"
 
 
 def _quoted(path: Path) -> str:

@@ -241,11 +241,13 @@ def migrate(conn: duckdb.DuckDBPyConnection, *, upto: int = LATEST) -> list[str]
 
     Runs inside the caller's transaction, so a failure applies none of them.
     """
+    done = applied(conn)
+    if not done:
+        _refuse_foreign(conn)
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         "id INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
     )
-    done = applied(conn)
     for index, name in enumerate(done):
         if index >= LATEST or MIGRATIONS[index][0] != name:
             raise ConflictError(
@@ -260,3 +262,16 @@ def migrate(conn: duckdb.DuckDBPyConnection, *, upto: int = LATEST) -> list[str]
         conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [number, name, now])
         names.append(name)
     return names
+
+
+def _refuse_foreign(conn: duckdb.DuckDBPyConnection) -> None:
+    """A file with tables but no migrations is some other database: never write into it."""
+    row = conn.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_catalog = current_database() AND table_name <> 'schema_migrations'"
+    ).fetchone()
+    if row and row[0]:
+        raise ConflictError(
+            f"the registry file holds {row[0]} table(s) but is not a jupyter-mlops registry; "
+            "point MLOPS_HOME (or Registry(path)) at another directory."
+        )

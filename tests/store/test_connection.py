@@ -211,3 +211,27 @@ def test_a_read_only_disk_is_read_and_a_write_says_why_it_cannot(disk) -> None:
         disk.writable()
     assert "read-only" in str(raised.value) and "MLOPS_HOME" in str(raised.value)
     assert rows(path) == [1]
+
+
+def test_a_damaged_log_beside_the_file_is_set_aside_and_writes_stop_touching_the_file(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "registry.duckdb"
+    table_with_one_row(path)
+    wal = path.with_name("registry.duckdb.wal")
+    wal.write_bytes(bytes(range(256)) * 20)
+    with Database(path).write() as conn:
+        conn.execute("INSERT INTO t VALUES (2)")
+    assert not wal.exists()
+    assert len(list(tmp_path.glob("registry.duckdb.wal.unreadable-*"))) == 1
+    assert rows(path) == [1, 2]
+
+
+def test_the_registry_file_is_never_readable_by_other_users(tmp_path: Path) -> None:
+    path = tmp_path / "registry.duckdb"
+    table_with_one_row(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    path.chmod(0o664)  # shared with a group on purpose, open to others by accident
+    with Database(path).write() as conn:
+        conn.execute("INSERT INTO t VALUES (2)")
+    assert path.stat().st_mode & 0o777 == 0o660

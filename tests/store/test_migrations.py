@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from jupyter_mlops import Registry
-from jupyter_mlops.errors import ConflictError
+from jupyter_mlops.errors import ConflictError, IntegrityError, UsageError
 from jupyter_mlops.store.migrations import LATEST, MIGRATIONS, applied, migrate
 
 
@@ -84,3 +84,29 @@ def test_a_registry_from_a_newer_version_is_refused(tmp_path) -> None:
         conn.execute("INSERT INTO schema_migrations VALUES (99, '0099_future', now())")
         with pytest.raises(ConflictError, match="newer jupyter-mlops"):
             migrate(conn)
+
+
+def test_a_database_that_is_not_a_registry_is_refused_and_left_alone(tmp_path: Path) -> None:
+    with duckdb.connect(str(tmp_path / "registry.duckdb")) as conn:
+        conn.execute("CREATE TABLE versions (whatever INTEGER)")
+    before = (tmp_path / "registry.duckdb").read_bytes()
+    with pytest.raises(ConflictError, match="is not a jupyter-mlops registry"):
+        Registry(tmp_path)
+    assert (tmp_path / "registry.duckdb").read_bytes() == before
+
+
+def test_a_sqlite_file_is_refused_without_loading_any_extension(tmp_path: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "registry.duckdb") as conn:
+        conn.execute("CREATE TABLE x (a)")
+    with pytest.raises(IntegrityError, match="cannot be opened") as raised:
+        Registry(tmp_path)
+    assert "download" not in str(raised.value).lower()
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "inf", "soon"])
+def test_a_lock_timeout_that_is_not_a_number_of_seconds_is_refused(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("MLOPS_LOCK_TIMEOUT", value)
+    with pytest.raises(UsageError, match="MLOPS_LOCK_TIMEOUT"):
+        Registry(tmp_path)
