@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 DEMO := $(CURDIR)/build/demo
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install demo test lint lab bench clean
+.PHONY: install demo test lint lab bench bench-crash clean
 
 install: $(INSTALLED)
 
@@ -60,6 +60,9 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/tracking_vs_mlflow.py
 	$(BIN)/python benchmarks/drift_vs_evidently_nannyml.py
 	$(BIN)/python benchmarks/serving_vs_mlflow.py
+
+bench-crash: $(INSTALLED)
+	$(BIN)/python benchmarks/registry_crash.py --kills 1500
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
