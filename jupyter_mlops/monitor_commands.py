@@ -21,7 +21,9 @@ def add_monitoring_commands(commands: Any) -> None:
     drift.add_argument("ref", help="name@alias or name:version")
     _add_current(drift)
     drift.add_argument("--every", metavar="WINDOW", help="one report per window: 1h, 1d, 1w, N")
-    drift.add_argument("--last", type=int, metavar="N", help="with --every: the newest N windows")
+    drift.add_argument(
+        "--last", type=_positive, metavar="N", help="with --every: the newest N windows"
+    )
     drift.add_argument("--test", help="the deciding test for every feature: psi, ks, ...")
     drift.add_argument("--threshold", type=float, help="its threshold (alpha for ks and chi2)")
     drift.add_argument("--all-tests", action="store_true", help="compute every test per feature")
@@ -42,7 +44,7 @@ def add_monitoring_commands(commands: Any) -> None:
         sub = commands.add_parser(name, help=text)
         sub.add_argument("ref")
         sub.add_argument("--window", default="1d", help="1h, 1d, 1w or a row count")
-        sub.add_argument("--last", type=int, metavar="N", help="the newest N windows")
+        sub.add_argument("--last", type=_positive, metavar="N", help="the newest N windows")
     alert = commands.add_parser("alert", help="alert rules: add, list, remove, log")
     actions = alert.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = actions.add_parser("add", help="a rule, e.g. 'drift.share > 0.3 or auc < 0.85'")
@@ -83,7 +85,15 @@ def current_of(args: argparse.Namespace) -> Any:
 
 
 def _window(text: str | None) -> str | int | None:
+    """`--window` or `--every` as the monitor takes it: digits alone are a count of rows."""
     return int(text) if text is not None and text.isascii() and text.isdigit() else text
+
+
+def _positive(text: str) -> int:
+    """`--last N`: a positive count (the newest 0 windows would be read as all of them)."""
+    if not (text.isascii() and text.isdigit() and int(text) > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive count of windows")
+    return int(text)
 
 
 def run_monitoring_command(registry: Registry, args: argparse.Namespace) -> Any:
@@ -138,11 +148,11 @@ def _configure(monitor: Any, args: argparse.Namespace) -> Any:
 
 
 def _performance(monitor: Any, args: argparse.Namespace) -> Any:
-    return monitor.performance(args.ref, window=_window(args.window) or "1d", last=args.last)
+    return monitor.performance(args.ref, window=_window(args.window), last=args.last)
 
 
 def _estimate(monitor: Any, args: argparse.Namespace) -> Any:
-    return monitor.estimate(args.ref, window=_window(args.window) or "1d", last=args.last)
+    return monitor.estimate(args.ref, window=_window(args.window), last=args.last)
 
 
 def _check(monitor: Any, args: argparse.Namespace) -> Any:

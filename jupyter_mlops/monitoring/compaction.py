@@ -2,33 +2,41 @@
 
 A server writes a segment every few seconds, so a busy model's day is thousands of small
 files, and reading many small files is what makes a log slow to query. `compact` merges
-each day's small segments (under `SMALL_BYTES`) of a model's prediction and label logs
-into one segment:
+each day's small segments (under `SMALL_BYTES`) of a model's prediction and label logs,
+those of one schema into one segment:
 
-1. DuckDB copies the sources, in order, into a temporary file in the day's directory
-   (a name the readers' `*.parquet` glob does not match), fsynced; its row count must
-   equal the sources'.
-2. A journal naming the sources and the merged file is written whole.
-3. Holding the model's log lock exclusively, the merged file is renamed into place and
+1. The sources are grouped by their schema (column names, order and types). A merge
+   never changes a value's type: a day on which one version logged a column as booleans
+   and the next as numbers keeps a file of each, where one file would turn the one kind
+   into the other for good.
+2. Each group of two or more is copied, in order, by the Arrow writer that wrote its
+   segments and with their schema, into a temporary file in the day's directory (a name
+   the readers' `*.parquet` glob does not match) that has its sources' permissions (0600
+   as the log writes them) from the start, fsynced; its row count must equal theirs.
+3. A journal naming the sources and the merged file is written whole.
+4. Holding the model's log lock exclusively, the merged file is renamed into place and
    the sources deleted; then the journal.
 
-Readers hold the same lock shared (`reading`), so a query sees the sources or the
-merged file, never both and never neither. The invariant: files move only under the
-log lock held exclusively, and that includes finishing or undoing what a crashed
-compaction's journal records, whoever does it. Under the shared lock nothing moves, so a
-journal whose merged file is in place can only be a crashed one's (a live compaction
-renames and deletes in one exclusive hold): a reader finishes it, exclusively, before it
-reads. A journal whose merged file never took its name leaves the sources whole and
-hides nothing from readers; only a compaction undoes it, since it holds the compaction
-lock and so is the only compaction alive. Writers never wait: they only add new files,
-and a compaction touches only the files it listed.
+Readers hold the same lock shared (`reading`, and `holding` for a user's own queries),
+so a query sees the sources or the merged file, never both and never neither. The
+invariant: files move only under the log lock held exclusively, and that includes
+finishing or undoing what a crashed compaction's journal records, whoever does it. Under
+the shared lock nothing moves, so a journal whose merged file is in place can only be a
+crashed one's (a live compaction renames and deletes in one exclusive hold): a reader
+finishes it, exclusively, before it reads. A journal whose merged file never took its
+name leaves the sources whole and hides nothing from readers; only a compaction undoes
+it, since it holds the compaction lock and so is the only compaction alive. Writers never
+wait: they only add new files, and a compaction touches only the files it listed.
 """
 
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
+import operator
 import os
+import stat
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,13 +44,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from jupyter_mlops.config import resolve_home
 from jupyter_mlops.errors import UsageError
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry.artifacts import fsync_path, write_file
 from jupyter_mlops.registry.records import RecordTable
-from jupyter_mlops.store import analytics
 
 SMALL_BYTES = 64 * 2**20
+ROW_GROUP = 122_880  # rows a merged file's row groups hold (as DuckDB writes them)
 JOURNAL = ".compaction-{}.json"
 TEMPORARY = ".compaction-{}.tmp"
 
@@ -123,23 +132,71 @@ def reading(home: Path, model: str) -> Iterator[None]:
         yield
 
 
+@dataclass(frozen=True)
+class HeldLogs:
+    """The globs that read every segment of one model's prediction and label logs."""
+
+    predictions: str
+    labels: str
+
+
+@contextmanager
+def holding(model: str, home: str | os.PathLike[str] | None = None) -> Iterator[HeldLogs]:
+    """Hold `model`'s logs still while queries of your own read them, and give their globs:
+
+        with holding("churn") as held:
+            duckdb.execute("SELECT count(*) FROM read_parquet(?)", [held.predictions])
+
+    Read outside it, a query can meet a file a compaction has just merged and deleted
+    ("No such file or directory"); within it, every row once. A compaction waits for it
+    to end, so hold it for a query's time, not longer. `home`: the registry directory
+    (default $MLOPS_HOME, else ~/.jupyter-mlops)."""
+    place = resolve_home(home)
+    with reading(place, model):
+        yield HeldLogs(
+            logs.pattern(place, logs.PREDICTIONS, model), logs.pattern(place, logs.LABELS, model)
+        )
+
+
 def _compact_day(home: Path, model: str, kind: str, day: Path) -> Compaction | None:
-    sources = sorted(path for path in day.glob("*.parquet") if path.stat().st_size < SMALL_BYTES)
-    if len(sources) < 2:
+    """Merge the day's small segments, each group of one schema into a file of its own."""
+    small = sorted(path for path in day.glob("*.parquet") if path.stat().st_size < SMALL_BYTES)
+    groups = [group for group in _by_schema(small) if len(group) > 1]
+    if not groups:
         return None
+    merged = [_merge(home, model, day, group) for group in groups]
+    return Compaction(
+        model,
+        kind,
+        day.name.removeprefix("date="),
+        files_before=sum(len(group) for group in groups),
+        files_after=len(groups),
+        rows=sum(rows for rows, _, _ in merged),
+        bytes_before=sum(before for _, before, _ in merged),
+        bytes_after=sum(after for _, _, after in merged),
+    )
+
+
+def _by_schema(paths: list[Path]) -> list[list[Path]]:
+    """`paths` grouped by their schema (names, order and types; not metadata), in order."""
+    import pyarrow.parquet as pq
+
+    groups: dict[Any, list[Path]] = {}
+    for path in paths:
+        groups.setdefault(pq.read_schema(path).remove_metadata(), []).append(path)
+    return list(groups.values())
+
+
+def _merge(home: Path, model: str, day: Path, sources: list[Path]) -> tuple[int, int, int]:
+    """Merge `sources` (one schema) into one segment; its rows, and bytes before and after."""
     key = uuid.uuid4().hex[:12]
     temporary = day / TEMPORARY.format(key)
     first = sources[0].name.split("-")[0]  # segment names start with their time: keep the order
     target = day / f"{first}-compacted-{key}.parquet"
-    names = [str(path) for path in sources]
     try:
-        with analytics.cursor() as conn:
-            rows = analytics.parquet_rows(conn, names)
-            analytics.copy_parquet(conn, names, str(temporary))
-            copied = analytics.parquet_rows(conn, [str(temporary)])
+        rows, copied = _copy(sources, temporary)
         if copied != rows:
             raise UsageError(f"merging {day} copied {copied} of {rows} rows; nothing was moved.")
-        fsync_path(temporary)
         record = {"sources": [path.name for path in sources], "target": target.name}
         write_file(day / JOURNAL.format(key), json.dumps(record).encode())
     except BaseException:
@@ -150,10 +207,50 @@ def _compact_day(home: Path, model: str, kind: str, day: Path) -> Compaction | N
         fcntl.flock(log, fcntl.LOCK_EX)
         os.replace(temporary, target)
         _finish(day / JOURNAL.format(key))
-    after = target.stat().st_size
-    return Compaction(
-        model, kind, day.name.removeprefix("date="), len(sources), 1, rows, before, after
-    )
+    return rows, before, target.stat().st_size
+
+
+def _copy(sources: list[Path], temporary: Path) -> tuple[int, int]:
+    """Copy the rows of `sources` (one schema), in order, into a new file `temporary` with
+    their schema and the permissions they share (0600 as the log writes them), fsynced;
+    the rows the sources' footers count and those the copy's footer counts."""
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(sources[0]).remove_metadata()  # pandas' notes describe one batch
+    mode = functools.reduce(operator.and_, (_mode(path) for path in sources)) | 0o600
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    os.fchmod(descriptor, mode)  # whatever the umask, before the file takes its name
+    with os.fdopen(descriptor, "wb") as stream:
+        options = {"compression": "zstd", "use_dictionary": logs.dictionary_columns(schema)}
+        with pq.ParquetWriter(stream, schema, **options) as writer:
+            for table in _row_groups(sources, schema):
+                writer.write_table(table)
+        stream.flush()
+        os.fsync(stream.fileno())
+    rows = sum(pq.read_metadata(path).num_rows for path in sources)
+    return rows, pq.read_metadata(temporary).num_rows
+
+
+def _row_groups(sources: list[Path], schema: Any) -> Iterator[Any]:
+    """The rows of `sources`, in order, as tables of about ROW_GROUP rows (segments hold
+    a few rows each: a row group per segment would keep the day as slow to read)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pending: list[Any] = []
+    for source in sources:
+        with pq.ParquetFile(source) as segment:
+            for group in range(segment.num_row_groups):
+                pending += segment.read_row_group(group).to_batches()
+                if sum(batch.num_rows for batch in pending) >= ROW_GROUP:
+                    yield pa.Table.from_batches(pending, schema)
+                    pending = []
+    if pending:
+        yield pa.Table.from_batches(pending, schema)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
 
 
 def _finish(journal: Path) -> None:

@@ -12,8 +12,13 @@ forever. All attempts to one target, pauses included, end within DEADLINE second
 thread each, so a check waits for its slowest target: about DEADLINE seconds at worst,
 however many rules fire and targets they name.
 
-A URL's password is sent (HTTP basic authentication) and never shown: `shown` is the
-target as every display and message writes it, the password replaced by `***`.
+A URL's user name and password are sent (HTTP basic authentication) and its query as
+written, and neither is ever shown: `shown` is the target as every display and message
+writes it, whatever precedes the last `@` of the address masked (`user:***@`, or `***@`
+when there is no user name to keep) and each query value replaced by `***`. The mask
+does not trust the text to be a URL: an address missing its `http://` is masked too.
+An address with two `@` before its host is refused, since what it sends as the user name
+is not what its writer meant.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import base64
 import contextlib
 import http.client
 import json
+import re
 import socket
 import threading
 import time
@@ -39,6 +45,7 @@ PAUSES = (0.2, 0.5)
 PREFIX = "webhook:"
 GRACE = 1.0  # past DEADLINE, a delivery thread still running is left behind
 USAGE = "write webhook:http://host:port/path"
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 @dataclass(frozen=True)
@@ -56,13 +63,37 @@ def check_target(target: str) -> str:
 
 
 def shown(target: str) -> str:
-    """`target` as it may be displayed: a password in its URL replaced by `***`."""
-    head, slashes, rest = target.partition("//")
-    end = min([i for i in (rest.find(c) for c in "/?#") if i >= 0] or [len(rest)])
-    userinfo, at, host = rest[:end].rpartition("@")
-    if not slashes or not at or ":" not in userinfo:
-        return target
-    return f"{head}//{userinfo.partition(':')[0]}:***@{host}{rest[end:]}"
+    """`target` as it may be displayed: its user information and query values masked."""
+    start = len(PREFIX) if target.startswith(PREFIX) else 0
+    scheme = _SCHEME.match(target, start)
+    start = scheme.end() if scheme else start
+    if target.startswith("//", start):
+        start, stops = start + 2, "/?#"
+    else:  # not shaped like a URL: whatever precedes an @ may be a secret
+        stops = "?#"
+    end = min([i for i in (target.find(c, start) for c in stops) if i >= 0] or [len(target)])
+    userinfo, at, host = target[start:end].rpartition("@")
+    authority = f"{_masked_user(userinfo)}@{host}" if at else host
+    return target[:start] + authority + _masked_query(target[end:])
+
+
+def _masked_user(userinfo: str) -> str:
+    """`user:***` when a user name can be told from the password, else `***`."""
+    user, colon, _ = userinfo.partition(":")
+    return f"{user}:***" if colon and user and not set(user) & set("@/") else "***"
+
+
+def _masked_query(rest: str) -> str:
+    """The path, its query with every value as `***`, and the fragment of `rest`."""
+    path, mark, query = rest.partition("?")
+    if not mark:
+        return rest
+    query, hash_mark, fragment = query.partition("#")
+    masked = [
+        f"{name}=***" if equals else ("***" if name else "")
+        for name, equals, _ in (part.partition("=") for part in query.split("&"))
+    ]
+    return f"{path}?{'&'.join(masked)}{hash_mark}{fragment}"
 
 
 def deliver(target: str, payload: dict[str, Any], *, deadline: float = DEADLINE) -> Delivery:
@@ -145,6 +176,8 @@ def _problem(text: str) -> tuple[str, urllib.parse.SplitResult | None]:
         return "is not an http(s) URL", None
     if not url.hostname:
         return "names no host", None
+    if url.netloc.count("@") > 1:
+        return "has more than one @ before its host (write an @ in a name as %40)", None
     if port == 0:
         return "names port 0", None
     return "", url

@@ -123,13 +123,19 @@ def _refusal(frame: pd.DataFrame, kind: str, error: Exception) -> UsageError:
 
 def _parquet(table: Any) -> bytes:
     """Parquet bytes; dictionary encoding only where values repeat (not floats)."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    repeating = [field.name for field in table.schema if not pa.types.is_floating(field.type)]
     buffer = io.BytesIO()
-    pq.write_table(table, buffer, use_dictionary=repeating or False)
+    pq.write_table(table, buffer, use_dictionary=dictionary_columns(table.schema))
     return buffer.getvalue()
+
+
+def dictionary_columns(schema: Any) -> list[str] | bool:
+    """The columns of an Arrow schema whose values repeat (not floats): those a segment
+    dictionary-encodes; False when none."""
+    import pyarrow as pa
+
+    return [field.name for field in schema if not pa.types.is_floating(field.type)] or False
 
 
 def prediction_rows(

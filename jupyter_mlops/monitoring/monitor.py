@@ -397,7 +397,7 @@ class Monitor:
             predictions=True,
             save=False,
         )
-        span = parse_window(window or LOG_WINDOW)
+        span = parse_window(LOG_WINDOW if window is None else window)
         frame = None if current is None else data.columns.frame
         performance, notes = assessing.for_check(
             self, version, frame, y=y, time_column=time_column, window=span

@@ -48,7 +48,7 @@ def current_data(
     time_column: str | None,
 ) -> Data:
     if current is None:
-        return _from_log(registry, version, parse_window(window or LOG_WINDOW))
+        return _from_log(registry, version, parse_window(LOG_WINDOW if window is None else window))
     if isinstance(current, pd.DataFrame):
         frame, source = current, "a DataFrame"
     elif isinstance(current, str | os.PathLike) or _is_paths(current):

@@ -26,17 +26,21 @@ class Window:
 
 
 def parse_window(text: str | int) -> Window:
-    """`1h`, `1d`, `7d`, `2w`, or `10000 rows` (an int means rows)."""
+    """`1h`, `1d`, `7d`, `2w`, or `10000 rows` (an int means rows); a window of 0 in any
+    form is refused, never read as no window."""
     if isinstance(text, int) and not isinstance(text, bool):
-        if text <= 0:
-            raise UsageError(f"a window of {text} rows is empty; give a positive number of rows.")
-        return Window(f"{text} rows", rows=text)
-    match = _SPAN.fullmatch(str(text))
-    if not match or int(match.group(1)) <= 0:
+        count, unit = text, "rows"
+    else:
+        match = _SPAN.fullmatch(str(text))
+        if not match:
+            raise UsageError(
+                f"cannot read the window {text!r}; write it as 1h, 1d, 7d, 2w or '10000 rows'."
+            )
+        count, unit = int(match.group(1)), match.group(2).lower()
+    if count <= 0:
         raise UsageError(
-            f"cannot read the window {text!r}; write it as 1h, 1d, 7d, 2w or '10000 rows'."
+            f"a window of {text!r} is empty; give a positive span: 1h, 1d, 7d, 2w or '10000 rows'."
         )
-    count, unit = int(match.group(1)), match.group(2).lower()
     if unit.startswith("row"):
         return Window(f"{count} rows", rows=count)
     return Window(f"{count}{unit}", every=count * _UNITS[unit])

@@ -241,3 +241,50 @@ def test_a_webhook_password_is_used_but_never_shown(
 
 def _outputs(done: subprocess.CompletedProcess[str]) -> list[str]:
     return [done.stdout, done.stderr]
+
+
+def test_every_user_name_password_and_query_value_is_masked_but_sent(
+    monitor: Monitor, receiver: Receiver, current: Path
+) -> None:
+    """Addresses as a hurried user writes them: the scheme forgotten, an @ in a password,
+    a token in the query string, a token as the user name."""
+    home, port = monitor.registry.home, receiver.url.rsplit(":", 1)[1].partition("/")[0]
+    no_scheme = cli(
+        home, "alert", "add", "churn@champion", "rows > 0",
+        "--notify", f"webhook:bob:{SECRET}@127.0.0.1:{port}/x",
+    )  # fmt: skip
+    assert no_scheme.returncode == 1 and no_scheme.stderr.count("\n") == 1, no_scheme.stderr
+    assert f"'bob:***@127.0.0.1:{port}/x' is not an http(s) URL" in no_scheme.stderr
+    two_ats = cli(
+        home, "alert", "add", "churn@champion", "rows > 0",
+        "--notify", f"webhook:http://bob@{SECRET}@127.0.0.1:{port}/x",
+    )  # fmt: skip
+    assert two_ats.returncode == 1 and two_ats.stderr.count("\n") == 1, two_ats.stderr
+    assert f"'http://***@127.0.0.1:{port}/x' has more than one @ before its host" in two_ats.stderr
+    in_query = f"webhook:http://127.0.0.1:{port}/hook?team=ops&token={SECRET}"
+    as_user = f"webhook:http://{SECRET}@127.0.0.1:{port}/hook"
+    added = cli(home, "alert", "add", "churn@champion", "rows > 0", "--notify", in_query, as_user)
+    assert added.returncode == 0, added.stderr
+    assert f"/hook?team=***&token=*** webhook:http://***@127.0.0.1:{port}/hook" in added.stdout
+    assert monitor.alerts("churn")[0].notify == [in_query, as_user]  # kept as written
+    checked = cli(home, "check", "churn@champion", "--current", str(current), "--no-multivariate")
+    assert checked.returncode == 3, checked.stderr
+    # delivered to the real address: the query as written, the user name as basic auth
+    assert sorted(receiver.paths) == ["/hook", f"/hook?team=ops&token={SECRET}"]
+    token = base64.b64encode(f"{SECRET}:".encode()).decode()
+    assert sorted(receiver.authorizations, key=str) == [f"Basic {token}", None]
+    rules, log = monitor.alerts("churn"), monitor.alert_log("churn")
+    shown = [
+        *_outputs(no_scheme),
+        *_outputs(two_ats),
+        *_outputs(added),
+        *_outputs(checked),
+        *_outputs(cli(home, "alert", "list", "churn")),
+        *_outputs(cli(home, "alert", "log", "churn")),
+        repr(rules),
+        rules._repr_html_(),
+        rules.to_frame().to_string(),
+        str(log),
+        log._repr_html_(),
+    ]
+    assert [text for text in shown if SECRET in text] == []

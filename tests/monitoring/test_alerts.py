@@ -26,8 +26,9 @@ class Receiver:
         received: list[dict] = []
         self.received = received
         self.authorizations: list[str | None] = []
+        self.paths: list[str] = []  # each request's path and query
         self.witnessed: list[object] = []  # what `witness` said as each alert arrived
-        authorizations, witnessed = self.authorizations, self.witnessed
+        authorizations, paths, witnessed = self.authorizations, self.paths, self.witnessed
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
@@ -35,6 +36,7 @@ class Receiver:
                 time.sleep(delay)
                 received.append(json.loads(body))
                 authorizations.append(self.headers["Authorization"])
+                paths.append(self.path)
                 witnessed.append(witness())
                 self.send_response(status)
                 self.end_headers()

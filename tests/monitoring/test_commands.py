@@ -11,6 +11,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_mlops import Monitor
+from jupyter_mlops.errors import UsageError
 from jupyter_mlops.monitor_commands import ALERT_FIRED_EXIT
 from jupyter_mlops.monitoring import synthetic
 
@@ -107,3 +108,58 @@ def test_check_from_a_shell_exits_non_zero_when_an_alert_fires(
     assert strict.returncode == ALERT_FIRED_EXIT
     missing = cli("drift", "churn@champion", "--current", str(tmp_path / "nope.parquet"))
     assert missing.returncode == 1 and missing.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "%mlops drift churn@champion --window 0",
+        "%mlops drift churn@champion --window 00",
+        "%mlops drift churn@champion --window '0 rows'",
+        "%mlops drift churn@champion --window 0d",
+        "%mlops drift churn@champion --every 0",
+        "%mlops drift churn@champion --current df_calm --window 0",
+        "%mlops check churn@champion --window 0",
+        "%mlops performance churn@champion --window 0",
+        "%mlops estimate churn@champion --window 0h",
+        "%mlops performance churn@champion --last 0",
+        "%mlops drift churn@champion --every 1d --last 0",
+    ],
+)
+def test_a_window_of_nothing_is_refused_in_every_form(
+    shell: InteractiveShell, monitor: Monitor, line: str
+) -> None:
+    """0 is never read as no window (the whole log, every window)."""
+    monitor.log_predictions("churn@champion", synthetic.features(300, seed=65))
+    result = shell.run_cell(line)
+    assert not result.success
+    text = str(result.error_in_exec)
+    assert ("is empty" in text or "positive count" in text) and "\n" not in text, text
+
+
+def test_a_window_of_nothing_is_refused_from_a_shell(monitor: Monitor) -> None:
+    monitor.log_predictions("churn@champion", synthetic.features(300, seed=66))
+    env = dict(os.environ, MLOPS_HOME=str(monitor.registry.home))
+    for command in ("drift", "check", "performance"):
+        done = subprocess.run(
+            [CLI, command, "churn@champion", "--window", "0"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert done.returncode == 1 and done.stderr.count("\n") == 1, (command, done.stderr)
+        assert "a window of 0 is empty" in done.stderr
+
+
+def test_a_window_of_nothing_is_refused_from_python(monitor: Monitor) -> None:
+    monitor.log_predictions("churn@champion", synthetic.features(300, seed=67))
+    calls = [
+        lambda: monitor.drift("churn@champion", window=0),
+        lambda: monitor.check("churn@champion", window="0 rows"),
+        lambda: monitor.performance("churn@champion", window="0d"),
+        lambda: monitor.drift_windows("churn@champion", every=0),
+    ]
+    for call in calls:
+        with pytest.raises(UsageError, match="is empty; give a positive span"):
+            call()
