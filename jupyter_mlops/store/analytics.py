@@ -14,7 +14,6 @@ import pandas as pd
 from jupyter_mlops.store.connection import analytics_cursor as cursor
 
 __all__ = [
-    "copy_parquet",
     "cursor",
     "labelled_predictions",
     "parquet_rows",
@@ -86,17 +85,6 @@ def scored_predictions(
            ORDER BY __timestamp__""",
         [predictions, start, start, end, end],
     ).df()
-
-
-def copy_parquet(conn: duckdb.DuckDBPyConnection, sources: list[str], target: str) -> None:
-    """Copy the rows of `sources`, in order, into one new Parquet file `target`."""
-    # COPY takes no parameter for its target: the path is quoted (it is ours, not a user's)
-    quoted = "'" + target.replace("'", "''") + "'"
-    conn.execute(
-        "COPY (SELECT * FROM read_parquet(?, union_by_name = true, hive_partitioning = false)) "
-        f"TO {quoted} (FORMAT parquet, COMPRESSION zstd)",
-        [sources],
-    )
 
 
 def parquet_rows(conn: duckdb.DuckDBPyConnection, files: list[str]) -> int:
