@@ -36,10 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     register.add_argument("file", type=Path, help="a .skops file (or a pickle with --allow-pickle)")
     register.add_argument("--data", type=Path, help="training data: .parquet or .csv")
     register.add_argument("--target", help="the target column of --data")
-    register.add_argument("--metrics", nargs="+", default=[], metavar="name=value")
+    register.add_argument("--metrics", nargs="+", action="extend", default=[], metavar="name=value")
     register.add_argument("--description", default="")
     register.add_argument("--tag", action="append", default=[], metavar="key=value")
-    register.add_argument("--trust", nargs="+", default=[], metavar="TYPE")
+    register.add_argument("--trust", nargs="+", action="extend", default=[], metavar="TYPE")
     register.add_argument("--allow-pickle", action="store_true")
     register.add_argument(
         "--if-new",
@@ -105,11 +105,17 @@ def _serve(registry: Registry, args: argparse.Namespace) -> None:
 
 
 def _register(registry: Registry, args: argparse.Namespace) -> Any:
+    if args.target is not None and args.data is None:
+        raise UsageError(
+            f"--target {args.target!r} names a column of the training data, but no --data was "
+            "given; add --data FILE, or leave --target out."
+        )
+    metrics = parse_pairs(args.metrics, what="metric")
+    tags = parse_pairs(args.tag, what="tag")
     model = _read_model(args.file, trust=args.trust, allow_pickle=args.allow_pickle)
     X = y = None
     if args.data is not None:
         X, y = _read_data(args.data, args.target)
-    metrics = parse_pairs(args.metrics, what="metric")
     return registry.register(
         args.model,
         model,
@@ -117,7 +123,7 @@ def _register(registry: Registry, args: argparse.Namespace) -> Any:
         y=y,
         metrics=metrics,
         description=args.description,
-        tags=parse_pairs(args.tag, what="tag"),
+        tags=tags,
         code=None,
         trust=args.trust,
         allow_pickle=args.allow_pickle,
@@ -126,16 +132,24 @@ def _register(registry: Registry, args: argparse.Namespace) -> Any:
 
 
 def _read_model(path: Path, *, trust: list[str], allow_pickle: bool) -> Any:
-    """The model in a file, read as a load is: nothing in it runs unless trusted."""
+    """The model in a file, read as a load is: nothing in it runs unless trusted. Its format
+    is read from its content (a skops zip, else a pickle), whatever its name."""
     from jupyter_mlops.registry import serialization
 
-    if not path.is_file():
-        raise UsageError(
-            f"model file {str(path)!r} does not exist; give the path of a saved model."
+    data = _file_bytes(path, what="model file", expected="a saved model (.skops)")
+    encoding = serialization.encoding_of(data, suffix=path.suffix)
+    if encoding == serialization.PICKLE and not allow_pickle:
+        kind = (
+            "is a pickle"
+            if serialization.looks_like_pickle(data)
+            else "is not a skops file, so it would be read as a pickle"
         )
-    encoding = serialization.SKOPS if path.suffix == ".skops" else serialization.PICKLE
+        raise UsageError(
+            f"{str(path)!r} {kind}, which runs code when loaded; pass --allow-pickle only if "
+            "you trust where it came from."
+        )
     return serialization.load(
-        path.read_bytes(),
+        data,
         encoding=encoding,
         trusted_types=[],
         label=str(path),
@@ -147,8 +161,7 @@ def _read_model(path: Path, *, trust: list[str], allow_pickle: bool) -> Any:
 def _read_data(path: Path, target: str | None) -> tuple[Any, Any]:
     import pandas as pd
 
-    if not path.is_file():
-        raise UsageError(f"data file {str(path)!r} does not exist; give a .parquet or .csv file.")
+    _file_bytes(path, what="data file", expected="a .parquet or .csv file", read=False)
     frame = pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
     if target is None:
         return frame, None
@@ -156,6 +169,20 @@ def _read_data(path: Path, target: str | None) -> tuple[Any, Any]:
         columns = ", ".join(map(str, frame.columns))
         raise UsageError(f"--target {target!r} is not a column of {path.name}; columns: {columns}.")
     return frame.drop(columns=[target]), frame[target]
+
+
+def _file_bytes(path: Path, *, what: str, expected: str, read: bool = True) -> bytes:
+    """The bytes of a file the user named (b"" unless `read`), or one sentence on why not."""
+    if path.is_dir():
+        problem = "is a directory"
+    elif not path.is_file():
+        problem = "is not a regular file" if path.exists() else "does not exist"
+    else:
+        try:
+            return path.read_bytes() if read else b""
+        except OSError as exc:
+            problem = f"cannot be read ({exc.strerror})"
+    raise UsageError(f"{what} {str(path)!r} {problem}; give the path of {expected}.")
 
 
 if __name__ == "__main__":

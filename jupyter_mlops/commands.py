@@ -95,12 +95,17 @@ def run_registry_command(registry: Registry, args: argparse.Namespace) -> Any:
 
 
 def parse_pairs(items: list[str] | None, *, what: str) -> dict[str, str]:
-    """`['a=1', 'b=x']` as {'a': '1', 'b': 'x'}; anything else is a UsageError."""
-    pairs = {}
+    """`['a=1', 'b=x']` as {'a': '1', 'b': 'x'}; anything else, or a key given twice, is a
+    UsageError."""
+    pairs: dict[str, str] = {}
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise UsageError(f"{what} {item!r} is not key=value; write e.g. {what}=value.")
+        if key in pairs:
+            raise UsageError(
+                f"{what} {key!r} is given twice ({key}={pairs[key]} and {item}); give it once."
+            )
         pairs[key] = value
     return pairs
 

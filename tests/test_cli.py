@@ -175,3 +175,157 @@ def test_register_says_so_when_a_pickle_is_damaged(tmp_path, fitted, subprocess_
     )
     assert done.returncode == 1
     assert "is not a pickle" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_runs_refuses_a_top_below_one_in_one_line(subprocess_env):
+    for top in ("-1", "0"):
+        refused = cli("runs", "--top", top, env=subprocess_env)
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr
+        assert refused.stderr.strip().count("\n") == 0, refused.stderr
+        assert f"--top {top} is not a number of runs; give 1 or more" in refused.stderr
+
+
+def test_a_hand_made_file_naming_a_function_skops_cannot_import_is_one_line(
+    tmp_path, subprocess_env
+):
+    odd = tmp_path / "odd.skops"
+    odd.write_bytes(
+        crafted.hand_made(
+            {
+                "__class__": "validation.check_array",
+                "__module__": "sklearn.utils",
+                "__loader__": "FunctionNode",
+            }
+        )
+    )
+    refused = cli("register", "m", str(odd), env=subprocess_env)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip().count("\n") == 0, refused.stderr
+    assert "could not be rebuilt from its skops file (AttributeError:" in refused.stderr
+    assert Registry(subprocess_env["MLOPS_HOME"]).models() == []
+
+
+@pytest.fixture
+def model_file(tmp_path, fitted):
+    path = tmp_path / "model.skops"
+    skops.io.dump(fitted, path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--target", "y"], "--target 'y' names a column of the training data, but no --data"),
+        (
+            ["--metrics", "auc=0.91", "auc=0.5"],
+            "metric 'auc' is given twice (auc=0.91 and auc=0.5)",
+        ),
+        (["--metrics", "auc=0.91", "--metrics", "auc=0.5"], "metric 'auc' is given twice"),
+        (["--tag", "stage=dev", "--tag", "stage=prod"], "tag 'stage' is given twice"),
+    ],
+)
+def test_register_refuses_what_it_would_silently_drop(model_file, subprocess_env, extra, expected):
+    refused = cli("register", "m", str(model_file), *extra, env=subprocess_env)
+    assert refused.returncode == 1 and refused.stderr.strip().count("\n") == 0, refused.stderr
+    assert expected in refused.stderr
+    assert Registry(subprocess_env["MLOPS_HOME"]).models() == []
+
+
+def test_register_options_given_twice_add_up(model_file, subprocess_env):
+    args = ["--metrics", "auc=0.91", "--metrics", "f1=0.8", "--tag", "a=1", "--tag", "b=2"]
+    done = cli("register", "m", str(model_file), *args, env=subprocess_env)
+    assert done.returncode == 0, done.stderr
+    version = Registry(subprocess_env["MLOPS_HOME"]).get("m:1")
+    assert version.metrics == {"auc": 0.91, "f1": 0.8} and version.tags == {"a": "1", "b": "2"}
+
+
+def test_register_if_new_says_when_the_tags_given_were_not_applied(model_file, subprocess_env):
+    first = cli("register", "m", str(model_file), "--tag", "stage=dev", env=subprocess_env)
+    assert first.returncode == 0, first.stderr
+    again = cli(
+        "register",
+        "m",
+        str(model_file),
+        "--if-new",
+        "--tag",
+        "stage=prod",
+        "--description",
+        "retrained",
+        env=subprocess_env,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "not stored again: version 1 already holds this model" in again.stdout
+    assert "not applied: tag stage=prod, description 'retrained'" in again.stdout
+    registry = Registry(subprocess_env["MLOPS_HOME"])
+    assert [v.version for v in registry.versions("m")] == [1]
+    assert registry.get("m:1").tags == {"stage": "dev"}
+
+
+@pytest.mark.parametrize("name", ["model.pkl", "noext"])
+def test_a_skops_file_is_read_as_skops_whatever_its_name(tmp_path, fitted, subprocess_env, name):
+    path = tmp_path / name
+    skops.io.dump(fitted, path)
+    done = cli("register", "m", str(path), env=subprocess_env)
+    assert done.returncode == 0, done.stderr
+    version = Registry(subprocess_env["MLOPS_HOME"]).get("m")
+    assert version.format == "skops" and not version.unsafe
+
+
+def test_a_pickle_file_is_refused_as_a_file_not_as_a_stored_version(
+    tmp_path, fitted, subprocess_env
+):
+    import pickle
+
+    path = tmp_path / "model.skops.bak"
+    path.write_bytes(pickle.dumps(fitted))
+    refused = cli("register", "m", str(path), env=subprocess_env)
+    assert refused.returncode == 1 and refused.stderr.strip().count("\n") == 0, refused.stderr
+    assert (
+        f"{str(path)!r} is a pickle, which runs code when loaded; pass --allow-pickle only if "
+        "you trust where it came from." in refused.stderr
+    )
+    notes = tmp_path / "notes"
+    notes.write_text("not a model at all")
+    refused = cli("register", "m", str(notes), env=subprocess_env)
+    assert "is not a skops file, so it would be read as a pickle" in refused.stderr
+    assert Registry(subprocess_env["MLOPS_HOME"]).models() == []
+
+
+def test_a_directory_is_not_a_model_file(tmp_path, subprocess_env):
+    refused = cli("register", "m", str(tmp_path), env=subprocess_env)
+    assert refused.returncode == 1
+    assert f"model file {str(tmp_path)!r} is a directory" in refused.stderr
+
+
+LONG = (
+    "node array from the pickle has an incompatible dtype, which happens when a model is "
+    "loaded by a version of the library other than the one that saved it"
+)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [f"{LONG}\n- expected: [('left_child', '<i8')]", "incompatible dtype:\n- expected: <i8"],
+    ids=["long-first-line", "short-first-line"],
+)
+def test_a_pickle_that_fails_to_load_is_its_first_line_cut_at_a_word(
+    tmp_path, subprocess_env, message
+):
+    import pickle
+
+    from tests.registry.custom_model import FailsToLoad
+
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps(FailsToLoad(message)))
+    env = subprocess_env | {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ["PYTHONPATH"]])}
+    refused = cli("register", "m", str(path), "--allow-pickle", env=env)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip().count("\n") == 0, refused.stderr
+    first = message.splitlines()[0]
+    shown = refused.stderr.split("(ValueError: ", 1)[1].split("); ", 1)[0]
+    assert "- expected" not in refused.stderr
+    if shown.endswith(" ..."):  # cut: at the end of a whole word of the first line
+        kept = shown.removesuffix(" ...")
+        assert first.startswith(kept) and first[len(kept)] == " ", shown
+    else:
+        assert shown == first

@@ -22,12 +22,19 @@ def lookup(namespace: Mapping[str, Any], name: str) -> Any:
 
 
 def metric_values(namespace: Mapping[str, Any], items: list[str]) -> dict[str, Any]:
-    """`auc=0.91` or `auc=val_auc` (a variable holding a number) as {'auc': 0.91}."""
+    """`auc=0.91` or `auc=val_auc` (a variable holding a number) as {'auc': 0.91}; a metric
+    given twice is refused."""
     metrics: dict[str, Any] = {}
+    given: dict[str, str] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key or not raw:
             raise UsageError(f"metric {item!r} is not name=number; write e.g. auc=0.91.")
+        if key in given:
+            raise UsageError(
+                f"metric {key!r} is given twice ({given[key]} and {item}); give it once."
+            )
+        given[key] = item
         try:
             metrics[key] = float(raw)
         except ValueError:

@@ -44,11 +44,13 @@ def build_parser() -> MagicParser:
     register.add_argument(
         "--run-model", metavar="NAME", help="which one, if the run fitted several"
     )
-    register.add_argument("--data", nargs="+", metavar="NAME", help="X [y] variables")
-    register.add_argument("--metrics", nargs="+", default=[], metavar="name=value")
+    register.add_argument(
+        "--data", nargs="+", action="extend", metavar="NAME", help="X [y] variables"
+    )
+    register.add_argument("--metrics", nargs="+", action="extend", default=[], metavar="name=value")
     register.add_argument("--description", default="")
     register.add_argument("--tag", action="append", default=[], metavar="key=value")
-    register.add_argument("--trust", nargs="+", default=[], metavar="TYPE")
+    register.add_argument("--trust", nargs="+", action="extend", default=[], metavar="TYPE")
     register.add_argument("--allow-pickle", action="store_true")
     register.add_argument(
         "--if-new",
@@ -57,7 +59,7 @@ def build_parser() -> MagicParser:
     )
     load = commands.add_parser("load", help="the model object of a version")
     load.add_argument("ref", help="name, name@alias or name:version")
-    load.add_argument("--trust", nargs="+", default=[], metavar="TYPE")
+    load.add_argument("--trust", nargs="+", action="extend", default=[], metavar="TYPE")
     load.add_argument("--allow-pickle", action="store_true")
     predict = commands.add_parser("predict", help="score a DataFrame here, logged like served")
     predict.add_argument("ref", help="name@alias or name:version")

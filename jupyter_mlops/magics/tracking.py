@@ -10,14 +10,14 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from jupyter_mlops.commands import parse_pairs
-from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.errors import MlopsError, UnsafeModelError
 from jupyter_mlops.magics.cell import execute
 from jupyter_mlops.magics.namespace import lookup, metric_values
 from jupyter_mlops.magics.parser import HelpShown, build_track_parser
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.datasets import as_frame, fingerprint
 from jupyter_mlops.tracking.cells import analyse, is_fitted_estimator
-from jupyter_mlops.tracking.run import Run
+from jupyter_mlops.tracking.run import Run, not_stored
 from jupyter_mlops.tracking.tracker import Tracker, activated
 
 
@@ -56,12 +56,16 @@ def track_cell(shell: Any, registry: Registry, line: str, cell: str) -> Any:
 
 
 def record_cell(shell: Any, run: Run, cell: str, durations: list[float]) -> None:
-    """Store the estimators the cell fitted, with their fit time, and fingerprint their data."""
+    """Store the estimators the cell fitted, with their fit time, and fingerprint their data;
+    one that cannot be stored safely is listed with the run and named in one printed line."""
     found = analyse(shell.transform_cell(cell))
     namespace = shell.user_ns
     for name in found.candidates:
         if name in namespace and is_fitted_estimator(namespace[name]):
-            run.log_model(name, namespace[name], fit_seconds=found.fit_seconds(name, durations))
+            try:
+                run.log_model(name, namespace[name], fit_seconds=found.fit_seconds(name, durations))
+            except UnsafeModelError as exc:  # the run lists it with the reason; the user sees it
+                print(f"%%mlops track: {not_stored(run.id, name, str(exc))}")
     for name, role in found.inputs.items():
         if name in namespace:
             try:

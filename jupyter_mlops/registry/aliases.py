@@ -1,4 +1,4 @@
-"""Where a rollback takes an alias, read from its audit trail.
+"""Where a rollback takes an alias, read from its audit trail; the evidence of a move.
 
 Rollbacks undo moves like an undo stack: after promotes 1 -> 2 -> 3, one rollback
 returns to 2 and a second to 1. A promote after a rollback is a new move, which the
@@ -7,15 +7,21 @@ next rollback undoes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from jupyter_mlops.errors import ConflictError
+import duckdb
+
+from jupyter_mlops.clock import utc_now
+from jupyter_mlops.errors import ConflictError, UsageError
+from jupyter_mlops.registry import capture
+from jupyter_mlops.registry.records import AliasEvent
+from jupyter_mlops.registry.refs import check_key, kind_of
+from jupyter_mlops.store import catalog
 
 
-def rollback_target(
-    events: Sequence[dict[str, Any]], *, name: str, alias: str
-) -> tuple[int, int | None]:
+def rollback_target(events: Sequence[dict[str, Any]], *, name: str, alias: str) -> tuple[int, int]:
     """(id of the move to undo, the version the alias returns to) for `events`, oldest first."""
     moves: list[dict[str, Any]] = []
     for event in events:
@@ -34,3 +40,64 @@ def rollback_target(
             f"so there is nothing to roll back to; promote the version you want instead."
         )
     return int(last["id"]), int(last["from_version"])
+
+
+def evidence_json(evidence: Mapping[str, Any] | None) -> str | None:
+    """`evidence` as the JSON text an audit event keeps (None when there is none).
+
+    Only what JSON holds exactly is accepted: text keys; numbers, strings, booleans, None,
+    lists and dicts of them. A NaN or an infinity is refused rather than stored as the
+    non-standard `NaN` other JSON readers choke on; so is any other object."""
+    if not evidence:
+        return None
+    if not isinstance(evidence, Mapping):
+        raise UsageError(
+            f"evidence is {kind_of(evidence)}, not a dict; pass e.g. "
+            "evidence={'auc': 0.91, 'check': 12}."
+        )
+    for key, value in evidence.items():
+        check_key(key, what="evidence")
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+            raise UsageError(
+                f"evidence {key!r}={shown} cannot be stored as JSON ({exc}); give numbers, "
+                "text, booleans, None, or lists and dicts of them (a NaN as None)."
+            ) from None
+    return json.dumps(dict(evidence), allow_nan=False)
+
+
+def record_move(
+    conn: duckdb.DuckDBPyConnection,
+    name: str,
+    *,
+    alias: str,
+    before: int | None,
+    after: int | None,
+    action: str,
+    reason: str,
+    evidence: str | None,
+) -> AliasEvent:
+    """Move `alias` from `before` to `after` (None: remove it) and append the audit event,
+    in the caller's transaction."""
+    at = utc_now()
+    if after is None:
+        catalog.delete_alias(conn, name, alias)
+    elif before is None:
+        catalog.insert_alias(conn, name, alias, after, at=at)
+    else:
+        catalog.update_alias(conn, name, alias, after, at=at)
+    event = {
+        "model": name,
+        "alias": alias,
+        "from_version": before,
+        "to_version": after,
+        "action": action,
+        "reason": reason,
+        "moved_at": at,
+        "moved_by": capture.current_user(),
+        "evidence": evidence,
+    }
+    event_id = catalog.insert_alias_event(conn, event)
+    return AliasEvent.from_row({"id": event_id, **event})

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import math
 import os
 import tempfile
 import threading
@@ -24,9 +25,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from jupyter_mlops.errors import IntegrityError, StorageError
+from jupyter_mlops.errors import IntegrityError, StorageError, UsageError
 
 LOCK = ".collecting.lock"
+VERSION_FIX = "restore the file from a backup, or archive this version and register the model again"
+RUN_FIX = "restore the file from a backup, or log it again in a new run"
 # the shared lock each artifact directory holds in this process: [descriptor, users]
 _shared: dict[Path, list[int]] = {}
 _shared_lock = threading.Lock()
@@ -84,20 +87,20 @@ class ArtifactStore:
                     del _shared[key]
                     os.close(held[0])
 
-    def get(self, digest: str, *, label: str) -> bytes:
-        """The bytes stored under `digest`, verified; `label` names their owner in errors."""
+    def get(self, digest: str, *, label: str, fix: str = VERSION_FIX) -> bytes:
+        """The bytes stored under `digest`, verified; `label` names their owner in errors and
+        `fix` says how to repair it (by default: a version's)."""
         target = self.path(digest)
         try:
             data = target.read_bytes()
         except FileNotFoundError:
             raise IntegrityError(
-                f"{label}: artifact file {str(target)!r} is missing; restore it from a backup "
-                "or register the model again."
+                f"{label}: artifact file {str(target)!r} is missing; {fix}."
             ) from None
         if sha256(data) != digest:
             raise IntegrityError(
                 f"{label}: artifact file {str(target)!r} does not match its sha256 (it was "
-                "changed or corrupted on disk); restore it from a backup or register again."
+                f"changed or corrupted on disk); {fix}."
             )
         return data
 
@@ -118,6 +121,12 @@ class ArtifactStore:
         than `older_than` seconds. No file is stored meanwhile (`in_use` waits), so what
         `referenced()` returns stays true while files are deleted. Returns the names of what
         was (or, with `dry_run`, would be) deleted."""
+        plain = isinstance(older_than, int | float) and not isinstance(older_than, bool)
+        if not (plain and math.isfinite(older_than) and older_than >= 0):
+            raise UsageError(
+                f"--older-than {older_than!r} is not a number of seconds of 0 or more; "
+                "give e.g. 3600 (an hour)."
+            )
         base = self.root / "sha256"
         if not base.is_dir():
             return []

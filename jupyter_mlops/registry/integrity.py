@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jupyter_mlops.errors import IntegrityError
-from jupyter_mlops.registry.artifacts import ArtifactStore
+from jupyter_mlops.registry.artifacts import RUN_FIX, VERSION_FIX, ArtifactStore
 from jupyter_mlops.registry.display import html_table
 
 
@@ -48,7 +48,8 @@ def check_integrity(references: Iterable[dict[str, Any]], store: ArtifactStore) 
         report.run_artifacts += row["kind"] == "run"
         wanted.add(row["sha256"])
         try:
-            store.get(row["sha256"], label=row["owner"])
+            fix = RUN_FIX if row["kind"] == "run" else VERSION_FIX
+            store.get(row["sha256"], label=row["owner"], fix=fix)
         except IntegrityError as exc:
             report.problems.append(str(exc))
     report.unreferenced = [digest for digest in store.digests() if digest not in wanted]

@@ -50,6 +50,8 @@ class Version:
     params_json: str = field(default="{}", repr=False)
     schema_json: str | None = field(default=None, repr=False)
     env_json: str = field(default="{}", repr=False)
+    # set on a version `register(..., if_new=True)` returned instead of storing one
+    note: str = field(default="", repr=False)
 
     @classmethod
     def from_row(cls, row: dict[str, Any], *, aliases: list[str], tags: dict[str, str]) -> Version:
@@ -88,6 +90,7 @@ class Version:
 
     def _facts(self) -> list[tuple[str, Any]]:
         return [
+            ("note", self.note),
             ("model", self.model),
             ("version", self.version),
             ("aliases", self.aliases),
@@ -155,6 +158,9 @@ class RecordTable(list[T]):
     """A list of records shown as one table: text in a terminal, HTML in a notebook."""
 
     columns: ClassVar[list[str]]
+    # columns of version numbers that may be empty: a nullable integer dtype keeps them
+    # whole (1, <NA>) where pandas would turn them into floats (1.0, NaN)
+    optional_integers: ClassVar[tuple[str, ...]] = ()
     empty: ClassVar[str] = "nothing to show"
 
     def _rows(self) -> list[list[Any]]:
@@ -163,7 +169,8 @@ class RecordTable(list[T]):
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
-        return pd.DataFrame(self._rows(), columns=self.columns)
+        frame = pd.DataFrame(self._rows(), columns=self.columns)
+        return frame.astype(dict.fromkeys(self.optional_integers, "Int64"))
 
     def __str__(self) -> str:
         return text_table(self.columns, self._rows()) if self else self.empty
@@ -226,6 +233,7 @@ class ModelList(RecordTable[ModelSummary]):
         "updated",
         "description",
     ]
+    optional_integers = ("latest",)
     empty = "no models registered yet"
 
     def _rows(self) -> list[list[Any]]:
@@ -273,6 +281,7 @@ class History(RecordTable[AliasEvent]):
     """The audit trail of alias moves, oldest first."""
 
     columns: ClassVar[list[str]] = ["at (UTC)", "alias", "action", "from", "to", "by", "reason"]
+    optional_integers = ("from", "to")
     empty = "no alias moves yet"
 
     def _rows(self) -> list[list[Any]]:

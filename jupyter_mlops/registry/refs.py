@@ -1,4 +1,9 @@
-"""Names and references: `churn`, `churn@champion`, `churn:3` (or `churn@3`)."""
+"""Names and references: `churn`, `churn@champion`, `churn:3` (or `churn@3`).
+
+Also the smaller names and texts a user gives with them: metric and tag keys, reasons
+and descriptions. Every check here refuses in one sentence naming the value, so odd
+input (a newline, a NUL, a number where text belongs) never reaches the store.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,11 @@ from jupyter_mlops.errors import UsageError
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")  # whole names only: fullmatch
 _NUMBER = re.compile(r"[0-9]{1,9}")
+# a version number written another way: 1.0, 1.5, 1e3, -1, 0x1f (refused as versions)
+_NUMBER_LIKE = re.compile(r"[+-]?\.?[0-9][0-9A-Za-z_.+-]*")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # line breaks included
+_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # newline and tab allowed
+KEY_LENGTH = 250
 RESERVED_ALIASES = {"latest"}
 
 
@@ -40,11 +50,68 @@ def check_name(name: str, *, what: str = "model name") -> str:
 
 def check_alias(alias: str) -> str:
     check_name(alias, what="alias")
-    if alias.isdigit() or alias in RESERVED_ALIASES:
+    if _looks_numeric(alias) or alias in RESERVED_ALIASES:
         raise UsageError(
             f"alias {alias!r} would be read as a version; choose a name such as 'champion'."
         )
     return alias
+
+
+def check_key(key: object, *, what: str) -> str:
+    """A metric, tag or evidence key: a non-empty str of at most KEY_LENGTH characters
+    without control characters (a newline would break every table it is shown in)."""
+    if isinstance(key, str) and key and len(key) <= KEY_LENGTH and not _CONTROL.search(key):
+        return key
+    if not isinstance(key, str):
+        problem = f"is {kind_of(key)}, not text"
+    elif not key:
+        problem = "is empty"
+    elif len(key) > KEY_LENGTH:
+        problem = f"is {len(key):,} characters long (at most {KEY_LENGTH})"
+    else:
+        problem = "contains a control character (a newline, a tab or a NUL)"
+    raise UsageError(
+        f"{what} key {_shown(key)} {problem}; name it with a short line of printable text."
+    )
+
+
+def check_text(text: object, *, what: str) -> str:
+    """A reason or a description: a str without control characters but newline and tab."""
+    if isinstance(text, str) and not _CONTROL_IN_TEXT.search(text):
+        return text
+    problem = (
+        f"is {kind_of(text)}, not text"
+        if not isinstance(text, str)
+        else "contains a control character (a NUL, a carriage return or an escape)"
+    )
+    raise UsageError(f"{what} {_shown(text)} {problem}; give plain text, e.g. 'first model'.")
+
+
+def kind_of(value: object) -> str:
+    """`None`, `an int`, `a list`: what a value is, as a sentence names it."""
+    if value is None:
+        return "None"
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def _looks_numeric(text: str) -> bool:
+    """Whether `text` reads as a number (`1.0`, `1.5`, `1e3`, `-1`), whole or not."""
+    if not _NUMBER_LIKE.fullmatch(text):
+        return False
+    try:
+        float(text)
+    except ValueError:
+        try:
+            int(text, 0)
+        except ValueError:
+            return False
+    return True
 
 
 def parse_version(text: str | int) -> int:
@@ -66,7 +133,7 @@ def parse_ref(text: str) -> ModelRef:
     if "@" in text:
         model, _, target = text.partition("@")
         check_name(model)
-        if _NUMBER.fullmatch(target):
+        if _NUMBER.fullmatch(target) or _looks_numeric(target):  # `1.0` is no alias
             return ModelRef(model, version=parse_version(target))
         if target == "latest":
             return ModelRef(model)

@@ -19,6 +19,7 @@ import pandas as pd
 from jupyter_mlops.errors import UsageError
 from jupyter_mlops.monitoring import profile as profiling
 from jupyter_mlops.registry import capture, datasets, serialization
+from jupyter_mlops.registry.refs import check_key
 
 PREDICTION = "__prediction__"
 TARGET = "__target__"
@@ -51,8 +52,9 @@ def check_model(model: Any, *, name: str = "model") -> None:
 def check_metrics(metrics: Mapping[str, Any] | None) -> dict[str, float]:
     checked = {}
     for key, value in (metrics or {}).items():
+        check_key(key, what="metric")
         number = _number(value)
-        if not isinstance(key, str) or not key or number is None or not math.isfinite(number):
+        if number is None or not math.isfinite(number):
             shown = _shown(value)
             raise UsageError(
                 f"metric {key}={shown} is not a finite number; give metrics as name=number, "
@@ -87,7 +89,7 @@ def draft_version(
     description: str = "",
     code: str | None = None,
     notebook: str | None = None,
-    trust: Iterable[str] = (),
+    trust: str | Iterable[str] = (),
     allow_pickle: bool = False,
     run_id: str | None = None,
 ) -> Draft:

@@ -12,19 +12,18 @@ import duckdb
 
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.config import ARTIFACTS_DIR, REGISTRY_FILE, Settings, resolve_home
-from jupyter_mlops.errors import (
-    AliasNotFoundError,
-    ConflictError,
-    ModelNotFoundError,
-    UsageError,
-    VersionNotFoundError,
-    did_you_mean,
-)
-from jupyter_mlops.registry import capture, serialization
-from jupyter_mlops.registry.aliases import rollback_target
+from jupyter_mlops.errors import ConflictError, UsageError
+from jupyter_mlops.registry import serialization
+from jupyter_mlops.registry.aliases import evidence_json, record_move, rollback_target
 from jupyter_mlops.registry.artifacts import ArtifactStore
 from jupyter_mlops.registry.comparison import Comparison, compare_versions
 from jupyter_mlops.registry.integrity import IntegrityReport, check_integrity
+from jupyter_mlops.registry.lookups import (
+    find_version,
+    require_alias_known,
+    require_model,
+    version_ref,
+)
 from jupyter_mlops.registry.records import (
     AliasEvent,
     History,
@@ -36,10 +35,12 @@ from jupyter_mlops.registry.records import (
 from jupyter_mlops.registry.refs import (
     ModelRef,
     check_alias,
+    check_key,
     check_name,
+    check_text,
     parse_ref,
-    parse_version,
 )
+from jupyter_mlops.registry.repeats import reused
 from jupyter_mlops.store import Database, catalog
 from jupyter_mlops.store.migrations import LATEST, applied, migrate
 
@@ -103,7 +104,7 @@ class Registry:
         tags: Mapping[str, str] | None = None,
         code: str | None = None,
         notebook: str | None = None,
-        trust: Iterable[str] = (),
+        trust: str | Iterable[str] = (),
         allow_pickle: bool = False,
         run_id: str | None = None,
         if_new: bool = False,
@@ -117,6 +118,8 @@ class Registry:
         from jupyter_mlops.registry.registration import draft_version  # pandas, NumPy: when used
 
         check_name(name)
+        check_text(description, what="description")
+        texts = {check_key(key, what="tag"): str(value) for key, value in (tags or {}).items()}
         draft = draft_version(
             model,
             X=X,
@@ -130,12 +133,11 @@ class Registry:
             allow_pickle=allow_pickle,
             run_id=run_id,
         )
-        texts = {str(key): str(value) for key, value in (tags or {}).items()}
         if if_new:
             with self.db.read() as conn:
                 same = self._same_version(conn, name, draft)
             if same is not None:
-                return same
+                return reused(same, tags=texts, description=description)
         record = draft.record
         with self.artifacts.in_use():  # no garbage collection until the row refers to them
             # artifacts first: a row never refers to a file that is not whole on disk
@@ -146,7 +148,7 @@ class Registry:
             with self.db.write() as conn:
                 same = self._same_version(conn, name, draft) if if_new else None
                 if same is not None:
-                    return same
+                    return reused(same, tags=texts, description=description)
                 self._insert_version(conn, name, draft, texts)
         return Version.from_row(record, aliases=[], tags=texts)
 
@@ -159,7 +161,7 @@ class Registry:
             return None
         rows = catalog.list_versions(conn, name)
         number = repeated_version(rows, draft, self.artifacts, model=name)
-        return None if number is None else self._get(conn, ModelRef(name, version=number))
+        return None if number is None else find_version(conn, ModelRef(name, version=number))
 
     def _insert_version(
         self, conn: duckdb.DuckDBPyConnection, name: str, draft: Draft, tags: dict[str, str]
@@ -205,7 +207,7 @@ class Registry:
 
     def versions(self, name: str) -> VersionList:
         with self.db.read() as conn:
-            self._require_model(conn, name)
+            require_model(conn, name)
             aliases = catalog.model_aliases(conn, name)
             tags = catalog.model_tags(conn, name)
             rows = catalog.list_versions(conn, name)
@@ -222,10 +224,10 @@ class Registry:
     def get(self, ref: str | ModelRef) -> Version:
         """The version a reference names: `churn`, `churn@champion`, `churn:3`."""
         with self.db.read() as conn:
-            return self._get(conn, parse_ref(ref) if isinstance(ref, str) else ref)
+            return find_version(conn, parse_ref(ref) if isinstance(ref, str) else ref)
 
     def load(
-        self, ref: str | ModelRef, *, trust: Iterable[str] = (), allow_pickle: bool = False
+        self, ref: str | ModelRef, *, trust: str | Iterable[str] = (), allow_pickle: bool = False
     ) -> Any:
         """The model object of a version, its bytes verified against the recorded sha256."""
         version = self.get(ref)
@@ -250,15 +252,15 @@ class Registry:
     def history(self, name: str, alias: str | None = None) -> History:
         """Every alias move of a model (or of one alias), oldest first."""
         with self.db.read() as conn:
-            self._require_model(conn, name)
+            require_model(conn, name)
             if alias is not None:
-                self._require_alias_known(conn, name, alias)
+                require_alias_known(conn, name, alias)
             return History(AliasEvent.from_row(r) for r in catalog.alias_events(conn, name, alias))
 
     def compare(self, name: str, a: int | str, b: int | str) -> Comparison:
         with self.db.read() as conn:
-            first = self._get(conn, _version_ref(name, a))
-            second = self._get(conn, _version_ref(name, b))
+            first = find_version(conn, version_ref(name, a))
+            second = find_version(conn, version_ref(name, b))
         return compare_versions(first, second)
 
     def gc(self, *, older_than: float = 3600.0, dry_run: bool = False) -> list[str]:
@@ -290,80 +292,90 @@ class Registry:
         reason: str = "",
         evidence: Mapping[str, Any] | None = None,
     ) -> AliasEvent:
-        """Point `alias` at `version`; the move is recorded with who, when and why."""
+        """Point `alias` at `version`; the move is recorded with who, when and why.
+
+        `evidence` (a gate's numbers, a check id) is stored as JSON with the move: text keys,
+        values JSON holds exactly (a NaN or any other object is refused)."""
         check_alias(alias)
-        ref = _version_ref(name, version)
+        check_text(reason, what="reason")
+        evidence_text = evidence_json(evidence)
+        ref = version_ref(name, version)
         with self.db.write() as conn:
             if ref.version is None:  # promoted through another alias: resolve it first
-                ref = ModelRef(name, version=self._get(conn, ref).version)
+                ref = ModelRef(name, version=find_version(conn, ref).version)
             assert ref.version is not None
             status, current = catalog.alias_target_state(conn, name, ref.version, alias)
             if status is None:
-                self._get(conn, ref)  # raises the model's or the version's not-found error
+                find_version(conn, ref)  # raises the model's or the version's not-found error
             if status == "archived":
                 raise ConflictError(
                     f"{name} version {ref.version} is archived; register a new version or "
                     "promote another one."
                 )
-            return self._move(conn, name, alias, current, ref.version, "promote", reason, evidence)
+            return record_move(
+                conn,
+                name,
+                alias=alias,
+                before=current,
+                after=ref.version,
+                action="promote",
+                reason=reason,
+                evidence=evidence_text,
+            )
 
     def rollback(self, name: str, alias: str = "champion", *, reason: str = "") -> AliasEvent:
-        """Undo the alias's latest move not yet undone: it returns to where it pointed before."""
+        """Undo the alias's latest move not yet undone: it returns to where it pointed before,
+        unless that version has been archived since (an archived version is never served)."""
+        check_text(reason, what="reason")
         with self.db.write() as conn:
-            self._require_model(conn, name)
-            self._require_alias_known(conn, name, alias)
+            require_model(conn, name)
+            require_alias_known(conn, name, alias)
             events = catalog.alias_events(conn, name, alias)
             undone, target = rollback_target(events, name=name, alias=alias)
+            row = catalog.get_version(conn, name, target)
+            if row is not None and row["status"] == "archived":
+                raise ConflictError(
+                    f"rolling {name}@{alias} back would point it at version {target}, which is "
+                    f"archived; promote the version you want instead (`%mlops promote {name} "
+                    f"VERSION {alias}`)."
+                )
             current = catalog.model_aliases(conn, name).get(alias)
-            evidence = {"undoes_event": undone}
-            return self._move(conn, name, alias, current, target, "rollback", reason, evidence)
+            return record_move(
+                conn,
+                name,
+                alias=alias,
+                before=current,
+                after=target,
+                action="rollback",
+                reason=reason,
+                evidence=json.dumps({"undoes_event": undone}),
+            )
 
     def remove_alias(self, name: str, alias: str, *, reason: str = "") -> AliasEvent:
+        check_text(reason, what="reason")
         with self.db.write() as conn:
-            self._require_model(conn, name)
+            require_model(conn, name)
             current = catalog.model_aliases(conn, name).get(alias)
             if current is None:
-                self._require_alias_known(conn, name, alias, current=True)
-            return self._move(conn, name, alias, current, None, "remove", reason, None)
-
-    def _move(
-        self,
-        conn: duckdb.DuckDBPyConnection,
-        name: str,
-        alias: str,
-        before: int | None,
-        after: int | None,
-        action: str,
-        reason: str,
-        evidence: Mapping[str, Any] | None,
-    ) -> AliasEvent:
-        at = utc_now()
-        if after is None:
-            catalog.delete_alias(conn, name, alias)
-        elif before is None:
-            catalog.insert_alias(conn, name, alias, after, at=at)
-        else:
-            catalog.update_alias(conn, name, alias, after, at=at)
-        event = {
-            "model": name,
-            "alias": alias,
-            "from_version": before,
-            "to_version": after,
-            "action": action,
-            "reason": reason,
-            "moved_at": at,
-            "moved_by": capture.current_user(),
-            "evidence": json.dumps(evidence) if evidence else None,
-        }
-        event_id = catalog.insert_alias_event(conn, event)
-        return AliasEvent.from_row({"id": event_id, **event})
+                require_alias_known(conn, name, alias, current=True)
+            return record_move(
+                conn,
+                name,
+                alias=alias,
+                before=current,
+                after=None,
+                action="remove",
+                reason=reason,
+                evidence=None,
+            )
 
     # other changes
 
     def archive(self, name: str, version: int | str, *, reason: str = "") -> Version:
         """Mark a version archived (kept, but no longer `latest` nor promotable)."""
+        check_text(reason, what="reason")
         with self.db.write() as conn:
-            target = self._get(conn, _version_ref(name, version))
+            target = find_version(conn, version_ref(name, version))
             holders = catalog.aliases_of_version(conn, name, target.version)
             if holders:
                 raise ConflictError(
@@ -371,75 +383,19 @@ class Registry:
                     "promote another version to that alias first."
                 )
             catalog.set_version_status(conn, name, target.version, "archived")
-            return self._get(conn, ModelRef(name, version=target.version))
+            return find_version(conn, ModelRef(name, version=target.version))
 
     def tag(self, name: str, version: int | str, tags: Mapping[str, Any]) -> Version:
         """Set `tags` (key -> value, stored as text) on a version, replacing equal keys."""
+        texts = {check_key(key, what="tag"): str(value) for key, value in tags.items()}
         with self.db.write() as conn:
-            target = self._get(conn, _version_ref(name, version))
-            for key, value in tags.items():
-                catalog.set_tag(conn, name, target.version, str(key), str(value))
-            return self._get(conn, ModelRef(name, version=target.version))
+            target = find_version(conn, version_ref(name, version))
+            for key, value in texts.items():
+                catalog.set_tag(conn, name, target.version, key, value)
+            return find_version(conn, ModelRef(name, version=target.version))
 
     def describe(self, name: str, description: str) -> None:
+        check_text(description, what="description")
         with self.db.write() as conn:
-            self._require_model(conn, name)
+            require_model(conn, name)
             catalog.set_model_description(conn, name, description)
-
-    # lookups with helpful errors
-
-    def _get(self, conn: duckdb.DuckDBPyConnection, ref: ModelRef) -> Version:
-        self._require_model(conn, ref.model)
-        number = ref.version
-        if ref.alias is not None:
-            number = catalog.model_aliases(conn, ref.model).get(ref.alias)
-            if number is None:
-                self._require_alias_known(conn, ref.model, ref.alias, current=True)
-        if number is None:
-            number = catalog.latest_version(conn, ref.model)
-        row = catalog.get_version(conn, ref.model, number) if number is not None else None
-        if row is None:
-            numbers = catalog.version_numbers(conn, ref.model)
-            have = f"1..{numbers[-1]}" if numbers else "none"
-            raise VersionNotFoundError(
-                f"{ref.model} has no version {number} (versions: {have}); pick an existing one."
-            )
-        return Version.from_row(
-            row,
-            aliases=catalog.aliases_of_version(conn, ref.model, row["version"]),
-            tags=catalog.version_tags(conn, ref.model, row["version"]),
-        )
-
-    def _require_model(self, conn: duckdb.DuckDBPyConnection, name: str) -> None:
-        if catalog.get_model(conn, name) is None:
-            names = catalog.model_names(conn)
-            hint = did_you_mean(name, names) or (
-                "" if names else " (the registry has no models yet)"
-            )
-            raise ModelNotFoundError(
-                f"no model named {name!r}{hint}; run `%mlops models` to list them."
-            )
-
-    def _require_alias_known(
-        self, conn: duckdb.DuckDBPyConnection, name: str, alias: str, *, current: bool = False
-    ) -> None:
-        aliases = catalog.model_aliases(conn, name)
-        known = (
-            aliases
-            if current
-            else aliases | {e["alias"]: 0 for e in catalog.alias_events(conn, name)}
-        )
-        if alias not in known:
-            listed = ", ".join(sorted(aliases)) or "none"
-            raise AliasNotFoundError(
-                f"{name} has no alias {alias!r}{did_you_mean(alias, known)} (aliases: {listed}); "
-                f"promote a version first with `%mlops promote {name} VERSION {alias}`."
-            )
-
-
-def _version_ref(name: str, version: int | str) -> ModelRef:
-    """`name` at a version number or through an alias (`3`, `"3"`, `"champion"`)."""
-    check_name(name)
-    if not isinstance(version, str):
-        return ModelRef(name, version=parse_version(version))
-    return parse_ref(f"{name}@{version}")

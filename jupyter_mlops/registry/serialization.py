@@ -44,7 +44,7 @@ class Serialized:
     trusted_types: list[str]
 
 
-def dump(model: Any, *, trust: Iterable[str] = (), allow_pickle: bool = False) -> Serialized:
+def dump(model: Any, *, trust: str | Iterable[str] = (), allow_pickle: bool = False) -> Serialized:
     """Serialize `model`; refuse names that are neither trusted by default nor in `trust`.
 
     `trusted_types` lists every name of the file that skops does not trust on its own."""
@@ -63,7 +63,7 @@ def dump(model: Any, *, trust: Iterable[str] = (), allow_pickle: bool = False) -
         ) from exc
     untrusted = sorted(skops_io.get_untrusted_types(data=data))
     needing = _needing_a_person(untrusted)
-    granted = set(trust)
+    granted = policy.names(trust)
     _refuse([name for name in needing if name not in granted], "the model")
     return Serialized(_with_grants(data, needing), SKOPS, untrusted)
 
@@ -74,7 +74,7 @@ def load(
     encoding: str,
     trusted_types: list[str],
     label: str,
-    trust: Iterable[str] = (),
+    trust: str | Iterable[str] = (),
     allow_pickle: bool = False,
 ) -> Any:
     """Rebuild a model from its bytes; nothing in them runs unless every name is trusted
@@ -89,8 +89,8 @@ def load(
             return pickle.loads(data)
         except Exception as exc:  # a damaged or truncated pickle
             raise UsageError(
-                f"{label} is not a pickle this version can read ({type(exc).__name__}: "
-                f"{str(exc)[:80]}); save the model again with pickle.dump."
+                f"{label} is not a pickle this version can read ({brief(exc)}); "
+                "save the model again with pickle.dump."
             ) from exc
     if encoding != SKOPS:
         raise UsageError(f"{label} has unknown format {encoding!r}; upgrade jupyter-mlops.")
@@ -98,10 +98,46 @@ def load(
 
     untrusted, grants = _read(data, label=label)
     believed = policy.from_record(trusted_types) if grants is None else set(trusted_types) & grants
-    granted = believed | set(trust)
+    granted = believed | policy.names(trust)
     refused = [name for name in _needing_a_person(untrusted) if name not in granted]
     _refuse(refused, label, recorded=set(trusted_types) & set(refused))
-    return skops_io.loads(data, trusted=untrusted)
+    try:
+        return skops_io.loads(data, trusted=untrusted)
+    except Exception as exc:  # a name it cannot import as written, a module not installed
+        raise UsageError(
+            f"{label} could not be rebuilt from its skops file ({brief(exc)}); install the "
+            "packages it was saved with, or save the model again with skops.io.dump."
+        ) from exc
+
+
+def encoding_of(data: bytes, *, suffix: str = "") -> str:
+    """The format of a model file, by its content: a zip holding `schema.json` is skops,
+    anything else a pickle; a `.skops` file is read as skops, so a damaged one says so."""
+    if suffix == ".skops" or _is_skops(data):
+        return SKOPS
+    return PICKLE
+
+
+def looks_like_pickle(data: bytes) -> bool:
+    """Whether `data` starts as pickle protocols 2 to 5 (and joblib's plain files) do."""
+    return len(data) > 1 and data[0] == 0x80 and 2 <= data[1] <= 5
+
+
+def _is_skops(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "schema.json" in archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
+def brief(exc: BaseException, *, limit: int = 100) -> str:
+    """`Kind: message` of an exception on one line: its first line, cut at a word."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = lines[0] if lines else ""
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " ..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _needing_a_person(untrusted: list[str]) -> list[str]:
@@ -128,7 +164,7 @@ def _read(data: bytes, *, label: str) -> tuple[list[str], set[str] | None]:
         return sorted(skops_io.get_untrusted_types(data=data)), grants
     except Exception as exc:  # a damaged or hand-made file: the parser says why
         raise UsageError(
-            f"{label} is not a skops file this version can read ({type(exc).__name__}: {exc}); "
+            f"{label} is not a skops file this version can read ({brief(exc)}); "
             "save the model again with skops.io.dump."
         ) from exc
 

@@ -19,7 +19,7 @@ Trusted by default, beyond skops' own list:
 - `functools.partial`: what a partial wraps is a name of its own and is checked.
 
 Every other name, whether a class or a function, needs the user's `trust=[...]`
-(`--trust NAME`) by exact name.
+(`--trust NAME`) by exact name; `trust="NAME"` is that one name (`names`).
 
 skops leaves `Tree` and `TreePredictor` (and the neighbours' trees) off its own list
 because it cannot check the node indices inside them: a hand-made file can crash
@@ -31,6 +31,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+
+from jupyter_mlops.errors import UsageError
+from jupyter_mlops.registry.refs import kind_of
 
 _DISTANCES = (
     "BrayCurtis",
@@ -193,3 +196,16 @@ def from_record(recorded: Iterable[str]) -> set[str]:
     """The names recorded by an older version that a load may believe: none that it
     could have recorded on its own (see FORMER_PREFIXES)."""
     return {name for name in recorded if not name.startswith(FORMER_PREFIXES)}
+
+
+def names(trust: str | Iterable[str] | None) -> set[str]:
+    """The names a person trusts, as given to `trust=`: a list of names, or one name as a
+    str (one name, not its letters)."""
+    given = [] if trust is None else [trust] if isinstance(trust, str) else list(trust)
+    for name in given:
+        if not isinstance(name, str):
+            raise UsageError(
+                f"trust names {name!r}, which is {kind_of(name)}, not a name; pass "
+                "names as text, e.g. trust=['mymodule.MyTransformer']."
+            )
+    return set(given)

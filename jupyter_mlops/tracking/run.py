@@ -11,13 +11,14 @@ import json
 import operator
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import RegistryBusyError, UsageError
+from jupyter_mlops.errors import MlopsError, RegistryBusyError, UsageError
+from jupyter_mlops.registry.refs import check_key
 from jupyter_mlops.store import runs as sql
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 FLUSH_POINTS = 50_000
 FLUSH_SECONDS = 5.0
 CHECK_EVERY = 1_000
+MAX_STEP = 2**63 - 1  # steps are what the store's BIGINT holds: -MAX_STEP - 1 to MAX_STEP
 _clock = time.time
 
 
@@ -62,19 +64,24 @@ class Run:
             self.log_param(key, value)
 
     def set_tag(self, key: str, value: Any) -> None:
-        self.tags[str(key)] = str(value)
+        self.tags[check_key(key, what="tag")] = str(value)
 
     # metrics
 
     def log_metric(self, key: str, value: Any, step: int | None = None) -> None:
-        """Record `value` of metric `key` at `step` (default: the key's last step + 1)."""
+        """Record `value` of metric `key` at `step` (default: the key's last step + 1).
+
+        A point is checked here, when logged, so only points the store takes reach the
+        buffer: one bad point is refused alone and never fails the writes of the others."""
+        last = self._last_step.get(key) if key.__class__ is str else None
+        if last is None:  # the key's first point: check its name once
+            check_key(key, what="metric")
         if value.__class__ is not float:
             value = _number(key, value)
-        last = self._last_step.get(key)
         if step is not None:
             step = _step(key, step)
         elif last is not None:
-            step = last + 1
+            step = last + 1 if last < MAX_STEP else _step(key, last + 1)
         else:
             step = 0
         if last is not None and step < last:
@@ -110,10 +117,13 @@ class Run:
         name: str,
         model: Any,
         *,
-        trust: tuple[str, ...] = (),
+        trust: str | Iterable[str] = (),
         fit_seconds: float | None = None,
     ) -> None:
-        """Store a fitted model with the run (skops), so it can be registered later."""
+        """Store a fitted model with the run (skops), so it can be registered later.
+
+        A model that cannot be stored safely (it uses names nobody trusted) is still listed
+        with the run, with the reason it was not stored, and UnsafeModelError says so."""
         from jupyter_mlops.registry import serialization
 
         entry: dict[str, Any] = {
@@ -129,11 +139,11 @@ class Run:
             entry["params"] = {k: _plain(v) for k, v in get_params(deep=False).items()}
         try:
             stored = serialization.dump(model, trust=trust)
-        except Exception as exc:  # the run goes on; the model is recorded as not stored
-            entry["not_stored"] = str(exc)
-        else:
-            entry["sha256"] = self._store(f"model:{name}", stored.data, "model")
-            entry["trusted_types"] = stored.trusted_types
+        except MlopsError as exc:  # listed as fitted, with the reason it was not stored
+            self.models[name] = entry | {"not_stored": str(exc)}
+            raise
+        entry["sha256"] = self._store(f"model:{name}", stored.data, "model")
+        entry["trusted_types"] = stored.trusted_types
         self.models[name] = entry
 
     def log_input(self, name: str, data: Any, *, role: str = "X") -> None:
@@ -218,14 +228,33 @@ class Run:
         self.end(error=error)
 
 
+def not_stored(run_id: int, name: str, reason: str) -> str:
+    """Why a model a run fitted was not stored (the first clause of the recorded reason),
+    and how to store it."""
+    because = reason.split("; ", 1)[0].rstrip(".")
+    return (
+        f"run {run_id} fitted {name!r} but did not store it: {because}; to store it, register "
+        f"the object itself (`%mlops register NAME {name} --trust ...`, trust=[...] in Python) "
+        f"or log it in a new run with run.log_model({name!r}, model, trust=[...])."
+    )
+
+
 def _step(key: str, step: Any) -> int:
-    """A whole-number step (Python or NumPy integer)."""
+    """A whole-number step (Python or NumPy integer) that the store holds (a 64-bit one)."""
     try:
-        if not isinstance(step, bool):
-            return operator.index(step)
+        number = None if isinstance(step, bool) else operator.index(step)
     except TypeError:
-        pass
-    raise UsageError(f"metric {key!r} got step {step!r}; a step is a whole number such as 3.")
+        number = None
+    if number is None:
+        raise UsageError(f"metric {key!r} got step {step!r}; a step is a whole number such as 3.")
+    if not -MAX_STEP - 1 <= number <= MAX_STEP:
+        bits = number.bit_length()
+        shown = f"step {number}" if bits <= 80 else f"a step of {bits} bits"
+        raise UsageError(
+            f"metric {key!r} got {shown}, beyond what a step holds (-2**63 to 2**63-1); "
+            "log steps that count training progress, such as 0, 1, 2 ..."
+        )
+    return number
 
 
 def _number(key: str, value: Any) -> float:

@@ -7,18 +7,19 @@ import json
 import math
 import os
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import NotFoundError, UsageError, did_you_mean
 from jupyter_mlops.registry import Registry, Version
+from jupyter_mlops.registry.artifacts import RUN_FIX
 from jupyter_mlops.registry.capture import caller_code, current_user, git_commit, notebook_path
-from jupyter_mlops.registry.refs import check_name
+from jupyter_mlops.registry.refs import check_key, check_name
 from jupyter_mlops.store import runs as sql
 from jupyter_mlops.tracking.records import RunComparison, RunList, RunRecord, compare_runs
-from jupyter_mlops.tracking.run import Run
+from jupyter_mlops.tracking.run import Run, not_stored
 
 _active: contextvars.ContextVar[Run | None] = contextvars.ContextVar("mlops_run", default=None)
 
@@ -42,7 +43,7 @@ class Tracker:
         notebook: str | None = None,
     ) -> Run:
         check_name(experiment, what="experiment name")
-        tag_texts = {str(k): str(v) for k, v in (tags or {}).items()}
+        tag_texts = {check_key(k, what="tag"): str(v) for k, v in (tags or {}).items()}
         record = {
             "experiment": experiment,
             "status": "running",
@@ -94,7 +95,10 @@ class Tracker:
         top: int | None = None,
         ascending: bool = False,
     ) -> RunList:
-        """Runs of an experiment (or all), newest first or best first by a metric."""
+        """Runs of an experiment (or all), newest first or best first by a metric; at most
+        `top` of them (1 or more)."""
+        if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+            raise UsageError(f"--top {top!r} is not a number of runs; give 1 or more, e.g. 10.")
         with self.registry.db.read() as conn:
             if experiment is not None and experiment not in (known := sql.experiments(conn)):
                 raise RunNotFoundError(
@@ -125,7 +129,7 @@ class Tracker:
         metrics: Mapping[str, Any] | None = None,
         description: str = "",
         tags: Mapping[str, str] | None = None,
-        trust: tuple[str, ...] = (),
+        trust: str | Iterable[str] = (),
         if_new: bool = False,
     ) -> Version:
         """Register the model a run fitted as a version of `name`, linked to the run.
@@ -133,30 +137,13 @@ class Tracker:
         The version gets the run's params, code and last metric values (`metrics` adds to or
         overrides them); `if_new` as for `Registry.register`."""
         from jupyter_mlops.registry import serialization
+        from jupyter_mlops.registry import trust as policy
 
         record = self.get(run_id)
-        stored = {key: entry for key, entry in record.models.items() if "sha256" in entry}
-        if not stored:
-            raise UsageError(
-                f"run {record.id} stored no model; fit an estimator in a `%%mlops track` cell "
-                "or call run.log_model(name, model)."
-            )
-        predictors = [key for key, entry in stored.items() if entry.get("predicts")]
-        if model is None and len(stored) > 1 and len(predictors) != 1:
-            raise UsageError(
-                f"run {record.id} fitted several models ({', '.join(stored)}); "
-                "choose one with model=... (--run-model)."
-            )
-        chosen = model or (predictors[0] if len(stored) > 1 else next(iter(stored)))
-        if chosen not in stored:
-            raise UsageError(
-                f"run {record.id} has no stored model {chosen!r}{did_you_mean(chosen, stored)}; "
-                f"it has {', '.join(stored)}."
-            )
-        entry = stored[chosen]
+        chosen, entry = _stored_model(record, model)
         label = f"run {record.id} model {chosen}"
         fitted = serialization.load(
-            self.registry.artifacts.get(entry["sha256"], label=label),
+            self.registry.artifacts.get(entry["sha256"], label=label, fix=RUN_FIX),
             encoding=serialization.SKOPS,
             trusted_types=entry["trusted_types"],
             label=label,
@@ -174,7 +161,7 @@ class Tracker:
             tags=tags,
             code=record.code,
             notebook=record.notebook,
-            trust=tuple(entry["trusted_types"]) + tuple(trust),
+            trust=[*entry["trusted_types"], *policy.names(trust)],
             run_id=str(record.id),
             if_new=if_new,
         )
@@ -184,6 +171,34 @@ class Tracker:
         number = self.get(run_id).id
         with self.registry.db.read() as conn:
             return sql.metric_history(conn, number)
+
+
+def _stored_model(record: RunRecord, model: str | None) -> tuple[str, dict[str, Any]]:
+    """The name and entry of the model to register from a run: `model`, else the one it
+    stored, else the one of those that predicts; else why none can be chosen."""
+    stored = {key: entry for key, entry in record.models.items() if "sha256" in entry}
+    unstored = [key for key, entry in record.models.items() if "not_stored" in entry]
+    if model in unstored or (model is None and not stored and len(unstored) == 1):
+        name = model or unstored[0]
+        raise UsageError(not_stored(record.id, name, record.models[name]["not_stored"]))
+    if not stored:
+        raise UsageError(
+            f"run {record.id} stored no model; fit an estimator in a `%%mlops track` cell "
+            "or call run.log_model(name, model)."
+        )
+    predictors = [key for key, entry in stored.items() if entry.get("predicts")]
+    if model is None and len(stored) > 1 and len(predictors) != 1:
+        raise UsageError(
+            f"run {record.id} fitted several models ({', '.join(stored)}); "
+            "choose one with model=... (--run-model)."
+        )
+    chosen = model or (predictors[0] if len(stored) > 1 else next(iter(stored)))
+    if chosen not in stored:
+        raise UsageError(
+            f"run {record.id} has no stored model {chosen!r}{did_you_mean(chosen, stored)}; "
+            f"it has {', '.join(stored)}."
+        )
+    return chosen, stored[chosen]
 
 
 def active_run() -> Run:

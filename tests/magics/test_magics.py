@@ -92,6 +92,16 @@ MISUSES = [
     ("%mlops tag churn 1 stage", "not key=value"),
     ("%mlops help nope", "no subcommand 'nope'"),
     ("%mlops show 'unbalanced", "check the quotes"),
+    ("%mlops runs --top -1", "--top -1 is not a number of runs"),
+    ("%mlops runs --top 0", "--top 0 is not a number of runs"),
+    ("%mlops promote churn 1.0", "version '1.0' is not a version number"),
+    ("%mlops promote churn 1 1.5", "alias '1.5' would be read as a version"),
+    ("%mlops register churn clf --metrics auc=0.91 auc=0.5", "metric 'auc' is given twice"),
+    ("%mlops register churn clf --metrics auc=0.91 --metrics auc=0.5", "is given twice"),
+    ("%mlops register churn clf --tag stage=dev --tag stage=prod", "tag 'stage' is given twice"),
+    ("%mlops tag churn 1 stage=dev stage=prod", "tag 'stage' is given twice"),
+    ("%mlops gc --older-than -5", "--older-than -5.0 is not a number of seconds"),
+    ("%mlops gc --older-than nan", "--older-than nan is not a number of seconds"),
 ]
 
 
@@ -125,3 +135,14 @@ def test_tab_completion_offers_subcommands_models_and_aliases(shell):
     assert completions(shell, "%mlops show ch") == ["churn"]
     assert completions(shell, "%mlops show churn@") == ["champion"]
     assert completions(shell, "%mlops show churn@cha") == ["champion"]
+
+
+def test_repeated_options_add_up_rather_than_replace_each_other(shell, tmp_path):
+    line = (
+        "%mlops register churn clf --metrics auc=0.91 --metrics f1=0.8 "
+        "--tag stage=dev --tag team=risk"
+    )
+    assert run(shell, line).success
+    version = Registry(tmp_path / "registry").get("churn:1")
+    assert version.metrics == {"auc": 0.91, "f1": 0.8}
+    assert version.tags == {"stage": "dev", "team": "risk"}

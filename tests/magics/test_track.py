@@ -110,6 +110,8 @@ def test_a_run_with_a_scaler_and_a_model_registers_the_model(shell, tmp_path):
         ("%mlops compare-runs 1", "at least two"),
         ("%mlops register churn --from-run 9", "no run 9"),
         ("%mlops register churn", "give the model's variable, or --from-run"),
+        ("%mlops runs --top -1", "--top -1 is not a number of runs"),
+        ("%%mlops track exp --tag a=1 --tag a=2\n1\n", "tag 'a' is given twice"),
     ],
 )
 def test_run_misuse_is_one_line(shell, capsys, line, expected):
@@ -124,3 +126,27 @@ def test_run_misuse_is_one_line(shell, capsys, line, expected):
 def test_the_cell_magic_has_one_subcommand(shell, capsys):
     assert not shell.run_cell("%%mlops trak exp\n1\n").success
     assert "write `%%mlops track EXPERIMENT`" in capsys.readouterr().err
+
+
+def test_a_model_the_cell_fitted_but_could_not_store_is_named_with_the_reason(
+    shell, tmp_path, capsys
+):
+    shell.run_cell("from tests.registry.custom_model import FittedThreshold")
+    cell = (
+        "%%mlops track exp\n"
+        "clf = HistGradientBoostingClassifier(max_iter=3).fit(X_train, y_train)\n"
+        "clf2 = FittedThreshold(14.0).fit(X_train, y_train)\n"
+    )
+    capsys.readouterr()
+    assert shell.run_cell(cell).success
+    out = capsys.readouterr().out
+    custom = "tests.registry.custom_model.FittedThreshold"
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("%%mlops track: run 1 fitted 'clf2' but"), out
+    assert f"uses {custom}" in lines[0]
+    run = Tracker(Registry(tmp_path / "registry")).get(1)
+    assert run.status == "finished" and "sha256" in run.models["clf"]
+    assert custom in run.models["clf2"]["not_stored"]
+    assert not shell.run_cell("%mlops register m --from-run 1 --run-model clf2").success
+    shown = capsys.readouterr()
+    assert "run 1 fitted 'clf2' but did not store it" in shown.out + shown.err

@@ -1,5 +1,6 @@
 """Artifact files: equal bytes share a file that is checked and made young again on reuse,
-and garbage collection never deletes a file a registration is about to refer to."""
+garbage collection never deletes a file a registration is about to refer to, and a missing
+file says how to repair what it belonged to."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+import jupyter_mlops as mlops
 from jupyter_mlops import Registry
+from jupyter_mlops.errors import IntegrityError, UsageError
 from jupyter_mlops.tracking import Tracker
 
 
@@ -97,3 +102,27 @@ def test_gc_waits_for_a_registration_between_its_file_and_its_row(tmp_path, subp
     assert collector.communicate(timeout=120)[0].strip() == "0"
     run = Tracker(registry).runs("exp")[0]
     assert registry.verify().ok and registry.verify().run_artifacts == 1, run
+
+
+def test_a_missing_artifact_says_how_to_repair_the_version(registry, fitted):
+    version = registry.register("m", fitted)
+    registry.artifacts.path(version.artifact_sha256).unlink()
+    with pytest.raises(IntegrityError) as raised:
+        registry.load("m")
+    assert "m version 1: artifact file" in str(raised.value)
+    assert "restore the file from a backup, or archive this version and register the model " in (
+        str(raised.value)
+    )
+    with mlops.run("exp", registry=registry) as run:
+        digest = run.log_artifact("notes.txt", "kept")
+    registry.artifacts.path(digest).unlink()
+    problems = registry.verify().problems
+    assert any("log it again in a new run" in problem for problem in problems), problems
+
+
+@pytest.mark.parametrize("older_than", [-5, float("nan"), float("inf"), True, "60"])
+def test_gc_refuses_an_age_that_is_not_a_number_of_seconds(registry, older_than):
+    kept = registry.artifacts.put(b"nothing refers to this")
+    with pytest.raises(UsageError, match="is not a number of seconds of 0 or more"):
+        registry.gc(older_than=older_than)
+    assert list(registry.artifacts.digests()) == [kept]

@@ -1,5 +1,7 @@
 """Names are whole names: a trailing newline, a space or a lookalike digit is refused
-everywhere a name or a version number is taken, in one line."""
+everywhere a name or a version number is taken, in one line; so are keys and texts that
+would break a table (control characters, 100,000 characters, a number where text belongs),
+and aliases that read as numbers."""
 
 from __future__ import annotations
 
@@ -28,7 +30,9 @@ def test_aliases_with_odd_characters_are_refused(registry, fitted, alias):
     assert registry.history("churn") == []
 
 
-@pytest.mark.parametrize("ref", ["churn:1\n", "churn:²", "churn:1.0", "churn@1\n", "churn: 1"])
+@pytest.mark.parametrize(
+    "ref", ["churn:1\n", "churn:²", "churn:1.0", "churn@1\n", "churn: 1", "churn@1.0"]
+)
 def test_version_references_with_odd_characters_are_refused(registry, fitted, ref):
     registry.register("churn", fitted)
     with pytest.raises(UsageError):
@@ -51,3 +55,76 @@ def test_experiment_names_with_odd_characters_are_refused(registry):
 def test_windows_with_odd_characters_are_refused(window):
     with pytest.raises(UsageError, match="cannot read the window"):
         parse_window(window)
+
+
+BAD_KEYS = [("a\nb", "control character"), ("x" * 100_000, "100,000 characters"), ("", "empty")]
+
+
+@pytest.mark.parametrize(("key", "problem"), [*BAD_KEYS, (None, "is None")])
+def test_odd_metric_keys_are_refused_before_anything_is_written(registry, fitted, key, problem):
+    with pytest.raises(UsageError, match=f"metric key .*{problem}") as raised:
+        registry.register("churn", fitted, metrics={key: 0.9})
+    assert "\n" not in str(raised.value) and len(str(raised.value)) < 300
+    assert registry.models() == []
+
+
+@pytest.mark.parametrize(("key", "problem"), BAD_KEYS)
+def test_odd_tag_keys_are_refused(registry, fitted, key, problem):
+    with pytest.raises(UsageError, match=f"tag key .*{problem}"):
+        registry.register("churn", fitted, tags={key: "x"})
+    assert registry.models() == []
+    registry.register("churn", fitted)
+    with pytest.raises(UsageError, match=f"tag key .*{problem}"):
+        registry.tag("churn", 1, {key: "x"})
+    assert registry.get("churn:1").tags == {}
+
+
+@pytest.mark.parametrize("text", [12345, None, "a\x00b", "a\rb"])
+def test_reasons_and_descriptions_are_plain_text(registry, fitted, text):
+    registry.register("churn", fitted)
+    registry.register("churn", fitted)
+    registry.promote("churn", 1)
+    attempts = [
+        lambda: registry.describe("churn", text),
+        lambda: registry.register("churn", fitted, description=text),
+        lambda: registry.promote("churn", 2, reason=text),
+        lambda: registry.rollback("churn", reason=text),
+        lambda: registry.remove_alias("churn", "champion", reason=text),
+        lambda: registry.archive("churn", 2, reason=text),
+    ]
+    for attempt in attempts:
+        with pytest.raises(UsageError, match=r"(description|reason) .* (not text|control)"):
+            attempt()
+    assert len(registry.versions("churn")) == 2 and len(registry.history("churn")) == 1
+    assert registry.models()[0].description == ""
+    registry.promote("churn", 2, reason="line one\n\tline two")  # newlines and tabs are text
+
+
+@pytest.mark.parametrize("alias", ["1.5", "1e3", "2.0", "1_000", "0x1f"])
+def test_number_like_aliases_are_refused(registry, fitted, alias):
+    registry.register("churn", fitted)
+    with pytest.raises(UsageError, match="would be read as a version"):
+        registry.promote("churn", 1, alias)
+    assert registry.history("churn") == []
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.5", "-1", "1e0"])
+def test_number_like_versions_are_refused_as_versions_not_read_as_aliases(
+    registry, fitted, version
+):
+    registry.register("churn", fitted)
+    for attempt in (
+        lambda: registry.promote("churn", version),
+        lambda: registry.get(f"churn@{version}"),
+        lambda: registry.compare("churn", 1, version),
+    ):
+        with pytest.raises(UsageError, match=f"version '{version}' is not a version number"):
+            attempt()
+    assert registry.history("churn") == []
+
+
+@pytest.mark.parametrize("alias", ["v1.5", "2024-rollout", "1st"])
+def test_aliases_that_only_start_with_a_digit_are_names(registry, fitted, alias):
+    registry.register("churn", fitted)
+    registry.promote("churn", 1, alias)
+    assert registry.get(f"churn@{alias}").version == 1

@@ -239,3 +239,73 @@ def test_repeated_column_names_are_refused(registry, fitted, dataset):
     doubled.columns = [*X.columns[:-1], X.columns[0]]
     with pytest.raises(UsageError, match="repeated column names"):
         registry.register("m", fitted, X=doubled, y=y)
+
+
+def test_rollback_never_points_an_alias_at_an_archived_version(registry, fitted, dataset):
+    X, _ = dataset
+    for _ in range(3):
+        registry.register("m", fitted)
+    registry.promote("m", 1)
+    registry.promote("m", 2)
+    registry.archive("m", 1, reason="leaked labels")
+    with pytest.raises(ConflictError) as refused:
+        registry.rollback("m", reason="complaints")
+    message = str(refused.value)
+    assert "version 1, which is archived" in message and "%mlops promote m VERSION" in message
+    assert registry.get("m@champion").version == 2
+    assert len(registry.history("m")) == 2  # nothing recorded
+    assert (registry.load("m@champion").predict(X) == fitted.predict(X)).all()
+
+
+def test_rollback_after_removing_an_alias_refuses_an_archived_version(registry, fitted):
+    registry.register("m", fitted)
+    registry.register("m", fitted)
+    registry.promote("m", 1, "challenger")
+    registry.remove_alias("m", "challenger", reason="gate failed")
+    registry.archive("m", 1)
+    with pytest.raises(ConflictError, match=r"m@challenger .* version 1, which is archived"):
+        registry.rollback("m", "challenger")
+    assert registry.aliases("m") == []
+
+
+def test_evidence_is_stored_as_json_or_refused_in_one_line(registry, fitted):
+    registry.register("m", fitted)
+    event = registry.promote("m", 1, evidence={"auc": np.float64(0.91), "check": 12})
+    assert registry.history("m")[0].evidence == {"auc": 0.91, "check": 12} == event.evidence
+    for evidence, shown in [({"a": object()}, "'a'=<object"), ({"p": float("nan")}, "'p'=nan")]:
+        with pytest.raises(UsageError, match="cannot be stored as JSON") as refused:
+            registry.promote("m", 1, "challenger", evidence=evidence)
+        assert shown in str(refused.value) and "\n" not in str(refused.value)
+    with pytest.raises(UsageError, match="evidence key 1 is an int"):
+        registry.promote("m", 1, "challenger", evidence={1: 0.5})
+    assert len(registry.history("m")) == 1
+
+
+def test_if_new_says_when_it_returns_a_version_without_the_tags_given(registry, fitted):
+    first = registry.register("m", fitted, tags={"stage": "dev"}, description="baseline")
+    assert first.note == ""
+    again = registry.register("m", fitted, tags={"stage": "dev"}, if_new=True)
+    assert again.version == 1 and "not stored again: version 1" in again.note
+    assert "not applied" not in again.note
+    changed = registry.register(
+        "m", fitted, tags={"stage": "prod"}, description="retrained", if_new=True
+    )
+    assert changed.version == 1 and changed.tags == {"stage": "dev"}
+    assert "not applied: tag stage=prod, description 'retrained'" in changed.note
+    assert "%mlops tag m 1" in changed.note
+    assert str(changed).splitlines()[1].startswith("note")
+    assert registry.get("m:1").note == ""
+
+
+def test_history_and_model_tables_keep_version_numbers_whole(registry, fitted):
+    registry.register("m", fitted)
+    registry.register("m", fitted)
+    registry.promote("m", 1)
+    registry.promote("m", 2)
+    registry.remove_alias("m", "champion")
+    frame = registry.history("m").to_frame()
+    assert str(frame["from"].dtype) == "Int64" and str(frame["to"].dtype) == "Int64"
+    assert frame["from"].tolist()[1:] == [1, 2] and frame["from"].isna().tolist()[0]
+    assert frame["to"].tolist()[:2] == [1, 2] and frame["to"].isna().tolist()[2]
+    assert registry.models().to_frame()["latest"].tolist() == [2]
+    assert str(registry.models().to_frame()["latest"].dtype) == "Int64"

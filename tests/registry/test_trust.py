@@ -42,7 +42,7 @@ from sklearn import (
 from sklearn.utils._testing import assert_run_python_script_without_output
 
 import jupyter_mlops as mlops
-from jupyter_mlops.errors import UnsafeModelError
+from jupyter_mlops.errors import UnsafeModelError, UsageError
 from jupyter_mlops.registry import serialization, trust
 from jupyter_mlops.tracking.tracker import Tracker
 from tests.registry.crafted import RUNSTRING, SKLEARN_SCRIPT
@@ -225,7 +225,8 @@ def test_a_version_an_older_release_stored_is_checked_again_on_load(registry, tm
 def test_a_run_stores_a_library_function_only_when_trusted_by_name(registry, tmp_path):
     model = preprocessing.FunctionTransformer(_dangerous(tmp_path / "marker")[RUNSTRING])
     with mlops.run("exp", registry=registry) as run:
-        run.log_model("plain", model)
+        with pytest.raises(UnsafeModelError, match=f"uses {RUNSTRING}"):
+            run.log_model("plain", model)
         run.log_model("trusted", model, trust=(RUNSTRING,))
     tracker = Tracker(registry)
     assert RUNSTRING in tracker.get(run.id).models["plain"]["not_stored"]
@@ -241,3 +242,16 @@ def test_every_default_name_is_an_exact_class_or_function_that_exists():
         assert f"{found.__module__}.{found.__name__}" == name
     assert not trust.is_trusted_by_default("numpy.")
     assert not any(trust.is_trusted_by_default(name) for name in _dangerous("m"))
+
+
+def test_trust_given_as_one_string_is_one_name(registry, dataset):
+    from tests.registry.custom_model import ThresholdModel
+
+    X, _ = dataset
+    custom = "tests.registry.custom_model.ThresholdModel"
+    version = registry.register("own", ThresholdModel(14.0), trust=custom)
+    assert version.trusted_types == [custom]
+    loaded = registry.load("own", trust=custom)
+    assert (loaded.predict(X) == ThresholdModel(14.0).predict(X)).all()
+    with pytest.raises(UsageError, match="trust names 3, which is an int"):
+        registry.register("own", ThresholdModel(14.0), trust=[custom, 3])

@@ -8,10 +8,11 @@ import sys
 
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 import jupyter_mlops as mlops
 from jupyter_mlops import Registry, Tracker
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import UnsafeModelError, UsageError
 from jupyter_mlops.tracking import RunNotFoundError
 
 
@@ -189,3 +190,96 @@ def test_a_run_whose_process_died_shows_as_dead(tmp_path):
     with mlops.run("exp", registry=tracker.registry) as alive:
         assert tracker.get(alive.id).status == "running"
     assert [r.status for r in tracker.runs("exp")] == ["finished", "dead"]
+
+
+BAD_POINTS = [
+    ({"key": "loss", "value": 0.5, "step": 2**63}, "beyond what a step holds"),
+    ({"key": "loss", "value": 0.5, "step": 10**30}, "beyond what a step holds"),
+    ({"key": "loss", "value": 0.5, "step": -(2**63) - 1}, "beyond what a step holds"),
+    ({"key": "loss", "value": 0.5, "step": np.uint64(2**63)}, "beyond what a step holds"),
+    ({"key": None, "value": 3}, "metric key None is None, not text"),
+    ({"key": 7, "value": 3}, "metric key 7 is an int, not text"),
+    ({"key": "a\nb", "value": 3}, "control character"),
+    ({"key": "x" * 100_000, "value": 3}, "100,000 characters"),
+    ({"key": "", "value": 3}, "is empty"),
+]
+
+
+@pytest.mark.parametrize(("point", "problem"), BAD_POINTS)
+def test_a_bad_point_is_refused_alone_and_the_run_keeps_its_good_points(registry, point, problem):
+    with mlops.run("exp", registry=registry) as run:
+        run.log_metric("loss", 1.0, step=0)
+        with pytest.raises(UsageError, match=problem) as refused:
+            run.log_metric(**point)
+        assert "\n" not in str(refused.value) and len(str(refused.value)) < 300
+        run.log_metric("loss", 0.5, step=1)
+        run.flush()  # a later write is not spoiled by the refused point
+        run.log_metric("loss", 0.25)
+    record = Tracker(registry).get(run.id)
+    assert record.status == "finished" and record.metrics == {"loss": 0.25}
+    points = Tracker(registry).history(run.id)
+    assert [(p["step"], p["value"]) for p in points] == [(0, 1.0), (1, 0.5), (2, 0.25)]
+
+
+def test_a_bad_point_left_unhandled_fails_the_run_but_keeps_what_it_logged(registry):
+    with (
+        pytest.raises(UsageError, match="beyond what a step holds"),
+        mlops.run("exp", registry=registry) as run,
+    ):
+        run.log_metric("loss", 1.0)
+        run.log_metric("loss", 0.5, step=2**63)
+    record = Tracker(registry).get(run.id)
+    assert record.status == "failed" and "beyond what a step holds" in record.error
+    assert record.metrics == {"loss": 1.0}
+
+
+def test_the_largest_step_is_stored_and_the_next_one_refused(registry):
+    with mlops.run("exp", registry=registry) as run:
+        run.log_metric("loss", 1.0, step=2**63 - 1)
+        with pytest.raises(UsageError, match="beyond what a step holds"):
+            run.log_metric("loss", 0.5)
+    assert Tracker(registry).history(run.id)[0]["step"] == 2**63 - 1
+
+
+@pytest.mark.parametrize("tags", [{"": 1}, {"a\nb": 1}, {None: 1}])
+def test_odd_run_tag_keys_are_refused(registry, tags):
+    with pytest.raises(UsageError, match="tag key"):
+        Tracker(registry).start("exp", tags=tags)
+    assert Tracker(registry).runs() == []
+    with mlops.run("exp", registry=registry) as run, pytest.raises(UsageError, match="tag key"):
+        run.set_tag(next(iter(tags)), "x")
+    assert Tracker(registry).get(run.id).tags == {}
+
+
+@pytest.mark.parametrize("top", [-1, 0, True, 2.5])
+def test_top_is_a_number_of_runs(registry, top):
+    with mlops.run("exp", registry=registry):
+        pass
+    with pytest.raises(UsageError, match="is not a number of runs; give 1 or more"):
+        Tracker(registry).runs(top=top)
+    assert len(Tracker(registry).runs(top=1)) == 1
+
+
+def test_a_model_the_run_could_not_store_is_named_with_the_reason(registry, dataset):
+    from tests.registry.custom_model import ThresholdModel
+
+    X, y = dataset
+    custom = "tests.registry.custom_model.ThresholdModel"
+    with mlops.run("exp", registry=registry) as run:
+        with pytest.raises(UnsafeModelError, match=f"uses {custom}, which is not trusted"):
+            run.log_model("clf2", ThresholdModel(14.0))
+        run.log_model("clf", LogisticRegression(max_iter=5000).fit(X, y))
+    tracker = Tracker(registry)
+    assert "not_stored" in tracker.get(run.id).models["clf2"]
+    with pytest.raises(UsageError) as refused:
+        tracker.register(run.id, "m", model="clf2")
+    message = str(refused.value)
+    assert f"run {run.id} fitted 'clf2' but did not store it: the model uses {custom}" in message
+    assert "run.log_model('clf2', model, trust=[...])" in message and "\n" not in message
+    assert "`%mlops register NAME clf2 --trust ...`" in message
+    assert registry.models() == []
+    with mlops.run("exp", registry=registry) as again:
+        again.log_model("clf2", ThresholdModel(14.0), trust=custom)  # one name, as a str
+    version = tracker.register(again.id, "m", trust=custom)
+    assert version.trusted_types == [custom]
+    assert (registry.load("m", trust=custom).predict(X) == ThresholdModel(14.0).predict(X)).all()

@@ -1,0 +1,76 @@
+"""Finding a model, an alias or a version inside a transaction, with helpful errors.
+
+Every lookup a user's words lead to goes through here, so an unknown name always gets
+the same sentence: what is missing, the closest name ("did you mean"), and what to do.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from jupyter_mlops.errors import (
+    AliasNotFoundError,
+    ModelNotFoundError,
+    VersionNotFoundError,
+    did_you_mean,
+)
+from jupyter_mlops.registry.records import Version
+from jupyter_mlops.registry.refs import ModelRef, check_name, parse_ref, parse_version
+from jupyter_mlops.store import catalog
+
+
+def find_version(conn: duckdb.DuckDBPyConnection, ref: ModelRef) -> Version:
+    """The version `ref` names (by number, through an alias, or the latest)."""
+    require_model(conn, ref.model)
+    number = ref.version
+    if ref.alias is not None:
+        number = catalog.model_aliases(conn, ref.model).get(ref.alias)
+        if number is None:
+            require_alias_known(conn, ref.model, ref.alias, current=True)
+    if number is None:
+        number = catalog.latest_version(conn, ref.model)
+    row = catalog.get_version(conn, ref.model, number) if number is not None else None
+    if row is None:
+        numbers = catalog.version_numbers(conn, ref.model)
+        have = f"1..{numbers[-1]}" if numbers else "none"
+        raise VersionNotFoundError(
+            f"{ref.model} has no version {number} (versions: {have}); pick an existing one."
+        )
+    return Version.from_row(
+        row,
+        aliases=catalog.aliases_of_version(conn, ref.model, row["version"]),
+        tags=catalog.version_tags(conn, ref.model, row["version"]),
+    )
+
+
+def require_model(conn: duckdb.DuckDBPyConnection, name: str) -> None:
+    if catalog.get_model(conn, name) is None:
+        names = catalog.model_names(conn)
+        hint = did_you_mean(name, names) or ("" if names else " (the registry has no models yet)")
+        raise ModelNotFoundError(
+            f"no model named {name!r}{hint}; run `%mlops models` to list them."
+        )
+
+
+def require_alias_known(
+    conn: duckdb.DuckDBPyConnection, name: str, alias: str, *, current: bool = False
+) -> None:
+    """Refuse an alias the model does not have (`current`) or never had."""
+    aliases = catalog.model_aliases(conn, name)
+    known = (
+        aliases if current else aliases | {e["alias"]: 0 for e in catalog.alias_events(conn, name)}
+    )
+    if alias not in known:
+        listed = ", ".join(sorted(aliases)) or "none"
+        raise AliasNotFoundError(
+            f"{name} has no alias {alias!r}{did_you_mean(alias, known)} (aliases: {listed}); "
+            f"promote a version first with `%mlops promote {name} VERSION {alias}`."
+        )
+
+
+def version_ref(name: str, version: int | str) -> ModelRef:
+    """`name` at a version number or through an alias (`3`, `"3"`, `"champion"`)."""
+    check_name(name)
+    if not isinstance(version, str):
+        return ModelRef(name, version=parse_version(version))
+    return parse_ref(f"{name}@{version}")
