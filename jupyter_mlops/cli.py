@@ -162,7 +162,15 @@ def _read_data(path: Path, target: str | None) -> tuple[Any, Any]:
     import pandas as pd
 
     _file_bytes(path, what="data file", expected="a .parquet or .csv file", read=False)
-    frame = pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+    try:
+        frame = pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+    except Exception as exc:  # pandas' and pyarrow's words for a file they cannot parse
+        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        kind = "CSV" if path.suffix == ".csv" else "Parquet"
+        raise UsageError(
+            f"data file {str(path)!r} cannot be read as {kind} ({reason}); give a .parquet "
+            "file, or a .csv file with a header row."
+        ) from None
     if target is None:
         return frame, None
     if target not in frame.columns:

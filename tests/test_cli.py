@@ -329,3 +329,15 @@ def test_a_pickle_that_fails_to_load_is_its_first_line_cut_at_a_word(
         assert first.startswith(kept) and first[len(kept)] == " ", shown
     else:
         assert shown == first
+
+
+@pytest.mark.parametrize("name", ["train.parquet", "train.csv"])
+def test_a_data_file_that_cannot_be_parsed_is_one_line(tmp_path, fitted, subprocess_env, name):
+    model_file = tmp_path / "model.skops"
+    skops.io.dump(fitted, model_file)
+    data = tmp_path / name
+    data.write_bytes(b"\x00\x01 not a table \xff" * 50)
+    done = cli("register", "m", str(model_file), "--data", str(data), env=subprocess_env)
+    assert done.returncode == 1, done.stderr
+    assert "cannot be read as" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
