@@ -59,7 +59,8 @@ CUT_OFF = "jupyter_mlops.cut_off"  # set in a request's scope when a deadline cl
 def uvicorn_options(
     *, header_seconds: float = HEADER_SECONDS, body_seconds: float = BODY_SECONDS
 ) -> dict[str, Any]:
-    """Keyword arguments for `uvicorn.run` / `uvicorn.Config` that apply these limits."""
+    """Keyword arguments for `uvicorn.run` / `uvicorn.Config` that apply these limits; also
+    puts the rate limit of `notices` on uvicorn's loggers (before uvicorn logs a line)."""
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     rate_limit_uvicorn_logs()

@@ -298,3 +298,23 @@ def test_a_refused_value_is_named_with_its_field_in_jsons_words(
     status, answer = post(churn_server, "/predict", {"records": [ROW, {**ROW, column: value}]})
     assert (status, answer["field"]) == (422, column), answer
     assert answer["message"].startswith(said), answer
+
+
+def test_a_category_the_model_never_saw_is_named_with_its_field(tmp_path, churn) -> None:
+    _, X, y = churn
+    strict = make_column_transformer(
+        (StandardScaler(), ["tenure", "monthly"]),
+        (OneHotEncoder(handle_unknown="error"), ["plan"]),  # refuses a category it never saw
+        ("passthrough", ["active"]),
+    )
+    registry = Registry(tmp_path / "registry")
+    registry.register("churn", make_pipeline(strict, LogisticRegression()).fit(X, y), X=X, y=y)
+    registry.promote("churn", 1)
+    server = ModelServer(registry, "churn@champion", token_sha256=token_hash("s3cret-token"))
+    with serving(server, registry) as running:
+        status, answer = post(running, "/predict", {"records": [ROW, {**ROW, "plan": "gold"}]})
+    assert (status, answer["field"]) == (422, "plan"), answer
+    assert answer["message"].startswith(
+        "column 'plan' has the text \"gold\" in row 1, which the model cannot take (Found unknown "
+        "categories ['gold']"
+    ), answer
