@@ -83,7 +83,11 @@ def add_registry_commands(commands: Any) -> None:
     deploy.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
     commands.add_parser("deployments", help="every deployment: url, pid, running/dead/stopped")
     undeploy = commands.add_parser("undeploy", help="stop a deployment gracefully")
-    undeploy.add_argument("ref")
+    undeploy.add_argument(
+        "ref",
+        metavar="REF|ID",
+        help="a deployment id (as deployments lists them), or name@alias: all of its running ones",
+    )
     compact = commands.add_parser("compact", help="merge a model's small log segments per day")
     compact.add_argument("model", nargs="?", help="one model (default: every logged model)")
     show_run = commands.add_parser("run", help="everything recorded about one run")

@@ -1,5 +1,6 @@
 """`python -m jupyter_mlops.serving`: the process `deploy` starts (token and nonce in the
-environment). It exits 0 when stopped by SIGTERM or Ctrl-C, after recording the stop."""
+environment). It exits 0 when stopped by SIGTERM or Ctrl-C, after recording the stop, and
+1 with one line on stderr when it cannot start, or stopped but could not record it."""
 
 from __future__ import annotations
 

@@ -16,8 +16,14 @@ back) version whole, so a batch in flight finishes on the version it started wit
 Errors are mapped to JSON answers in one place: 400 malformed, 401 token, 404
 route, 413 too large, 422 unusable input, 503 when the prediction log cannot be
 written and its buffer is full (the server answers nothing it cannot log). A client
-that goes away mid-request is one rate-limited line on stderr (`limits.notice`), and
-`/health` says "degraded", with the reason, while a log has trouble being written.
+that goes away mid-request is one rate-limited line on stderr (`notices.notice`), and
+`/health` says "degraded", with the reason, while a log has trouble being written. What
+/health and the 503s say names no file or directory (anyone may ask /health); the
+server's stderr and the authenticated /metadata (`log_problem`) carry the paths.
+
+On shutdown every buffered row is written; a log that cannot be written then is retried
+for `unwritten.RETRY_SECONDS` (both logs together), and the rows it still holds are
+saved outside the registry, said on stderr and left where undeploy reads it (`unwritten`).
 
 A deployed server also reports its nonce at /health (it grants nothing: it tells
 undeploy that this URL is still that deployment) and, sent its stop key at /shutdown,
@@ -31,8 +37,8 @@ import hashlib
 import hmac
 import os
 import signal
-import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from functools import partial
@@ -50,10 +56,11 @@ from jupyter_mlops.errors import MlopsError, UsageError
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.records import Version
-from jupyter_mlops.serving import feedback
+from jupyter_mlops.serving import feedback, unwritten
 from jupyter_mlops.serving.batching import Batcher, Scored, Served
-from jupyter_mlops.serving.limits import CUT_OFF, EarlyAnswer, notice
+from jupyter_mlops.serving.limits import CUT_OFF, EarlyAnswer
 from jupyter_mlops.serving.logwriter import LogFullError, LogWriter
+from jupyter_mlops.serving.notices import notice, say
 from jupyter_mlops.serving.rows import rows_of
 from jupyter_mlops.serving.validation import (
     BadRequest,
@@ -94,12 +101,12 @@ class ModelServer:
         self.poll_seconds = poll_seconds
         self.served = self._load(registry.get(ref))
         model = self.served.version.model
-        self.predictions = LogWriter(
-            registry.home, logs.PREDICTIONS, model, max_rows=log_rows, max_seconds=log_seconds
+        self.unwritten = unwritten.directory(unwritten.tag_of(nonce and token_hash(nonce)))
+        log = partial(
+            LogWriter, max_rows=log_rows, max_seconds=log_seconds, fallback=self.unwritten
         )
-        self.labels = LogWriter(
-            registry.home, logs.LABELS, model, max_rows=log_rows, max_seconds=log_seconds
-        )
+        self.predictions = log(registry.home, logs.PREDICTIONS, model)
+        self.labels = log(registry.home, logs.LABELS, model)
         self._id_key = os.urandom(32)  # the ids this process issues carry a tag made with it
         ids = partial(logs.new_ids, key=self._id_key)
         self.batcher = Batcher(lambda: self.served, self._record, ids=ids)
@@ -146,7 +153,7 @@ class ModelServer:
             )
         logs.refuse_reserved([c.name for c in columns])
         model = self.registry.load(version.ref)
-        labels = feedback.label_kind(self.registry.profile(version.ref), model)
+        labels = feedback.takes(self.registry.profile(version.ref), model)
         return Served(version, model, columns, labels)
 
     # the alias
@@ -164,15 +171,22 @@ class ModelServer:
                 self.served = self._load(found)  # one assignment: requests see old or new
             except MlopsError as exc:  # no inputs recorded, unsafe, damaged: keep the old one
                 refused = found.version
-                print(
-                    f"still serving version {self.served.version.version}: {exc}", file=sys.stderr
-                )
+                say(f"still serving version {self.served.version.version}: {exc}")
 
     def close(self) -> None:
-        """Stop following the alias and write every buffered log row (called on shutdown)."""
+        """Stop following the alias and write every buffered log row (called on shutdown);
+        rows a failing disk still holds after `unwritten.RETRY_SECONDS` are saved under
+        `self.unwritten`, which says so in its report for undeploy."""
         self._stop.set()
-        self.predictions.close()
-        self.labels.close()
+        deadline = time.monotonic() + unwritten.RETRY_SECONDS
+        for log in (self.predictions, self.labels):
+            log.close(deadline=deadline)
+        notes = [log.closing_note for log in (self.predictions, self.labels) if log.closing_note]
+        if notes:
+            try:
+                unwritten.write_report(self.unwritten, notes)
+            except OSError as exc:
+                say(f"could not leave the note above where undeploy reads it: {exc}")
 
     # endpoints
 
@@ -187,7 +201,10 @@ class ModelServer:
         self._authorize(request)
         served = self.served
         inputs = [{"name": c.name, "type": c.kind} for c in served.columns]
-        return JSONResponse({"ref": self.ref, "signature": inputs, **self._counts(served)})
+        problem = self.predictions.detail or self.labels.detail
+        return JSONResponse(
+            {"ref": self.ref, "signature": inputs, **self._counts(served), "log_problem": problem}
+        )
 
     def _counts(self, served: Served) -> dict[str, object]:
         return {

@@ -5,7 +5,8 @@ makes one frame of them, calls the model once in a thread of its own and hands e
 its slice of the answer. Nothing waits on purpose: under light load a batch is one request,
 answered as soon as it would be alone; under heavy load requests arrive while the model
 works and the next batch takes them all, so the cost of a call is shared. If the model
-refuses a batch, each of its requests is tried alone, so a bad request fails only itself.
+refuses a batch, each of its requests is tried alone, so a bad request fails only itself,
+with the field the model most likely refused named (`rows.culprit`: a null it cannot take).
 The rows of a batch are handed to `record` (the prediction log) before any answer is sent.
 """
 
@@ -23,8 +24,9 @@ import numpy as np
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.registry.registration import predictions_and_probabilities
-from jupyter_mlops.serving.rows import Rows, combined, frame_of, inputs_of
-from jupyter_mlops.serving.validation import Column, RequestError, Unprocessable
+from jupyter_mlops.serving.feedback import Takes
+from jupyter_mlops.serving.rows import Rows, combined, culprit, frame_of, inputs_of
+from jupyter_mlops.serving.validation import Column, RequestError, Unprocessable, described
 
 MAX_BATCH_ROWS = 2_000
 
@@ -36,7 +38,7 @@ class Served:
     version: Version
     model: Any
     columns: list[Column]
-    labels: str  # the kind of label /feedback takes for it (see `feedback.label_kind`)
+    labels: Takes  # the labels /feedback takes for it (see `feedback.takes`)
 
 
 @dataclass
@@ -143,13 +145,13 @@ class Batcher:
             return self._score(served, batch)
         except RequestError as exc:
             if len(batch) == 1:
-                return [exc]
+                return [_named(exc, served, batch[0])]
         outcomes: list[Answer | Exception] = []
         for job in batch:  # find the request the model refused; the others are answered
             try:
                 outcomes += self._score(served, [job])
             except RequestError as exc:
-                outcomes.append(exc)
+                outcomes.append(_named(exc, served, job))
         return outcomes
 
     def _score(self, served: Served, batch: list[Job]) -> list[Answer | Exception]:
@@ -180,6 +182,29 @@ class Batcher:
         return outcomes
 
 
+class ModelRefused(Unprocessable):
+    """The model raised on rows that passed every check; `reason` is its first line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the model cannot take these rows ({reason}).")
+        self.reason = reason
+
+
+def _named(error: RequestError, served: Served, job: Job) -> RequestError:
+    """A refusal by the model, naming the field it most likely refused when one is found."""
+    if not isinstance(error, ModelRefused):
+        return error
+    found = culprit(job.rows, served.columns, error.reason)
+    if found is None:
+        return error
+    name, row, value = found
+    return Unprocessable(
+        f"column {name!r} has {described(value)} in row {row}, which the model cannot take "
+        f"({error.reason}).",
+        field=name,
+    )
+
+
 def model_outputs(
     model: Any, frame: Any, *, probabilities: bool
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -187,4 +212,5 @@ def model_outputs(
     try:
         return predictions_and_probabilities(model, frame, probabilities=probabilities)
     except (ValueError, TypeError) as exc:  # scikit-learn's words for input it cannot take
-        raise Unprocessable(f"the model cannot take these rows: {exc}".split("\n")[0]) from None
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(". ")
+        raise ModelRefused(reason) from None

@@ -7,148 +7,47 @@ a fresh nonce in its environment (never on a command line others can read), wait
 own last words from its log file. The server records itself: pid, machine, its process's
 start time, the nonce's hash and a stop key (`processes` says why each is there).
 
-`undeploy` signals a server only when this machine proves the pid is that server (same
-machine, same process start time); otherwise it asks the server to stop at its URL,
+`undeploy` stops one deployment by its id, or every running deployment of a ref. It
+signals a server only when this machine proves the pid is that server (same machine,
+same process start time); otherwise it asks the server to stop at its URL,
 authenticated by the stop key, or records a server proven gone as stopped, or refuses
 with a sentence saying where it runs (the rule is in `processes`). A server stopped by
-SIGTERM or Ctrl-C writes its buffered log rows, records itself stopped and exits 0.
-A deployment this machine proves gone shows as dead.
+SIGTERM or Ctrl-C writes its buffered log rows, records itself stopped and exits 0; rows
+its disk would not take are saved elsewhere and undeploy repeats what it said of them
+(`unwritten`). A server that stopped but whose stop cannot be recorded (a full disk
+under the registry) is reported as exactly that, and shows as dead until an undeploy
+can record it. A deployment this machine proves gone shows as dead.
 """
 
 from __future__ import annotations
 
-import html
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import IO, Any
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import ConflictError, MlopsError, NotFoundError, UsageError
+from jupyter_mlops.errors import (
+    ConflictError,
+    MlopsError,
+    NotFoundError,
+    StorageError,
+    UsageError,
+)
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
-from jupyter_mlops.registry.records import RecordTable
-from jupyter_mlops.serving import processes
+from jupyter_mlops.serving import processes, unwritten
+from jupyter_mlops.serving.records import Deployment, DeploymentList
 from jupyter_mlops.store import deployments as sql
 
 TOKEN_VARIABLE = "MLOPS_SERVE_TOKEN"
 NONCE_VARIABLE = "MLOPS_SERVE_NONCE"
 START_TIMEOUT = 60.0
-
-
-@dataclass(frozen=True)
-class Deployment:
-    id: int
-    model: str
-    ref: str
-    host: str
-    port: int
-    pid: int
-    machine: str
-    started_at: datetime
-    stopped_at: datetime | None
-    log_file: str | None
-    process_start: str | None = None  # None: recorded without /proc, or by an older server
-    nonce_sha256: str | None = None
-    token: str | None = None  # only on the record `deploy` returns: shown once
-    version: int | None = None  # what a running server says of itself on /health
-    requests: int | None = None
-    errors: int | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def status(self) -> str:
-        if self.stopped_at is not None:
-            return "stopped"
-        gone = processes.known_gone(self.machine, self.pid, self.process_start)
-        return "dead" if gone else "running"
-
-    def __repr__(self) -> str:
-        """As a terminal prints it: with the token, on the record `deploy` returns."""
-        text = f"{self.ref} at {self.url} (pid {self.pid}, {self.status})"
-        if self.token:
-            text += f"\ntoken (shown once): {self.token}"
-        return text
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        """As IPython shows it: never with the token, which a notebook would save (`%mlops
-        deploy` shows it once, in an output that is not saved)."""
-        text = f"{self.ref} at {self.url} (pid {self.pid}, {self.status})"
-        printer.text(text + ("\ntoken: in .token" if self.token else ""))
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any], *, token: str | None = None) -> Deployment:
-        fields = {k: row[k] for k in cls.__dataclass_fields__ if k in row and k != "token"}
-        return cls(**fields, token=token)
-
-
-class DeploymentList(RecordTable[Deployment]):
-    """Deployments as a table; after `undeploy`, with a sentence for each one it found not
-    running or had to kill."""
-
-    columns: ClassVar[list[str]] = [
-        "id",
-        "ref",
-        "version",
-        "url",
-        "pid",
-        "status",
-        "started (UTC)",
-        "up",
-        "requests",
-        "errors",
-    ]
-    empty = "no deployments"
-
-    def __init__(self, found: Iterable[Deployment] = (), *, notes: Iterable[str] = ()) -> None:
-        super().__init__(found)
-        self.notes = list(notes)
-
-    def __str__(self) -> str:
-        return "\n".join([super().__str__(), *self.notes])
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        notes = "".join(f"<p>{html.escape(note)}</p>" for note in self.notes)
-        return super()._repr_html_() + notes
-
-    def _rows(self) -> list[list[Any]]:
-        now = utc_now()
-        return [
-            [
-                d.id,
-                d.ref,
-                d.version,
-                d.url,
-                d.pid,
-                d.status,
-                d.started_at,
-                _duration(now - d.started_at) if d.status == "running" else "",
-                d.requests,
-                d.errors,
-            ]
-            for d in self
-        ]
-
-
-def _duration(span: timedelta) -> str:
-    seconds = int(span.total_seconds())
-    days, seconds = divmod(seconds, 86_400)
-    hours, seconds = divmod(seconds, 3600)
-    minutes, seconds = divmod(seconds, 60)
-    if days:
-        return f"{days}d {hours}h"
-    return f"{hours}h {minutes}m" if hours else f"{minutes}m {seconds}s"
 
 
 def new_token() -> str:
@@ -208,10 +107,9 @@ def serve(
     except processes.StopRequested:
         pass  # uvicorn re-raised the SIGTERM it shut down for (or it came before uvicorn ran)
     finally:
-        if deployment_id is not None:
-            with registry.db.write() as conn:
-                sql.mark_stopped(conn, deployment_id, at=utc_now())
         restore_signals()
+        if deployment_id is not None:
+            _record_stop(registry, deployment_id, ref)
 
 
 def deploy(
@@ -312,31 +210,100 @@ def _with_health(found: Deployment) -> Deployment:
     )
 
 
-def undeploy(registry: Registry, ref: str) -> DeploymentList:
-    """Stop every running deployment of `ref`, each by the rule in `processes` (a process
-    is signalled only when this machine proves it is that server); returns the model's
-    deployments with a sentence for each one found not running or killed.
+def undeploy(registry: Registry, target: str | int) -> DeploymentList:
+    """Stop deployment `target` (an id, as `deployments` lists them) or every running
+    deployment of the ref `target`, each by the rule in `processes` (a process is signalled
+    only when this machine proves it is that server); returns the deployments stopped,
+    with a sentence for each one found not running or killed, or whose log rows were saved
+    outside the registry.
 
-    Raises `ConflictError`, saying where it runs, for one that cannot be stopped from here
-    (after stopping the others).
+    Raises `ConflictError`, saying where it runs, for one that cannot be stopped from here,
+    and `StorageError` for one that stopped but whose stop could not be recorded (after
+    stopping the others; the message carries the sentences too).
     """
-    model = ref.partition("@")[0].partition(":")[0]
-    with registry.db.read() as conn:
-        rows = sql.deployments_of(conn, model=model, running_only=True)
-    stopping = [row for row in rows if row["ref"] == ref]
-    if not stopping:
-        raise NotFoundError(f"no running deployment of {ref}; list them with %mlops deployments.")
-    notes, refusals = [], []
-    for row in stopping:
+    notes: list[str] = []
+    failures: list[MlopsError] = []
+    stopped: list[int] = []
+    for row in _to_stop(registry, target):
         found = Deployment.from_row(row)
         try:
             note = processes.stop(found, stop_key=row.get("stop_key"))
         except ConflictError as refused:
-            refusals.append(str(refused))
+            failures.append(refused)
             continue
-        with registry.db.write() as conn:
-            sql.mark_stopped(conn, found.id, at=utc_now())
         notes += [note] if note else []
-    if refusals:
-        raise ConflictError(" ".join(refusals))
-    return DeploymentList(deployments(registry, model=model), notes=notes)
+        notes += _left_behind(found)
+        try:
+            _record_stop(registry, found.id, found.ref)
+        except MlopsError as unrecorded:
+            failures.append(unrecorded)
+            continue
+        stopped.append(found.id)
+    if failures:
+        raise _combined(failures, notes)
+    everything = _recorded(registry, model=None, running_only=False)
+    return DeploymentList((d for d in everything if d.id in stopped), notes=notes)
+
+
+def _combined(failures: list[MlopsError], notes: list[str]) -> MlopsError:
+    """One error for the deployments not stopped or not recorded, followed by the notes:
+    a `StorageError` when a stop could not be recorded for want of disk, else the kind of
+    the first failure."""
+    text = " ".join([*map(str, failures), *notes])
+    first = next((f for f in failures if isinstance(f, StorageError)), failures[0])
+    return StorageError(first.errno, text) if isinstance(first, StorageError) else type(first)(text)
+
+
+def _to_stop(registry: Registry, target: str | int) -> list[dict[str, Any]]:
+    """The running deployments `target` names: one by its id (a number), or all of a ref."""
+    text = str(target)
+    if not re.fullmatch(r"[0-9]{1,18}", text):
+        with registry.db.read() as conn:
+            rows = sql.deployments_of(conn, model=_model_of(text), running_only=True)
+        if not (stopping := [row for row in rows if row["ref"] == text]):
+            raise NotFoundError(
+                f"no running deployment of {text}; list them with %mlops deployments."
+            )
+        return stopping
+    with registry.db.read() as conn:
+        row = sql.deployment(conn, int(text))
+    if row is None:
+        raise NotFoundError(f"no deployment {text}; list them with %mlops deployments.")
+    if row["stopped_at"] is not None:
+        raise NotFoundError(
+            f"deployment {text} ({row['ref']}) is already stopped; list the running ones with "
+            "%mlops deployments."
+        )
+    return [row]
+
+
+def _model_of(ref: str) -> str:
+    return ref.partition("@")[0].partition(":")[0]
+
+
+def _left_behind(found: Deployment) -> list[str]:
+    """What a server on this machine said, as it stopped, of log rows it saved elsewhere."""
+    if found.nonce_sha256 is None or not processes.on_this_machine(found.machine):
+        return []
+    return unwritten.report(unwritten.tag_of(found.nonce_sha256))
+
+
+def _record_stop(registry: Registry, deployment_id: int, ref: str) -> None:
+    """Mark a deployment stopped; a registry that cannot take it raises saying that the
+    server has stopped and only the record of it is missing, and why."""
+    try:
+        with registry.db.write() as conn:
+            sql.mark_stopped(conn, deployment_id, at=utc_now())
+    except MlopsError as exc:
+        from jupyter_mlops.serving.logwriter import plain_reason
+
+        full = isinstance(exc, StorageError)
+        why = f"{plain_reason(exc)} under {str(registry.home)!r}" if full else str(exc)
+        text = (
+            f"deployment {deployment_id} of {ref} has stopped, but its stop could not be "
+            f"recorded ({why.rstrip('.')}); once the registry can be written, undeploy "
+            f"{deployment_id} records it (until then deployments lists it as dead)."
+        )
+        if isinstance(exc, StorageError):
+            raise StorageError(exc.errno, text) from None
+        raise type(exc)(text) from None

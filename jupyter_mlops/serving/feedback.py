@@ -13,28 +13,63 @@ type per column:
 - any other target (classes named by text) takes strings.
 
 A version registered without a target is judged by its model: a classifier by the type
-of its classes, anything else takes numbers. An id the server did not issue is accepted
-(another replica, or the server before a restart, may have) and counted in the answer.
+of its classes, anything else takes numbers. A classifier (a model with `classes_` of the
+label's kind) takes only its classes: a 2, a -1 or a 0.5 is not a label of a 0/1
+classifier, and a label log holding one would skew every metric computed from it. An id
+the server did not issue is accepted (another replica, or the server before a restart,
+may have) and counted in the answer.
 """
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from jupyter_mlops.registry.registration import TARGET
-from jupyter_mlops.serving.validation import BOOLEAN, NUMBER, TEXT, Unprocessable
+from jupyter_mlops.serving.validation import BOOLEAN, NUMBER, TEXT, Unprocessable, described
 
 MAX_LABELS = 100_000
-WANTED = {NUMBER: "a number", TEXT: "text (a JSON string)", BOOLEAN: "true or false"}
+SHOWN_CLASSES = 10
+WANTED = {NUMBER: "numbers", TEXT: "text", BOOLEAN: "true or false"}
 INT64 = 2**63 - 1
 LABEL_TYPES: dict[str, frozenset[type]] = {
     NUMBER: frozenset({int, float}),
     TEXT: frozenset({str}),
     BOOLEAN: frozenset({bool}),
 }
+
+
+@dataclass(frozen=True)
+class Takes:
+    """The labels a served version takes: their kind and, for a classifier, its classes
+    (plain Python values)."""
+
+    kind: str
+    classes: tuple[Any, ...] | None = None
+
+
+def takes(profile: list[dict[str, Any]], model: Any) -> Takes:
+    """What `/feedback` takes for a version with this registered profile and model."""
+    kind = label_kind(profile, model)
+    return Takes(kind, _classes(model, kind))
+
+
+def _classes(model: Any, kind: str) -> tuple[Any, ...] | None:
+    """The model's classes when it is a classifier whose classes are labels of `kind`."""
+    try:
+        classes = np.asarray(getattr(model, "classes_", None))
+    except Exception:  # an attribute that raises, or classes of several outputs
+        return None
+    if classes.ndim != 1 or not len(classes):
+        return None
+    values = tuple(classes.tolist())
+    if not all(type(value) in LABEL_TYPES[kind] for value in values):
+        return None  # not labels of the registered target's kind: nothing to check against
+    return values
 
 
 def label_kind(profile: list[dict[str, Any]], model: Any) -> str:
@@ -52,20 +87,23 @@ def label_kind(profile: list[dict[str, Any]], model: Any) -> str:
     return BOOLEAN if dtype.kind == "b" else NUMBER if dtype.kind in "iuf" else TEXT
 
 
-def checked(payload: Any, kind: str) -> tuple[list[str], np.ndarray]:
+def checked(payload: Any, takes: Takes) -> tuple[list[str], np.ndarray]:
     """The request ids and labels of a /feedback body, the labels as one typed array."""
     if not isinstance(payload, dict) or not {"request_ids", "labels"} <= set(payload):
         raise Unprocessable('send {"request_ids": [...], "labels": [...]}.', field="body")
     ids, labels = payload["request_ids"], payload["labels"]
     if not isinstance(ids, list) or not isinstance(labels, list) or len(ids) != len(labels):
-        raise Unprocessable("request_ids and labels must be lists of one length.", field="labels")
+        raise Unprocessable("request_ids and labels must be arrays of one length.", field="labels")
     if not ids or not set(map(type, ids)) <= {str}:
-        raise Unprocessable("request_ids must be a non-empty list of strings.", field="request_ids")
+        raise Unprocessable("request_ids must be a non-empty array of text.", field="request_ids")
     if len(labels) > MAX_LABELS:
         raise Unprocessable(
             f"{len(labels)} labels is more than {MAX_LABELS} a request; split it.", field="labels"
         )
-    return ids, _labels(labels, kind)
+    array = _labels(labels, takes.kind)
+    if takes.classes is not None:
+        _refuse_other_classes(array, labels, takes)
+    return ids, array
 
 
 def _labels(labels: list[Any], kind: str) -> np.ndarray:
@@ -96,10 +134,34 @@ def _float(value: float) -> float:
 
 def _refuse(labels: list[Any], kind: str, wrong: Any) -> None:
     position, value = next((i, v) for i, v in enumerate(labels) if wrong(v))
-    name = type(value).__name__
-    shown = f"a {name}" if isinstance(value, dict | list) else f"{name} {repr(value)[:40]}"
     raise Unprocessable(
         f"this model's labels are {WANTED[kind]} (like its registered target); label "
-        f"{position} is {shown}.",
+        f"{position} is {described(value)}.",
         field="labels",
     )
+
+
+def _refuse_other_classes(array: np.ndarray, labels: list[Any], takes: Takes) -> None:
+    """Refuse the first label that is not one of the classifier's classes."""
+    assert takes.classes is not None
+    if takes.kind == NUMBER:
+        known = np.isin(array.astype(float), np.array(takes.classes, dtype=float))
+    else:
+        allowed = set(takes.classes)
+        known = np.fromiter((label in allowed for label in labels), bool, len(labels))
+    if known.all():
+        return
+    position = int(np.flatnonzero(~known)[0])
+    raise Unprocessable(
+        f"this model's labels are its classes {_listed(takes.classes)}; label {position} is "
+        f"{described(labels[position])}.",
+        field="labels",
+    )
+
+
+def _listed(classes: tuple[Any, ...]) -> str:
+    """`0 and 1`, `"a", "b" and "c"`, or the first few and how many more."""
+    shown = [json.dumps(value, ensure_ascii=False) for value in classes[:SHOWN_CLASSES]]
+    if len(classes) > SHOWN_CLASSES:
+        return f"{', '.join(shown)} and {len(classes) - SHOWN_CLASSES} more"
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"

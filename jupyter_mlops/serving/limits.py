@@ -23,23 +23,29 @@ body) is an `EarlyAnswer`: it says `Connection: close`, and before finishing rea
 drops what the client is still sending, for at most `LINGER_SECONDS`, so the client gets
 to read it rather than a connection reset; what is dropped is never held.
 
-A connection cut by a deadline, and a client that goes away in the middle of its body,
-is one line on stderr (`notice`), at most one a second for each kind of event: the
-next line counts the ones left out, so a flood of them is a few lines, not a traceback
-each.
+A client that goes away with requests unanswered (the one being answered, and any it
+pipelined behind it on the same connection) has each of them marked disconnected, so
+their answers are dropped quietly: uvicorn marks only the last request it parsed, and an
+answer written to the closed connection raised a traceback (uvloop refuses writes to a
+closed transport).
+
+A connection cut by a deadline, a client that goes away in the middle of its body or
+before its answer, and uvicorn's own warnings (a request it cannot parse, a request past
+the connection limit) are one line on stderr each, at most one a second for each kind of
+event (`notices`): the next line counts the ones left out, so a flood of them is a few
+lines, not a line or a traceback each.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
-import threading
-import time
 from contextlib import suppress
 from typing import Any, ClassVar
 
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
+
+from jupyter_mlops.serving.notices import notice, rate_limit_uvicorn_logs
 
 HEADER_SECONDS = 10.0
 BODY_SECONDS = 60.0
@@ -48,15 +54,16 @@ MAX_HEADER_BYTES = 16 * 1024
 MAX_CONNECTIONS = 1000
 LINGER_SECONDS = 5.0
 CUT_OFF = "jupyter_mlops.cut_off"  # set in a request's scope when a deadline closed it
-NOTICE_SECONDS = 1.0
 
 
 def uvicorn_options(
     *, header_seconds: float = HEADER_SECONDS, body_seconds: float = BODY_SECONDS
 ) -> dict[str, Any]:
-    """Keyword arguments for `uvicorn.run` / `uvicorn.Config` that apply these limits."""
+    """Keyword arguments for `uvicorn.run` / `uvicorn.Config` that apply these limits; also
+    puts the rate limit of `notices` on uvicorn's loggers (before uvicorn logs a line)."""
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+    rate_limit_uvicorn_logs()
     deadlines = {"header_seconds": header_seconds, "body_seconds": body_seconds}
     protocol = type("DeadlineHTTPProtocol", (_Deadlines, HttpToolsProtocol), deadlines)
     return {
@@ -74,22 +81,54 @@ class _Deadlines:
     when a request's headers are complete, and its `more_body` turns false when the body
     is. The clock is armed on a connection's opening and on the first byte after an
     answer, and disarmed once the request has arrived (the model's time is not counted).
+    The request being answered is the one whose app was started last (`_start_asgi_task`);
+    those parsed behind it wait in uvicorn's `pipeline`.
     """
 
     header_seconds: ClassVar[float]
     body_seconds: ClassVar[float]
     cycle: Any
+    pipeline: Any
     transport: asyncio.Transport
     client: tuple[str, int] | None
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         super().connection_made(transport)  # type: ignore[misc]
         self._clock: asyncio.TimerHandle | None = None
+        self._running: Any = None  # the request being answered, once its app has started
         self._start_request()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_clock()
+        self._abandon()
         super().connection_lost(exc)  # type: ignore[misc]
+
+    def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+        self._running = cycle
+        super()._start_asgi_task(cycle, app)  # type: ignore[misc]
+
+    def _abandon(self) -> None:
+        """The client is gone: mark every request of this connection still unanswered (the
+        one being answered and those pipelined behind it) disconnected, so their answers
+        are dropped, and say so in one line when a whole request goes unanswered."""
+        waiting = [cycle for cycle, _ in self.pipeline]
+        self.pipeline.clear()  # never started: the connection is closed
+        unanswered = [
+            cycle
+            for cycle in dict.fromkeys([self._running, self.cycle, *waiting])
+            if cycle is not None and not cycle.response_complete
+        ]
+        for cycle in unanswered:
+            cycle.disconnected = True
+            cycle.message_event.set()
+        # a request being answered whose body is still arriving is the app's to report
+        told = [c for c in unanswered if c is not self._running or not c.more_body]
+        if told:
+            count = f"{len(told)} requests" if len(told) > 1 else "a request"
+            notice(
+                "unanswered",
+                f"{_address(self.client)} went away before the answer to {count} it sent",
+            )
 
     def data_received(self, data: bytes) -> None:
         if self._clock is None and (self.cycle is None or self.cycle.response_complete):
@@ -172,32 +211,3 @@ class EarlyAnswer(JSONResponse):
 
 def _address(client: tuple[str, int] | None) -> str:
     return f"{client[0]}:{client[1]}" if client else "an unknown client"
-
-
-class _Notices:
-    """At most one stderr line a second for each kind of event; the next counts the rest."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._last: dict[str, float] = {}
-        self._left_out: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def note(self, kind: str, text: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if now - self._last.get(kind, -self.seconds) < self.seconds:
-                self._left_out[kind] = self._left_out.get(kind, 0) + 1
-                return
-            self._last[kind] = now
-            left_out = self._left_out.pop(kind, 0)
-        more = f" (and {left_out} more like it since the last such line)" if left_out else ""
-        print(f"{text}{more}", file=sys.stderr, flush=True)
-
-
-_NOTICES = _Notices(NOTICE_SECONDS)
-
-
-def notice(kind: str, text: str) -> None:
-    """One line on stderr about a connection event, rate-limited per kind."""
-    _NOTICES.note(kind, text)

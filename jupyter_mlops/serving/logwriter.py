@@ -9,6 +9,11 @@ traffic plus the time a segment takes to write. Segments go
 through `monitoring.logs.write_segments` (temporary file, fsync, rename), so a reader
 never sees half a file.
 
+A stop while the log cannot be written retries until a deadline (`unwritten.RETRY_SECONDS`
+by default), then writes the rows it still holds in the log's layout under `fallback`,
+outside the registry (see `unwritten`), and `closing_note` says where, and how many;
+only rows that cannot be written there either are lost, and the note counts them.
+
 Rows once taken are never dropped on purpose, whatever a write raises:
 
 - A segment that cannot be written (an `OSError`: disk full, the directory gone) keeps
@@ -24,15 +29,18 @@ Rows once taken are never dropped on purpose, whatever a write raises:
 
 Each failure is counted (`failures`), and `problem` says in one sentence what is wrong
 while the log is failing, and for good once rows have been set aside: the server shows
-it on `/health` as status "degraded". The background thread survives anything a flush
-raises.
+it on `/health` as status "degraded". `problem` (and `LogFullError`, which the server
+answers with a 503) names no file or directory, since anyone may ask /health; `detail`
+says the same with the paths and the error as raised, and is printed to stderr when the
+log starts failing (and again when it recovers). The background thread survives
+anything a flush raises.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-import sys
 import threading
 import time
 import uuid
@@ -47,9 +55,12 @@ import pandas as pd
 from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry.artifacts import write_file
+from jupyter_mlops.serving import unwritten
+from jupyter_mlops.serving.notices import say
 
 MAX_ROWS = 10_000
 MAX_SECONDS = 2.0
+RETRY_PAUSE = 0.5  # between retries of a failing write while closing
 SET_ASIDE = "set-aside"
 
 Piece = dict[str, np.ndarray]
@@ -71,8 +82,10 @@ class LogWriter:
         max_rows: int = MAX_ROWS,
         max_seconds: float = MAX_SECONDS,
         max_buffered: int | None = None,
+        fallback: Path | None = None,
     ) -> None:
         self.home, self.kind, self.model = home, kind, model
+        self.fallback = fallback or unwritten.directory(unwritten.tag_of(None))
         self.max_rows, self.max_seconds = max_rows, max_seconds
         self.max_buffered = max_buffered if max_buffered is not None else 10 * max_rows
         self._pieces: list[Piece] = []
@@ -85,7 +98,10 @@ class LogWriter:
         self.set_aside = 0  # rows Parquet refused, kept as JSON lines beside the log
         self.failures = 0  # flushes (or parts of one) that raised
         self.last_error: str | None = None
-        self._failing: str | None = None  # why the last write failed, while it does
+        self._failing: Exception | None = None  # why the last write failed, while it does
+        self.saved_elsewhere = 0  # rows written under `fallback` on close
+        self.lost = 0  # rows neither written nor saved under `fallback` on close
+        self.closing_note: str | None = None  # where those rows went, after close
         self._flusher = threading.Thread(target=self._flush_when_old, daemon=True)
         self._flusher.start()
 
@@ -105,8 +121,9 @@ class LogWriter:
         with self._lock:
             if self._failing and self._rows + count > self.max_buffered:
                 raise LogFullError(
-                    f"the {self.kind} log of {self.model} cannot be written ({self._failing}) "
-                    f"and {self._rows} rows wait; free the disk under {self.home / 'logs'}."
+                    f"the {self.kind} log of {self.model} cannot be written "
+                    f"({plain_reason(self._failing)}) and {self._rows} rows wait; requests are "
+                    "answered again once it can be written."
                 )
             self._pieces.append(piece)
             self._rows += count
@@ -130,28 +147,68 @@ class LogWriter:
                 return 0
             before = self.written
             try:
-                done, error = self._store(pieces)
+                done, error = self._store(pieces, home=self.home)
             except Exception as exc:  # our own bug: keep every row, say so, carry on
                 done, error = 0, exc
             if error is not None:
                 self._failed(error)
                 self._put_back(pieces[done:])
-            self._failing = None if error is None else _describe(error)
+            self._now_failing(error)
             return self.written - before
 
-    def close(self) -> int:
-        """Write everything buffered and stop the background thread; returns the rows written
-        (rows a failing disk still holds are reported on stderr: the process is ending)."""
+    def close(self, *, deadline: float | None = None) -> int:
+        """Write everything buffered and stop the background thread; returns the rows written.
+
+        A failing write is retried until `deadline` (a `time.monotonic()` time; by default
+        `unwritten.RETRY_SECONDS` from now). Rows still unwritten then are saved under
+        `fallback`, and `closing_note` says where and how many (or that they are lost).
+        """
         self._closed.set()
         self._flusher.join(timeout=self.max_seconds + 1)
-        written = self.flush()
+        if deadline is None:
+            deadline = time.monotonic() + unwritten.RETRY_SECONDS
+        before = self.written
+        self.flush()
+        while self.buffered and time.monotonic() < deadline:
+            time.sleep(max(min(RETRY_PAUSE, deadline - time.monotonic()), 0.0))
+            self.flush()
         if self.buffered:
-            print(
-                f"{self.buffered} rows of the {self.kind} log of {self.model} could not be "
-                f"written before exit: {self._failing}",
-                file=sys.stderr,
+            self._save_elsewhere()
+        return self.written - before
+
+    def _save_elsewhere(self) -> None:
+        """Write what the buffer still holds under `fallback`, and say where (the note)."""
+        with self._writing:
+            with self._lock:
+                pieces, self._pieces = self._pieces, []
+                self._rows, self._oldest = 0, None
+            try:
+                unwritten.prepared(self.fallback)
+                done, error = self._store(pieces, home=self.fallback)
+            except Exception as exc:  # the fallback is refused too: these rows are lost
+                done, error = 0, exc
+            self.saved_elsewhere += _count(pieces[:done])
+            self.lost += _count(pieces[done:])
+            self.closing_note = self._note(error)
+            say(self.closing_note)
+
+    def _note(self, error: Exception | None) -> str:
+        """One sentence: which rows could not be written, where they are, what was lost."""
+        where, saved, lost = self.fallback / "logs", self.saved_elsewhere, self.lost
+        told = []
+        if saved:
+            told.append(
+                f"{saved:,} were saved to {where}; copy that folder into {self.home} "
+                f"(cp -rn {where} {self.home}/) once it has room"
             )
-        return written
+        if lost:
+            why = plain_reason(error) if error is not None else "unknown"
+            told.append(f"{lost:,} are lost, as they could not be saved there either ({why})")
+        failing = plain_reason(self._failing) if self._failing else "unknown"
+        return (
+            f"{saved + lost:,} rows of the {self.kind} log of {self.model} could not be "
+            f"written under {self.home / 'logs'} ({failing}): {'; '.join(told)}."
+        )
 
     @property
     def buffered(self) -> int:
@@ -160,46 +217,75 @@ class LogWriter:
 
     @property
     def problem(self) -> str | None:
-        """What is wrong with this log, in one sentence, or None when all is well."""
+        """What is wrong with this log, in one sentence naming no path, or None when all is
+        well (anyone may read it at /health)."""
         failing, aside = self._failing, self.set_aside
         if failing:
             return (
-                f"the {self.kind} log cannot be written ({failing}); {self.buffered} rows wait "
-                f"in memory and are retried"
+                f"the {self.kind} log cannot be written ({plain_reason(failing)}); "
+                f"{self.buffered} rows wait in memory and are retried"
             )
         if aside:
             return (
-                f"{aside} rows of the {self.kind} log could not be stored as Parquet "
-                f"({self.last_error}) and were set aside in {self._aside_directory()}"
+                f"{aside} rows of the {self.kind} log could not be stored as Parquet and "
+                "were set aside beside the log"
             )
         return None
 
-    def _store(self, pieces: list[Piece]) -> tuple[int, Exception | None]:
-        """Write `pieces` in order; returns how many of them are stored (written, or set
-        aside when Parquet refuses them alone) and the error that stopped the rest."""
+    @property
+    def detail(self) -> str | None:
+        """`problem` with the paths and the error as raised, for the server's operators."""
+        failing, aside = self._failing, self.set_aside
+        if failing:
+            return (
+                f"the {self.kind} log of {self.model} cannot be written under "
+                f"{self.home / 'logs'} ({_describe(failing).rstrip('.')}); {self.buffered} rows "
+                "wait in memory and are retried"
+            )
+        if aside:
+            return (
+                f"{aside} rows of the {self.kind} log of {self.model} could not be stored as "
+                f"Parquet ({self.last_error}) and were set aside in "
+                f"{self._aside_directory(self.home)}"
+            )
+        return None
+
+    def _now_failing(self, error: Exception | None) -> None:
+        """Record whether the log is failing; say so when that starts, changes or ends."""
+        was, self._failing = self._failing, error
+        if error is not None and (was is None or _describe(was) != _describe(error)):
+            say(self.detail or "")
+        elif error is None and was is not None:
+            say(f"the {self.kind} log of {self.model} is written again")
+
+    def _store(self, pieces: list[Piece], *, home: Path) -> tuple[int, Exception | None]:
+        """Write `pieces` in order under `home`; returns how many of them are stored
+        (written, or set aside when Parquet refuses them alone) and the error that stopped
+        the rest. Only rows written under the log's own home count as `written`."""
         try:
             frame = _frame(pieces)
-            logs.write_segments(self.home, self.kind, self.model, frame)
+            logs.write_segments(home, self.kind, self.model, frame)
         except OSError as exc:  # disk full, permissions: nothing written, all retried
             return 0, exc
         except Exception as exc:  # rows Parquet refuses: find them, write the rest
             if len(pieces) > 1:
                 self._failed(exc)
                 half = len(pieces) // 2
-                done, error = self._store(pieces[:half])
+                done, error = self._store(pieces[:half], home=home)
                 if error is not None:
                     return done, error
-                rest, error = self._store(pieces[half:])
+                rest, error = self._store(pieces[half:], home=home)
                 return half + rest, error
             try:
-                self._put_aside(pieces[0], exc)
+                self._put_aside(pieces[0], exc, home=home)
             except OSError as error:
                 return 0, error
             return 1, None
-        self.written += len(frame)
+        if home == self.home:
+            self.written += len(frame)
         return len(pieces), None
 
-    def _put_aside(self, piece: Piece, error: Exception) -> None:
+    def _put_aside(self, piece: Piece, error: Exception, *, home: Path) -> None:
         """Keep rows Parquet refused as JSON lines beside the log (no reader looks there)."""
         self._failed(error)
         names = list(piece)
@@ -209,11 +295,15 @@ class LogWriter:
             for values in zip(*columns, strict=True)
         ]
         stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        write_file(self._aside_directory() / f"{stamp}.jsonl", b"\n".join(lines) + b"\n")
+        write_file(self._aside_directory(home) / f"{stamp}.jsonl", b"\n".join(lines) + b"\n")
         self.set_aside += len(lines)
+        say(
+            f"{len(lines)} rows of the {self.kind} log of {self.model} could not be stored as "
+            f"Parquet ({self.last_error}) and were set aside in {self._aside_directory(home)}"
+        )
 
-    def _aside_directory(self) -> Path:
-        return logs.model_directory(self.home, self.kind, self.model) / SET_ASIDE
+    def _aside_directory(self, home: Path) -> Path:
+        return logs.model_directory(home, self.kind, self.model) / SET_ASIDE
 
     def _failed(self, error: Exception) -> None:
         self.failures += 1
@@ -223,7 +313,7 @@ class LogWriter:
         """Return unwritten pieces to the front of the buffer, in their order."""
         if not pieces:
             return
-        count = sum(len(next(iter(piece.values()), ())) for piece in pieces)
+        count = _count(pieces)
         with self._lock:
             self._pieces[:0] = pieces
             self._rows += count
@@ -250,6 +340,24 @@ class LogWriter:
 
 def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:300]
+
+
+def plain_reason(error: Exception) -> str:
+    """Why a write failed, in words naming no path (`the disk is full`)."""
+    number = getattr(error, "errno", None)
+    if number in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    if number == errno.EROFS:
+        return "the file system is read-only"
+    if number in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if isinstance(number, int) and number:
+        return os.strerror(number).lower()
+    return f"an unexpected {type(error).__name__}"
+
+
+def _count(pieces: list[Piece]) -> int:
+    return sum(len(next(iter(piece.values()), ())) for piece in pieces)
 
 
 def _plain(values: np.ndarray) -> list[Any]:

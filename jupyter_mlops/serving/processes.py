@@ -19,7 +19,9 @@ nothing here. So each server records, besides its pid, two proofs of who it is a
 
 1. On this machine, with the recorded start: it is our server. SIGTERM (it writes its
    buffered log rows and records itself stopped), wait up to `STOP_TIMEOUT`, and SIGKILL
-   only if that pid still has that start.
+   only if that pid still has that start. A server whose log cannot be written retries
+   for less than half that (`unwritten.RETRY_SECONDS`), then saves the rows elsewhere,
+   so it is not killed holding them.
 2. Its URL answers /health with its nonce: POST /shutdown with the stop key and wait
    until it no longer answers. This is how a server on another machine is stopped. A
    loopback or wildcard address recorded on another machine is that machine's own, and
@@ -57,7 +59,7 @@ from jupyter_mlops.errors import ConflictError
 from jupyter_mlops.registry.capture import process_gone
 
 if TYPE_CHECKING:
-    from jupyter_mlops.serving.deployments import Deployment
+    from jupyter_mlops.serving.records import Deployment
 
 STOP_TIMEOUT = 20.0
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)

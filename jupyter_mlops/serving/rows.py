@@ -11,10 +11,11 @@ kinds, so the model and the prediction log see exactly one type per column:
   categories, and the server will not pick one for the client);
 - a boolean column (registered with a bool dtype) takes true, false and null.
 
-Anything else (a number beyond a float, a list or object in a cell, a missing or extra
-column, more than `MAX_ROWS` rows) is `Unprocessable` (422), naming the field. The checks
-run over whole columns at C speed; only a failing request is walked value by value, to
-name the culprit.
+Anything else (a number beyond a float, an array or object in a cell, a missing or extra
+column, more than `MAX_ROWS` rows, a body with both records and columns) is
+`Unprocessable` (422), naming the field. The checks run over whole columns at C speed;
+only a failing request is walked value by value, to name the culprit. When the model
+itself refuses rows that passed (a null it cannot take), `culprit` names the field.
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.serving.validation import BOOLEAN, TEXT, Column, Unprocessable
+from jupyter_mlops.serving.validation import BOOLEAN, TEXT, Column, Unprocessable, described
 
 MAX_ROWS = 10_000
 NUMBER_TYPES = frozenset({int, float, type(None)})
 OTHER_TYPES = {TEXT: frozenset({str, type(None)}), BOOLEAN: frozenset({bool, type(None)})}
-WANTED = {TEXT: "text (a JSON string)", BOOLEAN: "true or false"}
+WANTED = {TEXT: "text", BOOLEAN: "true, false"}
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,11 @@ class Rows:
 
 def rows_of(payload: Any, columns: list[Column]) -> Rows:
     """The rows of a parsed body, checked against the signature."""
-    if not isinstance(payload, dict) or not ({"records", "columns"} & set(payload)):
+    shapes = {"records", "columns"} & set(payload) if isinstance(payload, dict) else set()
+    if len(shapes) != 1:
         raise Unprocessable(
-            'the body must be an object with "records" (a list of objects) or "columns" '
-            "(an object of lists).",
+            'the body must be an object with either "records" (an array of objects) or '
+            '"columns" (an object of arrays)' + (", not both." if len(shapes) > 1 else "."),
             field="body",
         )
     numeric = [c for c in columns if c.numeric]
@@ -103,6 +105,22 @@ def frame_of(rows: Rows, columns: list[Column]) -> pd.DataFrame:
     return frame
 
 
+def culprit(rows: Rows, columns: list[Column], reason: str) -> tuple[str, int, Any] | None:
+    """Where the model most likely refused rows that passed every check, as (column, row,
+    value): the first null in signature order (the model may not take missing values),
+    else the first text the model's message quotes; None when neither is found."""
+    by_name = inputs_of(rows, columns)
+    for column in columns:
+        missing = np.flatnonzero(pd.isna(by_name[column.name]))
+        if len(missing):
+            return column.name, int(missing[0]), None
+    for column in (c for c in columns if not c.numeric):
+        for row, value in enumerate(by_name[column.name].tolist()):
+            if isinstance(value, str) and value and repr(value) in reason:
+                return column.name, row, value
+    return None
+
+
 def _limit(count: int) -> None:
     if count > MAX_ROWS:
         raise Unprocessable(f"{count} rows is more than {MAX_ROWS} a request; split it.")
@@ -110,7 +128,7 @@ def _limit(count: int) -> None:
 
 def _records(records: Any, names: list[str]) -> list[dict[str, Any]]:
     if not isinstance(records, list) or not records:
-        raise Unprocessable('"records" must be a non-empty list of objects.', field="records")
+        raise Unprocessable('"records" must be a non-empty array of objects.', field="records")
     expected = set(names)
     for position, record in enumerate(records):
         if not isinstance(record, dict):
@@ -122,13 +140,15 @@ def _records(records: Any, names: list[str]) -> list[dict[str, Any]]:
 
 def _columns(columns: Any, names: list[str]) -> dict[str, list[Any]]:
     if not isinstance(columns, dict) or not columns:
-        raise Unprocessable('"columns" must be a non-empty object of lists.', field="columns")
+        raise Unprocessable('"columns" must be a non-empty object of arrays.', field="columns")
     for name, values in columns.items():
         if not isinstance(values, list):
-            raise Unprocessable(f"column {name!r} must be a list.", field=name)
+            raise Unprocessable(
+                f"column {name!r} must be an array; it is {described(values)}.", field=name
+            )
     lengths = {len(values) for values in columns.values()}
     if len(lengths) != 1 or 0 in lengths:
-        raise Unprocessable("the columns must be non-empty lists of one length.", field="columns")
+        raise Unprocessable("the columns must be non-empty arrays of one length.", field="columns")
     if columns.keys() != set(names):
         _refuse_names(columns.keys(), names, position=None)
     return columns
@@ -171,7 +191,8 @@ def _numbers(lists: list[Sequence[Any]], columns: list[Column], *, by_row: bool)
             row, where = (first, second) if by_row else (second, first)
             name = columns[where].name
             raise Unprocessable(
-                f"column {name!r}: row {row} is out of range for a float.", field=name
+                f"column {name!r} takes numbers or null; row {row} has a number beyond a float.",
+                field=name,
             )
     return matrix if by_row else matrix.T
 
@@ -183,8 +204,7 @@ def _refuse_kind(lists: list[Sequence[Any]], columns: list[Column], *, by_row: b
                 row, where = (first, second) if by_row else (second, first)
                 name = columns[where].name
                 raise Unprocessable(
-                    f"column {name!r} takes numbers; row {row} has "
-                    f"{type(value).__name__} {str(value)[:40]!r}.",
+                    f"column {name!r} takes numbers or null; row {row} has {described(value)}.",
                     field=name,
                 )
 
@@ -202,11 +222,9 @@ def _texts(values: list[Any], column: Column) -> np.ndarray:
     found = set(map(type, values))
     if not found <= allowed:
         position, value = next((i, v) for i, v in enumerate(values) if type(v) not in allowed)
-        kind = type(value).__name__
-        shown = f"a {kind}" if isinstance(value, dict | list) else f"{kind} {repr(value)[:40]}"
         raise Unprocessable(
             f"column {column.name!r} takes {WANTED[column.kind]} or null; row {position} has "
-            f"{shown}.",
+            f"{described(value)}.",
             field=column.name,
         )
     if column.kind == BOOLEAN and type(None) not in found:

@@ -5,6 +5,11 @@ Infinity included, nesting too deep to decode, lone surrogates) is a `BadRequest
 a missing or wrong token `Unauthorized` (401), a body over `MAX_BYTES` `TooLarge` (413),
 JSON the model cannot take `Unprocessable` (422, naming the field; see `rows`).
 
+Messages speak of values in JSON's words (`described`): null, true, false, a number, a
+text, an array, an object; never Python's type names. An integer too long to be a float
+is read as a number beyond a float (infinite), which the checks refuse naming its field,
+rather than left to Python's limit on integer digits.
+
 A body is never held whole before its size is known to be allowed: a `Content-Length`
 over the limit is refused before a byte is read, and a body without one (chunked) is
 refused as soon as what has arrived passes the limit, so memory grows by at most
@@ -14,6 +19,7 @@ refused as soon as what has arrived passes the limit, so memory grows by at most
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +28,8 @@ import orjson
 
 MAX_BYTES = 32 * 2**20
 NUMBER, TEXT, BOOLEAN = "number", "text", "boolean"
+FLOAT_DIGITS = 310  # more digits than this: beyond any float (1.8e308)
+SHOWN = 40  # characters of a value shown in a message
 
 
 class RequestError(Exception):
@@ -121,7 +129,7 @@ def _parse_slowly(body: bytes) -> Any:
     except UnicodeDecodeError:
         raise BadRequest("the request body is not UTF-8 text; send JSON.") from None
     try:
-        payload = json.loads(text, parse_constant=_refuse_constant)
+        payload = json.loads(text, parse_constant=_refuse_constant, parse_int=_integer)
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"the request body is not valid JSON ({exc}).") from None
     try:
@@ -137,3 +145,30 @@ def _parse_slowly(body: bytes) -> Any:
 
 def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON number")
+
+
+def _integer(digits: str) -> int | float:
+    """A JSON integer; one too long for any float is infinite (refused by the checks)."""
+    if len(digits.lstrip("-")) > FLOAT_DIGITS:
+        return -math.inf if digits.startswith("-") else math.inf
+    return int(digits)
+
+
+def described(value: Any) -> str:
+    """A JSON value in JSON's words, for a message: `null`, `true`, `the number 5`, `the
+    text "5"`, `a number beyond a float`, `an array`, `an object`."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"the number {_cut(str(value))}"
+    if isinstance(value, float):
+        return f"the number {value!r}" if math.isfinite(value) else "a number beyond a float"
+    if isinstance(value, str):
+        return f"the text {_cut(json.dumps(value, ensure_ascii=False))}"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= SHOWN else f"{text[:SHOWN]}..."

@@ -30,6 +30,11 @@ def deployments_of(
     )
 
 
+def deployment(conn: duckdb.DuckDBPyConnection, deployment_id: int) -> Row | None:
+    found = rows_of(conn.execute("SELECT * FROM deployments WHERE id = ?", [deployment_id]))
+    return found[0] if found else None
+
+
 def mark_stopped(conn: duckdb.DuckDBPyConnection, deployment_id: int, *, at: datetime) -> None:
     conn.execute(
         "UPDATE deployments SET stopped_at = ? WHERE id = ? AND stopped_at IS NULL",

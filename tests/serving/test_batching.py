@@ -9,6 +9,7 @@ import pytest
 
 from jupyter_mlops import Registry
 from jupyter_mlops.serving.batching import Answer, Batcher, Scored, Served
+from jupyter_mlops.serving.feedback import Takes
 from jupyter_mlops.serving.rows import rows_of
 from jupyter_mlops.serving.validation import NUMBER, Unprocessable, signature
 
@@ -18,7 +19,7 @@ def served(tmp_path, dataset, fitted) -> Served:
     X, y = dataset
     registry = Registry(tmp_path / "registry")
     version = registry.register("diagnosis", fitted, X=X, y=y)
-    return Served(version, registry.load(version.ref), signature(version.schema), NUMBER)
+    return Served(version, registry.load(version.ref), signature(version.schema), Takes(NUMBER))
 
 
 def submit_together(batcher: Batcher, bodies: list[tuple[dict, bool]], served: Served) -> list:
@@ -72,7 +73,11 @@ def test_a_request_the_model_refuses_fails_alone(served: Served, dataset, fitted
         ({"records": X.iloc[7:9].to_dict("records")}, True),
     ]
     first, refused, third = submit_together(batcher, bodies, served)
-    assert isinstance(refused, Unprocessable) and "cannot take these rows" in str(refused)
+    assert isinstance(refused, Unprocessable) and refused.field == str(X.columns[3])
+    assert str(refused) == (
+        f"column {str(X.columns[3])!r} has null in row 1, which the model cannot take "
+        "(Input X contains NaN)."
+    )
     assert first.values == fitted.predict(X.iloc[:5]).tolist()
     assert np.allclose(third.values, fitted.predict_proba(X.iloc[7:9]))
     logged_ids = {i for scored in logged for i in scored.request_ids}
@@ -85,7 +90,7 @@ def test_a_model_without_probabilities_refuses_only_those_requests(tmp_path, dat
     X, y = dataset
     registry = Registry(tmp_path / "registry")
     version = registry.register("risk", LinearRegression().fit(X, y), X=X, y=y)
-    served = Served(version, registry.load(version.ref), signature(version.schema), NUMBER)
+    served = Served(version, registry.load(version.ref), signature(version.schema), Takes(NUMBER))
     batcher = Batcher(lambda: served, lambda scored: None)
     body = {"records": X.iloc[:2].to_dict("records")}
     plain, proba = submit_together(batcher, [(body, False), (body, True)], served)
@@ -106,7 +111,7 @@ def test_a_request_checked_before_the_alias_moved_keeps_its_version(
         "diagnosis", LogisticRegression(max_iter=5000).fit(narrow, y), X=narrow, y=y
     )
     old, new = (
-        Served(v, registry.load(v.ref), signature(v.schema), NUMBER) for v in (first, second)
+        Served(v, registry.load(v.ref), signature(v.schema), Takes(NUMBER)) for v in (first, second)
     )
     batcher = Batcher(lambda: new, lambda scored: None)  # the alias has just moved to 2
 

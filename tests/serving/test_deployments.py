@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlops import Monitor, Registry
-from jupyter_mlops.errors import MlopsError, UsageError
+from jupyter_mlops.errors import MlopsError, NotFoundError, UsageError
 from jupyter_mlops.registry.capture import process_gone
 from jupyter_mlops.serving.deployments import deploy, deployments, undeploy
 from tests.conftest import free_port, logged_ids
@@ -220,3 +220,41 @@ def test_a_read_only_home_cannot_deploy_and_says_so_in_one_sentence(disk, datase
     message = str(refused.value)
     assert "\n" not in message and "Traceback" not in message
     assert "read-only" in message or "writable" in message
+
+
+def test_undeploy_an_id_stops_that_deployment_alone_and_shows_only_it(
+    registry: Registry, subprocess_env: dict[str, str]
+) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ref = "diagnosis@champion"
+    from_a_notebook = deploy(registry, ref, port=free_port())
+    from_a_shell = deploy(registry, ref, port=free_port())
+    try:
+        done = subprocess.run(
+            [CLI, "undeploy", str(from_a_shell.id)],
+            env=subprocess_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert from_a_shell.url in done.stdout and from_a_notebook.url not in done.stdout
+        statuses = {d.id: d.status for d in deployments(registry)}
+        assert statuses == {from_a_notebook.id: "running", from_a_shell.id: "stopped"}
+
+        shell = InteractiveShell.instance()
+        shell.run_cell("%load_ext jupyter_mlops")
+        shell.run_cell(f"%mlops connect {registry.home}")
+        stopped = shell.run_cell(f"%mlops undeploy {from_a_notebook.id}").result
+        assert [(d.id, d.status) for d in stopped] == [(from_a_notebook.id, "stopped")]
+        again = shell.run_cell(f"%mlops undeploy {from_a_notebook.id}")
+        assert str(again.error_in_exec) == (
+            f"deployment {from_a_notebook.id} ({ref}) is already stopped; list the running ones "
+            "with %mlops deployments."
+        )
+        with pytest.raises(NotFoundError, match=r"^no deployment 99; list them with"):
+            undeploy(registry, 99)
+    finally:
+        for running in deployments(registry, running_only=True):
+            undeploy(registry, running.id)

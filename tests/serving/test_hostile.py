@@ -5,6 +5,7 @@ to the server counted, and every answered prediction in the log."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 
@@ -49,6 +50,13 @@ TAKES = {
     "boolean": {"true", "false"},
 }
 COLUMNS = {"tenure": "number", "plan": "text", "active": "boolean"}
+CLASSES = {"zero"}  # of VALUES, the labels churn's 0/1 classifier takes (and 1, 1.0)
+PYTHON_WORDS = re.compile(r"\b(NoneType|None|True|False|bool|int|float|str|dict|list)\b")
+
+
+def pythonic(message: str) -> bool:
+    """Whether a message speaks of values in Python's words rather than JSON's."""
+    return PYTHON_WORDS.search(message.replace("a number beyond a float", "")) is not None
 
 
 def churn_frame(rows: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
@@ -130,8 +138,9 @@ def test_every_json_value_in_every_input_is_answered_or_refused_and_logged(
         assert status in (200, 422), (column, name, shape, answer)
         if name in TAKES[COLUMNS[column]]:
             assert status == 200, (column, name, shape, answer)
-        elif name != "null":  # a null is the model's to take or refuse
+        elif name != "null" or status == 422:  # a null is the model's to take or refuse
             assert status == 422 and answer["field"] == column, (column, name, shape, answer)
+            assert not pythonic(answer["message"]), answer  # JSON's words only
         if status == 200:
             assert len(answer["request_ids"]) == len(answer["predictions"]) == 2
             answered += answer["request_ids"]
@@ -177,11 +186,12 @@ def test_labels_and_ids_of_every_kind_are_checked_and_unknown_ids_counted(
         status, answer = post(
             churn_server, "/feedback", {"request_ids": served[:1], "labels": [value]}
         )
-        if name in TAKES["number"]:  # churn's target was registered as numbers
+        if name in CLASSES:  # churn's target was registered as numbers: its classes 0 and 1
             assert (status, answer) == (200, {"received": 1, "unknown": 0}), (name, answer)
             labelled.append(served[0])
         else:
             assert status == 422 and answer["field"] == "labels", (name, answer)
+            assert not pythonic(answer["message"]), answer
         status, answer = post(churn_server, "/feedback", {"request_ids": [value], "labels": [1]})
         if isinstance(value, str):  # any text is an id: this server did not issue these
             assert (status, answer) == (200, {"received": 1, "unknown": 1}), (name, answer)
@@ -218,6 +228,93 @@ def test_a_text_target_takes_only_text_labels(tmp_path, churn) -> None:
     with serving(server, registry) as running:
         ids = post(running, "/predict", {"records": [ROW, ROW]})[1]["request_ids"]
         status, answer = post(running, "/feedback", {"request_ids": ids, "labels": ["churned", 1]})
-        assert status == 422 and "label 1 is int 1" in answer["message"], answer
+        assert status == 422 and answer["message"].endswith("label 1 is the number 1."), answer
         status, answer = post(running, "/feedback", {"request_ids": ids, "labels": ["a", "b"]})
-        assert (status, answer) == (200, {"received": 2, "unknown": 0})
+        assert (status, answer["field"]) == (422, "labels"), answer
+        assert answer["message"] == (
+            'this model\'s labels are its classes "churned" and "stayed"; label 0 is the text "a".'
+        )
+        labels = {"request_ids": ids, "labels": ["stayed", "churned"]}
+        assert post(running, "/feedback", labels) == (200, {"received": 2, "unknown": 0})
+
+
+def test_labels_a_binary_classifier_never_predicts_are_refused_naming_its_classes(
+    churn_server: Running,
+) -> None:
+    ids = post(churn_server, "/predict", {"records": [ROW]})[1]["request_ids"]
+    for label in (2, -1, 0.5, 1e30):
+        status, answer = post(churn_server, "/feedback", {"request_ids": ids, "labels": [label]})
+        assert (status, answer["field"]) == (422, "labels"), (label, answer)
+        assert answer["message"] == (
+            f"this model's labels are its classes 0 and 1; label 0 is the number {label!r}."
+        )
+    for label in (0, 1, 1.0):
+        taken = post(churn_server, "/feedback", {"request_ids": ids, "labels": [label]})
+        assert taken == (200, {"received": 1, "unknown": 0}), label
+
+
+def test_a_body_with_both_records_and_columns_is_refused(churn_server: Running) -> None:
+    both = {"records": [ROW], "columns": {key: [value] for key, value in ROW.items()}}
+    status, answer = post(churn_server, "/predict", both)
+    assert (status, answer["field"]) == (422, "body"), answer
+    assert answer["message"].endswith(", not both.")
+
+
+def test_an_integer_too_long_for_a_float_is_a_422_naming_its_field(churn_server: Running) -> None:
+    digits = "9" * 5000  # past Python's own limit on the digits of an integer read from text
+    for column, sign in (("tenure", ""), ("monthly", "-"), ("plan", ""), ("active", "")):
+        row = json.dumps({**ROW, column: 0}).replace(
+            f'"{column}": 0', f'"{column}": {sign}{digits}'
+        )
+        status, answer = call(f"{churn_server.url}/predict", f'{{"records": [{row}]}}'.encode())
+        assert (status, answer["field"]) == (422, column), answer
+        assert answer["message"].endswith("row 0 has a number beyond a float."), answer
+    ids = post(churn_server, "/predict", {"records": [ROW]})[1]["request_ids"]
+    body = f'{{"request_ids": {json.dumps(ids)}, "labels": [{digits}]}}'.encode()
+    status, answer = call(f"{churn_server.url}/feedback", body)
+    assert (status, answer["field"]) == (422, "labels"), answer
+    assert answer["message"].endswith("label 0 is a number beyond a float."), answer
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "said"),
+    [
+        ("active", None, "column 'active' has null in row 1, which the model cannot take"),
+        ("tenure", None, "column 'tenure' has null in row 1, which the model cannot take"),
+        (
+            "active",
+            "True",
+            "column 'active' takes true, false or null; row 1 has the text \"True\".",
+        ),
+        ("plan", True, "column 'plan' takes text or null; row 1 has true."),
+        ("plan", 5, "column 'plan' takes text or null; row 1 has the number 5."),
+        ("tenure", {"a": 1}, "column 'tenure' takes numbers or null; row 1 has an object."),
+        ("tenure", [1], "column 'tenure' takes numbers or null; row 1 has an array."),
+    ],
+)
+def test_a_refused_value_is_named_with_its_field_in_jsons_words(
+    churn_server: Running, column: str, value: object, said: str
+) -> None:
+    status, answer = post(churn_server, "/predict", {"records": [ROW, {**ROW, column: value}]})
+    assert (status, answer["field"]) == (422, column), answer
+    assert answer["message"].startswith(said), answer
+
+
+def test_a_category_the_model_never_saw_is_named_with_its_field(tmp_path, churn) -> None:
+    _, X, y = churn
+    strict = make_column_transformer(
+        (StandardScaler(), ["tenure", "monthly"]),
+        (OneHotEncoder(handle_unknown="error"), ["plan"]),  # refuses a category it never saw
+        ("passthrough", ["active"]),
+    )
+    registry = Registry(tmp_path / "registry")
+    registry.register("churn", make_pipeline(strict, LogisticRegression()).fit(X, y), X=X, y=y)
+    registry.promote("churn", 1)
+    server = ModelServer(registry, "churn@champion", token_sha256=token_hash("s3cret-token"))
+    with serving(server, registry) as running:
+        status, answer = post(running, "/predict", {"records": [ROW, {**ROW, "plan": "gold"}]})
+    assert (status, answer["field"]) == (422, "plan"), answer
+    assert answer["message"].startswith(
+        "column 'plan' has the text \"gold\" in row 1, which the model cannot take (Found unknown "
+        "categories ['gold']"
+    ), answer

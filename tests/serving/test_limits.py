@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -15,6 +16,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -182,3 +184,119 @@ def wait_until(check, what: str) -> None:
     while not check():
         assert time.monotonic() < deadline, f"not within 60 s: {what}"
         time.sleep(0.1)
+
+
+SERVER = """
+import sys
+import uvicorn
+from jupyter_mlops import Registry
+from jupyter_mlops.serving.app import ModelServer, token_hash
+from jupyter_mlops.serving.limits import uvicorn_options
+home, port, token, connections = sys.argv[1:]
+server = ModelServer(Registry(home), "diagnosis@champion", token_sha256=token_hash(token))
+options = {**uvicorn_options(), "limit_concurrency": int(connections)}
+uvicorn.run(server.app, host="127.0.0.1", port=int(port), log_level="warning", **options)
+"""
+
+
+@contextmanager
+def apart(tmp_path: Path, registry: Registry, *, connections: int) -> Iterator[tuple[int, Path]]:
+    """The diagnosis server in a process of its own, as `serve` runs it but taking at most
+    `connections`, its stderr in a file: (port, log file). Stopped by SIGTERM on the way
+    out, so the file then holds all it will ever say."""
+    port, log = free_port(), tmp_path / "server.log"
+    command = [sys.executable, "-c", SERVER, str(registry.home), str(port), TOKEN]
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [*command, str(connections)],
+            stdout=output,
+            stderr=output,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
+        )
+    try:
+        wait_until(lambda: responds(port), "it answers")
+        yield port, log
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=DEADLINE)
+
+
+@pytest.fixture
+def diagnosis(tmp_path: Path, dataset, fitted) -> Registry:
+    X, y = dataset
+    registry = Registry(tmp_path / "registry")
+    registry.register("diagnosis", fitted, X=X, y=y)
+    registry.promote("diagnosis", 1)
+    return registry
+
+
+def responds(port: int) -> bool:
+    """Whether something answers HTTP on `port` (any status)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as sock:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            return sock.recv(100).startswith(b"HTTP/1.1 ")
+    except OSError:
+        return False
+
+
+def predict_request(X) -> bytes:
+    body = json.dumps({"records": X.iloc[:50].to_dict("records")}).encode()
+    return head("/predict", f"Content-Length: {len(body)}") + body
+
+
+def test_a_client_that_pipelines_requests_and_leaves_after_one_answer_is_no_traceback(
+    tmp_path: Path, diagnosis: Registry, dataset
+) -> None:
+    pipelined = predict_request(dataset[0]) * 3
+    with apart(tmp_path, diagnosis, connections=1000) as (port, log):
+        for _ in range(10):
+            with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as sock:
+                sock.sendall(pipelined)
+                assert answer_on(sock)[0] == 200  # one answer read, then gone
+        url = f"http://127.0.0.1:{port}"
+        assert call(f"{url}/predict", records(dataset[0].iloc[:2]))[0] == 200
+    text = log.read_text()  # all of it: the server finished its requests and exited
+    assert "Traceback" not in text and "Exception" not in text, text[:2000]
+    assert re.search(
+        r"127\.0\.0\.1:\d+ went away before the answer to (2 requests|a request) it", text
+    )
+    assert len(text.splitlines()) <= 20, text[:2000]
+
+
+def lines_of(log: Path, words: str) -> list[str]:
+    return [line for line in log.read_text().splitlines() if words in line]
+
+
+def test_uvicorns_warnings_are_a_line_a_second_with_the_count_of_those_left_out(
+    tmp_path: Path, diagnosis: Registry
+) -> None:
+    sent = 0
+    with apart(tmp_path, diagnosis, connections=1000) as (port, log):
+        began = time.monotonic()
+        while not any("more like it" in line for line in lines_of(log, "Invalid HTTP request")):
+            assert time.monotonic() < began + DEADLINE, log.read_text()[:2000]
+            with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as sock:
+                sock.sendall(b"GARBAGE\r\n\r\n")
+                assert sock.recv(100).startswith(b"HTTP/1.1 400")  # answered: it was logged
+            sent += 1
+        took = time.monotonic() - began
+    lines = lines_of(log, "Invalid HTTP request received.")
+    assert len(lines) <= took + 2, (sent, took, lines[:5])
+    [counted] = re.findall(r"\(and (\d+) more like it", "\n".join(lines))[:1]
+    assert int(counted) >= 1
+
+
+def test_requests_past_the_connection_limit_are_a_line_a_second_not_one_each(
+    tmp_path: Path, diagnosis: Registry
+) -> None:
+    with apart(tmp_path, diagnosis, connections=1) as (port, log):  # each is one too many
+        began = time.monotonic()
+        for _ in range(200):
+            with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as sock:
+                sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                assert sock.recv(100).startswith(b"HTTP/1.1 503")  # answered: it was logged
+        took = time.monotonic() - began
+    lines = lines_of(log, "Exceeded concurrency limit.")
+    assert 1 <= len(lines) <= took + 2, (took, lines[:5])

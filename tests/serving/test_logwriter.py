@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -143,3 +144,43 @@ def test_a_healthy_log_takes_an_append_larger_than_its_buffer(tmp_path: Path) ->
         writer.append(batch(10, 5000))  # ten buffers' worth is not a full disk
         assert writer.buffered == 0 and writer.problem is None
     assert logged_ids(tmp_path, "churn") == sorted(f"r{i}" for i in range(5010))
+
+
+def test_a_close_that_cannot_write_saves_the_rows_elsewhere_in_the_logs_layout(
+    tmp_path: Path,
+) -> None:
+    blocked = logs.model_directory(tmp_path, logs.PREDICTIONS, "churn")
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("a file where the log's directory goes: every write fails")
+    elsewhere = tmp_path / "private" / "unwritten" / "tag"
+    writer = LogWriter(
+        tmp_path, logs.PREDICTIONS, "churn", max_rows=100, max_seconds=60, fallback=elsewhere
+    )
+    writer.append(batch(0, 250))
+    writer.close(deadline=time.monotonic() + 0.5)  # retried for half a second, then saved
+    assert (writer.written, writer.saved_elsewhere, writer.lost) == (0, 250, 0)
+    assert writer.closing_note == (
+        f"250 rows of the predictions log of churn could not be written under {tmp_path}/logs "
+        f"(not a directory): 250 were saved to {elsewhere}/logs; copy that folder into "
+        f"{tmp_path} (cp -rn {elsewhere}/logs {tmp_path}/) once it has room."
+    )
+    assert logged_ids(elsewhere, "churn") == sorted(f"r{i}" for i in range(250))
+    blocked.unlink()  # room again: copying the folder puts the rows in the log
+    shutil.copytree(elsewhere / "logs", tmp_path / "logs", dirs_exist_ok=True)
+    assert logged_ids(tmp_path, "churn") == sorted(f"r{i}" for i in range(250))
+
+
+def test_rows_that_cannot_be_saved_anywhere_are_counted_as_lost(tmp_path: Path) -> None:
+    blocked = logs.model_directory(tmp_path, logs.PREDICTIONS, "churn")
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("a file where the log's directory goes: every write fails")
+    (tmp_path / "private").write_text("a file where the fallback's directory goes")
+    elsewhere = tmp_path / "private" / "unwritten" / "tag"
+    writer = LogWriter(tmp_path, logs.PREDICTIONS, "churn", fallback=elsewhere)
+    writer.append(batch(0, 30))
+    writer.close(deadline=time.monotonic())
+    assert (writer.written, writer.saved_elsewhere, writer.lost) == (0, 0, 30)
+    assert writer.closing_note is not None
+    assert writer.closing_note.endswith(
+        "(not a directory): 30 are lost, as they could not be saved there either (file exists)."
+    )

@@ -32,16 +32,20 @@ def test_rows_parquet_refuses_are_set_aside_the_server_says_so_and_logs_the_rest
     running.server.predictions.append(odd)
     wait_for(lambda: health(running)["status"] == "degraded", "/health says degraded")
     said = health(running)
-    assert "2 rows of the predictions log" in said["reason"] and "set aside" in said["reason"]
+    assert said["reason"] == (
+        "2 rows of the predictions log could not be stored as Parquet and were set aside beside "
+        "the log"
+    )  # anyone may ask /health: no path, no value of the rows
     assert said["log_failures"] >= 1
+    home = running.registry.home
+    aside = logs.model_directory(home, logs.PREDICTIONS, "diagnosis") / "set-aside"
+    assert str(aside) in call(f"{running.url}/metadata")[1]["log_problem"]  # the token holder's
     status, answer = call(f"{running.url}/predict", records(X.iloc[:3]))
     assert status == 200
-    home = running.registry.home
     wait_for(  # written by the background thread: it outlived the failure
         lambda: logged_ids(home, "diagnosis") == sorted(answer["request_ids"]),
         "later rows are written",
     )
-    aside = logs.model_directory(home, logs.PREDICTIONS, "diagnosis") / "set-aside"
     kept = [json.loads(line) for path in aside.glob("*.jsonl") for line in path.open()]
     assert [row[logs.REQUEST_ID] for row in kept] == ["odd-0", "odd-1"]
     assert [row[first] for row in kept] == [1.5, "one and a half"]

@@ -1,0 +1,129 @@
+"""A deployment as the registry records it and as users see it: one record, and a table.
+
+A record's `status` is worked out when asked: "stopped" once its stop is recorded, "dead"
+while this machine proves its process gone (a crash, or a stop that could not be
+recorded), "running" otherwise. `Deployment.token` is set only on the record `deploy`
+returns, and shown only by its plain `repr` (a terminal), never by IPython's display,
+which a notebook would save.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from jupyter_mlops.clock import utc_now
+from jupyter_mlops.registry.records import RecordTable
+from jupyter_mlops.serving import processes
+
+
+@dataclass(frozen=True)
+class Deployment:
+    id: int
+    model: str
+    ref: str
+    host: str
+    port: int
+    pid: int
+    machine: str
+    started_at: datetime
+    stopped_at: datetime | None
+    log_file: str | None
+    process_start: str | None = None  # None: recorded without /proc, or by an older server
+    nonce_sha256: str | None = None
+    token: str | None = None  # only on the record `deploy` returns: shown once
+    version: int | None = None  # what a running server says of itself on /health
+    requests: int | None = None
+    errors: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def status(self) -> str:
+        if self.stopped_at is not None:
+            return "stopped"
+        gone = processes.known_gone(self.machine, self.pid, self.process_start)
+        return "dead" if gone else "running"
+
+    def __repr__(self) -> str:
+        """As a terminal prints it: with the token, on the record `deploy` returns."""
+        text = f"{self.ref} at {self.url} (pid {self.pid}, {self.status})"
+        if self.token:
+            text += f"\ntoken (shown once): {self.token}"
+        return text
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """As IPython shows it: never with the token, which a notebook would save (`%mlops
+        deploy` shows it once, in an output that is not saved)."""
+        text = f"{self.ref} at {self.url} (pid {self.pid}, {self.status})"
+        printer.text(text + ("\ntoken: in .token" if self.token else ""))
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], *, token: str | None = None) -> Deployment:
+        fields = {k: row[k] for k in cls.__dataclass_fields__ if k in row and k != "token"}
+        return cls(**fields, token=token)
+
+
+class DeploymentList(RecordTable[Deployment]):
+    """Deployments as a table; after `undeploy`, the ones it stopped, with a sentence for
+    each one it found not running or had to kill, and for log rows saved elsewhere."""
+
+    columns: ClassVar[list[str]] = [
+        "id",
+        "ref",
+        "version",
+        "url",
+        "pid",
+        "status",
+        "started (UTC)",
+        "up",
+        "requests",
+        "errors",
+    ]
+    empty = "no deployments"
+
+    def __init__(self, found: Iterable[Deployment] = (), *, notes: Iterable[str] = ()) -> None:
+        super().__init__(found)
+        self.notes = list(notes)
+
+    def __str__(self) -> str:
+        return "\n".join([super().__str__(), *self.notes])
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        notes = "".join(f"<p>{html.escape(note)}</p>" for note in self.notes)
+        return super()._repr_html_() + notes
+
+    def _rows(self) -> list[list[Any]]:
+        now = utc_now()
+        return [
+            [
+                d.id,
+                d.ref,
+                d.version,
+                d.url,
+                d.pid,
+                d.status,
+                d.started_at,
+                _duration(now - d.started_at) if d.status == "running" else "",
+                d.requests,
+                d.errors,
+            ]
+            for d in self
+        ]
+
+
+def _duration(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    days, seconds = divmod(seconds, 86_400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    if days:
+        return f"{days}d {hours}h"
+    return f"{hours}h {minutes}m" if hours else f"{minutes}m {seconds}s"
