@@ -317,7 +317,9 @@ def test_a_pickle_that_fails_to_load_is_its_first_line_cut_at_a_word(
 
     path = tmp_path / "model.pkl"
     path.write_bytes(pickle.dumps(FailsToLoad(message)))
-    env = subprocess_env | {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ["PYTHONPATH"]])}
+    env = subprocess_env | {
+        "PYTHONPATH": os.pathsep.join([str(ROOT), subprocess_env.get("PYTHONPATH", "")])
+    }
     refused = cli("register", "m", str(path), "--allow-pickle", env=env)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert refused.stderr.strip().count("\n") == 0, refused.stderr
