@@ -47,8 +47,9 @@ from typing import Any, ClassVar
 from jupyter_mlops.config import resolve_home
 from jupyter_mlops.errors import UsageError
 from jupyter_mlops.monitoring import logs
-from jupyter_mlops.registry.artifacts import fsync_path, write_file
+from jupyter_mlops.registry.artifacts import write_file
 from jupyter_mlops.registry.records import RecordTable
+from jupyter_mlops.store.locks import fsync_path
 
 SMALL_BYTES = 64 * 2**20
 ROW_GROUP = 122_880  # rows a merged file's row groups hold (as DuckDB writes them)

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from jupyter_mlops.errors import IntegrityError, StorageError, UsageError
+from jupyter_mlops.store.locks import fsync_path
 
 LOCK = ".collecting.lock"
 VERSION_FIX = "restore the file from a backup, or archive this version and register the model again"
@@ -191,12 +192,3 @@ def write_file(target: Path, data: bytes) -> None:
         Path(temporary).unlink(missing_ok=True)
         raise
     fsync_path(target.parent)
-
-
-def fsync_path(path: Path) -> None:
-    """Flush a file's, or a directory's entries', writes to the disk."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -32,7 +32,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import random
 import re
 import threading
 import time
@@ -45,6 +44,7 @@ import duckdb
 
 from jupyter_mlops.errors import IntegrityError, MlopsError, RegistryBusyError, StorageError
 from jupyter_mlops.store import locks
+from jupyter_mlops.store.locks import fsync_path
 
 _LOCK_MESSAGE = "Could not set lock on file"
 _PID = re.compile(r"PID (\d+)")
@@ -173,21 +173,15 @@ class Database:
             os.close(descriptor)
 
     def _share_lock(self, conn: duckdb.DuckDBPyConnection, descriptor: int) -> None:
-        deadline = time.monotonic() + self.lock_timeout
-        delay = 0.002
-        while True:
+        for _ in locks.attempts(self.lock_timeout):
             try:
                 fcntl.lockf(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
                 return
             except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                if not locks.busy(exc):
                     raise StorageError.of(
                         exc, self.path.parent, doing="lock the registry"
                     ) from None
-            if time.monotonic() + delay > deadline:
-                break
-            time.sleep(delay * random.uniform(0.5, 1.5))
-            delay = min(delay * 1.6, 0.1)
         try:  # DuckDB's refusal names the process holding the file
             conn.execute(f"ATTACH '{_quoted(self.path)}' AS {_PROBE} (READ_ONLY)")
         except duckdb.Error as exc:
@@ -243,7 +237,7 @@ class Database:
             raise self._unsaved(RuntimeError("the checkpoint left a write-ahead log behind"))
         try:
             os.chmod(shadow, self._mode())
-            _fsync(shadow)
+            fsync_path(shadow)
         except OSError as exc:
             raise StorageError.of(exc, self.path.parent, doing="save the registry") from None
 
@@ -258,7 +252,7 @@ class Database:
     def _replace_with(self, shadow: Path) -> None:
         try:
             os.replace(shadow, self.path)
-            _fsync(self.path.parent)
+            fsync_path(self.path.parent)
         except OSError as exc:
             raise StorageError.of(exc, self.path.parent, doing="save the registry") from None
 
@@ -283,21 +277,18 @@ class Database:
         self, conn: duckdb.DuckDBPyConnection, path: Path, name: str, *, read_only: bool
     ) -> None:
         statement = f"ATTACH '{_quoted(path)}' AS {name}" + (" (READ_ONLY)" if read_only else "")
-        deadline = time.monotonic() + self.lock_timeout
-        delay = 0.002
-        while True:
+        refusal = ""
+        for _ in locks.attempts(self.lock_timeout):
             try:
                 conn.execute(statement)
                 return
             except duckdb.IOException as exc:
                 if _LOCK_MESSAGE not in str(exc):
                     raise self._unreadable(exc, path) from None
-                if time.monotonic() + delay > deadline:
-                    raise self._busy(str(exc)) from None
+                refusal = str(exc)
             except duckdb.Error as exc:
                 raise self._unreadable(exc, path) from None
-            time.sleep(delay * random.uniform(0.5, 1.5))
-            delay = min(delay * 1.6, 0.1)
+        raise self._busy(refusal)
 
     def _unreadable(self, exc: duckdb.Error, path: Path) -> MlopsError:
         reason = str(exc).splitlines()[0]
@@ -338,14 +329,6 @@ def _mb(size: int) -> str:
 def _quoted(path: Path) -> str:
     """A path as the inside of a SQL string literal (ATTACH takes no parameters)."""
     return str(path).replace("'", "''")
-
-
-def _fsync(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _unlink(path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The registry's writer lock: one writing process at a time, named when it holds on too long.
+"""The registry's writer lock (one writing process at a time, named when it holds on too long),
+the backoff every wait on a lock uses, and fsync.
 
 An advisory `flock` on a file beside the registry. The holder writes its PID into the
 file so that a writer still waiting at its deadline can say which process to stop. The
@@ -44,23 +45,36 @@ def _open(path: Path, *, what: str) -> int:
         raise StorageError.of(exc, path.parent, doing=f"lock {what} for writing") from None
 
 
-def _acquire(descriptor: int, path: Path, *, timeout: float, what: str) -> None:
+def attempts(timeout: float) -> Iterator[None]:
+    """One step per attempt, with a jittered, growing pause (2 ms to 100 ms) before each but
+    the first; it stops when the next pause would pass `timeout` seconds from the first."""
     deadline = time.monotonic() + timeout
     delay = 0.002
     while True:
+        yield
+        if time.monotonic() + delay > deadline:
+            return
+        time.sleep(delay * random.uniform(0.5, 1.5))
+        delay = min(delay * 1.6, 0.1)
+
+
+def busy(exc: OSError) -> bool:
+    """Whether a non-blocking lock attempt failed because someone else holds the lock."""
+    return exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK)
+
+
+def _acquire(descriptor: int, path: Path, *, timeout: float, what: str) -> None:
+    for _ in attempts(timeout):
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return
         except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            if not busy(exc):
                 raise
-        if time.monotonic() + delay > deadline:
-            raise RegistryBusyError(
-                f"{what} stayed locked by {_holder(path)} for more than {timeout:g} s; "
-                "stop that process or raise MLOPS_LOCK_TIMEOUT."
-            )
-        time.sleep(delay * random.uniform(0.5, 1.5))
-        delay = min(delay * 1.6, 0.1)
+    raise RegistryBusyError(
+        f"{what} stayed locked by {_holder(path)} for more than {timeout:g} s; "
+        "stop that process or raise MLOPS_LOCK_TIMEOUT."
+    )
 
 
 def _holder(path: Path) -> str:
@@ -69,3 +83,12 @@ def _holder(path: Path) -> str:
     except OSError:
         pid = ""
     return f"process {pid}" if pid.isdigit() else "another process"
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file's, or a directory's entries', writes to the disk."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
