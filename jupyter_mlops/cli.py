@@ -73,7 +73,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _text(result: Any) -> str:
-    """A result as a terminal shows it; tables whole, not elided."""
+    """A result as a terminal shows it; tables whole, not elided; a new deployment with its
+    token, this once."""
+    announce = getattr(result, "announce", None)
+    if callable(announce):
+        return str(announce())
     to_string = getattr(result, "to_string", None)  # a pandas DataFrame
     return to_string(index=False) if callable(to_string) else str(result)
 

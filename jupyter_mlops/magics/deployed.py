@@ -24,7 +24,7 @@ _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 def show_deployment(shell: Any, found: Deployment) -> None:
     """Display where `found` answers and its token (once; never saved as plain output)."""
     if getattr(shell, "kernel", None) is None:
-        display({"text/plain": repr(found)}, raw=True)
+        display({"text/plain": found.announce()}, raw=True)
         return
     import ipywidgets
 

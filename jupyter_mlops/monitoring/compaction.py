@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from jupyter_mlops.config import resolve_home
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import StorageError, UsageError
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry.artifacts import write_file
 from jupyter_mlops.registry.records import RecordTable
@@ -107,22 +107,37 @@ def compact(home: Path, model: str | None = None) -> CompactionList:
         raise UsageError(f"{model} has no prediction or label log to compact; check the name.")
     done = CompactionList()
     for name in [model] if model is not None else known:
-        with _lock_file(home, name, "compaction") as compaction:
-            if not _try_lock(compaction):
-                raise UsageError(f"a compaction of {name}'s logs is running; wait for it to end.")
-            _recover(home, name)
-            for kind in (logs.PREDICTIONS, logs.LABELS):
-                for day in sorted(logs.model_directory(home, kind, name).glob("date=*")):
-                    merged = _compact_day(home, name, kind, day)
-                    if merged is not None:
-                        done.append(merged)
+        try:
+            done += _compact_model(home, name)
+        except OSError as exc:  # a full or read-only disk: what was not merged stays as it was
+            raise StorageError.of(
+                exc, home / "logs", doing=f"compact the logs of {name}", outcome="no row was lost"
+            ) from None
+    return done
+
+
+def _compact_model(home: Path, name: str) -> list[Compaction]:
+    done = []
+    with _lock_file(home, name, "compaction") as compaction:
+        if not _try_lock(compaction):
+            raise UsageError(f"a compaction of {name}'s logs is running; wait for it to end.")
+        _recover(home, name)
+        for kind in (logs.PREDICTIONS, logs.LABELS):
+            for day in sorted(logs.model_directory(home, kind, name).glob("date=*")):
+                merged = _compact_day(home, name, kind, day)
+                if merged is not None:
+                    done.append(merged)
     return done
 
 
 @contextmanager
 def reading(home: Path, model: str) -> Iterator[None]:
     """Hold `model`'s logs still for a query: no compaction moves files meanwhile, and
-    none that crashed halfway through its move is left for the query to see."""
+    none that crashed halfway through its move is left for the query to see. On a
+    read-only file system no compaction can move a file: the query goes ahead unlocked."""
+    if _read_only(home):
+        yield
+        return
     with _lock_file(home, model, "log") as log:
         fcntl.flock(log, fcntl.LOCK_SH)
         while _moved(home, model):
@@ -315,6 +330,13 @@ def _lock_file(home: Path, model: str, purpose: str) -> Iterator[int]:
         yield descriptor
     finally:
         os.close(descriptor)
+
+
+def _read_only(home: Path) -> bool:
+    try:
+        return bool(os.statvfs(home).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def _try_lock(descriptor: int) -> bool:

@@ -73,6 +73,7 @@ def serve(
     from jupyter_mlops.serving.app import ModelServer, token_hash
     from jupyter_mlops.serving.limits import uvicorn_options
 
+    check_port(port)
     version = registry.get(ref)
     nonce = nonce or processes.new_secret()
     stop_key = processes.new_secret()
@@ -112,10 +113,19 @@ def serve(
             _record_stop(registry, deployment_id, ref)
 
 
+def check_port(port: object) -> int:
+    """A TCP port a server can be asked at: a whole number from 1 to 65535 (0 would let the
+    system choose one that nobody is told of; above 65535 wraps round to another)."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise UsageError(f"port {port!r} is not a TCP port; give a number from 1 to 65535.")
+    return port
+
+
 def deploy(
     registry: Registry, ref: str, *, host: str = "127.0.0.1", port: int = 8765
 ) -> Deployment:
     """Start a server for `ref` in its own process and session; wait until it answers."""
+    check_port(port)
     registry.get(ref)
     running = _recorded(registry, model=None, running_only=True)
     if any(d.port == port and d.status == "running" for d in running):
@@ -257,14 +267,18 @@ def _combined(failures: list[MlopsError], notes: list[str]) -> MlopsError:
 def _to_stop(registry: Registry, target: str | int) -> list[dict[str, Any]]:
     """The running deployments `target` names: one by its id (a number), or all of a ref."""
     text = str(target)
-    if not re.fullmatch(r"[0-9]{1,18}", text):
+    if not re.fullmatch(r"[0-9]+", text):
         with registry.db.read() as conn:
             rows = sql.deployments_of(conn, model=_model_of(text), running_only=True)
         if not (stopping := [row for row in rows if row["ref"] == text]):
+            running = sorted({str(row["ref"]) for row in rows})
+            hint = f" (running: {', '.join(running)})" if running else ""
             raise NotFoundError(
-                f"no running deployment of {text}; list them with %mlops deployments."
+                f"no running deployment of {text}{hint}; list them with %mlops deployments."
             )
         return stopping
+    if len(text) > 18:
+        raise NotFoundError(f"no deployment {text}; list them with %mlops deployments.")
     with registry.db.read() as conn:
         row = sql.deployment(conn, int(text))
     if row is None:

@@ -51,17 +51,15 @@ class Deployment:
         return "dead" if gone else "running"
 
     def __repr__(self) -> str:
-        """As a terminal prints it: with the token, on the record `deploy` returns."""
+        """Never with the token: a printed, logged or saved repr must not hand it out
+        (`deploy`'s command line and `%mlops deploy` show it once, on purpose: `announce`)."""
         text = f"{self.ref} at {self.url} (pid {self.pid}, {self.status})"
-        if self.token:
-            text += f"\ntoken (shown once): {self.token}"
-        return text
+        return text + ("\ntoken: in .token" if self.token else "")
 
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        """As IPython shows it: never with the token, which a notebook would save (`%mlops
-        deploy` shows it once, in an output that is not saved)."""
+    def announce(self) -> str:
+        """What `deploy` says once: where it answers and, on its own line, the token."""
         text = f"{self.ref} at {self.url} (pid {self.pid}, {self.status})"
-        printer.text(text + ("\ntoken: in .token" if self.token else ""))
+        return text + (f"\ntoken (shown once): {self.token}" if self.token else "")
 
     @classmethod
     def from_row(cls, row: dict[str, Any], *, token: str | None = None) -> Deployment:

@@ -71,3 +71,48 @@ def test_a_full_or_read_only_home_logs_nothing_and_says_so_in_one_sentence(
     for message in (str(full.value), str(read_only.value)):
         assert "predictions log of diagnosis" in message and "\n" not in message
     assert logged_ids(registry.home, "diagnosis") == []
+
+
+def test_a_read_only_home_reads_its_log_and_a_compaction_says_why_it_cannot(
+    disk, dataset, fitted
+) -> None:
+    from jupyter_mlops.monitoring.compaction import compact
+
+    X, y = dataset
+    registry = Registry(disk.mount / "registry")
+    registry.register("diagnosis", fitted, X=X, y=y)
+    monitor = Monitor(registry)
+    for start in (0, 100):
+        monitor.log_predictions("diagnosis:1", X.iloc[start : start + 100])
+    disk.read_only()
+    try:
+        read = logged_ids(registry.home, "diagnosis")  # through the log's lock, as monitoring
+        with pytest.raises(StorageError) as unrecorded:  # a drift report is stored as rows
+            monitor.drift("diagnosis:1", window="7d", multivariate=False)
+        with pytest.raises(StorageError) as refused:
+            compact(registry.home, "diagnosis")
+    finally:
+        disk.writable()
+    assert len(read) == 200
+    for message in (str(unrecorded.value), str(refused.value)):
+        assert "read-only" in message and "\n" not in message
+
+
+def test_a_compaction_on_a_full_disk_loses_nothing_and_says_so(disk, dataset, fitted) -> None:
+    from jupyter_mlops.monitoring.compaction import compact
+
+    X, y = dataset
+    registry = Registry(disk.mount / "registry")
+    registry.register("diagnosis", fitted, X=X, y=y)
+    monitor = Monitor(registry)
+    for start in range(0, 500, 50):
+        monitor.log_predictions("diagnosis:1", X.iloc[start : start + 50])
+    disk.fill(leave=4096)
+    try:
+        with pytest.raises(StorageError) as refused:
+            compact(registry.home, "diagnosis")
+    finally:
+        disk.free()
+    assert "full" in str(refused.value) and "no row was lost" in str(refused.value)
+    assert len(logged_ids(registry.home, "diagnosis")) == 500
+    assert not list(registry.home.glob("logs/**/.compaction-*"))

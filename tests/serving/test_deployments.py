@@ -109,7 +109,9 @@ def test_deploy_from_a_cell(registry: Registry) -> None:
     started = shell.run_cell(f"d = %mlops deploy diagnosis@champion --port {port}")
     started.raise_error()
     try:
-        assert "token (shown once)" in repr(shell.user_ns["d"])
+        deployed = shell.user_ns["d"]
+        assert deployed.token and deployed.token not in repr(deployed) + str(deployed)
+        assert "token (shown once)" in deployed.announce()
         listed = shell.run_cell("%mlops deployments").result
         assert [d.status for d in listed] == ["running"] and listed[0].port == port
     finally:
@@ -258,3 +260,45 @@ def test_undeploy_an_id_stops_that_deployment_alone_and_shows_only_it(
     finally:
         for running in deployments(registry, running_only=True):
             undeploy(registry, running.id)
+
+
+@pytest.mark.parametrize("port", [0, -1, 65536, 70000, True])
+def test_a_port_outside_1_to_65535_is_refused_before_anything_starts(
+    registry: Registry, port: object
+) -> None:
+    with pytest.raises(UsageError, match="is not a TCP port; give a number from 1 to 65535"):
+        deploy(registry, "diagnosis@champion", port=port)  # type: ignore[arg-type]
+    assert deployments(registry) == []
+
+
+def test_the_command_line_shows_the_token_once_and_a_printed_record_never(
+    registry: Registry, subprocess_env: dict[str, str]
+) -> None:
+    home = str(registry.home)
+    refused = subprocess.run(
+        [CLI, "--home", home, "deploy", "diagnosis@champion", "--port", "70000"],
+        capture_output=True,
+        text=True,
+        env=subprocess_env,
+    )
+    assert refused.returncode == 1 and "65535" in refused.stderr
+    started = subprocess.run(
+        [CLI, "--home", home, "deploy", "diagnosis@champion", "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        env=subprocess_env,
+    )
+    try:
+        assert started.returncode == 0, started.stderr
+        [token] = [line.split(": ")[1] for line in started.stdout.splitlines() if "token" in line]
+        [listed] = deployments(registry)
+        assert token not in repr(listed) + str(listed)
+        wrong = subprocess.run(
+            [CLI, "--home", home, "undeploy", "diagnosis"],
+            capture_output=True,
+            text=True,
+            env=subprocess_env,
+        )
+        assert wrong.returncode == 1 and "running: diagnosis@champion" in wrong.stderr
+    finally:
+        undeploy(registry, "diagnosis@champion")
