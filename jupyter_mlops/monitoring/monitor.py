@@ -23,11 +23,12 @@ import pandas as pd
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import UsageError
 from jupyter_mlops.monitoring import drift as drifting
-from jupyter_mlops.monitoring import logs, recording, rulebook
+from jupyter_mlops.monitoring import labelling, logs, recording, rulebook
 from jupyter_mlops.monitoring.alerts import AlertEventList, AlertRule, AlertRuleList
 from jupyter_mlops.monitoring.checking import CheckResult
 from jupyter_mlops.monitoring.choice import ALL_FEATURES, check_setting, check_test
 from jupyter_mlops.monitoring.columns import Columns
+from jupyter_mlops.monitoring.history import DriftHistory
 from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.multivariate import joint_shift
 from jupyter_mlops.monitoring.outputs import with_output
@@ -344,11 +345,13 @@ class Monitor:
         )
 
     def log_labels(
-        self, model: str, request_ids: Sequence[str], labels: Any, *, timestamps: Any = None
+        self, model: str, request_ids: Any, labels: Any, *, timestamps: Any = None
     ) -> int:
-        """Append true values for earlier predictions (by request id); returns how many."""
+        """Append true values for earlier predictions (by request id: a list or Series of ids,
+        or the rows `log_predictions` returned); returns how many."""
         self.registry.get(model)
-        rows = logs.label_rows(list(request_ids), list(labels), timestamps=timestamps)
+        ids, values = labelling.request_ids_of(request_ids), labelling.labels_of(labels)
+        rows = logs.label_rows(ids, values, timestamps=timestamps)
         logs.write_segments(self.registry.home, logs.LABELS, model.split("@")[0], rows)
         return len(rows)
 
@@ -408,11 +411,13 @@ class Monitor:
 
     # history
 
-    def history(self, model: str, feature: str | None = None) -> pd.DataFrame:
-        """Every stored drift verdict of a model (one row per check and feature)."""
+    def history(self, model: str, feature: str | None = None) -> DriftHistory:
+        """Every stored drift verdict of a model: per check, or per check for one `feature`
+        ("prediction": the model's output); `to_frame()` has one row per check and feature."""
         self.registry.get(model.split("@")[0])
         with self.registry.db.read() as conn:
-            return sql.drift_history(conn, model.split("@")[0], feature=feature)
+            stored = sql.drift_history(conn, model.split("@")[0])
+        return DriftHistory(model.split("@")[0], stored, feature=feature)
 
     def metric_history(self, model: str) -> pd.DataFrame:
         """Every stored realised or estimated metric of a model, per window."""

@@ -32,18 +32,16 @@ def checks_of(conn: duckdb.DuckDBPyConnection, model: str, *, limit: int) -> lis
     )
 
 
-def drift_history(
-    conn: duckdb.DuckDBPyConnection, model: str, *, feature: str | None
-) -> pd.DataFrame:
+def drift_history(conn: duckdb.DuckDBPyConnection, model: str) -> pd.DataFrame:
     """Every recorded drift verdict of a model (the deciding test per feature), oldest first."""
     return conn.execute(
-        """SELECT c.id AS check_id, c.version, c.started_at, c.window_start, c.window_end,
-                  c.rows AS window_rows, r.feature, r.kind, r.test, r.statistic, r.p_value,
-                  r.threshold, r.drifted
+        """SELECT c.id AS check_id, c.version, c.started_at, c.source, c.window_start,
+                  c.window_end, c.rows AS window_rows, r.feature, r.kind, r.test, r.statistic,
+                  r.p_value, r.threshold, r.drifted
            FROM checks c JOIN check_results r ON r.check_id = c.id
-           WHERE c.model = ? AND r.chosen AND (? IS NULL OR r.feature = ?)
+           WHERE c.model = ? AND r.chosen
            ORDER BY c.id, r.feature""",
-        [model, feature, feature],
+        [model],
     ).df()
 
 

@@ -53,7 +53,7 @@ def test_the_monitoring_story_from_cells(shell: InteractiveShell) -> None:
     assert not result.success
     assert "alert rules fire for churn@champion: drift.share > 0.2" in str(result.error_in_exec)
     history = cell(shell, "%mlops drift-history churn --feature n0")
-    assert list(history["drifted"]) == [True, False, True]
+    assert list(history.to_frame()["drifted"]) == [True, False, True]
     figure = cell(shell, "%mlops drift-history churn --plot")
     assert {trace.name for trace in figure.data} >= {"n0", "c0"}
     cell(shell, "%mlops drift-config churn --feature n0 --test ks --threshold 0.01")

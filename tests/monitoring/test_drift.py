@@ -132,7 +132,7 @@ def test_reports_are_stored_as_rows_queryable_with_sql(monitor: Monitor) -> None
         ).fetchall()
     assert [r[0] for r in rows] == sorted([*synthetic.SHIFTED, "__prediction__"])
     history = monitor.history("churn", feature="n0")
-    assert list(history["drifted"]) == [True]
+    assert list(history.to_frame()["drifted"]) == [True]
 
 
 def test_bad_current_data_gets_one_clear_sentence(monitor: Monitor) -> None:

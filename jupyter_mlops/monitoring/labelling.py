@@ -1,0 +1,86 @@
+"""What `Monitor.log_labels` takes: request ids and one true value per id.
+
+Request ids come as the rows `log_predictions` returned (their `__request_id__` column is
+taken), a Series or an array of ids, or a list of them; labels as a list, an array, a Series
+or a one-column DataFrame. Anything else is refused before it can be counted wrong: a
+DataFrame counted as a list gives its column names, a string its characters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from jupyter_mlops.errors import UsageError
+from jupyter_mlops.monitoring.logs import REQUEST_ID
+
+FIX = f'pass the rows log_predictions returned, or logged["{REQUEST_ID}"]'
+
+
+def request_ids_of(value: Any) -> list[str]:
+    """The ids in `value`, in order, as strings."""
+    if isinstance(value, pd.DataFrame):
+        if REQUEST_ID not in value.columns:
+            raise UsageError(
+                f"the DataFrame given as request ids has no {REQUEST_ID!r} column (it has "
+                f"{_names(value.columns)}); {FIX}."
+            )
+        value = value[REQUEST_ID]
+    ids = _values(value)
+    if ids is None:
+        raise UsageError(f"request ids must be a list or Series of ids, not {_kind(value)}; {FIX}.")
+    for position, found in enumerate(ids):
+        if not isinstance(found, str | int | np.integer) or isinstance(found, bool):
+            raise UsageError(
+                f"request id {position} is {found!r} ({type(found).__name__}), not an id; {FIX}."
+            )
+    return [str(found) for found in ids]
+
+
+def labels_of(value: Any) -> list[Any]:
+    """The true values in `value`, one per request id."""
+    if isinstance(value, pd.DataFrame):
+        if len(value.columns) != 1:
+            raise UsageError(
+                f"labels must be one value per request id, but the DataFrame given has "
+                f"{len(value.columns)} columns ({_names(value.columns)}); pass one column."
+            )
+        value = value.iloc[:, 0]
+    labels = _values(value)
+    if labels is None:
+        raise UsageError(
+            f"labels must be a list, array or Series with one value per request id, not "
+            f"{_kind(value)}; pass y, or y[known] for the ids given."
+        )
+    return labels
+
+
+def _values(value: Any) -> list[Any] | None:
+    """The items of a one-dimensional sequence, or None for anything else."""
+    if isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[1] == 1:
+        value = value[:, 0]
+    if isinstance(value, np.ndarray) and value.ndim != 1:
+        return None
+    if isinstance(value, pd.Series | pd.Index | np.ndarray):
+        return list(value)
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return list(value)
+    return None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if isinstance(value, str | bytes):
+        return f"the single {type(value).__name__} {value[:40]!r}"
+    name = type(value).__name__
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
+def _names(columns: pd.Index) -> str:
+    names = [str(name) for name in columns[:5]]
+    more = f" and {len(columns) - 5} more" if len(columns) > 5 else ""
+    return ", ".join(names) + more if names else "no columns"
