@@ -143,6 +143,11 @@ class MlopsMagics(Magics):
         namespace = self.shell.user_ns
         if args.object is None:
             raise UsageError("%mlops register: give the model's variable, or --from-run RUN.")
+        if args.allow_failed:
+            raise UsageError(
+                "%mlops register: --allow-failed applies to --from-run RUN; leave it out when "
+                "registering a variable."
+            )
         model = lookup(namespace, args.object)
         data = [lookup(namespace, name) for name in args.data or []]
         if len(data) > 2:

@@ -45,6 +45,11 @@ def build_parser() -> MagicParser:
         "--run-model", metavar="NAME", help="which one, if the run fitted several"
     )
     register.add_argument(
+        "--allow-failed",
+        action="store_true",
+        help="with --from-run: register from a run that failed, died or is still running",
+    )
+    register.add_argument(
         "--data", nargs="+", action="extend", metavar="NAME", help="X [y] variables"
     )
     register.add_argument("--metrics", nargs="+", action="extend", default=[], metavar="name=value")

@@ -103,6 +103,7 @@ def register_from_run(shell: Any, registry: Registry, args: argparse.Namespace) 
         tags=parse_pairs(args.tag, what="tag"),
         trust=tuple(args.trust),
         if_new=args.if_new,
+        allow_failed=args.allow_failed,
     )
 
 

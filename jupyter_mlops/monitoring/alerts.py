@@ -126,7 +126,7 @@ class AlertList(RecordTable[Alert]):
                 a.expression,
                 a.kind,
                 a.values,
-                ("yes" if a.delivered else "NO") if a.notify else "log only",
+                ("yes" if a.delivered else "NO") if a.notify else "no target",
                 a.error,
             ]
             for a in self
@@ -135,7 +135,8 @@ class AlertList(RecordTable[Alert]):
 
 @dataclass(frozen=True)
 class AlertEvent:
-    """One entry of the alert log."""
+    """One entry of the alert log; `targets` are its rule's, passwords masked (none when the
+    rule only logs, so nothing was delivered or attempted)."""
 
     id: int
     rule_id: int
@@ -147,6 +148,13 @@ class AlertEvent:
     attempts: int
     error: str | None
     details: str
+    targets: tuple[str, ...] = ()
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> AlertEvent:
+        values = dict(row)
+        notify = str(values.pop("notify") or "")
+        return cls(**values, targets=tuple(shown(t) for t in notify.split(" ") if t))
 
 
 class AlertEventList(RecordTable[AlertEvent]):
@@ -172,8 +180,8 @@ class AlertEventList(RecordTable[AlertEvent]):
                 e.kind,
                 e.check_id,
                 e.details,
-                "yes" if e.delivered else "NO",
-                e.attempts,
+                ("yes" if e.delivered else "NO") if e.targets else "no target",
+                e.attempts if e.targets else "-",
                 e.error,
             ]
             for e in self

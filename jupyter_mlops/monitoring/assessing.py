@@ -18,6 +18,7 @@ from jupyter_mlops.monitoring.performance import (
     is_classification,
     per_window,
     positive_class,
+    without_estimate,
 )
 from jupyter_mlops.monitoring.windows import Window, assign, moment
 from jupyter_mlops.registry.records import Version
@@ -171,7 +172,8 @@ def for_check(
     try:
         guess = estimated(monitor, version, frame, window=window, time_column=time_column, last=1)
     except UsageError as exc:
-        notes.append(f"no estimate: {str(exc).split(';')[0]}")
+        reason = str(exc).split(";")[0]
+        notes.append(without_estimate(lambda: monitor.model(version), version.model, reason))
         return report, notes
     guesses = [m for m in guess.metrics if m.estimated]
     if report is None:
@@ -189,13 +191,14 @@ def _calibration(monitor: Monitor, version: Version) -> Calibration:
             "monitoring lack them)."
         )
     truth = reference[TARGET].to_numpy()
-    scores = reference[PREDICTION].to_numpy(dtype="float64")
-    if len(set(truth.tolist())) != 2 or np.nanmin(scores) < 0 or np.nanmax(scores) > 1:
+    scores = reference[PREDICTION]
+    numeric = pd.api.types.is_numeric_dtype(scores)  # class labels are text
+    if len(set(truth.tolist())) != 2 or not numeric or scores.min() < 0 or scores.max() > 1:
         raise UsageError(
             f"{version.model} is not a binary classifier with probabilities; estimation "
             "applies to those (use performance once labels arrive)."
         )
-    return Calibration(scores, truth == positive_class(truth))
+    return Calibration(scores.to_numpy(dtype="float64"), truth == positive_class(truth))
 
 
 def _bounds(frame: pd.DataFrame, window: Window) -> pd.DataFrame:

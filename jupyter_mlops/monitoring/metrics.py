@@ -40,8 +40,11 @@ class PerformanceReport:
         }
 
     def values(self) -> dict[str, float]:
-        """What alert rules read: auc, accuracy, ... and estimated.auc, ..."""
+        """What alert rules read: auc, accuracy, ... and estimated.auc, ...; `f1` of a
+        classifier of more than two classes is its macro F1 (`f1_macro`)."""
         found = dict(self.latest())
+        if "f1_macro" in found:
+            found.setdefault("f1", found["f1_macro"])
         found |= {f"estimated.{k}": v for k, v in self.latest(estimated=True).items()}
         return found
 

@@ -3,7 +3,9 @@
 A prediction log already holds the output: its positive-class scores where the profile of
 the output is numeric (a probabilistic classifier), else its predictions. For other data
 the model scores a uniform sample of up to `PREDICTED_ROWS` rows, measured as a column set
-of its own, so a model that refuses the data costs a note, not the drift report.
+of its own, so a model that refuses the data costs a note, not the drift report. A
+classifier's classes are categories, compared by their frequencies (chi-squared, or
+Jensen-Shannon on large windows), never as numbers.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ def with_output(
     names = [e["feature"] for e in entries if e["feature"] != PREDICTION]
     rows = columns.sample(PREDICTED_ROWS)[names].reset_index(drop=True)
     try:
-        output = output_of(model(), rows)
+        # a version registered before classes were profiled as text has them as numbers
+        output = output_of(model(), rows, labels_as_text=profiled["kind"] != "numeric")
     except UsageError as exc:  # the model refuses this data: its output cannot be compared
         notes.append(f"prediction drift not measured: {str(exc).split(';')[0]}")
         return without, None

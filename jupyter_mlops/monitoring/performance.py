@@ -2,12 +2,16 @@
 
 Classifiers: accuracy (Wilson interval), F1 of the positive class and, given
 scores, ROC AUC (Hanley-McNeil interval) and log-loss (normal interval of the mean
-loss). Regressors: MAE and RMSE (normal intervals; the delta method for RMSE).
+loss). Classifiers of more than two classes: accuracy, and F1 averaged over the classes
+both ways, `f1_macro` (each class counts the same) and `f1_weighted` (each class by its
+share of the labels), with bootstrap intervals. Regressors: MAE and RMSE (normal
+intervals; the delta method for RMSE).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.monitoring.windows import moment
 
 Z = 1.959963984540054  # the 97.5% normal quantile
@@ -56,9 +61,19 @@ def positive_class(labels: np.ndarray) -> Any:
 
 
 def classification(
-    labels: np.ndarray, predictions: np.ndarray, scores: np.ndarray | None
+    labels: np.ndarray,
+    predictions: np.ndarray,
+    scores: np.ndarray | None,
+    *,
+    classes: list[Any] | None = None,
 ) -> list[MetricValue]:
+    """Accuracy and F1 (and AUC, log-loss given scores); with more than two `classes`
+    (every class of the frame the window is part of), F1 macro- and weight-averaged."""
     n = len(labels)
+    if classes is not None and len(classes) > 2:
+        correct = int(np.sum(labels == predictions))
+        accuracy = MetricValue("accuracy", correct / n, *_wilson(correct, n), n)
+        return [accuracy, *_f1_averaged(labels, predictions, classes)]
     positive = positive_class(labels)
     truth = labels == positive
     said = predictions == positive
@@ -126,6 +141,39 @@ def _f1_of(cells: np.ndarray) -> float | None:
     return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else None
 
 
+def _f1_averaged(
+    labels: np.ndarray, predictions: np.ndarray, classes: list[Any]
+) -> list[MetricValue]:
+    """Macro and weighted F1 over `classes`, with intervals from the confusion matrix's
+    cells resampled as a multinomial (as for binary F1)."""
+    index = {value: position for position, value in enumerate(classes)}
+    k, n = len(classes), len(labels)
+    pairs = [
+        index[a] * k + index[b] for a, b in zip(labels.tolist(), predictions.tolist(), strict=True)
+    ]
+    cells = np.bincount(np.asarray(pairs, dtype=np.int64), minlength=k * k)
+    draws = np.random.default_rng(0).multinomial(n, cells / n, size=F1_DRAWS)
+    results = []
+    for metric, weighted in (("f1_macro", False), ("f1_weighted", True)):
+        value = _averaged_f1(cells.reshape(k, k), weighted=weighted)
+        spread = np.array([_averaged_f1(d.reshape(k, k), weighted=weighted) for d in draws])
+        low, high = np.quantile(spread, [0.025, 0.975])
+        results.append(MetricValue(metric, value, float(low), float(high), n))
+    return results
+
+
+def _averaged_f1(confusion: np.ndarray, *, weighted: bool) -> float:
+    """F1 per class (rows: true class, columns: predicted), averaged over the classes that
+    occur as a label or a prediction (scikit-learn's `average="macro"` or `"weighted"`)."""
+    tp = np.diag(confusion).astype(float)
+    said, actual = confusion.sum(axis=0), confusion.sum(axis=1)
+    present = (said + actual) > 0
+    f1 = np.divide(2 * tp, said + actual, out=np.zeros_like(tp), where=present)
+    if weighted:
+        return float(np.sum(f1 * actual) / actual.sum()) if actual.sum() else 0.0
+    return float(f1[present].mean()) if present.any() else 0.0
+
+
 def _auc(truth: np.ndarray, scores: np.ndarray) -> MetricValue:
     positives, negatives = int(truth.sum()), int((~truth).sum())
     n = len(truth)
@@ -154,13 +202,15 @@ def _log_loss(truth: np.ndarray, scores: np.ndarray) -> MetricValue:
 def per_window(frame: pd.DataFrame, windows: pd.DataFrame, *, classify: bool) -> list[MetricValue]:
     """Metrics of each window of labelled rows (`__label__`, `__prediction__`, `__score__`)."""
     results: list[MetricValue] = []
+    classes = _classes(frame) if classify else None
     grouped = frame.assign(_start=windows["start"].to_numpy(), _end=windows["end"].to_numpy())
     for (start, end), rows in grouped.groupby(["_start", "_end"], sort=True, dropna=False):
         labels = rows["__label__"].to_numpy()
         predictions = rows["__prediction__"].to_numpy()
         if classify:
             scores = rows["__score__"].to_numpy(dtype="float64", na_value=np.nan)
-            found = classification(labels, predictions, None if np.isnan(scores).all() else scores)
+            given = None if np.isnan(scores).all() else scores
+            found = classification(labels, predictions, given, classes=classes)
         else:
             found = regression(labels, predictions)
         results += [
@@ -177,3 +227,43 @@ def per_window(frame: pd.DataFrame, windows: pd.DataFrame, *, classify: bool) ->
             for m in found
         ]
     return results
+
+
+def _classes(frame: pd.DataFrame) -> list[Any]:
+    """Every class among the labels and predictions of all windows: a window is scored as
+    binary or multiclass by the model's classes, not by those it happens to hold."""
+    values = pd.concat([frame["__label__"], frame["__prediction__"]], ignore_index=True)
+    return sorted(set(values.dropna().unique().tolist()), key=str)
+
+
+def without_estimate(load: Callable[[], Any], name: str, reason: str) -> str:
+    """A check's note when it has no estimate: what kind of model `name` is (`load()` gives
+    it), where estimation does not apply to that kind, else `reason` (why this one could
+    not be had)."""
+    try:
+        model = load()
+    except MlopsError:  # the model's kind cannot be told; the reason stands
+        return f"no estimate: {reason}"
+    classes = getattr(model, "classes_", None)
+    if classes is None:
+        kind = "a regressor" if _estimator_type(model) == "regressor" else "not a classifier"
+        return f"estimates apply to binary classifiers; {name} is {kind}: realised metrics only"
+    if len(classes) != 2:
+        return (
+            f"estimates apply to binary classifiers; {name} is a classifier of {len(classes)} "
+            "classes: realised metrics only"
+        )
+    if not callable(getattr(model, "predict_proba", None)):
+        return (
+            f"estimates apply to classifiers with probabilities; {name} has no predict_proba: "
+            "realised metrics only"
+        )
+    return f"no estimate: {reason}"
+
+
+def _estimator_type(model: Any) -> str | None:
+    """scikit-learn's word for the model ("classifier", "regressor"), if it has one."""
+    try:
+        return str(model.__sklearn_tags__().estimator_type)
+    except Exception:  # not a scikit-learn estimator: it has no tags
+        return None

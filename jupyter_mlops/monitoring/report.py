@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 PREDICTION = "__prediction__"
 COLUMNS = ["feature", "test", "statistic", "p-value", "threshold", "verdict", "rows", "note"]
+# a column each in the text and HTML tables, shown when some feature has that statistic
+STATISTICS = ("psi", "js", "ks", "wasserstein", "chi2")
 
 
 @dataclass
@@ -106,7 +108,23 @@ class DriftReport:
             ]
         )
 
+    @property
+    def computed(self) -> list[str]:
+        """The statistics computed for at least one feature, in table order: PSI and JS
+        always; KS and Wasserstein where they decide or when every test was asked for."""
+        found = {
+            name
+            for f in self.features
+            for name, (value, _) in f.statistics.items()
+            if value is not None
+        }
+        return [name for name in STATISTICS if name in found]
+
+    def _columns(self) -> list[str]:
+        return [*COLUMNS[:-1], *self.computed, COLUMNS[-1]]
+
     def _rows(self) -> list[list[Any]]:
+        computed = self.computed
         return [
             [
                 "prediction" if f.feature == PREDICTION else f.feature,
@@ -116,6 +134,7 @@ class DriftReport:
                 f.threshold,
                 "DRIFT" if f.drifted else "ok",
                 f.rows,
+                *(f.statistics.get(name, (None, None))[0] for name in computed),
                 f.note,
             ]
             for f in self.features
@@ -143,12 +162,12 @@ class DriftReport:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return f"{self._headline()}\n{text_table(COLUMNS, self._rows())}"
+        return f"{self._headline()}\n{text_table(self._columns(), self._rows())}"
 
     def _repr_html_(self) -> str:
         headline = "<br>".join(html.escape(line) for line in self._headline().splitlines())
         marked = [f.drifted for f in self.features]
-        return f"<p>{headline}</p>" + html_table(COLUMNS, self._rows(), marked=marked)
+        return f"<p>{headline}</p>" + html_table(self._columns(), self._rows(), marked=marked)
 
 
 @dataclass

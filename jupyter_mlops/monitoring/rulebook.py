@@ -62,4 +62,6 @@ def event_log(registry: Registry, model: str, *, limit: int = 50) -> AlertEventL
     name = model.partition("@")[0]
     registry.get(name)
     with registry.db.read() as conn:
-        return AlertEventList(AlertEvent(**row) for row in sql.events_of(conn, name, limit=limit))
+        return AlertEventList(
+            AlertEvent.from_row(row) for row in sql.events_of(conn, name, limit=limit)
+        )

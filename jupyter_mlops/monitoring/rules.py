@@ -29,6 +29,8 @@ KNOWN = (
     "rows",
     "accuracy",
     "f1",
+    "f1_macro",
+    "f1_weighted",
     "auc",
     "log_loss",
     "mae",

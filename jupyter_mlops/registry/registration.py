@@ -165,10 +165,13 @@ def _with_outcomes(sample: pd.DataFrame, target: pd.Series | None, output: Any) 
     return frame
 
 
-def output_of(model: Any, frame: pd.DataFrame, *, as_frame: bool = True) -> Any:
+def output_of(
+    model: Any, frame: pd.DataFrame, *, as_frame: bool = True, labels_as_text: bool = True
+) -> Any:
     """The model's output (see `model_output`) on rows of a DataFrame, asked the way it was
     fitted."""
-    return model_output(model, _as_fitted(model, frame) if as_frame else frame.to_numpy())
+    rows = _as_fitted(model, frame) if as_frame else frame.to_numpy()
+    return model_output(model, rows, labels_as_text=labels_as_text)
 
 
 def predictions_and_scores(model: Any, frame: pd.DataFrame) -> tuple[Any, Any]:
@@ -198,8 +201,10 @@ def _as_fitted(model: Any, frame: pd.DataFrame) -> Any:
     return frame.to_numpy() if on_array else frame
 
 
-def model_output(model: Any, rows: Any) -> Any:
-    """The positive-class probability (binary), the class (multiclass) or the prediction."""
+def model_output(model: Any, rows: Any, *, labels_as_text: bool = True) -> Any:
+    """The positive-class probability (binary), the class (multiclass) or the prediction;
+    a classifier's classes as text, so they are profiled and compared as categories
+    (`labels_as_text=False`: as numbers, as versions registered before were profiled)."""
     method = getattr(model, "predict_proba", None) or getattr(model, "predict", None)
     if method is None:
         return None
@@ -212,9 +217,15 @@ def model_output(model: Any, rows: Any) -> Any:
         ) from exc
     if output.ndim == 2 and output.shape[1] == 2:
         return output[:, 1]
+    if not labels_as_text:
+        return output.argmax(axis=1) if output.ndim == 2 else output
+    classes = getattr(model, "classes_", None)
     if output.ndim == 2:
-        return output.argmax(axis=1)
-    return output
+        found = output.argmax(axis=1)
+        named = classes is not None and len(classes) == output.shape[1]
+        labels = np.asarray(classes)[found] if named else found
+        return labels.astype(str)
+    return output.astype(str) if classes is not None else output
 
 
 def _model_params(model: Any) -> dict[str, Any]:

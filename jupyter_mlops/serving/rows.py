@@ -11,9 +11,10 @@ kinds, so the model and the prediction log see exactly one type per column:
   categories, and the server will not pick one for the client);
 - a boolean column (registered with a bool dtype) takes true, false and null.
 
-Anything else (a number beyond a float, an array or object in a cell, a missing or extra
-column, more than `MAX_ROWS` rows, a body with both records and columns) is
-`Unprocessable` (422), naming the field. The checks run over whole columns at C speed;
+Anything else (a number beyond a float, an array or object in a cell, missing or extra
+columns, more than `MAX_ROWS` rows, a body with both records and columns) is
+`Unprocessable` (422), naming the field (every missing and extra column, up to `LISTED`
+of each, the rest counted). The checks run over whole columns at C speed;
 only a failing request is walked value by value, to name the culprit. When the model
 itself refuses rows that passed (a null it cannot take), `culprit` names the field.
 """
@@ -30,7 +31,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.serving.validation import BOOLEAN, TEXT, Column, Unprocessable, described
+from jupyter_mlops.serving.validation import (
+    BOOLEAN,
+    TEXT,
+    Column,
+    Unprocessable,
+    counted,
+    described,
+    listed,
+)
 
 MAX_ROWS = 10_000
 NUMBER_TYPES = frozenset({int, float, type(None)})
@@ -155,14 +164,22 @@ def _columns(columns: Any, names: list[str]) -> dict[str, list[Any]]:
 
 
 def _refuse_names(given: Any, names: list[str], *, position: int | None) -> None:
-    missing = [name for name in names if name not in given]
-    if missing and position is not None:
-        raise Unprocessable(f"row {position} lacks column {missing[0]!r}.", field=missing[0])
-    if missing:
-        raise Unprocessable(f"column {missing[0]!r} is missing.", field=missing[0])
+    """A 422 naming every missing and every unexpected column (up to `LISTED` of each)."""
     known = set(names)
-    extra = next(str(name) for name in given if name not in known)
-    raise Unprocessable(f"column {extra!r} is not an input of this model.", field=extra)
+    missing = [name for name in names if name not in given]
+    extra = [str(name) for name in given if name not in known]
+    problems = []
+    if missing:
+        problems.append(f"{counted(len(missing), 'column')} missing: {listed(missing)}")
+    if extra:
+        what = f"{len(extra):,}" if missing else counted(len(extra), "column")
+        problems.append(f"{what} unexpected: {listed(extra)}")
+    where = f"row {position}: " if position is not None else ""
+    raise Unprocessable(
+        f"{where}{'; '.join(problems)}; send exactly the model's inputs (GET /metadata lists "
+        "them).",
+        field=(missing or extra)[0],
+    )
 
 
 def _picker(names: list[str]) -> Callable[[dict[str, Any]], Sequence[Any]]:

@@ -140,8 +140,8 @@ def set_event_delivery(
 def events_of(conn: duckdb.DuckDBPyConnection, model: str, *, limit: int) -> list[Row]:
     return rows_of(
         conn.execute(
-            """SELECT e.id, e.rule_id, r.expression, e.check_id, e.kind, e.occurred_at,
-                      e.delivered, e.attempts, e.error, e.details
+            """SELECT e.id, e.rule_id, r.expression, r.notify, e.check_id, e.kind,
+                      e.occurred_at, e.delivered, e.attempts, e.error, e.details
                FROM alert_events e JOIN alert_rules r ON r.id = e.rule_id
                WHERE r.model = ? ORDER BY e.id DESC LIMIT ?""",
             [model, limit],

@@ -14,12 +14,18 @@ from typing import Any
 
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.tracking.run import Run
-from jupyter_mlops.tracking.tracker import RunNotFoundError, Tracker, active_run
+from jupyter_mlops.tracking.tracker import (
+    RunNotFoundError,
+    Tracker,
+    UnfinishedRunError,
+    active_run,
+)
 
 __all__ = [
     "Run",
     "RunNotFoundError",
     "Tracker",
+    "UnfinishedRunError",
     "active_run",
     "log_artifact",
     "log_metric",

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import NotFoundError, UsageError, did_you_mean
+from jupyter_mlops.errors import ConflictError, NotFoundError, UsageError, did_you_mean
 from jupyter_mlops.registry import Registry, Version
 from jupyter_mlops.registry.artifacts import RUN_FIX
 from jupyter_mlops.registry.capture import caller_code, current_user, git_commit, notebook_path
@@ -26,6 +26,11 @@ _active: contextvars.ContextVar[Run | None] = contextvars.ContextVar("mlops_run"
 
 class RunNotFoundError(NotFoundError):
     """No run has this id."""
+
+
+class UnfinishedRunError(ConflictError):
+    """The run did not finish (it failed, died or is still running), so its model is not
+    registered unless that is asked for."""
 
 
 class Tracker:
@@ -131,15 +136,19 @@ class Tracker:
         tags: Mapping[str, str] | None = None,
         trust: str | Iterable[str] = (),
         if_new: bool = False,
+        allow_failed: bool = False,
     ) -> Version:
         """Register the model a run fitted as a version of `name`, linked to the run.
 
         The version gets the run's params, code and last metric values (`metrics` adds to or
-        overrides them); `if_new` as for `Registry.register`."""
+        overrides them); `if_new` as for `Registry.register`. A run that failed, died or is
+        still running is refused unless `allow_failed`."""
         from jupyter_mlops.registry import serialization
         from jupyter_mlops.registry import trust as policy
 
         record = self.get(run_id)
+        if not allow_failed:
+            _check_finished(record)
         chosen, entry = _stored_model(record, model)
         label = f"run {record.id} model {chosen}"
         fitted = serialization.load(
@@ -171,6 +180,32 @@ class Tracker:
         number = self.get(run_id).id
         with self.registry.db.read() as conn:
             return sql.metric_history(conn, number)
+
+
+def _check_finished(record: RunRecord) -> None:
+    """Refuse a run that did not finish: its model may be half-trained, its metrics partial."""
+    if record.status == "finished":
+        return
+    anyway = "or register it as it is with --allow-failed (allow_failed=True)"
+    if record.status == "running":
+        raise UnfinishedRunError(
+            f"run {record.id} is still running, so its model and metrics may still change; "
+            f"register it once it has ended, {anyway}."
+        )
+    if record.status == "dead":
+        happened = "its process ended before the run did"
+    else:
+        happened = f"it failed with {_first_line(record.error)}"
+    raise UnfinishedRunError(
+        f"run {record.id} did not finish ({happened}), so its model may be half-trained; "
+        f"track the run again, {anyway}."
+    )
+
+
+def _first_line(error: str | None, *, limit: int = 200) -> str:
+    """The first line of a run's error, cut to `limit` characters."""
+    line = ((error or "").strip().splitlines() or ["an error it did not record"])[0]
+    return line if len(line) <= limit else f"{line[:limit]}..."
 
 
 def _stored_model(record: RunRecord, model: str | None) -> tuple[str, dict[str, Any]]:

@@ -101,6 +101,25 @@ def test_a_run_with_a_scaler_and_a_model_registers_the_model(shell, tmp_path):
     assert figure.data[0].name == "epoch_score" and list(figure.data[0].x) == [0, 1, 2, 3, 4]
 
 
+def test_a_failed_run_is_registered_only_with_allow_failed(shell, tmp_path, capsys):
+    cell = (
+        "%%mlops track exp\n"
+        "clf = HistGradientBoostingClassifier(max_iter=3).fit(X_train, y_train)\n"
+        "raise RuntimeError('out of memory')\n"
+    )
+    assert not shell.run_cell(cell).success
+    capsys.readouterr()
+    assert not shell.run_cell("%mlops register cancer --from-run 1").success
+    out, err = capsys.readouterr()
+    lines = [text for text in (out + err).splitlines() if text.strip()]
+    assert len(lines) == 1, lines
+    assert "run 1 did not finish (it failed with RuntimeError: out of memory)" in lines[0]
+    assert "--allow-failed" in lines[0]
+    assert Registry(tmp_path / "registry").models() == []
+    version = shell.run_cell("%mlops register cancer --from-run 1 --allow-failed").result
+    assert version.version == 1 and version.run_id == "1"
+
+
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
@@ -110,6 +129,7 @@ def test_a_run_with_a_scaler_and_a_model_registers_the_model(shell, tmp_path):
         ("%mlops compare-runs 1", "at least two"),
         ("%mlops register churn --from-run 9", "no run 9"),
         ("%mlops register churn", "give the model's variable, or --from-run"),
+        ("%mlops register churn clf --allow-failed", "--allow-failed applies to --from-run"),
         ("%mlops runs --top -1", "--top -1 is not a number of runs"),
         ("%%mlops track exp --tag a=1 --tag a=2\n1\n", "tag 'a' is given twice"),
     ],

@@ -1,9 +1,10 @@
-"""A registered churn model trained on synthetic data with known drift scenarios."""
+"""Registered models on synthetic data with known drift scenarios: churn, and a 3-class one."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from sklearn.compose import make_column_transformer
@@ -50,3 +51,28 @@ def monitor(churn_home: Path, tmp_path: Path) -> Monitor:
     copy = tmp_path / "registry"
     shutil.copytree(churn_home, copy)
     return Monitor(Registry(copy))
+
+
+ANIMALS = np.array(["bird", "cat", "dog"])
+
+
+@pytest.fixture(scope="session")
+def three_classes() -> tuple[pd.DataFrame, pd.Series]:
+    """12,000 rows of a 3-class problem (classes named by text): the first half trains a
+    model, the second half is new data from the same distribution."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        n_samples=12_000, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    return pd.DataFrame(X, columns=[f"x{i}" for i in range(6)]), pd.Series(ANIMALS[y])
+
+
+@pytest.fixture
+def animals(tmp_path: Path, three_classes: tuple[pd.DataFrame, pd.Series]) -> Monitor:
+    """A monitor over a registry whose `animals` version 1 is a 3-class classifier."""
+    X, y = three_classes
+    registry = Registry(tmp_path / "animals")
+    model = LogisticRegression(max_iter=1000).fit(X.iloc[:6_000], y.iloc[:6_000])
+    registry.register("animals", model, X=X.iloc[:6_000], y=y.iloc[:6_000])
+    return Monitor(registry)

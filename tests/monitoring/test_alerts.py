@@ -139,6 +139,21 @@ def test_a_webhook_that_is_down_or_slow_is_bounded_and_recorded(
     assert not event.delivered and "Connection refused" in (event.error or "")
 
 
+def test_the_alert_log_says_no_target_where_a_rule_has_none(
+    monitor: Monitor, receiver: Receiver
+) -> None:
+    monitor.add_alert("churn@champion", "rows > 0")
+    monitor.add_alert("churn@champion", "rows > 1", notify=[receiver.url])
+    monitor.check("churn@champion", synthetic.features(2_000, seed=54), multivariate=False)
+    log = monitor.alert_log("churn")
+    shown = log.to_frame().set_index("rule")[["delivered", "attempts"]]
+    assert shown.loc["rows > 0"].tolist() == ["no target", "-"]
+    assert shown.loc["rows > 1"].tolist() == ["yes", 1]
+    logged_only = next(line for line in str(log).splitlines() if "rows > 0" in line)
+    assert "no target  -" in logged_only and "yes" not in logged_only
+    assert "no target" in log._repr_html_()
+
+
 def test_rules_can_be_listed_and_removed(monitor: Monitor) -> None:
     rule = monitor.add_alert("churn@champion", "psi.n3 > 0.2")
     assert [r.expression for r in monitor.alerts()] == ["psi.n3 > 0.2"]

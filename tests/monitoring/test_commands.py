@@ -14,6 +14,8 @@ from jupyter_mlops import Monitor
 from jupyter_mlops.errors import UsageError
 from jupyter_mlops.monitor_commands import ALERT_FIRED_EXIT
 from jupyter_mlops.monitoring import synthetic
+from jupyter_mlops.monitoring.report import DriftReport
+from jupyter_mlops.registry import display
 
 CLI = str(Path(sys.executable).parent / "jupyter-mlops")
 
@@ -59,6 +61,28 @@ def test_the_monitoring_story_from_cells(shell: InteractiveShell) -> None:
     cell(shell, "%mlops drift-config churn --feature n0 --test ks --threshold 0.01")
     again = cell(shell, "%mlops drift churn@champion --current df_calm --no-multivariate")
     assert again.feature("n0").test == "ks"
+
+
+def test_all_tests_shows_every_test_it_ran(shell: InteractiveShell) -> None:
+    line = "%mlops drift churn@champion --current df_calm --no-multivariate --no-save"
+    usual, every = cell(shell, line), cell(shell, f"{line} --all-tests")
+    assert isinstance(usual, DriftReport) and isinstance(every, DriftReport)
+    assert header(usual) == [*BEFORE, "psi", "js", "chi2", "note"]
+    assert header(every) == [*BEFORE, "psi", "js", "ks", "wasserstein", "chi2", "note"]
+    n0 = every.feature("n0")
+    assert n0.test == "psi"  # 20,000 rows: PSI decides, KS and Wasserstein are shown beside it
+    row = next(line for line in repr(every).splitlines() if line.startswith("n0 "))
+    for test in ("psi", "js", "ks", "wasserstein"):
+        assert display.cell(n0.statistics[test][0]) in row.split()
+    assert "<th>wasserstein</th>" in every._repr_html_()
+    assert "<th>wasserstein</th>" not in usual._repr_html_()
+
+
+BEFORE = ["feature", "test", "statistic", "p-value", "threshold", "verdict", "rows"]
+
+
+def header(report: DriftReport) -> list[str]:
+    return next(line for line in repr(report).splitlines() if line.startswith("feature")).split()
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from jupyter_mlops import Monitor, Registry
 from jupyter_mlops.errors import UsageError
 from jupyter_mlops.monitoring import synthetic
+from jupyter_mlops.registry.registration import PREDICTION
 
 
 @pytest.mark.parametrize("rows", [100_000, 1_000_000, 5_000_000])
@@ -203,3 +204,26 @@ def test_windows_of_rows_need_no_time_column(monitor: Monitor) -> None:
     assert frame.groupby("feature")["drifted"].sum()["n0"] == 1
     with pytest.raises(UsageError, match="windows of 1d need a time column"):
         monitor.drift_windows("churn@champion", current, every="1d")
+
+
+def test_a_multiclass_prediction_is_compared_as_categories(animals: Monitor, three_classes) -> None:
+    X, _ = three_classes
+    profiled = next(e for e in animals.registry.profile("animals") if e["feature"] == PREDICTION)
+    assert profiled["kind"] == "categorical"
+    assert set(profiled["stats"]["counts"]) == {"bird", "cat", "dog"}
+    current = X.iloc[6_000:].reset_index(drop=True)
+    calm = animals.drift("animals:1", current=current, multivariate=False, save=False)
+    assert calm.prediction is not None and calm.prediction.test == "chi2"
+    assert not calm.prediction.drifted
+    said = animals.registry.load("animals:1").predict(current)
+    doubled = pd.concat([current, current[said == "cat"]], ignore_index=True)
+    shifted = animals.drift("animals:1", current=doubled, multivariate=False, save=False)
+    assert shifted.prediction is not None and shifted.prediction.test == "chi2"
+    assert shifted.prediction.drifted
+    animals.log_predictions("animals:1", doubled)  # served predictions are the classes too
+    logged = animals.drift("animals:1", multivariate=False, save=False)
+    assert logged.prediction is not None and logged.prediction.test == "chi2"
+    assert logged.prediction.drifted
+    large = animals.drift("animals:1", current=pd.concat([current] * 2), multivariate=False)
+    assert large.prediction is not None and large.prediction.test == "js"
+    assert not large.prediction.drifted

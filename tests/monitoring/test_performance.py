@@ -116,3 +116,54 @@ def test_regression_metrics_per_window_match_scikit_learn(monitor: Monitor) -> N
     assert found["rmse"].value == pytest.approx(root_mean_squared_error(actual, said))
     assert found["rmse"].ci_low < found["rmse"].value < found["rmse"].ci_high
     assert found["mae"].rows == int(first_day.sum())
+
+
+def test_multiclass_f1_says_how_it_is_averaged(animals: Monitor, three_classes) -> None:
+    X, y = three_classes
+    current, truth = X.iloc[6_000:].reset_index(drop=True), y.iloc[6_000:].to_numpy()
+    said = animals.registry.load("animals:1").predict(current)
+    two = (np.isin(truth, ["bird", "cat"]) & np.isin(said, ["bird", "cat"])).nonzero()[0][:2_000]
+    rows = np.r_[np.arange(6_000), two]  # a third day on which no dog is seen or said
+    times = pd.Timestamp("2026-11-20") + pd.to_timedelta(np.arange(len(rows)) * 28.8, "s")
+    logged = animals.log_predictions("animals:1", current.iloc[rows], timestamps=times)
+    animals.log_labels("animals", logged["__request_id__"], truth[rows])
+    report = animals.performance("animals:1", window="1d")
+    assert {m.metric for m in report.metrics} == {"accuracy", "f1_macro", "f1_weighted"}
+    for day in range(3):
+        start = pd.Timestamp("2026-11-20") + pd.Timedelta(days=day)
+        found = {m.metric: m for m in report.metrics if m.window_start == start}
+        part = slice(day * 3_000, (day + 1) * 3_000)
+        for average in ("macro", "weighted"):
+            metric = found[f"f1_{average}"]
+            expected = f1_score(truth[rows][part], said[rows][part], average=average)
+            assert metric.value == pytest.approx(expected, rel=1e-9)
+            assert metric.ci_low < metric.value < metric.ci_high
+    assert "f1_macro" in repr(report) and "f1_weighted" in report._repr_html_()
+    assert set(report.to_frame()["metric"]) == {"accuracy", "f1_macro", "f1_weighted"}
+    animals.add_alert("animals", "f1 < 0.95")
+    animals.add_alert("animals", "f1_weighted < 0.5")
+    result = animals.check("animals:1", current, y=truth, multivariate=False)
+    assert result.firing == ["f1 < 0.95"]
+    assert result.values["f1"] == result.values["f1_macro"]
+    assert result.notes == [
+        "estimates apply to binary classifiers; animals is a classifier of 3 classes: "
+        "realised metrics only"
+    ]
+
+
+def test_a_regressor_check_states_once_that_estimates_are_for_binary_classifiers(
+    monitor: Monitor,
+) -> None:
+    from sklearn.linear_model import Ridge
+
+    X = synthetic.features(3_000, seed=44)[synthetic.NUMERIC]
+    y = X["n0"] * 0.3 + X["n5"]
+    monitor.registry.register("spend", Ridge().fit(X, y), X=X, y=y)
+    logged = monitor.log_predictions("spend:1", X)
+    monitor.log_labels("spend", logged["__request_id__"], y)
+    monitor.add_alert("spend", "mae > 1")
+    result = monitor.check("spend:1", multivariate=False)
+    fact = "estimates apply to binary classifiers; spend is a regressor: realised metrics only"
+    assert result.notes == [fact]
+    assert repr(result).count("regressor") == 1 and "no estimate" not in repr(result)
+    assert result.evaluations[0].outcome is False  # realised metrics are there

@@ -147,6 +147,29 @@ def test_bad_bodies_get_400_or_422_naming_the_field_and_the_server_goes_on(
     assert status == 200 and len(answer["predictions"]) == 3
 
 
+def test_every_missing_and_unexpected_column_is_named(running: Running, dataset) -> None:
+    X, _ = dataset
+    names = [str(name) for name in X.columns]
+    wrong = {"a": 1, "b": 2, "c": 3}
+    status, answer = call(f"{running.url}/predict", json.dumps({"records": [wrong]}).encode())
+    assert status == 422 and answer["field"] == names[0]
+    first = ", ".join(repr(name) for name in names[:20])
+    assert answer["message"] == (
+        f"30 columns missing: {first} and 10 more; 3 unexpected: 'a', 'b', 'c'; "
+        "send exactly the model's inputs (GET /metadata lists them)."
+    )
+    row = X.iloc[0].to_dict()
+    short = {k: v for k, v in row.items() if k not in names[3:5]}
+    body = json.dumps({"records": [row, short]}).encode()
+    status, answer = call(f"{running.url}/predict", body)
+    assert status == 422 and answer["field"] == names[3]
+    assert answer["message"].startswith(f"row 1: 2 columns missing: {names[3]!r}, {names[4]!r};")
+    columns = {**X.iloc[:2].to_dict("list"), "x": [1, 2], "y": [3, 4]}
+    status, answer = call(f"{running.url}/predict", json.dumps({"columns": columns}).encode())
+    assert status == 422 and answer["field"] == "x"
+    assert answer["message"].startswith("2 columns unexpected: 'x', 'y';")
+
+
 def test_the_server_follows_its_alias(running: Running, dataset) -> None:
     from sklearn.dummy import DummyClassifier
 

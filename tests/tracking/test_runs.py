@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 import jupyter_mlops as mlops
 from jupyter_mlops import Registry, Tracker
 from jupyter_mlops.errors import UnsafeModelError, UsageError
-from jupyter_mlops.tracking import RunNotFoundError
+from jupyter_mlops.tracking import RunNotFoundError, UnfinishedRunError
 
 
 def test_a_run_records_params_metrics_and_its_end(registry):
@@ -190,6 +190,43 @@ def test_a_run_whose_process_died_shows_as_dead(tmp_path):
     with mlops.run("exp", registry=tracker.registry) as alive:
         assert tracker.get(alive.id).status == "running"
     assert [r.status for r in tracker.runs("exp")] == ["finished", "dead"]
+
+
+KILLED_AFTER_FITTING = """
+import os, signal, sys
+from sklearn.dummy import DummyClassifier
+from jupyter_mlops import Registry, Tracker
+run = Tracker(Registry(sys.argv[1])).start("exp")
+run.log_model("clf", DummyClassifier().fit([[0], [1]], [0, 1]))
+run.flush()
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_run_that_did_not_finish_registers_only_when_asked(registry, fitted, tmp_path):
+    tracker = Tracker(registry)
+    with pytest.raises(ValueError, match="diverged"), mlops.run("exp", registry=registry) as run:
+        run.log_model("clf", fitted)
+        raise ValueError("diverged at step 40")
+    with pytest.raises(
+        UnfinishedRunError,
+        match=r"^run 1 did not finish \(it failed with ValueError: diverged at step 40\), so its "
+        r"model may be half-trained; .* with --allow-failed \(allow_failed=True\)\.$",
+    ):
+        tracker.register(run.id, "churn")
+    assert registry.models() == []
+    with mlops.run("exp", registry=registry) as going:
+        going.log_model("clf", fitted)
+        with pytest.raises(UnfinishedRunError, match="run 2 is still running"):
+            tracker.register(going.id, "churn")
+    assert registry.models() == []
+    version = tracker.register(run.id, "churn", allow_failed=True)
+    assert version.version == 1 and version.run_id == "1"
+    subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_FITTING, str(registry.home)], check=False, timeout=120
+    )
+    with pytest.raises(UnfinishedRunError, match="its process ended before the run did"):
+        tracker.register(3, "churn")
 
 
 BAD_POINTS = [
