@@ -34,15 +34,23 @@ demo: $(INSTALLED)
 	MLOPS_HOME=$(DEMO)/registry $(BIN)/papermill --log-level WARNING --no-progress-bar \
 		examples/monitoring.ipynb $(DEMO)/monitoring.ipynb
 	@echo "== executed notebook: $(DEMO)/monitoring.ipynb"
+	@echo "== what drifted in the last 7 days of churn's prediction log, and by which test"
+	$(BIN)/jupyter-mlops --home $(DEMO)/registry drift churn@champion --window 7d
 	@echo "== alert rules"; $(BIN)/jupyter-mlops --home $(DEMO)/registry alert list churn
 	@echo "== alert log";   $(BIN)/jupyter-mlops --home $(DEMO)/registry alert log churn
-	@echo "== performance"; $(BIN)/jupyter-mlops --home $(DEMO)/registry performance churn@champion --last 2
+	@echo "== performance (realised and estimated, last 2 days)"
+	$(BIN)/jupyter-mlops --home $(DEMO)/registry performance churn@champion --last 2
+	$(BIN)/jupyter-mlops --home $(DEMO)/registry estimate churn@champion --last 2
 	@echo "== running examples/serving.ipynb (deploy, requests, feedback, promote and rollback followed)"
 	MLOPS_HOME=$(DEMO)/registry $(BIN)/papermill --log-level WARNING --no-progress-bar \
 		examples/serving.ipynb $(DEMO)/serving.ipynb
 	@echo "== executed notebook: $(DEMO)/serving.ipynb"
 	@echo "== deployments"; $(BIN)/jupyter-mlops --home $(DEMO)/registry deployments
 	@echo "== served performance"; $(BIN)/jupyter-mlops --home $(DEMO)/registry performance tumour@champion
+	@echo "== where to look next"
+	@echo "   executed notebooks: $(DEMO)/quickstart.ipynb, $(DEMO)/monitoring.ipynb, $(DEMO)/serving.ipynb"
+	@echo "   the demo registry:  $(DEMO)/registry (jupyter-mlops --home $(DEMO)/registry models)"
+	@echo "   make lab            opens the executed notebooks against the demo registry"
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
@@ -52,8 +60,10 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check jupyter_mlops tests benchmarks
 	$(BIN)/mypy
 
+# the executed demo notebooks against the demo registry (made first when missing)
 lab: $(INSTALLED)
-	$(BIN)/jupyter lab examples/
+	@[ -d $(DEMO)/registry ] || $(MAKE) demo
+	MLOPS_HOME=$(DEMO)/registry $(BIN)/jupyter lab $(DEMO)
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/registry_vs_mlflow.py

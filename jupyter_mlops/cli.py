@@ -35,7 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     register.add_argument("model", help="registry name of the model, e.g. churn")
     register.add_argument("file", type=Path, help="a .skops file (or a pickle with --allow-pickle)")
     register.add_argument("--data", type=Path, help="training data: .parquet or .csv")
-    register.add_argument("--target", help="the target column of --data")
+    register.add_argument("--target", help="the target column of --data (and --reference)")
+    register.add_argument(
+        "--reference", type=Path, help="held-out rows monitoring compares with: .parquet or .csv"
+    )
     register.add_argument("--metrics", nargs="+", action="extend", default=[], metavar="name=value")
     register.add_argument("--description", default="")
     register.add_argument("--tag", action="append", default=[], metavar="key=value")
@@ -46,6 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="return the version that holds this same model, data and metrics, if any",
     )
+    reference = commands.add_parser(
+        "reference", help="give a version held-out reference data for monitoring (audited)"
+    )
+    reference.add_argument("model", help="registry name of the model, e.g. churn")
+    reference.add_argument("version", help="the version number (or an alias)")
+    reference.add_argument("file", type=Path, help="held-out rows: .parquet or .csv")
+    reference.add_argument("--target", help="the column of the file holding true values")
+    reference.add_argument("--reason", default="", help="why, for the audit trail")
     serve = commands.add_parser("serve", help="serve a model alias in the foreground")
     serve.add_argument("ref", help="name@alias (the server follows the alias)")
     serve.add_argument("--port", type=int, default=8765)
@@ -88,6 +99,9 @@ def _run(args: argparse.Namespace) -> Any:
         return _register(registry, args)
     if args.command == "serve":
         return _serve(registry, args)
+    if args.command == "reference":
+        X, y = _read_data(args.file, args.target)
+        return registry.set_reference(args.model, args.version, X, y, reason=args.reason)
     if args.command in HANDLERS:
         return run_registry_command(registry, args)
     if args.command in MONITORING_COMMANDS:
@@ -109,7 +123,7 @@ def _serve(registry: Registry, args: argparse.Namespace) -> None:
 
 
 def _register(registry: Registry, args: argparse.Namespace) -> Any:
-    if args.target is not None and args.data is None:
+    if args.target is not None and args.data is None and args.reference is None:
         raise UsageError(
             f"--target {args.target!r} names a column of the training data, but no --data was "
             "given; add --data FILE, or leave --target out."
@@ -120,6 +134,7 @@ def _register(registry: Registry, args: argparse.Namespace) -> Any:
     X = y = None
     if args.data is not None:
         X, y = _read_data(args.data, args.target)
+    held_out = None if args.reference is None else _read_data(args.reference, args.target)
     return registry.register(
         args.model,
         model,
@@ -132,6 +147,7 @@ def _register(registry: Registry, args: argparse.Namespace) -> Any:
         trust=args.trust,
         allow_pickle=args.allow_pickle,
         if_new=args.if_new,
+        reference=held_out,
     )
 
 

@@ -11,7 +11,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from jupyter_mlops.commands import HANDLERS, parse_pairs, run_registry_command
 from jupyter_mlops.errors import MlopsError
-from jupyter_mlops.magics.namespace import lookup, metric_values
+from jupyter_mlops.magics.namespace import data_names, lookup, metric_values
 from jupyter_mlops.magics.parser import HelpShown, build_parser
 from jupyter_mlops.magics.tracking import figure_command, register_from_run, track_cell
 from jupyter_mlops.monitor_commands import (
@@ -81,6 +81,8 @@ class MlopsMagics(Magics):
             return register_from_run(self.shell, self.connection.registry, args)
         if args.command == "register":
             return self._register(args)
+        if args.command == "reference":
+            return self._reference(args)
         if args.command in ("metrics", "run") and (args.command == "metrics" or args.plot):
             return figure_command(self.connection.registry, args)
         if args.command == "predict":
@@ -149,9 +151,7 @@ class MlopsMagics(Magics):
                 "registering a variable."
             )
         model = lookup(namespace, args.object)
-        data = [lookup(namespace, name) for name in args.data or []]
-        if len(data) > 2:
-            raise UsageError("--data takes at most two names: the features X and the target y.")
+        data = data_names(namespace, args.data, option="--data")
         return self.connection.registry.register(
             args.model,
             model,
@@ -165,6 +165,18 @@ class MlopsMagics(Magics):
             trust=args.trust,
             allow_pickle=args.allow_pickle,
             if_new=args.if_new,
+            reference=data_names(namespace, args.reference, option="--reference") or None,
+        )
+
+    def _reference(self, args: argparse.Namespace) -> Any:
+        assert self.shell is not None
+        rows = data_names(self.shell.user_ns, args.data, option="reference")
+        return self.connection.registry.set_reference(
+            args.model,
+            args.version,
+            rows[0],
+            rows[1] if len(rows) > 1 else None,
+            reason=args.reason,
         )
 
     def _cell_source(self) -> str | None:

@@ -45,3 +45,11 @@ def metric_values(namespace: Mapping[str, Any], items: list[str]) -> dict[str, A
                 ) from None
             metrics[key] = namespace[raw]
     return metrics
+
+
+def data_names(namespace: Mapping[str, Any], names: list[str] | None, *, option: str) -> list[Any]:
+    """The values of `X [y]` variable names (at most two)."""
+    values = [lookup(namespace, name) for name in names or []]
+    if len(values) > 2:
+        raise UsageError(f"{option} takes at most two names: the features X and the target y.")
+    return values

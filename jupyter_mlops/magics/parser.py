@@ -52,6 +52,13 @@ def build_parser() -> MagicParser:
     register.add_argument(
         "--data", nargs="+", action="extend", metavar="NAME", help="X [y] variables"
     )
+    register.add_argument(
+        "--reference",
+        nargs="+",
+        action="extend",
+        metavar="NAME",
+        help="X [y] variables of held-out rows monitoring compares with",
+    )
     register.add_argument("--metrics", nargs="+", action="extend", default=[], metavar="name=value")
     register.add_argument("--description", default="")
     register.add_argument("--tag", action="append", default=[], metavar="key=value")
@@ -62,6 +69,13 @@ def build_parser() -> MagicParser:
         action="store_true",
         help="return the version that holds this same model, data and metrics, if any",
     )
+    reference = commands.add_parser(
+        "reference", help="give a version held-out reference data for monitoring (audited)"
+    )
+    reference.add_argument("model", help="registry name of the model, e.g. churn")
+    reference.add_argument("version", help="the version number (or an alias)")
+    reference.add_argument("data", nargs="+", metavar="NAME", help="X [y] variables")
+    reference.add_argument("--reason", default="", help="why, for the audit trail")
     load = commands.add_parser("load", help="the model object of a version")
     load.add_argument("ref", help="name, name@alias or name:version")
     load.add_argument("--trust", nargs="+", action="extend", default=[], metavar="TYPE")

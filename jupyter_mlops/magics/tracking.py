@@ -12,7 +12,7 @@ from IPython.core.error import UsageError
 from jupyter_mlops.commands import parse_pairs
 from jupyter_mlops.errors import MlopsError, UnsafeModelError
 from jupyter_mlops.magics.cell import execute
-from jupyter_mlops.magics.namespace import lookup, metric_values
+from jupyter_mlops.magics.namespace import data_names, metric_values
 from jupyter_mlops.magics.parser import HelpShown, build_track_parser
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.datasets import as_frame, fingerprint
@@ -89,7 +89,7 @@ def figure_command(registry: Registry, args: argparse.Namespace) -> Any:
 def register_from_run(shell: Any, registry: Registry, args: argparse.Namespace) -> Any:
     """`%mlops register NAME --from-run N`: the run's model, with its data when still in memory."""
     tracker = Tracker(registry)
-    data = [lookup(shell.user_ns, name) for name in args.data or []]
+    data = data_names(shell.user_ns, args.data, option="--data")
     if not data:
         data = _run_inputs_in_memory(shell, tracker, args.from_run)
     return tracker.register(
@@ -104,6 +104,7 @@ def register_from_run(shell: Any, registry: Registry, args: argparse.Namespace) 
         trust=tuple(args.trust),
         if_new=args.if_new,
         allow_failed=args.allow_failed,
+        reference=data_names(shell.user_ns, args.reference, option="--reference") or None,
     )
 
 

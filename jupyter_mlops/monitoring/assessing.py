@@ -20,9 +20,10 @@ from jupyter_mlops.monitoring.performance import (
     positive_class,
     without_estimate,
 )
+from jupyter_mlops.monitoring.scope import Scope
 from jupyter_mlops.monitoring.windows import Window, assign, moment
+from jupyter_mlops.registry.outputs import PREDICTION, TARGET, predictions_and_scores
 from jupyter_mlops.registry.records import Version
-from jupyter_mlops.registry.registration import PREDICTION, TARGET, predictions_and_scores
 from jupyter_mlops.store import analytics
 
 if TYPE_CHECKING:
@@ -38,10 +39,12 @@ def labelled(
     *,
     y: Any,
     time_column: str | None,
+    scope: Scope | None = None,
 ) -> pd.DataFrame:
-    """Rows with a prediction, a score (or NaN), a true label (or missing) and a time."""
+    """Rows with a prediction, a score (or NaN), a true label (or missing) and a time;
+    logged rows also carry the version that answered them (only those `scope` names)."""
     if current is None:
-        return _logged(monitor, version, with_labels=True)
+        return _logged(monitor, version, scope, with_labels=True)
     if y is None:
         raise UsageError(
             "performance on given data needs its true values; pass y= (or use the logs)."
@@ -53,7 +56,9 @@ def labelled(
     return frame.assign(**{logs.LABEL: truth})
 
 
-def _logged(monitor: Monitor, version: Version, *, with_labels: bool) -> pd.DataFrame:
+def _logged(
+    monitor: Monitor, version: Version, scope: Scope | None, *, with_labels: bool
+) -> pd.DataFrame:
     home = monitor.registry.home
     if not logs.has_log(home, logs.PREDICTIONS, version.model):
         raise UsageError(
@@ -64,9 +69,11 @@ def _logged(monitor: Monitor, version: Version, *, with_labels: bool) -> pd.Data
     with compaction.reading(home, version.model), analytics.cursor() as conn:
         if with_labels and logs.has_log(home, logs.LABELS, version.model):
             labels = logs.pattern(home, logs.LABELS, version.model)
-            return analytics.labelled_predictions(conn, predictions, labels, start=None, end=None)
-        frame = analytics.scored_predictions(conn, predictions, start=None, end=None)
-    return frame.assign(**{logs.LABEL: None})
+            frame = analytics.labelled_predictions(conn, predictions, labels, start=None, end=None)
+        else:
+            frame = analytics.scored_predictions(conn, predictions, start=None, end=None)
+            frame = frame.assign(**{logs.LABEL: None})
+    return frame if scope is None else scope.select(frame)
 
 
 def _scored(
@@ -105,7 +112,9 @@ def realised(
         return report
     scores = rows.get(logs.SCORE)
     classify = is_classification(rows[logs.LABEL], scores)
-    report.metrics = per_window(rows, _bounds(rows, window), classify=classify)
+    for number, part in _by_version(rows):
+        found = per_window(part, _bounds(part, window), classify=classify)
+        report.metrics += [replace(m, version=number) for m in found]
     report.metrics = _last(report.metrics, last)
     if report.unlabelled:
         report.note = f"{report.unlabelled:,} predictions still without a label"
@@ -121,11 +130,12 @@ def estimated(
     window: Window,
     time_column: str | None,
     last: int | None,
+    scope: Scope | None = None,
 ) -> PerformanceReport:
     clock = time.perf_counter()
-    calibration = _calibration(monitor, version)
+    _calibration(monitor, version)  # refuse before reading: no held-out reference, no estimate
     if current is None:
-        frame = _logged(monitor, version, with_labels=True)
+        frame = _logged(monitor, version, scope, with_labels=True)
     else:
         frame = _scored(monitor, version, current, time_column=time_column)
         frame = frame.assign(**{logs.LABEL: None})
@@ -134,20 +144,53 @@ def estimated(
     if frame.empty:
         report.note = "no scored predictions to estimate from"
         return report
+    notes = []
+    for number, part in _by_version(frame):
+        owner = version if number in (None, version.version) else _other(monitor, version, number)
+        try:
+            calibration = _calibration(monitor, owner)
+        except UsageError as exc:
+            notes.append(f"rows of version {number} not estimated: {str(exc).split(';')[0]}")
+            continue
+        report.metrics += _estimates(part, window, calibration, number)
+    report.note = "; ".join(notes)
+    report.metrics = _last(report.metrics, last)
+    report.seconds = time.perf_counter() - clock
+    return report
+
+
+def _estimates(
+    frame: pd.DataFrame, window: Window, calibration: Calibration, number: int | None
+) -> list[MetricValue]:
+    """Estimated metrics of each window of one version's rows, and the realised ones where
+    labels have arrived."""
+    found = []
     bounds = _bounds(frame, window)
     for (start, end), rows in frame.groupby([bounds["start"], bounds["end"]], dropna=False):
         scores = rows[logs.SCORE].to_numpy(dtype="float64")
-        report.metrics += [_in_window(m, start, end) for m in estimate(scores, calibration)]
+        found += [_in_window(m, start, end) for m in estimate(scores, calibration)]
     labelled_rows = frame[frame[logs.LABEL].notna()].reset_index(drop=True)
     if not labelled_rows.empty:
-        report.metrics += [
+        found += [
             m
             for m in per_window(labelled_rows, _bounds(labelled_rows, window), classify=True)
             if m.metric in ("accuracy", "f1", "auc")
         ]
-    report.metrics = _last(report.metrics, last)
-    report.seconds = time.perf_counter() - clock
-    return report
+    return [replace(m, version=number) for m in found]
+
+
+def _by_version(frame: pd.DataFrame) -> list[tuple[int | None, pd.DataFrame]]:
+    """Logged rows split by the version that answered them (given data: one part)."""
+    if logs.VERSION not in frame or frame[logs.VERSION].isna().all():
+        return [(None, frame)]
+    numbers = sorted(int(number) for number in frame[logs.VERSION].dropna().unique())
+    return [
+        (number, frame[frame[logs.VERSION] == number].reset_index(drop=True)) for number in numbers
+    ]
+
+
+def _other(monitor: Monitor, version: Version, number: int) -> Version:
+    return monitor.registry.get(f"{version.model}:{number}")
 
 
 def for_check(
@@ -158,6 +201,7 @@ def for_check(
     y: Any,
     time_column: str | None,
     window: Window,
+    scope: Scope | None = None,
 ) -> tuple[PerformanceReport | None, list[str]]:
     """The newest window's realised metrics (where labels exist) and estimates (where the
     version can be calibrated), for a check's alert rules; what is missing becomes a note.
@@ -166,11 +210,19 @@ def for_check(
     notes: list[str] = []
     report: PerformanceReport | None = None
     if frame is None or y is not None:
-        found = labelled(monitor, version, frame, y=y, time_column=time_column)
+        found = labelled(monitor, version, frame, y=y, time_column=time_column, scope=scope)
         report = realised(version, found, window, last=1)
         notes += [report.note] if report.note else []
     try:
-        guess = estimated(monitor, version, frame, window=window, time_column=time_column, last=1)
+        guess = estimated(
+            monitor,
+            version,
+            frame,
+            window=window,
+            time_column=time_column,
+            last=1,
+            scope=scope,
+        )
     except UsageError as exc:
         reason = str(exc).split(";")[0]
         notes.append(without_estimate(lambda: monitor.model(version), version.model, reason))
@@ -184,11 +236,11 @@ def for_check(
 
 def _calibration(monitor: Monitor, version: Version) -> Calibration:
     reference = monitor.reference_sample(version)
-    if reference is None or TARGET not in reference or PREDICTION not in reference:
+    if reference is None or not version.held_out or not {PREDICTION, TARGET} <= set(reference):
         raise UsageError(
-            f"{version.model} version {version.version} has no reference labels and scores to "
-            "calibrate an estimate with; register it with X and y (versions registered before "
-            "monitoring lack them)."
+            f"{version.model} version {version.version} has no held-out reference data with "
+            "labels to calibrate its scores on (its scores on training rows are optimistic); "
+            f"add it with `%mlops reference {version.model} {version.version} X_val y_val`."
         )
     truth = reference[TARGET].to_numpy()
     scores = reference[PREDICTION]

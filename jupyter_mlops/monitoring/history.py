@@ -17,7 +17,7 @@ import pandas as pd
 
 from jupyter_mlops.errors import UsageError, did_you_mean
 from jupyter_mlops.registry.display import html_table, text_table
-from jupyter_mlops.registry.registration import PREDICTION, TARGET
+from jupyter_mlops.registry.outputs import PREDICTION, TARGET
 
 OUTPUT = "prediction"
 P_VALUE_TESTS = ("ks", "chi2", "missing")

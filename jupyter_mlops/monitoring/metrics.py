@@ -26,10 +26,15 @@ class PerformanceReport:
     check_id: int | None = None
     seconds: float = 0.0
     unlabelled: int = field(default=0)
+    named: str = ""  # what the user named, resolved: `churn@champion (version 2)`
+    rows_from: str = ""  # `rows of versions 1 (45) and 2 (45)`
 
     def latest(self, *, estimated: bool = False) -> dict[str, float]:
-        """The newest window's values by metric name."""
+        """The newest window's values by metric name (of this version's rows, where the
+        report holds several versions' rows)."""
         chosen = [m for m in self.metrics if m.estimated == estimated and m.value is not None]
+        if any(m.version == self.version for m in chosen):
+            chosen = [m for m in chosen if m.version in (None, self.version)]
         if not chosen:
             return {}
         newest = max((m.window_start for m in chosen if m.window_start), default=None)
@@ -53,8 +58,16 @@ class PerformanceReport:
 
         return pd.DataFrame([m.__dict__ for m in self.metrics])
 
+    @property
+    def split(self) -> bool:
+        """Whether the metrics come from the rows of more than one version."""
+        return len({m.version for m in self.metrics if m.version is not None}) > 1
+
+    def _columns(self) -> list[str]:
+        return [*COLUMNS[:2], "version", *COLUMNS[2:]] if self.split else COLUMNS
+
     def _rows(self) -> list[list[Any]]:
-        return [
+        rows = [
             [
                 m.window_start,
                 m.window_end,
@@ -64,21 +77,30 @@ class PerformanceReport:
                 "" if m.ci_low is None else f"{cell(m.ci_low)} to {cell(m.ci_high)}",
                 m.rows,
             ]
-            for m in sorted(
-                self.metrics, key=lambda m: (str(m.window_start), m.metric, m.estimated)
-            )
+            for m in self._ordered()
         ]
+        if self.split:
+            for row, m in zip(rows, self._ordered(), strict=True):
+                row.insert(2, m.version)
+        return rows
+
+    def _ordered(self) -> list[MetricValue]:
+        return sorted(
+            self.metrics, key=lambda m: (str(m.window_start), m.version or 0, m.metric, m.estimated)
+        )
 
     def _headline(self) -> str:
-        text = f"{self.model} version {self.version}, windows of {self.window}"
+        text = self.named or f"{self.model}:{self.version}"
+        text += f", {self.rows_from}" if self.rows_from else ""
+        text += f", windows of {self.window}"
         return f"{text}; {self.note}" if self.note else text
 
     def __repr__(self) -> str:
         if not self.metrics:
             return f"{self._headline()}\nno metrics"
-        return f"{self._headline()}\n{text_table(COLUMNS, self._rows())}"
+        return f"{self._headline()}\n{text_table(self._columns(), self._rows())}"
 
     def _repr_html_(self) -> str:
         if not self.metrics:
             return f"<p>{self._headline()}: no metrics</p>"
-        return html_table(COLUMNS, self._rows(), caption=self._headline())
+        return html_table(self._columns(), self._rows(), caption=self._headline())

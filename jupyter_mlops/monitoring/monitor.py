@@ -31,17 +31,19 @@ from jupyter_mlops.monitoring.columns import Columns
 from jupyter_mlops.monitoring.history import DriftHistory
 from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.multivariate import joint_shift
-from jupyter_mlops.monitoring.outputs import with_output
+from jupyter_mlops.monitoring.outputs import own_rows, with_output
 from jupyter_mlops.monitoring.report import DriftReport, DriftTimeline
+from jupyter_mlops.monitoring.scope import named, resolve, rows_from
 from jupyter_mlops.monitoring.sources import LOG_WINDOW, Current, Data, current_data, windows_of
 from jupyter_mlops.monitoring.windows import parse_window
 from jupyter_mlops.registry import Registry
-from jupyter_mlops.registry.records import Version
-from jupyter_mlops.registry.registration import (
+from jupyter_mlops.registry.outputs import (
     PREDICTION,
     TARGET,
     predictions_and_scores,
 )
+from jupyter_mlops.registry.records import Version
+from jupyter_mlops.registry.refs import parse_ref
 from jupyter_mlops.store import monitoring as sql
 
 
@@ -74,11 +76,14 @@ class Monitor:
         save: bool = True,
     ) -> DriftReport:
         """Drift of `current` (or the last `window` of the prediction log) against `ref`."""
-        version = self.registry.get(ref)
-        data = current_data(self.registry, version, current, window=window, time_column=time_column)
+        version, scope = resolve(self.registry, ref)
+        data = current_data(
+            self.registry, version, current, window=window, time_column=time_column, scope=scope
+        )
         return self._drift(
             version,
             data,
+            title=named(scope.named, version),
             overrides=self._overrides(version.model, tests, thresholds),
             exhaustive=exhaustive,
             multivariate=multivariate,
@@ -99,8 +104,10 @@ class Monitor:
         save: bool = True,
     ) -> DriftTimeline:
         """One drift report per window (`every`: 1h, 1d, 1w or a row count), oldest first."""
-        version = self.registry.get(ref)
-        data = current_data(self.registry, version, current, window=None, time_column=time_column)
+        version, scope = resolve(self.registry, ref)
+        data = current_data(
+            self.registry, version, current, window=None, time_column=time_column, scope=scope
+        )
         span = parse_window(every)
         frame = data.columns.frame
         time_name = data.time_column
@@ -121,6 +128,7 @@ class Monitor:
                 self._drift(
                     version,
                     part,
+                    title=named(scope.named, version),
                     overrides=overrides,
                     exhaustive=False,
                     multivariate=False,
@@ -135,6 +143,7 @@ class Monitor:
         version: Version,
         data: Data,
         *,
+        title: str,
         overrides: dict[str, dict[str, Any]],
         exhaustive: bool,
         multivariate: bool,
@@ -153,20 +162,18 @@ class Monitor:
         extra = drifting.check_columns(inputs, data.columns, what=what)
         extra = [name for name in extra if name not in logs.RESERVED and name != data.time_column]
         notes: list[str] = []
-        columns, output = with_output(
-            lambda: self.model(version), data.columns, entries, wanted=predictions, notes=notes
-        )
         reference = self.reference_sample(version)
-        features = []
-        for part in (columns, output):
-            if part is not None:
-                features += drifting.measure(
-                    [e for e in entries if e["feature"] in part.names],
-                    part,
-                    reference_sample=reference,
-                    overrides=overrides,
-                    exhaustive=exhaustive,
-                )
+        features = drifting.measure(
+            inputs,
+            data.columns,
+            reference_sample=reference,
+            overrides=overrides,
+            exhaustive=exhaustive,
+        )
+        if predictions:
+            features += self._output_drift(
+                version, data, entries, overrides, exhaustive=exhaustive, notes=notes
+            )
         report = DriftReport(
             version.model,
             version.version,
@@ -177,6 +184,8 @@ class Monitor:
             window_start=data.start,
             window_end=data.end,
             extra_columns=extra,
+            named=title,
+            reference=version.reference_text,
         )
         if multivariate and reference is not None:
             names = [e["feature"] for e in inputs]
@@ -185,6 +194,42 @@ class Monitor:
         if save:
             report.check_id = recording.save_drift(self.registry, version, report, started)
         return report
+
+    def _output_drift(
+        self,
+        version: Version,
+        data: Data,
+        entries: list[dict[str, Any]],
+        overrides: dict[str, dict[str, Any]],
+        *,
+        exhaustive: bool,
+        notes: list[str],
+    ) -> list[drifting.FeatureDrift]:
+        """Drift of the model's own output, against its outputs on held-out reference data,
+        on the rows this version answered (a log may hold other versions' rows)."""
+        if not version.held_out:
+            notes.append(
+                f"prediction drift not measured: {version.ref} has no held-out reference data "
+                "(its outputs on training rows are optimistic); add it with "
+                f"`%mlops reference {version.model} {version.version} X_val y_val`"
+            )
+            return []
+        rows = own_rows(data.columns, version.version, notes)
+        columns, output = with_output(
+            lambda: self.model(version), rows, entries, wanted=True, notes=notes
+        )
+        features = []
+        for part in (columns, output):
+            if part is not None and PREDICTION in part.names:
+                wanted = [e for e in entries if e["feature"] == PREDICTION]
+                features += drifting.measure(
+                    wanted,
+                    part,
+                    reference_sample=self.reference_sample(version),
+                    overrides=overrides,
+                    exhaustive=exhaustive,
+                )
+        return features
 
     def reference_sample(self, version: Version) -> pd.DataFrame | None:
         """The training rows stored with a version (with `__target__`, `__prediction__`)."""
@@ -265,9 +310,13 @@ class Monitor:
         with its true values `y` (the model predicts them here)."""
         from jupyter_mlops.monitoring import assessing
 
-        version = self.registry.get(ref)
-        labelled = assessing.labelled(self, version, current, y=y, time_column=time_column)
+        version, scope = resolve(self.registry, ref)
+        labelled = assessing.labelled(
+            self, version, current, y=y, time_column=time_column, scope=scope
+        )
         report = assessing.realised(version, labelled, parse_window(window), last=last)
+        report.named = named(scope.named, version)
+        report.rows_from = rows_from(labelled if current is None else None)
         if save:
             report.check_id = recording.save_metrics(self.registry, version, report, "performance")
         return report
@@ -286,7 +335,7 @@ class Monitor:
         beside the realised values where labels have arrived."""
         from jupyter_mlops.monitoring import assessing
 
-        version = self.registry.get(ref)
+        version, scope = resolve(self.registry, ref)
         report = assessing.estimated(
             self,
             version,
@@ -294,7 +343,9 @@ class Monitor:
             window=parse_window(window),
             time_column=time_column,
             last=last,
+            scope=scope,
         )
+        report.named = named(scope.named, version)
         if save:
             report.check_id = recording.save_metrics(self.registry, version, report, "estimate")
         return report
@@ -312,7 +363,7 @@ class Monitor:
     ) -> pd.DataFrame:
         """Score `X` with the version (unless `predictions` are given) and append the rows to
         the model's prediction log; returns them, request ids included."""
-        version = self.registry.get(ref)
+        version = self.registry.get(self.registry.watched(ref))
         rows = self._scored_rows(version, X, predictions, request_ids, timestamps)
         logs.write_segments(self.registry.home, logs.PREDICTIONS, version.model, rows)
         return rows
@@ -323,7 +374,9 @@ class Monitor:
         if log:
             rows = self.log_predictions(ref, X)
         else:
-            rows = self._scored_rows(self.registry.get(ref), X, None, None, None)
+            rows = self._scored_rows(
+                self.registry.get(self.registry.watched(ref)), X, None, None, None
+            )
         return rows[[logs.REQUEST_ID, logs.VERSION, logs.PREDICTION, logs.SCORE]]
 
     def _scored_rows(
@@ -388,12 +441,15 @@ class Monitor:
         from jupyter_mlops.monitoring.checking import record_check
 
         started = datetime.now(UTC)
-        version = self.registry.get(ref)
-        data = current_data(self.registry, version, current, window=window, time_column=time_column)
+        version, scope = resolve(self.registry, ref)
+        data = current_data(
+            self.registry, version, current, window=window, time_column=time_column, scope=scope
+        )
         overrides = self._overrides(version.model, None, None)
         drift = self._drift(
             version,
             data,
+            title=named(scope.named, version),
             overrides=overrides,
             exhaustive=False,
             multivariate=multivariate,
@@ -403,7 +459,7 @@ class Monitor:
         span = parse_window(LOG_WINDOW if window is None else window)
         frame = None if current is None else data.columns.frame
         performance, notes = assessing.for_check(
-            self, version, frame, y=y, time_column=time_column, window=span
+            self, version, frame, y=y, time_column=time_column, window=span, scope=scope
         )
         return record_check(
             self.registry, version, drift, performance, started=started, notes=notes
@@ -414,15 +470,16 @@ class Monitor:
     def history(self, model: str, feature: str | None = None) -> DriftHistory:
         """Every stored drift verdict of a model: per check, or per check for one `feature`
         ("prediction": the model's output); `to_frame()` has one row per check and feature."""
-        self.registry.get(model.split("@")[0])
+        name = parse_ref(model).model
+        self.registry.get(name)
         with self.registry.db.read() as conn:
-            stored = sql.drift_history(conn, model.split("@")[0])
-        return DriftHistory(model.split("@")[0], stored, feature=feature)
+            stored = sql.drift_history(conn, name)
+        return DriftHistory(name, stored, feature=feature)
 
     def metric_history(self, model: str) -> pd.DataFrame:
         """Every stored realised or estimated metric of a model, per window."""
         with self.registry.db.read() as conn:
-            return sql.metric_history(conn, model.split("@")[0])
+            return sql.metric_history(conn, parse_ref(model).model)
 
 
 def _per_feature(value: Any) -> dict[str, Any]:

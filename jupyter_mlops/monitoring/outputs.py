@@ -18,7 +18,7 @@ import pandas as pd
 from jupyter_mlops.errors import UsageError
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.monitoring.columns import Columns
-from jupyter_mlops.registry.registration import PREDICTION, output_of
+from jupyter_mlops.registry.outputs import PREDICTION, output_of
 
 PREDICTED_ROWS = 100_000
 
@@ -51,3 +51,16 @@ def with_output(
         notes.append(f"prediction drift not measured: {str(exc).split(';')[0]}")
         return without, None
     return without, Columns(pd.DataFrame({PREDICTION: output}), label=label)
+
+
+def own_rows(columns: Columns, version: int, notes: list[str]) -> Columns:
+    """The logged rows `version` answered, when the log holds other versions' rows too."""
+    frame = columns.frame
+    if logs.VERSION not in frame or frame[logs.VERSION].nunique() <= 1:
+        return columns
+    mine = frame[frame[logs.VERSION] == version].reset_index(drop=True)
+    notes.append(
+        f"prediction drift from the {len(mine):,} rows version {version} answered, "
+        f"input drift from all {len(frame):,}"
+    )
+    return Columns(mine, label=columns.label)

@@ -38,6 +38,7 @@ class MetricValue:
     estimated: bool = False
     window_start: datetime | None = None
     window_end: datetime | None = None
+    version: int | None = None  # the version whose rows these are (logs of several versions)
 
 
 def is_classification(labels: pd.Series, scores: pd.Series | None) -> bool:

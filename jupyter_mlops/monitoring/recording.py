@@ -99,6 +99,7 @@ def metric_rows(check_id: int, report: PerformanceReport) -> pd.DataFrame:
                 "ci_low": m.ci_low,
                 "ci_high": m.ci_high,
                 "rows": m.rows,
+                "version": m.version,
             }
             for m in report.metrics
         ]

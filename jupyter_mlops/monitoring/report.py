@@ -36,6 +36,8 @@ class DriftReport:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     check_id: int | None = None
+    named: str = ""  # what the user named, resolved: `churn@champion (version 2)`
+    reference: str = ""  # what it was compared with: `held-out reference data (2,000 rows)`
 
     @property
     def inputs(self) -> list[FeatureDrift]:
@@ -144,10 +146,11 @@ class DriftReport:
         window = ""
         if self.window_start is not None and self.window_end is not None:
             window = f", {cell(self.window_start)} to {cell(self.window_end)}"
+        against = f", against {self.reference}" if self.reference else ""
         lines = [
-            f"{self.model} version {self.version}: {len(self.drifted)} of "
+            f"{self.named or f'{self.model}:{self.version}'}: {len(self.drifted)} of "
             f"{len({f.feature for f in self.inputs})} features drifted ({self.share:.0%}), "
-            f"{self.rows:,} rows from {self.source}{window}"
+            f"{self.rows:,} rows from {self.source}{window}{against}"
         ]
         if self.multivariate is not None:
             verdict = "DRIFT" if self.multivariate.drifted else "ok"

@@ -15,6 +15,7 @@ from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import UsageError
 from jupyter_mlops.monitoring import compaction, logs
 from jupyter_mlops.monitoring.columns import Columns
+from jupyter_mlops.monitoring.scope import Scope, rows_from
 from jupyter_mlops.monitoring.windows import Window, assign, moment, parse_window
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.records import Version
@@ -46,9 +47,12 @@ def current_data(
     *,
     window: str | int | None,
     time_column: str | None,
+    scope: Scope | None = None,
 ) -> Data:
+    """The data to judge `version` on; from the log, the rows of the versions `scope` names."""
     if current is None:
-        return _from_log(registry, version, parse_window(LOG_WINDOW if window is None else window))
+        span = parse_window(LOG_WINDOW if window is None else window)
+        return _from_log(registry, version, span, scope)
     if isinstance(current, pd.DataFrame):
         frame, source = current, "a DataFrame"
     elif isinstance(current, str | os.PathLike) or _is_paths(current):
@@ -84,7 +88,7 @@ def current_data(
     return Data(Columns(frame), source, start, end, time_column)
 
 
-def _from_log(registry: Registry, version: Version, span: Window) -> Data:
+def _from_log(registry: Registry, version: Version, span: Window, scope: Scope | None) -> Data:
     home = registry.home
     if not logs.has_log(home, logs.PREDICTIONS, version.model):
         raise UsageError(
@@ -98,10 +102,15 @@ def _from_log(registry: Registry, version: Version, span: Window) -> Data:
         frame = analytics.read_parquet(
             conn, files, time_column=logs.TIMESTAMP, start=start, end=end
         )
+    if scope is not None:
+        frame = scope.select(frame, start=start, end=end)
     if span.rows is not None:
         frame = frame.sort_values(logs.TIMESTAMP).iloc[-span.rows :]
     label = f"the prediction log ({span.text} to {end:%Y-%m-%d %H:%M} UTC)"
-    return Data(Columns(frame, label=label), "the prediction log", start, end, logs.TIMESTAMP)
+    source = "the prediction log"
+    if scope is not None:
+        source += f" ({rows_from(frame) or 'no rows of ' + scope.named})"
+    return Data(Columns(frame, label=label), source, start, end, logs.TIMESTAMP)
 
 
 def _is_paths(value: object) -> bool:

@@ -18,6 +18,8 @@ from jupyter_mlops.registry.records import Version
 from jupyter_mlops.registry.refs import ModelRef, check_name, parse_ref, parse_version
 from jupyter_mlops.store import catalog
 
+DEFAULT_ALIAS = "champion"
+
 
 def find_version(conn: duckdb.DuckDBPyConnection, ref: ModelRef) -> Version:
     """The version `ref` names (by number, through an alias, or the latest)."""
@@ -40,6 +42,24 @@ def find_version(conn: duckdb.DuckDBPyConnection, ref: ModelRef) -> Version:
         row,
         aliases=catalog.aliases_of_version(conn, ref.model, row["version"]),
         tags=catalog.version_tags(conn, ref.model, row["version"]),
+    )
+
+
+def watched_ref(conn: duckdb.DuckDBPyConnection, text: str) -> ModelRef:
+    """`text` as monitoring and serving read it: a bare name means the model's `champion`
+    alias (the newest version is often an experiment), refused when there is none."""
+    ref = parse_ref(text)
+    if ref.alias is not None or ref.version is not None or "@" in text:  # name@latest too
+        return ref
+    require_model(conn, ref.model)
+    aliases = catalog.model_aliases(conn, ref.model)
+    if DEFAULT_ALIAS in aliases:
+        return ModelRef(ref.model, alias=DEFAULT_ALIAS)
+    listed = ", ".join(f"{ref.model}@{alias}" for alias in sorted(aliases))
+    hint = f"name one of its aliases ({listed}) or a version" if aliases else "name a version"
+    raise AliasNotFoundError(
+        f"{ref.model} has no champion alias, so a bare name does not say which version to "
+        f"watch; {hint} (e.g. {ref.model}:1), or promote one to champion."
     )
 
 

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+HELD_OUT = "held-out"
+TRAINING = "training"
+
+
 @dataclass(frozen=True, repr=False)
 class Version:
     """One immutable registered version of a model and everything captured with it."""
@@ -52,6 +56,9 @@ class Version:
     env_json: str = field(default="{}", repr=False)
     # set on a version `register(..., if_new=True)` returned instead of storing one
     note: str = field(default="", repr=False)
+    # what monitoring compares with: "held-out" data, the "training" rows, or none
+    reference_source: str | None = None
+    reference_rows: int | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any], *, aliases: list[str], tags: dict[str, str]) -> Version:
@@ -85,6 +92,16 @@ class Version:
         return f"{self.model}:{self.version}"
 
     @property
+    def reference_text(self) -> str:
+        """What monitoring compares this version with, in words."""
+        return describe(self.reference_source, self.reference_rows)
+
+    @property
+    def held_out(self) -> bool:
+        """Whether the version has held-out reference data (outputs can be judged)."""
+        return self.reference_source == HELD_OUT
+
+    @property
     def unsafe(self) -> bool:
         return self.format != "skops"
 
@@ -102,6 +119,7 @@ class Version:
             ("format", self.format + (" (UNSAFE: loading runs code)" if self.unsafe else "")),
             ("artifact", f"sha256:{self.artifact_sha256[:16]}... ({self.artifact_bytes:,} bytes)"),
             ("training data", _data_summary(self)),
+            ("monitoring reference", self.reference_text),
             ("notebook", self.notebook),
             ("git commit", self.git_commit),
             ("run", self.run_id),
@@ -140,6 +158,14 @@ class Version:
             parts.append(details("code", pre(self.code)))
         parts.append(details("environment", pre(pretty_json(self.env))))
         return "".join(parts)
+
+
+def describe(source: str | None, rows: int | None) -> str:
+    """`held-out reference data (2,000 rows)` or `the training data (100,000 rows)`."""
+    counted = f" ({rows:,} rows)" if rows else ""
+    if source == HELD_OUT:
+        return f"held-out reference data{counted}"
+    return f"the training data{counted}" if source else "no reference data"
 
 
 def _data_summary(version: Version) -> str | None:
@@ -277,8 +303,44 @@ class AliasEvent:
         return History([self])._repr_html_()
 
 
+@dataclass(frozen=True)
+class VersionEvent:
+    """A change to a stored version (its monitoring reference), shown in the audit trail
+    beside the alias moves."""
+
+    id: int
+    model: str
+    version: int
+    action: str
+    changed_at: datetime
+    changed_by: str
+    reason: str | None
+    detail: str
+
+    alias = ""
+
+    @property
+    def moved_at(self) -> datetime:
+        return self.changed_at
+
+    @property
+    def moved_by(self) -> str:
+        return self.changed_by
+
+    @property
+    def from_version(self) -> int:
+        return self.version
+
+    to_version = from_version
+
+    @property
+    def summary(self) -> str:
+        changed = json.loads(self.detail)
+        return f"{self.action}: {changed.get('to')} (was {changed.get('from')})"
+
+
 class History(RecordTable[AliasEvent]):
-    """The audit trail of alias moves, oldest first."""
+    """The audit trail of alias moves (and of changes to versions), oldest first."""
 
     columns: ClassVar[list[str]] = ["at (UTC)", "alias", "action", "from", "to", "by", "reason"]
     optional_integers = ("from", "to")
@@ -286,6 +348,10 @@ class History(RecordTable[AliasEvent]):
 
     def _rows(self) -> list[list[Any]]:
         return [
-            [e.moved_at, e.alias, e.action, e.from_version, e.to_version, e.moved_by, e.reason]
+            [e.moved_at, e.alias, _action(e), e.from_version, e.to_version, e.moved_by, e.reason]
             for e in self
         ]
+
+
+def _action(event: AliasEvent | VersionEvent) -> str:
+    return event.summary if isinstance(event, VersionEvent) else event.action

@@ -17,12 +17,9 @@ import numpy as np
 import pandas as pd
 
 from jupyter_mlops.errors import UsageError
-from jupyter_mlops.monitoring import profile as profiling
-from jupyter_mlops.registry import capture, datasets, serialization
+from jupyter_mlops.registry import capture, datasets, references, serialization
+from jupyter_mlops.registry.references import split
 from jupyter_mlops.registry.refs import check_key
-
-PREDICTION = "__prediction__"
-TARGET = "__target__"
 
 
 @dataclass
@@ -92,6 +89,7 @@ def draft_version(
     trust: str | Iterable[str] = (),
     allow_pickle: bool = False,
     run_id: str | None = None,
+    reference: Any = None,
 ) -> Draft:
     check_model(model)
     checked_metrics = check_metrics(metrics)
@@ -114,25 +112,42 @@ def draft_version(
         "data_fingerprint": None,
         "data_rows": None,
         "schema": None,
+        "reference_source": None,
+        "reference_rows": None,
     }
-    reference, profile = None, []
-    if X is not None:
-        features = datasets.as_frame(X, name="X")
+    if X is None and y is not None:
+        raise UsageError("y was given without X; pass the training features too (--data X y).")
+    features = None if X is None else datasets.as_frame(X, name="X")
+    if features is not None:
         target = datasets.as_frame(y, name="y") if y is not None else None
         _check_lengths(features, target)
         record["data_fingerprint"] = datasets.fingerprint(features, target)
         record["data_rows"] = len(features)
-        record["schema"] = json.dumps(datasets.describe_schema(features), default=plain)
-        positions = profiling.sample_positions(len(features))
-        sample = features.iloc[positions]
-        profile = profiling.profile_frame(features)
-        output = output_of(model, sample, as_frame=isinstance(X, pd.DataFrame))
-        profile += _extra_profiles(output, target)
-        sampled_target = None if target is None else target.iloc[positions, 0]
-        reference = profiling.to_parquet(_with_outcomes(sample, sampled_target, output))
-    elif y is not None:
-        raise UsageError("y was given without X; pass the training features too (--data X y).")
-    return Draft(record, serialized.data, reference, profile)
+    found = _reference(model, features, y, held_out=reference)
+    if found is None:
+        return Draft(record, serialized.data, None, [])
+    described = features if features is not None else _held_out_rows(reference)
+    record["schema"] = json.dumps(datasets.describe_schema(described), default=plain)
+    record["reference_source"], record["reference_rows"] = found.source, found.rows
+    return Draft(record, serialized.data, found.sample, found.profile)
+
+
+def _reference(
+    model: Any, features: pd.DataFrame | None, y: Any, *, held_out: Any
+) -> references.Reference | None:
+    """Held-out reference data when given (its columns must be the training columns),
+    else the training rows (outputs left out), else none."""
+    if held_out is not None:
+        rows, truth = split(held_out)
+        columns = None if features is None else [str(c) for c in features.columns]
+        return references.build(model, rows, truth, held_out=True, columns=columns)
+    if features is None:
+        return None
+    return references.build(model, features, y, held_out=False)
+
+
+def _held_out_rows(reference: Any) -> pd.DataFrame:
+    return datasets.as_frame(split(reference)[0], name="the reference data")
 
 
 def _check_lengths(features: pd.DataFrame, target: pd.DataFrame | None) -> None:
@@ -140,92 +155,6 @@ def _check_lengths(features: pd.DataFrame, target: pd.DataFrame | None) -> None:
         raise UsageError(
             f"X has {len(features)} rows but y has {len(target)}; pass the matching target."
         )
-
-
-def _extra_profiles(output: Any, target: pd.DataFrame | None) -> list[dict[str, Any]]:
-    """Profiles of the target and of the model's own output on the sample (prediction drift)."""
-    extra = []
-    if target is not None:
-        entry = profiling.profile_frame(target.iloc[:, :1])[0]
-        extra.append({**entry, "feature": TARGET})
-    if output is not None:
-        entry = profiling.profile_frame(pd.DataFrame({PREDICTION: output}))[0]
-        extra.append(entry)
-    return extra
-
-
-def _with_outcomes(sample: pd.DataFrame, target: pd.Series | None, output: Any) -> pd.DataFrame:
-    """The reference sample with its true target and the model's output on it, as columns
-    `__target__` and `__prediction__` (monitoring calibrates its estimates with them)."""
-    frame = sample.copy()
-    if target is not None:
-        frame[TARGET] = target.to_numpy()
-    if output is not None:
-        frame[PREDICTION] = output
-    return frame
-
-
-def output_of(
-    model: Any, frame: pd.DataFrame, *, as_frame: bool = True, labels_as_text: bool = True
-) -> Any:
-    """The model's output (see `model_output`) on rows of a DataFrame, asked the way it was
-    fitted."""
-    rows = _as_fitted(model, frame) if as_frame else frame.to_numpy()
-    return model_output(model, rows, labels_as_text=labels_as_text)
-
-
-def predictions_and_scores(model: Any, frame: pd.DataFrame) -> tuple[Any, Any]:
-    """The model's predictions on rows of a DataFrame and, for a binary classifier, the
-    positive class's probability (else None)."""
-    predictions, proba = predictions_and_probabilities(model, frame)
-    return predictions, None if proba is None else proba[:, 1]
-
-
-def predictions_and_probabilities(
-    model: Any, frame: pd.DataFrame, *, probabilities: bool = False
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """The model's predictions on rows of a DataFrame, and its class probabilities for a
-    binary classifier, or for any classifier when `probabilities` (else None)."""
-    rows = _as_fitted(model, frame)
-    predictions = np.asarray(model.predict(rows))
-    binary = len(getattr(model, "classes_", [])) == 2
-    if hasattr(model, "predict_proba") and (probabilities or binary):
-        return predictions, np.asarray(model.predict_proba(rows))
-    return predictions, None
-
-
-def _as_fitted(model: Any, frame: pd.DataFrame) -> Any:
-    """A scikit-learn model fitted on an array (it knows n_features_in_ but no
-    feature_names_in_) is asked with an array, as it was fitted."""
-    on_array = hasattr(model, "n_features_in_") and not hasattr(model, "feature_names_in_")
-    return frame.to_numpy() if on_array else frame
-
-
-def model_output(model: Any, rows: Any, *, labels_as_text: bool = True) -> Any:
-    """The positive-class probability (binary), the class (multiclass) or the prediction;
-    a classifier's classes as text, so they are profiled and compared as categories
-    (`labels_as_text=False`: as numbers, as versions registered before were profiled)."""
-    method = getattr(model, "predict_proba", None) or getattr(model, "predict", None)
-    if method is None:
-        return None
-    try:
-        output = np.asarray(method(rows))
-    except Exception as exc:
-        raise UsageError(
-            f"the model cannot predict on the given X ({type(exc).__name__}: {exc}); "
-            "pass the data it was trained on."
-        ) from exc
-    if output.ndim == 2 and output.shape[1] == 2:
-        return output[:, 1]
-    if not labels_as_text:
-        return output.argmax(axis=1) if output.ndim == 2 else output
-    classes = getattr(model, "classes_", None)
-    if output.ndim == 2:
-        found = output.argmax(axis=1)
-        named = classes is not None and len(classes) == output.shape[1]
-        labels = np.asarray(classes)[found] if named else found
-        return labels.astype(str)
-    return output.astype(str) if classes is not None else output
 
 
 def _model_params(model: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from jupyter_mlops.registry.lookups import (
     require_alias_known,
     require_model,
     version_ref,
+    watched_ref,
 )
 from jupyter_mlops.registry.records import (
     AliasEvent,
@@ -30,6 +31,7 @@ from jupyter_mlops.registry.records import (
     ModelList,
     ModelSummary,
     Version,
+    VersionEvent,
     VersionList,
 )
 from jupyter_mlops.registry.refs import (
@@ -43,6 +45,7 @@ from jupyter_mlops.registry.refs import (
 from jupyter_mlops.registry.repeats import reused
 from jupyter_mlops.store import Database, catalog
 from jupyter_mlops.store.migrations import LATEST, applied, migrate
+from jupyter_mlops.store.references import version_events
 
 if TYPE_CHECKING:
     from jupyter_mlops.registry.registration import Draft
@@ -108,8 +111,13 @@ class Registry:
         allow_pickle: bool = False,
         run_id: str | None = None,
         if_new: bool = False,
+        reference: Any = None,
     ) -> Version:
         """Store `model` as the next version of `name`, with what it was trained on.
+
+        `reference=(X_val, y_val)`: held-out rows the model did not see, which monitoring
+        compares with (drift, prediction drift, calibrated estimates). Without it only
+        feature drift is measured, against the training rows `X`.
 
         With `if_new`, a version of `name` holding the same model, trained on the same data,
         with the same metrics, is returned instead of storing another: a registration that
@@ -132,6 +140,7 @@ class Registry:
             trust=trust,
             allow_pickle=allow_pickle,
             run_id=run_id,
+            reference=reference,
         )
         if if_new:
             with self.db.read() as conn:
@@ -226,6 +235,13 @@ class Registry:
         with self.db.read() as conn:
             return find_version(conn, parse_ref(ref) if isinstance(ref, str) else ref)
 
+    def watched(self, ref: str) -> str:
+        """`ref` as monitoring and serving read it: a bare name means its champion alias."""
+        if "@" in ref or ":" in ref:
+            return ref
+        with self.db.read() as conn:
+            return str(watched_ref(conn, ref))
+
     def load(
         self, ref: str | ModelRef, *, trust: str | Iterable[str] = (), allow_pickle: bool = False
     ) -> Any:
@@ -242,6 +258,15 @@ class Registry:
             allow_pickle=allow_pickle,
         )
 
+    def set_reference(
+        self, name: str, version: int | str, X: Any, y: Any = None, *, reason: str = ""
+    ) -> Version:
+        """Give a stored version held-out reference data (replacing what it had), audited:
+        monitoring compares its later data, outputs and scores with these rows."""
+        from jupyter_mlops.registry import references  # pandas, NumPy: when used
+
+        return references.replace(self, name, version, X, y, reason=reason)
+
     def profile(self, ref: str | ModelRef) -> list[dict[str, Any]]:
         """The reference profile recorded at registration (one entry per feature)."""
         version = self.get(ref)
@@ -255,7 +280,12 @@ class Registry:
             require_model(conn, name)
             if alias is not None:
                 require_alias_known(conn, name, alias)
-            return History(AliasEvent.from_row(r) for r in catalog.alias_events(conn, name, alias))
+            events: list[Any] = [
+                AliasEvent.from_row(r) for r in catalog.alias_events(conn, name, alias)
+            ]
+            if alias is None:
+                events += [VersionEvent(**row) for row in version_events(conn, name)]
+        return History(sorted(events, key=lambda event: event.moved_at))
 
     def compare(self, name: str, a: int | str, b: int | str) -> Comparison:
         with self.db.read() as conn:

@@ -206,6 +206,11 @@ class ModelServer:
             {"ref": self.ref, "signature": inputs, **self._counts(served), "log_problem": problem}
         )
 
+    def final_counts(self) -> dict[str, int]:
+        """What the deployment's record keeps once it has stopped."""
+        served = self.served.version.version
+        return {"version": served, "requests": self.requests, "errors": self.errors}
+
     def _counts(self, served: Served) -> dict[str, object]:
         return {
             "model": served.version.model,

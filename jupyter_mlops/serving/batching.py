@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from jupyter_mlops.monitoring import logs
+from jupyter_mlops.registry.outputs import predictions_and_probabilities
 from jupyter_mlops.registry.records import Version
-from jupyter_mlops.registry.registration import predictions_and_probabilities
 from jupyter_mlops.serving.feedback import Takes
 from jupyter_mlops.serving.rows import Rows, combined, culprit, frame_of, inputs_of
 from jupyter_mlops.serving.validation import Column, RequestError, Unprocessable, described

@@ -74,6 +74,7 @@ def serve(
     from jupyter_mlops.serving.limits import uvicorn_options
 
     check_port(port)
+    ref = registry.watched(ref)  # a bare name serves the champion alias
     version = registry.get(ref)
     nonce = nonce or processes.new_secret()
     stop_key = processes.new_secret()
@@ -110,7 +111,7 @@ def serve(
     finally:
         restore_signals()
         if deployment_id is not None:
-            _record_stop(registry, deployment_id, ref)
+            _record_stop(registry, deployment_id, ref, final=server.final_counts())
 
 
 def check_port(port: object) -> int:
@@ -126,6 +127,7 @@ def deploy(
 ) -> Deployment:
     """Start a server for `ref` in its own process and session; wait until it answers."""
     check_port(port)
+    ref = registry.watched(ref)  # a bare name serves the champion alias
     registry.get(ref)
     running = _recorded(registry, model=None, running_only=True)
     if any(d.port == port and d.status == "running" for d in running):
@@ -302,12 +304,15 @@ def _left_behind(found: Deployment) -> list[str]:
     return unwritten.report(unwritten.tag_of(found.nonce_sha256))
 
 
-def _record_stop(registry: Registry, deployment_id: int, ref: str) -> None:
-    """Mark a deployment stopped; a registry that cannot take it raises saying that the
-    server has stopped and only the record of it is missing, and why."""
+def _record_stop(
+    registry: Registry, deployment_id: int, ref: str, *, final: dict[str, int] | None = None
+) -> None:
+    """Mark a deployment stopped (with the server's last counters, from the server itself);
+    a registry that cannot take it raises saying that the server has stopped and only the
+    record of it is missing, and why."""
     try:
         with registry.db.write() as conn:
-            sql.mark_stopped(conn, deployment_id, at=utc_now())
+            sql.mark_stopped(conn, deployment_id, at=utc_now(), final=final)
     except MlopsError as exc:
         from jupyter_mlops.serving.logwriter import plain_reason
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from jupyter_mlops.registry.registration import TARGET
+from jupyter_mlops.registry.outputs import TARGET
 from jupyter_mlops.serving.validation import BOOLEAN, NUMBER, TEXT, Unprocessable, described
 
 MAX_LABELS = 100_000

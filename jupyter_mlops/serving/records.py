@@ -64,6 +64,9 @@ class Deployment:
     @classmethod
     def from_row(cls, row: dict[str, Any], *, token: str | None = None) -> Deployment:
         fields = {k: row[k] for k in cls.__dataclass_fields__ if k in row and k != "token"}
+        if row.get("stopped_at") is not None:  # what it served, as it stopped
+            for key in ("version", "requests", "errors"):
+                fields[key] = row.get(f"final_{key}")
         return cls(**fields, token=token)
 
 
@@ -109,12 +112,19 @@ class DeploymentList(RecordTable[Deployment]):
                 d.pid,
                 d.status,
                 d.started_at,
-                _duration(now - d.started_at) if d.status == "running" else "",
+                _up(d, now),
                 d.requests,
                 d.errors,
             ]
             for d in self
         ]
+
+
+def _up(found: Deployment, now: datetime) -> str:
+    """How long it has served: until now, or until it stopped (a dead one: unknown)."""
+    if found.stopped_at is not None:
+        return _duration(found.stopped_at - found.started_at)
+    return _duration(now - found.started_at) if found.status == "running" else ""
 
 
 def _duration(span: timedelta) -> str:

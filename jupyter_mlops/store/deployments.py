@@ -35,8 +35,19 @@ def deployment(conn: duckdb.DuckDBPyConnection, deployment_id: int) -> Row | Non
     return found[0] if found else None
 
 
-def mark_stopped(conn: duckdb.DuckDBPyConnection, deployment_id: int, *, at: datetime) -> None:
+def mark_stopped(
+    conn: duckdb.DuckDBPyConnection,
+    deployment_id: int,
+    *,
+    at: datetime,
+    final: dict[str, int] | None = None,
+) -> None:
+    """Record a stop (the first one counts) and, from the server itself, what it served."""
+    final = final or {}
     conn.execute(
-        "UPDATE deployments SET stopped_at = ? WHERE id = ? AND stopped_at IS NULL",
-        [at, deployment_id],
+        "UPDATE deployments SET stopped_at = coalesce(stopped_at, ?), "
+        "final_version = coalesce(?, final_version), "
+        "final_requests = coalesce(?, final_requests), final_errors = coalesce(?, final_errors) "
+        "WHERE id = ?",
+        [at, final.get("version"), final.get("requests"), final.get("errors"), deployment_id],
     )

@@ -219,6 +219,34 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "ALTER TABLE deployments ADD COLUMN stop_key VARCHAR",
         ],
     ),
+    (
+        "0007_reference_data",
+        [
+            # what monitoring compares with: 'held-out' data given for it, or the 'training'
+            # rows (whose model outputs are optimistic, so no output-based result uses them)
+            "ALTER TABLE versions ADD COLUMN reference_source VARCHAR",
+            "ALTER TABLE versions ADD COLUMN reference_rows BIGINT",
+            "UPDATE versions SET reference_source = 'training', reference_rows = data_rows "
+            "WHERE reference_sha256 IS NOT NULL",
+            # metrics of an alias's rows are kept per version that answered them
+            "ALTER TABLE metric_results ADD COLUMN version INTEGER",
+            # what a stopped server had served, as it stopped
+            "ALTER TABLE deployments ADD COLUMN final_version INTEGER",
+            "ALTER TABLE deployments ADD COLUMN final_requests BIGINT",
+            "ALTER TABLE deployments ADD COLUMN final_errors BIGINT",
+            "CREATE SEQUENCE version_event_ids START 1",
+            # append-only audit of what changes about a version after it is stored
+            """CREATE TABLE version_events (
+                id BIGINT DEFAULT nextval('version_event_ids'),
+                model VARCHAR NOT NULL,
+                version INTEGER NOT NULL,
+                action VARCHAR NOT NULL,
+                changed_at TIMESTAMP NOT NULL,
+                changed_by VARCHAR NOT NULL,
+                reason VARCHAR,
+                detail VARCHAR NOT NULL)""",
+        ],
+    ),
 ]
 
 LATEST = len(MIGRATIONS)

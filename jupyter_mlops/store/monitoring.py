@@ -47,7 +47,8 @@ def drift_history(conn: duckdb.DuckDBPyConnection, model: str) -> pd.DataFrame:
 
 def metric_history(conn: duckdb.DuckDBPyConnection, model: str) -> pd.DataFrame:
     return conn.execute(
-        """SELECT c.id AS check_id, c.version, c.kind, m.window_start, m.window_end, m.metric,
+        """SELECT c.id AS check_id, coalesce(m.version, c.version) AS version, c.kind,
+                  m.window_start, m.window_end, m.metric,
                   m.estimated, m.value, m.ci_low, m.ci_high, m.rows
            FROM checks c JOIN metric_results m ON m.check_id = c.id
            WHERE c.model = ? ORDER BY c.id, m.window_start, m.metric""",

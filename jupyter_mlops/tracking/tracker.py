@@ -137,12 +137,13 @@ class Tracker:
         trust: str | Iterable[str] = (),
         if_new: bool = False,
         allow_failed: bool = False,
+        reference: Any = None,
     ) -> Version:
         """Register the model a run fitted as a version of `name`, linked to the run.
 
         The version gets the run's params, code and last metric values (`metrics` adds to or
-        overrides them); `if_new` as for `Registry.register`. A run that failed, died or is
-        still running is refused unless `allow_failed`."""
+        overrides them); `if_new` and `reference` as for `Registry.register`. A run that
+        failed, died or is still running is refused unless `allow_failed`."""
         from jupyter_mlops.registry import serialization
         from jupyter_mlops.registry import trust as policy
 
@@ -173,6 +174,7 @@ class Tracker:
             trust=[*entry["trusted_types"], *policy.names(trust)],
             run_id=str(record.id),
             if_new=if_new,
+            reference=reference,
         )
 
     def history(self, run_id: int | str) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from jupyter_mlops import Monitor, Registry
 from jupyter_mlops.monitoring import synthetic
 
 TRAINING_ROWS = 100_000
+REFERENCE_ROWS = 20_000
 
 
 def churn_model(X: pd.DataFrame, y: pd.Series) -> Pipeline:
@@ -33,12 +34,19 @@ def training() -> tuple[pd.DataFrame, pd.Series]:
 
 
 @pytest.fixture(scope="session")
-def churn_home(tmp_path_factory: pytest.TempPathFactory, training: tuple) -> Path:
-    """A registry with churn version 1 (champion), trained on 100k synthetic rows."""
+def held_out() -> tuple[pd.DataFrame, pd.Series]:
+    X = synthetic.features(REFERENCE_ROWS, seed=2)
+    return X, synthetic.target(X)
+
+
+@pytest.fixture(scope="session")
+def churn_home(tmp_path_factory: pytest.TempPathFactory, training: tuple, held_out: tuple) -> Path:
+    """A registry with churn version 1 (champion), trained on 100k synthetic rows, with
+    20k held-out rows as its monitoring reference."""
     home = tmp_path_factory.mktemp("monitoring") / "registry"
     X, y = training
     registry = Registry(home)
-    registry.register("churn", churn_model(X, y), X=X, y=y)
+    registry.register("churn", churn_model(X, y), X=X, y=y, reference=held_out)
     registry.promote("churn", 1)
     return home
 

@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from jupyter_mlops import Monitor, Registry
 from jupyter_mlops.errors import UsageError
 from jupyter_mlops.monitoring import synthetic
-from jupyter_mlops.registry.registration import PREDICTION
+from jupyter_mlops.registry.outputs import PREDICTION
 
 
 @pytest.mark.parametrize("rows", [100_000, 1_000_000, 5_000_000])

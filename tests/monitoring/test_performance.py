@@ -69,13 +69,20 @@ def test_estimates_track_the_realised_values(monitor: Monitor) -> None:
         assert guess.ci_low is not None and guess.ci_low < guess.value < guess.ci_high
 
 
-def test_estimating_needs_reference_labels(monitor: Monitor) -> None:
+def test_estimating_needs_held_out_reference_labels(monitor: Monitor) -> None:
     X = synthetic.features(2_000, seed=40)
-    version = monitor.registry.register("unlabelled", monitor.registry.load("churn:1"), X=X)
-    with pytest.raises(
-        UsageError, match=r"no reference labels and scores.*register it with X and y"
+    model = monitor.registry.load("churn:1")
+    for version in (
+        monitor.registry.register("unlabelled", model, X=X),
+        monitor.registry.register("trained", model, X=X, y=synthetic.target(X)),
+        monitor.registry.register("unlabelled", model, X=X, reference=X),
     ):
-        monitor.estimate(version.ref, current=X)
+        with pytest.raises(
+            UsageError,
+            match=rf"{version.ref.replace(':', ' version ')} has no held-out reference data "
+            rf"with labels.*%mlops reference {version.model} {version.version} X_val y_val",
+        ):
+            monitor.estimate(version.ref, current=X)
 
 
 def test_performance_before_any_log_says_what_to_do(monitor: Monitor) -> None:

@@ -16,7 +16,7 @@ from jupyter_mlops.errors import (
     UsageError,
     VersionNotFoundError,
 )
-from jupyter_mlops.registry.registration import PREDICTION, TARGET
+from jupyter_mlops.registry.outputs import PREDICTION, TARGET
 
 
 def test_register_captures_what_the_model_was_made_from(registry, fitted, dataset, tmp_path):

@@ -66,6 +66,11 @@ def test_deploy_predict_undeploy_and_nothing_answered_is_lost(registry: Registry
         stopped = undeploy(registry, "diagnosis@champion")
     assert [d.status for d in stopped] == ["stopped"]
     assert stopped.notes == []  # stopped by SIGTERM in time, not found gone nor killed
+    [kept] = deployments(registry)  # a stopped server keeps what it served and its counters
+    assert (kept.status, kept.version, kept.requests, kept.errors) == ("stopped", 1, 10, 1)
+    shown = deployments(registry).to_frame().iloc[0]
+    assert (shown["version"], shown["requests"], shown["errors"]) == (1, 10, 1)
+    assert shown["up"].endswith("s")  # how long it served, until it stopped
     logged = Monitor(registry).drift("diagnosis@champion", window="1d", multivariate=False)
     assert logged.rows == len(ids) == 60
     assert logged.extra_columns == []  # the log's own columns are not taken for inputs

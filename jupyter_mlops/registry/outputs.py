@@ -1,0 +1,80 @@
+"""Asking a model for its outputs the way it was fitted: predictions, probabilities, scores.
+
+`__prediction__` and `__target__` name the model's output and the true value wherever a
+reference sample or a profile keeps them beside the features.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from jupyter_mlops.errors import UsageError
+
+PREDICTION = "__prediction__"
+TARGET = "__target__"
+
+
+def output_of(
+    model: Any, frame: pd.DataFrame, *, as_frame: bool = True, labels_as_text: bool = True
+) -> Any:
+    """The model's output (see `model_output`) on rows of a DataFrame, asked the way it was
+    fitted."""
+    rows = _as_fitted(model, frame) if as_frame else frame.to_numpy()
+    return model_output(model, rows, labels_as_text=labels_as_text)
+
+
+def predictions_and_scores(model: Any, frame: pd.DataFrame) -> tuple[Any, Any]:
+    """The model's predictions on rows of a DataFrame and, for a binary classifier, the
+    positive class's probability (else None)."""
+    predictions, proba = predictions_and_probabilities(model, frame)
+    return predictions, None if proba is None else proba[:, 1]
+
+
+def predictions_and_probabilities(
+    model: Any, frame: pd.DataFrame, *, probabilities: bool = False
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The model's predictions on rows of a DataFrame, and its class probabilities for a
+    binary classifier, or for any classifier when `probabilities` (else None)."""
+    rows = _as_fitted(model, frame)
+    predictions = np.asarray(model.predict(rows))
+    binary = len(getattr(model, "classes_", [])) == 2
+    if hasattr(model, "predict_proba") and (probabilities or binary):
+        return predictions, np.asarray(model.predict_proba(rows))
+    return predictions, None
+
+
+def _as_fitted(model: Any, frame: pd.DataFrame) -> Any:
+    """A scikit-learn model fitted on an array (it knows n_features_in_ but no
+    feature_names_in_) is asked with an array, as it was fitted."""
+    on_array = hasattr(model, "n_features_in_") and not hasattr(model, "feature_names_in_")
+    return frame.to_numpy() if on_array else frame
+
+
+def model_output(model: Any, rows: Any, *, labels_as_text: bool = True) -> Any:
+    """The positive-class probability (binary), the class (multiclass) or the prediction;
+    a classifier's classes as text, so they are profiled and compared as categories
+    (`labels_as_text=False`: as numbers, as versions registered before were profiled)."""
+    method = getattr(model, "predict_proba", None) or getattr(model, "predict", None)
+    if method is None:
+        return None
+    try:
+        output = np.asarray(method(rows))
+    except Exception as exc:
+        raise UsageError(
+            f"the model cannot predict on the given X ({type(exc).__name__}: {exc}); "
+            "pass the data it was trained on."
+        ) from exc
+    if output.ndim == 2 and output.shape[1] == 2:
+        return output[:, 1]
+    if not labels_as_text:
+        return output.argmax(axis=1) if output.ndim == 2 else output
+    classes = getattr(model, "classes_", None)
+    if output.ndim == 2:
+        found = output.argmax(axis=1)
+        named = classes is not None and len(classes) == output.shape[1]
+        labels = np.asarray(classes)[found] if named else found
+        return labels.astype(str)
+    return output.astype(str) if classes is not None else output

@@ -1,0 +1,167 @@
+"""Reference data: what monitoring compares a version's later data and outputs with.
+
+A model's outputs on its own training rows are not what it will see: a forest scores its
+training rows near 0 and 1, so scores calibrated on them promise accuracy the model never
+reaches and its outputs on calm new data look drifted. So everything monitoring learns
+about a version comes from one reference:
+
+- held-out data given for it (`reference=(X_val, y_val)`): feature drift, the output
+  profile, prediction drift and the calibration of estimates all use it;
+- otherwise the training rows, for feature (and target) drift only: the model's outputs on
+  them are never stored, and output-based results say they are not available.
+
+The reference is a bounded sample (features, `__target__`, `__prediction__`) kept as a
+Parquet artifact, and a profile per column kept in the `profiles` table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from jupyter_mlops.clock import utc_now
+from jupyter_mlops.errors import UsageError
+from jupyter_mlops.monitoring import profile as profiling
+from jupyter_mlops.registry import datasets
+from jupyter_mlops.registry.capture import current_user
+from jupyter_mlops.registry.lookups import find_version, version_ref
+from jupyter_mlops.registry.records import HELD_OUT, TRAINING, Version, describe
+from jupyter_mlops.registry.refs import ModelRef, check_text
+from jupyter_mlops.store import references as stored
+
+if TYPE_CHECKING:
+    from jupyter_mlops.registry.registry import Registry
+from jupyter_mlops.registry.outputs import PREDICTION, TARGET, output_of
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A version's reference: its sample as Parquet bytes, its profile, where it came from."""
+
+    sample: bytes
+    profile: list[dict[str, Any]]
+    source: str
+    rows: int
+
+    def describe(self) -> str:
+        return describe(self.source, self.rows)
+
+
+def split(reference: Any) -> tuple[Any, Any]:
+    """`(X, y)`, `[X, y]` or `X` alone as (X, y or None)."""
+    if isinstance(reference, tuple | list) and len(reference) == 2:
+        return reference[0], reference[1]
+    if isinstance(reference, tuple | list) and len(reference) == 1:
+        return reference[0], None
+    return reference, None
+
+
+def build(
+    model: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    held_out: bool,
+    columns: list[str] | None = None,
+) -> Reference:
+    """The reference of `model` from rows `X` (and true values `y`).
+
+    `held_out`: X was not trained on, so the model's outputs on it are profiled and kept.
+    `columns`: the training columns X must have (in this order)."""
+    what = "the reference data" if held_out else "X"
+    features = datasets.as_frame(X, name=what)
+    if columns is not None:
+        features = _aligned(features, columns, what=what)
+    target = datasets.as_frame(y, name="y") if y is not None else None
+    if target is not None and len(target) != len(features):
+        raise UsageError(
+            f"{what} has {len(features)} rows but its y has {len(target)}; pass matching y."
+        )
+    if held_out and not len(features):
+        raise UsageError(
+            "the reference data has no rows; pass held-out rows the model did not see."
+        )
+    positions = profiling.sample_positions(len(features))
+    sample = features.iloc[positions].copy()
+    profile = profiling.profile_frame(features)
+    if target is not None:
+        entry = profiling.profile_frame(target.iloc[:, :1])[0]
+        profile.append({**entry, "feature": TARGET})
+        sample[TARGET] = target.iloc[positions, 0].to_numpy()
+    if held_out:
+        output = output_of(model, features.iloc[positions], as_frame=_as_frame(X))
+        if output is not None:
+            profile += profiling.profile_frame(pd.DataFrame({PREDICTION: output}))
+            sample[PREDICTION] = output
+    source = HELD_OUT if held_out else TRAINING
+    return Reference(profiling.to_parquet(sample), profile, source, len(features))
+
+
+def _as_frame(X: Any) -> bool:
+    return isinstance(X, pd.DataFrame)
+
+
+def _aligned(features: pd.DataFrame, columns: list[str], *, what: str) -> pd.DataFrame:
+    """`features` with exactly the training columns, in the training order."""
+    names = [str(c) for c in features.columns]
+    missing = [c for c in columns if c not in names]
+    extra = [c for c in names if c not in columns]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"lacks {_listed(missing)}")
+        if extra:
+            parts.append(f"has {_listed(extra)} the training data has not")
+        raise UsageError(
+            f"{what} {' and '.join(parts)}; pass rows with the training columns "
+            f"({_listed(columns)})."
+        )
+    return features.set_axis(names, axis=1)[columns]
+
+
+def _listed(names: list[str], *, shown: int = 8) -> str:
+    text = ", ".join(repr(n) for n in names[:shown])
+    return text + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
+def replace(
+    registry: Registry, name: str, version: int | str, X: Any, y: Any, *, reason: str
+) -> Version:
+    """Give a stored version new held-out reference data, audited in `version_events`."""
+    check_text(reason, what="reason")
+    target = registry.get(version_ref(name, version))
+    columns = [column["name"] for column in target.schema or []] or None
+    found = build(registry.load(target.ref), X, y, held_out=True, columns=columns)
+    profile = profiling.to_rows(found.profile, model=target.model, version=target.version)
+    detail = {"from": target.reference_text, "to": found.describe()}
+    with registry.artifacts.in_use():  # no garbage collection until the row refers to it
+        digest = registry.artifacts.put(found.sample)
+        with registry.db.write() as conn:
+            stored.replace_reference(
+                conn,
+                target.model,
+                target.version,
+                sha256=digest,
+                source=found.source,
+                rows=found.rows,
+                profile=profile,
+            )
+            stored.insert_version_event(
+                conn,
+                {
+                    "model": target.model,
+                    "version": target.version,
+                    "action": "reference",
+                    "changed_at": utc_now(),
+                    "changed_by": current_user(),
+                    "reason": reason,
+                    "detail": json.dumps(detail),
+                },
+            )
+            updated = find_version(conn, ModelRef(target.model, version=target.version))
+    note = f"monitoring reference is now {detail['to']} (was {detail['from']})"
+    return dataclasses.replace(updated, note=note)

@@ -1,0 +1,210 @@
+"""Monitoring compares with held-out reference data, per version, and says what it compared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
+
+from jupyter_mlops import Monitor, Registry
+from jupyter_mlops.errors import AliasNotFoundError, UsageError
+from jupyter_mlops.monitoring import synthetic
+
+DAY = pd.Timestamp("2026-11-20")
+
+
+def classification_data(rows: int, *, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    """One fixed problem with 8% of labels flipped, so a forest memorises its training rows."""
+    X, y = make_classification(
+        n_samples=rows,
+        n_features=10,
+        n_informative=5,
+        flip_y=0.08,
+        class_sep=0.8,
+        random_state=7,
+        shuffle=False,
+    )
+    order = np.random.default_rng(seed).permutation(rows)
+    frame = pd.DataFrame(X[order], columns=[f"f{i}" for i in range(10)])
+    return frame, pd.Series(y[order], name="label")
+
+
+@pytest.fixture(scope="module")
+def forest_data() -> dict[str, tuple[pd.DataFrame, pd.Series]]:
+    X, y = classification_data(30_000, seed=0)
+    parts = {
+        "train": slice(0, 12_000),
+        "held_out": slice(12_000, 18_000),
+        "calm": slice(18_000, None),
+    }
+    return {
+        name: (X.iloc[rows].reset_index(drop=True), y.iloc[rows].reset_index(drop=True))
+        for name, rows in parts.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def forest(forest_data: dict) -> RandomForestClassifier:
+    X, y = forest_data["train"]
+    return RandomForestClassifier(n_estimators=60, random_state=0, n_jobs=2).fit(X, y)
+
+
+def log_labelled(monitor: Monitor, ref: str, X: pd.DataFrame, y: pd.Series) -> pd.DataFrame:
+    times = DAY + pd.to_timedelta(np.arange(len(X)), unit="s")
+    logged = monitor.log_predictions(ref, X, timestamps=times)
+    monitor.log_labels(ref.partition(":")[0].partition("@")[0], logged["__request_id__"], y)
+    return logged
+
+
+def test_an_overfitting_forest_is_judged_on_held_out_data(
+    tmp_path: Path, forest: RandomForestClassifier, forest_data: dict
+) -> None:
+    X, y = forest_data["train"]
+    assert forest.score(X, y) > 0.99  # it memorised its training rows
+    monitor = Monitor(Registry(tmp_path / "registry"))
+    version = monitor.registry.register(
+        "forest", forest, X=X, y=y, reference=forest_data["held_out"]
+    )
+    assert version.reference_source == "held-out" and version.reference_rows == 6_000
+    calm_X, calm_y = forest_data["calm"]
+    log_labelled(monitor, "forest:1", calm_X, calm_y)
+    report = monitor.estimate("forest:1", window="1d")
+    for metric in ("accuracy", "auc"):
+        guess = next(m for m in report.metrics if m.metric == metric and m.estimated)
+        truth = next(m for m in report.metrics if m.metric == metric and not m.estimated)
+        assert truth.value < 0.97  # what the forest really does on new rows
+        assert guess.ci_low <= truth.value <= guess.ci_high, (metric, guess, truth)
+    drift = monitor.drift("forest:1", current=calm_X, multivariate=False)
+    assert drift.prediction is not None and not drift.prediction.drifted
+    assert "against held-out reference data (6,000 rows)" in repr(drift)
+
+
+def test_without_held_out_data_output_results_are_not_shown(
+    tmp_path: Path, forest: RandomForestClassifier, forest_data: dict
+) -> None:
+    X, y = forest_data["train"]
+    monitor = Monitor(Registry(tmp_path / "registry"))
+    monitor.registry.register("forest", forest, X=X, y=y)
+    calm_X, calm_y = forest_data["calm"]
+    drift = monitor.drift("forest:1", current=calm_X.iloc[:3_000], multivariate=False)
+    assert drift.prediction is None
+    assert "against the training data (12,000 rows)" in repr(drift)
+    [note] = [n for n in drift.notes if "prediction drift" in n]
+    assert "forest:1 has no held-out reference data" in note
+    assert "%mlops reference forest 1 X_val y_val" in note
+    log_labelled(monitor, "forest:1", calm_X.iloc[:500], calm_y.iloc[:500])
+    with pytest.raises(UsageError, match="no held-out reference data"):
+        monitor.estimate("forest:1")
+    check = monitor.check("forest:1", calm_X.iloc[:3_000], multivariate=False)
+    assert any("no held-out reference data" in note for note in check.notes)
+
+
+def test_a_reference_added_later_is_used_and_audited(
+    tmp_path: Path, forest: RandomForestClassifier, forest_data: dict
+) -> None:
+    X, y = forest_data["train"]
+    registry = Registry(tmp_path / "registry")
+    registry.register("forest", forest, X=X, y=y)
+    held_X, held_y = forest_data["held_out"]
+    updated = registry.set_reference("forest", 1, held_X, held_y, reason="validation split")
+    assert updated.reference_source == "held-out" and updated.reference_rows == 6_000
+    assert "held-out reference data (6,000 rows)" in updated.note
+    assert "was the training data (12,000 rows)" in updated.note
+    assert "monitoring reference" in str(registry.get("forest:1"))
+    events = registry.history("forest")
+    assert [e.reason for e in events] == ["validation split"]
+    assert "reference: held-out reference data (6,000 rows)" in str(events)
+    drift = Monitor(registry).drift("forest:1", current=forest_data["calm"][0], multivariate=False)
+    assert drift.prediction is not None and not drift.prediction.drifted
+    with pytest.raises(UsageError, match=r"lacks 'f9'.*pass rows with the training columns"):
+        registry.set_reference("forest", 1, held_X.drop(columns=["f9"]), held_y)
+
+
+def two_versions(tmp_path: Path) -> Monitor:
+    X, y = classification_data(4_000, seed=3)
+    monitor = Monitor(Registry(tmp_path / "registry"))
+    held_out = (X.iloc[3_000:], y.iloc[3_000:])
+    train = (X.iloc[:3_000], y.iloc[:3_000])
+    monitor.registry.register(
+        "wine", LogisticRegression().fit(*train), X=train[0], reference=held_out
+    )
+    tree = DecisionTreeClassifier(max_depth=2, random_state=0).fit(*train)
+    monitor.registry.register("wine", tree, X=train[0], reference=held_out)
+    return monitor
+
+
+def test_each_version_is_judged_on_its_own_rows(tmp_path: Path) -> None:
+    monitor = two_versions(tmp_path)
+    X, y = classification_data(200, seed=5)
+    log_labelled(monitor, "wine:1", X.iloc[:45], y.iloc[:45])
+    log_labelled(monitor, "wine:2", X.iloc[45:90], y.iloc[45:90])
+    for number in (1, 2):
+        report = monitor.performance(f"wine:{number}")
+        assert {m.rows for m in report.metrics} == {45}
+        assert {m.version for m in report.metrics} == {number}
+        assert repr(report).startswith(f"wine:{number}, rows of version {number}")
+        estimate = monitor.estimate(f"wine:{number}")
+        assert {m.rows for m in estimate.metrics} == {45}
+
+
+def test_an_alias_splits_its_rows_by_the_version_that_answered(tmp_path: Path) -> None:
+    monitor = two_versions(tmp_path)
+    X, y = classification_data(200, seed=6)
+    monitor.registry.promote("wine", 1)
+    log_labelled(monitor, "wine@champion", X.iloc[:45], y.iloc[:45])
+    monitor.registry.promote("wine", 2)
+    log_labelled(monitor, "wine@champion", X.iloc[45:90], y.iloc[45:90])
+    log_labelled(monitor, "wine:1", X.iloc[90:100], y.iloc[90:100])  # after the alias moved on
+    report = monitor.performance("wine@champion")
+    accuracy = {m.version: m.rows for m in report.metrics if m.metric == "accuracy"}
+    assert accuracy == {1: 55, 2: 45}  # version 1's rows count: the alias pointed at it today
+    text = repr(report)
+    assert text.startswith("wine@champion (version 2), rows of versions 1 (55) and 2 (45)")
+    assert "version" in text.splitlines()[1]
+    assert report.values()["accuracy"] == pytest.approx(
+        next(m.value for m in report.metrics if m.metric == "accuracy" and m.version == 2)
+    )
+    estimate = monitor.estimate("wine@champion")
+    assert {m.version for m in estimate.metrics if m.estimated} == {1, 2}
+
+
+def test_an_alias_never_pointed_at_a_version_leaves_its_rows_out(tmp_path: Path) -> None:
+    monitor = two_versions(tmp_path)
+    X, y = classification_data(100, seed=8)
+    monitor.registry.promote("wine", 2)
+    log_labelled(monitor, "wine:1", X.iloc[:40], y.iloc[:40])
+    log_labelled(monitor, "wine:2", X.iloc[40:70], y.iloc[40:70])
+    report = monitor.performance("wine@champion")
+    assert {m.rows for m in report.metrics} == {30}
+
+
+def test_a_bare_name_means_the_champion(tmp_path: Path) -> None:
+    monitor = two_versions(tmp_path)
+    X, _ = classification_data(300, seed=9)
+    with pytest.raises(AliasNotFoundError, match=r"wine has no champion alias.*wine:1"):
+        monitor.drift("wine", current=X)
+    monitor.registry.promote("wine", 1, alias="challenger")
+    with pytest.raises(AliasNotFoundError, match=r"aliases \(wine@challenger\)"):
+        monitor.drift("wine", current=X)
+    monitor.registry.promote("wine", 1)
+    report = monitor.drift("wine", current=X, multivariate=False)
+    assert report.version == 1
+    assert repr(report).startswith("wine@champion (version 1):")
+    assert monitor.registry.get("wine").version == 2  # load and show keep the newest
+    assert repr(monitor.drift("wine:2", current=X, multivariate=False)).startswith("wine:2:")
+
+
+def test_rows_identical_to_the_reference_are_no_multivariate_drift(monitor: Monitor) -> None:
+    version = monitor.registry.get("churn@champion")
+    sample = monitor.reference_sample(version)[synthetic.NUMERIC + synthetic.CATEGORICAL]
+    copied = monitor.drift("churn@champion", current=sample.iloc[:2_000], predictions=False)
+    assert copied.multivariate is not None and not copied.multivariate.drifted
+    twice = pd.concat([sample.iloc[:171], sample.iloc[:171]], ignore_index=True)
+    doubled = monitor.drift("churn@champion", current=twice, predictions=False)
+    assert doubled.multivariate is not None and not doubled.multivariate.drifted
