@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     reference.add_argument("file", type=Path, help="held-out rows: .parquet or .csv")
     reference.add_argument("--target", help="the column of the file holding true values")
     reference.add_argument("--reason", default="", help="why, for the audit trail")
+    reference.add_argument(
+        "--allow-pickle", action="store_true", help="a version stored as a pickle"
+    )
     serve = commands.add_parser("serve", help="serve a model alias in the foreground")
     serve.add_argument("ref", help="name@alias (the server follows the alias)")
     serve.add_argument("--port", type=int, default=8765)
@@ -101,7 +104,9 @@ def _run(args: argparse.Namespace) -> Any:
         return _serve(registry, args)
     if args.command == "reference":
         X, y = _read_data(args.file, args.target)
-        return registry.set_reference(args.model, args.version, X, y, reason=args.reason)
+        return registry.set_reference(
+            args.model, args.version, X, y, reason=args.reason, allow_pickle=args.allow_pickle
+        )
     if args.command in HANDLERS:
         return run_registry_command(registry, args)
     if args.command in MONITORING_COMMANDS:

@@ -177,6 +177,7 @@ class MlopsMagics(Magics):
             rows[0],
             rows[1] if len(rows) > 1 else None,
             reason=args.reason,
+            allow_pickle=args.allow_pickle,
         )
 
     def _cell_source(self) -> str | None:

@@ -76,6 +76,9 @@ def build_parser() -> MagicParser:
     reference.add_argument("version", help="the version number (or an alias)")
     reference.add_argument("data", nargs="+", metavar="NAME", help="X [y] variables")
     reference.add_argument("--reason", default="", help="why, for the audit trail")
+    reference.add_argument(
+        "--allow-pickle", action="store_true", help="a version stored as a pickle"
+    )
     load = commands.add_parser("load", help="the model object of a version")
     load.add_argument("ref", help="name, name@alias or name:version")
     load.add_argument("--trust", nargs="+", action="extend", default=[], metavar="TYPE")

@@ -28,10 +28,11 @@ class AlertRule:
     state_since: datetime | None
     created_at: datetime
     created_by: str
+    ref: str = ""  # what it watches: `churn@champion`, `churn:3`
 
     def __repr__(self) -> str:
         return (
-            f"alert rule {self.id} on {self.model}: {self.expression} "
+            f"alert rule {self.id} on {self.ref or self.model}: {self.expression} "
             f"(state {self.state}; notifies {_targets(self.notify, 'the alert log only')})"
         )
 
@@ -47,16 +48,17 @@ class AlertRule:
             row["state_since"],
             row["created_at"],
             row["created_by"],
+            row.get("ref") or f"{row['model']}@champion",
         )
 
 
 class AlertRuleList(RecordTable[AlertRule]):
-    columns: ClassVar[list[str]] = ["id", "model", "rule", "notify", "state", "since"]
+    columns: ClassVar[list[str]] = ["id", "watches", "rule", "notify", "state", "since"]
     empty = "no alert rules"
 
     def _rows(self) -> list[list[Any]]:
         return [
-            [r.id, r.model, r.expression, _targets(r.notify, "log"), r.state, r.state_since]
+            [r.id, r.ref, r.expression, _targets(r.notify, "log"), r.state, r.state_since]
             for r in self
         ]
 

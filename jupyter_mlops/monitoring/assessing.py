@@ -20,7 +20,7 @@ from jupyter_mlops.monitoring.performance import (
     positive_class,
     without_estimate,
 )
-from jupyter_mlops.monitoring.scope import Scope
+from jupyter_mlops.monitoring.scope import Scope, rows_from
 from jupyter_mlops.monitoring.windows import Window, assign, moment
 from jupyter_mlops.registry.outputs import PREDICTION, TARGET, predictions_and_scores
 from jupyter_mlops.registry.records import Version
@@ -100,13 +100,20 @@ def _scored(
 
 
 def realised(
-    version: Version, frame: pd.DataFrame, window: Window, *, last: int | None
+    version: Version,
+    frame: pd.DataFrame,
+    window: Window,
+    *,
+    last: int | None,
+    scope: Scope | None = None,
 ) -> PerformanceReport:
     clock = time.perf_counter()
+    frame = _windowed(frame, window, scope)
     has_label = frame[logs.LABEL].notna()
     rows = frame[has_label].reset_index(drop=True)
     report = PerformanceReport(version.model, version.version, window.text, [])
     report.unlabelled = int((~has_label).sum())
+    report.rows_from = rows_from(frame)
     if rows.empty:
         report.note = "no labels have arrived yet"
         return report
@@ -117,7 +124,8 @@ def realised(
         report.metrics += [replace(m, version=number) for m in found]
     report.metrics = _last(report.metrics, last)
     if report.unlabelled:
-        report.note = f"{report.unlabelled:,} predictions still without a label"
+        plural = "s" if report.unlabelled != 1 else ""
+        report.note = f"{report.unlabelled:,} prediction{plural} still without a label"
     report.seconds = time.perf_counter() - clock
     return report
 
@@ -139,8 +147,9 @@ def estimated(
     else:
         frame = _scored(monitor, version, current, time_column=time_column)
         frame = frame.assign(**{logs.LABEL: None})
-    frame = frame[frame[logs.SCORE].notna()].reset_index(drop=True)
+    frame = _windowed(frame[frame[logs.SCORE].notna()].reset_index(drop=True), window, scope)
     report = PerformanceReport(version.model, version.version, window.text, [])
+    report.rows_from = rows_from(frame if current is None else None)
     if frame.empty:
         report.note = "no scored predictions to estimate from"
         return report
@@ -179,6 +188,21 @@ def _estimates(
     return [replace(m, version=number) for m in found]
 
 
+def _windowed(frame: pd.DataFrame, window: Window, scope: Scope | None) -> pd.DataFrame:
+    """An alias's logged rows, each window keeping the versions the alias pointed at during
+    that window (rows of a version it left before the window are another model's work)."""
+    if scope is None or frame.empty or logs.VERSION not in frame:
+        return frame
+    bounds = _bounds(frame, window)
+    starts, ends = bounds["start"].to_numpy(), bounds["end"].to_numpy()
+    numbers = frame[logs.VERSION].to_numpy()
+    keep = np.ones(len(frame), dtype=bool)
+    for start, end in {(s, e) for s, e in zip(starts, ends, strict=True) if not pd.isna(s)}:
+        rows = (starts == start) & (ends == end)
+        keep[rows] = np.isin(numbers[rows], scope.versions(moment(start), moment(end)))
+    return frame[keep].reset_index(drop=True)
+
+
 def _by_version(frame: pd.DataFrame) -> list[tuple[int | None, pd.DataFrame]]:
     """Logged rows split by the version that answered them (given data: one part)."""
     if logs.VERSION not in frame or frame[logs.VERSION].isna().all():
@@ -211,7 +235,7 @@ def for_check(
     report: PerformanceReport | None = None
     if frame is None or y is not None:
         found = labelled(monitor, version, frame, y=y, time_column=time_column, scope=scope)
-        report = realised(version, found, window, last=1)
+        report = realised(version, found, window, last=1, scope=scope)
         notes += [report.note] if report.note else []
     try:
         guess = estimated(

@@ -84,7 +84,7 @@ class CheckResult:
 
     def _headline(self) -> str:
         return (
-            f"check {self.check_id} of {self.model} version {self.version}: "
+            f"check {self.check_id} of {self.drift.named or f'{self.model}:{self.version}'}: "
             f"{len(self.alerts)} alert(s) fired, {len(self.recoveries)} recovered, "
             f"{len(self.firing)} rule(s) firing; drift share {self.drift.share:.0%} "
             f"on {self.drift.rows:,} rows"
@@ -122,6 +122,7 @@ def record_check(
     *,
     started: datetime,
     notes: list[str],
+    ref: str,
 ) -> CheckResult:
     """Store the check, move the rules' states, log their events; then deliver the alerts."""
     values = drift.values() | (performance.values() if performance else {})
@@ -143,6 +144,7 @@ def record_check(
         if performance is not None:
             sql.append_results(conn, "metric_results", recording.metric_rows(check_id, performance))
         rules = [AlertRule.from_row(row) for row in sql.rules_of(conn, version.model)]
+        rules = [rule for rule in rules if rule.ref == ref]  # the rules on what was checked
         evaluations = [evaluate(rule, values) for rule in rules]
         for e in evaluations:
             if e.alert is None:

@@ -48,7 +48,14 @@ def estimate(scores: np.ndarray, calibration: Calibration, *, threshold: float =
     auc = _expected_auc(scores, probability)
     f1_ci, auc_ci = _simulated_intervals(scores, probability, said, centres=(f1, auc))
     return [
-        MetricValue("accuracy", accuracy, accuracy - Z * spread, accuracy + Z * spread, n, True),
+        MetricValue(
+            "accuracy",
+            accuracy,
+            max(0.0, accuracy - Z * spread),
+            min(1.0, accuracy + Z * spread),
+            n,
+            True,
+        ),
         MetricValue("f1", f1, *f1_ci, n, True),
         MetricValue("auc", auc, *auc_ci, n, True),
     ]
@@ -120,4 +127,7 @@ def _interval(
     values = np.asarray(draws, dtype=float)
     centre = float(values.mean())
     low, high = np.quantile(values, [0.025, 0.975])
-    return value - (centre - float(low)) * scale, value + (float(high) - centre) * scale
+    # every metric estimated here lies in [0, 1]: so does its interval
+    return max(0.0, value - (centre - float(low)) * scale), min(
+        1.0, value + (float(high) - centre) * scale
+    )

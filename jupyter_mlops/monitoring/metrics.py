@@ -33,8 +33,7 @@ class PerformanceReport:
         """The newest window's values by metric name (of this version's rows, where the
         report holds several versions' rows)."""
         chosen = [m for m in self.metrics if m.estimated == estimated and m.value is not None]
-        if any(m.version == self.version for m in chosen):
-            chosen = [m for m in chosen if m.version in (None, self.version)]
+        chosen = [m for m in chosen if m.version in (None, self.version)]  # not another's rows
         if not chosen:
             return {}
         newest = max((m.window_start for m in chosen if m.window_start), default=None)

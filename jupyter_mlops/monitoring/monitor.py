@@ -33,7 +33,7 @@ from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.multivariate import joint_shift
 from jupyter_mlops.monitoring.outputs import own_rows, with_output
 from jupyter_mlops.monitoring.report import DriftReport, DriftTimeline
-from jupyter_mlops.monitoring.scope import named, resolve, rows_from
+from jupyter_mlops.monitoring.scope import named, resolve
 from jupyter_mlops.monitoring.sources import LOG_WINDOW, Current, Data, current_data, windows_of
 from jupyter_mlops.monitoring.windows import parse_window
 from jupyter_mlops.registry import Registry
@@ -136,7 +136,9 @@ class Monitor:
                     save=save,
                 )
             )
-        return DriftTimeline(version.model, version.version, span.text, reports)
+        return DriftTimeline(
+            version.model, version.version, span.text, reports, named(scope.named, version)
+        )
 
     def _drift(
         self,
@@ -314,9 +316,9 @@ class Monitor:
         labelled = assessing.labelled(
             self, version, current, y=y, time_column=time_column, scope=scope
         )
-        report = assessing.realised(version, labelled, parse_window(window), last=last)
+        span = parse_window(window)
+        report = assessing.realised(version, labelled, span, last=last, scope=scope)
         report.named = named(scope.named, version)
-        report.rows_from = rows_from(labelled if current is None else None)
         if save:
             report.check_id = recording.save_metrics(self.registry, version, report, "performance")
         return report
@@ -405,7 +407,7 @@ class Monitor:
         self.registry.get(model)
         ids, values = labelling.request_ids_of(request_ids), labelling.labels_of(labels)
         rows = logs.label_rows(ids, values, timestamps=timestamps)
-        logs.write_segments(self.registry.home, logs.LABELS, model.split("@")[0], rows)
+        logs.write_segments(self.registry.home, logs.LABELS, parse_ref(model).model, rows)
         return len(rows)
 
     # alert rules and checks
@@ -462,7 +464,13 @@ class Monitor:
             self, version, frame, y=y, time_column=time_column, window=span, scope=scope
         )
         return record_check(
-            self.registry, version, drift, performance, started=started, notes=notes
+            self.registry,
+            version,
+            drift,
+            performance,
+            started=started,
+            notes=notes,
+            ref=scope.named,
         )
 
     # history

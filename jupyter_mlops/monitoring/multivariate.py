@@ -85,9 +85,20 @@ def _encoded(frame: pd.DataFrame) -> pd.DataFrame:
 def joint_shift(
     reference: pd.DataFrame, columns: Columns, names: list[str], *, notes: list[str]
 ) -> DomainClassifierResult | None:
-    """The domain classifier on the inputs `names`, or None (and a note) when a side is small."""
-    if min(len(reference), columns.rows) < MIN_ROWS:
-        notes.append(f"multivariate check skipped: it needs {MIN_ROWS} rows on each side")
+    """The domain classifier on the distinct rows of the inputs `names` on each side (a row
+    repeated is one row: its copies would be told apart by memory), or None and a note when
+    a side has too few."""
+    sample = columns.sample(EXACT_ROWS)[names]
+    left, right = reference[names].drop_duplicates(), sample.drop_duplicates()
+    if min(len(left), len(right)) < MIN_ROWS:
+        notes.append(
+            f"multivariate check skipped: it needs {MIN_ROWS} distinct rows on each side "
+            f"(the reference has {len(left):,}, the window {len(right):,})"
+        )
         return None
-    sample = columns.sample(EXACT_ROWS)
-    return domain_classifier(reference[names], sample[names])
+    if len(right) < len(sample):
+        notes.append(
+            f"multivariate check on the window's {len(right):,} distinct rows "
+            f"(of {len(sample):,}: the rest repeat them)"
+        )
+    return domain_classifier(left, right)

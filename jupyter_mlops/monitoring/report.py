@@ -181,6 +181,7 @@ class DriftTimeline:
     version: int
     every: str
     reports: list[DriftReport]
+    named: str = ""  # what the user named, resolved: `churn@champion (version 2)`
 
     def to_frame(self) -> pd.DataFrame:
         """One row per window and feature: the deciding statistic and verdict."""
@@ -210,14 +211,15 @@ class DriftTimeline:
             for r in self.reports
         ]
 
+    def _caption(self) -> str:
+        return f"{self.named or f'{self.model}:{self.version}'}, windows of {self.every}"
+
     def __repr__(self) -> str:
         headers = ["window start", "window end", "rows", "drifted", "features"]
-        return f"{self.model} version {self.version}, windows of {self.every}\n" + text_table(
-            headers, self._rows()
-        )
+        return f"{self._caption()}\n" + text_table(headers, self._rows())
 
     def _repr_html_(self) -> str:
         headers = ["window start", "window end", "rows", "drifted", "features"]
         marked = [bool(r.drifted) for r in self.reports]
-        caption = f"{self.model} version {self.version}, windows of {self.every}"
+        caption = self._caption()
         return html_table(headers, self._rows(), marked=marked, caption=caption)

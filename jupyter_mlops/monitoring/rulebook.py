@@ -18,7 +18,9 @@ from jupyter_mlops.store import monitoring as sql
 def add_rule(
     registry: Registry, ref: str, expression: str, *, notify: Sequence[str] = ()
 ) -> AlertRule:
-    """Store an alert rule for a model, its names and targets checked first."""
+    """Store an alert rule on what `ref` names (a bare name: the champion), its names and
+    targets checked first; checks of that ref evaluate it, checks of other versions not."""
+    ref = registry.watched(ref)
     version = registry.get(ref)
     rule = Rule(expression)
     check_names(rule, [e["feature"] for e in registry.profile(version.ref)])
@@ -27,6 +29,7 @@ def add_rule(
     record = {
         "model": version.model,
         "alias": ref.partition("@")[2] or None,
+        "ref": ref,
         "expression": rule.text,
         "notify": " ".join(targets),
         "created_at": now,

@@ -66,17 +66,26 @@ def build(
     y: Any = None,
     *,
     held_out: bool,
-    columns: list[str] | None = None,
+    schema: list[dict[str, Any]] | None = None,
+    as_frame: bool | None = None,
 ) -> Reference:
     """The reference of `model` from rows `X` (and true values `y`).
 
     `held_out`: X was not trained on, so the model's outputs on it are profiled and kept.
-    `columns`: the training columns X must have (in this order)."""
+    `schema`: the training columns (name, dtype) X must have, in this order, each of the
+    same kind. `as_frame`: the model takes a DataFrame (default: when X is one)."""
+    as_frame = isinstance(X, pd.DataFrame) if as_frame is None else as_frame
     what = "the reference data" if held_out else "X"
     features = datasets.as_frame(X, name=what)
-    if columns is not None:
-        features = _aligned(features, columns, what=what)
+    _one_type_per_column(features, what=what)
+    if schema is not None:
+        features = _aligned(features, [str(c["name"]) for c in schema], what=what)
+        _same_kinds(features, schema, what=what)
     target = datasets.as_frame(y, name="y") if y is not None else None
+    if target is not None and target.shape[1] != 1:
+        raise UsageError(
+            f"the y given with {what} has {target.shape[1]} columns; pass the one target column."
+        )
     if target is not None and len(target) != len(features):
         raise UsageError(
             f"{what} has {len(features)} rows but its y has {len(target)}; pass matching y."
@@ -92,17 +101,15 @@ def build(
         entry = profiling.profile_frame(target.iloc[:, :1])[0]
         profile.append({**entry, "feature": TARGET})
         sample[TARGET] = target.iloc[positions, 0].to_numpy()
-    if held_out:
-        output = output_of(model, features.iloc[positions], as_frame=_as_frame(X))
+    if not held_out:  # the model must take these rows, though its outputs are not kept
+        output_of(model, features.iloc[:5], as_frame=as_frame)
+    else:
+        output = output_of(model, features.iloc[positions], as_frame=as_frame)
         if output is not None:
             profile += profiling.profile_frame(pd.DataFrame({PREDICTION: output}))
             sample[PREDICTION] = output
     source = HELD_OUT if held_out else TRAINING
     return Reference(profiling.to_parquet(sample), profile, source, len(features))
-
-
-def _as_frame(X: Any) -> bool:
-    return isinstance(X, pd.DataFrame)
 
 
 def _aligned(features: pd.DataFrame, columns: list[str], *, what: str) -> pd.DataFrame:
@@ -123,19 +130,66 @@ def _aligned(features: pd.DataFrame, columns: list[str], *, what: str) -> pd.Dat
     return features.set_axis(names, axis=1)[columns]
 
 
+def kind(dtype: object) -> str | None:
+    """`number`, `boolean` or `text` (anything else a category); None when unknown."""
+    try:
+        found = pd.api.types.pandas_dtype(dtype)  # a dtype, or its name as a schema keeps it
+    except TypeError:
+        return None
+    if pd.api.types.is_bool_dtype(found):
+        return "boolean"
+    if pd.api.types.is_numeric_dtype(found):
+        return "number"
+    return None if pd.api.types.is_datetime64_any_dtype(found) else "text"
+
+
+def _same_kinds(features: pd.DataFrame, schema: list[dict[str, Any]], *, what: str) -> None:
+    """Refuse a column that holds numbers in one and text (or booleans) in the other: it
+    would be compared as another kind of feature and flagged on every window."""
+    for column in schema:
+        trained, given = kind(column["dtype"]), kind(features[str(column["name"])].dtype)
+        if trained and given and trained != given:
+            raise UsageError(
+                f"column {column['name']!r} of {what} holds a {given} where the training data "
+                f"holds a {trained}; pass it with the training types "
+                "(e.g. df.astype(X_train.dtypes))."
+            )
+
+
+def _one_type_per_column(features: pd.DataFrame, *, what: str) -> None:
+    """Refuse a column of Python objects of several types (`'a'` beside `3`): Parquet keeps
+    one type per column, and a drift test would compare apples with their names."""
+    for name, series in features.items():
+        if series.dtype != object:
+            continue
+        types = {type(v).__name__ for v in series.dropna().iloc[:10_000]}
+        if len(types) > 1:
+            raise UsageError(
+                f"column {str(name)!r} of {what} mixes {' and '.join(sorted(types))} values; "
+                "give each column one type (e.g. df[col].astype(str))."
+            )
+
+
 def _listed(names: list[str], *, shown: int = 8) -> str:
     text = ", ".join(repr(n) for n in names[:shown])
     return text + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def replace(
-    registry: Registry, name: str, version: int | str, X: Any, y: Any, *, reason: str
+    registry: Registry,
+    name: str,
+    version: int | str,
+    X: Any,
+    y: Any,
+    *,
+    reason: str,
+    allow_pickle: bool = False,
 ) -> Version:
     """Give a stored version new held-out reference data, audited in `version_events`."""
     check_text(reason, what="reason")
     target = registry.get(version_ref(name, version))
-    columns = [column["name"] for column in target.schema or []] or None
-    found = build(registry.load(target.ref), X, y, held_out=True, columns=columns)
+    model = registry.load(target.ref, allow_pickle=allow_pickle)
+    found = build(model, X, y, held_out=True, schema=target.schema)
     profile = profiling.to_rows(found.profile, model=target.model, version=target.version)
     detail = {"from": target.reference_text, "to": found.describe()}
     with registry.artifacts.in_use():  # no garbage collection until the row refers to it

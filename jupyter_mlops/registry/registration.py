@@ -123,7 +123,7 @@ def draft_version(
         _check_lengths(features, target)
         record["data_fingerprint"] = datasets.fingerprint(features, target)
         record["data_rows"] = len(features)
-    found = _reference(model, features, y, held_out=reference)
+    found = _reference(model, features, y, held_out=reference, as_frame=isinstance(X, pd.DataFrame))
     if found is None:
         return Draft(record, serialized.data, None, [])
     described = features if features is not None else _held_out_rows(reference)
@@ -133,17 +133,19 @@ def draft_version(
 
 
 def _reference(
-    model: Any, features: pd.DataFrame | None, y: Any, *, held_out: Any
+    model: Any, features: pd.DataFrame | None, y: Any, *, held_out: Any, as_frame: bool
 ) -> references.Reference | None:
     """Held-out reference data when given (its columns must be the training columns),
     else the training rows (outputs left out), else none."""
     if held_out is not None:
         rows, truth = split(held_out)
-        columns = None if features is None else [str(c) for c in features.columns]
-        return references.build(model, rows, truth, held_out=True, columns=columns)
+        schema = None
+        if features is not None:
+            schema = [{"name": str(c), "dtype": str(t)} for c, t in features.dtypes.items()]
+        return references.build(model, rows, truth, held_out=True, schema=schema)
     if features is None:
         return None
-    return references.build(model, features, y, held_out=False)
+    return references.build(model, features, y, held_out=False, as_frame=as_frame)
 
 
 def _held_out_rows(reference: Any) -> pd.DataFrame:

@@ -259,13 +259,23 @@ class Registry:
         )
 
     def set_reference(
-        self, name: str, version: int | str, X: Any, y: Any = None, *, reason: str = ""
+        self,
+        name: str,
+        version: int | str,
+        X: Any,
+        y: Any = None,
+        *,
+        reason: str = "",
+        allow_pickle: bool = False,
     ) -> Version:
         """Give a stored version held-out reference data (replacing what it had), audited:
-        monitoring compares its later data, outputs and scores with these rows."""
+        monitoring compares its later data, outputs and scores with these rows (the model
+        scores them: `allow_pickle` for a version stored as a pickle)."""
         from jupyter_mlops.registry import references  # pandas, NumPy: when used
 
-        return references.replace(self, name, version, X, y, reason=reason)
+        return references.replace(
+            self, name, version, X, y, reason=reason, allow_pickle=allow_pickle
+        )
 
     def profile(self, ref: str | ModelRef) -> list[dict[str, Any]]:
         """The reference profile recorded at registration (one entry per feature)."""

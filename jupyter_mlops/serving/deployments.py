@@ -272,7 +272,8 @@ def _to_stop(registry: Registry, target: str | int) -> list[dict[str, Any]]:
     if not re.fullmatch(r"[0-9]+", text):
         with registry.db.read() as conn:
             rows = sql.deployments_of(conn, model=_model_of(text), running_only=True)
-        if not (stopping := [row for row in rows if row["ref"] == text]):
+        named = {text, f"{text}@champion"} if "@" not in text and ":" not in text else {text}
+        if not (stopping := [row for row in rows if row["ref"] in named]):  # bare: champion
             running = sorted({str(row["ref"]) for row in rows})
             hint = f" (running: {', '.join(running)})" if running else ""
             raise NotFoundError(

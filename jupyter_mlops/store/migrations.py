@@ -234,6 +234,10 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "ALTER TABLE deployments ADD COLUMN final_version INTEGER",
             "ALTER TABLE deployments ADD COLUMN final_requests BIGINT",
             "ALTER TABLE deployments ADD COLUMN final_errors BIGINT",
+            # a rule watches the ref it was added on (`churn@champion`, `churn:3`): the numbers
+            # of other versions' rows never move it
+            "ALTER TABLE alert_rules ADD COLUMN ref VARCHAR",
+            "UPDATE alert_rules SET ref = model || '@' || coalesce(alias, 'champion')",
             "CREATE SEQUENCE version_event_ids START 1",
             # append-only audit of what changes about a version after it is stored
             """CREATE TABLE version_events (

@@ -81,6 +81,7 @@ def animals(tmp_path: Path, three_classes: tuple[pd.DataFrame, pd.Series]) -> Mo
     """A monitor over a registry whose `animals` version 1 is a 3-class classifier."""
     X, y = three_classes
     registry = Registry(tmp_path / "animals")
-    model = LogisticRegression(max_iter=1000).fit(X.iloc[:6_000], y.iloc[:6_000])
-    registry.register("animals", model, X=X.iloc[:6_000], y=y.iloc[:6_000])
+    model = LogisticRegression(max_iter=1000).fit(X.iloc[:4_000], y.iloc[:4_000])
+    held_out = (X.iloc[4_000:6_000], y.iloc[4_000:6_000])
+    registry.register("animals", model, X=X.iloc[:4_000], y=y.iloc[:4_000], reference=held_out)
     return Monitor(registry)

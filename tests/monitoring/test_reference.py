@@ -55,8 +55,14 @@ def forest(forest_data: dict) -> RandomForestClassifier:
     return RandomForestClassifier(n_estimators=60, random_state=0, n_jobs=2).fit(X, y)
 
 
-def log_labelled(monitor: Monitor, ref: str, X: pd.DataFrame, y: pd.Series) -> pd.DataFrame:
-    times = DAY + pd.to_timedelta(np.arange(len(X)), unit="s")
+def log_labelled(
+    monitor: Monitor, ref: str, X: pd.DataFrame, y: pd.Series, *, now: bool = False
+) -> pd.DataFrame:
+    """Logged with labels: a second apart on a past day, or (`now`) as served, now."""
+    if now:
+        times = pd.Timestamp.now(tz="UTC") + pd.to_timedelta(np.arange(len(X)), unit="us")
+    else:
+        times = DAY + pd.to_timedelta(np.arange(len(X)), unit="s")
     logged = monitor.log_predictions(ref, X, timestamps=times)
     monitor.log_labels(ref.partition(":")[0].partition("@")[0], logged["__request_id__"], y)
     return logged
@@ -157,11 +163,11 @@ def test_an_alias_splits_its_rows_by_the_version_that_answered(tmp_path: Path) -
     monitor = two_versions(tmp_path)
     X, y = classification_data(200, seed=6)
     monitor.registry.promote("wine", 1)
-    log_labelled(monitor, "wine@champion", X.iloc[:45], y.iloc[:45])
+    log_labelled(monitor, "wine@champion", X.iloc[:45], y.iloc[:45], now=True)
     monitor.registry.promote("wine", 2)
-    log_labelled(monitor, "wine@champion", X.iloc[45:90], y.iloc[45:90])
-    log_labelled(monitor, "wine:1", X.iloc[90:100], y.iloc[90:100])  # after the alias moved on
-    report = monitor.performance("wine@champion")
+    log_labelled(monitor, "wine@champion", X.iloc[45:90], y.iloc[45:90], now=True)
+    log_labelled(monitor, "wine:1", X.iloc[90:100], y.iloc[90:100], now=True)  # moved on
+    report = monitor.performance("wine@champion", window=1_000)  # one window of rows
     accuracy = {m.version: m.rows for m in report.metrics if m.metric == "accuracy"}
     assert accuracy == {1: 55, 2: 45}  # version 1's rows count: the alias pointed at it today
     text = repr(report)
@@ -170,8 +176,9 @@ def test_an_alias_splits_its_rows_by_the_version_that_answered(tmp_path: Path) -
     assert report.values()["accuracy"] == pytest.approx(
         next(m.value for m in report.metrics if m.metric == "accuracy" and m.version == 2)
     )
-    estimate = monitor.estimate("wine@champion")
+    estimate = monitor.estimate("wine@champion", window=1_000)
     assert {m.version for m in estimate.metrics if m.estimated} == {1, 2}
+    assert "rows of versions 1 (55) and 2 (45)" in repr(estimate)
 
 
 def test_an_alias_never_pointed_at_a_version_leaves_its_rows_out(tmp_path: Path) -> None:
@@ -208,3 +215,82 @@ def test_rows_identical_to_the_reference_are_no_multivariate_drift(monitor: Moni
     twice = pd.concat([sample.iloc[:171], sample.iloc[:171]], ignore_index=True)
     doubled = monitor.drift("churn@champion", current=twice, predictions=False)
     assert doubled.multivariate is not None and not doubled.multivariate.drifted
+    assert "multivariate check on the window's 171 distinct rows (of 342" in repr(doubled)
+    for rows in ([0] * 200, [0, 1, 2, 3] * 60):  # a health-check record, a few rows repeated
+        repeated = monitor.drift("churn@champion", current=sample.iloc[rows], predictions=False)
+        assert repeated.multivariate is None
+        assert "multivariate check skipped: it needs 100 distinct rows" in repr(repeated)
+
+
+def test_labels_logged_for_a_version_reach_its_performance(tmp_path: Path) -> None:
+    monitor = two_versions(tmp_path)
+    X, y = classification_data(60, seed=10)
+    logged = monitor.log_predictions("wine:1", X)
+    assert monitor.log_labels("wine:1", logged, y) == 60
+    assert {m.rows for m in monitor.performance("wine:1").metrics} == {60}
+
+
+def test_a_rule_watches_the_ref_it_was_added_on(tmp_path: Path) -> None:
+    monitor = two_versions(tmp_path)
+    X, y = classification_data(400, seed=11)
+    monitor.registry.promote("wine", 2)
+    log_labelled(monitor, "wine:1", X.iloc[:200], y.iloc[:200])
+    log_labelled(monitor, "wine:2", X.iloc[200:], y.iloc[200:])
+    on_champion = monitor.add_alert("wine", "accuracy < 2")  # holds for any version
+    on_first = monitor.add_alert("wine:1", "rows < 0")  # never holds
+    assert (on_champion.ref, on_first.ref) == ("wine@champion", "wine:1")
+    first = monitor.check("wine@champion", X.iloc[:300], y=y.iloc[:300], multivariate=False)
+    assert [a.rule_id for a in first.alerts] == [on_champion.id]
+    other = monitor.check("wine:1", X.iloc[:300], y=y.iloc[:300], multivariate=False)
+    assert [e.rule.id for e in other.evaluations] == [on_first.id]  # the champion's rule rests
+    again = monitor.check("wine", X.iloc[:300], y=y.iloc[:300], multivariate=False)
+    assert again.alerts == [] and again.recoveries == [] and again.firing == ["accuracy < 2"]
+    assert "watches" in str(monitor.alerts("wine"))
+
+
+def test_an_alias_window_keeps_only_the_versions_it_pointed_at_then(tmp_path: Path) -> None:
+    monitor = two_versions(tmp_path)
+    X, y = classification_data(100, seed=12)
+    monitor.registry.promote("wine", 1)
+    monitor.registry.promote("wine", 2)
+    tomorrow = pd.Timestamp.now(tz="UTC").floor("D") + pd.Timedelta(days=1, hours=10)
+    for number, rows in ((1, slice(0, 40)), (2, slice(40, 70))):  # an hour when 2 was champion
+        times = tomorrow + pd.to_timedelta(np.arange(30 if number == 2 else 40), unit="s")
+        logged = monitor.log_predictions(f"wine:{number}", X.iloc[rows], timestamps=times)
+        monitor.log_labels("wine", logged, y.iloc[rows])
+    report = monitor.performance("wine@champion", window="1h")
+    assert {(m.version, m.rows) for m in report.metrics} == {(2, 30)}
+    # the champion's numbers are its own: none while only another version has labels
+    monitor.registry.promote("wine", 1, alias="challenger")
+    X2, y2 = classification_data(30, seed=13)
+    log_labelled(monitor, "wine:1", X2, y2)
+    monitor.registry.register("wine", LogisticRegression().fit(X2, y2), X=X2, reference=(X2, y2))
+    monitor.registry.promote("wine", 3)
+    assert monitor.performance("wine@champion").values() == {}
+
+
+def test_reference_data_of_another_kind_is_refused(tmp_path: Path) -> None:
+    X, y = classification_data(600, seed=14)
+    registry = Registry(tmp_path / "registry")
+    model = LogisticRegression().fit(X, y)
+    as_text = X.astype({"f0": str})
+    with pytest.raises(UsageError, match=r"column 'f0' of the reference data holds a text where"):
+        registry.register("m", model, X=X, y=y, reference=(as_text, y))
+    mixed = X.astype({"f1": object})
+    mixed.loc[0, "f1"] = "seven"
+    with pytest.raises(UsageError, match=r"column 'f1' of the reference data mixes float and str"):
+        registry.register("m", model, X=X, y=y, reference=(mixed, y))
+    with pytest.raises(UsageError, match="has 2 columns; pass the one target column"):
+        registry.register(
+            "m", model, X=X, y=y, reference=(X, pd.concat([y, y.rename("again")], axis=1))
+        )
+    assert registry.model_names() == []
+
+
+def test_estimates_on_a_few_rows_stay_within_0_and_1(tmp_path: Path) -> None:
+    monitor = two_versions(tmp_path)
+    X, _ = classification_data(3, seed=15)
+    for rows in (1, 2, 3):
+        report = monitor.estimate("wine:1", current=X.iloc[:rows])
+        for metric in report.metrics:
+            assert metric.ci_low is None or 0 <= metric.ci_low <= metric.ci_high <= 1

@@ -84,7 +84,7 @@ def assert_whole(home: Path, acks: Path) -> None:
     report = registry.verify()
     assert report.ok, report.problems
     for version in versions:
-        assert len(registry.profile(version.ref)) == FEATURES + 2  # features, target, output
+        assert len(registry.profile(version.ref)) == FEATURES + 1  # features, target
 
 
 def wait_for_writes(acks: Path, count: int, process: Any) -> None:

@@ -51,10 +51,14 @@ def test_reference_profile_covers_every_feature_the_target_and_the_output(
 ):
     X, y = dataset
     registry.register("churn", fitted, X=X, y=y)
-    profile = registry.profile("churn")
+    trained = registry.profile("churn")  # the model's outputs on its training rows: never
+    assert [p["feature"] for p in trained] == [*X.columns, TARGET]
+    assert sum(trained[0]["stats"]["counts"]) == len(X)
+    registry.register("churn", fitted, X=X, y=y, reference=(X.iloc[:200], y.iloc[:200]))
+    profile = registry.profile("churn:2")
     assert [p["feature"] for p in profile] == [*X.columns, TARGET, PREDICTION]
     first = profile[0]["stats"]
-    assert sum(first["counts"]) == len(X)
+    assert sum(first["counts"]) == 200  # of the held-out rows
     assert len(first["counts"]) == len(first["edges"]) + 1
     assert profile[-1]["kind"] == "numeric"
 

@@ -63,7 +63,7 @@ def test_deploy_predict_undeploy_and_nothing_answered_is_lost(registry: Registry
         )
         assert "diagnosis@champion" in str(deployments(registry))
     finally:
-        stopped = undeploy(registry, "diagnosis@champion")
+        stopped = undeploy(registry, "diagnosis")  # a bare name: what serves its champion
     assert [d.status for d in stopped] == ["stopped"]
     assert stopped.notes == []  # stopped by SIGTERM in time, not found gone nor killed
     [kept] = deployments(registry)  # a stopped server keeps what it served and its counters
