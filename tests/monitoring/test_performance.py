@@ -147,8 +147,8 @@ def test_multiclass_f1_says_how_it_is_averaged(animals: Monitor, three_classes) 
             assert metric.ci_low < metric.value < metric.ci_high
     assert "f1_macro" in repr(report) and "f1_weighted" in report._repr_html_()
     assert set(report.to_frame()["metric"]) == {"accuracy", "f1_macro", "f1_weighted"}
-    animals.add_alert("animals", "f1 < 0.95")
-    animals.add_alert("animals", "f1_weighted < 0.5")
+    animals.add_alert("animals:1", "f1 < 0.95")
+    animals.add_alert("animals:1", "f1_weighted < 0.5")
     result = animals.check("animals:1", current, y=truth, multivariate=False)
     assert result.firing == ["f1 < 0.95"]
     assert result.values["f1"] == result.values["f1_macro"]
@@ -168,7 +168,7 @@ def test_a_regressor_check_states_once_that_estimates_are_for_binary_classifiers
     monitor.registry.register("spend", Ridge().fit(X, y), X=X, y=y)
     logged = monitor.log_predictions("spend:1", X)
     monitor.log_labels("spend", logged["__request_id__"], y)
-    monitor.add_alert("spend", "mae > 1")
+    monitor.add_alert("spend:1", "mae > 1")
     result = monitor.check("spend:1", multivariate=False)
     fact = "estimates apply to binary classifiers; spend is a regressor: realised metrics only"
     assert result.notes == [fact]

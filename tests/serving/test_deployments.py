@@ -299,7 +299,7 @@ def test_the_command_line_shows_the_token_once_and_a_printed_record_never(
         [listed] = deployments(registry)
         assert token not in repr(listed) + str(listed)
         wrong = subprocess.run(
-            [CLI, "--home", home, "undeploy", "diagnosis"],
+            [CLI, "--home", home, "undeploy", "diagnosis:1"],
             capture_output=True,
             text=True,
             env=subprocess_env,
