@@ -3,9 +3,10 @@
 If a score of 0.8 means "right 80% of the time", the expected confusion matrix of
 a window follows from its scores alone: a row predicted positive adds its
 probability to the true positives and the rest to the false positives, and so on.
-Scores are first mapped through an isotonic calibration fitted on the reference
-sample (the model's own scores against the true labels recorded at registration),
-so a model that is over- or under-confident is corrected. The estimate holds while
+Scores are first mapped through an isotonic calibration fitted on the held-out
+reference sample (the model's scores on rows it did not see, against their true
+labels), so a model that is over- or under-confident is corrected; the intervals
+include the calibration's own uncertainty, which a small reference makes large. The estimate holds while
 the relation between inputs and label holds (covariate shift), not under concept
 drift: that is what the realised metrics, once labels arrive, tell apart.
 """
@@ -21,44 +22,76 @@ from jupyter_mlops.monitoring.performance import MetricValue, Z
 
 SIMULATED_ROWS = 5_000
 SIMULATIONS = 200
+REFITS = 30  # bootstrap refits of the calibration
 
 
 class Calibration:
-    """Isotonic map from a model's scores to the observed rate of the positive class."""
+    """Isotonic map from a model's scores to the observed rate of the positive class.
+
+    The map is learnt from a finite reference, so it is itself uncertain: `redrawn` gives
+    maps fitted on bootstrap resamples of the reference, whose spread widens the intervals
+    (with a few hundred held-out rows it is most of their width)."""
 
     def __init__(self, scores: np.ndarray, truth: np.ndarray) -> None:
         from sklearn.isotonic import IsotonicRegression
 
+        self.scores, self.truth = scores, truth.astype(float)
+        self._redrawn: list[Calibration] | None = None
         self.map = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-        self.map.fit(scores, truth.astype(float))
+        self.map.fit(self.scores, self.truth)
 
     def __call__(self, scores: np.ndarray) -> np.ndarray:
         return np.asarray(self.map.predict(scores), dtype="float64")
 
+    def redrawn(self) -> list[Calibration]:
+        """`REFITS` maps fitted on resamples of the reference (made once per calibration)."""
+        if self._redrawn is None:
+            rng = np.random.default_rng(1)
+            picks = rng.integers(0, len(self.scores), size=(REFITS, len(self.scores)))
+            self._redrawn = [Calibration(self.scores[pick], self.truth[pick]) for pick in picks]
+        return self._redrawn
+
 
 def estimate(scores: np.ndarray, calibration: Calibration, *, threshold: float = 0.5) -> list[Any]:
-    """Expected accuracy, F1 and ROC AUC of rows with these scores (no labels needed)."""
-    probability = calibration(scores)
+    """Expected accuracy, F1 and ROC AUC of rows with these scores (no labels needed), with
+    95% intervals for the window's rows and for the calibration's own uncertainty."""
     said = scores >= threshold
     n = len(scores)
+    centres = _expected(scores, calibration(scores), said)
+    right = np.where(said, calibration(scores), 1 - calibration(scores))
+    accuracy_se = math.sqrt(float(np.sum(right * (1 - right)))) / n
+    f1_ci, auc_ci = _simulated_intervals(
+        scores, calibration(scores), said, centres=(centres[1], centres[2])
+    )
+    sampled = [(centres[0] - Z * accuracy_se, centres[0] + Z * accuracy_se), f1_ci, auc_ci]
+    refitted = [_expected(scores, other(scores), said) for other in calibration.redrawn()]
+    found = []
+    for index, name in enumerate(("accuracy", "f1", "auc")):
+        draws = [v for values in refitted if (v := values[index]) is not None]
+        low, high = _widened(centres[index], sampled[index], draws)
+        found.append(MetricValue(name, centres[index], low, high, n, True))
+    return found
+
+
+def _expected(
+    scores: np.ndarray, probability: np.ndarray, said: np.ndarray
+) -> tuple[float, float | None, float | None]:
     right = np.where(said, probability, 1 - probability)
-    accuracy = float(right.mean())
-    spread = math.sqrt(float(np.sum(right * (1 - right)))) / n
-    f1 = _expected_f1(probability, said)
-    auc = _expected_auc(scores, probability)
-    f1_ci, auc_ci = _simulated_intervals(scores, probability, said, centres=(f1, auc))
-    return [
-        MetricValue(
-            "accuracy",
-            accuracy,
-            max(0.0, accuracy - Z * spread),
-            min(1.0, accuracy + Z * spread),
-            n,
-            True,
-        ),
-        MetricValue("f1", f1, *f1_ci, n, True),
-        MetricValue("auc", auc, *auc_ci, n, True),
-    ]
+    return float(right.mean()), _expected_f1(probability, said), _expected_auc(scores, probability)
+
+
+def _widened(
+    value: float | None, sampled: tuple[float | None, float | None], draws: list[float]
+) -> tuple[float | None, float | None]:
+    """The window's interval widened by the calibration's spread (independent errors add in
+    quadrature), within [0, 1] where every metric estimated here lies."""
+    low, high = sampled
+    if value is None or low is None or high is None:
+        return None, None
+    extra = Z * float(np.std(draws)) if len(draws) > 1 else 0.0
+    below = math.hypot(value - low, extra)
+    above = math.hypot(high - value, extra)
+    return max(0.0, value - below), min(1.0, value + above)
 
 
 def _expected_f1(probability: np.ndarray, said: np.ndarray) -> float | None:

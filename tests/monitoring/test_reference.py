@@ -294,3 +294,17 @@ def test_estimates_on_a_few_rows_stay_within_0_and_1(tmp_path: Path) -> None:
         report = monitor.estimate("wine:1", current=X.iloc[:rows])
         for metric in report.metrics:
             assert metric.ci_low is None or 0 <= metric.ci_low <= metric.ci_high <= 1
+
+
+def test_a_small_reference_makes_wide_estimate_intervals(
+    tmp_path: Path, forest: RandomForestClassifier, forest_data: dict
+) -> None:
+    """The calibration is learnt from the held-out rows: with 300 of them, its own error is
+    most of the estimate's, and the interval says so."""
+    held_X, held_y = forest_data["held_out"]
+    monitor = Monitor(Registry(tmp_path / "registry"))
+    monitor.registry.register("forest", forest, reference=(held_X.iloc[:300], held_y.iloc[:300]))
+    report = monitor.estimate("forest:1", current=forest_data["calm"][0])
+    accuracy = next(m for m in report.metrics if m.metric == "accuracy")
+    from_reference = 1.96 * np.sqrt(accuracy.value * (1 - accuracy.value) / 300)
+    assert accuracy.ci_high - accuracy.ci_low >= 2 * 0.8 * from_reference
