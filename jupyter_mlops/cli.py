@@ -42,9 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     register.add_argument("--trust", nargs="+", action="extend", default=[], metavar="TYPE")
     register.add_argument("--allow-pickle", action="store_true")
     register.add_argument(
-        "--if-new",
+        "--force",
         action="store_true",
-        help="return the version that holds this same model, data and metrics, if any",
+        help="store a new version even if an identical one exists (by default it is returned)",
+    )
+    register.add_argument(
+        "--if-new", action="store_true", help="the default now; accepted for older scripts"
     )
     serve = commands.add_parser("serve", help="serve a model alias in the foreground")
     serve.add_argument("ref", help="name@alias (the server follows the alias)")
@@ -131,7 +134,7 @@ def _register(registry: Registry, args: argparse.Namespace) -> Any:
         code=None,
         trust=args.trust,
         allow_pickle=args.allow_pickle,
-        if_new=args.if_new,
+        force=args.force,
     )
 
 

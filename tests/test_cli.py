@@ -239,14 +239,13 @@ def test_register_options_given_twice_add_up(model_file, subprocess_env):
     assert version.metrics == {"auc": 0.91, "f1": 0.8} and version.tags == {"a": "1", "b": "2"}
 
 
-def test_register_if_new_says_when_the_tags_given_were_not_applied(model_file, subprocess_env):
+def test_register_again_says_so_and_which_tags_were_not_applied(model_file, subprocess_env):
     first = cli("register", "m", str(model_file), "--tag", "stage=dev", env=subprocess_env)
     assert first.returncode == 0, first.stderr
     again = cli(
         "register",
         "m",
         str(model_file),
-        "--if-new",
         "--tag",
         "stage=prod",
         "--description",
@@ -254,11 +253,18 @@ def test_register_if_new_says_when_the_tags_given_were_not_applied(model_file, s
         env=subprocess_env,
     )
     assert again.returncode == 0, again.stderr
-    assert "not stored again: version 1 already holds this model" in again.stdout
+    assert "version 1 is identical" in again.stdout
+    assert "nothing stored; pass --force" in again.stdout
     assert "not applied: tag stage=prod, description 'retrained'" in again.stdout
     registry = Registry(subprocess_env["MLOPS_HOME"])
     assert [v.version for v in registry.versions("m")] == [1]
     assert registry.get("m:1").tags == {"stage": "dev"}
+    older = cli("register", "m", str(model_file), "--if-new", env=subprocess_env)
+    assert older.returncode == 0 and "version 1 is identical" in older.stdout
+    forced = cli("register", "m", str(model_file), "--force", env=subprocess_env)
+    assert forced.returncode == 0, forced.stderr
+    assert [v.version for v in registry.versions("m")] == [1, 2]
+    assert registry.get("m:2").artifact_sha256 == registry.get("m:1").artifact_sha256
 
 
 @pytest.mark.parametrize("name", ["model.pkl", "noext"])

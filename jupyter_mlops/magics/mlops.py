@@ -159,7 +159,7 @@ class MlopsMagics(Magics):
             notebook=namespace.get("__vsc_ipynb_file__"),
             trust=args.trust,
             allow_pickle=args.allow_pickle,
-            if_new=args.if_new,
+            force=args.force,
         )
 
     def _cell_source(self) -> str | None:

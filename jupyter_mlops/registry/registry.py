@@ -40,7 +40,7 @@ from jupyter_mlops.registry.refs import (
     check_text,
     parse_ref,
 )
-from jupyter_mlops.registry.repeats import reused
+from jupyter_mlops.registry.repeats import restore_files, reused
 from jupyter_mlops.store import Database, catalog
 from jupyter_mlops.store.migrations import LATEST, applied, migrate
 
@@ -107,13 +107,15 @@ class Registry:
         trust: str | Iterable[str] = (),
         allow_pickle: bool = False,
         run_id: str | None = None,
-        if_new: bool = False,
+        force: bool = False,
+        if_new: bool = True,
     ) -> Version:
         """Store `model` as the next version of `name`, with what it was trained on.
 
-        With `if_new`, a version of `name` holding the same model, trained on the same data,
-        with the same metrics, is returned instead of storing another: a registration that
-        is retried after a failure (or after a crash) stores one version, not two.
+        A version of `name` that this one would repeat (same params, data, metrics and model:
+        `repeats.py`) is returned instead, with a note: a cell run again, or a registration
+        retried after a failure or a crash, stores one version, not two. `force=True` stores
+        another anyway (`if_new=False`, from before this was the default, says the same).
         """
         from jupyter_mlops.registry.registration import draft_version  # pandas, NumPy: when used
 
@@ -133,10 +135,12 @@ class Registry:
             allow_pickle=allow_pickle,
             run_id=run_id,
         )
-        if if_new:
+        check = if_new and not force
+        if check:
             with self.db.read() as conn:
                 same = self._same_version(conn, name, draft)
             if same is not None:
+                restore_files(same, draft, self.artifacts)
                 return reused(same, tags=texts, description=description)
         record = draft.record
         with self.artifacts.in_use():  # no garbage collection until the row refers to them
@@ -146,7 +150,7 @@ class Registry:
                 self.artifacts.put(draft.reference) if draft.reference else None
             )
             with self.db.write() as conn:
-                same = self._same_version(conn, name, draft) if if_new else None
+                same = self._same_version(conn, name, draft) if check else None
                 if same is not None:
                     return reused(same, tags=texts, description=description)
                 self._insert_version(conn, name, draft, texts)

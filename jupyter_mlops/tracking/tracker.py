@@ -130,12 +130,14 @@ class Tracker:
         description: str = "",
         tags: Mapping[str, str] | None = None,
         trust: str | Iterable[str] = (),
-        if_new: bool = False,
+        force: bool = False,
+        if_new: bool = True,
     ) -> Version:
         """Register the model a run fitted as a version of `name`, linked to the run.
 
         The version gets the run's params, code and last metric values (`metrics` adds to or
-        overrides them); `if_new` as for `Registry.register`."""
+        overrides them); an identical version is returned instead unless `force`, as for
+        `Registry.register`."""
         from jupyter_mlops.registry import serialization
         from jupyter_mlops.registry import trust as policy
 
@@ -163,6 +165,7 @@ class Tracker:
             notebook=record.notebook,
             trust=[*entry["trusted_types"], *policy.names(trust)],
             run_id=str(record.id),
+            force=force,
             if_new=if_new,
         )
 
