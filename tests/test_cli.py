@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import skops.io
+from sklearn.linear_model import Ridge
 
 from jupyter_mlops import Registry
 from tests.conftest import ROOT
@@ -175,6 +176,26 @@ def test_register_says_so_when_a_pickle_is_damaged(tmp_path, fitted, subprocess_
     )
     assert done.returncode == 1
     assert "is not a pickle" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_runs_are_found_by_their_models_params_from_the_shell(subprocess_env, dataset):
+    import jupyter_mlops as mlops
+
+    X, y = dataset
+    registry = Registry(subprocess_env["MLOPS_HOME"])
+    for alpha in (0.37, 0.81, 2.5):
+        with mlops.run("ridge", registry=registry) as run:
+            run.log_model("m", Ridge(alpha=alpha).fit(X, y))
+    found = cli("runs", "--where", "m.alpha < 1", "--sort", "m.alpha", env=subprocess_env)
+    assert found.returncode == 0, found.stderr
+    lines = found.stdout.splitlines()
+    assert "m.alpha" in lines[0].split() and [line.split()[0] for line in lines[1:]] == ["2", "1"]
+    compared = cli("compare-runs", "1", "3", env=subprocess_env).stdout
+    assert "m.alpha" in compared and "m.solver" not in compared
+    assert "m.solver" in cli("compare-runs", "1", "3", "--all", env=subprocess_env).stdout
+    refused = cli("runs", "--sort", "nosuch", env=subprocess_env)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    assert "no column 'nosuch'; the runs have run, experiment, status, duration" in refused.stderr
 
 
 def test_runs_refuses_a_top_below_one_in_one_line(subprocess_env):
