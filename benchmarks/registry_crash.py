@@ -51,7 +51,9 @@ def writer(home: str, acks: str, seed: int, ready: Any) -> None:
             action = rng.choice(["register", "register", "promote", "rollback", "track"])
             try:
                 if action == "register":
-                    version = registry.register("victim", model, X=X, y=y, metrics={"i": seed})
+                    version = registry.register(
+                        "victim", model, X=X, y=y, metrics={"i": seed}, force=True
+                    )
                     noted.write(f"register {version.version}\n")
                 elif action == "promote":
                     latest = registry.get("victim")

@@ -24,6 +24,13 @@ def main(versions: int) -> None:
     registry = Registry(home)
     report(
         "register a version",
+        timed(
+            lambda: registry.register("bench", model, X=X, y=y, metrics={"auc": 0.9}, force=True),
+            20,
+        ),
+    )
+    report(
+        "register an identical version again (found, nothing stored)",
         timed(lambda: registry.register("bench", model, X=X, y=y, metrics={"auc": 0.9}), 20),
     )
     registry.promote("bench", 1, "champion")
@@ -33,7 +40,7 @@ def main(versions: int) -> None:
         timed(lambda: subprocess.run([sys.executable, "-c", COLD, str(home)], check=True), 5),
     )
     for _ in range(versions):
-        registry.register("bulk", model)
+        registry.register("bulk", model, force=True)
     report(f"list {versions:,} versions", timed(lambda: registry.versions("bulk"), 10))
     numbers = iter(range(10_000))
     report(

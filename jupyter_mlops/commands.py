@@ -72,11 +72,22 @@ def add_registry_commands(commands: Any) -> None:
     gc.add_argument("--dry-run", action="store_true", help="list them, delete nothing")
     runs = commands.add_parser("runs", help="the runs of an experiment, newest or best first")
     runs.add_argument("experiment", nargs="?")
-    runs.add_argument("--sort", metavar="METRIC", help="best first by this metric's last value")
+    runs.add_argument(
+        "--where",
+        action="append",
+        metavar="CONDITION",
+        help='only runs where it holds, e.g. "m.alpha < 1" (repeat: all must hold)',
+    )
+    runs.add_argument(
+        "--sort", metavar="COLUMN", help="largest first by a metric, a param or MODEL.PARAM"
+    )
     runs.add_argument("--top", type=int, metavar="N")
     runs.add_argument("--ascending", action="store_true", help="smallest first (losses)")
     compare_runs = commands.add_parser("compare-runs", help="runs side by side")
     compare_runs.add_argument("runs", nargs="+", metavar="RUN")
+    compare_runs.add_argument(
+        "--all", dest="show_all", action="store_true", help="the identical rows too"
+    )
     deploy = commands.add_parser("deploy", help="serve a model alias over HTTP in the background")
     deploy.add_argument("ref", help="name@alias (the server follows the alias)")
     deploy.add_argument("--port", type=int, default=8765)
@@ -185,13 +196,13 @@ def _gc(registry: Registry, args: argparse.Namespace) -> Any:
 @_handler("runs")
 def _runs(registry: Registry, args: argparse.Namespace) -> Any:
     return Tracker(registry).runs(
-        args.experiment, sort=args.sort, top=args.top, ascending=args.ascending
+        args.experiment, where=args.where, sort=args.sort, top=args.top, ascending=args.ascending
     )
 
 
 @_handler("compare-runs")
 def _compare_runs(registry: Registry, args: argparse.Namespace) -> Any:
-    return Tracker(registry).compare(args.runs)
+    return Tracker(registry).compare(args.runs, show_all=args.show_all)
 
 
 @_handler("run")

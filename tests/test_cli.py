@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import skops.io
+from sklearn.linear_model import Ridge
 
 from jupyter_mlops import Registry
 from tests.conftest import ROOT
@@ -177,6 +178,26 @@ def test_register_says_so_when_a_pickle_is_damaged(tmp_path, fitted, subprocess_
     assert "is not a pickle" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_runs_are_found_by_their_models_params_from_the_shell(subprocess_env, dataset):
+    import jupyter_mlops as mlops
+
+    X, y = dataset
+    registry = Registry(subprocess_env["MLOPS_HOME"])
+    for alpha in (0.37, 0.81, 2.5):
+        with mlops.run("ridge", registry=registry) as run:
+            run.log_model("m", Ridge(alpha=alpha).fit(X, y))
+    found = cli("runs", "--where", "m.alpha < 1", "--sort", "m.alpha", env=subprocess_env)
+    assert found.returncode == 0, found.stderr
+    lines = found.stdout.splitlines()
+    assert "m.alpha" in lines[0].split() and [line.split()[0] for line in lines[1:]] == ["2", "1"]
+    compared = cli("compare-runs", "1", "3", env=subprocess_env).stdout
+    assert "m.alpha" in compared and "m.solver" not in compared
+    assert "m.solver" in cli("compare-runs", "1", "3", "--all", env=subprocess_env).stdout
+    refused = cli("runs", "--sort", "nosuch", env=subprocess_env)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    assert "no column 'nosuch'; the runs have run, experiment, status, duration" in refused.stderr
+
+
 def test_runs_refuses_a_top_below_one_in_one_line(subprocess_env):
     for top in ("-1", "0"):
         refused = cli("runs", "--top", top, env=subprocess_env)
@@ -239,14 +260,13 @@ def test_register_options_given_twice_add_up(model_file, subprocess_env):
     assert version.metrics == {"auc": 0.91, "f1": 0.8} and version.tags == {"a": "1", "b": "2"}
 
 
-def test_register_if_new_says_when_the_tags_given_were_not_applied(model_file, subprocess_env):
+def test_register_again_says_so_and_which_tags_were_not_applied(model_file, subprocess_env):
     first = cli("register", "m", str(model_file), "--tag", "stage=dev", env=subprocess_env)
     assert first.returncode == 0, first.stderr
     again = cli(
         "register",
         "m",
         str(model_file),
-        "--if-new",
         "--tag",
         "stage=prod",
         "--description",
@@ -254,11 +274,18 @@ def test_register_if_new_says_when_the_tags_given_were_not_applied(model_file, s
         env=subprocess_env,
     )
     assert again.returncode == 0, again.stderr
-    assert "not stored again: version 1 already holds this model" in again.stdout
+    assert "version 1 is identical" in again.stdout
+    assert "nothing stored; pass --force" in again.stdout
     assert "not applied: tag stage=prod, description 'retrained'" in again.stdout
     registry = Registry(subprocess_env["MLOPS_HOME"])
     assert [v.version for v in registry.versions("m")] == [1]
     assert registry.get("m:1").tags == {"stage": "dev"}
+    older = cli("register", "m", str(model_file), "--if-new", env=subprocess_env)
+    assert older.returncode == 0 and "version 1 is identical" in older.stdout
+    forced = cli("register", "m", str(model_file), "--force", env=subprocess_env)
+    assert forced.returncode == 0, forced.stderr
+    assert [v.version for v in registry.versions("m")] == [1, 2]
+    assert registry.get("m:2").artifact_sha256 == registry.get("m:1").artifact_sha256
 
 
 @pytest.mark.parametrize("name", ["model.pkl", "noext"])

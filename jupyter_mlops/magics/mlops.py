@@ -164,7 +164,7 @@ class MlopsMagics(Magics):
             notebook=namespace.get("__vsc_ipynb_file__"),
             trust=args.trust,
             allow_pickle=args.allow_pickle,
-            if_new=args.if_new,
+            force=args.force,
             reference=data_names(namespace, args.reference, option="--reference") or None,
         )
 

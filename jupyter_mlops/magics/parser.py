@@ -65,9 +65,12 @@ def build_parser() -> MagicParser:
     register.add_argument("--trust", nargs="+", action="extend", default=[], metavar="TYPE")
     register.add_argument("--allow-pickle", action="store_true")
     register.add_argument(
-        "--if-new",
+        "--force",
         action="store_true",
-        help="return the version that holds this same model, data and metrics, if any",
+        help="store a new version even if an identical one exists (by default it is returned)",
+    )
+    register.add_argument(
+        "--if-new", action="store_true", help="the default now; accepted for older scripts"
     )
     reference = commands.add_parser(
         "reference", help="give a version held-out reference data for monitoring (audited)"

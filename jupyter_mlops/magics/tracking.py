@@ -102,7 +102,7 @@ def register_from_run(shell: Any, registry: Registry, args: argparse.Namespace) 
         description=args.description,
         tags=parse_pairs(args.tag, what="tag"),
         trust=tuple(args.trust),
-        if_new=args.if_new,
+        force=args.force,
         allow_failed=args.allow_failed,
         reference=data_names(shell.user_ns, args.reference, option="--reference") or None,
     )

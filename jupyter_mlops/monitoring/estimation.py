@@ -6,9 +6,9 @@ probability to the true positives and the rest to the false positives, and so on
 Scores are first mapped through an isotonic calibration fitted on the held-out
 reference sample (the model's scores on rows it did not see, against their true
 labels), so a model that is over- or under-confident is corrected; the intervals
-include the calibration's own uncertainty, which a small reference makes large. The estimate holds while
-the relation between inputs and label holds (covariate shift), not under concept
-drift: that is what the realised metrics, once labels arrive, tell apart.
+include the calibration's own uncertainty, which a small reference makes large. The
+estimate holds while the relation between inputs and label holds (covariate shift), not
+under concept drift: that is what the realised metrics, once labels arrive, tell apart.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 skops writes a model as a zip whose member names and `__id__` fields are the memory
 addresses of the objects it saved, and whose entries carry the time they were written:
-the same fitted model dumped twice gives different bytes. The digest here reads past
-that: every `__id__` becomes its order of first appearance and every member file named
+the same fitted model dumped twice gives different bytes. Artifacts are now rewritten so
+that they do not (`canonical.py`), but those stored before were not. The digest here
+reads past that: every `__id__` becomes its order of first appearance and every member file named
 in the schema becomes the sha256 of its content, so equal models give equal digests in
 any process, at any time. A pickle is taken as it is.
 """

@@ -54,7 +54,7 @@ class Version:
     params_json: str = field(default="{}", repr=False)
     schema_json: str | None = field(default=None, repr=False)
     env_json: str = field(default="{}", repr=False)
-    # set on a version `register(..., if_new=True)` returned instead of storing one
+    # set on a version `register` returned, identical, instead of storing another
     note: str = field(default="", repr=False)
     # what monitoring compares with: "held-out" data, the "training" rows, or none
     reference_source: str | None = None
@@ -192,19 +192,25 @@ class RecordTable(list[T]):
     def _rows(self) -> list[list[Any]]:
         raise NotImplementedError
 
+    def _headers(self) -> list[str]:
+        return self.columns
+
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
-        frame = pd.DataFrame(self._rows(), columns=self.columns)
+        frame = pd.DataFrame(self._rows(), columns=self._headers())
         return frame.astype(dict.fromkeys(self.optional_integers, "Int64"))
 
+    def _empty(self) -> str:
+        return self.empty
+
     def __str__(self) -> str:
-        return text_table(self.columns, self._rows()) if self else self.empty
+        return text_table(self._headers(), self._rows()) if self else self._empty()
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        return html_table(self.columns, self._rows()) if self else f"<p>{self.empty}</p>"
+        return html_table(self._headers(), self._rows()) if self else f"<p>{self._empty()}</p>"
 
 
 class VersionList(RecordTable[Version]):

@@ -42,7 +42,7 @@ from jupyter_mlops.registry.refs import (
     check_text,
     parse_ref,
 )
-from jupyter_mlops.registry.repeats import reused
+from jupyter_mlops.registry.repeats import restore_files, reused
 from jupyter_mlops.store import Database, catalog
 from jupyter_mlops.store.migrations import LATEST, applied, migrate
 from jupyter_mlops.store.references import version_events
@@ -110,7 +110,8 @@ class Registry:
         trust: str | Iterable[str] = (),
         allow_pickle: bool = False,
         run_id: str | None = None,
-        if_new: bool = False,
+        force: bool = False,
+        if_new: bool = True,
         reference: Any = None,
     ) -> Version:
         """Store `model` as the next version of `name`, with what it was trained on.
@@ -119,9 +120,10 @@ class Registry:
         compares with (drift, prediction drift, calibrated estimates). Without it only
         feature drift is measured, against the training rows `X`.
 
-        With `if_new`, a version of `name` holding the same model, trained on the same data,
-        with the same metrics, is returned instead of storing another: a registration that
-        is retried after a failure (or after a crash) stores one version, not two.
+        A version of `name` that this one would repeat (same params, data, metrics and model:
+        `repeats.py`) is returned instead, with a note: a cell run again, or a registration
+        retried after a failure or a crash, stores one version, not two. `force=True` stores
+        another anyway (`if_new=False`, from before this was the default, says the same).
         """
         from jupyter_mlops.registry.registration import draft_version  # pandas, NumPy: when used
 
@@ -142,11 +144,13 @@ class Registry:
             run_id=run_id,
             reference=reference,
         )
-        if if_new:
+        check = if_new and not force
+        if check:
             with self.db.read() as conn:
                 same = self._same_version(conn, name, draft)
             if same is not None:
-                return reused(same, tags=texts, description=description)
+                restore_files(same, draft, self.artifacts)
+                return reused(same, tags=texts, description=description, draft=draft)
         record = draft.record
         with self.artifacts.in_use():  # no garbage collection until the row refers to them
             # artifacts first: a row never refers to a file that is not whole on disk
@@ -155,9 +159,9 @@ class Registry:
                 self.artifacts.put(draft.reference) if draft.reference else None
             )
             with self.db.write() as conn:
-                same = self._same_version(conn, name, draft) if if_new else None
+                same = self._same_version(conn, name, draft) if check else None
                 if same is not None:
-                    return reused(same, tags=texts, description=description)
+                    return reused(same, tags=texts, description=description, draft=draft)
                 self._insert_version(conn, name, draft, texts)
         return Version.from_row(record, aliases=[], tags=texts)
 

@@ -1,28 +1,36 @@
-"""The version a registration would repeat, for `register(..., if_new=True)`.
+"""The version a registration would repeat: found and handed back instead of a copy.
 
-A script that retries a failed registration, or a notebook run again from the top, must
-not fill the registry with copies. A draft repeats a stored version when the model is the
-same (by content: `digests.model_digest`, since skops' bytes differ from dump to dump),
-trained on the same data (the full-content fingerprint) and reported with the same
-metrics; archived versions do not count.
+A notebook run again from the top, or a script that retries a failed registration, must not
+fill the registry with copies. A draft repeats a stored version (archived ones do not count)
+when they have the same class, format and params, were trained on the same data (the
+full-content fingerprint) and report the same metrics, and the model itself is the same:
+the same bytes (skops files are written the same way for the same model: `canonical.py`),
+else the same predictions on the same stored sample (the reference sample holds the model's
+output on it), else, with no predictions to compare, the same content (`digests`, for
+artifacts stored before their bytes were canonical).
 
-The version handed back is the stored one, unchanged: tags or a description given with
-the repeated registration are not applied to it, and its `note` says so.
+The version handed back is the stored one, unchanged: tags or a description given with the
+repeated registration are not applied to it, and its `note` says so. `force=True` stores
+another version anyway.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.errors import IntegrityError
-from jupyter_mlops.registry.artifacts import ArtifactStore
+from jupyter_mlops.registry.artifacts import ArtifactStore, sha256
 from jupyter_mlops.registry.digests import model_digest
 
 if TYPE_CHECKING:
     from jupyter_mlops.registry.records import Version
     from jupyter_mlops.registry.registration import Draft
+
+PREDICTION = "__prediction__"  # registration.PREDICTION, without importing pandas here
+SAME = ("format", "model_class", "data_fingerprint")
 
 
 def repeated_version(
@@ -31,39 +39,85 @@ def repeated_version(
     """The number of the stored version (among `rows`, a model's versions) that `draft`
     repeats, or None."""
     record = draft.record
-    wanted: str | None = None
     for row in rows:
         alike = (
             row["status"] != "archived"
-            and row["format"] == record["format"]
-            and row["data_fingerprint"] == record["data_fingerprint"]
+            and all(row[key] == record[key] for key in SAME)
+            and json.loads(row["params"]) == json.loads(record["params"])
             and json.loads(row["metrics"]) == json.loads(record["metrics"])
         )
-        if not alike:
-            continue
-        wanted = wanted or model_digest(draft.artifact, encoding=record["format"])
+        label = f"{model} version {row['version']}"
         try:
-            stored = artifacts.get(
-                row["artifact_sha256"], label=f"{model} version {row['version']}"
-            )
+            if alike and _same_model(row, draft, artifacts, label=label):
+                return int(row["version"])
         except IntegrityError:
             continue  # a damaged version is not one to hand back
-        if model_digest(stored, encoding=row["format"]) == wanted:
-            return int(row["version"])
     return None
 
 
-def reused(version: Version, *, tags: dict[str, str], description: str) -> Version:
+def _same_model(row: dict[str, Any], draft: Draft, artifacts: ArtifactStore, *, label: str) -> bool:
+    """Whether the stored version's model is the draft's: by bytes, else by predictions on
+    the same sample, else by content."""
+    if row["artifact_sha256"] == sha256(draft.artifact):
+        return True
+    if row["reference_sha256"] and draft.reference:
+        stored = artifacts.get(row["reference_sha256"], label=f"{label} reference sample")
+        outcome = _same_predictions(stored, draft.reference)
+        if outcome is not None:
+            return outcome
+    stored = artifacts.get(row["artifact_sha256"], label=label)
+    encoding = row["format"]
+    return model_digest(stored, encoding=encoding) == model_digest(
+        draft.artifact, encoding=encoding
+    )
+
+
+def _same_predictions(stored: bytes, drafted: bytes) -> bool | None:
+    """Whether two reference samples hold the same rows and the same model output on them;
+    None when either holds no output (a model that only transforms)."""
+    import pandas as pd
+
+    first, second = pd.read_parquet(io.BytesIO(stored)), pd.read_parquet(io.BytesIO(drafted))
+    if PREDICTION not in first.columns or PREDICTION not in second.columns:
+        return None
+    return bool(first.equals(second))
+
+
+def restore_files(version: Version, draft: Draft, artifacts: ArtifactStore) -> None:
+    """Store again the files of `version` that `draft` holds byte for byte: one damaged on
+    disk is written whole again, and each one's age restarts (as a registration's would)."""
+    with artifacts.in_use():
+        for digest, data in (
+            (version.artifact_sha256, draft.artifact),
+            (version.reference_sha256, draft.reference),
+        ):
+            if data is not None and digest == sha256(data):
+                artifacts.put(data)
+
+
+def reused(
+    version: Version, *, tags: dict[str, str], description: str, draft: Draft | None = None
+) -> Version:
     """`version`, returned in place of a repeated registration, with a note saying so and
-    naming what was given with the repeat but not applied (tags, a description)."""
+    naming what was given with the repeat but not applied (tags, a description, other
+    reference data)."""
     skipped = [
         f"tag {key}={value}" for key, value in tags.items() if version.tags.get(key) != value
     ]
     if description and description != version.description:
         skipped.append(f"description {description!r} (a version's description is fixed)")
+    if (
+        draft is not None
+        and draft.reference
+        and version.reference_sha256 != sha256(draft.reference)
+    ):
+        skipped.append(
+            "the reference data given (set it with "
+            f"`%mlops reference {version.model} {version.version} X_val y_val`)"
+        )
     note = (
-        f"not stored again: version {version.version} already holds this model, data and "
-        "metrics (if_new)"
+        f"version {version.version} is identical (same params, data, metrics and model); "
+        "nothing stored; pass --force (force=True) to store another"
     )
     if skipped:
         note += (

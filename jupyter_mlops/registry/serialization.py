@@ -15,6 +15,9 @@ them; an artifact written before `GRANTS` existed is believed only for names
 outside the libraries older versions trusted by prefix (`trust.from_record`),
 since those versions recorded such names without anyone choosing them.
 
+A skops file is rewritten before it is returned (`canonical.py`), so the same model
+is always the same bytes and equal models share one artifact file.
+
 Pickle is possible only when explicitly allowed, is recorded as unsafe, and is
 refused on load unless allowed again.
 """
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jupyter_mlops.errors import UnsafeModelError, UsageError
+from jupyter_mlops.registry import canonical
 from jupyter_mlops.registry import trust as policy
 
 SKOPS = "skops"
@@ -65,7 +69,8 @@ def dump(model: Any, *, trust: str | Iterable[str] = (), allow_pickle: bool = Fa
     needing = _needing_a_person(untrusted)
     granted = policy.names(trust)
     _refuse([name for name in needing if name not in granted], "the model")
-    return Serialized(_with_grants(data, needing), SKOPS, untrusted)
+    grants = json.dumps({"trusted_by_name": needing}).encode()
+    return Serialized(canonical.rewrite(data, extra={GRANTS: grants}), SKOPS, untrusted)
 
 
 def load(
@@ -142,14 +147,6 @@ def brief(exc: BaseException, *, limit: int = 100) -> str:
 
 def _needing_a_person(untrusted: list[str]) -> list[str]:
     return [name for name in untrusted if not policy.is_trusted_by_default(name)]
-
-
-def _with_grants(data: bytes, names: list[str]) -> bytes:
-    buffer = io.BytesIO(data)
-    with zipfile.ZipFile(buffer, "a") as archive:
-        entry = zipfile.ZipInfo(GRANTS, date_time=(1980, 1, 1, 0, 0, 0))
-        archive.writestr(entry, json.dumps({"trusted_by_name": names}))
-    return buffer.getvalue()
 
 
 def _read(data: bytes, *, label: str) -> tuple[list[str], set[str] | None]:

@@ -49,20 +49,13 @@ def experiments(conn: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def runs_of(
-    conn: duckdb.DuckDBPyConnection,
-    experiment: str | None,
-    *,
-    sort: str | None = None,
-    descending: bool = True,
-    limit: int | None = None,
+    conn: duckdb.DuckDBPyConnection, experiment: str | None, *, limit: int | None = None
 ) -> list[Row]:
-    """Runs with the latest value of each metric (metric_keys, metric_values), in one query;
-    newest first, or by the latest value of metric `sort`."""
-    direction = "DESC" if descending else "ASC"
-    order = f"sort_value {direction} NULLS LAST, r.id DESC" if sort is not None else "r.id DESC"
+    """Runs with the latest value of each metric (metric_keys, metric_values), in one query,
+    newest first."""
     return rows_of(
         conn.execute(
-            f"""
+            """
             WITH chosen AS (
                 SELECT * FROM runs WHERE ?::VARCHAR IS NULL OR experiment = ?
             ), latest AS (
@@ -72,16 +65,15 @@ def runs_of(
             ), per_run AS (
                 SELECT run_id,
                        list(key ORDER BY key) AS metric_keys,
-                       list(value ORDER BY key) AS metric_values,
-                       max(value) FILTER (WHERE key = ?) AS sort_value
+                       list(value ORDER BY key) AS metric_values
                 FROM latest GROUP BY run_id
             )
-            SELECT r.*, p.metric_keys, p.metric_values, p.sort_value
+            SELECT r.*, p.metric_keys, p.metric_values
             FROM chosen r LEFT JOIN per_run p ON p.run_id = r.id
-            ORDER BY {order}
+            ORDER BY r.id DESC
             LIMIT ?
             """,
-            [experiment, experiment, sort, limit if limit is not None else 2**62],
+            [experiment, experiment, limit if limit is not None else 2**62],
         )
     )
 

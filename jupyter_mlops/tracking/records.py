@@ -1,15 +1,20 @@
-"""What tracking returns: runs with text and HTML reprs, and runs side by side."""
+"""What tracking returns: runs with text and HTML reprs, one at a time or as a table."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from jupyter_mlops.registry.capture import process_gone
 from jupyter_mlops.registry.display import details, html_table, pre, pretty_json, text_table
 from jupyter_mlops.registry.records import RecordTable
+from jupyter_mlops.tracking.queries import param_columns, parse_condition
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True, repr=False)
@@ -38,7 +43,7 @@ class RunRecord:
 
     @classmethod
     def from_row(cls, row: dict[str, Any], **extra: Any) -> RunRecord:
-        values = {k: v for k, v in row.items() if k != "sort_value"}
+        values = dict(row)
         for key in ("params", "tags", "models", "inputs"):
             text = values[key]
             values[key] = {} if text == "{}" else json.loads(text)  # most runs have no tags
@@ -88,73 +93,63 @@ class RunRecord:
 
 
 class RunList(RecordTable[RunRecord]):
-    """Runs, newest first or best first by a metric."""
+    """Runs, newest first or in the order asked for, with a column for each param whose value
+    differs between them or that `--sort` or `--where` names; `to_frame()` has a column for
+    every param."""
 
     columns: ClassVar[list[str]] = ["run", "experiment", "status", "started", "metrics", "tags"]
     empty = "no runs yet"
 
-    def __init__(self, runs: list[RunRecord], *, sort_key: str | None = None) -> None:
+    def __init__(
+        self,
+        runs: list[RunRecord],
+        *,
+        sort_key: str | None = None,
+        where: Iterable[str] = (),
+    ) -> None:
         super().__init__(runs)
         self.sort_key = sort_key
+        self.where = list(where)
+        named = [parse_condition(text).column for text in self.where]
+        self.named = [*named, *([sort_key] if sort_key else [])]
 
-    def _rows(self) -> list[list[Any]]:
+    def _empty(self) -> str:
+        if not self.where:
+            return self.empty
+        return f"no runs where {' and '.join(self.where)}"
+
+    def _shown(self) -> list[str]:
+        """The param columns worth a look: those that differ between the runs, or named."""
+        params = [param_columns(run) for run in self]
+        names = dict.fromkeys(name for found in params for name in found)
         return [
-            [
-                r.id,
-                r.experiment,
-                r.status,
-                r.started_at,
-                _metrics_first(r.metrics, self.sort_key),
-                r.tags,
-            ]
-            for r in self
+            name
+            for name in names
+            if name in self.named or len({repr(found.get(name)) for found in params}) > 1
         ]
+
+    def _headers(self, params: list[str] | None = None) -> list[str]:
+        return [*self.columns[:-1], *(self._shown() if params is None else params), "tags"]
+
+    def _rows(self, params: list[str] | None = None) -> list[list[Any]]:
+        names = self._shown() if params is None else params
+        rows = []
+        for r in self:
+            values = param_columns(r)
+            metrics = _metrics_first(r.metrics, self.sort_key)
+            shown = [values.get(name) for name in names]
+            rows.append([r.id, r.experiment, r.status, r.started_at, metrics, *shown, r.tags])
+        return rows
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per run, with a column for every param of every run."""
+        import pandas as pd
+
+        names = list(dict.fromkeys(name for run in self for name in param_columns(run)))
+        return pd.DataFrame(self._rows(names), columns=self._headers(names))
 
 
 def _metrics_first(metrics: dict[str, float], key: str | None) -> dict[str, float]:
     if key is None or key not in metrics:
         return metrics
     return {key: metrics[key], **{k: v for k, v in metrics.items() if k != key}}
-
-
-@dataclass(frozen=True, repr=False)
-class RunComparison:
-    """Runs side by side: params and metrics, rows that differ highlighted."""
-
-    runs: list[RunRecord]
-    rows: list[tuple[Any, ...]]
-
-    @property
-    def differences(self) -> list[tuple[Any, ...]]:
-        return [row for row in self.rows if len({repr(v) for v in row[2:]}) > 1]
-
-    def _headers(self) -> list[str]:
-        return ["section", "name", *(f"run {r.id}" for r in self.runs)]
-
-    def __str__(self) -> str:
-        return text_table(self._headers(), self.rows)
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        marked = [len({repr(v) for v in row[2:]}) > 1 for row in self.rows]
-        caption = f"{len(self.differences)} of {len(self.rows)} rows differ"
-        return html_table(self._headers(), self.rows, marked=marked, caption=caption)
-
-
-def _fit_seconds(run: RunRecord) -> float | None:
-    timed = [entry["fit_seconds"] for entry in run.models.values() if "fit_seconds" in entry]
-    return sum(timed) if timed else None
-
-
-def compare_runs(runs: list[RunRecord]) -> RunComparison:
-    rows: list[tuple[Any, ...]] = []
-    for section, attribute in (("param", "params"), ("metric", "metrics"), ("tag", "tags")):
-        keys = sorted({key for run in runs for key in getattr(run, attribute)})
-        for key in keys:
-            rows.append((section, key, *(getattr(run, attribute).get(key) for run in runs)))
-    rows.append(("run", "models", *(", ".join(run.models) for run in runs)))
-    rows.append(("run", "fit (s)", *(_fit_seconds(run) for run in runs)))
-    rows.append(("run", "status", *(run.status for run in runs)))
-    rows.append(("run", "duration (s)", *(run.duration for run in runs)))
-    return RunComparison(runs, rows)

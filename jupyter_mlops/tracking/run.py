@@ -120,7 +120,8 @@ class Run:
         trust: str | Iterable[str] = (),
         fit_seconds: float | None = None,
     ) -> None:
-        """Store a fitted model with the run (skops), so it can be registered later.
+        """Store a fitted model with the run (skops), so it can be registered later, with its
+        params (a pipeline's steps' too, as `logisticregression__C`).
 
         A model that cannot be stored safely (it uses names nobody trusted) is still listed
         with the run, with the reason it was not stored, and UnsafeModelError says so."""
@@ -136,7 +137,11 @@ class Run:
             entry["fit_seconds"] = round(fit_seconds, 6)
         get_params = getattr(model, "get_params", None)
         if callable(get_params):
-            entry["params"] = {k: _plain(v) for k, v in get_params(deep=False).items()}
+            entry["params"] = {
+                key: _plain(value)
+                for key, value in get_params(deep=True).items()
+                if not _holds_estimator(value)  # its params are listed on their own
+            }
         try:
             stored = serialization.dump(model, trust=trust)
         except MlopsError as exc:  # listed as fitted, with the reason it was not stored
@@ -270,6 +275,13 @@ def _number(key: str, value: Any) -> float:
             ) from None
     shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "..."
     raise UsageError(f"metric {key!r} got {shown}, which is not a number; log a float or an int.")
+
+
+def _holds_estimator(value: Any) -> bool:
+    """Whether a param is an estimator, or a list of them (a pipeline's `steps`)."""
+    if isinstance(value, list | tuple):
+        return any(_holds_estimator(item) for item in value)
+    return not isinstance(value, type) and callable(getattr(value, "get_params", None))
 
 
 def _plain(value: Any) -> Any:

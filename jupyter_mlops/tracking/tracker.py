@@ -18,7 +18,9 @@ from jupyter_mlops.registry.artifacts import RUN_FIX
 from jupyter_mlops.registry.capture import caller_code, current_user, git_commit, notebook_path
 from jupyter_mlops.registry.refs import check_key, check_name
 from jupyter_mlops.store import runs as sql
-from jupyter_mlops.tracking.records import RunComparison, RunList, RunRecord, compare_runs
+from jupyter_mlops.tracking.comparison import RunComparison, compare_runs
+from jupyter_mlops.tracking.queries import select, where_list
+from jupyter_mlops.tracking.records import RunList, RunRecord
 from jupyter_mlops.tracking.run import Run, not_stored
 
 _active: contextvars.ContextVar[Run | None] = contextvars.ContextVar("mlops_run", default=None)
@@ -96,12 +98,15 @@ class Tracker:
         self,
         experiment: str | None = None,
         *,
+        where: str | Iterable[str] | None = None,
         sort: str | None = None,
         top: int | None = None,
         ascending: bool = False,
     ) -> RunList:
-        """Runs of an experiment (or all), newest first or best first by a metric; at most
-        `top` of them (1 or more)."""
+        """Runs of an experiment (or all), newest first, or largest first by a column (a
+        metric, a logged param, a model's param as MODEL.PARAM: `queries.py`), or smallest
+        first with `ascending`; only those meeting every condition of `where` ("m.alpha < 1",
+        or a list of such); at most `top` of them (1 or more)."""
         if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
             raise UsageError(f"--top {top!r} is not a number of runs; give 1 or more, e.g. 10.")
         with self.registry.db.read() as conn:
@@ -110,18 +115,22 @@ class Tracker:
                     f"no experiment named {experiment!r}{did_you_mean(experiment, known)}; "
                     "start one with `%%mlops track NAME`."
                 )
-            rows = sql.runs_of(conn, experiment, sort=sort, descending=not ascending, limit=top)
+            chosen = sort is not None or where is not None
+            rows = sql.runs_of(conn, experiment, limit=None if chosen else top)
         records = []
         for row in rows:
             keys, values = row.pop("metric_keys") or [], row.pop("metric_values") or []
             metrics = dict(zip(keys, values, strict=True))
             records.append(RunRecord.from_row(row, metrics=metrics, versions=[], artifacts=[]))
-        return RunList(records, sort_key=sort)
+        if chosen:
+            records = select(records, where=where, sort=sort, ascending=ascending)[:top]
+        return RunList(records, sort_key=sort, where=where_list(where))
 
-    def compare(self, run_ids: list[int | str]) -> RunComparison:
+    def compare(self, run_ids: list[int | str], *, show_all: bool = False) -> RunComparison:
+        """Runs side by side: the rows that differ, and with `show_all` the identical ones."""
         if len(run_ids) < 2:
             raise UsageError("compare-runs needs at least two run ids, e.g. 12 15.")
-        return compare_runs([self.get(run_id) for run_id in run_ids])
+        return compare_runs([self.get(run_id) for run_id in run_ids], show_all=show_all)
 
     def register(
         self,
@@ -135,15 +144,17 @@ class Tracker:
         description: str = "",
         tags: Mapping[str, str] | None = None,
         trust: str | Iterable[str] = (),
-        if_new: bool = False,
+        force: bool = False,
+        if_new: bool = True,
         allow_failed: bool = False,
         reference: Any = None,
     ) -> Version:
         """Register the model a run fitted as a version of `name`, linked to the run.
 
         The version gets the run's params, code and last metric values (`metrics` adds to or
-        overrides them); `if_new` and `reference` as for `Registry.register`. A run that
-        failed, died or is still running is refused unless `allow_failed`."""
+        overrides them); an identical version is returned instead unless `force`, and
+        `reference` is used, as for `Registry.register`. A run that failed, died or is still
+        running is refused unless `allow_failed`."""
         from jupyter_mlops.registry import serialization
         from jupyter_mlops.registry import trust as policy
 
@@ -173,6 +184,7 @@ class Tracker:
             notebook=record.notebook,
             trust=[*entry["trusted_types"], *policy.names(trust)],
             run_id=str(record.id),
+            force=force,
             if_new=if_new,
             reference=reference,
         )

@@ -146,3 +146,22 @@ def test_repeated_options_add_up_rather_than_replace_each_other(shell, tmp_path)
     version = Registry(tmp_path / "registry").get("churn:1")
     assert version.metrics == {"auc": 0.91, "f1": 0.8}
     assert version.tags == {"stage": "dev", "team": "risk"}
+
+
+TUTORIAL_CELL = """from sklearn.linear_model import LogisticRegression
+model = LogisticRegression(max_iter=5000).fit(X_train, y_train)
+%mlops register diagnosis model --data X_train y_train --metrics auc=0.91
+"""
+
+
+def test_running_a_registering_cell_again_returns_the_version_it_made(shell, tmp_path):
+    first = run(shell, TUTORIAL_CELL).result
+    again = run(shell, TUTORIAL_CELL).result
+    assert first.version == again.version == 1
+    shown = str(again).splitlines()[1]
+    assert shown.startswith("note") and "version 1 is identical" in shown
+    assert "pass --force" in shown
+    registry = Registry(tmp_path / "registry")
+    assert [v.version for v in registry.versions("diagnosis")] == [1]
+    forced = run(shell, TUTORIAL_CELL.replace("auc=0.91", "auc=0.91 --force")).result
+    assert forced.version == 2 and forced.artifact_sha256 == first.artifact_sha256

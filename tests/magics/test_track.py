@@ -81,6 +81,27 @@ def test_runs_compare_and_register_from_a_run(shell, tmp_path):
     assert list(figure.data[0].y) == [version.metrics["val_auc"]]
 
 
+RIDGE = """%%mlops track ridge
+m = Ridge(alpha={alpha}).fit(X_train, y_train)
+mlops.log_metric("r2", m.score(X_val, y_val))
+"""
+
+
+def test_the_params_a_cell_fitted_with_are_compared_searched_and_sorted(shell):
+    shell.run_cell("from sklearn.linear_model import Ridge")
+    for alpha in (0.37, 0.81):
+        assert shell.run_cell(RIDGE.format(alpha=alpha)).success
+    comparison = shell.run_cell("%mlops compare-runs 1 2").result
+    assert ("model", "m.alpha", 0.37, 0.81) in comparison.differences
+    assert "m.alpha" in str(comparison) and "m.solver" not in str(comparison)
+    assert "m.solver" in str(shell.run_cell("%mlops compare-runs 1 2 --all").result)
+    found = shell.run_cell('%mlops runs ridge --where "m.alpha < 0.5"').result
+    assert [run.id for run in found] == [1]
+    assert "m.alpha" in str(found).splitlines()[0].split()
+    ordered = shell.run_cell("%mlops runs --sort m.alpha --ascending").result
+    assert [run.id for run in ordered] == [1, 2]
+
+
 def test_a_run_with_a_scaler_and_a_model_registers_the_model(shell, tmp_path):
     cell = (
         "%%mlops track exp\n"
@@ -131,6 +152,9 @@ def test_a_failed_run_is_registered_only_with_allow_failed(shell, tmp_path, caps
         ("%mlops register churn", "give the model's variable, or --from-run"),
         ("%mlops register churn clf --allow-failed", "--allow-failed applies to --from-run"),
         ("%mlops runs --top -1", "--top -1 is not a number of runs"),
+        ("%mlops runs --sort nosuch", "no column 'nosuch'; the runs have run, experiment"),
+        ('%mlops runs --where "clf.max_iter = 20"', "compares nothing; write COLUMN OP VALUE"),
+        ('%mlops runs --where "clf.max_itr < 5"', "(did you mean 'clf.max_iter'?)"),
         ("%%mlops track exp --tag a=1 --tag a=2\n1\n", "tag 'a' is given twice"),
     ],
 )

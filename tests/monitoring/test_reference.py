@@ -308,3 +308,14 @@ def test_a_small_reference_makes_wide_estimate_intervals(
     accuracy = next(m for m in report.metrics if m.metric == "accuracy")
     from_reference = 1.96 * np.sqrt(accuracy.value * (1 - accuracy.value) / 300)
     assert accuracy.ci_high - accuracy.ci_low >= 2 * 0.8 * from_reference
+
+
+def test_a_repeated_registration_says_its_reference_was_not_applied(tmp_path: Path) -> None:
+    X, y = classification_data(600, seed=16)
+    registry = Registry(tmp_path / "registry")
+    model = LogisticRegression().fit(X, y)
+    registry.register("m", model, X=X, y=y)
+    again = registry.register("m", model, X=X, y=y, reference=(X.iloc[:100], y.iloc[:100]))
+    assert again.version == 1 and again.reference_source == "training"
+    assert "not applied: the reference data given" in again.note
+    assert "%mlops reference m 1 X_val y_val" in again.note

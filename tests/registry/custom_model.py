@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from sklearn.base import BaseEstimator
 
@@ -29,6 +31,15 @@ class FittedThreshold(BaseEstimator):
 
     def predict(self, X):
         return (np.asarray(X)[:, 0] > self.threshold).astype(int)
+
+
+class StampedThreshold(FittedThreshold):
+    """A model that records when it was fitted: each fit is stored as different bytes, and
+    predicts the same."""
+
+    def fit(self, X, y):
+        self.fitted_at_ = time.time_ns()
+        return super().fit(X, y)
 
 
 class FailsToLoad:

@@ -82,7 +82,7 @@ def test_odd_tag_keys_are_refused(registry, fitted, key, problem):
 @pytest.mark.parametrize("text", [12345, None, "a\x00b", "a\rb"])
 def test_reasons_and_descriptions_are_plain_text(registry, fitted, text):
     registry.register("churn", fitted)
-    registry.register("churn", fitted)
+    registry.register("churn", fitted, force=True)
     registry.promote("churn", 1)
     attempts = [
         lambda: registry.describe("churn", text),

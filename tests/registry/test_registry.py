@@ -83,7 +83,7 @@ def test_categorical_and_missing_values_are_profiled(registry, fitted, dataset):
 
 def test_versions_are_numbered_per_model_without_gaps(registry, fitted):
     for _ in range(3):
-        registry.register("a", fitted)
+        registry.register("a", fitted, force=True)
     registry.register("b", fitted)
     assert [v.version for v in registry.versions("a")] == [1, 2, 3]
     assert [v.version for v in registry.versions("b")] == [1]
@@ -92,7 +92,7 @@ def test_versions_are_numbered_per_model_without_gaps(registry, fitted):
 
 def test_promote_rollback_and_history_form_an_audit_trail(registry, fitted):
     for _ in range(3):
-        registry.register("churn", fitted)
+        registry.register("churn", fitted, force=True)
     registry.promote("churn", 1, "champion", reason="first model")
     registry.promote("churn", 2, "champion", reason="better auc")
     registry.promote("churn", 3, "champion", reason="even better")
@@ -121,7 +121,7 @@ def test_promote_rollback_and_history_form_an_audit_trail(registry, fitted):
 
 def test_a_promote_after_a_rollback_is_the_next_move_undone(registry, fitted):
     for _ in range(3):
-        registry.register("m", fitted)
+        registry.register("m", fitted, force=True)
     registry.promote("m", 1)
     registry.promote("m", 2)
     registry.rollback("m")
@@ -132,7 +132,7 @@ def test_a_promote_after_a_rollback_is_the_next_move_undone(registry, fitted):
 
 def test_aliases_are_independent(registry, fitted):
     for _ in range(2):
-        registry.register("m", fitted)
+        registry.register("m", fitted, force=True)
     registry.promote("m", 1, "champion")
     registry.promote("m", 2, "challenger")
     assert registry.get("m@challenger").aliases == ["challenger"]
@@ -146,7 +146,7 @@ def test_aliases_are_independent(registry, fitted):
 
 def test_archiving_a_version_an_alias_points_at_is_refused(registry, fitted):
     registry.register("m", fitted)
-    registry.register("m", fitted)
+    registry.register("m", fitted, force=True)
     registry.promote("m", 1)
     with pytest.raises(ConflictError, match="champion points at"):
         registry.archive("m", 1)
@@ -213,7 +213,7 @@ def test_git_commit_is_recorded_inside_a_repository(tmp_path, fitted, monkeypatc
     registry = Registry(tmp_path / "reg")
     assert registry.register("m", fitted).git_commit == head.stdout.strip()
     (repo / "train.py").write_text("print(2)\n")
-    assert registry.register("m", fitted).git_commit == head.stdout.strip() + "+dirty"
+    assert registry.register("m", fitted, force=True).git_commit == head.stdout.strip() + "+dirty"
 
 
 def test_reprs_are_short_in_text_and_rich_in_html(registry, fitted, dataset):
@@ -248,7 +248,7 @@ def test_repeated_column_names_are_refused(registry, fitted, dataset):
 def test_rollback_never_points_an_alias_at_an_archived_version(registry, fitted, dataset):
     X, _ = dataset
     for _ in range(3):
-        registry.register("m", fitted)
+        registry.register("m", fitted, force=True)
     registry.promote("m", 1)
     registry.promote("m", 2)
     registry.archive("m", 1, reason="leaked labels")
@@ -263,7 +263,7 @@ def test_rollback_never_points_an_alias_at_an_archived_version(registry, fitted,
 
 def test_rollback_after_removing_an_alias_refuses_an_archived_version(registry, fitted):
     registry.register("m", fitted)
-    registry.register("m", fitted)
+    registry.register("m", fitted, force=True)
     registry.promote("m", 1, "challenger")
     registry.remove_alias("m", "challenger", reason="gate failed")
     registry.archive("m", 1)
@@ -285,15 +285,13 @@ def test_evidence_is_stored_as_json_or_refused_in_one_line(registry, fitted):
     assert len(registry.history("m")) == 1
 
 
-def test_if_new_says_when_it_returns_a_version_without_the_tags_given(registry, fitted):
+def test_a_repeat_says_when_it_returns_a_version_without_the_tags_given(registry, fitted):
     first = registry.register("m", fitted, tags={"stage": "dev"}, description="baseline")
     assert first.note == ""
-    again = registry.register("m", fitted, tags={"stage": "dev"}, if_new=True)
-    assert again.version == 1 and "not stored again: version 1" in again.note
-    assert "not applied" not in again.note
-    changed = registry.register(
-        "m", fitted, tags={"stage": "prod"}, description="retrained", if_new=True
-    )
+    again = registry.register("m", fitted, tags={"stage": "dev"})
+    assert again.version == 1 and "version 1 is identical" in again.note
+    assert "nothing stored; pass --force" in again.note and "not applied" not in again.note
+    changed = registry.register("m", fitted, tags={"stage": "prod"}, description="retrained")
     assert changed.version == 1 and changed.tags == {"stage": "dev"}
     assert "not applied: tag stage=prod, description 'retrained'" in changed.note
     assert "%mlops tag m 1" in changed.note
@@ -303,7 +301,7 @@ def test_if_new_says_when_it_returns_a_version_without_the_tags_given(registry, 
 
 def test_history_and_model_tables_keep_version_numbers_whole(registry, fitted):
     registry.register("m", fitted)
-    registry.register("m", fitted)
+    registry.register("m", fitted, force=True)
     registry.promote("m", 1)
     registry.promote("m", 2)
     registry.remove_alias("m", "champion")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops.errors import IntegrityError, UnsafeModelError
 from tests.registry.custom_model import ThresholdModel
@@ -49,8 +50,9 @@ def test_pickle_needs_an_explicit_allow_when_stored_and_when_loaded(registry, da
     ).all()
 
 
-def test_one_flipped_byte_fails_the_load_naming_version_and_file(registry, fitted):
-    registry.register("m", fitted)
+def test_one_flipped_byte_fails_the_load_naming_version_and_file(registry, fitted, dataset):
+    X, y = dataset
+    registry.register("m", LogisticRegression(C=0.5, max_iter=5000).fit(X, y))
     version = registry.register("m", fitted)
     path = registry.artifacts.path(version.artifact_sha256)
     data = bytearray(path.read_bytes())

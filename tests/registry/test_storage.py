@@ -1,5 +1,5 @@
 """What a registration leaves when the disk refuses it (full, read-only) or DuckDB's
-checkpoint fails: nothing, and one sentence saying so; `if_new` makes retrying safe."""
+checkpoint fails: nothing, and one sentence saying so; retrying stores one version."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ model = LogisticRegression(max_iter=5000).fit(X, y)
 registry = Registry(sys.argv[1])
 _Engine.connection().execute("SET debug_checkpoint_abort = 'before_header'")
 try:
-    registry.register("m", model, X=X, y=y)
+    registry.register("m", model, X=X, y=y, force=True)
 except Exception as exc:
     print(type(exc).__name__, exc)
 """
@@ -38,7 +38,7 @@ def test_a_checkpoint_that_fails_saves_nothing_and_says_so(tmp_path, fitted, dat
     assert "nothing was saved" in answer, answer
     registry = Registry(home)
     assert [v.version for v in registry.versions("m")] == [1]  # not a version nobody was told of
-    registry.register("m", fitted, X=X, y=y)
+    registry.register("m", fitted, X=X, y=y, force=True)
     assert [v.version for v in registry.versions("m")] == [1, 2]
     assert registry.verify().ok
 
@@ -111,17 +111,17 @@ def test_a_cli_change_on_a_read_only_home_is_one_line_and_exit_code_1(
     assert listed.returncode == 0 and "1" in listed.stdout
 
 
-def test_if_new_returns_the_version_a_retry_would_repeat(registry, fitted, dataset):
+def test_a_retry_returns_the_version_it_would_repeat(registry, fitted, dataset):
     X, y = dataset
-    first = registry.register("m", fitted, X=X, y=y, metrics={"auc": 0.9}, if_new=True)
+    first = registry.register("m", fitted, X=X, y=y, metrics={"auc": 0.9})
     again = registry.register("m", fitted, X=X, y=y, metrics={"auc": 0.9}, if_new=True)
-    assert again.version == first.version == 1
-    assert registry.register("m", fitted, X=X, y=y, metrics={"auc": 0.9}).version == 2
-    assert registry.register("m", fitted, X=X, y=y, metrics={"auc": 0.8}, if_new=True).version == 3
-    assert registry.register("m", fitted, X=X.iloc[:100], y=y.iloc[:100], if_new=True).version == 4
+    assert again.version == first.version == 1  # if_new, the default now, is still accepted
+    assert registry.register("m", fitted, X=X, y=y, metrics={"auc": 0.9}, force=True).version == 2
+    assert registry.register("m", fitted, X=X, y=y, metrics={"auc": 0.8}).version == 3
+    assert registry.register("m", fitted, X=X.iloc[:100], y=y.iloc[:100]).version == 4
     registry.archive("m", 1)
     registry.archive("m", 2)
-    assert registry.register("m", fitted, X=X, y=y, metrics={"auc": 0.9}, if_new=True).version == 5
+    assert registry.register("m", fitted, X=X, y=y, metrics={"auc": 0.9}).version == 5
 
 
 REFIT = """
@@ -131,11 +131,11 @@ from sklearn.ensemble import RandomForestClassifier
 from jupyter_mlops import Registry
 X, y = load_breast_cancer(return_X_y=True, as_frame=True)
 model = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
-print(Registry(sys.argv[1]).register("forest", model, X=X, y=y, if_new=True).version)
+print(Registry(sys.argv[1]).register("forest", model, X=X, y=y).version)
 """
 
 
-def test_if_new_knows_the_same_model_fitted_and_stored_by_another_process(tmp_path):
+def test_the_same_model_fitted_and_stored_by_another_process_is_known(tmp_path):
     home = str(tmp_path / "registry")
     versions = [
         subprocess.run(
