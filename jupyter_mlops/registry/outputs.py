@@ -15,6 +15,9 @@ from jupyter_mlops.errors import UsageError
 
 PREDICTION = "__prediction__"
 TARGET = "__target__"
+# the model's output on its own training rows: kept beside a training-rows sample only to
+# tell a repeated registration (same predictions), never profiled nor monitored
+FITTED = "__fitted_output__"
 
 
 def output_of(

@@ -35,7 +35,7 @@ from jupyter_mlops.store import references as stored
 
 if TYPE_CHECKING:
     from jupyter_mlops.registry.registry import Registry
-from jupyter_mlops.registry.outputs import PREDICTION, TARGET, output_of
+from jupyter_mlops.registry.outputs import FITTED, PREDICTION, TARGET, output_of
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,10 @@ def build(
         entry = profiling.profile_frame(target.iloc[:, :1])[0]
         profile.append({**entry, "feature": TARGET})
         sample[TARGET] = target.iloc[positions, 0].to_numpy()
-    if not held_out:  # the model must take these rows, though its outputs are not kept
-        output_of(model, features.iloc[:5], as_frame=as_frame)
+    if not held_out:  # optimistic outputs: never profiled, kept only to tell a repeat
+        fitted = output_of(model, features.iloc[positions], as_frame=as_frame)
+        if fitted is not None:
+            sample[FITTED] = fitted
     else:
         output = output_of(model, features.iloc[positions], as_frame=as_frame)
         if output is not None:

@@ -6,8 +6,9 @@ when they have the same class, format and params, were trained on the same data 
 full-content fingerprint) and report the same metrics, and the model itself is the same:
 the same bytes (skops files are written the same way for the same model: `canonical.py`),
 else the same predictions on the same stored sample (the reference sample holds the model's
-output on it), else, with no predictions to compare, the same content (`digests`, for
-artifacts stored before their bytes were canonical).
+output on it: on held-out rows, or kept aside on training rows), else, with no predictions
+to compare, the same content (`digests`, for artifacts stored before their bytes were
+canonical).
 
 The version handed back is the stored one, unchanged: tags or a description given with the
 repeated registration are not applied to it, and its `note` says so. `force=True` stores
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
     from jupyter_mlops.registry.records import Version
     from jupyter_mlops.registry.registration import Draft
 
-PREDICTION = "__prediction__"  # registration.PREDICTION, without importing pandas here
+# outputs.PREDICTION and outputs.FITTED, without importing pandas here
+OUTPUTS = ("__prediction__", "__fitted_output__")
 SAME = ("format", "model_class", "data_fingerprint")
 
 
@@ -78,7 +80,7 @@ def _same_predictions(stored: bytes, drafted: bytes) -> bool | None:
     import pandas as pd
 
     first, second = pd.read_parquet(io.BytesIO(stored)), pd.read_parquet(io.BytesIO(drafted))
-    if PREDICTION not in first.columns or PREDICTION not in second.columns:
+    if not any(name in first.columns and name in second.columns for name in OUTPUTS):
         return None
     return bool(first.equals(second))
 
