@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 DEMO := $(CURDIR)/build/demo
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install demo test lint lab bench bench-crash clean
+.PHONY: install chromium demo test lint lab bench bench-crash clean
 
 install: $(INSTALLED)
 
@@ -52,8 +52,14 @@ demo: $(INSTALLED)
 	@echo "   the demo registry:  $(DEMO)/registry (jupyter-mlops --home $(DEMO)/registry models)"
 	@echo "   make lab            opens the executed notebooks against the demo registry"
 
-test: $(INSTALLED)
+test: $(INSTALLED) chromium
 	$(BIN)/python -m pytest
+
+# the browser test drives Debian's chromium; playwright never downloads a browser of its own
+chromium:
+	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
+		echo "== /usr/bin/chromium is missing (installing it needs root): the browser test is skipped"
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check jupyter_mlops tests benchmarks

@@ -38,7 +38,9 @@ def add_registry_commands(commands: Any) -> None:
     promote = commands.add_parser("promote", help="point an alias at a version (audited)")
     promote.add_argument("model")
     promote.add_argument("version")
-    promote.add_argument("alias", nargs="?", default="champion")
+    promote.add_argument(
+        "alias", nargs="?", default="champion", help="the alias to point (default: champion)"
+    )
     promote.add_argument("--reason", default="")
     rollback = commands.add_parser("rollback", help="undo the alias's last move (audited)")
     rollback.add_argument("model")
@@ -188,9 +190,10 @@ def _verify(registry: Registry, args: argparse.Namespace) -> Any:
 
 @_handler("gc")
 def _gc(registry: Registry, args: argparse.Namespace) -> Any:
+    from jupyter_mlops.registry.integrity import Collected
+
     removed = registry.gc(older_than=args.older_than, dry_run=args.dry_run)
-    verb = "would delete" if args.dry_run else "deleted"
-    return f"{verb} {len(removed)} unreferenced artifact file(s)"
+    return Collected(removed, dry_run=args.dry_run)
 
 
 @_handler("runs")

@@ -1,4 +1,4 @@
-"""Tab completion for `%mlops`: subcommands, then model names and their aliases."""
+"""Tab completion for `%mlops`: subcommands, then model names, their aliases and versions."""
 
 from __future__ import annotations
 
@@ -40,12 +40,16 @@ def matcher(magics: MlopsMagics) -> Any:
 
 
 def reference_names(magics: MlopsMagics, word: str) -> list[str]:
-    """Model names, or after `name@` that model's aliases (IPython completes past the '@')."""
+    """Model names; after `name@` that model's aliases, after `name:` its version numbers
+    (IPython completes what follows the '@' or the ':')."""
     try:
         registry = magics.connection.registry
         if "@" in word:
             model = word.partition("@")[0]
             return [alias for _, alias in registry.aliases(model)]
+        if ":" in word:
+            model = word.partition(":")[0]
+            return [str(version.version) for version in registry.versions(model)]
         return registry.model_names()
     except MlopsError:
         return []

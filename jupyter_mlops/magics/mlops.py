@@ -84,7 +84,7 @@ class MlopsMagics(Magics):
         if args.command == "reference":
             return self._reference(args)
         if args.command in ("metrics", "run") and (args.command == "metrics" or args.plot):
-            return figure_command(self.connection.registry, args)
+            return self._figure(figure_command(self.connection.registry, args))
         if args.command == "predict":
             from jupyter_mlops.monitoring import Monitor
 
@@ -122,13 +122,22 @@ class MlopsMagics(Magics):
             from jupyter_mlops.viz import drift as figures
 
             if args.command == "drift-history":
-                return figures.drift_history_figure(result, title=f"{args.model}: drift per check")
+                title = f"{args.model}: drift per check"
+                return self._figure(figures.drift_history_figure(result, title=title))
             title = f"{args.ref}: {args.command} per window of {args.window}"
-            return figures.metric_history_figure(result.to_frame(), title=title)
+            return self._figure(figures.metric_history_figure(result.to_frame(), title=title))
         if args.command == "check" and check_exit_code(result, strict=args.strict) and args.fail:
             fired = "; ".join(result.firing)
             raise UsageError(f"%mlops check: alert rules fire for {args.ref}: {fired}.")
         return result
+
+    def _figure(self, figure: Any) -> Any:
+        """A plotly figure in a notebook; in a shell that shows only text (IPython in a
+        terminal), a summary of it, where plotly would look for a web browser."""
+        from jupyter_mlops.viz.text import shown
+
+        formatter = getattr(self.shell, "display_formatter", None)
+        return shown(figure, html=formatter is None or "text/html" in formatter.active_types)
 
     def _cell(self, line: str, cell: str) -> Any:
         __tracebackhide__ = True

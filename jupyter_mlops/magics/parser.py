@@ -99,9 +99,19 @@ def build_parser() -> MagicParser:
     add_registry_commands(commands)
     add_monitoring_commands(commands)
     parser.subcommands = dict(commands.choices)
-    plot = "a figure of its step metrics instead"
-    parser.subcommands["run"].add_argument("--plot", action="store_true", help=plot)
-    for name in ("drift-history", "performance", "estimate"):
+    for name, plot in (
+        ("run", "a figure of the run's metrics over its steps instead"),
+        (
+            "drift-history",
+            "a figure of each feature's drift statistic per check, over its threshold, instead",
+        ),
+        ("performance", "a figure of each metric per window, with its 95%% interval, instead"),
+        (
+            "estimate",
+            "a figure of each estimated (and realised) metric per window, with its 95%% "
+            "interval, instead",
+        ),
+    ):
         parser.subcommands[name].add_argument("--plot", action="store_true", help=plot)
     parser.subcommands["check"].add_argument(
         "--fail", action="store_true", help="raise when an alert fires (fails a papermill run)"

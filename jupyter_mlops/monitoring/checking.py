@@ -29,7 +29,7 @@ from jupyter_mlops.monitoring.alerts import (
 from jupyter_mlops.monitoring.delivery import deliver_all, shown
 from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.report import DriftReport
-from jupyter_mlops.registry.display import html_table, text_table
+from jupyter_mlops.registry.display import counted, html_table, text_table
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.store import monitoring as sql
 
@@ -85,8 +85,8 @@ class CheckResult:
     def _headline(self) -> str:
         return (
             f"check {self.check_id} of {self.drift.named or f'{self.model}:{self.version}'}: "
-            f"{len(self.alerts)} alert(s) fired, {len(self.recoveries)} recovered, "
-            f"{len(self.firing)} rule(s) firing; drift share {self.drift.share:.0%} "
+            f"{counted(len(self.alerts), 'alert')} fired, {len(self.recoveries)} recovered, "
+            f"{counted(len(self.firing), 'rule')} firing; drift share {self.drift.share:.0%} "
             f"on {self.drift.rows:,} rows"
         )
 

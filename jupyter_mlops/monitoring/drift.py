@@ -25,6 +25,7 @@ from jupyter_mlops.monitoring.binning import Binner
 from jupyter_mlops.monitoring.choice import DEFAULT_THRESHOLDS, Choice, choose
 from jupyter_mlops.monitoring.columns import Columns
 from jupyter_mlops.monitoring.profile import OTHER
+from jupyter_mlops.registry.display import counted
 
 EXACT_ROWS = 100_000
 MISSING_THRESHOLD = 0.05
@@ -183,7 +184,8 @@ def _judge(
     if kind == "categorical":
         found["chi2"] = stats.chi_squared(m.reference, m.current)
         if m.unseen:
-            result.note = f"{len(m.unseen)} categories unseen in the reference"
+            unseen = counted(len(m.unseen), "category", "categories")
+            result.note = f"{unseen} unseen in the reference"
     elif exhaustive or m.choice.test in ("ks", "wasserstein"):
         _raw_value_tests(result, m.entry["stats"], reference_sample, current_sample)
     if m.choice.test not in found:

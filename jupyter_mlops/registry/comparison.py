@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from jupyter_mlops.registry.display import html_table, text_table
+from jupyter_mlops.registry.display import counted, html_table, text_table
 from jupyter_mlops.registry.records import Version
 
 COLUMNS = ["section", "name", "a", "b", "delta"]
@@ -32,18 +32,24 @@ class Comparison:
     def _headers(self) -> list[str]:
         return ["section", "name", f"v{self.a.version}", f"v{self.b.version}", "delta"]
 
+    def _marked(self) -> list[bool]:
+        return [row[2] != row[3] for row in self.rows]
+
+    def _caption(self, marking: str) -> str:
+        return (
+            f"{self.a.model}: v{self.a.version} vs v{self.b.version} "
+            f"({counted(len(self.differences), 'difference')} {marking})"
+        )
+
     def __str__(self) -> str:
-        return text_table(self._headers(), self.rows)
+        table = text_table(self._headers(), self.rows, marked=self._marked())
+        return f"{self._caption('marked *')}\n{table}"
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        caption = (
-            f"{self.a.model}: v{self.a.version} vs v{self.b.version} "
-            f"({len(self.differences)} differences highlighted)"
-        )
-        marked = [row[2] != row[3] for row in self.rows]
-        return html_table(self._headers(), self.rows, marked=marked, caption=caption)
+        caption = self._caption("highlighted")
+        return html_table(self._headers(), self.rows, marked=self._marked(), caption=caption)
 
 
 def compare_versions(a: Version, b: Version) -> Comparison:
@@ -53,7 +59,7 @@ def compare_versions(a: Version, b: Version) -> Comparison:
         delta = right - left if left is not None and right is not None else None
         rows.append(("metric", key, left, right, delta))
     for key in sorted(set(a.params) | set(b.params)):
-        rows.append(("param", key, _short(a.params.get(key)), _short(b.params.get(key)), None))
+        rows.append(("param", key, _plain(a.params.get(key)), _plain(b.params.get(key)), None))
     rows.append(("model", "class", a.model_class, b.model_class, None))
     rows.append(("data", "rows", a.data_rows, b.data_rows, _difference(a.data_rows, b.data_rows)))
     rows.append(
@@ -78,9 +84,10 @@ def _schema_rows(a: Version, b: Version) -> list[tuple[str, str, Any, Any, Any]]
     ]
 
 
-def _short(value: Any) -> Any:
-    text = repr(value) if not isinstance(value, str | int | float | bool | type(None)) else value
-    return text[:80] if isinstance(text, str) else text
+def _plain(value: Any) -> Any:
+    """A param as it compares and shows: whole (a difference past the 80th character of a
+    pipeline's steps is still one), objects by their repr."""
+    return value if isinstance(value, str | int | float | bool | type(None)) else repr(value)
 
 
 def _prefix(digest: str | None) -> str | None:

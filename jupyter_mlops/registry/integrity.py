@@ -8,7 +8,7 @@ from typing import Any
 
 from jupyter_mlops.errors import IntegrityError
 from jupyter_mlops.registry.artifacts import RUN_FIX, VERSION_FIX, ArtifactStore
-from jupyter_mlops.registry.display import html_table
+from jupyter_mlops.registry.display import counted, html_table, text_table
 
 
 @dataclass
@@ -23,12 +23,13 @@ class IntegrityReport:
         return not self.problems
 
     def __str__(self) -> str:
-        verdict = "ok" if self.ok else f"{len(self.problems)} problem(s)"
+        verdict = "ok" if self.ok else counted(len(self.problems), "problem")
         checked = f"{self.versions} versions and {self.run_artifacts} run artifacts checked"
         lines = [f"{checked}: {verdict}"]
         lines += [f"  {problem}" for problem in self.problems]
         if self.unreferenced:
-            lines.append(f"  {len(self.unreferenced)} artifact file(s) no version refers to")
+            files = counted(len(self.unreferenced), "artifact file")
+            lines.append(f"  {files} no version refers to")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -38,6 +39,32 @@ class IntegrityReport:
         return html_table(["", ""], rows, marked=[r[0] == "problem" for r in rows])
 
     __repr__ = __str__
+
+
+@dataclass
+class Collected:
+    """The artifact files `gc` deleted or, on a dry run, would delete."""
+
+    names: list[str]
+    dry_run: bool = False
+
+    def _headline(self) -> str:
+        verb = "would delete" if self.dry_run else "deleted"
+        return f"{verb} {counted(len(self.names), 'unreferenced artifact file')}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dry_run": self.dry_run, "files": list(self.names)}
+
+    def __str__(self) -> str:
+        if not self.names:
+            return self._headline()
+        return f"{self._headline()}:\n{text_table(['sha256'], [[n] for n in self.names])}"
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        rows = [[name] for name in self.names]
+        return html_table(["sha256"], rows, caption=self._headline())
 
 
 def check_integrity(references: Iterable[dict[str, Any]], store: ArtifactStore) -> IntegrityReport:

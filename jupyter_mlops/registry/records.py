@@ -14,11 +14,14 @@ from jupyter_mlops.registry.display import (
     html_table,
     pre,
     pretty_json,
+    text_section,
     text_table,
 )
 
 if TYPE_CHECKING:
     import pandas as pd
+
+SCHEMA_COLUMNS = ["column", "dtype", "nulls", "min", "max", "categories"]
 
 
 HELD_OUT = "held-out"
@@ -126,8 +129,31 @@ class Version:
             ("tags", self.tags),
         ]
 
+    def _schema_rows(self) -> list[list[Any]]:
+        return [
+            [
+                c["name"],
+                c["dtype"],
+                c["nulls"],
+                c.get("min"),
+                c.get("max"),
+                c.get("categories", c.get("distinct")),
+            ]
+            for c in self.schema or []
+        ]
+
     def __str__(self) -> str:
-        return text_table(["field", "value"], [(k, v) for k, v in self._facts() if v])
+        """Everything the HTML shows, as text: the facts, params, input schema, code and
+        environment."""
+        parts = [text_table(["field", "value"], [(k, v) for k, v in self._facts() if v])]
+        parts.append(text_section("params", pretty_json(self.params)))
+        if self.schema:
+            table = text_table(SCHEMA_COLUMNS, self._schema_rows())
+            parts.append(text_section(f"input schema ({len(self.schema)} columns)", table))
+        if self.code:
+            parts.append(text_section("code", self.code))
+        parts.append(text_section("environment", pretty_json(self.env)))
+        return "\n\n".join(parts)
 
     def __repr__(self) -> str:
         aliases = f" ({', '.join(self.aliases)})" if self.aliases else ""
@@ -135,25 +161,16 @@ class Version:
             f"<Version {self.model}:{self.version}{aliases} {self.model_class.rsplit('.', 1)[-1]}>"
         )
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython without HTML (a terminal) shows the whole record, as `str` does."""
+        printer.text(str(self))
+
     def _repr_html_(self) -> str:
         facts = html_table(["", ""], [(k, v) for k, v in self._facts() if v])
         parts = [facts, details("params", pre(pretty_json(self.params)))]
         if self.schema:
-            headers = ["column", "dtype", "nulls", "min", "max", "categories"]
-            rows = [
-                [
-                    c["name"],
-                    c["dtype"],
-                    c["nulls"],
-                    c.get("min"),
-                    c.get("max"),
-                    c.get("categories", c.get("distinct")),
-                ]
-                for c in self.schema
-            ]
-            parts.append(
-                details(f"input schema ({len(self.schema)} columns)", html_table(headers, rows))
-            )
+            title = f"input schema ({len(self.schema)} columns)"
+            parts.append(details(title, html_table(SCHEMA_COLUMNS, self._schema_rows())))
         if self.code:
             parts.append(details("code", pre(self.code)))
         parts.append(details("environment", pre(pretty_json(self.env))))

@@ -176,9 +176,10 @@ def _wait_until_healthy(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             last = log_file.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            reason = last[0].rstrip(" .")  # its own sentence, ended here by "; see ..."
             raise UsageError(
                 f"the server exited with code {process.returncode} before answering: "
-                f"{last[0]}; see {log_file}."
+                f"{reason}; see {log_file}."
             )
         if processes.answers_as(url, nonce_sha256):
             return

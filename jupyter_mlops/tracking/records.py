@@ -9,7 +9,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from jupyter_mlops.registry.capture import process_gone
-from jupyter_mlops.registry.display import details, html_table, pre, pretty_json, text_table
+from jupyter_mlops.registry.display import (
+    details,
+    html_table,
+    pre,
+    pretty_json,
+    text_section,
+    text_table,
+)
 from jupyter_mlops.registry.records import RecordTable
 from jupyter_mlops.tracking.queries import param_columns, parse_condition
 
@@ -81,7 +88,17 @@ class RunRecord:
         ]
 
     def __str__(self) -> str:
-        return text_table(["field", "value"], [(k, v) for k, v in self._facts() if v])
+        """Everything the HTML shows, as text: the facts, the models fitted, the code."""
+        parts = [text_table(["field", "value"], [(k, v) for k, v in self._facts() if v])]
+        if self.models:
+            parts.append(text_section("models", pretty_json(self.models)))
+        if self.code:
+            parts.append(text_section("code", self.code))
+        return "\n\n".join(parts)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython without HTML (a terminal) shows the whole record, as `str` does."""
+        printer.text(str(self))
 
     def _repr_html_(self) -> str:
         parts = [html_table(["", ""], [(k, v) for k, v in self._facts() if v])]

@@ -137,6 +137,29 @@ def test_tab_completion_offers_subcommands_models_and_aliases(shell):
     assert completions(shell, "%mlops show churn@cha") == ["champion"]
 
 
+def test_tab_completion_offers_a_models_versions_after_its_colon(shell):
+    run(shell, "%mlops register wine clf --data X_train y_train")
+    run(shell, "%mlops register wine clf --data X_train y_train --metrics auc=0.9")
+    assert completions(shell, "%mlops load wine:") == ["1", "2"]
+    assert completions(shell, "%mlops show wine:2") == ["2"]
+
+
+@pytest.mark.parametrize(
+    ("topic", "says"),
+    [
+        ("promote", "(default: champion)"),
+        ("run", "a figure of the run's metrics over its steps"),
+        ("drift-history", "a figure of each feature's drift statistic per check"),
+        ("performance", "a figure of each metric per window, with its 95% interval"),
+        ("estimate", "a figure of each estimated (and realised) metric per window"),
+    ],
+)
+def test_help_says_what_a_default_or_a_figure_is(shell, capsys, topic, says):
+    capsys.readouterr()
+    assert run(shell, f"%mlops help {topic}").success
+    assert says in " ".join(capsys.readouterr().out.split())
+
+
 def test_repeated_options_add_up_rather_than_replace_each_other(shell, tmp_path):
     line = (
         "%mlops register churn clf --metrics auc=0.91 --metrics f1=0.8 "

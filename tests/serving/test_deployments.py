@@ -99,8 +99,10 @@ def test_a_server_that_cannot_start_says_why(registry: Registry) -> None:
 def test_a_version_without_recorded_inputs_is_not_deployed(registry: Registry, fitted) -> None:
     registry.register("bare", fitted)  # registered without X
     registry.promote("bare", 1)
-    with pytest.raises(UsageError, match="registered without X"):
+    with pytest.raises(UsageError, match="registered without X") as refused:
         deploy(registry, "bare@champion", port=free_port())
+    assert "to serve it; see " in str(refused.value)  # one sentence, not "serve it.; see"
+    assert ".;" not in str(refused.value)
     assert [d.status for d in deployments(registry, model="bare")] == []
 
 
