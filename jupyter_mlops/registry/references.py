@@ -21,6 +21,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from jupyter_mlops.clock import utc_now
@@ -36,6 +37,8 @@ from jupyter_mlops.store import references as stored
 if TYPE_CHECKING:
     from jupyter_mlops.registry.registry import Registry
 from jupyter_mlops.registry.outputs import FITTED, PREDICTION, TARGET, output_of
+
+MIN_ROWS = 50  # held-out rows: fewer cannot calibrate scores nor stand for a population
 
 
 @dataclass(frozen=True)
@@ -68,12 +71,14 @@ def build(
     held_out: bool,
     schema: list[dict[str, Any]] | None = None,
     as_frame: bool | None = None,
+    training: pd.DataFrame | None = None,
 ) -> Reference:
     """The reference of `model` from rows `X` (and true values `y`).
 
     `held_out`: X was not trained on, so the model's outputs on it are profiled and kept.
     `schema`: the training columns (name, dtype) X must have, in this order, each of the
-    same kind. `as_frame`: the model takes a DataFrame (default: when X is one)."""
+    same kind. `as_frame`: the model takes a DataFrame (default: when X is one).
+    `training`: the rows the model was fitted on, which held-out rows must not be."""
     as_frame = isinstance(X, pd.DataFrame) if as_frame is None else as_frame
     what = "the reference data" if held_out else "X"
     features = datasets.as_frame(X, name=what)
@@ -90,10 +95,8 @@ def build(
         raise UsageError(
             f"{what} has {len(features)} rows but its y has {len(target)}; pass matching y."
         )
-    if held_out and not len(features):
-        raise UsageError(
-            "the reference data has no rows; pass held-out rows the model did not see."
-        )
+    if held_out:
+        _held_out_enough(features, target, model=model, training=training)
     positions = profiling.sample_positions(len(features))
     sample = features.iloc[positions].copy()
     profile = profiling.profile_frame(features)
@@ -130,6 +133,38 @@ def _aligned(features: pd.DataFrame, columns: list[str], *, what: str) -> pd.Dat
             f"({_listed(columns)})."
         )
     return features.set_axis(names, axis=1)[columns]
+
+
+def _held_out_enough(
+    features: pd.DataFrame, target: pd.DataFrame | None, *, model: Any, training: Any
+) -> None:
+    """Refuse held-out data that cannot stand for what the model will see: too few rows,
+    labels that are not its classes, or its own training rows."""
+    if len(features) < MIN_ROWS:
+        raise UsageError(
+            f"the reference data has {len(features)} row(s); give at least {MIN_ROWS} held-out "
+            "rows (a few thousand give narrow estimate intervals)."
+        )
+    classes = getattr(model, "classes_", None)
+    if target is not None and classes is not None:
+        known = set(np.asarray(classes).tolist())
+        strange = [v for v in pd.unique(target.iloc[:, 0].dropna()).tolist() if v not in known]
+        if strange:
+            raise UsageError(
+                f"the reference labels include {_listed([str(v) for v in strange], shown=5)}, "
+                f"which are not classes of this model ({_listed([str(c) for c in known])}); "
+                "pass the held-out rows' true labels."
+            )
+    if training is not None and set(training.columns) >= set(features.columns):
+        rows = pd.util.hash_pandas_object(features, index=False).to_numpy()
+        seen = pd.util.hash_pandas_object(training[features.columns], index=False).to_numpy()
+        shared = int(np.isin(rows, seen).sum())
+        if shared * 2 > len(rows):
+            raise UsageError(
+                f"{shared:,} of the {len(rows):,} reference rows are rows the model was "
+                "trained on, whose scores are optimistic; pass held-out rows (e.g. the test "
+                "part of train_test_split)."
+            )
 
 
 def kind(dtype: object) -> str | None:
@@ -192,6 +227,13 @@ def replace(
     target = registry.get(version_ref(name, version))
     model = registry.load(target.ref, allow_pickle=allow_pickle)
     found = build(model, X, y, held_out=True, schema=target.schema)
+    given = datasets.as_frame(X, name="the reference data")
+    truth = None if y is None else datasets.as_frame(y, name="y")
+    if target.data_fingerprint and datasets.fingerprint(given, truth) == target.data_fingerprint:
+        raise UsageError(
+            f"the reference data is {target.ref}'s training data, whose scores are optimistic; "
+            "pass held-out rows (e.g. the test part of train_test_split)."
+        )
     profile = profiling.to_rows(found.profile, model=target.model, version=target.version)
     detail = {"from": target.reference_text, "to": found.describe()}
     with registry.artifacts.in_use():  # no garbage collection until the row refers to it

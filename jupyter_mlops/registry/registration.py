@@ -142,7 +142,7 @@ def _reference(
         schema = None
         if features is not None:
             schema = [{"name": str(c), "dtype": str(t)} for c, t in features.dtypes.items()]
-        return references.build(model, rows, truth, held_out=True, schema=schema)
+        return references.build(model, rows, truth, held_out=True, schema=schema, training=features)
     if features is None:
         return None
     return references.build(model, features, y, held_out=False, as_frame=as_frame)

@@ -110,6 +110,7 @@ def reused(
         skipped.append(f"description {description!r} (a version's description is fixed)")
     if (
         draft is not None
+        and draft.record.get("reference_source") == "held-out"
         and draft.reference
         and version.reference_sha256 != sha256(draft.reference)
     ):
@@ -122,8 +123,7 @@ def reused(
         "nothing stored; pass --force (force=True) to store another"
     )
     if skipped:
-        note += (
-            f"; not applied: {', '.join(skipped)}; set tags with "
-            f"`%mlops tag {version.model} {version.version} KEY=VALUE`"
-        )
+        note += f"; not applied: {', '.join(skipped)}"
+    if any(item.startswith("tag ") for item in skipped):
+        note += f"; set tags with `%mlops tag {version.model} {version.version} KEY=VALUE`"
     return dataclasses.replace(version, note=note)

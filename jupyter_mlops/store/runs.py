@@ -59,7 +59,7 @@ def runs_of(
             WITH chosen AS (
                 SELECT * FROM runs WHERE ?::VARCHAR IS NULL OR experiment = ?
             ), latest AS (
-                SELECT m.run_id, m.key, arg_max(m.value, m.step) AS value
+                SELECT m.run_id, m.key, arg_max(m.value, (m.step, m.rowid)) AS value
                 FROM run_metrics m JOIN chosen c ON c.id = m.run_id
                 GROUP BY m.run_id, m.key
             ), per_run AS (
@@ -86,7 +86,7 @@ def latest_metrics(
         return {}
     found: dict[int, dict[str, float]] = {}
     for run_id, key, value in conn.execute(
-        "SELECT run_id, key, arg_max(value, step) FROM run_metrics "
+        "SELECT run_id, key, arg_max(value, (step, rowid)) FROM run_metrics "
         "WHERE list_contains(?, run_id) GROUP BY run_id, key ORDER BY run_id, key",
         [run_ids],
     ).fetchall():

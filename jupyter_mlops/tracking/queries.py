@@ -119,8 +119,13 @@ def select(
     if sort is None:
         return [run for run, _ in chosen]
     valued = [(run, c[sort]) for run, c in chosen if _present(c.get(sort))]
-    valued.sort(key=lambda pair: _order(pair[1]), reverse=not ascending)
-    return [run for run, _ in valued] + [run for run, c in chosen if not _present(c.get(sort))]
+    kinds: dict[int, list[tuple[Any, Any]]] = {}
+    for run, value in valued:
+        kinds.setdefault(_order(value)[0], []).append((run, value))
+    ordered = []  # numbers first, then true/false, then texts, whichever the direction
+    for rank in sorted(kinds):
+        ordered += sorted(kinds[rank], key=lambda pair: _order(pair[1])[1], reverse=not ascending)
+    return [run for run, _ in ordered] + [run for run, c in chosen if not _present(c.get(sort))]
 
 
 def where_list(where: str | Iterable[str] | None) -> list[str]:
@@ -138,8 +143,14 @@ def _unknown(column: str, tables: list[dict[str, Any]], *, given: str) -> UsageE
     )
 
 
+NOT_A_NUMBER = ("nan", "inf", "-inf")
+
+
 def _present(value: Any) -> bool:
-    """Whether a run has a value to sort by (a NaN, as a missing one, has none)."""
+    """Whether a run has a value to sort by (a NaN, as a missing one, has none; a param that
+    was a NaN or an infinity is kept as its text, "nan", "inf", "-inf")."""
+    if isinstance(value, str):
+        return value not in NOT_A_NUMBER
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 

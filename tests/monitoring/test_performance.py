@@ -75,7 +75,9 @@ def test_estimating_needs_held_out_reference_labels(monitor: Monitor) -> None:
     for version in (
         monitor.registry.register("unlabelled", model, X=X),
         monitor.registry.register("trained", model, X=X, y=synthetic.target(X)),
-        monitor.registry.register("unlabelled", model, X=X, reference=X),
+        monitor.registry.register(
+            "unlabelled", model, X=X, reference=synthetic.features(500, seed=41), force=True
+        ),
     ):
         with pytest.raises(
             UsageError,

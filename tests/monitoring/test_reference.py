@@ -311,11 +311,36 @@ def test_a_small_reference_makes_wide_estimate_intervals(
 
 
 def test_a_repeated_registration_says_its_reference_was_not_applied(tmp_path: Path) -> None:
-    X, y = classification_data(600, seed=16)
+    data, labels = classification_data(700, seed=16)
+    X, y, held_out = data.iloc[:600], labels.iloc[:600], (data.iloc[600:], labels.iloc[600:])
     registry = Registry(tmp_path / "registry")
     model = LogisticRegression().fit(X, y)
     registry.register("m", model, X=X, y=y)
-    again = registry.register("m", model, X=X, y=y, reference=(X.iloc[:100], y.iloc[:100]))
+    again = registry.register("m", model, X=X, y=y, reference=held_out)
     assert again.version == 1 and again.reference_source == "training"
     assert "not applied: the reference data given" in again.note
     assert "%mlops reference m 1 X_val y_val" in again.note
+    assert "set tags" not in again.note
+    registry.set_reference("m", 1, *held_out)
+    plain = registry.register("m", model, X=X, y=y)  # no reference given: nothing to apply
+    assert plain.version == 1 and "not applied" not in plain.note
+
+
+def test_held_out_data_that_cannot_stand_for_new_rows_is_refused(tmp_path: Path) -> None:
+    data, labels = classification_data(700, seed=17)
+    X, y = data.iloc[:600], labels.iloc[:600]
+    registry = Registry(tmp_path / "registry")
+    model = LogisticRegression().fit(X, y)
+    with pytest.raises(UsageError, match=r"600 of the 600 reference rows are rows the model was"):
+        registry.register("m", model, X=X, y=y, reference=(X, y))
+    with pytest.raises(UsageError, match=r"has 10 row\(s\); give at least 50 held-out rows"):
+        registry.register(
+            "m", model, X=X, y=y, reference=(data.iloc[600:610], labels.iloc[600:610])
+        )
+    strange = pd.Series(["a", "b"] * 50)
+    with pytest.raises(UsageError, match=r"labels include 'a', 'b', which are not classes"):
+        registry.register("m", model, X=X, y=y, reference=(data.iloc[600:], strange))
+    assert registry.model_names() == []
+    registry.register("m", model, X=X, y=y)
+    with pytest.raises(UsageError, match="is m:1's training data"):
+        registry.set_reference("m", 1, X, y)

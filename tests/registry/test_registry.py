@@ -54,7 +54,7 @@ def test_reference_profile_covers_every_feature_the_target_and_the_output(
     trained = registry.profile("churn")  # the model's outputs on its training rows: never
     assert [p["feature"] for p in trained] == [*X.columns, TARGET]
     assert sum(trained[0]["stats"]["counts"]) == len(X)
-    held_out = (X.iloc[:200], y.iloc[:200])
+    held_out = (X.iloc[:200] * 1.001, y.iloc[:200])  # rows the model was not fitted on
     registry.register("churn", fitted, X=X, y=y, reference=held_out, force=True)
     profile = registry.profile("churn:2")
     assert [p["feature"] for p in profile] == [*X.columns, TARGET, PREDICTION]

@@ -96,3 +96,21 @@ def test_a_pipelines_steps_params_are_columns(registry, dataset):
     found = tracker.runs("pipes", where="pipe.logisticregression__C < 1")
     assert [run.id for run in found] == [1]
     assert "pipe.steps" not in tracker.runs("pipes").to_frame().columns  # estimators, not params
+
+
+def test_a_metric_logged_again_at_its_step_is_its_last_value(registry):
+    with mlops.run("again", registry=registry) as run:
+        for value in (1.0, 2.0, 3.0):
+            run.log_metric("z", value, step=0)
+    [found] = Tracker(registry).runs("again", where="z == 3")
+    assert found.metrics["z"] == 3.0
+
+
+def test_params_that_were_not_numbers_sort_last_either_way(registry):
+    for rate in (0.1, float("nan"), 10.0, float("inf")):
+        with mlops.run("rates", registry=registry) as run:
+            run.log_param("lr", rate)
+    tracker = Tracker(registry)
+    for ascending, numbers in ((False, [3, 1]), (True, [1, 3])):
+        found = [r.id for r in tracker.runs("rates", sort="lr", ascending=ascending)]
+        assert found[:2] == numbers and set(found[2:]) == {2, 4}  # nan and inf: as missing
