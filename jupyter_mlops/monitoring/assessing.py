@@ -267,6 +267,12 @@ def _calibration(monitor: Monitor, version: Version) -> Calibration:
             f"add it with `%mlops reference {version.model} {version.version} X_val y_val`."
         )
     truth = reference[TARGET].to_numpy()
+    if len(set(truth.tolist())) == 1 and len(getattr(monitor.model(version), "classes_", [])) == 2:
+        raise UsageError(
+            f"{version.model} version {version.version}'s held-out reference labels are all "
+            f"{truth[0]!r}, so its scores cannot be calibrated; give reference rows of both "
+            f"classes with `%mlops reference {version.model} {version.version} X_val y_val`."
+        )
     scores = reference[PREDICTION]
     numeric = pd.api.types.is_numeric_dtype(scores)  # class labels are text
     if len(set(truth.tolist())) != 2 or not numeric or scores.min() < 0 or scores.max() > 1:
