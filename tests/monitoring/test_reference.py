@@ -262,9 +262,12 @@ def test_an_alias_window_keeps_only_the_versions_it_pointed_at_then(tmp_path: Pa
     assert {(m.version, m.rows) for m in report.metrics} == {(2, 30)}
     # the champion's numbers are its own: none while only another version has labels
     monitor.registry.promote("wine", 1, alias="challenger")
-    X2, y2 = classification_data(30, seed=13)
-    log_labelled(monitor, "wine:1", X2, y2)
-    monitor.registry.register("wine", LogisticRegression().fit(X2, y2), X=X2, reference=(X2, y2))
+    X2, y2 = classification_data(200, seed=13)
+    log_labelled(monitor, "wine:1", X2.iloc[:30], y2.iloc[:30])
+    third = LogisticRegression().fit(X2.iloc[:100], y2.iloc[:100])
+    monitor.registry.register(
+        "wine", third, X=X2.iloc[:100], reference=(X2.iloc[100:], y2.iloc[100:])
+    )
     monitor.registry.promote("wine", 3)
     assert monitor.performance("wine@champion").values() == {}
 
