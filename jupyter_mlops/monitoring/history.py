@@ -126,8 +126,8 @@ class DriftHistory:
         noun = "drift check" if len(checks) == 1 else "drift checks"
         of = "version" if len(versions) == 1 else "versions"
         return (
-            f"{what}: {len(checks)} {noun} of {of} {', '.join(map(str, versions))}, {drifted} "
-            "found drift; oldest first"
+            f"{what}: {len(checks)} {noun} of {of} {', '.join(map(str, versions))}; {drifted} "
+            "of them found drift; oldest first"
         )
 
     def __repr__(self) -> str:

@@ -58,7 +58,7 @@ def test_the_history_is_one_row_per_window_with_dates_and_the_drifted_worst_firs
     text = repr(history)
     assert "__prediction__" not in text and "NaT" not in text and "nan" not in text
     headline, header, *rows = text.splitlines()
-    assert headline == "churn: 5 drift checks of version 1, 3 found drift; oldest first"
+    assert headline == "churn: 5 drift checks of version 1; 3 of them found drift; oldest first"
     assert header.split()[:3] == ["window", "version", "rows"] and "prediction" in header
     assert [row.split()[0] for row in rows[:4]] == [
         "2026-03-02",
@@ -85,7 +85,7 @@ def test_one_feature_is_its_statistic_per_window_and_prediction_names_the_output
 ) -> None:
     record_four_days(monitor)
     n7 = repr(monitor.history("churn", feature="n7")).splitlines()
-    assert n7[0] == "churn, n7: 5 drift checks of version 1, 1 found drift; oldest first"
+    assert n7[0] == "churn, n7: 5 drift checks of version 1; 1 of them found drift; oldest first"
     day_three = [line for line in n7 if line.startswith("2026-03-04")]
     assert [line.split()[3] for line in day_three] == ["missing", "ks"]
     assert day_three[0].endswith("DRIFT") and day_three[1].endswith("n/a")
@@ -149,5 +149,5 @@ def test_drift_history_from_cells_and_a_shell_is_the_table(
         check=True,
     )
     lines = done.stdout.splitlines()
-    assert lines[0] == "churn: 5 drift checks of version 1, 3 found drift; oldest first"
+    assert lines[0] == "churn: 5 drift checks of version 1; 3 of them found drift; oldest first"
     assert lines[2].startswith("2026-03-02") and "__prediction__" not in done.stdout
