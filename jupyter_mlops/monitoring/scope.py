@@ -9,7 +9,8 @@ that answered it. Monitoring never pools them by accident:
   pointing where it first pointed, so rows logged with earlier times still count);
 - a bare `churn` means `churn@champion` (`registry.lookups.watched_ref`).
 
-Every result says which versions its rows came from (`header`).
+Every result says what was resolved and which versions its rows came from (`named`,
+`rows_from`).
 """
 
 from __future__ import annotations
