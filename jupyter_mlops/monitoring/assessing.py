@@ -92,6 +92,9 @@ def _scored(
             f"current lacks feature(s) {missing[:5]} that {version.model} was trained on; "
             "pass data with every training column."
         )
+    if current.empty:  # an empty window: nothing to ask the model, and it would refuse
+        empty = np.array([], dtype="float64")
+        return pd.DataFrame({logs.TIMESTAMP: empty, logs.PREDICTION: empty, logs.SCORE: empty})
     model = monitor.model(version)
     predictions, found = predictions_and_scores(model, current[names])
     scores = np.full(len(current), np.nan) if found is None else found
@@ -114,7 +117,9 @@ def realised(
     report = PerformanceReport(version.model, version.version, window.text, [])
     report.unlabelled = int((~has_label).sum())
     report.rows_from = rows_from(frame)
-    if rows.empty:
+    if frame.empty:
+        report.note = "the window has no rows"
+    elif rows.empty:
         report.note = "no labels have arrived yet"
         return report
     scores = rows.get(logs.SCORE)
@@ -147,11 +152,12 @@ def estimated(
     else:
         frame = _scored(monitor, version, current, time_column=time_column)
         frame = frame.assign(**{logs.LABEL: None})
+    rows = len(frame)
     frame = _windowed(frame[frame[logs.SCORE].notna()].reset_index(drop=True), window, scope)
     report = PerformanceReport(version.model, version.version, window.text, [])
     report.rows_from = rows_from(frame if current is None else None)
     if frame.empty:
-        report.note = "no scored predictions to estimate from"
+        report.note = "the window has no rows" if not rows else "no scored rows to estimate from"
         return report
     notes = []
     for number, part in _by_version(frame):

@@ -15,7 +15,8 @@ neither fires nor recovers.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,7 @@ KNOWN = (
     "estimated.auc",
 )
 PER_FEATURE = ("psi", "js", "ks", "wasserstein", "chi2", "missing")
+MAX_DEPTH = 50
 _TOKEN = re.compile(
     r"\s*(?:(?P<number>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
     r"|(?P<op><=|>=|==|!=|<|>|\(|\)|-)"
@@ -69,7 +71,7 @@ class Rule:
     def __init__(self, text: str) -> None:
         self.text = text.strip()
         self._tokens = _tokenize(self.text)
-        self._position = 0
+        self._position, self._depth = 0, 0
         self.tree = self._or()
         if self._position != len(self._tokens):
             self._fail(f"unexpected {self._tokens[self._position][1]!r}")
@@ -105,25 +107,41 @@ class Rule:
         self._position += 1
         return token
 
+    # `a or b or c` is one node of three terms, not three nested nodes, so a rule written
+    # over a wide table's features (hundreds of terms) is as shallow as a short one
+
     def _or(self) -> Node:
-        node = self._and()
+        terms = [self._and()]
         while self._peek() == "or":
             self._take()
-            node = Node("or", children=(node, self._and()))
-        return node
+            terms.append(self._and())
+        return terms[0] if len(terms) == 1 else Node("or", children=tuple(terms))
 
     def _and(self) -> Node:
-        node = self._not()
+        terms = [self._not()]
         while self._peek() == "and":
             self._take()
-            node = Node("and", children=(node, self._not()))
-        return node
+            terms.append(self._not())
+        return terms[0] if len(terms) == 1 else Node("and", children=tuple(terms))
 
     def _not(self) -> Node:
         if self._peek() == "not":
             self._take()
-            return Node("not", children=(self._not(),))
+            with self._deeper():
+                return Node("not", children=(self._not(),))
         return self._compare()
+
+    @contextmanager
+    def _deeper(self) -> Iterator[None]:
+        """One more level of parentheses, `not` or minus; past MAX_DEPTH the rule is refused
+        (checks evaluate rules by recursion, and Python's stack is finite)."""
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            self._fail(f"it nests deeper than {MAX_DEPTH} levels (parentheses, not, minus)")
+        try:
+            yield
+        finally:
+            self._depth -= 1
 
     def _compare(self) -> Node:
         node = self._atom()
@@ -137,9 +155,11 @@ class Rule:
         if kind == "number":
             return Node("number", float(text))
         if text == "-":
-            return Node("neg", children=(self._atom(),))
+            with self._deeper():
+                return Node("neg", children=(self._atom(),))
         if text == "(":
-            node = self._or()
+            with self._deeper():
+                node = self._or()
             if self._position >= len(self._tokens) or self._take()[1] != ")":
                 self._fail("a '(' is not closed")
             return node
@@ -191,14 +211,11 @@ def _evaluate(node: Node, values: Mapping[str, float]) -> Value:
         if left is None or right is None:
             return None
         return _COMPARE[node.value](float(left), float(right))
-    left, right = (_evaluate(child, values) for child in node.children)
-    if node.kind == "and":
-        if left is False or right is False:
-            return False
-        return None if left is None or right is None else bool(left and right)
-    if left is True or right is True:
-        return True
-    return None if left is None or right is None else bool(left or right)
+    terms = [_evaluate(child, values) for child in node.children]
+    decisive = node.kind == "or"  # True decides an `or`, False an `and`
+    if any(term is not None and bool(term) == decisive for term in terms):
+        return decisive
+    return None if any(term is None for term in terms) else not decisive
 
 
 def check_names(rule: Rule, features: Iterable[str]) -> None:

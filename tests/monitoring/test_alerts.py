@@ -154,6 +154,29 @@ def test_the_alert_log_says_no_target_where_a_rule_has_none(
     assert "no target" in log._repr_html_()
 
 
+def test_a_rule_over_hundreds_of_features_is_checked_and_a_deep_one_refused(
+    monitor: Monitor,
+) -> None:
+    """A rule generated over a wide table's features (600 terms, 8.9k characters) is
+    accepted and evaluated by every check; one nested past the limit is refused when added,
+    never accepted to break the checks later."""
+    features = [*synthetic.NUMERIC, *synthetic.CATEGORICAL]
+    wide = " or ".join(f"psi.{features[i % len(features)]} > {1 + i}" for i in range(600))
+    assert len(wide) > 8_000
+    rule = monitor.add_alert("churn@champion", wide + " or drift.share > 0.2")
+    shifted = monitor.check(
+        "churn@champion", synthetic.features(20_000, shifted=True, seed=53), multivariate=False
+    )
+    assert [a.rule_id for a in shifted.alerts] == [rule.id]
+    assert Rule("not " * 40 + "auc < 1").evaluate({"auc": 0.5}) is True
+    assert Rule(" and ".join(["rows > 1"] * 3 + ["auc < 1"])).evaluate({"rows": 5}) is None
+    assert Rule("rows > 9 and auc < 1").evaluate({"rows": 5}) is False
+    deep = "(" * 60 + "auc < 0.9" + ")" * 60
+    with pytest.raises(UsageError, match="nests deeper than 50 levels"):
+        monitor.add_alert("churn@champion", deep)
+    assert [r.id for r in monitor.alerts("churn")] == [rule.id]
+
+
 def test_rules_can_be_listed_and_removed(monitor: Monitor) -> None:
     rule = monitor.add_alert("churn@champion", "psi.n3 > 0.2")
     assert [r.expression for r in monitor.alerts()] == ["psi.n3 > 0.2"]

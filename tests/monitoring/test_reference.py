@@ -347,3 +347,14 @@ def test_held_out_data_that_cannot_stand_for_new_rows_is_refused(tmp_path: Path)
     registry.register("m", model, X=X, y=y)
     with pytest.raises(UsageError, match="is m:1's training data"):
         registry.set_reference("m", 1, X, y)
+
+
+def test_an_empty_window_says_so_in_one_line(tmp_path: Path) -> None:
+    monitor = two_versions(tmp_path)
+    X, y = classification_data(10, seed=18)
+    empty, no_labels = X.iloc[:0], y.iloc[:0]
+    performance = monitor.performance("wine:1", empty, y=no_labels)
+    assert performance.metrics == [] and performance.note == "the window has no rows"
+    estimate = monitor.estimate("wine:1", empty)
+    assert estimate.metrics == [] and estimate.note == "the window has no rows"
+    assert "the window has no rows" in repr(estimate)
