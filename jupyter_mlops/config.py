@@ -41,6 +41,11 @@ def resolve_home(location: str | os.PathLike[str] | None = None) -> Path:
 
     A path ending in `.duckdb` names the registry file itself; its directory is the home.
     """
+    if location is not None and not os.fspath(location).strip():
+        raise UsageError(
+            "the registry location is empty; give a directory, or leave it out to use "
+            f"${HOME_VARIABLE} or {DEFAULT_HOME}."
+        )
     raw = os.fspath(location) if location is not None else os.environ.get(HOME_VARIABLE)
     if raw is not None and raw.startswith("ducklake:"):
         raise UsageError(

@@ -116,6 +116,8 @@ def _drift(monitor: Any, args: argparse.Namespace) -> Any:
             thresholds=args.threshold,
             save=not args.no_save,
         )
+    if args.last is not None:
+        raise UsageError("--last counts windows of --every; add --every 1d, or leave --last out.")
     return monitor.drift(
         args.ref,
         current_of(args),

@@ -371,3 +371,25 @@ def test_a_data_file_that_cannot_be_parsed_is_one_line(tmp_path, fitted, subproc
     assert done.returncode == 1, done.stderr
     assert "cannot be read as" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_settings_that_would_be_ignored_or_misread_are_refused(
+    tmp_path, fitted, dataset, subprocess_env
+):
+    X, y = dataset
+    registry = Registry(tmp_path / "registry")
+    registry.register("bc", fitted, X=X, y=y)
+    home = str(registry.home)
+    empty = cli("--home", "", "models", env=subprocess_env)
+    assert empty.returncode == 1 and "the registry location is empty" in empty.stderr
+    for threshold in ("-1", "0", "nan", "inf"):
+        refused = cli(
+            "--home", home, "drift-config", "bc", "--threshold", threshold, env=subprocess_env
+        )
+        assert refused.returncode == 1 and "is not a number above 0" in refused.stderr, threshold
+    alpha = cli(
+        "--home", home, "drift-config", "bc", "--test", "ks", "--threshold", "2", env=subprocess_env
+    )
+    assert alpha.returncode == 1 and "between 0 and 1 (an alpha)" in alpha.stderr
+    last = cli("--home", home, "drift", "bc:1", "--last", "2", env=subprocess_env)
+    assert last.returncode == 1 and "--last counts windows of --every" in last.stderr

@@ -20,6 +20,7 @@ set per call or stored per model (`Monitor.configure`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +76,22 @@ def check_test(test: str | None) -> None:
             f"unknown drift test {test!r}{did_you_mean(test, known)}; "
             f"choose one of {', '.join(known)}."
         )
+
+
+def check_threshold(threshold: Any, test: str | None = None) -> float:
+    """A drift threshold: a number above 0 (and below 1 for the tests judged by p-value)."""
+    try:
+        number = float(threshold)
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    p_value = test in P_VALUE_TESTS
+    if isinstance(threshold, bool) or not 0 < number < (1 if p_value else math.inf):
+        limit = "between 0 and 1 (an alpha)" if p_value else "above 0"
+        raise UsageError(
+            f"drift threshold {threshold!r} is not a number {limit}; give e.g. "
+            f"{DEFAULT_THRESHOLDS.get(test or 'psi', 0.1)}."
+        )
+    return number
 
 
 def check_setting(model: str, feature: str, test: str | None, kinds: dict[str, str]) -> None:

@@ -26,7 +26,12 @@ from jupyter_mlops.monitoring import drift as drifting
 from jupyter_mlops.monitoring import labelling, logs, recording, rulebook
 from jupyter_mlops.monitoring.alerts import AlertEventList, AlertRule, AlertRuleList
 from jupyter_mlops.monitoring.checking import CheckResult
-from jupyter_mlops.monitoring.choice import ALL_FEATURES, check_setting, check_test
+from jupyter_mlops.monitoring.choice import (
+    ALL_FEATURES,
+    check_setting,
+    check_test,
+    check_threshold,
+)
 from jupyter_mlops.monitoring.columns import Columns
 from jupyter_mlops.monitoring.history import DriftHistory
 from jupyter_mlops.monitoring.metrics import PerformanceReport
@@ -266,7 +271,8 @@ class Monitor:
             check_test(test)
             merged.setdefault(name, {})["test"] = test
         for name, threshold in _per_feature(thresholds).items():
-            merged.setdefault(name, {})["threshold"] = float(threshold)
+            test = merged.get(name, {}).get("test")
+            merged.setdefault(name, {})["threshold"] = check_threshold(threshold, test)
         return merged
 
     def configure(
@@ -283,6 +289,8 @@ class Monitor:
 
         kinds = {e["feature"]: e["kind"] for e in self.registry.profile(model)}
         check_setting(model, feature, test, kinds)
+        if threshold is not None:
+            threshold = check_threshold(threshold, test)
         with self.registry.db.write() as conn:
             sql.set_drift_setting(
                 conn,
