@@ -146,7 +146,7 @@ def estimated(
     scope: Scope | None = None,
 ) -> PerformanceReport:
     clock = time.perf_counter()
-    _calibration(monitor, version)  # refuse before reading: no held-out reference, no estimate
+    own = _calibration(monitor, version)  # refused before reading: no held-out reference
     if current is None:
         frame = _logged(monitor, version, scope, with_labels=True)
     else:
@@ -161,9 +161,12 @@ def estimated(
         return report
     notes = []
     for number, part in _by_version(frame):
-        owner = version if number in (None, version.version) else _other(monitor, version, number)
         try:
-            calibration = _calibration(monitor, owner)
+            calibration = (
+                own
+                if number is None or number == version.version
+                else _calibration(monitor, _other(monitor, version, number))
+            )
         except UsageError as exc:
             notes.append(f"rows of version {number} not estimated: {str(exc).split(';')[0]}")
             continue
