@@ -45,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     register.add_argument("--trust", nargs="+", action="extend", default=[], metavar="TYPE")
     register.add_argument("--allow-pickle", action="store_true")
     register.add_argument(
+        "--positive-label",
+        metavar="CLASS",
+        help="the class a binary classifier's scores, F1 and AUC refer to "
+        "(default: its second class, classes_[1])",
+    )
+    register.add_argument(
         "--force",
         action="store_true",
         help="store a new version even if an identical one exists (by default it is returned)",
@@ -156,6 +162,7 @@ def _register(registry: Registry, args: argparse.Namespace) -> Any:
         allow_pickle=args.allow_pickle,
         force=args.force,
         reference=held_out,
+        positive_label=args.positive_label,
     )
 
 

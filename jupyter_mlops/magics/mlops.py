@@ -175,6 +175,7 @@ class MlopsMagics(Magics):
             allow_pickle=args.allow_pickle,
             force=args.force,
             reference=data_names(namespace, args.reference, option="--reference") or None,
+            positive_label=args.positive_label,
         )
 
     def _reference(self, args: argparse.Namespace) -> Any:

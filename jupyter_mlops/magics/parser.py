@@ -65,6 +65,12 @@ def build_parser() -> MagicParser:
     register.add_argument("--trust", nargs="+", action="extend", default=[], metavar="TYPE")
     register.add_argument("--allow-pickle", action="store_true")
     register.add_argument(
+        "--positive-label",
+        metavar="CLASS",
+        help="the class a binary classifier's scores, F1 and AUC refer to "
+        "(default: its second class, classes_[1])",
+    )
+    register.add_argument(
         "--force",
         action="store_true",
         help="store a new version even if an identical one exists (by default it is returned)",

@@ -105,6 +105,7 @@ def register_from_run(shell: Any, registry: Registry, args: argparse.Namespace) 
         force=args.force,
         allow_failed=args.allow_failed,
         reference=data_names(shell.user_ns, args.reference, option="--reference") or None,
+        positive_label=args.positive_label,
     )
 
 

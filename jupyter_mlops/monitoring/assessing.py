@@ -15,12 +15,12 @@ from jupyter_mlops.monitoring.estimation import Calibration, estimate
 from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.performance import (
     MetricValue,
-    is_classification,
     per_window,
     positive_class,
     without_estimate,
 )
 from jupyter_mlops.monitoring.scope import Scope, rows_from
+from jupyter_mlops.monitoring.scoring import Scoring, scoring_of
 from jupyter_mlops.monitoring.windows import Window, assign, moment
 from jupyter_mlops.registry.outputs import PREDICTION, TARGET, predictions_and_scores
 from jupyter_mlops.registry.records import Version
@@ -79,7 +79,7 @@ def _logged(
 def _scored(
     monitor: Monitor, version: Version, current: pd.DataFrame, *, time_column: str | None
 ) -> pd.DataFrame:
-    """The model's predictions and positive-class scores on given rows."""
+    """The model's predictions and scores (its positive class's probability) on given rows."""
     if time_column is not None and time_column not in current:
         raise UsageError(f"current has no column {time_column!r}; name its time column.")
     schema = version.schema or []
@@ -96,13 +96,15 @@ def _scored(
         empty = np.array([], dtype="float64")
         return pd.DataFrame({logs.TIMESTAMP: empty, logs.PREDICTION: empty, logs.SCORE: empty})
     model = monitor.model(version)
-    predictions, found = predictions_and_scores(model, current[names])
+    positive = scoring_of(monitor, version).positive
+    predictions, found = predictions_and_scores(model, current[names], positive=positive)
     scores = np.full(len(current), np.nan) if found is None else found
     times = current[time_column].to_numpy() if time_column else pd.NaT
     return pd.DataFrame({logs.TIMESTAMP: times, logs.PREDICTION: predictions, logs.SCORE: scores})
 
 
 def realised(
+    monitor: Monitor,
     version: Version,
     frame: pd.DataFrame,
     window: Window,
@@ -122,15 +124,17 @@ def realised(
     elif rows.empty:
         report.note = "no labels have arrived yet"
         return report
-    scores = rows.get(logs.SCORE)
-    classify = is_classification(rows[logs.LABEL], scores)
+    notes = [report.note] if report.note else []
     for number, part in _by_version(rows):
-        found = per_window(part, _bounds(part, window), classify=classify)
+        scoring = _scoring(monitor, version, number)
+        notes += [scoring.note] if scoring.note and scoring.note not in notes else []
+        found = per_window(part, _bounds(part, window), scoring=scoring)
         report.metrics += [replace(m, version=number) for m in found]
     report.metrics = _last(report.metrics, last)
     if report.unlabelled:
         plural = "s" if report.unlabelled != 1 else ""
-        report.note = f"{report.unlabelled:,} prediction{plural} still without a label"
+        notes.append(f"{report.unlabelled:,} prediction{plural} still without a label")
+    report.note = "; ".join(notes)
     report.seconds = time.perf_counter() - clock
     return report
 
@@ -170,7 +174,8 @@ def estimated(
         except UsageError as exc:
             notes.append(f"rows of version {number} not estimated: {str(exc).split(';')[0]}")
             continue
-        report.metrics += _estimates(part, window, calibration, number)
+        scoring = _scoring(monitor, version, number)
+        report.metrics += _estimates(part, window, calibration, number, scoring)
     report.note = "; ".join(notes)
     report.metrics = _last(report.metrics, last)
     report.seconds = time.perf_counter() - clock
@@ -178,7 +183,11 @@ def estimated(
 
 
 def _estimates(
-    frame: pd.DataFrame, window: Window, calibration: Calibration, number: int | None
+    frame: pd.DataFrame,
+    window: Window,
+    calibration: Calibration,
+    number: int | None,
+    scoring: Scoring,
 ) -> list[MetricValue]:
     """Estimated metrics of each window of one version's rows, and the realised ones where
     labels have arrived."""
@@ -191,7 +200,7 @@ def _estimates(
     if not labelled_rows.empty:
         found += [
             m
-            for m in per_window(labelled_rows, _bounds(labelled_rows, window), classify=True)
+            for m in per_window(labelled_rows, _bounds(labelled_rows, window), scoring=scoring)
             if m.metric in ("accuracy", "f1", "auc")
         ]
     return [replace(m, version=number) for m in found]
@@ -226,6 +235,13 @@ def _other(monitor: Monitor, version: Version, number: int) -> Version:
     return monitor.registry.get(f"{version.model}:{number}")
 
 
+def _scoring(monitor: Monitor, version: Version, number: int | None) -> Scoring:
+    """How the rows of version `number` (None: `version`'s) are scored."""
+    if number is None or number == version.version:
+        return scoring_of(monitor, version)
+    return scoring_of(monitor, _other(monitor, version, number))
+
+
 def for_check(
     monitor: Monitor,
     version: Version,
@@ -244,7 +260,7 @@ def for_check(
     report: PerformanceReport | None = None
     if frame is None or y is not None:
         found = labelled(monitor, version, frame, y=y, time_column=time_column, scope=scope)
-        report = realised(version, found, window, last=1, scope=scope)
+        report = realised(monitor, version, found, window, last=1, scope=scope)
         notes += [report.note] if report.note else []
     try:
         guess = estimated(
@@ -289,7 +305,9 @@ def _calibration(monitor: Monitor, version: Version) -> Calibration:
             f"{version.model} is not a binary classifier with probabilities; estimation "
             "applies to those (use performance once labels arrive)."
         )
-    return Calibration(scores.to_numpy(dtype="float64"), truth == positive_class(truth))
+    positive = scoring_of(monitor, version).positive
+    positive = positive_class(truth) if positive is None else positive
+    return Calibration(scores.to_numpy(dtype="float64"), truth == positive)
 
 
 def _bounds(frame: pd.DataFrame, window: Window) -> pd.DataFrame:

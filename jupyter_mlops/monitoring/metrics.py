@@ -63,7 +63,13 @@ class PerformanceReport:
         return len({m.version for m in self.metrics if m.version is not None}) > 1
 
     def _columns(self) -> list[str]:
-        return [*COLUMNS[:2], "version", *COLUMNS[2:]] if self.split else COLUMNS
+        columns = [*COLUMNS[:2], "version", *COLUMNS[2:]] if self.split else COLUMNS
+        return [*columns, "note"] if self._noted else columns
+
+    @property
+    def _noted(self) -> bool:
+        """Whether a metric says why it has no value, or how it was averaged."""
+        return any(m.note for m in self.metrics)
 
     def _rows(self) -> list[list[Any]]:
         rows = [
@@ -78,9 +84,11 @@ class PerformanceReport:
             ]
             for m in self._ordered()
         ]
-        if self.split:
-            for row, m in zip(rows, self._ordered(), strict=True):
+        for row, m in zip(rows, self._ordered(), strict=True):
+            if self.split:
                 row.insert(2, m.version)
+            if self._noted:
+                row.append(m.note)
         return rows
 
     def _ordered(self) -> list[MetricValue]:

@@ -223,7 +223,12 @@ class Monitor:
             return []
         rows = own_rows(data.columns, version.version, notes)
         columns, output = with_output(
-            lambda: self.model(version), rows, entries, wanted=True, notes=notes
+            lambda: self.model(version),
+            rows,
+            entries,
+            wanted=True,
+            notes=notes,
+            positive=version.positive_label,
         )
         features = []
         for part in (columns, output):
@@ -325,7 +330,7 @@ class Monitor:
             self, version, current, y=y, time_column=time_column, scope=scope
         )
         span = parse_window(window)
-        report = assessing.realised(version, labelled, span, last=last, scope=scope)
+        report = assessing.realised(self, version, labelled, span, last=last, scope=scope)
         report.named = named(scope.named, version)
         if save:
             report.check_id = recording.save_metrics(self.registry, version, report, "performance")
@@ -397,7 +402,9 @@ class Monitor:
         frame = as_frame(X, name="X")
         scores = None
         if predictions is None:
-            predictions, scores = predictions_and_scores(self.model(version), frame)
+            predictions, scores = predictions_and_scores(
+                self.model(version), frame, positive=version.positive_label
+            )
         return logs.prediction_rows(
             frame,
             version=version.version,

@@ -30,8 +30,10 @@ def with_output(
     *,
     wanted: bool,
     notes: list[str],
+    positive: Any = None,
 ) -> tuple[Columns, Columns | None]:
-    """The current data, and the model's output when it can be had (`model()` loads it)."""
+    """The current data, and the model's output when it can be had (`model()` loads it;
+    a binary classifier's output is the probability of its `positive` class)."""
     profiled = next((e for e in entries if e["feature"] == PREDICTION), None)
     frame, label = columns.frame, columns.label
     without = Columns(frame.drop(columns=[PREDICTION], errors="ignore"), label=label)
@@ -46,7 +48,8 @@ def with_output(
     rows = columns.sample(PREDICTED_ROWS)[names].reset_index(drop=True)
     try:
         # a version registered before classes were profiled as text has them as numbers
-        output = output_of(model(), rows, labels_as_text=profiled["kind"] != "numeric")
+        text = profiled["kind"] != "numeric"
+        output = output_of(model(), rows, labels_as_text=text, positive=positive)
     except UsageError as exc:  # the model refuses this data: its output cannot be compared
         notes.append(f"prediction drift not measured: {str(exc).split(';')[0]}")
         return without, None

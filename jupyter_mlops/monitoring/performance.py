@@ -2,9 +2,11 @@
 
 Classifiers: accuracy (Wilson interval), F1 of the positive class and, given
 scores, ROC AUC (Hanley-McNeil interval) and log-loss (normal interval of the mean
-loss). Classifiers of more than two classes: accuracy, and F1 averaged over the classes
-both ways, `f1_macro` (each class counts the same) and `f1_weighted` (each class by its
-share of the labels), with bootstrap intervals. Regressors: MAE and RMSE (normal
+loss). The positive class is the version's, the same in every window (`scoring.py`): a
+window without a row of it has no F1 and no AUC (None, with a note saying why), never the
+other class's. Classifiers of more than two classes: accuracy, and F1 averaged over the
+classes both ways, `f1_macro` (each class counts the same) and `f1_weighted` (each class by
+its share of the labels), with bootstrap intervals. Regressors: MAE and RMSE (normal
 intervals; the delta method for RMSE).
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.monitoring.scoring import Scoring
 from jupyter_mlops.monitoring.windows import moment
+from jupyter_mlops.registry.task import CLASSIFIER
 
 Z = 1.959963984540054  # the 97.5% normal quantile
 CLASSIFICATION_METRICS = ("accuracy", "f1", "auc", "log_loss")
@@ -39,10 +43,19 @@ class MetricValue:
     window_start: datetime | None = None
     window_end: datetime | None = None
     version: int | None = None  # the version whose rows these are (logs of several versions)
+    note: str = ""  # why a value is missing, or how it was averaged
+
+
+AVERAGED = {
+    "f1_macro": "mean of the F1 of each class",
+    "f1_weighted": "mean of the F1 of each class, weighted by its share of the labels",
+}
 
 
 def is_classification(labels: pd.Series, scores: pd.Series | None) -> bool:
-    """Labels that are text, booleans or a few whole numbers, or predictions with scores."""
+    """Labels that are text, booleans or a few whole numbers, or predictions with scores:
+    how rows were told apart before versions recorded their task (and still are, for such
+    a version whose model cannot be loaded)."""
     if scores is not None and scores.notna().any():
         return True
     values = labels.dropna()
@@ -53,7 +66,8 @@ def is_classification(labels: pd.Series, scores: pd.Series | None) -> bool:
 
 
 def positive_class(labels: np.ndarray) -> Any:
-    """The class F1, AUC and scores refer to: 1 / True when present, else the largest label."""
+    """The class F1, AUC and scores refer to, for a version that recorded none and whose
+    model cannot be asked: 1 / True when present, else the largest label."""
     present = set(labels.tolist())
     for candidate in (1, True, "1", "yes", "true"):
         if candidate in present:
@@ -67,22 +81,24 @@ def classification(
     scores: np.ndarray | None,
     *,
     classes: list[Any] | None = None,
+    positive: Any = None,
 ) -> list[MetricValue]:
-    """Accuracy and F1 (and AUC, log-loss given scores); with more than two `classes`
-    (every class of the frame the window is part of), F1 macro- and weight-averaged."""
+    """Accuracy and F1 (and AUC, log-loss given scores) of the `positive` class (None: as
+    the labels suggest); with more than two `classes` (every class of the frame the window
+    is part of), F1 macro- and weight-averaged."""
     n = len(labels)
     if classes is not None and len(classes) > 2:
         correct = int(np.sum(labels == predictions))
         accuracy = MetricValue("accuracy", correct / n, *_wilson(correct, n), n)
         return [accuracy, *_f1_averaged(labels, predictions, classes)]
-    positive = positive_class(labels)
+    positive = positive_class(labels) if positive is None else positive
     truth = labels == positive
     said = predictions == positive
     correct = int(np.sum(labels == predictions))
     results = [MetricValue("accuracy", correct / n, *_wilson(correct, n), n)]
-    results.append(_f1(truth, said))
+    results.append(_f1(truth, said, positive=positive))
     if scores is not None and not np.isnan(scores).any():
-        results.append(_auc(truth, scores))
+        results.append(_auc(truth, scores, positive=positive))
         results.append(_log_loss(truth, scores))
     return results
 
@@ -121,12 +137,15 @@ def _interval(
     return max(low, value - Z * se), min(high, value + Z * se)
 
 
-def _f1(truth: np.ndarray, said: np.ndarray) -> MetricValue:
-    """F1 with a bootstrap interval: the confusion counts resampled as a multinomial."""
+def _f1(truth: np.ndarray, said: np.ndarray, *, positive: Any) -> MetricValue:
+    """F1 with a bootstrap interval: the confusion counts resampled as a multinomial.
+    Without a row of the positive class it is undefined (its recall is)."""
     cells = np.array(
         [np.sum(truth & said), np.sum(~truth & said), np.sum(truth & ~said), np.sum(~truth & ~said)]
     )
     n = int(cells.sum())
+    if not truth.any():
+        return MetricValue("f1", None, None, None, n, note=_none_of(positive))
     value = _f1_of(cells)
     draws = np.random.default_rng(0).multinomial(n, cells / n, size=F1_DRAWS)
     scores = np.array([np.nan if (f1 := _f1_of(draw)) is None else f1 for draw in draws])
@@ -159,7 +178,9 @@ def _f1_averaged(
         value = _averaged_f1(cells.reshape(k, k), weighted=weighted)
         spread = np.array([_averaged_f1(d.reshape(k, k), weighted=weighted) for d in draws])
         low, high = np.quantile(spread, [0.025, 0.975])
-        results.append(MetricValue(metric, value, float(low), float(high), n))
+        results.append(
+            MetricValue(metric, value, float(low), float(high), n, note=AVERAGED[metric])
+        )
     return results
 
 
@@ -175,11 +196,14 @@ def _averaged_f1(confusion: np.ndarray, *, weighted: bool) -> float:
     return float(f1[present].mean()) if present.any() else 0.0
 
 
-def _auc(truth: np.ndarray, scores: np.ndarray) -> MetricValue:
+def _auc(truth: np.ndarray, scores: np.ndarray, *, positive: Any) -> MetricValue:
     positives, negatives = int(truth.sum()), int((~truth).sum())
     n = len(truth)
-    if not positives or not negatives:
-        return MetricValue("auc", None, None, None, n)
+    if not positives:
+        return MetricValue("auc", None, None, None, n, note=_none_of(positive))
+    if not negatives:
+        note = f"undefined: every label is the positive class {positive!r}"
+        return MetricValue("auc", None, None, None, n, note=note)
     ranks = pd.Series(scores).rank(method="average").to_numpy()
     auc = (ranks[truth].sum() - positives * (positives + 1) / 2) / (positives * negatives)
     q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
@@ -191,6 +215,10 @@ def _auc(truth: np.ndarray, scores: np.ndarray) -> MetricValue:
     )
 
 
+def _none_of(positive: Any) -> str:
+    return f"undefined: no label is the positive class {positive!r}"
+
+
 def _log_loss(truth: np.ndarray, scores: np.ndarray) -> MetricValue:
     clipped = np.clip(scores, 1e-15, 1 - 1e-15)
     losses = -np.where(truth, np.log(clipped), np.log(1 - clipped))
@@ -200,9 +228,16 @@ def _log_loss(truth: np.ndarray, scores: np.ndarray) -> MetricValue:
     return MetricValue("log_loss", value, *_interval(value, se, low=0.0), n)
 
 
-def per_window(frame: pd.DataFrame, windows: pd.DataFrame, *, classify: bool) -> list[MetricValue]:
-    """Metrics of each window of labelled rows (`__label__`, `__prediction__`, `__score__`)."""
+def per_window(
+    frame: pd.DataFrame, windows: pd.DataFrame, *, scoring: Scoring
+) -> list[MetricValue]:
+    """Metrics of each window of labelled rows (`__label__`, `__prediction__`, `__score__`),
+    scored as `scoring` says (the labels decide only for a version that cannot tell)."""
     results: list[MetricValue] = []
+    if scoring.known:
+        classify = scoring.task == CLASSIFIER
+    else:
+        classify = is_classification(frame["__label__"], frame.get("__score__"))
     classes = _classes(frame) if classify else None
     grouped = frame.assign(_start=windows["start"].to_numpy(), _end=windows["end"].to_numpy())
     for (start, end), rows in grouped.groupby(["_start", "_end"], sort=True, dropna=False):
@@ -211,22 +246,12 @@ def per_window(frame: pd.DataFrame, windows: pd.DataFrame, *, classify: bool) ->
         if classify:
             scores = rows["__score__"].to_numpy(dtype="float64", na_value=np.nan)
             given = None if np.isnan(scores).all() else scores
-            found = classification(labels, predictions, given, classes=classes)
+            found = classification(
+                labels, predictions, given, classes=classes, positive=scoring.positive
+            )
         else:
             found = regression(labels, predictions)
-        results += [
-            MetricValue(
-                m.metric,
-                m.value,
-                m.ci_low,
-                m.ci_high,
-                m.rows,
-                False,
-                moment(start),
-                moment(end),
-            )
-            for m in found
-        ]
+        results += [replace(m, window_start=moment(start), window_end=moment(end)) for m in found]
     return results
 
 

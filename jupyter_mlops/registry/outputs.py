@@ -21,19 +21,36 @@ FITTED = "__fitted_output__"
 
 
 def output_of(
-    model: Any, frame: pd.DataFrame, *, as_frame: bool = True, labels_as_text: bool = True
+    model: Any,
+    frame: pd.DataFrame,
+    *,
+    as_frame: bool = True,
+    labels_as_text: bool = True,
+    positive: Any = None,
 ) -> Any:
     """The model's output (see `model_output`) on rows of a DataFrame, asked the way it was
     fitted."""
     rows = _as_fitted(model, frame) if as_frame else frame.to_numpy()
-    return model_output(model, rows, labels_as_text=labels_as_text)
+    return model_output(model, rows, labels_as_text=labels_as_text, positive=positive)
 
 
-def predictions_and_scores(model: Any, frame: pd.DataFrame) -> tuple[Any, Any]:
+def predictions_and_scores(
+    model: Any, frame: pd.DataFrame, *, positive: Any = None
+) -> tuple[Any, Any]:
     """The model's predictions on rows of a DataFrame and, for a binary classifier, the
-    positive class's probability (else None)."""
+    probability of its positive class (`positive`; None: its second class), else None."""
     predictions, proba = predictions_and_probabilities(model, frame)
-    return predictions, None if proba is None else proba[:, 1]
+    return predictions, None if proba is None else proba[:, positive_column(model, positive)]
+
+
+def positive_column(model: Any, positive: Any = None) -> int:
+    """The column of `predict_proba` that holds the positive class's probability: the
+    position of `positive` among the model's classes, else 1 (scikit-learn's choice)."""
+    classes = getattr(model, "classes_", None)
+    if positive is None or classes is None:
+        return 1
+    known = np.asarray(classes).tolist()
+    return known.index(positive) if positive in known else 1
 
 
 def predictions_and_probabilities(
@@ -56,7 +73,9 @@ def _as_fitted(model: Any, frame: pd.DataFrame) -> Any:
     return frame.to_numpy() if on_array else frame
 
 
-def model_output(model: Any, rows: Any, *, labels_as_text: bool = True) -> Any:
+def model_output(
+    model: Any, rows: Any, *, labels_as_text: bool = True, positive: Any = None
+) -> Any:
     """The positive-class probability (binary), the class (multiclass) or the prediction;
     a classifier's classes as text, so they are profiled and compared as categories
     (`labels_as_text=False`: as numbers, as versions registered before were profiled)."""
@@ -71,7 +90,7 @@ def model_output(model: Any, rows: Any, *, labels_as_text: bool = True) -> Any:
             "pass the data it was trained on."
         ) from exc
     if output.ndim == 2 and output.shape[1] == 2:
-        return output[:, 1]
+        return output[:, positive_column(model, positive)]
     if not labels_as_text:
         return output.argmax(axis=1) if output.ndim == 2 else output
     classes = getattr(model, "classes_", None)

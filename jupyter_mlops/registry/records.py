@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from jupyter_mlops.registry import task
 from jupyter_mlops.registry.display import (
     cell,
     details,
@@ -62,11 +63,15 @@ class Version:
     # what monitoring compares with: "held-out" data, the "training" rows, or none
     reference_source: str | None = None
     reference_rows: int | None = None
+    # what the model does ("classifier", "regressor") and the class a binary classifier's
+    # scores refer to (JSON), fixed at registration; None: registered before they were kept
+    task: str | None = None
+    positive_label_json: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_row(cls, row: dict[str, Any], *, aliases: list[str], tags: dict[str, str]) -> Version:
         values = dict(row)
-        for key in ("trusted_types", "params", "schema", "env"):
+        for key in ("trusted_types", "params", "schema", "env", "positive_label"):
             values[f"{key}_json"] = values.pop(key)
         values["metrics"] = json.loads(values["metrics"])
         return cls(**values, aliases=aliases, tags=tags)
@@ -89,6 +94,11 @@ class Version:
     def env(self) -> dict[str, Any]:
         """Python, platform and package versions at registration."""
         return dict(json.loads(self.env_json))
+
+    @cached_property
+    def positive_label(self) -> Any:
+        """The class a binary classifier's scores, F1 and AUC refer to (None: none recorded)."""
+        return task.decoded(self.positive_label_json)
 
     @property
     def ref(self) -> str:
@@ -116,6 +126,7 @@ class Version:
             ("aliases", self.aliases),
             ("status", self.status),
             ("class", self.model_class),
+            ("task", task.described(self.task, self.positive_label)),
             ("description", self.description),
             ("metrics", self.metrics),
             ("created", f"{cell(self.created_at)} UTC by {self.created_by}"),

@@ -72,13 +72,16 @@ def build(
     schema: list[dict[str, Any]] | None = None,
     as_frame: bool | None = None,
     training: pd.DataFrame | None = None,
+    positive: Any = None,
 ) -> Reference:
     """The reference of `model` from rows `X` (and true values `y`).
 
     `held_out`: X was not trained on, so the model's outputs on it are profiled and kept.
     `schema`: the training columns (name, dtype) X must have, in this order, each of the
     same kind. `as_frame`: the model takes a DataFrame (default: when X is one).
-    `training`: the rows the model was fitted on, which held-out rows must not be."""
+    `training`: the rows the model was fitted on, which held-out rows must not be.
+    `positive`: the class whose probability a binary classifier's output is (None: its
+    second class)."""
     as_frame = isinstance(X, pd.DataFrame) if as_frame is None else as_frame
     what = "the reference data" if held_out else "X"
     features = datasets.as_frame(X, name=what)
@@ -105,11 +108,11 @@ def build(
         profile.append({**entry, "feature": TARGET})
         sample[TARGET] = target.iloc[positions, 0].to_numpy()
     if not held_out:  # optimistic outputs: never profiled, kept only to tell a repeat
-        fitted = output_of(model, features.iloc[positions], as_frame=as_frame)
+        fitted = output_of(model, features.iloc[positions], as_frame=as_frame, positive=positive)
         if fitted is not None:
             sample[FITTED] = fitted
     else:
-        output = output_of(model, features.iloc[positions], as_frame=as_frame)
+        output = output_of(model, features.iloc[positions], as_frame=as_frame, positive=positive)
         if output is not None:
             profile += profiling.profile_frame(pd.DataFrame({PREDICTION: output}))
             sample[PREDICTION] = output
@@ -226,7 +229,7 @@ def replace(
     check_text(reason, what="reason")
     target = registry.get(version_ref(name, version))
     model = registry.load(target.ref, allow_pickle=allow_pickle)
-    found = build(model, X, y, held_out=True, schema=target.schema)
+    found = build(model, X, y, held_out=True, schema=target.schema, positive=target.positive_label)
     given = datasets.as_frame(X, name="the reference data")
     truth = None if y is None else datasets.as_frame(y, name="y")
     if target.data_fingerprint and datasets.fingerprint(given, truth) == target.data_fingerprint:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from jupyter_mlops.errors import UsageError
-from jupyter_mlops.registry import capture, datasets, references, serialization
+from jupyter_mlops.registry import capture, datasets, references, serialization, task
 from jupyter_mlops.registry.references import split
 from jupyter_mlops.registry.refs import check_key
 
@@ -90,9 +90,11 @@ def draft_version(
     allow_pickle: bool = False,
     run_id: str | None = None,
     reference: Any = None,
+    positive_label: Any = None,
 ) -> Draft:
     check_model(model)
     checked_metrics = check_metrics(metrics)
+    positive = task.positive_of(model, positive_label)
     serialized = serialization.dump(model, trust=trust, allow_pickle=allow_pickle)
     record: dict[str, Any] = {
         "created_by": capture.current_user(),
@@ -114,6 +116,8 @@ def draft_version(
         "schema": None,
         "reference_source": None,
         "reference_rows": None,
+        "task": task.task_of(model),
+        "positive_label": task.encoded(positive),
     }
     if X is None and y is not None:
         raise UsageError("y was given without X; pass the training features too (--data X y).")
@@ -123,7 +127,14 @@ def draft_version(
         _check_lengths(features, target)
         record["data_fingerprint"] = datasets.fingerprint(features, target)
         record["data_rows"] = len(features)
-    found = _reference(model, features, y, held_out=reference, as_frame=isinstance(X, pd.DataFrame))
+    found = _reference(
+        model,
+        features,
+        y,
+        held_out=reference,
+        as_frame=isinstance(X, pd.DataFrame),
+        positive=positive,
+    )
     if found is None:
         return Draft(record, serialized.data, None, [])
     described = features if features is not None else _held_out_rows(reference)
@@ -133,7 +144,13 @@ def draft_version(
 
 
 def _reference(
-    model: Any, features: pd.DataFrame | None, y: Any, *, held_out: Any, as_frame: bool
+    model: Any,
+    features: pd.DataFrame | None,
+    y: Any,
+    *,
+    held_out: Any,
+    as_frame: bool,
+    positive: Any,
 ) -> references.Reference | None:
     """Held-out reference data when given (its columns must be the training columns),
     else the training rows (outputs left out), else none."""
@@ -142,10 +159,20 @@ def _reference(
         schema = None
         if features is not None:
             schema = [{"name": str(c), "dtype": str(t)} for c, t in features.dtypes.items()]
-        return references.build(model, rows, truth, held_out=True, schema=schema, training=features)
+        return references.build(
+            model,
+            rows,
+            truth,
+            held_out=True,
+            schema=schema,
+            training=features,
+            positive=positive,
+        )
     if features is None:
         return None
-    return references.build(model, features, y, held_out=False, as_frame=as_frame)
+    return references.build(
+        model, features, y, held_out=False, as_frame=as_frame, positive=positive
+    )
 
 
 def _held_out_rows(reference: Any) -> pd.DataFrame:

@@ -113,12 +113,17 @@ class Registry:
         force: bool = False,
         if_new: bool = True,
         reference: Any = None,
+        positive_label: Any = None,
     ) -> Version:
         """Store `model` as the next version of `name`, with what it was trained on.
 
         `reference=(X_val, y_val)`: held-out rows the model did not see, which monitoring
         compares with (drift, prediction drift, calibrated estimates). Without it only
         feature drift is measured, against the training rows `X`.
+
+        The model's task (classifier or regressor) is recorded, and for a binary classifier
+        the class its scores, F1 and AUC refer to: its second class (`classes_[1]`, the
+        column `predict_proba` gives as `[:, 1]`), or `positive_label`, one of its classes.
 
         A version of `name` that this one would repeat (same params, data, metrics and model:
         `repeats.py`) is returned instead, with a note: a cell run again, or a registration
@@ -143,6 +148,7 @@ class Registry:
             allow_pickle=allow_pickle,
             run_id=run_id,
             reference=reference,
+            positive_label=positive_label,
         )
         check = if_new and not force
         if check:

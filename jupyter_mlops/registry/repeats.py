@@ -47,6 +47,7 @@ def repeated_version(
             and all(row[key] == record[key] for key in SAME)
             and json.loads(row["params"]) == json.loads(record["params"])
             and json.loads(row["metrics"]) == json.loads(record["metrics"])
+            and row.get("positive_label") in (None, record.get("positive_label"))
         )
         label = f"{model} version {row['version']}"
         try:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from jupyter_mlops.monitoring import logs
-from jupyter_mlops.registry.outputs import predictions_and_probabilities
+from jupyter_mlops.registry.outputs import positive_column, predictions_and_probabilities
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.serving.feedback import Takes
 from jupyter_mlops.serving.rows import Rows, combined, culprit, frame_of, inputs_of
@@ -166,7 +166,8 @@ class Batcher:
         counts = [job.rows.count for job in batch]
         latency = np.repeat([(done - job.received) * 1000 for job in batch], counts)
         binary = proba is not None and proba.ndim == 2 and proba.shape[1] == 2
-        scores = proba[:, 1] if binary and proba is not None else None
+        column = positive_column(served.model, served.version.positive_label)
+        scores = proba[:, column] if binary and proba is not None else None
         inputs = inputs_of(rows, served.columns)
         self._record(Scored(served, inputs, predictions, scores, ids, latency))
         outcomes: list[Answer | Exception] = []

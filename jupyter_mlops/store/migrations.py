@@ -251,6 +251,17 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 detail VARCHAR NOT NULL)""",
         ],
     ),
+    (
+        "0008_version_task",
+        [
+            # what the model does ('classifier', 'regressor'), fixed at registration, so a
+            # window's labels never decide how its rows are scored; NULL: not recorded
+            "ALTER TABLE versions ADD COLUMN task VARCHAR",
+            # the class a binary classifier's scores, F1 and AUC refer to, as JSON (so 1,
+            # '1' and true stay apart); NULL: none (a regressor, a multiclass model)
+            "ALTER TABLE versions ADD COLUMN positive_label VARCHAR",
+        ],
+    ),
 ]
 
 LATEST = len(MIGRATIONS)

@@ -148,13 +148,14 @@ class Tracker:
         if_new: bool = True,
         allow_failed: bool = False,
         reference: Any = None,
+        positive_label: Any = None,
     ) -> Version:
         """Register the model a run fitted as a version of `name`, linked to the run.
 
         The version gets the run's params, code and last metric values (`metrics` adds to or
         overrides them); an identical version is returned instead unless `force`, and
-        `reference` is used, as for `Registry.register`. A run that failed, died or is still
-        running is refused unless `allow_failed`."""
+        `reference` and `positive_label` are used, as for `Registry.register`. A run that
+        failed, died or is still running is refused unless `allow_failed`."""
         from jupyter_mlops.registry import serialization
         from jupyter_mlops.registry import trust as policy
 
@@ -187,6 +188,7 @@ class Tracker:
             force=force,
             if_new=if_new,
             reference=reference,
+            positive_label=positive_label,
         )
 
     def history(self, run_id: int | str) -> list[dict[str, Any]]:
