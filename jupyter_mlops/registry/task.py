@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jupyter_mlops.errors import UsageError, did_you_mean
+from jupyter_mlops.errors import UsageError
 
 CLASSIFIER = "classifier"
 REGRESSOR = "regressor"
@@ -63,10 +63,10 @@ def positive_of(model: Any, chosen: Any = None) -> Any:
         )
     found = _matching(chosen, classes)
     if found is None:
-        hint = did_you_mean(str(chosen), [str(c) for c in classes])
+        listed = ", ".join(repr(value) for value in classes)
         raise UsageError(
-            f"positive label {chosen!r} is not a class of this model{hint}; choose one of "
-            f"its classes_ ({', '.join(repr(c) for c in classes)})."
+            f"positive label {chosen!r} is not a class of this model"
+            f"{_closest(chosen, classes)}; choose one of its classes_ ({listed})."
         )
     return found
 
@@ -83,6 +83,15 @@ def _matching(chosen: Any, classes: list[Any]) -> Any:
         if len(named) == 1:
             return named[0]
     return None
+
+
+def _closest(chosen: Any, classes: list[Any]) -> str:
+    """A ' (did you mean X?)' suffix naming the class spelt most like `chosen`, any case."""
+    import difflib
+
+    named = {str(value).lower(): value for value in classes}
+    close = difflib.get_close_matches(str(chosen).lower(), list(named), n=1, cutoff=0.6)
+    return f" (did you mean {named[close[0]]!r}?)" if close else ""
 
 
 def encoded(positive: Any) -> str | None:
