@@ -7,6 +7,11 @@ uniform grid spanning the edges (a subtraction, a multiplication and a cast), an
 only the values that share a cell with an edge are compared with the edges
 exactly: about 40 ms per 5M values, and the same counts. The grid arithmetic is
 monotone, so a value in a cell left of an edge's cell is below that edge.
+
+The edges are quantiles of the reference, except that a value holding at least one
+bin's share of it (a 0 in 96% of rows, a constant) gets a bin of its own, [v, the next
+float after v), and the other values are split by quantiles among themselves: plain
+quantile edges collapse onto such a value, and everything above it shares one bin.
 """
 
 from __future__ import annotations
@@ -16,6 +21,19 @@ from dataclasses import dataclass
 import numpy as np
 
 CELLS = 4096
+
+
+def quantile_edges(ordered: np.ndarray, bins: int) -> np.ndarray:
+    """Edges of about `bins` bins of sorted finite values (see the module docstring)."""
+    values, counts = np.unique(ordered, return_counts=True)
+    heavy = values[counts * bins >= len(ordered)]
+    rest = ordered[~np.isin(ordered, heavy)] if len(heavy) else ordered
+    parts = [heavy, np.nextafter(heavy, np.inf)]
+    if len(rest):
+        among = max(bins - len(heavy), 1)
+        positions = (np.linspace(0, 1, among + 1)[1:-1] * (len(rest) - 1)).round().astype(int)
+        parts.append(rest[positions])
+    return np.unique(np.concatenate(parts))
 
 
 @dataclass(frozen=True)

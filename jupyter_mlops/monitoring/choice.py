@@ -7,6 +7,8 @@ Defaults, by the feature's kind and the window's size:
 | numeric     | Kolmogorov-Smirnov, p < 0.01 (BH)    | PSI >= 0.1                       |
 | categorical | chi-squared, p < 0.01 (BH)           | Jensen-Shannon distance >= 0.1   |
 
+A datetime feature is judged as a numeric one (on epoch seconds).
+
 On a small window a p-value is the honest judge (the effect sizes are noisy there),
 corrected with Benjamini-Hochberg across the features tested, at 0.01. (Every
 window is compared with the same stored reference sample, so an unlucky draw in
@@ -32,6 +34,7 @@ TESTS = {
     "numeric": ("psi", "ks", "wasserstein", "js"),
     "categorical": ("chi2", "psi", "js"),
 }
+TESTS["datetime"] = TESTS["numeric"]
 DEFAULT_THRESHOLDS = {"psi": 0.1, "js": 0.1, "wasserstein": 0.1, "ks": 0.01, "chi2": 0.01}
 ALL_FEATURES = "*"
 
@@ -48,8 +51,8 @@ class Choice:
 
 def default_test(kind: str, rows: int) -> str:
     if rows < SMALL_WINDOW:
-        return "ks" if kind == "numeric" else "chi2"
-    return "psi" if kind == "numeric" else "js"
+        return "chi2" if kind == "categorical" else "ks"
+    return "js" if kind == "categorical" else "psi"
 
 
 def choose(

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from jupyter_mlops.errors import UsageError
+from jupyter_mlops.monitoring.instants import epoch_seconds, is_datetime
 
 
 class Columns:
@@ -40,11 +41,20 @@ class Columns:
         dtype = self.frame[name].dtype
         return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
+    def is_datetime(self, name: str) -> bool:
+        return is_datetime(self.frame[name].dtype)
+
+    def replaced(self, columns: dict[str, pd.Series]) -> Columns:
+        """The same columns, some of them replaced (by values of the same length)."""
+        return Columns(self.frame.assign(**columns), label=self.label)
+
     def numeric(self, name: str) -> np.ndarray:
-        """Float64 values, missing as NaN (infinities kept)."""
+        """Float64 values, missing as NaN (infinities kept); datetimes as epoch seconds."""
         series = self.frame[name]
         if series.dtype == np.float64:
             return series.to_numpy()
+        if is_datetime(series.dtype):
+            return epoch_seconds(series)
         return series.to_numpy(dtype="float64", na_value=np.nan)
 
     def categories(self, name: str) -> tuple[dict[str, int], int]:

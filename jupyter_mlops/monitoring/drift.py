@@ -6,6 +6,12 @@ for the rest). Kolmogorov-Smirnov and Wasserstein compare raw values: the
 reference's stored sample (up to 10,000 training rows) against up to 100,000
 current rows drawn uniformly (all of them in smaller windows); they are computed
 where they decide a verdict, or for every feature when asked (`exhaustive`).
+A datetime feature is measured as a number (epoch seconds), its shift told in time.
+
+Every text feature also gets the share of its current values the reference never had.
+It is flagged (a row of test `unseen`) when that share is at least 0.1 above the share
+the reference itself leads one to expect (see sketch.py) and the rise is significant
+(a two-proportion z-test, p < 0.01), as a rise in missing values is.
 """
 
 from __future__ import annotations
@@ -20,10 +26,12 @@ import numpy as np
 import pandas as pd
 
 from jupyter_mlops.errors import UsageError
+from jupyter_mlops.monitoring import sketch
 from jupyter_mlops.monitoring import statistics as stats
 from jupyter_mlops.monitoring.binning import Binner
 from jupyter_mlops.monitoring.choice import DEFAULT_THRESHOLDS, Choice, choose
 from jupyter_mlops.monitoring.columns import Columns
+from jupyter_mlops.monitoring.instants import duration, epoch_seconds, is_datetime
 from jupyter_mlops.monitoring.profile import OTHER
 from jupyter_mlops.registry.display import counted
 
@@ -31,6 +39,9 @@ EXACT_ROWS = 100_000
 MISSING_THRESHOLD = 0.05
 MISSING_ALPHA = 0.01
 UNSEEN_LISTED = 10
+UNSEEN_MARGIN = 0.1
+UNSEEN_ALPHA = 0.01
+NUMBERS = ("numeric", "datetime")  # kinds measured in bins of numbers
 
 
 @dataclass
@@ -72,6 +83,9 @@ class _Measured:
     reference: np.ndarray | None = None  # bin or category counts, aligned with `current`
     current: np.ndarray | None = None
     unseen: list[str] = field(default_factory=list)
+    unseen_share: float | None = None  # of the current values, those the reference never had
+    exact: bool = True  # every unseen value is in `unseen` (not only those looked up)
+    median: float | None = None  # of a datetime's current values, in epoch seconds
 
 
 def measure(
@@ -92,12 +106,13 @@ def measure(
     needs_values = [
         m.entry["feature"]
         for m in measured
-        if m.entry["kind"] == "numeric" and (exhaustive or m.choice.test in ("ks", "wasserstein"))
+        if m.entry["kind"] in NUMBERS and (exhaustive or m.choice.test in ("ks", "wasserstein"))
     ]
     current_sample = columns.sample(EXACT_ROWS, seed=0) if needs_values else None
     results = [_judge(m, reference_sample, current_sample, exhaustive=exhaustive) for m in measured]
     _adjust_p_values(results)
     results += [r for m in measured if (r := _missing(m)) is not None]
+    results += [r for m in measured if (r := _unseen(m)) is not None]
     return worst_first(results)
 
 
@@ -108,13 +123,13 @@ def worst_first(results: list[FeatureDrift]) -> list[FeatureDrift]:
 
 def _count(entry: dict[str, Any], columns: Columns, choice: Choice) -> _Measured:
     name, reference = entry["feature"], entry["stats"]
-    if entry["kind"] == "numeric":
+    if entry["kind"] in NUMBERS:
         values = columns.numeric(name)
         if "edges" not in reference:
             nulls = int(np.isnan(values).sum())
             return _Measured(entry, choice, len(values), nulls)
         counted = Binner(reference["edges"]).count(values)
-        return _Measured(
+        found = _Measured(
             entry,
             choice,
             counted.rows,
@@ -122,6 +137,9 @@ def _count(entry: dict[str, Any], columns: Columns, choice: Choice) -> _Measured
             np.asarray(reference["counts"]),
             counted.counts,
         )
+        if entry["kind"] == "datetime" and counted.nulls < counted.rows:
+            found.median = float(np.nanmedian(values))
+        return found
     counts, nulls = columns.categories(name)
     return _aligned(entry, choice, counts, nulls, rows=columns.rows)
 
@@ -131,17 +149,20 @@ def _aligned(
 ) -> _Measured:
     """Reference and current category counts on the same keys; unseen categories added."""
     reference: dict[str, int] = dict(entry["stats"]["counts"])
+    pooled = OTHER in reference  # the reference pooled its rare categories
     current = dict.fromkeys(reference, 0)
-    unseen = []
+    rest = []
     for key, count in sorted(counts.items(), key=lambda item: -item[1]):
-        if key in current:
+        if key in current and key != OTHER:
             current[key] += count
-        elif OTHER in reference:  # the reference pooled its rare categories
-            current[OTHER] += count
         else:
-            unseen.append(key)
-            current[key] = count
+            rest.append((key, count))
+            if pooled:
+                current[OTHER] += count
+            else:
+                current[key] = count
     keys = list(current)
+    found = sketch.unseen(entry["stats"], rest, sum(counts.values()), pooled=pooled)
     return _Measured(
         entry,
         choice,
@@ -149,7 +170,9 @@ def _aligned(
         nulls,
         np.array([reference.get(key, 0) for key in keys]),
         np.array([current[key] for key in keys]),
-        unseen,
+        found.found if found else [],
+        found.share if found else None,
+        exact=found.exact if found else True,
     )
 
 
@@ -185,7 +208,9 @@ def _judge(
         found["chi2"] = stats.chi_squared(m.reference, m.current)
         if m.unseen:
             unseen = counted(len(m.unseen), "category", "categories")
-            result.note = f"{unseen} unseen in the reference"
+            result.note = f"{'' if m.exact else 'at least '}{unseen} unseen in the reference"
+        if m.unseen_share is not None:
+            found["unseen"] = (m.unseen_share, None)
     elif exhaustive or m.choice.test in ("ks", "wasserstein"):
         _raw_value_tests(result, m.entry["stats"], reference_sample, current_sample)
     if m.choice.test not in found:
@@ -194,6 +219,9 @@ def _judge(
     result.statistic, result.p_value = found[result.test]
     if result.p_value is None and result.statistic is not None:
         result.drifted = bool(result.statistic >= result.threshold)
+    if m.median is not None and "median" in m.entry["stats"]:
+        moved = f"median moved {duration(m.median - m.entry['stats']['median'])}"
+        result.note = f"{moved}; {result.note}" if result.note else moved
     return result
 
 
@@ -217,7 +245,10 @@ def _raw_value_tests(
 
 
 def _finite(series: pd.Series) -> np.ndarray:
-    values = series.to_numpy(dtype="float64", na_value=np.nan)
+    if is_datetime(series.dtype):
+        values = epoch_seconds(series)
+    else:
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
     return values[np.isfinite(values)]
 
 
@@ -257,6 +288,36 @@ def _missing(m: _Measured) -> FeatureDrift | None:
     )
 
 
+def _unseen(m: _Measured) -> FeatureDrift | None:
+    """The share of current values never seen in the reference, when it has any."""
+    if m.entry["kind"] != "categorical" or not m.unseen_share:
+        return None
+    pooled = OTHER in m.entry["stats"]["counts"]
+    expected = sketch.expected_unseen(m.entry["stats"], pooled=pooled)
+    if expected is None:
+        return None
+    present = m.rows - m.nulls
+    reference = int(m.entry["stats"].get("count", 0)) - int(m.entry["stats"].get("nulls", 0))
+    p_value = stats.two_proportions(
+        round(expected * reference), reference, round(m.unseen_share * present), present
+    )
+    threshold = expected + UNSEEN_MARGIN
+    return FeatureDrift(
+        feature=m.entry["feature"],
+        kind=m.entry["kind"],
+        test="unseen",
+        statistic=m.unseen_share,
+        p_value=p_value,
+        threshold=threshold,
+        drifted=m.unseen_share >= threshold and p_value < UNSEEN_ALPHA,
+        rows=present,
+        statistics={"unseen": (m.unseen_share, p_value)},
+        unseen=m.unseen[:UNSEEN_LISTED],
+        note=f"{m.unseen_share:.1%} of values never seen in the reference ({expected:.1%} "
+        "expected from its own rare values)",
+    )
+
+
 def check_columns(entries: list[dict[str, Any]], columns: Columns, *, what: str) -> list[str]:
     """Refuse current data that cannot be compared; return the extra columns it has."""
     if not columns.rows:
@@ -277,6 +338,12 @@ def check_columns(entries: list[dict[str, Any]], columns: Columns, *, what: str)
             raise UsageError(
                 f"column {name!r} is {dtype} in {columns.label} but numeric in the reference; "
                 f"convert it (for example with pd.to_numeric) before checking drift."
+            )
+        if entry["kind"] == "datetime" and not columns.is_datetime(name):
+            dtype = columns.frame[name].dtype
+            raise UsageError(
+                f"column {name!r} is {dtype} in {columns.label} but datetimes in the reference; "
+                f"convert it (for example with pd.to_datetime) before checking drift."
             )
     profiled = {e["feature"] for e in entries}
     return [name for name in columns.names if name not in profiled]

@@ -33,6 +33,7 @@ from jupyter_mlops.monitoring.choice import (
     check_threshold,
 )
 from jupyter_mlops.monitoring.columns import Columns
+from jupyter_mlops.monitoring.conform import conform
 from jupyter_mlops.monitoring.history import DriftHistory
 from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.multivariate import joint_shift
@@ -166,13 +167,14 @@ class Monitor:
                 "data, so there is nothing to compare with; register a version with X."
             )
         what = f"{version.model} version {version.version}"
-        extra = drifting.check_columns(inputs, data.columns, what=what)
+        columns, changed = conform(inputs, data.columns, version.schema)
+        extra = drifting.check_columns(inputs, columns, what=what)
         extra = [name for name in extra if name not in logs.RESERVED and name != data.time_column]
         notes: list[str] = []
         reference = self.reference_sample(version)
         features = drifting.measure(
             inputs,
-            data.columns,
+            columns,
             reference_sample=reference,
             overrides=overrides,
             exhaustive=exhaustive,
@@ -193,10 +195,11 @@ class Monitor:
             extra_columns=extra,
             named=title,
             reference=version.reference_text,
+            schema=changed,
         )
         if multivariate and reference is not None:
             names = [e["feature"] for e in inputs]
-            report.multivariate = joint_shift(reference, data.columns, names, notes=notes)
+            report.multivariate = joint_shift(reference, columns, names, notes=notes)
         report.seconds = time.perf_counter() - clock
         if save:
             report.check_id = recording.save_drift(self.registry, version, report, started)

@@ -1,9 +1,15 @@
 """Reference profiles: what drift detection later compares new data against.
 
-Per numeric feature: quantile bin edges with the reference counts in each bin,
-moments, range and null count. Per categorical feature: category frequencies
-(the most common, the rest pooled). Plus a bounded random sample of rows, kept as
-Parquet, for tests that need raw values (Kolmogorov-Smirnov, domain classifiers).
+Per numeric feature: quantile bin edges (a bin of its own for a dominant value, see
+binning.py) with the reference counts in each bin, moments, median, range and null
+count. A datetime feature is profiled the same way on epoch seconds (kind `datetime`).
+Per categorical feature: category frequencies (the most common, the rest pooled), a
+bounded sketch of its other distinct values and the unseen share to expect (see
+sketch.py). Every entry records the type its values had (`type`), so a later type
+change is told apart from drift. Profiles written before these fields still load:
+each reader falls back to what the older entry has.
+Plus a bounded random sample of rows, kept as Parquet, for tests that need raw values
+(Kolmogorov-Smirnov, domain classifiers).
 """
 
 from __future__ import annotations
@@ -14,6 +20,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from jupyter_mlops.monitoring.binning import quantile_edges
+from jupyter_mlops.monitoring.conform import value_type
+from jupyter_mlops.monitoring.instants import epoch_seconds, is_datetime
+from jupyter_mlops.monitoring.sketch import distinct_values
 
 BINS = 20
 TOP_CATEGORIES = 100
@@ -28,26 +39,31 @@ def profile_frame(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _profile_column(name: str, series: pd.Series) -> dict[str, Any]:
     nulls = int(series.isna().sum())
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return {"feature": name, "kind": "numeric", "stats": _numeric(series, nulls)}
-    return {"feature": name, "kind": "categorical", "stats": _categorical(series, nulls)}
+    if is_datetime(series.dtype):
+        kind, stats = "datetime", _numeric(epoch_seconds(series), nulls)
+    elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        kind, stats = "numeric", _numeric(values, nulls)
+    else:
+        kind, stats = "categorical", _categorical(series, nulls)
+    return {"feature": name, "kind": kind, "stats": {**stats, "type": value_type(series)}}
 
 
-def _numeric(series: pd.Series, nulls: int) -> dict[str, Any]:
-    values = series.dropna().to_numpy(dtype="float64")
+def _numeric(values: np.ndarray, nulls: int) -> dict[str, Any]:
+    count = len(values)
     values = values[np.isfinite(values)]
-    stats: dict[str, Any] = {"count": len(series), "nulls": nulls, "present": len(values)}
+    stats: dict[str, Any] = {"count": count, "nulls": nulls, "present": len(values)}
     if not len(values):
         return stats
     ordered = np.sort(values)
-    positions = (np.linspace(0, 1, BINS + 1)[1:-1] * (len(ordered) - 1)).round().astype(int)
-    edges = np.unique(ordered[positions])
+    edges = quantile_edges(ordered, BINS)
     # bin i holds edges[i-1] <= value < edges[i]; the ends are open
     ends = np.searchsorted(ordered, edges, side="left")
     counts = np.diff(np.concatenate(([0], ends, [len(ordered)])))
     stats.update(
         mean=float(ordered.mean()),
         std=float(ordered.std()),
+        median=float(np.median(ordered)),
         min=float(ordered[0]),
         max=float(ordered[-1]),
         edges=edges.tolist(),
@@ -63,7 +79,8 @@ def _categorical(series: pd.Series, nulls: int) -> dict[str, Any]:
     rest = int(frequencies.iloc[TOP_CATEGORIES:].sum())
     if rest:
         counts[OTHER] = rest
-    return {"count": len(series), "nulls": nulls, "counts": counts}
+    kept = distinct_values(frequencies, top=TOP_CATEGORIES)
+    return {"count": len(series), "nulls": nulls, "counts": counts, **kept}
 
 
 def sample_positions(count: int, *, rows: int = SAMPLE_ROWS, seed: int = 0) -> np.ndarray:

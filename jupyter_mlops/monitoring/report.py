@@ -1,4 +1,9 @@
-"""What a drift check returns: one row per feature, worst first, with text and HTML reprs."""
+"""What a drift check returns: one row per feature, worst first, with text and HTML reprs.
+
+Columns whose type changed since registration are schema findings, listed in a section
+of their own (text, HTML, `to_dict()["schema"]`, the `schema` column of `to_frame()`),
+apart from the drift verdicts.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mlops.monitoring.conform import TypeChange
 from jupyter_mlops.monitoring.drift import FeatureDrift
 from jupyter_mlops.monitoring.multivariate import DomainClassifierResult
 from jupyter_mlops.registry.display import cell, html_table, text_table
@@ -17,7 +23,8 @@ if TYPE_CHECKING:
 PREDICTION = "__prediction__"
 COLUMNS = ["feature", "test", "statistic", "p-value", "threshold", "verdict", "rows", "note"]
 # a column each in the text and HTML tables, shown when some feature has that statistic
-STATISTICS = ("psi", "js", "ks", "wasserstein", "chi2")
+STATISTICS = ("psi", "js", "ks", "wasserstein", "chi2", "unseen")
+OWN_ROWS = ("missing", "unseen")  # tests with a row of their own beside a feature's verdict
 
 
 @dataclass
@@ -38,6 +45,7 @@ class DriftReport:
     check_id: int | None = None
     named: str = ""  # what the user named, resolved: `churn@champion (version 2)`
     reference: str = ""  # what it was compared with: `held-out reference data (2,000 rows)`
+    schema: list[TypeChange] = field(default_factory=list)
 
     @property
     def inputs(self) -> list[FeatureDrift]:
@@ -61,12 +69,12 @@ class DriftReport:
     @property
     def prediction(self) -> FeatureDrift | None:
         """Drift of the model's own output, when it was measured."""
-        found = [f for f in self.features if f.feature == PREDICTION and f.test != "missing"]
+        found = [f for f in self.features if f.feature == PREDICTION and f.test not in OWN_ROWS]
         return found[0] if found else None
 
     def feature(self, name: str) -> FeatureDrift:
         for f in self.features:
-            if f.feature == name and f.test != "missing":
+            if f.feature == name and f.test not in OWN_ROWS:
                 return f
         raise KeyError(name)
 
@@ -91,6 +99,7 @@ class DriftReport:
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
+        changed = {c.feature: c.text for c in self.schema}
         return pd.DataFrame(
             [
                 {
@@ -105,10 +114,26 @@ class DriftReport:
                     **{name: value[0] for name, value in f.statistics.items()},
                     "unseen": f.unseen,
                     "note": f.note,
+                    "schema": changed.get(f.feature, ""),
                 }
                 for f in self.features
             ]
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "version": self.version,
+            "rows": self.rows,
+            "source": self.source,
+            "window_start": self.window_start,
+            "window_end": self.window_end,
+            "drifted": self.drifted,
+            "share": self.share,
+            "features": self.to_frame().to_dict("records"),
+            "schema": [c.to_dict() for c in self.schema],
+            "notes": self.notes,
+        }
 
     @property
     def computed(self) -> list[str]:
@@ -164,13 +189,20 @@ class DriftReport:
             lines.append(f"not in the reference, ignored: {', '.join(self.extra_columns[:10])}")
         return "\n".join(lines)
 
+    def _schema_lines(self) -> list[str]:
+        return [f"type changed: {c.text}" for c in self.schema]
+
     def __repr__(self) -> str:
-        return f"{self._headline()}\n{text_table(self._columns(), self._rows())}"
+        schema = "".join(f"\n{line}" for line in self._schema_lines())
+        table = text_table(self._columns(), self._rows())
+        return f"{self._headline()}\n{table}" + (f"\nschema:{schema}" if schema else "")
 
     def _repr_html_(self) -> str:
         headline = "<br>".join(html.escape(line) for line in self._headline().splitlines())
         marked = [f.drifted for f in self.features]
-        return f"<p>{headline}</p>" + html_table(self._columns(), self._rows(), marked=marked)
+        table = html_table(self._columns(), self._rows(), marked=marked)
+        schema = "<br>".join(html.escape(line) for line in self._schema_lines())
+        return f"<p>{headline}</p>{table}" + (f"<p><b>schema</b><br>{schema}</p>" if schema else "")
 
 
 @dataclass

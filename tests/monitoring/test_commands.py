@@ -67,8 +67,8 @@ def test_all_tests_shows_every_test_it_ran(shell: InteractiveShell) -> None:
     line = "%mlops drift churn@champion --current df_calm --no-multivariate --no-save"
     usual, every = cell(shell, line), cell(shell, f"{line} --all-tests")
     assert isinstance(usual, DriftReport) and isinstance(every, DriftReport)
-    assert header(usual) == [*BEFORE, "psi", "js", "chi2", "note"]
-    assert header(every) == [*BEFORE, "psi", "js", "ks", "wasserstein", "chi2", "note"]
+    assert header(usual) == [*BEFORE, "psi", "js", "chi2", "unseen", "note"]
+    assert header(every) == [*BEFORE, "psi", "js", "ks", "wasserstein", "chi2", "unseen", "note"]
     n0 = every.feature("n0")
     assert n0.test == "psi"  # 20,000 rows: PSI decides, KS and Wasserstein are shown beside it
     row = next(line for line in repr(every).splitlines() if line.startswith("n0 "))

@@ -127,7 +127,7 @@ def test_reports_are_stored_as_rows_queryable_with_sql(monitor: Monitor) -> None
     )
     with monitor.registry.db.read() as conn:
         rows = conn.execute(
-            "SELECT feature FROM check_results WHERE check_id = ? AND chosen AND drifted "
+            "SELECT DISTINCT feature FROM check_results WHERE check_id = ? AND chosen AND drifted "
             "ORDER BY feature",
             [report.check_id],
         ).fetchall()
@@ -140,7 +140,7 @@ def test_bad_current_data_gets_one_clear_sentence(monitor: Monitor) -> None:
     current = synthetic.features(5_000, seed=18)
     with pytest.raises(UsageError, match=r"lacks 2 feature\(s\) .*'n3', 'c2'.*every training"):
         monitor.drift("churn@champion", current=current.drop(columns=["n3", "c2"]))
-    wrong = current.assign(n4=current["n4"].astype(str))
+    wrong = current.assign(n4=current["n4"].astype(str) + " kg")
     with pytest.raises(UsageError, match=r"column 'n4' is .* numeric in the reference; convert"):
         monitor.drift("churn@champion", current=wrong)
     with pytest.raises(UsageError, match="has no rows; choose a window"):

@@ -103,11 +103,12 @@ def test_the_figure_puts_each_test_on_a_linear_scale_against_its_threshold(
     figure = cell(shell, "%mlops drift-history churn --plot")
     layout = figure.layout.to_plotly_json()
     axes = [layout[name] for name in layout if name.startswith("yaxis")]
-    assert len(axes) == 4 and all(axis.get("type") == "linear" for axis in axes)
+    assert len(axes) == 5 and all(axis.get("type") == "linear" for axis in axes)
     titles = [a.text for a in figure.layout.annotations]
     assert titles[0].startswith("Kolmogorov-Smirnov, chi-squared: -log10 p")
     missing = "change in the share of missing values, up or down"
-    assert {"PSI", "Jensen-Shannon distance", missing} <= set(titles)
+    unseen = "share of values never seen in the reference"
+    assert {"PSI", "Jensen-Shannon distance", missing, unseen} <= set(titles)
     heights = np.concatenate([np.asarray(trace.y, dtype=float) for trace in figure.data])
     assert np.isfinite(heights).all() and heights.max() == 50.0 and heights.min() >= 0.0
     names = {trace.name for trace in figure.data}

@@ -1,0 +1,159 @@
+"""Current columns read with the types they were registered with, and the changes named.
+
+A column whose type changed between training and production (an integer category
+arriving as floats, a boolean arriving as 0/1 or as the text 'true'/'false', numbers
+or datetimes arriving as text) is not drift: values that are equal under the registered
+type are converted to it before they are compared, and the change itself is reported
+as a schema finding. Values that are not equal under it (1.5 for an integer) are
+compared as they arrived, so they show as unseen or refused, and the finding says so.
+Integers and floats are one type for a numeric feature (it is compared as numbers).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from jupyter_mlops.monitoring.columns import Columns
+from jupyter_mlops.monitoring.instants import is_datetime
+
+BOOLEANS = {"true": True, "false": False, "1": True, "0": False}
+WHOLE = re.compile(r"[+-]?\d+")
+INFERRED = {
+    "string": "text",
+    "boolean": "boolean",
+    "integer": "integer",
+    "floating": "float",
+    "mixed-integer-float": "float",
+    "datetime": "datetime",
+    "datetime64": "datetime",
+}
+
+
+@dataclass(frozen=True)
+class TypeChange:
+    """A feature whose values arrived as another type than the one registered."""
+
+    feature: str
+    registered: str
+    arrived: str
+    converted: bool
+
+    @property
+    def text(self) -> str:
+        how = (
+            f"compared as {self.registered} values"
+            if self.converted
+            else f"compared as they arrived (they are not all equal to a {self.registered} value)"
+        )
+        was = f"{self.feature!r} was registered as {self.registered}"
+        return f"{was}, arrived as {self.arrived}: {how}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "feature": self.feature,
+            "registered": self.registered,
+            "arrived": self.arrived,
+            "converted": self.converted,
+        }
+
+
+def value_type(series: pd.Series) -> str | None:
+    """`boolean`, `integer`, `float`, `datetime` or `text`; None when there is nothing to tell."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return value_type(pd.Series(dtype.categories)) if len(dtype.categories) else None
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "integer"
+    if pd.api.types.is_float_dtype(dtype):
+        return "float"
+    if is_datetime(dtype):
+        return "datetime"
+    if dtype is np.dtype(object):
+        return INFERRED.get(pd.api.types.infer_dtype(series.iloc[:10_000], skipna=True))
+    return "text" if pd.api.types.is_string_dtype(dtype) else None
+
+
+def registered_type(entry: dict[str, Any], dtype: str | None) -> str | None:
+    """The type a profiled feature was registered with (older profiles: from the schema's
+    dtype, and for text or categories from the values the reference listed)."""
+    stats = entry["stats"]
+    if "type" in stats:
+        return str(stats["type"])
+    try:
+        found = pd.api.types.pandas_dtype(dtype) if dtype else None
+    except (TypeError, ValueError):
+        found = None
+    if (
+        found is not None
+        and found is not np.dtype(object)
+        and not isinstance(found, pd.CategoricalDtype)
+    ):
+        known = value_type(pd.Series([], dtype=found))
+        if known != "text":
+            return known
+    keys = [key for key in stats.get("counts", {}) if not key.startswith("__")]
+    if not keys:
+        return None
+    if set(keys) <= {"True", "False"}:
+        return "boolean"
+    return "integer" if all(WHOLE.fullmatch(key) for key in keys) else "text"
+
+
+def conform(
+    entries: list[dict[str, Any]], columns: Columns, schema: list[dict[str, Any]] | None
+) -> tuple[Columns, list[TypeChange]]:
+    """`columns` with each changed feature converted to its registered type where its values
+    allow, and the changes found."""
+    dtypes = {str(c["name"]): str(c["dtype"]) for c in schema or []}
+    changes, converted = [], {}
+    for entry in entries:
+        name = entry["feature"]
+        if name not in columns.names:
+            continue
+        series = columns.frame[name]
+        registered = registered_type(entry, dtypes.get(name))
+        arrived = value_type(series)
+        if registered is None or arrived is None or _same(registered, arrived, entry["kind"]):
+            continue
+        values = _converted(series, registered, arrived)
+        if values is not None:
+            converted[name] = values
+        changes.append(TypeChange(name, registered, arrived, values is not None))
+    return (columns.replaced(converted) if converted else columns), changes
+
+
+def _same(registered: str, arrived: str, kind: str) -> bool:
+    numbers = {"integer", "float"}
+    return registered == arrived or (kind == "numeric" and {registered, arrived} <= numbers)
+
+
+def _converted(series: pd.Series, registered: str, arrived: str) -> pd.Series | None:
+    """`series` as `registered` values, or None when some value is not equal to one."""
+    present = series.dropna()
+    if registered == "boolean":
+        if arrived in ("integer", "float") and present.isin([0, 1]).all():
+            return series.astype("boolean")
+        if arrived == "text":
+            lowered = present.astype(str).str.strip().str.lower()
+            if lowered.isin(list(BOOLEANS)).all():
+                return series.astype(str).str.strip().str.lower().map(BOOLEANS).astype("boolean")
+        return None
+    if registered == "integer" and arrived == "float":
+        return series.astype("Int64") if (present == present.round()).all() else None
+    whole = arrived == "text" and present.astype(str).str.fullmatch(WHOLE.pattern).all()
+    if registered == "integer" and whole:
+        return pd.to_numeric(series).astype("Int64")
+    if registered in ("integer", "float") and arrived in ("text", "boolean"):
+        numbers = pd.to_numeric(series, errors="coerce")
+        return numbers.astype("float64") if numbers.notna().sum() == len(present) else None
+    if registered == "datetime" and arrived == "text":
+        instants = pd.to_datetime(series, utc=True, errors="coerce", format="mixed")
+        return instants if instants.notna().sum() == len(present) else None
+    return None
