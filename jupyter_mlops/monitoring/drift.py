@@ -118,7 +118,7 @@ def measure(
 
 def worst_first(results: list[FeatureDrift]) -> list[FeatureDrift]:
     """Drifted features first, each group by how far past its threshold."""
-    return sorted(results, key=lambda r: (not r.drifted, -r.severity))
+    return sorted(results, key=lambda r: (not r.drifted, -r.severity, r.feature))
 
 
 def _count(entry: dict[str, Any], columns: Columns, choice: Choice) -> _Measured:

@@ -197,7 +197,10 @@ def _one_feature(frame: pd.DataFrame, model: str, feature: str, output: str) -> 
 
 
 def _worst_first(rows: pd.DataFrame) -> list[str]:
-    ordered = rows.assign(severity=severity(rows)).sort_values("severity", ascending=False)
+    # ties by name, as the drift report breaks them
+    ordered = rows.assign(severity=severity(rows)).sort_values(
+        ["severity", "feature"], ascending=[False, True], kind="stable"
+    )
     return [str(name) for name in dict.fromkeys(ordered["feature"])]
 
 
