@@ -19,6 +19,7 @@ from jupyter_mlops.tracking.tracker import (
     Tracker,
     UnfinishedRunError,
     active_run,
+    current_run,
 )
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "Tracker",
     "UnfinishedRunError",
     "active_run",
+    "current_run",
     "log_artifact",
     "log_metric",
     "log_metrics",
@@ -38,7 +40,11 @@ __all__ = [
 
 @contextmanager
 def run(experiment: str, *, registry: Registry | None = None, **options: Any) -> Iterator[Run]:
-    """A run of `experiment` in `registry` (default: $MLOPS_HOME), active inside the block."""
+    """A run of `experiment` in `registry`, active inside the block. The registry defaults to
+    that of the run around it (a nested run), else to $MLOPS_HOME."""
+    around = current_run()
+    if registry is None and around is not None:
+        registry = around.registry
     with Tracker(registry).run(experiment, **options) as started:
         yield started
 

@@ -45,6 +45,7 @@ class Run:
         self.models: dict[str, dict[str, Any]] = {}
         self.inputs: dict[str, dict[str, Any]] = {}
         self.ended = False
+        self.children: list[Run] = []  # runs started while this one was active, in order
         self._buffer: list[tuple[str, int, float, float]] = []
         self._next_check = CHECK_EVERY
         self._last_step: dict[str, int] = {}

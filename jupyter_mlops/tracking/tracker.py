@@ -70,6 +70,9 @@ class Tracker:
             run_id = sql.insert_run(conn, record)
         run = Run(self.registry, run_id, experiment)
         run.tags.update(tag_texts)
+        parent = _active.get()
+        if parent is not None:  # a nested run: what its block fits is its own, not the parent's
+            parent.children.append(run)
         return run
 
     @contextmanager
@@ -250,6 +253,11 @@ def _stored_model(record: RunRecord, model: str | None) -> tuple[str, dict[str, 
             f"it has {', '.join(stored)}."
         )
     return chosen, stored[chosen]
+
+
+def current_run() -> Run | None:
+    """The run active here (inside `with mlops.run(...)` or a `%%mlops track` cell), if any."""
+    return _active.get()
 
 
 def active_run() -> Run:
