@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from jupyter_mlops.registry import Registry
-from jupyter_mlops.tracking.run import Run
+from jupyter_mlops.tracking.run import Run, UnwrittenPointsError
 from jupyter_mlops.tracking.tracker import (
     RunNotFoundError,
     Tracker,
@@ -27,6 +27,7 @@ __all__ = [
     "RunNotFoundError",
     "Tracker",
     "UnfinishedRunError",
+    "UnwrittenPointsError",
     "active_run",
     "current_run",
     "log_artifact",
