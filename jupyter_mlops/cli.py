@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from jupyter_mlops.cli_spelling import for_the_shell
 from jupyter_mlops.commands import (
     HANDLERS,
     add_registry_commands,
@@ -34,10 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     register = commands.add_parser("register", help="store a model file as a new version")
     register.add_argument("model", help="registry name of the model, e.g. churn")
     register.add_argument("file", type=Path, help="a .skops file (or a pickle with --allow-pickle)")
-    register.add_argument("--data", type=Path, help="training data: .parquet or .csv")
+    register.add_argument("--data", type=Path, help="training data: .parquet, .csv or .tsv")
     register.add_argument("--target", help="the target column of --data (and --reference)")
     register.add_argument(
-        "--reference", type=Path, help="held-out rows monitoring compares with: .parquet or .csv"
+        "--reference",
+        type=Path,
+        help="held-out rows monitoring compares with: .parquet, .csv, .tsv",
     )
     register.add_argument("--metrics", nargs="+", action="extend", default=[], metavar="name=value")
     register.add_argument("--description", default="")
@@ -63,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reference.add_argument("model", help="registry name of the model, e.g. churn")
     reference.add_argument("version", help="the version number (or an alias)")
-    reference.add_argument("file", type=Path, help="held-out rows: .parquet or .csv")
+    reference.add_argument("file", type=Path, help="held-out rows: .parquet, .csv or .tsv")
     reference.add_argument("--target", help="the column of the file holding true values")
     reference.add_argument("--reason", default="", help="why, for the audit trail")
     reference.add_argument(
@@ -84,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = _run(args)
     except MlopsError as exc:
-        print(f"jupyter-mlops: {exc}", file=sys.stderr)
+        print(f"jupyter-mlops: {for_the_shell(str(exc), _subcommands())}", file=sys.stderr)
         return 1
     if result is not None:
         print(_text(result))
@@ -93,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         return check_exit_code(result, strict=args.strict)
     return 0
+
+
+def _subcommands() -> list[str]:
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return list(commands.choices)
 
 
 def _text(result: Any) -> str:
@@ -174,14 +182,15 @@ def _read_model(path: Path, *, trust: list[str], allow_pickle: bool) -> Any:
     data = _file_bytes(path, what="model file", expected="a saved model (.skops)")
     encoding = serialization.encoding_of(data, suffix=path.suffix)
     if encoding == serialization.PICKLE and not allow_pickle:
-        kind = (
-            "is a pickle"
-            if serialization.looks_like_pickle(data)
-            else "is not a skops file, so it would be read as a pickle"
-        )
+        if not serialization.looks_like_pickle(data):
+            raise UsageError(
+                f"{str(path)!r} is not a model file (neither a skops file nor a pickle); "
+                "register expects a fitted model saved with skops.io.dump (a .skops file), "
+                "or a pickle with --allow-pickle."
+            )
         raise UsageError(
-            f"{str(path)!r} {kind}, which runs code when loaded; pass --allow-pickle only if "
-            "you trust where it came from."
+            f"{str(path)!r} is a pickle, which runs code when loaded; pass --allow-pickle only "
+            "if you trust where it came from."
         )
     return serialization.load(
         data,
@@ -193,18 +202,30 @@ def _read_model(path: Path, *, trust: list[str], allow_pickle: bool) -> Any:
     )
 
 
+# The data files the command line reads, by extension, and how.
+DATA_FORMATS = {".parquet": "Parquet", ".pq": "Parquet", ".csv": "CSV", ".tsv": "TSV"}
+
+
 def _read_data(path: Path, target: str | None) -> tuple[Any, Any]:
     import pandas as pd
 
-    _file_bytes(path, what="data file", expected="a .parquet or .csv file", read=False)
+    _file_bytes(path, what="data file", expected="a .parquet, .csv or .tsv file", read=False)
+    kind = DATA_FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise UsageError(
+            f"data file {str(path)!r} is not of a kind the command line reads "
+            f"({path.suffix or 'no extension'}); give a .parquet, .csv or .tsv file."
+        )
     try:
-        frame = pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+        if kind == "Parquet":
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, sep="\t" if kind == "TSV" else ",")
     except Exception as exc:  # pandas' and pyarrow's words for a file they cannot parse
         reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        kind = "CSV" if path.suffix == ".csv" else "Parquet"
         raise UsageError(
             f"data file {str(path)!r} cannot be read as {kind} ({reason}); give a .parquet "
-            "file, or a .csv file with a header row."
+            "file, or a .csv or .tsv file with a header row."
         ) from None
     if target is None:
         return frame, None

@@ -315,7 +315,9 @@ def test_a_pickle_file_is_refused_as_a_file_not_as_a_stored_version(
     notes = tmp_path / "notes"
     notes.write_text("not a model at all")
     refused = cli("register", "m", str(notes), env=subprocess_env)
-    assert "is not a skops file, so it would be read as a pickle" in refused.stderr
+    assert (
+        f"{str(notes)!r} is not a model file (neither a skops file nor a pickle)" in refused.stderr
+    )
     assert Registry(subprocess_env["MLOPS_HOME"]).models() == []
 
 

@@ -20,6 +20,7 @@ from jupyter_mlops.monitor_commands import (
     run_monitoring_command,
 )
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.tracking import current_run
 
 
 class Connection:
@@ -161,6 +162,7 @@ class MlopsMagics(Magics):
             )
         model = lookup(namespace, args.object)
         data = data_names(namespace, args.data, option="--data")
+        run = current_run()  # registered in a tracked cell: the version comes from its run
         return self.connection.registry.register(
             args.model,
             model,
@@ -176,6 +178,7 @@ class MlopsMagics(Magics):
             force=args.force,
             reference=data_names(namespace, args.reference, option="--reference") or None,
             positive_label=args.positive_label,
+            run_id=None if run is None else str(run.id),
         )
 
     def _reference(self, args: argparse.Namespace) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import numbers
 import shlex
 from typing import Any
 
@@ -16,7 +17,7 @@ from jupyter_mlops.magics.namespace import data_names, metric_values
 from jupyter_mlops.magics.parser import HelpShown, build_track_parser
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.datasets import as_frame, fingerprint
-from jupyter_mlops.tracking.cells import analyse, is_fitted_estimator
+from jupyter_mlops.tracking.cells import CellAnalysis, NestedRun, analyse, is_fitted_estimator
 from jupyter_mlops.tracking.run import Run, not_stored
 from jupyter_mlops.tracking.tracker import Tracker, activated
 
@@ -57,11 +58,24 @@ def track_cell(shell: Any, registry: Registry, line: str, cell: str) -> Any:
 
 def record_cell(shell: Any, run: Run, cell: str, durations: list[float]) -> None:
     """Store the estimators the cell fitted, with their fit time, and fingerprint their data;
-    one that cannot be stored safely is listed with the run and named in one printed line."""
+    what a nested `with mlops.run(...)` block fitted goes to that run. One that cannot be
+    stored safely is listed with the run and named in one printed line."""
     found = analyse(shell.transform_cell(cell))
-    namespace = shell.user_ns
+    _record(shell.user_ns, run, found, durations)
+    for nested in found.nested:
+        inner = _nested_run(shell.user_ns, run, nested)
+        if inner is not None:
+            _record(shell.user_ns, inner, nested.analysis, [])
+            if inner.ended:  # it ended with its block: write what was added since
+                inner.flush()
+
+
+def _record(
+    namespace: dict[str, Any], run: Run, found: CellAnalysis, durations: list[float]
+) -> None:
     for name in found.candidates:
         if name in namespace and is_fitted_estimator(namespace[name]):
+            _log_search(run, name, namespace[name])
             try:
                 run.log_model(name, namespace[name], fit_seconds=found.fit_seconds(name, durations))
             except UnsafeModelError as exc:  # the run lists it with the reason; the user sees it
@@ -72,6 +86,28 @@ def record_cell(shell: Any, run: Run, cell: str, durations: list[float]) -> None
                 run.log_input(name, namespace[name], role=role)
             except (MlopsError, TypeError, ValueError):
                 continue  # not tabular data, or values pandas cannot hash: nothing to fingerprint
+
+
+def _nested_run(namespace: dict[str, Any], run: Run, nested: NestedRun) -> Run | None:
+    """The run a `with ....run(...)` block of the cell started: the one it bound, else the
+    last the cell started of that experiment."""
+    bound = namespace.get(nested.target) if nested.target else None
+    if isinstance(bound, Run):
+        return bound
+    started = [r for r in run.children if nested.experiment in (None, r.experiment)]
+    return started[-1] if started else None
+
+
+def _log_search(run: Run, name: str, model: Any) -> None:
+    """A hyperparameter search's best params (`gs.best_params.C`) and its best
+    cross-validated score (`gs.best_score`), recorded with the run."""
+    best_params = getattr(model, "best_params_", None)
+    if isinstance(best_params, dict):
+        for key, value in best_params.items():
+            run.log_param(f"{name}.best_params.{key}", value)
+    best_score = getattr(model, "best_score_", None)
+    if isinstance(best_score, numbers.Real) and not isinstance(best_score, bool):
+        run.log_metric(f"{name}.best_score", float(best_score))
 
 
 def figure_command(registry: Registry, args: argparse.Namespace) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ import duckdb
 
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.config import ARTIFACTS_DIR, REGISTRY_FILE, Settings, resolve_home
-from jupyter_mlops.errors import ConflictError, UsageError
+from jupyter_mlops.errors import ConflictError, MlopsWarning, UsageError
 from jupyter_mlops.registry import serialization
 from jupyter_mlops.registry.aliases import evidence_json, record_move, rollback_target
 from jupyter_mlops.registry.artifacts import ArtifactStore
@@ -258,6 +259,12 @@ class Registry:
         """The model object of a version, its bytes verified against the recorded sha256."""
         version = self.get(ref)
         label = f"{version.model} version {version.version}"
+        if version.status == "archived":
+            from jupyter_mlops.registry import archiving
+
+            with self.db.read() as conn:
+                warning = archiving.archived_warning(conn, version)
+            warnings.warn(warning, MlopsWarning, stacklevel=2)
         data = self.artifacts.get(version.artifact_sha256, label=label)
         return serialization.load(
             data,
@@ -422,18 +429,13 @@ class Registry:
     # other changes
 
     def archive(self, name: str, version: int | str, *, reason: str = "") -> Version:
-        """Mark a version archived (kept, but no longer `latest` nor promotable)."""
+        """Mark a version archived (kept, but no longer `latest` nor promotable); archived
+        already, it is returned with a note saying since when."""
+        from jupyter_mlops.registry import archiving
+
         check_text(reason, what="reason")
         with self.db.write() as conn:
-            target = find_version(conn, version_ref(name, version))
-            holders = catalog.aliases_of_version(conn, name, target.version)
-            if holders:
-                raise ConflictError(
-                    f"{name} version {target.version} is what {', '.join(holders)} points at; "
-                    "promote another version to that alias first."
-                )
-            catalog.set_version_status(conn, name, target.version, "archived")
-            return find_version(conn, ModelRef(name, version=target.version))
+            return archiving.archive(conn, name, version, reason)
 
     def tag(self, name: str, version: int | str, tags: Mapping[str, Any]) -> Version:
         """Set `tags` (key -> value, stored as text) on a version, replacing equal keys."""

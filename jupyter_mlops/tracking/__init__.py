@@ -13,12 +13,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from jupyter_mlops.registry import Registry
-from jupyter_mlops.tracking.run import Run
+from jupyter_mlops.tracking.run import Run, UnwrittenPointsError
 from jupyter_mlops.tracking.tracker import (
     RunNotFoundError,
     Tracker,
     UnfinishedRunError,
     active_run,
+    current_run,
 )
 
 __all__ = [
@@ -26,7 +27,9 @@ __all__ = [
     "RunNotFoundError",
     "Tracker",
     "UnfinishedRunError",
+    "UnwrittenPointsError",
     "active_run",
+    "current_run",
     "log_artifact",
     "log_metric",
     "log_metrics",
@@ -38,7 +41,11 @@ __all__ = [
 
 @contextmanager
 def run(experiment: str, *, registry: Registry | None = None, **options: Any) -> Iterator[Run]:
-    """A run of `experiment` in `registry` (default: $MLOPS_HOME), active inside the block."""
+    """A run of `experiment` in `registry`, active inside the block. The registry defaults to
+    that of the run around it (a nested run), else to $MLOPS_HOME."""
+    around = current_run()
+    if registry is None and around is not None:
+        registry = around.registry
     with Tracker(registry).run(experiment, **options) as started:
         yield started
 

@@ -16,8 +16,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+import duckdb
+
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import MlopsError, RegistryBusyError, UsageError
+from jupyter_mlops.errors import MlopsError, RegistryBusyError, StorageError, UsageError
 from jupyter_mlops.registry.refs import check_key
 from jupyter_mlops.store import runs as sql
 
@@ -33,6 +35,15 @@ MAX_STEP = 2**63 - 1  # steps are what the store's BIGINT holds: -MAX_STEP - 1 t
 _clock = time.time
 
 
+class UnwrittenPointsError(MlopsError, RuntimeError):
+    """A run's last metric points could not be written when it ended; `path` is the file
+    they were saved in (None if that failed too; the run still holds them)."""
+
+    def __init__(self, message: str, *, path: Path | None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class Run:
     """One run of an experiment. Use as a context manager, or call `end()`."""
 
@@ -45,6 +56,7 @@ class Run:
         self.models: dict[str, dict[str, Any]] = {}
         self.inputs: dict[str, dict[str, Any]] = {}
         self.ended = False
+        self.children: list[Run] = []  # runs started while this one was active, in order
         self._buffer: list[tuple[str, int, float, float]] = []
         self._next_check = CHECK_EVERY
         self._last_step: dict[str, int] = {}
@@ -102,7 +114,7 @@ class Run:
             try:
                 self.flush()
                 return
-            except RegistryBusyError:  # keep training; the points stay buffered for later
+            except (RegistryBusyError, StorageError):  # keep training; the points stay buffered
                 self._flushed_at = time.monotonic()
         self._next_check = len(self._buffer) + CHECK_EVERY
 
@@ -218,8 +230,42 @@ class Run:
         }
         if error is not None:
             changes["error"] = "".join(traceback.format_exception_only(error)).strip()
-        self._write(changes)
+        try:
+            self._write(changes)
+        except (MlopsError, duckdb.Error) as exc:
+            if not self._buffer:
+                raise
+            raise self._unwritten(exc, changes) from None
         self.ended = True
+
+    def _unwritten(self, exc: Exception, changes: dict[str, Any]) -> UnwrittenPointsError:
+        """The run ended without its points, if the registry takes that, and the points
+        saved to a file of their own (and kept here for another `end()`): the error to
+        raise, naming both."""
+        from jupyter_mlops.tracking import unwritten
+
+        count, points = len(self._buffer), self._points()
+        try:
+            with self.registry.db.write() as conn:
+                sql.finish_run(conn, self.id, self._state() | changes)
+            ended, self.ended = f"run {self.id} ended, but", True
+        except (MlopsError, duckdb.Error):
+            ended = f"run {self.id} could not be ended (it shows as running) and"
+        cause = str(exc).rstrip(".") if isinstance(exc, MlopsError) else type(exc).__name__
+        try:
+            path: Path | None = unwritten.save(self.id, points)
+            self._buffer = []  # they are in the file now: a later end() does not repeat them
+            kept = f"saved in {str(path)!r}, and Tracker().restore_points(PATH) logs them"
+        except OSError as saving:
+            path, kept = (
+                None,
+                f"kept in memory only ({saving.strerror or saving}); run.end() writes them",
+            )
+        return UnwrittenPointsError(
+            f"{ended} its last {count:,} metric points were not written ({cause}); they are "
+            f"{kept} once the registry takes writes again.",
+            path=path,
+        )
 
     def __enter__(self) -> Run:
         return self

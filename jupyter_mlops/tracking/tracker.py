@@ -70,6 +70,9 @@ class Tracker:
             run_id = sql.insert_run(conn, record)
         run = Run(self.registry, run_id, experiment)
         run.tags.update(tag_texts)
+        parent = _active.get()
+        if parent is not None:  # a nested run: what its block fits is its own, not the parent's
+            parent.children.append(run)
         return run
 
     @contextmanager
@@ -191,6 +194,28 @@ class Tracker:
             positive_label=positive_label,
         )
 
+    def restore_points(self, path: str | os.PathLike[str]) -> int:
+        """Log the metric points a run saved to a file when the registry refused its last
+        write (`UnwrittenPointsError` names the file) into that run; the file is removed
+        once they are in. Returns how many points were logged."""
+        import pandas as pd
+
+        try:
+            points = pd.read_csv(path, parse_dates=["logged_at"])
+            run_ids = sorted(set(points["run_id"].tolist()))
+            points = points[["run_id", "key", "step", "value", "logged_at"]]
+        except (OSError, ValueError, KeyError) as exc:
+            raise UsageError(
+                f"{str(path)!r} holds no saved metric points ({type(exc).__name__}); give "
+                "the file an UnwrittenPointsError named."
+            ) from None
+        for run_id in run_ids:
+            self.get(run_id)  # a run of this registry, or RunNotFoundError
+        with self.registry.db.write() as conn:
+            sql.append_metrics(conn, points)
+        os.unlink(path)
+        return len(points)
+
     def history(self, run_id: int | str) -> list[dict[str, Any]]:
         """Every logged point of a run: key, step, value, logged_at."""
         number = self.get(run_id).id
@@ -250,6 +275,11 @@ def _stored_model(record: RunRecord, model: str | None) -> tuple[str, dict[str, 
             f"it has {', '.join(stored)}."
         )
     return chosen, stored[chosen]
+
+
+def current_run() -> Run | None:
+    """The run active here (inside `with mlops.run(...)` or a `%%mlops track` cell), if any."""
+    return _active.get()
 
 
 def active_run() -> Run:

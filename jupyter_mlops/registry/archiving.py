@@ -1,0 +1,84 @@
+"""Archiving a version: it is kept (it loads, for a look), but it is never `latest`, never
+promoted and never served. The archiving is a version event in the model's audit trail
+(who, when, why), which is how a later archive of the same version, or a load of it, can
+say since when it has been archived.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime
+
+import duckdb
+
+from jupyter_mlops.clock import utc_now
+from jupyter_mlops.errors import ConflictError
+from jupyter_mlops.registry.capture import current_user
+from jupyter_mlops.registry.display import cell
+from jupyter_mlops.registry.lookups import find_version, version_ref
+from jupyter_mlops.registry.records import Version
+from jupyter_mlops.registry.refs import ModelRef
+from jupyter_mlops.store import catalog
+from jupyter_mlops.store.references import insert_version_event, version_events
+
+ARCHIVED = "archived"
+
+
+def archive(conn: duckdb.DuckDBPyConnection, name: str, version: int | str, reason: str) -> Version:
+    """Archive a version no alias points at; one archived already is returned unchanged,
+    with a note saying since when."""
+    target = find_version(conn, version_ref(name, version))
+    if target.status == ARCHIVED:
+        note = f"{name} version {target.version} was already archived{since(conn, target)}"
+        return dataclasses.replace(target, note=f"{note}; nothing changed.")
+    holders = catalog.aliases_of_version(conn, name, target.version)
+    if holders:
+        raise ConflictError(
+            f"{name} version {target.version} is what {', '.join(holders)} points at; "
+            "promote another version to that alias first."
+        )
+    catalog.set_version_status(conn, name, target.version, ARCHIVED)
+    insert_version_event(
+        conn,
+        {
+            "model": name,
+            "version": target.version,
+            "action": "archive",
+            "changed_at": utc_now(),
+            "changed_by": current_user(),
+            "reason": reason,
+            "detail": json.dumps({"from": target.status, "to": ARCHIVED}),
+        },
+    )
+    return find_version(conn, ModelRef(name, version=target.version))
+
+
+def since(conn: duckdb.DuckDBPyConnection, version: Version) -> str:
+    """` (since 2026-03-01 09:30 UTC, by ana)`, from the version's last archive event; ''
+    for a version archived before archiving was recorded."""
+    events = [
+        e for e in version_events(conn, version.model, version.version) if e["action"] == "archive"
+    ]
+    if not events:
+        return ""
+    when: datetime = events[-1]["changed_at"]
+    return f" (since {cell(when)} UTC, by {events[-1]['changed_by']})"
+
+
+def archived_warning(conn: duckdb.DuckDBPyConnection, version: Version) -> str:
+    """One sentence for loading an archived version: since when, which version is live,
+    and how to serve this one again."""
+    aliases = catalog.model_aliases(conn, version.model)
+    latest = catalog.latest_version(conn, version.model)
+    if aliases:
+        alias = "champion" if "champion" in aliases else next(iter(aliases))
+        live = f"{version.model}@{alias} is version {aliases[alias]}"
+    elif latest is not None:
+        live = f"the latest live version is {latest}"
+    else:
+        live = f"{version.model} has no live version"
+    return (
+        f"{version.model} version {version.version} is archived{since(conn, version)} and loads "
+        f"only for a look: {live}; to serve it again, register it again as a new version."
+    )
