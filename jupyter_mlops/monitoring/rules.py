@@ -44,7 +44,9 @@ KNOWN = (
     "estimated.f1",
     "estimated.auc",
 )
-PER_FEATURE = ("psi", "js", "ks", "wasserstein", "chi2", "missing")
+PER_FEATURE = ("psi", "js", "ks", "wasserstein", "chi2", "missing", "unseen")
+# beside a kind's drift tests (`choice.TESTS`): the share missing, and of text never seen
+OWN_ROWS = {"numeric": ("missing",), "datetime": ("missing",), "categorical": ("missing", "unseen")}
 MAX_DEPTH = 50
 _TOKEN = re.compile(
     r"\s*(?:(?P<number>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
@@ -224,7 +226,8 @@ def _evaluate(node: Node, values: Mapping[str, float]) -> Value:
 
 def producible(entries: Iterable[Mapping[str, Any]]) -> set[str]:
     """The names a check of a version with this profile can produce: `KNOWN`, and per
-    feature the tests that apply to its kind and `missing` (never its true value's)."""
+    feature the tests that apply to its kind, `missing` and (text) `unseen`, never the
+    true value's."""
     found = set(KNOWN)
     kinds = {str(e["feature"]): str(e["kind"]) for e in entries}
     kinds.pop(TARGET, None)
@@ -232,7 +235,7 @@ def producible(entries: Iterable[Mapping[str, Any]]) -> set[str]:
     kinds.setdefault(PREDICTION, "")  # held-out data added later gives a version its output
     for feature, kind in kinds.items():
         name = "prediction" if feature == PREDICTION else feature
-        tests = (*TESTS[kind], "missing") if kind in TESTS else PER_FEATURE
+        tests = (*TESTS[kind], *OWN_ROWS[kind]) if kind in OWN_ROWS else PER_FEATURE
         found |= {f"{test}.{name}" for test in tests}
     return found
 
