@@ -16,6 +16,11 @@ class MlopsWarning(UserWarning):
     """A warning from jupyter-mlops (the test-suite turns these into errors)."""
 
 
+class NotebookCodeWarning(MlopsWarning):
+    """A version holds code defined in a notebook or script (`__main__`): it loads only in a
+    process where that code is defined again."""
+
+
 class MlopsError(Exception):
     """Base class of every error jupyter-mlops raises on purpose."""
 

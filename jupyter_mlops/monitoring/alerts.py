@@ -6,6 +6,7 @@ them (repr, tables, HTML) writes them as `delivery.shown` does, passwords masked
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -14,7 +15,7 @@ from jupyter_mlops.monitoring.delivery import shown
 from jupyter_mlops.monitoring.rules import Rule, Value
 from jupyter_mlops.registry.records import RecordTable
 
-OK, FIRING = "ok", "firing"
+OK, FIRING, UNKNOWN = "ok", "firing", "unknown"
 FIRED, RECOVERED = "fired", "recovered"
 
 
@@ -103,19 +104,36 @@ class Evaluation:
     state: str
     alert: Alert | None = None
     values: dict[str, float | None] = field(default_factory=dict)
+    note: str = ""
 
 
-def evaluate(rule: AlertRule, values: dict[str, float]) -> Evaluation:
-    """The rule's outcome on a check's values and what it means for the rule's state."""
+def evaluate(
+    rule: AlertRule, values: dict[str, float], *, produced: Collection[str] | None = None
+) -> Evaluation:
+    """The rule's outcome on a check's values and what it means for the rule's state.
+
+    `produced`: every name a check of the checked version can produce; a rule naming others
+    (features that version lacks) that comes out unknown is `UNKNOWN`, not left firing. A
+    rule fires when it starts to hold and recovers when it stops after firing; moves into
+    and out of `UNKNOWN` alert no one."""
     parsed = Rule(rule.expression)
     outcome = parsed.evaluate(values)
     used = {name: values.get(name) for name in parsed.names}
-    state = rule.state if outcome is None else (FIRING if outcome else OK)
+    lacking = [] if produced is None else [n for n in parsed.names if n not in produced]
+    unknown = UNKNOWN if lacking else rule.state  # no known value for some of its names
+    state = unknown if outcome is None else (FIRING if outcome else OK)
     alert = None
-    if state != rule.state:
+    if state != rule.state and (state == FIRING or rule.state == FIRING) and state != UNKNOWN:
         kind = FIRED if state == FIRING else RECOVERED
         alert = Alert(rule.id, rule.expression, kind, used, rule.notify)
-    return Evaluation(rule, outcome, state, alert, used)
+    note = ""
+    if lacking:
+        note = (
+            f"rule {rule.id} ({rule.expression}) names {', '.join(lacking)}, which no check of "
+            f"this version produces (it has no such feature), so it is {state}; remove it "
+            f"(alert remove {rule.id}) and add one on this version's features."
+        )
+    return Evaluation(rule, outcome, state, alert, used, note)
 
 
 class AlertList(RecordTable[Alert]):

@@ -24,6 +24,7 @@ from jupyter_mlops.monitoring.scoring import Scoring, scoring_of
 from jupyter_mlops.monitoring.windows import Window, assign, moment
 from jupyter_mlops.registry.outputs import PREDICTION, TARGET, predictions_and_scores
 from jupyter_mlops.registry.records import Version
+from jupyter_mlops.registry.signature import in_signature
 from jupyter_mlops.store import analytics
 
 if TYPE_CHECKING:
@@ -82,22 +83,15 @@ def _scored(
     """The model's predictions and scores (its positive class's probability) on given rows."""
     if time_column is not None and time_column not in current:
         raise UsageError(f"current has no column {time_column!r}; name its time column.")
-    schema = version.schema or []
-    names = [column["name"] for column in schema] or [
-        c for c in current.columns if c != time_column
-    ]
-    missing = [name for name in names if name not in current]
-    if missing:
-        raise UsageError(
-            f"current lacks feature(s) {missing[:5]} that {version.model} was trained on; "
-            "pass data with every training column."
-        )
+    schema = version.schema or [{"name": str(c)} for c in current.columns if c != time_column]
+    what = f"{version.model} version {version.version}"
+    rows = in_signature(current, schema, what=what, strict=False)
     if current.empty:  # an empty window: nothing to ask the model, and it would refuse
         empty = np.array([], dtype="float64")
         return pd.DataFrame({logs.TIMESTAMP: empty, logs.PREDICTION: empty, logs.SCORE: empty})
     model = monitor.model(version)
     positive = scoring_of(monitor, version).positive
-    predictions, found = predictions_and_scores(model, current[names], positive=positive)
+    predictions, found = predictions_and_scores(model, rows, positive=positive)
     scores = np.full(len(current), np.nan) if found is None else found
     times = current[time_column].to_numpy() if time_column else pd.NaT
     return pd.DataFrame({logs.TIMESTAMP: times, logs.PREDICTION: predictions, logs.SCORE: scores})

@@ -20,6 +20,7 @@ from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.monitoring import recording
 from jupyter_mlops.monitoring.alerts import (
     FIRING,
+    UNKNOWN,
     Alert,
     AlertList,
     AlertRule,
@@ -29,12 +30,16 @@ from jupyter_mlops.monitoring.alerts import (
 from jupyter_mlops.monitoring.delivery import deliver_all, shown
 from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.report import DriftReport
+from jupyter_mlops.monitoring.rules import producible
 from jupyter_mlops.registry.display import counted, html_table, text_table
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.store import monitoring as sql
 
 if TYPE_CHECKING:
     from jupyter_mlops.registry import Registry
+
+
+_STILL = {FIRING: "still firing", UNKNOWN: "unknown: see the note"}
 
 
 @dataclass
@@ -76,9 +81,7 @@ class CheckResult:
         rows = []
         for e in self.evaluations:
             outcome = "unknown" if e.outcome is None else ("true" if e.outcome else "false")
-            event = (
-                e.alert.kind.upper() if e.alert else ("still firing" if e.state == FIRING else "")
-            )
+            event = e.alert.kind.upper() if e.alert else _STILL.get(e.state, "")
             rows.append([e.rule.id, e.rule.expression, e.values, outcome, event])
         return rows
 
@@ -137,6 +140,7 @@ def record_check(
         summary=summary,
         window=(drift.window_start, drift.window_end),
     )
+    produced = producible(registry.profile(version.ref))
     now = utc_now()
     with registry.db.write() as conn:
         check_id = sql.insert_check(conn, record)
@@ -145,12 +149,13 @@ def record_check(
             sql.append_results(conn, "metric_results", recording.metric_rows(check_id, performance))
         rules = [AlertRule.from_row(row) for row in sql.rules_of(conn, version.model)]
         rules = [rule for rule in rules if rule.ref == ref]  # the rules on what was checked
-        evaluations = [evaluate(rule, values) for rule in rules]
+        evaluations = [evaluate(rule, values, produced=produced) for rule in rules]
         for e in evaluations:
-            if e.alert is None:
-                continue
-            sql.set_rule_state(conn, e.rule.id, e.state, since=now)
-            e.alert.event_id = sql.insert_event(conn, _event(e.alert, check_id, now))
+            if e.state != e.rule.state:
+                sql.set_rule_state(conn, e.rule.id, e.state, since=now)
+            if e.alert is not None:
+                e.alert.event_id = sql.insert_event(conn, _event(e.alert, check_id, now))
+    notes = [*notes, *(e.note for e in evaluations if e.note)]
     result = CheckResult(
         version.model, version.version, check_id, drift, performance, values, evaluations, notes
     )

@@ -400,9 +400,9 @@ class Monitor:
     def _scored_rows(
         self, version: Version, X: Any, predictions: Any, request_ids: Any, timestamps: Any
     ) -> pd.DataFrame:
-        from jupyter_mlops.registry.datasets import as_frame
+        from jupyter_mlops.registry.signature import scoring_rows
 
-        frame = as_frame(X, name="X")
+        frame = scoring_rows(X, version.schema, what=f"{version.model} version {version.version}")
         scores = None
         if predictions is None:
             predictions, scores = predictions_and_scores(

@@ -23,7 +23,7 @@ def add_rule(
     ref = registry.watched(ref)
     version = registry.get(ref)
     rule = Rule(expression)
-    check_names(rule, [e["feature"] for e in registry.profile(version.ref)])
+    check_names(rule, registry.profile(version.ref))
     targets = [check_target(target) for target in notify]
     now = utc_now()
     record = {

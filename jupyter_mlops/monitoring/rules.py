@@ -9,7 +9,9 @@ as `psi.age`, `ks.income`, `missing.age`); a feature name with other characters 
 written in backquotes (`psi.`monthly charges``). Operators: < <= > >= == !=, and,
 or, not, parentheses, unary minus. A name a check did not produce (no labels yet,
 say) is unknown, and so is any comparison with it: a rule that comes out unknown
-neither fires nor recovers.
+neither fires nor recovers. A rule naming a feature the checked version does not have
+(a new champion without it) that comes out unknown is put in the state `unknown`, not
+left firing, and the check says why (see `alerts.evaluate`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from jupyter_mlops.errors import UsageError, did_you_mean
+from jupyter_mlops.monitoring.choice import TESTS
+from jupyter_mlops.registry.outputs import FITTED, PREDICTION, TARGET
 
 KNOWN = (
     "drift.share",
@@ -40,7 +44,9 @@ KNOWN = (
     "estimated.f1",
     "estimated.auc",
 )
-PER_FEATURE = ("psi", "js", "ks", "wasserstein", "chi2", "missing")
+PER_FEATURE = ("psi", "js", "ks", "wasserstein", "chi2", "missing", "unseen")
+# beside a kind's drift tests (`choice.TESTS`): the share missing, and of text never seen
+OWN_ROWS = {"numeric": ("missing",), "datetime": ("missing",), "categorical": ("missing", "unseen")}
 MAX_DEPTH = 50
 _TOKEN = re.compile(
     r"\s*(?:(?P<number>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
@@ -218,11 +224,26 @@ def _evaluate(node: Node, values: Mapping[str, float]) -> Value:
     return None if any(term is None for term in terms) else not decisive
 
 
-def check_names(rule: Rule, features: Iterable[str]) -> None:
-    """Refuse a rule naming something no check produces (with a did-you-mean)."""
-    allowed = set(KNOWN) | {
-        f"{test}.{feature}" for test in PER_FEATURE for feature in [*features, "prediction"]
-    }
+def producible(entries: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The names a check of a version with this profile can produce: `KNOWN`, and per
+    feature the tests that apply to its kind, `missing` and (text) `unseen`, never the
+    true value's."""
+    found = set(KNOWN)
+    kinds = {str(e["feature"]): str(e["kind"]) for e in entries}
+    kinds.pop(TARGET, None)
+    kinds.pop(FITTED, None)
+    kinds.setdefault(PREDICTION, "")  # held-out data added later gives a version its output
+    for feature, kind in kinds.items():
+        name = "prediction" if feature == PREDICTION else feature
+        tests = (*TESTS[kind], *OWN_ROWS[kind]) if kind in OWN_ROWS else PER_FEATURE
+        found |= {f"{test}.{name}" for test in tests}
+    return found
+
+
+def check_names(rule: Rule, entries: Iterable[Mapping[str, Any]]) -> None:
+    """Refuse a rule naming something no check of the version with the profile `entries`
+    produces (with a did-you-mean among the names that are produced)."""
+    allowed = producible(entries)
     for name in rule.names:
         if name not in allowed:
             raise UsageError(

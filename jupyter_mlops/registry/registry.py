@@ -44,6 +44,7 @@ from jupyter_mlops.registry.refs import (
     parse_ref,
 )
 from jupyter_mlops.registry.repeats import restore_files, reused
+from jupyter_mlops.registry.trust import warn_of_notebook_code
 from jupyter_mlops.store import Database, catalog
 from jupyter_mlops.store.migrations import LATEST, applied, migrate
 from jupyter_mlops.store.references import version_events
@@ -170,7 +171,7 @@ class Registry:
                 if same is not None:
                     return reused(same, tags=texts, description=description, draft=draft)
                 self._insert_version(conn, name, draft, texts)
-        return Version.from_row(record, aliases=[], tags=texts)
+        return warn_of_notebook_code(Version.from_row(record, aliases=[], tags=texts))
 
     def _same_version(
         self, conn: duckdb.DuckDBPyConnection, name: str, draft: Draft

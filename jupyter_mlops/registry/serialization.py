@@ -109,6 +109,9 @@ def load(
     try:
         return skops_io.loads(data, trusted=untrusted)
     except Exception as exc:  # a name it cannot import as written, a module not installed
+        missing = policy.missing_notebook_code(untrusted, label=label)
+        if missing:
+            raise UsageError(missing) from None
         raise UsageError(
             f"{label} could not be rebuilt from its skops file ({brief(exc)}); install the "
             "packages it was saved with, or save the model again with skops.io.dump."

@@ -21,6 +21,12 @@ Trusted by default, beyond skops' own list:
 Every other name, whether a class or a function, needs the user's `trust=[...]`
 (`--trust NAME`) by exact name; `trust="NAME"` is that one name (`names`).
 
+A name under `__main__` (a function, lambda or class defined in the notebook or script that
+registered the model) is importable only in that process: a fresh kernel, the CLI, a
+scheduled check or the model server has no such object. Registering one warns
+(`NotebookCodeWarning`, and a note on the version, `notebook_code_note`), and a load where
+it is missing says which object and how to make it importable (`missing_notebook_code`).
+
 skops leaves `Tree` and `TreePredictor` (and the neighbours' trees) off its own list
 because it cannot check the node indices inside them: a hand-made file can crash
 the process that predicts with it. They are trusted here all the same, or no
@@ -29,11 +35,18 @@ tree-based model would load without `--trust`; the README says so.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import sys
+import warnings
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import NotebookCodeWarning, UsageError
 from jupyter_mlops.registry.refs import kind_of
+
+if TYPE_CHECKING:
+    from jupyter_mlops.registry.records import Version
 
 _DISTANCES = (
     "BrayCurtis",
@@ -209,3 +222,81 @@ def names(trust: str | Iterable[str] | None) -> set[str]:
                 "names as text, e.g. trust=['mymodule.MyTransformer']."
             )
     return set(given)
+
+
+MAIN = "__main__."
+
+
+def notebook_code(names: Iterable[str]) -> list[str]:
+    """The names defined in `__main__` (the notebook or script that registered the model)."""
+    return [name for name in names if name.startswith(MAIN)]
+
+
+def notebook_code_note(names: Iterable[str]) -> str:
+    """The warning (and the version's note) for a model holding code defined in `__main__`;
+    '' when it holds none."""
+    found = notebook_code(names)
+    if not found:
+        return ""
+    lambdas = [name for name in found if name.endswith("<lambda>")]
+    where = (
+        "no process (a lambda cannot be imported by name)"
+        if lambdas
+        else "processes where it is defined again (not a fresh kernel, the CLI, a scheduled "
+        "check or the model server)"
+    )
+    return (
+        f"the model uses {', '.join(found)}, defined in this notebook or script, so it loads "
+        f"only in {where}; move {_them(found)} into a module (e.g. features.py, as a named "
+        "function or class), import it from there, fit and register again with --trust "
+        f"features.{_short(found[0])}."
+    )
+
+
+def missing_notebook_code(names: Iterable[str], *, label: str) -> str:
+    """Why `label` cannot load here, when it uses `__main__` code this process lacks; ''
+    when every such name is defined here (or there is none)."""
+    main = sys.modules.get("__main__")
+    missing = [name for name in notebook_code(names) if not _defined(main, name[len(MAIN) :])]
+    if not missing:
+        return ""
+    return (
+        f"{label} uses {', '.join(missing)}, defined in the notebook or script that registered "
+        f"it, which this process does not have (move {_them(missing)} into a module, e.g. "
+        "features.py, import it from there, fit and register the model again with --trust "
+        f"features.{_short(missing[0])}{_or_define(missing)})."
+    )
+
+
+def warn_of_notebook_code(version: Version) -> Version:
+    """`version`, with a note (and a `NotebookCodeWarning`) when it uses code defined in the
+    notebook or script that registered it."""
+    note = notebook_code_note(version.trusted_types)
+    if not note:
+        return version
+    warnings.warn(NotebookCodeWarning(f"{version.ref}: {note}"), stacklevel=3)
+    return dataclasses.replace(version, note=note)
+
+
+def _defined(module: object, qualname: str) -> bool:
+    found: object = module
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+        if found is None:
+            return False
+    return True
+
+
+def _short(name: str) -> str:
+    short = name[len(MAIN) :]
+    return "transform" if short.endswith("<lambda>") else short
+
+
+def _or_define(names: list[str]) -> str:
+    if any(name.endswith("<lambda>") for name in names):
+        return ""
+    return f", or define {', '.join(_short(name) for name in names)} here before loading"
+
+
+def _them(names: list[str]) -> str:
+    return "it" if len(names) == 1 else "them"

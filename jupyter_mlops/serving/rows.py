@@ -13,10 +13,11 @@ kinds, so the model and the prediction log see exactly one type per column:
 
 Anything else (a number beyond a float, an array or object in a cell, missing or extra
 columns, more than `MAX_ROWS` rows, a body with both records and columns) is
-`Unprocessable` (422), naming the field (every missing and extra column, up to `LISTED`
-of each, the rest counted). The checks run over whole columns at C speed;
-only a failing request is walked value by value, to name the culprit. When the model
-itself refuses rows that passed (a null it cannot take), `culprit` names the field.
+`Unprocessable` (422), naming the field (every missing and extra column, up to 20 of
+each, worded as `registry.signature` words it for every face). The checks run over whole
+columns at C speed; only a failing request is walked value by value, to name the culprit.
+When the model itself refuses rows that passed (a null it cannot take), `culprit` names
+the field.
 """
 
 from __future__ import annotations
@@ -31,14 +32,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from jupyter_mlops.registry.signature import described_mismatch, mismatch
 from jupyter_mlops.serving.validation import (
     BOOLEAN,
     TEXT,
     Column,
     Unprocessable,
-    counted,
     described,
-    listed,
 )
 
 MAX_ROWS = 10_000
@@ -165,19 +165,11 @@ def _columns(columns: Any, names: list[str]) -> dict[str, list[Any]]:
 
 def _refuse_names(given: Any, names: list[str], *, position: int | None) -> None:
     """A 422 naming every missing and every unexpected column (up to `LISTED` of each)."""
-    known = set(names)
-    missing = [name for name in names if name not in given]
-    extra = [str(name) for name in given if name not in known]
-    problems = []
-    if missing:
-        problems.append(f"{counted(len(missing), 'column')} missing: {listed(missing)}")
-    if extra:
-        what = f"{len(extra):,}" if missing else counted(len(extra), "column")
-        problems.append(f"{what} unexpected: {listed(extra)}")
+    missing, extra = mismatch(given, names)
     where = f"row {position}: " if position is not None else ""
     raise Unprocessable(
-        f"{where}{'; '.join(problems)}; send exactly the model's inputs (GET /metadata lists "
-        "them).",
+        f"{where}{described_mismatch(missing, extra)}; send exactly the model's inputs (GET "
+        "/metadata lists them).",
         field=(missing or extra)[0],
     )
 

@@ -30,7 +30,6 @@ MAX_BYTES = 32 * 2**20
 NUMBER, TEXT, BOOLEAN = "number", "text", "boolean"
 FLOAT_DIGITS = 310  # more digits than this: beyond any float (1.8e308)
 SHOWN = 40  # characters of a value shown in a message
-LISTED = 20  # names listed in a message; the rest are counted
 
 
 class RequestError(Exception):
@@ -173,15 +172,3 @@ def described(value: Any) -> str:
 
 def _cut(text: str) -> str:
     return text if len(text) <= SHOWN else f"{text[:SHOWN]}..."
-
-
-def listed(names: list[str], *, limit: int = LISTED) -> str:
-    """Names for a message, quoted: at most `limit` of them, the rest counted."""
-    shown = ", ".join(_cut(repr(name)) for name in names[:limit])
-    rest = len(names) - limit
-    return f"{shown} and {rest:,} more" if rest > 0 else shown
-
-
-def counted(count: int, noun: str) -> str:
-    """`1 column`, `30 columns`."""
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
