@@ -21,7 +21,9 @@ from jupyter_mlops.monitoring.performance import (
 )
 from jupyter_mlops.monitoring.scope import Scope, rows_from
 from jupyter_mlops.monitoring.scoring import Scoring, scoring_of
+from jupyter_mlops.monitoring.sources import Current, given
 from jupyter_mlops.monitoring.windows import Window, assign, moment
+from jupyter_mlops.registry.dtypes import as_trained
 from jupyter_mlops.registry.outputs import PREDICTION, TARGET, predictions_and_scores
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.registry.signature import in_signature
@@ -36,7 +38,7 @@ OUTCOMES = [logs.TIMESTAMP, logs.PREDICTION, logs.SCORE, logs.LABEL]
 def labelled(
     monitor: Monitor,
     version: Version,
-    current: pd.DataFrame | None,
+    current: Current,
     *,
     y: Any,
     time_column: str | None,
@@ -46,6 +48,7 @@ def labelled(
     logged rows also carry the version that answered them (only those `scope` names)."""
     if current is None:
         return _logged(monitor, version, scope, with_labels=True)
+    current = given(current)[0]
     if y is None:
         raise UsageError(
             "performance on given data needs its true values; pass y= (or use the logs)."
@@ -91,6 +94,7 @@ def _scored(
         return pd.DataFrame({logs.TIMESTAMP: empty, logs.PREDICTION: empty, logs.SCORE: empty})
     model = monitor.model(version)
     positive = scoring_of(monitor, version).positive
+    rows = as_trained(rows, version.schema)
     predictions, found = predictions_and_scores(model, rows, positive=positive)
     scores = np.full(len(current), np.nan) if found is None else found
     times = current[time_column].to_numpy() if time_column else pd.NaT
@@ -136,7 +140,7 @@ def realised(
 def estimated(
     monitor: Monitor,
     version: Version,
-    current: pd.DataFrame | None,
+    current: Current,
     *,
     window: Window,
     time_column: str | None,
@@ -148,7 +152,7 @@ def estimated(
     if current is None:
         frame = _logged(monitor, version, scope, with_labels=True)
     else:
-        frame = _scored(monitor, version, current, time_column=time_column)
+        frame = _scored(monitor, version, given(current)[0], time_column=time_column)
         frame = frame.assign(**{logs.LABEL: None})
     rows = len(frame)
     frame = _windowed(frame[frame[logs.SCORE].notna()].reset_index(drop=True), window, scope)

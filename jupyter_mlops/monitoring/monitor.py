@@ -43,6 +43,7 @@ from jupyter_mlops.monitoring.scope import named, resolve
 from jupyter_mlops.monitoring.sources import LOG_WINDOW, Current, Data, current_data, windows_of
 from jupyter_mlops.monitoring.windows import parse_window
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.dtypes import as_trained
 from jupyter_mlops.registry.outputs import (
     PREDICTION,
     TARGET,
@@ -232,6 +233,7 @@ class Monitor:
             wanted=True,
             notes=notes,
             positive=version.positive_label,
+            schema=version.schema,
         )
         features = []
         for part in (columns, output):
@@ -316,7 +318,7 @@ class Monitor:
     def performance(
         self,
         ref: str,
-        current: pd.DataFrame | None = None,
+        current: Current = None,
         *,
         y: Any = None,
         window: str | int = "1d",
@@ -342,7 +344,7 @@ class Monitor:
     def estimate(
         self,
         ref: str,
-        current: pd.DataFrame | None = None,
+        current: Current = None,
         *,
         window: str | int = "1d",
         time_column: str | None = None,
@@ -406,7 +408,9 @@ class Monitor:
         scores = None
         if predictions is None:
             predictions, scores = predictions_and_scores(
-                self.model(version), frame, positive=version.positive_label
+                self.model(version),
+                as_trained(frame, version.schema),
+                positive=version.positive_label,
             )
         return logs.prediction_rows(
             frame,

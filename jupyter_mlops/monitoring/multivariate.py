@@ -22,6 +22,7 @@ SAMPLE_ROWS = 5_000
 MIN_ROWS = 100  # per side; fewer cannot train and score a classifier in 3 folds
 FOLDS = 3
 THRESHOLD = 0.55
+TOP_CATEGORIES = 200
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,10 @@ def domain_classifier(
     size = min(rows, len(reference), len(current))
     left = reference.sample(n=size, random_state=seed) if len(reference) > size else reference
     right = current.sample(n=size, random_state=seed) if len(current) > size else current
-    features = _encoded(pd.concat([left, right], ignore_index=True))
+    features, text = _encoded(pd.concat([left, right], ignore_index=True))
     labels = np.r_[np.zeros(len(left)), np.ones(len(right))]
     model = HistGradientBoostingClassifier(
-        max_iter=100, categorical_features="from_dtype", random_state=seed
+        max_iter=100, categorical_features=text or None, random_state=seed
     )
     # identical rows share a fold: a row seen in training on one side and scored on the other
     # would be told apart by memory, not by any shift (the same rows logged twice, or a
@@ -69,17 +70,40 @@ def domain_classifier(
     return DomainClassifierResult(float(roc_auc_score(labels, scores)), threshold, size)
 
 
-def _encoded(frame: pd.DataFrame) -> pd.DataFrame:
-    """Numbers as floats, everything else as a pandas category (the model splits on those)."""
-    columns: dict[str, pd.Series] = {}
+def _encoded(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Every column as float64 for the classifier, and the names of those that hold text
+    codes: numbers as they are, times as epoch seconds (UTC), anything else as text codes
+    (`_codes`); missing is NaN everywhere, which the model puts in a bin of its own."""
+    columns: dict[str, np.ndarray] = {}
+    text: list[str] = []
     for name, series in frame.items():
-        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-            columns[str(name)] = series.astype("float64")
+        if pd.api.types.is_datetime64_any_dtype(series):
+            columns[str(name)] = _epoch_seconds(series)
+        elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            columns[str(name)] = series.to_numpy(dtype="float64", na_value=np.nan)
         else:
-            text = series.astype("string")
-            top = text.value_counts().index[:200]  # the model accepts at most 255 categories
-            columns[str(name)] = text.where(text.isin(top)).astype("category")
-    return pd.DataFrame(columns)
+            columns[str(name)], text = _codes(series), [*text, str(name)]
+    return pd.DataFrame(columns), text
+
+
+def _codes(series: pd.Series) -> np.ndarray:
+    """Text as codes: 0 for its most frequent value, 1 for the next, up to TOP_CATEGORIES
+    for all the rarer ones together (the model splits on at most 255 categories), NaN where
+    missing (never pd.NA, which scikit-learn's encoders refuse)."""
+    present = series.notna().to_numpy()
+    text = pd.Series(series[present].astype(str).to_numpy(dtype=object))
+    top = pd.Index(text.value_counts().index[:TOP_CATEGORIES])
+    found = top.get_indexer(text)
+    codes = np.full(len(series), np.nan)
+    codes[present] = np.where(found < 0, TOP_CATEGORIES, found)
+    return codes
+
+
+def _epoch_seconds(series: pd.Series) -> np.ndarray:
+    """Times as seconds since the Unix epoch; a time without a zone is taken as UTC."""
+    times = pd.to_datetime(series, utc=True)
+    seconds = (times - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)
+    return np.asarray(seconds.to_numpy(dtype="float64", na_value=np.nan))
 
 
 def joint_shift(

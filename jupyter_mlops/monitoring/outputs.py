@@ -18,6 +18,7 @@ import pandas as pd
 from jupyter_mlops.errors import UsageError
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.monitoring.columns import Columns
+from jupyter_mlops.registry.dtypes import as_trained
 from jupyter_mlops.registry.outputs import PREDICTION, output_of
 
 PREDICTED_ROWS = 100_000
@@ -31,9 +32,11 @@ def with_output(
     wanted: bool,
     notes: list[str],
     positive: Any = None,
+    schema: list[dict[str, Any]] | None = None,
 ) -> tuple[Columns, Columns | None]:
     """The current data, and the model's output when it can be had (`model()` loads it;
-    a binary classifier's output is the probability of its `positive` class)."""
+    a binary classifier's output is the probability of its `positive` class), asked in the
+    dtypes of the version's `schema`."""
     profiled = next((e for e in entries if e["feature"] == PREDICTION), None)
     frame, label = columns.frame, columns.label
     without = Columns(frame.drop(columns=[PREDICTION], errors="ignore"), label=label)
@@ -45,7 +48,7 @@ def with_output(
     if PREDICTION in frame:
         return columns, None
     names = [e["feature"] for e in entries if e["feature"] != PREDICTION]
-    rows = columns.sample(PREDICTED_ROWS)[names].reset_index(drop=True)
+    rows = as_trained(columns.sample(PREDICTED_ROWS)[names].reset_index(drop=True), schema)
     try:
         # a version registered before classes were profiled as text has them as numbers
         text = profiled["kind"] != "numeric"

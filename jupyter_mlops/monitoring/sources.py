@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from jupyter_mlops.clock import utc_now
@@ -16,7 +17,7 @@ from jupyter_mlops.errors import UsageError
 from jupyter_mlops.monitoring import compaction, logs
 from jupyter_mlops.monitoring.columns import Columns
 from jupyter_mlops.monitoring.scope import Scope, rows_from
-from jupyter_mlops.monitoring.windows import Window, assign, moment, parse_window
+from jupyter_mlops.monitoring.windows import Window, assign, moment, parse_window, utc_times
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.store import analytics
@@ -53,17 +54,7 @@ def current_data(
     if current is None:
         span = parse_window(LOG_WINDOW if window is None else window)
         return _from_log(registry, version, span, scope)
-    if isinstance(current, pd.DataFrame):
-        frame, source = current, "a DataFrame"
-    elif isinstance(current, str | os.PathLike) or _is_paths(current):
-        paths = [current] if isinstance(current, str | os.PathLike) else list(current)
-        files = [str(path) for path in paths]
-        frame, source = _read_files(files), ", ".join(files)
-    else:
-        raise UsageError(
-            f"current data must be a DataFrame or Parquet paths, not "
-            f"{type(current).__name__}; pass df or 'data/*.parquet'."
-        )
+    frame, source = given(current)
     if time_column is not None and time_column not in frame:
         raise UsageError(
             f"the current data has no column {time_column!r}; pass the name of its "
@@ -80,12 +71,27 @@ def current_data(
                 "a window of rows (window='10000 rows')."
             )
         else:
-            times = pd.to_datetime(frame[time_column], utc=True).dt.tz_localize(None)
+            times = utc_times(frame[time_column])
             end = moment(times.max()) if len(times) else None
             if end is not None and span.every is not None:
                 start = end - span.every
                 frame = frame[(times > pd.Timestamp(start)) & (times <= pd.Timestamp(end))]
     return Data(Columns(frame), source, start, end, time_column)
+
+
+def given(current: pd.DataFrame | str | os.PathLike[str] | Sequence) -> tuple[pd.DataFrame, str]:
+    """Given current data as a frame, and where it came from: a DataFrame as it is, Parquet
+    files (paths or globs) read into one."""
+    if isinstance(current, pd.DataFrame):
+        return current, "a DataFrame"
+    if isinstance(current, str | os.PathLike) or _is_paths(current):
+        paths = [current] if isinstance(current, str | os.PathLike) else list(current)
+        files = [str(path) for path in paths]
+        return _read_files(files), ", ".join(files)
+    raise UsageError(
+        f"current data must be a DataFrame or Parquet paths, not "
+        f"{type(current).__name__}; pass df or 'data/*.parquet'."
+    )
 
 
 def _from_log(registry: Registry, version: Version, span: Window, scope: Scope | None) -> Data:
@@ -137,6 +143,9 @@ def windows_of(
     frame: pd.DataFrame, span: Window, time_name: str | None
 ) -> list[tuple[datetime | None, datetime | None, pd.DataFrame]]:
     """The frame cut into windows of time or of rows: (start, end, rows), oldest first."""
+    if time_name is not None:  # in time order, whatever the zones or offsets of the times
+        order = np.argsort(utc_times(frame[time_name]).to_numpy(), kind="stable")
+        frame = frame.iloc[order]
     if span.every is not None:
         assert time_name is not None
         bounds = assign(frame[time_name], span)
@@ -150,7 +159,7 @@ def windows_of(
     parts = []
     for first in range(0, len(frame), size):
         rows = frame.iloc[first : first + size]
-        times = pd.to_datetime(rows[time_name]) if time_name else None
+        times = utc_times(rows[time_name]) if time_name else None
         start = moment(times.min()) if times is not None else None
         end = moment(times.max()) if times is not None else None
         parts.append((start, end, rows))

@@ -48,8 +48,9 @@ def parse_window(text: str | int) -> Window:
 
 def assign(times: pd.Series, window: Window) -> pd.DataFrame:
     """Each row's window: a frame of `start` and `end` (times aligned to the Unix epoch, or
-    the first and last time of each block of rows), in the rows' order (sorted by time)."""
-    stamps = pd.to_datetime(times).reset_index(drop=True)
+    the first and last time of each block of rows), in the rows' order (sorted by time).
+    Windows are cut in UTC (`utc_times`), so a day starts at midnight UTC everywhere."""
+    stamps = utc_times(times).reset_index(drop=True)
     if window.every is not None:
         step = pd.Timedelta(window.every)
         starts = stamps.dt.floor(step) if step <= pd.Timedelta(days=1) else _floor(stamps, step)
@@ -59,6 +60,19 @@ def assign(times: pd.Series, window: Window) -> pd.DataFrame:
     first = stamps.groupby(block).transform("min")
     last = stamps.groupby(block).transform("max")
     return pd.DataFrame({"start": first, "end": last})
+
+
+def utc_times(times: Any) -> pd.Series:
+    """Times as naive UTC datetimes: times with a zone or an offset (mixed ones too, and text
+    such as '2024-03-31T02:30:00+02:00') are converted, and times without one are UTC."""
+    try:
+        stamps = pd.to_datetime(pd.Series(times), utc=True)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(
+            f"cannot read the time column as times ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0]}); pass datetimes or ISO 8601 text."
+        ) from None
+    return stamps.dt.tz_localize(None)
 
 
 def _floor(stamps: pd.Series, step: pd.Timedelta) -> pd.Series:
