@@ -83,6 +83,8 @@ def _encoded(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
             columns[str(name)] = series.to_numpy(dtype="float64", na_value=np.nan)
         else:
             columns[str(name)], text = _codes(series), [*text, str(name)]
+        if np.isnan(columns[str(name)]).all():  # no value on either side: nothing to split on
+            columns[str(name)] = np.zeros(len(series))
     return pd.DataFrame(columns), text
 
 
