@@ -140,7 +140,11 @@ def record_check(
         summary=summary,
         window=(drift.window_start, drift.window_end),
     )
-    produced = producible(registry.profile(version.ref))
+    produced = producible(
+        registry.profile(version.ref),
+        task=version.task,
+        binary=version.positive_label is not None,
+    )
     now = utc_now()
     with registry.db.write() as conn:
         check_id = sql.insert_check(conn, record)

@@ -123,8 +123,6 @@ class Monitor:
                 f"windows of {span.text} need a time column; pass time_column= "
                 "(or windows of rows: every=10000)."
             )
-        if time_name is not None:
-            frame = frame.sort_values(time_name, kind="stable")
         overrides = self._overrides(version.model, tests, thresholds)
         parts = windows_of(frame, span, time_name)
         reports = []
@@ -481,9 +479,9 @@ class Monitor:
             save=False,
         )
         span = parse_window(LOG_WINDOW if window is None else window)
-        frame = None if current is None else data.columns.frame
+        # labels line up with the rows given; performance cuts its own window of them
         performance, notes = assessing.for_check(
-            self, version, frame, y=y, time_column=time_column, window=span, scope=scope
+            self, version, data.given, y=y, time_column=time_column, window=span, scope=scope
         )
         return record_check(
             self.registry,

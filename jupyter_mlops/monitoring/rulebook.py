@@ -23,7 +23,12 @@ def add_rule(
     ref = registry.watched(ref)
     version = registry.get(ref)
     rule = Rule(expression)
-    check_names(rule, registry.profile(version.ref))
+    check_names(
+        rule,
+        registry.profile(version.ref),
+        task=version.task,
+        binary=version.positive_label is not None,
+    )
     targets = [check_target(target) for target in notify]
     now = utc_now()
     record = {

@@ -224,11 +224,28 @@ def _evaluate(node: Node, values: Mapping[str, float]) -> Value:
     return None if any(term is None for term in terms) else not decisive
 
 
-def producible(entries: Iterable[Mapping[str, Any]]) -> set[str]:
-    """The names a check of a version with this profile can produce: `KNOWN`, and per
-    feature the tests that apply to its kind, `missing` and (text) `unseen`, never the
-    true value's."""
-    found = set(KNOWN)
+# metrics a check cannot produce for a model of a task: (task, binary) -> names
+NOT_FOR = {
+    ("regressor", False): (
+        "accuracy", "f1", "f1_macro", "f1_weighted", "auc", "log_loss",
+        "estimated.accuracy", "estimated.f1", "estimated.auc",
+    ),
+    ("classifier", True): ("mae", "rmse", "f1_macro", "f1_weighted"),
+    ("classifier", False): (
+        "mae", "rmse", "f1", "auc", "log_loss",
+        "estimated.accuracy", "estimated.f1", "estimated.auc",
+    ),
+}  # fmt: skip
+
+
+def producible(
+    entries: Iterable[Mapping[str, Any]], *, task: str | None = None, binary: bool = False
+) -> set[str]:
+    """The names a check of a version with this profile can produce: `KNOWN` less the
+    metrics of another task (`task`: the version's, None when it was not recorded), and per
+    feature the tests that apply to its kind, `missing` and (text) `unseen`, never the true
+    value's."""
+    found = set(KNOWN) - set(NOT_FOR.get((task or "", binary), ()))
     kinds = {str(e["feature"]): str(e["kind"]) for e in entries}
     kinds.pop(TARGET, None)
     kinds.pop(FITTED, None)
@@ -240,10 +257,16 @@ def producible(entries: Iterable[Mapping[str, Any]]) -> set[str]:
     return found
 
 
-def check_names(rule: Rule, entries: Iterable[Mapping[str, Any]]) -> None:
+def check_names(
+    rule: Rule,
+    entries: Iterable[Mapping[str, Any]],
+    *,
+    task: str | None = None,
+    binary: bool = False,
+) -> None:
     """Refuse a rule naming something no check of the version with the profile `entries`
-    produces (with a did-you-mean among the names that are produced)."""
-    allowed = producible(entries)
+    (and the `task`, see `producible`) produces (with a did-you-mean among those that are)."""
+    allowed = producible(entries, task=task, binary=binary)
     for name in rule.names:
         if name not in allowed:
             raise UsageError(

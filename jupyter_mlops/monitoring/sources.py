@@ -27,7 +27,8 @@ LOG_WINDOW = "7d"
 
 
 class Data:
-    """Current data and where it came from."""
+    """Current data and where it came from; `given` is the whole frame a caller gave, before
+    the window cut it (None: rows of the log), which labels given beside it line up with."""
 
     def __init__(
         self,
@@ -36,9 +37,12 @@ class Data:
         start: datetime | None,
         end: datetime | None,
         time_column: str | None,
+        *,
+        given: pd.DataFrame | None = None,
     ) -> None:
         self.columns, self.source = columns, source
         self.start, self.end, self.time_column = start, end, time_column
+        self.given = given
 
 
 def current_data(
@@ -54,7 +58,8 @@ def current_data(
     if current is None:
         span = parse_window(LOG_WINDOW if window is None else window)
         return _from_log(registry, version, span, scope)
-    frame, source = given(current)
+    whole, source = given(current)
+    frame = whole
     if time_column is not None and time_column not in frame:
         raise UsageError(
             f"the current data has no column {time_column!r}; pass the name of its "
@@ -76,7 +81,7 @@ def current_data(
             if end is not None and span.every is not None:
                 start = end - span.every
                 frame = frame[(times > pd.Timestamp(start)) & (times <= pd.Timestamp(end))]
-    return Data(Columns(frame), source, start, end, time_column)
+    return Data(Columns(frame), source, start, end, time_column, given=whole)
 
 
 def given(current: pd.DataFrame | str | os.PathLike[str] | Sequence) -> tuple[pd.DataFrame, str]:

@@ -90,3 +90,35 @@ def test_alert_add_refuses_names_no_check_produces(churn: Registry, cli) -> None
         if suggested is not None:
             assert f"did you mean {suggested}?" in message
     assert "no alert rules" in cli("alert", "list", "churn").stdout
+
+
+def test_alert_add_refuses_metrics_of_another_task(tmp_path: Path) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    from jupyter_mlops import Monitor
+    from jupyter_mlops.errors import UsageError
+
+    registry = Registry(tmp_path / "tasks")
+    X = _rows(500, seed=3)
+    labels = np.arange(len(X)) % 3
+    registry.register("prices", LinearRegression().fit(X, X.age * 2), X=X, y=X.age * 2)
+    registry.register("churn", LogisticRegression().fit(X, labels % 2), X=X, y=labels % 2)
+    registry.register("segments", LogisticRegression().fit(X, labels), X=X, y=labels)
+    monitor = Monitor(registry)
+    refused = [
+        ("prices:1", "auc < 0.7"),
+        ("prices:1", "estimated.accuracy < 0.8"),
+        ("churn:1", "mae > 1"),
+        ("churn:1", "f1_macro < 0.5"),
+        ("segments:1", "auc < 0.7"),
+        ("segments:1", "estimated.f1 < 0.7"),
+    ]
+    for ref, rule in refused:
+        with pytest.raises(UsageError, match="which no check produces"):
+            monitor.add_alert(ref, rule)
+    for ref, rule in [
+        ("prices:1", "mae > 1"),
+        ("churn:1", "auc < 0.7"),
+        ("segments:1", "f1_macro < 0.5"),
+    ]:
+        assert monitor.add_alert(ref, rule).expression == rule

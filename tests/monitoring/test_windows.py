@@ -88,3 +88,30 @@ def test_hourly_windows_across_the_end_of_summer_time(
     report = monitor.performance("timed:1", paris, y=y, time_column="at", window="1h")
     starts = sorted({m.window_start for m in report.metrics})
     assert len(starts) == len(UTC_TIMES) // 4  # every hour once, the repeated one too
+
+
+def test_a_check_of_a_window_scores_the_labels_of_that_window(
+    monitor: Monitor, week: tuple[pd.DataFrame, pd.Series]
+) -> None:
+    X, y = week
+    result = monitor.check("timed:1", X, y=y, time_column="at", window="1w")
+    assert result.performance is not None
+    realised = {m.metric: m for m in result.performance.metrics if not m.estimated}
+    last_week = monitor.performance("timed:1", X, y=y, time_column="at", window="1w", last=1)
+    expected = {m.metric: m for m in last_week.metrics}
+    assert realised["accuracy"].rows == expected["accuracy"].rows
+    assert realised["accuracy"].value == pytest.approx(expected["accuracy"].value)
+
+
+def test_windows_of_times_with_and_without_a_zone_in_one_column(
+    monitor: Monitor, week: tuple[pd.DataFrame, pd.Series]
+) -> None:
+    X, _ = week
+    naive_or_not = pd.Series(
+        [t.tz_localize(None) if n % 2 else t for n, t in enumerate(X["at"])], dtype=object
+    )
+    timeline = monitor.drift_windows(
+        "timed:1", X.assign(at=naive_or_not), time_column="at", every="1w", save=False
+    )
+    utc = monitor.drift_windows("timed:1", X, time_column="at", every="1w", save=False)
+    assert [r.rows for r in timeline.reports] == [r.rows for r in utc.reports]
