@@ -232,7 +232,7 @@ NOT_FOR = {
     ),
     ("classifier", True): ("mae", "rmse", "f1_macro", "f1_weighted"),
     ("classifier", False): (
-        "mae", "rmse", "f1", "auc", "log_loss",
+        "mae", "rmse", "auc", "log_loss",
         "estimated.accuracy", "estimated.f1", "estimated.auc",
     ),
 }  # fmt: skip
