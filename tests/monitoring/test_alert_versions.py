@@ -120,5 +120,6 @@ def test_alert_add_refuses_metrics_of_another_task(tmp_path: Path) -> None:
         ("prices:1", "mae > 1"),
         ("churn:1", "auc < 0.7"),
         ("segments:1", "f1_macro < 0.5"),
+        ("segments:1", "f1 < 0.5"),
     ]:
         assert monitor.add_alert(ref, rule).expression == rule
