@@ -1,12 +1,14 @@
 """Alert rules' state: a rule fires once when its condition starts to hold, and reports a
-recovery once when it stops; while the condition persists nothing new is sent.
+recovery once when it stops; while the condition persists nothing new is sent. A check
+that cannot tell (a name without a value) puts the rule in `unknown`, which claims nothing
+and sends nothing; the next known outcome is compared with the last known state.
 
 A rule's and an alert's `notify` hold the real targets, for delivery; every display of
 them (repr, tables, HTML) writes them as `delivery.shown` does, passwords masked."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -108,32 +110,50 @@ class Evaluation:
 
 
 def evaluate(
-    rule: AlertRule, values: dict[str, float], *, produced: Collection[str] | None = None
+    rule: AlertRule,
+    values: dict[str, float],
+    *,
+    last_known: str = OK,
+    reasons: Mapping[str, str] | None = None,
+    lacking: Collection[str] = (),
 ) -> Evaluation:
     """The rule's outcome on a check's values and what it means for the rule's state.
 
-    `produced`: every name a check of the checked version can produce; a rule naming others
-    (features that version lacks) that comes out unknown is `UNKNOWN`, not left firing. A
-    rule fires when it starts to hold and recovers when it stops after firing; moves into
-    and out of `UNKNOWN` alert no one."""
+    A rule that comes out unknown (a name without a value) is `UNKNOWN`: it claims nothing
+    and alerts no one. A known outcome is compared with the rule's last known state (its
+    own, or `last_known` while it is unknown): it fires when it starts to hold after `OK`,
+    recovers when it stops after `FIRING`, and is still firing when it holds after
+    `FIRING`. `reasons` says, per name without a value, why (for the note of an unknown
+    rule); `lacking` are the names no check of the checked version can produce."""
     parsed = Rule(rule.expression)
     outcome = parsed.evaluate(values)
     used = {name: values.get(name) for name in parsed.names}
-    lacking = [] if produced is None else [n for n in parsed.names if n not in produced]
-    unknown = UNKNOWN if lacking else rule.state  # no known value for some of its names
-    state = unknown if outcome is None else (FIRING if outcome else OK)
+    if outcome is None:
+        note = _unknown_note(rule, used, reasons or {}, lacking)
+        return Evaluation(rule, outcome, UNKNOWN, None, used, note)
+    state = FIRING if outcome else OK
+    before = last_known if rule.state == UNKNOWN else rule.state
     alert = None
-    if state != rule.state and (state == FIRING or rule.state == FIRING) and state != UNKNOWN:
-        kind = FIRED if state == FIRING else RECOVERED
-        alert = Alert(rule.id, rule.expression, kind, used, rule.notify)
-    note = ""
-    if lacking:
-        note = (
-            f"rule {rule.id} ({rule.expression}) names {', '.join(lacking)}, which no check of "
-            f"this version produces (it has no such feature), so it is {state}; remove it "
-            f"(alert remove {rule.id}) and add one on this version's features."
-        )
-    return Evaluation(rule, outcome, state, alert, used, note)
+    if state != before:
+        alert = Alert(rule.id, rule.expression, FIRED if outcome else RECOVERED, used, rule.notify)
+    return Evaluation(rule, outcome, state, alert, used)
+
+
+def _unknown_note(
+    rule: AlertRule,
+    used: dict[str, float | None],
+    reasons: Mapping[str, str],
+    lacking: Collection[str],
+) -> str:
+    """Why a rule is unknown, name by name, and (for names its version lacks) the fix."""
+    missing = [name for name, value in used.items() if value is None]
+    why = "; ".join(f"{name}: {reasons.get(name, 'not produced')}" for name in missing)
+    head = f"rule {rule.id} ({rule.expression}) is unknown, so it neither fires nor recovers"
+    if not any(name in lacking for name in missing):
+        return f"{head} ({why})."
+    return (
+        f"{head} ({why}); remove it (alert remove {rule.id}) and add one on this version's names."
+    )
 
 
 class AlertList(RecordTable[Alert]):

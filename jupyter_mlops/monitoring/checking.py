@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import MlopsError
-from jupyter_mlops.monitoring import recording
+from jupyter_mlops.monitoring import recording, unknowns
 from jupyter_mlops.monitoring.alerts import (
+    FIRED,
     FIRING,
+    OK,
     UNKNOWN,
     Alert,
     AlertList,
@@ -30,12 +32,14 @@ from jupyter_mlops.monitoring.alerts import (
 from jupyter_mlops.monitoring.delivery import deliver_all, shown
 from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.report import DriftReport
-from jupyter_mlops.monitoring.rules import producible
+from jupyter_mlops.monitoring.rules import Rule, producible
 from jupyter_mlops.registry.display import counted, html_table, text_table
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.store import monitoring as sql
 
 if TYPE_CHECKING:
+    import duckdb
+
     from jupyter_mlops.registry import Registry
 
 
@@ -140,20 +144,16 @@ def record_check(
         summary=summary,
         window=(drift.window_start, drift.window_end),
     )
-    produced = producible(
-        registry.profile(version.ref),
-        task=version.task,
-        binary=version.positive_label is not None,
-    )
+    profile = registry.profile(version.ref)
     now = utc_now()
     with registry.db.write() as conn:
         check_id = sql.insert_check(conn, record)
         sql.append_results(conn, "check_results", recording.drift_rows(check_id, drift))
         if performance is not None:
             sql.append_results(conn, "metric_results", recording.metric_rows(check_id, performance))
-        rules = [AlertRule.from_row(row) for row in sql.rules_of(conn, version.model)]
-        rules = [rule for rule in rules if rule.ref == ref]  # the rules on what was checked
-        evaluations = [evaluate(rule, values, produced=produced) for rule in rules]
+        evaluations = _evaluate_rules(
+            conn, version, ref=ref, values=values, profile=profile, performance=performance
+        )
         for e in evaluations:
             if e.state != e.rule.state:
                 sql.set_rule_state(conn, e.rule.id, e.state, since=now)
@@ -165,6 +165,41 @@ def record_check(
     )
     _deliver(registry, result)
     return result
+
+
+def _evaluate_rules(
+    conn: duckdb.DuckDBPyConnection,
+    version: Version,
+    *,
+    ref: str,
+    values: dict[str, float],
+    profile: list[dict[str, Any]],
+    performance: PerformanceReport | None,
+) -> list[Evaluation]:
+    """Every rule on `ref` (what was checked) read against the check's values; a rule that
+    is unknown is compared, once known again, with what the alert log last said of it."""
+    produced = producible(profile, task=version.task, binary=version.positive_label is not None)
+    rules = [AlertRule.from_row(row) for row in sql.rules_of(conn, version.model)]
+    rules = [rule for rule in rules if rule.ref == ref]
+    told = sql.last_events(conn, [rule.id for rule in rules if rule.state == UNKNOWN])
+    names = {name for rule in rules for name in Rule(rule.expression).names}
+    why = unknowns.reasons(
+        sorted(names - set(values)),
+        version=version,
+        profile=profile,
+        produced=produced,
+        performance=performance,
+    )
+    return [
+        evaluate(
+            rule,
+            values,
+            last_known=FIRING if told.get(rule.id) == FIRED else OK,
+            reasons=why,
+            lacking=names - produced,
+        )
+        for rule in rules
+    ]
 
 
 def _event(alert: Alert, check_id: int, now: datetime) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import NotFoundError
 from jupyter_mlops.monitoring.alerts import OK, AlertEvent, AlertEventList, AlertRule, AlertRuleList
 from jupyter_mlops.monitoring.delivery import check_target
-from jupyter_mlops.monitoring.rules import Rule, check_names
+from jupyter_mlops.monitoring.rules import Rule, check_names, check_numbers
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
 from jupyter_mlops.store import monitoring as sql
@@ -23,6 +23,7 @@ def add_rule(
     ref = registry.watched(ref)
     version = registry.get(ref)
     rule = Rule(expression)
+    check_numbers(rule)
     check_names(
         rule,
         registry.profile(version.ref),

@@ -8,14 +8,16 @@ Names are the numbers a check produces (see `KNOWN`, and `<test>.<feature>` such
 as `psi.age`, `ks.income`, `missing.age`); a feature name with other characters is
 written in backquotes (`psi.`monthly charges``). Operators: < <= > >= == !=, and,
 or, not, parentheses, unary minus. A name a check did not produce (no labels yet,
-say) is unknown, and so is any comparison with it: a rule that comes out unknown
-neither fires nor recovers. A rule naming a feature the checked version does not have
-(a new champion without it) that comes out unknown is put in the state `unknown`, not
-left firing, and the check says why (see `alerts.evaluate`).
+say, or a feature the checked version does not have) is unknown, and so is any
+comparison with it: a rule that comes out unknown is put in the state `unknown`, never
+left firing, and the check says why (see `alerts.evaluate` and `unknowns`).
+`check_numbers` refuses, when a rule is added, numbers that would be infinity and the
+flag `drift.prediction` (0 or 1) compared as if it were a statistic.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -274,3 +276,41 @@ def check_names(
                 f"{did_you_mean(name, allowed)}; use drift.share, auc, psi.<feature>, ... "
                 "(see `%mlops alert --help`)."
             )
+
+
+FLAGS = ("drift.prediction",)  # 1 when the check found the predictions drifted, else 0
+
+
+def check_numbers(rule: Rule) -> None:
+    """Refuse what a check could never read as meant: a number too large to be finite
+    (`1e999` is infinity), and a 0/1 flag (`FLAGS`) compared as if it were a statistic;
+    a flag is read alone (`drift.prediction`, `not drift.prediction`) or as `== 1` or
+    `== 0`."""
+    for kind, text in rule._tokens:
+        if kind == "number" and not math.isfinite(float(text)):
+            raise UsageError(
+                f"alert rule {rule.text!r} holds the number {text}, which is past the largest "
+                "a check can read (about 1.8e308) and would be infinity; write a finite one."
+            )
+    for node in _compared(rule.tree):
+        flags = [c.value for c in node.children if c.kind == "name" and c.value in FLAGS]
+        others = [c for c in node.children if not (c.kind == "name" and c.value in FLAGS)]
+        as_flag = node.value == "==" and [(o.kind, o.value) for o in others] in (
+            [("number", 0.0)],
+            [("number", 1.0)],
+        )
+        if flags and not as_flag:
+            raise UsageError(
+                f"alert rule {rule.text!r} compares {flags[0]}, a flag (1: the predictions "
+                f"drifted, 0: not), as if it were a statistic; read it alone ('{flags[0]}', "
+                f"'not {flags[0]}') or as '== 1' or '== 0', or put a threshold on a statistic "
+                "of the predictions such as 'psi.prediction > 0.1'."
+            )
+
+
+def _compared(node: Node) -> Iterator[Node]:
+    """Every comparison in the tree."""
+    if node.kind == "compare":
+        yield node
+    for child in node.children:
+        yield from _compared(child)

@@ -120,6 +120,19 @@ def set_rule_state(
     )
 
 
+def last_events(conn: duckdb.DuckDBPyConnection, rule_ids: list[int]) -> dict[int, str]:
+    """The kind of each rule's newest alert event (`fired` or `recovered`); a rule that
+    never fired has none."""
+    if not rule_ids:
+        return {}
+    rows = conn.execute(
+        """SELECT rule_id, arg_max(kind, id) FROM alert_events
+           WHERE list_contains(?, rule_id) GROUP BY rule_id""",
+        [rule_ids],
+    ).fetchall()
+    return {int(rule_id): str(kind) for rule_id, kind in rows}
+
+
 def insert_event(conn: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> int:
     return insert_row(conn, "alert_events", record)
 
