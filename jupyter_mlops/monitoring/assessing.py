@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from jupyter_mlops.errors import UsageError
-from jupyter_mlops.monitoring import compaction, logs
+from jupyter_mlops.monitoring import compaction, labelling, logs
 from jupyter_mlops.monitoring.estimation import Calibration, estimate
 from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.performance import (
@@ -23,6 +23,8 @@ from jupyter_mlops.monitoring.scope import Scope, rows_from
 from jupyter_mlops.monitoring.scoring import Scoring, scoring_of
 from jupyter_mlops.monitoring.sources import Current, given
 from jupyter_mlops.monitoring.windows import Window, assign, moment
+from jupyter_mlops.registry.classes import listed, matched
+from jupyter_mlops.registry.display import counted
 from jupyter_mlops.registry.dtypes import as_trained
 from jupyter_mlops.registry.outputs import PREDICTION, TARGET, predictions_and_scores
 from jupyter_mlops.registry.records import Version
@@ -54,10 +56,13 @@ def labelled(
             "performance on given data needs its true values; pass y= (or use the logs)."
         )
     frame = _scored(monitor, version, current, time_column=time_column)
-    truth = np.asarray(y)
+    truth = labelling.labels_of(y)
     if len(truth) != len(frame):
         raise UsageError(f"current has {len(frame)} rows but y has {len(truth)}; pass matching y.")
-    return frame.assign(**{logs.LABEL: truth})
+    classes = scoring_of(monitor, version).classes
+    what = f"{version.model} version {version.version}"
+    found = labelling.as_classes(truth, classes, what=what, missing=True)
+    return frame.assign(**{logs.LABEL: np.asarray(found) if classes is None else found})
 
 
 def _logged(
@@ -126,6 +131,7 @@ def realised(
     for number, part in _by_version(rows):
         scoring = _scoring(monitor, version, number)
         notes += [scoring.note] if scoring.note and scoring.note not in notes else []
+        part = _of_classes(part, scoring, number, notes)
         found = per_window(part, _bounds(part, window), scoring=scoring)
         report.metrics += [replace(m, version=number) for m in found]
     report.metrics = _last(report.metrics, last)
@@ -202,6 +208,26 @@ def _estimates(
             if m.metric in ("accuracy", "f1", "auc")
         ]
     return [replace(m, version=number) for m in found]
+
+
+def _of_classes(
+    frame: pd.DataFrame, scoring: Scoring, number: int | None, notes: list[str]
+) -> pd.DataFrame:
+    """Labelled rows with each label as the class it names (a log may hold "2" for 2, from
+    before labels were checked); a label naming none is left out, with a note."""
+    if scoring.classes is None or frame.empty:
+        return frame
+    found = matched(frame[logs.LABEL].to_numpy(), scoring.classes)
+    frame = frame.assign(**{logs.LABEL: found.values})
+    if not found.strangers.any():
+        return frame
+    count = int(found.strangers.sum())
+    whose = f"version {number}" if number is not None else "the model"
+    notes.append(
+        f"{counted(count, 'label')} naming none of {whose}'s classes "
+        f"({listed(scoring.classes)}) left out"
+    )
+    return frame[~found.strangers].reset_index(drop=True)
 
 
 def _windowed(frame: pd.DataFrame, window: Window, scope: Scope | None) -> pd.DataFrame:

@@ -4,6 +4,12 @@ Request ids come as the rows `log_predictions` returned (their `__request_id__` 
 taken), a Series or an array of ids, or a list of them; labels as a list, an array, a Series
 or a one-column DataFrame. Anything else is refused before it can be counted wrong: a
 DataFrame counted as a list gives its column names, a string its characters.
+
+A classifier's labels, here and in `y=` of performance and check, are matched to its
+classes as `/feedback` matches them (`registry/classes.py`): "2" is kept as the class 2,
+and a label naming no class is refused naming the classes. A missing label means no
+label for that row in `y=`; a label log holds only labels that arrived, so `log_labels`
+refuses it.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import pandas as pd
 
 from jupyter_mlops.errors import UsageError
 from jupyter_mlops.monitoring.logs import REQUEST_ID
+from jupyter_mlops.registry.classes import listed, matched
 
 FIX = f'pass the rows log_predictions returned, or logged["{REQUEST_ID}"]'
 
@@ -56,6 +63,40 @@ def labels_of(value: Any) -> list[Any]:
             f"{_kind(value)}; pass y, or y[known] for the ids given."
         )
     return labels
+
+
+def as_classes(
+    labels: list[Any], classes: tuple[Any, ...] | None, *, what: str, missing: bool
+) -> list[Any] | np.ndarray:
+    """`labels` as the classes of `what` (a version) they name, in an array of the classes'
+    type; missing ones kept as None when `missing` is allowed, else refused. Without
+    `classes` (no classifier, or its model cannot be loaded here) they stay as they are."""
+    if not missing:
+        absent = next((i for i, label in enumerate(labels) if _absent(label)), None)
+        if absent is not None:
+            raise UsageError(
+                f"label {absent} for {what} is missing ({labels[absent]!r}); log only "
+                "the labels that have arrived, with their request ids."
+            )
+    if classes is None:
+        return labels
+    found = matched(labels, classes)
+    if found.stranger is not None:
+        position = found.stranger
+        raise UsageError(
+            f"the labels of {what} are its classes {listed(classes)}, but label {position} is "
+            f"{_shown(labels[position])}; pass each label as one of those classes."
+        )
+    return found.values
+
+
+def _absent(label: Any) -> bool:
+    return label is None or (pd.api.types.is_scalar(label) and bool(pd.isna(label)))
+
+
+def _shown(value: Any) -> str:
+    value = value.item() if isinstance(value, np.generic) else value
+    return f"{value!r} ({type(value).__name__})"
 
 
 def _values(value: Any) -> list[Any] | None:

@@ -99,7 +99,10 @@ class PerformanceReport:
     def _headline(self) -> str:
         text = self.named or f"{self.model}:{self.version}"
         text += f", {self.rows_from}" if self.rows_from else ""
-        text += f", windows of {self.window}"
+        if self.metrics and all(m.window_start is None for m in self.metrics):
+            text += f", all {max(m.rows for m in self.metrics):,} rows (no time column)"
+        else:
+            text += f", windows of {self.window}"
         return f"{text}; {self.note}" if self.note else text
 
     def __repr__(self) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import AliasNotFoundError, UsageError
 from jupyter_mlops.monitoring import drift as drifting
 from jupyter_mlops.monitoring import labelling, logs, recording, rulebook
 from jupyter_mlops.monitoring.alerts import AlertEventList, AlertRule, AlertRuleList
@@ -40,6 +40,7 @@ from jupyter_mlops.monitoring.multivariate import joint_shift
 from jupyter_mlops.monitoring.outputs import own_rows, with_output
 from jupyter_mlops.monitoring.report import DriftReport, DriftTimeline
 from jupyter_mlops.monitoring.scope import named, resolve
+from jupyter_mlops.monitoring.scoring import scoring_of
 from jupyter_mlops.monitoring.sources import LOG_WINDOW, Current, Data, current_data, windows_of
 from jupyter_mlops.monitoring.windows import parse_window
 from jupyter_mlops.registry import Registry
@@ -423,12 +424,23 @@ class Monitor:
         self, model: str, request_ids: Any, labels: Any, *, timestamps: Any = None
     ) -> int:
         """Append true values for earlier predictions (by request id: a list or Series of ids,
-        or the rows `log_predictions` returned); returns how many."""
-        self.registry.get(model)
+        or the rows `log_predictions` returned); returns how many. A classifier's labels are
+        checked against the classes of the version `model` names (a bare name: its champion,
+        else its newest version)."""
+        version = self._labelled_version(model)
         ids, values = labelling.request_ids_of(request_ids), labelling.labels_of(labels)
-        rows = logs.label_rows(ids, values, timestamps=timestamps)
+        what = f"{version.model} version {version.version}"
+        classes = scoring_of(self, version).classes
+        found = labelling.as_classes(values, classes, what=what, missing=False)
+        rows = logs.label_rows(ids, found, timestamps=timestamps)
         logs.write_segments(self.registry.home, logs.LABELS, parse_ref(model).model, rows)
         return len(rows)
+
+    def _labelled_version(self, model: str) -> Version:
+        try:
+            return self.registry.get(self.registry.watched(model))
+        except AliasNotFoundError:  # no champion: the newest version
+            return self.registry.get(model)
 
     # alert rules and checks
 
@@ -479,9 +491,17 @@ class Monitor:
             save=False,
         )
         span = parse_window(LOG_WINDOW if window is None else window)
-        # labels line up with the rows given; performance cuts its own window of them
+        # labels line up with the rows given; performance cuts its own window of them, and
+        # given rows without a window are judged whole, as their drift is
+        whole = data.given is not None and window is None
         performance, notes = assessing.for_check(
-            self, version, data.given, y=y, time_column=time_column, window=span, scope=scope
+            self,
+            version,
+            data.given,
+            y=y,
+            time_column=None if whole else time_column,
+            window=span,
+            scope=scope,
         )
         return record_check(
             self.registry,

@@ -238,7 +238,7 @@ def per_window(
         classify = scoring.task == CLASSIFIER
     else:
         classify = is_classification(frame["__label__"], frame.get("__score__"))
-    classes = _classes(frame) if classify else None
+    classes = (list(scoring.classes or []) or _classes(frame)) if classify else None
     grouped = frame.assign(_start=windows["start"].to_numpy(), _end=windows["end"].to_numpy())
     for (start, end), rows in grouped.groupby(["_start", "_end"], sort=True, dropna=False):
         labels = rows["__label__"].to_numpy()
@@ -256,8 +256,9 @@ def per_window(
 
 
 def _classes(frame: pd.DataFrame) -> list[Any]:
-    """Every class among the labels and predictions of all windows: a window is scored as
-    binary or multiclass by the model's classes, not by those it happens to hold."""
+    """Every class among the labels and predictions of all windows, for a version whose
+    model cannot be loaded here to tell its classes: a window is scored as binary or
+    multiclass by the classes of the whole frame, not by those it happens to hold."""
     values = pd.concat([frame["__label__"], frame["__prediction__"]], ignore_index=True)
     return sorted(set(values.dropna().unique().tolist()), key=str)
 

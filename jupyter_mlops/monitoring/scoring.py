@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.registry.classes import classes_of
 from jupyter_mlops.registry.task import CLASSIFIER, positive_of, task_of
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class Scoring:
     task: str | None
     positive: Any = None
     note: str = ""
+    classes: tuple[Any, ...] | None = None  # a classifier's, from its model (None: unknown)
 
     @property
     def known(self) -> bool:
@@ -37,12 +39,13 @@ class Scoring:
 
 
 def scoring_of(monitor: Monitor, version: Version) -> Scoring:
-    """The version's recorded task and positive class, else its model's."""
-    if version.task is not None:
-        return Scoring(version.task, version.positive_label)
+    """The version's recorded task and positive class, else its model's; a classifier's
+    classes from its model, when it can be loaded here."""
     try:
         model = monitor.model(version)
     except MlopsError as exc:
+        if version.task is not None:
+            return Scoring(version.task, version.positive_label)
         reason = str(exc).split(";")[0]
         return Scoring(
             None,
@@ -52,6 +55,8 @@ def scoring_of(monitor: Monitor, version: Version) -> Scoring:
                 "class of 1 or True when present"
             ),
         )
+    if version.task is not None:
+        return Scoring(version.task, version.positive_label, classes=_classes(model, version.task))
     task = task_of(model)
     positive = positive_of(model) if task == CLASSIFIER else None
     told = f"a {task}" if task else "of neither kind (scored as its labels look)"
@@ -61,4 +66,9 @@ def scoring_of(monitor: Monitor, version: Version) -> Scoring:
         positive,
         note=f"{version.ref} was registered before its task was recorded: its model is {told}"
         f"{shown}",
+        classes=_classes(model, task),
     )
+
+
+def _classes(model: Any, task: str | None) -> tuple[Any, ...] | None:
+    return classes_of(model) if task == CLASSIFIER else None

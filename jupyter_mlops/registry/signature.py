@@ -77,14 +77,22 @@ def in_signature(
 
 def scoring_rows(X: Any, schema: Sequence[dict[str, Any]] | None, *, what: str) -> pd.DataFrame:
     """What a scoring call was given, as the version's inputs in their order: a DataFrame by
-    its column names; an array (which has none) by position, when it is as wide."""
+    its column names; a Series (`X.iloc[0]`) as one row whose index names the columns; an
+    array (which has none) by position, when it is as wide. No rows are refused: there is
+    nothing to score."""
     from jupyter_mlops.registry.datasets import as_frame
 
-    frame = as_frame(X, name="X")
+    if isinstance(X, pd.Series):  # each value in the type it has, not the row's common one
+        frame = pd.DataFrame([X.to_dict()], columns=X.index)
+    else:
+        frame = as_frame(X, name="X")
     names = input_names(schema)
-    if not isinstance(X, pd.DataFrame) and names and frame.shape[1] == len(names):
+    if not isinstance(X, pd.DataFrame | pd.Series) and names and frame.shape[1] == len(names):
         frame = frame.set_axis(names, axis=1)
-    return in_signature(frame, schema, what=what)
+    rows = in_signature(frame, schema, what=what)
+    if rows.empty:
+        raise UsageError(f"X has no rows, so {what} has nothing to score; pass at least one row.")
+    return rows
 
 
 def listed(names: Sequence[str], *, limit: int = LISTED) -> str:

@@ -14,26 +14,27 @@ type per column:
 
 A version registered without a target is judged by its model: a classifier by the type
 of its classes, anything else takes numbers. A classifier (a model with `classes_` of the
-label's kind) takes only its classes: a 2, a -1 or a 0.5 is not a label of a 0/1
-classifier, and a label log holding one would skew every metric computed from it. An id
+label's kind) takes only its classes, checked as every way labels come in checks them
+(`registry/classes.py`), and logs each as the class it names (1.0 as 1): a 2, a -1 or a
+0.5 is not a label of a 0/1 classifier, and a label log holding one would skew every
+metric computed from it. An id
 the server did not issue is accepted (another replica, or the server before a restart,
 may have) and counted in the answer.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from jupyter_mlops.registry.classes import classes_of, listed, matched
 from jupyter_mlops.registry.outputs import TARGET
 from jupyter_mlops.serving.validation import BOOLEAN, NUMBER, TEXT, Unprocessable, described
 
 MAX_LABELS = 100_000
-SHOWN_CLASSES = 10
 WANTED = {NUMBER: "numbers", TEXT: "text", BOOLEAN: "true or false"}
 INT64 = 2**63 - 1
 LABEL_TYPES: dict[str, frozenset[type]] = {
@@ -60,14 +61,8 @@ def takes(profile: list[dict[str, Any]], model: Any) -> Takes:
 
 def _classes(model: Any, kind: str) -> tuple[Any, ...] | None:
     """The model's classes when it is a classifier whose classes are labels of `kind`."""
-    try:
-        classes = np.asarray(getattr(model, "classes_", None))
-    except Exception:  # an attribute that raises, or classes of several outputs
-        return None
-    if classes.ndim != 1 or not len(classes):
-        return None
-    values = tuple(classes.tolist())
-    if not all(type(value) in LABEL_TYPES[kind] for value in values):
+    values = classes_of(model)
+    if values is None or not all(type(value) in LABEL_TYPES[kind] for value in values):
         return None  # not labels of the registered target's kind: nothing to check against
     return values
 
@@ -101,9 +96,16 @@ def checked(payload: Any, takes: Takes) -> tuple[list[str], np.ndarray]:
             f"{len(labels)} labels is more than {MAX_LABELS} a request; split it.", field="labels"
         )
     array = _labels(labels, takes.kind)
-    if takes.classes is not None:
-        _refuse_other_classes(array, labels, takes)
-    return ids, array
+    if takes.classes is None:
+        return ids, array
+    found = matched(labels, takes.classes)
+    if found.stranger is not None:
+        raise Unprocessable(
+            f"this model's labels are its classes {listed(takes.classes)}; label "
+            f"{found.stranger} is {described(labels[found.stranger])}.",
+            field="labels",
+        )
+    return ids, found.values
 
 
 def _labels(labels: list[Any], kind: str) -> np.ndarray:
@@ -139,29 +141,3 @@ def _refuse(labels: list[Any], kind: str, wrong: Any) -> None:
         f"{position} is {described(value)}.",
         field="labels",
     )
-
-
-def _refuse_other_classes(array: np.ndarray, labels: list[Any], takes: Takes) -> None:
-    """Refuse the first label that is not one of the classifier's classes."""
-    assert takes.classes is not None
-    if takes.kind == NUMBER:
-        known = np.isin(array.astype(float), np.array(takes.classes, dtype=float))
-    else:
-        allowed = set(takes.classes)
-        known = np.fromiter((label in allowed for label in labels), bool, len(labels))
-    if known.all():
-        return
-    position = int(np.flatnonzero(~known)[0])
-    raise Unprocessable(
-        f"this model's labels are its classes {_listed(takes.classes)}; label {position} is "
-        f"{described(labels[position])}.",
-        field="labels",
-    )
-
-
-def _listed(classes: tuple[Any, ...]) -> str:
-    """`0 and 1`, `"a", "b" and "c"`, or the first few and how many more."""
-    shown = [json.dumps(value, ensure_ascii=False) for value in classes[:SHOWN_CLASSES]]
-    if len(classes) > SHOWN_CLASSES:
-        return f"{', '.join(shown)} and {len(classes) - SHOWN_CLASSES} more"
-    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"

@@ -30,7 +30,7 @@ def test_a_column_of_mixed_types_is_named_in_one_sentence_and_nothing_is_written
     message = str(raised.value)
     assert "'mean radius'" in message and "one type" in message and "\n" not in message
     assert not logs.has_log(monitor.registry.home, logs.PREDICTIONS, "diagnosis")
-    with pytest.raises(UsageError, match="'__label__'"):
+    with pytest.raises(UsageError, match="are its classes 0 and 1, but label 1 is 'yes'"):
         monitor.log_labels("diagnosis", ["a", "b", "c"], [1, "yes", True])
     assert not logs.has_log(monitor.registry.home, logs.LABELS, "diagnosis")
 
