@@ -22,7 +22,7 @@ from jupyter_mlops.monitoring.performance import (
 from jupyter_mlops.monitoring.scope import Scope, rows_from
 from jupyter_mlops.monitoring.scoring import Scoring, scoring_of
 from jupyter_mlops.monitoring.sources import Current, given
-from jupyter_mlops.monitoring.windows import Window, assign, moment
+from jupyter_mlops.monitoring.windows import Window, assign, moment, untimed_notes, without_time
 from jupyter_mlops.registry.classes import listed, matched
 from jupyter_mlops.registry.display import counted
 from jupyter_mlops.registry.dtypes import as_trained
@@ -116,18 +116,19 @@ def realised(
     scope: Scope | None = None,
 ) -> PerformanceReport:
     clock = time.perf_counter()
+    frame, untimed = _timed(frame, window)
     frame = _windowed(frame, window, scope)
     has_label = frame[logs.LABEL].notna()
     rows = frame[has_label].reset_index(drop=True)
     report = PerformanceReport(version.model, version.version, window.text, [])
     report.unlabelled = int((~has_label).sum())
     report.rows_from = rows_from(frame)
+    notes = untimed_notes(untimed)
     if frame.empty:
-        report.note = "the window has no rows"
+        notes.insert(0, "the window has no rows")
     elif rows.empty:
-        report.note = "no labels have arrived yet"
+        report.note = "; ".join(["no labels have arrived yet", *notes])
         return report
-    notes = [report.note] if report.note else []
     for number, part in _by_version(rows):
         scoring = _scoring(monitor, version, number)
         notes += [scoring.note] if scoring.note and scoring.note not in notes else []
@@ -161,13 +162,15 @@ def estimated(
         frame = _scored(monitor, version, given(current)[0], time_column=time_column)
         frame = frame.assign(**{logs.LABEL: None})
     rows = len(frame)
-    frame = _windowed(frame[frame[logs.SCORE].notna()].reset_index(drop=True), window, scope)
+    frame, untimed = _timed(frame[frame[logs.SCORE].notna()].reset_index(drop=True), window)
+    frame = _windowed(frame, window, scope)
     report = PerformanceReport(version.model, version.version, window.text, [])
     report.rows_from = rows_from(frame if current is None else None)
+    notes = untimed_notes(untimed)
     if frame.empty:
-        report.note = "the window has no rows" if not rows else "no scored rows to estimate from"
+        notes.insert(0, "the window has no rows" if not rows else "no scored rows to estimate from")
+        report.note = "; ".join(notes)
         return report
-    notes = []
     for number, part in _by_version(frame):
         try:
             calibration = (
@@ -228,6 +231,18 @@ def _of_classes(
         f"({listed(scoring.classes)}) left out"
     )
     return frame[~found.strangers].reset_index(drop=True)
+
+
+def _timed(frame: pd.DataFrame, window: Window) -> tuple[pd.DataFrame, int]:
+    """The rows a window of time can hold, and how many have no time; when no row has one
+    (given data without a time column) they all form one window without bounds."""
+    times = frame.get(logs.TIMESTAMP)
+    if window.every is None or times is None or frame.empty:
+        return frame, 0
+    missing = without_time(times)
+    if missing.all():
+        return frame, 0
+    return frame[~missing].reset_index(drop=True), int(missing.sum())
 
 
 def _windowed(frame: pd.DataFrame, window: Window, scope: Scope | None) -> pd.DataFrame:

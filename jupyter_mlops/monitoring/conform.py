@@ -6,7 +6,9 @@ or datetimes arriving as text) is not drift: values that are equal under the reg
 type are converted to it before they are compared, and the change itself is reported
 as a schema finding. Values that are not equal under it (1.5 for an integer) are
 compared as they arrived, so they show as unseen or refused, and the finding says so.
-Integers and floats are one type for a numeric feature (it is compared as numbers).
+A numeric feature is compared as numbers whatever it arrives as, so an integer feature
+arriving as floats (or a float one as integers) needs no conversion, yet it is named
+all the same: every column whose type differs from the registered one is a finding.
 """
 
 from __future__ import annotations
@@ -120,7 +122,10 @@ def conform(
         series = columns.frame[name]
         registered = registered_type(entry, dtypes.get(name))
         arrived = value_type(series)
-        if registered is None or arrived is None or _same(registered, arrived, entry["kind"]):
+        if registered is None or arrived is None or registered == arrived:
+            continue
+        if _numbers(registered, arrived, entry["kind"]):  # compared as numbers either way
+            changes.append(TypeChange(name, registered, arrived, _lossless(series, registered)))
             continue
         values = _converted(series, registered, arrived)
         if values is not None:
@@ -129,9 +134,14 @@ def conform(
     return (columns.replaced(converted) if converted else columns), changes
 
 
-def _same(registered: str, arrived: str, kind: str) -> bool:
-    numbers = {"integer", "float"}
-    return registered == arrived or (kind == "numeric" and {registered, arrived} <= numbers)
+def _numbers(registered: str, arrived: str, kind: str) -> bool:
+    return kind == "numeric" and {registered, arrived} <= {"integer", "float"}
+
+
+def _lossless(series: pd.Series, registered: str) -> bool:
+    """Whether every value of a numeric `series` equals a `registered` value."""
+    present = series.dropna()
+    return registered == "float" or bool((present == present.round()).all())
 
 
 def _converted(series: pd.Series, registered: str, arrived: str) -> pd.Series | None:

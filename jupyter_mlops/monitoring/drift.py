@@ -8,6 +8,13 @@ current rows drawn uniformly (all of them in smaller windows); they are computed
 where they decide a verdict, or for every feature when asked (`exhaustive`).
 A datetime feature is measured as a number (epoch seconds), its shift told in time.
 
+Categories are compared in cells the chi-squared rule allows (at least 5 rows expected):
+a category with fewer than 5 reference rows is pooled with the other rare ones on both
+sides, at comparison time, so profiles written before this rule benefit too. An ID
+column, nearly all singletons, is then one cell, and only its unseen share can flag it;
+otherwise the singletons the reference happened to list would be cells the current data
+almost never hits, a false alarm that grows with the window.
+
 Every text feature also gets the share of its current values the reference never had.
 It is flagged (a row of test `unseen`) when that share is at least 0.1 above the share
 the reference itself leads one to expect (see sketch.py) and the rise is significant
@@ -41,6 +48,7 @@ MISSING_ALPHA = 0.01
 UNSEEN_LISTED = 10
 UNSEEN_MARGIN = 0.1
 UNSEEN_ALPHA = 0.01
+RARE = 5  # fewer reference rows make no category cell: chi-squared's expected-count rule
 NUMBERS = ("numeric", "datetime")  # kinds measured in bins of numbers
 
 
@@ -86,6 +94,7 @@ class _Measured:
     unseen_share: float | None = None  # of the current values, those the reference never had
     exact: bool = True  # every unseen value is in `unseen` (not only those looked up)
     median: float | None = None  # of a datetime's current values, in epoch seconds
+    note: str = ""
 
 
 def measure(
@@ -147,23 +156,27 @@ def _count(entry: dict[str, Any], columns: Columns, choice: Choice) -> _Measured
 def _aligned(
     entry: dict[str, Any], choice: Choice, counts: dict[str, int], nulls: int, *, rows: int
 ) -> _Measured:
-    """Reference and current category counts on the same keys; unseen categories added."""
-    reference: dict[str, int] = dict(entry["stats"]["counts"])
-    pooled = OTHER in reference  # the reference pooled its rare categories
+    """Reference and current category counts on the same cells: a category is a cell of its
+    own when the reference has RARE rows of it, or when the reference listed every value it had,
+    never had this one and the current data has RARE rows of it; the rest share OTHER."""
+    listed: dict[str, int] = dict(entry["stats"]["counts"])
+    pooled = OTHER in listed  # the reference pooled its rare categories
+    reference = {key: count for key, count in listed.items() if key != OTHER and count >= RARE}
+    folded = sum(listed.values()) - sum(reference.values())
+    if folded:
+        reference[OTHER] = folded
     current = dict.fromkeys(reference, 0)
     rest = []
     for key, count in sorted(counts.items(), key=lambda item: -item[1]):
-        if key in current and key != OTHER:
-            current[key] += count
+        if key in listed and key != OTHER:
+            cell = key if key in reference else OTHER
         else:
             rest.append((key, count))
-            if pooled:
-                current[OTHER] += count
-            else:
-                current[key] = count
+            cell = key if not pooled and count >= RARE else OTHER
+        current[cell] = current.get(cell, 0) + count
     keys = list(current)
     found = sketch.unseen(entry["stats"], rest, sum(counts.values()), pooled=pooled)
-    return _Measured(
+    measured = _Measured(
         entry,
         choice,
         rows,
@@ -174,6 +187,12 @@ def _aligned(
         found.share if found else None,
         exact=found.exact if found else True,
     )
+    if folded and len(current) == 1:  # OTHER alone: nothing to compare but the unseen share
+        measured.note = (
+            f"every reference category has fewer than {RARE} rows, so only the share of "
+            "unseen values can show drift"
+        )
+    return measured
 
 
 def _judge(
@@ -206,9 +225,7 @@ def _judge(
     found["js"] = (stats.jensen_shannon(m.reference, m.current), None)
     if kind == "categorical":
         found["chi2"] = stats.chi_squared(m.reference, m.current)
-        if m.unseen:
-            unseen = counted(len(m.unseen), "category", "categories")
-            result.note = f"{'' if m.exact else 'at least '}{unseen} unseen in the reference"
+        result.note = _category_note(m)
         if m.unseen_share is not None:
             found["unseen"] = (m.unseen_share, None)
     elif exhaustive or m.choice.test in ("ks", "wasserstein"):
@@ -223,6 +240,14 @@ def _judge(
         moved = f"median moved {duration(m.median - m.entry['stats']['median'])}"
         result.note = f"{moved}; {result.note}" if result.note else moved
     return result
+
+
+def _category_note(m: _Measured) -> str:
+    notes = [m.note] if m.note else []
+    if m.unseen:
+        unseen = counted(len(m.unseen), "category", "categories")
+        notes.append(f"{'' if m.exact else 'at least '}{unseen} unseen in the reference")
+    return "; ".join(notes)
 
 
 def _raw_value_tests(

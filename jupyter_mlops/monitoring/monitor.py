@@ -42,7 +42,7 @@ from jupyter_mlops.monitoring.report import DriftReport, DriftTimeline
 from jupyter_mlops.monitoring.scope import named, resolve
 from jupyter_mlops.monitoring.scoring import scoring_of
 from jupyter_mlops.monitoring.sources import LOG_WINDOW, Current, Data, current_data, windows_of
-from jupyter_mlops.monitoring.windows import parse_window
+from jupyter_mlops.monitoring.windows import parse_window, untimed_notes
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.dtypes import as_trained
 from jupyter_mlops.registry.outputs import (
@@ -125,7 +125,7 @@ class Monitor:
                 "(or windows of rows: every=10000)."
             )
         overrides = self._overrides(version.model, tests, thresholds)
-        parts = windows_of(frame, span, time_name)
+        parts, untimed = windows_of(frame, span, time_name)
         reports = []
         for start, end, rows in parts[-last:] if last else parts:
             label = f"the window from {start} to {end}" if start else "a window of rows"
@@ -143,7 +143,12 @@ class Monitor:
                 )
             )
         return DriftTimeline(
-            version.model, version.version, span.text, reports, named(scope.named, version)
+            version.model,
+            version.version,
+            span.text,
+            reports,
+            named(scope.named, version),
+            notes=untimed_notes(untimed),
         )
 
     def _drift(
@@ -170,7 +175,7 @@ class Monitor:
         columns, changed = conform(inputs, data.columns, version.schema)
         extra = drifting.check_columns(inputs, columns, what=what)
         extra = [name for name in extra if name not in logs.RESERVED and name != data.time_column]
-        notes: list[str] = []
+        notes = list(data.notes)
         reference = self.reference_sample(version)
         features = drifting.measure(
             inputs,
@@ -509,7 +514,7 @@ class Monitor:
             drift,
             performance,
             started=started,
-            notes=notes,
+            notes=[*data.notes, *(note for note in notes if note not in data.notes)],
             ref=scope.named,
         )
 

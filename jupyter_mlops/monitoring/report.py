@@ -214,6 +214,7 @@ class DriftTimeline:
     every: str
     reports: list[DriftReport]
     named: str = ""  # what the user named, resolved: `churn@champion (version 2)`
+    notes: list[str] = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per window and feature: the deciding statistic and verdict."""
@@ -244,7 +245,8 @@ class DriftTimeline:
         ]
 
     def _caption(self) -> str:
-        return f"{self.named or f'{self.model}:{self.version}'}, windows of {self.every}"
+        caption = f"{self.named or f'{self.model}:{self.version}'}, windows of {self.every}"
+        return "; ".join([caption, *self.notes])
 
     def __repr__(self) -> str:
         headers = ["window start", "window end", "rows", "drifted", "features"]

@@ -17,7 +17,15 @@ from jupyter_mlops.errors import UsageError
 from jupyter_mlops.monitoring import compaction, logs
 from jupyter_mlops.monitoring.columns import Columns
 from jupyter_mlops.monitoring.scope import Scope, rows_from
-from jupyter_mlops.monitoring.windows import Window, assign, moment, parse_window, utc_times
+from jupyter_mlops.monitoring.windows import (
+    Window,
+    assign,
+    moment,
+    parse_window,
+    untimed_notes,
+    utc_times,
+    without_time,
+)
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.store import analytics
@@ -39,10 +47,12 @@ class Data:
         time_column: str | None,
         *,
         given: pd.DataFrame | None = None,
+        untimed: int = 0,
     ) -> None:
         self.columns, self.source = columns, source
         self.start, self.end, self.time_column = start, end, time_column
         self.given = given
+        self.notes = untimed_notes(untimed)  # rows the window of time left out
 
 
 def current_data(
@@ -66,6 +76,7 @@ def current_data(
             "time column as time_column=."
         )
     start = end = None
+    left_out = 0
     if window is not None:
         span = parse_window(window)
         if span.rows is not None:
@@ -81,7 +92,8 @@ def current_data(
             if end is not None and span.every is not None:
                 start = end - span.every
                 frame = frame[(times > pd.Timestamp(start)) & (times <= pd.Timestamp(end))]
-    return Data(Columns(frame), source, start, end, time_column, given=whole)
+                left_out = int(times.isna().sum())
+    return Data(Columns(frame), source, start, end, time_column, given=whole, untimed=left_out)
 
 
 def given(current: pd.DataFrame | str | os.PathLike[str] | Sequence) -> tuple[pd.DataFrame, str]:
@@ -146,8 +158,9 @@ def _read_files(files: list[str]) -> pd.DataFrame:
 
 def windows_of(
     frame: pd.DataFrame, span: Window, time_name: str | None
-) -> list[tuple[datetime | None, datetime | None, pd.DataFrame]]:
-    """The frame cut into windows of time or of rows: (start, end, rows), oldest first."""
+) -> tuple[list[tuple[datetime | None, datetime | None, pd.DataFrame]], int]:
+    """The frame cut into windows of time or of rows: (start, end, rows), oldest first; and
+    how many rows no window of time holds, for having no time."""
     if time_name is not None:  # in time order, whatever the zones or offsets of the times
         order = np.argsort(utc_times(frame[time_name]).to_numpy(), kind="stable")
         frame = frame.iloc[order]
@@ -159,7 +172,7 @@ def windows_of(
         for key, group in groups:
             opens = moment(key)
             cuts.append((opens, None if opens is None else opens + span.every, group))
-        return cuts
+        return cuts, int(without_time(frame[time_name]).sum())
     size = span.rows or len(frame)
     parts = []
     for first in range(0, len(frame), size):
@@ -168,4 +181,4 @@ def windows_of(
         start = moment(times.min()) if times is not None else None
         end = moment(times.max()) if times is not None else None
         parts.append((start, end, rows))
-    return parts
+    return parts, 0

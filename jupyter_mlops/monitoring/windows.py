@@ -1,4 +1,9 @@
-"""Windows over time-stamped rows: fixed spans of time (1h, 1d, 1w) or of row counts."""
+"""Windows over time-stamped rows: fixed spans of time (1h, 1d, 1w) or of row counts.
+
+A row whose time is missing (NaT, None) belongs to no window of time. Every result cut
+by time that leaves such rows out says how many (`untimed_notes`), so no row is dropped
+without a word; windows of rows keep them, in their place.
+"""
 
 from __future__ import annotations
 
@@ -73,6 +78,20 @@ def utc_times(times: Any) -> pd.Series:
             f"{str(exc).splitlines()[0]}); pass datetimes or ISO 8601 text."
         ) from None
     return stamps.dt.tz_localize(None)
+
+
+def without_time(times: Any) -> np.ndarray:
+    """Which rows have no time, so that no window of time holds them."""
+    return utc_times(times).isna().to_numpy()
+
+
+def untimed_notes(rows: int) -> list[str]:
+    """What a result cut by time notes of the `rows` it left out for having no time."""
+    if not rows:
+        return []
+    if rows == 1:
+        return ["1 row has no time and is in no window"]
+    return [f"{rows:,} rows have no time and are in no window"]
 
 
 def _floor(stamps: pd.Series, step: pd.Timedelta) -> pd.Series:

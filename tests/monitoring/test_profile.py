@@ -160,3 +160,60 @@ def test_profiles_written_before_these_fields_still_work(tmp_path: Path) -> None
     assert report.feature("city").unseen == ["Baku"]
     assert "unseen" not in report.feature("user").statistics  # the old profile cannot tell
     assert "x" not in report.drifted and report.schema == []
+
+
+def test_an_unchanged_id_column_is_not_drift_and_a_changed_category_still_is(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(5)
+
+    def rows(count: int, *, oslo: float = 0.5, baku: float = 0.0) -> pd.DataFrame:
+        shares = [oslo, 0.98 - oslo - baku, baku, 0.02]
+        city = rng.choice(["Oslo", "Lima", "Baku", "town"], count, p=shares)
+        towns = [f"t{n}" for n in rng.integers(0, 10**6, count)]  # a tail of singletons
+        return pd.DataFrame(
+            {
+                "x": rng.normal(size=count),
+                "uid": [f"u{n}" for n in rng.integers(0, 10**9, count)],
+                "city": np.where(city == "town", towns, city),
+            }
+        )
+
+    monitor = registered(tmp_path, "ids", rows(2_000))
+    for count in (3_000, 6_000, 12_000):
+        report = drift(monitor, "ids:1", rows(count))
+        assert report.drifted == []  # uid was chi2 p=0.001 at 3,000 rows, JS 0.16 at 12,000
+        uid = report.feature("uid")
+        assert uid.statistic == 0 and uid.note.startswith("every reference category has fewer")
+        assert report.feature("city").statistics["unseen"][0] == pytest.approx(0.02, abs=0.01)
+    assert drift(monitor, "ids:1", rows(3_000, oslo=0.3)).drifted == ["city"]
+    assert drift(monitor, "ids:1", rows(12_000, oslo=0.4)).drifted == ["city"]
+    new = drift(monitor, "ids:1", rows(3_000, baku=0.2))
+    assert new.drifted == ["city"] and "Baku" in new.feature("city").unseen
+
+
+def test_every_changed_type_is_named_even_when_its_values_convert(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    X = pd.DataFrame(
+        {
+            "x": rng.normal(size=5_000),
+            "age": rng.integers(18, 90, 5_000),
+            "flag": rng.random(5_000) < 0.3,
+            "score": rng.uniform(0, 100, 5_000),
+        }
+    )
+    monitor = registered(tmp_path, "typed", X)
+    flag = X["flag"].map({True: "true", False: "false"})
+    report = drift(monitor, "typed:1", X.assign(age=X["age"].astype(float), flag=flag))
+    assert [c.feature for c in report.schema] == ["age", "flag"]  # age was not named
+    assert report.drifted == []
+    ages = "'age' was registered as integer, arrived as float: compared as integer values"
+    assert f"schema:\ntype changed: {ages}\ntype changed: 'flag'" in repr(report)
+    assert ages.replace("'", "&#x27;") in report._repr_html_()
+    assert report.to_frame().set_index("feature").loc["age", "schema"] == ages
+    changed = X.assign(age=X["age"] + 0.5, score=X["score"].round().astype(int))
+    found = drift(monitor, "typed:1", changed).to_dict()["schema"]
+    assert [(c["feature"], c["registered"], c["arrived"], c["converted"]) for c in found] == [
+        ("age", "integer", "float", False),
+        ("score", "float", "integer", True),
+    ]

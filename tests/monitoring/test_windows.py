@@ -115,3 +115,25 @@ def test_windows_of_times_with_and_without_a_zone_in_one_column(
     )
     utc = monitor.drift_windows("timed:1", X, time_column="at", every="1w", save=False)
     assert [r.rows for r in timeline.reports] == [r.rows for r in utc.reports]
+
+
+def test_rows_without_a_time_are_counted_by_every_result_cut_by_time(
+    monitor: Monitor, week: tuple[pd.DataFrame, pd.Series]
+) -> None:
+    X, y = week
+    gaps = X.assign(at=X["at"].where((X.index < 100) | (X.index > 300)))
+    told = "201 rows have no time and are in no window"
+    timeline = monitor.drift_windows("timed:1", gaps, time_column="at", every="1d", save=False)
+    assert sum(r.rows for r in timeline.reports) == len(X) - 201
+    assert told in repr(timeline) and told in timeline._repr_html_()  # was not said anywhere
+    drift = monitor.drift("timed:1", gaps, window="1w", time_column="at", save=False)
+    assert told in drift.to_dict()["notes"] and told in repr(drift)
+    check = monitor.check("timed:1", gaps, y=y, window="1w", time_column="at")
+    assert repr(check).count(told) == 1
+    for report in (
+        monitor.performance("timed:1", gaps, y=y, window="1d", time_column="at", save=False),
+        monitor.estimate("timed:1", gaps, window="1d", time_column="at", save=False),
+    ):
+        assert told in report.note and told in repr(report)
+        assert all(m.window_start is not None for m in report.metrics)  # none of all 201 rows
+        assert sum(m.rows for m in report.metrics if m.metric == "accuracy") == len(X) - 201
