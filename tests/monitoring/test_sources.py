@@ -1,4 +1,4 @@
-"""Current data read from Parquet files: the model gets the dtypes it was fitted on, and a
+"""Current data read from data files (Parquet, CSV, TSV): the model gets the dtypes it was fitted
 file gives the same drift, check and performance as the same rows passed as a DataFrame."""
 
 from __future__ import annotations
