@@ -1,5 +1,6 @@
-"""Current data read from data files (Parquet, CSV, TSV): the model gets the dtypes it was fitted
-file gives the same drift, check and performance as the same rows passed as a DataFrame."""
+"""Current data read from data files (Parquet, CSV, TSV): the model gets the dtypes it was
+fitted on, and a file gives the same drift, check and performance as the same rows passed as a
+DataFrame."""
 
 from __future__ import annotations
 
