@@ -202,31 +202,10 @@ def _read_model(path: Path, *, trust: list[str], allow_pickle: bool) -> Any:
     )
 
 
-# The data files the command line reads, by extension, and how.
-DATA_FORMATS = {".parquet": "Parquet", ".pq": "Parquet", ".csv": "CSV", ".tsv": "TSV"}
-
-
 def _read_data(path: Path, target: str | None) -> tuple[Any, Any]:
-    import pandas as pd
+    from jupyter_mlops.registry import datafiles
 
-    _file_bytes(path, what="data file", expected="a .parquet, .csv or .tsv file", read=False)
-    kind = DATA_FORMATS.get(path.suffix.lower())
-    if kind is None:
-        raise UsageError(
-            f"data file {str(path)!r} is not of a kind the command line reads "
-            f"({path.suffix or 'no extension'}); give a .parquet, .csv or .tsv file."
-        )
-    try:
-        if kind == "Parquet":
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, sep="\t" if kind == "TSV" else ",")
-    except Exception as exc:  # pandas' and pyarrow's words for a file they cannot parse
-        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        raise UsageError(
-            f"data file {str(path)!r} cannot be read as {kind} ({reason}); give a .parquet "
-            "file, or a .csv or .tsv file with a header row."
-        ) from None
+    frame = datafiles.read_files([path])
     if target is None:
         return frame, None
     if target not in frame.columns:
@@ -235,15 +214,14 @@ def _read_data(path: Path, target: str | None) -> tuple[Any, Any]:
     return frame.drop(columns=[target]), frame[target]
 
 
-def _file_bytes(path: Path, *, what: str, expected: str, read: bool = True) -> bytes:
-    """The bytes of a file the user named (b"" unless `read`), or one sentence on why not."""
-    if path.is_dir():
-        problem = "is a directory"
-    elif not path.is_file():
-        problem = "is not a regular file" if path.exists() else "does not exist"
-    else:
+def _file_bytes(path: Path, *, what: str, expected: str) -> bytes:
+    """The bytes of a file the user named, or one sentence on why not."""
+    from jupyter_mlops.registry.datafiles import unreadable
+
+    problem = unreadable(path)
+    if problem is None:
         try:
-            return path.read_bytes() if read else b""
+            return path.read_bytes()
         except OSError as exc:
             problem = f"cannot be read ({exc.strerror})"
     raise UsageError(f"{what} {str(path)!r} {problem}; give the path of {expected}.")

@@ -38,6 +38,13 @@ _REWRITES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = 
     # where the registry is: a directory the command line is given with --home
     (re.compile(r"Registry\(path\) \(or %mlops connect\)"), "--home DIR"),
     (re.compile(r"MLOPS_HOME or %mlops connect"), "MLOPS_HOME or --home DIR"),
+    # current data: the command line reads it from files, and logs it only through a server
+    (re.compile(r"\(--current df\)"), "(--current week.parquet)"),
+    (re.compile(r"\(deploy it, or Monitor\.log_predictions\)"), "(serve it: jupyter-mlops serve)"),
+    (
+        re.compile(r"deploy it or call Monitor\.log_predictions, or pass current data"),
+        "serve it (jupyter-mlops serve) so its predictions are logged",
+    ),
     (
         re.compile(r"`%mlops reference (\S+) (\S+) X_val y_val`"),
         r"`jupyter-mlops reference \1 \2 HELD_OUT.parquet --target COLUMN`",

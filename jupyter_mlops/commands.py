@@ -169,7 +169,9 @@ def _compare(registry: Registry, args: argparse.Namespace) -> Any:
 
 @_handler("archive")
 def _archive(registry: Registry, args: argparse.Namespace) -> Any:
-    return registry.archive(args.model, parse_version(args.version), reason=args.reason)
+    from jupyter_mlops.registry.archiving import Archived
+
+    return Archived(registry.archive(args.model, parse_version(args.version), reason=args.reason))
 
 
 @_handler("tag")

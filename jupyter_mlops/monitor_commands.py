@@ -1,7 +1,8 @@
 """The monitoring subcommands shared by `%mlops` and `jupyter-mlops`.
 
-`--current` names Parquet files (a path or glob) on the command line; in a notebook
-it may also name a DataFrame variable, which the magic substitutes before calling.
+`--current` names data files (paths or globs of .parquet, .pq, .csv or .tsv) on the
+command line; in a notebook it may also name a DataFrame variable, which the magic
+substitutes before calling.
 """
 
 from __future__ import annotations
@@ -70,7 +71,10 @@ def add_monitoring_commands(commands: Any) -> None:
 
 def _add_current(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--current", nargs="+", metavar="DATA", help="Parquet files or globs (default: the log)"
+        "--current",
+        nargs="+",
+        metavar="DATA",
+        help="data files or globs: .parquet, .pq, .csv, .tsv (default: the log)",
     )
     parser.add_argument("--window", help="the newest span: 1h, 7d, or a row count")
     parser.add_argument("--time-column", help="the time column of --current")

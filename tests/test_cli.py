@@ -395,3 +395,20 @@ def test_settings_that_would_be_ignored_or_misread_are_refused(
     assert alpha.returncode == 1 and "between 0 and 1 (an alpha)" in alpha.stderr
     last = cli("--home", home, "drift", "bc:1", "--last", "2", env=subprocess_env)
     assert last.returncode == 1 and "--last counts windows of --every" in last.stderr
+
+
+def test_archive_says_in_one_line_what_it_archived_and_history_says_it_in_words(
+    tmp_path, fitted, subprocess_env
+):
+    model_file = tmp_path / "model.skops"
+    skops.io.dump(fitted, model_file)
+    for _ in range(2):
+        assert cli("register", "m", str(model_file), "--force", env=subprocess_env).returncode == 0
+    archived = cli("archive", "m", "1", "--reason", "leaked labels", env=subprocess_env)
+    assert archived.returncode == 0, archived.stderr
+    line = archived.stdout.strip()
+    assert line.startswith("m version 1 archived (since 20") and "UTC, by " in line, line
+    assert line.endswith("): leaked labels.") and "\n" not in line, line
+    history = cli("history", "m", env=subprocess_env)
+    row = next(row for row in history.stdout.splitlines() if "leaked labels" in row)
+    assert "archived version 1" in row and " 1 " not in row.replace("version 1", ""), row

@@ -64,8 +64,8 @@ def test_tab_separated_data_is_read_and_unknown_kinds_are_named(capsys, files):
         capsys, files, "register", "m", files / "model.skops", "--data", files / "train.xlsx"
     )
     assert code == 1
-    assert "is not of a kind the command line reads (.xlsx)" in one_line(err)
-    assert "give a .parquet, .csv or .tsv file" in err
+    assert "is not of a kind jupyter-mlops reads (.xlsx)" in one_line(err)
+    assert "give .parquet, .pq, .csv or .tsv files" in err
 
 
 def test_a_message_of_the_core_is_given_in_the_command_lines_spelling(capsys, files):

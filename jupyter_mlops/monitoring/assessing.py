@@ -50,7 +50,7 @@ def labelled(
     logged rows also carry the version that answered them (only those `scope` names)."""
     if current is None:
         return _logged(monitor, version, scope, with_labels=True)
-    current = given(current)[0]
+    current = given(current, time_column=time_column)[0]
     if y is None:
         raise UsageError(
             "performance on given data needs its true values; pass y= (or use the logs)."
@@ -159,7 +159,8 @@ def estimated(
     if current is None:
         frame = _logged(monitor, version, scope, with_labels=True)
     else:
-        frame = _scored(monitor, version, given(current)[0], time_column=time_column)
+        frame = given(current, time_column=time_column)[0]
+        frame = _scored(monitor, version, frame, time_column=time_column)
         frame = frame.assign(**{logs.LABEL: None})
     rows = len(frame)
     frame, untimed = _timed(frame[frame[logs.SCORE].notna()].reset_index(drop=True), window)

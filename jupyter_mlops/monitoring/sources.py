@@ -1,4 +1,4 @@
-"""Where current data comes from: a DataFrame, Parquet files, or the prediction log,
+"""Where current data comes from: a DataFrame, data files, or the prediction log,
 cut to a window of time or of rows."""
 
 from __future__ import annotations
@@ -6,9 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -26,7 +24,7 @@ from jupyter_mlops.monitoring.windows import (
     utc_times,
     without_time,
 )
-from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry import Registry, datafiles
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.store import analytics
 
@@ -68,7 +66,7 @@ def current_data(
     if current is None:
         span = parse_window(LOG_WINDOW if window is None else window)
         return _from_log(registry, version, span, scope)
-    whole, source = given(current)
+    whole, source = given(current, time_column=time_column)
     frame = whole
     if time_column is not None and time_column not in frame:
         raise UsageError(
@@ -96,17 +94,19 @@ def current_data(
     return Data(Columns(frame), source, start, end, time_column, given=whole, untimed=left_out)
 
 
-def given(current: pd.DataFrame | str | os.PathLike[str] | Sequence) -> tuple[pd.DataFrame, str]:
-    """Given current data as a frame, and where it came from: a DataFrame as it is, Parquet
-    files (paths or globs) read into one."""
+def given(
+    current: pd.DataFrame | str | os.PathLike[str] | Sequence, *, time_column: str | None = None
+) -> tuple[pd.DataFrame, str]:
+    """Given current data as a frame, and where it came from: a DataFrame as it is, data
+    files (paths or globs of Parquet, CSV or TSV) read into one."""
     if isinstance(current, pd.DataFrame):
         return current, "a DataFrame"
     if isinstance(current, str | os.PathLike) or _is_paths(current):
         paths = [current] if isinstance(current, str | os.PathLike) else list(current)
-        files = [str(path) for path in paths]
-        return _read_files(files), ", ".join(files)
+        read = datafiles.read_files(paths, time_column=time_column)
+        return read, ", ".join(str(path) for path in paths)
     raise UsageError(
-        f"current data must be a DataFrame or Parquet paths, not "
+        f"current data must be a DataFrame or data files ({datafiles.NAMED}), not "
         f"{type(current).__name__}; pass df or 'data/*.parquet'."
     )
 
@@ -140,20 +140,6 @@ def _is_paths(value: object) -> bool:
     return isinstance(value, list | tuple) and all(
         isinstance(item, str | os.PathLike) for item in value
     )
-
-
-def _read_files(files: list[str]) -> pd.DataFrame:
-    for name in files:
-        if not any(ch in name for ch in "*?[") and not Path(name).exists():
-            raise UsageError(f"no file {name!r}; pass existing Parquet files or a glob.")
-    try:
-        with analytics.cursor() as conn:
-            return analytics.read_parquet(conn, files)
-    except (duckdb.Error, OSError) as exc:
-        raise UsageError(
-            f"cannot read {', '.join(files)} as Parquet ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0]}); pass Parquet files or a DataFrame."
-        ) from None
 
 
 def windows_of(

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import duckdb
 
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import ConflictError
 from jupyter_mlops.registry.capture import current_user
-from jupyter_mlops.registry.display import cell
+from jupyter_mlops.registry.display import cell, pre
 from jupyter_mlops.registry.lookups import find_version, version_ref
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.registry.refs import ModelRef
@@ -51,7 +53,31 @@ def archive(conn: duckdb.DuckDBPyConnection, name: str, version: int | str, reas
             "detail": json.dumps({"from": target.status, "to": ARCHIVED}),
         },
     )
-    return find_version(conn, ModelRef(name, version=target.version))
+    archived = find_version(conn, ModelRef(name, version=target.version))
+    why = f": {reason}" if reason else ""
+    note = f"{name} version {target.version} archived{since(conn, archived)}{why}"
+    return dataclasses.replace(archived, note=note.rstrip(".") + ".")
+
+
+@dataclass(frozen=True)
+class Archived:
+    """What an archive did, in one line: the version, since when and by whom, and why (or
+    that it was archived already); what `archive` shows from a shell or a notebook."""
+
+    version: Version
+
+    def to_dict(self) -> dict[str, Any]:
+        found = self.version
+        return {"model": found.model, "version": found.version, "status": found.status,
+                "note": found.note}  # fmt: skip
+
+    def __str__(self) -> str:
+        return self.version.note
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return pre(self.version.note)
 
 
 def since(conn: duckdb.DuckDBPyConnection, version: Version) -> str:

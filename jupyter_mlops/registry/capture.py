@@ -58,9 +58,28 @@ def caller_code() -> str | None:
         ours = filename.startswith(_PACKAGE_ROOT)
         if not ours and module.split(".")[0] not in _PLUMBING:
             lines = linecache.getlines(filename, frame.f_globals)
-            return "".join(lines) or None
+            return _as_typed("".join(lines), filename, frame.f_globals) or None
         frame = frame.f_back
     return None
+
+
+def _as_typed(source: str, filename: str, namespace: dict[str, Any]) -> str:
+    """A notebook cell as the user typed it (`%time clf = fit()`), not as IPython ran it
+    (`get_ipython().run_line_magic('time', 'clf = fit()')`); other code as it is. The shell
+    is the one the cell's namespace holds, so IPython is never imported here."""
+    get_ipython = namespace.get("get_ipython")
+    if not source or not callable(get_ipython):
+        return source
+    try:
+        shell = get_ipython()
+        _, name = shell.compile.format_code_name(filename)  # ("Cell", "In[12]")
+        number = int(name.removeprefix("In[").removesuffix("]"))
+        history = shell.history_manager
+        if history.input_hist_parsed[number].rstrip() == source.rstrip():
+            return str(history.input_hist_raw[number])
+    except (AttributeError, IndexError, TypeError, ValueError):  # not a cell of this shell
+        pass
+    return source
 
 
 def notebook_path() -> str | None:

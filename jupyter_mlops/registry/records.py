@@ -361,16 +361,18 @@ class VersionEvent:
     def moved_by(self) -> str:
         return self.changed_by
 
-    @property
-    def from_version(self) -> int:
-        return self.version
-
-    to_version = from_version
+    # a version event moves no alias: no version it went from or to
+    from_version = to_version = None
 
     @property
     def summary(self) -> str:
+        """The event in words: `archived version 1`, `version 1 reference: ... (was ...)`."""
+        if self.action == "archive":
+            return f"archived version {self.version}"
         changed = json.loads(self.detail)
-        return f"{self.action}: {changed.get('to')} (was {changed.get('from')})"
+        return (
+            f"version {self.version} {self.action}: {changed.get('to')} (was {changed.get('from')})"
+        )
 
 
 class History(RecordTable[AliasEvent]):

@@ -6,7 +6,10 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from jupyter_mlops.store.catalog import Row, append_frame, insert_row, rows_of
+from jupyter_mlops.store.catalog import Row, insert_row, rows_of
+
+# a point logged as NaN before NaN was kept is NULL in older registries: it reads as NaN
+VALUE = "coalesce(value, 'NaN'::DOUBLE)"
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,8 +25,20 @@ def finish_run(conn: duckdb.DuckDBPyConnection, run_id: int, changes: Row) -> No
 
 
 def append_metrics(conn: duckdb.DuckDBPyConnection, points: pd.DataFrame) -> None:
-    """Append step points (run_id, key, step, value, logged_at) in one statement."""
-    append_frame(conn, "run_metrics", points)
+    """Append step points (run_id, key, step, value, logged_at) in one statement. A value
+    that is NaN stays NaN: DuckDB reads NaN in a DataFrame as NULL, a point without a value,
+    so the values go through Arrow, where NaN is a number."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(points, preserve_index=False)
+    values = pa.array(points["value"].to_numpy(dtype="float64"), from_pandas=False)
+    table = table.set_column(table.schema.get_field_index("value"), "value", values)
+    columns = ", ".join(table.column_names)
+    conn.register("incoming_points", table)
+    try:
+        conn.execute(f"INSERT INTO run_metrics ({columns}) SELECT {columns} FROM incoming_points")
+    finally:
+        conn.unregister("incoming_points")
 
 
 def insert_artifact(
@@ -59,7 +74,8 @@ def runs_of(
             WITH chosen AS (
                 SELECT * FROM runs WHERE ?::VARCHAR IS NULL OR experiment = ?
             ), latest AS (
-                SELECT m.run_id, m.key, arg_max(m.value, (m.step, m.rowid)) AS value
+                SELECT m.run_id, m.key,
+                       arg_max(coalesce(m.value, 'NaN'::DOUBLE), (m.step, m.rowid)) AS value
                 FROM run_metrics m JOIN chosen c ON c.id = m.run_id
                 GROUP BY m.run_id, m.key
             ), per_run AS (
@@ -86,7 +102,7 @@ def latest_metrics(
         return {}
     found: dict[int, dict[str, float]] = {}
     for run_id, key, value in conn.execute(
-        "SELECT run_id, key, arg_max(value, (step, rowid)) FROM run_metrics "
+        f"SELECT run_id, key, arg_max({VALUE}, (step, rowid)) FROM run_metrics "
         "WHERE list_contains(?, run_id) GROUP BY run_id, key ORDER BY run_id, key",
         [run_ids],
     ).fetchall():
@@ -97,7 +113,7 @@ def latest_metrics(
 def metric_history(conn: duckdb.DuckDBPyConnection, run_id: int) -> list[Row]:
     return rows_of(
         conn.execute(
-            "SELECT key, step, value, logged_at FROM run_metrics WHERE run_id = ? "
+            f"SELECT key, step, {VALUE} AS value, logged_at FROM run_metrics WHERE run_id = ? "
             "ORDER BY key, step, logged_at",
             [run_id],
         )

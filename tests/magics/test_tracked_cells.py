@@ -127,3 +127,19 @@ def test_a_grid_search_records_its_best_params_and_best_score(shell, tmp_path):
     assert run.metrics == {"gs.best_score": pytest.approx(search.best_score_)}
     best = Tracker(Registry(tmp_path / "registry")).runs(sort="gs.best_score")
     assert [r.id for r in best] == [run.id]
+
+
+def test_a_run_records_the_cell_as_typed_and_shows_nan_and_infinite_metrics(shell, tmp_path):
+    shell.user_ns["registry"] = Registry(tmp_path / "registry")
+    cell = (
+        'with mlops.run("typed", registry=registry):\n'
+        '    mlops.log_metrics({"loss": float("nan"), "ratio": float("inf"), "auc": 0.5})\n'
+        "    %time clf = LogisticRegression().fit(X, y)\n"
+    )
+    assert shell.run_cell(cell, store_history=True).success
+    record = runs(tmp_path)["typed"]
+    assert record.code.rstrip() == cell.rstrip()
+    assert "auc=0.5, loss=nan, ratio=inf" in str(record)
+    shell.run_cell("listed = %mlops runs typed")
+    assert "auc=0.5, loss=nan, ratio=inf" in str(shell.user_ns["listed"])
+    assert np.isnan(shell.user_ns["listed"].to_frame()["metrics"][0]["loss"])

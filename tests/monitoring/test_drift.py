@@ -187,7 +187,7 @@ def test_parquet_files_and_time_windows(monitor: Monitor, tmp_path: Path) -> Non
     )
     assert sorted(last.drifted) == sorted(synthetic.SHIFTED)
     assert last.window_end == pd.Timestamp(current["at"].max()).to_pydatetime()
-    with pytest.raises(UsageError, match=r"no file .*missing.parquet"):
+    with pytest.raises(UsageError, match=r"missing.parquet' does not exist"):
         monitor.drift("churn@champion", str(tmp_path / "missing.parquet"))
 
 

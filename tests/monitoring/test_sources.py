@@ -1,5 +1,6 @@
-"""Current data read from Parquet files: the model gets the dtypes it was fitted on, and a
-file gives the same drift, check and performance as the same rows passed as a DataFrame."""
+"""Current data read from data files (Parquet, CSV, TSV): the model gets the dtypes it was
+fitted on, and a file gives the same drift, check and performance as the same rows passed as a
+DataFrame."""
 
 from __future__ import annotations
 
@@ -109,3 +110,62 @@ def test_check_from_a_shell_reads_a_parquet_file_with_missing_text(
     )
     assert result.returncode == 0, result.stderr
     assert "prediction" in monitor.history("cities").features()
+
+
+@pytest.fixture
+def timed_week(tmp_path: Path) -> pd.DataFrame:
+    """A week of rows with their times as text, written as CSV and TSV."""
+    X, _ = cities(2_000, seed=3)
+    at = pd.date_range("2026-11-20", periods=len(X), freq="5min")
+    frame = X.assign(at=at.strftime("%Y-%m-%dT%H:%M:%S"))
+    frame.to_csv(tmp_path / "week.csv", index=False)
+    frame.to_csv(tmp_path / "week.tsv", index=False, sep="\t")
+    return X.assign(at=at)
+
+
+def test_drift_of_csv_and_tsv_files_matches_the_dataframe_with_times_read_as_times(
+    monitor: Monitor, timed_week: pd.DataFrame, tmp_path: Path
+) -> None:
+    expected = monitor.drift("cities:1", timed_week, window="1d", time_column="at", save=False)
+    for name in ("week.csv", "week.tsv"):
+        found = monitor.drift(
+            "cities:1", str(tmp_path / name), window="1d", time_column="at", save=False
+        )
+        assert found.rows == expected.rows == 288
+        pd.testing.assert_frame_equal(found.to_frame(), expected.to_frame())
+
+
+def test_drift_and_check_from_a_shell_read_csv_and_tsv_and_name_the_kinds_they_read(
+    monitor: Monitor, timed_week: pd.DataFrame, tmp_path: Path, subprocess_env: dict[str, str]
+) -> None:
+    def shell(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [CLI, *args]
+        return subprocess.run(command, capture_output=True, text=True, env=subprocess_env)
+
+    for name in ("week.csv", "week.tsv"):
+        current = str(tmp_path / name)
+        drift = shell("drift", "cities:1", "--current", current, "--time-column", "at",
+                      "--window", "1d", "--no-save")  # fmt: skip
+        assert drift.returncode == 0, drift.stderr
+        assert f"288 rows from {current}, 2026-11-25 22:35:00 to 2026-11-26" in drift.stdout
+        check = shell("check", "cities:1", "--current", current)
+        assert check.returncode == 0, check.stderr
+    (tmp_path / "week.json").write_text('{"x": [1.0]}')
+    refused = shell("drift", "cities:1", "--current", str(tmp_path / "week.json"))
+    assert refused.returncode == 1
+    assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
+    assert "(.json); give .parquet, .pq, .csv or .tsv files." in refused.stderr
+
+
+def test_a_shell_told_no_predictions_are_logged_is_told_to_pass_a_file(
+    monitor: Monitor, subprocess_env: dict[str, str]
+) -> None:
+    for command in (["drift", "cities:1"], ["check", "cities:1"], ["performance", "cities:1"]):
+        done = subprocess.run([CLI, *command], capture_output=True, text=True, env=subprocess_env)
+        assert done.returncode == 1
+        assert "no predictions of cities are logged yet" in done.stderr
+        assert "--current df" not in done.stderr and "Monitor." not in done.stderr
+        assert "jupyter-mlops serve" in done.stderr
+    drift = subprocess.run([CLI, "drift", "cities:1"], capture_output=True, text=True,
+                           env=subprocess_env)  # fmt: skip
+    assert "pass current data (--current week.parquet)" in drift.stderr

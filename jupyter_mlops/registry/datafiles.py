@@ -1,0 +1,93 @@
+"""Data files a user points at: training data to register, held-out rows, current data.
+
+Every face reads them here, and only here, so a file `register --data` takes is also
+one `drift --current` takes, with the same dtypes. A file's kind is its extension:
+Parquet as pandas reads it, CSV and TSV with a header row. A glob reads every file it
+matches, in name order, one frame with the union of their columns.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from jupyter_mlops.errors import UsageError
+
+# The data files jupyter-mlops reads, by extension, and what each is.
+KINDS = {".parquet": "Parquet", ".pq": "Parquet", ".csv": "CSV", ".tsv": "TSV"}
+NAMED = ".parquet, .pq, .csv or .tsv"
+
+
+def read_files(
+    names: Sequence[str | os.PathLike[str]], *, time_column: str | None = None
+) -> pd.DataFrame:
+    """The rows of data files (paths or globs) as one frame; `time_column`, when a file
+    holds it as text, is read as times."""
+    frames = [_read(path, time_column=time_column) for name in names for path in _paths(name)]
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def unreadable(path: Path) -> str | None:
+    """Why `path` is no file to read ("does not exist", ...), or None when it is one."""
+    if path.is_dir():
+        return "is a directory"
+    if not path.is_file():
+        return "is not a regular file" if path.exists() else "does not exist"
+    return None
+
+
+def _paths(name: str | os.PathLike[str]) -> list[Path]:
+    text = str(name)
+    suffix = Path(text).suffix
+    if suffix.lower() not in KINDS:
+        raise UsageError(
+            f"data file {text!r} is not of a kind jupyter-mlops reads "
+            f"({suffix or 'no extension'}); give {NAMED} files."
+        )
+    if not any(ch in text for ch in "*?["):
+        problem = unreadable(Path(text))
+        if problem is not None:
+            raise UsageError(f"data file {text!r} {problem}; give the path of a {NAMED} file.")
+        return [Path(text)]
+    matched = sorted(glob.glob(text))
+    if not matched:
+        raise UsageError(f"no file matches {text!r}; give a glob that matches {NAMED} files.")
+    return [Path(path) for path in matched]
+
+
+def _read(path: Path, *, time_column: str | None) -> pd.DataFrame:
+    kind = KINDS[path.suffix.lower()]
+    try:
+        if kind == "Parquet":
+            return pd.read_parquet(path)
+        frame = pd.read_csv(path, sep="\t" if kind == "TSV" else ",")
+    except Exception as exc:  # pandas' and pyarrow's words for a file they cannot parse
+        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise UsageError(
+            f"data file {str(path)!r} cannot be read as {kind} ({reason}); give a Parquet "
+            "file, or a CSV or TSV file with a header row."
+        ) from None
+    if time_column is not None and time_column in frame:
+        frame[time_column] = _times(frame[time_column], path=path)
+    return frame
+
+
+def _times(values: pd.Series, *, path: Path) -> pd.Series:
+    """A time column of a text file as times: as written when every value has the same
+    zone (or none), in UTC when they have different offsets."""
+    if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
+        return values
+    reason = ""
+    for utc in (False, True):
+        try:
+            return pd.to_datetime(values, utc=utc)
+        except (ValueError, TypeError) as exc:
+            reason = str(exc).splitlines()[0][:120]
+    raise UsageError(
+        f"column {str(values.name)!r} of {str(path)!r} holds values that are not times "
+        f"({reason}); give its time column, or write its times as 2026-11-26T08:00:00."
+    )
