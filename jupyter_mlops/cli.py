@@ -16,6 +16,7 @@ from jupyter_mlops.commands import (
 )
 from jupyter_mlops.errors import MlopsError, UsageError
 from jupyter_mlops.monitor_commands import (
+    ALERT_FIRED_EXIT,
     MONITORING_COMMANDS,
     add_monitoring_commands,
     check_exit_code,
@@ -77,8 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
     serve.add_argument("--token", help="the bearer token (default: $MLOPS_SERVE_TOKEN, else new)")
+    predict = commands.add_parser("predict", help="score the rows of data files, logged")
+    predict.add_argument("ref", help="name@alias or name:version")
+    predict.add_argument("file", help="the rows: a .parquet, .pq, .csv or .tsv file or glob")
+    predict.add_argument("--output", metavar="FILE", help="write them here instead of printing")
+    predict.add_argument("--no-log", action="store_true", help="do not log the predictions")
     add_registry_commands(commands)
     add_monitoring_commands(commands)
+    commands.choices["check"].add_argument(
+        "--fail",
+        action="store_true",
+        help=f"the default here (exit {ALERT_FIRED_EXIT} when an alert fires); accepted as "
+        "%%mlops check takes it",
+    )
     return parser
 
 
@@ -119,6 +131,8 @@ def _run(args: argparse.Namespace) -> Any:
         return _register(registry, args)
     if args.command == "serve":
         return _serve(registry, args)
+    if args.command == "predict":
+        return _predict(registry, args)
     if args.command == "reference":
         X, y = _read_data(args.file, args.target)
         return registry.set_reference(
@@ -142,6 +156,22 @@ def _serve(registry: Registry, args: argparse.Namespace) -> None:
         print(f"bearer token (shown once): {token}", flush=True)
     print(f"serving {args.ref} at http://{args.host}:{args.port}", flush=True)
     serve(registry, args.ref, host=args.host, port=args.port, token=token)
+
+
+def _predict(registry: Registry, args: argparse.Namespace) -> Any:
+    """Predictions of the rows of a file: printed, or written to `--output` (and logged
+    like served ones unless `--no-log`)."""
+    from jupyter_mlops.monitoring import Monitor
+    from jupyter_mlops.registry import datafiles
+
+    output = None if args.output is None else datafiles.writable(args.output)
+    rows = datafiles.read_files([args.file])
+    found = Monitor(registry).predict(args.ref, rows, log=not args.no_log)
+    if output is None:
+        return found
+    datafiles.write_file(found, output)
+    logged = "not logged" if args.no_log else "logged"
+    return f"{len(found)} predictions of {args.ref} written to {output} ({logged})"
 
 
 def _register(registry: Registry, args: argparse.Namespace) -> Any:

@@ -44,8 +44,11 @@ def add_monitoring_commands(commands: Any) -> None:
     ):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("ref")
+        _add_files(sub)
         sub.add_argument("--window", default="1d", help="1h, 1d, 1w or a row count")
         sub.add_argument("--last", type=_positive, metavar="N", help="the newest N windows")
+        if name == "performance":
+            _add_label_column(sub)
     alert = commands.add_parser("alert", help="alert rules: add, list, remove, log")
     actions = alert.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = actions.add_parser("add", help="a rule, e.g. 'drift.share > 0.3 or auc < 0.85'")
@@ -63,6 +66,7 @@ def add_monitoring_commands(commands: Any) -> None:
     )
     check.add_argument("ref")
     _add_current(check)
+    _add_label_column(check)
     check.add_argument("--no-multivariate", action="store_true")
     check.add_argument(
         "--strict", action="store_true", help="fail while any rule fires, not only when it starts"
@@ -70,14 +74,26 @@ def add_monitoring_commands(commands: Any) -> None:
 
 
 def _add_current(parser: argparse.ArgumentParser) -> None:
+    _add_files(parser)
+    parser.add_argument("--window", help="the newest span: 1h, 7d, or a row count")
+
+
+def _add_files(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--current",
         nargs="+",
         metavar="DATA",
         help="data files or globs: .parquet, .pq, .csv, .tsv (default: the log)",
     )
-    parser.add_argument("--window", help="the newest span: 1h, 7d, or a row count")
     parser.add_argument("--time-column", help="the time column of --current")
+
+
+def _add_label_column(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--label-column",
+        metavar="NAME",
+        help="the column of --current holding the true values (not a feature)",
+    )
 
 
 def current_of(args: argparse.Namespace) -> Any:
@@ -86,6 +102,34 @@ def current_of(args: argparse.Namespace) -> Any:
     if current is None or not isinstance(current, list):
         return current
     return current[0] if len(current) == 1 else current
+
+
+def labelled_current(args: argparse.Namespace) -> tuple[Any, Any]:
+    """`--current` and its true values: its `--label-column` taken out of it, or `y`, a
+    value the face found for them (a notebook's `--y VARIABLE`); (current, None) without."""
+    current, y = current_of(args), getattr(args, "y", None)
+    column = getattr(args, "label_column", None)
+    if column is None and y is None:
+        return current, None
+    option = "--y" if column is None else "--label-column"
+    if current is None:
+        raise UsageError(
+            f"{option} gives the true values of --current, but no --current was given; "
+            f"add --current DATA, or leave {option} out to score the logged labels."
+        )
+    if column is None:
+        return current, y
+    if y is not None:
+        raise UsageError("--label-column and --y both give the true values; give one of them.")
+    from jupyter_mlops.monitoring.sources import given
+
+    frame, source = given(current, time_column=args.time_column)
+    if column not in frame.columns:
+        columns = ", ".join(map(str, frame.columns))
+        raise UsageError(
+            f"--label-column {column!r} is not a column of {source}; its columns: {columns}."
+        )
+    return frame.drop(columns=[column]), frame[column]
 
 
 def _window(text: str | None) -> str | int | None:
@@ -154,17 +198,38 @@ def _configure(monitor: Any, args: argparse.Namespace) -> Any:
 
 
 def _performance(monitor: Any, args: argparse.Namespace) -> Any:
-    return monitor.performance(args.ref, window=_window(args.window), last=args.last)
+    current, y = labelled_current(args)
+    if current is not None and y is None:
+        raise UsageError(
+            "performance on --current needs its true values; name their column with "
+            "--label-column NAME (or, in a notebook, pass --y VARIABLE)."
+        )
+    return monitor.performance(
+        args.ref,
+        current,
+        y=y,
+        window=_window(args.window),
+        time_column=args.time_column,
+        last=args.last,
+    )
 
 
 def _estimate(monitor: Any, args: argparse.Namespace) -> Any:
-    return monitor.estimate(args.ref, window=_window(args.window), last=args.last)
+    return monitor.estimate(
+        args.ref,
+        current_of(args),
+        window=_window(args.window),
+        time_column=args.time_column,
+        last=args.last,
+    )
 
 
 def _check(monitor: Any, args: argparse.Namespace) -> Any:
+    current, y = labelled_current(args)
     return monitor.check(
         args.ref,
-        current_of(args),
+        current,
+        y=y,
         window=_window(args.window),
         time_column=args.time_column,
         multivariate=not args.no_multivariate,

@@ -118,6 +118,8 @@ class MlopsMagics(Magics):
         current = getattr(args, "current", None)
         if current and len(current) == 1 and current[0].isidentifier():
             args.current = lookup(self.shell.user_ns, current[0])
+        if getattr(args, "y", None) is not None:
+            args.y = lookup(self.shell.user_ns, args.y)
         result = run_monitoring_command(self.connection.registry, args)
         if getattr(args, "plot", False):
             from jupyter_mlops.viz import drift as figures

@@ -119,6 +119,10 @@ def build_parser() -> MagicParser:
         ),
     ):
         parser.subcommands[name].add_argument("--plot", action="store_true", help=plot)
+    for name in ("performance", "check"):
+        parser.subcommands[name].add_argument(
+            "--y", metavar="VARIABLE", help="the variable holding the true values of --current"
+        )
     parser.subcommands["check"].add_argument(
         "--fail", action="store_true", help="raise when an alert fires (fails a papermill run)"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -84,10 +85,43 @@ def _times(values: pd.Series, *, path: Path) -> pd.Series:
     reason = ""
     for utc in (False, True):
         try:
-            return pd.to_datetime(values, utc=utc)
+            with warnings.catch_warnings():  # each value is tried; our sentence says if none is
+                warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
+                return pd.to_datetime(values, utc=utc)
         except (ValueError, TypeError) as exc:
             reason = str(exc).splitlines()[0][:120]
     raise UsageError(
         f"column {str(values.name)!r} of {str(path)!r} holds values that are not times "
         f"({reason}); give its time column, or write its times as 2026-11-26T08:00:00."
     )
+
+
+def writable(name: str | os.PathLike[str]) -> Path:
+    """The path a result is to be written to, refused in one sentence before any work when
+    its kind is not one jupyter-mlops writes or its directory does not exist."""
+    path = Path(name)
+    if path.suffix.lower() not in KINDS:
+        raise UsageError(
+            f"output file {str(path)!r} is not of a kind jupyter-mlops writes "
+            f"({path.suffix or 'no extension'}); give a {NAMED} file."
+        )
+    if not path.parent.is_dir():
+        raise UsageError(
+            f"output file {str(path)!r} is in no existing directory; create "
+            f"{str(path.parent)!r} first, or give another path."
+        )
+    return path
+
+
+def write_file(frame: pd.DataFrame, path: Path) -> None:
+    """`frame` written whole to a path `writable` accepted, as its extension says."""
+    kind = KINDS[path.suffix.lower()]
+    try:
+        if kind == "Parquet":
+            frame.to_parquet(path, index=False)
+        else:
+            frame.to_csv(path, sep="\t" if kind == "TSV" else ",", index=False)
+    except OSError as exc:
+        raise UsageError(
+            f"output file {str(path)!r} cannot be written ({exc.strerror}); give another path."
+        ) from None
