@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +16,13 @@ def lookup(namespace: Mapping[str, Any], name: str) -> Any:
     """The value of variable `name`, or a UsageError with a did-you-mean."""
     if name in namespace:
         return namespace[name]
+    if not name.isidentifier():
+        start = re.match(r"[^\W\d]\w*", name)
+        example = f"{start[0] if start else 'rows'}2"
+        raise UsageError(
+            f"{name!r} is not a variable name; pass a variable name, not an expression "
+            f"(assign it first: {example} = {name})."
+        )
     visible = [key for key in namespace if not key.startswith("_")]
     raise UsageError(
         f"name {name!r} is not defined in the notebook{did_you_mean(name, visible)}; "
@@ -53,3 +62,20 @@ def data_names(namespace: Mapping[str, Any], names: list[str] | None, *, option:
     if len(values) > 2:
         raise UsageError(f"{option} takes at most two names: the features X and the target y.")
     return values
+
+
+def as_typed(message: str, line: str) -> str:
+    """`message` naming the words of `line` as they were typed, where splitting the line
+    took quotes out of them (`X[['a','b']]`, not `X[[a,b]]`)."""
+    lexer = shlex.shlex(line, posix=False)
+    lexer.whitespace_split = True
+    try:
+        typed, words = list(lexer), shlex.split(line)
+    except ValueError:
+        return message
+    if len(typed) != len(words):
+        return message
+    for word, raw in zip(words, typed, strict=True):
+        if word != raw and not (raw[0] == raw[-1] and raw[0] in "'\""):
+            message = message.replace(repr(word), repr(raw)).replace(word, raw)
+    return message

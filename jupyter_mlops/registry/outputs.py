@@ -85,6 +85,11 @@ def model_output(
     try:
         output = np.asarray(method(rows))
     except Exception as exc:
+        if any(kind.__name__ == "NotFittedError" for kind in type(exc).__mro__):
+            raise UsageError(
+                f"the model is not fitted (this {type(model).__name__} has not been fit on "
+                "any data); fit it first (model.fit(X, y)), then register it."
+            ) from exc
         raise UsageError(
             f"the model cannot predict on the given X ({type(exc).__name__}: {exc}); "
             "pass the data it was trained on."
