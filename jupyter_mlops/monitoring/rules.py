@@ -51,7 +51,7 @@ PER_FEATURE = ("psi", "js", "ks", "wasserstein", "chi2", "missing", "unseen")
 OWN_ROWS = {"numeric": ("missing",), "datetime": ("missing",), "categorical": ("missing", "unseen")}
 MAX_DEPTH = 50
 _TOKEN = re.compile(
-    r"\s*(?:(?P<number>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
+    r"\s*(?:(?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?)"
     r"|(?P<op><=|>=|==|!=|<|>|\(|\)|-)"
     r"|(?P<name>[A-Za-z_][\w]*(?:\.(?:[A-Za-z_][\w]*|`[^`]+`))*))"
 )
@@ -190,6 +190,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
             break
         match = _TOKEN.match(text, position)
         if not match or match.end() == position:
+            _refuse_other_digits(text, text[position:].strip()[0])
             raise UsageError(
                 f"cannot read the alert rule {text!r} at {text[position:].strip()[:12]!r}; "
                 "use names, numbers, comparisons (< <= > >= == !=), and, or, not, parentheses."
@@ -200,6 +201,15 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
     if not tokens:
         raise UsageError("the alert rule is empty; write one, e.g. 'drift.share > 0.3'.")
     return tokens
+
+
+def _refuse_other_digits(text: str, first: str) -> None:
+    """A digit of another script (`١`, `５`) is no number a rule reads, whatever it means."""
+    if first.isdigit() or first.isdecimal():
+        raise UsageError(
+            f"alert rule {text!r} holds {first!r}, a digit other than 0-9; write its numbers "
+            "with the digits 0-9."
+        )
 
 
 def _evaluate(node: Node, values: Mapping[str, float]) -> Value:
@@ -279,6 +289,7 @@ def check_names(
 
 
 FLAGS = ("drift.prediction",)  # 1 when the check found the predictions drifted, else 0
+NOT_FINITE = ("nan", "inf", "infinity")  # what float() would read as numbers, not finite
 
 
 def check_numbers(rule: Rule) -> None:
@@ -286,12 +297,21 @@ def check_numbers(rule: Rule) -> None:
     (`1e999` is infinity), and a 0/1 flag (`FLAGS`) compared as if it were a statistic;
     a flag is read alone (`drift.prediction`, `not drift.prediction`) or as `== 1` or
     `== 0`."""
+    previous = ("", "")
     for kind, text in rule._tokens:
+        sign = "-" if previous == ("op", "-") else ""
         if kind == "number" and not math.isfinite(float(text)):
             raise UsageError(
-                f"alert rule {rule.text!r} holds the number {text}, which is past the largest "
-                "a check can read (about 1.8e308) and would be infinity; write a finite one."
+                f"alert rule {rule.text!r} holds the number {sign}{text}, which is past the "
+                f"largest a check can read (about 1.8e308) and would be {sign}infinity; write "
+                "a finite one."
             )
+        if kind == "name" and text.lower() in NOT_FINITE:
+            raise UsageError(
+                f"alert rule {rule.text!r} holds {sign}{text}, a number that is not finite, "
+                "which no comparison of a check can hold for; write a finite one, e.g. 0.3."
+            )
+        previous = (kind, text)
     for node in _compared(rule.tree):
         flags = [c.value for c in node.children if c.kind == "name" and c.value in FLAGS]
         others = [c for c in node.children if not (c.kind == "name" and c.value in FLAGS)]
