@@ -20,6 +20,8 @@ import time
 from collections.abc import Coroutine
 from typing import Any
 
+from jupyter_mlops.registry.capture import remember_typed
+
 _numbers = itertools.count(1)
 _FLAGS = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 
@@ -35,6 +37,7 @@ def execute(shell: Any, cell: str) -> tuple[Any, list[float]]:
     code = shell.transform_cell(cell)
     filename = f"<mlops-cell-{next(_numbers)}>"
     linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
+    remember_typed(filename, cell)  # a run started in the cell records it as typed
     tree = ast.parse(code, filename=filename)
     namespace = shell.user_ns
     durations: list[float] = []

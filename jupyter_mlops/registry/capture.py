@@ -49,6 +49,15 @@ def process_gone(host: str | None, pid: int | None) -> bool:
     return False
 
 
+# code compiled under a name of its own (a cell a cell magic runs), as it was typed
+_TYPED: dict[str, str] = {}
+
+
+def remember_typed(filename: str, source: str) -> None:
+    """Code compiled as `filename` was typed as `source`: what a run started in it records."""
+    _TYPED[filename] = source
+
+
 def caller_code() -> str | None:
     """The source of the first frame outside this package: a notebook cell or a script."""
     frame = inspect.currentframe()
@@ -67,6 +76,8 @@ def _as_typed(source: str, filename: str, namespace: dict[str, Any]) -> str:
     """A notebook cell as the user typed it (`%time clf = fit()`), not as IPython ran it
     (`get_ipython().run_line_magic('time', 'clf = fit()')`); other code as it is. The shell
     is the one the cell's namespace holds, so IPython is never imported here."""
+    if filename in _TYPED:
+        return _TYPED[filename]
     get_ipython = namespace.get("get_ipython")
     if not source or not callable(get_ipython):
         return source
