@@ -167,7 +167,7 @@ def cli(home: Path):
 def test_alert_add_refuses_infinite_numbers_and_a_flag_read_as_a_statistic(cli) -> None:
     refused = [
         ("rows > 1e999", "holds the number 1e999, which is past the largest a check can read"),
-        ("auc < 0.8 or rows < -1" + "0" * 400, "would be infinity; write a finite one"),
+        ("auc < 0.8 or rows < -1" + "0" * 400, "would be -infinity; write a finite one"),
         ("drift.prediction > 0.1", "compares drift.prediction, a flag (1: the predictions"),
         ("0.5 < drift.prediction", "as if it were a statistic"),
         ("drift.prediction == 2", "read it alone ('drift.prediction', 'not drift.prediction')"),
