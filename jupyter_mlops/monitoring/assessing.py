@@ -20,7 +20,7 @@ from jupyter_mlops.monitoring.performance import (
     without_estimate,
 )
 from jupyter_mlops.monitoring.scope import Scope, rows_from
-from jupyter_mlops.monitoring.scoring import Scoring, scoring_of
+from jupyter_mlops.monitoring.scoring import Scoring
 from jupyter_mlops.monitoring.sources import Current, given
 from jupyter_mlops.monitoring.windows import Window, assign, moment, untimed_notes, without_time
 from jupyter_mlops.registry.classes import listed, matched
@@ -32,13 +32,13 @@ from jupyter_mlops.registry.signature import in_signature
 from jupyter_mlops.store import analytics
 
 if TYPE_CHECKING:
-    from jupyter_mlops.monitoring.monitor import Monitor
+    from jupyter_mlops.monitoring.versions import Versions
 
 OUTCOMES = [logs.TIMESTAMP, logs.PREDICTION, logs.SCORE, logs.LABEL]
 
 
 def labelled(
-    monitor: Monitor,
+    versions: Versions,
     version: Version,
     current: Current,
     *,
@@ -49,26 +49,26 @@ def labelled(
     """Rows with a prediction, a score (or NaN), a true label (or missing) and a time;
     logged rows also carry the version that answered them (only those `scope` names)."""
     if current is None:
-        return _logged(monitor, version, scope, with_labels=True)
+        return _logged(versions, version, scope, with_labels=True)
     current = given(current, time_column=time_column)[0]
     if y is None:
         raise UsageError(
             "performance on given data needs its true values; pass y= (or use the logs)."
         )
-    frame = _scored(monitor, version, current, time_column=time_column)
+    frame = _scored(versions, version, current, time_column=time_column)
     truth = labelling.labels_of(y)
     if len(truth) != len(frame):
         raise UsageError(f"current has {len(frame)} rows but y has {len(truth)}; pass matching y.")
-    classes = scoring_of(monitor, version).classes
+    classes = versions.scoring(version).classes
     what = f"{version.model} version {version.version}"
     found = labelling.as_classes(truth, classes, what=what, missing=True)
     return frame.assign(**{logs.LABEL: np.asarray(found) if classes is None else found})
 
 
 def _logged(
-    monitor: Monitor, version: Version, scope: Scope | None, *, with_labels: bool
+    versions: Versions, version: Version, scope: Scope | None, *, with_labels: bool
 ) -> pd.DataFrame:
-    home = monitor.registry.home
+    home = versions.registry.home
     if not logs.has_log(home, logs.PREDICTIONS, version.model):
         raise UsageError(
             f"no predictions of {version.model} are logged yet; deploy it or call "
@@ -86,7 +86,7 @@ def _logged(
 
 
 def _scored(
-    monitor: Monitor, version: Version, current: pd.DataFrame, *, time_column: str | None
+    versions: Versions, version: Version, current: pd.DataFrame, *, time_column: str | None
 ) -> pd.DataFrame:
     """The model's predictions and scores (its positive class's probability) on given rows."""
     if time_column is not None and time_column not in current:
@@ -97,8 +97,8 @@ def _scored(
     if current.empty:  # an empty window: nothing to ask the model, and it would refuse
         empty = np.array([], dtype="float64")
         return pd.DataFrame({logs.TIMESTAMP: empty, logs.PREDICTION: empty, logs.SCORE: empty})
-    model = monitor.model(version)
-    positive = scoring_of(monitor, version).positive
+    model = versions.model(version)
+    positive = versions.scoring(version).positive
     rows = as_trained(rows, version.schema)
     predictions, found = predictions_and_scores(model, rows, positive=positive)
     scores = np.full(len(current), np.nan) if found is None else found
@@ -107,7 +107,7 @@ def _scored(
 
 
 def realised(
-    monitor: Monitor,
+    versions: Versions,
     version: Version,
     frame: pd.DataFrame,
     window: Window,
@@ -130,7 +130,7 @@ def realised(
         report.note = "; ".join(["no labels have arrived yet", *notes])
         return report
     for number, part in _by_version(rows):
-        scoring = _scoring(monitor, version, number)
+        scoring = versions.scoring(versions.other(version, number))
         notes += [scoring.note] if scoring.note and scoring.note not in notes else []
         part = _of_classes(part, scoring, number, notes)
         found = per_window(part, _bounds(part, window), scoring=scoring)
@@ -145,7 +145,7 @@ def realised(
 
 
 def estimated(
-    monitor: Monitor,
+    versions: Versions,
     version: Version,
     current: Current,
     *,
@@ -155,12 +155,12 @@ def estimated(
     scope: Scope | None = None,
 ) -> PerformanceReport:
     clock = time.perf_counter()
-    own = _calibration(monitor, version)  # refused before reading: no held-out reference
+    own = _calibration(versions, version)  # refused before reading: no held-out reference
     if current is None:
-        frame = _logged(monitor, version, scope, with_labels=True)
+        frame = _logged(versions, version, scope, with_labels=True)
     else:
         frame = given(current, time_column=time_column)[0]
-        frame = _scored(monitor, version, frame, time_column=time_column)
+        frame = _scored(versions, version, frame, time_column=time_column)
         frame = frame.assign(**{logs.LABEL: None})
     rows = len(frame)
     frame, untimed = _timed(frame[frame[logs.SCORE].notna()].reset_index(drop=True), window)
@@ -177,12 +177,12 @@ def estimated(
             calibration = (
                 own
                 if number is None or number == version.version
-                else _calibration(monitor, _other(monitor, version, number))
+                else _calibration(versions, versions.other(version, number))
             )
         except UsageError as exc:
             notes.append(f"rows of version {number} not estimated: {str(exc).split(';')[0]}")
             continue
-        scoring = _scoring(monitor, version, number)
+        scoring = versions.scoring(versions.other(version, number))
         report.metrics += _estimates(part, window, calibration, number, scoring)
     report.note = "; ".join(notes)
     report.metrics = _last(report.metrics, last)
@@ -271,19 +271,8 @@ def _by_version(frame: pd.DataFrame) -> list[tuple[int | None, pd.DataFrame]]:
     ]
 
 
-def _other(monitor: Monitor, version: Version, number: int) -> Version:
-    return monitor.registry.get(f"{version.model}:{number}")
-
-
-def _scoring(monitor: Monitor, version: Version, number: int | None) -> Scoring:
-    """How the rows of version `number` (None: `version`'s) are scored."""
-    if number is None or number == version.version:
-        return scoring_of(monitor, version)
-    return scoring_of(monitor, _other(monitor, version, number))
-
-
 def for_check(
-    monitor: Monitor,
+    versions: Versions,
     version: Version,
     frame: pd.DataFrame | None,
     *,
@@ -299,12 +288,12 @@ def for_check(
     notes: list[str] = []
     report: PerformanceReport | None = None
     if frame is None or y is not None:
-        found = labelled(monitor, version, frame, y=y, time_column=time_column, scope=scope)
-        report = realised(monitor, version, found, window, last=1, scope=scope)
+        found = labelled(versions, version, frame, y=y, time_column=time_column, scope=scope)
+        report = realised(versions, version, found, window, last=1, scope=scope)
         notes += [report.note] if report.note else []
     try:
         guess = estimated(
-            monitor,
+            versions,
             version,
             frame,
             window=window,
@@ -314,7 +303,7 @@ def for_check(
         )
     except UsageError as exc:
         reason = str(exc).split(";")[0]
-        notes.append(without_estimate(lambda: monitor.model(version), version.model, reason))
+        notes.append(without_estimate(lambda: versions.model(version), version.model, reason))
         return report, notes
     guesses = [m for m in guess.metrics if m.estimated]
     if report is None:
@@ -323,8 +312,8 @@ def for_check(
     return report, notes
 
 
-def _calibration(monitor: Monitor, version: Version) -> Calibration:
-    reference = monitor.reference_sample(version)
+def _calibration(versions: Versions, version: Version) -> Calibration:
+    reference = versions.reference_sample(version)
     if reference is None or not version.held_out or not {PREDICTION, TARGET} <= set(reference):
         raise UsageError(
             f"{version.model} version {version.version} has no held-out reference data with "
@@ -332,7 +321,7 @@ def _calibration(monitor: Monitor, version: Version) -> Calibration:
             f"add it with `%mlops reference {version.model} {version.version} X_val y_val`."
         )
     truth = reference[TARGET].to_numpy()
-    if len(set(truth.tolist())) == 1 and len(getattr(monitor.model(version), "classes_", [])) == 2:
+    if len(set(truth.tolist())) == 1 and len(getattr(versions.model(version), "classes_", [])) == 2:
         raise UsageError(
             f"{version.model} version {version.version}'s held-out reference labels are all "
             f"{truth[0]!r}, so its scores cannot be calibrated; give reference rows of both "
@@ -345,7 +334,7 @@ def _calibration(monitor: Monitor, version: Version) -> Calibration:
             f"{version.model} is not a binary classifier with probabilities; estimation "
             "applies to those (use performance once labels arrive)."
         )
-    positive = scoring_of(monitor, version).positive
+    positive = versions.scoring(version).positive
     positive = positive_class(truth) if positive is None else positive
     return Calibration(scores.to_numpy(dtype="float64"), truth == positive)
 

@@ -9,6 +9,7 @@ the report says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +18,6 @@ from jupyter_mlops.registry.classes import classes_of
 from jupyter_mlops.registry.task import CLASSIFIER, positive_of, task_of
 
 if TYPE_CHECKING:
-    from jupyter_mlops.monitoring.monitor import Monitor
     from jupyter_mlops.registry.records import Version
 
 
@@ -38,11 +38,11 @@ class Scoring:
         return self.task is not None
 
 
-def scoring_of(monitor: Monitor, version: Version) -> Scoring:
-    """The version's recorded task and positive class, else its model's; a classifier's
-    classes from its model, when it can be loaded here."""
+def scoring_of(load: Callable[[], Any], version: Version) -> Scoring:
+    """The version's recorded task and positive class, else its model's (`load()` gives
+    it); a classifier's classes from its model, when it can be loaded here."""
     try:
-        model = monitor.model(version)
+        model = load()
     except MlopsError as exc:
         if version.task is not None:
             return Scoring(version.task, version.positive_label)

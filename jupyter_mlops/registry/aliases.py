@@ -1,4 +1,5 @@
-"""Where a rollback takes an alias, read from its audit trail; the evidence of a move.
+"""Moving aliases: promote, roll back, remove, each recorded as an audit event; where a
+rollback takes an alias, read from its audit trail; the evidence of a move.
 
 Rollbacks undo moves like an undo stack: after promotes 1 -> 2 -> 3, one rollback
 returns to 2 and a second to 1. A promote after a rollback is a new move, which the
@@ -16,8 +17,9 @@ import duckdb
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import ConflictError, UsageError
 from jupyter_mlops.registry import capture
+from jupyter_mlops.registry.lookups import find_version, require_alias_known, require_model
 from jupyter_mlops.registry.records import AliasEvent
-from jupyter_mlops.registry.refs import check_key, kind_of
+from jupyter_mlops.registry.refs import ModelRef, check_key, kind_of
 from jupyter_mlops.store import catalog
 
 
@@ -101,3 +103,81 @@ def record_move(
     }
     event_id = catalog.insert_alias_event(conn, event)
     return AliasEvent.from_row({"id": event_id, **event})
+
+
+def promote(
+    conn: duckdb.DuckDBPyConnection,
+    ref: ModelRef,
+    alias: str,
+    *,
+    reason: str,
+    evidence: str | None,
+) -> AliasEvent:
+    """Point `alias` at the version `ref` names, in the caller's transaction."""
+    name = ref.model
+    if ref.version is None:  # promoted through another alias: resolve it first
+        ref = ModelRef(name, version=find_version(conn, ref).version)
+    assert ref.version is not None
+    status, current = catalog.alias_target_state(conn, name, ref.version, alias)
+    if status is None:
+        find_version(conn, ref)  # raises the model's or the version's not-found error
+    if status == "archived":
+        raise ConflictError(
+            f"{name} version {ref.version} is archived; register a new version or "
+            "promote another one."
+        )
+    return record_move(
+        conn,
+        name,
+        alias=alias,
+        before=current,
+        after=ref.version,
+        action="promote",
+        reason=reason,
+        evidence=evidence,
+    )
+
+
+def rollback(conn: duckdb.DuckDBPyConnection, name: str, alias: str, *, reason: str) -> AliasEvent:
+    """Return `alias` to where its latest move not yet undone took it from, in the caller's
+    transaction; never to an archived version."""
+    require_model(conn, name)
+    require_alias_known(conn, name, alias)
+    events = catalog.alias_events(conn, name, alias)
+    undone, target = rollback_target(events, name=name, alias=alias)
+    row = catalog.get_version(conn, name, target)
+    if row is not None and row["status"] == "archived":
+        raise ConflictError(
+            f"rolling {name}@{alias} back would point it at version {target}, which is "
+            f"archived; promote the version you want instead (`%mlops promote {name} "
+            f"VERSION {alias}`)."
+        )
+    current = catalog.model_aliases(conn, name).get(alias)
+    return record_move(
+        conn,
+        name,
+        alias=alias,
+        before=current,
+        after=target,
+        action="rollback",
+        reason=reason,
+        evidence=json.dumps({"undoes_event": undone}),
+    )
+
+
+def remove(conn: duckdb.DuckDBPyConnection, name: str, alias: str, *, reason: str) -> AliasEvent:
+    """Remove `alias` (its move recorded), in the caller's transaction."""
+    require_model(conn, name)
+    current = catalog.model_aliases(conn, name).get(alias)
+    if current is None:
+        require_alias_known(conn, name, alias, current=True)
+    return record_move(
+        conn,
+        name,
+        alias=alias,
+        before=current,
+        after=None,
+        action="remove",
+        reason=reason,
+        evidence=None,
+    )

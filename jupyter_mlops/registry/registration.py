@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,10 +22,33 @@ from jupyter_mlops.registry.references import split
 from jupyter_mlops.registry.refs import check_key
 
 
+@dataclass(frozen=True)
+class Registration:
+    """What `Registry.register` was given to capture: the model, the data it was trained
+    and is to be monitored on, and its provenance (tags and description already checked)."""
+
+    model: Any
+    X: Any = None
+    y: Any = None
+    metrics: Mapping[str, Any] | None = None
+    params: Mapping[str, Any] | None = None
+    description: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    code: str | None = None
+    notebook: str | None = None
+    trust: str | Iterable[str] = ()
+    allow_pickle: bool = False
+    run_id: str | None = None
+    reference: Any = None
+    positive_label: Any = None
+
+
 @dataclass
 class Draft:
-    """A version ready to be written: its row (without a number), profile and artifacts."""
+    """A version ready to be written: its row (without a number), profile and artifacts,
+    and the registration it was drafted from."""
 
+    given: Registration
     record: dict[str, Any]
     artifact: bytes
     reference: bytes | None
@@ -76,41 +99,62 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
-def draft_version(
-    model: Any,
-    *,
-    X: Any = None,
-    y: Any = None,
-    metrics: Mapping[str, Any] | None = None,
-    params: Mapping[str, Any] | None = None,
-    description: str = "",
-    code: str | None = None,
-    notebook: str | None = None,
-    trust: str | Iterable[str] = (),
-    allow_pickle: bool = False,
-    run_id: str | None = None,
-    reference: Any = None,
-    positive_label: Any = None,
-) -> Draft:
+def draft_version(given: Registration) -> Draft:
+    """The version `given` describes: checked, serialized, fingerprinted and profiled."""
+    model = given.model
     check_model(model)
-    checked_metrics = check_metrics(metrics)
-    positive = task.positive_of(model, positive_label)
-    serialized = serialization.dump(model, trust=trust, allow_pickle=allow_pickle)
-    record: dict[str, Any] = {
+    metrics = check_metrics(given.metrics)
+    positive = task.positive_of(model, given.positive_label)
+    serialized = serialization.dump(model, trust=given.trust, allow_pickle=given.allow_pickle)
+    record = _record(given, serialized, positive=positive, metrics=metrics)
+    if given.X is None and given.y is not None:
+        raise UsageError("y was given without X; pass the training features too (--data X y).")
+    features = None if given.X is None else datasets.as_frame(given.X, name="X")
+    if features is not None:
+        target = datasets.as_frame(given.y, name="y") if given.y is not None else None
+        _check_lengths(features, target)
+        record["data_fingerprint"] = datasets.fingerprint(features, target)
+        record["data_rows"] = len(features)
+    found = _reference(
+        model,
+        features,
+        given.y,
+        held_out=given.reference,
+        as_frame=isinstance(given.X, pd.DataFrame),
+        positive=positive,
+    )
+    if found is None:
+        return Draft(given, record, serialized.data, None, [])
+    described = features if features is not None else _held_out_rows(given.reference)
+    record["schema"] = json.dumps(datasets.describe_schema(described), default=plain)
+    record["reference_source"], record["reference_rows"] = found.source, found.rows
+    return Draft(given, record, serialized.data, found.sample, found.profile)
+
+
+def _record(
+    given: Registration,
+    serialized: serialization.Serialized,
+    *,
+    positive: Any,
+    metrics: dict[str, float],
+) -> dict[str, Any]:
+    """The version's row as far as the model and its provenance tell (no data yet)."""
+    model = given.model
+    return {
         "created_by": capture.current_user(),
         "status": "ready",
-        "description": description,
+        "description": given.description,
         "model_class": f"{type(model).__module__}.{type(model).__qualname__}",
         "artifact_bytes": len(serialized.data),
         "format": serialized.encoding,
         "trusted_types": json.dumps(serialized.trusted_types),
-        "params": json.dumps(_model_params(model) | dict(params or {}), default=plain),
-        "metrics": json.dumps(checked_metrics),
-        "code": (code if code is not None else capture.caller_code()) or None,
-        "notebook": notebook or capture.notebook_path(),
+        "params": json.dumps(_model_params(model) | dict(given.params or {}), default=plain),
+        "metrics": json.dumps(metrics),
+        "code": (given.code if given.code is not None else capture.caller_code()) or None,
+        "notebook": given.notebook or capture.notebook_path(),
         "git_commit": capture.git_commit(),
         "env": json.dumps(capture.environment(model)),
-        "run_id": run_id,
+        "run_id": given.run_id,
         "data_fingerprint": None,
         "data_rows": None,
         "schema": None,
@@ -119,28 +163,6 @@ def draft_version(
         "task": task.task_of(model),
         "positive_label": task.encoded(positive),
     }
-    if X is None and y is not None:
-        raise UsageError("y was given without X; pass the training features too (--data X y).")
-    features = None if X is None else datasets.as_frame(X, name="X")
-    if features is not None:
-        target = datasets.as_frame(y, name="y") if y is not None else None
-        _check_lengths(features, target)
-        record["data_fingerprint"] = datasets.fingerprint(features, target)
-        record["data_rows"] = len(features)
-    found = _reference(
-        model,
-        features,
-        y,
-        held_out=reference,
-        as_frame=isinstance(X, pd.DataFrame),
-        positive=positive,
-    )
-    if found is None:
-        return Draft(record, serialized.data, None, [])
-    described = features if features is not None else _held_out_rows(reference)
-    record["schema"] = json.dumps(datasets.describe_schema(described), default=plain)
-    record["reference_source"], record["reference_rows"] = found.source, found.rows
-    return Draft(record, serialized.data, found.sample, found.profile)
 
 
 def _reference(

@@ -7,15 +7,13 @@ import os
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import duckdb
-
-from jupyter_mlops.clock import utc_now
 from jupyter_mlops.config import ARTIFACTS_DIR, REGISTRY_FILE, Settings, resolve_home
-from jupyter_mlops.errors import ConflictError, MlopsWarning, UsageError
+from jupyter_mlops.errors import MlopsWarning, UsageError
+from jupyter_mlops.registry import aliases as alias_moves
 from jupyter_mlops.registry import serialization
-from jupyter_mlops.registry.aliases import evidence_json, record_move, rollback_target
+from jupyter_mlops.registry.aliases import evidence_json
 from jupyter_mlops.registry.artifacts import ArtifactStore
 from jupyter_mlops.registry.comparison import Comparison, compare_versions
 from jupyter_mlops.registry.integrity import IntegrityReport, check_integrity
@@ -43,14 +41,10 @@ from jupyter_mlops.registry.refs import (
     check_text,
     parse_ref,
 )
-from jupyter_mlops.registry.repeats import restore_files, reused
-from jupyter_mlops.registry.trust import warn_of_notebook_code
+from jupyter_mlops.registry.storing import store_version
 from jupyter_mlops.store import Database, catalog
 from jupyter_mlops.store.migrations import LATEST, applied, migrate
 from jupyter_mlops.store.references import version_events
-
-if TYPE_CHECKING:
-    from jupyter_mlops.registry.registration import Draft
 
 _migrated: set[Path] = set()
 
@@ -132,18 +126,18 @@ class Registry:
         retried after a failure or a crash, stores one version, not two. `force=True` stores
         another anyway (`if_new=False`, from before this was the default, says the same).
         """
-        from jupyter_mlops.registry.registration import draft_version  # pandas, NumPy: when used
+        from jupyter_mlops.registry import registration  # pandas, NumPy: when used
 
         check_name(name)
         check_text(description, what="description")
-        texts = {check_key(key, what="tag"): str(value) for key, value in (tags or {}).items()}
-        draft = draft_version(
+        given = registration.Registration(
             model,
             X=X,
             y=y,
             metrics=metrics,
             params=params,
             description=description,
+            tags={check_key(key, what="tag"): str(value) for key, value in (tags or {}).items()},
             code=code,
             notebook=notebook,
             trust=trust,
@@ -152,63 +146,9 @@ class Registry:
             reference=reference,
             positive_label=positive_label,
         )
-        check = if_new and not force
-        if check:
-            with self.db.read() as conn:
-                same = self._same_version(conn, name, draft)
-            if same is not None:
-                restore_files(same, draft, self.artifacts)
-                return reused(same, tags=texts, description=description, draft=draft)
-        record = draft.record
-        with self.artifacts.in_use():  # no garbage collection until the row refers to them
-            # artifacts first: a row never refers to a file that is not whole on disk
-            record["artifact_sha256"] = self.artifacts.put(draft.artifact)
-            record["reference_sha256"] = (
-                self.artifacts.put(draft.reference) if draft.reference else None
-            )
-            with self.db.write() as conn:
-                same = self._same_version(conn, name, draft) if check else None
-                if same is not None:
-                    return reused(same, tags=texts, description=description, draft=draft)
-                self._insert_version(conn, name, draft, texts)
-        return warn_of_notebook_code(Version.from_row(record, aliases=[], tags=texts))
-
-    def _same_version(
-        self, conn: duckdb.DuckDBPyConnection, name: str, draft: Draft
-    ) -> Version | None:
-        from jupyter_mlops.registry.repeats import repeated_version
-
-        if catalog.get_model(conn, name) is None:
-            return None
-        rows = catalog.list_versions(conn, name)
-        number = repeated_version(rows, draft, self.artifacts, model=name)
-        return None if number is None else find_version(conn, ModelRef(name, version=number))
-
-    def _insert_version(
-        self, conn: duckdb.DuckDBPyConnection, name: str, draft: Draft, tags: dict[str, str]
-    ) -> None:
-        """Number the draft and insert it with its profile and tags (one transaction)."""
-        from jupyter_mlops.monitoring import profile as profiling
-
-        record = draft.record
-        record["created_at"] = utc_now()
-        if catalog.get_model(conn, name) is None:
-            catalog.insert_model(
-                conn,
-                name,
-                at=record["created_at"],
-                by=record["created_by"],
-                description=record["description"],
-            )
-        record["model"] = name
-        record["version"] = catalog.next_version(conn, name)
-        catalog.insert_version(conn, record)
-        if draft.profile:
-            catalog.insert_profiles(
-                conn, profiling.to_rows(draft.profile, model=name, version=record["version"])
-            )
-        for key, value in tags.items():
-            catalog.set_tag(conn, name, record["version"], key, value)
+        draft = registration.draft_version(given)
+        repeats = if_new and not force
+        return store_version(self.db, self.artifacts, name, draft, repeats=repeats)
 
     # reading
 
@@ -359,73 +299,19 @@ class Registry:
         evidence_text = evidence_json(evidence)
         ref = version_ref(name, version)
         with self.db.write() as conn:
-            if ref.version is None:  # promoted through another alias: resolve it first
-                ref = ModelRef(name, version=find_version(conn, ref).version)
-            assert ref.version is not None
-            status, current = catalog.alias_target_state(conn, name, ref.version, alias)
-            if status is None:
-                find_version(conn, ref)  # raises the model's or the version's not-found error
-            if status == "archived":
-                raise ConflictError(
-                    f"{name} version {ref.version} is archived; register a new version or "
-                    "promote another one."
-                )
-            return record_move(
-                conn,
-                name,
-                alias=alias,
-                before=current,
-                after=ref.version,
-                action="promote",
-                reason=reason,
-                evidence=evidence_text,
-            )
+            return alias_moves.promote(conn, ref, alias, reason=reason, evidence=evidence_text)
 
     def rollback(self, name: str, alias: str = "champion", *, reason: str = "") -> AliasEvent:
         """Undo the alias's latest move not yet undone: it returns to where it pointed before,
         unless that version has been archived since (an archived version is never served)."""
         check_text(reason, what="reason")
         with self.db.write() as conn:
-            require_model(conn, name)
-            require_alias_known(conn, name, alias)
-            events = catalog.alias_events(conn, name, alias)
-            undone, target = rollback_target(events, name=name, alias=alias)
-            row = catalog.get_version(conn, name, target)
-            if row is not None and row["status"] == "archived":
-                raise ConflictError(
-                    f"rolling {name}@{alias} back would point it at version {target}, which is "
-                    f"archived; promote the version you want instead (`%mlops promote {name} "
-                    f"VERSION {alias}`)."
-                )
-            current = catalog.model_aliases(conn, name).get(alias)
-            return record_move(
-                conn,
-                name,
-                alias=alias,
-                before=current,
-                after=target,
-                action="rollback",
-                reason=reason,
-                evidence=json.dumps({"undoes_event": undone}),
-            )
+            return alias_moves.rollback(conn, name, alias, reason=reason)
 
     def remove_alias(self, name: str, alias: str, *, reason: str = "") -> AliasEvent:
         check_text(reason, what="reason")
         with self.db.write() as conn:
-            require_model(conn, name)
-            current = catalog.model_aliases(conn, name).get(alias)
-            if current is None:
-                require_alias_known(conn, name, alias, current=True)
-            return record_move(
-                conn,
-                name,
-                alias=alias,
-                before=current,
-                after=None,
-                action="remove",
-                reason=reason,
-                evidence=None,
-            )
+            return alias_moves.remove(conn, name, alias, reason=reason)
 
     # other changes
 

@@ -98,20 +98,18 @@ def restore_files(version: Version, draft: Draft, artifacts: ArtifactStore) -> N
                 artifacts.put(data)
 
 
-def reused(
-    version: Version, *, tags: dict[str, str], description: str, draft: Draft | None = None
-) -> Version:
+def reused(version: Version, draft: Draft) -> Version:
     """`version`, returned in place of a repeated registration, with a note saying so and
     naming what was given with the repeat but not applied (tags, a description, other
     reference data)."""
+    tags, description = draft.given.tags, draft.given.description
     skipped = [
         f"tag {key}={value}" for key, value in tags.items() if version.tags.get(key) != value
     ]
     if description and description != version.description:
         skipped.append(f"description {description!r} (a version's description is fixed)")
     if (
-        draft is not None
-        and draft.record.get("reference_source") == "held-out"
+        draft.record.get("reference_source") == "held-out"
         and draft.reference
         and version.reference_sha256 != sha256(draft.reference)
     ):

@@ -1,0 +1,102 @@
+"""The logging job of a `Monitor`: batch predictions in this process, and the prediction
+and label logs they and a served model write.
+
+Rows are appended as Parquet segment files (`logs.py`), never through the registry's
+lock, so a notebook logging predictions and a model server logging its own can run side
+by side; a label is matched to its prediction later, by request id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from jupyter_mlops.errors import AliasNotFoundError
+from jupyter_mlops.monitoring import labelling, logs
+from jupyter_mlops.monitoring.versions import Versions
+from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.dtypes import as_trained
+from jupyter_mlops.registry.outputs import predictions_and_scores
+from jupyter_mlops.registry.records import Version
+from jupyter_mlops.registry.refs import parse_ref
+
+
+class LoggingMixin:
+    """`Monitor.predict`, `log_predictions` and `log_labels`."""
+
+    registry: Registry
+    _versions: Versions
+
+    def log_predictions(
+        self,
+        ref: str,
+        X: pd.DataFrame,
+        *,
+        predictions: Any = None,
+        request_ids: Sequence[str] | None = None,
+        timestamps: Any = None,
+    ) -> pd.DataFrame:
+        """Score `X` with the version (unless `predictions` are given) and append the rows to
+        the model's prediction log; returns them, request ids included."""
+        version = self.registry.get(self.registry.watched(ref))
+        rows = self._scored_rows(version, X, predictions, request_ids, timestamps)
+        logs.write_segments(self.registry.home, logs.PREDICTIONS, version.model, rows)
+        return rows
+
+    def predict(self, ref: str, X: Any, *, log: bool = True) -> pd.DataFrame:
+        """Batch scoring in this process: one row per input row with the request id (logged
+        like a served prediction unless `log=False`), version, prediction and score."""
+        if log:
+            rows = self.log_predictions(ref, X)
+        else:
+            rows = self._scored_rows(
+                self.registry.get(self.registry.watched(ref)), X, None, None, None
+            )
+        return rows[[logs.REQUEST_ID, logs.VERSION, logs.PREDICTION, logs.SCORE]]
+
+    def _scored_rows(
+        self, version: Version, X: Any, predictions: Any, request_ids: Any, timestamps: Any
+    ) -> pd.DataFrame:
+        from jupyter_mlops.registry.signature import scoring_rows
+
+        frame = scoring_rows(X, version.schema, what=f"{version.model} version {version.version}")
+        scores = None
+        if predictions is None:
+            predictions, scores = predictions_and_scores(
+                self._versions.model(version),
+                as_trained(frame, version.schema),
+                positive=version.positive_label,
+            )
+        return logs.prediction_rows(
+            frame,
+            version=version.version,
+            predictions=np.asarray(predictions),
+            scores=scores,
+            request_ids=None if request_ids is None else [str(r) for r in request_ids],
+            timestamps=timestamps,
+        )
+
+    def log_labels(
+        self, model: str, request_ids: Any, labels: Any, *, timestamps: Any = None
+    ) -> int:
+        """Append true values for earlier predictions (by request id: a list or Series of ids,
+        or the rows `log_predictions` returned); returns how many. A classifier's labels are
+        checked against the classes of the version `model` names (a bare name: its champion,
+        else its newest version)."""
+        version = self._labelled_version(model)
+        ids, values = labelling.request_ids_of(request_ids), labelling.labels_of(labels)
+        what = f"{version.model} version {version.version}"
+        classes = self._versions.scoring(version).classes
+        found = labelling.as_classes(values, classes, what=what, missing=False)
+        rows = logs.label_rows(ids, found, timestamps=timestamps)
+        logs.write_segments(self.registry.home, logs.LABELS, parse_ref(model).model, rows)
+        return len(rows)
+
+    def _labelled_version(self, model: str) -> Version:
+        try:
+            return self.registry.get(self.registry.watched(model))
+        except AliasNotFoundError:  # no champion: the newest version
+            return self.registry.get(model)
