@@ -50,18 +50,18 @@ def labelled(
     logged rows also carry the version that answered them (only those `scope` names)."""
     if current is None:
         return _logged(versions, version, scope, with_labels=True)
-    current = given(current, time_column=time_column)[0]
+    current = given(current, time_column=time_column, version=version)[0]
     if y is None:
         raise UsageError(
             "performance on given data needs its true values; pass y= (or use the logs)."
         )
     frame = _scored(versions, version, current, time_column=time_column)
-    truth = labelling.labels_of(y)
+    truth = labelling.labels_of(y, per="row")
     if len(truth) != len(frame):
         raise UsageError(f"current has {len(frame)} rows but y has {len(truth)}; pass matching y.")
     classes = versions.scoring(version).classes
     what = f"{version.model} version {version.version}"
-    found = labelling.as_classes(truth, classes, what=what, missing=True)
+    found = labelling.as_classes(truth, classes, what=what, missing=True, per="row")
     return frame.assign(**{logs.LABEL: np.asarray(found) if classes is None else found})
 
 
@@ -159,7 +159,7 @@ def estimated(
     if current is None:
         frame = _logged(versions, version, scope, with_labels=True)
     else:
-        frame = given(current, time_column=time_column)[0]
+        frame = given(current, time_column=time_column, version=version)[0]
         frame = _scored(versions, version, frame, time_column=time_column)
         frame = frame.assign(**{logs.LABEL: None})
     rows = len(frame)

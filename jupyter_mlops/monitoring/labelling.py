@@ -47,30 +47,38 @@ def request_ids_of(value: Any) -> list[str]:
     return [str(found) for found in ids]
 
 
-def labels_of(value: Any) -> list[Any]:
-    """The true values in `value`, one per request id."""
+def labels_of(value: Any, *, per: str = "request id") -> list[Any]:
+    """The true values in `value`, one per request id (`per="row"`: one per row given, as
+    `y=` of performance and check)."""
+    fix = "pass y, or y[known] for the ids given" if per == "request id" else "pass y="
     if isinstance(value, pd.DataFrame):
         if len(value.columns) != 1:
             raise UsageError(
-                f"labels must be one value per request id, but the DataFrame given has "
+                f"labels must be one value per {per}, but the DataFrame given has "
                 f"{len(value.columns)} columns ({_names(value.columns)}); pass one column."
             )
         value = value.iloc[:, 0]
     labels = _values(value)
     if labels is None:
         raise UsageError(
-            f"labels must be a list, array or Series with one value per request id, not "
-            f"{_kind(value)}; pass y, or y[known] for the ids given."
+            f"labels must be a list, array or Series with one value per {per}, not "
+            f"{_kind(value)}; {fix}."
         )
     return labels
 
 
 def as_classes(
-    labels: list[Any], classes: tuple[Any, ...] | None, *, what: str, missing: bool
+    labels: list[Any],
+    classes: tuple[Any, ...] | None,
+    *,
+    what: str,
+    missing: bool,
+    per: str = "request id",
 ) -> list[Any] | np.ndarray:
     """`labels` as the classes of `what` (a version) they name, in an array of the classes'
     type; missing ones kept as None when `missing` is allowed, else refused. Without
-    `classes` (no classifier, or its model cannot be loaded here) they stay as they are."""
+    `classes` (no classifier, or its model cannot be loaded here) they stay as they are.
+    `per`: what each label belongs to, for a message ("row": row N's label)."""
     if not missing:
         absent = next((i for i, label in enumerate(labels) if _absent(label)), None)
         if absent is not None:
@@ -83,8 +91,9 @@ def as_classes(
     found = matched(labels, classes)
     if found.stranger is not None:
         position = found.stranger
+        which = f"row {position}'s label" if per == "row" else f"label {position}"
         raise UsageError(
-            f"the labels of {what} are its classes {listed(classes)}, but label {position} is "
+            f"the labels of {what} are its classes {listed(classes)}, but {which} is "
             f"{_shown(labels[position])}; pass each label as one of those classes."
         )
     return found.values
@@ -105,7 +114,7 @@ def _values(value: Any) -> list[Any] | None:
         value = value[:, 0]
     if isinstance(value, np.ndarray) and value.ndim != 1:
         return None
-    if isinstance(value, pd.Series | pd.Index | np.ndarray):
+    if isinstance(value, pd.Series | pd.Index | np.ndarray | pd.api.extensions.ExtensionArray):
         return list(value)
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         return list(value)

@@ -93,7 +93,13 @@ class DriftMixin:
         """One drift report per window (`every`: 1h, 1d, 1w or a row count), oldest first."""
         version, scope = resolve(self.registry, ref)
         data = current_data(
-            self.registry, version, current, window=None, time_column=time_column, scope=scope
+            self.registry,
+            version,
+            current,
+            window=None,
+            time_column=time_column,
+            scope=scope,
+            whole_log=True,
         )
         span = parse_window(every)
         if span.every is not None and data.time_column is None:

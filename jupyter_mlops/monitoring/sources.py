@@ -28,7 +28,9 @@ from jupyter_mlops.registry import Registry, datafiles
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.store import analytics
 
-Current = pd.DataFrame | str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
+Current = (
+    pd.DataFrame | np.ndarray | str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
+)
 LOG_WINDOW = "7d"
 
 
@@ -61,12 +63,14 @@ def current_data(
     window: str | int | None,
     time_column: str | None,
     scope: Scope | None = None,
+    whole_log: bool = False,
 ) -> Data:
-    """The data to judge `version` on; from the log, the rows of the versions `scope` names."""
+    """The data to judge `version` on; from the log, the rows of the versions `scope` names
+    (`whole_log`: all of the log, not only its last `window`, by default LOG_WINDOW)."""
     if current is None:
-        span = parse_window(LOG_WINDOW if window is None else window)
+        span = None if whole_log else parse_window(LOG_WINDOW if window is None else window)
         return _from_log(registry, version, span, scope)
-    whole, source = given(current, time_column=time_column)
+    whole, source = given(current, time_column=time_column, version=version)
     frame = whole
     if time_column is not None and time_column not in frame:
         raise UsageError(
@@ -86,6 +90,11 @@ def current_data(
             )
         else:
             times = utc_times(frame[time_column])
+            if len(times) and times.isna().all():
+                raise UsageError(
+                    f"no row of the current data has a time in {time_column!r}, so a window "
+                    f"of {span.text} holds no rows; fill in the times or leave out window=."
+                )
             end = moment(times.max()) if len(times) else None
             if end is not None and span.every is not None:
                 start = end - span.every
@@ -95,23 +104,59 @@ def current_data(
 
 
 def given(
-    current: pd.DataFrame | str | os.PathLike[str] | Sequence, *, time_column: str | None = None
+    current: pd.DataFrame | np.ndarray | str | os.PathLike[str] | Sequence,
+    *,
+    time_column: str | None = None,
+    version: Version | None = None,
 ) -> tuple[pd.DataFrame, str]:
     """Given current data as a frame, and where it came from: a DataFrame as it is, data
-    files (paths or globs of Parquet, CSV or TSV) read into one."""
+    files (paths or globs of Parquet, CSV or TSV) read into one, and for a `version` fitted
+    on an array, a 2-D array with its columns by position, named as registered."""
+    names = on_array(version)
     if isinstance(current, pd.DataFrame):
+        missing = [name for name in names if name not in {str(c) for c in current.columns}]
+        if missing and version is not None:
+            raise UsageError(
+                f"{version.model} version {version.version} was fitted on an array, so it "
+                f"takes {names[0]}..{names[-1]} by position, and the DataFrame given lacks "
+                f"{_few(missing)}; pass a 2-D array, or name the columns {names[0]}.."
+                f"{names[-1]} (df.set_axis([...], axis=1))."
+            )
         return current, "a DataFrame"
     if isinstance(current, str | os.PathLike) or _is_paths(current):
         paths = [current] if isinstance(current, str | os.PathLike) else list(current)
         read = datafiles.read_files(paths, time_column=time_column)
         return read, ", ".join(str(path) for path in paths)
+    if names and np.ndim(current) == 2 and np.shape(current)[1] == len(names):
+        return pd.DataFrame(np.asarray(current), columns=names), "an array"
+    arrays = f", or a 2-D array of {len(names)} columns" if names else ""
     raise UsageError(
-        f"current data must be a DataFrame or data files ({datafiles.NAMED}), not "
-        f"{type(current).__name__}; pass df or 'data/*.parquet'."
+        f"current data must be a DataFrame or data files ({datafiles.NAMED}){arrays}, not "
+        f"{_shape(current)}; pass df or 'data/*.parquet'."
     )
 
 
-def _from_log(registry: Registry, version: Version, span: Window, scope: Scope | None) -> Data:
+def on_array(version: Version | None) -> list[str]:
+    """The columns a version fitted on an array takes by position (x0, x1, ...); [] for
+    one fitted on named columns."""
+    names = [str(entry["name"]) for entry in (version.schema if version else None) or []]
+    return names if names and names == [f"x{i}" for i in range(len(names))] else []
+
+
+def _few(names: list[str]) -> str:
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return ", ".join(map(repr, names[:3])) + more
+
+
+def _shape(value: object) -> str:
+    kind = type(value).__name__
+    return f"an array of shape {value.shape}" if isinstance(value, np.ndarray) else kind
+
+
+def _from_log(
+    registry: Registry, version: Version, span: Window | None, scope: Scope | None
+) -> Data:
+    """Rows of the log in the last `span` up to now (None: every row)."""
     home = registry.home
     if not logs.has_log(home, logs.PREDICTIONS, version.model):
         raise UsageError(
@@ -119,17 +164,22 @@ def _from_log(registry: Registry, version: Version, span: Window, scope: Scope |
             "(--current df) or log some first (deploy it, or Monitor.log_predictions)."
         )
     files = [logs.pattern(home, logs.PREDICTIONS, version.model)]
-    end = utc_now()
-    start = end - span.every if span.every is not None else None
+    end = utc_now() if span is not None else None
+    start = end - span.every if end is not None and span and span.every is not None else None
     with compaction.reading(home, version.model), analytics.cursor() as conn:
         frame = analytics.read_parquet(
             conn, files, time_column=logs.TIMESTAMP, start=start, end=end
         )
+        newest = analytics.newest_time(conn, files, logs.TIMESTAMP) if frame.empty else None
     if scope is not None:
         frame = scope.select(frame, start=start, end=end)
-    if span.rows is not None:
+    if span is not None and span.rows is not None:
         frame = frame.sort_values(logs.TIMESTAMP).iloc[-span.rows :]
-    label = f"the prediction log ({span.text} to {end:%Y-%m-%d %H:%M} UTC)"
+    label = "the prediction log"
+    if span is not None and end is not None:
+        label += f" ({span.text} to {end:%Y-%m-%d %H:%M} UTC)"
+    if newest is not None:
+        label += f", whose newest row is logged at {newest:%Y-%m-%d %H:%M} UTC,"
     source = "the prediction log"
     if scope is not None:
         source += f" ({rows_from(frame) or 'no rows of ' + scope.named})"

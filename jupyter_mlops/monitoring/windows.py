@@ -18,6 +18,7 @@ import pandas as pd
 from jupyter_mlops.errors import UsageError
 
 _SPAN = re.compile(r"\s*([0-9]+)\s*(h|d|w|rows?)\s*", re.IGNORECASE)
+_FIRST_MONDAY = pd.Timestamp("1970-01-05")  # weeks start on Mondays
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 
 
@@ -52,8 +53,8 @@ def parse_window(text: str | int) -> Window:
 
 
 def assign(times: pd.Series, window: Window) -> pd.DataFrame:
-    """Each row's window: a frame of `start` and `end` (times aligned to the Unix epoch, or
-    the first and last time of each block of rows), in the rows' order (sorted by time).
+    """Each row's window: a frame of `start` and `end` (times aligned to the Unix epoch, weeks
+    to a Monday, or the first and last time of each block of rows), in the rows' order.
     Windows are cut in UTC (`utc_times`), so a day starts at midnight UTC everywhere."""
     stamps = utc_times(times).reset_index(drop=True)
     if window.every is not None:
@@ -95,7 +96,10 @@ def untimed_notes(rows: int) -> list[str]:
 
 
 def _floor(stamps: pd.Series, step: pd.Timedelta) -> pd.Series:
-    epoch = pd.Timestamp(0)
+    """Starts of spans of `step`: weeks (and multiples of 7 days) start on a Monday 00:00
+    UTC, other spans at the Unix epoch (a Thursday)."""
+    weekly = step % pd.Timedelta(weeks=1) == pd.Timedelta(0)
+    epoch = _FIRST_MONDAY if weekly else pd.Timestamp(0)
     return epoch + ((stamps - epoch) // step) * step
 
 

@@ -159,15 +159,33 @@ def _held_out_enough(
                 "pass the held-out rows' true labels."
             )
     if training is not None and set(training.columns) >= set(features.columns):
-        rows = pd.util.hash_pandas_object(features, index=False).to_numpy()
-        seen = pd.util.hash_pandas_object(training[features.columns], index=False).to_numpy()
-        shared = int(np.isin(rows, seen).sum())
-        if shared * 2 > len(rows):
-            raise UsageError(
-                f"{shared:,} of the {len(rows):,} reference rows are rows the model was "
-                "trained on, whose scores are optimistic; pass held-out rows (e.g. the test "
-                "part of train_test_split)."
-            )
+        _not_training_rows(features, training[features.columns])
+
+
+def _not_training_rows(features: pd.DataFrame, training: pd.DataFrame) -> None:
+    """Refuse reference rows that are mostly the training rows themselves.
+
+    Rows equal by value are expected when the feature space is small (a flag, a few codes),
+    so a row counts against the data only beyond chance: a fresh row matches some training
+    row about as often as a training row matches another one (`chance`), and a copied row
+    always matches, so `shared = copied + (rows - copied) * chance`. Refused when the copied
+    rows this implies are more than half and chance alone cannot explain the overlap (a
+    one-sided binomial test, p < 0.001)."""
+    from scipy import stats  # imported when a reference is given with its training rows
+
+    rows = pd.util.hash_pandas_object(features, index=False).to_numpy()
+    seen = pd.util.hash_pandas_object(training, index=False)
+    shared = int(np.isin(rows, seen.to_numpy()).sum())
+    chance = float(seen.duplicated(keep=False).mean()) if len(seen) > 1 else 0.0
+    copied = (shared - len(rows) * chance) / (1 - chance) if chance < 1 else 0.0
+    unlikely = chance == 0 or stats.binom.sf(shared - 1, len(rows), chance) < 1e-3
+    if copied * 2 > len(rows) and unlikely:
+        by_chance = f" (fresh rows match {chance:.0%} by chance)" if chance >= 0.005 else ""
+        raise UsageError(
+            f"{shared:,} of the {len(rows):,} reference rows are rows the model was trained "
+            f"on{by_chance}, whose scores are optimistic; "
+            "pass held-out rows (e.g. the test part of train_test_split)."
+        )
 
 
 def kind(dtype: object) -> str | None:

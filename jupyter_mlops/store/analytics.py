@@ -16,6 +16,7 @@ from jupyter_mlops.store.connection import analytics_cursor as cursor
 __all__ = [
     "cursor",
     "labelled_predictions",
+    "newest_time",
     "parquet_rows",
     "read_parquet",
     "scored_predictions",
@@ -93,3 +94,14 @@ def parquet_rows(conn: duckdb.DuckDBPyConnection, files: list[str]) -> int:
         "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)", [files]
     ).fetchone()
     return int(found[0]) if found else 0
+
+
+def newest_time(
+    conn: duckdb.DuckDBPyConnection, files: list[str], time_column: str
+) -> datetime | None:
+    """The latest time in a column of Parquet files (None: no row has one)."""
+    query = (
+        'SELECT max("{0}") FROM read_parquet(?, union_by_name = true, hive_partitioning = false)'
+    )
+    found = conn.execute(query.format(time_column.replace('"', '""')), [files]).fetchone()
+    return found[0] if found else None

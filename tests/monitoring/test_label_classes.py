@@ -87,11 +87,11 @@ def test_a_missing_label_in_y_leaves_its_row_out(monitor: Monitor) -> None:
 def test_labels_naming_no_class_are_refused_naming_the_classes(monitor: Monitor) -> None:
     X, y = people(300, seed=2)
     zero_one = (y == 2).astype(int)
-    expected = "the labels of c12 version 1 are its classes 1 and 2, but label {} is 0 (int)"
+    expected = "the labels of c12 version 1 are its classes 1 and 2, but row {}'s label is 0 (int)"
     first = int(np.flatnonzero(zero_one == 0)[0])
     with pytest.raises(UsageError, match=re.escape(expected.format(first))):
         monitor.performance("c12@champion", X, y=zero_one, save=False)
-    with pytest.raises(UsageError, match="are its classes 1 and 2, but label"):
+    with pytest.raises(UsageError, match="are its classes 1 and 2, but row "):
         monitor.check("c12@champion", X, y=zero_one, multivariate=False)
 
 

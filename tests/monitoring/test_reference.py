@@ -358,3 +358,24 @@ def test_an_empty_window_says_so_in_one_line(tmp_path: Path) -> None:
     estimate = monitor.estimate("wine:1", empty)
     assert estimate.metrics == [] and estimate.note == "the window has no rows"
     assert "the window has no rows" in repr(estimate)
+
+
+def few_values(rows: int, *, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    """A flag, a code of three values and an amount that is 95% zeros: most rows repeat."""
+    rng = np.random.default_rng(seed)
+    amount = np.where(rng.random(rows) < 0.95, 0.0, rng.normal(50, 10, rows))
+    X = pd.DataFrame({"f": rng.random(rows) < 0.5, "k": rng.integers(0, 3, rows), "d": amount})
+    return X, pd.Series(X["k"] * 2.0 + X["f"] + X["d"] / 10 + rng.normal(0, 0.1, rows))
+
+
+def test_held_out_rows_equal_to_training_rows_by_value_are_accepted(tmp_path: Path) -> None:
+    from sklearn.tree import DecisionTreeRegressor
+
+    X, y = few_values(1_000, seed=1)
+    Xv, yv = few_values(1_000, seed=2)
+    registry = Registry(tmp_path / "registry")
+    model = DecisionTreeRegressor(max_depth=3).fit(X, y)
+    with pytest.raises(UsageError, match=r"1,000 of the 1,000 reference rows are rows the model"):
+        registry.register("price", model, X=X, y=y, reference=(X, y))
+    version = registry.register("price", model, X=X, y=y, reference=(Xv, yv))
+    assert version.reference_source == "held-out" and version.reference_rows == 1_000

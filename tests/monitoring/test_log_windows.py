@@ -1,0 +1,66 @@
+"""Windows over the prediction log and over given times: every window the log holds, weeks
+from Monday, and one sentence when a window holds no rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from jupyter_mlops import Monitor, Registry
+from jupyter_mlops.errors import UsageError
+
+TIMES = pd.Series(pd.date_range("2024-01-01", periods=900, freq="192s"))  # two days
+
+
+def rows(count: int, *, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"x": rng.normal(size=count), "z": rng.normal(size=count)})
+    return X, pd.Series((X["x"] + rng.normal(scale=0.5, size=count) > 0).astype(int))
+
+
+@pytest.fixture
+def monitor(registry: Registry) -> Monitor:
+    X, y = rows(2_000, seed=1)
+    registry.register("al", LogisticRegression().fit(X, y), X=X, y=y, reference=rows(1_000, seed=2))
+    registry.promote("al", 1)
+    return Monitor(registry)
+
+
+def test_drift_by_windows_over_the_log_covers_every_window_it_holds(monitor: Monitor) -> None:
+    X, _ = rows(len(TIMES), seed=3)
+    monitor.log_predictions("al@champion", X, timestamps=TIMES)
+    daily = monitor.drift_windows("al@champion", every="1d", save=False)
+    assert [(r.window_start, r.rows) for r in daily.reports] == [
+        (pd.Timestamp("2024-01-01").to_pydatetime(), 450),
+        (pd.Timestamp("2024-01-02").to_pydatetime(), 450),
+    ]
+    by_rows = monitor.drift_windows("al@champion", every=300, save=False)
+    assert [r.rows for r in by_rows.reports] == [300, 300, 300]
+    last = monitor.drift_windows("al@champion", every="1d", last=1, save=False)
+    assert [r.rows for r in last.reports] == [450]
+    with pytest.raises(UsageError, match=r"newest row is logged at 2024-01-02 23:56 UTC"):
+        monitor.drift("al@champion", window="1d", save=False)
+
+
+def test_a_time_window_over_rows_without_any_time_says_it_holds_no_rows(monitor: Monitor) -> None:
+    X, y = rows(len(TIMES), seed=4)
+    untimed = X.assign(t=pd.NaT)
+    told = r"no row of the current data has a time in 't', so a window of 1d holds no rows"
+    with pytest.raises(UsageError, match=told):
+        monitor.drift("al@champion", current=untimed, time_column="t", window="1d", save=False)
+    with pytest.raises(UsageError, match=told):
+        monitor.check("al@champion", current=untimed, y=y, time_column="t", window="1d")
+
+
+def test_weeks_start_on_monday(monitor: Monitor) -> None:
+    X, y = rows(len(TIMES), seed=5)
+    weeks = pd.Series(pd.date_range("2024-01-01", periods=900, freq="1h"))  # a Monday
+    timed = X.assign(t=weeks)
+    timeline = monitor.drift_windows("al:1", timed, every="1w", time_column="t", save=False)
+    starts = [r.window_start for r in timeline.reports]
+    assert starts[:2] == [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-08")]
+    assert {s.weekday() for s in starts} == {0}
+    report = monitor.performance("al:1", timed, y=y, window="2w", time_column="t", save=False)
+    assert {m.window_start.weekday() for m in report.metrics} == {0}  # every other Monday
