@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 
@@ -19,6 +23,7 @@ from jupyter_mlops import Registry
 from jupyter_mlops.monitoring import compaction, logs
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +38,27 @@ def fitted(dataset: tuple[pd.DataFrame, pd.Series]) -> LogisticRegression:
     return LogisticRegression(max_iter=5000).fit(X, y)
 
 
+@pytest.fixture(scope="module")
+def ipython() -> Iterator[InteractiveShell]:
+    """A shell of this test module's own, with the extension loaded: the names, connection,
+    display formats and settings one module leaves in a shell never reach another's tests.
+    It is also `InteractiveShell.instance()` (what `get_ipython()` gives) while they run."""
+    InteractiveShell.clear_instance()
+    shell = InteractiveShell.instance()
+    assert shell.run_cell("%load_ext jupyter_mlops").success
+    try:
+        yield shell
+    finally:
+        close_shell(shell)
+        InteractiveShell.clear_instance()
+
+
+def close_shell(shell: InteractiveShell) -> None:
+    """End `shell` as leaving IPython does (its history session closed), now, not at exit."""
+    shell.atexit_operations()
+    atexit.unregister(shell.atexit_operations)
+
+
 @pytest.fixture
 def registry(tmp_path: Path) -> Registry:
     return Registry(tmp_path / "registry")
@@ -45,6 +71,16 @@ def subprocess_env(tmp_path: Path) -> dict[str, str]:
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env["MLOPS_HOME"] = str(tmp_path / "registry")
     return env
+
+
+def wait_for(condition: Callable[[], T], what: str, *, seconds: float = 60) -> T:
+    """`condition()` once it is true, asked again and again; failing after `seconds` only so
+    that a broken system fails the test instead of hanging it."""
+    deadline = time.monotonic() + seconds
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.01)
+    return value
 
 
 def free_port() -> int:

@@ -14,6 +14,9 @@ def load_ipython_extension(ipython: Any) -> None:
     import jupyter_mlops
 
     ipython.user_ns.setdefault("mlops", jupyter_mlops)  # `mlops.log_metric(...)` in cells
+    # `%config MlopsMagics` reads the shell's configurables: the instance that answers
+    # `%mlops` (a Magics adds itself there), not one a `%reload_ext` replaced
+    ipython.configurables[:] = [c for c in ipython.configurables if type(c) is not MlopsMagics]
     magics = MlopsMagics(ipython)
     ipython.register_magics(magics)
     completer = ipython.Completer

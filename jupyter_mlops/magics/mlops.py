@@ -1,15 +1,25 @@
-"""The `%mlops` line magic: parse, call the core, return a displayable result."""
+"""The `%mlops` line magic: parse, call the core, return a displayable result.
+
+Its settings are traits (`%config MlopsMagics` lists them, `%config MlopsMagics.home = "..."`
+sets one, as does `c.MlopsMagics.home` in an IPython profile): the registry the session uses
+(`home`, which `%mlops connect` sets too), how long a write waits for the registry's lock, and
+whether figures are drawn or summarised as text.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import shlex
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
+from traitlets import Bool, Float, TraitError, Unicode, default, observe, validate
 
 from jupyter_mlops.commands import HANDLERS, parse_pairs, run_registry_command
+from jupyter_mlops.config import DEFAULT_HOME, HOME_VARIABLE, Settings
 from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.magics.namespace import as_typed, data_names, lookup, metric_values
 from jupyter_mlops.magics.parser import HelpShown, build_parser
@@ -28,26 +38,89 @@ class Connection:
 
     def __init__(self, location: str | None = None) -> None:
         self.location = location
+        self.lock_timeout: float | None = None  # None: MLOPS_LOCK_TIMEOUT, else 60 s
         self._registry: Registry | None = None
 
     @property
     def registry(self) -> Registry:
         if self._registry is None:
-            self._registry = Registry(self.location)
+            self._registry = Registry(self.location, lock_timeout=self.lock_timeout)
         return self._registry
 
     def switch(self, location: str) -> Registry:
-        self._registry = Registry(location)
+        self._registry = Registry(location, lock_timeout=self.lock_timeout)
         self.location = str(self._registry.home)
         return self._registry
+
+    def wait_for_lock(self, seconds: float) -> None:
+        """Writes from now on wait up to `seconds` for the registry's lock."""
+        self.lock_timeout = seconds
+        self._registry = None  # opened again, at the same place, with the new deadline
 
 
 @magics_class
 class MlopsMagics(Magics):
-    def __init__(self, shell: Any) -> None:
-        super().__init__(shell)
+    home = Unicode(
+        help=f"The registry directory this session uses (default: ${HOME_VARIABLE}, else "
+        f"{DEFAULT_HOME}); setting it switches the registry, as `%mlops connect PATH` does."
+    ).tag(config=True)
+    lock_timeout = Float(
+        help="Seconds a write waits for the registry's lock held by another process before it "
+        "fails naming that process (default: $MLOPS_LOCK_TIMEOUT, else 60)."
+    ).tag(config=True)
+    show_figures = Bool(
+        True,
+        help="Draw plotly figures (`%mlops metrics`, `--plot`); False shows each as a text "
+        "table of its lines, as IPython in a terminal does.",
+    ).tag(config=True)
+
+    def __init__(self, shell: Any, **kwargs: Any) -> None:
+        self.connection = Connection()  # before the traits: a profile's `home` switches it
         self.parser = build_parser()
-        self.connection = Connection()
+        super().__init__(shell, **kwargs)
+
+    @default("home")
+    def _home_default(self) -> str:
+        chosen = self.connection.location or os.environ.get(HOME_VARIABLE)
+        return chosen or str(DEFAULT_HOME.expanduser())
+
+    @validate("home")
+    def _switch_home(self, proposal: Any) -> str:
+        if proposal.value != self.connection.location:
+            try:
+                self.connection.switch(proposal.value)
+            except MlopsError as exc:  # %config prints it; the registry stays where it was
+                raise self._refused("home", proposal.value, str(exc)) from None
+        return str(self.connection.registry.home)
+
+    @default("lock_timeout")
+    def _lock_timeout_default(self) -> float:
+        return Settings.from_env().lock_timeout
+
+    @validate("lock_timeout")
+    def _check_lock_timeout(self, proposal: Any) -> float:
+        seconds = float(proposal.value)
+        if not 0 <= seconds < math.inf:
+            raise self._refused(
+                "lock_timeout",
+                proposal.value,
+                f"MlopsMagics.lock_timeout = {proposal.value!r} is not a number of seconds; "
+                "set it to 0 or more, e.g. 60.",
+            )
+        return seconds
+
+    def _refused(self, name: str, value: object, message: str) -> TraitError:
+        """The error for a refused setting, which is also taken out of the shell's config
+        (`%config` put it there), or `%reload_ext` would meet it again."""
+        for config in (self.config, getattr(self.parent, "config", None)):
+            section = config.get(type(self).__name__) if config is not None else None
+            if section is not None and name in section and section[name] == value:
+                del section[name]
+        return TraitError(message)
+
+    @observe("lock_timeout")
+    def _retime(self, change: Any) -> None:
+        self.connection.wait_for_lock(change.new)
 
     @line_cell_magic
     def mlops(self, line: str, cell: str | None = None) -> Any:
@@ -142,7 +215,8 @@ class MlopsMagics(Magics):
         from jupyter_mlops.viz.text import shown
 
         formatter = getattr(self.shell, "display_formatter", None)
-        return shown(figure, html=formatter is None or "text/html" in formatter.active_types)
+        html = formatter is None or "text/html" in formatter.active_types
+        return shown(figure, html=html and self.show_figures)
 
     def _cell(self, line: str, cell: str) -> Any:
         __tracebackhide__ = True
@@ -203,9 +277,10 @@ class MlopsMagics(Magics):
         return cells[-1] if cells else None
 
     def _connect(self, location: str | None) -> Registry:
-        if location is None:
-            return self.connection.registry
-        return self.connection.switch(location)
+        if location is not None:
+            self.connection.switch(location)
+            self.home = str(self.connection.registry.home)  # what `%config` shows
+        return self.connection.registry
 
     def _help(self, topic: str | None) -> None:
         if topic is None:

@@ -42,9 +42,10 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def test_deploy_followed_by_a_statement_shows_url_and_token(registry: Registry) -> None:
-    shell = InteractiveShell.instance()
-    shell.run_cell("%load_ext jupyter_mlops")
+def test_deploy_followed_by_a_statement_shows_url_and_token(
+    ipython: InteractiveShell, registry: Registry
+) -> None:
+    shell = ipython
     shell.run_cell(f"%mlops connect {registry.home}")
     port = free_port()
     try:
@@ -58,9 +59,10 @@ def test_deploy_followed_by_a_statement_shows_url_and_token(registry: Registry) 
         undeploy(registry, REF)
 
 
-def test_deploy_as_the_cells_value_shows_the_token_once(registry: Registry) -> None:
-    shell = InteractiveShell.instance()
-    shell.run_cell("%load_ext jupyter_mlops")
+def test_deploy_as_the_cells_value_shows_the_token_once(
+    ipython: InteractiveShell, registry: Registry
+) -> None:
+    shell = ipython
     shell.run_cell(f"%mlops connect {registry.home}")
     port = free_port()
     try:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import pytest
 from IPython.core.completer import provisionalcompleter
-from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_mlops import Registry
 
 
 @pytest.fixture
-def shell(tmp_path, dataset, fitted):
-    ip = InteractiveShell.instance()
-    ip.run_cell("%load_ext jupyter_mlops", store_history=True)
+def shell(ipython, tmp_path, dataset, fitted):
+    ip = ipython
     ip.run_cell(f"%mlops connect {tmp_path / 'registry'}")
     X, y = dataset
     ip.user_ns.update(X_train=X, y_train=y, clf=fitted, val_auc=0.93)

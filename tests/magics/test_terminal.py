@@ -16,10 +16,10 @@ from jupyter_mlops import Monitor, Registry
 
 
 @pytest.fixture
-def terminal(tmp_path, dataset, fitted) -> Iterator[InteractiveShell]:
+def terminal(ipython: InteractiveShell, tmp_path, dataset, fitted) -> Iterator[InteractiveShell]:
     """The shell with text/plain as its only format, as TerminalInteractiveShell sets it, and
     cancer versions 1 (a logistic regression) and 2 (a pipeline, champion)."""
-    shell = InteractiveShell.instance()
+    shell = ipython
     formats = shell.display_formatter.active_types
     shell.display_formatter.active_types = ["text/plain"]
     X, y = dataset
@@ -27,7 +27,6 @@ def terminal(tmp_path, dataset, fitted) -> Iterator[InteractiveShell]:
     drifted = X.assign(**{"mean radius": X["mean radius"] * 1.5})
     shell.user_ns.update(X=X, y=y, first=fitted, second=scaled, drifted=drifted)
     for line in [
-        "%load_ext jupyter_mlops",
         f"%mlops connect {tmp_path / 'registry'}",
         "v1 = %mlops register cancer first --data X y --metrics auc=0.91",
         "v2 = %mlops register cancer second --data X y --metrics auc=0.95",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_mlops import Registry, Tracker
 
@@ -18,9 +17,8 @@ auc
 
 
 @pytest.fixture
-def shell(tmp_path, dataset):
-    ip = InteractiveShell.instance()
-    ip.run_cell("%load_ext jupyter_mlops")
+def shell(ipython, tmp_path, dataset):
+    ip = ipython
     ip.run_cell(f"%mlops connect {tmp_path / 'registry'}")
     X, y = dataset
     ip.run_cell(

@@ -8,15 +8,13 @@ import asyncio
 import numpy as np
 import pandas as pd
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_mlops import Registry, Tracker
 
 
 @pytest.fixture
-def shell(tmp_path):
-    ip = InteractiveShell.instance()
-    ip.run_cell("%load_ext jupyter_mlops")
+def shell(ipython, tmp_path):
+    ip = ipython
     ip.run_cell(f"%mlops connect {tmp_path / 'registry'}")
     ip.run_cell(
         "import asyncio\n"

@@ -21,9 +21,8 @@ CLI = str(Path(sys.executable).parent / "jupyter-mlops")
 
 
 @pytest.fixture
-def shell(monitor: Monitor) -> InteractiveShell:
-    ip = InteractiveShell.instance()
-    ip.run_cell("%load_ext jupyter_mlops")
+def shell(ipython: InteractiveShell, monitor: Monitor) -> InteractiveShell:
+    ip = ipython
     ip.run_cell(f"%mlops connect {monitor.registry.home}")
     ip.user_ns.update(
         df_last_week=synthetic.features(20_000, shifted=True, seed=61),

@@ -37,9 +37,8 @@ def record_four_days(monitor: Monitor) -> DriftTimeline:
 
 
 @pytest.fixture
-def shell(monitor: Monitor) -> InteractiveShell:
-    ip = InteractiveShell.instance()
-    ip.run_cell("%load_ext jupyter_mlops")
+def shell(ipython: InteractiveShell, monitor: Monitor) -> InteractiveShell:
+    ip = ipython
     ip.run_cell(f"%mlops connect {monitor.registry.home}")
     return ip
 

@@ -53,10 +53,10 @@ def receiver() -> Iterator[Receiver]:
 
 
 def test_a_promoted_champion_without_labels_leaves_the_rule_unknown_and_strict_passes(
+    ipython: InteractiveShell,
     home: Path,
 ) -> None:
-    shell = InteractiveShell.instance()
-    shell.run_cell("%load_ext jupyter_mlops")
+    shell = ipython
     shell.run_cell(f"%mlops connect {home}")
     shell.user_ns.update(Xs=_rows(2_000, seed=2, shift=3.0), Xc=_rows(2_000, seed=3))
 

@@ -32,10 +32,9 @@ model = make_pipeline(FunctionTransformer(clipped), LogisticRegression()).fit(X,
 
 
 def test_notebook_code_is_warned_of_and_named_where_it_cannot_load(
-    tmp_path: Path, subprocess_env: dict[str, str]
+    ipython: InteractiveShell, tmp_path: Path, subprocess_env: dict[str, str]
 ) -> None:
-    shell = InteractiveShell.instance()
-    shell.run_cell("%load_ext jupyter_mlops")
+    shell = ipython
     shell.run_cell(f"%mlops connect {tmp_path / 'registry'}")
     shell.run_cell(NOTEBOOK).raise_error()
     line = (

@@ -79,11 +79,10 @@ def test_a_positive_label_that_is_not_a_class_names_the_classes(registry: Regist
 
 
 def test_the_positive_label_is_chosen_from_a_cell_and_from_the_shell(
-    tmp_path: Path, subprocess_env: dict[str, str]
+    ipython: InteractiveShell, tmp_path: Path, subprocess_env: dict[str, str]
 ) -> None:
     X, y, model = answers(("no", "yes"))
-    shell = InteractiveShell.instance()
-    shell.run_cell("%load_ext jupyter_mlops")
+    shell = ipython
     shell.run_cell(f"%mlops connect {tmp_path / 'registry'}")
     shell.user_ns.update(clf=model, X_train=X, y_train=y)
     result = shell.run_cell(
