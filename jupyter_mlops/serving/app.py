@@ -2,17 +2,18 @@
 
     POST /predict, /predict_proba   {"records": [...]} or {"columns": {...}}
     POST /feedback                  {"request_ids": [...], "labels": [...]}
-    GET  /health                    no token needed
-    GET  /metadata                  model, alias, serving version, signature
+    GET  /health                    no token needed; the served version, the alias's looks
+    GET  /metadata                  model, alias, serving version, signature, refusal reasons
     POST /shutdown                  the deployment's stop key, not the token (`processes`)
 
 Every request but /health carries `Authorization: Bearer <token>`; the server keeps
 only the token's sha256. Requests arriving together share one call of the model
 (`batching.Batcher`). Every answered prediction is logged (request id, time,
 version, inputs, outputs, latency) through a `LogWriter` before its answer is sent;
-labels go to their own log. The served version follows the alias: a background
-thread looks it up every `poll_seconds` and swaps in a newly promoted (or rolled
-back) version whole, so a batch in flight finishes on the version it started with.
+labels go to their own log. The served version follows the alias (`follower`): a
+background thread looks it up every `poll_seconds` and swaps in a newly promoted (or
+rolled back) version whole; /health says how many looks it has made and which version it
+refused, /metadata also why.
 Errors are mapped to JSON answers in one place: 400 malformed, 401 token, 404
 route, 413 too large, 422 unusable input, 503 when the prediction log cannot be
 written and its buffer is full (the server answers nothing it cannot log). A client
@@ -37,7 +38,6 @@ import hashlib
 import hmac
 import os
 import signal
-import threading
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -52,12 +52,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import MlopsError, UsageError
+from jupyter_mlops.errors import UsageError
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.serving import feedback, unwritten
 from jupyter_mlops.serving.batching import Batcher, Scored, Served
+from jupyter_mlops.serving.follower import AliasFollower
 from jupyter_mlops.serving.limits import CUT_OFF, EarlyAnswer
 from jupyter_mlops.serving.logwriter import LogFullError, LogWriter
 from jupyter_mlops.serving.notices import notice, say
@@ -98,8 +99,7 @@ class ModelServer:
         self.token_sha256 = token_sha256
         self.identity = {"nonce": nonce} if nonce else {}
         self.stop_key_sha256 = stop_key_sha256
-        self.poll_seconds = poll_seconds
-        self.served = self._load(registry.get(ref))
+        self.follower = AliasFollower(registry, ref, self._load, poll_seconds=poll_seconds)
         model = self.served.version.model
         self.unwritten = unwritten.directory(unwritten.tag_of(nonce and token_hash(nonce)))
         log = partial(
@@ -112,8 +112,6 @@ class ModelServer:
         self.batcher = Batcher(lambda: self.served, self._record, ids=ids)
         self.requests = self.errors = 0
         self.dropped = 0  # clients that went away before their request's body arrived
-        self._stop = threading.Event()
-        self._follower = threading.Thread(target=self._follow_alias, daemon=True)
         self.app = Starlette(
             routes=[
                 Route("/health", self.health, methods=["GET"]),
@@ -136,7 +134,7 @@ class ModelServer:
 
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        self._follower.start()
+        self.follower.start()
         try:
             yield
         finally:
@@ -156,28 +154,16 @@ class ModelServer:
         labels = feedback.takes(self.registry.profile(version.ref), model)
         return Served(version, model, columns, labels)
 
-    # the alias
-
-    def _follow_alias(self) -> None:
-        refused: int | None = None  # a version that cannot be served is not tried again
-        while not self._stop.wait(self.poll_seconds):
-            try:
-                found = self.registry.get(self.ref)
-            except MlopsError:
-                continue  # a busy registry or a removed alias: keep serving what we have
-            if found.version in (self.served.version.version, refused):
-                continue
-            try:
-                self.served = self._load(found)  # one assignment: requests see old or new
-            except MlopsError as exc:  # no inputs recorded, unsafe, damaged: keep the old one
-                refused = found.version
-                say(f"still serving version {self.served.version.version}: {exc}")
+    @property
+    def served(self) -> Served:
+        """The version answering now (the alias follower swaps it)."""
+        return self.follower.served
 
     def close(self) -> None:
         """Stop following the alias and write every buffered log row (called on shutdown);
         rows a failing disk still holds after `unwritten.RETRY_SECONDS` are saved under
         `self.unwritten`, which says so in its report for undeploy."""
-        self._stop.set()
+        self.follower.stop()
         deadline = time.monotonic() + unwritten.RETRY_SECONDS
         for log in (self.predictions, self.labels):
             log.close(deadline=deadline)
@@ -195,15 +181,23 @@ class ModelServer:
         state = {"status": "degraded", "reason": problem} if problem else {"status": "ok"}
         failures = self.predictions.failures + self.labels.failures
         counts = self._counts(self.served)
-        return JSONResponse({**state, **counts, "log_failures": failures, **self.identity})
+        alias = {"alias": self.follower.report(reasons=False)}
+        return JSONResponse({**state, **counts, "log_failures": failures, **alias, **self.identity})
 
     async def metadata(self, request: Request) -> JSONResponse:
         self._authorize(request)
         served = self.served
         inputs = [{"name": c.name, "type": c.kind} for c in served.columns]
         problem = self.predictions.detail or self.labels.detail
+        alias = self.follower.report(reasons=True)
         return JSONResponse(
-            {"ref": self.ref, "signature": inputs, **self._counts(served), "log_problem": problem}
+            {
+                "ref": self.ref,
+                "signature": inputs,
+                **self._counts(served),
+                "log_problem": problem,
+                "alias": alias,
+            }
         )
 
     def final_counts(self) -> dict[str, int]:

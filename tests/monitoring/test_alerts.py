@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -21,8 +20,12 @@ class Receiver:
     """A webhook receiver on a free loopback port that records what it is sent."""
 
     def __init__(
-        self, *, delay: float = 0.0, status: int = 200, witness: Callable[[], object] = list
+        self, *, hold: bool = False, status: int = 200, witness: Callable[[], object] = list
     ) -> None:
+        """`hold`: answer nothing until closed (a webhook that has stopped answering)."""
+        self.released = released = threading.Event()
+        if not hold:
+            released.set()
         received: list[dict] = []
         self.received = received
         self.authorizations: list[str | None] = []
@@ -33,7 +36,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                time.sleep(delay)
+                released.wait()
                 received.append(json.loads(body))
                 authorizations.append(self.headers["Authorization"])
                 paths.append(self.path)
@@ -49,6 +52,7 @@ class Receiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -122,7 +126,7 @@ def test_a_webhook_that_is_down_or_slow_is_bounded_and_recorded(
     from jupyter_mlops.monitoring import delivery
 
     monkeypatch.setattr(delivery, "TIMEOUT", 0.5)
-    slow = Receiver(delay=5.0)
+    slow = Receiver(hold=True)
     try:
         down = f"webhook:http://127.0.0.1:{free_port()}/hook"
         monitor.add_alert("churn@champion", "rows > 0", notify=[down, slow.url])

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -20,7 +21,7 @@ from jupyter_mlops import Monitor, Registry
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.serving.app import ModelServer, token_hash
 from jupyter_mlops.serving.limits import uvicorn_options
-from tests.conftest import free_port, logged_ids
+from tests.conftest import free_port, logged_ids, wait_for
 
 TOKEN = "s3cret-token"
 
@@ -67,6 +68,18 @@ def call(url: str, body: bytes | None = None, *, token: str | None = TOKEN) -> t
             return answer.status, json.loads(answer.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
+
+
+def looked_again(running: Running) -> dict:
+    """/health once the server has looked at its alias since the caller changed it: two more
+    looks than it had done (the first may have begun before the change)."""
+    looks = call(f"{running.url}/health")[1]["alias"]["looks"]
+
+    def after() -> dict | None:
+        health = call(f"{running.url}/health")[1]
+        return health if health["alias"]["looks"] >= looks + 2 else None
+
+    return wait_for(after, "the server to look at its alias again")
 
 
 def records(frame: pd.DataFrame) -> bytes:
@@ -176,15 +189,12 @@ def test_the_server_follows_its_alias(running: Running, dataset) -> None:
     X, y = dataset
     running.registry.register("diagnosis", DummyClassifier().fit(X, y), X=X, y=y)
     running.registry.promote("diagnosis", 2)
-    deadline = time.monotonic() + 10
-    while call(f"{running.url}/health")[1]["version"] != 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    assert looked_again(running)["version"] == 2
     answer = call(f"{running.url}/predict", records(X.iloc[:5]))[1]
     assert answer["version"] == 2 and len(set(answer["predictions"])) == 1
     running.registry.rollback("diagnosis")
-    deadline = time.monotonic() + 10
-    while call(f"{running.url}/health")[1]["version"] != 1 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    health = looked_again(running)
+    assert health["version"] == 1 and health["alias"]["refused"] is None
     assert call(f"{running.url}/predict", records(X.iloc[:1]))[1]["version"] == 1
 
 
@@ -197,37 +207,44 @@ def test_load_while_the_alias_moves_fails_nothing_and_loses_nothing(
 
     X, y = dataset
     running.registry.register("diagnosis", DummyClassifier().fit(X, y), X=X, y=y)
-    moves = [(time.monotonic(), 1)]  # (when, version the alias points at from then on)
     body = records(X.iloc[:1])
     answers: list[tuple[float, float, int, dict]] = []
-    stop_at = time.monotonic() + 8
+    done = threading.Event()
+    # (asked: when the alias was told to move, version, served: when /health said it served
+    # that version); an answer may carry a version from its move's `asked` to the next's `served`
+    moves = [(-math.inf, 1, -math.inf)]
 
     def client() -> None:
-        while time.monotonic() < stop_at:
+        while not done.is_set():
             sent = time.monotonic()
             status, answer = call(f"{running.url}/predict", body)
             answers.append((sent, time.monotonic(), status, answer))
 
+    def move(change: Callable[[], object], version: int) -> None:
+        answered = len(answers)
+        wait_for(lambda: len(answers) >= answered + 20, "20 answers between moves")
+        asked = time.monotonic()
+        change()
+        assert looked_again(running)["version"] == version
+        moves.append((asked, version, time.monotonic()))
+
     with ThreadPoolExecutor(8) as pool:
         futures = [pool.submit(client) for _ in range(8)]
-        for _ in range(3):
-            time.sleep(1.2)
-            running.registry.promote("diagnosis", 2)
-            moves.append((time.monotonic(), 2))
-            time.sleep(1.2)
-            running.registry.rollback("diagnosis")
-            moves.append((time.monotonic(), 1))
+        try:
+            for _ in range(3):
+                move(lambda: running.registry.promote("diagnosis", 2), 2)
+                move(lambda: running.registry.rollback("diagnosis"), 1)
+        finally:
+            done.set()
         for future in futures:
             future.result()
     assert len(answers) > 100
     assert {status for _, _, status, _ in answers} == {200}
-    lag = 2.0  # the alias is followed within this
     for sent, received, _, answer in answers:
-        # the versions the alias pointed at from `lag` before the request until its answer
         possible = {
-            v
-            for i, (when, v) in enumerate(moves)
-            if when <= received and (i + 1 == len(moves) or moves[i + 1][0] >= sent - lag)
+            version
+            for i, (asked, version, _) in enumerate(moves)
+            if asked <= received and (i + 1 == len(moves) or moves[i + 1][2] >= sent)
         }
         assert answer["version"] in possible, (sent, received, answer["version"], moves)
     meta = call(f"{running.url}/metadata")[1]
@@ -342,6 +359,11 @@ def test_a_version_that_cannot_be_served_is_not_swapped_in(
     X, _ = dataset
     running.registry.register("diagnosis", fitted)  # no X: no recorded inputs to check against
     running.registry.promote("diagnosis", 2)
-    time.sleep(1.5)  # several looks at the alias
+    health = looked_again(running)
+    assert health["version"] == 1 and health["alias"]["refused"] == {"version": 2}
+    refused = call(f"{running.url}/metadata")[1]["alias"]["refused"]
+    assert refused["version"] == 2 and "has no recorded inputs" in refused["reason"]
     status, answer = call(f"{running.url}/predict", records(X.iloc[:2]))
     assert status == 200 and answer["version"] == 1
+    running.registry.rollback("diagnosis")  # back at 1: nothing is refused any more
+    assert looked_again(running)["alias"]["refused"] is None

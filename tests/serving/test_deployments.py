@@ -13,12 +13,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_mlops import Monitor, Registry
 from jupyter_mlops.errors import MlopsError, NotFoundError, UsageError
 from jupyter_mlops.registry.capture import process_gone
 from jupyter_mlops.serving.deployments import deploy, deployments, undeploy
-from tests.conftest import free_port, logged_ids
+from tests.conftest import free_port, logged_ids, wait_for
 
 CLI = str(Path(sys.executable).parent / "jupyter-mlops")
 
@@ -106,11 +107,8 @@ def test_a_version_without_recorded_inputs_is_not_deployed(registry: Registry, f
     assert [d.status for d in deployments(registry, model="bare")] == []
 
 
-def test_deploy_from_a_cell(registry: Registry) -> None:
-    from IPython.core.interactiveshell import InteractiveShell
-
-    shell = InteractiveShell.instance()
-    shell.run_cell("%load_ext jupyter_mlops")
+def test_deploy_from_a_cell(ipython: InteractiveShell, registry: Registry) -> None:
+    shell = ipython
     shell.run_cell(f"%mlops connect {registry.home}")
     port = free_port()
     started = shell.run_cell(f"d = %mlops deploy diagnosis@champion --port {port}")
@@ -128,13 +126,10 @@ def test_deploy_from_a_cell(registry: Registry) -> None:
 
 
 def test_batch_scoring_from_a_cell_is_logged_like_served(
-    registry: Registry, dataset, fitted
+    ipython: InteractiveShell, registry: Registry, dataset, fitted
 ) -> None:
-    from IPython.core.interactiveshell import InteractiveShell
-
     X, _ = dataset
-    shell = InteractiveShell.instance()
-    shell.run_cell("%load_ext jupyter_mlops")
+    shell = ipython
     shell.run_cell(f"%mlops connect {registry.home}")
     shell.user_ns["batch"] = X.iloc[:40]
     scored = shell.run_cell("%mlops predict diagnosis@champion batch").result
@@ -168,7 +163,7 @@ def test_sigterm_during_load_keeps_every_answered_request(registry: Registry, da
     clients = [threading.Thread(target=client) for _ in range(4)]
     for thread in clients:
         thread.start()
-    time.sleep(2)
+    wait_for(lambda: len(answered) >= 40, "20 answered requests")
     undeploy(registry, "diagnosis@champion")  # SIGTERM while the clients are sending
     done.set()
     for thread in clients:
@@ -232,10 +227,8 @@ def test_a_read_only_home_cannot_deploy_and_says_so_in_one_sentence(disk, datase
 
 
 def test_undeploy_an_id_stops_that_deployment_alone_and_shows_only_it(
-    registry: Registry, subprocess_env: dict[str, str]
+    ipython: InteractiveShell, registry: Registry, subprocess_env: dict[str, str]
 ) -> None:
-    from IPython.core.interactiveshell import InteractiveShell
-
     ref = "diagnosis@champion"
     from_a_notebook = deploy(registry, ref, port=free_port())
     from_a_shell = deploy(registry, ref, port=free_port())
@@ -252,8 +245,7 @@ def test_undeploy_an_id_stops_that_deployment_alone_and_shows_only_it(
         statuses = {d.id: d.status for d in deployments(registry)}
         assert statuses == {from_a_notebook.id: "running", from_a_shell.id: "stopped"}
 
-        shell = InteractiveShell.instance()
-        shell.run_cell("%load_ext jupyter_mlops")
+        shell = ipython
         shell.run_cell(f"%mlops connect {registry.home}")
         stopped = shell.run_cell(f"%mlops undeploy {from_a_notebook.id}").result
         assert [(d.id, d.status) for d in stopped] == [(from_a_notebook.id, "stopped")]
