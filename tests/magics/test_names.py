@@ -10,9 +10,8 @@ from sklearn.preprocessing import StandardScaler
 
 
 @pytest.fixture
-def shell(tmp_path, dataset, fitted):
-    ip = InteractiveShell.instance()
-    ip.run_cell("%load_ext jupyter_mlops")
+def shell(ipython, tmp_path, dataset, fitted):
+    ip = ipython
     ip.run_cell(f"%mlops connect {tmp_path / 'registry'}")
     X, y = dataset
     ip.user_ns.update(X=X, y=y, clf=fitted, Xab=X.iloc[:, :2])

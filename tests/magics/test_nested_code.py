@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from IPython.core.interactiveshell import InteractiveShell
-
 from jupyter_mlops import Registry, Tracker
 
 
-def test_a_nested_run_records_the_cell_as_typed(tmp_path, monkeypatch, dataset) -> None:
+def test_a_nested_run_records_the_cell_as_typed(ipython, tmp_path, monkeypatch, dataset) -> None:
     home = tmp_path / "registry"
     monkeypatch.setenv("MLOPS_HOME", str(home))
-    shell = InteractiveShell.instance()
-    shell.run_cell("%load_ext jupyter_mlops")
+    shell = ipython
     shell.run_cell(f"%mlops connect {home}")
     X, y = dataset
     shell.user_ns.update(X=X, y=y)

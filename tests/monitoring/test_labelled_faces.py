@@ -104,9 +104,8 @@ def test_predict_from_a_shell_prints_writes_and_logs(
 
 
 @pytest.fixture
-def shell(monitor: Monitor) -> InteractiveShell:
-    ip = InteractiveShell.instance()
-    ip.run_cell("%load_ext jupyter_mlops")
+def shell(ipython: InteractiveShell, monitor: Monitor) -> InteractiveShell:
+    ip = ipython
     ip.run_cell(f"%mlops connect {monitor.registry.home}")
     data = labelled_rows()
     ip.user_ns.update(cur=data, X_cur=data.drop(columns=["churned"]), y_cur=data["churned"])
