@@ -11,9 +11,6 @@ __all__ = ["MlopsMagics", "load_ipython_extension"]
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    import jupyter_mlops
-
-    ipython.user_ns.setdefault("mlops", jupyter_mlops)  # `mlops.log_metric(...)` in cells
     magics = MlopsMagics(ipython)
     ipython.register_magics(magics)
     completer = ipython.Completer
