@@ -65,6 +65,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check jupyter_mlops tests benchmarks
 	$(BIN)/ruff format --check jupyter_mlops tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # the executed demo notebooks against the demo registry (made first when missing)
 lab: $(INSTALLED)

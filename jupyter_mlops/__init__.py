@@ -1,5 +1,8 @@
 """jupyter-mlops: register, version, deploy, monitor and roll back models from the notebook."""
 
+import sys
+from typing import Any
+
 from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.tracking import (
@@ -38,8 +41,9 @@ def __getattr__(name: str) -> object:
     raise AttributeError(name)
 
 
-def load_ipython_extension(ipython: object) -> None:
+def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext jupyter_mlops`: registers the %mlops magics (imported only now)."""
     from jupyter_mlops.magics import load_ipython_extension as load
 
     load(ipython)
+    ipython.user_ns.setdefault("mlops", sys.modules[__name__])  # `mlops.log_metric(...)` in cells

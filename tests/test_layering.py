@@ -1,9 +1,104 @@
-"""The core runs in a plain script: it never imports a Jupyter or plotting module."""
+"""The layers hold: imports point one way, the faces never import each other, and the core
+runs in a plain script. The contracts live in pyproject.toml and `lint-imports` checks
+them; the last test runs the core and looks at what it loaded."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LINT_IMPORTS = str(Path(sys.executable).parent / "lint-imports")
+
+
+def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    """`lint-imports` over the package under `root`, with the contracts of its pyproject."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run(
+        [LINT_IMPORTS, "--no-cache"], cwd=root, env=env, capture_output=True, text=True
+    )
+
+
+def test_the_code_keeps_every_contract() -> None:
+    result = lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: 4 kept, 0 broken." in result.stdout
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the package and its contracts, which keeps them all."""
+    root = tmp_path_factory.mktemp("pristine")
+    shutil.copytree(ROOT / "jupyter_mlops", root / "jupyter_mlops")
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    assert lint_imports(root).returncode == 0
+    return root
+
+
+# what is added to which file, and what lint-imports then says
+WRONG_WAY = {
+    "store importing monitoring": (
+        "store/upward.py",
+        "from jupyter_mlops.monitoring import drift\n",
+        "jupyter_mlops.store is not allowed to import jupyter_mlops.monitoring",
+    ),
+    "registry importing monitoring inside a function": (
+        "registry/upward.py",
+        "def profile():\n    from jupyter_mlops.monitoring import drift\n\n    return drift\n",
+        "jupyter_mlops.registry is not allowed to import jupyter_mlops.monitoring",
+    ),
+    "the profile importing the registry": (
+        "profiling/upward.py",
+        "import jupyter_mlops.registry.refs\n",
+        "jupyter_mlops.profiling is not allowed to import jupyter_mlops.registry",
+    ),
+    "the model server importing the magics": (
+        "serving/sideways.py",
+        "from jupyter_mlops.magics import parser\n",
+        "jupyter_mlops.serving is not allowed to import jupyter_mlops.magics",
+    ),
+    "the command line importing the model server's app": (
+        "cli.py",
+        "from jupyter_mlops.serving import app\n",
+        "jupyter_mlops.cli is not allowed to import jupyter_mlops.serving",
+    ),
+    "the command line drawing a figure": (
+        "cli.py",
+        "from jupyter_mlops.viz import drift\n",
+        "jupyter_mlops.cli is not allowed to import jupyter_mlops.viz",
+    ),
+    "tracking importing IPython lazily": (
+        "tracking/shell.py",
+        "def shell():\n    import IPython\n\n    return IPython.get_ipython()\n",
+        "jupyter_mlops.tracking is not allowed to import IPython",
+    ),
+    "monitoring importing plotly": (
+        "monitoring/figure.py",
+        "import plotly.graph_objects\n",
+        "jupyter_mlops.monitoring is not allowed to import plotly",
+    ),
+    "a module on no layer": ("stray.py", "VALUE = 1\n", "jupyter_mlops.stray"),
+}
+
+
+@pytest.mark.parametrize("case", WRONG_WAY, ids=list(WRONG_WAY))
+def test_an_import_in_a_wrong_direction_breaks_a_contract(
+    case: str, pristine: Path, tmp_path: Path
+) -> None:
+    """The package with one import added: lint-imports fails and names the arrow."""
+    path, code, message = WRONG_WAY[case]
+    shutil.copytree(pristine, tmp_path, dirs_exist_ok=True)
+    changed = tmp_path / "jupyter_mlops" / path
+    changed.write_text((changed.read_text() if changed.exists() else "") + code)
+    result = lint_imports(tmp_path)
+    assert result.returncode == 1
+    assert "BROKEN" in result.stdout and message in " ".join(result.stdout.split())
+
 
 CORE = [
     "jupyter_mlops",
@@ -12,6 +107,7 @@ CORE = [
     "jupyter_mlops.store",
     "jupyter_mlops.store.catalog",
     "jupyter_mlops.store.migrations",
+    "jupyter_mlops.profiling.profile",
     "jupyter_mlops.registry",
     "jupyter_mlops.monitoring",
     "jupyter_mlops.monitoring.monitor",

@@ -11,9 +11,6 @@ __all__ = ["MlopsMagics", "load_ipython_extension"]
 
 
 def load_ipython_extension(ipython: Any) -> None:
-    import jupyter_mlops
-
-    ipython.user_ns.setdefault("mlops", jupyter_mlops)  # `mlops.log_metric(...)` in cells
     # `%config MlopsMagics` reads the shell's configurables: the instance that answers
     # `%mlops` (a Magics adds itself there), not one a `%reload_ext` replaced
     ipython.configurables[:] = [c for c in ipython.configurables if type(c) is not MlopsMagics]

@@ -13,6 +13,7 @@ from IPython.core.completer import (
 
 from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.magics.mlops import MlopsMagics
+from jupyter_mlops.registry.refs import split_ref
 
 
 def matcher(magics: MlopsMagics) -> Any:
@@ -44,11 +45,10 @@ def reference_names(magics: MlopsMagics, word: str) -> list[str]:
     (IPython completes what follows the '@' or the ':')."""
     try:
         registry = magics.connection.registry
-        if "@" in word:
-            model = word.partition("@")[0]
+        model, separator, _ = split_ref(word)
+        if separator == "@":
             return [alias for _, alias in registry.aliases(model)]
-        if ":" in word:
-            model = word.partition(":")[0]
+        if separator == ":":
             return [str(version.version) for version in registry.versions(model)]
         return registry.model_names()
     except MlopsError:

@@ -8,7 +8,7 @@ __all__ = ["Monitor"]
 
 
 def __getattr__(name: str) -> Any:
-    # imported on first use: the registry imports monitoring.profile without pandas-heavy parts
+    # imported on first use: Monitor pulls in pandas and NumPy
     if name == "Monitor":
         from jupyter_mlops.monitoring.monitor import Monitor
 

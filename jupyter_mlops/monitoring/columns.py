@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from jupyter_mlops.errors import UsageError
-from jupyter_mlops.monitoring.instants import epoch_seconds, is_datetime
+from jupyter_mlops.profiling.instants import epoch_seconds, is_datetime
 
 
 class Columns:

@@ -21,19 +21,10 @@ import numpy as np
 import pandas as pd
 
 from jupyter_mlops.monitoring.columns import Columns
-from jupyter_mlops.monitoring.instants import is_datetime
+from jupyter_mlops.profiling.dtypes import value_type
 
 BOOLEANS = {"true": True, "false": False, "1": True, "0": False}
 WHOLE = re.compile(r"[+-]?\d+")
-INFERRED = {
-    "string": "text",
-    "boolean": "boolean",
-    "integer": "integer",
-    "floating": "float",
-    "mixed-integer-float": "float",
-    "datetime": "datetime",
-    "datetime64": "datetime",
-}
 
 
 @dataclass(frozen=True)
@@ -62,24 +53,6 @@ class TypeChange:
             "arrived": self.arrived,
             "converted": self.converted,
         }
-
-
-def value_type(series: pd.Series) -> str | None:
-    """`boolean`, `integer`, `float`, `datetime` or `text`; None when there is nothing to tell."""
-    dtype = series.dtype
-    if isinstance(dtype, pd.CategoricalDtype):
-        return value_type(pd.Series(dtype.categories)) if len(dtype.categories) else None
-    if pd.api.types.is_bool_dtype(dtype):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "integer"
-    if pd.api.types.is_float_dtype(dtype):
-        return "float"
-    if is_datetime(dtype):
-        return "datetime"
-    if dtype is np.dtype(object):
-        return INFERRED.get(pd.api.types.infer_dtype(series.iloc[:10_000], skipna=True))
-    return "text" if pd.api.types.is_string_dtype(dtype) else None
 
 
 def registered_type(entry: dict[str, Any], dtype: str | None) -> str | None:

@@ -17,7 +17,7 @@ almost never hits, a false alarm that grows with the window.
 
 Every text feature also gets the share of its current values the reference never had.
 It is flagged (a row of test `unseen`) when that share is at least 0.1 above the share
-the reference itself leads one to expect (see sketch.py) and the rise is significant
+the reference itself leads one to expect (see profiling/sketch.py) and the rise is significant
 (a two-proportion z-test, p < 0.01), as a rise in missing values is.
 """
 
@@ -33,13 +33,13 @@ import numpy as np
 import pandas as pd
 
 from jupyter_mlops.errors import UsageError
-from jupyter_mlops.monitoring import sketch
 from jupyter_mlops.monitoring import statistics as stats
-from jupyter_mlops.monitoring.binning import Binner
 from jupyter_mlops.monitoring.choice import DEFAULT_THRESHOLDS, Choice, choose
 from jupyter_mlops.monitoring.columns import Columns
-from jupyter_mlops.monitoring.instants import duration, epoch_seconds, is_datetime
-from jupyter_mlops.monitoring.profile import OTHER
+from jupyter_mlops.profiling import sketch
+from jupyter_mlops.profiling.binning import Binner
+from jupyter_mlops.profiling.instants import duration, epoch_seconds, is_datetime
+from jupyter_mlops.profiling.profile import OTHER
 from jupyter_mlops.registry.display import counted
 
 EXACT_ROWS = 100_000

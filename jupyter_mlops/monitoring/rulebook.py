@@ -12,6 +12,7 @@ from jupyter_mlops.monitoring.delivery import check_target
 from jupyter_mlops.monitoring.rules import Rule, check_names, check_numbers
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
+from jupyter_mlops.registry.refs import parse_ref
 from jupyter_mlops.store import monitoring as sql
 
 
@@ -34,7 +35,7 @@ def add_rule(
     now = utc_now()
     record = {
         "model": version.model,
-        "alias": ref.partition("@")[2] or None,
+        "alias": parse_ref(ref).alias,
         "ref": ref,
         "expression": rule.text,
         "notify": " ".join(targets),
@@ -50,7 +51,7 @@ def add_rule(
 
 def rules(registry: Registry, model: str | None = None) -> AlertRuleList:
     """The alert rules of a model (of every model when none is named)."""
-    name = model.partition("@")[0] if model else None
+    name = parse_ref(model).model if model else None
     if name:
         registry.get(name)
     with registry.db.read() as conn:
@@ -68,7 +69,7 @@ def remove_rule(registry: Registry, rule_id: int) -> AlertRule:
 
 def event_log(registry: Registry, model: str, *, limit: int = 50) -> AlertEventList:
     """The newest alert events of a model: fired, recovered, delivered or not."""
-    name = model.partition("@")[0]
+    name = parse_ref(model).model
     registry.get(name)
     with registry.db.read() as conn:
         return AlertEventList(

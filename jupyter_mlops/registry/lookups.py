@@ -15,7 +15,13 @@ from jupyter_mlops.errors import (
     did_you_mean,
 )
 from jupyter_mlops.registry.records import Version
-from jupyter_mlops.registry.refs import ModelRef, check_name, parse_ref, parse_version
+from jupyter_mlops.registry.refs import (
+    ModelRef,
+    check_name,
+    names_version,
+    parse_ref,
+    parse_version,
+)
 from jupyter_mlops.store import catalog
 
 DEFAULT_ALIAS = "champion"
@@ -49,7 +55,7 @@ def watched_ref(conn: duckdb.DuckDBPyConnection, text: str) -> ModelRef:
     """`text` as monitoring and serving read it: a bare name means the model's `champion`
     alias (the newest version is often an experiment), refused when there is none."""
     ref = parse_ref(text)
-    if ref.alias is not None or ref.version is not None or "@" in text:  # name@latest too
+    if names_version(text):  # name@latest too
         return ref
     require_model(conn, ref.model)
     aliases = catalog.model_aliases(conn, ref.model)

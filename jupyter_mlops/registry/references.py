@@ -19,24 +19,23 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import UsageError
-from jupyter_mlops.monitoring import profile as profiling
+from jupyter_mlops.profiling.profile import profile_frame, sample_positions, to_parquet, to_rows
 from jupyter_mlops.registry import datasets
+from jupyter_mlops.registry.artifacts import ArtifactStore
 from jupyter_mlops.registry.capture import current_user
-from jupyter_mlops.registry.lookups import find_version, version_ref
-from jupyter_mlops.registry.records import HELD_OUT, TRAINING, Version, describe
-from jupyter_mlops.registry.refs import ModelRef, check_text
-from jupyter_mlops.store import references as stored
-
-if TYPE_CHECKING:
-    from jupyter_mlops.registry.registry import Registry
+from jupyter_mlops.registry.lookups import find_version
 from jupyter_mlops.registry.outputs import FITTED, PREDICTION, TARGET, output_of
+from jupyter_mlops.registry.records import HELD_OUT, TRAINING, Version, describe
+from jupyter_mlops.registry.refs import ModelRef
+from jupyter_mlops.store import Database
+from jupyter_mlops.store import references as stored
 
 MIN_ROWS = 50  # held-out rows: fewer cannot calibrate scores nor stand for a population
 
@@ -100,11 +99,11 @@ def build(
         )
     if held_out:
         _held_out_enough(features, target, model=model, training=training)
-    positions = profiling.sample_positions(len(features))
+    positions = sample_positions(len(features))
     sample = features.iloc[positions].copy()
-    profile = profiling.profile_frame(features)
+    profile = profile_frame(features)
     if target is not None:
-        entry = profiling.profile_frame(target.iloc[:, :1])[0]
+        entry = profile_frame(target.iloc[:, :1])[0]
         profile.append({**entry, "feature": TARGET})
         sample[TARGET] = target.iloc[positions, 0].to_numpy()
     if not held_out:  # optimistic outputs: never profiled, kept only to tell a repeat
@@ -114,10 +113,10 @@ def build(
     else:
         output = output_of(model, features.iloc[positions], as_frame=as_frame, positive=positive)
         if output is not None:
-            profile += profiling.profile_frame(pd.DataFrame({PREDICTION: output}))
+            profile += profile_frame(pd.DataFrame({PREDICTION: output}))
             sample[PREDICTION] = output
     source = HELD_OUT if held_out else TRAINING
-    return Reference(profiling.to_parquet(sample), profile, source, len(features))
+    return Reference(to_parquet(sample), profile, source, len(features))
 
 
 def _aligned(features: pd.DataFrame, columns: list[str], *, what: str) -> pd.DataFrame:
@@ -234,19 +233,17 @@ def _listed(names: list[str], *, shown: int = 8) -> str:
 
 
 def replace(
-    registry: Registry,
-    name: str,
-    version: int | str,
+    target: Version,
+    model: Any,
+    *,
     X: Any,
     y: Any,
-    *,
     reason: str,
-    allow_pickle: bool = False,
+    db: Database,
+    artifacts: ArtifactStore,
 ) -> Version:
-    """Give a stored version new held-out reference data, audited in `version_events`."""
-    check_text(reason, what="reason")
-    target = registry.get(version_ref(name, version))
-    model = registry.load(target.ref, allow_pickle=allow_pickle)
+    """Give `target`, a stored version, new held-out reference data scored by its `model`,
+    audited in `version_events`."""
     found = build(model, X, y, held_out=True, schema=target.schema, positive=target.positive_label)
     given = datasets.as_frame(X, name="the reference data")
     truth = None if y is None else datasets.as_frame(y, name="y")
@@ -255,11 +252,11 @@ def replace(
             f"the reference data is {target.ref}'s training data, whose scores are optimistic; "
             "pass held-out rows (e.g. the test part of train_test_split)."
         )
-    profile = profiling.to_rows(found.profile, model=target.model, version=target.version)
+    profile = to_rows(found.profile, model=target.model, version=target.version)
     detail = {"from": target.reference_text, "to": found.describe()}
-    with registry.artifacts.in_use():  # no garbage collection until the row refers to it
-        digest = registry.artifacts.put(found.sample)
-        with registry.db.write() as conn:
+    with artifacts.in_use():  # no garbage collection until the row refers to it
+        digest = artifacts.put(found.sample)
+        with db.write() as conn:
             stored.replace_reference(
                 conn,
                 target.model,

@@ -124,21 +124,38 @@ def parse_version(text: str | int) -> int:
     return number
 
 
+def split_ref(text: str) -> tuple[str, str, str]:
+    """`churn@champion` as ("churn", "@", "champion"), `churn:3` as ("churn", ":", "3"),
+    `churn` as ("churn", "", ""): the parts of a reference, checked by `parse_ref`, or of
+    one still being typed (`churn@`), which only completion reads."""
+    for separator in ("@", ":"):
+        if separator in text:
+            model, _, rest = text.partition(separator)
+            return model, separator, rest
+    return text, "", ""
+
+
+def names_version(text: str) -> bool:
+    """Whether a reference names which version (`churn@champion`, `churn:3`,
+    `churn@latest`), not the model alone (`churn`)."""
+    parse_ref(text)  # refuses what is no reference
+    return split_ref(text)[1] != ""
+
+
 def parse_ref(text: str) -> ModelRef:
     """`name`, `name@alias`, `name@N` or `name:N` as a ModelRef."""
     if not isinstance(text, str) or not text:
         raise UsageError(
             f"model reference {text!r} is empty; write name, name@alias or name:version."
         )
-    if "@" in text:
-        model, _, target = text.partition("@")
+    model, separator, target = split_ref(text)
+    if separator == "@":
         check_name(model)
         if _NUMBER.fullmatch(target) or _looks_numeric(target):  # `1.0` is no alias
             return ModelRef(model, version=parse_version(target))
         if target == "latest":
             return ModelRef(model)
         return ModelRef(model, alias=check_name(target, what="alias"))
-    if ":" in text:
-        model, _, number = text.partition(":")
-        return ModelRef(check_name(model), version=parse_version(number))
+    if separator == ":":
+        return ModelRef(check_name(model), version=parse_version(target))
     return ModelRef(check_name(text))

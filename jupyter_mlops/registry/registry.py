@@ -39,6 +39,7 @@ from jupyter_mlops.registry.refs import (
     check_key,
     check_name,
     check_text,
+    names_version,
     parse_ref,
 )
 from jupyter_mlops.registry.storing import store_version
@@ -189,7 +190,7 @@ class Registry:
 
     def watched(self, ref: str) -> str:
         """`ref` as monitoring and serving read it: a bare name means its champion alias."""
-        if "@" in ref or ":" in ref:
+        if names_version(ref):
             return ref
         with self.db.read() as conn:
             return str(watched_ref(conn, ref))
@@ -231,8 +232,11 @@ class Registry:
         scores them: `allow_pickle` for a version stored as a pickle)."""
         from jupyter_mlops.registry import references  # pandas, NumPy: when used
 
+        check_text(reason, what="reason")
+        target = self.get(version_ref(name, version))
+        model = self.load(target.ref, allow_pickle=allow_pickle)
         return references.replace(
-            self, name, version, X, y, reason=reason, allow_pickle=allow_pickle
+            target, model, X=X, y=y, reason=reason, db=self.db, artifacts=self.artifacts
         )
 
     def profile(self, ref: str | ModelRef) -> list[dict[str, Any]]:

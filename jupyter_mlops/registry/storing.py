@@ -64,7 +64,7 @@ def _same_version(
 
 def _insert_version(conn: duckdb.DuckDBPyConnection, name: str, draft: Draft) -> None:
     """Number the draft and insert it with its profile and tags (one transaction)."""
-    from jupyter_mlops.monitoring import profile as profiling
+    from jupyter_mlops.profiling.profile import to_rows
 
     record = draft.record
     record["created_at"] = utc_now()
@@ -80,8 +80,6 @@ def _insert_version(conn: duckdb.DuckDBPyConnection, name: str, draft: Draft) ->
     record["version"] = catalog.next_version(conn, name)
     catalog.insert_version(conn, record)
     if draft.profile:
-        catalog.insert_profiles(
-            conn, profiling.to_rows(draft.profile, model=name, version=record["version"])
-        )
+        catalog.insert_profiles(conn, to_rows(draft.profile, model=name, version=record["version"]))
     for key, value in draft.given.tags.items():
         catalog.set_tag(conn, name, record["version"], key, value)

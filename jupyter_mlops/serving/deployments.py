@@ -41,7 +41,8 @@ from jupyter_mlops.errors import (
 )
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
-from jupyter_mlops.serving import processes, unwritten
+from jupyter_mlops.registry.refs import names_version, parse_ref
+from jupyter_mlops.serving import processes, stopping, unwritten
 from jupyter_mlops.serving.records import Deployment, DeploymentList
 from jupyter_mlops.store import deployments as sql
 
@@ -240,7 +241,7 @@ def undeploy(registry: Registry, target: str | int) -> DeploymentList:
     for row in _to_stop(registry, target):
         found = Deployment.from_row(row)
         try:
-            note = processes.stop(found, stop_key=row.get("stop_key"))
+            note = stopping.stop(found, stop_key=row.get("stop_key"))
         except ConflictError as refused:
             failures.append(refused)
             continue
@@ -272,8 +273,8 @@ def _to_stop(registry: Registry, target: str | int) -> list[dict[str, Any]]:
     text = str(target)
     if not re.fullmatch(r"[0-9]+", text):
         with registry.db.read() as conn:
-            rows = sql.deployments_of(conn, model=_model_of(text), running_only=True)
-        named = {text, f"{text}@champion"} if "@" not in text and ":" not in text else {text}
+            rows = sql.deployments_of(conn, model=parse_ref(text).model, running_only=True)
+        named = {text} if names_version(text) else {text, f"{text}@champion"}
         if not (stopping := [row for row in rows if row["ref"] in named]):  # bare: champion
             running = sorted({str(row["ref"]) for row in rows})
             hint = f" (running: {', '.join(running)})" if running else ""
@@ -293,10 +294,6 @@ def _to_stop(registry: Registry, target: str | int) -> list[dict[str, Any]]:
             "%mlops deployments."
         )
     return [row]
-
-
-def _model_of(ref: str) -> str:
-    return ref.partition("@")[0].partition(":")[0]
 
 
 def _left_behind(found: Deployment) -> list[str]:

@@ -1,7 +1,7 @@
 """Where a stopping server keeps the log rows its registry's disk would not take.
 
 A server stopping while its log cannot be written (a full disk) retries for
-`RETRY_SECONDS`, well inside the `processes.STOP_TIMEOUT` undeploy waits before it
+`RETRY_SECONDS`, well inside the `stopping.STOP_TIMEOUT` undeploy waits before it
 kills, and then, rather than exit with the rows, writes them in the log's own layout
 under a directory of this user's in the system's temporary directory (another file
 system, as a rule, than the registry's):
@@ -30,7 +30,7 @@ import uuid
 from pathlib import Path
 
 from jupyter_mlops.registry.artifacts import write_file
-from jupyter_mlops.serving.processes import STOP_TIMEOUT
+from jupyter_mlops.serving.stopping import STOP_TIMEOUT
 
 RETRY_SECONDS = STOP_TIMEOUT * 0.4  # then the rows are saved here, long before a SIGKILL
 REPORT = "stopped.json"

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.registry.display import details, html_table, text_table
-from jupyter_mlops.tracking.queries import model_params
-from jupyter_mlops.tracking.records import RunRecord
+from jupyter_mlops.tracking.records import RunRecord, model_params
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -3,91 +3,22 @@
 A run's columns are `run`, `experiment`, `status` and `duration`, each metric's last value
 under its name, each param logged with `log_param` under its name, and each param of a model
 the run fitted as MODEL.PARAM (`m.alpha` for `m = Ridge(alpha=...).fit(...)`); a name used
-twice means the first of those. A condition is one comparison: a column, one of
-`< <= > >= == !=`, and a number, a quoted text or true/false. It is read by a regular
-expression, never evaluated as Python. A run without the column, or whose value is of
-another kind (text where a number is asked), does not match; sorted, it comes last.
+twice means the first of those. A condition is one comparison (see conditions.py). A run
+without the column, or whose value is of another kind (text where a number is asked), does
+not match; sorted, it comes last.
 """
 
 from __future__ import annotations
 
 import math
-import operator
-import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from jupyter_mlops.errors import UsageError, did_you_mean
-
-if TYPE_CHECKING:
-    from jupyter_mlops.tracking.records import RunRecord
+from jupyter_mlops.tracking.conditions import kind_of, parse_condition
+from jupyter_mlops.tracking.records import RunRecord, param_columns
 
 BUILT_IN = ("run", "experiment", "status", "duration")
-OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
-    "<=": operator.le,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    ">": operator.gt,
-}
-_CONDITION = re.compile(r"\s*(?P<column>.+?)\s*(?P<op><=|>=|==|!=|<|>)\s*(?P<value>.*?)\s*")
-_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
-_TEXT = re.compile(r"'(?P<single>[^']*)'|\"(?P<double>[^\"]*)\"")
-EXAMPLE = 'write COLUMN OP VALUE, e.g. "m.alpha < 1" or "m.solver == \'lbfgs\'"'
-
-
-@dataclass(frozen=True)
-class Condition:
-    """One comparison of a column with a literal, as `--where` gives it."""
-
-    text: str
-    column: str
-    op: str
-    value: float | str | bool
-
-    def matches(self, columns: dict[str, Any]) -> bool:
-        found = columns.get(self.column)
-        if found is None or _kind(found) != _kind(self.value):
-            return False
-        return bool(OPERATORS[self.op](found, self.value))
-
-
-def parse_condition(text: str) -> Condition:
-    """`m.alpha < 1` as a Condition, or a UsageError saying what is wrong with it."""
-    parsed = _CONDITION.fullmatch(text) if isinstance(text, str) else None
-    if parsed is None:
-        raise UsageError(f"--where {text!r} compares nothing; {EXAMPLE}.")
-    raw, op = parsed["value"], parsed["op"]
-    value: float | str | bool
-    if _NUMBER.fullmatch(raw):
-        value = float(raw)
-    elif text_value := _TEXT.fullmatch(raw):
-        value = text_value["single"] if text_value["single"] is not None else text_value["double"]
-    elif raw.lower() in ("true", "false"):
-        value = raw.lower() == "true"
-        if op not in ("==", "!="):
-            raise UsageError(f"--where {text!r} orders true and false; use == or != with them.")
-    else:
-        raise UsageError(
-            f"--where {text!r}: {raw!r} is not a number, a quoted text or true/false; {EXAMPLE}."
-        )
-    return Condition(text, parsed["column"], op, value)
-
-
-def model_params(run: RunRecord) -> dict[str, Any]:
-    """The params of each model a run fitted, as MODEL.PARAM."""
-    return {
-        f"{model}.{key}": value
-        for model, entry in run.models.items()
-        for key, value in entry.get("params", {}).items()
-    }
-
-
-def param_columns(run: RunRecord) -> dict[str, Any]:
-    """The params of a run: its models' as MODEL.PARAM, then those it logged by name."""
-    return model_params(run) | run.params
 
 
 def run_columns(run: RunRecord) -> dict[str, Any]:
@@ -154,16 +85,8 @@ def _present(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    return "text" if isinstance(value, str) else "other"
-
-
 def _order(value: Any) -> tuple[int, Any]:
     """A sort key that orders numbers, then true/false, then texts, then anything else."""
-    kind = _kind(value)
+    kind = kind_of(value)
     rank = ("number", "bool", "text").index(kind) if kind != "other" else 3
     return rank, (repr(value) if kind == "other" else value)

@@ -18,7 +18,7 @@ from jupyter_mlops.registry.display import (
     text_table,
 )
 from jupyter_mlops.registry.records import RecordTable
-from jupyter_mlops.tracking.queries import param_columns, parse_condition
+from jupyter_mlops.tracking.conditions import parse_condition
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,6 +107,20 @@ class RunRecord:
         if self.code:
             parts.append(details("code", pre(self.code)))
         return "".join(parts)
+
+
+def model_params(run: RunRecord) -> dict[str, Any]:
+    """The params of each model a run fitted, as MODEL.PARAM."""
+    return {
+        f"{model}.{key}": value
+        for model, entry in run.models.items()
+        for key, value in entry.get("params", {}).items()
+    }
+
+
+def param_columns(run: RunRecord) -> dict[str, Any]:
+    """The params of a run: its models' as MODEL.PARAM, then those it logged by name."""
+    return model_params(run) | run.params
 
 
 class RunList(RecordTable[RunRecord]):

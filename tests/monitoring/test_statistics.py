@@ -11,8 +11,8 @@ from scipy import stats
 
 from jupyter_mlops import Monitor
 from jupyter_mlops.monitoring import synthetic
-from jupyter_mlops.monitoring.binning import Binner
 from jupyter_mlops.monitoring.statistics import benjamini_hochberg
+from jupyter_mlops.profiling.binning import Binner
 
 
 def reference_sample(monitor: Monitor) -> pd.DataFrame:

@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.monitoring.binning import quantile_edges
-from jupyter_mlops.monitoring.conform import value_type
-from jupyter_mlops.monitoring.instants import epoch_seconds, is_datetime
-from jupyter_mlops.monitoring.sketch import distinct_values
+from jupyter_mlops.profiling.binning import quantile_edges
+from jupyter_mlops.profiling.dtypes import value_type
+from jupyter_mlops.profiling.instants import epoch_seconds, is_datetime
+from jupyter_mlops.profiling.sketch import distinct_values
 
 BINS = 20
 TOP_CATEGORIES = 100
