@@ -13,9 +13,10 @@ version, inputs, outputs, latency) through a `LogWriter` before its answer is se
 labels go to their own log. The served version follows the alias: a background
 thread looks it up every `poll_seconds` and swaps in a newly promoted (or rolled
 back) version whole, so a batch in flight finishes on the version it started with.
-Errors are mapped to JSON answers in one place: 400 malformed, 401 token, 404
-route, 413 too large, 422 unusable input, 503 when the prediction log cannot be
-written and its buffer is full (the server answers nothing it cannot log). A client
+Errors are mapped to JSON answers in one place, by the table of `errors` every face
+shares: 400 malformed, 401 token, 404 route, 413 too large, 422 unusable input, 503 when
+the prediction log cannot be written and its buffer is full (the server answers nothing
+it cannot log); 500 only for a bug of ours. A client
 that goes away mid-request is one rate-limited line on stderr (`notices.notice`), and
 `/health` says "degraded", with the reason, while a log has trouble being written. What
 /health and the 503s say names no file or directory (anyone may ask /health); the
@@ -52,25 +53,23 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import MlopsError, UsageError
+from jupyter_mlops.errors import (
+    Face,
+    InvalidArgumentError,
+    MlopsError,
+    Unauthorized,
+    Unprocessable,
+)
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.serving import feedback, unwritten
 from jupyter_mlops.serving.batching import Batcher, Scored, Served
 from jupyter_mlops.serving.limits import CUT_OFF, EarlyAnswer
-from jupyter_mlops.serving.logwriter import LogFullError, LogWriter
+from jupyter_mlops.serving.logwriter import LogWriter
 from jupyter_mlops.serving.notices import notice, say
 from jupyter_mlops.serving.rows import rows_of
-from jupyter_mlops.serving.validation import (
-    BadRequest,
-    RequestError,
-    Unauthorized,
-    Unprocessable,
-    parse_body,
-    read_body,
-    signature,
-)
+from jupyter_mlops.serving.validation import parse_body, read_body, signature
 
 POLL_SECONDS = 1.0
 
@@ -123,9 +122,8 @@ class ModelServer:
                 Route("/feedback", self.feedback, methods=["POST"]),
             ],
             exception_handlers={
-                RequestError: self._refused,
+                MlopsError: self._refused,
                 ClientDisconnect: self._gone,
-                LogFullError: self._unavailable,
                 HTTPException: self._http,
                 Exception: self._failed,
             },
@@ -146,7 +144,7 @@ class ModelServer:
     def _load(self, version: Version) -> Served:
         columns = signature(version.schema)
         if not columns:
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"{version.model} version {version.version} has no recorded inputs (it was "
                 "registered without X), so requests cannot be checked; register it with its "
                 "training data to serve it."
@@ -294,12 +292,13 @@ class ModelServer:
             raise Unauthorized("a valid bearer token is required (Authorization: Bearer ...).")
 
     async def _refused(self, request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestError)
+        """Any error of ours raised on purpose, answered as the table of `errors` says."""
+        assert isinstance(exc, MlopsError)
         self.errors += 1
-        body = {"error": exc.code, "message": str(exc)}
-        if exc.field is not None:
-            body["field"] = exc.field
-        return _answer(request, body, exc.status)
+        body = {"error": exc.kind.value, "message": exc.render(Face.SHELL)}
+        if getattr(exc, "field", None) is not None:
+            body["field"] = exc.field  # type: ignore[attr-defined]
+        return _answer(request, body, exc.outcome.http_status)
 
     async def _gone(self, request: Request, exc: Exception) -> Response:
         """The client went away before its body arrived: one line, no traceback."""
@@ -315,10 +314,6 @@ class ModelServer:
         self.errors += 1
         return _answer(request, {"error": "http", "message": str(exc.detail)}, exc.status_code)
 
-    async def _unavailable(self, request: Request, exc: Exception) -> JSONResponse:
-        self.errors += 1
-        return JSONResponse({"error": "log_unavailable", "message": str(exc)}, status_code=503)
-
     async def _failed(self, request: Request, exc: Exception) -> JSONResponse:
         self.errors += 1
         message = f"{type(exc).__name__}: {exc}"
@@ -332,4 +327,4 @@ def _answer(request: Request, body: Mapping[str, object], status: int) -> JSONRe
     return EarlyAnswer(body, status) if unread else JSONResponse(body, status_code=status)
 
 
-__all__ = ["BadRequest", "ModelServer", "token_hash"]
+__all__ = ["ModelServer", "token_hash"]

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from jupyter_mlops.errors import UsageError, did_you_mean
+from jupyter_mlops.errors import InvalidArgumentError, did_you_mean
 
 if TYPE_CHECKING:
     from jupyter_mlops.tracking.records import RunRecord
@@ -55,10 +55,10 @@ class Condition:
 
 
 def parse_condition(text: str) -> Condition:
-    """`m.alpha < 1` as a Condition, or a UsageError saying what is wrong with it."""
+    """`m.alpha < 1` as a Condition, or a InvalidArgumentError saying what is wrong with it."""
     parsed = _CONDITION.fullmatch(text) if isinstance(text, str) else None
     if parsed is None:
-        raise UsageError(f"--where {text!r} compares nothing; {EXAMPLE}.")
+        raise InvalidArgumentError(f"--where {text!r} compares nothing; {EXAMPLE}.")
     raw, op = parsed["value"], parsed["op"]
     value: float | str | bool
     if _NUMBER.fullmatch(raw):
@@ -68,9 +68,11 @@ def parse_condition(text: str) -> Condition:
     elif raw.lower() in ("true", "false"):
         value = raw.lower() == "true"
         if op not in ("==", "!="):
-            raise UsageError(f"--where {text!r} orders true and false; use == or != with them.")
+            raise InvalidArgumentError(
+                f"--where {text!r} orders true and false; use == or != with them."
+            )
     else:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"--where {text!r}: {raw!r} is not a number, a quoted text or true/false; {EXAMPLE}."
         )
     return Condition(text, parsed["column"], op, value)
@@ -134,10 +136,10 @@ def where_list(where: str | Iterable[str] | None) -> list[str]:
     return [where] if isinstance(where, str) else list(where)
 
 
-def _unknown(column: str, tables: list[dict[str, Any]], *, given: str) -> UsageError:
+def _unknown(column: str, tables: list[dict[str, Any]], *, given: str) -> InvalidArgumentError:
     """The error for a column no run has, naming those they have, in their order."""
     known = list(dict.fromkeys([*BUILT_IN, *(name for table in tables for name in table)]))
-    return UsageError(
+    return InvalidArgumentError(
         f"{given}: no column {column!r}{did_you_mean(column, known)}; the runs have "
         f"{', '.join(known)}."
     )

@@ -11,7 +11,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_mlops import Monitor
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitor_commands import ALERT_FIRED_EXIT
 from jupyter_mlops.monitoring import synthetic
 from jupyter_mlops.monitoring.report import DriftReport
@@ -185,5 +185,5 @@ def test_a_window_of_nothing_is_refused_from_python(monitor: Monitor) -> None:
         lambda: monitor.drift_windows("churn@champion", every=0),
     ]
     for call in calls:
-        with pytest.raises(UsageError, match="is empty; give a positive span"):
+        with pytest.raises(InvalidArgumentError, match="is empty; give a positive span"):
             call()
