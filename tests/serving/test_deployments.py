@@ -15,7 +15,12 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlops import Monitor, Registry
-from jupyter_mlops.errors import InvalidArgumentError, MlopsError, NotFoundError
+from jupyter_mlops.errors import (
+    InvalidArgumentError,
+    MlopsError,
+    NotFoundError,
+    UnavailableError,
+)
 from jupyter_mlops.registry.capture import process_gone
 from jupyter_mlops.serving.deployments import deploy, deployments, undeploy
 from tests.conftest import free_port, logged_ids
@@ -93,7 +98,7 @@ def test_a_server_that_cannot_start_says_why(registry: Registry) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         with pytest.raises(
-            InvalidArgumentError, match=r"server exited with code \d+ before answering"
+            UnavailableError, match=r"server exited with code \d+ before answering: "
         ):
             deploy(registry, "diagnosis@champion", port=port)
 
