@@ -106,7 +106,7 @@ def test_a_server_that_cannot_start_says_why(registry: Registry) -> None:
 def test_a_version_without_recorded_inputs_is_not_deployed(registry: Registry, fitted) -> None:
     registry.register("bare", fitted)  # registered without X
     registry.promote("bare", 1)
-    with pytest.raises(InvalidArgumentError, match="registered without X") as refused:
+    with pytest.raises(UnavailableError, match="registered without X") as refused:
         deploy(registry, "bare@champion", port=free_port())
     assert "to serve it; see " in str(refused.value)  # one sentence, not "serve it.; see"
     assert ".;" not in str(refused.value)
