@@ -89,7 +89,7 @@ def test_alert_add_refuses_names_no_check_produces(churn: Registry, cli) -> None
     ]
     for rule, refused, suggested in cases:
         added = cli("alert", "add", "churn@champion", rule)
-        assert added.returncode == 1, rule
+        assert added.returncode == 2, rule
         message = added.stderr.strip()
         assert f"names {refused}, which no check produces" in message and "\n" not in message
         assert "__target__'?" not in message

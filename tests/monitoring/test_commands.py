@@ -131,7 +131,7 @@ def test_check_from_a_shell_exits_non_zero_when_an_alert_fires(
     )
     assert strict.returncode == ALERT_FIRED_EXIT
     missing = cli("drift", "churn@champion", "--current", str(tmp_path / "nope.parquet"))
-    assert missing.returncode == 1 and missing.stderr.count("\n") == 1
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1
 
 
 @pytest.mark.parametrize(
@@ -172,7 +172,7 @@ def test_a_window_of_nothing_is_refused_from_a_shell(monitor: Monitor) -> None:
             env=env,
             timeout=300,
         )
-        assert done.returncode == 1 and done.stderr.count("\n") == 1, (command, done.stderr)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, (command, done.stderr)
         assert "a window of 0 is empty" in done.stderr
 
 
