@@ -7,14 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlops.cli_spelling import for_the_shell
 from jupyter_mlops.commands import (
     HANDLERS,
     add_registry_commands,
     parse_pairs,
     run_registry_command,
 )
-from jupyter_mlops.errors import MlopsError, UsageError
+from jupyter_mlops.errors import Face, InvalidArgumentError, MlopsError
 from jupyter_mlops.monitor_commands import (
     ALERT_FIRED_EXIT,
     MONITORING_COMMANDS,
@@ -99,8 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = _run(args)
     except MlopsError as exc:
-        print(f"jupyter-mlops: {for_the_shell(str(exc), _subcommands())}", file=sys.stderr)
-        return 1
+        return refused(exc, prog="jupyter-mlops")
     if result is not None:
         print(_text(result))
     if args.command == "verify" and not result.ok:
@@ -110,9 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _subcommands() -> list[str]:
-    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    return list(commands.choices)
+def refused(exc: MlopsError, *, prog: str) -> int:
+    """An error of the core as a shell shows it: one line on stderr, its fix spelled as
+    `jupyter-mlops` takes it, and the exit code `errors.OUTCOMES` gives its kind."""
+    print(f"{prog}: {exc.render(Face.SHELL)}", file=sys.stderr)
+    return exc.outcome.exit_code
 
 
 def _text(result: Any) -> str:
@@ -176,7 +176,7 @@ def _predict(registry: Registry, args: argparse.Namespace) -> Any:
 
 def _register(registry: Registry, args: argparse.Namespace) -> Any:
     if args.target is not None and args.data is None and args.reference is None:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"--target {args.target!r} names a column of the training data, but no --data was "
             "given; add --data FILE, or leave --target out."
         )
@@ -213,12 +213,12 @@ def _read_model(path: Path, *, trust: list[str], allow_pickle: bool) -> Any:
     encoding = serialization.encoding_of(data, suffix=path.suffix)
     if encoding == serialization.PICKLE and not allow_pickle:
         if not serialization.looks_like_pickle(data):
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"{str(path)!r} is not a model file (neither a skops file nor a pickle); "
                 "register expects a fitted model saved with skops.io.dump (a .skops file), "
                 "or a pickle with --allow-pickle."
             )
-        raise UsageError(
+        raise InvalidArgumentError(
             f"{str(path)!r} is a pickle, which runs code when loaded; pass --allow-pickle only "
             "if you trust where it came from."
         )
@@ -240,7 +240,9 @@ def _read_data(path: Path, target: str | None) -> tuple[Any, Any]:
         return frame, None
     if target not in frame.columns:
         columns = ", ".join(map(str, frame.columns))
-        raise UsageError(f"--target {target!r} is not a column of {path.name}; columns: {columns}.")
+        raise InvalidArgumentError(
+            f"--target {target!r} is not a column of {path.name}; columns: {columns}."
+        )
     return frame.drop(columns=[target]), frame[target]
 
 
@@ -254,7 +256,7 @@ def _file_bytes(path: Path, *, what: str, expected: str) -> bytes:
             return path.read_bytes()
         except OSError as exc:
             problem = f"cannot be read ({exc.strerror})"
-    raise UsageError(f"{what} {str(path)!r} {problem}; give the path of {expected}.")
+    raise InvalidArgumentError(f"{what} {str(path)!r} {problem}; give the path of {expected}.")
 
 
 if __name__ == "__main__":

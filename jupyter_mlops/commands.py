@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.refs import parse_version
 from jupyter_mlops.tracking import Tracker
@@ -113,14 +113,16 @@ def run_registry_command(registry: Registry, args: argparse.Namespace) -> Any:
 
 def parse_pairs(items: list[str] | None, *, what: str) -> dict[str, str]:
     """`['a=1', 'b=x']` as {'a': '1', 'b': 'x'}; anything else, or a key given twice, is a
-    UsageError."""
+    InvalidArgumentError."""
     pairs: dict[str, str] = {}
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise UsageError(f"{what} {item!r} is not key=value; write e.g. {what}=value.")
+            raise InvalidArgumentError(
+                f"{what} {item!r} is not key=value; write e.g. {what}=value."
+            )
         if key in pairs:
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"{what} {key!r} is given twice ({key}={pairs[key]} and {item}); give it once."
             )
         pairs[key] = value

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 
 HOME_VARIABLE = "MLOPS_HOME"
 DEFAULT_HOME = Path("~/.jupyter-mlops")
@@ -30,7 +30,7 @@ class Settings:
         except ValueError:
             timeout = math.nan
         if not 0 <= timeout < math.inf:
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"MLOPS_LOCK_TIMEOUT={raw!r} is not a number of seconds; set it to e.g. 60."
             )
         return cls(lock_timeout=timeout, user=os.environ.get("MLOPS_USER", ""))
@@ -42,13 +42,13 @@ def resolve_home(location: str | os.PathLike[str] | None = None) -> Path:
     A path ending in `.duckdb` names the registry file itself; its directory is the home.
     """
     if location is not None and not os.fspath(location).strip():
-        raise UsageError(
+        raise InvalidArgumentError(
             "the registry location is empty; give a directory, or leave it out to use "
             f"${HOME_VARIABLE} or {DEFAULT_HOME}."
         )
     raw = os.fspath(location) if location is not None else os.environ.get(HOME_VARIABLE)
     if raw is not None and raw.startswith("ducklake:"):
-        raise UsageError(
+        raise InvalidArgumentError(
             f"registry URL {raw!r} asks for team mode, which this version does not support yet; "
             "give a directory path instead."
         )
@@ -56,7 +56,7 @@ def resolve_home(location: str | os.PathLike[str] | None = None) -> Path:
     if path.suffix == ".duckdb":
         path = path.parent
     if path.exists() and not path.is_dir():
-        raise UsageError(
+        raise InvalidArgumentError(
             f"registry location {str(path)!r} is a file, not a directory; "
             "give a directory (it will hold registry.duckdb and artifacts/)."
         )

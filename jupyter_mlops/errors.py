@@ -1,15 +1,24 @@
 """Every error the package raises on purpose: one hierarchy, one place.
 
 Each subclasses `MlopsError` and the builtin it resembles, and its message says
-what failed, the value, and how to fix it, in one sentence.
+what failed, the value, and how to fix it, in one sentence. The fix is data (an `Option`
+to change, a `Command` to run), so each face spells it as its users type it: `reason=`
+in Python, `--reason` on a command line, `%mlops ...` in a notebook, `jupyter-mlops ...`
+in a shell. Each error has a `Kind`, and `OUTCOMES` is the one table from a kind to what
+each face answers: a notebook's `UsageError`, the command line's exit code, the model
+server's HTTP status (500 is left for bugs of ours).
 """
 
 from __future__ import annotations
 
 import difflib
 import errno
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum, StrEnum
 from pathlib import Path
+from types import MappingProxyType
+from typing import ClassVar
 
 
 class MlopsWarning(UserWarning):
@@ -21,16 +30,177 @@ class NotebookCodeWarning(MlopsWarning):
     process where that code is defined again."""
 
 
+class Kind(StrEnum):
+    """What went wrong, as each face needs to know it: the row of `OUTCOMES` it answers with."""
+
+    USAGE = "usage"  # an argument or value the user gave is not acceptable
+    NOT_FOUND = "not_found"  # something the user named does not exist
+    CONFLICT = "conflict"  # the operation contradicts the registry's current state
+    BUSY = "busy"  # another process holds what is needed; the same call may pass later
+    INTEGRITY = "integrity"  # stored bytes are not what was recorded for them
+    UNSAFE = "unsafe"  # it would run code nobody trusted
+    UNAVAILABLE = "unavailable"  # a disk, a log or a server cannot do it now
+    UNAUTHORIZED = "unauthorized"  # a request without the server's token
+    TOO_LARGE = "too_large"  # a request body over the server's limit
+    UNPROCESSABLE = "unprocessable"  # well-formed input the model cannot take
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a face answers one kind of error. A notebook always raises IPython's
+    `UsageError` with the message in its own spelling (one line, no traceback)."""
+
+    exit_code: int  # what `jupyter-mlops` exits with
+    http_status: int  # what the model server answers
+
+
+# The one table from an error's kind to each face's outcome. Exit codes 1 (verify found a
+# problem, or a bug of ours with its traceback) and 3 (an alert fires) are not errors' own.
+OUTCOMES: Mapping[Kind, Outcome] = MappingProxyType(
+    {
+        Kind.USAGE: Outcome(exit_code=2, http_status=400),
+        Kind.NOT_FOUND: Outcome(exit_code=4, http_status=404),
+        Kind.CONFLICT: Outcome(exit_code=5, http_status=409),
+        Kind.BUSY: Outcome(exit_code=6, http_status=503),
+        Kind.INTEGRITY: Outcome(exit_code=7, http_status=503),
+        Kind.UNSAFE: Outcome(exit_code=8, http_status=403),
+        Kind.UNAVAILABLE: Outcome(exit_code=9, http_status=503),
+        Kind.UNAUTHORIZED: Outcome(exit_code=2, http_status=401),
+        Kind.TOO_LARGE: Outcome(exit_code=2, http_status=413),
+        Kind.UNPROCESSABLE: Outcome(exit_code=2, http_status=422),
+    }
+)
+
+
+class Face(Enum):
+    """Where a message is read, and so how its fix is spelled."""
+
+    PYTHON = "python"  # `reason=`, `registry.promote(...)`
+    NOTEBOOK = "notebook"  # `--reason`, `%mlops promote ...`
+    SHELL = "shell"  # `--reason`, `jupyter-mlops promote ...`
+
+
+class Fix:
+    """What the user should change, held as data and spelled by each face."""
+
+    def render(self, face: Face) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Option(Fix):
+    """An argument to change: `name=python` in Python, `--name typed` on a command line.
+
+    `python` is the value as written in Python (`True`, `['x']`), empty to name the
+    keyword alone (`time_column=`); `typed` what follows the option on a command line,
+    empty for a flag; `flag` the option when it is not `--name` with dashes."""
+
+    name: str
+    python: str = ""
+    typed: str = ""
+    flag: str = ""
+
+    def render(self, face: Face) -> str:
+        if face is Face.PYTHON:
+            return f"{self.name}={self.python}"
+        option = self.flag or "--" + self.name.replace("_", "-")
+        return f"{option} {self.typed}" if self.typed else option
+
+
+@dataclass(frozen=True)
+class Command(Fix):
+    """A command to run: `%mlops NAME ARGS` in a notebook, `jupyter-mlops NAME ARGS` in a
+    shell (`shell`, when given, is what a shell does instead), `python` in Python."""
+
+    name: str
+    args: str = ""
+    python: str = ""
+    shell: str = ""
+
+    def render(self, face: Face) -> str:
+        if face is Face.PYTHON and self.python:
+            return self.python
+        if face is Face.SHELL and self.shell:
+            return self.shell
+        words = " ".join(filter(None, [self.name, self.args]))
+        return f"jupyter-mlops {words}" if face is Face.SHELL else f"%mlops {words}"
+
+
+@dataclass(frozen=True)
+class Spelled(Fix):
+    """A fix each face words its own way (the notebook's wording unless given)."""
+
+    python: str
+    notebook: str = ""
+    shell: str = ""
+
+    def render(self, face: Face) -> str:
+        if face is Face.SHELL and self.shell:
+            return self.shell
+        if face is not Face.PYTHON and self.notebook:
+            return self.notebook
+        return self.python
+
+
+# Fixes the core names in many places.
+CONNECT = Command("connect", python="Registry(path)", shell="--home DIR")
+RUNS = Command("runs", python="Tracker().runs()")
+DEPLOYMENTS = Command("deployments")
+TRACK = Spelled(python="with mlops.run(NAME):", notebook="%%mlops track NAME")
+ALLOW_PICKLE = Option("allow_pickle", python="True")
+
+
+def reference_command(model: str, version: int) -> Command:
+    """Give `model`'s `version` held-out reference data."""
+    return Command(
+        "reference",
+        f"{model} {version} X_val y_val",
+        python=f"registry.set_reference({model!r}, {version}, X_val, y_val)",
+        shell=f"jupyter-mlops reference {model} {version} HELD_OUT.parquet --target COLUMN",
+    )
+
+
+def promote_command(name: str, alias: str) -> Command:
+    """Point `name`'s `alias` at a version the user chooses."""
+    return Command(
+        "promote",
+        f"{name} VERSION {alias}",
+        python=f"registry.promote({name!r}, VERSION, {alias!r})",
+    )
+
+
 class MlopsError(Exception):
-    """Base class of every error jupyter-mlops raises on purpose."""
+    """Base class of every error jupyter-mlops raises on purpose.
+
+    Its message is text and `Fix` parts, joined as each face spells them (`render`);
+    `str()` is the Python spelling. `kind` chooses its row of `OUTCOMES`."""
+
+    kind: ClassVar[Kind] = Kind.USAGE
+
+    def __init__(self, *parts: str | Fix) -> None:
+        self.parts = parts
+        super().__init__(self.render(Face.PYTHON))
+
+    def render(self, face: Face) -> str:
+        """The message as `face` spells its fixes."""
+        parts = getattr(self, "parts", ())
+        if not parts:
+            return str(self)
+        return "".join(p if isinstance(p, str) else p.render(face) for p in parts)
+
+    @property
+    def outcome(self) -> Outcome:
+        return OUTCOMES[self.kind]
 
 
-class UsageError(MlopsError, ValueError):
+class InvalidArgumentError(MlopsError, ValueError):
     """An argument or value given by the user is not acceptable."""
 
 
 class NotFoundError(MlopsError, LookupError):
     """Something named by the user does not exist."""
+
+    kind = Kind.NOT_FOUND
 
 
 class ModelNotFoundError(NotFoundError):
@@ -45,24 +215,106 @@ class AliasNotFoundError(NotFoundError):
     """The model has no such alias."""
 
 
+class RunNotFoundError(NotFoundError):
+    """No run has this id."""
+
+
 class ConflictError(MlopsError, RuntimeError):
     """The operation contradicts the registry's current state."""
+
+    kind = Kind.CONFLICT
+
+
+class UnfinishedRunError(ConflictError):
+    """The run did not finish (it failed, died or is still running), so its model is not
+    registered unless that is asked for."""
 
 
 class RegistryBusyError(MlopsError, TimeoutError):
     """Another process held the registry's lock for longer than the deadline."""
 
+    kind = Kind.BUSY
+
 
 class IntegrityError(MlopsError, RuntimeError):
     """Stored bytes do not match what the registry recorded for them."""
+
+    kind = Kind.INTEGRITY
 
 
 class UnsafeModelError(MlopsError, PermissionError):
     """Loading or storing the model would trust code that was not trusted."""
 
+    kind = Kind.UNSAFE
+
+
+class UnavailableError(MlopsError, RuntimeError):
+    """Something the operation needs cannot do it now: a server that died on start, say."""
+
+    kind = Kind.UNAVAILABLE
+
+
+class UnwrittenPointsError(UnavailableError):
+    """A run's last metric points could not be written when it ended; `path` is the file
+    they were saved in (None if that failed too; the run still holds them)."""
+
+    def __init__(self, *parts: str | Fix, path: Path | None) -> None:
+        super().__init__(*parts)
+        self.path = path
+
+
+class LogFullError(MlopsError, OSError):
+    """A server's log cannot be written and its buffer is full."""
+
+    kind = Kind.UNAVAILABLE
+
+
+class RequestError(MlopsError):
+    """A request the model server refuses; `field` names the input at fault, if one is."""
+
+    def __init__(self, *parts: str | Fix, field: str | None = None) -> None:
+        super().__init__(*parts)
+        self.field = field
+
+
+class BadRequest(RequestError):
+    """A body that is not JSON the server reads (empty, malformed, not UTF-8)."""
+
+
+class Unauthorized(RequestError):
+    """A request without the server's bearer token."""
+
+    kind = Kind.UNAUTHORIZED
+
+
+class TooLarge(RequestError):
+    """A body over the server's limit."""
+
+    kind = Kind.TOO_LARGE
+
+
+class Unprocessable(RequestError):
+    """JSON the served model cannot take."""
+
+    kind = Kind.UNPROCESSABLE
+
+
+class ModelRefused(Unprocessable):
+    """The model raised on rows that passed every check; `reason` is its first line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the model cannot take these rows ({reason}).")
+        self.reason = reason
+
 
 class StorageError(MlopsError, OSError):
     """The disk refused a write: full, read-only, or not ours to write."""
+
+    kind = Kind.UNAVAILABLE
+
+    def __init__(self, errno_: int | None, message: str) -> None:
+        OSError.__init__(self, errno_, message)
+        self.parts = ()
 
     @classmethod
     def of(

@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.registry import Registry
 
 ALERT_FIRED_EXIT = 3
@@ -113,20 +113,22 @@ def labelled_current(args: argparse.Namespace) -> tuple[Any, Any]:
         return current, None
     option = "--y" if column is None else "--label-column"
     if current is None:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"{option} gives the true values of --current, but no --current was given; "
             f"add --current DATA, or leave {option} out to score the logged labels."
         )
     if column is None:
         return current, y
     if y is not None:
-        raise UsageError("--label-column and --y both give the true values; give one of them.")
+        raise InvalidArgumentError(
+            "--label-column and --y both give the true values; give one of them."
+        )
     from jupyter_mlops.monitoring.sources import given
 
     frame, source = given(current, time_column=args.time_column)
     if column not in frame.columns:
         columns = ", ".join(map(str, frame.columns))
-        raise UsageError(
+        raise InvalidArgumentError(
             f"--label-column {column!r} is not a column of {source}; its columns: {columns}."
         )
     return frame.drop(columns=[column]), frame[column]
@@ -153,7 +155,9 @@ def run_monitoring_command(registry: Registry, args: argparse.Namespace) -> Any:
 def _drift(monitor: Any, args: argparse.Namespace) -> Any:
     if args.every is not None:
         if args.window is not None:
-            raise UsageError("--every and --window do not combine; use --every with --last N.")
+            raise InvalidArgumentError(
+                "--every and --window do not combine; use --every with --last N."
+            )
         return monitor.drift_windows(
             args.ref,
             current_of(args),
@@ -165,7 +169,9 @@ def _drift(monitor: Any, args: argparse.Namespace) -> Any:
             save=not args.no_save,
         )
     if args.last is not None:
-        raise UsageError("--last counts windows of --every; add --every 1d, or leave --last out.")
+        raise InvalidArgumentError(
+            "--last counts windows of --every; add --every 1d, or leave --last out."
+        )
     return monitor.drift(
         args.ref,
         current_of(args),
@@ -200,7 +206,7 @@ def _configure(monitor: Any, args: argparse.Namespace) -> Any:
 def _performance(monitor: Any, args: argparse.Namespace) -> Any:
     current, y = labelled_current(args)
     if current is not None and y is None:
-        raise UsageError(
+        raise InvalidArgumentError(
             "performance on --current needs its true values; name their column with "
             "--label-column NAME (or, in a notebook, pass --y VARIABLE)."
         )

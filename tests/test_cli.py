@@ -63,9 +63,9 @@ def test_register_promote_rollback_from_the_shell(tmp_path, fitted, dataset, sub
     assert cli("verify", env=subprocess_env).returncode == 0
 
 
-def test_errors_are_one_line_on_stderr_with_exit_code_1(subprocess_env):
+def test_errors_are_one_line_on_stderr_with_the_exit_code_of_their_kind(subprocess_env):
     missing = cli("show", "nothing", env=subprocess_env)
-    assert missing.returncode == 1
+    assert missing.returncode == 4
     assert missing.stderr.strip().count("\n") == 0
     assert "no model named 'nothing'" in missing.stderr
     assert "Traceback" not in missing.stderr
@@ -94,7 +94,7 @@ def test_runs_from_the_shell(subprocess_env):
     assert "val_auc" in cli("compare-runs", "1", "2", env=subprocess_env).stdout
     assert "finished" in cli("run", "2", env=subprocess_env).stdout
     missing = cli("run", "7", env=subprocess_env)
-    assert missing.returncode == 1 and "no run 7" in missing.stderr
+    assert missing.returncode == 4 and "no run 7" in missing.stderr
 
 
 @pytest.mark.parametrize("form", [crafted.direct, crafted.partial], ids=["direct", "partial"])
@@ -120,7 +120,7 @@ def test_register_refuses_a_crafted_file_by_name_and_runs_nothing(
     model_file = tmp_path / "model.skops"
     model_file.write_bytes(form(crafted.payload(name, marker)))
     refused = cli("register", "evil", str(model_file), env=subprocess_env)
-    assert refused.returncode == 1
+    assert refused.returncode == 8
     assert refused.stderr.strip().count("\n") == 0, refused.stderr
     assert f"{model_file} uses {name}, which is not trusted" in refused.stderr
     assert f"--trust {name}" in refused.stderr
@@ -144,7 +144,7 @@ def test_register_from_a_file_trusts_fitted_trees_and_your_own_classes_by_name(
     own = tmp_path / "own.skops"
     skops.io.dump(ThresholdModel(14.0), own)
     refused = cli("register", "own", str(own), env=subprocess_env)
-    assert refused.returncode == 1 and f"--trust {CUSTOM}" in refused.stderr
+    assert refused.returncode == 8 and f"--trust {CUSTOM}" in refused.stderr
     path = os.pathsep.join([str(ROOT), subprocess_env.get("PYTHONPATH", "")])
     env = subprocess_env | {"PYTHONPATH": path}  # where the CLI finds the class to load it
     accepted = cli("register", "own", str(own), "--trust", CUSTOM, env=env)
@@ -159,7 +159,7 @@ def test_register_says_so_when_a_skops_file_is_damaged(tmp_path, subprocess_env)
     damaged = tmp_path / "damaged.skops"
     damaged.write_bytes(b"not a zip file")
     refused = cli("register", "m", str(damaged), env=subprocess_env)
-    assert refused.returncode == 1 and refused.stderr.strip().count("\n") == 0, refused.stderr
+    assert refused.returncode == 2 and refused.stderr.strip().count("\n") == 0, refused.stderr
     assert "is not a skops file" in refused.stderr
 
 
@@ -174,7 +174,7 @@ def test_register_says_so_when_a_pickle_is_damaged(tmp_path, fitted, subprocess_
         text=True,
         env=subprocess_env,
     )
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert "is not a pickle" in done.stderr and "Traceback" not in done.stderr
 
 
@@ -194,14 +194,14 @@ def test_runs_are_found_by_their_models_params_from_the_shell(subprocess_env, da
     assert "m.alpha" in compared and "m.solver" not in compared
     assert "m.solver" in cli("compare-runs", "1", "3", "--all", env=subprocess_env).stdout
     refused = cli("runs", "--sort", "nosuch", env=subprocess_env)
-    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
     assert "no column 'nosuch'; the runs have run, experiment, status, duration" in refused.stderr
 
 
 def test_runs_refuses_a_top_below_one_in_one_line(subprocess_env):
     for top in ("-1", "0"):
         refused = cli("runs", "--top", top, env=subprocess_env)
-        assert refused.returncode == 1 and "Traceback" not in refused.stderr
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr
         assert refused.stderr.strip().count("\n") == 0, refused.stderr
         assert f"--top {top} is not a number of runs; give 1 or more" in refused.stderr
 
@@ -220,7 +220,7 @@ def test_a_hand_made_file_naming_a_function_skops_cannot_import_is_one_line(
         )
     )
     refused = cli("register", "m", str(odd), env=subprocess_env)
-    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert refused.stderr.strip().count("\n") == 0, refused.stderr
     assert "could not be rebuilt from its skops file (AttributeError:" in refused.stderr
     assert Registry(subprocess_env["MLOPS_HOME"]).models() == []
@@ -247,7 +247,7 @@ def model_file(tmp_path, fitted):
 )
 def test_register_refuses_what_it_would_silently_drop(model_file, subprocess_env, extra, expected):
     refused = cli("register", "m", str(model_file), *extra, env=subprocess_env)
-    assert refused.returncode == 1 and refused.stderr.strip().count("\n") == 0, refused.stderr
+    assert refused.returncode == 2 and refused.stderr.strip().count("\n") == 0, refused.stderr
     assert expected in refused.stderr
     assert Registry(subprocess_env["MLOPS_HOME"]).models() == []
 
@@ -307,7 +307,7 @@ def test_a_pickle_file_is_refused_as_a_file_not_as_a_stored_version(
     path = tmp_path / "model.skops.bak"
     path.write_bytes(pickle.dumps(fitted))
     refused = cli("register", "m", str(path), env=subprocess_env)
-    assert refused.returncode == 1 and refused.stderr.strip().count("\n") == 0, refused.stderr
+    assert refused.returncode == 2 and refused.stderr.strip().count("\n") == 0, refused.stderr
     assert (
         f"{str(path)!r} is a pickle, which runs code when loaded; pass --allow-pickle only if "
         "you trust where it came from." in refused.stderr
@@ -323,7 +323,7 @@ def test_a_pickle_file_is_refused_as_a_file_not_as_a_stored_version(
 
 def test_a_directory_is_not_a_model_file(tmp_path, subprocess_env):
     refused = cli("register", "m", str(tmp_path), env=subprocess_env)
-    assert refused.returncode == 1
+    assert refused.returncode == 2
     assert f"model file {str(tmp_path)!r} is a directory" in refused.stderr
 
 
@@ -351,7 +351,7 @@ def test_a_pickle_that_fails_to_load_is_its_first_line_cut_at_a_word(
         "PYTHONPATH": os.pathsep.join([str(ROOT), subprocess_env.get("PYTHONPATH", "")])
     }
     refused = cli("register", "m", str(path), "--allow-pickle", env=env)
-    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert refused.stderr.strip().count("\n") == 0, refused.stderr
     first = message.splitlines()[0]
     shown = refused.stderr.split("(ValueError: ", 1)[1].split("); ", 1)[0]
@@ -370,7 +370,7 @@ def test_a_data_file_that_cannot_be_parsed_is_one_line(tmp_path, fitted, subproc
     data = tmp_path / name
     data.write_bytes(b"\x00\x01 not a table \xff" * 50)
     done = cli("register", "m", str(model_file), "--data", str(data), env=subprocess_env)
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 2, done.stderr
     assert "cannot be read as" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 
@@ -383,18 +383,18 @@ def test_settings_that_would_be_ignored_or_misread_are_refused(
     registry.register("bc", fitted, X=X, y=y)
     home = str(registry.home)
     empty = cli("--home", "", "models", env=subprocess_env)
-    assert empty.returncode == 1 and "the registry location is empty" in empty.stderr
+    assert empty.returncode == 2 and "the registry location is empty" in empty.stderr
     for threshold in ("-1", "0", "nan", "inf"):
         refused = cli(
             "--home", home, "drift-config", "bc", "--threshold", threshold, env=subprocess_env
         )
-        assert refused.returncode == 1 and "is not a number above 0" in refused.stderr, threshold
+        assert refused.returncode == 2 and "is not a number above 0" in refused.stderr, threshold
     alpha = cli(
         "--home", home, "drift-config", "bc", "--test", "ks", "--threshold", "2", env=subprocess_env
     )
-    assert alpha.returncode == 1 and "between 0 and 1 (an alpha)" in alpha.stderr
+    assert alpha.returncode == 2 and "between 0 and 1 (an alpha)" in alpha.stderr
     last = cli("--home", home, "drift", "bc:1", "--last", "2", env=subprocess_env)
-    assert last.returncode == 1 and "--last counts windows of --every" in last.stderr
+    assert last.returncode == 2 and "--last counts windows of --every" in last.stderr
 
 
 def test_archive_says_in_one_line_what_it_archived_and_history_says_it_in_words(

@@ -22,7 +22,7 @@ from jupyter_mlops.commands import HANDLERS, parse_pairs, run_registry_command
 from jupyter_mlops.config import DEFAULT_HOME, HOME_VARIABLE, Settings
 from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.magics.namespace import as_typed, data_names, lookup, metric_values
-from jupyter_mlops.magics.parser import HelpShown, build_parser
+from jupyter_mlops.magics.parser import HelpShown, build_parser, usage_error
 from jupyter_mlops.magics.tracking import figure_command, register_from_run, track_cell
 from jupyter_mlops.monitor_commands import (
     MONITORING_COMMANDS,
@@ -144,7 +144,7 @@ class MlopsMagics(Magics):
         try:
             return self._run(args)
         except MlopsError as exc:
-            raise UsageError(str(exc)) from None
+            raise usage_error(exc) from None
         except UsageError as exc:  # a name of the line as it was typed, quotes and all
             raise UsageError(as_typed(str(exc), line)) from None
 

@@ -8,11 +8,18 @@ from typing import NoReturn
 from IPython.core.error import UsageError
 
 from jupyter_mlops.commands import add_registry_commands
+from jupyter_mlops.errors import Face, MlopsError
 from jupyter_mlops.monitor_commands import add_monitoring_commands
 
 
 class HelpShown(Exception):
     """`-h` was given: the help text was printed and there is nothing to run."""
+
+
+def usage_error(exc: MlopsError) -> UsageError:
+    """An error of the core as a notebook shows every kind of them (`errors.OUTCOMES`): a
+    one-line `UsageError` whose fix is spelled as `%mlops` takes it."""
+    return UsageError(exc.render(Face.NOTEBOOK))
 
 
 class MagicParser(argparse.ArgumentParser):

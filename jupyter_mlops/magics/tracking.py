@@ -14,7 +14,7 @@ from jupyter_mlops.commands import parse_pairs
 from jupyter_mlops.errors import MlopsError, UnsafeModelError
 from jupyter_mlops.magics.cell import execute
 from jupyter_mlops.magics.namespace import data_names, metric_values
-from jupyter_mlops.magics.parser import HelpShown, build_track_parser
+from jupyter_mlops.magics.parser import HelpShown, build_track_parser, usage_error
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.datasets import as_frame, fingerprint
 from jupyter_mlops.tracking.cells import CellAnalysis, NestedRun, analyse, is_fitted_estimator
@@ -41,7 +41,7 @@ def track_cell(shell: Any, registry: Registry, line: str, cell: str) -> Any:
             notebook=shell.user_ns.get("__vsc_ipynb_file__"),
         )
     except MlopsError as exc:
-        raise UsageError(str(exc)) from None
+        raise usage_error(exc) from None
     with activated(run):
         durations: list[float] = []
         try:

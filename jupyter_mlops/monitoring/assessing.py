@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError, Spelled, reference_command
 from jupyter_mlops.monitoring import compaction, labelling, logs
 from jupyter_mlops.monitoring.estimation import Calibration, estimate
 from jupyter_mlops.monitoring.metrics import PerformanceReport
@@ -52,13 +52,15 @@ def labelled(
         return _logged(versions, version, scope, with_labels=True)
     current = given(current, time_column=time_column, version=version)[0]
     if y is None:
-        raise UsageError(
+        raise InvalidArgumentError(
             "performance on given data needs its true values; pass y= (or use the logs)."
         )
     frame = _scored(versions, version, current, time_column=time_column)
     truth = labelling.labels_of(y, per="row")
     if len(truth) != len(frame):
-        raise UsageError(f"current has {len(frame)} rows but y has {len(truth)}; pass matching y.")
+        raise InvalidArgumentError(
+            f"current has {len(frame)} rows but y has {len(truth)}; pass matching y."
+        )
     classes = versions.scoring(version).classes
     what = f"{version.model} version {version.version}"
     found = labelling.as_classes(truth, classes, what=what, missing=True, per="row")
@@ -70,9 +72,14 @@ def _logged(
 ) -> pd.DataFrame:
     home = versions.registry.home
     if not logs.has_log(home, logs.PREDICTIONS, version.model):
-        raise UsageError(
-            f"no predictions of {version.model} are logged yet; deploy it or call "
-            "Monitor.log_predictions, or pass current data."
+        raise InvalidArgumentError(
+            f"no predictions of {version.model} are logged yet; ",
+            Spelled(
+                python="deploy it or call Monitor.log_predictions, or pass current data",
+                shell="serve it (jupyter-mlops serve) so its predictions are logged, or pass "
+                "current data",
+            ),
+            ".",
         )
     predictions = logs.pattern(home, logs.PREDICTIONS, version.model)
     with compaction.reading(home, version.model), analytics.cursor() as conn:
@@ -90,7 +97,7 @@ def _scored(
 ) -> pd.DataFrame:
     """The model's predictions and scores (its positive class's probability) on given rows."""
     if time_column is not None and time_column not in current:
-        raise UsageError(f"current has no column {time_column!r}; name its time column.")
+        raise InvalidArgumentError(f"current has no column {time_column!r}; name its time column.")
     schema = version.schema or [{"name": str(c)} for c in current.columns if c != time_column]
     what = f"{version.model} version {version.version}"
     rows = in_signature(current, schema, what=what, strict=False)
@@ -179,7 +186,7 @@ def estimated(
                 if number is None or number == version.version
                 else _calibration(versions, versions.other(version, number))
             )
-        except UsageError as exc:
+        except InvalidArgumentError as exc:
             notes.append(f"rows of version {number} not estimated: {str(exc).split(';')[0]}")
             continue
         scoring = versions.scoring(versions.other(version, number))
@@ -301,7 +308,7 @@ def for_check(
             last=1,
             scope=scope,
         )
-    except UsageError as exc:
+    except InvalidArgumentError as exc:
         reason = str(exc).split(";")[0]
         notes.append(without_estimate(lambda: versions.model(version), version.model, reason))
         return report, notes
@@ -315,22 +322,26 @@ def for_check(
 def _calibration(versions: Versions, version: Version) -> Calibration:
     reference = versions.reference_sample(version)
     if reference is None or not version.held_out or not {PREDICTION, TARGET} <= set(reference):
-        raise UsageError(
+        raise InvalidArgumentError(
             f"{version.model} version {version.version} has no held-out reference data with "
             "labels to calibrate its scores on (its scores on training rows are optimistic); "
-            f"add it with `%mlops reference {version.model} {version.version} X_val y_val`."
+            "add it with `",
+            reference_command(version.model, version.version),
+            "`.",
         )
     truth = reference[TARGET].to_numpy()
     if len(set(truth.tolist())) == 1 and len(getattr(versions.model(version), "classes_", [])) == 2:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"{version.model} version {version.version}'s held-out reference labels are all "
             f"{truth[0]!r}, so its scores cannot be calibrated; give reference rows of both "
-            f"classes with `%mlops reference {version.model} {version.version} X_val y_val`."
+            "classes with `",
+            reference_command(version.model, version.version),
+            "`.",
         )
     scores = reference[PREDICTION]
     numeric = pd.api.types.is_numeric_dtype(scores)  # class labels are text
     if len(set(truth.tolist())) != 2 or not numeric or scores.min() < 0 or scores.max() > 1:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"{version.model} is not a binary classifier with probabilities; estimation "
             "applies to those (use performance once labels arrive)."
         )

@@ -26,7 +26,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from jupyter_mlops.errors import UsageError, did_you_mean
+from jupyter_mlops.errors import InvalidArgumentError, did_you_mean
 
 SMALL_WINDOW = 10_000
 P_VALUE_TESTS = {"ks", "chi2"}
@@ -75,7 +75,7 @@ def check_test(test: str | None) -> None:
     """A one-line error for a test name nobody implements."""
     known = sorted(DEFAULT_THRESHOLDS)
     if test is not None and test not in known:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"unknown drift test {test!r}{did_you_mean(test, known)}; "
             f"choose one of {', '.join(known)}."
         )
@@ -90,7 +90,7 @@ def check_threshold(threshold: Any, test: str | None = None) -> float:
     p_value = test in P_VALUE_TESTS
     if isinstance(threshold, bool) or not 0 < number < (1 if p_value else math.inf):
         limit = "between 0 and 1 (an alpha)" if p_value else "above 0"
-        raise UsageError(
+        raise InvalidArgumentError(
             f"drift threshold {threshold!r} is not a number {limit}; give e.g. "
             f"{DEFAULT_THRESHOLDS.get(test or 'psi', 0.1)}."
         )
@@ -103,7 +103,7 @@ def check_setting(model: str, feature: str, test: str | None, kinds: dict[str, s
     if feature == ALL_FEATURES:
         return
     if feature not in kinds:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"{model} has no feature {feature!r}{did_you_mean(feature, kinds)}; "
             "name a profiled feature or '*' for all."
         )
@@ -113,7 +113,7 @@ def check_setting(model: str, feature: str, test: str | None, kinds: dict[str, s
 
 def _check_fits(test: str, kind: str, feature: str) -> None:
     if test not in TESTS[kind]:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"test {test!r} does not apply to the {kind} feature {feature!r}; "
             f"choose one of {', '.join(TESTS[kind])}."
         )

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.profiling.instants import epoch_seconds, is_datetime
 
 
@@ -23,7 +23,7 @@ class Columns:
             frame = frame.rename(columns=str)
         if frame.columns.duplicated().any():
             repeated = sorted(set(frame.columns[frame.columns.duplicated()]))
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"{label} has repeated column names {repeated}; give every column its own name."
             )
         self.frame = frame

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from jupyter_mlops.config import resolve_home
-from jupyter_mlops.errors import StorageError, UsageError
+from jupyter_mlops.errors import InvalidArgumentError, StorageError
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry.artifacts import write_file
 from jupyter_mlops.registry.records import RecordTable
@@ -104,7 +104,9 @@ def compact(home: Path, model: str | None = None) -> CompactionList:
     """Merge the small segments of each day of `model`'s logs (every model's when None)."""
     known = logged_models(home)
     if model is not None and model not in known:
-        raise UsageError(f"{model} has no prediction or label log to compact; check the name.")
+        raise InvalidArgumentError(
+            f"{model} has no prediction or label log to compact; check the name."
+        )
     done = CompactionList()
     for name in [model] if model is not None else known:
         try:
@@ -120,7 +122,9 @@ def _compact_model(home: Path, name: str) -> list[Compaction]:
     done = []
     with _lock_file(home, name, "compaction") as compaction:
         if not _try_lock(compaction):
-            raise UsageError(f"a compaction of {name}'s logs is running; wait for it to end.")
+            raise InvalidArgumentError(
+                f"a compaction of {name}'s logs is running; wait for it to end."
+            )
         _recover(home, name)
         for kind in (logs.PREDICTIONS, logs.LABELS):
             for day in sorted(logs.model_directory(home, kind, name).glob("date=*")):
@@ -212,7 +216,9 @@ def _merge(home: Path, model: str, day: Path, sources: list[Path]) -> tuple[int,
     try:
         rows, copied = _copy(sources, temporary)
         if copied != rows:
-            raise UsageError(f"merging {day} copied {copied} of {rows} rows; nothing was moved.")
+            raise InvalidArgumentError(
+                f"merging {day} copied {copied} of {rows} rows; nothing was moved."
+            )
         record = {"sources": [path.name for path in sources], "target": target.name}
         write_file(day / JOURNAL.format(key), json.dumps(record).encode())
     except BaseException:

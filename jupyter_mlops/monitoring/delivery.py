@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 
 TIMEOUT = 3.0
 DEADLINE = 10.0
@@ -57,7 +57,7 @@ class Delivery:
 
 
 def check_target(target: str) -> str:
-    """`target` if alerts can be delivered to it; else a one-sentence UsageError."""
+    """`target` if alerts can be delivered to it; else a one-sentence InvalidArgumentError."""
     _url(target)
     return target
 
@@ -103,7 +103,7 @@ def deliver(target: str, payload: dict[str, Any], *, deadline: float = DEADLINE)
     fails at once, with the reason."""
     try:
         url = _url(target)
-    except UsageError as exc:
+    except InvalidArgumentError as exc:
         return Delivery(False, 0, str(exc))
     ends = time.monotonic() + deadline
     body = json.dumps(payload, default=str).encode()
@@ -150,14 +150,14 @@ def deliver_all(jobs: Sequence[tuple[str, dict[str, Any]]]) -> list[Delivery]:
 
 def _url(target: str) -> urllib.parse.SplitResult:
     if not target.startswith(PREFIX):
-        raise UsageError(
+        raise InvalidArgumentError(
             f"cannot deliver alerts to {shown(target)!r}; {USAGE} "
             "(every alert is also kept in the registry's alert log)."
         )
     text = target.removeprefix(PREFIX)
     problem, url = _problem(text)
     if problem or url is None:
-        raise UsageError(f"the webhook address {shown(text)!r} {problem}; {USAGE}.")
+        raise InvalidArgumentError(f"the webhook address {shown(text)!r} {problem}; {USAGE}.")
     return url
 
 

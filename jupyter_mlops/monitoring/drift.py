@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring import statistics as stats
 from jupyter_mlops.monitoring.choice import DEFAULT_THRESHOLDS, Choice, choose
 from jupyter_mlops.monitoring.columns import Columns
@@ -346,13 +346,13 @@ def _unseen(m: _Measured) -> FeatureDrift | None:
 def check_columns(entries: list[dict[str, Any]], columns: Columns, *, what: str) -> list[str]:
     """Refuse current data that cannot be compared; return the extra columns it has."""
     if not columns.rows:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"{columns.label} has no rows; choose a window with data (or check the time column)."
         )
     names = set(columns.names)
     missing = [e["feature"] for e in entries if e["feature"] not in names]
     if missing:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"{columns.label} lacks {len(missing)} feature(s) {what} was trained on: "
             f"{', '.join(map(repr, missing[:5]))}; pass data with every training column."
         )
@@ -360,13 +360,13 @@ def check_columns(entries: list[dict[str, Any]], columns: Columns, *, what: str)
         name = entry["feature"]
         if entry["kind"] == "numeric" and not columns.is_numeric(name):
             dtype = columns.frame[name].dtype
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"column {name!r} is {dtype} in {columns.label} but numeric in the reference; "
                 f"convert it (for example with pd.to_numeric) before checking drift."
             )
         if entry["kind"] == "datetime" and not columns.is_datetime(name):
             dtype = columns.frame[name].dtype
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"column {name!r} is {dtype} in {columns.label} but datetimes in the reference; "
                 f"convert it (for example with pd.to_datetime) before checking drift."
             )

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import UsageError, did_you_mean
+from jupyter_mlops.errors import InvalidArgumentError, did_you_mean
 from jupyter_mlops.registry.display import html_table, text_table
 from jupyter_mlops.registry.outputs import PREDICTION, TARGET
 
@@ -189,7 +189,7 @@ def _readable(stored: pd.DataFrame, output: str) -> pd.DataFrame:
 def _one_feature(frame: pd.DataFrame, model: str, feature: str, output: str) -> pd.DataFrame:
     names = sorted(set(frame["feature"]))
     if names and feature not in names:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"{model} has no drift verdicts of a feature {feature!r}{did_you_mean(feature, names)}"
             f"; name a feature its checks measured, or {output!r} for the model's output."
         )

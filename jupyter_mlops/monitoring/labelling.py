@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring.logs import REQUEST_ID
 from jupyter_mlops.registry.classes import listed, matched
 
@@ -31,17 +31,19 @@ def request_ids_of(value: Any) -> list[str]:
     """The ids in `value`, in order, as strings."""
     if isinstance(value, pd.DataFrame):
         if REQUEST_ID not in value.columns:
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"the DataFrame given as request ids has no {REQUEST_ID!r} column (it has "
                 f"{_names(value.columns)}); {FIX}."
             )
         value = value[REQUEST_ID]
     ids = _values(value)
     if ids is None:
-        raise UsageError(f"request ids must be a list or Series of ids, not {_kind(value)}; {FIX}.")
+        raise InvalidArgumentError(
+            f"request ids must be a list or Series of ids, not {_kind(value)}; {FIX}."
+        )
     for position, found in enumerate(ids):
         if not isinstance(found, str | int | np.integer) or isinstance(found, bool):
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"request id {position} is {found!r} ({type(found).__name__}), not an id; {FIX}."
             )
     return [str(found) for found in ids]
@@ -53,14 +55,14 @@ def labels_of(value: Any, *, per: str = "request id") -> list[Any]:
     fix = "pass y, or y[known] for the ids given" if per == "request id" else "pass y="
     if isinstance(value, pd.DataFrame):
         if len(value.columns) != 1:
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"labels must be one value per {per}, but the DataFrame given has "
                 f"{len(value.columns)} columns ({_names(value.columns)}); pass one column."
             )
         value = value.iloc[:, 0]
     labels = _values(value)
     if labels is None:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"labels must be a list, array or Series with one value per {per}, not "
             f"{_kind(value)}; {fix}."
         )
@@ -82,7 +84,7 @@ def as_classes(
     if not missing:
         absent = next((i for i, label in enumerate(labels) if _absent(label)), None)
         if absent is not None:
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"label {absent} for {what} is missing ({labels[absent]!r}); log only "
                 "the labels that have arrived, with their request ids."
             )
@@ -92,7 +94,7 @@ def as_classes(
     if found.stranger is not None:
         position = found.stranger
         which = f"row {position}'s label" if per == "row" else f"label {position}"
-        raise UsageError(
+        raise InvalidArgumentError(
             f"the labels of {what} are its classes {listed(classes)}, but {which} is "
             f"{_shown(labels[position])}; pass each label as one of those classes."
         )

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import StorageError, UsageError
+from jupyter_mlops.errors import InvalidArgumentError, StorageError
 from jupyter_mlops.registry.artifacts import write_file
 
 PREDICTIONS = "predictions"
@@ -63,7 +63,9 @@ def has_log(home: Path, kind: str, model: str) -> bool:
 def write_segments(home: Path, kind: str, model: str, frame: pd.DataFrame) -> list[Path]:
     """Write `frame` (with a `__timestamp__` column) as one segment per day; return the files."""
     if TIMESTAMP not in frame:
-        raise UsageError(f"a {kind} log segment needs a {TIMESTAMP} column; add the times.")
+        raise InvalidArgumentError(
+            f"a {kind} log segment needs a {TIMESTAMP} column; add the times."
+        )
     if frame.empty:
         return []
     import pyarrow as pa
@@ -104,7 +106,7 @@ def _arrow_table(frame: pd.DataFrame, kind: str) -> Any:
     return table.rename_columns([str(name) for name in frame.columns])
 
 
-def _refusal(frame: pd.DataFrame, kind: str, error: Exception) -> UsageError:
+def _refusal(frame: pd.DataFrame, kind: str, error: Exception) -> InvalidArgumentError:
     import pyarrow as pa
 
     for name in frame.columns:
@@ -113,12 +115,14 @@ def _refusal(frame: pd.DataFrame, kind: str, error: Exception) -> UsageError:
         except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
             found = sorted({type(v).__name__ for v in frame[name].dropna().tolist()})
             reason = str(exc).split("\n")[0][:120]
-            return UsageError(
+            return InvalidArgumentError(
                 f"the {kind} log cannot store column {name!r} (values of type "
                 f"{', '.join(found) or 'unknown'}: {reason}); give the column one type "
                 "(numbers, text or booleans, e.g. with .astype(str)) and log again."
             )
-    return UsageError(f"the {kind} log cannot store these rows ({error}); check their types.")
+    return InvalidArgumentError(
+        f"the {kind} log cannot store these rows ({error}); check their types."
+    )
 
 
 def _parquet(table: Any) -> bytes:
@@ -186,7 +190,9 @@ def refuse_reserved(names: Iterable[object]) -> None:
     """Inputs may not take the names of the log's own columns."""
     clash = [str(name) for name in names if str(name) in RESERVED]
     if clash:
-        raise UsageError(f"input columns {clash} use names the log reserves; rename them.")
+        raise InvalidArgumentError(
+            f"input columns {clash} use names the log reserves; rename them."
+        )
 
 
 def label_rows(
@@ -194,7 +200,7 @@ def label_rows(
 ) -> pd.DataFrame:
     """The rows labels add to the label log (an array of labels keeps its dtype)."""
     if len(request_ids) != len(labels):
-        raise UsageError(
+        raise InvalidArgumentError(
             f"{len(request_ids)} request ids but {len(labels)} labels; pass one label per id."
         )
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)

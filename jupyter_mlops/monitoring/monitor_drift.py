@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError, Option
 from jupyter_mlops.monitoring import drift as drifting
 from jupyter_mlops.monitoring import logs, recording
 from jupyter_mlops.monitoring.choice import (
@@ -103,9 +103,12 @@ class DriftMixin:
         )
         span = parse_window(every)
         if span.every is not None and data.time_column is None:
-            raise UsageError(
-                f"windows of {span.text} need a time column; pass time_column= "
-                "(or windows of rows: every=10000)."
+            raise InvalidArgumentError(
+                f"windows of {span.text} need a time column; pass ",
+                Option("time_column"),
+                " (or windows of rows: ",
+                Option("every", python="10000", typed="10000"),
+                ").",
             )
         overrides = drift_settings(self.registry, version.model, tests, thresholds)
         title = named(scope.named, version)
@@ -226,7 +229,7 @@ def _profiled(
     entries = [e for e in registry.profile(version.ref) if e["feature"] != TARGET]
     inputs = [e for e in entries if e["feature"] != PREDICTION]
     if not inputs:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"{version.model} version {version.version} was registered without training "
             "data, so there is nothing to compare with; register a version with X."
         )

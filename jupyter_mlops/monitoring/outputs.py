@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.monitoring.columns import Columns
 from jupyter_mlops.registry.dtypes import as_trained
@@ -53,7 +53,9 @@ def with_output(
         # a version registered before classes were profiled as text has them as numbers
         text = profiled["kind"] != "numeric"
         output = output_of(model(), rows, labels_as_text=text, positive=positive)
-    except UsageError as exc:  # the model refuses this data: its output cannot be compared
+    except (
+        InvalidArgumentError
+    ) as exc:  # the model refuses this data: its output cannot be compared
         notes.append(f"prediction drift not measured: {str(exc).split(';')[0]}")
         return without, None
     return without, Columns(pd.DataFrame({PREDICTION: output}), label=label)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import NotFoundError
+from jupyter_mlops.errors import Command, NotFoundError
 from jupyter_mlops.monitoring.alerts import OK, AlertEvent, AlertEventList, AlertRule, AlertRuleList
 from jupyter_mlops.monitoring.delivery import check_target
 from jupyter_mlops.monitoring.rules import Rule, check_names, check_numbers
@@ -62,7 +62,11 @@ def remove_rule(registry: Registry, rule_id: int) -> AlertRule:
     with registry.db.write() as conn:
         row = sql.rule(conn, int(rule_id))
         if row is None:
-            raise NotFoundError(f"no alert rule {rule_id}; list them with %mlops alert list.")
+            raise NotFoundError(
+                f"no alert rule {rule_id}; list them with ",
+                Command("alert list", python="Monitor().alerts()"),
+                ".",
+            )
         sql.remove_rule(conn, int(rule_id), at=utc_now())
     return AlertRule.from_row(row)
 

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from jupyter_mlops.errors import UsageError, did_you_mean
+from jupyter_mlops.errors import Command, InvalidArgumentError, did_you_mean
 from jupyter_mlops.monitoring.choice import TESTS
 from jupyter_mlops.registry.outputs import FITTED, PREDICTION, TARGET
 
@@ -177,7 +177,7 @@ class Rule:
         raise AssertionError  # unreachable: _fail raises
 
     def _fail(self, problem: str) -> None:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"cannot read the alert rule {self.text!r}: {problem}; "
             "write comparisons joined by and/or, e.g. 'drift.share > 0.3 or auc < 0.85'."
         )
@@ -191,7 +191,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
         match = _TOKEN.match(text, position)
         if not match or match.end() == position:
             _refuse_other_digits(text, text[position:].strip()[0])
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"cannot read the alert rule {text!r} at {text[position:].strip()[:12]!r}; "
                 "use names, numbers, comparisons (< <= > >= == !=), and, or, not, parentheses."
             )
@@ -199,14 +199,14 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
         tokens.append((kind, match.group(kind)))
         position = match.end()
     if not tokens:
-        raise UsageError("the alert rule is empty; write one, e.g. 'drift.share > 0.3'.")
+        raise InvalidArgumentError("the alert rule is empty; write one, e.g. 'drift.share > 0.3'.")
     return tokens
 
 
 def _refuse_other_digits(text: str, first: str) -> None:
     """A digit of another script (`١`, `５`) is no number a rule reads, whatever it means."""
     if first.isdigit() or first.isdecimal():
-        raise UsageError(
+        raise InvalidArgumentError(
             f"alert rule {text!r} holds {first!r}, a digit other than 0-9; write its numbers "
             "with the digits 0-9."
         )
@@ -281,10 +281,12 @@ def check_names(
     allowed = producible(entries, task=task, binary=binary)
     for name in rule.names:
         if name not in allowed:
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"alert rule {rule.text!r} names {name!r}, which no check produces"
                 f"{did_you_mean(name, allowed)}; use drift.share, auc, psi.<feature>, ... "
-                "(see `%mlops alert --help`)."
+                "(see `",
+                Command("alert add", "--help", python="help(Monitor.add_alert)"),
+                "`).",
             )
 
 
@@ -301,13 +303,13 @@ def check_numbers(rule: Rule) -> None:
     for kind, text in rule._tokens:
         sign = "-" if previous == ("op", "-") else ""
         if kind == "number" and not math.isfinite(float(text)):
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"alert rule {rule.text!r} holds the number {sign}{text}, which is past the "
                 f"largest a check can read (about 1.8e308) and would be {sign}infinity; write "
                 "a finite one."
             )
         if kind == "name" and text.lower() in NOT_FINITE:
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"alert rule {rule.text!r} holds {sign}{text}, a number that is not finite, "
                 "which no comparison of a check can hold for; write a finite one, e.g. 0.3."
             )
@@ -320,7 +322,7 @@ def check_numbers(rule: Rule) -> None:
             [("number", 1.0)],
         )
         if flags and not as_flag:
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"alert rule {rule.text!r} compares {flags[0]}, a flag (1: the predictions "
                 f"drifted, 0: not), as if it were a statistic; read it alone ('{flags[0]}', "
                 f"'not {flags[0]}') or as '== 1' or '== 0', or put a threshold on a statistic "

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError, Option, Spelled
 from jupyter_mlops.monitoring import compaction, logs
 from jupyter_mlops.monitoring.columns import Columns
 from jupyter_mlops.monitoring.scope import Scope, rows_from
@@ -73,9 +73,10 @@ def current_data(
     whole, source = given(current, time_column=time_column, version=version)
     frame = whole
     if time_column is not None and time_column not in frame:
-        raise UsageError(
-            f"the current data has no column {time_column!r}; pass the name of its "
-            "time column as time_column=."
+        raise InvalidArgumentError(
+            f"the current data has no column {time_column!r}; pass the name of its time column as ",
+            Option("time_column"),
+            ".",
         )
     start = end = None
     left_out = 0
@@ -84,14 +85,17 @@ def current_data(
         if span.rows is not None:
             frame = frame.iloc[-span.rows :]
         elif time_column is None:
-            raise UsageError(
-                f"a window of {span.text} needs a time column; pass time_column= or "
-                "a window of rows (window='10000 rows')."
+            raise InvalidArgumentError(
+                f"a window of {span.text} needs a time column; pass ",
+                Option("time_column"),
+                " or a window of rows (",
+                Option("window", python="'10000 rows'", typed="'10000 rows'"),
+                ").",
             )
         else:
             times = utc_times(frame[time_column])
             if len(times) and times.isna().all():
-                raise UsageError(
+                raise InvalidArgumentError(
                     f"no row of the current data has a time in {time_column!r}, so a window "
                     f"of {span.text} holds no rows; fill in the times or leave out window=."
                 )
@@ -116,7 +120,7 @@ def given(
     if isinstance(current, pd.DataFrame):
         missing = [name for name in names if name not in {str(c) for c in current.columns}]
         if missing and version is not None:
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"{version.model} version {version.version} was fitted on an array, so it "
                 f"takes {names[0]}..{names[-1]} by position, and the DataFrame given lacks "
                 f"{_few(missing)}; pass a 2-D array, or name the columns {names[0]}.."
@@ -130,7 +134,7 @@ def given(
     if names and np.ndim(current) == 2 and np.shape(current)[1] == len(names):
         return pd.DataFrame(np.asarray(current), columns=names), "an array"
     arrays = f", or a 2-D array of {len(names)} columns" if names else ""
-    raise UsageError(
+    raise InvalidArgumentError(
         f"current data must be a DataFrame or data files ({datafiles.NAMED}){arrays}, not "
         f"{_shape(current)}; pass df or 'data/*.parquet'."
     )
@@ -159,9 +163,15 @@ def _from_log(
     """Rows of the log in the last `span` up to now (None: every row)."""
     home = registry.home
     if not logs.has_log(home, logs.PREDICTIONS, version.model):
-        raise UsageError(
-            f"no predictions of {version.model} are logged yet; pass current data "
-            "(--current df) or log some first (deploy it, or Monitor.log_predictions)."
+        raise InvalidArgumentError(
+            f"no predictions of {version.model} are logged yet; pass current data (",
+            Option("current", python="df", typed="df"),
+            ") or log some first (",
+            Spelled(
+                python="deploy it, or Monitor.log_predictions",
+                shell="serve it: jupyter-mlops serve",
+            ),
+            ").",
         )
     files = [logs.pattern(home, logs.PREDICTIONS, version.model)]
     end = utc_now() if span is not None else None

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 
 _SPAN = re.compile(r"\s*([0-9]+)\s*(h|d|w|rows?)\s*", re.IGNORECASE)
 _FIRST_MONDAY = pd.Timestamp("1970-01-05")  # weeks start on Mondays
@@ -39,12 +39,12 @@ def parse_window(text: str | int) -> Window:
     else:
         match = _SPAN.fullmatch(str(text))
         if not match:
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"cannot read the window {text!r}; write it as 1h, 1d, 7d, 2w or '10000 rows'."
             )
         count, unit = int(match.group(1)), match.group(2).lower()
     if count <= 0:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"a window of {text!r} is empty; give a positive span: 1h, 1d, 7d, 2w or '10000 rows'."
         )
     if unit.startswith("row"):
@@ -74,7 +74,7 @@ def utc_times(times: Any) -> pd.Series:
     try:
         stamps = pd.to_datetime(pd.Series(times), utc=True)
     except (TypeError, ValueError) as exc:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"cannot read the time column as times ({type(exc).__name__}: "
             f"{str(exc).splitlines()[0]}); pass datetimes or ISO 8601 text."
         ) from None

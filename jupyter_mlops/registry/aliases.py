@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import ConflictError, UsageError
+from jupyter_mlops.errors import ConflictError, InvalidArgumentError, promote_command
 from jupyter_mlops.registry import capture
 from jupyter_mlops.registry.lookups import find_version, require_alias_known, require_model
 from jupyter_mlops.registry.records import AliasEvent
@@ -53,7 +53,7 @@ def evidence_json(evidence: Mapping[str, Any] | None) -> str | None:
     if not evidence:
         return None
     if not isinstance(evidence, Mapping):
-        raise UsageError(
+        raise InvalidArgumentError(
             f"evidence is {kind_of(evidence)}, not a dict; pass e.g. "
             "evidence={'auc': 0.91, 'check': 12}."
         )
@@ -63,7 +63,7 @@ def evidence_json(evidence: Mapping[str, Any] | None) -> str | None:
             json.dumps(value, allow_nan=False)
         except (TypeError, ValueError) as exc:
             shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"evidence {key!r}={shown} cannot be stored as JSON ({exc}); give numbers, "
                 "text, booleans, None, or lists and dicts of them (a NaN as None)."
             ) from None
@@ -149,8 +149,9 @@ def rollback(conn: duckdb.DuckDBPyConnection, name: str, alias: str, *, reason: 
     if row is not None and row["status"] == "archived":
         raise ConflictError(
             f"rolling {name}@{alias} back would point it at version {target}, which is "
-            f"archived; promote the version you want instead (`%mlops promote {name} "
-            f"VERSION {alias}`)."
+            "archived; promote the version you want instead (`",
+            promote_command(name, alias),
+            "`).",
         )
     current = catalog.model_aliases(conn, name).get(alias)
     return record_move(

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from jupyter_mlops.errors import IntegrityError, StorageError, UsageError
+from jupyter_mlops.errors import IntegrityError, InvalidArgumentError, StorageError
 from jupyter_mlops.store.locks import fsync_path
 
 LOCK = ".collecting.lock"
@@ -124,7 +124,7 @@ class ArtifactStore:
         was (or, with `dry_run`, would be) deleted."""
         plain = isinstance(older_than, int | float) and not isinstance(older_than, bool)
         if not (plain and math.isfinite(older_than) and older_than >= 0):
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"--older-than {older_than!r} is not a number of seconds of 0 or more; "
                 "give e.g. 3600 (an hour)."
             )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 
 # The data files jupyter-mlops reads, by extension, and what each is.
 KINDS = {".parquet": "Parquet", ".pq": "Parquet", ".csv": "CSV", ".tsv": "TSV"}
@@ -45,18 +45,22 @@ def _paths(name: str | os.PathLike[str]) -> list[Path]:
     text = str(name)
     suffix = Path(text).suffix
     if suffix.lower() not in KINDS:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"data file {text!r} is not of a kind jupyter-mlops reads "
             f"({suffix or 'no extension'}); give {NAMED} files."
         )
     if not any(ch in text for ch in "*?["):
         problem = unreadable(Path(text))
         if problem is not None:
-            raise UsageError(f"data file {text!r} {problem}; give the path of a {NAMED} file.")
+            raise InvalidArgumentError(
+                f"data file {text!r} {problem}; give the path of a {NAMED} file."
+            )
         return [Path(text)]
     matched = sorted(glob.glob(text))
     if not matched:
-        raise UsageError(f"no file matches {text!r}; give a glob that matches {NAMED} files.")
+        raise InvalidArgumentError(
+            f"no file matches {text!r}; give a glob that matches {NAMED} files."
+        )
     return [Path(path) for path in matched]
 
 
@@ -68,7 +72,7 @@ def _read(path: Path, *, time_column: str | None) -> pd.DataFrame:
         frame = pd.read_csv(path, sep="\t" if kind == "TSV" else ",")
     except Exception as exc:  # pandas' and pyarrow's words for a file they cannot parse
         reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        raise UsageError(
+        raise InvalidArgumentError(
             f"data file {str(path)!r} cannot be read as {kind} ({reason}); give a Parquet "
             "file, or a CSV or TSV file with a header row."
         ) from None
@@ -90,7 +94,7 @@ def _times(values: pd.Series, *, path: Path) -> pd.Series:
                 return pd.to_datetime(values, utc=utc)
         except (ValueError, TypeError) as exc:
             reason = str(exc).splitlines()[0][:120]
-    raise UsageError(
+    raise InvalidArgumentError(
         f"column {str(values.name)!r} of {str(path)!r} holds values that are not times "
         f"({reason}); give its time column, or write its times as 2026-11-26T08:00:00."
     )
@@ -101,12 +105,12 @@ def writable(name: str | os.PathLike[str]) -> Path:
     its kind is not one jupyter-mlops writes or its directory does not exist."""
     path = Path(name)
     if path.suffix.lower() not in KINDS:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"output file {str(path)!r} is not of a kind jupyter-mlops writes "
             f"({path.suffix or 'no extension'}); give a {NAMED} file."
         )
     if not path.parent.is_dir():
-        raise UsageError(
+        raise InvalidArgumentError(
             f"output file {str(path)!r} is in no existing directory; create "
             f"{str(path.parent)!r} first, or give another path."
         )
@@ -122,6 +126,6 @@ def write_file(frame: pd.DataFrame, path: Path) -> None:
         else:
             frame.to_csv(path, sep="\t" if kind == "TSV" else ",", index=False)
     except OSError as exc:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"output file {str(path)!r} cannot be written ({exc.strerror}); give another path."
         ) from None

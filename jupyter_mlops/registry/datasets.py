@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 
 MAX_CATEGORIES = 50
 
@@ -24,7 +24,7 @@ def as_frame(data: Any, *, name: str = "X") -> pd.DataFrame:
         counts = Counter(str(column) for column in data.columns)
         repeated = sorted(column for column, count in counts.items() if count > 1)
         if repeated:
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"{name} has repeated column names ({', '.join(repeated)}); "
                 "give every column a distinct name."
             )
@@ -39,7 +39,7 @@ def as_frame(data: Any, *, name: str = "X") -> pd.DataFrame:
         return pd.DataFrame({name: array})
     if array.ndim == 2 and array.size:
         return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
-    raise UsageError(
+    raise InvalidArgumentError(
         f"{name} is a {type(data).__name__}, not tabular data; "
         "pass a pandas DataFrame, Series or a 1-D/2-D array."
     )

@@ -10,9 +10,11 @@ import duckdb
 
 from jupyter_mlops.errors import (
     AliasNotFoundError,
+    Command,
     ModelNotFoundError,
     VersionNotFoundError,
     did_you_mean,
+    promote_command,
 )
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.registry.refs import (
@@ -74,7 +76,9 @@ def require_model(conn: duckdb.DuckDBPyConnection, name: str) -> None:
         names = catalog.model_names(conn)
         hint = did_you_mean(name, names) or ("" if names else " (the registry has no models yet)")
         raise ModelNotFoundError(
-            f"no model named {name!r}{hint}; run `%mlops models` to list them."
+            f"no model named {name!r}{hint}; run `",
+            Command("models", python="Registry().models()"),
+            "` to list them.",
         )
 
 
@@ -90,7 +94,9 @@ def require_alias_known(
         listed = ", ".join(sorted(aliases)) or "none"
         raise AliasNotFoundError(
             f"{name} has no alias {alias!r}{did_you_mean(alias, known)} (aliases: {listed}); "
-            f"promote a version first with `%mlops promote {name} VERSION {alias}`."
+            "promote a version first with `",
+            promote_command(name, alias),
+            "`.",
         )
 
 

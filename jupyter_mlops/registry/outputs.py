@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 
 PREDICTION = "__prediction__"
 TARGET = "__target__"
@@ -86,11 +86,11 @@ def model_output(
         output = np.asarray(method(rows))
     except Exception as exc:
         if any(kind.__name__ == "NotFittedError" for kind in type(exc).__mro__):
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"the model is not fitted (this {type(model).__name__} has not been fit on "
                 "any data); fit it first (model.fit(X, y)), then register it."
             ) from exc
-        raise UsageError(
+        raise InvalidArgumentError(
             f"the model cannot predict on the given X ({type(exc).__name__}: {exc}); "
             "pass the data it was trained on."
         ) from exc

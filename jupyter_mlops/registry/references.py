@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.profiling.profile import profile_frame, sample_positions, to_parquet, to_rows
 from jupyter_mlops.registry import datasets
 from jupyter_mlops.registry.artifacts import ArtifactStore
@@ -90,11 +90,11 @@ def build(
         _same_kinds(features, schema, what=what)
     target = datasets.as_frame(y, name="y") if y is not None else None
     if target is not None and target.shape[1] != 1:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"the y given with {what} has {target.shape[1]} columns; pass the one target column."
         )
     if target is not None and len(target) != len(features):
-        raise UsageError(
+        raise InvalidArgumentError(
             f"{what} has {len(features)} rows but its y has {len(target)}; pass matching y."
         )
     if held_out:
@@ -130,7 +130,7 @@ def _aligned(features: pd.DataFrame, columns: list[str], *, what: str) -> pd.Dat
             parts.append(f"lacks {_listed(missing)}")
         if extra:
             parts.append(f"has {_listed(extra)} the training data has not")
-        raise UsageError(
+        raise InvalidArgumentError(
             f"{what} {' and '.join(parts)}; pass rows with the training columns "
             f"({_listed(columns)})."
         )
@@ -143,7 +143,7 @@ def _held_out_enough(
     """Refuse held-out data that cannot stand for what the model will see: too few rows,
     labels that are not its classes, or its own training rows."""
     if len(features) < MIN_ROWS:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"the reference data has {len(features)} row(s); give at least {MIN_ROWS} held-out "
             "rows (a few thousand give narrow estimate intervals)."
         )
@@ -152,7 +152,7 @@ def _held_out_enough(
         known = set(np.asarray(classes).tolist())
         strange = [v for v in pd.unique(target.iloc[:, 0].dropna()).tolist() if v not in known]
         if strange:
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"the reference labels include {_listed([str(v) for v in strange], shown=5)}, "
                 f"which are not classes of this model ({_listed([str(c) for c in known])}); "
                 "pass the held-out rows' true labels."
@@ -180,7 +180,7 @@ def _not_training_rows(features: pd.DataFrame, training: pd.DataFrame) -> None:
     unlikely = chance == 0 or stats.binom.sf(shared - 1, len(rows), chance) < 1e-3
     if copied * 2 > len(rows) and unlikely:
         by_chance = f" (fresh rows match {chance:.0%} by chance)" if chance >= 0.005 else ""
-        raise UsageError(
+        raise InvalidArgumentError(
             f"{shared:,} of the {len(rows):,} reference rows are rows the model was trained "
             f"on{by_chance}, whose scores are optimistic; "
             "pass held-out rows (e.g. the test part of train_test_split)."
@@ -206,7 +206,7 @@ def _same_kinds(features: pd.DataFrame, schema: list[dict[str, Any]], *, what: s
     for column in schema:
         trained, given = kind(column["dtype"]), kind(features[str(column["name"])].dtype)
         if trained and given and trained != given:
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"column {column['name']!r} of {what} holds a {given} where the training data "
                 f"holds a {trained}; pass it with the training types "
                 "(e.g. df.astype(X_train.dtypes))."
@@ -221,7 +221,7 @@ def _one_type_per_column(features: pd.DataFrame, *, what: str) -> None:
             continue
         types = {type(v).__name__ for v in series.dropna().iloc[:10_000]}
         if len(types) > 1:
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"column {str(name)!r} of {what} mixes {' and '.join(sorted(types))} values; "
                 "give each column one type (e.g. df[col].astype(str))."
             )
@@ -248,7 +248,7 @@ def replace(
     given = datasets.as_frame(X, name="the reference data")
     truth = None if y is None else datasets.as_frame(y, name="y")
     if target.data_fingerprint and datasets.fingerprint(given, truth) == target.data_fingerprint:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"the reference data is {target.ref}'s training data, whose scores are optimistic; "
             "pass held-out rows (e.g. the test part of train_test_split)."
         )

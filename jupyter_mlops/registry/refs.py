@@ -11,7 +11,7 @@ import numbers
 import re
 from dataclasses import dataclass
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")  # whole names only: fullmatch
 _NUMBER = re.compile(r"[0-9]{1,9}")
@@ -41,7 +41,7 @@ class ModelRef:
 
 def check_name(name: str, *, what: str = "model name") -> str:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        raise UsageError(
+        raise InvalidArgumentError(
             f"{what} {name!r} is not valid; use letters, digits, '_', '-' and '.', "
             "starting with a letter or digit (at most 128 characters)."
         )
@@ -51,7 +51,7 @@ def check_name(name: str, *, what: str = "model name") -> str:
 def check_alias(alias: str) -> str:
     check_name(alias, what="alias")
     if _looks_numeric(alias) or alias in RESERVED_ALIASES:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"alias {alias!r} would be read as a version; choose a name such as 'champion'."
         )
     return alias
@@ -70,7 +70,7 @@ def check_key(key: object, *, what: str) -> str:
         problem = f"is {len(key):,} characters long (at most {KEY_LENGTH})"
     else:
         problem = "contains a control character (a newline, a tab or a NUL)"
-    raise UsageError(
+    raise InvalidArgumentError(
         f"{what} key {_shown(key)} {problem}; name it with a short line of printable text."
     )
 
@@ -84,7 +84,9 @@ def check_text(text: object, *, what: str) -> str:
         if not isinstance(text, str)
         else "contains a control character (a NUL, a carriage return or an escape)"
     )
-    raise UsageError(f"{what} {_shown(text)} {problem}; give plain text, e.g. 'first model'.")
+    raise InvalidArgumentError(
+        f"{what} {_shown(text)} {problem}; give plain text, e.g. 'first model'."
+    )
 
 
 def kind_of(value: object) -> str:
@@ -120,7 +122,7 @@ def parse_version(text: str | int) -> int:
     plain = isinstance(text, numbers.Integral) and not isinstance(text, bool)
     number = int(text) if plain or (isinstance(text, str) and _NUMBER.fullmatch(text)) else 0
     if number < 1:
-        raise UsageError(f"version {text!r} is not a version number; use 1, 2, 3 ...")
+        raise InvalidArgumentError(f"version {text!r} is not a version number; use 1, 2, 3 ...")
     return number
 
 
@@ -145,7 +147,7 @@ def names_version(text: str) -> bool:
 def parse_ref(text: str) -> ModelRef:
     """`name`, `name@alias`, `name@N` or `name:N` as a ModelRef."""
     if not isinstance(text, str) or not text:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"model reference {text!r} is empty; write name, name@alias or name:version."
         )
     model, separator, target = split_ref(text)

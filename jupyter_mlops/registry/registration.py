@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.registry import capture, datasets, references, serialization, task
 from jupyter_mlops.registry.references import split
 from jupyter_mlops.registry.refs import check_key
@@ -63,7 +63,7 @@ def check_model(model: Any, *, name: str = "model") -> None:
 
     predicts = has("predict") or has("predict_proba")
     if isinstance(model, type) or not (predicts or (has("fit") and has("transform"))):
-        raise UsageError(
+        raise InvalidArgumentError(
             f"{name} is a {type(model).__name__}, not a model; pass a fitted estimator "
             "(an object with predict, predict_proba or transform)."
         )
@@ -76,7 +76,7 @@ def check_metrics(metrics: Mapping[str, Any] | None) -> dict[str, float]:
         number = _number(value)
         if number is None or not math.isfinite(number):
             shown = _shown(value)
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"metric {key}={shown} is not a finite number; give metrics as name=number, "
                 "e.g. auc=0.91."
             )
@@ -108,7 +108,9 @@ def draft_version(given: Registration) -> Draft:
     serialized = serialization.dump(model, trust=given.trust, allow_pickle=given.allow_pickle)
     record = _record(given, serialized, positive=positive, metrics=metrics)
     if given.X is None and given.y is not None:
-        raise UsageError("y was given without X; pass the training features too (--data X y).")
+        raise InvalidArgumentError(
+            "y was given without X; pass the training features too (--data X y)."
+        )
     features = None if given.X is None else datasets.as_frame(given.X, name="X")
     if features is not None:
         target = datasets.as_frame(given.y, name="y") if given.y is not None else None
@@ -203,7 +205,7 @@ def _held_out_rows(reference: Any) -> pd.DataFrame:
 
 def _check_lengths(features: pd.DataFrame, target: pd.DataFrame | None) -> None:
     if target is not None and len(target) != len(features):
-        raise UsageError(
+        raise InvalidArgumentError(
             f"X has {len(features)} rows but y has {len(target)}; pass the matching target."
         )
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.config import ARTIFACTS_DIR, REGISTRY_FILE, Settings, resolve_home
-from jupyter_mlops.errors import MlopsWarning, UsageError
+from jupyter_mlops.errors import CONNECT, InvalidArgumentError, MlopsWarning
 from jupyter_mlops.registry import aliases as alias_moves
 from jupyter_mlops.registry import serialization
 from jupyter_mlops.registry.aliases import evidence_json
@@ -64,9 +64,11 @@ class Registry:
         try:
             self.home.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"cannot create the registry directory {str(self.home)!r} ({exc.strerror}); "
-                "choose a writable location with MLOPS_HOME or %mlops connect."
+                "choose a writable location with MLOPS_HOME or ",
+                CONNECT,
+                ".",
             ) from None
         self.db = Database(
             self.home / REGISTRY_FILE,

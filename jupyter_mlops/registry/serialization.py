@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from jupyter_mlops.errors import UnsafeModelError, UsageError
+from jupyter_mlops.errors import ALLOW_PICKLE, InvalidArgumentError, Option, UnsafeModelError
 from jupyter_mlops.registry import canonical
 from jupyter_mlops.registry import trust as policy
 
@@ -62,8 +62,9 @@ def dump(model: Any, *, trust: str | Iterable[str] = (), allow_pickle: bool = Fa
         data = skops_io.dumps(model)
     except Exception as exc:
         raise UnsafeModelError(
-            f"{type(model).__name__} cannot be stored safely with skops ({exc}); "
-            "pass allow_pickle=True (--allow-pickle) only if you trust everyone who will load it."
+            f"{type(model).__name__} cannot be stored safely with skops ({exc}); pass ",
+            ALLOW_PICKLE,
+            " only if you trust everyone who will load it.",
         ) from exc
     untrusted = sorted(skops_io.get_untrusted_types(data=data))
     needing = _needing_a_person(untrusted)
@@ -87,18 +88,21 @@ def load(
     if encoding == PICKLE:
         if not allow_pickle:
             raise UnsafeModelError(
-                f"{label} was stored with pickle, which runs arbitrary code when loaded; "
-                "pass allow_pickle=True (--allow-pickle) only if you trust who registered it."
+                f"{label} was stored with pickle, which runs arbitrary code when loaded; pass ",
+                ALLOW_PICKLE,
+                " only if you trust who registered it.",
             )
         try:
             return pickle.loads(data)
         except Exception as exc:  # a damaged or truncated pickle
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"{label} is not a pickle this version can read ({brief(exc)}); "
                 "save the model again with pickle.dump."
             ) from exc
     if encoding != SKOPS:
-        raise UsageError(f"{label} has unknown format {encoding!r}; upgrade jupyter-mlops.")
+        raise InvalidArgumentError(
+            f"{label} has unknown format {encoding!r}; upgrade jupyter-mlops."
+        )
     import skops.io as skops_io
 
     untrusted, grants = _read(data, label=label)
@@ -111,8 +115,8 @@ def load(
     except Exception as exc:  # a name it cannot import as written, a module not installed
         missing = policy.missing_notebook_code(untrusted, label=label)
         if missing:
-            raise UsageError(missing) from None
-        raise UsageError(
+            raise InvalidArgumentError(missing) from None
+        raise InvalidArgumentError(
             f"{label} could not be rebuilt from its skops file ({brief(exc)}); install the "
             "packages it was saved with, or save the model again with skops.io.dump."
         ) from exc
@@ -163,7 +167,7 @@ def _read(data: bytes, *, label: str) -> tuple[list[str], set[str] | None]:
         grants = None if stored is None else set(json.loads(stored)["trusted_by_name"])
         return sorted(skops_io.get_untrusted_types(data=data)), grants
     except Exception as exc:  # a damaged or hand-made file: the parser says why
-        raise UsageError(
+        raise InvalidArgumentError(
             f"{label} is not a skops file this version can read ({brief(exc)}); "
             "save the model again with skops.io.dump."
         ) from exc
@@ -180,6 +184,7 @@ def _refuse(refused: list[str], subject: str, *, recorded: Iterable[str] = ()) -
         note = f"; the registry recorded {names} as trusted by an older default, not by a person"
     raise UnsafeModelError(
         f"{subject} uses {', '.join(refused)}, {which} not trusted by default (loading imports"
-        f" and calls {it}){note}; if you wrote or vetted {it}, pass --trust {' '.join(refused)}"
-        f" (trust={refused!r} in Python)."
+        f" and calls {it}){note}; if you wrote or vetted {it}, pass ",
+        Option("trust", python=repr(refused), typed=" ".join(refused)),
+        ".",
     )

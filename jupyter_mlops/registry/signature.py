@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.registry.display import counted
 
 LISTED = 20  # names listed in a message; the rest are counted
@@ -65,7 +65,7 @@ def in_signature(
     missing, extra = mismatch(frame.columns, names)
     if missing or (strict and extra):
         extra = extra if strict else []
-        raise UsageError(
+        raise InvalidArgumentError(
             f"{what} cannot take these rows: {described_mismatch(missing, extra)}; pass "
             f"exactly the columns it was registered with ({listed(names, limit=5)}), in any "
             "order."
@@ -91,7 +91,9 @@ def scoring_rows(X: Any, schema: Sequence[dict[str, Any]] | None, *, what: str) 
         frame = frame.set_axis(names, axis=1)
     rows = in_signature(frame, schema, what=what)
     if rows.empty:
-        raise UsageError(f"X has no rows, so {what} has nothing to score; pass at least one row.")
+        raise InvalidArgumentError(
+            f"X has no rows, so {what} has nothing to score; pass at least one row."
+        )
     return rows
 
 

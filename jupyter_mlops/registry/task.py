@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 
 CLASSIFIER = "classifier"
 REGRESSOR = "regressor"
@@ -52,19 +52,19 @@ def positive_of(model: Any, chosen: Any = None) -> Any:
     if chosen is None:
         return classes[1] if classes is not None and len(classes) == 2 else None
     if classes is None:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"a positive label ({chosen!r}) was given for a model that is no classifier; "
             "leave it out (it names the class a binary classifier's scores refer to)."
         )
     if len(classes) != 2:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"a positive label ({chosen!r}) was given for a classifier of {len(classes)} "
             "classes, whose F1 is averaged over all of them; leave it out."
         )
     found = _matching(chosen, classes)
     if found is None:
         listed = ", ".join(repr(value) for value in classes)
-        raise UsageError(
+        raise InvalidArgumentError(
             f"positive label {chosen!r} is not a class of this model"
             f"{_closest(chosen, classes)}; choose one of its classes_ ({listed})."
         )

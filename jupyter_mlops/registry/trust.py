@@ -42,7 +42,7 @@ import warnings
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from jupyter_mlops.errors import NotebookCodeWarning, UsageError
+from jupyter_mlops.errors import InvalidArgumentError, NotebookCodeWarning, Option
 from jupyter_mlops.registry.refs import kind_of
 
 if TYPE_CHECKING:
@@ -217,9 +217,13 @@ def names(trust: str | Iterable[str] | None) -> set[str]:
     given = [] if trust is None else [trust] if isinstance(trust, str) else list(trust)
     for name in given:
         if not isinstance(name, str):
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"trust names {name!r}, which is {kind_of(name)}, not a name; pass "
-                "names as text, e.g. trust=['mymodule.MyTransformer']."
+                "names as text, e.g. ",
+                Option(
+                    "trust", python="['mymodule.MyTransformer']", typed="mymodule.MyTransformer"
+                ),
+                ".",
             )
     return set(given)
 

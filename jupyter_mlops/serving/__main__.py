@@ -1,6 +1,7 @@
 """`python -m jupyter_mlops.serving`: the process `deploy` starts (token and nonce in the
-environment). It exits 0 when stopped by SIGTERM or Ctrl-C, after recording the stop, and
-1 with one line on stderr when it cannot start, or stopped but could not record it."""
+environment). It exits 0 when stopped by SIGTERM or Ctrl-C, after recording the stop; when
+it cannot start, or stopped but could not record it, it says why in one line on stderr and
+exits with the code `errors.OUTCOMES` gives that kind of error (as `jupyter-mlops` does)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import argparse
 import os
 import sys
 
-from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.errors import Face, MlopsError
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.serving.deployments import NONCE_VARIABLE, TOKEN_VARIABLE, serve
 
@@ -33,9 +34,9 @@ def main() -> int:
             token=token,
             nonce=os.environ.get(NONCE_VARIABLE),
         )
-    except MlopsError as exc:
-        print(f"jupyter-mlops serve: {exc}", file=sys.stderr)
-        return 1
+    except MlopsError as exc:  # one line, spelled for a shell, exit code by its kind
+        print(f"jupyter-mlops serve: {exc.render(Face.SHELL)}", file=sys.stderr)
+        return exc.outcome.exit_code
     return 0
 
 

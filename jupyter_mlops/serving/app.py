@@ -52,7 +52,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import (
+    Face,
+    InvalidArgumentError,
+    MlopsError,
+    Unauthorized,
+    Unprocessable,
+)
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.records import Version
@@ -60,18 +66,10 @@ from jupyter_mlops.serving import feedback, unwritten
 from jupyter_mlops.serving.batching import Batcher, Scored, Served
 from jupyter_mlops.serving.follower import AliasFollower
 from jupyter_mlops.serving.limits import CUT_OFF, EarlyAnswer
-from jupyter_mlops.serving.logwriter import LogFullError, LogWriter
+from jupyter_mlops.serving.logwriter import LogWriter
 from jupyter_mlops.serving.notices import notice, say
 from jupyter_mlops.serving.rows import rows_of
-from jupyter_mlops.serving.validation import (
-    BadRequest,
-    RequestError,
-    Unauthorized,
-    Unprocessable,
-    parse_body,
-    read_body,
-    signature,
-)
+from jupyter_mlops.serving.validation import parse_body, read_body, signature
 
 POLL_SECONDS = 1.0
 
@@ -121,9 +119,8 @@ class ModelServer:
                 Route("/feedback", self.feedback, methods=["POST"]),
             ],
             exception_handlers={
-                RequestError: self._refused,
+                MlopsError: self._refused,
                 ClientDisconnect: self._gone,
-                LogFullError: self._unavailable,
                 HTTPException: self._http,
                 Exception: self._failed,
             },
@@ -144,7 +141,7 @@ class ModelServer:
     def _load(self, version: Version) -> Served:
         columns = signature(version.schema)
         if not columns:
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"{version.model} version {version.version} has no recorded inputs (it was "
                 "registered without X), so requests cannot be checked; register it with its "
                 "training data to serve it."
@@ -288,12 +285,13 @@ class ModelServer:
             raise Unauthorized("a valid bearer token is required (Authorization: Bearer ...).")
 
     async def _refused(self, request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestError)
+        """Any error of ours raised on purpose, answered as the table of `errors` says."""
+        assert isinstance(exc, MlopsError)
         self.errors += 1
-        body = {"error": exc.code, "message": str(exc)}
-        if exc.field is not None:
-            body["field"] = exc.field
-        return _answer(request, body, exc.status)
+        body = {"error": exc.kind.value, "message": exc.render(Face.SHELL)}
+        if getattr(exc, "field", None) is not None:
+            body["field"] = exc.field  # type: ignore[attr-defined]
+        return _answer(request, body, exc.outcome.http_status)
 
     async def _gone(self, request: Request, exc: Exception) -> Response:
         """The client went away before its body arrived: one line, no traceback."""
@@ -309,10 +307,6 @@ class ModelServer:
         self.errors += 1
         return _answer(request, {"error": "http", "message": str(exc.detail)}, exc.status_code)
 
-    async def _unavailable(self, request: Request, exc: Exception) -> JSONResponse:
-        self.errors += 1
-        return JSONResponse({"error": "log_unavailable", "message": str(exc)}, status_code=503)
-
     async def _failed(self, request: Request, exc: Exception) -> JSONResponse:
         self.errors += 1
         message = f"{type(exc).__name__}: {exc}"
@@ -326,4 +320,4 @@ def _answer(request: Request, body: Mapping[str, object], status: int) -> JSONRe
     return EarlyAnswer(body, status) if unread else JSONResponse(body, status_code=status)
 
 
-__all__ = ["BadRequest", "ModelServer", "token_hash"]
+__all__ = ["ModelServer", "token_hash"]

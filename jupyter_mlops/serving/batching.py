@@ -21,12 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from jupyter_mlops.errors import ModelRefused, RequestError, Unprocessable
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry.outputs import positive_column, predictions_and_probabilities
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.serving.feedback import Takes
 from jupyter_mlops.serving.rows import Rows, combined, culprit, frame_of, inputs_of
-from jupyter_mlops.serving.validation import Column, RequestError, Unprocessable, described
+from jupyter_mlops.serving.validation import Column, described
 
 MAX_BATCH_ROWS = 2_000
 
@@ -181,14 +182,6 @@ class Batcher:
             values = (proba if job.probabilities else predictions)[part]  # type: ignore[index]
             outcomes.append(Answer(served.version.version, ids[part], values.tolist()))
         return outcomes
-
-
-class ModelRefused(Unprocessable):
-    """The model raised on rows that passed every check; `reason` is its first line."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"the model cannot take these rows ({reason}).")
-        self.reason = reason
 
 
 def _named(error: RequestError, served: Served, job: Job) -> RequestError:

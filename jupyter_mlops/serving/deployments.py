@@ -33,11 +33,13 @@ from typing import IO, Any
 
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import (
+    DEPLOYMENTS,
     ConflictError,
+    InvalidArgumentError,
     MlopsError,
     NotFoundError,
     StorageError,
-    UsageError,
+    UnavailableError,
 )
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
@@ -119,7 +121,9 @@ def check_port(port: object) -> int:
     """A TCP port a server can be asked at: a whole number from 1 to 65535 (0 would let the
     system choose one that nobody is told of; above 65535 wraps round to another)."""
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        raise UsageError(f"port {port!r} is not a TCP port; give a number from 1 to 65535.")
+        raise InvalidArgumentError(
+            f"port {port!r} is not a TCP port; give a number from 1 to 65535."
+        )
     return port
 
 
@@ -132,7 +136,9 @@ def deploy(
     registry.get(ref)
     running = _recorded(registry, model=None, running_only=True)
     if any(d.port == port and d.status == "running" for d in running):
-        raise UsageError(f"port {port} is already served by a deployment; choose another --port.")
+        raise InvalidArgumentError(
+            f"port {port} is already served by a deployment; choose another --port."
+        )
     token, nonce = new_token(), processes.new_secret()
     log_file = registry.home / "logs" / "servers" / f"{_file_name(ref)}-{port}.log"
     env = {**os.environ, TOKEN_VARIABLE: token, NONCE_VARIABLE: nonce}
@@ -148,7 +154,9 @@ def deploy(
     for found in _recorded(registry, model=None, running_only=True):
         if found.pid == process.pid:
             return replace(found, token=token)
-    raise MlopsError(f"the server for {ref} answers but did not record itself; see {log_file}.")
+    raise UnavailableError(
+        f"the server for {ref} answers but did not record itself; see {log_file}."
+    )
 
 
 def _file_name(ref: str) -> str:
@@ -162,7 +170,7 @@ def _opened_log(log_file: Path) -> IO[bytes]:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         return open(log_file, "ab")  # the caller closes it
     except OSError as exc:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"cannot write the server's log file {log_file} ({exc.strerror or exc}); make "
             f"{log_file.parent} a writable directory with space and deploy again."
         ) from None
@@ -178,7 +186,7 @@ def _wait_until_healthy(
         if process.poll() is not None:
             last = log_file.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
             reason = last[0].rstrip(" .")  # its own sentence, ended here by "; see ..."
-            raise UsageError(
+            raise UnavailableError(
                 f"the server exited with code {process.returncode} before answering: "
                 f"{reason}; see {log_file}."
             )
@@ -186,7 +194,7 @@ def _wait_until_healthy(
             return
         time.sleep(0.2)
     process.terminate()
-    raise UsageError(
+    raise UnavailableError(
         f"the server did not answer {url}/health within {START_TIMEOUT:.0f} s; see {log_file}."
     )
 
@@ -279,19 +287,20 @@ def _to_stop(registry: Registry, target: str | int) -> list[dict[str, Any]]:
             running = sorted({str(row["ref"]) for row in rows})
             hint = f" (running: {', '.join(running)})" if running else ""
             raise NotFoundError(
-                f"no running deployment of {text}{hint}; list them with %mlops deployments."
+                f"no running deployment of {text}{hint}; list them with ", DEPLOYMENTS, "."
             )
         return stopping
     if len(text) > 18:
-        raise NotFoundError(f"no deployment {text}; list them with %mlops deployments.")
+        raise NotFoundError(f"no deployment {text}; list them with ", DEPLOYMENTS, ".")
     with registry.db.read() as conn:
         row = sql.deployment(conn, int(text))
     if row is None:
-        raise NotFoundError(f"no deployment {text}; list them with %mlops deployments.")
+        raise NotFoundError(f"no deployment {text}; list them with ", DEPLOYMENTS, ".")
     if row["stopped_at"] is not None:
         raise NotFoundError(
-            f"deployment {text} ({row['ref']}) is already stopped; list the running ones with "
-            "%mlops deployments."
+            f"deployment {text} ({row['ref']}) is already stopped; list the running ones with ",
+            DEPLOYMENTS,
+            ".",
         )
     return [row]
 

@@ -30,9 +30,10 @@ from typing import Any
 
 import numpy as np
 
+from jupyter_mlops.errors import Unprocessable
 from jupyter_mlops.registry.classes import classes_of, listed, matched
 from jupyter_mlops.registry.outputs import TARGET
-from jupyter_mlops.serving.validation import BOOLEAN, NUMBER, TEXT, Unprocessable, described
+from jupyter_mlops.serving.validation import BOOLEAN, NUMBER, TEXT, described
 
 MAX_LABELS = 100_000
 WANTED = {NUMBER: "numbers", TEXT: "text", BOOLEAN: "true or false"}

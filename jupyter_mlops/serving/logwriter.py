@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.errors import LogFullError
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry.artifacts import write_file
 from jupyter_mlops.serving import unwritten
@@ -64,10 +64,6 @@ RETRY_PAUSE = 0.5  # between retries of a failing write while closing
 SET_ASIDE = "set-aside"
 
 Piece = dict[str, np.ndarray]
-
-
-class LogFullError(MlopsError, OSError):
-    """The log cannot be written and its buffer is full."""
 
 
 class LogWriter:

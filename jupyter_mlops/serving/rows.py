@@ -32,14 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from jupyter_mlops.errors import Unprocessable
 from jupyter_mlops.registry.signature import described_mismatch, mismatch
-from jupyter_mlops.serving.validation import (
-    BOOLEAN,
-    TEXT,
-    Column,
-    Unprocessable,
-    described,
-)
+from jupyter_mlops.serving.validation import BOOLEAN, TEXT, Column, described
 
 MAX_ROWS = 10_000
 NUMBER_TYPES = frozenset({int, float, type(None)})

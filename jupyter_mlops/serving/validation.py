@@ -1,9 +1,10 @@
 """What the server refuses, and how a request body becomes JSON.
 
-Each refusal is a `RequestError` carrying its HTTP status: malformed JSON (NaN and
-Infinity included, nesting too deep to decode, lone surrogates) is a `BadRequest` (400),
-a missing or wrong token `Unauthorized` (401), a body over `MAX_BYTES` `TooLarge` (413),
-JSON the model cannot take `Unprocessable` (422, naming the field; see `rows`).
+Each refusal is a `RequestError` of `errors`, whose table gives its HTTP status: malformed
+JSON (NaN and Infinity included, nesting too deep to decode, lone surrogates) is a
+`BadRequest` (400), a missing or wrong token `Unauthorized` (401), a body over `MAX_BYTES`
+`TooLarge` (413), JSON the model cannot take `Unprocessable` (422, naming the field; see
+`rows`).
 
 Messages speak of values in JSON's words (`described`): null, true, false, a number, a
 text, an array, an object; never Python's type names. An integer too long to be a float
@@ -26,38 +27,12 @@ from typing import Any
 
 import orjson
 
+from jupyter_mlops.errors import BadRequest, TooLarge
+
 MAX_BYTES = 32 * 2**20
 NUMBER, TEXT, BOOLEAN = "number", "text", "boolean"
 FLOAT_DIGITS = 310  # more digits than this: beyond any float (1.8e308)
 SHOWN = 40  # characters of a value shown in a message
-
-
-class RequestError(Exception):
-    status = 400
-    code = "bad_request"
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class BadRequest(RequestError):
-    pass
-
-
-class Unprocessable(RequestError):
-    status = 422
-    code = "unprocessable"
-
-
-class Unauthorized(RequestError):
-    status = 401
-    code = "unauthorized"
-
-
-class TooLarge(RequestError):
-    status = 413
-    code = "too_large"
 
 
 @dataclass(frozen=True)

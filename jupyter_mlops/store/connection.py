@@ -42,7 +42,13 @@ from pathlib import Path
 
 import duckdb
 
-from jupyter_mlops.errors import IntegrityError, MlopsError, RegistryBusyError, StorageError
+from jupyter_mlops.errors import (
+    CONNECT,
+    IntegrityError,
+    MlopsError,
+    RegistryBusyError,
+    StorageError,
+)
 from jupyter_mlops.store import locks
 from jupyter_mlops.store.locks import fsync_path
 
@@ -296,8 +302,9 @@ class Database:
             return self._unsaved(exc)
         if not path.exists():
             return IntegrityError(
-                f"registry file {str(path)!r} does not exist; open the registry with "
-                "Registry(path) (or %mlops connect) to create it."
+                f"registry file {str(path)!r} does not exist; open the registry with ",
+                CONNECT,
+                " to create it.",
             )
         return IntegrityError(
             f"registry file {str(path)!r} cannot be opened ({reason}); restore it from a "

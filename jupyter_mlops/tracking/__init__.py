@@ -12,15 +12,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from jupyter_mlops.errors import RunNotFoundError, UnfinishedRunError, UnwrittenPointsError
 from jupyter_mlops.registry import Registry
-from jupyter_mlops.tracking.run import Run, UnwrittenPointsError
-from jupyter_mlops.tracking.tracker import (
-    RunNotFoundError,
-    Tracker,
-    UnfinishedRunError,
-    active_run,
-    current_run,
-)
+from jupyter_mlops.tracking.run import Run
+from jupyter_mlops.tracking.tracker import Tracker, active_run, current_run
 
 __all__ = [
     "Run",

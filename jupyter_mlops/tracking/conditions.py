@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "<=": operator.le,
@@ -46,10 +46,10 @@ class Condition:
 
 
 def parse_condition(text: str) -> Condition:
-    """`m.alpha < 1` as a Condition, or a UsageError saying what is wrong with it."""
+    """`m.alpha < 1` as a Condition, or a InvalidArgumentError saying what is wrong with it."""
     parsed = _CONDITION.fullmatch(text) if isinstance(text, str) else None
     if parsed is None:
-        raise UsageError(f"--where {text!r} compares nothing; {EXAMPLE}.")
+        raise InvalidArgumentError(f"--where {text!r} compares nothing; {EXAMPLE}.")
     raw, op = parsed["value"], parsed["op"]
     value: float | str | bool
     if _NUMBER.fullmatch(raw):
@@ -59,9 +59,11 @@ def parse_condition(text: str) -> Condition:
     elif raw.lower() in ("true", "false"):
         value = raw.lower() == "true"
         if op not in ("==", "!="):
-            raise UsageError(f"--where {text!r} orders true and false; use == or != with them.")
+            raise InvalidArgumentError(
+                f"--where {text!r} orders true and false; use == or != with them."
+            )
     else:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"--where {text!r}: {raw!r} is not a number, a quoted text or true/false; {EXAMPLE}."
         )
     return Condition(text, parsed["column"], op, value)

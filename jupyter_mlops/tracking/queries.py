@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from jupyter_mlops.errors import UsageError, did_you_mean
+from jupyter_mlops.errors import InvalidArgumentError, did_you_mean
 from jupyter_mlops.tracking.conditions import kind_of, parse_condition
 from jupyter_mlops.tracking.records import RunRecord, param_columns
 
@@ -65,10 +65,10 @@ def where_list(where: str | Iterable[str] | None) -> list[str]:
     return [where] if isinstance(where, str) else list(where)
 
 
-def _unknown(column: str, tables: list[dict[str, Any]], *, given: str) -> UsageError:
+def _unknown(column: str, tables: list[dict[str, Any]], *, given: str) -> InvalidArgumentError:
     """The error for a column no run has, naming those they have, in their order."""
     known = list(dict.fromkeys([*BUILT_IN, *(name for table in tables for name in table)]))
-    return UsageError(
+    return InvalidArgumentError(
         f"{given}: no column {column!r}{did_you_mean(column, known)}; the runs have "
         f"{', '.join(known)}."
     )

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import MlopsError, RegistryBusyError, StorageError, UsageError
+from jupyter_mlops.errors import (
+    InvalidArgumentError,
+    MlopsError,
+    RegistryBusyError,
+    StorageError,
+    UnwrittenPointsError,
+)
 from jupyter_mlops.registry.refs import check_key
 from jupyter_mlops.store import runs as sql
 
@@ -33,15 +39,6 @@ FLUSH_SECONDS = 5.0
 CHECK_EVERY = 1_000
 MAX_STEP = 2**63 - 1  # steps are what the store's BIGINT holds: -MAX_STEP - 1 to MAX_STEP
 _clock = time.time
-
-
-class UnwrittenPointsError(MlopsError, RuntimeError):
-    """A run's last metric points could not be written when it ended; `path` is the file
-    they were saved in (None if that failed too; the run still holds them)."""
-
-    def __init__(self, message: str, *, path: Path | None) -> None:
-        super().__init__(message)
-        self.path = path
 
 
 class Run:
@@ -97,7 +94,7 @@ class Run:
         else:
             step = 0
         if last is not None and step < last:
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"metric {key!r} went back from step {last} to {step}; steps must not decrease "
                 "within a run (omit step to count up automatically)."
             )
@@ -297,11 +294,13 @@ def _step(key: str, step: Any) -> int:
     except TypeError:
         number = None
     if number is None:
-        raise UsageError(f"metric {key!r} got step {step!r}; a step is a whole number such as 3.")
+        raise InvalidArgumentError(
+            f"metric {key!r} got step {step!r}; a step is a whole number such as 3."
+        )
     if not -MAX_STEP - 1 <= number <= MAX_STEP:
         bits = number.bit_length()
         shown = f"step {number}" if bits <= 80 else f"a step of {bits} bits"
-        raise UsageError(
+        raise InvalidArgumentError(
             f"metric {key!r} got {shown}, beyond what a step holds (-2**63 to 2**63-1); "
             "log steps that count training progress, such as 0, 1, 2 ..."
         )
@@ -315,12 +314,14 @@ def _number(key: str, value: Any) -> float:
         except (TypeError, ValueError):
             pass
         except OverflowError:  # an integer beyond any float would be stored as inf
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"metric {key!r} got an integer of {len(str(abs(value)))} digits, beyond what a "
                 "float holds; log it scaled (e.g. its logarithm)."
             ) from None
     shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "..."
-    raise UsageError(f"metric {key!r} got {shown}, which is not a number; log a float or an int.")
+    raise InvalidArgumentError(
+        f"metric {key!r} got {shown}, which is not a number; log a float or an int."
+    )
 
 
 def _holds_estimator(value: Any) -> bool:
@@ -353,7 +354,7 @@ def _artifact_bytes(content: Any) -> tuple[bytes, str]:
         buffer = io.BytesIO()
         content.savefig(buffer, format="png")
         return buffer.getvalue(), "png"
-    raise UsageError(
+    raise InvalidArgumentError(
         f"cannot store a {type(content).__name__} as an artifact; pass bytes, text, a path, "
         "a DataFrame or a figure."
     )

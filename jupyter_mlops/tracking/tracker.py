@@ -12,7 +12,15 @@ from contextlib import contextmanager
 from typing import Any
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import ConflictError, NotFoundError, UsageError, did_you_mean
+from jupyter_mlops.errors import (
+    RUNS,
+    TRACK,
+    InvalidArgumentError,
+    Option,
+    RunNotFoundError,
+    UnfinishedRunError,
+    did_you_mean,
+)
 from jupyter_mlops.registry import Registry, Version
 from jupyter_mlops.registry.artifacts import RUN_FIX
 from jupyter_mlops.registry.capture import caller_code, current_user, git_commit, notebook_path
@@ -24,15 +32,6 @@ from jupyter_mlops.tracking.records import RunList, RunRecord
 from jupyter_mlops.tracking.run import Run, not_stored
 
 _active: contextvars.ContextVar[Run | None] = contextvars.ContextVar("mlops_run", default=None)
-
-
-class RunNotFoundError(NotFoundError):
-    """No run has this id."""
-
-
-class UnfinishedRunError(ConflictError):
-    """The run did not finish (it failed, died or is still running), so its model is not
-    registered unless that is asked for."""
 
 
 class Tracker:
@@ -90,7 +89,7 @@ class Tracker:
                 ids = sql.run_ids(conn)
                 have = f"{ids[0]}..{ids[-1]}" if ids else "none yet"
                 raise RunNotFoundError(
-                    f"no run {number} (runs: {have}); run `%mlops runs` to list them."
+                    f"no run {number} (runs: {have}); run `", RUNS, "` to list them."
                 )
             metrics = sql.latest_metrics(conn, [number]).get(number, {})
             versions = sql.versions_from_run(conn, number)
@@ -111,12 +110,16 @@ class Tracker:
         first with `ascending`; only those meeting every condition of `where` ("m.alpha < 1",
         or a list of such); at most `top` of them (1 or more)."""
         if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
-            raise UsageError(f"--top {top!r} is not a number of runs; give 1 or more, e.g. 10.")
+            raise InvalidArgumentError(
+                f"--top {top!r} is not a number of runs; give 1 or more, e.g. 10."
+            )
         with self.registry.db.read() as conn:
             if experiment is not None and experiment not in (known := sql.experiments(conn)):
                 raise RunNotFoundError(
                     f"no experiment named {experiment!r}{did_you_mean(experiment, known)}; "
-                    "start one with `%%mlops track NAME`."
+                    "start one with `",
+                    TRACK,
+                    "`.",
                 )
             chosen = sort is not None or where is not None
             rows = sql.runs_of(conn, experiment, limit=None if chosen else top)
@@ -132,7 +135,7 @@ class Tracker:
     def compare(self, run_ids: list[int | str], *, show_all: bool = False) -> RunComparison:
         """Runs side by side: the rows that differ, and with `show_all` the identical ones."""
         if len(run_ids) < 2:
-            raise UsageError("compare-runs needs at least two run ids, e.g. 12 15.")
+            raise InvalidArgumentError("compare-runs needs at least two run ids, e.g. 12 15.")
         return compare_runs([self.get(run_id) for run_id in run_ids], show_all=show_all)
 
     def register(
@@ -205,7 +208,7 @@ class Tracker:
             run_ids = sorted(set(points["run_id"].tolist()))
             points = points[["run_id", "key", "step", "value", "logged_at"]]
         except (OSError, ValueError, KeyError) as exc:
-            raise UsageError(
+            raise InvalidArgumentError(
                 f"{str(path)!r} holds no saved metric points ({type(exc).__name__}); give "
                 "the file an UnwrittenPointsError named."
             ) from None
@@ -227,11 +230,13 @@ def _check_finished(record: RunRecord) -> None:
     """Refuse a run that did not finish: its model may be half-trained, its metrics partial."""
     if record.status == "finished":
         return
-    anyway = "or register it as it is with --allow-failed (allow_failed=True)"
+    anyway = ("or register it as it is with ", Option("allow_failed", python="True"))
     if record.status == "running":
         raise UnfinishedRunError(
             f"run {record.id} is still running, so its model and metrics may still change; "
-            f"register it once it has ended, {anyway}."
+            "register it once it has ended, ",
+            *anyway,
+            ".",
         )
     if record.status == "dead":
         happened = "its process ended before the run did"
@@ -239,7 +244,9 @@ def _check_finished(record: RunRecord) -> None:
         happened = f"it failed with {_first_line(record.error)}"
     raise UnfinishedRunError(
         f"run {record.id} did not finish ({happened}), so its model may be half-trained; "
-        f"track the run again, {anyway}."
+        "track the run again, ",
+        *anyway,
+        ".",
     )
 
 
@@ -256,21 +263,23 @@ def _stored_model(record: RunRecord, model: str | None) -> tuple[str, dict[str, 
     unstored = [key for key, entry in record.models.items() if "not_stored" in entry]
     if model in unstored or (model is None and not stored and len(unstored) == 1):
         name = model or unstored[0]
-        raise UsageError(not_stored(record.id, name, record.models[name]["not_stored"]))
+        raise InvalidArgumentError(not_stored(record.id, name, record.models[name]["not_stored"]))
     if not stored:
-        raise UsageError(
-            f"run {record.id} stored no model; fit an estimator in a `%%mlops track` cell "
-            "or call run.log_model(name, model)."
+        raise InvalidArgumentError(
+            f"run {record.id} stored no model; fit an estimator in a tracked run (`",
+            TRACK,
+            "`) or call run.log_model(name, model).",
         )
     predictors = [key for key, entry in stored.items() if entry.get("predicts")]
     if model is None and len(stored) > 1 and len(predictors) != 1:
-        raise UsageError(
-            f"run {record.id} fitted several models ({', '.join(stored)}); "
-            "choose one with model=... (--run-model)."
+        raise InvalidArgumentError(
+            f"run {record.id} fitted several models ({', '.join(stored)}); choose one with ",
+            Option("model", python="...", typed="NAME", flag="--run-model"),
+            ".",
         )
     chosen = model or (predictors[0] if len(stored) > 1 else next(iter(stored)))
     if chosen not in stored:
-        raise UsageError(
+        raise InvalidArgumentError(
             f"run {record.id} has no stored model {chosen!r}{did_you_mean(chosen, stored)}; "
             f"it has {', '.join(stored)}."
         )
@@ -285,8 +294,10 @@ def current_run() -> Run | None:
 def active_run() -> Run:
     run = _active.get()
     if run is None:
-        raise UsageError(
+        raise InvalidArgumentError(
             "no run is active; wrap the code in `with mlops.run(NAME):` or a `%%mlops track` cell."
+            # said in Python's words and a notebook's at once: a run is only ever active there
+            # said in Python's words and a notebook's at once: a run is only ever active there
         )
     return run
 
@@ -304,6 +315,6 @@ def _run_number(run_id: int | str) -> int:
     try:
         return int(run_id)
     except (TypeError, ValueError):
-        raise UsageError(
-            f"run id {run_id!r} is not a number; use the id `%mlops runs` shows."
+        raise InvalidArgumentError(
+            f"run id {run_id!r} is not a number; use the id `", RUNS, "` shows."
         ) from None

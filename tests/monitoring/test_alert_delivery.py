@@ -21,7 +21,7 @@ import pytest
 
 from jupyter_mlops import Monitor
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring import synthetic
 from jupyter_mlops.store import monitoring as sql
 from tests.conftest import free_port
@@ -142,7 +142,7 @@ def test_a_receiver_that_trickles_its_headers_cannot_hold_a_check(
 def test_a_webhook_address_is_checked_when_the_rule_is_added(
     monitor: Monitor, target: str, problem: str
 ) -> None:
-    with pytest.raises(UsageError, match="webhook:http://host:port/path") as refused:
+    with pytest.raises(InvalidArgumentError, match="webhook:http://host:port/path") as refused:
         monitor.add_alert("churn@champion", "rows > 0", notify=[target])
     message = str(refused.value)
     assert problem in message and "\n" not in message and message.endswith(".")
@@ -194,7 +194,7 @@ def test_a_bad_address_stored_earlier_fails_only_its_own_delivery(
     refused = cli(
         home, "alert", "add", "churn@champion", "rows > 2", "--notify", "webhook:http://[::1"
     )
-    assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
     assert "cannot be read (Invalid IPv6 URL)" in refused.stderr
 
 
@@ -211,7 +211,7 @@ def test_a_webhook_password_is_used_but_never_shown(
     (alert,) = result.alerts
     assert not alert.delivered and "ops:***@127.0.0.1" in (alert.error or "")
     home, bad = monitor.registry.home, f"webhook:http://ops:{SECRET}@[::1/hook"
-    with pytest.raises(UsageError) as refused:
+    with pytest.raises(InvalidArgumentError) as refused:
         monitor.add_alert("churn@champion", "rows > 1", notify=[bad])
     rules, log = monitor.alerts("churn"), monitor.alert_log("churn")
     shown = [
@@ -253,13 +253,13 @@ def test_every_user_name_password_and_query_value_is_masked_but_sent(
         home, "alert", "add", "churn@champion", "rows > 0",
         "--notify", f"webhook:bob:{SECRET}@127.0.0.1:{port}/x",
     )  # fmt: skip
-    assert no_scheme.returncode == 1 and no_scheme.stderr.count("\n") == 1, no_scheme.stderr
+    assert no_scheme.returncode == 2 and no_scheme.stderr.count("\n") == 1, no_scheme.stderr
     assert f"'bob:***@127.0.0.1:{port}/x' is not an http(s) URL" in no_scheme.stderr
     two_ats = cli(
         home, "alert", "add", "churn@champion", "rows > 0",
         "--notify", f"webhook:http://bob@{SECRET}@127.0.0.1:{port}/x",
     )  # fmt: skip
-    assert two_ats.returncode == 1 and two_ats.stderr.count("\n") == 1, two_ats.stderr
+    assert two_ats.returncode == 2 and two_ats.stderr.count("\n") == 1, two_ats.stderr
     assert f"'http://***@127.0.0.1:{port}/x' has more than one @ before its host" in two_ats.stderr
     in_query = f"webhook:http://127.0.0.1:{port}/hook?team=ops&token={SECRET}"
     as_user = f"webhook:http://{SECRET}@127.0.0.1:{port}/hook"

@@ -89,7 +89,7 @@ def test_alert_add_refuses_names_no_check_produces(churn: Registry, cli) -> None
     ]
     for rule, refused, suggested in cases:
         added = cli("alert", "add", "churn@champion", rule)
-        assert added.returncode == 1, rule
+        assert added.returncode == 2, rule
         message = added.stderr.strip()
         assert f"names {refused}, which no check produces" in message and "\n" not in message
         assert "__target__'?" not in message
@@ -102,7 +102,7 @@ def test_alert_add_refuses_metrics_of_another_task(tmp_path: Path) -> None:
     from sklearn.linear_model import LinearRegression
 
     from jupyter_mlops import Monitor
-    from jupyter_mlops.errors import UsageError
+    from jupyter_mlops.errors import InvalidArgumentError
 
     registry = Registry(tmp_path / "tasks")
     X = _rows(500, seed=3)
@@ -120,7 +120,7 @@ def test_alert_add_refuses_metrics_of_another_task(tmp_path: Path) -> None:
         ("segments:1", "estimated.f1 < 0.7"),
     ]
     for ref, rule in refused:
-        with pytest.raises(UsageError, match="which no check produces"):
+        with pytest.raises(InvalidArgumentError, match="which no check produces"):
             monitor.add_alert(ref, rule)
     for ref, rule in [
         ("prices:1", "mae > 1"),

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from jupyter_mlops import Monitor
-from jupyter_mlops.errors import NotFoundError, UsageError
+from jupyter_mlops.errors import InvalidArgumentError, NotFoundError
 from jupyter_mlops.monitoring import synthetic
 from jupyter_mlops.monitoring.rules import Rule
 from tests.conftest import free_port
@@ -85,14 +85,16 @@ def test_rules_parse_and_evaluate_with_unknowns() -> None:
     ],
 )
 def test_malformed_rules_are_refused_without_evaluation(text: str, message: str) -> None:
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(InvalidArgumentError, match=message):
         Rule(text)
 
 
 def test_unknown_names_are_refused_with_a_suggestion(monitor: Monitor) -> None:
-    with pytest.raises(UsageError, match=r"names 'drift.shares'.*did you mean 'drift.share'"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"names 'drift.shares'.*did you mean 'drift.share'"
+    ):
         monitor.add_alert("churn@champion", "drift.shares > 0.3")
-    with pytest.raises(UsageError, match="cannot deliver alerts to 'mailto:x'"):
+    with pytest.raises(InvalidArgumentError, match="cannot deliver alerts to 'mailto:x'"):
         monitor.add_alert("churn@champion", "drift.share > 0.3", notify=["mailto:x"])
 
 
@@ -176,7 +178,7 @@ def test_a_rule_over_hundreds_of_features_is_checked_and_a_deep_one_refused(
     assert Rule(" and ".join(["rows > 1"] * 3 + ["auc < 1"])).evaluate({"rows": 5}) is None
     assert Rule("rows > 9 and auc < 1").evaluate({"rows": 5}) is False
     deep = "(" * 60 + "auc < 0.9" + ")" * 60
-    with pytest.raises(UsageError, match="nests deeper than 50 levels"):
+    with pytest.raises(InvalidArgumentError, match="nests deeper than 50 levels"):
         monitor.add_alert("churn@champion", deep)
     assert [r.id for r in monitor.alerts("churn")] == [rule.id]
 

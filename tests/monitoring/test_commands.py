@@ -11,7 +11,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_mlops import Monitor
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitor_commands import ALERT_FIRED_EXIT
 from jupyter_mlops.monitoring import synthetic
 from jupyter_mlops.monitoring.report import DriftReport
@@ -130,7 +130,7 @@ def test_check_from_a_shell_exits_non_zero_when_an_alert_fires(
     )
     assert strict.returncode == ALERT_FIRED_EXIT
     missing = cli("drift", "churn@champion", "--current", str(tmp_path / "nope.parquet"))
-    assert missing.returncode == 1 and missing.stderr.count("\n") == 1
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1
 
 
 @pytest.mark.parametrize(
@@ -171,7 +171,7 @@ def test_a_window_of_nothing_is_refused_from_a_shell(monitor: Monitor) -> None:
             env=env,
             timeout=300,
         )
-        assert done.returncode == 1 and done.stderr.count("\n") == 1, (command, done.stderr)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, (command, done.stderr)
         assert "a window of 0 is empty" in done.stderr
 
 
@@ -184,5 +184,5 @@ def test_a_window_of_nothing_is_refused_from_python(monitor: Monitor) -> None:
         lambda: monitor.drift_windows("churn@champion", every=0),
     ]
     for call in calls:
-        with pytest.raises(UsageError, match="is empty; give a positive span"):
+        with pytest.raises(InvalidArgumentError, match="is empty; give a positive span"):
             call()

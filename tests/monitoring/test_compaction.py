@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from jupyter_mlops.cli import main as cli
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring import compaction, logs
 from tests.conftest import logged_ids, wait_for
 
@@ -88,7 +88,7 @@ def test_small_segments_become_one_file_a_day_with_every_row_once(tmp_path: Path
 
 def test_compacting_an_unknown_model_says_so(tmp_path: Path) -> None:
     write(tmp_path, logs.PREDICTIONS, 2, day="2026-11-25")
-    with pytest.raises(UsageError, match="churm has no prediction or label log"):
+    with pytest.raises(InvalidArgumentError, match="churm has no prediction or label log"):
         compaction.compact(tmp_path, "churm")
 
 

@@ -10,7 +10,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops import Monitor, Registry
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring import synthetic
 from jupyter_mlops.registry.outputs import PREDICTION
 
@@ -111,11 +111,13 @@ def test_tests_and_thresholds_can_be_set_per_call_and_stored_per_model(monitor: 
     stored = monitor.drift("churn@champion", current=current, multivariate=False, save=False)
     assert stored.feature("n1").test == "ks" and stored.feature("n1").threshold == 0.01
     assert stored.feature("n2").threshold == 0.5
-    with pytest.raises(UsageError, match="does not apply to the categorical feature 'c0'"):
+    with pytest.raises(
+        InvalidArgumentError, match="does not apply to the categorical feature 'c0'"
+    ):
         monitor.configure("churn", "c0", test="ks")
-    with pytest.raises(UsageError, match="did you mean 'n1'"):
+    with pytest.raises(InvalidArgumentError, match="did you mean 'n1'"):
         monitor.configure("churn", "n1x", test="ks")
-    with pytest.raises(UsageError, match=r"unknown drift test 'pis'.*did you mean 'psi'"):
+    with pytest.raises(InvalidArgumentError, match=r"unknown drift test 'pis'.*did you mean 'psi'"):
         monitor.drift("churn@champion", current=current, tests="pis", save=False)
 
 
@@ -138,14 +140,18 @@ def test_reports_are_stored_as_rows_queryable_with_sql(monitor: Monitor) -> None
 
 def test_bad_current_data_gets_one_clear_sentence(monitor: Monitor) -> None:
     current = synthetic.features(5_000, seed=18)
-    with pytest.raises(UsageError, match=r"lacks 2 feature\(s\) .*'n3', 'c2'.*every training"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"lacks 2 feature\(s\) .*'n3', 'c2'.*every training"
+    ):
         monitor.drift("churn@champion", current=current.drop(columns=["n3", "c2"]))
     wrong = current.assign(n4=current["n4"].astype(str) + " kg")
-    with pytest.raises(UsageError, match=r"column 'n4' is .* numeric in the reference; convert"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"column 'n4' is .* numeric in the reference; convert"
+    ):
         monitor.drift("churn@champion", current=wrong)
-    with pytest.raises(UsageError, match="has no rows; choose a window"):
+    with pytest.raises(InvalidArgumentError, match="has no rows; choose a window"):
         monitor.drift("churn@champion", current=current.iloc[:0])
-    with pytest.raises(UsageError, match="cannot read the window '3 days'"):
+    with pytest.raises(InvalidArgumentError, match="cannot read the window '3 days'"):
         monitor.drift("churn@champion", current=current, window="3 days", time_column="n0")
 
 
@@ -187,7 +193,7 @@ def test_parquet_files_and_time_windows(monitor: Monitor, tmp_path: Path) -> Non
     )
     assert sorted(last.drifted) == sorted(synthetic.SHIFTED)
     assert last.window_end == pd.Timestamp(current["at"].max()).to_pydatetime()
-    with pytest.raises(UsageError, match=r"missing.parquet' does not exist"):
+    with pytest.raises(InvalidArgumentError, match=r"missing.parquet' does not exist"):
         monitor.drift("churn@champion", str(tmp_path / "missing.parquet"))
 
 
@@ -202,7 +208,7 @@ def test_windows_of_rows_need_no_time_column(monitor: Monitor) -> None:
     assert sorted(timeline.reports[1].drifted) == sorted(synthetic.SHIFTED)
     frame = timeline.to_frame()
     assert frame.groupby("feature")["drifted"].sum()["n0"] == 1
-    with pytest.raises(UsageError, match="windows of 1d need a time column"):
+    with pytest.raises(InvalidArgumentError, match="windows of 1d need a time column"):
         monitor.drift_windows("churn@champion", current, every="1d")
 
 

@@ -9,7 +9,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops import Monitor, Registry
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 
 
 def arrays(rows: int, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -53,9 +53,11 @@ def test_a_frame_with_other_names_is_told_the_version_takes_columns_by_position(
         lambda: monitor.performance("arr:1", current=named, y=y, save=False),
         lambda: monitor.estimate("arr:1", current=named, save=False),
     ):
-        with pytest.raises(UsageError, match=told):
+        with pytest.raises(InvalidArgumentError, match=told):
             call()
-    with pytest.raises(UsageError, match=r"or a 2-D array of 3 columns, not an array of shape"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"or a 2-D array of 3 columns, not an array of shape"
+    ):
         monitor.drift("arr:1", current=X[:, :2], save=False)
 
 
@@ -71,5 +73,5 @@ def test_labels_as_a_nullable_array_are_taken_with_missing_ones_left_out(
     ]
     index = pd.Index(y)
     assert monitor.check("arr:1", current=X, y=index).performance is not None
-    with pytest.raises(UsageError, match=r"one value per row, not a dict; pass y=\.$"):
+    with pytest.raises(InvalidArgumentError, match=r"one value per row, not a dict; pass y=\.$"):
         monitor.performance("arr:1", current=X, y={"a": 1}, save=False)

@@ -13,7 +13,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_mlops import Monitor
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring import synthetic
 from jupyter_mlops.monitoring.report import DriftTimeline
 
@@ -91,7 +91,9 @@ def test_one_feature_is_its_statistic_per_window_and_prediction_names_the_output
     output = monitor.history("churn", feature="prediction").to_frame()
     assert list(output["drifted"]) == [False, False, True, True]  # not measured on day 3
     assert set(output["feature"]) == {"prediction"}
-    with pytest.raises(UsageError, match=r"no drift verdicts of a feature 'n0x' \(did you mean"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"no drift verdicts of a feature 'n0x' \(did you mean"
+    ):
         monitor.history("churn", feature="n0x")
 
 

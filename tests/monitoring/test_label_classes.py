@@ -18,7 +18,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from jupyter_mlops import Monitor, Registry
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 
 START = pd.Timestamp("2026-03-02")
 
@@ -89,9 +89,9 @@ def test_labels_naming_no_class_are_refused_naming_the_classes(monitor: Monitor)
     zero_one = (y == 2).astype(int)
     expected = "the labels of c12 version 1 are its classes 1 and 2, but row {}'s label is 0 (int)"
     first = int(np.flatnonzero(zero_one == 0)[0])
-    with pytest.raises(UsageError, match=re.escape(expected.format(first))):
+    with pytest.raises(InvalidArgumentError, match=re.escape(expected.format(first))):
         monitor.performance("c12@champion", X, y=zero_one, save=False)
-    with pytest.raises(UsageError, match="are its classes 1 and 2, but row "):
+    with pytest.raises(InvalidArgumentError, match="are its classes 1 and 2, but row "):
         monitor.check("c12@champion", X, y=zero_one, multivariate=False)
 
 
@@ -104,7 +104,7 @@ def test_log_labels_keeps_the_classes_and_refuses_other_labels(monitor: Monitor)
         "missing": ([None] * 100, "label 0 for c12 version 1 is missing (None)"),
     }
     for labels, message in refused.values():
-        with pytest.raises(UsageError, match=re.escape(message)):
+        with pytest.raises(InvalidArgumentError, match=re.escape(message)):
             monitor.log_labels("c12", logged, labels)
     assert monitor.log_labels("c12", logged, [str(label) for label in y]) == 100
     found = realised(monitor.performance("c12@champion", window="1000 rows", save=False))
@@ -157,7 +157,7 @@ def test_a_report_of_rows_without_times_shows_its_metrics(monitor: Monitor) -> N
 
 def test_predict_refuses_no_rows_in_one_sentence(monitor: Monitor) -> None:
     X, _ = people(10, seed=8)
-    with pytest.raises(UsageError) as refused:
+    with pytest.raises(InvalidArgumentError) as refused:
         monitor.predict("c12@champion", X.iloc[:0], log=False)
     assert str(refused.value) == (
         "X has no rows, so c12 version 1 has nothing to score; pass at least one row."

@@ -54,10 +54,10 @@ def test_performance_and_estimate_of_a_file_from_a_shell(
     assert estimated.returncode == 0, estimated.stderr
     assert "2024-03-0" in estimated.stdout
     unlabelled = shell_cli("performance", *args)
-    assert unlabelled.returncode == 1 and unlabelled.stderr.count("\n") == 1
+    assert unlabelled.returncode == 2 and unlabelled.stderr.count("\n") == 1
     assert "--label-column NAME" in unlabelled.stderr
     wrong = shell_cli("performance", *args, "--label-column", "label")
-    assert wrong.returncode == 1 and "'label' is not a column of" in wrong.stderr
+    assert wrong.returncode == 2 and "'label' is not a column of" in wrong.stderr
 
 
 def test_a_check_of_a_file_scores_its_label_column(
@@ -100,7 +100,7 @@ def test_predict_from_a_shell_prints_writes_and_logs(
     nowhere = shell_cli(
         "predict", "churn@champion", str(tmp_path / "batch.csv"), "--output", "out.json"
     )
-    assert nowhere.returncode == 1 and "not of a kind jupyter-mlops writes" in nowhere.stderr
+    assert nowhere.returncode == 2 and "not of a kind jupyter-mlops writes" in nowhere.stderr
 
 
 @pytest.fixture
@@ -135,6 +135,6 @@ def test_a_time_column_of_no_times_is_one_sentence_and_no_warning(
     )
     args = ["--current", str(tmp_path / "badtime.csv"), "--time-column", "t", "--window", "1d"]
     done = shell_cli("drift", "churn@champion", *args)
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "Warning" not in done.stderr, done.stderr
     assert "holds values that are not times" in done.stderr

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from jupyter_mlops import Monitor, Registry
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring import logs
 from tests.conftest import logged_ids
 
@@ -49,7 +49,7 @@ def test_ids_that_are_not_a_sequence_of_ids_say_to_pass_the_request_id_column(
 ) -> None:
     X, _ = dataset
     ids = X.iloc[:4] if isinstance(ids, str) and ids == "X" else ids
-    with pytest.raises(UsageError) as raised:
+    with pytest.raises(InvalidArgumentError) as raised:
         monitor.log_labels("diagnosis", ids, labels)
     text = str(raised.value)
     assert message in text and 'logged["__request_id__"]' in text and "\n" not in text
@@ -61,10 +61,12 @@ def test_labels_that_are_not_one_value_per_id_are_refused_in_one_sentence(
 ) -> None:
     X, y = dataset
     logged = monitor.log_predictions("diagnosis:1", X.iloc[:3])
-    with pytest.raises(UsageError, match=r"the DataFrame given has 31 columns \(mean radius, "):
+    with pytest.raises(
+        InvalidArgumentError, match=r"the DataFrame given has 31 columns \(mean radius, "
+    ):
         monitor.log_labels("diagnosis", logged, X.iloc[:3].assign(y=y.iloc[:3]))
-    with pytest.raises(UsageError, match="not an int; pass y"):
+    with pytest.raises(InvalidArgumentError, match="not an int; pass y"):
         monitor.log_labels("diagnosis", logged, 1)
-    with pytest.raises(UsageError, match="3 request ids but 2 labels"):
+    with pytest.raises(InvalidArgumentError, match="3 request ids but 2 labels"):
         monitor.log_labels("diagnosis", logged, y.iloc[:2])
     assert not logs.has_log(monitor.registry.home, logs.LABELS, "diagnosis")

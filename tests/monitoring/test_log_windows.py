@@ -9,7 +9,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops import Monitor, Registry
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 
 TIMES = pd.Series(pd.date_range("2024-01-01", periods=900, freq="192s"))  # two days
 
@@ -40,7 +40,7 @@ def test_drift_by_windows_over_the_log_covers_every_window_it_holds(monitor: Mon
     assert [r.rows for r in by_rows.reports] == [300, 300, 300]
     last = monitor.drift_windows("al@champion", every="1d", last=1, save=False)
     assert [r.rows for r in last.reports] == [450]
-    with pytest.raises(UsageError, match=r"newest row is logged at 2024-01-02 23:56 UTC"):
+    with pytest.raises(InvalidArgumentError, match=r"newest row is logged at 2024-01-02 23:56 UTC"):
         monitor.drift("al@champion", window="1d", save=False)
 
 
@@ -48,9 +48,9 @@ def test_a_time_window_over_rows_without_any_time_says_it_holds_no_rows(monitor:
     X, y = rows(len(TIMES), seed=4)
     untimed = X.assign(t=pd.NaT)
     told = r"no row of the current data has a time in 't', so a window of 1d holds no rows"
-    with pytest.raises(UsageError, match=told):
+    with pytest.raises(InvalidArgumentError, match=told):
         monitor.drift("al@champion", current=untimed, time_column="t", window="1d", save=False)
-    with pytest.raises(UsageError, match=told):
+    with pytest.raises(InvalidArgumentError, match=told):
         monitor.check("al@champion", current=untimed, y=y, time_column="t", window="1d")
 
 

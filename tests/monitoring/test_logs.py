@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from jupyter_mlops import Monitor, Registry
-from jupyter_mlops.errors import StorageError, UsageError
+from jupyter_mlops.errors import InvalidArgumentError, StorageError
 from jupyter_mlops.monitoring import logs
 from tests.conftest import logged_ids
 
@@ -25,12 +25,12 @@ def test_a_column_of_mixed_types_is_named_in_one_sentence_and_nothing_is_written
     X, _ = dataset
     mixed = X.iloc[:4].astype({"mean radius": object})
     mixed.loc[mixed.index[1], "mean radius"] = "large"
-    with pytest.raises(UsageError) as raised:
+    with pytest.raises(InvalidArgumentError) as raised:
         monitor.log_predictions("diagnosis:1", mixed, predictions=[0, 1, 0, 1])
     message = str(raised.value)
     assert "'mean radius'" in message and "one type" in message and "\n" not in message
     assert not logs.has_log(monitor.registry.home, logs.PREDICTIONS, "diagnosis")
-    with pytest.raises(UsageError, match="are its classes 0 and 1, but label 1 is 'yes'"):
+    with pytest.raises(InvalidArgumentError, match="are its classes 0 and 1, but label 1 is 'yes'"):
         monitor.log_labels("diagnosis", ["a", "b", "c"], [1, "yes", True])
     assert not logs.has_log(monitor.registry.home, logs.LABELS, "diagnosis")
 

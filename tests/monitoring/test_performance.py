@@ -8,7 +8,7 @@ import pytest
 from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
 
 from jupyter_mlops import Monitor
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring import synthetic
 
 DAY = 8_000
@@ -80,7 +80,7 @@ def test_estimating_needs_held_out_reference_labels(monitor: Monitor) -> None:
         ),
     ):
         with pytest.raises(
-            UsageError,
+            InvalidArgumentError,
             match=rf"{version.ref.replace(':', ' version ')} has no held-out reference data "
             rf"with labels.*%mlops reference {version.model} {version.version} X_val y_val",
         ):
@@ -88,7 +88,7 @@ def test_estimating_needs_held_out_reference_labels(monitor: Monitor) -> None:
 
 
 def test_performance_before_any_log_says_what_to_do(monitor: Monitor) -> None:
-    with pytest.raises(UsageError, match="no predictions of churn are logged yet"):
+    with pytest.raises(InvalidArgumentError, match="no predictions of churn are logged yet"):
         monitor.performance("churn@champion")
     X = synthetic.features(1_000, seed=41)
     monitor.log_predictions("churn@champion", X)

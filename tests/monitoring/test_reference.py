@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
 from jupyter_mlops import Monitor, Registry
-from jupyter_mlops.errors import AliasNotFoundError, UsageError
+from jupyter_mlops.errors import AliasNotFoundError, InvalidArgumentError
 from jupyter_mlops.monitoring import synthetic
 
 DAY = pd.Timestamp("2026-11-20")
@@ -105,7 +105,7 @@ def test_without_held_out_data_output_results_are_not_shown(
     assert "forest:1 has no held-out reference data" in note
     assert "%mlops reference forest 1 X_val y_val" in note
     log_labelled(monitor, "forest:1", calm_X.iloc[:500], calm_y.iloc[:500])
-    with pytest.raises(UsageError, match="no held-out reference data"):
+    with pytest.raises(InvalidArgumentError, match="no held-out reference data"):
         monitor.estimate("forest:1")
     check = monitor.check("forest:1", calm_X.iloc[:3_000], multivariate=False)
     assert any("no held-out reference data" in note for note in check.notes)
@@ -128,7 +128,9 @@ def test_a_reference_added_later_is_used_and_audited(
     assert "reference: held-out reference data (6,000 rows)" in str(events)
     drift = Monitor(registry).drift("forest:1", current=forest_data["calm"][0], multivariate=False)
     assert drift.prediction is not None and not drift.prediction.drifted
-    with pytest.raises(UsageError, match=r"lacks 'f9'.*pass rows with the training columns"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"lacks 'f9'.*pass rows with the training columns"
+    ):
         registry.set_reference("forest", 1, held_X.drop(columns=["f9"]), held_y)
 
 
@@ -277,13 +279,17 @@ def test_reference_data_of_another_kind_is_refused(tmp_path: Path) -> None:
     registry = Registry(tmp_path / "registry")
     model = LogisticRegression().fit(X, y)
     as_text = X.astype({"f0": str})
-    with pytest.raises(UsageError, match=r"column 'f0' of the reference data holds a text where"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"column 'f0' of the reference data holds a text where"
+    ):
         registry.register("m", model, X=X, y=y, reference=(as_text, y))
     mixed = X.astype({"f1": object})
     mixed.loc[0, "f1"] = "seven"
-    with pytest.raises(UsageError, match=r"column 'f1' of the reference data mixes float and str"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"column 'f1' of the reference data mixes float and str"
+    ):
         registry.register("m", model, X=X, y=y, reference=(mixed, y))
-    with pytest.raises(UsageError, match="has 2 columns; pass the one target column"):
+    with pytest.raises(InvalidArgumentError, match="has 2 columns; pass the one target column"):
         registry.register(
             "m", model, X=X, y=y, reference=(X, pd.concat([y, y.rename("again")], axis=1))
         )
@@ -334,18 +340,24 @@ def test_held_out_data_that_cannot_stand_for_new_rows_is_refused(tmp_path: Path)
     X, y = data.iloc[:600], labels.iloc[:600]
     registry = Registry(tmp_path / "registry")
     model = LogisticRegression().fit(X, y)
-    with pytest.raises(UsageError, match=r"600 of the 600 reference rows are rows the model was"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"600 of the 600 reference rows are rows the model was"
+    ):
         registry.register("m", model, X=X, y=y, reference=(X, y))
-    with pytest.raises(UsageError, match=r"has 10 row\(s\); give at least 50 held-out rows"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"has 10 row\(s\); give at least 50 held-out rows"
+    ):
         registry.register(
             "m", model, X=X, y=y, reference=(data.iloc[600:610], labels.iloc[600:610])
         )
     strange = pd.Series(["a", "b"] * 50)
-    with pytest.raises(UsageError, match=r"labels include 'a', 'b', which are not classes"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"labels include 'a', 'b', which are not classes"
+    ):
         registry.register("m", model, X=X, y=y, reference=(data.iloc[600:], strange))
     assert registry.model_names() == []
     registry.register("m", model, X=X, y=y)
-    with pytest.raises(UsageError, match="is m:1's training data"):
+    with pytest.raises(InvalidArgumentError, match="is m:1's training data"):
         registry.set_reference("m", 1, X, y)
 
 
@@ -375,7 +387,9 @@ def test_held_out_rows_equal_to_training_rows_by_value_are_accepted(tmp_path: Pa
     Xv, yv = few_values(1_000, seed=2)
     registry = Registry(tmp_path / "registry")
     model = DecisionTreeRegressor(max_depth=3).fit(X, y)
-    with pytest.raises(UsageError, match=r"1,000 of the 1,000 reference rows are rows the model"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"1,000 of the 1,000 reference rows are rows the model"
+    ):
         registry.register("price", model, X=X, y=y, reference=(X, y))
     version = registry.register("price", model, X=X, y=y, reference=(Xv, yv))
     assert version.reference_source == "held-out" and version.reference_rows == 1_000

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from jupyter_mlops import Monitor
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring import synthetic
 
 NAMES = ["churn", "churn@champion", "churn:1", "churn@1", "churn@latest"]
@@ -33,7 +33,7 @@ def test_a_rule_on_a_version_number_written_with_at_is_on_that_version(monitor: 
 def test_a_reference_that_names_nothing_is_refused_not_answered_empty(
     monitor: Monitor, name: str
 ) -> None:
-    with pytest.raises(UsageError):
+    with pytest.raises(InvalidArgumentError):
         monitor.alerts(name)
-    with pytest.raises(UsageError):
+    with pytest.raises(InvalidArgumentError):
         monitor.alert_log(name)

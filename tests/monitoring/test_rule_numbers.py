@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jupyter_mlops import Monitor
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 
 
 @pytest.mark.parametrize(
@@ -22,7 +22,7 @@ from jupyter_mlops.errors import UsageError
 def test_a_number_a_check_cannot_read_as_written_is_refused(
     monitor: Monitor, expression: str, says: str
 ) -> None:
-    with pytest.raises(UsageError) as refused:
+    with pytest.raises(InvalidArgumentError) as refused:
         monitor.add_alert("churn@champion", expression)
     assert says in str(refused.value) and "no check produces" not in str(refused.value)
     assert list(monitor.alerts("churn")) == []

@@ -152,7 +152,7 @@ def test_drift_and_check_from_a_shell_read_csv_and_tsv_and_name_the_kinds_they_r
         assert check.returncode == 0, check.stderr
     (tmp_path / "week.json").write_text('{"x": [1.0]}')
     refused = shell("drift", "cities:1", "--current", str(tmp_path / "week.json"))
-    assert refused.returncode == 1
+    assert refused.returncode == 2
     assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
     assert "(.json); give .parquet, .pq, .csv or .tsv files." in refused.stderr
 
@@ -162,7 +162,7 @@ def test_a_shell_told_no_predictions_are_logged_is_told_to_pass_a_file(
 ) -> None:
     for command in (["drift", "cities:1"], ["check", "cities:1"], ["performance", "cities:1"]):
         done = subprocess.run([CLI, *command], capture_output=True, text=True, env=subprocess_env)
-        assert done.returncode == 1
+        assert done.returncode == 2
         assert "no predictions of cities are logged yet" in done.stderr
         assert "--current df" not in done.stderr and "Monitor." not in done.stderr
         assert "jupyter-mlops serve" in done.stderr

@@ -176,7 +176,7 @@ def test_alert_add_refuses_infinite_numbers_and_a_flag_read_as_a_statistic(cli) 
     for rule, reason in refused:
         added = cli("alert", "add", "c12@champion", rule)
         message = added.stderr.strip()
-        assert added.returncode == 1 and reason in message and "\n" not in message, rule
+        assert added.returncode == 2 and reason in message and "\n" not in message, rule
     accepted = [
         "drift.prediction",
         "not drift.prediction",

@@ -14,7 +14,7 @@ import pytest
 
 import jupyter_mlops as mlops
 from jupyter_mlops import Registry
-from jupyter_mlops.errors import IntegrityError, UsageError
+from jupyter_mlops.errors import IntegrityError, InvalidArgumentError
 from jupyter_mlops.tracking import Tracker
 
 
@@ -123,6 +123,6 @@ def test_a_missing_artifact_says_how_to_repair_the_version(registry, fitted):
 @pytest.mark.parametrize("older_than", [-5, float("nan"), float("inf"), True, "60"])
 def test_gc_refuses_an_age_that_is_not_a_number_of_seconds(registry, older_than):
     kept = registry.artifacts.put(b"nothing refers to this")
-    with pytest.raises(UsageError, match="is not a number of seconds of 0 or more"):
+    with pytest.raises(InvalidArgumentError, match="is not a number of seconds of 0 or more"):
         registry.gc(older_than=older_than)
     assert list(registry.artifacts.digests()) == [kept]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 import jupyter_mlops as mlops
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring.windows import parse_window
 
 ODD = ["churn\n", "churn\r\n", " churn", "churn ", "ch\nurn", "churn\t", ""]
@@ -16,7 +16,7 @@ ODD = ["churn\n", "churn\r\n", " churn", "churn ", "ch\nurn", "churn\t", ""]
 
 @pytest.mark.parametrize("name", ODD)
 def test_model_names_with_odd_characters_are_refused(registry, fitted, name):
-    with pytest.raises(UsageError, match="is not valid") as raised:
+    with pytest.raises(InvalidArgumentError, match="is not valid") as raised:
         registry.register(name, fitted)
     assert "\n" not in str(raised.value).replace(repr(name), "")
     assert registry.models() == []
@@ -25,7 +25,7 @@ def test_model_names_with_odd_characters_are_refused(registry, fitted, name):
 @pytest.mark.parametrize("alias", ["champion\n", "champion ", "champ\nion"])
 def test_aliases_with_odd_characters_are_refused(registry, fitted, alias):
     registry.register("churn", fitted)
-    with pytest.raises(UsageError, match="alias"):
+    with pytest.raises(InvalidArgumentError, match="alias"):
         registry.promote("churn", 1, alias)
     assert registry.history("churn") == []
 
@@ -35,25 +35,28 @@ def test_aliases_with_odd_characters_are_refused(registry, fitted, alias):
 )
 def test_version_references_with_odd_characters_are_refused(registry, fitted, ref):
     registry.register("churn", fitted)
-    with pytest.raises(UsageError):
+    with pytest.raises(InvalidArgumentError):
         registry.get(ref)
 
 
 @pytest.mark.parametrize("version", ["1\n", "²", True, " 1"])
 def test_version_numbers_with_odd_characters_are_refused(registry, fitted, version):
     registry.register("churn", fitted)
-    with pytest.raises(UsageError):
+    with pytest.raises(InvalidArgumentError):
         registry.promote("churn", version, "champion")
 
 
 def test_experiment_names_with_odd_characters_are_refused(registry):
-    with pytest.raises(UsageError, match="experiment name"), mlops.run("exp\n", registry=registry):
+    with (
+        pytest.raises(InvalidArgumentError, match="experiment name"),
+        mlops.run("exp\n", registry=registry),
+    ):
         pass
 
 
 @pytest.mark.parametrize("window", ["²d", "1d d", "١d"])
 def test_windows_with_odd_characters_are_refused(window):
-    with pytest.raises(UsageError, match="cannot read the window"):
+    with pytest.raises(InvalidArgumentError, match="cannot read the window"):
         parse_window(window)
 
 
@@ -62,7 +65,7 @@ BAD_KEYS = [("a\nb", "control character"), ("x" * 100_000, "100,000 characters")
 
 @pytest.mark.parametrize(("key", "problem"), [*BAD_KEYS, (None, "is None")])
 def test_odd_metric_keys_are_refused_before_anything_is_written(registry, fitted, key, problem):
-    with pytest.raises(UsageError, match=f"metric key .*{problem}") as raised:
+    with pytest.raises(InvalidArgumentError, match=f"metric key .*{problem}") as raised:
         registry.register("churn", fitted, metrics={key: 0.9})
     assert "\n" not in str(raised.value) and len(str(raised.value)) < 300
     assert registry.models() == []
@@ -70,11 +73,11 @@ def test_odd_metric_keys_are_refused_before_anything_is_written(registry, fitted
 
 @pytest.mark.parametrize(("key", "problem"), BAD_KEYS)
 def test_odd_tag_keys_are_refused(registry, fitted, key, problem):
-    with pytest.raises(UsageError, match=f"tag key .*{problem}"):
+    with pytest.raises(InvalidArgumentError, match=f"tag key .*{problem}"):
         registry.register("churn", fitted, tags={key: "x"})
     assert registry.models() == []
     registry.register("churn", fitted)
-    with pytest.raises(UsageError, match=f"tag key .*{problem}"):
+    with pytest.raises(InvalidArgumentError, match=f"tag key .*{problem}"):
         registry.tag("churn", 1, {key: "x"})
     assert registry.get("churn:1").tags == {}
 
@@ -93,7 +96,9 @@ def test_reasons_and_descriptions_are_plain_text(registry, fitted, text):
         lambda: registry.archive("churn", 2, reason=text),
     ]
     for attempt in attempts:
-        with pytest.raises(UsageError, match=r"(description|reason) .* (not text|control)"):
+        with pytest.raises(
+            InvalidArgumentError, match=r"(description|reason) .* (not text|control)"
+        ):
             attempt()
     assert len(registry.versions("churn")) == 2 and len(registry.history("churn")) == 1
     assert registry.models()[0].description == ""
@@ -103,7 +108,7 @@ def test_reasons_and_descriptions_are_plain_text(registry, fitted, text):
 @pytest.mark.parametrize("alias", ["1.5", "1e3", "2.0", "1_000", "0x1f"])
 def test_number_like_aliases_are_refused(registry, fitted, alias):
     registry.register("churn", fitted)
-    with pytest.raises(UsageError, match="would be read as a version"):
+    with pytest.raises(InvalidArgumentError, match="would be read as a version"):
         registry.promote("churn", 1, alias)
     assert registry.history("churn") == []
 
@@ -118,7 +123,9 @@ def test_number_like_versions_are_refused_as_versions_not_read_as_aliases(
         lambda: registry.get(f"churn@{version}"),
         lambda: registry.compare("churn", 1, version),
     ):
-        with pytest.raises(UsageError, match=f"version '{version}' is not a version number"):
+        with pytest.raises(
+            InvalidArgumentError, match=f"version '{version}' is not a version number"
+        ):
             attempt()
     assert registry.history("churn") == []
 

@@ -58,7 +58,7 @@ def test_notebook_code_is_warned_of_and_named_where_it_cannot_load(
         timeout=120,
     )
     assert (
-        "UsageError: clip version 1 uses __main__.clipped, defined in the notebook"
+        "InvalidArgumentError: clip version 1 uses __main__.clipped, defined in the notebook"
         in (fresh.stderr.splitlines()[-1])
     )
     week = tmp_path / "week.parquet"
@@ -70,7 +70,7 @@ def test_notebook_code_is_warned_of_and_named_where_it_cannot_load(
         "it, which this process does not have (move it into a module" in check.stdout
     )
     serve = _cli(subprocess_env, "serve", "clip@champion", "--port", str(free_port()))
-    assert serve.returncode == 1
+    assert serve.returncode == 2
     problem = serve.stderr.strip()
     assert problem.startswith("jupyter-mlops: clip version 1 uses __main__.clipped")
     assert "\n" not in problem and "Traceback" not in problem

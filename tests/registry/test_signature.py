@@ -11,7 +11,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops import Monitor, Registry
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring import logs
 
 
@@ -83,7 +83,7 @@ def test_missing_or_extra_columns_are_named_in_one_sentence_and_nothing_is_logge
 ) -> None:
     given = change(_rows(50, seed=3))
     for ref in ("on_frame:1", "on_array:1"):
-        with pytest.raises(UsageError) as raised:
+        with pytest.raises(InvalidArgumentError) as raised:
             monitor.log_predictions(ref, given)
         message = str(raised.value)
         assert named in message and "\n" not in message

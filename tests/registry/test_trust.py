@@ -42,7 +42,7 @@ from sklearn import (
 from sklearn.utils._testing import assert_run_python_script_without_output
 
 import jupyter_mlops as mlops
-from jupyter_mlops.errors import UnsafeModelError, UsageError
+from jupyter_mlops.errors import InvalidArgumentError, UnsafeModelError
 from jupyter_mlops.registry import serialization, trust
 from jupyter_mlops.tracking.tracker import Tracker
 from tests.registry.crafted import RUNSTRING, SKLEARN_SCRIPT
@@ -253,5 +253,5 @@ def test_trust_given_as_one_string_is_one_name(registry, dataset):
     assert version.trusted_types == [custom]
     loaded = registry.load("own", trust=custom)
     assert (loaded.predict(X) == ThresholdModel(14.0).predict(X)).all()
-    with pytest.raises(UsageError, match="trust names 3, which is an int"):
+    with pytest.raises(InvalidArgumentError, match="trust names 3, which is an int"):
         registry.register("own", ThresholdModel(14.0), trust=[custom, 3])

@@ -152,7 +152,7 @@ def test_bad_bodies_get_400_or_422_naming_the_field_and_the_server_goes_on(
     for body, expected, field in bodies(X):
         status, answer = call(f"{running.url}/predict", body)
         assert status == expected, (body[:60], answer)
-        assert answer["error"] in ("bad_request", "unprocessable", "too_large")
+        assert answer["error"] in ("usage", "unprocessable", "too_large")
         assert answer["message"]
         assert answer.get("field") == field, (body[:60], answer)
     assert call(f"{running.url}/nowhere")[0] == 404

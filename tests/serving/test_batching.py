@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from jupyter_mlops import Registry
+from jupyter_mlops.errors import Unprocessable
 from jupyter_mlops.serving.batching import Answer, Batcher, Scored, Served
 from jupyter_mlops.serving.feedback import Takes
 from jupyter_mlops.serving.rows import rows_of
-from jupyter_mlops.serving.validation import NUMBER, Unprocessable, signature
+from jupyter_mlops.serving.validation import NUMBER, signature
 
 
 @pytest.fixture

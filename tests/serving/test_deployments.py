@@ -16,7 +16,12 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_mlops import Monitor, Registry
-from jupyter_mlops.errors import MlopsError, NotFoundError, UsageError
+from jupyter_mlops.errors import (
+    InvalidArgumentError,
+    MlopsError,
+    NotFoundError,
+    UnavailableError,
+)
 from jupyter_mlops.registry.capture import process_gone
 from jupyter_mlops.serving.deployments import deploy, deployments, undeploy
 from tests.conftest import free_port, logged_ids, wait_for
@@ -93,14 +98,16 @@ def test_a_server_that_cannot_start_says_why(registry: Registry) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(UsageError, match=r"server exited with code \d+ before answering"):
+        with pytest.raises(
+            UnavailableError, match=r"server exited with code \d+ before answering: "
+        ):
             deploy(registry, "diagnosis@champion", port=port)
 
 
 def test_a_version_without_recorded_inputs_is_not_deployed(registry: Registry, fitted) -> None:
     registry.register("bare", fitted)  # registered without X
     registry.promote("bare", 1)
-    with pytest.raises(UsageError, match="registered without X") as refused:
+    with pytest.raises(UnavailableError, match="registered without X") as refused:
         deploy(registry, "bare@champion", port=free_port())
     assert "to serve it; see " in str(refused.value)  # one sentence, not "serve it.; see"
     assert ".;" not in str(refused.value)
@@ -201,7 +208,7 @@ def test_a_home_that_cannot_take_the_server_log_is_one_sentence(registry: Regist
     servers = registry.home / "logs" / "servers"
     servers.parent.mkdir(parents=True, exist_ok=True)
     servers.write_text("not a directory")
-    with pytest.raises(UsageError) as refused:
+    with pytest.raises(InvalidArgumentError) as refused:
         deploy(registry, "diagnosis@champion", port=free_port())
     message = str(refused.value)
     assert message.startswith(f"cannot write the server's log file {servers}/diagnosis-champion-")
@@ -265,7 +272,9 @@ def test_undeploy_an_id_stops_that_deployment_alone_and_shows_only_it(
 def test_a_port_outside_1_to_65535_is_refused_before_anything_starts(
     registry: Registry, port: object
 ) -> None:
-    with pytest.raises(UsageError, match="is not a TCP port; give a number from 1 to 65535"):
+    with pytest.raises(
+        InvalidArgumentError, match="is not a TCP port; give a number from 1 to 65535"
+    ):
         deploy(registry, "diagnosis@champion", port=port)  # type: ignore[arg-type]
     assert deployments(registry) == []
 
@@ -280,7 +289,7 @@ def test_the_command_line_shows_the_token_once_and_a_printed_record_never(
         text=True,
         env=subprocess_env,
     )
-    assert refused.returncode == 1 and "65535" in refused.stderr
+    assert refused.returncode == 2 and "65535" in refused.stderr
     started = subprocess.run(
         [CLI, "--home", home, "deploy", "diagnosis@champion", "--port", str(free_port())],
         capture_output=True,
@@ -298,6 +307,6 @@ def test_the_command_line_shows_the_token_once_and_a_printed_record_never(
             text=True,
             env=subprocess_env,
         )
-        assert wrong.returncode == 1 and "running: diagnosis@champion" in wrong.stderr
+        assert wrong.returncode == 4 and "running: diagnosis@champion" in wrong.stderr
     finally:
         undeploy(registry, "diagnosis@champion")

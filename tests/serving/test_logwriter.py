@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from jupyter_mlops.errors import LogFullError
 from jupyter_mlops.monitoring import logs
-from jupyter_mlops.serving.logwriter import LogFullError, LogWriter
+from jupyter_mlops.serving.logwriter import LogWriter
 from tests.conftest import logged_ids
 
 
@@ -55,7 +56,8 @@ WRITER = """
 import sys
 from pathlib import Path
 from jupyter_mlops.monitoring import logs
-from jupyter_mlops.serving.logwriter import LogFullError, LogWriter
+from jupyter_mlops.errors import LogFullError
+from jupyter_mlops.serving.logwriter import LogWriter
 from tests.serving.test_logwriter import batch
 writer = LogWriter(Path(sys.argv[1]), logs.PREDICTIONS, "churn", max_rows=500, max_seconds=0.3)
 start = 0

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from jupyter_mlops import Registry
-from jupyter_mlops.errors import ConflictError, IntegrityError, UsageError
+from jupyter_mlops.errors import ConflictError, IntegrityError, InvalidArgumentError
 from jupyter_mlops.store.migrations import LATEST, MIGRATIONS, applied, migrate
 
 
@@ -108,5 +108,5 @@ def test_a_sqlite_file_is_refused_without_loading_any_extension(tmp_path: Path) 
 @pytest.mark.parametrize("value", ["nan", "-1", "inf", "soon"])
 def test_a_lock_timeout_that_is_not_a_number_of_seconds_is_refused(tmp_path, monkeypatch, value):
     monkeypatch.setenv("MLOPS_LOCK_TIMEOUT", value)
-    with pytest.raises(UsageError, match="MLOPS_LOCK_TIMEOUT"):
+    with pytest.raises(InvalidArgumentError, match="MLOPS_LOCK_TIMEOUT"):
         Registry(tmp_path)

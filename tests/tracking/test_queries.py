@@ -9,7 +9,7 @@ from sklearn.preprocessing import StandardScaler
 
 import jupyter_mlops as mlops
 from jupyter_mlops import Tracker
-from jupyter_mlops.errors import UsageError
+from jupyter_mlops.errors import InvalidArgumentError
 
 
 @pytest.fixture
@@ -73,13 +73,13 @@ def test_conditions_compare_numbers_texts_and_booleans_and_all_must_hold(grid):
     ],
 )
 def test_a_bad_condition_is_one_sentence(grid, where, expected):
-    with pytest.raises(UsageError, match=r"^--where ") as refused:
+    with pytest.raises(InvalidArgumentError, match=r"^--where ") as refused:
         grid.runs(where=where)
     assert expected in str(refused.value) and "\n" not in str(refused.value)
 
 
 def test_sorting_by_a_column_no_run_has_names_those_they_have(grid):
-    with pytest.raises(UsageError) as refused:
+    with pytest.raises(InvalidArgumentError) as refused:
         grid.runs("ridge", sort="nosuch")
     message = str(refused.value)
     assert message.startswith("--sort 'nosuch': no column 'nosuch'; the runs have run, ")
