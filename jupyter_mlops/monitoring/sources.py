@@ -165,7 +165,7 @@ def _from_log(
     if not logs.has_log(home, logs.PREDICTIONS, version.model):
         raise InvalidArgumentError(
             f"no predictions of {version.model} are logged yet; pass current data (",
-            Option("current", python="df", typed="df"),
+            Spelled(python="current=df", notebook="--current df", shell="--current week.parquet"),
             ") or log some first (",
             Spelled(
                 python="deploy it, or Monitor.log_predictions",

@@ -82,7 +82,8 @@ def test_estimating_needs_held_out_reference_labels(monitor: Monitor) -> None:
         with pytest.raises(
             InvalidArgumentError,
             match=rf"{version.ref.replace(':', ' version ')} has no held-out reference data "
-            rf"with labels.*%mlops reference {version.model} {version.version} X_val y_val",
+            rf"with labels.*registry.set_reference\('{version.model}', {version.version}, "
+            r"X_val, y_val\)",
         ):
             monitor.estimate(version.ref, current=X)
 
