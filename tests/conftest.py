@@ -43,6 +43,7 @@ def ipython() -> Iterator[InteractiveShell]:
     """A shell of this test module's own, with the extension loaded: the names, connection,
     display formats and settings one module leaves in a shell never reach another's tests.
     It is also `InteractiveShell.instance()` (what `get_ipython()` gives) while they run."""
+    main = sys.modules["__main__"]  # a shell puts its user module there
     InteractiveShell.clear_instance()
     shell = InteractiveShell.instance()
     assert shell.run_cell("%load_ext jupyter_mlops").success
@@ -51,6 +52,7 @@ def ipython() -> Iterator[InteractiveShell]:
     finally:
         close_shell(shell)
         InteractiveShell.clear_instance()
+        sys.modules["__main__"] = main  # multiprocessing's workers read the real one
 
 
 def close_shell(shell: InteractiveShell) -> None:
