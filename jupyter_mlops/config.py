@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import math
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,3 +63,20 @@ def resolve_home(location: str | os.PathLike[str] | None = None) -> Path:
             "give a directory (it will hold registry.duckdb and artifacts/)."
         )
     return path.resolve()
+
+
+def private_subdirectory(target: Path, *, private: Path) -> Path:
+    """`target` created inside `private`, a directory of this user's that only this user may
+    enter (made with mode 700 when missing); OSError when `private` is a link, another user's
+    or open to others. Rows and points a registry would not take wait there: they are the
+    users' data."""
+    private.mkdir(mode=0o700, parents=True, exist_ok=True)
+    found = os.lstat(private)
+    if (
+        not stat.S_ISDIR(found.st_mode)
+        or found.st_uid != os.getuid()
+        or found.st_mode & (stat.S_IRWXG | stat.S_IRWXO)
+    ):
+        raise OSError(errno.EPERM, f"{private} is not a private directory of this user")
+    target.mkdir(parents=True, exist_ok=True)
+    return target

@@ -21,14 +21,13 @@ this user's own, not a link: prediction inputs are the users' data.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
-import stat
 import tempfile
 import uuid
 from pathlib import Path
 
+from jupyter_mlops.config import private_subdirectory
 from jupyter_mlops.registry.artifacts import write_file
 from jupyter_mlops.serving.stopping import STOP_TIMEOUT
 
@@ -49,17 +48,7 @@ def tag_of(nonce_sha256: str | None) -> str:
 def prepared(target: Path) -> Path:
     """`target` created, inside this user's private directory; OSError when that directory
     is not a directory this user owns and alone may enter."""
-    private = target.parent.parent
-    private.mkdir(mode=0o700, parents=True, exist_ok=True)
-    found = os.lstat(private)
-    if (
-        not stat.S_ISDIR(found.st_mode)
-        or found.st_uid != os.getuid()
-        or found.st_mode & (stat.S_IRWXG | stat.S_IRWXO)
-    ):
-        raise OSError(errno.EPERM, f"{private} is not a private directory of this user")
-    target.mkdir(parents=True, exist_ok=True)
-    return target
+    return private_subdirectory(target, private=target.parent.parent)
 
 
 def write_report(target: Path, notes: list[str]) -> None:

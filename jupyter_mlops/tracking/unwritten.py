@@ -16,13 +16,13 @@ directory, not a link: metric names can say what the user works on.
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from jupyter_mlops.config import private_subdirectory
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,17 +34,7 @@ def directory() -> Path:
 
 def save(run_id: int, points: pd.DataFrame) -> Path:
     """Write `points` to a new CSV file of their own; OSError when it cannot."""
-    target = directory()
-    private = target.parent
-    private.mkdir(mode=0o700, parents=True, exist_ok=True)
-    found = os.lstat(private)
-    if (
-        not stat.S_ISDIR(found.st_mode)
-        or found.st_uid != os.getuid()
-        or found.st_mode & (stat.S_IRWXG | stat.S_IRWXO)
-    ):
-        raise OSError(errno.EPERM, f"{private} is not a private directory of this user")
-    target.mkdir(exist_ok=True)
+    target = private_subdirectory(directory(), private=directory().parent)
     path = target / f"run-{run_id}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.csv"
     points.to_csv(path, index=False)
     return path
