@@ -13,12 +13,12 @@ def test_a_nested_run_records_the_cell_as_typed(ipython, tmp_path, monkeypatch, 
     X, y = dataset
     shell.user_ns.update(X=X, y=y)
     shell.run_cell(
-        "from sklearn.linear_model import LogisticRegression\nimport jupyter_mlops as mlops"
+        "from sklearn.tree import DecisionTreeClassifier\nimport jupyter_mlops as mlops"
     ).raise_error()
     body = (
-        "%time clf = LogisticRegression().fit(X, y)\n"
+        "%time clf = DecisionTreeClassifier(max_depth=3).fit(X, y)\n"
         'with mlops.run("inner"):\n'
-        "    %time clf = LogisticRegression().fit(X, y)\n"
+        "    %time clf = DecisionTreeClassifier(max_depth=3).fit(X, y)\n"
     )
     shell.run_cell(f"%%mlops track outer\n{body}", store_history=True).raise_error()
     runs = {run.experiment: run for run in Tracker(Registry(home)).runs()}
