@@ -75,13 +75,15 @@ def subprocess_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def wait_for(condition: Callable[[], T], what: str, *, seconds: float = 60) -> T:
-    """`condition()` once it is true, asked again and again; failing after `seconds` only so
-    that a broken system fails the test instead of hanging it."""
+def wait_for(
+    condition: Callable[[], T], what: str, *, seconds: float = 60, every: float = 0.01
+) -> T:
+    """`condition()` once it is true, asked again every `every` seconds; failing after
+    `seconds` only so that a broken system fails the test instead of hanging it."""
     deadline = time.monotonic() + seconds
     while not (value := condition()):
         assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
-        time.sleep(0.01)
+        time.sleep(every)
     return value
 
 

@@ -13,8 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring import synthetic
 from jupyter_mlops.store import monitoring as sql
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_for
 from tests.monitoring.test_alerts import Receiver
 
 SECRET = "hunter2-secret"
@@ -90,13 +89,6 @@ def cli(home: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProc
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
 
 
-def wait_for(condition: Callable[[], object], what: str, *, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
-        time.sleep(0.01)
-
-
 def test_a_receiver_that_trickles_its_headers_cannot_hold_a_check(
     monitor: Monitor, current: Path
 ) -> None:
@@ -109,7 +101,9 @@ def test_a_receiver_that_trickles_its_headers_cannot_hold_a_check(
         done = cli(home, "check", "churn@champion", "--current", str(current), "--no-multivariate")
         assert done.returncode == 3, done.stderr  # an alert fired; the check ended (within 60 s)
         # each attempt was cut by its deadline: the receiver saw every connection closed
-        wait_for(lambda: len(trickler.closed) == len(trickler.accepted) == 3, "the closes")
+        wait_for(
+            lambda: len(trickler.closed) == len(trickler.accepted) == 3, "the closes", seconds=30
+        )
         assert [m["rule_id"] for m in prompt.received] == [fast.id]
         assert prompt.witnessed[0] < 3  # delivered while the trickler still held a connection
     finally:

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import pytest
 
 from jupyter_mlops.monitoring import compaction, logs
 from jupyter_mlops.registry.artifacts import write_file
+from tests.conftest import wait_for
 from tests.monitoring.test_compaction import MODEL, ids_in, segments, write
 
 DAY = "2026-11-25"
@@ -95,14 +95,6 @@ def killed(home: Path, point: str, count: int, *, within: Path | None = None) ->
     return done.returncode
 
 
-def wait_for(condition: Callable[[], object], what: str, *, seconds: float = 60) -> object:
-    deadline = time.monotonic() + seconds
-    while not (outcome := condition()):
-        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
-        time.sleep(0.005)
-    return outcome
-
-
 def debris(home: Path) -> list[str]:
     return sorted(path.name for path in home.glob("logs/*/*/date=*/.compaction-*"))
 
@@ -163,11 +155,13 @@ def test_a_reader_waits_while_a_compaction_recovers_a_crashed_one(tmp_path: Path
     seen: list[list[str]] = []
     reader = threading.Thread(target=lambda: seen.append(ids_in(tmp_path)))
     try:
-        writing = wait_for(lambda: opened_for_reading(journal), "the compaction to read")
+        writing = wait_for(
+            lambda: opened_for_reading(journal), "the compaction to read", every=0.005
+        )
         assert isinstance(writing, int)
         reader.start()
         lock = tmp_path / "logs" / "locks" / f"{MODEL}.log.lock"
-        wait_for(lambda: not reader.is_alive() or waiting_for_lock(lock), "the reader")
+        wait_for(lambda: not reader.is_alive() or waiting_for_lock(lock), "the reader", every=0.005)
         with os.fdopen(writing, "wb") as fifo:
             fifo.write(record)
         _, err = second.communicate(timeout=120)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -21,7 +20,7 @@ from jupyter_mlops import Registry
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.serving.app import ModelServer, token_hash
 from jupyter_mlops.serving.logwriter import MAX_SECONDS
-from tests.conftest import logged_ids
+from tests.conftest import logged_ids, wait_for
 from tests.serving.test_app import Running, call, serving
 
 LOGGED_WITHIN = MAX_SECONDS * 5  # rows are written every 2 s; the rest is room for a busy machine
@@ -122,13 +121,6 @@ def shape_bodies() -> Iterator[object]:
         yield {"columns": {**{key: [ROW[key]] for key in ROW}, "tenure": value}}
 
 
-def wait_for(check, what: str, *, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
-        time.sleep(0.05)
-
-
 def test_every_json_value_in_every_input_is_answered_or_refused_and_logged(
     churn_server: Running,
 ) -> None:
@@ -155,6 +147,7 @@ def test_every_json_value_in_every_input_is_answered_or_refused_and_logged(
         lambda: set(answered) <= set(logged_ids(home, "churn")),
         "every answered prediction is in the log",
         seconds=LOGGED_WITHIN,
+        every=0.05,
     )
     status, health = call(f"{churn_server.url}/health", token=None)
     assert status == 200 and health["status"] == "ok" and health["log_failures"] == 0, health
@@ -213,6 +206,8 @@ def test_labels_and_ids_of_every_kind_are_checked_and_unknown_ids_counted(
     wait_for(
         lambda: logged_ids(home, "churn", logs.LABELS) == sorted(labelled),
         "every accepted label is in the label log",
+        seconds=30,
+        every=0.05,
     )
     assert call(f"{churn_server.url}/health", token=None)[1]["status"] == "ok"
 

@@ -25,7 +25,7 @@ from jupyter_mlops import Registry
 from jupyter_mlops.serving.app import ModelServer, token_hash
 from jupyter_mlops.serving.deployments import TOKEN_VARIABLE
 from jupyter_mlops.serving.validation import MAX_BYTES
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, wait_for
 from tests.serving.test_app import TOKEN, Running, call, records, serving
 
 DEADLINE = 30.0  # seconds a test waits for the server to do what it must
@@ -154,12 +154,14 @@ def test_clients_that_go_away_mid_body_are_a_line_each_at_most_and_no_traceback(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: health_of(url) is not None, "the server answers")
+        wait_for(lambda: health_of(url) is not None, "the server answers", every=0.1)
         drops = 60
         for _ in range(drops):
             with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as sock:
                 sock.sendall(head("/predict", "Content-Length: 100000") + b'{"records": [')
-        wait_until(lambda: (health_of(url) or {}).get("dropped") == drops, "every drop is seen")
+        wait_for(
+            lambda: (health_of(url) or {}).get("dropped") == drops, "every drop is seen", every=0.1
+        )
         assert call(f"{url}/predict", records(X.iloc[:2]))[0] == 200
     finally:
         server.send_signal(signal.SIGTERM)
@@ -177,13 +179,6 @@ def health_of(url: str) -> dict | None:
             return dict(json.loads(answer.read()))
     except OSError:
         return None
-
-
-def wait_until(check, what: str) -> None:
-    deadline = time.monotonic() + 60
-    while not check():
-        assert time.monotonic() < deadline, f"not within 60 s: {what}"
-        time.sleep(0.1)
 
 
 SERVER = """
@@ -215,7 +210,7 @@ def apart(tmp_path: Path, registry: Registry, *, connections: int) -> Iterator[t
             cwd=ROOT,
         )
     try:
-        wait_until(lambda: responds(port), "it answers")
+        wait_for(lambda: responds(port), "it answers", every=0.1)
         yield port, log
     finally:
         server.send_signal(signal.SIGTERM)
