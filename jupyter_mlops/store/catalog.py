@@ -13,6 +13,7 @@ import duckdb
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 Row = dict[str, Any]
 
@@ -276,12 +277,17 @@ def insert_row(conn: duckdb.DuckDBPyConnection, table: str, record: Row) -> int:
     return int(row[0])
 
 
-def append_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    """Append a DataFrame whose columns are named as `table`'s, in one statement.
+def append_frame(
+    conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame | pa.Table
+) -> None:
+    """Append a DataFrame (or an Arrow table) whose columns are named as `table`'s, in one
+    statement.
 
     `table` and the column names come from this package, never from users.
     """
-    columns = ", ".join(frame.columns)
+    names = getattr(frame, "column_names", None) or list(frame.columns)  # Arrow's, pandas'
+
+    columns = ", ".join(names)
     conn.register("incoming_frame", frame)
     try:
         conn.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming_frame")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from jupyter_mlops.store.catalog import Row, insert_row, rows_of
+from jupyter_mlops.store.catalog import Row, append_frame, insert_row, rows_of
 
 # a point logged as NaN before NaN was kept is NULL in older registries: it reads as NaN
 VALUE = "coalesce(value, 'NaN'::DOUBLE)"
@@ -33,12 +33,7 @@ def append_metrics(conn: duckdb.DuckDBPyConnection, points: pd.DataFrame) -> Non
     table = pa.Table.from_pandas(points, preserve_index=False)
     values = pa.array(points["value"].to_numpy(dtype="float64"), from_pandas=False)
     table = table.set_column(table.schema.get_field_index("value"), "value", values)
-    columns = ", ".join(table.column_names)
-    conn.register("incoming_points", table)
-    try:
-        conn.execute(f"INSERT INTO run_metrics ({columns}) SELECT {columns} FROM incoming_points")
-    finally:
-        conn.unregister("incoming_points")
+    append_frame(conn, "run_metrics", table)
 
 
 def insert_artifact(
