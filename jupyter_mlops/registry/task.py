@@ -13,9 +13,11 @@ The positive class is stored as JSON, so the labels 1, "1" and True stay what th
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.registry.classes import classes_of
 
 CLASSIFIER = "classifier"
 REGRESSOR = "regressor"
@@ -34,14 +36,6 @@ def task_of(model: Any) -> str | None:
     except Exception:  # not a scikit-learn estimator: it has no tags
         pass
     return CLASSIFIER if getattr(model, "classes_", None) is not None else None
-
-
-def classes_of(model: Any) -> list[Any] | None:
-    """The model's classes as plain Python values (None: it has none)."""
-    import numpy as np
-
-    classes = getattr(model, "classes_", None)
-    return None if classes is None else np.asarray(classes).tolist()
 
 
 def positive_of(model: Any, chosen: Any = None) -> Any:
@@ -71,7 +65,7 @@ def positive_of(model: Any, chosen: Any = None) -> Any:
     return found
 
 
-def _matching(chosen: Any, classes: list[Any]) -> Any:
+def _matching(chosen: Any, classes: Sequence[Any]) -> Any:
     """The class `chosen` names: equal in value and type, else in its text (`2` on a
     command line names the class 2; `true` names True)."""
     for value in classes:
@@ -85,7 +79,7 @@ def _matching(chosen: Any, classes: list[Any]) -> Any:
     return None
 
 
-def _closest(chosen: Any, classes: list[Any]) -> str:
+def _closest(chosen: Any, classes: Sequence[Any]) -> str:
     """A ' (did you mean X?)' suffix naming the class spelt most like `chosen`, any case."""
     import difflib
 
