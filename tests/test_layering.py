@@ -63,12 +63,12 @@ WRONG_WAY = {
         "jupyter_mlops.serving is not allowed to import jupyter_mlops.magics",
     ),
     "the command line importing the model server's app": (
-        "cli.py",
+        "cli/__init__.py",
         "from jupyter_mlops.serving import app\n",
         "jupyter_mlops.cli is not allowed to import jupyter_mlops.serving",
     ),
     "the command line drawing a figure": (
-        "cli.py",
+        "cli/__init__.py",
         "from jupyter_mlops.viz import drift\n",
         "jupyter_mlops.cli is not allowed to import jupyter_mlops.viz",
     ),
@@ -81,6 +81,16 @@ WRONG_WAY = {
         "monitoring/figure.py",
         "import plotly.graph_objects\n",
         "jupyter_mlops.monitoring is not allowed to import plotly",
+    ),
+    "an operation importing the magics": (
+        "operations/upward.py",
+        "from jupyter_mlops.magics import namespace\n",
+        "jupyter_mlops.operations is not allowed to import jupyter_mlops.magics",
+    ),
+    "a shared subcommand importing IPython": (
+        "commands/shell.py",
+        "from IPython.core.error import UsageError\n",
+        "jupyter_mlops.commands is not allowed to import IPython",
     ),
     "a module on no layer": ("stray.py", "VALUE = 1\n", "jupyter_mlops.stray"),
 }
@@ -112,11 +122,12 @@ CORE = [
     "jupyter_mlops.monitoring",
     "jupyter_mlops.monitoring.monitor",
     "jupyter_mlops.monitoring.checking",
-    "jupyter_mlops.monitor_commands",
     "jupyter_mlops.tracking",
     "jupyter_mlops.tracking.cells",
+    "jupyter_mlops.operations",
     "jupyter_mlops.commands",
     "jupyter_mlops.cli",
+    "jupyter_mlops.cli.subcommands",
 ]
 FORBIDDEN = ["IPython", "ipywidgets", "plotly", "jupyter_server", "tornado", "ipykernel"]
 

@@ -18,19 +18,14 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from traitlets import Bool, Float, TraitError, Unicode, default, observe, validate
 
-from jupyter_mlops.commands import HANDLERS, parse_pairs, run_registry_command
 from jupyter_mlops.config import DEFAULT_HOME, HOME_VARIABLE, Settings
-from jupyter_mlops.errors import MlopsError
-from jupyter_mlops.magics.namespace import as_typed, data_names, lookup, metric_values
+from jupyter_mlops.errors import Face, MlopsError
+from jupyter_mlops.magics.namespace import as_typed, lookup
 from jupyter_mlops.magics.parser import HelpShown, build_parser, usage_error
-from jupyter_mlops.magics.tracking import figure_command, register_from_run, track_cell
-from jupyter_mlops.monitor_commands import (
-    MONITORING_COMMANDS,
-    check_exit_code,
-    run_monitoring_command,
-)
+from jupyter_mlops.magics.subcommands import NotebookContext
+from jupyter_mlops.magics.tracking import track_cell
 from jupyter_mlops.registry import Registry
-from jupyter_mlops.tracking import current_run
+from jupyter_mlops.serving.records import Deployment
 
 
 class Connection:
@@ -149,65 +144,42 @@ class MlopsMagics(Magics):
             raise UsageError(as_typed(str(exc), line)) from None
 
     def _run(self, args: argparse.Namespace) -> Any:
-        if args.command == "help":
-            return self._help(args.topic)
-        if args.command == "connect":
-            return self._connect(args.location)
-        if args.command == "register" and args.from_run is not None:
-            return register_from_run(self.shell, self.connection.registry, args)
-        if args.command == "register":
-            return self._register(args)
-        if args.command == "reference":
-            return self._reference(args)
-        if args.command in ("metrics", "run") and (args.command == "metrics" or args.plot):
-            return self._figure(figure_command(self.connection.registry, args))
-        if args.command == "predict":
-            from jupyter_mlops.monitoring import Monitor
+        """Run the line's subcommand, then present its result as a notebook does: a figure
+        where one is asked for, a new deployment's token shown once, a failing check raised
+        when `--fail` asks it to fail the notebook."""
+        context = NotebookContext(
+            self.connection.registry,
+            Face.NOTEBOOK,
+            data=self._current,
+            value=self._variable,
+            magics=self,
+        )
+        subcommand = args.subcommand
+        result = subcommand.run(context, args)
+        if subcommand.draws(args):
+            from jupyter_mlops.viz.figures import figure_of
 
-            assert self.shell is not None
-            data = lookup(self.shell.user_ns, args.data)
-            return Monitor(self.connection.registry).predict(args.ref, data, log=not args.no_log)
-        if args.command == "load":
-            return self.connection.registry.load(
-                args.ref, trust=args.trust, allow_pickle=args.allow_pickle
-            )
-        if args.command == "deploy":
-            return self._deploy(args)
-        if args.command in HANDLERS:
-            return run_registry_command(self.connection.registry, args)
-        if args.command in MONITORING_COMMANDS:
-            return self._monitor(args)
-        raise AssertionError(f"subcommand {args.command} has no handler")
+            return self._figure(figure_of(result))
+        if isinstance(result, Deployment):
+            from jupyter_mlops.magics.deployed import show_deployment
 
-    def _deploy(self, args: argparse.Namespace) -> Any:
-        """Deploy, and show URL and token now: a later statement in the cell cannot hide them."""
-        from jupyter_mlops.magics.deployed import show_deployment
-
-        found = run_registry_command(self.connection.registry, args)
-        show_deployment(self.shell, found)
-        return found  # IPython shows it without the token
-
-    def _monitor(self, args: argparse.Namespace) -> Any:
-        """A monitoring subcommand; `--current NAME` may name a DataFrame in the notebook."""
-        assert self.shell is not None
-        current = getattr(args, "current", None)
-        if current and len(current) == 1 and current[0].isidentifier():
-            args.current = lookup(self.shell.user_ns, current[0])
-        if getattr(args, "y", None) is not None:
-            args.y = lookup(self.shell.user_ns, args.y)
-        result = run_monitoring_command(self.connection.registry, args)
-        if getattr(args, "plot", False):
-            from jupyter_mlops.viz import drift as figures
-
-            if args.command == "drift-history":
-                title = f"{args.model}: drift per check"
-                return self._figure(figures.drift_history_figure(result, title=title))
-            title = f"{args.ref}: {args.command} per window of {args.window}"
-            return self._figure(figures.metric_history_figure(result.to_frame(), title=title))
-        if args.command == "check" and check_exit_code(result, strict=args.strict) and args.fail:
+            show_deployment(self.shell, result)  # now: a later statement cannot hide it
+        if getattr(args, "fail", False) and subcommand.exit_code(result, args):
             fired = "; ".join(result.firing)
             raise UsageError(f"%mlops check: alert rules fire for {args.ref}: {fired}.")
         return result
+
+    def _current(self, given: list[str] | None) -> Any:
+        """`--current`: a DataFrame variable of the notebook, else data files."""
+        if given and len(given) == 1 and given[0].isidentifier():
+            return self._variable(given[0])
+        if not given:
+            return None
+        return given[0] if len(given) == 1 else list(given)
+
+    def _variable(self, name: str | None) -> Any:
+        assert self.shell is not None
+        return None if name is None else lookup(self.shell.user_ns, name)
 
     def _figure(self, figure: Any) -> Any:
         """A plotly figure in a notebook; in a shell that shows only text (IPython in a
@@ -228,61 +200,20 @@ class MlopsMagics(Magics):
             )
         return track_cell(self.shell, self.connection.registry, rest, cell)
 
-    def _register(self, args: argparse.Namespace) -> Any:
-        assert self.shell is not None
-        namespace = self.shell.user_ns
-        if args.object is None:
-            raise UsageError("%mlops register: give the model's variable, or --from-run RUN.")
-        if args.allow_failed:
-            raise UsageError(
-                "%mlops register: --allow-failed applies to --from-run RUN; leave it out when "
-                "registering a variable."
-            )
-        model = lookup(namespace, args.object)
-        data = data_names(namespace, args.data, option="--data")
-        run = current_run()  # registered in a tracked cell: the version comes from its run
-        return self.connection.registry.register(
-            args.model,
-            model,
-            X=data[0] if data else None,
-            y=data[1] if len(data) > 1 else None,
-            metrics=metric_values(namespace, args.metrics),
-            description=args.description,
-            tags=parse_pairs(args.tag, what="tag"),
-            code=self._cell_source(),
-            notebook=namespace.get("__vsc_ipynb_file__"),
-            trust=args.trust,
-            allow_pickle=args.allow_pickle,
-            force=args.force,
-            reference=data_names(namespace, args.reference, option="--reference") or None,
-            positive_label=args.positive_label,
-            run_id=None if run is None else str(run.id),
-        )
-
-    def _reference(self, args: argparse.Namespace) -> Any:
-        assert self.shell is not None
-        rows = data_names(self.shell.user_ns, args.data, option="reference")
-        return self.connection.registry.set_reference(
-            args.model,
-            args.version,
-            rows[0],
-            rows[1] if len(rows) > 1 else None,
-            reason=args.reason,
-            allow_pickle=args.allow_pickle,
-        )
-
-    def _cell_source(self) -> str | None:
+    def cell_source(self) -> str | None:
+        """The source of the cell being run (what a registered version records as its code)."""
         history = getattr(self.shell, "history_manager", None)
         cells = history.input_hist_raw if history is not None else []
         return cells[-1] if cells else None
 
-    def _connect(self, location: str | None) -> Registry:
+    def connect(self, location: str | None) -> Registry:
+        """Switch this session to the registry at `location`; the one in use either way."""
         if location is not None:
             self.connection.switch(location)
             self.home = str(self.connection.registry.home)  # what `%config` shows
         return self.connection.registry
 
-    def _help(self, topic: str | None) -> None:
+    def show_help(self, topic: str | None) -> None:
         if topic is None:
             print(self.parser.format_help())
             return

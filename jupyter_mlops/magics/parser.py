@@ -1,4 +1,5 @@
-"""The `%mlops` argument parser: argparse whose errors become one-line UsageErrors."""
+"""The `%mlops` argument parser: argparse whose errors become one-line UsageErrors, with
+the notebook's own subcommands and the options only a notebook has."""
 
 from __future__ import annotations
 
@@ -7,9 +8,18 @@ from typing import NoReturn
 
 from IPython.core.error import UsageError
 
-from jupyter_mlops.commands import add_registry_commands
+from jupyter_mlops.commands import SHARED, add_subcommands
 from jupyter_mlops.errors import Face, MlopsError
-from jupyter_mlops.monitor_commands import add_monitoring_commands
+from jupyter_mlops.magics.subcommands import NOTEBOOK_ONLY
+
+PLOTS = {
+    "run": "a figure of the run's metrics over its steps instead",
+    "drift-history": "a figure of each feature's drift statistic per check, over its threshold, "
+    "instead",
+    "performance": "a figure of each metric per window, with its 95%% interval, instead",
+    "estimate": "a figure of each estimated (and realised) metric per window, with its 95%% "
+    "interval, instead",
+}
 
 
 class HelpShown(Exception):
@@ -44,87 +54,8 @@ def build_track_parser() -> MagicParser:
 def build_parser() -> MagicParser:
     parser = MagicParser(prog="%mlops", description="Model registry operations from a cell.")
     commands = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", required=True)
-    register = commands.add_parser("register", help="store a fitted model as a new version")
-    register.add_argument("model", help="registry name of the model, e.g. churn")
-    register.add_argument("object", nargs="?", help="the variable holding the fitted estimator")
-    register.add_argument("--from-run", metavar="RUN", help="the model a tracked run fitted")
-    register.add_argument(
-        "--run-model", metavar="NAME", help="which one, if the run fitted several"
-    )
-    register.add_argument(
-        "--allow-failed",
-        action="store_true",
-        help="with --from-run: register from a run that failed, died or is still running",
-    )
-    register.add_argument(
-        "--data", nargs="+", action="extend", metavar="NAME", help="X [y] variables"
-    )
-    register.add_argument(
-        "--reference",
-        nargs="+",
-        action="extend",
-        metavar="NAME",
-        help="X [y] variables of held-out rows monitoring compares with",
-    )
-    register.add_argument("--metrics", nargs="+", action="extend", default=[], metavar="name=value")
-    register.add_argument("--description", default="")
-    register.add_argument("--tag", action="append", default=[], metavar="key=value")
-    register.add_argument("--trust", nargs="+", action="extend", default=[], metavar="TYPE")
-    register.add_argument("--allow-pickle", action="store_true")
-    register.add_argument(
-        "--positive-label",
-        metavar="CLASS",
-        help="the class a binary classifier's scores, F1 and AUC refer to "
-        "(default: its second class, classes_[1])",
-    )
-    register.add_argument(
-        "--force",
-        action="store_true",
-        help="store a new version even if an identical one exists (by default it is returned)",
-    )
-    register.add_argument(
-        "--if-new", action="store_true", help="the default now; accepted for older scripts"
-    )
-    reference = commands.add_parser(
-        "reference", help="give a version held-out reference data for monitoring (audited)"
-    )
-    reference.add_argument("model", help="registry name of the model, e.g. churn")
-    reference.add_argument("version", help="the version number (or an alias)")
-    reference.add_argument("data", nargs="+", metavar="NAME", help="X [y] variables")
-    reference.add_argument("--reason", default="", help="why, for the audit trail")
-    reference.add_argument(
-        "--allow-pickle", action="store_true", help="a version stored as a pickle"
-    )
-    load = commands.add_parser("load", help="the model object of a version")
-    load.add_argument("ref", help="name, name@alias or name:version")
-    load.add_argument("--trust", nargs="+", action="extend", default=[], metavar="TYPE")
-    load.add_argument("--allow-pickle", action="store_true")
-    predict = commands.add_parser("predict", help="score a DataFrame here, logged like served")
-    predict.add_argument("ref", help="name@alias or name:version")
-    predict.add_argument("data", help="the variable holding the rows")
-    predict.add_argument("--no-log", action="store_true", help="do not log the predictions")
-    connect = commands.add_parser("connect", help="use another registry for this session")
-    connect.add_argument("location", nargs="?", help="a directory (omit to show the current)")
-    metrics = commands.add_parser("metrics", help="a model's metrics across its versions (figure)")
-    metrics.add_argument("model")
-    help_ = commands.add_parser("help", help="this help, or one subcommand's")
-    help_.add_argument("topic", nargs="?")
-    add_registry_commands(commands)
-    add_monitoring_commands(commands)
-    parser.subcommands = dict(commands.choices)
-    for name, plot in (
-        ("run", "a figure of the run's metrics over its steps instead"),
-        (
-            "drift-history",
-            "a figure of each feature's drift statistic per check, over its threshold, instead",
-        ),
-        ("performance", "a figure of each metric per window, with its 95%% interval, instead"),
-        (
-            "estimate",
-            "a figure of each estimated (and realised) metric per window, with its 95%% "
-            "interval, instead",
-        ),
-    ):
+    parser.subcommands = add_subcommands(commands, [*NOTEBOOK_ONLY, *SHARED])
+    for name, plot in PLOTS.items():
         parser.subcommands[name].add_argument("--plot", action="store_true", help=plot)
     for name in ("performance", "check"):
         parser.subcommands[name].add_argument(

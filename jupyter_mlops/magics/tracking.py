@@ -110,18 +110,6 @@ def _log_search(run: Run, name: str, model: Any) -> None:
         run.log_metric(f"{name}.best_score", float(best_score))
 
 
-def figure_command(registry: Registry, args: argparse.Namespace) -> Any:
-    """`%mlops metrics NAME` and `%mlops run RUN --plot`: plotly figures, for notebooks only."""
-    from jupyter_mlops.viz.metrics import run_metrics_figure, version_metrics_figure
-
-    if args.command == "metrics":
-        return version_metrics_figure(registry.versions(args.model))
-    tracker = Tracker(registry)
-    record = tracker.get(args.run)
-    title = f"run {record.id} of {record.experiment}"
-    return run_metrics_figure(tracker.history(record.id), title=title)
-
-
 def register_from_run(shell: Any, registry: Registry, args: argparse.Namespace) -> Any:
     """`%mlops register NAME --from-run N`: the run's model, with its data when still in memory."""
     tracker = Tracker(registry)

@@ -77,6 +77,11 @@ class CheckResult:
         """Every rule whose condition holds now (newly or still)."""
         return [e.rule.expression for e in self.evaluations if e.state == FIRING]
 
+    def fails(self, *, strict: bool = False) -> bool:
+        """Whether a job should fail on this check: a rule started firing (or, `strict`,
+        any rule fires, newly or still)."""
+        return bool(self.alerts or (strict and self.firing))
+
     @property
     def failed_deliveries(self) -> list[Alert]:
         return [e.alert for e in self.evaluations if e.alert is not None and not e.alert.delivered]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.config import ARTIFACTS_DIR, REGISTRY_FILE, Settings, resolve_home
 from jupyter_mlops.errors import CONNECT, InvalidArgumentError, MlopsWarning
@@ -46,6 +47,9 @@ from jupyter_mlops.registry.storing import store_version
 from jupyter_mlops.store import Database, catalog
 from jupyter_mlops.store.migrations import LATEST, applied, migrate
 from jupyter_mlops.store.references import version_events
+
+if TYPE_CHECKING:
+    from jupyter_mlops.registry.registration import Registration
 
 _migrated: set[Path] = set()
 
@@ -129,18 +133,16 @@ class Registry:
         retried after a failure or a crash, stores one version, not two. `force=True` stores
         another anyway (`if_new=False`, from before this was the default, says the same).
         """
-        from jupyter_mlops.registry import registration  # pandas, NumPy: when used
+        from jupyter_mlops.registry.registration import Registration
 
-        check_name(name)
-        check_text(description, what="description")
-        given = registration.Registration(
+        given = Registration(
             model,
             X=X,
             y=y,
             metrics=metrics,
             params=params,
             description=description,
-            tags={check_key(key, what="tag"): str(value) for key, value in (tags or {}).items()},
+            tags=dict(tags or {}),
             code=code,
             notebook=notebook,
             trust=trust,
@@ -149,9 +151,18 @@ class Registry:
             reference=reference,
             positive_label=positive_label,
         )
-        draft = registration.draft_version(given)
-        repeats = if_new and not force
-        return store_version(self.db, self.artifacts, name, draft, repeats=repeats)
+        return self.store(name, given, force=force or not if_new)
+
+    def store(self, name: str, given: Registration, *, force: bool = False) -> Version:
+        """Store what `given` bundles as the next version of `name`: `register` with its
+        arguments in one object (what the command line and `%mlops register` build)."""
+        from jupyter_mlops.registry import registration  # pandas, NumPy: when used
+
+        check_name(name)
+        check_text(given.description, what="description")
+        tags = {check_key(key, what="tag"): str(value) for key, value in given.tags.items()}
+        draft = registration.draft_version(dataclasses.replace(given, tags=tags))
+        return store_version(self.db, self.artifacts, name, draft, repeats=not force)
 
     # reading
 

@@ -13,7 +13,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops import Registry
-from jupyter_mlops.monitor_commands import ALERT_FIRED_EXIT
+from jupyter_mlops.commands.monitoring import ALERT_FIRED_EXIT
 
 CLI = str(Path(sys.executable).parent / "jupyter-mlops")
 

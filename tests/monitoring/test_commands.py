@@ -11,8 +11,8 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_mlops import Monitor
+from jupyter_mlops.commands.monitoring import ALERT_FIRED_EXIT
 from jupyter_mlops.errors import InvalidArgumentError
-from jupyter_mlops.monitor_commands import ALERT_FIRED_EXIT
 from jupyter_mlops.monitoring import synthetic
 from jupyter_mlops.monitoring.report import DriftReport
 from jupyter_mlops.registry import display

@@ -17,7 +17,6 @@ from IPython.core.interactiveshell import InteractiveShell
 from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops import Monitor, Registry
-from jupyter_mlops.monitor_commands import check_exit_code
 from tests.monitoring.test_alerts import Receiver
 
 CLI = str(Path(sys.executable).parent / "jupyter-mlops")
@@ -102,7 +101,7 @@ def test_a_known_outcome_is_compared_with_the_last_known_state(
         result = monitor.check("c12@champion", X, y=y, multivariate=False)
         (evaluation,) = result.evaluations
         event = evaluation.alert.kind if evaluation.alert else ""
-        return evaluation.state, event, bool(check_exit_code(result, strict=True))
+        return evaluation.state, event, result.fails(strict=True)
 
     steps = [
         (good, ("ok", "", False)),

@@ -1,0 +1,73 @@
+"""`jupyter-mlops`: the registry from a shell, for scripts, CI and scheduled jobs.
+
+Parse, run the subcommand's operation, print its result: the subcommands shared with
+`%mlops` (`commands/`) and those only a shell has (`cli/subcommands.py`: files in and out,
+a server in the foreground). An error of the core is one line on stderr, its fix spelled
+for a shell, and the exit code `errors.OUTCOMES` gives its kind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from jupyter_mlops.cli.subcommands import SHELL_ONLY
+from jupyter_mlops.commands import SHARED, Context, add_subcommands
+from jupyter_mlops.commands.monitoring import ALERT_FIRED_EXIT
+from jupyter_mlops.errors import Face, MlopsError
+from jupyter_mlops.registry import Registry
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jupyter-mlops", description="Model registry operations from a shell."
+    )
+    parser.add_argument(
+        "--home", help="registry directory (default: $MLOPS_HOME or ~/.jupyter-mlops)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", required=True)
+    parsers = add_subcommands(commands, [*SHELL_ONLY, *SHARED])
+    parsers["check"].add_argument(
+        "--fail",
+        action="store_true",
+        help=f"the default here (exit {ALERT_FIRED_EXIT} when an alert fires); accepted as "
+        "%%mlops check takes it",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        context = Context(Registry(args.home), Face.SHELL, data=files)
+        result = args.subcommand.run(context, args)
+    except MlopsError as exc:
+        return refused(exc, prog="jupyter-mlops")
+    if result is not None:
+        print(text(result))
+    return int(args.subcommand.exit_code(result, args))
+
+
+def files(given: list[str] | None) -> Any:
+    """`--current` as the monitor takes it: None (the log), one path or glob, or a list."""
+    if not given:
+        return None
+    return given[0] if len(given) == 1 else list(given)
+
+
+def refused(exc: MlopsError, *, prog: str) -> int:
+    """An error of the core as a shell shows it: one line on stderr, its fix spelled as
+    `jupyter-mlops` takes it, and the exit code `errors.OUTCOMES` gives its kind."""
+    print(f"{prog}: {exc.render(Face.SHELL)}", file=sys.stderr)
+    return exc.outcome.exit_code
+
+
+def text(result: Any) -> str:
+    """A result as a terminal shows it; tables whole, not elided; a new deployment with its
+    token, this once."""
+    announce = getattr(result, "announce", None)
+    if callable(announce):
+        return str(announce())
+    to_string = getattr(result, "to_string", None)  # a pandas DataFrame
+    return to_string(index=False) if callable(to_string) else str(result)

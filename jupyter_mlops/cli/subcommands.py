@@ -1,0 +1,130 @@
+"""The subcommands only a shell has: a model and its data read from files, predictions
+written to one, a model server in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from jupyter_mlops import operations
+from jupyter_mlops.cli.files import read_model, read_table
+from jupyter_mlops.commands import Context, Subcommand, parse_pairs
+from jupyter_mlops.commands.registering import add_model_options
+from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.operations.registering import registration
+
+
+class Register(Subcommand):
+    name = "register"
+    help = "store a model file as a new version"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("model", help="registry name of the model, e.g. churn")
+        parser.add_argument(
+            "file", type=Path, help="a .skops file (or a pickle with --allow-pickle)"
+        )
+        parser.add_argument("--data", type=Path, help="training data: .parquet, .csv or .tsv")
+        parser.add_argument("--target", help="the target column of --data (and --reference)")
+        parser.add_argument(
+            "--reference",
+            type=Path,
+            help="held-out rows monitoring compares with: .parquet, .csv, .tsv",
+        )
+        add_model_options(parser)
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        if args.target is not None and args.data is None and args.reference is None:
+            raise InvalidArgumentError(
+                f"--target {args.target!r} names a column of the training data, but no --data "
+                "was given; add --data FILE, or leave --target out."
+            )
+        metrics = parse_pairs(args.metrics, what="metric")
+        tags = parse_pairs(args.tag, what="tag")
+        model = read_model(args.file, trust=args.trust, allow_pickle=args.allow_pickle)
+        given = registration(
+            model,
+            data=() if args.data is None else read_table(args.data, args.target),
+            reference=() if args.reference is None else read_table(args.reference, args.target),
+            metrics=metrics,
+            description=args.description,
+            tags=tags,
+            trust=args.trust,
+            allow_pickle=args.allow_pickle,
+            positive_label=args.positive_label,
+        )
+        return operations.register(context.registry, name=args.model, given=given, force=args.force)
+
+
+class Reference(Subcommand):
+    name = "reference"
+    help = "give a version held-out reference data for monitoring (audited)"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("model", help="registry name of the model, e.g. churn")
+        parser.add_argument("version", help="the version number (or an alias)")
+        parser.add_argument("file", type=Path, help="held-out rows: .parquet, .csv or .tsv")
+        parser.add_argument("--target", help="the column of the file holding true values")
+        parser.add_argument("--reason", default="", help="why, for the audit trail")
+        parser.add_argument(
+            "--allow-pickle", action="store_true", help="a version stored as a pickle"
+        )
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        X, y = read_table(args.file, args.target)
+        return operations.set_reference(
+            context.registry,
+            model=args.model,
+            version=args.version,
+            X=X,
+            y=y,
+            reason=args.reason,
+            allow_pickle=args.allow_pickle,
+        )
+
+
+class Serve(Subcommand):
+    name = "serve"
+    help = "serve a model alias in the foreground"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("ref", help="name@alias (the server follows the alias)")
+        parser.add_argument("--port", type=int, default=8765)
+        parser.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
+        parser.add_argument(
+            "--token", help="the bearer token (default: $MLOPS_SERVE_TOKEN, else new)"
+        )
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        from jupyter_mlops.serving.deployments import TOKEN_VARIABLE, new_token, serve
+
+        token = args.token or os.environ.get(TOKEN_VARIABLE)
+        if not token:
+            token = new_token()
+            print(f"bearer token (shown once): {token}", flush=True)
+        print(f"serving {args.ref} at http://{args.host}:{args.port}", flush=True)
+        serve(context.registry, args.ref, host=args.host, port=args.port, token=token)
+
+
+class Predict(Subcommand):
+    name = "predict"
+    help = "score the rows of data files, logged"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("ref", help="name@alias or name:version")
+        parser.add_argument("file", help="the rows: a .parquet, .pq, .csv or .tsv file or glob")
+        parser.add_argument("--output", metavar="FILE", help="write them here instead of printing")
+        parser.add_argument("--no-log", action="store_true", help="do not log the predictions")
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        return operations.predict(
+            context.registry,
+            ref=args.ref,
+            rows=args.file,
+            log=not args.no_log,
+            output=args.output,
+        )
+
+
+SHELL_ONLY: tuple[Subcommand, ...] = (Register(), Reference(), Serve(), Predict())

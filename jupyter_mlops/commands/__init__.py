@@ -1,0 +1,16 @@
+"""The subcommands `%mlops` and `jupyter-mlops` share, each a parser beside its handler.
+
+A subcommand adds its arguments to the face's parser and runs by calling one operation
+with them; the face gives it a `Context` (the registry, and how that face reads the data
+its user names) and presents what it returns. Each face adds its own subcommands (the
+notebook reads variables, the shell reads files) in the same form.
+"""
+
+from jupyter_mlops.commands.base import Context, Subcommand, add_subcommands, parse_pairs
+from jupyter_mlops.commands.catalog import CATALOG
+from jupyter_mlops.commands.monitoring import MONITORING
+from jupyter_mlops.commands.tracking import TRACKING
+
+SHARED: tuple[Subcommand, ...] = (*CATALOG, *TRACKING, *MONITORING)
+
+__all__ = ["SHARED", "Context", "Subcommand", "add_subcommands", "parse_pairs"]

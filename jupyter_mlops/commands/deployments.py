@@ -1,0 +1,54 @@
+"""Subcommands that control deployments: model servers run in the background."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from jupyter_mlops.commands.base import Context, Subcommand
+
+
+class Deploy(Subcommand):
+    name = "deploy"
+    help = "serve a model alias over HTTP in the background"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("ref", help="name@alias (the server follows the alias)")
+        parser.add_argument("--port", type=int, default=8765)
+        parser.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        from jupyter_mlops.serving.deployments import deploy
+
+        return deploy(context.registry, args.ref, host=args.host, port=args.port)
+
+
+class Deployments(Subcommand):
+    name = "deployments"
+    help = "every deployment: url, pid, running/dead/stopped"
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        from jupyter_mlops.serving.deployments import deployments
+
+        return deployments(context.registry)
+
+
+class Undeploy(Subcommand):
+    name = "undeploy"
+    help = "stop a deployment gracefully"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "ref",
+            metavar="REF|ID",
+            help="a deployment id (as deployments lists them), or name@alias: all of its "
+            "running ones",
+        )
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        from jupyter_mlops.serving.deployments import undeploy
+
+        return undeploy(context.registry, args.ref)
+
+
+DEPLOYMENTS: tuple[Subcommand, ...] = (Deploy(), Deployments(), Undeploy())

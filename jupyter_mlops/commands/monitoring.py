@@ -1,0 +1,237 @@
+"""Subcommands that watch versions in use: drift, performance, estimates, alert rules and
+checks, and compacting the prediction log.
+
+`--current` names data files (paths or globs of .parquet, .pq, .csv or .tsv); in a
+notebook it may also name a DataFrame variable: the face's `Context.data` reads it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from jupyter_mlops import operations
+from jupyter_mlops.commands.base import Context, Subcommand, positive
+
+ALERT_FIRED_EXIT = 3
+
+
+def add_current(parser: argparse.ArgumentParser, *, window: bool = True) -> None:
+    parser.add_argument(
+        "--current",
+        nargs="+",
+        metavar="DATA",
+        help="data files or globs: .parquet, .pq, .csv, .tsv (default: the log)",
+    )
+    parser.add_argument("--time-column", help="the time column of --current")
+    if window:
+        parser.add_argument("--window", help="the newest span: 1h, 7d, or a row count")
+
+
+def add_label_column(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--label-column",
+        metavar="NAME",
+        help="the column of --current holding the true values (not a feature)",
+    )
+
+
+class Drift(Subcommand):
+    name = "drift"
+    help = "drift of current data against a version's reference"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("ref", help="name@alias or name:version")
+        add_current(parser)
+        parser.add_argument(
+            "--every", metavar="WINDOW", help="one report per window: 1h, 1d, 1w, N"
+        )
+        parser.add_argument(
+            "--last", type=positive, metavar="N", help="with --every: the newest N windows"
+        )
+        parser.add_argument("--test", help="the deciding test for every feature: psi, ks, ...")
+        parser.add_argument("--threshold", type=float, help="its threshold (alpha for ks and chi2)")
+        parser.add_argument(
+            "--all-tests", action="store_true", help="compute every test per feature"
+        )
+        parser.add_argument(
+            "--no-multivariate", action="store_true", help="skip the domain classifier"
+        )
+        parser.add_argument("--no-save", action="store_true", help="do not record the report")
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        return operations.drift(
+            context.registry,
+            ref=args.ref,
+            current=context.data(args.current),
+            window=args.window,
+            every=args.every,
+            last=args.last,
+            time_column=args.time_column,
+            test=args.test,
+            threshold=args.threshold,
+            all_tests=args.all_tests,
+            multivariate=not args.no_multivariate,
+            save=not args.no_save,
+        )
+
+
+class DriftHistory(Subcommand):
+    name = "drift-history"
+    help = "every recorded drift verdict of a model"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("model")
+        parser.add_argument("--feature")
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        return operations.drift_history(context.registry, model=args.model, feature=args.feature)
+
+
+class DriftConfig(Subcommand):
+    name = "drift-config"
+    help = "store a feature's drift test/threshold"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("model")
+        parser.add_argument("--feature", default="*", help="a feature, or * for every feature")
+        parser.add_argument("--test")
+        parser.add_argument("--threshold", type=float)
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        return operations.drift_config(
+            context.registry,
+            model=args.model,
+            feature=args.feature,
+            test=args.test,
+            threshold=args.threshold,
+        )
+
+
+class Performance(Subcommand):
+    name = "performance"
+    help = "realised metrics per window where labels have arrived"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("ref")
+        add_current(parser, window=False)
+        parser.add_argument("--window", default="1d", help="1h, 1d, 1w or a row count")
+        parser.add_argument("--last", type=positive, metavar="N", help="the newest N windows")
+        add_label_column(parser)
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        return operations.performance(
+            context.registry,
+            ref=args.ref,
+            current=context.data(args.current),
+            y=context.value(getattr(args, "y", None)),
+            label_column=args.label_column,
+            window=args.window,
+            time_column=args.time_column,
+            last=args.last,
+        )
+
+
+class Estimate(Subcommand):
+    name = "estimate"
+    help = "estimated metrics per window without labels (binary classifiers)"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("ref")
+        add_current(parser, window=False)
+        parser.add_argument("--window", default="1d", help="1h, 1d, 1w or a row count")
+        parser.add_argument("--last", type=positive, metavar="N", help="the newest N windows")
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        return operations.estimate(
+            context.registry,
+            ref=args.ref,
+            current=context.data(args.current),
+            window=args.window,
+            time_column=args.time_column,
+            last=args.last,
+        )
+
+
+class Alert(Subcommand):
+    name = "alert"
+    help = "alert rules: add, list, remove, log"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+        add = actions.add_parser("add", help="a rule, e.g. 'drift.share > 0.3 or auc < 0.85'")
+        add.add_argument("ref")
+        add.add_argument("expression")
+        add.add_argument("--notify", nargs="+", default=[], metavar="webhook:URL")
+        listing = actions.add_parser("list", help="the rules of a model, or of all")
+        listing.add_argument("model", nargs="?")
+        remove = actions.add_parser("remove", help="remove a rule by id")
+        remove.add_argument("id", type=int)
+        log = actions.add_parser("log", help="the newest alert events of a model")
+        log.add_argument("model")
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        registry = context.registry
+        if args.action == "add":
+            return operations.add_alert(
+                registry, ref=args.ref, expression=args.expression, notify=args.notify
+            )
+        if args.action == "list":
+            return operations.alerts(registry, model=args.model)
+        if args.action == "remove":
+            return operations.remove_alert(registry, rule=args.id)
+        return operations.alert_log(registry, model=args.model)
+
+
+class Check(Subcommand):
+    name = "check"
+    help = f"evaluate every alert rule now (exit {ALERT_FIRED_EXIT} when one fires)"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("ref")
+        add_current(parser)
+        add_label_column(parser)
+        parser.add_argument("--no-multivariate", action="store_true")
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="fail while any rule fires, not only when it starts",
+        )
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        return operations.check(
+            context.registry,
+            ref=args.ref,
+            current=context.data(args.current),
+            y=context.value(getattr(args, "y", None)),
+            label_column=args.label_column,
+            window=args.window,
+            time_column=args.time_column,
+            multivariate=not args.no_multivariate,
+        )
+
+    def exit_code(self, result: Any, args: argparse.Namespace) -> int:
+        return ALERT_FIRED_EXIT if result.fails(strict=args.strict) else 0
+
+
+class Compact(Subcommand):
+    name = "compact"
+    help = "merge a model's small log segments per day"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("model", nargs="?", help="one model (default: every logged model)")
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        return operations.compact(context.registry, model=args.model)
+
+
+MONITORING: tuple[Subcommand, ...] = (
+    Drift(),
+    DriftHistory(),
+    DriftConfig(),
+    Performance(),
+    Estimate(),
+    Alert(),
+    Check(),
+    Compact(),
+)

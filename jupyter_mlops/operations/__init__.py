@@ -1,0 +1,74 @@
+"""One function per use case, called by every face: `%mlops`, `jupyter-mlops`, the widgets
+and the REST handlers.
+
+Each takes the registry first and the rest as keyword arguments, and returns a result
+record with text and HTML reprs and a `to_dict()` that `json.dumps` writes (the one
+exception: `load` returns the model object itself). A face only parses what its user
+typed into these arguments and presents the result; what a use case does, and every
+error it can meet, lives here and below.
+"""
+
+from jupyter_mlops.operations.alerting import add_alert, alert_log, alerts, check, remove_alert
+from jupyter_mlops.operations.catalog import (
+    archive,
+    compare,
+    describe,
+    gc,
+    history,
+    load,
+    models,
+    promote,
+    rollback,
+    show,
+    tag,
+    unalias,
+    verify,
+    versions,
+)
+from jupyter_mlops.operations.monitoring import (
+    compact,
+    drift,
+    drift_config,
+    drift_history,
+    estimate,
+    performance,
+    predict,
+)
+from jupyter_mlops.operations.registering import register, register_run, set_reference
+from jupyter_mlops.operations.tracking import compare_runs, run, run_history, runs
+
+__all__ = [
+    "add_alert",
+    "alert_log",
+    "alerts",
+    "archive",
+    "check",
+    "compact",
+    "compare",
+    "compare_runs",
+    "describe",
+    "drift",
+    "drift_config",
+    "drift_history",
+    "estimate",
+    "gc",
+    "history",
+    "load",
+    "models",
+    "performance",
+    "predict",
+    "promote",
+    "register",
+    "register_run",
+    "remove_alert",
+    "rollback",
+    "run",
+    "run_history",
+    "runs",
+    "set_reference",
+    "show",
+    "tag",
+    "unalias",
+    "verify",
+    "versions",
+]

@@ -1,0 +1,168 @@
+"""Watching a version in use: drift, realised and estimated performance, batch scoring,
+the drift settings and history, compacting the prediction log.
+
+`current` is what the face was given: None (the model's prediction log), a DataFrame, or
+data files (a path, a glob, or a list of them: Parquet, CSV, TSV). `window` and `every`
+are spans (`1h`, `7d`) or, as digits, counts of rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jupyter_mlops.errors import InvalidArgumentError, Option
+from jupyter_mlops.monitoring import Monitor
+from jupyter_mlops.monitoring.history import DriftHistory
+from jupyter_mlops.monitoring.metrics import PerformanceReport
+from jupyter_mlops.monitoring.report import DriftReport, DriftTimeline
+from jupyter_mlops.operations.inputs import as_span, labelled
+from jupyter_mlops.operations.results import DriftSettings, Predictions
+from jupyter_mlops.registry import Registry
+
+if TYPE_CHECKING:
+    from jupyter_mlops.monitoring.compaction import CompactionList
+
+EVERY = Option("every")
+LAST = Option("last")
+EVERY_DAY = Option("every", python="'1d'", typed="1d")
+
+
+def drift(
+    registry: Registry,
+    *,
+    ref: str,
+    current: Any = None,
+    window: str | int | None = None,
+    every: str | int | None = None,
+    last: int | None = None,
+    time_column: str | None = None,
+    test: str | None = None,
+    threshold: float | None = None,
+    all_tests: bool = False,
+    multivariate: bool = True,
+    save: bool = True,
+) -> DriftReport | DriftTimeline:
+    """Drift of current data against the version's reference: one report, or with `every`
+    one per window (the newest `last` of them)."""
+    monitor = Monitor(registry)
+    if every is None:
+        if last is not None:
+            raise InvalidArgumentError(
+                "", LAST, " counts windows of ", EVERY, "; add ", EVERY_DAY, ", or leave ", LAST,
+                " out.",
+            )  # fmt: skip
+        return monitor.drift(
+            ref,
+            current,
+            window=as_span(window),
+            time_column=time_column,
+            tests=test,
+            thresholds=threshold,
+            exhaustive=all_tests,
+            multivariate=multivariate,
+            save=save,
+        )
+    if window is not None:
+        raise InvalidArgumentError(
+            "", EVERY, " and ", Option("window"),
+            " do not combine; use ", EVERY, " with ", Option("last", python="N", typed="N"), ".",
+        )  # fmt: skip
+    return monitor.drift_windows(
+        ref,
+        current,
+        every=as_span(every),
+        time_column=time_column,
+        last=last,
+        tests=test,
+        thresholds=threshold,
+        save=save,
+    )
+
+
+def drift_history(registry: Registry, *, model: str, feature: str | None = None) -> DriftHistory:
+    """Every recorded drift verdict of a model (of one feature), check by check."""
+    return Monitor(registry).history(model, feature=feature)
+
+
+def drift_config(
+    registry: Registry,
+    *,
+    model: str,
+    feature: str = "*",
+    test: str | None = None,
+    threshold: float | None = None,
+) -> DriftSettings:
+    """Store the drift test and threshold of a feature (`*`: every feature) of a model."""
+    settings = Monitor(registry).configure(model, feature, test=test, threshold=threshold)
+    return DriftSettings(model, settings)
+
+
+def performance(
+    registry: Registry,
+    *,
+    ref: str,
+    current: Any = None,
+    y: Any = None,
+    label_column: str | None = None,
+    window: str | int = "1d",
+    time_column: str | None = None,
+    last: int | None = None,
+) -> PerformanceReport:
+    """Realised metrics per window: from the logs, or from `current` and its true values
+    (`y`, or its column `label_column`)."""
+    current, y = labelled(current, y=y, label_column=label_column, time_column=time_column)
+    if current is not None and y is None:
+        raise InvalidArgumentError(
+            "performance on current data needs its true values; name their column with ",
+            Option("label_column", python="'NAME'", typed="NAME"),
+            " (or pass ",
+            Option("y", python="y_true", typed="VARIABLE"),
+            ").",
+        )
+    return Monitor(registry).performance(
+        ref, current, y=y, window=as_span(window), time_column=time_column, last=last
+    )
+
+
+def estimate(
+    registry: Registry,
+    *,
+    ref: str,
+    current: Any = None,
+    window: str | int = "1d",
+    time_column: str | None = None,
+    last: int | None = None,
+) -> PerformanceReport:
+    """Estimated metrics per window without labels (binary classifiers)."""
+    return Monitor(registry).estimate(
+        ref, current, window=as_span(window), time_column=time_column, last=last
+    )
+
+
+def predict(
+    registry: Registry,
+    *,
+    ref: str,
+    rows: Any,
+    log: bool = True,
+    output: str | Path | None = None,
+) -> Predictions:
+    """Score `rows` here (a DataFrame, or data files), logged like served predictions
+    unless `log=False`; with `output`, written to that file (.parquet, .csv, .tsv)."""
+    from jupyter_mlops.registry import datafiles
+
+    written_to = None if output is None else datafiles.writable(output)
+    if isinstance(rows, (str, Path)):
+        rows = datafiles.read_files([rows])
+    frame = Monitor(registry).predict(ref, rows, log=log)
+    if written_to is not None:
+        datafiles.write_file(frame, written_to)
+    return Predictions(ref, frame, logged=log, written_to=written_to)
+
+
+def compact(registry: Registry, *, model: str | None = None) -> CompactionList:
+    """Merge a model's (every logged model's) small prediction-log segments per day."""
+    from jupyter_mlops.monitoring.compaction import compact as merge
+
+    return merge(registry.home, model)
