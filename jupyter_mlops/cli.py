@@ -148,7 +148,7 @@ def _run(args: argparse.Namespace) -> Any:
 def _serve(registry: Registry, args: argparse.Namespace) -> None:
     import os
 
-    from jupyter_mlops.serving.deployments import TOKEN_VARIABLE, new_token, serve
+    from jupyter_mlops.deploying import TOKEN_VARIABLE, new_token, serve
 
     token = args.token or os.environ.get(TOKEN_VARIABLE)
     if not token:

@@ -219,21 +219,21 @@ def _run(registry: Registry, args: argparse.Namespace) -> Any:
 
 @_handler("deploy")
 def _deploy(registry: Registry, args: argparse.Namespace) -> Any:
-    from jupyter_mlops.serving.deployments import deploy
+    from jupyter_mlops.deploying import deploy
 
     return deploy(registry, args.ref, host=args.host, port=args.port)
 
 
 @_handler("deployments")
 def _deployments(registry: Registry, args: argparse.Namespace) -> Any:
-    from jupyter_mlops.serving.deployments import deployments
+    from jupyter_mlops.deploying import deployments
 
     return deployments(registry)
 
 
 @_handler("undeploy")
 def _undeploy(registry: Registry, args: argparse.Namespace) -> Any:
-    from jupyter_mlops.serving.deployments import undeploy
+    from jupyter_mlops.deploying import undeploy
 
     return undeploy(registry, args.ref)
 
