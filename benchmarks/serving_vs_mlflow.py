@@ -135,7 +135,7 @@ def start_ours(workdir: Path) -> tuple[Server, object]:
     from common import fitted_model, training_data
 
     from jupyter_mlops import Registry
-    from jupyter_mlops.serving.deployments import deploy
+    from jupyter_mlops.deploying import deploy
 
     registry = Registry(workdir / "registry")
     X, y = training_data()
@@ -217,7 +217,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    from jupyter_mlops.serving.deployments import undeploy
+    from jupyter_mlops.deploying import undeploy
 
     workdir = Path(tempfile.mkdtemp(prefix="serving-bench-"))
     servers = [

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import errno
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum, StrEnum
@@ -340,6 +341,20 @@ class StorageError(MlopsError, OSError):
 
     def __str__(self) -> str:
         return str(self.strerror)
+
+
+def plain_reason(error: Exception) -> str:
+    """Why a write failed, in words naming no path (`the disk is full`)."""
+    number = getattr(error, "errno", None)
+    if number in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    if number == errno.EROFS:
+        return "the file system is read-only"
+    if number in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if isinstance(number, int) and number:
+        return os.strerror(number).lower()
+    return f"an unexpected {type(error).__name__}"
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

@@ -97,14 +97,16 @@ class Serve(Subcommand):
         )
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
-        from jupyter_mlops.serving.deployments import TOKEN_VARIABLE, new_token, serve
+        from jupyter_mlops.deploying import TOKEN_VARIABLE, new_token
 
         token = args.token or os.environ.get(TOKEN_VARIABLE)
         if not token:
             token = new_token()
             print(f"bearer token (shown once): {token}", flush=True)
         print(f"serving {args.ref} at http://{args.host}:{args.port}", flush=True)
-        serve(context.registry, args.ref, host=args.host, port=args.port, token=token)
+        operations.serve(
+            context.registry, ref=args.ref, host=args.host, port=args.port, token=token
+        )
 
 
 class Predict(Subcommand):

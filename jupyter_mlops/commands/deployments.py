@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from jupyter_mlops import operations
 from jupyter_mlops.commands.base import Context, Subcommand
 
 
@@ -18,9 +19,7 @@ class Deploy(Subcommand):
         parser.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
-        from jupyter_mlops.serving.deployments import deploy
-
-        return deploy(context.registry, args.ref, host=args.host, port=args.port)
+        return operations.deploy(context.registry, ref=args.ref, host=args.host, port=args.port)
 
 
 class Deployments(Subcommand):
@@ -28,9 +27,7 @@ class Deployments(Subcommand):
     help = "every deployment: url, pid, running/dead/stopped"
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
-        from jupyter_mlops.serving.deployments import deployments
-
-        return deployments(context.registry)
+        return operations.deployments(context.registry)
 
 
 class Undeploy(Subcommand):
@@ -46,9 +43,7 @@ class Undeploy(Subcommand):
         )
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
-        from jupyter_mlops.serving.deployments import undeploy
-
-        return undeploy(context.registry, args.ref)
+        return operations.undeploy(context.registry, target=args.ref)
 
 
 DEPLOYMENTS: tuple[Subcommand, ...] = (Deploy(), Deployments(), Undeploy())

@@ -16,7 +16,7 @@ from typing import Any
 
 from IPython.display import display
 
-from jupyter_mlops.serving.deployments import Deployment
+from jupyter_mlops.deploying import Deployment
 
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 

@@ -19,13 +19,13 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from traitlets import Bool, Float, TraitError, Unicode, default, observe, validate
 
 from jupyter_mlops.config import DEFAULT_HOME, HOME_VARIABLE, Settings
+from jupyter_mlops.deploying import Deployment
 from jupyter_mlops.errors import Face, MlopsError
 from jupyter_mlops.magics.namespace import as_typed, lookup
 from jupyter_mlops.magics.parser import HelpShown, build_parser, usage_error
 from jupyter_mlops.magics.subcommands import NotebookContext
 from jupyter_mlops.magics.tracking import track_cell
 from jupyter_mlops.registry import Registry
-from jupyter_mlops.serving.records import Deployment
 
 
 class Connection:

@@ -25,6 +25,7 @@ from jupyter_mlops.operations.catalog import (
     verify,
     versions,
 )
+from jupyter_mlops.operations.deployments import deploy, deployments, serve, undeploy
 from jupyter_mlops.operations.monitoring import (
     compact,
     drift,
@@ -46,6 +47,8 @@ __all__ = [
     "compact",
     "compare",
     "compare_runs",
+    "deploy",
+    "deployments",
     "describe",
     "drift",
     "drift_config",
@@ -65,10 +68,12 @@ __all__ = [
     "run",
     "run_history",
     "runs",
+    "serve",
     "set_reference",
     "show",
     "tag",
     "unalias",
+    "undeploy",
     "verify",
     "versions",
 ]

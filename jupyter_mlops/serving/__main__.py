@@ -1,7 +1,8 @@
 """`python -m jupyter_mlops.serving`: the process `deploy` starts (token and nonce in the
-environment). It exits 0 when stopped by SIGTERM or Ctrl-C, after recording the stop; when
-it cannot start, or stopped but could not record it, it says why in one line on stderr and
-exits with the code `errors.OUTCOMES` gives that kind of error (as `jupyter-mlops` does)."""
+environment), and the one `jupyter-mlops serve` becomes. It exits 0 when stopped by SIGTERM
+or Ctrl-C, after recording the stop; when it cannot start, or stopped but could not record
+it, it says why in one line on stderr, as `jupyter-mlops` says it, and exits with the code
+`errors.OUTCOMES` gives that kind of error."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import argparse
 import os
 import sys
 
+from jupyter_mlops.deploying import NONCE_VARIABLE, TOKEN_VARIABLE
 from jupyter_mlops.errors import Face, MlopsError
 from jupyter_mlops.registry import Registry
-from jupyter_mlops.serving.deployments import NONCE_VARIABLE, TOKEN_VARIABLE, serve
+from jupyter_mlops.serving.foreground import serve
 
 
 def main() -> int:
@@ -35,7 +37,7 @@ def main() -> int:
             nonce=os.environ.get(NONCE_VARIABLE),
         )
     except MlopsError as exc:  # one line, spelled for a shell, exit code by its kind
-        print(f"jupyter-mlops serve: {exc.render(Face.SHELL)}", file=sys.stderr)
+        print(f"jupyter-mlops: {exc.render(Face.SHELL)}", file=sys.stderr)
         return exc.outcome.exit_code
     return 0
 

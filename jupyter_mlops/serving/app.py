@@ -4,7 +4,7 @@
     POST /feedback                  {"request_ids": [...], "labels": [...]}
     GET  /health                    no token needed; the served version, the alias's looks
     GET  /metadata                  model, alias, serving version, signature, refusal reasons
-    POST /shutdown                  the deployment's stop key, not the token (`processes`)
+    POST /shutdown                  the deployment's stop key, not the token (see deploying/)
 
 Every request but /health carries `Authorization: Bearer <token>`; the server keeps
 only the token's sha256. Requests arriving together share one call of the model
@@ -28,13 +28,12 @@ saved outside the registry, said on stderr and left where undeploy reads it (`un
 
 A deployed server also reports its nonce at /health (it grants nothing: it tells
 undeploy that this URL is still that deployment) and, sent its stop key at /shutdown,
-stops as it would on SIGTERM (`processes` says when undeploy does that).
+stops as it would on SIGTERM (deploying/processes.py says when undeploy does that).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import os
 import signal
@@ -52,6 +51,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from jupyter_mlops.clock import utc_now
+from jupyter_mlops.deploying import unwritten
+from jupyter_mlops.deploying.processes import digest as token_hash
 from jupyter_mlops.errors import (
     Face,
     InvalidArgumentError,
@@ -62,7 +63,7 @@ from jupyter_mlops.errors import (
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.records import Version
-from jupyter_mlops.serving import feedback, unwritten
+from jupyter_mlops.serving import feedback
 from jupyter_mlops.serving.batching import Batcher, Scored, Served
 from jupyter_mlops.serving.follower import AliasFollower
 from jupyter_mlops.serving.limits import CUT_OFF, EarlyAnswer
@@ -72,10 +73,6 @@ from jupyter_mlops.serving.rows import rows_of
 from jupyter_mlops.serving.validation import parse_body, read_body, signature
 
 POLL_SECONDS = 1.0
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class ModelServer:
@@ -98,36 +95,45 @@ class ModelServer:
         self.identity = {"nonce": nonce} if nonce else {}
         self.stop_key_sha256 = stop_key_sha256
         self.follower = AliasFollower(registry, ref, self._load, poll_seconds=poll_seconds)
-        model = self.served.version.model
         self.unwritten = unwritten.directory(unwritten.tag_of(nonce and token_hash(nonce)))
-        log = partial(
-            LogWriter, max_rows=log_rows, max_seconds=log_seconds, fallback=self.unwritten
-        )
-        self.predictions = log(registry.home, logs.PREDICTIONS, model)
-        self.labels = log(registry.home, logs.LABELS, model)
+        self._open_logs(max_rows=log_rows, max_seconds=log_seconds)
         self._id_key = os.urandom(32)  # the ids this process issues carry a tag made with it
         ids = partial(logs.new_ids, key=self._id_key)
         self.batcher = Batcher(lambda: self.served, self._record, ids=ids)
         self.requests = self.errors = 0
         self.dropped = 0  # clients that went away before their request's body arrived
-        self.app = Starlette(
-            routes=[
-                Route("/health", self.health, methods=["GET"]),
-                Route("/metadata", self.metadata, methods=["GET"]),
-                Route("/predict", self.predict, methods=["POST"]),
-                Route("/predict_proba", self.predict_proba, methods=["POST"]),
-                Route("/feedback", self.feedback, methods=["POST"]),
-            ],
-            exception_handlers={
-                MlopsError: self._refused,
-                ClientDisconnect: self._gone,
-                HTTPException: self._http,
-                Exception: self._failed,
-            },
-            lifespan=self._lifespan,
+        self.app = self._routed()
+
+    def _open_logs(self, *, max_rows: int, max_seconds: float) -> None:
+        """The prediction and label logs of the served model, each buffering up to
+        `max_rows` rows or `max_seconds`, saving under `self.unwritten` what a failing disk
+        will not take at the stop."""
+        model = self.served.version.model
+        log = partial(
+            LogWriter, max_rows=max_rows, max_seconds=max_seconds, fallback=self.unwritten
         )
-        if stop_key_sha256 is not None:  # only a deployed server: it stops its own process
-            self.app.router.routes.append(Route("/shutdown", self.shutdown, methods=["POST"]))
+        self.predictions = log(self.registry.home, logs.PREDICTIONS, model)
+        self.labels = log(self.registry.home, logs.LABELS, model)
+
+    def _routed(self) -> Starlette:
+        """The app: the route table, and every error mapped to its answer in one place;
+        /shutdown only on a deployed server (one with a stop key: it stops its process)."""
+        routes = [
+            Route("/health", self.health, methods=["GET"]),
+            Route("/metadata", self.metadata, methods=["GET"]),
+            Route("/predict", self.predict, methods=["POST"]),
+            Route("/predict_proba", self.predict_proba, methods=["POST"]),
+            Route("/feedback", self.feedback, methods=["POST"]),
+        ]
+        if self.stop_key_sha256 is not None:
+            routes.append(Route("/shutdown", self.shutdown, methods=["POST"]))
+        handlers = {
+            MlopsError: self._refused,
+            ClientDisconnect: self._gone,
+            HTTPException: self._http,
+            Exception: self._failed,
+        }
+        return Starlette(routes=routes, exception_handlers=handlers, lifespan=self._lifespan)
 
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:

@@ -38,7 +38,6 @@ anything a flush raises.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import threading
@@ -52,10 +51,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import LogFullError
+from jupyter_mlops.deploying import unwritten
+from jupyter_mlops.errors import LogFullError, plain_reason
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry.artifacts import write_file
-from jupyter_mlops.serving import unwritten
 from jupyter_mlops.serving.notices import say
 
 MAX_ROWS = 10_000
@@ -336,20 +335,6 @@ class LogWriter:
 
 def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"[:300]
-
-
-def plain_reason(error: Exception) -> str:
-    """Why a write failed, in words naming no path (`the disk is full`)."""
-    number = getattr(error, "errno", None)
-    if number in (errno.ENOSPC, errno.EDQUOT):
-        return "the disk is full"
-    if number == errno.EROFS:
-        return "the file system is read-only"
-    if number in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    if isinstance(number, int) and number:
-        return os.strerror(number).lower()
-    return f"an unexpected {type(error).__name__}"
 
 
 def _count(pieces: list[Piece]) -> int:

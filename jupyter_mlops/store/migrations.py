@@ -213,7 +213,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     (
         "0006_deployment_identity",
         [
-            # what proves a pid is still the server (serving/processes.py), and its stop key
+            # what proves a pid is still the server (deploying/processes.py), and its stop key
             "ALTER TABLE deployments ADD COLUMN process_start VARCHAR",
             "ALTER TABLE deployments ADD COLUMN nonce_sha256 VARCHAR",
             "ALTER TABLE deployments ADD COLUMN stop_key VARCHAR",

@@ -15,7 +15,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from jupyter_mlops import Registry
-from jupyter_mlops.serving.deployments import deployments, undeploy
+from jupyter_mlops.deploying import deployments, undeploy
 from jupyter_mlops.store import deployments as sql
 from tests.conftest import free_port
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlops import Registry
+from jupyter_mlops.deploying import deploy, deployments, undeploy
 from jupyter_mlops.errors import StorageError
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.serving.app import ModelServer, token_hash
-from jupyter_mlops.serving.deployments import deploy, deployments, undeploy
 from tests.conftest import free_port, logged_ids
 from tests.serving.test_app import TOKEN, call, records, serving
 from tests.serving.test_hostile import wait_for

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlops import Registry
+from jupyter_mlops.deploying import TOKEN_VARIABLE
 from jupyter_mlops.serving.app import ModelServer, token_hash
-from jupyter_mlops.serving.deployments import TOKEN_VARIABLE
 from jupyter_mlops.serving.validation import MAX_BYTES
 from tests.conftest import ROOT, free_port, wait_for
 from tests.serving.test_app import TOKEN, Running, call, records, serving

@@ -4,20 +4,22 @@ A record's `status` is worked out when asked: "stopped" once its stop is recorde
 while this machine proves its process gone (a crash, or a stop that could not be
 recorded), "running" otherwise. `Deployment.token` is set only on the record `deploy`
 returns, and shown only by its plain `repr` (a terminal), never by IPython's display,
-which a notebook would save.
+which a notebook would save; `to_dict` carries it only on that record, the one chance to
+read it (the stop key, which the registry also keeps, is never on a record).
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from jupyter_mlops.clock import utc_now
+from jupyter_mlops.deploying import processes
+from jupyter_mlops.jsonable import fields_of
 from jupyter_mlops.registry.records import RecordTable
-from jupyter_mlops.serving import processes
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,8 @@ class Deployment:
     log_file: str | None
     process_start: str | None = None  # None: recorded without /proc, or by an older server
     nonce_sha256: str | None = None
-    token: str | None = None  # only on the record `deploy` returns: shown once
+    # only on the record `deploy` returns: shown once, and in its to_dict()
+    token: str | None = field(default=None, metadata={"json": False})
     version: int | None = None  # what a running server says of itself on /health
     requests: int | None = None
     errors: int | None = None
@@ -49,6 +52,12 @@ class Deployment:
             return "stopped"
         gone = processes.known_gone(self.machine, self.pid, self.process_start)
         return "dead" if gone else "running"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as JSON data with its `url` and `status`; the token only when this
+        record carries it (the one `deploy` returns)."""
+        data = {**fields_of(self), "url": self.url, "status": self.status}
+        return {**data, "token": self.token} if self.token else data
 
     def __repr__(self) -> str:
         """Never with the token: a printed, logged or saved repr must not hand it out
@@ -96,6 +105,10 @@ class DeploymentList(RecordTable[Deployment]):
         return "\n".join([super().__str__(), *self.notes])
 
     __repr__ = __str__
+
+    def to_dict(self) -> dict[str, Any]:
+        """The deployments as JSON data, and the sentences `undeploy` had for them."""
+        return {"deployments": [found.to_dict() for found in self], "notes": list(self.notes)}
 
     def _repr_html_(self) -> str:
         notes = "".join(f"<p>{html.escape(note)}</p>" for note in self.notes)

@@ -16,6 +16,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_mlops import Monitor, Registry
+from jupyter_mlops.deploying import deploy, deployments, undeploy
 from jupyter_mlops.errors import (
     InvalidArgumentError,
     MlopsError,
@@ -23,19 +24,9 @@ from jupyter_mlops.errors import (
     UnavailableError,
 )
 from jupyter_mlops.registry.capture import process_gone
-from jupyter_mlops.serving.deployments import deploy, deployments, undeploy
 from tests.conftest import free_port, logged_ids, wait_for
 
 CLI = str(Path(sys.executable).parent / "jupyter-mlops")
-
-
-@pytest.fixture
-def registry(tmp_path: Path, dataset, fitted) -> Registry:
-    X, y = dataset
-    found = Registry(tmp_path / "registry")
-    found.register("diagnosis", fitted, X=X, y=y)
-    found.promote("diagnosis", 1)
-    return found
 
 
 def predict(url: str, token: str, rows: list[dict]) -> dict:

@@ -28,9 +28,7 @@ import urllib.request
 from collections.abc import Callable
 from contextlib import suppress
 
-from jupyter_mlops.errors import ConflictError
-from jupyter_mlops.registry.capture import process_gone
-from jupyter_mlops.serving.processes import (
+from jupyter_mlops.deploying.processes import (
     answers_as,
     is_ours,
     known_gone,
@@ -38,7 +36,9 @@ from jupyter_mlops.serving.processes import (
     process_start,
     reachable_from_here,
 )
-from jupyter_mlops.serving.records import Deployment
+from jupyter_mlops.deploying.records import Deployment
+from jupyter_mlops.errors import ConflictError
+from jupyter_mlops.registry.capture import process_gone
 
 STOP_TIMEOUT = 20.0
 

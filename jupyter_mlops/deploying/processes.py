@@ -15,9 +15,8 @@ nothing here. So each server records, besides its pid, two proofs of who it is a
   its hash). Whoever can read the registry can stop its servers, as whoever can write it
   can change what they serve (stopping.py applies these proofs).
 
-A server learns of its own stop by SIGTERM (or Ctrl-C) in every case: uvicorn shuts down
-gracefully and then re-raises the signal, which `raise_on_stop_signals` turns into
-`StopRequested`, so `serve` records the stop and returns instead of dying of the signal.
+A server learns of its own stop by SIGTERM (or Ctrl-C) in every case, and records it
+itself (serving/foreground.py).
 """
 
 from __future__ import annotations
@@ -27,19 +26,14 @@ import hmac
 import ipaddress
 import json
 import secrets
-import signal
 import socket
-import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from jupyter_mlops.registry.capture import process_gone
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _PROC = Path("/proc")
 
 
@@ -117,36 +111,3 @@ def answers_as(url: str, nonce_sha256: str | None, *, timeout: float = 1.0) -> d
     if not isinstance(nonce, str) or not hmac.compare_digest(digest(nonce), nonce_sha256):
         return {}
     return health
-
-
-# the server's side of a stop
-
-
-class StopRequested(BaseException):
-    """SIGTERM or SIGINT reached `serve`. A BaseException, so that no `except Exception`
-    between the signal and `serve` takes it for an error."""
-
-
-def raise_on_stop_signals() -> Callable[[], None]:
-    """Make SIGTERM and SIGINT raise `StopRequested` (once; later ones are ignored until
-    the old handlers are back) and return the function that puts the old handlers back.
-
-    uvicorn replaces these handlers while it serves, then restores them and re-raises the
-    signal it received: that re-raise lands here instead of killing the process.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None  # signals reach the main thread only
-    raised: list[int] = []
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        if not raised:
-            raised.append(signum)
-            raise StopRequested(signum)
-
-    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
-
-    def restore() -> None:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-    return restore

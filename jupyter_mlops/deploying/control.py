@@ -1,11 +1,14 @@
-"""Deployments: a model server started in the foreground (`serve`) or as a process of its
-own (`deploy`), recorded in the registry so any process can list and stop it.
+"""Deployments: a model server started as a process of its own (`deploy`) or as this very
+process (`serve`), recorded in the registry so any process can list and stop it. The server
+is the program `python -m jupyter_mlops.serving`, started by its module name: nothing here
+imports it.
 
-`deploy` starts `python -m jupyter_mlops.serving` in a new session, passes the token and
-a fresh nonce in its environment (never on a command line others can read), waits until
-`/health` answers with that nonce, and if the server dies first raises with the server's
-own last words from its log file. The server records itself: pid, machine, its process's
-start time, the nonce's hash and a stop key (`processes` says why each is there).
+`deploy` starts it in a new session, passes the token and a fresh nonce in its
+environment (never on a command line others can read), waits until `/health` answers with
+that nonce, and if the server dies first raises with the server's own last words from its
+log file. The server records itself: pid, machine, its process's start time, the nonce's
+hash and a stop key (`processes` says why each is there). `serve` replaces this process by
+the server, which answers in the foreground until SIGTERM or Ctrl-C.
 
 `undeploy` stops one deployment by its id, or every running deployment of a ref. It
 signals a server only when this machine proves the pid is that server (same machine,
@@ -15,23 +18,25 @@ with a sentence saying where it runs (the rule is in `processes`). A server stop
 SIGTERM or Ctrl-C writes its buffered log rows, records itself stopped and exits 0; rows
 its disk would not take are saved elsewhere and undeploy repeats what it said of them
 (`unwritten`). A server that stopped but whose stop cannot be recorded (a full disk
-under the registry) is reported as exactly that, and shows as dead until an undeploy
-can record it. A deployment this machine proves gone shows as dead.
+under the registry) is reported as exactly that (`record_stop`, which the server calls
+too), and shows as dead until an undeploy can record it. A deployment this machine
+proves gone shows as dead.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from jupyter_mlops.clock import utc_now
+from jupyter_mlops.deploying import processes, stopping, unwritten
+from jupyter_mlops.deploying.records import Deployment, DeploymentList
 from jupyter_mlops.errors import (
     DEPLOYMENTS,
     ConflictError,
@@ -40,16 +45,15 @@ from jupyter_mlops.errors import (
     NotFoundError,
     StorageError,
     UnavailableError,
+    plain_reason,
 )
 from jupyter_mlops.registry import Registry
-from jupyter_mlops.registry.capture import current_user
 from jupyter_mlops.registry.refs import names_version, parse_ref
-from jupyter_mlops.serving import processes, stopping, unwritten
-from jupyter_mlops.serving.records import Deployment, DeploymentList
 from jupyter_mlops.store import deployments as sql
 
 TOKEN_VARIABLE = "MLOPS_SERVE_TOKEN"
 NONCE_VARIABLE = "MLOPS_SERVE_NONCE"
+SERVER_MODULE = "jupyter_mlops.serving"
 START_TIMEOUT = 60.0
 
 
@@ -58,63 +62,24 @@ def new_token() -> str:
 
 
 def serve(
-    registry: Registry,
-    ref: str,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 8765,
-    token: str,
-    nonce: str | None = None,
-) -> None:
-    """Serve `ref` in this process until SIGTERM or Ctrl-C, recorded as a deployment.
-
-    Either signal stops it gracefully (buffered log rows written), records it stopped and
-    returns; a new nonce is made unless `deploy` passed the one it waits for.
-    """
-    import uvicorn
-
-    from jupyter_mlops.serving.app import ModelServer, token_hash
-    from jupyter_mlops.serving.limits import uvicorn_options
-
+    registry: Registry, ref: str, *, host: str = "127.0.0.1", port: int = 8765, token: str
+) -> NoReturn:
+    """Serve `ref` in the foreground: this process becomes its server, recorded as a
+    deployment, until SIGTERM or Ctrl-C stops it gracefully (buffered log rows written,
+    recorded stopped, exit code 0). A server that cannot start says why in one line on
+    stderr and exits with the code of its kind of error."""
     check_port(port)
-    ref = registry.watched(ref)  # a bare name serves the champion alias
-    version = registry.get(ref)
-    nonce = nonce or processes.new_secret()
-    stop_key = processes.new_secret()
-    server = ModelServer(
-        registry,
-        ref,
-        token_sha256=token_hash(token),
-        nonce=nonce,
-        stop_key_sha256=processes.digest(stop_key),
-    )
-    record = {
-        "model": version.model,
-        "ref": ref,
-        "host": host,
-        "port": port,
-        "pid": os.getpid(),
-        "machine": socket.gethostname(),
-        "process_start": processes.process_start(os.getpid()),
-        "nonce_sha256": processes.digest(nonce),
-        "stop_key": stop_key,
-        "token_sha256": token_hash(token),
-        "started_at": utc_now(),
-        "started_by": current_user(),
-        "log_file": os.environ.get("MLOPS_SERVE_LOG"),
-    }
-    restore_signals = processes.raise_on_stop_signals()
-    deployment_id = None
-    try:
-        with registry.db.write() as conn:
-            deployment_id = sql.insert_deployment(conn, record)
-        uvicorn.run(server.app, host=host, port=port, log_level="warning", **uvicorn_options())
-    except processes.StopRequested:
-        pass  # uvicorn re-raised the SIGTERM it shut down for (or it came before uvicorn ran)
-    finally:
-        restore_signals()
-        if deployment_id is not None:
-            _record_stop(registry, deployment_id, ref, final=server.final_counts())
+    env = {name: value for name, value in os.environ.items() if name != NONCE_VARIABLE}
+    env[TOKEN_VARIABLE] = token  # the server makes its own nonce
+    command = _server_command(registry, ref, host=host, port=port)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, command, env)
+
+
+def _server_command(registry: Registry, ref: str, *, host: str, port: int) -> list[str]:
+    command = [sys.executable, "-m", SERVER_MODULE, "--home", str(registry.home)]
+    return [*command, ref, "--host", host, "--port", str(port)]
 
 
 def check_port(port: object) -> int:
@@ -134,7 +99,7 @@ def deploy(
     check_port(port)
     ref = registry.watched(ref)  # a bare name serves the champion alias
     registry.get(ref)
-    running = _recorded(registry, model=None, running_only=True)
+    running = recorded(registry, model=None, running_only=True)
     if any(d.port == port and d.status == "running" for d in running):
         raise InvalidArgumentError(
             f"port {port} is already served by a deployment; choose another --port."
@@ -143,15 +108,14 @@ def deploy(
     log_file = registry.home / "logs" / "servers" / f"{_file_name(ref)}-{port}.log"
     env = {**os.environ, TOKEN_VARIABLE: token, NONCE_VARIABLE: nonce}
     env["MLOPS_SERVE_LOG"] = str(log_file)
-    command = [sys.executable, "-m", "jupyter_mlops.serving", "--home", str(registry.home)]
-    command += [ref, "--host", host, "--port", str(port)]
+    command = _server_command(registry, ref, host=host, port=port)
     with _opened_log(log_file) as output:
         process = subprocess.Popen(
             command, stdout=output, stderr=output, env=env, start_new_session=True
         )
     url = f"http://{host}:{port}"
     _wait_until_healthy(process, url, nonce_sha256=processes.digest(nonce), log_file=log_file)
-    for found in _recorded(registry, model=None, running_only=True):
+    for found in recorded(registry, model=None, running_only=True):
         if found.pid == process.pid:
             return replace(found, token=token)
     raise UnavailableError(
@@ -203,11 +167,11 @@ def deployments(
     registry: Registry, *, model: str | None = None, running_only: bool = False
 ) -> DeploymentList:
     """The recorded deployments, each running one with what its server reports of itself."""
-    found = _recorded(registry, model=model, running_only=running_only)
+    found = recorded(registry, model=model, running_only=running_only)
     return DeploymentList(_with_health(d) for d in found)
 
 
-def _recorded(registry: Registry, *, model: str | None, running_only: bool) -> list[Deployment]:
+def recorded(registry: Registry, *, model: str | None, running_only: bool) -> list[Deployment]:
     """The deployments as the registry records them (no server is asked anything)."""
     with registry.db.read() as conn:
         rows = sql.deployments_of(conn, model=model, running_only=running_only)
@@ -256,14 +220,14 @@ def undeploy(registry: Registry, target: str | int) -> DeploymentList:
         notes += [note] if note else []
         notes += _left_behind(found)
         try:
-            _record_stop(registry, found.id, found.ref)
+            record_stop(registry, found.id, found.ref)
         except MlopsError as unrecorded:
             failures.append(unrecorded)
             continue
         stopped.append(found.id)
     if failures:
         raise _combined(failures, notes)
-    everything = _recorded(registry, model=None, running_only=False)
+    everything = recorded(registry, model=None, running_only=False)
     return DeploymentList((d for d in everything if d.id in stopped), notes=notes)
 
 
@@ -312,7 +276,7 @@ def _left_behind(found: Deployment) -> list[str]:
     return unwritten.report(unwritten.tag_of(found.nonce_sha256))
 
 
-def _record_stop(
+def record_stop(
     registry: Registry, deployment_id: int, ref: str, *, final: dict[str, int] | None = None
 ) -> None:
     """Mark a deployment stopped (with the server's last counters, from the server itself);
@@ -322,8 +286,6 @@ def _record_stop(
         with registry.db.write() as conn:
             sql.mark_stopped(conn, deployment_id, at=utc_now(), final=final)
     except MlopsError as exc:
-        from jupyter_mlops.serving.logwriter import plain_reason
-
         full = isinstance(exc, StorageError)
         why = f"{plain_reason(exc)} under {str(registry.home)!r}" if full else str(exc)
         text = (

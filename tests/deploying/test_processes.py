@@ -22,9 +22,8 @@ import pytest
 
 from jupyter_mlops import Registry
 from jupyter_mlops.clock import utc_now
+from jupyter_mlops.deploying import deploy, deployments, processes, undeploy
 from jupyter_mlops.errors import ConflictError
-from jupyter_mlops.serving import processes
-from jupyter_mlops.serving.deployments import deploy, deployments, undeploy
 from jupyter_mlops.store import deployments as sql
 from tests.conftest import free_port, logged_ids
 
@@ -65,15 +64,6 @@ def bystander(tmp_path: Path) -> Iterator[Bystander]:
     yield Bystander(process, received)
     process.kill()
     process.wait()
-
-
-@pytest.fixture
-def registry(tmp_path: Path, dataset, fitted) -> Registry:
-    X, y = dataset
-    found = Registry(tmp_path / "registry")
-    found.register("diagnosis", fitted, X=X, y=y)
-    found.promote("diagnosis", 1)
-    return found
 
 
 def routable_address() -> str:

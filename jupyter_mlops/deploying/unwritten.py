@@ -28,8 +28,8 @@ import uuid
 from pathlib import Path
 
 from jupyter_mlops.config import private_subdirectory
+from jupyter_mlops.deploying.stopping import STOP_TIMEOUT
 from jupyter_mlops.registry.artifacts import write_file
-from jupyter_mlops.serving.stopping import STOP_TIMEOUT
 
 RETRY_SECONDS = STOP_TIMEOUT * 0.4  # then the rows are saved here, long before a SIGKILL
 REPORT = "stopped.json"
