@@ -23,13 +23,15 @@ def register_run(
     *,
     run: int | str,
     name: str,
-    given: Registration,
+    given: Registration | None = None,
     fitted: str | None = None,
     force: bool = False,
     allow_failed: bool = False,
 ) -> Version:
     """Register the model run `run` fitted (`fitted` names it when the run fitted several),
-    with the run's params, code and metrics; `given` adds data, metrics, tags, trust."""
+    with the run's params, code and metrics; `given` adds data, metrics, tags, trust (its
+    model is not read: the run's is registered)."""
+    given = given or Registration(None)
     return Tracker(registry).register(
         run,
         name,

@@ -1,0 +1,143 @@
+"""Every operation's result is JSON: `to_dict()` of what each one returns, on a real
+registry, survives `json.dumps(..., allow_nan=False)` and `json.loads` unchanged."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from jupyter_mlops import operations
+from jupyter_mlops.monitoring import synthetic
+from jupyter_mlops.operations.registering import registration
+from jupyter_mlops.registry import Registry
+from jupyter_mlops.tracking import Tracker
+
+# what no JSON walk can take: the model object itself, and a server in this process
+NOT_RECORDS = {"load": "returns the model object", "serve": "serves until stopped"}
+
+
+def rows(count: int, *, seed: int, shifted: bool = False) -> tuple[pd.DataFrame, pd.Series]:
+    """Numeric synthetic features and their true labels."""
+    X = synthetic.features(count, shifted=shifted, seed=seed)
+    return X[synthetic.NUMERIC], synthetic.target(X)
+
+
+@pytest.fixture(scope="module")
+def walked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Each operation's result, by operation name, on one registry built as a user would."""
+    registry = Registry(tmp_path_factory.mktemp("walk") / "registry")
+    found: dict[str, Any] = {}
+    for name, step in scenario(registry, tmp_path_factory.mktemp("files")):
+        found[name] = step()
+    return found
+
+
+def scenario(registry: Registry, files: Path) -> list[tuple[str, Callable[[], Any]]]:
+    """(operation, call) in the order a user would run them."""
+    (train, y_train), (held, y_held) = rows(1_500, seed=1), rows(500, seed=2)
+    model = LogisticRegression(max_iter=500).fit(train, y_train)
+    given = registration(model, data=[train, y_train], reference=[held, y_held])
+    now, y_now = rows(400, seed=3, shifted=True)
+    timed = now.assign(t=pd.date_range("2024-03-01", periods=len(now), freq="15min", tz="UTC"))
+    one_class = timed.assign(label=y_now.iloc[0])  # AUC is undefined on it: null
+    with Tracker(registry).run("walk") as run:
+        run.log_metric("loss", float("nan"), step=0)
+        run.log_metric("loss", 0.5, step=1)
+        run.log_model("clf", model)
+    ops, r, n = operations, registry, run.id
+    return [
+        ("register", lambda: ops.register(r, name="m", given=given)),
+        ("register_run", lambda: ops.register_run(r, run=n, name="m", force=True)),
+        ("set_reference", lambda: ops.set_reference(r, model="m", version=1, X=held, y=y_held)),
+        ("models", lambda: ops.models(r)),
+        ("versions", lambda: ops.versions(r, model="m")),
+        ("show", lambda: ops.show(r, ref="m:1")),
+        ("promote", lambda: ops.promote(r, model="m", version=1, reason="first")),
+        ("promote_again", lambda: ops.promote(r, model="m", version=2, reason="better")),
+        ("rollback", lambda: ops.rollback(r, model="m", reason="worse")),
+        ("tag", lambda: ops.tag(r, model="m", version=1, tags={"team": "growth"})),
+        ("describe", lambda: ops.describe(r, model="m", description="churn")),
+        ("history", lambda: ops.history(r, model="m")),
+        ("compare", lambda: ops.compare(r, model="m", a=1, b=2)),
+        ("verify", lambda: ops.verify(r)),
+        ("gc", lambda: ops.gc(r, dry_run=True)),
+        ("runs", lambda: ops.runs(r, experiment="walk")),
+        ("run", lambda: ops.run(r, run=n)),
+        ("run_history", lambda: ops.run_history(r, run=n)),
+        ("compare_runs", lambda: ops.compare_runs(r, runs=[n, n], show_all=True)),
+        ("drift", lambda: ops.drift(r, ref="m@champion", current=now)),
+        ("drift_windows", lambda: ops.drift(r, ref="m:1", current=timed, every="1d",
+                                            time_column="t")),
+        ("drift_history", lambda: ops.drift_history(r, model="m")),
+        ("drift_config", lambda: ops.drift_config(r, model="m", test="ks")),
+        ("performance", lambda: ops.performance(r, ref="m:1", current=one_class,
+                                                label_column="label", time_column="t")),
+        ("estimate", lambda: ops.estimate(r, ref="m:1", current=now)),
+        ("predict", lambda: ops.predict(r, ref="m:1", rows=now)),
+        ("predict_to_file", lambda: ops.predict(r, ref="m:1", rows=now,
+                                                output=files / "scored.parquet")),
+        ("add_alert", lambda: ops.add_alert(r, ref="m@champion", expression="drift.share > 0")),
+        ("alerts", lambda: ops.alerts(r)),
+        ("check", lambda: ops.check(r, ref="m@champion", current=now)),
+        ("alert_log", lambda: ops.alert_log(r, model="m")),
+        ("remove_alert", lambda: ops.remove_alert(r, rule=1)),
+        ("compact", lambda: ops.compact(r, model="m")),
+        ("unalias", lambda: ops.unalias(r, model="m", alias="champion")),
+        ("archive", lambda: ops.archive(r, model="m", version=2, reason="retired")),
+        ("deploy", lambda: deployed(r)),
+        ("deployments", lambda: ops.deployments(r)),
+        ("undeploy", lambda: ops.undeploy(r, target="m@live")),
+    ]  # fmt: skip
+
+
+def deployed(registry: Registry) -> Any:
+    operations.promote(registry, model="m", version=1, alias="live")
+    return operations.deploy(registry, ref="m@live", port=free_port())
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_the_walk_calls_every_operation(walked: dict[str, Any]) -> None:
+    called = {name.split("_")[0] if name.endswith(("_windows", "_to_file", "_again")) else name
+              for name in walked}  # fmt: skip
+    assert called | set(NOT_RECORDS) == set(operations.__all__)
+
+
+def test_every_result_round_trips_through_strict_json(walked: dict[str, Any]) -> None:
+    for name, result in walked.items():
+        data = result.to_dict()
+        assert isinstance(data, dict), name
+        text = json.dumps(data, allow_nan=False)
+        assert json.loads(text) == data, name
+
+
+def test_the_json_holds_what_a_client_reads(walked: dict[str, Any]) -> None:
+    assert walked["register"].to_dict()["version"] == 1
+    assert walked["promote_again"].to_dict()["to_version"] == 2
+    assert [m["name"] for m in walked["models"].to_dict()["rows"]] == ["m"]
+    drifted = walked["drift"].to_dict()
+    assert drifted["drifted"] and set(drifted["drifted"]) <= set(synthetic.NUMERIC)
+    assert walked["check"].to_dict()["alerts"], "the rule fired"
+    assert "token" in walked["deploy"].to_dict()
+    assert all("token" not in d for d in walked["deployments"].to_dict()["deployments"])
+
+
+def test_an_undefined_metric_is_null(walked: dict[str, Any]) -> None:
+    metrics = walked["performance"].to_dict()["metrics"]
+    auc = [m for m in metrics if m["metric"] == "auc"]
+    assert auc and all(m["value"] is None for m in auc)
+    points = walked["run_history"].to_dict()["points"]
+    assert [p["value"] for p in points if p["step"] == 0] == [None]
+    assert [p["value"] for p in points if p["step"] == 1] == [0.5]
