@@ -26,6 +26,7 @@ from jupyter_mlops.magics.parser import HelpShown, build_parser, usage_error
 from jupyter_mlops.magics.subcommands import NotebookContext
 from jupyter_mlops.magics.tracking import track_cell
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.shown import shown_in
 
 
 class Connection:
@@ -137,7 +138,7 @@ class MlopsMagics(Magics):
         except HelpShown:
             return None
         try:
-            return self._run(args)
+            return shown_in(self._run(args), Face.NOTEBOOK)
         except MlopsError as exc:
             raise usage_error(exc) from None
         except UsageError as exc:  # a name of the line as it was typed, quotes and all
