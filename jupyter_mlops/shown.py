@@ -11,36 +11,62 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, TypeVar
 
-from jupyter_mlops.errors import Face, spell
+from jupyter_mlops.errors import Face, Note, spell
 
 T = TypeVar("T")
+# values that hold no record, looked past at once (a `Note` is a type of its own)
+PLAIN = frozenset({str, int, float, bool, type(None), dict, datetime})
 
 
 def shown_in(result: T, face: Face) -> T:
     """`result` with its notes, and those of the records it holds, spelled for `face`."""
-    if isinstance(result, list):
-        return _table(result, face)  # type: ignore[return-value]
-    if not isinstance(getattr(result, "face", None), Face):
-        return result
-    if dataclasses.is_dataclass(result) and not isinstance(result, type):
-        held = {
-            f.name: shown_in(getattr(result, f.name), face)
-            for f in dataclasses.fields(result)
-            if f.init and f.name != "face"
-        }
-        changed = {k: v for k, v in held.items() if v is not getattr(result, k)}
-        return dataclasses.replace(result, face=face, **changed)
-    shown: Any = copy.copy(result)
-    shown.face = face
-    return shown
+    return _shown(result, face, asked=True)
+
+
+def _shown(value: T, face: Face, *, asked: bool) -> T:
+    """`value` set to `face`: when it was asked for, or holds a note (a record that holds
+    none reads the same in every face, and is left as it is)."""
+    if isinstance(value, list):
+        return _table(value, face)  # type: ignore[return-value]
+    if not isinstance(getattr(value, "face", None), Face):
+        return value
+    if not dataclasses.is_dataclass(value) or isinstance(value, type):
+        shown: Any = copy.copy(value)
+        shown.face = face
+        return shown
+    held = _fields(type(value))
+    changed = {}
+    for name in held:
+        now = getattr(value, name)
+        if type(now) not in PLAIN and (new := _shown(now, face, asked=False)) is not now:
+            changed[name] = new
+    if asked or changed or any(_noted(getattr(value, name)) for name in held):
+        return dataclasses.replace(value, face=face, **changed)
+    return value
+
+
+@functools.cache
+def _fields(kind: type) -> tuple[str, ...]:
+    """The fields a record of `kind` is made with, its face apart."""
+    return tuple(f.name for f in dataclasses.fields(kind) if f.init and f.name != "face")
+
+
+def _noted(value: Any) -> bool:
+    """Whether `value` is a note, or a list holding one."""
+    return isinstance(value, Note) or (
+        isinstance(value, list) and any(isinstance(item, Note) for item in value)
+    )
 
 
 def _table(rows: list[Any], face: Face) -> list[Any]:
-    """A list of records (a `RecordTable`) with each record, and the table, set to `face`."""
-    items = [shown_in(item, face) for item in rows]
+    """A list of records (a `RecordTable`) with each record that holds a note, and the
+    table when it holds notes of its own, set to `face`."""
+    items = [_shown(item, face, asked=False) for item in rows]
     faced = isinstance(getattr(rows, "face", None), Face)
     if not faced and all(a is b for a, b in zip(items, rows, strict=True)):
         return rows
