@@ -45,12 +45,10 @@ if TYPE_CHECKING:
 
 
 _STILL = {FIRING: "still firing", UNKNOWN: "unknown: see the note"}
-RULE = "drift.share > 0.3"
+RULE = "drift.share > 0.3"  # the rule the note offers as an example
 NO_RULES = Note(
     "no alert rules (add one with `",
-    Command(
-        "alert add", "REF 'drift.share > 0.3'", python="monitor.add_alert(REF, 'drift.share > 0.3')"
-    ),
+    Command("alert add", f"REF {RULE!r}", python=f"monitor.add_alert(REF, {RULE!r})"),
     "`)",
 )
 
@@ -67,9 +65,8 @@ class CheckResult:
     values: dict[str, float]
     evaluations: list[Evaluation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    face: Face = field(
-        default=Face.PYTHON, repr=False, compare=False, metadata={"json": False}
-    )  # where it is shown: how its notes spell their fixes
+    # where it is shown, which spells the fixes its notes name; no part of its data
+    face: Face = field(default=Face.PYTHON, repr=False, compare=False, metadata={"json": False})
 
     @property
     def alerts(self) -> AlertList:

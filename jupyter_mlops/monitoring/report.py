@@ -48,9 +48,8 @@ class DriftReport:
     named: str = ""  # what the user named, resolved: `churn@champion (version 2)`
     reference: str = ""  # what it was compared with: `held-out reference data (2,000 rows)`
     schema: list[TypeChange] = field(default_factory=list)
-    face: Face = field(
-        default=Face.PYTHON, repr=False, compare=False, metadata={"json": False}
-    )  # where it is shown: how its notes spell their fixes
+    # where it is shown, which spells the fixes its notes name; no part of its data
+    face: Face = field(default=Face.PYTHON, repr=False, compare=False, metadata={"json": False})
 
     @property
     def inputs(self) -> list[FeatureDrift]:
@@ -220,7 +219,7 @@ class DriftTimeline:
     reports: list[DriftReport]
     named: str = ""  # what the user named, resolved: `churn@champion (version 2)`
     notes: list[str] = field(default_factory=list)
-    # where it is shown, which spells the fixes its notes name; not part of its data
+    # where it is shown, which spells the fixes its notes name; no part of its data
     face: Face = field(default=Face.PYTHON, repr=False, compare=False, metadata={"json": False})
 
     def to_frame(self) -> pd.DataFrame:

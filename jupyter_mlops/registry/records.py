@@ -68,9 +68,8 @@ class Version:
     # scores refer to (JSON), fixed at registration; None: registered before they were kept
     task: str | None = None
     positive_label_json: str | None = field(default=None, repr=False)
-    face: Face = field(
-        default=Face.PYTHON, repr=False, compare=False, metadata={"json": False}
-    )  # where it is shown: how its note spells a fix
+    # where it is shown, which spells the fixes its notes name; no part of its data
+    face: Face = field(default=Face.PYTHON, repr=False, compare=False, metadata={"json": False})
 
     @classmethod
     def from_row(cls, row: dict[str, Any], *, aliases: list[str], tags: dict[str, str]) -> Version:
