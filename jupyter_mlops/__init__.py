@@ -29,6 +29,7 @@ __all__ = [
     "log_param",
     "log_params",
     "run",
+    "unload_ipython_extension",
 ]
 
 
@@ -47,3 +48,10 @@ def load_ipython_extension(ipython: Any) -> None:
 
     load(ipython)
     ipython.user_ns.setdefault("mlops", sys.modules[__name__])  # `mlops.log_metric(...)` in cells
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """`%unload_ext jupyter_mlops`: `mlops.run()` and the rest go back to $MLOPS_HOME."""
+    from jupyter_mlops.magics import unload_ipython_extension as unload
+
+    unload(ipython)

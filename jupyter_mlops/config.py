@@ -38,8 +38,21 @@ class Settings:
         return cls(lock_timeout=timeout, user=os.environ.get("MLOPS_USER", ""))
 
 
+# the registry a notebook session chose (`%mlops connect`), which every registry opened in
+# this process without a location uses ahead of $MLOPS_HOME: `mlops.run()`, `Tracker()`
+_session_home: list[str] = []
+
+
+def use_session_home(location: str | None) -> None:
+    """Make `location` the registry of everything in this process that names none (a
+    notebook's `mlops.run()`, `Tracker()`, `Registry()`, `Monitor()`), ahead of $MLOPS_HOME;
+    None goes back to $MLOPS_HOME."""
+    _session_home[:] = [] if location is None else [location]
+
+
 def resolve_home(location: str | os.PathLike[str] | None = None) -> Path:
-    """The registry directory: `location`, else $MLOPS_HOME, else ~/.jupyter-mlops.
+    """The registry directory: `location`, else the one the notebook session connected to
+    (`use_session_home`), else $MLOPS_HOME, else ~/.jupyter-mlops.
 
     A path ending in `.duckdb` names the registry file itself; its directory is the home.
     """
@@ -48,6 +61,8 @@ def resolve_home(location: str | os.PathLike[str] | None = None) -> Path:
             "the registry location is empty; give a directory, or leave it out to use "
             f"${HOME_VARIABLE} or {DEFAULT_HOME}."
         )
+    if location is None and _session_home:
+        location = _session_home[0]
     raw = os.fspath(location) if location is not None else os.environ.get(HOME_VARIABLE)
     if raw is not None and raw.startswith("ducklake:"):
         raise InvalidArgumentError(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import Enum, StrEnum
 from pathlib import Path
 from types import MappingProxyType
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class MlopsWarning(UserWarning):
@@ -143,6 +143,30 @@ class Spelled(Fix):
         return self.python
 
 
+def spell(parts: Iterable[str | Fix], face: Face) -> str:
+    """Text and fixes joined as `face` spells the fixes (and any `Note` among the text)."""
+    return "".join(p.render(face) if isinstance(p, Fix | Note) else p for p in parts)
+
+
+class Note(str):
+    """A remark a result makes, held as text and `Fix` parts as an error's message is, and
+    spelled by the face that shows the result (`render`). As text it is Python's spelling,
+    so code that reads a note as a `str` reads what a Python user types."""
+
+    parts: tuple[str | Fix, ...]
+
+    def __new__(cls, *parts: str | Fix) -> Note:
+        note = super().__new__(cls, spell(parts, Face.PYTHON))
+        note.parts = parts
+        return note
+
+    def __getnewargs__(self) -> tuple[Any, ...]:  # a copy or a pickle keeps the parts
+        return self.parts
+
+    def render(self, face: Face) -> str:
+        return spell(self.parts, face)
+
+
 # Fixes the core names in many places.
 CONNECT = Command("connect", python="Registry(path)", shell="--home DIR")
 RUNS = Command("runs", python="Tracker().runs()")
@@ -185,9 +209,7 @@ class MlopsError(Exception):
     def render(self, face: Face) -> str:
         """The message as `face` spells its fixes."""
         parts = getattr(self, "parts", ())
-        if not parts:
-            return str(self)
-        return "".join(p if isinstance(p, str) else p.render(face) for p in parts)
+        return spell(parts, face) if parts else str(self)
 
     @property
     def outcome(self) -> Outcome:

@@ -56,7 +56,9 @@ def ipython() -> Iterator[InteractiveShell]:
 
 
 def close_shell(shell: InteractiveShell) -> None:
-    """End `shell` as leaving IPython does (its history session closed), now, not at exit."""
+    """End `shell` as leaving IPython does (its history session closed), now, not at exit;
+    what opens a registry without naming one goes back to $MLOPS_HOME, as in a new process."""
+    shell.run_line_magic("unload_ext", "jupyter_mlops")
     shell.atexit_operations()
     atexit.unregister(shell.atexit_operations)
 

@@ -17,6 +17,7 @@ from jupyter_mlops.commands import SHARED, Context, add_subcommands
 from jupyter_mlops.commands.monitoring import ALERT_FIRED_EXIT
 from jupyter_mlops.errors import Face, MlopsError
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.shown import shown_in
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         context = Context(Registry(args.home), Face.SHELL, data=files)
-        result = args.subcommand.run(context, args)
+        result = shown_in(args.subcommand.run(context, args), Face.SHELL)
     except MlopsError as exc:
         return refused(exc, prog="jupyter-mlops")
     if result is not None:

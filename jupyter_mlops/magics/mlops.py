@@ -18,7 +18,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from traitlets import Bool, Float, TraitError, Unicode, default, observe, validate
 
-from jupyter_mlops.config import DEFAULT_HOME, HOME_VARIABLE, Settings
+from jupyter_mlops.config import DEFAULT_HOME, HOME_VARIABLE, Settings, use_session_home
 from jupyter_mlops.deploying import Deployment
 from jupyter_mlops.errors import Face, MlopsError
 from jupyter_mlops.magics.namespace import as_typed, lookup
@@ -26,15 +26,18 @@ from jupyter_mlops.magics.parser import HelpShown, build_parser, usage_error
 from jupyter_mlops.magics.subcommands import NotebookContext
 from jupyter_mlops.magics.tracking import track_cell
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.shown import shown_in
 
 
 class Connection:
-    """The registry a notebook session uses, switched by `%mlops connect`."""
+    """The registry a notebook session uses, switched by `%mlops connect`; it is also the
+    registry of what the kernel opens without naming one (`mlops.run()`, `Tracker()`)."""
 
     def __init__(self, location: str | None = None) -> None:
         self.location = location
         self.lock_timeout: float | None = None  # None: MLOPS_LOCK_TIMEOUT, else 60 s
         self._registry: Registry | None = None
+        use_session_home(location)  # a session loaded again starts where it is told, or anew
 
     @property
     def registry(self) -> Registry:
@@ -45,6 +48,7 @@ class Connection:
     def switch(self, location: str) -> Registry:
         self._registry = Registry(location, lock_timeout=self.lock_timeout)
         self.location = str(self._registry.home)
+        use_session_home(self.location)
         return self._registry
 
     def wait_for_lock(self, seconds: float) -> None:
@@ -137,7 +141,7 @@ class MlopsMagics(Magics):
         except HelpShown:
             return None
         try:
-            return self._run(args)
+            return shown_in(self._run(args), Face.NOTEBOOK)
         except MlopsError as exc:
             raise usage_error(exc) from None
         except UsageError as exc:  # a name of the line as it was typed, quotes and all

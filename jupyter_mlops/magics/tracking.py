@@ -11,7 +11,7 @@ from typing import Any
 from IPython.core.error import UsageError
 
 from jupyter_mlops.commands import parse_pairs
-from jupyter_mlops.errors import MlopsError, UnsafeModelError
+from jupyter_mlops.errors import Face, MlopsError, UnsafeModelError, spell
 from jupyter_mlops.magics.cell import execute
 from jupyter_mlops.magics.namespace import data_names, metric_values
 from jupyter_mlops.magics.parser import HelpShown, build_track_parser, usage_error
@@ -79,7 +79,7 @@ def _record(
             try:
                 run.log_model(name, namespace[name], fit_seconds=found.fit_seconds(name, durations))
             except UnsafeModelError as exc:  # the run lists it with the reason; the user sees it
-                print(f"%%mlops track: {not_stored(run.id, name, str(exc))}")
+                print(f"%%mlops track: {spell(not_stored(run.id, name, str(exc)), Face.NOTEBOOK)}")
     for name, role in found.inputs.items():
         if name in namespace:
             try:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.errors import Command, Face, MlopsError, Note
 from jupyter_mlops.monitoring import recording, unknowns
 from jupyter_mlops.monitoring.alerts import (
     FIRED,
@@ -35,6 +35,7 @@ from jupyter_mlops.monitoring.report import DriftReport
 from jupyter_mlops.monitoring.rules import Rule, producible
 from jupyter_mlops.registry.display import counted, html_table, text_table
 from jupyter_mlops.registry.records import Version
+from jupyter_mlops.shown import spelled
 from jupyter_mlops.store import monitoring as sql
 
 if TYPE_CHECKING:
@@ -44,6 +45,12 @@ if TYPE_CHECKING:
 
 
 _STILL = {FIRING: "still firing", UNKNOWN: "unknown: see the note"}
+RULE = "drift.share > 0.3"  # the rule the note offers as an example
+NO_RULES = Note(
+    "no alert rules (add one with `",
+    Command("alert add", f"REF {RULE!r}", python=f"monitor.add_alert(REF, {RULE!r})"),
+    "`)",
+)
 
 
 @dataclass
@@ -58,6 +65,8 @@ class CheckResult:
     values: dict[str, float]
     evaluations: list[Evaluation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # where it is shown, which spells the fixes its notes name; no part of its data
+    face: Face = field(default=Face.PYTHON, repr=False, compare=False, metadata={"json": False})
 
     @property
     def alerts(self) -> AlertList:
@@ -102,23 +111,26 @@ class CheckResult:
             f"on {self.drift.rows:,} rows"
         )
 
+    def _notes(self) -> list[str]:
+        """Its notes, and when no rule was evaluated how to add one, as its face spells them."""
+        told = [*self.notes] if self.evaluations else [*self.notes, NO_RULES]
+        return spelled(told, self.face)
+
     def __repr__(self) -> str:
-        lines = [self._headline(), *self.notes]
+        lines = [self._headline(), *self._notes()]
         if self.evaluations:
             lines.append(
                 text_table(["rule", "expression", "values", "holds", "event"], self._rows())
             )
-        else:
-            lines.append("no alert rules (add one with %mlops alert add)")
         failed = self.failed_deliveries
         lines += [f"delivery failed: {a.expression}: {a.error}" for a in failed]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        headline = "<p>" + "<br>".join(html.escape(t) for t in [self._headline(), *self.notes])
-        headline += "</p>"
+        told = [self._headline(), *self._notes()]
+        headline = "<p>" + "<br>".join(html.escape(t) for t in told) + "</p>"
         if not self.evaluations:
-            return headline + "<p>no alert rules (add one with %mlops alert add)</p>"
+            return headline
         marked = [e.alert is not None for e in self.evaluations]
         table = html_table(
             ["rule", "expression", "values", "holds", "event"], self._rows(), marked=marked

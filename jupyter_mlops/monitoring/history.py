@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import InvalidArgumentError, did_you_mean
+from jupyter_mlops.errors import Command, Face, InvalidArgumentError, did_you_mean, spell
 from jupyter_mlops.registry.display import html_table, text_table
 from jupyter_mlops.registry.outputs import PREDICTION, TARGET
 
@@ -56,6 +56,7 @@ class DriftHistory:
             frame = _one_feature(frame, model, feature, self.output)
         self.feature = feature
         self._frame = frame
+        self.face = Face.PYTHON  # where it is shown: how its headline spells a command
 
     def __len__(self) -> int:
         """The number of checks."""
@@ -116,9 +117,10 @@ class DriftHistory:
     def _headline(self) -> str:
         what = self.model if self.feature is None else f"{self.model}, {self.feature}"
         if self._frame.empty:
-            return (
-                f"{what}: no drift checks recorded yet (Monitor.drift and %mlops drift record "
-                "one per call)"
+            drift = Command("drift", self.model, python=f"monitor.drift({self.model!r})")
+            return spell(
+                [f"{what}: no drift checks recorded yet (each `", drift, "` records one)"],
+                self.face,
             )
         checks = self._checks()
         drifted = sum(bool(check["drifted"].any()) for check in checks)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import InvalidArgumentError, Option
+from jupyter_mlops.errors import InvalidArgumentError, Note, Option, reference_command
 from jupyter_mlops.monitoring import drift as drifting
 from jupyter_mlops.monitoring import logs, recording
 from jupyter_mlops.monitoring.choice import (
@@ -250,9 +250,12 @@ def _output_drift(
     on the rows this version answered (a log may hold other versions' rows)."""
     if not version.held_out:
         notes.append(
-            f"prediction drift not measured: {version.ref} has no held-out reference data "
-            "(its outputs on training rows are optimistic); add it with "
-            f"`%mlops reference {version.model} {version.version} X_val y_val`"
+            Note(
+                f"prediction drift not measured: {version.ref} has no held-out reference data "
+                "(its outputs on training rows are optimistic); add it with `",
+                reference_command(version.model, version.version),
+                "`",
+            )
         )
         return []
     rows = own_rows(data.columns, version.version, notes)

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mlops.errors import Face
 from jupyter_mlops.monitoring.conform import TypeChange
 from jupyter_mlops.monitoring.drift import FeatureDrift
 from jupyter_mlops.monitoring.multivariate import DomainClassifierResult
 from jupyter_mlops.registry.display import cell, html_table, text_table
+from jupyter_mlops.shown import spelled
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,6 +48,8 @@ class DriftReport:
     named: str = ""  # what the user named, resolved: `churn@champion (version 2)`
     reference: str = ""  # what it was compared with: `held-out reference data (2,000 rows)`
     schema: list[TypeChange] = field(default_factory=list)
+    # where it is shown, which spells the fixes its notes name; no part of its data
+    face: Face = field(default=Face.PYTHON, repr=False, compare=False, metadata={"json": False})
 
     @property
     def inputs(self) -> list[FeatureDrift]:
@@ -132,7 +136,7 @@ class DriftReport:
             "share": self.share,
             "features": self.to_frame().to_dict("records"),
             "schema": [c.to_dict() for c in self.schema],
-            "notes": self.notes,
+            "notes": spelled(self.notes, self.face),
         }
 
     @property
@@ -184,7 +188,7 @@ class DriftReport:
                 f"AUC {self.multivariate.auc:.3f}, threshold {self.multivariate.threshold}: "
                 f"{verdict}"
             )
-        lines += self.notes
+        lines += spelled(self.notes, self.face)
         if self.extra_columns:
             lines.append(f"not in the reference, ignored: {', '.join(self.extra_columns[:10])}")
         return "\n".join(lines)
@@ -215,6 +219,8 @@ class DriftTimeline:
     reports: list[DriftReport]
     named: str = ""  # what the user named, resolved: `churn@champion (version 2)`
     notes: list[str] = field(default_factory=list)
+    # where it is shown, which spells the fixes its notes name; no part of its data
+    face: Face = field(default=Face.PYTHON, repr=False, compare=False, metadata={"json": False})
 
     def to_frame(self) -> pd.DataFrame:
         """One row per window and feature: the deciding statistic and verdict."""
@@ -246,7 +252,7 @@ class DriftTimeline:
 
     def _caption(self) -> str:
         caption = f"{self.named or f'{self.model}:{self.version}'}, windows of {self.every}"
-        return "; ".join([caption, *self.notes])
+        return "; ".join([caption, *spelled(self.notes, self.face)])
 
     def __repr__(self) -> str:
         headers = ["window start", "window end", "rows", "drifted", "features"]

@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from jupyter_mlops.errors import Face, spell
 from jupyter_mlops.registry import task
 from jupyter_mlops.registry.display import (
     cell,
@@ -67,6 +68,8 @@ class Version:
     # scores refer to (JSON), fixed at registration; None: registered before they were kept
     task: str | None = None
     positive_label_json: str | None = field(default=None, repr=False)
+    # where it is shown, which spells the fixes its notes name; no part of its data
+    face: Face = field(default=Face.PYTHON, repr=False, compare=False, metadata={"json": False})
 
     @classmethod
     def from_row(cls, row: dict[str, Any], *, aliases: list[str], tags: dict[str, str]) -> Version:
@@ -120,7 +123,7 @@ class Version:
 
     def _facts(self) -> list[tuple[str, Any]]:
         return [
-            ("note", self.note),
+            ("note", spell((self.note,), self.face)),
             ("model", self.model),
             ("version", self.version),
             ("aliases", self.aliases),

@@ -57,7 +57,8 @@ _migrated: set[Path] = set()
 class Registry:
     """A model registry in one directory: `registry.duckdb` plus `artifacts/`.
 
-    `Registry()` uses $MLOPS_HOME or ~/.jupyter-mlops; `Registry(path)` any directory.
+    `Registry()` uses the registry a notebook connected to (`%mlops connect`), else
+    $MLOPS_HOME, else ~/.jupyter-mlops; `Registry(path)` any directory.
     """
 
     def __init__(

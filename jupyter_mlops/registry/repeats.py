@@ -22,7 +22,7 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from jupyter_mlops.errors import IntegrityError
+from jupyter_mlops.errors import Command, Fix, IntegrityError, Note, Option, reference_command
 from jupyter_mlops.registry.artifacts import ArtifactStore, sha256
 from jupyter_mlops.registry.digests import model_digest
 
@@ -102,27 +102,40 @@ def reused(version: Version, draft: Draft) -> Version:
     """`version`, returned in place of a repeated registration, with a note saying so and
     naming what was given with the repeat but not applied (tags, a description, other
     reference data)."""
+    model, number = version.model, version.version
     tags, description = draft.given.tags, draft.given.description
-    skipped = [
-        f"tag {key}={value}" for key, value in tags.items() if version.tags.get(key) != value
-    ]
+    untagged = {key: value for key, value in tags.items() if version.tags.get(key) != value}
+    skipped: list[list[str | Fix]] = [[f"tag {key}={value}"] for key, value in untagged.items()]
     if description and description != version.description:
-        skipped.append(f"description {description!r} (a version's description is fixed)")
+        skipped.append([f"description {description!r} (a version's description is fixed)"])
     if (
         draft.record.get("reference_source") == "held-out"
         and draft.reference
         and version.reference_sha256 != sha256(draft.reference)
     ):
-        skipped.append(
-            "the reference data given (set it with "
-            f"`%mlops reference {version.model} {version.version} X_val y_val`)"
-        )
-    note = (
-        f"version {version.version} is identical (same params, data, metrics and model); "
-        "nothing stored; pass --force (force=True) to store another"
-    )
+        fix = reference_command(model, number)
+        skipped.append(["the reference data given (set it with `", fix, "`)"])
+    parts: list[str | Fix] = [
+        f"version {number} is identical (same params, data, metrics and model); nothing "
+        "stored; pass ",
+        Option("force", python="True"),
+        " to store another",
+    ]
     if skipped:
-        note += f"; not applied: {', '.join(skipped)}"
-    if any(item.startswith("tag ") for item in skipped):
-        note += f"; set tags with `%mlops tag {version.model} {version.version} KEY=VALUE`"
-    return dataclasses.replace(version, note=note)
+        parts += ["; not applied: ", *_listed(skipped)]
+    if untagged:
+        tag = Command(
+            "tag",
+            f"{model} {number} KEY=VALUE",
+            python=f"registry.tag({model!r}, {number}, {{KEY: VALUE}})",
+        )
+        parts += ["; set tags with `", tag, "`"]
+    return dataclasses.replace(version, note=Note(*parts))
+
+
+def _listed(items: list[list[str | Fix]]) -> list[str | Fix]:
+    """Items of parts joined with commas, as one list of parts."""
+    joined: list[str | Fix] = [*items[0]]
+    for item in items[1:]:
+        joined += [", ", *item]
+    return joined

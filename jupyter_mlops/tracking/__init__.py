@@ -37,7 +37,8 @@ __all__ = [
 @contextmanager
 def run(experiment: str, *, registry: Registry | None = None, **options: Any) -> Iterator[Run]:
     """A run of `experiment` in `registry`, active inside the block. The registry defaults to
-    that of the run around it (a nested run), else to $MLOPS_HOME."""
+    that of the run around it (a nested run), else to the one a notebook connected to
+    (`%mlops connect`), else to $MLOPS_HOME."""
     around = current_run()
     if registry is None and around is not None:
         registry = around.registry

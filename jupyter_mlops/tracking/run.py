@@ -20,9 +20,12 @@ import duckdb
 
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import (
+    Command,
+    Fix,
     InvalidArgumentError,
     MlopsError,
     RegistryBusyError,
+    Spelled,
     StorageError,
     UnwrittenPointsError,
 )
@@ -276,14 +279,26 @@ class Run:
         self.end(error=error)
 
 
-def not_stored(run_id: int, name: str, reason: str) -> str:
+def not_stored(run_id: int, name: str, reason: str) -> tuple[str | Fix, ...]:
     """Why a model a run fitted was not stored (the first clause of the recorded reason),
-    and how to store it."""
+    and how to store it: the parts of an error's message or a note."""
     because = reason.split("; ", 1)[0].rstrip(".")
+    logged = f"run.log_model({name!r}, model, trust=[...])"
+    register = Command(
+        "register",
+        f"NAME {name} --trust TYPE",
+        python=f"registry.register(NAME, {name}, trust=[...])",
+        shell="jupyter-mlops register NAME MODEL.skops --trust TYPE",
+    )
     return (
         f"run {run_id} fitted {name!r} but did not store it: {because}; to store it, register "
-        f"the object itself (`%mlops register NAME {name} --trust ...`, trust=[...] in Python) "
-        f"or log it in a new run with run.log_model({name!r}, model, trust=[...])."
+        "the object itself (`",
+        register,
+        "`)",
+        Spelled(
+            python=f" or log it in a new run with {logged}.",
+            shell=".",
+        ),
     )
 
 

@@ -263,7 +263,7 @@ def _stored_model(record: RunRecord, model: str | None) -> tuple[str, dict[str, 
     unstored = [key for key, entry in record.models.items() if "not_stored" in entry]
     if model in unstored or (model is None and not stored and len(unstored) == 1):
         name = model or unstored[0]
-        raise InvalidArgumentError(not_stored(record.id, name, record.models[name]["not_stored"]))
+        raise InvalidArgumentError(*not_stored(record.id, name, record.models[name]["not_stored"]))
     if not stored:
         raise InvalidArgumentError(
             f"run {record.id} stored no model; fit an estimator in a tracked run (`",

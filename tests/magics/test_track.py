@@ -186,9 +186,12 @@ def test_a_model_the_cell_fitted_but_could_not_store_is_named_with_the_reason(
     lines = [line for line in out.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("%%mlops track: run 1 fitted 'clf2' but"), out
     assert f"uses {custom}" in lines[0]
+    assert "`%mlops register NAME clf2 --trust TYPE`" in lines[0]
+    assert "registry.register" not in lines[0] and "jupyter-mlops" not in lines[0]
     run = Tracker(Registry(tmp_path / "registry")).get(1)
     assert run.status == "finished" and "sha256" in run.models["clf"]
     assert custom in run.models["clf2"]["not_stored"]
     assert not shell.run_cell("%mlops register m --from-run 1 --run-model clf2").success
     shown = capsys.readouterr()
     assert "run 1 fitted 'clf2' but did not store it" in shown.out + shown.err
+    assert "`%mlops register NAME clf2 --trust TYPE`" in shown.out + shown.err

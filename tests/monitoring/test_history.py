@@ -129,7 +129,7 @@ def test_an_empty_history_says_so_in_the_table_and_the_figure(
 ) -> None:
     history = cell(shell, "%mlops drift-history churn")
     assert repr(history) == (
-        "churn: no drift checks recorded yet (Monitor.drift and %mlops drift record one per call)"
+        "churn: no drift checks recorded yet (each `%mlops drift churn` records one)"
     )
     figure = cell(shell, "%mlops drift-history churn --plot")
     assert len(figure.data) == 0

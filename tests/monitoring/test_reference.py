@@ -103,7 +103,7 @@ def test_without_held_out_data_output_results_are_not_shown(
     assert "against the training data (12,000 rows)" in repr(drift)
     [note] = [n for n in drift.notes if "prediction drift" in n]
     assert "forest:1 has no held-out reference data" in note
-    assert "%mlops reference forest 1 X_val y_val" in note
+    assert "registry.set_reference('forest', 1, X_val, y_val)" in note
     log_labelled(monitor, "forest:1", calm_X.iloc[:500], calm_y.iloc[:500])
     with pytest.raises(InvalidArgumentError, match="no held-out reference data"):
         monitor.estimate("forest:1")
@@ -328,7 +328,7 @@ def test_a_repeated_registration_says_its_reference_was_not_applied(tmp_path: Pa
     again = registry.register("m", model, X=X, y=y, reference=held_out)
     assert again.version == 1 and again.reference_source == "training"
     assert "not applied: the reference data given" in again.note
-    assert "%mlops reference m 1 X_val y_val" in again.note
+    assert "registry.set_reference('m', 1, X_val, y_val)" in again.note
     assert "set tags" not in again.note
     registry.set_reference("m", 1, *held_out)
     plain = registry.register("m", model, X=X, y=y)  # no reference given: nothing to apply

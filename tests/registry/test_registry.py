@@ -292,11 +292,11 @@ def test_a_repeat_says_when_it_returns_a_version_without_the_tags_given(registry
     assert first.note == ""
     again = registry.register("m", fitted, tags={"stage": "dev"})
     assert again.version == 1 and "version 1 is identical" in again.note
-    assert "nothing stored; pass --force" in again.note and "not applied" not in again.note
+    assert "nothing stored; pass force=True" in again.note and "not applied" not in again.note
     changed = registry.register("m", fitted, tags={"stage": "prod"}, description="retrained")
     assert changed.version == 1 and changed.tags == {"stage": "dev"}
     assert "not applied: tag stage=prod, description 'retrained'" in changed.note
-    assert "%mlops tag m 1" in changed.note
+    assert "registry.tag('m', 1, {KEY: VALUE})" in changed.note
     assert str(changed).splitlines()[1].startswith("note")
     assert registry.get("m:1").note == ""
 

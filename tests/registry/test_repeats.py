@@ -20,7 +20,7 @@ def test_the_same_fitted_model_registered_again_stores_nothing(registry, fitted,
     again = registry.register("m", fitted, X=X, y=y, metrics={"auc": 0.9})
     assert again.version == first.version == 1
     assert again.note.startswith("version 1 is identical")
-    assert "nothing stored; pass --force (force=True) to store another" in again.note
+    assert "nothing stored; pass force=True to store another" in again.note
     assert [v.version for v in registry.versions("m")] == [1]
     assert artifact_files(registry) == files
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pytest
@@ -47,18 +47,49 @@ def test_busy_registry_names_the_process_holding_the_lock(tmp_path: Path) -> Non
     assert "MLOPS_LOCK_TIMEOUT" in message
 
 
+HOLD_UNTIL_TOLD = """
+import duckdb, sys
+conn = duckdb.connect(sys.argv[1])
+print("locked", flush=True)
+sys.stdin.readline()
+conn.execute("INSERT INTO t VALUES (2)")  # its last act before it lets go
+conn.close()
+print("released", flush=True)
+"""
+
+
 def test_conflict_is_retried_until_the_holder_lets_go(tmp_path: Path) -> None:
     path = tmp_path / "registry.duckdb"
     with Database(path).write() as conn:
         conn.execute("CREATE TABLE t (x INTEGER)")
-    holder = hold_lock(path, 0.8)
-    started = time.monotonic()
-    with Database(path, lock_timeout=30).write() as conn:
-        conn.execute("INSERT INTO t VALUES (1)")
-    holder.wait()
-    assert time.monotonic() - started > 0.3
-    with Database(path).read() as conn:
-        assert conn.execute("SELECT x FROM t").fetchall() == [(1,)]
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_UNTIL_TOLD, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdin is not None and holder.stdout is not None
+    assert holder.stdout.readline().strip() == "locked"
+    with pytest.raises(RegistryBusyError), Database(path, lock_timeout=0).write():
+        pass  # the file is held: a write that does not wait is refused
+    failures: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            with Database(path, lock_timeout=60).write() as conn:
+                conn.execute("INSERT INTO t VALUES (1)")
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            failures.append(exc)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    holder.stdin.write("go\n")
+    holder.stdin.flush()
+    assert holder.stdout.readline().strip() == "released"
+    writer.join()
+    assert holder.wait() == 0 and failures == []
+    with Database(path).read() as conn:  # the waiting write landed after the holder's last row
+        assert conn.execute("SELECT x FROM t ORDER BY rowid").fetchall() == [(2,), (1,)]
 
 
 def test_a_failed_operation_writes_nothing(tmp_path: Path) -> None:

@@ -319,7 +319,8 @@ def test_a_model_the_run_could_not_store_is_named_with_the_reason(registry, data
     message = str(refused.value)
     assert f"run {run.id} fitted 'clf2' but did not store it: the model uses {custom}" in message
     assert "run.log_model('clf2', model, trust=[...])" in message and "\n" not in message
-    assert "`%mlops register NAME clf2 --trust ...`" in message
+    assert "`registry.register(NAME, clf2, trust=[...])`" in message
+    assert "%mlops" not in message and "jupyter-mlops" not in message
     assert registry.models() == []
     with mlops.run("exp", registry=registry) as again:
         again.log_model("clf2", ThresholdModel(14.0), trust=custom)  # one name, as a str
