@@ -8,17 +8,21 @@ them (repr, tables, HTML) writes them as `delivery.shown` does, passwords masked
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from jupyter_mlops.jsonable import fields_of, jsonable
 from jupyter_mlops.monitoring.delivery import shown
 from jupyter_mlops.monitoring.rules import Rule, Value
-from jupyter_mlops.registry.records import RecordTable
+from jupyter_mlops.registry.records import RAW, RecordTable
 
 OK, FIRING, UNKNOWN = "ok", "firing", "unknown"
 FIRED, RECOVERED = "fired", "recovered"
+# a target as stored, password and all: JSON writes it as every display does (`masked`)
+TARGETS = {"json": False}
 
 
 @dataclass(frozen=True, repr=False)
@@ -26,12 +30,15 @@ class AlertRule:
     id: int
     model: str
     expression: str
-    notify: list[str]
+    notify: list[str] = field(metadata=TARGETS)
     state: str
     state_since: datetime | None
     created_at: datetime
     created_by: str
     ref: str = ""  # what it watches: `churn@champion`, `churn:3`
+
+    def to_dict(self) -> dict[str, Any]:
+        return fields_of(self) | {"notify": masked(self.notify)}
 
     def __repr__(self) -> str:
         return (
@@ -74,11 +81,14 @@ class Alert:
     expression: str
     kind: str
     values: dict[str, float | None]
-    notify: list[str]
+    notify: list[str] = field(metadata=TARGETS)
     delivered: bool = True
     attempts: int = 0
     error: str | None = None
     event_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return fields_of(self) | {"notify": masked(self.notify)}
 
     def __repr__(self) -> str:
         outcome = "delivered" if self.delivered else f"NOT delivered ({self.error})"
@@ -187,7 +197,7 @@ class AlertEvent:
     delivered: bool
     attempts: int
     error: str | None
-    details: str
+    details: str = field(metadata=RAW)  # the values the rule read, as JSON text
     targets: tuple[str, ...] = ()
 
     @classmethod
@@ -195,6 +205,10 @@ class AlertEvent:
         values = dict(row)
         notify = str(values.pop("notify") or "")
         return cls(**values, targets=tuple(shown(t) for t in notify.split(" ") if t))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Its fields, the `values` the rule read decoded."""
+        return fields_of(self) | {"values": jsonable(json.loads(self.details))}
 
 
 class AlertEventList(RecordTable[AlertEvent]):
@@ -228,5 +242,10 @@ class AlertEventList(RecordTable[AlertEvent]):
         ]
 
 
+def masked(notify: list[str]) -> list[str]:
+    """Targets as shown: passwords masked."""
+    return [shown(target) for target in notify]
+
+
 def _targets(notify: list[str], none: str) -> str:
-    return " ".join(shown(target) for target in notify) or none
+    return " ".join(masked(notify)) or none

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import Command, Face, MlopsError, Note
+from jupyter_mlops.jsonable import fields_of, jsonable
 from jupyter_mlops.monitoring import recording, unknowns
 from jupyter_mlops.monitoring.alerts import (
     FIRED,
@@ -94,6 +95,18 @@ class CheckResult:
     @property
     def failed_deliveries(self) -> list[Alert]:
         return [e.alert for e in self.evaluations if e.alert is not None and not e.alert.delivered]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Its fields (the drift and performance found, the `values` the rules read, each
+        rule's evaluation), the `alerts` fired, the `recoveries`, the rules `firing` and the
+        alerts whose delivery failed; alert targets with their passwords masked."""
+        return fields_of(self) | {
+            "alerts": jsonable(list(self.alerts)),
+            "recoveries": jsonable(list(self.recoveries)),
+            "firing": self.firing,
+            "failed_deliveries": jsonable(self.failed_deliveries),
+            "notes": spelled(self.notes, self.face),
+        }
 
     def _rows(self) -> list[list[Any]]:
         rows = []

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.jsonable import fields_of, jsonable
 from jupyter_mlops.monitoring import statistics as stats
 from jupyter_mlops.monitoring.choice import DEFAULT_THRESHOLDS, Choice, choose
 from jupyter_mlops.monitoring.columns import Columns
@@ -69,6 +70,15 @@ class FeatureDrift:
     missing_current: float = 0.0
     unseen: list[str] = field(default_factory=list)
     note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Its fields, each statistic as {"statistic": ..., "p_value": ...} (None: not
+        computed, or no p-value to it)."""
+        statistics = {
+            name: {"statistic": value, "p_value": p_value}
+            for name, (value, p_value) in self.statistics.items()
+        }
+        return fields_of(self) | {"statistics": jsonable(statistics)}
 
     @property
     def severity(self) -> float:

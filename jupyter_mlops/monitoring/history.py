@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from jupyter_mlops.errors import Command, Face, InvalidArgumentError, did_you_mean, spell
+from jupyter_mlops.jsonable import jsonable
 from jupyter_mlops.registry.display import html_table, text_table
 from jupyter_mlops.registry.outputs import PREDICTION, TARGET
 
@@ -65,6 +66,27 @@ class DriftHistory:
     def to_frame(self) -> pd.DataFrame:
         """One row per check and deciding test of each feature, oldest check first."""
         return self._frame.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The model, the `feature` asked for (None: every one), `checks` (per check, oldest
+        first: where and when, how many inputs were measured, those that `drifted` worst
+        first, the verdict on the `prediction`) and every verdict as `rows`, as `to_frame()`
+        has them."""
+        return {
+            "model": self.model,
+            "feature": self.feature,
+            "checks": jsonable([self._check(check) for check in self._checks()]),
+            "rows": jsonable(self._frame),
+        }
+
+    def _check(self, check: pd.DataFrame) -> dict[str, Any]:
+        inputs = check[check["feature"] != self.output]
+        return {
+            **{key: check[key].iloc[0] for key in COLUMNS[: COLUMNS.index("rows") + 1]},
+            "features": inputs["feature"].nunique(),
+            "drifted": _worst_first(inputs[inputs["drifted"]]),
+            "prediction": _verdict(check[check["feature"] == self.output]) or None,
+        }
 
     def features(self) -> list[str]:
         """Every feature checked, the one drifted most often first (then the furthest past

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mlops.jsonable import fields_of, jsonable
 from jupyter_mlops.monitoring.performance import MetricValue
 from jupyter_mlops.registry.display import cell, html_table, text_table
 
@@ -51,6 +52,12 @@ class PerformanceReport:
             found.setdefault("f1", found["f1_macro"])
         found |= {f"estimated.{k}": v for k, v in self.latest(estimated=True).items()}
         return found
+
+    def to_dict(self) -> dict[str, Any]:
+        """Its fields, every metric of every window (realised and `estimated`, with its 95%
+        interval; a value undefined on its window is null, its `note` saying why), and the
+        `values` alert rules read."""
+        return fields_of(self) | {"values": jsonable(self.values())}
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from jupyter_mlops.jsonable import fields_of
 from jupyter_mlops.monitoring.columns import Columns
 from jupyter_mlops.monitoring.drift import EXACT_ROWS
 
@@ -34,6 +35,9 @@ class DomainClassifierResult:
     @property
     def drifted(self) -> bool:
         return self.auc >= self.threshold
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**fields_of(self), "drifted": self.drifted}
 
 
 def domain_classifier(

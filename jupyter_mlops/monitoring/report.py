@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.errors import Face
+from jupyter_mlops.jsonable import fields_of, jsonable
 from jupyter_mlops.monitoring.conform import TypeChange
 from jupyter_mlops.monitoring.drift import FeatureDrift
 from jupyter_mlops.monitoring.multivariate import DomainClassifierResult
@@ -125,17 +126,15 @@ class DriftReport:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "version": self.version,
-            "rows": self.rows,
-            "source": self.source,
-            "window_start": self.window_start,
-            "window_end": self.window_end,
+        """Its fields, with the model's output apart from the input `features`: its verdict
+        as `prediction` (None: not measured); the inputs that `drifted`, worst first, their
+        `share`, and the `values` alert rules read."""
+        return fields_of(self, leave_out=("features",)) | {
+            "features": [f.to_dict() for f in self.inputs],
+            "prediction": jsonable(self.prediction),
             "drifted": self.drifted,
             "share": self.share,
-            "features": self.to_frame().to_dict("records"),
-            "schema": [c.to_dict() for c in self.schema],
+            "values": jsonable(self.values()),
             "notes": spelled(self.notes, self.face),
         }
 
@@ -221,6 +220,10 @@ class DriftTimeline:
     notes: list[str] = field(default_factory=list)
     # where it is shown, which spells the fixes its notes name; no part of its data
     face: Face = field(default=Face.PYTHON, repr=False, compare=False, metadata={"json": False})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Its fields, each window's drift report whole under `reports`."""
+        return fields_of(self) | {"notes": spelled(self.notes, self.face)}
 
     def to_frame(self) -> pd.DataFrame:
         """One row per window and feature: the deciding statistic and verdict."""

@@ -8,8 +8,9 @@ from typing import Any
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.archiving import Archived
 from jupyter_mlops.registry.comparison import Comparison
+from jupyter_mlops.registry.events import AliasEvent, History
 from jupyter_mlops.registry.integrity import Collected, IntegrityReport
-from jupyter_mlops.registry.records import AliasEvent, History, ModelList, Version, VersionList
+from jupyter_mlops.registry.records import ModelList, Version, VersionList
 from jupyter_mlops.registry.refs import parse_version
 
 

@@ -17,8 +17,8 @@ import duckdb
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import ConflictError, InvalidArgumentError, promote_command
 from jupyter_mlops.registry import capture
+from jupyter_mlops.registry.events import AliasEvent
 from jupyter_mlops.registry.lookups import find_version, require_alias_known, require_model
-from jupyter_mlops.registry.records import AliasEvent
 from jupyter_mlops.registry.refs import ModelRef, check_key, kind_of
 from jupyter_mlops.store import catalog
 

@@ -67,9 +67,8 @@ class Archived:
     version: Version
 
     def to_dict(self) -> dict[str, Any]:
-        found = self.version
-        return {"model": found.model, "version": found.version, "status": found.status,
-                "note": found.note}  # fmt: skip
+        """The version as archived: its status and the `note` saying since when and why."""
+        return self.version.to_dict()
 
     def __str__(self) -> str:
         return self.version.note

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mlops.jsonable import jsonable
 from jupyter_mlops.registry.display import counted, html_table, text_table
 from jupyter_mlops.registry.records import Version
 
@@ -28,6 +29,21 @@ class Comparison:
         import pandas as pd
 
         return pd.DataFrame(self.rows, columns=COLUMNS)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The model, the two version numbers, and each row by column, marked `differs`."""
+        return {
+            "model": self.a.model,
+            "a": self.a.version,
+            "b": self.b.version,
+            "rows": [
+                {
+                    **dict(zip(COLUMNS, jsonable(list(row)), strict=True)),
+                    "differs": row[2] != row[3],
+                }
+                for row in self.rows
+            ],
+        }
 
     def _headers(self) -> list[str]:
         return ["section", "name", f"v{self.a.version}", f"v{self.b.version}", "delta"]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jupyter_mlops.errors import IntegrityError
+from jupyter_mlops.jsonable import fields_of
 from jupyter_mlops.registry.artifacts import RUN_FIX, VERSION_FIX, ArtifactStore
 from jupyter_mlops.registry.display import counted, html_table, text_table
 
@@ -21,6 +22,9 @@ class IntegrityReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, **fields_of(self)}
 
     def __str__(self) -> str:
         verdict = "ok" if self.ok else counted(len(self.problems), "problem")

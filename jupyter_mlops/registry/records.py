@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from jupyter_mlops.errors import Face, spell
+from jupyter_mlops.jsonable import fields_of, jsonable
 from jupyter_mlops.registry import task
 from jupyter_mlops.registry.display import (
     cell,
@@ -28,6 +29,8 @@ SCHEMA_COLUMNS = ["column", "dtype", "nulls", "min", "max", "categories"]
 
 HELD_OUT = "held-out"
 TRAINING = "training"
+RAW = {"json": False}  # a field's encoded copy: JSON has it decoded, under its own name
+DECODED = ("params", "schema", "env", "trusted_types", "positive_label")
 
 
 @dataclass(frozen=True, repr=False)
@@ -55,10 +58,10 @@ class Version:
     aliases: list[str] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
     # the bulky JSON columns, decoded on first use (listing 1,000 versions rarely reads them)
-    trusted_types_json: str = field(default="[]", repr=False)
-    params_json: str = field(default="{}", repr=False)
-    schema_json: str | None = field(default=None, repr=False)
-    env_json: str = field(default="{}", repr=False)
+    trusted_types_json: str = field(default="[]", repr=False, metadata=RAW)
+    params_json: str = field(default="{}", repr=False, metadata=RAW)
+    schema_json: str | None = field(default=None, repr=False, metadata=RAW)
+    env_json: str = field(default="{}", repr=False, metadata=RAW)
     # set on a version `register` returned, identical, instead of storing another
     note: str = field(default="", repr=False)
     # what monitoring compares with: "held-out" data, the "training" rows, or none
@@ -67,7 +70,7 @@ class Version:
     # what the model does ("classifier", "regressor") and the class a binary classifier's
     # scores refer to (JSON), fixed at registration; None: registered before they were kept
     task: str | None = None
-    positive_label_json: str | None = field(default=None, repr=False)
+    positive_label_json: str | None = field(default=None, repr=False, metadata=RAW)
     # where it is shown, which spells the fixes its notes name; no part of its data
     face: Face = field(default=Face.PYTHON, repr=False, compare=False, metadata={"json": False})
 
@@ -120,6 +123,14 @@ class Version:
     @property
     def unsafe(self) -> bool:
         return self.format != "skops"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, the encoded ones decoded (params, schema, env, trusted_types,
+        positive_label), its note as its face spells it, with the version's `ref` and its
+        monitoring reference in words."""
+        decoded = {name: jsonable(getattr(self, name)) for name in DECODED}
+        decoded["note"] = spell((self.note,), self.face)
+        return {"ref": self.ref, **fields_of(self), **decoded, "reference": self.reference_text}
 
     def _facts(self) -> list[tuple[str, Any]]:
         return [
@@ -226,6 +237,10 @@ class RecordTable(list[T]):
     def _headers(self) -> list[str]:
         return self.columns
 
+    def to_dict(self) -> dict[str, Any]:
+        """`rows`: each record as JSON data (a table with settings of its own adds them)."""
+        return {"rows": [jsonable(row) for row in self]}
+
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
@@ -282,7 +297,12 @@ class ModelSummary:
     versions: int
     latest: int | None
     updated_at: datetime | None
-    aliases: str | None
+    aliases: str | None  # `challenger=3, champion=2`
+
+    def to_dict(self) -> dict[str, Any]:
+        """Its fields, `aliases` as a mapping of alias to version: {"champion": 2}."""
+        pairs = [pair.split("=") for pair in (self.aliases or "").split(", ") if pair]
+        return fields_of(self) | {"aliases": {alias: int(number) for alias, number in pairs}}
 
 
 class ModelList(RecordTable[ModelSummary]):
@@ -303,94 +323,3 @@ class ModelList(RecordTable[ModelSummary]):
         return [
             [m.name, m.versions, m.latest, m.aliases, m.updated_at, m.description] for m in self
         ]
-
-
-@dataclass(frozen=True, repr=False)
-class AliasEvent:
-    """One move of an alias: who moved it, when, why, from which version to which."""
-
-    id: int
-    model: str
-    alias: str
-    from_version: int | None
-    to_version: int | None
-    action: str
-    reason: str
-    moved_at: datetime
-    moved_by: str
-    evidence: dict[str, Any] | None
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> AliasEvent:
-        values = dict(row)
-        values["evidence"] = json.loads(values["evidence"]) if values["evidence"] else None
-        return cls(**values)
-
-    def __str__(self) -> str:
-        before = "-" if self.from_version is None else self.from_version
-        after = "-" if self.to_version is None else self.to_version
-        return (
-            f"{self.model}@{self.alias}: {before} -> {after} "
-            f"({self.action} by {self.moved_by}: {self.reason or 'no reason given'})"
-        )
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        return History([self])._repr_html_()
-
-
-@dataclass(frozen=True)
-class VersionEvent:
-    """A change to a stored version (its monitoring reference), shown in the audit trail
-    beside the alias moves."""
-
-    id: int
-    model: str
-    version: int
-    action: str
-    changed_at: datetime
-    changed_by: str
-    reason: str | None
-    detail: str
-
-    alias = ""
-
-    @property
-    def moved_at(self) -> datetime:
-        return self.changed_at
-
-    @property
-    def moved_by(self) -> str:
-        return self.changed_by
-
-    # a version event moves no alias: no version it went from or to
-    from_version = to_version = None
-
-    @property
-    def summary(self) -> str:
-        """The event in words: `archived version 1`, `version 1 reference: ... (was ...)`."""
-        if self.action == "archive":
-            return f"archived version {self.version}"
-        changed = json.loads(self.detail)
-        return (
-            f"version {self.version} {self.action}: {changed.get('to')} (was {changed.get('from')})"
-        )
-
-
-class History(RecordTable[AliasEvent]):
-    """The audit trail of alias moves (and of changes to versions), oldest first."""
-
-    columns: ClassVar[list[str]] = ["at (UTC)", "alias", "action", "from", "to", "by", "reason"]
-    optional_integers = ("from", "to")
-    empty = "no alias moves yet"
-
-    def _rows(self) -> list[list[Any]]:
-        return [
-            [e.moved_at, e.alias, _action(e), e.from_version, e.to_version, e.moved_by, e.reason]
-            for e in self
-        ]
-
-
-def _action(event: AliasEvent | VersionEvent) -> str:
-    return event.summary if isinstance(event, VersionEvent) else event.action

@@ -17,6 +17,7 @@ from jupyter_mlops.registry import serialization
 from jupyter_mlops.registry.aliases import evidence_json
 from jupyter_mlops.registry.artifacts import ArtifactStore
 from jupyter_mlops.registry.comparison import Comparison, compare_versions
+from jupyter_mlops.registry.events import AliasEvent, History, VersionEvent
 from jupyter_mlops.registry.integrity import IntegrityReport, check_integrity
 from jupyter_mlops.registry.lookups import (
     find_version,
@@ -25,15 +26,7 @@ from jupyter_mlops.registry.lookups import (
     version_ref,
     watched_ref,
 )
-from jupyter_mlops.registry.records import (
-    AliasEvent,
-    History,
-    ModelList,
-    ModelSummary,
-    Version,
-    VersionEvent,
-    VersionList,
-)
+from jupyter_mlops.registry.records import ModelList, ModelSummary, Version, VersionList
 from jupyter_mlops.registry.refs import (
     ModelRef,
     check_alias,

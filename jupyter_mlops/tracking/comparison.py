@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mlops.jsonable import jsonable
 from jupyter_mlops.registry.display import details, html_table, text_table
 from jupyter_mlops.tracking.records import RunRecord, model_params
 
@@ -81,7 +82,7 @@ class RunComparison:
                 {
                     "section": row[0],
                     "name": row[1],
-                    "values": list(row[2:]),
+                    "values": jsonable(list(row[2:])),
                     "differs": _differs(row),
                 }
                 for row in self.rows

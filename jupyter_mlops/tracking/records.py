@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from jupyter_mlops.jsonable import fields_of
 from jupyter_mlops.registry.capture import process_gone
 from jupyter_mlops.registry.display import (
     details,
@@ -64,6 +65,11 @@ class RunRecord:
         if self.ended_at is None:
             return None
         return (self.ended_at - self.started_at).total_seconds()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Its fields, its `duration` in seconds, and the versions made from it by name."""
+        made = [{"model": model, "version": version} for model, version in self.versions]
+        return fields_of(self) | {"duration": self.duration, "versions": made}
 
     def __repr__(self) -> str:
         return f"<Run {self.id} of {self.experiment!r}: {self.status}>"
@@ -171,6 +177,10 @@ class RunList(RecordTable[RunRecord]):
             shown = [values.get(name) for name in names]
             rows.append([r.id, r.experiment, r.status, r.started_at, metrics, *shown, r.tags])
         return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        """Each run as JSON data, and the `sort_key` and `where` conditions that chose them."""
+        return super().to_dict() | {"sort_key": self.sort_key, "where": self.where}
 
     def to_frame(self) -> pd.DataFrame:
         """One row per run, with a column for every param of every run."""

@@ -7,9 +7,11 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from jupyter_mlops.jsonable import jsonable
 from jupyter_mlops.registry.display import text_table
 
 COLUMNS = ["trace", "points", "first x", "last x", "min y", "max y", "last y"]
+KEYS = [column.replace(" ", "_") for column in COLUMNS]
 
 
 class FigureSummary:
@@ -22,8 +24,8 @@ class FigureSummary:
     def _rows(self) -> list[list[Any]]:
         rows = []
         for trace in self.figure.data:
-            xs = list(getattr(trace, "x", None) or [])
-            ys = [y for y in getattr(trace, "y", None) or [] if y is not None and y == y]
+            xs = _points(trace, "x")
+            ys = [y for y in _points(trace, "y") if y is not None and y == y]
             rows.append(
                 [
                     trace.name or trace.type,
@@ -37,6 +39,17 @@ class FigureSummary:
             )
         return rows
 
+    def to_dict(self) -> dict[str, Any]:
+        """The figure's title and axis titles, and what each trace holds (`.figure.to_json()`
+        is the whole figure, as plotly writes it)."""
+        layout = self.figure.layout
+        return {
+            "title": layout.title.text,
+            "x": layout.xaxis.title.text,
+            "y": layout.yaxis.title.text,
+            "traces": [dict(zip(KEYS, jsonable(row), strict=True)) for row in self._rows()],
+        }
+
     def __repr__(self) -> str:
         layout = self.figure.layout
         lines = [f"figure: {layout.title.text or 'untitled'}"]
@@ -44,6 +57,13 @@ class FigureSummary:
         lines.append(text_table(COLUMNS, self._rows()) if self.figure.data else "no data")
         lines.append('(.figure is the plotly figure: .figure.write_html("figure.html") to view it)')
         return "\n".join(lines)
+
+
+def _points(trace: Any, axis: str) -> list[Any]:
+    """A trace's values on an axis: a tuple, or the array plotly keeps a Series or an index
+    as (whose truth is ambiguous, so never asked)."""
+    values = getattr(trace, axis, None)
+    return [] if values is None else list(values)
 
 
 def shown(figure: go.Figure, *, html: bool) -> go.Figure | FigureSummary:
