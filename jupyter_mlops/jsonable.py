@@ -3,8 +3,10 @@
 A REST handler, a widget and a scheduled job read a result as plain data: `jsonable`
 turns the values results hold into what `json.dumps(..., allow_nan=False)` writes and
 `json.loads` gives back unchanged. A number that is not one (NaN, an infinity: a metric
-undefined on its window) is `None`, JSON's null; a time is ISO 8601 text; a table is a
-list of rows, each a dict by column.
+undefined on its window) is `None`, JSON's null; a time is ISO 8601 text with its offset (the
+registry keeps times in UTC without a zone, so a time without one is written as UTC: a
+browser would read `2026-11-20T00:00:00` as its own local time); a table is a list of rows,
+each a dict by column.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 from pathlib import PurePath
@@ -57,7 +59,7 @@ def _scalar(value: Any) -> Any:
     if _is_pandas(value):
         return _pandas(value)
     if isinstance(value, datetime):
-        return value.isoformat()
+        return _utc(value).isoformat()
     if isinstance(value, (date, time)):
         return value.isoformat()
     if isinstance(value, timedelta):
@@ -81,6 +83,11 @@ def _scalar(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} {value!r} has no JSON form")
 
 
+def _utc(moment: datetime) -> datetime:
+    """A time without a zone read as UTC, as the registry stores every time."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
 def _key(key: Any) -> str:
     return key if isinstance(key, str) else str(jsonable(key))
 
@@ -101,7 +108,7 @@ def _pandas(value: Any) -> Any:
     if isinstance(value, pd.Series):
         return [jsonable(cell) for cell in value.tolist()]
     if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.isoformat()
+        return None if pd.isna(value) else _utc(value).isoformat()
     if isinstance(value, pd.Timedelta):
         return None if pd.isna(value) else value.total_seconds()
     if _missing(value):

@@ -37,7 +37,7 @@ def test_times_are_iso_text_and_spans_seconds() -> None:
     assert data == [
         "2026-01-02T03:04:00+00:00",
         "2026-01-02T03:04:00+00:00",
-        "2026-01-02T03:04:00",
+        "2026-01-02T03:04:00+00:00",  # no zone: UTC, as the registry keeps times
         120.0,
     ]
 
@@ -47,6 +47,8 @@ def test_a_frame_is_rows_by_column_with_missing_cells_null() -> None:
         {"x": [1.0, np.nan], "n": pd.array([1, None], dtype="Int64"), "t": ["a", None]}
     )
     assert round_trip(frame) == [{"x": 1.0, "n": 1, "t": "a"}, {"x": None, "n": None, "t": None}]
+    stored = pd.DataFrame({"at": [pd.Timestamp("2026-01-02 03:04"), pd.NaT]})
+    assert round_trip(stored) == [{"at": "2026-01-02T03:04:00+00:00"}, {"at": None}]
 
 
 def test_dataclass_fields_leave_out_those_marked() -> None:

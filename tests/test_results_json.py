@@ -220,7 +220,7 @@ def test_drift_windows_and_drift_history_are_json(monitored: Monitor, tmp_path: 
     monitor = Monitor(copied(monitored.registry.home, tmp_path))
     timeline = as_json(monitor.drift_windows("churn@champion", every="1d"))  # stored
     assert timeline["every"] == "1d" and len(timeline["reports"]) == 3
-    assert timeline["reports"][0]["window_start"] == "2026-11-20T00:00:00"
+    assert timeline["reports"][0]["window_start"] == "2026-11-20T00:00:00+00:00"
     assert not timeline["reports"][0]["drifted"] and timeline["reports"][2]["drifted"]
     history = as_json(monitor.history("churn"))
     assert history["model"] == "churn" and history["feature"] is None
@@ -243,10 +243,10 @@ def test_performance_is_json_with_an_undefined_metric_as_null(monitored: Monitor
     report = monitored.performance("churn@champion", window="1d", save=False)
     data = as_json(report)
     by_day = {(m["window_start"], m["metric"]): m for m in data["metrics"]}
-    first = by_day["2026-11-20T00:00:00", "accuracy"]
+    first = by_day["2026-11-20T00:00:00+00:00", "accuracy"]
     assert 0.5 < first["value"] < 1 and first["ci_low"] < first["value"] < first["ci_high"]
     assert first["rows"] == ROWS and first["estimated"] is False
-    undefined = by_day["2026-11-21T00:00:00", "f1"]
+    undefined = by_day["2026-11-21T00:00:00+00:00", "f1"]
     assert undefined["value"] is None and undefined["ci_low"] is None
     assert "undefined" in undefined["note"]
     assert data["unlabelled"] > 0 and data["window"] == "1d"

@@ -4,6 +4,7 @@ json.dumps and read back unchanged, with the token only where deploy hands it ou
 from __future__ import annotations
 
 import json
+from datetime import UTC
 from typing import Any
 
 from jupyter_mlops import Registry
@@ -33,7 +34,7 @@ def test_deploy_deployments_and_undeploy_round_trip_through_json(registry: Regis
     assert fresh["token"] == started.token  # the one chance to read it
     assert fresh["url"] == f"http://127.0.0.1:{port}" and fresh["status"] == "running"
     assert fresh["ref"] == "diagnosis@champion" and fresh["pid"] == started.pid
-    assert fresh["started_at"] == started.started_at.isoformat()
+    assert fresh["started_at"] == started.started_at.replace(tzinfo=UTC).isoformat()
 
     [running] = listed["deployments"]
     assert "token" not in running and running["status"] == "running"
