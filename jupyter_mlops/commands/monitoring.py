@@ -11,7 +11,7 @@ import argparse
 from typing import Any
 
 from jupyter_mlops import operations
-from jupyter_mlops.commands.base import Context, Subcommand, positive
+from jupyter_mlops.commands.base import Context, Subcommand, add_subcommands, positive
 
 ALERT_FIRED_EXIT = 3
 
@@ -153,34 +153,65 @@ class Estimate(Subcommand):
         )
 
 
+class AlertAdd(Subcommand):
+    name = "add"
+    help = "a rule, e.g. 'drift.share > 0.3 or auc < 0.85'"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("ref")
+        parser.add_argument("expression")
+        parser.add_argument("--notify", nargs="+", default=[], metavar="webhook:URL")
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        return operations.add_alert(
+            context.registry, ref=args.ref, expression=args.expression, notify=args.notify
+        )
+
+
+class AlertList(Subcommand):
+    name = "list"
+    help = "the rules of a model, or of all"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("model", nargs="?")
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        return operations.alerts(context.registry, model=args.model)
+
+
+class AlertRemove(Subcommand):
+    name = "remove"
+    help = "remove a rule by id"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("id", type=int)
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        return operations.remove_alert(context.registry, rule=args.id)
+
+
+class AlertLog(Subcommand):
+    name = "log"
+    help = "the newest alert events of a model"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("model")
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        return operations.alert_log(context.registry, model=args.model)
+
+
 class Alert(Subcommand):
+    """`alert ACTION ...`: each action is a subcommand of its own, which parsing puts in
+    `args.subcommand` in place of this one."""
+
     name = "alert"
     help = "alert rules: add, list, remove, log"
+    actions: tuple[Subcommand, ...] = (AlertAdd(), AlertList(), AlertRemove(), AlertLog())
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-        add = actions.add_parser("add", help="a rule, e.g. 'drift.share > 0.3 or auc < 0.85'")
-        add.add_argument("ref")
-        add.add_argument("expression")
-        add.add_argument("--notify", nargs="+", default=[], metavar="webhook:URL")
-        listing = actions.add_parser("list", help="the rules of a model, or of all")
-        listing.add_argument("model", nargs="?")
-        remove = actions.add_parser("remove", help="remove a rule by id")
-        remove.add_argument("id", type=int)
-        log = actions.add_parser("log", help="the newest alert events of a model")
-        log.add_argument("model")
-
-    def run(self, context: Context, args: argparse.Namespace) -> Any:
-        registry = context.registry
-        if args.action == "add":
-            return operations.add_alert(
-                registry, ref=args.ref, expression=args.expression, notify=args.notify
-            )
-        if args.action == "list":
-            return operations.alerts(registry, model=args.model)
-        if args.action == "remove":
-            return operations.remove_alert(registry, rule=args.id)
-        return operations.alert_log(registry, model=args.model)
+        add_subcommands(actions, self.actions)
 
 
 class Check(Subcommand):

@@ -14,8 +14,10 @@ from jupyter_mlops import operations
 from jupyter_mlops.commands import Context, Subcommand, parse_pairs
 from jupyter_mlops.commands import tracking as shared
 from jupyter_mlops.commands.registering import add_model_options
+from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.magics.namespace import data_names, lookup, metric_values
 from jupyter_mlops.operations.registering import registration
+from jupyter_mlops.registry.datasets import as_frame, fingerprint
 from jupyter_mlops.tracking import current_run
 
 
@@ -61,9 +63,7 @@ class Register(Subcommand):
     def run(self, context: Context, args: argparse.Namespace) -> Any:
         assert isinstance(context, NotebookContext)
         if args.from_run is not None:
-            from jupyter_mlops.magics.tracking import register_from_run
-
-            return register_from_run(context.magics.shell, context.registry, args)
+            return register_from_run(context, args)
         if args.object is None:
             raise UsageError("%mlops register: give the model's variable, or --from-run RUN.")
         if args.allow_failed:
@@ -205,3 +205,48 @@ NOTEBOOK_ONLY: tuple[Subcommand, ...] = (
     Help(),
     Run(),
 )
+
+
+def register_from_run(context: NotebookContext, args: argparse.Namespace) -> Any:
+    """`%mlops register NAME --from-run N`: the run's model, with its data when still in memory."""
+    namespace = context.namespace
+    data = data_names(namespace, args.data, option="--data")
+    if not data:
+        data = _run_inputs_in_memory(context, args.from_run)
+    given = registration(
+        None,  # the run's model is registered
+        data=data,
+        reference=data_names(namespace, args.reference, option="--reference"),
+        metrics=metric_values(namespace, args.metrics),
+        description=args.description,
+        tags=parse_pairs(args.tag, what="tag"),
+        trust=args.trust,
+        positive_label=args.positive_label,
+    )
+    return operations.register_run(
+        context.registry,
+        run=args.from_run,
+        name=args.model,
+        given=given,
+        fitted=args.run_model,
+        force=args.force,
+        allow_failed=args.allow_failed,
+    )
+
+
+def _run_inputs_in_memory(context: NotebookContext, run_id: str) -> list[Any]:
+    """[X] or [X, y] the run trained on, if the variables still hold exactly that data."""
+    found: dict[str, Any] = {}
+    for name, entry in operations.run(context.registry, run=run_id).inputs.items():
+        value = context.namespace.get(name)
+        role = entry.get("role", "X")
+        if value is None or role in found:
+            continue
+        try:
+            if fingerprint(as_frame(value, name=name)) == entry["fingerprint"]:
+                found[role] = value
+        except MlopsError:
+            continue
+    if "X" not in found:
+        return []
+    return [found["X"], found["y"]] if "y" in found else [found["X"]]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import numbers
 import shlex
@@ -13,10 +12,8 @@ from IPython.core.error import UsageError
 from jupyter_mlops.commands import parse_pairs
 from jupyter_mlops.errors import Face, MlopsError, UnsafeModelError, spell
 from jupyter_mlops.magics.cell import execute
-from jupyter_mlops.magics.namespace import data_names, metric_values
 from jupyter_mlops.magics.parser import HelpShown, build_track_parser, usage_error
 from jupyter_mlops.registry import Registry
-from jupyter_mlops.registry.datasets import as_frame, fingerprint
 from jupyter_mlops.tracking.cells import CellAnalysis, NestedRun, analyse, is_fitted_estimator
 from jupyter_mlops.tracking.run import Run, not_stored
 from jupyter_mlops.tracking.tracker import Tracker, activated
@@ -108,44 +105,3 @@ def _log_search(run: Run, name: str, model: Any) -> None:
     best_score = getattr(model, "best_score_", None)
     if isinstance(best_score, numbers.Real) and not isinstance(best_score, bool):
         run.log_metric(f"{name}.best_score", float(best_score))
-
-
-def register_from_run(shell: Any, registry: Registry, args: argparse.Namespace) -> Any:
-    """`%mlops register NAME --from-run N`: the run's model, with its data when still in memory."""
-    tracker = Tracker(registry)
-    data = data_names(shell.user_ns, args.data, option="--data")
-    if not data:
-        data = _run_inputs_in_memory(shell, tracker, args.from_run)
-    return tracker.register(
-        args.from_run,
-        args.model,
-        model=args.run_model,
-        X=data[0] if data else None,
-        y=data[1] if len(data) > 1 else None,
-        metrics=metric_values(shell.user_ns, args.metrics),
-        description=args.description,
-        tags=parse_pairs(args.tag, what="tag"),
-        trust=tuple(args.trust),
-        force=args.force,
-        allow_failed=args.allow_failed,
-        reference=data_names(shell.user_ns, args.reference, option="--reference") or None,
-        positive_label=args.positive_label,
-    )
-
-
-def _run_inputs_in_memory(shell: Any, tracker: Tracker, run_id: str) -> list[Any]:
-    """[X] or [X, y] the run trained on, if the variables still hold exactly that data."""
-    found: dict[str, Any] = {}
-    for name, entry in tracker.get(run_id).inputs.items():
-        value = shell.user_ns.get(name)
-        role = entry.get("role", "X")
-        if value is None or role in found:
-            continue
-        try:
-            if fingerprint(as_frame(value, name=name)) == entry["fingerprint"]:
-                found[role] = value
-        except MlopsError:
-            continue
-    if "X" not in found:
-        return []
-    return [found["X"], found["y"]] if "y" in found else [found["X"]]
