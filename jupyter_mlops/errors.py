@@ -170,7 +170,7 @@ class Note(str):
 # Fixes the core names in many places.
 CONNECT = Command("connect", python="Registry(path)", shell="--home DIR")
 RUNS = Command("runs", python="Tracker().runs()")
-DEPLOYMENTS = Command("deployments")
+DEPLOYMENTS = Command("deployments", python="operations.deployments(registry)")
 TRACK = Spelled(python="with mlops.run(NAME):", notebook="%%mlops track NAME")
 ALLOW_PICKLE = Option("allow_pickle", python="True")
 

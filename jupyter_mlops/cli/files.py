@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.errors import InvalidArgumentError, UnsafeModelError
 
 
 def read_model(path: Path, *, trust: list[str], allow_pickle: bool) -> Any:
@@ -22,7 +22,7 @@ def read_model(path: Path, *, trust: list[str], allow_pickle: bool) -> Any:
                 "register expects a fitted model saved with skops.io.dump (a .skops file), "
                 "or a pickle with --allow-pickle."
             )
-        raise InvalidArgumentError(
+        raise UnsafeModelError(
             f"{str(path)!r} is a pickle, which runs code when loaded; pass --allow-pickle only "
             "if you trust where it came from."
         )

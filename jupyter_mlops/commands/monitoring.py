@@ -28,6 +28,14 @@ def add_current(parser: argparse.ArgumentParser, *, window: bool = True) -> None
         parser.add_argument("--window", help="the newest span: 1h, 7d, or a row count")
 
 
+def add_windows(parser: argparse.ArgumentParser) -> None:
+    """The version, its current data, and the windows metrics are computed per."""
+    parser.add_argument("ref")
+    add_current(parser, window=False)
+    parser.add_argument("--window", default="1d", help="1h, 1d, 1w or a row count")
+    parser.add_argument("--last", type=positive, metavar="N", help="the newest N windows")
+
+
 def add_label_column(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--label-column",
@@ -113,10 +121,7 @@ class Performance(Subcommand):
     help = "realised metrics per window where labels have arrived"
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("ref")
-        add_current(parser, window=False)
-        parser.add_argument("--window", default="1d", help="1h, 1d, 1w or a row count")
-        parser.add_argument("--last", type=positive, metavar="N", help="the newest N windows")
+        add_windows(parser)
         add_label_column(parser)
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
@@ -137,10 +142,7 @@ class Estimate(Subcommand):
     help = "estimated metrics per window without labels (binary classifiers)"
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("ref")
-        add_current(parser, window=False)
-        parser.add_argument("--window", default="1d", help="1h, 1d, 1w or a row count")
-        parser.add_argument("--last", type=positive, metavar="N", help="the newest N windows")
+        add_windows(parser)
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
         return operations.estimate(

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.errors import InvalidArgumentError, Spelled
 from jupyter_mlops.monitoring.logs import REQUEST_ID
 from jupyter_mlops.registry.classes import listed, matched
 
@@ -52,7 +52,13 @@ def request_ids_of(value: Any) -> list[str]:
 def labels_of(value: Any, *, per: str = "request id") -> list[Any]:
     """The true values in `value`, one per request id (`per="row"`: one per row given, as
     `y=` of performance and check)."""
-    fix = "pass y, or y[known] for the ids given" if per == "request id" else "pass y="
+    fix: str | Spelled = "pass y, or y[known] for the ids given"
+    if per == "row":
+        fix = Spelled(
+            python="pass y=y_true, the true values as a list, array or Series",
+            notebook="pass --y VARIABLE naming a list, array or Series of the true values",
+            shell="name the column of true values with --label-column NAME",
+        )
     if isinstance(value, pd.DataFrame):
         if len(value.columns) != 1:
             raise InvalidArgumentError(
@@ -64,7 +70,9 @@ def labels_of(value: Any, *, per: str = "request id") -> list[Any]:
     if labels is None:
         raise InvalidArgumentError(
             f"labels must be a list, array or Series with one value per {per}, not "
-            f"{_kind(value)}; {fix}."
+            f"{_kind(value)}; ",
+            fix,
+            ".",
         )
     return labels
 

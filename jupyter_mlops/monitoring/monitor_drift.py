@@ -33,7 +33,7 @@ from jupyter_mlops.monitoring.report import DriftReport, DriftTimeline
 from jupyter_mlops.monitoring.scope import named, resolve
 from jupyter_mlops.monitoring.sources import Current, Data, current_data, windows_of
 from jupyter_mlops.monitoring.versions import Versions
-from jupyter_mlops.monitoring.windows import parse_window, untimed_notes
+from jupyter_mlops.monitoring.windows import check_last, parse_window, untimed_notes
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.outputs import PREDICTION, TARGET
 from jupyter_mlops.registry.records import Version
@@ -91,6 +91,7 @@ class DriftMixin:
         save: bool = True,
     ) -> DriftTimeline:
         """One drift report per window (`every`: 1h, 1d, 1w or a row count), oldest first."""
+        last = check_last(last)
         version, scope = resolve(self.registry, ref)
         data = current_data(
             self.registry,

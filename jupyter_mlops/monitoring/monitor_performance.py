@@ -17,7 +17,7 @@ from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.scope import named, resolve
 from jupyter_mlops.monitoring.sources import Current
 from jupyter_mlops.monitoring.versions import Versions
-from jupyter_mlops.monitoring.windows import parse_window
+from jupyter_mlops.monitoring.windows import check_last, parse_window
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.refs import parse_ref
 from jupyter_mlops.store import monitoring as sql
@@ -42,6 +42,7 @@ class PerformanceMixin:
     ) -> PerformanceReport:
         """Realised metrics per window: from the prediction and label logs, or from `current`
         with its true values `y` (the model predicts them here)."""
+        last = check_last(last)
         version, scope = resolve(self.registry, ref)
         labelled = assessing.labelled(
             self._versions, version, current, y=y, time_column=time_column, scope=scope
@@ -65,6 +66,7 @@ class PerformanceMixin:
     ) -> PerformanceReport:
         """Estimated accuracy, F1 and AUC per window without labels (binary classifiers),
         beside the realised values where labels have arrived."""
+        last = check_last(last)
         version, scope = resolve(self.registry, ref)
         report = assessing.estimated(
             self._versions,

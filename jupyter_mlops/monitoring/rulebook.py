@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import Command, NotFoundError
+from jupyter_mlops.errors import Command, InvalidArgumentError, NotFoundError, Option
 from jupyter_mlops.monitoring.alerts import OK, AlertEvent, AlertEventList, AlertRule, AlertRuleList
 from jupyter_mlops.monitoring.delivery import check_target
 from jupyter_mlops.monitoring.rules import Rule, check_names, check_numbers
@@ -59,8 +59,14 @@ def rules(registry: Registry, model: str | None = None) -> AlertRuleList:
 
 
 def remove_rule(registry: Registry, rule_id: int) -> AlertRule:
+    if isinstance(rule_id, bool) or not isinstance(rule_id, int) or not 0 < rule_id < 2**63:
+        raise InvalidArgumentError(
+            f"{rule_id!r} is not the id of an alert rule (a whole number, as ",
+            Command("alert list", python="Monitor().alerts()"),
+            " lists them); give that number.",
+        )
     with registry.db.write() as conn:
-        row = sql.rule(conn, int(rule_id))
+        row = sql.rule(conn, rule_id)
         if row is None:
             raise NotFoundError(
                 f"no alert rule {rule_id}; list them with ",
@@ -74,6 +80,12 @@ def remove_rule(registry: Registry, rule_id: int) -> AlertRule:
 def event_log(registry: Registry, model: str, *, limit: int = 50) -> AlertEventList:
     """The newest alert events of a model: fired, recovered, delivered or not."""
     name = parse_ref(model).model
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 2**62:
+        raise InvalidArgumentError(
+            f"{limit!r} is not a number of alert events to show; give 1 or more, e.g. ",
+            Option("limit", python="50", typed="50"),
+            ".",
+        )
     registry.get(name)
     with registry.db.read() as conn:
         return AlertEventList(

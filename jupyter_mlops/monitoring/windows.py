@@ -15,11 +15,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.errors import InvalidArgumentError, Option
 
 _SPAN = re.compile(r"\s*([0-9]+)\s*(h|d|w|rows?)\s*", re.IGNORECASE)
 _FIRST_MONDAY = pd.Timestamp("1970-01-05")  # weeks start on Mondays
 _UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
+MAX_HOURS = 24 * 36_525  # 100 years: pandas' times end in 2262
+MAX_ROWS = 2**62
 
 
 @dataclass(frozen=True)
@@ -48,8 +51,31 @@ def parse_window(text: str | int) -> Window:
             f"a window of {text!r} is empty; give a positive span: 1h, 1d, 7d, 2w or '10000 rows'."
         )
     if unit.startswith("row"):
+        if count > MAX_ROWS:
+            raise InvalidArgumentError(
+                f"a window of {count} rows is more rows than any log holds; give at most "
+                f"{MAX_ROWS:,}, or a span of time such as 7d."
+            )
         return Window(f"{count} rows", rows=count)
+    if count * _HOURS[unit] > MAX_HOURS:
+        raise InvalidArgumentError(
+            f"a window of {text!r} is longer than 100 years; give a shorter span such as 7d or 52w."
+        )
     return Window(f"{count}{unit}", every=count * _UNITS[unit])
+
+
+def check_last(last: Any) -> int | None:
+    """`last`: None (every window) or a positive count of the newest windows; 0 would be
+    read as every window, so it is refused as any other count that is not one."""
+    if last is None:
+        return None
+    if isinstance(last, bool) or not isinstance(last, int | np.integer) or not last > 0:
+        raise InvalidArgumentError(
+            f"{last!r} is not a positive count of the newest windows; give ",
+            Option("last", python="3", typed="3"),
+            " for the newest three, or leave it out for every window.",
+        )
+    return int(last)
 
 
 def assign(times: pd.Series, window: Window) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jupyter_mlops.errors import InvalidArgumentError, Option
+from jupyter_mlops.errors import InvalidArgumentError, Option, Spelled
 from jupyter_mlops.monitoring import Monitor
 from jupyter_mlops.monitoring.history import DriftHistory
 from jupyter_mlops.monitoring.metrics import PerformanceReport
@@ -114,11 +114,13 @@ def performance(
     current, y = labelled(current, y=y, label_column=label_column, time_column=time_column)
     if current is not None and y is None:
         raise InvalidArgumentError(
-            "performance on current data needs its true values; name their column with ",
-            Option("label_column", python="'NAME'", typed="NAME"),
-            " (or pass ",
-            Option("y", python="y_true", typed="VARIABLE"),
-            ").",
+            "performance on current data needs its true values; ",
+            Spelled(
+                python="name their column with label_column='NAME', or pass them as y=y_true",
+                notebook="name their column with --label-column NAME, or pass them as --y VARIABLE",
+                shell="name their column with --label-column NAME",
+            ),
+            ".",
         )
     return Monitor(registry).performance(
         ref, current, y=y, window=as_span(window), time_column=time_column, last=last

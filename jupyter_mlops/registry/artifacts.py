@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from jupyter_mlops.errors import IntegrityError, InvalidArgumentError, StorageError
+from jupyter_mlops.errors import IntegrityError, InvalidArgumentError, Option, StorageError
 from jupyter_mlops.store.locks import fsync_path
 
 LOCK = ".collecting.lock"
@@ -125,8 +125,9 @@ class ArtifactStore:
         plain = isinstance(older_than, int | float) and not isinstance(older_than, bool)
         if not (plain and math.isfinite(older_than) and older_than >= 0):
             raise InvalidArgumentError(
-                f"--older-than {older_than!r} is not a number of seconds of 0 or more; "
-                "give e.g. 3600 (an hour)."
+                f"{older_than!r} is not a number of seconds of 0 or more; give e.g. ",
+                Option("older_than", python="3600", typed="3600"),
+                " (an hour).",
             )
         base = self.root / "sha256"
         if not base.is_dir():

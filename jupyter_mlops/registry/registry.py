@@ -255,6 +255,8 @@ class Registry:
 
     def history(self, name: str, alias: str | None = None) -> History:
         """Every alias move of a model (or of one alias), oldest first."""
+        if alias is not None:
+            check_alias(alias)
         with self.db.read() as conn:
             require_model(conn, name)
             if alias is not None:

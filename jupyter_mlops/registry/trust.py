@@ -214,6 +214,12 @@ def from_record(recorded: Iterable[str]) -> set[str]:
 def names(trust: str | Iterable[str] | None) -> set[str]:
     """The names a person trusts, as given to `trust=`: a list of names, or one name as a
     str (one name, not its letters)."""
+    if trust is not None and not isinstance(trust, str | Iterable):
+        raise InvalidArgumentError(
+            f"trust={trust!r} is {kind_of(trust)}, not a name or a list of names; pass e.g. ",
+            Option("trust", python="['mymodule.MyTransformer']", typed="mymodule.MyTransformer"),
+            ".",
+        )
     given = [] if trust is None else [trust] if isinstance(trust, str) else list(trust)
     for name in given:
         if not isinstance(name, str):

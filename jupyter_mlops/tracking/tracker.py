@@ -109,9 +109,13 @@ class Tracker:
         metric, a logged param, a model's param as MODEL.PARAM: `queries.py`), or smallest
         first with `ascending`; only those meeting every condition of `where` ("m.alpha < 1",
         or a list of such); at most `top` of them (1 or more)."""
-        if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+        if top is not None and (
+            isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= 2**62
+        ):
             raise InvalidArgumentError(
-                f"--top {top!r} is not a number of runs; give 1 or more, e.g. 10."
+                f"{top!r} is not a number of runs to show; give 1 or more, e.g. ",
+                Option("top", python="10", typed="10"),
+                ".",
             )
         with self.registry.db.read() as conn:
             if experiment is not None and experiment not in (known := sql.experiments(conn)):
