@@ -307,7 +307,7 @@ def test_a_pickle_file_is_refused_as_a_file_not_as_a_stored_version(
     path = tmp_path / "model.skops.bak"
     path.write_bytes(pickle.dumps(fitted))
     refused = cli("register", "m", str(path), env=subprocess_env)
-    assert refused.returncode == 2 and refused.stderr.strip().count("\n") == 0, refused.stderr
+    assert refused.returncode == 8 and refused.stderr.strip().count("\n") == 0, refused.stderr
     assert (
         f"{str(path)!r} is a pickle, which runs code when loaded; pass --allow-pickle only if "
         "you trust where it came from." in refused.stderr

@@ -82,7 +82,9 @@ def event_log(registry: Registry, model: str, *, limit: int = 50) -> AlertEventL
     name = parse_ref(model).model
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 2**62:
         raise InvalidArgumentError(
-            f"{limit!r} is not a number of alert events to show; give 1 or more, e.g. ",
+            "",
+            Option("limit", python=repr(limit), typed=str(limit)),
+            " is not a number of alert events; give 1 or more, e.g. ",
             Option("limit", python="50", typed="50"),
             ".",
         )

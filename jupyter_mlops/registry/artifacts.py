@@ -125,7 +125,9 @@ class ArtifactStore:
         plain = isinstance(older_than, int | float) and not isinstance(older_than, bool)
         if not (plain and math.isfinite(older_than) and older_than >= 0):
             raise InvalidArgumentError(
-                f"{older_than!r} is not a number of seconds of 0 or more; give e.g. ",
+                "",
+                Option("older_than", python=repr(older_than), typed=str(older_than)),
+                " is not a number of seconds of 0 or more; give e.g. ",
                 Option("older_than", python="3600", typed="3600"),
                 " (an hour).",
             )

@@ -113,7 +113,9 @@ class Tracker:
             isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= 2**62
         ):
             raise InvalidArgumentError(
-                f"{top!r} is not a number of runs to show; give 1 or more, e.g. ",
+                "",
+                Option("top", python=repr(top), typed=str(top)),
+                " is not a number of runs; give 1 or more, e.g. ",
                 Option("top", python="10", typed="10"),
                 ".",
             )

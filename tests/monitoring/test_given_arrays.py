@@ -73,5 +73,7 @@ def test_labels_as_a_nullable_array_are_taken_with_missing_ones_left_out(
     ]
     index = pd.Index(y)
     assert monitor.check("arr:1", current=X, y=index).performance is not None
-    with pytest.raises(InvalidArgumentError, match=r"one value per row, not a dict; pass y=\.$"):
+    with pytest.raises(
+        InvalidArgumentError, match=r"one value per row, not a dict; pass y=y_true, the true values"
+    ):
         monitor.performance("arr:1", current=X, y={"a": 1}, save=False)
