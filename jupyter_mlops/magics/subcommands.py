@@ -186,6 +186,25 @@ class Help(Subcommand):
         context.magics.show_help(args.topic)
 
 
+class Dashboard(Subcommand):
+    name = "dashboard"
+    help = "the fleet, or one model's versions, drift, performance and controls, live"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("model", nargs="?", help="one model (default: the fleet)")
+        parser.add_argument(
+            "--refresh", metavar="EVERY", help="read again every 30s, 5m, ... while shown"
+        )
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        assert isinstance(context, NotebookContext)
+        from jupyter_mlops.widgets import dashboard
+
+        return dashboard(
+            context.registry, args.model, refresh=args.refresh, variables=context.value
+        )
+
+
 class Run(shared.Run):
     """`run RUN`, and with `--plot` a figure of its metrics over its steps."""
 
@@ -203,6 +222,7 @@ NOTEBOOK_ONLY: tuple[Subcommand, ...] = (
     Connect(),
     Metrics(),
     Help(),
+    Dashboard(),
     Run(),
 )
 

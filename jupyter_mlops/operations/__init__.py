@@ -32,6 +32,7 @@ from jupyter_mlops.operations.monitoring import (
     drift_config,
     drift_history,
     estimate,
+    metric_history,
     performance,
     predict,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "gc",
     "history",
     "load",
+    "metric_history",
     "models",
     "performance",
     "predict",

@@ -17,8 +17,9 @@ from jupyter_mlops.monitoring.history import DriftHistory
 from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.report import DriftReport, DriftTimeline
 from jupyter_mlops.operations.inputs import as_span, labelled
-from jupyter_mlops.operations.results import DriftSettings, Predictions
+from jupyter_mlops.operations.results import DriftSettings, MetricHistory, Predictions
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.refs import parse_ref
 
 if TYPE_CHECKING:
     from jupyter_mlops.monitoring.compaction import CompactionList
@@ -161,6 +162,21 @@ def predict(
     if written_to is not None:
         datafiles.write_file(frame, written_to)
     return Predictions(ref, frame, logged=log, written_to=written_to)
+
+
+def metric_history(registry: Registry, *, model: str) -> MetricHistory:
+    """A model's stored metrics per window (the newest measurement of each window), and the
+    times its alert rules fired, read from what checks stored, never from the raw log."""
+    monitor = Monitor(registry)
+    stored = monitor.metric_history(model)
+    key = ["window_start", "metric", "estimated", "version"]
+    newest = stored.sort_values("check_id").drop_duplicates(key, keep="last")
+    fired = [
+        {"rule": e.expression, "at": e.occurred_at, "check_id": e.check_id}
+        for e in monitor.alert_log(model, limit=200)
+        if e.kind == "fired"
+    ]
+    return MetricHistory(parse_ref(model).model, newest.reset_index(drop=True), fired)
 
 
 def compact(registry: Registry, *, model: str | None = None) -> CompactionList:

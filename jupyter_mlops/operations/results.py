@@ -113,3 +113,41 @@ class Predictions:
         if self.written_to is not None:
             return f"<p>{self}</p>"
         return str(self.frame.to_html(index=False))
+
+
+@dataclass(frozen=True)
+class MetricHistory:
+    """A model's realised and estimated metrics per window as stored by its checks (the
+    newest check's value where several measured one window), and when alerts fired."""
+
+    model: str
+    frame: pd.DataFrame
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.frame
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "metrics": jsonable(self.frame),
+            "alerts": jsonable(self.alerts),
+        }
+
+    def _empty(self) -> str:
+        return (
+            f"{self.model}: no metrics stored yet; measure them with `%mlops performance "
+            f"{self.model}` (labels) or `%mlops estimate {self.model}` (no labels needed)"
+        )
+
+    def __str__(self) -> str:
+        if self.frame.empty:
+            return self._empty()
+        return str(self.frame.to_string(index=False))
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        if self.frame.empty:
+            return f"<p>{self._empty()}</p>"
+        return str(self.frame.to_html(index=False, na_rep=""))

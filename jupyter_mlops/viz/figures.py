@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from jupyter_mlops.monitoring.history import DriftHistory
 from jupyter_mlops.monitoring.metrics import PerformanceReport
-from jupyter_mlops.operations.results import RunHistory
+from jupyter_mlops.operations.results import MetricHistory, RunHistory
 from jupyter_mlops.registry.records import VersionList
 from jupyter_mlops.viz.drift import drift_history_figure, metric_history_figure
 from jupyter_mlops.viz.metrics import run_metrics_figure, version_metrics_figure
@@ -42,3 +42,14 @@ def _performance(result: PerformanceReport) -> go.Figure:
     what = "estimate" if any(m.estimated for m in result.metrics) else "performance"
     title = f"{result.named or result.model}: {what} per window of {result.window}"
     return metric_history_figure(result.to_frame(), title=title)
+
+
+@figure_of.register
+def _metric_history(result: MetricHistory) -> go.Figure:
+    figure = metric_history_figure(result.frame, title=f"{result.model}: metrics per window")
+    for fired in result.alerts:  # alerts on the time axis
+        figure.add_vline(x=fired["at"], line_dash="dash", line_color="red", opacity=0.6)
+        figure.add_annotation(
+            x=fired["at"], y=1, yref="paper", text=f"alert: {fired['rule']}", showarrow=False
+        )
+    return figure

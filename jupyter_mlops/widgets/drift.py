@@ -1,0 +1,103 @@
+"""The Drift tab: the newest drift verdicts per feature, worst first, and each feature's
+statistic per check over its threshold; on request, drift of a chosen window measured now.
+
+On open it reads only what checks stored (`drift_history`), never the prediction log;
+"Measure" runs a drift report of the chosen window (the newest day or week of the log,
+or a DataFrame of the notebook named by its variable) without recording it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+
+from jupyter_mlops import operations
+from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.monitoring.history import DriftHistory
+from jupyter_mlops.registry import Registry
+from jupyter_mlops.widgets.figures import figure_box
+from jupyter_mlops.widgets.panel import Panel
+
+WINDOWS = {"the last day": "1d", "the last week": "7d", "the whole log": None}
+
+
+class DriftTab(Panel):
+    """`measure(window=..., variable=...)` is what the Measure button does."""
+
+    def __init__(
+        self, registry: Registry, model: str, *, variables: Callable[[str], Any] | None = None
+    ) -> None:
+        self.model = model
+        self.title = f"{model}: drift"
+        self.variables = variables
+        super().__init__(registry)
+        self.window = widgets.Dropdown(options=list(WINDOWS), description="window")
+        self.variable = widgets.Text(placeholder="or a DataFrame variable", description="data")
+        self.measure_button = widgets.Button(description="Measure", icon="play")
+        self.measure_button.on_click(lambda _: self.measure())
+        self.report = widgets.HTML()
+        self.feature = widgets.Dropdown(description="feature")
+        self.feature.observe(lambda change: self.show_feature(change.new), names="value")
+        self.figure = widgets.Box()
+        self.history = widgets.HTML()
+        controls = widgets.HBox([self.window, self.variable, self.measure_button])
+        self.body.children = [controls, self.report, self.feature, self.figure, self.history]
+
+    def read(self) -> DriftHistory:
+        return operations.drift_history(self.registry, model=self.model)
+
+    def show(self, found: DriftHistory) -> None:
+        self.history.value = found._repr_html_()
+        self.feature.options = found.features() if len(found) else []
+
+    def done_text(self, found: DriftHistory) -> str:
+        if not len(found):
+            return (
+                f"no drift checks of {self.model} recorded yet; measure one here, or run "
+                f"%mlops drift {self.model}@champion"
+            )
+        return f"{len(found)} drift checks of {self.model}"
+
+    def show_feature(self, feature: str | None) -> None:
+        """The feature's statistic per check over its threshold."""
+        if not feature:
+            self.figure.children = []
+            return
+
+        def read() -> DriftHistory:
+            return operations.drift_history(self.registry, model=self.model, feature=feature)
+
+        def show(found: DriftHistory) -> None:
+            self.figure.children = [figure_box(found)]
+
+        self.loader.submit(read, show)
+
+    def measure(self, *, window: str | None = None, variable: str | None = None) -> Any:
+        """Drift of the newest `window` of the log, or of a notebook's DataFrame, now."""
+        chosen = self.window.value if window is None else window
+        name = (self.variable.value if variable is None else variable).strip()
+        current = None
+        if name:
+            if self.variables is None:
+                self.status.failed(
+                    InvalidArgumentError("no notebook variables are reachable here.")
+                )
+                return None
+            try:
+                current = self.variables(name)
+            except Exception as exc:  # a name that is not defined: said in the status line
+                self.status.failed(InvalidArgumentError(str(exc)))
+                return None
+        ref = self.model  # what its champion serves
+
+        def read() -> Any:
+            span = None if current is not None else WINDOWS.get(chosen, chosen)
+            return operations.drift(
+                self.registry, ref=ref, current=current, window=span, save=False
+            )
+
+        def show(report: Any) -> None:
+            self.report.value = report._repr_html_()
+
+        return self.act(f"measuring drift of {ref}", read, show)

@@ -1,0 +1,87 @@
+"""What every dashboard view is made of: a status line, a body its reads fill, a loader
+that reads off the main thread, and a static form for front ends without widgets.
+
+A view's `read()` calls operations (no SQL, statistics or registry logic here) and
+returns what `show()` puts on screen; `refresh()` runs both through the loader and returns
+a future (done when the view shows what it read). In a front end with no widget manager
+(papermill, nbconvert, GitHub) the view's output holds `static_html()` as well, the same
+tables and figures as plain HTML, so a saved notebook reads without "Loading widget...".
+"""
+
+from __future__ import annotations
+
+import html
+from concurrent.futures import Future
+from typing import Any
+
+import ipywidgets as widgets
+
+from jupyter_mlops.registry import Registry
+from jupyter_mlops.widgets.loading import Loader
+from jupyter_mlops.widgets.status import StatusLine
+from jupyter_mlops.widgets.style import STYLE
+
+
+class Panel(widgets.VBox):
+    """A view of the registry that reads in the background and shows what it read."""
+
+    title = "dashboard"
+
+    def __init__(self, registry: Registry, **kwargs: Any) -> None:
+        self.registry = registry
+        self.status = StatusLine()
+        self.body = widgets.VBox()
+        self.loader = Loader(failed=self.status.failed)
+        self.shown: Any = None  # what the last read returned, as shown
+        super().__init__(children=[widgets.HTML(STYLE), self.status, self.body], **kwargs)
+        self.add_class("jp-mlops-dashboard")
+
+    def read(self) -> Any:
+        """What the view shows, from operations: runs on the loader's thread."""
+        raise NotImplementedError
+
+    def show(self, found: Any) -> None:
+        """Put what `read` returned on screen."""
+        raise NotImplementedError
+
+    def refresh(self) -> Future[None]:
+        """Read again (a change by another process shows now) and show it."""
+        self.status.loading(f"reading {self.title}")
+        return self.loader.submit(self.read, self._shown)
+
+    def _shown(self, found: Any) -> None:
+        self.shown = found
+        self.show(found)
+        self.status.done(self.done_text(found))
+
+    def done_text(self, found: Any) -> str:
+        return f"{self.title}: up to date"
+
+    def act(self, what: str, action: Any, then: Any = None) -> Future[None]:
+        """Run `action` (a change to the registry) on the loader's thread, then refresh; its
+        refusal goes to the status line."""
+        self.status.loading(what)
+
+        def done(result: Any) -> None:
+            if then is not None:
+                then(result)
+            self.status.done(f"{what}: done")
+            self.refresh()
+
+        return self.loader.submit(action, done)
+
+    def static_html(self) -> str:
+        """The view as plain HTML, for a front end that shows no widgets."""
+        body = getattr(self.shown, "_repr_html_", None)
+        shown = body() if callable(body) else html.escape(str(self.shown or ""))
+        title = f"<h4>{html.escape(self.title)}</h4>"
+        return f"{STYLE}<div class='jp-mlops-dashboard'>{title}{shown}</div>"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
+        bundle["text/html"] = self.static_html()
+        return bundle
+
+    def close(self) -> None:
+        self.loader.close()
+        super().close()

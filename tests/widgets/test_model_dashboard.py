@@ -1,0 +1,99 @@
+"""One model's dashboard driven as a person would: tabs read in the background and show
+what the registry holds; an error lands in the status line; another process's change shows
+after refresh()."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from jupyter_mlops import Registry
+from jupyter_mlops.widgets import dashboard
+from jupyter_mlops.widgets.model import ModelDashboard
+from jupyter_mlops.widgets.status import DONE, FAILED
+
+
+def opened(registry: Registry) -> ModelDashboard:
+    found = dashboard(registry, "churn")
+    assert isinstance(found, ModelDashboard)
+    found.refresh().result(timeout=60)
+    return found
+
+
+def test_the_tabs_show_versions_drift_and_performance(registry: Registry) -> None:
+    dash = opened(registry)
+    assert [dash.tabs.get_title(i) for i in range(4)] == [
+        "Versions", "Drift", "Performance", "Controls",
+    ]  # fmt: skip
+    assert all(panel.status.state == DONE for panel in dash.panels), [
+        panel.status.text for panel in dash.panels
+    ]
+    assert "2 versions of churn" in dash.versions.status.text
+    assert "champion" in dash.versions.table.value
+    assert dash.drift.feature.options, "the features a check measured"
+    assert "1 drift checks of churn" in dash.drift.status.text
+    assert dash.performance.figure.children, "a figure of the stored metrics"
+
+
+def test_two_versions_compare_with_their_differences(registry: Registry) -> None:
+    dash = opened(registry)
+    dash.versions.compare(1, 2).result(timeout=60)
+    assert "C" in dash.versions.comparison.value  # the param that differs
+    assert dash.versions.status.state == DONE
+
+
+def test_a_feature_shows_its_statistic_over_checks(registry: Registry) -> None:
+    dash = opened(registry)
+    feature = dash.drift.feature.options[0]
+    dash.drift.feature.value = feature
+    dash.drift.loader.submit(lambda: None, lambda _: None).result(timeout=60)
+    assert dash.drift.figure.children
+
+
+def test_measuring_drift_of_a_notebook_frame(registry: Registry) -> None:
+    from tests.widgets.conftest import rows
+
+    frames = {"week": rows(300, seed=9, shifted=True)[0]}
+    dash = dashboard(registry, "churn", variables=frames.__getitem__)
+    dash.refresh().result(timeout=60)
+    dash.drift.measure(variable="week").result(timeout=120)
+    assert "drift" in dash.drift.report.value.lower()
+    dash.drift.measure(variable="nosuch")  # refused before any read
+    assert dash.drift.status.state == FAILED
+
+
+def test_a_change_by_another_process_shows_after_refresh(registry: Registry) -> None:
+    dash = opened(registry)
+    script = (
+        "from jupyter_mlops import Registry;"
+        f"Registry({str(registry.home)!r}).rollback('churn', reason='elsewhere')"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    dash.refresh().result(timeout=60)
+    assert "elsewhere" in dash.controls.audit.value
+
+
+def test_a_deleted_model_is_said_in_the_status_line(registry: Registry) -> None:
+    import shutil
+
+    dash = opened(registry)
+    shutil.rmtree(registry.home)
+    dash.refresh().result(timeout=60)
+    assert dash.versions.status.state == FAILED
+    assert dash.versions.status.text
+
+
+def test_an_unknown_model_is_refused_with_a_did_you_mean(registry: Registry) -> None:
+    import pytest
+
+    from jupyter_mlops.errors import NotFoundError
+
+    with pytest.raises(NotFoundError, match="churn"):
+        dashboard(registry, "chrun")
+
+
+def test_papermill_and_other_static_readers_get_html(registry: Registry) -> None:
+    dash = opened(registry)
+    bundle = dash._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "<table" in bundle["text/html"] and "churn" in bundle["text/html"]
