@@ -12,3 +12,8 @@ from jupyter_mlops.viz.figures import figure_of
 
 def figure_box(result: Any) -> go.FigureWidget:
     return go.FigureWidget(figure_of(result))
+
+
+def static_figure(result: Any) -> str:
+    """The result's figure as HTML that draws without a kernel (plotly.js from its CDN)."""
+    return str(figure_of(result).to_html(include_plotlyjs="cdn", full_html=False))

@@ -45,7 +45,7 @@ class FleetDashboard(Panel):
             [widgets.HBox([self.name, self.health, self.sort]), self.rows]
         )
         self.body.children = [self.ticker, self.list_view, self.open_view]
-        self.refresh()
+        self.opening = self.refresh()
 
     def read(self) -> Any:
         health = None if self.health.value == "any" else self.health.value

@@ -14,7 +14,7 @@ import ipywidgets as widgets
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.widgets.controls import ControlsTab
 from jupyter_mlops.widgets.drift import DriftTab
-from jupyter_mlops.widgets.panel import Panel
+from jupyter_mlops.widgets.panel import Panel, with_static
 from jupyter_mlops.widgets.performance import PerformanceTab
 from jupyter_mlops.widgets.ticker import Ticker
 from jupyter_mlops.widgets.versions import VersionsTab
@@ -44,7 +44,7 @@ class ModelDashboard(widgets.VBox):
         heading = widgets.HTML(f"<h3>{model}</h3>")
         super().__init__(children=[heading, self.ticker, self.tabs])
         _OPEN.add(self)
-        self.refresh()
+        self.opening = self.refresh()
 
     @property
     def panels(self) -> tuple[Panel, ...]:
@@ -63,9 +63,7 @@ class ModelDashboard(widgets.VBox):
         return "".join(panel.static_html() for panel in self.panels)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
-        bundle["text/html"] = self.static_html()
-        return bundle
+        return with_static(self, super()._repr_mimebundle_(**kwargs))
 
     def close(self) -> None:
         _OPEN.discard(self)

@@ -10,6 +10,7 @@ tables and figures as plain HTML, so a saved notebook reads without "Loading wid
 
 from __future__ import annotations
 
+import contextlib
 import html
 from concurrent.futures import Future
 from typing import Any
@@ -20,6 +21,20 @@ from jupyter_mlops.registry import Registry
 from jupyter_mlops.widgets.loading import Loader
 from jupyter_mlops.widgets.status import StatusLine
 from jupyter_mlops.widgets.style import STYLE
+
+# how long showing a new dashboard waits for its first read, so that a front end without
+# widgets (papermill's output) saves it whole; a slower read (a registry busy with another
+# process) goes on in the background, and the saved form says it was still reading
+STATIC_WAIT = 5.0
+
+
+def with_static(view: Any, bundle: dict[str, Any] | None) -> dict[str, Any]:
+    """`bundle` (the widget's view) with `text/html`, the view as plain HTML, beside it."""
+    opening = getattr(view, "opening", None)
+    if opening is not None:
+        with contextlib.suppress(TimeoutError):
+            opening.result(timeout=STATIC_WAIT)
+    return {**(bundle or {}), "text/html": view.static_html()}
 
 
 class Panel(widgets.VBox):
@@ -78,9 +93,7 @@ class Panel(widgets.VBox):
         return f"{STYLE}<div class='jp-mlops-dashboard'>{title}{shown}</div>"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
-        bundle["text/html"] = self.static_html()
-        return bundle
+        return with_static(self, super()._repr_mimebundle_(**kwargs))
 
     def close(self) -> None:
         self.loader.close()

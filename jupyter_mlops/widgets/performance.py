@@ -8,7 +8,7 @@ import ipywidgets as widgets
 from jupyter_mlops import operations
 from jupyter_mlops.operations.results import MetricHistory
 from jupyter_mlops.registry import Registry
-from jupyter_mlops.widgets.figures import figure_box
+from jupyter_mlops.widgets.figures import figure_box, static_figure
 from jupyter_mlops.widgets.panel import Panel
 
 
@@ -28,6 +28,12 @@ class PerformanceTab(Panel):
         empty = found.frame.empty
         self.figure.children = [] if empty else [figure_box(found)]
         self.table.value = found._repr_html_() if empty else ""
+
+    def static_html(self) -> str:
+        """The stored metrics as a figure a saved notebook shows without a kernel."""
+        if self.shown is None or self.shown.frame.empty:
+            return super().static_html()
+        return super().static_html() + static_figure(self.shown)
 
     def done_text(self, found: MetricHistory) -> str:
         if found.frame.empty:
