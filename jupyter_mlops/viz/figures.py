@@ -36,7 +36,8 @@ def _run(result: RunHistory) -> go.Figure:
 
 @figure_of.register
 def _drift(result: DriftHistory) -> go.Figure:
-    return drift_history_figure(result, title=f"{result.model}: drift per check")
+    what = result.model if result.feature is None else f"{result.model}, {result.feature}"
+    return drift_history_figure(result, title=f"{what}: drift per check")
 
 
 @figure_of.register
