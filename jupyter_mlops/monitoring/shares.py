@@ -3,10 +3,12 @@
 Numbers are counted in the bins of the reference profile, the ones PSI is computed in
 (quantile edges, a bin of its own for a dominant value, open ends; see
 profiling/binning.py), and the reference side is the profile's own count of every
-reference row, so a bar reads as the drift statistic saw it. Categories are the reference's
-listed ones and the current values it never had (`unseen`), the `SHOWN` largest on either
-side each a bar of their own and the rest folded into `other`. Missing values are a bar of
-their own when either side has any, so each side's shares add up to 1.
+reference row, so a bar reads as the drift statistic saw it (a bin empty on both sides,
+such as the open one below a minimum that is a value of its own, is left out).
+Categories are the reference's listed ones and the current values it never had
+(`unseen`), the `SHOWN` largest on either side each a bar of their own and the rest
+folded into `other`. Missing values are a bar of their own when either side has any, so
+each side's shares add up to 1.
 """
 
 from __future__ import annotations
@@ -49,8 +51,8 @@ class Bin:
 
 
 def numeric_bins(entry: dict[str, Any], values: np.ndarray) -> list[Bin]:
-    """The bins of a numeric (or datetime, in epoch seconds) feature's profile, with the
-    reference's counts and those of `values` (NaN: missing)."""
+    """The bins of a numeric (or datetime, in epoch seconds) feature's profile that either
+    side has values in, with the reference's counts and those of `values` (NaN: missing)."""
     stats = entry["stats"]
     edges = [float(edge) for edge in stats.get("edges", [])]
     reference = np.asarray(stats.get("counts", [stats.get("present", 0)]), dtype="int64")
@@ -64,7 +66,8 @@ def numeric_bins(entry: dict[str, Any], values: np.ndarray) -> list[Bin]:
             labels, reference, counted.counts, lows, highs, strict=True
         )
     ]
-    return bins + _missing(int(stats.get("nulls", 0)), ref_rows, counted.nulls, rows)
+    held = [b for b in bins if b.reference_rows or b.current_rows] or bins
+    return held + _missing(int(stats.get("nulls", 0)), ref_rows, counted.nulls, rows)
 
 
 def category_bins(
