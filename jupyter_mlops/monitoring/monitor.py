@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mlops.monitoring.distributions import Distributions, distributions_of
 from jupyter_mlops.monitoring.monitor_alerts import AlertMixin
 from jupyter_mlops.monitoring.monitor_drift import DriftMixin
 from jupyter_mlops.monitoring.monitor_logs import LoggingMixin
@@ -30,6 +31,7 @@ from jupyter_mlops.registry import Registry
 if TYPE_CHECKING:
     import pandas as pd
 
+    from jupyter_mlops.monitoring.sources import Current
     from jupyter_mlops.registry.records import Version
 
 
@@ -47,6 +49,21 @@ class Monitor(DriftMixin, PerformanceMixin, LoggingMixin, AlertMixin):
     def reference_sample(self, version: Version) -> pd.DataFrame | None:
         """The reference rows stored with a version (with `__target__`, `__prediction__`)."""
         return self._versions.reference_sample(version)
+
+    def distributions(
+        self,
+        ref: str,
+        feature: str,
+        current: Current = None,
+        *,
+        window: str | int | None = None,
+        time_column: str | None = None,
+    ) -> Distributions:
+        """`feature`'s shares per bin or category in `ref`'s reference and in `current` (or
+        the last `window` of the prediction log), with its stored drift verdict."""
+        return distributions_of(
+            self._versions, ref, feature, current, window=window, time_column=time_column
+        )
 
     def model(self, version: Version) -> Any:
         """A version's model object, loaded (and verified) once per monitor."""

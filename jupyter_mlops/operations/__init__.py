@@ -28,6 +28,7 @@ from jupyter_mlops.operations.catalog import (
 from jupyter_mlops.operations.deployments import deploy, deployments, serve, undeploy
 from jupyter_mlops.operations.monitoring import (
     compact,
+    distributions,
     drift,
     drift_config,
     drift_history,
@@ -51,6 +52,7 @@ __all__ = [
     "deploy",
     "deployments",
     "describe",
+    "distributions",
     "drift",
     "drift_config",
     "drift_history",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.errors import InvalidArgumentError, Option, Spelled
 from jupyter_mlops.monitoring import Monitor
+from jupyter_mlops.monitoring.distributions import Distributions
 from jupyter_mlops.monitoring.history import DriftHistory
 from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.report import DriftReport, DriftTimeline
@@ -78,6 +79,23 @@ def drift(
         tests=test,
         thresholds=threshold,
         save=save,
+    )
+
+
+def distributions(
+    registry: Registry,
+    *,
+    ref: str,
+    feature: str,
+    current: Any = None,
+    window: str | int | None = None,
+    time_column: str | None = None,
+) -> Distributions:
+    """A feature's (`prediction`: the model's output) shares per bin or category in the
+    version's reference and in `current`, or in the last `window` of the prediction log,
+    with the verdict the newest drift check stored for it."""
+    return Monitor(registry).distributions(
+        ref, feature, current, window=as_span(window), time_column=time_column
     )
 
 

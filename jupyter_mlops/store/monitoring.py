@@ -45,6 +45,28 @@ def drift_history(conn: duckdb.DuckDBPyConnection, model: str) -> pd.DataFrame:
     ).df()
 
 
+def latest_verdicts(
+    conn: duckdb.DuckDBPyConnection, model: str, version: int, feature: str
+) -> list[Row]:
+    """The verdicts (deciding test, missing, unseen) of `feature` in the newest drift check of
+    a version that measured it; none when no check did."""
+    return rows_of(
+        conn.execute(
+            """WITH newest AS (
+                   SELECT max(c.id) AS id FROM checks c
+                   JOIN check_results r ON r.check_id = c.id
+                   WHERE c.model = ? AND c.version = ? AND r.feature = ? AND r.chosen)
+               SELECT c.id AS check_id, c.started_at, c.source, c.window_start, c.window_end,
+                      r.test, r.statistic, r.p_value, r.threshold, r.drifted, r.rows
+               FROM newest JOIN checks c ON c.id = newest.id
+               JOIN check_results r ON r.check_id = c.id
+               WHERE r.feature = ? AND r.chosen
+               ORDER BY r.test""",
+            [model, version, feature, feature],
+        )
+    )
+
+
 def metric_history(conn: duckdb.DuckDBPyConnection, model: str) -> pd.DataFrame:
     return conn.execute(
         """SELECT c.id AS check_id, coalesce(m.version, c.version) AS version, c.kind,

@@ -8,10 +8,12 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from jupyter_mlops.monitoring.distributions import Distributions
 from jupyter_mlops.monitoring.history import DriftHistory
 from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.operations.results import MetricHistory, RunHistory
 from jupyter_mlops.registry.records import VersionList
+from jupyter_mlops.viz.distributions import distribution_figure
 from jupyter_mlops.viz.drift import drift_history_figure, metric_history_figure
 from jupyter_mlops.viz.metrics import run_metrics_figure, version_metrics_figure
 
@@ -34,7 +36,13 @@ def _run(result: RunHistory) -> go.Figure:
 
 @figure_of.register
 def _drift(result: DriftHistory) -> go.Figure:
-    return drift_history_figure(result, title=f"{result.model}: drift per check")
+    what = result.model if result.feature is None else f"{result.model}, {result.feature}"
+    return drift_history_figure(result, title=f"{what}: drift per check")
+
+
+@figure_of.register
+def _distributions(result: Distributions) -> go.Figure:
+    return distribution_figure(result)
 
 
 @figure_of.register

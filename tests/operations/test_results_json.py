@@ -72,6 +72,8 @@ def scenario(registry: Registry, files: Path) -> list[tuple[str, Callable[[], An
         ("run_history", lambda: ops.run_history(r, run=n)),
         ("compare_runs", lambda: ops.compare_runs(r, runs=[n, n], show_all=True)),
         ("drift", lambda: ops.drift(r, ref="m@champion", current=now)),
+        ("distributions", lambda: ops.distributions(r, ref="m@champion", feature="n0",
+                                                    current=now)),
         ("drift_windows", lambda: ops.drift(r, ref="m:1", current=timed, every="1d",
                                             time_column="t")),
         ("drift_history", lambda: ops.drift_history(r, model="m")),
