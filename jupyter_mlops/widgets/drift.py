@@ -40,9 +40,14 @@ class DriftTab(Panel):
         self.feature = widgets.Dropdown(description="feature")
         self.feature.observe(lambda change: self.show_feature(change.new), names="value")
         self.figure = widgets.Box()
+        self.overlay = widgets.Box()
+        self.measured: Any = None  # the DataFrame last measured, which the overlay shows
         self.history = widgets.HTML()
         controls = widgets.HBox([self.window, self.variable, self.measure_button])
-        self.body.children = [controls, self.report, self.feature, self.figure, self.history]
+        self.body.children = [
+            controls, self.report, self.feature, widgets.HBox([self.overlay, self.figure]),
+            self.history,
+        ]  # fmt: skip
 
     def read(self) -> DriftHistory:
         return operations.drift_history(self.registry, model=self.model)
@@ -59,19 +64,34 @@ class DriftTab(Panel):
             )
         return f"{len(found)} drift checks of {self.model}"
 
-    def show_feature(self, feature: str | None) -> None:
-        """The feature's statistic per check over its threshold."""
+    def show_feature(self, feature: str | None) -> Any:
+        """The feature's reference and current distributions overlaid (current: the frame
+        last measured, else the chosen window of the log), and its statistic per check over
+        its threshold."""
         if not feature:
-            self.figure.children = []
-            return
+            self.figure.children, self.overlay.children = [], []
+            return None
+        window = None if self.measured is not None else WINDOWS.get(self.window.value) or "7d"
 
-        def read() -> DriftHistory:
-            return operations.drift_history(self.registry, model=self.model, feature=feature)
+        def read() -> tuple[Any, DriftHistory]:
+            shares = operations.distributions(
+                self.registry,
+                ref=self.model,
+                feature=feature,
+                current=self.measured,
+                window=window,
+            )
+            return shares, operations.drift_history(
+                self.registry, model=self.model, feature=feature
+            )
 
-        def show(found: DriftHistory) -> None:
-            self.figure.children = [figure_box(found)]
+        def show(found: tuple[Any, DriftHistory]) -> None:
+            shares, history = found
+            self.overlay.children = [figure_box(shares)]
+            self.figure.children = [figure_box(history)]
+            self.status.done(shares.title)
 
-        self.loader.submit(read, show)
+        return self.loader.submit(read, show)
 
     def measure(self, *, window: str | None = None, variable: str | None = None) -> Any:
         """Drift of the newest `window` of the log, or of a notebook's DataFrame, now."""
@@ -98,6 +118,7 @@ class DriftTab(Panel):
             )
 
         def show(report: Any) -> None:
+            self.measured = current
             self.report.value = report._repr_html_()
 
         return self.act(f"measuring drift of {ref}", read, show)

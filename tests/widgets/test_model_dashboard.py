@@ -42,12 +42,21 @@ def test_two_versions_compare_with_their_differences(registry: Registry) -> None
     assert dash.versions.status.state == DONE
 
 
-def test_a_feature_shows_its_statistic_over_checks(registry: Registry) -> None:
-    dash = opened(registry)
+def test_a_feature_overlays_its_distributions_and_its_statistic_over_checks(
+    registry: Registry,
+) -> None:
+    from tests.widgets.conftest import rows
+
+    frames = {"week": rows(300, seed=9, shifted=True)[0]}
+    dash = dashboard(registry, "churn", variables=frames.__getitem__)
+    dash.refresh().result(timeout=60)
+    dash.drift.measure(variable="week").result(timeout=120)
     feature = dash.drift.feature.options[0]
-    dash.drift.feature.value = feature
-    dash.drift.loader.submit(lambda: None, lambda _: None).result(timeout=60)
-    assert dash.drift.figure.children
+    dash.drift.show_feature(feature).result(timeout=60)
+    overlay = dash.drift.overlay.children[0]
+    assert [trace.name for trace in overlay.data] == ["reference", "current"]
+    assert dash.drift.figure.children, "its statistic per check"
+    assert feature in dash.drift.status.text
 
 
 def test_measuring_drift_of_a_notebook_frame(registry: Registry) -> None:
