@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -113,7 +114,7 @@ class Fleet(RecordTable[ModelHealth]):
 
     def __init__(
         self,
-        found: list[ModelHealth] = (),  # type: ignore[assignment]
+        found: Iterable[ModelHealth] = (),
         *,
         name: str | None = None,
         health: str | None = None,
