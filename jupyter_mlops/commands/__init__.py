@@ -8,9 +8,10 @@ notebook reads variables, the shell reads files) in the same form.
 
 from jupyter_mlops.commands.base import Context, Subcommand, add_subcommands, parse_pairs
 from jupyter_mlops.commands.catalog import CATALOG
+from jupyter_mlops.commands.fleet import FLEET
 from jupyter_mlops.commands.monitoring import MONITORING
 from jupyter_mlops.commands.tracking import TRACKING
 
-SHARED: tuple[Subcommand, ...] = (*CATALOG, *TRACKING, *MONITORING)
+SHARED: tuple[Subcommand, ...] = (*CATALOG, *TRACKING, *MONITORING, *FLEET)
 
 __all__ = ["SHARED", "Context", "Subcommand", "add_subcommands", "parse_pairs"]

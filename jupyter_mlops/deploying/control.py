@@ -30,6 +30,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, NoReturn
@@ -178,14 +179,29 @@ def recorded(registry: Registry, *, model: str | None, running_only: bool) -> li
     return [Deployment.from_row(row) for row in rows]
 
 
-def _with_health(found: Deployment) -> Deployment:
+def with_health(found: Sequence[Deployment], *, timeout: float = 0.3) -> list[Deployment]:
+    """The records with what their running servers report, every server asked at once,
+    each within `timeout` seconds (one that does not answer in time: shown without
+    numbers), so a fleet's overview never waits on its servers one by one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    asked = [d for d in found if d.stopped_at is None]
+    if not asked:
+        return list(found)
+    with ThreadPoolExecutor(max_workers=min(16, len(asked))) as pool:
+        answers = list(pool.map(lambda d: _with_health(d, timeout), asked))
+    answered = {id(d): answer for d, answer in zip(asked, answers, strict=True)}
+    return [answered.get(id(d), d) for d in found]
+
+
+def _with_health(found: Deployment, timeout: float = 1.0) -> Deployment:
     """The record with what its running server reports: serving version, requests, errors
     (only when the server at its URL is this deployment, by its nonce)."""
     if found.stopped_at is not None or found.status != "running":
         return found
     if not processes.reachable_from_here(found.machine, found.host):
         return found  # that machine's loopback is not ours to ask
-    health = processes.answers_as(found.url, found.nonce_sha256)
+    health = processes.answers_as(found.url, found.nonce_sha256, timeout=timeout)
     if not health:
         return found  # starting, stopping, hung, or another server: shown without numbers
     return replace(

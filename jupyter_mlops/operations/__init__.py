@@ -26,6 +26,7 @@ from jupyter_mlops.operations.catalog import (
     versions,
 )
 from jupyter_mlops.operations.deployments import deploy, deployments, serve, undeploy
+from jupyter_mlops.operations.fleet import fleet
 from jupyter_mlops.operations.monitoring import (
     compact,
     distributions,
@@ -57,6 +58,7 @@ __all__ = [
     "drift_config",
     "drift_history",
     "estimate",
+    "fleet",
     "gc",
     "history",
     "load",

@@ -88,6 +88,7 @@ def scenario(registry: Registry, files: Path) -> list[tuple[str, Callable[[], An
         ("alerts", lambda: ops.alerts(r)),
         ("check", lambda: ops.check(r, ref="m@champion", current=now)),
         ("alert_log", lambda: ops.alert_log(r, model="m")),
+        ("fleet", lambda: ops.fleet(r)),
         ("remove_alert", lambda: ops.remove_alert(r, rule=1)),
         ("compact", lambda: ops.compact(r, model="m")),
         ("unalias", lambda: ops.unalias(r, model="m", alias="champion")),
