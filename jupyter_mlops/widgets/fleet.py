@@ -4,6 +4,7 @@ open one model's dashboard in place."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -11,12 +12,18 @@ from typing import Any
 import ipywidgets as widgets
 
 from jupyter_mlops import operations
+from jupyter_mlops.operations.fleet_records import Fleet, ModelHealth, css_class
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.widgets.panel import Panel
 from jupyter_mlops.widgets.ticker import Ticker
 
-HEALTH = ("any", "ok", "drifting", "degraded", "alerting", "never checked")
-SORTS = {"name": "name", "health": "health", "last check": "last_check_at"}
+HEALTH = ("any", "alerting", "degraded", "drifting", "ok", "never checked")
+WORST_FIRST = {health: rank for rank, health in enumerate(HEALTH[1:])}
+SORTS: dict[str, Callable[[ModelHealth], Any]] = {
+    "health, worst first": lambda m: (WORST_FIRST.get(m.health, 99), m.name),
+    "name": lambda m: m.name,
+    "last check, newest first": lambda m: -(m.last_check.at.timestamp() if m.last_check else 0),
+}
 
 
 class FleetDashboard(Panel):
@@ -47,23 +54,23 @@ class FleetDashboard(Panel):
         self.body.children = [self.ticker, self.list_view, self.open_view]
         self.opening = self.refresh()
 
-    def read(self) -> Any:
+    def read(self) -> Fleet:
         health = None if self.health.value == "any" else self.health.value
-        found = operations.fleet(self.registry, name=self.name.value or None, health=health)
-        return found.sorted_by(SORTS[self.sort.value])
+        return operations.fleet(self.registry, name=self.name.value or None, health=health)
 
-    def show(self, found: Any) -> None:
-        self.rows.children = [self._row(row) for row in found.rows]
+    def show(self, found: Fleet) -> None:
+        ordered = sorted(found, key=SORTS[self.sort.value])
+        self.rows.children = [self._row(row) for row in ordered]
 
-    def done_text(self, found: Any) -> str:
-        if not found.rows:
-            return "no models match; register one with %mlops register NAME MODEL"
-        return f"{len(found.rows)} models"
+    def done_text(self, found: Fleet) -> str:
+        if not found and not found.total:
+            return "no models registered yet; register one with %mlops register NAME MODEL"
+        return found.headline()
 
-    def _row(self, row: Any) -> widgets.Widget:
+    def _row(self, row: ModelHealth) -> widgets.Widget:
         button = widgets.Button(description=row.name, tooltip=f"open {row.name}'s dashboard")
         button.on_click(lambda _: self.open(row.name))
-        return widgets.HBox([button, widgets.HTML(row.summary_html())])
+        return widgets.HBox([button, widgets.HTML(summary_html(row))])
 
     def open(self, name: str) -> Any:
         """That model's dashboard in place of the fleet, with a Back button."""
@@ -80,3 +87,19 @@ class FleetDashboard(Panel):
         self.open_view.children = []
         self.list_view.layout.display = None
         return self.refresh()
+
+
+def summary_html(row: ModelHealth) -> str:
+    """One model's line: its badge and why, aliases, what its deployments serve, its last
+    check."""
+    aliases = ", ".join(f"{alias} -> {version}" for alias, version in sorted(row.aliases.items()))
+    served = "; ".join(map(str, row.deployments)) or "not deployed"
+    checked = "never checked" if row.last_check is None else str(row.last_check)
+    parts = [
+        f'<span class="jp-mlops-badge {css_class(row.health)}">{html.escape(row.health)}</span>',
+        html.escape(row.why),
+        html.escape(aliases or "no aliases"),
+        html.escape(served),
+        html.escape(checked),
+    ]
+    return " &middot; ".join(parts)
