@@ -27,7 +27,7 @@ SORTS: dict[str, Callable[[ModelHealth], Any]] = {
 
 
 class FleetDashboard(Panel):
-    """`open(name)` replaces the fleet with that model's dashboard (Back returns)."""
+    """`open_model(name)` replaces the fleet with that model's dashboard (Back returns)."""
 
     title = "the fleet"
 
@@ -69,10 +69,10 @@ class FleetDashboard(Panel):
 
     def _row(self, row: ModelHealth) -> widgets.Widget:
         button = widgets.Button(description=row.name, tooltip=f"open {row.name}'s dashboard")
-        button.on_click(lambda _: self.open(row.name))
+        button.on_click(lambda _: self.open_model(row.name))
         return widgets.HBox([button, widgets.HTML(summary_html(row))])
 
-    def open(self, name: str) -> Any:
+    def open_model(self, name: str) -> Any:
         """That model's dashboard in place of the fleet, with a Back button."""
         back = widgets.Button(description="Back to the fleet", icon="arrow-left")
         dashboard = self.opened(name)
@@ -92,7 +92,7 @@ class FleetDashboard(Panel):
 def summary_html(row: ModelHealth) -> str:
     """One model's line: its badge and why, aliases, what its deployments serve, its last
     check."""
-    aliases = ", ".join(f"{alias} -> {version}" for alias, version in sorted(row.aliases.items()))
+    aliases = ", ".join(f"{alias}: v{version}" for alias, version in sorted(row.aliases.items()))
     served = "; ".join(map(str, row.deployments)) or "not deployed"
     checked = "never checked" if row.last_check is None else str(row.last_check)
     parts = [
