@@ -16,8 +16,9 @@ from typing import Any
 import ipywidgets as widgets
 
 from jupyter_mlops import operations
-from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.errors import Face, InvalidArgumentError, MlopsError
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.shown import shown_in
 from jupyter_mlops.widgets.panel import Panel
 
 ACTIONS = ("promote", "rollback", "archive")
@@ -98,9 +99,10 @@ class ControlsTab(Panel):
             return operations.plan_archive(self.registry, model=model, version=version)
 
         def show(plan: Any) -> None:
+            plan = shown_in(plan, Face.NOTEBOOK)
             self.plan.value = plan._repr_html_()
             if not plan.allowed:
-                self.status.failed(InvalidArgumentError(plan.refusal))
+                self.status.failed(MlopsError(plan.refusal.render(Face.NOTEBOOK)))
                 return
             self.pending = (action, plan, self.reason.value.strip())
             self.confirm_button.disabled = False
@@ -128,7 +130,7 @@ class ControlsTab(Panel):
                     self.registry, model=plan.model, alias=plan.alias, reason=reason
                 )
             return operations.archive(
-                self.registry, model=plan.model, version=plan.from_version, reason=reason
+                self.registry, model=plan.model, version=plan.version, reason=reason
             )
 
         def then(_: Any) -> None:

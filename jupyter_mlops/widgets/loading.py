@@ -1,10 +1,11 @@
 """Reads off the kernel's main thread, one at a time, never piling up.
 
 A dashboard's reads (an operation on the registry) can wait for another process's lock or
-read many rows; the kernel must stay responsive meanwhile. `Loader` runs each read in one
-worker thread of its own: while a read is running, another request is not queued behind
-it but remembered once, and run when the first is done (ten clicks of "refresh" during a
-slow read make one more read, not ten). What a read returns is applied to the widgets on
+read many rows; the kernel must stay responsive meanwhile. `Loader` runs each piece of work
+in one worker thread of its own, in the order asked. Work with a `key` (a refresh) waits at
+most once: asked again while it waits, the newer request takes its place (ten clicks of
+"refresh" during a slow read make one more read, not ten); other work (an action) is
+never dropped. What a read returns is applied to the widgets on
 the worker thread, which ipywidgets sends to the front end as ordinary state updates; an
 error is handed to the dashboard's status line, never raised into the kernel.
 """
@@ -30,17 +31,21 @@ class Loader:
         self._failed = failed
         self._lock = threading.Lock()
         self._running: Future[None] | None = None
-        self._again: tuple[Read, Apply] | None = None
+        self._waiting: list[tuple[str | None, Read, Apply]] = []
 
-    def submit(self, read: Read, apply: Apply) -> Future[None]:
-        """Run `read` then `apply` in the worker; while one runs, the newest request waits
-        after it (older waiting ones are dropped). The future is done when the work asked
-        for is (the running read's future covers the one waiting after it)."""
+    def submit(self, read: Read, apply: Apply, *, key: str | None = None) -> Future[None]:
+        """Run `read` then `apply` after the work asked before; a waiting request with the
+        same `key` is replaced. The future is done when this work (and what was asked
+        meanwhile) is."""
         with self._lock:
-            if self._running is not None:
-                self._again = (read, apply)
+            if self._running is None:
+                self._running = self._pool.submit(self._work, read, apply)
                 return self._running
-            self._running = self._pool.submit(self._work, read, apply)
+            same = [i for i, (k, _, _) in enumerate(self._waiting) if key is not None and k == key]
+            if same:
+                self._waiting[same[0]] = (key, read, apply)
+            else:
+                self._waiting.append((key, read, apply))
             return self._running
 
     def _work(self, read: Read, apply: Apply) -> None:
@@ -50,11 +55,10 @@ class Loader:
             except BaseException as exc:  # shown in the status line: the widget stays
                 self._failed(exc)
             with self._lock:
-                if self._again is None:
-                    self._running = None  # a request from now on starts a new read
+                if not self._waiting:
+                    self._running = None  # a request from now on starts a new run
                     return
-                read, apply = self._again
-                self._again = None
+                _, read, apply = self._waiting.pop(0)
 
     @property
     def busy(self) -> bool:

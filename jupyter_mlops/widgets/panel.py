@@ -62,7 +62,7 @@ class Panel(widgets.VBox):
     def refresh(self) -> Future[None]:
         """Read again (a change by another process shows now) and show it."""
         self.status.loading(f"reading {self.title}")
-        return self.loader.submit(self.read, self._shown)
+        return self.loader.submit(self.read, self._shown, key="refresh")
 
     def _shown(self, found: Any) -> None:
         self.shown = found
