@@ -38,6 +38,7 @@ from jupyter_mlops.operations.monitoring import (
     performance,
     predict,
 )
+from jupyter_mlops.operations.plans import audit, plan_archive, plan_promote, plan_rollback
 from jupyter_mlops.operations.registering import register, register_run, set_reference
 from jupyter_mlops.operations.tracking import compare_runs, run, run_history, runs
 
@@ -46,6 +47,7 @@ __all__ = [
     "alert_log",
     "alerts",
     "archive",
+    "audit",
     "check",
     "compact",
     "compare",
@@ -65,6 +67,9 @@ __all__ = [
     "metric_history",
     "models",
     "performance",
+    "plan_archive",
+    "plan_promote",
+    "plan_rollback",
     "predict",
     "promote",
     "register",

@@ -1,6 +1,10 @@
 """Moving aliases: promote, roll back, remove, each recorded as an audit event; where a
 rollback takes an alias, read from its audit trail; the evidence of a move.
 
+A promote or a rollback is first planned (`Move`: from which version to which, and the
+error refusing it, if one does), then carried out as planned, so what a dialog shows
+before the move is what the move does.
+
 Rollbacks undo moves like an undo stack: after promotes 1 -> 2 -> 3, one rollback
 returns to 2 and a second to 1. A promote after a rollback is a new move, which the
 next rollback undoes.
@@ -10,16 +14,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import ConflictError, InvalidArgumentError, promote_command
+from jupyter_mlops.errors import ConflictError, InvalidArgumentError, MlopsError, promote_command
 from jupyter_mlops.registry import capture
 from jupyter_mlops.registry.events import AliasEvent
-from jupyter_mlops.registry.lookups import find_version, require_alias_known, require_model
-from jupyter_mlops.registry.refs import ModelRef, check_key, kind_of
+from jupyter_mlops.registry.lookups import (
+    find_version,
+    require_alias_known,
+    require_model,
+    version_ref,
+)
+from jupyter_mlops.registry.refs import ModelRef, check_alias, check_key, kind_of
 from jupyter_mlops.store import catalog
 
 
@@ -105,64 +115,106 @@ def record_move(
     return AliasEvent.from_row({"id": event_id, **event})
 
 
-def promote(
-    conn: duckdb.DuckDBPyConnection,
-    ref: ModelRef,
-    alias: str,
-    *,
-    reason: str,
-    evidence: str | None,
-) -> AliasEvent:
-    """Point `alias` at the version `ref` names, in the caller's transaction."""
-    name = ref.model
+@dataclass(frozen=True)
+class Move:
+    """What a change of the catalog would do, read in one transaction: the alias it moves
+    from which version to which (an archive moves none), and the error that refuses it now
+    (`refusal`, None when it would go ahead). The action itself carries out exactly this:
+    a plan shown before it and the action share one set of rules."""
+
+    model: str
+    action: str
+    alias: str | None
+    version: int | None  # the version promoted, rolled back to, or archived
+    before: int | None = None
+    after: int | None = None
+    refusal: MlopsError | None = None
+    undoes: int | None = None  # a rollback: the id of the move it undoes
+    changes: bool = True  # False: allowed, but nothing would change
+
+
+def planned_promote(
+    conn: duckdb.DuckDBPyConnection, name: str, version: int | str, alias: str
+) -> Move:
+    """What pointing `alias` at `version` would do; an unknown model or version raises."""
+    check_alias(alias)
+    ref = version_ref(name, version)
     if ref.version is None:  # promoted through another alias: resolve it first
         ref = ModelRef(name, version=find_version(conn, ref).version)
     assert ref.version is not None
     status, current = catalog.alias_target_state(conn, name, ref.version, alias)
     if status is None:
         find_version(conn, ref)  # raises the model's or the version's not-found error
+    refusal = None
     if status == "archived":
-        raise ConflictError(
+        refusal = ConflictError(
             f"{name} version {ref.version} is archived; register a new version or "
             "promote another one."
         )
-    return record_move(
-        conn,
+    return Move(
         name,
-        alias=alias,
+        "promote",
+        alias,
+        ref.version,
         before=current,
         after=ref.version,
-        action="promote",
-        reason=reason,
-        evidence=evidence,
+        refusal=refusal,
+        changes=current != ref.version,
     )
 
 
-def rollback(conn: duckdb.DuckDBPyConnection, name: str, alias: str, *, reason: str) -> AliasEvent:
-    """Return `alias` to where its latest move not yet undone took it from, in the caller's
-    transaction; never to an archived version."""
+def planned_rollback(conn: duckdb.DuckDBPyConnection, name: str, alias: str) -> Move:
+    """Where undoing `alias`'s latest move not yet undone would take it: never to an
+    archived version; an unknown model or alias raises."""
     require_model(conn, name)
     require_alias_known(conn, name, alias)
-    events = catalog.alias_events(conn, name, alias)
-    undone, target = rollback_target(events, name=name, alias=alias)
+    current = catalog.model_aliases(conn, name).get(alias)
+    try:
+        undone, target = rollback_target(
+            catalog.alias_events(conn, name, alias), name=name, alias=alias
+        )
+    except ConflictError as nothing_to_undo:
+        return Move(name, "rollback", alias, None, before=current, refusal=nothing_to_undo)
     row = catalog.get_version(conn, name, target)
+    refusal = None
     if row is not None and row["status"] == "archived":
-        raise ConflictError(
+        refusal = ConflictError(
             f"rolling {name}@{alias} back would point it at version {target}, which is "
             "archived; promote the version you want instead (`",
             promote_command(name, alias),
             "`).",
         )
-    current = catalog.model_aliases(conn, name).get(alias)
-    return record_move(
-        conn,
+    return Move(
         name,
-        alias=alias,
+        "rollback",
+        alias,
+        target,
         before=current,
         after=target,
-        action="rollback",
+        refusal=refusal,
+        undoes=undone,
+        changes=current != target,
+    )
+
+
+def carry_out(
+    conn: duckdb.DuckDBPyConnection, move: Move, *, reason: str, evidence: str | None
+) -> AliasEvent:
+    """Make the alias move `move` plans, in the caller's transaction; raise its refusal."""
+    if move.refusal is not None:
+        raise move.refusal
+    assert move.alias is not None
+    if move.undoes is not None:
+        evidence = json.dumps({"undoes_event": move.undoes})
+    return record_move(
+        conn,
+        move.model,
+        alias=move.alias,
+        before=move.before,
+        after=move.after,
+        action=move.action,
         reason=reason,
-        evidence=json.dumps({"undoes_event": undone}),
+        evidence=evidence,
     )
 
 

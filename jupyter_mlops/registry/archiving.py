@@ -16,6 +16,7 @@ import duckdb
 
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import ConflictError
+from jupyter_mlops.registry.aliases import Move
 from jupyter_mlops.registry.capture import current_user
 from jupyter_mlops.registry.display import cell, pre
 from jupyter_mlops.registry.lookups import find_version, version_ref
@@ -27,19 +28,31 @@ from jupyter_mlops.store.references import insert_version_event, version_events
 ARCHIVED = "archived"
 
 
-def archive(conn: duckdb.DuckDBPyConnection, name: str, version: int | str, reason: str) -> Version:
-    """Archive a version no alias points at; one archived already is returned unchanged,
-    with a note saying since when."""
+def planned_archive(conn: duckdb.DuckDBPyConnection, name: str, version: int | str) -> Move:
+    """What archiving `version` would do: refused while an alias points at it, a change of
+    nothing when it is archived already; an unknown model or version raises."""
     target = find_version(conn, version_ref(name, version))
-    if target.status == ARCHIVED:
-        note = f"{name} version {target.version} was already archived{since(conn, target)}"
-        return dataclasses.replace(target, note=f"{note}; nothing changed.")
-    holders = catalog.aliases_of_version(conn, name, target.version)
-    if holders:
-        raise ConflictError(
+    refusal = None
+    if target.status != ARCHIVED and (holders := target.aliases):
+        refusal = ConflictError(
             f"{name} version {target.version} is what {', '.join(holders)} points at; "
             "promote another version to that alias first."
         )
+    changes = target.status != ARCHIVED
+    return Move(name, "archive", None, target.version, refusal=refusal, changes=changes)
+
+
+def archive(conn: duckdb.DuckDBPyConnection, name: str, version: int | str, reason: str) -> Version:
+    """Archive a version no alias points at; one archived already is returned unchanged,
+    with a note saying since when."""
+    move = planned_archive(conn, name, version)
+    if move.refusal is not None:
+        raise move.refusal
+    assert move.version is not None
+    target = find_version(conn, ModelRef(name, version=move.version))
+    if not move.changes:
+        note = f"{name} version {target.version} was already archived{since(conn, target)}"
+        return dataclasses.replace(target, note=f"{note}; nothing changed.")
     catalog.set_version_status(conn, name, target.version, ARCHIVED)
     insert_version_event(
         conn,

@@ -6,6 +6,7 @@ read together, oldest first. Both kinds of entry share the keys of an alias move
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -121,3 +122,28 @@ class History(RecordTable[AliasEvent]):
 
 def _action(event: AliasEvent | VersionEvent) -> str:
     return event.summary if isinstance(event, VersionEvent) else event.action
+
+
+class AuditTrail(History):
+    """A model's audit trail newest first, as a dashboard lists it: who, when, why, from
+    which version to which, and what was done; the latest `limit` entries (None: all)."""
+
+    def __init__(self, events: Iterable[Any], *, model: str, limit: int | None) -> None:
+        super().__init__(events)
+        self.model = model
+        self.limit = limit
+
+    def _empty(self) -> str:
+        return f"{self.model}: no alias moves yet"
+
+    def __str__(self) -> str:
+        latest = "" if self.limit is None else f", the latest {self.limit}"
+        title = f"audit trail of {self.model}, newest first{latest}"
+        return f"{title}\n{super().__str__()}" if self else self._empty()
+
+    __repr__ = __str__
+
+    def to_dict(self) -> dict[str, Any]:
+        """`rows`: each entry as JSON data, newest first (`kind` tells an alias move from a
+        change to a version), with the model and the `limit` asked for."""
+        return {"model": self.model, "limit": self.limit, **super().to_dict()}

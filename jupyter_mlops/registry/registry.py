@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.config import ARTIFACTS_DIR, REGISTRY_FILE, Settings, resolve_home
-from jupyter_mlops.errors import CONNECT, InvalidArgumentError, MlopsWarning
+from jupyter_mlops.errors import CONNECT, InvalidArgumentError, MlopsWarning, Option
 from jupyter_mlops.registry import aliases as alias_moves
 from jupyter_mlops.registry import serialization
-from jupyter_mlops.registry.aliases import evidence_json
+from jupyter_mlops.registry.aliases import Move, evidence_json
 from jupyter_mlops.registry.artifacts import ArtifactStore
 from jupyter_mlops.registry.comparison import Comparison, compare_versions
 from jupyter_mlops.registry.events import AliasEvent, History, VersionEvent
@@ -253,20 +253,29 @@ class Registry:
             rows = catalog.version_profiles(conn, version.model, version.version)
         return [{**row, "stats": json.loads(row["stats"])} for row in rows]
 
-    def history(self, name: str, alias: str | None = None) -> History:
-        """Every alias move of a model (or of one alias), oldest first."""
+    def history(self, name: str, alias: str | None = None, *, limit: int | None = None) -> History:
+        """Every alias move of a model (or of one alias), oldest first: the last `limit`."""
         if alias is not None:
             check_alias(alias)
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 2**62
+        ):
+            raise InvalidArgumentError(
+                "", Option("limit", python=repr(limit), typed=str(limit)),
+                " is not a number of events; give 1 or more, e.g. ",
+                Option("limit", python="20", typed="20"), ".",
+            )  # fmt: skip
         with self.db.read() as conn:
             require_model(conn, name)
             if alias is not None:
                 require_alias_known(conn, name, alias)
-            events: list[Any] = [
-                AliasEvent.from_row(r) for r in catalog.alias_events(conn, name, alias)
-            ]
+            rows = catalog.alias_events(conn, name, alias, limit=limit)
+            events: list[Any] = [AliasEvent.from_row(row) for row in rows]
             if alias is None:
-                events += [VersionEvent(**row) for row in version_events(conn, name)]
-        return History(sorted(events, key=lambda event: event.moved_at))
+                changes = version_events(conn, name, limit=limit)
+                events += [VersionEvent(**row) for row in changes]
+        ordered = sorted(events, key=lambda event: event.moved_at)
+        return History(ordered if limit is None else ordered[len(ordered) - limit :])
 
     def compare(self, name: str, a: int | str, b: int | str) -> Comparison:
         with self.db.read() as conn:
@@ -310,16 +319,33 @@ class Registry:
         check_alias(alias)
         check_text(reason, what="reason")
         evidence_text = evidence_json(evidence)
-        ref = version_ref(name, version)
         with self.db.write() as conn:
-            return alias_moves.promote(conn, ref, alias, reason=reason, evidence=evidence_text)
+            move = alias_moves.planned_promote(conn, name, version, alias)
+            return alias_moves.carry_out(conn, move, reason=reason, evidence=evidence_text)
 
     def rollback(self, name: str, alias: str = "champion", *, reason: str = "") -> AliasEvent:
         """Undo the alias's latest move not yet undone: it returns to where it pointed before,
         unless that version has been archived since (an archived version is never served)."""
         check_text(reason, what="reason")
         with self.db.write() as conn:
-            return alias_moves.rollback(conn, name, alias, reason=reason)
+            move = alias_moves.planned_rollback(conn, name, alias)
+            return alias_moves.carry_out(conn, move, reason=reason, evidence=None)
+
+    # what a change would do now, by the rules the change applies; nothing is changed
+
+    def plan_promote(self, name: str, version: int | str, alias: str = "champion") -> Move:
+        with self.db.read() as conn:
+            return alias_moves.planned_promote(conn, name, version, alias)
+
+    def plan_rollback(self, name: str, alias: str = "champion") -> Move:
+        with self.db.read() as conn:
+            return alias_moves.planned_rollback(conn, name, alias)
+
+    def plan_archive(self, name: str, version: int | str) -> Move:
+        from jupyter_mlops.registry import archiving
+
+        with self.db.read() as conn:
+            return archiving.planned_archive(conn, name, version)
 
     def remove_alias(self, name: str, alias: str, *, reason: str = "") -> AliasEvent:
         check_text(reason, what="reason")

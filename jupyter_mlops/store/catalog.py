@@ -212,15 +212,20 @@ def insert_alias_event(conn: duckdb.DuckDBPyConnection, event: Row) -> int:
 
 
 def alias_events(
-    conn: duckdb.DuckDBPyConnection, model: str, alias: str | None = None
+    conn: duckdb.DuckDBPyConnection,
+    model: str,
+    alias: str | None = None,
+    *,
+    limit: int | None = None,
 ) -> list[Row]:
-    if alias is None:
-        return rows_of(
-            conn.execute("SELECT * FROM alias_events WHERE model = ? ORDER BY id", [model])
-        )
+    """The alias moves of `model` (of one `alias`), oldest first; the last `limit` of them."""
     return rows_of(
         conn.execute(
-            "SELECT * FROM alias_events WHERE model = ? AND alias = ? ORDER BY id", [model, alias]
+            """SELECT * FROM (
+                   SELECT * FROM alias_events WHERE model = ? AND (? IS NULL OR alias = ?)
+                   ORDER BY id DESC LIMIT ?
+               ) ORDER BY id""",
+            [model, alias, alias, limit],
         )
     )
 

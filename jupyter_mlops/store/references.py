@@ -38,12 +38,20 @@ def insert_version_event(conn: duckdb.DuckDBPyConnection, event: dict[str, Any])
 
 
 def version_events(
-    conn: duckdb.DuckDBPyConnection, model: str, version: int | None = None
+    conn: duckdb.DuckDBPyConnection,
+    model: str,
+    version: int | None = None,
+    *,
+    limit: int | None = None,
 ) -> list[Row]:
+    """The changes to `model`'s versions (to one `version`), oldest first; the last
+    `limit` of them."""
     return rows_of(
         conn.execute(
-            "SELECT * FROM version_events WHERE model = ? AND (version = ? OR ? IS NULL) "
-            "ORDER BY id",
-            [model, version, version],
+            """SELECT * FROM (
+                   SELECT * FROM version_events WHERE model = ? AND (version = ? OR ? IS NULL)
+                   ORDER BY id DESC LIMIT ?
+               ) ORDER BY id""",
+            [model, version, version, limit],
         )
     )

@@ -61,6 +61,10 @@ def scenario(registry: Registry, files: Path) -> list[tuple[str, Callable[[], An
         ("promote", lambda: ops.promote(r, model="m", version=1, reason="first")),
         ("promote_again", lambda: ops.promote(r, model="m", version=2, reason="better")),
         ("rollback", lambda: ops.rollback(r, model="m", reason="worse")),
+        ("plan_promote", lambda: ops.plan_promote(r, model="m", version=2)),
+        ("plan_rollback", lambda: ops.plan_rollback(r, model="m")),  # refused: nothing to undo
+        ("plan_archive", lambda: ops.plan_archive(r, model="m", version=1)),  # refused: champion
+        ("audit", lambda: ops.audit(r, model="m", limit=5)),
         ("tag", lambda: ops.tag(r, model="m", version=1, tags={"team": "growth"})),
         ("describe", lambda: ops.describe(r, model="m", description="churn")),
         ("history", lambda: ops.history(r, model="m")),
@@ -129,6 +133,9 @@ def test_every_result_round_trips_through_strict_json(walked: dict[str, Any]) ->
 def test_the_json_holds_what_a_client_reads(walked: dict[str, Any]) -> None:
     assert walked["register"].to_dict()["version"] == 1
     assert walked["promote_again"].to_dict()["to_version"] == 2
+    assert walked["plan_promote"].to_dict()["from_version"] == 1
+    assert walked["plan_archive"].to_dict()["refusal_kind"] == "conflict"
+    assert [row["action"] for row in walked["audit"].to_dict()["rows"]][:1] == ["rollback"]
     assert [m["name"] for m in walked["models"].to_dict()["rows"]] == ["m"]
     drifted = walked["drift"].to_dict()
     assert drifted["drifted"] and set(drifted["drifted"]) <= set(synthetic.NUMERIC)
