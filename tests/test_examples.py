@@ -30,6 +30,35 @@ def test_example_runs_end_to_end(notebook, kernel_env):
         str(notebook), str(output), kernel_name="python3", cwd=str(ROOT), progress_bar=False
     )
     assert output.exists()
+    for shown in widget_outputs(output):  # a saved notebook reads without a kernel
+        assert "<table" in shown["text/html"], shown["text/plain"]
+
+
+def widget_outputs(path: Path) -> list[dict]:
+    """The data of every output that shows a widget, from an executed notebook."""
+    import nbformat
+
+    found = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "application/vnd.jupyter.widget-view+json" in data:
+                found.append(data)
+    return found
+
+
+def test_the_monitoring_notebook_saves_its_dashboard_as_html(kernel_env):
+    output = kernel_env / "monitoring.ipynb"
+    papermill.execute_notebook(
+        str(ROOT / "examples" / "monitoring.ipynb"),
+        str(output),
+        kernel_name="python3",
+        parameters={"rows_per_day": 1500},
+        progress_bar=False,
+    )
+    (dashboard,) = widget_outputs(output)
+    saved = dashboard["text/html"]
+    assert "churn: drift" in saved and "churn: versions" in saved and "plotly" in saved
 
 
 def test_quickstart_leaves_the_registry_it_describes(kernel_env):

@@ -55,6 +55,7 @@ class ControlsTab(Panel):
         self.confirm_button.on_click(lambda _: self.confirm())
         self.audit = widgets.HTML()
         self.pending: Any = None
+        self.proposed: Any = None  # the plan last shown
         self.body.children = [
             widgets.HBox([self.version, self.alias]),
             self.reason,
@@ -100,6 +101,7 @@ class ControlsTab(Panel):
 
         def show(plan: Any) -> None:
             plan = shown_in(plan, Face.NOTEBOOK)
+            self.proposed = plan
             self.plan.value = plan._repr_html_()
             if not plan.allowed:
                 self.status.failed(MlopsError(plan.refusal.render(Face.NOTEBOOK)))

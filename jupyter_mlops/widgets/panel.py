@@ -72,6 +72,10 @@ class Panel(widgets.VBox):
     def done_text(self, found: Any) -> str:
         return f"{self.title}: up to date"
 
+    def wait(self, timeout: float = 60) -> None:
+        """Return once the work asked of this view so far (reads, actions) is done."""
+        self.loader.submit(lambda: None, lambda _: None).result(timeout=timeout)
+
     def act(self, what: str, action: Any, then: Any = None) -> Future[None]:
         """Run `action` (a change to the registry) on the loader's thread, then refresh; its
         refusal goes to the status line."""

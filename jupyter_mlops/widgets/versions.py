@@ -1,5 +1,6 @@
 """The Versions tab: a model's versions with their metrics, aliases, who and when; any
-two side by side with their differences marked; the metrics across versions as a figure."""
+two side by side with their differences marked; the metrics across versions as a figure,
+and the learning curves of the run a version came from."""
 
 from __future__ import annotations
 
@@ -37,8 +38,13 @@ class VersionsTab(Panel):
         self.compare_button.on_click(lambda _: self.compare(self.a.value, self.b.value))
         self.comparison = widgets.HTML()
         self.figure = widgets.Box()
+        self.run = widgets.Dropdown(description="run of")
+        self.run.observe(lambda change: self.curves(change.new), names="value")
+        self.curve = widgets.Box()
         picker = widgets.HBox([self.a, self.b, self.compare_button])
-        self.body.children = [self.table, picker, self.comparison, self.figure]
+        self.body.children = [
+            self.table, picker, self.comparison, self.figure, self.run, self.curve,
+        ]  # fmt: skip
 
     def read(self) -> Found:
         return Found(operations.versions(self.registry, model=self.model))
@@ -51,11 +57,28 @@ class VersionsTab(Panel):
         if len(numbers) >= 2:
             self.a.value, self.b.value = numbers[-2], numbers[-1]
         self.figure.children = [figure_box(versions)] if versions else []
+        runs = [(f"version {v.version} (run {v.run_id})", v.run_id) for v in versions if v.run_id]
+        self.run.options = [("", None), *runs]
 
     def done_text(self, found: Found) -> str:
         if not found.versions:
             return f"{self.model} has no versions yet; register one with %mlops register"
         return f"{len(found.versions)} versions of {self.model}"
+
+    def curves(self, run: str | None) -> Any:
+        """The learning curves (every metric per step) of the run a version came from."""
+        if not run:
+            self.curve.children = []
+            return None
+
+        def read() -> Any:
+            return operations.run_history(self.registry, run=run)
+
+        def show(found: Any) -> None:
+            self.curve.children = [figure_box(found)]
+            self.status.done(f"{found.title}: {len(found.points)} points")
+
+        return self.loader.submit(read, show)
 
     def compare(self, a: Any, b: Any) -> Any:
         """Show versions `a` and `b` side by side, differences first and marked."""

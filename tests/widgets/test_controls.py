@@ -23,12 +23,12 @@ def test_rollback_with_a_reason_moves_the_alias_and_records_it(registry: Registr
     controls.alias.value = "champion"
     controls.reason.value = "complaints from support"
     controls.buttons["rollback"].click()
-    controls.loader.submit(lambda: None, lambda _: None).result(timeout=60)
+    controls.wait()
     assert "2" in controls.plan.value and "1" in controls.plan.value, controls.plan.value
     assert registry.get("churn@champion").version == 2, "a plan changes nothing"
     assert not controls.confirm_button.disabled
     controls.confirm_button.click()
-    controls.loader.submit(lambda: None, lambda _: None).result(timeout=60)
+    controls.wait()
     other.refresh().result(timeout=60)
     dash.refresh().result(timeout=60)
     assert registry.get("churn@champion").version == 1
@@ -53,7 +53,7 @@ def test_a_refused_plan_says_why_and_cannot_be_confirmed(registry: Registry) -> 
     dash.controls.version.value = 2  # the champion: archiving it is refused
     dash.controls.reason.value = "retire it"
     dash.controls.buttons["archive"].click()
-    dash.controls.loader.submit(lambda: None, lambda _: None).result(timeout=60)
+    dash.controls.wait()
     assert dash.controls.status.state == FAILED
     assert "champion" in dash.controls.status.text
     assert dash.controls.confirm_button.disabled
@@ -66,15 +66,15 @@ def test_promote_and_archive(registry: Registry) -> None:
     controls.version.value, controls.alias.value = 1, "challenger"
     controls.reason.value = "shadow it"
     controls.buttons["promote"].click()
-    controls.loader.submit(lambda: None, lambda _: None).result(timeout=60)
+    controls.wait()
     controls.confirm_button.click()
-    controls.loader.submit(lambda: None, lambda _: None).result(timeout=60)
+    controls.wait()
     assert registry.get("churn@challenger").version == 1
     registry.remove_alias("churn", "challenger", reason="done")
     dash.refresh().result(timeout=60)
     controls.version.value, controls.reason.value = 1, "superseded"
     controls.buttons["archive"].click()
-    controls.loader.submit(lambda: None, lambda _: None).result(timeout=60)
+    controls.wait()
     controls.confirm_button.click()
-    controls.loader.submit(lambda: None, lambda _: None).result(timeout=60)
+    controls.wait()
     assert registry.get("churn:1").status == "archived"

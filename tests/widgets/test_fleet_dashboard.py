@@ -36,14 +36,14 @@ def test_every_model_with_its_health(registry: Registry) -> None:
 def test_filter_and_sort(registry: Registry) -> None:
     view = fleet(registry)
     view.sort.value = "name"
-    view.loader.submit(lambda: None, lambda _: None).result(timeout=60)
+    view.wait()
     assert names(view) == ["churn", "spam"]
     view.health.value = "never checked"
-    view.loader.submit(lambda: None, lambda _: None).result(timeout=60)
+    view.wait()
     assert names(view) == ["spam"]
     view.health.value = "any"
     view.name.value = "chu"
-    view.loader.submit(lambda: None, lambda _: None).result(timeout=60)
+    view.wait()
     assert names(view) == ["churn"]
 
 

@@ -106,3 +106,24 @@ def test_papermill_and_other_static_readers_get_html(registry: Registry) -> None
     bundle = dash._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert "<table" in bundle["text/html"] and "churn" in bundle["text/html"]
+
+
+def test_a_version_from_a_run_shows_its_learning_curves(registry: Registry) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    from jupyter_mlops import operations
+    from jupyter_mlops.tracking import Tracker
+    from tests.widgets.conftest import rows
+
+    X, y = rows(300, seed=11)
+    with Tracker(registry).run("curves") as run:
+        for step in range(5):
+            run.log_metric("loss", 1 / (step + 1), step=step)
+        run.log_model("clf", LogisticRegression(max_iter=5000).fit(X, y))
+    operations.register_run(registry, run=run.id, name="churn")
+    dash = opened(registry)
+    label, run_id = dash.versions.run.options[-1]
+    assert run_id == str(run.id) and "version 3" in label
+    dash.versions.curves(run_id).result(timeout=60)
+    (curve,) = dash.versions.curve.children
+    assert [trace.name for trace in curve.data] == ["loss"] and len(curve.data[0].y) == 5
