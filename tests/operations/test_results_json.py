@@ -85,6 +85,7 @@ def scenario(registry: Registry, files: Path) -> list[tuple[str, Callable[[], An
         ("performance", lambda: ops.performance(r, ref="m:1", current=one_class,
                                                 label_column="label", time_column="t")),
         ("estimate", lambda: ops.estimate(r, ref="m:1", current=now)),
+        ("metric_history", lambda: ops.metric_history(r, model="m")),
         ("predict", lambda: ops.predict(r, ref="m:1", rows=now)),
         ("predict_to_file", lambda: ops.predict(r, ref="m:1", rows=now,
                                                 output=files / "scored.parquet")),
