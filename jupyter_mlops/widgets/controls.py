@@ -16,8 +16,9 @@ from typing import Any
 import ipywidgets as widgets
 
 from jupyter_mlops import operations
-from jupyter_mlops.errors import Face, InvalidArgumentError, MlopsError
+from jupyter_mlops.errors import ConflictError, Face, InvalidArgumentError, MlopsError
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.refs import check_text
 from jupyter_mlops.shown import shown_in
 from jupyter_mlops.widgets.panel import Panel
 
@@ -53,6 +54,8 @@ class ControlsTab(Panel):
         self.confirm_button = widgets.Button(description="Confirm", button_style="danger")
         self.confirm_button.disabled = True
         self.confirm_button.on_click(lambda _: self.confirm())
+        for edited in (self.reason, self.version, self.alias):
+            edited.observe(self._withdraw, names="value")
         self.audit = widgets.HTML()
         self.pending: Any = None
         self.proposed: Any = None  # the plan last shown
@@ -81,23 +84,19 @@ class ControlsTab(Panel):
 
     def propose(self, action: str) -> Any:
         """Show what `action` would change, and wait for Confirm."""
-        self.pending = None
-        self.confirm_button.disabled = True
-        if not self.reason.value.strip():
+        self._withdraw()
+        reason = self.reason.value.strip()
+        try:
+            check_text(reason, what="reason")
+        except MlopsError as exc:
+            self.status.failed(exc)
+            return None
+        if not reason:
             self.status.failed(
                 InvalidArgumentError(f"{action} needs a reason for the audit trail; type one.")
             )
             return None
-        model, alias, version = self.model, self.alias.value, self.version.value
-
-        def read() -> Any:
-            if action == "promote":
-                return operations.plan_promote(
-                    self.registry, model=model, version=version, alias=alias
-                )
-            if action == "rollback":
-                return operations.plan_rollback(self.registry, model=model, alias=alias)
-            return operations.plan_archive(self.registry, model=model, version=version)
+        asked = (action, self.model, self.alias.value, self.version.value)
 
         def show(plan: Any) -> None:
             plan = shown_in(plan, Face.NOTEBOOK)
@@ -106,38 +105,61 @@ class ControlsTab(Panel):
             if not plan.allowed:
                 self.status.failed(MlopsError(plan.refusal.render(Face.NOTEBOOK)))
                 return
-            self.pending = (action, plan, self.reason.value.strip())
+            self.pending = (plan, reason)
             self.confirm_button.disabled = False
-            self.status.done(f"{action}: confirm to carry it out")
+            self.status.done(f"{action}: check the plan, then Confirm")
 
-        return self.loader.submit(read, show)
+        return self.loader.submit(lambda: self._plan(*asked), show)
 
-    def confirm(self) -> Any:
-        """Carry out the proposed action with its reason; every view of the model reads again."""
-        if self.pending is None:
-            self.status.failed(InvalidArgumentError("propose an action first."))
-            return None
-        action, plan, reason = self.pending
+    def _plan(self, action: str, model: str, alias: str, version: Any) -> Any:
+        if action == "promote":
+            return operations.plan_promote(self.registry, model=model, version=version, alias=alias)
+        if action == "rollback":
+            return operations.plan_rollback(self.registry, model=model, alias=alias)
+        return operations.plan_archive(self.registry, model=model, version=version)
+
+    def _withdraw(self, *_: Any) -> None:
+        """Forget the plan shown: a changed reason, version or alias needs a new one."""
         self.pending = None
         self.confirm_button.disabled = True
 
+    def confirm(self) -> Any:
+        """Carry out the proposed action with its reason, if the registry still is as the
+        plan saw it; every view of the model reads again."""
+        if self.pending is None:
+            self.status.failed(InvalidArgumentError("propose an action first."))
+            return None
+        plan, reason = self.pending
+        self._withdraw()
+
         def act() -> Any:
-            if action == "promote":
-                return operations.promote(
-                    self.registry, model=plan.model, version=plan.to_version, alias=plan.alias,
-                    reason=reason,
-                )  # fmt: skip
-            if action == "rollback":
-                return operations.rollback(
-                    self.registry, model=plan.model, alias=plan.alias, reason=reason
+            now = self._plan(plan.action, plan.model, plan.alias, plan.version)
+            if (now.from_version, now.to_version, now.allowed) != (
+                plan.from_version, plan.to_version, plan.allowed,
+            ):  # fmt: skip
+                raise ConflictError(
+                    f"the registry changed since the plan was shown (now: {now}); nothing was "
+                    "done: look at the new plan and confirm again."
                 )
-            return operations.archive(
-                self.registry, model=plan.model, version=plan.version, reason=reason
-            )
+            return self._carry_out(plan, reason)
 
         def then(_: Any) -> None:
             self.plan.value = ""
             self.reason.value = ""
             self.changed()
 
-        return self.act(f"{action} {plan.model}", act, then)
+        return self.act(f"{plan.action} {plan.model}", act, then)
+
+    def _carry_out(self, plan: Any, reason: str) -> Any:
+        if plan.action == "promote":
+            return operations.promote(
+                self.registry, model=plan.model, version=plan.to_version, alias=plan.alias,
+                reason=reason,
+            )  # fmt: skip
+        if plan.action == "rollback":
+            return operations.rollback(
+                self.registry, model=plan.model, alias=plan.alias, reason=reason
+            )
+        return operations.archive(
+            self.registry, model=plan.model, version=plan.version, reason=reason
+        )

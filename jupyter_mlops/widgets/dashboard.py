@@ -11,8 +11,8 @@ from jupyter_mlops.registry import Registry
 from jupyter_mlops.widgets.fleet import FleetDashboard
 from jupyter_mlops.widgets.model import ModelDashboard
 
-_EVERY = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h)?")
-_SECONDS = {"s": 1, "m": 60, "h": 3600, None: 1}
+_EVERY = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d)?")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, None: 1}
 
 
 def dashboard(
@@ -30,9 +30,13 @@ def dashboard(
     if model is not None:
         from jupyter_mlops.registry.refs import parse_ref
 
-        name = parse_ref(model).model
-        registry.get(name)  # an unknown model is refused here, with a did-you-mean
-        return ModelDashboard(registry, name, refresh=seconds, variables=variables)
+        found = parse_ref(model)
+        if found.model != model:
+            raise InvalidArgumentError(
+                f"a dashboard shows a whole model, all its versions and aliases; give its name "
+                f"alone ({found.model!r}, not {model!r})."
+            )  # an unknown name is said in its status line: no read blocks the kernel here
+        return ModelDashboard(registry, found.model, refresh=seconds, variables=variables)
 
     def opened(name: str) -> ModelDashboard:
         return ModelDashboard(registry, name, refresh=seconds, variables=variables)

@@ -16,6 +16,7 @@ from jupyter_mlops import operations
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring.history import DriftHistory
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.display import counted
 from jupyter_mlops.widgets.figures import figure_box
 from jupyter_mlops.widgets.panel import Panel
 
@@ -42,6 +43,7 @@ class DriftTab(Panel):
         self.figure = widgets.Box()
         self.overlay = widgets.Box()
         self.measured: Any = None  # the DataFrame last measured, which the overlay shows
+        self.ref = model  # what Measure judges: read with the history
         self.history = widgets.HTML()
         controls = widgets.HBox([self.window, self.variable, self.measure_button])
         self.body.children = [
@@ -49,20 +51,30 @@ class DriftTab(Panel):
             self.history,
         ]  # fmt: skip
 
-    def read(self) -> DriftHistory:
-        return operations.drift_history(self.registry, model=self.model)
+    def read(self) -> tuple[DriftHistory, str]:
+        """The stored verdicts, and what Measure judges: the champion, else the newest
+        version."""
+        versions = operations.versions(self.registry, model=self.model)
+        champion = any("champion" in v.aliases for v in versions)
+        newest = f"{self.model}:{versions[-1].version}" if versions else self.model
+        return operations.drift_history(self.registry, model=self.model), (
+            f"{self.model}@champion" if champion else newest
+        )
 
-    def show(self, found: DriftHistory) -> None:
-        self.history.value = found._repr_html_()
-        self.feature.options = found.features() if len(found) else []
+    def show(self, found: tuple[DriftHistory, str]) -> None:
+        history, self.ref = found
+        self.history.value = history._repr_html_()
+        self.feature.options = history.features() if len(history) else []
+        self.shown = history
 
-    def done_text(self, found: DriftHistory) -> str:
-        if not len(found):
+    def done_text(self, found: tuple[DriftHistory, str]) -> str:
+        history, ref = found
+        if not len(history):
             return (
                 f"no drift checks of {self.model} recorded yet; measure one here, or run "
-                f"%mlops drift {self.model}@champion"
+                f"%mlops drift {ref}"
             )
-        return f"{len(found)} drift checks of {self.model}"
+        return f"{counted(len(history), 'drift check')} of {self.model}"
 
     def show_feature(self, feature: str | None) -> Any:
         """The feature's reference and current distributions overlaid (current: the frame
@@ -71,12 +83,12 @@ class DriftTab(Panel):
         if not feature:
             self.figure.children, self.overlay.children = [], []
             return None
-        window = None if self.measured is not None else WINDOWS.get(self.window.value) or "7d"
+        window = None if self.measured is not None else WINDOWS.get(self.window.value)
 
         def read() -> tuple[Any, DriftHistory]:
             shares = operations.distributions(
                 self.registry,
-                ref=self.model,
+                ref=self.ref,
                 feature=feature,
                 current=self.measured,
                 window=window,
@@ -97,6 +109,7 @@ class DriftTab(Panel):
         """Drift of the newest `window` of the log, or of a notebook's DataFrame, now."""
         chosen = self.window.value if window is None else window
         name = (self.variable.value if variable is None else variable).strip()
+        self.report.value, self.measured = "", None  # a refusal leaves no older report
         current = None
         if name:
             if self.variables is None:
@@ -109,7 +122,7 @@ class DriftTab(Panel):
             except Exception as exc:  # a name that is not defined: said in the status line
                 self.status.failed(InvalidArgumentError(str(exc)))
                 return None
-        ref = self.model  # what its champion serves
+        ref = self.ref
 
         def read() -> Any:
             span = None if current is not None else WINDOWS.get(chosen, chosen)
@@ -120,5 +133,8 @@ class DriftTab(Panel):
         def show(report: Any) -> None:
             self.measured = current
             self.report.value = report._repr_html_()
+            drifted = f"{len(report.drifted)} of {len(report.inputs)} features drifted"
+            self.status.done(f"drift of {ref} measured, not recorded: {drifted}")
 
-        return self.act(f"measuring drift of {ref}", read, show)
+        self.status.loading(f"measuring drift of {ref}")
+        return self.loader.submit(read, show)

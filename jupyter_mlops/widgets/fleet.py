@@ -56,7 +56,7 @@ class FleetDashboard(Panel):
 
     def read(self) -> Fleet:
         health = None if self.health.value == "any" else self.health.value
-        return operations.fleet(self.registry, name=self.name.value or None, health=health)
+        return operations.fleet(self.registry, name=self.name.value.strip() or None, health=health)
 
     def show(self, found: Fleet) -> None:
         ordered = sorted(found, key=SORTS[self.sort.value])
@@ -80,6 +80,11 @@ class FleetDashboard(Panel):
         self.open_view.children = [back, dashboard]
         self.list_view.layout.display = "none"
         return dashboard
+
+    def close(self) -> None:
+        for child in (*self.open_view.children, self.ticker):
+            child.close()
+        super().close()
 
     def close_model(self) -> Future[None]:
         for child in self.open_view.children:

@@ -32,12 +32,17 @@ class Loader:
         self._lock = threading.Lock()
         self._running: Future[None] | None = None
         self._waiting: list[tuple[str | None, Read, Apply]] = []
+        self._closed = False
 
     def submit(self, read: Read, apply: Apply, *, key: str | None = None) -> Future[None]:
         """Run `read` then `apply` after the work asked before; a waiting request with the
         same `key` is replaced. The future is done when this work (and what was asked
         meanwhile) is."""
         with self._lock:
+            if self._closed:  # a closed dashboard's button: nothing to read or show
+                done: Future[None] = Future()
+                done.set_result(None)
+                return done
             if self._running is None:
                 self._running = self._pool.submit(self._work, read, apply)
                 return self._running
@@ -66,4 +71,7 @@ class Loader:
             return self._running is not None
 
     def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._waiting.clear()
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -4,6 +4,7 @@ read again."""
 
 from __future__ import annotations
 
+import html
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -60,15 +61,16 @@ class ModelDashboard(widgets.VBox):
                 dashboard.refresh()
 
     def static_html(self) -> str:
-        return "".join(panel.static_html() for panel in self.panels)
+        heading = f"<h3>{html.escape(self.model)}</h3>"
+        return heading + "".join(panel.static_html() for panel in self.panels)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         return with_static(self, super()._repr_mimebundle_(**kwargs))
 
     def close(self) -> None:
         _OPEN.discard(self)
-        for panel in self.panels:
-            panel.close()
+        for child in (*self.panels, self.ticker, self.tabs):
+            child.close()
         super().close()
 
 

@@ -17,9 +17,10 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.widgets.loading import Loader
-from jupyter_mlops.widgets.status import StatusLine
+from jupyter_mlops.widgets.status import NotDone, StatusLine
 from jupyter_mlops.widgets.style import STYLE
 
 # how long showing a new dashboard waits for its first read, so that a front end without
@@ -70,7 +71,7 @@ class Panel(widgets.VBox):
         self.status.done(self.done_text(found))
 
     def done_text(self, found: Any) -> str:
-        return f"{self.title}: up to date"
+        return f"{self.title}, up to date"
 
     def wait(self, timeout: float = 60) -> None:
         """Return once the work asked of this view so far (reads, actions) is done."""
@@ -81,18 +82,27 @@ class Panel(widgets.VBox):
         refusal goes to the status line."""
         self.status.loading(what)
 
+        def attempt() -> Any:
+            try:
+                return action()
+            except MlopsError as exc:  # said as what was not done, and why
+                raise NotDone(what, exc) from exc
+
         def done(result: Any) -> None:
             if then is not None:
                 then(result)
-            self.status.done(f"{what}: done")
             self.refresh()
+            self.loader.submit(lambda: None, lambda _: self.status.done(f"{what}: done"))
 
-        return self.loader.submit(action, done)
+        return self.loader.submit(attempt, done)
 
     def static_html(self) -> str:
         """The view as plain HTML, for a front end that shows no widgets."""
         body = getattr(self.shown, "_repr_html_", None)
         shown = body() if callable(body) else html.escape(str(self.shown or ""))
+        if self.shown is None:
+            said = self.status.text or "still reading the registry when this output was saved"
+            shown = f"<p>{html.escape(said)}</p>"
         title = f"<h4>{html.escape(self.title)}</h4>"
         return f"{STYLE}<div class='jp-mlops-dashboard'>{title}{shown}</div>"
 

@@ -16,6 +16,14 @@ log = logging.getLogger(__name__)
 LOADING, DONE, FAILED = "loading", "done", "failed"
 
 
+class NotDone(Exception):
+    """An action the registry refused: `what` was asked, `error` why it was not done."""
+
+    def __init__(self, what: str, error: MlopsError) -> None:
+        super().__init__(what)
+        self.what, self.error = what, error
+
+
 class StatusLine(widgets.HTML):
     """One line: `state` is loading, done or failed; `text` what it says in words."""
 
@@ -34,8 +42,10 @@ class StatusLine(widgets.HTML):
     def failed(self, error: BaseException) -> None:
         """An error of ours in its notebook spelling; a busy registry says it is waiting;
         a bug of ours names itself (its traceback goes to the log, not over the widget)."""
-        if isinstance(error, RegistryBusyError):
-            text = f"waiting for the registry: {error.render(Face.NOTEBOOK)}"
+        if isinstance(error, NotDone):
+            text = f"{error.what} was not done: {error.error.render(Face.NOTEBOOK)}"
+        elif isinstance(error, RegistryBusyError):
+            text = f"the registry is busy: {error.render(Face.NOTEBOOK)}"
         elif isinstance(error, MlopsError):
             text = error.render(Face.NOTEBOOK)
         else:

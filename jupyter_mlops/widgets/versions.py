@@ -11,6 +11,7 @@ import ipywidgets as widgets
 
 from jupyter_mlops import operations
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.display import counted
 from jupyter_mlops.registry.records import VersionList
 from jupyter_mlops.widgets.figures import figure_box
 from jupyter_mlops.widgets.panel import Panel
@@ -63,7 +64,7 @@ class VersionsTab(Panel):
     def done_text(self, found: Found) -> str:
         if not found.versions:
             return f"{self.model} has no versions yet; register one with %mlops register"
-        return f"{len(found.versions)} versions of {self.model}"
+        return f"{counted(len(found.versions), 'version')} of {self.model}"
 
     def curves(self, run: str | None) -> Any:
         """The learning curves (every metric per step) of the run a version came from."""

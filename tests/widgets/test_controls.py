@@ -78,3 +78,46 @@ def test_promote_and_archive(registry: Registry) -> None:
     controls.confirm_button.click()
     controls.wait()
     assert registry.get("churn:1").status == "archived"
+
+
+def test_a_plan_made_stale_by_another_process_is_not_carried_out(registry: Registry) -> None:
+    dash = opened(registry)
+    controls = dash.controls
+    controls.reason.value = "roll back"
+    controls.buttons["rollback"].click()
+    controls.wait()
+    registry.promote("churn", 1, reason="elsewhere")  # another process moves it meanwhile
+    controls.confirm_button.click()
+    controls.wait()
+    assert controls.status.state == FAILED and "changed since the plan" in controls.status.text
+    assert [e.reason for e in registry.history("churn")][-1] == "elsewhere"
+    assert registry.get("churn@champion").version == 1
+
+
+def test_editing_after_the_plan_withdraws_it(registry: Registry) -> None:
+    dash = opened(registry)
+    controls = dash.controls
+    controls.reason.value = "first reason"
+    controls.buttons["rollback"].click()
+    controls.wait()
+    assert not controls.confirm_button.disabled
+    controls.reason.value = "corrected reason"
+    assert controls.confirm_button.disabled and controls.pending is None
+
+
+def test_a_reason_the_action_would_refuse_is_refused_at_the_plan(registry: Registry) -> None:
+    dash = opened(registry)
+    dash.controls.reason.value = "bad\x00reason"
+    dash.controls.buttons["rollback"].click()
+    assert dash.controls.status.state == FAILED and "control character" in dash.controls.status.text
+    assert dash.controls.confirm_button.disabled
+
+
+def test_a_closed_dashboard_ignores_clicks(registry: Registry) -> None:
+    dash = opened(registry)
+    controls = dash.controls
+    dash.close()
+    controls.reason.value = "after close"
+    controls.buttons["rollback"].click()  # no traceback: nothing is read or done
+    dash.refresh().result(timeout=5)
+    assert registry.get("churn@champion").version == 2

@@ -29,9 +29,9 @@ def test_the_tabs_show_versions_drift_and_performance(registry: Registry) -> Non
         panel.status.text for panel in dash.panels
     ]
     assert "2 versions of churn" in dash.versions.status.text
+    assert "1 drift check of churn" in dash.drift.status.text
     assert "champion" in dash.versions.table.value
     assert dash.drift.feature.options, "the features a check measured"
-    assert "1 drift checks of churn" in dash.drift.status.text
     assert dash.performance.figure.children, "a figure of the stored metrics"
 
 
@@ -92,13 +92,23 @@ def test_a_deleted_model_is_said_in_the_status_line(registry: Registry) -> None:
     assert dash.versions.status.text
 
 
-def test_an_unknown_model_is_refused_with_a_did_you_mean(registry: Registry) -> None:
+def test_an_unknown_model_is_said_with_a_did_you_mean_without_blocking(
+    registry: Registry,
+) -> None:
+    dash = dashboard(registry, "chrun")
+    dash.opening.result(timeout=60)
+    assert dash.versions.status.state == FAILED
+    assert "did you mean 'churn'" in dash.versions.status.text
+
+
+def test_an_alias_or_version_is_refused_a_dashboard_is_of_a_model(registry: Registry) -> None:
     import pytest
 
-    from jupyter_mlops.errors import NotFoundError
+    from jupyter_mlops.errors import InvalidArgumentError
 
-    with pytest.raises(NotFoundError, match="churn"):
-        dashboard(registry, "chrun")
+    for ref in ("churn@nope", "churn:99"):
+        with pytest.raises(InvalidArgumentError, match="give its name alone"):
+            dashboard(registry, ref)
 
 
 def test_papermill_and_other_static_readers_get_html(registry: Registry) -> None:
