@@ -77,7 +77,7 @@ def test_the_dashboards_render_and_roll_back_in_jupyterlab(lab, browser, home):
     _a_feature_overlays_its_distributions(model)
     model.screenshot(path=SHOTS / "drift.png")
     _tab(model, "Performance")
-    _panel(model, "performance").locator(".js-plotly-plot").wait_for(timeout=SLOW)
+    _chart(_panel(model, "performance")).wait_for(timeout=SLOW)
     model.screenshot(path=SHOTS / "performance.png")
     _rolling_back_shows_the_reason_and_the_move(model)
     model.screenshot(path=SHOTS / "controls.png")
@@ -137,16 +137,17 @@ def _the_model_dashboard_shows_its_versions(model: Any) -> None:
     versions = _panel(model, "versions")
     champion = versions.locator("table tr", has_text="champion")
     assert champion.count() >= 1 and champion.first.is_visible()
-    versions.locator(".js-plotly-plot").wait_for(timeout=SLOW)
+    _chart(versions).wait_for(timeout=SLOW)
 
 
 def _a_feature_overlays_its_distributions(model: Any) -> None:
     _tab(model, "Drift")
     drift = _panel(model, "drift")
     drift.locator(".widget-dropdown", has_text="feature").locator("select").select_option("n0")
-    overlay = drift.locator(".js-plotly-plot", has_text="current")
-    overlay.first.wait_for(timeout=SLOW)
-    assert "reference" in overlay.first.inner_text()
+    overlay = _chart(drift).filter(has=drift.page.locator(".legendtext", has_text="current"))
+    overlay.wait_for(timeout=SLOW)
+    legend = overlay.locator(".legendtext").all_text_contents()
+    assert legend == ["reference", "current"], legend
     expect(drift.locator(".jp-mlops-status")).to_contain_text("n0", timeout=SLOW)
 
 
@@ -165,6 +166,12 @@ def _rolling_back_shows_the_reason_and_the_move(model: Any) -> None:
     newest.filter(has_text=REASON).wait_for(timeout=SLOW)
     cells = newest.locator("td").all_inner_texts()
     assert cells[1:5] == ["champion", "rollback", "2", "1"], cells
+
+
+def _chart(view: Any) -> Any:
+    """The first plotly chart in `view` with its traces drawn (before, plotly shows empty
+    axes)."""
+    return view.locator(".js-plotly-plot:has(g.trace)").first
 
 
 def _tab(model: Any, title: str) -> None:
