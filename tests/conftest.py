@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 import pandas as pd
@@ -129,6 +129,23 @@ class Disk:
 
     def writable(self) -> None:
         subprocess.run(["mount", "-o", "remount,rw", str(self.mount)], check=True)
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Any]:
+    """A real `jupyter lab` on a free loopback port, its registry under tmp_path
+    (`tests/lab.py`)."""
+    from tests.lab import running_lab
+
+    yield from running_lab(tmp_path)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's chromium through playwright, skipped or failed where it is missing."""
+    from tests.lab import chromium
+
+    yield from chromium()
 
 
 @pytest.fixture

@@ -44,6 +44,7 @@ class ModelDashboard(widgets.VBox):
         self.ticker = Ticker(self.refresh, seconds=refresh)
         heading = widgets.HTML(f"<h3>{model}</h3>")
         super().__init__(children=[heading, self.ticker, self.tabs])
+        self.add_class("jp-mlops-model")  # its tab labels read in dark themes too (style.py)
         _OPEN.add(self)
         self.opening = self.refresh()
 

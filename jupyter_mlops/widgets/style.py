@@ -19,4 +19,6 @@ STYLE = """<style>
 .jp-mlops-health-never-checked { background: var(--jp-layout-color3, #9e9e9e); }
 .jp-mlops-drifted { color: var(--jp-error-color1, #d32f2f); font-weight: bold; }
 .jp-mlops-differs { background: var(--jp-warn-color3, #fff3e0); }
+.jp-mlops-model > .jupyter-widgets.jupyter-widget-tab > .lm-TabBar
+  .lm-TabBar-tab:not(.lm-mod-current) { color: var(--jp-ui-font-color1); }
 </style>"""
