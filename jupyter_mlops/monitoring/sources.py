@@ -19,7 +19,7 @@ from jupyter_mlops.monitoring.windows import (
     Window,
     assign,
     moment,
-    parse_window,
+    span_or_range,
     untimed_notes,
     utc_times,
     without_time,
@@ -68,7 +68,7 @@ def current_data(
     """The data to judge `version` on; from the log, the rows of the versions `scope` names
     (`whole_log`: all of the log, not only its last `window`, by default LOG_WINDOW)."""
     if current is None:
-        span = None if whole_log else parse_window(LOG_WINDOW if window is None else window)
+        span = None if whole_log else span_or_range(LOG_WINDOW if window is None else window)
         return _from_log(registry, version, span, scope)
     whole, source = given(current, time_column=time_column, version=version)
     frame = whole
@@ -81,7 +81,7 @@ def current_data(
     start = end = None
     left_out = 0
     if window is not None:
-        span = parse_window(window)
+        span = span_or_range(window)
         if span.rows is not None:
             frame = frame.iloc[-span.rows :]
         elif time_column is None:
@@ -100,7 +100,12 @@ def current_data(
                     f"of {span.text} holds no rows; fill in the times or leave out window=."
                 )
             end = moment(times.max()) if len(times) else None
-            if end is not None and span.every is not None:
+            if span.start is not None and span.end is not None:
+                start, end = span.start, span.end
+                frame = frame[(times >= pd.Timestamp(start))
+                              & (times < pd.Timestamp(end))]  # fmt: skip
+                left_out = int(times.isna().sum())
+            elif end is not None and span.every is not None:
                 start = end - span.every
                 frame = frame[(times > pd.Timestamp(start)) & (times <= pd.Timestamp(end))]
                 left_out = int(times.isna().sum())
@@ -176,6 +181,8 @@ def _from_log(
     files = [logs.pattern(home, logs.PREDICTIONS, version.model)]
     end = utc_now() if span is not None else None
     start = end - span.every if end is not None and span and span.every is not None else None
+    if span is not None and span.start is not None:
+        start, end = span.start, span.end
     with compaction.reading(home, version.model), analytics.cursor() as conn:
         frame = analytics.read_parquet(
             conn, files, time_column=logs.TIMESTAMP, start=start, end=end
@@ -186,7 +193,9 @@ def _from_log(
     if span is not None and span.rows is not None:
         frame = frame.sort_values(logs.TIMESTAMP).iloc[-span.rows :]
     label = "the prediction log"
-    if span is not None and end is not None:
+    if span is not None and span.start is not None:
+        label += f" ({span.text})"
+    elif span is not None and end is not None:
         label += f" ({span.text} to {end:%Y-%m-%d %H:%M} UTC)"
     if newest is not None:
         label += f", whose newest row is logged at {newest:%Y-%m-%d %H:%M} UTC,"

@@ -32,6 +32,9 @@ class Window:
     text: str
     every: timedelta | None = None
     rows: int | None = None
+    # a range of dates: rows from `start` up to, not including, `end` (both UTC)
+    start: datetime | None = None
+    end: datetime | None = None
 
 
 def parse_window(text: str | int) -> Window:
@@ -62,6 +65,38 @@ def parse_window(text: str | int) -> Window:
             f"a window of {text!r} is longer than 100 years; give a shorter span such as 7d or 52w."
         )
     return Window(f"{count}{unit}", every=count * _UNITS[unit])
+
+
+def span_or_range(text: str | int) -> Window:
+    """A window as `parse_window` reads it, or a range of dates or times `FROM..TO` (ISO
+    8601; a time without a zone is UTC): the rows from FROM up to, not including, TO."""
+    if isinstance(text, str) and ".." in text:
+        return _date_range(text)
+    return parse_window(text)
+
+
+def _date_range(text: str) -> Window:
+    first, _, last = text.partition("..")
+    try:
+        start, end = (_utc(pd.Timestamp(part.strip())) for part in (first, last))
+    except (ValueError, TypeError):
+        raise InvalidArgumentError(
+            f"cannot read the range {text!r}; write it as FROM..TO, e.g. 2026-11-01..2026-11-08 "
+            "(ISO dates or times, UTC)."
+        ) from None
+    if not start < end:
+        raise InvalidArgumentError(
+            f"the range {text!r} ends before it starts; write the earlier date first, e.g. "
+            f"{end:%Y-%m-%d}..{start:%Y-%m-%d}."
+        )
+    return Window(f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC", start=start, end=end)
+
+
+def _utc(moment: pd.Timestamp) -> datetime:
+    if pd.isna(moment):
+        raise ValueError("not a time")
+    stamp = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+    return stamp.to_pydatetime().replace(tzinfo=None)
 
 
 def check_last(last: Any) -> int | None:

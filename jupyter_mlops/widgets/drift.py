@@ -8,6 +8,7 @@ or a DataFrame of the notebook named by its variable) without recording it."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import ipywidgets as widgets
@@ -20,7 +21,7 @@ from jupyter_mlops.registry.display import counted
 from jupyter_mlops.widgets.figures import figure_box
 from jupyter_mlops.widgets.panel import Panel
 
-WINDOWS = {"the last day": "1d", "the last week": "7d", "the whole log": None}
+WINDOWS = {"the last day": "1d", "the last week": "7d", "the whole log": None, "dates": "dates"}
 
 
 class DriftTab(Panel):
@@ -34,6 +35,8 @@ class DriftTab(Panel):
         self.variables = variables
         super().__init__(registry)
         self.window = widgets.Dropdown(options=list(WINDOWS), description="window")
+        self.since = widgets.DatePicker(description="from")
+        self.until = widgets.DatePicker(description="to (incl.)")
         self.variable = widgets.Text(placeholder="or a DataFrame variable", description="data")
         self.measure_button = widgets.Button(description="Measure", icon="play")
         self.measure_button.on_click(lambda _: self.measure())
@@ -45,7 +48,10 @@ class DriftTab(Panel):
         self.measured: Any = None  # the DataFrame last measured, which the overlay shows
         self.ref = model  # what Measure judges: read with the history
         self.history = widgets.HTML()
-        controls = widgets.HBox([self.window, self.variable, self.measure_button])
+        controls = widgets.VBox([
+            widgets.HBox([self.window, self.since, self.until]),
+            widgets.HBox([self.variable, self.measure_button]),
+        ])  # fmt: skip
         self.body.children = [
             controls, self.report, self.feature, widgets.HBox([self.overlay, self.figure]),
             self.history,
@@ -76,6 +82,14 @@ class DriftTab(Panel):
             )
         return f"{counted(len(history), 'drift check')} of {self.model}"
 
+    def _dates(self) -> str | None:
+        """The picked dates as a range the operations read, the last day included."""
+        since, until = self.since.value, self.until.value
+        if since is None or until is None:
+            self.status.failed(InvalidArgumentError("pick both dates of the range, from and to."))
+            return None
+        return f"{since.isoformat()}..{(until + timedelta(days=1)).isoformat()}"
+
     def show_feature(self, feature: str | None) -> Any:
         """The feature's reference and current distributions overlaid (current: the frame
         last measured, else the chosen window of the log), and its statistic per check over
@@ -84,6 +98,8 @@ class DriftTab(Panel):
             self.figure.children, self.overlay.children = [], []
             return None
         window = None if self.measured is not None else WINDOWS.get(self.window.value)
+        if window == "dates":
+            window = self._dates() if self.since.value and self.until.value else "7d"
 
         def read() -> tuple[Any, DriftHistory]:
             shares = operations.distributions(
@@ -124,8 +140,13 @@ class DriftTab(Panel):
                 return None
         ref = self.ref
 
+        span = None if current is not None else WINDOWS.get(chosen, chosen)
+        if span == "dates":
+            span = self._dates()
+            if span is None:
+                return None
+
         def read() -> Any:
-            span = None if current is not None else WINDOWS.get(chosen, chosen)
             return operations.drift(
                 self.registry, ref=ref, current=current, window=span, save=False
             )

@@ -137,3 +137,29 @@ def test_a_version_from_a_run_shows_its_learning_curves(registry: Registry) -> N
     dash.versions.curves(run_id).result(timeout=60)
     (curve,) = dash.versions.curve.children
     assert [trace.name for trace in curve.data] == ["loss"] and len(curve.data[0].y) == 5
+
+
+def test_measuring_drift_of_a_range_of_dates_of_the_log(registry: Registry) -> None:
+    import datetime as dt
+
+    import pandas as pd
+
+    from jupyter_mlops import Monitor
+    from tests.widgets.conftest import rows
+
+    batch = rows(48, seed=12, shifted=True)[0]
+    start = pd.Timestamp.now(tz="UTC").ceil("h")  # after the champion was promoted
+    times = pd.date_range(start, periods=48, freq="h")
+    Monitor(registry).log_predictions("churn@champion", batch, timestamps=times)
+    dash = opened(registry)
+    dash.drift.window.value = "dates"
+    dash.drift.measure()  # no dates picked: refused before any read
+    assert dash.drift.status.state == FAILED and "pick both dates" in dash.drift.status.text
+    first = start.date()
+    dash.drift.since.value, dash.drift.until.value = first, first + dt.timedelta(days=2)
+    dash.drift.measure().result(timeout=120)
+    assert dash.drift.status.state == DONE, dash.drift.status.text
+    assert "48 rows" in dash.drift.report.value  # the last day included
+    dash.drift.since.value = dash.drift.until.value = first - dt.timedelta(days=3)
+    dash.drift.measure().result(timeout=120)
+    assert dash.drift.status.state == FAILED and "has no rows" in dash.drift.status.text
