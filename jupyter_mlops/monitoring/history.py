@@ -9,6 +9,7 @@ day, anything else with its times; a check of data with no window is named by it
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -57,6 +58,7 @@ class DriftHistory:
             frame = _one_feature(frame, model, feature, self.output)
         self.feature = feature
         self._frame = frame
+        self._per_check: list[_Check] | None = None
         self.face = Face.PYTHON  # where it is shown: how its headline spells a command
 
     def __len__(self) -> int:
@@ -79,13 +81,12 @@ class DriftHistory:
             "rows": jsonable(self._frame),
         }
 
-    def _check(self, check: pd.DataFrame) -> dict[str, Any]:
-        inputs = check[check["feature"] != self.output]
+    def _check(self, check: _Check) -> dict[str, Any]:
         return {
-            **{key: check[key].iloc[0] for key in COLUMNS[: COLUMNS.index("rows") + 1]},
-            "features": inputs["feature"].nunique(),
-            "drifted": _worst_first(inputs[inputs["drifted"]]),
-            "prediction": _verdict(check[check["feature"] == self.output]) or None,
+            **{key: check.first[key] for key in COLUMNS[: COLUMNS.index("rows") + 1]},
+            "features": len(check.features),
+            "drifted": check.drifted,
+            "prediction": check.prediction or None,
         }
 
     def features(self) -> list[str]:
@@ -98,24 +99,24 @@ class DriftHistory:
         )
         return [str(name) for name in ranked["feature"]]
 
-    def _checks(self) -> list[pd.DataFrame]:
-        return [rows for _, rows in self._frame.groupby("check_id", sort=True)]
+    def _checks(self) -> list[_Check]:
+        """Per check, oldest first, what its rows say: read in one pass over the verdicts,
+        since a model checked daily has hundreds of checks."""
+        if self._per_check is None:
+            self._per_check = _per_check(self._frame, self.output)
+        return self._per_check
 
     def _summary_rows(self) -> list[list[Any]]:
-        rows = []
-        for check in self._checks():
-            inputs = check[check["feature"] != self.output]
-            drifted = _worst_first(inputs[inputs["drifted"]])
-            rows.append(
-                [
-                    *_where(check.to_dict("records")[0]),
-                    ", ".join(dict.fromkeys(check["test"])),
-                    f"{len(drifted)} of {inputs['feature'].nunique()}",
-                    _verdict(check[check["feature"] == self.output]),
-                    _listing(drifted),
-                ]
-            )
-        return rows
+        return [
+            [
+                *_where(check.first),
+                ", ".join(check.tests),
+                f"{len(check.drifted)} of {len(check.features)}",
+                check.prediction,
+                _listing(check.drifted),
+            ]
+            for check in self._checks()
+        ]
 
     def _detail_rows(self) -> list[list[Any]]:
         return [
@@ -125,15 +126,15 @@ class DriftHistory:
                 _number(row["statistic"]),
                 _number(row["p_value"]),
                 _number(row["threshold"]),
-                _verdict(self._frame.iloc[[position]]),
+                _row_verdict(row),
             ]
-            for position, row in enumerate(self._frame.to_dict("records"))
+            for row in self._frame.to_dict("records")
         ]
 
     def _table(self) -> tuple[list[str], list[list[Any]], list[bool]]:
         if self.feature is not None:
             return DETAIL, self._detail_rows(), list(self._frame["drifted"])
-        marked = [bool(check["drifted"].any()) for check in self._checks()]
+        marked = [check.any_drifted for check in self._checks()]
         return SUMMARY, self._summary_rows(), marked
 
     def _headline(self) -> str:
@@ -145,7 +146,7 @@ class DriftHistory:
                 self.face,
             )
         checks = self._checks()
-        drifted = sum(bool(check["drifted"].any()) for check in checks)
+        drifted = sum(check.any_drifted for check in checks)
         versions = sorted(int(v) for v in self._frame["version"].unique())
         noun = "drift check" if len(checks) == 1 else "drift checks"
         of = "version" if len(versions) == 1 else "versions"
@@ -220,12 +221,47 @@ def _one_feature(frame: pd.DataFrame, model: str, feature: str, output: str) -> 
     return frame[frame["feature"] == feature].reset_index(drop=True)
 
 
-def _worst_first(rows: pd.DataFrame) -> list[str]:
-    # ties by name, as the drift report breaks them
-    ordered = rows.assign(severity=severity(rows)).sort_values(
-        ["severity", "feature"], ascending=[False, True], kind="stable"
+@dataclass
+class _Check:
+    """One check's verdicts: its first row, tests in order, inputs measured and drifted
+    (worst first), the verdict on the model's output."""
+
+    first: dict[Any, Any]
+    tests: dict[str, None] = field(default_factory=dict)
+    features: set[str] = field(default_factory=set)
+    drifted: list[str] = field(default_factory=list)
+    outputs: list[dict[Any, Any]] = field(default_factory=list)
+    any_drifted: bool = False
+
+    @property
+    def prediction(self) -> str:
+        if not self.outputs:
+            return ""
+        if any(row["drifted"] for row in self.outputs):
+            return "DRIFT"
+        return "n/a" if all(pd.isna(row["statistic"]) for row in self.outputs) else "ok"
+
+
+def _per_check(frame: pd.DataFrame, output: str) -> list[_Check]:
+    checks: dict[Any, _Check] = {}
+    for row in frame.sort_values("check_id", kind="stable").to_dict("records"):
+        check = checks.setdefault(row["check_id"], _Check(row))
+        check.tests[row["test"]] = None
+        check.any_drifted = check.any_drifted or bool(row["drifted"])
+        if row["feature"] == output:
+            check.outputs.append(row)
+        else:
+            check.features.add(row["feature"])
+    # drifted inputs worst first, ties by name, as the drift report breaks them
+    drifted = frame[frame["drifted"] & (frame["feature"] != output)]
+    ordered = drifted.assign(severity=severity(drifted)).sort_values(
+        ["check_id", "severity", "feature"], ascending=[True, False, True], kind="stable"
     )
-    return [str(name) for name in dict.fromkeys(ordered["feature"])]
+    for check_id, feature in zip(ordered["check_id"], ordered["feature"], strict=True):
+        names = checks[check_id].drifted
+        if str(feature) not in names:
+            names.append(str(feature))
+    return list(checks.values())
 
 
 def _where(row: dict[Any, Any]) -> list[Any]:
@@ -239,13 +275,11 @@ def _listing(names: list[str]) -> str:
     return f"{', '.join(names[:LISTED])} and {len(names) - LISTED} more"
 
 
-def _verdict(rows: pd.DataFrame) -> str:
-    """DRIFT, ok, n/a (no value to test) or nothing (not measured) for one feature's rows."""
-    if rows.empty:
-        return ""
-    if rows["drifted"].any():
+def _row_verdict(row: dict[Any, Any]) -> str:
+    """DRIFT, ok or n/a (no value to test) for one verdict."""
+    if row["drifted"]:
         return "DRIFT"
-    return "n/a" if rows["statistic"].isna().all() else "ok"
+    return "n/a" if pd.isna(row["statistic"]) else "ok"
 
 
 def _number(value: Any) -> float | None:
