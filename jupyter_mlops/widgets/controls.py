@@ -30,6 +30,9 @@ class Found:
     versions: Any
     audit: Any
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"versions": self.versions.to_dict(), "audit": self.audit.to_dict()}
+
     def _repr_html_(self) -> str:
         return str(self.audit._repr_html_())
 

@@ -21,6 +21,9 @@ from jupyter_mlops.widgets.panel import Panel
 class Found:
     versions: VersionList
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"versions": self.versions.to_dict()}
+
     def _repr_html_(self) -> str:
         return str(self.versions._repr_html_())
 
