@@ -37,8 +37,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import dashboard_open
-from benchmarks.common import timed
+from benchmarks import dashboard_open  # noqa: E402  (after the path is set)
+from benchmarks.common import timed  # noqa: E402
 
 BUILD = "1"  # raise when what `build` stores changes, so a cached registry is rebuilt
 MODEL = "churn"
