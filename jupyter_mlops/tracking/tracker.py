@@ -226,10 +226,14 @@ class Tracker:
         return len(points)
 
     def history(self, run_id: int | str) -> list[dict[str, Any]]:
-        """Every logged point of a run: key, step, value, logged_at."""
-        number = self.get(run_id).id
+        """Every logged point of a run: key, step, value, logged_at (one read of the
+        registry; an unknown run is refused as `get` refuses it)."""
+        number = _run_number(run_id)
         with self.registry.db.read() as conn:
-            return sql.metric_history(conn, number)
+            if sql.get_run(conn, number) is not None:
+                return sql.metric_history(conn, number)
+        self.get(number)  # raises RunNotFoundError, naming the runs there are
+        return []
 
 
 def _check_finished(record: RunRecord) -> None:
