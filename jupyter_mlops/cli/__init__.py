@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from jupyter_mlops.cli.subcommands import SHELL_ONLY
-from jupyter_mlops.commands import SHARED, Context, add_subcommands
+from jupyter_mlops.commands import SHARED, Context, add_subcommands, data_files
 from jupyter_mlops.commands.monitoring import ALERT_FIRED_EXIT
 from jupyter_mlops.errors import Face, MlopsError
 from jupyter_mlops.registry import Registry
@@ -41,20 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        context = Context(Registry(args.home), Face.SHELL, data=files)
+        context = Context(Registry(args.home), Face.SHELL, data=data_files)
         result = shown_in(args.subcommand.run(context, args), Face.SHELL)
     except MlopsError as exc:
         return refused(exc, prog="jupyter-mlops")
     if result is not None:
         print(text(result))
     return int(args.subcommand.exit_code(result, args))
-
-
-def files(given: list[str] | None) -> Any:
-    """`--current` as the monitor takes it: None (the log), one path or glob, or a list."""
-    if not given:
-        return None
-    return given[0] if len(given) == 1 else list(given)
 
 
 def refused(exc: MlopsError, *, prog: str) -> int:

@@ -6,7 +6,13 @@ its user names) and presents what it returns. Each face adds its own subcommands
 notebook reads variables, the shell reads files) in the same form.
 """
 
-from jupyter_mlops.commands.base import Context, Subcommand, add_subcommands, parse_pairs
+from jupyter_mlops.commands.base import (
+    Context,
+    Subcommand,
+    add_subcommands,
+    data_files,
+    parse_pairs,
+)
 from jupyter_mlops.commands.catalog import CATALOG
 from jupyter_mlops.commands.fleet import FLEET
 from jupyter_mlops.commands.monitoring import MONITORING
@@ -14,4 +20,4 @@ from jupyter_mlops.commands.tracking import TRACKING
 
 SHARED: tuple[Subcommand, ...] = (*CATALOG, *TRACKING, *MONITORING, *FLEET)
 
-__all__ = ["SHARED", "Context", "Subcommand", "add_subcommands", "parse_pairs"]
+__all__ = ["SHARED", "Context", "Subcommand", "add_subcommands", "data_files", "parse_pairs"]

@@ -66,6 +66,13 @@ def add_subcommands(
     return parsers
 
 
+def data_files(given: list[str] | None) -> Any:
+    """`--current` as the monitor takes it: None (the log), one path or glob, or a list."""
+    if not given:
+        return None
+    return given[0] if len(given) == 1 else list(given)
+
+
 def parse_pairs(items: list[str] | None, *, what: str) -> dict[str, str]:
     """`['a=1', 'b=x']` as {'a': '1', 'b': 'x'}; anything else, or a key given twice, is an
     InvalidArgumentError."""

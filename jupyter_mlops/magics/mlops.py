@@ -18,6 +18,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from traitlets import Bool, Float, TraitError, Unicode, default, observe, validate
 
+from jupyter_mlops.commands import data_files
 from jupyter_mlops.config import DEFAULT_HOME, HOME_VARIABLE, Settings, use_session_home
 from jupyter_mlops.deploying import Deployment
 from jupyter_mlops.errors import Face, MlopsError
@@ -177,9 +178,7 @@ class MlopsMagics(Magics):
         """`--current`: a DataFrame variable of the notebook, else data files."""
         if given and len(given) == 1 and given[0].isidentifier():
             return self._variable(given[0])
-        if not given:
-            return None
-        return given[0] if len(given) == 1 else list(given)
+        return data_files(given)
 
     def _variable(self, name: str | None) -> Any:
         assert self.shell is not None
