@@ -189,6 +189,7 @@ class AlertEvent:
     rule only logs, so nothing was delivered or attempted)."""
 
     id: int
+    model: str
     rule_id: int
     expression: str
     check_id: int
@@ -212,7 +213,7 @@ class AlertEvent:
 
 
 class AlertEventList(RecordTable[AlertEvent]):
-    """A model's alert log, newest first."""
+    """A model's (or every model's) alert log, newest first."""
 
     columns: ClassVar[list[str]] = [
         "at (UTC)",

@@ -40,8 +40,9 @@ class AlertMixin:
     def remove_alert(self, rule_id: int) -> AlertRule:
         return rulebook.remove_rule(self.registry, rule_id)
 
-    def alert_log(self, model: str, *, limit: int = 50) -> AlertEventList:
-        """The newest alert events of a model: fired, recovered, delivered or not."""
+    def alert_log(self, model: str | None = None, *, limit: int = 50) -> AlertEventList:
+        """The newest alert events of a model (of every model when none is named): fired,
+        recovered, delivered or not."""
         return rulebook.event_log(self.registry, model, limit=limit)
 
     def check(

@@ -162,13 +162,27 @@ class DriftMixin:
             )
             return sql.drift_settings(conn, model)
 
-    def history(self, model: str, feature: str | None = None) -> DriftHistory:
-        """Every stored drift verdict of a model: per check, or per check for one `feature`
-        ("prediction": the model's output); `to_frame()` has one row per check and feature."""
+    def history(
+        self, model: str, feature: str | None = None, *, limit: int | None = None
+    ) -> DriftHistory:
+        """Every stored drift verdict of a model (of its newest `limit` checks): per check, or
+        per check for one `feature` ("prediction": the model's output); `to_frame()` has one
+        row per check and feature."""
         name = parse_ref(model).model
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or not limit > 0
+        ):
+            raise InvalidArgumentError(
+                "", Option("limit", python=repr(limit), typed=str(limit)),
+                " is not a number of checks; give 1 or more, e.g. ",
+                Option("limit", python="20", typed="20"), ", or leave it out for every check.",
+            )  # fmt: skip
         self.registry.get(name)
         with self.registry.db.read() as conn:
             stored = sql.drift_history(conn, name)
+        if limit is not None:
+            newest = sorted(set(stored["check_id"]))[-limit:]
+            stored = stored[stored["check_id"].isin(newest)].reset_index(drop=True)
         return DriftHistory(name, stored, feature=feature)
 
 

@@ -77,9 +77,10 @@ def remove_rule(registry: Registry, rule_id: int) -> AlertRule:
     return AlertRule.from_row(row)
 
 
-def event_log(registry: Registry, model: str, *, limit: int = 50) -> AlertEventList:
-    """The newest alert events of a model: fired, recovered, delivered or not."""
-    name = parse_ref(model).model
+def event_log(registry: Registry, model: str | None, *, limit: int = 50) -> AlertEventList:
+    """The newest alert events of a model (of every model: None): fired, recovered,
+    delivered or not."""
+    name = None if model is None else parse_ref(model).model
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 2**62:
         raise InvalidArgumentError(
             "",
@@ -88,7 +89,8 @@ def event_log(registry: Registry, model: str, *, limit: int = 50) -> AlertEventL
             Option("limit", python="50", typed="50"),
             ".",
         )
-    registry.get(name)
+    if name is not None:
+        registry.get(name)
     with registry.db.read() as conn:
         return AlertEventList(
             AlertEvent.from_row(row) for row in sql.events_of(conn, name, limit=limit)

@@ -10,6 +10,7 @@ error it can meet, lives here and below.
 
 from jupyter_mlops.operations.alerting import add_alert, alert_log, alerts, check, remove_alert
 from jupyter_mlops.operations.catalog import (
+    aliases,
     archive,
     compare,
     describe,
@@ -46,6 +47,7 @@ __all__ = [
     "add_alert",
     "alert_log",
     "alerts",
+    "aliases",
     "archive",
     "audit",
     "check",

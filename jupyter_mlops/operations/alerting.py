@@ -30,8 +30,9 @@ def remove_alert(registry: Registry, *, rule: int) -> AlertRule:
     return Monitor(registry).remove_alert(rule)
 
 
-def alert_log(registry: Registry, *, model: str, limit: int = 50) -> AlertEventList:
-    """The newest alert events of a model: fired, recovered, delivered or not."""
+def alert_log(registry: Registry, *, model: str | None = None, limit: int = 50) -> AlertEventList:
+    """The newest alert events of a model (of every model when none is named): fired,
+    recovered, delivered or not."""
     return Monitor(registry).alert_log(model, limit=limit)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from jupyter_mlops.operations.results import Aliases
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.archiving import Archived
 from jupyter_mlops.registry.comparison import Comparison
@@ -44,16 +45,28 @@ def promote(
     alias: str = "champion",
     reason: str = "",
     evidence: Mapping[str, Any] | None = None,
+    expect: int | None = None,
 ) -> AliasEvent:
-    """Point `alias` at `version`, recorded with who, when and why."""
-    return registry.promote(model, version, alias, reason=reason, evidence=evidence)
+    """Point `alias` at `version`, recorded with who, when and why; `expect`: the version
+    the alias pointed at when this was chosen (refused as a conflict if it moved since)."""
+    return registry.promote(model, version, alias, reason=reason, evidence=evidence, expect=expect)
 
 
 def rollback(
-    registry: Registry, *, model: str, alias: str = "champion", reason: str = ""
+    registry: Registry,
+    *,
+    model: str,
+    alias: str = "champion",
+    reason: str = "",
+    expect: int | None = None,
 ) -> AliasEvent:
-    """Undo the alias's last move not undone yet."""
-    return registry.rollback(model, alias, reason=reason)
+    """Undo the alias's last move not undone yet; `expect` as for `promote`."""
+    return registry.rollback(model, alias, reason=reason, expect=expect)
+
+
+def aliases(registry: Registry, *, model: str) -> Aliases:
+    """The aliases of `model` and the version each points at."""
+    return Aliases(model, registry.model_aliases(model))
 
 
 def unalias(registry: Registry, *, model: str, alias: str, reason: str = "") -> AliasEvent:

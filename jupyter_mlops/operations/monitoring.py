@@ -99,9 +99,12 @@ def distributions(
     )
 
 
-def drift_history(registry: Registry, *, model: str, feature: str | None = None) -> DriftHistory:
-    """Every recorded drift verdict of a model (of one feature), check by check."""
-    return Monitor(registry).history(model, feature=feature)
+def drift_history(
+    registry: Registry, *, model: str, feature: str | None = None, limit: int | None = None
+) -> DriftHistory:
+    """Every recorded drift verdict of a model (of one feature; of its newest `limit`
+    checks), check by check."""
+    return Monitor(registry).history(model, feature=feature, limit=limit)
 
 
 def drift_config(

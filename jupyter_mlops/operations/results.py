@@ -1,8 +1,10 @@
 """Result records of the operations that the engine's own entry objects return as plain
-data: a run's metric points, a model's drift settings, a batch of predictions."""
+data: a run's metric points, a model's drift settings, a batch of predictions, a model's
+aliases."""
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -151,3 +153,29 @@ class MetricHistory:
         if self.frame.empty:
             return f"<p>{self._empty()}</p>"
         return str(self.frame.to_html(index=False, na_rep=""))
+
+
+@dataclass(frozen=True)
+class Aliases:
+    """A model's aliases and the version each points at."""
+
+    model: str
+    aliases: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "aliases": dict(self.aliases)}
+
+    def _rows(self) -> list[list[Any]]:
+        return [[alias, version] for alias, version in self.aliases.items()]
+
+    def __str__(self) -> str:
+        if not self.aliases:
+            return f"{self.model}: no aliases"
+        return text_table(["alias", "version"], self._rows())
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        if not self.aliases:
+            return f"<p>{html.escape(str(self))}</p>"
+        return html_table(["alias", "version"], self._rows())

@@ -198,9 +198,18 @@ def planned_rollback(conn: duckdb.DuckDBPyConnection, name: str, alias: str) -> 
 
 
 def carry_out(
-    conn: duckdb.DuckDBPyConnection, move: Move, *, reason: str, evidence: str | None
+    conn: duckdb.DuckDBPyConnection,
+    move: Move,
+    *,
+    reason: str,
+    evidence: str | None,
+    expect: int | None = None,
 ) -> AliasEvent:
-    """Make the alias move `move` plans, in the caller's transaction; raise its refusal."""
+    """Make the alias move `move` plans, in the caller's transaction; raise its refusal.
+    `expect`: the version the person saw the alias point at; if it has moved since, the
+    move is refused (a dialog shown before another process moved it must not act)."""
+    if expect is not None:
+        require_unmoved(conn, move, expect)
     if move.refusal is not None:
         raise move.refusal
     assert move.alias is not None
@@ -215,6 +224,22 @@ def carry_out(
         action=move.action,
         reason=reason,
         evidence=evidence,
+    )
+
+
+def require_unmoved(conn: duckdb.DuckDBPyConnection, move: Move, expect: int) -> None:
+    """Raise a conflict naming the alias's move since, when it no longer points at `expect`."""
+    if move.before == expect:
+        return
+    assert move.alias is not None
+    now = "nothing" if move.before is None else f"version {move.before}"
+    moved = ""
+    for last in catalog.alias_events(conn, move.model, move.alias, limit=1):
+        by = last["moved_by"] or "someone"
+        moved = f" ({last['action']} by {by} at {last['moved_at']:%Y-%m-%d %H:%M:%S} UTC)"
+    raise ConflictError(
+        f"{move.model}@{move.alias} moved since you looked: it points at {now}{moved}, not "
+        f"version {expect}; look at {move.model} again and choose again."
     )
 
 

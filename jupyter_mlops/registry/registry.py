@@ -311,25 +311,39 @@ class Registry:
         *,
         reason: str = "",
         evidence: Mapping[str, Any] | None = None,
+        expect: int | None = None,
     ) -> AliasEvent:
         """Point `alias` at `version`; the move is recorded with who, when and why.
 
         `evidence` (a gate's numbers, a check id) is stored as JSON with the move: text keys,
-        values JSON holds exactly (a NaN or any other object is refused)."""
+        values JSON holds exactly (a NaN or any other object is refused). `expect`: the
+        version the alias pointed at when the move was chosen; if it moved since, the move
+        is refused with a `ConflictError` saying where it points now."""
         check_alias(alias)
         check_text(reason, what="reason")
         evidence_text = evidence_json(evidence)
         with self.db.write() as conn:
             move = alias_moves.planned_promote(conn, name, version, alias)
-            return alias_moves.carry_out(conn, move, reason=reason, evidence=evidence_text)
+            return alias_moves.carry_out(
+                conn, move, reason=reason, evidence=evidence_text, expect=expect
+            )
 
-    def rollback(self, name: str, alias: str = "champion", *, reason: str = "") -> AliasEvent:
+    def rollback(
+        self, name: str, alias: str = "champion", *, reason: str = "", expect: int | None = None
+    ) -> AliasEvent:
         """Undo the alias's latest move not yet undone: it returns to where it pointed before,
-        unless that version has been archived since (an archived version is never served)."""
+        unless that version has been archived since (an archived version is never served).
+        `expect`, as for `promote`: refused if the alias no longer points there."""
         check_text(reason, what="reason")
         with self.db.write() as conn:
             move = alias_moves.planned_rollback(conn, name, alias)
-            return alias_moves.carry_out(conn, move, reason=reason, evidence=None)
+            return alias_moves.carry_out(conn, move, reason=reason, evidence=None, expect=expect)
+
+    def model_aliases(self, name: str) -> dict[str, int]:
+        """The aliases of model `name` and the version each points at."""
+        with self.db.read() as conn:
+            require_model(conn, name)
+            return catalog.model_aliases(conn, name)
 
     # what a change would do now, by the rules the change applies; nothing is changed
 

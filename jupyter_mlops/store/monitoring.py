@@ -173,13 +173,14 @@ def set_event_delivery(
     )
 
 
-def events_of(conn: duckdb.DuckDBPyConnection, model: str, *, limit: int) -> list[Row]:
+def events_of(conn: duckdb.DuckDBPyConnection, model: str | None, *, limit: int) -> list[Row]:
+    """The newest `limit` alert events of `model` (of every model: None), newest first."""
     return rows_of(
         conn.execute(
-            """SELECT e.id, e.rule_id, r.expression, r.notify, e.check_id, e.kind,
+            """SELECT e.id, r.model, e.rule_id, r.expression, r.notify, e.check_id, e.kind,
                       e.occurred_at, e.delivered, e.attempts, e.error, e.details
                FROM alert_events e JOIN alert_rules r ON r.id = e.rule_id
-               WHERE r.model = ? ORDER BY e.id DESC LIMIT ?""",
-            [model, limit],
+               WHERE ? IS NULL OR r.model = ? ORDER BY e.id DESC LIMIT ?""",
+            [model, model, limit],
         )
     )

@@ -60,7 +60,7 @@ def scenario(registry: Registry, files: Path) -> list[tuple[str, Callable[[], An
         ("show", lambda: ops.show(r, ref="m:1")),
         ("promote", lambda: ops.promote(r, model="m", version=1, reason="first")),
         ("promote_again", lambda: ops.promote(r, model="m", version=2, reason="better")),
-        ("rollback", lambda: ops.rollback(r, model="m", reason="worse")),
+        ("rollback", lambda: ops.rollback(r, model="m", reason="worse", expect=2)),
         ("plan_promote", lambda: ops.plan_promote(r, model="m", version=2)),
         ("plan_rollback", lambda: ops.plan_rollback(r, model="m")),  # refused: nothing to undo
         ("plan_archive", lambda: ops.plan_archive(r, model="m", version=1)),  # refused: champion
@@ -81,6 +81,7 @@ def scenario(registry: Registry, files: Path) -> list[tuple[str, Callable[[], An
         ("drift_windows", lambda: ops.drift(r, ref="m:1", current=timed, every="1d",
                                             time_column="t")),
         ("drift_history", lambda: ops.drift_history(r, model="m")),
+        ("drift_history_again", lambda: ops.drift_history(r, model="m", limit=1)),
         ("drift_config", lambda: ops.drift_config(r, model="m", test="ks")),
         ("performance", lambda: ops.performance(r, ref="m:1", current=one_class,
                                                 label_column="label", time_column="t")),
@@ -93,6 +94,8 @@ def scenario(registry: Registry, files: Path) -> list[tuple[str, Callable[[], An
         ("alerts", lambda: ops.alerts(r)),
         ("check", lambda: ops.check(r, ref="m@champion", current=now)),
         ("alert_log", lambda: ops.alert_log(r, model="m")),
+        ("alert_log_again", lambda: ops.alert_log(r, limit=5)),  # every model's
+        ("aliases", lambda: ops.aliases(r, model="m")),
         ("fleet", lambda: ops.fleet(r)),
         ("remove_alert", lambda: ops.remove_alert(r, rule=1)),
         ("compact", lambda: ops.compact(r, model="m")),
@@ -118,7 +121,8 @@ def free_port() -> int:
 
 
 def test_the_walk_calls_every_operation(walked: dict[str, Any]) -> None:
-    called = {name.split("_")[0] if name.endswith(("_windows", "_to_file", "_again")) else name
+    again = ("_windows", "_to_file", "_again")
+    called = {next((name.removesuffix(s) for s in again if name.endswith(s)), name)
               for name in walked}  # fmt: skip
     assert called | set(NOT_RECORDS) == set(operations.__all__)
 
@@ -141,6 +145,9 @@ def test_the_json_holds_what_a_client_reads(walked: dict[str, Any]) -> None:
     drifted = walked["drift"].to_dict()
     assert drifted["drifted"] and set(drifted["drifted"]) <= set(synthetic.NUMERIC)
     assert walked["check"].to_dict()["alerts"], "the rule fired"
+    assert [row["model"] for row in walked["alert_log_again"].to_dict()["rows"]] == ["m"]
+    assert walked["aliases"].to_dict() == {"model": "m", "aliases": {"champion": 1}}
+    assert len(walked["drift_history_again"].to_dict()["checks"]) == 1
     assert "token" in walked["deploy"].to_dict()
     assert all("token" not in d for d in walked["deployments"].to_dict()["deployments"])
 

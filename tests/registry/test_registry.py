@@ -131,6 +131,26 @@ def test_a_promote_after_a_rollback_is_the_next_move_undone(registry, fitted):
     assert registry.get("m@champion").version == 1
 
 
+def test_a_move_chosen_before_another_moved_the_alias_is_refused(registry, fitted, monkeypatch):
+    for _ in range(3):
+        registry.register("m", fitted, force=True)
+    registry.promote("m", 1, expect=None)  # no expectation: no check
+    monkeypatch.setenv("MLOPS_USER", "ana")
+    registry.promote("m", 2, expect=1, reason="ana saw 1")
+    with pytest.raises(ConflictError) as raised:
+        registry.promote("m", 3, expect=1, reason="bo saw 1 too")
+    message = str(raised.value)
+    assert "m@champion moved since you looked: it points at version 2 (promote by ana" in message
+    assert message.endswith("look at m again and choose again.")
+    with pytest.raises(ConflictError):
+        registry.rollback("m", expect=1)
+    assert registry.get("m@champion").version == 2
+    assert registry.rollback("m", expect=2).to_version == 1
+    with pytest.raises(ConflictError, match="it points at nothing"):
+        registry.promote("m", 3, "challenger", expect=2)
+    assert registry.model_aliases("m") == {"champion": 1}
+
+
 def test_aliases_are_independent(registry, fitted):
     for _ in range(2):
         registry.register("m", fitted, force=True)
