@@ -1,0 +1,110 @@
+"""The registry as the server reaches it: every call runs in the extension's own bounded
+thread pool, never on the event loop, and a read never creates a registry.
+
+A registry waiting for another process's lock blocks a thread for up to `lock_timeout`
+seconds; the event loop keeps answering meanwhile (a busy registry then answers 503).
+`Registry(home)` creates its directory and file, which a write wants and a read must not:
+a read of a home without `registry.duckdb` reads an empty registry of the server's own
+instead (made once, in a temporary directory removed at stop), so a list answers exactly
+as an empty registry does, and a named model is not found in a sentence saying how to
+create the registry.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from tornado.ioloop import IOLoop
+
+from jupyter_mlops.config import REGISTRY_FILE
+from jupyter_mlops.errors import Command, Face, NotFoundError
+
+if TYPE_CHECKING:
+    from jupyter_mlops.registry import Registry
+
+T = TypeVar("T")
+
+
+class RegistryAccess:
+    """The registry at `home`, reached through a pool of `workers` threads; each call waits
+    at most `lock_timeout` seconds for another process's lock."""
+
+    def __init__(self, home: Path, *, lock_timeout: float, workers: int = 4) -> None:
+        self.home = home
+        self.lock_timeout = lock_timeout
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mlops-registry")
+        self._empty: Path | None = None
+        self._making_empty = threading.Lock()
+
+    @property
+    def exists(self) -> bool:
+        return (self.home / REGISTRY_FILE).is_file()
+
+    async def read(self, operation: str, *, named: str | None = None, **arguments: Any) -> Any:
+        """`operations.<operation>(registry, **arguments)` off the event loop, as JSON data;
+        with no registry yet, on an empty one, or (`named`: the model the request is about)
+        a not-found error saying how to create it."""
+        return await self._off_loop(self._read, operation, named, arguments)
+
+    async def write(self, operation: str, **arguments: Any) -> Any:
+        """`operations.<operation>(registry, **arguments)` off the event loop, as JSON data,
+        on the registry, which must exist already: a model is changed where it is held."""
+        return await self._off_loop(self._write, operation, None, arguments)
+
+    async def _off_loop(self, step: Callable[..., T], *args: Any) -> T:
+        return await IOLoop.current().run_in_executor(self.pool, step, *args)
+
+    def stop(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        if self._empty is not None:
+            shutil.rmtree(self._empty, ignore_errors=True)
+
+    def _read(self, operation: str, named: str | None, arguments: dict[str, Any]) -> Any:
+        if self.exists:
+            return _called(operation, self._open(self.home), arguments)
+        if named is not None:
+            raise self._missing()
+        return _called(operation, self._empty_registry(), arguments)
+
+    def _write(self, operation: str, _: None, arguments: dict[str, Any]) -> Any:
+        if not self.exists:
+            raise self._missing()
+        return _called(operation, self._open(self.home), arguments)
+
+    def _open(self, home: Path) -> Registry:
+        from jupyter_mlops.registry import Registry
+
+        return Registry(home, lock_timeout=self.lock_timeout)
+
+    def _empty_registry(self) -> Registry:
+        with self._making_empty:  # made and migrated once, by one thread
+            if self._empty is None:
+                made = Path(tempfile.mkdtemp(prefix="mlops-empty-"))
+                self._open(made)
+                self._empty = made
+            return self._open(self._empty)
+
+    def _missing(self) -> NotFoundError:
+        home = str(self.home)
+        return NotFoundError(
+            f"there is no registry at {home} yet; register a model in a notebook of this server (",
+            Command("register", "NAME MODEL --data X y"),
+            ") to create it.",
+        )
+
+
+def _called(operation: str, registry: Registry, arguments: dict[str, Any]) -> Any:
+    """What `operations.<operation>` gives, as JSON data with its notes spelled as a notebook
+    user types them. The operations are imported at the first call (about 0.8 s), in a
+    thread of the pool, so loading the extension stays cheap and the event loop free."""
+    from jupyter_mlops import operations
+    from jupyter_mlops.shown import shown_in
+
+    result = getattr(operations, operation)(registry, **arguments)
+    return shown_in(result, Face.NOTEBOOK).to_dict()
