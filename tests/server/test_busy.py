@@ -1,0 +1,73 @@
+"""A registry whose write lock another real process holds: a POST waits for it in the
+extension's thread pool, not on the server's event loop, so the server and the reads of the
+API keep answering meanwhile; past `lock_timeout` the POST answers 503 naming the holder."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PROMOTE = {"version": 1, "alias": "champion", "reason": "back to the first"}
+HOLD = """
+import sys
+from pathlib import Path
+from jupyter_mlops.config import REGISTRY_FILE
+from jupyter_mlops.store import Database, locks
+database = Database(Path(sys.argv[1]) / REGISTRY_FILE)
+with locks.exclusive(database.lock_path, timeout=10, what="the registry"):
+    print("locked", flush=True)
+    sys.stdin.readline()
+print("released", flush=True)
+"""
+
+
+@pytest.fixture
+def holder(home: Path) -> Iterator[subprocess.Popen[str]]:
+    """A process holding the registry's write lock until it reads a line."""
+    held = subprocess.Popen([sys.executable, "-c", HOLD, str(home)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert held.stdout is not None
+    assert held.stdout.readline().strip() == "locked"
+    yield held
+    held.kill()
+    held.wait()
+
+
+def release(held: subprocess.Popen[str]) -> None:
+    assert held.stdin is not None and held.stdout is not None
+    held.stdin.write("go\n")
+    held.stdin.flush()
+    assert held.stdout.readline().strip() == "released"
+
+
+@pytest.mark.parametrize("lock_timeout", [60.0])
+async def test_a_waiting_post_leaves_the_server_answering(
+    api: Any, jp_fetch: Any, holder: subprocess.Popen[str]
+) -> None:
+    waiting = asyncio.ensure_future(api("models/churn/promote", PROMOTE))
+    assert (await jp_fetch("api", "status")).code == 200
+    status, fleet = await api("models")
+    assert status == 200 and {m["name"] for m in fleet["models"]} == {"churn", "fraud"}
+    assert (await api("models/churn/aliases"))[1]["aliases"] == {"champion": 2}
+    # the lock is still held, so the POST can only be waiting for it
+    assert not waiting.done()
+    release(holder)
+    status, moved = await waiting
+    assert status == 200 and moved["to_version"] == 1
+
+
+@pytest.mark.parametrize("lock_timeout", [0.5])
+async def test_a_post_past_the_lock_timeout_is_503_naming_the_holder(
+    api: Any, holder: subprocess.Popen[str]
+) -> None:
+    status, refusal = await api("models/churn/promote", PROMOTE)
+    assert (status, refusal["error"]) == (503, "busy")
+    assert f"process {holder.pid}" in refusal["message"]
+    assert "stop that process" in refusal["message"]
+    assert (await api("models/churn/aliases"))[1]["aliases"] == {"champion": 2}

@@ -1,0 +1,97 @@
+"""Every route of the REST API on a real server and registry, answering as the contract
+with the JupyterLab panel says (its filters and limits too); POSTs change the registry."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from jupyter_mlops import __version__
+from jupyter_mlops.monitoring.health import HEALTHS
+from jupyter_mlops.registry import Registry
+
+
+async def test_the_registry_route_says_where_and_that_it_exists(api: Any, home: Path) -> None:
+    status, found = await api("registry")
+    assert status == 200
+    assert found == {"home": str(home), "exists": True, "version": __version__, "refresh": 5.0}
+    assert os.environ["MLOPS_HOME"] == str(home)  # kernels started now open the same registry
+
+
+async def test_models_lists_the_fleet_with_health_and_filters(api: Any) -> None:
+    status, fleet = await api("models")
+    assert status == 200 and fleet["total"] == 2
+    churn, fraud = sorted(fleet["models"], key=lambda m: m["name"])
+    assert churn["aliases"] == {"champion": 2} and churn["latest"] == 2
+    assert churn["last_check"]["version"] == 2 and churn["health"] in HEALTHS
+    assert fraud["health"] == "never checked" and fraud["last_check"] is None
+    _, named = await api("models", name="FRA")
+    assert [m["name"] for m in named["models"]] == ["fraud"]
+    assert named["filters"] == {"name": "FRA", "health": None}
+    _, unchecked = await api("models", health="never checked")
+    assert [m["name"] for m in unchecked["models"]] == ["fraud"]
+
+
+async def test_versions_aliases_and_history_of_a_model(api: Any) -> None:
+    _, versions = await api("models/churn/versions")
+    assert [(v["version"], v["aliases"]) for v in versions["rows"]] == [(1, []), (2, ["champion"])]
+    assert versions["rows"][1]["metrics"]["auc"] == 0.9
+    assert await api("models/churn/aliases") == (
+        200,
+        {"model": "churn", "aliases": {"champion": 2}},
+    )
+    assert await api("models/fraud/aliases") == (200, {"model": "fraud", "aliases": {}})
+    _, history = await api("models/churn/history", alias="champion")
+    moves = [(r["from_version"], r["to_version"], r["reason"]) for r in history["rows"]]
+    assert moves == [(None, 1, "first model"), (1, 2, "better AUC")]
+
+
+async def test_checks_give_the_drift_history_of_a_feature_and_the_newest_checks(api: Any) -> None:
+    _, every = await api("models/churn/checks")
+    assert len(every["checks"]) == 2 and every["feature"] is None
+    _, newest = await api("models/churn/checks", limit="1")
+    assert [c["check_id"] for c in newest["checks"]] == [every["checks"][-1]["check_id"]]
+    _, one = await api("models/churn/checks", feature="n0")
+    assert one["feature"] == "n0" and {r["feature"] for r in one["rows"]} == {"n0"}
+
+
+async def test_deployments_and_alerts_of_every_model_or_one(api: Any) -> None:
+    assert await api("deployments") == (200, {"deployments": [], "notes": []})
+    assert await api("deployments", model="churn") == (200, {"deployments": [], "notes": []})
+    status, alerts = await api("alerts")
+    assert status == 200
+    assert [(a["model"], a["kind"]) for a in alerts["rows"]] == [("churn", "fired")]
+    assert alerts["rows"][0]["values"]["drift.share"] > 0.1
+    assert (await api("alerts", model="fraud"))[1] == {"rows": []}
+    assert len((await api("alerts", model="churn", limit="1"))[1]["rows"]) == 1
+
+
+async def test_plans_say_what_an_action_would_change_or_why_it_is_refused(api: Any) -> None:
+    status, promote = await api("models/churn/plan", {"action": "promote", "version": 1})
+    assert status == 200 and promote["allowed"] and promote["alias"] == "champion"
+    assert (promote["from_version"], promote["to_version"]) == (2, 1)
+    _, rollback = await api("models/churn/plan", {"action": "rollback", "alias": "champion"})
+    assert rollback["allowed"] and rollback["to_version"] == 1
+    _, archive = await api("models/churn/plan", {"action": "archive", "version": 2})
+    assert not archive["allowed"] and archive["refusal_kind"] == "conflict"
+    assert "champion" in archive["refusal"]
+    # a plan changes nothing
+    assert await api("models/churn/aliases") == (
+        200,
+        {"model": "churn", "aliases": {"champion": 2}},
+    )
+
+
+async def test_promote_rollback_and_archive_change_the_registry(api: Any, home: Path) -> None:
+    challenger = {"version": 1, "alias": "challenger", "reason": "try it"}
+    status, moved = await api("models/churn/promote", challenger)
+    assert status == 200 and (moved["alias"], moved["to_version"]) == ("challenger", 1)
+    status, back = await api("models/churn/rollback", {"reason": "worse", "expect": 2})
+    assert status == 200 and (back["from_version"], back["to_version"]) == (2, 1)
+    status, archived = await api("models/fraud/archive", {"version": 1, "reason": "retired"})
+    assert status == 200 and archived["status"] == "archived"
+    registry = Registry(home)
+    assert dict(registry.model_aliases("churn")) == {"champion": 1, "challenger": 1}
+    assert registry.get("fraud:1").status == "archived"
+    assert [e.reason for e in registry.history("churn", "champion")][-1] == "worse"
