@@ -1,0 +1,275 @@
+/**
+ * A stand-in for the jupyter-mlops server, at the edge of the browser: a `fetch` that answers
+ * the contract's routes from a small in-memory registry, as the Python handlers do (the same
+ * JSON shapes, the same error bodies), and records every request it got.
+ *
+ * It can also play what a test needs from a real server: another process moving an alias,
+ * failing reads, answering slowly (held until released), or not being there at all (Jupyter's
+ * own 404 page, as when the server extension is not enabled).
+ */
+import { ServerConnection } from '@jupyterlab/services';
+
+export interface ISeen {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: any;
+  headers: Headers;
+}
+
+interface IModel {
+  aliases: { [alias: string]: number };
+  history: { [alias: string]: number[] };
+  versions: number[];
+  archived: Set<number>;
+  health: string;
+}
+
+export class FakeServer {
+  readonly seen: ISeen[] = [];
+  /** Answer everything with Jupyter's HTML 404, as when the server extension is missing. */
+  disabled = false;
+  /** Answer the next reads with this error, until set back to null. */
+  failing: { status: number; kind: string; message: string } | null = null;
+  /** Requests are answered only when released (to see what happens while one is slow). */
+  holding = false;
+  /** The most requests that were waiting at once. */
+  maxInFlight = 0;
+  registryExists = true;
+  readonly home = '/tmp/registry';
+  readonly models = new Map<string, IModel>();
+  readonly alerts: { id: number; model: string; rule_id: number; expression: string }[] = [];
+
+  constructor() {
+    this.add('churn', { versions: 2, aliases: { champion: 1 }, health: 'alerting' });
+    this.add('tumour', { versions: 2, aliases: { champion: 1 }, health: 'healthy' });
+    this.add('diagnosis', { versions: 2, aliases: { champion: 1 }, health: 'never checked' });
+    this.alerts.push(
+      { id: 1, model: 'churn', rule_id: 1, expression: 'drift.share > 0.2' },
+      { id: 2, model: 'churn', rule_id: 1, expression: 'drift.share > 0.2' }
+    );
+  }
+
+  add(name: string, options: { versions: number; aliases: IModel['aliases']; health: string }) {
+    const versions = Array.from({ length: options.versions }, (_, i) => i + 1);
+    const history: IModel['history'] = {};
+    for (const [alias, version] of Object.entries(options.aliases)) {
+      history[alias] = [version];
+    }
+    this.models.set(name, {
+      aliases: { ...options.aliases },
+      history,
+      versions,
+      archived: new Set(),
+      health: options.health
+    });
+  }
+
+  /** What another process does: point an alias elsewhere. */
+  move(name: string, alias: string, version: number): void {
+    const model = this.models.get(name)!;
+    model.aliases[alias] = version;
+    (model.history[alias] ??= []).push(version);
+  }
+
+  /** Settings for a lab served under a base URL with a path, talking to this server. */
+  settings(baseUrl = 'http://localhost:8888/user/ada/'): ServerConnection.ISettings {
+    return ServerConnection.makeSettings({
+      baseUrl,
+      token: 'secret',
+      fetch: (input: RequestInfo, init?: RequestInit) => this.fetch(input, init)
+    });
+  }
+
+  count(method: string, path: string): number {
+    return this.seen.filter(r => r.method === method && r.path === path).length;
+  }
+
+  /** Answer every held request. */
+  release(): void {
+    this.holding = false;
+    const waiting = this._held.splice(0);
+    waiting.forEach(resolve => resolve());
+  }
+
+  async fetch(input: RequestInfo, init?: RequestInit): Promise<Response> {
+    const request = input instanceof Request ? input : new Request(input, init);
+    const url = new URL(request.url);
+    const text = await request.text();
+    const seen: ISeen = {
+      method: request.method,
+      path: url.pathname,
+      query: url.searchParams,
+      body: text ? JSON.parse(text) : undefined,
+      headers: request.headers
+    };
+    this.seen.push(seen);
+    this._inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this._inFlight);
+    try {
+      if (this.holding) {
+        await new Promise<void>(resolve => this._held.push(resolve));
+      }
+      return this._answer(seen);
+    } finally {
+      this._inFlight -= 1;
+    }
+  }
+
+  private _answer(request: ISeen): Response {
+    if (this.disabled) {
+      return new Response('<html><title>404 Not Found</title></html>', {
+        status: 404,
+        headers: { 'Content-Type': 'text/html' }
+      });
+    }
+    const prefix = '/user/ada/mlops/api/';
+    if (!request.path.startsWith(prefix)) {
+      return fail(404, 'not_found', `no route ${request.path}`);
+    }
+    if (this.failing && request.method === 'GET') {
+      const { status, kind, message } = this.failing;
+      return fail(status, kind, message);
+    }
+    const parts = request.path.slice(prefix.length).split('/').map(decodeURIComponent);
+    const [route, name, what] = parts;
+    if (route === 'registry') {
+      return json({ home: this.home, exists: this.registryExists, version: '0.1.0', refresh: 5 });
+    }
+    if (route === 'models' && !name) {
+      return json(this._fleet());
+    }
+    if (route === 'alerts') {
+      const limit = Number(request.query.get('limit') ?? 20);
+      return json({ rows: this.alerts.slice().reverse().slice(0, limit) });
+    }
+    const model = this.models.get(name);
+    if (route !== 'models' || !model) {
+      return fail(404, 'not_found', `there is no model named ${JSON.stringify(name)}`);
+    }
+    if (what === 'versions' && request.method === 'GET') {
+      return json({ rows: model.versions.map(v => version(name, v, model)) });
+    }
+    if (request.method === 'POST') {
+      return this._act(name, model, what, request.body);
+    }
+    return fail(404, 'not_found', `no route ${request.path}`);
+  }
+
+  private _fleet() {
+    const models = [...this.models].map(([name, model]) => ({
+      name,
+      description: `${name}, made up`,
+      versions: model.versions.length,
+      latest: Math.max(...model.versions),
+      aliases: { ...model.aliases },
+      deployments:
+        name === 'tumour'
+          ? [
+              {
+                id: 1,
+                ref: 'tumour@champion',
+                status: 'running',
+                url: 'http://127.0.0.1:1',
+                version: model.aliases.champion,
+                requests: 3,
+                errors: 0
+              }
+            ]
+          : [],
+      last_check: null,
+      health: model.health,
+      why: 'made up'
+    }));
+    return { models, filters: { name: null, health: null }, counts: {}, total: models.length };
+  }
+
+  private _act(name: string, model: IModel, what: string, body: any): Response {
+    if (what === 'plan') {
+      return json(plan(name, model, body));
+    }
+    if (typeof body?.reason !== 'string' || !body.reason) {
+      return fail(400, 'usage', 'give a reason: the audit log keeps why');
+    }
+    const alias = body.alias ?? 'champion';
+    const current = model.aliases[alias] ?? null;
+    if (what !== 'archive' && body.expect !== undefined && body.expect !== current) {
+      return fail(
+        409,
+        'conflict',
+        `${name}@${alias} moved since you looked: it is at version ${current} now, not ${body.expect}; look again and retry`
+      );
+    }
+    if (what === 'promote') {
+      this.move(name, alias, body.version);
+      return json({ kind: 'alias', model: name, alias, from_version: current, to_version: body.version });
+    }
+    if (what === 'rollback') {
+      const history = model.history[alias];
+      history.pop();
+      model.aliases[alias] = history[history.length - 1];
+      return json({ kind: 'alias', model: name, alias, from_version: current });
+    }
+    if (what === 'archive') {
+      model.archived.add(body.version);
+      return json({ model: name, version: body.version, status: 'archived' });
+    }
+    return fail(404, 'not_found', `no route ${what}`);
+  }
+
+  private _held: (() => void)[] = [];
+  private _inFlight = 0;
+}
+
+function plan(name: string, model: IModel, body: any) {
+  const alias = body.alias ?? 'champion';
+  const from = model.aliases[alias] ?? null;
+  const history = model.history[alias] ?? [];
+  const to =
+    body.action === 'promote'
+      ? body.version
+      : body.action === 'rollback'
+        ? history[history.length - 2] ?? null
+        : null;
+  const allowed = body.action !== 'rollback' || to !== null;
+  const refusal = allowed ? null : `${name}@${alias} pointed at nothing before; promote instead.`;
+  return {
+    action: body.action,
+    model: name,
+    alias: body.action === 'archive' ? null : alias,
+    version: body.version ?? null,
+    from_version: from,
+    to_version: to,
+    changes: from !== to,
+    deployments: [],
+    allowed,
+    refusal,
+    refusal_kind: allowed ? null : 'conflict',
+    summary: allowed ? `${body.action} ${name}@${alias}: ${from} -> ${to}` : `refused: ${refusal}`
+  };
+}
+
+function version(name: string, number: number, model: IModel) {
+  return {
+    ref: `${name}:${number}`,
+    model: name,
+    version: number,
+    created_at: '2026-12-01T16:24:43+00:00',
+    created_by: 'ada',
+    status: model.archived.has(number) ? 'archived' : 'ready',
+    description: '',
+    metrics: { auc: 0.9 + number / 100, accuracy: 0.8, f1: 0.7, loss: 0.1 },
+    tags: {}
+  };
+}
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json' }
+  });
+}
+
+function fail(status: number, kind: string, message: string): Response {
+  return json({ error: kind, message }, status);
+}

@@ -1,0 +1,325 @@
+/**
+ * The sidebar's view of an `MlopsModel`: the registry, a filter, one row per model (health,
+ * aliases, what each deployment serves, actions), its versions when expanded, and the recent
+ * alerts. It renders and forwards clicks; it never asks the server anything itself.
+ *
+ * The class names and data attributes are the contract the browser tests select on.
+ */
+import {
+  Button,
+  caretDownIcon,
+  caretRightIcon,
+  copyIcon,
+  launchIcon,
+  ReactWidget,
+  refreshIcon,
+  undoIcon,
+  UseSignal
+} from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
+import React from 'react';
+
+import { ApiError, ENABLE_COMMAND, IAlert, IModelHealth, IVersion } from './api';
+import { mlopsIcon } from './icon';
+import { MlopsModel } from './model';
+
+/** What the panel's buttons do; the plugin wires them to dialogs and commands. */
+export interface IPanelActions {
+  promote(model: IModelHealth, version: IVersion): void;
+  archive(model: IModelHealth, version: IVersion): void;
+  rollback(model: IModelHealth, alias: string): void;
+  dashboard(model: string): void;
+  copy(model: IModelHealth): void;
+  refresh(): void;
+}
+
+export const PANEL_ID = 'jp-mlops-panel';
+
+export class MlopsPanel extends ReactWidget {
+  constructor(
+    readonly model: MlopsModel,
+    private readonly _actions: IPanelActions
+  ) {
+    super();
+    this.id = PANEL_ID;
+    this.addClass('jp-mlops-Panel');
+    this.title.icon = mlopsIcon;
+    this.title.caption = 'MLOps';
+    this.model.setHidden(true); // until the sidebar shows it
+  }
+
+  protected render(): JSX.Element {
+    return (
+      <UseSignal signal={this.model.changed}>
+        {() => <PanelView model={this.model} actions={this._actions} />}
+      </UseSignal>
+    );
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this.model.setHidden(!this.isVisible);
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this.model.setHidden(false);
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this.model.setHidden(true);
+  }
+}
+
+interface IViewProps {
+  model: MlopsModel;
+  actions: IPanelActions;
+}
+
+function PanelView({ model, actions }: IViewProps): JSX.Element {
+  const registry = model.registry;
+  return (
+    <div className="jp-mlops-body">
+      <header className="jp-mlops-header">
+        <span className="jp-mlops-title">MLOps</span>
+        <Button
+          minimal
+          small
+          className="jp-mlops-refresh"
+          title="Read the registry again"
+          onClick={() => actions.refresh()}
+        >
+          <refreshIcon.react tag="span" />
+        </Button>
+      </header>
+      {registry && (
+        <div className="jp-mlops-registry" title={registry.home}>
+          {registry.home}
+        </div>
+      )}
+      {model.error && <ErrorView error={model.error} />}
+      {registry && !registry.exists && (
+        <div className="jp-mlops-empty">
+          There is no registry at <code>{registry.home}</code> yet. Register a model from a
+          notebook to create it: <code>%load_ext jupyter_mlops</code>, then{' '}
+          <code>%mlops register NAME MODEL</code>; or set <code>MLOPS_HOME</code> to an existing
+          registry and restart JupyterLab.
+        </div>
+      )}
+      <input
+        className="jp-mlops-filter"
+        type="search"
+        placeholder="Filter models by name"
+        value={model.filter}
+        onChange={event => {
+          model.filter = event.target.value;
+        }}
+      />
+      <Fleet model={model} actions={actions} />
+      <Alerts alerts={model.alerts} />
+    </div>
+  );
+}
+
+function ErrorView({ error }: { error: ApiError }): JSX.Element {
+  if (error.disabled) {
+    return (
+      <div className="jp-mlops-error">
+        The jupyter-mlops server extension is not enabled. Enable it with{' '}
+        <code>{ENABLE_COMMAND}</code> and restart JupyterLab.
+      </div>
+    );
+  }
+  return <div className="jp-mlops-error">{error.message}</div>;
+}
+
+function Fleet({ model, actions }: IViewProps): JSX.Element {
+  if (!model.loaded) {
+    return <div className="jp-mlops-note">Reading the registry…</div>;
+  }
+  const models = model.models;
+  if (model.fleet.length && !models.length) {
+    return <div className="jp-mlops-note">No model name holds “{model.filter}”.</div>;
+  }
+  return (
+    <ul className="jp-mlops-models">
+      {models.map(row => (
+        <ModelRow key={row.name} row={row} model={model} actions={actions} />
+      ))}
+    </ul>
+  );
+}
+
+function ModelRow({ row, model, actions }: IViewProps & { row: IModelHealth }): JSX.Element {
+  const expanded = model.isExpanded(row.name);
+  const caret = expanded ? caretDownIcon : caretRightIcon;
+  return (
+    <li className="jp-mlops-model" data-model={row.name}>
+      <div className="jp-mlops-model-head">
+        <button
+          className="jp-mlops-toggle"
+          title={expanded ? 'Hide the versions' : 'Show the versions'}
+          aria-expanded={expanded}
+          onClick={() => void model.toggle(row.name)}
+        >
+          <caret.react tag="span" />
+          <span className="jp-mlops-name">{row.name}</span>
+        </button>
+        <span
+          className={`jp-mlops-health jp-mlops-health-${row.health.replace(/ /g, '-')}`}
+          title={row.why}
+        >
+          {row.health}
+        </span>
+      </div>
+      <div className="jp-mlops-model-line">
+        {Object.entries(row.aliases).map(([alias, version]) => (
+          <span key={alias} className="jp-mlops-alias-group">
+            <span className="jp-mlops-alias" data-alias={alias} data-version={version}>
+              {alias} → v{version}
+            </span>
+            <button
+              className="jp-mlops-action"
+              data-action="rollback"
+              data-alias={alias}
+              title={`Roll ${row.name}@${alias} back to the version it pointed at before`}
+              onClick={() => actions.rollback(row, alias)}
+            >
+              <undoIcon.react tag="span" />
+            </button>
+          </span>
+        ))}
+        {!Object.keys(row.aliases).length && <span className="jp-mlops-note">no alias</span>}
+      </div>
+      {row.deployments.map(deployment => (
+        <div
+          key={deployment.id}
+          className={`jp-mlops-served jp-mlops-served-${deployment.status}`}
+          title={deployment.url ?? ''}
+        >
+          {deployment.ref}:{' '}
+          {deployment.version === null ? 'serving nothing' : `serving v${deployment.version}`}
+          {` / ${deployment.status}`}
+        </div>
+      ))}
+      <div className="jp-mlops-model-line jp-mlops-buttons">
+        <button
+          className="jp-mlops-action"
+          data-action="dashboard"
+          title={`Open ${row.name}'s dashboard in the current notebook`}
+          onClick={() => actions.dashboard(row.name)}
+        >
+          <launchIcon.react tag="span" /> dashboard
+        </button>
+        <button
+          className="jp-mlops-action"
+          data-action="copy"
+          title="Copy the code that loads this model"
+          onClick={() => actions.copy(row)}
+        >
+          <copyIcon.react tag="span" /> copy load
+        </button>
+      </div>
+      {expanded && <Versions row={row} model={model} actions={actions} />}
+    </li>
+  );
+}
+
+function Versions({ row, model, actions }: IViewProps & { row: IModelHealth }): JSX.Element {
+  const known = model.versions(row.name);
+  return (
+    <div className="jp-mlops-versions">
+      {known?.error && <div className="jp-mlops-error">{known.error.message}</div>}
+      {!known?.rows && known?.loading && <div className="jp-mlops-note">Reading versions…</div>}
+      {(known?.rows ?? [])
+        .slice()
+        .reverse()
+        .map(version => (
+          <VersionRow key={version.version} row={row} version={version} actions={actions} />
+        ))}
+    </div>
+  );
+}
+
+function VersionRow(props: {
+  row: IModelHealth;
+  version: IVersion;
+  actions: IPanelActions;
+}): JSX.Element {
+  const { row, version, actions } = props;
+  const metrics = Object.entries(version.metrics ?? {}).slice(0, 3);
+  const aliases = Object.entries(row.aliases)
+    .filter(([, number]) => number === version.version)
+    .map(([alias]) => alias);
+  return (
+    <div className="jp-mlops-version" data-version={version.version}>
+      <div className="jp-mlops-version-head">
+        <span className="jp-mlops-version-number">v{version.version}</span>
+        {aliases.map(alias => (
+          <span key={alias} className="jp-mlops-tag">
+            {alias}
+          </span>
+        ))}
+        {version.status !== 'ready' && <span className="jp-mlops-tag">{version.status}</span>}
+        <span className="jp-mlops-spacer" />
+        <button
+          className="jp-mlops-action"
+          data-action="promote"
+          title={`Point an alias of ${row.name} at version ${version.version}`}
+          onClick={() => actions.promote(row, version)}
+        >
+          promote
+        </button>
+        <button
+          className="jp-mlops-action"
+          data-action="archive"
+          title={`Archive version ${version.version}`}
+          onClick={() => actions.archive(row, version)}
+        >
+          archive
+        </button>
+      </div>
+      <div className="jp-mlops-version-line" title={version.created_at}>
+        {version.created_by}, {when(version.created_at)}
+      </div>
+      {metrics.length > 0 && (
+        <div className="jp-mlops-metrics">
+          {metrics.map(([name, value]) => (
+            <span key={name} className="jp-mlops-metric">
+              {name} {value === null ? '–' : Number(value.toPrecision(3))}
+            </span>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Alerts({ alerts }: { alerts: readonly IAlert[] }): JSX.Element {
+  return (
+    <section className="jp-mlops-alerts">
+      <h3 className="jp-mlops-subtitle">Recent alerts</h3>
+      {!alerts.length && <div className="jp-mlops-note">No alert yet.</div>}
+      {alerts.map(alert => (
+        <div
+          key={alert.id}
+          className={`jp-mlops-alert jp-mlops-alert-${alert.kind}`}
+          data-model={alert.model}
+          title={alert.expression}
+        >
+          <span className="jp-mlops-alert-kind">{alert.kind}</span>{' '}
+          <span className="jp-mlops-name">{alert.model}</span>{' '}
+          <code className="jp-mlops-rule">{alert.expression}</code>
+          <div className="jp-mlops-version-line">{when(alert.occurred_at)}</div>
+        </div>
+      ))}
+    </section>
+  );
+}
+
+/** A timestamp as a person reads it, in their own time zone. */
+function when(iso: string): string {
+  const date = new Date(iso);
+  return isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
