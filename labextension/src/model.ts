@@ -60,10 +60,11 @@ export class MlopsModel {
     this._poll = new Poll({
       auto: false,
       factory: () => this._read(),
-      frequency: this._frequency(options.refreshInterval ?? 5),
       name: 'jupyter-mlops:panel',
       standby: () => this._hidden || 'when-hidden'
     });
+    // set apart from the constructor, which would raise any max below 30 s to 30 s
+    this.setInterval(options.refreshInterval ?? 5);
   }
 
   /** Emitted whenever anything the panel shows changed. */
