@@ -6,7 +6,12 @@ INSTALLED := $(VENV)/.installed
 DEMO := $(CURDIR)/build/demo
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install chromium demo test lint lab bench bench-crash clean
+# the sidebar's sources: a change to any of them makes the next install build it again
+LAB := labextension
+LAB_SOURCES := $(shell find $(LAB)/src $(LAB)/style $(LAB)/schema -type f -not -path '*/__tests__/*' 2>/dev/null) \
+	$(LAB)/package.json $(LAB)/yarn.lock $(LAB)/tsconfig.json
+
+.PHONY: install node chromium demo test jest lint lab bench bench-crash clean
 
 install: $(INSTALLED)
 
@@ -16,9 +21,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(INSTALLED): pyproject.toml | $(BIN)/python
+# pip builds the sidebar (jlpm, bundled with jupyterlab) and installs it into the venv
+$(INSTALLED): pyproject.toml $(LAB_SOURCES) | $(BIN)/python node
+	rm -rf jupyter_mlops/labextension
 	$(BIN)/python -m pip install --quiet -e ".[test,dev]"
 	touch $@
+
+# Node.js builds the sidebar: Debian's, where it is missing
+node:
+	@command -v node >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs; } || \
+		{ echo "== Node.js is missing (installing it needs root): the sidebar cannot be built"; exit 1; }
 
 demo: $(INSTALLED)
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
@@ -52,8 +65,12 @@ demo: $(INSTALLED)
 	@echo "   the demo registry:  $(DEMO)/registry (jupyter-mlops --home $(DEMO)/registry models)"
 	@echo "   make lab            opens the executed notebooks against the demo registry"
 
-test: $(INSTALLED) chromium
+test: $(INSTALLED) chromium jest
 	$(BIN)/python -m pytest
+
+# the sidebar's unit tests (its node dependencies installed first when missing)
+jest: $(INSTALLED)
+	cd $(LAB) && { [ -d node_modules ] || $(BIN)/jlpm install; } && $(BIN)/jlpm test
 
 # the browser test drives Debian's chromium; playwright never downloads a browser of its own
 chromium:
@@ -83,3 +100,4 @@ bench-crash: $(INSTALLED)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(LAB)/node_modules $(LAB)/lib $(LAB)/tsconfig.tsbuildinfo jupyter_mlops/labextension
