@@ -35,7 +35,10 @@ export async function openDashboard(
   }
   await kernel.requestExecute({ code: LOAD_EXTENSION, silent: true }).done;
   const notebook = panel.content;
-  NotebookActions.insertBelow(notebook);
+  const only = notebook.widgets.length === 1 ? notebook.widgets[0] : null;
+  if (!only || only.model.sharedModel.getSource().trim()) {
+    NotebookActions.insertBelow(notebook); // a new notebook's one empty cell is used instead
+  }
   notebook.activeCell?.model.sharedModel.setSource(`%mlops dashboard ${model}`);
   await NotebookActions.run(notebook, panel.sessionContext);
   return panel;
