@@ -56,9 +56,10 @@ class Lab:
         wait_for_kernel(page)
 
 
-def running_lab(tmp_path: Path) -> Iterator[Lab]:
+def running_lab(tmp_path: Path, *options: str) -> Iterator[Lab]:
     """`jupyter lab` on a free loopback port, on a temp root for the notebooks, with its
-    settings, runtime files and registry under tmp_path; stopped when the test ends."""
+    settings, runtime files and registry under tmp_path, and these command-line `options`;
+    stopped when the test ends."""
     folders = {name: tmp_path / name for name in ("notebooks", "jupyter", "settings", "ipython")}
     for folder in folders.values():
         folder.mkdir()
@@ -83,6 +84,7 @@ def running_lab(tmp_path: Path) -> Iterator[Lab]:
         f"--ServerApp.root_dir={folders['notebooks']}",
         *("--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None"),
         *(["--allow-root"] if os.geteuid() == 0 else []),
+        *options,
     ]
     with open(tmp_path / "lab.log", "wb") as log:
         server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -97,6 +99,15 @@ def running_lab(tmp_path: Path) -> Iterator[Lab]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def set_lab_settings(tmp_path: Path, plugin: str, values: dict[str, Any]) -> None:
+    """The user settings of a lab's `plugin` (`package:name`), as the settings editor saves
+    them, for a lab `running_lab(tmp_path)` starts or has started (read at page load)."""
+    package, _, name = plugin.partition(":")
+    folder = tmp_path / "settings" / package
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.jupyterlab-settings").write_text(json.dumps(values))
 
 
 def _wait_for_server(server: subprocess.Popen[bytes], status_url: str, log: Path) -> None:
@@ -145,6 +156,19 @@ def wait_for_kernel(page: Any) -> None:
         arg=PANEL,
         timeout=120_000,
     )
+
+
+def browser_errors(page: Any) -> list[str]:
+    """What the page reports as errors from now on: console errors, uncaught exceptions."""
+    problems: list[str] = []
+
+    def console(message: Any) -> None:
+        if message.type == "error":
+            problems.append(f"console: {message.text}")
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
+    return problems
 
 
 def run_all(page: Any) -> None:

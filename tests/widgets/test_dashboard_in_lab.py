@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from jupyter_mlops import Monitor, Registry, operations
 from tests.conftest import ROOT
-from tests.lab import PAINT, PANEL, contrast, errors_shown, run_all, use_theme
+from tests.lab import PAINT, PANEL, browser_errors, contrast, errors_shown, run_all, use_theme
 from tests.widgets.conftest import rows
 
 SHOTS = ROOT / "build" / "screenshots"
@@ -65,7 +65,7 @@ def test_the_dashboards_render_and_roll_back_in_jupyterlab(lab, browser, home):
     SHOTS.mkdir(parents=True, exist_ok=True)
     lab.write("dashboards.ipynb", CELLS)
     page = browser.new_page(viewport={"width": 1400, "height": 2400})
-    problems = _browser_errors(page)
+    problems = browser_errors(page)
     lab.open(page, "dashboards.ipynb")
     run_all(page)
     fleet, model = _drawn(page)
@@ -96,19 +96,6 @@ def test_the_dashboards_render_and_roll_back_in_jupyterlab(lab, browser, home):
     assert registry.get("churn@champion").version == 1
     newest = registry.history("churn")[-1]
     assert (newest.action, newest.reason) == ("rollback", REASON)
-
-
-def _browser_errors(page: Any) -> list[str]:
-    """What the page reports as errors from now on: console errors, uncaught exceptions."""
-    problems: list[str] = []
-
-    def console(message: Any) -> None:
-        if message.type == "error":
-            problems.append(f"console: {message.text}")
-
-    page.on("console", console)
-    page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
-    return problems
 
 
 def _drawn(page: Any) -> tuple[Any, Any]:
