@@ -1,19 +1,23 @@
 """jupyter-mlops: register, version, deploy, monitor and roll back models from the notebook."""
 
+import importlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.errors import MlopsError
-from jupyter_mlops.registry import Registry
-from jupyter_mlops.tracking import (
-    Tracker,
-    log_artifact,
-    log_metric,
-    log_metrics,
-    log_param,
-    log_params,
-    run,
-)
+
+if TYPE_CHECKING:
+    from jupyter_mlops.monitoring.monitor import Monitor
+    from jupyter_mlops.registry import Registry
+    from jupyter_mlops.tracking import (
+        Tracker,
+        log_artifact,
+        log_metric,
+        log_metrics,
+        log_param,
+        log_params,
+        run,
+    )
 
 __version__ = "0.1.0"
 __all__ = [
@@ -32,14 +36,29 @@ __all__ = [
     "unload_ipython_extension",
 ]
 
+# The public names, each imported from its module on first use: the registry pulls in pandas
+# and NumPy, which a process that only needs a corner of the package (the Jupyter server
+# loading its extension, a command's --help) should not pay for.
+_LAZY = {
+    "Monitor": "jupyter_mlops.monitoring.monitor",
+    "Registry": "jupyter_mlops.registry",
+    **dict.fromkeys(
+        ["Tracker", "log_artifact", "log_metric", "log_metrics", "log_param", "log_params", "run"],
+        "jupyter_mlops.tracking",
+    ),
+}
+
 
 def __getattr__(name: str) -> object:
-    # Monitor pulls in pandas and NumPy: imported on first use, not with the package
-    if name == "Monitor":
-        from jupyter_mlops.monitoring.monitor import Monitor
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value  # looked up once
+    return value
 
-        return Monitor
-    raise AttributeError(name)
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 def load_ipython_extension(ipython: Any) -> None:
