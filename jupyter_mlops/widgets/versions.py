@@ -4,6 +4,7 @@ and the learning curves of the run a version came from."""
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,9 +61,23 @@ class VersionsTab(Panel):
         self.a.options, self.b.options = numbers, numbers
         if len(numbers) >= 2:
             self.a.value, self.b.value = numbers[-2], numbers[-1]
-        self.figure.children = [figure_box(versions)] if versions else []
+        self.figure.children = self._metrics(versions)
         runs = [(f"version {v.version} (run {v.run_id})", v.run_id) for v in versions if v.run_id]
         self.run.options = [("", None), *runs]
+        self.run.layout.display = "" if runs else "none"  # no run to pick: no empty picker
+
+    def _metrics(self, versions: VersionList) -> list[widgets.Widget]:
+        """The metrics across versions, or why there is no figure (empty axes explain nothing)."""
+        if not versions:
+            return []
+        if any(v.metrics for v in versions):
+            return [figure_box(versions)]
+        note = (
+            f"No version of {html.escape(self.model)} has metrics, so there is nothing to draw "
+            "across versions; register with <code>--metrics auc=0.91</code> "
+            "(<code>metrics=</code> in Python) to see them here."
+        )
+        return [widgets.HTML(f'<p class="jp-mlops-note">{note}</p>')]
 
     def done_text(self, found: Found) -> str:
         if not found.versions:

@@ -163,3 +163,15 @@ def test_measuring_drift_of_a_range_of_dates_of_the_log(registry: Registry) -> N
     dash.drift.since.value = dash.drift.until.value = first - dt.timedelta(days=3)
     dash.drift.measure().result(timeout=120)
     assert dash.drift.status.state == FAILED and "has no rows" in dash.drift.status.text
+
+
+def test_versions_without_metrics_say_so_instead_of_drawing_empty_axes(tmp_path, fitted, dataset):
+    registry = Registry(tmp_path / "plain")
+    X, y = dataset
+    registry.register("tumour", fitted, X=X, y=y)
+    dash = dashboard(registry, "tumour")
+    dash.refresh().result(timeout=60)
+    shown = dash.versions.figure.children
+    assert len(shown) == 1, shown
+    assert "No version of tumour has metrics" in shown[0].value
+    assert dash.versions.run.layout.display == "none", "no run to pick"
