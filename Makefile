@@ -63,7 +63,7 @@ demo: $(INSTALLED)
 	@echo "== where to look next"
 	@echo "   executed notebooks: $(DEMO)/quickstart.ipynb, $(DEMO)/monitoring.ipynb, $(DEMO)/serving.ipynb"
 	@echo "   the demo registry:  $(DEMO)/registry (jupyter-mlops --home $(DEMO)/registry models)"
-	@echo "   make lab            opens the executed notebooks against the demo registry"
+	@echo "   make lab            opens them in JupyterLab, its MLOps sidebar showing the demo registry"
 
 test: $(INSTALLED) chromium jest
 	$(BIN)/python -m pytest
