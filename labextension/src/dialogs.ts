@@ -9,7 +9,8 @@
  * once the plan shown is the plan for that alias. Until the dialog is ready (an alias, its
  * plan, a reason), accepting is disabled, Enter keeps the dialog open and says what is
  * missing, and nothing typed is lost. A refused plan shows its refusal and Close, nothing to
- * fill in. The dialog closes once accepted; the panel then says what is under way.
+ * fill in. The dialog closes once accepted; the panel's status line then says what is under
+ * way, and what it did or the server's message (a refusal of a moved alias among them).
  */
 import { Dialog, showDialog, showErrorMessage } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
@@ -54,11 +55,8 @@ export async function planAndAct(
   if (!choice) {
     return;
   }
-  try {
-    await act(model, name, choice);
-  } catch (error) {
-    await showErrorMessage(`${verb} ${name} failed`, String((error as Error).message));
-  }
+  // the panel's status line says what is under way, then what it did or why it failed
+  await act(model, name, choice).catch(() => undefined);
 }
 
 /**

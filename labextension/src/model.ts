@@ -13,8 +13,8 @@
  * could not be read (so a damaged file is never also called "not there yet"), a registry
  * the panel has seen and that is no longer there is `gone`, not new, and the models kept
  * after a failed read say when they were read. An action is an `IActivity` from the click
- * to the read after it: its model is `busy` (its actions wait) and the sentence says what is
- * under way, then what happened or the server's message.
+ * to the server's answer: its model is `busy` (its actions wait) and the sentence says what
+ * is under way, then what happened or the server's message.
  */
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -249,8 +249,8 @@ export class MlopsModel {
   }
 
   /**
-   * Run `action` on `model` as an activity that says `doing` until the server answered and
-   * the panel read again, then what it did or the server's message.
+   * Run `action` on `model` as an activity that says `doing` until the server answered,
+   * then what it did or the server's message; then read everything again.
    */
   private async _act(
     model: string,
@@ -269,11 +269,12 @@ export class MlopsModel {
       ended = { model, state: 'failed', text: `${doing} failed: ${asApiError(error).message}` };
       throw error;
     } finally {
-      await this.refresh();
+      // said as soon as the server answered: a read after it may wait on a busy registry
       this._activities = this._activities.map(a => (a === activity ? ended : a));
       if (!this.isDisposed) {
         this._changed.emit();
       }
+      await this.refresh();
     }
   }
 

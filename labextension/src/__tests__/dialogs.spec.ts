@@ -96,12 +96,14 @@ describe('planAndAct', () => {
     server.move('churn', 'champion', 3); // another process, while the dialog is open
     type(dialog().reason!, 'auc up');
     dialog().accept!.click();
-    await waitFor(() => !!document.querySelector('.jp-Dialog')?.textContent?.includes('moved'));
-    expect(document.querySelector('.jp-Dialog')?.textContent).toContain(
-      'churn@champion moved since you looked'
-    );
-    await dismissDialog();
     await done;
+    expect(model.activities).toEqual([
+      {
+        model: 'churn',
+        state: 'failed',
+        text: expect.stringContaining('churn@champion moved since you looked')
+      }
+    ]);
     expect(model.fleet[0].aliases.champion).toBe(3);
   });
 
@@ -180,9 +182,8 @@ describe('planAndAct', () => {
     server.move('churn', 'champion', 2);
     type(dialog().reason!, 'v2 is worse');
     dialog().accept!.click();
-    await waitFor(() => !!document.querySelector('.jp-Dialog')?.textContent?.includes('not 1'));
-    await dismissDialog();
     await done;
+    expect(model.activities[0].text).toContain('would now roll back to version 3, not 1');
     const refused = server.seen.find(r => r.path.endsWith('/rollback'))!;
     expect(refused.body).toEqual({ alias: 'champion', reason: 'v2 is worse', expect: 2, to: 1 });
     expect(model.fleet[0].aliases.champion).toBe(2);
