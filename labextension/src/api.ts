@@ -14,11 +14,11 @@ import { ServerConnection } from '@jupyterlab/services';
 export const ENABLE_COMMAND = 'jupyter server extension enable jupyter_mlops.server';
 export const DISABLED_MESSAGE = 'the jupyter-mlops server extension is not enabled';
 
+/** Where the registry is and whether its file exists (the panel's setting decides how often to look). */
 export interface IRegistry {
   home: string;
   exists: boolean;
   version: string;
-  refresh: number;
 }
 
 export interface IDeployment {
@@ -115,6 +115,8 @@ export interface IRollback {
   alias: string;
   reason: string;
   expect: number | null;
+  /** The version the plan showed the rollback going to: refused (409) if it would now go elsewhere. */
+  to: number | null;
 }
 
 export interface IArchive {

@@ -1,13 +1,20 @@
 /**
  * What the panel shows, kept up to date: the registry, its models, the versions of the models
- * a person expanded, the recent alerts, and the last error. No DOM here; views listen to
- * `changed` and read the getters.
+ * a person expanded, the recent alerts, the actions under way or just done, and the last
+ * error. No DOM here; views listen to `changed` and read the getters.
  *
  * One `Poll` reads everything every `refreshInterval` seconds. A poll never starts a tick
  * before the last one settled, and `refresh()` first lets a read in flight finish, so requests
  * never pile up behind a slow server. A failed read keeps the last data, shows the error and
  * waits longer each time, up to `maxInterval`; the poll stands by while the panel or the
  * browser tab is hidden. Every action reads again once done, whether it worked or not.
+ *
+ * What is shown is what is true now: the registry's own answer is kept even when the models
+ * could not be read (so a damaged file is never also called "not there yet"), a registry
+ * the panel has seen and that is no longer there is `gone`, not new, and the models kept
+ * after a failed read say when they were read. An action is an `IActivity` from the click
+ * to the server's answer: its model is `busy` (its actions wait) and the sentence says what
+ * is under way, then what happened or the server's message.
  */
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -32,6 +39,14 @@ export type Api = Pick<
   MlopsApi,
   'registry' | 'fleet' | 'versions' | 'alerts' | 'plan' | 'promote' | 'rollback' | 'archive'
 >;
+
+/** An action on a model: under way, done or failed, as one sentence a person reads. */
+export interface IActivity {
+  model: string;
+  state: 'running' | 'done' | 'failed';
+  /** "promoting churn@champion to v3…", then "churn@champion points at v3 now (was v1)". */
+  text: string;
+}
 
 /** A model's versions as the panel knows them: read, being read, or failed. */
 export interface IVersions {
@@ -72,8 +87,38 @@ export class MlopsModel {
     return this._changed;
   }
 
+  /** The registry as last told, even when the models could not be read with it. */
   get registry(): IRegistry | null {
     return this._registry;
+  }
+
+  /** The registry existed when the panel looked before, and its file is not there now. */
+  get gone(): boolean {
+    return this._gone;
+  }
+
+  /** When the models shown were read (null before the first read that worked). */
+  get readAt(): Date | null {
+    return this._readAt;
+  }
+
+  /** The actions under way, and the last one done since (newest last). */
+  get activities(): readonly IActivity[] {
+    return this._activities;
+  }
+
+  /** Whether an action on `model` is under way: its other actions wait for it. */
+  isBusy(model: string): boolean {
+    return this._activities.some(a => a.model === model && a.state === 'running');
+  }
+
+  /** Forget the actions that are over. */
+  dismiss(): void {
+    const running = this._activities.filter(a => a.state === 'running');
+    if (running.length !== this._activities.length) {
+      this._activities = running;
+      this._changed.emit();
+    }
   }
 
   /** The last read's failure, kept until a read succeeds. */
@@ -171,15 +216,27 @@ export class MlopsModel {
   }
 
   promote(model: string, body: IPromote): Promise<IDone> {
-    return this._act(() => this._api.promote(model, body));
+    const ref = `${model}@${body.alias}`;
+    return this._act(model, `promoting ${ref} to v${body.version}`, () =>
+      this._api.promote(model, body).then(done => ({ done, text: moved(ref, done) }))
+    );
   }
 
   rollback(model: string, body: IRollback): Promise<IDone> {
-    return this._act(() => this._api.rollback(model, body));
+    const ref = `${model}@${body.alias}`;
+    const to = body.to === null ? '' : ` to v${body.to}`;
+    return this._act(model, `rolling ${ref} back${to}`, () =>
+      this._api.rollback(model, body).then(done => ({ done, text: moved(ref, done) }))
+    );
   }
 
   archive(model: string, body: IArchive): Promise<IDone> {
-    return this._act(() => this._api.archive(model, body));
+    return this._act(model, `archiving ${model} v${body.version}`, () =>
+      this._api.archive(model, body).then(done => ({
+        done,
+        text: `${model} v${body.version} is archived`
+      }))
+    );
   }
 
   get isDisposed(): boolean {
@@ -191,10 +248,32 @@ export class MlopsModel {
     Signal.clearData(this);
   }
 
-  private async _act(action: () => Promise<IDone>): Promise<IDone> {
+  /**
+   * Run `action` on `model` as an activity that says `doing` until the server answered,
+   * then what it did or the server's message; then read everything again.
+   */
+  private async _act(
+    model: string,
+    doing: string,
+    action: () => Promise<{ done: IDone; text: string }>
+  ): Promise<IDone> {
+    const activity: IActivity = { model, state: 'running', text: `${doing}…` };
+    this._activities = [...this._activities.filter(a => a.state === 'running'), activity];
+    this._changed.emit();
+    let ended: IActivity;
     try {
-      return await action();
+      const { done, text } = await action();
+      ended = { model, state: 'done', text };
+      return done;
+    } catch (error) {
+      ended = { model, state: 'failed', text: `${doing} failed: ${asApiError(error).message}` };
+      throw error;
     } finally {
+      // said as soon as the server answered: a read after it may wait on a busy registry
+      this._activities = this._activities.map(a => (a === activity ? ended : a));
+      if (!this.isDisposed) {
+        this._changed.emit();
+      }
       await this.refresh();
     }
   }
@@ -209,26 +288,36 @@ export class MlopsModel {
 
   private async _readAll(): Promise<void> {
     const expanded = [...this._expanded];
-    try {
-      const [registry, fleet, alerts] = await Promise.all([
-        this._api.registry(),
-        this._api.fleet(),
-        this._api.alerts({ limit: this._alertLimit }),
-        ...expanded.map(model => this._readVersions(model, { quiet: true }))
-      ]);
-      this._registry = registry;
-      this._fleet = fleet.models;
-      this._alerts = alerts.rows;
-      this._error = null;
-    } catch (error) {
-      this._error = asApiError(error);
-      throw error; // the poll waits longer before the next try
-    } finally {
-      this._loaded = true;
-      if (!this.isDisposed) {
-        this._changed.emit();
-      }
+    const [registry, fleet, alerts] = await Promise.all([
+      settle(this._api.registry()),
+      settle(this._api.fleet()),
+      settle(this._api.alerts({ limit: this._alertLimit })),
+      ...expanded.map(model => this._readVersions(model, { quiet: true }))
+    ]);
+    if ('value' in registry) {
+      this._see(registry.value);
     }
+    const failed = [registry, fleet, alerts].find(answer => 'error' in answer);
+    if ('value' in fleet && 'value' in alerts) {
+      this._fleet = fleet.value.models;
+      this._alerts = alerts.value.rows;
+      this._readAt = new Date();
+    }
+    this._error = failed && 'error' in failed ? asApiError(failed.error) : null;
+    this._loaded = true;
+    if (!this.isDisposed) {
+      this._changed.emit();
+    }
+    if (failed && 'error' in failed) {
+      throw failed.error; // the poll waits longer before the next try
+    }
+  }
+
+  /** Keep the registry's answer, and whether one seen before is gone. */
+  private _see(registry: IRegistry): void {
+    const seen = this._registry?.exists || this._gone;
+    this._gone = !registry.exists && !!seen && this._registry?.home === registry.home;
+    this._registry = registry;
   }
 
   private async _readVersions(model: string, options = { quiet: false }): Promise<void> {
@@ -260,16 +349,19 @@ export class MlopsModel {
 
   private _api: Api;
   private _alertLimit: number;
+  private _activities: IActivity[] = [];
   private _alerts: IAlert[] = [];
   private _changed = new Signal<this, void>(this);
   private _error: ApiError | null = null;
   private _expanded = new Set<string>();
   private _filter = '';
+  private _gone = false;
   private _fleet: IModelHealth[] = [];
   private _hidden = false;
   private _loaded = false;
   private _maxInterval: number;
   private _poll: Poll;
+  private _readAt: Date | null = null;
   private _reading: Promise<void> | null = null;
   private _registry: IRegistry | null = null;
   private _versions = new Map<string, IVersions>();
@@ -277,4 +369,19 @@ export class MlopsModel {
 
 function asApiError(error: unknown): ApiError {
   return error instanceof ApiError ? error : new ApiError(0, 'internal', String(error));
+}
+
+/** A promise's outcome, never a rejection (Promise.allSettled, past the ES2018 this targets). */
+function settle<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return promise.then(
+    value => ({ value }),
+    error => ({ error })
+  );
+}
+
+/** What an alias event says happened: "churn@champion points at v3 now (was v1)". */
+function moved(ref: string, done: IDone): string {
+  const from = done.from_version === null || done.from_version === undefined;
+  const was = from ? 'pointed at nothing' : `was v${done.from_version}`;
+  return `${ref} points at v${done.to_version} now (${was})`;
 }

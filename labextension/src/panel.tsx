@@ -1,7 +1,13 @@
 /**
- * The sidebar's view of an `MlopsModel`: the registry, a filter, one row per model (health,
- * aliases, what each deployment serves, actions), its versions when expanded, and the recent
- * alerts. It renders and forwards clicks; it never asks the server anything itself.
+ * The sidebar's view of an `MlopsModel`: the registry, the actions under way or just done,
+ * what is wrong (or that there is no registry yet), a filter, the recent alerts, and one row
+ * per model (health, aliases, what each deployment serves, actions), its versions when
+ * expanded. It renders and forwards clicks; it never asks the server anything itself.
+ *
+ * Everything above the models keeps its size (the alerts scroll in their own box, and fold);
+ * the models scroll on their own, so a fleet of hundreds never pushes the rest out of view.
+ * Nothing scrolls sideways: a long name ends in an ellipsis and shows whole in its tooltip.
+ * A model with an action under way has its actions disabled until that action is over.
  *
  * The class names and data attributes are the contract the browser tests select on.
  */
@@ -9,6 +15,7 @@ import {
   Button,
   caretDownIcon,
   caretRightIcon,
+  closeIcon,
   copyIcon,
   launchIcon,
   ReactWidget,
@@ -21,7 +28,7 @@ import React from 'react';
 
 import { ApiError, ENABLE_COMMAND, IAlert, IModelHealth, IVersion } from './api';
 import { mlopsIcon } from './icon';
-import { MlopsModel } from './model';
+import { IActivity, MlopsModel } from './model';
 
 /** What the panel's buttons do; the plugin wires them to dialogs and commands. */
 export interface IPanelActions {
@@ -98,15 +105,8 @@ function PanelView({ model, actions }: IViewProps): JSX.Element {
           {registry.home}
         </div>
       )}
-      {model.error && <ErrorView error={model.error} />}
-      {registry && !registry.exists && (
-        <div className="jp-mlops-empty">
-          There is no registry at <code>{registry.home}</code> yet. Register a model from a
-          notebook to create it: <code>%load_ext jupyter_mlops</code>, then{' '}
-          <code>%mlops register NAME MODEL</code>; or set <code>MLOPS_HOME</code> to an existing
-          registry and restart JupyterLab.
-        </div>
-      )}
+      <Activities model={model} />
+      <State model={model} />
       <input
         className="jp-mlops-filter"
         type="search"
@@ -116,10 +116,84 @@ function PanelView({ model, actions }: IViewProps): JSX.Element {
           model.filter = event.target.value;
         }}
       />
-      <Fleet model={model} actions={actions} />
       <Alerts alerts={model.alerts} />
+      <Fleet model={model} actions={actions} />
     </div>
   );
+}
+
+/** The actions under way, then what each did or the server's message. */
+function Activities({ model }: { model: MlopsModel }): JSX.Element | null {
+  const activities = model.activities;
+  if (!activities.length) {
+    return null;
+  }
+  return (
+    <div className="jp-mlops-status" role="status">
+      <div className="jp-mlops-status-lines">
+        {activities.map((activity: IActivity, index) => (
+          <div
+            key={index}
+            className={`jp-mlops-activity jp-mlops-activity-${activity.state}`}
+            data-model={activity.model}
+            data-state={activity.state}
+          >
+            {activity.text}
+          </div>
+        ))}
+      </div>
+      {activities.some(activity => activity.state !== 'running') && (
+        <button
+          className="jp-mlops-dismiss"
+          title="Hide what is done"
+          onClick={() => model.dismiss()}
+        >
+          <closeIcon.react tag="span" />
+        </button>
+      )}
+    </div>
+  );
+}
+
+/**
+ * Only what is true now: the error of the last read (and when the models shown were read),
+ * else a registry that was there and is gone, else a registry not made yet.
+ */
+function State({ model }: { model: MlopsModel }): JSX.Element | null {
+  const registry = model.registry;
+  if (model.error) {
+    const readAt = model.readAt;
+    return (
+      <>
+        <ErrorView error={model.error} />
+        {readAt && model.fleet.length > 0 && (
+          <div className="jp-mlops-note jp-mlops-stale">
+            The models below are as read at {readAt.toLocaleTimeString()}.
+          </div>
+        )}
+      </>
+    );
+  }
+  if (registry && model.gone) {
+    return (
+      <div className="jp-mlops-error jp-mlops-gone">
+        The registry at <code>{registry.home}</code> is gone: the panel read it before, and
+        its file is no longer there (moved, deleted, or on a disk that is not mounted). Put it
+        back, or set <code>MLOPS_HOME</code> to where it is now and restart JupyterLab.
+      </div>
+    );
+  }
+  if (registry && !registry.exists) {
+    return (
+      <div className="jp-mlops-empty">
+        There is no registry at <code>{registry.home}</code> yet. Register a model from a
+        notebook to create it: <code>%load_ext jupyter_mlops</code>, then{' '}
+        <code>%mlops register NAME MODEL</code>; or set <code>MLOPS_HOME</code> to an existing
+        registry and restart JupyterLab.
+      </div>
+    );
+  }
+  return null;
 }
 
 function ErrorView({ error }: { error: ApiError }): JSX.Element {
@@ -153,18 +227,21 @@ function Fleet({ model, actions }: IViewProps): JSX.Element {
 
 function ModelRow({ row, model, actions }: IViewProps & { row: IModelHealth }): JSX.Element {
   const expanded = model.isExpanded(row.name);
+  const busy = model.isBusy(row.name);
   const caret = expanded ? caretDownIcon : caretRightIcon;
   return (
-    <li className="jp-mlops-model" data-model={row.name}>
+    <li className={`jp-mlops-model${busy ? ' jp-mod-busy' : ''}`} data-model={row.name}>
       <div className="jp-mlops-model-head">
         <button
           className="jp-mlops-toggle"
-          title={expanded ? 'Hide the versions' : 'Show the versions'}
+          title={`${row.name}: ${expanded ? 'hide' : 'show'} its versions`}
           aria-expanded={expanded}
           onClick={() => void model.toggle(row.name)}
         >
           <caret.react tag="span" />
-          <span className="jp-mlops-name">{row.name}</span>
+          <span className="jp-mlops-name" title={row.name}>
+            {row.name}
+          </span>
         </button>
         <span
           className={`jp-mlops-health jp-mlops-health-${row.health.replace(/ /g, '-')}`}
@@ -184,6 +261,7 @@ function ModelRow({ row, model, actions }: IViewProps & { row: IModelHealth }): 
               data-action="rollback"
               data-alias={alias}
               title={`Roll ${row.name}@${alias} back to the version it pointed at before`}
+              disabled={busy}
               onClick={() => actions.rollback(row, alias)}
             >
               <undoIcon.react tag="span" />
@@ -221,12 +299,15 @@ function ModelRow({ row, model, actions }: IViewProps & { row: IModelHealth }): 
           <copyIcon.react tag="span" /> copy load
         </button>
       </div>
-      {expanded && <Versions row={row} model={model} actions={actions} />}
+      {expanded && <Versions row={row} model={model} actions={actions} busy={busy} />}
     </li>
   );
 }
 
-function Versions({ row, model, actions }: IViewProps & { row: IModelHealth }): JSX.Element {
+function Versions(
+  props: IViewProps & { row: IModelHealth; busy: boolean }
+): JSX.Element {
+  const { row, model, actions, busy } = props;
   const known = model.versions(row.name);
   return (
     <div className="jp-mlops-versions">
@@ -236,7 +317,13 @@ function Versions({ row, model, actions }: IViewProps & { row: IModelHealth }): 
         .slice()
         .reverse()
         .map(version => (
-          <VersionRow key={version.version} row={row} version={version} actions={actions} />
+          <VersionRow
+            key={version.version}
+            row={row}
+            version={version}
+            actions={actions}
+            busy={busy}
+          />
         ))}
     </div>
   );
@@ -246,8 +333,9 @@ function VersionRow(props: {
   row: IModelHealth;
   version: IVersion;
   actions: IPanelActions;
+  busy: boolean;
 }): JSX.Element {
-  const { row, version, actions } = props;
+  const { row, version, actions, busy } = props;
   const metrics = Object.entries(version.metrics ?? {}).slice(0, 3);
   const aliases = Object.entries(row.aliases)
     .filter(([, number]) => number === version.version)
@@ -267,6 +355,7 @@ function VersionRow(props: {
           className="jp-mlops-action"
           data-action="promote"
           title={`Point an alias of ${row.name} at version ${version.version}`}
+          disabled={busy}
           onClick={() => actions.promote(row, version)}
         >
           promote
@@ -275,6 +364,7 @@ function VersionRow(props: {
           className="jp-mlops-action"
           data-action="archive"
           title={`Archive version ${version.version}`}
+          disabled={busy}
           onClick={() => actions.archive(row, version)}
         >
           archive
@@ -296,25 +386,35 @@ function VersionRow(props: {
   );
 }
 
+/** The recent alerts, above the models: a box of its own height that scrolls, and folds. */
 function Alerts({ alerts }: { alerts: readonly IAlert[] }): JSX.Element {
+  const [open, setOpen] = React.useState(true);
   return (
-    <section className="jp-mlops-alerts">
-      <h3 className="jp-mlops-subtitle">Recent alerts</h3>
-      {!alerts.length && <div className="jp-mlops-note">No alert yet.</div>}
-      {alerts.map(alert => (
-        <div
-          key={alert.id}
-          className={`jp-mlops-alert jp-mlops-alert-${alert.kind}`}
-          data-model={alert.model}
-          title={alert.expression}
-        >
-          <span className="jp-mlops-alert-kind">{alert.kind}</span>{' '}
-          <span className="jp-mlops-name">{alert.model}</span>{' '}
-          <code className="jp-mlops-rule">{alert.expression}</code>
-          <div className="jp-mlops-version-line">{when(alert.occurred_at)}</div>
-        </div>
-      ))}
-    </section>
+    <details
+      className="jp-mlops-alerts"
+      open={open}
+      onToggle={event => setOpen((event.currentTarget as HTMLDetailsElement).open)}
+    >
+      <summary className="jp-mlops-subtitle">Recent alerts ({alerts.length})</summary>
+      <div className="jp-mlops-alert-list">
+        {!alerts.length && <div className="jp-mlops-note">No alert yet.</div>}
+        {alerts.map(alert => (
+          <div
+            key={alert.id}
+            className={`jp-mlops-alert jp-mlops-alert-${alert.kind}`}
+            data-model={alert.model}
+            title={alert.expression}
+          >
+            <span className="jp-mlops-alert-kind">{alert.kind}</span>{' '}
+            <span className="jp-mlops-name" title={alert.model}>
+              {alert.model}
+            </span>{' '}
+            <code className="jp-mlops-rule">{alert.expression}</code>
+            <div className="jp-mlops-version-line">{when(alert.occurred_at)}</div>
+          </div>
+        ))}
+      </div>
+    </details>
   );
 }
 

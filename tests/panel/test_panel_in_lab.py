@@ -4,9 +4,11 @@ prepared registry.
 
 The person opens the panel, finds the models with their health and aliases, filters them,
 rolls the champion back through the panel's dialog, sees a model that another process
-registers appear by itself, and opens a model's dashboard from the panel. Every wait is on
-what the page shows; nothing may reach the browser console. Screenshots land in
-`build/screenshots/`: panel.png, panel-dark.png, panel-rollback.png, panel-dashboard.png."""
+registers appear by itself, and opens a model's dashboard from the panel; with a fleet of
+many models and a very long name, the header, filter and alerts stay in view and nothing
+scrolls sideways. Every wait is on what the page shows; nothing may reach the browser
+console. Screenshots land in `build/screenshots/`: panel.png, panel-dark.png,
+panel-rollback.png, panel-dashboard.png, panel-many.png."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops import Monitor, Registry, operations
 from tests.conftest import ROOT
@@ -111,6 +114,62 @@ def test_the_dashboard_action_opens_a_notebook_with_the_dashboard(lab, browser, 
     assert not notebook.locator(".jp-OutputArea-output[data-mime-type*=stderr]").count()
     page.screenshot(path=SHOTS / "panel-dashboard.png")
     assert not problems, "\n".join(problems)
+
+
+LONG_NAME = "churn_" + "x" * 122  # 128 characters
+MANY = 60  # models beside churn: far more than the panel's height holds
+
+
+@pytest.fixture
+def crowded(home: Path) -> Path:
+    """The lab's registry with MANY more models, one of them with a 128-character name."""
+    registry = Registry(home)
+    X, y = rows(200, seed=11)
+    model = LogisticRegression(max_iter=2000).fit(X, y)
+    for name in [LONG_NAME, *(f"model_{i:03d}" for i in range(MANY - 1))]:
+        registry.register(name, model, X=X, y=y)
+    registry.promote(LONG_NAME, 1, reason="first")
+    return home
+
+
+@pytest.mark.slow
+def test_many_models_and_a_long_name_keep_the_panel_in_shape(lab, browser, crowded):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 800})
+    problems = browser_errors(page)
+    panel = _open_panel(page, lab)
+    expect(panel.locator(".jp-mlops-model")).to_have_count(MANY + 1, timeout=SLOW)
+    long = panel.locator(f'.jp-mlops-model[data-model="{LONG_NAME}"]')
+    long.locator(".jp-mlops-toggle").click()
+    expect(long.locator(".jp-mlops-version")).to_have_count(1, timeout=SLOW)
+    name = long.locator(".jp-mlops-toggle .jp-mlops-name")
+    expect(name).to_have_attribute("title", LONG_NAME)
+    shape = panel.evaluate(SHAPE)
+    panel.screenshot(path=SHOTS / "panel-many.png")
+    assert shape["body"]["scrollWidth"] <= shape["body"]["clientWidth"], shape
+    assert shape["name"]["clientWidth"] < shape["name"]["scrollWidth"], shape  # cut, with "…"
+    assert shape["registry"]["height"] > 0, shape
+    for part in ("header", "registry", "filter", "alerts"):  # all above the fold
+        assert shape[part]["bottom"] <= shape["body"]["bottom"], (part, shape)
+    assert shape["alerts"]["bottom"] <= shape["models"]["top"], shape
+    assert shape["models"]["scrollHeight"] > shape["models"]["clientHeight"], shape
+    assert not problems, "\n".join(problems)
+
+
+# where the panel's parts are, and what scrolls
+SHAPE = """(root) => {
+  const box = (selector) => {
+    const node = root.querySelector(selector);
+    const rect = node.getBoundingClientRect();
+    return {top: rect.top, bottom: rect.bottom, height: rect.height,
+            scrollWidth: node.scrollWidth, clientWidth: node.clientWidth,
+            scrollHeight: node.scrollHeight, clientHeight: node.clientHeight};
+  };
+  return {body: box('.jp-mlops-body'), header: box('.jp-mlops-header'),
+          registry: box('.jp-mlops-registry'), filter: box('.jp-mlops-filter'),
+          alerts: box('.jp-mlops-alerts'), models: box('.jp-mlops-models'),
+          name: box('.jp-mlops-model .jp-mlops-toggle .jp-mlops-name[title^="churn_x"]')};
+}"""
 
 
 @pytest.fixture

@@ -13,8 +13,15 @@ function dialog() {
     plan: node.querySelector('.jp-mlops-plan')?.textContent ?? '',
     reason: node.querySelector<HTMLInputElement>('input.jp-mlops-reason'),
     alias: node.querySelector<HTMLInputElement>('input.jp-mlops-alias-input'),
-    accept: node.querySelector<HTMLButtonElement>('.jp-Dialog-button.jp-mod-accept')
+    accept: node.querySelector<HTMLButtonElement>('.jp-Dialog-button.jp-mod-accept'),
+    missing: node.querySelector('.jp-mlops-missing')?.textContent ?? ''
   };
+}
+
+/** Enter in a field, as a person presses it there. */
+function enter(input: HTMLInputElement): void {
+  input.focus();
+  input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
 }
 
 function type(input: HTMLInputElement, text: string): void {
@@ -89,11 +96,103 @@ describe('planAndAct', () => {
     server.move('churn', 'champion', 3); // another process, while the dialog is open
     type(dialog().reason!, 'auc up');
     dialog().accept!.click();
-    await waitFor(() => !!document.querySelector('.jp-Dialog')?.textContent?.includes('moved'));
-    expect(document.querySelector('.jp-Dialog')?.textContent).toContain(
-      'churn@champion moved since you looked'
-    );
+    await done;
+    expect(model.activities).toEqual([
+      {
+        model: 'churn',
+        state: 'failed',
+        text: expect.stringContaining('churn@champion moved since you looked')
+      }
+    ]);
+    expect(model.fleet[0].aliases.champion).toBe(3);
+  });
+
+  it('promotes to the alias on screen: a cleared alias disables accepting', async () => {
+    const done = planAndAct(model, 'churn', { action: 'promote', version: 2 });
+    await waitForDialog();
+    type(dialog().alias!, 'staging');
+    await waitFor(() => dialog().plan.includes('churn@staging'));
+    type(dialog().alias!, '');
+    type(dialog().reason!, 'try it on staging');
+    await waitFor(() => dialog().missing.includes('an alias'));
+    expect(dialog().accept?.disabled).toBe(true);
+    type(dialog().alias!, 'canary');
+    expect(dialog().accept?.disabled).toBe(true);
+    await waitFor(() => dialog().plan.includes('churn@canary'));
+    expect(dialog().accept?.disabled).toBe(false);
+    dialog().accept!.click();
+    await done;
+    const promote = server.seen.find(r => r.path.endsWith('/promote'))!;
+    expect(promote.body).toMatchObject({ alias: 'canary', version: 2 });
+    expect(model.fleet[0].aliases).toEqual({ champion: 1, canary: 2 });
+  });
+
+  it('keeps the dialog on Enter until it is ready, says what is missing, and loses nothing', async () => {
+    const done = planAndAct(model, 'churn', { action: 'promote', version: 2 });
+    await waitForDialog();
+    enter(dialog().reason!); // a blank reason
+    expect(document.querySelectorAll('.jp-Dialog')).toHaveLength(1);
+    expect(dialog().missing).toContain('a reason');
+
+    type(dialog().alias!, 'staging');
+    type(dialog().reason!, 'staging first');
+    enter(dialog().reason!); // the plan for staging is still on its way
+    expect(document.querySelectorAll('.jp-Dialog')).toHaveLength(1);
+    expect(dialog().missing).toContain('the plan for staging: it is still loading');
+    expect(dialog().reason?.value).toBe('staging first');
+    expect(server.seen.some(r => r.path.endsWith('/promote'))).toBe(false);
+
+    await waitFor(() => dialog().plan.includes('churn@staging'));
+    expect(dialog().missing).toBe('');
+    enter(dialog().reason!);
+    await done;
+    const promote = server.seen.find(r => r.path.endsWith('/promote'))!;
+    expect(promote.body).toMatchObject({ alias: 'staging', reason: 'staging first' });
+  });
+
+  it('shows a refused archive with its refusal and Close, nothing to fill in', async () => {
+    const done = planAndAct(model, 'churn', { action: 'archive', version: 1 });
+    await waitForDialog();
+    expect(dialog().plan).toContain('churn@champion points at version 1');
+    expect(dialog().reason).toBeNull();
+    expect(dialog().alias).toBeNull();
+    expect(dialog().accept).toBeNull();
     await dismissDialog();
+    await done;
+    expect(server.seen.some(r => r.path.endsWith('/archive'))).toBe(false);
+  });
+
+  it('lists the deployments that follow only when there are some', async () => {
+    const done = planAndAct(model, 'churn', { action: 'promote', version: 2 });
+    await waitForDialog();
+    expect(dialog().plan).toBe(
+      'promote churn@champion: 1 -> 2; no running deployment follows churn@champion.'
+    );
+    expect(dialog().node.querySelector('.jp-mlops-plan-deployments')).toBeNull();
+    await dismissDialog();
+    await done;
+  });
+
+  it('rolls back to the version the plan showed, or is refused if it would go elsewhere', async () => {
+    server.move('churn', 'champion', 2);
+    let done = planAndAct(model, 'churn', { action: 'rollback', alias: 'champion' });
+    await waitForDialog();
+    expect(dialog().plan).toContain('2 -> 1');
+    server.move('churn', 'champion', 3); // another process: 3, then back to 2
+    server.move('churn', 'champion', 2);
+    type(dialog().reason!, 'v2 is worse');
+    dialog().accept!.click();
+    await done;
+    expect(model.activities[0].text).toContain('would now roll back to version 3, not 1');
+    const refused = server.seen.find(r => r.path.endsWith('/rollback'))!;
+    expect(refused.body).toEqual({ alias: 'champion', reason: 'v2 is worse', expect: 2, to: 1 });
+    expect(model.fleet[0].aliases.champion).toBe(2);
+
+    done = planAndAct(model, 'churn', { action: 'rollback', alias: 'champion' });
+    await waitForDialog();
+    expect(dialog().plan).toContain('2 -> 3');
+    type(dialog().reason!, 'v2 is worse');
+    dialog().accept!.click();
     await done;
     expect(model.fleet[0].aliases.champion).toBe(3);
   });

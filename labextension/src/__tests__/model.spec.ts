@@ -189,7 +189,7 @@ describe('MlopsModel', () => {
     server.move('churn', 'champion', 2);
     const plan = await model.plan('churn', { action: 'rollback', alias: 'champion' });
     expect(plan).toMatchObject({ allowed: true, from_version: 2, to_version: 1 });
-    await settled(model.rollback('churn', { alias: 'champion', reason: 'worse', expect: 2 }));
+    await settled(model.rollback('churn', { alias: 'champion', reason: 'worse', expect: 2, to: 1 }));
     expect(model.fleet[0].aliases.champion).toBe(1);
     await model.toggle('churn');
     await settled(model.archive('churn', { version: 2, reason: 'superseded' }));
@@ -227,5 +227,72 @@ describe('MlopsModel', () => {
     expect(model.registry).toMatchObject({ exists: false, home: '/tmp/registry' });
     expect(model.fleet).toHaveLength(0);
     expect(model.error).toBeNull();
+  });
+
+  it('says what an action is doing while the server holds it, and its model waits', async () => {
+    await started({ refreshInterval: 60 });
+    server.holdingActions = true; // another process holds the registry's lock
+    const promote = settled(
+      model.promote('churn', { version: 2, alias: 'champion', reason: 'auc up', expect: 1 })
+    );
+    await wait(0);
+    expect(model.activities).toEqual([
+      { model: 'churn', state: 'running', text: 'promoting churn@champion to v2…' }
+    ]);
+    expect(model.isBusy('churn')).toBe(true);
+    expect(model.isBusy('tumour')).toBe(false);
+    server.release();
+    await promote;
+    expect(model.activities).toEqual([
+      { model: 'churn', state: 'done', text: 'churn@champion points at v2 now (was v1)' }
+    ]);
+    expect(model.isBusy('churn')).toBe(false);
+    expect(model.fleet[0].aliases.champion).toBe(2);
+    model.dismiss();
+    expect(model.activities).toEqual([]);
+  });
+
+  it("says the server's message when an action fails", async () => {
+    await started({ refreshInterval: 60 });
+    server.refusing = { status: 503, kind: 'busy', message: 'the registry is busy (PID 42)' };
+    const rollback = settled(
+      model.rollback('churn', { alias: 'champion', reason: 'worse', expect: 1, to: 1 })
+    );
+    await expect(rollback).rejects.toMatchObject({ status: 503 });
+    expect(model.activities).toEqual([
+      {
+        model: 'churn',
+        state: 'failed',
+        text: 'rolling churn@champion back to v1 failed: the registry is busy (PID 42)'
+      }
+    ]);
+    expect(model.isBusy('churn')).toBe(false);
+  });
+
+  it('keeps what the registry says of itself when its models cannot be read', async () => {
+    server.registryExists = false;
+    await started({ refreshInterval: 1 });
+    expect(model.registry?.exists).toBe(false);
+    server.registryExists = true; // a file appeared, and it is damaged
+    server.failing = { status: 503, kind: 'integrity', message: 'the registry file is damaged' };
+    await wait(1000);
+    expect(model.error).toMatchObject({ kind: 'integrity' });
+    expect(model.registry?.exists).toBe(true);
+    expect(model.gone).toBe(false);
+  });
+
+  it('knows a registry it read before and that is no longer there', async () => {
+    await started({ refreshInterval: 1 });
+    expect(model.gone).toBe(false);
+    server.registryExists = false;
+    server.models.clear();
+    await wait(1000);
+    expect(model.registry?.exists).toBe(false);
+    expect(model.gone).toBe(true);
+    await wait(1000);
+    expect(model.gone).toBe(true); // still gone, not "not made yet"
+    server.registryExists = true;
+    await wait(1000);
+    expect(model.gone).toBe(false);
   });
 });

@@ -4,8 +4,9 @@
  * JSON shapes, the same error bodies), and records every request it got.
  *
  * It can also play what a test needs from a real server: another process moving an alias,
- * failing reads, answering slowly (held until released), or not being there at all (Jupyter's
- * own 404 page, as when the server extension is not enabled).
+ * failing reads or actions, answering slowly (held until released: every request, or the
+ * actions only, as a registry locked by another process does), or not being there at all
+ * (Jupyter's own 404 page, as when the server extension is not enabled).
  */
 import { ServerConnection } from '@jupyterlab/services';
 
@@ -29,10 +30,15 @@ export class FakeServer {
   readonly seen: ISeen[] = [];
   /** Answer everything with Jupyter's HTML 404, as when the server extension is missing. */
   disabled = false;
-  /** Answer the next reads with this error, until set back to null. */
+  /** Answer the next reads with this error, until set back to null (the registry's own
+   * route still answers where it is and whether its file exists, as the server does). */
   failing: { status: number; kind: string; message: string } | null = null;
+  /** Answer actions (promote, rollback, archive) with this error, until set back to null. */
+  refusing: { status: number; kind: string; message: string } | null = null;
   /** Requests are answered only when released (to see what happens while one is slow). */
   holding = false;
+  /** Actions only are answered when released; reads and plans go on. */
+  holdingActions = false;
   /** The most requests that were waiting at once. */
   maxInFlight = 0;
   registryExists = true;
@@ -88,6 +94,7 @@ export class FakeServer {
   /** Answer every held request. */
   release(): void {
     this.holding = false;
+    this.holdingActions = false;
     const waiting = this._held.splice(0);
     waiting.forEach(resolve => resolve());
   }
@@ -107,7 +114,7 @@ export class FakeServer {
     this._inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this._inFlight);
     try {
-      if (this.holding) {
+      if (this.holding || (this.holdingActions && isAction(seen))) {
         await new Promise<void>(resolve => this._held.push(resolve));
       }
       return this._answer(seen);
@@ -127,14 +134,15 @@ export class FakeServer {
     if (!request.path.startsWith(prefix)) {
       return fail(404, 'not_found', `no route ${request.path}`);
     }
-    if (this.failing && request.method === 'GET') {
-      const { status, kind, message } = this.failing;
-      return fail(status, kind, message);
-    }
     const parts = request.path.slice(prefix.length).split('/').map(decodeURIComponent);
     const [route, name, what] = parts;
     if (route === 'registry') {
-      return json({ home: this.home, exists: this.registryExists, version: '0.1.0', refresh: 5 });
+      // as the server does: where the registry is, whatever state its file is in
+      return json({ home: this.home, exists: this.registryExists, version: '0.1.0' });
+    }
+    if (this.failing && request.method === 'GET') {
+      const { status, kind, message } = this.failing;
+      return fail(status, kind, message);
     }
     if (route === 'models' && !name) {
       return json(this._fleet());
@@ -188,6 +196,10 @@ export class FakeServer {
     if (what === 'plan') {
       return json(plan(name, model, body));
     }
+    if (this.refusing) {
+      const { status, kind, message } = this.refusing;
+      return fail(status, kind, message);
+    }
     if (typeof body?.reason !== 'string' || !body.reason) {
       return fail(400, 'usage', 'give a reason: the audit log keeps why');
     }
@@ -206,9 +218,17 @@ export class FakeServer {
     }
     if (what === 'rollback') {
       const history = model.history[alias];
+      const to = history[history.length - 2] ?? null;
+      if (body.to !== undefined && body.to !== to) {
+        return fail(
+          409,
+          'conflict',
+          `${name}@${alias} would now roll back to version ${to}, not ${body.to}; look again and retry`
+        );
+      }
       history.pop();
       model.aliases[alias] = history[history.length - 1];
-      return json({ kind: 'alias', model: name, alias, from_version: current });
+      return json({ kind: 'alias', model: name, alias, from_version: current, to_version: to });
     }
     if (what === 'archive') {
       model.archived.add(body.version);
@@ -222,31 +242,47 @@ export class FakeServer {
 }
 
 function plan(name: string, model: IModel, body: any) {
-  const alias = body.alias ?? 'champion';
-  const from = model.aliases[alias] ?? null;
-  const history = model.history[alias] ?? [];
+  const archive = body.action === 'archive';
+  const alias = archive ? null : body.alias ?? 'champion';
+  const from = alias === null ? null : model.aliases[alias] ?? null;
+  const history = alias === null ? [] : model.history[alias] ?? [];
   const to =
     body.action === 'promote'
       ? body.version
       : body.action === 'rollback'
         ? history[history.length - 2] ?? null
         : null;
-  const allowed = body.action !== 'rollback' || to !== null;
-  const refusal = allowed ? null : `${name}@${alias} pointed at nothing before; promote instead.`;
+  const holder = Object.keys(model.aliases).find(a => model.aliases[a] === body.version);
+  const refusal =
+    body.action === 'rollback' && to === null
+      ? `${name}@${alias} pointed at nothing before; promote instead.`
+      : archive && holder
+        ? `${name}@${holder} points at version ${body.version}; point it elsewhere first.`
+        : null;
+  const head = archive
+    ? `archive ${name} version ${body.version}`
+    : `${body.action} ${name}@${alias}` + (to === null ? '' : `: ${from ?? 'none'} -> ${to}`);
+  const effect = archive
+    ? 'it is kept, but no longer promoted nor served by a new deployment'
+    : `no running deployment follows ${name}@${alias}`;
   return {
     action: body.action,
     model: name,
-    alias: body.action === 'archive' ? null : alias,
+    alias,
     version: body.version ?? null,
     from_version: from,
     to_version: to,
     changes: from !== to,
     deployments: [],
-    allowed,
+    allowed: refusal === null,
     refusal,
-    refusal_kind: allowed ? null : 'conflict',
-    summary: allowed ? `${body.action} ${name}@${alias}: ${from} -> ${to}` : `refused: ${refusal}`
+    refusal_kind: refusal === null ? null : 'conflict',
+    summary: refusal === null ? `${head}; ${effect}.` : `${head} is refused: ${refusal}`
   };
+}
+
+function isAction(request: ISeen): boolean {
+  return request.method === 'POST' && !request.path.endsWith('/plan');
 }
 
 function version(name: string, number: number, model: IModel) {

@@ -1,0 +1,142 @@
+import { Widget } from '@lumino/widgets';
+
+import { MlopsApi } from '../api';
+import { MlopsModel } from '../model';
+import { IPanelActions, MlopsPanel } from '../panel';
+import { FakeServer } from './server';
+
+const LONG = 'churn_' + 'x'.repeat(122); // 128 characters
+
+describe('MlopsPanel', () => {
+  let server: FakeServer;
+  let model: MlopsModel;
+  let panel: MlopsPanel;
+  const clicked: string[] = [];
+
+  /** What the plugin wires the buttons to; here, a note of what was clicked. */
+  const actions: IPanelActions = {
+    promote: (row, version) => clicked.push(`promote ${row.name}:${version.version}`),
+    archive: (row, version) => clicked.push(`archive ${row.name}:${version.version}`),
+    rollback: (row, alias) => clicked.push(`rollback ${row.name}@${alias}`),
+    dashboard: name => clicked.push(`dashboard ${name}`),
+    copy: row => clicked.push(`copy ${row.name}`),
+    refresh: () => void model.refresh()
+  };
+
+  /** The panel in the page, once it shows what the registry holds. */
+  async function shown(): Promise<HTMLElement> {
+    model = new MlopsModel({ api: new MlopsApi(server.settings()), refreshInterval: 60 });
+    panel = new MlopsPanel(model, actions);
+    Widget.attach(panel, document.body);
+    await model.start();
+    await waitFor(() => !!panel.node.querySelector('.jp-mlops-models, .jp-mlops-empty'));
+    return panel.node;
+  }
+
+  /** Read again, and let the panel draw what was read. */
+  async function reread(): Promise<void> {
+    await model.refresh();
+    await new Promise(resolve => setTimeout(resolve, 0));
+  }
+
+  function row(name: string): HTMLElement {
+    return panel.node.querySelector<HTMLElement>(`.jp-mlops-model[data-model="${name}"]`)!;
+  }
+
+  beforeEach(() => {
+    server = new FakeServer();
+    clicked.length = 0;
+  });
+
+  afterEach(() => {
+    panel.dispose();
+    model.dispose();
+  });
+
+  it('gives a long name its tooltip, so its ellipsis hides nothing for good', async () => {
+    server.add(LONG, { versions: 1, aliases: {}, health: 'never checked' });
+    await shown();
+    const name = row(LONG).querySelector<HTMLElement>('.jp-mlops-toggle .jp-mlops-name')!;
+    expect(name.textContent).toBe(LONG);
+    expect(name.title).toBe(LONG);
+  });
+
+  it('shows the recent alerts above the models, which scroll on their own', async () => {
+    const node = await shown();
+    const alerts = node.querySelector('.jp-mlops-alerts')!;
+    const models = node.querySelector('.jp-mlops-models')!;
+    expect(alerts.compareDocumentPosition(models) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(alerts.querySelectorAll('.jp-mlops-alert')).toHaveLength(2);
+    expect(node.querySelector('.jp-mlops-alerts summary')?.textContent).toBe('Recent alerts (2)');
+  });
+
+  it('says what an action is doing and holds back its model meanwhile, then says what it did', async () => {
+    await shown();
+    server.holdingActions = true; // another process holds the registry's lock
+    const promote = model.promote('churn', {
+      version: 2,
+      alias: 'champion',
+      reason: 'auc up',
+      expect: 1
+    });
+    await waitFor(() => !!panel.node.querySelector('.jp-mlops-status'));
+    const status = () => panel.node.querySelector('.jp-mlops-status')?.textContent ?? '';
+    expect(status()).toBe('promoting churn@champion to v2…');
+    const rollback = (name: string) =>
+      row(name).querySelector<HTMLButtonElement>('[data-action="rollback"]')!;
+    expect(rollback('churn').disabled).toBe(true);
+    expect(rollback('tumour').disabled).toBe(false);
+    rollback('churn').click();
+    expect(clicked).toEqual([]);
+
+    server.release();
+    await promote;
+    await waitFor(() => status().includes('points at v2 now'));
+    expect(status()).toBe('churn@champion points at v2 now (was v1)');
+    expect(rollback('churn').disabled).toBe(false);
+    panel.node.querySelector<HTMLButtonElement>('.jp-mlops-dismiss')!.click();
+    await waitFor(() => !panel.node.querySelector('.jp-mlops-status'));
+  });
+
+  it('shows a damaged registry as its error only, not as a registry to be made', async () => {
+    server.registryExists = false;
+    server.models.clear();
+    const node = await shown();
+    expect(node.querySelector('.jp-mlops-empty')?.textContent).toContain('no registry at');
+    server.registryExists = true;
+    server.failing = { status: 503, kind: 'integrity', message: 'the registry file is damaged' };
+    await reread();
+    await waitFor(() => !!node.querySelector('.jp-mlops-error'));
+    expect(node.querySelector('.jp-mlops-error')?.textContent).toBe('the registry file is damaged');
+    expect(node.querySelector('.jp-mlops-empty')).toBeNull();
+  });
+
+  it('says a registry it read before is gone, not that there is none yet', async () => {
+    const node = await shown();
+    server.registryExists = false;
+    server.models.clear();
+    await reread();
+    await waitFor(() => !!node.querySelector('.jp-mlops-gone'));
+    expect(node.querySelector('.jp-mlops-gone')?.textContent).toContain(
+      'The registry at /tmp/registry is gone'
+    );
+    expect(node.querySelector('.jp-mlops-empty')).toBeNull();
+    expect(node.querySelectorAll('.jp-mlops-model')).toHaveLength(0);
+  });
+
+  it('says when the models shown were read, once reading them fails', async () => {
+    const node = await shown();
+    server.failing = { status: 503, kind: 'busy', message: 'the registry is busy (PID 42)' };
+    await reread();
+    await waitFor(() => !!node.querySelector('.jp-mlops-stale'));
+    expect(node.querySelector('.jp-mlops-stale')?.textContent).toMatch(/as read at/);
+    expect(node.querySelectorAll('.jp-mlops-model')).toHaveLength(3);
+  });
+});
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !condition(); i++) {
+    await new Promise(resolve => setTimeout(resolve, 20));
+  }
+  expect(condition()).toBe(true);
+}
