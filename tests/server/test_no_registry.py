@@ -16,7 +16,7 @@ def home(tmp_path: Path) -> Path:
 
 async def test_reads_answer_empty_and_create_nothing(api: Any, home: Path) -> None:
     assert await api("registry") == (
-        200, {"home": str(home), "exists": False, "version": "0.1.0", "refresh": 5.0}
+        200, {"home": str(home), "exists": False, "version": "0.1.0"}
     )  # fmt: skip
     status, fleet = await api("models")
     assert status == 200 and (fleet["models"], fleet["total"]) == ([], 0)
