@@ -69,9 +69,8 @@ def check_alias(alias: str) -> str:
 def check_key(key: object, *, what: str) -> str:
     """A metric, tag or evidence key: a non-empty str of at most KEY_LENGTH characters
     without control characters (a newline would break every table it is shown in)."""
-    if isinstance(key, str) and key and len(key) <= KEY_LENGTH:
-        if not _CONTROL.search(key) and not _SURROGATE.search(key):
-            return key
+    if isinstance(key, str) and 0 < len(key) <= KEY_LENGTH and _printable(key):
+        return key
     if not isinstance(key, str):
         problem = f"is {kind_of(key)}, not text"
     elif _SURROGATE.search(key):
@@ -124,6 +123,10 @@ def _text_problem(text: object) -> str | None:
     if text and not any(_visible(character) for character in text):
         return "has no visible character; say it in words, or give none"
     return None
+
+
+def _printable(key: str) -> bool:
+    return not _CONTROL.search(key) and not _SURROGATE.search(key)
 
 
 def _visible(character: str) -> bool:

@@ -18,7 +18,6 @@ export interface IRegistry {
   home: string;
   exists: boolean;
   version: string;
-  refresh: number;
 }
 
 export interface IDeployment {

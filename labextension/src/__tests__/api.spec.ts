@@ -24,7 +24,7 @@ describe('api', () => {
 
   it('reads under the base URL, with the token the lab holds', async () => {
     const registry = await api.registry();
-    expect(registry).toEqual({ home: '/tmp/registry', exists: true, version: '0.1.0', refresh: 5 });
+    expect(registry).toEqual({ home: '/tmp/registry', exists: true, version: '0.1.0' });
     expect(server.seen[0].path).toBe('/user/ada/mlops/api/registry');
     expect(server.seen[0].headers.get('Authorization')).toBe('token secret');
   });

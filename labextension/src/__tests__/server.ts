@@ -134,7 +134,7 @@ export class FakeServer {
     const parts = request.path.slice(prefix.length).split('/').map(decodeURIComponent);
     const [route, name, what] = parts;
     if (route === 'registry') {
-      return json({ home: this.home, exists: this.registryExists, version: '0.1.0', refresh: 5 });
+      return json({ home: this.home, exists: this.registryExists, version: '0.1.0' });
     }
     if (route === 'models' && !name) {
       return json(this._fleet());
