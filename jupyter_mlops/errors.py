@@ -173,6 +173,7 @@ RUNS = Command("runs", python="Tracker().runs()")
 DEPLOYMENTS = Command("deployments", python="operations.deployments(registry)")
 TRACK = Spelled(python="with mlops.run(NAME):", notebook="%%mlops track NAME")
 ALLOW_PICKLE = Option("allow_pickle", python="True")
+LOCK_TIMEOUT = "MLOPS_LOCK_TIMEOUT"  # the setting that bounds a wait for the registry's lock
 
 
 def reference_command(model: str, version: int) -> Command:
@@ -254,9 +255,33 @@ class UnfinishedRunError(ConflictError):
 
 
 class RegistryBusyError(MlopsError, TimeoutError):
-    """Another process held the registry's lock for longer than the deadline."""
+    """Another process held the registry's lock for longer than the deadline.
+
+    Made by `held`, it keeps what was locked, by whom and for how long, so a face whose
+    deadline is set elsewhere (the Jupyter server's `lock_timeout`) names its own setting
+    in the fix (`naming`)."""
 
     kind = Kind.BUSY
+    lock: tuple[str, str, float] | None = None  # (what, holder, seconds)
+
+    @classmethod
+    def held(
+        cls, what: str, *, holder: str, seconds: float, setting: str | Fix = LOCK_TIMEOUT
+    ) -> RegistryBusyError:
+        """`what` stayed locked by `holder` past `seconds`; the fix raises `setting`."""
+        error = cls(
+            f"{what} stayed locked by {holder} for more than {seconds:g} s; stop that "
+            "process or raise ", setting, ".",
+        )  # fmt: skip
+        error.lock = (what, holder, seconds)
+        return error
+
+    def naming(self, setting: str | Fix) -> RegistryBusyError:
+        """The same error, its fix raising `setting` instead (itself, when not `held`)."""
+        if self.lock is None:
+            return self
+        what, holder, seconds = self.lock
+        return self.held(what, holder=holder, seconds=seconds, setting=setting)
 
 
 class IntegrityError(MlopsError, RuntimeError):

@@ -63,6 +63,30 @@ def test_register_promote_rollback_from_the_shell(tmp_path, fitted, dataset, sub
     assert cli("verify", env=subprocess_env).returncode == 0
 
 
+def test_text_that_is_not_utf8_is_refused_and_a_promote_that_moves_nothing_says_so(
+    tmp_path, fitted, subprocess_env
+):
+    model_file = tmp_path / "model.skops"
+    skops.io.dump(fitted, model_file)
+    for repeat in ([], ["--force"]):
+        registered = cli("register", "tumour", str(model_file), *repeat, env=subprocess_env)
+        assert registered.returncode == 0, registered.stderr
+    for args in (
+        [b"promote", b"tumour", b"2", b"--reason", b"bad\xffbyte"],  # a shell's $'bad\xffbyte'
+        [b"describe", b"tumour", b"desc\xff"],
+    ):
+        refused = subprocess.run([CLI.encode(), *args], capture_output=True, env=subprocess_env,
+                                 timeout=120)  # fmt: skip
+        said = refused.stderr.decode()
+        assert refused.returncode == 2 and "Traceback" not in said and said.count("\n") == 1
+        assert "is not valid Unicode (bytes that are not UTF-8" in said
+    assert cli("promote", "tumour", "2", "--reason", "first", env=subprocess_env).returncode == 0
+    again = cli("promote", "tumour", "2", "--reason", "again", env=subprocess_env)
+    assert again.returncode == 0 and "points at version 2 already; nothing changed" in again.stdout
+    history = cli("history", "tumour", env=subprocess_env)
+    assert history.stdout.count("promote") == 1 and "again" not in history.stdout
+
+
 def test_errors_are_one_line_on_stderr_with_the_exit_code_of_their_kind(subprocess_env):
     missing = cli("show", "nothing", env=subprocess_env)
     assert missing.returncode == 4

@@ -49,6 +49,7 @@ from jupyter_mlops.errors import (
     plain_reason,
 )
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.lookups import require_model
 from jupyter_mlops.registry.refs import names_version, parse_ref
 from jupyter_mlops.store import deployments as sql
 
@@ -173,8 +174,11 @@ def deployments(
 
 
 def recorded(registry: Registry, *, model: str | None, running_only: bool) -> list[Deployment]:
-    """The deployments as the registry records them (no server is asked anything)."""
+    """The deployments as the registry records them (no server is asked anything); an
+    unknown `model` is not found, with the closest name."""
     with registry.db.read() as conn:
+        if model is not None:
+            require_model(conn, model)
         rows = sql.deployments_of(conn, model=model, running_only=running_only)
     return [Deployment.from_row(row) for row in rows]
 

@@ -9,7 +9,7 @@ from jupyter_mlops.operations.results import Aliases
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.archiving import Archived
 from jupyter_mlops.registry.comparison import Comparison
-from jupyter_mlops.registry.events import AliasEvent, History
+from jupyter_mlops.registry.events import AliasEvent, History, Unmoved
 from jupyter_mlops.registry.integrity import Collected, IntegrityReport
 from jupyter_mlops.registry.records import ModelList, Version, VersionList
 from jupyter_mlops.registry.refs import parse_version
@@ -46,9 +46,10 @@ def promote(
     reason: str = "",
     evidence: Mapping[str, Any] | None = None,
     expect: int | None = None,
-) -> AliasEvent:
+) -> AliasEvent | Unmoved:
     """Point `alias` at `version`, recorded with who, when and why; `expect`: the version
-    the alias pointed at when this was chosen (refused as a conflict if it moved since)."""
+    the alias pointed at when this was chosen (refused as a conflict if it moved since).
+    A promote to where the alias points already records nothing and says so (`Unmoved`)."""
     return registry.promote(model, version, alias, reason=reason, evidence=evidence, expect=expect)
 
 
@@ -58,10 +59,13 @@ def rollback(
     model: str,
     alias: str = "champion",
     reason: str = "",
+    evidence: Mapping[str, Any] | None = None,
     expect: int | None = None,
-) -> AliasEvent:
-    """Undo the alias's last move not undone yet; `expect` as for `promote`."""
-    return registry.rollback(model, alias, reason=reason, expect=expect)
+    to: int | None = None,
+) -> AliasEvent | Unmoved:
+    """Undo the alias's last move not undone yet; `evidence` and `expect` as for `promote`;
+    `to`: the version the plan said it returns to (refused as a conflict if not so now)."""
+    return registry.rollback(model, alias, reason=reason, evidence=evidence, expect=expect, to=to)
 
 
 def aliases(registry: Registry, *, model: str) -> Aliases:

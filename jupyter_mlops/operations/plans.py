@@ -4,9 +4,13 @@ beside its confirming button, and the audit trail shown beside it.
 A plan reads the registry and changes nothing. It is worked out by the very rules the
 action applies (`Registry.plan_promote` and the others are the first half of `promote`,
 `rollback` and `archive`), so a plan that is allowed is an action that succeeds, and a
-refused plan carries the error the action would raise. Between the plan and the click
-another process may move the alias: the action then does what the registry says at that
-moment, which a plan read again would show.
+refused plan carries the error the action would raise (and changes nothing). Between
+the plan and the click another process may move the alias: an action given what the
+plan showed (`expect`, the version the alias points at; a rollback's `to`, where it
+returns) is refused then, rather than carried out to a version nobody looked at.
+
+The running deployments a plan names are asked for their health, as the fleet asks
+them, so a plan says which version each serves now (or that it did not say).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jupyter_mlops.deploying import Deployment
-from jupyter_mlops.deploying.control import recorded
+from jupyter_mlops.deploying.control import recorded, with_health
 from jupyter_mlops.errors import Face, Kind, MlopsError, Note
 from jupyter_mlops.jsonable import fields_of
 from jupyter_mlops.registry import Registry
@@ -72,7 +76,8 @@ class Plan:
     def _head(self) -> str:
         """`promote churn@champion: 7 -> 6`, `archive churn version 3`."""
         if self.alias is None:
-            return f"{self.action} {self.model} version {self.version}"
+            named = "" if self.version is None else f" version {self.version}"
+            return f"{self.action} {self.model}{named}"
         head = f"{self.action} {self.model}@{self.alias}"
         if self.to_version is None:
             return head
@@ -109,7 +114,10 @@ def plan_rollback(registry: Registry, *, model: str, alias: str = "champion") ->
 
 def plan_archive(registry: Registry, *, model: str, version: int | str) -> Plan:
     """What archiving `version` would change, or why it would be refused."""
-    return _plan(registry, lambda: registry.plan_archive(model, version), "archive", model, None)
+    asked = version if isinstance(version, int) else None
+    return _plan(
+        registry, lambda: registry.plan_archive(model, version), "archive", model, None, asked
+    )
 
 
 def audit(registry: Registry, *, model: str, limit: int | None = None) -> AuditTrail:
@@ -120,16 +128,22 @@ def audit(registry: Registry, *, model: str, limit: int | None = None) -> AuditT
 
 
 def _plan(
-    registry: Registry, read: Callable[[], Move], action: str, model: str, alias: str | None
+    registry: Registry,
+    read: Callable[[], Move],
+    action: str,
+    model: str,
+    alias: str | None,
+    version: int | None = None,
 ) -> Plan:
     """The plan `read()` gives, with the deployments it affects; an error the action would
-    raise for the same words (an unknown model, version or alias), as its refusal."""
+    raise for the same words (an unknown model, version or alias), as its refusal (of
+    `version`, the version asked for, when one was)."""
     try:
         move = read()
     except MlopsError as refused:
         if refused.kind not in REFUSED:
             raise
-        return Plan(action, model, alias, None, None, None, False, [], False, *_refusal(refused))
+        return Plan(action, model, alias, version, None, None, False, [], False, *_refusal(refused))
     return Plan(
         move.action,
         model,
@@ -137,7 +151,7 @@ def _plan(
         move.version,
         move.before,
         move.after,
-        move.changes,
+        move.changes and move.refusal is None,
         _affected(registry, move),
         move.refusal is None,
         *((None, None) if move.refusal is None else _refusal(move.refusal)),
@@ -154,7 +168,7 @@ def _affected(registry: Registry, move: Move) -> list[Deployment]:
     alias (an archive: those serving that very version), as the registry records them."""
     ref = f"{move.model}:{move.version}" if move.alias is None else f"{move.model}@{move.alias}"
     found = recorded(registry, model=move.model, running_only=True)
-    return [d for d in found if d.ref == ref and d.status == "running"]
+    return with_health([d for d in found if d.ref == ref and d.status == "running"])
 
 
 def _shown(version: int | None) -> str:
@@ -162,7 +176,8 @@ def _shown(version: int | None) -> str:
 
 
 def _deployment(found: Deployment) -> str:
-    return f"{found.ref} (pid {found.pid}, {found.status}, {found.url})"
+    serving = "its version unknown" if found.version is None else f"serving v{found.version}"
+    return f"{found.ref} (pid {found.pid}, {found.status}, {serving}, {found.url})"
 
 
 def _unchanged(plan: Plan) -> str:

@@ -7,7 +7,12 @@ before the move is what the move does.
 
 Rollbacks undo moves like an undo stack: after promotes 1 -> 2 -> 3, one rollback
 returns to 2 and a second to 1. A promote after a rollback is a new move, which the
-next rollback undoes.
+next rollback undoes. A promote to the version the alias points at already moves
+nothing and records nothing (older registries hold such events: a rollback skips them).
+
+A move chosen from a plan can say what the person saw: `expect`, where the alias
+pointed, and for a rollback `to`, where it would return. If either is no longer so, the
+move is refused, never carried out to a version nobody looked at.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import duckdb
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import ConflictError, InvalidArgumentError, MlopsError, promote_command
 from jupyter_mlops.registry import capture
-from jupyter_mlops.registry.events import AliasEvent
+from jupyter_mlops.registry.events import AliasEvent, Unmoved
 from jupyter_mlops.registry.lookups import (
     find_version,
     require_alias_known,
@@ -39,8 +44,8 @@ def rollback_target(events: Sequence[dict[str, Any]], *, name: str, alias: str) 
     for event in events:
         if event["action"] == "rollback" and moves:
             moves.pop()
-        elif event["action"] != "rollback":
-            moves.append(event)
+        elif event["action"] != "rollback" and event["from_version"] != event["to_version"]:
+            moves.append(event)  # a move to where the alias was is none: nothing to undo
     if not moves:
         raise ConflictError(
             f"{name}@{alias} has no move left to undo; promote the version you want instead."
@@ -204,17 +209,28 @@ def carry_out(
     reason: str,
     evidence: str | None,
     expect: int | None = None,
-) -> AliasEvent:
+    to: int | None = None,
+) -> AliasEvent | Unmoved:
     """Make the alias move `move` plans, in the caller's transaction; raise its refusal.
-    `expect`: the version the person saw the alias point at; if it has moved since, the
-    move is refused (a dialog shown before another process moved it must not act)."""
+    `expect`: the version the person saw the alias point at; `to`: the version they saw
+    it would go to. If either is no longer so, the move is refused (a dialog shown before
+    another process moved the alias must not act). A move to where the alias points
+    already records nothing."""
     if expect is not None:
         require_unmoved(conn, move, expect)
+    if to is not None and move.after is not None and move.after != to:
+        raise ConflictError(
+            f"{move.action} of {move.model}@{move.alias} would now go to version {move.after}, "
+            f"not to version {to} as planned; look at {move.model} again and choose again."
+        )
     if move.refusal is not None:
         raise move.refusal
     assert move.alias is not None
+    if not move.changes:
+        return Unmoved(move.model, move.alias, move.after, move.action)
     if move.undoes is not None:
-        evidence = json.dumps({"undoes_event": move.undoes})
+        given = json.loads(evidence) if evidence else {}
+        evidence = json.dumps({**given, "undoes_event": move.undoes})
     return record_move(
         conn,
         move.model,

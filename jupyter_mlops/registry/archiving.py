@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import ConflictError
+from jupyter_mlops.errors import ConflictError, promote_command
 from jupyter_mlops.registry.aliases import Move
 from jupyter_mlops.registry.capture import current_user
 from jupyter_mlops.registry.display import cell, pre
@@ -33,13 +33,26 @@ def planned_archive(conn: duckdb.DuckDBPyConnection, name: str, version: int | s
     nothing when it is archived already; an unknown model or version raises."""
     target = find_version(conn, version_ref(name, version))
     refusal = None
-    if target.status != ARCHIVED and (holders := target.aliases):
-        refusal = ConflictError(
-            f"{name} version {target.version} is what {', '.join(holders)} points at; "
-            "promote another version to that alias first."
-        )
+    if target.status != ARCHIVED and (holders := sorted(target.aliases)):
+        refusal = _held(name, target.version, holders)
     changes = target.status != ARCHIVED
     return Move(name, "archive", None, target.version, refusal=refusal, changes=changes)
+
+
+def _held(name: str, version: int, holders: list[str]) -> ConflictError:
+    """The refusal to archive a version aliases point at, naming them and how to free it."""
+    alias = holders[0] if len(holders) == 1 else "ALIAS"
+    named = (
+        f"alias {holders[0]} points"
+        if len(holders) == 1
+        else f"aliases {', '.join(holders[:-1])} and {holders[-1]} point"
+    )
+    return ConflictError(
+        f"{named} at {name} version {version}, so it cannot be archived; point "
+        f"{'it' if len(holders) == 1 else 'each'} at another version first (`",
+        promote_command(name, alias),
+        "`).",
+    )
 
 
 def archive(conn: duckdb.DuckDBPyConnection, name: str, version: int | str, reason: str) -> Version:

@@ -5,6 +5,7 @@ read together, oldest first. Both kinds of entry share the keys of an alias move
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -51,6 +52,48 @@ class AliasEvent:
 
     def _repr_html_(self) -> str:
         return History([self])._repr_html_()
+
+
+@dataclass(frozen=True)
+class Unmoved:
+    """A promote (or rollback) to the version its alias points at already: nothing moved,
+    so the audit trail, which records moves, records nothing."""
+
+    model: str
+    alias: str
+    version: int | None
+    action: str
+
+    @property
+    def from_version(self) -> int | None:
+        return self.version
+
+    @property
+    def to_version(self) -> int | None:
+        return self.version
+
+    def to_dict(self) -> dict[str, Any]:
+        """An alias move's keys that apply (from and to the same version), `kind`
+        "unchanged", `changes` false and the `note` saying so."""
+        return {
+            "kind": "unchanged",
+            **fields_of(self, leave_out=("version",)),
+            "from_version": self.version,
+            "to_version": self.version,
+            "changes": False,
+            "note": str(self),
+        }
+
+    def __str__(self) -> str:
+        return (
+            f"{self.model}@{self.alias} points at version {self.version} already; nothing "
+            "changed, so no move was recorded."
+        )
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return f"<p>{html.escape(str(self))}</p>"
 
 
 @dataclass(frozen=True)

@@ -92,9 +92,13 @@ def require_alias_known(
     )
     if alias not in known:
         listed = ", ".join(sorted(aliases)) or "none"
+        close = did_you_mean(alias, known)
+        if close:  # a typo, most likely: creating it is not the fix
+            raise AliasNotFoundError(
+                f"{name} has no alias {alias!r}{close}; name one of its aliases ({listed})."
+            )
         raise AliasNotFoundError(
-            f"{name} has no alias {alias!r}{did_you_mean(alias, known)} (aliases: {listed}); "
-            "promote a version first with `",
+            f"{name} has no alias {alias!r} (aliases: {listed}); promote a version first with `",
             promote_command(name, alias),
             "`.",
         )

@@ -2,13 +2,18 @@
 
 Also the smaller names and texts a user gives with them: metric and tag keys, reasons
 and descriptions. Every check here refuses in one sentence naming the value, so odd
-input (a newline, a NUL, a number where text belongs) never reaches the store.
+input (a newline, a NUL, a number where text belongs) never reaches the store. A reason
+is what the audit trail shows a later reader, so it must read as it is stored: no lone
+surrogate (what Python makes of bytes that are not UTF-8, which DuckDB cannot store), no
+bidirectional control that shows its characters in another order, at least one visible
+character, and at most TEXT_LENGTH characters (every later write copies the registry).
 """
 
 from __future__ import annotations
 
 import numbers
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from jupyter_mlops.errors import InvalidArgumentError
@@ -19,7 +24,11 @@ _NUMBER = re.compile(r"[0-9]{1,9}")
 _NUMBER_LIKE = re.compile(r"[+-]?\.?[0-9][0-9A-Za-z_.+-]*")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # line breaks included
 _CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # newline and tab allowed
+_SURROGATE = re.compile("[\ud800-\udfff]")  # a lone half of a UTF-16 pair: no text
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")  # embeddings, overrides, isolates
 KEY_LENGTH = 250
+VERSION_LIMIT = 999_999_999  # nine digits, as a version written as text
+TEXT_LENGTH = 4_000  # a reason or a description
 RESERVED_ALIASES = {"latest"}
 
 
@@ -60,10 +69,12 @@ def check_alias(alias: str) -> str:
 def check_key(key: object, *, what: str) -> str:
     """A metric, tag or evidence key: a non-empty str of at most KEY_LENGTH characters
     without control characters (a newline would break every table it is shown in)."""
-    if isinstance(key, str) and key and len(key) <= KEY_LENGTH and not _CONTROL.search(key):
+    if isinstance(key, str) and 0 < len(key) <= KEY_LENGTH and _printable(key):
         return key
     if not isinstance(key, str):
         problem = f"is {kind_of(key)}, not text"
+    elif _SURROGATE.search(key):
+        problem = "is not valid Unicode (bytes that are not UTF-8, or a lone surrogate)"
     elif not key:
         problem = "is empty"
     elif len(key) > KEY_LENGTH:
@@ -76,17 +87,51 @@ def check_key(key: object, *, what: str) -> str:
 
 
 def check_text(text: object, *, what: str) -> str:
-    """A reason or a description: a str without control characters but newline and tab."""
-    if isinstance(text, str) and not _CONTROL_IN_TEXT.search(text):
+    """A reason or a description: empty, or text a reader sees as it is stored: valid
+    Unicode, no control character but newline and tab, no bidirectional control, at least
+    one visible character, at most TEXT_LENGTH characters."""
+    problem = _text_problem(text)
+    if problem is None and isinstance(text, str):
         return text
-    problem = (
-        f"is {kind_of(text)}, not text"
-        if not isinstance(text, str)
-        else "contains a control character (a NUL, a carriage return or an escape)"
-    )
-    raise InvalidArgumentError(
-        f"{what} {_shown(text)} {problem}; give plain text, e.g. 'first model'."
-    )
+    raise InvalidArgumentError(f"{what} {_shown(text)} {problem}.")
+
+
+def _text_problem(text: object) -> str | None:
+    """Why `text` is no reason or description, with the fix; None when it is one."""
+    if not isinstance(text, str):
+        return f"is {kind_of(text)}, not text; give plain text, e.g. 'first model'"
+    if len(text) > TEXT_LENGTH:
+        return (
+            f"is {len(text):,} characters long; keep it to {TEXT_LENGTH:,} characters and "
+            "put longer notes in a file the text names"
+        )
+    if _SURROGATE.search(text):
+        return (
+            "is not valid Unicode (bytes that are not UTF-8, or a lone surrogate); "
+            "give it as UTF-8 text"
+        )
+    if _CONTROL_IN_TEXT.search(text):
+        return (
+            "contains a control character (a NUL, a carriage return or an escape); "
+            "give plain text, e.g. 'first model'"
+        )
+    if _BIDI.search(text):
+        return (
+            "contains a bidirectional control character (U+202A-U+202E, U+2066-U+2069), "
+            "which shows its text in another order than stored; give it without one"
+        )
+    if text and not any(_visible(character) for character in text):
+        return "has no visible character; say it in words, or give none"
+    return None
+
+
+def _printable(key: str) -> bool:
+    return not _CONTROL.search(key) and not _SURROGATE.search(key)
+
+
+def _visible(character: str) -> bool:
+    """Not a space, a format character (U+200B) nor a mark, which show nothing alone."""
+    return not character.isspace() and unicodedata.category(character)[0] not in "CZM"
 
 
 def kind_of(value: object) -> str:
@@ -116,13 +161,13 @@ def _looks_numeric(text: str) -> bool:
     return True
 
 
-def parse_version(text: str | int) -> int:
+def parse_version(text: str | int, *, what: str = "version") -> int:
     """A version number from `3` or `"3"`; anything else (a trailing newline, a space,
-    `"3.0"`, `True`) is refused."""
+    `"3.0"`, `True`, 0, a number past VERSION_LIMIT) is refused, naming it as `what`."""
     plain = isinstance(text, numbers.Integral) and not isinstance(text, bool)
     number = int(text) if plain or (isinstance(text, str) and _NUMBER.fullmatch(text)) else 0
-    if number < 1:
-        raise InvalidArgumentError(f"version {text!r} is not a version number; use 1, 2, 3 ...")
+    if not 1 <= number <= VERSION_LIMIT:
+        raise InvalidArgumentError(f"{what} {text!r} is not a version number; use 1, 2, 3 ...")
     return number
 
 

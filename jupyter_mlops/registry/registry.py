@@ -17,7 +17,7 @@ from jupyter_mlops.registry import serialization
 from jupyter_mlops.registry.aliases import Move, evidence_json
 from jupyter_mlops.registry.artifacts import ArtifactStore
 from jupyter_mlops.registry.comparison import Comparison, compare_versions
-from jupyter_mlops.registry.events import AliasEvent, History, VersionEvent
+from jupyter_mlops.registry.events import AliasEvent, History, Unmoved, VersionEvent
 from jupyter_mlops.registry.integrity import IntegrityReport, check_integrity
 from jupyter_mlops.registry.lookups import (
     find_version,
@@ -35,6 +35,7 @@ from jupyter_mlops.registry.refs import (
     check_text,
     names_version,
     parse_ref,
+    parse_version,
 )
 from jupyter_mlops.registry.storing import store_version
 from jupyter_mlops.store import Database, catalog
@@ -312,8 +313,9 @@ class Registry:
         reason: str = "",
         evidence: Mapping[str, Any] | None = None,
         expect: int | None = None,
-    ) -> AliasEvent:
-        """Point `alias` at `version`; the move is recorded with who, when and why.
+    ) -> AliasEvent | Unmoved:
+        """Point `alias` at `version`; the move is recorded with who, when and why (a move
+        to where the alias points already moves nothing, records nothing: `Unmoved`).
 
         `evidence` (a gate's numbers, a check id) is stored as JSON with the move: text keys,
         values JSON holds exactly (a NaN or any other object is refused). `expect`: the
@@ -322,22 +324,36 @@ class Registry:
         check_alias(alias)
         check_text(reason, what="reason")
         evidence_text = evidence_json(evidence)
+        expected = None if expect is None else parse_version(expect, what="expect")
         with self.db.write() as conn:
             move = alias_moves.planned_promote(conn, name, version, alias)
             return alias_moves.carry_out(
-                conn, move, reason=reason, evidence=evidence_text, expect=expect
+                conn, move, reason=reason, evidence=evidence_text, expect=expected
             )
 
     def rollback(
-        self, name: str, alias: str = "champion", *, reason: str = "", expect: int | None = None
-    ) -> AliasEvent:
+        self,
+        name: str,
+        alias: str = "champion",
+        *,
+        reason: str = "",
+        evidence: Mapping[str, Any] | None = None,
+        expect: int | None = None,
+        to: int | None = None,
+    ) -> AliasEvent | Unmoved:
         """Undo the alias's latest move not yet undone: it returns to where it pointed before,
         unless that version has been archived since (an archived version is never served).
-        `expect`, as for `promote`: refused if the alias no longer points there."""
+        `evidence` as for `promote` (with `undoes_event`, the move undone). `expect`, as for
+        `promote`, and `to`, the version the plan said it returns to: refused if not so now."""
         check_text(reason, what="reason")
+        evidence_text = evidence_json(evidence)
+        expected = None if expect is None else parse_version(expect, what="expect")
+        planned = None if to is None else parse_version(to, what="to")
         with self.db.write() as conn:
             move = alias_moves.planned_rollback(conn, name, alias)
-            return alias_moves.carry_out(conn, move, reason=reason, evidence=None, expect=expect)
+            return alias_moves.carry_out(
+                conn, move, reason=reason, evidence=evidence_text, expect=expected, to=planned
+            )
 
     def model_aliases(self, name: str) -> dict[str, int]:
         """The aliases of model `name` and the version each points at."""

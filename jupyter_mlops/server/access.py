@@ -1,13 +1,16 @@
-"""The registry as the server reaches it: every call runs in the extension's own bounded
-thread pool, never on the event loop, and a read never creates a registry.
+"""The registry as the server reaches it: every call runs in one of the extension's own
+bounded thread pools, never on the event loop, and a read never creates a registry.
 
-A registry waiting for another process's lock blocks a thread for up to `lock_timeout`
-seconds; the event loop keeps answering meanwhile (a busy registry then answers 503).
+A write waiting for another process's lock blocks a thread for up to `lock_timeout`
+seconds; the event loop keeps answering meanwhile (a busy registry then answers 503,
+naming the server's own setting, `c.MlopsExtension.lock_timeout`). Reads take no lock,
+so they have a pool of their own: a read never queues behind writes waiting for a lock.
 `Registry(home)` creates its directory and file, which a write wants and a read must not:
 a read of a home without `registry.duckdb` reads an empty registry of the server's own
 instead (made once, in a temporary directory removed at stop), so a list answers exactly
 as an empty registry does, and a named model is not found in a sentence saying how to
-create the registry.
+create the registry. A home that is a file, or a `registry.duckdb` that is no file, is no
+missing registry: it is opened, and answers the registry's own error.
 """
 
 from __future__ import annotations
@@ -23,57 +26,76 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tornado.ioloop import IOLoop
 
 from jupyter_mlops.config import REGISTRY_FILE
-from jupyter_mlops.errors import Command, Face, NotFoundError
+from jupyter_mlops.errors import Command, Face, NotFoundError, RegistryBusyError
 
 if TYPE_CHECKING:
     from jupyter_mlops.registry import Registry
 
 T = TypeVar("T")
+LOCK_TIMEOUT = "c.MlopsExtension.lock_timeout"  # what bounds the server's wait for a lock
 
 
 class RegistryAccess:
-    """The registry at `home`, reached through a pool of `workers` threads; each call waits
-    at most `lock_timeout` seconds for another process's lock."""
+    """The registry at `home`, reached through two pools of `workers` threads, one for reads
+    and one for writes; each write waits at most `lock_timeout` seconds for another
+    process's lock."""
 
     def __init__(self, home: Path, *, lock_timeout: float, workers: int = 4) -> None:
         self.home = home
         self.lock_timeout = lock_timeout
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mlops-registry")
+        self.readers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mlops-read")
+        self.writers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mlops-write")
         self._empty: Path | None = None
         self._making_empty = threading.Lock()
 
     @property
-    def exists(self) -> bool:
-        return (self.home / REGISTRY_FILE).is_file()
+    def missing(self) -> bool:
+        """Whether the home holds no registry at all (a home that is a file holds a wrong one)."""
+        file = self.home / REGISTRY_FILE
+        return not file.exists() and not (self.home.exists() and not self.home.is_dir())
+
+    async def exists(self) -> bool:
+        """Whether the registry exists; one that cannot be opened raises its own error."""
+        return await self._off_loop(self.readers, self._exists)
 
     async def read(self, operation: str, *, named: str | None = None, **arguments: Any) -> Any:
         """`operations.<operation>(registry, **arguments)` off the event loop, as JSON data;
         with no registry yet, on an empty one, or (`named`: the model the request is about)
         a not-found error saying how to create it."""
-        return await self._off_loop(self._read, operation, named, arguments)
+        return await self._off_loop(self.readers, self._read, operation, named, arguments)
 
     async def write(self, operation: str, **arguments: Any) -> Any:
         """`operations.<operation>(registry, **arguments)` off the event loop, as JSON data,
         on the registry, which must exist already: a model is changed where it is held."""
-        return await self._off_loop(self._write, operation, None, arguments)
+        return await self._off_loop(self.writers, self._write, operation, None, arguments)
 
-    async def _off_loop(self, step: Callable[..., T], *args: Any) -> T:
-        return await IOLoop.current().run_in_executor(self.pool, step, *args)
+    async def _off_loop(self, pool: ThreadPoolExecutor, step: Callable[..., T], *args: Any) -> T:
+        try:
+            return await IOLoop.current().run_in_executor(pool, step, *args)
+        except RegistryBusyError as busy:
+            raise busy.naming(LOCK_TIMEOUT) from None
 
     def stop(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        for pool in (self.readers, self.writers):
+            pool.shutdown(wait=False, cancel_futures=True)
         if self._empty is not None:
             shutil.rmtree(self._empty, ignore_errors=True)
 
+    def _exists(self) -> bool:
+        if self.missing:
+            return False
+        self._open(self.home)  # a home that is a file, a damaged file: its own error
+        return True
+
     def _read(self, operation: str, named: str | None, arguments: dict[str, Any]) -> Any:
-        if self.exists:
+        if not self.missing:
             return _called(operation, self._open(self.home), arguments)
         if named is not None:
             raise self._missing()
         return _called(operation, self._empty_registry(), arguments)
 
     def _write(self, operation: str, _: None, arguments: dict[str, Any]) -> Any:
-        if not self.exists:
+        if self.missing:
             raise self._missing()
         return _called(operation, self._open(self.home), arguments)
 

@@ -6,18 +6,21 @@ that home as $MLOPS_HOME in the server's environment, so the kernels the server 
 afterwards (notebooks, consoles) open the same registry the panel shows; kernels running
 already keep theirs. `lock_timeout` bounds how long a request waits for another process's
 lock before answering 503 (10 s, not the 60 s a notebook waits: a panel should hear soon);
-registry work runs in a bounded thread pool of the extension's, shut down when it stops,
-so a wait never holds up the server's event loop.
+registry work runs in bounded thread pools of the extension's (`workers` threads for reads,
+as many for writes), shut down when it stops, so a wait never holds up the server's event
+loop. A setting out of range is refused in one sentence, and an extension that failed to
+load stops as cleanly as one that loaded.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from importlib import metadata
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Float, Int, Unicode, default
+from traitlets import Float, Int, TraitError, Unicode, default, validate
 
 from jupyter_mlops.config import HOME_VARIABLE, resolve_home
 from jupyter_mlops.server import routes
@@ -37,12 +40,32 @@ class MlopsExtension(ExtensionApp):
     lock_timeout = Float(
         10.0, help="Seconds a request waits for another process's registry lock before 503."
     ).tag(config=True)
-    refresh = Float(5.0, help="Seconds between the panel's reads, as it is told.").tag(config=True)
-    workers = Int(4, help="Threads that reach the registry for requests.").tag(config=True)
+    workers = Int(
+        4, help="Threads that read the registry for requests, and as many that write it."
+    ).tag(config=True)
+    access: RegistryAccess | None = None  # made at load; None if loading failed
 
     @default("home")
     def _home_default(self) -> str:
         return os.environ.get(HOME_VARIABLE, "")
+
+    @validate("workers")
+    def _check_workers(self, proposal: Any) -> int:
+        if proposal.value < 1:
+            raise TraitError(
+                f"MlopsExtension.workers = {proposal.value} cannot reach the registry; set it "
+                "to 1 or more, e.g. --MlopsExtension.workers=4."
+            )
+        return int(proposal.value)
+
+    @validate("lock_timeout")
+    def _check_lock_timeout(self, proposal: Any) -> float:
+        if not (math.isfinite(proposal.value) and proposal.value >= 0):
+            raise TraitError(
+                f"MlopsExtension.lock_timeout = {proposal.value} is not a number of seconds; "
+                "set it to 0 or more, e.g. --MlopsExtension.lock_timeout=10."
+            )
+        return float(proposal.value)
 
     def initialize_settings(self) -> None:
         home = resolve_home(self.home or None)
@@ -55,14 +78,16 @@ class MlopsExtension(ExtensionApp):
         self.handlers.extend((r.pattern, r.handler, given) for r in routes.ROUTES)
         self.handlers.append((*routes.UNKNOWN, given))
 
-    def describe(self) -> dict[str, Any]:
-        """What GET /mlops/api/registry answers."""
+    async def describe(self) -> dict[str, Any]:
+        """What GET /mlops/api/registry answers; a registry that cannot be opened raises
+        its own error rather than read as one not made yet."""
+        assert self.access is not None
         return {
             "home": str(self.access.home),
-            "exists": self.access.exists,
+            "exists": await self.access.exists(),
             "version": metadata.version("jupyter-mlops"),
-            "refresh": self.refresh,
         }
 
     async def stop_extension(self) -> None:
-        self.access.stop()
+        if self.access is not None:  # None: the extension failed to load
+            self.access.stop()

@@ -3,11 +3,16 @@ the "mlops" resource and (a POST) XSRF-checked by jupyter_server's rules, as eve
 `APIHandler` is.
 
 A handler reads its request (`inputs.py`), calls one operation in the extension's thread
-pool (`access.py`) and answers the result's `to_dict()`. It raises whatever goes wrong;
+pools (`access.py`) and answers the result's `to_dict()`. It raises whatever goes wrong;
 `MlopsHandler.write_error` is the one place an error becomes an answer: an `MlopsError`
 the status of its kind in `errors.OUTCOMES` and its message as a notebook user types the
-fix, a refusal of jupyter_server's (no token, no XSRF token) its own status, anything else
-500 with the traceback in the server's log.
+fix, a refusal of jupyter_server's or tornado's (not signed in, no XSRF token, a method
+the route does not take, a path that is not UTF-8) its own status with a sentence saying
+what to do, anything else 500 with the traceback in the server's log.
+
+A move made here is recorded as the core records every move (`moved_by`: MLOPS_USER or
+the server's OS user), its evidence saying it came through JupyterLab and who was signed
+in (`via`, `jupyter_user`), so the audit trail tells it from a notebook's or a shell's.
 """
 
 from __future__ import annotations
@@ -31,8 +36,15 @@ RESOURCE = "mlops"
 ALIAS = "champion"  # the alias a promote, a rollback or a plan names when it names none
 ALERTS = 20  # alert events answered when no limit is asked for
 PROMOTE = '{"version": 2, "alias": "champion", "reason": "better AUC"}'
-ROLLBACK = '{"alias": "champion", "reason": "worse on new data"}'
-HTTP_KINDS = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+ROLLBACK = '{"alias": "champion", "reason": "worse on new data", "to": 1}'
+HTTP_KINDS = {
+    400: "usage", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed",
+}  # fmt: skip
+NOT_UTF8 = (
+    "the request's path or query is not valid UTF-8; percent-encode its text as UTF-8 "
+    "(encodeURIComponent does)."
+)
 SIGN_IN = (
     "this request is not signed in; send the server's token as an `Authorization: token TOKEN` "
     "header, or sign in to JupyterLab first."
@@ -57,6 +69,7 @@ class MlopsHandler(APIHandler):
 
     @property
     def access(self) -> RegistryAccess:
+        assert self.extension.access is not None  # no routes when loading failed
         return self.extension.access
 
     def reply(self, data: dict[str, Any]) -> None:
@@ -66,8 +79,8 @@ class MlopsHandler(APIHandler):
     def body(self, *fields: str, example: str) -> dict[str, Any]:
         return inputs.body_of(self.request.body, fields=fields, example=example)
 
-    def text(self, name: str) -> str | None:
-        return inputs.query_text(self.get_query_argument(name, None))
+    def text(self, name: str, *, example: str) -> str | None:
+        return inputs.query_text(self.get_query_argument(name, None), name, example=example)
 
     def number(self, name: str, *, most: int | None = None) -> int | None:
         return inputs.query_number(self.get_query_argument(name, None), name, most=most)
@@ -78,15 +91,38 @@ class MlopsHandler(APIHandler):
             self.set_status(error.outcome.http_status)
             found = {"error": error.kind.value, "message": error.render(Face.NOTEBOOK)}
         elif status_code < 500:
-            message = _told(error) or responses.get(status_code, "refused")
-            if status_code == 403 and "_xsrf" in message:
-                message = XSRF
-            elif status_code == 403 and not self._signed_in():
-                message = SIGN_IN
+            message = self._refusal(status_code, _told(error))
             found = {"error": HTTP_KINDS.get(status_code, "refused"), "message": message}
         else:
             found = {"error": "internal", "message": INTERNAL}
         self.reply(found)
+
+    def _refusal(self, status_code: int, told: str) -> str:
+        """A refusal of jupyter_server's or tornado's as a sentence saying what to do."""
+        if status_code == 403 and not self._signed_in():
+            return SIGN_IN
+        if status_code == 403 and "_xsrf" in told:
+            return XSRF
+        if status_code == 405:
+            taken = " or ".join(self.taken())
+            self.set_header("Allow", ", ".join(self.taken()))
+            return (
+                f"{self.request.path} takes {taken} only, not {self.request.method}; see "
+                "docs/rest-api.md of jupyter-mlops for what each route takes."
+            )
+        if status_code == 400 and told.startswith("Invalid unicode"):
+            return NOT_UTF8
+        return told or responses.get(status_code, "refused")
+
+    @classmethod
+    def taken(cls) -> list[str]:
+        """The methods this route answers."""
+        return [m.upper() for m in ("get", "post") if getattr(cls, m) is not getattr(APIHandler, m)]
+
+    def evidence(self) -> dict[str, Any]:
+        """Where a move came from, for its audit event: JupyterLab, and who was signed in."""
+        user = self.current_user
+        return {"via": "jupyterlab", "jupyter_user": getattr(user, "username", None) or str(user)}
 
     def _signed_in(self) -> bool:
         try:
@@ -105,14 +141,15 @@ class RegistryHandler(MlopsHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        self.reply(self.extension.describe())
+        self.reply(await self.extension.describe())
 
 
 class ModelsHandler(MlopsHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        found = await self.access.read("fleet", name=self.text("name"), health=self.text("health"))
+        name, health = self.text("name", example="churn"), self.text("health", example="ok")
+        found = await self.access.read("fleet", name=name, health=health)
         self.reply(found)
 
 
@@ -134,7 +171,7 @@ class HistoryHandler(MlopsHandler):
     @web.authenticated
     @authorized
     async def get(self, model: str) -> None:
-        alias = self.text("alias")
+        alias = self.text("alias", example="champion")
         self.reply(await self.access.read("history", named=model, model=model, alias=alias))
 
 
@@ -142,7 +179,7 @@ class ChecksHandler(MlopsHandler):
     @web.authenticated
     @authorized
     async def get(self, model: str) -> None:
-        feature, limit = self.text("feature"), self.number("limit")
+        feature, limit = self.text("feature", example="prediction"), self.number("limit")
         found = await self.access.read(
             "drift_history", named=model, model=model, feature=feature, limit=limit
         )
@@ -153,15 +190,17 @@ class DeploymentsHandler(MlopsHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        self.reply(await self.access.read("deployments", model=self.text("model")))
+        model = self.text("model", example="churn")
+        self.reply(await self.access.read("deployments", named=model, model=model))
 
 
 class AlertsHandler(MlopsHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        limit = self.number("limit", most=500) or ALERTS
-        self.reply(await self.access.read("alert_log", model=self.text("model"), limit=limit))
+        model, limit = self.text("model", example="churn"), self.number("limit", most=500)
+        found = await self.access.read("alert_log", named=model, model=model, limit=limit or ALERTS)
+        self.reply(found)
 
 
 class PlanHandler(MlopsHandler):
@@ -173,7 +212,7 @@ class PlanHandler(MlopsHandler):
         )
         action = inputs.text(body, "action")
         if action == "promote":
-            version = inputs.whole_number(body, "version")
+            version = inputs.version_number(body, "version")
             alias = inputs.text(body, "alias", default=ALIAS)
             found = await self.access.read(
                 "plan_promote", named=model, model=model, version=version, alias=alias
@@ -182,7 +221,7 @@ class PlanHandler(MlopsHandler):
             alias = inputs.text(body, "alias", default=ALIAS)
             found = await self.access.read("plan_rollback", named=model, model=model, alias=alias)
         elif action == "archive":
-            version = inputs.whole_number(body, "version")
+            version = inputs.version_number(body, "version")
             found = await self.access.read(
                 "plan_archive", named=model, model=model, version=version
             )
@@ -201,10 +240,11 @@ class PromoteHandler(MlopsHandler):
         found = await self.access.write(
             "promote",
             model=model,
-            version=inputs.whole_number(body, "version"),
+            version=inputs.version_number(body, "version"),
             alias=inputs.text(body, "alias", default=ALIAS),
             reason=inputs.text(body, "reason", filled=True),
-            expect=inputs.whole_number(body, "expect", default=None, nullable=True),
+            expect=inputs.version_number(body, "expect", default=None, nullable=True),
+            evidence=self.evidence(),
         )
         self.reply(found)
 
@@ -213,13 +253,15 @@ class RollbackHandler(MlopsHandler):
     @web.authenticated
     @authorized
     async def post(self, model: str) -> None:
-        body = self.body("alias", "reason", "expect", example=ROLLBACK)
+        body = self.body("alias", "reason", "expect", "to", example=ROLLBACK)
         found = await self.access.write(
             "rollback",
             model=model,
             alias=inputs.text(body, "alias", default=ALIAS),
             reason=inputs.text(body, "reason", filled=True),
-            expect=inputs.whole_number(body, "expect", default=None, nullable=True),
+            expect=inputs.version_number(body, "expect", default=None, nullable=True),
+            to=inputs.version_number(body, "to", default=None, nullable=True),
+            evidence=self.evidence(),
         )
         self.reply(found)
 
@@ -232,7 +274,7 @@ class ArchiveHandler(MlopsHandler):
         found = await self.access.write(
             "archive",
             model=model,
-            version=inputs.whole_number(body, "version"),
+            version=inputs.version_number(body, "version"),
             reason=inputs.text(body, "reason", filled=True),
         )
         self.reply(found)

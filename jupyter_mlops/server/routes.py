@@ -34,7 +34,7 @@ def _model(tail: str) -> str:
 
 ROUTES = (
     Route("GET", f"{PREFIX}/registry", handlers.RegistryHandler, "-",
-          "where the registry is, whether it exists yet, the package version, the refresh"),
+          "where the registry is, whether it exists yet, the package version"),
     Route("GET", f"{PREFIX}/models", handlers.ModelsHandler, "fleet",
           "every model with its aliases, deployments, newest check and health"),
     Route("GET", _model("versions"), handlers.VersionsHandler, "versions",

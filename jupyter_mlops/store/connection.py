@@ -314,10 +314,7 @@ class Database:
     def _busy(self, message: str) -> RegistryBusyError:
         match = _PID.search(message)
         holder = f"process {match.group(1)}" if match else "another process"
-        return RegistryBusyError(
-            f"{self._name} stayed locked by {holder} for more than "
-            f"{self.lock_timeout:g} s; stop that process or raise MLOPS_LOCK_TIMEOUT."
-        )
+        return RegistryBusyError.held(self._name, holder=holder, seconds=self.lock_timeout)
 
 
 def _detach(conn: duckdb.DuckDBPyConnection, name: str) -> None:

@@ -71,10 +71,7 @@ def _acquire(descriptor: int, path: Path, *, timeout: float, what: str) -> None:
         except OSError as exc:
             if not busy(exc):
                 raise
-    raise RegistryBusyError(
-        f"{what} stayed locked by {_holder(path)} for more than {timeout:g} s; "
-        "stop that process or raise MLOPS_LOCK_TIMEOUT."
-    )
+    raise RegistryBusyError.held(what, holder=_holder(path), seconds=timeout)
 
 
 def _holder(path: Path) -> str:

@@ -284,7 +284,8 @@ class PlanBody extends Widget implements Dialog.IBodyWidget<IChoice> {
       list.className = 'jp-mlops-plan-deployments';
       for (const deployment of plan.deployments) {
         const item = document.createElement('li');
-        const served = deployment.version === null ? 'nothing' : `v${deployment.version}`;
+        const served =
+          deployment.version === null ? 'a version it did not say' : `v${deployment.version}`;
         item.textContent = `${deployment.ref} (${deployment.status}) serves ${served}`;
         list.appendChild(item);
       }

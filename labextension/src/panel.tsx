@@ -26,7 +26,7 @@ import {
 import { Message } from '@lumino/messaging';
 import React from 'react';
 
-import { ApiError, ENABLE_COMMAND, IAlert, IModelHealth, IVersion } from './api';
+import { ApiError, ENABLE_COMMAND, IAlert, IDeployment, IModelHealth, IVersion } from './api';
 import { mlopsIcon } from './icon';
 import { IActivity, MlopsModel } from './model';
 
@@ -277,7 +277,7 @@ function ModelRow({ row, model, actions }: IViewProps & { row: IModelHealth }): 
           title={deployment.url ?? ''}
         >
           {deployment.ref}:{' '}
-          {deployment.version === null ? 'serving nothing' : `serving v${deployment.version}`}
+          {served(deployment)}
           {` / ${deployment.status}`}
         </div>
       ))}
@@ -422,4 +422,13 @@ function Alerts({ alerts }: { alerts: readonly IAlert[] }): JSX.Element {
 function when(iso: string): string {
   const date = new Date(iso);
   return isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
+
+/** What a deployment serves, as far as the fleet knows (a running server that did not answer
+ * has served something all along: its version is unknown, not nothing). */
+function served(deployment: IDeployment): string {
+  if (deployment.version !== null) {
+    return `serving v${deployment.version}`;
+  }
+  return deployment.status === 'running' ? 'serving a version it did not say' : 'serving nothing';
 }

@@ -186,3 +186,17 @@ def test_running_a_registering_cell_again_returns_the_version_it_made(shell, tmp
     assert [v.version for v in registry.versions("diagnosis")] == [1]
     forced = run(shell, TUTORIAL_CELL.replace("auc=0.91", "auc=0.91 --force")).result
     assert forced.version == 2 and forced.artifact_sha256 == first.artifact_sha256
+
+
+def test_a_promote_to_where_the_alias_points_says_nothing_changed(shell, tmp_path):
+    run(shell, "%mlops register churn clf")
+    run(shell, "%mlops register churn clf --force")
+    run(shell, '%mlops promote churn 1 --reason "first"')
+    run(shell, '%mlops promote churn 2 --reason "better"')
+    assert run(shell, 'again = %mlops promote churn 2 --reason "again"').success
+    assert "nothing changed, so no move was recorded" in str(shell.user_ns["again"])
+    assert run(shell, 'back = %mlops rollback churn --reason "worse"').success
+    back = shell.user_ns["back"]
+    assert (back.from_version, back.to_version) == (2, 1)
+    history = Registry(tmp_path / "registry").history("churn")
+    assert [e.reason for e in history] == ["first", "better", "worse"]

@@ -158,10 +158,11 @@ def test_the_deployments_a_move_changes_are_listed_and_follow_it(registry: Regis
         assert [(d.id, d.pid, d.url) for d in promoting.deployments] == [
             (following.id, following.pid, following.url)
         ]
-        assert f"deployment m@champion (pid {following.pid}, running, {following.url})" in str(
-            promoting
-        )
+        # asked for its health as the fleet asks: it says what it serves, never "nothing"
+        shown = f"deployment m@champion (pid {following.pid}, running, serving v1, {following.url})"
+        assert shown in str(promoting)
         assert str(promoting).endswith("will follow within a few seconds.")
+        assert promoting.to_dict()["deployments"][0]["version"] == 1
         archiving = operations.plan_archive(registry, model="m", version=2)
         assert [d.id for d in archiving.deployments] == [pinned.id]
         assert "keep serving it until undeployed" in str(archiving)
@@ -212,3 +213,24 @@ def test_the_audit_trail_is_the_history_newest_first(registry: Registry) -> None
     assert str(trail).startswith("audit trail of m, newest first\n")
     with pytest.raises(MlopsError, match="limit=0 is not a number of events"):
         operations.audit(registry, model="m", limit=0)
+
+
+def test_a_refused_plan_names_no_none_and_changes_nothing(registry: Registry) -> None:
+    unknown = operations.plan_archive(registry, model="n", version=3)
+    assert str(unknown).startswith("archive n version 3 is refused: no model named 'n'")
+    by_alias = operations.plan_archive(registry, model="n", version="champion")
+    assert by_alias.to_dict()["summary"].startswith("archive n is refused")
+    registry.promote("m", 1, "big")
+    registry.promote("m", 1, "champion")
+    held = operations.plan_archive(registry, model="m", version=1)
+    assert (held.allowed, held.changes) == (False, False)
+    assert held.refusal == (
+        "aliases big and champion point at m version 1, so it cannot be archived; point each "
+        "at another version first (`registry.promote('m', VERSION, 'ALIAS')`)."
+    )
+    assert "None" not in str(held) and held.to_dict()["changes"] is False
+    typo = shown_in(operations.plan_rollback(registry, model="m", alias="champio"), Face.NOTEBOOK)
+    assert typo.to_dict()["refusal"] == (
+        "m has no alias 'champio' (did you mean 'champion'?); name one of its aliases "
+        "(big, champion)."
+    )

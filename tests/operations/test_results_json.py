@@ -60,7 +60,9 @@ def scenario(registry: Registry, files: Path) -> list[tuple[str, Callable[[], An
         ("show", lambda: ops.show(r, ref="m:1")),
         ("promote", lambda: ops.promote(r, model="m", version=1, reason="first")),
         ("promote_again", lambda: ops.promote(r, model="m", version=2, reason="better")),
-        ("rollback", lambda: ops.rollback(r, model="m", reason="worse", expect=2)),
+        ("promote_unchanged", lambda: ops.promote(r, model="m", version=2, reason="again")),
+        ("rollback", lambda: ops.rollback(r, model="m", reason="worse", expect=2, to=1,
+                                          evidence={"via": "script"})),
         ("plan_promote", lambda: ops.plan_promote(r, model="m", version=2)),
         ("plan_rollback", lambda: ops.plan_rollback(r, model="m")),  # refused: nothing to undo
         ("plan_archive", lambda: ops.plan_archive(r, model="m", version=1)),  # refused: champion
@@ -121,7 +123,7 @@ def free_port() -> int:
 
 
 def test_the_walk_calls_every_operation(walked: dict[str, Any]) -> None:
-    again = ("_windows", "_to_file", "_again")
+    again = ("_windows", "_to_file", "_again", "_unchanged")
     called = {next((name.removesuffix(s) for s in again if name.endswith(s)), name)
               for name in walked}  # fmt: skip
     assert called | set(NOT_RECORDS) == set(operations.__all__)
@@ -138,6 +140,11 @@ def test_every_result_round_trips_through_strict_json(walked: dict[str, Any]) ->
 def test_the_json_holds_what_a_client_reads(walked: dict[str, Any]) -> None:
     assert walked["register"].to_dict()["version"] == 1
     assert walked["promote_again"].to_dict()["to_version"] == 2
+    unchanged = walked["promote_unchanged"].to_dict()
+    assert (unchanged["kind"], unchanged["changes"]) == ("unchanged", False)
+    assert walked["rollback"].to_dict()["evidence"] == {
+        "via": "script", "undoes_event": walked["promote_again"].id
+    }  # fmt: skip
     assert walked["plan_promote"].to_dict()["from_version"] == 1
     assert walked["plan_archive"].to_dict()["refusal_kind"] == "conflict"
     assert [row["action"] for row in walked["audit"].to_dict()["rows"]][:1] == ["rollback"]

@@ -151,6 +151,53 @@ def test_a_move_chosen_before_another_moved_the_alias_is_refused(registry, fitte
     assert registry.model_aliases("m") == {"champion": 1}
 
 
+def test_a_rollback_planned_to_one_version_never_goes_to_another(registry, fitted):
+    for _ in range(3):
+        registry.register("m", fitted, force=True)
+    registry.promote("m", 1)
+    registry.promote("m", 2)
+    planned = registry.plan_rollback("m")  # a dialog shows "2 -> 1"
+    assert (planned.before, planned.after) == (2, 1)
+    registry.promote("m", 3)  # meanwhile others promote 3, then 2 again
+    registry.promote("m", 2)
+    with pytest.raises(ConflictError) as raised:
+        registry.rollback("m", expect=2, to=planned.after)
+    assert "would now go to version 3, not to version 1 as planned" in str(raised.value)
+    assert registry.get("m@champion").version == 2
+    assert registry.rollback("m", expect=2, to=3).to_version == 3  # what a new plan shows
+    with pytest.raises(InvalidArgumentError, match="to 0 is not a version number"):
+        registry.rollback("m", to=0)
+    with pytest.raises(InvalidArgumentError, match="expect -1 is not a version number"):
+        registry.promote("m", 1, expect=-1)
+
+
+def test_a_promote_to_where_the_alias_points_records_nothing(registry, fitted):
+    for _ in range(2):
+        registry.register("m", fitted, force=True)
+    registry.promote("m", 1, reason="first")
+    registry.promote("m", 2, reason="better")
+    unmoved = registry.promote("m", 2, reason="again")
+    assert (unmoved.from_version, unmoved.to_version) == (2, 2)
+    assert str(unmoved) == (
+        "m@champion points at version 2 already; nothing changed, so no move was recorded."
+    )
+    assert unmoved.to_dict()["kind"] == "unchanged" and unmoved.to_dict()["changes"] is False
+    assert [e.reason for e in registry.history("m")] == ["first", "better"]
+    back = registry.rollback("m", reason="worse")  # undoes the real move: 2 -> 1
+    assert (back.from_version, back.to_version) == (2, 1)
+
+
+def test_a_rollback_keeps_its_evidence_beside_the_move_it_undoes(registry, fitted):
+    for _ in range(2):
+        registry.register("m", fitted, force=True)
+    registry.promote("m", 1)
+    promoted = registry.promote("m", 2, evidence={"via": "jupyterlab"})
+    back = registry.rollback("m", evidence={"via": "jupyterlab", "jupyter_user": "ana"})
+    assert promoted.evidence == {"via": "jupyterlab"}
+    assert back.evidence == {"via": "jupyterlab", "jupyter_user": "ana",
+                             "undoes_event": promoted.id}  # fmt: skip
+
+
 def test_aliases_are_independent(registry, fitted):
     for _ in range(2):
         registry.register("m", fitted, force=True)
@@ -169,7 +216,7 @@ def test_archiving_a_version_an_alias_points_at_is_refused(registry, fitted):
     registry.register("m", fitted)
     registry.register("m", fitted, force=True)
     registry.promote("m", 1)
-    with pytest.raises(ConflictError, match="champion points at"):
+    with pytest.raises(ConflictError, match="alias champion points at m version 1, so it cannot"):
         registry.archive("m", 1)
     archived = registry.archive("m", 2, reason="bad data")
     assert archived.status == "archived"
@@ -183,8 +230,9 @@ def test_unknown_names_suggest_the_closest(registry, fitted):
     registry.promote("churn", 1)
     with pytest.raises(ModelNotFoundError, match="did you mean 'churn'"):
         registry.get("chrun")
-    with pytest.raises(AliasNotFoundError, match="did you mean 'champion'"):
+    with pytest.raises(AliasNotFoundError, match="did you mean 'champion'") as typo:
         registry.get("churn@champoin")
+    assert "promote" not in str(typo.value)  # creating the typo is not the fix
     with pytest.raises(VersionNotFoundError, match=r"versions: 1\.\.1"):
         registry.get("churn:7")
     with pytest.raises(InvalidArgumentError, match="not valid"):

@@ -1,6 +1,7 @@
 """A registry whose write lock another real process holds: a POST waits for it in the
-extension's thread pool, not on the server's event loop, so the server and the reads of the
-API keep answering meanwhile; past `lock_timeout` the POST answers 503 naming the holder."""
+extension's pool of writers, not on the server's event loop nor in the pool of readers, so
+the server and the reads of the API keep answering meanwhile, however many POSTs wait;
+past `lock_timeout` the POST answers 503 naming the holder and the server's own setting."""
 
 from __future__ import annotations
 
@@ -69,5 +70,24 @@ async def test_a_post_past_the_lock_timeout_is_503_naming_the_holder(
     status, refusal = await api("models/churn/promote", PROMOTE)
     assert (status, refusal["error"]) == (503, "busy")
     assert f"process {holder.pid}" in refusal["message"]
-    assert "stop that process" in refusal["message"]
+    assert refusal["message"].endswith(
+        "stop that process or raise c.MlopsExtension.lock_timeout."
+    )  # the server's own setting: it does not read MLOPS_LOCK_TIMEOUT
     assert (await api("models/churn/aliases"))[1]["aliases"] == {"champion": 2}
+
+
+@pytest.mark.parametrize("lock_timeout", [60.0])
+async def test_reads_never_queue_behind_writes_waiting_for_the_lock(
+    api: Any, holder: subprocess.Popen[str]
+) -> None:
+    waiting = [
+        asyncio.ensure_future(api("models/churn/promote", {**PROMOTE, "reason": f"try {n}"}))
+        for n in range(8)  # twice the threads of a pool
+    ]
+    for path in ("models", "models/churn/history", "alerts", "registry"):
+        assert (await api(path))[0] == 200, path
+    # every write is still waiting for the lock, so no read waited for one of them
+    assert not any(post.done() for post in waiting)
+    release(holder)
+    answers = await asyncio.gather(*waiting)
+    assert [status for status, _ in answers] == [200] * 8

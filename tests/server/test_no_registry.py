@@ -16,7 +16,7 @@ def home(tmp_path: Path) -> Path:
 
 async def test_reads_answer_empty_and_create_nothing(api: Any, home: Path) -> None:
     assert await api("registry") == (
-        200, {"home": str(home), "exists": False, "version": "0.1.0", "refresh": 5.0}
+        200, {"home": str(home), "exists": False, "version": "0.1.0"}
     )  # fmt: skip
     status, fleet = await api("models")
     assert status == 200 and (fleet["models"], fleet["total"]) == ([], 0)
@@ -41,3 +41,19 @@ async def test_posts_about_a_model_are_404_and_create_nothing(api: Any, home: Pa
         status, refusal = await api(f"models/churn/{path}", body)
         assert status == 404 and "no registry at" in refusal["message"], path
     assert not home.exists()
+
+
+@pytest.mark.parametrize("broken", ["a file as the home", "a directory as registry.duckdb"])
+async def test_a_home_that_cannot_hold_a_registry_is_not_called_missing(
+    api: Any, home: Path, broken: str
+) -> None:
+    if broken == "a file as the home":
+        home.write_text("not a directory")
+        expected = (400, "usage", "is a file, not a directory")
+    else:
+        (home / "registry.duckdb").mkdir(parents=True)
+        expected = (503, "integrity", "cannot be opened")
+    for path in ("registry", "models", "models/churn/versions"):
+        status, refusal = await api(path)
+        assert (status, refusal["error"]) == expected[:2], path
+        assert expected[2] in refusal["message"] and "register a model" not in refusal["message"]

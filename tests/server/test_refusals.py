@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 from http.cookies import SimpleCookie
+from pathlib import Path
 from typing import Any
 
 import pytest
 from tornado.httpclient import HTTPResponse
 
+from jupyter_mlops.registry import Registry
 from tests.server.conftest import API
 
 PROMOTE = {"version": 1, "alias": "champion", "reason": "back to the first"}
@@ -22,9 +24,10 @@ async def test_a_request_without_the_token_is_refused(jp_fetch: Any) -> None:
         path = "models/churn/promote" if body else "models"
         answer = await jp_fetch(API, path, method=method, body=body, raise_error=False,
                                 headers={"Authorization": ""})  # fmt: skip
-        assert answer.code in (401, 403), method
+        assert answer.code == 403, method
         refusal = json.loads(answer.body)
-        assert refusal["error"] in ("unauthorized", "forbidden") and "token" in refusal["message"]
+        assert refusal["error"] == "forbidden" and "not signed in" in refusal["message"]
+        assert "XSRF" not in refusal["message"]  # a POST with no credentials: sign in first
 
 
 async def test_a_post_signed_in_by_cookie_needs_the_xsrf_token(
@@ -74,6 +77,18 @@ def cookies_of(response: HTTPResponse) -> dict[str, str]:
         ("models/churn/plan", {"action": "delete", "version": 1}, '"promote"'),
         ("models/churn/plan", {"version": 1}, "no field 'action'"),
         ("models/churn/promote", {**PROMOTE, "alias": "not an alias!"}, "alias"),
+        ("models/churn/promote", {**PROMOTE, "expect": -1}, "'expect' is -1, not a version"),
+        ("models/churn/promote", {**PROMOTE, "expect": 0}, "'expect' is 0, not a version"),
+        ("models/churn/promote", {**PROMOTE, "expect": 10**22}, "not a version number"),
+        ("models/churn/rollback", {"reason": "r", "to": 0}, "'to' is 0, not a version"),
+        ("models/churn/archive", {"version": -3, "reason": "r"}, "'version' is -3"),
+        ("models/churn/promote", b"", "the request body is empty; send a JSON object such as {"),
+        ("models/churn/promote", b"null", "is null, not a JSON object; send one such as {"),
+        ("models/churn/promote", b'{"version": 1, "reason": "a\\ud800b"}', "not valid Unicode"),
+        ("models/churn/promote", {**PROMOTE, "reason": "\u200b"}, "no visible character"),
+        ("models/churn/promote", {**PROMOTE, "reason": "ok \u202edab"}, "bidirectional control"),
+        ("models/churn/rollback", {"reason": "x" * 5_000}, "keep it to 4,000 characters"),
+        ("models/churn/promote", b"\xff\xfe", "not JSON"),
     ],
 )
 async def test_bad_input_is_400_naming_what_to_fix(
@@ -91,6 +106,9 @@ async def test_bad_input_is_400_naming_what_to_fix(
         ("alerts", {"limit": "501"}, "from 1 to 500"),
         ("models/churn/checks", {"limit": "0"}, "limit='0'"),
         ("models", {"health": "sickly"}, "health 'sickly'"),
+        ("alerts", {"limit": ""}, "limit= is empty; give a value, e.g. limit=20"),
+        ("models/churn/history", {"alias": ""}, "alias= is empty; give a value"),
+        ("deployments", {"model": " "}, "model= is empty"),
     ],
 )
 async def test_bad_query_arguments_are_400(
@@ -98,6 +116,38 @@ async def test_bad_query_arguments_are_400(
 ) -> None:
     status, refusal = await api(path, **params)
     assert status == 400 and named in refusal["message"], refusal
+
+
+async def test_a_body_over_64_kb_is_413_and_stores_nothing(api: Any) -> None:
+    status, refusal = await api("models/churn/promote", {**PROMOTE, "reason": "x" * 70_000})
+    assert (status, refusal["error"]) == (413, "too_large")
+    assert "over the limit of 65,536" in refusal["message"]
+    assert (await api("models/churn/aliases"))[1]["aliases"] == {"champion": 2}
+
+
+async def test_a_path_or_query_that_is_not_utf8_is_a_usage_error(
+    http_server_client: Any, jp_base_url: str, jp_auth_header: dict[str, str]
+) -> None:
+    for path in ("models/%FF/versions", "models?name=%FF"):
+        url = f"{jp_base_url}{API}/{path}"
+        answer = await http_server_client.fetch(url, headers=jp_auth_header, raise_error=False)
+        refusal = json.loads(answer.body)
+        assert (answer.code, refusal["error"]) == (400, "usage"), path
+        assert refusal["message"].startswith("the request's path or query is not valid UTF-8;")
+
+
+async def test_a_method_a_route_does_not_take_is_405_naming_those_it_takes(
+    jp_fetch: Any,
+) -> None:
+    for path, method, body, taken in (
+        ("models", "POST", "{}", "GET"),
+        ("models/churn/promote", "GET", None, "POST"),
+    ):
+        answer = await jp_fetch(API, path, method=method, body=body, raise_error=False)
+        refusal = json.loads(answer.body)
+        assert (answer.code, refusal["error"]) == (405, "method_not_allowed")
+        assert f"takes {taken} only, not {method}" in refusal["message"]
+        assert answer.headers["Allow"] == taken
 
 
 async def test_unknown_models_aliases_and_routes_are_404(api: Any) -> None:
@@ -110,6 +160,13 @@ async def test_unknown_models_aliases_and_routes_are_404(api: Any) -> None:
     assert status == 404 and "nope" in refusal["message"]
     status, refusal = await api("models/churn/promote", {**PROMOTE, "version": 9})
     assert status == 404 and "9" in refusal["message"]
+    for path, params in (("deployments", {"model": "chrn"}), ("alerts", {"model": "chrn"})):
+        status, refusal = await api(path, **params)
+        assert (status, refusal["error"]) == (404, "not_found"), path
+        assert "did you mean 'churn'" in refusal["message"]
+    status, refusal = await api("models/churn/rollback", {"alias": "champio", "reason": "r"})
+    assert status == 404 and "did you mean 'champion'" in refusal["message"]
+    assert "promote" not in refusal["message"]  # creating the typo is not the fix
     for path in ("nothing/here", "models/churn", "models/churn/versions/1"):
         status, refusal = await api(path)
         assert (status, refusal["error"]) == (404, "not_found"), path
@@ -127,3 +184,20 @@ async def test_a_move_made_stale_by_another_is_409_saying_where_the_alias_went(a
     assert (await api("models/churn/aliases"))[1]["aliases"] == {"champion": 1}
     status, refusal = await api("models/churn/rollback", {"reason": "again", "expect": 2})
     assert status == 409
+
+
+async def test_a_rollback_that_would_go_elsewhere_than_planned_is_409(
+    api: Any, home: Path, fitted: Any
+) -> None:
+    Registry(home).register("churn", fitted, force=True)  # version 3
+    planned = (await api("models/churn/plan", {"action": "rollback"}))[1]
+    assert planned["summary"].startswith("rollback churn@champion: 2 -> 1")
+    # meanwhile others promote 3, then 2 again: champion is on 2, as the person saw it
+    for version in (3, 2):
+        assert (await api("models/churn/promote", {**PROMOTE, "version": version}))[0] == 200
+    sent = {"reason": "as planned", "expect": 2, "to": planned["to_version"]}
+    status, refusal = await api("models/churn/rollback", sent)
+    assert (status, refusal["error"]) == (409, "conflict")
+    assert "would now go to version 3, not to version 1 as planned" in refusal["message"]
+    assert refusal["message"].endswith("look at churn again and choose again.")
+    assert (await api("models/churn/aliases"))[1]["aliases"] == {"champion": 2}

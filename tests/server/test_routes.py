@@ -15,7 +15,7 @@ from jupyter_mlops.registry import Registry
 async def test_the_registry_route_says_where_and_that_it_exists(api: Any, home: Path) -> None:
     status, found = await api("registry")
     assert status == 200
-    assert found == {"home": str(home), "exists": True, "version": __version__, "refresh": 5.0}
+    assert found == {"home": str(home), "exists": True, "version": __version__}
     assert os.environ["MLOPS_HOME"] == str(home)  # kernels started now open the same registry
 
 
@@ -95,3 +95,29 @@ async def test_promote_rollback_and_archive_change_the_registry(api: Any, home: 
     assert dict(registry.model_aliases("churn")) == {"champion": 1, "challenger": 1}
     assert registry.get("fraud:1").status == "archived"
     assert [e.reason for e in registry.history("churn", "champion")][-1] == "worse"
+
+
+async def test_a_move_through_the_api_says_it_came_from_jupyterlab_and_who_made_it(
+    api: Any, home: Path
+) -> None:
+    status, moved = await api("models/churn/promote", {"version": 1, "reason": "try it"})
+    assert status == 200 and moved["evidence"]["via"] == "jupyterlab"
+    assert moved["evidence"]["jupyter_user"] and moved["moved_by"]  # the core's: MLOPS_USER/OS
+    status, back = await api("models/churn/rollback", {"reason": "worse", "to": 2})
+    assert status == 200 and set(back["evidence"]) == {"via", "jupyter_user", "undoes_event"}
+    assert back["evidence"]["jupyter_user"]  # a token's request: a user the server made up
+    trail = Registry(home).history("churn", "champion")
+    assert [(e.evidence or {}).get("via") for e in trail[-2:]] == ["jupyterlab", "jupyterlab"]
+
+
+async def test_a_promote_to_where_the_alias_points_records_nothing(api: Any) -> None:
+    status, unmoved = await api("models/churn/promote", {"version": 2, "reason": "again"})
+    assert status == 200 and (unmoved["kind"], unmoved["changes"]) == ("unchanged", False)
+    assert unmoved["note"] == (
+        "churn@champion points at version 2 already; nothing changed, so no move was recorded."
+    )
+    _, history = await api("models/churn/history", alias="champion")
+    assert [r["reason"] for r in history["rows"]] == ["first model", "better AUC"]
+    _, planned = await api("models/churn/plan", {"action": "rollback"})
+    status, back = await api("models/churn/rollback", {"reason": "worse", "to": 1})
+    assert planned["to_version"] == 1 and status == 200 and back["to_version"] == 1
