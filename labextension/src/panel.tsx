@@ -424,11 +424,13 @@ function when(iso: string): string {
   return isNaN(date.getTime()) ? iso : date.toLocaleString();
 }
 
-/** What a deployment serves, as far as the fleet knows (a running server that did not answer
- * has served something all along: its version is unknown, not nothing). */
+/** What a deployment serves, as far as the fleet knows: a stopped one served its version
+ * (it serves nothing now), and a running one that did not answer serves a version unknown
+ * here, not nothing. */
 function served(deployment: IDeployment): string {
+  const running = deployment.status === 'running';
   if (deployment.version !== null) {
-    return `serving v${deployment.version}`;
+    return `${running ? 'serving' : 'served'} v${deployment.version}`;
   }
-  return deployment.status === 'running' ? 'serving a version it did not say' : 'serving nothing';
+  return running ? 'serving a version it did not say' : 'serving nothing';
 }

@@ -61,6 +61,24 @@ describe('MlopsPanel', () => {
     expect(name.title).toBe(LONG);
   });
 
+  it('says what each deployment serves: its version, what it served, or that it did not say', async () => {
+    const deployment = { url: null, requests: null, errors: null };
+    server.deployments.churn = [
+      { ...deployment, id: 1, ref: 'churn@champion', status: 'running', version: 2 },
+      { ...deployment, id: 2, ref: 'churn@canary', status: 'running', version: null },
+      { ...deployment, id: 3, ref: 'churn@old', status: 'stopped', version: 1 },
+      { ...deployment, id: 4, ref: 'churn@gone', status: 'dead', version: null }
+    ];
+    await shown();
+    const said = [...row('churn').querySelectorAll('.jp-mlops-served')].map(n => n.textContent);
+    expect(said).toEqual([
+      'churn@champion: serving v2 / running',
+      'churn@canary: serving a version it did not say / running',
+      'churn@old: served v1 / stopped',
+      'churn@gone: serving nothing / dead'
+    ]);
+  });
+
   it('shows the recent alerts above the models, which scroll on their own', async () => {
     const node = await shown();
     const alerts = node.querySelector('.jp-mlops-alerts')!;

@@ -56,6 +56,9 @@ export class FakeServer {
     );
   }
 
+  /** A model's deployments as the fleet reports them, where a test sets them. */
+  deployments: { [model: string]: unknown[] } = {};
+
   add(name: string, options: { versions: number; aliases: IModel['aliases']; health: string }) {
     const versions = Array.from({ length: options.versions }, (_, i) => i + 1);
     const history: IModel['history'] = {};
@@ -172,7 +175,8 @@ export class FakeServer {
       latest: Math.max(...model.versions),
       aliases: { ...model.aliases },
       deployments:
-        name === 'tumour'
+        this.deployments[name] ??
+        (name === 'tumour'
           ? [
               {
                 id: 1,
@@ -184,7 +188,7 @@ export class FakeServer {
                 errors: 0
               }
             ]
-          : [],
+          : []),
       last_check: null,
       health: model.health,
       why: 'made up'
