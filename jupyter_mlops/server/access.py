@@ -20,6 +20,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -74,6 +75,15 @@ class RegistryAccess:
             return await IOLoop.current().run_in_executor(pool, step, *args)
         except RegistryBusyError as busy:
             raise busy.naming(LOCK_TIMEOUT) from None
+
+    async def describe(self) -> dict[str, Any]:
+        """What GET /mlops/api/registry answers; a registry that cannot be opened raises
+        its own error rather than read as one not made yet."""
+        return {
+            "home": str(self.home),
+            "exists": await self.exists(),
+            "version": metadata.version("jupyter-mlops"),
+        }
 
     def stop(self) -> None:
         for pool in (self.readers, self.writers):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import os
-from importlib import metadata
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
@@ -74,19 +73,9 @@ class MlopsExtension(ExtensionApp):
         self.log.info("jupyter-mlops: the REST API serves the registry at %s", home)
 
     def initialize_handlers(self) -> None:
-        given = {"extension": self}
+        given = {"access": self.access}
         self.handlers.extend((r.pattern, r.handler, given) for r in routes.ROUTES)
         self.handlers.append((*routes.UNKNOWN, given))
-
-    async def describe(self) -> dict[str, Any]:
-        """What GET /mlops/api/registry answers; a registry that cannot be opened raises
-        its own error rather than read as one not made yet."""
-        assert self.access is not None
-        return {
-            "home": str(self.access.home),
-            "exists": await self.access.exists(),
-            "version": metadata.version("jupyter-mlops"),
-        }
 
     async def stop_extension(self) -> None:
         if self.access is not None:  # None: the extension failed to load

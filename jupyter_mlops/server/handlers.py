@@ -30,7 +30,6 @@ from jupyter_mlops.server import inputs
 
 if TYPE_CHECKING:
     from jupyter_mlops.server.access import RegistryAccess
-    from jupyter_mlops.server.extension import MlopsExtension
 
 RESOURCE = "mlops"
 ALIAS = "champion"  # the alias a promote, a rollback or a plan names when it names none
@@ -60,17 +59,13 @@ INTERNAL = (
 
 
 class MlopsHandler(APIHandler):
-    """What every route shares: the extension, JSON answers, and errors mapped in one place."""
+    """What every route shares: the registry as the extension reaches it, JSON answers,
+    and errors mapped in one place."""
 
     auth_resource = RESOURCE
 
-    def initialize(self, extension: MlopsExtension) -> None:
-        self.extension = extension
-
-    @property
-    def access(self) -> RegistryAccess:
-        assert self.extension.access is not None  # no routes when loading failed
-        return self.extension.access
+    def initialize(self, access: RegistryAccess) -> None:
+        self.access = access
 
     def reply(self, data: dict[str, Any]) -> None:
         self.set_header("Content-Type", "application/json")
@@ -141,7 +136,7 @@ class RegistryHandler(MlopsHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        self.reply(await self.extension.describe())
+        self.reply(await self.access.describe())
 
 
 class ModelsHandler(MlopsHandler):
