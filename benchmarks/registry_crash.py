@@ -40,6 +40,7 @@ def writer(home: str, acks: str, seed: int, ready: Any) -> None:
     import jupyter_mlops as mlops
     from jupyter_mlops import Registry
     from jupyter_mlops.errors import MlopsError
+    from jupyter_mlops.registry.events import AliasEvent
 
     rng = random.Random(seed)
     X, y = load_iris(return_X_y=True, as_frame=True)
@@ -55,13 +56,15 @@ def writer(home: str, acks: str, seed: int, ready: Any) -> None:
                         "victim", model, X=X, y=y, metrics={"i": seed}, force=True
                     )
                     noted.write(f"register {version.version}\n")
-                elif action == "promote":
+                elif action in ("promote", "rollback"):
                     latest = registry.get("victim")
-                    event = registry.promote("victim", latest.version, "champion", reason="t")
-                    noted.write(f"event {event.id}\n")
-                elif action == "rollback":
-                    event = registry.rollback("victim", "champion", reason="t")
-                    noted.write(f"event {event.id}\n")
+                    event = (
+                        registry.promote("victim", latest.version, "champion", reason="t")
+                        if action == "promote"
+                        else registry.rollback("victim", "champion", reason="t")
+                    )
+                    if isinstance(event, AliasEvent):  # a move to where it points records none
+                        noted.write(f"event {event.id}\n")
                 else:
                     with mlops.run("crash", registry=registry) as run:
                         for step in range(20):

@@ -18,6 +18,7 @@ import pytest
 import jupyter_mlops as mlops
 from jupyter_mlops import Registry
 from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.registry.events import AliasEvent
 from jupyter_mlops.tracking import Tracker
 
 KILLS = 30
@@ -40,11 +41,15 @@ def writer(home: str, acks: str, seed: int, ready: Any) -> None:
             try:
                 if action == "register":
                     noted.write(f"version {registry.register('victim', model, X=X, y=y).version}\n")
-                elif action == "promote":
+                elif action in ("promote", "rollback"):
                     latest = registry.get("victim").version
-                    noted.write(f"event {registry.promote('victim', latest, 'champion').id}\n")
-                elif action == "rollback":
-                    noted.write(f"event {registry.rollback('victim', 'champion').id}\n")
+                    moved = (
+                        registry.promote("victim", latest, "champion")
+                        if action == "promote"
+                        else registry.rollback("victim", "champion")
+                    )
+                    if isinstance(moved, AliasEvent):  # a move to where it points records none
+                        noted.write(f"event {moved.id}\n")
                 else:
                     with mlops.run("crash", registry=registry) as run:
                         for step in range(20):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from jupyter_mlops import Monitor, Registry, operations
@@ -99,8 +100,14 @@ def test_the_dashboards_render_and_roll_back_in_jupyterlab(lab, browser, home):
 
 
 def _drawn(page: Any) -> tuple[Any, Any]:
-    """The fleet's output and the model dashboard's, once both are drawn without error."""
-    page.wait_for_function(DRAWN, arg=PANEL, timeout=SLOW)
+    """The fleet's output and the model dashboard's, once both are drawn without error (or
+    what the notebook showed when they were not, so a failure says where it stopped)."""
+    try:
+        page.wait_for_function(DRAWN, arg=PANEL, timeout=SLOW)
+    except PlaywrightTimeout:
+        shown = page.locator(PANEL).inner_text()
+        statuses = page.locator(f"{PANEL} .jp-mlops-status").all_inner_texts()
+        pytest.fail(f"the dashboards were not drawn in {SLOW / 1000:g} s: {statuses}\n{shown}")
     assert not errors_shown(page), errors_shown(page)[0]
     assert "Error displaying widget" not in page.locator(PANEL).inner_text()
     failed = page.locator(f"{PANEL} .jp-mlops-status-failed").all_inner_texts()
