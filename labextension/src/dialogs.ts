@@ -346,7 +346,9 @@ class PlanBody extends Widget implements Dialog.IBodyWidget<IChoice> {
       accept.style.display = idle ? 'none' : '';
       const cancel = dialog?.querySelector('.jp-Dialog-button.jp-mod-reject .jp-Dialog-buttonLabel');
       if (cancel) {
+        // what it says and what a screen reader reads alike
         cancel.textContent = idle ? 'Close' : 'Cancel';
+        cancel.setAttribute('aria-label', cancel.textContent);
       }
     }
   }
@@ -400,6 +402,8 @@ function unchanged(plan: IPlan): string {
 
 /** The plan area's first line for a plan that changes nothing, and what can be done. */
 function unchangedLine(plan: IPlan, alias: HTMLInputElement | null): string {
-  const next = alias ? ': type another alias to point it there, or close' : ', so nothing to do';
+  const next = alias
+    ? `; type another alias to point that one at v${plan.to_version}, or close`
+    : ', so there is nothing to do';
   return `Nothing would change: ${unchanged(plan)}${next}.`;
 }

@@ -18,7 +18,13 @@ function dialog() {
     /** The labels of the buttons a person sees. */
     buttons: [...node.querySelectorAll<HTMLElement>('.jp-Dialog-button')]
       .filter(button => button.style.display !== 'none')
-      .map(button => button.textContent),
+      .map(button => {
+        const label = button.querySelector('.jp-Dialog-buttonLabel');
+        // read as seen (the attribute, or the property the dialog set, as jsdom keeps it)
+        const read = label?.getAttribute('aria-label') ?? (label as any)?.ariaLabel;
+        expect(read).toBe(label?.textContent);
+        return button.textContent;
+      }),
     /** Whether the reason is asked for: its field is there and shown. */
     asksReason: !!node.querySelector<HTMLElement>('input.jp-mlops-reason') &&
       node.querySelector<HTMLElement>('input.jp-mlops-reason')!.closest<HTMLElement>('label')!
