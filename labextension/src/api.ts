@@ -6,6 +6,8 @@
  * the XSRF header the server checks. A failure always arrives as an `ApiError` that keeps the
  * server's own one-sentence message: a 404 that is not the extension's JSON means the server
  * extension itself is not enabled, and the error says so with the command that enables it.
+ * Every request names its client (`X-Mlops-Client: jupyterlab-sidebar`), so the audit evidence
+ * of an action can say it came from the sidebar.
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
@@ -13,6 +15,13 @@ import { ServerConnection } from '@jupyterlab/services';
 /** What a person runs when the server side of the extension is missing. */
 export const ENABLE_COMMAND = 'jupyter server extension enable jupyter_mlops.server';
 export const DISABLED_MESSAGE = 'the jupyter-mlops server extension is not enabled';
+
+/** What a request that nothing answered says (the browser's own error names no cause). */
+export const UNREACHABLE_MESSAGE =
+  'the Jupyter server is not answering: is it still running? The panel tries again by itself';
+
+/** Sent with every request, so the server can record that an action came from the sidebar. */
+export const CLIENT_HEADER = { name: 'X-Mlops-Client', value: 'jupyterlab-sidebar' };
 
 /** Where the registry is and whether its file exists (the panel's setting decides how often to look). */
 export interface IRegistry {
@@ -166,16 +175,19 @@ export async function requestAPI<T>(
   settings: ServerConnection.ISettings = ServerConnection.makeSettings()
 ): Promise<T> {
   const url = URLExt.join(settings.baseUrl, 'mlops/api', ...segments.map(encodeURIComponent));
-  const init: RequestInit = { method: request.method ?? 'GET' };
+  const headers: { [name: string]: string } = { [CLIENT_HEADER.name]: CLIENT_HEADER.value };
+  const init: RequestInit = { method: request.method ?? 'GET', headers };
   if (request.body !== undefined) {
     init.body = JSON.stringify(request.body);
-    init.headers = { 'Content-Type': 'application/json' };
+    headers['Content-Type'] = 'application/json';
   }
   let response: Response;
   try {
     response = await ServerConnection.makeRequest(url + query(request.query), init, settings);
-  } catch (error) {
-    throw new ApiError(0, 'network', `the Jupyter server did not answer: ${String(error)}`);
+  } catch {
+    // a "TypeError: Failed to fetch" names no cause a person could act on: a stopped server,
+    // a lost network, a proxy that closed
+    throw new ApiError(0, 'network', UNREACHABLE_MESSAGE);
   }
   const text = await response.text();
   const body = parse(text);

@@ -9,8 +9,11 @@
  * once the plan shown is the plan for that alias. Until the dialog is ready (an alias, its
  * plan, a reason), accepting is disabled, Enter keeps the dialog open and says what is
  * missing, and nothing typed is lost. A refused plan shows its refusal and Close, nothing to
- * fill in. The dialog closes once accepted; the panel's status line then says what is under
- * way, and what it did or the server's message (a refusal of a moved alias among them).
+ * fill in; so does a plan that would change nothing (an alias at that version already, a
+ * version archived already), but for a promotion's alias box, since another alias may move.
+ * The dialog closes once accepted; the panel's status line then says what is under way, and
+ * what it did, that nothing changed, or the server's message (a refusal of a moved alias
+ * among them).
  */
 import { Dialog, showDialog, showErrorMessage } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
@@ -147,8 +150,9 @@ class PlanBody extends Widget implements Dialog.IBodyWidget<IChoice> {
     this._missingNode.setAttribute('role', 'status');
     const typed = _options.typed;
     this._told = !!typed;
-    // a refused plan asks for nothing: its refusal and Close
-    this.ready = _plan.allowed || !!typed;
+    // a refused plan asks for nothing: its refusal and Close; so does one that changes
+    // nothing, but for a promotion's alias box (another alias may move)
+    this.ready = (_plan.allowed && (_plan.changes || _options.askAlias)) || !!typed;
     if (this.ready && _options.askAlias) {
       this._alias = input('jp-mlops-alias-input', 'Alias', typed?.alias ?? _plan.alias ?? 'champion');
       this._alias.addEventListener('input', () => {
@@ -165,7 +169,8 @@ class PlanBody extends Widget implements Dialog.IBodyWidget<IChoice> {
       this._reason = input('jp-mlops-reason', 'Why (kept in the audit log)', typed?.reason ?? '');
       this._reason.required = true;
       this._reason.addEventListener('input', () => this._update());
-      this.node.appendChild(label('Reason', this._reason));
+      this._reasonField = label('Reason', this._reason);
+      this.node.appendChild(this._reasonField);
       this.node.appendChild(this._missingNode);
     }
     this._renderPlan();
@@ -217,10 +222,19 @@ class PlanBody extends Widget implements Dialog.IBodyWidget<IChoice> {
     return this._alias?.value.trim() ?? '';
   }
 
+  /** Whether the plan on screen is the one for what is typed, allowed, and changes nothing. */
+  private _idle(): boolean {
+    const plan = this._plan;
+    const current = !this._alias || this._typedAlias() === plan.alias;
+    return plan.allowed && !plan.changes && current;
+  }
+
   /** What is missing before the action can be done, in the words the dialog shows; or null. */
   private _missing(): string | null {
     if (!this.ready) {
-      return `the plan is refused: ${this._plan.refusal ?? this._plan.summary}`;
+      return this._plan.allowed
+        ? `a change: ${unchanged(this._plan)}`
+        : `the plan is refused: ${this._plan.refusal ?? this._plan.summary}`;
     }
     if (this._alias) {
       const alias = this._typedAlias();
@@ -233,6 +247,9 @@ class PlanBody extends Widget implements Dialog.IBodyWidget<IChoice> {
     }
     if (!this._plan.allowed) {
       return `an allowed plan: ${this._plan.refusal ?? this._plan.summary}`;
+    }
+    if (!this._plan.changes) {
+      return `a change: ${unchanged(this._plan)}`;
     }
     if (!this._reason?.value.trim()) {
       return 'a reason: say why, for the audit log';
@@ -269,6 +286,15 @@ class PlanBody extends Widget implements Dialog.IBodyWidget<IChoice> {
   private _renderPlan(): void {
     const plan = this._plan;
     this._planNode.replaceChildren();
+    this._blank = !!this._alias && !this._typedAlias();
+    if (this._blank) {
+      // the plan shown was for an alias no longer typed: it says nothing of what is on screen
+      this._planNode.appendChild(paragraph('jp-mlops-plan-summary', 'No alias: no plan yet.'));
+      return;
+    }
+    if (plan.allowed && !plan.changes) {
+      this._planNode.appendChild(paragraph('jp-mlops-unchanged', unchangedLine(plan, this._alias)));
+    }
     const summary = document.createElement('p');
     summary.className = 'jp-mlops-plan-summary';
     summary.textContent = plan.summary;
@@ -293,29 +319,47 @@ class PlanBody extends Widget implements Dialog.IBodyWidget<IChoice> {
     }
   }
 
-  /** The accept button, the stale-plan mark and the missing line, as things are now. */
+  /**
+   * The accept button, the stale-plan mark and the missing line, as things are now. While
+   * the plan on screen changes nothing, the dialog asks for nothing: no reason, only Close.
+   */
   private _update(): void {
     const missing = this._missing();
     const alias = this._typedAlias();
-    this._planNode.classList.toggle(
-      'jp-mod-stale',
-      !!this._alias && !!alias && alias !== this._plan.alias
-    );
-    // a blank reason is said once the person tried to go on (its field already asks for it)
-    const said = missing !== null && (this._told || !missing.startsWith('a reason'));
-    this._missingNode.textContent = said ? `Still needed: ${missing}.` : '';
-    const accept = this.node
-      .closest('.jp-Dialog')
-      ?.querySelector<HTMLButtonElement>('.jp-Dialog-button.jp-mod-accept');
+    if (this._blank !== (!!this._alias && !alias)) {
+      this._renderPlan();
+    }
+    this._planNode.classList.toggle('jp-mod-stale', !!this._alias && alias !== this._plan.alias);
+    const idle = this._idle();
+    // a blank reason is said once the person tried to go on (its field already asks for it);
+    // a plan that changes nothing says so in the plan area
+    const quiet = missing?.startsWith('a reason') || idle;
+    const said = missing !== null && (this._told || !quiet);
+    this._missingNode.textContent = said ? `Still needed: ${sentence(missing)}` : '';
+    if (this._reasonField) {
+      this._reasonField.style.display = idle ? 'none' : '';
+    }
+    const dialog = this.node.closest('.jp-Dialog');
+    const accept = dialog?.querySelector<HTMLButtonElement>('.jp-Dialog-button.jp-mod-accept');
     if (accept) {
       accept.disabled = missing !== null;
+      accept.style.display = idle ? 'none' : '';
+      const cancel = dialog?.querySelector('.jp-Dialog-button.jp-mod-reject .jp-Dialog-buttonLabel');
+      if (cancel) {
+        // what it says and what a screen reader reads alike
+        cancel.textContent = idle ? 'Close' : 'Cancel';
+        cancel.setAttribute('aria-label', cancel.textContent);
+      }
     }
   }
 
   private _alias: HTMLInputElement | null = null;
+  /** Whether the plan area says there is no alias (it was cleared), not the last plan. */
+  private _blank = false;
   private _missingNode: HTMLParagraphElement;
   private _planNode: HTMLDivElement;
   private _reason: HTMLInputElement | null = null;
+  private _reasonField: HTMLLabelElement | null = null;
   private _timer = 0;
   /** Whether the person tried to go on before it was ready (the missing line shows from then). */
   private _told: boolean;
@@ -334,4 +378,32 @@ function label(text: string, field: HTMLInputElement): HTMLLabelElement {
   node.className = 'jp-mlops-field';
   node.append(text, field);
   return node;
+}
+
+function paragraph(className: string, text: string): HTMLParagraphElement {
+  const node = document.createElement('p');
+  node.className = className;
+  node.textContent = text;
+  return node;
+}
+
+/** `text` as one sentence: its own final period kept, never doubled. */
+function sentence(text: string): string {
+  return `${text.replace(/[.\s]+$/, '')}.`;
+}
+
+/** Why a plan changes nothing: "churn@champion points at v1 already". */
+function unchanged(plan: IPlan): string {
+  if (plan.alias === null) {
+    return `${plan.model} v${plan.version} is archived already`;
+  }
+  return `${plan.model}@${plan.alias} points at v${plan.to_version} already`;
+}
+
+/** The plan area's first line for a plan that changes nothing, and what can be done. */
+function unchangedLine(plan: IPlan, alias: HTMLInputElement | null): string {
+  const next = alias
+    ? `; type another alias to point that one at v${plan.to_version}, or close`
+    : ', so there is nothing to do';
+  return `Nothing would change: ${unchanged(plan)}${next}.`;
 }

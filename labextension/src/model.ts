@@ -7,14 +7,15 @@
  * before the last one settled, and `refresh()` first lets a read in flight finish, so requests
  * never pile up behind a slow server. A failed read keeps the last data, shows the error and
  * waits longer each time, up to `maxInterval`; the poll stands by while the panel or the
- * browser tab is hidden. Every action reads again once done, whether it worked or not.
+ * browser tab is hidden (no read at all from then on), and reads at once when shown again. Every action reads again once done, whether it worked or not.
  *
  * What is shown is what is true now: the registry's own answer is kept even when the models
  * could not be read (so a damaged file is never also called "not there yet"), a registry
  * the panel has seen and that is no longer there is `gone`, not new, and the models kept
  * after a failed read say when they were read. An action is an `IActivity` from the click
  * to the server's answer: its model is `busy` (its actions wait) and the sentence says what
- * is under way, then what happened or the server's message.
+ * is under way, then what happened (in the server's own note when it gave one, so an action
+ * that changed nothing says so) or the server's message.
  */
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -75,9 +76,12 @@ export class MlopsModel {
     this._poll = new Poll({
       auto: false,
       factory: () => this._read(),
+      // no read once the tab is hidden (the poll's own default reads once more first)
+      linger: 0,
       name: 'jupyter-mlops:panel',
       standby: () => this._hidden || 'when-hidden'
     });
+    document.addEventListener('visibilitychange', this._onVisibility);
     // set apart from the constructor, which would raise any max below 30 s to 30 s
     this.setInterval(options.refreshInterval ?? 5);
   }
@@ -180,7 +184,10 @@ export class MlopsModel {
     this._poll.frequency = this._frequency(seconds);
   }
 
-  /** Whether the panel is hidden: a hidden panel reads nothing; shown again, it reads at once. */
+  /**
+   * Whether the panel is hidden: a hidden panel reads nothing; shown again, it reads at once.
+   * The browser tab is followed by itself, alike.
+   */
   setHidden(hidden: boolean): void {
     if (hidden === this._hidden) {
       return;
@@ -234,7 +241,7 @@ export class MlopsModel {
     return this._act(model, `archiving ${model} v${body.version}`, () =>
       this._api.archive(model, body).then(done => ({
         done,
-        text: `${model} v${body.version} is archived`
+        text: noted(done) ?? `${model} v${body.version} is archived`
       }))
     );
   }
@@ -244,6 +251,7 @@ export class MlopsModel {
   }
 
   dispose(): void {
+    document.removeEventListener('visibilitychange', this._onVisibility);
     this._poll.dispose();
     Signal.clearData(this);
   }
@@ -277,6 +285,14 @@ export class MlopsModel {
       await this.refresh();
     }
   }
+
+  /** The tab shown again: read at once if the panel is shown (hidden, the poll stood by). */
+  private _onVisibility = (): void => {
+    const started = this._poll.state.phase !== 'constructed';
+    if (document.visibilityState === 'visible' && !this._hidden && started && !this.isDisposed) {
+      void this.refresh();
+    }
+  };
 
   private _read(): Promise<void> {
     const reading = this._readAll().finally(() => {
@@ -379,9 +395,20 @@ function settle<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown
   );
 }
 
-/** What an alias event says happened: "churn@champion points at v3 now (was v1)". */
+/**
+ * What an alias event says happened: "churn@champion points at v3 now (was v1)"; or, when
+ * the server moved nothing (`kind` "unchanged"), its note saying so.
+ */
 function moved(ref: string, done: IDone): string {
+  if (done.kind === 'unchanged') {
+    return noted(done) ?? `${ref} points at v${done.to_version} already; nothing changed`;
+  }
   const from = done.from_version === null || done.from_version === undefined;
   const was = from ? 'pointed at nothing' : `was v${done.from_version}`;
   return `${ref} points at v${done.to_version} now (${was})`;
+}
+
+/** The server's own sentence on what it did (or that it changed nothing), when it said one. */
+function noted(done: IDone): string | null {
+  return typeof done.note === 'string' && done.note.trim() ? done.note.trim() : null;
 }

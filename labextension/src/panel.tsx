@@ -6,8 +6,10 @@
  *
  * Everything above the models keeps its size (the alerts scroll in their own box, and fold);
  * the models scroll on their own, so a fleet of hundreds never pushes the rest out of view.
- * Nothing scrolls sideways: a long name ends in an ellipsis and shows whole in its tooltip.
- * A model with an action under way has its actions disabled until that action is over.
+ * Nothing scrolls sideways: a long name (of a model, an alias) ends in an ellipsis and shows
+ * whole in its tooltip. A model with an action under way has its actions disabled until that
+ * action is over; an archived version's promote and archive are disabled for good, their
+ * tooltips saying why.
  *
  * The class names and data attributes are the contract the browser tests select on.
  */
@@ -254,7 +256,10 @@ function ModelRow({ row, model, actions }: IViewProps & { row: IModelHealth }): 
         {Object.entries(row.aliases).map(([alias, version]) => (
           <span key={alias} className="jp-mlops-alias-group">
             <span className="jp-mlops-alias" data-alias={alias} data-version={version}>
-              {alias} → v{version}
+              <span className="jp-mlops-alias-name" title={alias}>
+                {alias}
+              </span>{' '}
+              → v{version}
             </span>
             <button
               className="jp-mlops-action"
@@ -340,12 +345,13 @@ function VersionRow(props: {
   const aliases = Object.entries(row.aliases)
     .filter(([, number]) => number === version.version)
     .map(([alias]) => alias);
+  const archived = version.status === 'archived';
   return (
-    <div className="jp-mlops-version" data-version={version.version}>
+    <div className="jp-mlops-version" data-version={version.version} data-status={version.status}>
       <div className="jp-mlops-version-head">
         <span className="jp-mlops-version-number">v{version.version}</span>
         {aliases.map(alias => (
-          <span key={alias} className="jp-mlops-tag">
+          <span key={alias} className="jp-mlops-tag" title={alias}>
             {alias}
           </span>
         ))}
@@ -354,8 +360,12 @@ function VersionRow(props: {
         <button
           className="jp-mlops-action"
           data-action="promote"
-          title={`Point an alias of ${row.name} at version ${version.version}`}
-          disabled={busy}
+          title={
+            archived
+              ? `Version ${version.version} is archived: an archived version cannot be promoted`
+              : `Point an alias of ${row.name} at version ${version.version}`
+          }
+          disabled={busy || archived}
           onClick={() => actions.promote(row, version)}
         >
           promote
@@ -363,8 +373,12 @@ function VersionRow(props: {
         <button
           className="jp-mlops-action"
           data-action="archive"
-          title={`Archive version ${version.version}`}
-          disabled={busy}
+          title={
+            archived
+              ? `Version ${version.version} is archived already`
+              : `Archive version ${version.version}`
+          }
+          disabled={busy || archived}
           onClick={() => actions.archive(row, version)}
         >
           archive

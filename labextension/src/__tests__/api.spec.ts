@@ -104,6 +104,21 @@ describe('api', () => {
     });
     const error = await failure(requestAPI(['registry'], {}, settings));
     expect(error).toMatchObject({ status: 0, kind: 'network' });
-    expect(error.message).toContain('did not answer');
+    expect(error.message).toBe(
+      'the Jupyter server is not answering: is it still running? The panel tries again by itself'
+    );
+    expect(error.message).not.toMatch(/TypeError|fetch/);
+  });
+
+  it('names itself on every request, so the server can record where an action came from', async () => {
+    await api.fleet();
+    await api.plan('churn', { action: 'archive', version: 2 });
+    await api.archive('churn', { version: 2, reason: 'retired' });
+    expect(server.seen.map(r => r.headers.get('X-Mlops-Client'))).toEqual([
+      'jupyterlab-sidebar',
+      'jupyterlab-sidebar',
+      'jupyterlab-sidebar'
+    ]);
+    expect(server.seen[1].headers.get('Content-Type')).toBe('application/json');
   });
 });

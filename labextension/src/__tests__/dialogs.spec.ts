@@ -14,7 +14,21 @@ function dialog() {
     reason: node.querySelector<HTMLInputElement>('input.jp-mlops-reason'),
     alias: node.querySelector<HTMLInputElement>('input.jp-mlops-alias-input'),
     accept: node.querySelector<HTMLButtonElement>('.jp-Dialog-button.jp-mod-accept'),
-    missing: node.querySelector('.jp-mlops-missing')?.textContent ?? ''
+    missing: node.querySelector('.jp-mlops-missing')?.textContent ?? '',
+    /** The labels of the buttons a person sees. */
+    buttons: [...node.querySelectorAll<HTMLElement>('.jp-Dialog-button')]
+      .filter(button => button.style.display !== 'none')
+      .map(button => {
+        const label = button.querySelector('.jp-Dialog-buttonLabel');
+        // read as seen (the attribute, or the property the dialog set, as jsdom keeps it)
+        const read = label?.getAttribute('aria-label') ?? (label as any)?.ariaLabel;
+        expect(read).toBe(label?.textContent);
+        return button.textContent;
+      }),
+    /** Whether the reason is asked for: its field is there and shown. */
+    asksReason: !!node.querySelector<HTMLElement>('input.jp-mlops-reason') &&
+      node.querySelector<HTMLElement>('input.jp-mlops-reason')!.closest<HTMLElement>('label')!
+        .style.display !== 'none'
   };
 }
 
@@ -160,6 +174,59 @@ describe('planAndAct', () => {
     await dismissDialog();
     await done;
     expect(server.seen.some(r => r.path.endsWith('/archive'))).toBe(false);
+  });
+
+  it('shows an archive that would change nothing as such, with only Close', async () => {
+    server.models.get('churn')!.archived.add(2);
+    const done = planAndAct(model, 'churn', { action: 'archive', version: 2 });
+    await waitForDialog();
+    expect(dialog().plan).toContain('Nothing would change: churn v2 is archived already');
+    expect(dialog().asksReason).toBe(false);
+    expect(dialog().buttons).toEqual(['Close']);
+    await dismissDialog();
+    await done;
+    expect(server.seen.some(r => r.path.endsWith('/archive'))).toBe(false);
+    expect(model.activities).toEqual([]);
+  });
+
+  it('asks nothing for a promotion to where the alias points already, until another alias is typed', async () => {
+    const done = planAndAct(model, 'churn', { action: 'promote', version: 1 });
+    await waitForDialog();
+    expect(dialog().plan).toContain('Nothing would change: churn@champion points at v1 already');
+    expect(dialog().asksReason).toBe(false);
+    expect(dialog().buttons).toEqual(['Close']);
+    enter(dialog().alias!);
+    expect(document.querySelectorAll('.jp-Dialog')).toHaveLength(1);
+
+    type(dialog().alias!, 'challenger');
+    await waitFor(() => dialog().plan.includes('churn@challenger: none -> 1'));
+    expect(dialog().plan).not.toContain('Nothing would change');
+    expect(dialog().asksReason).toBe(true);
+    expect(dialog().buttons).toEqual(['Cancel', 'Promote']);
+    type(dialog().reason!, 'a second opinion');
+    dialog().accept!.click();
+    await done;
+    expect(model.fleet[0].aliases).toEqual({ champion: 1, challenger: 1 });
+  });
+
+  it('says what is missing in one sentence, and no plan for an alias cleared', async () => {
+    const done = planAndAct(model, 'churn', { action: 'promote', version: 2 });
+    await waitForDialog();
+    type(dialog().alias!, '1');
+    await waitFor(() => dialog().plan.includes('would be read as a version'));
+    expect(dialog().missing).toBe(
+      "Still needed: an allowed plan: alias '1' would be read as a version; choose a name such as 'champion'."
+    );
+    type(dialog().alias!, '');
+    expect(dialog().plan).not.toContain('would be read as a version');
+    expect(dialog().plan).toBe('No alias: no plan yet.');
+    expect(dialog().missing).toBe(
+      'Still needed: an alias: type the one to point at this version (champion is the usual one).'
+    );
+    type(dialog().alias!, '1'); // the plan for it is the one known: shown again
+    expect(dialog().plan).toContain('would be read as a version');
+    await dismissDialog();
+    await done;
   });
 
   it('lists the deployments that follow only when there are some', async () => {

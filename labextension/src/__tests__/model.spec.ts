@@ -43,6 +43,7 @@ describe('MlopsModel', () => {
     model.dispose();
     jest.useRealTimers();
     jest.restoreAllMocks();
+    tab(null);
   });
 
   it('reads the registry, the fleet and the recent alerts, newest first', async () => {
@@ -146,6 +147,31 @@ describe('MlopsModel', () => {
     await wait(0);
     expect(server.count('GET', FLEET)).toBe(count + 1);
     expect(model.fleet[0].aliases.champion).toBe(2);
+  });
+
+  it('reads nothing while the browser tab is hidden, and reads at once when it shows again', async () => {
+    await started({ refreshInterval: 1 });
+    tab('hidden');
+    const count = server.count('GET', FLEET);
+    server.move('churn', 'champion', 2);
+    await wait(30_000);
+    expect(server.count('GET', FLEET)).toBe(count);
+    expect(model.fleet[0].aliases.champion).toBe(1);
+    tab('visible');
+    await wait(0);
+    expect(server.count('GET', FLEET)).toBe(count + 1);
+    expect(model.fleet[0].aliases.champion).toBe(2);
+  });
+
+  it('reads nothing when the tab shows again while the panel itself is hidden', async () => {
+    await started({ refreshInterval: 1 });
+    model.setHidden(true);
+    tab('hidden');
+    await wait(1000);
+    const count = server.count('GET', FLEET);
+    tab('visible');
+    await wait(30_000);
+    expect(server.count('GET', FLEET)).toBe(count);
   });
 
   it("reads a model's versions when expanded, and again with every read", async () => {
@@ -252,6 +278,37 @@ describe('MlopsModel', () => {
     expect(model.activities).toEqual([]);
   });
 
+  it('says that a promotion to the version its alias points at already changed nothing', async () => {
+    await started({ refreshInterval: 60 });
+    const done = await settled(
+      model.promote('churn', { version: 1, alias: 'champion', reason: 'again', expect: 1 })
+    );
+    expect(done).toMatchObject({ kind: 'unchanged', changes: false });
+    expect(model.activities).toEqual([
+      {
+        model: 'churn',
+        state: 'done',
+        text: 'churn@champion points at version 1 already; nothing changed, so no move was recorded.'
+      }
+    ]);
+  });
+
+  it("says the server's note on an archive, and that nothing changed the second time", async () => {
+    await started({ refreshInterval: 60 });
+    await settled(model.archive('churn', { version: 2, reason: 'superseded' }));
+    expect(model.activities[0].text).toBe(
+      'churn version 2 archived (since 2026-12-01 16:30 UTC, by ada): superseded.'
+    );
+    await settled(model.archive('churn', { version: 2, reason: 'superseded' }));
+    expect(model.activities).toEqual([
+      {
+        model: 'churn',
+        state: 'done',
+        text: 'churn version 2 was already archived (since 2026-12-01 16:30 UTC, by ada); nothing changed.'
+      }
+    ]);
+  });
+
   it("says the server's message when an action fails", async () => {
     await started({ refreshInterval: 60 });
     server.refusing = { status: 503, kind: 'busy', message: 'the registry is busy (PID 42)' };
@@ -296,3 +353,18 @@ describe('MlopsModel', () => {
     expect(model.gone).toBe(false);
   });
 });
+
+/**
+ * The browser tab as hidden or shown (null: as the test environment has it), told to the
+ * page as a browser tells it, with a `visibilitychange` event.
+ */
+function tab(state: 'hidden' | 'visible' | null): void {
+  if (state === null) {
+    delete (document as any).visibilityState;
+    delete (document as any).hidden;
+  } else {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => state === 'hidden' });
+  }
+  document.dispatchEvent(new Event('visibilitychange'));
+}

@@ -51,6 +51,7 @@ describe('MlopsPanel', () => {
   afterEach(() => {
     panel.dispose();
     model.dispose();
+    jest.restoreAllMocks();
   });
 
   it('gives a long name its tooltip, so its ellipsis hides nothing for good', async () => {
@@ -59,6 +60,42 @@ describe('MlopsPanel', () => {
     const name = row(LONG).querySelector<HTMLElement>('.jp-mlops-toggle .jp-mlops-name')!;
     expect(name.textContent).toBe(LONG);
     expect(name.title).toBe(LONG);
+  });
+
+  it('gives a long alias an ellipsis and its tooltip, as a long name', async () => {
+    const alias = 'canary_' + 'y'.repeat(121); // 128 characters
+    server.add('ranker', { versions: 1, aliases: { [alias]: 1 }, health: 'never checked' });
+    await shown();
+    const chip = row('ranker').querySelector<HTMLElement>('.jp-mlops-alias')!;
+    expect(chip.dataset.alias).toBe(alias);
+    const name = chip.querySelector<HTMLElement>('.jp-mlops-alias-name')!;
+    expect(name.textContent).toBe(alias);
+    expect(name.title).toBe(alias);
+    row('ranker').querySelector<HTMLButtonElement>('.jp-mlops-toggle')!.click();
+    await waitFor(() => !!row('ranker').querySelector('.jp-mlops-version .jp-mlops-tag'));
+    expect(row('ranker').querySelector<HTMLElement>('.jp-mlops-tag')!.title).toBe(alias);
+  });
+
+  it("disables an archived version's promote and archive, and says why", async () => {
+    server.models.get('churn')!.archived.add(2);
+    await shown();
+    row('churn').querySelector<HTMLButtonElement>('.jp-mlops-toggle')!.click();
+    await waitFor(() => row('churn').querySelectorAll('.jp-mlops-version').length === 2);
+    const button = (version: number, action: string) =>
+      row('churn').querySelector<HTMLButtonElement>(
+        `.jp-mlops-version[data-version="${version}"] [data-action="${action}"]`
+      )!;
+    expect(button(2, 'promote').disabled).toBe(true);
+    expect(button(2, 'promote').title).toBe(
+      'Version 2 is archived: an archived version cannot be promoted'
+    );
+    expect(button(2, 'archive').disabled).toBe(true);
+    expect(button(2, 'archive').title).toBe('Version 2 is archived already');
+    button(2, 'promote').click();
+    button(2, 'archive').click();
+    expect(clicked).toEqual([]);
+    expect(button(1, 'promote').disabled).toBe(false);
+    expect(button(1, 'archive').disabled).toBe(false);
   });
 
   it('says what each deployment serves: its version, what it served, or that it did not say', async () => {
@@ -140,6 +177,16 @@ describe('MlopsPanel', () => {
     );
     expect(node.querySelector('.jp-mlops-empty')).toBeNull();
     expect(node.querySelectorAll('.jp-mlops-model')).toHaveLength(0);
+  });
+
+  it('says in words that the Jupyter server is not answering', async () => {
+    const node = await shown();
+    jest.spyOn(server, 'fetch').mockRejectedValue(new TypeError('Failed to fetch'));
+    await reread().catch(() => undefined);
+    await waitFor(() => !!node.querySelector('.jp-mlops-error'));
+    const said = node.querySelector('.jp-mlops-error')?.textContent ?? '';
+    expect(said).toContain('the Jupyter server is not answering: is it still running?');
+    expect(said).not.toMatch(/TypeError|Failed to fetch/);
   });
 
   it('says when the models shown were read, once reading them fails', async () => {

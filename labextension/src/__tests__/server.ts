@@ -216,6 +216,19 @@ export class FakeServer {
         `${name}@${alias} moved since you looked: it is at version ${current} now, not ${body.expect}; look again and retry`
       );
     }
+    if (what === 'promote' && current === body.version) {
+      // as the server answers a move to where the alias is already: nothing recorded
+      return json({
+        kind: 'unchanged',
+        model: name,
+        alias,
+        from_version: current,
+        to_version: current,
+        action: 'promote',
+        changes: false,
+        note: `${name}@${alias} points at version ${current} already; nothing changed, so no move was recorded.`
+      });
+    }
     if (what === 'promote') {
       this.move(name, alias, body.version);
       return json({ kind: 'alias', model: name, alias, from_version: current, to_version: body.version });
@@ -235,8 +248,12 @@ export class FakeServer {
       return json({ kind: 'alias', model: name, alias, from_version: current, to_version: to });
     }
     if (what === 'archive') {
+      const since = ' (since 2026-12-01 16:30 UTC, by ada)';
+      const note = model.archived.has(body.version)
+        ? `${name} version ${body.version} was already archived${since}; nothing changed.`
+        : `${name} version ${body.version} archived${since}: ${body.reason}.`;
       model.archived.add(body.version);
-      return json({ model: name, version: body.version, status: 'archived' });
+      return json({ ...version(name, body.version, model), note });
     }
     return fail(404, 'not_found', `no route ${what}`);
   }
@@ -257,18 +274,26 @@ function plan(name: string, model: IModel, body: any) {
         ? history[history.length - 2] ?? null
         : null;
   const holder = Object.keys(model.aliases).find(a => model.aliases[a] === body.version);
+  const archived = model.archived.has(body.version);
   const refusal =
     body.action === 'rollback' && to === null
       ? `${name}@${alias} pointed at nothing before; promote instead.`
-      : archive && holder
+      : archive && holder && !archived
         ? `${name}@${holder} points at version ${body.version}; point it elsewhere first.`
-        : null;
+        : body.action === 'promote' && /^[0-9]+$/.test(alias)
+          ? `alias '${alias}' would be read as a version; choose a name such as 'champion'.`
+          : null;
+  const changes = refusal === null && (archive ? !archived : from !== to);
   const head = archive
     ? `archive ${name} version ${body.version}`
     : `${body.action} ${name}@${alias}` + (to === null ? '' : `: ${from ?? 'none'} -> ${to}`);
-  const effect = archive
-    ? 'it is kept, but no longer promoted nor served by a new deployment'
-    : `no running deployment follows ${name}@${alias}`;
+  const effect = !changes
+    ? archive
+      ? 'it is archived already: nothing changes'
+      : `it points there already: deployments keep serving version ${to}`
+    : archive
+      ? 'it is kept, but no longer promoted nor served by a new deployment'
+      : `no running deployment follows ${name}@${alias}`;
   return {
     action: body.action,
     model: name,
@@ -276,7 +301,7 @@ function plan(name: string, model: IModel, body: any) {
     version: body.version ?? null,
     from_version: from,
     to_version: to,
-    changes: from !== to,
+    changes,
     deployments: [],
     allowed: refusal === null,
     refusal,
