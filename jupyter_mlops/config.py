@@ -56,6 +56,19 @@ def resolve_home(location: str | os.PathLike[str] | None = None) -> Path:
 
     A path ending in `.duckdb` names the registry file itself; its directory is the home.
     """
+    path = home_given(location)
+    if path.exists() and not path.is_dir():
+        raise InvalidArgumentError(
+            f"registry location {str(path)!r} is a file, not a directory; "
+            "give a directory (it will hold registry.duckdb and artifacts/)."
+        )
+    return path
+
+
+def home_given(location: str | os.PathLike[str] | None = None) -> Path:
+    """The registry directory `resolve_home` names, a file there not refused yet: what a
+    long-running server serves, answering the refusal to every request (the file may make
+    way for a directory meanwhile) rather than serving nothing."""
     if location is not None and not os.fspath(location).strip():
         raise InvalidArgumentError(
             "the registry location is empty; give a directory, or leave it out to use "
@@ -72,11 +85,6 @@ def resolve_home(location: str | os.PathLike[str] | None = None) -> Path:
     path = Path(raw).expanduser() if raw else DEFAULT_HOME.expanduser()
     if path.suffix == ".duckdb":
         path = path.parent
-    if path.exists() and not path.is_dir():
-        raise InvalidArgumentError(
-            f"registry location {str(path)!r} is a file, not a directory; "
-            "give a directory (it will hold registry.duckdb and artifacts/)."
-        )
     return path.resolve()
 
 

@@ -405,6 +405,10 @@ def plain_reason(error: Exception) -> str:
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """A ' (did you mean X?)' suffix for an unknown name, or '' when nothing is close."""
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    """A ' (did you mean X?)' suffix for an unknown name, or '' when nothing is close;
+    compared in any case, so `CHURN` finds `churn`."""
+    spelled: dict[str, str] = {}
+    for choice in choices:
+        spelled.setdefault(choice.casefold(), choice)
+    close = difflib.get_close_matches(str(name).casefold(), list(spelled), n=1, cutoff=0.6)
+    return f" (did you mean {spelled[close[0]]!r}?)" if close else ""

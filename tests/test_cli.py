@@ -87,6 +87,18 @@ def test_text_that_is_not_utf8_is_refused_and_a_promote_that_moves_nothing_says_
     assert history.stdout.count("promote") == 1 and "again" not in history.stdout
 
 
+def test_an_mlops_user_that_would_forge_a_line_of_history_is_refused(model_file, subprocess_env):
+    assert cli("register", "churn", str(model_file), env=subprocess_env).returncode == 0
+    forged = "ana\n2026-01-01 00:00  champion  promote  1 -> 9  admin  approved"
+    for user in (forged, "\x1b[31mana", "ana\u202enimda", "\u3164"):
+        refused = cli("promote", "churn", "1", "--reason", "r",
+                      env={**subprocess_env, "MLOPS_USER": user})  # fmt: skip
+        assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+        assert "MLOPS_USER=" in refused.stderr and "\x1b" not in refused.stderr
+    history = cli("history", "churn", env=subprocess_env)
+    assert "admin" not in history.stdout and "promote" not in history.stdout
+
+
 def test_errors_are_one_line_on_stderr_with_the_exit_code_of_their_kind(subprocess_env):
     missing = cli("show", "nothing", env=subprocess_env)
     assert missing.returncode == 4

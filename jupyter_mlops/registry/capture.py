@@ -20,15 +20,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from jupyter_mlops.registry.refs import check_user
+
 PACKAGES = ("jupyter-mlops", "scikit-learn", "numpy", "pandas", "scipy", "skops", "duckdb")
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 _PLUMBING = {"contextlib", "importlib", "functools", "runpy"}  # frames between caller and us
 
 
 def current_user() -> str:
+    """Who a change is recorded as: $MLOPS_USER (checked: it is shown in every listing),
+    else the operating system's user."""
     explicit = os.environ.get("MLOPS_USER")
     if explicit:
-        return explicit
+        return check_user(explicit)
     try:
         return getpass.getuser()
     except (KeyError, OSError):

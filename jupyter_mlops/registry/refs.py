@@ -26,7 +26,10 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # line breaks include
 _CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # newline and tab allowed
 _SURROGATE = re.compile("[\ud800-\udfff]")  # a lone half of a UTF-16 pair: no text
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")  # embeddings, overrides, isolates
+# letters and symbols that are drawn as nothing: the Hangul fillers and the blank braille cell
+_BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 KEY_LENGTH = 250
+USER_LENGTH = 128  # who made a change, as MLOPS_USER names them
 VERSION_LIMIT = 999_999_999  # nine digits, as a version written as text
 TEXT_LENGTH = 4_000  # a reason or a description
 RESERVED_ALIASES = {"latest"}
@@ -86,6 +89,30 @@ def check_key(key: object, *, what: str) -> str:
     )
 
 
+def check_user(user: str, *, setting: str = "MLOPS_USER") -> str:
+    """Who a change is recorded as, from `setting`: a name every listing shows on one line
+    as stored, so no control character (a newline would forge a line of the history, an
+    escape would reach the terminal), no lone surrogate, no bidirectional control, at least
+    one visible character, at most USER_LENGTH characters."""
+    problem = ""
+    if len(user) > USER_LENGTH:
+        problem = f"is {len(user):,} characters long (at most {USER_LENGTH})"
+    elif _SURROGATE.search(user):
+        problem = "is not valid Unicode"
+    elif _CONTROL.search(user):
+        problem = "contains a control character (a newline, a tab or an escape)"
+    elif _BIDI.search(user):
+        problem = "contains a bidirectional control character"
+    elif not any(_visible(character) for character in user):
+        problem = "has no visible character"
+    if problem:
+        raise InvalidArgumentError(
+            f"{setting}={_shown(user)} {problem}; set it to the name the audit trail should "
+            f"show (e.g. {setting}=ana), or unset it to record the operating system's user."
+        )
+    return user
+
+
 def check_text(text: object, *, what: str) -> str:
     """A reason or a description: empty, or text a reader sees as it is stored: valid
     Unicode, no control character but newline and tab, no bidirectional control, at least
@@ -121,7 +148,7 @@ def _text_problem(text: object) -> str | None:
             "which shows its text in another order than stored; give it without one"
         )
     if text and not any(_visible(character) for character in text):
-        return "has no visible character; say it in words, or give none"
+        return "has no visible character; say it in words"
     return None
 
 
@@ -130,8 +157,13 @@ def _printable(key: str) -> bool:
 
 
 def _visible(character: str) -> bool:
-    """Not a space, a format character (U+200B) nor a mark, which show nothing alone."""
-    return not character.isspace() and unicodedata.category(character)[0] not in "CZM"
+    """Not a space, a format character (U+200B), a mark nor a blank (U+3164), which show
+    nothing alone."""
+    return (
+        not character.isspace()
+        and character not in _BLANKS
+        and unicodedata.category(character)[0] not in "CZM"
+    )
 
 
 def kind_of(value: object) -> str:

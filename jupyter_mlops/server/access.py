@@ -94,7 +94,7 @@ class RegistryAccess:
     def _exists(self) -> bool:
         if self.missing:
             return False
-        self._open(self.home)  # a home that is a file, a damaged file: its own error
+        self._open(self.home).model_names()  # read: a file, a damaged file raise their error
         return True
 
     def _read(self, operation: str, named: str | None, arguments: dict[str, Any]) -> Any:

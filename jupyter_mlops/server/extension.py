@@ -9,7 +9,9 @@ lock before answering 503 (10 s, not the 60 s a notebook waits: a panel should h
 registry work runs in bounded thread pools of the extension's (`workers` threads for reads,
 as many for writes), shut down when it stops, so a wait never holds up the server's event
 loop. A setting out of range is refused in one sentence, and an extension that failed to
-load stops as cleanly as one that loaded.
+load stops as cleanly as one that loaded. A home that cannot hold a registry (a file) does
+not stop it loading: every route answers what is wrong with the home, so the panel shows
+that rather than an extension that seems not to be enabled.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Float, Int, TraitError, Unicode, default, validate
 
-from jupyter_mlops.config import HOME_VARIABLE, resolve_home
+from jupyter_mlops.config import HOME_VARIABLE, home_given
 from jupyter_mlops.server import routes
 from jupyter_mlops.server.access import RegistryAccess
 
@@ -67,9 +69,11 @@ class MlopsExtension(ExtensionApp):
         return float(proposal.value)
 
     def initialize_settings(self) -> None:
-        home = resolve_home(self.home or None)
+        home = home_given(self.home or None)  # a file: every route answers why it is no home
         os.environ[HOME_VARIABLE] = str(home)
         self.access = RegistryAccess(home, lock_timeout=self.lock_timeout, workers=self.workers)
+        if home.exists() and not home.is_dir():
+            self.log.warning("jupyter-mlops: the registry home %s is a file, not a directory", home)
         self.log.info("jupyter-mlops: the REST API serves the registry at %s", home)
 
     def initialize_handlers(self) -> None:

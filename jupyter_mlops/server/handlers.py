@@ -11,8 +11,10 @@ the route does not take, a path that is not UTF-8) its own status with a sentenc
 what to do, anything else 500 with the traceback in the server's log.
 
 A move made here is recorded as the core records every move (`moved_by`: MLOPS_USER or
-the server's OS user), its evidence saying it came through JupyterLab and who was signed
-in (`via`, `jupyter_user`), so the audit trail tells it from a notebook's or a shell's.
+the server's OS user), its evidence saying it came through the REST API (`via`: "jupyterlab"
+when the sidebar sent it, saying so in an `X-Mlops-Client: jupyterlab-sidebar` header, else
+"rest api") and, for a request signed in by JupyterLab's login cookie, who was signed in
+(`jupyter_user`), so the audit trail tells it from a notebook's or a shell's.
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ ALIAS = "champion"  # the alias a promote, a rollback or a plan names when it na
 ALERTS = 20  # alert events answered when no limit is asked for
 PROMOTE = '{"version": 2, "alias": "champion", "reason": "better AUC"}'
 ROLLBACK = '{"alias": "champion", "reason": "worse on new data", "to": 1}'
+CLIENT_HEADER, SIDEBAR = "X-Mlops-Client", "jupyterlab-sidebar"  # what the sidebar sends
+PLANNED = {  # the fields a plan of each action takes: one it would ignore is refused
+    "promote": ("action", "version", "alias"),
+    "rollback": ("action", "alias"),
+    "archive": ("action", "version"),
+}
 HTTP_KINDS = {
     400: "usage", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed",
@@ -63,9 +71,15 @@ class MlopsHandler(APIHandler):
     and errors mapped in one place."""
 
     auth_resource = RESOURCE
+    query: tuple[str, ...] | None = ()  # the query arguments the route takes (None: unread)
 
     def initialize(self, access: RegistryAccess) -> None:
         self.access = access
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        if self.query is not None and self._signed_in():  # one who is not: refused by the route
+            inputs.query_arguments(self.request.query_arguments, self.query)
 
     def reply(self, data: dict[str, Any]) -> None:
         self.set_header("Content-Type", "application/json")
@@ -75,10 +89,16 @@ class MlopsHandler(APIHandler):
         return inputs.body_of(self.request.body, fields=fields, example=example)
 
     def text(self, name: str, *, example: str) -> str | None:
-        return inputs.query_text(self.get_query_argument(name, None), name, example=example)
+        return inputs.query_text(self._argument(name), name, example=example)
 
     def number(self, name: str, *, most: int | None = None) -> int | None:
-        return inputs.query_number(self.get_query_argument(name, None), name, most=most)
+        return inputs.query_number(self._argument(name), name, most=most)
+
+    def _argument(self, name: str) -> str | None:
+        """Query argument `name` as sent: not stripped, its control characters kept (tornado's
+        `get_query_argument` drops them, so `%00` would read as empty)."""
+        given = self.request.query_arguments.get(name)
+        return self.decode_argument(given[-1], name=name) if given else None
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         error = kwargs.get("exc_info", (None, None, None))[1]
@@ -115,9 +135,16 @@ class MlopsHandler(APIHandler):
         return [m.upper() for m in ("get", "post") if getattr(cls, m) is not getattr(APIHandler, m)]
 
     def evidence(self) -> dict[str, Any]:
-        """Where a move came from, for its audit event: JupyterLab, and who was signed in."""
-        user = self.current_user
-        return {"via": "jupyterlab", "jupyter_user": getattr(user, "username", None) or str(user)}
+        """Where a move came from, for its audit event: the sidebar (it says so in a header)
+        or another client of the REST API, and the Jupyter user signed in by JupyterLab's
+        login cookie (a token names no one: each token request is a new anonymous user)."""
+        sidebar = self.request.headers.get(CLIENT_HEADER) == SIDEBAR
+        found: dict[str, Any] = {"via": "jupyterlab" if sidebar else "rest api"}
+        cookie = self.identity_provider.get_cookie_name(self)
+        if not self.token_authenticated and cookie in self.request.cookies:
+            user = self.current_user
+            found["jupyter_user"] = getattr(user, "username", None) or str(user)
+        return found
 
     def _signed_in(self) -> bool:
         try:
@@ -140,6 +167,8 @@ class RegistryHandler(MlopsHandler):
 
 
 class ModelsHandler(MlopsHandler):
+    query = ("name", "health")
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
@@ -163,6 +192,8 @@ class AliasesHandler(MlopsHandler):
 
 
 class HistoryHandler(MlopsHandler):
+    query = ("alias",)
+
     @web.authenticated
     @authorized
     async def get(self, model: str) -> None:
@@ -171,6 +202,8 @@ class HistoryHandler(MlopsHandler):
 
 
 class ChecksHandler(MlopsHandler):
+    query = ("feature", "limit")
+
     @web.authenticated
     @authorized
     async def get(self, model: str) -> None:
@@ -182,6 +215,8 @@ class ChecksHandler(MlopsHandler):
 
 
 class DeploymentsHandler(MlopsHandler):
+    query = ("model",)
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
@@ -190,6 +225,8 @@ class DeploymentsHandler(MlopsHandler):
 
 
 class AlertsHandler(MlopsHandler):
+    query = ("model", "limit")
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
@@ -206,6 +243,12 @@ class PlanHandler(MlopsHandler):
             "action", "version", "alias", example='{"action": "promote", "version": 2}'
         )
         action = inputs.text(body, "action")
+        if action not in PLANNED:
+            raise InvalidArgumentError(
+                f'field \'action\' is {action[:40]!r}; send one of "promote", "rollback" '
+                'or "archive".'
+            )
+        inputs.refuse_others(body, PLANNED[action], why=f"when the action is {action!r}")
         if action == "promote":
             version = inputs.version_number(body, "version")
             alias = inputs.text(body, "alias", default=ALIAS)
@@ -215,14 +258,10 @@ class PlanHandler(MlopsHandler):
         elif action == "rollback":
             alias = inputs.text(body, "alias", default=ALIAS)
             found = await self.access.read("plan_rollback", named=model, model=model, alias=alias)
-        elif action == "archive":
+        else:
             version = inputs.version_number(body, "version")
             found = await self.access.read(
                 "plan_archive", named=model, model=model, version=version
-            )
-        else:
-            raise InvalidArgumentError(
-                f'field \'action\' is {action!r}; send one of "promote", "rollback" or "archive".'
             )
         self.reply(found)
 
@@ -277,6 +316,8 @@ class ArchiveHandler(MlopsHandler):
 
 class UnknownRouteHandler(MlopsHandler):
     """Any other path under /mlops/api/: a 404 in JSON naming where the routes are listed."""
+
+    query = None  # no route: its query is not read
 
     @web.authenticated
     @authorized

@@ -33,6 +33,7 @@ import errno
 import fcntl
 import os
 import re
+import stat
 import threading
 import time
 import uuid
@@ -173,6 +174,8 @@ class Database:
             yield None  # a new registry: DuckDB creates the file
             return
         try:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):  # a directory: refused as a read is
+                self._read_as_is(conn)
             self._share_lock(conn, descriptor)
             yield descriptor
         finally:
@@ -296,9 +299,19 @@ class Database:
                 raise self._unreadable(exc, path) from None
         raise self._busy(refusal)
 
+    def _read_as_is(self, conn: duckdb.DuckDBPyConnection) -> None:
+        """Attach the registry file as a read does, raising what a read raises (a damaged
+        file: restore it), so a write refuses a damaged registry as a read does."""
+        self._attach(conn, self.path, _PROBE, read_only=True)
+        _detach(conn, _PROBE)
+
     def _unreadable(self, exc: duckdb.Error, path: Path) -> MlopsError:
         reason = str(exc).splitlines()[0]
-        if path != self.path:  # our own copy: the disk refused it
+        if path != self.path:  # our own copy: the registry it copies is damaged, or the disk
+            try:
+                self._read_as_is(_Engine.connection())
+            except IntegrityError as damaged:
+                return damaged
             return self._unsaved(exc)
         if not path.exists():
             return IntegrityError(

@@ -52,6 +52,13 @@ async def test_a_post_signed_in_by_cookie_needs_the_xsrf_token(
     assert (await api("models/churn/aliases"))[1]["aliases"] == {"champion": 2}
     accepted = await promote({"Cookie": cookie, "X-XSRFToken": cookies["_xsrf"]})
     assert accepted.code == 200 and json.loads(accepted.body)["to_version"] == 1
+    # signed in by cookie, the Jupyter user is known and stays the same from call to call
+    users = {json.loads(accepted.body)["evidence"]["jupyter_user"]}
+    again = await jp_fetch(API, "models/churn/rollback", method="POST", body='{"reason": "r"}',
+                           headers={"Authorization": "", "Cookie": cookie,
+                                    "X-XSRFToken": cookies["_xsrf"]})  # fmt: skip
+    users.add(json.loads(again.body)["evidence"]["jupyter_user"])
+    assert len(users) == 1 and all(users)
 
 
 def cookies_of(response: HTTPResponse) -> dict[str, str]:
@@ -89,6 +96,43 @@ def cookies_of(response: HTTPResponse) -> dict[str, str]:
         ("models/churn/promote", {**PROMOTE, "reason": "ok \u202edab"}, "bidirectional control"),
         ("models/churn/rollback", {"reason": "x" * 5_000}, "keep it to 4,000 characters"),
         ("models/churn/promote", b"\xff\xfe", "not JSON"),
+        ("models/churn/promote", b"[" * 30_000 + b"]" * 30_000, "nested too deeply"),
+        ("models/churn/plan", b'{"a":' * 10_000 + b"1" + b"}" * 10_000, "nested too deeply"),
+        ("models/churn/rollback", b"[" * 1_000 + b"]" * 1_000, "nested too deeply"),
+        (
+            "models/churn/plan",
+            b'{"action": "promote", "version": 2, "version": 1}',
+            "names field 'version' twice; send each field once",
+        ),
+        (
+            "models/churn/promote",
+            b'{"version": 1, "reason": "a", "x": {"b": 1, "b": 2}}',
+            "names field 'b' twice",
+        ),
+        (
+            "models/churn/plan",
+            {"action": "rollback", "version": 2},
+            "field 'version', which does not apply when the action is 'rollback'; send only action",
+        ),
+        (
+            "models/churn/plan",
+            {"action": "archive", "version": 2, "alias": "x"},
+            "field 'alias', which does not apply when the action is 'archive'",
+        ),
+        (
+            "models/churn/promote",
+            {**PROMOTE, "version": 2_147_483_647},
+            "'version' is 2147483647, not a version number; send one of the model's versions, "
+            "from 1 to 999,999,999",
+        ),
+        *[
+            (
+                "models/churn/promote",
+                {**PROMOTE, "reason": blank},
+                "no visible character; say it in words.",
+            )
+            for blank in ("\u3164", "\u115f", "\u1160", "\uffa0", "\u2800 \u3164")
+        ],
     ],
 )
 async def test_bad_input_is_400_naming_what_to_fix(
@@ -109,6 +153,19 @@ async def test_bad_input_is_400_naming_what_to_fix(
         ("alerts", {"limit": ""}, "limit= is empty; give a value, e.g. limit=20"),
         ("models/churn/history", {"alias": ""}, "alias= is empty; give a value"),
         ("deployments", {"model": " "}, "model= is empty"),
+        *[
+            (
+                "alerts",
+                {"limit": odd},
+                f"limit={odd!r} is not a whole number from 1 to 500 (in digits 0-9)",
+            )
+            for odd in ("\u0665", "\uff15", "5_0", "+5", " 5", "5 ")
+        ],
+        ("models/churn/checks", {"limit": "1_0"}, "limit='1_0' is not a whole number"),
+        ("models", {"name": "\x00"}, "name='\\x00' holds a control character"),
+        ("models", {"bogus": "1"}, "'bogus' is not one this route takes; it takes health, name"),
+        ("models", {"nmae": "churn"}, "(did you mean 'name'?)"),
+        ("models/churn/versions", {"limit": "5"}, "'limit' is not one this route takes"),
     ],
 )
 async def test_bad_query_arguments_are_400(
@@ -116,6 +173,24 @@ async def test_bad_query_arguments_are_400(
 ) -> None:
     status, refusal = await api(path, **params)
     assert status == 400 and named in refusal["message"], refusal
+
+
+async def test_a_refusal_quotes_a_long_value_cut_and_a_repeated_argument_is_refused(
+    http_server_client: Any, jp_base_url: str, jp_auth_header: dict[str, str]
+) -> None:
+    async def get(query: str) -> tuple[int, str]:
+        url = f"{jp_base_url}{API}/{query}"
+        answer = await http_server_client.fetch(url, headers=jp_auth_header, raise_error=False)
+        return answer.code, json.loads(answer.body).get("message", "")
+
+    status, message = await get("alerts?limit=" + "7" * 5_000)
+    assert status == 400 and "limit='7777777777" in message and len(message) < 200
+    status, message = await get("models?" + "x" * 5_000 + "=1")
+    assert status == 400 and len(message) < 200
+    status, message = await get("alerts?limit=5&limit=50")
+    assert (status, message) == (400, "the query argument 'limit' is given 2 times; give it once.")
+    token = jp_auth_header["Authorization"].split()[-1]
+    assert (await get(f"alerts?limit=5&token={token}"))[0] == 200  # the server's own: taken
 
 
 async def test_a_body_over_64_kb_is_413_and_stores_nothing(api: Any) -> None:
@@ -154,6 +229,9 @@ async def test_unknown_models_aliases_and_routes_are_404(api: Any) -> None:
     status, refusal = await api("models/chrun/versions")
     assert (status, refusal["error"]) == (404, "not_found")
     assert "did you mean 'churn'" in refusal["message"] and "%mlops models" in refusal["message"]
+    for typed in ("CHURN", "Churn"):
+        status, refusal = await api(f"models/{typed}/aliases")
+        assert status == 404 and "did you mean 'churn'" in refusal["message"], typed
     status, refusal = await api("models/churn/history", alias="champino")
     assert status == 404 and "champino" in refusal["message"]
     status, refusal = await api("models/churn/rollback", {"alias": "nope", "reason": "r"})

@@ -3,9 +3,12 @@ with the JupyterLab panel says (its filters and limits too); POSTs change the re
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from jupyter_mlops import __version__
 from jupyter_mlops.monitoring.health import HEALTHS
@@ -97,17 +100,32 @@ async def test_promote_rollback_and_archive_change_the_registry(api: Any, home: 
     assert [e.reason for e in registry.history("churn", "champion")][-1] == "worse"
 
 
-async def test_a_move_through_the_api_says_it_came_from_jupyterlab_and_who_made_it(
-    api: Any, home: Path
+async def test_a_move_says_whether_the_sidebar_or_another_client_made_it(
+    api: Any, jp_fetch: Any, home: Path
 ) -> None:
     status, moved = await api("models/churn/promote", {"version": 1, "reason": "try it"})
-    assert status == 200 and moved["evidence"]["via"] == "jupyterlab"
-    assert moved["evidence"]["jupyter_user"] and moved["moved_by"]  # the core's: MLOPS_USER/OS
-    status, back = await api("models/churn/rollback", {"reason": "worse", "to": 2})
-    assert status == 200 and set(back["evidence"]) == {"via", "jupyter_user", "undoes_event"}
-    assert back["evidence"]["jupyter_user"]  # a token's request: a user the server made up
+    assert status == 200 and moved["evidence"] == {"via": "rest api"}  # a token names no one
+    assert moved["moved_by"]  # the core's: MLOPS_USER, else the OS user
+    answer = await jp_fetch(
+        "mlops/api/models/churn/rollback", method="POST", raise_error=False,
+        body=json.dumps({"reason": "worse", "to": 2}),
+        headers={"X-Mlops-Client": "jupyterlab-sidebar"},
+    )  # fmt: skip
+    back = json.loads(answer.body)
+    assert answer.code == 200 and set(back["evidence"]) == {"via", "undoes_event"}
     trail = Registry(home).history("churn", "champion")
-    assert [(e.evidence or {}).get("via") for e in trail[-2:]] == ["jupyterlab", "jupyterlab"]
+    assert [(e.evidence or {}).get("via") for e in trail[-2:]] == ["rest api", "jupyterlab"]
+
+
+async def test_a_move_is_refused_when_mlops_user_would_forge_the_history(
+    api: Any, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for user in ("ana\n2026-01-01 champion 1 -> 9 by admin", "\x1b[2Jana", "ana\u202enimda"):
+        monkeypatch.setenv("MLOPS_USER", user)
+        status, refusal = await api("models/churn/promote", {"version": 1, "reason": "try"})
+        assert (status, refusal["error"]) == (400, "usage"), user
+        assert refusal["message"].startswith("MLOPS_USER=") and "unset it" in refusal["message"]
+    assert Registry(home).model_aliases("churn") == {"champion": 2}
 
 
 async def test_a_promote_to_where_the_alias_points_records_nothing(api: Any) -> None:
