@@ -10,7 +10,8 @@ a read of a home without `registry.duckdb` reads an empty registry of the server
 instead (made once, in a temporary directory removed at stop), so a list answers exactly
 as an empty registry does, and a named model is not found in a sentence saying how to
 create the registry. A home that is a file, or a `registry.duckdb` that is no file, is no
-missing registry: it is opened, and answers the registry's own error.
+missing registry: it is opened, and answers the registry's own error; whether it exists is
+answered by reading it, so a file damaged while the server runs is reported there too.
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ class MlopsHandler(APIHandler):
     def initialize(self, access: RegistryAccess) -> None:
         self.access = access
 
-    async def prepare(self) -> None:
+    async def prepare(self) -> None:  # type: ignore[override]  # as APIHandler.prepare
         await super().prepare()
         if self.query is not None and self._signed_in():  # one who is not: refused by the route
             inputs.query_arguments(self.request.query_arguments, self.query)

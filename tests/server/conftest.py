@@ -64,7 +64,10 @@ def lock_timeout() -> float:
 
 @pytest.fixture
 def jp_server_config(home: Path, lock_timeout: float, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.delenv("MLOPS_HOME", raising=False)  # the extension exports its own: undone after
+    # the extension exports its own: recorded here (a variable not set is recorded only by a
+    # set), so it is undone after and never leaks into the tests that follow
+    monkeypatch.setenv("MLOPS_HOME", "")
+    monkeypatch.delenv("MLOPS_HOME")
     return {
         "ServerApp": {"jpserver_extensions": {"jupyter_mlops.server": True}},
         "MlopsExtension": {"home": str(home), "lock_timeout": lock_timeout},
