@@ -18,7 +18,7 @@ move is refused, never carried out to a version nobody looked at.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,8 +34,15 @@ from jupyter_mlops.registry.lookups import (
     require_model,
     version_ref,
 )
-from jupyter_mlops.registry.refs import ModelRef, check_alias, check_key, kind_of
-from jupyter_mlops.store import catalog
+from jupyter_mlops.registry.refs import (
+    ModelRef,
+    check_alias,
+    check_key,
+    check_text,
+    kind_of,
+    parse_version,
+)
+from jupyter_mlops.store import Database, catalog
 
 
 def rollback_target(events: Sequence[dict[str, Any]], *, name: str, alias: str) -> tuple[int, int]:
@@ -200,6 +207,28 @@ def planned_rollback(conn: duckdb.DuckDBPyConnection, name: str, alias: str) -> 
         undoes=undone,
         changes=current != target,
     )
+
+
+def make_move(
+    db: Database,
+    planned: Callable[[duckdb.DuckDBPyConnection], Move],
+    *,
+    reason: str,
+    evidence: Mapping[str, Any] | None,
+    expect: int | str | None = None,
+    to: int | str | None = None,
+) -> AliasEvent | Unmoved:
+    """Check what the person gave, then plan the move (`planned`) and carry it out in one
+    write transaction of `db`, so the plan is the registry's state when it is made."""
+    check_text(reason, what="reason")
+    evidence_text = evidence_json(evidence)
+    expected = None if expect is None else parse_version(expect, what="expect")
+    destination = None if to is None else parse_version(to, what="to")
+    with db.write() as conn:
+        return carry_out(
+            conn, planned(conn), reason=reason, evidence=evidence_text, expect=expected,
+            to=destination,
+        )  # fmt: skip
 
 
 def carry_out(

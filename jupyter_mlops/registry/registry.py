@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from jupyter_mlops.config import ARTIFACTS_DIR, REGISTRY_FILE, Settings, resolve_home
 from jupyter_mlops.errors import CONNECT, InvalidArgumentError, MlopsWarning, Option
 from jupyter_mlops.registry import aliases as alias_moves
-from jupyter_mlops.registry import serialization
-from jupyter_mlops.registry.aliases import Move, evidence_json
+from jupyter_mlops.registry import archiving, serialization
+from jupyter_mlops.registry.aliases import Move
 from jupyter_mlops.registry.artifacts import ArtifactStore
 from jupyter_mlops.registry.comparison import Comparison, compare_versions
 from jupyter_mlops.registry.events import AliasEvent, History, Unmoved, VersionEvent
@@ -35,7 +35,6 @@ from jupyter_mlops.registry.refs import (
     check_text,
     names_version,
     parse_ref,
-    parse_version,
 )
 from jupyter_mlops.registry.storing import store_version
 from jupyter_mlops.store import Database, catalog
@@ -210,8 +209,6 @@ class Registry:
         version = self.get(ref)
         label = f"{version.model} version {version.version}"
         if version.status == "archived":
-            from jupyter_mlops.registry import archiving
-
             with self.db.read() as conn:
                 warning = archiving.archived_warning(conn, version)
             warnings.warn(warning, MlopsWarning, stacklevel=2)
@@ -322,14 +319,11 @@ class Registry:
         version the alias pointed at when the move was chosen; if it moved since, the move
         is refused with a `ConflictError` saying where it points now."""
         check_alias(alias)
-        check_text(reason, what="reason")
-        evidence_text = evidence_json(evidence)
-        expected = None if expect is None else parse_version(expect, what="expect")
-        with self.db.write() as conn:
-            move = alias_moves.planned_promote(conn, name, version, alias)
-            return alias_moves.carry_out(
-                conn, move, reason=reason, evidence=evidence_text, expect=expected
-            )
+        return alias_moves.make_move(
+            self.db,
+            lambda conn: alias_moves.planned_promote(conn, name, version, alias),
+            reason=reason, evidence=evidence, expect=expect,
+        )  # fmt: skip
 
     def rollback(
         self,
@@ -345,15 +339,11 @@ class Registry:
         unless that version has been archived since (an archived version is never served).
         `evidence` as for `promote` (with `undoes_event`, the move undone). `expect`, as for
         `promote`, and `to`, the version the plan said it returns to: refused if not so now."""
-        check_text(reason, what="reason")
-        evidence_text = evidence_json(evidence)
-        expected = None if expect is None else parse_version(expect, what="expect")
-        planned = None if to is None else parse_version(to, what="to")
-        with self.db.write() as conn:
-            move = alias_moves.planned_rollback(conn, name, alias)
-            return alias_moves.carry_out(
-                conn, move, reason=reason, evidence=evidence_text, expect=expected, to=planned
-            )
+        return alias_moves.make_move(
+            self.db,
+            lambda conn: alias_moves.planned_rollback(conn, name, alias),
+            reason=reason, evidence=evidence, expect=expect, to=to,
+        )  # fmt: skip
 
     def model_aliases(self, name: str) -> dict[str, int]:
         """The aliases of model `name` and the version each points at."""
@@ -372,8 +362,6 @@ class Registry:
             return alias_moves.planned_rollback(conn, name, alias)
 
     def plan_archive(self, name: str, version: int | str) -> Move:
-        from jupyter_mlops.registry import archiving
-
         with self.db.read() as conn:
             return archiving.planned_archive(conn, name, version)
 
@@ -387,8 +375,6 @@ class Registry:
     def archive(self, name: str, version: int | str, *, reason: str = "") -> Version:
         """Mark a version archived (kept, but no longer `latest` nor promotable); archived
         already, it is returned with a note saying since when."""
-        from jupyter_mlops.registry import archiving
-
         check_text(reason, what="reason")
         with self.db.write() as conn:
             return archiving.archive(conn, name, version, reason)

@@ -20,7 +20,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -28,12 +28,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from tornado.ioloop import IOLoop
 
 from jupyter_mlops.config import REGISTRY_FILE
-from jupyter_mlops.errors import Command, Face, NotFoundError, RegistryBusyError
+from jupyter_mlops.errors import (
+    Command,
+    Face,
+    NotFoundError,
+    RegistryBusyError,
+    UnavailableError,
+)
 
 if TYPE_CHECKING:
     from jupyter_mlops.registry import Registry
 
 T = TypeVar("T")
+STOPPING = "the Jupyter server is stopping; start it again and repeat the request."
 LOCK_TIMEOUT = "c.MlopsExtension.lock_timeout"  # what bounds the server's wait for a lock
 
 
@@ -49,6 +56,7 @@ class RegistryAccess:
         self.writers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mlops-write")
         self._empty: Path | None = None
         self._making_empty = threading.Lock()
+        self.stopped = False
 
     @property
     def missing(self) -> bool:
@@ -72,10 +80,16 @@ class RegistryAccess:
         return await self._off_loop(self.writers, self._write, operation, None, arguments)
 
     async def _off_loop(self, pool: ThreadPoolExecutor, step: Callable[..., T], *args: Any) -> T:
+        if self.stopped:
+            raise UnavailableError(STOPPING)
         try:
             return await IOLoop.current().run_in_executor(pool, step, *args)
         except RegistryBusyError as busy:
             raise busy.naming(LOCK_TIMEOUT) from None
+        except (RuntimeError, CancelledError):
+            if self.stopped:  # the pool refused or dropped the call as it shut down
+                raise UnavailableError(STOPPING) from None
+            raise
 
     async def describe(self) -> dict[str, Any]:
         """What GET /mlops/api/registry answers; a registry that cannot be opened raises
@@ -87,6 +101,7 @@ class RegistryAccess:
         }
 
     def stop(self) -> None:
+        self.stopped = True
         for pool in (self.readers, self.writers):
             pool.shutdown(wait=False, cancel_futures=True)
         if self._empty is not None:

@@ -91,3 +91,13 @@ async def test_reads_never_queue_behind_writes_waiting_for_the_lock(
     release(holder)
     answers = await asyncio.gather(*waiting)
     assert [status for status, _ in answers] == [200] * 8
+
+
+async def test_a_request_while_the_server_stops_answers_503_not_a_bug(
+    api: Any, jp_serverapp: Any
+) -> None:
+    (extension,) = jp_serverapp.extension_manager.extension_apps["jupyter_mlops.server"]
+    extension.access.stop()  # what stopping the extension does first
+    for status, refusal in (await api("models"), await api("models/churn/promote", PROMOTE)):
+        assert (status, refusal["error"]) == (503, "unavailable")
+        assert "the Jupyter server is stopping" in refusal["message"]
