@@ -147,9 +147,10 @@ def query_text(raw: str | None, name: str, *, example: str) -> str | None:
 
 def query_arguments(given: Mapping[str, list[bytes]], taken: Collection[str]) -> None:
     """Refuse a query argument the route does not take, or one given twice (the server's
-    own, `token` and `_xsrf`, are taken by every route)."""
+    own, `token` and `_xsrf`, are taken by every route, and so is a bare number: the time
+    JupyterLab's `ServerConnection` appends to a GET so no cache answers it, `?1796163254845`)."""
     for name, values in given.items():
-        if name in SERVER_ARGUMENTS:
+        if name in SERVER_ARGUMENTS or _cache_buster(name, values):
             continue
         if name not in taken:
             others = f"it takes {', '.join(sorted(taken))}" if taken else "it takes none"
@@ -161,6 +162,10 @@ def query_arguments(given: Mapping[str, list[bytes]], taken: Collection[str]) ->
             raise InvalidArgumentError(
                 f"the query argument {name!r} is given {len(values)} times; give it once."
             )
+
+
+def _cache_buster(name: str, values: list[bytes]) -> bool:
+    return name.isascii() and name.isdigit() and values == [b""]
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

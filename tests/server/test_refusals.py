@@ -191,6 +191,10 @@ async def test_a_refusal_quotes_a_long_value_cut_and_a_repeated_argument_is_refu
     assert (status, message) == (400, "the query argument 'limit' is given 2 times; give it once.")
     token = jp_auth_header["Authorization"].split()[-1]
     assert (await get(f"alerts?limit=5&token={token}"))[0] == 200  # the server's own: taken
+    # what JupyterLab's ServerConnection appends to every GET so no cache answers it
+    assert (await get("models?1796163254845"))[0] == 200
+    assert (await get("alerts?limit=5&1796163254845"))[0] == 200
+    assert (await get("models?1796163254845=1"))[0] == 400  # a number with a value is no time
 
 
 async def test_a_body_over_64_kb_is_413_and_stores_nothing(api: Any) -> None:
