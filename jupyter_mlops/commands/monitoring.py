@@ -11,9 +11,10 @@ import argparse
 from typing import Any
 
 from jupyter_mlops import operations
+from jupyter_mlops.commands import exits
 from jupyter_mlops.commands.base import Context, Subcommand, add_subcommands, positive
 
-ALERT_FIRED_EXIT = 3
+ALERT_FIRED_EXIT = exits.ALERT_FIRED
 
 
 def add_current(parser: argparse.ArgumentParser, *, window: bool = True) -> None:

@@ -262,6 +262,57 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "ALTER TABLE versions ADD COLUMN positive_label VARCHAR",
         ],
     ),
+    (
+        "0009_jobs_schedules_shadows",
+        [
+            "CREATE SEQUENCE job_ids START 1",
+            # one row per run of a monitoring or retraining notebook (automation/), written
+            # 'running' as it starts and finished in place; a schedule's run that found the
+            # previous one still going is a row 'skipped', a due run that never came 'missed'
+            """CREATE TABLE jobs (
+                id BIGINT PRIMARY KEY DEFAULT nextval('job_ids'),
+                kind VARCHAR NOT NULL,
+                model VARCHAR,
+                notebook VARCHAR NOT NULL,
+                parameters VARCHAR NOT NULL,
+                schedule_id BIGINT,
+                status VARCHAR NOT NULL,
+                started_at TIMESTAMP NOT NULL,
+                finished_at TIMESTAMP,
+                seconds DOUBLE,
+                exit_code INTEGER,
+                message VARCHAR,
+                output_sha256 VARCHAR,
+                output_bytes BIGINT,
+                failed_cell INTEGER,
+                host VARCHAR NOT NULL,
+                pid INTEGER NOT NULL,
+                created_by VARCHAR NOT NULL,
+                detail VARCHAR NOT NULL)""",
+            # the job whose notebook recorded a check (NULL: recorded outside a job)
+            "ALTER TABLE checks ADD COLUMN job_id BIGINT",
+            "CREATE SEQUENCE schedule_ids START 1",
+            # a job installed to run on its own: in the user's crontab or a Jupyter
+            # server's jupyter-scheduler; removed rows stay, with `removed_at`
+            """CREATE TABLE schedules (
+                id BIGINT PRIMARY KEY DEFAULT nextval('schedule_ids'),
+                kind VARCHAR NOT NULL,
+                model VARCHAR,
+                notebook VARCHAR NOT NULL,
+                parameters VARCHAR NOT NULL,
+                every_seconds BIGINT NOT NULL,
+                cron VARCHAR NOT NULL,
+                timeout_seconds DOUBLE,
+                backend VARCHAR NOT NULL,
+                backend_id VARCHAR,
+                command VARCHAR NOT NULL,
+                created_at TIMESTAMP NOT NULL,
+                created_by VARCHAR NOT NULL,
+                removed_at TIMESTAMP)""",
+            # the ref a deployment also scores every request with, off the answer path
+            "ALTER TABLE deployments ADD COLUMN shadow_ref VARCHAR",
+        ],
+    ),
 ]
 
 LATEST = len(MIGRATIONS)
