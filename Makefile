@@ -11,7 +11,7 @@ LAB := labextension
 LAB_SOURCES := $(shell find $(LAB)/src $(LAB)/style $(LAB)/schema -type f -not -path '*/__tests__/*' 2>/dev/null) \
 	$(LAB)/package.json $(LAB)/yarn.lock $(LAB)/tsconfig.json
 
-.PHONY: install node chromium demo test jest lint lab bench bench-crash clean
+.PHONY: install node chromium cron demo test jest lint lab bench bench-crash clean
 
 install: $(INSTALLED)
 
@@ -65,7 +65,7 @@ demo: $(INSTALLED)
 	@echo "   the demo registry:  $(DEMO)/registry (jupyter-mlops --home $(DEMO)/registry models)"
 	@echo "   make lab            opens them in JupyterLab, its MLOps sidebar showing the demo registry"
 
-test: $(INSTALLED) chromium jest
+test: $(INSTALLED) chromium cron jest
 	$(BIN)/python -m pytest
 
 # the sidebar's unit tests (its node dependencies installed first when missing)
@@ -77,6 +77,12 @@ chromium:
 	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
 		echo "== /usr/bin/chromium is missing (installing it needs root): the browser test is skipped"
+
+# the schedules' tests install real entries in the user's crontab: Debian's cron provides it
+cron:
+	@command -v crontab >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cron; } || \
+		echo "== crontab is missing (installing it needs root): the crontab tests are skipped"
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check jupyter_mlops tests benchmarks

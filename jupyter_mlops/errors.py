@@ -142,6 +142,10 @@ class RunNotFoundError(NotFoundError):
     """No run has this id."""
 
 
+class ScheduleNotFoundError(NotFoundError):
+    """No schedule of this registry has this id, or it was removed."""
+
+
 class ConflictError(MlopsError, RuntimeError):
     """The operation contradicts the registry's current state."""
 

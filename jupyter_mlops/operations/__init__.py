@@ -41,6 +41,7 @@ from jupyter_mlops.operations.monitoring import (
 )
 from jupyter_mlops.operations.plans import audit, plan_archive, plan_promote, plan_rollback
 from jupyter_mlops.operations.registering import register, register_run, set_reference
+from jupyter_mlops.operations.schedules import schedule, schedules, unschedule
 from jupyter_mlops.operations.tracking import compare_runs, run, run_history, runs
 
 __all__ = [
@@ -81,12 +82,15 @@ __all__ = [
     "run",
     "run_history",
     "runs",
+    "schedule",
+    "schedules",
     "serve",
     "set_reference",
     "show",
     "tag",
     "unalias",
     "undeploy",
+    "unschedule",
     "verify",
     "versions",
 ]

@@ -1,0 +1,126 @@
+"""A schedule as users see it: one record, and a table.
+
+Beside its row a record carries what is true of it now, read when it is listed: whether
+its crontab entry is still there (`state`: a user may have deleted or commented it out
+by hand), when cron runs it next, and the newest job it ran. Times are UTC.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from jupyter_mlops.automation import cadence
+from jupyter_mlops.jsonable import fields_of
+from jupyter_mlops.registry.display import cell, html_table, text_table
+from jupyter_mlops.registry.records import RecordTable
+
+REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    id: int
+    kind: str
+    model: str | None
+    notebook: str
+    parameters: dict[str, str]
+    every: str  # `1h` as --every gave it, else the crontab expression --cron gave
+    every_seconds: int
+    cron: str
+    timeout_seconds: float | None
+    backend: str
+    command: str
+    log_file: str
+    created_at: datetime
+    created_by: str
+    removed_at: datetime | None = None
+    state: str = ""  # installed | disabled | not installed | removed | no crontab program
+    next_run: datetime | None = None
+    last_job: dict[str, Any] | None = None
+    note: str = field(default="", compare=False)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], *, log_file: str, **now: Any) -> Schedule:
+        """A schedule's row with what is true of it now (`state`, `next_run`, `last_job`)."""
+        fields = {k: row[k] for k in cls.__dataclass_fields__ if k in row}
+        fields["parameters"] = json.loads(row["parameters"])
+        fields["every"] = _every(row["cron"], row["every_seconds"])
+        return cls(**fields, log_file=log_file, **now)
+
+    @property
+    def timeout(self) -> str:
+        return "" if self.timeout_seconds is None else cadence.spoken(self.timeout_seconds)
+
+    @property
+    def last(self) -> str:
+        """The newest job in words: `12 passed (2026-05-01 10:00:03)`, or `none yet`."""
+        job = self.last_job
+        if not job:
+            return "none yet"
+        return f"{job['id']} {job['status']} ({cell(job['started_at'])})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**fields_of(self), "timeout": self.timeout}
+
+    def _facts(self) -> list[tuple[str, Any]]:
+        return [
+            ("notebook", self.notebook),
+            ("parameters", self.parameters),
+            ("every", self.every if self.every == self.cron else f"{self.every} ({self.cron})"),
+            ("timeout", self.timeout),
+            ("crontab entry", self.state),
+            ("next run (UTC)", self.next_run),
+            ("last job", self.last),
+            ("log", self.log_file),
+            ("created (UTC)", f"{cell(self.created_at)} by {self.created_by}"),
+        ]
+
+    def __str__(self) -> str:
+        lines = [f"schedule {self.id} ({self.kind})"]
+        lines += [f"  {name}: {cell(value)}" for name, value in self._facts() if cell(value)]
+        return "\n".join([*lines, *filter(None, [self.note])])
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        rows = [[name, value] for name, value in self._facts()]
+        note = f"<p>{html.escape(self.note)}</p>" if self.note else ""
+        caption = f"schedule {self.id} ({self.kind})"
+        return html_table(["", ""], rows, caption=caption) + note
+
+
+class ScheduleList(RecordTable[Schedule]):
+    """Schedules as a table, oldest first."""
+
+    columns: ClassVar[list[str]] = [
+        "id",
+        "notebook",
+        "parameters",
+        "every",
+        "timeout",
+        "next run (UTC)",
+        "crontab entry",
+        "last job",
+    ]
+    empty = "no schedules"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schedules": [found.to_dict() for found in self]}
+
+    def _rows(self) -> list[list[Any]]:
+        return [
+            [s.id, s.notebook, s.parameters, s.every, s.timeout, s.next_run, s.state, s.last]
+            for s in self
+        ]
+
+
+def _every(cron: str, every_seconds: int) -> str:
+    """How the schedule was asked for: `1h` when its cron is what `--every 1h` installs."""
+    spoken = cadence.spoken(every_seconds)
+    if spoken in cadence.EVERY and cadence.every_cron(spoken) == cron:
+        return spoken
+    return cron

@@ -1,0 +1,243 @@
+"""Schedules: a monitoring notebook that cron runs with its parameters, recorded in the
+registry and listed with what is true of it now.
+
+A schedule's row and its crontab entry come and go together. `schedule` writes the row
+and installs the entry inside one registry write: an install that fails (no crontab
+program, a line of the user's crontab python-crontab cannot keep) rolls the row back,
+and an entry whose row then fails to commit is taken out again. `unschedule` removes
+the entry, then marks the row removed in the same write (a removal whose row fails to
+commit leaves the schedule listed 'not installed', and removing it again finishes it).
+The writer lock serialises this registry's changes to the crontab. An entry a user
+deleted or commented out by hand is listed as such; nothing puts it back.
+
+The entry runs `jupyter-mlops --home HOME monitor NOTEBOOK -p KEY VALUE ... --schedule ID
+--timeout T`, the runner a person types, by this environment's absolute path, appending
+its output to `jobs/schedule-ID.log` under the registry home.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from jupyter_mlops.automation import cadence, crontabs
+from jupyter_mlops.automation.schedule_records import REMOVED, Schedule, ScheduleList
+from jupyter_mlops.clock import utc_now
+from jupyter_mlops.errors import (
+    Command,
+    InvalidArgumentError,
+    MlopsError,
+    NotFoundError,
+    Option,
+    ScheduleNotFoundError,
+)
+from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.capture import current_user
+from jupyter_mlops.registry.refs import parse_ref
+from jupyter_mlops.store import schedules as sql
+
+KINDS = ("monitor",)
+BACKENDS = ("auto", "cron")
+JOBS_DIR = "jobs"
+
+
+def schedule(
+    registry: Registry,
+    *,
+    notebook: str | Path,
+    parameters: Mapping[str, Any],
+    every: str | None = None,
+    cron: str | None = None,
+    timeout: str | float | None = None,
+    kind: str = "monitor",
+    backend: str = "auto",
+) -> Schedule:
+    """Record a schedule and install its crontab entry; the schedule, with its next run."""
+    record = _record(
+        notebook=notebook, parameters=parameters, every=every, cron=cron, kind=kind
+    )
+    _check_backend(backend)
+    timeout_seconds = record["every_seconds"] if timeout is None else timeout
+    record["timeout_seconds"] = cadence.seconds(timeout_seconds, what="timeout")
+    crontabs.user_crontab(doing="install the schedule")  # nothing recorded without one
+    (registry.home / JOBS_DIR).mkdir(exist_ok=True)
+    installed = None
+    try:
+        with registry.db.write() as conn:
+            schedule_id = sql.insert_schedule(conn, record)
+            tag = crontabs.tag_of(schedule_id, registry.home)
+            command = crontabs.command_line(
+                _words(registry, record, schedule_id=schedule_id),
+                log=log_file(registry, schedule_id),
+            )
+            crontabs.install(tag, cron=record["cron"], command=command)
+            installed = tag
+            sql.set_installed(conn, schedule_id, command=command, backend_id=tag)
+    except BaseException:
+        if installed is not None:
+            with suppress(MlopsError):
+                crontabs.uninstall(installed)
+        raise
+    return _listed(registry, model=None, only=schedule_id)[0]
+
+
+def schedules(registry: Registry, *, model: str | None = None) -> ScheduleList:
+    """The schedules not removed (of `model`), each with its crontab entry's state, next
+    run and newest job."""
+    return ScheduleList(_listed(registry, model=model))
+
+
+def unschedule(registry: Registry, *, schedule: int) -> Schedule:
+    """Remove a schedule's crontab entry and mark it removed (its row and jobs stay)."""
+    with registry.db.write() as conn:
+        row = sql.find_schedule(conn, schedule)
+        if row is None or row["removed_at"] is not None:
+            active = [found["id"] for found in sql.schedules_of(conn, model=None)]
+            raise _not_found(schedule, row, active)
+        tag = row["backend_id"] or crontabs.tag_of(schedule, registry.home)
+        was_there = crontabs.uninstall(tag)
+        removed_at = utc_now()
+        sql.mark_removed(conn, schedule, at=removed_at)
+    note = "" if was_there else "its crontab entry was already gone (deleted by hand)"
+    row = {**row, "removed_at": removed_at}
+    return Schedule.from_row(
+        row, log_file=str(log_file(registry, schedule)), state=REMOVED, note=note
+    )
+
+
+def log_file(registry: Registry, schedule_id: int) -> Path:
+    """Where a schedule's runs append their output and errors."""
+    return registry.home / JOBS_DIR / f"schedule-{schedule_id}.log"
+
+
+def _listed(
+    registry: Registry, *, model: str | None, only: int | None = None
+) -> list[Schedule]:
+    with registry.db.read() as conn:
+        rows = sql.schedules_of(conn, model=model)
+        rows = [row for row in rows if only is None or row["id"] == only]
+        last = sql.last_jobs(conn, [row["id"] for row in rows])
+    states = crontabs.states(row["backend_id"] for row in rows)
+    return [
+        Schedule.from_row(
+            row,
+            log_file=str(log_file(registry, row["id"])),
+            state=states[row["backend_id"]],
+            next_run=cadence.next_run(row["cron"])
+            if states[row["backend_id"]] == crontabs.INSTALLED
+            else None,
+            last_job=last.get(row["id"]),
+        )
+        for row in rows
+    ]
+
+
+def _record(
+    *,
+    notebook: str | Path,
+    parameters: Mapping[str, Any],
+    every: str | None,
+    cron: str | None,
+    kind: str,
+) -> dict[str, Any]:
+    """The schedule's row but for its command, every value checked."""
+    if kind not in KINDS:
+        raise InvalidArgumentError(
+            f"kind {kind!r} cannot be scheduled; schedule a monitoring notebook (",
+            Option("kind", "'monitor'", "monitor"),
+            ").",
+        )
+    if (every is None) == (cron is None):
+        raise InvalidArgumentError(
+            "a schedule needs how often it runs, given once; give ",
+            Option("every", "'1h'", "1h"),
+            " or ",
+            Option("cron", "'0 * * * *'", '"0 * * * *"'),
+            ", not both.",
+        )
+    expression = cadence.every_cron(every) if every is not None else str(cron).strip()
+    values = _parameters(parameters)
+    return {
+        "kind": kind,
+        "model": parse_ref(values["model"]).model if "model" in values else None,
+        "notebook": str(_notebook(notebook)),
+        "parameters": json.dumps(values),
+        "every_seconds": cadence.cron_gap(expression),
+        "cron": expression,
+        "backend": "cron",
+        "command": "",
+        "created_at": utc_now(),
+        "created_by": current_user(),
+    }
+
+
+def _words(registry: Registry, record: dict[str, Any], *, schedule_id: int) -> list[str]:
+    """The runner's command line: the same `jupyter-mlops monitor` a person would type."""
+    pairs = [word for item in json.loads(record["parameters"]).items() for word in ("-p", *item)]
+    home = crontabs.one_line(str(registry.home), what="the registry home")
+    return [
+        *crontabs.runner(),
+        *("--home", home, record["kind"], record["notebook"], *pairs),
+        *("--schedule", str(schedule_id), "--timeout", cadence.spoken(record["timeout_seconds"])),
+    ]
+
+
+def _parameters(parameters: Mapping[str, Any]) -> dict[str, str]:
+    """Parameters as the notebook's variable names and their values as text, one line each."""
+    values: dict[str, str] = {}
+    for key, value in dict(parameters).items():
+        if not isinstance(key, str) or not key.isidentifier():
+            raise InvalidArgumentError(
+                f"parameter {key!r} is not a variable name of the notebook; name it as its "
+                "parameters cell does, e.g. model."
+            )
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise InvalidArgumentError(
+                f"parameter {key}={value!r} is not text or a number; give it as text, e.g. "
+                f"{key}='{value}'."
+            )
+        values[key] = crontabs.one_line(str(value), what=f"parameter {key}'s value")
+    return values
+
+
+def _notebook(notebook: str | Path) -> Path:
+    path = Path(notebook).expanduser().absolute()
+    crontabs.one_line(str(path), what="the notebook path")
+    if not path.is_file():
+        raise NotFoundError(
+            f"notebook {str(path)!r} does not exist; give the path of the notebook to run, "
+            "e.g. examples/monitoring.ipynb."
+        )
+    if path.suffix != ".ipynb":
+        raise InvalidArgumentError(
+            f"notebook {str(path)!r} is not a .ipynb file; give a Jupyter notebook to run."
+        )
+    return path
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise InvalidArgumentError(
+            f"backend {backend!r} is not one of {', '.join(BACKENDS)}; leave it out, or give ",
+            Option("backend", "'cron'", "cron"),
+            ".",
+        )
+
+
+def _not_found(schedule_id: int, row: dict[str, Any] | None, active: list[int]) -> MlopsError:
+    if row is not None:
+        return ScheduleNotFoundError(
+            f"schedule {schedule_id} was already removed ({row['removed_at']:%Y-%m-%d %H:%M} "
+            "UTC); list those that run with ",
+            Command("schedule", "--list", python="operations.schedules(registry)"),
+            ".",
+        )
+    known = ", ".join(map(str, active)) or "none"
+    return ScheduleNotFoundError(
+        f"no schedule has id {schedule_id!r} (this registry's: {known}); list them with ",
+        Command("schedule", "--list", python="operations.schedules(registry)"),
+        ".",
+    )

@@ -1,0 +1,49 @@
+"""Schedules: a monitoring notebook run by cron with its parameters, listed with its next
+run and its newest job, and removed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from jupyter_mlops.automation import schedules as automation
+from jupyter_mlops.automation.schedule_records import Schedule, ScheduleList
+from jupyter_mlops.registry import Registry
+
+
+def schedule(
+    registry: Registry,
+    *,
+    notebook: str | Path,
+    parameters: Mapping[str, Any],
+    every: str | None = None,
+    cron: str | None = None,
+    timeout: str | float | None = None,
+    kind: str = "monitor",
+    backend: str = "auto",
+) -> Schedule:
+    """Run `notebook` with `parameters` every `every` (5m..30m, 1h..12h, 1d, 1w) or at a
+    crontab expression `cron`, each run killed past `timeout` (default: the interval);
+    recorded in the registry and installed in this user's crontab."""
+    return automation.schedule(
+        registry,
+        notebook=notebook,
+        parameters=parameters,
+        every=every,
+        cron=cron,
+        timeout=timeout,
+        kind=kind,
+        backend=backend,
+    )
+
+
+def schedules(registry: Registry, *, model: str | None = None) -> ScheduleList:
+    """The schedules (of `model`): parameters, interval, next run, whether the crontab entry
+    is still installed, and the newest job."""
+    return automation.schedules(registry, model=model)
+
+
+def unschedule(registry: Registry, *, schedule: int) -> Schedule:
+    """Remove a schedule's crontab entry; the registry keeps its row, marked removed."""
+    return automation.unschedule(registry, schedule=schedule)
