@@ -11,8 +11,9 @@ is refused.
 
 from __future__ import annotations
 
+import itertools
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from jupyter_mlops.errors import InvalidArgumentError, Option
 
@@ -59,7 +60,7 @@ def cron_gap(cron: str) -> int:
         raise InvalidArgumentError(
             given, " has no runs to step through; give a repeating time, e.g. ", fix, "."
         )
-    return min(int((b - a).total_seconds()) for a, b in zip(runs, runs[1:], strict=False))
+    return min(int((b - a).total_seconds()) for a, b in itertools.pairwise(runs))
 
 
 def next_run(cron: str) -> datetime | None:

@@ -66,8 +66,7 @@ def one_line(text: str, *, what: str) -> str:
     """`text`, refused when a crontab line could not hold it (a line break, a NUL)."""
     if any(char in text for char in "\n\r\0"):
         raise InvalidArgumentError(
-            f"{what} {text!r} holds a line break, which a crontab line cannot; give it on "
-            "one line."
+            f"{what} {text!r} holds a line break, which a crontab line cannot; give it on one line."
         )
     return text
 

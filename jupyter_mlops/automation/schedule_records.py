@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from jupyter_mlops.automation import cadence
 from jupyter_mlops.jsonable import fields_of
-from jupyter_mlops.registry.display import cell, html_table, text_table
+from jupyter_mlops.registry.display import cell, html_table
 from jupyter_mlops.registry.records import RecordTable
 
 REMOVED = "removed"

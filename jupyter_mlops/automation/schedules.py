@@ -56,9 +56,7 @@ def schedule(
     backend: str = "auto",
 ) -> Schedule:
     """Record a schedule and install its crontab entry; the schedule, with its next run."""
-    record = _record(
-        notebook=notebook, parameters=parameters, every=every, cron=cron, kind=kind
-    )
+    record = _record(notebook=notebook, parameters=parameters, every=every, cron=cron, kind=kind)
     _check_backend(backend)
     timeout_seconds = record["every_seconds"] if timeout is None else timeout
     record["timeout_seconds"] = cadence.seconds(timeout_seconds, what="timeout")
@@ -113,9 +111,7 @@ def log_file(registry: Registry, schedule_id: int) -> Path:
     return registry.home / JOBS_DIR / f"schedule-{schedule_id}.log"
 
 
-def _listed(
-    registry: Registry, *, model: str | None, only: int | None = None
-) -> list[Schedule]:
+def _listed(registry: Registry, *, model: str | None, only: int | None = None) -> list[Schedule]:
     with registry.db.read() as conn:
         rows = sql.schedules_of(conn, model=model)
         rows = [row for row in rows if only is None or row["id"] == only]

@@ -1,0 +1,111 @@
+"""`jupyter-mlops schedule` and `%mlops schedule`: what each says when it refuses, with
+its exit code, and the same schedule installed, listed and removed from a notebook."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from jupyter_mlops import Registry, operations
+from jupyter_mlops.cli import main
+from tests.automation.conftest import NEEDS_CRONTAB
+
+pytestmark = NEEDS_CRONTAB
+
+
+def refused(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    return code, capsys.readouterr().err.strip()
+
+
+def test_refusals_say_what_to_do_and_exit_with_their_kind(
+    registry: Registry,
+    notebook: Path,
+    crontab_text: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    home = ("--home", str(registry.home))
+    code, said = refused(capsys, *home, "schedule", str(notebook), "--every", "7m")
+    assert code == 2
+    assert said.startswith("jupyter-mlops: --every 7m is not an interval cron keeps; use one of")
+    assert "5m, 6m, 10m, 12m, 15m, 20m, 30m, 1h, 2h, 3h, 4h, 6h, 8h, 12h, 1d, 1w" in said
+
+    code, said = refused(
+        capsys, *home, "schedule", str(notebook), "--every", "1h", "--cron", "0 1 * * *"
+    )
+    assert code == 2
+    assert said == (
+        "jupyter-mlops: a schedule needs how often it runs, given once; give --every 1h or "
+        '--cron "0 * * * *", not both.'
+    )
+    code, said = refused(
+        capsys, *home, "schedule", str(notebook.with_name("gone.ipynb")), "--every", "1h"
+    )
+    assert (code, said.split(";")[0]) == (
+        4,
+        f"jupyter-mlops: notebook {str(notebook.with_name('gone.ipynb'))!r} does not exist",
+    )
+
+    code, said = refused(capsys, *home, "schedule", str(notebook), "--cron", "@reboot")
+    assert code == 2 and "has no runs to step through" in said
+
+    code, said = refused(
+        capsys, *home, "schedule", str(notebook), "--every", "1h", "-p", "w", "a\nb"
+    )
+    assert code == 2 and "holds a line break" in said
+
+    code, said = refused(capsys, *home, "schedule", "--remove", "12")
+    assert code == 4
+    assert said == (
+        "jupyter-mlops: no schedule has id 12 (this registry's: none); list them with "
+        "jupyter-mlops schedule --list."
+    )
+    assert str(operations.schedules(registry)) == "no schedules"
+
+
+def test_without_a_crontab_program_nothing_is_recorded(
+    registry: Registry,
+    notebook: Path,
+) -> None:
+    """A shell whose PATH has no crontab: one sentence naming cron and the examples, exit 9."""
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "jupyter_mlops.cli", "--home", str(registry.home)),
+            *("schedule", str(notebook), "--every", "1h", "-p", "model", "churn"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 9
+    assert done.stderr == (
+        "jupyter-mlops: cannot install the schedule: this machine has no crontab program; "
+        "install cron (apt-get install cron), or run `jupyter-mlops monitor` from systemd, "
+        "Kubernetes or Airflow as examples/scheduling/ shows.\n"
+    )
+    assert str(operations.schedules(registry)) == "no schedules"
+    assert not (registry.home / "jobs").exists()
+
+
+def test_a_notebook_schedules_lists_and_removes(
+    ipython: InteractiveShell,
+    registry: Registry,
+    notebook: Path,
+    crontab_text: None,
+) -> None:
+    assert ipython.run_cell(f"%mlops connect {registry.home}").success
+    made = ipython.run_line_magic(
+        "mlops", f"schedule '{notebook}' --every 6h -p model churn@champion --timeout 2h"
+    )
+    assert (made.every, made.timeout, made.model, made.cron) == ("6h", "2h", "churn", "0 */6 * * *")
+    shown = ipython.run_line_magic("mlops", "schedule --list churn")
+    assert [(s.id, s.state) for s in shown] == [(made.id, "installed")]
+    assert ipython.run_line_magic("mlops", f"schedule --remove {made.id}").state == "removed"
+    assert len(ipython.run_line_magic("mlops", "schedule --list")) == 0
