@@ -4,6 +4,7 @@ was there before it."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -49,6 +50,9 @@ def test_two_schedules_install_list_and_remove_leaving_the_users_lines(
     ]
     assert all(s.next_run is not None and s.last == "none yet" for s in found)
     assert "next run (UTC)" in str(found) and "installed" in found._repr_html_()
+    data = found.to_dict()
+    assert json.loads(json.dumps(data, allow_nan=False)) == data
+    assert data["schedules"][0]["parameters"] == {"model": "churn@champion", "window": "1d"}
     assert [s.id for s in operations.schedules(registry, model="fraud")] == [weekdays.id]
 
     removed = operations.unschedule(registry, schedule=hourly.id)
