@@ -15,10 +15,18 @@ from jupyter_mlops.commands.base import (
 )
 from jupyter_mlops.commands.catalog import CATALOG
 from jupyter_mlops.commands.fleet import FLEET
+from jupyter_mlops.commands.gating import GATING
 from jupyter_mlops.commands.monitoring import MONITORING
 from jupyter_mlops.commands.schedules import SCHEDULES
 from jupyter_mlops.commands.tracking import TRACKING
 
-SHARED: tuple[Subcommand, ...] = (*CATALOG, *TRACKING, *MONITORING, *FLEET, *SCHEDULES)
+SHARED: tuple[Subcommand, ...] = (
+    *CATALOG,
+    *TRACKING,
+    *MONITORING,
+    *FLEET,
+    *SCHEDULES,
+    *GATING,
+)
 
 __all__ = ["SHARED", "Context", "Subcommand", "add_subcommands", "data_files", "parse_pairs"]

@@ -28,6 +28,7 @@ from jupyter_mlops.operations.catalog import (
 )
 from jupyter_mlops.operations.deployments import deploy, deployments, serve, undeploy
 from jupyter_mlops.operations.fleet import fleet
+from jupyter_mlops.operations.gates import check_data, gate
 from jupyter_mlops.operations.monitoring import (
     compact,
     distributions,
@@ -52,6 +53,7 @@ __all__ = [
     "archive",
     "audit",
     "check",
+    "check_data",
     "compact",
     "compare",
     "compare_runs",
@@ -64,6 +66,7 @@ __all__ = [
     "drift_history",
     "estimate",
     "fleet",
+    "gate",
     "gc",
     "history",
     "load",

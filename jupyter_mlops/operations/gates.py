@@ -1,0 +1,103 @@
+"""Deciding whether a new version replaces the champion, and whether new data fits a version.
+
+`gate` measures a challenger against the champion on the same held-out rows and, asked to
+(`promote=True`), moves the champion alias only when the gate passes, expecting it to point
+where it pointed when measured and storing the gate's numbers as the move's evidence.
+`check_data` validates a data file or frame against a version's signature and profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from jupyter_mlops.automation.datachecks import DataCheck, check_frame
+from jupyter_mlops.automation.gates import HOLDOUT, gate_rows
+from jupyter_mlops.automation.verdicts import GateResult
+from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.events import AliasEvent
+
+
+def gate(
+    registry: Registry,
+    *,
+    model: str,
+    challenger: int | str,
+    champion: int | str = "champion",
+    X: Any = None,
+    y: Any = None,
+    live: str | None = None,
+    metric: str,
+    min_gain: float = 0.0,
+    alpha: float = 0.05,
+    promote: bool = False,
+    reason: str = "",
+) -> GateResult:
+    """The challenger against the champion on held-out rows `X`, `y` by `metric`: 'promote'
+    when its gain is at least `min_gain` and significantly above 0 (and, for accuracy,
+    McNemar's p below `alpha`), else 'keep'. `promote=True` then moves the champion alias
+    to the challenger, audited with `reason` and the result as evidence."""
+    if live is not None:
+        raise InvalidArgumentError(
+            f"a live gate (over {live!r}) compares the requests a shadow deployment scored, "
+            "which this installation cannot read yet; gate on held-out rows with ",
+            HOLDOUT,
+            " instead.",
+        )
+    result = gate_rows(
+        registry,
+        model=model,
+        challenger=challenger,
+        champion=champion,
+        X=X,
+        y=y,
+        metric=metric,
+        min_gain=min_gain,
+        alpha=alpha,
+    )
+    if not (promote and result.passed):
+        return result
+    said = f"{reason}; {result.summary()}" if reason else result.summary()
+    moved = registry.promote(
+        model,
+        result.challenger,
+        result.champion_alias,
+        reason=said,
+        evidence=result.to_dict(),
+        expect=result.champion,
+    )
+    if not isinstance(moved, AliasEvent):  # the alias pointed at the challenger already
+        return result
+    return result.moved(f"{model}@{moved.alias}: {moved.from_version} -> {moved.to_version}")
+
+
+def check_data(
+    registry: Registry,
+    *,
+    ref: str,
+    data: Any,
+    strict: bool = False,
+    ignore: Iterable[str] = (),
+) -> DataCheck:
+    """`data` (a DataFrame, or data files: a path, a glob or a list) against the version
+    `ref` names: its columns and their types (errors), and its values against the version's
+    reference profile (warnings; `strict` fails on them too). `ignore`: columns that are no
+    input (an id, the label) and are left out."""
+    from jupyter_mlops.registry.datafiles import read_files
+
+    version = registry.get(registry.watched(ref))
+    if isinstance(data, str) or not hasattr(data, "columns"):
+        names = [data] if isinstance(data, str) or not isinstance(data, list | tuple) else data
+        frame, source = read_files(list(names)), ", ".join(map(str, names))
+    else:
+        frame, source = data, "the given rows"
+    return check_frame(
+        frame,
+        version=version,
+        named=ref,
+        profile=registry.profile(version.ref),
+        source=source,
+        strict=strict,
+        ignore=list(ignore),
+    )
