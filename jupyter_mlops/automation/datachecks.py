@@ -44,7 +44,7 @@ def check_frame(
     columns = Columns(frame, label=source)
     names = input_names(version.schema) or [e["feature"] for e in profile if _feature(e)]
     given = [name for name in columns.names if name not in set(ignore or [])]
-    findings = [] if columns.rows else [Finding("", "rows", ERROR, f"{source} holds no rows")]
+    findings = [] if columns.rows else [Finding("", "rows", ERROR, "the data holds no rows")]
     missing, extra = mismatch(given, names)
     findings += [Finding(n, "missing column", ERROR, "an input of the version") for n in missing]
     findings += [

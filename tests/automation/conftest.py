@@ -1,5 +1,7 @@
-"""A real crontab for the schedules' tests: this user's, holding a line of the user's own
-during a test and put back as it was after it."""
+"""Fixtures of the automation tests: a real crontab for the schedules' tests (this user's,
+holding a line of the user's own during a test and put back as it was after it), and a small
+churn registry the gate and data-check tests share: a weak champion (fitted on shuffled
+labels), a good challenger, and a copy of it fitted on a bootstrap sample."""
 
 from __future__ import annotations
 
@@ -8,7 +10,15 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
+from sklearn.compose import make_column_transformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder
+
+from jupyter_mlops import Registry
 
 NEEDS_CRONTAB = pytest.mark.skipif(
     shutil.which("crontab") is None, reason="no crontab program (make test installs cron)"
@@ -36,3 +46,47 @@ def notebook(tmp_path: Path) -> Path:
     path.parent.mkdir()
     path.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
     return path
+
+
+def churn_rows(rows: int, *, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({f"x{i}": rng.normal(size=rows) for i in range(4)})
+    X["plan"] = pd.Categorical(rng.choice(["basic", "pro", "team"], size=rows))
+    logit = 1.5 * X.x0 - X.x1 + 0.5 * X.x2 + 0.8 * (X.plan == "pro")
+    y = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(int)
+    return X, pd.Series(y, name="churned")
+
+
+def churn_model(X: pd.DataFrame, y: pd.Series) -> Pipeline:
+    encode = make_column_transformer(
+        (OneHotEncoder(handle_unknown="ignore"), ["plan"]), remainder="passthrough"
+    )
+    return make_pipeline(encode, LogisticRegression(max_iter=1000)).fit(X, y)
+
+
+@pytest.fixture(scope="session")
+def holdout() -> tuple[pd.DataFrame, pd.Series]:
+    return churn_rows(1_000, seed=2)
+
+
+@pytest.fixture(scope="session")
+def churn_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Versions 1 (weak, the champion), 2 (good) and 3 (2 refitted on a bootstrap sample)."""
+    home = tmp_path_factory.mktemp("gates") / "registry"
+    registry = Registry(home)
+    X, y = churn_rows(1_500, seed=1)
+    shuffled = pd.Series(np.random.default_rng(0).permutation(y.to_numpy()))
+    registry.register("churn", churn_model(X, shuffled), X=X, y=y)
+    registry.promote("churn", 1, "champion", reason="first")
+    registry.register("churn", churn_model(X, y), X=X, y=y)
+    drawn = np.random.default_rng(3).integers(0, len(X), len(X))
+    again = X.iloc[drawn].reset_index(drop=True), y.iloc[drawn].reset_index(drop=True)
+    registry.register("churn", churn_model(*again), X=again[0], y=again[1])
+    return home
+
+
+@pytest.fixture
+def churn(churn_home: Path, tmp_path: Path) -> Registry:
+    """A private copy of the churn registry, for a test that changes it."""
+    shutil.copytree(churn_home, tmp_path / "registry")
+    return Registry(tmp_path / "registry")
