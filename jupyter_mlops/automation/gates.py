@@ -11,6 +11,7 @@ missing, too few, or not the versions' classes.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -110,8 +111,10 @@ def gate_rows(
 
 
 def _check_numbers(min_gain: float, alpha: float) -> None:
-    if isinstance(min_gain, bool) or not isinstance(min_gain, int | float) or not (
-        math.isfinite(min_gain) and min_gain >= 0
+    if (
+        isinstance(min_gain, bool)
+        or not isinstance(min_gain, int | float)
+        or not (math.isfinite(min_gain) and min_gain >= 0)
     ):
         raise InvalidArgumentError(
             f"minimum gain {min_gain!r} is not a number of 0 or more; give one in the metric's "
@@ -145,13 +148,17 @@ def _sides(
     sides = []
     for version in (first, second):
         loaded = registry.load(version.ref)
-        sides.append(Side(version, loaded, scoring_of(lambda m=loaded: m, version)))
+        sides.append(Side(version, loaded, scoring_of(functools.partial(_same, loaded), version)))
     if sides[0].scoring.task != sides[1].scoring.task:
         raise InvalidArgumentError(
             f"{sides[0].label} is a {sides[0].scoring.task} and {sides[1].label} a "
             f"{sides[1].scoring.task}; a gate compares versions that do the same task."
         )
     return sides[0], sides[1]
+
+
+def _same(model: Any) -> Any:
+    return model
 
 
 def _metric(name: str, first: Side, second: Side) -> Metric:

@@ -124,9 +124,7 @@ def decide(
     )
     values = f"{paired.challenger:.4g} against the champion's {paired.champion:.4g}"
     if paired.high < 0:
-        return KEEP, (
-            f"keep: the challenger is worse on {metric} ({values}; gain {shown})."
-        )
+        return KEEP, (f"keep: the challenger is worse on {metric} ({values}; gain {shown}).")
     if not paired.low > 0:
         return KEEP, (
             f"keep: the challenger is not significantly better on {metric} ({values}; gain "

@@ -32,7 +32,9 @@ class Gate(Subcommand):
         )
         parser.add_argument("--target", help="the column of --holdout holding the true values")
         parser.add_argument("--live", metavar="WINDOW", help="the shadow-scored requests of 7d")
-        parser.add_argument("--metric", required=True, help="accuracy, auc, f1, log_loss; rmse, ...")
+        parser.add_argument(
+            "--metric", required=True, help="accuracy, auc, f1, log_loss; rmse, ..."
+        )
         parser.add_argument("--min-gain", type=float, default=0.0, help="default 0")
         parser.add_argument("--alpha", type=float, default=0.05, help="default 0.05")
         parser.add_argument(
@@ -79,8 +81,10 @@ def holdout(context: Context, args: argparse.Namespace) -> tuple[Any, Any]:
         found = read_files([found] if isinstance(found, str) else found)
     if args.target is None or args.target not in found.columns:
         columns = ", ".join(map(str, found.columns[:10]))
-        what = "no --target was given" if args.target is None else (
-            f"--target {args.target!r} is not a column of the holdout"
+        what = (
+            "no --target was given"
+            if args.target is None
+            else (f"--target {args.target!r} is not a column of the holdout")
         )
         raise InvalidArgumentError(
             f"{what}; name its column of true values with --target (columns: {columns})."

@@ -86,7 +86,9 @@ def test_mcnemar_is_the_hand_computed_one():
     # 15 discordant pairs: 2 * P(X <= 3), X ~ Binomial(15, 1/2) = 2 * 576 / 32768
     assert (exact.b, exact.c, exact.method) == (3, 12, "exact binomial")
     assert exact.p_value == pytest.approx(0.03515625, abs=1e-12)
-    many = gating.mcnemar(np.array([True] * 10 + [False] * 30), np.array([False] * 10 + [True] * 30))
+    many = gating.mcnemar(
+        np.array([True] * 10 + [False] * 30), np.array([False] * 10 + [True] * 30)
+    )
     # (|10 - 30| - 1)^2 / 40 = 9.025 on 1 degree of freedom: p = 0.0026631
     assert (many.b, many.c) == (10, 30) and "continuity" in many.method
     assert many.p_value == pytest.approx(0.0026631, abs=1e-6)
@@ -99,7 +101,10 @@ def test_the_gate_counts_mcnemar_pairs_from_the_versions_own_answers(churn_home,
     first = registry.load("churn:1").predict(X) == y
     second = registry.load("churn:2").predict(X) == y
     assert result.mcnemar is not None
-    assert (result.mcnemar.b, result.mcnemar.c) == ((first & ~second).sum(), (second & ~first).sum())
+    assert (result.mcnemar.b, result.mcnemar.c) == (
+        (first & ~second).sum(),
+        (second & ~first).sum(),
+    )
     assert result.champion_value == pytest.approx(first.mean())
 
 

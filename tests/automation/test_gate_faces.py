@@ -51,14 +51,17 @@ def test_the_ci_workflow_parses_and_its_commands_pass_against_a_real_registry(
             text=True, timeout=120,
         )  # fmt: skip
         assert done.returncode == 0, done.stdout + done.stderr
-    assert "gate churn: promote" in done.stdout and Registry(home).get("churn@champion").version == 1
+    assert (
+        "gate churn: promote" in done.stdout and Registry(home).get("churn@champion").version == 1
+    )
 
 
 def test_the_command_line_exits_13_when_the_gate_keeps(churn, holdout, tmp_path, capsys):
     X, y = holdout
     X.assign(churned=y).to_parquet(tmp_path / "holdout.parquet")
     churn.promote("churn", 2, "champion")
-    args = ["--home", str(churn.home), "gate", "churn", "--holdout", str(tmp_path / "holdout.parquet"),
+    rows = str(tmp_path / "holdout.parquet")
+    args = ["--home", str(churn.home), "gate", "churn", "--holdout", rows,
             "--target", "churned", "--metric", "accuracy"]  # fmt: skip
     assert main([*args, "--challenger", "1", "--promote"]) == 13
     assert "keep: the challenger is worse on accuracy" in capsys.readouterr().out
