@@ -12,6 +12,8 @@ from pathlib import Path
 from jupyter_mlops.errors import InvalidArgumentError
 
 HOME_VARIABLE = "MLOPS_HOME"
+# set by a job's runner for the notebook it executes: what the notebook records is the job's
+JOB_VARIABLE = "MLOPS_JOB_ID"
 DEFAULT_HOME = Path("~/.jupyter-mlops")
 REGISTRY_FILE = "registry.duckdb"
 ARTIFACTS_DIR = "artifacts"
@@ -36,6 +38,16 @@ class Settings:
                 f"MLOPS_LOCK_TIMEOUT={raw!r} is not a number of seconds; set it to e.g. 60."
             )
         return cls(lock_timeout=timeout, user=os.environ.get("MLOPS_USER", ""))
+
+
+def job_id() -> int | None:
+    """The job whose notebook this process runs ($MLOPS_JOB_ID), or None: outside a job, or
+    when the variable holds anything but a job number (it is then ignored, never fatal: a
+    check recorded without its job is better than a check not recorded)."""
+    raw = os.environ.get(JOB_VARIABLE, "")
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
+        return None
+    return int(raw)
 
 
 # the registry a notebook session chose (`%mlops connect`), which every registry opened in

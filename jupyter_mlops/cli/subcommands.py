@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
 from jupyter_mlops import operations
 from jupyter_mlops.cli.files import read_model, read_table
-from jupyter_mlops.commands import Context, Subcommand, parse_pairs
+from jupyter_mlops.commands import Context, Subcommand, parameter_pairs, parse_pairs
 from jupyter_mlops.commands.registering import add_model_options
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.operations.registering import registration
@@ -129,4 +130,44 @@ class Predict(Subcommand):
         )
 
 
-SHELL_ONLY: tuple[Subcommand, ...] = (Register(), Reference(), Serve(), Predict())
+class Monitor(Subcommand):
+    name = "monitor"
+    help = "run a monitoring notebook as a recorded job (exit 0, 3, 10, 11 or 12)"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("notebook", help="the .ipynb file to run with papermill")
+        parser.add_argument(
+            "-p",
+            "--parameter",
+            nargs=2,
+            action="append",
+            metavar=("KEY", "VALUE"),
+            help="a parameter of the notebook, e.g. -p model churn@champion",
+        )
+        parser.add_argument("--timeout", help="kill the run after 30s, 10m, 1h, or seconds")
+        parser.add_argument("--schedule", type=int, metavar="ID", help="the schedule it runs for")
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        parameters = parameter_pairs(args.parameter)
+        previous = signal.signal(signal.SIGTERM, _interrupted)  # a timer stopping the job
+        try:
+            return operations.monitor_job(
+                context.registry,
+                notebook=args.notebook,
+                parameters=parameters,
+                timeout=args.timeout,
+                schedule=args.schedule,
+            )
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    def exit_code(self, result: Any, args: argparse.Namespace) -> int:
+        return int(result.exit_code)
+
+
+def _interrupted(number: int, frame: Any) -> None:
+    """SIGTERM as Ctrl-C: the job kills its notebook and records why before the runner ends."""
+    raise KeyboardInterrupt
+
+
+SHELL_ONLY: tuple[Subcommand, ...] = (Register(), Reference(), Serve(), Predict(), Monitor())

@@ -16,6 +16,7 @@ from jupyter_mlops.commands.base import (
 from jupyter_mlops.commands.catalog import CATALOG
 from jupyter_mlops.commands.fleet import FLEET
 from jupyter_mlops.commands.gating import GATING
+from jupyter_mlops.commands.jobs import JOBS, parameter_pairs
 from jupyter_mlops.commands.monitoring import MONITORING
 from jupyter_mlops.commands.schedules import SCHEDULES
 from jupyter_mlops.commands.tracking import TRACKING
@@ -27,6 +28,15 @@ SHARED: tuple[Subcommand, ...] = (
     *FLEET,
     *SCHEDULES,
     *GATING,
+    *JOBS,
 )
 
-__all__ = ["SHARED", "Context", "Subcommand", "add_subcommands", "data_files", "parse_pairs"]
+__all__ = [
+    "SHARED",
+    "Context",
+    "Subcommand",
+    "add_subcommands",
+    "data_files",
+    "parameter_pairs",
+    "parse_pairs",
+]

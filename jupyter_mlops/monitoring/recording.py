@@ -1,4 +1,5 @@
-"""Storing what checks found: one `checks` row per window, its results as table rows."""
+"""Storing what checks found: one `checks` row per window, its results as table rows; a
+check a job's notebook records carries the job's id ($MLOPS_JOB_ID)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from jupyter_mlops.config import job_id
 from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.report import DriftReport
 from jupyter_mlops.registry import Registry
@@ -45,6 +47,7 @@ def check_record(
         "seconds": seconds,
         "created_by": current_user(),
         "summary": json.dumps(summary, default=str),
+        "job_id": job_id(),  # recorded by a job's notebook: which job
     }
 
 

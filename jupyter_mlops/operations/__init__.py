@@ -29,6 +29,7 @@ from jupyter_mlops.operations.catalog import (
 from jupyter_mlops.operations.deployments import deploy, deployments, serve, undeploy
 from jupyter_mlops.operations.fleet import fleet
 from jupyter_mlops.operations.gates import check_data, gate
+from jupyter_mlops.operations.jobs import job_notebook, jobs, monitor_job
 from jupyter_mlops.operations.monitoring import (
     compact,
     distributions,
@@ -69,9 +70,12 @@ __all__ = [
     "gate",
     "gc",
     "history",
+    "job_notebook",
+    "jobs",
     "load",
     "metric_history",
     "models",
+    "monitor_job",
     "performance",
     "plan_archive",
     "plan_promote",

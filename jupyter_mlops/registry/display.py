@@ -43,6 +43,11 @@ NARROWEST = 24
 MARK = "*"
 
 
+class Markup(str):
+    """A table cell already written as HTML (a link): `html_table` puts it in unescaped.
+    Made by this package only, from escaped parts."""
+
+
 def cell(value: Any) -> str:
     """A value as short plain text for a table cell."""
     if value is None:
@@ -76,7 +81,9 @@ def html_table(
     body = []
     for index, row in enumerate(rows):
         css = ' class="jp-mlops-diff"' if marked and marked[index] else ""
-        cells = "".join(f"<td>{html.escape(cell(v))}</td>" for v in row)
+        cells = "".join(
+            f"<td>{v if isinstance(v, Markup) else html.escape(cell(v))}</td>" for v in row
+        )
         body.append(f"<tr{css}>{cells}</tr>")
     title = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return (

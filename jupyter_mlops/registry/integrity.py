@@ -11,11 +11,15 @@ from jupyter_mlops.jsonable import fields_of
 from jupyter_mlops.registry.artifacts import RUN_FIX, VERSION_FIX, ArtifactStore
 from jupyter_mlops.registry.display import counted, html_table, text_table
 
+JOB_FIX = "restore the file from a backup, or run the job's notebook again"
+FIXES = {"run": RUN_FIX, "job": JOB_FIX}
+
 
 @dataclass
 class IntegrityReport:
     versions: int = 0
     run_artifacts: int = 0
+    job_notebooks: int = 0
     problems: list[str] = field(default_factory=list)
     unreferenced: list[str] = field(default_factory=list)
 
@@ -28,7 +32,10 @@ class IntegrityReport:
 
     def __str__(self) -> str:
         verdict = "ok" if self.ok else counted(len(self.problems), "problem")
-        checked = f"{self.versions} versions and {self.run_artifacts} run artifacts checked"
+        checked = (
+            f"{self.versions} versions, {self.run_artifacts} run artifacts and "
+            f"{self.job_notebooks} job notebooks checked"
+        )
         lines = [f"{checked}: {verdict}"]
         lines += [f"  {problem}" for problem in self.problems]
         if self.unreferenced:
@@ -37,7 +44,10 @@ class IntegrityReport:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        checked = f"{self.versions} versions, {self.run_artifacts} run artifacts"
+        checked = (
+            f"{self.versions} versions, {self.run_artifacts} run artifacts, "
+            f"{self.job_notebooks} job notebooks"
+        )
         rows = [("checked", checked), *(("problem", p) for p in self.problems)]
         rows.append(("unreferenced files", str(len(self.unreferenced))))
         return html_table(["", ""], rows, marked=[r[0] == "problem" for r in rows])
@@ -77,9 +87,10 @@ def check_integrity(references: Iterable[dict[str, Any]], store: ArtifactStore) 
     for row in references:
         report.versions += row["kind"] == "version"
         report.run_artifacts += row["kind"] == "run"
+        report.job_notebooks += row["kind"] == "job"
         wanted.add(row["sha256"])
         try:
-            fix = RUN_FIX if row["kind"] == "run" else VERSION_FIX
+            fix = FIXES.get(row["kind"], VERSION_FIX)
             store.get(row["sha256"], label=row["owner"], fix=fix)
         except IntegrityError as exc:
             report.problems.append(str(exc))

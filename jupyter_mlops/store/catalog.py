@@ -144,6 +144,9 @@ def artifact_references(conn: duckdb.DuckDBPyConnection) -> list[Row]:
             FROM versions WHERE reference_sha256 IS NOT NULL
             UNION ALL
             SELECT 'run ' || run_id || ' artifact ' || name, 'run', sha256 FROM run_artifacts
+            UNION ALL
+            SELECT 'job ' || id || ' notebook', 'job', output_sha256
+            FROM jobs WHERE output_sha256 IS NOT NULL
             ORDER BY 1, 2
             """
         )

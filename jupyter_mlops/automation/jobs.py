@@ -1,0 +1,298 @@
+"""A notebook run as a recorded job: the row written 'running' before anything runs and
+finished in place, the executed notebook stored beside what it recorded, and a result a
+scheduler can act on (`Job.exit_code`).
+
+A job passes only when its notebook ran through and no rule of its model fires: a rule that
+fired in a check the notebook recorded, or one still firing at the end from before (a
+notebook that checks nothing must not pass while a rule fires), makes it an 'alert'. A
+second run of a job that is still going records 'skipped' and runs nothing (`overlap`);
+a scheduled run first records the runs its schedule missed. What is refused (a notebook
+that is not one, a parameter papermill cannot name) is refused before anything is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import os
+import socket
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jupyter_mlops.automation import notebooks, overlap
+from jupyter_mlops.automation.records import Job
+from jupyter_mlops.automation.spans import seconds_of
+from jupyter_mlops.automation.outcomes import SKIPPED, Found, verdict
+from jupyter_mlops.clock import utc_now
+from jupyter_mlops.config import JOB_VARIABLE
+from jupyter_mlops.deploying.processes import process_start
+from jupyter_mlops.errors import InvalidArgumentError, NotFoundError, Option
+from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.capture import current_user
+from jupyter_mlops.registry.refs import parse_ref
+from jupyter_mlops.store import jobs as sql
+
+KINDS = ("monitor", "retrain")
+
+
+@dataclass(frozen=True)
+class Given:
+    """A job's arguments once checked: what its row records."""
+
+    kind: str
+    notebook: Path
+    parameters: dict[str, str]
+    model: str | None
+    timeout: float | None
+    schedule: int | None
+    parameters_cell: bool
+
+    @property
+    def parameters_json(self) -> str:
+        return json.dumps(self.parameters, sort_keys=True)
+
+
+def run_job(
+    registry: Registry,
+    *,
+    notebook: str | os.PathLike[str],
+    parameters: Mapping[str, str],
+    kind: str = "monitor",
+    timeout: str | float | None = None,
+    schedule: int | None = None,
+) -> Job:
+    """Execute `notebook` with `parameters` (strings, as typed) as a job of `kind`, killed
+    at `timeout` (seconds, or `30s`, `10m`, `1h`), as a run of `schedule` if given."""
+    given = checked(registry, notebook, parameters, kind=kind, timeout=timeout, schedule=schedule)
+    name = overlap.lock_name(
+        schedule=given.schedule, notebook=str(given.notebook), parameters=given.parameters_json
+    )
+    with overlap.held(registry.home, name) as free:
+        if not free:
+            return _skipped(registry, given)
+        if given.schedule is not None:
+            _record_missed(registry, given)
+        return _run(registry, given)
+
+
+def checked(
+    registry: Registry,
+    notebook: str | os.PathLike[str],
+    parameters: Mapping[str, str],
+    *,
+    kind: str,
+    timeout: str | float | None,
+    schedule: int | None,
+) -> Given:
+    """The arguments checked, each refusal one sentence; nothing is recorded here."""
+    if kind not in KINDS:
+        raise InvalidArgumentError(f"job kind {kind!r} is not one of {', '.join(KINDS)}.")
+    path = _notebook(notebook)
+    for key, value in parameters.items():
+        if not isinstance(key, str) or not key.isidentifier() or keyword.iskeyword(key):
+            raise InvalidArgumentError(
+                f"parameter name {key!r} is not a Python name, so no notebook can take it; "
+                "use letters, digits and underscores, not starting with a digit."
+            )
+        if not isinstance(value, str):
+            raise InvalidArgumentError(
+                f"parameter {key}={value!r} is not text; give every value as it is typed, "
+                f"e.g. {key}={str(value)!r}."
+            )
+    model = parameters.get("model")
+    if schedule is not None:
+        _require_schedule(registry, schedule)
+    return Given(
+        kind,
+        path,
+        dict(parameters),
+        None if model is None else parse_ref(model).model,
+        seconds_of(timeout),
+        schedule,
+        notebooks.has_parameters_cell(json.loads(path.read_bytes())),
+    )
+
+
+def _notebook(given: str | os.PathLike[str]) -> Path:
+    path = Path(given).expanduser().absolute()
+    if path.suffix != ".ipynb":
+        raise InvalidArgumentError(
+            f"{str(given)!r} is not a notebook (its name does not end in .ipynb); give the "
+            ".ipynb file to run."
+        )
+    if not path.is_file():
+        raise NotFoundError(f"notebook {str(given)!r} does not exist; check the path.")
+    try:
+        content = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise InvalidArgumentError(
+            f"notebook {str(given)!r} cannot be read as a notebook ({exc}); open and save it "
+            "in Jupyter again."
+        ) from None
+    if not isinstance(content, dict) or not isinstance(content.get("cells"), list):
+        raise InvalidArgumentError(
+            f"notebook {str(given)!r} is JSON but not a notebook (it has no cells); give "
+            "the .ipynb file to run."
+        )
+    return path
+
+
+def _require_schedule(registry: Registry, schedule: int) -> None:
+    with registry.db.read() as conn:
+        if sql.schedule_row(conn, schedule) is None:
+            raise NotFoundError(
+                f"schedule {schedule} does not exist; leave out ",
+                Option("schedule", python=str(schedule), typed=str(schedule)),
+                " to run the notebook unscheduled.",
+            )
+
+
+def _row(given: Given, **fields: Any) -> dict[str, Any]:
+    """A `jobs` row of this run, made here by this runner."""
+    return {
+        "kind": given.kind,
+        "model": given.model,
+        "notebook": str(given.notebook),
+        "parameters": given.parameters_json,
+        "schedule_id": given.schedule,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "created_by": current_user(),
+        **fields,
+        "detail": json.dumps(fields.get("detail", {})),
+    }
+
+
+def _get(registry: Registry, job_id: int) -> Job:
+    with registry.db.read() as conn:
+        row = sql.job_row(conn, job_id)
+    assert row is not None
+    return Job.from_row(row)
+
+
+def _skipped(registry: Registry, given: Given) -> Job:
+    now = utc_now()
+    with registry.db.write() as conn:
+        going = sql.running_job(
+            conn,
+            schedule_id=given.schedule,
+            notebook=str(given.notebook),
+            parameters=given.parameters_json,
+        )
+        what = "schedule's" if given.schedule is not None else "notebook's, with these parameters,"
+        message = f"skipped: the previous run of this {what} is still going" + (
+            f" (job {going['id']}, started {going['started_at']:%Y-%m-%d %H:%M:%S} UTC, "
+            f"pid {going['pid']} on {going['host']})"
+            if going
+            else ""
+        )
+        detail = {"running_job": going["id"] if going else None}
+        job_id = sql.insert_job(
+            conn,
+            _row(given, status="skipped", started_at=now, finished_at=now, seconds=0.0,
+                 exit_code=SKIPPED, message=message, detail=detail),
+        )  # fmt: skip
+    return _get(registry, job_id)
+
+
+def _record_missed(registry: Registry, given: Given) -> None:
+    assert given.schedule is not None
+    now = utc_now()
+    with registry.db.write() as conn:
+        schedule = sql.schedule_row(conn, given.schedule)
+        last = sql.last_run_started(conn, given.schedule)
+        found = None if schedule is None else overlap.missed(schedule, last=last, now=now)
+        if found is not None:
+            sql.insert_job(
+                conn,
+                _row(given, status="missed", started_at=found.since, finished_at=now,
+                     message=found.message(), detail=found.detail()),
+            )  # fmt: skip
+
+
+def _run(registry: Registry, given: Given) -> Job:
+    detail = {
+        "runner_start": process_start(os.getpid()),
+        "timeout": given.timeout,
+        "parameters_cell": given.parameters_cell,
+    }
+    with registry.db.write() as conn:
+        job_id = sql.insert_job(
+            conn, _row(given, status="running", started_at=utc_now(), detail=detail)
+        )
+
+    def started(group: int) -> None:
+        detail["process_group"] = group
+        with registry.db.write() as conn:
+            sql.update_job(conn, job_id, {"detail": json.dumps(detail)})
+
+    began = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="mlops-job-") as scratch:
+        output = Path(scratch) / given.notebook.name
+        try:
+            execution = notebooks.execute(
+                given.notebook,
+                output,
+                parameters=given.parameters,
+                env={"MLOPS_HOME": str(registry.home), JOB_VARIABLE: str(job_id)},
+                timeout=given.timeout,
+                started=started,
+            )
+        except KeyboardInterrupt:
+            _finish(registry, job_id, given, detail, Found.stopped(time.monotonic() - began))
+            raise
+        data = notebooks.read_notebook(output)
+    found = Found.of(execution, data, seconds=time.monotonic() - began, timeout=given.timeout)
+    _finish(registry, job_id, given, detail, found, data=data)
+    return _get(registry, job_id)
+
+
+def _finish(
+    registry: Registry,
+    job_id: int,
+    given: Given,
+    detail: dict[str, Any],
+    found: Found,
+    *,
+    data: bytes | None = None,
+) -> None:
+    """Read what the notebook recorded, store the executed notebook and finish the row."""
+    with registry.artifacts.in_use():
+        digest = None if data is None else registry.artifacts.put(data)
+        with registry.db.write() as conn:
+            checks = sql.job_checks(conn, job_id)
+            fired = sql.fired_in(conn, checks)
+            firing = [] if given.model is None else sql.firing_rules(conn, given.model)
+            outcome = verdict(found, fired=fired, firing=firing, model=given.model, checks=checks)
+            sql.update_job(
+                conn,
+                job_id,
+                {
+                    "status": outcome.status,
+                    "finished_at": utc_now(),
+                    "seconds": found.seconds,
+                    "exit_code": outcome.exit_code,
+                    "message": "; ".join([outcome.message, *_notes(given, found)]),
+                    "output_sha256": digest,
+                    "output_bytes": None if data is None else len(data),
+                    "failed_cell": found.failure.cell if found.failure else None,
+                    "detail": json.dumps(
+                        {**detail, "checks": checks, "alerts": fired, "firing": firing},
+                        default=str,
+                    ),
+                },
+            )
+
+
+def _notes(given: Given, found: Found) -> list[str]:
+    notes = []
+    if given.parameters and not given.parameters_cell:
+        notes.append(
+            "the notebook has no cell tagged 'parameters', so papermill put the parameters "
+            "in a cell of its own at the top"
+        )
+    return notes

@@ -1,0 +1,187 @@
+"""Executing a notebook with papermill in a child process, which a deadline can end whole.
+
+papermill runs as `python -m papermill` (never imported: the core runs without Jupyter) in a
+session of its own, so its process group is its own. The kernel it starts is not in that
+group: jupyter_client starts every kernel in a new session too. So ending a run ends the
+papermill group and the group of each of its children (the kernel, and whatever the kernel
+started in its group), found through /proc before papermill dies (once it has, its kernel
+belongs to init and cannot be told from any other process); the papermill group is stopped
+first, so it starts no kernel between the look and the kill. No kernel outlives a run
+killed at its deadline, or a runner interrupted while it waits. What the notebook started
+in a session of its own on purpose (a model server `%mlops deploy` started) is left
+running, as it would be had the notebook ended.
+
+The executed notebook is what papermill writes: saved after each cell, and on failure with
+the failing cell marked (a markdown cell tagged `papermill-error-cell-tag` before it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ERROR_TAG = "papermill-error-cell-tag"  # the tag papermill gives the cells marking a failure
+_PROC = Path("/proc")
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How a papermill run ended: its exit status, whether the deadline ended it, the last
+    line it wrote to stderr (why it failed, when no cell did)."""
+
+    returncode: int
+    timed_out: bool
+    process_group: int
+    last_words: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    """The cell that raised: its execution count (`In [n]`) and the error's last line."""
+
+    cell: int | None
+    error: str
+
+
+def command(notebook: Path, output: Path, parameters: Mapping[str, str]) -> list[str]:
+    """The papermill command line running `notebook` in its own directory into `output`."""
+    words = [sys.executable, "-m", "papermill", str(notebook), str(output)]
+    for key, value in parameters.items():
+        words += ["-p", key, value]
+    return [*words, "--cwd", str(notebook.parent), "--no-log-output", "--no-progress-bar"]
+
+
+def execute(
+    notebook: Path,
+    output: Path,
+    *,
+    parameters: Mapping[str, str],
+    env: Mapping[str, str],
+    timeout: float | None,
+    started: Any = None,
+) -> Execution:
+    """Run `notebook` into `output`; at `timeout` seconds the whole run is killed.
+    `started(process_group)` is called once the child is running."""
+    stderr_path = output.with_suffix(".stderr")
+    with open(stderr_path, "wb") as stderr:
+        child = subprocess.Popen(
+            command(notebook, output, parameters),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env={**os.environ, **env},
+            start_new_session=True,
+        )
+    timed_out = False
+    try:
+        if started is not None:
+            started(child.pid)
+        child.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        kill_tree(child.pid)
+        child.wait()
+    except BaseException:  # an interrupt of the runner, or a failure to record the start
+        kill_tree(child.pid)
+        child.wait()
+        raise
+    return Execution(child.returncode, timed_out, child.pid, _last_line(stderr_path))
+
+
+def kill_tree(group: int) -> None:
+    """SIGKILL the process group `group` leads and the group of each of its children."""
+    try:
+        os.killpg(group, signal.SIGSTOP)  # it starts nothing new while its children are read
+    except ProcessLookupError:
+        return
+    groups = {group} | {_group_of(pid) for pid in children(group)}
+    for each in groups - {0, os.getpgrp()}:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(each, signal.SIGKILL)
+
+
+def children(pid: int) -> list[int]:
+    """The live children of `pid` on this machine, read from /proc."""
+    found = []
+    for entry in _PROC.iterdir():
+        if entry.name.isdigit() and _parent_of(int(entry.name)) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = (_PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    return text.rpartition(")")[2].split()  # the name in parentheses may hold spaces
+
+
+def _parent_of(pid: int) -> int | None:
+    fields = _stat(pid)
+    return int(fields[1]) if fields else None
+
+
+def _group_of(pid: int) -> int:
+    fields = _stat(pid)
+    return int(fields[2]) if fields else 0
+
+
+def _last_line(path: Path) -> str:
+    """The last non-empty line papermill wrote to stderr ('' when none)."""
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    return next((line.strip() for line in reversed(lines) if line.strip()), "")
+
+
+# the executed notebook
+
+
+def read_notebook(path: Path) -> bytes | None:
+    """The executed notebook's bytes, when papermill wrote a whole one (a run killed while
+    writing leaves a part that is no JSON: None, as when it wrote nothing)."""
+    try:
+        data = path.read_bytes()
+        json.loads(data)
+    except (OSError, ValueError):
+        return None
+    return data
+
+
+def failure(data: bytes) -> Failure | None:
+    """The cell that raised in an executed notebook, as papermill marked it; None when none
+    did. Its error's last line is the exception's name and message."""
+    cells = json.loads(data).get("cells", [])
+    marked = [i for i, cell in enumerate(cells) if ERROR_TAG in _tags(cell)]
+    candidates = [cells[i + 1] for i in marked if i + 1 < len(cells)] + cells
+    for cell in candidates:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error" and not _clean_exit(output):
+                line = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
+                return Failure(cell.get("execution_count"), line.strip().rstrip(":"))
+    return None
+
+
+def has_parameters_cell(notebook: dict[str, Any]) -> bool:
+    """Whether a cell is tagged `parameters` (papermill adds one of its own otherwise)."""
+    return any("parameters" in _tags(cell) for cell in notebook.get("cells", []))
+
+
+def _tags(cell: dict[str, Any]) -> list[str]:
+    tags = cell.get("metadata", {}).get("tags", [])
+    return tags if isinstance(tags, list) else []
+
+
+def _clean_exit(output: dict[str, Any]) -> bool:
+    """`sys.exit()` or `sys.exit(0)`: papermill does not count it as a failure."""
+    return output.get("ename") == "SystemExit" and output.get("evalue") in ("", "0")

@@ -1,0 +1,123 @@
+"""What a job's run comes to: its status, its exit code and one message saying why.
+
+The exit codes are the command line's (commands/exits.py names the same numbers for the
+faces; a test holds them equal): a scheduler, CI or a shell script tells from them why a
+job did not pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jupyter_mlops.automation import notebooks
+from jupyter_mlops.automation.spans import spelled
+from jupyter_mlops.registry.display import counted
+
+PASSED = 0
+ALERT_FIRED = 3  # a rule of the job's model fired during the job, or is still firing
+NOTEBOOK_FAILED = 10  # a cell raised (or papermill could not run the notebook)
+TIMED_OUT = 11  # killed at its timeout
+SKIPPED = 12  # the previous run of the same job is still going
+
+
+@dataclass(frozen=True)
+class Found:
+    """How the notebook's run ended, as the runner saw it."""
+
+    seconds: float
+    timed_out: bool = False
+    returncode: int = 0
+    failure: notebooks.Failure | None = None
+    last_words: str = ""
+    stored: bool = False
+    interrupted: bool = False
+    timeout: float | None = None
+
+    @classmethod
+    def of(
+        cls,
+        execution: notebooks.Execution,
+        data: bytes | None,
+        *,
+        seconds: float,
+        timeout: float | None,
+    ) -> Found:
+        raised = execution.returncode != 0 and not execution.timed_out and data is not None
+        return cls(
+            seconds,
+            timed_out=execution.timed_out,
+            returncode=execution.returncode,
+            failure=notebooks.failure(data) if raised and data is not None else None,
+            last_words=execution.last_words,
+            stored=data is not None,
+            timeout=timeout,
+        )
+
+    @classmethod
+    def stopped(cls, seconds: float) -> Found:
+        """The runner was interrupted (Ctrl-C, SIGTERM) and killed the notebook."""
+        return cls(seconds, interrupted=True)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    exit_code: int
+    message: str
+
+
+def verdict(
+    found: Found,
+    *,
+    checks: list[int],
+    fired: list[dict[str, Any]],
+    firing: list[dict[str, Any]],
+    model: str | None,
+) -> Outcome:
+    """The job's status, exit code and message from how it ran and what fires now."""
+    alerts = _alerts(fired, firing)
+    if found.interrupted:
+        return Outcome("failed", NOTEBOOK_FAILED, _joined("the runner was interrupted and "
+                       "killed the notebook", alerts))  # fmt: skip
+    if found.timed_out:
+        kept = (
+            "the stored notebook is what papermill had written by then"
+            if found.stored
+            else "papermill had written no notebook yet, so none is stored"
+        )
+        limit = "" if found.timeout is None else f" of {spelled(found.timeout)}"
+        killed = f"killed at its timeout{limit}; {kept}"
+        return Outcome("timeout", TIMED_OUT, _joined(killed, alerts))
+    if found.returncode != 0:
+        return Outcome("failed", NOTEBOOK_FAILED, _joined(_failed(found), alerts))
+    if alerts:
+        return Outcome("alert", ALERT_FIRED, "; ".join(alerts))
+    recorded = f"{counted(len(checks), 'check')} recorded, no alert fired"
+    return Outcome("passed", PASSED, recorded + (f", no rule of {model} firing" if model else ""))
+
+
+def _failed(found: Found) -> str:
+    if found.failure is not None:
+        cell = "a cell" if found.failure.cell is None else f"cell In [{found.failure.cell}]"
+        return f"{cell} raised {found.failure.error}"
+    said = f": {found.last_words}" if found.last_words else ""
+    return f"papermill could not run the notebook (exit {found.returncode}){said}"
+
+
+def _alerts(fired: list[dict[str, Any]], firing: list[dict[str, Any]]) -> list[str]:
+    """A sentence per rule that fired in the job's checks, or is still firing."""
+    said = [
+        f"rule {row['rule']} ({row['expression']}) fired in check {row['check']}" for row in fired
+    ]
+    new = {row["rule"] for row in fired}
+    said += [
+        f"rule {row['rule']} ({row['expression']}) is still firing"
+        for row in firing
+        if row["rule"] not in new
+    ]
+    return said
+
+
+def _joined(first: str, alerts: list[str]) -> str:
+    return "; ".join([first, *alerts])

@@ -1,0 +1,49 @@
+"""Subcommands of notebooks run as jobs: the jobs so far, and a job's executed notebook
+written out to open (`jobs --open ID`). Running one is the shell's `monitor`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from jupyter_mlops import operations
+from jupyter_mlops.automation.records import JobNotebook
+from jupyter_mlops.commands.base import Context, Subcommand, positive
+from jupyter_mlops.errors import InvalidArgumentError
+
+
+def parameter_pairs(pairs: list[list[str]] | None) -> dict[str, str]:
+    """`-p KEY VALUE ...` as {KEY: VALUE}, in the order given; a key given twice is refused."""
+    given: dict[str, str] = {}
+    for key, value in pairs or []:
+        if key in given:
+            raise InvalidArgumentError(
+                f"parameter {key!r} is given twice (-p {key} {given[key]} and -p {key} {value}); "
+                "give it once."
+            )
+        given[key] = value
+    return given
+
+
+class Jobs(Subcommand):
+    name = "jobs"
+    help = "notebooks run as jobs, newest first; --open ID writes one's executed notebook"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("model", nargs="?", help="one model's jobs (default: every job)")
+        parser.add_argument("--limit", type=positive, default=50, help="the newest N (50)")
+        parser.add_argument(
+            "--open",
+            type=positive,
+            metavar="ID",
+            help="write job ID's executed notebook to a file and show its path",
+        )
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        if args.open is not None:
+            path = operations.job_notebook(context.registry, job=args.open)
+            return JobNotebook(args.open, str(path))
+        return operations.jobs(context.registry, model=args.model, limit=args.limit)
+
+
+JOBS: tuple[Subcommand, ...] = (Jobs(),)
