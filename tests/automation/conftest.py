@@ -1,15 +1,20 @@
 """Fixtures of the automation tests: a real crontab for the schedules' tests (this user's,
 holding a line of the user's own during a test and put back as it was after it), and a small
 churn registry the gate and data-check tests share: a weak champion (fitted on shuffled
-labels), a good challenger, and a copy of it fitted on a bootstrap sample."""
+labels), a good challenger, and a copy of it fitted on a bootstrap sample; for the jobs'
+tests, tiny notebooks they write and a registry with a model their notebooks check."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
@@ -90,3 +95,52 @@ def churn(churn_home: Path, tmp_path: Path) -> Registry:
     """A private copy of the churn registry, for a test that changes it."""
     shutil.copytree(churn_home, tmp_path / "registry")
     return Registry(tmp_path / "registry")
+
+
+# notebooks run as jobs: tiny notebooks written by the tests (a kernel that imports nothing
+# starts fast), and a registry with a model whose checks a job's notebook records
+
+KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+CHECK = """\
+%load_ext jupyter_mlops
+import pandas as pd
+current = pd.read_parquet(data)
+result = %mlops check {model} --current current --no-multivariate
+result"""
+
+
+@pytest.fixture
+def write_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """`write_notebook(name, cell, ...)` writes a notebook of those code cells in tmp_path,
+    the first tagged `parameters` unless `parameters=False`; papermill's kernel is this
+    interpreter's (its bin first on PATH)."""
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+
+    def write(name: str, *cells: str, parameters: bool = True) -> Path:
+        made = nbformat.v4.new_notebook(metadata={"kernelspec": KERNEL})
+        made.cells = [nbformat.v4.new_code_cell(cell) for cell in cells]
+        if parameters:
+            made.cells[0].metadata["tags"] = ["parameters"]
+        path = tmp_path / name
+        nbformat.write(made, path)
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="module")
+def served_home(tmp_path_factory: pytest.TempPathFactory, dataset: Any, fitted: Any) -> Path:
+    """A registry home with `tumour@champion`, its training rows as the reference."""
+    home = tmp_path_factory.mktemp("served") / "registry"
+    registry = Registry(home)
+    X, y = dataset
+    registry.register("tumour", fitted, X=X, y=y)
+    registry.promote("tumour", 1, "champion", reason="first")
+    return home
+
+
+@pytest.fixture
+def served(served_home: Path, tmp_path: Path) -> Registry:
+    """A private copy of the `served_home` registry."""
+    return Registry(shutil.copytree(served_home, tmp_path / "registry"))

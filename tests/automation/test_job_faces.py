@@ -1,0 +1,115 @@
+"""The jobs as users list and open them from a shell and from a notebook, and what a job
+refuses before anything runs; no kernel is started here."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from jupyter_mlops import Registry, config, operations
+from jupyter_mlops.automation import outcomes
+from jupyter_mlops.cli import main
+from jupyter_mlops.clock import utc_now
+from jupyter_mlops.commands import exits
+from jupyter_mlops.store import jobs as sql
+
+NOTEBOOK = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def record(registry: Registry, *, status: str, model: str, ago: int, notebook: bytes | None = None):
+    """A finished job's row, written as a runner writes it, `ago` minutes ago."""
+    digest = None if notebook is None else registry.artifacts.put(notebook)
+    started = utc_now() - timedelta(minutes=ago)
+    with registry.db.write() as conn:
+        return sql.insert_job(
+            conn,
+            {"kind": "monitor", "model": model, "notebook": "/work/monitoring.ipynb",
+             "parameters": json.dumps({"model": f"{model}@champion"}), "status": status,
+             "started_at": started, "finished_at": started + timedelta(seconds=12),
+             "seconds": 12.0, "exit_code": {"passed": 0, "alert": 3}[status],
+             "message": f"{status} message", "output_sha256": digest,
+             "output_bytes": None if notebook is None else len(notebook),
+             "host": socket.gethostname(), "pid": os.getpid(), "created_by": "cron",
+             "detail": "{}"},
+        )  # fmt: skip
+
+
+@pytest.fixture
+def listed(tmp_path) -> Registry:
+    registry = Registry(tmp_path / "registry")
+    record(registry, status="passed", model="churn", ago=120)
+    record(registry, status="alert", model="churn", ago=60, notebook=json.dumps(NOTEBOOK).encode())
+    record(registry, status="passed", model="other", ago=30)
+    return registry
+
+
+def test_jobs_lists_newest_first_and_opens_a_stored_notebook_from_a_shell(listed, capsys):
+    home = str(listed.home)
+    assert main(["--home", home, "jobs", "churn"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines[1:] if line[:1].isdigit()] == ["2", "1"]
+    assert "alert message" in lines[1] and "jupyter-mlops jobs --open 2" in "\n".join(lines)
+    assert main(["--home", home, "jobs", "--limit", "1"]) == 0
+    assert "other" in capsys.readouterr().out
+    assert main(["--home", home, "jobs", "--open", "2"]) == 0
+    opened = capsys.readouterr().out.strip()
+    assert json.loads(Path(opened).read_text()) == NOTEBOOK
+    assert main(["--home", home, "jobs", "--open", "1"]) == 4
+    assert "job 1 stored no executed notebook" in capsys.readouterr().err
+
+
+def test_jobs_in_a_notebook_link_the_executed_notebook(listed, ipython):
+    ipython.run_cell(f"%mlops connect {listed.home}")
+    ipython.run_cell("listing = %mlops jobs churn")
+    listing = ipython.user_ns["listing"]
+    assert [job.id for job in listing] == [2, 1]
+    assert "%mlops jobs --open 2" in listing._repr_html_()
+    assert ipython.run_cell("opened = %mlops jobs --open 2").success
+    path = ipython.user_ns["opened"].path
+    assert f">{path}</a>" in ipython.user_ns["opened"]._repr_html_()
+    ipython.run_cell("listing = %mlops jobs churn")
+    assert f">{path}</a>" in ipython.user_ns["listing"]._repr_html_()
+    assert listing.to_dict()["rows"][0]["status"] == "alert"
+
+
+def test_a_job_is_refused_before_anything_is_recorded(tmp_path, capsys):
+    home = str(tmp_path / "registry")
+    good = tmp_path / "good.ipynb"
+    good.write_text(json.dumps(NOTEBOOK))
+    (tmp_path / "bad.ipynb").write_text("{not json")
+    (tmp_path / "notes.txt").write_text("")
+    refusals = {
+        ("good.ipynb", "-p", "model", "a", "-p", "model", "b"): "parameter 'model' is given twice",
+        ("good.ipynb", "-p", "2x", "a"): "parameter name '2x' is not a Python name",
+        ("missing.ipynb",): "does not exist",
+        ("notes.txt",): "is not a notebook",
+        ("bad.ipynb",): "cannot be read as a notebook",
+        ("good.ipynb", "--timeout", "soon"): "cannot read the timeout 'soon'",
+        ("good.ipynb", "--schedule", "7"): "schedule 7 does not exist",
+    }
+    for arguments, said in refusals.items():
+        where = [str(tmp_path / arguments[0]), *arguments[1:]]
+        assert main(["--home", home, "monitor", *where]) in (2, 4), arguments
+        err = capsys.readouterr().err
+        assert said in err and len(err.strip().splitlines()) == 1, err
+    assert operations.jobs(Registry(home)) == []
+
+
+def test_checks_carry_the_job_id_only_when_it_is_a_number(monkeypatch):
+    for raw, read in [("17", 17), ("", None), ("17; DROP", None), ("-3", None), ("0", None)]:
+        monkeypatch.setenv(config.JOB_VARIABLE, raw)
+        assert config.job_id() == read
+
+
+def test_a_job_exits_with_the_codes_the_command_line_documents():
+    assert (outcomes.ALERT_FIRED, outcomes.NOTEBOOK_FAILED, outcomes.TIMED_OUT) == (
+        exits.ALERT_FIRED,
+        exits.NOTEBOOK_FAILED,
+        exits.TIMED_OUT,
+    )
+    assert outcomes.SKIPPED == exits.SKIPPED

@@ -1,0 +1,227 @@
+"""Notebooks run as recorded jobs, by papermill in real processes: what each way a run can
+end records, exits with and stores."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from datetime import timedelta
+
+import nbformat
+import pytest
+
+from jupyter_mlops import Registry, operations
+from jupyter_mlops.automation.notebooks import kill_tree
+from jupyter_mlops.clock import utc_now
+from jupyter_mlops.deploying.processes import process_start
+from jupyter_mlops.store import jobs as sql
+from jupyter_mlops.store import schedules
+from tests.automation.conftest import CHECK
+from tests.conftest import wait_for
+
+
+@pytest.fixture
+def registry(served: Registry) -> Registry:
+    return served
+
+
+def write_rows(registry: Registry, dataset, *, shifted: bool) -> str:
+    X, _ = dataset
+    path = registry.home.parent / ("shifted.parquet" if shifted else "calm.parquet")
+    (X * 3 if shifted else X).to_parquet(path)
+    return str(path)
+
+
+def cells(path) -> list:
+    return nbformat.reads(path.read_text(), as_version=4).cells
+
+
+@pytest.mark.slow
+def test_a_passing_run_stores_its_notebook_beside_the_checks_it_recorded(
+    registry, write_notebook, dataset
+):
+    operations.add_alert(registry, ref="tumour@champion", expression="drift.share > 0.5")
+    data = write_rows(registry, dataset, shifted=False)
+    job = operations.monitor_job(
+        registry,
+        notebook=write_notebook("monitor.ipynb", 'model = "x"\ndata = ""', CHECK),
+        parameters={"model": "tumour@champion", "data": data},
+    )
+    assert (job.status, job.exit_code, job.model) == ("passed", 0, "tumour")
+    (check,) = job.detail["checks"]
+    assert job.message == "1 check recorded, no alert fired, no rule of tumour firing"
+    opened = operations.job_notebook(registry, job=job.id)
+    shown = "".join(
+        "".join(output.get("data", {}).get("text/plain", ""))
+        for cell in cells(opened)
+        for output in cell.get("outputs", [])
+    )
+    assert f"check {check} of tumour@champion" in shown
+    assert registry.gc(older_than=0) == [] and registry.verify().job_notebooks == 1
+    with registry.db.read() as conn:
+        assert sql.job_checks(conn, job.id) == [check]
+
+
+@pytest.mark.slow
+def test_a_cell_that_raises_fails_the_job_naming_the_cell(registry, write_notebook, capsys):
+    from jupyter_mlops.cli import main
+
+    path = write_notebook("broken.ipynb", "x = 1", "y = x + 1", "raise ValueError('no rows today')")
+    assert main(["--home", str(registry.home), "monitor", str(path), "-p", "x", "2"]) == 10
+    (job,) = operations.jobs(registry)
+    assert (job.status, job.failed_cell) == ("failed", 4)
+    assert job.message == "cell In [4] raised ValueError: no rows today"
+    assert "ValueError: no rows today" in capsys.readouterr().out
+    stored = cells(operations.job_notebook(registry, job=job.id))
+    tags = [cell.metadata.get("tags", []) for cell in stored]
+    marked = [i for i, tagged in enumerate(tags) if "papermill-error-cell-tag" in tagged]
+    assert len(marked) == 2 and "raise ValueError" in stored[marked[1] + 1].source
+
+
+@pytest.mark.slow
+def test_a_notebook_that_hangs_is_killed_at_its_timeout_with_its_kernel(
+    registry, write_notebook, tmp_path
+):
+    pid_file = tmp_path / "kernel.pid"
+    path = write_notebook(
+        "hangs.ipynb",
+        "import os, time",
+        f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))",
+        "time.sleep(600)",
+        parameters=False,
+    )
+    job = operations.monitor_job(registry, notebook=path, parameters={}, timeout="5s")
+    assert (job.status, job.exit_code) == ("timeout", 11)
+    assert job.message.startswith("killed at its timeout of 5s; ")
+    group = job.detail["process_group"]
+    assert pid_file.exists(), "the kernel did not start within the 5 s timeout"
+    kernel = int(pid_file.read_text())
+    assert process_start(kernel) is None  # gone, or a zombie nothing runs in
+    left = [pid for pid in os.listdir("/proc") if pid.isdigit() and _group(int(pid)) == group]
+    assert [pid for pid in left if process_start(int(pid))] == []
+
+
+def _group(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
+@pytest.mark.slow
+def test_a_run_while_the_previous_one_of_its_schedule_goes_is_skipped(
+    registry, write_notebook, tmp_path
+):
+    schedule = _schedule(registry, every=3600, created=utc_now())
+    go = tmp_path / "go"
+    path = write_notebook(
+        "waits.ipynb",
+        "go = ''",
+        "import os, time\nwhile not os.path.exists(go):\n    time.sleep(0.05)",
+    )
+    first = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_mlops.cli", "--home", str(registry.home), "monitor",
+         str(path), "-p", "go", str(go), "--schedule", str(schedule)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: operations.jobs(registry), "the first run's row", seconds=30)
+        second = operations.monitor_job(
+            registry, notebook=path, parameters={"go": str(go)}, schedule=schedule
+        )
+        (running,) = [job for job in operations.jobs(registry) if job.id != second.id]
+        assert (second.status, second.exit_code) == ("skipped", 12)
+        assert f"(job {running.id}, started" in second.message
+        go.touch()
+        assert first.wait(timeout=60) == 0
+    finally:
+        first.kill()
+        first.wait()
+    assert [job.status for job in operations.jobs(registry)] == ["skipped", "passed"]
+
+
+@pytest.mark.slow
+def test_an_alert_fails_the_job_and_so_does_a_rule_still_firing(registry, write_notebook, dataset):
+    rule = operations.add_alert(registry, ref="tumour@champion", expression="drift.share > 0.5")
+    data = write_rows(registry, dataset, shifted=True)
+    path = write_notebook("monitor.ipynb", 'model = "x"\ndata = ""', CHECK)
+    fired = operations.monitor_job(
+        registry, notebook=path, parameters={"model": "tumour@champion", "data": data}
+    )
+    (check,) = fired.detail["checks"]
+    assert (fired.status, fired.exit_code) == ("alert", 3)
+    assert fired.message == f"rule {rule.id} (drift.share > 0.5) fired in check {check}"
+    quiet = operations.monitor_job(
+        registry,
+        notebook=write_notebook("quiet.ipynb", "model = 'x'", "print(model)"),
+        parameters={"model": "tumour@champion"},
+    )
+    assert (quiet.status, quiet.exit_code) == ("alert", 3)
+    assert quiet.message == f"rule {rule.id} (drift.share > 0.5) is still firing"
+    assert quiet.detail["checks"] == [] and quiet.detail["firing"][0]["rule"] == rule.id
+
+
+@pytest.mark.slow
+def test_a_scheduled_run_records_the_runs_its_schedule_missed(registry, write_notebook):
+    now = utc_now()
+    schedule = _schedule(registry, every=3600, created=now - timedelta(days=1))
+    path = write_notebook("quiet.ipynb", "x = 1", "x")
+    with registry.db.write() as conn:
+        sql.insert_job(
+            conn,
+            {"kind": "monitor", "notebook": str(path), "parameters": "{}",
+             "schedule_id": schedule, "status": "passed", "started_at": now - timedelta(hours=5),
+             "host": "elsewhere", "pid": 1, "created_by": "cron", "detail": "{}"},
+        )  # fmt: skip
+    job = operations.monitor_job(registry, notebook=path, parameters={}, schedule=schedule)
+    newest = operations.jobs(registry)
+    assert [j.status for j in newest] == ["passed", "missed", "passed"] and job == newest[0]
+    missed = newest[1]
+    since = now - timedelta(hours=4)
+    assert missed.detail["missed"] == 4 and missed.started_at == since
+    assert (
+        missed.message == f"4 runs due every 1h did not happen since {since:%Y-%m-%d %H:%M:%S} UTC"
+    )
+
+
+def _schedule(registry: Registry, *, every: int, created) -> int:
+    with registry.db.write() as conn:
+        return schedules.insert_schedule(
+            conn,
+            {"kind": "monitor", "notebook": "n.ipynb", "parameters": "{}",
+             "every_seconds": every, "cron": "0 * * * *", "backend": "cron",
+             "command": "jupyter-mlops monitor n.ipynb", "created_at": created,
+             "created_by": "test"},
+        )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_runner_killed_mid_run_lists_its_job_as_crashed(registry, write_notebook, tmp_path):
+    path = write_notebook("slow.ipynb", "import time", "time.sleep(600)", parameters=False)
+    job = None
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_mlops.cli", "--home", str(registry.home), "monitor",
+         str(path)],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        (job,) = wait_for(
+            lambda: [j for j in operations.jobs(registry) if "process_group" in j.detail],
+            "the run's notebook to start",
+            seconds=30,
+        )
+        runner.send_signal(signal.SIGKILL)
+        runner.wait()
+        (job,) = operations.jobs(registry)
+        group = job.detail["process_group"]
+        assert job.status == "crashed" and job.exit_code is None
+        assert f"may still run as process group {group}" in job.message
+    finally:
+        runner.kill()
+        runner.wait()
+        if job is not None:  # its notebook, which outlived it
+            kill_tree(job.detail["process_group"])
+    assert json.loads(json.dumps(job.to_dict()))["status"] == "crashed"
