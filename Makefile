@@ -43,10 +43,10 @@ demo: $(INSTALLED)
 	@echo "== versions"; $(BIN)/jupyter-mlops --home $(DEMO)/registry versions diagnosis
 	@echo "== history";  $(BIN)/jupyter-mlops --home $(DEMO)/registry history diagnosis
 	@echo "== integrity"; $(BIN)/jupyter-mlops --home $(DEMO)/registry verify
-	@echo "== running examples/monitoring.ipynb (drift, a week of logged predictions, alerts)"
+	@echo "== running examples/drift_and_alerts.ipynb (drift, a week of logged predictions, alerts)"
 	MLOPS_HOME=$(DEMO)/registry $(BIN)/papermill --log-level WARNING --no-progress-bar \
-		examples/monitoring.ipynb $(DEMO)/monitoring.ipynb
-	@echo "== executed notebook: $(DEMO)/monitoring.ipynb"
+		examples/drift_and_alerts.ipynb $(DEMO)/drift_and_alerts.ipynb
+	@echo "== executed notebook: $(DEMO)/drift_and_alerts.ipynb"
 	@echo "== what drifted in the last 7 days of churn's prediction log, and by which test"
 	$(BIN)/jupyter-mlops --home $(DEMO)/registry drift churn@champion --window 7d
 	@echo "== alert rules"; $(BIN)/jupyter-mlops --home $(DEMO)/registry alert list churn
@@ -54,6 +54,13 @@ demo: $(INSTALLED)
 	@echo "== performance (realised and estimated, last 2 days)"
 	$(BIN)/jupyter-mlops --home $(DEMO)/registry performance churn@champion --last 2
 	$(BIN)/jupyter-mlops --home $(DEMO)/registry estimate churn@champion --last 2
+	@echo "== running examples/monitoring.ipynb as a recorded job, as a schedule would"
+	$(BIN)/jupyter-mlops --home $(DEMO)/registry monitor examples/monitoring.ipynb \
+		-p model churn@champion -p window 1d --timeout 30m || { code=$$?; [ $$code = 3 ] && \
+		echo "== exit code 3: the tutorial's alert rule still fires on churn's shifted days, so a schedule would flag this run"; }
+	@echo "== jobs"; $(BIN)/jupyter-mlops --home $(DEMO)/registry jobs churn
+	@echo "== the job's executed notebook, written out to open"
+	$(BIN)/jupyter-mlops --home $(DEMO)/registry jobs --open 1
 	@echo "== running examples/serving.ipynb (deploy, requests, feedback, promote and rollback followed)"
 	MLOPS_HOME=$(DEMO)/registry $(BIN)/papermill --log-level WARNING --no-progress-bar \
 		examples/serving.ipynb $(DEMO)/serving.ipynb
@@ -61,7 +68,7 @@ demo: $(INSTALLED)
 	@echo "== deployments"; $(BIN)/jupyter-mlops --home $(DEMO)/registry deployments
 	@echo "== served performance"; $(BIN)/jupyter-mlops --home $(DEMO)/registry performance tumour@champion
 	@echo "== where to look next"
-	@echo "   executed notebooks: $(DEMO)/quickstart.ipynb, $(DEMO)/monitoring.ipynb, $(DEMO)/serving.ipynb"
+	@echo "   executed notebooks: $(DEMO)/quickstart.ipynb, $(DEMO)/drift_and_alerts.ipynb, $(DEMO)/serving.ipynb"
 	@echo "   the demo registry:  $(DEMO)/registry (jupyter-mlops --home $(DEMO)/registry models)"
 	@echo "   make lab            opens them in JupyterLab, its MLOps sidebar showing the demo registry"
 

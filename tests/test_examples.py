@@ -9,10 +9,13 @@ from pathlib import Path
 import papermill
 import pytest
 
-from jupyter_mlops import Registry
+from jupyter_mlops import Registry, operations
+from jupyter_mlops.cli import main
 from tests.conftest import ROOT
 
-NOTEBOOKS = sorted((ROOT / "examples").glob("*.ipynb"))
+# the drift tutorial and the monitoring job it sets up run as a pair, in their own test
+PAIRED = ("drift_and_alerts.ipynb", "monitoring.ipynb")
+NOTEBOOKS = sorted(n for n in (ROOT / "examples").glob("*.ipynb") if n.name not in PAIRED)
 
 
 @pytest.fixture
@@ -49,10 +52,13 @@ def dashboards(path: Path) -> list[dict]:
     return found
 
 
-def test_the_monitoring_notebook_saves_its_dashboard_as_html(kernel_env):
-    output = kernel_env / "monitoring.ipynb"
+@pytest.mark.slow
+def test_the_tutorial_then_its_monitoring_job_save_their_dashboards(kernel_env, capsys):
+    """The drift tutorial registers churn and leaves its alert rule firing; the monitoring
+    notebook, run as a job against that registry, says so with exit code 3."""
+    output = kernel_env / "drift_and_alerts.ipynb"
     papermill.execute_notebook(
-        str(ROOT / "examples" / "monitoring.ipynb"),
+        str(ROOT / "examples" / "drift_and_alerts.ipynb"),
         str(output),
         kernel_name="python3",
         parameters={"rows_per_day": 1500},
@@ -61,6 +67,15 @@ def test_the_monitoring_notebook_saves_its_dashboard_as_html(kernel_env):
     (dashboard,) = dashboards(output)
     saved = dashboard["text/html"]
     assert "churn: drift" in saved and "churn: versions" in saved and "plotly" in saved
+
+    notebook = str(ROOT / "examples" / "monitoring.ipynb")
+    assert main(["monitor", notebook, "-p", "model", "churn@champion", "-p", "window", "1d"]) == 3
+    assert "is still firing" in capsys.readouterr().out
+    registry = Registry(kernel_env / "registry")
+    (job,) = operations.jobs(registry, model="churn")
+    assert (job.status, job.exit_code) == ("alert", 3) and job.detail["checks"]
+    (dashboard,) = dashboards(operations.job_notebook(registry, job=job.id))
+    assert "churn: drift" in dashboard["text/html"]
 
 
 def test_quickstart_leaves_the_registry_it_describes(kernel_env):

@@ -8,7 +8,7 @@ from typing import Any
 
 from jupyter_mlops import operations
 from jupyter_mlops.automation.records import JobNotebook
-from jupyter_mlops.commands.base import Context, Subcommand, positive
+from jupyter_mlops.commands.base import Context, Subcommand
 from jupyter_mlops.errors import InvalidArgumentError
 
 
@@ -25,16 +25,23 @@ def parameter_pairs(pairs: list[list[str]] | None) -> dict[str, str]:
     return given
 
 
+def number(text: str) -> int:
+    """`--limit N`, `--open ID`: a whole number from 1."""
+    if not (text.isascii() and text.isdigit() and 0 < int(text) < 2**62):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1")
+    return int(text)
+
+
 class Jobs(Subcommand):
     name = "jobs"
     help = "notebooks run as jobs, newest first; --open ID writes one's executed notebook"
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("model", nargs="?", help="one model's jobs (default: every job)")
-        parser.add_argument("--limit", type=positive, default=50, help="the newest N (50)")
+        parser.add_argument("--limit", type=number, default=50, help="the newest N (50)")
         parser.add_argument(
             "--open",
-            type=positive,
+            type=number,
             metavar="ID",
             help="write job ID's executed notebook to a file and show its path",
         )
