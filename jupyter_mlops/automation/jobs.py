@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.automation import notebooks, overlap
-from jupyter_mlops.automation.records import Job
-from jupyter_mlops.automation.spans import seconds_of
+from jupyter_mlops.automation.cadence import seconds
 from jupyter_mlops.automation.outcomes import SKIPPED, Found, verdict
+from jupyter_mlops.automation.records import Job
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.config import JOB_VARIABLE
 from jupyter_mlops.deploying.processes import process_start
@@ -35,6 +35,7 @@ from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
 from jupyter_mlops.registry.refs import parse_ref
 from jupyter_mlops.store import jobs as sql
+from jupyter_mlops.store.schedules import find_schedule
 
 KINDS = ("monitor", "retrain")
 
@@ -111,7 +112,7 @@ def checked(
         path,
         dict(parameters),
         None if model is None else parse_ref(model).model,
-        seconds_of(timeout),
+        None if timeout is None else seconds(timeout, what="timeout"),
         schedule,
         notebooks.has_parameters_cell(json.loads(path.read_bytes())),
     )
@@ -143,7 +144,7 @@ def _notebook(given: str | os.PathLike[str]) -> Path:
 
 def _require_schedule(registry: Registry, schedule: int) -> None:
     with registry.db.read() as conn:
-        if sql.schedule_row(conn, schedule) is None:
+        if find_schedule(conn, schedule) is None:
             raise NotFoundError(
                 f"schedule {schedule} does not exist; leave out ",
                 Option("schedule", python=str(schedule), typed=str(schedule)),
@@ -203,7 +204,7 @@ def _record_missed(registry: Registry, given: Given) -> None:
     assert given.schedule is not None
     now = utc_now()
     with registry.db.write() as conn:
-        schedule = sql.schedule_row(conn, given.schedule)
+        schedule = find_schedule(conn, given.schedule)
         last = sql.last_run_started(conn, given.schedule)
         found = None if schedule is None else overlap.missed(schedule, last=last, now=now)
         if found is not None:

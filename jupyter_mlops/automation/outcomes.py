@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jupyter_mlops.automation import notebooks
-from jupyter_mlops.automation.spans import spelled
+from jupyter_mlops.automation.cadence import spoken
 from jupyter_mlops.registry.display import counted
 
 PASSED = 0
@@ -86,7 +86,7 @@ def verdict(
             if found.stored
             else "papermill had written no notebook yet, so none is stored"
         )
-        limit = "" if found.timeout is None else f" of {spelled(found.timeout)}"
+        limit = "" if found.timeout is None else f" of {spoken(found.timeout)}"
         killed = f"killed at its timeout{limit}; {kept}"
         return Outcome("timeout", TIMED_OUT, _joined(killed, alerts))
     if found.returncode != 0:

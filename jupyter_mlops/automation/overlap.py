@@ -6,10 +6,13 @@ parameters. The lock belongs to the runner's open file, so the operating system 
 it when the runner ends, however it ends: a killed runner never leaves a run locked out.
 The notebook's processes never hold it (the descriptor is not inherited).
 
-A scheduled run also tells what its schedule missed: runs fall due every `every_seconds`
-after the previous run started (the first after the schedule was made). A timer fires on
-the clock and a run starts some seconds late, so each due time counts as missed once more
-than half an interval has passed it with no run.
+A scheduled run also tells what its schedule missed: the times its crontab expression fell
+due after the previous run started (after the schedule was made, for its first) and before
+now, but for the newest, which is this run's own. Cron reads the expression in this
+machine's local time, and so does the count, so a weekday schedule misses nothing over a
+weekend. A schedule without an expression that can be stepped through (another scheduler's)
+falls due every `every_seconds` instead; a run starts some seconds late, so there a due time
+counts as missed once more than half an interval has passed it with no run.
 """
 
 from __future__ import annotations
@@ -20,11 +23,11 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlops.automation.spans import spelled
+from jupyter_mlops.automation.cadence import spoken
 from jupyter_mlops.errors import StorageError
 
 LOCKS = Path("jobs") / "locks"  # under the registry home
@@ -72,7 +75,7 @@ class Missed:
     def message(self) -> str:
         runs = "run" if self.count == 1 else "runs"
         return (
-            f"{self.count} {runs} due every {spelled(self.every_seconds)} did not happen since "
+            f"{self.count} {runs} due every {spoken(self.every_seconds)} did not happen since "
             f"{self.since:%Y-%m-%d %H:%M:%S} UTC"
         )
 
@@ -86,12 +89,37 @@ class Missed:
 
 def missed(schedule: dict[str, Any], *, last: datetime | None, now: datetime) -> Missed | None:
     """What `schedule` missed before `now`, its newest run having started at `last` (None:
-    it never ran); None when it missed nothing."""
+    it never ran); None when it missed nothing. Times are naive UTC, as the registry's."""
     every = int(schedule["every_seconds"])
     base = last if last is not None else schedule["created_at"]
-    if every <= 0 or base is None:
+    if every <= 0 or base is None or now <= base:
         return None
-    count = round((now - base).total_seconds() / every) - 1
-    if count < 1:
+    due = due_times(schedule.get("cron"), after=base, until=now)
+    if due is None:  # no expression to step through: every `every` seconds
+        count = round((now - base).total_seconds() / every) - 1
+        first = base + timedelta(seconds=every)
+    else:
+        count, first = len(due) - 1, (due[0] if due else now)
+    return Missed(count, first, every) if count >= 1 else None
+
+
+def due_times(cron: str | None, *, after: datetime, until: datetime) -> list[datetime] | None:
+    """The times (naive UTC) `cron` fell due after `after` up to `until`, read in local
+    time as cron reads it; None when it cannot be stepped through, or falls due too often
+    to count one by one since then."""
+    from croniter import croniter
+
+    try:
+        steps = croniter(cron or "", after.replace(tzinfo=UTC).astimezone())
+        found: list[datetime] = []
+        for _ in range(MOST_STEPS):
+            moment = steps.get_next(datetime).astimezone(UTC).replace(tzinfo=None)
+            if moment > until:
+                return found
+            found.append(moment)
+    except (ValueError, KeyError, TypeError, StopIteration):
         return None
-    return Missed(count, base + timedelta(seconds=every), every)
+    return None
+
+
+MOST_STEPS = 10_000  # due times counted one by one; past that, the interval counts them

@@ -1,5 +1,6 @@
 """SQL of the jobs a notebook runs as: their rows, what their notebooks recorded (checks, the
-alerts those fired), the rules firing at their end, and the schedule a run belongs to.
+alerts those fired), the rules firing at their end, and when a schedule's last run started
+(its row is read by `store.schedules.find_schedule`).
 
 Every function takes an open connection (inside the caller's transaction) and plain values;
 rows come back as dicts keyed by column name.
@@ -85,12 +86,6 @@ def last_run_started(conn: duckdb.DuckDBPyConnection, schedule_id: int) -> datet
         [schedule_id],
     ).fetchone()
     return None if row is None else row[0]
-
-
-def schedule_row(conn: duckdb.DuckDBPyConnection, schedule_id: int) -> Row | None:
-    """A `schedules` row, removed or not."""
-    rows = rows_of(conn.execute("SELECT * FROM schedules WHERE id = ?", [schedule_id]))
-    return rows[0] if rows else None
 
 
 # what a job's notebook recorded, and what fires

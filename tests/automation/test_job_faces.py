@@ -89,7 +89,7 @@ def test_a_job_is_refused_before_anything_is_recorded(tmp_path, capsys):
         ("missing.ipynb",): "does not exist",
         ("notes.txt",): "is not a notebook",
         ("bad.ipynb",): "cannot be read as a notebook",
-        ("good.ipynb", "--timeout", "soon"): "cannot read the timeout 'soon'",
+        ("good.ipynb", "--timeout", "soon"): "timeout 'soon' is not a duration",
         ("good.ipynb", "--schedule", "7"): "schedule 7 does not exist",
     }
     for arguments, said in refusals.items():

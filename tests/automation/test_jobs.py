@@ -8,12 +8,13 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import nbformat
 import pytest
 
 from jupyter_mlops import Registry, operations
+from jupyter_mlops.automation import overlap
 from jupyter_mlops.automation.notebooks import kill_tree
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.deploying.processes import process_start
@@ -180,11 +181,25 @@ def test_a_scheduled_run_records_the_runs_its_schedule_missed(registry, write_no
     newest = operations.jobs(registry)
     assert [j.status for j in newest] == ["passed", "missed", "passed"] and job == newest[0]
     missed = newest[1]
-    since = now - timedelta(hours=4)
+    local = (now - timedelta(hours=5)).replace(tzinfo=UTC).astimezone()  # cron's clock
+    since = (local.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)).astimezone(UTC)
+    since = since.replace(tzinfo=None)  # the first hour after the last run: 0 * * * *
     assert missed.detail["missed"] == 4 and missed.started_at == since
-    assert (
-        missed.message == f"4 runs due every 1h did not happen since {since:%Y-%m-%d %H:%M:%S} UTC"
-    )
+    said = f"4 runs due every 1h did not happen since {since:%Y-%m-%d %H:%M:%S} UTC"
+    assert missed.message == said
+
+
+def test_a_weekday_schedule_misses_nothing_over_a_weekend():
+    def utc(text: str) -> datetime:  # a time on this machine's clock, as the registry keeps it
+        return datetime.fromisoformat(text).astimezone(UTC).replace(tzinfo=None)
+
+    weekdays = {"every_seconds": 86_400, "cron": "0 9 * * 1-5", "created_at": utc("2026-11-02")}
+    friday, monday = utc("2026-11-27 09:00:02"), utc("2026-11-30 09:00:05")
+    assert overlap.missed(weekdays, last=friday, now=monday) is None
+    gone = overlap.missed(weekdays, last=friday, now=utc("2026-12-02 09:00:04"))
+    assert gone is not None and (gone.count, gone.since) == (2, utc("2026-11-30 09:00"))
+    elsewhere = {**weekdays, "cron": "not cron"}  # another scheduler's: every 1d then
+    assert overlap.missed(elsewhere, last=friday, now=monday).count == 2
 
 
 def _schedule(registry: Registry, *, every: int, created) -> int:
