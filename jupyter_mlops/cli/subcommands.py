@@ -11,7 +11,13 @@ from typing import Any
 
 from jupyter_mlops import operations
 from jupyter_mlops.cli.files import read_model, read_table
-from jupyter_mlops.commands import Context, Subcommand, parameter_pairs, parse_pairs
+from jupyter_mlops.commands import (
+    Context,
+    Subcommand,
+    add_parameters,
+    parameter_pairs,
+    parse_pairs,
+)
 from jupyter_mlops.commands.registering import add_model_options
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.operations.registering import registration
@@ -136,19 +142,12 @@ class Monitor(Subcommand):
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("notebook", help="the .ipynb file to run with papermill")
-        parser.add_argument(
-            "-p",
-            "--parameter",
-            nargs=2,
-            action="append",
-            metavar=("KEY", "VALUE"),
-            help="a parameter of the notebook, e.g. -p model churn@champion",
-        )
+        add_parameters(parser)
         parser.add_argument("--timeout", help="kill the run after 30s, 10m, 1h, or seconds")
         parser.add_argument("--schedule", type=int, metavar="ID", help="the schedule it runs for")
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
-        parameters = parameter_pairs(args.parameter)
+        parameters = parameter_pairs(args.parameters)
         previous = signal.signal(signal.SIGTERM, _interrupted)  # a timer stopping the job
         try:
             return operations.monitor_job(

@@ -9,14 +9,16 @@ notebook reads variables, the shell reads files) in the same form.
 from jupyter_mlops.commands.base import (
     Context,
     Subcommand,
+    add_parameters,
     add_subcommands,
     data_files,
+    parameter_pairs,
     parse_pairs,
 )
 from jupyter_mlops.commands.catalog import CATALOG
 from jupyter_mlops.commands.fleet import FLEET
 from jupyter_mlops.commands.gating import GATING
-from jupyter_mlops.commands.jobs import JOBS, parameter_pairs
+from jupyter_mlops.commands.jobs import JOBS
 from jupyter_mlops.commands.monitoring import MONITORING
 from jupyter_mlops.commands.schedules import SCHEDULES
 from jupyter_mlops.commands.tracking import TRACKING
@@ -35,6 +37,7 @@ __all__ = [
     "SHARED",
     "Context",
     "Subcommand",
+    "add_parameters",
     "add_subcommands",
     "data_files",
     "parameter_pairs",

@@ -96,3 +96,30 @@ def positive(text: str) -> int:
     if not (text.isascii() and text.isdigit() and int(text) > 0):
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive count of windows")
     return int(text)
+
+
+def add_parameters(parser: argparse.ArgumentParser) -> None:
+    """`-p KEY VALUE`, repeated: the parameters a notebook run as a job is given."""
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        dest="parameters",
+        metavar=("KEY", "VALUE"),
+        help="a parameter of the notebook, e.g. -p model churn@champion",
+    )
+
+
+def parameter_pairs(pairs: list[list[str]] | None) -> dict[str, str]:
+    """`-p KEY VALUE ...` as {KEY: VALUE}, in the order given; a key given twice is refused."""
+    given: dict[str, str] = {}
+    for key, value in pairs or []:
+        if key in given:
+            raise InvalidArgumentError(
+                f"parameter {key!r} is given twice (-p {key} {given[key]} and -p {key} {value}); "
+                "give it once."
+            )
+        given[key] = value
+    return given

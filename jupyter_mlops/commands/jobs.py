@@ -9,20 +9,6 @@ from typing import Any
 from jupyter_mlops import operations
 from jupyter_mlops.automation.records import JobNotebook
 from jupyter_mlops.commands.base import Context, Subcommand
-from jupyter_mlops.errors import InvalidArgumentError
-
-
-def parameter_pairs(pairs: list[list[str]] | None) -> dict[str, str]:
-    """`-p KEY VALUE ...` as {KEY: VALUE}, in the order given; a key given twice is refused."""
-    given: dict[str, str] = {}
-    for key, value in pairs or []:
-        if key in given:
-            raise InvalidArgumentError(
-                f"parameter {key!r} is given twice (-p {key} {given[key]} and -p {key} {value}); "
-                "give it once."
-            )
-        given[key] = value
-    return given
 
 
 def number(text: str) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 
 from jupyter_mlops import operations
 from jupyter_mlops.automation.cadence import EVERY
-from jupyter_mlops.commands.base import Context, Subcommand
+from jupyter_mlops.commands.base import Context, Subcommand, add_parameters, parameter_pairs
 from jupyter_mlops.errors import InvalidArgumentError
 
 EVERY_MODEL = ""  # `--list` with no model: every schedule
@@ -21,16 +21,7 @@ class Schedule(Subcommand):
         parser.add_argument("notebook", nargs="?", help="the notebook to run, with -p parameters")
         parser.add_argument("--every", metavar="INTERVAL", help=f"one of {', '.join(EVERY)}")
         parser.add_argument("--cron", metavar="EXPR", help='a crontab expression: "0 9 * * 1-5"')
-        parser.add_argument(
-            "-p",
-            "--parameter",
-            nargs=2,
-            action="append",
-            default=[],
-            dest="parameters",
-            metavar=("KEY", "VALUE"),
-            help="a parameter of the notebook, e.g. -p model churn@champion",
-        )
+        add_parameters(parser)
         parser.add_argument(
             "--timeout", help="kill a run past this long: 30m, 2h (default: the interval)"
         )
@@ -54,24 +45,11 @@ class Schedule(Subcommand):
         return operations.schedule(
             context.registry,
             notebook=args.notebook,
-            parameters=_parameters(args.parameters),
+            parameters=parameter_pairs(args.parameters),
             every=args.every,
             cron=args.cron,
             timeout=args.timeout,
         )
-
-
-def _parameters(pairs: list[list[str]]) -> dict[str, str]:
-    """`-p KEY VALUE ...` as a mapping; a key given twice is refused."""
-    parameters: dict[str, str] = {}
-    for key, value in pairs:
-        if key in parameters:
-            raise InvalidArgumentError(
-                f"parameter {key!r} is given twice (-p {key} {parameters[key]!r} and "
-                f"-p {key} {value!r}); give it once."
-            )
-        parameters[key] = value
-    return parameters
 
 
 def _nothing_to_install(args: argparse.Namespace) -> None:
