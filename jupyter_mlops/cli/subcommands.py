@@ -18,6 +18,7 @@ from jupyter_mlops.commands import (
     parameter_pairs,
     parse_pairs,
 )
+from jupyter_mlops.commands.deployments import add_shadow
 from jupyter_mlops.commands.registering import add_model_options
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.operations.registering import registration
@@ -102,6 +103,7 @@ class Serve(Subcommand):
         parser.add_argument(
             "--token", help="the bearer token (default: $MLOPS_SERVE_TOKEN, else new)"
         )
+        add_shadow(parser)
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
         from jupyter_mlops.deploying import TOKEN_VARIABLE, new_token
@@ -110,9 +112,15 @@ class Serve(Subcommand):
         if not token:
             token = new_token()
             print(f"bearer token (shown once): {token}", flush=True)
-        print(f"serving {args.ref} at http://{args.host}:{args.port}", flush=True)
+        shadow = f", {args.shadow} in shadow" if args.shadow else ""
+        print(f"serving {args.ref} at http://{args.host}:{args.port}{shadow}", flush=True)
         operations.serve(
-            context.registry, ref=args.ref, host=args.host, port=args.port, token=token
+            context.registry,
+            ref=args.ref,
+            host=args.host,
+            port=args.port,
+            token=token,
+            shadow=args.shadow,
         )
 
 

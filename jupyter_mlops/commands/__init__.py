@@ -21,6 +21,7 @@ from jupyter_mlops.commands.gating import GATING
 from jupyter_mlops.commands.jobs import JOBS
 from jupyter_mlops.commands.monitoring import MONITORING
 from jupyter_mlops.commands.schedules import SCHEDULES
+from jupyter_mlops.commands.shadows import SHADOWS
 from jupyter_mlops.commands.tracking import TRACKING
 
 SHARED: tuple[Subcommand, ...] = (
@@ -31,6 +32,7 @@ SHARED: tuple[Subcommand, ...] = (
     *SCHEDULES,
     *GATING,
     *JOBS,
+    *SHADOWS,
 )
 
 __all__ = [

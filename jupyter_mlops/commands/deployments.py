@@ -17,9 +17,21 @@ class Deploy(Subcommand):
         parser.add_argument("ref", help="name@alias (the server follows the alias)")
         parser.add_argument("--port", type=int, default=8765)
         parser.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
+        add_shadow(parser)
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
-        return operations.deploy(context.registry, ref=args.ref, host=args.host, port=args.port)
+        return operations.deploy(
+            context.registry, ref=args.ref, host=args.host, port=args.port, shadow=args.shadow
+        )
+
+
+def add_shadow(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--shadow",
+        metavar="REF",
+        help="another version of the model (name@challenger) that scores every answered "
+        "request off the answer path, logged for compare-live",
+    )
 
 
 class Deployments(Subcommand):

@@ -38,6 +38,7 @@ from typing import IO, Any, NoReturn
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.deploying import processes, stopping, unwritten
 from jupyter_mlops.deploying.records import Deployment, DeploymentList
+from jupyter_mlops.deploying.shadows import shadow_of
 from jupyter_mlops.errors import (
     DEPLOYMENTS,
     ConflictError,
@@ -64,24 +65,34 @@ def new_token() -> str:
 
 
 def serve(
-    registry: Registry, ref: str, *, host: str = "127.0.0.1", port: int = 8765, token: str
+    registry: Registry,
+    ref: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    token: str,
+    shadow: str | None = None,
 ) -> NoReturn:
     """Serve `ref` in the foreground: this process becomes its server, recorded as a
     deployment, until SIGTERM or Ctrl-C stops it gracefully (buffered log rows written,
     recorded stopped, exit code 0). A server that cannot start says why in one line on
     stderr and exits with the code of its kind of error."""
     check_port(port)
+    shadow = shadow_of(registry, registry.watched(ref), shadow)
     env = {name: value for name, value in os.environ.items() if name != NONCE_VARIABLE}
     env[TOKEN_VARIABLE] = token  # the server makes its own nonce
-    command = _server_command(registry, ref, host=host, port=port)
+    command = _server_command(registry, ref, host=host, port=port, shadow=shadow)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, command, env)
 
 
-def _server_command(registry: Registry, ref: str, *, host: str, port: int) -> list[str]:
+def _server_command(
+    registry: Registry, ref: str, *, host: str, port: int, shadow: str | None
+) -> list[str]:
     command = [sys.executable, "-m", SERVER_MODULE, "--home", str(registry.home)]
-    return [*command, ref, "--host", host, "--port", str(port)]
+    command += [ref, "--host", host, "--port", str(port)]
+    return [*command, "--shadow", shadow] if shadow is not None else command
 
 
 def check_port(port: object) -> int:
@@ -95,12 +106,20 @@ def check_port(port: object) -> int:
 
 
 def deploy(
-    registry: Registry, ref: str, *, host: str = "127.0.0.1", port: int = 8765
+    registry: Registry,
+    ref: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    shadow: str | None = None,
 ) -> Deployment:
-    """Start a server for `ref` in its own process and session; wait until it answers."""
+    """Start a server for `ref` in its own process and session; wait until it answers.
+    `shadow`: another ref of the same model, scoring every answered request off the
+    answer path (`shadows` says which refs it may be)."""
     check_port(port)
     ref = registry.watched(ref)  # a bare name serves the champion alias
     registry.get(ref)
+    shadow = shadow_of(registry, ref, shadow)
     running = recorded(registry, model=None, running_only=True)
     if any(d.port == port and d.status == "running" for d in running):
         raise InvalidArgumentError(
@@ -110,7 +129,7 @@ def deploy(
     log_file = registry.home / "logs" / "servers" / f"{_file_name(ref)}-{port}.log"
     env = {**os.environ, TOKEN_VARIABLE: token, NONCE_VARIABLE: nonce}
     env["MLOPS_SERVE_LOG"] = str(log_file)
-    command = _server_command(registry, ref, host=host, port=port)
+    command = _server_command(registry, ref, host=host, port=port, shadow=shadow)
     with _opened_log(log_file) as output:
         process = subprocess.Popen(
             command, stdout=output, stderr=output, env=env, start_new_session=True

@@ -36,6 +36,7 @@ class Deployment:
     log_file: str | None
     process_start: str | None = None  # None: recorded without /proc, or by an older server
     nonce_sha256: str | None = None
+    shadow_ref: str | None = None  # the ref scoring its requests in shadow, if any
     # only on the record `deploy` returns: shown once, and in its to_dict()
     token: str | None = field(default=None, metadata={"json": False})
     version: int | None = None  # what a running server says of itself on /health
@@ -68,6 +69,7 @@ class Deployment:
     def announce(self) -> str:
         """What `deploy` says once: where it answers and, on its own line, the token."""
         text = f"{self.ref} at {self.url} (pid {self.pid}, {self.status})"
+        text += f", {self.shadow_ref} in shadow" if self.shadow_ref else ""
         return text + (f"\ntoken (shown once): {self.token}" if self.token else "")
 
     @classmethod
@@ -87,6 +89,7 @@ class DeploymentList(RecordTable[Deployment]):
         "id",
         "ref",
         "version",
+        "shadow",
         "url",
         "pid",
         "status",
@@ -121,6 +124,7 @@ class DeploymentList(RecordTable[Deployment]):
                 d.id,
                 d.ref,
                 d.version,
+                d.shadow_ref or "",
                 d.url,
                 d.pid,
                 d.status,

@@ -2,8 +2,8 @@
 
 A server writes a segment every few seconds, so a busy model's day is thousands of small
 files, and reading many small files is what makes a log slow to query. `compact` merges
-each day's small segments (under `SMALL_BYTES`) of a model's prediction and label logs,
-those of one schema into one segment:
+each day's small segments (under `SMALL_BYTES`) of a model's prediction, label and shadow
+logs, those of one schema into one segment:
 
 1. The sources are grouped by their schema (column names, order and types). A merge
    never changes a value's type: a day on which one version logged a column as booleans
@@ -93,7 +93,7 @@ def logged_models(home: Path) -> list[str]:
     """Every model with a prediction or label log."""
     found = {
         path.name
-        for kind in (logs.PREDICTIONS, logs.LABELS)
+        for kind in logs.KINDS
         for path in (home / "logs" / kind).glob("*")
         if path.is_dir()
     }
@@ -126,7 +126,7 @@ def _compact_model(home: Path, name: str) -> list[Compaction]:
                 f"a compaction of {name}'s logs is running; wait for it to end."
             )
         _recover(home, name)
-        for kind in (logs.PREDICTIONS, logs.LABELS):
+        for kind in logs.KINDS:
             for day in sorted(logs.model_directory(home, kind, name).glob("date=*")):
                 merged = _compact_day(home, name, kind, day)
                 if merged is not None:
@@ -299,7 +299,7 @@ def _recover(home: Path, model: str) -> None:
         fcntl.flock(log, fcntl.LOCK_EX)
         for journal in _journals(home, model):
             _finish(journal)
-        for kind in (logs.PREDICTIONS, logs.LABELS):
+        for kind in logs.KINDS:
             directory = logs.model_directory(home, kind, model)
             for temporary in directory.glob("date=*/.compaction-*.tmp"):
                 temporary.unlink(missing_ok=True)
@@ -308,7 +308,7 @@ def _recover(home: Path, model: str) -> None:
 def _journals(home: Path, model: str) -> list[Path]:
     return [
         journal
-        for kind in (logs.PREDICTIONS, logs.LABELS)
+        for kind in logs.KINDS
         for journal in logs.model_directory(home, kind, model).glob("date=*/.compaction-*.json")
     ]
 

@@ -2,12 +2,15 @@
 
     <registry>/logs/predictions/<model>/date=2026-11-26/<segment>.parquet
     <registry>/logs/labels/<model>/date=2026-11-26/<segment>.parquet
+    <registry>/logs/shadows/<model>/date=2026-11-26/<segment>.parquet
 
 A prediction row holds the request id, the time (UTC), the version that answered,
 the model's inputs as columns of their own, its output (`__prediction__`) and,
 for a probabilistic classifier, the positive class's probability (`__score__`), and
 from the server the time it took to answer (`__latency_ms__`). A
-label row holds a request id, a time and the true value (`__label__`). Segments
+label row holds a request id, a time and the true value (`__label__`). A shadow row is
+a prediction row without the inputs: a challenger's output for a request the served
+version answered, under that request's id and time (serving/shadow.py). Segments
 are written whole (temporary file, fsync, rename), never appended to, so a reader
 never sees half a file and no lock is shared with the registry. Monitoring reads
 them with DuckDB's `read_parquet`.
@@ -37,6 +40,8 @@ from jupyter_mlops.registry.artifacts import write_file
 
 PREDICTIONS = "predictions"
 LABELS = "labels"
+SHADOWS = "shadows"
+KINDS = (PREDICTIONS, LABELS, SHADOWS)  # every log of a model, as compaction walks them
 REQUEST_ID = "__request_id__"
 TIMESTAMP = "__timestamp__"
 VERSION = "__version__"

@@ -44,6 +44,7 @@ from jupyter_mlops.operations.monitoring import (
 from jupyter_mlops.operations.plans import audit, plan_archive, plan_promote, plan_rollback
 from jupyter_mlops.operations.registering import register, register_run, set_reference
 from jupyter_mlops.operations.schedules import schedule, schedules, unschedule
+from jupyter_mlops.operations.shadows import compare_live
 from jupyter_mlops.operations.tracking import compare_runs, run, run_history, runs
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "check_data",
     "compact",
     "compare",
+    "compare_live",
     "compare_runs",
     "deploy",
     "deployments",

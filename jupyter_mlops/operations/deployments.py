@@ -11,11 +11,18 @@ from jupyter_mlops.registry import Registry
 
 
 def deploy(
-    registry: Registry, *, ref: str, host: str = "127.0.0.1", port: int = 8765
+    registry: Registry,
+    *,
+    ref: str,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    shadow: str | None = None,
 ) -> Deployment:
     """Serve `ref` (a name follows its champion) over HTTP in a background process; the
-    deployment with its token, which is shown this once."""
-    return deploying.deploy(registry, ref, host=host, port=port)
+    deployment with its token, which is shown this once. `shadow` (`churn@challenger`):
+    another ref of the model that scores every answered request off the answer path,
+    logged under the same request ids for `compare_live`."""
+    return deploying.deploy(registry, ref, host=host, port=port, shadow=shadow)
 
 
 def deployments(
@@ -31,7 +38,14 @@ def undeploy(registry: Registry, *, target: str | int) -> DeploymentList:
 
 
 def serve(
-    registry: Registry, *, ref: str, host: str = "127.0.0.1", port: int = 8765, token: str
+    registry: Registry,
+    *,
+    ref: str,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    token: str,
+    shadow: str | None = None,
 ) -> NoReturn:
-    """Serve `ref` in this process, in the foreground, until it is stopped."""
-    deploying.serve(registry, ref, host=host, port=port, token=token)
+    """Serve `ref` in this process, in the foreground, until it is stopped (`shadow`: as
+    `deploy` takes it)."""
+    deploying.serve(registry, ref, host=host, port=port, token=token, shadow=shadow)

@@ -22,6 +22,7 @@ def main() -> int:
     parser.add_argument("--home")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--shadow", help="another ref of the model, scored in shadow")
     args = parser.parse_args()
     token = os.environ.get(TOKEN_VARIABLE)
     if not token:
@@ -35,6 +36,7 @@ def main() -> int:
             port=args.port,
             token=token,
             nonce=os.environ.get(NONCE_VARIABLE),
+            shadow=args.shadow,
         )
     except MlopsError as exc:  # one line, spelled for a shell, exit code by its kind
         print(f"jupyter-mlops: {exc.render(Face.SHELL)}", file=sys.stderr)

@@ -2,7 +2,8 @@
 
     POST /predict, /predict_proba   {"records": [...]} or {"columns": {...}}
     POST /feedback                  {"request_ids": [...], "labels": [...]}
-    GET  /health                    no token needed; the served version, the alias's looks
+    GET  /health                    no token needed; the served version, the alias's looks,
+                                    the shadow's counts
     GET  /metadata                  model, alias, serving version, signature, refusal reasons
     POST /shutdown                  the deployment's stop key, not the token (see deploying/)
 
@@ -13,7 +14,9 @@ version, inputs, outputs, latency) through a `LogWriter` before its answer is se
 labels go to their own log. The served version follows the alias (`follower`): a
 background thread looks it up every `poll_seconds` and swaps in a newly promoted (or
 rolled back) version whole; /health says how many looks it has made and which version it
-refused, /metadata also why.
+refused, /metadata also why. Given a `shadow` ref (a challenger), every answered batch is
+also scored by the version it points at, off the answer path, into a log of its own
+(`shadow.ShadowScorer`); what the shadow does never changes an answer.
 Errors are mapped to JSON answers in one place: 400 malformed, 401 token, 404
 route, 413 too large, 422 unusable input, 503 when the prediction log cannot be
 written and its buffer is full (the server answers nothing it cannot log). A client
@@ -70,6 +73,7 @@ from jupyter_mlops.serving.limits import CUT_OFF, EarlyAnswer
 from jupyter_mlops.serving.logwriter import LogWriter
 from jupyter_mlops.serving.notices import notice, say
 from jupyter_mlops.serving.rows import rows_of
+from jupyter_mlops.serving.shadow import ShadowScorer
 from jupyter_mlops.serving.validation import parse_body, read_body, signature
 
 POLL_SECONDS = 1.0
@@ -89,6 +93,7 @@ class ModelServer:
         log_seconds: float = 2.0,
         nonce: str | None = None,
         stop_key_sha256: str | None = None,
+        shadow: str | None = None,
     ) -> None:
         self.registry, self.ref = registry, ref
         self.token_sha256 = token_sha256
@@ -96,7 +101,7 @@ class ModelServer:
         self.stop_key_sha256 = stop_key_sha256
         self.follower = AliasFollower(registry, ref, self._load, poll_seconds=poll_seconds)
         self.unwritten = unwritten.directory(unwritten.tag_of(nonce and token_hash(nonce)))
-        self._open_logs(max_rows=log_rows, max_seconds=log_seconds)
+        self._open_logs(max_rows=log_rows, max_seconds=log_seconds, shadow=shadow)
         self._id_key = os.urandom(32)  # the ids this process issues carry a tag made with it
         ids = partial(logs.new_ids, key=self._id_key)
         self.batcher = Batcher(lambda: self.served, self._record, ids=ids)
@@ -104,16 +109,25 @@ class ModelServer:
         self.dropped = 0  # clients that went away before their request's body arrived
         self.app = self._routed()
 
-    def _open_logs(self, *, max_rows: int, max_seconds: float) -> None:
-        """The prediction and label logs of the served model, each buffering up to
-        `max_rows` rows or `max_seconds`, saving under `self.unwritten` what a failing disk
-        will not take at the stop."""
+    def _open_logs(self, *, max_rows: int, max_seconds: float, shadow: str | None) -> None:
+        """The prediction and label logs of the served model (and the shadow's log), each
+        buffering up to `max_rows` rows or `max_seconds`, saving under `self.unwritten`
+        what a failing disk will not take at the stop."""
         model = self.served.version.model
         log = partial(
             LogWriter, max_rows=max_rows, max_seconds=max_seconds, fallback=self.unwritten
         )
         self.predictions = log(self.registry.home, logs.PREDICTIONS, model)
         self.labels = log(self.registry.home, logs.LABELS, model)
+        self.shadow: ShadowScorer | None = None
+        if shadow is not None:
+            self.shadow = ShadowScorer(
+                self.registry,
+                shadow,
+                load=self._load,
+                log=log(self.registry.home, logs.SHADOWS, model),
+                poll_seconds=self.follower.poll_seconds,
+            )
 
     def _routed(self) -> Starlette:
         """The app: the route table, and every error mapped to its answer in one place;
@@ -138,6 +152,8 @@ class ModelServer:
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
         self.follower.start()
+        if self.shadow is not None:
+            self.shadow.start()
         try:
             yield
         finally:
@@ -170,7 +186,11 @@ class ModelServer:
         deadline = time.monotonic() + unwritten.RETRY_SECONDS
         for log in (self.predictions, self.labels):
             log.close(deadline=deadline)
-        notes = [log.closing_note for log in (self.predictions, self.labels) if log.closing_note]
+        written = [self.predictions, self.labels]
+        if self.shadow is not None:
+            self.shadow.close(deadline=deadline)
+            written.append(self.shadow.log)
+        notes = [log.closing_note for log in written if log.closing_note]
         if notes:
             try:
                 unwritten.write_report(self.unwritten, notes)
@@ -184,7 +204,7 @@ class ModelServer:
         state = {"status": "degraded", "reason": problem} if problem else {"status": "ok"}
         failures = self.predictions.failures + self.labels.failures
         counts = self._counts(self.served)
-        alias = {"alias": self.follower.report(reasons=False)}
+        alias = {"alias": self.follower.report(reasons=False), **self._shadow(reasons=False)}
         return JSONResponse({**state, **counts, "log_failures": failures, **alias, **self.identity})
 
     async def metadata(self, request: Request) -> JSONResponse:
@@ -200,8 +220,12 @@ class ModelServer:
                 **self._counts(served),
                 "log_problem": problem,
                 "alias": alias,
+                **self._shadow(reasons=True),
             }
         )
+
+    def _shadow(self, *, reasons: bool) -> dict[str, object]:
+        return {} if self.shadow is None else {"shadow": self.shadow.report(reasons=reasons)}
 
     def final_counts(self) -> dict[str, int]:
         """What the deployment's record keeps once it has stopped."""
@@ -249,6 +273,8 @@ class ModelServer:
             timestamps=np.full(count, np.datetime64(utc_now(), "us")),
         )
         self.predictions.append({**scored.inputs, **own, logs.LATENCY: scored.latency_ms})
+        if self.shadow is not None:  # only what is logged: an answer that failed is not
+            self.shadow.offer(scored, own[logs.TIMESTAMP])
 
     async def shutdown(self, request: Request) -> JSONResponse:
         """Stop as SIGTERM stops it (answer first, then a graceful shutdown): the way

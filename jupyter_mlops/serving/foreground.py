@@ -24,6 +24,7 @@ import uvicorn
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.deploying import check_port, processes
 from jupyter_mlops.deploying.control import record_stop
+from jupyter_mlops.deploying.shadows import shadow_of
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
 from jupyter_mlops.serving.app import ModelServer
@@ -41,15 +42,18 @@ def serve(
     port: int = 8765,
     token: str,
     nonce: str | None = None,
+    shadow: str | None = None,
 ) -> None:
     """Serve `ref` in this process until SIGTERM or Ctrl-C, recorded as a deployment.
 
     Either signal stops it gracefully (buffered log rows written), records it stopped and
-    returns; a new nonce is made unless `deploy` passed the one it waits for.
+    returns; a new nonce is made unless `deploy` passed the one it waits for. `shadow`:
+    another ref of the model, scoring every answered request off the answer path.
     """
     check_port(port)
     ref = registry.watched(ref)  # a bare name serves the champion alias
     model = registry.get(ref).model
+    shadow = shadow_of(registry, ref, shadow)
     nonce = nonce or processes.new_secret()
     stop_key = processes.new_secret()
     server = ModelServer(
@@ -58,8 +62,9 @@ def serve(
         token_sha256=processes.digest(token),
         nonce=nonce,
         stop_key_sha256=processes.digest(stop_key),
+        shadow=shadow,
     )
-    where = {"model": model, "ref": ref, "host": host, "port": port}
+    where = {"model": model, "ref": ref, "host": host, "port": port, "shadow_ref": shadow}
     record = {**where, **_this_process(nonce, stop_key), "token_sha256": processes.digest(token)}
     _run_recorded(registry, server, record)
 

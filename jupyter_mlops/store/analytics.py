@@ -20,6 +20,7 @@ __all__ = [
     "parquet_rows",
     "read_parquet",
     "scored_predictions",
+    "shadow_pairs",
 ]
 
 
@@ -85,6 +86,58 @@ def scored_predictions(
            WHERE (__timestamp__ >= ? OR ? IS NULL) AND (__timestamp__ < ? OR ? IS NULL)
            ORDER BY __timestamp__""",
         [predictions, start, start, end, end],
+    ).df()
+
+
+def shadow_pairs(
+    conn: duckdb.DuckDBPyConnection,
+    predictions: str,
+    shadows: str,
+    labels: str | None,
+    *,
+    versions: tuple[int, int],
+    start: datetime | None,
+    end: datetime | None,
+) -> pd.DataFrame:
+    """The requests both the served version and its shadow scored (`versions`: which of
+    each), logged within [start, end), one row each with both outputs and the latest
+    label (NULL without one, and for all when `labels` is None: no label log yet)."""
+    label = (
+        """SELECT __request_id__, arg_max(__label__, __timestamp__) AS label
+           FROM read_parquet(?, union_by_name = true, hive_partitioning = false)
+           GROUP BY __request_id__"""
+        if labels is not None
+        else "SELECT NULL::VARCHAR AS __request_id__, NULL AS label WHERE false"
+    )
+    return conn.execute(
+        f"""WITH label AS ({label}),
+           champion AS (
+               SELECT __request_id__, __timestamp__, __version__, __prediction__, __score__
+               FROM read_parquet(?, union_by_name = true, hive_partitioning = false)
+               WHERE __version__ = ? AND (__timestamp__ >= ? OR ? IS NULL)
+                     AND (__timestamp__ < ? OR ? IS NULL)),
+           challenger AS (
+               SELECT __request_id__, __version__, __prediction__, __score__
+               FROM read_parquet(?, union_by_name = true, hive_partitioning = false)
+               WHERE __version__ = ?)
+           SELECT c.__request_id__ AS request_id, c.__timestamp__ AS timestamp, l.label,
+                  c.__version__ AS champion_version, c.__prediction__ AS champion_prediction,
+                  c.__score__ AS champion_score, s.__version__ AS challenger_version,
+                  s.__prediction__ AS challenger_prediction, s.__score__ AS challenger_score
+           FROM champion c JOIN challenger s USING (__request_id__)
+           LEFT JOIN label l USING (__request_id__)
+           ORDER BY c.__timestamp__, c.__request_id__""",
+        [
+            *([labels] if labels is not None else []),
+            predictions,
+            versions[0],
+            start,
+            start,
+            end,
+            end,
+            shadows,
+            versions[1],
+        ],
     ).df()
 
 
