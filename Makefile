@@ -107,6 +107,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/tracking_vs_mlflow.py
 	$(BIN)/python benchmarks/drift_vs_evidently_nannyml.py
 	$(BIN)/python benchmarks/serving_vs_mlflow.py
+	$(BIN)/python benchmarks/shadow_overhead.py
 
 bench-crash: $(INSTALLED)
 	$(BIN)/python benchmarks/registry_crash.py --kills 1500

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -73,7 +73,7 @@ class LiveComparison:
     def _rows(self) -> list[list[Any]]:
         return [[m.metric, m.champion, m.challenger, m.difference, m.better] for m in self.metrics]
 
-    _COLUMNS = ["metric", "champion", "challenger", "difference", "better"]
+    _COLUMNS: ClassVar[list[str]] = ["metric", "champion", "challenger", "difference", "better"]
 
     def __repr__(self) -> str:
         table = text_table(self._COLUMNS, self._rows()) if self.metrics else "no metrics"

@@ -68,6 +68,7 @@ class Scored:
     scores: np.ndarray | None
     request_ids: list[str]
     latency_ms: np.ndarray
+    rows: Rows | None = None  # as checked: what a shadow of the same inputs is called with
 
 
 class Batcher:
@@ -170,7 +171,7 @@ class Batcher:
         column = positive_column(served.model, served.version.positive_label)
         scores = proba[:, column] if binary and proba is not None else None
         inputs = inputs_of(rows, served.columns)
-        self._record(Scored(served, inputs, predictions, scores, ids, latency))
+        self._record(Scored(served, inputs, predictions, scores, ids, latency, rows))
         outcomes: list[Answer | Exception] = []
         start = 0
         for job, count in zip(batch, counts, strict=True):

@@ -62,9 +62,7 @@ def test_deployed_with_a_shadow_both_are_logged_and_compared(
         registry, ref="diagnosis@champion", port=free_port(), shadow="diagnosis@challenger"
     )
     try:
-        assert [d.shadow_ref for d in operations.deployments(registry)] == [
-            "diagnosis@challenger"
-        ]
+        assert [d.shadow_ref for d in operations.deployments(registry)] == ["diagnosis@challenger"]
         assert "diagnosis@challenger" in str(operations.deployments(registry))
         ids = []
         for start in range(0, 60, 3):
@@ -108,7 +106,10 @@ def test_a_challenger_that_raises_never_fails_an_answer(
     registry.register("diagnosis", refuser, X=X, y=y, trust=[TRUST + "Refuser"])
     registry.promote("diagnosis", 3, "challenger")
     server = ModelServer(
-        registry, "diagnosis@champion", token_sha256=token_hash(TOKEN), shadow="diagnosis@challenger"
+        registry,
+        "diagnosis@champion",
+        token_sha256=token_hash(TOKEN),
+        shadow="diagnosis@challenger",
     )
     with serving(server, registry) as running:
         for start in range(0, 10, 2):
@@ -131,7 +132,10 @@ def test_a_challenger_of_another_signature_is_counted_not_raised(
     registry.register("diagnosis", LogisticRegression(max_iter=5000).fit(wider, y), X=wider, y=y)
     registry.promote("diagnosis", 3, "challenger")
     server = ModelServer(
-        registry, "diagnosis@champion", token_sha256=token_hash(TOKEN), shadow="diagnosis@challenger"
+        registry,
+        "diagnosis@champion",
+        token_sha256=token_hash(TOKEN),
+        shadow="diagnosis@challenger",
     )
     with serving(server, registry) as running:
         status, answer = call(f"{running.url}/predict", records(X.iloc[:4]))
@@ -149,7 +153,10 @@ def test_a_full_shadow_queue_drops_rows_and_answers_go_on(
     registry.register("diagnosis", gated, X=X, y=y, trust=[TRUST + "Gated"])
     registry.promote("diagnosis", 3, "challenger")
     server = ModelServer(
-        registry, "diagnosis@champion", token_sha256=token_hash(TOKEN), shadow="diagnosis@challenger"
+        registry,
+        "diagnosis@champion",
+        token_sha256=token_hash(TOKEN),
+        shadow="diagnosis@challenger",
     )
     assert server.shadow is not None
     server.shadow.max_queued = 2  # rows
@@ -169,7 +176,9 @@ def test_a_full_shadow_queue_drops_rows_and_answers_go_on(
 def test_the_shadow_follows_its_alias(shadowed: Running, dataset, fitted) -> None:
     X, y = dataset
     assert shadow_of(shadowed)["version"] == 2
-    shadowed.registry.register("diagnosis", LogisticRegression(C=0.01, max_iter=5000).fit(X, y), X=X, y=y)
+    shadowed.registry.register(
+        "diagnosis", LogisticRegression(C=0.01, max_iter=5000).fit(X, y), X=X, y=y
+    )
     shadowed.registry.promote("diagnosis", 3, "challenger")
     wait_for(lambda: shadow_of(shadowed)["version"] == 3, "the shadow to follow its alias")
     status, answer = call(f"{shadowed.url}/predict", records(X.iloc[:3]))
