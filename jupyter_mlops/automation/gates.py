@@ -75,18 +75,90 @@ def gate_rows(
     labels = _labels(y, first, chosen)
     rows = _rows(X, len(labels.values), first, second)
     outputs = [_outputs(side, rows[i], chosen) for i, side in enumerate((first, second))]
-    paired = gating.paired_bootstrap(chosen, labels, *outputs)
+    return _verdict(
+        model,
+        sides=(first, second),
+        champion=champion,
+        metric=chosen,
+        labels=labels,
+        outputs=(outputs[0], outputs[1]),
+        data="held-out rows",
+        min_gain=min_gain,
+        alpha=alpha,
+    )
+
+
+def gate_live(
+    registry: Registry,
+    *,
+    model: str,
+    challenger: int | str,
+    champion: int | str = "champion",
+    window: str,
+    metric: str,
+    min_gain: float = 0.0,
+    alpha: float = 0.05,
+) -> GateResult:
+    """The challenger against the champion on the labelled requests of the last `window`
+    both scored (the served version and its shadow, `monitoring.shadows`), by `metric`:
+    their logged outputs, so the versions are not scored again."""
+    from jupyter_mlops.monitoring.shadows import paired_rows
+
+    _check_numbers(min_gain, alpha)
+    first, second = _sides(registry, model, champion=champion, challenger=challenger)
+    chosen = _metric(metric, first, second)
+    found = paired_rows(
+        registry,
+        model=model,
+        window=window,
+        champion=first.version.version,
+        challenger=second.version.version,
+    )
+    labelled = found[found["label"].notna()].reset_index(drop=True)
+    labels = _labels(labelled["label"], first, chosen, data=f"the labelled requests of {window}")
+    outputs = tuple(
+        _logged(labelled, side=name, of=side, metric=chosen, labels=labels)
+        for name, side in (("champion", first), ("challenger", second))
+    )
+    return _verdict(
+        model,
+        sides=(first, second),
+        champion=champion,
+        metric=chosen,
+        labels=labels,
+        outputs=(outputs[0], outputs[1]),
+        data=f"{len(labelled):,} labelled requests of the last {window} both scored",
+        min_gain=min_gain,
+        alpha=alpha,
+    )
+
+
+def _verdict(
+    model: str,
+    *,
+    sides: tuple[Side, Side],
+    champion: int | str,
+    metric: Metric,
+    labels: Labels,
+    outputs: tuple[Outputs, Outputs],
+    data: str,
+    min_gain: float,
+    alpha: float,
+) -> GateResult:
+    """The paired interval (and McNemar's test for accuracy) and the decision they give."""
+    first, second = sides
+    paired = gating.paired_bootstrap(metric, labels, *outputs)
     tested = None
-    if chosen.name == "accuracy":
+    if metric.name == "accuracy":
         right = [out.predictions == labels.values for out in outputs]
         tested = gating.mcnemar(*right)
     decision, why = decide(
-        paired, metric=chosen.name, mcnemar=tested, min_gain=min_gain, alpha=alpha
+        paired, metric=metric.name, mcnemar=tested, min_gain=min_gain, alpha=alpha
     )
     named = isinstance(champion, str) and not champion.strip().isdigit()
     return GateResult(
         model=model,
-        metric=chosen.name,
+        metric=metric.name,
         champion=first.version.version,
         challenger=second.version.version,
         champion_alias=str(champion) if named else "champion",
@@ -101,13 +173,39 @@ def gate_rows(
         resamples=paired.resamples,
         seed=gating.SEED,
         rows=len(labels.values),
-        data="held-out rows",
+        data=data,
         min_gain=min_gain,
         alpha=alpha,
         mcnemar=tested,
         decision=decision,
         why=why,
     )
+
+
+def _logged(rows: pd.DataFrame, *, side: str, of: Side, metric: Metric, labels: Labels) -> Outputs:
+    """One side's logged outputs as a gate reads them: its predictions, and for a binary
+    classifier the probabilities its logged positive-class score gives."""
+    classes = tuple(of.scoring.classes or classes_of(of.model) or ())
+    predictions = rows[f"{side}_prediction"].to_numpy()
+    if classes:
+        predictions = np.asarray(predictions.tolist(), dtype=object)
+    else:
+        predictions = predictions.astype("float64")
+    if not metric.needs_probabilities:
+        return Outputs(predictions, None, classes)
+    score = rows[f"{side}_score"].to_numpy(dtype="float64")
+    if len(classes) != 2 or labels.positive is None or np.isnan(score).any():
+        raise InvalidArgumentError(
+            f"the shadow log keeps a score only of a binary classifier's positive class, so "
+            f"{metric.name} cannot be measured on {of.label}'s logged requests; choose "
+            "accuracy or f1 for a live gate, or gate on held-out rows with ",
+            HOLDOUT,
+            ".",
+        )
+    positive = classes.index(labels.positive)
+    probabilities = np.empty((len(score), 2))
+    probabilities[:, positive], probabilities[:, 1 - positive] = score, 1.0 - score
+    return Outputs(predictions, probabilities, classes)
 
 
 def _check_numbers(min_gain: float, alpha: float) -> None:
@@ -186,7 +284,7 @@ def _metric(name: str, first: Side, second: Side) -> Metric:
     return chosen
 
 
-def _labels(y: Any, side: Side, metric: Metric) -> Labels:
+def _labels(y: Any, side: Side, metric: Metric, *, data: str = "the holdout") -> Labels:
     """The true values as an array, refused when missing, too few, or not the classes
     the versions predict."""
     if y is None:
@@ -195,8 +293,8 @@ def _labels(y: Any, side: Side, metric: Metric) -> Labels:
     values = values.squeeze() if isinstance(values, pd.DataFrame) else values
     if len(values) < MIN_ROWS:
         raise InvalidArgumentError(
-            f"the holdout has {counted(len(values), 'row')}, too few to tell two versions "
-            f"apart; pass at least {MIN_ROWS} held-out rows."
+            f"{data} has {counted(len(values), 'row')}, too few to tell two versions "
+            f"apart; pass at least {MIN_ROWS} labelled rows."
         )
     missing = int(values.isna().sum())
     if missing:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from jupyter_mlops.automation.datachecks import DataCheck, check_frame
-from jupyter_mlops.automation.gates import HOLDOUT, gate_rows
+from jupyter_mlops.automation.gates import gate_live, gate_rows
 from jupyter_mlops.automation.verdicts import GateResult
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.registry import Registry
@@ -34,28 +34,39 @@ def gate(
     promote: bool = False,
     reason: str = "",
 ) -> GateResult:
-    """The challenger against the champion on held-out rows `X`, `y` by `metric`: 'promote'
+    """The challenger against the champion on held-out rows `X`, `y` (or, `live='7d'`, on
+    the labelled requests of that window a shadow deployment scored) by `metric`: 'promote'
     when its gain is at least `min_gain` and significantly above 0 (and, for accuracy,
     McNemar's p below `alpha`), else 'keep'. `promote=True` then moves the champion alias
     to the challenger, audited with `reason` and the result as evidence."""
     if live is not None:
-        raise InvalidArgumentError(
-            f"a live gate (over {live!r}) compares the requests a shadow deployment scored, "
-            "which this installation cannot read yet; gate on held-out rows with ",
-            HOLDOUT,
-            " instead.",
+        if X is not None or y is not None:
+            raise InvalidArgumentError(
+                f"a live gate (over {live!r}) compares the requests a shadow deployment "
+                "scored, and held-out rows were given too; give one of them."
+            )
+        result = gate_live(
+            registry,
+            model=model,
+            challenger=challenger,
+            champion=champion,
+            window=live,
+            metric=metric,
+            min_gain=min_gain,
+            alpha=alpha,
         )
-    result = gate_rows(
-        registry,
-        model=model,
-        challenger=challenger,
-        champion=champion,
-        X=X,
-        y=y,
-        metric=metric,
-        min_gain=min_gain,
-        alpha=alpha,
-    )
+    else:
+        result = gate_rows(
+            registry,
+            model=model,
+            challenger=challenger,
+            champion=champion,
+            X=X,
+            y=y,
+            metric=metric,
+            min_gain=min_gain,
+            alpha=alpha,
+        )
     if not (promote and result.passed):
         return result
     said = f"{reason}; {result.summary()}" if reason else result.summary()

@@ -164,7 +164,6 @@ class ShadowScorer:
     # scoring
 
     def _work(self) -> None:
-        pass  # _lower_priority()
         while (batch := self._take()) is not None:
             self._score(batch)
 

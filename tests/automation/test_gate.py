@@ -191,5 +191,7 @@ def test_versions_that_cannot_be_compared_are_refused(churn, holdout):
     for bad in ({"min_gain": math.nan}, {"alpha": 1.5}):
         with pytest.raises(InvalidArgumentError):
             operations.gate(churn, challenger=2, **kw, **bad)
-    with pytest.raises(InvalidArgumentError, match="shadow deployment"):
+    with pytest.raises(InvalidArgumentError, match="no predictions"):
         operations.gate(churn, model="churn", challenger=2, live="7d", metric="auc")
+    with pytest.raises(InvalidArgumentError, match="give one of them"):
+        operations.gate(churn, challenger=2, live="7d", **kw)

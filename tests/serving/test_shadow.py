@@ -97,6 +97,20 @@ def test_deployed_with_a_shadow_both_are_logged_and_compared(
     shown = ipython.run_line_magic("mlops", "compare-live diagnosis --window 1d")
     assert "diagnosis@challenger (version 2)" in repr(shown) and "accuracy" in repr(shown)
 
+    # the gate on the same labelled requests reads the same logged outputs
+    live = operations.gate(
+        registry, model="diagnosis", challenger="challenger", live="1d", metric="auc"
+    )
+    assert (live.rows, live.champion, live.challenger) == (40, 1, 2)
+    assert live.champion_value == pytest.approx(metrics["auc"].champion)
+    assert live.challenger_value == pytest.approx(metrics["auc"].challenger)
+    assert "40 labelled requests" in live.data
+    gated = ipython.run_line_magic(
+        "mlops", "gate diagnosis --challenger challenger --live 1d --metric accuracy"
+    )
+    assert gated.champion_value == pytest.approx(champion) and gated.mcnemar is not None
+    assert gated.decision == "keep"  # the challenger is the weaker model
+
 
 def test_a_challenger_that_raises_never_fails_an_answer(
     registry: Registry, dataset, fitted
