@@ -14,6 +14,9 @@ from jupyter_mlops.errors import InvalidArgumentError
 HOME_VARIABLE = "MLOPS_HOME"
 # set by a job's runner for the notebook it executes: what the notebook records is the job's
 JOB_VARIABLE = "MLOPS_JOB_ID"
+# set by whoever started a job's runner on a person's behalf (a schedule run now from the
+# sidebar): where the run was asked from, kept in the job's `detail` as its audit evidence
+EVIDENCE_VARIABLE = "MLOPS_JOB_EVIDENCE"
 DEFAULT_HOME = Path("~/.jupyter-mlops")
 REGISTRY_FILE = "registry.duckdb"
 ARTIFACTS_DIR = "artifacts"
@@ -48,6 +51,21 @@ def job_id() -> int | None:
     if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) < 2**63:
         return None
     return int(raw)
+
+
+def job_evidence() -> dict[str, str]:
+    """Where this job's run was asked from ($MLOPS_JOB_EVIDENCE: a JSON object of text), or
+    nothing: a run cron or a person's shell started, or a variable that is no such object
+    (ignored, never fatal: the job runs as it would have)."""
+    import json
+
+    try:
+        found = json.loads(os.environ.get(EVIDENCE_VARIABLE, "") or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {str(k): str(v) for k, v in found.items() if isinstance(v, str)}
 
 
 # the registry a notebook session chose (`%mlops connect`), which every registry opened in

@@ -28,7 +28,7 @@ from jupyter_mlops.automation.cadence import seconds
 from jupyter_mlops.automation.outcomes import SKIPPED, Found, verdict
 from jupyter_mlops.automation.records import Job
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.config import JOB_VARIABLE
+from jupyter_mlops.config import JOB_VARIABLE, job_evidence
 from jupyter_mlops.deploying.processes import process_start
 from jupyter_mlops.errors import InvalidArgumentError, NotFoundError, Option
 from jupyter_mlops.registry import Registry
@@ -164,8 +164,15 @@ def _row(given: Given, **fields: Any) -> dict[str, Any]:
         "pid": os.getpid(),
         "created_by": current_user(),
         **fields,
-        "detail": json.dumps(fields.get("detail", {})),
+        "detail": json.dumps({**_asked(), **fields.get("detail", {})}),
     }
+
+
+def _asked() -> dict[str, Any]:
+    """Where the run was asked from, when someone asked on a person's behalf (the sidebar's
+    Run now): its audit evidence."""
+    evidence = job_evidence()
+    return {"evidence": evidence} if evidence else {}
 
 
 def _get(registry: Registry, job_id: int) -> Job:
@@ -220,6 +227,7 @@ def _run(registry: Registry, given: Given) -> Job:
         "runner_start": process_start(os.getpid()),
         "timeout": given.timeout,
         "parameters_cell": given.parameters_cell,
+        **_asked(),
     }
     with registry.db.write() as conn:
         job_id = sql.insert_job(

@@ -124,3 +124,39 @@ def _every(cron: str, every_seconds: int) -> str:
     if spoken in cadence.EVERY and cadence.every_cron(spoken) == cron:
         return spoken
     return cron
+
+
+@dataclass(frozen=True)
+class ScheduleRun:
+    """A schedule's command started now, outside its times: by whom, as which process, and
+    where its output goes; the job it records shows in the jobs once its runner starts."""
+
+    schedule: int
+    model: str | None
+    notebook: str
+    parameters: dict[str, str]
+    command: str
+    pid: int
+    started_at: datetime
+    started_by: str
+    log_file: str
+    evidence: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def note(self) -> str:
+        whose = f" of {self.model}" if self.model else ""
+        return (
+            f"schedule {self.schedule}{whose} started now as process {self.pid}; its job is "
+            f"listed in the jobs{whose} once recorded, its output appended to {self.log_file}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**fields_of(self), "note": self.note}
+
+    def __str__(self) -> str:
+        return self.note
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return f"<p>{html.escape(self.note)}</p>"

@@ -18,14 +18,18 @@ its output to `jobs/schedule-ID.log` under the registry home.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import threading
 from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.automation import cadence, crontabs
-from jupyter_mlops.automation.schedule_records import REMOVED, Schedule, ScheduleList
+from jupyter_mlops.automation.schedule_records import REMOVED, Schedule, ScheduleList, ScheduleRun
 from jupyter_mlops.clock import utc_now
+from jupyter_mlops.config import EVIDENCE_VARIABLE, JOB_VARIABLE
 from jupyter_mlops.errors import (
     Command,
     InvalidArgumentError,
@@ -103,6 +107,43 @@ def unschedule(registry: Registry, *, schedule: int) -> Schedule:
     row = {**row, "removed_at": removed_at}
     return Schedule.from_row(
         row, log_file=str(log_file(registry, schedule)), state=REMOVED, note=note
+    )
+
+
+def run_now(
+    registry: Registry, *, schedule: int, evidence: Mapping[str, str] | None = None
+) -> ScheduleRun:
+    """Start schedule `schedule`'s command now, exactly as its crontab entry runs it, as a
+    process of its own session (it outlives its starter): it records a job as cron's run
+    does, appends to the same log, and records 'skipped' while the previous run goes on.
+    `evidence` (where the run was asked from) is kept in the job's `detail`."""
+    with registry.db.read() as conn:
+        row = sql.find_schedule(conn, schedule)
+        if row is None or row["removed_at"] is not None:
+            active = [found["id"] for found in sql.schedules_of(conn, model=None)]
+            raise _not_found(schedule, row, active)
+    given = dict(evidence or {})
+    env = {**os.environ, EVIDENCE_VARIABLE: json.dumps(given)}
+    env.pop(JOB_VARIABLE, None)  # the run is a job of its own, never part of the caller's
+    (registry.home / JOBS_DIR).mkdir(exist_ok=True)
+    process = subprocess.Popen(
+        ["/bin/sh", "-c", row["command"]],
+        cwd=registry.home, env=env, start_new_session=True,
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    # reaped when it ends, so a long-lived starter (the Jupyter server) keeps no zombie
+    threading.Thread(target=process.wait, name=f"mlops-run-{schedule}", daemon=True).start()
+    return ScheduleRun(
+        schedule=schedule,
+        model=row["model"],
+        notebook=row["notebook"],
+        parameters=json.loads(row["parameters"]),
+        command=row["command"],
+        pid=process.pid,
+        started_at=utc_now(),
+        started_by=current_user(),
+        log_file=str(log_file(registry, schedule)),
+        evidence=given,
     )
 
 

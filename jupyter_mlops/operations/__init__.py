@@ -43,7 +43,7 @@ from jupyter_mlops.operations.monitoring import (
 )
 from jupyter_mlops.operations.plans import audit, plan_archive, plan_promote, plan_rollback
 from jupyter_mlops.operations.registering import register, register_run, set_reference
-from jupyter_mlops.operations.schedules import schedule, schedules, unschedule
+from jupyter_mlops.operations.schedules import run_schedule, schedule, schedules, unschedule
 from jupyter_mlops.operations.shadows import compare_live
 from jupyter_mlops.operations.tracking import compare_runs, run, run_history, runs
 
@@ -90,6 +90,7 @@ __all__ = [
     "rollback",
     "run",
     "run_history",
+    "run_schedule",
     "runs",
     "schedule",
     "schedules",

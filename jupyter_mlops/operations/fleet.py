@@ -12,6 +12,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
+from jupyter_mlops.automation.records import Job
 from jupyter_mlops.deploying.control import with_health
 from jupyter_mlops.deploying.records import Deployment
 from jupyter_mlops.errors import InvalidArgumentError, did_you_mean
@@ -24,7 +25,13 @@ from jupyter_mlops.monitoring.health import (
     registered_value,
 )
 from jupyter_mlops.monitoring.multivariate import THRESHOLD
-from jupyter_mlops.operations.fleet_records import Fleet, LastCheck, ModelHealth, Served
+from jupyter_mlops.operations.fleet_records import (
+    Fleet,
+    LastCheck,
+    LastJob,
+    ModelHealth,
+    Served,
+)
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.display import counted
 from jupyter_mlops.store import deployments as deployments_sql
@@ -47,6 +54,8 @@ def fleet(registry: Registry, *, name: str | None = None, health: str | None = N
             metrics=sql.last_metrics(conn),
             firing=sql.firing_rules(conn),
             deployments=deployments_sql.deployments_of(conn, model=None, running_only=False),
+            schedules=sql.schedule_counts(conn),
+            jobs=sql.last_jobs(conn),
         )
     kept = [m for m in gathered.models if not name or name.lower() in m["name"].lower()]
     served = _served(gathered.deployments, {m["name"] for m in kept})
@@ -86,6 +95,8 @@ class _Gathered:
         for row in found["firing"]:
             rule = FiringRule(int(row["id"]), row["expression"], row["state_since"])
             self.firing[row["model"]].append(rule)
+        self.schedules = {row["model"]: int(row["schedules"]) for row in found["schedules"]}
+        self.jobs = {row["model"]: _job(row) for row in found["jobs"]}
 
     def row(self, model: Row, deployments: list[Served]) -> ModelHealth:
         name = model["name"]
@@ -102,7 +113,15 @@ class _Gathered:
             last_check=None if check is None else _last(check, drift, metrics, firing),
             health=judged.state,
             why=judged.why,
+            schedules=self.schedules.get(name, 0),
+            last_job=self.jobs.get(name),
         )
+
+
+def _job(row: Row) -> LastJob:
+    """The newest job as its record reads it (a runner gone mid-run: 'crashed')."""
+    job = Job.from_row(row)
+    return LastJob(job.id, job.status, job.started_at, job.took, job.schedule_id, job.message)
 
 
 def _drift(row: Row) -> DriftReading:

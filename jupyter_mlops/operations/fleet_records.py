@@ -80,6 +80,22 @@ class LastCheck:
 
 
 @dataclass(frozen=True)
+class LastJob:
+    """A model's newest job: its result (`passed`, `alert`, `failed`, `timeout`, `skipped`,
+    `missed`, `running`, `crashed`), when it started and why it ended so."""
+
+    id: int
+    status: str
+    at: datetime
+    seconds: float | None
+    schedule: int | None
+    message: str | None
+
+    def __str__(self) -> str:
+        return f"job {self.id} {self.status}, {self.at:%Y-%m-%d %H:%M}"
+
+
+@dataclass(frozen=True)
 class ModelHealth:
     """One row of the fleet: a model, where its aliases point, what serves it, its newest
     check, and its health with the evidence (`why`)."""
@@ -93,6 +109,8 @@ class ModelHealth:
     last_check: LastCheck | None
     health: str
     why: str
+    schedules: int = 0  # not removed
+    last_job: LastJob | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return fields_of(self)

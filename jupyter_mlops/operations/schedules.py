@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.automation import schedules as automation
-from jupyter_mlops.automation.schedule_records import Schedule, ScheduleList
+from jupyter_mlops.automation.schedule_records import Schedule, ScheduleList, ScheduleRun
 from jupyter_mlops.registry import Registry
 
 
@@ -47,3 +47,12 @@ def schedules(registry: Registry, *, model: str | None = None) -> ScheduleList:
 def unschedule(registry: Registry, *, schedule: int) -> Schedule:
     """Remove a schedule's crontab entry; the registry keeps its row, marked removed."""
     return automation.unschedule(registry, schedule=schedule)
+
+
+def run_schedule(
+    registry: Registry, *, schedule: int, evidence: Mapping[str, str] | None = None
+) -> ScheduleRun:
+    """Start a schedule's run now, as its crontab entry would (a job recorded, its log
+    appended, skipped while the previous run goes on); what was started. `evidence`:
+    where the run was asked from, kept with its job."""
+    return automation.run_now(registry, schedule=schedule, evidence=evidence)

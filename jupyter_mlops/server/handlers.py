@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 RESOURCE = "mlops"
 ALIAS = "champion"  # the alias a promote, a rollback or a plan names when it names none
 ALERTS = 20  # alert events answered when no limit is asked for
+JOBS = 20  # jobs answered when no limit is asked for
 PROMOTE = '{"version": 2, "alias": "champion", "reason": "better AUC"}'
 ROLLBACK = '{"alias": "champion", "reason": "worse on new data", "to": 1}'
 CLIENT_HEADER, SIDEBAR = "X-Mlops-Client", "jupyterlab-sidebar"  # what the sidebar sends
@@ -232,6 +233,46 @@ class AlertsHandler(MlopsHandler):
     async def get(self) -> None:
         model, limit = self.text("model", example="churn"), self.number("limit", most=500)
         found = await self.access.read("alert_log", named=model, model=model, limit=limit or ALERTS)
+        self.reply(found)
+
+
+class JobsHandler(MlopsHandler):
+    query = ("limit",)
+
+    @web.authenticated
+    @authorized
+    async def get(self, model: str) -> None:
+        limit = self.number("limit", most=500) or JOBS
+        self.reply(await self.access.read("jobs", named=model, model=model, limit=limit))
+
+
+class SchedulesHandler(MlopsHandler):
+    query = ("model",)
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        model = self.text("model", example="churn")
+        self.reply(await self.access.read("schedules", named=model, model=model))
+
+
+class RunScheduleHandler(MlopsHandler):
+    """Start a schedule's run now: 202, since the job it records comes later."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, schedule: str) -> None:
+        if self.request.body.strip():
+            self.body(example="{}")  # the run takes no field: any one is refused
+        if not (schedule.isascii() and schedule.isdigit() and len(schedule) <= 18):
+            raise InvalidArgumentError(
+                f"schedule id {schedule[:40]!r} is not a number; send the id GET "
+                "mlops/api/schedules lists, e.g. POST mlops/api/schedules/1/run."
+            )
+        found = await self.access.write(
+            "run_schedule", schedule=int(schedule), evidence=self.evidence()
+        )
+        self.set_status(202)
         self.reply(found)
 
 

@@ -14,7 +14,8 @@ PREFIX = "/mlops/api"
 
 @dataclass(frozen=True)
 class Route:
-    """One route: `path` as documented (`{model}`: a URL-encoded model name)."""
+    """One route: `path` as documented (`{model}`: a URL-encoded model name; `{schedule}`:
+    a schedule's id)."""
 
     method: str
     path: str
@@ -49,6 +50,12 @@ ROUTES = (
           "every deployment (of one model) with its status and health"),
     Route("GET", f"{PREFIX}/alerts", handlers.AlertsHandler, "alert_log",
           "the newest alert events of every model (of one model)"),
+    Route("GET", _model("jobs"), handlers.JobsHandler, "jobs",
+          "the newest jobs of a model (the newest N): when, how long, result, message"),
+    Route("GET", f"{PREFIX}/schedules", handlers.SchedulesHandler, "schedules",
+          "every schedule not removed (of one model): interval, next run, newest job"),
+    Route("POST", f"{PREFIX}/schedules/{{schedule}}/run", handlers.RunScheduleHandler,
+          "run_schedule", "start a schedule's command now, as its crontab entry runs it"),
     Route("POST", _model("plan"), handlers.PlanHandler, "plan_promote, plan_rollback, plan_archive",
           "what a promote, rollback or archive would change, or why it is refused"),
     Route("POST", _model("promote"), handlers.PromoteHandler, "promote",

@@ -92,3 +92,23 @@ def firing_rules(conn: duckdb.DuckDBPyConnection) -> list[Row]:
                ORDER BY model, state_since, id"""
         )
     )
+
+
+def schedule_counts(conn: duckdb.DuckDBPyConnection) -> list[Row]:
+    """How many schedules not removed each model has."""
+    return rows_of(
+        conn.execute(
+            """SELECT model, count(*) AS schedules FROM schedules
+               WHERE removed_at IS NULL AND model IS NOT NULL GROUP BY model"""
+        )
+    )
+
+
+def last_jobs(conn: duckdb.DuckDBPyConnection) -> list[Row]:
+    """Each model's newest job, its whole row."""
+    return rows_of(
+        conn.execute(
+            """SELECT * FROM jobs WHERE model IS NOT NULL
+               QUALIFY row_number() OVER (PARTITION BY model ORDER BY id DESC) = 1"""
+        )
+    )

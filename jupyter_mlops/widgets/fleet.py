@@ -14,6 +14,8 @@ import ipywidgets as widgets
 from jupyter_mlops import operations
 from jupyter_mlops.operations.fleet_records import Fleet, ModelHealth, css_class
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.display import counted
+from jupyter_mlops.widgets.jobs import badge
 from jupyter_mlops.widgets.panel import Panel
 from jupyter_mlops.widgets.ticker import Ticker
 
@@ -96,7 +98,7 @@ class FleetDashboard(Panel):
 
 def summary_html(row: ModelHealth) -> str:
     """One model's line: its badge and why, aliases, what its deployments serve, its last
-    check."""
+    check, its schedules and its last job's result."""
     aliases = ", ".join(f"{alias}: v{version}" for alias, version in sorted(row.aliases.items()))
     served = "; ".join(map(str, row.deployments)) or "not deployed"
     checked = "never checked" if row.last_check is None else str(row.last_check)
@@ -106,5 +108,15 @@ def summary_html(row: ModelHealth) -> str:
         html.escape(aliases or "no aliases"),
         html.escape(served),
         html.escape(checked),
+        html.escape(counted(row.schedules, "schedule") if row.schedules else "not scheduled"),
+        _last_job(row),
     ]
     return " &middot; ".join(parts)
+
+
+def _last_job(row: ModelHealth) -> str:
+    job = row.last_job
+    if job is None:
+        return "no job yet"
+    when = f"{job.at:%Y-%m-%d %H:%M}"
+    return f"last job {job.id} {badge(job.status)} {html.escape(when)}"

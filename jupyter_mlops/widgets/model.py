@@ -1,4 +1,4 @@
-"""One model's dashboard: its versions, drift, performance and controls in tabs, each
+"""One model's dashboard: its versions, drift, performance, jobs and controls in tabs, each
 reading in the background; an action in Controls makes every open dashboard of the model
 read again."""
 
@@ -15,6 +15,7 @@ import ipywidgets as widgets
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.widgets.controls import ControlsTab
 from jupyter_mlops.widgets.drift import DriftTab
+from jupyter_mlops.widgets.jobs import JobsTab
 from jupyter_mlops.widgets.panel import Panel, with_static
 from jupyter_mlops.widgets.performance import PerformanceTab
 from jupyter_mlops.widgets.ticker import Ticker
@@ -24,7 +25,8 @@ _OPEN: weakref.WeakSet[ModelDashboard] = weakref.WeakSet()
 
 
 class ModelDashboard(widgets.VBox):
-    """Tabs `versions`, `drift`, `performance`, `controls`; `refresh()` reads them all."""
+    """Tabs `versions`, `drift`, `performance`, `jobs`, `controls`; `refresh()` reads them
+    all."""
 
     def __init__(
         self,
@@ -38,9 +40,10 @@ class ModelDashboard(widgets.VBox):
         self.versions = VersionsTab(registry, model)
         self.drift = DriftTab(registry, model, variables=variables)
         self.performance = PerformanceTab(registry, model)
+        self.jobs = JobsTab(registry, model)
         self.controls = ControlsTab(registry, model, changed=self._changed)
         self.tabs = widgets.Tab(children=list(self.panels))
-        self.tabs.titles = ("Versions", "Drift", "Performance", "Controls")
+        self.tabs.titles = ("Versions", "Drift", "Performance", "Jobs", "Controls")
         self.ticker = Ticker(self.refresh, seconds=refresh)
         heading = widgets.HTML(f"<h3>{model}</h3>")
         super().__init__(children=[heading, self.ticker, self.tabs])
@@ -50,7 +53,7 @@ class ModelDashboard(widgets.VBox):
 
     @property
     def panels(self) -> tuple[Panel, ...]:
-        return (self.versions, self.drift, self.performance, self.controls)
+        return (self.versions, self.drift, self.performance, self.jobs, self.controls)
 
     def refresh(self) -> Future[None]:
         """Read every tab again; the future is done when all show what they read."""

@@ -48,6 +48,17 @@ export interface ILastCheck {
   verdict: string;
 }
 
+/** A model's newest job: `passed`, `alert`, `failed`, `timeout`, `skipped`, `missed`,
+ * `running` or `crashed`, and when it started. */
+export interface ILastJob {
+  id: number;
+  status: string;
+  at: string;
+  seconds: number | null;
+  schedule: number | null;
+  message: string | null;
+}
+
 export interface IModelHealth {
   name: string;
   description: string;
@@ -58,6 +69,9 @@ export interface IModelHealth {
   last_check: ILastCheck | null;
   health: string;
   why: string;
+  /** How many schedules the model has (not removed). */
+  schedules?: number;
+  last_job?: ILastJob | null;
 }
 
 export interface IFleet {
@@ -87,6 +101,35 @@ export interface IAlert {
   kind: string;
   occurred_at: string;
   delivered: boolean;
+}
+
+/** A schedule: how often, when next (null unless its crontab entry is installed), and its
+ * newest job. */
+export interface ISchedule {
+  id: number;
+  model: string | null;
+  notebook: string;
+  parameters: { [name: string]: string };
+  every: string;
+  state: string;
+  next_run: string | null;
+  last_job: {
+    id: number;
+    status: string;
+    started_at: string;
+    finished_at: string | null;
+    exit_code: number | null;
+  } | null;
+}
+
+/** A schedule's run started now: the process, and the server's sentence on it. */
+export interface IScheduleRun {
+  schedule: number;
+  model: string | null;
+  pid: number;
+  started_at: string;
+  log_file: string;
+  note: string;
 }
 
 /** What the server would change, asked before any action. */
@@ -248,6 +291,15 @@ export class MlopsApi {
 
   alerts(options: { model?: string; limit?: number } = {}): Promise<{ rows: IAlert[] }> {
     return this._get(['alerts'], { model: options.model, limit: options.limit });
+  }
+
+  schedules(options: { model?: string } = {}): Promise<{ schedules: ISchedule[] }> {
+    return this._get(['schedules'], { model: options.model });
+  }
+
+  /** Start a schedule's run now, as cron runs it; the job it records shows in a later read. */
+  runSchedule(schedule: number): Promise<IScheduleRun> {
+    return this._post(['schedules', String(schedule), 'run'], {});
   }
 
   plan(model: string, request: IPlanRequest): Promise<IPlan> {

@@ -53,6 +53,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         Clipboard.copyToSystem(snippet);
         Notification.info(`Copied: ${snippet}`, { autoClose: 3000 });
       },
+      runNow: schedule =>
+        void model.runNow(schedule).catch(() => undefined), // said in the status line
       refresh: () => void app.commands.execute(CommandIDs.refresh)
     });
 

@@ -31,6 +31,8 @@ import {
   IPromote,
   IRegistry,
   IRollback,
+  ISchedule,
+  IScheduleRun,
   IVersion,
   MlopsApi
 } from './api';
@@ -38,7 +40,16 @@ import {
 /** The routes the model reads and acts through (an `MlopsApi`, or a stand-in server). */
 export type Api = Pick<
   MlopsApi,
-  'registry' | 'fleet' | 'versions' | 'alerts' | 'plan' | 'promote' | 'rollback' | 'archive'
+  'registry'
+  | 'fleet'
+  | 'versions'
+  | 'alerts'
+  | 'schedules'
+  | 'runSchedule'
+  | 'plan'
+  | 'promote'
+  | 'rollback'
+  | 'archive'
 >;
 
 /** An action on a model: under way, done or failed, as one sentence a person reads. */
@@ -150,6 +161,19 @@ export class MlopsModel {
     return this._alerts;
   }
 
+  /** The schedules of `model`, oldest first. */
+  schedulesOf(model: string): ISchedule[] {
+    return this._schedules.filter(schedule => schedule.model === model);
+  }
+
+  /**
+   * Whether a run of `schedule` was started here and its job is not read yet: the schedule's
+   * newest job is still the one it had when Run now was clicked.
+   */
+  isStarting(schedule: ISchedule): boolean {
+    return this._starting.has(schedule.id);
+  }
+
   get filter(): string {
     return this._filter;
   }
@@ -246,6 +270,21 @@ export class MlopsModel {
     );
   }
 
+  /**
+   * Start a schedule's run now, as cron runs it; its job shows once a read finds it (the
+   * schedule is `isStarting` until then).
+   */
+  runNow(schedule: ISchedule): Promise<IScheduleRun> {
+    const model = schedule.model ?? '';
+    const before = schedule.last_job?.id ?? null;
+    return this._act(model, `starting schedule ${schedule.id} of ${model} now`, async () => {
+      const done = await this._api.runSchedule(schedule.id);
+      this._starting.set(schedule.id, before);
+      const text = `schedule ${schedule.id} of ${model} started (process ${done.pid}); its job shows below once recorded`;
+      return { done, text };
+    });
+  }
+
   get isDisposed(): boolean {
     return this._poll.isDisposed;
   }
@@ -260,11 +299,11 @@ export class MlopsModel {
    * Run `action` on `model` as an activity that says `doing` until the server answered,
    * then what it did or the server's message; then read everything again.
    */
-  private async _act(
+  private async _act<T>(
     model: string,
     doing: string,
-    action: () => Promise<{ done: IDone; text: string }>
-  ): Promise<IDone> {
+    action: () => Promise<{ done: T; text: string }>
+  ): Promise<T> {
     const activity: IActivity = { model, state: 'running', text: `${doing}…` };
     this._activities = [...this._activities.filter(a => a.state === 'running'), activity];
     this._changed.emit();
@@ -304,20 +343,23 @@ export class MlopsModel {
 
   private async _readAll(): Promise<void> {
     const expanded = [...this._expanded];
-    const [registry, fleet, alerts] = await Promise.all([
+    const [registry, fleet, alerts, schedules] = await Promise.all([
       settle(this._api.registry()),
       settle(this._api.fleet()),
       settle(this._api.alerts({ limit: this._alertLimit })),
+      settle(this._api.schedules()),
       ...expanded.map(model => this._readVersions(model, { quiet: true }))
     ]);
     if ('value' in registry) {
       this._see(registry.value);
     }
-    const failed = [registry, fleet, alerts].find(answer => 'error' in answer);
-    if ('value' in fleet && 'value' in alerts) {
+    const failed = [registry, fleet, alerts, schedules].find(answer => 'error' in answer);
+    if ('value' in fleet && 'value' in alerts && 'value' in schedules) {
       this._fleet = fleet.value.models;
       this._alerts = alerts.value.rows;
+      this._schedules = schedules.value.schedules;
       this._readAt = new Date();
+      this._started();
     }
     this._error = failed && 'error' in failed ? asApiError(failed.error) : null;
     this._loaded = true;
@@ -326,6 +368,16 @@ export class MlopsModel {
     }
     if (failed && 'error' in failed) {
       throw failed.error; // the poll waits longer before the next try
+    }
+  }
+
+  /** Forget the runs started here whose job a read has found (or whose schedule is gone). */
+  private _started(): void {
+    for (const [id, before] of [...this._starting]) {
+      const schedule = this._schedules.find(found => found.id === id);
+      if (!schedule || (schedule.last_job?.id ?? null) !== before) {
+        this._starting.delete(id);
+      }
     }
   }
 
@@ -380,6 +432,9 @@ export class MlopsModel {
   private _readAt: Date | null = null;
   private _reading: Promise<void> | null = null;
   private _registry: IRegistry | null = null;
+  private _schedules: ISchedule[] = [];
+  /** Schedules run now from here, each with its newest job's id when it was started. */
+  private _starting = new Map<number, number | null>();
   private _versions = new Map<string, IVersions>();
 }
 

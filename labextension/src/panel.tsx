@@ -28,8 +28,17 @@ import {
 import { Message } from '@lumino/messaging';
 import React from 'react';
 
-import { ApiError, ENABLE_COMMAND, IAlert, IDeployment, IModelHealth, IVersion } from './api';
+import {
+  ApiError,
+  ENABLE_COMMAND,
+  IAlert,
+  IDeployment,
+  IModelHealth,
+  ISchedule,
+  IVersion
+} from './api';
 import { mlopsIcon } from './icon';
+import { ModelJobs } from './jobs';
 import { IActivity, MlopsModel } from './model';
 
 /** What the panel's buttons do; the plugin wires them to dialogs and commands. */
@@ -39,6 +48,7 @@ export interface IPanelActions {
   rollback(model: IModelHealth, alias: string): void;
   dashboard(model: string): void;
   copy(model: IModelHealth): void;
+  runNow(schedule: ISchedule): void;
   refresh(): void;
 }
 
@@ -286,6 +296,7 @@ function ModelRow({ row, model, actions }: IViewProps & { row: IModelHealth }): 
           {` / ${deployment.status}`}
         </div>
       ))}
+      <ModelJobs row={row} model={model} busy={busy} runNow={actions.runNow} />
       <div className="jp-mlops-model-line jp-mlops-buttons">
         <button
           className="jp-mlops-action"

@@ -22,8 +22,8 @@ def opened(registry: Registry) -> ModelDashboard:
 
 def test_the_tabs_show_versions_drift_and_performance(registry: Registry) -> None:
     dash = opened(registry)
-    assert [dash.tabs.get_title(i) for i in range(4)] == [
-        "Versions", "Drift", "Performance", "Controls",
+    assert [dash.tabs.get_title(i) for i in range(5)] == [
+        "Versions", "Drift", "Performance", "Jobs", "Controls",
     ]  # fmt: skip
     assert all(panel.status.state == DONE for panel in dash.panels), [
         panel.status.text for panel in dash.panels

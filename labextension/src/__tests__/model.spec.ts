@@ -127,12 +127,12 @@ describe('MlopsModel', () => {
     const refreshed = model.refresh();
     await wait(1000);
     expect(server.count('GET', FLEET)).toBe(2);
-    expect(server.maxInFlight).toBe(3); // registry, fleet and alerts of one read
+    expect(server.maxInFlight).toBe(4); // registry, fleet, alerts and schedules of one read
     server.release();
     await wait(0);
     await refreshed;
     expect(server.count('GET', FLEET)).toBe(3);
-    expect(server.maxInFlight).toBe(3);
+    expect(server.maxInFlight).toBe(4);
   });
 
   it('reads nothing while the panel is hidden, and reads at once when shown again', async () => {

@@ -20,6 +20,7 @@ describe('MlopsPanel', () => {
     rollback: (row, alias) => clicked.push(`rollback ${row.name}@${alias}`),
     dashboard: name => clicked.push(`dashboard ${name}`),
     copy: row => clicked.push(`copy ${row.name}`),
+    runNow: schedule => clicked.push(`run-now ${schedule.id}`),
     refresh: () => void model.refresh()
   };
 

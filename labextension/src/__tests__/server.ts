@@ -26,6 +26,25 @@ interface IModel {
   health: string;
 }
 
+export interface IFakeSchedule {
+  id: number;
+  model: string;
+  notebook: string;
+  parameters: { [name: string]: string };
+  every: string;
+  state: string;
+  next_run: string | null;
+}
+
+export interface IFakeJob {
+  id: number;
+  model: string;
+  status: string;
+  schedule: number | null;
+  at: string;
+  message: string;
+}
+
 export class FakeServer {
   readonly seen: ISeen[] = [];
   /** Answer everything with Jupyter's HTML 404, as when the server extension is missing. */
@@ -54,6 +73,42 @@ export class FakeServer {
       { id: 1, model: 'churn', rule_id: 1, expression: 'drift.share > 0.2' },
       { id: 2, model: 'churn', rule_id: 1, expression: 'drift.share > 0.2' }
     );
+  }
+
+  /** The schedules, as GET schedules lists them (a removed one is taken out). */
+  readonly schedules: IFakeSchedule[] = [];
+  /** Every model's jobs, oldest first. */
+  readonly jobs: IFakeJob[] = [];
+  /** The runs started by POST schedules/{id}/run, whose job is not recorded yet. */
+  readonly started: number[] = [];
+
+  /** A schedule of `model`, every hour, whose crontab entry is installed. */
+  schedule(model: string, every = '1h'): IFakeSchedule {
+    const made = {
+      id: this.schedules.length + 1,
+      model,
+      notebook: '/home/ada/monitoring.ipynb',
+      parameters: { model: `${model}@champion` },
+      every,
+      state: 'installed',
+      next_run: '2026-12-01T17:00:00+00:00'
+    };
+    this.schedules.push(made);
+    return made;
+  }
+
+  /** What a run's runner does: record its job (of the schedule given, if any). */
+  record(model: string, status: string, schedule: number | null = null): IFakeJob {
+    const job = {
+      id: this.jobs.length + 1,
+      model,
+      status,
+      schedule,
+      at: `2026-12-01T16:${String(30 + this.jobs.length).padStart(2, '0')}:00+00:00`,
+      message: `${status}, made up`
+    };
+    this.jobs.push(job);
+    return job;
   }
 
   /** A model's deployments as the fleet reports them, where a test sets them. */
@@ -150,6 +205,12 @@ export class FakeServer {
     if (route === 'models' && !name) {
       return json(this._fleet());
     }
+    if (route === 'schedules' && request.method === 'GET') {
+      return json({ schedules: this.schedules.map(found => this._schedule(found)) });
+    }
+    if (route === 'schedules' && what === 'run' && request.method === 'POST') {
+      return this._run(Number(name));
+    }
     if (route === 'alerts') {
       const limit = Number(request.query.get('limit') ?? 20);
       return json({ rows: this.alerts.slice().reverse().slice(0, limit) });
@@ -191,9 +252,42 @@ export class FakeServer {
           : []),
       last_check: null,
       health: model.health,
-      why: 'made up'
+      why: 'made up',
+      schedules: this.schedules.filter(found => found.model === name).length,
+      last_job: this._last(job => job.model === name)
     }));
     return { models, filters: { name: null, health: null }, counts: {}, total: models.length };
+  }
+
+  private _last(which: (job: IFakeJob) => boolean): IFakeJob | null {
+    return this.jobs.filter(which).pop() ?? null;
+  }
+
+  private _schedule(found: IFakeSchedule) {
+    const job = this._last(job => job.schedule === found.id);
+    const last = job && {
+      id: job.id,
+      status: job.status,
+      started_at: job.at,
+      finished_at: job.at,
+      exit_code: 0
+    };
+    return { ...found, last_job: last };
+  }
+
+  private _run(id: number): Response {
+    if (this.refusing) {
+      const { status, kind, message } = this.refusing;
+      return fail(status, kind, message);
+    }
+    const found = this.schedules.find(schedule => schedule.id === id);
+    if (!found) {
+      const known = this.schedules.map(schedule => schedule.id).join(', ') || 'none';
+      return fail(404, 'not_found', `no schedule has id ${id} (this registry's: ${known}); list them with %mlops schedule --list.`);
+    }
+    this.started.push(id);
+    const note = `schedule ${id} of ${found.model} started now as process 4242`;
+    return json({ schedule: id, model: found.model, pid: 4242, started_at: '2026-12-01T16:40:00+00:00', log_file: '/tmp/registry/jobs/schedule-1.log', note }, 202);
   }
 
   private _act(name: string, model: IModel, what: string, body: any): Response {
