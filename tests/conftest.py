@@ -26,6 +26,20 @@ ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def default_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """What opens a registry without naming one (a loaded `%mlops`, `Registry()`, a child
+    process) opens this session's, never the user's own ~/.jupyter-mlops."""
+    home = tmp_path_factory.mktemp("default") / "registry"
+    before = os.environ.get("MLOPS_HOME")
+    os.environ["MLOPS_HOME"] = str(home)
+    yield home
+    if before is None:
+        os.environ.pop("MLOPS_HOME", None)
+    else:
+        os.environ["MLOPS_HOME"] = before
+
+
 @pytest.fixture(scope="session")
 def dataset() -> tuple[pd.DataFrame, pd.Series]:
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)

@@ -20,11 +20,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 from playwright.sync_api import expect
 from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops import Monitor, Registry, operations
+from tests.automation.conftest import NEEDS_CRONTAB, crontab_text  # noqa: F401
 from tests.conftest import ROOT
 from tests.lab import (
     PAINT,
@@ -113,6 +115,39 @@ def test_the_dashboard_action_opens_a_notebook_with_the_dashboard(lab, browser, 
     assert notebook.locator(".jp-mlops-status-failed").count() == 0
     assert not notebook.locator(".jp-OutputArea-output[data-mime-type*=stderr]").count()
     page.screenshot(path=SHOTS / "panel-dashboard.png")
+    assert not problems, "\n".join(problems)
+
+
+@NEEDS_CRONTAB
+@pytest.mark.slow
+def test_run_now_runs_a_schedule_and_its_job_shows(lab, browser, home, crontab_text):  # noqa: F811
+    notebook = nbformat.v4.new_notebook(
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        }
+    )
+    notebook.cells = [nbformat.v4.new_code_cell("model = ''", metadata={"tags": ["parameters"]})]
+    nbformat.write(notebook, lab.notebooks / "hourly.ipynb")
+    made = operations.schedule(
+        Registry(home),
+        notebook=lab.notebooks / "hourly.ipynb",
+        parameters={"model": "churn@champion"},
+        every="1h",
+    )
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    problems = browser_errors(page)
+    panel = _open_panel(page, lab)
+    scheduled = panel.locator(
+        f'.jp-mlops-model[data-model="churn"] .jp-mlops-schedule[data-schedule="{made.id}"]'
+    )
+    expect(scheduled).to_contain_text("every 1h", timeout=SLOW)
+    expect(scheduled).to_contain_text("no job yet")
+    scheduled.locator('[data-action="run-now"]').click()
+    # the notebook runs no check, but churn's rule still fires: the job is an alert
+    expect(scheduled.locator('.jp-mlops-job[data-status="alert"]')).to_be_visible(timeout=SLOW)
+    (job,) = operations.jobs(Registry(home), model="churn")
+    assert (job.schedule_id, job.status, job.exit_code) == (made.id, "alert", 3)
+    assert job.detail["evidence"]["via"] == "jupyterlab"
     assert not problems, "\n".join(problems)
 
 
