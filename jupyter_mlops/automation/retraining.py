@@ -48,6 +48,7 @@ class Plan:
     X: Any = None  # held-out rows to gate on (None: the new version's reference)
     y: Any = None
     live: str | None = None
+    reason: str = ""  # why it was asked for (an alert that fired), when no condition
 
 
 class Retraining(Steps):
@@ -57,7 +58,7 @@ class Retraining(Steps):
     def __init__(self, registry: Registry, plan: Plan, *, gate: Callable[..., GateResult]):
         super().__init__()
         self.registry, self.plan, self.gate = registry, plan, gate
-        self.reason = "no condition: retrained on request"
+        self.reason = plan.reason or "no condition: retrained on request"
         self.check: int | None = None
 
     def before(self, job_id: int) -> Outcome | None:

@@ -7,9 +7,8 @@ import argparse
 from typing import Any
 
 from jupyter_mlops import operations
-from jupyter_mlops.commands.base import Context, Subcommand
+from jupyter_mlops.commands.base import Context, Subcommand, parameter_pairs
 from jupyter_mlops.commands.gating import holdout
-from jupyter_mlops.commands.jobs import parameter_pairs
 
 
 class Retrain(Subcommand):
@@ -48,6 +47,7 @@ class Retrain(Subcommand):
         parser.add_argument("--live", metavar="WINDOW", help="gate on shadow-scored requests")
         parser.add_argument("--timeout", help="kill the notebook after 30s, 10m, 1h, or seconds")
         parser.add_argument("--schedule", type=int, metavar="ID", help="the schedule it runs for")
+        parser.add_argument("--reason", default="", help="why, for the audit trail")
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
         X, y = holdout(context, args) if args.holdout else (None, None)
@@ -65,6 +65,7 @@ class Retrain(Subcommand):
             live=args.live,
             timeout=args.timeout,
             schedule=args.schedule,
+            reason=args.reason,
         )
 
     def exit_code(self, result: Any, args: argparse.Namespace) -> int:

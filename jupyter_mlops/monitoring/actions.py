@@ -45,16 +45,17 @@ def checked(target: str) -> str:
     return f"{PREFIX}{path}"
 
 
-def command(target: str, *, home: Path, model: str) -> list[str]:
+def command(target: str, *, home: Path, model: str, reason: str) -> list[str]:
     """The command line an action runs: retrain `model` with the action's notebook."""
     notebook = target.removeprefix(PREFIX)
     cli = [sys.executable, "-m", "jupyter_mlops.cli", "--home", str(home)]
-    return [*cli, "retrain", model, "--notebook", notebook]
+    return [*cli, "retrain", model, "--notebook", notebook, "--reason", reason]
 
 
-def start(target: str, *, home: Path, model: str) -> str:
-    """Start the action's process, detached; what was started, in words."""
-    words = command(target, home=home, model=model)
+def start(target: str, *, home: Path, model: str, reason: str) -> str:
+    """Start the action's process, detached, `reason` saying why for the audit trail; what
+    was started, in words."""
+    words = command(target, home=home, model=model, reason=reason)
     log = home / OUTPUT
     env = {k: v for k, v in os.environ.items() if k != JOB_VARIABLE}  # not the check's job
     try:
@@ -72,5 +73,5 @@ def start(target: str, *, home: Path, model: str) -> str:
         raise StorageError.of(
             exc, log.parent, doing="start the retraining", outcome="nothing was started"
         ) from None
-    shown = " ".join(["jupyter-mlops", *words[5:]])
+    shown = " ".join(["jupyter-mlops", *words[5:9]])
     return f"started `{shown}` as process {child.pid} (its output: {log})"

@@ -283,10 +283,18 @@ def _act(registry: Registry, result: CheckResult, alert: Alert) -> list[str]:
     """Start what a fired alert's actions (`retrain:`) start, noted on the alert; why each
     that could not start did not."""
     errors, started = [], []
+    values = ", ".join(
+        f"{name} {value:.3g}" for name, value in alert.values.items() if value is not None
+    )
+    reason = f"rule {alert.rule_id} ({alert.expression}) fired in check {result.check_id}" + (
+        f" with {values}" if values else ""
+    )
     for target in alert.notify if alert.kind == FIRED else []:
         if is_action(target):
             try:
-                started.append(actions.start(target, home=registry.home, model=result.model))
+                started.append(
+                    actions.start(target, home=registry.home, model=result.model, reason=reason)
+                )
             except MlopsError as exc:
                 errors.append(f"{target}: {exc}")
     alert.note = "; ".join(started) or None

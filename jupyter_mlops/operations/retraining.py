@@ -40,6 +40,7 @@ def retrain(
     live: str | None = None,
     timeout: str | float | None = None,
     schedule: int | None = None,
+    reason: str = "",
 ) -> Job:
     """Run the training `notebook` (parameters `model`, `window` and `parameters`) as a
     retraining job when `when` (an alert-rule expression, read on a check of
@@ -48,7 +49,7 @@ def retrain(
     `y` (default: its own held-out reference rows; `live`: the shadow-scored requests)
     and promoted when it passes. The job's `exit_code`: 0 promoted or not needed, 10 the
     notebook failed or registered nothing, 11 timed out, 12 skipped, 13 the gate kept the
-    champion."""
+    champion. `reason`: why, for the audit trail, when no condition says it."""
     check_name(model)
     champion = _champion(registry, model)
     parse_window(window)
@@ -68,7 +69,8 @@ def retrain(
                 f"parameter {name!r} is given to the notebook by the retraining itself; leave "
                 f"-p {name} out (the model is {model!r}, the window --window)."
             )
-    plan = Plan(model, when, str(window), metric or default_metric(champion), min_gain, X, y, live)
+    chosen = metric or default_metric(champion)
+    plan = Plan(model, when, str(window), chosen, min_gain, X, y, live, reason=reason)
     return run_job(
         registry,
         notebook=notebook,
