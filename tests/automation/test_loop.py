@@ -1,6 +1,7 @@
-"""The whole loop with no person: a served champion, a schedule's monitoring job that sees
-the world move, the alert's action retraining on the new labelled log, the gate, the
-promotion, and the server serving the new version, each step in the audit trail."""
+"""The whole loop with no person: a served champion with its challenger in shadow, a
+schedule's monitoring job that sees the world move, the alert's action retraining on the new
+labelled log, the gate, the promotion, and the server serving the new version, each step in
+the audit trail."""
 
 from __future__ import annotations
 
@@ -75,7 +76,9 @@ def test_the_world_moves_and_the_loop_retrains_gates_promotes_and_serves(
     X, y = world(1_200, seed=3)
     registry.register("churn", LogisticRegression(C=0.1).fit(X, y), X=X, y=y)
     registry.promote("churn", 2, "challenger", reason="a regularised refit")
-    deployment = operations.deploy(registry, ref="churn@champion", port=free_port())
+    deployment = operations.deploy(
+        registry, ref="churn@champion", port=free_port(), shadow="churn@challenger"
+    )
     try:
         operations.add_alert(
             registry,

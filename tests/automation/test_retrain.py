@@ -65,6 +65,7 @@ def test_a_challenger_equal_to_the_champion_up_to_noise_keeps_the_champion(calm,
     capsys.readouterr()
 
 
+@pytest.mark.slow
 def test_a_notebook_that_registers_nothing_fails_the_job_saying_so(calm, write_notebook):
     empty = write_notebook("train.ipynb", "model = 'x'\nwindow = '1d'")
     assert retrain(calm, "--notebook", str(empty)) == 10
