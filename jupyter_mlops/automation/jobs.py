@@ -18,19 +18,27 @@ import os
 import socket
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.automation import notebooks, overlap
 from jupyter_mlops.automation.cadence import seconds
-from jupyter_mlops.automation.outcomes import SKIPPED, Found, verdict
+from jupyter_mlops.automation.outcomes import (
+    NOTEBOOK_FAILED,
+    SKIPPED,
+    Found,
+    Outcome,
+    Steps,
+    verdict,
+)
 from jupyter_mlops.automation.records import Job
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.config import JOB_VARIABLE, job_evidence
 from jupyter_mlops.deploying.processes import process_start
-from jupyter_mlops.errors import InvalidArgumentError, NotFoundError, Option
+from jupyter_mlops.errors import InvalidArgumentError, MlopsError, NotFoundError, Option
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
 from jupyter_mlops.registry.refs import parse_ref
@@ -65,19 +73,38 @@ def run_job(
     kind: str = "monitor",
     timeout: str | float | None = None,
     schedule: int | None = None,
+    steps: Steps | None = None,
 ) -> Job:
     """Execute `notebook` with `parameters` (strings, as typed) as a job of `kind`, killed
-    at `timeout` (seconds, or `30s`, `10m`, `1h`), as a run of `schedule` if given."""
+    at `timeout` (seconds, or `30s`, `10m`, `1h`), as a run of `schedule` if given;
+    `steps`: what the kind does before and after its notebook (a retraining's condition,
+    gate and promotion)."""
     given = checked(registry, notebook, parameters, kind=kind, timeout=timeout, schedule=schedule)
     name = overlap.lock_name(
         schedule=given.schedule, notebook=str(given.notebook), parameters=given.parameters_json
     )
+    if kind == "retrain" and given.model is not None and given.schedule is None:
+        name = f"retrain-{given.model}.lock"  # one retraining of a model at a time
     with overlap.held(registry.home, name) as free:
         if not free:
             return _skipped(registry, given)
         if given.schedule is not None:
             _record_missed(registry, given)
-        return _run(registry, given)
+        return _run(registry, given, steps or Steps())
+
+
+@contextmanager
+def as_job(job_id: int) -> Iterator[None]:
+    """This process as job `job_id`'s while the block runs: what it records carries the id."""
+    before = os.environ.get(JOB_VARIABLE)
+    os.environ[JOB_VARIABLE] = str(job_id)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(JOB_VARIABLE, None)
+        else:
+            os.environ[JOB_VARIABLE] = before
 
 
 def checked(
@@ -222,7 +249,7 @@ def _record_missed(registry: Registry, given: Given) -> None:
             )  # fmt: skip
 
 
-def _run(registry: Registry, given: Given) -> Job:
+def _run(registry: Registry, given: Given, steps: Steps) -> Job:
     detail = {
         "runner_start": process_start(os.getpid()),
         "timeout": given.timeout,
@@ -233,13 +260,20 @@ def _run(registry: Registry, given: Given) -> Job:
         job_id = sql.insert_job(
             conn, _row(given, status="running", started_at=utc_now(), detail=detail)
         )
+    began = time.monotonic()
+    early, raised = _step(steps.before, job_id)
+    if early is not None:
+        found = Found(time.monotonic() - began)
+        _finish(registry, job_id, given, detail, found, steps=steps, early=early)
+        if raised is not None and not isinstance(raised, MlopsError):
+            raise raised
+        return _get(registry, job_id)
 
     def started(group: int) -> None:
         detail["process_group"] = group
         with registry.db.write() as conn:
             sql.update_job(conn, job_id, {"detail": json.dumps(detail)})
 
-    began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mlops-job-") as scratch:
         output = Path(scratch) / given.notebook.name
         try:
@@ -256,7 +290,7 @@ def _run(registry: Registry, given: Given) -> Job:
             raise
         data = notebooks.read_notebook(output)
     found = Found.of(execution, data, seconds=time.monotonic() - began, timeout=given.timeout)
-    _finish(registry, job_id, given, detail, found, data=data)
+    _finish(registry, job_id, given, detail, found, data=data, steps=steps)
     return _get(registry, job_id)
 
 
@@ -268,15 +302,24 @@ def _finish(
     found: Found,
     *,
     data: bytes | None = None,
+    steps: Steps | None = None,
+    early: Outcome | None = None,
 ) -> None:
-    """Read what the notebook recorded, store the executed notebook and finish the row."""
+    """Read what the notebook recorded, store the executed notebook and finish the row;
+    the steps after the notebook run first, outside the registry's lock."""
+    with registry.db.read() as conn:
+        checks = sql.job_checks(conn, job_id)
+        fired = sql.fired_in(conn, checks)
+        firing = [] if given.model is None else sql.firing_rules(conn, given.model)
+    outcome = early or verdict(found, fired=fired, firing=firing, model=given.model, checks=checks)
+    raised = None
+    if steps is not None:
+        if early is None:
+            outcome, raised = _step(steps.after, job_id, outcome)
+        detail = {**detail, **steps.detail}
     with registry.artifacts.in_use():
         digest = None if data is None else registry.artifacts.put(data)
         with registry.db.write() as conn:
-            checks = sql.job_checks(conn, job_id)
-            fired = sql.fired_in(conn, checks)
-            firing = [] if given.model is None else sql.firing_rules(conn, given.model)
-            outcome = verdict(found, fired=fired, firing=firing, model=given.model, checks=checks)
             sql.update_job(
                 conn,
                 job_id,
@@ -295,6 +338,21 @@ def _finish(
                     ),
                 },
             )
+    if raised is not None and not isinstance(raised, MlopsError):
+        raise raised  # our bug: the row says so, and the traceback is kept
+
+
+def _step(step: Any, job_id: int, *given: Outcome) -> tuple[Any, Exception | None]:
+    """Run a step as the job's; a step that raised ends the job 'failed', with the error
+    (raised again once the row is finished, so a bug keeps its traceback)."""
+    try:
+        with as_job(job_id):
+            return step(job_id, *given), None
+    except Exception as exc:
+        said = str(exc) if isinstance(exc, MlopsError) else f"{type(exc).__name__}: {exc}"
+        when = "before" if step.__name__ == "before" else "after"
+        stopped = f"the job stopped {when} its notebook ran: {said}"
+        return Outcome("failed", NOTEBOOK_FAILED, stopped), exc
 
 
 def _notes(given: Given, found: Found) -> list[str]:

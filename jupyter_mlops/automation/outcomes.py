@@ -19,6 +19,7 @@ ALERT_FIRED = 3  # a rule of the job's model fired during the job, or is still f
 NOTEBOOK_FAILED = 10  # a cell raised (or papermill could not run the notebook)
 TIMED_OUT = 11  # killed at its timeout
 SKIPPED = 12  # the previous run of the same job is still going
+GATE_KEPT = 13  # a retraining's gate kept the champion: nothing was promoted
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,21 @@ class Outcome:
     status: str
     exit_code: int
     message: str
+
+
+class Steps:
+    """What a kind of job does around its notebook: `before` it runs (an Outcome ends the
+    job there, the notebook not run) and `after` (given how the notebook's run came out,
+    the job's result). `detail` is what the steps add to the job's detail."""
+
+    def __init__(self) -> None:
+        self.detail: dict[str, Any] = {}
+
+    def before(self, job_id: int) -> Outcome | None:
+        return None
+
+    def after(self, job_id: int, outcome: Outcome) -> Outcome:
+        return outcome
 
 
 def verdict(

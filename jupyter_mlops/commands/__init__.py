@@ -20,6 +20,7 @@ from jupyter_mlops.commands.fleet import FLEET
 from jupyter_mlops.commands.gating import GATING
 from jupyter_mlops.commands.jobs import JOBS
 from jupyter_mlops.commands.monitoring import MONITORING
+from jupyter_mlops.commands.retraining import RETRAINING
 from jupyter_mlops.commands.schedules import SCHEDULES
 from jupyter_mlops.commands.shadows import SHADOWS
 from jupyter_mlops.commands.tracking import TRACKING
@@ -33,6 +34,7 @@ SHARED: tuple[Subcommand, ...] = (
     *GATING,
     *JOBS,
     *SHADOWS,
+    *RETRAINING,
 )
 
 __all__ = [

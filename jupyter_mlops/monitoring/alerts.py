@@ -86,6 +86,7 @@ class Alert:
     attempts: int = 0
     error: str | None = None
     event_id: int | None = None
+    note: str | None = None  # what an action (retrain:) started
 
     def to_dict(self) -> dict[str, Any]:
         return fields_of(self) | {"notify": masked(self.notify)}
@@ -199,6 +200,7 @@ class AlertEvent:
     attempts: int
     error: str | None
     details: str = field(metadata=RAW)  # the values the rule read, as JSON text
+    note: str | None = None  # what an action (retrain:) started
     targets: tuple[str, ...] = ()
 
     @classmethod
@@ -224,6 +226,7 @@ class AlertEventList(RecordTable[AlertEvent]):
         "delivered",
         "attempts",
         "error",
+        "note",
     ]
     empty = "no alerts yet"
 
@@ -238,6 +241,7 @@ class AlertEventList(RecordTable[AlertEvent]):
                 ("yes" if e.delivered else "NO") if e.targets else "no target",
                 e.attempts if e.targets else "-",
                 e.error,
+                e.note,
             ]
             for e in self
         ]

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import Command, Face, MlopsError, Note
 from jupyter_mlops.jsonable import fields_of, jsonable
-from jupyter_mlops.monitoring import recording, unknowns
+from jupyter_mlops.monitoring import actions, recording, unknowns
+from jupyter_mlops.monitoring.actions import is_action
 from jupyter_mlops.monitoring.alerts import (
     FIRED,
     FIRING,
@@ -259,22 +260,45 @@ def _deliver(registry: Registry, result: CheckResult) -> None:
         payload = alert.payload(
             model=result.model, version=result.version, check_id=result.check_id
         )
-        jobs += [(target, payload) for target in alert.notify]
+        jobs += [(target, payload) for target in alert.notify if not is_action(target)]
     outcomes = iter(deliver_all(jobs))
     faults = []
     for alert in alerts:
-        deliveries = [next(outcomes) for _ in alert.notify]
+        hooks = [target for target in alert.notify if not is_action(target)]
+        deliveries = [next(outcomes) for _ in hooks]
         errors = [
             f"{shown(target)}: {d.error}"
-            for target, d in zip(alert.notify, deliveries, strict=True)
+            for target, d in zip(hooks, deliveries, strict=True)
             if not d.delivered
-        ]
+        ] + _act(registry, result, alert)
         alert.delivered, alert.error = not errors, "; ".join(errors) or None
         alert.attempts = sum(d.attempts for d in deliveries)
         faults += [d.fault for d in deliveries if d.fault is not None]
     _record_deliveries(registry, result, alerts)
     if faults:
         raise faults[0]
+
+
+def _act(registry: Registry, result: CheckResult, alert: Alert) -> list[str]:
+    """Start what a fired alert's actions (`retrain:`) start, noted on the alert; why each
+    that could not start did not."""
+    errors, started = [], []
+    values = ", ".join(
+        f"{name} {value:.3g}" for name, value in alert.values.items() if value is not None
+    )
+    reason = f"rule {alert.rule_id} ({alert.expression}) fired in check {result.check_id}" + (
+        f" with {values}" if values else ""
+    )
+    for target in alert.notify if alert.kind == FIRED else []:
+        if is_action(target):
+            try:
+                started.append(
+                    actions.start(target, home=registry.home, model=result.model, reason=reason)
+                )
+            except MlopsError as exc:
+                errors.append(f"{target}: {exc}")
+    alert.note = "; ".join(started) or None
+    return errors
 
 
 def _record_deliveries(registry: Registry, result: CheckResult, alerts: list[Alert]) -> None:
@@ -288,6 +312,7 @@ def _record_deliveries(registry: Registry, result: CheckResult, alerts: list[Ale
                     delivered=alert.delivered,
                     attempts=alert.attempts,
                     error=alert.error,
+                    note=alert.note,
                 )
     except MlopsError as exc:  # the alerts went out; the log keeps "not yet delivered"
         result.notes.append(f"could not record the delivery outcome: {exc}")

@@ -44,7 +44,7 @@ ATTEMPTS = 3
 PAUSES = (0.2, 0.5)
 PREFIX = "webhook:"
 GRACE = 1.0  # past DEADLINE, a delivery thread still running is left behind
-USAGE = "write webhook:http://host:port/path"
+USAGE = "write webhook:http://host:port/path, or retrain:NOTEBOOK.ipynb to retrain"
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 

@@ -14,14 +14,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import AliasNotFoundError
-from jupyter_mlops.monitoring import labelling, logs
+from jupyter_mlops.clock import utc_now
+from jupyter_mlops.errors import AliasNotFoundError, InvalidArgumentError
+from jupyter_mlops.monitoring import compaction, labelling, logs
 from jupyter_mlops.monitoring.versions import Versions
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.dtypes import as_trained
 from jupyter_mlops.registry.outputs import predictions_and_scores
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.registry.refs import parse_ref
+from jupyter_mlops.store import analytics
 
 
 class LoggingMixin:
@@ -56,6 +58,38 @@ class LoggingMixin:
                 self.registry.get(self.registry.watched(ref)), X, None, None, None
             )
         return rows[[logs.REQUEST_ID, logs.VERSION, logs.PREDICTION, logs.SCORE]]
+
+    def logged(
+        self, ref: str, *, window: str | int | None = None, labelled: bool = False
+    ) -> pd.DataFrame:
+        """The model's logged rows, oldest first: its inputs with `__request_id__`,
+        `__timestamp__`, `__version__`, `__prediction__`, `__score__` and `__label__` (the
+        latest label that arrived for the request, else missing); only the last `window`
+        (`7d`, `1000 rows`; None: all of it), only the labelled rows when `labelled`. What
+        a retraining notebook trains on."""
+        from jupyter_mlops.monitoring.windows import parse_window
+
+        model = self.registry.get(self.registry.watched(ref)).model
+        span = None if window is None else parse_window(window)
+        home = self.registry.home
+        if not logs.has_log(home, logs.PREDICTIONS, model):
+            raise InvalidArgumentError(
+                f"no predictions of {model} are logged yet; deploy it (or call "
+                "Monitor.log_predictions) and read its log once requests arrive."
+            )
+        start = utc_now() - span.every if span is not None and span.every is not None else None
+        labels = logs.pattern(home, logs.LABELS, model)
+        with compaction.reading(home, model), analytics.cursor() as conn:
+            frame = analytics.logged_rows(
+                conn,
+                logs.pattern(home, logs.PREDICTIONS, model),
+                labels if logs.has_log(home, logs.LABELS, model) else None,
+                start=start,
+                labelled=labelled,
+            )
+        if span is not None and span.rows is not None:
+            frame = frame.iloc[-span.rows :]
+        return frame.reset_index(drop=True)
 
     def _scored_rows(
         self, version: Version, X: Any, predictions: Any, request_ids: Any, timestamps: Any

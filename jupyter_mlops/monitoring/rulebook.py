@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import Command, InvalidArgumentError, NotFoundError, Option
+from jupyter_mlops.monitoring import actions
 from jupyter_mlops.monitoring.alerts import OK, AlertEvent, AlertEventList, AlertRule, AlertRuleList
 from jupyter_mlops.monitoring.delivery import check_target
 from jupyter_mlops.monitoring.rules import Rule, check_names, check_numbers
@@ -31,7 +32,7 @@ def add_rule(
         task=version.task,
         binary=version.positive_label is not None,
     )
-    targets = [check_target(target) for target in notify]
+    targets = [actions.checked(t) if actions.is_action(t) else check_target(t) for t in notify]
     now = utc_now()
     record = {
         "model": version.model,

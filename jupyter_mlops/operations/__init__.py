@@ -43,6 +43,7 @@ from jupyter_mlops.operations.monitoring import (
 )
 from jupyter_mlops.operations.plans import audit, plan_archive, plan_promote, plan_rollback
 from jupyter_mlops.operations.registering import register, register_run, set_reference
+from jupyter_mlops.operations.retraining import logged, retrain
 from jupyter_mlops.operations.schedules import run_schedule, schedule, schedules, unschedule
 from jupyter_mlops.operations.shadows import compare_live
 from jupyter_mlops.operations.tracking import compare_runs, run, run_history, runs
@@ -75,6 +76,7 @@ __all__ = [
     "job_notebook",
     "jobs",
     "load",
+    "logged",
     "metric_history",
     "models",
     "monitor_job",
@@ -87,6 +89,7 @@ __all__ = [
     "register",
     "register_run",
     "remove_alert",
+    "retrain",
     "rollback",
     "run",
     "run_history",

@@ -8,7 +8,7 @@ where it pointed when measured and storing the gate's numbers as the move's evid
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from jupyter_mlops.automation.datachecks import DataCheck, check_frame
@@ -33,12 +33,14 @@ def gate(
     alpha: float = 0.05,
     promote: bool = False,
     reason: str = "",
+    evidence: Mapping[str, Any] | None = None,
 ) -> GateResult:
     """The challenger against the champion on held-out rows `X`, `y` (or, `live='7d'`, on
     the labelled requests of that window a shadow deployment scored) by `metric`: 'promote'
     when its gain is at least `min_gain` and significantly above 0 (and, for accuracy,
     McNemar's p below `alpha`), else 'keep'. `promote=True` then moves the champion alias
-    to the challenger, audited with `reason` and the result as evidence."""
+    to the challenger, audited with `reason` and the result as evidence (with `evidence`
+    beside it: the job that asked, say)."""
     if live is not None:
         if X is not None or y is not None:
             raise InvalidArgumentError(
@@ -75,7 +77,7 @@ def gate(
         result.challenger,
         result.champion_alias,
         reason=said,
-        evidence=result.to_dict(),
+        evidence={**result.to_dict(), **(evidence or {})},
         expect=result.champion,
     )
     if not isinstance(moved, AliasEvent):  # the alias pointed at the challenger already

@@ -71,6 +71,8 @@ class Version:
     # scores refer to (JSON), fixed at registration; None: registered before they were kept
     task: str | None = None
     positive_label_json: str | None = field(default=None, repr=False, metadata=RAW)
+    # the job whose notebook registered it (a retraining); None: registered outside a job
+    job_id: int | None = None
     # where it is shown, which spells the fixes its notes name; no part of its data
     face: Face = field(default=Face.PYTHON, repr=False, compare=False, metadata={"json": False})
 
@@ -151,6 +153,7 @@ class Version:
             ("notebook", self.notebook),
             ("git commit", self.git_commit),
             ("run", self.run_id),
+            ("job", None if self.job_id is None else f"registered by job {self.job_id}"),
             ("tags", self.tags),
         ]
 
@@ -270,6 +273,7 @@ class VersionList(RecordTable[Version]):
         "metrics",
         "aliases",
         "status",
+        "lineage",
     ]
     empty = "no versions"
 
@@ -283,9 +287,17 @@ class VersionList(RecordTable[Version]):
                 v.metrics,
                 v.aliases,
                 v.status,
+                _lineage(v),
             ]
             for v in self
         ]
+
+
+def _lineage(version: Version) -> str:
+    """Where a version came from: the job and the run that made it, when known."""
+    made = [f"job {version.job_id}"] if version.job_id is not None else []
+    made += [f"run {version.run_id}"] if version.run_id else []
+    return ", ".join(made)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from jupyter_mlops.config import job_id
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.registry import capture, datasets, references, serialization, task
 from jupyter_mlops.registry.references import split
@@ -157,6 +158,7 @@ def _record(
         "git_commit": capture.git_commit(),
         "env": json.dumps(capture.environment(model)),
         "run_id": given.run_id,
+        "job_id": job_id(),  # registered by a job's notebook: which job
         "data_fingerprint": None,
         "data_rows": None,
         "schema": None,

@@ -16,6 +16,7 @@ from jupyter_mlops.store.connection import analytics_cursor as cursor
 __all__ = [
     "cursor",
     "labelled_predictions",
+    "logged_rows",
     "newest_time",
     "parquet_rows",
     "read_parquet",
@@ -70,6 +71,37 @@ def labelled_predictions(
            ORDER BY p.__timestamp__""",
         [labels, predictions, start, start, end, end],
     ).df()
+
+
+def logged_rows(
+    conn: duckdb.DuckDBPyConnection,
+    predictions: str,
+    labels: str | None,
+    *,
+    start: datetime | None,
+    labelled: bool,
+) -> pd.DataFrame:
+    """Every logged column (inputs, request id, time, version, prediction, score) from
+    `start` on, oldest first, with the latest label per request id (`labels` None: no label
+    log yet, every `__label__` missing); `labelled`: only the rows a label arrived for."""
+    label = (
+        "SELECT __request_id__, arg_max(__label__, __timestamp__) AS __label__ "
+        "FROM read_parquet(?, union_by_name = true, hive_partitioning = false) "
+        "GROUP BY __request_id__"
+        if labels is not None
+        else "SELECT NULL::VARCHAR AS __request_id__, NULL AS __label__ WHERE false"
+    )
+    found = conn.execute(
+        f"""WITH label AS ({label})
+           SELECT p.* EXCLUDE (__label__), l.__label__
+           FROM (SELECT *, NULL AS __label__ FROM read_parquet(
+                     ?, union_by_name = true, hive_partitioning = false)) p
+           LEFT JOIN label l USING (__request_id__)
+           WHERE (p.__timestamp__ >= ? OR ? IS NULL) AND (NOT ? OR l.__label__ IS NOT NULL)
+           ORDER BY p.__timestamp__""",
+        [*([labels] if labels is not None else []), predictions, start, start, labelled],
+    )
+    return found.df()
 
 
 def scored_predictions(

@@ -99,6 +99,15 @@ def latest_version(conn: duckdb.DuckDBPyConnection, model: str) -> int | None:
     return None if row is None or row[0] is None else int(row[0])
 
 
+def job_versions(conn: duckdb.DuckDBPyConnection, model: str, job_id: int) -> list[int]:
+    """The versions of `model` job `job_id`'s notebook registered, oldest first."""
+    rows = conn.execute(
+        "SELECT version FROM versions WHERE model = ? AND job_id = ? ORDER BY version",
+        [model, job_id],
+    ).fetchall()
+    return [int(row[0]) for row in rows]
+
+
 def list_versions(conn: duckdb.DuckDBPyConnection, model: str) -> list[Row]:
     return rows_of(conn.execute("SELECT * FROM versions WHERE model = ? ORDER BY version", [model]))
 

@@ -313,6 +313,15 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "ALTER TABLE deployments ADD COLUMN shadow_ref VARCHAR",
         ],
     ),
+    (
+        "0010_version_jobs",
+        [
+            # the job whose notebook registered a version (NULL: registered outside a job)
+            "ALTER TABLE versions ADD COLUMN job_id BIGINT",
+            # what an alert's action did beside delivery (a retraining it started)
+            "ALTER TABLE alert_events ADD COLUMN note VARCHAR",
+        ],
+    ),
 ]
 
 LATEST = len(MIGRATIONS)

@@ -166,10 +166,11 @@ def set_event_delivery(
     delivered: bool,
     attempts: int,
     error: str | None,
+    note: str | None = None,
 ) -> None:
     conn.execute(
-        "UPDATE alert_events SET delivered = ?, attempts = ?, error = ? WHERE id = ?",
-        [delivered, attempts, error, event_id],
+        "UPDATE alert_events SET delivered = ?, attempts = ?, error = ?, note = ? WHERE id = ?",
+        [delivered, attempts, error, note, event_id],
     )
 
 
@@ -178,7 +179,8 @@ def events_of(conn: duckdb.DuckDBPyConnection, model: str | None, *, limit: int)
     return rows_of(
         conn.execute(
             """SELECT e.id, r.model, e.rule_id, r.expression, r.notify, e.check_id, e.kind,
-                      e.occurred_at, e.delivered, e.attempts, e.error, e.details
+                      e.occurred_at, e.delivered, e.attempts, e.error, e.details,
+                      e.note
                FROM alert_events e JOIN alert_rules r ON r.id = e.rule_id
                WHERE ? IS NULL OR r.model = ? ORDER BY e.id DESC LIMIT ?""",
             [model, model, limit],

@@ -1,0 +1,75 @@
+"""The subcommand that retrains a model: a training notebook run as a job when a condition
+holds, its version gated against the champion and promoted when it passes."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from jupyter_mlops import operations
+from jupyter_mlops.commands.base import Context, Subcommand, parameter_pairs
+from jupyter_mlops.commands.gating import holdout
+
+
+class Retrain(Subcommand):
+    name = "retrain"
+    help = (
+        "run a training notebook as a job when a condition holds, gate its version against "
+        "the champion and promote it when it passes (exit 0, 10, 11, 12 or 13)"
+    )
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("model", help="the model to retrain, e.g. churn")
+        parser.add_argument("--notebook", required=True, help="the training .ipynb to run")
+        parser.add_argument(
+            "--when",
+            help="an alert-rule expression on the champion's log, e.g. 'drift.share > 0.3'",
+        )
+        parser.add_argument("--window", default="1d", help="the log the condition reads (1d)")
+        parser.add_argument(
+            "-p",
+            "--parameter",
+            nargs=2,
+            action="append",
+            metavar=("KEY", "VALUE"),
+            help="a parameter of the notebook, e.g. -p min_rows 500",
+        )
+        parser.add_argument("--metric", help="the gate's metric (auc, accuracy, rmse by task)")
+        parser.add_argument("--min-gain", type=float, default=0.0, help="default 0")
+        parser.add_argument(
+            "--holdout",
+            nargs="+",
+            metavar="DATA",
+            help="gate on these held-out rows (with --target; default: the new version's "
+            "held-out reference)",
+        )
+        parser.add_argument("--target", help="the column of --holdout holding the true values")
+        parser.add_argument("--live", metavar="WINDOW", help="gate on shadow-scored requests")
+        parser.add_argument("--timeout", help="kill the notebook after 30s, 10m, 1h, or seconds")
+        parser.add_argument("--schedule", type=int, metavar="ID", help="the schedule it runs for")
+        parser.add_argument("--reason", default="", help="why, for the audit trail")
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        X, y = holdout(context, args) if args.holdout else (None, None)
+        return operations.retrain(
+            context.registry,
+            model=args.model,
+            notebook=args.notebook,
+            when=args.when,
+            window=args.window,
+            parameters=parameter_pairs(args.parameter),
+            metric=args.metric,
+            min_gain=args.min_gain,
+            X=X,
+            y=y,
+            live=args.live,
+            timeout=args.timeout,
+            schedule=args.schedule,
+            reason=args.reason,
+        )
+
+    def exit_code(self, result: Any, args: argparse.Namespace) -> int:
+        return int(result.exit_code)
+
+
+RETRAINING: tuple[Subcommand, ...] = (Retrain(),)
