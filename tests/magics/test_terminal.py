@@ -64,7 +64,7 @@ def test_versions_compare_drift_and_performance_print_their_tables(
     terminal, capsys, tmp_path, dataset
 ):
     versions = shown(terminal, capsys, "%mlops versions cancer").splitlines()
-    columns = ["version", "created", "by", "class", "metrics", "aliases", "status"]
+    columns = ["version", "created", "by", "class", "metrics", "aliases", "status", "lineage"]
     assert versions[1].split() == columns
     assert [line.split()[0] for line in versions[2:]] == ["1", "2"]
     compare = shown(terminal, capsys, "%mlops compare cancer 1 2").splitlines()
