@@ -65,10 +65,11 @@ def aligned(X: Any, y: Any, *, named: Named) -> Any:
 
 
 def labels_of(
-    y: Any, expected: Expected, metric: Metric, *, data: str, named: Named = Named()
+    y: Any, expected: Expected, metric: Metric, *, data: str, named: Named | None = None
 ) -> Labels:
     """The true values as an array, refused when missing, too few, not finite, not the
     versions' classes, or too few of a class for AUC."""
+    named = named or Named()
     values = pd.Series(np.asarray(y, dtype=object) if not hasattr(y, "dtype") else y)
     values = values.squeeze() if isinstance(values, pd.DataFrame) else values
     if len(values) < MIN_ROWS:

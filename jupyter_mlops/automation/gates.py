@@ -82,7 +82,7 @@ def gate_rows(
     metric: str,
     min_gain: float = 0.0,
     alpha: float = 0.05,
-    named: Named = Named(),
+    named: Named | None = None,
 ) -> GateResult:
     """The challenger against the champion on rows `X` with true values `y`, by `metric`
     (`named`: how the face that gave them names them, for its messages)."""
@@ -93,11 +93,11 @@ def gate_rows(
     if X is None or y is None:
         what = "no rows were given to score" if X is None else "no true values were given"
         raise InvalidArgumentError(f"{what}; pass them with ", HOLDOUT, ".")
-    y = aligned(X, y, named=named)
+    y = aligned(X, y, named=named or Named())
     _not_training_data(X, y, versions)
     first, second = _sides(registry, versions, load=True)
     chosen = _metric(metric, first, second)
-    labels = labels_of(y, first.expected, chosen, data="the holdout", named=named)
+    labels = labels_of(y, first.expected, chosen, data="the holdout", named=named or Named())
     rows = _rows(X, len(labels.values), first, second)
     outputs = [_outputs(side, rows[i], chosen) for i, side in enumerate((first, second))]
     return _verdict(

@@ -12,6 +12,8 @@ from jupyter_mlops.commands.base import Context, Subcommand
 from jupyter_mlops.errors import Face, InvalidArgumentError, Option
 from jupyter_mlops.operations.gates import both_given
 
+NAMED = {"y_named": "y", "rows_named": "X and y"}
+
 
 class Gate(Subcommand):
     name = "gate"
@@ -46,7 +48,7 @@ class Gate(Subcommand):
     def run(self, context: Context, args: argparse.Namespace) -> Any:
         if args.live is not None and (args.holdout or args.target is not None):
             raise both_given(args.live)
-        X, y, named = (None, None, {}) if args.live is not None else holdout(context, args)
+        X, y, named = (None, None, NAMED) if args.live is not None else holdout(context, args)
         return operations.gate(
             context.registry,
             model=args.model,
@@ -60,7 +62,8 @@ class Gate(Subcommand):
             alpha=args.alpha,
             promote=args.promote,
             reason=args.reason,
-            **named,
+            y_named=named["y_named"],
+            rows_named=named["rows_named"],
         )
 
     def exit_code(self, result: Any, args: argparse.Namespace) -> int:

@@ -90,7 +90,7 @@ def gate(
 def both_given(live: str) -> InvalidArgumentError:
     """The refusal of a gate given both a live window and held-out rows."""
     return InvalidArgumentError(
-        f"a live gate (", Option("live", python=repr(live), typed=live), ") compares the "
+        "a live gate (", Option("live", python=repr(live), typed=live), ") compares the "
         "requests a shadow deployment scored, and held-out rows (", HOLDOUT, ") were given "
         "too; give one of them.",
     )  # fmt: skip
