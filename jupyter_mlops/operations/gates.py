@@ -106,11 +106,13 @@ def check_data(
 ) -> DataCheck:
     """`data` (a DataFrame, or data files: a path, a glob or a list) against the version
     `ref` names: its columns and their types (errors), and its values against the version's
-    reference profile (warnings; `strict` fails on them too). `ignore`: columns that are no
-    input (an id, the label) and are left out."""
+    reference profile (warnings; `strict` fails on them too), and, when nothing else is
+    wrong, rows scored by its model (an error when it refuses them). `ignore`: columns that
+    are no input (an id, the label), one name or several, left out."""
     from jupyter_mlops.registry.datafiles import read_files
 
     version = registry.get(registry.watched(ref))
+    ignored = [ignore] if isinstance(ignore, str) else list(ignore)
     if isinstance(data, str) or not hasattr(data, "columns"):
         names = [data] if isinstance(data, str) or not isinstance(data, list | tuple) else data
         frame, source = read_files(list(names)), ", ".join(map(str, names))
@@ -123,5 +125,6 @@ def check_data(
         profile=registry.profile(version.ref),
         source=source,
         strict=strict,
-        ignore=list(ignore),
+        ignore=ignored,
+        load=lambda: registry.load(version.ref),
     )
