@@ -4,10 +4,10 @@ Errors are what scoring would refuse or get wrong: no rows, a column the version
 is missing, one it does not take, a column whose values cannot be read as the type it was
 registered with (or as any type: Python objects), and, when none of those is found, rows
 the version's model refuses when it scores them (`datascoring.py`: an infinity, a missing
-value its model cannot take). Warnings are what drift would show, each over a tolerance so data like the
-reference passes: numbers outside the reference's range (datetimes are not: time moves on),
-categories the reference never had beyond the share it leads one to expect, and a larger
-share of missing values than the reference had.
+value its model cannot take). Warnings are what drift would show, each over a tolerance so
+data like the reference passes: numbers outside the reference's range (datetimes are not:
+time moves on), categories the reference never had beyond the share it leads one to
+expect, and a larger share of missing values than the reference had.
 """
 
 from __future__ import annotations
