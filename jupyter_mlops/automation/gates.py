@@ -144,7 +144,8 @@ def gate_live(
     )
     labelled = found[found["label"].notna()].reset_index(drop=True)
     data = f"the labelled requests of {window}"
-    labels = labels_of(labelled["label"], first.expected, chosen, data=data)
+    named = Named(labels=f"the labels of {window}'s requests", rows="the window")
+    labels = labels_of(labelled["label"], first.expected, chosen, data=data, named=named)
     outputs = tuple(
         _logged(labelled, side=name, of=side, metric=chosen, labels=labels)
         for name, side in (("champion", first), ("challenger", second))
