@@ -2,22 +2,27 @@
 
 Errors are what scoring would refuse or get wrong: no rows, a column the version takes that
 is missing, one it does not take, a column whose values cannot be read as the type it was
-registered with. Warnings are what drift would show, each over a tolerance so data like the
-reference passes: numbers outside the reference's range (datetimes are not: time moves on),
-categories the reference never had beyond the share it leads one to expect, and a larger
-share of missing values than the reference had.
+registered with (or as any type: Python objects), and, when none of those is found, rows
+the version's model refuses when it scores them (`datascoring.py`: an infinity, a missing
+value its model cannot take). Warnings are what drift would show, each over a tolerance so
+data like the reference passes: numbers outside the reference's range (datetimes are not:
+time moves on), categories the reference never had beyond the share it leads one to
+expect, and a larger share of missing values than the reference had.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from jupyter_mlops.automation.datacheck_records import ERROR, WARNING, DataCheck, Finding
+from jupyter_mlops.automation.datascoring import scored
 from jupyter_mlops.monitoring.columns import Columns
 from jupyter_mlops.monitoring.conform import TypeChange, conform
+from jupyter_mlops.profiling.dtypes import value_type
 from jupyter_mlops.profiling.profile import OTHER
 from jupyter_mlops.profiling.sketch import expected_unseen, unseen
 from jupyter_mlops.registry.signature import input_names, mismatch
@@ -39,8 +44,10 @@ def check_frame(
     source: str,
     strict: bool = False,
     ignore: list[str] | None = None,
+    load: Callable[[], Any] | None = None,
 ) -> DataCheck:
-    """Every finding of `frame` against `version` and its reference `profile`."""
+    """Every finding of `frame` against `version` and its reference `profile`; `load()`
+    gives its model, to score the rows with when nothing else refuses them."""
     columns = Columns(frame, label=source)
     names = input_names(version.schema) or [e["feature"] for e in profile if _feature(e)]
     given = [name for name in columns.names if name not in set(ignore or [])]
@@ -55,10 +62,15 @@ def check_frame(
     conformed, changes = conform(entries, Columns(columns.frame[given]), version.schema)
     refused = {change.feature for change in changes if not change.converted}
     findings += [_type(change) for change in changes]
+    unreadable = _unreadable(conformed, [e for e in entries if e["feature"] not in refused])
+    refused |= {finding.column for finding in unreadable}
+    findings += unreadable
     if conformed.rows:
         for entry in entries:
             if entry["feature"] not in refused:
                 findings += _values(conformed, entry)
+    if load is not None and conformed.rows and not any(f.severity == ERROR for f in findings):
+        findings += scored(conformed.frame[given], version=version, load=load)
     return DataCheck(
         ref=version.ref,
         named=named,
@@ -80,6 +92,21 @@ def _type(change: TypeChange) -> Finding:
     return Finding(
         change.feature, "type", ERROR, f"{was}; not every value reads as {change.registered}"
     )
+
+
+def _unreadable(columns: Columns, entries: list[dict[str, Any]]) -> list[Finding]:
+    """Columns holding Python objects that read as no type at all: an error each."""
+    found = []
+    for entry in entries:
+        series = columns.frame[entry["feature"]]
+        if series.dtype != object or value_type(series) is not None:
+            continue
+        present = series.dropna()
+        if len(present):
+            kinds = sorted({type(value).__name__ for value in present.iloc[:1_000].tolist()})
+            detail = f"holds {', '.join(kinds)} values, which read as no type; give "
+            found.append(Finding(entry["feature"], "type", ERROR, detail + "numbers or text"))
+    return found
 
 
 def _feature(entry: dict[str, Any]) -> bool:

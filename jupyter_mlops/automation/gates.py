@@ -5,8 +5,12 @@ runs), given the rows in the order and dtypes each was registered with, and meas
 one metric that fits their task; `gating.py` draws the paired interval (and McNemar's
 test for accuracy) and `verdicts.decide` says promote or keep. What cannot be compared
 fairly is refused in one sentence before anything is scored: two versions that are one,
-an archived one, versions of different tasks, a metric of another task, labels that are
-missing, too few, or not the versions' classes.
+an archived one, versions of different tasks, a metric of another task, held-out rows that
+are either version's training data (by the fingerprint the registry stores: its scores there
+are optimistic, and an overfit version would win), labels that `gate_labels` refuses, and a
+metric that comes out undefined on the rows (an r2 of constant labels, an overflowing error).
+A live gate reads what the registry records of the versions (task, positive class) and their
+logged outputs, so it loads no model unless one was registered before its task was recorded.
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ import numpy as np
 import pandas as pd
 
 from jupyter_mlops.automation import gating
+from jupyter_mlops.automation.gate_labels import Expected, Named, aligned, labels_of
 from jupyter_mlops.automation.paired import METRICS, Labels, Metric, Outputs, metrics_for
 from jupyter_mlops.automation.verdicts import GateResult, decide
 from jupyter_mlops.errors import Command, ConflictError, InvalidArgumentError, Option, Spelled
 from jupyter_mlops.monitoring.scoring import Scoring, scoring_of
+from jupyter_mlops.registry import datasets
 from jupyter_mlops.registry.classes import classes_of
 from jupyter_mlops.registry.display import counted
 from jupyter_mlops.registry.dtypes import as_trained
@@ -35,17 +41,18 @@ from jupyter_mlops.registry.task import CLASSIFIER
 if TYPE_CHECKING:
     from jupyter_mlops.registry import Registry, Version
 
-MIN_ROWS = 30  # fewer rows cannot tell two versions apart
 HOLDOUT = Spelled(
     python="X=X_holdout, y=y_holdout",
     notebook="--holdout X_holdout y_holdout",
     shell="--holdout FILE --target COLUMN",
 )
+UNDEFINED = {"r2": "the true values are all one value, or their errors overflow"}
 
 
 @dataclass(frozen=True)
 class Side:
-    """One version in a gate: its record, its model and how it is scored."""
+    """One version in a gate: its record, its model (None: not loaded, a live gate reads
+    the outputs it logged) and how it is scored."""
 
     version: Version
     model: Any
@@ -54,6 +61,14 @@ class Side:
     @property
     def label(self) -> str:
         return f"{self.version.model} version {self.version.version}"
+
+    @property
+    def expected(self) -> Expected:
+        """What its labels are checked against."""
+        classes = self.scoring.classes
+        if not classes and self.model is not None:
+            classes = tuple(classes_of(self.model) or ()) or None
+        return Expected(self.scoring.task, classes, self.scoring.positive, self.label)
 
 
 def gate_rows(
@@ -67,12 +82,22 @@ def gate_rows(
     metric: str,
     min_gain: float = 0.0,
     alpha: float = 0.05,
+    named: Named | None = None,
 ) -> GateResult:
-    """The challenger against the champion on rows `X` with true values `y`, by `metric`."""
+    """The challenger against the champion on rows `X` with true values `y`, by `metric`
+    (`named`: how the face that gave them names them, for its messages)."""
     _check_numbers(min_gain, alpha)
-    first, second = _sides(registry, model, champion=champion, challenger=challenger)
+    versions = _versions(registry, model, champion=champion, challenger=challenger)
+    if all(version.task is not None for version in versions):  # refused before any load
+        _metric(metric, *_sides(registry, versions, load=False))
+    if X is None or y is None:
+        what = "no rows were given to score" if X is None else "no true values were given"
+        raise InvalidArgumentError(f"{what}; pass them with ", HOLDOUT, ".")
+    y = aligned(X, y, named=named or Named())
+    _not_training_data(X, y, versions)
+    first, second = _sides(registry, versions, load=True)
     chosen = _metric(metric, first, second)
-    labels = _labels(y, first, chosen)
+    labels = labels_of(y, first.expected, chosen, data="the holdout", named=named or Named())
     rows = _rows(X, len(labels.values), first, second)
     outputs = [_outputs(side, rows[i], chosen) for i, side in enumerate((first, second))]
     return _verdict(
@@ -103,9 +128,12 @@ def gate_live(
     both scored (the served version and its shadow, `monitoring.shadows`), by `metric`:
     their logged outputs, so the versions are not scored again."""
     from jupyter_mlops.monitoring.shadows import paired_rows
+    from jupyter_mlops.monitoring.windows import span_or_range
 
     _check_numbers(min_gain, alpha)
-    first, second = _sides(registry, model, champion=champion, challenger=challenger)
+    span_or_range(window)  # an unreadable or empty window is refused before anything
+    versions = _versions(registry, model, champion=champion, challenger=challenger)
+    first, second = _sides(registry, versions, load=False)
     chosen = _metric(metric, first, second)
     found = paired_rows(
         registry,
@@ -115,7 +143,9 @@ def gate_live(
         challenger=second.version.version,
     )
     labelled = found[found["label"].notna()].reset_index(drop=True)
-    labels = _labels(labelled["label"], first, chosen, data=f"the labelled requests of {window}")
+    data = f"the labelled requests of {window}"
+    named = Named(labels=f"the labels of {window}'s requests", rows="the window")
+    labels = labels_of(labelled["label"], first.expected, chosen, data=data, named=named)
     outputs = tuple(
         _logged(labelled, side=name, of=side, metric=chosen, labels=labels)
         for name, side in (("champion", first), ("challenger", second))
@@ -127,7 +157,7 @@ def gate_live(
         metric=chosen,
         labels=labels,
         outputs=(outputs[0], outputs[1]),
-        data=f"{len(labelled):,} labelled requests of the last {window} both scored",
+        data=f"labelled requests of the last {window} both scored",
         min_gain=min_gain,
         alpha=alpha,
     )
@@ -148,6 +178,13 @@ def _verdict(
     """The paired interval (and McNemar's test for accuracy) and the decision they give."""
     first, second = sides
     paired = gating.paired_bootstrap(metric, labels, *outputs)
+    if not (math.isfinite(paired.champion) and math.isfinite(paired.challenger)):
+        raise InvalidArgumentError(
+            f"{metric.name} comes out undefined on these {len(labels.values):,} {data} (the "
+            f"champion's {paired.champion:.4g}, the challenger's {paired.challenger:.4g}), as "
+            f"{UNDEFINED.get(metric.name, 'their errors overflow')}; gate by another metric "
+            "or on other rows."
+        )
     tested = None
     if metric.name == "accuracy":
         right = [out.predictions == labels.values for out in outputs]
@@ -185,12 +222,11 @@ def _verdict(
 def _logged(rows: pd.DataFrame, *, side: str, of: Side, metric: Metric, labels: Labels) -> Outputs:
     """One side's logged outputs as a gate reads them: its predictions, and for a binary
     classifier the probabilities its logged positive-class score gives."""
-    classes = tuple(of.scoring.classes or classes_of(of.model) or ())
     predictions = rows[f"{side}_prediction"].to_numpy()
-    if classes:
-        predictions = np.asarray(predictions.tolist(), dtype=object)
-    else:
-        predictions = predictions.astype("float64")
+    if of.scoring.task != CLASSIFIER:
+        return Outputs(predictions.astype("float64"), None, ())
+    predictions = np.asarray(predictions.tolist(), dtype=object)
+    classes = of.expected.classes or _seen(predictions, labels)
     if not metric.needs_probabilities:
         return Outputs(predictions, None, classes)
     score = rows[f"{side}_score"].to_numpy(dtype="float64")
@@ -206,6 +242,15 @@ def _logged(rows: pd.DataFrame, *, side: str, of: Side, metric: Metric, labels: 
     probabilities = np.empty((len(score), 2))
     probabilities[:, positive], probabilities[:, 1 - positive] = score, 1.0 - score
     return Outputs(predictions, probabilities, classes)
+
+
+def _seen(predictions: np.ndarray, labels: Labels) -> tuple[Any, ...]:
+    """The classes logged outputs and labels show, with the positive one (a version whose
+    classes are not recorded and is not loaded)."""
+    seen = set(predictions.tolist()) | set(labels.values.tolist())
+    if labels.positive is not None:
+        seen.add(labels.positive)
+    return tuple(sorted(seen, key=lambda value: (value != labels.positive, str(value))))
 
 
 def _check_numbers(min_gain: float, alpha: float) -> None:
@@ -225,9 +270,9 @@ def _check_numbers(min_gain: float, alpha: float) -> None:
         )  # fmt: skip
 
 
-def _sides(
+def _versions(
     registry: Registry, model: str, *, champion: int | str, challenger: int | str
-) -> tuple[Side, Side]:
+) -> tuple[Version, Version]:
     first = registry.get(version_ref(model, champion))
     second = registry.get(version_ref(model, challenger))
     if first.version == second.version:
@@ -243,8 +288,19 @@ def _sides(
                 "never promoted nor served; gate versions that are not (",
                 Command("versions", model, python=f"registry.versions({model!r})"), ").",
             )  # fmt: skip
+    return first, second
+
+
+def _sides(
+    registry: Registry, versions: tuple[Version, Version], *, load: bool
+) -> tuple[Side, Side]:
+    """Both versions as a gate reads them: loaded (`load`, or a version registered before
+    its task was recorded), else from what the registry records of them."""
     sides = []
-    for version in (first, second):
+    for version in versions:
+        if not load and version.task is not None:
+            sides.append(Side(version, None, Scoring(version.task, version.positive_label)))
+            continue
         loaded = registry.load(version.ref)
         sides.append(Side(version, loaded, scoring_of(functools.partial(_same, loaded), version)))
     if sides[0].scoring.task != sides[1].scoring.task:
@@ -259,6 +315,25 @@ def _same(model: Any) -> Any:
     return model
 
 
+def _not_training_data(X: Any, y: Any, versions: tuple[Version, Version]) -> None:
+    """Refuses held-out rows that are either version's training data, by the fingerprint
+    of its rows and labels the registry stores (labels under the name they have, or `y`)."""
+    if not any(version.data_fingerprint for version in versions):
+        return
+    features = datasets.as_frame(X, name="X")
+    candidates = [datasets.as_frame(y, name="y"), None]
+    if isinstance(y, pd.Series) and y.name is not None:
+        candidates.append(datasets.as_frame(y.rename(None), name="y"))
+    found = {datasets.fingerprint(features, target) for target in candidates}
+    for trained in versions:
+        if trained.data_fingerprint in found:
+            raise InvalidArgumentError(
+                f"the holdout is {trained.ref}'s training data, on which its scores are "
+                "optimistic (an overfit version would win); gate on rows neither version was "
+                "trained on (e.g. the test part of train_test_split)."
+            )
+
+
 def _metric(name: str, first: Side, second: Side) -> Metric:
     task = first.scoring.task or CLASSIFIER
     fitting = metrics_for(task)
@@ -268,7 +343,7 @@ def _metric(name: str, first: Side, second: Side) -> Metric:
             f"metric {name!r} does not fit {first.version.model}'s versions, which are "
             f"{task}s; choose one of {', '.join(fitting)}."
         )
-    if chosen.needs_probabilities:
+    if chosen.needs_probabilities and first.model is not None and second.model is not None:
         for side in (first, second):
             if not hasattr(side.model, "predict_proba"):
                 raise InvalidArgumentError(
@@ -284,60 +359,8 @@ def _metric(name: str, first: Side, second: Side) -> Metric:
     return chosen
 
 
-def _labels(y: Any, side: Side, metric: Metric, *, data: str = "the holdout") -> Labels:
-    """The true values as an array, refused when missing, too few, or not the classes
-    the versions predict."""
-    if y is None:
-        raise InvalidArgumentError("no true values were given; pass them with ", HOLDOUT, ".")
-    values = pd.Series(np.asarray(y, dtype=object) if not hasattr(y, "dtype") else y)
-    values = values.squeeze() if isinstance(values, pd.DataFrame) else values
-    if len(values) < MIN_ROWS:
-        raise InvalidArgumentError(
-            f"{data} has {counted(len(values), 'row')}, too few to tell two versions "
-            f"apart; pass at least {MIN_ROWS} labelled rows."
-        )
-    missing = int(values.isna().sum())
-    if missing:
-        raise InvalidArgumentError(
-            f"y has {counted(missing, 'missing label')} (NaN or None) of {len(values):,}; drop "
-            "those rows from X and y, then gate again."
-        )
-    if side.scoring.task != CLASSIFIER:
-        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-            raise InvalidArgumentError(
-                f"y holds {values.dtype} values, but {side.label} is a regressor; pass its "
-                "numeric true values."
-            )
-        return Labels(values.to_numpy(dtype="float64"))
-    return _classes(values, side, metric)
-
-
-def _classes(values: pd.Series, side: Side, metric: Metric) -> Labels:
-    classes = side.scoring.classes or classes_of(side.model) or ()
-    known = set(classes)
-    unknown = sorted({v for v in values.tolist() if v not in known}, key=str)
-    if unknown:
-        raise InvalidArgumentError(
-            f"y holds values that are not classes of {side.label}: {_some(unknown)} (its classes: "
-            f"{', '.join(map(repr, classes))}); pass the true classes, in the type the model "
-            "predicts."
-        )
-    positive = side.scoring.positive if len(classes) == 2 else None
-    truth = np.asarray(values.tolist(), dtype=object)
-    if metric.name == "auc":
-        present = set(truth.tolist())
-        if len(present) < 2:
-            raise InvalidArgumentError(
-                f"every label of the holdout is {next(iter(present))!r}, and auc needs rows "
-                "of at least two classes; pass held-out rows of every class, or choose accuracy."
-            )
-    return Labels(truth, positive=positive)
-
-
 def _rows(X: Any, count: int, *sides: Side) -> list[pd.DataFrame]:
     """`X` as each version takes it: its registered columns, in order and dtypes."""
-    if X is None:
-        raise InvalidArgumentError("no rows were given to score; pass them with ", HOLDOUT, ".")
     found = []
     for side in sides:
         rows = scoring_rows(X, side.version.schema, what=side.label)
@@ -364,8 +387,3 @@ def _outputs(side: Side, rows: pd.DataFrame, metric: Metric) -> Outputs:
     classes = tuple(classes_of(side.model) or ())
     values = np.asarray(predictions.tolist(), dtype=object) if classes else predictions
     return Outputs(values, proba, classes)
-
-
-def _some(values: list[Any]) -> str:
-    shown = ", ".join(repr(value) for value in values[:5])
-    return f"{shown} and {len(values) - 5:,} more" if len(values) > 5 else shown

@@ -74,6 +74,14 @@ def paired_bootstrap(
 ) -> Paired:
     """Both versions' `metric` on the rows, and the percentile interval of the gain over
     `resamples` paired resamples drawn with `seed`."""
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is an undefined value
+        return _paired(metric, labels, champion, challenger, resamples=resamples, seed=seed)
+
+
+def _paired(
+    metric: Metric, labels: Labels, champion: Outputs, challenger: Outputs, *, resamples: int,
+    seed: int,
+) -> Paired:  # fmt: skip
     n = len(labels.values)
     everything = np.ones((1, n))
     first = float(metric.values(everything, labels, champion)[0])

@@ -10,6 +10,9 @@ from jupyter_mlops import operations
 from jupyter_mlops.commands import exits
 from jupyter_mlops.commands.base import Context, Subcommand
 from jupyter_mlops.errors import Face, InvalidArgumentError, Option
+from jupyter_mlops.operations.gates import both_given
+
+NAMED = {"y_named": "y", "rows_named": "X and y"}
 
 
 class Gate(Subcommand):
@@ -43,7 +46,9 @@ class Gate(Subcommand):
         parser.add_argument("--reason", default="", help="why, for the audit trail")
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
-        X, y = (None, None) if args.live is not None else holdout(context, args)
+        if args.live is not None and (args.holdout or args.target is not None):
+            raise both_given(args.live)
+        X, y, named = (None, None, NAMED) if args.live is not None else holdout(context, args)
         return operations.gate(
             context.registry,
             model=args.model,
@@ -57,15 +62,17 @@ class Gate(Subcommand):
             alpha=args.alpha,
             promote=args.promote,
             reason=args.reason,
+            y_named=named["y_named"],
+            rows_named=named["rows_named"],
         )
 
     def exit_code(self, result: Any, args: argparse.Namespace) -> int:
         return 0 if result.passed else exits.GATE_KEPT
 
 
-def holdout(context: Context, args: argparse.Namespace) -> tuple[Any, Any]:
+def holdout(context: Context, args: argparse.Namespace) -> tuple[Any, Any, dict[str, str]]:
     """`--holdout` as the face reads it: X and y variables in a notebook, else rows (files,
-    or a DataFrame variable) and their `--target` column."""
+    or a DataFrame variable) and their `--target` column; and how messages name them."""
     given = args.holdout
     if not given:
         raise InvalidArgumentError(
@@ -73,7 +80,8 @@ def holdout(context: Context, args: argparse.Namespace) -> tuple[Any, Any]:
             " (or the shadow-scored requests with ", Option("live", typed="7d"), ").",
         )  # fmt: skip
     if context.face is Face.NOTEBOOK and len(given) == 2 and args.target is None:
-        return context.value(given[0]), context.value(given[1])
+        named = {"y_named": given[1], "rows_named": f"{given[0]} and {given[1]}"}
+        return context.value(given[0]), context.value(given[1]), named
     found = context.data(given)
     if not hasattr(found, "columns"):
         from jupyter_mlops.registry.datafiles import read_files
@@ -89,7 +97,9 @@ def holdout(context: Context, args: argparse.Namespace) -> tuple[Any, Any]:
         raise InvalidArgumentError(
             f"{what}; name its column of true values with --target (columns: {columns})."
         )
-    return found.drop(columns=[args.target]), found[args.target]
+    source = " ".join(given)
+    named = {"y_named": f"the --target column {args.target!r} of {source}", "rows_named": source}
+    return found.drop(columns=[args.target]), found[args.target], named
 
 
 class CheckData(Subcommand):

@@ -50,7 +50,7 @@ class Retrain(Subcommand):
         parser.add_argument("--reason", default="", help="why, for the audit trail")
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
-        X, y = holdout(context, args) if args.holdout else (None, None)
+        X, y, _ = holdout(context, args) if args.holdout else (None, None, {})
         return operations.retrain(
             context.registry,
             model=args.model,

@@ -25,6 +25,7 @@ proves gone shows as dead.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import subprocess
@@ -144,6 +145,9 @@ def deploy(
     )
 
 
+REFUSED_WRITES = (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM)
+
+
 def _file_name(ref: str) -> str:
     return ref.replace("@", "-").replace(":", "-")
 
@@ -155,10 +159,13 @@ def _opened_log(log_file: Path) -> IO[bytes]:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         return open(log_file, "ab")  # the caller closes it
     except OSError as exc:
-        raise InvalidArgumentError(
+        said = (
             f"cannot write the server's log file {log_file} ({exc.strerror or exc}); make "
             f"{log_file.parent} a writable directory with space and deploy again."
-        ) from None
+        )
+        if exc.errno in REFUSED_WRITES:  # unavailable (exit 9), as any write the disk refuses
+            raise StorageError(exc.errno, said) from None
+        raise InvalidArgumentError(said) from None  # a file where the directory goes
 
 
 def _wait_until_healthy(

@@ -2,8 +2,9 @@
 
 A shadow is another version of the served model (its challenger, as a rule): its outputs
 are logged under the served requests' ids to be compared with the served version's, which
-means nothing for another model, and nothing for the served ref itself. `shadow_of` refuses
-those, and a ref that names no version, before anything is started.
+means nothing for another model, and nothing for the served ref itself nor the version it
+serves now. `shadow_of` refuses those, and a ref that names no version, before anything is
+started.
 """
 
 from __future__ import annotations
@@ -35,5 +36,12 @@ def shadow_of(registry: Registry, served: str, shadow: str | None) -> str | None
             example,
             ").",
         )
-    registry.get(resolved)  # an unknown alias or version is refused here, saying which
+    scored = registry.get(resolved)  # an unknown alias or version is refused here
+    if scored.version == registry.get(served).version:
+        raise InvalidArgumentError(
+            f"the shadow {shadow} is {model} version {scored.version}, the version {served} "
+            "serves now, so it would only repeat its answers; shadow another version (",
+            example,
+            ").",
+        )
     return resolved

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import Command, InvalidArgumentError
+from jupyter_mlops.errors import Command, InvalidArgumentError, Option
 from jupyter_mlops.monitoring import compaction, logs
 from jupyter_mlops.monitoring.windows import span_or_range
 from jupyter_mlops.registry import Registry
@@ -80,9 +80,23 @@ def pairs(
     challenger: str | int,
 ) -> Pairs:
     """`paired_rows` with the two versions they are of."""
+    if "@" in str(model) or ":" in str(model):
+        named = parse_ref(str(model)).model
+        raise InvalidArgumentError(
+            f"{model} is a reference to a version, and a comparison takes the model's name "
+            f"({named}) with its two sides named apart; give {named}, with ",
+            Option("champion", python="'champion'", typed="champion"), " and ",
+            Option("challenger", python="'challenger'", typed="challenger"), " as needed.",
+        )  # fmt: skip
     first = registry.get(side_ref(model, champion))
     shadow = side_ref(model, challenger)
     second = registry.get(shadow)
+    if first.version == second.version:
+        raise InvalidArgumentError(
+            f"the champion ({champion}) and the challenger ({challenger}) are both {model} "
+            f"version {first.version}, which pair with nothing; compare two different "
+            "versions, e.g. the champion and the challenger in shadow."
+        )
     home = registry.home
     _require_logs(home, model, shadow=shadow)
     span = span_or_range(window) if window is not None else None

@@ -12,9 +12,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from jupyter_mlops.automation.datachecks import DataCheck, check_frame
-from jupyter_mlops.automation.gates import gate_live, gate_rows
+from jupyter_mlops.automation.gate_labels import Named
+from jupyter_mlops.automation.gates import HOLDOUT, gate_live, gate_rows
 from jupyter_mlops.automation.verdicts import GateResult
-from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.errors import InvalidArgumentError, Option
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.events import AliasEvent
 
@@ -34,19 +35,19 @@ def gate(
     promote: bool = False,
     reason: str = "",
     evidence: Mapping[str, Any] | None = None,
+    y_named: str = "y",
+    rows_named: str = "X and y",
 ) -> GateResult:
     """The challenger against the champion on held-out rows `X`, `y` (or, `live='7d'`, on
     the labelled requests of that window a shadow deployment scored) by `metric`: 'promote'
     when its gain is at least `min_gain` and significantly above 0 (and, for accuracy,
     McNemar's p below `alpha`), else 'keep'. `promote=True` then moves the champion alias
     to the challenger, audited with `reason` and the result as evidence (with `evidence`
-    beside it: the job that asked, say)."""
+    beside it: the job that asked, say). `y_named` and `rows_named` are how messages name
+    the labels and the rows they came with (a face's variables or file)."""
     if live is not None:
         if X is not None or y is not None:
-            raise InvalidArgumentError(
-                f"a live gate (over {live!r}) compares the requests a shadow deployment "
-                "scored, and held-out rows were given too; give one of them."
-            )
+            raise both_given(live)
         result = gate_live(
             registry,
             model=model,
@@ -68,6 +69,7 @@ def gate(
             metric=metric,
             min_gain=min_gain,
             alpha=alpha,
+            named=Named(labels=y_named, rows=rows_named),
         )
     if not (promote and result.passed):
         return result
@@ -85,6 +87,15 @@ def gate(
     return result.moved(f"{model}@{moved.alias}: {moved.from_version} -> {moved.to_version}")
 
 
+def both_given(live: str) -> InvalidArgumentError:
+    """The refusal of a gate given both a live window and held-out rows."""
+    return InvalidArgumentError(
+        "a live gate (", Option("live", python=repr(live), typed=live), ") compares the "
+        "requests a shadow deployment scored, and held-out rows (", HOLDOUT, ") were given "
+        "too; give one of them.",
+    )  # fmt: skip
+
+
 def check_data(
     registry: Registry,
     *,
@@ -95,11 +106,13 @@ def check_data(
 ) -> DataCheck:
     """`data` (a DataFrame, or data files: a path, a glob or a list) against the version
     `ref` names: its columns and their types (errors), and its values against the version's
-    reference profile (warnings; `strict` fails on them too). `ignore`: columns that are no
-    input (an id, the label) and are left out."""
+    reference profile (warnings; `strict` fails on them too), and, when nothing else is
+    wrong, rows scored by its model (an error when it refuses them). `ignore`: columns that
+    are no input (an id, the label), one name or several, left out."""
     from jupyter_mlops.registry.datafiles import read_files
 
     version = registry.get(registry.watched(ref))
+    ignored = [ignore] if isinstance(ignore, str) else list(ignore)
     if isinstance(data, str) or not hasattr(data, "columns"):
         names = [data] if isinstance(data, str) or not isinstance(data, list | tuple) else data
         frame, source = read_files(list(names)), ", ".join(map(str, names))
@@ -112,5 +125,6 @@ def check_data(
         profile=registry.profile(version.ref),
         source=source,
         strict=strict,
-        ignore=list(ignore),
+        ignore=ignored,
+        load=lambda: registry.load(version.ref),
     )

@@ -42,6 +42,11 @@ def unreadable(path: Path) -> str | None:
 
 
 def _paths(name: str | os.PathLike[str]) -> list[Path]:
+    if not isinstance(name, str | os.PathLike):
+        raise InvalidArgumentError(
+            f"a {type(name).__name__} was given as data, which is neither a DataFrame nor a "
+            f"data file; give a pandas DataFrame or the path of a {NAMED} file."
+        )
     text = str(name)
     suffix = Path(text).suffix
     if suffix.lower() not in KINDS:

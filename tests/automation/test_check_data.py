@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from IPython.core.error import UsageError
 
 from jupyter_mlops import Registry, operations
 from jupyter_mlops.cli import main
@@ -45,14 +46,14 @@ def test_a_missing_column_a_wrong_dtype_and_an_extra_column_are_errors(churn_hom
 
 def test_drift_like_findings_are_warnings_unless_strict(churn_home, fresh):
     fresh["x1"] = fresh.x1 * 3
-    fresh.loc[:199, "x2"] = np.nan
     fresh["plan"] = fresh.plan.astype(str)
     fresh.loc[:99, "plan"] = "enterprise"
+    fresh.loc[100:299, "plan"] = None  # the model takes it: its encoder ignores unknowns
     registry = Registry(churn_home)
     result = operations.check_data(registry, ref="churn@champion", data=fresh)
     shares = {f.check: (f.column, round(f.share, 3)) for f in result.findings}
-    assert shares["missing values"] == ("x2", 0.2)
-    assert shares["unseen categories"] == ("plan", 0.1)
+    assert shares["missing values"] == ("plan", 0.2)
+    assert shares["unseen categories"] == ("plan", 0.125)
     assert shares["out of range"][0] == "x1" and shares["out of range"][1] > 0.1
     assert result.passed and "passed with 3 warnings" in str(result)
     strict = operations.check_data(registry, ref="churn@champion", data=fresh, strict=True)
@@ -73,3 +74,34 @@ def test_the_command_line_exits_14_when_refused_and_0_on_clean_data(churn_home, 
     assert main([*home, "check-data", str(empty), "--schema", "churn:1"]) == 14
     assert "the data holds no rows" in capsys.readouterr().out
     assert main([*home, "check-data", str(clean), "--schema", "churn@nobody"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "shown"),
+    [
+        ("x1", np.inf, "x1 holds inf in 1,000 rows"),
+        ("x2", np.nan, "x2 holds NaN in 1,000 rows"),
+    ],
+    ids=["infinity", "all-missing"],
+)
+def test_rows_the_model_refuses_to_score_are_errors(churn_home, fresh, column, values, shown):
+    fresh[column] = values
+    result = operations.check_data(Registry(churn_home), ref="churn:2", data=fresh)
+    refused = [f for f in result.findings if f.check == "scoring"]
+    assert not result.passed and [f.column for f in refused] == [column]
+    assert refused[0].detail.startswith("churn:2 refuses these rows (ValueError: Input")
+    assert shown in refused[0].detail
+
+
+def test_objects_a_string_to_ignore_and_a_series_are_told_apart(churn_home, fresh, ipython):
+    registry = Registry(churn_home)
+    odd = operations.check_data(registry, ref="churn:2", data=fresh.assign(x0=[object()] * 1000))
+    assert [(f.column, f.check, f.severity) for f in odd.findings] == [("x0", "type", "error")]
+    assert "holds object values, which read as no type" in str(odd)
+    one = operations.check_data(registry, ref="churn:2", data=fresh.assign(zz=1), ignore="zz")
+    assert one.passed and one.ignored == ["zz"]
+    ipython.user_ns["column"] = fresh.x0
+    ipython.run_line_magic("mlops", f"connect {churn_home}")
+    with pytest.raises(UsageError, match="a Series was given as data, which is neither") as told:
+        ipython.run_line_magic("mlops", "check-data column --schema churn:2")
+    assert "Name: x0" not in str(told.value) and len(str(told.value)) < 200

@@ -222,6 +222,7 @@ def test_a_read_only_home_cannot_deploy_and_says_so_in_one_sentence(disk, datase
     message = str(refused.value)
     assert "\n" not in message and "Traceback" not in message
     assert "read-only" in message or "writable" in message
+    assert refused.value.outcome.exit_code == 9  # unavailable, as the README's table says
 
 
 def test_undeploy_an_id_stops_that_deployment_alone_and_shows_only_it(

@@ -115,7 +115,8 @@ def test_compare_live_without_a_shadow_log_says_how_to_get_one(registry, dataset
     X, y = dataset
     registry.register("diagnosis", fitted, X=X, y=y)
     registry.promote("diagnosis", 1)
-    registry.promote("diagnosis", 1, "challenger")
+    registry.register("diagnosis", LogisticRegression(C=0.01, max_iter=5000).fit(X, y), X=X, y=y)
+    registry.promote("diagnosis", 2, "challenger")
     write(registry, logs.PREDICTIONS, "diagnosis", outputs(["a"], 1, [1], [0.5]))
     with pytest.raises(InvalidArgumentError, match="no shadow scores of diagnosis") as refused:
         operations.compare_live(registry, model="diagnosis")
@@ -146,3 +147,19 @@ def test_a_regressor_is_compared_by_its_errors(registry) -> None:
     better = "challenger" if metrics["mae"].challenger < metrics["mae"].champion else "champion"
     assert metrics["mae"].better == better
     assert result.agreement == 0.0  # two different regressors never predict exactly alike
+
+
+def test_compare_live_refuses_a_ref_for_the_model_and_one_version_on_both_sides(
+    logged, capsys
+) -> None:
+    registry, _, _ = logged
+    with pytest.raises(InvalidArgumentError, match="give diagnosis, with champion='champion'"):
+        operations.compare_live(registry, model="diagnosis@champion")
+    with pytest.raises(InvalidArgumentError, match=r"the champion \(1\) and the challenger"):
+        operations.compare_live(registry, model="diagnosis", champion=1, challenger=1)
+    from jupyter_mlops.cli import main
+
+    home = ["--home", str(registry.home), "compare-live"]
+    assert main([*home, "diagnosis", "--champion", "1", "--challenger", "1"]) == 2
+    assert main([*home, "diagnosis@champion"]) == 2
+    assert "give diagnosis, with --champion champion" in capsys.readouterr().err

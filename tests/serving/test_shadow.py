@@ -99,12 +99,12 @@ def test_deployed_with_a_shadow_both_are_logged_and_compared(
 
     # the gate on the same labelled requests reads the same logged outputs
     live = operations.gate(
-        registry, model="diagnosis", challenger="challenger", live="1d", metric="auc"
-    )
+        registry, model="diagnosis", challenger="challenger", live="1d", metric="f1"
+    )  # auc is refused: 4 of the 40 labels are of class 1, under the 10 of each it needs
     assert (live.rows, live.champion, live.challenger) == (40, 1, 2)
-    assert live.champion_value == pytest.approx(metrics["auc"].champion)
-    assert live.challenger_value == pytest.approx(metrics["auc"].challenger)
-    assert "40 labelled requests" in live.data
+    assert live.champion_value == pytest.approx(metrics["f1"].champion)
+    assert live.challenger_value == pytest.approx(metrics["f1"].challenger)
+    assert live.data == "labelled requests of the last 1d both scored"
     gated = ipython.run_line_magic(
         "mlops", "gate diagnosis --challenger challenger --live 1d --metric accuracy"
     )
@@ -213,6 +213,7 @@ def test_the_shadow_follows_its_alias(shadowed: Running, dataset, fitted) -> Non
         ("other@challenger", InvalidArgumentError, "is a version of other, not of diagnosis"),
         ("diagnosis@champion", InvalidArgumentError, "is diagnosis@champion, the ref being served"),
         ("diagnosis", InvalidArgumentError, "the ref being served"),
+        ("diagnosis:1", InvalidArgumentError, "diagnosis version 1, the version diagnosis@"),
     ],
 )
 def test_deploy_refuses_a_shadow_it_cannot_compare(
