@@ -112,7 +112,14 @@ def unschedule(registry: Registry, *, schedule: int) -> Schedule:
         was_there = has_crontab and crontabs.uninstall(crontabs.tag_of(schedule, registry.home))
         removed_at = utc_now()
         sql.mark_removed(conn, schedule, at=removed_at)
-    note = "" if was_there else "its crontab entry was already gone (deleted by hand)"
+    note = (
+        ""
+        if was_there
+        else (
+            "its crontab entry was already gone (deleted by hand, or this registry is a copy "
+            "and the entry was the original's, which stays)"
+        )
+    )
     if not has_crontab:
         note = "this machine has no crontab program, so there was no crontab entry to take out"
     row = {**row, "removed_at": removed_at}
