@@ -112,16 +112,7 @@ def unschedule(registry: Registry, *, schedule: int) -> Schedule:
         was_there = has_crontab and crontabs.uninstall(crontabs.tag_of(schedule, registry.home))
         removed_at = utc_now()
         sql.mark_removed(conn, schedule, at=removed_at)
-    note = (
-        ""
-        if was_there
-        else (
-            "its crontab entry was already gone (deleted by hand, or this registry is a copy "
-            "and the entry was the original's, which stays)"
-        )
-    )
-    if not has_crontab:
-        note = "this machine has no crontab program, so there was no crontab entry to take out"
+    note = "" if was_there else _gone(has_crontab=has_crontab)
     row = {**row, "removed_at": removed_at}
     return Schedule.from_row(
         row, log_file=str(log_file(registry, schedule)), state=REMOVED, note=note
@@ -133,19 +124,25 @@ def run_now(
 ) -> ScheduleRun:
     """Start schedule `schedule`'s command now, exactly as its crontab entry runs it, as a
     process of its own session (it outlives its starter): it records a job as cron's run
-    does, appends to the same log, and records 'skipped' while the previous run goes on.
-    `evidence` (where the run was asked from) is kept in the job's `detail`."""
+    does, appends to the same log, and records 'skipped' while the previous run goes on
+    (a copied registry runs the same command for its own home). `evidence` (where the run
+    was asked from) is kept in the job's `detail`."""
     with registry.db.read() as conn:
         row = sql.find_schedule(conn, schedule)
         if row is None or row["removed_at"] is not None:
             active = [found["id"] for found in sql.schedules_of(conn, model=None)]
             raise _not_found(schedule, row, active)
+    command = row["command"]
+    if row["backend_id"] != crontabs.tag_of(schedule, registry.home):  # a copied registry's
+        command = crontabs.command_line(
+            _words(registry, row, schedule_id=schedule), log=log_file(registry, schedule)
+        )
     given = dict(evidence or {})
     env = {**os.environ, EVIDENCE_VARIABLE: json.dumps(given)}
     env.pop(JOB_VARIABLE, None)  # the run is a job of its own, never part of the caller's
     (registry.home / JOBS_DIR).mkdir(exist_ok=True)
     process = subprocess.Popen(
-        ["/bin/sh", "-c", row["command"]],
+        ["/bin/sh", "-c", command],
         cwd=registry.home, env=env, start_new_session=True,
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -156,7 +153,7 @@ def run_now(
         model=row["model"],
         notebook=row["notebook"],
         parameters=json.loads(row["parameters"]),
-        command=row["command"],
+        command=command,
         pid=process.pid,
         started_at=utc_now(),
         started_by=current_user(),
@@ -191,6 +188,16 @@ def _listed(registry: Registry, *, model: str | None, only: int | None = None) -
         )
         for row in rows
     ]
+
+
+def _gone(*, has_crontab: bool) -> str:
+    """Why a removed schedule had no crontab entry to take out."""
+    if not has_crontab:
+        return "this machine has no crontab program, so there was no crontab entry to take out"
+    return (
+        "its crontab entry was already gone (deleted by hand, or this registry is a copy "
+        "and the entry was the original's, which stays)"
+    )
 
 
 def _daemon_note() -> str:

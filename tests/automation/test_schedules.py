@@ -5,7 +5,9 @@ was there before it."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -114,6 +116,9 @@ def test_a_copied_registry_neither_lists_nor_removes_the_originals_entries(
     copy = Registry(shutil.copytree(registry.home, tmp_path / "copy"))
     (copied,) = operations.schedules(copy)
     assert (copied.id, copied.state, copied.next_run) == (made.id, "not installed", None)
+    run = operations.run_schedule(copy, schedule=made.id)  # Run now in the copy's sidebar
+    os.killpg(run.pid, signal.SIGKILL)  # its runner would take seconds to start
+    assert f"--home {copy.home} monitor" in run.command and str(registry.home) not in run.command
 
     assert "this registry is a copy" in operations.unschedule(copy, schedule=made.id).note
     assert str(operations.schedules(copy)) == "no schedules"
