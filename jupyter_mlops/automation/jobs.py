@@ -133,7 +133,7 @@ def checked(
             )
     model = parameters.get("model")
     if schedule is not None:
-        _require_schedule(registry, schedule)
+        _require_schedule(registry, schedule, run=(kind, str(path), dict(parameters)))
     return Given(
         kind,
         path,
@@ -169,14 +169,29 @@ def _notebook(given: str | os.PathLike[str]) -> Path:
     return path
 
 
-def _require_schedule(registry: Registry, schedule: int) -> None:
+def _require_schedule(registry: Registry, schedule: int, *, run: tuple[str, str, dict]) -> None:
+    """Refuse a run as schedule `schedule`'s unless it is that schedule's own, not removed:
+    its kind, notebook and parameters (a run claiming it would change its last job and the
+    runs it counts as missed)."""
     with registry.db.read() as conn:
-        if find_schedule(conn, schedule) is None:
-            raise NotFoundError(
-                f"schedule {schedule} does not exist; leave out ",
-                Option("schedule", python=str(schedule), typed=str(schedule)),
-                " to run the notebook unscheduled.",
-            )
+        row = find_schedule(conn, schedule)
+    leave_out = Option("schedule", python=str(schedule), typed=str(schedule))
+    if row is None or row["removed_at"] is not None:
+        said = "does not exist" if row is None else "was removed"
+        raise NotFoundError(
+            f"schedule {schedule} {said}; leave out ",
+            leave_out,
+            " to run the notebook unscheduled.",
+        )
+    kind, notebook, parameters = run
+    if (row["kind"], row["notebook"], json.loads(row["parameters"])) != run:
+        raise InvalidArgumentError(
+            f"schedule {schedule} runs {row['kind']} {row['notebook']!r} with parameters "
+            f"{row['parameters']}, not {kind} {notebook!r} with {json.dumps(parameters)}; "
+            "leave out ",
+            leave_out,
+            " to run this notebook unscheduled.",
+        )
 
 
 def _row(given: Given, **fields: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -108,8 +109,21 @@ class ScheduleList(RecordTable[Schedule]):
     ]
     empty = "no schedules"
 
+    def __init__(self, found: Iterable[Schedule] = (), *, note: str = "") -> None:
+        super().__init__(found)
+        self.note = note  # what to know of them all: no cron daemon runs them
+
     def to_dict(self) -> dict[str, Any]:
-        return {"schedules": [found.to_dict() for found in self]}
+        return {"schedules": [found.to_dict() for found in self], "note": self.note}
+
+    def __str__(self) -> str:
+        return "\n".join(filter(None, [super().__str__(), self.note]))
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        note = f"<p>{html.escape(self.note)}</p>" if self.note else ""
+        return super()._repr_html_() + note
 
     def _rows(self) -> list[list[Any]]:
         return [

@@ -1,14 +1,16 @@
 """Schedules: a monitoring notebook that cron runs with its parameters, recorded in the
 registry and listed with what is true of it now.
 
-A schedule's row and its crontab entry come and go together. `schedule` writes the row
-and installs the entry inside one registry write: an install that fails (no crontab
-program, a line of the user's crontab python-crontab cannot keep) rolls the row back,
-and an entry whose row then fails to commit is taken out again. `unschedule` removes
-the entry, then marks the row removed in the same write (a removal whose row fails to
-commit leaves the schedule listed 'not installed', and removing it again finishes it).
-The writer lock serialises this registry's changes to the crontab. An entry a user
-deleted or commented out by hand is listed as such; nothing puts it back.
+A schedule's row and its crontab entry come and go together. `schedule` checks the
+notebook and parameters as the runner will (the same function), refuses a second schedule
+of the same notebook and parameters, then writes the row and installs the entry inside
+one registry write: an install that fails (no crontab program, the line not there when
+read back) rolls the row back, and an entry whose row then fails to commit is taken out
+again. `unschedule` removes the entry, then marks the row removed in the same write (a
+removal whose row fails to commit leaves the schedule listed 'not installed', and removing
+it again finishes it). An entry is this registry's when its tag names this registry's home
+as it is now, so a copied registry neither lists nor removes the original's entries. An
+entry a user deleted or commented out by hand is listed as such; nothing puts it back.
 
 The entry runs `jupyter-mlops --home HOME monitor NOTEBOOK -p KEY VALUE ... --schedule ID
 --timeout T`, the runner a person types, by this environment's absolute path, appending
@@ -19,28 +21,30 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import threading
 from collections.abc import Mapping
 from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.automation import cadence, crontabs
+from jupyter_mlops.automation.jobs import checked
 from jupyter_mlops.automation.schedule_records import REMOVED, Schedule, ScheduleList, ScheduleRun
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.config import EVIDENCE_VARIABLE, JOB_VARIABLE
 from jupyter_mlops.errors import (
     Command,
+    ConflictError,
     InvalidArgumentError,
     MlopsError,
-    NotFoundError,
     Option,
     ScheduleNotFoundError,
 )
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
-from jupyter_mlops.registry.refs import parse_ref
 from jupyter_mlops.store import schedules as sql
 
 KINDS = ("monitor",)
@@ -60,15 +64,17 @@ def schedule(
     backend: str = "auto",
 ) -> Schedule:
     """Record a schedule and install its crontab entry; the schedule, with its next run."""
-    record = _record(notebook=notebook, parameters=parameters, every=every, cron=cron, kind=kind)
+    record = _record(registry, notebook=notebook, parameters=parameters, every=every, cron=cron,
+                     kind=kind)  # fmt: skip
     _check_backend(backend)
     timeout_seconds = record["every_seconds"] if timeout is None else timeout
     record["timeout_seconds"] = cadence.seconds(timeout_seconds, what="timeout")
-    crontabs.user_crontab(doing="install the schedule")  # nothing recorded without one
+    crontabs.require_program(doing="install the schedule")  # nothing recorded without one
     (registry.home / JOBS_DIR).mkdir(exist_ok=True)
     installed = None
     try:
         with registry.db.write() as conn:
+            _refuse_twice(sql.schedules_of(conn, model=None), record)
             schedule_id = sql.insert_schedule(conn, record)
             tag = crontabs.tag_of(schedule_id, registry.home)
             command = crontabs.command_line(
@@ -83,13 +89,16 @@ def schedule(
             with suppress(MlopsError):
                 crontabs.uninstall(installed)
         raise
-    return _listed(registry, model=None, only=schedule_id)[0]
+    made = _listed(registry, model=None, only=schedule_id)[0]
+    return replace(made, note=_daemon_note() or made.note)
 
 
 def schedules(registry: Registry, *, model: str | None = None) -> ScheduleList:
     """The schedules not removed (of `model`), each with its crontab entry's state, next
-    run and newest job."""
-    return ScheduleList(_listed(registry, model=model))
+    run and newest job; a note when no cron daemon runs to run the installed ones."""
+    found = _listed(registry, model=model)
+    installed = any(each.state == crontabs.INSTALLED for each in found)
+    return ScheduleList(found, note=_daemon_note() if installed else "")
 
 
 def unschedule(registry: Registry, *, schedule: int) -> Schedule:
@@ -99,11 +108,11 @@ def unschedule(registry: Registry, *, schedule: int) -> Schedule:
         if row is None or row["removed_at"] is not None:
             active = [found["id"] for found in sql.schedules_of(conn, model=None)]
             raise _not_found(schedule, row, active)
-        tag = row["backend_id"] or crontabs.tag_of(schedule, registry.home)
-        was_there = crontabs.uninstall(tag)
+        has_crontab = shutil.which("crontab") is not None
+        was_there = has_crontab and crontabs.uninstall(crontabs.tag_of(schedule, registry.home))
         removed_at = utc_now()
         sql.mark_removed(conn, schedule, at=removed_at)
-    note = "" if was_there else "its crontab entry was already gone (deleted by hand)"
+    note = "" if was_there else _gone(has_crontab=has_crontab)
     row = {**row, "removed_at": removed_at}
     return Schedule.from_row(
         row, log_file=str(log_file(registry, schedule)), state=REMOVED, note=note
@@ -115,19 +124,25 @@ def run_now(
 ) -> ScheduleRun:
     """Start schedule `schedule`'s command now, exactly as its crontab entry runs it, as a
     process of its own session (it outlives its starter): it records a job as cron's run
-    does, appends to the same log, and records 'skipped' while the previous run goes on.
-    `evidence` (where the run was asked from) is kept in the job's `detail`."""
+    does, appends to the same log, and records 'skipped' while the previous run goes on
+    (a copied registry runs the same command for its own home). `evidence` (where the run
+    was asked from) is kept in the job's `detail`."""
     with registry.db.read() as conn:
         row = sql.find_schedule(conn, schedule)
         if row is None or row["removed_at"] is not None:
             active = [found["id"] for found in sql.schedules_of(conn, model=None)]
             raise _not_found(schedule, row, active)
+    command = row["command"]
+    if row["backend_id"] != crontabs.tag_of(schedule, registry.home):  # a copied registry's
+        command = crontabs.command_line(
+            _words(registry, row, schedule_id=schedule), log=log_file(registry, schedule)
+        )
     given = dict(evidence or {})
     env = {**os.environ, EVIDENCE_VARIABLE: json.dumps(given)}
     env.pop(JOB_VARIABLE, None)  # the run is a job of its own, never part of the caller's
     (registry.home / JOBS_DIR).mkdir(exist_ok=True)
     process = subprocess.Popen(
-        ["/bin/sh", "-c", row["command"]],
+        ["/bin/sh", "-c", command],
         cwd=registry.home, env=env, start_new_session=True,
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -138,7 +153,7 @@ def run_now(
         model=row["model"],
         notebook=row["notebook"],
         parameters=json.loads(row["parameters"]),
-        command=row["command"],
+        command=command,
         pid=process.pid,
         started_at=utc_now(),
         started_by=current_user(),
@@ -157,14 +172,17 @@ def _listed(registry: Registry, *, model: str | None, only: int | None = None) -
         rows = sql.schedules_of(conn, model=model)
         rows = [row for row in rows if only is None or row["id"] == only]
         last = sql.last_jobs(conn, [row["id"] for row in rows])
-    states = crontabs.states(row["backend_id"] for row in rows)
+    # an entry is this registry's only when tagged with its home as it is now: a copy of
+    # the registry lists the copied schedules 'not installed' and never touches the original's
+    tags = {row["id"]: crontabs.tag_of(row["id"], registry.home) for row in rows}
+    states = crontabs.states(tags.values())
     return [
         Schedule.from_row(
             row,
             log_file=str(log_file(registry, row["id"])),
-            state=states[row["backend_id"]],
+            state=states[tags[row["id"]]],
             next_run=cadence.next_run(row["cron"])
-            if states[row["backend_id"]] == crontabs.INSTALLED
+            if states[tags[row["id"]]] == crontabs.INSTALLED
             else None,
             last_job=last.get(row["id"]),
         )
@@ -172,7 +190,40 @@ def _listed(registry: Registry, *, model: str | None, only: int | None = None) -
     ]
 
 
+def _gone(*, has_crontab: bool) -> str:
+    """Why a removed schedule had no crontab entry to take out."""
+    if not has_crontab:
+        return "this machine has no crontab program, so there was no crontab entry to take out"
+    return (
+        "its crontab entry was already gone (deleted by hand, or this registry is a copy "
+        "and the entry was the original's, which stays)"
+    )
+
+
+def _daemon_note() -> str:
+    """What to know when this machine runs no cron daemon ('' when one runs, or where that
+    cannot be told)."""
+    return crontabs.NO_DAEMON if crontabs.cron_running() is False else ""
+
+
+def _refuse_twice(active: list[dict[str, Any]], record: dict[str, Any]) -> None:
+    """Refuse a schedule of the notebook and parameters of one already scheduled: one cron
+    turn would run both."""
+    wanted = (record["kind"], record["notebook"], json.loads(record["parameters"]))
+    for row in active:
+        if (row["kind"], row["notebook"], json.loads(row["parameters"])) == wanted:
+            number = row["id"]
+            raise ConflictError(
+                f"notebook {record['notebook']!r} with these parameters is already scheduled "
+                f"as schedule {number}; remove it first with ",
+                Command("schedule", f"--remove {number}",
+                        python=f"operations.unschedule(registry, schedule={number})"),
+                ", or change its parameters.",
+            )  # fmt: skip
+
+
 def _record(
+    registry: Registry,
     *,
     notebook: str | Path,
     parameters: Mapping[str, Any],
@@ -180,7 +231,8 @@ def _record(
     cron: str | None,
     kind: str,
 ) -> dict[str, Any]:
-    """The schedule's row but for its command, every value checked."""
+    """The schedule's row but for its command, every value checked: the notebook and the
+    parameters as the runner checks them (`jobs.checked`), a `model` one naming a version."""
     if kind not in KINDS:
         raise InvalidArgumentError(
             f"kind {kind!r} cannot be scheduled; schedule a monitoring notebook (",
@@ -197,10 +249,14 @@ def _record(
         )
     expression = cadence.every_cron(every) if every is not None else str(cron).strip()
     values = _parameters(parameters)
+    given = checked(registry, notebook, values, kind=kind, timeout=None, schedule=None)
+    crontabs.one_line(str(given.notebook), what="the notebook path")
+    if "model" in values:
+        registry.get(values["model"])  # a runner of a model that is not there always fails
     return {
         "kind": kind,
-        "model": parse_ref(values["model"]).model if "model" in values else None,
-        "notebook": str(_notebook(notebook)),
+        "model": given.model,
+        "notebook": str(given.notebook),
         "parameters": json.dumps(values),
         "every_seconds": cadence.cron_gap(expression),
         "cron": expression,
@@ -238,21 +294,6 @@ def _parameters(parameters: Mapping[str, Any]) -> dict[str, str]:
             )
         values[key] = crontabs.one_line(str(value), what=f"parameter {key}'s value")
     return values
-
-
-def _notebook(notebook: str | Path) -> Path:
-    path = Path(notebook).expanduser().absolute()
-    crontabs.one_line(str(path), what="the notebook path")
-    if not path.is_file():
-        raise NotFoundError(
-            f"notebook {str(path)!r} does not exist; give the path of the notebook to run, "
-            "e.g. examples/monitoring.ipynb."
-        )
-    if path.suffix != ".ipynb":
-        raise InvalidArgumentError(
-            f"notebook {str(path)!r} is not a .ipynb file; give a Jupyter notebook to run."
-        )
-    return path
 
 
 def _check_backend(backend: str) -> None:

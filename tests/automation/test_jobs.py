@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -116,13 +117,13 @@ def _group(pid: int) -> int | None:
 def test_a_run_while_the_previous_one_of_its_schedule_goes_is_skipped(
     registry, write_notebook, tmp_path
 ):
-    schedule = _schedule(registry, every=3600, created=utc_now())
     go = tmp_path / "go"
     path = write_notebook(
         "waits.ipynb",
         "go = ''",
         "import os, time\nwhile not os.path.exists(go):\n    time.sleep(0.05)",
     )
+    schedule = _schedule(registry, path, {"go": str(go)}, every=3600, created=utc_now())
     first = subprocess.Popen(
         [sys.executable, "-m", "jupyter_mlops.cli", "--home", str(registry.home), "monitor",
          str(path), "-p", "go", str(go), "--schedule", str(schedule)],
@@ -168,8 +169,8 @@ def test_an_alert_fails_the_job_and_so_does_a_rule_still_firing(registry, write_
 @pytest.mark.slow
 def test_a_scheduled_run_records_the_runs_its_schedule_missed(registry, write_notebook):
     now = utc_now()
-    schedule = _schedule(registry, every=3600, created=now - timedelta(days=1))
     path = write_notebook("quiet.ipynb", "x = 1", "x")
+    schedule = _schedule(registry, path, {}, every=3600, created=now - timedelta(days=1))
     with registry.db.write() as conn:
         sql.insert_job(
             conn,
@@ -202,11 +203,11 @@ def test_a_weekday_schedule_misses_nothing_over_a_weekend():
     assert overlap.missed(elsewhere, last=friday, now=monday).count == 2
 
 
-def _schedule(registry: Registry, *, every: int, created) -> int:
+def _schedule(registry: Registry, notebook: Path, parameters: dict, *, every: int, created) -> int:
     with registry.db.write() as conn:
         return schedules.insert_schedule(
             conn,
-            {"kind": "monitor", "notebook": "n.ipynb", "parameters": "{}",
+            {"kind": "monitor", "notebook": str(notebook), "parameters": json.dumps(parameters),
              "every_seconds": every, "cron": "0 * * * *", "backend": "cron",
              "command": "jupyter-mlops monitor n.ipynb", "created_at": created,
              "created_by": "test"},

@@ -5,14 +5,18 @@ was there before it."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from crontab import CronTab
 
 from jupyter_mlops import Registry, operations
-from jupyter_mlops.errors import UnavailableError
+from jupyter_mlops.errors import ConflictError
 from tests.automation.conftest import FOREIGN, NEEDS_CRONTAB
 
 pytestmark = NEEDS_CRONTAB
@@ -28,22 +32,22 @@ def entries() -> dict[str, str]:
 
 
 def test_two_schedules_install_list_and_remove_leaving_the_users_lines(
-    registry: Registry, notebook: Path, crontab_text: None
+    churn: Registry, notebook: Path, crontab_text: None
 ) -> None:
     hourly = operations.schedule(
-        registry,
+        churn,
         notebook=notebook,
         parameters={"model": "churn@champion", "window": "1d"},
         every="1h",
         timeout="30m",
     )
     weekdays = operations.schedule(
-        registry, notebook=notebook, parameters={"model": "fraud"}, cron="0 9 * * 1-5"
+        churn, notebook=notebook, parameters={"window": "7d"}, cron="0 9 * * 1-5"
     )
     assert listed().startswith(FOREIGN)
     assert f"@hourly {hourly.command} # jupyter-mlops schedule {hourly.id}" in listed()
 
-    found = operations.schedules(registry)
+    found = operations.schedules(churn)
     assert [(s.id, s.state, s.every, s.timeout) for s in found] == [
         (hourly.id, "installed", "1h", "30m"),
         (weekdays.id, "installed", "0 9 * * 1-5", "1d"),  # the shortest gap: a day
@@ -53,16 +57,16 @@ def test_two_schedules_install_list_and_remove_leaving_the_users_lines(
     data = found.to_dict()
     assert json.loads(json.dumps(data, allow_nan=False)) == data
     assert data["schedules"][0]["parameters"] == {"model": "churn@champion", "window": "1d"}
-    assert [s.id for s in operations.schedules(registry, model="fraud")] == [weekdays.id]
+    assert [s.id for s in operations.schedules(churn, model="churn")] == [hourly.id]
 
-    removed = operations.unschedule(registry, schedule=hourly.id)
+    removed = operations.unschedule(churn, schedule=hourly.id)
     assert removed.state == "removed" and not removed.note
-    assert list(entries()) == ["backup", f"jupyter-mlops schedule {weekdays.id} {registry.home}"]
-    assert [s.id for s in operations.schedules(registry)] == [weekdays.id]
+    assert list(entries()) == ["backup", f"jupyter-mlops schedule {weekdays.id} {churn.home}"]
+    assert [s.id for s in operations.schedules(churn)] == [weekdays.id]
 
-    operations.unschedule(registry, schedule=weekdays.id)
+    operations.unschedule(churn, schedule=weekdays.id)
     assert listed() == FOREIGN
-    assert str(operations.schedules(registry)) == "no schedules"
+    assert str(operations.schedules(churn)) == "no schedules"
 
 
 def test_an_entry_deleted_by_hand_is_listed_not_installed(
@@ -74,19 +78,103 @@ def test_an_entry_deleted_by_hand_is_listed_not_installed(
     (found,) = operations.schedules(registry)
     assert (found.state, found.next_run) == ("not installed", None)
     removed = operations.unschedule(registry, schedule=made.id)
-    assert removed.note == "its crontab entry was already gone (deleted by hand)"
+    assert removed.note.startswith("its crontab entry was already gone (deleted by hand")
 
 
-def test_a_line_python_crontab_cannot_keep_stops_the_install(
+MINE = (
+    "# my own comment, above MAILTO\n"
+    'MAILTO=""\n'
+    'A1 = one\nA2=two words\nA3 = three words\nA4= four\nA5 ="five"\nFOO = bar baz\n'
+    "*/5 * * * * echo mine >> /dev/null # a trailing comment\n"
+    "\n"
+    "@daily echo 'a#b'\n"
+    "#*/10 * * * * echo off\n"
+)
+
+
+def test_installing_and_removing_leaves_every_line_of_the_users_byte_for_byte(
     registry: Registry, notebook: Path, crontab_text: None
 ) -> None:
-    """python-crontab would write `@daily echo 'a#b'` back commented out: nothing changes."""
-    kept = FOREIGN + "@daily echo 'a#b'\n"
-    subprocess.run(["crontab", "-"], input=kept, text=True, check=True)
-    with pytest.raises(UnavailableError, match="crontab -e"):
-        operations.schedule(registry, notebook=notebook, parameters={}, every="1d")
-    assert listed() == kept
-    assert str(operations.schedules(registry)) == "no schedules"
+    """Settings with spaces around `=`, comments, a blank line and lines python-crontab would
+    rewrite stay as they were, however often schedules come and go."""
+    subprocess.run(["crontab", "-"], input=MINE, text=True, check=True)
+    for turn in range(2):
+        made = operations.schedule(
+            registry, notebook=notebook, parameters={"turn": str(turn)}, every="1d"
+        )
+        text = listed()
+        assert text.startswith(MINE) and text.count("\n") == MINE.count("\n") + 1
+        assert text.endswith(f" # jupyter-mlops schedule {made.id} {registry.home}\n")
+        operations.unschedule(registry, schedule=made.id)
+        assert listed() == MINE
+
+
+def test_a_copied_registry_neither_lists_nor_removes_the_originals_entries(
+    registry: Registry, notebook: Path, crontab_text: None, tmp_path: Path
+) -> None:
+    made = operations.schedule(registry, notebook=notebook, parameters={}, every="1h")
+    copy = Registry(shutil.copytree(registry.home, tmp_path / "copy"))
+    (copied,) = operations.schedules(copy)
+    assert (copied.id, copied.state, copied.next_run) == (made.id, "not installed", None)
+    run = operations.run_schedule(copy, schedule=made.id)  # Run now in the copy's sidebar
+    os.killpg(run.pid, signal.SIGKILL)  # its runner would take seconds to start
+    assert f"--home {copy.home} monitor" in run.command and str(registry.home) not in run.command
+
+    assert "this registry is a copy" in operations.unschedule(copy, schedule=made.id).note
+    assert str(operations.schedules(copy)) == "no schedules"
+    (original,) = operations.schedules(registry)
+    assert original.state == "installed"
+    assert list(entries()) == ["backup", f"jupyter-mlops schedule {made.id} {registry.home}"]
+
+
+INSTALLS = """\
+import sys
+from jupyter_mlops.automation import crontabs
+first, home = int(sys.argv[1]), sys.argv[2]
+for number in range(first, first + 8):
+    crontabs.install(crontabs.tag_of(number, home), cron="0 0 * * *", command="true")
+"""
+
+
+def test_crontab_changes_made_at_once_by_several_processes_are_all_kept(
+    crontab_text: None, tmp_path: Path
+) -> None:
+    """Every change reads, edits and writes the crontab under this user's lock: three
+    processes installing eight lines each (as three registries scheduling at once would)
+    lose none of them."""
+    started = [
+        subprocess.Popen([sys.executable, "-c", INSTALLS, str(first), str(tmp_path / home)])
+        for first, home in [(1, "a"), (1, "b"), (9, "a")]
+    ]
+    assert [process.wait(timeout=120) for process in started] == [0, 0, 0]
+    tags = [tag for tag in entries() if tag != "backup"]
+    assert len(tags) == len(set(tags)) == 24
+    assert listed().startswith(FOREIGN)
+
+
+def test_a_second_schedule_of_the_same_notebook_and_parameters_is_refused(
+    registry: Registry, notebook: Path, crontab_text: None
+) -> None:
+    made = operations.schedule(
+        registry, notebook=notebook, parameters={"a": "1", "b": 2}, every="1h"
+    )
+    with pytest.raises(ConflictError, match=f"already scheduled as schedule {made.id}; remove"):
+        operations.schedule(registry, notebook=notebook, parameters={"b": "2", "a": 1}, every="1d")
+    assert [s.id for s in operations.schedules(registry)] == [made.id]
+    assert list(entries()) == ["backup", f"jupyter-mlops schedule {made.id} {registry.home}"]
+    operations.schedule(registry, notebook=notebook, parameters={"a": "2", "b": 2}, every="1h")
+
+
+def test_without_a_cron_daemon_the_schedule_and_the_list_say_so(
+    registry: Registry, notebook: Path, crontab_text: None
+) -> None:
+    running = subprocess.run(["pgrep", "-x", "cron|crond"], capture_output=True).returncode == 0
+    said = "no cron daemon runs on this machine"
+    made = operations.schedule(registry, notebook=notebook, parameters={}, every="1h")
+    found = operations.schedules(registry)
+    assert made.state == "installed"
+    assert (said in str(made), said in str(found)) == (not running, not running)
+    assert (said in found._repr_html_(), said in found.to_dict()["note"]) == (not running,) * 2
 
 
 HOSTILE = {
@@ -99,14 +187,14 @@ HOSTILE = {
 
 
 def test_hostile_parameter_values_reach_the_runner_intact(
-    registry: Registry, notebook: Path, crontab_text: None, tmp_path: Path
+    churn: Registry, notebook: Path, crontab_text: None, tmp_path: Path
 ) -> None:
     """The entry's command, run by sh as cron runs it, hands the runner each value whole;
     `set --` shows the words sh would run the runner with."""
     marker = tmp_path / "injected"
     parameters = {key: value.format(marker=marker) for key, value in HOSTILE.items()}
-    made = operations.schedule(registry, notebook=notebook, parameters=parameters, every="1h")
-    command = entries()[f"jupyter-mlops schedule {made.id} {registry.home}"]
+    made = operations.schedule(churn, notebook=notebook, parameters=parameters, every="1h")
+    command = entries()[f"jupyter-mlops schedule {made.id} {churn.home}"]
 
     shown = subprocess.run(
         ["sh", "-c", f"set -- {command}\nprintf '%s\\0' \"$@\""],
@@ -118,9 +206,9 @@ def test_hostile_parameter_values_reach_the_runner_intact(
     argv = shown.stdout.split("\0")[:-1]
     pairs = [word for item in parameters.items() for word in ("-p", *item)]
     assert argv[argv.index("--home") :] == [
-        *("--home", str(registry.home), "monitor", str(notebook), *pairs),
+        *("--home", str(churn.home), "monitor", str(notebook), *pairs),
         *("--schedule", str(made.id), "--timeout", "1h"),
     ]
     assert Path(argv[0]).name in ("jupyter-mlops", "python") and Path(argv[0]).is_absolute()
     assert not marker.exists()
-    assert command.endswith(f">> {registry.home / 'jobs' / f'schedule-{made.id}.log'} 2>&1")
+    assert command.endswith(f">> {churn.home / 'jobs' / f'schedule-{made.id}.log'} 2>&1")

@@ -68,6 +68,53 @@ def test_refusals_say_what_to_do_and_exit_with_their_kind(
     assert str(operations.schedules(registry)) == "no schedules"
 
 
+def test_a_schedule_that_could_never_run_is_refused_as_the_runner_refuses_it(
+    churn: Registry, notebook: Path, crontab_text: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `monitor` would refuse at every turn, and a `model` parameter naming no model
+    or alias, is refused when scheduling, in the runner's words."""
+    home = ("--home", str(churn.home))
+    (notebook.parent / "bad.ipynb").write_text("not json")
+    code, said = refused(
+        capsys, *home, "schedule", str(notebook.parent / "bad.ipynb"), "--every", "1h"
+    )
+    monitored = refused(capsys, *home, "monitor", str(notebook.parent / "bad.ipynb"))
+    assert (code, said) == monitored and "cannot be read as a notebook" in said
+    for model, words in [
+        ("chrn", "no model named 'chrn' (did you mean 'churn'?)"),
+        ("churn@nope", "churn has no alias 'nope'"),
+        ("churn:9", "churn has no version 9"),
+    ]:
+        code, said = refused(
+            capsys, *home, "schedule", str(notebook), "--every", "1h", "-p", "model", model
+        )
+        assert code == 4 and said.startswith(f"jupyter-mlops: {words}"), said
+    assert str(operations.schedules(churn)) == "no schedules"
+
+
+def test_a_run_claiming_a_schedule_not_its_own_is_refused(
+    churn: Registry, notebook: Path, crontab_text: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only the schedule's own notebook and parameters run as it, and only while it is not
+    removed: any other run would count as its last job and change its missed runs."""
+    home = ("--home", str(churn.home))
+    made = operations.schedule(churn, notebook=notebook, parameters={"window": "1d"}, every="1h")
+    other = notebook.with_name("other.ipynb")
+    other.write_text(notebook.read_text())
+    for argv in [(other, "-p", "window", "1d"), (notebook, "-p", "window", "7d"), (notebook,)]:
+        code, said = refused(capsys, *home, "monitor", *map(str, argv), "--schedule", str(made.id))
+        assert code == 2 and said.startswith(f"jupyter-mlops: schedule {made.id} runs monitor"), (
+            said
+        )
+        assert said.endswith(f"leave out --schedule {made.id} to run this notebook unscheduled.")
+    operations.unschedule(churn, schedule=made.id)
+    code, said = refused(
+        capsys, *home, "monitor", str(notebook), "-p", "window", "1d", "--schedule", str(made.id)
+    )
+    assert (code, said.split(";")[0]) == (4, f"jupyter-mlops: schedule {made.id} was removed")
+    assert operations.jobs(churn) == []
+
+
 def test_without_a_crontab_program_nothing_is_recorded(
     registry: Registry,
     notebook: Path,
@@ -77,7 +124,7 @@ def test_without_a_crontab_program_nothing_is_recorded(
     done = subprocess.run(
         [
             *(sys.executable, "-m", "jupyter_mlops.cli", "--home", str(registry.home)),
-            *("schedule", str(notebook), "--every", "1h", "-p", "model", "churn"),
+            *("schedule", str(notebook), "--every", "1h", "-p", "window", "1d"),
         ],
         capture_output=True,
         text=True,
@@ -94,13 +141,29 @@ def test_without_a_crontab_program_nothing_is_recorded(
     assert not (registry.home / "jobs").exists()
 
 
-def test_a_notebook_schedules_lists_and_removes(
-    ipython: InteractiveShell,
+def test_without_a_crontab_program_a_schedule_is_still_removed(
     registry: Registry,
     notebook: Path,
     crontab_text: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert ipython.run_cell(f"%mlops connect {registry.home}").success
+    made = operations.schedule(registry, notebook=notebook, parameters={}, every="1h")
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))  # cron uninstalled since
+    assert main(["--home", str(registry.home), "schedule", "--remove", str(made.id)]) == 0
+    said = capsys.readouterr().out
+    assert "crontab entry: removed" in said
+    assert "this machine has no crontab program, so there was no crontab entry to take out" in said
+    assert str(operations.schedules(registry)) == "no schedules"
+
+
+def test_a_notebook_schedules_lists_and_removes(
+    ipython: InteractiveShell,
+    churn: Registry,
+    notebook: Path,
+    crontab_text: None,
+) -> None:
+    assert ipython.run_cell(f"%mlops connect {churn.home}").success
     made = ipython.run_line_magic(
         "mlops", f"schedule '{notebook}' --every 6h -p model churn@champion --timeout 2h"
     )

@@ -57,7 +57,7 @@ async def test_schedules_list_with_their_next_run_and_filter_by_model(
     assert (listed["id"], listed["model"], listed["every"]) == (scheduled, "churn", "1h")
     assert listed["state"] == "installed" and listed["next_run"].endswith("+00:00")
     assert listed["last_job"] is None
-    assert await api("schedules", model="fraud") == (200, {"schedules": []})
+    assert await api("schedules", model="fraud") == (200, {"schedules": [], "note": ""})
     _, fleet = await api("models")
     counted = {m["name"]: (m["schedules"], m["last_job"]) for m in fleet["models"]}
     assert counted == {"churn": (1, None), "fraud": (0, None)}
