@@ -9,6 +9,7 @@ for a shell, and the exit code `errors.OUTCOMES` gives its kind.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -38,7 +39,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+CLOSED_PIPE_EXIT = 141  # what a shell reports of a command whose reader went away (128 + SIGPIPE)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; its exit code. A reader that stops early (`| head`) ends the
+    output quietly: the subcommand's work is done, and only what it printed is cut."""
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # here, where a closed pipe can still be caught
+    except BrokenPipeError:
+        _quiet_stdout()
+        return CLOSED_PIPE_EXIT
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         context = Context(Registry(args.home), Face.SHELL, data=data_files)
@@ -48,6 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     if result is not None:
         print(text(result))
     return int(args.subcommand.exit_code(result, args))
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush at exit finds no pipe."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def refused(exc: MlopsError, *, prog: str) -> int:
