@@ -76,7 +76,7 @@ def run_job(
     steps: Steps | None = None,
 ) -> Job:
     """Execute `notebook` with `parameters` (strings, as typed) as a job of `kind`, killed
-    at `timeout` (seconds, or `30s`, `10m`, `1h`), as a run of `schedule` if given;
+    at `timeout` (seconds, or `30s`, `1.5m`, `1h30m`), as a run of `schedule` if given;
     `steps`: what the kind does before and after its notebook (a retraining's condition,
     gate and promotion)."""
     given = checked(registry, notebook, parameters, kind=kind, timeout=timeout, schedule=schedule)

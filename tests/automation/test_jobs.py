@@ -71,9 +71,10 @@ def test_a_cell_that_raises_fails_the_job_naming_the_cell(registry, write_notebo
     from jupyter_mlops.cli import main
 
     path = write_notebook("broken.ipynb", "x = 1", "y = x + 1", "raise ValueError('no rows today')")
-    assert main(["--home", str(registry.home), "monitor", str(path), "-p", "x", "2"]) == 10
+    given = ["monitor", str(path), "-p", "x", "2", "--timeout", "1h30.5m"]
+    assert main(["--home", str(registry.home), *given]) == 10
     (job,) = operations.jobs(registry)
-    assert (job.status, job.failed_cell) == ("failed", 4)
+    assert (job.status, job.failed_cell, job.detail["timeout"]) == ("failed", 4, 5430)
     assert job.message == "cell In [4] raised ValueError: no rows today"
     assert "ValueError: no rows today" in capsys.readouterr().out
     stored = cells(operations.job_notebook(registry, job=job.id))
