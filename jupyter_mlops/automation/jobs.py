@@ -13,7 +13,6 @@ that is not one, a parameter papermill cannot name) is refused before anything i
 from __future__ import annotations
 
 import json
-import keyword
 import os
 import socket
 import tempfile
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlops.automation import notebooks, overlap
+from jupyter_mlops.automation import arguments, notebooks, overlap
 from jupyter_mlops.automation.cadence import seconds
 from jupyter_mlops.automation.outcomes import (
     NOTEBOOK_FAILED,
@@ -41,7 +40,6 @@ from jupyter_mlops.deploying.processes import process_start
 from jupyter_mlops.errors import InvalidArgumentError, MlopsError, NotFoundError, Option
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
-from jupyter_mlops.registry.refs import parse_ref
 from jupyter_mlops.store import jobs as sql
 from jupyter_mlops.store.schedules import find_schedule
 
@@ -69,16 +67,16 @@ def run_job(
     registry: Registry,
     *,
     notebook: str | os.PathLike[str],
-    parameters: Mapping[str, str],
+    parameters: Mapping[str, object] | None = None,
     kind: str = "monitor",
     timeout: str | float | None = None,
     schedule: int | None = None,
     steps: Steps | None = None,
 ) -> Job:
-    """Execute `notebook` with `parameters` (strings, as typed) as a job of `kind`, killed
-    at `timeout` (seconds, or `30s`, `1.5m`, `1h30m`), as a run of `schedule` if given;
-    `steps`: what the kind does before and after its notebook (a retraining's condition,
-    gate and promotion)."""
+    """Execute `notebook` with `parameters` (text as typed after `-p`, or numbers) as a
+    job of `kind`, killed at `timeout` (seconds, or `30s`, `1.5m`, `1h30m`), as a run of
+    `schedule` if given; `steps`: what the kind does before and after its notebook (a
+    retraining's condition, gate and promotion)."""
     given = checked(registry, notebook, parameters, kind=kind, timeout=timeout, schedule=schedule)
     name = overlap.lock_name(
         schedule=given.schedule, notebook=str(given.notebook), parameters=given.parameters_json
@@ -110,7 +108,7 @@ def as_job(job_id: int) -> Iterator[None]:
 def checked(
     registry: Registry,
     notebook: str | os.PathLike[str],
-    parameters: Mapping[str, str],
+    parameters: Mapping[str, object] | None,
     *,
     kind: str,
     timeout: str | float | None,
@@ -119,54 +117,20 @@ def checked(
     """The arguments checked, each refusal one sentence; nothing is recorded here."""
     if kind not in KINDS:
         raise InvalidArgumentError(f"job kind {kind!r} is not one of {', '.join(KINDS)}.")
-    path = _notebook(notebook)
-    for key, value in parameters.items():
-        if not isinstance(key, str) or not key.isidentifier() or keyword.iskeyword(key):
-            raise InvalidArgumentError(
-                f"parameter name {key!r} is not a Python name, so no notebook can take it; "
-                "use letters, digits and underscores, not starting with a digit."
-            )
-        if not isinstance(value, str):
-            raise InvalidArgumentError(
-                f"parameter {key}={value!r} is not text; give every value as it is typed, "
-                f"e.g. {key}={str(value)!r}."
-            )
-    model = parameters.get("model")
+    path = arguments.notebook_path(notebook)
+    texts = arguments.parameter_texts(parameters)
+    model = arguments.job_model(registry, texts)
     if schedule is not None:
         _require_schedule(registry, schedule)
     return Given(
         kind,
         path,
-        dict(parameters),
-        None if model is None else parse_ref(model).model,
+        texts,
+        model,
         None if timeout is None else seconds(timeout, what="timeout"),
         schedule,
         notebooks.has_parameters_cell(json.loads(path.read_bytes())),
     )
-
-
-def _notebook(given: str | os.PathLike[str]) -> Path:
-    path = Path(given).expanduser().absolute()
-    if path.suffix != ".ipynb":
-        raise InvalidArgumentError(
-            f"{str(given)!r} is not a notebook (its name does not end in .ipynb); give the "
-            ".ipynb file to run."
-        )
-    if not path.is_file():
-        raise NotFoundError(f"notebook {str(given)!r} does not exist; check the path.")
-    try:
-        content = json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise InvalidArgumentError(
-            f"notebook {str(given)!r} cannot be read as a notebook ({exc}); open and save it "
-            "in Jupyter again."
-        ) from None
-    if not isinstance(content, dict) or not isinstance(content.get("cells"), list):
-        raise InvalidArgumentError(
-            f"notebook {str(given)!r} is JSON but not a notebook (it has no cells); give "
-            "the .ipynb file to run."
-        )
-    return path
 
 
 def _require_schedule(registry: Registry, schedule: int) -> None:
@@ -218,7 +182,7 @@ def _skipped(registry: Registry, given: Given) -> Job:
             notebook=str(given.notebook),
             parameters=given.parameters_json,
         )
-        what = "schedule's" if given.schedule is not None else "notebook's, with these parameters,"
+        what = "schedule" if given.schedule is not None else "notebook with these parameters"
         message = f"skipped: the previous run of this {what} is still going" + (
             f" (job {going['id']}, started {going['started_at']:%Y-%m-%d %H:%M:%S} UTC, "
             f"pid {going['pid']} on {going['host']})"

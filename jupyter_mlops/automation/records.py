@@ -132,12 +132,18 @@ class JobList(RecordTable[Job]):
     empty = "no jobs yet"
     face: Face = Face.PYTHON
 
-    def __init__(self, found: Iterable[Job] = (), *, face: Face = Face.PYTHON) -> None:
+    def __init__(
+        self, found: Iterable[Job] = (), *, face: Face = Face.PYTHON, empty: str = "no jobs yet"
+    ) -> None:
         super().__init__(found)
         self.face = face
+        self.none = empty  # what it says when it lists none: of which model, and who has some
 
     def to_dict(self) -> dict[str, Any]:
         return {"rows": [job.to_dict() for job in self]}
+
+    def _empty(self) -> str:
+        return self.none
 
     def _rows(self) -> list[list[Any]]:
         return [_row(job, job.how_to_open()) for job in self]
@@ -145,14 +151,14 @@ class JobList(RecordTable[Job]):
     def __str__(self) -> str:
         shown = [_faced(job, self.face) for job in self]
         if not shown:
-            return self.empty
+            return self.none
         return text_table(self.columns, [_row(job, job.how_to_open()) for job in shown])
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
         if not self:
-            return f"<p>{self.empty}</p>"
+            return f"<p>{html.escape(self.none)}</p>"
         shown = [_faced(job, self.face) for job in self]
         rows = [_row(job, _notebook_cell(job)) for job in shown]
         marked = [job.exit_code not in (0, None) or job.status == CRASHED for job in shown]

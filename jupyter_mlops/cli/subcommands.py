@@ -151,7 +151,7 @@ class Monitor(Subcommand):
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("notebook", help="the .ipynb file to run with papermill")
         add_parameters(parser)
-        parser.add_argument("--timeout", help="kill the run after N seconds, or 30s, 1.5m, 1h30m, 1d")
+        parser.add_argument("--timeout", help="kill it after N seconds, or 30s, 1.5m, 1h30m")
         parser.add_argument("--schedule", type=int, metavar="ID", help="the schedule it runs for")
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:

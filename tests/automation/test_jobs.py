@@ -18,6 +18,7 @@ from jupyter_mlops.automation import overlap
 from jupyter_mlops.automation.notebooks import kill_tree
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.deploying.processes import process_start
+from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.store import jobs as sql
 from jupyter_mlops.store import schedules
 from tests.automation.conftest import CHECK
@@ -136,6 +137,7 @@ def test_a_run_while_the_previous_one_of_its_schedule_goes_is_skipped(
         )
         (running,) = [job for job in operations.jobs(registry) if job.id != second.id]
         assert (second.status, second.exit_code) == ("skipped", 12)
+        assert second.message.startswith("skipped: the previous run of this schedule is still")
         assert f"(job {running.id}, started" in second.message
         go.touch()
         assert first.wait(timeout=60) == 0
@@ -158,12 +160,31 @@ def test_an_alert_fails_the_job_and_so_does_a_rule_still_firing(registry, write_
     assert fired.message == f"rule {rule.id} (drift.share > 0.5) fired in check {check}"
     quiet = operations.monitor_job(
         registry,
-        notebook=write_notebook("quiet.ipynb", "model = 'x'", "print(model)"),
-        parameters={"model": "tumour@champion"},
+        notebook=write_notebook("quiet.ipynb", "model = 'x'", "assert (n, share) == (5, 0.5)"),
+        parameters={"model": "tumour@champion", "n": 5, "share": 0.5},  # numbers arrive so
     )
     assert (quiet.status, quiet.exit_code) == ("alert", 3)
     assert quiet.message == f"rule {rule.id} (drift.share > 0.5) is still firing"
     assert quiet.detail["checks"] == [] and quiet.detail["firing"][0]["rule"] == rule.id
+
+
+def test_a_job_of_a_model_or_with_arguments_it_cannot_run_is_refused_in_a_sentence(
+    registry, notebook
+):
+    refusals = [
+        ({"notebook": notebook, "parameters": {"model": "tumor"}}, "(did you mean 'tumour'?)"),
+        ({"notebook": notebook, "parameters": {"model": "tumour@champoin"}}, "no alias"),
+        ({"notebook": notebook, "parameters": ["model", "tumour"]}, "a list, not a mapping"),
+        ({"notebook": notebook, "parameters": {"x": {1}}}, "x={1} is a set, which"),
+        ({"notebook": None}, "notebook None is None, not a path"),
+        ({"notebook": 3}, "notebook 3 is an int, not a path"),
+        ({"notebook": notebook, "schedule": 99}, "schedule 99 does not exist"),  # no parameters
+    ]
+    for given, said in refusals:
+        with pytest.raises(MlopsError) as refused:
+            operations.monitor_job(registry, **given)
+        assert said in str(refused.value) and "\n" not in str(refused.value), given
+    assert operations.jobs(registry) == []
 
 
 @pytest.mark.slow
