@@ -38,8 +38,7 @@ def notebook_path(given: object) -> Path:
         )
     if path.is_dir():
         raise InvalidArgumentError(
-            f"{str(given)!r} is a directory, not a notebook; give the .ipynb file inside it "
-            "to run."
+            f"{str(given)!r} is a directory, not a notebook; give the .ipynb file inside it to run."
         )
     if not path.is_file():
         raise NotFoundError(f"notebook {str(given)!r} does not exist; check the path.")
