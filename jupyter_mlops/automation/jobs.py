@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import tempfile
 import time
@@ -31,6 +32,7 @@ from jupyter_mlops.automation.outcomes import (
     Found,
     Outcome,
     Steps,
+    Stopped,
     verdict,
 )
 from jupyter_mlops.automation.records import Job
@@ -249,9 +251,11 @@ def _run(registry: Registry, given: Given, steps: Steps) -> Job:
                 timeout=given.timeout,
                 started=started,
             )
-        except KeyboardInterrupt:
-            _finish(registry, job_id, given, detail, Found.stopped(time.monotonic() - began))
-            raise
+        except KeyboardInterrupt as exc:
+            signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+            took = time.monotonic() - began
+            _finish(registry, job_id, given, detail, Found.stopped(took, signum=signum))
+            raise Stopped(signum, job=_get(registry, job_id)) from None
         data = notebooks.read_notebook(output)
     found = Found.of(execution, data, seconds=time.monotonic() - began, timeout=given.timeout)
     _finish(registry, job_id, given, detail, found, data=data, steps=steps)

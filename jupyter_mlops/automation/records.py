@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from jupyter_mlops.automation import notebooks
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.deploying import processes
 from jupyter_mlops.errors import Command, Face
@@ -224,5 +225,7 @@ def _link(path: str) -> str:
 
 def _crashed(row: dict[str, Any], detail: dict[str, Any]) -> str:
     group = detail.get("process_group")
-    left = f"; its notebook may still run as process group {group}" if group else ""
+    left = ""
+    if group and processes.on_this_machine(row["host"]) and notebooks.group_running(group):
+        left = f"; its notebook still runs as process group {group}"
     return f"its runner (pid {row['pid']} on {row['host']}) ended without finishing it{left}"

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from typing import Any
 
+from jupyter_mlops.automation.outcomes import STOPPED_BY, Stopped
 from jupyter_mlops.cli.subcommands import SHELL_ONLY
 from jupyter_mlops.commands import SHARED, Context, add_subcommands, data_files
 from jupyter_mlops.commands.monitoring import ALERT_FIRED_EXIT
@@ -62,6 +64,8 @@ def _main(argv: list[str] | None) -> int:
         result = shown_in(args.subcommand.run(context, args), Face.SHELL)
     except MlopsError as exc:
         return refused(exc, prog="jupyter-mlops")
+    except KeyboardInterrupt as exc:
+        return stopped(exc, prog="jupyter-mlops")
     if result is not None:
         print(text(result))
     return int(args.subcommand.exit_code(result, args))
@@ -81,6 +85,16 @@ def refused(exc: MlopsError, *, prog: str) -> int:
     `jupyter-mlops` takes it, and the exit code `errors.OUTCOMES` gives its kind."""
     print(f"{prog}: {exc.render(Face.SHELL)}", file=sys.stderr)
     return exc.outcome.exit_code
+
+
+def stopped(exc: KeyboardInterrupt, *, prog: str) -> int:
+    """Ctrl-C or SIGTERM as a shell shows it: one line on stderr (the job it stopped, as
+    its row records it) and 128 + the signal's number, as the job's exit code says."""
+    signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+    job = exc.job if isinstance(exc, Stopped) else None
+    said = f"{job.title()}; {job.message}" if job is not None else "stopped before it finished"
+    print(f"{prog}: {said}", file=sys.stderr)
+    return int(job.exit_code) if job is not None else STOPPED_BY + signum
 
 
 def text(result: Any) -> str:

@@ -15,7 +15,6 @@ import pytest
 
 from jupyter_mlops import Registry, operations
 from jupyter_mlops.automation import overlap
-from jupyter_mlops.automation.notebooks import kill_tree
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.deploying.processes import process_start
 from jupyter_mlops.errors import MlopsError
@@ -236,29 +235,52 @@ def _schedule(registry: Registry, *, every: int, created) -> int:
 
 
 @pytest.mark.slow
-def test_a_runner_killed_mid_run_lists_its_job_as_crashed(registry, write_notebook, tmp_path):
-    path = write_notebook("slow.ipynb", "import time", "time.sleep(600)", parameters=False)
-    job = None
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_mlops.cli", "--home", str(registry.home), "monitor",
-         str(path)],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        (job,) = wait_for(
-            lambda: [j for j in operations.jobs(registry) if "process_group" in j.detail],
-            "the run's notebook to start",
-            seconds=30,
+def test_a_runner_stopped_records_so_and_one_killed_takes_its_notebook_along(
+    registry, write_notebook, tmp_path
+):
+    path = write_notebook(
+        "slow.ipynb",
+        "n = 0",
+        f"import os, time\nopen(f'{tmp_path}/kernel-{{n}}.pid', 'w').write(str(os.getpid()))",
+        "time.sleep(600)",
+    )
+    words = [sys.executable, "-m", "jupyter_mlops.cli", "--home", str(registry.home), "monitor"]
+    runners = [
+        subprocess.Popen(
+            [*words, str(path), "-p", "n", str(n)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
-        runner.send_signal(signal.SIGKILL)
-        runner.wait()
-        (job,) = operations.jobs(registry)
-        group = job.detail["process_group"]
-        assert job.status == "crashed" and job.exit_code is None
-        assert f"may still run as process group {group}" in job.message
+        for n in (1, 2)
+    ]
+    try:
+        kernels = wait_for(
+            lambda: [_pid(tmp_path / f"kernel-{n}.pid") for n in (1, 2)] if all(
+                (tmp_path / f"kernel-{n}.pid").exists() for n in (1, 2)) else None,
+            "both notebooks' kernels to start",
+            seconds=60,
+        )  # fmt: skip
+        runners[0].send_signal(signal.SIGKILL)  # no chance to end its notebook
+        runners[1].send_signal(signal.SIGTERM)  # a timer stopping the job
+        assert runners[1].wait(timeout=60) == 143
+        assert runners[1].stderr.read().strip().count("\n") == 0
+        wait_for(lambda: all(process_start(pid) is None for pid in kernels), "kernels to end")
+        killed, stopped = sorted(operations.jobs(registry), key=lambda job: job.id)
+        if json.loads(killed.parameters["n"]) == 2:
+            killed, stopped = stopped, killed
     finally:
-        runner.kill()
-        runner.wait()
-        if job is not None:  # its notebook, which outlived it
-            kill_tree(job.detail["process_group"])
-    assert json.loads(json.dumps(job.to_dict()))["status"] == "crashed"
+        for runner in runners:
+            runner.kill()
+            runner.wait()
+    assert (stopped.status, stopped.exit_code) == ("stopped", 143)
+    assert stopped.message == (
+        "stopped by SIGTERM: the runner killed the notebook before it finished"
+    )
+    assert killed.status == "crashed" and killed.exit_code is None
+    assert killed.message.endswith("ended without finishing it")  # and nothing runs on
+    assert json.loads(json.dumps(killed.to_dict()))["status"] == "crashed"
+
+
+def _pid(path) -> int:
+    return int(path.read_text())
