@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlops.automation import arguments, notebooks, overlap
+from jupyter_mlops.automation import arguments, finishing, notebooks, overlap
 from jupyter_mlops.automation.cadence import seconds
 from jupyter_mlops.automation.outcomes import (
     NOTEBOOK_FAILED,
@@ -275,10 +275,10 @@ def _finish(
 ) -> None:
     """Read what the notebook recorded, store the executed notebook and finish the row;
     the steps after the notebook run first, outside the registry's lock."""
-    with registry.db.read() as conn:
-        checks = sql.job_checks(conn, job_id)
-        fired = sql.fired_in(conn, checks)
-        firing = [] if given.model is None else sql.firing_rules(conn, given.model)
+    ended = f"its notebook ended with exit code {found.returncode}"
+    checks, fired, firing = finishing.patiently(
+        registry, job_id, lambda: _recorded(registry, job_id, given), ended=ended
+    )
     outcome = early or verdict(found, fired=fired, firing=firing, model=given.model, checks=checks)
     raised = None
     if steps is not None:
@@ -286,28 +286,43 @@ def _finish(
             outcome, raised = _step(steps.after, job_id, outcome)
         detail = {**detail, **steps.detail}
     with registry.artifacts.in_use():
-        digest = None if data is None else registry.artifacts.put(data)
-        with registry.db.write() as conn:
-            sql.update_job(
-                conn,
-                job_id,
-                {
-                    "status": outcome.status,
-                    "finished_at": utc_now(),
-                    "seconds": found.seconds,
-                    "exit_code": outcome.exit_code,
-                    "message": "; ".join([outcome.message, *_notes(given, found)]),
-                    "output_sha256": digest,
-                    "output_bytes": None if data is None else len(data),
-                    "failed_cell": found.failure.cell if found.failure else None,
-                    "detail": json.dumps(
-                        {**detail, "checks": checks, "alerts": fired, "firing": firing},
-                        default=str,
-                    ),
-                },
-            )
+        digest, unstored = finishing.stored(registry, data)
+        said = [outcome.message, *_notes(given, found), *([unstored] if unstored else [])]
+        finished = {
+            "status": outcome.status,
+            "finished_at": utc_now(),
+            "seconds": found.seconds,
+            "exit_code": outcome.exit_code,
+            "message": "; ".join(said),
+            "output_sha256": digest,
+            "output_bytes": None if digest is None or data is None else len(data),
+            "failed_cell": found.failure.cell if found.failure else None,
+            "detail": json.dumps(
+                {**detail, "checks": checks, "alerts": fired, "firing": firing}, default=str
+            ),
+        }
+        ended = f"{outcome.status}, exit code {outcome.exit_code}"
+        finishing.patiently(
+            registry, job_id, lambda: _update(registry, job_id, finished), ended=ended
+        )
     if raised is not None and not isinstance(raised, MlopsError):
         raise raised  # our bug: the row says so, and the traceback is kept
+
+
+def _recorded(registry: Registry, job_id: int, given: Given) -> tuple[list[int], Any, Any]:
+    """The checks job `job_id` recorded, the alerts they fired, its model's rules firing."""
+    with registry.db.read() as conn:
+        checks = sql.job_checks(conn, job_id)
+        return (
+            checks,
+            sql.fired_in(conn, checks),
+            ([] if given.model is None else sql.firing_rules(conn, given.model)),
+        )
+
+
+def _update(registry: Registry, job_id: int, finished: dict[str, Any]) -> None:
+    with registry.db.write() as conn:
+        sql.update_job(conn, job_id, finished)
 
 
 def _step(step: Any, job_id: int, *given: Outcome) -> tuple[Any, Exception | None]:

@@ -284,3 +284,52 @@ def test_a_runner_stopped_records_so_and_one_killed_takes_its_notebook_along(
 
 def _pid(path) -> int:
     return int(path.read_text())
+
+
+HOLD = """\
+import os, pathlib, sys, time
+from jupyter_mlops import Registry
+with Registry(sys.argv[1]).db.write():  # from before papermill ends to past the lock timeout
+    pathlib.Path(sys.argv[2]).touch()
+    stat = pathlib.Path(f"/proc/{sys.argv[3]}/stat")  # papermill's, the kernel's parent
+    while stat.exists() and stat.read_text().rpartition(")")[2].split()[0] != "Z":
+        time.sleep(0.02)
+    time.sleep(1.5)
+"""
+
+
+@pytest.mark.slow
+def test_a_run_is_finished_as_it_ended_past_a_full_disk_and_a_busy_registry(
+    write_notebook, tmp_path
+):
+    registry = Registry(tmp_path / "registry", lock_timeout=0.5)
+    (registry.home / "artifacts").mkdir(exist_ok=True)
+    (registry.home / "artifacts" / "sha256").write_text("")  # no notebook can be stored there
+    held = tmp_path / "held"
+    path = write_notebook(
+        "holds.ipynb",
+        "import os, subprocess, sys, time",
+        f"subprocess.Popen([sys.executable, '-c', {HOLD!r}, os.environ['MLOPS_HOME'], "
+        f"{str(held)!r}, str(os.getppid())], start_new_session=True)\n"
+        f"while not os.path.exists({str(held)!r}):\n    time.sleep(0.02)",
+        parameters=False,
+    )
+    job = operations.monitor_job(registry, notebook=path)  # its row waits past the lock
+    assert (job.status, job.exit_code, job.output_sha256) == ("passed", 0, None)
+    assert "its executed notebook could not be stored (" in job.message
+    assert [j.status for j in operations.jobs(registry)] == ["passed"]
+
+
+@pytest.mark.slow
+def test_a_notebook_that_deletes_the_registry_is_one_sentence(write_notebook, tmp_path, capsys):
+    from jupyter_mlops.cli import main
+
+    home = tmp_path / "registry"
+    Registry(home)
+    path = write_notebook(
+        "deletes.ipynb", "import os, shutil\nshutil.rmtree(os.environ['MLOPS_HOME'])"
+    )
+    assert main(["--home", str(home), "monitor", str(path)]) == 7
+    said = capsys.readouterr().err.strip()
+    assert "was deleted while job 1 ran (its notebook ended with exit code 0)" in said
+    assert len(said.splitlines()) == 1 and not home.exists()
