@@ -448,3 +448,13 @@ def test_archive_says_in_one_line_what_it_archived_and_history_says_it_in_words(
     history = cli("history", "m", env=subprocess_env)
     row = next(row for row in history.stdout.splitlines() if "leaked labels" in row)
     assert "archived version 1" in row and " 1 " not in row.replace("version 1", ""), row
+
+
+def test_a_listing_piped_into_a_reader_that_stops_early_ends_quietly(subprocess_env):
+    reading, writing = os.pipe()
+    os.close(reading)  # `| head` that has already read its lines
+    with os.fdopen(writing, "w") as closed:
+        ended = subprocess.run(
+            [CLI, "jobs"], stdout=closed, stderr=subprocess.PIPE, text=True, env=subprocess_env
+        )
+    assert (ended.returncode, ended.stderr) == (141, "")

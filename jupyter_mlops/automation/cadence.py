@@ -22,7 +22,9 @@ HOURS = (1, 2, 3, 4, 6, 8, 12)
 EVERY = (*(f"{n}m" for n in MINUTES), *(f"{n}h" for n in HOURS), "1d", "1w")
 GAPS_STEPPED = 400
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
-_DURATION = re.compile(r"(\d+)([smhdw])")
+_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
+_DURATION = re.compile(rf"(?:{_NUMBER}[smhdw])+|{_NUMBER}")  # 90, 90s, 1.5m, 1h30m
+_PART = re.compile(rf"({_NUMBER})([smhdw]?)")
 
 
 def every_cron(every: str) -> str:
@@ -86,16 +88,21 @@ def _runs(cron: str, *, count: int) -> list[datetime]:
 
 
 def seconds(given: str | float | int, *, what: str) -> float:
-    """A duration given as `90s`, `30m`, `2h`, `1d` or `1w`, or a number of seconds; over 0."""
+    """A duration given as a number of seconds (`90`, `1.5`), or in units (`90s`, `1.5m`,
+    `2h`, `1d`, `1w`) added up (`1h30m`); over 0."""
     if isinstance(given, int | float) and not isinstance(given, bool):
         value = float(given)
+    elif isinstance(given, str) and _DURATION.fullmatch(given.strip()):
+        value = sum(
+            float(number) * _SECONDS[unit or "s"] for number, unit in _PART.findall(given.strip())
+        )
     else:
-        match = _DURATION.fullmatch(given.strip()) if isinstance(given, str) else None
-        value = int(match[1]) * _SECONDS[match[2]] if match else 0.0
+        value = 0.0
     if not 0 < value < float("inf"):
         raise InvalidArgumentError(
-            f"{what} {given!r} is not a duration; write e.g. ", Option(what, "'30m'", "30m"), "."
-        )
+            f"{what} {given!r} is not a duration; write seconds (90), or units s, m, h, d, w "
+            "alone or added up, e.g. ", Option(what, "'1h30m'", "1h30m"), ".",
+        )  # fmt: skip
     return value
 
 

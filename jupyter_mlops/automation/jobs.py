@@ -13,8 +13,8 @@ that is not one, a parameter papermill cannot name) is refused before anything i
 from __future__ import annotations
 
 import json
-import keyword
 import os
+import signal
 import socket
 import tempfile
 import time
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlops.automation import notebooks, overlap
+from jupyter_mlops.automation import arguments, finishing, notebooks, overlap
 from jupyter_mlops.automation.cadence import seconds
 from jupyter_mlops.automation.outcomes import (
     NOTEBOOK_FAILED,
@@ -32,6 +32,7 @@ from jupyter_mlops.automation.outcomes import (
     Found,
     Outcome,
     Steps,
+    Stopped,
     verdict,
 )
 from jupyter_mlops.automation.records import Job
@@ -41,7 +42,6 @@ from jupyter_mlops.deploying.processes import process_start
 from jupyter_mlops.errors import InvalidArgumentError, MlopsError, NotFoundError, Option
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
-from jupyter_mlops.registry.refs import parse_ref
 from jupyter_mlops.store import jobs as sql
 from jupyter_mlops.store.schedules import find_schedule
 
@@ -69,16 +69,16 @@ def run_job(
     registry: Registry,
     *,
     notebook: str | os.PathLike[str],
-    parameters: Mapping[str, str],
+    parameters: Mapping[str, object] | None = None,
     kind: str = "monitor",
     timeout: str | float | None = None,
     schedule: int | None = None,
     steps: Steps | None = None,
 ) -> Job:
-    """Execute `notebook` with `parameters` (strings, as typed) as a job of `kind`, killed
-    at `timeout` (seconds, or `30s`, `10m`, `1h`), as a run of `schedule` if given;
-    `steps`: what the kind does before and after its notebook (a retraining's condition,
-    gate and promotion)."""
+    """Execute `notebook` with `parameters` (text as typed after `-p`, or numbers) as a
+    job of `kind`, killed at `timeout` (seconds, or `30s`, `1.5m`, `1h30m`), as a run of
+    `schedule` if given; `steps`: what the kind does before and after its notebook (a
+    retraining's condition, gate and promotion)."""
     given = checked(registry, notebook, parameters, kind=kind, timeout=timeout, schedule=schedule)
     name = overlap.lock_name(
         schedule=given.schedule, notebook=str(given.notebook), parameters=given.parameters_json
@@ -110,7 +110,7 @@ def as_job(job_id: int) -> Iterator[None]:
 def checked(
     registry: Registry,
     notebook: str | os.PathLike[str],
-    parameters: Mapping[str, str],
+    parameters: Mapping[str, object] | None,
     *,
     kind: str,
     timeout: str | float | None,
@@ -119,54 +119,20 @@ def checked(
     """The arguments checked, each refusal one sentence; nothing is recorded here."""
     if kind not in KINDS:
         raise InvalidArgumentError(f"job kind {kind!r} is not one of {', '.join(KINDS)}.")
-    path = _notebook(notebook)
-    for key, value in parameters.items():
-        if not isinstance(key, str) or not key.isidentifier() or keyword.iskeyword(key):
-            raise InvalidArgumentError(
-                f"parameter name {key!r} is not a Python name, so no notebook can take it; "
-                "use letters, digits and underscores, not starting with a digit."
-            )
-        if not isinstance(value, str):
-            raise InvalidArgumentError(
-                f"parameter {key}={value!r} is not text; give every value as it is typed, "
-                f"e.g. {key}={str(value)!r}."
-            )
-    model = parameters.get("model")
+    path = arguments.notebook_path(notebook)
+    texts = arguments.parameter_texts(parameters)
+    model = arguments.job_model(registry, texts)
     if schedule is not None:
-        _require_schedule(registry, schedule, run=(kind, str(path), dict(parameters)))
+        _require_schedule(registry, schedule, run=(kind, str(path), dict(texts)))
     return Given(
         kind,
         path,
-        dict(parameters),
-        None if model is None else parse_ref(model).model,
+        texts,
+        model,
         None if timeout is None else seconds(timeout, what="timeout"),
         schedule,
         notebooks.has_parameters_cell(json.loads(path.read_bytes())),
     )
-
-
-def _notebook(given: str | os.PathLike[str]) -> Path:
-    path = Path(given).expanduser().absolute()
-    if path.suffix != ".ipynb":
-        raise InvalidArgumentError(
-            f"{str(given)!r} is not a notebook (its name does not end in .ipynb); give the "
-            ".ipynb file to run."
-        )
-    if not path.is_file():
-        raise NotFoundError(f"notebook {str(given)!r} does not exist; check the path.")
-    try:
-        content = json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise InvalidArgumentError(
-            f"notebook {str(given)!r} cannot be read as a notebook ({exc}); open and save it "
-            "in Jupyter again."
-        ) from None
-    if not isinstance(content, dict) or not isinstance(content.get("cells"), list):
-        raise InvalidArgumentError(
-            f"notebook {str(given)!r} is JSON but not a notebook (it has no cells); give "
-            "the .ipynb file to run."
-        )
-    return path
 
 
 def _require_schedule(registry: Registry, schedule: int, *, run: tuple[str, str, dict]) -> None:
@@ -233,7 +199,7 @@ def _skipped(registry: Registry, given: Given) -> Job:
             notebook=str(given.notebook),
             parameters=given.parameters_json,
         )
-        what = "schedule's" if given.schedule is not None else "notebook's, with these parameters,"
+        what = "schedule" if given.schedule is not None else "notebook with these parameters"
         message = f"skipped: the previous run of this {what} is still going" + (
             f" (job {going['id']}, started {going['started_at']:%Y-%m-%d %H:%M:%S} UTC, "
             f"pid {going['pid']} on {going['host']})"
@@ -300,9 +266,11 @@ def _run(registry: Registry, given: Given, steps: Steps) -> Job:
                 timeout=given.timeout,
                 started=started,
             )
-        except KeyboardInterrupt:
-            _finish(registry, job_id, given, detail, Found.stopped(time.monotonic() - began))
-            raise
+        except KeyboardInterrupt as exc:
+            signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+            took = time.monotonic() - began
+            _finish(registry, job_id, given, detail, Found.stopped(took, signum=signum))
+            raise Stopped(signum, job=_get(registry, job_id)) from None
         data = notebooks.read_notebook(output)
     found = Found.of(execution, data, seconds=time.monotonic() - began, timeout=given.timeout)
     _finish(registry, job_id, given, detail, found, data=data, steps=steps)
@@ -322,10 +290,10 @@ def _finish(
 ) -> None:
     """Read what the notebook recorded, store the executed notebook and finish the row;
     the steps after the notebook run first, outside the registry's lock."""
-    with registry.db.read() as conn:
-        checks = sql.job_checks(conn, job_id)
-        fired = sql.fired_in(conn, checks)
-        firing = [] if given.model is None else sql.firing_rules(conn, given.model)
+    ended = f"its notebook ended with exit code {found.returncode}"
+    checks, fired, firing = finishing.patiently(
+        registry, job_id, lambda: _recorded(registry, job_id, given), ended=ended
+    )
     outcome = early or verdict(found, fired=fired, firing=firing, model=given.model, checks=checks)
     raised = None
     if steps is not None:
@@ -333,28 +301,43 @@ def _finish(
             outcome, raised = _step(steps.after, job_id, outcome)
         detail = {**detail, **steps.detail}
     with registry.artifacts.in_use():
-        digest = None if data is None else registry.artifacts.put(data)
-        with registry.db.write() as conn:
-            sql.update_job(
-                conn,
-                job_id,
-                {
-                    "status": outcome.status,
-                    "finished_at": utc_now(),
-                    "seconds": found.seconds,
-                    "exit_code": outcome.exit_code,
-                    "message": "; ".join([outcome.message, *_notes(given, found)]),
-                    "output_sha256": digest,
-                    "output_bytes": None if data is None else len(data),
-                    "failed_cell": found.failure.cell if found.failure else None,
-                    "detail": json.dumps(
-                        {**detail, "checks": checks, "alerts": fired, "firing": firing},
-                        default=str,
-                    ),
-                },
-            )
+        digest, unstored = finishing.stored(registry, data)
+        said = [outcome.message, *_notes(given, found), *([unstored] if unstored else [])]
+        finished = {
+            "status": outcome.status,
+            "finished_at": utc_now(),
+            "seconds": found.seconds,
+            "exit_code": outcome.exit_code,
+            "message": "; ".join(said),
+            "output_sha256": digest,
+            "output_bytes": None if digest is None or data is None else len(data),
+            "failed_cell": found.failure.cell if found.failure else None,
+            "detail": json.dumps(
+                {**detail, "checks": checks, "alerts": fired, "firing": firing}, default=str
+            ),
+        }
+        ended = f"{outcome.status}, exit code {outcome.exit_code}"
+        finishing.patiently(
+            registry, job_id, lambda: _update(registry, job_id, finished), ended=ended
+        )
     if raised is not None and not isinstance(raised, MlopsError):
         raise raised  # our bug: the row says so, and the traceback is kept
+
+
+def _recorded(registry: Registry, job_id: int, given: Given) -> tuple[list[int], Any, Any]:
+    """The checks job `job_id` recorded, the alerts they fired, its model's rules firing."""
+    with registry.db.read() as conn:
+        checks = sql.job_checks(conn, job_id)
+        return (
+            checks,
+            sql.fired_in(conn, checks),
+            ([] if given.model is None else sql.firing_rules(conn, given.model)),
+        )
+
+
+def _update(registry: Registry, job_id: int, finished: dict[str, Any]) -> None:
+    with registry.db.write() as conn:
+        sql.update_job(conn, job_id, finished)
 
 
 def _step(step: Any, job_id: int, *given: Outcome) -> tuple[Any, Exception | None]:

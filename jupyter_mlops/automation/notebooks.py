@@ -11,6 +11,11 @@ killed at its deadline, or a runner interrupted while it waits. What the noteboo
 in a session of its own on purpose (a model server `%mlops deploy` started) is left
 running, as it would be had the notebook ended.
 
+A runner that dies without a chance to end the run (SIGKILL, out of memory) takes papermill
+with it: on Linux papermill starts with a parent-death signal (`prctl(PR_SET_PDEATHSIG)`),
+and the kernel, whose parent papermill was, polls for its parent and ends once it is gone
+(ipykernel does, a second at most), so a notebook never runs on unowned beside the next run.
+
 The executed notebook is what papermill writes: saved after each cell, and on failure with
 the failing cell marked (a markdown cell tagged `papermill-error-cell-tag` before it).
 """
@@ -18,6 +23,7 @@ the failing cell marked (a markdown cell tagged `papermill-error-cell-tag` befor
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import signal
@@ -30,6 +36,7 @@ from typing import Any
 
 ERROR_TAG = "papermill-error-cell-tag"  # the tag papermill gives the cells marking a failure
 _PROC = Path("/proc")
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,7 @@ def execute(
             stderr=stderr,
             env={**os.environ, **env},
             start_new_session=True,
+            preexec_fn=_dies_with(os.getpid()),
         )
     timed_out = False
     try:
@@ -96,6 +104,24 @@ def execute(
     return Execution(child.returncode, timed_out, child.pid, _last_line(stderr_path))
 
 
+def _dies_with(parent: int) -> Any:
+    """What a child runs before papermill starts, on Linux: be killed when `parent` dies
+    (and end at once if it already has). Elsewhere nothing: the deadline still holds."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # found here: a forked child only calls
+    except (OSError, AttributeError):
+        return None
+
+    def die_with_parent() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # it died before the signal was asked for
+            os._exit(1)
+
+    return die_with_parent
+
+
 def kill_tree(group: int) -> None:
     """SIGKILL the process group `group` leads and the group of each of its children."""
     try:
@@ -106,6 +132,15 @@ def kill_tree(group: int) -> None:
     for each in groups - {0, os.getpgrp()}:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(each, signal.SIGKILL)
+
+
+def group_running(group: int) -> bool:
+    """Whether a live process (not a zombie) of process group `group` runs on this machine."""
+    for entry in _PROC.iterdir():
+        fields = _stat(int(entry.name)) if entry.name.isdigit() else None
+        if fields and int(fields[2]) == group and fields[0] != "Z":
+            return True
+    return False
 
 
 def children(pid: int) -> list[int]:

@@ -7,6 +7,7 @@ job did not pass.
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,17 @@ NOTEBOOK_FAILED = 10  # a cell raised (or papermill could not run the notebook)
 TIMED_OUT = 11  # killed at its timeout
 SKIPPED = 12  # the previous run of the same job is still going
 GATE_KEPT = 13  # a retraining's gate kept the champion: nothing was promoted
+STOPPED_BY = 128  # stopped by a signal: 128 + its number, as a shell reports it (130 Ctrl-C)
+
+
+class Stopped(KeyboardInterrupt):
+    """The runner was asked to stop by signal `signum` (Ctrl-C sends SIGINT); once the job
+    is finished as stopped, raised again holding it (`job`)."""
+
+    def __init__(self, signum: int = signal.SIGINT, *, job: Any = None) -> None:
+        super().__init__(signum)
+        self.signum = int(signum)
+        self.job = job
 
 
 @dataclass(frozen=True)
@@ -32,7 +44,7 @@ class Found:
     failure: notebooks.Failure | None = None
     last_words: str = ""
     stored: bool = False
-    interrupted: bool = False
+    signum: int = 0  # the signal that stopped the runner; 0: none did
     timeout: float | None = None
 
     @classmethod
@@ -56,9 +68,9 @@ class Found:
         )
 
     @classmethod
-    def stopped(cls, seconds: float) -> Found:
-        """The runner was interrupted (Ctrl-C, SIGTERM) and killed the notebook."""
-        return cls(seconds, interrupted=True)
+    def stopped(cls, seconds: float, *, signum: int) -> Found:
+        """The runner was stopped by `signum` (Ctrl-C, SIGTERM) and killed the notebook."""
+        return cls(seconds, signum=signum)
 
 
 @dataclass(frozen=True)
@@ -93,9 +105,11 @@ def verdict(
 ) -> Outcome:
     """The job's status, exit code and message from how it ran and what fires now."""
     alerts = _alerts(fired, firing)
-    if found.interrupted:
-        return Outcome("failed", NOTEBOOK_FAILED, _joined("the runner was interrupted and "
-                       "killed the notebook", alerts))  # fmt: skip
+    if found.signum:
+        name = signal.Signals(found.signum).name
+        said = f"stopped by {name}{' (Ctrl-C)' if name == 'SIGINT' else ''}: the runner killed "
+        stopped = said + "the notebook before it finished"
+        return Outcome("stopped", STOPPED_BY + found.signum, _joined(stopped, alerts))
     if found.timed_out:
         kept = (
             "the stored notebook is what papermill had written by then"

@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from jupyter_mlops.automation import notebooks
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.deploying import processes
 from jupyter_mlops.errors import Command, Face
@@ -132,12 +133,18 @@ class JobList(RecordTable[Job]):
     empty = "no jobs yet"
     face: Face = Face.PYTHON
 
-    def __init__(self, found: Iterable[Job] = (), *, face: Face = Face.PYTHON) -> None:
+    def __init__(
+        self, found: Iterable[Job] = (), *, face: Face = Face.PYTHON, empty: str = "no jobs yet"
+    ) -> None:
         super().__init__(found)
         self.face = face
+        self.none = empty  # what it says when it lists none: of which model, and who has some
 
     def to_dict(self) -> dict[str, Any]:
         return {"rows": [job.to_dict() for job in self]}
+
+    def _empty(self) -> str:
+        return self.none
 
     def _rows(self) -> list[list[Any]]:
         return [_row(job, job.how_to_open()) for job in self]
@@ -145,14 +152,14 @@ class JobList(RecordTable[Job]):
     def __str__(self) -> str:
         shown = [_faced(job, self.face) for job in self]
         if not shown:
-            return self.empty
+            return self.none
         return text_table(self.columns, [_row(job, job.how_to_open()) for job in shown])
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
         if not self:
-            return f"<p>{self.empty}</p>"
+            return f"<p>{html.escape(self.none)}</p>"
         shown = [_faced(job, self.face) for job in self]
         rows = [_row(job, _notebook_cell(job)) for job in shown]
         marked = [job.exit_code not in (0, None) or job.status == CRASHED for job in shown]
@@ -218,5 +225,7 @@ def _link(path: str) -> str:
 
 def _crashed(row: dict[str, Any], detail: dict[str, Any]) -> str:
     group = detail.get("process_group")
-    left = f"; its notebook may still run as process group {group}" if group else ""
+    left = ""
+    if group and processes.on_this_machine(row["host"]) and notebooks.group_running(group):
+        left = f"; its notebook still runs as process group {group}"
     return f"its runner (pid {row['pid']} on {row['host']}) ended without finishing it{left}"

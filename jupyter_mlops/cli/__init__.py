@@ -9,9 +9,12 @@ for a shell, and the exit code `errors.OUTCOMES` gives its kind.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from typing import Any
 
+from jupyter_mlops.automation.outcomes import STOPPED_BY, Stopped
 from jupyter_mlops.cli.subcommands import SHELL_ONLY
 from jupyter_mlops.commands import SHARED, Context, add_subcommands, data_files
 from jupyter_mlops.commands.monitoring import ALERT_FIRED_EXIT
@@ -38,16 +41,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+CLOSED_PIPE_EXIT = 141  # what a shell reports of a command whose reader went away (128 + SIGPIPE)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; its exit code. A reader that stops early (`| head`) ends the
+    output quietly: the subcommand's work is done, and only what it printed is cut."""
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # here, where a closed pipe can still be caught
+    except BrokenPipeError:
+        _quiet_stdout()
+        return CLOSED_PIPE_EXIT
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         context = Context(Registry(args.home), Face.SHELL, data=data_files)
         result = shown_in(args.subcommand.run(context, args), Face.SHELL)
     except MlopsError as exc:
         return refused(exc, prog="jupyter-mlops")
+    except KeyboardInterrupt as exc:
+        return stopped(exc, prog="jupyter-mlops")
     if result is not None:
         print(text(result))
     return int(args.subcommand.exit_code(result, args))
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush at exit finds no pipe."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def refused(exc: MlopsError, *, prog: str) -> int:
@@ -55,6 +85,16 @@ def refused(exc: MlopsError, *, prog: str) -> int:
     `jupyter-mlops` takes it, and the exit code `errors.OUTCOMES` gives its kind."""
     print(f"{prog}: {exc.render(Face.SHELL)}", file=sys.stderr)
     return exc.outcome.exit_code
+
+
+def stopped(exc: KeyboardInterrupt, *, prog: str) -> int:
+    """Ctrl-C or SIGTERM as a shell shows it: one line on stderr (the job it stopped, as
+    its row records it) and 128 + the signal's number, as the job's exit code says."""
+    signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+    job = exc.job if isinstance(exc, Stopped) else None
+    said = f"{job.title()}; {job.message}" if job is not None else "stopped before it finished"
+    print(f"{prog}: {said}", file=sys.stderr)
+    return int(job.exit_code) if job is not None else STOPPED_BY + signum
 
 
 def text(result: Any) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlops import operations
+from jupyter_mlops.automation.outcomes import Stopped
 from jupyter_mlops.cli.files import read_model, read_table
 from jupyter_mlops.commands import (
     Context,
@@ -151,7 +152,7 @@ class Monitor(Subcommand):
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("notebook", help="the .ipynb file to run with papermill")
         add_parameters(parser)
-        parser.add_argument("--timeout", help="kill the run after 30s, 10m, 1h, or seconds")
+        parser.add_argument("--timeout", help="kill it after N seconds, or 30s, 1.5m, 1h30m")
         parser.add_argument("--schedule", type=int, metavar="ID", help="the schedule it runs for")
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
@@ -173,8 +174,10 @@ class Monitor(Subcommand):
 
 
 def _interrupted(number: int, frame: Any) -> None:
-    """SIGTERM as Ctrl-C: the job kills its notebook and records why before the runner ends."""
-    raise KeyboardInterrupt
+    """SIGTERM as Ctrl-C: the job kills its notebook and records why before the runner ends
+    (a second SIGTERM, while it does, is ignored)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Stopped(number)
 
 
 SHELL_ONLY: tuple[Subcommand, ...] = (Register(), Reference(), Serve(), Predict(), Monitor())

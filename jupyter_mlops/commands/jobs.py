@@ -9,12 +9,13 @@ from typing import Any
 from jupyter_mlops import operations
 from jupyter_mlops.automation.records import JobNotebook
 from jupyter_mlops.commands.base import Context, Subcommand
+from jupyter_mlops.operations.jobs import MOST_JOBS
 
 
 def number(text: str) -> int:
-    """`--limit N`, `--open ID`: a whole number from 1."""
-    if not (text.isascii() and text.isdigit() and 0 < int(text) < 2**62):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1")
+    """`--limit N`, `--open ID`: a whole number from 1 to `MOST_JOBS`."""
+    if not (text.isascii() and text.isdigit() and 0 < int(text) <= MOST_JOBS):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to {MOST_JOBS}")
     return int(text)
 
 

@@ -45,7 +45,7 @@ class Retrain(Subcommand):
         )
         parser.add_argument("--target", help="the column of --holdout holding the true values")
         parser.add_argument("--live", metavar="WINDOW", help="gate on shadow-scored requests")
-        parser.add_argument("--timeout", help="kill the notebook after 30s, 10m, 1h, or seconds")
+        parser.add_argument("--timeout", help="kill it after N seconds, or 30s, 1.5m, 1h30m")
         parser.add_argument("--schedule", type=int, metavar="ID", help="the schedule it runs for")
         parser.add_argument("--reason", default="", help="why, for the audit trail")
 

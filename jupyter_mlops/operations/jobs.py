@@ -8,26 +8,28 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from jupyter_mlops.automation.jobs import run_job
-from jupyter_mlops.automation.records import Job, JobList
+from jupyter_mlops.automation.records import CRASHED, RUNNING, Job, JobList
 from jupyter_mlops.errors import (
     Command,
     InvalidArgumentError,
     NotFoundError,
     Option,
     StorageError,
+    did_you_mean,
 )
 from jupyter_mlops.registry import Registry
-from jupyter_mlops.registry.refs import check_name
+from jupyter_mlops.registry.refs import check_name, split_ref
 from jupyter_mlops.store import jobs as sql
 
 OPENED = Path("jobs") / "notebooks"  # under the registry home: executed notebooks written out
+MOST_JOBS = 2**62 - 1  # the most a listing shows, and the largest job id
 
 
 def monitor_job(
     registry: Registry,
     *,
     notebook: str | os.PathLike[str],
-    parameters: Mapping[str, str],
+    parameters: Mapping[str, object] | None = None,
     timeout: str | float | None = None,
     schedule: int | None = None,
 ) -> Job:
@@ -47,36 +49,46 @@ def monitor_job(
 def jobs(registry: Registry, *, model: str | None = None, limit: int = 50) -> JobList:
     """The newest `limit` jobs of `model` (of every model: None), newest first."""
     if model is not None:
-        check_name(model)
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 2**62:
+        _check_model(model)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MOST_JOBS:
         raise InvalidArgumentError(
             "", Option("limit", python=repr(limit), typed=str(limit)),
-            " is not a number of jobs; give 1 or more, e.g. ",
+            f" is not a number of jobs from 1 to {MOST_JOBS}; give one, e.g. ",
             Option("limit", python="20", typed="20"), ".",
         )  # fmt: skip
     with registry.db.read() as conn:
         rows = sql.job_rows(conn, model, limit=limit)
-    return JobList(Job.from_row(row, opened=opened_path(registry, row["id"])) for row in rows)
+        named = sql.models_with_jobs(conn) if model is not None and not rows else []
+    found = (Job.from_row(row, opened=opened_path(registry, row["id"])) for row in rows)
+    return JobList(found, empty=_none_of(model, named))
 
 
 def job_notebook(registry: Registry, *, job: int) -> Path:
     """Write job `job`'s executed notebook, verified against its sha256, to a file under
     the registry home (`jobs/notebooks/job-<id>.ipynb`) and return its path."""
+    if isinstance(job, bool) or not isinstance(job, int) or not 1 <= job <= MOST_JOBS:
+        raise InvalidArgumentError(
+            f"job {job!r} is not a job id (a whole number from 1); list the jobs with ",
+            _JOBS, ".",
+        )  # fmt: skip
     with registry.db.read() as conn:
         row = sql.job_row(conn, job)
     if row is None:
         raise NotFoundError(f"job {job} does not exist; list the jobs with ", _JOBS, ".")
     if row["output_sha256"] is None:
         raise NotFoundError(
-            f"job {job} stored no executed notebook (it was {row['status']}: papermill "
-            "wrote none); list the jobs with ", _JOBS, " to find one that did.",
+            f"job {job} stored no executed notebook ({_why_none(Job.from_row(row))}); "
+            "list the jobs with ", _JOBS, " to find one that did.",
         )  # fmt: skip
     data = registry.artifacts.get(
         row["output_sha256"],
         label=f"job {job}'s notebook",
         fix="restore the file from a backup, or run the job's notebook again",
     )
-    target = opened_path(registry, job)
+    return _written(data, opened_path(registry, job))
+
+
+def _written(data: bytes, target: Path) -> Path:
     temporary = target.with_suffix(".incoming")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -87,6 +99,35 @@ def job_notebook(registry: Registry, *, job: int) -> Path:
             exc, target.parent, doing="write the job's notebook", outcome="nothing was written"
         ) from None
     return target
+
+
+def _check_model(model: object) -> None:
+    """A model's name; a reference (`churn@champion`) is refused naming its model, since
+    jobs are listed by model."""
+    if isinstance(model, str) and split_ref(model)[1]:
+        name = split_ref(model)[0]
+        raise InvalidArgumentError(
+            f"{model!r} names a version, but jobs are listed by model; give the model's "
+            f"name alone, e.g. {name!r}."
+        )
+    check_name(model)  # type: ignore[arg-type]
+
+
+def _none_of(model: str | None, named: list[str]) -> str:
+    """What an empty listing says: of a model, which models have jobs."""
+    if model is None:
+        return "no jobs yet"
+    others = f"; models with jobs: {', '.join(named)}" if named else "; no model has jobs yet"
+    return f"no jobs of {model}{did_you_mean(model, named)}{others}"
+
+
+def _why_none(job: Job) -> str:
+    """Why a job stored no notebook, by what its status says."""
+    if job.status == RUNNING:
+        return "it is still running; open it once it has finished"
+    if job.status == CRASHED:
+        return "it crashed: its runner ended before papermill's notebook was stored"
+    return f"it was {job.status}: papermill wrote none"
 
 
 def opened_path(registry: Registry, job: int) -> Path:

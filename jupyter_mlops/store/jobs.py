@@ -58,6 +58,12 @@ def job_rows(conn: duckdb.DuckDBPyConnection, model: str | None, *, limit: int) 
     )
 
 
+def models_with_jobs(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """The models some job ran for, by name."""
+    rows = conn.execute("SELECT DISTINCT model FROM jobs WHERE model IS NOT NULL ORDER BY model")
+    return [str(row[0]) for row in rows.fetchall()]
+
+
 def running_job(
     conn: duckdb.DuckDBPyConnection,
     *,

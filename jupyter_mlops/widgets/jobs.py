@@ -27,6 +27,7 @@ JOBS = 50  # newest jobs shown
 HEALTH_OF = {
     "passed": "ok", "skipped": "drifting", "missed": "drifting", "timeout": "degraded",
     "alert": "alerting", "failed": "alerting", "crashed": "alerting", "running": "never-checked",
+    "stopped": "degraded",
 }  # fmt: skip
 JOB_COLUMNS = ["id", "started (UTC)", "kind", "took (s)", "result", "message", "executed notebook"]
 SCHEDULE_COLUMNS = ["id", "notebook", "every", "next run (UTC)", "crontab entry", "last job"]

@@ -23,6 +23,7 @@ export const HEALTH_OF: { [status: string]: string } = {
   alert: 'alerting',
   failed: 'alerting',
   crashed: 'alerting',
+  stopped: 'degraded',
   running: 'never-checked'
 };
 

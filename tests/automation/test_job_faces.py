@@ -16,6 +16,7 @@ from jupyter_mlops.automation import outcomes
 from jupyter_mlops.cli import main
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.commands import exits
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.store import jobs as sql
 
 NOTEBOOK = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
@@ -83,10 +84,14 @@ def test_a_job_is_refused_before_anything_is_recorded(tmp_path, capsys):
     good.write_text(json.dumps(NOTEBOOK))
     (tmp_path / "bad.ipynb").write_text("{not json")
     (tmp_path / "notes.txt").write_text("")
+    (tmp_path / "folder.ipynb").mkdir()
     refusals = {
         ("good.ipynb", "-p", "model", "a", "-p", "model", "b"): "parameter 'model' is given twice",
         ("good.ipynb", "-p", "2x", "a"): "parameter name '2x' is not a Python name",
         ("missing.ipynb",): "does not exist",
+        ("folder.ipynb",): "is a directory, not a notebook",
+        ("good.ipynb", "-p", "model", "nosuch"): "no model named 'nosuch'",
+        ("good.ipynb", "-p", "model", "5"): "no model named '5'",
         ("notes.txt",): "is not a notebook",
         ("bad.ipynb",): "cannot be read as a notebook",
         ("good.ipynb", "--timeout", "soon"): "timeout 'soon' is not a duration",
@@ -113,3 +118,31 @@ def test_a_job_exits_with_the_codes_the_command_line_documents():
         exits.TIMED_OUT,
     )
     assert outcomes.SKIPPED == exits.SKIPPED
+
+
+def test_an_empty_or_refused_listing_says_which_models_have_jobs(listed, capsys):
+    home = str(listed.home)
+    crashed = _running(listed, pid=2**22 + 7)  # no such process: its runner is gone
+    assert main(["--home", home, "jobs", "chrun"]) == 0
+    said = "no jobs of chrun (did you mean 'churn'?); models with jobs: churn, other"
+    assert capsys.readouterr().out.strip() == said
+    assert main(["--home", home, "jobs", "churn@champion"]) == 2
+    assert "give the model's name alone, e.g. 'churn'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--home", home, "jobs", "--limit", "9" * 23])
+    assert f"from 1 to {2**62 - 1}" in capsys.readouterr().err
+    assert main(["--home", home, "jobs", "--open", str(crashed)]) == 4
+    assert "(it crashed: its runner ended before" in capsys.readouterr().err
+    for wrong in (1.0, True, "1"):
+        with pytest.raises(InvalidArgumentError, match="is not a job id"):
+            operations.job_notebook(listed, job=wrong)
+
+
+def _running(registry: Registry, *, pid: int) -> int:
+    with registry.db.write() as conn:
+        return sql.insert_job(
+            conn,
+            {"kind": "monitor", "model": "churn", "notebook": "/work/monitoring.ipynb",
+             "parameters": "{}", "status": "running", "started_at": utc_now(),
+             "host": socket.gethostname(), "pid": pid, "created_by": "cron", "detail": "{}"},
+        )  # fmt: skip

@@ -16,9 +16,9 @@ import pytest
 
 from jupyter_mlops import Registry, operations
 from jupyter_mlops.automation import overlap
-from jupyter_mlops.automation.notebooks import kill_tree
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.deploying.processes import process_start
+from jupyter_mlops.errors import MlopsError
 from jupyter_mlops.store import jobs as sql
 from jupyter_mlops.store import schedules
 from tests.automation.conftest import CHECK
@@ -72,9 +72,10 @@ def test_a_cell_that_raises_fails_the_job_naming_the_cell(registry, write_notebo
     from jupyter_mlops.cli import main
 
     path = write_notebook("broken.ipynb", "x = 1", "y = x + 1", "raise ValueError('no rows today')")
-    assert main(["--home", str(registry.home), "monitor", str(path), "-p", "x", "2"]) == 10
+    given = ["monitor", str(path), "-p", "x", "2", "--timeout", "1h30.5m"]
+    assert main(["--home", str(registry.home), *given]) == 10
     (job,) = operations.jobs(registry)
-    assert (job.status, job.failed_cell) == ("failed", 4)
+    assert (job.status, job.failed_cell, job.detail["timeout"]) == ("failed", 4, 5430)
     assert job.message == "cell In [4] raised ValueError: no rows today"
     assert "ValueError: no rows today" in capsys.readouterr().out
     stored = cells(operations.job_notebook(registry, job=job.id))
@@ -136,6 +137,7 @@ def test_a_run_while_the_previous_one_of_its_schedule_goes_is_skipped(
         )
         (running,) = [job for job in operations.jobs(registry) if job.id != second.id]
         assert (second.status, second.exit_code) == ("skipped", 12)
+        assert second.message.startswith("skipped: the previous run of this schedule is still")
         assert f"(job {running.id}, started" in second.message
         go.touch()
         assert first.wait(timeout=60) == 0
@@ -158,12 +160,31 @@ def test_an_alert_fails_the_job_and_so_does_a_rule_still_firing(registry, write_
     assert fired.message == f"rule {rule.id} (drift.share > 0.5) fired in check {check}"
     quiet = operations.monitor_job(
         registry,
-        notebook=write_notebook("quiet.ipynb", "model = 'x'", "print(model)"),
-        parameters={"model": "tumour@champion"},
+        notebook=write_notebook("quiet.ipynb", "model = 'x'", "assert (n, share) == (5, 0.5)"),
+        parameters={"model": "tumour@champion", "n": 5, "share": 0.5},  # numbers arrive so
     )
     assert (quiet.status, quiet.exit_code) == ("alert", 3)
     assert quiet.message == f"rule {rule.id} (drift.share > 0.5) is still firing"
     assert quiet.detail["checks"] == [] and quiet.detail["firing"][0]["rule"] == rule.id
+
+
+def test_a_job_of_a_model_or_with_arguments_it_cannot_run_is_refused_in_a_sentence(
+    registry, notebook
+):
+    refusals = [
+        ({"notebook": notebook, "parameters": {"model": "tumor"}}, "(did you mean 'tumour'?)"),
+        ({"notebook": notebook, "parameters": {"model": "tumour@champoin"}}, "no alias"),
+        ({"notebook": notebook, "parameters": ["model", "tumour"]}, "a list, not a mapping"),
+        ({"notebook": notebook, "parameters": {"x": {1}}}, "x={1} is a set, which"),
+        ({"notebook": None}, "notebook None is None, not a path"),
+        ({"notebook": 3}, "notebook 3 is an int, not a path"),
+        ({"notebook": notebook, "schedule": 99}, "schedule 99 does not exist"),  # no parameters
+    ]
+    for given, said in refusals:
+        with pytest.raises(MlopsError) as refused:
+            operations.monitor_job(registry, **given)
+        assert said in str(refused.value) and "\n" not in str(refused.value), given
+    assert operations.jobs(registry) == []
 
 
 @pytest.mark.slow
@@ -215,29 +236,101 @@ def _schedule(registry: Registry, notebook: Path, parameters: dict, *, every: in
 
 
 @pytest.mark.slow
-def test_a_runner_killed_mid_run_lists_its_job_as_crashed(registry, write_notebook, tmp_path):
-    path = write_notebook("slow.ipynb", "import time", "time.sleep(600)", parameters=False)
-    job = None
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_mlops.cli", "--home", str(registry.home), "monitor",
-         str(path)],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        (job,) = wait_for(
-            lambda: [j for j in operations.jobs(registry) if "process_group" in j.detail],
-            "the run's notebook to start",
-            seconds=30,
+def test_a_runner_stopped_records_so_and_one_killed_takes_its_notebook_along(
+    registry, write_notebook, tmp_path
+):
+    path = write_notebook(
+        "slow.ipynb",
+        "n = 0",
+        f"import os, time\nopen(f'{tmp_path}/kernel-{{n}}.pid', 'w').write(str(os.getpid()))",
+        "time.sleep(600)",
+    )
+    words = [sys.executable, "-m", "jupyter_mlops.cli", "--home", str(registry.home), "monitor"]
+    runners = [
+        subprocess.Popen(
+            [*words, str(path), "-p", "n", str(n)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
-        runner.send_signal(signal.SIGKILL)
-        runner.wait()
-        (job,) = operations.jobs(registry)
-        group = job.detail["process_group"]
-        assert job.status == "crashed" and job.exit_code is None
-        assert f"may still run as process group {group}" in job.message
+        for n in (1, 2)
+    ]
+    try:
+        kernels = wait_for(
+            lambda: [_pid(tmp_path / f"kernel-{n}.pid") for n in (1, 2)] if all(
+                (tmp_path / f"kernel-{n}.pid").exists() for n in (1, 2)) else None,
+            "both notebooks' kernels to start",
+            seconds=60,
+        )  # fmt: skip
+        runners[0].send_signal(signal.SIGKILL)  # no chance to end its notebook
+        runners[1].send_signal(signal.SIGTERM)  # a timer stopping the job
+        assert runners[1].wait(timeout=60) == 143
+        assert runners[1].stderr.read().strip().count("\n") == 0
+        wait_for(lambda: all(process_start(pid) is None for pid in kernels), "kernels to end")
+        killed, stopped = sorted(operations.jobs(registry), key=lambda job: job.id)
+        if json.loads(killed.parameters["n"]) == 2:
+            killed, stopped = stopped, killed
     finally:
-        runner.kill()
-        runner.wait()
-        if job is not None:  # its notebook, which outlived it
-            kill_tree(job.detail["process_group"])
-    assert json.loads(json.dumps(job.to_dict()))["status"] == "crashed"
+        for runner in runners:
+            runner.kill()
+            runner.wait()
+    assert (stopped.status, stopped.exit_code) == ("stopped", 143)
+    assert stopped.message == (
+        "stopped by SIGTERM: the runner killed the notebook before it finished"
+    )
+    assert killed.status == "crashed" and killed.exit_code is None
+    assert killed.message.endswith("ended without finishing it")  # and nothing runs on
+    assert json.loads(json.dumps(killed.to_dict()))["status"] == "crashed"
+
+
+def _pid(path) -> int:
+    return int(path.read_text())
+
+
+HOLD = """\
+import os, pathlib, sys, time
+from jupyter_mlops import Registry
+with Registry(sys.argv[1]).db.write():  # from before papermill ends to past the lock timeout
+    pathlib.Path(sys.argv[2]).touch()
+    stat = pathlib.Path(f"/proc/{sys.argv[3]}/stat")  # papermill's, the kernel's parent
+    while stat.exists() and stat.read_text().rpartition(")")[2].split()[0] != "Z":
+        time.sleep(0.02)
+    time.sleep(1.5)
+"""
+
+
+@pytest.mark.slow
+def test_a_run_is_finished_as_it_ended_past_a_full_disk_and_a_busy_registry(
+    write_notebook, tmp_path
+):
+    registry = Registry(tmp_path / "registry", lock_timeout=0.5)
+    (registry.home / "artifacts").mkdir(exist_ok=True)
+    (registry.home / "artifacts" / "sha256").write_text("")  # no notebook can be stored there
+    held = tmp_path / "held"
+    path = write_notebook(
+        "holds.ipynb",
+        "import os, subprocess, sys, time",
+        f"subprocess.Popen([sys.executable, '-c', {HOLD!r}, os.environ['MLOPS_HOME'], "
+        f"{str(held)!r}, str(os.getppid())], start_new_session=True)\n"
+        f"while not os.path.exists({str(held)!r}):\n    time.sleep(0.02)",
+        parameters=False,
+    )
+    job = operations.monitor_job(registry, notebook=path)  # its row waits past the lock
+    assert (job.status, job.exit_code, job.output_sha256) == ("passed", 0, None)
+    assert "its executed notebook could not be stored (" in job.message
+    assert [j.status for j in operations.jobs(registry)] == ["passed"]
+
+
+@pytest.mark.slow
+def test_a_notebook_that_deletes_the_registry_is_one_sentence(write_notebook, tmp_path, capsys):
+    from jupyter_mlops.cli import main
+
+    home = tmp_path / "registry"
+    Registry(home)
+    path = write_notebook(
+        "deletes.ipynb", "import os, shutil\nshutil.rmtree(os.environ['MLOPS_HOME'])"
+    )
+    assert main(["--home", str(home), "monitor", str(path)]) == 7
+    said = capsys.readouterr().err.strip()
+    assert "was deleted while job 1 ran (its notebook ended with exit code 0)" in said
+    assert len(said.splitlines()) == 1 and not home.exists()
