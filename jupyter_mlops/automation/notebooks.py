@@ -204,7 +204,24 @@ def failure(data: bytes) -> Failure | None:
             if output.get("output_type") == "error" and not _clean_exit(output):
                 line = f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
                 return Failure(cell.get("execution_count"), line.strip().rstrip(":"))
+    for cell in candidates[: len(marked)]:  # a magic's UsageError: IPython writes only a line
+        line = _usage_error(cell)
+        if line:
+            return Failure(cell.get("execution_count"), line)
     return None
+
+
+def _usage_error(cell: dict[str, Any]) -> str:
+    """The `UsageError: ...` line a magic's refusal wrote to stderr ('' when none): IPython
+    shows it as text, not as an error output."""
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream" and output.get("name") == "stderr":
+            text = output.get("text", "")
+            text = "".join(text) if isinstance(text, list) else str(text)
+            found = [line for line in text.splitlines() if line.startswith("UsageError: ")]
+            if found:
+                return found[-1].strip()
+    return ""
 
 
 def has_parameters_cell(notebook: dict[str, Any]) -> bool:

@@ -127,7 +127,7 @@ def _the_fleet_lists_churn_with_its_badge(fleet: Any, home: Path) -> None:
 
 def _the_model_dashboard_shows_its_versions(model: Any) -> None:
     tabs = model.locator(".lm-TabBar-tab .lm-TabBar-tabLabel").all_inner_texts()
-    assert tabs == ["Versions", "Drift", "Performance", "Controls"]
+    assert tabs == ["Versions", "Drift", "Performance", "Jobs", "Controls"]
     versions = _panel(model, "versions")
     champion = versions.locator("table tr", has_text="champion")
     assert champion.count() >= 1 and champion.first.is_visible()
