@@ -87,14 +87,14 @@ def test_the_command_line_exits_with_the_code_of_the_kind(capsys) -> None:
 
 
 def test_an_unknown_model_is_named_with_each_faces_command(
-    tmp_path: Path, subprocess_env: dict[str, str]
+    tmp_path: Path, subprocess_env: dict[str, str], ipython: InteractiveShell
 ) -> None:
     registry = Registry(tmp_path / "registry")
     with pytest.raises(errors.ModelNotFoundError) as python:
         registry.versions("churn")
     assert "run `Registry().models()` to list them" in str(python.value)
 
-    ip = InteractiveShell.instance()
+    ip = ipython  # closed after the test, so its `%mlops connect` ends with it
     ip.run_cell("%load_ext jupyter_mlops")
     ip.run_cell(f"%mlops connect {registry.home}")
     result = ip.run_cell("%mlops versions churn")

@@ -27,7 +27,7 @@ CELLS = ["%load_ext jupyter_mlops", "%mlops dashboard", "%mlops dashboard churn"
 REASON = "complaints from support about v2"
 # how long a dashboard may take to read, draw a figure or carry out an action
 SLOW = 120_000
-TABS = ("versions", "drift", "performance", "controls")
+TABS = ("versions", "drift", "performance", "jobs", "controls")
 # the dashboards' outputs are drawn: no widget still loading or failed, every status line
 # has stopped reading (an error in one ends the wait too, and is reported)
 DRAWN = """(panel) => {
