@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from jupyter_mlops import operations
-from jupyter_mlops.commands.base import Context, Subcommand, parameter_pairs
+from jupyter_mlops.commands.base import Context, Subcommand, add_parameters, parameter_pairs
 from jupyter_mlops.commands.gating import holdout
 
 
@@ -26,14 +26,7 @@ class Retrain(Subcommand):
             help="an alert-rule expression on the champion's log, e.g. 'drift.share > 0.3'",
         )
         parser.add_argument("--window", default="1d", help="the log the condition reads (1d)")
-        parser.add_argument(
-            "-p",
-            "--parameter",
-            nargs=2,
-            action="append",
-            metavar=("KEY", "VALUE"),
-            help="a parameter of the notebook, e.g. -p min_rows 500",
-        )
+        add_parameters(parser)
         parser.add_argument("--metric", help="the gate's metric (auc, accuracy, rmse by task)")
         parser.add_argument("--min-gain", type=float, default=0.0, help="default 0")
         parser.add_argument(
@@ -57,7 +50,7 @@ class Retrain(Subcommand):
             notebook=args.notebook,
             when=args.when,
             window=args.window,
-            parameters=parameter_pairs(args.parameter),
+            parameters=parameter_pairs(args.parameters),
             metric=args.metric,
             min_gain=args.min_gain,
             X=X,
