@@ -225,7 +225,10 @@ class ModelServer:
         )
 
     def _shadow(self, *, reasons: bool) -> dict[str, object]:
-        return {} if self.shadow is None else {"shadow": self.shadow.report(reasons=reasons)}
+        if self.shadow is None:
+            return {}
+        served = self.served.version.version
+        return {"shadow": self.shadow.report(reasons=reasons, served=served)}
 
     def final_counts(self) -> dict[str, int]:
         """What the deployment's record keeps once it has stopped."""

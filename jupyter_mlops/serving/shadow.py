@@ -17,6 +17,9 @@ The worker keeps the process's priority on purpose: a thread made nicer by the s
 still takes the GIL, and one descheduled while holding it stalls the answers behind it
 (measured on two busy cores: with a nice-19 worker the champion's p99 was 1.3x its p99
 alone; at the normal priority, batched, 0.73x to 0.92x: benchmarks/shadow_overhead.py).
+While the shadow's alias and the served one point at the same version (after a promotion
+moved the champion to the challenger), there is nothing to compare: those rows are counted
+`same_version`, not scored twice, and /health says so until one of the aliases moves.
 When the shadow takes the served version's inputs, its frame is made from the rows the
 served version checked (one concatenation), not rebuilt from the logged columns.
 
@@ -81,6 +84,7 @@ class ShadowScorer:
         self.poll_seconds, self.max_queued = poll_seconds, max_queued
         self.max_rows, self.linger = max_rows, linger
         self.scored = self.failed = self.dropped = 0  # rows
+        self.same_version = 0  # rows the served version answered as the shadow's own version
         self.last_error: str | None = None
         self._unloaded: str | None = None  # why the shadow could not be loaded (may name paths)
         self._waiting: deque[Offered] = deque()
@@ -122,8 +126,9 @@ class ShadowScorer:
             self._queued = 0
         self.log.close(deadline=deadline)
 
-    def report(self, *, reasons: bool) -> dict[str, object]:
-        """What /health (`reasons=False`: no paths) and /metadata say of the shadow."""
+    def report(self, *, reasons: bool, served: int) -> dict[str, object]:
+        """What /health (`reasons=False`: no paths) and /metadata say of the shadow, beside
+        the `served` version."""
         follower = self.follower
         version = follower.served.version.version if follower is not None else None
         error = self.last_error or (self.log.detail if reasons else self.log.problem)
@@ -135,8 +140,14 @@ class ShadowScorer:
             "scored": self.scored,
             "failed": self.failed,
             "dropped": self.dropped,
+            "same_version": self.same_version,
             "last_error": error,
         }
+        if version == served:
+            found["note"] = (
+                f"{self.ref} is version {version}, the version being served: its requests are "
+                "not scored twice until one of the two aliases moves"
+            )
         if follower is not None:
             found["alias"] = follower.report(reasons=reasons)
         return found
@@ -186,12 +197,17 @@ class ShadowScorer:
         return taken
 
     def _score(self, batch: list[Offered]) -> None:
-        count = sum(offered.count for offered in batch)
         follower = self.follower
         if follower is None:
-            self.failed += count
+            self.failed += sum(offered.count for offered in batch)
             return
         served = follower.served
+        offered = sum(o.count for o in batch)
+        batch = [o for o in batch if o.scored.served.version.version != served.version.version]
+        count = sum(o.count for o in batch)
+        self.same_version += offered - count
+        if not batch:
+            return
         try:
             frame = shadow_frame([offered.scored for offered in batch], served)
             predictions, proba = model_outputs(served.model, frame, probabilities=False)

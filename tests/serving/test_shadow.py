@@ -206,6 +206,26 @@ def test_the_shadow_follows_its_alias(shadowed: Running, dataset, fitted) -> Non
     assert "only 0 of the 3 paired rows are labelled" in found.note
 
 
+def test_a_promoted_challenger_is_not_scored_twice_and_health_says_why(
+    shadowed: Running, dataset
+) -> None:
+    """Once the champion moves to the challenger's version, both aliases serve version 2:
+    its requests are counted, not scored again by the same version, and /health says so."""
+    X, _ = dataset
+    shadowed.registry.promote("diagnosis", 2)
+    wait_for(lambda: call(f"{shadowed.url}/health")[1]["version"] == 2, "the champion to move")
+    status, answer = call(f"{shadowed.url}/predict", records(X.iloc[:4]))
+    assert status == 200 and answer["version"] == 2
+    shadow = wait_for(
+        lambda: (found := shadow_of(shadowed))["same_version"] == 4 and found,
+        "the shadow to count the rows of its own version",
+    )
+    assert (shadow["scored"], shadow["failed"]) == (0, 0)
+    assert "is version 2, the version being served" in shadow["note"]
+    shadowed.registry.promote("diagnosis", 1)
+    wait_for(lambda: "note" not in shadow_of(shadowed), "the note to go once the champion moves")
+
+
 @pytest.mark.parametrize(
     ("shadow", "error", "words"),
     [
