@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from jupyter_mlops.config import JOB_VARIABLE
@@ -73,5 +74,7 @@ def start(target: str, *, home: Path, model: str, reason: str) -> str:
         raise StorageError.of(
             exc, log.parent, doing="start the retraining", outcome="nothing was started"
         ) from None
+    # reaped when it ends, so a long-lived kernel that started it keeps no zombie behind
+    threading.Thread(target=child.wait, name="mlops-retraining", daemon=True).start()
     shown = " ".join(["jupyter-mlops", *words[5:9]])
     return f"started `{shown}` as process {child.pid} (its output: {log})"

@@ -12,7 +12,7 @@ import pytest
 from jupyter_mlops import Registry, operations
 from jupyter_mlops.cli import main
 from tests.automation.worlds import log_labelled, old_champion
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_for
 
 NOTEBOOK = str(ROOT / "examples" / "retrain.ipynb")
 
@@ -81,3 +81,19 @@ def test_the_logged_rows_carry_their_labels(calm):
     assert {"x0", "__request_id__", "__prediction__", "__label__"} <= set(labelled.columns)
     assert set(labelled["__label__"].astype(int)) == {0, 1}
     assert len(operations.logged(calm, ref="churn", window="100 rows")) == 100
+
+
+def test_a_retraining_an_alert_started_leaves_no_zombie_behind(tmp_path):
+    """The process an alert's `retrain:` action starts is reaped when it ends (here at once:
+    its registry has no such model), not kept as a zombie until the kernel exits."""
+    from jupyter_mlops.monitoring import actions
+
+    said = actions.start(
+        actions.checked(f"retrain:{NOTEBOOK}"),
+        home=tmp_path / "registry",
+        model="churn",
+        reason="a test",
+    )
+    pid = int(said.split("as process ")[1].split()[0])
+    wait_for(lambda: not Path(f"/proc/{pid}").exists(), "the ended retraining to be reaped")
+    assert "no model named 'churn'" in (tmp_path / "registry" / actions.OUTPUT).read_text()
