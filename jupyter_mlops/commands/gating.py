@@ -15,6 +15,13 @@ from jupyter_mlops.operations.gates import both_given
 NAMED = {"y_named": "y", "rows_named": "X and y"}
 
 
+def add_evidence(parser: argparse.ArgumentParser, *, holdout: str, live: str) -> None:
+    """The options naming what a gate judges on: held-out rows, or the shadow's log."""
+    parser.add_argument("--holdout", nargs="+", metavar="DATA", help=holdout)
+    parser.add_argument("--target", help="the column of --holdout holding the true values")
+    parser.add_argument("--live", metavar="WINDOW", help=live)
+
+
 class Gate(Subcommand):
     name = "gate"
     help = (
@@ -26,15 +33,12 @@ class Gate(Subcommand):
         parser.add_argument("model")
         parser.add_argument("--challenger", required=True, help="version number or alias")
         parser.add_argument("--champion", default="champion", help="version or alias")
-        parser.add_argument(
-            "--holdout",
-            nargs="+",
-            metavar="DATA",
-            help="held-out rows: data files with --target (in a notebook also X y variables, "
-            "or a DataFrame variable with --target)",
+        add_evidence(
+            parser,
+            holdout="held-out rows: data files with --target (in a notebook also X y "
+            "variables, or a DataFrame variable with --target)",
+            live="the shadow-scored requests of 7d",
         )
-        parser.add_argument("--target", help="the column of --holdout holding the true values")
-        parser.add_argument("--live", metavar="WINDOW", help="the shadow-scored requests of 7d")
         parser.add_argument(
             "--metric", required=True, help="accuracy, auc, f1, log_loss; rmse, ..."
         )

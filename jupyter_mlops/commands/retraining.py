@@ -8,7 +8,7 @@ from typing import Any
 
 from jupyter_mlops import operations
 from jupyter_mlops.commands.base import Context, Subcommand, add_parameters, parameter_pairs
-from jupyter_mlops.commands.gating import holdout
+from jupyter_mlops.commands.gating import add_evidence, holdout
 
 
 class Retrain(Subcommand):
@@ -29,15 +29,12 @@ class Retrain(Subcommand):
         add_parameters(parser)
         parser.add_argument("--metric", help="the gate's metric (auc, accuracy, rmse by task)")
         parser.add_argument("--min-gain", type=float, default=0.0, help="default 0")
-        parser.add_argument(
-            "--holdout",
-            nargs="+",
-            metavar="DATA",
-            help="gate on these held-out rows (with --target; default: the new version's "
+        add_evidence(
+            parser,
+            holdout="gate on these held-out rows (with --target; default: the new version's "
             "held-out reference)",
+            live="gate on shadow-scored requests",
         )
-        parser.add_argument("--target", help="the column of --holdout holding the true values")
-        parser.add_argument("--live", metavar="WINDOW", help="gate on shadow-scored requests")
         parser.add_argument("--timeout", help="kill it after N seconds, or 30s, 1.5m, 1h30m")
         parser.add_argument("--schedule", type=int, metavar="ID", help="the schedule it runs for")
         parser.add_argument("--reason", default="", help="why, for the audit trail")
