@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
+import fcntl
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -101,6 +104,23 @@ def wait_for(
         assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
         time.sleep(every)
     return value
+
+
+@contextlib.contextmanager
+def users_crontab() -> Iterator[None]:
+    """This user's crontab to this test alone (the suite's workers take turns), as it was
+    before the test afterwards."""
+    lock = Path(tempfile.gettempdir()) / f"jupyter-mlops-tests-crontab-{os.getuid()}.lock"
+    with open(lock, "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        before = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
+        try:
+            yield
+        finally:
+            if before.returncode == 0:
+                subprocess.run(["crontab", "-"], input=before.stdout, text=True, check=True)
+            else:
+                subprocess.run(["crontab", "-r"], capture_output=True)
 
 
 def free_port() -> int:

@@ -24,6 +24,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from jupyter_mlops import Registry
+from tests.conftest import users_crontab
 
 NEEDS_CRONTAB = pytest.mark.skipif(
     shutil.which("crontab") is None, reason="no crontab program (make test installs cron)"
@@ -34,15 +35,9 @@ FOREIGN = "# the user's own backup\n*/5 * * * * echo foreign >> /dev/null # back
 @pytest.fixture
 def crontab_text() -> Iterator[None]:
     """This user's crontab holding only `FOREIGN` during the test, as it was afterwards."""
-    before = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
-    try:
+    with users_crontab():
         subprocess.run(["crontab", "-"], input=FOREIGN, text=True, check=True)
         yield
-    finally:
-        if before.returncode == 0:
-            subprocess.run(["crontab", "-"], input=before.stdout, text=True, check=True)
-        else:
-            subprocess.run(["crontab", "-r"], capture_output=True)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from jupyter_mlops import Registry, operations
 from jupyter_mlops.cli import main
 from tests.automation.worlds import old_champion, world
-from tests.conftest import ROOT, free_port, logged_ids, wait_for
+from tests.conftest import ROOT, free_port, logged_ids, users_crontab, wait_for
 
 MONITORING = str(ROOT / "examples" / "monitoring.ipynb")
 RETRAINING = str(ROOT / "examples" / "retrain.ipynb")
@@ -56,14 +56,8 @@ def own_crontab():
     if shutil.which("crontab") is None:
         yield
         return
-    before = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
-    try:
+    with users_crontab():
         yield
-    finally:
-        if before.returncode == 0:
-            subprocess.run(["crontab", "-"], input=before.stdout, text=True, check=True)
-        else:
-            subprocess.run(["crontab", "-r"], capture_output=True)
 
 
 @pytest.mark.slow
