@@ -107,20 +107,35 @@ def wait_for(
 
 
 @contextlib.contextmanager
-def users_crontab() -> Iterator[None]:
-    """This user's crontab to this test alone (the suite's workers take turns), as it was
-    before the test afterwards."""
+def users_crontab(*, written: str = "") -> Iterator[None]:
+    """This user's crontab to this test alone (the suite's workers take turns), holding
+    `written` after the user's own lines during it. Afterwards the lines the test made go:
+    `written`'s and the schedules of registries under pytest's temp folders; what anyone
+    else changed meanwhile stays."""
     lock = Path(tempfile.gettempdir()) / f"jupyter-mlops-tests-crontab-{os.getuid()}.lock"
     with open(lock, "a") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
-        before = subprocess.run(["crontab", "-l"], capture_output=True, text=True)
+        before = subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout
+        if written:
+            subprocess.run(["crontab", "-"], input=before + written, text=True, check=True)
         try:
             yield
         finally:
-            if before.returncode == 0:
-                subprocess.run(["crontab", "-"], input=before.stdout, text=True, check=True)
-            else:
-                subprocess.run(["crontab", "-r"], capture_output=True)
+            _tests_lines_removed(set(written.splitlines()))
+
+
+def _tests_lines_removed(written: set[str]) -> None:
+    temp = str(Path(tempfile.gettempdir()) / "pytest-of-")
+    now = subprocess.run(["crontab", "-l"], capture_output=True, text=True).stdout
+    kept = [
+        line
+        for line in now.splitlines(keepends=True)
+        if line.rstrip("\n") not in written and not ("jupyter-mlops" in line and temp in line)
+    ]
+    if kept:
+        subprocess.run(["crontab", "-"], input="".join(kept), text=True, check=True)
+    else:
+        subprocess.run(["crontab", "-r"], capture_output=True)
 
 
 def free_port() -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -34,9 +33,9 @@ FOREIGN = "# the user's own backup\n*/5 * * * * echo foreign >> /dev/null # back
 
 @pytest.fixture
 def crontab_text() -> Iterator[None]:
-    """This user's crontab holding only `FOREIGN` during the test, as it was afterwards."""
-    with users_crontab():
-        subprocess.run(["crontab", "-"], input=FOREIGN, text=True, check=True)
+    """This user's crontab holding `FOREIGN` after the user's own lines during the test (on a
+    machine whose user has none, `FOREIGN` alone); the test's lines taken out afterwards."""
+    with users_crontab(written=FOREIGN):
         yield
 
 

@@ -27,8 +27,13 @@ def listed() -> str:
 
 
 def entries() -> dict[str, str]:
-    """This user's crontab entries by comment: their commands as cron hands them to sh."""
-    return {entry.comment: entry.command for entry in CronTab(user=True)}
+    """This user's crontab entries by comment (the schedules' and `FOREIGN`'s, not what the
+    user had before the test): their commands as cron hands them to sh."""
+    return {
+        entry.comment: entry.command
+        for entry in CronTab(user=True)
+        if entry.comment == "backup" or entry.comment.startswith("jupyter-mlops")
+    }
 
 
 def test_two_schedules_install_list_and_remove_leaving_the_users_lines(
@@ -44,7 +49,7 @@ def test_two_schedules_install_list_and_remove_leaving_the_users_lines(
     weekdays = operations.schedule(
         churn, notebook=notebook, parameters={"window": "7d"}, cron="0 9 * * 1-5"
     )
-    assert listed().startswith(FOREIGN)
+    assert FOREIGN + "@hourly" in listed()  # the user's lines first, as they were
     assert f"@hourly {hourly.command} # jupyter-mlops schedule {hourly.id}" in listed()
 
     found = operations.schedules(churn)
@@ -65,7 +70,7 @@ def test_two_schedules_install_list_and_remove_leaving_the_users_lines(
     assert [s.id for s in operations.schedules(churn)] == [weekdays.id]
 
     operations.unschedule(churn, schedule=weekdays.id)
-    assert listed() == FOREIGN
+    assert listed().endswith(FOREIGN) and "jupyter-mlops" not in listed()
     assert str(operations.schedules(churn)) == "no schedules"
 
 
@@ -73,7 +78,8 @@ def test_an_entry_deleted_by_hand_is_listed_not_installed(
     registry: Registry, notebook: Path, crontab_text: None
 ) -> None:
     made = operations.schedule(registry, notebook=notebook, parameters={}, every="15m")
-    subprocess.run(["crontab", "-"], input=FOREIGN, text=True, check=True)  # crontab -e
+    by_hand = "".join(line for line in listed().splitlines(True) if "jupyter-mlops" not in line)
+    subprocess.run(["crontab", "-"], input=by_hand, text=True, check=True)  # crontab -e
 
     (found,) = operations.schedules(registry)
     assert (found.state, found.next_run) == ("not installed", None)
@@ -97,16 +103,21 @@ def test_installing_and_removing_leaves_every_line_of_the_users_byte_for_byte(
 ) -> None:
     """Settings with spaces around `=`, comments, a blank line and lines python-crontab would
     rewrite stay as they were, however often schedules come and go."""
-    subprocess.run(["crontab", "-"], input=MINE, text=True, check=True)
-    for turn in range(2):
-        made = operations.schedule(
-            registry, notebook=notebook, parameters={"turn": str(turn)}, every="1d"
-        )
-        text = listed()
-        assert text.startswith(MINE) and text.count("\n") == MINE.count("\n") + 1
-        assert text.endswith(f" # jupyter-mlops schedule {made.id} {registry.home}\n")
-        operations.unschedule(registry, schedule=made.id)
-        assert listed() == MINE
+    before = listed()
+    mine = before + MINE
+    subprocess.run(["crontab", "-"], input=mine, text=True, check=True)
+    try:
+        for turn in range(2):
+            made = operations.schedule(
+                registry, notebook=notebook, parameters={"turn": str(turn)}, every="1d"
+            )
+            text = listed()
+            assert text.startswith(mine) and text.count("\n") == mine.count("\n") + 1
+            assert text.endswith(f" # jupyter-mlops schedule {made.id} {registry.home}\n")
+            operations.unschedule(registry, schedule=made.id)
+            assert listed() == mine
+    finally:
+        subprocess.run(["crontab", "-"], input=before, text=True, check=True)
 
 
 def test_a_copied_registry_neither_lists_nor_removes_the_originals_entries(
@@ -149,7 +160,7 @@ def test_crontab_changes_made_at_once_by_several_processes_are_all_kept(
     assert [process.wait(timeout=120) for process in started] == [0, 0, 0]
     tags = [tag for tag in entries() if tag != "backup"]
     assert len(tags) == len(set(tags)) == 24
-    assert listed().startswith(FOREIGN)
+    assert FOREIGN in listed()
 
 
 def test_a_second_schedule_of_the_same_notebook_and_parameters_is_refused(
