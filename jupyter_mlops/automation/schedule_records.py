@@ -1,8 +1,8 @@
 """A schedule as users see it: one record, and a table.
 
 Beside its row a record carries what is true of it now, read when it is listed: whether
-its crontab entry is still there (`state`: a user may have deleted or commented it out
-by hand), when cron runs it next, and the newest job it ran. Times are UTC.
+its crontab entry or jupyter-scheduler job definition is still there (`state`: a user may
+have deleted or commented it out by hand, or deleted or paused it in jupyter-scheduler), when cron runs it next, and the newest job it ran. Times are UTC.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ class Schedule:
     created_at: datetime
     created_by: str
     removed_at: datetime | None = None
-    state: str = ""  # installed | disabled | not installed | removed | no crontab program
+    # cron: installed | disabled | not installed | no crontab program; jupyter-scheduler:
+    # defined | paused | not defined | no server running; either: removed
+    state: str = ""
     next_run: datetime | None = None
     last_job: dict[str, Any] | None = None
     note: str = field(default="", compare=False)
@@ -51,6 +53,12 @@ class Schedule:
         fields["parameters"] = json.loads(row["parameters"])
         fields["every"] = _every(row["cron"], row["every_seconds"])
         return cls(**fields, log_file=log_file, **now)
+
+    @property
+    def installed(self) -> str:
+        """Where it is installed and whether it is still there: `cron: installed`,
+        `jupyter-scheduler: defined`."""
+        return f"{self.backend}: {self.state}" if self.state != REMOVED else REMOVED
 
     @property
     def timeout(self) -> str:
@@ -73,7 +81,7 @@ class Schedule:
             ("parameters", self.parameters),
             ("every", self.every if self.every == self.cron else f"{self.every} ({self.cron})"),
             ("timeout", self.timeout),
-            ("crontab entry", self.state),
+            ("installed", self.installed),
             ("next run (UTC)", self.next_run),
             ("last job", self.last),
             ("log", self.log_file),
@@ -104,7 +112,7 @@ class ScheduleList(RecordTable[Schedule]):
         "every",
         "timeout",
         "next run (UTC)",
-        "crontab entry",
+        "installed",
         "last job",
     ]
     empty = "no schedules"
@@ -127,7 +135,7 @@ class ScheduleList(RecordTable[Schedule]):
 
     def _rows(self) -> list[list[Any]]:
         return [
-            [s.id, s.notebook, s.parameters, s.every, s.timeout, s.next_run, s.state, s.last]
+            [s.id, s.notebook, s.parameters, s.every, s.timeout, s.next_run, s.installed, s.last]
             for s in self
         ]
 

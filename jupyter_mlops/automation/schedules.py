@@ -1,5 +1,5 @@
-"""Schedules: a monitoring notebook that cron runs with its parameters, recorded in the
-registry and listed with what is true of it now.
+"""Schedules: a monitoring notebook that cron (or a Jupyter server's jupyter-scheduler)
+runs with its parameters, recorded in the registry and listed with what is true of it now.
 
 A schedule's row and its crontab entry come and go together. `schedule` checks the
 notebook and parameters as the runner will (the same function), refuses a second schedule
@@ -15,6 +15,13 @@ entry a user deleted or commented out by hand is listed as such; nothing puts it
 The entry runs `jupyter-mlops --home HOME monitor NOTEBOOK -p KEY VALUE ... --schedule ID
 --timeout T`, the runner a person types, by this environment's absolute path, appending
 its output to `jobs/schedule-ID.log` under the registry home.
+
+With backend 'jupyter-scheduler' (or 'auto' when a running server has it) the same command
+is a job definition of that server's jupyter-scheduler instead (`job_definitions`), made
+and deleted inside the registry write as the crontab entry is, after the same checks and
+the same refusal of a second schedule. The definition carries the entry's tag, so a copied
+registry neither lists nor deletes the original's definitions either; `backend_id` keeps
+the definition's id. The servers are the face's to find and give.
 """
 
 from __future__ import annotations
@@ -24,13 +31,15 @@ import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlops.automation import cadence, crontabs
+from jupyter_mlops.automation import cadence, crontabs, job_definitions
+from jupyter_mlops.automation.job_definitions import JupyterServer
 from jupyter_mlops.automation.jobs import checked
 from jupyter_mlops.automation.schedule_records import REMOVED, Schedule, ScheduleList, ScheduleRun
 from jupyter_mlops.clock import utc_now
@@ -48,7 +57,7 @@ from jupyter_mlops.registry.capture import current_user
 from jupyter_mlops.store import schedules as sql
 
 KINDS = ("monitor",)
-BACKENDS = ("auto", "cron")
+BACKENDS = ("auto", "cron", job_definitions.BACKEND)
 JOBS_DIR = "jobs"
 
 
@@ -62,16 +71,21 @@ def schedule(
     timeout: str | float | None = None,
     kind: str = "monitor",
     backend: str = "auto",
+    servers: Iterable[JupyterServer] = (),
 ) -> Schedule:
-    """Record a schedule and install its crontab entry; the schedule, with its next run."""
+    """Record a schedule and install it: as a job definition of jupyter-scheduler on the
+    first of `servers` that has it (`backend` 'jupyter-scheduler', or 'auto' when one
+    has it), else as a crontab entry; the schedule, with its next run."""
     record = _record(registry, notebook=notebook, parameters=parameters, every=every, cron=cron,
                      kind=kind)  # fmt: skip
-    _check_backend(backend)
     timeout_seconds = record["every_seconds"] if timeout is None else timeout
     record["timeout_seconds"] = cadence.seconds(timeout_seconds, what="timeout")
-    crontabs.require_program(doing="install the schedule")  # nothing recorded without one
+    server = _server(backend, servers)
+    if server is None:
+        crontabs.require_program(doing="install the schedule")  # nothing recorded without one
+    record["backend"] = "cron" if server is None else job_definitions.BACKEND
     (registry.home / JOBS_DIR).mkdir(exist_ok=True)
-    installed = None
+    installed: Callable[[], Any] | None = None
     try:
         with registry.db.write() as conn:
             _refuse_twice(sql.schedules_of(conn, model=None), record)
@@ -81,38 +95,56 @@ def schedule(
                 _words(registry, record, schedule_id=schedule_id),
                 log=log_file(registry, schedule_id),
             )
-            crontabs.install(tag, cron=record["cron"], command=command)
-            installed = tag
-            sql.set_installed(conn, schedule_id, command=command, backend_id=tag)
+            if server is None:
+                crontabs.install(tag, cron=record["cron"], command=command)
+                installed, backend_id = partial(crontabs.uninstall, tag), tag
+            else:
+                backend_id = job_definitions.define(
+                    server, tag=tag, schedule_id=schedule_id, model=record["model"],
+                    cron=record["cron"], command=command,
+                )  # fmt: skip
+                installed = partial(job_definitions.delete, server, tag)
+            sql.set_installed(conn, schedule_id, command=command, backend_id=backend_id)
     except BaseException:
         if installed is not None:
             with suppress(MlopsError):
-                crontabs.uninstall(installed)
+                installed()
         raise
-    made = _listed(registry, model=None, only=schedule_id)[0]
-    return replace(made, note=_daemon_note() or made.note)
+    made = _listed(registry, model=None, only=schedule_id, servers=[server] if server else [])[0]
+    return made if server else replace(made, note=_daemon_note() or made.note)
 
 
-def schedules(registry: Registry, *, model: str | None = None) -> ScheduleList:
-    """The schedules not removed (of `model`), each with its crontab entry's state, next
-    run and newest job; a note when no cron daemon runs to run the installed ones."""
-    found = _listed(registry, model=model)
+def schedules(
+    registry: Registry, *, model: str | None = None, servers: Iterable[JupyterServer] = ()
+) -> ScheduleList:
+    """The schedules not removed (of `model`), each with its crontab entry's or job
+    definition's state (read from the first of `servers` with jupyter-scheduler), next run
+    and newest job; a note when no cron daemon runs to run the installed crontab entries."""
+    found = _listed(registry, model=model, servers=servers)
     installed = any(each.state == crontabs.INSTALLED for each in found)
     return ScheduleList(found, note=_daemon_note() if installed else "")
 
 
-def unschedule(registry: Registry, *, schedule: int) -> Schedule:
-    """Remove a schedule's crontab entry and mark it removed (its row and jobs stay)."""
+def unschedule(
+    registry: Registry, *, schedule: int, servers: Iterable[JupyterServer] = ()
+) -> Schedule:
+    """Remove a schedule's crontab entry or job definition (on the first of `servers` with
+    jupyter-scheduler) and mark it removed (its row and jobs stay)."""
     with registry.db.write() as conn:
         row = sql.find_schedule(conn, schedule)
         if row is None or row["removed_at"] is not None:
             active = [found["id"] for found in sql.schedules_of(conn, model=None)]
             raise _not_found(schedule, row, active)
-        has_crontab = shutil.which("crontab") is not None
-        was_there = has_crontab and crontabs.uninstall(crontabs.tag_of(schedule, registry.home))
+        tag = crontabs.tag_of(schedule, registry.home)  # this registry's, never a copy's
+        if row["backend"] == job_definitions.BACKEND:
+            was_there = job_definitions.delete(job_definitions.for_removal(schedule, servers), tag)
+            note = "" if was_there else _gone(has_crontab=True, what="job definition")
+        else:
+            has_crontab = shutil.which("crontab") is not None
+            was_there = has_crontab and crontabs.uninstall(tag)
+            note = "" if was_there else _gone(has_crontab=has_crontab)
         removed_at = utc_now()
         sql.mark_removed(conn, schedule, at=removed_at)
-    note = "" if was_there else _gone(has_crontab=has_crontab)
     row = {**row, "removed_at": removed_at}
     return Schedule.from_row(
         row, log_file=str(log_file(registry, schedule)), state=REMOVED, note=note
@@ -133,7 +165,7 @@ def run_now(
             active = [found["id"] for found in sql.schedules_of(conn, model=None)]
             raise _not_found(schedule, row, active)
     command = row["command"]
-    if row["backend_id"] != crontabs.tag_of(schedule, registry.home):  # a copied registry's
+    if f" --home {crontabs.quoted(str(registry.home))} " not in command:  # a copied registry's
         command = crontabs.command_line(
             _words(registry, row, schedule_id=schedule), log=log_file(registry, schedule)
         )
@@ -167,36 +199,45 @@ def log_file(registry: Registry, schedule_id: int) -> Path:
     return registry.home / JOBS_DIR / f"schedule-{schedule_id}.log"
 
 
-def _listed(registry: Registry, *, model: str | None, only: int | None = None) -> list[Schedule]:
+def _listed(
+    registry: Registry,
+    *,
+    model: str | None,
+    only: int | None = None,
+    servers: Iterable[JupyterServer] = (),
+) -> list[Schedule]:
     with registry.db.read() as conn:
         rows = sql.schedules_of(conn, model=model)
         rows = [row for row in rows if only is None or row["id"] == only]
         last = sql.last_jobs(conn, [row["id"] for row in rows])
-    # an entry is this registry's only when tagged with its home as it is now: a copy of
-    # the registry lists the copied schedules 'not installed' and never touches the original's
+    # an entry (or definition) is this registry's only when tagged with its home as it is
+    # now: a copy of the registry lists the copied schedules 'not installed' ('not defined')
+    # and never touches the original's
     tags = {row["id"]: crontabs.tag_of(row["id"], registry.home) for row in rows}
-    states = crontabs.states(tags.values())
+    defined = [tags[row["id"]] for row in rows if row["backend"] == job_definitions.BACKEND]
+    in_cron = [tag for tag in tags.values() if tag not in defined]
+    states = crontabs.states(in_cron) if in_cron else {}
+    states |= job_definitions.states(defined, servers)
+    running = (crontabs.INSTALLED, job_definitions.DEFINED)
     return [
         Schedule.from_row(
             row,
             log_file=str(log_file(registry, row["id"])),
             state=states[tags[row["id"]]],
-            next_run=cadence.next_run(row["cron"])
-            if states[tags[row["id"]]] == crontabs.INSTALLED
-            else None,
+            next_run=cadence.next_run(row["cron"]) if states[tags[row["id"]]] in running else None,
             last_job=last.get(row["id"]),
         )
         for row in rows
     ]
 
 
-def _gone(*, has_crontab: bool) -> str:
-    """Why a removed schedule had no crontab entry to take out."""
+def _gone(*, has_crontab: bool, what: str = "crontab entry") -> str:
+    """Why a removed schedule had no crontab entry (or job definition) to take out."""
     if not has_crontab:
         return "this machine has no crontab program, so there was no crontab entry to take out"
     return (
-        "its crontab entry was already gone (deleted by hand, or this registry is a copy "
-        "and the entry was the original's, which stays)"
+        f"its {what} was already gone (deleted by hand, or this registry is a copy "
+        f"and the {what} was the original's, which stays)"
     )
 
 
@@ -296,13 +337,18 @@ def _parameters(parameters: Mapping[str, Any]) -> dict[str, str]:
     return values
 
 
-def _check_backend(backend: str) -> None:
+def _server(backend: str, servers: Iterable[JupyterServer]) -> JupyterServer | None:
+    """Where the schedule goes: None for cron, else the server whose jupyter-scheduler
+    defines it."""
     if backend not in BACKENDS:
         raise InvalidArgumentError(
             f"backend {backend!r} is not one of {', '.join(BACKENDS)}; leave it out, or give ",
             Option("backend", "'cron'", "cron"),
             ".",
         )
+    if backend == "cron":
+        return None
+    return job_definitions.chosen(servers, required=backend == job_definitions.BACKEND)
 
 
 def _not_found(schedule_id: int, row: dict[str, Any] | None, active: list[int]) -> MlopsError:

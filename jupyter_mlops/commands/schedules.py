@@ -7,6 +7,7 @@ from typing import Any
 
 from jupyter_mlops import operations
 from jupyter_mlops.automation.cadence import EVERY
+from jupyter_mlops.automation.schedules import BACKENDS
 from jupyter_mlops.commands.base import Context, Subcommand, add_parameters, parameter_pairs
 from jupyter_mlops.errors import InvalidArgumentError
 
@@ -15,7 +16,10 @@ EVERY_MODEL = ""  # `--list` with no model: every schedule
 
 class Schedule(Subcommand):
     name = "schedule"
-    help = "run a notebook from cron on a schedule, recorded as jobs; --list, --remove ID"
+    help = (
+        "run a notebook on a schedule (cron or jupyter-scheduler), recorded as jobs; --list, "
+        "--remove ID"
+    )
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("notebook", nargs="?", help="the notebook to run, with -p parameters")
@@ -24,6 +28,12 @@ class Schedule(Subcommand):
         add_parameters(parser)
         parser.add_argument(
             "--timeout", help="kill a run past this long: 30m, 2h (default: the interval)"
+        )
+        parser.add_argument(
+            "--backend",
+            choices=BACKENDS,
+            help="where it is installed: cron, or jupyter-scheduler in the running Jupyter "
+            "server; auto (the default): jupyter-scheduler when that server has it, else cron",
         )
         actions = parser.add_mutually_exclusive_group()
         actions.add_argument(
@@ -35,8 +45,12 @@ class Schedule(Subcommand):
         if args.list is not None or args.remove is not None:
             _nothing_to_install(args)
             if args.remove is not None:
-                return operations.unschedule(context.registry, schedule=args.remove)
-            return operations.schedules(context.registry, model=args.list or None)
+                return operations.unschedule(
+                    context.registry, schedule=args.remove, servers=context.servers()
+                )
+            return operations.schedules(
+                context.registry, model=args.list or None, servers=context.servers()
+            )
         if args.notebook is None:
             raise InvalidArgumentError(
                 "schedule needs the notebook to run, e.g. schedule examples/monitoring.ipynb "
@@ -49,6 +63,8 @@ class Schedule(Subcommand):
             every=args.every,
             cron=args.cron,
             timeout=args.timeout,
+            backend=args.backend or "auto",
+            servers=[] if args.backend == "cron" else context.servers(),
         )
 
 
@@ -61,6 +77,7 @@ def _nothing_to_install(args: argparse.Namespace) -> None:
             ("--cron", args.cron),
             ("-p", args.parameters),
             ("--timeout", args.timeout),
+            ("--backend", args.backend),
         ]
         if value
     ]

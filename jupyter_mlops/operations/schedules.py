@@ -3,11 +3,12 @@ run and its newest job, and removed."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.automation import schedules as automation
+from jupyter_mlops.automation.job_definitions import JupyterServer
 from jupyter_mlops.automation.schedule_records import Schedule, ScheduleList, ScheduleRun
 from jupyter_mlops.registry import Registry
 
@@ -22,10 +23,13 @@ def schedule(
     timeout: str | float | None = None,
     kind: str = "monitor",
     backend: str = "auto",
+    servers: Iterable[JupyterServer] = (),
 ) -> Schedule:
     """Run `notebook` with `parameters` every `every` (5m..30m, 1h..12h, 1d, 1w) or at a
     crontab expression `cron`, each run killed past `timeout` (default: the interval);
-    recorded in the registry and installed in this user's crontab."""
+    recorded in the registry and installed in this user's crontab, or (`backend`
+    'jupyter-scheduler', or 'auto' when one of the running Jupyter `servers` has it) as a
+    jupyter-scheduler job definition."""
     return automation.schedule(
         registry,
         notebook=notebook,
@@ -35,18 +39,25 @@ def schedule(
         timeout=timeout,
         kind=kind,
         backend=backend,
+        servers=servers,
     )
 
 
-def schedules(registry: Registry, *, model: str | None = None) -> ScheduleList:
-    """The schedules (of `model`): parameters, interval, next run, whether the crontab entry
-    is still installed, and the newest job."""
-    return automation.schedules(registry, model=model)
+def schedules(
+    registry: Registry, *, model: str | None = None, servers: Iterable[JupyterServer] = ()
+) -> ScheduleList:
+    """The schedules (of `model`): parameters, interval, next run, where each is installed
+    and whether its crontab entry or job definition (on `servers`) is still there, and the
+    newest job."""
+    return automation.schedules(registry, model=model, servers=servers)
 
 
-def unschedule(registry: Registry, *, schedule: int) -> Schedule:
-    """Remove a schedule's crontab entry; the registry keeps its row, marked removed."""
-    return automation.unschedule(registry, schedule=schedule)
+def unschedule(
+    registry: Registry, *, schedule: int, servers: Iterable[JupyterServer] = ()
+) -> Schedule:
+    """Remove a schedule's crontab entry or job definition (on `servers`); the registry
+    keeps its row, marked removed."""
+    return automation.unschedule(registry, schedule=schedule, servers=servers)
 
 
 def run_schedule(

@@ -30,7 +30,7 @@ HEALTH_OF = {
     "stopped": "degraded",
 }  # fmt: skip
 JOB_COLUMNS = ["id", "started (UTC)", "kind", "took (s)", "result", "message", "executed notebook"]
-SCHEDULE_COLUMNS = ["id", "notebook", "every", "next run (UTC)", "crontab entry", "last job"]
+SCHEDULE_COLUMNS = ["id", "notebook", "every", "next run (UTC)", "installed", "last job"]
 
 
 def badge(status: str) -> str:
@@ -122,7 +122,7 @@ def schedules_html(schedules: ScheduleList) -> str:
     if not schedules:
         return "<p>no schedules</p>"
     rows = [
-        [s.id, os.path.basename(s.notebook), s.every, s.next_run, s.state, s.last]
+        [s.id, os.path.basename(s.notebook), s.every, s.next_run, s.installed, s.last]
         for s in schedules
     ]
     return html_table(SCHEDULE_COLUMNS, rows)

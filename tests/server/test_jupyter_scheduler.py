@@ -1,0 +1,116 @@
+"""Schedules kept by jupyter-scheduler on a real Jupyter server that has both extensions:
+made with `backend="auto"`, listed with their definition's state, a run started through
+jupyter-scheduler's own "run now" recorded as our job with its exit code, and removed
+(the definition gone from jupyter-scheduler too)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from jupyter_mlops import operations
+from jupyter_mlops.automation import job_definitions
+from jupyter_mlops.automation.job_definitions import JupyterServer
+from jupyter_mlops.registry import Registry
+from tests.automation.conftest import KERNEL
+
+pytest.importorskip("jupyter_scheduler")  # an optional extra; its own CI step installs it
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config: Any, tmp_path: Path) -> Any:
+    return {
+        **jp_server_config,
+        "ServerApp": {"jpserver_extensions": {"jupyter_mlops.server": True,
+                                              "jupyter_scheduler": True}},
+        "SchedulerApp": {"db_url": f"sqlite:///{tmp_path / 'scheduler.sqlite'}"},
+        "Scheduler": {"staging_path": str(tmp_path / "staging")},
+    }  # fmt: skip
+
+
+@pytest.fixture
+def server(jp_serverapp: Any) -> JupyterServer:
+    return JupyterServer(
+        url=jp_serverapp.connection_url,
+        token=jp_serverapp.identity_provider.token,
+        root_dir=jp_serverapp.root_dir,
+    )
+
+
+def failing_notebook(folder: Path) -> Path:
+    """A monitoring notebook of churn@champion whose second cell raises."""
+    made = nbformat.v4.new_notebook(metadata={"kernelspec": KERNEL})
+    made.cells = [nbformat.v4.new_code_cell('model = "x"'),
+                  nbformat.v4.new_code_cell("raise ValueError('no data this hour')")]  # fmt: skip
+    made.cells[0].metadata["tags"] = ["parameters"]
+    path = folder / "hourly.ipynb"
+    nbformat.write(made, path)
+    return path
+
+
+async def until(check: Any, what: str, *, seconds: float = 60) -> Any:
+    deadline = time.monotonic() + seconds
+    while not (found := await asyncio.to_thread(check)):
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        await asyncio.sleep(0.2)
+    return found
+
+
+@pytest.mark.slow
+async def test_a_schedule_lives_in_jupyter_scheduler_and_its_runs_are_our_jobs(
+    home: Path, server: JupyterServer, jp_fetch: Any
+) -> None:
+    registry = Registry(home)
+    made = await asyncio.to_thread(
+        operations.schedule, registry, notebook=failing_notebook(home.parent),
+        parameters={"model": "churn@champion"}, every="1d", servers=[server],
+    )  # fmt: skip
+    assert (made.backend, made.state) == ("jupyter-scheduler", "defined")
+    assert made.next_run is not None and "jupyter-scheduler" in str(made)
+
+    answer = await jp_fetch("scheduler", "job_definitions", method="GET")
+    (definition,) = json.loads(answer.body)["job_definitions"]
+    assert definition["name"] == f"jupyter-mlops schedule {made.id} (churn)"
+    assert definition["schedule"] == "0 0 * * *" and definition["active"]
+
+    listed = await asyncio.to_thread(operations.schedules, registry, servers=[server])
+    assert [(s.id, s.backend, s.state) for s in listed] == [
+        (made.id, "jupyter-scheduler", "defined")
+    ]
+    # without a server to ask, the list says so rather than guessing
+    (unknown,) = await asyncio.to_thread(operations.schedules, registry)
+    assert unknown.state == "no server running" and unknown.next_run is None
+
+    # jupyter-scheduler's own "run now": a job of the definition
+    ran = await jp_fetch("scheduler", "job_definitions", definition["job_definition_id"],
+                         "jobs", method="POST", body="{}")  # fmt: skip
+    their_job = json.loads(ran.body)["job_id"]
+
+    def ours() -> Any:
+        found = operations.jobs(registry, model="churn")
+        return [job for job in found if job.schedule_id == made.id and job.finished_at] or None
+
+    (job,) = await until(ours, "the run's job in the registry")
+    assert (job.status, job.exit_code) == ("failed", 10)
+    assert "no data this hour" in str(job.message)
+
+    def theirs() -> Any:
+        found = job_definitions.job(server, their_job)
+        return found if found["status"] in ("COMPLETED", "FAILED") else None
+
+    finished = await until(theirs, "jupyter-scheduler's job to end")
+    assert finished["status"] == "FAILED" and "exit code 10" in finished["status_message"]
+
+    removed = await asyncio.to_thread(
+        operations.unschedule, registry, schedule=made.id, servers=[server]
+    )
+    assert removed.state == "removed" and removed.note == ""
+    answer = await jp_fetch("scheduler", "job_definitions", method="GET")
+    assert json.loads(answer.body)["job_definitions"] == []
+    assert list(await asyncio.to_thread(operations.schedules, registry, servers=[server])) == []
