@@ -2,7 +2,8 @@
 
 Beside its row a record carries what is true of it now, read when it is listed: whether
 its crontab entry or jupyter-scheduler job definition is still there (`state`: a user may
-have deleted or commented it out by hand, or deleted or paused it in jupyter-scheduler), when cron runs it next, and the newest job it ran. Times are UTC.
+have deleted or commented it out by hand, or deleted or paused it in jupyter-scheduler),
+when it runs next, and the newest job it ran. Times are UTC.
 """
 
 from __future__ import annotations
