@@ -62,6 +62,11 @@ class Schedule:
         return f"{self.backend}: {self.state}" if self.state != REMOVED else REMOVED
 
     @property
+    def kept_in(self) -> str:
+        """What holds it: `crontab entry`, or `jupyter-scheduler job definition`."""
+        return "crontab entry" if self.backend == "cron" else f"{self.backend} job definition"
+
+    @property
     def timeout(self) -> str:
         return "" if self.timeout_seconds is None else cadence.spoken(self.timeout_seconds)
 
@@ -82,7 +87,7 @@ class Schedule:
             ("parameters", self.parameters),
             ("every", self.every if self.every == self.cron else f"{self.every} ({self.cron})"),
             ("timeout", self.timeout),
-            ("installed", self.installed),
+            (self.kept_in, self.state),
             ("next run (UTC)", self.next_run),
             ("last job", self.last),
             ("log", self.log_file),

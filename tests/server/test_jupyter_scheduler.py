@@ -1,12 +1,15 @@
 """Schedules kept by jupyter-scheduler on a real Jupyter server that has both extensions:
-made with `backend="auto"`, listed with their definition's state, a run started through
-jupyter-scheduler's own "run now" recorded as our job with its exit code, and removed
-(the definition gone from jupyter-scheduler too)."""
+made with `backend="auto"` (what could never run, and a second schedule of the same run,
+refused before any definition is made), listed with their definition's state, a copied
+registry leaving the original's definition alone, a run started through jupyter-scheduler's
+own "run now" recorded as our job with its exit code, and removed (the definition gone from
+jupyter-scheduler too)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ import pytest
 from jupyter_mlops import operations
 from jupyter_mlops.automation import job_definitions
 from jupyter_mlops.automation.job_definitions import JupyterServer
+from jupyter_mlops.errors import ConflictError, ModelNotFoundError
 from jupyter_mlops.registry import Registry
 from tests.automation.conftest import KERNEL
 
@@ -62,13 +66,52 @@ async def until(check: Any, what: str, *, seconds: float = 60) -> Any:
     return found
 
 
+async def definitions(jp_fetch: Any) -> list[dict[str, Any]]:
+    answer = await jp_fetch("scheduler", "job_definitions", method="GET")
+    return list(json.loads(answer.body)["job_definitions"])
+
+
+async def refused_before_any_definition(
+    registry: Registry, server: JupyterServer, jp_fetch: Any, *, notebook: Path
+) -> None:
+    """A model that is not there, and a second schedule of a scheduled run, make nothing."""
+    with pytest.raises(ModelNotFoundError):
+        await asyncio.to_thread(
+            operations.schedule, registry, notebook=notebook,
+            parameters={"model": "chrun@champion"}, every="1d", servers=[server],
+        )  # fmt: skip
+    before = await definitions(jp_fetch)
+    with pytest.raises(ConflictError, match="already scheduled"):
+        await asyncio.to_thread(
+            operations.schedule, registry, notebook=notebook,
+            parameters={"model": "churn@champion"}, every="1h", servers=[server],
+        )  # fmt: skip
+    assert await definitions(jp_fetch) == before
+    assert len(await asyncio.to_thread(operations.schedules, registry, servers=[server])) == 1
+
+
+async def a_copy_leaves_the_originals_definition(
+    registry: Registry, server: JupyterServer, jp_fetch: Any, *, schedule_id: int
+) -> None:
+    copy = Registry(shutil.copytree(registry.home, registry.home.parent / "copy"))
+    (copied,) = await asyncio.to_thread(operations.schedules, copy, servers=[server])
+    assert (copied.id, copied.state, copied.next_run) == (schedule_id, "not defined", None)
+    removed = await asyncio.to_thread(
+        operations.unschedule, copy, schedule=schedule_id, servers=[server]
+    )
+    assert "this registry is a copy" in removed.note
+    (still,) = await definitions(jp_fetch)
+    assert still["active"] and still["name"].startswith(f"jupyter-mlops schedule {schedule_id}")
+
+
 @pytest.mark.slow
 async def test_a_schedule_lives_in_jupyter_scheduler_and_its_runs_are_our_jobs(
     home: Path, server: JupyterServer, jp_fetch: Any
 ) -> None:
     registry = Registry(home)
+    notebook = failing_notebook(home.parent)
     made = await asyncio.to_thread(
-        operations.schedule, registry, notebook=failing_notebook(home.parent),
+        operations.schedule, registry, notebook=notebook,
         parameters={"model": "churn@champion"}, every="1d", servers=[server],
     )  # fmt: skip
     assert (made.backend, made.state) == ("jupyter-scheduler", "defined")
@@ -86,6 +129,8 @@ async def test_a_schedule_lives_in_jupyter_scheduler_and_its_runs_are_our_jobs(
     # without a server to ask, the list says so rather than guessing
     (unknown,) = await asyncio.to_thread(operations.schedules, registry)
     assert unknown.state == "no server running" and unknown.next_run is None
+    await refused_before_any_definition(registry, server, jp_fetch, notebook=notebook)
+    await a_copy_leaves_the_originals_definition(registry, server, jp_fetch, schedule_id=made.id)
 
     # jupyter-scheduler's own "run now": a job of the definition
     ran = await jp_fetch("scheduler", "job_definitions", definition["job_definition_id"],
