@@ -43,6 +43,17 @@ def default_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
         os.environ["MLOPS_HOME"] = before
 
 
+@pytest.fixture(scope="session", autouse=True)
+def jupyter_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where the running Jupyter servers are looked for (a schedule goes to one that has
+    jupyter-scheduler): this session's own empty folder, so no test reaches a server this
+    machine's user runs (pytest-jupyter gives each of its servers a folder of its own)."""
+    runtime = tmp_path_factory.mktemp("jupyter-runtime")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))
+        yield runtime
+
+
 @pytest.fixture(scope="session")
 def dataset() -> tuple[pd.DataFrame, pd.Series]:
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)

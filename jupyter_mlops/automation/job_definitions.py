@@ -6,21 +6,24 @@ server's own `Scheduler` creates, changes or deletes it; one written into its da
 from another process would not run until the server restarts, and one deleted there
 would still be run from the runner's cache.
 
-What a definition of ours runs: a one-cell notebook (made here, copied by jupyter-scheduler
-into its staging area) whose cell runs the schedule's command, the same `jupyter-mlops
---home HOME monitor NOTEBOOK -p ... --schedule ID --timeout T` line cron runs, and fails
-with the runner's exit code when it is not 0. So every run is a job the registry records
-(status, exit code, executed notebook, checks, overlap lock, missed runs) as a cron run
-is, and jupyter-scheduler's own job list shows it completed or failed. Nothing has to be
-configured in the server: any server with jupyter-scheduler enabled runs it.
+What a definition of ours runs: a notebook (made here, copied by jupyter-scheduler into its
+staging area) whose cell runs the schedule's command, the same `jupyter-mlops --home HOME
+monitor NOTEBOOK -p ... --schedule ID --timeout T` line cron runs, and fails with the
+runner's exit code when it is not 0. So every run is a job the registry records (status,
+exit code, executed notebook, checks, overlap lock, missed runs) as a cron run is, and
+jupyter-scheduler's own job list shows it completed or failed. A run started now (`run`)
+is a job made from the definition, as jupyter-scheduler's *Run job* makes one; where it
+was asked from reaches the runner as the notebook's one parameter, `evidence`. Nothing has
+to be configured in the server: any server with jupyter-scheduler enabled runs it.
 
 Which definition is a schedule's: the one carrying the schedule's tag (`jupyter-mlops
 schedule ID HOME`, the tag of its crontab entry), found by listing them, never by the id
 kept in the registry. A copied registry (another home) thus neither lists nor deletes the
 definitions of the registry it was copied from.
 
-This module sends HTTP requests with the standard library; finding the running servers
-(`jupyter_server.serverapp.list_running_servers()`) is the faces' part.
+This module sends HTTP requests with the standard library. The servers asked are the ones
+a caller names, or (None) the running servers of this user (`jupyter_servers`), the one
+this process runs under first; the first of them with jupyter-scheduler is used.
 """
 
 from __future__ import annotations
@@ -30,38 +33,18 @@ import os
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlops.errors import MlopsError, Option, UnavailableError
+from jupyter_mlops.automation.jupyter_servers import JupyterServer, running_servers
+from jupyter_mlops.config import EVIDENCE_VARIABLE, JOB_VARIABLE
+from jupyter_mlops.errors import Command, MlopsError, Option, UnavailableError
 
 BACKEND = "jupyter-scheduler"
 DEFINED, PAUSED, NOT_DEFINED, NO_SERVER = "defined", "paused", "not defined", "no server running"
 TAG = "jupyter-mlops"
 TIMEOUT = 10.0  # seconds a request to the server may take
-
-
-@dataclass(frozen=True)
-class JupyterServer:
-    """A running Jupyter server as its runtime file describes it."""
-
-    url: str  # its base URL, ending in '/'
-    token: str
-    root_dir: str
-    pid: int | None = None
-
-    @classmethod
-    def from_info(cls, info: Mapping[str, Any]) -> JupyterServer:
-        """From one entry of `list_running_servers()`."""
-        url = str(info["url"])
-        return cls(
-            url=url if url.endswith("/") else url + "/",
-            token=str(info.get("token") or ""),
-            root_dir=str(info.get("root_dir") or info.get("notebook_dir") or ""),
-            pid=info.get("pid"),
-        )
 
 
 def has_scheduler(server: JupyterServer) -> bool:
@@ -73,34 +56,40 @@ def has_scheduler(server: JupyterServer) -> bool:
     return True
 
 
-def serving(servers: Iterable[JupyterServer]) -> JupyterServer | None:
-    """The first of `servers` with jupyter-scheduler enabled, if any."""
-    return next((server for server in servers if has_scheduler(server)), None)
+def serving(servers: Iterable[JupyterServer] | None) -> JupyterServer | None:
+    """The first of `servers` (None: the running servers of this user) with jupyter-scheduler
+    enabled, if any."""
+    found = running_servers() if servers is None else servers
+    return next((server for server in found if has_scheduler(server)), None)
 
 
-def chosen(servers: Iterable[JupyterServer], *, required: bool) -> JupyterServer | None:
+def chosen(servers: Iterable[JupyterServer] | None, *, required: bool) -> JupyterServer | None:
     """The first of `servers` with jupyter-scheduler; when none has it, None, or (when
     `required`) refused in one sentence."""
     server = serving(servers)
     if server is None and required:
         raise UnavailableError(
             "no running Jupyter server of this user has jupyter-scheduler enabled; start "
-            "jupyter lab with jupyter-scheduler installed, or give ",
+            "JupyterLab with jupyter-scheduler installed, or give ",
             Option("backend", "'cron'", "cron"),
             ".",
         )
     return server
 
 
-def for_removal(schedule_id: int, servers: Iterable[JupyterServer]) -> JupyterServer:
-    """The server whose jupyter-scheduler can delete schedule `schedule_id`'s definition."""
+def for_removal(schedule_id: int, servers: Iterable[JupyterServer] | None) -> JupyterServer:
+    """The server whose jupyter-scheduler can delete schedule `schedule_id`'s definition;
+    refused in one sentence, before anything changes, when none runs."""
     server = serving(servers)
     if server is None:
         raise UnavailableError(
-            f"cannot remove schedule {schedule_id}: it is a jupyter-scheduler job definition "
-            "and no running Jupyter server of this user has jupyter-scheduler; start that "
-            "jupyter lab and remove it again."
-        )
+            f"cannot remove schedule {schedule_id}: it is a job definition of jupyter-scheduler "
+            "and no Jupyter server of yours with jupyter-scheduler runs to delete it; start "
+            "JupyterLab with jupyter-scheduler installed and remove it again with ",
+            Command("schedule", f"--remove {schedule_id}",
+                    python=f"operations.unschedule(registry, schedule={schedule_id})"),
+            ".",
+        )  # fmt: skip
     return server
 
 
@@ -135,7 +124,7 @@ def define(
     return str(answer["job_definition_id"])
 
 
-def states(tags: Iterable[str], servers: Iterable[JupyterServer]) -> dict[str, str]:
+def states(tags: Iterable[str], servers: Iterable[JupyterServer] | None) -> dict[str, str]:
     """The state of each tag's definition on the first server with jupyter-scheduler:
     defined, paused, or not defined; all `NO_SERVER` when none runs."""
     tags = list(tags)
@@ -159,9 +148,17 @@ def delete(server: JupyterServer, tag: str) -> bool:
     return True
 
 
-def run(server: JupyterServer, definition_id: str) -> str:
-    """Start a run of the definition now, through jupyter-scheduler; its job's id there."""
-    answer = _call(server, "POST", f"scheduler/job_definitions/{definition_id}/jobs", body={})
+def run(server: JupyterServer, tag: str, *, evidence: dict[str, str]) -> str | None:
+    """Start the definition tagged `tag` now through jupyter-scheduler (what its *Run job*
+    does), its run's job recording `evidence`; jupyter-scheduler's job id, None when no
+    definition has the tag."""
+    found = _tagged(server).get(tag)
+    if found is None:
+        return None
+    path = f"scheduler/job_definitions/{found['job_definition_id']}/jobs"
+    # a parameter's value is Python source there: the cell it adds says `evidence = <value>`
+    given = {"evidence": repr(json.dumps(evidence))}
+    answer = _call(server, "POST", path, body={"parameters": given})
     return str(answer["job_id"])
 
 
@@ -203,18 +200,26 @@ def _environment(server: JupyterServer) -> str:
 
 
 def _notebook(schedule_id: int, command: str) -> dict[str, Any]:
+    """The definition's notebook: a parameters cell (`evidence`: where a run started now was
+    asked from, as JSON), then the cell running the schedule's command."""
     source = (
-        "import subprocess\n"
+        "import os, subprocess\n"
         f"command = {command!r}\n"
-        'code = subprocess.run(["/bin/sh", "-c", command]).returncode\n'
+        f"env = {{k: v for k, v in os.environ.items() if k != {JOB_VARIABLE!r}}}\n"
+        'code = subprocess.run(["/bin/sh", "-c", command], '
+        f"env={{**env, {EVIDENCE_VARIABLE!r}: evidence}}).returncode\n"
         f'print(f"jupyter-mlops schedule {schedule_id}: the runner exited {{code}}")\n'
         "if code != 0:\n"
         f'    raise RuntimeError(f"jupyter-mlops schedule {schedule_id}: the job ended with '
         'exit code {code}; see its job with jupyter-mlops jobs")\n'
     )
     return {
-        "cells": [{"cell_type": "code", "execution_count": None, "id": "run",
-                   "metadata": {}, "outputs": [], "source": source}],
+        "cells": [
+            {"cell_type": "code", "execution_count": None, "id": "parameters",
+             "metadata": {"tags": ["parameters"]}, "outputs": [], "source": 'evidence = "{}"'},
+            {"cell_type": "code", "execution_count": None, "id": "run",
+             "metadata": {}, "outputs": [], "source": source},
+        ],
         "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                     "language": "python"}},
         "nbformat": 4,

@@ -156,26 +156,38 @@ def _every(cron: str, every_seconds: int) -> str:
 
 @dataclass(frozen=True)
 class ScheduleRun:
-    """A schedule's command started now, outside its times: by whom, as which process, and
-    where its output goes; the job it records shows in the jobs once its runner starts."""
+    """A schedule's run started now, outside its times: by whom, how (a process of its own,
+    or a job of jupyter-scheduler's on `server`) and where its output goes; the job it
+    records shows in the jobs once its runner starts."""
 
     schedule: int
     model: str | None
     notebook: str
     parameters: dict[str, str]
     command: str
-    pid: int
+    pid: int | None  # the process started, None when jupyter-scheduler started it
     started_at: datetime
     started_by: str
     log_file: str
     evidence: dict[str, str] = field(default_factory=dict)
+    scheduler_job: str | None = None  # jupyter-scheduler's job id, when it started the run
+    server: str | None = None  # the Jupyter server whose jupyter-scheduler started it
+    not_through: str = ""  # why a jupyter-scheduler schedule's run is a process of its own
 
     @property
     def note(self) -> str:
         whose = f" of {self.model}" if self.model else ""
+        if self.scheduler_job is not None:
+            how = f"through jupyter-scheduler on {self.server} as its job {self.scheduler_job}"
+            listed = f"the jobs{whose} (and jupyter-scheduler's)"
+        else:
+            how = f"as process {self.pid}" + (
+                f", not through jupyter-scheduler: {self.not_through}" if self.not_through else ""
+            )
+            listed = f"the jobs{whose}"
         return (
-            f"schedule {self.schedule}{whose} started now as process {self.pid}; its job is "
-            f"listed in the jobs{whose} once recorded, its output appended to {self.log_file}"
+            f"schedule {self.schedule}{whose} started now {how}; its job is listed in {listed} "
+            f"once recorded, its output appended to {self.log_file}"
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -21,16 +21,14 @@ is a job definition of that server's jupyter-scheduler instead (`job_definitions
 and deleted inside the registry write as the crontab entry is, after the same checks and
 the same refusal of a second schedule. The definition carries the entry's tag, so a copied
 registry neither lists nor deletes the original's definitions either; `backend_id` keeps
-the definition's id. The servers are the face's to find and give.
+the definition's id. The servers asked are the running servers of this user (the one this
+process runs under first) unless a caller names them (`servers`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import replace
@@ -39,11 +37,10 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.automation import cadence, crontabs, job_definitions
-from jupyter_mlops.automation.job_definitions import JupyterServer
 from jupyter_mlops.automation.jobs import checked
-from jupyter_mlops.automation.schedule_records import REMOVED, Schedule, ScheduleList, ScheduleRun
+from jupyter_mlops.automation.jupyter_servers import JupyterServer
+from jupyter_mlops.automation.schedule_records import REMOVED, Schedule, ScheduleList
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.config import EVIDENCE_VARIABLE, JOB_VARIABLE
 from jupyter_mlops.errors import (
     Command,
     ConflictError,
@@ -71,11 +68,12 @@ def schedule(
     timeout: str | float | None = None,
     kind: str = "monitor",
     backend: str = "auto",
-    servers: Iterable[JupyterServer] = (),
+    servers: Iterable[JupyterServer] | None = None,
 ) -> Schedule:
     """Record a schedule and install it: as a job definition of jupyter-scheduler on the
     first of `servers` that has it (`backend` 'jupyter-scheduler', or 'auto' when one
-    has it), else as a crontab entry; the schedule, with its next run."""
+    has it; `servers` None: this user's running servers), else as a crontab entry; the
+    schedule, with its next run."""
     record = _record(registry, notebook=notebook, parameters=parameters, every=every, cron=cron,
                      kind=kind)  # fmt: skip
     timeout_seconds = record["every_seconds"] if timeout is None else timeout
@@ -92,7 +90,7 @@ def schedule(
             schedule_id = sql.insert_schedule(conn, record)
             tag = crontabs.tag_of(schedule_id, registry.home)
             command = crontabs.command_line(
-                _words(registry, record, schedule_id=schedule_id),
+                runner_words(registry, record, schedule_id=schedule_id),
                 log=log_file(registry, schedule_id),
             )
             if server is None:
@@ -110,15 +108,16 @@ def schedule(
             with suppress(MlopsError):
                 installed()
         raise
-    made = _listed(registry, model=None, only=schedule_id, servers=[server] if server else [])[0]
+    made = _listed(registry, model=None, only=schedule_id, servers=[server] if server else ())[0]
     return made if server else replace(made, note=_daemon_note() or made.note)
 
 
 def schedules(
-    registry: Registry, *, model: str | None = None, servers: Iterable[JupyterServer] = ()
+    registry: Registry, *, model: str | None = None, servers: Iterable[JupyterServer] | None = None
 ) -> ScheduleList:
     """The schedules not removed (of `model`), each with its crontab entry's or job
-    definition's state (read from the first of `servers` with jupyter-scheduler), next run
+    definition's state (read from the first of `servers` with jupyter-scheduler, None:
+    this user's running servers), next run
     and newest job; a note when no cron daemon runs to run the installed crontab entries."""
     found = _listed(registry, model=model, servers=servers)
     installed = any(each.state == crontabs.INSTALLED for each in found)
@@ -126,15 +125,16 @@ def schedules(
 
 
 def unschedule(
-    registry: Registry, *, schedule: int, servers: Iterable[JupyterServer] = ()
+    registry: Registry, *, schedule: int, servers: Iterable[JupyterServer] | None = None
 ) -> Schedule:
     """Remove a schedule's crontab entry or job definition (on the first of `servers` with
-    jupyter-scheduler) and mark it removed (its row and jobs stay)."""
+    jupyter-scheduler, None: this user's running servers) and mark it removed (its row and
+    jobs stay); a definition with no such server to delete it is refused, nothing changed."""
     with registry.db.write() as conn:
         row = sql.find_schedule(conn, schedule)
         if row is None or row["removed_at"] is not None:
             active = [found["id"] for found in sql.schedules_of(conn, model=None)]
-            raise _not_found(schedule, row, active)
+            raise not_found(schedule, row, active)
         tag = crontabs.tag_of(schedule, registry.home)  # this registry's, never a copy's
         if row["backend"] == job_definitions.BACKEND:
             was_there = job_definitions.delete(job_definitions.for_removal(schedule, servers), tag)
@@ -151,49 +151,6 @@ def unschedule(
     )
 
 
-def run_now(
-    registry: Registry, *, schedule: int, evidence: Mapping[str, str] | None = None
-) -> ScheduleRun:
-    """Start schedule `schedule`'s command now, exactly as its crontab entry runs it, as a
-    process of its own session (it outlives its starter): it records a job as cron's run
-    does, appends to the same log, and records 'skipped' while the previous run goes on
-    (a copied registry runs the same command for its own home). `evidence` (where the run
-    was asked from) is kept in the job's `detail`."""
-    with registry.db.read() as conn:
-        row = sql.find_schedule(conn, schedule)
-        if row is None or row["removed_at"] is not None:
-            active = [found["id"] for found in sql.schedules_of(conn, model=None)]
-            raise _not_found(schedule, row, active)
-    command = row["command"]
-    if f" --home {crontabs.quoted(str(registry.home))} " not in command:  # a copied registry's
-        command = crontabs.command_line(
-            _words(registry, row, schedule_id=schedule), log=log_file(registry, schedule)
-        )
-    given = dict(evidence or {})
-    env = {**os.environ, EVIDENCE_VARIABLE: json.dumps(given)}
-    env.pop(JOB_VARIABLE, None)  # the run is a job of its own, never part of the caller's
-    (registry.home / JOBS_DIR).mkdir(exist_ok=True)
-    process = subprocess.Popen(
-        ["/bin/sh", "-c", command],
-        cwd=registry.home, env=env, start_new_session=True,
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    # reaped when it ends, so a long-lived starter (the Jupyter server) keeps no zombie
-    threading.Thread(target=process.wait, name=f"mlops-run-{schedule}", daemon=True).start()
-    return ScheduleRun(
-        schedule=schedule,
-        model=row["model"],
-        notebook=row["notebook"],
-        parameters=json.loads(row["parameters"]),
-        command=command,
-        pid=process.pid,
-        started_at=utc_now(),
-        started_by=current_user(),
-        log_file=str(log_file(registry, schedule)),
-        evidence=given,
-    )
-
-
 def log_file(registry: Registry, schedule_id: int) -> Path:
     """Where a schedule's runs append their output and errors."""
     return registry.home / JOBS_DIR / f"schedule-{schedule_id}.log"
@@ -204,7 +161,7 @@ def _listed(
     *,
     model: str | None,
     only: int | None = None,
-    servers: Iterable[JupyterServer] = (),
+    servers: Iterable[JupyterServer] | None = None,
 ) -> list[Schedule]:
     with registry.db.read() as conn:
         rows = sql.schedules_of(conn, model=model)
@@ -308,7 +265,7 @@ def _record(
     }
 
 
-def _words(registry: Registry, record: dict[str, Any], *, schedule_id: int) -> list[str]:
+def runner_words(registry: Registry, record: dict[str, Any], *, schedule_id: int) -> list[str]:
     """The runner's command line: the same `jupyter-mlops monitor` a person would type."""
     pairs = [word for item in json.loads(record["parameters"]).items() for word in ("-p", *item)]
     home = crontabs.one_line(str(registry.home), what="the registry home")
@@ -337,7 +294,7 @@ def _parameters(parameters: Mapping[str, Any]) -> dict[str, str]:
     return values
 
 
-def _server(backend: str, servers: Iterable[JupyterServer]) -> JupyterServer | None:
+def _server(backend: str, servers: Iterable[JupyterServer] | None) -> JupyterServer | None:
     """Where the schedule goes: None for cron, else the server whose jupyter-scheduler
     defines it."""
     if backend not in BACKENDS:
@@ -351,7 +308,7 @@ def _server(backend: str, servers: Iterable[JupyterServer]) -> JupyterServer | N
     return job_definitions.chosen(servers, required=backend == job_definitions.BACKEND)
 
 
-def _not_found(schedule_id: int, row: dict[str, Any] | None, active: list[int]) -> MlopsError:
+def not_found(schedule_id: int, row: dict[str, Any] | None, active: list[int]) -> MlopsError:
     if row is not None:
         return ScheduleNotFoundError(
             f"schedule {schedule_id} was already removed ({row['removed_at']:%Y-%m-%d %H:%M} "

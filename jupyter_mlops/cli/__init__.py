@@ -15,7 +15,6 @@ import sys
 from typing import Any
 
 from jupyter_mlops.automation.outcomes import STOPPED_BY, Stopped
-from jupyter_mlops.cli.servers import running_servers
 from jupyter_mlops.cli.subcommands import SHELL_ONLY
 from jupyter_mlops.commands import SHARED, Context, add_subcommands, data_files
 from jupyter_mlops.commands.monitoring import ALERT_FIRED_EXIT
@@ -61,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        context = Context(Registry(args.home), Face.SHELL, data=data_files, servers=running_servers)
+        context = Context(Registry(args.home), Face.SHELL, data=data_files)
         result = shown_in(args.subcommand.run(context, args), Face.SHELL)
     except MlopsError as exc:
         return refused(exc, prog="jupyter-mlops")

@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from jupyter_mlops.automation.job_definitions import JupyterServer
 from jupyter_mlops.errors import Face, InvalidArgumentError
 from jupyter_mlops.registry import Registry
 
@@ -16,22 +15,16 @@ def _none(name: Any) -> Any:
     return None
 
 
-def _no_servers() -> list[JupyterServer]:
-    return []
-
-
 @dataclass
 class Context:
     """What a subcommand needs from the face that runs it: the registry, the face (for
     how messages are spelled), how it reads `--current DATA` (files; in a notebook also a
-    variable), a value a notebook names (`--y VARIABLE`) and the Jupyter servers this user
-    runs (where jupyter-scheduler may hold schedules), this kernel's own first."""
+    variable) and a value a notebook names (`--y VARIABLE`)."""
 
     registry: Registry
     face: Face
     data: Callable[[list[str] | None], Any]
     value: Callable[[str | None], Any] = _none
-    servers: Callable[[], list[JupyterServer]] = _no_servers
 
 
 class Subcommand:

@@ -45,12 +45,8 @@ class Schedule(Subcommand):
         if args.list is not None or args.remove is not None:
             _nothing_to_install(args)
             if args.remove is not None:
-                return operations.unschedule(
-                    context.registry, schedule=args.remove, servers=context.servers()
-                )
-            return operations.schedules(
-                context.registry, model=args.list or None, servers=context.servers()
-            )
+                return operations.unschedule(context.registry, schedule=args.remove)
+            return operations.schedules(context.registry, model=args.list or None)
         if args.notebook is None:
             raise InvalidArgumentError(
                 "schedule needs the notebook to run, e.g. schedule examples/monitoring.ipynb "
@@ -64,7 +60,6 @@ class Schedule(Subcommand):
             cron=args.cron,
             timeout=args.timeout,
             backend=args.backend or "auto",
-            servers=[] if args.backend == "cron" else context.servers(),
         )
 
 

@@ -24,7 +24,6 @@ from jupyter_mlops.deploying import Deployment
 from jupyter_mlops.errors import Face, MlopsError
 from jupyter_mlops.magics.namespace import as_typed, lookup
 from jupyter_mlops.magics.parser import HelpShown, build_parser, usage_error
-from jupyter_mlops.magics.servers import running_servers
 from jupyter_mlops.magics.subcommands import NotebookContext
 from jupyter_mlops.magics.tracking import track_cell
 from jupyter_mlops.registry import Registry
@@ -158,7 +157,6 @@ class MlopsMagics(Magics):
             Face.NOTEBOOK,
             data=self._current,
             value=self._variable,
-            servers=running_servers,
             magics=self,
         )
         subcommand = args.subcommand

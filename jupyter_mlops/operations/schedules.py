@@ -1,5 +1,5 @@
-"""Schedules: a monitoring notebook run by cron with its parameters, listed with its next
-run and its newest job, and removed."""
+"""Schedules: a monitoring notebook run with its parameters by cron or a Jupyter server's
+jupyter-scheduler, listed with its next run and its newest job, run now, and removed."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.automation import schedules as automation
-from jupyter_mlops.automation.job_definitions import JupyterServer
+from jupyter_mlops.automation.jupyter_servers import JupyterServer
 from jupyter_mlops.automation.schedule_records import Schedule, ScheduleList, ScheduleRun
+from jupyter_mlops.automation.schedule_runs import run_now
 from jupyter_mlops.registry import Registry
 
 
@@ -23,13 +24,14 @@ def schedule(
     timeout: str | float | None = None,
     kind: str = "monitor",
     backend: str = "auto",
-    servers: Iterable[JupyterServer] = (),
+    servers: Iterable[JupyterServer] | None = None,
 ) -> Schedule:
     """Run `notebook` with `parameters` every `every` (5m..30m, 1h..12h, 1d, 1w) or at a
     crontab expression `cron`, each run killed past `timeout` (default: the interval);
     recorded in the registry and installed in this user's crontab, or (`backend`
     'jupyter-scheduler', or 'auto' when one of the running Jupyter `servers` has it) as a
-    jupyter-scheduler job definition."""
+    jupyter-scheduler job definition. `servers`: the Jupyter servers to ask (None: the ones
+    this user runs, the one this process runs under first)."""
     return automation.schedule(
         registry,
         notebook=notebook,
@@ -44,7 +46,7 @@ def schedule(
 
 
 def schedules(
-    registry: Registry, *, model: str | None = None, servers: Iterable[JupyterServer] = ()
+    registry: Registry, *, model: str | None = None, servers: Iterable[JupyterServer] | None = None
 ) -> ScheduleList:
     """The schedules (of `model`): parameters, interval, next run, where each is installed
     and whether its crontab entry or job definition (on `servers`) is still there, and the
@@ -53,7 +55,7 @@ def schedules(
 
 
 def unschedule(
-    registry: Registry, *, schedule: int, servers: Iterable[JupyterServer] = ()
+    registry: Registry, *, schedule: int, servers: Iterable[JupyterServer] | None = None
 ) -> Schedule:
     """Remove a schedule's crontab entry or job definition (on `servers`); the registry
     keeps its row, marked removed."""
@@ -61,9 +63,15 @@ def unschedule(
 
 
 def run_schedule(
-    registry: Registry, *, schedule: int, evidence: Mapping[str, str] | None = None
+    registry: Registry,
+    *,
+    schedule: int,
+    evidence: Mapping[str, str] | None = None,
+    servers: Iterable[JupyterServer] | None = None,
 ) -> ScheduleRun:
-    """Start a schedule's run now, as its crontab entry would (a job recorded, its log
-    appended, skipped while the previous run goes on); what was started. `evidence`:
-    where the run was asked from, kept with its job."""
-    return automation.run_now(registry, schedule=schedule, evidence=evidence)
+    """Start a schedule's run now, as the place that keeps it would: through
+    jupyter-scheduler (on `servers`) for a schedule kept there, so its job list shows it
+    too, else its crontab entry's command (a job recorded, its log appended, skipped while
+    the previous run goes on); what was started. `evidence`: where the run was asked from,
+    kept with its job."""
+    return run_now(registry, schedule=schedule, evidence=evidence, servers=servers)

@@ -20,6 +20,8 @@ when the sidebar sent it, saying so in an `X-Mlops-Client: jupyterlab-sidebar` h
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 from http.client import responses
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +29,7 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
+from jupyter_mlops.automation.jupyter_servers import JupyterServer, this_first
 from jupyter_mlops.errors import Face, InvalidArgumentError, MlopsError
 from jupyter_mlops.server import inputs
 
@@ -147,6 +150,15 @@ class MlopsHandler(APIHandler):
             found["jupyter_user"] = getattr(user, "username", None) or str(user)
         return found
 
+    def servers(self) -> Iterator[JupyterServer]:
+        """The Jupyter servers to ask for jupyter-scheduler's schedules: this one first (by
+        its own URL and token), then the others this user runs."""
+        app = self.serverapp
+        assert app is not None  # every handler of an extension runs in a ServerApp
+        me = JupyterServer(url=app.connection_url, token=self.token or "",
+                           root_dir=os.path.abspath(app.root_dir), pid=os.getpid())  # fmt: skip
+        return this_first(me)
+
     def _signed_in(self) -> bool:
         try:
             return bool(self.current_user)
@@ -253,7 +265,10 @@ class SchedulesHandler(MlopsHandler):
     @authorized
     async def get(self) -> None:
         model = self.text("model", example="churn")
-        self.reply(await self.access.read("schedules", named=model, model=model))
+        found = await self.access.read(
+            "schedules", named=model, model=model, servers=self.servers()
+        )
+        self.reply(found)
 
 
 class RunScheduleHandler(MlopsHandler):
@@ -270,7 +285,7 @@ class RunScheduleHandler(MlopsHandler):
                 "mlops/api/schedules lists, e.g. POST mlops/api/schedules/1/run."
             )
         found = await self.access.write(
-            "run_schedule", schedule=int(schedule), evidence=self.evidence()
+            "run_schedule", schedule=int(schedule), evidence=self.evidence(), servers=self.servers()
         )
         self.set_status(202)
         self.reply(found)

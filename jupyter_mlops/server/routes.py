@@ -55,7 +55,7 @@ ROUTES = (
     Route("GET", f"{PREFIX}/schedules", handlers.SchedulesHandler, "schedules",
           "every schedule not removed (of one model): interval, next run, newest job"),
     Route("POST", f"{PREFIX}/schedules/{{schedule}}/run", handlers.RunScheduleHandler,
-          "run_schedule", "start a schedule's command now, as its crontab entry runs it"),
+          "run_schedule", "start a schedule's run now, as cron or jupyter-scheduler runs it"),
     Route("POST", _model("plan"), handlers.PlanHandler, "plan_promote, plan_rollback, plan_archive",
           "what a promote, rollback or archive would change, or why it is refused"),
     Route("POST", _model("promote"), handlers.PromoteHandler, "promote",

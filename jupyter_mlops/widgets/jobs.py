@@ -1,7 +1,8 @@
 """The Jobs tab: a model's jobs, newest first (when, what kind, how long, the result in
 the health badges' colours, why, the executed notebook), and its schedules (every, next
-run, whether cron still has them); "Open" writes a job's executed notebook out to a file
-and links it.
+run, where each is installed and whether it is still there: a crontab entry, or a job
+definition of jupyter-scheduler asked of the running Jupyter servers); "Open" writes a
+job's executed notebook out to a file and links it.
 
 A job's result is coloured as health is: passed as ok, skipped and missed as drifting (a
 run that did not happen), timeout as degraded, alert, failed and crashed as alerting, and a

@@ -103,7 +103,8 @@ export interface IAlert {
   delivered: boolean;
 }
 
-/** A schedule: how often, when next (null unless its crontab entry is installed), and its
+/** A schedule: how often, what keeps it (`cron`, `jupyter-scheduler`) and whether it is
+ * still there, when next (null unless its crontab entry or job definition is there), and its
  * newest job. */
 export interface ISchedule {
   id: number;
@@ -111,6 +112,7 @@ export interface ISchedule {
   notebook: string;
   parameters: { [name: string]: string };
   every: string;
+  backend: string;
   state: string;
   next_run: string | null;
   last_job: {
@@ -122,11 +124,13 @@ export interface ISchedule {
   } | null;
 }
 
-/** A schedule's run started now: the process, and the server's sentence on it. */
+/** A schedule's run started now: the process, or jupyter-scheduler's job when it started the
+ * run, and the server's sentence on it. */
 export interface IScheduleRun {
   schedule: number;
   model: string | null;
-  pid: number;
+  pid: number | null;
+  scheduler_job: string | null;
   started_at: string;
   log_file: string;
   note: string;
@@ -297,7 +301,8 @@ export class MlopsApi {
     return this._get(['schedules'], { model: options.model });
   }
 
-  /** Start a schedule's run now, as cron runs it; the job it records shows in a later read. */
+  /** Start a schedule's run now, as cron or jupyter-scheduler runs it; the job it records
+   * shows in a later read. */
   runSchedule(schedule: number): Promise<IScheduleRun> {
     return this._post(['schedules', String(schedule), 'run'], {});
   }

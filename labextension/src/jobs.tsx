@@ -91,7 +91,9 @@ function ScheduleRow(props: {
   runNow: (schedule: ISchedule) => void;
 }): JSX.Element {
   const { schedule, starting, busy, runNow } = props;
-  const next = schedule.next_run ? `next ${when(schedule.next_run)}` : schedule.state;
+  const keeper = schedule.backend === 'jupyter-scheduler' ? 'jupyter-scheduler' : 'cron';
+  const state = keeper === 'cron' ? schedule.state : `${keeper}: ${schedule.state}`;
+  const next = schedule.next_run ? `next ${when(schedule.next_run)}` : state;
   const job = schedule.last_job;
   return (
     <div className="jp-mlops-schedule" data-schedule={schedule.id} title={schedule.notebook}>
@@ -106,7 +108,7 @@ function ScheduleRow(props: {
           title={
             starting
               ? `Schedule ${schedule.id} was started: its job shows here once recorded`
-              : `Run schedule ${schedule.id} now, as cron runs it`
+              : `Run schedule ${schedule.id} now, as ${keeper} runs it`
           }
           disabled={busy || starting}
           onClick={() => runNow(schedule)}

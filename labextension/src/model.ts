@@ -271,8 +271,8 @@ export class MlopsModel {
   }
 
   /**
-   * Start a schedule's run now, as cron runs it; its job shows once a read finds it (the
-   * schedule is `isStarting` until then).
+   * Start a schedule's run now, as cron or jupyter-scheduler runs it; its job shows once a
+   * read finds it (the schedule is `isStarting` until then).
    */
   runNow(schedule: ISchedule): Promise<IScheduleRun> {
     const model = schedule.model ?? '';
@@ -280,7 +280,11 @@ export class MlopsModel {
     return this._act(model, `starting schedule ${schedule.id} of ${model} now`, async () => {
       const done = await this._api.runSchedule(schedule.id);
       this._starting.set(schedule.id, before);
-      const text = `schedule ${schedule.id} of ${model} started (process ${done.pid}); its job shows below once recorded`;
+      const how =
+        done.scheduler_job !== null
+          ? `through jupyter-scheduler, its job ${done.scheduler_job}`
+          : `process ${done.pid}`;
+      const text = `schedule ${schedule.id} of ${model} started (${how}); its job shows below once recorded`;
       return { done, text };
     });
   }

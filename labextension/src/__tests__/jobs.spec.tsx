@@ -91,6 +91,23 @@ describe("a model's jobs and schedules in the panel", () => {
     expect(job()?.querySelector('.jp-mlops-health-ok')).not.toBeNull();
   });
 
+  it('runs a schedule kept by jupyter-scheduler through it, and says where it is kept', async () => {
+    const kept = server.schedule('churn', '1d', 'jupyter-scheduler');
+    kept.next_run = null;
+    kept.state = 'paused'; // paused in jupyter-scheduler: no next run
+    await shown();
+    const schedule = row('churn').querySelector<HTMLElement>('.jp-mlops-schedule')!;
+    expect(schedule.querySelector('.jp-mlops-next')?.textContent).toBe('jupyter-scheduler: paused');
+    const button = schedule.querySelector<HTMLButtonElement>('[data-action="run-now"]')!;
+    expect(button.title).toBe('Run schedule 1 now, as jupyter-scheduler runs it');
+    button.click();
+    const status = () => panel.node.querySelector('.jp-mlops-status')?.textContent ?? '';
+    await waitFor(() => status().includes('started'));
+    expect(status()).toBe(
+      'schedule 1 of churn started (through jupyter-scheduler, its job 7f3a); its job shows below once recorded'
+    );
+  });
+
   it("says the server's refusal of a run in the status line and starts nothing", async () => {
     server.schedule('churn');
     await shown();

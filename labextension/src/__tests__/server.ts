@@ -32,6 +32,7 @@ export interface IFakeSchedule {
   notebook: string;
   parameters: { [name: string]: string };
   every: string;
+  backend: string;
   state: string;
   next_run: string | null;
 }
@@ -82,15 +83,17 @@ export class FakeServer {
   /** The runs started by POST schedules/{id}/run, whose job is not recorded yet. */
   readonly started: number[] = [];
 
-  /** A schedule of `model`, every hour, whose crontab entry is installed. */
-  schedule(model: string, every = '1h'): IFakeSchedule {
+  /** A schedule of `model`, every hour, whose crontab entry is installed (or, `backend`
+   * 'jupyter-scheduler', whose job definition is defined). */
+  schedule(model: string, every = '1h', backend = 'cron'): IFakeSchedule {
     const made = {
       id: this.schedules.length + 1,
       model,
       notebook: '/home/ada/monitoring.ipynb',
       parameters: { model: `${model}@champion` },
       every,
-      state: 'installed',
+      backend,
+      state: backend === 'cron' ? 'installed' : 'defined',
       next_run: '2026-12-01T17:00:00+00:00'
     };
     this.schedules.push(made);
@@ -286,8 +289,11 @@ export class FakeServer {
       return fail(404, 'not_found', `no schedule has id ${id} (this registry's: ${known}); list them with %mlops schedule --list.`);
     }
     this.started.push(id);
-    const note = `schedule ${id} of ${found.model} started now as process 4242`;
-    return json({ schedule: id, model: found.model, pid: 4242, started_at: '2026-12-01T16:40:00+00:00', log_file: '/tmp/registry/jobs/schedule-1.log', note }, 202);
+    const scheduler = found.backend === 'jupyter-scheduler';
+    const how = scheduler ? 'through jupyter-scheduler on http://localhost:8888/ as its job 7f3a' : 'as process 4242';
+    const note = `schedule ${id} of ${found.model} started now ${how}`;
+    const started = scheduler ? { pid: null, scheduler_job: '7f3a' } : { pid: 4242, scheduler_job: null };
+    return json({ schedule: id, model: found.model, ...started, started_at: '2026-12-01T16:40:00+00:00', log_file: '/tmp/registry/jobs/schedule-1.log', note }, 202);
   }
 
   private _act(name: string, model: IModel, what: string, body: any): Response {

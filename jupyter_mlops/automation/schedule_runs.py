@@ -1,0 +1,105 @@
+"""Run now: a schedule's run started outside its times, as the place that keeps it runs it.
+
+A schedule kept by cron: its crontab entry's command, started as a process of its own
+session (it outlives its starter, so the Jupyter server may start it). A schedule kept by
+jupyter-scheduler: a job made from its job definition, through that server's REST API (what
+jupyter-scheduler's own *Run job* does), so the run shows in jupyter-scheduler's job list as
+well as in the registry's jobs. Where that cannot be (no Jupyter server of this user with
+jupyter-scheduler runs, or the definition is not there: deleted in jupyter-scheduler, or
+this registry is a copy and the definition is the original's) the command is started as a
+process, as for cron, and the run says why.
+
+Either way the same runner records the job (`skipped` while the previous run goes on),
+appends to the schedule's log, and keeps `evidence` (where the run was asked from) in the
+job's detail. A copied registry runs the command for its own home, never the original's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from jupyter_mlops.automation import crontabs, job_definitions
+from jupyter_mlops.automation.jupyter_servers import JupyterServer
+from jupyter_mlops.automation.schedule_records import ScheduleRun
+from jupyter_mlops.automation.schedules import JOBS_DIR, log_file, not_found, runner_words
+from jupyter_mlops.clock import utc_now
+from jupyter_mlops.config import EVIDENCE_VARIABLE, JOB_VARIABLE
+from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.capture import current_user
+from jupyter_mlops.store import schedules as sql
+
+NO_SERVER = "no Jupyter server of yours with jupyter-scheduler runs"
+
+
+def run_now(
+    registry: Registry,
+    *,
+    schedule: int,
+    evidence: Mapping[str, str] | None = None,
+    servers: Iterable[JupyterServer] | None = None,
+) -> ScheduleRun:
+    """Start schedule `schedule`'s run now: through jupyter-scheduler on the first of
+    `servers` (None: this user's running servers) that has its definition when it is kept
+    there, else its command as a process of its own, as cron runs it; what was started."""
+    with registry.db.read() as conn:
+        row = sql.find_schedule(conn, schedule)
+        if row is None or row["removed_at"] is not None:
+            active = [found["id"] for found in sql.schedules_of(conn, model=None)]
+            raise not_found(schedule, row, active)
+    given = dict(evidence or {})
+    started: dict[str, Any] = {
+        "schedule": schedule,
+        "model": row["model"],
+        "notebook": row["notebook"],
+        "parameters": json.loads(row["parameters"]),
+        "started_by": current_user(),
+        "log_file": str(log_file(registry, schedule)),
+        "evidence": given,
+    }
+    not_through = ""
+    if row["backend"] == job_definitions.BACKEND:
+        server = job_definitions.serving(servers)
+        tag = crontabs.tag_of(schedule, registry.home)  # this registry's, never a copy's
+        job = None if server is None else job_definitions.run(server, tag, evidence=given)
+        if server is not None and job is not None:
+            return ScheduleRun(**started, command=row["command"], pid=None, started_at=utc_now(),
+                               scheduler_job=job, server=server.url)  # fmt: skip
+        not_through = NO_SERVER if server is None else (
+            f"its job definition is not in jupyter-scheduler on {server.url} (deleted "
+            "there, or this registry is a copy)"
+        )  # fmt: skip
+    command = _command(registry, row)
+    pid = _started(registry, command, evidence=given, schedule=schedule)
+    return ScheduleRun(**started, command=command, pid=pid, started_at=utc_now(),
+                       not_through=not_through)  # fmt: skip
+
+
+def _command(registry: Registry, row: dict[str, Any]) -> str:
+    """The schedule's command line, for this registry's home (a copied registry's row
+    holds the original's)."""
+    command = str(row["command"])
+    if f" --home {crontabs.quoted(str(registry.home))} " in command:
+        return command
+    return crontabs.command_line(
+        runner_words(registry, row, schedule_id=row["id"]), log=log_file(registry, row["id"])
+    )
+
+
+def _started(registry: Registry, command: str, *, evidence: dict[str, str], schedule: int) -> int:
+    """Start `command` in a session of its own; its pid."""
+    env = {**os.environ, EVIDENCE_VARIABLE: json.dumps(evidence)}
+    env.pop(JOB_VARIABLE, None)  # the run is a job of its own, never part of the caller's
+    (registry.home / JOBS_DIR).mkdir(exist_ok=True)
+    process = subprocess.Popen(
+        ["/bin/sh", "-c", command],
+        cwd=registry.home, env=env, start_new_session=True,
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    # reaped when it ends, so a long-lived starter (the Jupyter server) keeps no zombie
+    threading.Thread(target=process.wait, name=f"mlops-run-{schedule}", daemon=True).start()
+    return process.pid
