@@ -43,6 +43,15 @@ class Settings:
         return cls(lock_timeout=timeout, user=os.environ.get("MLOPS_USER", ""))
 
 
+JOB_WORK = Path("jobs") / "work"  # under the registry home: each running job's own folder
+REPEATED = "repeated.jsonl"  # in it: the versions its notebook's registrations repeated
+
+
+def job_folder(home: Path, job: int) -> Path:
+    """Where job `job` keeps its files while it runs (papermill's output, its notes)."""
+    return home / JOB_WORK / f"job-{job}"
+
+
 def job_id() -> int | None:
     """The job whose notebook this process runs ($MLOPS_JOB_ID), or None: outside a job, or
     when the variable holds anything but a job number (it is then ignored, never fatal: a

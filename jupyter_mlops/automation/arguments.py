@@ -16,10 +16,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlops.errors import InvalidArgumentError, NotFoundError
+from jupyter_mlops.errors import InvalidArgumentError, NotFoundError, Option
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.lookups import find_version, require_model
 from jupyter_mlops.registry.refs import kind_of, names_version, parse_ref
+from jupyter_mlops.store.schedules import find_schedule
 
 
 def notebook_path(given: object) -> Path:
@@ -102,6 +103,31 @@ def job_model(registry: Registry, parameters: Mapping[str, str]) -> str | None:
         if names_version(text):
             find_version(conn, ref)
     return ref.model
+
+
+def require_schedule(registry: Registry, schedule: int, *, run: tuple[str, str, dict]) -> None:
+    """Refuse a run as schedule `schedule`'s unless it is that schedule's own, not removed:
+    its kind, notebook and parameters (a run claiming it would change its last job and the
+    runs it counts as missed)."""
+    with registry.db.read() as conn:
+        row = find_schedule(conn, schedule)
+    leave_out = Option("schedule", python=str(schedule), typed=str(schedule))
+    if row is None or row["removed_at"] is not None:
+        said = "does not exist" if row is None else "was removed"
+        raise NotFoundError(
+            f"schedule {schedule} {said}; leave out ",
+            leave_out,
+            " to run the notebook unscheduled.",
+        )
+    kind, notebook, parameters = run
+    if (row["kind"], row["notebook"], json.loads(row["parameters"])) != run:
+        raise InvalidArgumentError(
+            f"schedule {schedule} runs {row['kind']} {row['notebook']!r} with parameters "
+            f"{row['parameters']}, not {kind} {notebook!r} with {json.dumps(parameters)}; "
+            "leave out ",
+            leave_out,
+            " to run this notebook unscheduled.",
+        )
 
 
 def _cut(value: Any) -> str:

@@ -86,7 +86,7 @@ def gate_rows(
 ) -> GateResult:
     """The challenger against the champion on rows `X` with true values `y`, by `metric`
     (`named`: how the face that gave them names them, for its messages)."""
-    _check_numbers(min_gain, alpha)
+    check_numbers(min_gain, alpha)
     versions = _versions(registry, model, champion=champion, challenger=challenger)
     if all(version.task is not None for version in versions):  # refused before any load
         _metric(metric, *_sides(registry, versions, load=False))
@@ -130,7 +130,7 @@ def gate_live(
     from jupyter_mlops.monitoring.shadows import paired_rows
     from jupyter_mlops.monitoring.windows import span_or_range
 
-    _check_numbers(min_gain, alpha)
+    check_numbers(min_gain, alpha)
     span_or_range(window)  # an unreadable or empty window is refused before anything
     versions = _versions(registry, model, champion=champion, challenger=challenger)
     first, second = _sides(registry, versions, load=False)
@@ -253,7 +253,7 @@ def _seen(predictions: np.ndarray, labels: Labels) -> tuple[Any, ...]:
     return tuple(sorted(seen, key=lambda value: (value != labels.positive, str(value))))
 
 
-def _check_numbers(min_gain: float, alpha: float) -> None:
+def check_numbers(min_gain: float, alpha: float) -> None:
     if (
         isinstance(min_gain, bool)
         or not isinstance(min_gain, int | float)

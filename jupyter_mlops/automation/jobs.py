@@ -5,9 +5,12 @@ scheduler can act on (`Job.exit_code`).
 A job passes only when its notebook ran through and no rule of its model fires: a rule that
 fired in a check the notebook recorded, or one still firing at the end from before (a
 notebook that checks nothing must not pass while a rule fires), makes it an 'alert'. A
-second run of a job that is still going records 'skipped' and runs nothing (`overlap`);
-a scheduled run first records the runs its schedule missed. What is refused (a notebook
-that is not one, a parameter papermill cannot name) is refused before anything is recorded.
+second run of a job that is still going records 'skipped', naming the job that goes, and
+runs nothing (`overlap`); a scheduled run first records the runs its schedule missed. A stop
+of the runner (Ctrl-C, SIGTERM) during any step finishes the row 'stopped' before the runner
+ends. What papermill writes goes to the job's own folder under the registry home
+(`workfolders`). What is refused (a notebook that is not one, a parameter papermill cannot
+name) is refused before anything is recorded.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import json
 import os
 import signal
 import socket
-import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -24,11 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jupyter_mlops.automation import arguments, finishing, notebooks, overlap
+from jupyter_mlops.automation import arguments, finishing, notebooks, overlap, workfolders
 from jupyter_mlops.automation.cadence import seconds
 from jupyter_mlops.automation.outcomes import (
     NOTEBOOK_FAILED,
     SKIPPED,
+    STOPPED_BY,
     Found,
     Outcome,
     Steps,
@@ -39,7 +42,7 @@ from jupyter_mlops.automation.records import Job
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.config import JOB_VARIABLE, job_evidence
 from jupyter_mlops.deploying.processes import process_start
-from jupyter_mlops.errors import InvalidArgumentError, MlopsError, NotFoundError, Option
+from jupyter_mlops.errors import InvalidArgumentError, MlopsError
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
 from jupyter_mlops.store import jobs as sql
@@ -83,14 +86,20 @@ def run_job(
     name = overlap.lock_name(
         schedule=given.schedule, notebook=str(given.notebook), parameters=given.parameters_json
     )
+    what = (
+        "the previous run of this "
+        + ("schedule" if given.schedule is not None else "notebook with these parameters")
+        + " is still going"
+    )
     if kind == "retrain" and given.model is not None and given.schedule is None:
         name = f"retrain-{given.model}.lock"  # one retraining of a model at a time
-    with overlap.held(registry.home, name) as free:
-        if not free:
-            return _skipped(registry, given)
+        what = f"another retraining of {given.model} is still running"
+    with overlap.held(registry.home, name) as hold:
+        if not hold.free:
+            return _skipped(registry, given, what=what, holder=hold.holder())
         if given.schedule is not None:
             _record_missed(registry, given)
-        return _run(registry, given, steps or Steps())
+        return _run(registry, given, steps or Steps(), hold=hold)
 
 
 @contextmanager
@@ -123,7 +132,7 @@ def checked(
     texts = arguments.parameter_texts(parameters)
     model = arguments.job_model(registry, texts)
     if schedule is not None:
-        _require_schedule(registry, schedule, run=(kind, str(path), dict(texts)))
+        arguments.require_schedule(registry, schedule, run=(kind, str(path), dict(texts)))
     return Given(
         kind,
         path,
@@ -133,31 +142,6 @@ def checked(
         schedule,
         notebooks.has_parameters_cell(json.loads(path.read_bytes())),
     )
-
-
-def _require_schedule(registry: Registry, schedule: int, *, run: tuple[str, str, dict]) -> None:
-    """Refuse a run as schedule `schedule`'s unless it is that schedule's own, not removed:
-    its kind, notebook and parameters (a run claiming it would change its last job and the
-    runs it counts as missed)."""
-    with registry.db.read() as conn:
-        row = find_schedule(conn, schedule)
-    leave_out = Option("schedule", python=str(schedule), typed=str(schedule))
-    if row is None or row["removed_at"] is not None:
-        said = "does not exist" if row is None else "was removed"
-        raise NotFoundError(
-            f"schedule {schedule} {said}; leave out ",
-            leave_out,
-            " to run the notebook unscheduled.",
-        )
-    kind, notebook, parameters = run
-    if (row["kind"], row["notebook"], json.loads(row["parameters"])) != run:
-        raise InvalidArgumentError(
-            f"schedule {schedule} runs {row['kind']} {row['notebook']!r} with parameters "
-            f"{row['parameters']}, not {kind} {notebook!r} with {json.dumps(parameters)}; "
-            "leave out ",
-            leave_out,
-            " to run this notebook unscheduled.",
-        )
 
 
 def _row(given: Given, **fields: Any) -> dict[str, Any]:
@@ -190,23 +174,17 @@ def _get(registry: Registry, job_id: int) -> Job:
     return Job.from_row(row)
 
 
-def _skipped(registry: Registry, given: Given) -> Job:
+def _skipped(
+    registry: Registry, given: Given, *, what: str, holder: tuple[int | None, int | None]
+) -> Job:
+    """A 'skipped' row naming the job that holds the lock (or its runner's pid, when its
+    row is not written yet)."""
+    pid, holding = holder
     now = utc_now()
     with registry.db.write() as conn:
-        going = sql.running_job(
-            conn,
-            schedule_id=given.schedule,
-            notebook=str(given.notebook),
-            parameters=given.parameters_json,
-        )
-        what = "schedule" if given.schedule is not None else "notebook with these parameters"
-        message = f"skipped: the previous run of this {what} is still going" + (
-            f" (job {going['id']}, started {going['started_at']:%Y-%m-%d %H:%M:%S} UTC, "
-            f"pid {going['pid']} on {going['host']})"
-            if going
-            else ""
-        )
-        detail = {"running_job": going["id"] if going else None}
+        going = None if holding is None else sql.job_row(conn, holding)
+        message = overlap.skip_message(what, going, pid)
+        detail = {"running_job": holding, "running_pid": pid}
         job_id = sql.insert_job(
             conn,
             _row(given, status="skipped", started_at=now, finished_at=now, seconds=0.0,
@@ -230,7 +208,7 @@ def _record_missed(registry: Registry, given: Given) -> None:
             )  # fmt: skip
 
 
-def _run(registry: Registry, given: Given, steps: Steps) -> Job:
+def _run(registry: Registry, given: Given, steps: Steps, *, hold: overlap.Hold) -> Job:
     detail = {
         "runner_start": process_start(os.getpid()),
         "timeout": given.timeout,
@@ -241,40 +219,65 @@ def _run(registry: Registry, given: Given, steps: Steps) -> Job:
         job_id = sql.insert_job(
             conn, _row(given, status="running", started_at=utc_now(), detail=detail)
         )
+    hold.claim(job_id)
     began = time.monotonic()
-    early, raised = _step(steps.before, job_id)
-    if early is not None:
-        found = Found(time.monotonic() - began)
-        _finish(registry, job_id, given, detail, found, steps=steps, early=early)
-        if raised is not None and not isinstance(raised, MlopsError):
-            raise raised
-        return _get(registry, job_id)
+    with workfolders.kept(registry, job_id) as folder:
+        early, raised = _step(steps.before, job_id)
+        if early is not None:
+            found = Found(time.monotonic() - began)
+            _finish(registry, job_id, given, detail, found, steps=steps, early=early)
+            _again(raised, registry, job_id)
+            return _get(registry, job_id)
+        execution, data = _execute(registry, job_id, given, detail, folder=folder, began=began)
+        found = Found.of(execution, data, seconds=time.monotonic() - began, timeout=given.timeout)
+        _finish(registry, job_id, given, detail, found, data=data, steps=steps)
+    return _get(registry, job_id)
+
+
+def _execute(
+    registry: Registry,
+    job_id: int,
+    given: Given,
+    detail: dict[str, Any],
+    *,
+    folder: Path,
+    began: float,
+) -> tuple[notebooks.Execution, bytes | None]:
+    """Run the notebook with papermill into `folder`; a stop of the runner finishes the
+    row as stopped and is raised again holding the job."""
 
     def started(group: int) -> None:
         detail["process_group"] = group
         with registry.db.write() as conn:
             sql.update_job(conn, job_id, {"detail": json.dumps(detail)})
 
-    with tempfile.TemporaryDirectory(prefix="mlops-job-") as scratch:
-        output = Path(scratch) / given.notebook.name
-        try:
-            execution = notebooks.execute(
-                given.notebook,
-                output,
-                parameters=given.parameters,
-                env={"MLOPS_HOME": str(registry.home), JOB_VARIABLE: str(job_id)},
-                timeout=given.timeout,
-                started=started,
-            )
-        except KeyboardInterrupt as exc:
-            signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
-            took = time.monotonic() - began
-            _finish(registry, job_id, given, detail, Found.stopped(took, signum=signum))
-            raise Stopped(signum, job=_get(registry, job_id)) from None
-        data = notebooks.read_notebook(output)
-    found = Found.of(execution, data, seconds=time.monotonic() - began, timeout=given.timeout)
-    _finish(registry, job_id, given, detail, found, data=data, steps=steps)
-    return _get(registry, job_id)
+    output = folder / given.notebook.name
+    try:
+        execution = notebooks.execute(
+            given.notebook,
+            output,
+            parameters=given.parameters,
+            env={"MLOPS_HOME": str(registry.home), JOB_VARIABLE: str(job_id)},
+            timeout=given.timeout,
+            started=started,
+        )
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+        took = time.monotonic() - began
+        _finish(registry, job_id, given, detail, Found.stopped(took, signum=signum))
+        raise Stopped(signum, job=_get(registry, job_id)) from None
+    return execution, notebooks.read_notebook(output)
+
+
+def _again(raised: BaseException | None, registry: Registry, job_id: int) -> None:
+    """Raise again what a step raised, once the row is finished: a stop of the runner
+    holding the job, a bug of ours with its traceback; a refusal (`MlopsError`) is the
+    job's message, and not raised."""
+    if isinstance(raised, KeyboardInterrupt):
+        signum = raised.signum if isinstance(raised, Stopped) else signal.SIGINT
+        raise Stopped(signum, job=_get(registry, job_id)) from None
+    if raised is not None and not isinstance(raised, MlopsError):
+        raise raised
 
 
 def _finish(
@@ -320,8 +323,7 @@ def _finish(
         finishing.patiently(
             registry, job_id, lambda: _update(registry, job_id, finished), ended=ended
         )
-    if raised is not None and not isinstance(raised, MlopsError):
-        raise raised  # our bug: the row says so, and the traceback is kept
+    _again(raised, registry, job_id)  # a stop, or our bug: the row says so
 
 
 def _recorded(registry: Registry, job_id: int, given: Given) -> tuple[list[int], Any, Any]:
@@ -340,15 +342,20 @@ def _update(registry: Registry, job_id: int, finished: dict[str, Any]) -> None:
         sql.update_job(conn, job_id, finished)
 
 
-def _step(step: Any, job_id: int, *given: Outcome) -> tuple[Any, Exception | None]:
+def _step(step: Any, job_id: int, *given: Outcome) -> tuple[Any, BaseException | None]:
     """Run a step as the job's; a step that raised ends the job 'failed', with the error
-    (raised again once the row is finished, so a bug keeps its traceback)."""
+    (raised again once the row is finished, so a bug keeps its traceback), and a stop of
+    the runner (Ctrl-C, SIGTERM) during it ends the job 'stopped'."""
+    when = "before" if step.__name__ == "before" else "after"
     try:
         with as_job(job_id):
             return step(job_id, *given), None
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+        said = f"stopped by {signal.Signals(signum).name} {when} its notebook ran"
+        return Outcome("stopped", STOPPED_BY + signum, said), exc
     except Exception as exc:
         said = str(exc) if isinstance(exc, MlopsError) else f"{type(exc).__name__}: {exc}"
-        when = "before" if step.__name__ == "before" else "after"
         stopped = f"the job stopped {when} its notebook ran: {said}"
         return Outcome("failed", NOTEBOOK_FAILED, stopped), exc
 

@@ -26,6 +26,7 @@ import contextlib
 import ctypes
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -171,12 +172,24 @@ def _group_of(pid: int) -> int:
 
 
 def _last_line(path: Path) -> str:
-    """The last non-empty line papermill wrote to stderr ('' when none)."""
+    """Why papermill failed, from what it wrote to stderr ('' when nothing): the last line
+    naming an exception (`nbclient.exceptions.DeadKernelError: Kernel died`), with where
+    in the output an invalid one was (`On instance['data'][...]`); else its last line."""
     try:
-        lines = path.read_text(errors="replace").splitlines()
+        lines = [line.strip() for line in path.read_text(errors="replace").splitlines()]
     except OSError:
         return ""
-    return next((line.strip() for line in reversed(lines) if line.strip()), "")
+    lines = [line for line in lines if line]
+    raised = [i for i, line in enumerate(lines) if _RAISED.match(line)]
+    if not raised:
+        return lines[-1] if lines else ""
+    said = lines[raised[-1]]
+    where = next((line for line in lines[raised[-1] :] if line.startswith("On instance")), "")
+    where = where.rstrip(":").replace("On instance", "on instance", 1)
+    return f"{said}, {where}" if where else said
+
+
+_RAISED = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)\w*(:\s|:?$)")
 
 
 # the executed notebook
@@ -222,6 +235,16 @@ def _usage_error(cell: dict[str, Any]) -> str:
             if found:
                 return found[-1].strip()
     return ""
+
+
+def last_started(data: bytes) -> int | None:
+    """The execution count of the last cell papermill started in an executed notebook (the
+    one it was running when it failed without a cell raising); None when none started."""
+    cells = json.loads(data).get("cells", [])
+    started = [
+        cell for cell in cells if cell.get("metadata", {}).get("papermill", {}).get("start_time")
+    ]
+    return started[-1].get("execution_count") if started else None
 
 
 def has_parameters_cell(notebook: dict[str, Any]) -> bool:

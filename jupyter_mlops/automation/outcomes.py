@@ -46,6 +46,7 @@ class Found:
     stored: bool = False
     signum: int = 0  # the signal that stopped the runner; 0: none did
     timeout: float | None = None
+    running: int | None = None  # the cell papermill last started (`In [n]`), when it failed
 
     @classmethod
     def of(
@@ -65,6 +66,7 @@ class Found:
             last_words=execution.last_words,
             stored=data is not None,
             timeout=timeout,
+            running=notebooks.last_started(data) if raised and data is not None else None,
         )
 
     @classmethod
@@ -131,8 +133,17 @@ def _failed(found: Found) -> str:
     if found.failure is not None:
         cell = "a cell" if found.failure.cell is None else f"cell In [{found.failure.cell}]"
         return f"{cell} raised {found.failure.error}"
-    said = f": {found.last_words}" if found.last_words else ""
-    return f"papermill could not run the notebook (exit {found.returncode}){said}"
+    said = found.last_words
+    at = "" if found.running is None else f" at cell In [{found.running}]"
+    if "NotebookValidationError" in said:  # the cell ran; its output cannot be stored
+        return (
+            f"papermill could not store an output of cell In [{found.running or '?'}], "
+            f"which is not valid in a notebook ({said}); have that cell display text, "
+            "or JSON without NaN or infinity"
+        )
+    return f"papermill could not run the notebook (exit {found.returncode}){at}" + (
+        f": {said}" if said else ""
+    )
 
 
 def _alerts(fired: list[dict[str, Any]], firing: list[dict[str, Any]]) -> list[str]:

@@ -2,8 +2,10 @@
 
 A run holds an exclusive `fcntl` lock on a file under the registry home for as long as it
 goes: one per schedule (`schedule-<id>.lock`) or, unscheduled, per notebook and
-parameters. The lock belongs to the runner's open file, so the operating system releases
-it when the runner ends, however it ends: a killed runner never leaves a run locked out.
+parameters (a retraining: per model). The holder writes its pid and then its job id in
+the file, so a run it skips names the job it waits on. The lock belongs to the runner's
+open file, so the operating system releases it when the runner ends, however it ends: a
+killed runner never leaves a run locked out.
 The notebook's processes never hold it (the descriptor is not inherited).
 
 A scheduled run also tells what its schedule missed: the times its crontab expression fell
@@ -41,10 +43,33 @@ def lock_name(*, schedule: int | None, notebook: str, parameters: str) -> str:
     return f"notebook-{digest[:32]}.lock"
 
 
+@dataclass
+class Hold:
+    """A run's hold on its lock: `free` when this runner holds it, else who does, as the
+    holder wrote in the lock file (its pid at once, its job id once its row exists)."""
+
+    free: bool
+    descriptor: int
+
+    def claim(self, job_id: int) -> None:
+        """Write the holder's job id beside its pid, for a run it skips to name."""
+        _write(self.descriptor, f"{os.getpid()} {job_id}")
+
+    def holder(self) -> tuple[int | None, int | None]:
+        """(pid, job id) of the runner holding the lock, each None when not yet written."""
+        try:
+            words = os.pread(self.descriptor, 100, 0).decode("ascii", "replace").split()
+        except OSError:
+            return None, None
+        numbers = [int(word) if word.isdigit() else None for word in words[:2]]
+        pid, job = [*numbers, None, None][:2]
+        return pid, job
+
+
 @contextmanager
-def held(home: Path, name: str) -> Iterator[bool]:
-    """Hold the lock `name` while the block runs: True, or False at once when another
-    runner holds it."""
+def held(home: Path, name: str) -> Iterator[Hold]:
+    """Hold the lock `name` while the block runs (`Hold.free`), or tell at once who holds
+    it (`Hold.holder`)."""
     folder = home / LOCKS
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -57,11 +82,33 @@ def held(home: Path, name: str) -> Iterator[bool]:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            yield False
+            yield Hold(False, descriptor)
             return
-        yield True
+        _write(descriptor, str(os.getpid()))
+        yield Hold(True, descriptor)
     finally:
         os.close(descriptor)  # releases the lock
+
+
+def _write(descriptor: int, text: str) -> None:
+    """The lock file's content, replaced (a note for others: losing it loses no run)."""
+    try:
+        os.ftruncate(descriptor, 0)
+        os.pwrite(descriptor, text.encode("ascii"), 0)
+    except OSError:
+        pass
+
+
+def skip_message(what: str, going: dict[str, Any] | None, pid: int | None) -> str:
+    """Why a run was skipped: `what` still goes, and the job holding the lock (its row
+    `going`), or the holder's pid when its row is not written yet."""
+    if going is not None:
+        return (
+            f"skipped: {what} (job {going['id']}, started "
+            f"{going['started_at']:%Y-%m-%d %H:%M:%S} UTC, pid {going['pid']} on "
+            f"{going['host']})"
+        )
+    return f"skipped: {what}" + (f" (pid {pid}, its job not yet recorded)" if pid else "")
 
 
 @dataclass(frozen=True)

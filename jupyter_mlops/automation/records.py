@@ -110,10 +110,12 @@ class Job:
     __str__ = __repr__
 
     def _repr_html_(self) -> str:
+        failed = self.exit_code not in (0, None) or self.status == CRASHED
         rows = [("job", self.title()), ("message", self.message or "")]
         if self.stored:
             rows.append(("executed notebook", _notebook_cell(self)))
-        return html_table(["", ""], rows, marked=[False, self.exit_code not in (0, None)])
+        marked = [row[0] == "message" and failed for row in rows]
+        return html_table(["", ""], rows, marked=marked)
 
 
 class JobList(RecordTable[Job]):

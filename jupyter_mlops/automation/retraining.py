@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from jupyter_mlops.automation.gate_labels import Named
 from jupyter_mlops.automation.outcomes import (
     ALERT_FIRED,
     GATE_KEPT,
@@ -26,6 +27,8 @@ from jupyter_mlops.automation.outcomes import (
     Steps,
 )
 from jupyter_mlops.automation.verdicts import GateResult
+from jupyter_mlops.automation.workfolders import repeated
+from jupyter_mlops.config import job_folder
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring import Monitor
 from jupyter_mlops.monitoring.rules import Rule
@@ -49,6 +52,7 @@ class Plan:
     y: Any = None
     live: str | None = None
     reason: str = ""  # why it was asked for (an alert that fired), when no condition
+    named: Named = field(default_factory=Named)  # how the face names X and y, for messages
 
 
 class Retraining(Steps):
@@ -89,14 +93,9 @@ class Retraining(Steps):
     def after(self, job_id: int, outcome: Outcome) -> Outcome:
         if outcome.exit_code not in (PASSED, ALERT_FIRED):  # the notebook failed: nothing to gate
             return outcome
-        version = self._registered(job_id)
+        version, said = self._registered(job_id)
         if version is None:
-            return Outcome(
-                "failed",
-                NOTEBOOK_FAILED,
-                f"the notebook ran through but registered no version of {self.plan.model}; "
-                "register the model it trains (mlops.register or %mlops register) in it",
-            )
+            return Outcome("failed", NOTEBOOK_FAILED, said)
         self.detail["version"] = version.version
         reason = f"retrained by job {job_id}: {self.reason}"
         self.registry.promote(
@@ -109,7 +108,7 @@ class Retraining(Steps):
         self.detail["challenger"] = f"{version.model}@challenger -> {version.version}"
         result = self._gate(version, job_id, reason=reason)
         self.detail["gate"] = result.to_dict()
-        registered = f"{self.reason}; registered {version.model} version {version.version}"
+        registered = f"{self.reason}; {said}"
         if not result.passed:
             return Outcome(KEPT, GATE_KEPT, f"{registered}, now the challenger; {result.why}")
         self.detail["promotion"] = result.promotion
@@ -117,10 +116,38 @@ class Retraining(Steps):
             "passed", PASSED, f"{registered}; {result.summary()}; promoted: {result.promotion}"
         )
 
-    def _registered(self, job_id: int) -> Version | None:
+    def _registered(self, job_id: int) -> tuple[Version | None, str]:
+        """The version the job's notebook registered, and what it did in words; of several
+        the last (the one gated), and of none, why."""
+        model = self.plan.model
         with self.registry.db.read() as conn:
-            found = catalog.job_versions(conn, self.plan.model, job_id)
-        return self.registry.get(f"{self.plan.model}:{found[-1]}") if found else None
+            found = catalog.job_versions(conn, model, job_id)
+        if not found:
+            return None, self._nothing_new(job_id)
+        self.detail["versions"] = found
+        said = f"registered {model} version {found[0]}"
+        if len(found) > 1:
+            said = f"registered {model} versions {_listed(found)}; gated the last, {found[-1]}"
+        return self.registry.get(f"{model}:{found[-1]}"), said
+
+    def _nothing_new(self, job_id: int) -> str:
+        """Why the notebook registered no version: what it registered repeated one (so no
+        new version was stored), or it registered none of the model."""
+        model = self.plan.model
+        same = [r["version"] for r in repeated(job_folder(self.registry.home, job_id))
+                if r.get("model") == model]  # fmt: skip
+        if same:
+            self.detail["repeated"] = same = sorted(set(same))
+            what = f"version {same[0]}" if len(same) == 1 else f"versions {_listed(same)}"
+            return (
+                f"the notebook registered nothing new: what it trained is identical to {model} "
+                f"{what} (same params, data, metrics and model), so no version was stored and "
+                "there is nothing to gate; retrain on new data or change what it trains"
+            )
+        return (
+            f"the notebook ran through but registered no version of {model}; register the "
+            "model it trains (mlops.register or %mlops register) in it"
+        )
 
     def _data(self, version: Version) -> dict[str, Any]:
         """What the notebook trained on and held out, as the registry recorded it."""
@@ -147,6 +174,8 @@ class Retraining(Steps):
             promote=True,
             reason=reason,
             evidence={"job": job_id},
+            y_named=plan.named.labels,
+            rows_named=plan.named.rows,
         )
 
 
@@ -178,6 +207,10 @@ def condition_said(rule: Rule, used: dict[str, float | None], holds: bool | None
     values = ", ".join(f"{name} {_number(value)}" for name, value in used.items())
     verdict = {True: "holds", False: "does not hold", None: "cannot be told"}[holds]
     return f"{rule.text} {verdict} ({values})"
+
+
+def _listed(numbers: list[int]) -> str:
+    return ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
 
 
 def _number(value: float | None) -> str:

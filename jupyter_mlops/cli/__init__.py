@@ -12,13 +12,16 @@ import argparse
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.automation.outcomes import STOPPED_BY, Stopped
-from jupyter_mlops.cli.subcommands import SHELL_ONLY
+from jupyter_mlops.cli.subcommands import SHELL_ONLY, stoppable
 from jupyter_mlops.commands import SHARED, Context, add_subcommands, data_files
 from jupyter_mlops.commands.monitoring import ALERT_FIRED_EXIT
+from jupyter_mlops.config import resolve_home
 from jupyter_mlops.errors import Face, MlopsError
+from jupyter_mlops.operations.catalog import discard_if_unused
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.shown import shown_in
 
@@ -59,16 +62,35 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
+    made = _made(args.home)
     try:
         context = Context(Registry(args.home), Face.SHELL, data=data_files)
-        result = shown_in(args.subcommand.run(context, args), Face.SHELL)
+        with stoppable(args.subcommand.runs_job):
+            result = shown_in(args.subcommand.run(context, args), Face.SHELL)
     except MlopsError as exc:
+        if made is not None:  # a refused command leaves no new registry behind
+            discard_if_unused(resolve_home(args.home), made=made)
         return refused(exc, prog="jupyter-mlops")
     except KeyboardInterrupt as exc:
         return stopped(exc, prog="jupyter-mlops")
     if result is not None:
         print(text(result))
     return int(args.subcommand.exit_code(result, args))
+
+
+def _made(home: str | None) -> Path | None:
+    """The outermost directory opening the registry at `home` would create (None: it
+    exists already, or cannot be told)."""
+    try:
+        path = resolve_home(home)
+    except MlopsError:
+        return None
+    missing = None
+    for folder in [path, *path.parents]:
+        if folder.exists():
+            return missing
+        missing = folder
+    return None
 
 
 def _quiet_stdout() -> None:

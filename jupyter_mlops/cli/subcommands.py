@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +150,7 @@ class Predict(Subcommand):
 class Monitor(Subcommand):
     name = "monitor"
     help = "run a monitoring notebook as a recorded job (exit 0, 3, 10, 11 or 12)"
+    runs_job = True
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("notebook", help="the .ipynb file to run with papermill")
@@ -156,21 +159,31 @@ class Monitor(Subcommand):
         parser.add_argument("--schedule", type=int, metavar="ID", help="the schedule it runs for")
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
-        parameters = parameter_pairs(args.parameters)
-        previous = signal.signal(signal.SIGTERM, _interrupted)  # a timer stopping the job
-        try:
-            return operations.monitor_job(
-                context.registry,
-                notebook=args.notebook,
-                parameters=parameters,
-                timeout=args.timeout,
-                schedule=args.schedule,
-            )
-        finally:
-            signal.signal(signal.SIGTERM, previous)
+        return operations.monitor_job(
+            context.registry,
+            notebook=args.notebook,
+            parameters=parameter_pairs(args.parameters),
+            timeout=args.timeout,
+            schedule=args.schedule,
+        )
 
     def exit_code(self, result: Any, args: argparse.Namespace) -> int:
         return int(result.exit_code)
+
+
+@contextmanager
+def stoppable(job: bool) -> Iterator[None]:
+    """While a subcommand that runs a job (`runs_job`) goes, SIGTERM stops it as Ctrl-C
+    does: the job kills its notebook and records why, and the runner exits 128 + 15 with
+    a line on stderr. Other subcommands keep the default (SIGTERM ends them at once)."""
+    if not job:
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupted)  # a timer stopping the job
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _interrupted(number: int, frame: Any) -> None:

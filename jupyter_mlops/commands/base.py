@@ -34,6 +34,7 @@ class Subcommand:
 
     name: ClassVar[str]
     help: ClassVar[str]
+    runs_job: ClassVar[bool] = False  # it runs a notebook as a job, which a stop must record
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         """Add this subcommand's positional arguments and options (none by default)."""

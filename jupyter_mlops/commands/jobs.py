@@ -13,10 +13,11 @@ from jupyter_mlops.operations.jobs import MOST_JOBS
 
 
 def number(text: str) -> int:
-    """`--limit N`, `--open ID`: a whole number from 1 to `MOST_JOBS`."""
-    if not (text.isascii() and text.isdigit() and 0 < int(text) <= MOST_JOBS):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to {MOST_JOBS}")
-    return int(text)
+    """`--limit N`, `--open ID`: a whole number of 1 or more (a limit past the most jobs a
+    registry can hold lists them all; an id past it names no job)."""
+    if not (text.isascii() and text.isdigit() and int(text) > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return min(int(text), MOST_JOBS + 1)
 
 
 class Jobs(Subcommand):
@@ -37,7 +38,8 @@ class Jobs(Subcommand):
         if args.open is not None:
             path = operations.job_notebook(context.registry, job=args.open)
             return JobNotebook(args.open, str(path))
-        return operations.jobs(context.registry, model=args.model, limit=args.limit)
+        limit = min(args.limit, MOST_JOBS)
+        return operations.jobs(context.registry, model=args.model, limit=limit)
 
 
 JOBS: tuple[Subcommand, ...] = (Jobs(),)

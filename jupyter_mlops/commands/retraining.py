@@ -8,7 +8,9 @@ from typing import Any
 
 from jupyter_mlops import operations
 from jupyter_mlops.commands.base import Context, Subcommand, add_parameters, parameter_pairs
-from jupyter_mlops.commands.gating import add_evidence, holdout
+from jupyter_mlops.commands.gating import NAMED, add_evidence, holdout
+from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.operations.gates import both_given
 
 
 class Retrain(Subcommand):
@@ -17,6 +19,7 @@ class Retrain(Subcommand):
         "run a training notebook as a job when a condition holds, gate its version against "
         "the champion and promote it when it passes (exit 0, 10, 11, 12 or 13)"
     )
+    runs_job = True
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("model", help="the model to retrain, e.g. churn")
@@ -40,7 +43,15 @@ class Retrain(Subcommand):
         parser.add_argument("--reason", default="", help="why, for the audit trail")
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
-        X, y, _ = holdout(context, args) if args.holdout else (None, None, {})
+        if args.live is not None and (args.holdout or args.target is not None):
+            raise both_given(args.live)
+        if args.target is not None and not args.holdout:
+            raise InvalidArgumentError(
+                f"--target {args.target!r} names the column of true values of --holdout, but "
+                "no --holdout was given; add --holdout DATA, or leave --target out (the gate "
+                "then uses the new version's held-out reference rows)."
+            )
+        X, y, named = holdout(context, args) if args.holdout else (None, None, NAMED)
         return operations.retrain(
             context.registry,
             model=args.model,
@@ -56,6 +67,8 @@ class Retrain(Subcommand):
             timeout=args.timeout,
             schedule=args.schedule,
             reason=args.reason,
+            y_named=named["y_named"],
+            rows_named=named["rows_named"],
         )
 
     def exit_code(self, result: Any, args: argparse.Namespace) -> int:

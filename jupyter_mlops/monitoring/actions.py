@@ -12,6 +12,7 @@ file its output goes to) is the alert log's note of the event.
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 import threading
@@ -76,5 +77,5 @@ def start(target: str, *, home: Path, model: str, reason: str) -> str:
         ) from None
     # reaped when it ends, so a long-lived kernel that started it keeps no zombie behind
     threading.Thread(target=child.wait, name="mlops-retraining", daemon=True).start()
-    shown = " ".join(["jupyter-mlops", *words[5:9]])
+    shown = shlex.join(["jupyter-mlops", *words[5:9]])  # a path's spaces and quotes as typed
     return f"started `{shown}` as process {child.pid} (its output: {log})"

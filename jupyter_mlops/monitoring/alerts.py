@@ -48,7 +48,7 @@ class AlertRule:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> AlertRule:
-        targets = [t for t in str(row["notify"]).split(" ") if t]
+        targets = targets_of(row["notify"])
         return cls(
             row["id"],
             row["model"],
@@ -206,8 +206,8 @@ class AlertEvent:
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> AlertEvent:
         values = dict(row)
-        notify = str(values.pop("notify") or "")
-        return cls(**values, targets=tuple(shown(t) for t in notify.split(" ") if t))
+        notify = targets_of(values.pop("notify"))
+        return cls(**values, targets=tuple(shown(t) for t in notify))
 
     def to_dict(self) -> dict[str, Any]:
         """Its fields, the `values` the rule read decoded."""
@@ -245,6 +245,22 @@ class AlertEventList(RecordTable[AlertEvent]):
             ]
             for e in self
         ]
+
+
+def stored_targets(targets: list[str]) -> str:
+    """A rule's targets as its `notify` column holds them: separated by spaces, or, when one
+    holds a space (a `retrain:` notebook's path may), a JSON list."""
+    if any(part.isspace() for target in targets for part in target):
+        return json.dumps(targets)
+    return " ".join(targets)
+
+
+def targets_of(stored: object) -> list[str]:
+    """The targets a `notify` column holds (`stored_targets`)."""
+    text = str(stored or "")
+    if text.startswith("["):  # no target starts so (each starts with its kind: `webhook:`)
+        return [str(target) for target in json.loads(text)]
+    return [target for target in text.split(" ") if target]
 
 
 def masked(notify: list[str]) -> list[str]:

@@ -8,7 +8,14 @@ from collections.abc import Sequence
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import Command, InvalidArgumentError, NotFoundError, Option
 from jupyter_mlops.monitoring import actions
-from jupyter_mlops.monitoring.alerts import OK, AlertEvent, AlertEventList, AlertRule, AlertRuleList
+from jupyter_mlops.monitoring.alerts import (
+    OK,
+    AlertEvent,
+    AlertEventList,
+    AlertRule,
+    AlertRuleList,
+    stored_targets,
+)
 from jupyter_mlops.monitoring.delivery import check_target
 from jupyter_mlops.monitoring.rules import Rule, check_names, check_numbers
 from jupyter_mlops.registry import Registry
@@ -39,7 +46,7 @@ def add_rule(
         "alias": parse_ref(ref).alias,
         "ref": ref,
         "expression": rule.text,
-        "notify": " ".join(targets),
+        "notify": stored_targets(targets),
         "created_at": now,
         "created_by": current_user(),
         "state": OK,

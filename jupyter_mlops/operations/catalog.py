@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from jupyter_mlops.operations.results import Aliases
@@ -13,6 +15,7 @@ from jupyter_mlops.registry.events import AliasEvent, History, Unmoved
 from jupyter_mlops.registry.integrity import Collected, IntegrityReport
 from jupyter_mlops.registry.records import ModelList, Version, VersionList
 from jupyter_mlops.registry.refs import parse_version
+from jupyter_mlops.store import catalog
 
 
 def models(registry: Registry) -> ModelList:
@@ -114,3 +117,19 @@ def gc(registry: Registry, *, older_than: float = 3600.0, dry_run: bool = False)
     """Delete (or, `dry_run`, list) artifact files nothing refers to."""
     removed = registry.gc(older_than=older_than, dry_run=dry_run)
     return Collected(removed, dry_run=dry_run)
+
+
+def discard_if_unused(home: Path, *, made: Path) -> bool:
+    """Remove `made` (a directory that did not exist, which opening the registry at `home`
+    under it created) when nothing was stored in that registry: a command that was refused
+    leaves no registry behind. Whether it was removed."""
+    from jupyter_mlops.errors import MlopsError
+
+    try:
+        with Registry(home).db.read() as conn:
+            unused = catalog.holds_nothing(conn)
+    except (MlopsError, OSError):
+        return False
+    if unused:
+        shutil.rmtree(made, ignore_errors=True)
+    return unused

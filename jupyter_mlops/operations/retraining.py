@@ -10,14 +10,16 @@ from typing import Any
 
 import pandas as pd
 
+from jupyter_mlops.automation.gate_labels import Named
 from jupyter_mlops.automation.jobs import run_job
 from jupyter_mlops.automation.records import Job
+from jupyter_mlops.automation.retrain_checks import check_gate
 from jupyter_mlops.automation.retraining import Plan, Retraining
 from jupyter_mlops.errors import AliasNotFoundError, Command, ConflictError, InvalidArgumentError
 from jupyter_mlops.monitoring import Monitor
 from jupyter_mlops.monitoring.rules import Rule, check_names, check_numbers
 from jupyter_mlops.monitoring.windows import parse_window
-from jupyter_mlops.operations.gates import gate
+from jupyter_mlops.operations.gates import both_given, gate
 from jupyter_mlops.registry import Registry, Version
 from jupyter_mlops.registry.refs import check_name
 from jupyter_mlops.registry.task import REGRESSOR
@@ -41,6 +43,8 @@ def retrain(
     timeout: str | float | None = None,
     schedule: int | None = None,
     reason: str = "",
+    y_named: str = "y",
+    rows_named: str = "X and y",
 ) -> Job:
     """Run the training `notebook` (parameters `model`, `window` and `parameters`) as a
     retraining job when `when` (an alert-rule expression, read on a check of
@@ -49,7 +53,9 @@ def retrain(
     `y` (default: its own held-out reference rows; `live`: the shadow-scored requests)
     and promoted when it passes. The job's `exit_code`: 0 promoted or not needed, 10 the
     notebook failed or registered nothing, 11 timed out, 12 skipped, 13 the gate kept the
-    champion. `reason`: why, for the audit trail, when no condition says it."""
+    champion. `reason`: why, for the audit trail, when no condition says it. What the
+    gate will be given is checked against the champion before the notebook runs;
+    `y_named` and `rows_named` are how messages name `y` and the rows (a face's)."""
     check_name(model)
     champion = _champion(registry, model)
     parse_window(window)
@@ -70,7 +76,14 @@ def retrain(
                 f"-p {name} out (the model is {model!r}, the window --window)."
             )
     chosen = metric or default_metric(champion)
-    plan = Plan(model, when, str(window), chosen, min_gain, X, y, live, reason=reason)
+    if live is not None and (X is not None or y is not None):
+        raise both_given(live)
+    named = Named(labels=y_named, rows=rows_named)
+    check_gate(
+        registry, champion, metric=chosen, min_gain=min_gain, X=X, y=y, live=live,
+        reason=reason, named=named,
+    )  # fmt: skip
+    plan = Plan(model, when, str(window), chosen, min_gain, X, y, live, reason=reason, named=named)
     return run_job(
         registry,
         notebook=notebook,

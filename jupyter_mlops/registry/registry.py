@@ -73,7 +73,7 @@ class Registry:
             lock_timeout=settings.lock_timeout if lock_timeout is None else lock_timeout,
         )
         self.artifacts = ArtifactStore(self.home / ARTIFACTS_DIR)
-        if self.db.path not in _migrated:
+        if self.db.path not in _migrated or not self.db.path.exists():  # (made again)
             self._upgrade()
             _migrated.add(self.db.path)
 

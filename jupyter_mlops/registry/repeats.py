@@ -12,16 +12,20 @@ canonical).
 
 The version handed back is the stored one, unchanged: tags or a description given with the
 repeated registration are not applied to it, and its `note` says so. `force=True` stores
-another version anyway.
+another version anyway. A repeat registered by a job's notebook is noted in that job's
+folder (`tell_job`), so a retraining says its notebook registered nothing new, and why.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mlops.config import REPEATED, job_folder, job_id
 from jupyter_mlops.errors import Command, Fix, IntegrityError, Note, Option, reference_command
 from jupyter_mlops.registry.artifacts import ArtifactStore, sha256
 from jupyter_mlops.registry.digests import model_digest
@@ -139,3 +143,14 @@ def _listed(items: list[list[str | Fix]]) -> list[str | Fix]:
     for item in items[1:]:
         joined += [", ", *item]
     return joined
+
+
+def tell_job(home: Path, version: Version) -> Version:
+    """`version`, handed back as a repeat; noted for the job whose notebook registered it
+    (in its folder under `home`, while it runs), so the job can say why nothing is new."""
+    job = job_id()
+    folder = None if job is None else job_folder(home, job)
+    if folder is not None and folder.is_dir():
+        with contextlib.suppress(OSError), open(folder / REPEATED, "a") as notes:
+            notes.write(json.dumps({"model": version.model, "version": version.version}) + "\n")
+    return version

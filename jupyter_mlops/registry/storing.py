@@ -16,7 +16,7 @@ from jupyter_mlops.clock import utc_now
 from jupyter_mlops.registry.lookups import find_version
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.registry.refs import ModelRef
-from jupyter_mlops.registry.repeats import repeated_version, restore_files, reused
+from jupyter_mlops.registry.repeats import repeated_version, restore_files, reused, tell_job
 from jupyter_mlops.registry.trust import warn_of_notebook_code
 from jupyter_mlops.store import catalog
 
@@ -38,7 +38,7 @@ def store_version(
             same = _same_version(conn, artifacts, name, draft)
         if same is not None:
             restore_files(same, draft, artifacts)
-            return reused(same, draft)
+            return tell_job(db.path.parent, reused(same, draft))
     record = draft.record
     with artifacts.in_use():  # no garbage collection until the row refers to them
         record["artifact_sha256"] = artifacts.put(draft.artifact)
@@ -46,7 +46,7 @@ def store_version(
         with db.write() as conn:
             same = _same_version(conn, artifacts, name, draft) if repeats else None
             if same is not None:
-                return reused(same, draft)
+                return tell_job(db.path.parent, reused(same, draft))
             _insert_version(conn, name, draft)
     tags = dict(draft.given.tags)
     return warn_of_notebook_code(Version.from_row(record, aliases=[], tags=tags))

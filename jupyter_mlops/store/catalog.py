@@ -28,6 +28,20 @@ def _first(cursor: duckdb.DuckDBPyConnection) -> Row | None:
     return rows[0] if rows else None
 
 
+def holds_nothing(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Whether no table but the migrations' own holds a row: nothing was stored yet."""
+    tables = conn.execute(
+        """SELECT table_name FROM information_schema.tables
+           WHERE table_catalog = current_database() AND table_schema = current_schema()
+             AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'"""
+    ).fetchall()
+    for (table,) in tables:  # names from the catalog itself, quoted as identifiers
+        quoted = '"' + str(table).replace('"', '""') + '"'
+        if conn.execute(f"SELECT EXISTS (SELECT 1 FROM {quoted})").fetchone() != (False,):
+            return False
+    return True
+
+
 # models
 
 

@@ -49,10 +49,12 @@ def job_row(conn: duckdb.DuckDBPyConnection, job_id: int) -> Row | None:
 
 
 def job_rows(conn: duckdb.DuckDBPyConnection, model: str | None, *, limit: int) -> list[Row]:
-    """The newest `limit` jobs (of `model`; of every model: None), newest first."""
+    """The newest `limit` jobs (of `model`; of every model: None), newest first: by when
+    each started (a 'missed' row by when its first run was due), then by id."""
     return rows_of(
         conn.execute(
-            "SELECT * FROM jobs WHERE ? IS NULL OR model = ? ORDER BY id DESC LIMIT ?",
+            """SELECT * FROM jobs WHERE ? IS NULL OR model = ?
+               ORDER BY started_at DESC, id DESC LIMIT ?""",
             [model, model, limit],
         )
     )

@@ -3,6 +3,7 @@ refuses before anything runs; no kernel is started here."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import socket
@@ -102,6 +103,7 @@ def test_a_job_is_refused_before_anything_is_recorded(tmp_path, capsys):
         assert main(["--home", home, "monitor", *where]) in (2, 4), arguments
         err = capsys.readouterr().err
         assert said in err and len(err.strip().splitlines()) == 1, err
+    assert not Path(home).exists()  # a refused command leaves no new registry behind
     assert operations.jobs(Registry(home)) == []
 
 
@@ -129,8 +131,13 @@ def test_an_empty_or_refused_listing_says_which_models_have_jobs(listed, capsys)
     assert main(["--home", home, "jobs", "churn@champion"]) == 2
     assert "give the model's name alone, e.g. 'churn'" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main(["--home", home, "jobs", "--limit", "9" * 23])
-    assert f"from 1 to {2**62 - 1}" in capsys.readouterr().err
+        main(["--home", home, "jobs", "--limit", "0"])
+    assert "'0' is not a whole number of 1 or more" in capsys.readouterr().err
+    assert main(["--home", home, "jobs", "--limit", "9" * 23]) == 0  # as many as there are
+    rows = [line for line in capsys.readouterr().out.splitlines() if line[:1].isdigit()]
+    assert [line.split()[0] for line in rows] == ["4", "3", "2", "1"]
+    assert main(["--home", home, "jobs", "--open", "9" * 23]) == 4
+    assert f"job {2**62} does not exist" in capsys.readouterr().err
     assert main(["--home", home, "jobs", "--open", str(crashed)]) == 4
     assert "(it crashed: its runner ended before" in capsys.readouterr().err
     for wrong in (1.0, True, "1"):
@@ -146,3 +153,60 @@ def _running(registry: Registry, *, pid: int) -> int:
              "parameters": "{}", "status": "running", "started_at": utc_now(),
              "host": socket.gethostname(), "pid": pid, "created_by": "cron", "detail": "{}"},
         )  # fmt: skip
+
+
+# what each status's row holds, as a runner or a skip writes it
+ENDED = {
+    "passed": (0, "1 check recorded, no alert fired"),
+    "alert": (3, "rule 1 (drift.share > 0.3) fired in check 4"),
+    "failed": (10, "cell In [4] raised ValueError: no rows today"),
+    "timeout": (11, "killed at its timeout of 15s"),
+    "skipped": (12, "skipped: the previous run of this schedule is still going"),
+    "kept": (13, "registered churn version 2, now the challenger; keep: not better"),
+    "stopped": (143, "stopped by SIGTERM: the runner killed the notebook"),
+    "missed": (None, "1 run due every 1h did not happen since 2026-12-02 02:36:00 UTC"),
+    "running": (None, None),  # its runner is gone: shown 'crashed'
+}
+
+
+def test_a_job_of_every_status_shows_as_html_with_or_without_its_notebook(tmp_path):
+    registry = Registry(tmp_path / "registry")
+    stored = registry.artifacts.put(json.dumps(NOTEBOOK).encode())
+    now = utc_now()
+    with registry.db.write() as conn:
+        for status, (code, message) in ENDED.items():
+            for digest in (stored, None):
+                sql.insert_job(
+                    conn,
+                    {"kind": "retrain", "model": "churn", "notebook": "/work/rt new.ipynb",
+                     "parameters": "{}", "status": status, "started_at": now,
+                     "exit_code": code, "message": message, "output_sha256": digest,
+                     "host": socket.gethostname(), "pid": 2**22 + 7, "created_by": "cron",
+                     "detail": "{}"},
+                )  # fmt: skip
+    listed = operations.jobs(registry)
+    assert len(listed) == 2 * len(ENDED)
+    for job in listed:
+        shown = job._repr_html_()
+        assert html.escape(job.title()) in shown and html.escape(job.message or "") in shown
+        assert (f"job_notebook(registry, job={job.id})" in shown) is job.stored
+        failed = job.exit_code not in (0, None) or job.status == "crashed"
+        assert ('class="jp-mlops-diff"' in shown) is failed, job.status
+    assert "crashed" in {job.status for job in listed}
+    table = listed._repr_html_()
+    assert table.count("<tr") == 1 + len(listed) and table.count('class="jp-mlops-diff"') == 14
+
+
+def test_jobs_are_listed_by_when_they_started_a_missed_row_by_when_its_run_was_due(tmp_path):
+    """A missed row is written when the next run starts, but names a time before it."""
+    registry = Registry(tmp_path / "registry")
+    record(registry, status="passed", model="churn", ago=10)
+    record(registry, status="passed", model="churn", ago=1)
+    with registry.db.write() as conn:
+        sql.insert_job(
+            conn,
+            {"kind": "monitor", "model": "churn", "notebook": "/work/monitoring.ipynb",
+             "parameters": "{}", "status": "missed", "started_at": utc_now() - timedelta(minutes=5),
+             "host": "vm", "pid": 1, "created_by": "cron", "detail": "{}"},
+        )  # fmt: skip
+    assert [job.id for job in operations.jobs(registry)] == [2, 3, 1]

@@ -85,6 +85,24 @@ def test_a_cell_that_raises_fails_the_job_naming_the_cell(registry, write_notebo
 
 
 @pytest.mark.slow
+def test_an_output_papermill_cannot_store_names_its_cell_and_the_fix(registry, write_notebook):
+    path = write_notebook(
+        "odd.ipynb",
+        "x = 1",
+        "from IPython.display import display",
+        "display({'application/x-weird': {'a': float('nan')}}, raw=True)",
+    )
+    job = operations.monitor_job(registry, notebook=path)
+    assert (job.status, job.exit_code, job.stored) == ("failed", 10, True)
+    assert job.message == (
+        "papermill could not store an output of cell In [3], which is not valid in a notebook "
+        "(nbformat.validator.NotebookValidationError: {'a': None} is not valid under any of "
+        "the given schemas, on instance['data']['application/x-weird']); have that cell "
+        "display text, or JSON without NaN or infinity"
+    )
+
+
+@pytest.mark.slow
 def test_a_magic_refusing_in_the_notebook_is_named_like_any_raise(registry, write_notebook):
     """A refused `%mlops` line is a UsageError IPython shows as text: named all the same."""
     path = write_notebook(
@@ -294,6 +312,10 @@ def test_a_runner_stopped_records_so_and_one_killed_takes_its_notebook_along(
     assert killed.status == "crashed" and killed.exit_code is None
     assert killed.message.endswith("ended without finishing it")  # and nothing runs on
     assert json.loads(json.dumps(killed.to_dict()))["status"] == "crashed"
+    work = registry.home / "jobs" / "work"
+    assert [path.name for path in work.iterdir()] == [f"job-{killed.id}"]  # left behind
+    operations.monitor_job(registry, notebook=write_notebook("quick.ipynb", "n = 0"))
+    assert list(work.iterdir()) == []  # the next job removed it
 
 
 def _pid(path) -> int:
@@ -345,5 +367,5 @@ def test_a_notebook_that_deletes_the_registry_is_one_sentence(write_notebook, tm
     )
     assert main(["--home", str(home), "monitor", str(path)]) == 7
     said = capsys.readouterr().err.strip()
-    assert "was deleted while job 1 ran (its notebook ended with exit code 0)" in said
+    assert "was deleted while job 1 ran (its notebook ended with exit code " in said
     assert len(said.splitlines()) == 1 and not home.exists()
