@@ -28,7 +28,7 @@ from jupyter_mlops.automation.gate_labels import Expected, Named, aligned, label
 from jupyter_mlops.automation.paired import METRICS, Labels, Metric, Outputs, metrics_for
 from jupyter_mlops.automation.verdicts import GateResult, decide
 from jupyter_mlops.errors import Command, ConflictError, InvalidArgumentError, Option, Spelled
-from jupyter_mlops.monitoring.scoring import Scoring, scoring_of
+from jupyter_mlops.monitoring.scoring import Scoring, require_same_task, scoring_of
 from jupyter_mlops.registry import datasets
 from jupyter_mlops.registry.classes import classes_of
 from jupyter_mlops.registry.display import counted
@@ -303,11 +303,9 @@ def _sides(
             continue
         loaded = registry.load(version.ref)
         sides.append(Side(version, loaded, scoring_of(functools.partial(_same, loaded), version)))
-    if sides[0].scoring.task != sides[1].scoring.task:
-        raise InvalidArgumentError(
-            f"{sides[0].label} is a {sides[0].scoring.task} and {sides[1].label} a "
-            f"{sides[1].scoring.task}; a gate compares versions that do the same task."
-        )
+    require_same_task(
+        *((side.label, side.scoring.task) for side in sides[:2]), doing="a gate"
+    )
     return sides[0], sides[1]
 
 
