@@ -303,10 +303,11 @@ def _sides(
             continue
         loaded = registry.load(version.ref)
         sides.append(Side(version, loaded, scoring_of(functools.partial(_same, loaded), version)))
+    first, second = sides
     require_same_task(
-        *((side.label, side.scoring.task) for side in sides[:2]), doing="a gate"
+        (first.label, first.scoring.task), (second.label, second.scoring.task), doing="a gate"
     )
-    return sides[0], sides[1]
+    return first, second
 
 
 def _same(model: Any) -> Any:
@@ -315,14 +316,13 @@ def _same(model: Any) -> Any:
 
 def _not_training_data(X: Any, y: Any, versions: tuple[Version, Version]) -> None:
     """Refuses held-out rows that are either version's training data, by the fingerprint
-    of its rows and labels the registry stores (labels under the name they have, or `y`)."""
+    of its rows and labels the registry stores (whatever the labels are called), or of its
+    rows alone (a version registered without y)."""
     if not any(version.data_fingerprint for version in versions):
         return
     features = datasets.as_frame(X, name="X")
-    candidates = [datasets.as_frame(y, name="y"), None]
-    if isinstance(y, pd.Series) and y.name is not None:
-        candidates.append(datasets.as_frame(y.rename(None), name="y"))
-    found = {datasets.fingerprint(features, target) for target in candidates}
+    found = datasets.fingerprints(features, datasets.as_frame(y, name="y"), names=features.columns)
+    found.add(datasets.fingerprint(features))
     for trained in versions:
         if trained.data_fingerprint in found:
             raise InvalidArgumentError(

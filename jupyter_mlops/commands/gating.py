@@ -120,7 +120,12 @@ class CheckData(Subcommand):
         parser.add_argument("--schema", required=True, metavar="REF", help="e.g. churn@champion")
         parser.add_argument("--strict", action="store_true", help="warnings fail it too")
         parser.add_argument(
-            "--ignore", nargs="+", action="extend", default=[], metavar="COLUMN", help="columns that are no input"
+            "--ignore",
+            nargs="+",
+            action="extend",
+            default=[],
+            metavar="COLUMN",
+            help="columns that are no input",
         )
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
