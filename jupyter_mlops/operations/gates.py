@@ -141,13 +141,15 @@ def check_data(
     reference profile (warnings; `strict` fails on them too), and, when nothing else is
     wrong, rows scored by its model (an error when it refuses them). `ignore`: columns that
     are no input (an id, the label), one name or several, left out."""
-    from jupyter_mlops.registry.datafiles import read_files
+    from jupyter_mlops.registry.datafiles import joined, mixed_types, read_parts
 
     version = registry.get(registry.watched(ref))
     ignored = [ignore] if isinstance(ignore, str) else list(ignore)
+    mixed: dict[str, str] = {}
     if isinstance(data, str) or not hasattr(data, "columns"):
         names = [data] if isinstance(data, str) or not isinstance(data, list | tuple) else data
-        frame, source = read_files(list(names)), ", ".join(map(str, names))
+        parts = read_parts(list(names))
+        frame, source, mixed = joined(parts), ", ".join(map(str, names)), mixed_types(parts)
     else:
         frame, source = data, "the given rows"
     return check_frame(
@@ -159,4 +161,5 @@ def check_data(
         strict=strict,
         ignore=ignored,
         load=lambda: registry.load(version.ref),
+        mixed=mixed,
     )

@@ -75,9 +75,7 @@ def watched_ref(conn: duckdb.DuckDBPyConnection, text: str) -> ModelRef:
     )
 
 
-def require_model(
-    conn: duckdb.DuckDBPyConnection, name: str, *, also: Iterable[str] = ()
-) -> None:
+def require_model(conn: duckdb.DuckDBPyConnection, name: str, *, also: Iterable[str] = ()) -> None:
     """Refuse a name no model of the registry has, with the closest name (of theirs and
     `also`)."""
     if catalog.get_model(conn, name) is None:
