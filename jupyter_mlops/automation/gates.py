@@ -33,8 +33,9 @@ from jupyter_mlops.registry import datasets
 from jupyter_mlops.registry.classes import classes_of
 from jupyter_mlops.registry.display import counted
 from jupyter_mlops.registry.dtypes import as_trained
-from jupyter_mlops.registry.lookups import version_ref
+from jupyter_mlops.registry.lookups import compared_model, side_ref
 from jupyter_mlops.registry.outputs import predictions_and_probabilities
+from jupyter_mlops.registry.refs import parse_ref
 from jupyter_mlops.registry.signature import scoring_rows
 from jupyter_mlops.registry.task import CLASSIFIER
 
@@ -192,14 +193,14 @@ def _verdict(
     decision, why = decide(
         paired, metric=metric.name, mcnemar=tested, min_gain=min_gain, alpha=alpha
     )
-    named = isinstance(champion, str) and not champion.strip().isdigit()
+    alias = parse_ref(side_ref(model, champion)).alias  # None: named by its number
     return GateResult(
         model=model,
         metric=metric.name,
         champion=first.version.version,
         challenger=second.version.version,
-        champion_alias=str(champion) if named else "champion",
-        champion_named=f"{model}@{champion}" if named else f"{model}:{first.version.version}",
+        champion_alias=alias or "champion",
+        champion_named=f"{model}@{alias}" if alias else f"{model}:{first.version.version}",
         champion_value=paired.champion,
         challenger_value=paired.challenger,
         difference=paired.challenger - paired.champion,
@@ -273,8 +274,9 @@ def _check_numbers(min_gain: float, alpha: float) -> None:
 def _versions(
     registry: Registry, model: str, *, champion: int | str, challenger: int | str
 ) -> tuple[Version, Version]:
-    first = registry.get(version_ref(model, champion))
-    second = registry.get(version_ref(model, challenger))
+    compared_model(model)
+    first = registry.get(side_ref(model, champion))
+    second = registry.get(side_ref(model, challenger))
     if first.version == second.version:
         raise InvalidArgumentError(
             f"the challenger ({challenger}) and the champion ({champion}) are both {model} "

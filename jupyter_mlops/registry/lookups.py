@@ -15,6 +15,7 @@ from jupyter_mlops.errors import (
     Command,
     InvalidArgumentError,
     ModelNotFoundError,
+    Option,
     VersionNotFoundError,
     did_you_mean,
     promote_command,
@@ -136,3 +137,34 @@ def version_ref(name: str, version: int | str) -> ModelRef:
     if not isinstance(version, str):
         return ModelRef(name, version=parse_version(version))
     return parse_ref(f"{name}@{version}")
+
+
+def compared_model(model: object) -> str:
+    """The model a comparison of two of its versions names (a gate, a live comparison);
+    a reference is refused, since each side is named apart."""
+    if isinstance(model, str) and names_version(model):
+        named = parse_ref(model).model
+        raise InvalidArgumentError(
+            f"{model} is a reference to a version, and a comparison takes the model's name "
+            f"({named}) with its two sides named apart; give {named}, with ",
+            Option("champion", python="'champion'", typed="champion"), " and ",
+            Option("challenger", python="'challenger'", typed="challenger"), " as needed.",
+        )  # fmt: skip
+    return check_name(model)  # type: ignore[arg-type]
+
+
+def side_ref(model: str, side: str | int) -> str:
+    """The reference one side of a comparison names: an alias of `model`, a version
+    number, or a reference of `model` itself (one of another model is refused)."""
+    text = str(side).strip()
+    if isinstance(side, int) or text.isdigit():
+        return f"{model}:{int(text)}"
+    if "@" in text or ":" in text:
+        named = parse_ref(text).model
+        if named != model:
+            raise InvalidArgumentError(
+                f"{text} is a version of {named}, not of {model}; name a version of "
+                f"{model} (an alias such as challenger, or a number)."
+            )
+        return text
+    return f"{model}@{text}"

@@ -162,3 +162,22 @@ def test_a_promotion_refused_after_the_gate_says_what_the_gate_found(
     assert said.startswith("jupyter-mlops: the gate passed (gate on 1,000 held-out rows: auc ")
     assert "but churn@champion did not move: " in said and said.count("\n") == 1
     assert churn.get("churn@champion").version == 3
+
+
+def test_a_side_may_be_a_ref_of_the_model_and_not_of_another(churn_home, holdout, tmp_path, capsys):
+    """As compare-live takes them: `churn:2`, `churn@champion`; `fraud:2` is refused."""
+    X, y = holdout
+    X.assign(churned=y).to_parquet(tmp_path / "holdout.parquet")
+    args = ["--home", str(churn_home), "gate", "churn", "--metric", "auc", "--holdout"]
+    args += [str(tmp_path / "holdout.parquet"), "--target", "churned"]
+    assert main([*args, "--challenger", "churn:2", "--champion", "churn@champion"]) == 0
+    shown = capsys.readouterr().out
+    assert "version 1 (churn@champion)" in shown and "gate churn: promote" in shown
+    assert main([*args, "--challenger", "fraud:2"]) == 2
+    assert capsys.readouterr().err == (
+        "jupyter-mlops: fraud:2 is a version of fraud, not of churn; name a version of churn "
+        "(an alias such as challenger, or a number).\n"
+    )
+    result = operations.gate(Registry(churn_home), model="churn", challenger="churn:2",
+                             champion="churn:1", X=X, y=y, metric="auc")  # fmt: skip
+    assert (result.champion_named, result.champion_alias) == ("churn:1", "champion")
