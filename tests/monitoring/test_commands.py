@@ -201,12 +201,13 @@ def test_every_notify_target_given_is_kept(
         f"--notify retrain:{notebook}",
     )
     assert rule.notify == [hook, f"retrain:{notebook}"]
+    other = hook.replace("/x", "/y")
+    added = ["alert", "add", "churn@champion", "rows > 1", "--notify", hook, "--notify", other]
     done = subprocess.run(
-        [CLI, "--home", str(monitor.registry.home), "alert", "add", "churn@champion"]
-        + ["rows > 1", "--notify", hook, "--notify", hook.replace("/x", "/y")],
+        [CLI, "--home", str(monitor.registry.home), *added],
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    assert f"notifies {hook} {hook.replace('/x', '/y')}" in done.stdout
+    assert f"notifies {hook} {other}" in done.stdout

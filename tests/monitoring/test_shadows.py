@@ -170,7 +170,7 @@ def test_compare_live_refuses_versions_of_two_tasks_and_agrees_across_number_typ
 ) -> None:
     """A regressor in shadow of a classifier is refused (its accuracy would read 0); its
     float predictions in the shadow log leave the classifiers' agreement as it was."""
-    registry, rows, _ = logged
+    registry, _, _ = logged
     X, y = dataset
     registry.register("diagnosis", LinearRegression().fit(X, y.astype(float)), X=X, y=y)
     ids = [f"r{i:02d}" for i in range(40)]
