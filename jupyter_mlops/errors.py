@@ -115,6 +115,15 @@ class MlopsError(Exception):
     def outcome(self) -> Outcome:
         return OUTCOMES[self.kind]
 
+    def led_by(self, *lead: str | Fix) -> MlopsError:
+        """The same error (its class, kind and attributes), its message led by `lead`: what
+        had been done when it was raised (a gate's numbers before its promotion refused)."""
+        error = type(self).__new__(type(self))
+        error.__dict__.update(self.__dict__)
+        error.parts = (*lead, *(getattr(self, "parts", ()) or (str(self),)))
+        error.args = (error.render(Face.PYTHON),)
+        return error
+
 
 class InvalidArgumentError(MlopsError, ValueError):
     """An argument or value given by the user is not acceptable."""
@@ -291,6 +300,9 @@ class StorageError(MlopsError, OSError):
 
     def __str__(self) -> str:
         return str(self.strerror)
+
+    def led_by(self, *lead: str | Fix) -> MlopsError:
+        return StorageError(self.errno, spell((*lead, str(self)), Face.PYTHON))
 
 
 def plain_reason(error: Exception) -> str:

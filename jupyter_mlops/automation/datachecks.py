@@ -2,7 +2,8 @@
 
 Errors are what scoring would refuse or get wrong: no rows, a column the version takes that
 is missing, one it does not take, a column whose values cannot be read as the type it was
-registered with (or as any type: Python objects), and, when none of those is found, rows
+registered with (or as any type: Python objects) or that the files it was read from hold
+as different types, and, when none of those is found, rows
 the version's model refuses when it scores them (`datascoring.py`: an infinity, a missing
 value its model cannot take). Warnings are what drift would show, each over a tolerance so
 data like the reference passes: numbers outside the reference's range (datetimes are not:
@@ -12,7 +13,7 @@ expect, and a larger share of missing values than the reference had.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,20 +46,19 @@ def check_frame(
     strict: bool = False,
     ignore: list[str] | None = None,
     load: Callable[[], Any] | None = None,
+    mixed: Mapping[str, str] | None = None,
 ) -> DataCheck:
     """Every finding of `frame` against `version` and its reference `profile`; `load()`
-    gives its model, to score the rows with when nothing else refuses them."""
+    gives its model, to score the rows with when nothing else refuses them. `mixed`: the
+    columns whose type differs from one of the files `frame` joins to another, with where
+    each type is (`datafiles.mixed_types`)."""
     columns = Columns(frame, label=source)
     names = input_names(version.schema) or [e["feature"] for e in profile if _feature(e)]
     given = [name for name in columns.names if name not in set(ignore or [])]
     findings = [] if columns.rows else [Finding("", "rows", ERROR, "the data holds no rows")]
-    missing, extra = mismatch(given, names)
-    findings += [Finding(n, "missing column", ERROR, "an input of the version") for n in missing]
-    findings += [
-        Finding(n, "unexpected column", ERROR, "not an input of the version; drop it or ignore it")
-        for n in extra
-    ]
+    findings += _columns(given, names, mixed or {})
     entries = [e for e in profile if _feature(e) and e["feature"] in given]
+    entries = [e for e in entries if e["feature"] not in (mixed or {})]
     conformed, changes = conform(entries, Columns(columns.frame[given]), version.schema)
     refused = {change.feature for change in changes if not change.converted}
     findings += [_type(change) for change in changes]
@@ -81,6 +81,22 @@ def check_frame(
         strict=strict,
         ignored=list(ignore or []),
     )
+
+
+def _columns(given: list[str], names: list[str], mixed: Mapping[str, str]) -> list[Finding]:
+    """The columns that are not the version's inputs, and those whose files differ in type."""
+    missing, extra = mismatch(given, names)
+    found = [Finding(n, "missing column", ERROR, "an input of the version") for n in missing]
+    found += [
+        Finding(n, "unexpected column", ERROR, "not an input of the version; drop it or ignore it")
+        for n in extra
+    ]
+    found += [
+        Finding(n, "type", ERROR, f"holds {mixed[n]}; give files whose {n} holds one type")
+        for n in given
+        if n in mixed and n not in extra
+    ]
+    return found
 
 
 def _type(change: TypeChange) -> Finding:

@@ -28,13 +28,14 @@ from jupyter_mlops.automation.gate_labels import Expected, Named, aligned, label
 from jupyter_mlops.automation.paired import METRICS, Labels, Metric, Outputs, metrics_for
 from jupyter_mlops.automation.verdicts import GateResult, decide
 from jupyter_mlops.errors import Command, ConflictError, InvalidArgumentError, Option, Spelled
-from jupyter_mlops.monitoring.scoring import Scoring, scoring_of
+from jupyter_mlops.monitoring.scoring import Scoring, require_same_task, scoring_of
 from jupyter_mlops.registry import datasets
 from jupyter_mlops.registry.classes import classes_of
 from jupyter_mlops.registry.display import counted
 from jupyter_mlops.registry.dtypes import as_trained
-from jupyter_mlops.registry.lookups import version_ref
+from jupyter_mlops.registry.lookups import compared_model, side_ref
 from jupyter_mlops.registry.outputs import predictions_and_probabilities
+from jupyter_mlops.registry.refs import parse_ref
 from jupyter_mlops.registry.signature import scoring_rows
 from jupyter_mlops.registry.task import CLASSIFIER
 
@@ -192,14 +193,14 @@ def _verdict(
     decision, why = decide(
         paired, metric=metric.name, mcnemar=tested, min_gain=min_gain, alpha=alpha
     )
-    named = isinstance(champion, str) and not champion.strip().isdigit()
+    alias = parse_ref(side_ref(model, champion)).alias  # None: named by its number
     return GateResult(
         model=model,
         metric=metric.name,
         champion=first.version.version,
         challenger=second.version.version,
-        champion_alias=str(champion) if named else "champion",
-        champion_named=f"{model}@{champion}" if named else f"{model}:{first.version.version}",
+        champion_alias=alias or "champion",
+        champion_named=f"{model}@{alias}" if alias else f"{model}:{first.version.version}",
         champion_value=paired.champion,
         challenger_value=paired.challenger,
         difference=paired.challenger - paired.champion,
@@ -273,8 +274,9 @@ def check_numbers(min_gain: float, alpha: float) -> None:
 def _versions(
     registry: Registry, model: str, *, champion: int | str, challenger: int | str
 ) -> tuple[Version, Version]:
-    first = registry.get(version_ref(model, champion))
-    second = registry.get(version_ref(model, challenger))
+    compared_model(model)
+    first = registry.get(side_ref(model, champion))
+    second = registry.get(side_ref(model, challenger))
     if first.version == second.version:
         raise InvalidArgumentError(
             f"the challenger ({challenger}) and the champion ({champion}) are both {model} "
@@ -303,12 +305,11 @@ def _sides(
             continue
         loaded = registry.load(version.ref)
         sides.append(Side(version, loaded, scoring_of(functools.partial(_same, loaded), version)))
-    if sides[0].scoring.task != sides[1].scoring.task:
-        raise InvalidArgumentError(
-            f"{sides[0].label} is a {sides[0].scoring.task} and {sides[1].label} a "
-            f"{sides[1].scoring.task}; a gate compares versions that do the same task."
-        )
-    return sides[0], sides[1]
+    first, second = sides
+    require_same_task(
+        (first.label, first.scoring.task), (second.label, second.scoring.task), doing="a gate"
+    )
+    return first, second
 
 
 def _same(model: Any) -> Any:
@@ -317,14 +318,13 @@ def _same(model: Any) -> Any:
 
 def _not_training_data(X: Any, y: Any, versions: tuple[Version, Version]) -> None:
     """Refuses held-out rows that are either version's training data, by the fingerprint
-    of its rows and labels the registry stores (labels under the name they have, or `y`)."""
+    of its rows and labels the registry stores (whatever the labels are called), or of its
+    rows alone (a version registered without y)."""
     if not any(version.data_fingerprint for version in versions):
         return
     features = datasets.as_frame(X, name="X")
-    candidates = [datasets.as_frame(y, name="y"), None]
-    if isinstance(y, pd.Series) and y.name is not None:
-        candidates.append(datasets.as_frame(y.rename(None), name="y"))
-    found = {datasets.fingerprint(features, target) for target in candidates}
+    found = datasets.fingerprints(features, datasets.as_frame(y, name="y"), names=features.columns)
+    found.add(datasets.fingerprint(features))
     for trained in versions:
         if trained.data_fingerprint in found:
             raise InvalidArgumentError(

@@ -17,7 +17,7 @@ NAMED = {"y_named": "y", "rows_named": "X and y"}
 
 def add_evidence(parser: argparse.ArgumentParser, *, holdout: str, live: str) -> None:
     """The options naming what a gate judges on: held-out rows, or the shadow's log."""
-    parser.add_argument("--holdout", nargs="+", metavar="DATA", help=holdout)
+    parser.add_argument("--holdout", nargs="+", action="extend", metavar="DATA", help=holdout)
     parser.add_argument("--target", help="the column of --holdout holding the true values")
     parser.add_argument("--live", metavar="WINDOW", help=live)
 
@@ -120,7 +120,12 @@ class CheckData(Subcommand):
         parser.add_argument("--schema", required=True, metavar="REF", help="e.g. churn@champion")
         parser.add_argument("--strict", action="store_true", help="warnings fail it too")
         parser.add_argument(
-            "--ignore", nargs="+", default=[], metavar="COLUMN", help="columns that are no input"
+            "--ignore",
+            nargs="+",
+            action="extend",
+            default=[],
+            metavar="COLUMN",
+            help="columns that are no input",
         )
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:

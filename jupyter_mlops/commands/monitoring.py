@@ -21,6 +21,7 @@ def add_current(parser: argparse.ArgumentParser, *, window: bool = True) -> None
     parser.add_argument(
         "--current",
         nargs="+",
+        action="extend",
         metavar="DATA",
         help="data files or globs: .parquet, .pq, .csv, .tsv (default: the log)",
     )
@@ -163,7 +164,14 @@ class AlertAdd(Subcommand):
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("ref")
         parser.add_argument("expression")
-        parser.add_argument("--notify", nargs="+", default=[], metavar="webhook:URL")
+        parser.add_argument(
+            "--notify",
+            nargs="+",
+            action="extend",
+            default=[],
+            metavar="TARGET",
+            help="webhook:URL or retrain:NOTEBOOK; repeat or list several",
+        )
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
         return operations.add_alert(

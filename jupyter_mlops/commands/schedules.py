@@ -11,7 +11,7 @@ from jupyter_mlops.automation.schedules import BACKENDS
 from jupyter_mlops.commands.base import Context, Subcommand, add_parameters, parameter_pairs
 from jupyter_mlops.errors import InvalidArgumentError
 
-EVERY_MODEL = ""  # `--list` with no model: every schedule
+EVERY_MODEL: Any = object()  # `--list` with no model: every schedule (`--list ''` is no name)
 
 
 class Schedule(Subcommand):
@@ -46,7 +46,8 @@ class Schedule(Subcommand):
             _nothing_to_install(args)
             if args.remove is not None:
                 return operations.unschedule(context.registry, schedule=args.remove)
-            return operations.schedules(context.registry, model=args.list or None)
+            model = None if args.list is EVERY_MODEL else args.list
+            return operations.schedules(context.registry, model=model)
         if args.notebook is None:
             raise InvalidArgumentError(
                 "schedule needs the notebook to run, e.g. schedule examples/monitoring.ipynb "

@@ -7,7 +7,8 @@ AUC and F1 of its positive class for a classifier, macro and weighted F1 past tw
 MAE and RMSE for a regressor), with the difference challenger minus champion. Agreement
 needs no label: the share of paired rows on which the two predict the same (for a
 regressor, the same to within a millionth). Fewer than `ENOUGH_LABELS` labelled rows
-are too few to tell two versions apart, and the result says so.
+are too few to tell two versions apart, and the result says so. Versions of two tasks are
+refused before anything is computed (`scoring.require_same_task`, as a gate refuses them).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_numeric_dtype
 
 from jupyter_mlops.jsonable import fields_of
 from jupyter_mlops.monitoring import labelling, performance
-from jupyter_mlops.monitoring.scoring import Scoring
+from jupyter_mlops.monitoring.scoring import Scoring, require_same_task
 from jupyter_mlops.monitoring.shadows import Pairs, pairs
 from jupyter_mlops.monitoring.versions import Versions
 from jupyter_mlops.registry import Registry
@@ -100,6 +102,12 @@ def compare_live(
     found = pairs(registry, model=model, window=window, champion=champion, challenger=challenger)
     versions = Versions(registry)
     scoring = versions.scoring(found.champion)
+    challenger_task = found.challenger.task or versions.scoring(found.challenger).task
+    require_same_task(
+        (_named(champion, found.champion), scoring.task),
+        (_named(challenger, found.challenger), challenger_task),
+        doing="a live comparison",
+    )
     rows = found.rows
     labelled = rows[rows["label"].notna()].reset_index(drop=True)
     result = LiveComparison(
@@ -134,6 +142,8 @@ def _agreement(rows: pd.DataFrame, task: str | None) -> float | None:
     first, second = rows["champion_prediction"], rows["challenger_prediction"]
     if task == REGRESSOR:
         same = np.isclose(first.astype(float), second.astype(float), rtol=1e-6, atol=0.0)
+    elif is_numeric_dtype(first) and is_numeric_dtype(second):  # 1 and 1.0 are one class
+        same = first.astype(float).to_numpy() == second.astype(float).to_numpy()
     else:
         same = (first.astype(str) == second.astype(str)).to_numpy()
     return float(np.mean(same))

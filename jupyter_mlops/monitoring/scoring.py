@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.errors import InvalidArgumentError, MlopsError
 from jupyter_mlops.registry.classes import classes_of
 from jupyter_mlops.registry.task import CLASSIFIER, positive_of, task_of
 
@@ -36,6 +36,21 @@ class Scoring:
     @property
     def known(self) -> bool:
         return self.task is not None
+
+
+def require_same_task(
+    first: tuple[str, str | None], second: tuple[str, str | None], *, doing: str
+) -> None:
+    """Refuses comparing two versions, each `(label, task)`, that do different tasks (a
+    classifier's accuracy against a regressor's would read as 0): `doing` names what would
+    compare them ("a gate", "a live comparison")."""
+    (one, task), (other, its) = first, second
+    if task != its:
+        raise InvalidArgumentError(
+            f"{one} is a {task or 'model of no known task'} and {other} a "
+            f"{its or 'model of no known task'}; {doing} compares versions that do the same "
+            f"task, so name a challenger that is a {task or its} too."
+        )
 
 
 def scoring_of(load: Callable[[], Any], version: Version) -> Scoring:

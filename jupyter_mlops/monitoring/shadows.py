@@ -22,12 +22,12 @@ from pathlib import Path
 import pandas as pd
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import Command, InvalidArgumentError, Option
+from jupyter_mlops.errors import Command, InvalidArgumentError
 from jupyter_mlops.monitoring import compaction, logs
 from jupyter_mlops.monitoring.windows import span_or_range
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.lookups import compared_model, side_ref
 from jupyter_mlops.registry.records import Version
-from jupyter_mlops.registry.refs import parse_ref
 from jupyter_mlops.store import analytics
 
 COLUMNS = [
@@ -80,14 +80,7 @@ def pairs(
     challenger: str | int,
 ) -> Pairs:
     """`paired_rows` with the two versions they are of."""
-    if "@" in str(model) or ":" in str(model):
-        named = parse_ref(str(model)).model
-        raise InvalidArgumentError(
-            f"{model} is a reference to a version, and a comparison takes the model's name "
-            f"({named}) with its two sides named apart; give {named}, with ",
-            Option("champion", python="'champion'", typed="champion"), " and ",
-            Option("challenger", python="'challenger'", typed="challenger"), " as needed.",
-        )  # fmt: skip
+    compared_model(model)
     first = registry.get(side_ref(model, champion))
     shadow = side_ref(model, challenger)
     second = registry.get(shadow)
@@ -123,23 +116,6 @@ def pairs(
     rows["label"] = rows["label"].astype(object).where(rows["label"].notna(), None)
     text = "all rows" if span is None else span.text
     return Pairs(rows[COLUMNS], first, second, text)
-
-
-def side_ref(model: str, side: str | int) -> str:
-    """The reference one side of a comparison names: an alias of `model`, a version
-    number, or a reference of `model` itself."""
-    text = str(side).strip()
-    if isinstance(side, int) or text.isdigit():
-        return f"{model}:{int(text)}"
-    if "@" in text or ":" in text:
-        named = parse_ref(text).model
-        if named != model:
-            raise InvalidArgumentError(
-                f"{text} is a version of {named}, not of {model}; name a version of "
-                f"{model} (an alias such as challenger, or a number)."
-            )
-        return text
-    return f"{model}@{text}"
 
 
 def _require_logs(home: Path, model: str, *, shadow: str) -> None:

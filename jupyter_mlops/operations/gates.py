@@ -15,9 +15,12 @@ from jupyter_mlops.automation.datachecks import DataCheck, check_frame
 from jupyter_mlops.automation.gate_labels import Named
 from jupyter_mlops.automation.gates import HOLDOUT, gate_live, gate_rows
 from jupyter_mlops.automation.verdicts import GateResult
-from jupyter_mlops.errors import InvalidArgumentError, Option
+from jupyter_mlops.errors import InvalidArgumentError, MlopsError, Option
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.events import AliasEvent
+from jupyter_mlops.registry.refs import TEXT_LENGTH, check_text
+
+SUMMARY_ROOM = 300  # what a gate appends to its promotion's reason, at most, past the window
 
 
 def gate(
@@ -45,6 +48,8 @@ def gate(
     to the challenger, audited with `reason` and the result as evidence (with `evidence`
     beside it: the job that asked, say). `y_named` and `rows_named` are how messages name
     the labels and the rows they came with (a face's variables or file)."""
+    if promote:
+        _check_reason(reason, live=live)
     if live is not None:
         if X is not None or y is not None:
             raise both_given(live)
@@ -73,18 +78,45 @@ def gate(
         )
     if not (promote and result.passed):
         return result
+    return _promoted(registry, result, reason=reason, evidence=evidence or {})
+
+
+def _promoted(
+    registry: Registry, result: GateResult, *, reason: str, evidence: Mapping[str, Any]
+) -> GateResult:
+    """The champion alias moved to the challenger a passing gate measured, audited with
+    `reason` and the gate's numbers; a refused move says what the gate found."""
     said = f"{reason}; {result.summary()}" if reason else result.summary()
-    moved = registry.promote(
-        model,
-        result.challenger,
-        result.champion_alias,
-        reason=said,
-        evidence={**result.to_dict(), **(evidence or {})},
-        expect=result.champion,
-    )
+    try:
+        moved = registry.promote(
+            result.model,
+            result.challenger,
+            result.champion_alias,
+            reason=said,
+            evidence={**result.to_dict(), **evidence},
+            expect=result.champion,
+        )
+    except MlopsError as exc:
+        alias = f"{result.model}@{result.champion_alias}"
+        raise exc.led_by(
+            f"the gate passed ({result.summary()}) but {alias} did not move: "
+        ) from exc
     if not isinstance(moved, AliasEvent):  # the alias pointed at the challenger already
         return result
-    return result.moved(f"{model}@{moved.alias}: {moved.from_version} -> {moved.to_version}")
+    return result.moved(f"{result.model}@{moved.alias}: {moved.from_version} -> {moved.to_version}")
+
+
+def _check_reason(reason: str, *, live: str | None) -> None:
+    """Refuses, before anything is scored, a reason the promotion could not store once the
+    gate's numbers are appended to it."""
+    check_text(reason, what="reason")
+    room = TEXT_LENGTH - SUMMARY_ROOM - len(str(live or ""))
+    if len(reason) > room:
+        raise InvalidArgumentError(
+            f"reason is {len(reason):,} characters long, and the promotion appends the gate's "
+            f"numbers (up to {TEXT_LENGTH - room:,} characters) to it; keep it to {room:,} "
+            "characters and put longer notes in a file the reason names."
+        )
 
 
 def both_given(live: str) -> InvalidArgumentError:
@@ -109,13 +141,15 @@ def check_data(
     reference profile (warnings; `strict` fails on them too), and, when nothing else is
     wrong, rows scored by its model (an error when it refuses them). `ignore`: columns that
     are no input (an id, the label), one name or several, left out."""
-    from jupyter_mlops.registry.datafiles import read_files
+    from jupyter_mlops.registry.datafiles import joined, mixed_types, read_parts
 
     version = registry.get(registry.watched(ref))
     ignored = [ignore] if isinstance(ignore, str) else list(ignore)
+    mixed: dict[str, str] = {}
     if isinstance(data, str) or not hasattr(data, "columns"):
         names = [data] if isinstance(data, str) or not isinstance(data, list | tuple) else data
-        frame, source = read_files(list(names)), ", ".join(map(str, names))
+        parts = read_parts(list(names))
+        frame, source, mixed = joined(parts), ", ".join(map(str, names)), mixed_types(parts)
     else:
         frame, source = data, "the given rows"
     return check_frame(
@@ -127,4 +161,5 @@ def check_data(
         strict=strict,
         ignore=ignored,
         load=lambda: registry.load(version.ref),
+        mixed=mixed,
     )

@@ -18,7 +18,7 @@ from jupyter_mlops.errors import (
     did_you_mean,
 )
 from jupyter_mlops.registry import Registry
-from jupyter_mlops.registry.refs import check_name, split_ref
+from jupyter_mlops.registry.lookups import listed_model
 from jupyter_mlops.store import jobs as sql
 
 OPENED = Path("jobs") / "notebooks"  # under the registry home: executed notebooks written out
@@ -48,8 +48,6 @@ def monitor_job(
 
 def jobs(registry: Registry, *, model: str | None = None, limit: int = 50) -> JobList:
     """The newest `limit` jobs of `model` (of every model: None), newest first."""
-    if model is not None:
-        _check_model(model)
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise InvalidArgumentError(
             "", Option("limit", python=repr(limit), typed=str(limit)),
@@ -57,6 +55,8 @@ def jobs(registry: Registry, *, model: str | None = None, limit: int = 50) -> Jo
             Option("limit", python="20", typed="20"), ".",
         )  # fmt: skip
     with registry.db.read() as conn:
+        if model is not None:
+            listed_model(conn, model, listed="jobs", known=sql.models_with_jobs(conn))
         rows = sql.job_rows(conn, model, limit=min(limit, MOST_JOBS))
         named = sql.models_with_jobs(conn) if model is not None and not rows else []
     found = (Job.from_row(row, opened=opened_path(registry, row["id"])) for row in rows)
@@ -99,18 +99,6 @@ def _written(data: bytes, target: Path) -> Path:
             exc, target.parent, doing="write the job's notebook", outcome="nothing was written"
         ) from None
     return target
-
-
-def _check_model(model: object) -> None:
-    """A model's name; a reference (`churn@champion`) is refused naming its model, since
-    jobs are listed by model."""
-    if isinstance(model, str) and split_ref(model)[1]:
-        name = split_ref(model)[0]
-        raise InvalidArgumentError(
-            f"{model!r} names a version, but jobs are listed by model; give the model's "
-            f"name alone, e.g. {name!r}."
-        )
-    check_name(model)  # type: ignore[arg-type]
 
 
 def _none_of(model: str | None, named: list[str]) -> str:

@@ -12,6 +12,7 @@ from jupyter_mlops.automation.jupyter_servers import JupyterServer
 from jupyter_mlops.automation.schedule_records import Schedule, ScheduleList, ScheduleRun
 from jupyter_mlops.automation.schedule_runs import run_now
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.lookups import listed_model
 
 
 def schedule(
@@ -50,7 +51,10 @@ def schedules(
 ) -> ScheduleList:
     """The schedules (of `model`): parameters, interval, next run, where each is installed
     and whether its crontab entry or job definition (on `servers`) is still there, and the
-    newest job."""
+    newest job. `model`: a model's name (refused unless the registry holds it)."""
+    if model is not None:
+        with registry.db.read() as conn:
+            listed_model(conn, model, listed="schedules")
     return automation.schedules(registry, model=model, servers=servers)
 
 

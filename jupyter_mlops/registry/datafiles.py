@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.profiling.dtypes import value_type
 
 # The data files jupyter-mlops reads, by extension, and what each is.
 KINDS = {".parquet": "Parquet", ".pq": "Parquet", ".csv": "CSV", ".tsv": "TSV"}
@@ -28,8 +29,50 @@ def read_files(
 ) -> pd.DataFrame:
     """The rows of data files (paths or globs) as one frame; `time_column`, when a file
     holds it as text, is read as times."""
-    frames = [_read(path, time_column=time_column) for name in names for path in _paths(name)]
+    return joined(read_parts(names, time_column=time_column))
+
+
+def read_parts(
+    names: Sequence[str | os.PathLike[str]], *, time_column: str | None = None
+) -> list[tuple[Path, pd.DataFrame]]:
+    """Each data file's path and rows, in the order `read_files` joins them."""
+    return [(path, _read(path, time_column=time_column)) for name in names for path in _paths(name)]
+
+
+def joined(parts: Sequence[tuple[Path, pd.DataFrame]]) -> pd.DataFrame:
+    """The files' rows as one frame, with the union of their columns."""
+    frames = [frame for _, frame in parts]
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def mixed_types(parts: Sequence[tuple[Path, pd.DataFrame]]) -> dict[str, str]:
+    """The columns whose values are of different types in different files (joined, they
+    are a column of no one type), each with which files hold which, in words: `numbers in
+    a.parquet and 20 more files, text in b.parquet`. A file whose column is all missing
+    holds no type; integers and floats are both numbers."""
+    found: dict[str, dict[str, list[Path]]] = {}
+    for path, frame in parts:
+        for column in frame.columns:
+            values = frame[column]
+            if values.isna().all():
+                continue
+            kind = _KINDS.get(str(value_type(values)), "values of no one type")
+            found.setdefault(str(column), {}).setdefault(kind, []).append(path)
+    return {
+        column: ", ".join(f"{kind} in {_files(paths)}" for kind, paths in kinds.items())
+        for column, kinds in found.items()
+        if len(kinds) > 1
+    }
+
+
+_KINDS = {"integer": "numbers", "float": "numbers", "boolean": "true/false values",
+          "datetime": "times", "text": "text"}  # fmt: skip
+
+
+def _files(paths: list[Path]) -> str:
+    shown = " and ".join(str(path) for path in paths[:2])
+    more = len(paths) - 2
+    return shown if more <= 0 else f"{paths[0]} and {more + 1} more files"
 
 
 def unreadable(path: Path) -> str | None:
@@ -76,7 +119,7 @@ def _read(path: Path, *, time_column: str | None) -> pd.DataFrame:
             return pd.read_parquet(path)
         frame = pd.read_csv(path, sep="\t" if kind == "TSV" else ",")
     except Exception as exc:  # pandas' and pyarrow's words for a file they cannot parse
-        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InvalidArgumentError(
             f"data file {str(path)!r} cannot be read as {kind} ({reason}); give a Parquet "
             "file, or a CSV or TSV file with a header row."
@@ -98,7 +141,7 @@ def _times(values: pd.Series, *, path: Path) -> pd.Series:
                 warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
                 return pd.to_datetime(values, utc=utc)
         except (ValueError, TypeError) as exc:
-            reason = str(exc).splitlines()[0][:120]
+            reason = str(exc).splitlines()[0]
     raise InvalidArgumentError(
         f"column {str(values.name)!r} of {str(path)!r} holds values that are not times "
         f"({reason}); give its time column, or write its times as 2026-11-26T08:00:00."

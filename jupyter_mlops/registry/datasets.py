@@ -1,13 +1,15 @@
 """What registration records about the training data: fingerprint and schema.
 
-The fingerprint hashes every row (not a sample) together with the column names
-and dtypes, so two data sets share it only when their content is the same.
+The fingerprint hashes every row (not a sample) together with the features' names
+and dtypes and the target's dtype (not its name), so two data sets share it only when
+their content is the same, however their labels are called.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -16,6 +18,7 @@ import pandas as pd
 from jupyter_mlops.errors import InvalidArgumentError
 
 MAX_CATEGORIES = 50
+TARGET = "y"  # the name a target of one column is fingerprinted under, whatever it is called
 
 
 def as_frame(data: Any, *, name: str = "X") -> pd.DataFrame:
@@ -46,16 +49,54 @@ def as_frame(data: Any, *, name: str = "X") -> pd.DataFrame:
 
 
 def fingerprint(features: pd.DataFrame, target: pd.DataFrame | None = None) -> str:
-    """sha256 over the names, dtypes and every row of the features (and target)."""
+    """sha256 over the names, dtypes and every row of the features, then the dtype and every
+    row of the target: a target of one column is hashed as `y` whatever it is called
+    (`churned` or `tenure`, the same labels are the same data)."""
+    one = target is not None and target.shape[1] == 1
+    return _digests(features, target, [TARGET] if one else [None])[0]
+
+
+def fingerprints(
+    features: pd.DataFrame, target: pd.DataFrame | None = None, *, names: Iterable[str] = ()
+) -> set[str]:
+    """Every fingerprint a version trained on these rows may hold: today's, and those of a
+    version registered when a target of one column was hashed under its own name: the
+    target's name now, or one of `names` (a label computed from a feature, `X.tenure < 20`,
+    keeps the feature's name)."""
+    found = {fingerprint(features, target)}
+    if target is not None and target.shape[1] == 1:
+        named = dict.fromkeys([str(target.columns[0]), *map(str, names)])
+        found.update(_digests(features, target, list(named)))
+    return found
+
+
+def _digests(
+    features: pd.DataFrame, target: pd.DataFrame | None, names: list[str | None]
+) -> list[str]:
+    """The fingerprint of the features and target, once per name the target is hashed
+    under (None: its own); every row is hashed once."""
     digest = hashlib.sha256()
-    for frame in (features, target):
-        if frame is None:
-            continue
-        header = "|".join(f"{column}:{dtype}" for column, dtype in frame.dtypes.items())
-        digest.update(header.encode())
-        rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
-        digest.update(rows.tobytes())
-    return digest.hexdigest()
+    _add(digest, features, _header(features))
+    if target is None:
+        return [digest.hexdigest()]
+    rows = pd.util.hash_pandas_object(target, index=False).to_numpy().tobytes()
+    found = []
+    for name in names:
+        each = digest.copy()
+        header = _header(target) if name is None else f"{name}:{target.dtypes.iloc[0]}"
+        each.update(header.encode())
+        each.update(rows)
+        found.append(each.hexdigest())
+    return found
+
+
+def _header(frame: pd.DataFrame) -> str:
+    return "|".join(f"{column}:{dtype}" for column, dtype in frame.dtypes.items())
+
+
+def _add(digest: Any, frame: pd.DataFrame, header: str) -> None:
+    digest.update(header.encode())
+    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
 
 
 def describe_schema(frame: pd.DataFrame) -> list[dict[str, Any]]:

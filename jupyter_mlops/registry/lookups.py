@@ -6,12 +6,16 @@ the same sentence: what is missing, the closest name ("did you mean"), and what 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import duckdb
 
 from jupyter_mlops.errors import (
     AliasNotFoundError,
     Command,
+    InvalidArgumentError,
     ModelNotFoundError,
+    Option,
     VersionNotFoundError,
     did_you_mean,
     promote_command,
@@ -23,6 +27,7 @@ from jupyter_mlops.registry.refs import (
     names_version,
     parse_ref,
     parse_version,
+    split_ref,
 )
 from jupyter_mlops.store import catalog
 
@@ -71,15 +76,37 @@ def watched_ref(conn: duckdb.DuckDBPyConnection, text: str) -> ModelRef:
     )
 
 
-def require_model(conn: duckdb.DuckDBPyConnection, name: str) -> None:
+def require_model(conn: duckdb.DuckDBPyConnection, name: str, *, also: Iterable[str] = ()) -> None:
+    """Refuse a name no model of the registry has, with the closest name (of theirs and
+    `also`)."""
     if catalog.get_model(conn, name) is None:
-        names = catalog.model_names(conn)
+        names = sorted({*catalog.model_names(conn), *also})
         hint = did_you_mean(name, names) or ("" if names else " (the registry has no models yet)")
         raise ModelNotFoundError(
             f"no model named {name!r}{hint}; run `",
             Command("models", python="Registry().models()"),
             "` to list them.",
         )
+
+
+def listed_model(
+    conn: duckdb.DuckDBPyConnection, text: object, *, listed: str, known: Iterable[str] = ()
+) -> str:
+    """`text` as a listing by model takes it (`jobs MODEL`, `schedule --list MODEL`): the
+    name of a model the registry holds (or one of `known`, the models the listing has rows
+    of). A reference (`churn@champion`) is refused naming its model, an unknown name with the
+    closest one, an empty one as no name; `listed` says what is listed ("jobs")."""
+    if isinstance(text, str) and names_version(text):
+        name = split_ref(text)[0]
+        raise InvalidArgumentError(
+            f"{text!r} names a version, but {listed} are listed by model; give the model's "
+            f"name alone, e.g. {name!r}."
+        )
+    name = check_name(text)  # type: ignore[arg-type]
+    known = list(known)
+    if name not in known:
+        require_model(conn, name, also=known)
+    return name
 
 
 def require_alias_known(
@@ -110,3 +137,34 @@ def version_ref(name: str, version: int | str) -> ModelRef:
     if not isinstance(version, str):
         return ModelRef(name, version=parse_version(version))
     return parse_ref(f"{name}@{version}")
+
+
+def compared_model(model: object) -> str:
+    """The model a comparison of two of its versions names (a gate, a live comparison);
+    a reference is refused, since each side is named apart."""
+    if isinstance(model, str) and names_version(model):
+        named = parse_ref(model).model
+        raise InvalidArgumentError(
+            f"{model} is a reference to a version, and a comparison takes the model's name "
+            f"({named}) with its two sides named apart; give {named}, with ",
+            Option("champion", python="'champion'", typed="champion"), " and ",
+            Option("challenger", python="'challenger'", typed="challenger"), " as needed.",
+        )  # fmt: skip
+    return check_name(model)  # type: ignore[arg-type]
+
+
+def side_ref(model: str, side: str | int) -> str:
+    """The reference one side of a comparison names: an alias of `model`, a version
+    number, or a reference of `model` itself (one of another model is refused)."""
+    text = str(side).strip()
+    if isinstance(side, int) or text.isdigit():
+        return f"{model}:{int(text)}"
+    if "@" in text or ":" in text:
+        named = parse_ref(text).model
+        if named != model:
+            raise InvalidArgumentError(
+                f"{text} is a version of {named}, not of {model}; name a version of "
+                f"{model} (an alias such as challenger, or a number)."
+            )
+        return text
+    return f"{model}@{text}"

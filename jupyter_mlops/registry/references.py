@@ -247,7 +247,9 @@ def replace(
     found = build(model, X, y, held_out=True, schema=target.schema, positive=target.positive_label)
     given = datasets.as_frame(X, name="the reference data")
     truth = None if y is None else datasets.as_frame(y, name="y")
-    if target.data_fingerprint and datasets.fingerprint(given, truth) == target.data_fingerprint:
+    if target.data_fingerprint and target.data_fingerprint in datasets.fingerprints(
+        given, truth, names=given.columns
+    ):
         raise InvalidArgumentError(
             f"the reference data is {target.ref}'s training data, whose scores are optimistic; "
             "pass held-out rows (e.g. the test part of train_test_split)."

@@ -54,6 +54,8 @@ class Draft:
     artifact: bytes
     reference: bytes | None
     profile: list[dict[str, Any]]
+    # every fingerprint its training data has had: a version that repeats it may hold either
+    fingerprints: set[str] = field(default_factory=set)
 
 
 def check_model(model: Any, *, name: str = "model") -> None:
@@ -113,10 +115,12 @@ def draft_version(given: Registration) -> Draft:
             "y was given without X; pass the training features too (--data X y)."
         )
     features = None if given.X is None else datasets.as_frame(given.X, name="X")
+    fingerprints: set[str] = set()
     if features is not None:
         target = datasets.as_frame(given.y, name="y") if given.y is not None else None
         _check_lengths(features, target)
         record["data_fingerprint"] = datasets.fingerprint(features, target)
+        fingerprints = datasets.fingerprints(features, target)
         record["data_rows"] = len(features)
     found = _reference(
         model,
@@ -127,11 +131,11 @@ def draft_version(given: Registration) -> Draft:
         positive=positive,
     )
     if found is None:
-        return Draft(given, record, serialized.data, None, [])
+        return Draft(given, record, serialized.data, None, [], fingerprints)
     described = features if features is not None else _held_out_rows(given.reference)
     record["schema"] = json.dumps(datasets.describe_schema(described), default=plain)
     record["reference_source"], record["reference_rows"] = found.source, found.rows
-    return Draft(given, record, serialized.data, found.sample, found.profile)
+    return Draft(given, record, serialized.data, found.sample, found.profile, fingerprints)
 
 
 def _record(

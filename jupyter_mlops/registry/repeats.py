@@ -36,7 +36,13 @@ if TYPE_CHECKING:
 
 # outputs.PREDICTION and outputs.FITTED, without importing pandas here
 OUTPUTS = ("__prediction__", "__fitted_output__")
-SAME = ("format", "model_class", "data_fingerprint")
+SAME = ("format", "model_class")  # and the data's fingerprint, today's or an earlier one
+
+
+def _same_data(stored: str | None, draft: Draft) -> bool:
+    """Whether a version holding fingerprint `stored` was trained on the draft's data."""
+    given = draft.record["data_fingerprint"]
+    return stored == given or (stored is not None and stored in draft.fingerprints)
 
 
 def repeated_version(
@@ -49,6 +55,7 @@ def repeated_version(
         alike = (
             row["status"] != "archived"
             and all(row[key] == record[key] for key in SAME)
+            and _same_data(row["data_fingerprint"], draft)
             and json.loads(row["params"]) == json.loads(record["params"])
             and json.loads(row["metrics"]) == json.loads(record["metrics"])
             and row.get("positive_label") in (None, record.get("positive_label"))

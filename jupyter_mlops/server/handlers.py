@@ -279,13 +279,13 @@ class RunScheduleHandler(MlopsHandler):
     async def post(self, schedule: str) -> None:
         if self.request.body.strip():
             self.body(example="{}")  # the run takes no field: any one is refused
-        if not (schedule.isascii() and schedule.isdigit() and len(schedule) <= 18):
-            raise InvalidArgumentError(
-                f"schedule id {schedule[:40]!r} is not a number; send the id GET "
-                "mlops/api/schedules lists, e.g. POST mlops/api/schedules/1/run."
-            )
+        number = inputs.path_id(
+            schedule,
+            what="schedule",
+            fix="send the id GET mlops/api/schedules lists, e.g. POST mlops/api/schedules/1/run",
+        )
         found = await self.access.write(
-            "run_schedule", schedule=int(schedule), evidence=self.evidence(), servers=self.servers()
+            "run_schedule", schedule=number, evidence=self.evidence(), servers=self.servers()
         )
         self.set_status(202)
         self.reply(found)

@@ -21,6 +21,7 @@ ABSENT: Any = object()  # a field the body does not hold
 BODY_LIMIT = 64 * 1024  # bytes: a reason is at most a few thousand characters
 SERVER_ARGUMENTS = frozenset({"token", "_xsrf"})  # read by jupyter_server itself
 QUOTED = 40  # characters of a bad value a refusal shows
+ID_LIMIT = 2**63 - 1  # the largest id a registry row has
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -54,6 +55,11 @@ def body_of(raw: bytes, *, fields: Collection[str], example: str) -> dict[str, A
             f"the request body is {_kind(body)}, not a JSON object; send one such as {example}."
         )
     for name in body:
+        if not fields:
+            raise InvalidArgumentError(
+                f"the body has a field {_quoted(name)}, but this request takes no field; send "
+                "no body, or {}."
+            )
         if name not in fields:
             raise InvalidArgumentError(
                 f"the body has an unknown field {_quoted(name)}{did_you_mean(name, fields)}; "
@@ -129,6 +135,16 @@ def query_number(raw: str | None, name: str, *, least: int = 1, most: int | None
             f"{name}={max(least, 20)}."
         )
     return value
+
+
+def path_id(raw: str, *, what: str, fix: str) -> int:
+    """An id a path names: ASCII digits of a whole number from 1 to ID_LIMIT (no sign, no
+    decimal point, no more digits than the largest has)."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and 0 < int(raw) <= ID_LIMIT):
+        raise InvalidArgumentError(
+            f"{_quoted(raw)} is not a {what} id (a positive whole number); {fix}."
+        )
+    return int(raw)
 
 
 def query_text(raw: str | None, name: str, *, example: str) -> str | None:

@@ -5,8 +5,9 @@ definition of jupyter-scheduler asked of the running Jupyter servers); "Open" wr
 job's executed notebook out to a file and links it.
 
 A job's result is coloured as health is: passed as ok, skipped and missed as drifting (a
-run that did not happen), timeout as degraded, alert, failed and crashed as alerting, and a
-job still running as never checked."""
+run that did not happen), timeout and stopped as degraded, alert, failed and crashed as
+alerting, and a job still running as never checked; a retraining whose gate kept the
+champion is neutral (nothing went wrong, nothing changed)."""
 
 from __future__ import annotations
 
@@ -21,17 +22,19 @@ from jupyter_mlops import operations
 from jupyter_mlops.automation.records import Job, JobList
 from jupyter_mlops.automation.schedule_records import ScheduleList
 from jupyter_mlops.registry import Registry
-from jupyter_mlops.registry.display import Markup, counted, html_table
+from jupyter_mlops.registry.display import Markup, cell, counted, html_table
 from jupyter_mlops.widgets.panel import Panel
 
 JOBS = 50  # newest jobs shown
 HEALTH_OF = {
     "passed": "ok", "skipped": "drifting", "missed": "drifting", "timeout": "degraded",
     "alert": "alerting", "failed": "alerting", "crashed": "alerting", "running": "never-checked",
-    "stopped": "degraded",
+    "stopped": "degraded", "kept": "neutral",
 }  # fmt: skip
 JOB_COLUMNS = ["id", "started (UTC)", "kind", "took (s)", "result", "message", "executed notebook"]
-SCHEDULE_COLUMNS = ["id", "notebook", "every", "next run (UTC)", "installed", "last job"]
+SCHEDULE_COLUMNS = [
+    "id", "notebook", "parameters", "every", "next run (UTC)", "installed", "last job",
+]  # fmt: skip
 
 
 def badge(status: str) -> str:
@@ -123,9 +126,10 @@ def schedules_html(schedules: ScheduleList) -> str:
     if not schedules:
         return "<p>no schedules</p>"
     rows = [
-        [s.id, os.path.basename(s.notebook), s.every, s.next_run, s.installed, s.last]
+        [s.id, os.path.basename(s.notebook), cell(s.parameters), s.every, s.next_run,
+         s.installed, s.last]
         for s in schedules
-    ]
+    ]  # fmt: skip
     return html_table(SCHEDULE_COLUMNS, rows)
 
 

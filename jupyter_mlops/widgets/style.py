@@ -17,6 +17,7 @@ STYLE = """<style>
 .jp-mlops-health-degraded { background: var(--jp-warn-color0, #e65100); }
 .jp-mlops-health-alerting { background: var(--jp-error-color1, #d32f2f); }
 .jp-mlops-health-never-checked { background: var(--jp-layout-color3, #9e9e9e); }
+.jp-mlops-health-neutral { background: var(--jp-info-color1, #0288d1); }
 .jp-mlops-drifted { color: var(--jp-error-color1, #d32f2f); font-weight: bold; }
 .jp-mlops-differs { background: var(--jp-warn-color3, #fff3e0); }
 .jp-mlops-model > .jupyter-widgets.jupyter-widget-tab > .lm-TabBar

@@ -1,7 +1,8 @@
 /**
  * A model's jobs and schedules in the sidebar: its newest job's result as a badge coloured as
- * health is (passed as ok; skipped and missed as drifting; timeout as degraded; alert, failed
- * and crashed as alerting; running as never checked), and each schedule with how often it
+ * health is (passed as ok; skipped and missed as drifting; timeout and stopped as degraded;
+ * alert, failed and crashed as alerting; running as never checked; kept, a retraining whose
+ * gate kept the champion, as neutral), and each schedule with how often it
  * runs, when next, its newest job and a Run now button. Presentational: it reads the model
  * and forwards clicks.
  *
@@ -24,6 +25,7 @@ export const HEALTH_OF: { [status: string]: string } = {
   failed: 'alerting',
   crashed: 'alerting',
   stopped: 'degraded',
+  kept: 'neutral',
   running: 'never-checked'
 };
 

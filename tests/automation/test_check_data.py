@@ -105,3 +105,25 @@ def test_objects_a_string_to_ignore_and_a_series_are_told_apart(churn_home, fres
     with pytest.raises(UsageError, match="a Series was given as data, which is neither") as told:
         ipython.run_line_magic("mlops", "check-data column --schema churn:2")
     assert "Name: x0" not in str(told.value) and len(str(told.value)) < 200
+
+
+def test_files_whose_column_types_differ_are_named_and_a_read_error_is_shown_whole(
+    churn_home, fresh, tmp_path, capsys
+):
+    fresh.iloc[:500].to_parquet(tmp_path / "day_1.parquet")
+    fresh.iloc[500:].assign(x1=fresh.x1.iloc[500:].astype(str)).to_parquet(
+        tmp_path / "day_2.parquet"
+    )
+    result = operations.check_data(
+        Registry(churn_home), ref="churn@champion", data=str(tmp_path / "day_*.parquet")
+    )
+    assert [(f.column, f.check, f.severity) for f in result.findings] == [("x1", "type", "error")]
+    assert result.findings[0].detail == (
+        f"holds numbers in {tmp_path / 'day_1.parquet'}, text in {tmp_path / 'day_2.parquet'}; "
+        "give files whose x1 holds one type"
+    )
+    (tmp_path / "cut.parquet").write_bytes(b"PAR1abc")
+    args = ["--home", str(churn_home), "check-data", str(tmp_path / "cut.parquet")]
+    assert main([*args, "--schema", "churn@champion"]) == 2
+    said = capsys.readouterr().err
+    assert "smaller than the minimum file footer (8 bytes)); give a Parquet file" in said

@@ -75,6 +75,9 @@ def test_a_versions_training_data_is_no_holdout_from_python_or_a_shell(
     X, y = churn_rows(1_500, seed=1)  # the rows versions 1 and 2 were trained on
     with pytest.raises(InvalidArgumentError, match="the holdout is churn:1's training data"):
         operations.gate(churn, model="churn", challenger=2, X=X, y=y, metric="auc", promote=True)
+    with pytest.raises(InvalidArgumentError, match="the holdout is churn:1's training data"):
+        renamed = y.rename("tenure")  # the same labels, called otherwise than at registration
+        operations.gate(churn, model="churn", challenger=2, X=X, y=renamed, metric="auc")
     assert churn.get("churn@champion").version == 1
     X.assign(churned=y).to_parquet(tmp_path / "train.parquet")
     args = ["--home", str(churn.home), "gate", "churn", "--challenger", "2", "--metric", "auc"]
@@ -128,3 +131,53 @@ def test_a_live_gate_loads_no_model_and_checks_its_arguments_first(shadowed, cap
     assert "a window of '0d' is empty" in capsys.readouterr().err
     assert main([*args, "--live", "1d", "--metric", "rmse"]) == 2
     assert "choose one of accuracy, auc, f1, log_loss" in capsys.readouterr().err
+
+
+def test_a_reason_too_long_with_the_gates_numbers_is_refused_before_anything_is_scored(
+    churn, holdout
+):
+    X, y = holdout
+    kw = {"model": "churn", "challenger": 2, "metric": "auc", "promote": True}
+    with pytest.raises(InvalidArgumentError) as refused:
+        operations.gate(churn, X=None, y=None, reason="x" * 3_950, **kw)
+    assert str(refused.value).startswith(
+        "reason is 3,950 characters long, and the promotion appends the gate's numbers (up to "
+        "300 characters) to it; keep it to 3,700 characters"
+    )
+    passed = operations.gate(churn, X=X, y=y, reason="x" * 3_700, **kw)
+    assert passed.promoted and churn.get("churn@champion").version == 2
+    assert churn.history("churn")[-1].reason.startswith("x" * 3_700 + "; gate on 1,000 held-out")
+
+
+def test_a_promotion_refused_after_the_gate_says_what_the_gate_found(
+    churn, holdout, tmp_path, capsys
+):
+    X, y = holdout
+    X.assign(churned=y).to_parquet(tmp_path / "holdout.parquet")
+    churn.promote("churn", 3, reason="moved while the gate measured version 1")
+    args = ["--home", str(churn.home), "gate", "churn", "--champion", "1", "--challenger", "2"]
+    held = ["--holdout", str(tmp_path / "holdout.parquet"), "--target", "churned"]
+    assert main([*args, *held, "--metric", "auc", "--promote"]) == 5
+    said = capsys.readouterr().err
+    assert said.startswith("jupyter-mlops: the gate passed (gate on 1,000 held-out rows: auc ")
+    assert "but churn@champion did not move: " in said and said.count("\n") == 1
+    assert churn.get("churn@champion").version == 3
+
+
+def test_a_side_may_be_a_ref_of_the_model_and_not_of_another(churn_home, holdout, tmp_path, capsys):
+    """As compare-live takes them: `churn:2`, `churn@champion`; `fraud:2` is refused."""
+    X, y = holdout
+    X.assign(churned=y).to_parquet(tmp_path / "holdout.parquet")
+    args = ["--home", str(churn_home), "gate", "churn", "--metric", "auc", "--holdout"]
+    args += [str(tmp_path / "holdout.parquet"), "--target", "churned"]
+    assert main([*args, "--challenger", "churn:2", "--champion", "churn@champion"]) == 0
+    shown = capsys.readouterr().out
+    assert "version 1 (churn@champion)" in shown and "gate churn: promote" in shown
+    assert main([*args, "--challenger", "fraud:2"]) == 2
+    assert capsys.readouterr().err == (
+        "jupyter-mlops: fraud:2 is a version of fraud, not of churn; name a version of churn "
+        "(an alias such as challenger, or a number).\n"
+    )
+    result = operations.gate(Registry(churn_home), model="churn", challenger="churn:2",
+                             champion="churn:1", X=X, y=y, metric="auc")  # fmt: skip
+    assert (result.champion_named, result.champion_alias) == ("churn:1", "champion")

@@ -125,9 +125,8 @@ def test_a_job_exits_with_the_codes_the_command_line_documents():
 def test_an_empty_or_refused_listing_says_which_models_have_jobs(listed, capsys):
     home = str(listed.home)
     crashed = _running(listed, pid=2**22 + 7)  # no such process: its runner is gone
-    assert main(["--home", home, "jobs", "chrun"]) == 0
-    said = "no jobs of chrun (did you mean 'churn'?); models with jobs: churn, other"
-    assert capsys.readouterr().out.strip() == said
+    assert main(["--home", home, "jobs", "chrun"]) == 4
+    assert "no model named 'chrun' (did you mean 'churn'?)" in capsys.readouterr().err
     assert main(["--home", home, "jobs", "churn@champion"]) == 2
     assert "give the model's name alone, e.g. 'churn'" in capsys.readouterr().err
     with pytest.raises(SystemExit):

@@ -172,3 +172,24 @@ def test_a_notebook_schedules_lists_and_removes(
     assert [(s.id, s.state) for s in shown] == [(made.id, "installed")]
     assert ipython.run_line_magic("mlops", f"schedule --remove {made.id}").state == "removed"
     assert len(ipython.run_line_magic("mlops", "schedule --list")) == 0
+
+
+def test_a_listing_names_a_model_the_registry_holds_on_every_face(
+    ipython: InteractiveShell, churn: Registry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A misspelt model, a ref or an empty name is refused, never listed as no schedules."""
+    home = ("--home", str(churn.home))
+    code, said = refused(capsys, *home, "schedule", "--list", "churm")
+    assert code == 4 and "no model named 'churm' (did you mean 'churn'?)" in said
+    code, said = refused(capsys, *home, "schedule", "--list", "churn@champion")
+    assert (code, said) == (
+        2,
+        "jupyter-mlops: 'churn@champion' names a version, but schedules are listed by model; "
+        "give the model's name alone, e.g. 'churn'.",
+    )
+    assert refused(capsys, *home, "schedule", "--list", "")[0] == 2
+    assert main([*home, "schedule", "--list", "churn"]) == 0
+    assert capsys.readouterr().out.strip() == "no schedules"
+    assert ipython.run_cell(f"%mlops connect {churn.home}").success
+    result = ipython.run_cell("%mlops schedule --list churm")
+    assert "no model named 'churm'" in str(result.error_in_exec)

@@ -186,3 +186,28 @@ def test_a_window_of_nothing_is_refused_from_python(monitor: Monitor) -> None:
     for call in calls:
         with pytest.raises(InvalidArgumentError, match="is empty; give a positive span"):
             call()
+
+
+def test_every_notify_target_given_is_kept(
+    shell: InteractiveShell, monitor: Monitor, tmp_path: Path
+) -> None:
+    """`--notify` repeated keeps each target, in a cell as in a shell, not only the last."""
+    notebook = tmp_path / "retrain.ipynb"
+    notebook.write_text("{}")
+    hook = "webhook:http://127.0.0.1:9/x"
+    rule = cell(
+        shell,
+        f'%mlops alert add churn@champion "drift.share > 0.9" --notify {hook} '
+        f"--notify retrain:{notebook}",
+    )
+    assert rule.notify == [hook, f"retrain:{notebook}"]
+    other = hook.replace("/x", "/y")
+    added = ["alert", "add", "churn@champion", "rows > 1", "--notify", hook, "--notify", other]
+    done = subprocess.run(
+        [CLI, "--home", str(monitor.registry.home), *added],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"notifies {hook} {other}" in done.stdout

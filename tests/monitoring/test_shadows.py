@@ -163,3 +163,26 @@ def test_compare_live_refuses_a_ref_for_the_model_and_one_version_on_both_sides(
     assert main([*home, "diagnosis", "--champion", "1", "--challenger", "1"]) == 2
     assert main([*home, "diagnosis@champion"]) == 2
     assert "give diagnosis, with --champion champion" in capsys.readouterr().err
+
+
+def test_compare_live_refuses_versions_of_two_tasks_and_agrees_across_number_types(
+    logged, dataset
+) -> None:
+    """A regressor in shadow of a classifier is refused (its accuracy would read 0); its
+    float predictions in the shadow log leave the classifiers' agreement as it was."""
+    registry, _, _ = logged
+    X, y = dataset
+    registry.register("diagnosis", LinearRegression().fit(X, y.astype(float)), X=X, y=y)
+    ids = [f"r{i:02d}" for i in range(40)]
+    write(registry, logs.SHADOWS, "diagnosis", outputs(ids, 4, [0.4] * 40, np.nan))
+    with pytest.raises(InvalidArgumentError) as refused:
+        operations.compare_live(registry, model="diagnosis", challenger=4)
+    assert str(refused.value) == (
+        "diagnosis@champion (version 1) is a classifier and diagnosis:4 a regressor; a live "
+        "comparison compares versions that do the same task, so name a challenger that is a "
+        "classifier too."
+    )
+    result = operations.compare_live(registry, model="diagnosis", window="7d")
+    found = paired_rows(registry, model="diagnosis", window="7d")
+    same = found["champion_prediction"].astype(float) == found["challenger_prediction"]
+    assert result.agreement == pytest.approx(same.mean()) and result.agreement > 0.5

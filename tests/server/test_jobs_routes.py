@@ -59,6 +59,16 @@ async def test_schedules_list_with_their_next_run_and_filter_by_model(
     assert listed["state"] == "installed" and listed["next_run"].endswith("+00:00")
     assert listed["last_job"] is None
     assert await api("schedules", model="fraud") == (200, {"schedules": [], "note": ""})
+    status, refusal = await api("schedules", model="churm")
+    assert status == 404 and "no model named 'churm' (did you mean 'churn'?)" in refusal["message"]
+    for path, params in (("schedules", {"model": "churn@champion"}), ("models/churn:1/jobs", {})):
+        status, refusal = await api(path, **params)
+        listed = "schedules" if path == "schedules" else "jobs"
+        assert (status, refusal["message"]) == (
+            400,
+            f"'{params.get('model', 'churn:1')}' names a version, but {listed} are listed by "
+            "model; give the model's name alone, e.g. 'churn'.",
+        )
     _, fleet = await api("models")
     counted = {m["name"]: (m["schedules"], m["last_job"]) for m in fleet["models"]}
     assert counted == {"churn": (1, None), "fraud": (0, None)}
@@ -101,13 +111,16 @@ async def test_run_now_refuses_an_unknown_or_removed_schedule_and_any_field(
     assert (status, refusal["error"]) == (404, "not_found")
     assert f"this registry's: {scheduled}" in refusal["message"]
     assert "%mlops schedule --list" in refusal["message"]
-    status, refusal = await api("schedules/one/run", b"")
-    assert (status, refusal["error"]) == (400, "usage") and "'one' is not a number" in (
-        refusal["message"]
-    )
+    for wrong in ("one", "-1", "0", "9" * 20):
+        status, refusal = await api(f"schedules/{wrong}/run", b"")
+        assert (status, refusal["error"]) == (400, "usage")
+        assert refusal["message"].startswith(
+            f"'{wrong}' is not a schedule id (a positive whole number); send the id GET"
+        )
     status, refusal = await api(f"schedules/{scheduled}/run", {"now": True})
-    assert (status, refusal["error"]) == (400, "usage") and "unknown field 'now'" in (
-        refusal["message"]
+    assert (status, refusal["message"]) == (
+        400,
+        "the body has a field 'now', but this request takes no field; send no body, or {}.",
     )
     operations.unschedule(Registry(home), schedule=scheduled)
     status, refusal = await api(f"schedules/{scheduled}/run", b"")

@@ -62,6 +62,15 @@ describe("a model's jobs and schedules in the panel", () => {
     expect(row('tumour').querySelector('.jp-mlops-jobs')).toBeNull();
   });
 
+  it('colours a retraining the gate kept as neutral, not as never checked', async () => {
+    server.record('churn', 'kept');
+    await shown();
+    const last = row('churn').querySelector<HTMLElement>('.jp-mlops-last-job .jp-mlops-job')!;
+    expect(last.dataset.status).toBe('kept');
+    expect(last.querySelector('.jp-mlops-health-neutral')?.textContent).toBe('kept');
+    expect(last.querySelector('.jp-mlops-health-never-checked')).toBeNull();
+  });
+
   it('runs a schedule now and shows its job once the server has recorded it', async () => {
     server.schedule('churn');
     await shown();
