@@ -72,8 +72,9 @@ demo: $(INSTALLED)
 	@echo "   the demo registry:  $(DEMO)/registry (jupyter-mlops --home $(DEMO)/registry models)"
 	@echo "   make lab            opens them in JupyterLab, its MLOps sidebar showing the demo registry"
 
+# two workers, each given whole test files (module fixtures are made once)
 test: $(INSTALLED) chromium cron jest
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # the sidebar's unit tests (its node dependencies installed first when missing)
 jest: $(INSTALLED)

@@ -105,10 +105,11 @@ def schedule_counts(conn: duckdb.DuckDBPyConnection) -> list[Row]:
 
 
 def last_jobs(conn: duckdb.DuckDBPyConnection) -> list[Row]:
-    """Each model's newest job, its whole row."""
+    """Each model's newest job (by when it started, as `jobs` lists them), its whole row."""
     return rows_of(
         conn.execute(
             """SELECT * FROM jobs WHERE model IS NOT NULL
-               QUALIFY row_number() OVER (PARTITION BY model ORDER BY id DESC) = 1"""
+               QUALIFY row_number() OVER (
+                   PARTITION BY model ORDER BY started_at DESC, id DESC) = 1"""
         )
     )

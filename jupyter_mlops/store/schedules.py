@@ -63,7 +63,8 @@ def last_jobs(conn: duckdb.DuckDBPyConnection, schedule_ids: Iterable[int]) -> d
         conn.execute(
             """SELECT schedule_id, id, status, started_at, finished_at, exit_code
                FROM jobs WHERE list_contains(?, schedule_id)
-               QUALIFY row_number() OVER (PARTITION BY schedule_id ORDER BY id DESC) = 1""",
+               QUALIFY row_number() OVER (
+                   PARTITION BY schedule_id ORDER BY started_at DESC, id DESC) = 1""",
             [ids],
         )
     )
