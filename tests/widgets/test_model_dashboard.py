@@ -54,7 +54,7 @@ def test_a_feature_overlays_its_distributions_and_its_statistic_over_checks(
     feature = dash.drift.feature.options[0]
     dash.drift.show_feature(feature).result(timeout=60)
     overlay = dash.drift.overlay.children[0]
-    assert [trace.name for trace in overlay.data] == ["reference", "current"]
+    assert [trace.name for trace in overlay.figure.data] == ["reference", "current"]
     assert dash.drift.figure.children, "its statistic per check"
     assert feature in dash.drift.status.text
 
@@ -136,7 +136,8 @@ def test_a_version_from_a_run_shows_its_learning_curves(registry: Registry) -> N
     assert run_id == str(run.id) and "version 3" in label
     dash.versions.curves(run_id).result(timeout=60)
     (curve,) = dash.versions.curve.children
-    assert [trace.name for trace in curve.data] == ["loss"] and len(curve.data[0].y) == 5
+    (loss,) = curve.figure.data
+    assert loss.name == "loss" and len(loss.y) == 5
 
 
 def test_measuring_drift_of_a_range_of_dates_of_the_log(registry: Registry) -> None:
