@@ -28,15 +28,17 @@ from jupyter_mlops.monitoring import compaction, logs
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
+BROWSER = {"lab", "browser"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The files with the most slow tests first: `make test` hands whole files to its two
     workers, so the longest start early instead of ending the run alone. Each file keeps its
-    tests in their order."""
+    tests in their order. A test in a real lab and browser weighs most."""
     weight: Counter[Path] = Counter()
     for item in items:
         weight[item.path] += 10 if item.get_closest_marker("slow") else 1
+        weight[item.path] += 30 if BROWSER & set(getattr(item, "fixturenames", ())) else 0
     items.sort(key=lambda item: -weight[item.path])
 
 
