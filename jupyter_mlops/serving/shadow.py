@@ -202,10 +202,10 @@ class ShadowScorer:
             self.failed += sum(offered.count for offered in batch)
             return
         served = follower.served
-        offered = sum(o.count for o in batch)
+        given = sum(o.count for o in batch)
         batch = [o for o in batch if o.scored.served.version.version != served.version.version]
         count = sum(o.count for o in batch)
-        self.same_version += offered - count
+        self.same_version += given - count
         if not batch:
             return
         try:
