@@ -177,12 +177,14 @@ def _get(registry: Registry, job_id: int) -> Job:
 def _skipped(
     registry: Registry, given: Given, *, what: str, holder: tuple[int | None, int | None]
 ) -> Job:
-    """A 'skipped' row naming the job that holds the lock (or its runner's pid, when its
-    row is not written yet)."""
+    """A 'skipped' row naming the job that holds the lock (found by its runner's pid while
+    the lock names no job yet; the pid alone when its row is not written yet)."""
     pid, holding = holder
     now = utc_now()
     with registry.db.write() as conn:
         going = None if holding is None else sql.job_row(conn, holding)
+        if going is None and pid is not None:  # its row written, its id not yet in the lock
+            going = sql.running_job_of(conn, pid=pid, host=socket.gethostname())
         message = overlap.skip_message(what, going, pid)
         detail = {"running_job": holding, "running_pid": pid}
         job_id = sql.insert_job(

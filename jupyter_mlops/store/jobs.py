@@ -87,6 +87,18 @@ def running_job(
     return rows[0] if rows else None
 
 
+def running_job_of(conn: duckdb.DuckDBPyConnection, *, pid: int, host: str) -> Row | None:
+    """The job still 'running' that the runner `pid` on `host` recorded, if any."""
+    rows = rows_of(
+        conn.execute(
+            """SELECT * FROM jobs WHERE status = 'running' AND pid = ? AND host = ?
+               ORDER BY id DESC LIMIT 1""",
+            [pid, host],
+        )
+    )
+    return rows[0] if rows else None
+
+
 def last_run_started(conn: duckdb.DuckDBPyConnection, schedule_id: int) -> datetime | None:
     """When the newest run of a schedule started (a 'missed' row is no run); None: never."""
     row = conn.execute(
