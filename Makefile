@@ -11,7 +11,7 @@ LAB := labextension
 LAB_SOURCES := $(shell find $(LAB)/src $(LAB)/style $(LAB)/schema -type f -not -path '*/__tests__/*' 2>/dev/null) \
 	$(LAB)/package.json $(LAB)/yarn.lock $(LAB)/tsconfig.json
 
-.PHONY: install node chromium cron demo test jest lint lab bench bench-crash clean
+.PHONY: install node chromium cron postgres demo test jest lint lab bench bench-crash clean
 
 install: $(INSTALLED)
 
@@ -73,7 +73,7 @@ demo: $(INSTALLED)
 	@echo "   make lab            opens them in JupyterLab, its MLOps sidebar showing the demo registry"
 
 # two workers, each given whole test files (module fixtures are made once)
-test: $(INSTALLED) chromium cron jest
+test: $(INSTALLED) chromium cron postgres jest
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # the sidebar's unit tests (its node dependencies installed first when missing)
@@ -91,6 +91,13 @@ cron:
 	@command -v crontab >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cron; } || \
 		echo "== crontab is missing (installing it needs root): the crontab tests are skipped"
+
+# shared registries are tested on a throwaway PostgreSQL server: Debian's postgresql has it
+postgres:
+	@{ command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || \
+		{ [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; } || \
+		{ echo "== PostgreSQL is missing (installing it needs root): shared registries cannot be tested"; exit 1; }
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check jupyter_mlops tests benchmarks

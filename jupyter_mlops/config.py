@@ -12,6 +12,12 @@ from pathlib import Path
 from jupyter_mlops.errors import InvalidArgumentError
 
 HOME_VARIABLE = "MLOPS_HOME"
+# a shared registry's catalog (`ducklake:postgres:...`), ahead of MLOPS_HOME, and the folder
+# every machine of the team mounts for its files
+REGISTRY_VARIABLE = "MLOPS_REGISTRY"
+DATA_PATH_VARIABLE = "MLOPS_DATA_PATH"
+SHARED_PREFIX = "ducklake:"
+SHARED_SCHEME = "ducklake:postgres:"
 # set by a job's runner for the notebook it executes: what the notebook records is the job's
 JOB_VARIABLE = "MLOPS_JOB_ID"
 # set by whoever started a job's runner on a person's behalf (a schedule run now from the
@@ -89,6 +95,60 @@ def use_session_home(location: str | None) -> None:
     _session_home[:] = [] if location is None else [location]
 
 
+@dataclass(frozen=True)
+class Location:
+    """Where a registry lives: a directory with its file, or a shared catalog's URL and the
+    data path its files are under (None: the one the catalog was made with)."""
+
+    home: Path | None
+    url: str | None = None
+
+    @property
+    def shared(self) -> bool:
+        return self.url is not None
+
+
+def resolve_location(
+    location: str | os.PathLike[str] | None = None,
+    *,
+    data_path: str | os.PathLike[str] | None = None,
+) -> Location:
+    """The registry `location` names: a shared catalog's URL (`ducklake:postgres:...`) or a
+    directory; else the one the notebook session connected to, else $MLOPS_REGISTRY, else
+    $MLOPS_HOME, else ~/.jupyter-mlops. A shared catalog's data path is `data_path`, else
+    $MLOPS_DATA_PATH, else the one it was made with."""
+    raw = _named(location)
+    if raw is None or not raw.startswith(SHARED_PREFIX):
+        return Location(resolve_home(raw))
+    if not raw.startswith(SHARED_SCHEME) or not raw[len(SHARED_SCHEME) :].strip():
+        raise InvalidArgumentError(
+            f"registry URL {raw!r} is not one a shared registry takes; give "
+            f"'{SHARED_SCHEME}dbname=NAME host=HOST user=ROLE' (a PostgreSQL catalog)."
+        )
+    given = os.fspath(data_path) if data_path is not None else os.environ.get(DATA_PATH_VARIABLE)
+    if not given:
+        return Location(None, raw)
+    if "://" in given:
+        raise InvalidArgumentError(
+            f"data path {given!r} is on object storage, which shared registries do not support "
+            "yet; give a folder every machine mounts (NFS, SMB or the like)."
+        )
+    return Location(Path(given).expanduser().resolve(), raw)
+
+
+def _named(location: str | os.PathLike[str] | None) -> str | None:
+    if location is not None and not os.fspath(location).strip():
+        raise InvalidArgumentError(
+            "the registry location is empty; give a directory, or leave it out to use "
+            f"${HOME_VARIABLE} or {DEFAULT_HOME}."
+        )
+    if location is not None:
+        return os.fspath(location)
+    if _session_home:
+        return _session_home[0]
+    return os.environ.get(REGISTRY_VARIABLE) or os.environ.get(HOME_VARIABLE) or None
+
+
 def resolve_home(location: str | os.PathLike[str] | None = None) -> Path:
     """The registry directory: `location`, else the one the notebook session connected to
     (`use_session_home`), else $MLOPS_HOME, else ~/.jupyter-mlops.
@@ -108,18 +168,11 @@ def home_given(location: str | os.PathLike[str] | None = None) -> Path:
     """The registry directory `resolve_home` names, a file there not refused yet: what a
     long-running server serves, answering the refusal to every request (the file may make
     way for a directory meanwhile) rather than serving nothing."""
-    if location is not None and not os.fspath(location).strip():
+    raw = _named(location)
+    if raw is not None and raw.startswith(SHARED_PREFIX):
         raise InvalidArgumentError(
-            "the registry location is empty; give a directory, or leave it out to use "
-            f"${HOME_VARIABLE} or {DEFAULT_HOME}."
-        )
-    if location is None and _session_home:
-        location = _session_home[0]
-    raw = os.fspath(location) if location is not None else os.environ.get(HOME_VARIABLE)
-    if raw is not None and raw.startswith("ducklake:"):
-        raise InvalidArgumentError(
-            f"registry URL {raw!r} asks for team mode, which this version does not support yet; "
-            "give a directory path instead."
+            f"{raw!r} names a shared registry, which has no directory of its own here; "
+            "open it with Registry(url) or --home URL."
         )
     path = Path(raw).expanduser() if raw else DEFAULT_HOME.expanduser()
     if path.suffix == ".duckdb":

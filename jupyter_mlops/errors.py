@@ -62,6 +62,7 @@ class Kind(StrEnum):
     UNAUTHORIZED = "unauthorized"  # a request without the server's token
     TOO_LARGE = "too_large"  # a request body over the server's limit
     UNPROCESSABLE = "unprocessable"  # well-formed input the model cannot take
+    FORBIDDEN = "forbidden"  # the database's role may not make this change
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ OUTCOMES: Mapping[Kind, Outcome] = MappingProxyType(
         Kind.UNAUTHORIZED: Outcome(exit_code=2, http_status=401),
         Kind.TOO_LARGE: Outcome(exit_code=2, http_status=413),
         Kind.UNPROCESSABLE: Outcome(exit_code=2, http_status=422),
+        Kind.FORBIDDEN: Outcome(exit_code=15, http_status=403),
     }
 )
 
@@ -206,6 +208,12 @@ class UnsafeModelError(MlopsError, PermissionError):
     """Loading or storing the model would trust code that was not trusted."""
 
     kind = Kind.UNSAFE
+
+
+class ForbiddenError(MlopsError, PermissionError):
+    """The shared registry's database role may read but not make this change."""
+
+    kind = Kind.FORBIDDEN
 
 
 class UnavailableError(MlopsError, RuntimeError):

@@ -25,10 +25,19 @@ from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops import Registry
 from jupyter_mlops.monitoring import compaction, logs
+from tests.postgres import Cluster, cluster
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
 BROWSER = {"lab", "browser"}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A module's `BACKENDS = ("file", "lake")` runs each of its tests that uses the
+    `registry` fixture on a registry file and on a shared registry (DuckLake on PostgreSQL)."""
+    backends = getattr(metafunc.module, "BACKENDS", None)
+    if backends and "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", backends)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -104,9 +113,38 @@ def close_shell(shell: InteractiveShell) -> None:
     atexit.unregister(shell.atexit_operations)
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """This worker's own PostgreSQL server, for shared registries."""
+    with cluster() as found:
+        yield found
+
+
 @pytest.fixture
-def registry(tmp_path: Path) -> Registry:
+def lake_url(postgres: Cluster) -> str:
+    """The URL of a new, empty shared registry's catalog (a schema of its own)."""
+    return postgres.url(postgres.new_schema())
+
+
+@pytest.fixture
+def backend() -> str:
+    """What the `registry` fixture is: a registry file, unless a module's BACKENDS says."""
+    return "file"
+
+
+@pytest.fixture
+def registry(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Registry:
+    if backend == "lake":
+        return Registry(request.getfixturevalue("lake_url"), data_path=tmp_path / "registry")
     return Registry(tmp_path / "registry")
+
+
+def recorded_user(registry: Registry, user: str) -> str:
+    """Who a change made as `user` ($MLOPS_USER) is recorded as: on a shared registry, the
+    PostgreSQL role that made it, whatever the process claims."""
+    if registry.shared:
+        return registry.db.role()  # type: ignore[union-attr]
+    return user
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ def patiently(registry: Registry, job_id: int, work: Callable[[], T], *, ended: 
     the registry file is gone."""
     deadline = time.monotonic() + max(PATIENCE * registry.db.lock_timeout, LEAST_WAIT)
     while True:
-        if not registry.db.path.exists():
+        if registry.db.path is not None and not registry.db.path.exists():
             raise IntegrityError(
                 f"the registry file {str(registry.db.path)!r} was deleted while job {job_id} "
                 f"ran ({ended}), so its row cannot be finished; restore the registry from a "

@@ -31,7 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="jupyter-mlops", description="Model registry operations from a shell."
     )
     parser.add_argument(
-        "--home", help="registry directory (default: $MLOPS_HOME or ~/.jupyter-mlops)"
+        "--home",
+        help="registry directory, or a shared registry's URL (ducklake:postgres:...) "
+        "(default: $MLOPS_REGISTRY, else $MLOPS_HOME, else ~/.jupyter-mlops)",
+    )
+    parser.add_argument(
+        "--data-path",
+        help="a shared registry's data folder, as this machine mounts it (default: "
+        "$MLOPS_DATA_PATH, else the one the registry was made with)",
     )
     commands = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", required=True)
     parsers = add_subcommands(commands, [*SHELL_ONLY, *SHARED])
@@ -64,7 +71,8 @@ def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     made = _made(args.home)
     try:
-        context = Context(Registry(args.home), Face.SHELL, data=data_files)
+        registry = Registry(args.home, data_path=args.data_path)
+        context = Context(registry, Face.SHELL, data=data_files)
         with stoppable(args.subcommand.runs_job):
             result = shown_in(args.subcommand.run(context, args), Face.SHELL)
     except MlopsError as exc:

@@ -42,7 +42,8 @@ from jupyter_mlops.registry.refs import (
     kind_of,
     parse_version,
 )
-from jupyter_mlops.store import Database, catalog
+from jupyter_mlops.store import catalog
+from jupyter_mlops.store.backends import Store
 
 
 def rollback_target(events: Sequence[dict[str, Any]], *, name: str, alias: str) -> tuple[int, int]:
@@ -210,7 +211,7 @@ def planned_rollback(conn: duckdb.DuckDBPyConnection, name: str, alias: str) -> 
 
 
 def make_move(
-    db: Database,
+    db: Store,
     planned: Callable[[duckdb.DuckDBPyConnection], Move],
     *,
     reason: str,

@@ -34,8 +34,8 @@ from jupyter_mlops.registry.lookups import find_version
 from jupyter_mlops.registry.outputs import FITTED, PREDICTION, TARGET, output_of
 from jupyter_mlops.registry.records import HELD_OUT, TRAINING, Version, describe
 from jupyter_mlops.registry.refs import ModelRef
-from jupyter_mlops.store import Database
 from jupyter_mlops.store import references as stored
+from jupyter_mlops.store.backends import Store
 
 MIN_ROWS = 50  # held-out rows: fewer cannot calibrate scores nor stand for a population
 
@@ -239,7 +239,7 @@ def replace(
     X: Any,
     y: Any,
     reason: str,
-    db: Database,
+    db: Store,
     artifacts: ArtifactStore,
 ) -> Version:
     """Give `target`, a stored version, new held-out reference data scored by its `model`,

@@ -10,7 +10,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jupyter_mlops.config import ARTIFACTS_DIR, REGISTRY_FILE, Settings, resolve_home
+from jupyter_mlops.config import (
+    ARTIFACTS_DIR,
+    DATA_PATH_VARIABLE,
+    REGISTRY_FILE,
+    Settings,
+    resolve_location,
+)
 from jupyter_mlops.errors import CONNECT, InvalidArgumentError, MlopsWarning, Option
 from jupyter_mlops.registry import aliases as alias_moves
 from jupyter_mlops.registry import archiving, serialization
@@ -38,27 +44,48 @@ from jupyter_mlops.registry.refs import (
 )
 from jupyter_mlops.registry.storing import store_version
 from jupyter_mlops.store import Database, catalog
+from jupyter_mlops.store.backends import Store
+from jupyter_mlops.store.lake import LakeDatabase, shown
 from jupyter_mlops.store.migrations import LATEST, applied, migrate
 from jupyter_mlops.store.references import version_events
 
 if TYPE_CHECKING:
     from jupyter_mlops.registry.registration import Registration
 
-_migrated: set[Path] = set()
+_migrated: set[Path | str] = set()
 
 
 class Registry:
-    """A model registry in one directory: `registry.duckdb` plus `artifacts/`.
+    """A model registry in one directory: `registry.duckdb` plus `artifacts/`; or a team's
+    shared registry: a DuckLake catalog in PostgreSQL, its files under a data path.
 
     `Registry()` uses the registry a notebook connected to (`%mlops connect`), else
-    $MLOPS_HOME, else ~/.jupyter-mlops; `Registry(path)` any directory.
+    $MLOPS_REGISTRY, else $MLOPS_HOME, else ~/.jupyter-mlops; `Registry(path)` any
+    directory; `Registry("ducklake:postgres:dbname=mlops host=db user=alice",
+    data_path="/shared/mlops")` a shared one (its data path: `data_path`, else
+    $MLOPS_DATA_PATH, else the one it was made with).
     """
 
     def __init__(
-        self, location: str | os.PathLike[str] | None = None, *, lock_timeout: float | None = None
+        self,
+        location: str | os.PathLike[str] | None = None,
+        *,
+        data_path: str | os.PathLike[str] | None = None,
+        lock_timeout: float | None = None,
     ) -> None:
         settings = Settings.from_env()
-        self.home = resolve_home(location)
+        timeout = settings.lock_timeout if lock_timeout is None else lock_timeout
+        place = resolve_location(location, data_path=data_path)
+        self.db: Store
+        if place.url is not None:
+            self.db = LakeDatabase(place.url, place.home, lock_timeout=timeout)
+            self.home = place.home or self._stored_data_path()
+            self.location = place.url
+        else:
+            assert place.home is not None
+            self.home = place.home
+            self.location = str(self.home)
+            self.db = Database(self.home / REGISTRY_FILE, lock_timeout=timeout)
         try:
             self.home.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -68,26 +95,44 @@ class Registry:
                 CONNECT,
                 ".",
             ) from None
-        self.db = Database(
-            self.home / REGISTRY_FILE,
-            lock_timeout=settings.lock_timeout if lock_timeout is None else lock_timeout,
-        )
         self.artifacts = ArtifactStore(self.home / ARTIFACTS_DIR)
-        if self.db.path not in _migrated or not self.db.path.exists():  # (made again)
+        key = self.db.path or self.location
+        if key not in _migrated or not self.db.exists():  # (made again)
             self._upgrade()
-            _migrated.add(self.db.path)
+            _migrated.add(key)
 
     def __repr__(self) -> str:
-        return f"Registry({str(self.home)!r})"
+        return f"Registry({self.shown!r})"
+
+    @property
+    def shared(self) -> bool:
+        """Whether this is a team's shared registry (a DuckLake catalog), not a file."""
+        return isinstance(self.db, LakeDatabase)
+
+    @property
+    def shown(self) -> str:
+        """Where this registry lives, as messages show it (a URL without its password)."""
+        return shown(self.location) if self.shared else str(self.home)
+
+    def _stored_data_path(self) -> Path:
+        assert isinstance(self.db, LakeDatabase)
+        stored = self.db.stored_data_path() if self.db.exists() else None
+        if not stored:
+            raise InvalidArgumentError(
+                f"the shared registry {self.shown!r} is new, so it needs the folder its files "
+                f"go in; set {DATA_PATH_VARIABLE} (or --data-path) to a folder every machine of "
+                "the team mounts."
+            )
+        return Path(stored)
 
     def _upgrade(self) -> None:
-        """Apply missing migrations; a current file is only read (no write lock, no checkpoint)."""
-        if self.db.path.exists():
+        """Apply missing migrations; a current registry is only read (no write lock)."""
+        if self.db.exists():
             with self.db.read() as conn:
                 if len(applied(conn)) == LATEST:
                     return
         with self.db.write() as conn:
-            migrate(conn)
+            migrate(conn, shared=self.shared)
 
     # writing versions
 

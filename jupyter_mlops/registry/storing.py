@@ -25,11 +25,11 @@ if TYPE_CHECKING:
 
     from jupyter_mlops.registry.artifacts import ArtifactStore
     from jupyter_mlops.registry.registration import Draft
-    from jupyter_mlops.store import Database
+    from jupyter_mlops.store.backends import Store
 
 
 def store_version(
-    db: Database, artifacts: ArtifactStore, name: str, draft: Draft, *, repeats: bool
+    db: Store, artifacts: ArtifactStore, name: str, draft: Draft, *, repeats: bool
 ) -> Version:
     """Store `draft` as the next version of `name`; with `repeats`, a stored version it
     repeats is returned instead, with a note."""
@@ -38,7 +38,7 @@ def store_version(
             same = _same_version(conn, artifacts, name, draft)
         if same is not None:
             restore_files(same, draft, artifacts)
-            return tell_job(db.path.parent, reused(same, draft))
+            return tell_job(artifacts.root.parent, reused(same, draft))
     record = draft.record
     with artifacts.in_use():  # no garbage collection until the row refers to them
         record["artifact_sha256"] = artifacts.put(draft.artifact)
@@ -46,7 +46,7 @@ def store_version(
         with db.write() as conn:
             same = _same_version(conn, artifacts, name, draft) if repeats else None
             if same is not None:
-                return tell_job(db.path.parent, reused(same, draft))
+                return tell_job(artifacts.root.parent, reused(same, draft))
             _insert_version(conn, name, draft)
     tags = dict(draft.given.tags)
     return warn_of_notebook_code(Version.from_row(record, aliases=[], tags=tags))

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from jupyter_mlops.store import actors
+
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
@@ -58,7 +60,7 @@ def insert_model(
 ) -> None:
     conn.execute(
         "INSERT INTO models (name, created_at, created_by, description) VALUES (?, ?, ?, ?)",
-        [name, at, by, description],
+        [name, at, actors.user(conn, by), description],
     )
 
 
@@ -95,6 +97,7 @@ def next_version(conn: duckdb.DuckDBPyConnection, model: str) -> int:
 
 
 def insert_version(conn: duckdb.DuckDBPyConnection, record: Row) -> None:
+    record = actors.stamped(conn, record)
     columns = ", ".join(record)
     marks = ", ".join("?" for _ in record)
     conn.execute(f"INSERT INTO versions ({columns}) VALUES ({marks})", list(record.values()))
@@ -227,14 +230,7 @@ def delete_alias(conn: duckdb.DuckDBPyConnection, model: str, alias: str) -> Non
 
 
 def insert_alias_event(conn: duckdb.DuckDBPyConnection, event: Row) -> int:
-    columns = ", ".join(event)
-    marks = ", ".join("?" for _ in event)
-    row = conn.execute(
-        f"INSERT INTO alias_events ({columns}) VALUES ({marks}) RETURNING id",
-        list(event.values()),
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
+    return insert_row(conn, "alias_events", event)
 
 
 def alias_events(
@@ -262,11 +258,11 @@ def alias_events(
 def set_tag(
     conn: duckdb.DuckDBPyConnection, model: str, version: int, key: str, value: str
 ) -> None:
+    # a delete and an insert, not ON CONFLICT: a shared catalog has no key to conflict on
     conn.execute(
-        "INSERT INTO tags VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (model, version, key) DO UPDATE SET value = excluded.value",
-        [model, version, key, value],
+        "DELETE FROM tags WHERE model = ? AND version = ? AND key = ?", [model, version, key]
     )
+    conn.execute("INSERT INTO tags VALUES (?, ?, ?, ?)", [model, version, key, value])
 
 
 def version_tags(conn: duckdb.DuckDBPyConnection, model: str, version: int) -> dict[str, str]:
@@ -295,15 +291,23 @@ def insert_profiles(conn: duckdb.DuckDBPyConnection, profiles: pd.DataFrame) -> 
 
 
 def insert_row(conn: duckdb.DuckDBPyConnection, table: str, record: Row) -> int:
-    """Insert one row into a table with an `id` sequence and return the id.
+    """Insert one row into a table with an `id` column and return its id.
 
     `table` and the keys of `record` come from this package, never from users.
     """
+    new_id = next_id(conn, table)
+    record = {"id": new_id} | actors.stamped(conn, record)
     columns = ", ".join(record)
     marks = ", ".join("?" for _ in record)
-    row = conn.execute(
-        f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id", list(record.values())
-    ).fetchone()
+    conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(record.values()))
+    return new_id
+
+
+def next_id(conn: duckdb.DuckDBPyConnection, table: str) -> int:
+    """The id a new row of `table` takes: one past the highest. Writers take turns (the
+    file's writer lock, a shared catalog's) and no row with an id is ever deleted, so ids
+    are never given twice nor reused."""
+    row = conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()
     assert row is not None
     return int(row[0])
 

@@ -104,9 +104,15 @@ def analytics_cursor() -> Iterator[duckdb.DuckDBPyConnection]:
 class Database:
     """One DuckDB file: attached read-only to read, replaced whole to write."""
 
+    shared = False
+
     def __init__(self, path: Path, *, lock_timeout: float = 60.0) -> None:
-        self.path = path
+        self.path: Path = path
         self.lock_timeout = lock_timeout
+
+    def exists(self) -> bool:
+        """Whether the registry file was made."""
+        return self.path.exists()
 
     @property
     def lock_path(self) -> Path:

@@ -13,6 +13,7 @@ import duckdb
 
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import ConflictError
+from jupyter_mlops.store import schema
 
 MIGRATIONS: list[tuple[str, list[str]]] = [
     (
@@ -339,17 +340,24 @@ def applied(conn: duckdb.DuckDBPyConnection) -> list[str]:
     return [row[0] for row in rows]
 
 
-def migrate(conn: duckdb.DuckDBPyConnection, *, upto: int = LATEST) -> list[str]:
+def migrate(
+    conn: duckdb.DuckDBPyConnection, *, upto: int = LATEST, shared: bool = False
+) -> list[str]:
     """Apply, in order, the migrations this file lacks (up to number `upto`); return their names.
 
-    Runs inside the caller's transaction, so a failure applies none of them.
+    Runs inside the caller's transaction, so a failure applies none of them. On a shared
+    catalog (`shared`) each statement is translated as DuckLake takes it (`schema.py`).
     """
     done = applied(conn)
     if not done:
         _refuse_foreign(conn)
     conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        "id INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        _fitted(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "id INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)",
+            shared=shared,
+        )
+        or ""
     )
     for index, name in enumerate(done):
         if index >= LATEST or MIGRATIONS[index][0] != name:
@@ -361,10 +369,16 @@ def migrate(conn: duckdb.DuckDBPyConnection, *, upto: int = LATEST) -> list[str]
     names = []
     for number, (name, statements) in enumerate(MIGRATIONS[len(done) : upto], len(done) + 1):
         for statement in statements:
-            conn.execute(statement)
+            fitted = _fitted(statement, shared=shared)
+            if fitted is not None:
+                conn.execute(fitted)
         conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [number, name, now])
         names.append(name)
     return names
+
+
+def _fitted(statement: str, *, shared: bool) -> str | None:
+    return schema.for_lake(statement) if shared else statement
 
 
 def _refuse_foreign(conn: duckdb.DuckDBPyConnection) -> None:

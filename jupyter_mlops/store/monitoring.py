@@ -8,6 +8,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from jupyter_mlops.store import actors
 from jupyter_mlops.store.catalog import Row, append_frame, insert_row, rows_of
 
 # checks and their results
@@ -102,7 +103,7 @@ def set_drift_setting(
     if test is not None or threshold is not None:
         conn.execute(
             "INSERT INTO drift_settings VALUES (?, ?, ?, ?, ?, ?)",
-            [model, feature, test, threshold, at, by],
+            [model, feature, test, threshold, at, actors.user(conn, by)],
         )
 
 

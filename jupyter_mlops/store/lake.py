@@ -1,0 +1,287 @@
+"""A shared registry: a DuckLake catalog kept in PostgreSQL, its files under a data path.
+
+`ducklake:postgres:dbname=mlops host=db.internal user=alice` names one; `schema=NAME` in it
+keeps the catalog in that PostgreSQL schema (several registries in one database). Every
+process attaches the catalog once to its in-memory DuckDB engine and reads it without a
+lock: DuckLake gives each query a snapshot.
+
+Writers take turns. A write holds a PostgreSQL advisory lock (a session lock of the
+registry's own, on a connection of this process's) while its one DuckLake transaction runs,
+and releases it once that transaction has committed. Each write's reads therefore see every
+earlier write, so the checks a write makes (a model exists, the next version number, where
+an alias points) hold when it commits, and no write is ever re-run: a write that installs a
+crontab line or starts a server does so once. PostgreSQL releases the lock of a process that
+dies, however it dies, and a write killed before its commit leaves nothing (DuckLake's commit
+is one PostgreSQL transaction; files it wrote and never recorded are never read). A writer
+that still waits at its deadline is told which process on which host holds the lock.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, ClassVar
+
+import duckdb
+
+from jupyter_mlops.errors import ConflictError, ForbiddenError, RegistryBusyError, UnavailableError
+from jupyter_mlops.store import actors, extensions, locks
+from jupyter_mlops.store.connection import analytics_cursor
+
+PREFIX = "ducklake:postgres:"
+_LOCK_CLASS = 0x6D6C6F70 - 2**32 if 0x6D6C6F70 >= 2**31 else 0x6D6C6F70  # 'mlop'
+_SCHEMA = re.compile(r"(?:^|\s)schema\s*=\s*(\S+)")
+_PASSWORD = re.compile(r"(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+_URI_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+_WRITE_RIGHTS = ("INSERT", "UPDATE", "DELETE")
+_TEAM = "pip install 'jupyter-mlops[team]'"
+
+
+def shown(url: str) -> str:
+    """`url` with its password, if it holds one, left out: what messages and listings show."""
+    return _URI_PASSWORD.sub(r"\1***@", _PASSWORD.sub(r"\1***", url))
+
+
+class _Writers:
+    """This process's PostgreSQL sessions that hold the writer locks, one per catalog."""
+
+    lock = threading.Lock()
+    sessions: ClassVar[dict[str, Any]] = {}
+    turns: ClassVar[dict[str, threading.Lock]] = {}
+    pid = 0
+
+    @classmethod
+    def turn(cls, name: str) -> threading.Lock:
+        """The lock threads of this process take before the catalog's writer lock."""
+        with cls.lock:
+            if cls.pid != os.getpid():  # a forked child: its parent's sessions are not its own
+                cls.sessions, cls.turns, cls.pid = {}, {}, os.getpid()
+            return cls.turns.setdefault(name, threading.Lock())
+
+
+class LakeDatabase:
+    """A DuckLake catalog in PostgreSQL: read through a snapshot, written in turns."""
+
+    shared = True
+    path: Path | None = None  # no registry file: what a file registry's checks of it skip
+
+    def __init__(self, url: str, data_path: Path | None, *, lock_timeout: float = 60.0) -> None:
+        if not url.startswith(PREFIX):
+            raise ValueError(url)
+        self.url = url
+        conninfo = url[len(PREFIX) :]
+        found = _SCHEMA.search(conninfo)
+        self.schema = found.group(1) if found else "public"
+        self.conninfo = _SCHEMA.sub(" ", conninfo).strip()
+        self.data_path = data_path
+        self.lock_timeout = lock_timeout
+        digest = zlib.crc32(f"{self.conninfo}\0{self.schema}".encode())
+        self.name = f"lake_{digest:08x}"
+        self._key = (_LOCK_CLASS, zlib.crc32(self.schema.encode()) - 2**31)
+        self._role: str | None = None
+        self._writable = False
+
+    def __repr__(self) -> str:
+        return f"LakeDatabase({shown(self.url)!r})"
+
+    @property
+    def shown(self) -> str:
+        return f"shared registry {shown(self.url)!r}"
+
+    # reading
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to the catalog as it is now (one snapshot per query)."""
+        with analytics_cursor() as cursor:
+            self._attach(cursor)
+            cursor.execute(f"USE {self.name}")
+            try:
+                yield cursor
+            except duckdb.IOException as exc:
+                raise self._unreachable(exc) from None
+
+    def exists(self) -> bool:
+        """Whether a registry was made in this catalog (its migrations table is there)."""
+        with self.read() as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? "
+                "AND table_name = 'schema_migrations'",
+                [self.name],
+            ).fetchone()
+        return bool(row and row[0])
+
+    def stored_data_path(self) -> str | None:
+        """The data path the catalog was made with, as DuckLake recorded it."""
+        with self.read() as conn:
+            row = conn.execute(
+                f"SELECT value FROM __ducklake_metadata_{self.name}.{_ident(self.schema)}"
+                ".ducklake_metadata WHERE key = 'data_path'"
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    # writing
+
+    @contextmanager
+    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection inside one transaction, run while this process holds the catalog's
+        writer lock; committed on success, nothing saved on failure."""
+        role = self.role()
+        if not self._writable:
+            self.require_writable()
+            self._writable = True
+        with _Writers.turn(self.name), self._writer_lock(), self.read() as conn:
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                with actors.acting(conn, role):
+                    yield conn
+            except BaseException:
+                with suppress(duckdb.Error):
+                    conn.execute("ROLLBACK")
+                raise
+            try:
+                conn.execute("COMMIT")
+            except duckdb.TransactionException as exc:
+                raise ConflictError(
+                    f"another writer changed the {self.shown} during this change "
+                    f"({str(exc).splitlines()[-1].strip()}), so nothing was saved; run it again."
+                ) from None
+
+    @contextmanager
+    def _writer_lock(self) -> Iterator[None]:
+        session = self._session()
+        for _ in locks.attempts(self.lock_timeout):
+            if session.execute("SELECT pg_try_advisory_lock(%s, %s)", self._key).fetchone()[0]:
+                break
+        else:
+            raise RegistryBusyError.held(
+                self.shown, holder=self._holder(session), seconds=self.lock_timeout
+            )
+        try:
+            yield
+        finally:
+            try:
+                session.execute("SELECT pg_advisory_unlock(%s, %s)", self._key)
+            except Exception:  # a lost session released its lock with it
+                self._forget_session()
+
+    def _holder(self, session: Any) -> str:
+        row = session.execute(
+            """SELECT a.application_name, a.pid FROM pg_locks l
+               JOIN pg_stat_activity a ON a.pid = l.pid
+               WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s""",
+            (self._key[0] % 2**32, self._key[1] % 2**32),
+        ).fetchone()
+        if row is None:
+            return "another process"
+        name, pid = row
+        return str(name).removeprefix("jupyter-mlops ") if name else f"PostgreSQL backend {pid}"
+
+    def _session(self) -> Any:
+        _Writers.turn(self.name)  # resets the sessions in a forked child
+        session = _Writers.sessions.get(self.name)
+        if session is not None and not session.closed:
+            return session
+        try:
+            import psycopg
+        except ImportError:
+            raise UnavailableError(
+                f"writing to a shared registry needs psycopg; install it with {_TEAM}."
+            ) from None
+        label = f"jupyter-mlops process {os.getpid()} on {socket.gethostname()}"
+        try:
+            session = psycopg.connect(
+                self.conninfo, autocommit=True, application_name=label[:63], connect_timeout=10
+            )
+        except psycopg.Error as exc:
+            raise self._unreachable(exc) from None
+        _Writers.sessions[self.name] = session
+        return session
+
+    def _forget_session(self) -> None:
+        session = _Writers.sessions.pop(self.name, None)
+        if session is not None:
+            with suppress(Exception):
+                session.close()
+
+    # who writes
+
+    def role(self) -> str:
+        """The PostgreSQL role this process logged in as: who every change is recorded as."""
+        if self._role is None:
+            self._role = self._current_user()
+        return self._role
+
+    def _current_user(self) -> str:
+        row = self._session().execute("SELECT current_user").fetchone()
+        return str(row[0]) if row else "unknown"
+
+    def missing_rights(self) -> list[str]:
+        """The rights on the catalog's tables this role lacks to write (none: it may write)."""
+        table = f"{_ident(self.schema)}.ducklake_snapshot"
+        row = (
+            self._session()
+            .execute(
+                "SELECT "
+                + ", ".join("has_table_privilege(current_user, %s, %s)" for _ in _WRITE_RIGHTS),
+                [value for right in _WRITE_RIGHTS for value in (table, right)],
+            )
+            .fetchone()
+        )
+        return [right for right, held in zip(_WRITE_RIGHTS, row or (), strict=False) if not held]
+
+    def require_writable(self) -> None:
+        """Refuse, in one sentence, a role that may only read this catalog."""
+        missing = self.missing_rights()
+        if missing:
+            raise ForbiddenError(
+                f"PostgreSQL role {self.role()!r} may only read the {self.shown} (it lacks "
+                f"{', '.join(missing)} on its catalog tables), so nothing was changed; ask the "
+                "catalog's owner to grant them, or connect as a role that has them."
+            )
+
+    # attaching
+
+    def _attach(self, conn: duckdb.DuckDBPyConnection) -> None:
+        attached = conn.execute(
+            "SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [self.name]
+        ).fetchone()
+        if attached and attached[0]:
+            return
+        extensions.load(conn, "postgres_scanner", "ducklake")
+        options = [f"METADATA_SCHEMA '{_literal(self.schema)}'"]
+        if self.data_path is not None:
+            options += [f"DATA_PATH '{_literal(str(self.data_path))}'", "OVERRIDE_DATA_PATH true"]
+        statement = (
+            f"ATTACH '{_literal('ducklake:postgres:' + self.conninfo)}' AS {self.name} "
+            f"({', '.join(options)})"
+        )
+        try:
+            conn.execute(statement)
+        except duckdb.Error as exc:
+            if "already exists" in str(exc):  # another thread attached it meanwhile
+                return
+            raise self._unreachable(exc) from None
+
+    def _unreachable(self, exc: BaseException) -> UnavailableError:
+        reason = shown(str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc))
+        reason = reason.removeprefix("IO Error: ").rstrip(".")
+        return UnavailableError(
+            f"the {self.shown} could not be reached ({reason}); check that PostgreSQL runs "
+            "there and that the URL (MLOPS_REGISTRY) names its database, host and user."
+        )
+
+
+def _literal(text: str) -> str:
+    """`text` as the inside of a SQL string literal."""
+    return text.replace("'", "''")
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

@@ -1,0 +1,104 @@
+"""A throwaway PostgreSQL cluster for the tests of shared registries: `initdb` and `pg_ctl`
+in a temporary folder, listening on a free loopback port, stopped and deleted at the end.
+
+`make test` installs Debian's postgresql where it is missing (as root), so CI never skips
+these tests. As root the server runs as the `postgres` user, since PostgreSQL refuses root.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+
+SUPERUSER = "postgres"
+
+
+def binaries() -> Path | None:
+    """The folder holding initdb and pg_ctl: on PATH, else Debian's newest."""
+    found = shutil.which("initdb")
+    if found and shutil.which("pg_ctl"):
+        return Path(os.path.realpath(found)).parent
+    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_version)
+    return Path(versions[-1]).parent if versions else None
+
+
+def _version(path: str) -> float:
+    try:
+        return float(Path(path).parent.parent.name)
+    except ValueError:
+        return 0.0
+
+
+class Cluster:
+    """One running PostgreSQL server of the tests' own."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder, self.port = folder, port
+
+    def conninfo(self, dbname: str = "postgres", user: str = SUPERUSER, **more: str) -> str:
+        words = {"dbname": dbname, "host": "127.0.0.1", "port": str(self.port), "user": user}
+        return " ".join(f"{key}={value}" for key, value in (words | more).items())
+
+    def url(self, schema: str, *, dbname: str = "mlops", user: str = SUPERUSER, **more: str) -> str:
+        """A shared registry's URL whose catalog is `schema` of database `dbname`."""
+        return f"ducklake:postgres:{self.conninfo(dbname, user, **more)} schema={schema}"
+
+    def execute(self, sql: str, *, dbname: str = "mlops") -> list[tuple]:
+        with psycopg.connect(self.conninfo(dbname), autocommit=True) as conn:
+            cursor = conn.execute(sql)
+            return cursor.fetchall() if cursor.description else []
+
+    def new_schema(self, *, dbname: str = "mlops") -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        self.execute(f"CREATE SCHEMA {name}", dbname=dbname)
+        return name
+
+
+@contextlib.contextmanager
+def cluster() -> Iterator[Cluster]:
+    """A new cluster, with a database `mlops`, for as long as this runs."""
+    folder_of_binaries = binaries()
+    assert folder_of_binaries is not None, "PostgreSQL is not installed: run `make test`"
+    root = Path(tempfile.mkdtemp(prefix="mlops-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        owner = pwd.getpwnam("postgres")
+        os.chown(root, owner.pw_uid, owner.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data = root / "data"
+    port = _free_port()
+    run = [*as_user, str(folder_of_binaries / "initdb"), "-D", str(data), "-U", SUPERUSER]
+    subprocess.run([*run, "-A", "trust", "--no-sync"], check=True, capture_output=True)
+    options = (
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    )
+    pg_ctl = [*as_user, str(folder_of_binaries / "pg_ctl"), "-D", str(data)]
+    subprocess.run(
+        [*pg_ctl, "-o", options, "-l", str(root / "log"), "-w", "start"],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        found = Cluster(root, port)
+        found.execute("CREATE DATABASE mlops", dbname="postgres")
+        yield found
+    finally:
+        subprocess.run([*pg_ctl, "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
