@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import math
 import os
+import socket
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,9 @@ JOB_VARIABLE = "MLOPS_JOB_ID"
 # set by whoever started a job's runner on a person's behalf (a schedule run now from the
 # sidebar): where the run was asked from, kept in the job's `detail` as its audit evidence
 EVIDENCE_VARIABLE = "MLOPS_JOB_EVIDENCE"
+# the name of this machine, as records of processes (servers, jobs, runs) say where they run
+# and as other machines reach a server bound to every interface; else the system's host name
+HOSTNAME_VARIABLE = "MLOPS_HOSTNAME"
 DEFAULT_HOME = Path("~/.jupyter-mlops")
 REGISTRY_FILE = "registry.duckdb"
 ARTIFACTS_DIR = "artifacts"
@@ -47,6 +51,12 @@ class Settings:
                 f"MLOPS_LOCK_TIMEOUT={raw!r} is not a number of seconds; set it to e.g. 60."
             )
         return cls(lock_timeout=timeout, user=os.environ.get("MLOPS_USER", ""))
+
+
+def machine() -> str:
+    """This machine's name ($MLOPS_HOSTNAME, else the system's host name): the `machine`
+    (or `host`) a process records, and the one address of it that other machines use."""
+    return os.environ.get(HOSTNAME_VARIABLE, "").strip() or socket.gethostname()
 
 
 JOB_WORK = Path("jobs") / "work"  # under the registry home: each running job's own folder

@@ -62,7 +62,7 @@ class Kind(StrEnum):
     UNAUTHORIZED = "unauthorized"  # a request without the server's token
     TOO_LARGE = "too_large"  # a request body over the server's limit
     UNPROCESSABLE = "unprocessable"  # well-formed input the model cannot take
-    FORBIDDEN = "forbidden"  # the database's role may not make this change
+    FORBIDDEN = "forbidden"  # the database's role, or a request's key, may not do this
 
 
 @dataclass(frozen=True)
@@ -253,6 +253,12 @@ class Unauthorized(RequestError):
     """A request without the server's bearer token."""
 
     kind = Kind.UNAUTHORIZED
+
+
+class Forbidden(RequestError):
+    """A request whose key does not grant it: a stop key that is not the deployment's."""
+
+    kind = Kind.FORBIDDEN
 
 
 class TooLarge(RequestError):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -40,7 +39,7 @@ from jupyter_mlops.automation.outcomes import (
 )
 from jupyter_mlops.automation.records import Job
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.config import JOB_VARIABLE, job_evidence
+from jupyter_mlops.config import JOB_VARIABLE, job_evidence, machine
 from jupyter_mlops.deploying.processes import process_start
 from jupyter_mlops.errors import InvalidArgumentError, MlopsError
 from jupyter_mlops.registry import Registry
@@ -152,7 +151,7 @@ def _row(given: Given, **fields: Any) -> dict[str, Any]:
         "notebook": str(given.notebook),
         "parameters": given.parameters_json,
         "schedule_id": given.schedule,
-        "host": socket.gethostname(),
+        "host": machine(),
         "pid": os.getpid(),
         "created_by": current_user(),
         **fields,
@@ -184,7 +183,7 @@ def _skipped(
     with registry.db.write() as conn:
         going = None if holding is None else sql.job_row(conn, holding)
         if going is None and pid is not None:  # its row written, its id not yet in the lock
-            going = sql.running_job_of(conn, pid=pid, host=socket.gethostname())
+            going = sql.running_job_of(conn, pid=pid, host=machine())
         message = overlap.skip_message(what, going, pid)
         detail = {"running_job": holding, "running_pid": pid}
         job_id = sql.insert_job(

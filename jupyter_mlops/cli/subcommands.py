@@ -21,7 +21,7 @@ from jupyter_mlops.commands import (
     parameter_pairs,
     parse_pairs,
 )
-from jupyter_mlops.commands.deployments import add_shadow
+from jupyter_mlops.commands.deployments import BIND_HELP, add_shadow
 from jupyter_mlops.commands.registering import add_model_options
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.operations.registering import registration
@@ -102,7 +102,7 @@ class Serve(Subcommand):
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("ref", help="name@alias (the server follows the alias)")
         parser.add_argument("--port", type=int, default=8765)
-        parser.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
+        parser.add_argument("--host", default="127.0.0.1", help=BIND_HELP)
         parser.add_argument(
             "--token", help="the bearer token (default: $MLOPS_SERVE_TOKEN, else new)"
         )

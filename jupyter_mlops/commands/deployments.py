@@ -8,6 +8,12 @@ from typing import Any
 from jupyter_mlops import operations
 from jupyter_mlops.commands.base import Context, Subcommand
 
+BIND_HELP = (
+    "the address to listen on (default: 127.0.0.1, this machine alone); 0.0.0.0: every "
+    "interface, recorded as this machine's name ($MLOPS_HOSTNAME, else its host name) for "
+    "the other machines of a shared registry"
+)
+
 
 class Deploy(Subcommand):
     name = "deploy"
@@ -16,7 +22,7 @@ class Deploy(Subcommand):
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("ref", help="name@alias (the server follows the alias)")
         parser.add_argument("--port", type=int, default=8765)
-        parser.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
+        parser.add_argument("--host", default="127.0.0.1", help=BIND_HELP)
         add_shadow(parser)
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
@@ -36,7 +42,7 @@ def add_shadow(parser: argparse.ArgumentParser) -> None:
 
 class Deployments(Subcommand):
     name = "deployments"
-    help = "every deployment: url, pid, running/dead/stopped"
+    help = "every deployment: url, pid, running/dead/stopped/unreachable from here"
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
         return operations.deployments(context.registry)

@@ -20,7 +20,9 @@ its disk would not take are saved elsewhere and undeploy repeats what it said of
 (`unwritten`). A server that stopped but whose stop cannot be recorded (a full disk
 under the registry) is reported as exactly that (`record_stop`, which the server calls
 too), and shows as dead until an undeploy can record it. A deployment this machine
-proves gone shows as dead.
+proves gone shows as dead; one on another machine (a shared registry's) is asked at its
+address and shows as "unreachable from here" when it does not answer as itself, never as
+stopped. A deployment on a shared registry starts its server on that very registry.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from jupyter_mlops.clock import utc_now
+from jupyter_mlops.config import REGISTRY_VARIABLE
 from jupyter_mlops.deploying import processes, stopping, unwritten
 from jupyter_mlops.deploying.records import Deployment, DeploymentList
 from jupyter_mlops.deploying.shadows import shadow_of
@@ -51,6 +54,7 @@ from jupyter_mlops.errors import (
     plain_reason,
 )
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.capture import current_user
 from jupyter_mlops.registry.lookups import require_model
 from jupyter_mlops.registry.refs import names_version, parse_ref
 from jupyter_mlops.store import deployments as sql
@@ -82,18 +86,37 @@ def serve(
     shadow = shadow_of(registry, registry.watched(ref), shadow)
     env = {name: value for name, value in os.environ.items() if name != NONCE_VARIABLE}
     env[TOKEN_VARIABLE] = token  # the server makes its own nonce
-    command = _server_command(registry, ref, host=host, port=port, shadow=shadow)
+    command = _server_command(registry, ref, host=host, port=port, shadow=shadow, env=env)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, command, env)
 
 
 def _server_command(
-    registry: Registry, ref: str, *, host: str, port: int, shadow: str | None
+    registry: Registry,
+    ref: str,
+    *,
+    host: str,
+    port: int,
+    shadow: str | None,
+    env: dict[str, str],
 ) -> list[str]:
-    command = [sys.executable, "-m", SERVER_MODULE, "--home", str(registry.home)]
+    """The server's command line, on this very registry: a shared one's URL and data path
+    (a URL holding a password goes in `env` as $MLOPS_REGISTRY instead: a command line is
+    anyone's to read)."""
+    command = [sys.executable, "-m", SERVER_MODULE, *_registry_options(registry, env)]
     command += [ref, "--host", host, "--port", str(port)]
     return [*command, "--shadow", shadow] if shadow is not None else command
+
+
+def _registry_options(registry: Registry, env: dict[str, str]) -> list[str]:
+    if not registry.shared:
+        return ["--home", str(registry.home)]
+    data_path = ["--data-path", str(registry.home)]
+    if registry.shown == registry.location:  # no password in it
+        return ["--home", registry.location, *data_path]
+    env[REGISTRY_VARIABLE] = registry.location  # ahead of $MLOPS_HOME, where --home is not
+    return data_path
 
 
 def check_port(port: object) -> int:
@@ -122,7 +145,7 @@ def deploy(
     registry.get(ref)
     shadow = shadow_of(registry, ref, shadow)
     running = recorded(registry, model=None, running_only=True)
-    if any(d.port == port and d.status == "running" for d in running):
+    if any(d.port == port and d.status == "running" for d in running if d.here):
         raise InvalidArgumentError(
             f"port {port} is already served by a deployment; choose another --port."
         )
@@ -130,12 +153,12 @@ def deploy(
     log_file = registry.home / "logs" / "servers" / f"{_file_name(ref)}-{port}.log"
     env = {**os.environ, TOKEN_VARIABLE: token, NONCE_VARIABLE: nonce}
     env["MLOPS_SERVE_LOG"] = str(log_file)
-    command = _server_command(registry, ref, host=host, port=port, shadow=shadow)
+    command = _server_command(registry, ref, host=host, port=port, shadow=shadow, env=env)
     with _opened_log(log_file) as output:
         process = subprocess.Popen(
             command, stdout=output, stderr=output, env=env, start_new_session=True
         )
-    url = f"http://{host}:{port}"
+    url = processes.url_of(processes.local_address(host), port)
     _wait_until_healthy(process, url, nonce_sha256=processes.digest(nonce), log_file=log_file)
     for found in recorded(registry, model=None, running_only=True):
         if found.pid == process.pid:
@@ -194,9 +217,10 @@ def _wait_until_healthy(
 def deployments(
     registry: Registry, *, model: str | None = None, running_only: bool = False
 ) -> DeploymentList:
-    """The recorded deployments, each running one with what its server reports of itself."""
+    """The recorded deployments, each running one with what its server reports of itself
+    (every server asked at once, each within a second)."""
     found = recorded(registry, model=model, running_only=running_only)
-    return DeploymentList(_with_health(d) for d in found)
+    return DeploymentList(with_health(found, timeout=1.0))
 
 
 def recorded(registry: Registry, *, model: str | None, running_only: bool) -> list[Deployment]:
@@ -212,33 +236,43 @@ def recorded(registry: Registry, *, model: str | None, running_only: bool) -> li
 def with_health(found: Sequence[Deployment], *, timeout: float = 0.3) -> list[Deployment]:
     """The records with what their running servers report, every server asked at once,
     each within `timeout` seconds (one that does not answer in time: shown without
-    numbers), so a fleet's overview never waits on its servers one by one."""
-    from concurrent.futures import ThreadPoolExecutor
+    numbers, and one on another machine as unreachable from here), so a fleet's overview
+    never waits on its servers one by one, nor on a name slow to resolve, which a
+    connection's timeout does not bound."""
+    from concurrent.futures import ThreadPoolExecutor, wait
 
     asked = [d for d in found if d.stopped_at is None]
     if not asked:
         return list(found)
-    with ThreadPoolExecutor(max_workers=min(16, len(asked))) as pool:
-        answers = list(pool.map(lambda d: _with_health(d, timeout), asked))
-    answered = {id(d): answer for d, answer in zip(asked, answers, strict=True)}
+    pool = ThreadPoolExecutor(max_workers=min(16, len(asked)))
+    futures = [pool.submit(_with_health, d, timeout) for d in asked]
+    done, _ = wait(futures, timeout=timeout + 0.5)
+    pool.shutdown(wait=False, cancel_futures=True)
+    answered = {
+        id(d): future.result() if future in done else replace(d, answered=False)
+        for d, future in zip(asked, futures, strict=True)
+    }
     return [answered.get(id(d), d) for d in found]
 
 
-def _with_health(found: Deployment, timeout: float = 1.0) -> Deployment:
+def _with_health(found: Deployment, timeout: float) -> Deployment:
     """The record with what its running server reports: serving version, requests, errors
-    (only when the server at its URL is this deployment, by its nonce)."""
+    (only when the server at its URL is this deployment, by its nonce). One on another
+    machine that cannot be asked from here, or does not answer as itself, is marked so:
+    this machine cannot tell a stopped server from one it cannot reach."""
     if found.stopped_at is not None or found.status != "running":
         return found
-    if not processes.reachable_from_here(found.machine, found.host):
-        return found  # that machine's loopback is not ours to ask
-    health = processes.answers_as(found.url, found.nonce_sha256, timeout=timeout)
-    if not health:
-        return found  # starting, stopping, hung, or another server: shown without numbers
+    if not processes.reachable_from_here(found.machine, found.address or found.host):
+        return replace(found, answered=False)  # that machine's loopback is not ours to ask
+    health = processes.answers_as(found.asked_url, found.nonce_sha256, timeout=timeout)
+    if not health:  # starting, stopping, hung, unreachable, or another server
+        return replace(found, answered=False)
     return replace(
         found,
         version=health.get("version"),
         requests=health.get("requests"),
         errors=health.get("errors"),
+        answered=True,
     )
 
 
@@ -266,7 +300,7 @@ def undeploy(registry: Registry, target: str | int) -> DeploymentList:
         notes += [note] if note else []
         notes += _left_behind(found)
         try:
-            record_stop(registry, found.id, found.ref)
+            record_stop(registry, found.id, found.ref, by=current_user())
         except MlopsError as unrecorded:
             failures.append(unrecorded)
             continue
@@ -323,14 +357,19 @@ def _left_behind(found: Deployment) -> list[str]:
 
 
 def record_stop(
-    registry: Registry, deployment_id: int, ref: str, *, final: dict[str, int] | None = None
+    registry: Registry,
+    deployment_id: int,
+    ref: str,
+    *,
+    final: dict[str, int] | None = None,
+    by: str | None = None,
 ) -> None:
-    """Mark a deployment stopped (with the server's last counters, from the server itself);
-    a registry that cannot take it raises saying that the server has stopped and only the
-    record of it is missing, and why."""
+    """Mark a deployment stopped (with the server's last counters, from the server itself,
+    and `by` whom, when known); a registry that cannot take it raises saying that the
+    server has stopped and only the record of it is missing, and why."""
     try:
         with registry.db.write() as conn:
-            sql.mark_stopped(conn, deployment_id, at=utc_now(), final=final)
+            sql.mark_stopped(conn, deployment_id, at=utc_now(), final=final, by=by)
     except MlopsError as exc:
         full = isinstance(exc, StorageError)
         why = f"{plain_reason(exc)} under {str(registry.home)!r}" if full else str(exc)

@@ -1,11 +1,15 @@
 """A deployment as the registry records it and as users see it: one record, and a table.
 
-A record's `status` is worked out when asked: "stopped" once its stop is recorded, "dead"
-while this machine proves its process gone (a crash, or a stop that could not be
-recorded), "running" otherwise. `Deployment.token` is set only on the record `deploy`
-returns, and shown only by its plain `repr` (a terminal), never by IPython's display,
-which a notebook would save; `to_dict` carries it only on that record, the one chance to
-read it (the stop key, which the registry also keeps, is never on a record).
+A record's `status` is worked out when asked: "stopped" once its stop is recorded; for a
+server on this machine, "dead" while this machine proves its process gone (a crash, or a
+stop that could not be recorded), "running" otherwise; for a server on another machine,
+which this one can prove nothing of, "unreachable from here" when it was asked at its
+address and did not answer as itself (`answered`), "running" otherwise.
+
+`Deployment.token` is set only on the record `deploy` returns, and shown only by its plain
+`repr` (a terminal), never by IPython's display, which a notebook would save; `to_dict`
+carries it only on that record, the one chance to read it (the stop key, which the
+registry also keeps, is never on a record).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from jupyter_mlops.clock import utc_now
 from jupyter_mlops.deploying import processes
 from jupyter_mlops.jsonable import fields_of
 from jupyter_mlops.registry.records import RecordTable
+
+UNREACHABLE = "unreachable from here"
 
 
 @dataclass(frozen=True)
@@ -37,20 +43,38 @@ class Deployment:
     process_start: str | None = None  # None: recorded without /proc, or by an older server
     nonce_sha256: str | None = None
     shadow_ref: str | None = None  # the ref scoring its requests in shadow, if any
+    address: str | None = None  # where other machines reach it (None: recorded before: host)
+    stopped_by: str | None = None
     # only on the record `deploy` returns: shown once, and in its to_dict()
     token: str | None = field(default=None, metadata={"json": False})
     version: int | None = None  # what a running server says of itself on /health
     requests: int | None = None
     errors: int | None = None
+    answered: bool | None = None  # whether it answered as itself when listed (None: not asked)
+
+    @property
+    def here(self) -> bool:
+        """Whether it runs on this machine."""
+        return processes.on_this_machine(self.machine)
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        """Where clients, and other machines, reach it."""
+        return processes.url_of(self.address or self.host, self.port)
+
+    @property
+    def asked_url(self) -> str:
+        """Where this machine asks it: on its own machine at the address it bound."""
+        if self.here:
+            return processes.url_of(processes.local_address(self.host), self.port)
+        return self.url
 
     @property
     def status(self) -> str:
         if self.stopped_at is not None:
             return "stopped"
+        if not self.here:
+            return UNREACHABLE if self.answered is False else "running"
         gone = processes.known_gone(self.machine, self.pid, self.process_start)
         return "dead" if gone else "running"
 
@@ -97,6 +121,7 @@ class DeploymentList(RecordTable[Deployment]):
         "up",
         "requests",
         "errors",
+        "stopped by",
     ]
     empty = "no deployments"
 
@@ -132,6 +157,7 @@ class DeploymentList(RecordTable[Deployment]):
                 _up(d, now),
                 d.requests,
                 d.errors,
+                d.stopped_by or "",
             ]
             for d in self
         ]

@@ -8,9 +8,10 @@
    for less than half that (`unwritten.RETRY_SECONDS`), then saves the rows elsewhere,
    so it is not killed holding them.
 2. Its URL answers /health with its nonce: POST /shutdown with the stop key and wait
-   until it no longer answers. This is how a server on another machine is stopped. A
-   loopback or wildcard address recorded on another machine is that machine's own, and
-   is not asked from here.
+   until it no longer answers. This is how a server on another machine is stopped, at
+   the address it recorded for other machines (never by a pid here). A loopback or
+   wildcard address recorded on another machine is that machine's own, and is not asked
+   from here.
 3. On this machine, and its pid is free, a zombie or another process's: the server is
    gone. Nothing is signalled; the record is marked stopped, with a sentence saying so.
 4. Otherwise nothing is stopped: `ConflictError` says where the deployment runs.
@@ -82,8 +83,8 @@ def _over_http(
     """Rules 2 to 4: ask the server at its URL, or prove it gone, or say where it runs."""
     if (
         stop_key is not None
-        and reachable_from_here(found.machine, found.host)
-        and answers_as(found.url, found.nonce_sha256)
+        and reachable_from_here(found.machine, found.address or found.host)
+        and answers_as(found.asked_url, found.nonce_sha256)
     ):
         _ask_to_stop(found, stop_key)
         return None
@@ -94,7 +95,9 @@ def _over_http(
 
 def _ask_to_stop(found: Deployment, stop_key: str) -> None:
     request = urllib.request.Request(
-        f"{found.url}/shutdown", method="POST", headers={"Authorization": f"Bearer {stop_key}"}
+        f"{found.asked_url}/shutdown",
+        method="POST",
+        headers={"Authorization": f"Bearer {stop_key}"},
     )
     try:
         with urllib.request.urlopen(request, timeout=5):
@@ -107,7 +110,7 @@ def _ask_to_stop(found: Deployment, stop_key: str) -> None:
         ) from None
     except OSError:
         pass  # it may close the connection as it goes: what counts is that it goes
-    if not _wait_until(lambda: not answers_as(found.url, found.nonce_sha256)):
+    if not _wait_until(lambda: not answers_as(found.asked_url, found.nonce_sha256)):
         raise ConflictError(
             f"deployment {found.id} of {found.ref} was asked to stop at {found.url} and still "
             f"answers after {STOP_TIMEOUT:.0f} s; undeploy again once its requests finish."
@@ -131,10 +134,11 @@ def _where(found: Deployment, *, signal_refused: bool) -> str:
             "was not stopped; undeploy it as that user."
         )
     if not on_this_machine(found.machine):
+        address = found.address or found.host
         asked = (
             "does not answer as itself from here"
-            if reachable_from_here(found.machine, found.host)
-            else f"{found.host} is an address only that machine can use"
+            if reachable_from_here(found.machine, address)
+            else f"{address} is an address only that machine can use"
         )
         return (
             f"{what} runs on {found.machine} and {asked}, so it was not stopped; "

@@ -49,7 +49,7 @@ class Served:
 
     id: int
     ref: str
-    status: str  # running, dead, stopped
+    status: str  # running, dead, stopped, unreachable from here
     url: str
     version: int | None = None
     requests: int | None = None
@@ -59,7 +59,7 @@ class Served:
         served = UNKNOWN if self.version is None else f"v{self.version}"
         counts = (
             f", {_known(self.requests)} requests, {_known(self.errors)} errors"
-            if self.status != "dead"
+            if self.status in ("running", "stopped")
             else ""
         )
         return f"{self.ref} ({served}, {self.status}{counts})"

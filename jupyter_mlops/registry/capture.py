@@ -14,12 +14,12 @@ import inspect
 import linecache
 import os
 import platform
-import socket
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from jupyter_mlops.config import machine
 from jupyter_mlops.registry.refs import check_user
 
 PACKAGES = ("jupyter-mlops", "scikit-learn", "numpy", "pandas", "scipy", "skops", "duckdb")
@@ -42,7 +42,7 @@ def current_user() -> str:
 def process_gone(host: str | None, pid: int | None) -> bool:
     """True when a recorded process (a run, a server) is known to be gone: checked on its
     own host only; elsewhere, or without a pid, it is not known to be gone."""
-    if pid is None or host != socket.gethostname():
+    if pid is None or host != machine():
         return False
     try:
         os.kill(pid, 0)

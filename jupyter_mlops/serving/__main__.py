@@ -1,7 +1,8 @@
 """`python -m jupyter_mlops.serving`: the process `deploy` starts (token and nonce in the
-environment), and the one `jupyter-mlops serve` becomes. It exits 0 when stopped by SIGTERM
-or Ctrl-C, after recording the stop; when it cannot start, or stopped but could not record
-it, it says why in one line on stderr, as `jupyter-mlops` says it, and exits with the code
+environment, and a shared registry's URL there too when it holds a password), and the one
+`jupyter-mlops serve` becomes. It exits 0 when stopped by SIGTERM or Ctrl-C, after
+recording the stop; when it cannot start, or stopped but could not record it, it says why
+in one line on stderr, as `jupyter-mlops` says it, and exits with the code
 `errors.OUTCOMES` gives that kind of error."""
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from jupyter_mlops.serving.foreground import serve
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m jupyter_mlops.serving")
     parser.add_argument("ref")
-    parser.add_argument("--home")
+    parser.add_argument("--home", help="the registry: a directory, or a shared one's URL")
+    parser.add_argument("--data-path", help="a shared registry's data path")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--shadow", help="another ref of the model, scored in shadow")
@@ -30,7 +32,7 @@ def main() -> int:
         return 2
     try:
         serve(
-            Registry(args.home),
+            Registry(args.home, data_path=args.data_path),
             args.ref,
             host=args.host,
             port=args.port,

@@ -17,8 +17,8 @@ rolled back) version whole; /health says how many looks it has made and which ve
 refused, /metadata also why. Given a `shadow` ref (a challenger), every answered batch is
 also scored by the version it points at, off the answer path, into a log of its own
 (`shadow.ShadowScorer`); what the shadow does never changes an answer.
-Errors are mapped to JSON answers in one place: 400 malformed, 401 token, 404
-route, 413 too large, 422 unusable input, 503 when the prediction log cannot be
+Errors are mapped to JSON answers in one place: 400 malformed, 401 token, 403 stop key,
+404 route, 413 too large, 422 unusable input, 503 when the prediction log cannot be
 written and its buffer is full (the server answers nothing it cannot log). A client
 that goes away mid-request is one rate-limited line on stderr (`notices.notice`), and
 `/health` says "degraded", with the reason, while a log has trouble being written. What
@@ -58,6 +58,7 @@ from jupyter_mlops.deploying import unwritten
 from jupyter_mlops.deploying.processes import digest as token_hash
 from jupyter_mlops.errors import (
     Face,
+    Forbidden,
     InvalidArgumentError,
     MlopsError,
     Unauthorized,
@@ -285,7 +286,7 @@ class ModelServer:
         _, _, key = request.headers.get("authorization", "").partition(" ")
         assert self.stop_key_sha256 is not None
         if not hmac.compare_digest(token_hash(key.strip()), self.stop_key_sha256):
-            raise Unauthorized("the deployment's stop key is required; stop it with undeploy.")
+            raise Forbidden("the deployment's stop key is required; stop it with undeploy.")
         asyncio.get_running_loop().call_soon(os.kill, os.getpid(), signal.SIGTERM)
         return JSONResponse({"stopping": True}, status_code=202)
 

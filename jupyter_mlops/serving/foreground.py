@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import threading
 from collections.abc import Callable
 from types import FrameType
@@ -22,6 +21,7 @@ from typing import Any
 import uvicorn
 
 from jupyter_mlops.clock import utc_now
+from jupyter_mlops.config import machine
 from jupyter_mlops.deploying import check_port, processes
 from jupyter_mlops.deploying.control import record_stop
 from jupyter_mlops.deploying.shadows import shadow_of
@@ -65,6 +65,7 @@ def serve(
         shadow=shadow,
     )
     where = {"model": model, "ref": ref, "host": host, "port": port, "shadow_ref": shadow}
+    where["address"] = processes.published_address(host)
     record = {**where, **_this_process(nonce, stop_key), "token_sha256": processes.digest(token)}
     _run_recorded(registry, server, record)
 
@@ -73,7 +74,7 @@ def _this_process(nonce: str, stop_key: str) -> dict[str, Any]:
     """Who this server is, in the record undeploy reads: its pid with the proofs of it."""
     return {
         "pid": os.getpid(),
-        "machine": socket.gethostname(),
+        "machine": machine(),
         "process_start": processes.process_start(os.getpid()),
         "nonce_sha256": processes.digest(nonce),
         "stop_key": stop_key,
@@ -88,6 +89,7 @@ def _run_recorded(registry: Registry, server: ModelServer, record: dict[str, Any
     server's last counters (a deployment never recorded is not recorded stopped)."""
     restore_signals = raise_on_stop_signals()
     deployment_id = None
+    stopper = None  # who stopped it, when this process knows: whoever pressed Ctrl-C
     try:
         with registry.db.write() as conn:
             deployment_id = sql.insert_deployment(conn, record)
@@ -98,17 +100,23 @@ def _run_recorded(registry: Registry, server: ModelServer, record: dict[str, Any
             log_level="warning",
             **uvicorn_options(),
         )
-    except StopRequested:
-        pass  # uvicorn re-raised the SIGTERM it shut down for (or it came before uvicorn ran)
+    except StopRequested as stop:  # uvicorn re-raised the signal it shut down for (or it
+        # came before uvicorn ran); undeploy records who sent a SIGTERM
+        stopper = current_user() if stop.signum == signal.SIGINT else None
     finally:
         restore_signals()
         if deployment_id is not None:
-            record_stop(registry, deployment_id, record["ref"], final=server.final_counts())
+            final = server.final_counts()
+            record_stop(registry, deployment_id, record["ref"], final=final, by=stopper)
 
 
 class StopRequested(BaseException):
-    """SIGTERM or SIGINT reached `serve`. A BaseException, so that no `except Exception`
-    between the signal and `serve` takes it for an error."""
+    """SIGTERM or SIGINT (`signum`) reached `serve`. A BaseException, so that no `except
+    Exception` between the signal and `serve` takes it for an error."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def raise_on_stop_signals() -> Callable[[], None]:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import duckdb
 
+from jupyter_mlops.store import actors
 from jupyter_mlops.store.catalog import Row, insert_row, rows_of
 
 
@@ -41,13 +42,24 @@ def mark_stopped(
     *,
     at: datetime,
     final: dict[str, int] | None = None,
+    by: str | None = None,
 ) -> None:
-    """Record a stop (the first one counts) and, from the server itself, what it served."""
+    """Record a stop (the first one counts), who stopped it (the first who says: None says
+    nothing) and, from the server itself, what it served."""
     final = final or {}
+    stopper = actors.user(conn, by) if by is not None else None
     conn.execute(
         "UPDATE deployments SET stopped_at = coalesce(stopped_at, ?), "
+        "stopped_by = coalesce(stopped_by, ?), "
         "final_version = coalesce(?, final_version), "
         "final_requests = coalesce(?, final_requests), final_errors = coalesce(?, final_errors) "
         "WHERE id = ?",
-        [at, final.get("version"), final.get("requests"), final.get("errors"), deployment_id],
+        [
+            at,
+            stopper,
+            final.get("version"),
+            final.get("requests"),
+            final.get("errors"),
+            deployment_id,
+        ],
     )

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import threading
 import zlib
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from typing import Any, ClassVar
 
 import duckdb
 
+from jupyter_mlops.config import machine
 from jupyter_mlops.errors import ConflictError, ForbiddenError, RegistryBusyError, UnavailableError
 from jupyter_mlops.store import actors, extensions, locks
 from jupyter_mlops.store.connection import analytics_cursor
@@ -194,7 +194,7 @@ class LakeDatabase:
             raise UnavailableError(
                 f"writing to a shared registry needs psycopg; install it with {_TEAM}."
             ) from None
-        label = f"jupyter-mlops process {os.getpid()} on {socket.gethostname()}"
+        label = f"jupyter-mlops process {os.getpid()} on {machine()}"
         try:
             session = psycopg.connect(
                 self.conninfo, autocommit=True, application_name=label[:63], connect_timeout=10

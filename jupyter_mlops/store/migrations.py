@@ -323,6 +323,17 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "ALTER TABLE alert_events ADD COLUMN note VARCHAR",
         ],
     ),
+    (
+        "0011_deployment_hosts",
+        [
+            # where other machines reach a server, with its `port`: the address it bound, or
+            # its machine's name when it bound every interface (NULL: recorded before, `host`)
+            "ALTER TABLE deployments ADD COLUMN address VARCHAR",
+            # who stopped it (on a shared registry, the database role; NULL: nobody said, as
+            # a server stopped by a signal from outside)
+            "ALTER TABLE deployments ADD COLUMN stopped_by VARCHAR",
+        ],
+    ),
 ]
 
 LATEST = len(MIGRATIONS)

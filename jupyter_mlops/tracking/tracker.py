@@ -6,12 +6,12 @@ import contextvars
 import json
 import math
 import os
-import socket
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from jupyter_mlops.clock import utc_now
+from jupyter_mlops.config import machine
 from jupyter_mlops.errors import (
     RUNS,
     TRACK,
@@ -62,7 +62,7 @@ class Tracker:
             "notebook": notebook or notebook_path(),
             "git_commit": git_commit(),
             "created_by": current_user(),
-            "host": socket.gethostname(),
+            "host": machine(),
             "pid": os.getpid(),
         }
         with self.registry.db.write() as conn:

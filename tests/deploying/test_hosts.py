@@ -1,0 +1,134 @@
+"""Servers of one shared registry on several machines: listed from another machine at the
+address they recorded, stopped from there through their /shutdown, never by a pid. Two
+machines on one box are two names ($MLOPS_HOSTNAME); the catalog is a real PostgreSQL, the
+servers real processes answering real HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jupyter_mlops import Registry
+from jupyter_mlops.deploying import Deployment, deploy, deployments, processes, undeploy
+from tests.conftest import free_port, wait_for
+from tests.postgres import Cluster
+
+REF = "diagnosis@champion"
+ELSEWHERE = "another-machine.example"
+PASSWORD = "never-shown"
+CLI = str(Path(sys.executable).parent / "jupyter-mlops")
+
+
+@pytest.fixture(scope="module")
+def shared(
+    postgres: Cluster, tmp_path_factory: pytest.TempPathFactory, dataset, fitted
+) -> Registry:
+    """A shared registry whose URL holds a password, with diagnosis v1 as champion."""
+    X, y = dataset
+    url = postgres.url(postgres.new_schema(), password=PASSWORD)
+    found = Registry(url, data_path=tmp_path_factory.mktemp("shared") / "data")
+    found.register("diagnosis", fitted, X=X, y=y)
+    found.promote("diagnosis", 1)
+    return found
+
+
+@pytest.fixture
+def server(shared: Registry) -> Iterator[Deployment]:
+    """A server of the shared registry on this machine, bound to the address this machine's
+    name resolves to (its loopback, on many machines), which other machines would use."""
+    name = socket.gethostname()
+    try:
+        socket.getaddrinfo(name, None)
+    except OSError:
+        pytest.skip(f"this machine's name {name} does not resolve")
+    started = deploy(shared, REF, host=name, port=free_port())
+    yield started
+    if processes.process_start(started.pid) == started.process_start:  # a failed test's
+        os.kill(started.pid, signal.SIGKILL)
+        os.waitpid(started.pid, 0)
+
+
+def exit_code(pid: int) -> int:
+    """The exit code of our child `pid`, once it has exited."""
+    status: list[int] = []
+
+    def exited() -> bool:
+        reaped, code = os.waitpid(pid, os.WNOHANG)
+        status.append(code)
+        return reaped != 0
+
+    wait_for(exited, f"pid {pid} to exit", every=0.05)
+    return os.waitstatus_to_exitcode(status[-1])
+
+
+def stop_with(url: str, key: str) -> None:
+    request = urllib.request.Request(
+        f"{url}/shutdown", method="POST", headers={"Authorization": f"Bearer {key}"}
+    )
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+def test_a_server_elsewhere_is_listed_with_what_it_serves_and_unreachable_once_gone(
+    shared: Registry, server: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert server.url == f"http://{socket.gethostname()}:{server.port}"
+    command_line = Path(f"/proc/{server.pid}/cmdline").read_bytes().split(b"\0")
+    assert b"--data-path" in command_line and PASSWORD.encode() not in b" ".join(command_line)
+    env = {**os.environ, "MLOPS_HOSTNAME": ELSEWHERE}
+    home = ["--home", shared.location, "--data-path", str(shared.home)]
+    listed = subprocess.run(
+        [CLI, *home, "deployments"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert listed.returncode == 0, listed.stderr
+    [row] = [line.split() for line in listed.stdout.splitlines() if REF in line]
+    assert row[1:3] == [REF, "1"] and server.url in row and "running" in row  # serves v1
+    assert PASSWORD not in listed.stdout + listed.stderr
+
+    os.kill(server.pid, signal.SIGKILL)  # the registry is not told
+    os.waitpid(server.pid, 0)
+
+    [here] = [d for d in deployments(shared) if d.id == server.id]
+    assert here.status == "dead"  # this machine proves its process gone
+    monkeypatch.setenv("MLOPS_HOSTNAME", ELSEWHERE)
+    there = [d for d in deployments(shared) if d.id == server.id]
+    assert [(d.status, d.version) for d in there] == [("unreachable from here", None)]
+    assert "unreachable from here" in str(deployments(shared))
+
+
+def test_undeploy_elsewhere_stops_the_server_with_its_stop_key_and_records_who(
+    shared: Registry, server: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLOPS_HOSTNAME", ELSEWHERE)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        stop_with(server.url, "not-the-stop-key")
+    assert refused.value.code == 403
+    [still] = [d for d in deployments(shared) if d.id == server.id]
+    assert (still.status, still.version, still.stopped_by) == ("running", 1, None)
+
+    [stopped] = undeploy(shared, server.id)
+
+    assert exit_code(server.pid) == 0  # it shut down gracefully, as asked at /shutdown
+    assert (stopped.status, stopped.stopped_by) == ("stopped", shared.db.role())
+    [kept] = [d for d in deployments(shared) if d.id == server.id]
+    assert (kept.version, kept.requests) == (1, 0)  # what the server said as it stopped
+    assert shared.db.role() in str(deployments(shared))
+
+
+def test_a_server_bound_to_every_interface_is_reached_at_its_machines_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MLOPS_HOSTNAME", "box-a.example")
+    assert processes.published_address("0.0.0.0") == "box-a.example"
+    assert processes.published_address("::") == "box-a.example"
+    assert processes.published_address("10.0.0.7") == "10.0.0.7"
+    assert processes.local_address("::") == "::1"
