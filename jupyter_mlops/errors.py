@@ -63,6 +63,7 @@ class Kind(StrEnum):
     TOO_LARGE = "too_large"  # a request body over the server's limit
     UNPROCESSABLE = "unprocessable"  # well-formed input the model cannot take
     FORBIDDEN = "forbidden"  # the database's role, or a request's key, may not do this
+    VERIFICATION = "verification"  # a copy does not hold what it copied
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ OUTCOMES: Mapping[Kind, Outcome] = MappingProxyType(
         Kind.TOO_LARGE: Outcome(exit_code=2, http_status=413),
         Kind.UNPROCESSABLE: Outcome(exit_code=2, http_status=422),
         Kind.FORBIDDEN: Outcome(exit_code=15, http_status=403),
+        Kind.VERIFICATION: Outcome(exit_code=16, http_status=503),
     }
 )
 
@@ -214,6 +216,13 @@ class ForbiddenError(MlopsError, PermissionError):
     """The shared registry's database role may read but not make this change."""
 
     kind = Kind.FORBIDDEN
+
+
+class VerificationError(MlopsError, RuntimeError):
+    """A registry copied into another does not hold, read back, what was copied: a row, an
+    artifact's bytes or a logged row missing, altered or there twice."""
+
+    kind = Kind.VERIFICATION
 
 
 class UnavailableError(MlopsError, RuntimeError):

@@ -19,6 +19,7 @@ from jupyter_mlops.commands.catalog import CATALOG
 from jupyter_mlops.commands.fleet import FLEET
 from jupyter_mlops.commands.gating import GATING
 from jupyter_mlops.commands.jobs import JOBS
+from jupyter_mlops.commands.migrating import MIGRATING
 from jupyter_mlops.commands.monitoring import MONITORING
 from jupyter_mlops.commands.retraining import RETRAINING
 from jupyter_mlops.commands.schedules import SCHEDULES
@@ -35,6 +36,7 @@ SHARED: tuple[Subcommand, ...] = (
     *JOBS,
     *SHADOWS,
     *RETRAINING,
+    *MIGRATING,
 )
 
 __all__ = [

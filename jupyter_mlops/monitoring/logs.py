@@ -83,8 +83,7 @@ def write_segments(home: Path, kind: str, model: str, frame: pd.DataFrame) -> li
     written: list[Path] = []
     try:
         for day, data in payloads:
-            name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-            target = model_directory(home, kind, model) / f"date={day}" / f"{name}.parquet"
+            target = _new_segment(model_directory(home, kind, model) / f"date={day}")
             write_file(target, data)
             written.append(target)
     except OSError as exc:
@@ -97,6 +96,39 @@ def write_segments(home: Path, kind: str, model: str, frame: pd.DataFrame) -> li
             outcome="nothing was logged",
         ) from None
     return written
+
+
+def _new_segment(day: Path) -> Path:
+    """A name no segment of `day` (a `date=` directory) has: the time, the pid, a random part."""
+    name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    return day / f"{name}.parquet"
+
+
+def days(home: Path, kind: str, model: str) -> list[Path]:
+    """The `date=` directories of one model's log, oldest first."""
+    return sorted(
+        path for path in model_directory(home, kind, model).glob("date=*") if path.is_dir()
+    )
+
+
+def segments(day: Path) -> list[Path]:
+    """The segment files of one day of a log, as its readers read them, oldest first.
+
+    Hold the model's logs still meanwhile (`compaction.reading`)."""
+    return sorted(day.glob("*.parquet"))
+
+
+def write_segment(day: Path, table: Any) -> Path:
+    """Write an Arrow table as one new segment of `day` (a `date=` directory), whole or not
+    at all, keeping its schema; the file."""
+    target = _new_segment(day)
+    try:
+        write_file(target, _parquet(table))
+    except OSError as exc:
+        raise StorageError.of(
+            exc, day, doing=f"write a segment of {day}", outcome="nothing was logged"
+        ) from None
+    return target
 
 
 def _arrow_table(frame: pd.DataFrame, kind: str) -> Any:

@@ -30,6 +30,7 @@ from jupyter_mlops.operations.deployments import deploy, deployments, serve, und
 from jupyter_mlops.operations.fleet import fleet
 from jupyter_mlops.operations.gates import check_data, gate
 from jupyter_mlops.operations.jobs import job_notebook, jobs, monitor_job
+from jupyter_mlops.operations.migrating import migrate, registry_at
 from jupyter_mlops.operations.monitoring import (
     compact,
     distributions,
@@ -78,6 +79,7 @@ __all__ = [
     "load",
     "logged",
     "metric_history",
+    "migrate",
     "models",
     "monitor_job",
     "performance",
@@ -88,6 +90,7 @@ __all__ = [
     "promote",
     "register",
     "register_run",
+    "registry_at",
     "remove_alert",
     "retrain",
     "rollback",

@@ -105,6 +105,13 @@ class ArtifactStore:
             )
         return data
 
+    def holds(self, digest: str) -> bool:
+        """Whether the file of `digest` is present and its bytes match it."""
+        try:
+            return sha256(self.path(digest).read_bytes()) == digest
+        except OSError:
+            return False
+
     def digests(self) -> Iterator[str]:
         """The sha256 of every file present (without reading them)."""
         base = self.root / "sha256"

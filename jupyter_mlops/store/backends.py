@@ -26,3 +26,6 @@ class Store(Protocol):
     def write(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]: ...
 
     def exists(self) -> bool: ...
+
+    def generation(self) -> object:
+        """What changes whenever a write is saved (compared, never read)."""

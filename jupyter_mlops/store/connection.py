@@ -114,6 +114,15 @@ class Database:
         """Whether the registry file was made."""
         return self.path.exists()
 
+    def generation(self) -> object:
+        """What changes whenever a write is saved: the file's identity (every write replaces
+        it with another file), None before it is made."""
+        try:
+            found = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (found.st_dev, found.st_ino, found.st_mtime_ns, found.st_size)
+
     @property
     def lock_path(self) -> Path:
         return self.path.with_name(f".{self.path.name}.lock")

@@ -117,6 +117,15 @@ class LakeDatabase:
             ).fetchone()
         return bool(row and row[0])
 
+    def generation(self) -> object:
+        """What changes whenever a write is saved: the catalog's newest snapshot."""
+        row = (
+            self._session()
+            .execute(f"SELECT max(snapshot_id) FROM {_ident(self.schema)}.ducklake_snapshot")
+            .fetchone()
+        )
+        return None if row is None else row[0]
+
     def stored_data_path(self) -> str | None:
         """The data path the catalog was made with, as DuckLake recorded it."""
         with self.read() as conn:

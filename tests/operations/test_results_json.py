@@ -26,6 +26,7 @@ NOT_RECORDS = {
     "serve": "serves until stopped",
     "logged": "returns the logged rows as a DataFrame",
     "job_notebook": "writes a job's executed notebook out and returns its path",
+    "registry_at": "returns the Registry object itself",
 }
 # what edits the user's own crontab or trains a model, walked where that is set up
 ELSEWHERE = {
@@ -34,6 +35,7 @@ ELSEWHERE = {
     "unschedule": "tests/automation/test_schedules.py",
     "run_schedule": "tests/server/test_jobs_routes.py (answered as JSON)",
     "retrain": "returns a Job, as monitor_job does",
+    "migrate": "tests/operations/test_migrate.py (Migration.to_dict round trip)",
 }
 
 

@@ -1,0 +1,51 @@
+"""The subcommand that copies a whole registry into another: a folder or a shared one."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from jupyter_mlops import operations
+from jupyter_mlops.commands.base import Context, Subcommand
+from jupyter_mlops.registry import Registry
+
+
+class Migrate(Subcommand):
+    name = "migrate"
+    help = "copy a whole registry into another (a folder or a shared registry), verified"
+
+    def arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--from",
+            dest="source",
+            metavar="LOCATION",
+            help="the registry to copy: a folder or a shared registry's URL (default: the "
+            "registry in use)",
+        )
+        parser.add_argument(
+            "--to",
+            dest="target",
+            metavar="LOCATION",
+            required=True,
+            help="the registry to copy into: a folder or a shared registry's URL (made if new)",
+        )
+        parser.add_argument(
+            "--from-data-path", metavar="DIR", help="the data folder of a shared --from"
+        )
+        parser.add_argument(
+            "--to-data-path",
+            metavar="DIR",
+            help="the data folder of a shared --to (a new one needs it, or $MLOPS_DATA_PATH)",
+        )
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        source = (
+            context.registry
+            if args.source is None
+            else operations.registry_at(args.source, data_path=args.from_data_path)
+        )
+        target = Registry(args.target, data_path=args.to_data_path)
+        return operations.migrate(source, target)
+
+
+MIGRATING: tuple[Subcommand, ...] = (Migrate(),)

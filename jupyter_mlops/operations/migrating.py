@@ -1,0 +1,204 @@
+"""`migrate`: copy a whole registry into another (a folder, a shared registry), verified.
+
+Every step can run again, and a copy killed at any point completes when run again:
+
+1. The source is read once: every table its schema lists, in one snapshot, and the files
+   its rows refer to.
+2. A target that holds other rows under the same keys (another registry, or this one's
+   copy since changed) is refused before anything is copied: ids are kept, so evidence
+   such as `{"check": 12}` still names the right row, and two registries' ids cannot mix.
+3. The artifacts the target lacks are copied (each read checked against its sha256), then
+   the rows it lacks (in batches, under its writer lock, user columns as the source
+   recorded them), then the logged rows it lacks. Files come before the rows that refer
+   to them, as in every write of a registry.
+4. The target is read back: per table the count and order-independent hash of the
+   source's rows, every artifact's sha256, every logged row there exactly once. Anything
+   else raises `VerificationError`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from jupyter_mlops.config import REGISTRY_FILE, resolve_location
+from jupyter_mlops.errors import (
+    ConflictError,
+    IntegrityError,
+    InvalidArgumentError,
+    NotFoundError,
+    VerificationError,
+)
+from jupyter_mlops.monitoring import log_copies
+from jupyter_mlops.operations.migration_records import LogCopy, Migration, TableCopy
+from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.display import counted
+from jupyter_mlops.store import table_copies
+from jupyter_mlops.store.copying import Tally
+from jupyter_mlops.store.lake import LakeDatabase, shown
+from jupyter_mlops.store.table_copies import Clashes, Snapshot
+
+SHOWN_PROBLEMS = 3
+
+
+def migrate(source: Registry, target: Registry) -> Migration:
+    """Copy every table, artifact, logged row and job notebook of `source` that `target`
+    lacks into `target`, ids and recorded users kept, then verify the target holds all of
+    it. Run again, it copies only what is missing."""
+    _refuse_same(source, target)
+    if isinstance(target.db, LakeDatabase):
+        target.db.require_writable()
+    snapshot = table_copies.snapshot(source.db)
+    planned = _planned(source, target, snapshot)
+    owners = {row["sha256"]: row["owner"] for row in reversed(snapshot.references)}
+    with target.artifacts.in_use():
+        files, damaged = _copy_artifacts(source, target, owners)
+        rows = table_copies.copy(
+            snapshot,
+            target.db,
+            planned,
+            refuse=lambda found: _clash(source, target, found, first=False),
+        )
+    days = log_copies.copy_logs(source.home, target.home)
+    tallies = table_copies.check(snapshot, target.db, planned, rows)
+    problems = _problems(tallies, target, owners, damaged, days)
+    if problems:
+        raise _unverified(source, target, problems)
+    return Migration(
+        source=_named(source),
+        target=_named(target),
+        tables=[
+            TableCopy(name, tally.rows, rows[name], tally.digest) for name, tally in tallies.items()
+        ],
+        artifacts=len(owners),
+        artifacts_copied=files,
+        logs=LogCopy.of(days),
+    )
+
+
+def registry_at(
+    location: str | os.PathLike[str], *, data_path: str | os.PathLike[str] | None = None
+) -> Registry:
+    """The registry that is at `location` already (a folder or a shared registry's URL):
+    what a migration copies from, never made by opening it."""
+    place = resolve_location(location, data_path=data_path)
+    if place.url is not None:
+        found = LakeDatabase(place.url, place.home).exists()
+        where = f"shared registry {shown(place.url)!r}"
+    else:
+        assert place.home is not None
+        found = (place.home / REGISTRY_FILE).exists()
+        where = f"{str(place.home)!r}"
+    if not found:
+        raise NotFoundError(
+            f"there is no registry at {where} to copy from; give the folder holding its "
+            f"{REGISTRY_FILE}, or a shared registry's URL."
+        )
+    return Registry(location, data_path=data_path)
+
+
+def _copy_artifacts(
+    source: Registry, target: Registry, owners: dict[str, str]
+) -> tuple[int, dict[str, str]]:
+    """Copy each file the target lacks (or holds damaged); how many, and the source's
+    files that do not match their sha256 (not copied), with why."""
+    copied, damaged = 0, {}
+    for digest, owner in owners.items():
+        if target.artifacts.holds(digest):
+            continue
+        try:
+            data = source.artifacts.get(digest, label=owner)
+        except IntegrityError as exc:
+            damaged[digest] = f"{exc} (in {_named(source)})"
+            continue
+        target.artifacts.put(data)
+        copied += 1
+    return copied, damaged
+
+
+def _problems(
+    tallies: dict[str, Tally],
+    target: Registry,
+    owners: dict[str, str],
+    damaged: dict[str, str],
+    days: list[log_copies.LogDay],
+) -> list[str]:
+    """What the target, read back, does not hold as the source did."""
+    problems = [
+        f"table {name} holds {_holding(tally)}"
+        for name, tally in tallies.items()
+        if not tally.equal
+    ]
+    for digest, owner in owners.items():
+        if not target.artifacts.holds(digest):
+            problems.append(damaged.get(digest) or f"{owner}: its artifact is not whole there")
+    for day, tally in log_copies.check_logs(target.home, days):
+        if not tally.equal:
+            problems.append(f"{day.title} holds {_holding(tally)}")
+    return problems
+
+
+def _unverified(source: Registry, target: Registry, problems: list[str]) -> VerificationError:
+    listed = "; ".join(problems[:SHOWN_PROBLEMS])
+    more = len(problems) - SHOWN_PROBLEMS
+    return VerificationError(
+        f"copying {_named(source)} into {_named(target)} did not verify ({listed}"
+        f"{f'; and {more} more' if more > 0 else ''}); restore what the source has damaged "
+        "from a backup, then run the same migrate again (it copies only what is missing)."
+    )
+
+
+def _holding(tally: table_copies.Tally) -> str:
+    parts = [f"{tally.held:,} of the source's {counted(tally.rows, 'row')}"]
+    if tally.lacking:
+        parts.append(f"{tally.lacking:,} missing")
+    if tally.extra:
+        parts.append(f"{tally.extra:,} there twice")
+    return ", ".join(parts)
+
+
+def _refuse_same(source: Registry, target: Registry) -> None:
+    if _identity(source) == _identity(target):
+        raise InvalidArgumentError(
+            f"the registry to copy from and the one to copy into are both {_named(source)}; "
+            "give another registry to copy into."
+        )
+
+
+def _identity(registry: Registry) -> str:
+    if isinstance(registry.db, LakeDatabase):
+        return registry.db.name
+    return str(registry.home.resolve())
+
+
+def _planned(source: Registry, target: Registry, snapshot: Snapshot) -> table_copies.Plan:
+    """What the copy will add; a target it cannot take is refused before anything is copied."""
+    found = table_copies.plan(snapshot, target.db)
+    if found.unmatched:
+        raise ConflictError(
+            f"{_named(target)} lacks {', '.join(found.unmatched[:SHOWN_PROBLEMS])} of "
+            f"{_named(source)}, so nothing was copied; open both with the same jupyter-mlops."
+        )
+    if found.clashes:
+        raise _clash(source, target, found.clashes, first=True)
+    return found
+
+
+def _clash(source: Registry, target: Registry, clashes: Clashes, *, first: bool) -> ConflictError:
+    examples = "; ".join(
+        f"{table} {_key(keys[0])}" for table, keys in list(clashes.items())[:SHOWN_PROBLEMS]
+    )
+    return ConflictError(
+        f"{_named(target)} already holds other rows than {_named(source)} under the same keys "
+        f"({examples}), so nothing {'was' if first else 'more was'} copied; copy into a new, "
+        "empty registry."
+    )
+
+
+def _key(key: str) -> str:
+    """A row's key (JSON) as `model='churn', version=3`."""
+    return ", ".join(f"{name}={value!r}" for name, value in json.loads(key).items())
+
+
+def _named(registry: Registry) -> str:
+    return f"shared registry {registry.shown!r}" if registry.shared else repr(registry.shown)

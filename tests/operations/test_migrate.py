@@ -1,0 +1,195 @@
+"""`migrate` copies a whole registry, folder to shared registry and back: every table with
+its ids and recorded users, every artifact, every logged row; verified, and run again it
+copies nothing. A target holding other rows under the same keys is refused untouched; a
+damaged artifact in the source fails verification."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from jupyter_mlops import Monitor, Registry, Tracker, operations
+from jupyter_mlops.cli import main
+from jupyter_mlops.errors import VerificationError
+from jupyter_mlops.monitoring import logs
+from jupyter_mlops.store import catalog
+from jupyter_mlops.store.connection import analytics_cursor
+from tests.conftest import wait_for
+
+VERSIONS = 100
+USER = "alice"
+
+
+def features(count: int, *, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(count, 3)), columns=["a", "b", "c"])
+    return X, (X["a"] + rng.normal(scale=0.5, size=count) > 0).astype(int)
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Registry:
+    """A registry file a team has used for a while, made once for the module: 100 versions
+    of churn (2 registered; the other 98 written in one transaction by the function every
+    registration writes with: registering 100 one by one takes 20 s), its champion moved
+    several times, a run with metrics and an artifact, a check under an alert rule, and two
+    days of logged predictions and labels; recorded as MLOPS_USER=alice."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLOPS_USER", USER)
+        registry = Registry(tmp_path_factory.mktemp("source") / "registry")
+        (X, y), (held, y_held) = features(120, seed=1), features(60, seed=2)
+        for C in (1.0, 0.1):
+            model = LogisticRegression(C=C).fit(X, y)
+            registry.register("churn", model, X=X, y=y, reference=(held, y_held))
+        with registry.db.write() as conn:
+            second = catalog.get_version(conn, "churn", 2)
+            assert second is not None
+            for number in range(3, VERSIONS + 1):
+                metrics = json.dumps({"auc": 0.8 + number / 1000})
+                catalog.insert_version(conn, second | {"version": number, "metrics": metrics})
+        for number in (1, 2, 3):
+            registry.promote("churn", number, "champion", reason=f"try {number}")
+        registry.rollback("churn", reason="3 was worse")
+        registry.archive("churn", 50, reason="never used")
+        with Tracker(registry).run("train") as run:
+            for step in range(5):
+                run.log_metric("loss", 1 / (step + 1), step=step)
+            run.log_artifact("notes", "trained on 120 rows")
+        operations.add_alert(registry, ref="churn@champion", expression="drift.share > 0.5")
+        check = operations.check(registry, ref="churn@champion", current=held)
+        registry.promote("churn", 1, "challenger", evidence={"check": check.check_id})
+        times = pd.Series(pd.date_range("2026-11-20 12:00", periods=len(held), freq="30min"))
+        logged = Monitor(registry).log_predictions("churn@champion", held, timestamps=times)
+        Monitor(registry).log_labels("churn", logged, y_held)
+    return registry
+
+
+def tables(registry: Registry) -> dict[str, pd.DataFrame]:
+    """Every table's rows, in one order (but the migrations', each registry's own)."""
+    with registry.db.read() as conn:
+        names = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = "
+            "current_database() AND table_schema = current_schema() "
+            "AND table_name <> 'schema_migrations' ORDER BY table_name"
+        ).fetchall()
+        return {name: conn.execute(f"SELECT * FROM {name} ORDER BY ALL").df() for (name,) in names}
+
+
+def assert_same_tables(one: Registry, other: Registry) -> None:
+    mine, theirs = tables(one), tables(other)
+    assert list(mine) == list(theirs)
+    for name, rows in mine.items():
+        pd.testing.assert_frame_equal(rows, theirs[name], obj=name)
+
+
+def logged(registry: Registry) -> dict[str, pd.DataFrame]:
+    """Every logged row of churn, by log, in request order."""
+    found = {}
+    with analytics_cursor() as conn:
+        for kind in (logs.PREDICTIONS, logs.LABELS):
+            glob = logs.pattern(registry.home, kind, "churn")
+            found[kind] = conn.execute(
+                "SELECT * FROM read_parquet(?, union_by_name = true, hive_partitioning = false) "
+                "ORDER BY ALL",
+                [glob],
+            ).df()
+    return found
+
+
+def test_a_registry_goes_to_a_shared_one_and_back_whole(source, lake_url, tmp_path):
+    shared = Registry(lake_url, data_path=tmp_path / "shared")
+    copied = operations.migrate(source, shared)
+    assert copied.verified and copied.rows_copied == sum(t.rows for t in copied.tables)
+    assert {t.name: t.rows for t in copied.tables}["versions"] == VERSIONS
+    assert (copied.artifacts, copied.artifacts_copied) == (5, 5)  # 2 models, 2 references, notes
+    assert {log.kind: log.copied for log in copied.logs} == {"predictions": 60, "labels": 60}
+    assert (
+        "verified" in str(copied) and json.loads(json.dumps(copied.to_dict())) == copied.to_dict()
+    )
+    # history is copied, not made again: who moved the alias is who did, not the catalog role
+    events = shared.history("churn", "champion")
+    assert [(e.to_version, e.moved_by) for e in events] == [
+        (1, USER),
+        (2, USER),
+        (3, USER),
+        (2, USER),
+    ]
+    assert shared.get("churn@champion").version == 2 and shared.load("churn@challenger")
+
+    again = operations.migrate(source, shared)
+    assert not again.copied_anything and str(again).startswith("nothing to copy")
+
+    back = Registry(tmp_path / "back")
+    operations.migrate(shared, back)
+    assert_same_tables(source, back)
+    evidence = back.history("churn", "challenger")[-1].evidence
+    assert back.get("churn@challenger").version == 1 and evidence == {"check": 1}
+    assert back.load("churn@champion").get_params()["C"] == 0.1
+    for kind, rows in logged(source).items():
+        pd.testing.assert_frame_equal(rows, logged(back)[kind], obj=kind)
+
+
+def test_a_target_holding_other_rows_under_the_same_keys_is_refused_untouched(
+    source, tmp_path, capsys
+):
+    other = Registry(tmp_path / "other")
+    X, y = features(40, seed=3)
+    other.register("churn", LogisticRegression().fit(X, y))
+    before = tables(other)
+    files = sorted(other.artifacts.digests())
+
+    code = main(["migrate", "--from", str(source.home), "--to", str(other.home)])
+
+    assert code == 5
+    message = capsys.readouterr().err
+    assert "versions model='churn', version=1" in message and "nothing was copied" in message
+    assert message.count("\n") == 1
+    after = tables(other)
+    assert after.keys() == before.keys()
+    for name, rows in before.items():
+        pd.testing.assert_frame_equal(after[name], rows, obj=name)
+    assert sorted(other.artifacts.digests()) == files and not (other.home / "logs").exists()
+
+
+def test_an_artifact_damaged_in_the_source_fails_verification(source, tmp_path, capsys):
+    damaged = Registry(shutil.copytree(source.home, tmp_path / "damaged"))
+    digest = damaged.get("churn:1").artifact_sha256
+    path = damaged.artifacts.path(digest)
+    path.write_bytes(path.read_bytes()[::-1])
+
+    with pytest.raises(VerificationError) as refused:
+        operations.migrate(damaged, Registry(tmp_path / "copy"))
+
+    assert "churn version 1" in str(refused.value) and "does not match its sha256" in str(
+        refused.value
+    )
+    code = main(["migrate", "--from", str(damaged.home), "--to", str(tmp_path / "copy")])
+    assert code == 16 and "did not verify" in capsys.readouterr().err
+
+
+def test_a_copy_killed_halfway_completes_when_run_again(source, tmp_path, subprocess_env):
+    target = Registry(tmp_path / "target")
+    command = [sys.executable, "-m", "jupyter_mlops.cli", "migrate"]
+    command += ["--from", str(source.home), "--to", str(target.home)]
+    with target.db.write():  # the target's writer lock: the copy waits before its first rows
+        child = subprocess.Popen(command, env=subprocess_env, stdout=subprocess.DEVNULL)
+        files = len(list(source.artifacts.digests()))
+        wait_for(lambda: len(list(target.artifacts.digests())) == files, "the artifacts copied")
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    assert tables(target)["versions"].empty
+
+    finished = operations.migrate(source, target)
+
+    rows = sum(len(found) for found in tables(source).values())
+    assert (finished.artifacts_copied, finished.rows_copied) == (0, rows)
+    assert_same_tables(source, target)
+    assert not operations.migrate(source, target).copied_anything
