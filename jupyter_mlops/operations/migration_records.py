@@ -14,7 +14,7 @@ VERIFIED = (
     "verified: every table's rows (count and hash), every artifact's sha256, every logged row "
     "there once"
 )
-_HEADERS = ["copied", "in source", "added", "hash"]
+_HEADERS = ["what", "in source", "added", "hash"]
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,8 @@ class Migration:
 
     def _rows(self) -> list[list[Any]]:
         rows: list[list[Any]] = [
-            [f"table {t.name}", t.rows, t.copied, t.digest[:16]] for t in self.tables
+            [f"table {t.name}", t.rows, t.copied, t.digest[:16] if t.rows else ""]
+            for t in self.tables
         ]
         rows.append(["artifacts", self.artifacts, self.artifacts_copied, ""])
         rows += [[f"{log.kind} log rows", log.rows, log.copied, ""] for log in self.logs]

@@ -111,17 +111,11 @@ def test_a_registry_goes_to_a_shared_one_and_back_whole(source, lake_url, tmp_pa
     assert {t.name: t.rows for t in copied.tables}["versions"] == VERSIONS
     assert (copied.artifacts, copied.artifacts_copied) == (5, 5)  # 2 models, 2 references, notes
     assert {log.kind: log.copied for log in copied.logs} == {"predictions": 60, "labels": 60}
-    assert (
-        "verified" in str(copied) and json.loads(json.dumps(copied.to_dict())) == copied.to_dict()
-    )
+    assert "verified" in str(copied)
+    assert json.loads(json.dumps(copied.to_dict())) == copied.to_dict()
     # history is copied, not made again: who moved the alias is who did, not the catalog role
-    events = shared.history("churn", "champion")
-    assert [(e.to_version, e.moved_by) for e in events] == [
-        (1, USER),
-        (2, USER),
-        (3, USER),
-        (2, USER),
-    ]
+    moves = [(event.to_version, event.moved_by) for event in shared.history("churn", "champion")]
+    assert moves == [(number, USER) for number in (1, 2, 3, 2)]
     assert shared.get("churn@champion").version == 2 and shared.load("churn@challenger")
 
     again = operations.migrate(source, shared)
@@ -168,14 +162,13 @@ def test_an_artifact_damaged_in_the_source_fails_verification(source, tmp_path, 
     with pytest.raises(VerificationError) as refused:
         operations.migrate(damaged, Registry(tmp_path / "copy"))
 
-    assert "churn version 1" in str(refused.value) and "does not match its sha256" in str(
-        refused.value
-    )
+    assert "churn version 1" in str(refused.value)
+    assert "does not match its sha256" in str(refused.value)
     code = main(["migrate", "--from", str(damaged.home), "--to", str(tmp_path / "copy")])
     assert code == 16 and "did not verify" in capsys.readouterr().err
 
 
-def test_a_copy_killed_halfway_completes_when_run_again(source, tmp_path, subprocess_env):
+def test_a_copy_killed_halfway_completes_when_run_again(source, tmp_path, subprocess_env, ipython):
     target = Registry(tmp_path / "target")
     command = [sys.executable, "-m", "jupyter_mlops.cli", "migrate"]
     command += ["--from", str(source.home), "--to", str(target.home)]
@@ -192,4 +185,6 @@ def test_a_copy_killed_halfway_completes_when_run_again(source, tmp_path, subpro
     rows = sum(len(found) for found in tables(source).values())
     assert (finished.artifacts_copied, finished.rows_copied) == (0, rows)
     assert_same_tables(source, target)
-    assert not operations.migrate(source, target).copied_anything
+    ipython.run_line_magic("mlops", f"connect {source.home}")
+    again = ipython.run_line_magic("mlops", f"migrate --to {target.home}")  # from the connected
+    assert not again.copied_anything
