@@ -108,8 +108,10 @@ def _copy_artifacts(
             continue
         try:
             data = source.artifacts.get(digest, label=owner)
-        except IntegrityError as exc:
-            damaged[digest] = f"{exc} (in {_named(source)})"
+        except IntegrityError:
+            found = source.artifacts.path(digest).exists()
+            state = "does not match its sha256" if found else "is missing"
+            damaged[digest] = f"{owner}: its artifact file in {_named(source)} {state}"
             continue
         target.artifacts.put(data)
         copied += 1
