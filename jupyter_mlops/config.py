@@ -94,15 +94,19 @@ def job_evidence() -> dict[str, str]:
 
 
 # the registry a notebook session chose (`%mlops connect`), which every registry opened in
-# this process without a location uses ahead of $MLOPS_HOME: `mlops.run()`, `Tracker()`
+# this process without a location uses ahead of $MLOPS_HOME: `mlops.run()`, `Tracker()`;
+# and a shared one's data path, if the session named it
 _session_home: list[str] = []
+_session_data_path: list[str] = []
 
 
-def use_session_home(location: str | None) -> None:
+def use_session_home(location: str | None, *, data_path: str | None = None) -> None:
     """Make `location` the registry of everything in this process that names none (a
-    notebook's `mlops.run()`, `Tracker()`, `Registry()`, `Monitor()`), ahead of $MLOPS_HOME;
-    None goes back to $MLOPS_HOME."""
+    notebook's `mlops.run()`, `Tracker()`, `Registry()`, `Monitor()`), ahead of
+    $MLOPS_REGISTRY and $MLOPS_HOME, with a shared registry's `data_path` ahead of
+    $MLOPS_DATA_PATH; None goes back to those variables."""
     _session_home[:] = [] if location is None else [location]
+    _session_data_path[:] = [] if location is None or data_path is None else [data_path]
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,8 @@ def resolve_location(
             f"registry URL {raw!r} is not one a shared registry takes; give "
             f"'{SHARED_SCHEME}dbname=NAME host=HOST user=ROLE' (a PostgreSQL catalog)."
         )
+    if data_path is None and location is None and _session_data_path:
+        data_path = _session_data_path[0]  # the session's registry, with its data path
     given = os.fspath(data_path) if data_path is not None else os.environ.get(DATA_PATH_VARIABLE)
     if not given:
         return Location(None, raw)

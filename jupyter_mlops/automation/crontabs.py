@@ -2,7 +2,8 @@
 
 What this module keeps true of a user's crontab:
 - A change adds or takes out only a schedule's own line: one whose comment is the tag of a
-  schedule of this registry (`jupyter-mlops schedule ID HOME`). Every other line (settings
+  schedule of this registry (`jupyter-mlops schedule ID HOME`, or a shared registry's URL
+  without its password in place of HOME). Every other line (settings
   like `A = b`, comments, blank lines, entries) stays byte for byte as it was, so an
   install followed by its removal leaves the crontab as it was. python-crontab only renders
   our line and reads a line to tell whether it is ours (and commented out); it never
@@ -51,9 +52,10 @@ LOCK_WAIT = 60.0  # seconds another process's change of the crontab may hold us 
 _HASH = "'\"$(printf '\\043')\"'"  # closes the quote, a `#` the shell makes, reopens it
 
 
-def tag_of(schedule_id: int, home: Path) -> str:
-    """The comment that marks a schedule's entry: its id and its registry."""
-    return f"{TAG} {schedule_id} {home}"
+def tag_of(schedule_id: int, registry: str | Path) -> str:
+    """The comment that marks a schedule's entry: its id and its registry (its home, or a
+    shared registry's URL: `locations.identity`)."""
+    return f"{TAG} {schedule_id} {registry}"
 
 
 def runner() -> list[str]:

@@ -8,7 +8,8 @@ would still be run from the runner's cache.
 
 What a definition of ours runs: a notebook (made here, copied by jupyter-scheduler into its
 staging area) whose cell runs the schedule's command, the same `jupyter-mlops --home HOME
-monitor NOTEBOOK -p ... --schedule ID --timeout T` line cron runs, and fails with the
+monitor NOTEBOOK -p ... --schedule ID --timeout T` line cron runs (a shared registry: `--home
+URL --data-path DIR`, so the server's own registry never decides it), and fails with the
 runner's exit code when it is not 0. So every run is a job the registry records (status,
 exit code, executed notebook, checks, overlap lock, missed runs) as a cron run is, and
 jupyter-scheduler's own job list shows it completed or failed. A run started now (`run`)
@@ -17,9 +18,10 @@ was asked from reaches the runner as the notebook's one parameter, `evidence`. N
 to be configured in the server: any server with jupyter-scheduler enabled runs it.
 
 Which definition is a schedule's: the one carrying the schedule's tag (`jupyter-mlops
-schedule ID HOME`, the tag of its crontab entry), found by listing them, never by the id
-kept in the registry. A copied registry (another home) thus neither lists nor deletes the
-definitions of the registry it was copied from.
+schedule ID HOME`, or a shared registry's URL without its password in place of HOME: the tag
+of its crontab entry), found by listing them, never by the id kept in the registry. A copied
+registry (another home) thus neither lists nor deletes the definitions of the registry it
+was copied from.
 
 This module sends HTTP requests with the standard library. The servers asked are the ones
 a caller names, or (None) the running servers of this user (`jupyter_servers`), the one

@@ -44,6 +44,7 @@ from jupyter_mlops.deploying.processes import process_start
 from jupyter_mlops.errors import InvalidArgumentError, MlopsError
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
+from jupyter_mlops.registry.locations import environment
 from jupyter_mlops.store import jobs as sql
 from jupyter_mlops.store.schedules import find_schedule
 
@@ -258,7 +259,7 @@ def _execute(
             given.notebook,
             output,
             parameters=given.parameters,
-            env={"MLOPS_HOME": str(registry.home), JOB_VARIABLE: str(job_id)},
+            env=environment(registry) | {JOB_VARIABLE: str(job_id)},
             timeout=given.timeout,
             started=started,
         )

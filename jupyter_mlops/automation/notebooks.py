@@ -76,7 +76,8 @@ def execute(
     timeout: float | None,
     started: Any = None,
 ) -> Execution:
-    """Run `notebook` into `output`; at `timeout` seconds the whole run is killed.
+    """Run `notebook` into `output` in the environment `env` (the whole of it: what names
+    the registry is `locations.environment`'s); at `timeout` seconds the whole run is killed.
     `started(process_group)` is called once the child is running."""
     stderr_path = output.with_suffix(".stderr")
     with open(stderr_path, "wb") as stderr:
@@ -85,7 +86,7 @@ def execute(
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
-            env={**os.environ, **env},
+            env=dict(env),
             start_new_session=True,
             preexec_fn=_dies_with(os.getpid()),
         )

@@ -11,13 +11,13 @@ process, as for cron, and the run says why.
 
 Either way the same runner records the job (`skipped` while the previous run goes on),
 appends to the schedule's log, and keeps `evidence` (where the run was asked from) in the
-job's detail. A copied registry runs the command for its own home, never the original's.
+job's detail. A copied registry runs the command for its own home, never the original's;
+a shared registry for its data path as this machine mounts it.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import threading
 from collections.abc import Iterable, Mapping
@@ -31,6 +31,7 @@ from jupyter_mlops.clock import utc_now
 from jupyter_mlops.config import EVIDENCE_VARIABLE, JOB_VARIABLE
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
+from jupyter_mlops.registry.locations import environment, identity, options
 from jupyter_mlops.store import schedules as sql
 
 NO_SERVER = "no Jupyter server of yours with jupyter-scheduler runs"
@@ -64,7 +65,7 @@ def run_now(
     not_through = ""
     if row["backend"] == job_definitions.BACKEND:
         server = job_definitions.serving(servers)
-        tag = crontabs.tag_of(schedule, registry.home)  # this registry's, never a copy's
+        tag = crontabs.tag_of(schedule, identity(registry))  # this registry's, never a copy's
         job = None if server is None else job_definitions.run(server, tag, evidence=given)
         if server is not None and job is not None:
             return ScheduleRun(**started, command=row["command"], pid=None, started_at=utc_now(),
@@ -81,9 +82,9 @@ def run_now(
 
 def _command(registry: Registry, row: dict[str, Any]) -> str:
     """The schedule's command line, for this registry's home (a copied registry's row
-    holds the original's)."""
+    holds the original's; a shared registry's, the data path of the machine that made it)."""
     command = str(row["command"])
-    if f" --home {crontabs.quoted(str(registry.home))} " in command:
+    if f" {' '.join(map(crontabs.quoted, options(registry)))} {row['kind']} " in command:
         return command
     return crontabs.command_line(
         runner_words(registry, row, schedule_id=row["id"]), log=log_file(registry, row["id"])
@@ -92,7 +93,7 @@ def _command(registry: Registry, row: dict[str, Any]) -> str:
 
 def _started(registry: Registry, command: str, *, evidence: dict[str, str], schedule: int) -> int:
     """Start `command` in a session of its own; its pid."""
-    env = {**os.environ, EVIDENCE_VARIABLE: json.dumps(evidence)}
+    env = environment(registry) | {EVIDENCE_VARIABLE: json.dumps(evidence)}
     env.pop(JOB_VARIABLE, None)  # the run is a job of its own, never part of the caller's
     (registry.home / JOBS_DIR).mkdir(exist_ok=True)
     process = subprocess.Popen(

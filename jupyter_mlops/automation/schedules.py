@@ -8,13 +8,15 @@ one registry write: an install that fails (no crontab program, the line not ther
 read back) rolls the row back, and an entry whose row then fails to commit is taken out
 again. `unschedule` removes the entry, then marks the row removed in the same write (a
 removal whose row fails to commit leaves the schedule listed 'not installed', and removing
-it again finishes it). An entry is this registry's when its tag names this registry's home
-as it is now, so a copied registry neither lists nor removes the original's entries. An
-entry a user deleted or commented out by hand is listed as such; nothing puts it back.
+it again finishes it). An entry is this registry's when its tag names this registry as it
+is now (its home; a shared registry's URL, whatever folder this machine mounts its data
+at), so a copied registry neither lists nor removes the original's entries. An entry a
+user deleted or commented out by hand is listed as such; nothing puts it back.
 
 The entry runs `jupyter-mlops --home HOME monitor NOTEBOOK -p KEY VALUE ... --schedule ID
 --timeout T`, the runner a person types, by this environment's absolute path, appending
-its output to `jobs/schedule-ID.log` under the registry home.
+its output to `jobs/schedule-ID.log` under the registry home (a shared registry: `--home
+URL --data-path DIR`, its data path; cron's environment names no registry).
 
 With backend 'jupyter-scheduler' (or 'auto' when a running server has it) the same command
 is a job definition of that server's jupyter-scheduler instead (`job_definitions`), made
@@ -51,6 +53,7 @@ from jupyter_mlops.errors import (
 )
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
+from jupyter_mlops.registry.locations import identity, options
 from jupyter_mlops.store import schedules as sql
 
 KINDS = ("monitor",)
@@ -88,7 +91,7 @@ def schedule(
         with registry.db.write() as conn:
             _refuse_twice(sql.schedules_of(conn, model=None), record)
             schedule_id = sql.insert_schedule(conn, record)
-            tag = crontabs.tag_of(schedule_id, registry.home)
+            tag = crontabs.tag_of(schedule_id, identity(registry))
             command = crontabs.command_line(
                 runner_words(registry, record, schedule_id=schedule_id),
                 log=log_file(registry, schedule_id),
@@ -135,7 +138,7 @@ def unschedule(
         if row is None or row["removed_at"] is not None:
             active = [found["id"] for found in sql.schedules_of(conn, model=None)]
             raise not_found(schedule, row, active)
-        tag = crontabs.tag_of(schedule, registry.home)  # this registry's, never a copy's
+        tag = crontabs.tag_of(schedule, identity(registry))  # this registry's, never a copy's
         if row["backend"] == job_definitions.BACKEND:
             was_there = job_definitions.delete(job_definitions.for_removal(schedule, servers), tag)
             note = "" if was_there else _gone(has_crontab=True, what="job definition")
@@ -167,10 +170,10 @@ def _listed(
         rows = sql.schedules_of(conn, model=model)
         rows = [row for row in rows if only is None or row["id"] == only]
         last = sql.last_jobs(conn, [row["id"] for row in rows])
-    # an entry (or definition) is this registry's only when tagged with its home as it is
-    # now: a copy of the registry lists the copied schedules 'not installed' ('not defined')
-    # and never touches the original's
-    tags = {row["id"]: crontabs.tag_of(row["id"], registry.home) for row in rows}
+    # an entry (or definition) is this registry's only when tagged with its home (URL) as it
+    # is now: a copy of the registry lists the copied schedules 'not installed' ('not
+    # defined') and never touches the original's
+    tags = {row["id"]: crontabs.tag_of(row["id"], identity(registry)) for row in rows}
     defined = [tags[row["id"]] for row in rows if row["backend"] == job_definitions.BACKEND]
     in_cron = [tag for tag in tags.values() if tag not in defined]
     states = crontabs.states(in_cron) if in_cron else {}
@@ -268,10 +271,11 @@ def _record(
 def runner_words(registry: Registry, record: dict[str, Any], *, schedule_id: int) -> list[str]:
     """The runner's command line: the same `jupyter-mlops monitor` a person would type."""
     pairs = [word for item in json.loads(record["parameters"]).items() for word in ("-p", *item)]
-    home = crontabs.one_line(str(registry.home), what="the registry home")
+    where = [crontabs.one_line(word, what="the registry's location") for word in options(registry)]
     return [
         *crontabs.runner(),
-        *("--home", home, record["kind"], record["notebook"], *pairs),
+        *where,
+        *(record["kind"], record["notebook"], *pairs),
         *("--schedule", str(schedule_id), "--timeout", cadence.spoken(record["timeout_seconds"])),
     ]
 

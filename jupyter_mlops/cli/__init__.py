@@ -19,7 +19,7 @@ from jupyter_mlops.automation.outcomes import STOPPED_BY, Stopped
 from jupyter_mlops.cli.subcommands import SHELL_ONLY, stoppable
 from jupyter_mlops.commands import SHARED, Context, add_subcommands, data_files
 from jupyter_mlops.commands.monitoring import ALERT_FIRED_EXIT
-from jupyter_mlops.config import resolve_home
+from jupyter_mlops.config import resolve_location
 from jupyter_mlops.errors import Face, MlopsError
 from jupyter_mlops.operations.catalog import discard_if_unused
 from jupyter_mlops.registry import Registry
@@ -69,15 +69,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
-    made = _made(args.home)
+    home, made = _made(args.home, data_path=args.data_path)
     try:
         registry = Registry(args.home, data_path=args.data_path)
         context = Context(registry, Face.SHELL, data=data_files)
         with stoppable(args.subcommand.runs_job):
             result = shown_in(args.subcommand.run(context, args), Face.SHELL)
     except MlopsError as exc:
-        if made is not None:  # a refused command leaves no new registry behind
-            discard_if_unused(resolve_home(args.home), made=made)
+        if home is not None and made is not None:  # a refused command leaves no new registry
+            discard_if_unused(home, made=made)
         return refused(exc, prog="jupyter-mlops")
     except KeyboardInterrupt as exc:
         return stopped(exc, prog="jupyter-mlops")
@@ -86,19 +86,22 @@ def _main(argv: list[str] | None) -> int:
     return int(args.subcommand.exit_code(result, args))
 
 
-def _made(home: str | None) -> Path | None:
-    """The outermost directory opening the registry at `home` would create (None: it
-    exists already, or cannot be told)."""
+def _made(home: str | None, *, data_path: str | None) -> tuple[Path | None, Path | None]:
+    """The registry directory `home` names and the outermost directory opening it would
+    create ((None, None): it exists already, or cannot be told). A shared registry has no
+    such directory: its data path is the team's, which a refused command never removes."""
     try:
-        path = resolve_home(home)
+        place = resolve_location(home, data_path=data_path)
     except MlopsError:
-        return None
+        return None, None
+    if place.shared or place.home is None:
+        return None, None
     missing = None
-    for folder in [path, *path.parents]:
+    for folder in [place.home, *place.home.parents]:
         if folder.exists():
-            return missing
+            return place.home, missing
         missing = folder
-    return None
+    return None, None
 
 
 def _quiet_stdout() -> None:

@@ -19,7 +19,14 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from traitlets import Bool, Float, TraitError, Unicode, default, observe, validate
 
 from jupyter_mlops.commands import data_files
-from jupyter_mlops.config import DEFAULT_HOME, HOME_VARIABLE, Settings, use_session_home
+from jupyter_mlops.config import (
+    DEFAULT_HOME,
+    HOME_VARIABLE,
+    REGISTRY_VARIABLE,
+    SHARED_PREFIX,
+    Settings,
+    use_session_home,
+)
 from jupyter_mlops.deploying import Deployment
 from jupyter_mlops.errors import Face, MlopsError
 from jupyter_mlops.magics.namespace import as_typed, lookup
@@ -28,6 +35,7 @@ from jupyter_mlops.magics.subcommands import NotebookContext
 from jupyter_mlops.magics.tracking import track_cell
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.shown import shown_in
+from jupyter_mlops.store.lake import shown
 
 
 class Connection:
@@ -35,7 +43,8 @@ class Connection:
     registry of what the kernel opens without naming one (`mlops.run()`, `Tracker()`)."""
 
     def __init__(self, location: str | None = None) -> None:
-        self.location = location
+        self.location = location  # a directory, or a shared registry's URL
+        self.data_path: str | None = None  # a shared registry's, as this session named it
         self.lock_timeout: float | None = None  # None: MLOPS_LOCK_TIMEOUT, else 60 s
         self._registry: Registry | None = None
         use_session_home(location)  # a session loaded again starts where it is told, or anew
@@ -43,13 +52,16 @@ class Connection:
     @property
     def registry(self) -> Registry:
         if self._registry is None:
-            self._registry = Registry(self.location, lock_timeout=self.lock_timeout)
+            self._registry = Registry(
+                self.location, data_path=self.data_path, lock_timeout=self.lock_timeout
+            )
         return self._registry
 
-    def switch(self, location: str) -> Registry:
-        self._registry = Registry(location, lock_timeout=self.lock_timeout)
-        self.location = str(self._registry.home)
-        use_session_home(self.location)
+    def switch(self, location: str, *, data_path: str | None = None) -> Registry:
+        self._registry = Registry(location, data_path=data_path, lock_timeout=self.lock_timeout)
+        self.location = self._registry.location
+        self.data_path = str(self._registry.home) if self._registry.shared else None
+        use_session_home(self.location, data_path=self.data_path)
         return self._registry
 
     def wait_for_lock(self, seconds: float) -> None:
@@ -61,8 +73,9 @@ class Connection:
 @magics_class
 class MlopsMagics(Magics):
     home = Unicode(
-        help=f"The registry directory this session uses (default: ${HOME_VARIABLE}, else "
-        f"{DEFAULT_HOME}); setting it switches the registry, as `%mlops connect PATH` does."
+        help=f"The registry this session uses: a directory, or a shared registry's URL "
+        f"(default: ${REGISTRY_VARIABLE}, else ${HOME_VARIABLE}, else {DEFAULT_HOME}); setting "
+        "it switches the registry, as `%mlops connect PATH` does. A URL shows no password."
     ).tag(config=True)
     lock_timeout = Float(
         help="Seconds a write waits for the registry's lock held by another process before it "
@@ -81,17 +94,23 @@ class MlopsMagics(Magics):
 
     @default("home")
     def _home_default(self) -> str:
-        chosen = self.connection.location or os.environ.get(HOME_VARIABLE)
-        return chosen or str(DEFAULT_HOME.expanduser())
+        chosen = (
+            self.connection.location
+            or os.environ.get(REGISTRY_VARIABLE)
+            or os.environ.get(HOME_VARIABLE)
+        )
+        return chosen or str(DEFAULT_HOME.expanduser())  # shown as the validation returns it
 
     @validate("home")
     def _switch_home(self, proposal: Any) -> str:
-        if proposal.value != self.connection.location:
+        # the URL shown (no password) names the registry in use: setting it back changes nothing
+        location = self.connection.location
+        if location is None or proposal.value not in (location, _shown(location)):
             try:
                 self.connection.switch(proposal.value)
             except MlopsError as exc:  # %config prints it; the registry stays where it was
                 raise self._refused("home", proposal.value, str(exc)) from None
-        return str(self.connection.registry.home)
+        return self.connection.registry.shown
 
     @default("lock_timeout")
     def _lock_timeout_default(self) -> float:
@@ -209,11 +228,17 @@ class MlopsMagics(Magics):
         cells = history.input_hist_raw if history is not None else []
         return cells[-1] if cells else None
 
-    def connect(self, location: str | None) -> Registry:
-        """Switch this session to the registry at `location`; the one in use either way."""
+    def connect(self, location: str | None, *, data_path: str | None = None) -> Registry:
+        """Switch this session to the registry at `location` (a shared registry's files
+        under `data_path`); the one in use either way."""
+        if data_path is not None and not (location or "").startswith(SHARED_PREFIX):
+            raise UsageError(
+                "%mlops connect: --data-path goes with a shared registry's URL; write `%mlops "
+                "connect ducklake:postgres:dbname=NAME host=HOST user=ROLE --data-path DIR`."
+            )
         if location is not None:
-            self.connection.switch(location)
-            self.home = str(self.connection.registry.home)  # what `%config` shows
+            self.connection.switch(location, data_path=data_path)
+            self.home = self.connection.registry.shown  # what `%config` shows
         return self.connection.registry
 
     def show_help(self, topic: str | None) -> None:
@@ -227,3 +252,9 @@ class MlopsMagics(Magics):
                 f"%mlops has no subcommand {topic!r}; choose one of {', '.join(names)}."
             )
         print(sub.format_help())
+
+
+def _shown(location: str) -> str:
+    """A registry's location as the session shows it: a shared registry's URL without its
+    password."""
+    return shown(location) if location.startswith(SHARED_PREFIX) else location

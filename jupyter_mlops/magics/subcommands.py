@@ -153,11 +153,23 @@ class Connect(Subcommand):
     help = "use another registry for this session"
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("location", nargs="?", help="a directory (omit to show the current)")
+        parser.add_argument(
+            "location",
+            nargs="*",
+            help="a directory, or a shared registry's URL (ducklake:postgres:dbname=NAME "
+            "host=HOST user=ROLE, its spaces as they are); omit to show the current",
+        )
+        parser.add_argument(
+            "--data-path",
+            metavar="DIR",
+            help="a shared registry's data folder, as this machine mounts it (default: "
+            "$MLOPS_DATA_PATH, else the one the registry was made with)",
+        )
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
         assert isinstance(context, NotebookContext)
-        return context.magics.connect(args.location)
+        location = " ".join(args.location) or None  # a URL's words, split by the line
+        return context.magics.connect(location, data_path=args.data_path)
 
 
 class Metrics(Subcommand):

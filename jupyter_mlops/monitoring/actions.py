@@ -1,7 +1,8 @@
 """Alert actions: what a rule does when it fires besides telling a webhook.
 
 `retrain:NOTEBOOK` starts `jupyter-mlops retrain MODEL --notebook NOTEBOOK` on the
-registry the check wrote to, as a process of its own session that outlives the check, so
+registry the check wrote to (named as `locations.options` names it: a shared registry by its
+URL and data path), as a process of its own session that outlives the check, so
 a check never waits for a retraining (nor does a killed monitoring job end it). Two at
 once never retrain one model: a retraining holds its model's overlap lock, and a second
 records 'skipped'. The notebook's path is made absolute when the rule is added, since a
@@ -11,15 +12,19 @@ file its output goes to) is the alert log's note of the event.
 
 from __future__ import annotations
 
-import os
 import shlex
 import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jupyter_mlops.config import JOB_VARIABLE
 from jupyter_mlops.errors import InvalidArgumentError, NotFoundError, StorageError
+from jupyter_mlops.registry.locations import environment, options
+
+if TYPE_CHECKING:
+    from jupyter_mlops.registry import Registry
 
 PREFIX = "retrain:"
 OUTPUT = Path("jobs") / "retraining.log"  # under the registry home: the processes' output
@@ -47,19 +52,19 @@ def checked(target: str) -> str:
     return f"{PREFIX}{path}"
 
 
-def command(target: str, *, home: Path, model: str, reason: str) -> list[str]:
+def command(target: str, *, registry: Registry, model: str, reason: str) -> list[str]:
     """The command line an action runs: retrain `model` with the action's notebook."""
-    notebook = target.removeprefix(PREFIX)
-    cli = [sys.executable, "-m", "jupyter_mlops.cli", "--home", str(home)]
-    return [*cli, "retrain", model, "--notebook", notebook, "--reason", reason]
+    cli = [sys.executable, "-m", "jupyter_mlops.cli", *options(registry)]
+    return [*cli, *_retraining(target, model), "--reason", reason]
 
 
-def start(target: str, *, home: Path, model: str, reason: str) -> str:
+def start(target: str, *, registry: Registry, model: str, reason: str) -> str:
     """Start the action's process, detached, `reason` saying why for the audit trail; what
     was started, in words."""
-    words = command(target, home=home, model=model, reason=reason)
-    log = home / OUTPUT
-    env = {k: v for k, v in os.environ.items() if k != JOB_VARIABLE}  # not the check's job
+    words = command(target, registry=registry, model=model, reason=reason)
+    log = registry.home / OUTPUT
+    env = environment(registry)
+    env.pop(JOB_VARIABLE, None)  # not the check's job
     try:
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "ab") as output:
@@ -77,5 +82,10 @@ def start(target: str, *, home: Path, model: str, reason: str) -> str:
         ) from None
     # reaped when it ends, so a long-lived kernel that started it keeps no zombie behind
     threading.Thread(target=child.wait, name="mlops-retraining", daemon=True).start()
-    shown = shlex.join(["jupyter-mlops", *words[5:9]])  # a path's spaces and quotes as typed
+    # a path's spaces and quotes as typed; the registry (a URL's password) left out
+    shown = shlex.join(["jupyter-mlops", *_retraining(target, model)])
     return f"started `{shown}` as process {child.pid} (its output: {log})"
+
+
+def _retraining(target: str, model: str) -> list[str]:
+    return ["retrain", model, "--notebook", target.removeprefix(PREFIX)]

@@ -293,7 +293,7 @@ def _act(registry: Registry, result: CheckResult, alert: Alert) -> list[str]:
         if is_action(target):
             try:
                 started.append(
-                    actions.start(target, home=registry.home, model=result.model, reason=reason)
+                    actions.start(target, registry=registry, model=result.model, reason=reason)
                 )
             except MlopsError as exc:
                 errors.append(f"{target}: {exc}")

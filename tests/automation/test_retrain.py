@@ -95,7 +95,7 @@ def test_a_retraining_an_alert_started_leaves_no_zombie_behind(tmp_path):
 
     said = actions.start(
         actions.checked(f"retrain:{NOTEBOOK}"),
-        home=tmp_path / "registry",
+        registry=Registry(tmp_path / "registry"),
         model="churn",
         reason="a test",
     )

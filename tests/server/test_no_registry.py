@@ -15,9 +15,10 @@ def home(tmp_path: Path) -> Path:
 
 
 async def test_reads_answer_empty_and_create_nothing(api: Any, home: Path) -> None:
-    assert await api("registry") == (
-        200, {"home": str(home), "exists": False, "version": "0.1.0"}
-    )  # fmt: skip
+    assert await api("registry") == (200, {
+        "home": str(home), "shared": False, "exists": False, "data_path": None, "role": None,
+        "version": "0.1.0",
+    })  # fmt: skip
     status, fleet = await api("models")
     assert status == 200 and (fleet["models"], fleet["total"]) == ([], 0)
     assert await api("deployments") == (200, {"deployments": [], "notes": []})

@@ -18,7 +18,8 @@ from jupyter_mlops.registry import Registry
 async def test_the_registry_route_says_where_and_that_it_exists(api: Any, home: Path) -> None:
     status, found = await api("registry")
     assert status == 200
-    assert found == {"home": str(home), "exists": True, "version": __version__}
+    assert found == {"home": str(home), "shared": False, "exists": True, "data_path": None,
+                     "role": None, "version": __version__}  # fmt: skip
     assert os.environ["MLOPS_HOME"] == str(home)  # kernels started now open the same registry
 
 

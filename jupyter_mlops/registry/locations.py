@@ -1,0 +1,78 @@
+"""How a registry is named to another process: the options of a command line, the
+variables of a child's environment, the text a crontab tag identifies it by.
+
+A registry file is named by its directory alone. A shared registry is named by its URL and
+its data path together (the folder as this machine mounts it, which another machine may
+mount elsewhere): a child told only the URL would put its files under the data path the
+catalog was made with, or under whatever $MLOPS_DATA_PATH it inherited. A child told
+$MLOPS_HOME for a registry file must not inherit $MLOPS_REGISTRY either, which comes first:
+it would open the shared registry instead. So every process this package starts for a
+registry (a schedule's runner, a job's notebook, an alert's retraining, a Jupyter server's
+kernels) is named it by these functions, never by `registry.home`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from jupyter_mlops.config import (
+    DATA_PATH_VARIABLE,
+    HOME_VARIABLE,
+    REGISTRY_VARIABLE,
+    Location,
+)
+from jupyter_mlops.store.lake import shown
+
+if TYPE_CHECKING:
+    from jupyter_mlops.registry import Registry
+
+
+def options(registry: Registry | Location) -> list[str]:
+    """The global options of `jupyter-mlops` that open `registry`: `--home DIR`, or
+    `--home URL --data-path DIR` (`--home URL` alone where the data path is the one the
+    catalog was made with and not known here)."""
+    url, folder = _parts(registry)
+    if url is None:
+        return ["--home", str(folder)]
+    return ["--home", url, *(["--data-path", str(folder)] if folder is not None else [])]
+
+
+def variables(registry: Registry | Location) -> dict[str, str | None]:
+    """The environment variables that make a child open `registry` by default: each one's
+    value, None for one the child must not have."""
+    url, folder = _parts(registry)
+    if url is None:
+        return {HOME_VARIABLE: str(folder), REGISTRY_VARIABLE: None, DATA_PATH_VARIABLE: None}
+    return {REGISTRY_VARIABLE: url, DATA_PATH_VARIABLE: None if folder is None else str(folder)}
+
+
+def environment(
+    registry: Registry | Location, *, base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """A child process's environment: `base` (this process's environment) with `registry`'s
+    `variables` set, and those it must not have taken out."""
+    found = dict(os.environ if base is None else base)
+    for name, value in variables(registry).items():
+        if value is None:
+            found.pop(name, None)
+        else:
+            found[name] = value
+    return found
+
+
+def identity(registry: Registry | Location) -> str:
+    """What tells `registry` from every other in a record outside it (a crontab tag): its
+    directory, or a shared registry's URL without its password (the same catalog whatever
+    folder this machine mounts its data at, and no secret in a comment)."""
+    url, folder = _parts(registry)
+    return str(folder) if url is None else shown(url)
+
+
+def _parts(registry: Registry | Location) -> tuple[str | None, Path | None]:
+    """(the shared registry's URL or None, its data path or the registry's directory)."""
+    if isinstance(registry, Location):
+        return registry.url, registry.home
+    return (registry.location if registry.shared else None), registry.home
