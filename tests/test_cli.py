@@ -458,3 +458,14 @@ def test_a_listing_piped_into_a_reader_that_stops_early_ends_quietly(subprocess_
             [CLI, "jobs"], stdout=closed, stderr=subprocess.PIPE, text=True, env=subprocess_env
         )
     assert (ended.returncode, ended.stderr) == (141, "")
+
+
+def test_a_refused_command_on_a_new_shared_registry_leaves_the_teams_data_folder(
+    lake_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from jupyter_mlops.cli import main
+
+    team = tmp_path / "mounted" / "team"  # new, as a registry file's directory would be
+    assert main(["--home", lake_url, "--data-path", str(team), "promote", "churn", "1"]) == 4
+    assert "no model named 'churn'" in capsys.readouterr().err
+    assert team.is_dir()  # the team's folder, which other machines may be using

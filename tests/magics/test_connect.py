@@ -1,13 +1,17 @@
-"""The registry a notebook connects to is where `mlops.run()` and `Tracker()` write."""
+"""The registry a notebook connects to (a directory, or a shared registry's URL) is where
+`mlops.run()` and `Tracker()` write."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_mlops import Registry, Tracker
+from tests.conftest import close_shell
+from tests.postgres import Cluster
 
 
 def experiments(home: Path) -> list[str]:
@@ -31,3 +35,38 @@ def test_a_run_in_a_connected_notebook_is_recorded_in_its_registry(
     assert experiments(environment) == ["unloaded"]
     assert len(experiments(chosen)) == 2 and experiments(other) == ["configured"]
     assert ipython.run_cell("%load_ext jupyter_mlops").success
+
+
+def test_a_shared_registry_is_connected_by_its_url_as_typed_and_its_password_never_shown(
+    ipython: InteractiveShell,
+    postgres: Cluster,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    dataset: Any,
+    fitted: Any,
+) -> None:
+    url = postgres.url(postgres.new_schema(), password="hush")  # spaces, unquoted
+    team = tmp_path / "team"
+    monkeypatch.setenv("MLOPS_DATA_PATH", str(tmp_path / "not this one"))
+    ipython.user_ns.update(X=dataset[0], y=dataset[1], clf=fitted)
+    connected = ipython.run_cell(f"%mlops connect {url} --data-path {team}")
+    assert connected.success and "hush" not in repr(connected.result)
+    assert ipython.run_cell("%mlops register tumour clf --data X y").success
+    models = ipython.run_cell("%mlops models")
+    assert models.success and "tumour" in str(models.result)
+    assert ipython.run_cell('with mlops.run("e"):\n    mlops.log_metric("loss", 0.5)').success
+    shared = Registry(url, data_path=team)
+    assert [m.name for m in shared.models()] == ["tumour"]
+    assert [run.experiment for run in Tracker(shared).runs()] == ["e"]
+    assert ipython.run_cell("mlops.Registry().home").result == team
+    home = ipython.run_cell("%config MlopsMagics.home").result
+    assert home == url.replace("hush", "***")
+
+    monkeypatch.setenv("MLOPS_REGISTRY", url)  # a new session starts on it
+    monkeypatch.setenv("MLOPS_DATA_PATH", str(team))
+    fresh = InteractiveShell()
+    try:
+        assert fresh.run_cell("%load_ext jupyter_mlops").success
+        assert fresh.run_cell("%mlops models").result.to_dict() == models.result.to_dict()
+    finally:
+        close_shell(fresh)
