@@ -35,7 +35,7 @@ def _model(tail: str) -> str:
 
 ROUTES = (
     Route("GET", f"{PREFIX}/registry", handlers.RegistryHandler, "-",
-          "where the registry is, whether it exists yet, the package version"),
+          "where the registry is (shared: its URL, data path, role), whether it exists yet"),
     Route("GET", f"{PREFIX}/models", handlers.ModelsHandler, "fleet",
           "every model with its aliases, deployments, newest check and health"),
     Route("GET", _model("versions"), handlers.VersionsHandler, "versions",
