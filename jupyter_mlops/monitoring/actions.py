@@ -55,7 +55,7 @@ def checked(target: str) -> str:
 def command(target: str, *, registry: Registry, model: str, reason: str) -> list[str]:
     """The command line an action runs: retrain `model` with the action's notebook."""
     cli = [sys.executable, "-m", "jupyter_mlops.cli", *options(registry)]
-    return [*cli, *_retraining(target, model), "--reason", reason]
+    return [*cli, *_retrain_words(target, model), "--reason", reason]
 
 
 def start(target: str, *, registry: Registry, model: str, reason: str) -> str:
@@ -83,9 +83,9 @@ def start(target: str, *, registry: Registry, model: str, reason: str) -> str:
     # reaped when it ends, so a long-lived kernel that started it keeps no zombie behind
     threading.Thread(target=child.wait, name="mlops-retraining", daemon=True).start()
     # a path's spaces and quotes as typed; the registry (a URL's password) left out
-    shown = shlex.join(["jupyter-mlops", *_retraining(target, model)])
+    shown = shlex.join(["jupyter-mlops", *_retrain_words(target, model)])
     return f"started `{shown}` as process {child.pid} (its output: {log})"
 
 
-def _retraining(target: str, model: str) -> list[str]:
+def _retrain_words(target: str, model: str) -> list[str]:
     return ["retrain", model, "--notebook", target.removeprefix(PREFIX)]
