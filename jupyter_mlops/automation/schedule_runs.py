@@ -12,7 +12,8 @@ process, as for cron, and the run says why.
 Either way the same runner records the job (`skipped` while the previous run goes on),
 appends to the schedule's log, and keeps `evidence` (where the run was asked from) in the
 job's detail. A copied registry runs the command for its own home, never the original's;
-a shared registry for its data path as this machine mounts it.
+a shared registry for its data path as this machine mounts it (and a URL holding a
+password, which no command line carries, through the process's environment).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from jupyter_mlops.clock import utc_now
 from jupyter_mlops.config import EVIDENCE_VARIABLE, JOB_VARIABLE
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
-from jupyter_mlops.registry.locations import environment, identity, options
+from jupyter_mlops.registry.locations import environment, identity
 from jupyter_mlops.store import schedules as sql
 
 NO_SERVER = "no Jupyter server of yours with jupyter-scheduler runs"
@@ -81,11 +82,10 @@ def run_now(
 
 
 def _command(registry: Registry, row: dict[str, Any]) -> str:
-    """The schedule's command line, for this registry's home (a copied registry's row
-    holds the original's; a shared registry's, the data path of the machine that made it)."""
-    command = str(row["command"])
-    if f" {' '.join(map(crontabs.quoted, options(registry)))} {row['kind']} " in command:
-        return command
+    """The schedule's command line as this machine runs it for this registry, made again
+    from its row: the command the row keeps is the one of the registry and machine that
+    made it (a copied registry's row holds the original's home; a shared registry's, the
+    paths of another machine, perhaps)."""
     return crontabs.command_line(
         runner_words(registry, row, schedule_id=row["id"]), log=log_file(registry, row["id"])
     )

@@ -53,7 +53,7 @@ from jupyter_mlops.errors import (
 )
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
-from jupyter_mlops.registry.locations import identity, options
+from jupyter_mlops.registry.locations import has_password, identity, options
 from jupyter_mlops.store import schedules as sql
 
 KINDS = ("monitor",)
@@ -247,6 +247,12 @@ def _record(
             " or ",
             Option("cron", "'0 * * * *'", '"0 * * * *"'),
             ", not both.",
+        )
+    if has_password(registry):
+        raise InvalidArgumentError(
+            f"the registry URL {registry.shown!r} holds a password, which the schedule's command "
+            "would carry into the crontab and into the registry, where every reader sees it; "
+            "put the password in ~/.pgpass (cron's runs read it too) and use the URL without it."
         )
     expression = cadence.every_cron(every) if every is not None else str(cron).strip()
     values = _parameters(parameters)

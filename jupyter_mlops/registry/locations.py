@@ -9,6 +9,11 @@ $MLOPS_HOME for a registry file must not inherit $MLOPS_REGISTRY either, which c
 it would open the shared registry instead. So every process this package starts for a
 registry (a schedule's runner, a job's notebook, an alert's retraining, a Jupyter server's
 kernels) is named it by these functions, never by `registry.home`.
+
+A URL holding a password never goes on a command line, which anyone on the machine may read
+(`ps`): it reaches a child through its environment alone, as a model server's does. A
+schedule, whose command line is kept in a crontab and in the registry, refuses such a URL
+(`has_password`).
 """
 
 from __future__ import annotations
@@ -32,12 +37,14 @@ if TYPE_CHECKING:
 
 def options(registry: Registry | Location) -> list[str]:
     """The global options of `jupyter-mlops` that open `registry`: `--home DIR`, or
-    `--home URL --data-path DIR` (`--home URL` alone where the data path is the one the
-    catalog was made with and not known here)."""
+    `--home URL --data-path DIR` (no `--data-path` where the data path is the one the
+    catalog was made with and not known here). A URL holding a password is left out: the
+    child is told it by `environment`, which it must then be started with."""
     url, folder = _parts(registry)
     if url is None:
         return ["--home", str(folder)]
-    return ["--home", url, *(["--data-path", str(folder)] if folder is not None else [])]
+    data_path = ["--data-path", str(folder)] if folder is not None else []
+    return data_path if has_password(registry) else ["--home", url, *data_path]
 
 
 def variables(registry: Registry | Location) -> dict[str, str | None]:
@@ -69,6 +76,12 @@ def identity(registry: Registry | Location) -> str:
     folder this machine mounts its data at, and no secret in a comment)."""
     url, folder = _parts(registry)
     return str(folder) if url is None else shown(url)
+
+
+def has_password(registry: Registry | Location) -> bool:
+    """Whether `registry` is named by a URL holding a password."""
+    url, _ = _parts(registry)
+    return url is not None and shown(url) != url
 
 
 def _parts(registry: Registry | Location) -> tuple[str | None, Path | None]:

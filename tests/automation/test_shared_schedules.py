@@ -1,6 +1,7 @@
 """A schedule of a shared registry run as cron runs it (`sh -c`, cron's environment, which
 names no registry): its crontab line names the registry by URL and data path, its tag by
-URL, and the job and the check its monitoring notebook records are the shared registry's."""
+URL, and the job and the check its monitoring notebook records are the shared registry's. A
+URL holding a password is refused: the command would carry it where every reader sees it."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from crontab import CronTab
 
 from jupyter_mlops import Registry, operations
+from jupyter_mlops.errors import InvalidArgumentError
 from tests.automation.conftest import CHECK, NEEDS_CRONTAB
+from tests.postgres import Cluster
 
 
 @NEEDS_CRONTAB
@@ -52,3 +56,14 @@ def test_a_scheduled_monitoring_job_records_its_job_and_check_in_the_shared_regi
     (check,) = job.detail["checks"]  # what the notebook's `%mlops check` wrote, it wrote here
     history = operations.drift_history(registry, model="tumour").to_frame()
     assert set(history["check_id"]) == {check}
+
+
+def test_a_schedule_of_a_url_holding_a_password_is_refused_and_nothing_is_recorded(
+    postgres: Cluster, notebook: Path, tmp_path: Path
+) -> None:
+    registry = Registry(postgres.url(postgres.new_schema(), password="hush"), data_path=tmp_path)
+    with pytest.raises(InvalidArgumentError) as refused:
+        operations.schedule(registry, notebook=notebook, parameters={}, every="1h")
+    said = str(refused.value)
+    assert "holds a password" in said and "~/.pgpass" in said and "hush" not in said
+    assert str(operations.schedules(registry)) == "no schedules"

@@ -1,10 +1,11 @@
 """How a registry is named to another process: a child given a registry file's environment
 opens that file even when it inherited a shared registry's URL (which would come first); a
 shared registry is named by its URL and data path, as the command line reads them, and
-identified without its password."""
+identified without its password, which never goes on a command line."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,15 +17,22 @@ from jupyter_mlops.cli import build_parser
 from jupyter_mlops.config import Location
 from jupyter_mlops.registry.locations import environment, identity, options
 
-TEAM = "ducklake:postgres:dbname=team host=db.internal user=alice password=hush"
-# what every Registry() of the child opens, read as it reads it
-OPENED = "from jupyter_mlops.config import resolve_location as r; p = r(); print(p.url, p.home)"
+TEAM = "ducklake:postgres:dbname=team host=db.internal user=alice"
+SECRET = f"{TEAM} password=hush"
+# what the child opens, read as `jupyter-mlops [--home X] [--data-path Y]` reads it
+OPENED = """\
+import sys
+from jupyter_mlops.config import resolve_location
+given = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+found = resolve_location(given.get("--home"), data_path=given.get("--data-path"))
+print(found.url, found.home)"""
 
 
-def opened_by_child(env: dict[str, str]) -> str:
+def opened_by_child(options: list[str], env: dict[str, str]) -> str:
     done = subprocess.run(
-        [sys.executable, "-c", OPENED], env=env, capture_output=True, text=True, check=True
-    )
+        [sys.executable, "-c", OPENED, *options], env=env, capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
     return done.stdout.strip()
 
 
@@ -36,17 +44,22 @@ def test_a_child_of_a_registry_file_opens_it_whatever_shared_registry_it_inherit
     mine = Registry(tmp_path / "mine")
     env = environment(mine)
     assert "MLOPS_REGISTRY" not in env and "MLOPS_DATA_PATH" not in env
-    assert opened_by_child(env) == f"None {tmp_path / 'mine'}"
-    assert options(mine) == ["--home", str(tmp_path / "mine")]
+    assert opened_by_child([], env) == f"None {tmp_path / 'mine'}"
+    assert opened_by_child(options(mine), env) == f"None {tmp_path / 'mine'}"
 
 
-def test_a_shared_registry_is_named_by_url_and_data_path_and_identified_without_password(
+def test_a_shared_registry_is_named_by_url_and_data_path_its_password_by_environment_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MLOPS_DATA_PATH", str(tmp_path / "inherited"))
-    team = Location(tmp_path / "mounted", TEAM)
-    assert opened_by_child(environment(team)) == f"{TEAM} {tmp_path / 'mounted'}"
+    team, secret = Location(tmp_path / "mounted", TEAM), Location(tmp_path / "mounted", SECRET)
     parsed = build_parser().parse_args([*options(team), "models"])
     assert (parsed.home, parsed.data_path) == (TEAM, str(tmp_path / "mounted"))
-    assert identity(team) == TEAM.replace("hush", "***")
-    assert identity(Location(tmp_path / "elsewhere", TEAM)) == identity(team)
+    bare = {name: value for name, value in os.environ.items() if not name.startswith("MLOPS_")}
+    assert opened_by_child(options(team), bare) == f"{TEAM} {tmp_path / 'mounted'}"
+    assert "hush" not in " ".join(options(secret))  # a command line is anyone's to read
+    assert (
+        opened_by_child(options(secret), environment(secret)) == f"{SECRET} {tmp_path / 'mounted'}"
+    )
+    assert identity(secret) == f"{TEAM} password=***"
+    assert identity(Location(tmp_path / "elsewhere", SECRET)) == identity(secret)
