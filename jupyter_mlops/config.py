@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import math
 import os
@@ -57,6 +58,39 @@ def machine() -> str:
     """This machine's name ($MLOPS_HOSTNAME, else the system's host name): the `machine`
     (or `host`) a process records, and the one address of it that other machines use."""
     return os.environ.get(HOSTNAME_VARIABLE, "").strip() or socket.gethostname()
+
+
+# on a shared registry's data path: marks it, so that every process that writes or reads its
+# logs treats them alike (segments named per machine, no file locks: monitoring/journals.py)
+SHARED_MARK = Path("logs") / ".shared"
+_NOTE = (
+    b"These logs belong to a shared registry whose data path many machines mount: segments\n"
+    b"are named per machine and process, and compactions take a lease in its catalog instead\n"
+    b"of file locks. Leave this file in place.\n"
+)
+_marked: set[Path] = set()  # data paths found marked (a mark is never taken away)
+
+
+def shared_data_path(home: Path) -> bool:
+    """Whether `home` is a shared registry's data path (marked so by `mark_shared`)."""
+    if home in _marked:
+        return True
+    if (home / SHARED_MARK).exists():
+        _marked.add(home)
+        return True
+    return False
+
+
+def mark_shared(home: Path) -> None:
+    """Mark `home` as a shared registry's data path; OSError when it cannot be written."""
+    if shared_data_path(home):
+        return
+    (home / SHARED_MARK).parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # another process marked it meanwhile
+        descriptor = os.open(home / SHARED_MARK, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(_NOTE)
+    _marked.add(home)
 
 
 JOB_WORK = Path("jobs") / "work"  # under the registry home: each running job's own folder

@@ -81,10 +81,10 @@ def _logged(
             ),
             ".",
         )
-    predictions = logs.pattern(home, logs.PREDICTIONS, version.model)
-    with compaction.reading(home, version.model), analytics.cursor() as conn:
-        if with_labels and logs.has_log(home, logs.LABELS, version.model):
-            labels = logs.pattern(home, logs.LABELS, version.model)
+    with compaction.reading(home, version.model) as held, analytics.cursor() as conn:
+        predictions = held.files(logs.PREDICTIONS)
+        if with_labels and held.has(logs.LABELS):
+            labels = held.files(logs.LABELS)
             frame = analytics.labelled_predictions(conn, predictions, labels, start=None, end=None)
         else:
             frame = analytics.scored_predictions(conn, predictions, start=None, end=None)

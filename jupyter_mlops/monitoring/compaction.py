@@ -27,90 +27,74 @@ finishes it, exclusively, before it reads. A journal whose merged file never too
 name leaves the sources whole and hides nothing from readers; only a compaction undoes
 it, since it holds the compaction lock and so is the only compaction alive. Writers never
 wait: they only add new files, and a compaction touches only the files it listed.
+
+That is a registry file's logs. A shared registry's data path (marked by `logs/.shared`) is
+mounted by many machines, whose file locks cannot be trusted: there no lock is taken, a
+compaction holds a lease in the catalog instead (`shared_compaction.py`) and merged files
+stand beside their sources until readers can no longer be reading them (`journals.py`).
+`reading` gives each query the files to read, whichever way its logs are kept.
 """
 
 from __future__ import annotations
 
 import fcntl
-import functools
 import json
-import operator
 import os
-import stat
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, ClassVar
 
-from jupyter_mlops.config import resolve_home
+from jupyter_mlops.config import resolve_home, resolve_location
 from jupyter_mlops.errors import InvalidArgumentError, StorageError
-from jupyter_mlops.monitoring import logs
+from jupyter_mlops.monitoring import journals, logs, merging, shared_compaction
+from jupyter_mlops.monitoring.merging import Compaction, CompactionList, logged_models
 from jupyter_mlops.registry.artifacts import write_file
-from jupyter_mlops.registry.records import RecordTable
+from jupyter_mlops.store.backends import Store
 from jupyter_mlops.store.locks import fsync_path
 
-SMALL_BYTES = 64 * 2**20
-ROW_GROUP = 122_880  # rows a merged file's row groups hold (as DuckDB writes them)
+__all__ = ["Compaction", "CompactionList", "HeldLogs", "LogFiles", "compact", "holding", "reading"]
+
 JOURNAL = ".compaction-{}.json"
 TEMPORARY = ".compaction-{}.tmp"
 
 
-@dataclass(frozen=True)
-class Compaction:
-    """What one day of one log became."""
+def compact(
+    home: Path,
+    model: str | None = None,
+    *,
+    catalog: Store | None = None,
+    grace: timedelta = journals.GRACE,
+    lease_seconds: float = shared_compaction.LEASE_SECONDS,
+) -> CompactionList:
+    """Merge the small segments of each day of `model`'s logs (every model's when None).
 
-    model: str
-    kind: str
-    day: str
-    files_before: int
-    files_after: int
-    rows: int
-    bytes_before: int
-    bytes_after: int
-
-
-class CompactionList(RecordTable[Compaction]):
-    columns: ClassVar[list[str]] = ["model", "log", "day", "files", "rows", "MB"]
-    empty = "nothing to compact: no day has two small segments"
-
-    def _rows(self) -> list[list[Any]]:
-        return [
-            [
-                c.model,
-                c.kind,
-                c.day,
-                f"{c.files_before} -> {c.files_after}",
-                c.rows,
-                f"{c.bytes_before / 2**20:.1f} -> {c.bytes_after / 2**20:.1f}",
-            ]
-            for c in self
-        ]
-
-
-def logged_models(home: Path) -> list[str]:
-    """Every model with a prediction or label log."""
-    found = {
-        path.name
-        for kind in logs.KINDS
-        for path in (home / "logs" / kind).glob("*")
-        if path.is_dir()
-    }
-    return sorted(found)
-
-
-def compact(home: Path, model: str | None = None) -> CompactionList:
-    """Merge the small segments of each day of `model`'s logs (every model's when None)."""
+    On a shared registry's data path `catalog` is the registry's (where the compaction
+    holds its lease for `lease_seconds` at a time), and what merges replaced is deleted
+    `grace` after they took place."""
     known = logged_models(home)
     if model is not None and model not in known:
         raise InvalidArgumentError(
             f"{model} has no prediction or label log to compact; check the name."
         )
+    shared = logs.is_shared(home)
+    if shared and catalog is None:
+        raise InvalidArgumentError(
+            f"the logs under {home} are a shared registry's; compact them through it "
+            "(jupyter-mlops --home URL compact, or operations.compact(Registry(URL)))."
+        )
     done = CompactionList()
     for name in [model] if model is not None else known:
         try:
-            done += _compact_model(home, name)
+            if shared:
+                assert catalog is not None
+                done += shared_compaction.compact_model(
+                    home, name, catalog=catalog, grace=grace, lease_seconds=lease_seconds
+                )
+            else:
+                done += _compact_model(home, name)
         except OSError as exc:  # a full or read-only disk: what was not merged stays as it was
             raise StorageError.of(
                 exc, home / "logs", doing=f"compact the logs of {name}", outcome="no row was lost"
@@ -134,13 +118,40 @@ def _compact_model(home: Path, name: str) -> list[Compaction]:
     return done
 
 
+class LogFiles:
+    """What a query reads of one model's logs, every row once, while `reading` holds them."""
+
+    def __init__(self, home: Path, model: str) -> None:
+        self.home, self.model = home, model
+        self.shared = logs.is_shared(home)
+        self._listed: dict[str, list[str]] = {}
+
+    def files(self, kind: str) -> list[str]:
+        """What `read_parquet` reads of the `kind` log: its glob (a registry file's logs,
+        which the lock holds still), or the files a shared data path's journals leave, as
+        listed the first time they are asked for."""
+        if not self.shared:
+            return [logs.pattern(self.home, kind, self.model)]
+        if kind not in self._listed:
+            found = journals.listed(self.home, kind, self.model)
+            self._listed[kind] = [str(path) for path in found]
+        return self._listed[kind]
+
+    def has(self, kind: str) -> bool:
+        """Whether the `kind` log holds a row."""
+        if not self.shared:
+            return logs.has_log(self.home, kind, self.model)
+        return bool(self.files(kind))
+
+
 @contextmanager
-def reading(home: Path, model: str) -> Iterator[None]:
-    """Hold `model`'s logs still for a query: no compaction moves files meanwhile, and
-    none that crashed halfway through its move is left for the query to see. On a
-    read-only file system no compaction can move a file: the query goes ahead unlocked."""
-    if _read_only(home):
-        yield
+def reading(home: Path, model: str) -> Iterator[LogFiles]:
+    """Hold `model`'s logs still for a query, and give the files it reads: no compaction
+    moves files meanwhile, and none that crashed halfway through its move is left for the
+    query to see. On a read-only file system no compaction can move a file: the query goes
+    ahead unlocked. A shared registry's data path takes no lock (`journals.py`)."""
+    if logs.is_shared(home) or _read_only(home):
+        yield LogFiles(home, model)
         return
     with _lock_file(home, model, "log") as log:
         fcntl.flock(log, fcntl.LOCK_SH)
@@ -149,15 +160,16 @@ def reading(home: Path, model: str) -> Iterator[None]:
             for journal in _moved(home, model):
                 _finish(journal)
             fcntl.flock(log, fcntl.LOCK_SH)
-        yield
+        yield LogFiles(home, model)
 
 
 @dataclass(frozen=True)
 class HeldLogs:
-    """The globs that read every segment of one model's prediction and label logs."""
+    """What reads every row of one model's prediction and label logs once: a registry
+    file's globs, or the lists of files of a shared registry's data path."""
 
-    predictions: str
-    labels: str
+    predictions: str | list[str]
+    labels: str | list[str]
 
 
 @contextmanager
@@ -170,41 +182,37 @@ def holding(model: str, home: str | os.PathLike[str] | None = None) -> Iterator[
     Read outside it, a query can meet a file a compaction has just merged and deleted
     ("No such file or directory"); within it, every row once. A compaction waits for it
     to end, so hold it for a query's time, not longer. `home`: the registry directory
-    (default $MLOPS_HOME, else ~/.jupyter-mlops)."""
-    place = resolve_home(home)
-    with reading(place, model):
-        yield HeldLogs(
-            logs.pattern(place, logs.PREDICTIONS, model), logs.pattern(place, logs.LABELS, model)
-        )
+    (default $MLOPS_HOME, else ~/.jupyter-mlops), or a shared registry's URL: its logs are
+    read without a lock, from the files listed as the block starts, which stay for
+    15 minutes whatever compactions do."""
+    place = _logs_home(home)
+    with reading(place, model) as held:
+        if held.shared:
+            yield HeldLogs(held.files(logs.PREDICTIONS), held.files(logs.LABELS))
+        else:
+            yield HeldLogs(
+                logs.pattern(place, logs.PREDICTIONS, model),
+                logs.pattern(place, logs.LABELS, model),
+            )
+
+
+def _logs_home(home: str | os.PathLike[str] | None) -> Path:
+    """The folder the logs of the registry `home` names are under (a shared one's data path)."""
+    location = resolve_location(home)
+    if location.url is None:
+        return resolve_home(home)
+    from jupyter_mlops.registry import Registry
+
+    return Registry(location.url).home
 
 
 def _compact_day(home: Path, model: str, kind: str, day: Path) -> Compaction | None:
     """Merge the day's small segments, each group of one schema into a file of its own."""
-    small = sorted(path for path in day.glob("*.parquet") if path.stat().st_size < SMALL_BYTES)
-    groups = [group for group in _by_schema(small) if len(group) > 1]
+    groups = merging.mergeable(list(day.glob("*.parquet")))
     if not groups:
         return None
     merged = [_merge(home, model, day, group) for group in groups]
-    return Compaction(
-        model,
-        kind,
-        day.name.removeprefix("date="),
-        files_before=sum(len(group) for group in groups),
-        files_after=len(groups),
-        rows=sum(rows for rows, _, _ in merged),
-        bytes_before=sum(before for _, before, _ in merged),
-        bytes_after=sum(after for _, _, after in merged),
-    )
-
-
-def _by_schema(paths: list[Path]) -> list[list[Path]]:
-    """`paths` grouped by their schema (names, order and types; not metadata), in order."""
-    import pyarrow.parquet as pq
-
-    groups: dict[Any, list[Path]] = {}
-    for path in paths:
-        groups.setdefault(pq.read_schema(path).remove_metadata(), []).append(path)
-    return list(groups.values())
+    return merging.summary(model, kind, day, groups, merged)
 
 
 def _merge(home: Path, model: str, day: Path, sources: list[Path]) -> tuple[int, int, int]:
@@ -214,11 +222,7 @@ def _merge(home: Path, model: str, day: Path, sources: list[Path]) -> tuple[int,
     first = sources[0].name.split("-")[0]  # segment names start with their time: keep the order
     target = day / f"{first}-compacted-{key}.parquet"
     try:
-        rows, copied = _copy(sources, temporary)
-        if copied != rows:
-            raise InvalidArgumentError(
-                f"merging {day} copied {copied} of {rows} rows; nothing was moved."
-            )
+        rows = merging.copy_rows(sources, temporary)
         record = {"sources": [path.name for path in sources], "target": target.name}
         write_file(day / JOURNAL.format(key), json.dumps(record).encode())
     except BaseException:
@@ -230,49 +234,6 @@ def _merge(home: Path, model: str, day: Path, sources: list[Path]) -> tuple[int,
         os.replace(temporary, target)
         _finish(day / JOURNAL.format(key))
     return rows, before, target.stat().st_size
-
-
-def _copy(sources: list[Path], temporary: Path) -> tuple[int, int]:
-    """Copy the rows of `sources` (one schema), in order, into a new file `temporary` with
-    their schema and the permissions they share (0600 as the log writes them), fsynced;
-    the rows the sources' footers count and those the copy's footer counts."""
-    import pyarrow.parquet as pq
-
-    schema = pq.read_schema(sources[0]).remove_metadata()  # pandas' notes describe one batch
-    mode = functools.reduce(operator.and_, (_mode(path) for path in sources)) | 0o600
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    os.fchmod(descriptor, mode)  # whatever the umask, before the file takes its name
-    with os.fdopen(descriptor, "wb") as stream:
-        options = {"compression": "zstd", "use_dictionary": logs.dictionary_columns(schema)}
-        with pq.ParquetWriter(stream, schema, **options) as writer:
-            for table in _row_groups(sources, schema):
-                writer.write_table(table)
-        stream.flush()
-        os.fsync(stream.fileno())
-    rows = sum(pq.read_metadata(path).num_rows for path in sources)
-    return rows, pq.read_metadata(temporary).num_rows
-
-
-def _row_groups(sources: list[Path], schema: Any) -> Iterator[Any]:
-    """The rows of `sources`, in order, as tables of about ROW_GROUP rows (segments hold
-    a few rows each: a row group per segment would keep the day as slow to read)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    pending: list[Any] = []
-    for source in sources:
-        with pq.ParquetFile(source) as segment:
-            for group in range(segment.num_row_groups):
-                pending += segment.read_row_group(group).to_batches()
-                if sum(batch.num_rows for batch in pending) >= ROW_GROUP:
-                    yield pa.Table.from_batches(pending, schema)
-                    pending = []
-    if pending:
-        yield pa.Table.from_batches(pending, schema)
-
-
-def _mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
 
 
 def _finish(journal: Path) -> None:

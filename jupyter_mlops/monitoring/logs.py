@@ -15,6 +15,13 @@ are written whole (temporary file, fsync, rename), never appended to, so a reade
 never sees half a file and no lock is shared with the registry. Monitoring reads
 them with DuckDB's `read_parquet`.
 
+A registry file's segments are named `<time>-<pid>-<random>`. On a shared registry's data
+path, which many machines mount and where `logs/.shared` marks it so every process treats
+it alike, they are `<time>-<host>-<pid>-<random>` (`MLOPS_HOSTNAME`, else the system's host
+name, its other characters than letters and digits turned into dots), so no two processes
+on any machines name a segment alike; merging them there takes no file lock
+(`journals.py`).
+
 A batch is written whole or not at all: every column is given its one Parquet type
 before any file is written (a column mixing types is refused, named, with nothing
 written), and a batch spanning days whose second file cannot be written takes its
@@ -35,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from jupyter_mlops.config import machine, shared_data_path
 from jupyter_mlops.errors import InvalidArgumentError, StorageError
 from jupyter_mlops.registry.artifacts import write_file
 
@@ -50,6 +58,17 @@ SCORE = "__score__"
 LABEL = "__label__"
 LATENCY = "__latency_ms__"
 RESERVED = (REQUEST_ID, TIMESTAMP, VERSION, PREDICTION, SCORE, LABEL, LATENCY)
+
+
+def is_shared(home: Path) -> bool:
+    """Whether `home`'s logs are a shared registry's (its data path, marked)."""
+    return shared_data_path(home)
+
+
+def host_part() -> str:
+    """This machine's name as a segment's name holds it: other characters than ASCII
+    letters and digits turned into dots."""
+    return re.sub(r"[^A-Za-z0-9]", ".", machine())
 
 
 def model_directory(home: Path, kind: str, model: str) -> Path:
@@ -99,9 +118,13 @@ def write_segments(home: Path, kind: str, model: str, frame: pd.DataFrame) -> li
 
 
 def _new_segment(day: Path) -> Path:
-    """A name no segment of `day` (a `date=` directory) has: the time, the pid, a random part."""
-    name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    return day / f"{name}.parquet"
+    """A name no segment of `day` (a `date=` directory) has, written on any machine: the
+    time (names sort in time order), on a shared data path this machine's name, the pid and
+    a random part."""
+    stamp, ending = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}", f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    if is_shared(day.parents[3]):  # <home>/logs/<kind>/<model>/date=...
+        return day / f"{stamp}-{host_part()}-{ending}.parquet"
+    return day / f"{stamp}-{ending}.parquet"
 
 
 def days(home: Path, kind: str, model: str) -> list[Path]:

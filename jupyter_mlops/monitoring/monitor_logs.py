@@ -78,12 +78,11 @@ class LoggingMixin:
                 "Monitor.log_predictions) and read its log once requests arrive."
             )
         start = utc_now() - span.every if span is not None and span.every is not None else None
-        labels = logs.pattern(home, logs.LABELS, model)
-        with compaction.reading(home, model), analytics.cursor() as conn:
+        with compaction.reading(home, model) as held, analytics.cursor() as conn:
             frame = analytics.logged_rows(
                 conn,
-                logs.pattern(home, logs.PREDICTIONS, model),
-                labels if logs.has_log(home, logs.LABELS, model) else None,
+                held.files(logs.PREDICTIONS),
+                held.files(logs.LABELS) if held.has(logs.LABELS) else None,
                 start=start,
                 labelled=labelled,
             )

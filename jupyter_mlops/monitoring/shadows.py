@@ -99,14 +99,12 @@ def pairs(
         start = end - span.every
     elif span is not None and span.start is not None:
         start, end = span.start, span.end
-    labelled = logs.has_log(home, logs.LABELS, model)
-    labels = logs.pattern(home, logs.LABELS, model) if labelled else None
-    with compaction.reading(home, model), analytics.cursor() as conn:
+    with compaction.reading(home, model) as held, analytics.cursor() as conn:
         rows = analytics.shadow_pairs(
             conn,
-            logs.pattern(home, logs.PREDICTIONS, model),
-            logs.pattern(home, logs.SHADOWS, model),
-            labels,
+            held.files(logs.PREDICTIONS),
+            held.files(logs.SHADOWS),
+            held.files(logs.LABELS) if held.has(logs.LABELS) else None,
             versions=(first.version, second.version),
             start=start,
             end=end,

@@ -178,12 +178,12 @@ def _from_log(
             ),
             ").",
         )
-    files = [logs.pattern(home, logs.PREDICTIONS, version.model)]
     end = utc_now() if span is not None else None
     start = end - span.every if end is not None and span and span.every is not None else None
     if span is not None and span.start is not None:
         start, end = span.start, span.end
-    with compaction.reading(home, version.model), analytics.cursor() as conn:
+    with compaction.reading(home, version.model) as held, analytics.cursor() as conn:
+        files = held.files(logs.PREDICTIONS)
         frame = analytics.read_parquet(
             conn, files, time_column=logs.TIMESTAMP, start=start, end=end
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -15,6 +16,7 @@ from jupyter_mlops.config import (
     DATA_PATH_VARIABLE,
     REGISTRY_FILE,
     Settings,
+    mark_shared,
     resolve_location,
 )
 from jupyter_mlops.errors import CONNECT, InvalidArgumentError, MlopsWarning, Option
@@ -95,6 +97,8 @@ class Registry:
                 CONNECT,
                 ".",
             ) from None
+        if self.shared:
+            self._mark_data_path()
         self.artifacts = ArtifactStore(self.home / ARTIFACTS_DIR)
         key = self.db.path or self.location
         if key not in _migrated or not self.db.exists():  # (made again)
@@ -124,6 +128,14 @@ class Registry:
                 "the team mounts."
             )
         return Path(stored)
+
+    def _mark_data_path(self) -> None:
+        """Mark the data path as a shared registry's, so that every process treats its logs
+        alike, whether it opened the registry or only reads the logs' folder. A machine that
+        cannot write there (a read-only mount) writes no log there either: it leaves the mark
+        to the first one that can."""
+        with contextlib.suppress(OSError):
+            mark_shared(self.home)
 
     def _upgrade(self) -> None:
         """Apply missing migrations; a current registry is only read (no write lock)."""

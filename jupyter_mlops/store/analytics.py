@@ -1,5 +1,8 @@
 """SQL over the prediction and label logs and over Parquet files users point at.
 
+A log is given as the list of what `read_parquet` reads of it (`compaction.LogFiles`): a
+registry file's glob, or a shared data path's files.
+
 These run in the process's in-memory DuckDB on a cursor of their own: the registry
 file is not attached, so reading a log takes no lock any other process waits on.
 """
@@ -51,8 +54,8 @@ def read_parquet(
 
 def labelled_predictions(
     conn: duckdb.DuckDBPyConnection,
-    predictions: str,
-    labels: str,
+    predictions: list[str],
+    labels: list[str],
     *,
     start: datetime | None,
     end: datetime | None,
@@ -75,8 +78,8 @@ def labelled_predictions(
 
 def logged_rows(
     conn: duckdb.DuckDBPyConnection,
-    predictions: str,
-    labels: str | None,
+    predictions: list[str],
+    labels: list[str] | None,
     *,
     start: datetime | None,
     labelled: bool,
@@ -106,7 +109,7 @@ def logged_rows(
 
 def scored_predictions(
     conn: duckdb.DuckDBPyConnection,
-    predictions: str,
+    predictions: list[str],
     *,
     start: datetime | None,
     end: datetime | None,
@@ -123,9 +126,9 @@ def scored_predictions(
 
 def shadow_pairs(
     conn: duckdb.DuckDBPyConnection,
-    predictions: str,
-    shadows: str,
-    labels: str | None,
+    predictions: list[str],
+    shadows: list[str],
+    labels: list[str] | None,
     *,
     versions: tuple[int, int],
     start: datetime | None,

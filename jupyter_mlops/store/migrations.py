@@ -334,6 +334,20 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "ALTER TABLE deployments ADD COLUMN stopped_by VARCHAR",
         ],
     ),
+    (
+        "0012_leases",
+        [
+            # work only one process anywhere may do at a time (compacting a model's logs on a
+            # shared data path): who holds it, from which machine and process, until when
+            """CREATE TABLE leases (
+                name VARCHAR NOT NULL,
+                owner VARCHAR NOT NULL,
+                host VARCHAR NOT NULL,
+                pid INTEGER NOT NULL,
+                claimed_at TIMESTAMP NOT NULL,
+                expires_at TIMESTAMP NOT NULL)""",
+        ],
+    ),
 ]
 
 LATEST = len(MIGRATIONS)

@@ -1,0 +1,202 @@
+"""A shared data path's logs: merged files beside their sources, and the journals that name
+the sources each one replaces.
+
+On a folder many machines mount (NFS and the like) file locks cannot be trusted, so where
+`logs/.shared` marks a shared registry's data path no reader or writer of a log takes one,
+and one compaction of a model at a time is had by a lease in the catalog
+(`shared_compaction.py`). Files are only ever added, and deleted long after anyone could
+still be reading them:
+
+1. A merge copies its sources into a temporary file (a name no reader lists), then writes
+   its journal `.merged-<key>.json` whole (temporary file, fsync, rename) naming the sources
+   and the merged file, and only then gives the merged file its name.
+2. A reader lists a day's segments, then its journals, and leaves out the sources of every
+   merged file it listed, and in turn their sources when they were merged files themselves.
+   It lists a merged file only once its journal is in place, so it reads every row once:
+   in a merged file it listed, or in the sources of one it did not.
+3. What a reader listed stays a while. Sources are deleted only once their merged file has
+   had its name for `grace` (15 minutes), so a reader that listed them without it has that
+   long to read them; a merged file that was merged again only after its own sources (else
+   its journal, which leaves them out, would look like that of a merge that never took
+   place); a journal only `grace` after its sources were deleted (its `.merged-<key>.done`
+   says when), so a reader that listed one of them just before finds the journal.
+4. A journal whose merged file has no name is a compaction's that died, or lost its lease,
+   before the rename. The next compaction deletes its temporary file first, so the file can
+   no longer take its name, then the journal, unless the file took its name meanwhile.
+
+Only the lease's holder deletes anything (`settle`), and a day is settled before it is
+merged, so the deletions that a merge makes possible are the next compaction's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from jupyter_mlops.monitoring import logs
+from jupyter_mlops.monitoring.merging import copy_rows
+from jupyter_mlops.registry.artifacts import write_file
+from jupyter_mlops.store.locks import fsync_path
+
+GRACE = timedelta(minutes=15)
+PREFIX = ".merged-"
+
+
+@dataclass(frozen=True)
+class Journal:
+    """One merge of a day: the sources it replaces and the merged file they became."""
+
+    day: Path
+    key: str
+    sources: tuple[str, ...]
+    target: str
+
+    @property
+    def path(self) -> Path:
+        return self.day / f"{PREFIX}{self.key}.json"
+
+    @property
+    def done(self) -> Path:
+        """Written once the sources are deleted; its age is how long ago."""
+        return self.day / f"{PREFIX}{self.key}.done"
+
+    @property
+    def temporary(self) -> Path:
+        return self.day / f"{PREFIX}{self.key}.tmp"
+
+
+def listed(home: Path, kind: str, model: str) -> list[Path]:
+    """The files of `model`'s `kind` log that hold each of its rows once, oldest day first."""
+    days = sorted(logs.model_directory(home, kind, model).glob("date=*"))
+    return [path for day in days for path in day_files(day)]
+
+
+def day_files(day: Path) -> list[Path]:
+    """The day's segments, less those a merged file listed with them replaces."""
+    names = _segments(day)
+    journals = read_journals(day)  # after the segments: see the module's docstring
+    return [day / name for name in sorted(names - replaced(names, journals))]
+
+
+def replaced(names: set[str], journals: list[Journal]) -> set[str]:
+    """The sources of the merged files among `names`, and of those among the sources."""
+    by_target = {journal.target: journal for journal in journals}
+    gone: set[str] = set()
+    waiting = [name for name in names if name in by_target]
+    while waiting:
+        journal = by_target.get(waiting.pop())
+        for source in journal.sources if journal is not None else ():
+            if source not in gone:
+                gone.add(source)
+                waiting.append(source)
+    return gone
+
+
+def read_journals(day: Path) -> list[Journal]:
+    found = []
+    for name in _names(day):
+        if name.startswith(PREFIX) and name.endswith(".json"):
+            try:
+                entry = json.loads((day / name).read_bytes())
+            except FileNotFoundError:  # forgotten meanwhile: its sources went long ago
+                continue
+            key = name.removeprefix(PREFIX).removesuffix(".json")
+            found.append(Journal(day, key, tuple(entry["sources"]), entry["target"]))
+    return found
+
+
+def merge_beside(
+    day: Path, sources: list[Path], *, renew: Callable[[], None]
+) -> tuple[int, int, int]:
+    """Merge `sources` (one schema) into a file beside them that takes its name after its
+    journal, once `renew` (which raises when the lease was lost) has passed; the rows, and
+    bytes before and after. The sources stay until a later compaction settles the day."""
+    key = uuid.uuid4().hex[:12]
+    first = sources[0].name.split("-")[0]  # segment names start with their time: keep the order
+    name = f"{first}-{logs.host_part()}-{os.getpid()}-{key}.parquet"
+    journal = Journal(day, key, tuple(path.name for path in sources), name)
+    target = day / name
+    try:
+        rows = copy_rows(sources, journal.temporary)
+        write_file(journal.path, json.dumps({"sources": journal.sources, "target": name}).encode())
+        renew()
+        os.rename(journal.temporary, target)
+    except BaseException:
+        journal.temporary.unlink(missing_ok=True)
+        if not target.exists():
+            journal.path.unlink(missing_ok=True)
+        raise
+    os.utime(target)  # its sources' grace starts now
+    fsync_path(day)
+    return rows, sum(path.stat().st_size for path in sources), target.stat().st_size
+
+
+def settle(day: Path, *, grace: timedelta) -> None:
+    """Undo the day's merges that never took place, delete the sources of those that did
+    `grace` ago (sources' own sources first), and forget journals settled `grace` ago.
+
+    Only the holder of the model's compaction lease may: nobody else deletes a file."""
+    present = _segments(day)
+    journals = [
+        journal
+        for journal in read_journals(day)
+        if journal.target in present or journal.done.exists() or not _undone(journal)
+    ]
+    keys = {journal.key for journal in journals}
+    for name in _names(day):  # what died before its journal was written, or after it
+        key = name.removeprefix(PREFIX).rsplit(".", 1)[0]
+        if name.startswith(PREFIX) and not name.endswith(".json") and key not in keys:
+            (day / name).unlink(missing_ok=True)
+    pending = [journal for journal in journals if not journal.done.exists()]
+    while ready := [j for j in pending if _settles(j, pending, grace=grace)]:
+        for journal in ready:
+            for source in journal.sources:
+                (day / source).unlink(missing_ok=True)
+            fsync_path(day)
+            write_file(journal.done, b"")
+            pending.remove(journal)
+    for journal in journals:
+        if journal.done.exists() and _age(journal.done) >= grace.total_seconds():
+            journal.path.unlink(missing_ok=True)
+            fsync_path(day)
+            journal.done.unlink(missing_ok=True)
+
+
+def _undone(journal: Journal) -> bool:
+    """Undo a merge whose file has no name: its temporary file first, so that it never can
+    take one, then the journal; False when the file took its name just before."""
+    journal.temporary.unlink(missing_ok=True)
+    if (journal.day / journal.target).exists():
+        return False
+    journal.path.unlink(missing_ok=True)
+    return True
+
+
+def _settles(journal: Journal, pending: list[Journal], *, grace: timedelta) -> bool:
+    """Whether `journal`'s sources may go now: its merged file has had its name for
+    `grace`, and no source of it waits for its own sources to go first."""
+    waiting = {other.target for other in pending if other is not journal}
+    if waiting.intersection(journal.sources):
+        return False
+    return _age(journal.day / journal.target) >= grace.total_seconds()
+
+
+def _age(path: Path) -> float:
+    return time.time() - path.stat().st_mtime
+
+
+def _segments(day: Path) -> set[str]:
+    return {name for name in _names(day) if name.endswith(".parquet") and name[0] != "."}
+
+
+def _names(day: Path) -> list[str]:
+    try:
+        return [entry.name for entry in os.scandir(day)]
+    except FileNotFoundError:
+        return []

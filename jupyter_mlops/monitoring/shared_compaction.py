@@ -1,0 +1,82 @@
+"""Compacting a model's logs on a shared data path: one compaction anywhere at a time.
+
+File locks do not hold across the machines that mount a data path, so a compaction there
+claims the lease `compaction:<model>` in the registry's catalog (`store/leases.py`) and
+does the work `journals.py` describes under it: it settles each day (undoes merges that
+never took place, deletes what merges replaced a grace period ago) and merges the day's
+small segments beside them. Another compaction of the model, on any machine, is refused
+while the lease lives; one that died loses it when it expires. The holder makes sure the
+lease is still its own before each day and before each merged file takes its name,
+renewing it once half of it has run out, and stops if it was taken.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import timedelta
+from pathlib import Path
+
+from jupyter_mlops.clock import utc_now
+from jupyter_mlops.errors import ConflictError, InvalidArgumentError, MlopsError
+from jupyter_mlops.monitoring import journals, logs, merging
+from jupyter_mlops.store import leases
+from jupyter_mlops.store.backends import Store
+
+LEASE_SECONDS = 120.0
+
+
+class _Held:
+    """The lease a compaction holds, kept its own."""
+
+    def __init__(self, catalog: Store, lease: leases.Lease, seconds: float) -> None:
+        self.catalog, self.lease, self.seconds = catalog, lease, seconds
+
+    def renew(self) -> None:
+        """Make sure the lease is still ours for a while: renewed once half of it is gone;
+        ConflictError, and nothing more done, when another compaction took it."""
+        left = (self.lease.expires_at - utc_now()).total_seconds()
+        if left > self.seconds / 2:
+            return
+        renewed = leases.renew(self.catalog, self.lease, seconds=self.seconds)
+        if renewed is None:
+            model = self.lease.name.removeprefix("compaction:")
+            raise ConflictError(
+                f"the compaction of {model}'s logs stopped: its lease expired and another "
+                "compaction took it over (no row was lost); let that one finish."
+            )
+        self.lease = renewed
+
+
+def compact_model(
+    home: Path, model: str, *, catalog: Store, grace: timedelta, lease_seconds: float
+) -> list[merging.Compaction]:
+    """Settle and merge each day of `model`'s logs, holding its compaction lease."""
+    owner = leases.new_owner()
+    lease = leases.claim(catalog, f"compaction:{model}", owner=owner, seconds=lease_seconds)
+    if lease.owner != owner:
+        raise InvalidArgumentError(
+            f"a compaction of {model}'s logs is running on {lease.host} (process {lease.pid}); "
+            "wait for it to end (one that died gives way when its lease expires, at "
+            f"{lease.expires_at:%H:%M:%S} UTC)."
+        )
+    held = _Held(catalog, lease, lease_seconds)
+    try:
+        return _compact_days(home, model, held, grace=grace)
+    finally:
+        with suppress(MlopsError):  # an unreachable catalog: the lease expires by itself
+            leases.release(catalog, held.lease)
+
+
+def _compact_days(
+    home: Path, model: str, held: _Held, *, grace: timedelta
+) -> list[merging.Compaction]:
+    done = []
+    for kind in logs.KINDS:
+        for day in sorted(logs.model_directory(home, kind, model).glob("date=*")):
+            held.renew()
+            journals.settle(day, grace=grace)
+            groups = merging.mergeable(journals.day_files(day))
+            if groups:
+                merged = [journals.merge_beside(day, group, renew=held.renew) for group in groups]
+                done.append(merging.summary(model, kind, day, groups, merged))
+    return done
