@@ -82,15 +82,16 @@ def shared_data_path(home: Path) -> bool:
 
 
 def mark_shared(home: Path) -> None:
-    """Mark `home` as a shared registry's data path; OSError when it cannot be written."""
+    """Mark `home` as a shared registry's data path. A machine that cannot write there (a
+    read-only mount) writes no log there either: it leaves the mark to one that can."""
     if shared_data_path(home):
         return
-    (home / SHARED_MARK).parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):  # another process marked it meanwhile
+    with contextlib.suppress(OSError):  # FileExistsError too: another process marked it
+        (home / SHARED_MARK).parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(home / SHARED_MARK, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         with os.fdopen(descriptor, "wb") as stream:
             stream.write(_NOTE)
-    _marked.add(home)
+        _marked.add(home)
 
 
 JOB_WORK = Path("jobs") / "work"  # under the registry home: each running job's own folder

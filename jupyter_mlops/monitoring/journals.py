@@ -16,13 +16,14 @@ still be reading them:
    in a merged file it listed, or in the sources of one it did not.
 3. What a reader listed stays a while. Sources are deleted only once their merged file has
    had its name for `grace` (15 minutes), so a reader that listed them without it has that
-   long to read them; a merged file that was merged again only after its own sources (else
-   its journal, which leaves them out, would look like that of a merge that never took
-   place); a journal only `grace` after its sources were deleted (its `.merged-<key>.done`
-   says when), so a reader that listed one of them just before finds the journal.
-4. A journal whose merged file has no name is a compaction's that died, or lost its lease,
-   before the rename. The next compaction deletes its temporary file first, so the file can
-   no longer take its name, then the journal, unless the file took its name meanwhile.
+   long to read them; a merged file that was merged again only after its own sources, so
+   that whatever of them a reader meets, a chain of journals from the newer merge leaves
+   out; a journal only `grace` after its sources (its `.merged-<key>.done` says when), so
+   a reader that listed one of them just before still finds it.
+4. A journal whose merged file has no name, and never had (it was not merged again, its
+   sources are all there), is a compaction's that died, or lost its lease, before the
+   rename. The next compaction deletes its temporary file first, so the file can no longer
+   take its name, then the journal, unless the file took its name meanwhile.
 
 Only the lease's holder deletes anything (`settle`), and a day is settled before it is
 merged, so the deletions that a merge makes possible are the next compaction's.
@@ -35,6 +36,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -46,6 +48,8 @@ from jupyter_mlops.store.locks import fsync_path
 
 GRACE = timedelta(minutes=15)
 PREFIX = ".merged-"
+INCOMING = ".incoming-"  # a file `write_file` writes, before it takes its name
+ABANDONED = timedelta(hours=1)  # no write of a segment or journal takes that long
 
 
 @dataclass(frozen=True)
@@ -142,18 +146,10 @@ def settle(day: Path, *, grace: timedelta) -> None:
     `grace` ago (sources' own sources first), and forget journals settled `grace` ago.
 
     Only the holder of the model's compaction lease may: nobody else deletes a file."""
-    present = _segments(day)
-    journals = [
-        journal
-        for journal in read_journals(day)
-        if journal.target in present or journal.done.exists() or not _undone(journal)
-    ]
-    keys = {journal.key for journal in journals}
-    for name in _names(day):  # what died before its journal was written, or after it
-        key = name.removeprefix(PREFIX).rsplit(".", 1)[0]
-        if name.startswith(PREFIX) and not name.endswith(".json") and key not in keys:
-            (day / name).unlink(missing_ok=True)
-    pending = [journal for journal in journals if not journal.done.exists()]
+    journals = _took_place(day)
+    _clear_debris(day, {journal.key for journal in journals})
+    settled = [journal for journal in journals if journal.done.exists()]
+    pending = [journal for journal in journals if journal not in settled]
     while ready := [j for j in pending if _settles(j, pending, grace=grace)]:
         for journal in ready:
             for source in journal.sources:
@@ -161,11 +157,24 @@ def settle(day: Path, *, grace: timedelta) -> None:
             fsync_path(day)
             write_file(journal.done, b"")
             pending.remove(journal)
-    for journal in journals:
-        if journal.done.exists() and _age(journal.done) >= grace.total_seconds():
+    for journal in settled:  # by an earlier compaction
+        if _age(journal.done) >= grace.total_seconds():
             journal.path.unlink(missing_ok=True)
             fsync_path(day)
             journal.done.unlink(missing_ok=True)
+
+
+def _took_place(day: Path) -> list[Journal]:
+    """The day's journals of merges that took place; the others are undone. A merge took
+    place when its file has its name, or had it: its sources are gone (it is settled), or
+    a later merge took it as a source."""
+    journals = read_journals(day)
+    named = _segments(day) | {source for journal in journals for source in journal.sources}
+    return [
+        journal
+        for journal in journals
+        if journal.target in named or journal.done.exists() or not _undone(journal)
+    ]
 
 
 def _undone(journal: Journal) -> bool:
@@ -176,6 +185,19 @@ def _undone(journal: Journal) -> bool:
         return False
     journal.path.unlink(missing_ok=True)
     return True
+
+
+def _clear_debris(day: Path, keys: set[str]) -> None:
+    """Delete what compactions left that no journal of `keys` owns (a temporary file or a
+    `.done` of one that died) and the temporary files of writes abandoned long ago."""
+    for name in _names(day):
+        key = name.removeprefix(PREFIX).rsplit(".", 1)[0]
+        if name.startswith(PREFIX) and not name.endswith(".json") and key not in keys:
+            (day / name).unlink(missing_ok=True)
+        elif name.startswith(INCOMING):
+            with suppress(FileNotFoundError):  # a write that finished meanwhile
+                if _age(day / name) > ABANDONED.total_seconds():
+                    (day / name).unlink()
 
 
 def _settles(journal: Journal, pending: list[Journal], *, grace: timedelta) -> bool:

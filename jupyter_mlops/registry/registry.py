@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import os
@@ -48,8 +47,9 @@ from jupyter_mlops.registry.storing import store_version
 from jupyter_mlops.store import Database, catalog
 from jupyter_mlops.store.backends import Store
 from jupyter_mlops.store.lake import LakeDatabase, shown
-from jupyter_mlops.store.migrations import LATEST, applied, migrate
+from jupyter_mlops.store.migrations import LATEST
 from jupyter_mlops.store.references import version_events
+from jupyter_mlops.store.upgrading import applied, migrate
 
 if TYPE_CHECKING:
     from jupyter_mlops.registry.registration import Registration
@@ -97,8 +97,8 @@ class Registry:
                 CONNECT,
                 ".",
             ) from None
-        if self.shared:
-            self._mark_data_path()
+        if self.shared:  # so that every process treats its logs alike
+            mark_shared(self.home)
         self.artifacts = ArtifactStore(self.home / ARTIFACTS_DIR)
         key = self.db.path or self.location
         if key not in _migrated or not self.db.exists():  # (made again)
@@ -128,14 +128,6 @@ class Registry:
                 "the team mounts."
             )
         return Path(stored)
-
-    def _mark_data_path(self) -> None:
-        """Mark the data path as a shared registry's, so that every process treats its logs
-        alike, whether it opened the registry or only reads the logs' folder. A machine that
-        cannot write there (a read-only mount) writes no log there either: it leaves the mark
-        to the first one that can."""
-        with contextlib.suppress(OSError):
-            mark_shared(self.home)
 
     def _upgrade(self) -> None:
         """Apply missing migrations; a current registry is only read (no write lock)."""

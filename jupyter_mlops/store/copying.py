@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from jupyter_mlops.store import catalog, migrations
+from jupyter_mlops.store import catalog, upgrading
 from jupyter_mlops.store.connection import analytics_cursor
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def _primary_keys() -> dict[str, tuple[str, ...]]:
         conn.execute(f"ATTACH ':memory:' AS {_PROBE}")
         try:
             conn.execute(f"USE {_PROBE}")
-            migrations.migrate(conn)
+            upgrading.migrate(conn)
             rows = conn.execute(
                 """SELECT table_name, constraint_column_names FROM duckdb_constraints()
                    WHERE database_name = ? AND constraint_type = 'PRIMARY KEY'""",

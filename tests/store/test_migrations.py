@@ -10,7 +10,8 @@ import pytest
 
 from jupyter_mlops import Registry
 from jupyter_mlops.errors import ConflictError, IntegrityError, InvalidArgumentError
-from jupyter_mlops.store.migrations import LATEST, MIGRATIONS, applied, migrate
+from jupyter_mlops.store.migrations import LATEST, MIGRATIONS
+from jupyter_mlops.store.upgrading import applied, migrate
 
 
 def write_old_registry(home: Path, artifact_sha: str, size: int) -> None:
