@@ -51,6 +51,7 @@ from jupyter_mlops.config import resolve_home, resolve_location
 from jupyter_mlops.errors import InvalidArgumentError, StorageError
 from jupyter_mlops.monitoring import journals, logs, merging, shared_compaction
 from jupyter_mlops.monitoring.merging import Compaction, CompactionList, logged_models
+from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.artifacts import write_file
 from jupyter_mlops.store.backends import Store
 from jupyter_mlops.store.locks import fsync_path
@@ -200,9 +201,7 @@ def _logs_home(home: str | os.PathLike[str] | None) -> Path:
     """The folder the logs of the registry `home` names are under (a shared one's data path)."""
     location = resolve_location(home)
     if location.url is None:
-        return resolve_home(home)
-    from jupyter_mlops.registry import Registry
-
+        return resolve_home(home)  # refuses a file where a directory should be
     return Registry(location.url).home
 
 

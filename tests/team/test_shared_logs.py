@@ -22,8 +22,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.linear_model import LogisticRegression
 
-from jupyter_mlops import Registry, operations
+from jupyter_mlops import Monitor, Registry, operations
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring import compaction, logs
 from jupyter_mlops.monitoring.compaction import holding
@@ -72,8 +73,8 @@ def compact(registry: Registry, model: str, *, grace: timedelta = NOW) -> list[i
 def test_segments_are_named_by_machine_and_process_where_a_file_keeps_its_names(
     shared: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ids = []
-    for host in ("alpha-1.example.com", "beta_2"):  # two processes on two machines
+    ids: list[str] = []
+    for host in ("alpha-1.example.com", "beta_2"):  # as processes on two machines would
         monkeypatch.setenv("MLOPS_HOSTNAME", host)
         ids += write(shared.home, "named", 2, start=len(ids))
     found = [SEGMENT.fullmatch(name) for name in files(shared.home, "named")]
@@ -102,8 +103,10 @@ def test_a_merge_stands_beside_its_sources_until_later_compactions_delete_them(
     ids += write(home, model, 2, start=3)
     assert compact(shared, model, grace=timedelta(hours=1)) == [3 + 2]  # merged again
     assert len(files(home, model)) == 7 and logged_ids(home, model) == ids
-    raced = tmp_path / "raced"  # a listing that met the first sources, not the first merge
-    shutil.copytree(home / "logs", raced / "logs")  # (a compaction deletes them in turn)
+    # what a listing can meet while a compaction deletes the first sources, then the first
+    # merge: some of those sources, and not the merge that replaced them
+    raced = tmp_path / "raced"
+    shutil.copytree(home / "logs", raced / "logs")
     (logs.model_directory(raced, logs.PREDICTIONS, model) / f"date={DAY}" / first).unlink()
     assert logged_ids(raced, model) == ids
     with holding(model, shared.location) as held:  # a query of one's own: no lock
@@ -115,6 +118,19 @@ def test_a_merge_stands_beside_its_sources_until_later_compactions_delete_them(
     compact(shared, model)  # forgets the journals
     assert files(home, model, ".*") == [] and files(home, model) == [merged]
     assert logged_ids(home, model) == ids
+
+
+def test_monitoring_reads_each_logged_row_once_beside_a_merge(
+    shared: Registry, dataset: tuple[pd.DataFrame, pd.Series], fitted: LogisticRegression
+) -> None:
+    X, y = dataset
+    shared.register("watched", fitted, X=X, y=y)
+    monitor = Monitor(shared)
+    for first in (0, 40):
+        monitor.log_predictions("watched:1", X.iloc[first : first + 40])
+    compact(shared, "watched", grace=timedelta(hours=1))
+    assert len(files(shared.home, "watched")) == 2 + 1  # the merge beside its sources
+    assert len(monitor.logged("watched:1")) == 80
 
 
 def test_a_second_compactor_is_refused_while_the_lease_lives_and_takes_over_after(
@@ -157,12 +173,12 @@ def test_a_reader_never_sees_a_row_twice_or_missing_while_compactions_merge_and_
     reader.start()
     deleted = 0
     try:
-        while reads[0] < 300 or deleted < 12:
+        while reads[0] < 300 or deleted < 10:
             assert reader.is_alive() and len(problems) == 0, problems[:3]
             planned[0] += 3
             written += write(home, model, 3, start=len(written))
             before = set(files(home, model))
-            compact(shared, model, grace=timedelta(seconds=1))
+            compact(shared, model, grace=timedelta(seconds=2))
             deleted += len(before - set(files(home, model)))
     finally:
         stop.set()
@@ -198,40 +214,55 @@ while True:
         compaction.compact(
             registry.home, model, catalog=registry.db, grace=timedelta(0), lease_seconds=1
         )
-    except InvalidArgumentError:  # the lease of one killed before, until it expires
-        pass
+    except InvalidArgumentError:  # another holds the lease: until it expires, if it died
+        continue
+    print("compacted", flush=True)
 """
 
 
+def compacting(home: Path, model: str, location: str, *, kill_at: int) -> subprocess.Popen[str]:
+    """A child compacting `model`'s log over and over; killed by itself at its `kill_at`th
+    move of a file (0: never)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", KILLED, location, str(home), model, str(kill_at)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 @pytest.mark.slow
-def test_a_compaction_killed_at_a_random_point_loses_and_doubles_no_row(
-    shared: Registry,
-) -> None:
-    """A compaction in a child process merges and deletes, over and over, while this
-    process logs; it is killed, once at a random move of a file (by an audit hook of its
-    own), once at a random moment (from here). A reader sees every row once after each
-    kill, and compactions after them, once the dead one's lease expires, leave a file a day."""
+def test_compactions_killed_at_random_points_lose_and_double_no_row(shared: Registry) -> None:
+    """Two child processes compact the log over and over, in turn (the lease), while this
+    one logs: one is killed at a random move of a file (by an audit hook of its own), the
+    other at a random moment once it has compacted (from here), and the survivor takes
+    over once the dead one's lease expires. After each kill a reader sees every row once;
+    compactions after both leave a file a day."""
     home, model, days = shared.home, "killed", ["2026-11-23", "2026-11-24", "2026-11-25"]
     seed = random.randrange(2**32)
     chance = random.Random(seed)
+    hooked, outside = (
+        compacting(home, model, shared.location, kill_at=at) for at in (chance.randint(1, 40), 0)
+    )
+    compacted = threading.Event()
+    for child in (hooked, outside):
+        assert child.stdout is not None and child.stdout.readline() == "ready\n", seed
+    said = outside.stdout
+    assert said is not None
+    threading.Thread(target=lambda: compacted.set() if said.readline() else None).start()
     written: list[str] = []
-    for kill_at in (chance.randint(1, 40), 0):
-        child = subprocess.Popen(
-            [sys.executable, "-c", KILLED, shared.location, str(home), model, str(kill_at)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert child.stdout is not None and child.stdout.readline() == "ready\n"
-        moment = time.monotonic() + chance.uniform(1.0, 3.0)
-        while child.poll() is None:
-            day = days[len(written) % len(days)]
-            written += write(home, model, 1, day=day, start=len(written))
-            if kill_at == 0 and time.monotonic() > moment:
-                child.send_signal(signal.SIGKILL)
-        _, err = child.communicate(timeout=60)
-        assert child.returncode == -signal.SIGKILL, (seed, err[-2000:])
-        assert logged_ids(home, model) == sorted(written), seed
+    moment, alive = None, [hooked, outside]
+    while alive:
+        written += write(home, model, 1, day=days[len(written) % 3], start=len(written))
+        if moment is None and compacted.is_set():
+            moment = time.monotonic() + chance.uniform(0, 1)
+        if moment is not None and time.monotonic() > moment and outside.poll() is None:
+            outside.send_signal(signal.SIGKILL)
+        for child in [child for child in alive if child.poll() is not None]:
+            _, err = child.communicate(timeout=60)
+            assert child.returncode == -signal.SIGKILL, (seed, err[-2000:])
+            assert logged_ids(home, model) == sorted(written), seed
+            alive.remove(child)
     name = f"compaction:{model}"
     wait_for(lambda: leases.holder(shared.db, name) is None, "the lease to expire", every=0.1)
     for _ in range(3):  # merge, then delete the sources, then forget the journals
