@@ -56,7 +56,16 @@ from jupyter_mlops.registry.artifacts import write_file
 from jupyter_mlops.store.backends import Store
 from jupyter_mlops.store.locks import fsync_path
 
-__all__ = ["Compaction", "CompactionList", "HeldLogs", "LogFiles", "compact", "holding", "reading"]
+__all__ = [
+    "Compaction",
+    "CompactionList",
+    "HeldLogs",
+    "LogFiles",
+    "compact",
+    "holding",
+    "logged_models",
+    "reading",
+]
 
 JOURNAL = ".compaction-{}.json"
 TEMPORARY = ".compaction-{}.tmp"
@@ -134,8 +143,8 @@ class LogFiles:
         if not self.shared:
             return [logs.pattern(self.home, kind, self.model)]
         if kind not in self._listed:
-            found = journals.listed(self.home, kind, self.model)
-            self._listed[kind] = [str(path) for path in found]
+            days = logs.days(self.home, kind, self.model)
+            self._listed[kind] = [str(path) for day in days for path in logs.segments(day)]
         return self._listed[kind]
 
     def has(self, kind: str) -> bool:

@@ -4,8 +4,8 @@ the sources each one replaces.
 On a folder many machines mount (NFS and the like) file locks cannot be trusted, so where
 `logs/.shared` marks a shared registry's data path no reader or writer of a log takes one,
 and one compaction of a model at a time is had by a lease in the catalog
-(`shared_compaction.py`). Files are only ever added, and deleted long after anyone could
-still be reading them:
+(`shared_compaction.py`, which merges; `logs.segments` lists a day as readers read it).
+Files are only ever added, and deleted long after anyone could still be reading them:
 
 1. A merge copies its sources into a temporary file (a name no reader lists), then writes
    its journal `.merged-<key>.json` whole (temporary file, fsync, rename) naming the sources
@@ -34,15 +34,11 @@ from __future__ import annotations
 import json
 import os
 import time
-import uuid
-from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from jupyter_mlops.monitoring import logs
-from jupyter_mlops.monitoring.merging import copy_rows
 from jupyter_mlops.registry.artifacts import write_file
 from jupyter_mlops.store.locks import fsync_path
 
@@ -73,12 +69,6 @@ class Journal:
     @property
     def temporary(self) -> Path:
         return self.day / f"{PREFIX}{self.key}.tmp"
-
-
-def listed(home: Path, kind: str, model: str) -> list[Path]:
-    """The files of `model`'s `kind` log that hold each of its rows once, oldest day first."""
-    days = sorted(logs.model_directory(home, kind, model).glob("date=*"))
-    return [path for day in days for path in day_files(day)]
 
 
 def day_files(day: Path) -> list[Path]:
@@ -115,30 +105,11 @@ def read_journals(day: Path) -> list[Journal]:
     return found
 
 
-def merge_beside(
-    day: Path, sources: list[Path], *, renew: Callable[[], None]
-) -> tuple[int, int, int]:
-    """Merge `sources` (one schema) into a file beside them that takes its name after its
-    journal, once `renew` (which raises when the lease was lost) has passed; the rows, and
-    bytes before and after. The sources stay until a later compaction settles the day."""
-    key = uuid.uuid4().hex[:12]
-    first = sources[0].name.split("-")[0]  # segment names start with their time: keep the order
-    name = f"{first}-{logs.host_part()}-{os.getpid()}-{key}.parquet"
-    journal = Journal(day, key, tuple(path.name for path in sources), name)
-    target = day / name
-    try:
-        rows = copy_rows(sources, journal.temporary)
-        write_file(journal.path, json.dumps({"sources": journal.sources, "target": name}).encode())
-        renew()
-        os.rename(journal.temporary, target)
-    except BaseException:
-        journal.temporary.unlink(missing_ok=True)
-        if not target.exists():
-            journal.path.unlink(missing_ok=True)
-        raise
-    os.utime(target)  # its sources' grace starts now
-    fsync_path(day)
-    return rows, sum(path.stat().st_size for path in sources), target.stat().st_size
+def record(journal: Journal) -> None:
+    """Write `journal` whole (temporary file, fsync, rename): step 1 above, before the
+    merged file may take its name."""
+    entry = {"sources": journal.sources, "target": journal.target}
+    write_file(journal.path, json.dumps(entry).encode())
 
 
 def settle(day: Path, *, grace: timedelta) -> None:

@@ -44,6 +44,7 @@ import pandas as pd
 
 from jupyter_mlops.config import machine, shared_data_path
 from jupyter_mlops.errors import InvalidArgumentError, StorageError
+from jupyter_mlops.monitoring import journals
 from jupyter_mlops.registry.artifacts import write_file
 
 PREDICTIONS = "predictions"
@@ -135,9 +136,13 @@ def days(home: Path, kind: str, model: str) -> list[Path]:
 
 
 def segments(day: Path) -> list[Path]:
-    """The segment files of one day of a log, as its readers read them, oldest first.
+    """The segment files of one day of a log, as its readers read them (each row once),
+    oldest first: on a shared data path, less those that merged files listed with them
+    replace (`journals.py`).
 
     Hold the model's logs still meanwhile (`compaction.reading`)."""
+    if is_shared(day.parents[3]):  # <home>/logs/<kind>/<model>/date=...
+        return journals.day_files(day)
     return sorted(day.glob("*.parquet"))
 
 

@@ -12,6 +12,9 @@ renewing it once half of it has run out, and stops if it was taken.
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +24,7 @@ from jupyter_mlops.errors import ConflictError, InvalidArgumentError, MlopsError
 from jupyter_mlops.monitoring import journals, logs, merging
 from jupyter_mlops.store import leases
 from jupyter_mlops.store.backends import Store
+from jupyter_mlops.store.locks import fsync_path
 
 LEASE_SECONDS = 120.0
 
@@ -72,11 +76,37 @@ def _compact_days(
 ) -> list[merging.Compaction]:
     done = []
     for kind in logs.KINDS:
-        for day in sorted(logs.model_directory(home, kind, model).glob("date=*")):
+        for day in logs.days(home, kind, model):
             held.renew()
             journals.settle(day, grace=grace)
-            groups = merging.mergeable(journals.day_files(day))
+            groups = merging.mergeable(logs.segments(day))
             if groups:
-                merged = [journals.merge_beside(day, group, renew=held.renew) for group in groups]
+                merged = [_merge_beside(day, group, renew=held.renew) for group in groups]
                 done.append(merging.summary(model, kind, day, groups, merged))
     return done
+
+
+def _merge_beside(
+    day: Path, sources: list[Path], *, renew: Callable[[], None]
+) -> tuple[int, int, int]:
+    """Merge `sources` (one schema) into a file beside them that takes its name after its
+    journal, once `renew` (which raises when the lease was lost) has passed; the rows, and
+    bytes before and after. The sources stay until a later compaction settles the day."""
+    key = uuid.uuid4().hex[:12]
+    first = sources[0].name.split("-")[0]  # segment names start with their time: keep the order
+    name = f"{first}-{logs.host_part()}-{os.getpid()}-{key}.parquet"
+    journal = journals.Journal(day, key, tuple(path.name for path in sources), name)
+    target = day / name
+    try:
+        rows = merging.copy_rows(sources, journal.temporary)
+        journals.record(journal)
+        renew()
+        os.rename(journal.temporary, target)
+    except BaseException:
+        journal.temporary.unlink(missing_ok=True)
+        if not target.exists():
+            journal.path.unlink(missing_ok=True)
+        raise
+    os.utime(target)  # its sources' grace starts now
+    fsync_path(day)
+    return rows, sum(path.stat().st_size for path in sources), target.stat().st_size

@@ -45,8 +45,9 @@ class Shape:
 
 
 def shapes(conn: duckdb.DuckDBPyConnection) -> list[Shape]:
-    """Every table of the registry `conn` uses but the migrations' own, by name: read from
-    its schema, so a table a later migration makes is one of them."""
+    """Every table of the registry `conn` uses but the migrations' own and the leases
+    (processes' holds on that registry's own files), by name: read from its schema, so a
+    table a later migration makes is one of them."""
     found: dict[str, list[str]] = {}
     for table, column in conn.execute(
         """SELECT c.table_name, c.column_name
@@ -54,7 +55,7 @@ def shapes(conn: duckdb.DuckDBPyConnection) -> list[Shape]:
              ON t.table_catalog = c.table_catalog AND t.table_schema = c.table_schema
             AND t.table_name = c.table_name
            WHERE c.table_catalog = current_database() AND c.table_schema = current_schema()
-             AND t.table_type = 'BASE TABLE' AND c.table_name <> 'schema_migrations'
+             AND t.table_type = 'BASE TABLE' AND c.table_name NOT IN ('schema_migrations', 'leases')
            ORDER BY c.table_name, c.ordinal_position"""
     ).fetchall():
         found.setdefault(str(table), []).append(str(column))
