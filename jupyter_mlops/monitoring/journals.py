@@ -93,6 +93,7 @@ def replaced(names: set[str], journals: list[Journal]) -> set[str]:
 
 
 def read_journals(day: Path) -> list[Journal]:
+    """The journals of the day's merges, in no order."""
     found = []
     for name in _names(day):
         if name.startswith(PREFIX) and name.endswith(".json"):
@@ -177,7 +178,10 @@ def _settles(journal: Journal, pending: list[Journal], *, grace: timedelta) -> b
     waiting = {other.target for other in pending if other is not journal}
     if waiting.intersection(journal.sources):
         return False
-    return _age(journal.day / journal.target) >= grace.total_seconds()
+    try:
+        return _age(journal.day / journal.target) >= grace.total_seconds()
+    except FileNotFoundError:  # merged again, and that merge settled: long enough ago
+        return True
 
 
 def _age(path: Path) -> float:
