@@ -209,9 +209,9 @@ def free_port() -> int:
 
 def logged_ids(home: Path, model: str, kind: str = logs.PREDICTIONS) -> list[str]:
     """The request ids in a model's log, sorted, read as monitoring reads it."""
+    if not logs.has_log(home, kind, model):
+        return []
     with compaction.reading(home, model) as held:
-        if not held.has(kind):
-            return []
         rows = duckdb.execute(
             f"SELECT {logs.REQUEST_ID} FROM read_parquet(?, union_by_name = true)",
             [held.files(kind)],
