@@ -1,7 +1,7 @@
-"""One writer of the race (tests/team/test_race.py), run as its own process: for `seconds` it
-registers, promotes, logs and compacts on a shared registry, and writes each acknowledged change as a
-line of JSON, flushed before the next, so what it was told happened is known even if the test
-stops it.
+"""One writer of the race (tests/team/test_race.py), run as its own process: for `seconds`
+it registers, promotes, logs and compacts on a shared registry, and writes each acknowledged
+change as a line of JSON, flushed before the next, so what it was told happened is known even
+if the test stops it.
 
     python racer.py URL DATA_PATH NAME SECONDS OUT
 """
@@ -20,8 +20,8 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops import Monitor, Registry
-from jupyter_mlops.operations import monitoring as operations
 from jupyter_mlops.errors import ConflictError, InvalidArgumentError
+from jupyter_mlops.operations import monitoring as operations
 from jupyter_mlops.registry.events import AliasEvent
 
 MODEL = "race"
