@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.config import REGISTRY_VARIABLE
 from jupyter_mlops.deploying import processes, stopping, unwritten
 from jupyter_mlops.deploying.records import Deployment, DeploymentList
 from jupyter_mlops.deploying.shadows import shadow_of
@@ -55,6 +54,7 @@ from jupyter_mlops.errors import (
 )
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
+from jupyter_mlops.registry.locations import environment, options
 from jupyter_mlops.registry.lookups import require_model
 from jupyter_mlops.registry.refs import names_version, parse_ref
 from jupyter_mlops.store import deployments as sql
@@ -84,9 +84,9 @@ def serve(
     stderr and exits with the code of its kind of error."""
     check_port(port)
     shadow = shadow_of(registry, registry.watched(ref), shadow)
-    env = {name: value for name, value in os.environ.items() if name != NONCE_VARIABLE}
+    env = {name: value for name, value in environment(registry).items() if name != NONCE_VARIABLE}
     env[TOKEN_VARIABLE] = token  # the server makes its own nonce
-    command = _server_command(registry, ref, host=host, port=port, shadow=shadow, env=env)
+    command = _server_command(registry, ref, host=host, port=port, shadow=shadow)
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(sys.executable, command, env)
@@ -99,24 +99,13 @@ def _server_command(
     host: str,
     port: int,
     shadow: str | None,
-    env: dict[str, str],
 ) -> list[str]:
     """The server's command line, on this very registry: a shared one's URL and data path
-    (a URL holding a password goes in `env` as $MLOPS_REGISTRY instead: a command line is
-    anyone's to read)."""
-    command = [sys.executable, "-m", SERVER_MODULE, *_registry_options(registry, env)]
+    (a URL holding a password reaches it through the environment `locations.environment`
+    makes instead: a command line is anyone's to read)."""
+    command = [sys.executable, "-m", SERVER_MODULE, *options(registry)]
     command += [ref, "--host", host, "--port", str(port)]
     return [*command, "--shadow", shadow] if shadow is not None else command
-
-
-def _registry_options(registry: Registry, env: dict[str, str]) -> list[str]:
-    if not registry.shared:
-        return ["--home", str(registry.home)]
-    data_path = ["--data-path", str(registry.home)]
-    if registry.shown == registry.location:  # no password in it
-        return ["--home", registry.location, *data_path]
-    env[REGISTRY_VARIABLE] = registry.location  # ahead of $MLOPS_HOME, where --home is not
-    return data_path
 
 
 def check_port(port: object) -> int:
@@ -151,9 +140,9 @@ def deploy(
         )
     token, nonce = new_token(), processes.new_secret()
     log_file = registry.home / "logs" / "servers" / f"{_file_name(ref)}-{port}.log"
-    env = {**os.environ, TOKEN_VARIABLE: token, NONCE_VARIABLE: nonce}
+    env = {**environment(registry), TOKEN_VARIABLE: token, NONCE_VARIABLE: nonce}
     env["MLOPS_SERVE_LOG"] = str(log_file)
-    command = _server_command(registry, ref, host=host, port=port, shadow=shadow, env=env)
+    command = _server_command(registry, ref, host=host, port=port, shadow=shadow)
     with _opened_log(log_file) as output:
         process = subprocess.Popen(
             command, stdout=output, stderr=output, env=env, start_new_session=True
