@@ -15,7 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import InvalidArgumentError, Note, Option, reference_command
+from jupyter_mlops.errors import (
+    ForbiddenError,
+    InvalidArgumentError,
+    Note,
+    Option,
+    reference_command,
+)
 from jupyter_mlops.monitoring import drift as drifting
 from jupyter_mlops.monitoring import logs, recording
 from jupyter_mlops.monitoring.choice import (
@@ -233,7 +239,10 @@ def measure_drift(
         report.multivariate = joint_shift(reference, columns, names, notes=notes)
     report.seconds = time.perf_counter() - clock
     if save:
-        report.check_id = recording.save_drift(versions.registry, version, report, started)
+        try:
+            report.check_id = recording.save_drift(versions.registry, version, report, started)
+        except ForbiddenError as refused:  # a role that may only read measures, records nothing
+            report.notes.append(f"this report was not recorded: {refused}")
     return report
 
 

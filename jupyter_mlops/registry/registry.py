@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.config import (
     ARTIFACTS_DIR,
-    DATA_PATH_VARIABLE,
     REGISTRY_FILE,
     Settings,
     mark_shared,
@@ -20,7 +19,7 @@ from jupyter_mlops.config import (
 )
 from jupyter_mlops.errors import CONNECT, InvalidArgumentError, MlopsWarning, Option
 from jupyter_mlops.registry import aliases as alias_moves
-from jupyter_mlops.registry import archiving, serialization
+from jupyter_mlops.registry import archiving, serialization, team
 from jupyter_mlops.registry.aliases import Move
 from jupyter_mlops.registry.artifacts import ArtifactStore
 from jupyter_mlops.registry.comparison import Comparison, compare_versions
@@ -81,7 +80,7 @@ class Registry:
         self.db: Store
         if place.url is not None:
             self.db = LakeDatabase(place.url, place.home, lock_timeout=timeout)
-            self.home = place.home or self._stored_data_path()
+            self.home = team.data_folder(self.db, place.home)
             self.location = place.url
         else:
             assert place.home is not None
@@ -100,6 +99,8 @@ class Registry:
         if self.shared:  # so that every process treats its logs alike
             mark_shared(self.home)
         self.artifacts = ArtifactStore(self.home / ARTIFACTS_DIR)
+        if self.shared:  # what tells the registry's data folder from any other
+            self.artifacts.root.mkdir(exist_ok=True)
         key = self.db.path or self.location
         if key not in _migrated or not self.db.exists():  # (made again)
             self._upgrade()
@@ -117,17 +118,6 @@ class Registry:
     def shown(self) -> str:
         """Where this registry lives, as messages show it (a URL without its password)."""
         return shown(self.location) if self.shared else str(self.home)
-
-    def _stored_data_path(self) -> Path:
-        assert isinstance(self.db, LakeDatabase)
-        stored = self.db.stored_data_path() if self.db.exists() else None
-        if not stored:
-            raise InvalidArgumentError(
-                f"the shared registry {self.shown!r} is new, so it needs the folder its files "
-                f"go in; set {DATA_PATH_VARIABLE} (or --data-path) to a folder every machine of "
-                "the team mounts."
-            )
-        return Path(stored)
 
     def _upgrade(self) -> None:
         """Apply missing migrations; a current registry is only read (no write lock)."""
@@ -201,6 +191,7 @@ class Registry:
         arguments in one object (what the command line and `%mlops register` build)."""
         from jupyter_mlops.registry import registration  # pandas, NumPy: when used
 
+        team.require_writable(self.db)
         check_name(name)
         check_text(given.description, what="description")
         tags = {check_key(key, what="tag"): str(value) for key, value in given.tags.items()}
@@ -287,6 +278,7 @@ class Registry:
         from jupyter_mlops.registry import references  # pandas, NumPy: when used
 
         check_text(reason, what="reason")
+        team.require_writable(self.db)
         target = self.get(version_ref(name, version))
         model = self.load(target.ref, allow_pickle=allow_pickle)
         return references.replace(

@@ -23,24 +23,35 @@ import re
 import threading
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 from typing import Any, ClassVar
 
 import duckdb
 
-from jupyter_mlops.config import machine
-from jupyter_mlops.errors import ConflictError, ForbiddenError, RegistryBusyError, UnavailableError
+from jupyter_mlops.config import DATA_PATH_VARIABLE, machine
+from jupyter_mlops.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidArgumentError,
+    RegistryBusyError,
+    UnavailableError,
+)
 from jupyter_mlops.store import actors, extensions, locks
-from jupyter_mlops.store.connection import analytics_cursor
 
 PREFIX = "ducklake:postgres:"
 _LOCK_CLASS = 0x6D6C6F70 - 2**32 if 0x6D6C6F70 >= 2**31 else 0x6D6C6F70  # 'mlop'
 _SCHEMA = re.compile(r"(?:^|\s)schema\s*=\s*(\S+)")
 _PASSWORD = re.compile(r"(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 _URI_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+_URI_SECRET = re.compile(r"://[^:/@\s]+:([^@\s]+)@")
 _WRITE_RIGHTS = ("INSERT", "UPDATE", "DELETE")
 _TEAM = "pip install 'jupyter-mlops[team]'"
+# extensions are installed and loaded by name (`extensions.py`), never fetched on their own
+_ENGINE: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 
 
 def shown(url: str) -> str:
@@ -65,6 +76,28 @@ class _Writers:
             return cls.turns.setdefault(name, threading.Lock())
 
 
+class _Engines:
+    """This process's in-memory DuckDB engines, one per catalog. A query that lists tables
+    (`duckdb_tables()`, `information_schema`) asks every catalog attached to its engine, each
+    over PostgreSQL: alone in its engine, a catalog's listing waits on its own server once,
+    and the engine registry files are attached to never waits on one."""
+
+    lock = threading.Lock()
+    engines: ClassVar[dict[str, duckdb.DuckDBPyConnection]] = {}
+    pid = 0
+
+    @classmethod
+    def cursor(cls, name: str) -> duckdb.DuckDBPyConnection:
+        """A connection of its own to catalog `name`'s engine."""
+        with cls.lock:
+            if cls.pid != os.getpid():  # a forked child: its parent's engines are not its own
+                cls.engines, cls.pid = {}, os.getpid()
+            engine = cls.engines.get(name)
+            if engine is None:
+                engine = cls.engines[name] = duckdb.connect(":memory:", config=_ENGINE)
+            return engine.cursor()
+
+
 class LakeDatabase:
     """A DuckLake catalog in PostgreSQL: read through a snapshot, written in turns."""
 
@@ -81,7 +114,8 @@ class LakeDatabase:
         self.conninfo = _SCHEMA.sub(" ", conninfo).strip()
         self.data_path = data_path
         self.lock_timeout = lock_timeout
-        digest = zlib.crc32(f"{self.conninfo}\0{self.schema}".encode())
+        # attached once per process under this name: a data path of its own, a name of its own
+        digest = zlib.crc32(f"{self.conninfo}\0{self.schema}\0{data_path or ''}".encode())
         self.name = f"lake_{digest:08x}"
         self._key = (_LOCK_CLASS, zlib.crc32(self.schema.encode()) - 2**31)
         self._role: str | None = None
@@ -99,7 +133,7 @@ class LakeDatabase:
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to the catalog as it is now (one snapshot per query)."""
-        with analytics_cursor() as cursor:
+        with closing(_Engines.cursor(self.name)) as cursor:
             self._attach(cursor)
             cursor.execute(f"USE {self.name}")
             try:
@@ -276,15 +310,46 @@ class LakeDatabase:
         except duckdb.Error as exc:
             if "already exists" in str(exc):  # another thread attached it meanwhile
                 return
+            if self.data_path is None and "data_path is not set" in str(exc):
+                raise self.needs_data_path() from None  # no catalog there yet
             raise self._unreachable(exc) from None
 
-    def _unreachable(self, exc: BaseException) -> UnavailableError:
-        reason = shown(str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc))
-        reason = reason.removeprefix("IO Error: ").rstrip(".")
-        return UnavailableError(
-            f"the {self.shown} could not be reached ({reason}); check that PostgreSQL runs "
-            "there and that the URL (MLOPS_REGISTRY) names its database, host and user."
+    def needs_data_path(self) -> InvalidArgumentError:
+        """The refusal of a new catalog opened without the folder its files are to go in."""
+        return InvalidArgumentError(
+            f"the {self.shown} is new, so it needs the folder its files go in; set "
+            f"{DATA_PATH_VARIABLE} (or --data-path) to a folder every machine of the team mounts."
         )
+
+    def _unreachable(self, exc: BaseException) -> UnavailableError:
+        return UnavailableError(
+            f"the {self.shown} could not be reached ({_reason(exc, self.conninfo)}); check "
+            "that PostgreSQL runs there and that the URL (MLOPS_REGISTRY) names its "
+            "database, host, port and user."
+        )
+
+
+def _reason(exc: BaseException, conninfo: str) -> str:
+    """What PostgreSQL's client said of a failed connection, in one line, with no password:
+    DuckDB's message quotes the whole connection string before it."""
+    text = str(exc).strip() or repr(exc)
+    for secret in _secrets(conninfo):
+        text = text.replace(secret, "***")
+    first = text.splitlines()[0]
+    _, marker, said = first.partition("Unable to connect to Postgres at ")
+    if marker:
+        first = said.split('": ', 1)[-1]
+    for prefix in ("IO Error: ", "connection failed: "):
+        first = first.removeprefix(prefix)
+    return " ".join(shown(first).split()).rstrip(".")
+
+
+def _secrets(conninfo: str) -> list[str]:
+    """The passwords `conninfo` holds, as they may appear in a message (quoted or not)."""
+    found = [match.group(0).split("=", 1)[1].strip() for match in _PASSWORD.finditer(conninfo)]
+    found += [match.group(1) for match in _URI_SECRET.finditer(conninfo)]
+    values = {value for text in found for value in (text, text.strip("'")) if value}
+    return sorted(values, key=len, reverse=True)  # a password inside another masked whole
 
 
 def _literal(text: str) -> str:

@@ -1,0 +1,51 @@
+"""What a shared registry checks before it reads or writes a file: the folder its files are
+under, and whether this PostgreSQL role may change anything at all.
+
+The catalog records the data path it was made with; each machine may mount that folder
+elsewhere (`--data-path`, $MLOPS_DATA_PATH), and DuckLake keeps its files' paths relative to
+it. A folder with no `artifacts/` in it is not the registry's, whatever it is called: a typo,
+a mount that is missing, a folder moved without saying where. It is refused at once, naming
+where the registry was made, instead of the first model loaded failing later. A role that
+may only read is refused before a registration writes its artifact files, so a refused
+change leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jupyter_mlops.config import ARTIFACTS_DIR, DATA_PATH_VARIABLE
+from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.store.backends import Store
+from jupyter_mlops.store.lake import LakeDatabase
+
+
+def data_folder(db: LakeDatabase, given: Path | None) -> Path:
+    """The folder the shared registry's files are under: `given`, else the one it was made
+    with; refused when the registry is new and none is given, or the folder is not its."""
+    if not db.exists():
+        if given is None:
+            raise db.needs_data_path()
+        return given
+    made = str(Path(db.stored_data_path() or "."))
+    found = given or Path(made)
+    if not (found / ARTIFACTS_DIR).is_dir():
+        fix = (
+            f"give the folder this machine mounts it at with {DATA_PATH_VARIABLE} (or --data-path)."
+        )
+        if given is None:
+            raise InvalidArgumentError(
+                f"the {db.shown} was made with its files in {made!r}, which holds none of them "
+                f"here; {fix}"
+            )
+        raise InvalidArgumentError(
+            f"the folder {str(found)!r} holds none of the files of the {db.shown} (it was made "
+            f"with them in {made!r}); {fix}"
+        )
+    return found
+
+
+def require_writable(db: Store) -> None:
+    """Refuse, before anything is written, a shared registry's role that may only read."""
+    if isinstance(db, LakeDatabase):
+        db.require_writable()

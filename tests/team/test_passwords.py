@@ -1,0 +1,67 @@
+"""A password in a shared registry's URL is never shown: not by `repr`, `shown`, a refusal,
+an error of an unreachable server, nor the command line. (The throwaway server trusts every
+login, so the password is never checked; what is tested is that it is never printed.)
+
+An unreachable server is one sentence that says what to check, with no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from jupyter_mlops import Registry
+from jupyter_mlops.errors import MlopsError, UnavailableError
+from tests.conftest import free_port
+from tests.postgres import Cluster
+
+UNAVAILABLE_EXIT = 9
+SECRET = "hunter2-Tr0ub4dor"
+SPELLINGS = [f"password={SECRET}", f"password='{SECRET} and more'"]
+
+
+def role_with_password(postgres: Cluster, spelling: str) -> str:
+    """A new registry's URL whose role has a password, spelled in it as `spelling`."""
+    schema = postgres.new_schema()
+    role = f"r_{schema}"
+    postgres.execute(
+        f"CREATE ROLE {role} LOGIN PASSWORD '{SECRET}'; GRANT ALL ON SCHEMA {schema} TO {role}"
+    )
+    return f"{postgres.url(schema, user=role)} {spelling}"
+
+
+def unreachable(url: str, postgres: Cluster) -> str:
+    """`url` pointing at a port nothing listens on."""
+    return url.replace(f"port={postgres.port}", f"port={free_port()}")
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_a_password_is_never_shown_by_a_registry_or_its_errors(postgres, tmp_path, spelling):
+    url = role_with_password(postgres, spelling)
+    with pytest.raises(MlopsError) as no_data_path:
+        Registry(url)
+    registry = Registry(url, data_path=tmp_path / "shared")
+    with pytest.raises(MlopsError) as wrong_folder:
+        Registry(url, data_path=tmp_path)
+    with pytest.raises(UnavailableError) as unreached:
+        Registry(unreachable(url, postgres), data_path=tmp_path / "shared")
+    shown = [repr(registry), registry.shown, repr(registry.db), registry.db.shown]
+    errors = [str(e.value) for e in (no_data_path, wrong_folder, unreached)]
+    for text in shown + errors:
+        assert SECRET not in text and "password=***" in text, text
+    assert "could not be reached (connection to server at" in errors[-1]
+    assert "Connection refused); check that PostgreSQL runs there" in errors[-1]
+
+
+def test_an_unreachable_server_is_one_sentence_from_a_shell(postgres, tmp_path, subprocess_env):
+    url = unreachable(f"{postgres.url('anything')} password={SECRET}", postgres)
+    shell = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops.cli", "--home", url, "models"],
+        capture_output=True, text=True, env=subprocess_env, timeout=120,
+    )  # fmt: skip
+    assert shell.returncode == UNAVAILABLE_EXIT, shell.stderr
+    message = shell.stderr.strip()
+    assert len(message.splitlines()) == 1 and "Traceback" not in message
+    assert SECRET not in message and "password=***" in message
+    assert "could not be reached" in message and "check that PostgreSQL runs there" in message

@@ -1,0 +1,102 @@
+"""Three processes registering and promoting one model of a shared registry at once: no
+version number given twice, none lost, every alias move recorded exactly once and in the
+order it happened. A writer that waits past MLOPS_LOCK_TIMEOUT is told which process on
+which host holds the lock."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from typing import Any
+
+import pytest
+
+from jupyter_mlops import Registry
+from jupyter_mlops.config import machine
+from jupyter_mlops.errors import RegistryBusyError
+from jupyter_mlops.registry.events import AliasEvent
+
+WRITERS = 3
+SECONDS = 8.0
+
+
+def writer(url: str, ready: Any, acks: Any) -> None:
+    """Register a version and promote it, again and again for SECONDS once every writer is
+    ready; the writes that returned go to `acks`."""
+    from sklearn.datasets import load_iris
+    from sklearn.dummy import DummyClassifier
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    model = DummyClassifier().fit(X, y)
+    registry = Registry(url)
+    ready.wait()
+    done: list[tuple[str, int]] = []
+    until = time.monotonic() + SECONDS
+    while time.monotonic() < until:
+        version = registry.register("shared", model, X=X, y=y, force=True).version
+        done.append(("version", version))
+        moved = registry.promote("shared", version)
+        assert isinstance(moved, AliasEvent)  # no other writer points it at this version
+        done.append(("event", moved.id))
+    acks.put(done)
+
+
+def holder(url: str, holding: Any, release: Any) -> None:
+    """Hold the registry's writer lock until `release` is set."""
+    with Registry(url).db.write():
+        holding.set()
+        release.wait(120)
+
+
+@pytest.fixture
+def context() -> Any:
+    found = multiprocessing.get_context("forkserver")
+    found.set_forkserver_preload(["sklearn.dummy", "sklearn.datasets", "jupyter_mlops"])
+    return found
+
+
+def test_three_writers_at_once_lose_nothing_and_repeat_nothing(lake_url, tmp_path, context):
+    Registry(lake_url, data_path=tmp_path / "shared")
+    ready, acks = context.Barrier(WRITERS + 1), context.Queue()
+    processes = [context.Process(target=writer, args=(lake_url, ready, acks)) for _ in "abc"]
+    for process in processes:
+        process.start()
+    ready.wait(120)
+    done = [acks.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(60)
+        assert process.exitcode == 0
+    versions = [number for writes in done for kind, number in writes if kind == "version"]
+    events = [number for writes in done for kind, number in writes if kind == "event"]
+    assert all(writes for writes in done), "a writer wrote nothing"
+
+    registry = Registry(lake_url)
+    stored = [v.version for v in registry.versions("shared")]
+    assert stored == list(range(1, len(stored) + 1))  # no gap, no number twice
+    assert sorted(versions) == stored  # none lost, none given to two writers
+    moves = [e for e in registry.history("shared") if isinstance(e, AliasEvent)]
+    assert sorted(e.id for e in moves) == sorted(events)  # each move recorded exactly once
+    moves.sort(key=lambda e: e.id)
+    assert [e.from_version for e in moves] == [None] + [e.to_version for e in moves[:-1]]
+    assert registry.model_aliases("shared") == {"champion": moves[-1].to_version}
+
+
+def test_a_writer_waiting_past_the_lock_timeout_is_told_who_holds_it(
+    lake_url, tmp_path, context, monkeypatch
+):
+    Registry(lake_url, data_path=tmp_path / "shared")
+    holding, release = context.Event(), context.Event()
+    process = context.Process(target=holder, args=(lake_url, holding, release))
+    process.start()
+    try:
+        assert holding.wait(120), "the holder did not take the lock"
+        monkeypatch.setenv("MLOPS_LOCK_TIMEOUT", "1")
+        waiting = Registry(lake_url)
+        with pytest.raises(RegistryBusyError) as busy:
+            waiting.describe("churn", "waits for the lock")
+    finally:
+        release.set()
+        process.join(60)
+    message = str(busy.value)
+    assert f"locked by process {process.pid} on {machine()}" in message, message
+    assert "for more than 1 s" in message and "MLOPS_LOCK_TIMEOUT" in message
