@@ -2,8 +2,9 @@
 
 `ducklake:postgres:dbname=mlops host=db.internal user=alice` names one; `schema=NAME` in it
 keeps the catalog in that PostgreSQL schema (several registries in one database). Every
-process attaches the catalog once to its in-memory DuckDB engine and reads it without a
-lock: DuckLake gives each query a snapshot.
+process attaches the catalog once, to an in-memory DuckDB engine of the catalog's own (so
+listing its tables never asks another catalog's server), and reads it without a lock:
+DuckLake gives each query a snapshot.
 
 Writers take turns. A write holds a PostgreSQL advisory lock (a session lock of the
 registry's own, on a connection of this process's) while its one DuckLake transaction runs,
@@ -88,7 +89,7 @@ class _Engines:
 
     @classmethod
     def cursor(cls, name: str) -> duckdb.DuckDBPyConnection:
-        """A connection of its own to catalog `name`'s engine."""
+        """A connection of its own to engine `name` (made on first use)."""
         with cls.lock:
             if cls.pid != os.getpid():  # a forked child: its parent's engines are not its own
                 cls.engines, cls.pid = {}, os.getpid()
@@ -114,9 +115,10 @@ class LakeDatabase:
         self.conninfo = _SCHEMA.sub(" ", conninfo).strip()
         self.data_path = data_path
         self.lock_timeout = lock_timeout
-        # attached once per process under this name: a data path of its own, a name of its own
-        digest = zlib.crc32(f"{self.conninfo}\0{self.schema}\0{data_path or ''}".encode())
-        self.name = f"lake_{digest:08x}"
+        digest = zlib.crc32(f"{self.conninfo}\0{self.schema}".encode())
+        self.name = f"lake_{digest:08x}"  # the catalog's, whatever the data path
+        # the engine it is attached to: one per data path, which the attachment fixes
+        self._engine = f"{self.name} {data_path or ''}"
         self._key = (_LOCK_CLASS, zlib.crc32(self.schema.encode()) - 2**31)
         self._role: str | None = None
         self._writable = False
@@ -133,7 +135,7 @@ class LakeDatabase:
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to the catalog as it is now (one snapshot per query)."""
-        with closing(_Engines.cursor(self.name)) as cursor:
+        with closing(_Engines.cursor(self._engine)) as cursor:
             self._attach(cursor)
             cursor.execute(f"USE {self.name}")
             try:
