@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 
@@ -17,6 +18,7 @@ KILLS = 6
 AT_ONCE = 5.0  # seconds a write may wait for the lock: far below the 60 s a held lock costs
 
 
+@pytest.mark.slow
 def test_writers_killed_at_random_points_lose_nothing_and_hold_no_lock(lake_url, tmp_path):
     acks = tmp_path / "acks"
     X, y = load_iris(return_X_y=True, as_frame=True)

@@ -55,6 +55,7 @@ def context() -> Any:
     return found
 
 
+@pytest.mark.slow
 def test_three_writers_at_once_lose_nothing_and_repeat_nothing(lake_url, tmp_path, context):
     Registry(lake_url, data_path=tmp_path / "shared")
     ready, acks = context.Barrier(WRITERS + 1), context.Queue()
