@@ -7,17 +7,10 @@ import json
 import os
 import warnings
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jupyter_mlops.config import (
-    ARTIFACTS_DIR,
-    REGISTRY_FILE,
-    Settings,
-    mark_shared,
-    resolve_location,
-)
-from jupyter_mlops.errors import CONNECT, InvalidArgumentError, MlopsWarning, Option
+from jupyter_mlops.config import ARTIFACTS_DIR
+from jupyter_mlops.errors import InvalidArgumentError, MlopsWarning, Option
 from jupyter_mlops.registry import aliases as alias_moves
 from jupyter_mlops.registry import archiving, serialization, team
 from jupyter_mlops.registry.aliases import Move
@@ -32,6 +25,7 @@ from jupyter_mlops.registry.lookups import (
     version_ref,
     watched_ref,
 )
+from jupyter_mlops.registry.opening import opened
 from jupyter_mlops.registry.records import ModelList, ModelSummary, Version, VersionList
 from jupyter_mlops.registry.refs import (
     ModelRef,
@@ -43,17 +37,13 @@ from jupyter_mlops.registry.refs import (
     parse_ref,
 )
 from jupyter_mlops.registry.storing import store_version
-from jupyter_mlops.store import Database, catalog
+from jupyter_mlops.store import catalog
 from jupyter_mlops.store.backends import Store
 from jupyter_mlops.store.lake import LakeDatabase, shown
-from jupyter_mlops.store.migrations import LATEST
 from jupyter_mlops.store.references import version_events
-from jupyter_mlops.store.upgrading import applied, migrate
 
 if TYPE_CHECKING:
     from jupyter_mlops.registry.registration import Registration
-
-_migrated: set[Path | str] = set()
 
 
 class Registry:
@@ -74,37 +64,10 @@ class Registry:
         data_path: str | os.PathLike[str] | None = None,
         lock_timeout: float | None = None,
     ) -> None:
-        settings = Settings.from_env()
-        timeout = settings.lock_timeout if lock_timeout is None else lock_timeout
-        place = resolve_location(location, data_path=data_path)
-        self.db: Store
-        if place.url is not None:
-            self.db = LakeDatabase(place.url, place.home, lock_timeout=timeout)
-            self.home = team.data_folder(self.db, place.home)
-            self.location = place.url
-        else:
-            assert place.home is not None
-            self.home = place.home
-            self.location = str(self.home)
-            self.db = Database(self.home / REGISTRY_FILE, lock_timeout=timeout)
-        try:
-            self.home.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InvalidArgumentError(
-                f"cannot create the registry directory {str(self.home)!r} ({exc.strerror}); "
-                "choose a writable location with MLOPS_HOME or ",
-                CONNECT,
-                ".",
-            ) from None
-        if self.shared:  # so that every process treats its logs alike
-            mark_shared(self.home)
+        found = opened(location, data_path=data_path, lock_timeout=lock_timeout)
+        self.db: Store = found.db
+        self.home, self.location = found.home, found.location
         self.artifacts = ArtifactStore(self.home / ARTIFACTS_DIR)
-        if self.shared:  # what tells the registry's data folder from any other
-            self.artifacts.root.mkdir(exist_ok=True)
-        key = self.db.path or self.location
-        if key not in _migrated or not self.db.exists():  # (made again)
-            self._upgrade()
-            _migrated.add(key)
 
     def __repr__(self) -> str:
         return f"Registry({self.shown!r})"
@@ -118,15 +81,6 @@ class Registry:
     def shown(self) -> str:
         """Where this registry lives, as messages show it (a URL without its password)."""
         return shown(self.location) if self.shared else str(self.home)
-
-    def _upgrade(self) -> None:
-        """Apply missing migrations; a current registry is only read (no write lock)."""
-        if self.db.exists():
-            with self.db.read() as conn:
-                if len(applied(conn)) == LATEST:
-                    return
-        with self.db.write() as conn:
-            migrate(conn, shared=self.shared)
 
     # writing versions
 

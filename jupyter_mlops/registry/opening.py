@@ -1,0 +1,80 @@
+"""Opening a registry: where it lives (a directory with its file, or a shared catalog and
+its data folder), the folder made where missing, and the schema brought up to date once per
+process."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from jupyter_mlops.config import (
+    ARTIFACTS_DIR,
+    REGISTRY_FILE,
+    Settings,
+    mark_shared,
+    resolve_location,
+)
+from jupyter_mlops.errors import CONNECT, InvalidArgumentError
+from jupyter_mlops.registry import team
+from jupyter_mlops.store import Database
+from jupyter_mlops.store.backends import Store
+from jupyter_mlops.store.lake import LakeDatabase
+from jupyter_mlops.store.migrations import LATEST
+from jupyter_mlops.store.upgrading import applied, migrate
+
+_migrated: set[Path | str] = set()
+
+
+@dataclass(frozen=True)
+class Opened:
+    db: Store
+    home: Path  # the directory of a registry file, or a shared registry's data folder
+    location: str  # that directory, or the shared catalog's URL
+
+
+def opened(
+    location: str | os.PathLike[str] | None,
+    *,
+    data_path: str | os.PathLike[str] | None,
+    lock_timeout: float | None,
+) -> Opened:
+    """The registry `location` names (see `config.resolve_location`), ready to use."""
+    settings = Settings.from_env()
+    timeout = settings.lock_timeout if lock_timeout is None else lock_timeout
+    place = resolve_location(location, data_path=data_path)
+    db: Store
+    if place.url is not None:
+        db = LakeDatabase(place.url, place.home, lock_timeout=timeout)
+        found = Opened(db, team.data_folder(db, place.home), place.url)
+    else:
+        assert place.home is not None
+        db = Database(place.home / REGISTRY_FILE, lock_timeout=timeout)
+        found = Opened(db, place.home, str(place.home))
+    try:
+        found.home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidArgumentError(
+            f"cannot create the registry directory {str(found.home)!r} ({exc.strerror}); "
+            "choose a writable location with MLOPS_HOME or ",
+            CONNECT,
+            ".",
+        ) from None
+    if db.shared:
+        mark_shared(found.home)  # so that every process treats its logs alike
+        (found.home / ARTIFACTS_DIR).mkdir(exist_ok=True)  # what tells its data folder apart
+    key = db.path or found.location
+    if key not in _migrated or not db.exists():  # (made again)
+        _upgrade(db)
+        _migrated.add(key)
+    return found
+
+
+def _upgrade(db: Store) -> None:
+    """Apply missing migrations; a current registry is only read (no write lock)."""
+    if db.exists():
+        with db.read() as conn:
+            if len(applied(conn)) == LATEST:
+                return
+    with db.write() as conn:
+        migrate(conn, shared=db.shared)
