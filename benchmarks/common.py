@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -48,3 +49,25 @@ def report(name: str, seconds: list[float]) -> None:
         json.dumps({"name": name, "median": statistics.median(seconds), "n": len(seconds)}),
         flush=True,
     )
+
+
+READY = "READY"
+
+
+def serve(operation: Callable[[int], Any], repeat: int) -> None:
+    """One process of a concurrent measurement (registry_shared.py): call `operation(0)`
+    once to warm the process up, say READY, wait for a line on stdin (every process of the
+    measurement is told at once), then time `operation(1)` .. `operation(repeat)` and print
+    one JSON line: the seconds of each call, and when the calls started and ended (monotonic
+    clock, which all processes of the machine share)."""
+    operation(0)
+    print(READY, flush=True)
+    sys.stdin.readline()
+    seconds = []
+    started = time.monotonic()
+    for number in range(1, repeat + 1):
+        begun = time.perf_counter()
+        operation(number)
+        seconds.append(time.perf_counter() - begun)
+    ended = time.monotonic()
+    print(json.dumps({"seconds": seconds, "started": started, "ended": ended}), flush=True)

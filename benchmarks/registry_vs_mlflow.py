@@ -19,6 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 MLFLOW_VENV = HERE / ".venv-mlflow"
 MLFLOW_SPEC = "mlflow==3.17.*"
+POSTGRES_DRIVER = "psycopg[binary]>=3.2"  # MLflow on PostgreSQL (registry_shared.py)
 PAIRS = [
     ("register a version", "register a version (pip requirements inferred, the default)"),
     ("register a version", "register a version (pip requirements given)"),
@@ -33,18 +34,17 @@ def mlflow_python() -> Path:
     python = MLFLOW_VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(MLFLOW_VENV)], check=True)
+        install = [
+            MLFLOW_SPEC,
+            f"scikit-learn=={version('scikit-learn')}",
+            "pandas",
+            POSTGRES_DRIVER,
+        ]
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", *install], check=True)
+    elif subprocess.run([str(python), "-c", "import psycopg"], capture_output=True).returncode:
+        # an environment made before the driver was on the list
         subprocess.run(
-            [
-                str(python),
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                MLFLOW_SPEC,
-                f"scikit-learn=={version('scikit-learn')}",
-                "pandas",
-            ],
-            check=True,
+            [str(python), "-m", "pip", "install", "--quiet", POSTGRES_DRIVER], check=True
         )
     return python
 
