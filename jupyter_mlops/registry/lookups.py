@@ -35,26 +35,36 @@ DEFAULT_ALIAS = "champion"
 
 
 def find_version(conn: duckdb.DuckDBPyConnection, ref: ModelRef) -> Version:
-    """The version `ref` names (by number, through an alias, or the latest)."""
-    require_model(conn, ref.model)
-    number = ref.version
-    if ref.alias is not None:
-        number = catalog.model_aliases(conn, ref.model).get(ref.alias)
-        if number is None:
-            require_alias_known(conn, ref.model, ref.alias, current=True)
-    if number is None:
+    """The version `ref` names (by number, through an alias, or the latest).
+
+    A lookup that finds its version reads three tables, each once: the model's aliases, the
+    version, its tags (on a shared registry each table a query reads costs several round
+    trips to PostgreSQL). Only one that finds nothing reads more, to say what is missing."""
+    aliases = catalog.model_aliases(conn, ref.model)
+    number = ref.version if ref.alias is None else aliases.get(ref.alias)
+    if number is None and ref.alias is None:
         number = catalog.latest_version(conn, ref.model)
     row = catalog.get_version(conn, ref.model, number) if number is not None else None
     if row is None:
-        numbers = catalog.version_numbers(conn, ref.model)
-        have = f"1..{numbers[-1]}" if numbers else "none"
-        raise VersionNotFoundError(
-            f"{ref.model} has no version {number} (versions: {have}); pick an existing one."
-        )
+        raise _missing(conn, ref, number)
     return Version.from_row(
         row,
-        aliases=catalog.aliases_of_version(conn, ref.model, row["version"]),
+        aliases=[alias for alias, target in aliases.items() if target == row["version"]],
         tags=catalog.version_tags(conn, ref.model, row["version"]),
+    )
+
+
+def _missing(
+    conn: duckdb.DuckDBPyConnection, ref: ModelRef, number: int | None
+) -> VersionNotFoundError:
+    """Why `ref` names no version: its model, its alias or the version is missing."""
+    require_model(conn, ref.model)
+    if ref.alias is not None and number is None:
+        require_alias_known(conn, ref.model, ref.alias, current=True)
+    numbers = catalog.version_numbers(conn, ref.model)
+    have = f"1..{numbers[-1]}" if numbers else "none"
+    return VersionNotFoundError(
+        f"{ref.model} has no version {number} (versions: {have}); pick an existing one."
     )
 
 

@@ -170,10 +170,11 @@ class Registry:
 
     def versions(self, name: str) -> VersionList:
         with self.db.read() as conn:
-            require_model(conn, name)
+            rows = catalog.list_versions(conn, name)
+            if not rows:  # no model, or one without versions
+                require_model(conn, name)
             aliases = catalog.model_aliases(conn, name)
             tags = catalog.model_tags(conn, name)
-            rows = catalog.list_versions(conn, name)
         by_version: dict[int, list[str]] = {}
         for alias, number in aliases.items():
             by_version.setdefault(number, []).append(alias)

@@ -189,14 +189,6 @@ def model_aliases(conn: duckdb.DuckDBPyConnection, model: str) -> dict[str, int]
     return {alias: version for alias, version in rows}
 
 
-def aliases_of_version(conn: duckdb.DuckDBPyConnection, model: str, version: int) -> list[str]:
-    rows = conn.execute(
-        "SELECT alias FROM aliases WHERE model = ? AND version = ? ORDER BY alias",
-        [model, version],
-    ).fetchall()
-    return [row[0] for row in rows]
-
-
 def all_aliases(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     return [
         (model, alias)

@@ -3,8 +3,8 @@
 `ducklake:postgres:dbname=mlops host=db.internal user=alice` names one; `schema=NAME` in it
 keeps the catalog in that PostgreSQL schema (several registries in one database). Every
 process attaches the catalog once, to an in-memory DuckDB engine of the catalog's own (so
-listing its tables never asks another catalog's server), and reads it without a lock:
-DuckLake gives each query a snapshot.
+listing its tables never asks another catalog's server), and reads it without a lock: a
+read is one transaction, and DuckLake gives it one snapshot.
 
 Writers take turns. A write holds a PostgreSQL advisory lock (a session lock of the
 registry's own, on a connection of this process's) while its one DuckLake transaction runs,
@@ -134,11 +134,24 @@ class LakeDatabase:
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection to the catalog as it is now (one snapshot per query)."""
+        """A connection to the catalog as it is now: every query of the read sees the same
+        snapshot, which DuckLake looks up in PostgreSQL once, not once a query."""
+        with self._transaction() as conn:
+            try:
+                yield conn
+            finally:
+                with suppress(duckdb.Error):
+                    conn.execute("ROLLBACK")  # nothing to keep: a read changes nothing
+
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on the catalog inside a transaction begun before `USE`, whose lookup of
+        the catalog's schema then reads the transaction's snapshot too."""
         with closing(_Engines.cursor(self._engine)) as cursor:
             self._attach(cursor)
-            cursor.execute(f"USE {self.name}")
             try:
+                cursor.execute("BEGIN TRANSACTION")
+                cursor.execute(f"USE {self.name}")
                 yield cursor
             except duckdb.IOException as exc:
                 raise self._unreachable(exc) from None
@@ -181,8 +194,7 @@ class LakeDatabase:
         if not self._writable:
             self.require_writable()
             self._writable = True
-        with _Writers.turn(self.name), self._writer_lock(), self.read() as conn:
-            conn.execute("BEGIN TRANSACTION")
+        with _Writers.turn(self.name), self._writer_lock(), self._transaction() as conn:
             try:
                 with actors.acting(conn, role):
                     yield conn
