@@ -110,8 +110,9 @@ lab: $(INSTALLED)
 	@[ -d $(DEMO)/registry ] || $(MAKE) demo
 	MLOPS_HOME=$(DEMO)/registry $(BIN)/jupyter lab $(DEMO)
 
-bench: $(INSTALLED)
+bench: $(INSTALLED) postgres
 	$(BIN)/python benchmarks/registry_vs_mlflow.py
+	$(BIN)/python benchmarks/registry_shared.py
 	$(BIN)/python benchmarks/tracking_vs_mlflow.py
 	$(BIN)/python benchmarks/drift_vs_evidently_nannyml.py
 	$(BIN)/python benchmarks/serving_vs_mlflow.py

@@ -8,13 +8,15 @@ read is one transaction, and DuckLake gives it one snapshot.
 
 Writers take turns. A write holds a PostgreSQL advisory lock (a session lock of the
 registry's own, on a connection of this process's) while its one DuckLake transaction runs,
-and releases it once that transaction has committed. Each write's reads therefore see every
-earlier write, so the checks a write makes (a model exists, the next version number, where
-an alias points) hold when it commits, and no write is ever re-run: a write that installs a
-crontab line or starts a server does so once. PostgreSQL releases the lock of a process that
-dies, however it dies, and a write killed before its commit leaves nothing (DuckLake's commit
-is one PostgreSQL transaction; files it wrote and never recorded are never read). A writer
-that still waits at its deadline is told which process on which host holds the lock.
+and releases it once that transaction has committed; writers waiting for it queue in
+PostgreSQL and get it in the order they asked, each the moment the one before lets go. Each
+write's reads therefore see every earlier write, so the checks a write makes (a model
+exists, the next version number, where an alias points) hold when it commits, and no write
+is ever re-run: a write that installs a crontab line or starts a server does so once.
+PostgreSQL releases the lock of a process that dies, however it dies, and a write killed
+before its commit leaves nothing (DuckLake's commit is one PostgreSQL transaction; files it
+wrote and never recorded are never read). A writer that still waits at its deadline is told
+which process on which host holds the lock.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from jupyter_mlops.errors import (
     RegistryBusyError,
     UnavailableError,
 )
-from jupyter_mlops.store import actors, extensions, locks
+from jupyter_mlops.store import actors, extensions
 
 PREFIX = "ducklake:postgres:"
 _LOCK_CLASS = 0x6D6C6F70 - 2**32 if 0x6D6C6F70 >= 2**31 else 0x6D6C6F70  # 'mlop'
@@ -213,13 +215,7 @@ class LakeDatabase:
     @contextmanager
     def _writer_lock(self) -> Iterator[None]:
         session = self._session()
-        for _ in locks.attempts(self.lock_timeout):
-            if session.execute("SELECT pg_try_advisory_lock(%s, %s)", self._key).fetchone()[0]:
-                break
-        else:
-            raise RegistryBusyError.held(
-                self.shown, holder=self._holder(session), seconds=self.lock_timeout
-            )
+        self._wait_for_turn(session)
         try:
             yield
         finally:
@@ -227,6 +223,23 @@ class LakeDatabase:
                 session.execute("SELECT pg_advisory_unlock(%s, %s)", self._key)
             except Exception:  # a lost session released its lock with it
                 self._forget_session()
+
+    def _wait_for_turn(self, session: Any) -> None:
+        """Take the writer lock, waiting in PostgreSQL's queue for it: writers get it in the
+        order they asked, each as soon as the one before lets go. Past the deadline, name the
+        process that holds it."""
+        import psycopg
+
+        try:
+            session.execute(f"SET lock_timeout = {max(1, round(self.lock_timeout * 1000))}")
+            session.execute("SELECT pg_advisory_lock(%s, %s)", self._key)
+        except psycopg.errors.LockNotAvailable:
+            raise RegistryBusyError.held(
+                self.shown, holder=self._holder(session), seconds=self.lock_timeout
+            ) from None
+        except BaseException:  # interrupted: whether the lock was granted is unknown, and
+            self._forget_session()  # closing the session releases it if it was
+            raise
 
     def _holder(self, session: Any) -> str:
         row = session.execute(
