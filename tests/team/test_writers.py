@@ -1,11 +1,12 @@
 """Three processes registering and promoting one model of a shared registry at once: no
 version number given twice, none lost, every alias move recorded exactly once and in the
-order it happened. A writer that waits past MLOPS_LOCK_TIMEOUT is told which process on
-which host holds the lock."""
+order it happened. A waiting writer queues in PostgreSQL and writes once the lock is let go;
+one that waits past MLOPS_LOCK_TIMEOUT is told which process on which host holds the lock."""
 
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 from typing import Any
 
@@ -101,3 +102,28 @@ def test_a_writer_waiting_past_the_lock_timeout_is_told_who_holds_it(
     message = str(busy.value)
     assert f"locked by process {process.pid} on {machine()}" in message, message
     assert "for more than 1 s" in message and "MLOPS_LOCK_TIMEOUT" in message
+
+
+def test_a_waiting_writer_queues_for_the_lock_and_writes_once_it_is_let_go(
+    lake_url, tmp_path, context, postgres, fitted
+):
+    registry = Registry(lake_url, data_path=tmp_path / "shared")
+    holding, release = context.Event(), context.Event()
+    process = context.Process(target=holder, args=(lake_url, holding, release))
+    process.start()
+    done: list[int] = []
+    waiter = threading.Thread(
+        target=lambda: done.append(registry.register("churn", fitted).version)
+    )
+    try:
+        assert holding.wait(120), "the holder did not take the lock"
+        waiter.start()
+        queued = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        while postgres.execute(queued) == [(0,)] and waiter.is_alive():
+            time.sleep(0.01)  # until PostgreSQL shows the writer waiting in line
+        assert waiter.is_alive() and not done
+    finally:
+        release.set()
+        process.join(60)
+    waiter.join(60)
+    assert done == [1]
