@@ -13,8 +13,7 @@ leaves whole batches, which the next copy counts as present.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -66,7 +65,7 @@ class Snapshot:
 
 def snapshot(db: Store) -> Snapshot:
     """Read every table of `db` (and the files its rows refer to) in one transaction."""
-    with db.read() as conn, _transaction(conn):
+    with db.read() as conn:  # one snapshot: a shared catalog's read is one transaction
         found = [SourceTable(shape, copying.rows(conn, shape)) for shape in copying.shapes(conn)]
         return Snapshot(found, catalog.artifact_references(conn))
 
@@ -87,7 +86,7 @@ def plan(source: Snapshot, db: Store) -> Plan:
     lacks, the keys it holds with other values, and the source's tables or columns it lacks
     (a registry of another jupyter-mlops version)."""
     generation = db.generation()
-    with db.read() as conn, _transaction(conn):
+    with db.read() as conn:
         unmatched = _unmatched(copying.shapes(conn), source)
         if unmatched:
             return Plan({}, {}, unmatched, None)
@@ -150,7 +149,7 @@ def check(source: Snapshot, db: Store, planned: Plan, copied: dict[str, int]) ->
 
     assert planned.held is not None
     changed = [table.name for table in source.tables if copied.get(table.name)]
-    with db.read() as conn, _transaction(conn):
+    with db.read() as conn:
         read_back = copying.digests(conn, [t.shape for t in source.tables if t.name in changed])
     kept = planned.held.filter(
         pc.invert(pc.is_in(planned.held[copying.TABLE], pa.array(changed, pa.string())))
@@ -170,13 +169,3 @@ def _unmatched(shapes: list[Shape], source: Snapshot) -> list[str]:
         lacking = sorted(set(table.shape.columns) - set(present[table.name]))
         unmatched += [f"column {table.name}.{name}" for name in lacking]
     return unmatched
-
-
-@contextmanager
-def _transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """One snapshot for every query of a read (a shared catalog gives one per query)."""
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        yield
-    finally:
-        conn.execute("ROLLBACK")
