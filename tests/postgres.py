@@ -43,8 +43,18 @@ def _version(path: str) -> float:
 class Cluster:
     """One running PostgreSQL server of the tests' own."""
 
-    def __init__(self, folder: Path, port: int) -> None:
+    def __init__(self, folder: Path, port: int, pg_ctl: list[str], options: str) -> None:
         self.folder, self.port = folder, port
+        self._pg_ctl, self._options = pg_ctl, options
+
+    def start(self) -> None:
+        log = str(self.folder / "log")
+        command = [*self._pg_ctl, "-o", self._options, "-l", log, "-w", "start"]
+        subprocess.run(command, check=True, capture_output=True)
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server (`fast`: every session is ended, as a restart of the server does)."""
+        subprocess.run([*self._pg_ctl, "-m", mode, "-w", "stop"], capture_output=True)
 
     def conninfo(self, dbname: str = "postgres", user: str = SUPERUSER, **more: str) -> str:
         words = {"dbname": dbname, "host": "127.0.0.1", "port": str(self.port), "user": user}
@@ -84,17 +94,13 @@ def cluster() -> Iterator[Cluster]:
         f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
     )
     pg_ctl = [*as_user, str(folder_of_binaries / "pg_ctl"), "-D", str(data)]
-    subprocess.run(
-        [*pg_ctl, "-o", options, "-l", str(root / "log"), "-w", "start"],
-        check=True,
-        capture_output=True,
-    )
+    found = Cluster(root, port, pg_ctl, options)
+    found.start()
     try:
-        found = Cluster(root, port)
         found.execute("CREATE DATABASE mlops", dbname="postgres")
         yield found
     finally:
-        subprocess.run([*pg_ctl, "-m", "immediate", "stop"], capture_output=True)
+        found.stop("immediate")
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -42,7 +42,7 @@ from jupyter_mlops.registry.refs import (
     kind_of,
     parse_version,
 )
-from jupyter_mlops.store import catalog
+from jupyter_mlops.store import actors, catalog
 from jupyter_mlops.store.backends import Store
 
 
@@ -121,7 +121,7 @@ def record_move(
         "action": action,
         "reason": reason,
         "moved_at": at,
-        "moved_by": capture.current_user(),
+        "moved_by": actors.user(conn, capture.current_user()),  # as it is recorded
         "evidence": evidence,
     }
     event_id = catalog.insert_alias_event(conn, event)

@@ -279,7 +279,10 @@ class Registry:
 
     def gc(self, *, older_than: float = 3600.0, dry_run: bool = False) -> list[str]:
         """Delete artifact files no version or run refers to (left by a crash mid-register),
-        once older than `older_than` seconds; return what was deleted."""
+        once older than `older_than` seconds; return what was deleted. On a shared registry
+        only a role that may write it may delete its files."""
+        if not dry_run:
+            team.require_writable(self.db)
 
         def referenced() -> set[str]:
             with self.db.read() as conn:

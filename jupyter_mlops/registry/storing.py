@@ -18,7 +18,7 @@ from jupyter_mlops.registry.records import Version
 from jupyter_mlops.registry.refs import ModelRef
 from jupyter_mlops.registry.repeats import repeated_version, restore_files, reused, tell_job
 from jupyter_mlops.registry.trust import warn_of_notebook_code
-from jupyter_mlops.store import catalog
+from jupyter_mlops.store import actors, catalog
 
 if TYPE_CHECKING:
     import duckdb
@@ -68,6 +68,7 @@ def _insert_version(conn: duckdb.DuckDBPyConnection, name: str, draft: Draft) ->
 
     record = draft.record
     record["created_at"] = utc_now()
+    record["created_by"] = actors.user(conn, record["created_by"])  # as it is recorded
     if catalog.get_model(conn, name) is None:
         catalog.insert_model(
             conn,

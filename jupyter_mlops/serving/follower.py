@@ -53,7 +53,10 @@ class AliasFollower:
 
     def _follow(self) -> None:
         while not self._stop.wait(self.poll_seconds):
-            self.look()
+            try:
+                self.look()
+            except Exception as exc:  # never the end of following: the next look may pass
+                say(f"could not look {self.ref} up ({type(exc).__name__}); looking again")
 
     def look(self) -> None:
         """Look the alias up once and swap in what it points at, if that can be served."""

@@ -155,8 +155,22 @@ class LakeDatabase:
                 cursor.execute("BEGIN TRANSACTION")
                 cursor.execute(f"USE {self.name}")
                 yield cursor
-            except duckdb.IOException as exc:
-                raise self._unreachable(exc) from None
+            except duckdb.Error as exc:
+                raise self._masked(exc) from None
+
+    def _masked(self, exc: duckdb.Error) -> Exception:
+        """A DuckDB error met on the catalog as a message may show it: PostgreSQL gone is one
+        sentence saying what to check; any other error keeps its type, its text stripped of
+        the password DuckDB quotes with the connection string."""
+        text = str(exc)
+        if isinstance(exc, duckdb.IOException) or any(sign in text for sign in _GONE):
+            return self._unreachable(exc)
+        secrets = _secrets(self.conninfo)
+        if not any(secret in text for secret in secrets):
+            return exc
+        for secret in secrets:
+            text = text.replace(secret, "***")
+        return type(exc)(text)
 
     def exists(self) -> bool:
         """Whether a registry was made in this catalog (its migrations table is there)."""
@@ -214,8 +228,13 @@ class LakeDatabase:
 
     @contextmanager
     def _writer_lock(self) -> Iterator[None]:
+        import psycopg
+
         session = self._session()
-        self._wait_for_turn(session)
+        try:
+            self._wait_for_turn(session)
+        except psycopg.Error as exc:  # the server went away since the session was made
+            raise self._unreachable(exc) from None
         try:
             yield
         finally:
@@ -348,12 +367,28 @@ class LakeDatabase:
             f"{DATA_PATH_VARIABLE} (or --data-path) to a folder every machine of the team mounts."
         )
 
-    def _unreachable(self, exc: BaseException) -> UnavailableError:
+    def _unreachable(self, exc: BaseException) -> UnavailableError | ForbiddenError:
+        reason = _reason(exc, self.conninfo)
+        if "permission denied" in reason.lower():
+            return ForbiddenError(
+                f"PostgreSQL refused this role the {self.shown} ({reason}); ask the catalog's "
+                "owner to grant it access (README: Team mode, Roles), or connect as another role."
+            )
         return UnavailableError(
-            f"the {self.shown} could not be reached ({_reason(exc, self.conninfo)}); check "
-            "that PostgreSQL runs there and that the URL (MLOPS_REGISTRY) names its "
-            "database, host, port and user."
+            f"the {self.shown} could not be reached ({reason}); check that PostgreSQL runs "
+            "there and that the URL (MLOPS_REGISTRY or --home) names its database, host, "
+            "port and user."
         )
+
+
+# what DuckDB's PostgreSQL client says when the server is gone or cannot be reached
+_GONE = (
+    "Unable to connect to Postgres",
+    "server closed the connection",
+    "terminating connection",
+    "Connection refused",
+    "could not connect",
+)
 
 
 def _reason(exc: BaseException, conninfo: str) -> str:

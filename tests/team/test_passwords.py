@@ -14,7 +14,7 @@ import pytest
 from jupyter_mlops import Registry
 from jupyter_mlops.errors import MlopsError, UnavailableError
 from tests.conftest import free_port
-from tests.postgres import Cluster
+from tests.postgres import Cluster, cluster
 
 UNAVAILABLE_EXIT = 9
 SECRET = "hunter2-Tr0ub4dor"
@@ -65,3 +65,23 @@ def test_an_unreachable_server_is_one_sentence_from_a_shell(postgres, tmp_path, 
     assert len(message.splitlines()) == 1 and "Traceback" not in message
     assert SECRET not in message and "password=***" in message
     assert "could not be reached" in message and "check that PostgreSQL runs there" in message
+
+
+def test_a_server_gone_mid_session_is_one_sentence_without_the_password(tmp_path, fitted):
+    """PostgreSQL stopped while a process holds the registry open: each read and each write
+    is refused in one sentence (never DuckDB's or psycopg's text, which quote the connection
+    string with its password), and the registry works again once the server is back."""
+    with cluster() as own:
+        url = f"{own.url(own.new_schema())} password={SECRET}"
+        registry = Registry(url, data_path=tmp_path / "shared")
+        registry.register("m", fitted)
+        registry.promote("m", 1)  # this process's writer session is open now
+        own.stop()
+        for attempt in (lambda: registry.versions("m"), lambda: registry.promote("m", 1, "b")):
+            with pytest.raises(UnavailableError) as gone:
+                attempt()
+            message = str(gone.value)
+            assert SECRET not in message and "could not be reached" in message, message
+            assert "\n" not in message
+        own.start()
+        assert registry.promote("m", 1, "b").to_version == 1

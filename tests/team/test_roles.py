@@ -100,6 +100,8 @@ def test_the_reading_role_is_refused_each_change_in_one_sentence_leaving_no_file
         message = str(refused)
         assert team.reader_role in message and "INSERT, UPDATE, DELETE" in message
         assert "\n" not in message and message.count(". ") == 0, message
+    with pytest.raises(ForbiddenError):
+        reader.gc(older_than=0)  # deleting the team's files is a change too
     assert files_under(team.data) == before  # no artifact left by the refused register
     shell = subprocess.run(
         [sys.executable, "-m", "jupyter_mlops.cli", "--home", team.reader, "promote", "churn", "1"],
@@ -111,6 +113,14 @@ def test_the_reading_role_is_refused_each_change_in_one_sentence_leaving_no_file
     writer = Registry(team.writer)
     assert [v.version for v in writer.versions("churn")] == [1]
     assert writer.model_aliases("churn") == {"champion": 1}
+
+
+def test_what_a_change_returns_names_the_role_as_its_record_does(team, fitted, monkeypatch):
+    monkeypatch.setenv("MLOPS_USER", "mallory")
+    writer = Registry(team.writer)
+    version = writer.register("other", fitted, force=True)
+    moved = writer.promote("other", version.version, reason="first")
+    assert version.created_by == moved.moved_by == team.writer_role
 
 
 def test_history_names_the_role_whatever_mlops_user_claims(team):
