@@ -6,6 +6,7 @@ import atexit
 import contextlib
 import fcntl
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -25,7 +26,8 @@ from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops import Registry
 from jupyter_mlops.monitoring import compaction, logs
-from tests.postgres import Cluster, cluster
+from jupyter_mlops.store.lake import PREFIX, LakeDatabase
+from tests.postgres import Cluster, cluster, copy_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -34,8 +36,10 @@ BROWSER = {"lab", "browser"}
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A module's `BACKENDS = ("file", "lake")` runs each of its tests that uses the
-    `registry` fixture on a registry file and on a shared registry (DuckLake on PostgreSQL)."""
-    backends = getattr(metafunc.module, "BACKENDS", None)
+    `registry` fixture (or one made from it) on a registry file and on a shared registry
+    (DuckLake on PostgreSQL); `@pytest.mark.backends("file", "lake")` one test alone."""
+    marked = metafunc.definition.get_closest_marker("backends")
+    backends = marked.args if marked else getattr(metafunc.module, "BACKENDS", None)
     if backends and "backend" in metafunc.fixturenames:
         metafunc.parametrize("backend", backends)
 
@@ -132,11 +136,40 @@ def backend() -> str:
     return "file"
 
 
+@pytest.fixture(scope="session")
+def lake_template(postgres: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Registry:
+    """A new shared registry, made once: each shared `registry` is a copy of it."""
+    home = tmp_path_factory.mktemp("lake-template") / "registry"
+    return Registry(postgres.url(postgres.new_schema()), data_path=home)
+
+
 @pytest.fixture
-def registry(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Registry:
-    if backend == "lake":
-        return Registry(request.getfixturevalue("lake_url"), data_path=tmp_path / "registry")
-    return Registry(tmp_path / "registry")
+def registry(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Iterator[Registry]:
+    if backend != "lake":
+        yield Registry(tmp_path / "registry")
+        return
+    made = copied(request.getfixturevalue("lake_template"), tmp_path / "registry")
+    yield made
+    closed(made)
+
+
+def copied(registry: Registry, home: Path) -> Registry:
+    """A registry of its own holding what `registry` holds, its files under `home`: a
+    registry file's folder copied, or a shared registry's catalog copied to a new schema of
+    its PostgreSQL database, and its data path to `home`."""
+    shutil.copytree(registry.home, home)
+    if not isinstance(registry.db, LakeDatabase):
+        return Registry(home)
+    lake = registry.db
+    schema = copy_catalog(lake.conninfo, lake.schema, data_path=home)
+    return Registry(f"{PREFIX}{lake.conninfo} schema={schema}", data_path=home)
+
+
+def closed(registry: Registry) -> None:
+    """A shared registry's PostgreSQL connections in this process end (a test's catalog is
+    never used again, and a server takes a limited number of connections)."""
+    if isinstance(registry.db, LakeDatabase):
+        registry.db.close()
 
 
 def recorded_user(registry: Registry, user: str) -> str:

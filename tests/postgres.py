@@ -75,6 +75,28 @@ class Cluster:
         return name
 
 
+def copy_catalog(conninfo: str, schema: str, *, data_path: Path) -> str:
+    """A new schema beside `schema` holding a copy of the DuckLake catalog there (every
+    table, every row), its files looked for under `data_path`: a copy of a shared registry,
+    made far faster than its migrations run. Copying its files is the caller's part."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(conninfo) as conn:  # one transaction
+        conn.execute(f"CREATE SCHEMA {name}")
+        tables = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s", [schema]
+        ).fetchall()
+        for (table,) in tables:
+            conn.execute(
+                f'CREATE TABLE {name}."{table}" (LIKE {schema}."{table}" INCLUDING ALL); '
+                f'INSERT INTO {name}."{table}" SELECT * FROM {schema}."{table}"'
+            )
+        conn.execute(
+            f"UPDATE {name}.ducklake_metadata SET value = %s WHERE key = 'data_path'",
+            [f"{data_path}/"],
+        )
+    return name
+
+
 @contextlib.contextmanager
 def cluster() -> Iterator[Cluster]:
     """A new cluster, with a database `mlops`, for as long as this runs."""

@@ -100,6 +100,14 @@ class _Engines:
                 engine = cls.engines[name] = duckdb.connect(":memory:", config=_ENGINE)
             return engine.cursor()
 
+    @classmethod
+    def close(cls, name: str) -> None:
+        """Close engine `name`, if this process made it, and what is attached to it."""
+        with cls.lock:
+            engine = cls.engines.pop(name, None)
+        if engine is not None:
+            engine.close()
+
 
 class LakeDatabase:
     """A DuckLake catalog in PostgreSQL: read through a snapshot, written in turns."""
@@ -174,10 +182,10 @@ class LakeDatabase:
 
     def exists(self) -> bool:
         """Whether a registry was made in this catalog (its migrations table is there)."""
-        with self.read() as conn:
+        with self.read() as conn:  # not duckdb_tables(): it visits every attached database
             row = conn.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? "
-                "AND table_name = 'schema_migrations'",
+                "SELECT count(*) FROM ducklake_table_info(?) "
+                "WHERE table_name = 'schema_migrations'",
                 [self.name],
             ).fetchone()
         return bool(row and row[0])
@@ -336,6 +344,13 @@ class LakeDatabase:
             )
 
     # attaching
+
+    def close(self) -> None:
+        """Let go of the catalog in this process: its engine closes (the PostgreSQL
+        connections it holds end) and so does the writer session. A later read or write
+        attaches it again."""
+        _Engines.close(self._engine)
+        self._forget_session()
 
     def _attach(self, conn: duckdb.DuckDBPyConnection) -> None:
         attached = conn.execute(

@@ -10,6 +10,10 @@ from jupyter_mlops.store.catalog import Row, append_frame, insert_row, rows_of
 
 # a point logged as NaN before NaN was kept is NULL in older registries: it reads as NaN
 VALUE = "coalesce(value, 'NaN'::DOUBLE)"
+# the order a metric's points were logged in: by step, then by when (a run logs each point
+# a microsecond or more after the one before), the value only telling apart points an older
+# version logged at the same instant. Not rowid: a shared catalog's is no insertion order.
+LOGGED = "step, logged_at, value"
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,12 +69,12 @@ def runs_of(
     newest first."""
     return rows_of(
         conn.execute(
-            """
+            f"""
             WITH chosen AS (
                 SELECT * FROM runs WHERE ?::VARCHAR IS NULL OR experiment = ?
             ), latest AS (
                 SELECT m.run_id, m.key,
-                       arg_max(coalesce(m.value, 'NaN'::DOUBLE), (m.step, m.rowid)) AS value
+                       arg_max(coalesce(m.value, 'NaN'::DOUBLE), ({LOGGED})) AS value
                 FROM run_metrics m JOIN chosen c ON c.id = m.run_id
                 GROUP BY m.run_id, m.key
             ), per_run AS (
@@ -97,7 +101,7 @@ def latest_metrics(
         return {}
     found: dict[int, dict[str, float]] = {}
     for run_id, key, value in conn.execute(
-        f"SELECT run_id, key, arg_max({VALUE}, (step, rowid)) FROM run_metrics "
+        f"SELECT run_id, key, arg_max({VALUE}, ({LOGGED})) FROM run_metrics "
         "WHERE list_contains(?, run_id) GROUP BY run_id, key ORDER BY run_id, key",
         [run_ids],
     ).fetchall():
@@ -109,7 +113,7 @@ def metric_history(conn: duckdb.DuckDBPyConnection, run_id: int) -> list[Row]:
     return rows_of(
         conn.execute(
             f"SELECT key, step, {VALUE} AS value, logged_at FROM run_metrics WHERE run_id = ? "
-            "ORDER BY key, step, logged_at",
+            f"ORDER BY key, {LOGGED}",
             [run_id],
         )
     )

@@ -14,14 +14,16 @@ from jupyter_mlops.store.migrations import LATEST, MIGRATIONS
 
 
 def applied(conn: duckdb.DuckDBPyConnection) -> list[str]:
-    """Names of the migrations this file has had, oldest first."""
-    exists = conn.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_name = 'schema_migrations' AND table_catalog = current_database()"
-    ).fetchone()
-    if not exists or not exists[0]:
+    """Names of the migrations this registry has had, oldest first (none: a new registry).
+
+    The table is read, not looked up in information_schema or duckdb_tables(): those visit
+    every database attached to the engine (a shared catalog's at the cost of PostgreSQL
+    round trips), whatever the query filters on. A missing table fails to bind, which
+    leaves the transaction it is in going."""
+    try:
+        rows = conn.execute("SELECT name FROM schema_migrations ORDER BY id").fetchall()
+    except duckdb.CatalogException:
         return []
-    rows = conn.execute("SELECT name FROM schema_migrations ORDER BY id").fetchall()
     return [row[0] for row in rows]
 
 

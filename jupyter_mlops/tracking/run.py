@@ -60,6 +60,7 @@ class Run:
         self._buffer: list[tuple[str, int, float, float]] = []
         self._next_check = CHECK_EVERY
         self._last_step: dict[str, int] = {}
+        self._written_until = 0  # the last written point's logged_at, in microseconds
         self._flushed_at = time.monotonic()
         self._started = time.monotonic()
 
@@ -200,17 +201,32 @@ class Run:
             if points is not None:
                 sql.append_metrics(conn, points)
             sql.finish_run(conn, self.id, self._state() | changes)
+        if points is not None:
+            self._written(points)
         self._buffer = []  # only once written: a failed write keeps every point for the next
         self._flushed_at = time.monotonic()
         self._next_check = CHECK_EVERY
 
     def _points(self) -> pd.DataFrame:
+        """The buffered points as rows, each logged_at a microsecond or more after the one
+        logged before it (in this batch or a written one): a metric's points at one step are
+        told apart by when they were logged, the last being its value there."""
+        import numpy as np
         import pandas as pd
 
         points = pd.DataFrame(self._buffer, columns=["key", "step", "value", "logged_at"])
         points.insert(0, "run_id", self.id)
-        points["logged_at"] = pd.to_datetime(points["logged_at"], unit="s")
+        micros = np.round(points["logged_at"].to_numpy() * 1e6).astype(np.int64)
+        micros = np.maximum(micros, self._written_until + 1)
+        order = np.arange(len(micros), dtype=np.int64)
+        micros = np.maximum.accumulate(micros - order) + order  # each past the one before
+        points["logged_at"] = pd.to_datetime(micros, unit="us")
         return points
+
+    def _written(self, points: pd.DataFrame) -> None:
+        """`points` are in the registry (or in a file that restores them there): the points
+        logged next come after them."""
+        self._written_until = int(points["logged_at"].iloc[-1].value // 1_000)
 
     def _state(self) -> dict[str, Any]:
         return {
@@ -254,6 +270,7 @@ class Run:
         cause = str(exc).rstrip(".") if isinstance(exc, MlopsError) else type(exc).__name__
         try:
             path: Path | None = unwritten.save(self.id, points)
+            self._written(points)
             self._buffer = []  # they are in the file now: a later end() does not repeat them
             kept = f"saved in {str(path)!r}, and Tracker().restore_points(PATH) logs them"
         except OSError as saving:

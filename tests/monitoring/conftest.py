@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from jupyter_mlops import Monitor, Registry
 from jupyter_mlops.monitoring import synthetic
+from tests.conftest import closed, copied
 
 TRAINING_ROWS = 100_000
 REFERENCE_ROWS = 20_000
@@ -40,25 +42,52 @@ def held_out() -> tuple[pd.DataFrame, pd.Series]:
 
 
 @pytest.fixture(scope="session")
-def churn_home(tmp_path_factory: pytest.TempPathFactory, training: tuple, held_out: tuple) -> Path:
+def churn(training: tuple) -> Pipeline:
+    X, y = training
+    return churn_model(X, y)
+
+
+@pytest.fixture(scope="session")
+def churn_home(
+    tmp_path_factory: pytest.TempPathFactory, churn: Pipeline, training: tuple, held_out: tuple
+) -> Path:
     """A registry with churn version 1 (champion), trained on 100k synthetic rows, with
     20k held-out rows as its monitoring reference."""
     home = tmp_path_factory.mktemp("monitoring") / "registry"
-    X, y = training
-    registry = Registry(home)
-    registry.register("churn", churn_model(X, y), X=X, y=y, reference=held_out)
-    registry.promote("churn", 1)
+    register_churn(Registry(home), churn, training, held_out)
     return home
 
 
-@pytest.fixture
-def monitor(churn_home: Path, tmp_path: Path) -> Monitor:
-    """A monitor over a private copy of the churn registry (tests may write to it)."""
-    import shutil
+@pytest.fixture(scope="session")
+def churn_lake(
+    tmp_path_factory: pytest.TempPathFactory,
+    lake_template: Registry,
+    churn: Pipeline,
+    training: tuple,
+    held_out: tuple,
+) -> Registry:
+    """The registry of `churn_home` as a shared registry."""
+    registry = copied(lake_template, tmp_path_factory.mktemp("monitoring-lake") / "registry")
+    register_churn(registry, churn, training, held_out)
+    return registry
 
-    copy = tmp_path / "registry"
-    shutil.copytree(churn_home, copy)
-    return Monitor(Registry(copy))
+
+def register_churn(registry: Registry, model: Pipeline, training: tuple, held_out: tuple) -> None:
+    X, y = training
+    registry.register("churn", model, X=X, y=y, reference=held_out)
+    registry.promote("churn", 1)
+
+
+@pytest.fixture
+def monitor(
+    churn_home: Path, tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> Iterator[Monitor]:
+    """A monitor over a private copy of the churn registry (tests may write to it): a
+    registry file, or a shared registry where BACKENDS or the `backends` mark says so."""
+    source = request.getfixturevalue("churn_lake") if backend == "lake" else Registry(churn_home)
+    registry = copied(source, tmp_path / "registry")
+    yield Monitor(registry)
+    closed(registry)
 
 
 ANIMALS = np.array(["bird", "cat", "dog"])
@@ -77,10 +106,9 @@ def three_classes() -> tuple[pd.DataFrame, pd.Series]:
 
 
 @pytest.fixture
-def animals(tmp_path: Path, three_classes: tuple[pd.DataFrame, pd.Series]) -> Monitor:
+def animals(registry: Registry, three_classes: tuple[pd.DataFrame, pd.Series]) -> Monitor:
     """A monitor over a registry whose `animals` version 1 is a 3-class classifier."""
     X, y = three_classes
-    registry = Registry(tmp_path / "animals")
     model = LogisticRegression(max_iter=1000).fit(X.iloc[:4_000], y.iloc[:4_000])
     held_out = (X.iloc[4_000:6_000], y.iloc[4_000:6_000])
     registry.register("animals", model, X=X.iloc[:4_000], y=y.iloc[:4_000], reference=held_out)

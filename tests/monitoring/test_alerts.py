@@ -15,6 +15,9 @@ from jupyter_mlops.monitoring import synthetic
 from jupyter_mlops.monitoring.rules import Rule
 from tests.conftest import free_port
 
+# every test of this file that uses `monitor` runs on a file and on a shared registry
+BACKENDS = ("file", "lake")
+
 
 class Receiver:
     """A webhook receiver on a free loopback port that records what it is sent."""
@@ -208,10 +211,9 @@ def test_two_checks_at_once_fire_an_alert_once(monitor: Monitor) -> None:
     import sys
 
     monitor.add_alert("churn@champion", "drift.share > 0.2")
-    home = str(monitor.registry.home)
     checkers = [
         subprocess.Popen(
-            [sys.executable, "-c", CHECKER, home, str(seed)],
+            [sys.executable, "-c", CHECKER, monitor.registry.location, str(seed)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

@@ -95,6 +95,7 @@ def test_the_model_scores_a_sample_while_inputs_are_measured_on_every_row(
     assert report.prediction is not None and report.prediction.rows == 100_000
 
 
+@pytest.mark.backends("file", "lake")  # what a check records, in the catalog
 def test_tests_and_thresholds_can_be_set_per_call_and_stored_per_model(monitor: Monitor) -> None:
     current = synthetic.features(20_000, shifted=True, seed=16)
     report = monitor.drift(
@@ -121,6 +122,7 @@ def test_tests_and_thresholds_can_be_set_per_call_and_stored_per_model(monitor: 
         monitor.drift("churn@champion", current=current, tests="pis", save=False)
 
 
+@pytest.mark.backends("file", "lake")  # what a check records, in the catalog
 def test_reports_are_stored_as_rows_queryable_with_sql(monitor: Monitor) -> None:
     report = monitor.drift(
         "churn@champion",

@@ -11,6 +11,10 @@ from jupyter_mlops import Monitor
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring import synthetic
 
+# every test of this file that uses a registry (`monitor`, `animals`) runs on a file and on a
+# shared registry
+BACKENDS = ("file", "lake")
+
 DAY = 8_000
 
 

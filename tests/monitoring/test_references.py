@@ -9,6 +9,9 @@ from jupyter_mlops import Monitor
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring import synthetic
 
+# every test of this file that uses `monitor` runs on a file and on a shared registry
+BACKENDS = ("file", "lake")
+
 NAMES = ["churn", "churn@champion", "churn:1", "churn@1", "churn@latest"]
 
 

@@ -7,6 +7,9 @@ from sklearn.linear_model import Ridge
 import jupyter_mlops as mlops
 from jupyter_mlops import Tracker
 
+# every test of this file that uses `registry` runs on a file and on a shared registry
+BACKENDS = ("file", "lake")
+
 
 def ridge_runs(registry, dataset, alphas):
     X, y = dataset

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
@@ -10,6 +12,9 @@ from sklearn.preprocessing import StandardScaler
 import jupyter_mlops as mlops
 from jupyter_mlops import Tracker
 from jupyter_mlops.errors import InvalidArgumentError
+
+# every test of this file that uses `registry` runs on a file and on a shared registry
+BACKENDS = ("file", "lake")
 
 
 @pytest.fixture
@@ -98,12 +103,17 @@ def test_a_pipelines_steps_params_are_columns(registry, dataset):
     assert "pipe.steps" not in tracker.runs("pipes").to_frame().columns  # estimators, not params
 
 
-def test_a_metric_logged_again_at_its_step_is_its_last_value(registry):
+def test_a_metric_logged_again_at_its_step_is_its_last_value(registry, monkeypatch):
+    clock = importlib.import_module("jupyter_mlops.tracking.run")  # not the function `run`
+    monkeypatch.setattr(clock, "_clock", lambda: 1.7e9)  # a clock that stands still
     with mlops.run("again", registry=registry) as run:
-        for value in (1.0, 2.0, 3.0):
+        for value in (3.0, 2.0, 1.0):  # at one instant, in one write
             run.log_metric("z", value, step=0)
-    [found] = Tracker(registry).runs("again", where="z == 3")
-    assert found.metrics["z"] == 3.0
+        run.flush()
+        run.log_metric("z", 0.5, step=0)  # in a later write
+    [found] = Tracker(registry).runs("again", where="z == 0.5")
+    assert found.metrics["z"] == Tracker(registry).get(run.id).metrics["z"] == 0.5
+    assert [point["value"] for point in Tracker(registry).history(run.id)] == [3, 2, 1, 0.5]
 
 
 def test_params_that_were_not_numbers_sort_last_either_way(registry):

@@ -15,6 +15,9 @@ from jupyter_mlops import Registry, Tracker
 from jupyter_mlops.errors import InvalidArgumentError, UnsafeModelError
 from jupyter_mlops.tracking import RunNotFoundError, UnfinishedRunError
 
+# every test of this file that uses `registry` runs on a file and on a shared registry
+BACKENDS = ("file", "lake")
+
 
 def test_a_run_records_params_metrics_and_its_end(registry):
     with mlops.run("exp", registry=registry, tags={"fold": 3}) as run:
@@ -128,10 +131,10 @@ def test_artifacts_are_stored_with_the_run(registry, dataset):
 
 
 TWO_WRITERS = """
-import sys
+import importlib, sys
 import jupyter_mlops as mlops
 from jupyter_mlops import Registry
-import jupyter_mlops.tracking.run as run_module
+run_module = importlib.import_module("jupyter_mlops.tracking.run")  # not the function `run`
 run_module.FLUSH_POINTS = 500
 registry = Registry(sys.argv[1])
 with mlops.run("shared", registry=registry) as run:
@@ -226,7 +229,7 @@ def test_a_run_that_did_not_finish_registers_only_when_asked(registry, fitted, t
     version = tracker.register(run.id, "churn", allow_failed=True)
     assert version.version == 1 and version.run_id == "1"
     subprocess.run(
-        [sys.executable, "-c", KILLED_AFTER_FITTING, str(registry.home)], check=False, timeout=120
+        [sys.executable, "-c", KILLED_AFTER_FITTING, registry.location], check=False, timeout=120
     )
     with pytest.raises(UnfinishedRunError, match="its process ended before the run did"):
         tracker.register(3, "churn")
