@@ -37,7 +37,8 @@ BROWSER = {"lab", "browser"}
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A module's `BACKENDS = ("file", "lake")` runs each of its tests that uses the
     `registry` fixture (or one made from it) on a registry file and on a shared registry
-    (DuckLake on PostgreSQL); `@pytest.mark.backends("file", "lake")` one test alone."""
+    (DuckLake on PostgreSQL); `@pytest.mark.backends(...)` names one test's backends, whatever
+    its module's are."""
     marked = metafunc.definition.get_closest_marker("backends")
     backends = marked.args if marked else getattr(metafunc.module, "BACKENDS", None)
     if backends and "backend" in metafunc.fixturenames:

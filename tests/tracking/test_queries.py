@@ -66,6 +66,7 @@ def test_conditions_compare_numbers_texts_and_booleans_and_all_must_hold(grid):
     assert str(grid.runs("ridge", where="m.alpha > 100")) == "no runs where m.alpha > 100"
 
 
+@pytest.mark.backends("file")  # what is refused, refused before the store
 @pytest.mark.parametrize(
     ("where", "expected"),
     [

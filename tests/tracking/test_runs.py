@@ -248,6 +248,7 @@ BAD_POINTS = [
 ]
 
 
+@pytest.mark.backends("file")  # what is refused, refused before the store
 @pytest.mark.parametrize(("point", "problem"), BAD_POINTS)
 def test_a_bad_point_is_refused_alone_and_the_run_keeps_its_good_points(registry, point, problem):
     with mlops.run("exp", registry=registry) as run:
@@ -284,6 +285,7 @@ def test_the_largest_step_is_stored_and_the_next_one_refused(registry):
     assert Tracker(registry).history(run.id)[0]["step"] == 2**63 - 1
 
 
+@pytest.mark.backends("file")  # what is refused, refused before the store
 @pytest.mark.parametrize("tags", [{"": 1}, {"a\nb": 1}, {None: 1}])
 def test_odd_run_tag_keys_are_refused(registry, tags):
     with pytest.raises(InvalidArgumentError, match="tag key"):
@@ -297,6 +299,7 @@ def test_odd_run_tag_keys_are_refused(registry, tags):
     assert Tracker(registry).get(run.id).tags == {}
 
 
+@pytest.mark.backends("file")  # what is refused, refused before the store
 @pytest.mark.parametrize("top", [-1, 0, True, 2.5])
 def test_top_is_a_number_of_runs(registry, top):
     with mlops.run("exp", registry=registry):
