@@ -26,7 +26,8 @@ from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops import Registry
 from jupyter_mlops.monitoring import compaction, logs
-from jupyter_mlops.store.lake import PREFIX, LakeDatabase
+from jupyter_mlops.store.lake import LakeDatabase
+from jupyter_mlops.store.lake_urls import PREFIX
 from tests.postgres import Cluster, cluster, copy_catalog
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -35,7 +35,7 @@ from jupyter_mlops.magics.subcommands import NotebookContext
 from jupyter_mlops.magics.tracking import track_cell
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.shown import shown_in
-from jupyter_mlops.store.lake import shown
+from jupyter_mlops.store.lake_urls import shown
 
 
 class Connection:

@@ -35,7 +35,8 @@ from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.display import counted
 from jupyter_mlops.store import table_copies
 from jupyter_mlops.store.copying import Tally
-from jupyter_mlops.store.lake import LakeDatabase, shown
+from jupyter_mlops.store.lake import LakeDatabase
+from jupyter_mlops.store.lake_urls import shown
 from jupyter_mlops.store.table_copies import Clashes, Snapshot
 
 SHOWN_PROBLEMS = 3

@@ -29,7 +29,7 @@ from jupyter_mlops.config import (
     REGISTRY_VARIABLE,
     Location,
 )
-from jupyter_mlops.store.lake import shown
+from jupyter_mlops.store.lake_urls import shown
 
 if TYPE_CHECKING:
     from jupyter_mlops.registry import Registry

@@ -39,7 +39,8 @@ from jupyter_mlops.registry.refs import (
 from jupyter_mlops.registry.storing import store_version
 from jupyter_mlops.store import catalog
 from jupyter_mlops.store.backends import Store
-from jupyter_mlops.store.lake import LakeDatabase, shown
+from jupyter_mlops.store.lake import LakeDatabase
+from jupyter_mlops.store.lake_urls import shown
 from jupyter_mlops.store.references import version_events
 
 if TYPE_CHECKING:

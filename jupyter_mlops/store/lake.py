@@ -22,7 +22,6 @@ which process on which host holds the lock.
 from __future__ import annotations
 
 import os
-import re
 import threading
 import zlib
 from collections.abc import Iterator
@@ -40,14 +39,10 @@ from jupyter_mlops.errors import (
     RegistryBusyError,
     UnavailableError,
 )
-from jupyter_mlops.store import actors, extensions
+from jupyter_mlops.store import actors, extensions, lake_urls
+from jupyter_mlops.store.lake_urls import GONE, parsed, shown
 
-PREFIX = "ducklake:postgres:"
 _LOCK_CLASS = 0x6D6C6F70 - 2**32 if 0x6D6C6F70 >= 2**31 else 0x6D6C6F70  # 'mlop'
-_SCHEMA = re.compile(r"(?:^|\s)schema\s*=\s*(\S+)")
-_PASSWORD = re.compile(r"(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-_URI_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
-_URI_SECRET = re.compile(r"://[^:/@\s]+:([^@\s]+)@")
 _WRITE_RIGHTS = ("INSERT", "UPDATE", "DELETE")
 _TEAM = "pip install 'jupyter-mlops[team]'"
 # extensions are installed and loaded by name (`extensions.py`), never fetched on their own
@@ -55,11 +50,6 @@ _ENGINE: dict[str, str | bool | int | float | list[str]] = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
 }
-
-
-def shown(url: str) -> str:
-    """`url` with its password, if it holds one, left out: what messages and listings show."""
-    return _URI_PASSWORD.sub(r"\1***@", _PASSWORD.sub(r"\1***", url))
 
 
 class _Writers:
@@ -116,13 +106,8 @@ class LakeDatabase:
     path: Path | None = None  # no registry file: what a file registry's checks of it skip
 
     def __init__(self, url: str, data_path: Path | None, *, lock_timeout: float = 60.0) -> None:
-        if not url.startswith(PREFIX):
-            raise ValueError(url)
         self.url = url
-        conninfo = url[len(PREFIX) :]
-        found = _SCHEMA.search(conninfo)
-        self.schema = found.group(1) if found else "public"
-        self.conninfo = _SCHEMA.sub(" ", conninfo).strip()
+        self.conninfo, self.schema = parsed(url)
         self.data_path = data_path
         self.lock_timeout = lock_timeout
         digest = zlib.crc32(f"{self.conninfo}\0{self.schema}".encode())
@@ -171,9 +156,9 @@ class LakeDatabase:
         sentence saying what to check; any other error keeps its type, its text stripped of
         the password DuckDB quotes with the connection string."""
         text = str(exc)
-        if isinstance(exc, duckdb.IOException) or any(sign in text for sign in _GONE):
+        if isinstance(exc, duckdb.IOException) or any(sign in text for sign in GONE):
             return self._unreachable(exc)
-        secrets = _secrets(self.conninfo)
+        secrets = lake_urls.secrets(self.conninfo)
         if not any(secret in text for secret in secrets):
             return exc
         for secret in secrets:
@@ -383,7 +368,7 @@ class LakeDatabase:
         )
 
     def _unreachable(self, exc: BaseException) -> UnavailableError | ForbiddenError:
-        reason = _reason(exc, self.conninfo)
+        reason = lake_urls.reason(exc, self.conninfo)
         if "permission denied" in reason.lower():
             return ForbiddenError(
                 f"PostgreSQL refused this role the {self.shown} ({reason}); ask the catalog's "
@@ -394,39 +379,6 @@ class LakeDatabase:
             "there and that the URL (MLOPS_REGISTRY or --home) names its database, host, "
             "port and user."
         )
-
-
-# what DuckDB's PostgreSQL client says when the server is gone or cannot be reached
-_GONE = (
-    "Unable to connect to Postgres",
-    "server closed the connection",
-    "terminating connection",
-    "Connection refused",
-    "could not connect",
-)
-
-
-def _reason(exc: BaseException, conninfo: str) -> str:
-    """What PostgreSQL's client said of a failed connection, in one line, with no password:
-    DuckDB's message quotes the whole connection string before it."""
-    text = str(exc).strip() or repr(exc)
-    for secret in _secrets(conninfo):
-        text = text.replace(secret, "***")
-    first = text.splitlines()[0]
-    _, marker, said = first.partition("Unable to connect to Postgres at ")
-    if marker:
-        first = said.split('": ', 1)[-1]
-    for prefix in ("IO Error: ", "connection failed: "):
-        first = first.removeprefix(prefix)
-    return " ".join(shown(first).split()).rstrip(".")
-
-
-def _secrets(conninfo: str) -> list[str]:
-    """The passwords `conninfo` holds, as they may appear in a message (quoted or not)."""
-    found = [match.group(0).split("=", 1)[1].strip() for match in _PASSWORD.finditer(conninfo)]
-    found += [match.group(1) for match in _URI_SECRET.finditer(conninfo)]
-    values = {value for text in found for value in (text, text.strip("'")) if value}
-    return sorted(values, key=len, reverse=True)  # a password inside another masked whole
 
 
 def _literal(text: str) -> str:

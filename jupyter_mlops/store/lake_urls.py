@@ -1,0 +1,67 @@
+"""A shared registry's URL: `ducklake:postgres:` and a PostgreSQL connection string, with
+`schema=NAME` naming the schema its catalog is in; and what of it a message may show.
+
+A password may be in the connection string (`password=...`, quoted or not, or a URI's
+`user:password@`). It is never shown: `shown` masks it in the URL, and `reason` and
+`secrets` take it out of what PostgreSQL's client or DuckDB said, which quote the whole
+connection string.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["GONE", "PREFIX", "parsed", "reason", "secrets", "shown"]
+
+PREFIX = "ducklake:postgres:"
+_SCHEMA = re.compile(r"(?:^|\s)schema\s*=\s*(\S+)")
+_PASSWORD = re.compile(r"(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+_URI_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+_URI_SECRET = re.compile(r"://[^:/@\s]+:([^@\s]+)@")
+
+
+def parsed(url: str) -> tuple[str, str]:
+    """(the PostgreSQL connection string, the catalog's schema) of a shared registry's URL."""
+    if not url.startswith(PREFIX):
+        raise ValueError(url)
+    conninfo = url[len(PREFIX) :]
+    found = _SCHEMA.search(conninfo)
+    return _SCHEMA.sub(" ", conninfo).strip(), found.group(1) if found else "public"
+
+
+def shown(url: str) -> str:
+    """`url` with its password, if it holds one, left out: what messages and listings show."""
+    return _URI_PASSWORD.sub(r"\1***@", _PASSWORD.sub(r"\1***", url))
+
+
+# what DuckDB's PostgreSQL client says when the server is gone or cannot be reached
+GONE = (
+    "Unable to connect to Postgres",
+    "server closed the connection",
+    "terminating connection",
+    "Connection refused",
+    "could not connect",
+)
+
+
+def reason(exc: BaseException, conninfo: str) -> str:
+    """What PostgreSQL's client said of a failed connection, in one line, with no password:
+    DuckDB's message quotes the whole connection string before it."""
+    text = str(exc).strip() or repr(exc)
+    for secret in secrets(conninfo):
+        text = text.replace(secret, "***")
+    first = text.splitlines()[0]
+    _, marker, said = first.partition("Unable to connect to Postgres at ")
+    if marker:
+        first = said.split('": ', 1)[-1]
+    for prefix in ("IO Error: ", "connection failed: "):
+        first = first.removeprefix(prefix)
+    return " ".join(shown(first).split()).rstrip(".")
+
+
+def secrets(conninfo: str) -> list[str]:
+    """The passwords `conninfo` holds, as they may appear in a message (quoted or not)."""
+    found = [match.group(0).split("=", 1)[1].strip() for match in _PASSWORD.finditer(conninfo)]
+    found += [match.group(1) for match in _URI_SECRET.finditer(conninfo)]
+    values = {value for text in found for value in (text, text.strip("'")) if value}
+    return sorted(values, key=len, reverse=True)  # a password inside another masked whole
