@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jupyter_mlops.config import ARTIFACTS_DIR, DATA_PATH_VARIABLE
+from jupyter_mlops.config import ARTIFACTS_DIR, DATA_PATH_VARIABLE, REGISTRY_FILE, SHARED_MARK
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.store.backends import Store
 from jupyter_mlops.store.lake import LakeDatabase
@@ -26,6 +26,7 @@ def data_folder(db: LakeDatabase, given: Path | None) -> Path:
     if not db.exists():
         if given is None:
             raise db.needs_data_path()
+        _refuse_anothers(db, given)
         return given
     made = str(Path(db.stored_data_path() or "."))
     found = given or Path(made)
@@ -43,6 +44,23 @@ def data_folder(db: LakeDatabase, given: Path | None) -> Path:
             f"with them in {made!r}); {fix}"
         )
     return found
+
+
+def _refuse_anothers(db: LakeDatabase, folder: Path) -> None:
+    """A new registry's folder must not hold another registry's files: they would be its
+    own as far as it could tell (its `gc` would delete the other's artifacts as unused)."""
+    artifacts = folder / ARTIFACTS_DIR / "sha256"
+    held = (
+        (artifacts.is_dir() and any(artifacts.iterdir()))
+        or (folder / SHARED_MARK).exists()
+        or (folder / REGISTRY_FILE).exists()
+    )
+    if held:
+        raise InvalidArgumentError(
+            f"the folder {str(folder)!r} holds another registry's files, so the new {db.shown} "
+            f"cannot keep its own there; give it a new, empty folder with {DATA_PATH_VARIABLE} "
+            "(or --data-path)."
+        )
 
 
 def require_writable(db: Store) -> None:

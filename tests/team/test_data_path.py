@@ -60,3 +60,18 @@ def test_the_data_folder_moved_whole_opens_with_its_new_path_and_a_wrong_one_is_
     message = one_sentence(elsewhere.value)
     assert f"{str(wrong)!r} holds none of the files" in message and str(made) in message
     assert not list(wrong.iterdir()) and not made.exists()  # nothing written to either
+
+
+def test_a_new_registry_never_takes_another_registrys_folder(lake_url, postgres, tmp_path, fitted):
+    shared = tmp_path / "shared"
+    first = Registry(lake_url, data_path=shared)
+    first.register("churn", fitted)
+    second = postgres.url(postgres.new_schema())
+    file_registry = tmp_path / "mine"
+    Registry(file_registry).register("churn", fitted)
+    for taken in (shared, file_registry):
+        with pytest.raises(InvalidArgumentError) as refused:
+            Registry(second, data_path=taken)
+        assert "holds another registry's files" in one_sentence(refused.value)
+    assert first.verify().ok  # nothing the second could have collected as unused
+    assert Registry(second, data_path=tmp_path / "new").model_names() == []
