@@ -14,19 +14,32 @@ import re
 __all__ = ["GONE", "PREFIX", "parsed", "reason", "secrets", "shown"]
 
 PREFIX = "ducklake:postgres:"
-_SCHEMA = re.compile(r"(?:^|\s)schema\s*=\s*(\S+)")
+# one `keyword=value` of a PostgreSQL connection string: a value quoted (with \' and \\ in
+# it) or not (no space, no quote)
+_PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|(?:[^\s'\\]|\\.)+)\s*")
 _PASSWORD = re.compile(r"(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 _URI_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
 _URI_SECRET = re.compile(r"://[^:/@\s]+:([^@\s]+)@")
 
 
 def parsed(url: str) -> tuple[str, str]:
-    """(the PostgreSQL connection string, the catalog's schema) of a shared registry's URL."""
+    """(the PostgreSQL connection string, the catalog's schema) of a shared registry's URL.
+    Its `keyword=value` pairs are read as PostgreSQL reads them, so a quoted value (a
+    password) that holds ` schema=` is a value, not a schema; a string that is no such list
+    (a `postgresql://` URI) is left whole, for PostgreSQL's client to take or refuse."""
     if not url.startswith(PREFIX):
         raise ValueError(url)
-    conninfo = url[len(PREFIX) :]
-    found = _SCHEMA.search(conninfo)
-    return _SCHEMA.sub(" ", conninfo).strip(), found.group(1) if found else "public"
+    conninfo = url[len(PREFIX) :].strip()
+    pairs, position = [], 0
+    while position < len(conninfo):
+        found = _PAIR.match(conninfo, position)
+        if found is None or found.end() == position:
+            return conninfo, "public"
+        pairs.append((found.group(1), found.group(2)))
+        position = found.end()
+    schema = [value.strip("'") for key, value in pairs if key == "schema"]
+    kept = " ".join(f"{key}={value}" for key, value in pairs if key != "schema")
+    return kept, schema[-1] if schema else "public"
 
 
 def shown(url: str) -> str:

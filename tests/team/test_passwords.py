@@ -85,3 +85,17 @@ def test_a_server_gone_mid_session_is_one_sentence_without_the_password(tmp_path
             assert "\n" not in message
         own.start()
         assert registry.promote("m", 1, "b").to_version == 1
+
+
+def test_a_quoted_password_that_holds_schema_is_a_password(postgres, tmp_path, fitted):
+    schema = postgres.new_schema()
+    url = (
+        f"ducklake:postgres:{postgres.conninfo('mlops')} password='x schema=evil {SECRET}' "
+        f"schema={schema}"
+    )
+    registry = Registry(url, data_path=tmp_path / "shared")
+    registry.register("m", fitted)
+    assert registry.db.schema == schema  # type: ignore[attr-defined]
+    tables = postgres.execute(f"SELECT count(*) FROM pg_tables WHERE schemaname = '{schema}'")
+    assert tables[0][0] > 0
+    assert SECRET not in repr(registry) and SECRET not in registry.shown
