@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from jupyter_mlops.config import resolve_home, resolve_location
+from jupyter_mlops.config import resolve_home, resolve_location, shared_data_path
 from jupyter_mlops.errors import InvalidArgumentError, StorageError
 from jupyter_mlops.monitoring import journals, logs, merging, shared_compaction
 from jupyter_mlops.monitoring.merging import Compaction, CompactionList, logged_models
@@ -89,7 +89,7 @@ def compact(
         raise InvalidArgumentError(
             f"{model} has no prediction or label log to compact; check the name."
         )
-    shared = logs.is_shared(home)
+    shared = shared_data_path(home)
     if shared and catalog is None:
         raise InvalidArgumentError(
             f"the logs under {home} are a shared registry's; compact them through it "
@@ -133,7 +133,7 @@ class LogFiles:
 
     def __init__(self, home: Path, model: str) -> None:
         self.home, self.model = home, model
-        self.shared = logs.is_shared(home)
+        self.shared = shared_data_path(home)
         self._listed: dict[str, list[str]] = {}
 
     def files(self, kind: str) -> list[str]:
@@ -160,7 +160,7 @@ def reading(home: Path, model: str) -> Iterator[LogFiles]:
     moves files meanwhile, and none that crashed halfway through its move is left for the
     query to see. On a read-only file system no compaction can move a file: the query goes
     ahead unlocked. A shared registry's data path takes no lock (`journals.py`)."""
-    if logs.is_shared(home) or _read_only(home):
+    if shared_data_path(home) or _read_only(home):
         yield LogFiles(home, model)
         return
     with _lock_file(home, model, "log") as log:

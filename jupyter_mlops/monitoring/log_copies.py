@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from jupyter_mlops.monitoring import compaction, logs
+from jupyter_mlops.monitoring.merging import by_schema
 from jupyter_mlops.store import copying
 from jupyter_mlops.store.copying import DIGEST, Tally
 
@@ -80,7 +81,7 @@ def _copy_day(source: Path, target: Path, kind: str, model: str, day: Path) -> L
     import pyarrow.compute as pc
 
     with compaction.reading(source, model):
-        groups = [_read(group) for group in _by_schema(logs.segments(day))]
+        groups = [_read(group) for group in by_schema(logs.segments(day))]
     digests = [copying.row_digests(group) for group in groups]
     sizes = [len(found) for found in digests]
     index = pa.table(
@@ -105,7 +106,7 @@ def _held(target: Path, kind: str, model: str, day: str) -> pa.ChunkedArray:
 
     folder = logs.model_directory(target, kind, model) / day
     with compaction.reading(target, model):
-        groups = [_read(group) for group in _by_schema(logs.segments(folder))]
+        groups = [_read(group) for group in by_schema(logs.segments(folder))]
     chunks = [c for group in groups for c in copying.row_digests(group).chunks]
     return pa.chunked_array(chunks, pa.string())
 
@@ -120,13 +121,3 @@ def _read(paths: list[Path]) -> pa.Table:
         with pq.ParquetFile(path) as segment:
             tables.append(segment.read().replace_schema_metadata(None))
     return pa.concat_tables(tables)
-
-
-def _by_schema(paths: list[Path]) -> list[list[Path]]:
-    """`paths` grouped by their schema (names, order and types; not metadata), in order."""
-    import pyarrow.parquet as pq
-
-    groups: dict[Any, list[Path]] = {}
-    for path in paths:
-        groups.setdefault(pq.read_schema(path).remove_metadata(), []).append(path)
-    return list(groups.values())

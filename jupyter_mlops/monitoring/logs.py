@@ -61,11 +61,6 @@ LATENCY = "__latency_ms__"
 RESERVED = (REQUEST_ID, TIMESTAMP, VERSION, PREDICTION, SCORE, LABEL, LATENCY)
 
 
-def is_shared(home: Path) -> bool:
-    """Whether `home`'s logs are a shared registry's (its data path, marked)."""
-    return shared_data_path(home)
-
-
 def host_part() -> str:
     """This machine's name as a segment's name holds it: other characters than ASCII
     letters and digits turned into dots."""
@@ -123,7 +118,7 @@ def _new_segment(day: Path) -> Path:
     time (names sort in time order), on a shared data path this machine's name, the pid and
     a random part."""
     stamp, ending = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}", f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    if is_shared(day.parents[3]):  # <home>/logs/<kind>/<model>/date=...
+    if shared_data_path(day.parents[3]):  # <home>/logs/<kind>/<model>/date=...
         return day / f"{stamp}-{host_part()}-{ending}.parquet"
     return day / f"{stamp}-{ending}.parquet"
 
@@ -141,7 +136,7 @@ def segments(day: Path) -> list[Path]:
     replace (`journals.py`).
 
     Hold the model's logs still meanwhile (`compaction.reading`)."""
-    if is_shared(day.parents[3]):  # <home>/logs/<kind>/<model>/date=...
+    if shared_data_path(day.parents[3]):  # <home>/logs/<kind>/<model>/date=...
         return journals.day_files(day)
     return sorted(day.glob("*.parquet"))
 

@@ -73,7 +73,7 @@ def logged_models(home: Path) -> list[str]:
 def mergeable(paths: list[Path]) -> list[list[Path]]:
     """The groups of two or more of `paths`' small files that share a schema, in order."""
     small = sorted(path for path in paths if path.stat().st_size < SMALL_BYTES)
-    return [group for group in _by_schema(small) if len(group) > 1]
+    return [group for group in by_schema(small) if len(group) > 1]
 
 
 def summary(
@@ -92,7 +92,7 @@ def summary(
     )
 
 
-def _by_schema(paths: list[Path]) -> list[list[Path]]:
+def by_schema(paths: list[Path]) -> list[list[Path]]:
     """`paths` grouped by their schema (names, order and types; not metadata), in order."""
     import pyarrow.parquet as pq
 
