@@ -46,10 +46,12 @@ def opened(
     db: Store
     if place.url is not None:
         db = LakeDatabase(place.url, place.home, lock_timeout=timeout)
-        found = Opened(db, team.data_folder(db, place.home), place.url)
+        made = db.exists()  # one query of the catalog, which each answer below reuses
+        found = Opened(db, team.data_folder(db, place.home, made=made), place.url)
     else:
         assert place.home is not None
         db = Database(place.home / REGISTRY_FILE, lock_timeout=timeout)
+        made = db.exists()
         found = Opened(db, place.home, str(place.home))
     try:
         found.home.mkdir(parents=True, exist_ok=True)
@@ -64,15 +66,16 @@ def opened(
         mark_shared(found.home)  # so that every process treats its logs alike
         (found.home / ARTIFACTS_DIR).mkdir(exist_ok=True)  # what tells its data folder apart
     key = db.path or found.location
-    if key not in _migrated or not db.exists():  # (made again)
-        _upgrade(db)
+    if key not in _migrated or not made:  # (made again)
+        _upgrade(db, made=made)
         _migrated.add(key)
     return found
 
 
-def _upgrade(db: Store) -> None:
-    """Apply missing migrations; a current registry is only read (no write lock)."""
-    if db.exists():
+def _upgrade(db: Store, *, made: bool) -> None:
+    """Apply missing migrations; a current registry is only read (no write lock). One
+    made meanwhile by another process is found by `migrate`, under the writer lock."""
+    if made:
         with db.read() as conn:
             if len(applied(conn)) == LATEST:
                 return

@@ -20,28 +20,29 @@ from jupyter_mlops.store.backends import Store
 from jupyter_mlops.store.lake import LakeDatabase
 
 
-def data_folder(db: LakeDatabase, given: Path | None) -> Path:
+def data_folder(db: LakeDatabase, given: Path | None, *, made: bool) -> Path:
     """The folder the shared registry's files are under: `given`, else the one it was made
-    with; refused when the registry is new and none is given, or the folder is not its."""
-    if not db.exists():
+    with; refused when the registry is new (not `made`) and none is given, or the folder is
+    not its."""
+    if not made:
         if given is None:
             raise db.needs_data_path()
         _refuse_anothers(db, given)
         return given
-    made = str(Path(db.stored_data_path() or "."))
-    found = given or Path(made)
+    first = str(Path(db.stored_data_path() or "."))
+    found = given or Path(first)
     if not (found / ARTIFACTS_DIR).is_dir():
         fix = (
             f"give the folder this machine mounts it at with {DATA_PATH_VARIABLE} (or --data-path)."
         )
         if given is None:
             raise InvalidArgumentError(
-                f"the {db.shown} was made with its files in {made!r}, which holds none of them "
+                f"the {db.shown} was made with its files in {first!r}, which holds none of them "
                 f"here; {fix}"
             )
         raise InvalidArgumentError(
             f"the folder {str(found)!r} holds none of the files of the {db.shown} (it was made "
-            f"with them in {made!r}); {fix}"
+            f"with them in {first!r}); {fix}"
         )
     return found
 
