@@ -20,7 +20,7 @@ from jupyter_mlops.errors import (
     did_you_mean,
     promote_command,
 )
-from jupyter_mlops.registry.records import Version
+from jupyter_mlops.registry.records import Version, VersionList
 from jupyter_mlops.registry.refs import (
     ModelRef,
     check_name,
@@ -178,3 +178,21 @@ def side_ref(model: str, side: str | int) -> str:
             )
         return text
     return f"{model}@{text}"
+
+
+def model_versions(conn: duckdb.DuckDBPyConnection, name: str) -> VersionList:
+    """The versions of model `name`, oldest first, each with its aliases and tags."""
+    rows = catalog.list_versions(conn, name)
+    if not rows:  # no model, or one without versions
+        require_model(conn, name)
+    aliases = catalog.model_aliases(conn, name)
+    tags = catalog.model_tags(conn, name)
+    by_version: dict[int, list[str]] = {}
+    for alias, number in aliases.items():
+        by_version.setdefault(number, []).append(alias)
+    return VersionList(
+        Version.from_row(
+            row, aliases=by_version.get(row["version"], []), tags=tags.get(row["version"], {})
+        )
+        for row in rows
+    )

@@ -20,6 +20,7 @@ from jupyter_mlops.registry.events import AliasEvent, History, Unmoved, VersionE
 from jupyter_mlops.registry.integrity import IntegrityReport, check_integrity
 from jupyter_mlops.registry.lookups import (
     find_version,
+    model_versions,
     require_alias_known,
     require_model,
     version_ref,
@@ -156,47 +157,30 @@ class Registry:
     # reading
 
     def models(self) -> ModelList:
-        with self.db.read() as conn:
-            return ModelList(ModelSummary(**row) for row in catalog.list_models(conn))
+        rows = self.db.remembered("models", catalog.list_models)
+        return ModelList(ModelSummary(**row) for row in rows)
 
     def model_names(self) -> list[str]:
-        with self.db.read() as conn:
-            return catalog.model_names(conn)
+        return self.db.remembered("model names", catalog.model_names)
 
     def aliases(self, name: str | None = None) -> list[tuple[str, str]]:
         """(model, alias) pairs, of one model or of all."""
-        with self.db.read() as conn:
-            pairs = catalog.all_aliases(conn)
+        pairs = self.db.remembered("aliases", catalog.all_aliases)
         return [pair for pair in pairs if name is None or pair[0] == name]
 
     def versions(self, name: str) -> VersionList:
-        with self.db.read() as conn:
-            rows = catalog.list_versions(conn, name)
-            if not rows:  # no model, or one without versions
-                require_model(conn, name)
-            aliases = catalog.model_aliases(conn, name)
-            tags = catalog.model_tags(conn, name)
-        by_version: dict[int, list[str]] = {}
-        for alias, number in aliases.items():
-            by_version.setdefault(number, []).append(alias)
-        return VersionList(
-            Version.from_row(
-                row, aliases=by_version.get(row["version"], []), tags=tags.get(row["version"], {})
-            )
-            for row in rows
-        )
+        return self.db.remembered(("versions", name), lambda conn: model_versions(conn, name))
 
     def get(self, ref: str | ModelRef) -> Version:
         """The version a reference names: `churn`, `churn@champion`, `churn:3`."""
-        with self.db.read() as conn:
-            return find_version(conn, parse_ref(ref) if isinstance(ref, str) else ref)
+        found = parse_ref(ref) if isinstance(ref, str) else ref
+        return self.db.remembered(("get", found), lambda conn: find_version(conn, found))
 
     def watched(self, ref: str) -> str:
         """`ref` as monitoring and serving read it: a bare name means its champion alias."""
         if names_version(ref):
             return ref
-        with self.db.read() as conn:
-            return str(watched_ref(conn, ref))
+        return self.db.remembered(("watched", ref), lambda conn: str(watched_ref(conn, ref)))
 
     def load(
         self, ref: str | ModelRef, *, trust: str | Iterable[str] = (), allow_pickle: bool = False

@@ -3,11 +3,14 @@ file (`connection.Database`) or a shared catalog (`lake.LakeDatabase`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import duckdb
+
+T = TypeVar("T")
 
 
 class Store(Protocol):
@@ -29,3 +32,7 @@ class Store(Protocol):
 
     def generation(self) -> object:
         """What changes whenever a write is saved (compared, never read)."""
+
+    def remembered(self, key: Hashable, compute: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """What `compute` reads of the registry as it is now (a result may be reused while
+        nothing was written since; `key` names what `compute` reads)."""

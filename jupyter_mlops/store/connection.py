@@ -37,9 +37,10 @@ import stat
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
@@ -52,6 +53,8 @@ from jupyter_mlops.errors import (
 )
 from jupyter_mlops.store import locks
 from jupyter_mlops.store.locks import fsync_path
+
+T = TypeVar("T")
 
 _LOCK_MESSAGE = "Could not set lock on file"
 _PID = re.compile(r"PID (\d+)")
@@ -122,6 +125,12 @@ class Database:
         except FileNotFoundError:
             return None
         return (found.st_dev, found.st_ino, found.st_mtime_ns, found.st_size)
+
+    def remembered(self, key: Hashable, compute: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """What `compute` reads of the registry file now, read each time (a read of the file
+        costs little next to a shared catalog's)."""
+        with self.read() as conn:
+            return compute(conn)
 
     @property
     def lock_path(self) -> Path:

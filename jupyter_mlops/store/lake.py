@@ -4,7 +4,7 @@
 keeps the catalog in that PostgreSQL schema (several registries in one database). Every
 process attaches the catalog once, to an in-memory DuckDB engine of the catalog's own (so
 listing its tables never asks another catalog's server), and reads it without a lock: a
-read is one transaction, and DuckLake gives it one snapshot.
+read is one transaction, and DuckLake gives it one snapshot (`lake_reads` keeps results).
 
 Writers take turns. A write holds a PostgreSQL advisory lock (a session lock of the
 registry's own, on a connection of this process's) while its one DuckLake transaction runs,
@@ -13,10 +13,9 @@ PostgreSQL and get it in the order they asked, each the moment the one before le
 write's reads therefore see every earlier write, so the checks a write makes (a model
 exists, the next version number, where an alias points) hold when it commits, and no write
 is ever re-run: a write that installs a crontab line or starts a server does so once.
-PostgreSQL releases the lock of a process that dies, however it dies, and a write killed
-before its commit leaves nothing (DuckLake's commit is one PostgreSQL transaction; files it
-wrote and never recorded are never read). A writer that still waits at its deadline is told
-which process on which host holds the lock.
+PostgreSQL releases a dead process's lock, and a write killed before its commit leaves
+nothing (DuckLake's commit is one PostgreSQL transaction; files not recorded are never read).
+A writer still waiting at its deadline is told which process on which host holds the lock.
 """
 
 from __future__ import annotations
@@ -24,10 +23,10 @@ from __future__ import annotations
 import os
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import duckdb
 
@@ -39,12 +38,13 @@ from jupyter_mlops.errors import (
     RegistryBusyError,
     UnavailableError,
 )
-from jupyter_mlops.store import actors, extensions, lake_urls
+from jupyter_mlops.store import actors, extensions, lake_reads, lake_urls
 from jupyter_mlops.store.lake_urls import GONE, parsed, shown
 
 _LOCK_CLASS = 0x6D6C6F70 - 2**32 if 0x6D6C6F70 >= 2**31 else 0x6D6C6F70  # 'mlop'
 _WRITE_RIGHTS = ("INSERT", "UPDATE", "DELETE")
 _TEAM = "pip install 'jupyter-mlops[team]'"
+T = TypeVar("T")
 # extensions are installed and loaded by name (`extensions.py`), never fetched on their own
 _ENGINE: dict[str, str | bool | int | float | list[str]] = {
     "autoinstall_known_extensions": False,
@@ -116,6 +116,10 @@ class LakeDatabase:
         self._engine = f"{self.name} {data_path or ''}"
         self._key = (_LOCK_CLASS, zlib.crc32(self.schema.encode()) - 2**31)
         self._role: str | None = None
+        self.newest = (  # the time too: a catalog made again in the schema reuses numbers
+            f"SELECT snapshot_id, snapshot_time FROM {_ident(self.schema)}.ducklake_snapshot "
+            "ORDER BY snapshot_id DESC LIMIT 1"
+        )
         self._writable = False
 
     def __repr__(self) -> str:
@@ -177,12 +181,13 @@ class LakeDatabase:
 
     def generation(self) -> object:
         """What changes whenever a write is saved: the catalog's newest snapshot."""
-        row = (
-            self._session()
-            .execute(f"SELECT max(snapshot_id) FROM {_ident(self.schema)}.ducklake_snapshot")
-            .fetchone()
-        )
-        return None if row is None else row[0]
+        row = self._session().execute(self.newest).fetchone()
+        return None if row is None else tuple(row)
+
+    def remembered(self, key: Hashable, compute: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """What `compute` reads of the catalog as it is now, read again only after a write
+        was saved (`lake_reads`): a lookup repeated meanwhile costs one PostgreSQL query."""
+        return lake_reads.remembered(self, key, compute)
 
     def stored_data_path(self) -> str | None:
         """The data path the catalog was made with, as DuckLake recorded it."""
@@ -335,6 +340,7 @@ class LakeDatabase:
         connections it holds end) and so does the writer session. A later read or write
         attaches it again."""
         _Engines.close(self._engine)
+        lake_reads.Remembered.forget(self.name)
         self._forget_session()
 
     def _attach(self, conn: duckdb.DuckDBPyConnection) -> None:

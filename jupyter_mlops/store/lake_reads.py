@@ -1,0 +1,119 @@
+"""What a process read of a shared catalog, kept until the catalog changes.
+
+A lookup on a shared registry costs DuckLake several PostgreSQL round trips for each table it
+reads, while asking for the catalog's newest snapshot costs one. So a lookup asks for that
+number first, and reuses what it computed before at the same number. That is never stale: the
+number was read before the lookup's own snapshot was taken, so the lookup saw that snapshot or
+a later one; and it is reused only while the newest snapshot is still that number, which means
+the lookup saw exactly the catalog as it is now.
+
+The number is asked on a PostgreSQL session of its own (never the writers' session, which may
+be waiting in the writer lock's queue for a minute). Results are kept pickled, so every caller
+gets objects of its own to change as it likes; each catalog keeps its newest few.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from jupyter_mlops.store.lake import LakeDatabase
+
+T = TypeVar("T")
+KEPT = 64  # results kept per catalog
+
+
+class Remembered:
+    """This process's reading sessions and kept results, one of each per catalog."""
+
+    lock = threading.Lock()
+    sessions: ClassVar[dict[str, Any]] = {}
+    session_locks: ClassVar[dict[str, threading.Lock]] = {}
+    results: ClassVar[dict[str, OrderedDict[Hashable, tuple[object, bytes]]]] = {}
+    pid = 0
+
+    @classmethod
+    def _own(cls) -> None:
+        if cls.pid != os.getpid():  # a forked child: its parent's sessions are not its own
+            cls.sessions, cls.session_locks, cls.results = {}, {}, {}
+            cls.pid = os.getpid()
+
+    @classmethod
+    def kept(cls, catalog: str, generation: object, key: Hashable) -> bytes | None:
+        with cls.lock:
+            cls._own()
+            found = cls.results.get(catalog, OrderedDict()).get(key)
+            if found is None or found[0] != generation:
+                return None
+            cls.results[catalog].move_to_end(key)
+            return found[1]
+
+    @classmethod
+    def keep(cls, catalog: str, generation: object, key: Hashable, value: bytes) -> None:
+        with cls.lock:
+            cls._own()
+            results = cls.results.setdefault(catalog, OrderedDict())
+            results[key] = (generation, value)
+            results.move_to_end(key)
+            while len(results) > KEPT:
+                results.popitem(last=False)
+
+    @classmethod
+    def forget(cls, catalog: str) -> None:
+        """Drop the catalog's session and kept results (its engine was closed)."""
+        with cls.lock:
+            cls._own()
+            cls.results.pop(catalog, None)
+            session = cls.sessions.pop(catalog, None)
+        if session is not None:
+            with suppress(Exception):
+                session.close()
+
+    @classmethod
+    def newest(cls, catalog: str, conninfo: str, query: str) -> object:
+        """The catalog's newest snapshot, asked on its reading session; None when it cannot be
+        asked (no psycopg, PostgreSQL gone): the caller then reads without keeping."""
+        try:
+            import psycopg
+        except ImportError:
+            return None
+        with cls.lock:
+            cls._own()
+            turn = cls.session_locks.setdefault(catalog, threading.Lock())
+        with turn:
+            try:
+                session = cls.sessions.get(catalog)
+                if session is None or session.closed:
+                    session = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+                    cls.sessions[catalog] = session
+                row = session.execute(query).fetchone()
+            except psycopg.Error:
+                cls.forget(catalog)
+                return None
+        return None if row is None else tuple(row)
+
+
+def remembered(
+    catalog: LakeDatabase, key: Hashable, compute: Callable[[duckdb.DuckDBPyConnection], T]
+) -> T:
+    """What `compute` reads of `catalog` as it is now: read again only when a write was saved
+    since it was last read (or the result was not kept)."""
+    generation = Remembered.newest(catalog.name, catalog.conninfo, catalog.newest)
+    if generation is not None:
+        kept = Remembered.kept(catalog.name, generation, key)
+        if kept is not None:
+            result: T = pickle.loads(kept)
+            return result
+    with catalog.read() as conn:
+        value = compute(conn)
+    if generation is not None:
+        Remembered.keep(catalog.name, generation, key, pickle.dumps(value))
+    return value
