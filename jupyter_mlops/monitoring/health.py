@@ -11,7 +11,7 @@ log), in this order, the first that holds wins:
   registered value (for a metric where lower is better, log-loss, MAE, RMSE: wholly
   above). A metric without an interval, or not registered with its version, claims nothing.
 - `drifting`: the newest drift verdict (of a `drift` or a `check`) has a drifted feature,
-  or multivariate drift.
+  a drifted model output, or multivariate drift.
 - `ok`: none of these.
 
 It is a pure function over plain records (`judge`), so a face, a test or a scheduled job
@@ -91,6 +91,7 @@ class DriftReading:
     check_id: int
     features: int
     drifted: list[str] = field(default_factory=list)
+    output_drifted: bool = False  # the model's output (`__prediction__`), not a feature
     multivariate_auc: float | None = None
     multivariate_threshold: float | None = None
 
@@ -108,6 +109,8 @@ class DriftReading:
                 more = ", ..." if len(self.drifted) > naming else ""
                 said += f" ({', '.join(self.drifted[:naming])}{more})"
             parts.append(said)
+        if self.output_drifted:
+            parts.append("the model's output drifted")
         if self.multivariate:
             parts.append(f"multivariate drift (AUC {self.multivariate_auc:.3f})")
         return "; ".join(parts) or "no feature judged"
@@ -135,7 +138,7 @@ def judge(
     if worse:
         told = "; ".join(m.described() for m in worse)
         return Health(DEGRADED, f"{told} (check {worse[0].check_id})")
-    if drift is not None and (drift.drifted or drift.multivariate):
+    if drift is not None and (drift.drifted or drift.output_drifted or drift.multivariate):
         return Health(DRIFTING, f"{drift.described(naming=5)} in check {drift.check_id}")
     return Health(OK, _fine(metrics, drift))
 

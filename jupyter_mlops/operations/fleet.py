@@ -34,6 +34,7 @@ from jupyter_mlops.operations.fleet_records import (
 )
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.display import counted
+from jupyter_mlops.registry.outputs import PREDICTION
 from jupyter_mlops.store import deployments as deployments_sql
 from jupyter_mlops.store import fleet as sql
 from jupyter_mlops.store.catalog import Row
@@ -127,10 +128,12 @@ def _job(row: Row) -> LastJob:
 def _drift(row: Row) -> DriftReading:
     summary = _summary(row["summary"])
     auc = summary.get("multivariate_auc")
-    return DriftReading(
+    drifted = list(row["drifted"] or [])
+    return DriftReading(  # the model's output is judged as a column, but is no feature
         check_id=int(row["check_id"]),
-        features=int(row["features"]),
-        drifted=list(row["drifted"] or []),
+        features=int(row["features"]) - bool(row["output_judged"]),
+        drifted=[name for name in drifted if name != PREDICTION],
+        output_drifted=PREDICTION in drifted,
         multivariate_auc=float(auc) if isinstance(auc, int | float) else None,
         multivariate_threshold=THRESHOLD,
     )

@@ -40,8 +40,9 @@ def last_checks(conn: duckdb.DuckDBPyConnection) -> list[Row]:
 
 
 def last_drift(conn: duckdb.DuckDBPyConnection) -> list[Row]:
-    """Each model's newest drift verdict: its check, the features judged, those drifted
-    (the deciding test's verdict), and the check's summary (its multivariate AUC)."""
+    """Each model's newest drift verdict: its check, the columns judged, those drifted (the
+    deciding test's verdict), whether the model's output (`__prediction__`) was one of them,
+    and the check's summary (its multivariate AUC)."""
     return rows_of(
         conn.execute(
             """WITH newest AS (
@@ -50,7 +51,8 @@ def last_drift(conn: duckdb.DuckDBPyConnection) -> list[Row]:
                SELECT n.model, n.check_id, c.summary,
                       count(*) AS features,
                       coalesce(list(r.feature ORDER BY r.feature) FILTER (WHERE r.drifted),
-                               []) AS drifted
+                               []) AS drifted,
+                      bool_or(r.feature = '__prediction__') AS output_judged
                FROM newest n JOIN checks c ON c.id = n.check_id
                     JOIN check_results r ON r.check_id = n.check_id AND r.chosen
                GROUP BY ALL"""

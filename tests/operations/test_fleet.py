@@ -79,6 +79,16 @@ def test_the_why_names_the_evidence(registry: Registry) -> None:
     assert why["quiet"] == "no check is stored for any of its versions"
 
 
+def test_the_model_output_is_judged_but_not_counted_as_a_feature(registry: Registry) -> None:
+    """The models take 20 features; drift judges their output too, as a column of its own,
+    which the verdict names apart (the shifted rows move what the model predicts)."""
+    why = {row.name: row.why for row in ops.fleet(registry)}
+    assert " of 20 features drifted" in why["shifting"]
+    assert "__prediction__" not in why["shifting"]
+    assert "the model's output drifted" in why["shifting"]
+    assert " of 20 features drifted" in why["calm"] and "output" not in why["calm"]
+
+
 def test_a_row_holds_aliases_latest_version_and_the_newest_check(registry: Registry) -> None:
     rows = {row.name: row for row in ops.fleet(registry)}
     alarmed = rows["alarmed"]
