@@ -40,6 +40,7 @@ class Schedule:
     created_at: datetime
     created_by: str
     removed_at: datetime | None = None
+    host: str | None = None  # the machine whose crontab holds its entry (cron)
     # cron: installed | disabled | not installed | no crontab program; jupyter-scheduler:
     # defined | paused | not defined | no server running; either: removed
     state: str = ""

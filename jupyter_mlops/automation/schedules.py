@@ -43,6 +43,7 @@ from jupyter_mlops.automation.jobs import checked
 from jupyter_mlops.automation.jupyter_servers import JupyterServer
 from jupyter_mlops.automation.schedule_records import REMOVED, Schedule, ScheduleList
 from jupyter_mlops.clock import utc_now
+from jupyter_mlops.config import HOSTNAME_VARIABLE, machine
 from jupyter_mlops.errors import (
     Command,
     ConflictError,
@@ -85,6 +86,7 @@ def schedule(
     if server is None:
         crontabs.require_program(doing="install the schedule")  # nothing recorded without one
     record["backend"] = "cron" if server is None else job_definitions.BACKEND
+    record["host"] = machine() if server is None else None
     (registry.home / JOBS_DIR).mkdir(exist_ok=True)
     installed: Callable[[], Any] | None = None
     try:
@@ -139,6 +141,7 @@ def unschedule(
             active = [found["id"] for found in sql.schedules_of(conn, model=None)]
             raise not_found(schedule, row, active)
         tag = crontabs.tag_of(schedule, identity(registry))  # this registry's, never a copy's
+        _require_here(row)
         if row["backend"] == job_definitions.BACKEND:
             was_there = job_definitions.delete(job_definitions.for_removal(schedule, servers), tag)
             note = "" if was_there else _gone(has_crontab=True, what="job definition")
@@ -176,9 +179,11 @@ def _listed(
     tags = {row["id"]: crontabs.tag_of(row["id"], identity(registry)) for row in rows}
     defined = [tags[row["id"]] for row in rows if row["backend"] == job_definitions.BACKEND]
     in_cron = [tag for tag in tags.values() if tag not in defined]
+    elsewhere = {tags[row["id"]]: _on(row["host"]) for row in rows if not _here(row)}
+    in_cron = [tag for tag in in_cron if tag not in elsewhere]
     states = crontabs.states(in_cron) if in_cron else {}
-    states |= job_definitions.states(defined, servers)
-    running = (crontabs.INSTALLED, job_definitions.DEFINED)
+    states |= job_definitions.states(defined, servers) | elsewhere
+    running = (crontabs.INSTALLED, job_definitions.DEFINED, *elsewhere.values())
     return [
         Schedule.from_row(
             row,
@@ -189,6 +194,28 @@ def _listed(
         )
         for row in rows
     ]
+
+
+def _here(row: Mapping[str, Any]) -> bool:
+    """Whether a schedule's entry, if any, is in this machine's crontab (a jupyter-scheduler
+    definition, or a schedule recorded before hosts were, counts as here)."""
+    return row["backend"] != "cron" or row.get("host") in (None, machine())
+
+
+def _on(host: str) -> str:
+    """The state of a crontab entry on another machine: not read from here."""
+    return f"on {host} (its crontab is not read from here)"
+
+
+def _require_here(row: Mapping[str, Any]) -> None:
+    """Refuse to remove a schedule whose crontab entry is another machine's: it would be
+    marked removed here while cron still runs it there."""
+    if not _here(row):
+        raise InvalidArgumentError(
+            f"schedule {row['id']}'s crontab entry is on {row['host']}, not on {machine()}, "
+            f"so it cannot be taken out from here; run `jupyter-mlops unschedule {row['id']}` "
+            f"on {row['host']} (or set {HOSTNAME_VARIABLE} to the name it was made under)."
+        )
 
 
 def _gone(*, has_crontab: bool, what: str = "crontab entry") -> str:

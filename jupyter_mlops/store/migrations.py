@@ -343,6 +343,14 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 expires_at TIMESTAMP NOT NULL)""",
         ],
     ),
+    (
+        "0014_schedule_hosts",
+        [
+            # the machine whose crontab holds a cron schedule's entry (NULL: a jupyter-scheduler
+            # definition, or a schedule made before): another machine neither reads nor removes it
+            "ALTER TABLE schedules ADD COLUMN host VARCHAR",
+        ],
+    ),
 ]
 
 LATEST = len(MIGRATIONS)

@@ -67,3 +67,37 @@ def test_a_schedule_of_a_url_holding_a_password_is_refused_and_nothing_is_record
     said = str(refused.value)
     assert "holds a password" in said and "~/.pgpass" in said and "hush" not in said
     assert str(operations.schedules(registry)) == "no schedules"
+
+
+@NEEDS_CRONTAB
+def test_a_schedule_made_on_one_machine_is_listed_there_and_never_removed_from_another(
+    lake_url: str,
+    notebook: Path,
+    crontab_text: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The crontab entry lives on the machine that made the schedule: another machine of the
+    team lists it as that machine's (its own crontab has no such line, which is no sign the
+    schedule is gone) and is refused its removal, which would leave cron running it there."""
+    registry = Registry(lake_url, data_path=tmp_path / "team")
+    monkeypatch.setenv("MLOPS_HOSTNAME", "box-a")
+    made = operations.schedule(registry, notebook=notebook, parameters={}, every="1h")
+    assert (made.host, made.state) == ("box-a", "installed")
+
+    monkeypatch.setenv("MLOPS_HOSTNAME", "box-b")
+    (listed,) = operations.schedules(registry)
+    assert listed.state == "on box-a (its crontab is not read from here)"
+    assert listed.next_run is not None and listed.installed.startswith("cron: on box-a")
+    with pytest.raises(InvalidArgumentError) as refused:
+        operations.unschedule(registry, schedule=made.id)
+    said = str(refused.value)
+    assert "is on box-a, not on box-b" in said and "\n" not in said
+    tag = f"jupyter-mlops schedule {made.id} {lake_url}"
+    assert [entry.comment for entry in CronTab(user=True)].count(tag) == 1  # still there
+    (still,) = operations.schedules(registry)
+    assert still.removed_at is None
+
+    monkeypatch.setenv("MLOPS_HOSTNAME", "box-a")
+    assert operations.unschedule(registry, schedule=made.id).state == "removed"
+    assert tag not in [entry.comment for entry in CronTab(user=True)]
