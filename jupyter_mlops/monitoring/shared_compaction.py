@@ -19,7 +19,6 @@ from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
 
-from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import ConflictError, InvalidArgumentError, MlopsError
 from jupyter_mlops.monitoring import journals, logs, merging
 from jupyter_mlops.store import leases
@@ -38,7 +37,7 @@ class _Held:
     def renew(self) -> None:
         """Make sure the lease is still ours for a while: renewed once half of it is gone;
         ConflictError, and nothing more done, when another compaction took it."""
-        left = (self.lease.expires_at - utc_now()).total_seconds()
+        left = (self.lease.expires_at - leases.now(self.catalog)).total_seconds()
         if left > self.seconds / 2:
             return
         renewed = leases.renew(self.catalog, self.lease, seconds=self.seconds)

@@ -7,7 +7,8 @@ number was read before the lookup's own snapshot was taken, so the lookup saw th
 a later one; and it is reused only while the newest snapshot is still that number, which means
 the lookup saw exactly the catalog as it is now.
 
-The number is asked on a PostgreSQL session of its own (never the writers' session, which may
+The number (and the server's time, the one clock a team's machines share: `server_time`) is
+asked on a PostgreSQL session of its own (never the writers' session, which may
 be waiting in the writer lock's queue for a minute). Results are kept pickled, so every caller
 gets objects of its own to change as it likes; each catalog keeps its newest few.
 """
@@ -20,7 +21,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from contextlib import suppress
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from jupyter_mlops.clock import utc_now
 
 if TYPE_CHECKING:
     import duckdb
@@ -78,9 +82,9 @@ class Remembered:
                 session.close()
 
     @classmethod
-    def newest(cls, catalog: str, conninfo: str, query: str) -> object:
-        """The catalog's newest snapshot, asked on its reading session; None when it cannot be
-        asked (no psycopg, PostgreSQL gone): the caller then reads without keeping."""
+    def asked(cls, catalog: str, conninfo: str, query: str) -> tuple[Any, ...] | None:
+        """The row `query` gives on the catalog's reading session; None when it cannot be
+        asked (no psycopg, PostgreSQL gone): a caller then does without."""
         try:
             import psycopg
         except ImportError:
@@ -106,7 +110,7 @@ def remembered(
 ) -> T:
     """What `compute` reads of `catalog` as it is now: read again only when a write was saved
     since it was last read (or the result was not kept)."""
-    generation = Remembered.newest(catalog.name, catalog.conninfo, catalog.newest)
+    generation = Remembered.asked(catalog.name, catalog.conninfo, catalog.newest)
     if generation is not None:
         kept = Remembered.kept(catalog.name, generation, key)
         if kept is not None:
@@ -117,3 +121,12 @@ def remembered(
     if generation is not None:
         Remembered.keep(catalog.name, generation, key, pickle.dumps(value))
     return value
+
+
+def server_time(catalog: LakeDatabase) -> datetime:
+    """The time on the catalog's PostgreSQL server (naive UTC): one clock for all of a team's
+    machines, whose own clocks may differ; this machine's when the server cannot be asked."""
+    row = Remembered.asked(
+        catalog.name, catalog.conninfo, "SELECT clock_timestamp() AT TIME ZONE 'UTC'"
+    )
+    return row[0] if row else utc_now()

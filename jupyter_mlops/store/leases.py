@@ -8,8 +8,8 @@ for a holder: a holder that dies keeps its lease until it expires, and a living 
 it before each step of its work and stops when a renewal finds it was taken. An owner may
 renew a lease that expired while nobody claimed it: nothing happened meanwhile.
 
-Times are the claiming machine's clock (naive UTC), so a lease must last far longer than
-the clocks of a team's machines differ (minutes, not seconds).
+Times are naive UTC from one clock: a shared catalog's PostgreSQL server's (the machines of a
+team may disagree on the time), a registry file's machine's own.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ import duckdb
 
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.config import machine
+from jupyter_mlops.store import lake_reads
 from jupyter_mlops.store.backends import Store
+from jupyter_mlops.store.lake import LakeDatabase
 
 
 @dataclass(frozen=True)
@@ -50,20 +52,20 @@ def claim(store: Store, name: str, *, owner: str, seconds: float) -> Lease:
     `owner`'s, unless another owner holds it and it has not expired (that owner's)."""
     with store.write() as conn:
         held = _held(conn, name)
-        now = utc_now()
-        if held is not None and held.owner != owner and held.live(now):
+        at = now(store)
+        if held is not None and held.owner != owner and held.live(at):
             return held
-        mine = Lease(name, owner, machine(), os.getpid(), now + timedelta(seconds=seconds))
+        mine = Lease(name, owner, machine(), os.getpid(), at + timedelta(seconds=seconds))
         if held is None:
             conn.execute(
                 "INSERT INTO leases VALUES (?, ?, ?, ?, ?, ?)",
-                [name, owner, mine.host, mine.pid, now, mine.expires_at],
+                [name, owner, mine.host, mine.pid, at, mine.expires_at],
             )
         else:
             conn.execute(
                 "UPDATE leases SET owner = ?, host = ?, pid = ?, claimed_at = ?, expires_at = ? "
                 "WHERE name = ?",
-                [owner, mine.host, mine.pid, now, mine.expires_at, name],
+                [owner, mine.host, mine.pid, at, mine.expires_at, name],
             )
         return mine
 
@@ -75,7 +77,7 @@ def renew(store: Store, lease: Lease, *, seconds: float) -> Lease | None:
         held = _held(conn, lease.name)
         if held is None or held.owner != lease.owner:
             return None
-        until = utc_now() + timedelta(seconds=seconds)
+        until = now(store) + timedelta(seconds=seconds)
         conn.execute(
             "UPDATE leases SET expires_at = ? WHERE name = ? AND owner = ?",
             [until, lease.name, lease.owner],
@@ -93,7 +95,12 @@ def holder(store: Store, name: str) -> Lease | None:
     """The lease `name` while it lives; None when nobody holds it or it expired."""
     with store.read() as conn:
         held = _held(conn, name)
-    return held if held is not None and held.live() else None
+    return held if held is not None and held.live(now(store)) else None
+
+
+def now(store: Store) -> datetime:
+    """The time on the clock leases are judged by."""
+    return lake_reads.server_time(store) if isinstance(store, LakeDatabase) else utc_now()
 
 
 def _held(conn: duckdb.DuckDBPyConnection, name: str) -> Lease | None:
