@@ -73,6 +73,7 @@ class RegistryAccess:
         self._empty: Path | None = None
         self._making_empty = threading.Lock()
         self._made = False  # a shared registry seen made: a catalog stays made
+        self._role: str | None = None  # a shared registry's PostgreSQL role, once asked
         self.stopped = False
 
     @property
@@ -136,11 +137,20 @@ class RegistryAccess:
             registry = self._open()
             registry.model_names()  # read: a file, a damaged file raise their error
             if isinstance(registry.db, LakeDatabase):
-                found |= {"data_path": str(registry.home), "role": registry.db.role()}
+                found |= {"data_path": str(registry.home), "role": self._role_of(registry.db)}
         elif self.place.url is not None:
             lake = LakeDatabase(self.place.url, self.place.home)
-            found |= {"data_path": self.place.home and str(self.place.home), "role": lake.role()}
+            found |= {"data_path": self.place.home and str(self.place.home)}
+            found |= {"role": self._role_of(lake)}
         return found
+
+    def _role_of(self, lake: LakeDatabase) -> str:
+        """The PostgreSQL role this server's changes are recorded as, asked once. PostgreSQL
+        answers it on this process's writer session, which a write waiting for another
+        process's lock holds: asked again then, a read would queue behind that write."""
+        if self._role is None:
+            self._role = lake.role()
+        return self._role
 
     def _read(self, operation: str, named: str | None, arguments: dict[str, Any]) -> Any:
         if not self.missing:
@@ -152,7 +162,10 @@ class RegistryAccess:
     def _write(self, operation: str, _: None, arguments: dict[str, Any]) -> Any:
         if self.missing:
             raise self._missing()
-        return _called(operation, self._open(), arguments)
+        registry = self._open()
+        if isinstance(registry.db, LakeDatabase):
+            self._role_of(registry.db)  # known before this write can wait for the lock
+        return _called(operation, registry, arguments)
 
     def _open(self, home: Path | None = None) -> Registry:
         """The registry served (`home`: a registry file's directory instead)."""

@@ -1,10 +1,11 @@
 """A real Jupyter server (pytest-jupyter's `jp_serverapp`, `jp_fetch`) with the extension
-enabled, on a registry file built as a user builds one, copied afresh for every test."""
+enabled, on a registry built as a user builds one, copied afresh for every test: a registry
+file, or a shared registry where a module's BACKENDS or a test's `backends` mark says so."""
 
 from __future__ import annotations
 
 import json
-import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from jupyter_mlops import operations as ops
 from jupyter_mlops.monitoring import synthetic
 from jupyter_mlops.operations.registering import registration
 from jupyter_mlops.registry import Registry
+from tests.conftest import closed, copied
 
 API = "mlops/api"
 
@@ -30,11 +32,9 @@ def rows(count: int, *, seed: int, shifted: bool = False) -> tuple[pd.DataFrame,
     return X[synthetic.NUMERIC], synthetic.target(X)
 
 
-@pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def build(registry: Registry) -> Registry:
     """churn: versions 1 and 2, champion moved 1 -> 2, a drift check and an alert that
     fired; fraud: one version, no alias, never checked."""
-    registry = Registry(tmp_path_factory.mktemp("built") / "registry")
     (train, y_train), (held, y_held) = rows(1_200, seed=1), rows(400, seed=2)
     model = LogisticRegression(max_iter=500).fit(train, y_train)
     for name, count in (("churn", 2), ("fraud", 1)):
@@ -48,13 +48,37 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ops.drift(registry, ref="churn@champion", current=held)
     ops.add_alert(registry, ref="churn@champion", expression="drift.share > 0.1")
     ops.check(registry, ref="churn@champion", current=shifted)
-    return registry.home
+    return registry
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built registry as a registry file."""
+    return build(Registry(tmp_path_factory.mktemp("built") / "registry")).home
+
+
+@pytest.fixture(scope="session")
+def built_lake(tmp_path_factory: pytest.TempPathFactory, lake_template: Registry) -> Registry:
+    """The built registry as a shared registry."""
+    return build(copied(lake_template, tmp_path_factory.mktemp("built-lake") / "registry"))
 
 
 @pytest.fixture
-def home(built: Path, tmp_path: Path) -> Path:
-    """This test's own copy of the built registry."""
-    return Path(shutil.copytree(built, tmp_path / "registry"))
+def registry(
+    built: Path, tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> Iterator[Registry]:
+    """This test's own copy of the built registry: a registry file, or a shared registry
+    where the module's BACKENDS or the test's `backends` mark says so."""
+    source = request.getfixturevalue("built_lake") if backend == "lake" else Registry(built)
+    made = copied(source, tmp_path / "registry")
+    yield made
+    closed(made)
+
+
+@pytest.fixture
+def home(registry: Registry) -> Path:
+    """This test's registry's folder (a shared registry's data path)."""
+    return registry.home
 
 
 @pytest.fixture
@@ -63,14 +87,25 @@ def lock_timeout() -> float:
 
 
 @pytest.fixture
-def jp_server_config(home: Path, lock_timeout: float, monkeypatch: pytest.MonkeyPatch) -> Any:
+def jp_server_config(
+    home: Path,
+    lock_timeout: float,
+    backend: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Any:
     # the extension exports its own: recorded here (a variable not set is recorded only by a
     # set), so it is undone after and never leaks into the tests that follow
-    monkeypatch.setenv("MLOPS_HOME", "")
-    monkeypatch.delenv("MLOPS_HOME")
+    for name in ("MLOPS_HOME", "MLOPS_REGISTRY", "MLOPS_DATA_PATH"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    served: dict[str, Any] = {"home": str(home), "lock_timeout": lock_timeout}
+    if backend == "lake":
+        registry = request.getfixturevalue("registry")
+        served |= {"home": registry.location, "data_path": str(home)}
     return {
         "ServerApp": {"jpserver_extensions": {"jupyter_mlops.server": True}},
-        "MlopsExtension": {"home": str(home), "lock_timeout": lock_timeout},
+        "MlopsExtension": served,
     }
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from http.cookies import SimpleCookie
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -255,6 +254,7 @@ async def test_unknown_models_aliases_and_routes_are_404(api: Any) -> None:
         assert "docs/rest-api.md" in refusal["message"]
 
 
+@pytest.mark.backends("file", "lake")
 async def test_a_move_made_stale_by_another_is_409_saying_where_the_alias_went(api: Any) -> None:
     # someone else rolled champion back to 1 after this person saw it on 2
     assert (await api("models/churn/rollback", {"reason": "elsewhere", "expect": 2}))[0] == 200
@@ -269,9 +269,9 @@ async def test_a_move_made_stale_by_another_is_409_saying_where_the_alias_went(a
 
 
 async def test_a_rollback_that_would_go_elsewhere_than_planned_is_409(
-    api: Any, home: Path, fitted: Any
+    api: Any, registry: Registry, fitted: Any
 ) -> None:
-    Registry(home).register("churn", fitted, force=True)  # version 3
+    registry.register("churn", fitted, force=True)  # version 3
     planned = (await api("models/churn/plan", {"action": "rollback"}))[1]
     assert planned["summary"].startswith("rollback churn@champion: 2 -> 1")
     # meanwhile others promote 3, then 2 again: champion is on 2, as the person saw it

@@ -13,6 +13,7 @@ import pytest
 from jupyter_mlops import __version__
 from jupyter_mlops.monitoring.health import HEALTHS
 from jupyter_mlops.registry import Registry
+from tests.conftest import recorded_user
 
 
 async def test_the_registry_route_says_where_and_that_it_exists(api: Any, home: Path) -> None:
@@ -23,6 +24,7 @@ async def test_the_registry_route_says_where_and_that_it_exists(api: Any, home: 
     assert os.environ["MLOPS_HOME"] == str(home)  # kernels started now open the same registry
 
 
+@pytest.mark.backends("file", "lake")
 async def test_models_lists_the_fleet_with_health_and_filters(api: Any) -> None:
     status, fleet = await api("models")
     assert status == 200 and fleet["total"] == 2
@@ -37,6 +39,7 @@ async def test_models_lists_the_fleet_with_health_and_filters(api: Any) -> None:
     assert [m["name"] for m in unchecked["models"]] == ["fraud"]
 
 
+@pytest.mark.backends("file", "lake")
 async def test_versions_aliases_and_history_of_a_model(api: Any) -> None:
     _, versions = await api("models/churn/versions")
     assert [(v["version"], v["aliases"]) for v in versions["rows"]] == [(1, []), (2, ["champion"])]
@@ -87,7 +90,11 @@ async def test_plans_say_what_an_action_would_change_or_why_it_is_refused(api: A
     )
 
 
-async def test_promote_rollback_and_archive_change_the_registry(api: Any, home: Path) -> None:
+@pytest.mark.backends("file", "lake")
+async def test_promote_rollback_and_archive_change_the_registry(
+    api: Any, registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLOPS_USER", "ana")
     challenger = {"version": 1, "alias": "challenger", "reason": "try it"}
     status, moved = await api("models/churn/promote", challenger)
     assert status == 200 and (moved["alias"], moved["to_version"]) == ("challenger", 1)
@@ -95,14 +102,14 @@ async def test_promote_rollback_and_archive_change_the_registry(api: Any, home: 
     assert status == 200 and (back["from_version"], back["to_version"]) == (2, 1)
     status, archived = await api("models/fraud/archive", {"version": 1, "reason": "retired"})
     assert status == 200 and archived["status"] == "archived"
-    registry = Registry(home)
     assert dict(registry.model_aliases("churn")) == {"champion": 1, "challenger": 1}
     assert registry.get("fraud:1").status == "archived"
-    assert [e.reason for e in registry.history("churn", "champion")][-1] == "worse"
+    newest = registry.history("churn", "champion")[-1]
+    assert (newest.reason, newest.moved_by) == ("worse", recorded_user(registry, "ana"))
 
 
 async def test_a_move_says_whether_the_sidebar_or_another_client_made_it(
-    api: Any, jp_fetch: Any, home: Path
+    api: Any, jp_fetch: Any, registry: Registry
 ) -> None:
     status, moved = await api("models/churn/promote", {"version": 1, "reason": "try it"})
     assert status == 200 and moved["evidence"] == {"via": "rest api"}  # a token names no one
@@ -114,19 +121,19 @@ async def test_a_move_says_whether_the_sidebar_or_another_client_made_it(
     )  # fmt: skip
     back = json.loads(answer.body)
     assert answer.code == 200 and set(back["evidence"]) == {"via", "undoes_event"}
-    trail = Registry(home).history("churn", "champion")
+    trail = registry.history("churn", "champion")
     assert [(e.evidence or {}).get("via") for e in trail[-2:]] == ["rest api", "jupyterlab"]
 
 
 async def test_a_move_is_refused_when_mlops_user_would_forge_the_history(
-    api: Any, home: Path, monkeypatch: pytest.MonkeyPatch
+    api: Any, registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for user in ("ana\n2026-01-01 champion 1 -> 9 by admin", "\x1b[2Jana", "ana\u202enimda"):
         monkeypatch.setenv("MLOPS_USER", user)
         status, refusal = await api("models/churn/promote", {"version": 1, "reason": "try"})
         assert (status, refusal["error"]) == (400, "usage"), user
         assert refusal["message"].startswith("MLOPS_USER=") and "unset it" in refusal["message"]
-    assert Registry(home).model_aliases("churn") == {"champion": 2}
+    assert registry.model_aliases("churn") == {"champion": 2}
 
 
 async def test_a_promote_to_where_the_alias_points_records_nothing(api: Any) -> None:
