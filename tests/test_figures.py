@@ -13,6 +13,7 @@ from jupyter_mlops.monitoring import synthetic
 from jupyter_mlops.operations.registering import registration
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.viz.figures import figure_of
+from tests.conftest import copied
 
 FEATURES = synthetic.NUMERIC[:4]
 
@@ -22,11 +23,12 @@ def rows(count: int, *, seed: int, shifted: bool = False) -> tuple[pd.DataFrame,
     return X[FEATURES], synthetic.target(X)
 
 
-@pytest.fixture(scope="module")
-def watched(tmp_path_factory: pytest.TempPathFactory) -> Registry:
+BACKENDS = ("file", "lake")
+
+
+def watch(registry: Registry) -> Registry:
     """Model m version 1, checked for drift day by day over 8 days of 192 rows, shifted
     from day 5."""
-    registry = Registry(tmp_path_factory.mktemp("figures") / "registry")
     (X, y), reference = rows(2_000, seed=1), rows(1_000, seed=2)
     model = LogisticRegression(max_iter=500).fit(X, y)
     given = registration(model, data=[X, y], reference=list(reference))
@@ -35,6 +37,22 @@ def watched(tmp_path_factory: pytest.TempPathFactory) -> Registry:
     days["t"] = pd.date_range("2024-03-01", periods=len(days), freq="450s", tz="UTC")
     operations.drift(registry, ref="m:1", current=days, every="1d", time_column="t")
     return registry
+
+
+@pytest.fixture(scope="module")
+def watched_file(tmp_path_factory: pytest.TempPathFactory) -> Registry:
+    return watch(Registry(tmp_path_factory.mktemp("figures") / "registry"))
+
+
+@pytest.fixture(scope="module")
+def watched_lake(tmp_path_factory: pytest.TempPathFactory, lake_template: Registry) -> Registry:
+    return watch(copied(lake_template, tmp_path_factory.mktemp("figures-lake") / "registry"))
+
+
+@pytest.fixture
+def watched(backend: str, request: pytest.FixtureRequest) -> Registry:
+    """The watched registry: a registry file, or a shared registry."""
+    return request.getfixturevalue(f"watched_{backend}")
 
 
 @pytest.mark.parametrize("feature", ["n0", "prediction"])

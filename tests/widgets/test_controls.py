@@ -4,6 +4,8 @@ it, and every open dashboard of the model shows it."""
 
 from __future__ import annotations
 
+import pytest
+
 from jupyter_mlops import Registry
 from jupyter_mlops.widgets import dashboard
 from jupyter_mlops.widgets.model import ModelDashboard
@@ -17,6 +19,7 @@ def opened(registry: Registry) -> ModelDashboard:
     return found
 
 
+@pytest.mark.backends("file", "lake")
 def test_rollback_with_a_reason_moves_the_alias_and_records_it(registry: Registry) -> None:
     dash, other = opened(registry), opened(registry)
     controls = dash.controls

@@ -53,10 +53,10 @@ READABLE = (
 
 
 @pytest.fixture
-def home(lab: Any, prepared: Path) -> Path:
+def home(lab: Any, prepared: Registry) -> Path:
     """The lab's registry: churn with two versions (champion: 2), a held-out reference,
     stored drift and performance checks, an alert rule, and a log of predictions."""
-    shutil.copytree(prepared, lab.home)
+    shutil.copytree(prepared.home, lab.home)
     Monitor(Registry(lab.home)).log_predictions("churn@champion", rows(300, seed=5)[0])
     return Path(lab.home)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops import Registry
@@ -25,6 +26,7 @@ def names(view: FleetDashboard) -> list[str]:
     return [row.children[0].description for row in view.rows.children]
 
 
+@pytest.mark.backends("file", "lake")
 def test_every_model_with_its_health(registry: Registry) -> None:
     view = fleet(registry)
     assert view.status.state == DONE, view.status.text

@@ -7,10 +7,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from jupyter_mlops import Registry
 from jupyter_mlops.widgets import dashboard
 from jupyter_mlops.widgets.model import ModelDashboard
 from jupyter_mlops.widgets.status import DONE, FAILED
+from tests.widgets.conftest import elsewhere
 
 
 def opened(registry: Registry) -> ModelDashboard:
@@ -20,6 +23,7 @@ def opened(registry: Registry) -> ModelDashboard:
     return found
 
 
+@pytest.mark.backends("file", "lake")
 def test_the_tabs_show_versions_drift_and_performance(registry: Registry) -> None:
     dash = opened(registry)
     assert [dash.tabs.get_title(i) for i in range(5)] == [
@@ -71,12 +75,11 @@ def test_measuring_drift_of_a_notebook_frame(registry: Registry) -> None:
     assert dash.drift.status.state == FAILED
 
 
+@pytest.mark.backends("file", "lake")
 def test_a_change_by_another_process_shows_after_refresh(registry: Registry) -> None:
     dash = opened(registry)
-    script = (
-        "from jupyter_mlops import Registry;"
-        f"Registry({str(registry.home)!r}).rollback('churn', reason='elsewhere')"
-    )
+    script = "from jupyter_mlops import Registry; " + elsewhere(registry)
+    script += ".rollback('churn', reason='elsewhere')"
     subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
     dash.refresh().result(timeout=60)
     assert "elsewhere" in dash.controls.audit.value
@@ -102,8 +105,6 @@ def test_an_unknown_model_is_said_with_a_did_you_mean_without_blocking(
 
 
 def test_an_alias_or_version_is_refused_a_dashboard_is_of_a_model(registry: Registry) -> None:
-    import pytest
-
     from jupyter_mlops.errors import InvalidArgumentError
 
     for ref in ("churn@nope", "churn:99"):
@@ -140,6 +141,7 @@ def test_a_version_from_a_run_shows_its_learning_curves(registry: Registry) -> N
     assert loss.name == "loss" and len(loss.y) == 5
 
 
+@pytest.mark.backends("file", "lake")
 def test_measuring_drift_of_a_range_of_dates_of_the_log(registry: Registry) -> None:
     import datetime as dt
 

@@ -12,6 +12,7 @@ from jupyter_mlops.widgets import dashboard
 from jupyter_mlops.widgets.dashboard import every
 from jupyter_mlops.widgets.model import ModelDashboard
 from tests.conftest import wait_for
+from tests.widgets.conftest import connecting
 
 
 def test_a_tick_from_the_browser_reads_once_and_is_answered(registry: Registry) -> None:
@@ -38,10 +39,11 @@ def test_a_refresh_that_is_no_span_is_refused(given: str) -> None:
         every(given)
 
 
+@pytest.mark.backends("file", "lake")
 def test_the_magic_opens_the_fleet_and_a_model(
     ipython: InteractiveShell, registry: Registry
 ) -> None:
-    ipython.run_cell(f"%mlops connect {registry.home}").raise_error()
+    ipython.run_cell(f"%mlops connect {connecting(registry)}").raise_error()
     fleet = ipython.run_cell("%mlops dashboard")
     fleet.raise_error()
     fleet.result.opening.result(timeout=60)
