@@ -41,16 +41,27 @@ def shared(
     return found
 
 
+def network_address() -> str:
+    """An address of this machine that other machines would reach it at, whatever its host
+    name: the one its default route leaves from (finding it sends no packet), else the
+    address its host name resolves to."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("198.51.100.1", 9))  # TEST-NET-2: reached by the default route only
+            return str(probe.getsockname()[0])
+        except OSError:  # no default route
+            pass
+    try:
+        return str(socket.getaddrinfo(socket.gethostname(), None)[0][4][0])
+    except OSError:
+        pytest.skip("this machine has no default route and its host name does not resolve")
+
+
 @pytest.fixture
 def server(shared: Registry) -> Iterator[Deployment]:
-    """A server of the shared registry on this machine, bound to the address this machine's
-    name resolves to (its loopback, on many machines), which other machines would use."""
-    name = socket.gethostname()
-    try:
-        socket.getaddrinfo(name, None)
-    except OSError:
-        pytest.skip(f"this machine's name {name} does not resolve")
-    started = deploy(shared, REF, host=name, port=free_port())
+    """A server of the shared registry on this machine, bound to an address of it that other
+    machines would use."""
+    started = deploy(shared, REF, host=network_address(), port=free_port())
     yield started
     if processes.process_start(started.pid) == started.process_start:  # a failed test's
         os.kill(started.pid, signal.SIGKILL)
@@ -81,7 +92,7 @@ def stop_with(url: str, key: str) -> None:
 def test_a_server_elsewhere_is_listed_with_what_it_serves_and_unreachable_once_gone(
     shared: Registry, server: Deployment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert server.url == f"http://{socket.gethostname()}:{server.port}"
+    assert server.url == f"http://{network_address()}:{server.port}"
     command_line = Path(f"/proc/{server.pid}/cmdline").read_bytes().split(b"\0")
     assert b"--data-path" in command_line and PASSWORD.encode() not in b" ".join(command_line)
     env = {**os.environ, "MLOPS_HOSTNAME": ELSEWHERE}
