@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
+import uuid
 from pathlib import Path
 
 import papermill
@@ -12,11 +14,14 @@ import pytest
 from jupyter_mlops import Registry, operations
 from jupyter_mlops.cli import main
 from tests.conftest import ROOT
+from tests.postgres import Cluster
+from tests.team.test_roles import readme_sql
 
 # the drift tutorial and the monitoring job it sets up run as a pair, in their own test;
-# the retraining job runs in tests/automation (it needs a served model's labelled log)
-PAIRED = ("drift_and_alerts.ipynb", "monitoring.ipynb", "retrain.ipynb")
-NOTEBOOKS = sorted(n for n in (ROOT / "examples").glob("*.ipynb") if n.name not in PAIRED)
+# the retraining job runs in tests/automation (it needs a served model's labelled log); the
+# team tutorial runs in its own test, on a PostgreSQL with the README's roles
+OWN_TEST = ("drift_and_alerts.ipynb", "monitoring.ipynb", "retrain.ipynb", "team.ipynb")
+NOTEBOOKS = sorted(n for n in (ROOT / "examples").glob("*.ipynb") if n.name not in OWN_TEST)
 
 
 @pytest.fixture
@@ -92,3 +97,30 @@ def test_quickstart_leaves_the_registry_it_describes(kernel_env):
     assert registry.get("diagnosis@champion").version == 1
     assert [e.action for e in registry.history("diagnosis")] == ["promote", "promote", "rollback"]
     assert registry.verify().ok
+
+
+@pytest.mark.slow
+def test_the_team_tutorial_shares_one_registry_between_a_writer_and_a_reader(
+    kernel_env: Path, postgres: Cluster
+) -> None:
+    """The tutorial, given the URLs of the README's two roles (names of this test's own):
+    history names the writer's role whatever MLOPS_USER claims, and the reader is told why
+    its promotion is refused."""
+    writer, reader = (f"{name}_{uuid.uuid4().hex[:8]}" for name in ("mlops_writer", "mlops_reader"))
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    sql = re.sub(r"\bmlops_reader\b", reader, re.sub(r"\bmlops_writer\b", writer, readme_sql()))
+    postgres.execute(re.sub(r"\bmlops\b", schema, sql))
+    data_path = kernel_env / "team"
+    output = kernel_env / "team.ipynb"
+    parameters = {"url": postgres.url(schema, user=writer), "data_path": str(data_path),
+                  "reader_url": postgres.url(schema, user=reader)}  # fmt: skip
+    papermill.execute_notebook(
+        str(ROOT / "examples" / "team.ipynb"), str(output), kernel_name="python3",
+        parameters=parameters, cwd=str(ROOT), progress_bar=False,
+    )  # fmt: skip
+    registry = Registry(parameters["url"])  # its data path: the one it was made with
+    assert registry.home == data_path and registry.get("churn@champion").version == 2
+    assert {event.moved_by for event in registry.history("churn")} == {writer}
+    (dashboard,) = dashboards(output)
+    assert "churn: versions" in dashboard["text/html"]
+    assert f"PostgreSQL role {reader!r} may only read" in output.read_text()
