@@ -6,6 +6,7 @@ import contextlib
 import errno
 import math
 import os
+import re
 import socket
 import stat
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ REGISTRY_VARIABLE = "MLOPS_REGISTRY"
 DATA_PATH_VARIABLE = "MLOPS_DATA_PATH"
 SHARED_PREFIX = "ducklake:"
 SHARED_SCHEME = "ducklake:postgres:"
+BUCKET_SCHEME = "s3://"  # a shared registry's data path on object storage
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 # set by a job's runner for the notebook it executes: what the notebook records is the job's
 JOB_VARIABLE = "MLOPS_JOB_ID"
 # set by whoever started a job's runner on a person's behalf (a schedule run now from the
@@ -147,14 +150,37 @@ def use_session_home(location: str | None, *, data_path: str | None = None) -> N
 @dataclass(frozen=True)
 class Location:
     """Where a registry lives: a directory with its file, or a shared catalog's URL and the
-    data path its files are under (None: the one the catalog was made with)."""
+    data path its files are under: a folder (`home`), a bucket of object storage
+    (`bucket`, `s3://bucket/prefix/`), or neither (the one the catalog was made with)."""
 
     home: Path | None
     url: str | None = None
+    bucket: str | None = None
 
     @property
     def shared(self) -> bool:
         return self.url is not None
+
+    @property
+    def data_path(self) -> str | None:
+        """The data path as given: the bucket's URL, the folder, or None."""
+        return self.bucket or (None if self.home is None else str(self.home))
+
+
+def on_object_storage(data_path: str | os.PathLike[str]) -> bool:
+    """Whether `data_path` names a bucket of object storage (`s3://...`)."""
+    return os.fspath(data_path).startswith(BUCKET_SCHEME)
+
+
+def working_folder(catalog: str) -> Path:
+    """This machine's folder for a shared registry whose data path is a bucket: what is
+    this machine's alone (model servers' output, jobs' working folders, schedule logs,
+    lock files) goes there, under $MLOPS_HOME (else ~/.jupyter-mlops) in `shared/`."""
+    raw = os.environ.get(HOME_VARIABLE, "").strip()
+    base = Path(raw).expanduser() if raw else DEFAULT_HOME.expanduser()
+    if base.suffix == ".duckdb":
+        base = base.parent
+    return (base / "shared" / catalog).resolve()
 
 
 def resolve_location(
@@ -168,6 +194,12 @@ def resolve_location(
     $MLOPS_DATA_PATH, else the one it was made with."""
     raw = _named(location)
     if raw is None or not raw.startswith(SHARED_PREFIX):
+        if data_path is not None and on_object_storage(data_path):
+            raise InvalidArgumentError(
+                f"data path {os.fspath(data_path)!r} is on object storage, where only a shared "
+                "registry keeps its files; name a shared registry's catalog (MLOPS_REGISTRY or "
+                f"--home {SHARED_SCHEME}...), or leave the data path out."
+            )
         return Location(resolve_home(raw))
     if not raw.startswith(SHARED_SCHEME) or not raw[len(SHARED_SCHEME) :].strip():
         raise InvalidArgumentError(
@@ -179,12 +211,27 @@ def resolve_location(
     given = os.fspath(data_path) if data_path is not None else os.environ.get(DATA_PATH_VARIABLE)
     if not given:
         return Location(None, raw)
+    if on_object_storage(given):
+        return Location(None, raw, bucket=_bucket(given))
     if "://" in given:
         raise InvalidArgumentError(
-            f"data path {given!r} is on object storage, which shared registries do not support "
-            "yet; give a folder every machine mounts (NFS, SMB or the like)."
+            f"data path {given!r} is on a kind of storage shared registries do not support; "
+            f"give a folder every machine mounts (NFS, SMB or the like), or {BUCKET_SCHEME}"
+            "BUCKET/FOLDER/ (object storage)."
         )
     return Location(Path(given).expanduser().resolve(), raw)
+
+
+def _bucket(given: str) -> str:
+    """`s3://bucket/prefix` as every process names it: `s3://bucket/prefix/`."""
+    bucket, _, prefix = given[len(BUCKET_SCHEME) :].partition("/")
+    if not bucket or not _BUCKET.fullmatch(bucket):
+        raise InvalidArgumentError(
+            f"data path {given!r} names no bucket; give {BUCKET_SCHEME}BUCKET/FOLDER/ "
+            "(a bucket's name is 3 to 63 lowercase letters, digits, dots and hyphens)."
+        )
+    prefix = "/".join(part for part in prefix.split("/") if part)
+    return f"{BUCKET_SCHEME}{bucket}/{prefix}/" if prefix else f"{BUCKET_SCHEME}{bucket}/"
 
 
 def _named(location: str | os.PathLike[str] | None) -> str | None:

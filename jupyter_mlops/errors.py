@@ -301,10 +301,14 @@ class StorageError(MlopsError, OSError):
 
     @classmethod
     def of(
-        cls, exc: OSError, where: Path, *, doing: str, outcome: str = "nothing was saved"
+        cls, exc: OSError, where: Path | str, *, doing: str, outcome: str = "nothing was saved"
     ) -> StorageError:
         """The one-sentence error for `exc`, raised while trying `doing` under `where`."""
         place = str(where)
+        if isinstance(exc, BucketError):
+            return BucketError(
+                exc.errno, f"cannot {doing}: {exc.problem} ({outcome})", exc.fix, exc.reason
+            )
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             fix = f"the disk under {place!r} is full ({outcome}); free some space and run it again"
         elif exc.errno == errno.EROFS:
@@ -328,8 +332,20 @@ class StorageError(MlopsError, OSError):
         return StorageError(self.errno, spell((*lead, str(self)), Face.PYTHON))
 
 
+class BucketError(StorageError):
+    """Object storage could not do it: the bucket is missing, the credentials are refused,
+    or its endpoint does not answer. `problem` says what (naming the bucket, never a
+    secret), `fix` how to mend it, `reason` the same in words naming neither."""
+
+    def __init__(self, errno_: int | None, problem: str, fix: str, reason: str) -> None:
+        super().__init__(errno_, f"{problem}; {fix}.")
+        self.problem, self.fix, self.reason = problem, fix, reason
+
+
 def plain_reason(error: Exception) -> str:
     """Why a write failed, in words naming no path (`the disk is full`)."""
+    if isinstance(error, BucketError):
+        return error.reason
     number = getattr(error, "errno", None)
     if number in (errno.ENOSPC, errno.EDQUOT):
         return "the disk is full"

@@ -50,5 +50,5 @@ def stored(registry: Registry, data: bytes | None) -> tuple[str | None, str | No
     try:
         return registry.artifacts.put(data), None
     except StorageError as exc:
-        why = f"{plain_reason(exc)} under {str(registry.artifacts.root)!r}"
+        why = f"{plain_reason(exc)} under {registry.artifacts.shown!r}"
         return None, f"its executed notebook could not be stored ({why}), so none is kept"

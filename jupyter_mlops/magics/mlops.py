@@ -60,7 +60,7 @@ class Connection:
     def switch(self, location: str, *, data_path: str | None = None) -> Registry:
         self._registry = Registry(location, data_path=data_path, lock_timeout=self.lock_timeout)
         self.location = self._registry.location
-        self.data_path = str(self._registry.home) if self._registry.shared else None
+        self.data_path = self._registry.data_path if self._registry.shared else None
         use_session_home(self.location, data_path=self.data_path)
         return self._registry
 

@@ -70,7 +70,7 @@ def labelled(
 def _logged(
     versions: Versions, version: Version, scope: Scope | None, *, with_labels: bool
 ) -> pd.DataFrame:
-    home = versions.registry.home
+    home = versions.registry.data
     if not logs.has_log(home, logs.PREDICTIONS, version.model):
         raise InvalidArgumentError(
             f"no predictions of {version.model} are logged yet; ",

@@ -29,9 +29,10 @@ it, since it holds the compaction lock and so is the only compaction alive. Writ
 wait: they only add new files, and a compaction touches only the files it listed.
 
 That is a registry file's logs. A shared registry's data path (marked by `logs/.shared`) is
-mounted by many machines, whose file locks cannot be trusted: there no lock is taken, a
-compaction holds a lease in the catalog instead (`shared_compaction.py`) and merged files
-stand beside their sources until readers can no longer be reading them (`journals.py`).
+mounted by many machines, whose file locks cannot be trusted, or is a bucket, which has
+none: there no lock is taken, a compaction holds a lease in the catalog instead
+(`shared_compaction.py`) and merged files stand beside their sources until readers can no
+longer be reading them (`journals.py`).
 `reading` gives each query the files to read, whichever way its logs are kept.
 """
 
@@ -47,14 +48,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from jupyter_mlops.config import resolve_home, resolve_location, shared_data_path
+from jupyter_mlops.config import resolve_home, resolve_location
 from jupyter_mlops.errors import InvalidArgumentError, StorageError
 from jupyter_mlops.monitoring import journals, logs, merging, shared_compaction
 from jupyter_mlops.monitoring.merging import Compaction, CompactionList, logged_models
 from jupyter_mlops.registry import Registry
-from jupyter_mlops.registry.artifacts import write_file
 from jupyter_mlops.store.backends import Store
 from jupyter_mlops.store.locks import fsync_path
+from jupyter_mlops.store.objects import Objects, at, write_file
 
 __all__ = [
     "Compaction",
@@ -72,27 +73,29 @@ TEMPORARY = ".compaction-{}.tmp"
 
 
 def compact(
-    home: Path,
+    home: Path | Objects,
     model: str | None = None,
     *,
     catalog: Store | None = None,
     grace: timedelta = journals.GRACE,
     lease_seconds: float = shared_compaction.LEASE_SECONDS,
 ) -> CompactionList:
-    """Merge the small segments of each day of `model`'s logs (every model's when None).
+    """Merge the small segments of each day of `model`'s logs (every model's when None)
+    under `home` (a registry's folder, or the objects of its data path).
 
     On a shared registry's data path `catalog` is the registry's (where the compaction
     holds its lease for `lease_seconds` at a time), and what merges replaced is deleted
     `grace` after they took place."""
-    known = logged_models(home)
+    data = at(home)
+    known = logged_models(data)
     if model is not None and model not in known:
         raise InvalidArgumentError(
             f"{model} has no prediction or label log to compact; check the name."
         )
-    shared = shared_data_path(home)
+    shared = data.shared
     if shared and catalog is None:
         raise InvalidArgumentError(
-            f"the logs under {home} are a shared registry's; compact them through it "
+            f"the logs under {data.url()} are a shared registry's; compact them through it "
             "(jupyter-mlops --home URL compact, or operations.compact(Registry(URL)))."
         )
     done = CompactionList()
@@ -101,13 +104,17 @@ def compact(
             if shared:
                 assert catalog is not None
                 done += shared_compaction.compact_model(
-                    home, name, catalog=catalog, grace=grace, lease_seconds=lease_seconds
+                    data, name, catalog=catalog, grace=grace, lease_seconds=lease_seconds
                 )
             else:
-                done += _compact_model(home, name)
+                assert data.folder is not None  # only a shared registry's files are in a bucket
+                done += _compact_model(data.folder, name)
         except OSError as exc:  # a full or read-only disk: what was not merged stays as it was
             raise StorageError.of(
-                exc, home / "logs", doing=f"compact the logs of {name}", outcome="no row was lost"
+                exc,
+                data.url("logs"),
+                doing=f"compact the logs of {name}",
+                outcome="no row was lost",
             ) from None
     return done
 
@@ -131,9 +138,9 @@ def _compact_model(home: Path, name: str) -> list[Compaction]:
 class LogFiles:
     """What a query reads of one model's logs, every row once, while `reading` holds them."""
 
-    def __init__(self, home: Path, model: str) -> None:
-        self.home, self.model = home, model
-        self.shared = shared_data_path(home)
+    def __init__(self, home: Path | Objects, model: str) -> None:
+        self.data, self.model = at(home), model
+        self.shared = self.data.shared
         self._listed: dict[str, list[str]] = {}
 
     def files(self, kind: str) -> list[str]:
@@ -141,36 +148,39 @@ class LogFiles:
         which the lock holds still), or the files a shared data path's journals leave, as
         listed the first time they are asked for."""
         if not self.shared:
-            return [logs.pattern(self.home, kind, self.model)]
+            return [logs.pattern(self.data, kind, self.model)]
         if kind not in self._listed:
-            days = logs.days(self.home, kind, self.model)
-            self._listed[kind] = [str(path) for day in days for path in logs.segments(day)]
+            days = logs.days(self.data, kind, self.model)
+            found = [key for day in days for key in logs.segments(self.data, day)]
+            self._listed[kind] = [self.data.url(key) for key in found]
         return self._listed[kind]
 
     def has(self, kind: str) -> bool:
         """Whether the `kind` log holds a row."""
         if not self.shared:
-            return logs.has_log(self.home, kind, self.model)
+            return logs.has_log(self.data, kind, self.model)
         return bool(self.files(kind))
 
 
 @contextmanager
-def reading(home: Path, model: str) -> Iterator[LogFiles]:
+def reading(home: Path | Objects, model: str) -> Iterator[LogFiles]:
     """Hold `model`'s logs still for a query, and give the files it reads: no compaction
     moves files meanwhile, and none that crashed halfway through its move is left for the
     query to see. On a read-only file system no compaction can move a file: the query goes
     ahead unlocked. A shared registry's data path takes no lock (`journals.py`)."""
-    if shared_data_path(home) or _read_only(home):
-        yield LogFiles(home, model)
+    data = at(home)
+    folder = data.folder
+    if data.shared or folder is None or _read_only(folder):
+        yield LogFiles(data, model)
         return
-    with _lock_file(home, model, "log") as log:
+    with _lock_file(folder, model, "log") as log:
         fcntl.flock(log, fcntl.LOCK_SH)
-        while _moved(home, model):
+        while _moved(folder, model):
             fcntl.flock(log, fcntl.LOCK_EX)  # not atomic: look again once it is held
-            for journal in _moved(home, model):
+            for journal in _moved(folder, model):
                 _finish(journal)
             fcntl.flock(log, fcntl.LOCK_SH)
-        yield LogFiles(home, model)
+        yield LogFiles(data, model)
 
 
 @dataclass(frozen=True)
@@ -194,7 +204,8 @@ def holding(model: str, home: str | os.PathLike[str] | None = None) -> Iterator[
     to end, so hold it for a query's time, not longer. `home`: the registry directory
     (default $MLOPS_HOME, else ~/.jupyter-mlops), or a shared registry's URL: its logs are
     read without a lock, from the files listed as the block starts, which stay for
-    15 minutes whatever compactions do."""
+    15 minutes whatever compactions do (in a bucket, `s3://` URLs: read them with a DuckDB
+    that has its httpfs extension and an S3 secret)."""
     place = _logs_home(home)
     with reading(place, model) as held:
         if held.shared:
@@ -206,12 +217,12 @@ def holding(model: str, home: str | os.PathLike[str] | None = None) -> Iterator[
             )
 
 
-def _logs_home(home: str | os.PathLike[str] | None) -> Path:
-    """The folder the logs of the registry `home` names are under (a shared one's data path)."""
+def _logs_home(home: str | os.PathLike[str] | None) -> Path | Objects:
+    """Where the logs of the registry `home` names are (a shared one's data path)."""
     location = resolve_location(home)
     if location.url is None:
         return resolve_home(home)  # refuses a file where a directory should be
-    return Registry(location.url).home
+    return Registry(location.url).data
 
 
 def _compact_day(home: Path, model: str, kind: str, day: Path) -> Compaction | None:

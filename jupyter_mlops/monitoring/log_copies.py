@@ -20,6 +20,7 @@ from jupyter_mlops.monitoring import compaction, logs
 from jupyter_mlops.monitoring.merging import by_schema
 from jupyter_mlops.store import copying
 from jupyter_mlops.store.copying import DIGEST, Tally
+from jupyter_mlops.store.objects import Objects, at
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -47,17 +48,18 @@ class LogDay:
         return f"the {self.kind} log of {self.model}, {self.day.removeprefix('date=')}"
 
 
-def copy_logs(source: Path, target: Path) -> list[LogDay]:
+def copy_logs(source: Path | Objects, target: Path | Objects) -> list[LogDay]:
     """Copy into the registry under `target` every logged row under `source` it lacks."""
+    origin, into = at(source), at(target)
     return [
-        _copy_day(source, target, kind, model, day)
-        for model in compaction.logged_models(source)
+        _copy_day(origin, into, kind, model, day)
+        for model in compaction.logged_models(origin)
         for kind in logs.KINDS
-        for day in logs.days(source, kind, model)
+        for day in logs.days(origin, kind, model)
     ]
 
 
-def check_logs(target: Path, copied: list[LogDay]) -> list[tuple[LogDay, Tally]]:
+def check_logs(target: Path | Objects, copied: list[LogDay]) -> list[tuple[LogDay, Tally]]:
     """How the logs under `target` hold each copied day's rows, read back."""
     import pyarrow as pa
 
@@ -67,21 +69,20 @@ def check_logs(target: Path, copied: list[LogDay]) -> list[tuple[LogDay, Tally]]
 
     if not copied:
         return []
+    into = at(target)
     source = pa.concat_tables(index(day, day.digests) for day in copied)
-    held = pa.concat_tables(
-        index(day, _held(target, day.kind, day.model, day.day)) for day in copied
-    )
+    held = pa.concat_tables(index(day, _held(into, day.kind, day.model, day.day)) for day in copied)
     tallies = copying.tallies(source, held)
     return [(day, copying.tally_of(tallies, day.title)) for day in copied]
 
 
-def _copy_day(source: Path, target: Path, kind: str, model: str, day: Path) -> LogDay:
+def _copy_day(source: Objects, target: Objects, kind: str, model: str, day: str) -> LogDay:
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    with compaction.reading(source, model):
-        groups = [_read(group) for group in by_schema(logs.segments(day))]
+    name = day.rsplit("/", 1)[-1]
+    groups = _groups(source, model, day)
     digests = [copying.row_digests(group) for group in groups]
     sizes = [len(found) for found in digests]
     index = pa.table(
@@ -91,24 +92,29 @@ def _copy_day(source: Path, target: Path, kind: str, model: str, day: Path) -> L
             DIGEST: pa.chunked_array([c for found in digests for c in found.chunks], pa.string()),
         }
     )
-    lacking = copying.missing(index, _held(target, kind, model, day.name))
-    into = logs.model_directory(target, kind, model) / day.name
+    lacking = copying.missing(index, _held(target, kind, model, name))
+    into = f"{logs.model_key(kind, model)}/{name}"
     for number, group in enumerate(groups):
         positions = lacking.filter(pc.equal(lacking[_GROUP], number))[_POSITION]
         if len(positions):
-            logs.write_segment(into, group.take(positions))
-    return LogDay(kind, model, day.name, lacking.num_rows, index[DIGEST])
+            logs.write_segment(target, into, group.take(positions))
+    return LogDay(kind, model, name, lacking.num_rows, index[DIGEST])
 
 
-def _held(target: Path, kind: str, model: str, day: str) -> pa.ChunkedArray:
+def _held(target: Objects, kind: str, model: str, day: str) -> pa.ChunkedArray:
     """The digests of the rows the target's log of `model` holds on `day`."""
     import pyarrow as pa
 
-    folder = logs.model_directory(target, kind, model) / day
-    with compaction.reading(target, model):
-        groups = [_read(group) for group in by_schema(logs.segments(folder))]
+    groups = _groups(target, model, f"{logs.model_key(kind, model)}/{day}")
     chunks = [c for group in groups for c in copying.row_digests(group).chunks]
     return pa.chunked_array(chunks, pa.string())
+
+
+def _groups(data: Objects, model: str, day: str) -> list[pa.Table]:
+    """The rows of the day's segments (the key of its `date=` folder), a table per schema,
+    read holding the model's logs still."""
+    with compaction.reading(data, model), data.local(logs.segments(data, day)) as files:
+        return [_read(group) for group in by_schema(files)]
 
 
 def _read(paths: list[Path]) -> pa.Table:

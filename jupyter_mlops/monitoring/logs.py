@@ -1,8 +1,10 @@
 """The prediction and label logs: Parquet segment files per model and day.
 
-    <registry>/logs/predictions/<model>/date=2026-11-26/<segment>.parquet
-    <registry>/logs/labels/<model>/date=2026-11-26/<segment>.parquet
-    <registry>/logs/shadows/<model>/date=2026-11-26/<segment>.parquet
+    <data path>/logs/predictions/<model>/date=2026-11-26/<segment>.parquet
+    <data path>/logs/labels/<model>/date=2026-11-26/<segment>.parquet
+    <data path>/logs/shadows/<model>/date=2026-11-26/<segment>.parquet
+
+(the data path: a registry file's directory, or a shared registry's folder or bucket).
 
 A prediction row holds the request id, the time (UTC), the version that answered,
 the model's inputs as columns of their own, its output (`__prediction__`) and,
@@ -11,9 +13,9 @@ from the server the time it took to answer (`__latency_ms__`). A
 label row holds a request id, a time and the true value (`__label__`). A shadow row is
 a prediction row without the inputs: a challenger's output for a request the served
 version answered, under that request's id and time (serving/shadow.py). Segments
-are written whole (temporary file, fsync, rename), never appended to, so a reader
-never sees half a file and no lock is shared with the registry. Monitoring reads
-them with DuckDB's `read_parquet`.
+are written whole (temporary file, fsync, rename; in a bucket one PUT), never appended
+to, so a reader never sees half a file and no lock is shared with the registry.
+Monitoring reads them with DuckDB's `read_parquet`.
 
 A registry file's segments are named `<time>-<pid>-<random>`. On a shared registry's data
 path, which many machines mount and where `logs/.shared` marks it so every process treats
@@ -35,6 +37,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,10 +45,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.config import machine, shared_data_path
+from jupyter_mlops.config import machine
 from jupyter_mlops.errors import InvalidArgumentError, StorageError
 from jupyter_mlops.monitoring import journals
-from jupyter_mlops.registry.artifacts import write_file
+from jupyter_mlops.store.objects import Objects, at
 
 PREDICTIONS = "predictions"
 LABELS = "labels"
@@ -68,20 +71,33 @@ def host_part() -> str:
 
 
 def model_directory(home: Path, kind: str, model: str) -> Path:
-    return home / "logs" / kind / model
+    return home / model_key(kind, model)
 
 
-def pattern(home: Path, kind: str, model: str) -> str:
+def model_key(kind: str, model: str) -> str:
+    """Where one model's log is, under the data path."""
+    return f"logs/{kind}/{model}"
+
+
+def pattern(home: Path | Objects, kind: str, model: str) -> str:
     """The glob DuckDB reads every segment of one model's log with."""
-    return str(model_directory(home, kind, model) / "date=*" / "*.parquet")
+    return at(home).url(f"{model_key(kind, model)}/date=*/*.parquet")
 
 
-def has_log(home: Path, kind: str, model: str) -> bool:
-    return any(model_directory(home, kind, model).glob("date=*/*.parquet"))
+def has_log(home: Path | Objects, kind: str, model: str) -> bool:
+    base = model_key(kind, model)
+    return any(_segment_of(entry.key, base) for entry in at(home).walk(base))
 
 
-def write_segments(home: Path, kind: str, model: str, frame: pd.DataFrame) -> list[Path]:
-    """Write `frame` (with a `__timestamp__` column) as one segment per day; return the files."""
+def _segment_of(key: str, base: str) -> bool:
+    """Whether `key` is a segment of the log under `base` (`date=.../<name>.parquet`)."""
+    parts = key[len(base) + 1 :].split("/")
+    return len(parts) == 2 and parts[0].startswith("date=") and parts[1].endswith(".parquet")
+
+
+def write_segments(home: Path | Objects, kind: str, model: str, frame: pd.DataFrame) -> list[str]:
+    """Write `frame` (with a `__timestamp__` column) as one segment per day; return the
+    files (as DuckDB reads them)."""
     if TIMESTAMP not in frame:
         raise InvalidArgumentError(
             f"a {kind} log segment needs a {TIMESTAMP} column; add the times."
@@ -90,66 +106,67 @@ def write_segments(home: Path, kind: str, model: str, frame: pd.DataFrame) -> li
         return []
     import pyarrow as pa
 
+    data = at(home)
     table = _arrow_table(frame, kind)
     days = pd.to_datetime(frame[TIMESTAMP], utc=True).dt.strftime("%Y-%m-%d").to_numpy()
     distinct = sorted(set(days.tolist()))
     parts = [table] if len(distinct) == 1 else [table.filter(pa.array(days == d)) for d in distinct]
     payloads = [(day, _parquet(part)) for day, part in zip(distinct, parts, strict=True)]
-    written: list[Path] = []
+    written: list[str] = []
     try:
-        for day, data in payloads:
-            target = _new_segment(model_directory(home, kind, model) / f"date={day}")
-            write_file(target, data)
+        for day, payload in payloads:
+            target = _new_segment(data, f"{model_key(kind, model)}/date={day}")
+            data.put(target, payload)
             written.append(target)
     except OSError as exc:
-        for path in written:  # all or nothing: a retry must not write these rows twice
-            path.unlink(missing_ok=True)
+        with suppress(OSError):  # all or nothing: a retry must not write these rows twice
+            data.delete(written)
         raise StorageError.of(
             exc,
-            home / "logs",
+            data.url("logs"),
             doing=f"write the {kind} log of {model}",
             outcome="nothing was logged",
         ) from None
-    return written
+    return [data.url(key) for key in written]
 
 
-def _new_segment(day: Path) -> Path:
-    """A name no segment of `day` (a `date=` directory) has, written on any machine: the
+def _new_segment(data: Objects, day: str) -> str:
+    """A name no segment of `day` (a `date=` folder's key) has, written on any machine: the
     time (names sort in time order), on a shared data path this machine's name, the pid and
     a random part."""
     stamp, ending = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}", f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    if shared_data_path(day.parents[3]):  # <home>/logs/<kind>/<model>/date=...
-        return day / f"{stamp}-{host_part()}-{ending}.parquet"
-    return day / f"{stamp}-{ending}.parquet"
+    if data.shared:
+        return f"{day}/{stamp}-{host_part()}-{ending}.parquet"
+    return f"{day}/{stamp}-{ending}.parquet"
 
 
-def days(home: Path, kind: str, model: str) -> list[Path]:
-    """The `date=` directories of one model's log, oldest first."""
-    return sorted(
-        path for path in model_directory(home, kind, model).glob("date=*") if path.is_dir()
-    )
+def days(data: Objects, kind: str, model: str) -> list[str]:
+    """The `date=` folders of one model's log (their keys), oldest first."""
+    base = model_key(kind, model)
+    return sorted(f"{base}/{name}" for name in data.folders(base) if name.startswith("date="))
 
 
-def segments(day: Path) -> list[Path]:
-    """The segment files of one day of a log, as its readers read them (each row once),
-    oldest first: on a shared data path, less those that merged files listed with them
-    replace (`journals.py`).
+def segments(data: Objects, day: str) -> list[str]:
+    """The segments of one day of a log (their keys), as its readers read them (each row
+    once), oldest first: on a shared data path, less those that merged files listed with
+    them replace (`journals.py`).
 
     Hold the model's logs still meanwhile (`compaction.reading`)."""
-    if shared_data_path(day.parents[3]):  # <home>/logs/<kind>/<model>/date=...
-        return journals.day_files(day)
-    return sorted(day.glob("*.parquet"))
+    if data.shared:
+        return journals.day_files(data, day)
+    return sorted(f"{day}/{name}" for name in data.names(day) if name.endswith(".parquet"))
 
 
-def write_segment(day: Path, table: Any) -> Path:
-    """Write an Arrow table as one new segment of `day` (a `date=` directory), whole or not
-    at all, keeping its schema; the file."""
-    target = _new_segment(day)
+def write_segment(data: Objects, day: str, table: Any) -> str:
+    """Write an Arrow table as one new segment of `day` (a `date=` folder's key), whole or
+    not at all, keeping its schema; its key."""
+    target = _new_segment(data, day)
     try:
-        write_file(target, _parquet(table))
+        data.put(target, _parquet(table))
     except OSError as exc:
+        where = data.url(day)
         raise StorageError.of(
-            exc, day, doing=f"write a segment of {day}", outcome="nothing was logged"
+            exc, where, doing=f"write a segment of {where}", outcome="nothing was logged"
         ) from None
     return target
 

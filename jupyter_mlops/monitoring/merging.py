@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.registry.records import RecordTable
+from jupyter_mlops.store.objects import Objects, at
 
 SMALL_BYTES = 64 * 2**20
 ROW_GROUP = 122_880  # rows a merged file's row groups hold (as DuckDB writes them)
@@ -59,15 +60,10 @@ class CompactionList(RecordTable[Compaction]):
         ]
 
 
-def logged_models(home: Path) -> list[str]:
+def logged_models(home: Path | Objects) -> list[str]:
     """Every model with a prediction or label log."""
-    found = {
-        path.name
-        for kind in logs.KINDS
-        for path in (home / "logs" / kind).glob("*")
-        if path.is_dir()
-    }
-    return sorted(found)
+    data = at(home)
+    return sorted({name for kind in logs.KINDS for name in data.folders(f"logs/{kind}")})
 
 
 def mergeable(paths: list[Path]) -> list[list[Path]]:
@@ -77,13 +73,18 @@ def mergeable(paths: list[Path]) -> list[list[Path]]:
 
 
 def summary(
-    model: str, kind: str, day: Path, groups: list[list[Path]], merged: list[tuple[int, int, int]]
+    model: str,
+    kind: str,
+    day: Path | str,
+    groups: list[list[Path]],
+    merged: list[tuple[int, int, int]],
 ) -> Compaction:
-    """What merging `groups` of `day` did, from each merge's rows, bytes before and after."""
+    """What merging `groups` of `day` (its folder, or that folder's key) did, from each
+    merge's rows, bytes before and after."""
     return Compaction(
         model,
         kind,
-        day.name.removeprefix("date="),
+        str(day).rsplit("/", 1)[-1].removeprefix("date="),
         files_before=sum(len(group) for group in groups),
         files_after=len(groups),
         rows=sum(rows for rows, _, _ in merged),

@@ -45,7 +45,7 @@ class LoggingMixin:
         the model's prediction log; returns them, request ids included."""
         version = self.registry.get(self.registry.watched(ref))
         rows = self._scored_rows(version, X, predictions, request_ids, timestamps)
-        logs.write_segments(self.registry.home, logs.PREDICTIONS, version.model, rows)
+        logs.write_segments(self.registry.data, logs.PREDICTIONS, version.model, rows)
         return rows
 
     def predict(self, ref: str, X: Any, *, log: bool = True) -> pd.DataFrame:
@@ -71,7 +71,7 @@ class LoggingMixin:
 
         model = self.registry.get(self.registry.watched(ref)).model
         span = None if window is None else parse_window(window)
-        home = self.registry.home
+        home = self.registry.data
         if not logs.has_log(home, logs.PREDICTIONS, model):
             raise InvalidArgumentError(
                 f"no predictions of {model} are logged yet; deploy it (or call "
@@ -125,7 +125,7 @@ class LoggingMixin:
         classes = self._versions.scoring(version).classes
         found = labelling.as_classes(values, classes, what=what, missing=False)
         rows = logs.label_rows(ids, found, timestamps=timestamps)
-        logs.write_segments(self.registry.home, logs.LABELS, parse_ref(model).model, rows)
+        logs.write_segments(self.registry.data, logs.LABELS, parse_ref(model).model, rows)
         return len(rows)
 
     def _labelled_version(self, model: str) -> Version:

@@ -17,7 +17,6 @@ compare versions the aliases no longer point at.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
@@ -29,6 +28,7 @@ from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.lookups import compared_model, side_ref
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.store import analytics
+from jupyter_mlops.store.objects import Objects
 
 COLUMNS = [
     "request_id",
@@ -90,7 +90,7 @@ def pairs(
             f"version {first.version}, which pair with nothing; compare two different "
             "versions, e.g. the champion and the challenger in shadow."
         )
-    home = registry.home
+    home = registry.data
     _require_logs(home, model, shadow=shadow)
     span = span_or_range(window) if window is not None else None
     start = end = None
@@ -116,7 +116,7 @@ def pairs(
     return Pairs(rows[COLUMNS], first, second, text)
 
 
-def _require_logs(home: Path, model: str, *, shadow: str) -> None:
+def _require_logs(home: Objects, model: str, *, shadow: str) -> None:
     """Both logs, or a sentence saying how they come to be written."""
     if not logs.has_log(home, logs.PREDICTIONS, model):
         missing = "no predictions"

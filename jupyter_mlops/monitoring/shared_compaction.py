@@ -1,13 +1,16 @@
 """Compacting a model's logs on a shared data path: one compaction anywhere at a time.
 
-File locks do not hold across the machines that mount a data path, so a compaction there
-claims the lease `compaction:<model>` in the registry's catalog (`store/leases.py`) and
-does the work `journals.py` describes under it: it settles each day (undoes merges that
-never took place, deletes what merges replaced a grace period ago) and merges the day's
-small segments beside them. Another compaction of the model, on any machine, is refused
-while the lease lives; one that died loses it when it expires. The holder makes sure the
-lease is still its own before each day and before each merged file takes its name,
-renewing it once half of it has run out, and stops if it was taken.
+File locks do not hold across the machines that mount a data path (and a bucket has
+none), so a compaction there claims the lease `compaction:<model>` in the registry's
+catalog (`store/leases.py`) and does the work `journals.py` describes under it: it
+settles each day (undoes merges that never took place, deletes what merges replaced a
+grace period ago) and merges the day's small segments beside them. Another compaction of
+the model, on any machine, is refused while the lease lives; one that died loses it when
+it expires. The holder makes sure the lease is still its own before each day and before
+each merged file takes its name, renewing it once half of it has run out, and stops if it
+was taken. In a bucket the day's small segments are downloaded to be merged on this
+machine, and the merged file is uploaded under a temporary name before its journal is
+written.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from jupyter_mlops.errors import ConflictError, InvalidArgumentError, MlopsError
 from jupyter_mlops.monitoring import journals, logs, merging
 from jupyter_mlops.store import leases
 from jupyter_mlops.store.backends import Store
-from jupyter_mlops.store.locks import fsync_path
+from jupyter_mlops.store.objects import Entry, Objects
 
 LEASE_SECONDS = 120.0
 
@@ -51,7 +54,7 @@ class _Held:
 
 
 def compact_model(
-    home: Path, model: str, *, catalog: Store, grace: timedelta, lease_seconds: float
+    data: Objects, model: str, *, catalog: Store, grace: timedelta, lease_seconds: float
 ) -> list[merging.Compaction]:
     """Settle and merge each day of `model`'s logs, holding its compaction lease."""
     owner = leases.new_owner()
@@ -64,48 +67,58 @@ def compact_model(
         )
     held = _Held(catalog, lease, lease_seconds)
     try:
-        return _compact_days(home, model, held, grace=grace)
+        return _compact_days(data, model, held, grace=grace)
     finally:
         with suppress(MlopsError):  # an unreachable catalog: the lease expires by itself
             leases.release(catalog, held.lease)
 
 
 def _compact_days(
-    home: Path, model: str, held: _Held, *, grace: timedelta
+    data: Objects, model: str, held: _Held, *, grace: timedelta
 ) -> list[merging.Compaction]:
     done = []
     for kind in logs.KINDS:
-        for day in logs.days(home, kind, model):
+        for day in logs.days(data, kind, model):
             held.renew()
-            journals.settle(day, grace=grace)
-            groups = merging.mergeable(logs.segments(day))
+            journals.settle(data, day, grace=grace)
+            listed = {entry.key: entry for entry in data.walk(day)}  # with their sizes
+            found = [listed[key] for key in logs.segments(data, day) if key in listed]
+            small = [entry for entry in found if entry.size < merging.SMALL_BYTES]
+            if len(small) < 2:
+                continue
+            with data.local([entry.key for entry in small]) as files:
+                groups = merging.mergeable(files)
+                keys = dict(zip(files, small, strict=True))
+                merged = [
+                    _merge_beside(data, day, group, [keys[path] for path in group], held.renew)
+                    for group in groups
+                ]
             if groups:
-                merged = [_merge_beside(day, group, renew=held.renew) for group in groups]
                 done.append(merging.summary(model, kind, day, groups, merged))
     return done
 
 
 def _merge_beside(
-    day: Path, sources: list[Path], *, renew: Callable[[], None]
+    data: Objects, day: str, files: list[Path], sources: list[Entry], renew: Callable[[], None]
 ) -> tuple[int, int, int]:
-    """Merge `sources` (one schema) into a file beside them that takes its name after its
-    journal, once `renew` (which raises when the lease was lost) has passed; the rows, and
-    bytes before and after. The sources stay until a later compaction settles the day."""
+    """Merge `sources` (one schema; their `files` on this machine) into a file beside them
+    that takes its name after its journal, once `renew` (which raises when the lease was
+    lost) has passed; the rows, and bytes before and after. The sources stay until a later
+    compaction settles the day."""
     key = uuid.uuid4().hex[:12]
     first = sources[0].name.split("-")[0]  # segment names start with their time: keep the order
     name = f"{first}-{logs.host_part()}-{os.getpid()}-{key}.parquet"
-    journal = journals.Journal(day, key, tuple(path.name for path in sources), name)
-    target = day / name
+    journal = journals.Journal(day, key, tuple(entry.name for entry in sources), name)
     try:
-        rows = merging.copy_rows(sources, journal.temporary)
-        journals.record(journal)
+        with data.spooled(journal.temporary) as temporary:
+            rows = merging.copy_rows(files, temporary)
+        journals.record(data, journal)
         renew()
-        os.rename(journal.temporary, target)
+        data.rename(journal.temporary, journal.merged)  # its sources' grace starts now
     except BaseException:
-        journal.temporary.unlink(missing_ok=True)
-        if not target.exists():
-            journal.path.unlink(missing_ok=True)
+        with suppress(OSError):
+            data.delete([journal.temporary])
+            if not data.exists(journal.merged):
+                data.delete([journal.path])
         raise
-    os.utime(target)  # its sources' grace starts now
-    fsync_path(day)
-    return rows, sum(path.stat().st_size for path in sources), target.stat().st_size
+    return rows, sum(entry.size for entry in sources), data.entry(journal.merged).size

@@ -166,7 +166,7 @@ def _from_log(
     registry: Registry, version: Version, span: Window | None, scope: Scope | None
 ) -> Data:
     """Rows of the log in the last `span` up to now (None: every row)."""
-    home = registry.home
+    home = registry.data
     if not logs.has_log(home, logs.PREDICTIONS, version.model):
         raise InvalidArgumentError(
             f"no predictions of {version.model} are logged yet; pass current data (",

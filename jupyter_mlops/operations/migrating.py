@@ -60,7 +60,7 @@ def migrate(source: Registry, target: Registry) -> Migration:
             planned,
             refuse=lambda found: _clash(source, target, found, first=False),
         )
-    days = log_copies.copy_logs(source.home, target.home)
+    days = log_copies.copy_logs(source.data, target.data)
     tallies = table_copies.check(snapshot, target.db, planned, rows)
     problems = _problems(tallies, target, owners, damaged, days)
     if problems:
@@ -84,7 +84,7 @@ def registry_at(
     what a migration copies from, never made by opening it."""
     place = resolve_location(location, data_path=data_path)
     if place.url is not None:
-        found = LakeDatabase(place.url, place.home).exists()
+        found = LakeDatabase(place.url, place.data_path).exists()
         where = f"shared registry {shown(place.url)!r}"
     else:
         assert place.home is not None
@@ -110,7 +110,7 @@ def _copy_artifacts(
         try:
             data = source.artifacts.get(digest, label=owner)
         except IntegrityError:
-            found = source.artifacts.path(digest).exists()
+            found = source.artifacts.exists(digest)
             state = "does not match its sha256" if found else "is missing"
             damaged[digest] = f"{owner}: its artifact file in {_named(source)} {state}"
             continue
@@ -135,7 +135,7 @@ def _problems(
     for digest, owner in owners.items():
         if not target.artifacts.holds(digest):
             problems.append(damaged.get(digest) or f"{owner}: its artifact is not whole there")
-    for day, tally in log_copies.check_logs(target.home, days):
+    for day, tally in log_copies.check_logs(target.data, days):
         if not tally.equal:
             problems.append(f"{day.title} holds {_holding(tally)}")
     return problems

@@ -204,4 +204,4 @@ def compact(registry: Registry, *, model: str | None = None) -> CompactionList:
     """Merge a model's (every logged model's) small prediction-log segments per day."""
     from jupyter_mlops.monitoring.compaction import compact as merge
 
-    return merge(registry.home, model, catalog=registry.db)
+    return merge(registry.data, model, catalog=registry.db)

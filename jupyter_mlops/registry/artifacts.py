@@ -1,15 +1,17 @@
-"""Content-addressed artifact files: `artifacts/sha256/<2 hex>/<62 hex>`.
+"""Content-addressed artifact files: `artifacts/sha256/<2 hex>/<62 hex>` under the data path.
 
-A file is written to a temporary name, fsynced and renamed into place before any
-row refers to it, so a crash leaves either a whole file or none; every read
-checks the bytes against their name.
+A file is stored whole (in a folder: written to a temporary name, fsynced and renamed into
+place; in a bucket: one PUT) before any row refers to it, so a crash leaves either a whole
+file or none; every read checks the bytes against their name.
 
 Equal bytes share one file. Reusing a file checks it first (a damaged one is written
 again) and refreshes its age, so garbage collection's grace period counts from the
 last use. Collection and storing also exclude each other: whoever stores files and
 then commits the rows that refer to them holds `in_use()` (a shared lock) throughout,
 and `remove_unreferenced` holds it exclusively while it decides and deletes, so it
-never deletes a file a registration is about to refer to.
+never deletes a file a registration is about to refer to. That lock is a file lock beside
+the artifacts; for a bucket it is on this machine, so between machines only the grace
+period keeps a file that was just stored or reused: it is never older than `older_than`.
 """
 
 from __future__ import annotations
@@ -18,19 +20,22 @@ import fcntl
 import hashlib
 import math
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from jupyter_mlops.config import ARTIFACTS_DIR
 from jupyter_mlops.errors import IntegrityError, InvalidArgumentError, Option, StorageError
-from jupyter_mlops.store.locks import fsync_path
+from jupyter_mlops.store.objects import Objects, write_file
+
+__all__ = ["ArtifactStore", "sha256", "write_file"]
 
 LOCK = ".collecting.lock"
 VERSION_FIX = "restore the file from a backup, or archive this version and register the model again"
 RUN_FIX = "restore the file from a backup, or log it again in a new run"
+INCOMING = ".incoming-"
 # the shared lock each artifact directory holds in this process: [descriptor, users]
 _shared: dict[Path, list[int]] = {}
 _shared_lock = threading.Lock()
@@ -41,27 +46,45 @@ def sha256(data: bytes) -> str:
 
 
 class ArtifactStore:
-    """The artifact directory of one registry."""
+    """The artifact files of one registry, under its data path (`data`); `home` is the
+    registry's folder on this machine."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, data: Objects, *, home: Path) -> None:
+        self.data, self.home = data, home
+        # where its lock file is: beside the files, or for a bucket in this machine's folder
+        self.root = data.folder / ARTIFACTS_DIR if data.folder is not None else home / "locks"
+        self.shown = data.url(ARTIFACTS_DIR)
+
+    def key(self, digest: str) -> str:
+        return f"{ARTIFACTS_DIR}/sha256/{digest[:2]}/{digest[2:]}"
 
     def path(self, digest: str) -> Path:
-        return self.root / "sha256" / digest[:2] / digest[2:]
+        """The file of `digest`, in a registry whose files are in a folder."""
+        return Path(self.data.url(self.key(digest)))
 
     def put(self, data: bytes) -> str:
         """Store `data` (once: equal bytes share one file) and return its sha256.
 
         Call it inside `in_use()` until the rows that refer to the file are committed."""
         digest = sha256(data)
-        target = self.path(digest)
-        if _reusable(target, digest, len(data)):
+        if self._reusable(digest, len(data)):
             return digest
         try:
-            write_file(target, data)
+            self.data.put(self.key(digest), data)
         except OSError as exc:
-            raise StorageError.of(exc, self.root, doing="store an artifact") from None
+            raise StorageError.of(exc, self.shown, doing="store an artifact") from None
         return digest
+
+    def _reusable(self, digest: str, size: int) -> bool:
+        """Whether the file already stored under `digest` is whole; if so its age restarts."""
+        key = self.key(digest)
+        try:
+            if self.data.entry(key).size != size or sha256(self.data.get(key)) != digest:
+                return False  # damaged on disk: it is written again
+            self.data.touch(key)
+        except OSError:
+            return False
+        return True
 
     @contextmanager
     def in_use(self) -> Iterator[None]:
@@ -91,36 +114,41 @@ class ArtifactStore:
     def get(self, digest: str, *, label: str, fix: str = VERSION_FIX) -> bytes:
         """The bytes stored under `digest`, verified; `label` names their owner in errors and
         `fix` says how to repair it (by default: a version's)."""
-        target = self.path(digest)
+        target = self.data.url(self.key(digest))
         try:
-            data = target.read_bytes()
+            data = self.data.get(self.key(digest))
         except FileNotFoundError:
-            raise IntegrityError(
-                f"{label}: artifact file {str(target)!r} is missing; {fix}."
-            ) from None
+            raise IntegrityError(f"{label}: artifact file {target!r} is missing; {fix}.") from None
         if sha256(data) != digest:
             raise IntegrityError(
-                f"{label}: artifact file {str(target)!r} does not match its sha256 (it was "
+                f"{label}: artifact file {target!r} does not match its sha256 (it was "
                 f"changed or corrupted on disk); {fix}."
             )
         return data
 
+    def exists(self, digest: str) -> bool:
+        """Whether a file of `digest` is present, whole or not."""
+        return self.data.exists(self.key(digest))
+
     def holds(self, digest: str) -> bool:
         """Whether the file of `digest` is present and its bytes match it."""
         try:
-            return sha256(self.path(digest).read_bytes()) == digest
-        except OSError:
+            return sha256(self.data.get(self.key(digest))) == digest
+        except FileNotFoundError:
             return False
+        except OSError as exc:
+            if self.data.folder is not None:
+                return False
+            raise StorageError.of(
+                exc, self.shown, doing="read an artifact", outcome="nothing was changed"
+            ) from None
 
     def digests(self) -> Iterator[str]:
         """The sha256 of every file present (without reading them)."""
-        base = self.root / "sha256"
-        if not base.is_dir():
-            return
-        for folder in sorted(base.iterdir()):
-            for item in sorted(folder.iterdir()):
-                if not item.name.startswith(".incoming-"):
-                    yield folder.name + item.name
+        for entry in self.data.walk(f"{ARTIFACTS_DIR}/sha256"):
+            folder = entry.key.split("/")[-2]
+            if not entry.name.startswith(INCOMING):
+                yield folder + entry.name
 
     def remove_unreferenced(
         self, referenced: Callable[[], set[str]], *, older_than: float, dry_run: bool = False
@@ -138,24 +166,28 @@ class ArtifactStore:
                 Option("older_than", python="3600", typed="3600"),
                 " (an hour).",
             )
-        base = self.root / "sha256"
-        if not base.is_dir():
+        folder = self.data.folder
+        if folder is not None and not (folder / ARTIFACTS_DIR / "sha256").is_dir():
             return []
         with self._collecting():
-            return self._remove(base, referenced(), older_than=older_than, dry_run=dry_run)
+            return self._remove(referenced(), older_than=older_than, dry_run=dry_run)
 
-    def _remove(
-        self, base: Path, referenced: set[str], *, older_than: float, dry_run: bool
-    ) -> list[str]:
+    def _remove(self, referenced: set[str], *, older_than: float, dry_run: bool) -> list[str]:
         cutoff = time.time() - older_than
-        removed = []
-        for item in sorted(base.glob("*/*")):
-            digest = item.parent.name + item.name
-            abandoned = item.name.startswith(".incoming-")
-            if (abandoned or digest not in referenced) and item.stat().st_mtime < cutoff:
-                removed.append(item.name if abandoned else digest)
-                if not dry_run:
-                    item.unlink()
+        removed, keys = [], []
+        for entry in self.data.walk(f"{ARTIFACTS_DIR}/sha256"):
+            digest = entry.key.split("/")[-2] + entry.name
+            abandoned = entry.name.startswith(INCOMING)
+            if (abandoned or digest not in referenced) and entry.modified < cutoff:
+                removed.append(entry.name if abandoned else digest)
+                keys.append(entry.key)
+        if not dry_run:
+            try:
+                self.data.delete(keys)
+            except OSError as exc:
+                raise StorageError.of(
+                    exc, self.shown, doing="delete unused artifacts", outcome="some may be left"
+                ) from None
         return removed
 
     @contextmanager
@@ -175,30 +207,3 @@ class ArtifactStore:
             return os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise StorageError.of(exc, self.root, doing=doing, outcome=outcome) from None
-
-
-def _reusable(target: Path, digest: str, size: int) -> bool:
-    """Whether the file already stored under `digest` is whole; if so its age restarts."""
-    try:
-        if target.stat().st_size != size or sha256(target.read_bytes()) != digest:
-            return False  # damaged on disk: it is written again
-        os.utime(target)
-    except OSError:
-        return False
-    return True
-
-
-def write_file(target: Path, data: bytes) -> None:
-    """Write `data` to `target` whole or not at all: a temporary file, fsync, rename, fsync."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    fsync_path(target.parent)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jupyter_mlops.config import (
@@ -43,7 +42,7 @@ def options(registry: Registry | Location) -> list[str]:
     url, folder = _parts(registry)
     if url is None:
         return ["--home", str(folder)]
-    data_path = ["--data-path", str(folder)] if folder is not None else []
+    data_path = ["--data-path", folder] if folder is not None else []
     return data_path if has_password(registry) else ["--home", url, *data_path]
 
 
@@ -84,8 +83,9 @@ def has_password(registry: Registry | Location) -> bool:
     return url is not None and shown(url) != url
 
 
-def _parts(registry: Registry | Location) -> tuple[str | None, Path | None]:
-    """(the shared registry's URL or None, its data path or the registry's directory)."""
+def _parts(registry: Registry | Location) -> tuple[str | None, str | None]:
+    """(the shared registry's URL or None, its data path (a folder or a bucket's URL) or
+    the registry's directory)."""
     if isinstance(registry, Location):
-        return registry.url, registry.home
-    return (registry.location if registry.shared else None), registry.home
+        return registry.url, registry.data_path
+    return (registry.location if registry.shared else None), registry.data_path

@@ -1,6 +1,6 @@
 """Opening a registry: where it lives (a directory with its file, or a shared catalog and
-its data folder), the folder made where missing, and the schema brought up to date once per
-process."""
+its data path: a folder, or a bucket of object storage), the folder made where missing,
+and the schema brought up to date once per process."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from jupyter_mlops.config import (
     ARTIFACTS_DIR,
     REGISTRY_FILE,
     Settings,
-    mark_shared,
     resolve_location,
+    working_folder,
 )
 from jupyter_mlops.errors import CONNECT, InvalidArgumentError
 from jupyter_mlops.registry import team
@@ -21,6 +21,7 @@ from jupyter_mlops.store import Database
 from jupyter_mlops.store.backends import Store
 from jupyter_mlops.store.lake import LakeDatabase
 from jupyter_mlops.store.migrations import LATEST
+from jupyter_mlops.store.objects import Folder, Objects
 from jupyter_mlops.store.upgrading import applied, migrate
 
 _migrated: set[Path | str] = set()
@@ -29,8 +30,11 @@ _migrated: set[Path | str] = set()
 @dataclass(frozen=True)
 class Opened:
     db: Store
-    home: Path  # the directory of a registry file, or a shared registry's data folder
+    # this machine's folder of the registry: a registry file's directory, a shared
+    # registry's data folder, or, for one whose data path is a bucket, its working folder
+    home: Path
     location: str  # that directory, or the shared catalog's URL
+    data: Objects  # where its artifacts and logs are: that folder, or the bucket
 
 
 def opened(
@@ -45,14 +49,19 @@ def opened(
     place = resolve_location(location, data_path=data_path)
     db: Store
     if place.url is not None:
-        db = LakeDatabase(place.url, place.home, lock_timeout=timeout)
+        # a bucket is checked before the catalog is touched: a missing one makes nothing
+        given: Objects | None = team.bucket(place.bucket) if place.bucket else None
+        if place.home is not None:
+            given = Folder(place.home)
+        db = LakeDatabase(place.url, place.data_path, lock_timeout=timeout)
         made = db.exists()  # one query of the catalog, which each answer below reuses
-        found = Opened(db, team.data_folder(db, place.home, made=made), place.url)
+        data = team.data_folder(db, given, made=made)
+        found = Opened(db, data.folder or working_folder(db.name), place.url, data)
     else:
         assert place.home is not None
         db = Database(place.home / REGISTRY_FILE, lock_timeout=timeout)
         made = db.exists()
-        found = Opened(db, place.home, str(place.home))
+        found = Opened(db, place.home, str(place.home), Folder(place.home))
     try:
         found.home.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -63,8 +72,9 @@ def opened(
             ".",
         ) from None
     if db.shared:
-        mark_shared(found.home)  # so that every process treats its logs alike
-        (found.home / ARTIFACTS_DIR).mkdir(exist_ok=True)  # what tells its data folder apart
+        found.data.mark_shared()  # so that every process treats its logs alike
+        if found.data.folder is not None:  # what tells its data folder apart
+            (found.data.folder / ARTIFACTS_DIR).mkdir(exist_ok=True)
     key = db.path or found.location
     if key not in _migrated or not made:  # (made again)
         _upgrade(db, made=made)

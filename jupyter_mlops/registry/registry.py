@@ -9,7 +9,6 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from jupyter_mlops.config import ARTIFACTS_DIR
 from jupyter_mlops.errors import InvalidArgumentError, MlopsWarning, Option
 from jupyter_mlops.registry import aliases as alias_moves
 from jupyter_mlops.registry import archiving, serialization, team
@@ -50,14 +49,14 @@ if TYPE_CHECKING:
 
 class Registry:
     """A model registry in one directory: `registry.duckdb` plus `artifacts/`; or a team's
-    shared registry: a DuckLake catalog in PostgreSQL, its files under a data path.
+    shared registry: a DuckLake catalog in PostgreSQL, its files under a data path (a folder
+    every machine mounts, or a bucket: `s3://bucket/folder/`).
 
     `Registry()` uses the registry a notebook connected to (`%mlops connect`), else
     $MLOPS_REGISTRY, else $MLOPS_HOME, else ~/.jupyter-mlops; `Registry(path)` any
     directory; `Registry("ducklake:postgres:dbname=mlops host=db user=alice",
     data_path="/shared/mlops")` a shared one (its data path: `data_path`, else
-    $MLOPS_DATA_PATH, else the one it was made with).
-    """
+    $MLOPS_DATA_PATH, else the one it was made with)."""
 
     def __init__(
         self,
@@ -68,8 +67,8 @@ class Registry:
     ) -> None:
         found = opened(location, data_path=data_path, lock_timeout=lock_timeout)
         self.db: Store = found.db
-        self.home, self.location = found.home, found.location
-        self.artifacts = ArtifactStore(self.home / ARTIFACTS_DIR)
+        self.home, self.location, self.data = found.home, found.location, found.data
+        self.artifacts = ArtifactStore(self.data, home=self.home)
 
     def __repr__(self) -> str:
         return f"Registry({self.shown!r})"
@@ -78,6 +77,11 @@ class Registry:
     def shared(self) -> bool:
         """Whether this is a team's shared registry (a DuckLake catalog), not a file."""
         return isinstance(self.db, LakeDatabase)
+
+    @property
+    def data_path(self) -> str:
+        """Where its artifacts and logs are: a folder, or a bucket's `s3://` URL."""
+        return self.data.url()
 
     @property
     def shown(self) -> str:

@@ -38,7 +38,7 @@ def store_version(
             same = _same_version(conn, artifacts, name, draft)
         if same is not None:
             restore_files(same, draft, artifacts)
-            return tell_job(artifacts.root.parent, reused(same, draft))
+            return tell_job(artifacts.home, reused(same, draft))
     record = draft.record
     with artifacts.in_use():  # no garbage collection until the row refers to them
         record["artifact_sha256"] = artifacts.put(draft.artifact)
@@ -46,7 +46,7 @@ def store_version(
         with db.write() as conn:
             same = _same_version(conn, artifacts, name, draft) if repeats else None
             if same is not None:
-                return tell_job(artifacts.root.parent, reused(same, draft))
+                return tell_job(artifacts.home, reused(same, draft))
             _insert_version(conn, name, draft)
     tags = dict(draft.given.tags)
     return warn_of_notebook_code(Version.from_row(record, aliases=[], tags=tags))

@@ -1,5 +1,5 @@
-"""What a shared registry checks before it reads or writes a file: the folder its files are
-under, and whether this PostgreSQL role may change anything at all.
+"""What a shared registry checks before it reads or writes a file: the folder (or bucket) its
+files are under, and whether this PostgreSQL role may change anything at all.
 
 The catalog records the data path it was made with; each machine may mount that folder
 elsewhere (`--data-path`, $MLOPS_DATA_PATH), and DuckLake keeps its files' paths relative to
@@ -14,24 +14,34 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jupyter_mlops.config import ARTIFACTS_DIR, DATA_PATH_VARIABLE, REGISTRY_FILE, SHARED_MARK
+from jupyter_mlops.config import (
+    ARTIFACTS_DIR,
+    DATA_PATH_VARIABLE,
+    REGISTRY_FILE,
+    SHARED_MARK,
+    on_object_storage,
+)
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.store.backends import Store
+from jupyter_mlops.store.buckets import Bucket
 from jupyter_mlops.store.lake import LakeDatabase
+from jupyter_mlops.store.objects import Folder, Objects
 
 
-def data_folder(db: LakeDatabase, given: Path | None, *, made: bool) -> Path:
-    """The folder the shared registry's files are under: `given`, else the one it was made
-    with; refused when the registry is new (not `made`) and none is given, or the folder is
+def data_folder(db: LakeDatabase, given: Objects | None, *, made: bool) -> Objects:
+    """Where the shared registry's files are: `given`, else the data path it was made with;
+    refused when the registry is new (not `made`) and none is given, or the data path is
     not its."""
     if not made:
         if given is None:
             raise db.needs_data_path()
         _refuse_anothers(db, given)
         return given
-    first = str(Path(db.stored_data_path() or "."))
-    found = given or Path(first)
-    if not (found / ARTIFACTS_DIR).is_dir():
+    first = db.stored_data_path() or "."
+    if not on_object_storage(first):
+        first = str(Path(first))  # as a folder is named: no trailing slash
+    found = given or (bucket(first) if on_object_storage(first) else Folder(Path(first)))
+    if not _holds_registry(found):
         fix = (
             f"give the folder this machine mounts it at with {DATA_PATH_VARIABLE} (or --data-path)."
         )
@@ -41,27 +51,47 @@ def data_folder(db: LakeDatabase, given: Path | None, *, made: bool) -> Path:
                 f"here; {fix}"
             )
         raise InvalidArgumentError(
-            f"the folder {str(found)!r} holds none of the files of the {db.shown} (it was made "
-            f"with them in {first!r}); {fix}"
+            f"the {_kind(found)} {found.url()!r} holds none of the files of the {db.shown} (it "
+            f"was made with them in {first!r}); {fix}"
         )
     return found
 
 
-def _refuse_anothers(db: LakeDatabase, folder: Path) -> None:
-    """A new registry's folder must not hold another registry's files: they would be its
+def bucket(url: str) -> Bucket:
+    """The bucket of data path `url`, refused in one sentence when it is missing, refuses
+    this process's credentials or cannot be reached."""
+    found = Bucket(url)
+    found.check()
+    return found
+
+
+def _holds_registry(data: Objects) -> bool:
+    """Whether `data` holds a shared registry's files: a folder its `artifacts/`, a bucket
+    the mark every shared registry leaves there or an artifact."""
+    if data.folder is not None:
+        return (data.folder / ARTIFACTS_DIR).is_dir()
+    return data.exists(str(SHARED_MARK)) or bool(data.folders(f"{ARTIFACTS_DIR}/sha256"))
+
+
+def _refuse_anothers(db: LakeDatabase, data: Objects) -> None:
+    """A new registry's data path must not hold another registry's files: they would be its
     own as far as it could tell (its `gc` would delete the other's artifacts as unused)."""
-    artifacts = folder / ARTIFACTS_DIR / "sha256"
+    artifacts = f"{ARTIFACTS_DIR}/sha256"
     held = (
-        (artifacts.is_dir() and any(artifacts.iterdir()))
-        or (folder / SHARED_MARK).exists()
-        or (folder / REGISTRY_FILE).exists()
+        bool(data.folders(artifacts) or data.names(artifacts))
+        or data.exists(str(SHARED_MARK))
+        or data.exists(REGISTRY_FILE)
     )
     if held:
         raise InvalidArgumentError(
-            f"the folder {str(folder)!r} holds another registry's files, so the new {db.shown} "
-            f"cannot keep its own there; give it a new, empty folder with {DATA_PATH_VARIABLE} "
-            "(or --data-path)."
+            f"the {_kind(data)} {data.url()!r} holds another registry's files, so the new "
+            f"{db.shown} cannot keep its own there; give it a new, empty folder with "
+            f"{DATA_PATH_VARIABLE} (or --data-path)."
         )
+
+
+def _kind(data: Objects) -> str:
+    return "folder" if data.folder is not None else "data path"
 
 
 def require_writable(db: Store) -> None:

@@ -82,7 +82,7 @@ class RegistryAccess:
         on a shared registry, whether none was made in its catalog yet (asked there)."""
         if self.place.url is not None:
             if not self._made:
-                self._made = LakeDatabase(self.place.url, self.place.home).exists()
+                self._made = LakeDatabase(self.place.url, self.place.data_path).exists()
             return not self._made
         assert self.place.home is not None
         file = self.place.home / REGISTRY_FILE
@@ -137,10 +137,10 @@ class RegistryAccess:
             registry = self._open()
             registry.model_names()  # read: a file, a damaged file raise their error
             if isinstance(registry.db, LakeDatabase):
-                found |= {"data_path": str(registry.home), "role": self._role_of(registry.db)}
+                found |= {"data_path": registry.data_path, "role": self._role_of(registry.db)}
         elif self.place.url is not None:
-            lake = LakeDatabase(self.place.url, self.place.home)
-            found |= {"data_path": self.place.home and str(self.place.home)}
+            lake = LakeDatabase(self.place.url, self.place.data_path)
+            found |= {"data_path": self.place.data_path}
             found |= {"role": self._role_of(lake)}
         return found
 
@@ -173,7 +173,7 @@ class RegistryAccess:
 
         if home is None and self.place.url is not None:
             place = self.place
-            return Registry(place.url, data_path=place.home, lock_timeout=self.lock_timeout)
+            return Registry(place.url, data_path=place.data_path, lock_timeout=self.lock_timeout)
         return Registry(home or self.place.home, lock_timeout=self.lock_timeout)
 
     def _empty_registry(self) -> Registry:

@@ -118,15 +118,15 @@ class ModelServer:
         log = partial(
             LogWriter, max_rows=max_rows, max_seconds=max_seconds, fallback=self.unwritten
         )
-        self.predictions = log(self.registry.home, logs.PREDICTIONS, model)
-        self.labels = log(self.registry.home, logs.LABELS, model)
+        self.predictions = log(self.registry.data, logs.PREDICTIONS, model)
+        self.labels = log(self.registry.data, logs.LABELS, model)
         self.shadow: ShadowScorer | None = None
         if shadow is not None:
             self.shadow = ShadowScorer(
                 self.registry,
                 shadow,
                 load=self._load,
-                log=log(self.registry.home, logs.SHADOWS, model),
+                log=log(self.registry.data, logs.SHADOWS, model),
                 poll_seconds=self.follower.poll_seconds,
             )
 

@@ -54,8 +54,8 @@ import pandas as pd
 from jupyter_mlops.deploying import unwritten
 from jupyter_mlops.errors import LogFullError, plain_reason
 from jupyter_mlops.monitoring import logs
-from jupyter_mlops.registry.artifacts import write_file
 from jupyter_mlops.serving.notices import say
+from jupyter_mlops.store.objects import Objects, at
 
 MAX_ROWS = 10_000
 MAX_SECONDS = 2.0
@@ -70,7 +70,7 @@ class LogWriter:
 
     def __init__(
         self,
-        home: Path,
+        home: Path | Objects,
         kind: str,
         model: str,
         *,
@@ -79,7 +79,8 @@ class LogWriter:
         max_buffered: int | None = None,
         fallback: Path | None = None,
     ) -> None:
-        self.home, self.kind, self.model = home, kind, model
+        self.data, self.kind, self.model = at(home), kind, model
+        self.home = self.data.url()  # where the log is, as messages name it
         self.fallback = fallback or unwritten.directory(unwritten.tag_of(None))
         self.max_rows, self.max_seconds = max_rows, max_seconds
         self.max_buffered = max_buffered if max_buffered is not None else 10 * max_rows
@@ -142,7 +143,7 @@ class LogWriter:
                 return 0
             before = self.written
             try:
-                done, error = self._store(pieces, home=self.home)
+                done, error = self._store(pieces, place=self.data)
             except Exception as exc:  # our own bug: keep every row, say so, carry on
                 done, error = 0, exc
             if error is not None:
@@ -179,7 +180,7 @@ class LogWriter:
                 self._rows, self._oldest = 0, None
             try:
                 unwritten.prepared(self.fallback)
-                done, error = self._store(pieces, home=self.fallback)
+                done, error = self._store(pieces, place=at(self.fallback))
             except Exception as exc:  # the fallback is refused too: these rows are lost
                 done, error = 0, exc
             self.saved_elsewhere += _count(pieces[:done])
@@ -191,10 +192,13 @@ class LogWriter:
         """One sentence: which rows could not be written, where they are, what was lost."""
         where, saved, lost = self.fallback / "logs", self.saved_elsewhere, self.lost
         told = []
+        copy = f"cp -rn {where} {self.home}/"
+        if self.data.folder is None:  # a bucket
+            copy = f"aws s3 cp --recursive {where} {self.data.url('logs')}"
         if saved:
             told.append(
                 f"{saved:,} were saved to {where}; copy that folder into {self.home} "
-                f"(cp -rn {where} {self.home}/) once it has room"
+                f"({copy}) once it has room"
             )
         if lost:
             why = plain_reason(error) if error is not None else "unknown"
@@ -202,7 +206,7 @@ class LogWriter:
         failing = plain_reason(self._failing) if self._failing else "unknown"
         return (
             f"{saved + lost:,} rows of the {self.kind} log of {self.model} could not be "
-            f"written under {self.home / 'logs'} ({failing}): {'; '.join(told)}."
+            f"written under {self.data.url('logs')} ({failing}): {'; '.join(told)}."
         )
 
     @property
@@ -234,14 +238,14 @@ class LogWriter:
         if failing:
             return (
                 f"the {self.kind} log of {self.model} cannot be written under "
-                f"{self.home / 'logs'} ({_describe(failing).rstrip('.')}); {self.buffered} rows "
+                f"{self.data.url('logs')} ({_describe(failing).rstrip('.')}); {self.buffered} rows "
                 "wait in memory and are retried"
             )
         if aside:
             return (
                 f"{aside} rows of the {self.kind} log of {self.model} could not be stored as "
                 f"Parquet ({self.last_error}) and were set aside in "
-                f"{self._aside_directory(self.home)}"
+                f"{self.data.url(self._aside_directory())}"
             )
         return None
 
@@ -253,34 +257,34 @@ class LogWriter:
         elif error is None and was is not None:
             say(f"the {self.kind} log of {self.model} is written again")
 
-    def _store(self, pieces: list[Piece], *, home: Path) -> tuple[int, Exception | None]:
-        """Write `pieces` in order under `home`; returns how many of them are stored
+    def _store(self, pieces: list[Piece], *, place: Objects) -> tuple[int, Exception | None]:
+        """Write `pieces` in order under `place`; returns how many of them are stored
         (written, or set aside when Parquet refuses them alone) and the error that stopped
-        the rest. Only rows written under the log's own home count as `written`."""
+        the rest. Only rows written under the log's own data path count as `written`."""
         try:
             frame = _frame(pieces)
-            logs.write_segments(home, self.kind, self.model, frame)
+            logs.write_segments(place, self.kind, self.model, frame)
         except OSError as exc:  # disk full, permissions: nothing written, all retried
             return 0, exc
         except Exception as exc:  # rows Parquet refuses: find them, write the rest
             if len(pieces) > 1:
                 self._failed(exc)
                 half = len(pieces) // 2
-                done, error = self._store(pieces[:half], home=home)
+                done, error = self._store(pieces[:half], place=place)
                 if error is not None:
                     return done, error
-                rest, error = self._store(pieces[half:], home=home)
+                rest, error = self._store(pieces[half:], place=place)
                 return half + rest, error
             try:
-                self._put_aside(pieces[0], exc, home=home)
+                self._put_aside(pieces[0], exc, place=place)
             except OSError as error:
                 return 0, error
             return 1, None
-        if home == self.home:
+        if place is self.data:
             self.written += len(frame)
         return len(pieces), None
 
-    def _put_aside(self, piece: Piece, error: Exception, *, home: Path) -> None:
+    def _put_aside(self, piece: Piece, error: Exception, *, place: Objects) -> None:
         """Keep rows Parquet refused as JSON lines beside the log (no reader looks there)."""
         self._failed(error)
         names = list(piece)
@@ -290,15 +294,16 @@ class LogWriter:
             for values in zip(*columns, strict=True)
         ]
         stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        write_file(self._aside_directory(home) / f"{stamp}.jsonl", b"\n".join(lines) + b"\n")
+        place.put(f"{self._aside_directory()}/{stamp}.jsonl", b"\n".join(lines) + b"\n")
         self.set_aside += len(lines)
         say(
             f"{len(lines)} rows of the {self.kind} log of {self.model} could not be stored as "
-            f"Parquet ({self.last_error}) and were set aside in {self._aside_directory(home)}"
+            f"Parquet ({self.last_error}) and were set aside in "
+            f"{place.url(self._aside_directory())}"
         )
 
-    def _aside_directory(self, home: Path) -> Path:
-        return logs.model_directory(home, self.kind, self.model) / SET_ASIDE
+    def _aside_directory(self) -> str:
+        return f"{logs.model_key(self.kind, self.model)}/{SET_ASIDE}"
 
     def _failed(self, error: Exception) -> None:
         self.failures += 1

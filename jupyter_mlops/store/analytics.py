@@ -1,7 +1,8 @@
 """SQL over the prediction and label logs and over Parquet files users point at.
 
 A log is given as the list of what `read_parquet` reads of it (`compaction.LogFiles`): a
-registry file's glob, or a shared data path's files.
+registry file's glob, or a shared data path's files (in a bucket, `s3://` URLs, which the
+engine reads through httpfs with this process's S3 credentials: `s3.enable`).
 
 These run in the process's in-memory DuckDB on a cursor of their own: the registry
 file is not attached, so reading a log takes no lock any other process waits on.
@@ -14,6 +15,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from jupyter_mlops.store import s3
 from jupyter_mlops.store.connection import analytics_cursor as cursor
 
 __all__ = [
@@ -26,6 +28,15 @@ __all__ = [
     "scored_predictions",
     "shadow_pairs",
 ]
+
+
+def _reachable(conn: duckdb.DuckDBPyConnection, *files: list[str] | None) -> None:
+    """Let `conn`'s engine read the buckets `files` are in."""
+    found = {
+        s3.split(name)[0] for names in files for name in names or () if name.startswith(s3.SCHEME)
+    }
+    for bucket in sorted(found):
+        s3.enable(conn, bucket)
 
 
 def _arrow_frame(result: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -42,6 +53,7 @@ def read_parquet(
     end: datetime | None = None,
 ) -> pd.DataFrame:
     """The rows of Parquet files (a list of paths or globs), optionally within [start, end)."""
+    _reachable(conn, files)
     query = "SELECT * FROM read_parquet(?, union_by_name = true, hive_partitioning = false)"
     params: list[object] = [files]
     if time_column is not None and (start is not None or end is not None):
@@ -61,6 +73,7 @@ def labelled_predictions(
     end: datetime | None,
 ) -> pd.DataFrame:
     """Logged predictions joined with their labels by request id (the latest label wins)."""
+    _reachable(conn, predictions, labels)
     return conn.execute(
         """WITH label AS (
                SELECT __request_id__, arg_max(__label__, __timestamp__) AS __label__
@@ -87,6 +100,7 @@ def logged_rows(
     """Every logged column (inputs, request id, time, version, prediction, score) from
     `start` on, oldest first, with the latest label per request id (`labels` None: no label
     log yet, every `__label__` missing); `labelled`: only the rows a label arrived for."""
+    _reachable(conn, predictions, labels)
     label = (
         "SELECT __request_id__, arg_max(__label__, __timestamp__) AS __label__ "
         "FROM read_parquet(?, union_by_name = true, hive_partitioning = false) "
@@ -115,6 +129,7 @@ def scored_predictions(
     end: datetime | None,
 ) -> pd.DataFrame:
     """Logged predictions' times, versions, outputs and scores, without labels."""
+    _reachable(conn, predictions)
     return conn.execute(
         """SELECT __request_id__, __timestamp__, __version__, __prediction__, __score__
            FROM read_parquet(?, union_by_name = true, hive_partitioning = false)
@@ -137,6 +152,7 @@ def shadow_pairs(
     """The requests both the served version and its shadow scored (`versions`: which of
     each), logged within [start, end), one row each with both outputs and the latest
     label (NULL without one, and for all when `labels` is None: no label log yet)."""
+    _reachable(conn, predictions, shadows, labels)
     label = (
         """SELECT __request_id__, arg_max(__label__, __timestamp__) AS label
            FROM read_parquet(?, union_by_name = true, hive_partitioning = false)
@@ -178,6 +194,7 @@ def shadow_pairs(
 
 def parquet_rows(conn: duckdb.DuckDBPyConnection, files: list[str]) -> int:
     """How many rows the files hold, from their footers."""
+    _reachable(conn, files)
     found = conn.execute(
         "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)", [files]
     ).fetchone()
@@ -188,6 +205,7 @@ def newest_time(
     conn: duckdb.DuckDBPyConnection, files: list[str], time_column: str
 ) -> datetime | None:
     """The latest time in a column of Parquet files (None: no row has one)."""
+    _reachable(conn, files)
     query = (
         'SELECT max("{0}") FROM read_parquet(?, union_by_name = true, hive_partitioning = false)'
     )

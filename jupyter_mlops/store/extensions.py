@@ -1,7 +1,8 @@
 """The DuckDB extensions a shared registry needs, loaded without a network where possible.
 
-`pip install 'jupyter-mlops[team]'` brings DuckLake and the PostgreSQL scanner as Python
-packages (`duckdb-extension-ducklake`, `duckdb-extension-postgres`) built for the DuckDB
+`pip install 'jupyter-mlops[team]'` brings DuckLake, the PostgreSQL scanner and httpfs (a
+data path in a bucket) as Python packages (`duckdb-extension-ducklake`,
+`duckdb-extension-postgres`, `duckdb-extension-httpfs`) built for the DuckDB
 version this package pins. Each is installed from the file inside its package (DuckDB copies
 it into its extension directory once) and loaded; where a package is missing, DuckDB's own
 `INSTALL` fetches the extension from its repository, which needs a network.
@@ -20,6 +21,7 @@ from jupyter_mlops.errors import UnavailableError
 PACKAGES = {
     "postgres_scanner": ("duckdb_extension_postgres", "postgres"),
     "ducklake": ("duckdb_extension_ducklake", "ducklake"),
+    "httpfs": ("duckdb_extension_httpfs", "httpfs"),  # a data path in a bucket (s3://)
 }
 TEAM_EXTRA = "pip install 'jupyter-mlops[team]'"
 

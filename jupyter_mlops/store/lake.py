@@ -30,7 +30,7 @@ from typing import Any, ClassVar, TypeVar
 
 import duckdb
 
-from jupyter_mlops.config import DATA_PATH_VARIABLE, machine
+from jupyter_mlops.config import machine
 from jupyter_mlops.errors import (
     ConflictError,
     ForbiddenError,
@@ -38,7 +38,7 @@ from jupyter_mlops.errors import (
     RegistryBusyError,
     UnavailableError,
 )
-from jupyter_mlops.store import actors, extensions, lake_reads, lake_urls
+from jupyter_mlops.store import actors, extensions, lake_paths, lake_reads, lake_urls, s3
 from jupyter_mlops.store.lake_urls import GONE, parsed, shown
 
 _LOCK_CLASS = 0x6D6C6F70 - 2**32 if 0x6D6C6F70 >= 2**31 else 0x6D6C6F70  # 'mlop'
@@ -105,7 +105,7 @@ class LakeDatabase:
     shared = True
     path: Path | None = None  # no registry file: what a file registry's checks of it skip
 
-    def __init__(self, url: str, data_path: Path | None, *, lock_timeout: float = 60.0) -> None:
+    def __init__(self, url: str, data_path: Path | str | None, *, lock_timeout: float = 60.0):
         self.url = url
         self.conninfo, self.schema = parsed(url)
         self.data_path = data_path
@@ -160,6 +160,8 @@ class LakeDatabase:
         sentence saying what to check; any other error keeps its type, its text stripped of
         the password DuckDB quotes with the connection string."""
         text = str(exc)
+        if s3.SCHEME in text or isinstance(exc, duckdb.HTTPException):
+            return s3.data_file_refused(exc, self.shown, where=self.data_path)
         if isinstance(exc, duckdb.IOException) or any(sign in text for sign in GONE):
             return self._unreachable(exc)
         secrets = lake_urls.secrets(self.conninfo)
@@ -192,11 +194,7 @@ class LakeDatabase:
     def stored_data_path(self) -> str | None:
         """The data path the catalog was made with, as DuckLake recorded it."""
         with self.read() as conn:
-            row = conn.execute(
-                f"SELECT value FROM __ducklake_metadata_{self.name}.{_ident(self.schema)}"
-                ".ducklake_metadata WHERE key = 'data_path'"
-            ).fetchone()
-        return None if row is None else str(row[0])
+            return lake_paths.stored(conn, self.name, self.schema)
 
     # writing
 
@@ -353,6 +351,7 @@ class LakeDatabase:
         options = [f"METADATA_SCHEMA '{_literal(self.schema)}'"]
         if self.data_path is not None:
             options += [f"DATA_PATH '{_literal(str(self.data_path))}'", "OVERRIDE_DATA_PATH true"]
+        s3.reach(conn, self.data_path, attaching=True)
         statement = (
             f"ATTACH '{_literal('ducklake:postgres:' + self.conninfo)}' AS {self.name} "
             f"({', '.join(options)})"
@@ -365,13 +364,14 @@ class LakeDatabase:
             if self.data_path is None and "data_path is not set" in str(exc):
                 raise self.needs_data_path() from None  # no catalog there yet
             raise self._unreachable(exc) from None
+        if self.data_path is None:  # the one it was made with, which may be a bucket
+            try:
+                s3.reach(conn, lake_paths.stored(conn, self.name, self.schema), attaching=False)
+            except duckdb.Error as exc:
+                raise self._unreachable(exc) from None
 
     def needs_data_path(self) -> InvalidArgumentError:
-        """The refusal of a new catalog opened without the folder its files are to go in."""
-        return InvalidArgumentError(
-            f"the {self.shown} is new, so it needs the folder its files go in; set "
-            f"{DATA_PATH_VARIABLE} (or --data-path) to a folder every machine of the team mounts."
-        )
+        return lake_paths.needed(self.shown)
 
     def _unreachable(self, exc: BaseException) -> UnavailableError | ForbiddenError:
         reason = lake_urls.reason(exc, self.conninfo)

@@ -18,7 +18,7 @@ def one_sentence(error: BaseException) -> str:
     return message
 
 
-def test_a_new_shared_registry_needs_a_data_path_and_object_storage_is_refused(
+def test_a_new_shared_registry_needs_a_data_path_and_storage_it_cannot_reach_is_refused(
     lake_url, postgres, monkeypatch
 ):
     with pytest.raises(InvalidArgumentError) as missing:
@@ -27,10 +27,15 @@ def test_a_new_shared_registry_needs_a_data_path_and_object_storage_is_refused(
     schema = lake_url.rsplit("schema=", 1)[1]
     made = postgres.execute(f"SELECT count(*) FROM pg_tables WHERE schemaname = '{schema}'")
     assert made == [(0,)]  # no catalog was made
-    monkeypatch.setenv("MLOPS_DATA_PATH", "s3://bucket/x")
+    monkeypatch.setenv("MLOPS_DATA_PATH", "gs://bucket/x")
     with pytest.raises(InvalidArgumentError) as remote:
         Registry(lake_url)
-    assert "'s3://bucket/x' is on object storage" in one_sentence(remote.value)
+    assert "'gs://bucket/x' is on a kind of storage" in one_sentence(remote.value)
+    monkeypatch.setenv("MLOPS_DATA_PATH", "s3:///x")
+    with pytest.raises(InvalidArgumentError) as unnamed:
+        Registry(lake_url)
+    assert "names no bucket" in one_sentence(unnamed.value)
+    assert postgres.execute(f"SELECT count(*) FROM pg_tables WHERE schemaname = '{schema}'") == made
 
 
 def test_the_data_folder_moved_whole_opens_with_its_new_path_and_a_wrong_one_is_refused(

@@ -1,0 +1,27 @@
+"""A shared catalog's data path: the one DuckLake recorded when the catalog was made, and the
+refusal of a new catalog opened without one."""
+
+from __future__ import annotations
+
+import duckdb
+
+from jupyter_mlops.config import DATA_PATH_VARIABLE
+from jupyter_mlops.errors import InvalidArgumentError
+
+
+def stored(conn: duckdb.DuckDBPyConnection, name: str, schema: str) -> str | None:
+    """The data path of catalog `name` (attached to `conn`'s engine, its metadata in
+    PostgreSQL schema `schema`), as DuckLake recorded it: a folder, or a bucket's URL."""
+    quoted = '"' + schema.replace('"', '""') + '"'
+    metadata = f"__ducklake_metadata_{name}.{quoted}.ducklake_metadata"
+    row = conn.execute(f"SELECT value FROM {metadata} WHERE key = 'data_path'").fetchone()
+    return None if row is None else str(row[0])
+
+
+def needed(shown: str) -> InvalidArgumentError:
+    """The refusal of a new catalog (`shown`) opened without the folder its files go in."""
+    return InvalidArgumentError(
+        f"the {shown} is new, so it needs the folder its files go in; set "
+        f"{DATA_PATH_VARIABLE} (or --data-path) to a folder every machine of the team mounts, "
+        "or to a bucket (s3://BUCKET/FOLDER/)."
+    )

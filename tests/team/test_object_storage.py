@@ -1,0 +1,267 @@
+"""A shared registry whose data path is a bucket (`s3://`), on a real S3 server (moto's, which
+checks credentials as S3 does): everything a shared folder does, the files in the bucket.
+
+One catalog and bucket serve most of the module (a shared registry costs seconds to make);
+each test uses a model of its own where it logs.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jupyter_mlops import Monitor, Registry, operations
+from jupyter_mlops.deploying import deploy, undeploy
+from jupyter_mlops.errors import BucketError, InvalidArgumentError
+from jupyter_mlops.monitoring import compaction, logs
+from jupyter_mlops.store import analytics
+from tests.conftest import free_port
+from tests.postgres import Cluster
+from tests.s3 import S3, server
+
+CLI = str(Path(sys.executable).parent / "jupyter-mlops")
+NOW = timedelta(0)  # a grace period over at once: what merges replaced goes at the next one
+LOAD = """
+import sys
+from sklearn.datasets import load_breast_cancer
+from jupyter_mlops import Registry
+X, _ = load_breast_cancer(return_X_y=True, as_frame=True)
+print(Registry(sys.argv[1]).load("churn@champion").predict(X).tolist())
+"""
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[S3]:
+    with server() as found:
+        yield found
+
+
+@pytest.fixture(scope="module", autouse=True)
+def aws(s3: S3) -> Iterator[None]:
+    """This process and the ones it starts reach the S3 server with the AWS variables."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in s3.environment().items():
+            patch.setenv(name, value)
+        yield
+
+
+@pytest.fixture(scope="module")
+def team(s3: S3, postgres: Cluster, dataset, fitted) -> Registry:
+    """A shared registry with its files in a new bucket, churn v1 its champion."""
+    X, y = dataset
+    found = Registry(postgres.url(postgres.new_schema()), data_path=f"s3://{s3.new_bucket()}/team")
+    found.register("churn", fitted, X=X.iloc[:300], y=y.iloc[:300], reference=(X[300:], y[300:]))
+    found.promote("churn", 1, reason="first")
+    return found
+
+
+def bucket_of(registry: Registry) -> tuple[str, str]:
+    """(bucket, prefix) of a registry's data path."""
+    bucket, _, prefix = registry.data_path.removeprefix("s3://").partition("/")
+    return bucket, prefix
+
+
+def logged(registry: Registry, model: str, kind: str = logs.PREDICTIONS) -> list[str]:
+    """The request ids of a model's log, as monitoring reads them (every row once)."""
+    with compaction.reading(registry.data, model) as held, analytics.cursor() as conn:
+        files = held.files(kind)
+        frame = analytics.read_parquet(conn, files) if files else pd.DataFrame()
+    return sorted(frame[logs.REQUEST_ID].tolist()) if len(frame) else []
+
+
+def one_sentence(error: BaseException | str) -> str:
+    message = str(error).strip()
+    assert "\n" not in message and message.endswith(".") and "Traceback" not in message, message
+    return message
+
+
+def test_its_files_go_to_the_bucket_and_another_process_loads_by_alias(
+    team, s3, dataset, fitted, subprocess_env
+):
+    X, y = dataset
+    second = team.register("churn", fitted, X=X.iloc[:200], y=y.iloc[:200])
+    team.promote("churn", second.version, reason="smaller")
+    team.rollback("churn", "champion", reason="back")
+    bucket, prefix = bucket_of(team)
+    keys = s3.keys(bucket, prefix)
+    artifacts = [key for key in keys if key.startswith(f"{prefix}artifacts/sha256/")]
+    assert len(artifacts) >= 2  # the models and the reference sample
+    assert any(key.startswith(f"{prefix}main/") and key.endswith(".parquet") for key in keys)
+    assert not (team.home / "artifacts").exists()  # nothing shared on this machine's disk
+    assert sorted(v.version for v in team.versions("churn")) == [1, 2]
+    moves = [(e.alias, e.to_version) for e in team.history("churn")]
+    assert moves.count(("champion", 1)) == 2 and ("champion", 2) in moves
+
+    subprocess_env.pop("MLOPS_DATA_PATH", None)  # the data path the registry was made with
+    loaded = subprocess.run(
+        [sys.executable, "-c", LOAD, team.location],
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert json.loads(loaded.stdout) == fitted.predict(X).tolist()
+    shown = subprocess.run(
+        [CLI, "--home", team.location, "history", "churn"],
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shown.returncode == 0 and "back" in shown.stdout, shown.stderr
+
+
+def test_logged_predictions_and_labels_are_read_back_by_drift_and_performance_once(team, dataset):
+    X, y = dataset
+    monitor = Monitor(team)
+    rows = monitor.log_predictions("churn@champion", X)
+    assert monitor.log_labels("churn", rows, y) == len(X)
+    assert team.data.url("logs").startswith("s3://")
+    assert logged(team, "churn") == sorted(rows[logs.REQUEST_ID])
+    report = monitor.drift("churn@champion", window="1d", multivariate=False)
+    assert report.rows == len(X)
+    performance = monitor.performance("churn@champion", window="1d")
+    accuracy = {m.metric: m for m in performance.metrics}["accuracy"]
+    assert accuracy.rows == len(X)
+    assert accuracy.value == pytest.approx(float(np.mean(rows[logs.PREDICTION] == y.to_numpy())))
+
+
+def test_compaction_merges_in_the_bucket_while_a_reader_sees_every_row_once(team, s3):
+    model = "merged"
+    ids = [f"{model}-{i:04d}" for i in range(24)]
+    for position, request_id in enumerate(ids):
+        rows = logs.prediction_rows(
+            pd.DataFrame({"x": [float(position)]}),
+            version=1,
+            predictions=np.array([1]),
+            scores=np.array([0.5]),
+            request_ids=[request_id],
+            timestamps=pd.Series(
+                [pd.Timestamp("2026-11-25 12:00") + pd.Timedelta(seconds=position)]
+            ),
+        )
+        logs.write_segments(team.data, logs.PREDICTIONS, model, rows)
+    counts: list[list[str]] = []
+    done = threading.Event()
+
+    def compact() -> None:
+        try:
+            for _ in range(2):  # the merge, then (its grace over) the sources deleted
+                compaction.compact(team.data, model, catalog=team.db, grace=NOW)
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=compact)
+    worker.start()
+    while not done.is_set() or len(counts) < 3:
+        counts.append(logged(team, model))
+    worker.join()
+    assert all(found == ids for found in counts), [len(found) for found in counts]
+    bucket, prefix = bucket_of(team)
+    day = f"{prefix}logs/predictions/{model}/date=2026-11-25/"
+    left = [key for key in s3.keys(bucket, day) if key.endswith(".parquet")]
+    assert len(left) == 1 and logged(team, model) == ids  # one merged file, every row
+
+
+def test_gc_deletes_only_what_nothing_refers_to(team, s3, dataset, fitted):
+    X, _ = dataset
+    orphan = team.artifacts.put(b"bytes no version refers to")
+    assert orphan in team.artifacts.digests()
+    assert team.gc(older_than=0) == [orphan]
+    bucket, prefix = bucket_of(team)
+    assert not any(key.endswith(orphan[2:]) for key in s3.keys(bucket, f"{prefix}artifacts/"))
+    assert team.verify().ok
+    assert (team.load("churn@champion").predict(X) == fitted.predict(X)).all()
+
+
+def test_migrate_a_folder_into_a_bucket_and_back(
+    tmp_path, s3, postgres, dataset, fitted, subprocess_env
+):
+    X, y = dataset
+    folder = Registry(tmp_path / "folder")
+    folder.register("churn", fitted, X=X, y=y)
+    folder.promote("churn", 1, reason="first")
+    ids = sorted(Monitor(folder).log_predictions("churn@champion", X.iloc[:50])[logs.REQUEST_ID])
+    url, data_path = postgres.url(postgres.new_schema()), f"s3://{s3.new_bucket()}/copy/"
+    copied = subprocess.run(
+        [CLI, "migrate", "--from", str(folder.home), "--to", url, "--to-data-path", data_path],
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert copied.returncode == 0, copied.stderr
+    target = Registry(url)  # made with the bucket, which it remembers
+    assert target.data_path == data_path and target.verify().ok
+    assert (target.load("churn@champion").predict(X) == fitted.predict(X)).all()
+    assert logged(target, "churn") == ids
+
+    back = operations.migrate(target, Registry(tmp_path / "back"))
+    assert back.artifacts_copied == back.artifacts >= 1
+    assert [(copy.kind, copy.rows) for copy in back.logs] == [(logs.PREDICTIONS, len(ids))]
+    assert logged(Registry(tmp_path / "back"), "churn") == ids
+
+
+def test_a_model_server_on_the_bucket_answers_and_logs_there(team, dataset):
+    X, _ = dataset
+    started = deploy(team, "churn@champion", port=free_port())
+    try:
+        request = urllib.request.Request(
+            f"{started.url}/predict",
+            data=json.dumps({"records": X.iloc[:7].to_dict("records")}).encode(),
+            headers={"Authorization": f"Bearer {started.token}"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            served = json.loads(answer.read())["request_ids"]
+    finally:
+        undeploy(team, started.id)
+    assert len(served) == 7
+    assert set(served) <= set(logged(team, "churn"))  # written to the bucket on the way out
+
+
+def test_wrong_credentials_a_missing_bucket_or_no_endpoint_is_one_sentence_and_writes_nothing(
+    team, s3, postgres, monkeypatch, subprocess_env
+):
+    wrong = "wrong-secret-do-not-show"
+    refused = subprocess.run(
+        [CLI, "--home", team.location, "models"],
+        env=subprocess_env | {"AWS_SECRET_ACCESS_KEY": wrong},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 9  # unavailable
+    assert "refused these credentials" in one_sentence(refused.stderr)
+    assert wrong not in refused.stderr and s3.secret not in refused.stderr
+
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", wrong)
+    with pytest.raises(BucketError) as credentials:
+        Registry(team.location)
+    assert wrong not in one_sentence(credentials.value)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3.secret)
+
+    schema = postgres.new_schema()
+    with pytest.raises(BucketError) as missing:
+        Registry(postgres.url(schema), data_path="s3://no-such-bucket-here/x")
+    assert "'no-such-bucket-here' does not exist" in one_sentence(missing.value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(BucketError) as down:
+        Registry(postgres.url(schema), data_path=f"s3://{bucket_of(team)[0]}/other")
+    assert "could not be reached" in one_sentence(down.value)
+    made = postgres.execute(f"SELECT count(*) FROM pg_tables WHERE schemaname = '{schema}'")
+    assert made == [(0,)]  # no catalog was made for either
+
+    with pytest.raises(InvalidArgumentError) as file_registry:
+        Registry(team.home.parent / "file", data_path="s3://bucket/x")
+    assert "only a shared registry keeps its files" in one_sentence(file_registry.value)
