@@ -147,7 +147,7 @@ class Folder(Objects):
         mark_shared(self.root)
 
     def put(self, key: str, data: bytes) -> None:
-        write_file(self.root / key, data)
+        write_file(self.root / key, data, team=self.shared)
 
     def get(self, key: str) -> bytes:
         return (self.root / key).read_bytes()
@@ -208,11 +208,16 @@ def _scanned(folder: Path) -> list[os.DirEntry[str]]:
         return []
 
 
-def write_file(target: Path, data: bytes) -> None:
-    """Write `data` to `target` whole or not at all: a temporary file, fsync, rename, fsync."""
+def write_file(target: Path, data: bytes, *, team: bool = False) -> None:
+    """Write `data` to `target` whole or not at all: a temporary file, fsync, rename, fsync.
+    The file is its owner's alone (0600), unless it is a team's (`team`: in a shared data
+    path), which the user's umask opens as for any new file (0644, or 0664 with umask 002)
+    so that teammates under other Unix users read it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
     try:
+        if team:
+            os.fchmod(handle, 0o666 & ~umask())
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
@@ -222,3 +227,13 @@ def write_file(target: Path, data: bytes) -> None:
         Path(temporary).unlink(missing_ok=True)
         raise
     fsync_path(target.parent)
+
+
+def umask() -> int:
+    """This process's umask, read without changing it (`os.umask` sets it, for every thread
+    at once, while it is read); 022 where the system does not show it."""
+    with suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    return 0o022
