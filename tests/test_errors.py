@@ -40,6 +40,8 @@ def every_error() -> list[type[MlopsError]]:
 
 def example(cls: type[MlopsError]) -> MlopsError:
     """An instance of `cls`, made as the package makes one."""
+    if issubclass(cls, errors.BucketError):
+        return cls(None, "bucket 'team' is missing", "create it", "the bucket is missing")
     if issubclass(cls, errors.StorageError):
         return cls(28, "cannot write: the disk is full; free some space and run it again.")
     if issubclass(cls, errors.ModelRefused):

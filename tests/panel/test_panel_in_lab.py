@@ -58,10 +58,10 @@ Registry().register("fraud", LogisticRegression().fit(X, y), X=X, y=y, descripti
 
 
 @pytest.fixture
-def home(lab: Any, prepared: Path, tmp_path: Path) -> Path:  # noqa: F811
+def home(lab: Any, prepared: Registry, tmp_path: Path) -> Path:  # noqa: F811
     """The lab's registry: churn (two versions, champion -> 2, an alert firing on shifted
     data, a log of predictions) and the panel's refresh every REFRESH seconds."""
-    shutil.copytree(prepared, lab.home)
+    shutil.copytree(prepared.home, lab.home)
     monitor = Monitor(Registry(lab.home))
     monitor.log_predictions("churn@champion", rows(300, seed=5)[0])
     monitor.add_alert("churn@champion", FIRING)
