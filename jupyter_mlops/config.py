@@ -31,6 +31,7 @@ EVIDENCE_VARIABLE = "MLOPS_JOB_EVIDENCE"
 # the name of this machine, as records of processes (servers, jobs, runs) say where they run
 # and as other machines reach a server bound to every interface; else the system's host name
 HOSTNAME_VARIABLE = "MLOPS_HOSTNAME"
+HOSTNAME_LENGTH = 253  # the longest a host name (a DNS name) may be
 DEFAULT_HOME = Path("~/.jupyter-mlops")
 REGISTRY_FILE = "registry.duckdb"
 ARTIFACTS_DIR = "artifacts"
@@ -59,8 +60,25 @@ class Settings:
 
 def machine() -> str:
     """This machine's name ($MLOPS_HOSTNAME, else the system's host name): the `machine`
-    (or `host`) a process records, and the one address of it that other machines use."""
-    return os.environ.get(HOSTNAME_VARIABLE, "").strip() or socket.gethostname()
+    (or `host`) a process records, and the one address of it that other machines use. It
+    goes into records and log file names, so a name with `/`, a space or a control
+    character, or longer than a host name may be, is refused."""
+    given = os.environ.get(HOSTNAME_VARIABLE, "").strip()
+    if not given:
+        return socket.gethostname()
+    if len(given) > HOSTNAME_LENGTH or any(
+        char == "/" or char.isspace() or not char.isprintable() for char in given
+    ):
+        named = (
+            f"{HOSTNAME_VARIABLE} is {len(given)} characters long"
+            if len(given) > HOSTNAME_LENGTH
+            else f"{HOSTNAME_VARIABLE}={given!r} holds a '/', a space or a control character"
+        )
+        raise InvalidArgumentError(
+            f"{named}, which no host name does; set it to this machine's name as the others "
+            f"reach it (at most {HOSTNAME_LENGTH} characters), such as box-a.internal."
+        )
+    return given
 
 
 # on a shared registry's data path: marks it, so that every process that writes or reads its
@@ -72,6 +90,9 @@ _NOTE = (
     b"of file locks. Leave this file in place.\n"
 )
 _marked: set[Path] = set()  # data paths found marked (a mark is never taken away)
+# also on a shared registry's data path: the id of the catalog whose files it holds, and
+# that registry's URL as a message may show it (`registry/team.py`)
+CATALOG_MARK = Path(".mlops-catalog.json")
 
 
 def shared_data_path(home: Path) -> bool:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
-import uuid
 from pathlib import Path
 
 import papermill
@@ -15,7 +13,7 @@ from jupyter_mlops import Registry, operations
 from jupyter_mlops.cli import main
 from tests.conftest import ROOT
 from tests.postgres import Cluster
-from tests.team.test_roles import readme_sql
+from tests.team.people import set_up
 
 # the drift tutorial and the monitoring job it sets up run as a pair, in their own test;
 # the retraining job runs in tests/automation (it needs a served model's labelled log); the
@@ -103,17 +101,14 @@ def test_quickstart_leaves_the_registry_it_describes(kernel_env):
 def test_the_team_tutorial_shares_one_registry_between_a_writer_and_a_reader(
     kernel_env: Path, postgres: Cluster
 ) -> None:
-    """The tutorial, given the URLs of the README's two roles (names of this test's own):
-    history names the writer's role whatever MLOPS_USER claims, and the reader is told why
-    its promotion is refused."""
-    writer, reader = (f"{name}_{uuid.uuid4().hex[:8]}" for name in ("mlops_writer", "mlops_reader"))
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    sql = re.sub(r"\bmlops_reader\b", reader, re.sub(r"\bmlops_writer\b", writer, readme_sql()))
-    postgres.execute(re.sub(r"\bmlops\b", schema, sql))
+    """The tutorial, given the URLs of a writer and a reader of the README's roles (names of
+    this test's own): history names the writer whatever MLOPS_USER claims, and the reader is
+    told why its promotion is refused."""
     data_path = kernel_env / "team"
+    team = set_up(postgres, data_path)
+    writer, reader = team.names["alice"], team.names["carol"]
     output = kernel_env / "team.ipynb"
-    parameters = {"url": postgres.url(schema, user=writer), "data_path": str(data_path),
-                  "reader_url": postgres.url(schema, user=reader)}  # fmt: skip
+    parameters = {"url": team.alice, "data_path": str(data_path), "reader_url": team.carol}
     papermill.execute_notebook(
         str(ROOT / "examples" / "team.ipynb"), str(output), kernel_name="python3",
         parameters=parameters, cwd=str(ROOT), progress_bar=False,

@@ -39,8 +39,9 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from jupyter_mlops.clock import utc_now
+from jupyter_mlops.config import machine
 from jupyter_mlops.deploying import processes, stopping, unwritten
-from jupyter_mlops.deploying.records import Deployment, DeploymentList
+from jupyter_mlops.deploying.records import COPIED, Deployment, DeploymentList
 from jupyter_mlops.deploying.shadows import shadow_of
 from jupyter_mlops.errors import (
     DEPLOYMENTS,
@@ -52,7 +53,7 @@ from jupyter_mlops.errors import (
     UnavailableError,
     plain_reason,
 )
-from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry import Registry, team
 from jupyter_mlops.registry.capture import current_user
 from jupyter_mlops.registry.locations import environment, options
 from jupyter_mlops.registry.lookups import require_model
@@ -83,6 +84,7 @@ def serve(
     recorded stopped, exit code 0). A server that cannot start says why in one line on
     stderr and exits with the code of its kind of error."""
     check_port(port)
+    machine()  # a name MLOPS_HOSTNAME gives is refused here, not once the server starts
     shadow = shadow_of(registry, registry.watched(ref), shadow)
     env = {name: value for name, value in environment(registry).items() if name != NONCE_VARIABLE}
     env[TOKEN_VARIABLE] = token  # the server makes its own nonce
@@ -130,6 +132,7 @@ def deploy(
     `shadow`: another ref of the same model, scoring every answered request off the
     answer path (`shadows` says which refs it may be)."""
     check_port(port)
+    machine()  # a name MLOPS_HOSTNAME gives is refused here, not by the server it would start
     ref = registry.watched(ref)  # a bare name serves the champion alias
     registry.get(ref)
     shadow = shadow_of(registry, ref, shadow)
@@ -209,7 +212,9 @@ def deployments(
     """The recorded deployments, each running one with what its server reports of itself
     (every server asked at once, each within a second)."""
     found = recorded(registry, model=model, running_only=running_only)
-    return DeploymentList(with_health(found, timeout=1.0))
+    copied = [d for d in found if d.status == COPIED]
+    notes = [f"{d.elsewhere()}: stop it there, and deploy again here." for d in copied]
+    return DeploymentList(with_health(found, timeout=1.0), notes=notes)
 
 
 def recorded(registry: Registry, *, model: str | None, running_only: bool) -> list[Deployment]:
@@ -272,10 +277,13 @@ def undeploy(registry: Registry, target: str | int) -> DeploymentList:
     with a sentence for each one found not running or killed, or whose log rows were saved
     outside the registry.
 
-    Raises `ConflictError`, saying where it runs, for one that cannot be stopped from here,
-    and `StorageError` for one that stopped but whose stop could not be recorded (after
-    stopping the others; the message carries the sentences too).
+    Raises `ConflictError`, saying where it runs, for one that cannot be stopped from here
+    (one `migrate` copied from another registry is that one's to stop), and `StorageError`
+    for one that stopped but whose stop could not be recorded (after stopping the others;
+    the message carries the sentences too). A shared registry's role that may only read is
+    refused before any server is stopped: the stop could not be recorded.
     """
+    team.require_writable(registry.db)  # a stop is recorded: refused before any is made
     notes: list[str] = []
     failures: list[MlopsError] = []
     stopped: list[int] = []
@@ -316,7 +324,11 @@ def _to_stop(registry: Registry, target: str | int) -> list[dict[str, Any]]:
         with registry.db.read() as conn:
             rows = sql.deployments_of(conn, model=parse_ref(text).model, running_only=True)
         named = {text} if names_version(text) else {text, f"{text}@champion"}
+        copied = [row for row in rows if row["ref"] in named and row["copied_from"]]
+        rows = [row for row in rows if not row["copied_from"]]
         if not (stopping := [row for row in rows if row["ref"] in named]):  # bare: champion
+            if copied:
+                raise _not_ours(copied[0])
             running = sorted({str(row["ref"]) for row in rows})
             hint = f" (running: {', '.join(running)})" if running else ""
             raise NotFoundError(
@@ -335,7 +347,14 @@ def _to_stop(registry: Registry, target: str | int) -> list[dict[str, Any]]:
             DEPLOYMENTS,
             ".",
         )
+    if row["copied_from"]:
+        raise _not_ours(row)
     return [row]
+
+
+def _not_ours(row: dict[str, Any]) -> ConflictError:
+    found = Deployment.from_row(row)
+    return ConflictError(f"{found.elsewhere()}, so it was not stopped; undeploy it there.")
 
 
 def _left_behind(found: Deployment) -> list[str]:

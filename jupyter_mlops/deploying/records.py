@@ -1,10 +1,12 @@
 """A deployment as the registry records it and as users see it: one record, and a table.
 
-A record's `status` is worked out when asked: "stopped" once its stop is recorded; for a
-server on this machine, "dead" while this machine proves its process gone (a crash, or a
-stop that could not be recorded), "running" otherwise; for a server on another machine,
-which this one can prove nothing of, "unreachable from here" when it was asked at its
-address and did not answer as itself (`answered`), "running" otherwise.
+A record's `status` is worked out when asked: "stopped" once its stop is recorded; "copied"
+for a record `migrate` brought from another registry, whose server serves that one (it is
+neither asked nor stopped from here); for a server on this machine, "dead" while this
+machine proves its process gone (a crash, or a stop that could not be recorded), "running"
+otherwise; for a server on another machine, which this one can prove nothing of,
+"unreachable from here" when it was asked at its address and did not answer as itself
+(`answered`), "running" otherwise.
 
 `Deployment.token` is set only on the record `deploy` returns, and shown only by its plain
 `repr` (a terminal), never by IPython's display, which a notebook would save; `to_dict`
@@ -26,6 +28,7 @@ from jupyter_mlops.jsonable import fields_of
 from jupyter_mlops.registry.records import RecordTable
 
 UNREACHABLE = "unreachable from here"
+COPIED = "copied"
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Deployment:
     requests: int | None = None
     errors: int | None = None
     answered: bool | None = None  # whether it answered as itself when listed (None: not asked)
+    copied_from: str | None = None  # the registry `migrate` copied it from, whose server it is
 
     @property
     def here(self) -> bool:
@@ -73,6 +77,8 @@ class Deployment:
     def status(self) -> str:
         if self.stopped_at is not None:
             return "stopped"
+        if self.copied_from is not None:
+            return COPIED
         if not self.here:
             return UNREACHABLE if self.answered is False else "running"
         gone = processes.known_gone(self.machine, self.pid, self.process_start)
@@ -95,6 +101,13 @@ class Deployment:
         text = f"{self.ref} at {self.url} (pid {self.pid}, {self.status})"
         text += f", {self.shadow_ref} in shadow" if self.shadow_ref else ""
         return text + (f"\ntoken (shown once): {self.token}" if self.token else "")
+
+    def elsewhere(self) -> str:
+        """Why a copied deployment is not this registry's to stop, and where it is."""
+        return (
+            f"deployment {self.id} of {self.ref} was copied from the registry "
+            f"{self.copied_from!r} and its server serves that one, not this one"
+        )
 
     @classmethod
     def from_row(cls, row: dict[str, Any], *, token: str | None = None) -> Deployment:

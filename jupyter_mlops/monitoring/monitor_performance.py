@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from jupyter_mlops.errors import ForbiddenError
 from jupyter_mlops.monitoring import assessing, recording
 from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.scope import named, resolve
@@ -19,6 +20,7 @@ from jupyter_mlops.monitoring.sources import Current
 from jupyter_mlops.monitoring.versions import Versions
 from jupyter_mlops.monitoring.windows import check_last, parse_window
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.records import Version
 from jupyter_mlops.registry.refs import parse_ref
 from jupyter_mlops.store import monitoring as sql
 
@@ -51,7 +53,7 @@ class PerformanceMixin:
         report = assessing.realised(self._versions, version, labelled, span, last=last, scope=scope)
         report.named = named(scope.named, version)
         if save:
-            report.check_id = recording.save_metrics(self.registry, version, report, "performance")
+            _saved(self.registry, version, report, "performance")
         return report
 
     def estimate(
@@ -79,10 +81,20 @@ class PerformanceMixin:
         )
         report.named = named(scope.named, version)
         if save:
-            report.check_id = recording.save_metrics(self.registry, version, report, "estimate")
+            _saved(self.registry, version, report, "estimate")
         return report
 
     def metric_history(self, model: str) -> pd.DataFrame:
         """Every stored realised or estimated metric of a model, per window."""
         with self.registry.db.read() as conn:
             return sql.metric_history(conn, parse_ref(model).model)
+
+
+def _saved(registry: Registry, version: Version, report: PerformanceReport, kind: str) -> None:
+    """Record the report as a check; a role that may only read measures and records
+    nothing, which the report's note says."""
+    try:
+        report.check_id = recording.save_metrics(registry, version, report, kind)
+    except ForbiddenError as refused:
+        unsaved = f"this report was not recorded: {refused}"
+        report.note = f"{report.note}; {unsaved}" if report.note else unsaved

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 
+from jupyter_mlops.clock import utc_now
 from jupyter_mlops.config import REGISTRY_FILE, resolve_location
 from jupyter_mlops.errors import (
     ConflictError,
@@ -33,6 +34,7 @@ from jupyter_mlops.monitoring import log_copies
 from jupyter_mlops.operations.migration_records import LogCopy, Migration, TableCopy
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.display import counted
+from jupyter_mlops.store import deployments as deployments_sql
 from jupyter_mlops.store import table_copies
 from jupyter_mlops.store.copying import Tally
 from jupyter_mlops.store.lake import LakeDatabase
@@ -51,6 +53,7 @@ def migrate(source: Registry, target: Registry) -> Migration:
         target.db.require_writable()
     snapshot = table_copies.snapshot(source.db)
     planned = _planned(source, target, snapshot)
+    _mark_copied_deployments(source, target, snapshot)
     owners = {row["sha256"]: row["owner"] for row in reversed(snapshot.references)}
     with target.artifacts.in_use():
         files, damaged = _copy_artifacts(source, target, owners)
@@ -96,6 +99,21 @@ def registry_at(
             f"{REGISTRY_FILE}, or a shared registry's URL."
         )
     return Registry(location, data_path=data_path)
+
+
+def _mark_copied_deployments(source: Registry, target: Registry, snapshot: Snapshot) -> None:
+    """Record in the target, before the rows themselves, that the deployments it takes are
+    the source's (or those of the registry the source had them from): their servers serve
+    that registry, so the target lists them as copied and never asks or stops them."""
+    ids = [row for table in snapshot.tables if table.name == "deployments" for row in table.ids]
+    with source.db.read() as conn:
+        earlier = deployments_sql.copied_sources(conn)
+    with target.db.read() as conn:
+        marked = deployments_sql.copied_sources(conn)
+    sources = {found: earlier.get(found, source.shown) for found in ids if found not in marked}
+    if sources:
+        with target.db.write() as conn:
+            deployments_sql.mark_copied(conn, sources, at=utc_now())
 
 
 def _copy_artifacts(

@@ -19,8 +19,8 @@ from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.report import DriftReport, DriftTimeline
 from jupyter_mlops.operations.inputs import as_span, labelled
 from jupyter_mlops.operations.results import DriftSettings, MetricHistory, Predictions
-from jupyter_mlops.registry import Registry
-from jupyter_mlops.registry.refs import parse_ref
+from jupyter_mlops.registry import Registry, team
+from jupyter_mlops.registry.refs import check_name, parse_ref
 
 if TYPE_CHECKING:
     from jupyter_mlops.monitoring.compaction import CompactionList
@@ -201,7 +201,11 @@ def metric_history(registry: Registry, *, model: str) -> MetricHistory:
 
 
 def compact(registry: Registry, *, model: str | None = None) -> CompactionList:
-    """Merge a model's (every logged model's) small prediction-log segments per day."""
+    """Merge a model's (every logged model's) small prediction-log segments per day: on a
+    shared registry only by a role that may write (its lease is a write)."""
     from jupyter_mlops.monitoring.compaction import compact as merge
 
+    if model is not None:
+        check_name(model)
+    team.require_writable(registry.db)
     return merge(registry.data, model, catalog=registry.db)

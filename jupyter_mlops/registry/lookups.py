@@ -88,7 +88,8 @@ def watched_ref(conn: duckdb.DuckDBPyConnection, text: str) -> ModelRef:
 
 def require_model(conn: duckdb.DuckDBPyConnection, name: str, *, also: Iterable[str] = ()) -> None:
     """Refuse a name no model of the registry has, with the closest name (of theirs and
-    `also`)."""
+    `also`); a name no model could have is refused as such (too long, say)."""
+    check_name(name)
     if catalog.get_model(conn, name) is None:
         names = sorted({*catalog.model_names(conn), *also})
         hint = did_you_mean(name, names) or ("" if names else " (the registry has no models yet)")

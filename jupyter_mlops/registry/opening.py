@@ -61,6 +61,8 @@ def opened(
         assert place.home is not None
         db = Database(place.home / REGISTRY_FILE, lock_timeout=timeout)
         made = db.exists()
+        if not made:
+            team.refuse_shared_folder(place.home)
         found = Opened(db, place.home, str(place.home), Folder(place.home))
     try:
         found.home.mkdir(parents=True, exist_ok=True)
@@ -79,6 +81,8 @@ def opened(
     if key not in _migrated or not made:  # (made again)
         _upgrade(db, made=made)
         _migrated.add(key)
+    if isinstance(db, LakeDatabase):
+        team.mark(db, found.data)
     return found
 
 

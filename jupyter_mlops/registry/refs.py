@@ -29,6 +29,7 @@ _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")  # embeddings, overrides, iso
 # letters and symbols that are drawn as nothing: the Hangul fillers and the blank braille cell
 _BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 KEY_LENGTH = 250
+NAME_LENGTH = 128  # a model's name or an alias
 USER_LENGTH = 128  # who made a change, as MLOPS_USER names them
 VERSION_LIMIT = 999_999_999  # nine digits, as a version written as text
 TEXT_LENGTH = 4_000  # a reason or a description
@@ -52,6 +53,11 @@ class ModelRef:
 
 
 def check_name(name: str, *, what: str = "model name") -> str:
+    if isinstance(name, str) and len(name) > NAME_LENGTH and _NAME.fullmatch(name[:NAME_LENGTH]):
+        raise InvalidArgumentError(
+            f"{what} starting {name[:40]!r} is too long ({len(name)} characters); use at most "
+            f"{NAME_LENGTH}."
+        )
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidArgumentError(
             f"{what} {name!r} is not valid; use letters, digits, '_', '-' and '.', "

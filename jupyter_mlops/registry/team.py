@@ -5,17 +5,26 @@ The catalog records the data path it was made with; each machine may mount that 
 elsewhere (`--data-path`, $MLOPS_DATA_PATH), and DuckLake keeps its files' paths relative to
 it. A folder with no `artifacts/` in it is not the registry's, whatever it is called: a typo,
 a mount that is missing, a folder moved without saying where. It is refused at once, naming
-where the registry was made, instead of the first model loaded failing later. A role that
-may only read is refused before a registration writes its artifact files, so a refused
-change leaves nothing behind.
+where the registry was made, instead of the first model loaded failing later. A data path
+that does hold a registry's files may be another shared registry's: each is marked with the
+id of the catalog whose files it holds (`.mlops-catalog.json`, written when the registry is
+made, or first opened since it had no mark; the id is the one DuckLake gave the catalog as
+it made it, the same whatever URL reaches it), and one marked by another catalog is
+refused, naming both registries: one registry's `gc` would delete the other's artifacts as
+unused. Nor is a registry file made in a shared registry's data folder. A role that may only
+read is refused before a registration writes its artifact files, so a refused change leaves
+nothing behind.
 """
 
 from __future__ import annotations
 
+import json
+from contextlib import suppress
 from pathlib import Path
 
 from jupyter_mlops.config import (
     ARTIFACTS_DIR,
+    CATALOG_MARK,
     DATA_PATH_VARIABLE,
     REGISTRY_FILE,
     SHARED_MARK,
@@ -25,7 +34,11 @@ from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.store.backends import Store
 from jupyter_mlops.store.buckets import Bucket
 from jupyter_mlops.store.lake import LakeDatabase
+from jupyter_mlops.store.lake_urls import shown
 from jupyter_mlops.store.objects import Folder, Objects
+
+_MARK = str(CATALOG_MARK)
+_checked: set[tuple[str, str]] = set()  # (catalog, data path) found marked by that catalog
 
 
 def data_folder(db: LakeDatabase, given: Objects | None, *, made: bool) -> Objects:
@@ -54,7 +67,61 @@ def data_folder(db: LakeDatabase, given: Objects | None, *, made: bool) -> Objec
             f"the {_kind(found)} {found.url()!r} holds none of the files of the {db.shown} (it "
             f"was made with them in {first!r}); {fix}"
         )
+    _refuse_marked_by_another(db, found)
     return found
+
+
+def mark(db: LakeDatabase, data: Objects) -> None:
+    """Mark `data` as the data path of `db`'s catalog, unless it is marked already (or
+    cannot be written from here: a machine that can marks it)."""
+    if data.exists(_MARK):
+        return
+    found = db.catalog_id()
+    if found is None:
+        return
+    text = json.dumps({"catalog": found, "registry": shown(db.url)}) + "\n"
+    with suppress(OSError):  # a read-only mount, a bucket this role may only read
+        data.put(_MARK, text.encode())
+
+
+def refuse_shared_folder(home: Path) -> None:
+    """Refuse to make a registry file in a shared registry's data folder."""
+    if not ((home / SHARED_MARK).exists() or (home / CATALOG_MARK).exists()):
+        return
+    owner = _marked(Folder(home))
+    whose = f"shared registry {owner[1]!r}" if owner else "a shared registry"
+    raise InvalidArgumentError(
+        f"the folder {str(home)!r} is the data folder of {whose}, so no registry file is "
+        "made in it; give a folder of its own."
+    )
+
+
+def _refuse_marked_by_another(db: LakeDatabase, data: Objects) -> None:
+    """Refuse a data path whose mark names another catalog than `db`'s."""
+    if (db.name, data.url()) in _checked:
+        return
+    owner = _marked(data)
+    if owner is None:
+        return
+    catalog, registry = owner
+    mine = db.catalog_id()
+    if mine is not None and mine != catalog:
+        raise InvalidArgumentError(
+            f"the {_kind(data)} {data.url()!r} holds the files of shared registry {registry!r}, "
+            f"not of the {db.shown}; give the data path this machine reaches its own at with "
+            f"{DATA_PATH_VARIABLE} (or --data-path)."
+        )
+    if mine is not None:
+        _checked.add((db.name, data.url()))
+
+
+def _marked(data: Objects) -> tuple[str, str] | None:
+    """(catalog id, registry as shown) of the mark in `data`; None without a readable one."""
+    try:
+        found = json.loads(data.get(_MARK))
+        return str(found["catalog"]), str(found["registry"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
 
 
 def bucket(url: str) -> Bucket:
@@ -80,6 +147,7 @@ def _refuse_anothers(db: LakeDatabase, data: Objects) -> None:
     held = (
         bool(data.folders(artifacts) or data.names(artifacts))
         or data.exists(str(SHARED_MARK))
+        or data.exists(_MARK)
         or data.exists(REGISTRY_FILE)
     )
     if held:

@@ -32,6 +32,9 @@ KEY = "__mlops_key__"
 DIGEST = "__mlops_digest__"
 _RANK = "__mlops_rank__"
 _PROBE = "mlops_schema_probe"
+# what a registry keeps of its own, never copied: its migrations, the leases its processes
+# hold on its files, and which of its deployments a copy brought from another registry
+OWN_TABLES = frozenset({"schema_migrations", "leases", "copied_deployments"})
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,8 @@ class Shape:
 
 
 def shapes(conn: duckdb.DuckDBPyConnection) -> list[Shape]:
-    """Every table of the registry `conn` uses but the migrations' own and the leases
-    (processes' holds on that registry's own files), by name: read from its schema, so a
-    table a later migration makes is one of them."""
+    """Every table of the registry `conn` uses but those of its own (`OWN_TABLES`), by
+    name: read from its schema, so a table a later migration makes is one of them."""
     found: dict[str, list[str]] = {}
     for table, column in conn.execute(
         """SELECT c.table_name, c.column_name
@@ -55,9 +57,11 @@ def shapes(conn: duckdb.DuckDBPyConnection) -> list[Shape]:
              ON t.table_catalog = c.table_catalog AND t.table_schema = c.table_schema
             AND t.table_name = c.table_name
            WHERE c.table_catalog = current_database() AND c.table_schema = current_schema()
-             AND t.table_type = 'BASE TABLE' AND c.table_name NOT IN ('schema_migrations', 'leases')
+             AND t.table_type = 'BASE TABLE'
            ORDER BY c.table_name, c.ordinal_position"""
     ).fetchall():
+        if table in OWN_TABLES:
+            continue
         found.setdefault(str(table), []).append(str(column))
     return [Shape(name, tuple(names), _key(name, names)) for name, names in found.items()]
 

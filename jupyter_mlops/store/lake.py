@@ -6,16 +6,18 @@ process attaches the catalog once, to an in-memory DuckDB engine of the catalog'
 listing its tables never asks another catalog's server), and reads it without a lock: a
 read is one transaction, and DuckLake gives it one snapshot (`lake_reads` keeps results).
 
-Writers take turns. A write holds a PostgreSQL advisory lock (a session lock of the
-registry's own, on a connection of this process's) while its one DuckLake transaction runs,
-and releases it once that transaction has committed; writers waiting for it queue in
-PostgreSQL and get it in the order they asked, each the moment the one before lets go. Each
-write's reads therefore see every earlier write, so the checks a write makes (a model
-exists, the next version number, where an alias points) hold when it commits, and no write
-is ever re-run: a write that installs a crontab line or starts a server does so once.
-PostgreSQL releases a dead process's lock, and a write killed before its commit leaves
-nothing (DuckLake's commit is one PostgreSQL transaction; files not recorded are never read).
-A writer still waiting at its deadline is told which process on which host holds the lock.
+Writers take turns. A write holds the registry's writer lock (a row lock in the catalog's
+PostgreSQL schema, taken on a session of this process's: `writer_lock.py`) while its one
+DuckLake transaction runs, and releases it once that transaction has committed; writers
+waiting for it queue in PostgreSQL and get it in the order they asked, each the moment the
+one before lets go. Only a role that may write can take it. Each write's reads therefore
+see every earlier write, so the checks a write makes (a model exists, the next version
+number, where an alias points) hold when it commits, and no write is ever re-run: a write
+that installs a crontab line or starts a server does so once. PostgreSQL releases the lock
+of a process that dies, however it dies, and a write killed before its commit leaves
+nothing (DuckLake's commit is one PostgreSQL transaction; files it wrote and never recorded
+are never read). A writer that still waits at its deadline is told which role holds the
+lock, and from which process on which host.
 """
 
 from __future__ import annotations
@@ -38,11 +40,18 @@ from jupyter_mlops.errors import (
     RegistryBusyError,
     UnavailableError,
 )
-from jupyter_mlops.store import actors, extensions, lake_paths, lake_reads, lake_urls, s3
+from jupyter_mlops.store import (
+    actors,
+    extensions,
+    lake_paths,
+    lake_reads,
+    lake_rights,
+    lake_urls,
+    s3,
+    writer_lock,
+)
 from jupyter_mlops.store.lake_urls import GONE, parsed, shown
 
-_LOCK_CLASS = 0x6D6C6F70 - 2**32 if 0x6D6C6F70 >= 2**31 else 0x6D6C6F70  # 'mlop'
-_WRITE_RIGHTS = ("INSERT", "UPDATE", "DELETE")
 _TEAM = "pip install 'jupyter-mlops[team]'"
 T = TypeVar("T")
 # extensions are installed and loaded by name (`extensions.py`), never fetched on their own
@@ -114,7 +123,6 @@ class LakeDatabase:
         self.name = f"lake_{digest:08x}"  # the catalog's, whatever the data path
         # the engine it is attached to: one per data path, which the attachment fixes
         self._engine = f"{self.name} {data_path or ''}"
-        self._key = (_LOCK_CLASS, zlib.crc32(self.schema.encode()) - 2**31)
         self._role: str | None = None
         self.newest = (  # the time too: a catalog made again in the schema reuses numbers
             f"SELECT snapshot_id, snapshot_time FROM {_ident(self.schema)}.ducklake_snapshot "
@@ -196,6 +204,11 @@ class LakeDatabase:
         with self.read() as conn:
             return lake_paths.stored(conn, self.name, self.schema)
 
+    def catalog_id(self) -> str | None:
+        """The catalog's id, the same whatever URL reaches it (`lake_paths.catalog_id`)."""
+        with self.read() as conn:
+            return lake_paths.catalog_id(conn, self.name, self.schema)
+
     # writing
 
     @contextmanager
@@ -235,38 +248,29 @@ class LakeDatabase:
             yield
         finally:
             try:
-                session.execute("SELECT pg_advisory_unlock(%s, %s)", self._key)
+                writer_lock.release(session)
             except Exception:  # a lost session released its lock with it
                 self._forget_session()
 
     def _wait_for_turn(self, session: Any) -> None:
         """Take the writer lock, waiting in PostgreSQL's queue for it: writers get it in the
         order they asked, each as soon as the one before lets go. Past the deadline, name the
-        process that holds it."""
+        role and process that hold it."""
         import psycopg
 
         try:
-            session.execute(f"SET lock_timeout = {max(1, round(self.lock_timeout * 1000))}")
-            session.execute("SELECT pg_advisory_lock(%s, %s)", self._key)
+            writer_lock.take(session, self.schema, seconds=self.lock_timeout)
         except psycopg.errors.LockNotAvailable:
             raise RegistryBusyError.held(
-                self.shown, holder=self._holder(session), seconds=self.lock_timeout
+                self.shown,
+                holder=writer_lock.holder(session, self.schema),
+                seconds=self.lock_timeout,
             ) from None
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise self._unreachable(exc) from None
         except BaseException:  # interrupted: whether the lock was granted is unknown, and
             self._forget_session()  # closing the session releases it if it was
             raise
-
-    def _holder(self, session: Any) -> str:
-        row = session.execute(
-            """SELECT a.application_name, a.pid FROM pg_locks l
-               JOIN pg_stat_activity a ON a.pid = l.pid
-               WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s""",
-            (self._key[0] % 2**32, self._key[1] % 2**32),
-        ).fetchone()
-        if row is None:
-            return "another process"
-        name, pid = row
-        return str(name).removeprefix("jupyter-mlops ") if name else f"PostgreSQL backend {pid}"
 
     def _session(self) -> Any:
         _Writers.turn(self.name)  # resets the sessions in a forked child
@@ -298,37 +302,32 @@ class LakeDatabase:
     # who writes
 
     def role(self) -> str:
-        """The PostgreSQL role this process logged in as: who every change is recorded as."""
+        """The PostgreSQL role this process logged in as (its session's, not a group role
+        it acts as with `options=-crole=...`): who every change is recorded as."""
         if self._role is None:
-            self._role = self._current_user()
+            self._role = lake_rights.session_role(self._session())
         return self._role
-
-    def _current_user(self) -> str:
-        row = self._session().execute("SELECT current_user").fetchone()
-        return str(row[0]) if row else "unknown"
 
     def missing_rights(self) -> list[str]:
         """The rights on the catalog's tables this role lacks to write (none: it may write)."""
-        table = f"{_ident(self.schema)}.ducklake_snapshot"
-        row = (
-            self._session()
-            .execute(
-                "SELECT "
-                + ", ".join("has_table_privilege(current_user, %s, %s)" for _ in _WRITE_RIGHTS),
-                [value for right in _WRITE_RIGHTS for value in (table, right)],
-            )
-            .fetchone()
-        )
-        return [right for right, held in zip(_WRITE_RIGHTS, row or (), strict=False) if not held]
+        return lake_rights.rights(self._session(), self.schema).missing
 
     def require_writable(self) -> None:
-        """Refuse, in one sentence, a role that may only read this catalog."""
-        missing = self.missing_rights()
-        if missing:
+        """Refuse, in one sentence, a role that may only read this catalog, or one that
+        would make tables of its own where they must be its team's group role's."""
+        found = lake_rights.rights(self._session(), self.schema)
+        if found.missing:
             raise ForbiddenError(
                 f"PostgreSQL role {self.role()!r} may only read the {self.shown} (it lacks "
-                f"{', '.join(missing)} on its catalog tables), so nothing was changed; ask the "
-                "catalog's owner to grant them, or connect as a role that has them."
+                f"{', '.join(found.missing)} on its catalog tables), so nothing was changed; "
+                "ask the catalog's owner to grant them, or connect as a role that has them."
+            )
+        if found.owner is not None:
+            raise ForbiddenError(
+                f"PostgreSQL role {self.role()!r} would write the {self.shown} as itself, "
+                f"though its tables belong to role {found.owner!r} (tables a write makes would "
+                f"be {self.role()!r}'s alone), so nothing was changed; add "
+                f"options=-crole={found.owner} to the URL (README: Team mode, Roles)."
             )
 
     # attaching

@@ -1,5 +1,6 @@
 """A shared catalog's data path: the one DuckLake recorded when the catalog was made, and the
-refusal of a new catalog opened without one."""
+refusal of a new catalog opened without one; and the catalog's id, which its data path is
+marked with (`registry/team.py`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,15 @@ def stored(conn: duckdb.DuckDBPyConnection, name: str, schema: str) -> str | Non
     quoted = '"' + schema.replace('"', '""') + '"'
     metadata = f"__ducklake_metadata_{name}.{quoted}.ducklake_metadata"
     row = conn.execute(f"SELECT value FROM {metadata} WHERE key = 'data_path'").fetchone()
+    return None if row is None else str(row[0])
+
+
+def catalog_id(conn: duckdb.DuckDBPyConnection, name: str, schema: str) -> str | None:
+    """What tells catalog `name` from every other, whatever URL reaches it: the UUID DuckLake
+    gave its main schema as it made the catalog (None: not made yet)."""
+    quoted = '"' + schema.replace('"', '""') + '"'
+    schemas = f"__ducklake_metadata_{name}.{quoted}.ducklake_schema"
+    row = conn.execute(f"SELECT schema_uuid FROM {schemas} WHERE schema_id = 0").fetchone()
     return None if row is None else str(row[0])
 
 

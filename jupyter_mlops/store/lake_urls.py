@@ -11,13 +11,20 @@ from __future__ import annotations
 
 import re
 
+from jupyter_mlops.errors import InvalidArgumentError
+
 __all__ = ["GONE", "PREFIX", "parsed", "reason", "secrets", "shown"]
 
 PREFIX = "ducklake:postgres:"
 # one `keyword=value` of a PostgreSQL connection string: a value quoted (with \' and \\ in
 # it) or not (no space, no quote)
 _PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|(?:[^\s'\\]|\\.)+)\s*")
-_PASSWORD = re.compile(r"(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+# a password's value: quoted, or not and up to the next `keyword=` (a space in an unquoted
+# one, which `parsed` refuses, must not show the rest of it)
+_PASSWORD = re.compile(
+    r"(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'|\S+(?:\s+(?![A-Za-z_]+\s*=)[^\s']+)*)",
+    re.IGNORECASE,
+)
 _URI_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
 _URI_SECRET = re.compile(r"://[^:/@\s]+:([^@\s]+)@")
 
@@ -30,16 +37,28 @@ def parsed(url: str) -> tuple[str, str]:
     if not url.startswith(PREFIX):
         raise ValueError(url)
     conninfo = url[len(PREFIX) :].strip()
-    pairs, position = [], 0
+    pairs: list[tuple[str, str]] = []
+    position = 0
     while position < len(conninfo):
         found = _PAIR.match(conninfo, position)
         if found is None or found.end() == position:
+            _refuse_spaced_password(pairs)
             return conninfo, "public"
         pairs.append((found.group(1), found.group(2)))
         position = found.end()
     schema = [value.strip("'") for key, value in pairs if key == "schema"]
     kept = " ".join(f"{key}={value}" for key, value in pairs if key != "schema")
     return kept, schema[-1] if schema else "public"
+
+
+def _refuse_spaced_password(pairs: list[tuple[str, str]]) -> None:
+    """A word with no `=` after an unquoted password is the rest of the password, which
+    PostgreSQL's client would quote back in its error: refused here, never shown."""
+    if pairs and pairs[-1][0].lower() == "password" and not pairs[-1][1].startswith("'"):
+        raise InvalidArgumentError(
+            "the password in the registry URL holds a space, where PostgreSQL would end it; "
+            "quote it as password='...' (or keep it out of the URL, in ~/.pgpass or PGPASSWORD)."
+        )
 
 
 def shown(url: str) -> str:

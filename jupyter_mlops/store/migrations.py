@@ -351,6 +351,17 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "ALTER TABLE schedules ADD COLUMN host VARCHAR",
         ],
     ),
+    (
+        "0015_copied_deployments",
+        [
+            # the deployments `migrate` copied from another registry (`source`, as messages
+            # show it): their servers serve that one, so this one never asks or stops them
+            """CREATE TABLE copied_deployments (
+                id BIGINT NOT NULL,
+                source VARCHAR NOT NULL,
+                copied_at TIMESTAMP NOT NULL)""",
+        ],
+    ),
 ]
 
 LATEST = len(MIGRATIONS)

@@ -42,6 +42,13 @@ class SourceTable:
     def name(self) -> str:
         return self.shape.name
 
+    @property
+    def ids(self) -> list[int]:
+        """Its rows' ids (none, for a table without them)."""
+        if "id" not in self.shape.columns:
+            return []
+        return [int(found) for found in self.rows["id"].to_pylist() if found is not None]
+
 
 @dataclass(frozen=True)
 class Snapshot:

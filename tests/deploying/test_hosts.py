@@ -1,7 +1,7 @@
 """Servers of one shared registry on several machines: listed from another machine at the
 address they recorded, stopped from there through their /shutdown, never by a pid. Two
-machines on one box are two names ($MLOPS_HOSTNAME); the catalog is a real PostgreSQL, the
-servers real processes answering real HTTP."""
+machines on one box are two names ($MLOPS_HOSTNAME, refused when no host could have it); the
+catalog is a real PostgreSQL, the servers real processes answering real HTTP."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlops import Registry
+from jupyter_mlops import Monitor, Registry
 from jupyter_mlops.deploying import Deployment, deploy, deployments, processes, undeploy
+from jupyter_mlops.errors import InvalidArgumentError
 from tests.conftest import free_port, wait_for
 from tests.postgres import Cluster
 
@@ -143,3 +144,32 @@ def test_a_server_bound_to_every_interface_is_reached_at_its_machines_name(
     assert processes.published_address("::") == "box-a.example"
     assert processes.published_address("10.0.0.7") == "10.0.0.7"
     assert processes.local_address("::") == "::1"
+
+
+@pytest.mark.parametrize(
+    "name", ["box/a", "box a", "box\x01a", "b" * 254], ids=["slash", "space", "control", "long"]
+)
+def test_a_machine_name_that_no_host_has_is_refused_in_one_sentence(
+    name: str, shared: Registry, registry: Registry, dataset
+) -> None:
+    """$MLOPS_HOSTNAME goes into records and log file names: refused before a server starts
+    or a log is written, by the command line as by Python."""
+    env = {**os.environ, "MLOPS_HOSTNAME": name}
+    port = str(free_port())
+    for command in (["deploy", REF, "--port", port], ["serve", REF, "--port", port]):
+        done = subprocess.run(
+            [CLI, "--home", str(registry.home), *command],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        message = done.stderr.strip()
+        assert done.returncode == 2 and len(message.splitlines()) == 1, done.stderr
+        assert message.startswith("jupyter-mlops: MLOPS_HOSTNAME") and "Traceback" not in message
+        assert message.count(". ") == 0 and "set it to this machine's name" in message
+    assert [d.id for d in deployments(registry)] == []  # no server was started
+    X, _ = dataset
+    logs_before = sorted(shared.home.rglob("*.parquet"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLOPS_HOSTNAME", name)
+        with pytest.raises(InvalidArgumentError, match="MLOPS_HOSTNAME"):
+            Monitor(shared).log_predictions(REF, X.iloc[:5])  # segments named by machine
+    assert sorted(shared.home.rglob("*.parquet")) == logs_before

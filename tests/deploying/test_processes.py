@@ -89,7 +89,7 @@ def moved(registry: Registry, deployment_id: int, **changes: Any) -> None:
     """Replace a server's record by one that says `changes` (through the store, as a
     server writes its record): the original is closed, a copy with the changes opened."""
     row = row_of(registry, deployment_id)
-    copy = {k: v for k, v in row.items() if k not in ("id", "stopped_at")}
+    copy = {k: v for k, v in row.items() if k not in ("id", "stopped_at", "copied_from")}
     with registry.db.write() as conn:
         sql.mark_stopped(conn, deployment_id, at=utc_now())
         sql.insert_deployment(conn, {**copy, **changes})

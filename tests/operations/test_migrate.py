@@ -1,7 +1,8 @@
 """`migrate` copies a whole registry, folder to shared registry and back: every table with
 its ids and recorded users, every artifact, every logged row; verified, and run again it
 copies nothing. A target holding other rows under the same keys is refused untouched; a
-damaged artifact in the source fails verification."""
+damaged artifact in the source fails verification. The source's servers, whose records are
+copied, stay the source's: the copy lists them as copied and never stops them."""
 
 from __future__ import annotations
 
@@ -19,11 +20,11 @@ from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops import Monitor, Registry, Tracker, operations
 from jupyter_mlops.cli import main
-from jupyter_mlops.errors import VerificationError
+from jupyter_mlops.errors import ConflictError, VerificationError
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.store import catalog
 from jupyter_mlops.store.connection import analytics_cursor
-from tests.conftest import wait_for
+from tests.conftest import free_port, wait_for
 
 VERSIONS = 100
 USER = "alice"
@@ -188,3 +189,39 @@ def test_a_copy_killed_halfway_completes_when_run_again(source, tmp_path, subpro
     ipython.run_line_magic("mlops", f"connect {source.home}")
     again = ipython.run_line_magic("mlops", f"migrate --to {target.home}")  # from the connected
     assert not again.copied_anything
+
+
+def test_a_copys_deployments_are_the_sources_servers_which_it_never_asks_or_stops(
+    tmp_path, lake_url, capsys
+):
+    source = Registry(tmp_path / "source")
+    X, y = features(120, seed=4)
+    source.register("churn", LogisticRegression().fit(X, y), X=X, y=y)
+    source.promote("churn", 1)
+    started = operations.deploy(source, ref="churn@champion", port=free_port())
+    try:
+        copy = Registry(lake_url, data_path=tmp_path / "shared")
+        assert operations.migrate(source, copy).verified
+        listed = operations.deployments(copy)
+        assert [(d.id, d.status, d.version) for d in listed] == [(started.id, "copied", None)]
+        [note] = listed.notes
+        assert f"copied from the registry {str(source.home)!r}" in note and "stop it there" in note
+        for target in (str(started.id), "churn@champion", "churn"):
+            with pytest.raises(ConflictError) as refused:
+                operations.undeploy(copy, target=target)
+            message = str(refused.value)
+            assert str(source.home) in message and "so it was not stopped" in message
+            assert "\n" not in message and message.count(". ") == 0, message
+        home = ["--home", copy.location, "--data-path", str(copy.home)]
+        assert main([*home, "undeploy", str(started.id)]) == 5
+        assert "undeploy it there" in capsys.readouterr().err
+        [serving] = operations.deployments(source)  # still the source's, still serving
+        assert (serving.status, serving.version) == ("running", 1)
+        again = operations.migrate(source, copy)
+        assert again.verified and not again.copied_anything
+        onwards = Registry(tmp_path / "onwards")  # a copy of the copy names the source too
+        operations.migrate(copy, onwards)
+        assert [d.copied_from for d in operations.deployments(onwards)] == [str(source.home)]
+    finally:
+        [stopped] = operations.undeploy(source, target=str(started.id))
+    assert stopped.status == "stopped"

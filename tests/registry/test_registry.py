@@ -9,6 +9,7 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier
 
 from jupyter_mlops import Registry
+from jupyter_mlops.cli import main
 from jupyter_mlops.errors import (
     AliasNotFoundError,
     ConflictError,
@@ -244,6 +245,28 @@ def test_unknown_names_suggest_the_closest(registry, fitted):
         registry.register("bad name!", fitted)
     with pytest.raises(InvalidArgumentError, match="read as a version"):
         registry.promote("churn", 1, "42")
+
+
+def test_a_name_too_long_for_any_model_is_said_to_be_too_long_not_missing(registry, fitted, capsys):
+    registry.register("churn", fitted)
+    name = "m" * 129
+    lookups = [
+        lambda: registry.versions(name),
+        lambda: registry.history(name),
+        lambda: registry.model_aliases(name),
+        lambda: registry.describe(name, "text"),
+        lambda: registry.get(f"{name}@champion"),
+        lambda: registry.register(name, fitted),
+    ]
+    for lookup in lookups:
+        with pytest.raises(InvalidArgumentError, match=r"too long \(129 characters\)"):
+            lookup()
+    home = ["--home", registry.location, "--data-path", str(registry.home)]
+    for command in (["versions", name], ["history", name], ["undeploy", name]):
+        assert main([*home, *command]) == 2
+        said = capsys.readouterr().err.strip()
+        assert said.endswith("is too long (129 characters); use at most 128."), said
+    assert registry.model_names() == ["churn"]
 
 
 def test_bad_inputs_are_refused_before_anything_is_written(registry, fitted, dataset):

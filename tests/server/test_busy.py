@@ -60,9 +60,9 @@ def holder(registry: Registry, backend: str) -> Iterator[subprocess.Popen[str]]:
 
 
 async def until_a_write_waits_in(postgres: Cluster, *, seconds: float = 60) -> None:
-    """Once a session of `postgres` waits for an advisory lock (a shared registry's writer
+    """Once a session of `postgres` waits for a lock (a shared registry's writer lock, a row
     lock), while the server under test goes on serving."""
-    waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+    waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted"
     deadline = time.monotonic() + seconds
     while postgres.execute(waiting)[0][0] == 0:
         assert time.monotonic() < deadline, f"waited {seconds} s for a write to wait"

@@ -1,18 +1,24 @@
 """A shared registry's data path: needed to make one, remembered once made, free to move
 whole (DuckLake keeps its files' paths relative), and a folder that is not the registry's is
-refused in one sentence before anything is read from it or written to it."""
+refused in one sentence before anything is read from it or written to it: one without its
+files, or one marked as another registry's. No registry file is made in one."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 
 from jupyter_mlops import Registry
 from jupyter_mlops.errors import InvalidArgumentError
 
+USAGE_EXIT = 2
 
-def one_sentence(error: BaseException) -> str:
+
+def one_sentence(error: BaseException | str) -> str:
     message = str(error)
     assert "\n" not in message and message.endswith(".") and message.count("; ") == 1, message
     return message
@@ -80,3 +86,61 @@ def test_a_new_registry_never_takes_another_registrys_folder(lake_url, postgres,
         assert "holds another registry's files" in one_sentence(refused.value)
     assert first.verify().ok  # nothing the second could have collected as unused
     assert Registry(second, data_path=tmp_path / "new").model_names() == []
+
+
+def test_a_folder_marked_by_another_registry_is_refused_naming_both(
+    lake_url, postgres, tmp_path, fitted
+):
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    Registry(lake_url, data_path=mine).register("churn", fitted)
+    other_url = postgres.url(postgres.new_schema())
+    Registry(other_url, data_path=theirs).register("other", fitted)
+    before = {path: path.stat().st_mtime_ns for path in theirs.rglob("*")}
+    with pytest.raises(InvalidArgumentError) as refused:
+        Registry(lake_url, data_path=theirs)  # it holds artifacts/, but not this registry's
+    message = one_sentence(refused.value)
+    assert f"{str(theirs)!r} holds the files of shared registry {other_url!r}" in message
+    assert f"not of the shared registry {lake_url!r}" in message
+    assert {path: path.stat().st_mtime_ns for path in theirs.rglob("*")} == before
+    assert Registry(lake_url, data_path=mine).model_names() == ["churn"]
+
+
+def test_a_registry_made_before_marks_and_the_lock_table_gets_both_when_next_opened(
+    lake_url, postgres, tmp_path, fitted
+):
+    older, theirs = tmp_path / "older", tmp_path / "theirs"
+    Registry(lake_url, data_path=older).register("churn", fitted)
+    schema = lake_url.rsplit("schema=", 1)[1]
+    (older / ".mlops-catalog.json").unlink()  # as a release before marks left it
+    postgres.execute(f"DROP TABLE {schema}.mlops_writer_lock")  # nor had it this table
+    assert Registry(lake_url).model_names() == ["churn"]
+    mark = json.loads((older / ".mlops-catalog.json").read_text())
+    made = postgres.execute(f"SELECT schema_uuid FROM {schema}.ducklake_schema WHERE schema_id = 0")
+    assert mark == {"catalog": str(made[0][0]), "registry": lake_url}
+    Registry(lake_url).describe("churn", "written by the first writer since")  # the lock made
+    assert postgres.execute(f"SELECT count(*) FROM {schema}.mlops_writer_lock") == [(1,)]
+    other_url = postgres.url(postgres.new_schema())
+    Registry(other_url, data_path=theirs).register("other", fitted)
+    with pytest.raises(InvalidArgumentError) as refused:
+        Registry(other_url, data_path=older)
+    assert f"holds the files of shared registry {lake_url!r}" in one_sentence(refused.value)
+
+
+def test_no_registry_file_is_made_in_a_shared_registrys_data_folder(
+    lake_url, tmp_path, fitted, subprocess_env
+):
+    shared = tmp_path / "shared"
+    Registry(lake_url, data_path=shared).register("churn", fitted)
+    before = sorted(path.name for path in shared.iterdir())
+    copying = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops.cli", "--home", lake_url,
+         "migrate", "--to", str(shared)],
+        capture_output=True, text=True, env=subprocess_env, timeout=120,
+    )  # fmt: skip
+    assert copying.returncode == USAGE_EXIT, copying.stderr
+    message = copying.stderr.strip().removeprefix("jupyter-mlops: ")
+    assert f"{str(shared)!r} is the data folder of shared registry {lake_url!r}" in message
+    assert one_sentence(message) and sorted(path.name for path in shared.iterdir()) == before
+    with pytest.raises(InvalidArgumentError):
+        Registry(shared)
+    assert not (shared / "registry.duckdb").exists()

@@ -2,7 +2,8 @@
 an error of an unreachable server, nor the command line. (The throwaway server trusts every
 login, so the password is never checked; what is tested is that it is never printed.)
 
-An unreachable server is one sentence that says what to check, with no traceback."""
+An unreachable server is one sentence that says what to check, with no traceback; an
+unquoted password with a space in it is refused in one sentence that shows none of it."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ import sys
 import pytest
 
 from jupyter_mlops import Registry
-from jupyter_mlops.errors import MlopsError, UnavailableError
+from jupyter_mlops.errors import InvalidArgumentError, MlopsError, UnavailableError
+from jupyter_mlops.store.lake_urls import shown as shown_url
 from tests.conftest import free_port
 from tests.postgres import Cluster, cluster
 
 UNAVAILABLE_EXIT = 9
+USAGE_EXIT = 2
 SECRET = "hunter2-Tr0ub4dor"
 SPELLINGS = [f"password={SECRET}", f"password='{SECRET} and more'"]
 
@@ -99,3 +102,24 @@ def test_a_quoted_password_that_holds_schema_is_a_password(postgres, tmp_path, f
     tables = postgres.execute(f"SELECT count(*) FROM pg_tables WHERE schemaname = '{schema}'")
     assert tables[0][0] > 0
     assert SECRET not in repr(registry) and SECRET not in registry.shown
+
+
+def test_an_unquoted_password_with_a_space_is_refused_without_showing_it(
+    postgres, tmp_path, subprocess_env
+):
+    first, rest = "hunter2", "Tr0ub4dor-and-more"
+    url = f"{postgres.url(postgres.new_schema())} password={first} {rest}"
+    with pytest.raises(InvalidArgumentError) as refused:
+        Registry(url, data_path=tmp_path / "shared")
+    shell = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops.cli", "--home", url, "models"],
+        capture_output=True, text=True, env=subprocess_env, timeout=120,
+    )  # fmt: skip
+    assert shell.returncode == USAGE_EXIT, shell.stderr
+    assert shell.stderr.strip() == f"jupyter-mlops: {refused.value}"
+    message = str(refused.value)
+    assert "\n" not in message and message.count(". ") == 0, message
+    assert "holds a space" in message and "quote it as password='...'" in message
+    for shown in (message, shown_url(url)):
+        assert first not in shown and rest not in shown, shown
+    assert not (tmp_path / "shared").exists()

@@ -1,131 +1,152 @@
-"""A team's roles, set up with the SQL the README gives: the writer changes the registry, the
-reader reads it (lists, loads, measures drift) and is refused every change in one sentence
-before a file is written, and history names the role whatever MLOPS_USER claims."""
+"""A team's roles, set up with the SQL the README gives: each person logs in as themselves,
+the writers act as their group role, so the tables any of them makes are the group's, and
+history names the person whatever MLOPS_USER claims; the reader reads (lists, loads,
+measures drift) and is refused every change in one sentence before a file is written, and
+can neither hold the writers up nor pose as one of them."""
 
 from __future__ import annotations
 
-import re
+import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+import threading
+import zlib
 
+import psycopg
 import pytest
 from sklearn.dummy import DummyClassifier
 
 from jupyter_mlops import Registry
-from jupyter_mlops.errors import ForbiddenError
+from jupyter_mlops.errors import ForbiddenError, RegistryBusyError
 from jupyter_mlops.monitoring import Monitor
-from tests.conftest import ROOT
-from tests.postgres import Cluster
+from tests.team.people import files_under
 
 FORBIDDEN_EXIT = 15
 
 
-@dataclass(frozen=True)
-class Team:
-    writer: str  # the URLs each role connects with
-    reader: str
-    writer_role: str
-    reader_role: str
-    data: Path
+def one_sentence(error: BaseException) -> str:
+    message = str(error)
+    assert "\n" not in message and message.count(". ") == 0, message
+    return message
 
 
-def readme_sql() -> str:
-    """The SQL the README's "Team mode" section tells a database owner to run."""
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index("### Team mode") :]
-    found = re.search(r"```sql\n(.*?)```", section, re.DOTALL)
-    assert found, "the README's Team mode section shows no SQL"
-    return found.group(1)
-
-
-@pytest.fixture(scope="module")
-def team(
-    postgres: Cluster, tmp_path_factory: pytest.TempPathFactory, dataset, fitted
-) -> Iterator[Team]:
-    """The README's roles and schema (names of this test's own), then a model registered
-    and promoted by the writer while MLOPS_USER claims to be someone else."""
-    names = {name: f"{name}_{uuid.uuid4().hex[:8]}" for name in ("mlops_writer", "mlops_reader")}
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    sql = re.sub(r"\bmlops_writer\b", names["mlops_writer"], readme_sql())
-    sql = re.sub(r"\bmlops_reader\b", names["mlops_reader"], sql)
-    postgres.execute(re.sub(r"\bmlops\b", schema, sql))  # tables yet to come: default grants
-    found = Team(
-        writer=postgres.url(schema, user=names["mlops_writer"]),
-        reader=postgres.url(schema, user=names["mlops_reader"]),
-        writer_role=names["mlops_writer"],
-        reader_role=names["mlops_reader"],
-        data=tmp_path_factory.mktemp("team") / "shared",
-    )
+def test_each_writer_writes_as_the_group_and_is_recorded_as_themselves(team, dataset):
     X, y = dataset
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLOPS_USER", "mallory")
-        writer = Registry(found.writer, data_path=found.data)
-        writer.register("churn", fitted, X=X, y=y)
-        writer.promote("churn", 1, reason="first")
-        yield found
+    other = DummyClassifier(strategy="prior").fit(X, y)  # bytes no version has
+    by_bob = Registry(team.bob).register("churn", other, X=X, y=y)  # tables alice's opening made
+    assert by_bob.created_by == team.names["bob"]
+    registry = Registry(team.carol)
+    assert registry.get("churn:1").created_by == team.names["alice"]
+    events = [(e.action, e.moved_by) for e in registry.history("churn")]
+    assert events == [("promote", team.names["bob"])]
+    assert team.owners() == {team.names["mlops_writer"]}  # bob's write made none of his own
 
 
-def files_under(folder: Path) -> set[Path]:
-    return {path for path in folder.rglob("*") if path.is_file()}
+def test_a_writer_acting_as_itself_is_refused_before_anything_is_made(team, dataset):
+    X, y = dataset
+    before = files_under(team.data)
+    himself = Registry(team.url("bob"))  # no options=-crole=...: bob's own tables to come
+    with pytest.raises(ForbiddenError) as refused:
+        himself.register("solo", DummyClassifier().fit(X, y), X=X, y=y)
+    message = one_sentence(refused.value)
+    assert team.names["bob"] in message
+    assert f"add options=-crole={team.names['mlops_writer']} to the URL" in message
+    assert files_under(team.data) == before
+    assert team.owners() == {team.names["mlops_writer"]}
 
 
 def test_the_reading_role_lists_loads_by_alias_and_measures_drift(team, dataset, fitted):
     X, _ = dataset
-    reader = Registry(team.reader)  # its data path: the one the registry was made with
+    reader = Registry(team.carol)  # its data path: the one the registry was made with
     assert reader.home == team.data
-    assert [m.name for m in reader.models()] == ["churn"]
+    assert "churn" in [m.name for m in reader.models()]
     loaded = reader.load("churn@champion")
     assert (loaded.predict(X) == fitted.predict(X)).all()
     report = Monitor(reader).drift("churn@champion", X.iloc[:200])
     assert report.rows == 200 and report.check_id is None
-    assert any("not recorded" in note and team.reader_role in note for note in report.notes)
+    assert any("not recorded" in note and team.names["carol"] in note for note in report.notes)
 
 
 def test_the_reading_role_is_refused_each_change_in_one_sentence_leaving_no_file(
     team, dataset, subprocess_env
 ):
     X, y = dataset
-    reader = Registry(team.reader)
+    reader = Registry(team.carol)
     before = files_under(team.data)
-    other = DummyClassifier(strategy="prior").fit(X, y)  # bytes no version has
+    other = DummyClassifier(strategy="most_frequent").fit(X, y)  # bytes no version has
     with pytest.raises(ForbiddenError) as registering:
         reader.register("churn", other, X=X, y=y)
     with pytest.raises(ForbiddenError) as promoting:
         reader.promote("churn", 1, "challenger")
     for refused in (registering.value, promoting.value):
-        message = str(refused)
-        assert team.reader_role in message and "INSERT, UPDATE, DELETE" in message
-        assert "\n" not in message and message.count(". ") == 0, message
+        message = one_sentence(refused)
+        assert team.names["carol"] in message and "INSERT, UPDATE, DELETE" in message
     with pytest.raises(ForbiddenError):
         reader.gc(older_than=0)  # deleting the team's files is a change too
     assert files_under(team.data) == before  # no artifact left by the refused register
     shell = subprocess.run(
-        [sys.executable, "-m", "jupyter_mlops.cli", "--home", team.reader, "promote", "churn", "1"],
+        [sys.executable, "-m", "jupyter_mlops.cli", "--home", team.carol, "promote", "churn", "1"],
         capture_output=True, text=True, env=subprocess_env, timeout=120,
     )  # fmt: skip
     assert shell.returncode == FORBIDDEN_EXIT, shell.stderr
-    assert team.reader_role in shell.stderr and "Traceback" not in shell.stderr
+    assert team.names["carol"] in shell.stderr and "Traceback" not in shell.stderr
     assert len(shell.stderr.strip().splitlines()) == 1
-    writer = Registry(team.writer)
-    assert [v.version for v in writer.versions("churn")] == [1]
-    assert writer.model_aliases("churn") == {"champion": 1}
+    assert Registry(team.alice).model_aliases("churn") == {"champion": 1}
 
 
-def test_what_a_change_returns_names_the_role_as_its_record_does(team, fitted, monkeypatch):
+def test_what_a_change_returns_names_the_person_as_its_record_does(team, fitted, monkeypatch):
     monkeypatch.setenv("MLOPS_USER", "mallory")
-    writer = Registry(team.writer)
+    writer = Registry(team.alice)
     version = writer.register("other", fitted, force=True)
     moved = writer.promote("other", version.version, reason="first")
-    assert version.created_by == moved.moved_by == team.writer_role
+    assert version.created_by == moved.moved_by == team.names["alice"]
+    assert "mallory" not in str(Registry(team.carol).history("other"))
 
 
-def test_history_names_the_role_whatever_mlops_user_claims(team):
-    registry = Registry(team.reader)
-    events = list(registry.history("churn"))
-    assert [(e.action, e.moved_by) for e in events] == [("promote", team.writer_role)]
-    assert registry.get("churn:1").created_by == team.writer_role
-    assert "mallory" not in str(registry.history("churn"))
+def test_a_reader_can_neither_hold_the_writers_up_nor_pose_as_one(team):
+    """Every lock a reading role can take, held, with its session named as a writer's: the
+    writers still write at once."""
+    conninfo = team.postgres.conninfo("mlops", team.names["carol"])
+    label = "jupyter-mlops process 1 on elsewhere"
+    with psycopg.connect(conninfo, autocommit=True, application_name=label) as reader:
+        old_key = (0x6D6C6F70, zlib.crc32(team.schema.encode()) - 2**31)  # the former lock
+        reader.execute("SELECT pg_advisory_lock(%s, %s)", old_key)
+        reader.execute("BEGIN")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            reader.execute(f"SELECT * FROM {team.schema}.mlops_writer_lock FOR UPDATE")
+        reader.execute("ROLLBACK")
+        reader.execute("BEGIN")
+        reader.execute(f"LOCK TABLE {team.schema}.mlops_writer_lock IN ACCESS SHARE MODE")
+        assert reader.execute(f"SELECT count(*) FROM {team.schema}.mlops_writer_lock").fetchone()
+        writer = Registry(team.alice, lock_timeout=1.0)
+        writer.describe("churn", "written while a reader holds what it can")
+        reader.execute("ROLLBACK")
+    assert Registry(team.carol).models()[0].description.startswith("written while")
+
+
+def test_a_writer_kept_waiting_is_told_the_role_that_holds_the_lock(team, monkeypatch):
+    """bob holds the lock from a session that names another machine: alice, kept waiting,
+    is told the role it belongs to, which no session chooses."""
+    holding, release = threading.Event(), threading.Event()
+    bob = Registry(team.bob)
+    bob.db.close()  # its next session is named as MLOPS_HOSTNAME says
+    monkeypatch.setenv("MLOPS_HOSTNAME", "elsewhere")
+
+    def hold() -> None:
+        with bob.db.write():
+            holding.set()
+            release.wait(60)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(60), "bob did not take the lock"
+        with pytest.raises(RegistryBusyError) as busy:
+            Registry(team.alice, lock_timeout=1.0).describe("churn", "waits for bob")
+    finally:
+        release.set()
+        holder.join(60)
+        bob.db.close()
+    message = one_sentence(busy.value)
+    holder_named = f"PostgreSQL role {team.names['bob']!r} (process {os.getpid()} on elsewhere)"
+    assert f"locked by {holder_named} for more than 1 s" in message, message

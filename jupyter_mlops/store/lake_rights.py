@@ -1,0 +1,52 @@
+"""What a PostgreSQL role may do to a shared registry's catalog, asked of PostgreSQL once.
+
+A role writes when it holds INSERT, UPDATE and DELETE on the catalog's tables. A team gives
+each person a login role of their own, a member of one group role that owns the tables
+(README: Team mode, Roles), and each person's URL says `options=-crole=GROUP`, so a write
+acts as the group: the tables a write makes (DuckLake makes some as tables are added or
+changed, and the writer lock's) are the group's, which every member may use and whose
+default grants let the readers read. A member that acts as itself would make tables only it
+may use: `Rights.owner` names the group it should act as. Who a change is recorded as is
+the person (`session_user`), whatever role the write acts as.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+WRITE_RIGHTS = ("INSERT", "UPDATE", "DELETE")
+
+
+@dataclass(frozen=True)
+class Rights:
+    """What this session's role may do to the catalog."""
+
+    missing: list[str]  # the write rights it lacks on the catalog's tables
+    owner: str | None  # the role owning them, when the session is its member acting as itself
+
+
+def rights(session: Any, schema: str) -> Rights:
+    """The rights of `session`'s role on the catalog in `schema`."""
+    snapshots = f"{_ident(schema)}.ducklake_snapshot"
+    held = ", ".join("has_table_privilege(current_user, %s, %s)" for _ in WRITE_RIGHTS)
+    row = session.execute(
+        f"""SELECT {held}, r.rolname, pg_has_role(current_user, r.oid, 'MEMBER'), current_user
+            FROM (SELECT 1) one LEFT JOIN pg_class c ON c.oid = to_regclass(%s)
+            LEFT JOIN pg_roles r ON r.oid = c.relowner""",
+        [*(value for right in WRITE_RIGHTS for value in (snapshots, right)), snapshots],
+    ).fetchone()
+    flags, (owner, member, acting) = row[: len(WRITE_RIGHTS)], row[len(WRITE_RIGHTS) :]
+    missing = [right for right, has in zip(WRITE_RIGHTS, flags, strict=True) if not has]
+    other = owner is not None and owner != acting and bool(member)
+    return Rights(missing, str(owner) if other else None)
+
+
+def session_role(session: Any) -> str:
+    """The role `session` logged in as (not the one it acts as)."""
+    row = session.execute("SELECT session_user").fetchone()
+    return str(row[0]) if row else "unknown"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

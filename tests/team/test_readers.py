@@ -1,0 +1,68 @@
+"""What a reading role of a team (the README's roles) may do with monitoring and servers: it
+measures performance and estimates, shown but not recorded, as its drift is; compacting logs
+and stopping a server, which are changes, are refused in one sentence (exit 15) before
+anything is merged or stopped."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from jupyter_mlops import Registry, operations
+from jupyter_mlops.monitoring import Monitor
+from tests.conftest import free_port
+from tests.team.people import files_under
+
+FORBIDDEN_EXIT = 15
+
+
+def shell(url: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops.cli", "--home", url, *args],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+
+
+def refused_in_one_sentence(done: subprocess.CompletedProcess[str], role: str) -> str:
+    assert done.returncode == FORBIDDEN_EXIT, done.stderr
+    message = done.stderr.strip()
+    assert len(message.splitlines()) == 1 and "Traceback" not in message, message
+    assert role in message and "may only read" in message and message.count(". ") == 0
+    return message
+
+
+@pytest.mark.parametrize("kind", ["performance", "estimate"])
+def test_a_reader_measures_performance_and_estimates_shown_not_recorded(team, kind, subprocess_env):
+    monitor = Monitor(Registry(team.carol))
+    report = getattr(monitor, kind)("churn@champion")
+    assert report.metrics and report.check_id is None
+    assert "not recorded" in report.note and team.names["carol"] in report.note
+    shown = shell(team.carol, kind, "churn@champion", env=subprocess_env)
+    assert shown.returncode == 0, shown.stderr
+    assert "not recorded" in shown.stdout and "auc" in shown.stdout
+    assert Monitor(Registry(team.alice)).metric_history("churn").empty  # nothing recorded
+
+
+def test_a_reader_is_refused_compacting_the_logs_before_any_merge(team, subprocess_env):
+    logged = team.data / "logs" / "predictions" / "churn"
+    before = files_under(logged)
+    assert len(before) == 2  # two segments a compaction would merge
+    done = shell(team.carol, "compact", "churn", env=subprocess_env)
+    refused_in_one_sentence(done, team.names["carol"])
+    assert files_under(logged) == before
+
+
+def test_a_readers_undeploy_is_refused_and_the_server_keeps_serving(team, subprocess_env):
+    writer = Registry(team.alice)
+    started = operations.deploy(writer, ref="churn@champion", port=free_port())
+    try:
+        for target in ("churn@champion", str(started.id)):
+            done = shell(team.carol, "undeploy", target, env=subprocess_env)
+            refused_in_one_sentence(done, team.names["carol"])
+        listed = operations.deployments(Registry(team.carol))
+        assert [(d.id, d.status, d.version) for d in listed] == [(started.id, "running", 1)]
+    finally:
+        stopped = operations.undeploy(writer, target=str(started.id))
+    assert [d.stopped_by for d in stopped] == [team.names["alice"]]
