@@ -27,6 +27,7 @@ import threading
 import zlib
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import closing, contextmanager, suppress
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -171,7 +172,7 @@ class LakeDatabase:
         if s3.SCHEME in text or isinstance(exc, duckdb.HTTPException):
             return s3.data_file_refused(exc, self.shown, where=self.data_path)
         if isinstance(exc, duckdb.IOException) or any(sign in text for sign in GONE):
-            return self._unreachable(exc)
+            return self.unreachable(exc)
         secrets = lake_urls.secrets(self.conninfo)
         if not any(secret in text for secret in secrets):
             return exc
@@ -243,7 +244,7 @@ class LakeDatabase:
         try:
             self._wait_for_turn(session)
         except psycopg.Error as exc:  # the server went away since the session was made
-            raise self._unreachable(exc) from None
+            raise self.unreachable(exc) from None
         try:
             yield
         finally:
@@ -267,7 +268,7 @@ class LakeDatabase:
                 seconds=self.lock_timeout,
             ) from None
         except psycopg.errors.InsufficientPrivilege as exc:
-            raise self._unreachable(exc) from None
+            raise self.unreachable(exc) from None
         except BaseException:  # interrupted: whether the lock was granted is unknown, and
             self._forget_session()  # closing the session releases it if it was
             raise
@@ -289,7 +290,7 @@ class LakeDatabase:
                 self.conninfo, autocommit=True, application_name=label[:63], connect_timeout=10
             )
         except psycopg.Error as exc:
-            raise self._unreachable(exc) from None
+            raise self.unreachable(exc) from None
         _Writers.sessions[self.name] = session
         return session
 
@@ -305,17 +306,19 @@ class LakeDatabase:
         """The PostgreSQL role this process logged in as (its session's, not a group role
         it acts as with `options=-crole=...`): who every change is recorded as."""
         if self._role is None:
-            self._role = lake_rights.session_role(self._session())
+            self._role = lake_reads.asking(self, lake_rights.session_role)
         return self._role
 
     def missing_rights(self) -> list[str]:
         """The rights on the catalog's tables this role lacks to write (none: it may write)."""
-        return lake_rights.rights(self._session(), self.schema).missing
+        return lake_reads.asking(
+            self, lambda session: lake_rights.rights(session, self.schema)
+        ).missing
 
     def require_writable(self) -> None:
         """Refuse, in one sentence, a role that may only read this catalog, or one that
         would make tables of its own where they must be its team's group role's."""
-        found = lake_rights.rights(self._session(), self.schema)
+        found = lake_reads.asking(self, partial(lake_rights.rights, schema=self.schema))
         if found.missing:
             raise ForbiddenError(
                 f"PostgreSQL role {self.role()!r} may only read the {self.shown} (it lacks "
@@ -362,17 +365,17 @@ class LakeDatabase:
                 return
             if self.data_path is None and "data_path is not set" in str(exc):
                 raise self.needs_data_path() from None  # no catalog there yet
-            raise self._unreachable(exc) from None
+            raise self.unreachable(exc) from None
         if self.data_path is None:  # the one it was made with, which may be a bucket
             try:
                 s3.reach(conn, lake_paths.stored(conn, self.name, self.schema), attaching=False)
             except duckdb.Error as exc:
-                raise self._unreachable(exc) from None
+                raise self.unreachable(exc) from None
 
     def needs_data_path(self) -> InvalidArgumentError:
         return lake_paths.needed(self.shown)
 
-    def _unreachable(self, exc: BaseException) -> UnavailableError | ForbiddenError:
+    def unreachable(self, exc: BaseException) -> UnavailableError | ForbiddenError:
         reason = lake_urls.reason(exc, self.conninfo)
         if "permission denied" in reason.lower():
             return ForbiddenError(

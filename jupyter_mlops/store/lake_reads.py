@@ -19,12 +19,13 @@ import os
 import pickle
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from contextlib import suppress
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from jupyter_mlops.clock import utc_now
+from jupyter_mlops.errors import UnavailableError
 
 if TYPE_CHECKING:
     import duckdb
@@ -82,13 +83,12 @@ class Remembered:
                 session.close()
 
     @classmethod
-    def asked(cls, catalog: str, conninfo: str, query: str) -> tuple[Any, ...] | None:
-        """The row `query` gives on the catalog's reading session; None when it cannot be
-        asked (no psycopg, PostgreSQL gone): a caller then does without."""
-        try:
-            import psycopg
-        except ImportError:
-            return None
+    @contextmanager
+    def reading(cls, catalog: str, conninfo: str) -> Iterator[Any]:
+        """The catalog's reading session (made when missing), this thread's alone while the
+        block runs; psycopg's errors reach the caller, the session forgotten."""
+        import psycopg
+
         with cls.lock:
             cls._own()
             turn = cls.session_locks.setdefault(catalog, threading.Lock())
@@ -98,10 +98,24 @@ class Remembered:
                 if session is None or session.closed:
                     session = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
                     cls.sessions[catalog] = session
-                row = session.execute(query).fetchone()
+                yield session
             except psycopg.Error:
                 cls.forget(catalog)
-                return None
+                raise
+
+    @classmethod
+    def asked(cls, catalog: str, conninfo: str, query: str) -> tuple[Any, ...] | None:
+        """The row `query` gives on the catalog's reading session; None when it cannot be
+        asked (no psycopg, PostgreSQL gone): a caller then does without."""
+        try:
+            import psycopg
+        except ImportError:
+            return None
+        try:
+            with cls.reading(catalog, conninfo) as session:
+                row = session.execute(query).fetchone()
+        except psycopg.Error:
+            return None
         return None if row is None else tuple(row)
 
 
@@ -130,3 +144,19 @@ def server_time(catalog: LakeDatabase) -> datetime:
         catalog.name, catalog.conninfo, "SELECT clock_timestamp() AT TIME ZONE 'UTC'"
     )
     return row[0] if row else utc_now()
+
+
+def asking(catalog: LakeDatabase, ask: Callable[[Any], T]) -> T:
+    """What `ask` learns on the catalog's reading session (its role, its rights): never on the
+    writers' session, where another thread of this process may be waiting for its turn."""
+    try:
+        import psycopg
+    except ImportError:
+        raise UnavailableError(
+            "a shared registry needs psycopg; install it with pip install 'jupyter-mlops[team]'."
+        ) from None
+    try:
+        with Remembered.reading(catalog.name, catalog.conninfo) as session:
+            return ask(session)
+    except psycopg.Error as exc:
+        raise catalog.unreachable(exc) from None

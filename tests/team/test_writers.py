@@ -129,3 +129,34 @@ def test_a_waiting_writer_queues_for_the_lock_and_writes_once_it_is_let_go(
         process.join(60)
     waiter.join(60)
     assert done == [1]
+
+
+def test_a_writer_waiting_in_line_holds_up_no_other_thread_asking_who_it_is(
+    lake_url, tmp_path, context, postgres, fitted
+):
+    """A thread of this process waits for the lock; another, opening the registry afresh (a
+    server's request, say), learns its role and rights at once, not after that wait."""
+    registry = Registry(lake_url, data_path=tmp_path / "shared", lock_timeout=600)
+    holding, release = context.Event(), context.Event()
+    process = context.Process(target=holder, args=(lake_url, holding, release))
+    process.start()
+    waiter = threading.Thread(target=lambda: registry.register("churn", fitted))
+    asked: list[Any] = []
+    try:
+        assert holding.wait(120), "the holder did not take the lock"
+        waiter.start()
+        queued = "SELECT count(*) FROM pg_locks WHERE NOT granted"
+        while postgres.execute(queued) == [(0,)] and waiter.is_alive():
+            time.sleep(0.01)  # until PostgreSQL shows the writer waiting in line
+        fresh = Registry(lake_url).db
+        asker = threading.Thread(
+            target=lambda: asked.extend([fresh.role(), fresh.missing_rights()])
+        )
+        asker.start()
+        asker.join(30)  # a bound for a broken system, which answers only once the holder
+        assert asked == ["postgres", []]  # lets go (the waiter would wait 600 s for it)
+        assert waiter.is_alive()
+    finally:
+        release.set()
+        process.join(60)
+        waiter.join(60)
