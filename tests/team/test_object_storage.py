@@ -28,6 +28,7 @@ from jupyter_mlops.store import analytics
 from tests.conftest import free_port
 from tests.postgres import Cluster
 from tests.s3 import S3, server
+from tests.team.test_shared_logs import write
 
 CLI = str(Path(sys.executable).parent / "jupyter-mlops")
 NOW = timedelta(0)  # a grace period over at once: what merges replaced goes at the next one
@@ -139,19 +140,7 @@ def test_logged_predictions_and_labels_are_read_back_by_drift_and_performance_on
 
 def test_compaction_merges_in_the_bucket_while_a_reader_sees_every_row_once(team, s3):
     model = "merged"
-    ids = [f"{model}-{i:04d}" for i in range(24)]
-    for position, request_id in enumerate(ids):
-        rows = logs.prediction_rows(
-            pd.DataFrame({"x": [float(position)]}),
-            version=1,
-            predictions=np.array([1]),
-            scores=np.array([0.5]),
-            request_ids=[request_id],
-            timestamps=pd.Series(
-                [pd.Timestamp("2026-11-25 12:00") + pd.Timedelta(seconds=position)]
-            ),
-        )
-        logs.write_segments(team.data, logs.PREDICTIONS, model, rows)
+    ids = write(team.data, model, 24, day="2026-11-25")  # one-row segments, in the bucket
     counts: list[list[str]] = []
     done = threading.Event()
 

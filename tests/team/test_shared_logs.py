@@ -29,6 +29,7 @@ from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.monitoring import compaction, logs
 from jupyter_mlops.monitoring.compaction import holding
 from jupyter_mlops.store import leases
+from jupyter_mlops.store.objects import Objects
 from tests.conftest import logged_ids, wait_for
 from tests.postgres import Cluster
 
@@ -43,7 +44,9 @@ def shared(postgres: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Regis
     return Registry(postgres.url(postgres.new_schema()), data_path=data)
 
 
-def write(home: Path, model: str, count: int, *, day: str = DAY, start: int = 0) -> list[str]:
+def write(
+    home: Path | Objects, model: str, count: int, *, day: str = DAY, start: int = 0
+) -> list[str]:
     """`count` one-row segments of `model`'s prediction log on `day`; their request ids."""
     ids = [f"{model}-{start + i:06d}" for i in range(count)]
     for position, request_id in enumerate(ids, start):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -106,28 +108,35 @@ def test_a_writer_waiting_past_the_lock_timeout_is_told_who_holds_it(
     assert "for more than 1 s" in message and "MLOPS_LOCK_TIMEOUT" in message
 
 
-def test_a_waiting_writer_queues_for_the_lock_and_writes_once_it_is_let_go(
-    lake_url, tmp_path, context, postgres, fitted
-):
-    registry = Registry(lake_url, data_path=tmp_path / "shared")
+@contextmanager
+def in_line(lake_url: str, context: Any, postgres: Any, write: Any) -> Iterator[threading.Thread]:
+    """`write` run on a thread of this process while another process holds the writer lock,
+    once PostgreSQL shows it waiting in line; the holder lets go when the block ends."""
     holding, release = context.Event(), context.Event()
     process = context.Process(target=holder, args=(lake_url, holding, release))
     process.start()
-    done: list[int] = []
-    waiter = threading.Thread(
-        target=lambda: done.append(registry.register("churn", fitted).version)
-    )
+    waiter = threading.Thread(target=write)
     try:
         assert holding.wait(120), "the holder did not take the lock"
         waiter.start()
         queued = "SELECT count(*) FROM pg_locks WHERE NOT granted"
         while postgres.execute(queued) == [(0,)] and waiter.is_alive():
             time.sleep(0.01)  # until PostgreSQL shows the writer waiting in line
-        assert waiter.is_alive() and not done
+        yield waiter
     finally:
         release.set()
         process.join(60)
-    waiter.join(60)
+        waiter.join(60)
+
+
+def test_a_waiting_writer_queues_for_the_lock_and_writes_once_it_is_let_go(
+    lake_url, tmp_path, context, postgres, fitted
+):
+    registry = Registry(lake_url, data_path=tmp_path / "shared")
+    done: list[int] = []
+    write = lambda: done.append(registry.register("churn", fitted).version)  # noqa: E731
+    with in_line(lake_url, context, postgres, write) as waiter:
+        assert waiter.is_alive() and not done
     assert done == [1]
 
 
@@ -137,17 +146,8 @@ def test_a_writer_waiting_in_line_holds_up_no_other_thread_asking_who_it_is(
     """A thread of this process waits for the lock; another, opening the registry afresh (a
     server's request, say), learns its role and rights at once, not after that wait."""
     registry = Registry(lake_url, data_path=tmp_path / "shared", lock_timeout=600)
-    holding, release = context.Event(), context.Event()
-    process = context.Process(target=holder, args=(lake_url, holding, release))
-    process.start()
-    waiter = threading.Thread(target=lambda: registry.register("churn", fitted))
     asked: list[Any] = []
-    try:
-        assert holding.wait(120), "the holder did not take the lock"
-        waiter.start()
-        queued = "SELECT count(*) FROM pg_locks WHERE NOT granted"
-        while postgres.execute(queued) == [(0,)] and waiter.is_alive():
-            time.sleep(0.01)  # until PostgreSQL shows the writer waiting in line
+    with in_line(lake_url, context, postgres, lambda: registry.register("churn", fitted)) as waiter:
         fresh = Registry(lake_url).db
         asker = threading.Thread(
             target=lambda: asked.extend([fresh.role(), fresh.missing_rights()])
@@ -156,7 +156,3 @@ def test_a_writer_waiting_in_line_holds_up_no_other_thread_asking_who_it_is(
         asker.join(30)  # a bound for a broken system, which answers only once the holder
         assert asked == ["postgres", []]  # lets go (the waiter would wait 600 s for it)
         assert waiter.is_alive()
-    finally:
-        release.set()
-        process.join(60)
-        waiter.join(60)
