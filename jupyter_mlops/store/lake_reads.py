@@ -20,9 +20,9 @@ import pickle
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import UnavailableError
@@ -30,10 +30,21 @@ from jupyter_mlops.errors import UnavailableError
 if TYPE_CHECKING:
     import duckdb
 
-    from jupyter_mlops.store.lake import LakeDatabase
 
 T = TypeVar("T")
 KEPT = 64  # results kept per catalog
+
+
+class Catalog(Protocol):
+    """What this module asks of a shared catalog (`lake.LakeDatabase`)."""
+
+    name: str  # the catalog's, whatever its data path
+    conninfo: str
+    newest: str  # the query of its newest snapshot
+
+    def read(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]: ...
+
+    def unreachable(self, exc: BaseException) -> Exception: ...
 
 
 class Remembered:
@@ -120,7 +131,7 @@ class Remembered:
 
 
 def remembered(
-    catalog: LakeDatabase, key: Hashable, compute: Callable[[duckdb.DuckDBPyConnection], T]
+    catalog: Catalog, key: Hashable, compute: Callable[[duckdb.DuckDBPyConnection], T]
 ) -> T:
     """What `compute` reads of `catalog` as it is now: read again only when a write was saved
     since it was last read (or the result was not kept)."""
@@ -137,7 +148,7 @@ def remembered(
     return value
 
 
-def server_time(catalog: LakeDatabase) -> datetime:
+def server_time(catalog: Catalog) -> datetime:
     """The time on the catalog's PostgreSQL server (naive UTC): one clock for all of a team's
     machines, whose own clocks may differ; this machine's when the server cannot be asked."""
     row = Remembered.asked(
@@ -146,7 +157,7 @@ def server_time(catalog: LakeDatabase) -> datetime:
     return row[0] if row else utc_now()
 
 
-def asking(catalog: LakeDatabase, ask: Callable[[Any], T]) -> T:
+def asking(catalog: Catalog, ask: Callable[[Any], T]) -> T:
     """What `ask` learns on the catalog's reading session (its role, its rights): never on the
     writers' session, where another thread of this process may be waiting for its turn."""
     try:
