@@ -31,7 +31,8 @@ EVIDENCE_VARIABLE = "MLOPS_JOB_EVIDENCE"
 # the name of this machine, as records of processes (servers, jobs, runs) say where they run
 # and as other machines reach a server bound to every interface; else the system's host name
 HOSTNAME_VARIABLE = "MLOPS_HOSTNAME"
-HOSTNAME_LENGTH = 253  # the longest a host name (a DNS name) may be
+HOSTNAME_LENGTH = 64  # the longest a Linux host name may be; it goes into log file names
+_HOSTNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # what a URL's host may hold
 DEFAULT_HOME = Path("~/.jupyter-mlops")
 REGISTRY_FILE = "registry.duckdb"
 ARTIFACTS_DIR = "artifacts"
@@ -61,22 +62,20 @@ class Settings:
 def machine() -> str:
     """This machine's name ($MLOPS_HOSTNAME, else the system's host name): the `machine`
     (or `host`) a process records, and the one address of it that other machines use. It
-    goes into records and log file names, so a name with `/`, a space or a control
-    character, or longer than a host name may be, is refused."""
+    goes into records, log file names and server URLs, so it may hold only a host name's
+    letters, digits, '.', '-' and '_', at most HOSTNAME_LENGTH of them."""
     given = os.environ.get(HOSTNAME_VARIABLE, "").strip()
     if not given:
         return socket.gethostname()
-    if len(given) > HOSTNAME_LENGTH or any(
-        char == "/" or char.isspace() or not char.isprintable() for char in given
-    ):
+    if len(given) > HOSTNAME_LENGTH or not _HOSTNAME.fullmatch(given):
         named = (
             f"{HOSTNAME_VARIABLE} is {len(given)} characters long"
             if len(given) > HOSTNAME_LENGTH
-            else f"{HOSTNAME_VARIABLE}={given!r} holds a '/', a space or a control character"
+            else f"{HOSTNAME_VARIABLE}={given!r} holds characters no host name has"
         )
         raise InvalidArgumentError(
-            f"{named}, which no host name does; set it to this machine's name as the others "
-            f"reach it (at most {HOSTNAME_LENGTH} characters), such as box-a.internal."
+            f"{named}; set it to this machine's name as the others reach it (letters, digits, "
+            f"'.', '-' and '_', at most {HOSTNAME_LENGTH} characters), such as box-a.internal."
         )
     return given
 

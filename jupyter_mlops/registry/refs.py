@@ -186,7 +186,10 @@ def _shown(value: object) -> str:
 
 
 def _looks_numeric(text: str) -> bool:
-    """Whether `text` reads as a number (`1.0`, `1.5`, `1e3`, `-1`), whole or not."""
+    """Whether `text` reads as a number (`1.0`, `1.5`, `1e3`, `-1`, `nan`, `inf`), whole or
+    not (pandas, JSON and a spreadsheet read `nan` and `inf` as numbers too)."""
+    if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        return True
     if not _NUMBER_LIKE.fullmatch(text):
         return False
     try:

@@ -147,7 +147,9 @@ def test_a_server_bound_to_every_interface_is_reached_at_its_machines_name(
 
 
 @pytest.mark.parametrize(
-    "name", ["box/a", "box a", "box\x01a", "b" * 254], ids=["slash", "space", "control", "long"]
+    "name",
+    ["box/a", "box a", "box\x01a", "b" * 65, "x@y:1", 'evil";$(id)#'],
+    ids=["slash", "space", "control", "long", "url", "shell"],
 )
 def test_a_machine_name_that_no_host_has_is_refused_in_one_sentence(
     name: str, shared: Registry, registry: Registry, dataset

@@ -122,7 +122,7 @@ def test_reasons_and_descriptions_are_plain_text(registry, fitted, text, problem
     registry.promote("churn", 1, reason="zero\u200bwidth joins, e\u0301 accents: fine")
 
 
-@pytest.mark.parametrize("alias", ["1.5", "1e3", "2.0", "1_000", "0x1f"])
+@pytest.mark.parametrize("alias", ["1.5", "1e3", "2.0", "1_000", "0x1f", "nan", "Inf", "infinity"])
 def test_number_like_aliases_are_refused(registry, fitted, alias):
     registry.register("churn", fitted)
     with pytest.raises(InvalidArgumentError, match="would be read as a version"):
