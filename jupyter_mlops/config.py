@@ -213,6 +213,12 @@ def resolve_location(
     $MLOPS_HOME, else ~/.jupyter-mlops. A shared catalog's data path is `data_path`, else
     $MLOPS_DATA_PATH, else the one it was made with."""
     raw = _named(location)
+    if raw is not None and _URL.match(raw) and not raw.startswith(SHARED_SCHEME):
+        raise InvalidArgumentError(
+            f"registry location {_unsecret(raw)!r} is a URL, not a folder, and not one a shared "
+            f"registry takes; give a folder, or '{SHARED_SCHEME}dbname=NAME host=HOST "
+            "user=ROLE' (a PostgreSQL catalog, its pairs as libpq reads them)."
+        )
     if raw is None or not raw.startswith(SHARED_PREFIX):
         if data_path is not None and on_object_storage(data_path):
             raise InvalidArgumentError(
@@ -223,7 +229,7 @@ def resolve_location(
         return Location(resolve_home(raw))
     if not raw.startswith(SHARED_SCHEME) or not raw[len(SHARED_SCHEME) :].strip():
         raise InvalidArgumentError(
-            f"registry URL {raw!r} is not one a shared registry takes; give "
+            f"registry URL {_unsecret(raw)!r} is not one a shared registry takes; give "
             f"'{SHARED_SCHEME}dbname=NAME host=HOST user=ROLE' (a PostgreSQL catalog)."
         )
     if data_path is None and location is None and _session_data_path:
@@ -240,6 +246,15 @@ def resolve_location(
             "BUCKET/FOLDER/ (object storage)."
         )
     return Location(Path(given).expanduser().resolve(), raw)
+
+
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")  # postgres://, s3://, http://: no folder
+_SECRETS = re.compile(r"(://[^/@:\s]*:)[^@\s]*@|(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)")
+
+
+def _unsecret(text: str) -> str:
+    """`text` with any password it holds (`user:PASSWORD@`, `password=...`) as ***."""
+    return _SECRETS.sub(lambda m: f"{m[1]}***@" if m[1] else f"{m[2]}***", text)
 
 
 def _bucket(given: str) -> str:

@@ -63,3 +63,27 @@ def test_a_shared_registry_is_named_by_url_and_data_path_its_password_by_environ
     )
     assert identity(secret) == f"{TEAM} password=***"
     assert identity(Location(tmp_path / "elsewhere", SECRET)) == identity(secret)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://alice:hush@db.internal/mlops",
+        "postgresql://alice:hush@127.0.0.1:5432/mlops",
+        "ducklake:postgresql://alice:hush@db.internal/mlops",
+    ],
+)
+def test_a_url_that_names_no_shared_registry_is_refused_and_makes_no_folder(
+    url: str, tmp_path: Path, subprocess_env: dict[str, str]
+) -> None:
+    """A PostgreSQL URL in another form is no folder: refused in one sentence that shows the
+    form to give, never the password, and nothing is made on disk under its name."""
+    env = subprocess_env | {"MLOPS_REGISTRY": url}
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops.cli", "--data-path", str(tmp_path / "d"), "models"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    message = done.stderr.strip()
+    assert done.returncode == 2 and len(message.splitlines()) == 1, done.stderr
+    assert "hush" not in message and "'ducklake:postgres:dbname=NAME" in message
+    assert [p.name for p in tmp_path.iterdir()] == []  # no folder named after the URL
