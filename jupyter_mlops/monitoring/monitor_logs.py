@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import AliasNotFoundError, InvalidArgumentError
+from jupyter_mlops.errors import AliasNotFoundError, ForbiddenError, InvalidArgumentError
 from jupyter_mlops.monitoring import compaction, labelling, logs
 from jupyter_mlops.monitoring.versions import Versions
-from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry import Registry, team
 from jupyter_mlops.registry.dtypes import as_trained
 from jupyter_mlops.registry.outputs import predictions_and_scores
 from jupyter_mlops.registry.records import Version
@@ -42,7 +42,9 @@ class LoggingMixin:
         timestamps: Any = None,
     ) -> pd.DataFrame:
         """Score `X` with the version (unless `predictions` are given) and append the rows to
-        the model's prediction log; returns them, request ids included."""
+        the model's prediction log; returns them, request ids included. A role that may only
+        read a shared registry is refused: its logs are the team's."""
+        _require_writer(self.registry, doing="log predictions")
         version = self.registry.get(self.registry.watched(ref))
         rows = self._scored_rows(version, X, predictions, request_ids, timestamps)
         logs.write_segments(self.registry.data, logs.PREDICTIONS, version.model, rows)
@@ -52,6 +54,7 @@ class LoggingMixin:
         """Batch scoring in this process: one row per input row with the request id (logged
         like a served prediction unless `log=False`), version, prediction and score."""
         if log:
+            _require_writer(self.registry, doing="log predictions", instead="log=False")
             rows = self.log_predictions(ref, X)
         else:
             rows = self._scored_rows(
@@ -118,7 +121,8 @@ class LoggingMixin:
         """Append true values for earlier predictions (by request id: a list or Series of ids,
         or the rows `log_predictions` returned); returns how many. A classifier's labels are
         checked against the classes of the version `model` names (a bare name: its champion,
-        else its newest version)."""
+        else its newest version). A role that may only read a shared registry is refused."""
+        _require_writer(self.registry, doing="log labels")
         version = self._labelled_version(model)
         ids, values = labelling.request_ids_of(request_ids), labelling.labels_of(labels)
         what = f"{version.model} version {version.version}"
@@ -133,3 +137,18 @@ class LoggingMixin:
             return self.registry.get(self.registry.watched(model))
         except AliasNotFoundError:  # no champion: the newest version
             return self.registry.get(model)
+
+
+def _require_writer(registry: Registry, *, doing: str, instead: str = "") -> None:
+    """Refuse, before a row is written, a shared registry's role that may only read: the
+    prediction and label logs are the team's, which monitoring and alerts read."""
+    try:
+        team.require_writable(registry.db)
+    except ForbiddenError as refused:
+        if " may only read " not in str(refused):
+            raise
+        scoring = f" (to score without logging, pass {instead} or --no-log)" if instead else ""
+        raise ForbiddenError(
+            f"{str(refused).split(' (it lacks')[0]}, so it may not {doing} there{scoring}; "
+            "ask the catalog's owner for a writer's role."
+        ) from None

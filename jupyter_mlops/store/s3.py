@@ -101,10 +101,10 @@ def client(found: Settings) -> Any:
         if made is None:
             from botocore.config import Config
 
-            config = Config(
-                retries={"max_attempts": 3, "mode": "standard"},
-                connect_timeout=5,
-                read_timeout=60,
+            config = Config(  # an endpoint that takes connections but never answers is
+                retries={"max_attempts": 2, "mode": "standard"},  # told within about 40 s,
+                connect_timeout=5,  # not after 4 minutes of boto3's retries
+                read_timeout=20,  # the longest silence between bytes, not a whole upload
                 s3={"addressing_style": "path" if found.endpoint else "auto"},
             )
             made = _Clients.made[key] = _boto3().client(

@@ -66,3 +66,29 @@ def test_a_readers_undeploy_is_refused_and_the_server_keeps_serving(team, subpro
     finally:
         stopped = operations.undeploy(writer, target=str(started.id))
     assert [d.stopped_by for d in stopped] == [team.names["alice"]]
+
+
+def test_a_reader_is_refused_logging_predictions_and_labels_and_may_score_unlogged(
+    team, subprocess_env, dataset, tmp_path
+):
+    """The logs are the team's: what monitoring, alerts and gates read. A reader's logging
+    is refused before a row is written; its scoring without logging goes ahead."""
+    X, y = dataset
+    logged = team.data / "logs"
+    before = files_under(logged)
+    reader = Monitor(Registry(team.carol))
+    for attempt in (
+        lambda: reader.log_predictions("churn@champion", X.iloc[:5]),
+        lambda: reader.log_labels("churn", ["a", "b"], y.iloc[:2]),
+        lambda: reader.predict("churn@champion", X.iloc[:5]),
+    ):
+        with pytest.raises(PermissionError) as refused:
+            attempt()
+        message = str(refused.value)
+        assert "may only read" in message and "\n" not in message and message.count(". ") == 0
+    assert "--no-log" in message
+    assert len(reader.predict("churn@champion", X.iloc[:5], log=False)) == 5
+    X.iloc[:5].to_parquet(rows := tmp_path / "rows.parquet")
+    done = shell(team.carol, "predict", "churn@champion", str(rows), env=subprocess_env)
+    refused_in_one_sentence(done, team.names["carol"])
+    assert files_under(logged) == before
