@@ -313,13 +313,13 @@ class StorageError(MlopsError, OSError):
             fix = f"the disk under {place!r} is full ({outcome}); free some space and run it again"
         elif exc.errno == errno.EROFS:
             fix = (
-                f"{place!r} is on a read-only file system ({outcome}); point MLOPS_HOME at a "
-                "writable directory"
+                f"{place!r} is on a read-only file system ({outcome}); point MLOPS_HOME (a "
+                "shared registry: MLOPS_DATA_PATH) at a writable directory"
             )
         elif exc.errno in (errno.EACCES, errno.EPERM):
             fix = (
                 f"this user may not write in {place!r} ({outcome}); fix its permissions or point "
-                "MLOPS_HOME at a writable directory"
+                "MLOPS_HOME (a shared registry: MLOPS_DATA_PATH) at a writable directory"
             )
         else:
             fix = f"{exc.strerror or exc} in {place!r} ({outcome}); check the disk and run it again"

@@ -171,6 +171,8 @@ class LakeDatabase:
         text = str(exc)
         if s3.SCHEME in text or isinstance(exc, duckdb.HTTPException):
             return s3.data_file_refused(exc, self.shown, where=self.data_path)
+        if (refused := lake_urls.file_refused(text, self.data_path)) is not None:
+            return refused
         if isinstance(exc, duckdb.IOException) or any(sign in text for sign in GONE):
             return self.unreachable(exc)
         secrets = lake_urls.secrets(self.conninfo)

@@ -9,9 +9,11 @@ connection string.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 
-from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.errors import InvalidArgumentError, StorageError
 
 __all__ = ["GONE", "PREFIX", "parsed", "reason", "secrets", "shown"]
 
@@ -97,3 +99,25 @@ def secrets(conninfo: str) -> list[str]:
     found += [match.group(1) for match in _URI_SECRET.finditer(conninfo)]
     values = {value for text in found for value in (text, text.strip("'")) if value}
     return sorted(values, key=len, reverse=True)  # a password inside another masked whole
+
+
+# what a DuckDB error says when the data path, not PostgreSQL, refused a file (errno each)
+FILE_REFUSED = {
+    "No space left on device": errno.ENOSPC,
+    "Disk quota exceeded": errno.EDQUOT,
+    "Read-only file system": errno.EROFS,
+    "Permission denied": errno.EACCES,
+}
+
+
+def file_refused(text: str, where: object) -> StorageError | None:
+    """A DuckDB error that is the data folder (`where`) refusing a file write, as the one
+    sentence a full or read-only disk gets (None: not that), told apart from PostgreSQL gone,
+    which DuckDB also reports as an I/O error."""
+    if "Could not write file" not in text and "Cannot open file" not in text:
+        return None
+    number = next((number for sign, number in FILE_REFUSED.items() if sign in text), None)
+    if number is None:
+        return None
+    failed = OSError(number, os.strerror(number))
+    return StorageError.of(failed, str(where or ""), doing="save this change")

@@ -144,3 +144,32 @@ def test_no_registry_file_is_made_in_a_shared_registrys_data_folder(
     with pytest.raises(InvalidArgumentError):
         Registry(shared)
     assert not (shared / "registry.duckdb").exists()
+
+
+def test_a_full_or_read_only_data_folder_is_said_so_not_postgresql_unreachable(
+    lake_url, disk, fitted, dataset
+):
+    """A change whose catalog rows DuckLake writes as files in the data folder (a drift
+    check's results) on a full or read-only folder: one sentence about the folder, nothing
+    saved, and PostgreSQL never blamed."""
+    from jupyter_mlops.errors import StorageError
+    from jupyter_mlops.monitoring import Monitor
+
+    X, y = dataset
+    registry = Registry(lake_url, data_path=disk.mount / "team")
+    registry.register(
+        "churn", fitted, X=X.iloc[:300], y=y.iloc[:300], reference=(X.iloc[300:], y.iloc[300:])
+    )
+    monitor = Monitor(registry)
+    for spoil, sign in ((lambda: disk.fill(leave=0), "is full"), (disk.read_only, "read-only")):
+        spoil()
+        try:
+            with pytest.raises(StorageError) as refused:
+                monitor.drift("churn:1", current=X)
+        finally:
+            disk.writable()
+            disk.free()
+        message = str(refused.value)
+        assert sign in message and "nothing was saved" in message, message
+        assert "PostgreSQL" not in message and "\n" not in message
+    assert monitor.drift("churn:1", current=X).check_id is not None  # room again: recorded
