@@ -56,6 +56,9 @@ def opened(
         db = LakeDatabase(place.url, place.data_path, lock_timeout=timeout)
         made = db.exists()  # one query of the catalog, which each answer below reuses
         data = team.data_folder(db, given, made=made)
+        if not made:  # attached only now: attaching makes the catalog, with this data path
+            with db.read():
+                pass
         found = Opened(db, data.folder or working_folder(db.name), place.url, data)
     else:
         assert place.home is not None

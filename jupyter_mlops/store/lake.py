@@ -184,12 +184,11 @@ class LakeDatabase:
 
     def exists(self) -> bool:
         """Whether a registry was made in this catalog (its migrations table is there)."""
+        if lake_reads.catalog_absent(self):  # asked without attaching, which would make one
+            return False
         with self.read() as conn:  # not duckdb_tables(): it visits every attached database
-            row = conn.execute(
-                "SELECT count(*) FROM ducklake_table_info(?) "
-                "WHERE table_name = 'schema_migrations'",
-                [self.name],
-            ).fetchone()
+            query = "SELECT count(*) FROM ducklake_table_info(?) WHERE table_name = ?"
+            row = conn.execute(query, [self.name, "schema_migrations"]).fetchone()
         return bool(row and row[0])
 
     def generation(self) -> object:

@@ -40,6 +40,7 @@ class Catalog(Protocol):
 
     name: str  # the catalog's, whatever its data path
     conninfo: str
+    schema: str  # the PostgreSQL schema it is kept in
     newest: str  # the query of its newest snapshot
 
     def read(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]: ...
@@ -171,3 +172,13 @@ def asking(catalog: Catalog, ask: Callable[[Any], T]) -> T:
             return ask(session)
     except psycopg.Error as exc:
         raise catalog.unreachable(exc) from None
+
+
+def catalog_absent(catalog: Catalog) -> bool:
+    """Whether PostgreSQL holds no DuckLake catalog in the schema yet, asked without attaching
+    it: attaching makes one, recording the data path it was given before that path could be
+    checked (False when it cannot be asked: attaching then says why)."""
+    table = '"' + catalog.schema.replace('"', '""') + '".ducklake_metadata'
+    query = "SELECT to_regclass('" + table.replace("'", "''") + "') IS NULL"
+    row = Remembered.asked(catalog.name, catalog.conninfo, query)
+    return bool(row and row[0])

@@ -85,7 +85,11 @@ def test_a_new_registry_never_takes_another_registrys_folder(lake_url, postgres,
             Registry(second, data_path=taken)
         assert "holds another registry's files" in one_sentence(refused.value)
     assert first.verify().ok  # nothing the second could have collected as unused
+    schema = second.rsplit("schema=", 1)[1]
+    tables = f"SELECT count(*) FROM pg_tables WHERE schemaname = '{schema}'"
+    assert postgres.execute(tables) == [(0,)]  # refused before a catalog was made there
     assert Registry(second, data_path=tmp_path / "new").model_names() == []
+    assert Registry(second).home == tmp_path / "new"  # the folder it was made with, remembered
 
 
 def test_a_folder_marked_by_another_registry_is_refused_naming_both(
