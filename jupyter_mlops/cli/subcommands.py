@@ -110,7 +110,9 @@ class Serve(Subcommand):
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
         from jupyter_mlops.deploying import TOKEN_VARIABLE, new_token
+        from jupyter_mlops.registry import team
 
+        team.require_writable(context.registry.db)  # refused before a line is printed
         token = args.token or os.environ.get(TOKEN_VARIABLE)
         if not token:
             token = new_token()

@@ -85,6 +85,7 @@ def serve(
     stderr and exits with the code of its kind of error."""
     check_port(port)
     machine()  # a name MLOPS_HOSTNAME gives is refused here, not once the server starts
+    team.require_writable(registry.db)  # a server is recorded and logs: never a reader's
     shadow = shadow_of(registry, registry.watched(ref), shadow)
     env = {name: value for name, value in environment(registry).items() if name != NONCE_VARIABLE}
     env[TOKEN_VARIABLE] = token  # the server makes its own nonce
@@ -133,6 +134,7 @@ def deploy(
     answer path (`shadows` says which refs it may be)."""
     check_port(port)
     machine()  # a name MLOPS_HOSTNAME gives is refused here, not by the server it would start
+    team.require_writable(registry.db)  # a server is recorded and logs: never a reader's
     ref = registry.watched(ref)  # a bare name serves the champion alias
     registry.get(ref)
     shadow = shadow_of(registry, ref, shadow)

@@ -92,3 +92,17 @@ def test_a_reader_is_refused_logging_predictions_and_labels_and_may_score_unlogg
     done = shell(team.carol, "predict", "churn@champion", str(rows), env=subprocess_env)
     refused_in_one_sentence(done, team.names["carol"])
     assert files_under(logged) == before
+
+
+def test_a_reader_is_refused_a_model_server_before_one_starts_or_a_line_is_printed(
+    team, subprocess_env
+):
+    before = files_under(team.data / "logs")
+    recorded = [d.id for d in operations.deployments(Registry(team.alice))]
+    for command in ("deploy", "serve"):
+        done = shell(team.carol, command, "churn@champion", "--port", str(free_port()),
+                     env=subprocess_env)  # fmt: skip
+        refused_in_one_sentence(done, team.names["carol"])
+        assert done.stdout == ""  # neither a token nor an address was shown
+    assert [d.id for d in operations.deployments(Registry(team.alice))] == recorded
+    assert files_under(team.data / "logs") == before  # no server log was begun
