@@ -85,14 +85,20 @@ def mark(db: LakeDatabase, data: Objects) -> None:
 
 
 def refuse_shared_folder(home: Path) -> None:
-    """Refuse to make a registry file in a shared registry's data folder."""
-    if not ((home / SHARED_MARK).exists() or (home / CATALOG_MARK).exists()):
+    """Refuse to make a registry file in a shared registry's data folder, or anywhere
+    under it (its `logs/` or `artifacts/`)."""
+    absolute = home.absolute()
+    for folder in (absolute, *absolute.parents):
+        if (folder / SHARED_MARK).exists() or (folder / CATALOG_MARK).exists():
+            break
+    else:
         return
-    owner = _marked(Folder(home))
+    owner = _marked(Folder(folder))
     whose = f"shared registry {owner[1]!r}" if owner else "a shared registry"
+    inside = "" if folder == absolute else f" (inside {str(folder)!r})"
     raise InvalidArgumentError(
-        f"the folder {str(home)!r} is the data folder of {whose}, so no registry file is "
-        "made in it; give a folder of its own."
+        f"the folder {str(home)!r} is the data folder of {whose}{inside}, so no registry file "
+        "is made in it; give a folder of its own."
     )
 
 

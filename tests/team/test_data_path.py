@@ -148,6 +148,11 @@ def test_no_registry_file_is_made_in_a_shared_registrys_data_folder(
     with pytest.raises(InvalidArgumentError):
         Registry(shared)
     assert not (shared / "registry.duckdb").exists()
+    for inside in (shared / "logs", shared / "artifacts" / "mine"):  # nor anywhere under it
+        with pytest.raises(InvalidArgumentError) as refused:
+            Registry(inside)
+        assert f"(inside {str(shared)!r})" in one_sentence(refused.value)
+        assert not (inside / "registry.duckdb").exists()
 
 
 def test_a_full_or_read_only_data_folder_is_said_so_not_postgresql_unreachable(
