@@ -241,9 +241,9 @@ def resolve_location(
         return Location(None, raw, bucket=_bucket(given))
     if "://" in given:
         raise InvalidArgumentError(
-            f"data path {given!r} is on a kind of storage shared registries do not support; "
-            f"give a folder every machine mounts (NFS, SMB or the like), or {BUCKET_SCHEME}"
-            "BUCKET/FOLDER/ (object storage)."
+            f"data path {_unsecret(given)!r} is on a kind of storage shared registries do not "
+            "support; give a folder every machine mounts (NFS, SMB or the like), or "
+            f"{BUCKET_SCHEME}BUCKET/FOLDER/ (object storage)."
         )
     return Location(Path(given).expanduser().resolve(), raw)
 
@@ -262,7 +262,7 @@ def _bucket(given: str) -> str:
     bucket, _, prefix = given[len(BUCKET_SCHEME) :].partition("/")
     if not bucket or not _BUCKET.fullmatch(bucket):
         raise InvalidArgumentError(
-            f"data path {given!r} names no bucket; give {BUCKET_SCHEME}BUCKET/FOLDER/ "
+            f"data path {_unsecret(given)!r} names no bucket; give {BUCKET_SCHEME}BUCKET/FOLDER/ "
             "(a bucket's name is 3 to 63 lowercase letters, digits, dots and hyphens)."
         )
     prefix = "/".join(part for part in prefix.split("/") if part)
