@@ -53,7 +53,6 @@ from jupyter_mlops.store import (
 )
 from jupyter_mlops.store.lake_urls import GONE, parsed, shown
 
-_TEAM = "pip install 'jupyter-mlops[team]'"
 T = TypeVar("T")
 # extensions are installed and loaded by name (`extensions.py`), never fetched on their own
 _ENGINE: dict[str, str | bool | int | float | list[str]] = {
@@ -283,7 +282,8 @@ class LakeDatabase:
             import psycopg
         except ImportError:
             raise UnavailableError(
-                f"writing to a shared registry needs psycopg; install it with {_TEAM}."
+                "writing to a shared registry needs psycopg; install it with "
+                f"{extensions.TEAM_EXTRA}."
             ) from None
         label = f"jupyter-mlops process {os.getpid()} on {machine()}"
         try:

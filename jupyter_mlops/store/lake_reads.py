@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import UnavailableError
+from jupyter_mlops.store import extensions
 
 if TYPE_CHECKING:
     import duckdb
@@ -165,7 +166,7 @@ def asking(catalog: Catalog, ask: Callable[[Any], T]) -> T:
         import psycopg
     except ImportError:
         raise UnavailableError(
-            "a shared registry needs psycopg; install it with pip install 'jupyter-mlops[team]'."
+            f"a shared registry needs psycopg; install it with {extensions.TEAM_EXTRA}."
         ) from None
     try:
         with Remembered.reading(catalog.name, catalog.conninfo) as session:

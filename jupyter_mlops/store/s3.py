@@ -26,7 +26,6 @@ from jupyter_mlops.store import extensions
 
 SCHEME = "s3://"
 _CREDENTIALS = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) to credentials"
-_TEAM = "pip install 'jupyter-mlops[team]'"
 _REFUSED = {
     "AccessDenied",
     "InvalidAccessKeyId",
@@ -161,7 +160,7 @@ def enable(conn: duckdb.DuckDBPyConnection, bucket: str) -> None:
         raise BucketError(
             errno.EINVAL,
             f"DuckDB could not be given the credentials of bucket {bucket!r} ({text})",
-            f"check the AWS variables, or install httpfs with {_TEAM}",
+            f"check the AWS variables, or install httpfs with {extensions.TEAM_EXTRA}",
             "object storage could not be set up",
         ) from None
 
@@ -246,7 +245,7 @@ def _boto3() -> Any:
         raise BucketError(
             errno.ENOPKG,
             "a data path on object storage needs boto3, which is not installed",
-            f"install it with {_TEAM}",
+            f"install it with {extensions.TEAM_EXTRA}",
             "boto3 is not installed",
         ) from None
     return boto3
