@@ -35,7 +35,6 @@ import duckdb
 
 from jupyter_mlops.config import machine
 from jupyter_mlops.errors import (
-    ConflictError,
     ForbiddenError,
     InvalidArgumentError,
     RegistryBusyError,
@@ -44,14 +43,14 @@ from jupyter_mlops.errors import (
 from jupyter_mlops.store import (
     actors,
     extensions,
+    lake_errors,
     lake_paths,
     lake_reads,
     lake_rights,
-    lake_urls,
     s3,
     writer_lock,
 )
-from jupyter_mlops.store.lake_urls import GONE, parsed, shown
+from jupyter_mlops.store.lake_urls import parsed, shown
 
 T = TypeVar("T")
 # extensions are installed and loaded by name (`extensions.py`), never fetched on their own
@@ -143,43 +142,29 @@ class LakeDatabase:
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to the catalog as it is now: every query of the read sees the same
         snapshot, which DuckLake looks up in PostgreSQL once, not once a query."""
-        with self._transaction() as conn:
-            try:
-                yield conn
-            finally:
-                with suppress(duckdb.Error):
-                    conn.execute("ROLLBACK")  # nothing to keep: a read changes nothing
+        with self._transaction() as conn:  # ended by a ROLLBACK: a read changes nothing
+            yield conn
 
     @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor on the catalog inside a transaction begun before `USE`, whose lookup of
-        the catalog's schema then reads the transaction's snapshot too."""
+        the catalog's schema then reads the transaction's snapshot too. The transaction is
+        ended before the cursor is closed: closing a cursor whose transaction still holds a
+        PostgreSQL session the server dropped aborts the whole process."""
         with closing(_Engines.cursor(self._engine)) as cursor:
-            self._attach(cursor)
             try:
+                self._attach(cursor)
                 cursor.execute("BEGIN TRANSACTION")
                 cursor.execute(f"USE {self.name}")
                 yield cursor
             except duckdb.Error as exc:
                 raise self._masked(exc) from None
+            finally:
+                with suppress(duckdb.Error):  # a failed ROLLBACK ends the transaction too
+                    cursor.execute("ROLLBACK")
 
     def _masked(self, exc: duckdb.Error) -> Exception:
-        """A DuckDB error met on the catalog as a message may show it: PostgreSQL gone is one
-        sentence saying what to check; any other error keeps its type, its text stripped of
-        the password DuckDB quotes with the connection string."""
-        text = str(exc)
-        if s3.SCHEME in text or isinstance(exc, duckdb.HTTPException):
-            return s3.data_file_refused(exc, self.shown, where=self.data_path)
-        if (refused := lake_urls.file_refused(text, self.data_path)) is not None:
-            return refused
-        if isinstance(exc, duckdb.IOException) or any(sign in text for sign in GONE):
-            return self.unreachable(exc)
-        secrets = lake_urls.secrets(self.conninfo)
-        if not any(secret in text for secret in secrets):
-            return exc
-        for secret in secrets:
-            text = text.replace(secret, "***")
-        return type(exc)(text)
+        return lake_errors.masked(exc, self.shown, self.conninfo, self.data_path)
 
     def exists(self) -> bool:
         """Whether a registry was made in this catalog (its migrations table is there)."""
@@ -221,20 +206,15 @@ class LakeDatabase:
             self.require_writable()
             self._writable = True
         with _Writers.turn(self.name), self._writer_lock(), self._transaction() as conn:
-            try:
-                with actors.acting(conn, role):
-                    yield conn
-            except BaseException:
-                with suppress(duckdb.Error):
-                    conn.execute("ROLLBACK")
-                raise
-            try:
-                conn.execute("COMMIT")
-            except duckdb.TransactionException as exc:
-                raise ConflictError(
-                    f"another writer changed the {self.shown} during this change "
-                    f"({str(exc).splitlines()[-1].strip()}), so nothing was saved; run it again."
-                ) from None
+            with actors.acting(conn, role):  # an error: `_transaction` rolls it back
+                yield conn
+            self._commit(conn)
+
+    def _commit(self, conn: duckdb.DuckDBPyConnection) -> None:
+        try:
+            conn.execute("COMMIT")
+        except duckdb.TransactionException as exc:
+            raise lake_errors.commit_failed(exc, self.shown, self.conninfo) from None
 
     @contextmanager
     def _writer_lock(self) -> Iterator[None]:
@@ -377,17 +357,7 @@ class LakeDatabase:
         return lake_paths.needed(self.shown)
 
     def unreachable(self, exc: BaseException) -> UnavailableError | ForbiddenError:
-        reason = lake_urls.reason(exc, self.conninfo)
-        if "permission denied" in reason.lower():
-            return ForbiddenError(
-                f"PostgreSQL refused this role the {self.shown} ({reason}); ask the catalog's "
-                "owner to grant it access (README: Team mode, Roles), or connect as another role."
-            )
-        return UnavailableError(
-            f"the {self.shown} could not be reached ({reason}); check that PostgreSQL runs "
-            "there and that the URL (MLOPS_REGISTRY or --home) names its database, host, "
-            "port and user."
-        )
+        return lake_errors.unreachable(exc, self.shown, self.conninfo)
 
 
 def _literal(text: str) -> str:
