@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import UnavailableError
+from jupyter_mlops.errors import InvalidArgumentError, UnavailableError
 from jupyter_mlops.store import extensions
 
 if TYPE_CHECKING:
@@ -43,6 +43,9 @@ class Catalog(Protocol):
     conninfo: str
     schema: str  # the PostgreSQL schema it is kept in
     newest: str  # the query of its newest snapshot
+
+    @property
+    def shown(self) -> str: ...
 
     def read(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]: ...
 
@@ -117,16 +120,19 @@ class Remembered:
                 raise
 
     @classmethod
-    def asked(cls, catalog: str, conninfo: str, query: str) -> tuple[Any, ...] | None:
-        """The row `query` gives on the catalog's reading session; None when it cannot be
-        asked (no psycopg, PostgreSQL gone): a caller then does without."""
+    def asked(
+        cls, catalog: str, conninfo: str, query: str, values: tuple[str, ...] = ()
+    ) -> tuple[Any, ...] | None:
+        """The row `query` gives (with `values` as its parameters) on the catalog's reading
+        session; None when it cannot be asked (no psycopg, PostgreSQL gone): a caller then
+        does without."""
         try:
             import psycopg
         except ImportError:
             return None
         try:
             with cls.reading(catalog, conninfo) as session:
-                row = session.execute(query).fetchone()
+                row = session.execute(query, values or None).fetchone()
         except psycopg.Error:
             return None
         return None if row is None else tuple(row)
@@ -178,8 +184,20 @@ def asking(catalog: Catalog, ask: Callable[[Any], T]) -> T:
 def catalog_absent(catalog: Catalog) -> bool:
     """Whether PostgreSQL holds no DuckLake catalog in the schema yet, asked without attaching
     it: attaching makes one, recording the data path it was given before that path could be
-    checked (False when it cannot be asked: attaching then says why)."""
-    table = '"' + catalog.schema.replace('"', '""') + '".ducklake_metadata'
-    query = "SELECT to_regclass('" + table.replace("'", "''") + "') IS NULL"
-    row = Remembered.asked(catalog.name, catalog.conninfo, query)
+    checked (False when it cannot be asked: attaching then says why). Refused when another
+    schema's name differs from it only by case: DuckDB looks names up ignoring case, so
+    DuckLake would make its tables in that other schema, then fail to read them here."""
+    query = (
+        "SELECT to_regclass(quote_ident(%s) || '.ducklake_metadata') IS NULL, "
+        "(SELECT min(nspname) FROM pg_namespace WHERE lower(nspname) = lower(%s) "
+        "AND nspname <> %s)"
+    )
+    row = Remembered.asked(catalog.name, catalog.conninfo, query, (catalog.schema,) * 3)
+    if row and row[0] and row[1] is not None:
+        raise InvalidArgumentError(
+            f"the {catalog.shown} names PostgreSQL schema {catalog.schema!r}, which holds no "
+            f"registry and differs only by case from schema {row[1]!r} (PostgreSQL keeps the "
+            "case the URL writes, DuckLake's lookups ignore it), so nothing was made; write "
+            f"schema={row[1]} in the URL to use that one, or a name no schema has in any case."
+        )
     return bool(row and row[0])

@@ -1,7 +1,8 @@
 """How a registry is named to another process: a child given a registry file's environment
 opens that file even when it inherited a shared registry's URL (which would come first); a
 shared registry is named by its URL and data path, as the command line reads them, and
-identified without its password, which never goes on a command line."""
+identified without its password, which never goes on a command line; its schema is the one
+the URL writes, never another whose name differs only by case."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from jupyter_mlops import Registry
 from jupyter_mlops.cli import build_parser
 from jupyter_mlops.config import Location
+from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.registry.locations import environment, identity, options
 
 TEAM = "ducklake:postgres:dbname=team host=db.internal user=alice"
@@ -87,3 +89,33 @@ def test_a_url_that_names_no_shared_registry_is_refused_and_makes_no_folder(
     assert done.returncode == 2 and len(message.splitlines()) == 1, done.stderr
     assert "hush" not in message and "'ducklake:postgres:dbname=NAME" in message
     assert [p.name for p in tmp_path.iterdir()] == []  # no folder named after the URL
+
+
+def test_a_schema_named_in_another_case_than_one_beside_it_is_refused_and_makes_nothing(
+    postgres, tmp_path: Path, fitted, subprocess_env: dict[str, str]
+) -> None:
+    """PostgreSQL keeps a schema's name as the URL writes it, DuckDB's lookups ignore case:
+    `schema=MLOPS` beside a schema `mlops` is refused in one sentence naming the one to write,
+    before a table is made in either or a file in the data folder."""
+    lower, empty = postgres.new_schema(), postgres.new_schema()
+    Registry(postgres.url(lower), data_path=tmp_path / "team").register("churn", fitted)
+    tables = "SELECT schemaname, count(*) FROM pg_tables GROUP BY 1 ORDER BY 1"
+    before = postgres.execute(tables)
+    for schema in (lower, empty):
+        url = postgres.url(schema.upper())
+        for data_path in (tmp_path / "other", None):
+            with pytest.raises(InvalidArgumentError) as refused:
+                Registry(url, data_path=data_path)
+            message = str(refused.value)
+            assert "\n" not in message and message.count("; ") == 1, message
+            assert f"differs only by case from schema {schema!r}" in message
+            assert f"write schema={schema} in the URL" in message
+        done = subprocess.run(
+            [sys.executable, "-m", "jupyter_mlops.cli", "--home", url, "--data-path",
+             str(tmp_path / "other"), "models"],
+            env=subprocess_env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert "differs only by case" in done.stderr
+    assert postgres.execute(tables) == before and not (tmp_path / "other").exists()
+    assert Registry(postgres.url(lower)).model_names() == ["churn"]
