@@ -64,6 +64,7 @@ TOKEN_VARIABLE = "MLOPS_SERVE_TOKEN"
 NONCE_VARIABLE = "MLOPS_SERVE_NONCE"
 SERVER_MODULE = "jupyter_mlops.serving"
 START_TIMEOUT = 60.0
+LOG_STEM = 128  # the most of a ref a server log's name keeps: a name may have 255 bytes
 
 
 def new_token() -> str:
@@ -144,7 +145,7 @@ def deploy(
             f"port {port} is already served by a deployment; choose another --port."
         )
     token, nonce = new_token(), processes.new_secret()
-    log_file = registry.home / "logs" / "servers" / f"{_file_name(ref)}-{port}.log"
+    log_file = registry.home / "logs" / "servers" / _log_name(ref, port)
     env = {**environment(registry), TOKEN_VARIABLE: token, NONCE_VARIABLE: nonce}
     env["MLOPS_SERVE_LOG"] = str(log_file)
     command = _server_command(registry, ref, host=host, port=port, shadow=shadow)
@@ -165,8 +166,13 @@ def deploy(
 REFUSED_WRITES = (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM)
 
 
-def _file_name(ref: str) -> str:
-    return ref.replace("@", "-").replace(":", "-")
+def _log_name(ref: str, port: int) -> str:
+    """A server log's file name: its ref (`@` and `:` as `-`) and port; a ref longer than
+    LOG_STEM keeps the start of its name and alias (or version), then a hash of the whole."""
+    parts = re.split("[@:]", ref)
+    if len(ref) > LOG_STEM:
+        parts = [*(part[: LOG_STEM // 2 - 7] for part in parts), processes.digest(ref)[:12]]
+    return "-".join([*parts, f"{port}.log"])
 
 
 def _opened_log(log_file: Path) -> IO[bytes]:

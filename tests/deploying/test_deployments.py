@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -24,7 +25,7 @@ from jupyter_mlops.errors import (
     UnavailableError,
 )
 from jupyter_mlops.registry.capture import process_gone
-from tests.conftest import free_port, logged_ids, wait_for
+from tests.conftest import closed, free_port, logged_ids, wait_for
 
 CLI = str(Path(sys.executable).parent / "jupyter-mlops")
 
@@ -302,3 +303,31 @@ def test_the_command_line_shows_the_token_once_and_a_printed_record_never(
         assert wrong.returncode == 4 and "running: diagnosis@champion" in wrong.stderr
     finally:
         undeploy(registry, "diagnosis@champion")
+
+
+@pytest.mark.parametrize("kind", ["file", "shared"])
+def test_a_model_and_alias_of_the_longest_names_deploy_each_to_a_log_of_its_own(
+    kind: str, tmp_path: Path, dataset, fitted, request: pytest.FixtureRequest
+) -> None:
+    """A 128-character name and alias make a ref longer than a file name may be: its server's
+    log keeps the start of both and a hash of the whole, so two such refs differing only at
+    their end, served on one port in turn, never share a log."""
+    X, y = dataset
+    location = request.getfixturevalue("lake_url") if kind == "shared" else tmp_path / "file"
+    registry = Registry(location, data_path=tmp_path / "shared" if kind == "shared" else None)
+    name, port, logs = "m" * 128, free_port(), []
+    registry.register(name, fitted, X=X, y=y)
+    for alias in ("a" * 127 + "1", "a" * 127 + "2"):
+        registry.promote(name, 1, alias)
+        started = deploy(registry, f"{name}@{alias}", port=port)
+        try:
+            assert predict(started.url, started.token, X.iloc[:1].to_dict("records"))
+        finally:
+            assert [d.status for d in undeploy(registry, f"{name}@{alias}")] == ["stopped"]
+        assert started.log_file is not None
+        logs.append(Path(started.log_file))
+    assert logs[0] != logs[1] and all(log.is_file() for log in logs)
+    shape = rf"m{{40,}}-a{{40,}}-[0-9a-f]{{12}}-{port}\.log"  # the start of each, and a hash
+    assert all(len(log.name) <= 255 and re.fullmatch(shape, log.name) for log in logs), logs
+    assert len(logged_ids(registry.home, name)) == 2
+    closed(registry)
