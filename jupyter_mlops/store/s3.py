@@ -6,7 +6,8 @@ Credentials, region and endpoint come from the standard AWS environment variable
 reads them (its shared files and roles too). The same values reach DuckDB as an S3 secret
 of the engine that reads or writes the bucket (`enable`), so boto3 and DuckDB's httpfs see
 one bucket alike: a plain-http endpoint (a local server, MinIO) is reached without TLS and
-by path-style URLs. No message ever holds the secret key or the session token.
+by path-style URLs. No message ever holds the secret key, the session token, or a password
+written in the endpoint's URL (`http://KEY:SECRET@host/`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import duckdb
 
 from jupyter_mlops.errors import BucketError, InvalidArgumentError
 from jupyter_mlops.store import extensions
+from jupyter_mlops.store.lake_urls import shown
 
 SCHEME = "s3://"
 _CREDENTIALS = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) to credentials"
@@ -50,12 +52,15 @@ class Settings:
 
     @property
     def where(self) -> str:
-        """The endpoint as messages name it."""
-        return self.endpoint or f"AWS S3 ({self.region})"
+        """The endpoint as messages name it, a password written in it as ***."""
+        return shown(self.endpoint) if self.endpoint else f"AWS S3 ({self.region})"
 
     @property
     def secrets(self) -> list[str]:
-        return [value for value in (self.secret, self.token) if value]
+        """What no message may hold: the secret key, the session token and a password
+        written in the endpoint's URL (which reaches DuckDB, and so its errors)."""
+        written = urlsplit(self.endpoint).password if self.endpoint else None
+        return [value for value in (self.secret, self.token, written) if value]
 
 
 def split(url: str) -> tuple[str, str]:

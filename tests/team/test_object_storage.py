@@ -248,6 +248,15 @@ def test_wrong_credentials_a_missing_bucket_or_no_endpoint_is_one_sentence_and_w
     with pytest.raises(BucketError) as down:
         Registry(postgres.url(schema), data_path=f"s3://{bucket_of(team)[0]}/other")
     assert "could not be reached" in one_sentence(down.value)
+    keyed = f"http://key:hush-endpoint@127.0.0.1:{free_port()}/"  # credentials in the endpoint
+    unreached = subprocess.run(
+        [CLI, "--home", postgres.url(schema), "--data-path", f"s3://{bucket_of(team)[0]}/other",
+         "models"],
+        env=subprocess_env | {"AWS_ENDPOINT_URL": keyed}, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert unreached.returncode == 9 and "could not be reached" in one_sentence(unreached.stderr)
+    assert "hush-endpoint" not in unreached.stderr and "//key:***@127.0.0.1" in unreached.stderr
     made = postgres.execute(f"SELECT count(*) FROM pg_tables WHERE schemaname = '{schema}'")
     assert made == [(0,)]  # no catalog was made for either
 
