@@ -2,7 +2,8 @@
 
 `gate` measures a challenger against the champion on the same held-out rows and, asked to
 (`promote=True`), moves the champion alias only when the gate passes, expecting it to point
-where it pointed when measured and storing the gate's numbers as the move's evidence.
+where it pointed when measured and storing the gate's numbers as the move's evidence (a role
+that may only read a shared registry is refused such a gate before it scores).
 `check_data` validates a data file or frame against a version's signature and profile.
 """
 
@@ -16,7 +17,7 @@ from jupyter_mlops.automation.gate_labels import Named
 from jupyter_mlops.automation.gates import HOLDOUT, gate_live, gate_rows
 from jupyter_mlops.automation.verdicts import GateResult
 from jupyter_mlops.errors import InvalidArgumentError, MlopsError, Option
-from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry import Registry, team
 from jupyter_mlops.registry.events import AliasEvent
 from jupyter_mlops.registry.refs import TEXT_LENGTH, check_text
 
@@ -48,7 +49,8 @@ def gate(
     to the challenger, audited with `reason` and the result as evidence (with `evidence`
     beside it: the job that asked, say). `y_named` and `rows_named` are how messages name
     the labels and the rows they came with (a face's variables or file)."""
-    if promote:
+    if promote:  # a move a reader may not make is refused before anything is scored
+        team.require_writable(registry.db)
         _check_reason(reason, live=live)
     if live is not None:
         if X is not None or y is not None:

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from jupyter_mlops import Registry, operations
+from jupyter_mlops.errors import ForbiddenError
 from jupyter_mlops.monitoring import Monitor
 from tests.conftest import free_port
 from tests.team.people import files_under
@@ -106,3 +107,28 @@ def test_a_reader_is_refused_a_model_server_before_one_starts_or_a_line_is_print
         assert done.stdout == ""  # neither a token nor an address was shown
     assert [d.id for d in operations.deployments(Registry(team.alice))] == recorded
     assert files_under(team.data / "logs") == before  # no server log was begun
+
+
+def test_a_readers_gate_that_would_promote_is_refused_before_anything_is_scored(
+    team, subprocess_env, dataset, fitted, tmp_path
+):
+    """A gate without --promote changes nothing, so a reader may run it; with --promote it
+    would move the champion, which a reader may not, so it is refused before it scores."""
+    X, y = dataset
+    writer = Registry(team.alice)
+    for _ in range(2):
+        writer.register("gated", fitted, X=X.iloc[:300], y=y.iloc[:300], force=True)
+    writer.promote("gated", 1)
+    X, y = X.iloc[300:], y.iloc[300:]  # held out from both versions' training
+    X.assign(label=y).to_parquet(rows := tmp_path / "holdout.parquet")
+    gate = ["gate", "gated", "--challenger", "2", "--holdout", str(rows), "--target", "label",
+            "--metric", "auc"]  # fmt: skip
+    scored = shell(team.carol, *gate, env=subprocess_env)
+    assert scored.returncode == 13 and "gate gated: keep" in scored.stdout, scored.stderr
+    done = shell(team.carol, *gate, "--promote", env=subprocess_env)
+    message = refused_in_one_sentence(done, team.names["carol"])
+    assert done.stdout == "" and "gate" not in message  # no result, no numbers: none scored
+    with pytest.raises(ForbiddenError, match="may only read"):
+        operations.gate(Registry(team.carol), model="gated", challenger=2, X=X, y=y,
+                        metric="auc", promote=True)  # fmt: skip
+    assert [e.to_version for e in writer.history("gated")] == [1]
