@@ -24,6 +24,7 @@ from pathlib import Path
 
 from jupyter_mlops.config import (
     ARTIFACTS_DIR,
+    BUCKET_SCHEME,
     CATALOG_MARK,
     DATA_PATH_VARIABLE,
     REGISTRY_FILE,
@@ -55,13 +56,16 @@ def data_folder(db: LakeDatabase, given: Objects | None, *, made: bool) -> Objec
         first = str(Path(first))  # as a folder is named: no trailing slash
     found = given or (bucket(first) if on_object_storage(first) else Folder(Path(first)))
     if not _holds_registry(found):
+        in_bucket = found.folder is None or on_object_storage(first)  # not a mount to fix
         fix = (
-            f"give the folder this machine mounts it at with {DATA_PATH_VARIABLE} (or --data-path)."
-        )
+            f"give the bucket folder that holds them ({BUCKET_SCHEME}BUCKET/FOLDER/)"
+            if in_bucket
+            else "give the folder this machine mounts it at"
+        ) + f" with {DATA_PATH_VARIABLE} (or --data-path)."
         if given is None:
             raise InvalidArgumentError(
-                f"the {db.shown} was made with its files in {first!r}, which holds none of them "
-                f"here; {fix}"
+                f"the {db.shown} was made with its files in {first!r}, which holds none of them"
+                f"{'' if in_bucket else ' here'}; {fix}"
             )
         raise InvalidArgumentError(
             f"the {_kind(found)} {found.url()!r} holds none of the files of the {db.shown} (it "
@@ -159,13 +163,13 @@ def _refuse_anothers(db: LakeDatabase, data: Objects) -> None:
     if held:
         raise InvalidArgumentError(
             f"the {_kind(data)} {data.url()!r} holds another registry's files, so the new "
-            f"{db.shown} cannot keep its own there; give it a new, empty folder with "
+            f"{db.shown} cannot keep its own there; give it a new, empty {_kind(data)} with "
             f"{DATA_PATH_VARIABLE} (or --data-path)."
         )
 
 
 def _kind(data: Objects) -> str:
-    return "folder" if data.folder is not None else "data path"
+    return "folder" if data.folder is not None else "bucket folder"
 
 
 def require_writable(db: Store) -> None:

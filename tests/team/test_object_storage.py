@@ -263,3 +263,28 @@ def test_wrong_credentials_a_missing_bucket_or_no_endpoint_is_one_sentence_and_w
     with pytest.raises(InvalidArgumentError) as file_registry:
         Registry(team.home.parent / "file", data_path="s3://bucket/x")
     assert "only a shared registry keeps its files" in one_sentence(file_registry.value)
+
+
+def test_a_bucket_folder_not_the_registrys_is_refused_in_words_of_a_bucket(
+    team, s3, postgres, tmp_path, fitted
+):
+    """A bucket is no folder a machine mounts: each refusal of a data path that does not hold
+    the registry's files, or holds another's, asks for a bucket folder."""
+    bucket, _ = bucket_of(team)
+    elsewhere = f"s3://{bucket}/other"
+    attempts = {
+        f"the bucket folder '{elsewhere}/' holds none of the files": (team.location, elsewhere),
+        f"the folder {str(tmp_path)!r} holds none": (team.location, tmp_path),
+        "new, empty bucket folder with": (postgres.url(postgres.new_schema()), team.data_path),
+    }
+    lost = Registry(postgres.url(postgres.new_schema()), data_path=f"s3://{bucket}/lost")
+    lost.register("churn", fitted)
+    for key in s3.keys(bucket, "lost/"):
+        s3.client().delete_object(Bucket=bucket, Key=key)  # the bucket folder emptied
+    attempts[f"'s3://{bucket}/lost/', which holds none of them;"] = (lost.location, None)
+    for said, (url, data_path) in attempts.items():
+        with pytest.raises(InvalidArgumentError) as refused:
+            Registry(url, data_path=data_path)
+        message = one_sentence(refused.value)
+        assert said in message and "mount" not in message and " here;" not in message, message
+        assert "bucket folder" in message.split("; ")[1], message
