@@ -309,8 +309,8 @@ class LakeDatabase:
         if found.owner is not None:
             raise ForbiddenError(
                 f"PostgreSQL role {self.role()!r} would write the {self.shown} as itself, "
-                f"though its tables belong to role {found.owner!r} (tables a write makes would "
-                f"be {self.role()!r}'s alone), so nothing was changed; add "
+                f"though its tables belong to role {found.owner!r} (tables its writes make "
+                f"would belong to {self.role()!r} alone), so nothing was changed; add "
                 f"options=-crole={found.owner} to the URL (README: Team mode, Roles)."
             )
 

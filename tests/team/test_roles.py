@@ -49,7 +49,9 @@ def test_a_writer_acting_as_itself_is_refused_before_anything_is_made(team, data
     with pytest.raises(ForbiddenError) as refused:
         himself.register("solo", DummyClassifier().fit(X, y), X=X, y=y)
     message = one_sentence(refused.value)
-    assert team.names["bob"] in message
+    bob, group = team.names["bob"], team.names["mlops_writer"]
+    whose = f"(tables its writes make would belong to {bob!r} alone)"
+    assert f"its tables belong to role {group!r} {whose}" in message and "''s" not in message
     assert f"add options=-crole={team.names['mlops_writer']} to the URL" in message
     assert files_under(team.data) == before
     assert team.owners() == {team.names["mlops_writer"]}
