@@ -12,7 +12,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.errors import InvalidArgumentError, Option, Spelled
 
 HOME_VARIABLE = "MLOPS_HOME"
 # a shared registry's catalog (`ducklake:postgres:...`), ahead of MLOPS_HOME, and the folder
@@ -220,13 +220,10 @@ def resolve_location(
             "user=ROLE' (a PostgreSQL catalog, its pairs as libpq reads them)."
         )
     if raw is None or not raw.startswith(SHARED_PREFIX):
-        if data_path is not None and on_object_storage(data_path):
-            raise InvalidArgumentError(
-                f"data path {os.fspath(data_path)!r} is on object storage, where only a shared "
-                "registry keeps its files; name a shared registry's catalog (MLOPS_REGISTRY or "
-                f"--home {SHARED_SCHEME}...), or leave the data path out."
-            )
-        return Location(resolve_home(raw))
+        home = resolve_home(raw)
+        if data_path is not None:  # $MLOPS_DATA_PATH is the team's: a file ignores it
+            raise _data_path_of_a_file(os.fspath(data_path), home)
+        return Location(home)
     if not raw.startswith(SHARED_SCHEME) or not raw[len(SHARED_SCHEME) :].strip():
         raise InvalidArgumentError(
             f"registry URL {_unsecret(raw)!r} is not one a shared registry takes; give "
@@ -246,6 +243,23 @@ def resolve_location(
             f"{BUCKET_SCHEME}BUCKET/FOLDER/ (object storage)."
         )
     return Location(Path(given).expanduser().resolve(), raw)
+
+
+def _data_path_of_a_file(given: str, home: Path) -> InvalidArgumentError:
+    """The refusal of a data path given with a registry file, which keeps its files beside it
+    and would ignore it."""
+    return InvalidArgumentError(
+        f"data path {_unsecret(given)!r} applies only to a shared registry, which keeps its "
+        f"files there, and {str(home)!r} is a registry file's folder; leave out ",
+        Option("data_path"),
+        " or name a shared registry's catalog (",
+        Spelled(
+            python=f"Registry('{SHARED_SCHEME}dbname=NAME host=HOST user=ROLE', data_path=...)",
+            notebook=f"%mlops connect {SHARED_SCHEME}... --data-path DIR",
+            shell=f"MLOPS_REGISTRY or --home {SHARED_SCHEME}...",
+        ),
+        ").",
+    )
 
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")  # postgres://, s3://, http://: no folder

@@ -2,7 +2,8 @@
 opens that file even when it inherited a shared registry's URL (which would come first); a
 shared registry is named by its URL and data path, as the command line reads them, and
 identified without its password, which never goes on a command line; its schema is the one
-the URL writes, never another whose name differs only by case."""
+the URL writes, never another whose name differs only by case. A data path names a shared
+registry's files: a registry file given one refuses it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_mlops import Registry
 from jupyter_mlops.cli import build_parser
@@ -119,3 +121,34 @@ def test_a_schema_named_in_another_case_than_one_beside_it_is_refused_and_makes_
         assert "differs only by case" in done.stderr
     assert postgres.execute(tables) == before and not (tmp_path / "other").exists()
     assert Registry(postgres.url(lower)).model_names() == ["churn"]
+
+
+def test_a_data_path_given_with_a_registry_file_is_refused_and_the_teams_variable_ignored(
+    tmp_path: Path, subprocess_env: dict[str, str], ipython: InteractiveShell
+) -> None:
+    """A registry file keeps its files beside it: a data path given with one would be
+    ignored, so it is refused in one sentence before anything is made; $MLOPS_DATA_PATH,
+    which a team sets for its shared registry, leaves a person's own registry file alone."""
+    mine, team = tmp_path / "mine", tmp_path / "team"
+    with pytest.raises(InvalidArgumentError) as refused:
+        Registry(mine, data_path=team)
+    assert str(refused.value) == (
+        f"data path {str(team)!r} applies only to a shared registry, which keeps its files "
+        f"there, and {str(mine)!r} is a registry file's folder; leave out data_path= or name "
+        "a shared registry's catalog (Registry('ducklake:postgres:dbname=NAME host=HOST "
+        "user=ROLE', data_path=...))."
+    )
+    command = [sys.executable, "-m", "jupyter_mlops.cli", "--home", str(mine)]
+    done = subprocess.run(
+        [*command, "--data-path", str(team), "models"],
+        env=subprocess_env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "leave out --data-path or name a shared registry's catalog (MLOPS_" in done.stderr
+    connected = ipython.run_cell(f"%mlops connect {mine} --data-path {team}")
+    assert "--data-path goes with a shared registry's URL" in str(connected.error_in_exec)
+    assert not mine.exists() and not team.exists()  # refused before anything was made
+    env = subprocess_env | {"MLOPS_DATA_PATH": str(team)}
+    ignored = subprocess.run([*command, "models"], env=env, capture_output=True, text=True)
+    assert ignored.returncode == 0 and "no models registered yet" in ignored.stdout
+    assert (mine / "registry.duckdb").is_file() and not team.exists()

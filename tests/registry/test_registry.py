@@ -17,6 +17,7 @@ from jupyter_mlops.errors import (
     ModelNotFoundError,
     VersionNotFoundError,
 )
+from jupyter_mlops.registry.locations import options
 from jupyter_mlops.registry.outputs import PREDICTION, TARGET
 from tests.conftest import recorded_user
 
@@ -261,7 +262,7 @@ def test_a_name_too_long_for_any_model_is_said_to_be_too_long_not_missing(regist
     for lookup in lookups:
         with pytest.raises(InvalidArgumentError, match=r"too long \(129 characters\)"):
             lookup()
-    home = ["--home", registry.location, "--data-path", str(registry.home)]
+    home = options(registry)  # --home, and a shared registry's --data-path
     for command in (["versions", name], ["history", name], ["undeploy", name]):
         assert main([*home, *command]) == 2
         said = capsys.readouterr().err.strip()

@@ -262,7 +262,7 @@ def test_wrong_credentials_a_missing_bucket_or_no_endpoint_is_one_sentence_and_w
 
     with pytest.raises(InvalidArgumentError) as file_registry:
         Registry(team.home.parent / "file", data_path="s3://bucket/x")
-    assert "only a shared registry keeps its files" in one_sentence(file_registry.value)
+    assert "applies only to a shared registry" in one_sentence(file_registry.value)
 
 
 def test_a_bucket_folder_not_the_registrys_is_refused_in_words_of_a_bucket(
