@@ -72,9 +72,10 @@ demo: $(INSTALLED)
 	@echo "   the demo registry:  $(DEMO)/registry (jupyter-mlops --home $(DEMO)/registry models)"
 	@echo "   make lab            opens them in JupyterLab, its MLOps sidebar showing the demo registry"
 
-# two workers, each given whole test files (module fixtures are made once)
+# two workers, each given whole test files (module fixtures are made once); one BLAS thread
+# each, since two workers fill two cores and idle BLAS threads spin, starving the other
 test: $(INSTALLED) chromium cron postgres jest
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile
 
 # the sidebar's unit tests (its node dependencies installed first when missing)
 jest: $(INSTALLED)
