@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--data-path",
-        help="a shared registry's data folder, as this machine mounts it (default: "
+        help="a shared registry's data folder as this machine mounts it, or "
+        "s3://BUCKET/FOLDER/ (default: "
         "$MLOPS_DATA_PATH, else the one the registry was made with)",
     )
     commands = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", required=True)

@@ -161,8 +161,9 @@ class Connect(Subcommand):
         )
         parser.add_argument(
             "--data-path",
-            metavar="DIR",
-            help="a shared registry's data folder, as this machine mounts it (default: "
+            metavar="PATH",
+            help="a shared registry's data folder as this machine mounts it, or "
+            "s3://BUCKET/FOLDER/ (default: "
             "$MLOPS_DATA_PATH, else the one the registry was made with)",
         )
 

@@ -54,7 +54,8 @@ class MlopsExtension(ExtensionApp):
         "kernels started afterwards."
     ).tag(config=True)
     data_path = Unicode(
-        help="A shared registry's data folder, as this machine mounts it (default: "
+        help="A shared registry's data folder as this machine mounts it, or "
+        "s3://BUCKET/FOLDER/ (default: "
         "$MLOPS_DATA_PATH, else the one the registry was made with)."
     ).tag(config=True)
     lock_timeout = Float(
