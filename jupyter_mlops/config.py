@@ -290,10 +290,22 @@ def _named(location: str | os.PathLike[str] | None) -> str | None:
             f"${HOME_VARIABLE} or {DEFAULT_HOME}."
         )
     if location is not None:
-        return os.fspath(location)
+        return as_url(os.fspath(location))
     if _session_home:
         return _session_home[0]
-    return os.environ.get(REGISTRY_VARIABLE) or os.environ.get(HOME_VARIABLE) or None
+    found = os.environ.get(REGISTRY_VARIABLE) or os.environ.get(HOME_VARIABLE) or None
+    return None if found is None else as_url(found)
+
+
+def as_url(location: str) -> str:
+    """`location` as a shared registry's URL where it is one however it was typed (blanks
+    around it, `DuckLake:Postgres:`), so no such URL is ever taken for a folder's name;
+    any other location as given."""
+    scheme, colon, rest = location.strip().partition(":")
+    if not colon or scheme.lower() != SHARED_PREFIX[:-1]:
+        return location
+    kind, colon, conninfo = rest.partition(":")
+    return f"{SHARED_PREFIX}{kind.lower()}{colon}{conninfo}" if colon else SHARED_PREFIX + rest
 
 
 def resolve_home(location: str | os.PathLike[str] | None = None) -> Path:

@@ -25,6 +25,7 @@ from jupyter_mlops.config import (
     REGISTRY_VARIABLE,
     SHARED_PREFIX,
     Settings,
+    as_url,
     use_session_home,
 )
 from jupyter_mlops.deploying import Deployment
@@ -231,6 +232,7 @@ class MlopsMagics(Magics):
     def connect(self, location: str | None, *, data_path: str | None = None) -> Registry:
         """Switch this session to the registry at `location` (a shared registry's files
         under `data_path`); the one in use either way."""
+        location = None if location is None else as_url(location)
         if data_path is not None and not (location or "").startswith(SHARED_PREFIX):
             raise UsageError(
                 "%mlops connect: --data-path goes with a shared registry's URL; write `%mlops "

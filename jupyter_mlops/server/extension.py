@@ -33,6 +33,7 @@ from jupyter_mlops.config import (
     REGISTRY_VARIABLE,
     SHARED_PREFIX,
     Location,
+    as_url,
     home_given,
     resolve_location,
 )
@@ -111,12 +112,13 @@ class MlopsExtension(ExtensionApp):
 
     def _place(self) -> tuple[Location, InvalidArgumentError | None]:
         """The registry the settings name, and why it cannot be one, if so."""
-        if not self.home.startswith(SHARED_PREFIX):
+        home = as_url(self.home)
+        if not home.startswith(SHARED_PREFIX):
             return Location(home_given(self.home or None)), None  # a file: refused by routes
         try:
-            return resolve_location(self.home, data_path=self.data_path or None), None
+            return resolve_location(home, data_path=self.data_path or None), None
         except InvalidArgumentError as exc:
-            return Location(None, self.home), exc
+            return Location(None, home), exc
 
     def initialize_handlers(self) -> None:
         given = {"access": self.access}
