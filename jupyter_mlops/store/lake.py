@@ -324,11 +324,13 @@ class LakeDatabase:
         lake_reads.Remembered.forget(self.name)
         self._forget_session()
 
+    def _attached(self, conn: duckdb.DuckDBPyConnection) -> bool:
+        query = "SELECT count(*) FROM duckdb_databases() WHERE database_name = ?"
+        found = conn.execute(query, [self.name]).fetchone()
+        return bool(found and found[0])
+
     def _attach(self, conn: duckdb.DuckDBPyConnection) -> None:
-        attached = conn.execute(
-            "SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [self.name]
-        ).fetchone()
-        if attached and attached[0]:
+        if self._attached(conn):
             return
         extensions.load(conn, "postgres_scanner", "ducklake")
         options = [f"METADATA_SCHEMA '{_literal(self.schema)}'"]
@@ -342,14 +344,23 @@ class LakeDatabase:
         try:
             conn.execute(statement)
         except duckdb.Error as exc:
-            if "already exists" in str(exc):  # another thread attached it meanwhile
-                return
+            if "already exists" in str(exc):  # attached by another thread, or the catalog
+                return self._attach_made(conn, statement)  # made by another process
             if self.data_path is None and "data_path is not set" in str(exc):
                 raise self.needs_data_path() from None  # no catalog there yet
             raise self.unreachable(exc) from None
         if self.data_path is None:  # the one it was made with, which may be a bucket
             try:
                 s3.reach(conn, lake_paths.stored(conn, self.name, self.schema), attaching=False)
+            except duckdb.Error as exc:
+                raise self.unreachable(exc) from None
+
+    def _attach_made(self, conn: duckdb.DuckDBPyConnection, statement: str) -> None:
+        """Attach the catalog once more where another process's attachment made it first
+        (its tables were made meanwhile): attached by another thread of this one, nothing."""
+        if not self._attached(conn):
+            try:
+                conn.execute(statement)
             except duckdb.Error as exc:
                 raise self.unreachable(exc) from None
 

@@ -156,3 +156,32 @@ def test_a_writer_waiting_in_line_holds_up_no_other_thread_asking_who_it_is(
         asker.join(30)  # a bound for a broken system, which answers only once the holder
         assert asked == ["postgres", []]  # lets go (the waiter would wait 600 s for it)
         assert waiter.is_alive()
+
+
+def first_opener(url: str, data_path: str, ready: Any, found: Any) -> None:
+    """Open a shared registry nobody has opened yet, once every opener is ready."""
+    ready.wait()
+    try:
+        found.put(("models", Registry(url, data_path=data_path).model_names()))
+    except Exception as exc:  # what the test reports
+        found.put((type(exc).__name__, str(exc)))
+
+
+def test_processes_opening_a_new_shared_registry_at_once_all_open_the_one_catalog(
+    postgres, tmp_path, context
+) -> None:
+    """The first processes to open a shared registry race to make its catalog: the ones that
+    lose open the one the winner made (its tables and migrations made once)."""
+    for attempt in range(3):
+        url = postgres.url(schema := postgres.new_schema())
+        ready, found = context.Barrier(4), context.Queue()
+        args = (url, str(tmp_path / str(attempt)), ready, found)
+        openers = [context.Process(target=first_opener, args=args) for _ in range(4)]
+        for process in openers:
+            process.start()
+        outcomes = [found.get(timeout=120) for _ in openers]
+        for process in openers:
+            process.join(timeout=60)
+        assert outcomes == [("models", [])] * 4, outcomes
+        made = postgres.execute(f"SELECT count(*) FROM {schema}.ducklake_metadata")
+        assert made[0][0] > 0 and Registry(url).model_names() == []
