@@ -120,4 +120,10 @@ def file_refused(text: str, where: object) -> StorageError | None:
     if number is None:
         return None
     failed = OSError(number, os.strerror(number))
-    return StorageError.of(failed, str(where or ""), doing="save this change")
+    if not where:  # the data path the catalog remembers: the folder of the file refused
+        named = _REFUSED_FILE.search(text)
+        where = os.path.dirname(named[1]) if named else "the shared registry's data folder"
+    return StorageError.of(failed, str(where), doing="save this change")
+
+
+_REFUSED_FILE = re.compile(r'(?:Could not write file|Cannot open file) "([^"]+)"')

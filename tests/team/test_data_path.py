@@ -5,6 +5,7 @@ files, or one marked as another registry's. No registry file is made in one."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import subprocess
@@ -174,15 +175,18 @@ def test_a_full_or_read_only_data_folder_is_said_so_not_postgresql_unreachable(
         "churn", fitted, X=X.iloc[:300], y=y.iloc[:300], reference=(X.iloc[300:], y.iloc[300:])
     )
     monitor = Monitor(registry)
-    for spoil, sign in ((lambda: disk.fill(leave=0), "is full"), (disk.read_only, "read-only")):
+    spoils = ((lambda: disk.fill(leave=0), "is full"), (disk.read_only, "read-only"))
+    # opened with its data path, and with the one the catalog remembers
+    for (spoil, sign), opened in itertools.product(spoils, (monitor, Monitor(Registry(lake_url)))):
         spoil()
         try:
             with pytest.raises(StorageError) as refused:
-                monitor.drift("churn:1", current=X)
+                opened.drift("churn:1", current=X)
         finally:
             disk.writable()
             disk.free()
         message = str(refused.value)
         assert sign in message and "nothing was saved" in message, message
         assert "PostgreSQL" not in message and "\n" not in message
+        assert f"{disk.mount / 'team'}" in message  # the folder, whichever way it was named
     assert monitor.drift("churn:1", current=X).check_id is not None  # room again: recorded
