@@ -45,12 +45,41 @@ def parsed(url: str) -> tuple[str, str]:
         found = _PAIR.match(conninfo, position)
         if found is None or found.end() == position:
             _refuse_spaced_password(pairs)
+            _refuse_unread_schema(conninfo, position, pairs)
             return conninfo, "public"
         pairs.append((found.group(1), found.group(2)))
         position = found.end()
-    schema = [value.strip("'") for key, value in pairs if key == "schema"]
+    schema = [_schema(value.strip("'")) for key, value in pairs if key == "schema"]
     kept = " ".join(f"{key}={value}" for key, value in pairs if key != "schema")
     return kept, schema[-1] if schema else "public"
+
+
+# a schema name the catalog's SQL and PostgreSQL's client both take as written
+_SCHEMA = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def _schema(name: str) -> str:
+    """`name` if a catalog's schema may be named so, else the one-sentence refusal."""
+    if _SCHEMA.fullmatch(name) is None:
+        raise InvalidArgumentError(
+            f"the registry URL names schema {name!r}, which is no schema name a shared "
+            "registry takes; write schema=NAME with a NAME of letters, digits and underscores "
+            "(not starting with a digit, at most 63 of them), such as schema=mlops."
+        )
+    return name
+
+
+def _refuse_unread_schema(conninfo: str, position: int, pairs: list[tuple[str, str]]) -> None:
+    """A `schema=` the pairs could not be read past (a quote in it, no value) is refused as
+    a schema name, not handed to PostgreSQL's client, which knows no `schema` option."""
+    for key, value in pairs:
+        if key == "schema":
+            _schema(value.strip("'"))
+    rest = conninfo[position:]
+    if pairs and pairs[-1][0] == "schema" and not conninfo[position - 1].isspace():
+        _schema(pairs[-1][1] + rest.split(maxsplit=1)[0])
+    if (unread := re.match(r"schema\s*=\s*(\S*)", rest)) is not None:
+        _schema(unread.group(1))
 
 
 def _refuse_spaced_password(pairs: list[tuple[str, str]]) -> None:

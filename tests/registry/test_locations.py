@@ -2,8 +2,9 @@
 opens that file even when it inherited a shared registry's URL (which would come first); a
 shared registry is named by its URL and data path, as the command line reads them, and
 identified without its password, which never goes on a command line; its schema is the one
-the URL writes, never another whose name differs only by case. A data path names a shared
-registry's files: a registry file given one refuses it."""
+the URL writes, never another whose name differs only by case, and a name no schema can
+have is refused as one. A data path names a shared registry's files: a registry file given
+one refuses it."""
 
 from __future__ import annotations
 
@@ -180,3 +181,24 @@ def test_a_data_path_given_with_a_registry_file_is_refused_and_the_teams_variabl
     ignored = subprocess.run([*command, "models"], env=env, capture_output=True, text=True)
     assert ignored.returncode == 0 and "no models registered yet" in ignored.stdout
     assert (mine / "registry.duckdb").is_file() and not team.exists()
+
+
+@pytest.mark.parametrize("schema", ["a'b", "", 'mlops"; DROP SCHEMA mlops CASCADE; --', "'a b'"])
+def test_a_schema_no_catalog_can_be_named_is_refused_as_a_schema_name(
+    schema: str, postgres, tmp_path: Path, subprocess_env: dict[str, str]
+) -> None:
+    """A schema name with a quote, a space or nothing in it is refused in one sentence that
+    says what a schema name may hold (a usage error), not sent on to PostgreSQL's client,
+    whose refusal of a `schema` option read as the server not being reached."""
+    url = f"ducklake:postgres:{postgres.conninfo('mlops')} schema={schema}"
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops.cli", "--home", url, "--data-path",
+         str(tmp_path / "team"), "models"],
+        env=subprocess_env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    message = done.stderr.strip()
+    assert done.returncode == 2 and len(message.splitlines()) == 1, done.stderr
+    assert "letters, digits and underscores" in message and "reached" not in message
+    assert not (tmp_path / "team").exists()
+    with pytest.raises(InvalidArgumentError, match="such as schema=mlops"):
+        Registry(url, data_path=tmp_path / "team")
