@@ -43,7 +43,7 @@ from jupyter_mlops.automation.jobs import checked
 from jupyter_mlops.automation.jupyter_servers import JupyterServer
 from jupyter_mlops.automation.schedule_records import REMOVED, Schedule, ScheduleList
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.config import HOSTNAME_VARIABLE, machine
+from jupyter_mlops.config import machine
 from jupyter_mlops.errors import (
     Command,
     ConflictError,
@@ -211,11 +211,14 @@ def _require_here(row: Mapping[str, Any]) -> None:
     """Refuse to remove a schedule whose crontab entry is another machine's: it would be
     marked removed here while cron still runs it there."""
     if not _here(row):
+        number = row["id"]
         raise InvalidArgumentError(
-            f"schedule {row['id']}'s crontab entry is on {row['host']}, not on {machine()}, "
-            f"so it cannot be taken out from here; run `jupyter-mlops unschedule {row['id']}` "
-            f"on {row['host']} (or set {HOSTNAME_VARIABLE} to the name it was made under)."
-        )
+            f"schedule {number}'s crontab entry is on {row['host']}, not on {machine()}, "
+            f"so it cannot be taken out from here; on {row['host']}, run ",
+            Command("schedule", f"--remove {number}",
+                    python=f"operations.unschedule(registry, schedule={number})"),
+            ".",
+        )  # fmt: skip
 
 
 def _gone(*, has_crontab: bool, what: str = "crontab entry") -> str:

@@ -15,6 +15,7 @@ import pytest
 from crontab import CronTab
 
 from jupyter_mlops import Registry, operations
+from jupyter_mlops.cli import build_parser
 from jupyter_mlops.errors import InvalidArgumentError
 from tests.automation.conftest import CHECK, NEEDS_CRONTAB
 from tests.postgres import Cluster
@@ -76,10 +77,12 @@ def test_a_schedule_made_on_one_machine_is_listed_there_and_never_removed_from_a
     crontab_text: None,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    subprocess_env: dict[str, str],
 ) -> None:
     """The crontab entry lives on the machine that made the schedule: another machine of the
     team lists it as that machine's (its own crontab has no such line, which is no sign the
-    schedule is gone) and is refused its removal, which would leave cron running it there."""
+    schedule is gone) and is refused its removal, which would leave cron running it there,
+    in one sentence naming the command (a real one) to run on that machine."""
     registry = Registry(lake_url, data_path=tmp_path / "team")
     monkeypatch.setenv("MLOPS_HOSTNAME", "box-a")
     made = operations.schedule(registry, notebook=notebook, parameters={}, every="1h")
@@ -91,8 +94,20 @@ def test_a_schedule_made_on_one_machine_is_listed_there_and_never_removed_from_a
     assert listed.next_run is not None and listed.installed.startswith("cron: on box-a")
     with pytest.raises(InvalidArgumentError) as refused:
         operations.unschedule(registry, schedule=made.id)
-    said = str(refused.value)
-    assert "is on box-a, not on box-b" in said and "\n" not in said
+    assert str(refused.value) == (
+        f"schedule {made.id}'s crontab entry is on box-a, not on box-b, so it cannot be taken "
+        f"out from here; on box-a, run operations.unschedule(registry, schedule={made.id})."
+    )
+    remove = ["jupyter-mlops", "--home", lake_url, "--data-path", str(tmp_path / "team")]
+    remove += ["schedule", "--remove", str(made.id)]
+    done = subprocess.run(
+        remove, env=subprocess_env | {"MLOPS_HOSTNAME": "box-b"}, capture_output=True, text=True
+    )
+    said = done.stderr.strip()
+    assert done.returncode == 2 and "\n" not in said, done.stderr
+    assert said.endswith(f"on box-a, run jupyter-mlops schedule --remove {made.id}."), said
+    assert "MLOPS_HOSTNAME" not in said
+    build_parser().parse_args(said.rsplit(", run ", 1)[1][len("jupyter-mlops ") : -1].split())
     tag = f"jupyter-mlops schedule {made.id} {lake_url}"
     assert [entry.comment for entry in CronTab(user=True)].count(tag) == 1  # still there
     (still,) = operations.schedules(registry)
