@@ -15,7 +15,7 @@ from jupyter_mlops.config import (
     resolve_location,
     working_folder,
 )
-from jupyter_mlops.errors import CONNECT, InvalidArgumentError
+from jupyter_mlops.errors import CONNECT, Command, ForbiddenError, InvalidArgumentError
 from jupyter_mlops.registry import team
 from jupyter_mlops.store import Database
 from jupyter_mlops.store.backends import Store
@@ -96,5 +96,19 @@ def _upgrade(db: Store, *, made: bool) -> None:
         with db.read() as conn:
             if len(applied(conn)) == LATEST:
                 return
+        if isinstance(db, LakeDatabase) and db.missing_rights():
+            raise _older_for_a_reader(db)
     with db.write() as conn:
         migrate(conn, shared=db.shared)
+
+
+def _older_for_a_reader(db: LakeDatabase) -> ForbiddenError:
+    """A catalog an older jupyter-mlops made, opened by a role that may only read: it must
+    be upgraded first, which only a role that may write does (by opening it)."""
+    return ForbiddenError(
+        f"the {db.shown} was made by an older jupyter-mlops and must be upgraded before this "
+        f"one can read it, which PostgreSQL role {db.role()!r} may not do as it may only read; "
+        "have a role that may write open it once with this version, which upgrades it (",
+        Command("models", python="Registry(URL)"),
+        " as that role), then open it again.",
+    )

@@ -1,7 +1,8 @@
 """What a reading role of a team (the README's roles) may do with monitoring and servers: it
 measures performance and estimates, shown but not recorded, as its drift is; compacting logs
 and stopping a server, which are changes, are refused in one sentence (exit 15) before
-anything is merged or stopped."""
+anything is merged or stopped; so is opening a catalog an older version made, which only a
+writer can upgrade."""
 
 from __future__ import annotations
 
@@ -13,8 +14,13 @@ import pytest
 from jupyter_mlops import Registry, operations
 from jupyter_mlops.errors import ForbiddenError
 from jupyter_mlops.monitoring import Monitor
+from jupyter_mlops.registry.team import mark
+from jupyter_mlops.store.lake import LakeDatabase
+from jupyter_mlops.store.migrations import LATEST
+from jupyter_mlops.store.objects import Folder
+from jupyter_mlops.store.upgrading import migrate
 from tests.conftest import free_port
-from tests.team.people import files_under
+from tests.team.people import files_under, set_up
 
 FORBIDDEN_EXIT = 15
 
@@ -132,3 +138,30 @@ def test_a_readers_gate_that_would_promote_is_refused_before_anything_is_scored(
         operations.gate(Registry(team.carol), model="gated", challenger=2, X=X, y=y,
                         metric="auc", promote=True)  # fmt: skip
     assert [e.to_version for e in writer.history("gated")] == [1]
+
+
+def test_a_reader_of_a_catalog_an_older_version_made_is_told_a_writer_upgrades_it(
+    postgres, tmp_path, fitted, subprocess_env
+):
+    """A catalog missing this version's newest migration needs upgrading, a write: a reader
+    opening it is told, in one sentence, that a writer opening it once with this version
+    upgrades it (not that it lacks rights to ask for); once a writer has, the reader reads."""
+    team = set_up(postgres, tmp_path / "shared")
+    older = LakeDatabase(team.alice, team.data)
+    with older.read():  # attaching makes the catalog
+        pass
+    with older.write() as conn:  # what the release before the newest migration made
+        migrate(conn, upto=LATEST - 1, shared=True)
+    (team.data / "artifacts").mkdir(parents=True)
+    mark(older, Folder(team.data))  # its data folder, as opening it marks one
+    done = shell(team.carol, "--data-path", str(team.data), "models", env=subprocess_env)
+    assert done.returncode == FORBIDDEN_EXIT, done.stderr
+    message = done.stderr.strip()
+    assert len(message.splitlines()) == 1 and message.count(". ") == 0, message
+    assert "made by an older jupyter-mlops" in message and team.names["carol"] in message
+    assert "which upgrades it (jupyter-mlops models as that role)" in message
+    assert "grant" not in message
+    with pytest.raises(ForbiddenError, match=r"upgrades it \(Registry\(URL\) as that role\)"):
+        Registry(team.carol, data_path=team.data)
+    Registry(team.alice, data_path=team.data).register("churn", fitted)  # upgrades it
+    assert Registry(team.carol, data_path=team.data).model_names() == ["churn"]
