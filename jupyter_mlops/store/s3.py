@@ -106,8 +106,10 @@ def client(found: Settings) -> Any:
             from botocore.config import Config
 
             config = Config(  # an endpoint that takes connections but never answers is
-                retries={"max_attempts": 2, "mode": "standard"},  # told within about 40 s,
-                connect_timeout=5,  # not after 4 minutes of boto3's retries
+                # told within about 40 s (two tries of 20 s each), not after minutes of
+                # boto3's retries; `max_attempts` would count retries, a third try of 20 s
+                retries={"total_max_attempts": 2, "mode": "standard"},
+                connect_timeout=5,
                 read_timeout=20,  # the longest silence between bytes, not a whole upload
                 s3={"addressing_style": "path" if found.endpoint else "auto"},
             )

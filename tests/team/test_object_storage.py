@@ -7,7 +7,9 @@ each test uses a model of its own where it logs.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -288,3 +290,31 @@ def test_a_bucket_folder_not_the_registrys_is_refused_in_words_of_a_bucket(
         message = one_sentence(refused.value)
         assert said in message and "mount" not in message and " here;" not in message, message
         assert "bucket folder" in message.split("; ")[1], message
+
+
+def hold_every_connection(server: socket.socket, held: list[socket.socket]) -> None:
+    """Accept connections and answer none, until `server` is closed: a stalled endpoint."""
+    with contextlib.suppress(OSError):
+        while True:
+            held.append(server.accept()[0])
+
+
+def test_an_endpoint_that_takes_connections_but_never_answers_is_given_up_after_two_tries(
+    postgres, monkeypatch
+):
+    """An S3 endpoint that stalls (it accepts connections, answers nothing) is reported as
+    out of reach in one sentence after two tries of the read timeout (about 40 s), not
+    retried a third time."""
+    tries: list[socket.socket] = []
+    with socket.create_server(("127.0.0.1", 0)) as stalled:
+        threading.Thread(target=hold_every_connection, args=(stalled, tries), daemon=True).start()
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{stalled.getsockname()[1]}")
+        schema = postgres.new_schema()
+        with pytest.raises(BucketError) as down:
+            Registry(postgres.url(schema), data_path="s3://stalled/team")
+    assert "could not be reached" in one_sentence(down.value)
+    assert len(tries) == 2
+    made = postgres.execute(f"SELECT count(*) FROM pg_tables WHERE schemaname = '{schema}'")
+    assert made == [(0,)]
+    for held in tries:
+        held.close()
