@@ -27,7 +27,6 @@ stopped. A deployment on a shared registry starts its server on that very regist
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import subprocess
@@ -36,11 +35,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import Any, NoReturn
 
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.config import machine
-from jupyter_mlops.deploying import processes, stopping, unwritten
+from jupyter_mlops.deploying import processes, server_logs, stopping, unwritten
 from jupyter_mlops.deploying.records import COPIED, Deployment, DeploymentList
 from jupyter_mlops.deploying.shadows import shadow_of
 from jupyter_mlops.errors import (
@@ -64,7 +63,6 @@ TOKEN_VARIABLE = "MLOPS_SERVE_TOKEN"
 NONCE_VARIABLE = "MLOPS_SERVE_NONCE"
 SERVER_MODULE = "jupyter_mlops.serving"
 START_TIMEOUT = 60.0
-LOG_STEM = 128  # the most of a ref a server log's name keeps: a name may have 255 bytes
 
 
 def new_token() -> str:
@@ -145,11 +143,11 @@ def deploy(
             f"port {port} is already served by a deployment; choose another --port."
         )
     token, nonce = new_token(), processes.new_secret()
-    log_file = registry.home / "logs" / "servers" / _log_name(ref, port)
+    log_file = server_logs.log_file(registry, ref, port)
     env = {**environment(registry), TOKEN_VARIABLE: token, NONCE_VARIABLE: nonce}
     env["MLOPS_SERVE_LOG"] = str(log_file)
     command = _server_command(registry, ref, host=host, port=port, shadow=shadow)
-    with _opened_log(log_file) as output:
+    with server_logs.opened(log_file) as output:
         process = subprocess.Popen(
             command, stdout=output, stderr=output, env=env, start_new_session=True
         )
@@ -161,34 +159,6 @@ def deploy(
     raise UnavailableError(
         f"the server for {ref} answers but did not record itself; see {log_file}."
     )
-
-
-REFUSED_WRITES = (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM)
-
-
-def _log_name(ref: str, port: int) -> str:
-    """A server log's file name: its ref (`@` and `:` as `-`) and port; a ref longer than
-    LOG_STEM keeps the start of its name and alias (or version), then a hash of the whole."""
-    parts = re.split("[@:]", ref)
-    if len(ref) > LOG_STEM:
-        parts = [*(part[: LOG_STEM // 2 - 7] for part in parts), processes.digest(ref)[:12]]
-    return "-".join([*parts, f"{port}.log"])
-
-
-def _opened_log(log_file: Path) -> IO[bytes]:
-    """The server's log file, opened to append; a home that cannot take it is the user's
-    to fix (read-only, full, or a file where the directory goes)."""
-    try:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        return open(log_file, "ab")  # the caller closes it
-    except OSError as exc:
-        said = (
-            f"cannot write the server's log file {log_file} ({exc.strerror or exc}); make "
-            f"{log_file.parent} a writable directory with space and deploy again."
-        )
-        if exc.errno in REFUSED_WRITES:  # unavailable (exit 9), as any write the disk refuses
-            raise StorageError(exc.errno, said) from None
-        raise InvalidArgumentError(said) from None  # a file where the directory goes
 
 
 def _wait_until_healthy(

@@ -307,12 +307,20 @@ def test_the_command_line_shows_the_token_once_and_a_printed_record_never(
 
 @pytest.mark.parametrize("kind", ["file", "shared"])
 def test_a_model_and_alias_of_the_longest_names_deploy_each_to_a_log_of_its_own(
-    kind: str, tmp_path: Path, dataset, fitted, request: pytest.FixtureRequest
+    kind: str,
+    tmp_path: Path,
+    dataset,
+    fitted,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A 128-character name and alias make a ref longer than a file name may be: its server's
     log keeps the start of both and a hash of the whole, so two such refs differing only at
-    their end, served on one port in turn, never share a log."""
+    their end, served on one port in turn, never share a log. A shared registry's log names
+    its machine too, the longest name a machine may have within the limit as well."""
     X, y = dataset
+    machine = "h" * 64
+    monkeypatch.setenv("MLOPS_HOSTNAME", machine)
     location = request.getfixturevalue("lake_url") if kind == "shared" else tmp_path / "file"
     registry = Registry(location, data_path=tmp_path / "shared" if kind == "shared" else None)
     name, port, logs = "m" * 128, free_port(), []
@@ -327,7 +335,8 @@ def test_a_model_and_alias_of_the_longest_names_deploy_each_to_a_log_of_its_own(
         assert started.log_file is not None
         logs.append(Path(started.log_file))
     assert logs[0] != logs[1] and all(log.is_file() for log in logs)
-    shape = rf"m{{40,}}-a{{40,}}-[0-9a-f]{{12}}-{port}\.log"  # the start of each, and a hash
+    named = f"{machine}-" if kind == "shared" else ""
+    shape = rf"m{{40,}}-a{{40,}}-[0-9a-f]{{12}}-{named}{port}\.log"  # each's start, a hash
     assert all(len(log.name) <= 255 and re.fullmatch(shape, log.name) for log in logs), logs
     assert len(logged_ids(registry.home, name)) == 2
     closed(registry)

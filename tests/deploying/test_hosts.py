@@ -175,3 +175,19 @@ def test_a_machine_name_that_no_host_has_is_refused_in_one_sentence(
         with pytest.raises(InvalidArgumentError, match="MLOPS_HOSTNAME"):
             Monitor(shared).log_predictions(REF, X.iloc[:5])  # segments named by machine
     assert sorted(shared.home.rglob("*.parquet")) == logs_before
+
+
+def test_two_machines_serving_an_alias_on_one_port_keep_a_log_each(
+    shared: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shared registry's data folder is every machine's: a server's log there is named by
+    its machine too, so the same alias served on the same port by two machines (two names of
+    this box, one after the other) writes two logs, not one both append to."""
+    port, logs = free_port(), shared.home / "logs" / "servers"
+    for machine in ("box-a", "box-b"):
+        monkeypatch.setenv("MLOPS_HOSTNAME", machine)
+        started = deploy(shared, REF, port=port)
+        [stopped] = undeploy(shared, started.id)
+        assert stopped.status == "stopped"
+    names = {f"diagnosis-champion-{machine}-{port}.log" for machine in ("box-a", "box-b")}
+    assert {p.name for p in logs.glob(f"*-{port}.log")} == names
