@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from jupyter_mlops.errors import ConflictError, ForbiddenError, UnavailableError
+from jupyter_mlops.errors import ConflictError, ForbiddenError, Spelled, UnavailableError
 from jupyter_mlops.store import lake_urls, s3
 from jupyter_mlops.store.lake_urls import GONE
 
@@ -57,5 +57,7 @@ def unreachable(exc: BaseException, shown: str, conninfo: str) -> UnavailableErr
         )
     return UnavailableError(
         f"the {shown} could not be reached ({reason}); check that PostgreSQL runs there and "
-        "that the URL (MLOPS_REGISTRY or --home) names its database, host, port and user."
+        "that the URL given to ",
+        Spelled(python="Registry()", notebook="%mlops connect", shell="MLOPS_REGISTRY or --home"),
+        " names its database, host, port and user.",
     )

@@ -13,7 +13,7 @@ import errno
 import os
 import re
 
-from jupyter_mlops.errors import InvalidArgumentError, StorageError
+from jupyter_mlops.errors import InvalidArgumentError, Spelled, StorageError
 
 __all__ = ["GONE", "PREFIX", "parsed", "reason", "secrets", "shown"]
 
@@ -87,8 +87,14 @@ def _refuse_spaced_password(pairs: list[tuple[str, str]]) -> None:
     PostgreSQL's client would quote back in its error: refused here, never shown."""
     if pairs and pairs[-1][0].lower() == "password" and not pairs[-1][1].startswith("'"):
         raise InvalidArgumentError(
-            "the password in the registry URL holds a space, where PostgreSQL would end it; "
-            "quote it as password='...' (or keep it out of the URL, in ~/.pgpass or PGPASSWORD)."
+            "the password in the registry URL holds a space, where PostgreSQL would end it; ",
+            Spelled(
+                python="quote it as password='...'",
+                notebook="quote the whole URL, as in "
+                f"%mlops connect \"{PREFIX}... password='...'\"",
+                shell="quote it as password='...'",
+            ),
+            " (or keep it out of the URL, in ~/.pgpass or PGPASSWORD).",
         )
 
 

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from jupyter_mlops import Registry, Tracker
-from tests.conftest import close_shell
+from tests.conftest import close_shell, free_port
 from tests.postgres import Cluster
 
 
@@ -70,3 +71,45 @@ def test_a_shared_registry_is_connected_by_its_url_as_typed_and_its_password_nev
         assert fresh.run_cell("%mlops models").result.to_dict() == models.result.to_dict()
     finally:
         close_shell(fresh)
+
+
+def failure(shell: InteractiveShell, line: str) -> str:
+    result = shell.run_cell(line)
+    assert not result.success and isinstance(result.error_in_exec, UsageError), result
+    return str(result.error_in_exec)
+
+
+def test_a_password_quoted_in_a_connect_line_is_one_and_a_spaced_one_asks_to_quote_the_url(
+    ipython: InteractiveShell, postgres: Cluster, tmp_path: Path
+) -> None:
+    """`password='a b'` in an unquoted `%mlops connect` line is the password `a b`, as in a
+    connection string; one with no quotes is refused, asking for the whole URL in quotes,
+    the way the line keeps it one word."""
+    schema, team = postgres.new_schema(), tmp_path / "team"
+    conninfo = postgres.conninfo("mlops")
+    quoted = f"%mlops connect ducklake:postgres:{conninfo} password='hush now' schema={schema}"
+    connected = ipython.run_cell(f"{quoted} --data-path {team}")
+    assert connected.success, connected.error_in_exec
+    assert ipython.run_cell("%config MlopsMagics.home").result == (
+        f"ducklake:postgres:{conninfo} password=*** schema={schema}"
+    )
+    read = ipython.run_cell("mlops.Registry().db.conninfo").result
+    assert read == f"{conninfo} password='hush now'"  # as PostgreSQL's client reads it
+    said = failure(ipython, quoted.replace("'hush now'", "hush now"))
+    assert said.endswith(
+        "quote the whole URL, as in %mlops connect \"ducklake:postgres:... password='...'\" "
+        "(or keep it out of the URL, in ~/.pgpass or PGPASSWORD)."
+    ), said
+    assert "hush" not in said and "now" not in said
+
+
+def test_an_unreachable_server_names_the_connect_line_in_a_notebook(
+    ipython: InteractiveShell, postgres: Cluster, tmp_path: Path
+) -> None:
+    """The fix of a shared registry out of reach names where a notebook gives its URL."""
+    url = postgres.url("anything").replace(f"port={postgres.port}", f"port={free_port()}")
+    said = failure(ipython, f"%mlops connect {url} --data-path {tmp_path / 'team'}")
+    assert "could not be reached" in said and "\n" not in said
+    assert said.endswith(
+        "that the URL given to %mlops connect names its database, host, port and user."
+    ), said

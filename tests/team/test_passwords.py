@@ -55,6 +55,7 @@ def test_a_password_is_never_shown_by_a_registry_or_its_errors(postgres, tmp_pat
         assert SECRET not in text and "password=***" in text, text
     assert "could not be reached (connection to server at" in errors[-1]
     assert "Connection refused); check that PostgreSQL runs there" in errors[-1]
+    assert "the URL given to Registry() names its database" in errors[-1]
 
 
 def test_an_unreachable_server_is_one_sentence_from_a_shell(postgres, tmp_path, subprocess_env):
@@ -68,6 +69,8 @@ def test_an_unreachable_server_is_one_sentence_from_a_shell(postgres, tmp_path, 
     assert len(message.splitlines()) == 1 and "Traceback" not in message
     assert SECRET not in message and "password=***" in message
     assert "could not be reached" in message and "check that PostgreSQL runs there" in message
+    assert message.endswith("the URL given to MLOPS_REGISTRY or --home names its database, "
+                            "host, port and user.")  # fmt: skip
 
 
 def test_a_server_gone_mid_session_is_one_sentence_without_the_password(tmp_path, fitted):
