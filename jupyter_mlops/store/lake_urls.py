@@ -27,8 +27,8 @@ _PASSWORD = re.compile(
     r"(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'|\S+(?:\s+(?![A-Za-z_]+\s*=)[^\s']+)*)",
     re.IGNORECASE,
 )
-_URI_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
-_URI_SECRET = re.compile(r"://[^:/@\s]+:([^@\s]+)@")
+_URI_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")  # a user name or none
+_URI_SECRET = re.compile(r"://[^:/@\s]*:([^@\s]+)@")
 
 
 def parsed(url: str) -> tuple[str, str]:

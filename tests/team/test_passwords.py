@@ -126,3 +126,17 @@ def test_an_unquoted_password_with_a_space_is_refused_without_showing_it(
     for shown in (message, shown_url(url)):
         assert first not in shown and rest not in shown, shown
     assert not (tmp_path / "shared").exists()
+
+
+def test_a_password_in_a_uri_with_no_user_name_is_never_shown(postgres, tmp_path):
+    """`postgresql://:PASSWORD@host/db?user=ROLE`: libpq takes the password with no user
+    name before it, and so must the masking."""
+    schema = postgres.new_schema()
+    role = f"r_{schema}"
+    postgres.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{SECRET}'")
+    uri = f"postgresql://:{SECRET}@127.0.0.1:{free_port()}/mlops?user={role}"
+    url = f"ducklake:postgres:{uri} schema={schema}"
+    with pytest.raises(UnavailableError) as unreached:
+        Registry(url, data_path=tmp_path / "shared")
+    message = str(unreached.value)
+    assert SECRET not in message and "://:***@127.0.0.1" in message, message
