@@ -298,10 +298,13 @@ def _named(location: str | os.PathLike[str] | None) -> str | None:
 
 
 def as_url(location: str) -> str:
-    """`location` as a shared registry's URL where it is one however it was typed (blanks
-    around it, `DuckLake:Postgres:`), so no such URL is ever taken for a folder's name;
-    any other location as given."""
-    scheme, colon, rest = location.strip().partition(":")
+    """`location` as a shared registry's URL where it is one however it was typed (blanks or
+    quotes around it, as .env files keep them; `DuckLake:Postgres:`), so no such URL is ever
+    taken for a folder's name; any other location as given."""
+    typed = location.strip()
+    if len(typed) > 1 and typed[0] == typed[-1] and typed[0] in "'\"":
+        typed = typed[1:-1].strip()
+    scheme, colon, rest = typed.partition(":")
     if not colon or scheme.lower() != SHARED_PREFIX[:-1]:
         return location
     kind, colon, conninfo = rest.partition(":")

@@ -97,17 +97,18 @@ def test_a_url_that_names_no_shared_registry_is_refused_and_makes_no_folder(
 def test_a_shared_registrys_url_typed_in_capitals_or_with_blanks_is_that_registry(
     postgres, tmp_path: Path, fitted, subprocess_env: dict[str, str]
 ) -> None:
-    """`DuckLake:Postgres:...` or a URL with blanks around it (pasted, quoted with a space)
+    """`DuckLake:Postgres:...` or a URL with blanks or quotes around it (pasted, from .env)
     opens the shared registry, from Python, the shell and the notebook: never a registry file
     made in the current folder under the URL's name, password and all."""
     url = postgres.url(postgres.new_schema(), password="hush")
     data = tmp_path / "team"
     typed = ["  DuckLake:Postgres:" + url.removeprefix("ducklake:postgres:") + " "]
     typed.append("DUCKLAKE:postgres:" + url.removeprefix("ducklake:postgres:"))
+    typed.append(f"'{url}'")  # quotes kept, as .env loaders keep them
     Registry(typed[0], data_path=data).register("churn", fitted)
     done = subprocess.run(
         [sys.executable, "-m", "jupyter_mlops.cli", "versions", "churn"],
-        cwd=tmp_path, env=subprocess_env | {"MLOPS_REGISTRY": typed[1]},
+        cwd=tmp_path, env=subprocess_env | {"MLOPS_REGISTRY": typed[2]},
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0 and "LogisticRegression" in done.stdout, done.stderr
@@ -119,6 +120,7 @@ def test_a_shared_registrys_url_typed_in_capitals_or_with_blanks_is_that_registr
     finally:
         shell.run_line_magic("mlops", f"connect {tmp_path / 'own'}")
     assert Registry(url).model_names() == ["churn"]
+    assert Registry(typed[1]).model_names() == ["churn"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["own", "team"]
 
 
