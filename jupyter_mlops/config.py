@@ -232,6 +232,7 @@ def resolve_location(
     if data_path is None and location is None and _session_data_path:
         data_path = _session_data_path[0]  # the session's registry, with its data path
     given = os.fspath(data_path) if data_path is not None else os.environ.get(DATA_PATH_VARIABLE)
+    given = given.strip() if given is not None else None  # blank: none given, no folder " "
     if not given:
         return Location(None, raw)
     if on_object_storage(given):

@@ -68,6 +68,8 @@ def test_a_shared_registry_is_named_by_url_and_data_path_its_password_by_environ
     )
     assert identity(secret) == f"{TEAM} password=***"
     assert identity(Location(tmp_path / "elsewhere", SECRET)) == identity(secret)
+    blank = bare | {"MLOPS_REGISTRY": TEAM, "MLOPS_DATA_PATH": " "}  # a blank is none given
+    assert opened_by_child([], blank) == f"{TEAM} None"
 
 
 @pytest.mark.parametrize(
