@@ -60,6 +60,12 @@ _SCHEMA = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 def _schema(name: str) -> str:
     """`name` if a catalog's schema may be named so, else the one-sentence refusal."""
+    if name.lower() == "information_schema" or name.lower().startswith("pg_"):
+        raise InvalidArgumentError(
+            f"the registry URL names schema {name!r}, one of PostgreSQL's own (which pg_dump "
+            "leaves out of a backup, or which no role may make tables in); write schema=NAME "
+            "with a name of your own, such as schema=mlops."
+        )
     if _SCHEMA.fullmatch(name) is None:
         raise InvalidArgumentError(
             f"the registry URL names schema {name!r}, which is no schema name a shared "

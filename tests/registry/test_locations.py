@@ -206,3 +206,13 @@ def test_a_schema_no_catalog_can_be_named_is_refused_as_a_schema_name(
     assert not (tmp_path / "team").exists()
     with pytest.raises(InvalidArgumentError, match="such as schema=mlops"):
         Registry(url, data_path=tmp_path / "team")
+
+
+@pytest.mark.parametrize("schema", ["information_schema", "pg_catalog", "pg_temp", "PG_toast"])
+def test_a_schema_of_postgresqls_own_is_refused(schema: str, postgres, tmp_path: Path) -> None:
+    """PostgreSQL's own schemas take no catalog: pg_dump leaves information_schema out of a
+    backup, and no role may make tables in the others; refused before anything is made."""
+    url = f"ducklake:postgres:{postgres.conninfo('mlops')} schema={schema}"
+    with pytest.raises(InvalidArgumentError) as refused:
+        Registry(url, data_path=tmp_path / "team")
+    assert "one of PostgreSQL's own" in str(refused.value) and not (tmp_path / "team").exists()
