@@ -49,7 +49,7 @@ def data_folder(db: LakeDatabase, given: Objects | None, *, made: bool) -> Objec
     if not made:
         if given is None:
             raise db.needs_data_path()
-        _refuse_anothers(db, given)
+        _claim(db, given)
         return given
     first = db.stored_data_path() or "."
     if not on_object_storage(first):
@@ -77,9 +77,10 @@ def data_folder(db: LakeDatabase, given: Objects | None, *, made: bool) -> Objec
 
 def mark(db: LakeDatabase, data: Objects) -> None:
     """Mark `data` as the data path of `db`'s catalog, unless it is marked already (or
-    cannot be written from here: a machine that can marks it)."""
-    if data.exists(_MARK):
-        return
+    cannot be written from here: a machine that can marks it); the claim a new registry
+    made of it (`_claim`) becomes the mark."""
+    if data.exists(_MARK) and _claimed_by(data) != shown(db.url):
+        return  # marked by its catalog, or claimed by another registry
     found = db.catalog_id()
     if found is None:
         return
@@ -148,6 +149,29 @@ def _holds_registry(data: Objects) -> bool:
     if data.folder is not None:
         return (data.folder / ARTIFACTS_DIR).is_dir()
     return data.exists(str(SHARED_MARK)) or bool(data.folders(f"{ARTIFACTS_DIR}/sha256"))
+
+
+def _claim(db: LakeDatabase, data: Objects) -> None:
+    """Claim an empty data path for the new registry `db` before its catalog is made, by
+    storing a mark naming it where none is (`Objects.claim`): of registries made at once
+    with one folder, one gets it and the others are refused; processes making the same
+    registry at once all take it. Another registry's files, or its claim, are refused."""
+    claim = json.dumps({"registry": shown(db.url)}) + "\n"
+    if _claimed_by(data) == shown(db.url):
+        return
+    _refuse_anothers(db, data)
+    if not data.claim(_MARK, claim.encode()) and _claimed_by(data) != shown(db.url):
+        _refuse_anothers(db, data)  # claimed meanwhile by another: refused by its mark
+
+
+def _claimed_by(data: Objects) -> str | None:
+    """The registry (as shown) whose claim is in `data`: a mark that names no catalog yet,
+    since the registry claiming the folder has not made it; None without one."""
+    try:
+        found = json.loads(data.get(_MARK))
+        return None if "catalog" in found else str(found["registry"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
 
 
 def _refuse_anothers(db: LakeDatabase, data: Objects) -> None:

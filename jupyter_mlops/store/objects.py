@@ -65,6 +65,14 @@ class Objects(ABC):
     def put(self, key: str, data: bytes) -> None:
         """Store `data` under `key`, whole or not at all."""
 
+    def claim(self, key: str, data: bytes) -> bool:
+        """Store `data` under `key` unless an object is there already: whether it was stored.
+        (Checked, then stored: a bucket's two processes may both store it; the last stays.)"""
+        if self.exists(key):
+            return False
+        self.put(key, data)
+        return True
+
     @abstractmethod
     def get(self, key: str) -> bytes:
         """The bytes under `key`; FileNotFoundError when there is no such object."""
@@ -148,6 +156,28 @@ class Folder(Objects):
 
     def put(self, key: str, data: bytes) -> None:
         write_file(self.root / key, data, team=self.shared)
+
+    def claim(self, key: str, data: bytes) -> bool:
+        """Store `data` under `key` unless a file is there: written whole to a temporary
+        file, then linked to its name, which fails where one exists (of two processes
+        claiming at once, one stores it)."""
+        target = self.root / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            if self.shared:
+                os.fchmod(handle, 0o666 & ~umask())
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.link(temporary, target)
+        except FileExistsError:
+            return False
+        finally:
+            Path(temporary).unlink(missing_ok=True)
+        fsync_path(target.parent)
+        return True
 
     def get(self, key: str) -> bytes:
         return (self.root / key).read_bytes()

@@ -185,3 +185,39 @@ def test_processes_opening_a_new_shared_registry_at_once_all_open_the_one_catalo
         assert outcomes == [("models", [])] * 4, outcomes
         made = postgres.execute(f"SELECT count(*) FROM {schema}.ducklake_metadata")
         assert made[0][0] > 0 and Registry(url).model_names() == []
+
+
+def test_new_registries_made_at_once_with_one_folder_leave_it_to_one_of_them(
+    postgres, tmp_path, context
+) -> None:
+    """Four new registries given one empty folder at the same moment: one takes it (its
+    claim made before its catalog) and the others are refused in one sentence, so no two
+    registries ever share a folder, whose files each would take for its own."""
+    for attempt in range(2):
+        urls = [postgres.url(postgres.new_schema()) for _ in range(4)]
+        folder, ready, found = tmp_path / str(attempt), context.Barrier(4), context.Queue()
+        openers = [
+            context.Process(target=first_opener, args=(url, str(folder), ready, found))
+            for url in urls
+        ]
+        for process in openers:
+            process.start()
+        outcomes = sorted(found.get(timeout=120) for _ in openers)
+        for process in openers:
+            process.join(timeout=60)
+        assert outcomes[-1] == ("models", []), outcomes
+        assert all(kind == "InvalidArgumentError" for kind, _ in outcomes[:3]), outcomes
+        assert all("holds another registry's files" in said for _, said in outcomes[:3])
+        made = [
+            url
+            for url in urls
+            if postgres.execute(
+                f"SELECT to_regclass('{schema_of(url)}.ducklake_metadata') IS NOT NULL"
+            )[0][0]
+        ]
+        assert len(made) == 1 and Registry(made[0], data_path=folder).model_names() == []
+        assert Registry(made[0]).model_names() == []  # the folder it was made with
+
+
+def schema_of(url: str) -> str:
+    return url.rsplit("schema=", 1)[1]
