@@ -157,11 +157,18 @@ def _claim(db: LakeDatabase, data: Objects) -> None:
     with one folder, one gets it and the others are refused; processes making the same
     registry at once all take it. Another registry's files, or its claim, are refused."""
     claim = json.dumps({"registry": shown(db.url)}) + "\n"
-    if _claimed_by(data) == shown(db.url):
+    if _claimed_by(data) == shown(db.url) or _made_meanwhile(db, data):
         return
     _refuse_anothers(db, data)
     if not data.claim(_MARK, claim.encode()) and _claimed_by(data) != shown(db.url):
         _refuse_anothers(db, data)  # claimed meanwhile by another: refused by its mark
+
+
+def _made_meanwhile(db: LakeDatabase, data: Objects) -> bool:
+    """Whether another process made `db`'s catalog with `data` since this one found none:
+    the folder's mark names the catalog there now."""
+    owner = _marked(data)
+    return owner is not None and db.exists() and db.catalog_id() == owner[0]
 
 
 def _claimed_by(data: Objects) -> str | None:

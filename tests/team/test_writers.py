@@ -167,6 +167,9 @@ def first_opener(url: str, data_path: str, ready: Any, found: Any) -> None:
         found.put((type(exc).__name__, str(exc)))
 
 
+OPENERS = 8  # as a batch of jobs started together would
+
+
 def test_processes_opening_a_new_shared_registry_at_once_all_open_the_one_catalog(
     postgres, tmp_path, context
 ) -> None:
@@ -174,15 +177,15 @@ def test_processes_opening_a_new_shared_registry_at_once_all_open_the_one_catalo
     lose open the one the winner made (its tables and migrations made once)."""
     for attempt in range(3):
         url = postgres.url(schema := postgres.new_schema())
-        ready, found = context.Barrier(4), context.Queue()
+        ready, found = context.Barrier(OPENERS), context.Queue()
         args = (url, str(tmp_path / str(attempt)), ready, found)
-        openers = [context.Process(target=first_opener, args=args) for _ in range(4)]
+        openers = [context.Process(target=first_opener, args=args) for _ in range(OPENERS)]
         for process in openers:
             process.start()
         outcomes = [found.get(timeout=120) for _ in openers]
         for process in openers:
             process.join(timeout=60)
-        assert outcomes == [("models", [])] * 4, outcomes
+        assert outcomes == [("models", [])] * OPENERS, outcomes
         made = postgres.execute(f"SELECT count(*) FROM {schema}.ducklake_metadata")
         assert made[0][0] > 0 and Registry(url).model_names() == []
 
