@@ -162,20 +162,13 @@ class Folder(Objects):
         file, then linked to its name, which fails where one exists (of two processes
         claiming at once, one stores it)."""
         target = self.root / key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        temporary = _written(target, data, team=self.shared)
         try:
-            if self.shared:
-                os.fchmod(handle, 0o666 & ~umask())
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
             os.link(temporary, target)
         except FileExistsError:
             return False
         finally:
-            Path(temporary).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
         fsync_path(target.parent)
         return True
 
@@ -243,6 +236,18 @@ def write_file(target: Path, data: bytes, *, team: bool = False) -> None:
     The file is its owner's alone (0600), unless it is a team's (`team`: in a shared data
     path), which the user's umask opens as for any new file (0644, or 0664 with umask 002)
     so that teammates under other Unix users read it."""
+    temporary = _written(target, data, team=team)
+    try:
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    fsync_path(target.parent)
+
+
+def _written(target: Path, data: bytes, *, team: bool) -> Path:
+    """A temporary file beside `target` holding `data`, synced to disk (modes as for
+    `write_file`); removed again if writing it fails."""
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
     try:
@@ -252,11 +257,10 @@ def write_file(target: Path, data: bytes, *, team: bool = False) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    fsync_path(target.parent)
+    return Path(temporary)
 
 
 def umask() -> int:
