@@ -79,7 +79,13 @@ def mark(db: LakeDatabase, data: Objects) -> None:
     """Mark `data` as the data path of `db`'s catalog, unless it is marked already (or
     cannot be written from here: a machine that can marks it); the claim a new registry
     made of it (`_claim`) becomes the mark."""
-    if data.exists(_MARK) and _claimed_by(data) != shown(db.url):
+    try:
+        held = json.loads(data.get(_MARK))  # one read, as many opens as there are
+    except FileNotFoundError:
+        held = None
+    except (OSError, ValueError):
+        return  # a mark this machine cannot read: left as it is
+    if held is not None and _claim_of(held) != shown(db.url):
         return  # marked by its catalog, or claimed by another registry
     found = db.catalog_id()
     if found is None:
@@ -175,10 +181,16 @@ def _claimed_by(data: Objects) -> str | None:
     """The registry (as shown) whose claim is in `data`: a mark that names no catalog yet,
     since the registry claiming the folder has not made it; None without one."""
     try:
-        found = json.loads(data.get(_MARK))
-        return None if "catalog" in found else str(found["registry"])
-    except (OSError, ValueError, TypeError, KeyError):
+        return _claim_of(json.loads(data.get(_MARK)))
+    except (OSError, ValueError):
         return None
+
+
+def _claim_of(held: object) -> str | None:
+    """The registry a mark's content claims the folder for, if it names no catalog yet."""
+    if not isinstance(held, dict) or "catalog" in held or "registry" not in held:
+        return None
+    return str(held["registry"])
 
 
 def _refuse_anothers(db: LakeDatabase, data: Objects) -> None:
