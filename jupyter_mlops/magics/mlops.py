@@ -154,7 +154,13 @@ class MlopsMagics(Magics):
         try:
             words = shlex.split(line)
         except ValueError as exc:
-            raise UsageError(f"%mlops: cannot split the line ({exc}); check the quotes.") from None
+            fix = (  # a URL's quotes: its password's, or ones PostgreSQL escapes as \'
+                "put the whole URL in double quotes, as in %mlops connect "
+                "\"ducklake:postgres:... password='...'\""
+                if line.split(maxsplit=1)[:1] == ["connect"]
+                else "check the quotes"
+            )
+            raise UsageError(f"%mlops: cannot split the line ({exc}); {fix}.") from None
         if not words:
             words = ["help"]
         try:

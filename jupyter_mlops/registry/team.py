@@ -31,7 +31,7 @@ from jupyter_mlops.config import (
     SHARED_MARK,
     on_object_storage,
 )
-from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.errors import InvalidArgumentError, StorageError
 from jupyter_mlops.store.backends import Store
 from jupyter_mlops.store.buckets import Bucket
 from jupyter_mlops.store.lake import LakeDatabase
@@ -49,7 +49,19 @@ def data_folder(db: LakeDatabase, given: Objects | None, *, made: bool) -> Objec
     if not made:
         if given is None:
             raise db.needs_data_path()
-        _claim(db, given)
+        if given.folder is not None and given.folder.exists() and not given.folder.is_dir():
+            raise InvalidArgumentError(
+                f"the data path {str(given.folder)!r} of the new {db.shown} is a file, so "
+                f"nothing was made; give a folder (or {BUCKET_SCHEME}BUCKET/FOLDER/) with "
+                f"{DATA_PATH_VARIABLE} (or --data-path)."
+            )
+        try:
+            _claim(db, given)
+        except OSError as exc:  # a read-only or full folder, a bucket refusing this role
+            doing = f"make the {db.shown} with its files in {given.url()!r}"
+            raise StorageError.of(
+                exc, given.url(), doing=doing, outcome="nothing was made"
+            ) from None
         return given
     first = db.stored_data_path() or "."
     if not on_object_storage(first):

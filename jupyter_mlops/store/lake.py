@@ -26,7 +26,7 @@ import os
 import threading
 import zlib
 from collections.abc import Callable, Hashable, Iterator
-from contextlib import closing, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -50,14 +50,10 @@ from jupyter_mlops.store import (
     s3,
     writer_lock,
 )
+from jupyter_mlops.store.lake_engines import Engines
 from jupyter_mlops.store.lake_urls import parsed, shown
 
 T = TypeVar("T")
-# extensions are installed and loaded by name (`extensions.py`), never fetched on their own
-_ENGINE: dict[str, str | bool | int | float | list[str]] = {
-    "autoinstall_known_extensions": False,
-    "autoload_known_extensions": False,
-}
 
 
 class _Writers:
@@ -75,36 +71,6 @@ class _Writers:
             if cls.pid != os.getpid():  # a forked child: its parent's sessions are not its own
                 cls.sessions, cls.turns, cls.pid = {}, {}, os.getpid()
             return cls.turns.setdefault(name, threading.Lock())
-
-
-class _Engines:
-    """This process's in-memory DuckDB engines, one per catalog. A query that lists tables
-    (`duckdb_tables()`, `information_schema`) asks every catalog attached to its engine, each
-    over PostgreSQL: alone in its engine, a catalog's listing waits on its own server once,
-    and the engine registry files are attached to never waits on one."""
-
-    lock = threading.Lock()
-    engines: ClassVar[dict[str, duckdb.DuckDBPyConnection]] = {}
-    pid = 0
-
-    @classmethod
-    def cursor(cls, name: str) -> duckdb.DuckDBPyConnection:
-        """A connection of its own to engine `name` (made on first use)."""
-        with cls.lock:
-            if cls.pid != os.getpid():  # a forked child: its parent's engines are not its own
-                cls.engines, cls.pid = {}, os.getpid()
-            engine = cls.engines.get(name)
-            if engine is None:
-                engine = cls.engines[name] = duckdb.connect(":memory:", config=_ENGINE)
-            return engine.cursor()
-
-    @classmethod
-    def close(cls, name: str) -> None:
-        """Close engine `name`, if this process made it, and what is attached to it."""
-        with cls.lock:
-            engine = cls.engines.pop(name, None)
-        if engine is not None:
-            engine.close()
 
 
 class LakeDatabase:
@@ -149,19 +115,18 @@ class LakeDatabase:
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor on the catalog inside a transaction begun before `USE`, whose lookup of
         the catalog's schema then reads the transaction's snapshot too. The transaction is
-        ended before the cursor is closed: closing a cursor whose transaction still holds a
-        PostgreSQL session the server dropped aborts the whole process."""
-        with closing(_Engines.cursor(self._engine)) as cursor:
-            try:
-                self._attach(cursor)
-                cursor.execute("BEGIN TRANSACTION")
-                cursor.execute(f"USE {self.name}")
+        ended before the cursor is closed, and an engine whose work failed is not used again
+        (`lake_engines`): either, left undone, can abort the whole process."""
+        try:  # DuckDB's errors reach `Engines` as they are, which then retires the engine
+            with Engines.cursor(self._engine, self._begin) as cursor:
                 yield cursor
-            except duckdb.Error as exc:
-                raise self._masked(exc) from None
-            finally:
-                with suppress(duckdb.Error):  # a failed ROLLBACK ends the transaction too
-                    cursor.execute("ROLLBACK")
+        except duckdb.Error as exc:
+            raise self._masked(exc) from None
+
+    def _begin(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        self._attach(cursor)
+        cursor.execute("BEGIN TRANSACTION")
+        cursor.execute(f"USE {self.name}")
 
     def _masked(self, exc: duckdb.Error) -> Exception:
         return lake_errors.masked(exc, self.shown, self.conninfo, self.data_path)
@@ -213,18 +178,15 @@ class LakeDatabase:
     def _commit(self, conn: duckdb.DuckDBPyConnection) -> None:
         try:
             conn.execute("COMMIT")
-        except duckdb.TransactionException as exc:
-            raise lake_errors.commit_failed(exc, self.shown, self.conninfo) from None
+        except duckdb.Error as exc:
+            raise lake_errors.commit_failed(
+                exc, self.shown, self.conninfo, self.data_path
+            ) from None
 
     @contextmanager
     def _writer_lock(self) -> Iterator[None]:
-        import psycopg
 
-        session = self._session()
-        try:
-            self._wait_for_turn(session)
-        except psycopg.Error as exc:  # the server went away since the session was made
-            raise self.unreachable(exc) from None
+        session = self._turn_taken()
         try:
             yield
         finally:
@@ -232,6 +194,24 @@ class LakeDatabase:
                 writer_lock.release(session)
             except Exception:  # a lost session released its lock with it
                 self._forget_session()
+
+    def _turn_taken(self) -> Any:
+        """A session holding the writer lock. A kept session PostgreSQL dropped since it last
+        worked (a restart) is replaced, and the lock asked for once more."""
+        import psycopg
+
+        kept = _Writers.sessions.get(self.name)
+        session = self._session()
+        try:
+            self._wait_for_turn(session)
+        except psycopg.OperationalError as exc:
+            if session is not kept:
+                raise self.unreachable(exc) from None
+            self._forget_session()
+            return self._turn_taken()
+        except psycopg.Error as exc:
+            raise self.unreachable(exc) from None
+        return session
 
     def _wait_for_turn(self, session: Any) -> None:
         """Take the writer lock, waiting in PostgreSQL's queue for it: writers get it in the
@@ -320,7 +300,7 @@ class LakeDatabase:
         """Let go of the catalog in this process: its engine closes (the PostgreSQL
         connections it holds end) and so does the writer session. A later read or write
         attaches it again."""
-        _Engines.close(self._engine)
+        Engines.close(self._engine)
         lake_reads.Remembered.forget(self.name)
         self._forget_session()
 

@@ -21,6 +21,12 @@ def masked(exc: duckdb.Error, shown: str, conninfo: str, data_path: Path | str |
         return s3.data_file_refused(exc, shown, where=data_path)
     if (refused := lake_urls.file_refused(text, data_path)) is not None:
         return refused
+    if isinstance(exc, duckdb.FatalException | duckdb.InternalException):
+        return UnavailableError(
+            f"the {shown} failed inside DuckDB ({lake_urls.reason(exc, conninfo)}), as it can "
+            "once its PostgreSQL connection broke; nothing of this call was kept, so run it "
+            "again, on a new connection."
+        )
     if isinstance(exc, duckdb.IOException) or any(sign in text for sign in GONE):
         return unreachable(exc, shown, conninfo)
     secrets = lake_urls.secrets(conninfo)
@@ -31,9 +37,14 @@ def masked(exc: duckdb.Error, shown: str, conninfo: str, data_path: Path | str |
     return type(exc)(text)
 
 
-def commit_failed(exc: duckdb.TransactionException, shown: str, conninfo: str) -> Exception:
-    """A COMMIT refused: another writer's change conflicted (nothing was saved), or the
-    session broke as it committed (whether PostgreSQL kept it is unknown)."""
+def commit_failed(
+    exc: duckdb.Error, shown: str, conninfo: str, data_path: Path | str | None
+) -> Exception:
+    """A COMMIT refused: another writer's change conflicted, or the data folder refused a
+    file (nothing was saved either way), or the session broke as it committed (whether
+    PostgreSQL kept it is unknown)."""
+    if (refused := lake_urls.file_refused(str(exc), data_path)) is not None:
+        return refused
     if "conflict" in str(exc).lower():
         return ConflictError(
             f"another writer changed the {shown} during this change "

@@ -44,8 +44,11 @@ def parsed(url: str) -> tuple[str, str]:
     while position < len(conninfo):
         found = _PAIR.match(conninfo, position)
         if found is None or found.end() == position:
-            _refuse_spaced_password(pairs)
+            _refuse_unclosed(conninfo[position:])
+            _refuse_cut_password(pairs, spaced=conninfo[position - 1 : position].isspace())
             _refuse_unread_schema(conninfo, position, pairs)
+            if not pairs and (uri := _URI_SCHEMA.fullmatch(conninfo)) is not None:
+                return uri.group(1), _schema(uri.group(2))
             return conninfo, "public"
         pairs.append((found.group(1), found.group(2)))
         position = found.end()
@@ -88,20 +91,37 @@ def _refuse_unread_schema(conninfo: str, position: int, pairs: list[tuple[str, s
         _schema(unread.group(1))
 
 
-def _refuse_spaced_password(pairs: list[tuple[str, str]]) -> None:
-    """A word with no `=` after an unquoted password is the rest of the password, which
-    PostgreSQL's client would quote back in its error: refused here, never shown."""
-    if pairs and pairs[-1][0].lower() == "password" and not pairs[-1][1].startswith("'"):
+def _refuse_unclosed(rest: str) -> None:
+    """A `keyword='...` whose quote is never closed, refused without showing its value (a
+    password, as often as not), not handed on to fail as whatever follows it."""
+    if (opened := re.match(r"([A-Za-z_]+)\s*=\s*'", rest)) is not None:
         raise InvalidArgumentError(
-            "the password in the registry URL holds a space, where PostgreSQL would end it; ",
-            Spelled(
-                python="quote it as password='...'",
-                notebook="quote the whole URL, as in "
-                f"%mlops connect \"{PREFIX}... password='...'\"",
-                shell="quote it as password='...'",
-            ),
-            " (or keep it out of the URL, in ~/.pgpass or PGPASSWORD).",
+            f"the registry URL opens a quote after {opened.group(1)}= that it never closes; "
+            "close it, writing \\' for a quote inside it (a password may instead be kept out "
+            "of the URL, in ~/.pgpass or PGPASSWORD)."
         )
+
+
+def _refuse_cut_password(pairs: list[tuple[str, str]], *, spaced: bool) -> None:
+    """What follows an unquoted password where the pairs could not be read on (a word with
+    no `=` after a space; a quote or backslash in it) is the rest of the password, which
+    PostgreSQL's client would quote back in its error: refused here, never shown."""
+    if not pairs or pairs[-1][0].lower() != "password" or pairs[-1][1].startswith("'"):
+        return
+    held = "a space, where PostgreSQL would end it" if spaced else "a quote or a backslash"
+    raise InvalidArgumentError(
+        f"the password in the registry URL holds {held}; ",
+        Spelled(
+            python="quote it as password='...'",
+            notebook=f"quote the whole URL, as in %mlops connect \"{PREFIX}... password='...'\"",
+            shell="quote it as password='...'",
+        ),
+        ", with \\' for a quote in it (or keep it out of the URL, in ~/.pgpass or PGPASSWORD).",
+    )
+
+
+# a `postgresql://` URI, which has no `schema` parameter, followed by ` schema=NAME`
+_URI_SCHEMA = re.compile(r"(postgres(?:ql)?://\S+)\s+schema\s*=\s*(\S*)", re.IGNORECASE)
 
 
 def shown(url: str) -> str:
@@ -116,7 +136,15 @@ GONE = (
     "terminating connection",
     "Connection refused",
     "could not connect",
+    "no connection to the server",
+    # DuckLake's own reads of the catalog failing, on a session PostgreSQL dropped
+    "from DuckLake: ",
+    "for DuckLake: ",
+    "unsuccessful query result",
+    "Current transaction is aborted",
 )
+# the SQL DuckDB quotes in a failed catalog query, before what PostgreSQL said of it
+_QUERY = re.compile(r'Failed to (?:prepare|execute) [^"]*".*"(?: \([^)]*\))?:?\s*', re.DOTALL)
 
 
 def reason(exc: BaseException, conninfo: str) -> str:
@@ -125,13 +153,13 @@ def reason(exc: BaseException, conninfo: str) -> str:
     text = str(exc).strip() or repr(exc)
     for secret in secrets(conninfo):
         text = text.replace(secret, "***")
-    first = text.splitlines()[0]
+    first = (_QUERY.sub("", text).strip() or text).splitlines()[0]
     _, marker, said = first.partition("Unable to connect to Postgres at ")
     if marker:
         first = said.split('": ', 1)[-1]
     for prefix in ("IO Error: ", "connection failed: "):
         first = first.removeprefix(prefix)
-    return " ".join(shown(first).split()).rstrip(".")
+    return " ".join(shown(first).split()).rstrip(".:")
 
 
 def secrets(conninfo: str) -> list[str]:
@@ -155,16 +183,18 @@ def file_refused(text: str, where: object) -> StorageError | None:
     """A DuckDB error that is the data folder (`where`) refusing a file write, as the one
     sentence a full or read-only disk gets (None: not that), told apart from PostgreSQL gone,
     which DuckDB also reports as an I/O error."""
-    if "Could not write file" not in text and "Cannot open file" not in text:
+    named = _REFUSED_FILE.search(text)
+    if named is None:
         return None
     number = next((number for sign, number in FILE_REFUSED.items() if sign in text), None)
     if number is None:
         return None
     failed = OSError(number, os.strerror(number))
     if not where:  # the data path the catalog remembers: the folder of the file refused
-        named = _REFUSED_FILE.search(text)
-        where = os.path.dirname(named[1]) if named else "the shared registry's data folder"
+        where = os.path.dirname(named[1])
     return StorageError.of(failed, str(where), doing="save this change")
 
 
-_REFUSED_FILE = re.compile(r'(?:Could not write file|Cannot open file) "([^"]+)"')
+_REFUSED_FILE = re.compile(
+    r'(?:Could not write file|Cannot open file|Failed to create directory) "([^"]+)"'
+)

@@ -97,10 +97,21 @@ def test_a_password_quoted_in_a_connect_line_is_one_and_a_spaced_one_asks_to_quo
     assert read == f"{conninfo} password='hush now'"  # as PostgreSQL's client reads it
     said = failure(ipython, quoted.replace("'hush now'", "hush now"))
     assert said.endswith(
-        "quote the whole URL, as in %mlops connect \"ducklake:postgres:... password='...'\" "
-        "(or keep it out of the URL, in ~/.pgpass or PGPASSWORD)."
+        "quote the whole URL, as in %mlops connect \"ducklake:postgres:... password='...'\", "
+        "with \\' for a quote in it (or keep it out of the URL, in ~/.pgpass or PGPASSWORD)."
     ), said
     assert "hush" not in said and "now" not in said
+    # a quote in the password, escaped as PostgreSQL reads it: the line's own quotes end
+    # before it unless the whole URL is in double quotes
+    escaped = quoted.replace("'hush now'", "'it\\'s'")
+    said = failure(ipython, escaped)
+    assert "cannot split the line" in said and "put the whole URL in double quotes" in said
+    url = escaped.removeprefix("%mlops connect ")
+    connected = ipython.run_cell(f'%mlops connect "{url}" --data-path {team}')
+    assert connected.success, connected.error_in_exec
+    assert ipython.run_cell("mlops.Registry().db.conninfo").result == (
+        f"{conninfo} password='it\\'s'"
+    )
 
 
 def test_an_unreachable_server_names_the_connect_line_in_a_notebook(

@@ -190,3 +190,58 @@ def test_a_full_or_read_only_data_folder_is_said_so_not_postgresql_unreachable(
         assert "PostgreSQL" not in message and "\n" not in message
         assert f"{disk.mount / 'team'}" in message  # the folder, whichever way it was named
     assert monitor.drift("churn:1", current=X).check_id is not None  # room again: recorded
+
+
+def test_a_new_registry_on_a_read_only_folder_or_a_file_is_refused_before_its_catalog(
+    lake_url, postgres, disk, tmp_path
+):
+    """A data path this machine cannot write, or one that is a file: one sentence saying
+    which and how to fix it, and no catalog made in PostgreSQL for a registry that has none
+    of its files."""
+    from jupyter_mlops.errors import StorageError
+
+    schema = lake_url.rsplit("schema=", 1)[1]
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder\n")
+    disk.read_only()
+    try:
+        for data_path in (disk.mount, disk.mount / "team"):  # there, and to be made there
+            with pytest.raises(StorageError) as refused:
+                Registry(lake_url, data_path=data_path)
+            message = one_sentence(refused.value)
+            assert f"{str(data_path)!r} is on a read-only file system" in message, message
+            assert "nothing was made" in message
+    finally:
+        disk.writable()
+    with pytest.raises(InvalidArgumentError) as refused:
+        Registry(lake_url, data_path=a_file)
+    assert f"the data path {str(a_file)!r}" in one_sentence(refused.value) and "is a file" in str(
+        refused.value
+    )
+    tables = postgres.execute(
+        f"SELECT count(*) FROM information_schema.tables WHERE table_schema = '{schema}'"
+    )
+    assert tables == [(0,)]
+    assert Registry(lake_url, data_path=disk.mount).models() == []  # writable: made there
+
+
+def test_a_first_alias_on_a_read_only_data_folder_is_said_so_not_postgresql_unreachable(
+    lake_url, disk, fitted
+):
+    """The first alias of a registry makes its table's folder under the data path: on a
+    read-only one, the promote is refused naming the folder, and nothing is moved."""
+    from jupyter_mlops.errors import StorageError
+
+    registry = Registry(lake_url, data_path=disk.mount / "team")
+    registry.register("churn", fitted)
+    disk.read_only()
+    try:
+        with pytest.raises(StorageError) as refused:
+            registry.promote("churn", 1)
+        assert Registry(lake_url).model_aliases("churn") == {}
+    finally:
+        disk.writable()
+    message = one_sentence(refused.value)
+    assert f"{str(disk.mount / 'team')!r} is on a read-only file system" in message, message
+    assert "PostgreSQL" not in message and "nothing was saved" in message
+    assert registry.promote("churn", 1).to_version == 1

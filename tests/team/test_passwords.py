@@ -16,7 +16,7 @@ from jupyter_mlops import Registry
 from jupyter_mlops.errors import InvalidArgumentError, MlopsError, UnavailableError
 from jupyter_mlops.store.lake_urls import shown as shown_url
 from tests.conftest import free_port
-from tests.postgres import Cluster, cluster
+from tests.postgres import SUPERUSER, Cluster, cluster
 
 UNAVAILABLE_EXIT = 9
 USAGE_EXIT = 2
@@ -140,3 +140,35 @@ def test_a_password_in_a_uri_with_no_user_name_is_never_shown(postgres, tmp_path
         Registry(url, data_path=tmp_path / "shared")
     message = str(unreached.value)
     assert SECRET not in message and "://:***@127.0.0.1" in message, message
+
+
+@pytest.mark.parametrize(
+    ("spelling", "said"),
+    [
+        (f"password={SECRET}'x", "holds a quote or a backslash; quote it as password='...'"),
+        (f"password='{SECRET}", "opens a quote after password= that it never closes"),
+        (f"password='{SECRET} schema=other", "opens a quote after password= that it never"),
+    ],
+)
+def test_a_password_with_a_stray_quote_is_refused_as_that_without_showing_it(
+    postgres, tmp_path, spelling, said
+):
+    url = f"{postgres.url(postgres.new_schema())} {spelling}"
+    with pytest.raises(InvalidArgumentError) as refused:
+        Registry(url, data_path=tmp_path / "shared")
+    message = str(refused.value)
+    assert said in message and "\n" not in message and message.endswith("."), message
+    assert SECRET not in message and "schema" not in message
+    assert not (tmp_path / "shared").exists()
+
+
+def test_a_uri_followed_by_a_schema_keeps_the_registry_in_that_schema(postgres, tmp_path, fitted):
+    schema = postgres.new_schema()
+    uri = f"postgresql://{SUPERUSER}@127.0.0.1:{postgres.port}/mlops"
+    registry = Registry(f"ducklake:postgres:{uri} schema={schema}", data_path=tmp_path / "s")
+    registry.register("m", fitted)
+    tables = postgres.execute(f"SELECT count(*) FROM pg_tables WHERE schemaname = '{schema}'")
+    assert tables[0][0] > 0
+    assert [
+        v.version for v in Registry(f"ducklake:postgres:{uri} schema={schema}").versions("m")
+    ] == [1]

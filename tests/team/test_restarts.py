@@ -114,3 +114,145 @@ def waiting(session: psycopg.Connection) -> None:
         if row and row[0]:
             return
         session.execute("SELECT pg_sleep(0.05)")
+
+
+# a process of three threads, two reading and one promoting, without end; on `after N` it
+# answers once N calls have succeeded, and on `end` it stops them and says what failed
+THREADED = textwrap.dedent(
+    """
+    import sys, threading
+    from jupyter_mlops import Registry
+    from jupyter_mlops.errors import MlopsError
+
+    registry = Registry(sys.argv[1], data_path=sys.argv[2])
+    done = threading.Condition()
+    state = {"ok": 0, "failed": set(), "stop": False}
+
+    def work(promotes):
+        turn = 0
+        while not state["stop"]:
+            turn += 1
+            try:
+                registry.versions("churn")
+                if promotes:
+                    registry.promote("churn", 1 + turn % 2, reason="round")
+            except MlopsError as exc:
+                said = str(exc)
+                state["failed"].add(f"{type(exc).__name__} {len(said.splitlines())} {said}")
+                continue
+            except Exception as exc:  # not one sentence: reported as it is
+                state["failed"].add(f"RAW {type(exc).__name__}: {exc}")
+                continue
+            with done:
+                state["ok"] += 1
+                done.notify_all()
+
+    threads = [threading.Thread(target=work, args=(n == 0,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for line in sys.stdin:
+        word, *count = line.split()
+        if word == "after":
+            with done:
+                done.wait_for(lambda: state["ok"] >= int(count[0]))
+                print(state["ok"], flush=True)
+        else:
+            break
+    state["stop"] = True
+    for thread in threads:
+        thread.join()
+    print("\\n".join(sorted(state["failed"])), flush=True)
+    """
+)
+RESTARTS = 12
+
+
+def test_a_process_whose_threads_use_the_registry_outlives_postgresql_restarting(
+    server: postgres.Cluster, tmp_path: Path, fitted, dataset
+) -> None:
+    """DuckDB's own failure after PostgreSQL restarts under busy threads (an engine it
+    invalidates) costs one call an error, never the process."""
+    X, y = dataset
+    url = server.url(server.new_schema())
+    registry = Registry(url, data_path=tmp_path / "shared")
+    for c in (1.0, 0.5):
+        registry.register("churn", fitted.set_params(C=c).fit(X, y), X=X, y=y)
+    process = subprocess.Popen(
+        [sys.executable, "-c", THREADED, url, str(tmp_path / "shared")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdin is not None and process.stdout is not None
+    succeeded = 0
+    try:
+        for _ in range(RESTARTS):
+            succeeded = asked(process, f"after {succeeded + 30}")  # all three at work
+            server.stop("immediate")
+            server.start()
+        succeeded = asked(process, f"after {succeeded + 30}")  # and at work again after
+        out, err = process.communicate("end\n", timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err[-2000:]  # not aborted (-6), which would kill a kernel
+    failures = out.strip().splitlines()
+    assert not [
+        line
+        for line in failures
+        if not line.startswith(("UnavailableError 1 ", "RegistryBusyError 1 "))
+    ], failures
+    assert all("the shared registry" in line for line in failures), failures
+
+
+def asked(process: subprocess.Popen[str], question: str) -> int:
+    """What the process answers to `question` (a count it has reached)."""
+    assert process.stdin is not None and process.stdout is not None
+    with suppress(BrokenPipeError):  # ended: its error output says why
+        process.stdin.write(question + "\n")
+        process.stdin.flush()
+    answer = process.stdout.readline()
+    assert process.stderr is not None
+    assert answer.strip().isdigit(), answer or process.stderr.read()[-2000:]  # ended: why
+    return int(answer)
+
+
+# a process that reads and writes, then, once PostgreSQL was restarted while it was idle,
+# reads and writes again
+IDLE = textwrap.dedent(
+    """
+    import sys
+    from jupyter_mlops import Registry
+
+    registry = Registry(sys.argv[1], data_path=sys.argv[2])
+    registry.promote("churn", 1)
+    print(len(registry.versions("churn")), flush=True)
+    sys.stdin.readline()  # PostgreSQL restarts meanwhile
+    print(len(registry.versions("churn")), flush=True)
+    registry.promote("churn", 2, reason="after the restart")
+    print(registry.model_aliases("churn")["champion"], flush=True)
+    """
+)
+
+
+def test_the_first_calls_after_postgresql_restarted_under_an_idle_process_work(
+    server: postgres.Cluster, tmp_path: Path, fitted, dataset
+) -> None:
+    """A kernel left open over a database restart for maintenance reads and writes on, its
+    connections made anew, without one call failing first."""
+    X, y = dataset
+    url = server.url(server.new_schema())
+    registry = Registry(url, data_path=tmp_path / "shared")
+    for c in (1.0, 0.5):
+        registry.register("churn", fitted.set_params(C=c).fit(X, y), X=X, y=y)
+    process = subprocess.Popen(
+        [sys.executable, "-c", IDLE, url, str(tmp_path / "shared")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "2"
+        server.stop("fast")
+        server.start()
+        out, err = process.communicate("go\n", timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err[-2000:]
+    assert out.split() == ["2", "2"]
