@@ -31,6 +31,12 @@ _BATCH = 1000  # keys one DeleteObjects request takes
 _marked: set[str] = set()  # buckets (and prefixes) found marked in this process
 
 
+# what S3 answers a conditional PUT whose object exists, or is being stored by another
+_TAKEN = ("PreconditionFailed", "412", "ConditionalRequestConflict", "409")
+# what a store that does not take the condition answers
+_UNCONDITIONAL = ("NotImplemented", "501")
+
+
 class Bucket(Objects):
     """The objects under `s3://bucket/prefix/`."""
 
@@ -83,6 +89,27 @@ class Bucket(Objects):
 
     def put(self, key: str, data: bytes) -> None:
         self._do("put_object", Bucket=self.bucket, Key=self._key(key), Body=data)
+
+    def claim(self, key: str, data: bytes) -> bool:
+        """Store `data` under `key` unless an object is there: one conditional PUT (`If-None-
+        Match: *`), so of processes claiming it at once, S3 lets one store it. A store that
+        does not take the condition is checked, then written (the last of two stays)."""
+
+        def stored(client: Any) -> bool:
+            try:
+                client.put_object(
+                    Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*"
+                )
+            except client.exceptions.ClientError as exc:
+                code = str(exc.response.get("Error", {}).get("Code", ""))
+                if code in _TAKEN:  # stored meanwhile, or being stored: another's claim
+                    return False
+                if code not in _UNCONDITIONAL:
+                    raise
+                return super(Bucket, self).claim(key, data)
+            return True
+
+        return self._call(stored)
 
     def get(self, key: str) -> bytes:
         found = self._do("get_object", Bucket=self.bucket, Key=self._key(key))

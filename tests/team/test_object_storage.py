@@ -318,3 +318,30 @@ def test_an_endpoint_that_takes_connections_but_never_answers_is_given_up_after_
     assert made == [(0,)]
     for held in tries:
         held.close()
+
+
+def test_of_claims_stored_at_once_in_a_bucket_one_is_stored_and_told_so(s3: S3) -> None:
+    """What a new registry's claim of its bucket folder rests on: of eight claims of one
+    object at the same moment, S3 stores one, and only its maker is told it was stored."""
+    from jupyter_mlops.store.buckets import Bucket
+
+    for _ in range(5):
+        root, ready = f"s3://{s3.new_bucket()}/team", threading.Barrier(8)
+        told: dict[int, bool] = {}
+
+        def claim(
+            n: int, root: str = root, ready: threading.Barrier = ready, told: dict = told
+        ) -> None:
+            bucket = Bucket(root)
+            bucket.exists("warm")  # its client made before the race
+            ready.wait()
+            told[n] = bucket.claim(".claim", f"{n}\n".encode())
+
+        claimers = [threading.Thread(target=claim, args=(n,)) for n in range(8)]
+        for thread in claimers:
+            thread.start()
+        for thread in claimers:
+            thread.join()
+        winners = [n for n, stored in told.items() if stored]
+        assert len(told) == 8 and len(winners) == 1, told
+        assert Bucket(root).get(".claim") == f"{winners[0]}\n".encode()
