@@ -219,6 +219,8 @@ def resolve_location(
             f"registry takes; give a folder, or '{SHARED_SCHEME}dbname=NAME host=HOST "
             "user=ROLE' (a PostgreSQL catalog, its pairs as libpq reads them)."
         )
+    if raw is not None and not raw.startswith(SHARED_PREFIX) and _LOOKS_SHARED.search(raw):
+        raise _mistyped_url(raw)
     if raw is None or not raw.startswith(SHARED_PREFIX):
         home = resolve_home(raw)
         if data_path is not None:  # $MLOPS_DATA_PATH is the team's: a file ignores it
@@ -264,6 +266,23 @@ def _data_path_of_a_file(given: str, home: Path) -> InvalidArgumentError:
 
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")  # postgres://, s3://, http://: no folder
+# a PostgreSQL connection string's pair: what no folder's name holds, and a URL typed with a
+# character that only looks like its own (`duckl\u0430ke`, a fullwidth colon) still does
+_LOOKS_SHARED = re.compile(r"(?:^|[\s:\uff1a])(?:dbname|host|hostaddr|user|port)\s*=", re.I)
+
+
+def _mistyped_url(raw: str) -> InvalidArgumentError:
+    """The refusal of a location that reads as a shared registry's URL but is none, naming
+    the characters that are not what they look like."""
+    odd = [f"{char!r} (U+{ord(char):04X})" for char in dict.fromkeys(raw) if not char.isascii()]
+    held = f" (it holds {', '.join(odd)}, not plain ASCII)" if odd else ""
+    return InvalidArgumentError(
+        f"registry location {_unsecret(raw)!r} reads as a PostgreSQL connection string but "
+        f"does not start with {SHARED_SCHEME!r}{held}, so no registry was made there; type "
+        f"it as '{SHARED_SCHEME}dbname=NAME host=HOST user=ROLE'."
+    )
+
+
 _SECRETS = re.compile(r"(://[^/@:\s]*:)[^@\s]*@|(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)")
 
 

@@ -78,6 +78,10 @@ def test_a_shared_registry_is_named_by_url_and_data_path_its_password_by_environ
         "postgres://alice:hush@db.internal/mlops",
         "postgresql://alice:hush@127.0.0.1:5432/mlops",
         "ducklake:postgresql://alice:hush@db.internal/mlops",
+        # look-alikes: a Cyrillic a, a fullwidth colon; and no scheme at all
+        "duckl\u0430ke:postgres:dbname=mlops host=127.0.0.1 user=alice password=hush",
+        "ducklake\uff1apostgres\uff1adbname=mlops host=127.0.0.1 password=hush",
+        "dbname=mlops host=127.0.0.1 user=alice password=hush",
     ],
 )
 def test_a_url_that_names_no_shared_registry_is_refused_and_makes_no_folder(
