@@ -21,7 +21,8 @@ Errors are mapped to JSON answers in one place: 400 malformed, 401 token, 403 st
 404 route, 413 too large, 422 unusable input, 503 when the prediction log cannot be
 written and its buffer is full (the server answers nothing it cannot log). A client
 that goes away mid-request is one rate-limited line on stderr (`notices.notice`), and
-`/health` says "degraded", with the reason, while a log has trouble being written. What
+`/health` says "degraded", with the reason, while a log has trouble being written or the
+registry cannot be reached (the version loaded is served meanwhile). What
 /health and the 503s say names no file or directory (anyone may ask /health); the
 server's stderr and the authenticated /metadata (`log_problem`) carry the paths.
 
@@ -201,7 +202,7 @@ class ModelServer:
     # endpoints
 
     async def health(self, request: Request) -> JSONResponse:
-        problem = self.predictions.problem or self.labels.problem
+        problem = self.predictions.problem or self.labels.problem or self._unfollowed()
         state = {"status": "degraded", "reason": problem} if problem else {"status": "ok"}
         failures = self.predictions.failures + self.labels.failures
         counts = self._counts(self.served)
@@ -223,6 +224,15 @@ class ModelServer:
                 "alias": alias,
                 **self._shadow(reasons=True),
             }
+        )
+
+    def _unfollowed(self) -> str | None:
+        since = self.follower.unreachable_since
+        if since is None:
+            return None
+        return (
+            f"the registry could not be reached since {since.isoformat()}; the version loaded "
+            "is served, and its alias followed again once the registry answers"
         )
 
     def _shadow(self, *, reasons: bool) -> dict[str, object]:

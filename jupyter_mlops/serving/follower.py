@@ -7,7 +7,8 @@ What it did is reported, so a client can tell a follower that looked and refused
 that never looked: how many looks it has completed and when the last began, and the version
 it refused with the reason. A look that began after a change has seen it; its outcome is in
 the report once `looks` has gone up twice since the change was made (the first may have begun
-before it).
+before it). A registry it cannot reach (its PostgreSQL down) is reported with the time
+it was first found so, until a look reaches it again: the server goes on serving meanwhile.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.errors import MlopsError, UnavailableError
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.serving.batching import Served
@@ -42,6 +43,7 @@ class AliasFollower:
         self.looked_at: datetime | None = None  # when the last completed look began
         self.refused: int | None = None  # a version that cannot be served is not tried again
         self.reason: str | None = None  # why, as raised (it may name paths)
+        self.unreachable_since: datetime | None = None  # the registry's outage, as seen here
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._follow, daemon=True)
 
@@ -63,8 +65,12 @@ class AliasFollower:
         began = utc_now()
         try:
             found = self.registry.get(self.ref)
+        except UnavailableError:  # keep serving what we have, and say since when
+            self.unreachable_since = self.unreachable_since or began
+            return
         except MlopsError:
             return  # a busy registry or a removed alias: keep serving what we have
+        self.unreachable_since = None
         if found.version == self.served.version.version:
             self.refused = self.reason = None  # the alias is back: nothing stands refused
         elif found.version != self.refused:
@@ -85,4 +91,11 @@ class AliasFollower:
             refused = {"version": self.refused}
             if reasons:
                 refused["reason"] = self.reason
-        return {"ref": self.ref, "looks": self.looks, "looked_at": looked_at, "refused": refused}
+        unreachable = self.unreachable_since
+        return {
+            "ref": self.ref,
+            "looks": self.looks,
+            "looked_at": looked_at,
+            "refused": refused,
+            "unreachable_since": None if unreachable is None else unreachable.isoformat(),
+        }

@@ -174,11 +174,18 @@ def asking(catalog: Catalog, ask: Callable[[Any], T]) -> T:
         raise UnavailableError(
             f"a shared registry needs psycopg; install it with {extensions.TEAM_EXTRA}."
         ) from None
-    try:
-        with Remembered.reading(catalog.name, catalog.conninfo) as session:
-            return ask(session)
-    except psycopg.Error as exc:
-        raise catalog.unreachable(exc) from None
+    kept = Remembered.sessions.get(catalog.name)
+    # a kept session PostgreSQL dropped since it last worked (a restart): asked once more
+    for last in (kept is None or kept.closed, True):
+        try:
+            with Remembered.reading(catalog.name, catalog.conninfo) as session:
+                return ask(session)
+        except psycopg.OperationalError as exc:
+            if last:
+                raise catalog.unreachable(exc) from None
+        except psycopg.Error as exc:
+            raise catalog.unreachable(exc) from None
+    raise AssertionError("unreachable: the last try returns or raises")
 
 
 def catalog_absent(catalog: Catalog) -> bool:

@@ -6,12 +6,15 @@ The server here is one of this module's own, since stopping it ends every sessio
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -256,3 +259,53 @@ def test_the_first_calls_after_postgresql_restarted_under_an_idle_process_work(
         process.kill()
     assert process.returncode == 0, err[-2000:]
     assert out.split() == ["2", "2"]
+
+
+def test_a_model_server_serves_through_an_outage_and_its_health_says_so(
+    server: postgres.Cluster, tmp_path: Path, fitted, dataset
+) -> None:
+    """While PostgreSQL is down a model server answers with the version it loaded, and its
+    /health says it is degraded since when; once PostgreSQL is back it follows the alias
+    again, and says ok."""
+    from jupyter_mlops.deploying import deploy, undeploy
+    from tests.conftest import free_port
+
+    X, y = dataset
+    registry = Registry(server.url(server.new_schema()), data_path=tmp_path / "shared")
+    registry.register("churn", fitted, X=X, y=y)
+    registry.promote("churn", 1)
+    started = deploy(registry, "churn@champion", port=free_port())
+    try:
+        assert health(started.url, lambda said: said["alias"]["looks"] > 0)["status"] == "ok"
+        server.stop("immediate")
+        try:
+            said = health(started.url, lambda said: said["status"] == "degraded")
+            assert said["reason"].startswith("the registry could not be reached since ")
+            assert said["alias"]["unreachable_since"] is not None
+            assert predicted(started, X.iloc[:3]) == 3  # served all the same
+        finally:
+            server.start()
+        said = health(started.url, lambda said: said["status"] == "ok")
+        assert said["alias"]["unreachable_since"] is None and said["version"] == 1
+    finally:
+        undeploy(registry, started.id)
+
+
+def health(url: str, until: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The server's /health once `until` holds of it (asked again as each answer comes)."""
+    while True:
+        with urllib.request.urlopen(f"{url}/health", timeout=30) as answer:
+            said = json.loads(answer.read())
+        if until(said):
+            return said
+
+
+def predicted(started: Any, rows: Any) -> int:
+    """How many rows the server answered."""
+    request = urllib.request.Request(
+        f"{started.url}/predict",
+        data=json.dumps({"records": rows.to_dict("records")}).encode(),
+        headers={"Authorization": f"Bearer {started.token}"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        return len(json.loads(answer.read())["predictions"])
