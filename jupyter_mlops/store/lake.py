@@ -1,10 +1,12 @@
 """A shared registry: a DuckLake catalog kept in PostgreSQL, its files under a data path.
 
 `ducklake:postgres:dbname=mlops host=db.internal user=alice` names one; `schema=NAME` in it
-keeps the catalog in that PostgreSQL schema (several registries in one database). Every
-process attaches the catalog once, to an in-memory DuckDB engine of the catalog's own (so
-listing its tables never asks another catalog's server), and reads it without a lock: a
-read is one transaction, and DuckLake gives it one snapshot (`lake_reads` keeps results).
+keeps the catalog in that PostgreSQL schema (several registries in one database). A
+process attaches the catalog to in-memory DuckDB engines of the catalog's own, one for each
+of its threads at work at once (`lake_engines`: so listing its tables never asks another
+catalog's server, and PostgreSQL restarting under busy threads never aborts the process),
+and reads it without a lock: a read is one transaction, and DuckLake gives it one snapshot
+(`lake_reads` keeps results).
 
 Writers take turns. A write holds the registry's writer lock (a row lock in the catalog's
 PostgreSQL schema, taken on a session of this process's: `writer_lock.py`) while its one
