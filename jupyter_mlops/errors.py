@@ -313,13 +313,13 @@ class StorageError(MlopsError, OSError):
             fix = f"the disk under {place!r} is full ({outcome}); free some space and run it again"
         elif exc.errno == errno.EROFS:
             fix = (
-                f"{place!r} is on a read-only file system ({outcome}); point MLOPS_HOME (a "
-                "shared registry: MLOPS_DATA_PATH) at a writable directory"
+                f"{place!r} is on a read-only file system ({outcome}); mount it read-write, or "
+                f"give a new registry a writable directory with {_NEW_HOME}"
             )
         elif exc.errno in (errno.EACCES, errno.EPERM):
             fix = (
-                f"this user may not write in {place!r} ({outcome}); fix its permissions or point "
-                "MLOPS_HOME (a shared registry: MLOPS_DATA_PATH) at a writable directory"
+                f"this user may not write in {place!r} ({outcome}); grant it write access "
+                f"there, or give a new registry a writable directory with {_NEW_HOME}"
             )
         else:
             fix = f"{exc.strerror or exc} in {place!r} ({outcome}); check the disk and run it again"
@@ -330,6 +330,10 @@ class StorageError(MlopsError, OSError):
 
     def led_by(self, *lead: str | Fix) -> MlopsError:
         return StorageError(self.errno, spell((*lead, str(self)), Face.PYTHON))
+
+
+# where a new registry's files go: an existing one's stay where it was made
+_NEW_HOME = "MLOPS_HOME (a shared registry: MLOPS_DATA_PATH)"
 
 
 class BucketError(StorageError):

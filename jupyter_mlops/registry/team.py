@@ -215,6 +215,13 @@ def _refuse_anothers(db: LakeDatabase, data: Objects) -> None:
         or data.exists(_MARK)
         or data.exists(REGISTRY_FILE)
     )
+    if held and (owner := _marked(data)) is not None:  # a URL mistyped, as often as not
+        raise InvalidArgumentError(
+            f"the {_kind(data)} {data.url()!r} holds the files of shared registry {owner[1]!r}, "
+            f"and the {db.shown} holds no registry yet; to open that one, give its URL "
+            "(check schema= and dbname=), or to make a new one, give it a new, empty "
+            f"{_kind(data)} with {DATA_PATH_VARIABLE} (or --data-path)."
+        )
     if held:
         raise InvalidArgumentError(
             f"the {_kind(data)} {data.url()!r} holds another registry's files, so the new "

@@ -9,7 +9,7 @@ import duckdb
 
 from jupyter_mlops.errors import ConflictError, ForbiddenError, Spelled, UnavailableError
 from jupyter_mlops.store import lake_urls, s3
-from jupyter_mlops.store.lake_urls import GONE
+from jupyter_mlops.store.lake_urls import BROKE, GONE
 
 
 def masked(exc: duckdb.Error, shown: str, conninfo: str, data_path: Path | str | None) -> Exception:
@@ -24,8 +24,8 @@ def masked(exc: duckdb.Error, shown: str, conninfo: str, data_path: Path | str |
     if isinstance(exc, duckdb.FatalException | duckdb.InternalException):
         return UnavailableError(
             f"the {shown} failed inside DuckDB ({lake_urls.reason(exc, conninfo)}), as it can "
-            "once its PostgreSQL connection broke; nothing of this call was kept, so run it "
-            "again, on a new connection."
+            "once its PostgreSQL connection broke; nothing of this call was kept, and the "
+            "next call starts afresh, so run it again."
         )
     if isinstance(exc, duckdb.IOException) or any(sign in text for sign in GONE):
         return unreachable(exc, shown, conninfo)
@@ -59,12 +59,18 @@ def commit_failed(
 
 
 def unreachable(exc: BaseException, shown: str, conninfo: str) -> UnavailableError | ForbiddenError:
-    """PostgreSQL not reached, or refusing this role the catalog."""
+    """PostgreSQL not reached, or its session broken during the call, or refusing this role
+    the catalog."""
     reason = lake_urls.reason(exc, conninfo)
     if "permission denied" in reason.lower():
         return ForbiddenError(
             f"PostgreSQL refused this role the {shown} ({reason}); ask the catalog's owner "
             "to grant it access (README: Team mode, Roles), or connect as another role."
+        )
+    if any(sign in str(exc) for sign in BROKE):  # reached, so the URL is not what to check
+        return UnavailableError(
+            f"the {shown} broke off this call ({reason}), as it does while PostgreSQL "
+            "restarts; nothing of the call was kept, so run it again once PostgreSQL answers."
         )
     return UnavailableError(
         f"the {shown} could not be reached ({reason}); check that PostgreSQL runs there and "

@@ -15,7 +15,7 @@ import re
 
 from jupyter_mlops.errors import InvalidArgumentError, Spelled, StorageError
 
-__all__ = ["GONE", "PREFIX", "parsed", "reason", "secrets", "shown"]
+__all__ = ["BROKE", "GONE", "PREFIX", "parsed", "reason", "secrets", "shown"]
 
 PREFIX = "ducklake:postgres:"
 # one `keyword=value` of a PostgreSQL connection string: a value quoted (with \' and \\ in
@@ -52,6 +52,7 @@ def parsed(url: str) -> tuple[str, str]:
             return conninfo, "public"
         pairs.append((found.group(1), found.group(2)))
         position = found.end()
+    _refuse_repeated(pairs)
     schema = [_schema(value.strip("'")) for key, value in pairs if key == "schema"]
     kept = " ".join(f"{key}={value}" for key, value in pairs if key != "schema")
     return kept, schema[-1] if schema else "public"
@@ -102,6 +103,17 @@ def _refuse_unclosed(rest: str) -> None:
         )
 
 
+def _refuse_repeated(pairs: list[tuple[str, str]]) -> None:
+    """A keyword given twice, of which PostgreSQL's client would take the last unsaid (a
+    second schema= or dbname= pasted on), refused without showing either value."""
+    keys = [key for key, _ in pairs]
+    if (twice := next((key for key in keys if keys.count(key) > 1), None)) is not None:
+        raise InvalidArgumentError(
+            f"the registry URL gives {twice}= {keys.count(twice)} times, and only one of them "
+            "can count; keep the one you mean."
+        )
+
+
 def _refuse_cut_password(pairs: list[tuple[str, str]], *, spaced: bool) -> None:
     """What follows an unquoted password where the pairs could not be read on (a word with
     no `=` after a space; a quote or backslash in it) is the rest of the password, which
@@ -109,6 +121,8 @@ def _refuse_cut_password(pairs: list[tuple[str, str]], *, spaced: bool) -> None:
     if not pairs or pairs[-1][0].lower() != "password" or pairs[-1][1].startswith("'"):
         return
     held = "a space, where PostgreSQL would end it" if spaced else "a quote or a backslash"
+    if pairs[-1][1].startswith('"'):
+        held = "a space inside double quotes, which PostgreSQL reads as part of it, not as quotes"
     raise InvalidArgumentError(
         f"the password in the registry URL holds {held}; ",
         Spelled(
@@ -129,20 +143,22 @@ def shown(url: str) -> str:
     return _URI_PASSWORD.sub(r"\1***@", _PASSWORD.sub(r"\1***", url))
 
 
-# what DuckDB's PostgreSQL client says when the server is gone or cannot be reached
-GONE = (
-    "Unable to connect to Postgres",
+# what DuckDB's PostgreSQL client says when a session broke during a call: PostgreSQL
+# stopped or restarted under it, or is starting again
+BROKE = (
     "server closed the connection",
     "terminating connection",
-    "Connection refused",
-    "could not connect",
     "no connection to the server",
+    "the database system is",
     # DuckLake's own reads of the catalog failing, on a session PostgreSQL dropped
     "from DuckLake: ",
     "for DuckLake: ",
     "unsuccessful query result",
     "Current transaction is aborted",
+    "Unable to read binary COPY data",
 )
+# and what it says when the server cannot be reached at all, BROKE too
+GONE = ("Unable to connect to Postgres", "Connection refused", "could not connect", *BROKE)
 # the SQL DuckDB quotes in a failed catalog query, before what PostgreSQL said of it
 _QUERY = re.compile(r'Failed to (?:prepare|execute) [^"]*".*"(?: \([^)]*\))?:?\s*', re.DOTALL)
 

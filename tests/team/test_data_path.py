@@ -85,10 +85,15 @@ def test_a_new_registry_never_takes_another_registrys_folder(lake_url, postgres,
     second = postgres.url(postgres.new_schema())
     file_registry = tmp_path / "mine"
     Registry(file_registry).register("churn", fitted)
-    for taken in (shared, file_registry):
+    refusals = {
+        shared: f"holds the files of shared registry {lake_url!r}, and the shared registry "
+        f"{second!r} holds no registry yet; to open that one, give its URL (check schema=",
+        file_registry: "holds another registry's files",
+    }
+    for taken, said in refusals.items():
         with pytest.raises(InvalidArgumentError) as refused:
             Registry(second, data_path=taken)
-        assert "holds another registry's files" in one_sentence(refused.value)
+        assert said in one_sentence(refused.value)
     assert first.verify().ok  # nothing the second could have collected as unused
     schema = second.rsplit("schema=", 1)[1]
     tables = f"SELECT count(*) FROM pg_tables WHERE schemaname = '{schema}'"

@@ -148,6 +148,7 @@ def test_a_password_in_a_uri_with_no_user_name_is_never_shown(postgres, tmp_path
         (f"password={SECRET}'x", "holds a quote or a backslash; quote it as password='...'"),
         (f"password='{SECRET}", "opens a quote after password= that it never closes"),
         (f"password='{SECRET} schema=other", "opens a quote after password= that it never"),
+        (f'password="{SECRET} x"', "inside double quotes, which PostgreSQL reads as part of"),
     ],
 )
 def test_a_password_with_a_stray_quote_is_refused_as_that_without_showing_it(
@@ -159,6 +160,29 @@ def test_a_password_with_a_stray_quote_is_refused_as_that_without_showing_it(
     message = str(refused.value)
     assert said in message and "\n" not in message and message.endswith("."), message
     assert SECRET not in message and "schema" not in message
+    assert not (tmp_path / "shared").exists()
+
+
+@pytest.mark.parametrize(
+    ("spelling", "said"),
+    [
+        ("schema=other", "gives schema= 2 times"),
+        (f"password={SECRET} password='{SECRET}2'", "gives password= 2 times"),
+        ("dbname=mlops", "gives dbname= 2 times"),
+    ],
+)
+def test_a_keyword_given_twice_is_refused_without_showing_either_value(
+    postgres, tmp_path, spelling, said
+):
+    """libpq would take the last of two, so a schema= pasted on would quietly name another
+    registry: refused instead, in one sentence that shows neither value."""
+    schema = postgres.new_schema()
+    url = f"{postgres.url(schema)} {spelling}"
+    with pytest.raises(InvalidArgumentError) as refused:
+        Registry(url, data_path=tmp_path / "shared")
+    message = str(refused.value)
+    assert said in message and "\n" not in message and message.endswith("."), message
+    assert SECRET not in message and schema not in message and "other" not in message
     assert not (tmp_path / "shared").exists()
 
 

@@ -12,6 +12,7 @@ import sys
 import textwrap
 import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import psycopg
 import pytest
 
 from jupyter_mlops import Registry
+from jupyter_mlops.errors import UnavailableError
 from tests import postgres
 
 # a process that opens the registry, writes and reads while the server stops,
@@ -107,6 +109,41 @@ def test_a_process_outlives_its_postgresql_stopping_and_works_once_it_is_back(
     assert out.strip() == "champion 2"
     events = Registry(url).history("churn")
     assert [event.to_version for event in events] == [1, 2]
+
+
+@pytest.mark.parametrize("call", ["read", "write"])
+def test_a_call_whose_session_postgresql_ends_midway_says_so_and_the_next_works(
+    server: postgres.Cluster, tmp_path: Path, fitted, call: str
+) -> None:
+    """PostgreSQL ends a session under a call (an administrator, a failover): the call says
+    it was broken off and kept nothing, not to check the URL, and the next call works."""
+    schema = server.new_schema()
+    registry = Registry(server.url(schema), data_path=tmp_path / "shared")
+    registry.register("churn", fitted)
+    calls = {
+        "read": lambda: registry.history("churn"),
+        "write": lambda: registry.promote("churn", 1, reason="held up"),
+    }
+    calls["read"]()  # an engine is kept, the catalog attached to it
+    holder = psycopg.connect(server.conninfo("mlops"))
+    holder.execute(f"LOCK TABLE {schema}.ducklake_data_file IN ACCESS EXCLUSIVE MODE")
+    with ThreadPoolExecutor(1) as pool:
+        asked = pool.submit(calls[call])
+        waiting(holder)
+        server.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        with pytest.raises(UnavailableError) as broke:
+            asked.result(timeout=120)
+    holder.close()
+    message = str(broke.value)
+    assert "broke off this call" in message and "nothing of the call was kept" in message
+    assert "check that PostgreSQL runs" not in message and "\n" not in message, message
+    assert [event.reason for event in registry.history("churn")] == []
+    calls[call]()
+    kept = ["held up"] if call == "write" else []
+    assert [event.reason for event in registry.history("churn")] == kept
 
 
 def waiting(session: psycopg.Connection) -> None:
