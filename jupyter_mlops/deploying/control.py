@@ -170,7 +170,7 @@ def _wait_until_healthy(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             last = log_file.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-            reason = last[0].rstrip(" .")  # its own sentence, ended here by "; see ..."
+            reason = last[0].removeprefix("jupyter-mlops: ").rstrip(" .")  # ended by "; see"
             raise UnavailableError(
                 f"the server exited with code {process.returncode} before answering: "
                 f"{reason}; see {log_file}."

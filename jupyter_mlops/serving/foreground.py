@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from types import FrameType
@@ -25,6 +26,7 @@ from jupyter_mlops.config import machine
 from jupyter_mlops.deploying import check_port, processes
 from jupyter_mlops.deploying.control import record_stop
 from jupyter_mlops.deploying.shadows import shadow_of
+from jupyter_mlops.errors import Spelled, UnavailableError
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
 from jupyter_mlops.serving.app import ModelServer
@@ -51,6 +53,23 @@ def serve(
     another ref of the model, scoring every answered request off the answer path.
     """
     check_port(port)
+    with listening(host, port) as listener:  # before anything is recorded
+        _serve_on(
+            listener, registry, ref, host=host, port=port, token=token, nonce=nonce, shadow=shadow
+        )
+
+
+def _serve_on(
+    listener: socket.socket,
+    registry: Registry,
+    ref: str,
+    *,
+    host: str,
+    port: int,
+    token: str,
+    nonce: str | None,
+    shadow: str | None,
+) -> None:
     ref = registry.watched(ref)  # a bare name serves the champion alias
     model = registry.get(ref).model
     shadow = shadow_of(registry, ref, shadow)
@@ -67,7 +86,31 @@ def serve(
     where = {"model": model, "ref": ref, "host": host, "port": port, "shadow_ref": shadow}
     where["address"] = processes.published_address(host)
     record = {**where, **_this_process(nonce, stop_key), "token_sha256": processes.digest(token)}
-    _run_recorded(registry, server, record)
+    _run_recorded(registry, server, record, listener)
+
+
+def listening(host: str, port: int) -> socket.socket:
+    """A socket bound to `host`:`port` (IPv6 when the host has a colon, as uvicorn binds)
+    for the server to accept on, or the one sentence saying why it cannot be: another
+    program listens there, or this machine has no such address."""
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+    except (OSError, UnicodeError) as exc:
+        listener.close()
+        raise _unlistened(host, port, exc) from None
+    return listener
+
+
+def _unlistened(host: str, port: int, exc: Exception) -> UnavailableError:
+    why = getattr(exc, "strerror", None) or str(exc)
+    return UnavailableError(
+        f"cannot serve at {host}:{port} ({why}), so nothing was started or recorded; stop "
+        "what listens there or choose another port, and give a host this machine has (",
+        Spelled(python="host=, port=", notebook="--host, --port", shell="--host, --port"),
+        ").",
+    )
 
 
 def _this_process(nonce: str, stop_key: str) -> dict[str, Any]:
@@ -84,22 +127,25 @@ def _this_process(nonce: str, stop_key: str) -> dict[str, Any]:
     }
 
 
-def _run_recorded(registry: Registry, server: ModelServer, record: dict[str, Any]) -> None:
-    """Record the deployment, serve until a stop signal, and record its stop with the
-    server's last counters (a deployment never recorded is not recorded stopped)."""
+def _run_recorded(
+    registry: Registry, server: ModelServer, record: dict[str, Any], listener: socket.socket
+) -> None:
+    """Record the deployment, serve on `listener` until a stop signal, and record its stop
+    with the server's last counters (a deployment never recorded is not recorded stopped)."""
     restore_signals = raise_on_stop_signals()
     deployment_id = None
     stopper = None  # who stopped it, when this process knows: whoever pressed Ctrl-C
     try:
         with registry.db.write() as conn:
             deployment_id = sql.insert_deployment(conn, record)
-        uvicorn.run(
+        config = uvicorn.Config(
             server.app,
             host=record["host"],
             port=record["port"],
             log_level="warning",
             **uvicorn_options(),
         )
+        uvicorn.Server(config).run(sockets=[listener])
     except StopRequested as stop:  # uvicorn re-raised the signal it shut down for (or it
         # came before uvicorn ran); undeploy records who sent a SIGTERM
         stopper = current_user() if stop.signum == signal.SIGINT else None

@@ -85,15 +85,30 @@ def test_a_killed_server_shows_as_dead(registry: Registry) -> None:
     assert deployments(registry)[0].status == "dead"
 
 
-def test_a_server_that_cannot_start_says_why(registry: Registry) -> None:
+def test_a_server_that_cannot_start_says_why_and_records_nothing(
+    registry: Registry, subprocess_env: dict[str, str]
+) -> None:
+    """A port another program listens on, in the background and in the foreground: one
+    sentence naming the address and why, and no deployment recorded as if it had served."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(
-            UnavailableError, match=r"server exited with code \d+ before answering: "
-        ):
+        with pytest.raises(UnavailableError) as refused:
             deploy(registry, "diagnosis@champion", port=port)
+        foreground = subprocess.run(
+            [sys.executable, "-m", "jupyter_mlops.cli", "--home", str(registry.home),
+             "serve", "diagnosis@champion", "--port", str(port), "--token", "t"],
+            capture_output=True, text=True, env=subprocess_env, timeout=120,
+        )  # fmt: skip
+    message = str(refused.value)
+    assert re.match(r"the server exited with code \d+ before answering: cannot serve at ", message)
+    assert f"127.0.0.1:{port} (Address already in use), so nothing was started" in message
+    assert foreground.returncode == 9, foreground.stderr
+    said = foreground.stderr.strip()
+    assert said.startswith(f"jupyter-mlops: cannot serve at 127.0.0.1:{port} (Address already")
+    assert "\n" not in said and "--host, --port" in said
+    assert len(deployments(registry)) == 0
 
 
 def test_a_version_without_recorded_inputs_is_not_deployed(registry: Registry, fitted) -> None:
