@@ -57,8 +57,12 @@ def opened(
         made = db.exists()  # one query of the catalog, which each answer below reuses
         data = team.data_folder(db, given, made=made)
         if not made:  # attached only now: attaching makes the catalog, with this data path
-            with db.read():
-                pass
+            try:
+                with db.read():
+                    pass
+            except BaseException:
+                team.withdraw(db, data)
+                raise
         found = Opened(db, data.folder or working_folder(db.name), place.url, data)
     else:
         assert place.home is not None

@@ -182,6 +182,15 @@ def _claim(db: LakeDatabase, data: Objects) -> None:
         _refuse_anothers(db, data)  # claimed meanwhile by another: refused by its mark
 
 
+def withdraw(db: LakeDatabase, data: Objects) -> None:
+    """Take back the claim on `data` of the new registry `db` whose catalog could not be
+    made (a role that may not create one, PostgreSQL out of reach): the folder is left to
+    whichever registry is made there next, under whatever URL."""
+    if _claimed_by(data) == shown(db.url):
+        with suppress(OSError):  # left as it is: the sentence for a claim says what to do
+            data.delete([_MARK])
+
+
 def _made_meanwhile(db: LakeDatabase, data: Objects) -> bool:
     """Whether another process made `db`'s catalog with `data` since this one found none:
     the folder's mark names the catalog there now."""
@@ -221,6 +230,13 @@ def _refuse_anothers(db: LakeDatabase, data: Objects) -> None:
             f"and the {db.shown} holds no registry yet; to open that one, give its URL "
             "(check schema= and dbname=), or to make a new one, give it a new, empty "
             f"{_kind(data)} with {DATA_PATH_VARIABLE} (or --data-path)."
+        )
+    if held and (claimant := _claimed_by(data)) is not None:  # its maker may have died
+        raise InvalidArgumentError(
+            f"the {_kind(data)} {data.url()!r} is claimed by shared registry {claimant!r}, "
+            f"which has not made its catalog there yet, so the new {db.shown} cannot take "
+            f"it; give it a new, empty {_kind(data)} with {DATA_PATH_VARIABLE} (or "
+            f"--data-path), or, if that registry's making was cut off, delete {_MARK!r} there."
         )
     if held:
         raise InvalidArgumentError(

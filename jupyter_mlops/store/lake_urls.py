@@ -159,8 +159,16 @@ BROKE = (
 )
 # and what it says when the server cannot be reached at all, BROKE too
 GONE = ("Unable to connect to Postgres", "Connection refused", "could not connect", *BROKE)
-# the SQL DuckDB quotes in a failed catalog query, before what PostgreSQL said of it
-_QUERY = re.compile(r'Failed to (?:prepare|execute) [^"]*".*"(?: \([^)]*\))?:?\s*', re.DOTALL)
+# the SQL DuckDB quotes in a failed catalog query, before what PostgreSQL said of it: up to
+# the first `": ERROR:` when PostgreSQL answered (its answer may quote the SQL again, quotes
+# and all), else up to the last quote
+_QUERY = (
+    re.compile(
+        r'Failed to (?:prepare|execute) [^"]*".*?"(?: \([^)]*\))?:\s*(?=(?:ERROR|FATAL|PANIC):)',
+        re.DOTALL,
+    ),
+    re.compile(r'Failed to (?:prepare|execute) [^"]*".*"(?: \([^)]*\))?:?\s*', re.DOTALL),
+)
 
 
 def reason(exc: BaseException, conninfo: str) -> str:
@@ -169,7 +177,9 @@ def reason(exc: BaseException, conninfo: str) -> str:
     text = str(exc).strip() or repr(exc)
     for secret in secrets(conninfo):
         text = text.replace(secret, "***")
-    first = (_QUERY.sub("", text).strip() or text).splitlines()[0]
+    answered, unanswered = _QUERY
+    cut = answered.sub("", text) if answered.search(text) else unanswered.sub("", text)
+    first = (cut.strip() or text).splitlines()[0]
     _, marker, said = first.partition("Unable to connect to Postgres at ")
     if marker:
         first = said.split('": ', 1)[-1]

@@ -96,6 +96,22 @@ def test_the_reading_role_is_refused_each_change_in_one_sentence_leaving_no_file
     assert Registry(team.alice).model_aliases("churn") == {"champion": 1}
 
 
+def test_a_registry_a_role_may_not_make_leaves_its_folder_to_the_one_made_next(
+    team, tmp_path, fitted
+):
+    """A role without the right to make a catalog is refused a new registry; the folder it
+    was given is not kept from the registry its owner then makes there."""
+    schema = team.postgres.new_schema()
+    folder = tmp_path / "new"
+    with pytest.raises(ForbiddenError) as refused:
+        Registry(team.postgres.url(schema, user=team.names["carol"]), data_path=folder)
+    said = one_sentence(refused.value)  # PostgreSQL's reason, not the SQL it echoed
+    assert f"(Failed to initialize DuckLake: ERROR: permission denied for schema {schema})" in said
+    made = Registry(team.postgres.url(schema), data_path=folder)
+    made.register("churn", fitted)
+    assert [version.version for version in made.versions("churn")] == [1]
+
+
 def test_what_a_change_returns_names_the_person_as_its_record_does(team, fitted, monkeypatch):
     monkeypatch.setenv("MLOPS_USER", "mallory")
     writer = Registry(team.alice)

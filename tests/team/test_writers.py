@@ -211,7 +211,7 @@ def test_new_registries_made_at_once_with_one_folder_leave_it_to_one_of_them(
         assert outcomes[-1] == ("models", []), outcomes
         assert all(kind == "InvalidArgumentError" for kind, _ in outcomes[:3]), outcomes
         # told of the winner's claim, or of the registry it made meanwhile
-        taken = ("holds another registry's files", "holds the files of shared registry")
+        taken = ("is claimed by shared registry", "holds the files of shared registry")
         assert all(any(sign in said for sign in taken) for _, said in outcomes[:3]), outcomes
         made = [
             url
