@@ -212,15 +212,7 @@ def test_a_process_whose_threads_use_the_registry_outlives_postgresql_restarting
 ) -> None:
     """DuckDB's own failure after PostgreSQL restarts under busy threads (an engine it
     invalidates) costs one call an error, never the process."""
-    X, y = dataset
-    url = server.url(server.new_schema())
-    registry = Registry(url, data_path=tmp_path / "shared")
-    for c in (1.0, 0.5):
-        registry.register("churn", fitted.set_params(C=c).fit(X, y), X=X, y=y)
-    process = subprocess.Popen(
-        [sys.executable, "-c", THREADED, url, str(tmp_path / "shared")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    process = started(server, tmp_path, fitted, dataset, THREADED)
     assert process.stdin is not None and process.stdout is not None
     succeeded = 0
     try:
@@ -240,6 +232,22 @@ def test_a_process_whose_threads_use_the_registry_outlives_postgresql_restarting
         if not line.startswith(("UnavailableError 1 ", "RegistryBusyError 1 "))
     ], failures
     assert all("the shared registry" in line for line in failures), failures
+
+
+def started(
+    server: postgres.Cluster, tmp_path: Path, fitted, dataset, script: str
+) -> subprocess.Popen[str]:
+    """`script` running in a process of its own on a new registry holding two versions of
+    churn (given the URL and the data path)."""
+    X, y = dataset
+    url = server.url(server.new_schema())
+    registry = Registry(url, data_path=tmp_path / "shared")
+    for c in (1.0, 0.5):
+        registry.register("churn", fitted.set_params(C=c).fit(X, y), X=X, y=y)
+    return subprocess.Popen(
+        [sys.executable, "-c", script, url, str(tmp_path / "shared")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
 
 
 def asked(process: subprocess.Popen[str], question: str) -> int:
@@ -277,15 +285,7 @@ def test_the_first_calls_after_postgresql_restarted_under_an_idle_process_work(
 ) -> None:
     """A kernel left open over a database restart for maintenance reads and writes on, its
     connections made anew, without one call failing first."""
-    X, y = dataset
-    url = server.url(server.new_schema())
-    registry = Registry(url, data_path=tmp_path / "shared")
-    for c in (1.0, 0.5):
-        registry.register("churn", fitted.set_params(C=c).fit(X, y), X=X, y=y)
-    process = subprocess.Popen(
-        [sys.executable, "-c", IDLE, url, str(tmp_path / "shared")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    process = started(server, tmp_path, fitted, dataset, IDLE)
     try:
         assert process.stdout is not None
         assert process.stdout.readline().strip() == "2"
