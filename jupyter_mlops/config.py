@@ -299,7 +299,14 @@ def _bucket(given: str) -> str:
             f"data path {_unsecret(given)!r} names no bucket; give {BUCKET_SCHEME}BUCKET/FOLDER/ "
             "(a bucket's name is 3 to 63 lowercase letters, digits, dots and hyphens)."
         )
-    prefix = "/".join(part for part in prefix.split("/") if part)
+    parts = [part for part in prefix.split("/") if part]
+    if "?" in prefix or "." in parts or ".." in parts:
+        raise InvalidArgumentError(
+            f"data path {_unsecret(given)!r} names its bucket folder with '..', '.' or '?', "
+            "which DuckDB and the bucket's other clients would take for different folders; "
+            f"give {BUCKET_SCHEME}BUCKET/FOLDER/ with plain folder names."
+        )
+    prefix = "/".join(parts)
     return f"{BUCKET_SCHEME}{bucket}/{prefix}/" if prefix else f"{BUCKET_SCHEME}{bucket}/"
 
 

@@ -2,13 +2,16 @@
 `schema=NAME` naming the schema its catalog is in; and what of it a message may show.
 
 A password may be in the connection string (`password=...`, quoted or not, or a URI's
-`user:password@`). It is never shown: `shown` masks it in the URL, and `reason` and
-`secrets` take it out of what PostgreSQL's client or DuckDB said, which quote the whole
-connection string.
+`user:password@`). It is never shown: `shown` masks it in the URL (and the value of every
+keyword that is no known, harmless one: a mistyped `passwd=` is a password too), and
+`reason` and `secrets` take it out of what PostgreSQL's client or DuckDB said, which quote
+the whole connection string. `parsed` refuses, unshown, what PostgreSQL's client would
+quote back: a keyword it does not know, a password cut by a space or a stray quote.
 """
 
 from __future__ import annotations
 
+import difflib
 import errno
 import os
 import re
@@ -21,14 +24,40 @@ PREFIX = "ducklake:postgres:"
 # one `keyword=value` of a PostgreSQL connection string: a value quoted (with \' and \\ in
 # it) or not (no space, no quote)
 _PAIR = re.compile(r"\s*([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|(?:[^\s'\\]|\\.)+)\s*")
-# a password's value: quoted, or not and up to the next `keyword=` (a space in an unquoted
-# one, which `parsed` refuses, must not show the rest of it)
-_PASSWORD = re.compile(
-    r"(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'|\S+(?:\s+(?![A-Za-z_]+\s*=)[^\s']+)*)",
-    re.IGNORECASE,
+# the keywords PostgreSQL's client (libpq 18) knows, and this URL's own `schema`
+# fmt: off
+KEYWORDS = frozenset((
+    "service", "user", "password", "passfile", "channel_binding", "connect_timeout", "dbname",
+    "host", "hostaddr", "port", "client_encoding", "options", "application_name",
+    "fallback_application_name", "keepalives", "keepalives_idle", "keepalives_interval",
+    "keepalives_count", "tcp_user_timeout", "sslmode", "sslnegotiation", "sslcompression",
+    "sslcert", "sslkey", "sslcertmode", "sslpassword", "sslrootcert", "sslcrl", "sslcrldir",
+    "sslsni", "requirepeer", "require_auth", "min_protocol_version", "max_protocol_version",
+    "ssl_min_protocol_version", "ssl_max_protocol_version", "gssencmode", "krbsrvname",
+    "gsslib", "gssdelegation", "replication", "target_session_attrs", "load_balance_hosts",
+    "scram_client_key", "scram_server_key", "oauth_issuer", "oauth_client_id",
+    "oauth_client_secret", "oauth_scope", "sslkeylogfile", "schema",
+))
+# fmt: on
+# the keywords whose values a message may show; any other's (a secret, or a keyword
+# mistyped, as a password's may be) is masked
+_SHOWN = KEYWORDS - {
+    "password",
+    "sslpassword",
+    "oauth_client_secret",
+    "scram_client_key",
+    "scram_server_key",
+}  # fmt: skip
+# a `keyword=value` in a URL or a message: a value quoted, or not and up to the next
+# `keyword=` (a space in an unquoted one, which `parsed` refuses, must not show the rest)
+_VALUE = re.compile(
+    r"(?<![\w.-])([A-Za-z_]+)(\s*=\s*)"
+    r"('(?:[^'\\]|\\.)*'|\S+(?:\s+(?![A-Za-z_]+\s*=)[^\s']+)*)"
 )
-_URI_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")  # a user name or none
-_URI_SECRET = re.compile(r"://[^:/@\s]*:([^@\s]+)@")
+# a URI's `user:password@` (a user name or none), up to its last @ before its path (a
+# space or an @ in the password, which `parsed` refuses, must not show the rest of it)
+_URI_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^/]*@")
+_URI_SECRET = re.compile(r"://[^:/@\s]*:([^/]*)@")
 
 
 def parsed(url: str) -> tuple[str, str]:
@@ -47,13 +76,19 @@ def parsed(url: str) -> tuple[str, str]:
             _refuse_unclosed(conninfo[position:])
             _refuse_cut_password(pairs, spaced=conninfo[position - 1 : position].isspace())
             _refuse_unread_schema(conninfo, position, pairs)
-            if not pairs and (uri := _URI_SCHEMA.fullmatch(conninfo)) is not None:
-                return uri.group(1), _schema(uri.group(2))
-            return conninfo, "public"
+            if not pairs:  # a URI, or something PostgreSQL's client is left to refuse
+                return _uri(conninfo)
+            _refuse_unknown(pairs)
+            raise InvalidArgumentError(
+                f"the registry URL holds a word after {pairs[-1][0]}= that is no "
+                "keyword=value pair; take it out, or quote a value that holds a space as "
+                "keyword='...'."
+            )
         pairs.append((found.group(1), found.group(2)))
         position = found.end()
+    _refuse_unknown(pairs)
     _refuse_repeated(pairs)
-    schema = [_schema(value.strip("'")) for key, value in pairs if key == "schema"]
+    schema = [_schema(_unquoted(value)) for key, value in pairs if key == "schema"]
     kept = " ".join(f"{key}={value}" for key, value in pairs if key != "schema")
     return kept, schema[-1] if schema else "public"
 
@@ -103,6 +138,47 @@ def _refuse_unclosed(rest: str) -> None:
         )
 
 
+def _uri(conninfo: str) -> tuple[str, str]:
+    """(the connection string, the schema) of a `postgresql://` URI, followed or not by
+    ` schema=NAME`; a space or a second @ in its user and password is refused unshown, as
+    PostgreSQL's client would quote it back."""
+    uri = _URI_SCHEMA.fullmatch(conninfo)
+    address, schema = (uri.group(1), _schema(uri.group(2))) if uri else (conninfo, "public")
+    scheme, marker, rest = address.partition("://")
+    if marker and scheme.lower() in ("postgres", "postgresql"):
+        user = rest.split("/", 1)[0].rpartition("@")[0]
+        if "@" in user or any(character.isspace() for character in address):
+            raise InvalidArgumentError(
+                "the registry URL's postgresql:// address holds a space, or an @ in its user "
+                "name or password; write them as %20 and %40 (or keep the password out of the "
+                "URL, in ~/.pgpass or PGPASSWORD)."
+            )
+    return address, schema
+
+
+def _unquoted(value: str) -> str:
+    r"""A `keyword=value` pair's value as PostgreSQL's client reads it: unquoted, with \'
+    and \\ in a quoted one read as ' and \."""
+    if not value.startswith("'"):
+        return value
+    return re.sub(r"\\(.)", r"\1", value[1:-1])
+
+
+def _refuse_unknown(pairs: list[tuple[str, str]]) -> None:
+    """A keyword PostgreSQL's client does not know (`passwd=`, `pasword=`), refused by name
+    with the one meant, its value unshown: it may be the password, mistyped."""
+    for key, _ in pairs:
+        if key not in KEYWORDS:
+            meant = difflib.get_close_matches(key.lower(), sorted(KEYWORDS), n=1, cutoff=0.6)
+            if key.lower() in ("pwd", "pass", "passwd", "pw"):
+                meant = ["password"]
+            hint = f" (did you mean {meant[0]}=?)" if meant else ""
+            raise InvalidArgumentError(
+                f"the registry URL gives {key}=, which is no PostgreSQL connection keyword"
+                f"{hint}; correct it, or see PostgreSQL's list of connection keywords."
+            )
+
+
 def _refuse_repeated(pairs: list[tuple[str, str]]) -> None:
     """A keyword given twice, of which PostgreSQL's client would take the last unsaid (a
     second schema= or dbname= pasted on), refused without showing either value."""
@@ -140,7 +216,14 @@ _URI_SCHEMA = re.compile(r"(postgres(?:ql)?://\S+)\s+schema\s*=\s*(\S*)", re.IGN
 
 def shown(url: str) -> str:
     """`url` with its password, if it holds one, left out: what messages and listings show."""
-    return _URI_PASSWORD.sub(r"\1***@", _PASSWORD.sub(r"\1***", url))
+    return _URI_PASSWORD.sub(r"\1***@", _VALUE.sub(_masked, url))
+
+
+def _masked(pair: re.Match[str]) -> str:
+    """A `keyword=value` with its value masked, unless it is one a message may show."""
+    if pair.group(1) in _SHOWN:
+        return pair.group(0)
+    return f"{pair.group(1)}{pair.group(2)}***"
 
 
 # what DuckDB's PostgreSQL client says when a session broke during a call: PostgreSQL
@@ -190,7 +273,7 @@ def reason(exc: BaseException, conninfo: str) -> str:
 
 def secrets(conninfo: str) -> list[str]:
     """The passwords `conninfo` holds, as they may appear in a message (quoted or not)."""
-    found = [match.group(0).split("=", 1)[1].strip() for match in _PASSWORD.finditer(conninfo)]
+    found = [match.group(3) for match in _VALUE.finditer(conninfo) if match.group(1) not in _SHOWN]
     found += [match.group(1) for match in _URI_SECRET.finditer(conninfo)]
     values = {value for text in found for value in (text, text.strip("'")) if value}
     return sorted(values, key=len, reverse=True)  # a password inside another masked whole

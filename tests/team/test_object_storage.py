@@ -292,6 +292,23 @@ def test_a_bucket_folder_not_the_registrys_is_refused_in_words_of_a_bucket(
         assert "bucket folder" in message.split("; ")[1], message
 
 
+@pytest.mark.parametrize("folder", ["../dd/", "q2?y=2/", "./x/", "a/../../b/"])
+def test_a_bucket_folder_that_clients_would_read_apart_is_refused_before_anything_is_made(
+    team, s3, postgres, folder
+):
+    """`..`, `.` or a `?`: boto3 stores the name as written, DuckDB reads another place (or
+    settings) into it, and the registry made would fail at its first table file there."""
+    bucket, _ = bucket_of(team)
+    before = set(s3.keys(bucket, ""))
+    schema = postgres.new_schema()
+    with pytest.raises(InvalidArgumentError) as refused:
+        Registry(postgres.url(schema), data_path=f"s3://{bucket}/{folder}")
+    assert "with plain folder names" in one_sentence(refused.value)
+    assert set(s3.keys(bucket, "")) == before
+    made = postgres.execute(f"SELECT count(*) FROM pg_tables WHERE schemaname = '{schema}'")
+    assert made == [(0,)]
+
+
 def hold_every_connection(server: socket.socket, held: list[socket.socket]) -> None:
     """Accept connections and answer none, until `server` is closed: a stalled endpoint."""
     with contextlib.suppress(OSError):

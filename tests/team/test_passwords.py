@@ -186,6 +186,59 @@ def test_a_keyword_given_twice_is_refused_without_showing_either_value(
     assert not (tmp_path / "shared").exists()
 
 
+@pytest.mark.parametrize(
+    ("spelling", "said"),
+    [
+        (f"passwd={SECRET}", "gives passwd=, which is no PostgreSQL connection keyword (did you"),
+        (f"pwd={SECRET} dbname=mlops", "gives pwd=, which is no PostgreSQL connection keyword"),
+        (f"pasword={SECRET} more", "(did you mean password=?)"),
+        ("extra", "holds a word after schema= that is no keyword=value pair"),
+    ],
+)
+def test_a_mistyped_keyword_or_a_stray_word_is_refused_without_showing_a_value(
+    postgres, tmp_path, subprocess_env, spelling, said
+):
+    """A password's keyword mistyped would reach PostgreSQL's client as an unknown option,
+    and the URL quoted in the error would show the password: refused before, unshown."""
+    url = f"{postgres.url(postgres.new_schema())} {spelling}"
+    with pytest.raises(InvalidArgumentError) as refused:
+        Registry(url, data_path=tmp_path / "shared")
+    shell = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops.cli", "--home", url, "models"],
+        capture_output=True, text=True, env=subprocess_env, timeout=120,
+    )  # fmt: skip
+    message = str(refused.value)
+    assert said in message and "\n" not in message and message.endswith("."), message
+    assert shell.returncode == USAGE_EXIT and shell.stderr.strip() == f"jupyter-mlops: {message}"
+    for shown in (message, shown_url(url)):
+        assert SECRET not in shown, shown
+    assert not (tmp_path / "shared").exists()
+
+
+@pytest.mark.parametrize(
+    "address",
+    [f"postgresql://alice:{SECRET} x@127.0.0.1/mlops", f"postgresql://alice:a@{SECRET}@h/mlops"],
+)
+def test_a_uri_with_a_space_or_a_second_at_in_its_password_is_refused_unshown(
+    postgres, tmp_path, address
+):
+    url = f"ducklake:postgres:{address} schema={postgres.new_schema()}"
+    with pytest.raises(InvalidArgumentError) as refused:
+        Registry(url, data_path=tmp_path / "shared")
+    message = str(refused.value)
+    assert "write them as %20 and %40" in message and "\n" not in message, message
+    for shown in (message, shown_url(url)):
+        assert SECRET not in shown, shown
+
+
+def test_a_quoted_schema_is_read_as_postgresql_reads_it(postgres, tmp_path):
+    """`schema='we\\'ird'` names the schema we'ird, as PostgreSQL's client would read it."""
+    base = postgres.url(postgres.new_schema()).rsplit(" schema=", 1)[0]
+    with pytest.raises(InvalidArgumentError) as refused:
+        Registry(f"{base} schema='we\\'ird'", data_path=tmp_path / "shared")
+    assert 'names schema "we\'ird", which is no schema name' in str(refused.value)
+
+
 def test_a_uri_followed_by_a_schema_keeps_the_registry_in_that_schema(postgres, tmp_path, fitted):
     schema = postgres.new_schema()
     uri = f"postgresql://{SUPERUSER}@127.0.0.1:{postgres.port}/mlops"

@@ -19,6 +19,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from sklearn.base import clone
 
 from jupyter_mlops import Registry
 from jupyter_mlops.errors import UnavailableError
@@ -76,7 +77,7 @@ def test_a_process_outlives_its_postgresql_stopping_and_works_once_it_is_back(
     url = server.url(schema)
     registry = Registry(url, data_path=tmp_path / "shared")
     for c in (1.0, 0.5):
-        registry.register("churn", fitted.set_params(C=c).fit(X, y), X=X, y=y)
+        registry.register("churn", clone(fitted).set_params(C=c).fit(X, y), X=X, y=y)
     registry.promote("churn", 1)
     process = subprocess.Popen(
         [sys.executable, "-c", PROCESS, url, str(tmp_path / "shared")],
@@ -243,7 +244,7 @@ def started(
     url = server.url(server.new_schema())
     registry = Registry(url, data_path=tmp_path / "shared")
     for c in (1.0, 0.5):
-        registry.register("churn", fitted.set_params(C=c).fit(X, y), X=X, y=y)
+        registry.register("churn", clone(fitted).set_params(C=c).fit(X, y), X=X, y=y)
     return subprocess.Popen(
         [sys.executable, "-c", script, url, str(tmp_path / "shared")],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -112,6 +112,15 @@ def test_a_registry_a_role_may_not_make_leaves_its_folder_to_the_one_made_next(
     assert [version.version for version in made.versions("churn")] == [1]
 
 
+def test_a_role_with_no_right_on_the_schema_is_told_so_not_that_postgresql_is_down(team):
+    role = f"nobody_{team.schema}"
+    team.postgres.execute(f"CREATE ROLE {role} LOGIN")
+    with pytest.raises(ForbiddenError) as refused:
+        Registry(team.postgres.url(team.schema, user=role)).models()
+    said = one_sentence(refused.value)
+    assert f": ERROR: permission denied for schema {team.schema}); ask the catalog's" in said
+
+
 def test_what_a_change_returns_names_the_person_as_its_record_does(team, fitted, monkeypatch):
     monkeypatch.setenv("MLOPS_USER", "mallory")
     writer = Registry(team.alice)
