@@ -51,9 +51,11 @@ _SHOWN = KEYWORDS - {
 # a `keyword=value` in a URL or a message: a value quoted, or not and up to the next
 # `keyword=` (a space in an unquoted one, which `parsed` refuses, must not show the rest)
 _VALUE = re.compile(
-    r"(?<![\w.-])([A-Za-z_]+)(\s*=\s*)"
-    r"('(?:[^'\\]|\\.)*'|\S+(?:\s+(?![A-Za-z_]+\s*=)[^\s']+)*)"
+    r"(?<![\w.-])(?P<key>[A-Za-z_]+)\s*=\s*"
+    r"(?P<value>'(?:[^'\\]|\\.)*'|\S+(?:\s+(?![A-Za-z_]+\s*=)[^\s']+)*)"
 )
+# a URI's `?keyword=value&...` parameter (its value up to the next & or space)
+_PARAMETER = re.compile(r"[?&](?P<key>[A-Za-z_]+)=(?P<value>[^&\s#]*)")
 # a URI's `user:password@` (a user name or none), up to its last @ before its path (a
 # space or an @ in the password, which `parsed` refuses, must not show the rest of it)
 _URI_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^/]*@")
@@ -216,14 +218,16 @@ _URI_SCHEMA = re.compile(r"(postgres(?:ql)?://\S+)\s+schema\s*=\s*(\S*)", re.IGN
 
 def shown(url: str) -> str:
     """`url` with its password, if it holds one, left out: what messages and listings show."""
-    return _URI_PASSWORD.sub(r"\1***@", _VALUE.sub(_masked, url))
+    parameters_masked = _PARAMETER.sub(_masked, url)  # before a pair takes one for its value
+    return _URI_PASSWORD.sub(r"\1***@", _VALUE.sub(_masked, parameters_masked))
 
 
 def _masked(pair: re.Match[str]) -> str:
-    """A `keyword=value` with its value masked, unless it is one a message may show."""
-    if pair.group(1) in _SHOWN:
+    """A `keyword=value` (or a URI's parameter) with its value masked, unless it is one a
+    message may show."""
+    if pair.group("key") in _SHOWN:
         return pair.group(0)
-    return f"{pair.group(1)}{pair.group(2)}***"
+    return pair.group(0)[: pair.start("value") - pair.start()] + "***"
 
 
 # what DuckDB's PostgreSQL client says when a session broke during a call: PostgreSQL
@@ -273,7 +277,8 @@ def reason(exc: BaseException, conninfo: str) -> str:
 
 def secrets(conninfo: str) -> list[str]:
     """The passwords `conninfo` holds, as they may appear in a message (quoted or not)."""
-    found = [match.group(3) for match in _VALUE.finditer(conninfo) if match.group(1) not in _SHOWN]
+    pairs = [*_PARAMETER.finditer(conninfo), *_VALUE.finditer(conninfo)]
+    found = [pair.group("value") for pair in pairs if pair.group("key") not in _SHOWN]
     found += [match.group(1) for match in _URI_SECRET.finditer(conninfo)]
     values = {value for text in found for value in (text, text.strip("'")) if value}
     return sorted(values, key=len, reverse=True)  # a password inside another masked whole

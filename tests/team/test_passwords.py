@@ -142,6 +142,18 @@ def test_a_password_in_a_uri_with_no_user_name_is_never_shown(postgres, tmp_path
     assert SECRET not in message and "://:***@127.0.0.1" in message, message
 
 
+def test_a_password_among_a_uris_parameters_is_never_shown(postgres, tmp_path):
+    port = free_port()
+    uri = f"postgresql://127.0.0.1:{port}/mlops?sslmode=disable&password={SECRET}&user=x"
+    url = f"ducklake:postgres:{uri} schema={postgres.new_schema()}"
+    with pytest.raises(UnavailableError) as unreached:
+        Registry(url, data_path=tmp_path / "shared")
+    message = str(unreached.value)
+    assert "could not be reached" in message and f"127.0.0.1:{port}/mlops?sslmode=" in message
+    for shown in (message, shown_url(url)):
+        assert SECRET not in shown, shown
+
+
 @pytest.mark.parametrize(
     ("spelling", "said"),
     [
