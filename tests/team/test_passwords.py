@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -107,20 +108,26 @@ def test_a_quoted_password_that_holds_schema_is_a_password(postgres, tmp_path, f
     assert SECRET not in repr(registry) and SECRET not in registry.shown
 
 
+def refused_from_python_and_a_shell(url: str, data_path: Path, env: dict[str, str]) -> str:
+    """The sentence `url` is refused with as a bad argument, the same from Python and from
+    `jupyter-mlops` (exit 2)."""
+    with pytest.raises(InvalidArgumentError) as refused:
+        Registry(url, data_path=data_path)
+    shell = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops.cli", "--home", url, "models"],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert shell.returncode == USAGE_EXIT, shell.stderr
+    assert shell.stderr.strip() == f"jupyter-mlops: {refused.value}"
+    return str(refused.value)
+
+
 def test_an_unquoted_password_with_a_space_is_refused_without_showing_it(
     postgres, tmp_path, subprocess_env
 ):
     first, rest = "hunter2", "Tr0ub4dor-and-more"
     url = f"{postgres.url(postgres.new_schema())} password={first} {rest}"
-    with pytest.raises(InvalidArgumentError) as refused:
-        Registry(url, data_path=tmp_path / "shared")
-    shell = subprocess.run(
-        [sys.executable, "-m", "jupyter_mlops.cli", "--home", url, "models"],
-        capture_output=True, text=True, env=subprocess_env, timeout=120,
-    )  # fmt: skip
-    assert shell.returncode == USAGE_EXIT, shell.stderr
-    assert shell.stderr.strip() == f"jupyter-mlops: {refused.value}"
-    message = str(refused.value)
+    message = refused_from_python_and_a_shell(url, tmp_path / "shared", subprocess_env)
     assert "\n" not in message and message.count(". ") == 0, message
     assert "holds a space" in message and "quote it as password='...'" in message
     for shown in (message, shown_url(url)):
@@ -213,15 +220,8 @@ def test_a_mistyped_keyword_or_a_stray_word_is_refused_without_showing_a_value(
     """A password's keyword mistyped would reach PostgreSQL's client as an unknown option,
     and the URL quoted in the error would show the password: refused before, unshown."""
     url = f"{postgres.url(postgres.new_schema())} {spelling}"
-    with pytest.raises(InvalidArgumentError) as refused:
-        Registry(url, data_path=tmp_path / "shared")
-    shell = subprocess.run(
-        [sys.executable, "-m", "jupyter_mlops.cli", "--home", url, "models"],
-        capture_output=True, text=True, env=subprocess_env, timeout=120,
-    )  # fmt: skip
-    message = str(refused.value)
+    message = refused_from_python_and_a_shell(url, tmp_path / "shared", subprocess_env)
     assert said in message and "\n" not in message and message.endswith("."), message
-    assert shell.returncode == USAGE_EXIT and shell.stderr.strip() == f"jupyter-mlops: {message}"
     for shown in (message, shown_url(url)):
         assert SECRET not in shown, shown
     assert not (tmp_path / "shared").exists()
