@@ -47,7 +47,7 @@ _SHOWN = KEYWORDS - {
     "oauth_client_secret",
     "scram_client_key",
     "scram_server_key",
-}  # fmt: skip
+}
 # a `keyword=value` in a URL or a message: a value quoted, or not and up to the next
 # `keyword=` (a space in an unquoted one, which `parsed` refuses, must not show the rest)
 _VALUE = re.compile(
