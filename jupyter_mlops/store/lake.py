@@ -19,7 +19,9 @@ that installs a crontab line or starts a server does so once. PostgreSQL release
 of a process that dies, however it dies, and a write killed before its commit leaves
 nothing (DuckLake's commit is one PostgreSQL transaction; files it wrote and never recorded
 are never read). A writer that still waits at its deadline is told which role holds the
-lock, and from which process on which host.
+lock, and from which process on which host. A writer that stands still mid-write (stopped,
+suspended) has its turn ended by PostgreSQL after a limit, and its change refused when it
+wakes (`lake_pauses`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from jupyter_mlops.store import (
     extensions,
     lake_errors,
     lake_paths,
+    lake_pauses,
     lake_reads,
     lake_rights,
     s3,
@@ -96,6 +99,8 @@ class LakeDatabase:
             "ORDER BY snapshot_id DESC LIMIT 1"
         )
         self._writable = False
+        self._limited: str | None = None  # what sessions connect with (`connecting`)
+        self.pause_limit_ms = lake_pauses.LIMIT_SECONDS * 1000
 
     def __repr__(self) -> str:
         return f"LakeDatabase({shown(self.url)!r})"
@@ -172,12 +177,15 @@ class LakeDatabase:
         if not self._writable:
             self.require_writable()
             self._writable = True
-        with _Writers.turn(self.name), self._writer_lock(), self._transaction() as conn:
+        turn = _Writers.turn(self.name)
+        with turn, self._writer_lock() as session, self._transaction() as conn:
             with actors.acting(conn, role):  # an error: `_transaction` rolls it back
                 yield conn
-            self._commit(conn)
+            self._commit(conn, session)
 
-    def _commit(self, conn: duckdb.DuckDBPyConnection) -> None:
+    def _commit(self, conn: duckdb.DuckDBPyConnection, session: Any) -> None:
+        """Commit, unless PostgreSQL ended this writer's turn while it stood still."""
+        lake_pauses.still_holding(session, self.shown, self.pause_limit_ms, self.unreachable)
         try:
             conn.execute("COMMIT")
         except duckdb.Error as exc:
@@ -186,11 +194,10 @@ class LakeDatabase:
             ) from None
 
     @contextmanager
-    def _writer_lock(self) -> Iterator[None]:
-
+    def _writer_lock(self) -> Iterator[Any]:
         session = self._turn_taken()
         try:
-            yield
+            yield session
         finally:
             try:
                 writer_lock.release(session)
@@ -250,12 +257,22 @@ class LakeDatabase:
         label = f"jupyter-mlops process {os.getpid()} on {machine()}"
         try:
             session = psycopg.connect(
-                self.conninfo, autocommit=True, application_name=label[:63], connect_timeout=10
+                self.connecting(), autocommit=True, application_name=label[:63], connect_timeout=10
             )
         except psycopg.Error as exc:
             raise self.unreachable(exc) from None
         _Writers.sessions[self.name] = session
         return session
+
+    def connecting(self) -> str:
+        """The connection string this process's sessions on the catalog open with: the
+        URL's, with PostgreSQL asked to end one that stands still in a transaction for
+        longer than the limit, where the server sets none (`lake_pauses`)."""
+        if self._limited is None:
+            server_ms = lake_reads.asking(self, lake_pauses.server_limit)
+            self.pause_limit_ms = server_ms or lake_pauses.LIMIT_SECONDS * 1000
+            self._limited = lake_pauses.limited(self.conninfo, server_ms)
+        return self._limited
 
     def _forget_session(self) -> None:
         session = _Writers.sessions.pop(self.name, None)
@@ -320,7 +337,7 @@ class LakeDatabase:
             options += [f"DATA_PATH '{_literal(str(self.data_path))}'", "OVERRIDE_DATA_PATH true"]
         s3.reach(conn, self.data_path, attaching=True)
         statement = (
-            f"ATTACH '{_literal('ducklake:postgres:' + self.conninfo)}' AS {self.name} "
+            f"ATTACH '{_literal('ducklake:postgres:' + self.connecting())}' AS {self.name} "
             f"({', '.join(options)})"
         )
         try:

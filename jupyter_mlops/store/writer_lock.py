@@ -69,7 +69,8 @@ def make(session: Any, schema: str) -> None:
 
 def holder(session: Any, schema: str) -> str:
     """Who holds the lock: the PostgreSQL role, and the process and host its session
-    names (`PostgreSQL role 'alice' (process 12 on box-a)`). A session that waits for the
+    names, and its backend's pid, which `pg_terminate_backend` takes (`PostgreSQL role
+    'alice' (process 12 on box-a, PostgreSQL backend 345)`). A session that waits for the
     row holds a lock on the table too, and also waits for one: the holder waits for none."""
     row = session.execute(
         """SELECT a.usename, a.application_name, a.pid FROM pg_locks l
@@ -83,8 +84,8 @@ def holder(session: Any, schema: str) -> str:
     if row is None:
         return "another process"
     role, name, pid = row
-    label = str(name).removeprefix("jupyter-mlops ") if name else f"PostgreSQL backend {pid}"
-    return f"PostgreSQL role {role!r} ({label})"
+    label = str(name).removeprefix("jupyter-mlops ") + ", " if name else ""
+    return f"PostgreSQL role {role!r} ({label}PostgreSQL backend {pid})"
 
 
 def qualified(schema: str) -> str:

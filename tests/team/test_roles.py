@@ -175,5 +175,6 @@ def test_a_writer_kept_waiting_is_told_the_role_that_holds_the_lock(team, monkey
         holder.join(60)
         bob.db.close()
     message = one_sentence(busy.value)
-    holder_named = f"PostgreSQL role {team.names['bob']!r} (process {os.getpid()} on elsewhere)"
-    assert f"locked by {holder_named} for more than 1 s" in message, message
+    holder_named = f"PostgreSQL role {team.names['bob']!r} (process {os.getpid()} on elsewhere, "
+    assert f"locked by {holder_named}PostgreSQL backend " in message, message
+    assert ") for more than 1 s" in message, message
