@@ -2,11 +2,12 @@
 `schema=NAME` naming the schema its catalog is in; and what of it a message may show.
 
 A password may be in the connection string (`password=...`, quoted or not, or a URI's
-`user:password@`). It is never shown: `shown` masks it in the URL (and the value of every
-keyword that is no known, harmless one: a mistyped `passwd=` is a password too), and
-`reason` and `secrets` take it out of what PostgreSQL's client or DuckDB said, which quote
-the whole connection string. `parsed` refuses, unshown, what PostgreSQL's client would
-quote back: a keyword it does not know, a password cut by a space or a stray quote.
+`user:password@`). It is never shown: `shown` masks it in the URL (a URI's whole userinfo,
+and the value of every keyword that is no known, harmless one: a mistyped `passwd=` is a
+password too), and `reason` and `secrets` take it out of what PostgreSQL's client or DuckDB
+said, which quote the whole connection string. `parsed` refuses, unshown, what PostgreSQL's
+client would quote back: a keyword it does not know, a password cut by a space or a stray
+quote (and `lake_uris` what a `postgresql://` address holds).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import re
 
 from jupyter_mlops.errors import InvalidArgumentError, Spelled, StorageError
+from jupyter_mlops.store import lake_uris
 
 __all__ = ["BROKE", "GONE", "PREFIX", "parsed", "reason", "secrets", "shown"]
 
@@ -56,10 +58,6 @@ _VALUE = re.compile(
 )
 # a URI's `?keyword=value&...` parameter (its value up to the next & or space)
 _PARAMETER = re.compile(r"[?&](?P<key>[A-Za-z_]+)=(?P<value>[^&\s#]*)")
-# a URI's `user:password@` (a user name or none), up to its last @ before its path (a
-# space or an @ in the password, which `parsed` refuses, must not show the rest of it)
-_URI_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^/]*@")
-_URI_SECRET = re.compile(r"://[^:/@\s]*:([^/]*)@")
 
 
 def parsed(url: str) -> tuple[str, str]:
@@ -142,20 +140,11 @@ def _refuse_unclosed(rest: str) -> None:
 
 def _uri(conninfo: str) -> tuple[str, str]:
     """(the connection string, the schema) of a `postgresql://` URI, followed or not by
-    ` schema=NAME`; a space or a second @ in its user and password is refused unshown, as
-    PostgreSQL's client would quote it back."""
-    uri = _URI_SCHEMA.fullmatch(conninfo)
-    address, schema = (uri.group(1), _schema(uri.group(2))) if uri else (conninfo, "public")
-    scheme, marker, rest = address.partition("://")
-    if marker and scheme.lower() in ("postgres", "postgresql"):
-        user = rest.split("/", 1)[0].rpartition("@")[0]
-        if "@" in user or any(character.isspace() for character in address):
-            raise InvalidArgumentError(
-                "the registry URL's postgresql:// address holds a space, or an @ in its user "
-                "name or password; write them as %20 and %40 (or keep the password out of the "
-                "URL, in ~/.pgpass or PGPASSWORD)."
-            )
-    return address, schema
+    ` schema=NAME`; what in it PostgreSQL's client would misread and quote back (a password
+    holding a space, @, /, ? or #) is refused unshown."""
+    address, schema = lake_uris.split_schema(conninfo)
+    lake_uris.refuse_unsafe(address)
+    return address, "public" if schema is None else _schema(schema)
 
 
 def _unquoted(value: str) -> str:
@@ -212,20 +201,36 @@ def _refuse_cut_password(pairs: list[tuple[str, str]], *, spaced: bool) -> None:
     )
 
 
-# a `postgresql://` URI, which has no `schema` parameter, followed by ` schema=NAME`
-_URI_SCHEMA = re.compile(r"(postgres(?:ql)?://\S+)\s+schema\s*=\s*(\S*)", re.IGNORECASE)
-
-
 def shown(url: str) -> str:
     """`url` with its password, if it holds one, left out: what messages and listings show."""
-    parameters_masked = _PARAMETER.sub(_masked, url)  # before a pair takes one for its value
-    return _URI_PASSWORD.sub(r"\1***@", _VALUE.sub(_masked, parameters_masked))
+    spans = [found.span("value") for found in _PARAMETER.finditer(url) if _secret(found)]
+    if (userinfo := lake_uris.userinfo_span(url)) is not None:
+        spans.append(userinfo)  # with the parameters: an @ in one may end the userinfo
+    return _VALUE.sub(_masked, _masking(url, spans))  # after: a pair would take them whole
+
+
+def _masking(text: str, spans: list[tuple[int, int]]) -> str:
+    """`text` with each of `spans` (overlapping ones as one) written as `***`."""
+    merged: list[list[int]] = []
+    for start, stop in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], stop)
+        else:
+            merged.append([start, stop])
+    ends = [0, *(stop for _, stop in merged)]
+    parts = [text[end:start] + "***" for end, (start, _) in zip(ends, merged, strict=False)]
+    return "".join(parts) + text[ends[-1] :]
+
+
+def _secret(pair: re.Match[str]) -> bool:
+    """Whether a `keyword=value` (or a URI's parameter) has a value no message may show."""
+    return pair.group("key") not in _SHOWN
 
 
 def _masked(pair: re.Match[str]) -> str:
     """A `keyword=value` (or a URI's parameter) with its value masked, unless it is one a
     message may show."""
-    if pair.group("key") in _SHOWN:
+    if not _secret(pair):
         return pair.group(0)
     return pair.group(0)[: pair.start("value") - pair.start()] + "***"
 
@@ -278,8 +283,8 @@ def reason(exc: BaseException, conninfo: str) -> str:
 def secrets(conninfo: str) -> list[str]:
     """The passwords `conninfo` holds, as they may appear in a message (quoted or not)."""
     pairs = [*_PARAMETER.finditer(conninfo), *_VALUE.finditer(conninfo)]
-    found = [pair.group("value") for pair in pairs if pair.group("key") not in _SHOWN]
-    found += [match.group(1) for match in _URI_SECRET.finditer(conninfo)]
+    found = [pair.group("value") for pair in pairs if _secret(pair)]
+    found += lake_uris.userinfo(conninfo)
     values = {value for text in found for value in (text, text.strip("'")) if value}
     return sorted(values, key=len, reverse=True)  # a password inside another masked whole
 

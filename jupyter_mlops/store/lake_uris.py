@@ -1,0 +1,66 @@
+"""A `postgresql://` address in a shared registry's URL: where its user name and password
+end, which no message shows, and what in it is refused before PostgreSQL's client reads it.
+
+By the URI rules the user name and password (the userinfo) end at the `@` before the host,
+and the host ends at the first `/`, `?` or `#`. A password may hold those unencoded, and then
+where the host begins cannot be known: PostgreSQL's client reads `alice:SE/CRET@host` as host
+`alice`, port `SE`, and says so in its error. So the userinfo is taken as everything from
+`://` to the LAST `@` of the address, masked whole whatever it holds, and an address whose
+userinfo so taken holds a space, `@`, `/`, `?` or `#` is refused before anything reads it
+(an `@` meant for the path or a `?parameter`, as in `?user=a@b`, is written `%40` too).
+"""
+
+from __future__ import annotations
+
+import re
+
+from jupyter_mlops.errors import InvalidArgumentError
+
+__all__ = ["refuse_unsafe", "split_schema", "userinfo", "userinfo_span"]
+
+# a `postgresql://` URI, which has no `schema` parameter, followed by ` schema=NAME`
+_URI_SCHEMA = re.compile(r"(postgres(?:ql)?://\S+)\s+schema\s*=\s*(\S*)", re.IGNORECASE)
+# what a URI's user name and password hold only encoded (%20, %40, %2F, %3F, %23)
+_UNSAFE = re.compile(r"[\s@/?#]")
+
+
+def userinfo_span(text: str) -> tuple[int, int] | None:
+    """Where the user name and password of the first `scheme://` address in `text` are:
+    from its `://` to the last `@` after it (None: no `://`, or no `@` after it)."""
+    start = text.find("://")
+    if start < 0:
+        return None
+    end = text.rfind("@", start + 3)
+    return (start + 3, end) if end >= 0 else None
+
+
+def userinfo(text: str) -> list[str]:
+    """The user name and password of `text`'s address, whole and its password alone, as a
+    message may quote them (none: no userinfo)."""
+    span = userinfo_span(text)
+    if span is None:
+        return []
+    whole = text[span[0] : span[1]]
+    return [whole, whole.partition(":")[2]]
+
+
+def split_schema(conninfo: str) -> tuple[str, str | None]:
+    """(the address, the NAME of a ` schema=NAME` after it, or None) of a `postgresql://`
+    URI, or of whatever else `conninfo` is (left whole)."""
+    found = _URI_SCHEMA.fullmatch(conninfo)
+    return (found.group(1), found.group(2)) if found else (conninfo, None)
+
+
+def refuse_unsafe(address: str) -> None:
+    """Refuse, without showing it, a `postgresql://` address whose userinfo (up to its last
+    `@`) holds a space, `@`, `/`, `?` or `#`."""
+    scheme, marker, rest = address.partition("://")
+    if not marker or scheme.lower() not in ("postgres", "postgresql"):
+        return
+    user = rest.rpartition("@")[0]
+    if _UNSAFE.search(user) or any(character.isspace() for character in address):
+        raise InvalidArgumentError(
+            "the registry URL's postgresql:// address holds a space, or an @, /, ? or # in its "
+            "user name or password (or an @ after its host); write them as %20, %40, %2F, %3F "
+            "and %23 (or keep the password out of the URL, in ~/.pgpass or PGPASSWORD)."
+        )
