@@ -7,21 +7,34 @@ where the host begins cannot be known: PostgreSQL's client reads `alice:SE/CRET@
 `alice`, port `SE`, and says so in its error. So the userinfo is taken as everything from
 `://` to the LAST `@` of the address, masked whole whatever it holds, and an address whose
 userinfo so taken holds a space, `@`, `/`, `?` or `#` is refused before anything reads it
-(an `@` meant for the path or a `?parameter`, as in `?user=a@b`, is written `%40` too).
+(an `@` meant for the path or a `?parameter`, as in `?user=a@b`, is written `%40` too). A
+database name that is itself a connection string (`dbname=... password=...`) is refused as
+well: a message would show it whole.
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 from jupyter_mlops.errors import InvalidArgumentError
 
-__all__ = ["refuse_unsafe", "split_schema", "userinfo", "userinfo_span"]
+__all__ = [
+    "database_span",
+    "nested",
+    "refuse_nested",
+    "refuse_unsafe",
+    "split_schema",
+    "userinfo",
+    "userinfo_span",
+]
 
 # a `postgresql://` URI, which has no `schema` parameter, followed by ` schema=NAME`
 _URI_SCHEMA = re.compile(r"(postgres(?:ql)?://\S+)\s+schema\s*=\s*(\S*)", re.IGNORECASE)
 # what a URI's user name and password hold only encoded (%20, %40, %2F, %3F, %23)
 _UNSAFE = re.compile(r"[\s@/?#]")
+# a URI's path (its database name), up to its parameters
+_PATH = re.compile(r"[^?#\s]*")
 
 
 def userinfo_span(text: str) -> tuple[int, int] | None:
@@ -32,6 +45,16 @@ def userinfo_span(text: str) -> tuple[int, int] | None:
         return None
     end = text.rfind("@", start + 3)
     return (start + 3, end) if end >= 0 else None
+
+
+def database_span(text: str) -> tuple[int, int] | None:
+    """Where the database name of the first `scheme://` address in `text` is, if it is a
+    connection string (None: no such address, no database name, or a plain one)."""
+    begin = text.find("://")
+    span = userinfo_span(text)
+    slash = text.find("/", span[1] if span else begin + 3) if begin >= 0 else -1
+    found = _PATH.match(text, slash + 1) if slash >= 0 else None
+    return found.span() if found and nested(unquote(found.group())) else None
 
 
 def userinfo(text: str) -> list[str]:
@@ -53,14 +76,35 @@ def split_schema(conninfo: str) -> tuple[str, str | None]:
 
 def refuse_unsafe(address: str) -> None:
     """Refuse, without showing it, a `postgresql://` address whose userinfo (up to its last
-    `@`) holds a space, `@`, `/`, `?` or `#`."""
+    `@`) holds a space, `@`, `/`, `?` or `#`, or whose database holds a connection string."""
     scheme, marker, rest = address.partition("://")
     if not marker or scheme.lower() not in ("postgres", "postgresql"):
         return
-    user = rest.rpartition("@")[0]
+    user, at, after = rest.rpartition("@")
     if _UNSAFE.search(user) or any(character.isspace() for character in address):
         raise InvalidArgumentError(
             "the registry URL's postgresql:// address holds a space, or an @, /, ? or # in its "
             "user name or password (or an @ after its host); write them as %20, %40, %2F, %3F "
             "and %23 (or keep the password out of the URL, in ~/.pgpass or PGPASSWORD)."
         )
+    path, _, query = (after if at else rest).partition("?")
+    parameters = [pair.partition("=") for pair in query.split("&") if pair]
+    names = [path.partition("/")[2], *(value for key, _, value in parameters if key == "dbname")]
+    for name in names:
+        refuse_nested(unquote(name))
+
+
+def refuse_nested(dbname: str) -> None:
+    """Refuse, without showing it, a database name that PostgreSQL's client would take for a
+    connection string (one holding `=` or a URI's `://`): its password would be shown."""
+    if nested(dbname):
+        raise InvalidArgumentError(
+            "the registry URL's database name holds a connection string (an = or ://), which "
+            "a message would show whole, password and all; write its keywords as keyword=value "
+            "pairs of the URL itself."
+        )
+
+
+def nested(dbname: str) -> bool:
+    """Whether PostgreSQL's client would read a database name as a connection string."""
+    return "=" in dbname or "://" in dbname

@@ -7,7 +7,8 @@ and the value of every keyword that is no known, harmless one: a mistyped `passw
 password too), and `reason` and `secrets` take it out of what PostgreSQL's client or DuckDB
 said, which quote the whole connection string. `parsed` refuses, unshown, what PostgreSQL's
 client would quote back: a keyword it does not know, a password cut by a space or a stray
-quote (and `lake_uris` what a `postgresql://` address holds).
+quote, a database name that is a connection string (and `lake_uris` what a `postgresql://`
+address holds).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import difflib
 import errno
 import os
 import re
+from urllib.parse import unquote
 
 from jupyter_mlops.errors import InvalidArgumentError, Spelled, StorageError
 from jupyter_mlops.store import lake_uris
@@ -88,6 +90,9 @@ def parsed(url: str) -> tuple[str, str]:
         position = found.end()
     _refuse_unknown(pairs)
     _refuse_repeated(pairs)
+    for key, value in pairs:
+        if key == "dbname":
+            lake_uris.refuse_nested(_unquoted(value))
     schema = [_schema(_unquoted(value)) for key, value in pairs if key == "schema"]
     kept = " ".join(f"{key}={value}" for key, value in pairs if key != "schema")
     return kept, schema[-1] if schema else "public"
@@ -206,6 +211,8 @@ def shown(url: str) -> str:
     spans = [found.span("value") for found in _PARAMETER.finditer(url) if _secret(found)]
     if (userinfo := lake_uris.userinfo_span(url)) is not None:
         spans.append(userinfo)  # with the parameters: an @ in one may end the userinfo
+    if (database := lake_uris.database_span(url)) is not None:
+        spans.append(database)
     return _VALUE.sub(_masked, _masking(url, spans))  # after: a pair would take them whole
 
 
@@ -224,7 +231,8 @@ def _masking(text: str, spans: list[tuple[int, int]]) -> str:
 
 def _secret(pair: re.Match[str]) -> bool:
     """Whether a `keyword=value` (or a URI's parameter) has a value no message may show."""
-    return pair.group("key") not in _SHOWN
+    key = pair.group("key")
+    return key not in _SHOWN or (key == "dbname" and lake_uris.nested(unquote(pair["value"])))
 
 
 def _masked(pair: re.Match[str]) -> str:

@@ -275,6 +275,31 @@ def test_a_uri_whose_password_is_written_percent_encoded_is_taken_and_never_show
         assert not any(piece in shown for piece in PIECES), shown
 
 
+@pytest.mark.parametrize(
+    "database",
+    [
+        "dbname='dbname=mlops password={secret}'",
+        "dbname=postgresql://alice:{secret}@127.0.0.1/mlops",
+        "dbname='postgresql://alice:{secret}@127.0.0.1/mlops'",
+        "postgresql://127.0.0.1:{port}/dbname%3Dmlops%20password%3D{secret}",
+        "postgresql://127.0.0.1:{port}/mlops?dbname=dbname%3Dmlops%20password%3D{secret}",
+    ],
+)
+def test_a_database_name_that_is_a_connection_string_is_refused_unshown(
+    postgres, tmp_path, subprocess_env, database
+):
+    """PostgreSQL's client may read a database name holding `=` or `://` as a connection
+    string of its own; a message would show it whole, its password with it."""
+    named = database.format(secret=SECRET, port=postgres.port)
+    pairs = "" if named.startswith("postgresql:") else f" host=127.0.0.1 port={postgres.port}"
+    url = f"ducklake:postgres:{named}{pairs} schema={postgres.new_schema()}"
+    message = refused_from_python_and_a_shell(url, tmp_path / "shared", subprocess_env)
+    assert "database name holds a connection string (an = or ://)" in message, message
+    assert message.endswith("write its keywords as keyword=value pairs of the URL itself.")
+    for shown in (message, shown_url(url)):
+        assert SECRET not in shown, shown
+
+
 def test_a_quoted_schema_is_read_as_postgresql_reads_it(postgres, tmp_path):
     """`schema='we\\'ird'` names the schema we'ird, as PostgreSQL's client would read it."""
     base = postgres.url(postgres.new_schema()).rsplit(" schema=", 1)[0]
