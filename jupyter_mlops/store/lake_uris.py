@@ -76,7 +76,8 @@ def split_schema(conninfo: str) -> tuple[str, str | None]:
 
 def refuse_unsafe(address: str) -> None:
     """Refuse, without showing it, a `postgresql://` address whose userinfo (up to its last
-    `@`) holds a space, `@`, `/`, `?` or `#`, or whose database holds a connection string."""
+    `@`) holds a space, `@`, `/`, `?` or `#`, whose database holds a connection string, or
+    which gives `schema` as a parameter, which PostgreSQL's client does not know."""
     scheme, marker, rest = address.partition("://")
     if not marker or scheme.lower() not in ("postgres", "postgresql"):
         return
@@ -89,6 +90,12 @@ def refuse_unsafe(address: str) -> None:
         )
     path, _, query = (after if at else rest).partition("?")
     parameters = [pair.partition("=") for pair in query.split("&") if pair]
+    if any(key == "schema" for key, _, _ in parameters):
+        raise InvalidArgumentError(
+            "the registry URL gives schema as a parameter of its postgresql:// address, which "
+            "PostgreSQL's client does not know; write it after the address, a space then "
+            "schema=NAME, as in ducklake:postgres:postgresql://HOST/DATABASE schema=NAME."
+        )
     names = [path.partition("/")[2], *(value for key, _, value in parameters if key == "dbname")]
     for name in names:
         refuse_nested(unquote(name))

@@ -300,6 +300,20 @@ def test_a_database_name_that_is_a_connection_string_is_refused_unshown(
         assert SECRET not in shown, shown
 
 
+@pytest.mark.parametrize("parameters", ["schema={schema}", "sslmode=disable&schema={schema}"])
+def test_a_schema_given_as_a_uri_parameter_is_refused_saying_where_it_goes(
+    postgres, tmp_path, subprocess_env, parameters
+):
+    """PostgreSQL's client knows no `schema` parameter (it would call the registry
+    unreachable): the schema goes after the address, as ` schema=NAME`."""
+    query = parameters.format(schema=postgres.new_schema())
+    url = f"ducklake:postgres:postgresql://{SUPERUSER}@127.0.0.1:{postgres.port}/mlops?{query}"
+    message = refused_from_python_and_a_shell(url, tmp_path / "shared", subprocess_env)
+    assert "gives schema as a parameter of its postgresql:// address" in message, message
+    assert "write it after the address, a space then schema=NAME" in message
+    assert "\n" not in message and not (tmp_path / "shared").exists()
+
+
 def test_a_quoted_schema_is_read_as_postgresql_reads_it(postgres, tmp_path):
     """`schema='we\\'ird'` names the schema we'ird, as PostgreSQL's client would read it."""
     base = postgres.url(postgres.new_schema()).rsplit(" schema=", 1)[0]
