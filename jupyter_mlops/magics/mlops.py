@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import shlex
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -30,6 +29,7 @@ from jupyter_mlops.config import (
 )
 from jupyter_mlops.deploying import Deployment
 from jupyter_mlops.errors import Face, MlopsError
+from jupyter_mlops.magics.lines import split_line
 from jupyter_mlops.magics.namespace import as_typed, lookup
 from jupyter_mlops.magics.parser import HelpShown, build_parser, usage_error
 from jupyter_mlops.magics.subcommands import NotebookContext
@@ -151,16 +151,7 @@ class MlopsMagics(Magics):
         __tracebackhide__ = True  # a failing tracked cell shows the user's frames, not ours
         if cell is not None:
             return self._cell(line, cell)
-        try:
-            words = shlex.split(line)
-        except ValueError as exc:
-            fix = (  # a URL's quotes: its password's, or ones PostgreSQL escapes as \'
-                "put the whole URL in double quotes, as in %mlops connect "
-                "\"ducklake:postgres:... password='...'\""
-                if line.split(maxsplit=1)[:1] == ["connect"]
-                else "check the quotes"
-            )
-            raise UsageError(f"%mlops: cannot split the line ({exc}); {fix}.") from None
+        words = split_line(line)
         if not words:
             words = ["help"]
         try:

@@ -5,7 +5,6 @@ shared ones in `commands/` are."""
 from __future__ import annotations
 
 import argparse
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +14,8 @@ from jupyter_mlops import operations
 from jupyter_mlops.commands import Context, Subcommand, parse_pairs
 from jupyter_mlops.commands import tracking as shared
 from jupyter_mlops.commands.registering import add_model_options
-from jupyter_mlops.config import SHARED_SCHEME
 from jupyter_mlops.errors import MlopsError
+from jupyter_mlops.magics.lines import as_written
 from jupyter_mlops.magics.namespace import data_names, lookup, metric_values
 from jupyter_mlops.operations.registering import registration
 from jupyter_mlops.registry.datasets import as_frame, fingerprint
@@ -171,23 +170,8 @@ class Connect(Subcommand):
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
         assert isinstance(context, NotebookContext)
-        location = " ".join(map(_as_written, args.location)) or None  # split by the line
+        location = " ".join(map(as_written, args.location)) or None  # split by the line
         return context.magics.connect(location, data_path=args.data_path)
-
-
-# a URL's `keyword=value` word whose value the line's quotes held together (`password='a b'`),
-# with no quote or backslash in it, which the line and a connection string read differently
-_SPACED_VALUE = re.compile(r"([A-Za-z_]+=)([^'\\]*\s[^'\\]*)", re.DOTALL)
-
-
-def _as_written(word: str) -> str:
-    """A word of `%mlops connect`'s URL as PostgreSQL reads it: a `keyword=value` whose value
-    holds a space (the line's quotes, which splitting it took away, kept it one word) quoted
-    again as a connection string quotes it; a whole URL in quotes as it is."""
-    found = _SPACED_VALUE.fullmatch(word)
-    if found is None or word.startswith(SHARED_SCHEME):
-        return word
-    return f"{found.group(1)}'{found.group(2)}'"
 
 
 class Metrics(Subcommand):

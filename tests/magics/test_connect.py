@@ -101,17 +101,56 @@ def test_a_password_quoted_in_a_connect_line_is_one_and_a_spaced_one_asks_to_quo
         "with \\' for a quote in it (or keep it out of the URL, in ~/.pgpass or PGPASSWORD)."
     ), said
     assert "hush" not in said and "now" not in said
-    # a quote in the password, escaped as PostgreSQL reads it: the line's own quotes end
-    # before it unless the whole URL is in double quotes
+    # a quote in the password, escaped as PostgreSQL reads it, in a line a shell cannot split
     escaped = quoted.replace("'hush now'", "'it\\'s'")
-    said = failure(ipython, escaped)
-    assert "cannot split the line" in said and "put the whole URL in double quotes" in said
-    url = escaped.removeprefix("%mlops connect ")
-    connected = ipython.run_cell(f'%mlops connect "{url}" --data-path {team}')
+    connected = ipython.run_cell(f"{escaped} --data-path {team}")
     assert connected.success, connected.error_in_exec
     assert ipython.run_cell("mlops.Registry().db.conninfo").result == (
         f"{conninfo} password='it\\'s'"
     )
+
+
+# a password with both quotes in it, as PostgreSQL reads it in a connection string
+BOTH = "'K7q\\'Zx\"Wv9'"
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "{pairs} password='K7q\\'Zx\"Wv9' schema={schema}",  # as the URL itself spells it
+        '{pairs} password="K7q\'Zx\\"Wv9" schema={schema}',  # as a shell quotes a word
+        "{pairs} password=K7q\\'Zx\\\"Wv9 schema={schema}",  # as a shell escapes one
+        "\"{pairs} password='K7q\\'Zx\\\"Wv9' schema={schema}\"",  # the URL in double quotes
+    ],
+)
+def test_a_password_with_both_quotes_connects_however_the_line_quotes_it(
+    ipython: InteractiveShell, postgres: Cluster, tmp_path: Path, spelling: str
+) -> None:
+    """A connection string escapes a quote as \\' inside single quotes, which a shell cannot
+    split; a shell's quotes and backslashes hold the value together another way. Each
+    spelling reaches PostgreSQL as the one password, and none of it is shown."""
+    schema, team = postgres.new_schema(), tmp_path / "team"
+    pairs = f"ducklake:postgres:{postgres.conninfo('mlops')}"
+    line = f"%mlops connect {spelling.format(pairs=pairs, schema=schema)} --data-path {team}"
+    connected = ipython.run_cell(line)
+    assert connected.success, connected.error_in_exec
+    conninfo = ipython.run_cell("mlops.Registry().db.conninfo").result
+    assert conninfo == f"{postgres.conninfo('mlops')} password={BOTH}"
+    shown = [repr(connected.result), ipython.run_cell("%config MlopsMagics.home").result]
+    assert not any("K7q" in text or "Wv9" in text for text in shown), shown
+
+
+def test_a_double_quoted_url_with_a_bare_double_quote_says_how_to_write_it(
+    ipython: InteractiveShell, postgres: Cluster, tmp_path: Path
+) -> None:
+    url = f"ducklake:postgres:{postgres.conninfo('mlops')} password='K7q\\'Zx\"Wv9'"
+    said = failure(ipython, f'%mlops connect "{url}" --data-path {tmp_path}')
+    assert said.startswith("%mlops: cannot split the line (No closing quotation); "), said
+    assert said.endswith(
+        "write the URL unquoted, as PostgreSQL reads it (password='...' with \\' for a quote "
+        'in it), or in double quotes with \\" for a double quote in it.'
+    ), said
+    assert "K7q" not in said and "Wv9" not in said
 
 
 def test_an_unreachable_server_names_the_connect_line_in_a_notebook(
