@@ -283,12 +283,22 @@ def _mistyped_url(raw: str) -> InvalidArgumentError:
     )
 
 
-_SECRETS = re.compile(r"(://[^/@:\s]*:)[^@\s]*@|(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)")
+_PASSWORD = re.compile(r"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
 
 
 def _unsecret(text: str) -> str:
-    """`text` with any password it holds (`user:PASSWORD@`, `password=...`) as ***."""
-    return _SECRETS.sub(lambda m: f"{m[1]}***@" if m[1] else f"{m[2]}***", text)
+    """`text` with any password it holds as ***: a `password=` value, and the user name and
+    password of a `scheme://` address, all up to its last @ (a password may hold a space, @,
+    /, ? or #, and where it would end before one cannot be known)."""
+    spans = [found.span(1) for found in _PASSWORD.finditer(text)]
+    start, end = text.find("://") + 3, text.rfind("@")
+    if 3 <= start <= end:
+        spans.append((start, end))
+    kept, position = [], 0
+    for begin, stop in sorted(spans):  # overlapping ones masked as one
+        kept.append(text[position:begin] + "***" if begin >= position else "")
+        position = max(position, stop)
+    return "".join(kept) + text[position:]
 
 
 def _bucket(given: str) -> str:

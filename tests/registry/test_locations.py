@@ -78,6 +78,10 @@ def test_a_shared_registry_is_named_by_url_and_data_path_its_password_by_environ
         "postgres://alice:hush@db.internal/mlops",
         "postgresql://alice:hush@127.0.0.1:5432/mlops",
         "ducklake:postgresql://alice:hush@db.internal/mlops",
+        # a password holding an @, a space or a / runs to the address's last @
+        "postgresql://alice:x@hush@db.internal/mlops",
+        "postgresql://alice:hush now@db.internal/mlops",
+        "postgres://hush/now@db.internal/mlops?password=hush@now",
         # look-alikes: a Cyrillic a, a fullwidth colon; and no scheme at all
         "duckl\u0430ke:postgres:dbname=mlops host=127.0.0.1 user=alice password=hush",
         "ducklake\uff1apostgres\uff1adbname=mlops host=127.0.0.1 password=hush",
