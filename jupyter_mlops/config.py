@@ -284,6 +284,7 @@ def _mistyped_url(raw: str) -> InvalidArgumentError:
 
 
 _PASSWORD = re.compile(r"password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)")
+_UNSAFE = re.compile(r"[\s@/?#]")  # what a user name holds only encoded
 
 
 def _unsecret(text: str) -> str:
@@ -292,8 +293,10 @@ def _unsecret(text: str) -> str:
     /, ? or #, and where it would end before one cannot be known)."""
     spans = [found.span(1) for found in _PASSWORD.finditer(text)]
     start, end = text.find("://") + 3, text.rfind("@")
-    if 3 <= start <= end:
-        spans.append((start, end))
+    user, colon, _ = text[start:end].partition(":")
+    if 3 <= start <= end and (colon or _UNSAFE.search(user)):
+        plain = colon and not _UNSAFE.search(user)  # a user name shown: `key:***@`
+        spans.append((start + len(user) + 1 if plain else start, end))
     kept, position = [], 0
     for begin, stop in sorted(spans):  # overlapping ones masked as one
         kept.append(text[position:begin] + "***" if begin >= position else "")

@@ -5,7 +5,8 @@ By the URI rules the user name and password (the userinfo) end at the `@` before
 and the host ends at the first `/`, `?` or `#`. A password may hold those unencoded, and then
 where the host begins cannot be known: PostgreSQL's client reads `alice:SE/CRET@host` as host
 `alice`, port `SE`, and says so in its error. So the userinfo is taken as everything from
-`://` to the LAST `@` of the address, masked whole whatever it holds, and an address whose
+`://` to the LAST `@` of the address; its password is masked whatever it holds (and the
+user name with it, where that holds what only an encoding may), and an address whose
 userinfo so taken holds a space, `@`, `/`, `?` or `#` is refused before anything reads it
 (an `@` meant for the path or a `?parameter`, as in `?user=a@b`, is written `%40` too). A
 database name that is itself a connection string (`dbname=... password=...`) is refused as
@@ -24,6 +25,7 @@ __all__ = [
     "nested",
     "refuse_nested",
     "refuse_unsafe",
+    "secret_span",
     "split_schema",
     "userinfo",
     "userinfo_span",
@@ -57,14 +59,27 @@ def database_span(text: str) -> tuple[int, int] | None:
     return found.span() if found and nested(unquote(found.group())) else None
 
 
-def userinfo(text: str) -> list[str]:
-    """The user name and password of `text`'s address, whole and its password alone, as a
-    message may quote them (none: no userinfo)."""
+def secret_span(text: str) -> tuple[int, int] | None:
+    """What of the first `scheme://` address's userinfo in `text` no message shows: its
+    password, after a user name that holds nothing only an encoding may (`alice:***@`), or
+    else the whole userinfo (None: no userinfo, or a plain user name alone)."""
     span = userinfo_span(text)
     if span is None:
+        return None
+    user, colon, _ = text[span[0] : span[1]].partition(":")
+    if _UNSAFE.search(user):
+        return span
+    return (span[0] + len(user) + 1, span[1]) if colon else None
+
+
+def userinfo(text: str) -> list[str]:
+    """The password of `text`'s address (with its user name, too, where that is masked),
+    as a message may quote it (none: no password)."""
+    span = secret_span(text)
+    if span is None:
         return []
-    whole = text[span[0] : span[1]]
-    return [whole, whole.partition(":")[2]]
+    masked = text[span[0] : span[1]]
+    return [masked, masked.partition(":")[2]] if span == userinfo_span(text) else [masked]
 
 
 def split_schema(conninfo: str) -> tuple[str, str | None]:

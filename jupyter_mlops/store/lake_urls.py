@@ -209,7 +209,7 @@ def _refuse_cut_password(pairs: list[tuple[str, str]], *, spaced: bool) -> None:
 def shown(url: str) -> str:
     """`url` with its password, if it holds one, left out: what messages and listings show."""
     spans = [found.span("value") for found in _PARAMETER.finditer(url) if _secret(found)]
-    if (userinfo := lake_uris.userinfo_span(url)) is not None:
+    if (userinfo := lake_uris.secret_span(url)) is not None:
         spans.append(userinfo)  # with the parameters: an @ in one may end the userinfo
     if (database := lake_uris.database_span(url)) is not None:
         spans.append(database)

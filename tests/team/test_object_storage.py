@@ -258,7 +258,7 @@ def test_wrong_credentials_a_missing_bucket_or_no_endpoint_is_one_sentence_and_w
         timeout=120,
     )  # fmt: skip
     assert unreached.returncode == 9 and "could not be reached" in one_sentence(unreached.stderr)
-    assert "hush-endpoint" not in unreached.stderr and "//***@127.0.0.1" in unreached.stderr
+    assert "hush-endpoint" not in unreached.stderr and "//key:***@127.0.0.1" in unreached.stderr
     made = postgres.execute(f"SELECT count(*) FROM pg_tables WHERE schemaname = '{schema}'")
     assert made == [(0,)]  # no catalog was made for either
 
