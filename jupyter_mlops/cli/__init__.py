@@ -23,6 +23,7 @@ from jupyter_mlops.config import resolve_location
 from jupyter_mlops.errors import Face, MlopsError
 from jupyter_mlops.operations.catalog import discard_if_unused
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.display import plain
 from jupyter_mlops.shown import shown_in
 
 
@@ -83,7 +84,7 @@ def _main(argv: list[str] | None) -> int:
     except KeyboardInterrupt as exc:
         return stopped(exc, prog="jupyter-mlops")
     if result is not None:
-        print(text(result))
+        print(plain(text(result)))  # a stored text's escape never reaches the terminal
     return int(args.subcommand.exit_code(result, args))
 
 

@@ -9,12 +9,18 @@ them without `!important`; and a marked row's cells are painted with a transluce
 theme's warning colour, readable under the theme's own text colour in light and dark themes,
 and in frontends without JupyterLab's variables (classic Notebook, VS Code) through the
 fallbacks.
+
+Text is shown as stored but for what a terminal would act on rather than show (an escape, a
+carriage return, a NUL) or show in another order (a bidirectional control): `plain` writes
+those as Python writes them in a string (`\\x1b`), so text stored before it was checked, or
+that no check covers (a param's name, a cell's code), can neither paint nor hide a line.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
 import textwrap
 from collections.abc import Sequence
 from datetime import datetime
@@ -41,6 +47,8 @@ STYLE = (
 LINE_WIDTH = 120
 NARROWEST = 24
 MARK = "*"
+# all control characters but newline and tab; line and paragraph separators; bidi controls
+_UNSHOWN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 class Markup(str):
@@ -61,6 +69,17 @@ def cell(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(cell(v) for v in value)
     return str(value)
+
+
+def plain(text: str) -> str:
+    """`text` with each character a terminal would act on, or show text around in another
+    order, written as an escape (`\\x1b`, `\\u202e`); newlines and tabs kept."""
+    return _UNSHOWN.sub(_escaped, text)
+
+
+def _escaped(found: re.Match[str]) -> str:
+    code = ord(found[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def counted(number: int, noun: str, plural: str = "") -> str:
@@ -101,7 +120,8 @@ def text_table(
     """A fixed-width text table for terminals and plain reprs. A cell holding line breaks,
     or too wide for the table to fit LINE_WIDTH, takes several lines; rows whose `marked`
     flag is set start with MARK."""
-    texts = [[cell(v) for v in row] for row in rows]
+    headers = [plain(h) for h in headers]
+    texts = [[plain(cell(v)) for v in row] for row in rows]
     limits = _limits([len(h) for h in headers], texts)
     cells = [
         [_wrapped(text, limit) for text, limit in zip(row, limits, strict=True)] for row in texts
@@ -161,7 +181,7 @@ def _joined(parts: list[str], widths: list[int]) -> str:
 
 def text_section(title: str, body: str) -> str:
     """A titled block of text, its body indented under the title."""
-    return f"{title}\n{textwrap.indent(body, '  ')}"
+    return f"{title}\n{textwrap.indent(plain(body), '  ')}"
 
 
 def details(summary: str, body_html: str) -> str:

@@ -1,12 +1,14 @@
 """Names and references: `churn`, `churn@champion`, `churn:3` (or `churn@3`).
 
-Also the smaller names and texts a user gives with them: metric and tag keys, reasons
-and descriptions. Every check here refuses in one sentence naming the value, so odd
+Also the smaller names and texts a user gives with them: metric and tag keys, tag values,
+reasons and descriptions. Every check here refuses in one sentence naming the value, so odd
 input (a newline, a NUL, a number where text belongs) never reaches the store. A reason
 is what the audit trail shows a later reader, so it must read as it is stored: no lone
 surrogate (what Python makes of bytes that are not UTF-8, which DuckDB cannot store), no
 bidirectional control that shows its characters in another order, at least one visible
 character, and at most TEXT_LENGTH characters (every later write copies the registry).
+A tag's value is held to the same, on one line (it is shown as `key=value` among others),
+and to TAG_LENGTH characters: a label, where a description holds a note.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from __future__ import annotations
 import numbers
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from jupyter_mlops.errors import InvalidArgumentError
 
@@ -33,6 +37,7 @@ NAME_LENGTH = 128  # a model's name or an alias
 USER_LENGTH = 128  # who made a change, as MLOPS_USER names them
 VERSION_LIMIT = 999_999_999  # nine digits, as a version written as text
 TEXT_LENGTH = 4_000  # a reason or a description
+TAG_LENGTH = 1_000  # a tag's value
 RESERVED_ALIASES = {"latest"}
 
 
@@ -77,9 +82,8 @@ def check_alias(alias: str) -> str:
 
 def check_key(key: object, *, what: str) -> str:
     """A metric, tag or evidence key: a non-empty str of at most KEY_LENGTH characters
-    without control characters (a newline would break every table it is shown in)."""
-    if isinstance(key, str) and 0 < len(key) <= KEY_LENGTH and _printable(key):
-        return key
+    without control characters (a newline would break every table it is shown in, an escape
+    would reach the terminal) nor bidirectional ones, with a visible character."""
     if not isinstance(key, str):
         problem = f"is {kind_of(key)}, not text"
     elif _SURROGATE.search(key):
@@ -88,11 +92,30 @@ def check_key(key: object, *, what: str) -> str:
         problem = "is empty"
     elif len(key) > KEY_LENGTH:
         problem = f"is {len(key):,} characters long (at most {KEY_LENGTH})"
+    elif _CONTROL.search(key):
+        problem = "contains a control character (a newline, a tab, an escape or a NUL)"
+    elif _BIDI.search(key):
+        problem = "contains a bidirectional control character"
+    elif not any(_visible(character) for character in key):
+        problem = "has no visible character"
     else:
-        problem = "contains a control character (a newline, a tab or a NUL)"
+        return key
     raise InvalidArgumentError(
         f"{what} key {_shown(key)} {problem}; name it with a short line of printable text."
     )
+
+
+def check_tags(tags: Mapping[Any, Any]) -> dict[str, str]:
+    """Tags as stored: each key a `check_key`, each value text (a number as its digits) that
+    `_text_problem` finds fine on one line, of at most TAG_LENGTH characters."""
+    checked = {}
+    for key, value in tags.items():
+        name, text = check_key(key, what="tag"), str(value)
+        problem = _text_problem(text, limit=TAG_LENGTH, one_line=True)
+        if problem is not None:
+            raise InvalidArgumentError(f"tag {name}={_shown(text)} {problem}.")
+        checked[name] = text
+    return checked
 
 
 def check_user(user: str, *, setting: str = "MLOPS_USER") -> str:
@@ -129,19 +152,25 @@ def check_text(text: object, *, what: str) -> str:
     raise InvalidArgumentError(f"{what} {_shown(text)} {problem}.")
 
 
-def _text_problem(text: object) -> str | None:
-    """Why `text` is no reason or description, with the fix; None when it is one."""
+def _text_problem(text: object, *, limit: int = TEXT_LENGTH, one_line: bool = False) -> str | None:
+    """Why `text` is no reason or description (no tag value, `one_line`), with the fix;
+    None when it is one."""
     if not isinstance(text, str):
         return f"is {kind_of(text)}, not text; give plain text, e.g. 'first model'"
-    if len(text) > TEXT_LENGTH:
+    if len(text) > limit:
         return (
-            f"is {len(text):,} characters long; keep it to {TEXT_LENGTH:,} characters and "
-            "put longer notes in a file the text names"
+            f"is {len(text):,} characters long; keep it to {limit:,} characters and "
+            f"put longer notes in {'the description' if one_line else 'a file the text names'}"
         )
     if _SURROGATE.search(text):
         return (
             "is not valid Unicode (bytes that are not UTF-8, or a lone surrogate); "
             "give it as UTF-8 text"
+        )
+    if one_line and _CONTROL.search(text):
+        return (
+            "contains a control character (a newline, a tab, an escape or a NUL); "
+            "give one line of plain text, e.g. 'reviewed by ana'"
         )
     if _CONTROL_IN_TEXT.search(text):
         return (
@@ -156,10 +185,6 @@ def _text_problem(text: object) -> str | None:
     if text and not any(_visible(character) for character in text):
         return "has no visible character; say it in words"
     return None
-
-
-def _printable(key: str) -> bool:
-    return not _CONTROL.search(key) and not _SURROGATE.search(key)
 
 
 def _visible(character: str) -> bool:

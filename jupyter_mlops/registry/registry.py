@@ -30,8 +30,8 @@ from jupyter_mlops.registry.records import ModelList, ModelSummary, Version, Ver
 from jupyter_mlops.registry.refs import (
     ModelRef,
     check_alias,
-    check_key,
     check_name,
+    check_tags,
     check_text,
     names_version,
     parse_ref,
@@ -154,7 +154,7 @@ class Registry:
         team.require_writable(self.db)
         check_name(name)
         check_text(given.description, what="description")
-        tags = {check_key(key, what="tag"): str(value) for key, value in given.tags.items()}
+        tags = check_tags(given.tags)
         draft = registration.draft_version(dataclasses.replace(given, tags=tags))
         return store_version(self.db, self.artifacts, name, draft, repeats=not force)
 
@@ -369,7 +369,7 @@ class Registry:
 
     def tag(self, name: str, version: int | str, tags: Mapping[str, Any]) -> Version:
         """Set `tags` (key -> value, stored as text) on a version, replacing equal keys."""
-        texts = {check_key(key, what="tag"): str(value) for key, value in tags.items()}
+        texts = check_tags(tags)
         with self.db.write() as conn:
             target = find_version(conn, version_ref(name, version))
             for key, value in texts.items():

@@ -29,7 +29,7 @@ from jupyter_mlops.errors import (
     StorageError,
     UnwrittenPointsError,
 )
-from jupyter_mlops.registry.refs import check_key
+from jupyter_mlops.registry.refs import check_key, check_tags
 from jupyter_mlops.store import runs as sql
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ class Run:
             self.log_param(key, value)
 
     def set_tag(self, key: str, value: Any) -> None:
-        self.tags[check_key(key, what="tag")] = str(value)
+        self.tags.update(check_tags({key: value}))
 
     # metrics
 

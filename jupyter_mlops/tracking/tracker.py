@@ -24,7 +24,7 @@ from jupyter_mlops.errors import (
 from jupyter_mlops.registry import Registry, Version
 from jupyter_mlops.registry.artifacts import RUN_FIX
 from jupyter_mlops.registry.capture import caller_code, current_user, git_commit, notebook_path
-from jupyter_mlops.registry.refs import check_key, check_name
+from jupyter_mlops.registry.refs import check_name, check_tags
 from jupyter_mlops.store import runs as sql
 from jupyter_mlops.tracking.comparison import RunComparison, compare_runs
 from jupyter_mlops.tracking.queries import select, where_list
@@ -49,7 +49,7 @@ class Tracker:
         notebook: str | None = None,
     ) -> Run:
         check_name(experiment, what="experiment name")
-        tag_texts = {check_key(k, what="tag"): str(v) for k, v in (tags or {}).items()}
+        tag_texts = check_tags(tags or {})
         record = {
             "experiment": experiment,
             "status": "running",
