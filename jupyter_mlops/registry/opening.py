@@ -55,6 +55,8 @@ def opened(
             given = Folder(place.home)
         db = LakeDatabase(place.url, place.data_path, lock_timeout=timeout)
         made = db.exists()  # one query of the catalog, which each answer below reuses
+        if not made:
+            team.require_makeable(db)
         data = team.data_folder(db, given, made=made)
         if not made:  # attached only now: attaching makes the catalog, with this data path
             try:

@@ -13,13 +13,15 @@ it made it, the same whatever URL reaches it), and one marked by another catalog
 refused, naming both registries: one registry's `gc` would delete the other's artifacts as
 unused. Nor is a registry file made in a shared registry's data folder. A role that may only
 read is refused before a registration writes its artifact files, so a refused change leaves
-nothing behind.
+nothing behind; and a schema holding no registry, opened by a role that may not make one
+there (a reader who mistyped `schema=`), is refused before its data path is touched.
 """
 
 from __future__ import annotations
 
 import json
 from contextlib import suppress
+from functools import partial
 from pathlib import Path
 
 from jupyter_mlops.config import (
@@ -31,7 +33,8 @@ from jupyter_mlops.config import (
     SHARED_MARK,
     on_object_storage,
 )
-from jupyter_mlops.errors import InvalidArgumentError, StorageError
+from jupyter_mlops.errors import InvalidArgumentError, NotFoundError, StorageError
+from jupyter_mlops.store import lake_reads, lake_rights
 from jupyter_mlops.store.backends import Store
 from jupyter_mlops.store.buckets import Bucket
 from jupyter_mlops.store.lake import LakeDatabase
@@ -85,6 +88,19 @@ def data_folder(db: LakeDatabase, given: Objects | None, *, made: bool) -> Objec
         )
     _refuse_marked_by_another(db, found)
     return found
+
+
+def require_makeable(db: LakeDatabase) -> None:
+    """Refuse the new registry `db` when its role may not make its catalog: said as the
+    schema holding none, before a folder, a file or a table is made (attaching would fail
+    only once its data path was claimed, saying PostgreSQL refused the role)."""
+    if lake_reads.asking(db, partial(lake_rights.may_make, schema=db.schema)):
+        return
+    raise NotFoundError(
+        f"there is no registry in PostgreSQL schema {db.schema!r} of the {db.shown}, and "
+        f"role {db.role()!r} may not make one there, so nothing was made; check schema= and "
+        "dbname= in the URL, or have a role that may write open it first to make it."
+    )
 
 
 def mark(db: LakeDatabase, data: Objects) -> None:

@@ -42,6 +42,19 @@ def rights(session: Any, schema: str) -> Rights:
     return Rights(missing, str(owner) if other else None)
 
 
+def may_make(session: Any, schema: str) -> bool:
+    """Whether `session`'s role may make a catalog in `schema`, as attaching one does: its
+    tables in the schema, or, where there is no such schema, the schema first."""
+    row = session.execute(
+        """SELECT CASE WHEN n.oid IS NULL
+                THEN has_database_privilege(current_database(), 'CREATE')
+                ELSE has_schema_privilege(n.oid, 'CREATE') END
+            FROM (SELECT 1) one LEFT JOIN pg_namespace n ON n.nspname = %s""",
+        [schema],
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def session_role(session: Any) -> str:
     """The role `session` logged in as (not the one it acts as)."""
     row = session.execute("SELECT session_user").fetchone()

@@ -17,11 +17,13 @@ import pytest
 from sklearn.dummy import DummyClassifier
 
 from jupyter_mlops import Registry
-from jupyter_mlops.errors import ForbiddenError, RegistryBusyError
+from jupyter_mlops.cli import main
+from jupyter_mlops.errors import ForbiddenError, NotFoundError, RegistryBusyError
 from jupyter_mlops.monitoring import Monitor
 from tests.team.people import files_under
 
 FORBIDDEN_EXIT = 15
+NOT_FOUND_EXIT = 4
 
 
 def one_sentence(error: BaseException) -> str:
@@ -107,9 +109,45 @@ def test_a_registry_a_role_may_not_make_leaves_its_folder_to_the_one_made_next(
         Registry(team.postgres.url(schema, user=team.names["carol"]), data_path=folder)
     said = one_sentence(refused.value)  # PostgreSQL's reason, not the SQL it echoed
     assert f"(Failed to initialize DuckLake: ERROR: permission denied for schema {schema})" in said
+    assert not folder.exists()
     made = Registry(team.postgres.url(schema), data_path=folder)
     made.register("churn", fitted)
     assert [version.version for version in made.versions("churn")] == [1]
+
+
+@pytest.mark.parametrize("person", ["carol", "alice"])
+def test_a_mistyped_schema_is_said_to_hold_no_registry_and_nothing_is_made(
+    team, tmp_path, capsys, person
+):
+    """A role that may not make a catalog where its URL points (the reader; a writer, whose
+    group may make tables in its team's schema only) naming a schema that holds no registry
+    (mistyped, or one made for a registry no writer opened yet) is told so in one sentence,
+    whatever data path it gives, and nothing is made: no folder, no file, no schema or table
+    in PostgreSQL. (A role that may make one makes a new registry there, by design.)"""
+    typo, empty_schema = f"{team.schema}x", team.postgres.new_schema()
+    team.postgres.execute(f"GRANT USAGE ON SCHEMA {empty_schema} TO PUBLIC")
+    acting = {"options": f"-crole={team.names['mlops_writer']}"} if person == "alice" else {}
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    before = files_under(team.data)
+    for schema in (typo, empty_schema):
+        url = team.postgres.url(schema, user=team.names[person], **acting)
+        for data_path in (tmp_path / "new" / "deeper", empty, team.data, None):
+            with pytest.raises(NotFoundError) as refused:
+                Registry(url, data_path=data_path)
+            said = one_sentence(refused.value)
+            assert said.startswith(f"there is no registry in PostgreSQL schema {schema!r} of ")
+            assert f"role {team.names[person]!r} may not make one there" in said
+            assert "check schema= and dbname= in the URL" in said
+            given = [] if data_path is None else ["--data-path", str(data_path)]
+            assert main(["--home", url, *given, "models"]) == NOT_FOUND_EXIT
+            assert capsys.readouterr().err.strip() == f"jupyter-mlops: {said}"
+    assert not (tmp_path / "new").exists() and list(empty.iterdir()) == []
+    assert files_under(team.data) == before
+    schemas = "SELECT nspname FROM pg_namespace WHERE nspname IN ('{}', '{}')"
+    assert team.postgres.execute(schemas.format(typo, empty_schema)) == [(empty_schema,)]
+    tables = f"SELECT count(*) FROM pg_tables WHERE schemaname = '{empty_schema}'"
+    assert team.postgres.execute(tables) == [(0,)]
 
 
 def test_a_role_with_no_right_on_the_schema_is_told_so_not_that_postgresql_is_down(team):
