@@ -55,6 +55,14 @@ def get_model(conn: duckdb.DuckDBPyConnection, name: str) -> Row | None:
     return _first(conn.execute("SELECT * FROM models WHERE name = ?", [name]))
 
 
+def case_twin(conn: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """The model whose name is `name` in other case (`Churn` beside `churn`), if any."""
+    row = conn.execute(
+        "SELECT min(name) FROM models WHERE lower(name) = lower(?) AND name <> ?", [name, name]
+    ).fetchone()
+    return None if row is None else row[0]
+
+
 def insert_model(
     conn: duckdb.DuckDBPyConnection, name: str, *, at: datetime, by: str, description: str
 ) -> None:
