@@ -85,21 +85,11 @@ def check_key(key: object, *, what: str) -> str:
     without control characters (a newline would break every table it is shown in, an escape
     would reach the terminal) nor bidirectional ones, with a visible character."""
     if not isinstance(key, str):
-        problem = f"is {kind_of(key)}, not text"
-    elif _SURROGATE.search(key):
-        problem = "is not valid Unicode (bytes that are not UTF-8, or a lone surrogate)"
-    elif not key:
-        problem = "is empty"
-    elif len(key) > KEY_LENGTH:
-        problem = f"is {len(key):,} characters long (at most {KEY_LENGTH})"
-    elif _CONTROL.search(key):
-        problem = "contains a control character (a newline, a tab, an escape or a NUL)"
-    elif _BIDI.search(key):
-        problem = "contains a bidirectional control character"
-    elif not any(_visible(character) for character in key):
-        problem = "has no visible character"
+        problem: str | None = f"is {kind_of(key)}, not text"
     else:
-        return key
+        problem = "is empty" if not key else _line_problem(key, limit=KEY_LENGTH)
+        if problem is None:
+            return key
     raise InvalidArgumentError(
         f"{what} key {_shown(key)} {problem}; name it with a short line of printable text."
     )
@@ -123,18 +113,8 @@ def check_user(user: str, *, setting: str = "MLOPS_USER") -> str:
     as stored, so no control character (a newline would forge a line of the history, an
     escape would reach the terminal), no lone surrogate, no bidirectional control, at least
     one visible character, at most USER_LENGTH characters."""
-    problem = ""
-    if len(user) > USER_LENGTH:
-        problem = f"is {len(user):,} characters long (at most {USER_LENGTH})"
-    elif _SURROGATE.search(user):
-        problem = "is not valid Unicode"
-    elif _CONTROL.search(user):
-        problem = "contains a control character (a newline, a tab or an escape)"
-    elif _BIDI.search(user):
-        problem = "contains a bidirectional control character"
-    elif not any(_visible(character) for character in user):
-        problem = "has no visible character"
-    if problem:
+    problem = _line_problem(user, limit=USER_LENGTH)
+    if problem is not None:
         raise InvalidArgumentError(
             f"{setting}={_shown(user)} {problem}; set it to the name the audit trail should "
             f"show (e.g. {setting}=ana), or unset it to record the operating system's user."
@@ -184,6 +164,21 @@ def _text_problem(text: object, *, limit: int = TEXT_LENGTH, one_line: bool = Fa
         )
     if text and not any(_visible(character) for character in text):
         return "has no visible character; say it in words"
+    return None
+
+
+def _line_problem(text: str, *, limit: int) -> str | None:
+    """Why `text` is no short line of plain text (a key, a user name); None when it is one."""
+    if _SURROGATE.search(text):
+        return "is not valid Unicode (bytes that are not UTF-8, or a lone surrogate)"
+    if len(text) > limit:
+        return f"is {len(text):,} characters long (at most {limit})"
+    if _CONTROL.search(text):
+        return "contains a control character (a newline, a tab, an escape or a NUL)"
+    if _BIDI.search(text):
+        return "contains a bidirectional control character"
+    if not any(_visible(character) for character in text):
+        return "has no visible character"
     return None
 
 
