@@ -7,18 +7,22 @@ stored version (`repeats.py`) is looked for before the files are written and aga
 the lock, where a registration running at the same time would have left its version; the
 stored one is handed back instead of a copy.
 
-A new model's name may not differ only by case from another's (`churn` beside `Churn`):
-its prediction, label and server logs are kept in folders and files named after it, which a
-file system that ignores case (macOS, Windows, most SMB shares) would make one, mixing the
-two models' logs. It is refused before the files are written, and again under the lock.
+A new model's name may not differ only by case, or trailing dots, from another's (`churn`
+beside `Churn` or `churn.`): its prediction, label and server logs are kept in folders and
+files named after it, which a file system that ignores case (macOS, Windows, most SMB
+shares) or drops a name's trailing dots (Windows, SMB) would make one, mixing the two
+models' logs; nor may it end in a dot or be a name Windows keeps for a device (`con`,
+`nul.v2`), whose folder could not be made there. It is refused before the files are
+written, and again under the lock.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import ConflictError
+from jupyter_mlops.errors import ConflictError, InvalidArgumentError
 from jupyter_mlops.registry.lookups import find_version
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.registry.refs import ModelRef
@@ -40,7 +44,7 @@ def store_version(
     """Store `draft` as the next version of `name`; with `repeats`, a stored version it
     repeats is returned instead, with a note."""
     with db.read() as conn:
-        _refuse_case_twin(conn, name)
+        _refuse_folder_twin(conn, name)
         same = _same_version(conn, artifacts, name, draft) if repeats else None
     if same is not None:
         restore_files(same, draft, artifacts)
@@ -68,16 +72,35 @@ def _same_version(
     return None if number is None else find_version(conn, ModelRef(name, version=number))
 
 
-def _refuse_case_twin(conn: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Refuse a new model `name` whose name another model has in other case."""
+# the names Windows keeps for devices, whatever follows a dot: no file or folder is so named
+_DEVICE = re.compile(r"(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?", re.IGNORECASE)
+
+
+def _refuse_folder_twin(conn: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Refuse a new model `name` whose logs' folder another model's would be on a file
+    system that ignores case or trailing dots, or that Windows could not make."""
     if catalog.get_model(conn, name) is not None:
         return
+    why = None
+    if name.endswith("."):
+        why = (
+            "ends in a dot, which Windows and SMB shares drop from a folder's name (its logs "
+            f"would be kept with those of a model named {name.rstrip('.')!r})"
+        )
+    elif _DEVICE.fullmatch(name):
+        why = "is a name Windows keeps for a device, which no folder of its logs may have there"
+    if why is not None:
+        raise InvalidArgumentError(
+            f"model name {name!r} {why}; choose another name, such as "
+            f"{name.rstrip('.') + '-model'!r}."
+        )
     twin = catalog.case_twin(conn, name)
     if twin is not None:
+        differs = "case" if twin.lower() == name.lower() else "trailing dots"
         raise ConflictError(
-            f"model {name!r} differs only by case from model {twin!r}, and a file system that "
-            "ignores case (macOS, Windows, SMB shares) would keep both models' logs in one "
-            f"folder; register it as {twin!r}, or choose a name that differs in more than case."
+            f"model {name!r} differs only by {differs} from model {twin!r}, and a file system "
+            "that ignores them (macOS, Windows, SMB shares) would keep both models' logs in one "
+            f"folder; register it as {twin!r}, or choose a name that differs in more than that."
         )
 
 
@@ -89,7 +112,7 @@ def _insert_version(conn: duckdb.DuckDBPyConnection, name: str, draft: Draft) ->
     record["created_at"] = utc_now()
     record["created_by"] = actors.user(conn, record["created_by"])  # as it is recorded
     if catalog.get_model(conn, name) is None:
-        _refuse_case_twin(conn, name)  # made meanwhile by another registration
+        _refuse_folder_twin(conn, name)  # made meanwhile by another registration
         catalog.insert_model(
             conn,
             name,

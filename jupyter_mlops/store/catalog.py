@@ -56,9 +56,12 @@ def get_model(conn: duckdb.DuckDBPyConnection, name: str) -> Row | None:
 
 
 def case_twin(conn: duckdb.DuckDBPyConnection, name: str) -> str | None:
-    """The model whose name is `name` in other case (`Churn` beside `churn`), if any."""
+    """The model whose name is `name` in other case or with trailing dots (`Churn` or
+    `churn.` beside `churn`), if any: a name a folder of either would also have."""
     row = conn.execute(
-        "SELECT min(name) FROM models WHERE lower(name) = lower(?) AND name <> ?", [name, name]
+        "SELECT min(name) FROM models WHERE lower(rtrim(name, '.')) = lower(rtrim(?, '.')) "
+        "AND name <> ?",
+        [name, name],
     ).fetchone()
     return None if row is None else row[0]
 

@@ -5,10 +5,11 @@ a shell and a notebook; a registry that holds two such models already keeps work
 
 from __future__ import annotations
 
+import pytest
 import skops.io
 
 from jupyter_mlops.cli import main
-from jupyter_mlops.errors import ConflictError
+from jupyter_mlops.errors import ConflictError, InvalidArgumentError
 from jupyter_mlops.monitoring import Monitor
 from jupyter_mlops.registry.locations import options
 from jupyter_mlops.store import catalog
@@ -65,3 +66,35 @@ def test_two_models_an_older_registry_holds_in_two_cases_both_keep_working(
     assert registry.register("Churn", fitted, force=True).version == 2
     assert registry.model_names() == ["Churn", "churn"]
     assert [v.version for v in registry.versions("churn")] == [1]
+
+
+def test_a_name_a_windows_share_would_fold_or_refuse_is_refused(registry, fitted, dataset):
+    """`churn.` is `churn` to Windows and SMB shares, which drop a name's trailing dots, and
+    `con` or `nul.v2` a device no folder may be named after: neither is made a new model."""
+    X, y = dataset
+    registry.register("churn", fitted)
+    for name, said in (
+        ("churn.", "ends in a dot"),
+        ("fresh.", "ends in a dot"),
+        ("con", "is a name Windows keeps for a device"),
+        ("NUL.v2", "is a name Windows keeps for a device"),
+        ("lpt1", "is a name Windows keeps for a device"),
+    ):
+        with pytest.raises(InvalidArgumentError) as refused:
+            registry.register(name, fitted, X=X, y=y)
+        message = str(refused.value)
+        assert message.startswith(f"model name {name!r} {said}") and "\n" not in message
+        assert "choose another name, such as" in message
+    assert registry.model_names() == ["churn"]
+    assert registry.register("console", fitted).model == "console"  # only the names themselves
+
+
+def test_a_name_an_older_registry_holds_with_a_trailing_dot_keeps_its_twin_out(registry, fitted):
+    registry.register("base", fitted)
+    at = registry.get("base:1").created_at
+    with registry.db.write() as conn:
+        catalog.insert_model(conn, "churn.", at=at, by="ana", description="")
+    with pytest.raises(ConflictError) as refused:
+        registry.register("Churn", fitted)
+    assert str(refused.value).startswith("model 'Churn' differs only by trailing dots from")
+    assert registry.register("churn.", fitted).version == 1  # the model itself takes versions
