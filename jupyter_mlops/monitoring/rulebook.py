@@ -28,7 +28,9 @@ def add_rule(
     registry: Registry, ref: str, expression: str, *, notify: Sequence[str] = ()
 ) -> AlertRule:
     """Store an alert rule on what `ref` names (a bare name: the champion), its names and
-    targets checked first; checks of that ref evaluate it, checks of other versions not."""
+    targets checked first; checks of that ref evaluate it, checks of other versions not. A
+    rule the same as one in force (the ref, the expression and the targets: a notebook's
+    cell run again) is that rule, not a second one firing beside it."""
     ref = registry.watched(ref)
     version = registry.get(ref)
     rule = Rule(expression)
@@ -53,8 +55,20 @@ def add_rule(
         "state_since": now,
     }
     with registry.db.write() as conn:
+        for row in sql.rules_of(conn, version.model):
+            same = (row["ref"], row["notify"] or "") == (ref, record["notify"])
+            if same and _parsed(row["expression"]) == rule.tree:  # written alike or not
+                return AlertRule.from_row(row)
         rule_id = sql.insert_rule(conn, record)
         return AlertRule.from_row(sql.rule(conn, rule_id) or {})
+
+
+def _parsed(expression: str) -> object:
+    """A stored rule's expression parsed (None: one this release does not read)."""
+    try:
+        return Rule(expression).tree
+    except InvalidArgumentError:
+        return None
 
 
 def rules(registry: Registry, model: str | None = None) -> AlertRuleList:

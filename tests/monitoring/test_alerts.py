@@ -195,6 +195,20 @@ def test_rules_can_be_listed_and_removed(monitor: Monitor) -> None:
         monitor.remove_alert(rule.id)
 
 
+def test_a_rule_added_again_is_the_rule_in_force_not_a_second_one(monitor: Monitor) -> None:
+    """A notebook's cell run again adds nothing: two copies would each fire every alert."""
+    HOOK = "webhook:http://127.0.0.1:9/alerts"  # never called: nothing is checked
+    first = monitor.add_alert("churn@champion", "drift.share > 0.3", notify=[HOOK])
+    again = monitor.add_alert("churn@champion", "drift.share  >  0.3", notify=[HOOK])
+    assert again.id == first.id
+    other = monitor.add_alert("churn@champion", "drift.share > 0.3")  # no target: another rule
+    assert other.id != first.id
+    assert [r.id for r in monitor.alerts("churn")] == [first.id, other.id]
+    monitor.remove_alert(first.id)
+    assert monitor.add_alert("churn@champion", "drift.share > 0.3", notify=[HOOK]).id
+    assert len(monitor.alerts("churn")) == 2  # a removed rule is not in force
+
+
 CHECKER = """
 import sys
 from jupyter_mlops import Monitor, Registry
