@@ -13,6 +13,7 @@ import skops.io
 from sklearn.linear_model import Ridge
 
 from jupyter_mlops import Registry
+from jupyter_mlops.cli import main as jupyter_main
 from tests.conftest import ROOT
 from tests.registry import crafted
 from tests.registry.custom_model import ThresholdModel
@@ -469,3 +470,26 @@ def test_a_refused_command_on_a_new_shared_registry_leaves_the_teams_data_folder
     assert main(["--home", lake_url, "--data-path", str(team), "promote", "churn", "1"]) == 4
     assert "no model named 'churn'" in capsys.readouterr().err
     assert team.is_dir()  # the team's folder, which other machines may be using
+
+
+def test_promote_and_rollback_take_the_alias_as_a_word_or_as_alias(
+    tmp_path, fitted, dataset, capsys
+):
+    """Both commands that move an alias take it either way, so a person who learned one
+    form on one of them is not refused on the other."""
+    registry = Registry(tmp_path / "home")
+    registry.register("churn", fitted)
+    registry.register("churn", fitted.__class__(C=0.5, max_iter=5000).fit(*dataset))
+    home = ["--home", str(tmp_path / "home")]
+    assert jupyter_main([*home, "promote", "churn", "1", "--alias", "staging"]) == 0
+    assert jupyter_main([*home, "promote", "churn", "2", "staging"]) == 0
+    assert jupyter_main([*home, "rollback", "churn", "staging", "--reason", "r"]) == 0
+    assert registry.model_aliases("churn") == {"staging": 1}
+    assert jupyter_main([*home, "promote", "churn", "2", "--alias", "staging"]) == 0
+    assert jupyter_main([*home, "rollback", "churn", "--alias", "staging"]) == 0
+    assert registry.model_aliases("churn") == {"staging": 1}
+    capsys.readouterr()
+    assert jupyter_main([*home, "promote", "churn", "2", "a", "--alias", "b"]) == 2
+    said = capsys.readouterr().err.strip()
+    assert "the alias is given twice, as 'a' and as --alias 'b'; give it once." in said
+    assert "\n" not in said and registry.model_aliases("churn") == {"staging": 1}

@@ -8,6 +8,7 @@ from typing import Any
 from jupyter_mlops import operations
 from jupyter_mlops.commands.base import Context, Subcommand, parse_pairs
 from jupyter_mlops.commands.deployments import DEPLOYMENTS
+from jupyter_mlops.errors import InvalidArgumentError
 
 
 class Models(Subcommand):
@@ -47,9 +48,7 @@ class Promote(Subcommand):
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("model")
         parser.add_argument("version")
-        parser.add_argument(
-            "alias", nargs="?", default="champion", help="the alias to point (default: champion)"
-        )
+        add_alias(parser, "the alias to point")
         parser.add_argument("--reason", default="")
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
@@ -57,7 +56,7 @@ class Promote(Subcommand):
             context.registry,
             model=args.model,
             version=args.version,
-            alias=args.alias,
+            alias=alias_given(args),
             reason=args.reason,
         )
 
@@ -68,13 +67,32 @@ class Rollback(Subcommand):
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("model")
-        parser.add_argument("--alias", default="champion")
+        add_alias(parser, "the alias whose last move to undo")
         parser.add_argument("--reason", default="")
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
         return operations.rollback(
-            context.registry, model=args.model, alias=args.alias, reason=args.reason
+            context.registry, model=args.model, alias=alias_given(args), reason=args.reason
         )
+
+
+def add_alias(parser: argparse.ArgumentParser, what: str) -> None:
+    """The alias a move is of, as a word after the others or as `--alias` (both commands
+    that move one take either, so neither form is refused as unknown)."""
+    parser.add_argument("alias", nargs="?", help=f"{what} (default: champion)")
+    parser.add_argument("--alias", dest="alias_option", metavar="ALIAS", help="the same")
+
+
+def alias_given(args: argparse.Namespace) -> str:
+    """The alias a command was given in either form, champion when neither; two that
+    differ are refused."""
+    given = {alias for alias in (args.alias, args.alias_option) if alias is not None}
+    if len(given) > 1:
+        raise InvalidArgumentError(
+            f"the alias is given twice, as {args.alias!r} and as --alias {args.alias_option!r}; "
+            "give it once."
+        )
+    return given.pop() if given else "champion"
 
 
 class Unalias(Subcommand):
