@@ -313,11 +313,11 @@ def _bucket(given: str) -> str:
             "(a bucket's name is 3 to 63 lowercase letters, digits, dots and hyphens)."
         )
     parts = [part for part in prefix.split("/") if part]
-    if "?" in prefix or "." in parts or ".." in parts:
+    if any(sign in prefix for sign in "?[]") or "." in parts or ".." in parts:
         raise InvalidArgumentError(
-            f"data path {_unsecret(given)!r} names its bucket folder with '..', '.' or '?', "
-            "which DuckDB and the bucket's other clients would take for different folders; "
-            f"give {BUCKET_SCHEME}BUCKET/FOLDER/ with plain folder names."
+            f"data path {_unsecret(given)!r} names its bucket folder with '..', '.', '?', '[' "
+            "or ']', which DuckDB and the bucket's other clients would take for different "
+            f"folders or for a pattern; give {BUCKET_SCHEME}BUCKET/FOLDER/ with plain folder names."
         )
     prefix = "/".join(parts)
     return f"{BUCKET_SCHEME}{bucket}/{prefix}/" if prefix else f"{BUCKET_SCHEME}{bucket}/"

@@ -6,10 +6,11 @@ import os
 import sys
 from pathlib import Path
 
+import nbformat
 import papermill
 import pytest
 
-from jupyter_mlops import Registry, operations
+from jupyter_mlops import Monitor, Registry, operations
 from jupyter_mlops.cli import main
 from tests.conftest import ROOT
 from tests.postgres import Cluster
@@ -119,3 +120,24 @@ def test_the_team_tutorial_shares_one_registry_between_a_writer_and_a_reader(
     (dashboard,) = dashboards(output)
     assert "churn: versions" in dashboard["text/html"]
     assert f"PostgreSQL role {reader!r} may only read" in output.read_text()
+
+
+@pytest.mark.slow
+def test_the_monitoring_job_of_a_version_without_labelled_held_out_rows_says_so_and_passes(
+    kernel_env, fitted, dataset, capsys
+):
+    """Nothing calibrates an estimate of such a version: the job says so and goes on to the
+    alert rules, rather than failing every scheduled run."""
+    X, y = dataset
+    registry = Registry(kernel_env / "registry")
+    registry.register("plain", fitted, X=X, y=y)  # training rows only
+    registry.promote("plain", 1)
+    Monitor(registry).log_predictions("plain@champion", X.iloc[:200])
+    notebook = str(ROOT / "examples" / "monitoring.ipynb")
+    given = ["monitor", notebook, "-p", "model", "plain@champion", "-p", "window", "1d"]
+    assert main(["--home", str(kernel_env / "registry"), *given]) == 0, capsys.readouterr()
+    (job,) = operations.jobs(registry, model="plain")
+    assert job.status == "passed"
+    executed = nbformat.read(operations.job_notebook(registry, job=job.id), as_version=4)
+    said = [o.get("text", "") for cell in executed.cells for o in cell.get("outputs", [])]
+    assert any("Not estimated: " in text and "held-out" in text for text in said), said

@@ -15,6 +15,7 @@ from jupyter_mlops.monitoring.alerts import (
     AlertRule,
     AlertRuleList,
     stored_targets,
+    targets_of,
 )
 from jupyter_mlops.monitoring.delivery import check_target
 from jupyter_mlops.monitoring.rules import Rule, check_names, check_numbers
@@ -29,8 +30,8 @@ def add_rule(
 ) -> AlertRule:
     """Store an alert rule on what `ref` names (a bare name: the champion), its names and
     targets checked first; checks of that ref evaluate it, checks of other versions not. A
-    rule the same as one in force (the ref, the expression and the targets: a notebook's
-    cell run again) is that rule, not a second one firing beside it."""
+    rule the same as one in force (the ref, the expression and the targets, in any order: a
+    notebook's cell run again) is that rule, not a second one firing beside it."""
     ref = registry.watched(ref)
     version = registry.get(ref)
     rule = Rule(expression)
@@ -56,7 +57,7 @@ def add_rule(
     }
     with registry.db.write() as conn:
         for row in sql.rules_of(conn, version.model):
-            same = (row["ref"], row["notify"] or "") == (ref, record["notify"])
+            same = row["ref"] == ref and set(targets_of(row["notify"])) == set(targets)
             if same and _parsed(row["expression"]) == rule.tree:  # written alike or not
                 return AlertRule.from_row(row)
         rule_id = sql.insert_rule(conn, record)

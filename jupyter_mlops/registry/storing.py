@@ -73,7 +73,7 @@ def _same_version(
 
 
 # the names Windows keeps for devices, whatever follows a dot: no file or folder is so named
-_DEVICE = re.compile(r"(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?", re.IGNORECASE)
+_DEVICE = re.compile(r"(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?", re.IGNORECASE)
 
 
 def _refuse_folder_twin(conn: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -91,8 +91,7 @@ def _refuse_folder_twin(conn: duckdb.DuckDBPyConnection, name: str) -> None:
         why = "is a name Windows keeps for a device, which no folder of its logs may have there"
     if why is not None:
         raise InvalidArgumentError(
-            f"model name {name!r} {why}; choose another name, such as "
-            f"{name.rstrip('.') + '-model'!r}."
+            f"model name {name!r} {why}; choose another name, such as {_renamed(name)!r}."
         )
     twin = catalog.case_twin(conn, name)
     if twin is not None:
@@ -102,6 +101,12 @@ def _refuse_folder_twin(conn: duckdb.DuckDBPyConnection, name: str) -> None:
             "that ignores them (macOS, Windows, SMB shares) would keep both models' logs in one "
             f"folder; register it as {twin!r}, or choose a name that differs in more than that."
         )
+
+
+def _renamed(name: str) -> str:
+    """A name like `name` that a Windows share takes: `con.x` as `con-model.x`."""
+    stem, dot, rest = name.rstrip(".").partition(".")
+    return f"{stem}-model{dot}{rest}"
 
 
 def _insert_version(conn: duckdb.DuckDBPyConnection, name: str, draft: Draft) -> None:

@@ -191,11 +191,9 @@ def _claim(db: LakeDatabase, data: Objects) -> None:
     with one folder, one gets it and the others are refused; processes making the same
     registry at once all take it. Another registry's files, or its claim, are refused."""
     claim = json.dumps({"registry": shown(db.url)}) + "\n"
-    if _claimed_by(data) == shown(db.url) or _made_meanwhile(db, data):
-        return
     _refuse_anothers(db, data)
-    if not data.claim(_MARK, claim.encode()) and _claimed_by(data) != shown(db.url):
-        _refuse_anothers(db, data)  # claimed meanwhile by another: refused by its mark
+    if not data.claim(_MARK, claim.encode()):
+        _refuse_anothers(db, data)  # claimed meanwhile: by this registry (taken), or refused
 
 
 def withdraw(db: LakeDatabase, data: Objects) -> None:
@@ -205,6 +203,12 @@ def withdraw(db: LakeDatabase, data: Objects) -> None:
     if _claimed_by(data) == shown(db.url):
         with suppress(OSError):  # left as it is: the sentence for a claim says what to do
             data.delete([_MARK])
+
+
+def _ours(db: LakeDatabase, data: Objects) -> bool:
+    """Whether the mark in `data` is `db`'s: its claim, or its catalog's, made meanwhile by
+    another process opening it at the same time."""
+    return _claimed_by(data) == shown(db.url) or _made_meanwhile(db, data)
 
 
 def _made_meanwhile(db: LakeDatabase, data: Objects) -> bool:
@@ -232,7 +236,11 @@ def _claim_of(held: object) -> str | None:
 
 def _refuse_anothers(db: LakeDatabase, data: Objects) -> None:
     """A new registry's data path must not hold another registry's files: they would be its
-    own as far as it could tell (its `gc` would delete the other's artifacts as unused)."""
+    own as far as it could tell (its `gc` would delete the other's artifacts as unused).
+    The folder's mark is read at once: one another process opening `db` made a moment
+    ago is its own."""
+    if _ours(db, data):
+        return
     artifacts = f"{ARTIFACTS_DIR}/sha256"
     held = (
         bool(data.folders(artifacts) or data.names(artifacts))

@@ -177,11 +177,27 @@ class LakeDatabase:
         if not self._writable:
             self.require_writable()
             self._writable = True
-        turn = _Writers.turn(self.name)
-        with turn, self._writer_lock() as session, self._transaction() as conn:
-            with actors.acting(conn, role):  # an error: `_transaction` rolls it back
+        with (
+            _Writers.turn(self.name),
+            self._writer_lock() as session,
+            self._in_turn(session) as conn,
+            actors.acting(conn, role),
+        ):
+            yield conn  # an error: `_transaction` rolls it back
+
+    @contextmanager
+    def _in_turn(self, session: Any) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The write's transaction, committed once its body is done. One that broke off
+        because PostgreSQL ended this writer's sessions while it stood still (stopped,
+        suspended) is told so, not told PostgreSQL restarted."""
+        try:
+            with self._transaction() as conn:
                 yield conn
-            self._commit(conn, session)
+                self._commit(conn, session)
+        except UnavailableError:  # any other cause is told as it is (an outcome unknown)
+            if not session.closed and lake_pauses.ended_standing_still(session):
+                raise lake_pauses.stood_still(self.shown, self.pause_limit_ms) from None
+            raise
 
     def _commit(self, conn: duckdb.DuckDBPyConnection, session: Any) -> None:
         """Commit, unless PostgreSQL ended this writer's turn while it stood still."""

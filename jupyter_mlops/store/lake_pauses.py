@@ -66,8 +66,25 @@ def still_holding(session: Any, shown: str, limit_ms: int, broke: Any) -> None:
     except psycopg.Error as exc:
         if _ENDED not in str(exc):
             raise broke(exc) from None
-        raise UnavailableError(
-            f"this process stood still for more than {limit_ms / 1000:g} s in the middle of a "
-            f"write to the {shown} (it was stopped or suspended), so PostgreSQL ended its turn "
-            "and let the other writers on; nothing of this change was saved, so run it again."
-        ) from None
+        raise stood_still(shown, limit_ms) from None
+
+
+def ended_standing_still(session: Any) -> bool:
+    """Whether PostgreSQL ended the lock session `session` for standing still (which it
+    says at the session's next use); False for a session that answers, or ended otherwise."""
+    import psycopg
+
+    try:
+        session.execute("SELECT 1")
+    except psycopg.Error as exc:
+        return _ENDED in str(exc)
+    return False
+
+
+def stood_still(shown: str, limit_ms: int) -> UnavailableError:
+    """What a write is told whose turn PostgreSQL ended while it stood still."""
+    return UnavailableError(
+        f"this process stood still for more than {limit_ms / 1000:g} s in the middle of a "
+        f"write to the {shown} (it was stopped or suspended), so PostgreSQL ended its turn "
+        "and let the other writers on; nothing of this change was saved, so run it again."
+    )

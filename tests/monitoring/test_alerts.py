@@ -201,6 +201,9 @@ def test_a_rule_added_again_is_the_rule_in_force_not_a_second_one(monitor: Monit
     first = monitor.add_alert("churn@champion", "drift.share > 0.3", notify=[HOOK])
     again = monitor.add_alert("churn@champion", "drift.share  >  0.3", notify=[HOOK])
     assert again.id == first.id
+    both = monitor.add_alert("churn@champion", "rows > 1", notify=[HOOK, HOOK + "/b"])
+    assert monitor.add_alert("churn@champion", "rows > 1", notify=[HOOK + "/b", HOOK]).id == both.id
+    monitor.remove_alert(both.id)
     other = monitor.add_alert("churn@champion", "drift.share > 0.3")  # no target: another rule
     assert other.id != first.id
     assert [r.id for r in monitor.alerts("churn")] == [first.id, other.id]

@@ -21,15 +21,18 @@ from jupyter_mlops import Registry
 from jupyter_mlops.store import lake_pauses
 
 
-def frozen(url: str, holding: Any, outcome: Any) -> None:
-    """Change the model's description under the writer lock, then wait there (where the
-    test stops this process) until let go; what the write ended with goes to `outcome`."""
+def frozen(url: str, holding: Any, outcome: Any, reads: bool) -> None:
+    """Change the model's description under the writer lock, then stop there until the test
+    continues this process, then (`reads`) read once more, and commit; what the write ended
+    with goes to `outcome`."""
     registry = Registry(url)
     try:
         with registry.db.write() as conn:
             conn.execute("UPDATE models SET description = 'written while frozen'")
             holding.set()
             os.kill(os.getpid(), signal.SIGSTOP)  # stopped here until the test continues it
+            if reads:
+                conn.execute("SELECT count(*) FROM versions").fetchone()
         outcome.put("saved")
     except Exception as exc:
         outcome.put(f"{type(exc).__name__}: {exc}")
@@ -53,8 +56,9 @@ def pausing_role(postgres: Any) -> str:
     return role
 
 
+@pytest.mark.parametrize("reads", [False, True], ids=["commits", "reads then commits"])
 def test_a_frozen_writer_holds_the_others_up_only_until_postgresql_ends_its_turn(
-    postgres, pausing_role, tmp_path, fitted, dataset
+    postgres, pausing_role, tmp_path, fitted, dataset, reads
 ):
     url = postgres.url(postgres.new_schema(), user=pausing_role)
     registry = Registry(url, data_path=tmp_path / "shared")
@@ -62,7 +66,7 @@ def test_a_frozen_writer_holds_the_others_up_only_until_postgresql_ends_its_turn
     registry.register("churn", fitted, X=X, y=y)
     context = multiprocessing.get_context("forkserver")
     holding, outcome = context.Event(), context.Queue()
-    process = context.Process(target=frozen, args=(url, holding, outcome))
+    process = context.Process(target=frozen, args=(url, holding, outcome, reads))
     process.start()
     try:
         assert holding.wait(120), "the writer did not take the lock"
