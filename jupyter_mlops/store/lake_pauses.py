@@ -40,7 +40,7 @@ def limited(conninfo: str, server_ms: int) -> str:
     if server_ms:
         return conninfo
     switch = f"-c {SETTING}={LIMIT_SECONDS * 1000}"
-    if "://" in conninfo.split(None, 1)[0]:  # a postgresql:// URI
+    if "://" in "".join(conninfo.split(None, 1)[:1]):  # a postgresql:// URI
         found = re.search(r"([?&])options=([^&#]*)", conninfo)
         if found is None:
             joiner = "&" if "?" in conninfo else "?"
@@ -50,7 +50,7 @@ def limited(conninfo: str, server_ms: int) -> str:
     if found is None:
         return f"{conninfo} options='{switch}'"
     value = found.group(1)
-    held = re.sub(r"\\(.)", r"\1", value[1:-1]) if value.startswith("'") else value
+    held = re.sub(r"\\(.)", r"\1", value[1:-1] if value.startswith("'") else value)
     written = (held + " " + switch).replace("\\", "\\\\").replace("'", "\\'")
     return conninfo[: found.start(1)] + f"'{written}'" + conninfo[found.end(1) :]
 

@@ -124,3 +124,23 @@ def test_a_limit_the_server_sets_is_kept(postgres, pausing_role, tmp_path):
     assert _session_limit(url)[0] == "2s"
     with psycopg.connect(postgres.conninfo("mlops", pausing_role)) as session:
         assert session.execute(f"SHOW {lake_pauses.SETTING}").fetchone()[0] == "2s"
+
+
+@pytest.mark.parametrize(
+    ("given", "asked"),
+    [
+        ("", " options='-c {setting}'"),
+        ("host=h options=-crole=x", "host=h options='-crole=x -c {setting}'"),
+        ("options='it\\'s' host=h", "options='it\\'s -c {setting}' host=h"),
+        ("options=it\\'s", "options='it\\'s -c {setting}'"),
+        (
+            "postgresql://u@h/db?sslmode=disable",
+            "postgresql://u@h/db?sslmode=disable&options=-c%20{uri}",
+        ),
+    ],
+)
+def test_the_limit_is_added_to_the_options_a_url_gives_as_postgresql_reads_them(given, asked):
+    setting = f"{lake_pauses.SETTING}={lake_pauses.LIMIT_SECONDS * 1000}"
+    uri = setting.replace("=", "%3D")
+    assert lake_pauses.limited(given, 0) == asked.format(setting=setting, uri=uri)
+    assert lake_pauses.limited(given, 2000) == given  # the server's own limit is kept
