@@ -10,6 +10,8 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +24,7 @@ import pytest
 from sklearn.base import clone
 
 from jupyter_mlops import Registry
+from jupyter_mlops.automation import finishing
 from jupyter_mlops.errors import UnavailableError
 from tests import postgres
 
@@ -347,3 +350,32 @@ def predicted(started: Any, rows: Any) -> int:
     )
     with urllib.request.urlopen(request, timeout=60) as answer:
         return len(json.loads(answer.read())["predictions"])
+
+
+def test_a_job_finishing_while_postgresql_is_away_waits_for_it(server, tmp_path, fitted):
+    """A job's runner records how its notebook ended once PostgreSQL is back, rather than
+    leaving its row `running` (and, once the runner has gone, `crashed`)."""
+    registry = Registry(server.url(server.new_schema()), data_path=tmp_path / "shared")
+    registry.register("churn", fitted)
+    tries: list[int] = []
+    read: list[list[str]] = []
+
+    def finish() -> None:  # as a job's runner reads what its notebook recorded
+        read.append(
+            finishing.patiently(
+                registry, 1, lambda: tries.append(1) or registry.model_names(), ended="passed"
+            )
+        )
+
+    server.stop("fast")
+    thread = threading.Thread(target=finish)
+    try:
+        thread.start()
+        deadline = time.monotonic() + 60
+        while len(tries) < 2:  # asked, refused, and asked again
+            assert time.monotonic() < deadline and thread.is_alive(), "it did not ask again"
+            time.sleep(0.05)
+    finally:
+        server.start()
+    thread.join(120)
+    assert read == [["churn"]]
