@@ -493,3 +493,8 @@ def test_promote_and_rollback_take_the_alias_as_a_word_or_as_alias(
     said = capsys.readouterr().err.strip()
     assert "the alias is given twice, as 'a' and as --alias 'b'; give it once." in said
     assert "\n" not in said and registry.model_aliases("churn") == {"staging": 1}
+    assert jupyter_main([*home, "promote", "churn@staging", "2"]) == 2
+    said = capsys.readouterr().err
+    assert "write promote churn 2 staging." in said and registry.model_aliases("churn") == {
+        "staging": 1
+    }

@@ -52,6 +52,12 @@ class Promote(Subcommand):
         parser.add_argument("--reason", default="")
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
+        model, at, alias = args.model.partition("@")
+        if at and model and alias:  # `promote churn@champion 1`, as a reference is written
+            raise InvalidArgumentError(
+                f"promote takes the model, the version and the alias as words of their own, "
+                f"not {args.model!r}; write promote {model} {args.version} {alias}."
+            )
         return operations.promote(
             context.registry,
             model=args.model,
