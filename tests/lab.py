@@ -172,7 +172,31 @@ def browser_errors(page: Any) -> list[str]:
 
 
 def run_all(page: Any) -> None:
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    """Run every cell of the visible notebook, and wait until the kernel has taken the first.
+
+    The command does nothing at all while the notebook has no active cell, or, named by no
+    id, while JupyterLab has not yet made it "the current notebook"; a page under load can
+    show the notebook and its idle kernel before either, so both are waited for or given."""
+    page.wait_for_function(
+        "(panel) => document.querySelector(`${panel} .jp-Cell.jp-mod-active`) !== null",
+        arg=PANEL,
+        timeout=120_000,
+    )
+    page.evaluate(
+        """(panel) => {
+          const id = document.querySelector(panel).id;
+          window.jupyterapp.commands.execute('notebook:run-all-cells', {widgetId: id});
+        }""",
+        PANEL,
+    )
+    page.wait_for_function(
+        """(panel) => {
+          const prompt = document.querySelector(`${panel} .jp-InputPrompt`);
+          return prompt !== null && !/^\\[ \\]/.test(prompt.textContent.trim());
+        }""",
+        arg=PANEL,
+        timeout=120_000,
+    )
 
 
 def errors_shown(page: Any) -> list[str]:
