@@ -73,9 +73,12 @@ demo: $(INSTALLED)
 	@echo "   make lab            opens them in JupyterLab, its MLOps sidebar showing the demo registry"
 
 # two workers, each given whole test files (module fixtures are made once); one BLAS thread
-# each, since two workers fill two cores and idle BLAS threads spin, starving the other
+# each, since two workers fill two cores and idle BLAS threads spin, starving the other;
+# compiled modules kept (.pyc) even where the environment says not to write them: the suite
+# starts hundreds of Python processes, which would each compile the package again
 test: $(INSTALLED) chromium cron postgres jest
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile
+	PYTHONDONTWRITEBYTECODE= OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+		$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # the sidebar's unit tests (its node dependencies installed first when missing)
 jest: $(INSTALLED)

@@ -27,12 +27,19 @@ from typing import Any
 from jupyter_mlops.automation import crontabs, job_definitions
 from jupyter_mlops.automation.jupyter_servers import JupyterServer
 from jupyter_mlops.automation.schedule_records import ScheduleRun
-from jupyter_mlops.automation.schedules import JOBS_DIR, log_file, not_found, runner_words
+from jupyter_mlops.automation.schedules import (
+    JOBS_DIR,
+    log_file,
+    not_found,
+    runner_words,
+    tag_keys,
+    tags_of,
+)
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.config import EVIDENCE_VARIABLE, JOB_VARIABLE
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
-from jupyter_mlops.registry.locations import environment, identity
+from jupyter_mlops.registry.locations import environment
 from jupyter_mlops.store import schedules as sql
 
 NO_SERVER = "no Jupyter server of yours with jupyter-scheduler runs"
@@ -66,8 +73,11 @@ def run_now(
     not_through = ""
     if row["backend"] == job_definitions.BACKEND:
         server = job_definitions.serving(servers)
-        tag = crontabs.tag_of(schedule, identity(registry))  # this registry's, never a copy's
-        job = None if server is None else job_definitions.run(server, tag, evidence=given)
+        job = None
+        if server is not None:  # the definition tagged as this registry's, never a copy's
+            tags = tags_of(schedule, tag_keys(registry))
+            runs = (job_definitions.run(server, tag, evidence=given) for tag in tags)
+            job = next(filter(None, runs), None)
         if server is not None and job is not None:
             return ScheduleRun(**started, command=row["command"], pid=None, started_at=utc_now(),
                                scheduler_job=job, server=server.url)  # fmt: skip

@@ -54,7 +54,7 @@ from jupyter_mlops.errors import (
 )
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
-from jupyter_mlops.registry.locations import has_password, identity, options
+from jupyter_mlops.registry.locations import has_password, identity, options, registry_key
 from jupyter_mlops.store import schedules as sql
 
 KINDS = ("monitor",)
@@ -89,11 +89,12 @@ def schedule(
     record["host"] = machine() if server is None else None
     (registry.home / JOBS_DIR).mkdir(exist_ok=True)
     installed: Callable[[], Any] | None = None
+    keys = tag_keys(registry)
     try:
         with registry.db.write() as conn:
             _refuse_twice(sql.schedules_of(conn, model=None), record)
             schedule_id = sql.insert_schedule(conn, record)
-            tag = crontabs.tag_of(schedule_id, identity(registry))
+            tag = tags_of(schedule_id, keys)[0]
             command = crontabs.command_line(
                 runner_words(registry, record, schedule_id=schedule_id),
                 log=log_file(registry, schedule_id),
@@ -135,19 +136,20 @@ def unschedule(
     """Remove a schedule's crontab entry or job definition (on the first of `servers` with
     jupyter-scheduler, None: this user's running servers) and mark it removed (its row and
     jobs stay); a definition with no such server to delete it is refused, nothing changed."""
+    tags = tags_of(schedule, tag_keys(registry))  # this registry's, never a copy's
     with registry.db.write() as conn:
         row = sql.find_schedule(conn, schedule)
         if row is None or row["removed_at"] is not None:
             active = [found["id"] for found in sql.schedules_of(conn, model=None)]
             raise not_found(schedule, row, active)
-        tag = crontabs.tag_of(schedule, identity(registry))  # this registry's, never a copy's
         _require_here(row)
         if row["backend"] == job_definitions.BACKEND:
-            was_there = job_definitions.delete(job_definitions.for_removal(schedule, servers), tag)
+            server = job_definitions.for_removal(schedule, servers)
+            was_there = any([job_definitions.delete(server, tag) for tag in tags])
             note = "" if was_there else _gone(has_crontab=True, what="job definition")
         else:
             has_crontab = shutil.which("crontab") is not None
-            was_there = has_crontab and crontabs.uninstall(tag)
+            was_there = has_crontab and any([crontabs.uninstall(tag) for tag in tags])
             note = "" if was_there else _gone(has_crontab=has_crontab)
         removed_at = utc_now()
         sql.mark_removed(conn, schedule, at=removed_at)
@@ -155,6 +157,19 @@ def unschedule(
     return Schedule.from_row(
         row, log_file=str(log_file(registry, schedule)), state=REMOVED, note=note
     )
+
+
+def tag_keys(registry: Registry) -> tuple[str, ...]:
+    """What a schedule's crontab line or job definition is tagged with (`tags_of`): the
+    registry's `registry_key`, then, for a shared registry, its URL as given here, which older
+    versions tagged it with and which is looked for too."""
+    made, older = registry_key(registry), identity(registry)
+    return (made,) if older == made else (made, older)
+
+
+def tags_of(schedule_id: int, keys: tuple[str, ...]) -> list[str]:
+    """A schedule's tags: the one it is made with, then the older one."""
+    return [crontabs.tag_of(schedule_id, each) for each in keys]
 
 
 def log_file(registry: Registry, schedule_id: int) -> Path:
@@ -173,27 +188,35 @@ def _listed(
         rows = sql.schedules_of(conn, model=model)
         rows = [row for row in rows if only is None or row["id"] == only]
         last = sql.last_jobs(conn, [row["id"] for row in rows])
-    # an entry (or definition) is this registry's only when tagged with its home (URL) as it
-    # is now: a copy of the registry lists the copied schedules 'not installed' ('not
+    # an entry (or definition) is this registry's only when tagged with its key (directory,
+    # catalog id): a copy of the registry lists the copied schedules 'not installed' ('not
     # defined') and never touches the original's
-    tags = {row["id"]: crontabs.tag_of(row["id"], identity(registry)) for row in rows}
-    defined = [tags[row["id"]] for row in rows if row["backend"] == job_definitions.BACKEND]
-    in_cron = [tag for tag in tags.values() if tag not in defined]
-    elsewhere = {tags[row["id"]]: _on(row["host"]) for row in rows if not _here(row)}
-    in_cron = [tag for tag in in_cron if tag not in elsewhere]
+    keys = tag_keys(registry)
+    tags = {row["id"]: tags_of(row["id"], keys) for row in rows}
+    defined = [tag for row in rows if row["backend"] == job_definitions.BACKEND
+               for tag in tags[row["id"]]]  # fmt: skip
+    elsewhere = {tag: _on(row["host"]) for row in rows if not _here(row) for tag in tags[row["id"]]}
+    in_cron = [tag for each in tags.values() for tag in each if tag not in [*defined, *elsewhere]]
     states = crontabs.states(in_cron) if in_cron else {}
     states |= job_definitions.states(defined, servers) | elsewhere
+    state = {number: _state(each, states) for number, each in tags.items()}
     running = (crontabs.INSTALLED, job_definitions.DEFINED, *elsewhere.values())
     return [
         Schedule.from_row(
             row,
             log_file=str(log_file(registry, row["id"])),
-            state=states[tags[row["id"]]],
-            next_run=cadence.next_run(row["cron"]) if states[tags[row["id"]]] in running else None,
+            state=state[row["id"]],
+            next_run=cadence.next_run(row["cron"]) if state[row["id"]] in running else None,
             last_job=last.get(row["id"]),
         )
         for row in rows
     ]
+
+
+def _state(tags: list[str], states: Mapping[str, str]) -> str:
+    """The state of the line (definition) a schedule has under any of its `tags`."""
+    absent = (crontabs.NOT_INSTALLED, job_definitions.NOT_DEFINED)
+    return next((states[tag] for tag in tags if states[tag] not in absent), states[tags[0]])
 
 
 def _here(row: Mapping[str, Any]) -> bool:

@@ -67,7 +67,7 @@ def wasserstein(reference: np.ndarray, current: np.ndarray) -> float:
 
 def chi_squared(reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
     """Chi-squared test of homogeneity on a 2 x k table of counts (Yates' correction when 1 dof)."""
-    from scipy import stats
+    from scipy import special  # its survival function, without scipy.stats (1 s to import)
 
     table = np.vstack([reference, current]).astype(float)
     table = table[:, table.sum(axis=0) > 0]
@@ -79,12 +79,12 @@ def chi_squared(reference: np.ndarray, current: np.ndarray) -> tuple[float, floa
     if dof == 1:
         difference = np.maximum(difference - 0.5, 0.0)
     statistic = float(np.sum(difference**2 / expected))
-    return statistic, float(stats.chi2.sf(statistic, dof))
+    return statistic, float(special.chdtrc(dof, statistic))
 
 
 def two_proportions(hits_a: int, rows_a: int, hits_b: int, rows_b: int) -> float:
     """Two-sided p-value that two rates are equal (pooled z-test)."""
-    from scipy import stats
+    from scipy import special
 
     if not rows_a or not rows_b:
         return 1.0
@@ -93,7 +93,7 @@ def two_proportions(hits_a: int, rows_a: int, hits_b: int, rows_b: int) -> float
     if spread == 0:
         return 1.0
     z = (hits_b / rows_b - hits_a / rows_a) / spread
-    return float(2 * stats.norm.sf(abs(z)))
+    return float(2 * special.ndtr(-abs(z)))
 
 
 def benjamini_hochberg(p_values: list[float]) -> list[float]:

@@ -187,8 +187,8 @@ def _refuse_same(source: Registry, target: Registry) -> None:
 
 
 def _identity(registry: Registry) -> str:
-    if isinstance(registry.db, LakeDatabase):
-        return registry.db.name
+    if isinstance(registry.db, LakeDatabase):  # the same however its URL is spelt
+        return f"{registry.db.catalog_id()}"
     return str(registry.home.resolve())
 
 

@@ -28,6 +28,7 @@ from jupyter_mlops.config import (
     REGISTRY_VARIABLE,
     Location,
 )
+from jupyter_mlops.store.lake import LakeDatabase
 from jupyter_mlops.store.lake_urls import shown
 
 if TYPE_CHECKING:
@@ -70,11 +71,20 @@ def environment(
 
 
 def identity(registry: Registry | Location) -> str:
-    """What tells `registry` from every other in a record outside it (a crontab tag): its
-    directory, or a shared registry's URL without its password (the same catalog whatever
-    folder this machine mounts its data at, and no secret in a comment)."""
+    """How `registry` is shown: its directory, or a shared registry's URL without its
+    password."""
     url, folder = _parts(registry)
     return str(folder) if url is None else shown(url)
+
+
+def registry_key(registry: Registry) -> str:
+    """What tells `registry` from every other in a record outside it (a crontab tag, a
+    machine's folder for it): its directory, or a shared registry's catalog id, the same
+    whatever spelling of its URL, role or data folder reaches the catalog (a key made of
+    the URL would take one catalog reached two ways for two)."""
+    if isinstance(registry.db, LakeDatabase):
+        return f"catalog {registry.db.catalog_id()}"
+    return identity(registry)
 
 
 def has_password(registry: Registry | Location) -> bool:

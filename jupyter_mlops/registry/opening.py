@@ -5,6 +5,7 @@ and the schema brought up to date once per process."""
 from __future__ import annotations
 
 import os
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def opened(
             except BaseException:
                 team.withdraw(db, data)
                 raise
-        found = Opened(db, data.folder or working_folder(db.name), place.url, data)
+        found = Opened(db, data.folder or _working_folder(db), place.url, data)
     else:
         assert place.home is not None
         db = Database(place.home / REGISTRY_FILE, lock_timeout=timeout)
@@ -93,6 +94,19 @@ def opened(
     if isinstance(db, LakeDatabase):
         team.mark(db, found.data)
     return found
+
+
+def _working_folder(db: LakeDatabase) -> Path:
+    """This machine's folder of a shared registry whose data path is a bucket, named after
+    its catalog's id: one catalog reached through two spellings of its URL, or as two roles,
+    has one folder, whose lock files then hold for both. The folder older versions named
+    after the URL is moved there where it is alone."""
+    folder = working_folder(f"lake_{db.catalog_id()}")
+    older = working_folder(db.name)
+    if older.is_dir() and not folder.exists():
+        with suppress(OSError):  # another process moved it, or made the new one, first
+            older.rename(folder)
+    return folder
 
 
 def _upgrade(db: Store, *, made: bool) -> None:

@@ -1,7 +1,8 @@
 """A schedule of a shared registry run as cron runs it (`sh -c`, cron's environment, which
 names no registry): its crontab line names the registry by URL and data path, its tag by
-URL, and the job and the check its monitoring notebook records are the shared registry's. A
-URL holding a password is refused: the command would carry it where every reader sees it."""
+the catalog's id (the same whatever spelling of the URL reaches it), and the job and the
+check its monitoring notebook records are the shared registry's. A URL holding a password
+is refused: the command would carry it where every reader sees it."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def test_a_scheduled_monitoring_job_records_its_job_and_check_in_the_shared_regi
         every="1h",
         timeout="5m",
     )
-    tag = f"jupyter-mlops schedule {made.id} {lake_url}"  # the URL, not the data path
+    tag = f"jupyter-mlops schedule {made.id} catalog {registry.db.catalog_id()}"
     (command,) = [entry.command for entry in CronTab(user=True) if entry.comment == tag]
 
     cron = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "SHELL": "/bin/sh"}
@@ -108,7 +109,7 @@ def test_a_schedule_made_on_one_machine_is_listed_there_and_never_removed_from_a
     assert said.endswith(f"on box-a, run jupyter-mlops schedule --remove {made.id}."), said
     assert "MLOPS_HOSTNAME" not in said
     build_parser().parse_args(said.rsplit(", run ", 1)[1][len("jupyter-mlops ") : -1].split())
-    tag = f"jupyter-mlops schedule {made.id} {lake_url}"
+    tag = f"jupyter-mlops schedule {made.id} catalog {registry.db.catalog_id()}"
     assert [entry.comment for entry in CronTab(user=True)].count(tag) == 1  # still there
     (still,) = operations.schedules(registry)
     assert still.removed_at is None
@@ -116,3 +117,45 @@ def test_a_schedule_made_on_one_machine_is_listed_there_and_never_removed_from_a
     monkeypatch.setenv("MLOPS_HOSTNAME", "box-a")
     assert operations.unschedule(registry, schedule=made.id).state == "removed"
     assert tag not in [entry.comment for entry in CronTab(user=True)]
+
+
+@NEEDS_CRONTAB
+def test_a_schedule_is_listed_and_removed_through_another_spelling_of_the_url(
+    lake_url: str, notebook: Path, crontab_text: None, tmp_path: Path
+) -> None:
+    """Two spaces where the URL had one, its words in another order: the same catalog, so
+    the same schedule, whose crontab line is taken out (it was left firing, the schedule
+    marked removed)."""
+    registry = Registry(lake_url, data_path=tmp_path / "team")
+    made = operations.schedule(registry, notebook=notebook, parameters={}, every="1h")
+    conninfo, schema = lake_url.removeprefix("ducklake:postgres:").rsplit(" ", 1)
+    spelt = f"ducklake:postgres:{' '.join(reversed(conninfo.split()))}  {schema}"
+    other = Registry(spelt, data_path=tmp_path / "team")
+    assert other.db.name != registry.db.name  # not told apart as the same by the URL
+
+    assert [listed.state for listed in operations.schedules(other)] == ["installed"]
+    removed = operations.unschedule(other, schedule=made.id)
+    assert (removed.state, removed.note) == ("removed", "")
+    assert _tags() == []
+
+
+@NEEDS_CRONTAB
+def test_a_schedule_an_older_version_tagged_with_the_url_is_listed_and_removed(
+    lake_url: str, notebook: Path, crontab_text: None, tmp_path: Path
+) -> None:
+    """Older versions tagged a shared registry's line with its URL as given: such a line is
+    still this registry's, listed installed and taken out."""
+    registry = Registry(lake_url, data_path=tmp_path / "team")
+    made = operations.schedule(registry, notebook=notebook, parameters={}, every="1h")
+    cron = CronTab(user=True)
+    (entry,) = [each for each in cron if each.comment.startswith("jupyter-mlops schedule")]
+    entry.comment = f"jupyter-mlops schedule {made.id} {lake_url}"
+    cron.write()
+
+    assert [listed.state for listed in operations.schedules(registry)] == ["installed"]
+    assert operations.unschedule(registry, schedule=made.id).note == ""
+    assert _tags() == []
+
+
+def _tags() -> list[str]:
+    return [each.comment for each in CronTab(user=True) if "jupyter-mlops" in each.comment]

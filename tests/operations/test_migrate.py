@@ -20,7 +20,7 @@ from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops import Monitor, Registry, Tracker, operations
 from jupyter_mlops.cli import main
-from jupyter_mlops.errors import ConflictError, VerificationError
+from jupyter_mlops.errors import ConflictError, InvalidArgumentError, VerificationError
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.store import catalog
 from jupyter_mlops.store.connection import analytics_cursor
@@ -130,6 +130,17 @@ def test_a_registry_goes_to_a_shared_one_and_back_whole(source, lake_url, tmp_pa
     assert back.load("churn@champion").get_params()["C"] == 0.1
     for kind, rows in logged(source).items():
         pd.testing.assert_frame_equal(rows, logged(back)[kind], obj=kind)
+
+
+def test_a_registry_is_never_copied_into_itself_however_it_is_named(source, lake_url, tmp_path):
+    """The same directory, or the same catalog through another spelling of its URL."""
+    with pytest.raises(InvalidArgumentError, match="give another registry to copy into"):
+        operations.migrate(source, Registry(source.home / "." / "registry.duckdb"))
+    shared = Registry(lake_url, data_path=tmp_path / "shared")
+    conninfo, schema = lake_url.removeprefix("ducklake:postgres:").rsplit(" ", 1)
+    spelt = Registry(f"ducklake:postgres:{' '.join(reversed(conninfo.split()))}  {schema}")
+    with pytest.raises(InvalidArgumentError, match="give another registry to copy into"):
+        operations.migrate(shared, spelt)
 
 
 def test_a_target_holding_other_rows_under_the_same_keys_is_refused_untouched(

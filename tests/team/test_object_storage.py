@@ -23,10 +23,12 @@ import pandas as pd
 import pytest
 
 from jupyter_mlops import Monitor, Registry, operations
+from jupyter_mlops.config import working_folder
 from jupyter_mlops.deploying import deploy, undeploy
 from jupyter_mlops.errors import BucketError, InvalidArgumentError
 from jupyter_mlops.monitoring import compaction, logs
 from jupyter_mlops.store import analytics
+from jupyter_mlops.store.lake import LakeDatabase
 from tests.conftest import free_port
 from tests.postgres import Cluster
 from tests.s3 import S3, server
@@ -123,6 +125,25 @@ def test_its_files_go_to_the_bucket_and_another_process_loads_by_alias(
         timeout=120,
     )
     assert shown.returncode == 0 and "back" in shown.stdout, shown.stderr
+
+
+def test_one_catalog_reached_by_two_spellings_of_its_url_has_one_folder_on_this_machine(
+    team, tmp_path, monkeypatch
+):
+    """This machine's folder of the registry (model servers' output, jobs, lock files) is
+    named after the catalog, not the URL: two spellings share it, so their locks hold for
+    each other. The folder an older version named after the URL is moved there."""
+    monkeypatch.setenv("MLOPS_HOME", str(tmp_path / "home"))
+    older = working_folder(LakeDatabase(team.location, None).name)
+    older.mkdir(parents=True)
+    (older / "server.log").write_text("served\n")
+    conninfo, schema = team.location.removeprefix("ducklake:postgres:").rsplit(" ", 1)
+    spelt = f"ducklake:postgres:{' '.join(reversed(conninfo.split()))}  {schema}"
+
+    first, second = Registry(team.location), Registry(spelt)
+    assert first.db.name != second.db.name  # which the folder was named after
+    assert first.home == second.home == working_folder(f"lake_{team.db.catalog_id()}")
+    assert (first.home / "server.log").read_text() == "served\n" and not older.exists()
 
 
 def test_logged_predictions_and_labels_are_read_back_by_drift_and_performance_once(team, dataset):
