@@ -27,6 +27,7 @@ import ctypes
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,6 +38,7 @@ from typing import Any
 
 ERROR_TAG = "papermill-error-cell-tag"  # the tag papermill gives the cells marking a failure
 _PROC = Path("/proc")
+FULL = 1 << 20  # bytes free below which a disk is told full: no notebook fits in less
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
@@ -103,7 +105,25 @@ def execute(
         kill_tree(child.pid)
         child.wait()
         raise
-    return Execution(child.returncode, timed_out, child.pid, _last_line(stderr_path))
+    said = _last_line(stderr_path)
+    if child.returncode != 0 and not said:  # where papermill wrote nothing, a full disk says why
+        said = _disk_full(output.parent)
+    return Execution(child.returncode, timed_out, child.pid, said)
+
+
+def _disk_full(folder: Path) -> str:
+    """Why a run that failed left no word: the disk holding its folder is full ('' when it
+    is not, or cannot be asked)."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return ""
+    if free >= FULL:
+        return ""
+    return (
+        f"the disk holding {folder} is full ({free:,} bytes free), so papermill could write "
+        "neither the executed notebook nor why it stopped; free some space and run it again"
+    )
 
 
 def _dies_with(parent: int) -> Any:

@@ -11,6 +11,7 @@ it into its extension directory once) and loaded; where a package is missing, Du
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 import duckdb
@@ -45,6 +46,12 @@ def load(conn: duckdb.DuckDBPyConnection, *names: str) -> None:
             conn.execute(f"LOAD {name}")
         except duckdb.Error as exc:
             reason = str(exc).splitlines()[0]
+            if "find the home directory" in reason:  # where DuckDB keeps its extensions
+                raise UnavailableError(
+                    f"DuckDB's {name} extension, which a shared registry needs, goes in a folder "
+                    f"under your home directory, and HOME ({os.environ.get('HOME', '')!r}) is "
+                    "not a folder; set HOME to your home folder and run this again."
+                ) from None
             raise UnavailableError(
                 f"DuckDB's {name} extension, which a shared registry needs, could not be "
                 f"loaded ({reason}); install it with {TEAM_EXTRA}."

@@ -357,6 +357,19 @@ def test_a_run_is_finished_as_it_ended_past_a_full_disk_and_a_busy_registry(
 
 
 @pytest.mark.slow
+def test_a_run_on_a_full_disk_says_the_disk_is_full(write_notebook, tmp_path, disk):
+    """papermill can write neither the executed notebook nor why it stopped there."""
+    registry = Registry(tmp_path / "registry")
+    (registry.home / "jobs").symlink_to(disk.mount, target_is_directory=True)
+    path = write_notebook("filling.ipynb", "print('x' * 100_000)", parameters=False)
+    disk.fill(leave=0)
+    job = operations.monitor_job(registry, notebook=path)
+    assert job.status == "failed", job.message
+    assert f"the disk holding {registry.home / 'jobs'}/" in job.message, job.message
+    assert job.message.endswith("free some space and run it again"), job.message
+
+
+@pytest.mark.slow
 def test_a_notebook_that_deletes_the_registry_is_one_sentence(write_notebook, tmp_path, capsys):
     from jupyter_mlops.cli import main
 
