@@ -128,20 +128,18 @@ def _epoch_seconds(series: pd.Series) -> np.ndarray:
 def joint_shift(
     reference: pd.DataFrame, columns: Columns, names: list[str], *, notes: list[str]
 ) -> DomainClassifierResult | None:
-    """The domain classifier on the distinct rows of the inputs `names` on each side (a row
-    repeated is one row: its copies would be told apart by memory), or None and a note when
-    a side has too few."""
+    """The domain classifier on the inputs `names` of each side, or None and a note when a
+    side has too few distinct rows. Rows are compared as they come, repeats kept: dropping a
+    side's repeats would compare what is rare with what is common (a large reference keeps
+    its rare rows, a small window mostly its common ones) and see drift in counts or codes
+    drawn alike. A row's copies share a fold (`_folds`), so none is told apart by memory."""
     sample = columns.sample(EXACT_ROWS)[names]
-    left, right = reference[names].drop_duplicates(), sample.drop_duplicates()
-    if min(len(left), len(right)) < MIN_ROWS:
+    left, right = reference[names], sample
+    distinct = len(left.drop_duplicates()), len(right.drop_duplicates())
+    if min(distinct) < MIN_ROWS:
         notes.append(
             f"multivariate check skipped: it needs {MIN_ROWS} distinct rows on each side "
-            f"(the reference has {len(left):,}, the window {len(right):,})"
+            f"(the reference has {distinct[0]:,}, the window {distinct[1]:,})"
         )
         return None
-    if len(right) < len(sample):
-        notes.append(
-            f"multivariate check on the window's {len(right):,} distinct rows "
-            f"(of {len(sample):,}: the rest repeat them)"
-        )
     return domain_classifier(left, right)

@@ -180,9 +180,10 @@ def _holding(tally: table_copies.Tally) -> str:
 
 def _refuse_same(source: Registry, target: Registry) -> None:
     if _identity(source) == _identity(target):
+        also = "" if _named(target) == _named(source) else f", reached also as {_named(target)}"
         raise InvalidArgumentError(
-            f"the registry to copy from and the one to copy into are both {_named(source)}; "
-            "give another registry to copy into."
+            f"the registry to copy from and the one to copy into are both {_named(source)}"
+            f"{also}; give another registry to copy into."
         )
 
 

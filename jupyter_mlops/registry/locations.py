@@ -78,13 +78,19 @@ def identity(registry: Registry | Location) -> str:
 
 
 def registry_key(registry: Registry) -> str:
-    """What tells `registry` from every other in a record outside it (a crontab tag, a
-    machine's folder for it): its directory, or a shared registry's catalog id, the same
-    whatever spelling of its URL, role or data folder reaches the catalog (a key made of
-    the URL would take one catalog reached two ways for two)."""
+    """What tells `registry` from every other in a record outside it (a crontab tag): its
+    directory, or a shared registry's `catalog_key`."""
     if isinstance(registry.db, LakeDatabase):
-        return f"catalog {registry.db.catalog_id()}"
+        return catalog_key(registry.db)
     return identity(registry)
+
+
+def catalog_key(db: LakeDatabase) -> str:
+    """A shared registry's catalog id and where the catalog is in PostgreSQL: the same
+    whatever spelling of its URL, role or data folder reaches it (a key made of the URL
+    would take one catalog reached two ways for two), and another for a copy of the catalog,
+    which keeps its id (a copy's schedules are its own)."""
+    return f"catalog {db.catalog_id()} at {db.place()}"
 
 
 def has_password(registry: Registry | Location) -> bool:

@@ -4,6 +4,7 @@ and the schema brought up to date once per process."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from contextlib import suppress
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from jupyter_mlops.config import (
 )
 from jupyter_mlops.errors import CONNECT, Command, ForbiddenError, InvalidArgumentError
 from jupyter_mlops.registry import team
+from jupyter_mlops.registry.locations import catalog_key
 from jupyter_mlops.store import Database
 from jupyter_mlops.store.backends import Store
 from jupyter_mlops.store.lake import LakeDatabase
@@ -98,10 +100,12 @@ def opened(
 
 def _working_folder(db: LakeDatabase) -> Path:
     """This machine's folder of a shared registry whose data path is a bucket, named after
-    its catalog's id: one catalog reached through two spellings of its URL, or as two roles,
-    has one folder, whose lock files then hold for both. The folder older versions named
-    after the URL is moved there where it is alone."""
-    folder = working_folder(f"lake_{db.catalog_id()}")
+    its `catalog_key`: one catalog reached through two spellings of its URL, or as two
+    roles, has one folder, whose lock files then hold for both; a copy of the catalog has
+    another. The folder older versions named after the URL is moved there where it is
+    alone."""
+    digest = hashlib.sha256(catalog_key(db).encode()).hexdigest()[:16]
+    folder = working_folder(f"lake_{digest}")
     older = working_folder(db.name)
     if older.is_dir() and not folder.exists():
         with suppress(OSError):  # another process moved it, or made the new one, first

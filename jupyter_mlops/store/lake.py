@@ -167,6 +167,10 @@ class LakeDatabase:
         with self.read() as conn:
             return lake_paths.catalog_id(conn, self.name, self.schema)
 
+    def place(self) -> str:
+        """Where the catalog is in PostgreSQL, which a copy does not keep (`lake_paths.place`)."""
+        return lake_paths.place(self._session(), self.schema)
+
     # writing
 
     @contextmanager

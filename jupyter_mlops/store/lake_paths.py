@@ -4,6 +4,8 @@ marked with (`registry/team.py`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 
 from jupyter_mlops.config import DATA_PATH_VARIABLE
@@ -26,6 +28,24 @@ def catalog_id(conn: duckdb.DuckDBPyConnection, name: str, schema: str) -> str |
     schemas = f"__ducklake_metadata_{name}.{quoted}.ducklake_schema"
     row = conn.execute(f"SELECT schema_uuid FROM {schemas} WHERE schema_id = 0").fetchone()
     return None if row is None else str(row[0])
+
+
+# the PostgreSQL server (its system identifier, kept by a standby promoted in its place), and
+# the database's and schema's numbers there: what a copy of a catalog does not keep
+_PLACE = (
+    "SELECT (SELECT system_identifier FROM pg_control_system()), "
+    "(SELECT oid FROM pg_database WHERE datname = current_database()), "
+    "(SELECT oid FROM pg_namespace WHERE nspname = %s)"
+)
+
+
+def place(session: Any, schema: str) -> str:
+    """Where the catalog in PostgreSQL schema `schema` is, asked on `session` (a psycopg
+    connection to its database): the same whatever URL reaches it, and another for a copy
+    of it (a database made from it as a template, a dump restored elsewhere), which keeps
+    the catalog's id."""
+    server, database, namespace = session.execute(_PLACE, [schema]).fetchone()
+    return f"{server}.{database}.{namespace}"
 
 
 def needed(shown: str) -> InvalidArgumentError:

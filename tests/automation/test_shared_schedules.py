@@ -1,7 +1,8 @@
 """A schedule of a shared registry run as cron runs it (`sh -c`, cron's environment, which
 names no registry): its crontab line names the registry by URL and data path, its tag by
-the catalog's id (the same whatever spelling of the URL reaches it), and the job and the
-check its monitoring notebook records are the shared registry's. A URL holding a password
+the catalog's id and place (the same whatever spelling of the URL reaches it, another for a
+copy of the catalog), and the job and the check its monitoring notebook records are the
+shared registry's. A URL holding a password
 is refused: the command would carry it where every reader sees it."""
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from crontab import CronTab
 from jupyter_mlops import Registry, operations
 from jupyter_mlops.cli import build_parser
 from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.registry.locations import catalog_key
 from tests.automation.conftest import CHECK, NEEDS_CRONTAB
+from tests.conftest import copied
 from tests.postgres import Cluster
 
 
@@ -43,7 +46,7 @@ def test_a_scheduled_monitoring_job_records_its_job_and_check_in_the_shared_regi
         every="1h",
         timeout="5m",
     )
-    tag = f"jupyter-mlops schedule {made.id} catalog {registry.db.catalog_id()}"
+    tag = f"jupyter-mlops schedule {made.id} {catalog_key(registry.db)}"
     (command,) = [entry.command for entry in CronTab(user=True) if entry.comment == tag]
 
     cron = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "SHELL": "/bin/sh"}
@@ -109,7 +112,7 @@ def test_a_schedule_made_on_one_machine_is_listed_there_and_never_removed_from_a
     assert said.endswith(f"on box-a, run jupyter-mlops schedule --remove {made.id}."), said
     assert "MLOPS_HOSTNAME" not in said
     build_parser().parse_args(said.rsplit(", run ", 1)[1][len("jupyter-mlops ") : -1].split())
-    tag = f"jupyter-mlops schedule {made.id} catalog {registry.db.catalog_id()}"
+    tag = f"jupyter-mlops schedule {made.id} {catalog_key(registry.db)}"
     assert [entry.comment for entry in CronTab(user=True)].count(tag) == 1  # still there
     (still,) = operations.schedules(registry)
     assert still.removed_at is None
@@ -137,6 +140,23 @@ def test_a_schedule_is_listed_and_removed_through_another_spelling_of_the_url(
     removed = operations.unschedule(other, schedule=made.id)
     assert (removed.state, removed.note) == ("removed", "")
     assert _tags() == []
+
+
+@NEEDS_CRONTAB
+def test_a_copy_of_the_catalog_never_takes_out_the_originals_crontab_line(
+    lake_url: str, notebook: Path, crontab_text: None, tmp_path: Path
+) -> None:
+    """A copy keeps the catalog's id and the schedule's number, not its place: the copy
+    lists the schedule not installed, and its removal leaves the original's line firing."""
+    registry = Registry(lake_url, data_path=tmp_path / "team")
+    made = operations.schedule(registry, notebook=notebook, parameters={}, every="1h")
+    copy = copied(registry, tmp_path / "copy")
+    assert copy.db.catalog_id() == registry.db.catalog_id()
+
+    assert [listed.state for listed in operations.schedules(copy)] == ["not installed"]
+    assert operations.unschedule(copy, schedule=made.id).note != ""
+    assert [listed.state for listed in operations.schedules(registry)] == ["installed"]
+    assert _tags() == [f"jupyter-mlops schedule {made.id} {catalog_key(registry.db)}"]
 
 
 @NEEDS_CRONTAB

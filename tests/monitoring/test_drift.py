@@ -68,6 +68,32 @@ def test_a_joint_shift_is_caught_only_by_the_multivariate_check(tmp_path: Path) 
     assert calm.multivariate is not None and not calm.multivariate.drifted
 
 
+def test_counts_drawn_as_the_reference_are_no_multivariate_drift(tmp_path: Path) -> None:
+    """Whole numbers repeat: a large reference holds rare combinations a small window lacks,
+    which comparing each side's distinct rows took for drift in every window."""
+    rng = np.random.default_rng(1)
+
+    def counts(rows: int) -> pd.DataFrame:
+        return pd.DataFrame({"a": rng.geometric(0.15, rows), "b": rng.geometric(0.25, rows)})
+
+    reference, held_out = counts(5_000), counts(20_000)
+    target, held_target = (reference.sum(axis=1) > 10), (held_out.sum(axis=1) > 10)
+    registry = Registry(tmp_path / "registry")
+    model = LogisticRegression().fit(reference, target)
+    registry.register("counts", model, X=reference, y=target, reference=(held_out, held_target))
+    monitor = Monitor(registry)
+    aucs = [
+        monitor.drift("counts:1", current=counts(rows), predictions=False, save=False)
+        for rows in (300, 300, 300, 1_000, 1_000, 1_000)
+    ]
+    assert all(r.multivariate is not None and not r.multivariate.drifted for r in aucs), [
+        r.multivariate for r in aucs
+    ]
+    copied = pd.concat([held_out.iloc[:500], counts(1_000)], ignore_index=True)
+    both = monitor.drift("counts:1", current=copied, predictions=False, save=False)
+    assert both.multivariate is not None and not both.multivariate.drifted
+
+
 def test_prediction_drift_is_measured_from_the_model_output(monitor: Monitor) -> None:
     shifted = monitor.drift(
         "churn@champion",

@@ -217,7 +217,6 @@ def test_rows_identical_to_the_reference_are_no_multivariate_drift(monitor: Moni
     twice = pd.concat([sample.iloc[:171], sample.iloc[:171]], ignore_index=True)
     doubled = monitor.drift("churn@champion", current=twice, predictions=False)
     assert doubled.multivariate is not None and not doubled.multivariate.drifted
-    assert "multivariate check on the window's 171 distinct rows (of 342" in repr(doubled)
     for rows in ([0] * 200, [0, 1, 2, 3] * 60):  # a health-check record, a few rows repeated
         repeated = monitor.drift("churn@champion", current=sample.iloc[rows], predictions=False)
         assert repeated.multivariate is None
