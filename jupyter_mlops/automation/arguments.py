@@ -55,6 +55,13 @@ def notebook_path(given: object) -> Path:
             f"notebook {str(given)!r} is JSON but not a notebook (it has no cells); give "
             "the .ipynb file to run."
         )
+    metadata = content.get("metadata")
+    spec = metadata.get("kernelspec") if isinstance(metadata, dict) else None
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not spec["name"]:
+        raise InvalidArgumentError(
+            f"notebook {str(given)!r} names no kernel to run it with (its metadata has no "
+            "kernelspec); open it in Jupyter, choose a kernel and save it."
+        )
     return path
 
 

@@ -6,6 +6,7 @@ tests, tiny notebooks they write and a registry with a model their notebooks che
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -43,7 +44,8 @@ def crontab_text() -> Iterator[None]:
 def notebook(tmp_path: Path) -> Path:
     path = tmp_path / "notebooks dir" / "monitoring.ipynb"
     path.parent.mkdir()
-    path.write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    content = {"cells": [], "metadata": {"kernelspec": KERNEL}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(content))
     return path
 
 

@@ -20,7 +20,12 @@ from jupyter_mlops.commands import exits
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.store import jobs as sql
 
-NOTEBOOK = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+NOTEBOOK = {
+    "cells": [],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
 
 
 def record(registry: Registry, *, status: str, model: str, ago: int, notebook: bytes | None = None):
@@ -84,6 +89,7 @@ def test_a_job_is_refused_before_anything_is_recorded(tmp_path, capsys):
     good = tmp_path / "good.ipynb"
     good.write_text(json.dumps(NOTEBOOK))
     (tmp_path / "bad.ipynb").write_text("{not json")
+    (tmp_path / "kernelless.ipynb").write_text(json.dumps({**NOTEBOOK, "metadata": {}}))
     (tmp_path / "notes.txt").write_text("")
     (tmp_path / "folder.ipynb").mkdir()
     refusals = {
@@ -95,6 +101,7 @@ def test_a_job_is_refused_before_anything_is_recorded(tmp_path, capsys):
         ("good.ipynb", "-p", "model", "5"): "no model named '5'",
         ("notes.txt",): "is not a notebook",
         ("bad.ipynb",): "cannot be read as a notebook",
+        ("kernelless.ipynb",): "names no kernel to run it with",
         ("good.ipynb", "--timeout", "soon"): "timeout 'soon' is not a duration",
         ("good.ipynb", "--schedule", "7"): "schedule 7 does not exist",
     }

@@ -3,6 +3,7 @@ its exit code, and the same schedule installed, listed and removed from a notebo
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -80,6 +81,12 @@ def test_a_schedule_that_could_never_run_is_refused_as_the_runner_refuses_it(
     )
     monitored = refused(capsys, *home, "monitor", str(notebook.parent / "bad.ipynb"))
     assert (code, said) == monitored and "cannot be read as a notebook" in said
+    kernelless = notebook.parent / "kernelless.ipynb"  # papermill could never start one
+    kernelless.write_text(json.dumps({**json.loads(notebook.read_text()), "metadata": {}}))
+    code, said = refused(capsys, *home, "schedule", str(kernelless), "--every", "1h")
+    assert (code, said) == refused(capsys, *home, "monitor", str(kernelless))
+    assert said.endswith("names no kernel to run it with (its metadata has no kernelspec); "
+                         "open it in Jupyter, choose a kernel and save it."), said  # fmt: skip
     for model, words in [
         ("chrn", "no model named 'chrn' (did you mean 'churn'?)"),
         ("churn@nope", "churn has no alias 'nope'"),
