@@ -189,7 +189,7 @@ def _listed(
         rows = [row for row in rows if only is None or row["id"] == only]
         last = sql.last_jobs(conn, [row["id"] for row in rows])
     # an entry (or definition) is this registry's only when tagged with its key (directory,
-    # catalog id): a copy of the registry lists the copied schedules 'not installed' ('not
+    # catalog id and place): a copy of the registry lists the copied schedules 'not installed' ('not
     # defined') and never touches the original's
     keys = tag_keys(registry)
     tags = {row["id"]: tags_of(row["id"], keys) for row in rows}

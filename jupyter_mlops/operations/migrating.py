@@ -34,6 +34,7 @@ from jupyter_mlops.monitoring import log_copies
 from jupyter_mlops.operations.migration_records import LogCopy, Migration, TableCopy
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.display import counted
+from jupyter_mlops.registry.locations import catalog_key
 from jupyter_mlops.store import deployments as deployments_sql
 from jupyter_mlops.store import table_copies
 from jupyter_mlops.store.copying import Tally
@@ -188,8 +189,8 @@ def _refuse_same(source: Registry, target: Registry) -> None:
 
 
 def _identity(registry: Registry) -> str:
-    if isinstance(registry.db, LakeDatabase):  # the same however its URL is spelt
-        return f"{registry.db.catalog_id()}"
+    if isinstance(registry.db, LakeDatabase):  # however its URL is spelt; a copy is another
+        return catalog_key(registry.db)
     return str(registry.home.resolve())
 
 

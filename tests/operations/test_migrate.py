@@ -24,7 +24,7 @@ from jupyter_mlops.errors import ConflictError, InvalidArgumentError, Verificati
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.store import catalog
 from jupyter_mlops.store.connection import analytics_cursor
-from tests.conftest import free_port, wait_for
+from tests.conftest import copied, free_port, wait_for
 
 VERSIONS = 100
 USER = "alice"
@@ -141,6 +141,8 @@ def test_a_registry_is_never_copied_into_itself_however_it_is_named(source, lake
     spelt = Registry(f"ducklake:postgres:{' '.join(reversed(conninfo.split()))}  {schema}")
     with pytest.raises(InvalidArgumentError, match="give another registry to copy into"):
         operations.migrate(shared, spelt)
+    copy = copied(shared, tmp_path / "copy")  # the catalog's id kept, another place
+    assert not operations.migrate(copy, shared).copied_anything
 
 
 def test_a_target_holding_other_rows_under_the_same_keys_is_refused_untouched(
