@@ -169,7 +169,7 @@ class LakeDatabase:
 
     def place(self) -> str:
         """Where the catalog is in PostgreSQL, which a copy does not keep (`lake_paths.place`)."""
-        return lake_paths.place(self._session(), self.schema)
+        return lake_reads.asking(self, partial(lake_paths.place, schema=self.schema))
 
     # writing
 

@@ -39,7 +39,7 @@ _PLACE = (
 )
 
 
-def place(session: Any, schema: str) -> str:
+def place(session: Any, *, schema: str) -> str:
     """Where the catalog in PostgreSQL schema `schema` is, asked on `session` (a psycopg
     connection to its database): the same whatever URL reaches it, and another for a copy
     of it (a database made from it as a template, a dump restored elsewhere), which keeps
