@@ -75,6 +75,13 @@ class Cluster:
         return name
 
 
+def respelt(url: str) -> str:
+    """The same shared registry's URL written otherwise: its keywords in reverse order, two
+    spaces before `schema=`."""
+    conninfo, schema = url.removeprefix("ducklake:postgres:").rsplit(" ", 1)
+    return f"ducklake:postgres:{' '.join(reversed(conninfo.split()))}  {schema}"
+
+
 def copy_catalog(conninfo: str, schema: str, *, data_path: Path) -> str:
     """A new schema beside `schema` holding a copy of the DuckLake catalog there (every
     table, every row), its files looked for under `data_path`: a copy of a shared registry,

@@ -196,7 +196,8 @@ def _listed(
     defined = [tag for row in rows if row["backend"] == job_definitions.BACKEND
                for tag in tags[row["id"]]]  # fmt: skip
     elsewhere = {tag: _on(row["host"]) for row in rows if not _here(row) for tag in tags[row["id"]]}
-    in_cron = [tag for each in tags.values() for tag in each if tag not in [*defined, *elsewhere]]
+    kept_elsewhere = {*defined, *elsewhere}
+    in_cron = [tag for each in tags.values() for tag in each if tag not in kept_elsewhere]
     states = crontabs.states(in_cron) if in_cron else {}
     states |= job_definitions.states(defined, servers) | elsewhere
     state = {number: _state(each, states) for number, each in tags.items()}

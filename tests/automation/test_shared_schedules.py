@@ -22,7 +22,7 @@ from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.registry.locations import catalog_key
 from tests.automation.conftest import CHECK, NEEDS_CRONTAB
 from tests.conftest import copied
-from tests.postgres import Cluster
+from tests.postgres import Cluster, respelt
 
 
 @NEEDS_CRONTAB
@@ -131,9 +131,7 @@ def test_a_schedule_is_listed_and_removed_through_another_spelling_of_the_url(
     marked removed)."""
     registry = Registry(lake_url, data_path=tmp_path / "team")
     made = operations.schedule(registry, notebook=notebook, parameters={}, every="1h")
-    conninfo, schema = lake_url.removeprefix("ducklake:postgres:").rsplit(" ", 1)
-    spelt = f"ducklake:postgres:{' '.join(reversed(conninfo.split()))}  {schema}"
-    other = Registry(spelt, data_path=tmp_path / "team")
+    other = Registry(respelt(lake_url), data_path=tmp_path / "team")
     assert other.db.name != registry.db.name  # not told apart as the same by the URL
 
     assert [listed.state for listed in operations.schedules(other)] == ["installed"]

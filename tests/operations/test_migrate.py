@@ -25,6 +25,7 @@ from jupyter_mlops.monitoring import logs
 from jupyter_mlops.store import catalog
 from jupyter_mlops.store.connection import analytics_cursor
 from tests.conftest import copied, free_port, wait_for
+from tests.postgres import respelt
 
 VERSIONS = 100
 USER = "alice"
@@ -137,8 +138,7 @@ def test_a_registry_is_never_copied_into_itself_however_it_is_named(source, lake
     with pytest.raises(InvalidArgumentError, match="give another registry to copy into"):
         operations.migrate(source, Registry(source.home / "." / "registry.duckdb"))
     shared = Registry(lake_url, data_path=tmp_path / "shared")
-    conninfo, schema = lake_url.removeprefix("ducklake:postgres:").rsplit(" ", 1)
-    spelt = Registry(f"ducklake:postgres:{' '.join(reversed(conninfo.split()))}  {schema}")
+    spelt = Registry(respelt(lake_url))
     with pytest.raises(InvalidArgumentError, match="give another registry to copy into"):
         operations.migrate(shared, spelt)
     copy = copied(shared, tmp_path / "copy")  # the catalog's id kept, another place

@@ -30,7 +30,7 @@ from jupyter_mlops.monitoring import compaction, logs
 from jupyter_mlops.store import analytics
 from jupyter_mlops.store.lake import LakeDatabase
 from tests.conftest import free_port
-from tests.postgres import Cluster
+from tests.postgres import Cluster, respelt
 from tests.s3 import S3, server
 from tests.team.test_shared_logs import write
 
@@ -137,10 +137,7 @@ def test_one_catalog_reached_by_two_spellings_of_its_url_has_one_folder_on_this_
     older = working_folder(LakeDatabase(team.location, None).name)
     older.mkdir(parents=True)
     (older / "server.log").write_text("served\n")
-    conninfo, schema = team.location.removeprefix("ducklake:postgres:").rsplit(" ", 1)
-    spelt = f"ducklake:postgres:{' '.join(reversed(conninfo.split()))}  {schema}"
-
-    first, second = Registry(team.location), Registry(spelt)
+    first, second = Registry(team.location), Registry(respelt(team.location))
     assert first.db.name != second.db.name  # which the folder was named after
     assert first.home == second.home and first.home.parent == older.parent
     assert (first.home / "server.log").read_text() == "served\n" and not older.exists()
