@@ -287,12 +287,18 @@ def test_a_runner_stopped_records_so_and_one_killed_takes_its_notebook_along(
         for n in (1, 2)
     ]
     try:
-        kernels = wait_for(
-            lambda: [_pid(tmp_path / f"kernel-{n}.pid") for n in (1, 2)] if all(
-                (tmp_path / f"kernel-{n}.pid").exists() for n in (1, 2)) else None,
-            "both notebooks' kernels to start",
-            seconds=60,
-        )  # fmt: skip
+        try:
+            kernels = wait_for(
+                lambda: [_pid(tmp_path / f"kernel-{n}.pid") for n in (1, 2)] if all(
+                    (tmp_path / f"kernel-{n}.pid").exists() for n in (1, 2)) else None,
+                "both notebooks' kernels to start",
+                seconds=60,
+            )  # fmt: skip
+        except AssertionError as late:  # what each runner said, so the cause is named
+            for runner in runners:
+                runner.kill()
+            said = [runner.communicate()[1] for runner in runners]
+            pytest.fail(f"{late}; the runners said: {said}; jobs: {operations.jobs(registry)}")
         runners[0].send_signal(signal.SIGKILL)  # no chance to end its notebook
         runners[1].send_signal(signal.SIGTERM)  # a timer stopping the job
         assert runners[1].wait(timeout=60) == 143
