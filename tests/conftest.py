@@ -24,7 +24,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 
-from jupyter_mlops import Registry
+from jupyter_mlops import Registry, operations
 from jupyter_mlops.monitoring import compaction, logs
 from jupyter_mlops.store.lake import LakeDatabase
 from jupyter_mlops.store.lake_urls import PREFIX
@@ -158,13 +158,15 @@ def registry(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> It
 def copied(registry: Registry, home: Path) -> Registry:
     """A registry of its own holding what `registry` holds, its files under `home`: a
     registry file's folder copied, or a shared registry's catalog copied to a new schema of
-    its PostgreSQL database, and its data path to `home`."""
+    its PostgreSQL database, and its data path to `home`, which the copy adopts."""
     shutil.copytree(registry.home, home)
     if not isinstance(registry.db, LakeDatabase):
         return Registry(home)
     lake = registry.db
     schema = copy_catalog(lake.conninfo, lake.schema, data_path=home)
-    return Registry(f"{PREFIX}{lake.conninfo} schema={schema}", data_path=home)
+    url = f"{PREFIX}{lake.conninfo} schema={schema}"
+    operations.adopt_data_path(url, data_path=home)  # the copied folder's mark names the original
+    return Registry(url, data_path=home)
 
 
 def closed(registry: Registry) -> None:

@@ -73,6 +73,7 @@ def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     home, made = _made(args.home, data_path=args.data_path)
     try:
+        args.subcommand.before_opening(args)
         registry = Registry(args.home, data_path=args.data_path)
         context = Context(registry, Face.SHELL, data=data_files)
         with stoppable(args.subcommand.runs_job):

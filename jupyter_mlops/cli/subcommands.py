@@ -1,5 +1,5 @@
 """The subcommands only a shell has: a model and its data read from files, predictions
-written to one, a model server in the foreground."""
+written to one, a model server in the foreground, a shared registry's data path adopted."""
 
 from __future__ import annotations
 
@@ -173,6 +173,21 @@ class Monitor(Subcommand):
         return int(result.exit_code)
 
 
+class AdoptDataPath(Subcommand):
+    name = "adopt-data-path"
+    help = (
+        "make --data-path (else the one it was made with) the shared registry's own where its "
+        "mark names a copy of the catalog: the catalog moved by a dump restored, or a copy "
+        "given a copy of the folder"
+    )
+
+    def before_opening(self, args: argparse.Namespace) -> None:
+        args.adopted = operations.adopt_data_path(args.home, data_path=args.data_path)
+
+    def run(self, context: Context, args: argparse.Namespace) -> Any:
+        return args.adopted
+
+
 @contextmanager
 def stoppable(job: bool) -> Iterator[None]:
     """While a subcommand that runs a job (`runs_job`) goes, SIGTERM stops it as Ctrl-C
@@ -195,4 +210,11 @@ def _interrupted(number: int, frame: Any) -> None:
     raise Stopped(number)
 
 
-SHELL_ONLY: tuple[Subcommand, ...] = (Register(), Reference(), Serve(), Predict(), Monitor())
+SHELL_ONLY: tuple[Subcommand, ...] = (
+    Register(),
+    Reference(),
+    Serve(),
+    Predict(),
+    Monitor(),
+    AdoptDataPath(),
+)

@@ -39,6 +39,10 @@ class Subcommand:
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         """Add this subcommand's positional arguments and options (none by default)."""
 
+    def before_opening(self, args: argparse.Namespace) -> None:
+        """What runs before the face opens the registry (nothing by default): a step that
+        changes whether it opens at all."""
+
     def run(self, context: Context, args: argparse.Namespace) -> Any:
         raise NotImplementedError
 

@@ -8,6 +8,7 @@ typed into these arguments and presents the result; what a use case does, and ev
 error it can meet, lives here and below.
 """
 
+from jupyter_mlops.operations.adopting import adopt_data_path
 from jupyter_mlops.operations.alerting import add_alert, alert_log, alerts, check, remove_alert
 from jupyter_mlops.operations.catalog import (
     aliases,
@@ -51,6 +52,7 @@ from jupyter_mlops.operations.tracking import compare_runs, run, run_history, ru
 
 __all__ = [
     "add_alert",
+    "adopt_data_path",
     "alert_log",
     "alerts",
     "aliases",

@@ -13,12 +13,19 @@ from pathlib import Path
 from jupyter_mlops.config import (
     ARTIFACTS_DIR,
     REGISTRY_FILE,
+    Location,
     Settings,
     resolve_location,
     working_folder,
 )
-from jupyter_mlops.errors import CONNECT, Command, ForbiddenError, InvalidArgumentError
-from jupyter_mlops.registry import team
+from jupyter_mlops.errors import (
+    CONNECT,
+    Command,
+    ForbiddenError,
+    InvalidArgumentError,
+    NotFoundError,
+)
+from jupyter_mlops.registry import marks, team
 from jupyter_mlops.registry.locations import catalog_key
 from jupyter_mlops.store import Database
 from jupyter_mlops.store.backends import Store
@@ -52,11 +59,7 @@ def opened(
     place = resolve_location(location, data_path=data_path)
     db: Store
     if place.url is not None:
-        # a bucket is checked before the catalog is touched: a missing one makes nothing
-        given: Objects | None = team.bucket(place.bucket) if place.bucket else None
-        if place.home is not None:
-            given = Folder(place.home)
-        db = LakeDatabase(place.url, place.data_path, lock_timeout=timeout)
+        db, given = _catalog(place, lock_timeout=timeout)
         made = db.exists()  # one query of the catalog, which each answer below reuses
         if not made:
             team.require_makeable(db)
@@ -94,8 +97,43 @@ def opened(
         _upgrade(db, made=made)
         _migrated.add(key)
     if isinstance(db, LakeDatabase):
-        team.mark(db, found.data)
+        marks.mark(db, found.data)
     return found
+
+
+def adopt(
+    location: str | os.PathLike[str] | None, *, data_path: str | os.PathLike[str] | None
+) -> tuple[LakeDatabase, Objects, marks.Mark | None]:
+    """Make the data path of the shared registry `location` names (`data_path`, else the one
+    it was made with) its own, whichever place of its catalog the mark there names
+    (`marks.adopt`): the catalog, the data path, and the mark replaced."""
+    place = resolve_location(location, data_path=data_path)
+    if place.url is None:
+        raise InvalidArgumentError(
+            f"{str(place.home)!r} is a registry directory, whose files no other registry "
+            "takes, so there is nothing to adopt; give a shared registry's URL with ",
+            CONNECT,
+            ".",
+        )
+    db, given = _catalog(place, lock_timeout=Settings.from_env().lock_timeout)
+    if not db.exists():
+        raise NotFoundError(
+            f"there is no registry in the {db.shown}, so there is nothing to adopt a data path "
+            "for; check schema= and dbname= in the URL."
+        )
+    db.require_writable()  # a role that may only read changes no registry's files
+    data = team.holding_folder(db, given)
+    return db, data, marks.adopt(db, data)
+
+
+def _catalog(place: Location, *, lock_timeout: float) -> tuple[LakeDatabase, Objects | None]:
+    """The shared registry's catalog at `place` and the data path given for it, if any. A
+    bucket is checked before the catalog is touched: a missing one makes nothing."""
+    assert place.url is not None
+    given: Objects | None = team.bucket(place.bucket) if place.bucket else None
+    if place.home is not None:
+        given = Folder(place.home)
+    return LakeDatabase(place.url, place.data_path, lock_timeout=lock_timeout), given
 
 
 def _working_folder(db: LakeDatabase) -> Path:

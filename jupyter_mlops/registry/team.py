@@ -7,14 +7,14 @@ it. A folder with no `artifacts/` in it is not the registry's, whatever it is ca
 a mount that is missing, a folder moved without saying where. It is refused at once, naming
 where the registry was made, instead of the first model loaded failing later. A data path
 that does hold a registry's files may be another shared registry's: each is marked with the
-id of the catalog whose files it holds (`.mlops-catalog.json`, written when the registry is
-made, or first opened since it had no mark; the id is the one DuckLake gave the catalog as
-it made it, the same whatever URL reaches it), and one marked by another catalog is
-refused, naming both registries: one registry's `gc` would delete the other's artifacts as
-unused. Nor is a registry file made in a shared registry's data folder. A role that may only
-read is refused before a registration writes its artifact files, so a refused change leaves
-nothing behind; and a schema holding no registry, opened by a role that may not make one
-there (a reader who mistyped `schema=`), is refused before its data path is touched.
+key of the catalog whose files it holds (`marks`: written when the registry is made, or
+first opened since it had no mark), and one marked by another catalog, or by a copy of this
+one's, is refused, naming both registries: one registry's `gc` would delete the other's
+artifacts as unused. Nor is a registry file made in a shared registry's data folder. A role
+that may only read is refused before a registration writes its artifact files, so a refused
+change leaves nothing behind; and a schema holding no registry, opened by a role that may
+not make one there (a reader who mistyped `schema=`), is refused before its data path is
+touched.
 """
 
 from __future__ import annotations
@@ -34,15 +34,13 @@ from jupyter_mlops.config import (
     on_object_storage,
 )
 from jupyter_mlops.errors import InvalidArgumentError, NotFoundError, StorageError
+from jupyter_mlops.registry.marks import MARK, claim_of, kind, marked, refuse_unless_its
 from jupyter_mlops.store import lake_reads, lake_rights
 from jupyter_mlops.store.backends import Store
 from jupyter_mlops.store.buckets import Bucket
 from jupyter_mlops.store.lake import LakeDatabase
 from jupyter_mlops.store.lake_urls import shown
 from jupyter_mlops.store.objects import Folder, Objects
-
-_MARK = str(CATALOG_MARK)
-_checked: set[tuple[str, str]] = set()  # (catalog, data path) found marked by that catalog
 
 
 def data_folder(db: LakeDatabase, given: Objects | None, *, made: bool) -> Objects:
@@ -66,6 +64,15 @@ def data_folder(db: LakeDatabase, given: Objects | None, *, made: bool) -> Objec
                 exc, given.url(), doing=doing, outcome="nothing was made"
             ) from None
         return given
+    found = holding_folder(db, given)
+    refuse_unless_its(db, found)
+    return found
+
+
+def holding_folder(db: LakeDatabase, given: Objects | None) -> Objects:
+    """Where the made registry `db`'s files are, whoever's its mark says they are:
+    `given`, else the data path it was made with; refused when it holds no registry's
+    files."""
     first = db.stored_data_path() or "."
     if not on_object_storage(first):
         first = str(Path(first))  # as a folder is named: no trailing slash
@@ -83,10 +90,9 @@ def data_folder(db: LakeDatabase, given: Objects | None, *, made: bool) -> Objec
                 f"{'' if in_bucket else ' here'}; {fix}"
             )
         raise InvalidArgumentError(
-            f"the {_kind(found)} {found.url()!r} holds none of the files of the {db.shown} (it "
+            f"the {kind(found)} {found.url()!r} holds none of the files of the {db.shown} (it "
             f"was made with them in {first!r}); {fix}"
         )
-    _refuse_marked_by_another(db, found)
     return found
 
 
@@ -103,26 +109,6 @@ def require_makeable(db: LakeDatabase) -> None:
     )
 
 
-def mark(db: LakeDatabase, data: Objects) -> None:
-    """Mark `data` as the data path of `db`'s catalog, unless it is marked already (or
-    cannot be written from here: a machine that can marks it); the claim a new registry
-    made of it (`_claim`) becomes the mark."""
-    try:
-        held = json.loads(data.get(_MARK))  # one read, as many opens as there are
-    except FileNotFoundError:
-        held = None
-    except (OSError, ValueError):
-        return  # a mark this machine cannot read: left as it is
-    if held is not None and _claim_of(held) != shown(db.url):
-        return  # marked by its catalog, or claimed by another registry
-    found = db.catalog_id()
-    if found is None:
-        return
-    text = json.dumps({"catalog": found, "registry": shown(db.url)}) + "\n"
-    with suppress(OSError):  # a read-only mount, a bucket this role may only read
-        data.put(_MARK, text.encode())
-
-
 def refuse_shared_folder(home: Path) -> None:
     """Refuse to make a registry file in a shared registry's data folder, or anywhere
     under it (its `logs/` or `artifacts/`)."""
@@ -132,41 +118,13 @@ def refuse_shared_folder(home: Path) -> None:
             break
     else:
         return
-    owner = _marked(Folder(folder))
-    whose = f"shared registry {owner[1]!r}" if owner else "a shared registry"
+    owner = marked(Folder(folder))
+    whose = f"shared registry {owner.registry!r}" if owner else "a shared registry"
     inside = "" if folder == absolute else f" (inside {str(folder)!r})"
     raise InvalidArgumentError(
         f"the folder {str(home)!r} is the data folder of {whose}{inside}, so no registry file "
         "is made in it; give a folder of its own."
     )
-
-
-def _refuse_marked_by_another(db: LakeDatabase, data: Objects) -> None:
-    """Refuse a data path whose mark names another catalog than `db`'s."""
-    if (db.name, data.url()) in _checked:
-        return
-    owner = _marked(data)
-    if owner is None:
-        return
-    catalog, registry = owner
-    mine = db.catalog_id()
-    if mine is not None and mine != catalog:
-        raise InvalidArgumentError(
-            f"the {_kind(data)} {data.url()!r} holds the files of shared registry {registry!r}, "
-            f"not of the {db.shown}; give the data path this machine reaches its own at with "
-            f"{DATA_PATH_VARIABLE} (or --data-path)."
-        )
-    if mine is not None:
-        _checked.add((db.name, data.url()))
-
-
-def _marked(data: Objects) -> tuple[str, str] | None:
-    """(catalog id, registry as shown) of the mark in `data`; None without a readable one."""
-    try:
-        found = json.loads(data.get(_MARK))
-        return str(found["catalog"]), str(found["registry"])
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
 
 
 def bucket(url: str) -> Bucket:
@@ -192,7 +150,7 @@ def _claim(db: LakeDatabase, data: Objects) -> None:
     registry at once all take it. Another registry's files, or its claim, are refused."""
     claim = json.dumps({"registry": shown(db.url)}) + "\n"
     _refuse_anothers(db, data)
-    if not data.claim(_MARK, claim.encode()):
+    if not data.claim(MARK, claim.encode()):
         _refuse_anothers(db, data)  # claimed meanwhile: by this registry (taken), or refused
 
 
@@ -202,7 +160,7 @@ def withdraw(db: LakeDatabase, data: Objects) -> None:
     whichever registry is made there next, under whatever URL."""
     if _claimed_by(data) == shown(db.url):
         with suppress(OSError):  # left as it is: the sentence for a claim says what to do
-            data.delete([_MARK])
+            data.delete([MARK])
 
 
 def _ours(db: LakeDatabase, data: Objects) -> bool:
@@ -214,24 +172,17 @@ def _ours(db: LakeDatabase, data: Objects) -> bool:
 def _made_meanwhile(db: LakeDatabase, data: Objects) -> bool:
     """Whether another process made `db`'s catalog with `data` since this one found none:
     the folder's mark names the catalog there now."""
-    owner = _marked(data)
-    return owner is not None and db.exists() and db.catalog_id() == owner[0]
+    owner = marked(data)
+    return owner is not None and db.exists() and db.catalog_id() == owner.catalog
 
 
 def _claimed_by(data: Objects) -> str | None:
     """The registry (as shown) whose claim is in `data`: a mark that names no catalog yet,
     since the registry claiming the folder has not made it; None without one."""
     try:
-        return _claim_of(json.loads(data.get(_MARK)))
+        return claim_of(json.loads(data.get(MARK)))
     except (OSError, ValueError):
         return None
-
-
-def _claim_of(held: object) -> str | None:
-    """The registry a mark's content claims the folder for, if it names no catalog yet."""
-    if not isinstance(held, dict) or "catalog" in held or "registry" not in held:
-        return None
-    return str(held["registry"])
 
 
 def _refuse_anothers(db: LakeDatabase, data: Objects) -> None:
@@ -245,33 +196,29 @@ def _refuse_anothers(db: LakeDatabase, data: Objects) -> None:
     held = (
         bool(data.folders(artifacts) or data.names(artifacts))
         or data.exists(str(SHARED_MARK))
-        or data.exists(_MARK)
+        or data.exists(MARK)
         or data.exists(REGISTRY_FILE)
     )
-    if held and (owner := _marked(data)) is not None:  # a URL mistyped, as often as not
+    if held and (owner := marked(data)) is not None:  # a URL mistyped, as often as not
         raise InvalidArgumentError(
-            f"the {_kind(data)} {data.url()!r} holds the files of shared registry {owner[1]!r}, "
-            f"and the {db.shown} holds no registry yet; to open that one, give its URL "
-            "(check schema= and dbname=), or to make a new one, give it a new, empty "
-            f"{_kind(data)} with {DATA_PATH_VARIABLE} (or --data-path)."
+            f"the {kind(data)} {data.url()!r} holds the files of shared registry "
+            f"{owner.registry!r}, and the {db.shown} holds no registry yet; to open that "
+            "one, give its URL (check schema= and dbname=), or to make a new one, give it a "
+            f"new, empty {kind(data)} with {DATA_PATH_VARIABLE} (or --data-path)."
         )
     if held and (claimant := _claimed_by(data)) is not None:  # its maker may have died
         raise InvalidArgumentError(
-            f"the {_kind(data)} {data.url()!r} is claimed by shared registry {claimant!r}, "
+            f"the {kind(data)} {data.url()!r} is claimed by shared registry {claimant!r}, "
             f"which has not made its catalog there yet, so the new {db.shown} cannot take "
-            f"it; give it a new, empty {_kind(data)} with {DATA_PATH_VARIABLE} (or "
-            f"--data-path), or, if that registry's making was cut off, delete {_MARK!r} there."
+            f"it; give it a new, empty {kind(data)} with {DATA_PATH_VARIABLE} (or "
+            f"--data-path), or, if that registry's making was cut off, delete {MARK!r} there."
         )
     if held:
         raise InvalidArgumentError(
-            f"the {_kind(data)} {data.url()!r} holds another registry's files, so the new "
-            f"{db.shown} cannot keep its own there; give it a new, empty {_kind(data)} with "
+            f"the {kind(data)} {data.url()!r} holds another registry's files, so the new "
+            f"{db.shown} cannot keep its own there; give it a new, empty {kind(data)} with "
             f"{DATA_PATH_VARIABLE} (or --data-path)."
         )
-
-
-def _kind(data: Objects) -> str:
-    return "folder" if data.folder is not None else "bucket folder"
 
 
 def require_writable(db: Store) -> None:

@@ -325,3 +325,31 @@ def file_refused(text: str, where: object) -> StorageError | None:
 _REFUSED_FILE = re.compile(
     r'(?:Could not write file|Cannot open file|Failed to create directory) "([^"]+)"'
 )
+
+
+# the words of a connection string that say which database it reaches, whoever connects
+_WHERE = ("service", "host", "hostaddr", "port", "dbname")
+
+
+def same_database(url: str, other: str) -> bool:
+    """Whether two shared registries' URLs (a password masked or not) name one catalog as
+    written: the same server, port, database and schema, whichever role connects."""
+    found = _where(url)
+    return found is not None and found == _where(other)
+
+
+def _where(url: str) -> tuple[object, ...] | None:
+    """What of `url` names its catalog (`same_database`); None when it cannot be read."""
+    try:
+        import psycopg
+        from psycopg.conninfo import conninfo_to_dict
+    except ImportError:
+        return None
+    try:
+        conninfo, schema = parsed(url)
+        words = conninfo_to_dict(conninfo)
+    except (ValueError, psycopg.Error):
+        return None
+    if "dbname" not in words:  # PostgreSQL's client then connects to the role's own
+        words["dbname"] = words.get("user")
+    return (*(words.get(word) for word in _WHERE), schema)

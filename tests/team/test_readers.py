@@ -14,7 +14,7 @@ import pytest
 from jupyter_mlops import Registry, operations
 from jupyter_mlops.errors import ForbiddenError
 from jupyter_mlops.monitoring import Monitor
-from jupyter_mlops.registry.team import mark
+from jupyter_mlops.registry.marks import mark
 from jupyter_mlops.store.lake import LakeDatabase
 from jupyter_mlops.store.migrations import LATEST
 from jupyter_mlops.store.objects import Folder
