@@ -127,10 +127,12 @@ def test_a_registry_made_before_marks_and_the_lock_table_gets_both_when_next_ope
     schema = lake_url.rsplit("schema=", 1)[1]
     (older / ".mlops-catalog.json").unlink()  # as a release before marks left it
     postgres.execute(f"DROP TABLE {schema}.mlops_writer_lock")  # nor had it this table
-    assert Registry(lake_url).model_names() == ["churn"]
+    reopened = Registry(lake_url)
+    assert reopened.model_names() == ["churn"]
     mark = json.loads((older / ".mlops-catalog.json").read_text())
     made = postgres.execute(f"SELECT schema_uuid FROM {schema}.ducklake_schema WHERE schema_id = 0")
-    assert mark == {"catalog": str(made[0][0]), "registry": lake_url}
+    place = reopened.db.place()  # type: ignore[attr-defined]
+    assert mark == {"catalog": str(made[0][0]), "place": place, "registry": lake_url}
     Registry(lake_url).describe("churn", "written by the first writer since")  # the lock made
     assert postgres.execute(f"SELECT count(*) FROM {schema}.mlops_writer_lock") == [(1,)]
     other_url = postgres.url(postgres.new_schema())
