@@ -111,9 +111,8 @@ def adopt(
     if place.url is None:
         raise InvalidArgumentError(
             f"{str(place.home)!r} is a registry directory, whose files no other registry "
-            "takes, so there is nothing to adopt; give a shared registry's URL with ",
-            CONNECT,
-            ".",
+            "takes, so there is nothing to adopt; give the URL of the shared registry "
+            "(ducklake:postgres:...) whose data path it is to be."
         )
     db, given = _catalog(place, lock_timeout=Settings.from_env().lock_timeout)
     if not db.exists():

@@ -154,6 +154,9 @@ def test_a_folder_of_another_catalog_is_never_adopted(lake_url, postgres, tmp_pa
     assert shell.returncode == USAGE_EXIT and "not adopted" in shell.stderr
     assert (theirs / MARK).read_text() == mark
     assert Registry(other_url, data_path=theirs).model_names() == ["other"]
+    directory = cli("--home", str(tmp_path / "file"), "adopt-data-path", home=tmp_path)
+    assert directory.returncode == USAGE_EXIT and "nothing to adopt" in directory.stderr
+    assert not (tmp_path / "file").exists()
 
 
 def test_an_older_mark_is_upgraded_by_its_catalog_and_refuses_a_copy(lake_url, tmp_path, fitted):
