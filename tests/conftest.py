@@ -46,6 +46,34 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", backends)
 
 
+PRIVATE_CRONTAB = """\
+#!/bin/sh
+# the crontab of this test run: `crontab -l`, `-r`, `-` (from stdin) and `FILE`, on one file
+tab="$MLOPS_TESTS_CRONTAB"
+case "$1" in
+  -l|-r) [ -f "$tab" ] || { echo "no crontab for $(id -un)" >&2; exit 1; }
+         if [ "$1" = -l ]; then exec cat "$tab"; else exec rm -f "$tab"; fi ;;
+  -) cat > "$tab.new" && mv "$tab.new" "$tab" ;;
+  *) cat "$1" > "$tab.new" && mv "$tab.new" "$tab" ;;
+esac
+"""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every crontab the tests (and the processes they start) read or write is this run's
+    own, a file behind a `crontab` program first on PATH: never the crontab of the user
+    running them, whose cron would run the tests' entries. Set before any test module imports
+    python-crontab, which looks its program up once."""
+    folder = Path(tempfile.mkdtemp(prefix="mlops-crontab-"))
+    program = folder / "bin" / "crontab"
+    program.parent.mkdir()
+    program.write_text(PRIVATE_CRONTAB)
+    program.chmod(0o755)
+    os.environ["MLOPS_TESTS_CRONTAB"] = str(folder / "tab")
+    os.environ["PATH"] = f"{program.parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    atexit.register(shutil.rmtree, folder, True)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The files with the most slow tests first: `make test` hands whole files to its two
     workers, so the longest start early instead of ending the run alone. Each file keeps its
@@ -207,10 +235,10 @@ def wait_for(
 
 @contextlib.contextmanager
 def users_crontab(*, written: str = "") -> Iterator[None]:
-    """This user's crontab to this test alone (the suite's workers take turns), holding
-    `written` after the user's own lines during it. Afterwards the lines the test made go:
-    `written`'s and the schedules of registries under pytest's temp folders; what anyone
-    else changed meanwhile stays."""
+    """The tests' crontab (`pytest_configure`) to this test alone, holding `written` after
+    the lines it had during it. Afterwards the lines the test made go: `written`'s and the
+    schedules of registries under pytest's temp folders; what anyone else changed meanwhile
+    stays."""
     lock = Path(tempfile.gettempdir()) / f"jupyter-mlops-tests-crontab-{os.getuid()}.lock"
     with open(lock, "a") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
