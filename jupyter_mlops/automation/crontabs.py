@@ -7,7 +7,8 @@ What this module keeps true of a user's crontab:
   like `A = b`, comments, blank lines, entries) stays byte for byte as it was, so an
   install followed by its removal leaves the crontab as it was. python-crontab only renders
   our line and reads a line to tell whether it is ours (and commented out); it never
-  rewrites the user's text.
+  rewrites the user's text, and the error it logs for a line it cannot read (a user's own
+  that mentions our tag: `*/90 * * * *`, which cron takes) is not shown: not ours to report.
 - A change is one read, edit and write (`crontab -l`, `crontab -`) under a lock file of this
   user's: two registries scheduling at once never lose each other's line (crontab itself
   has no lock). The line is read back after an install; one not there is an error, never a
@@ -23,6 +24,7 @@ What this module keeps true of a user's crontab:
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import pwd
 import shlex
@@ -30,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -180,10 +183,27 @@ def _ours(line: str) -> tuple[str, bool]:
         return "", False
     from crontab import CronTab
 
-    items = list(CronTab(tab=line.rstrip("\r\n")))
+    with _unlogged():
+        items = list(CronTab(tab=line.rstrip("\r\n")))
     if len(items) == 1 and items[0].comment.startswith(TAG + " "):
         return items[0].comment, bool(items[0].is_enabled())
     return "", False
+
+
+@contextmanager
+def _unlogged() -> Iterator[None]:
+    """python-crontab's log records dropped in this thread while the block runs (another
+    thread's, a user's own use of python-crontab, still go where they go)."""
+    log, thread = logging.getLogger("crontab"), threading.get_ident()
+
+    def elsewhere(record: logging.LogRecord) -> bool:
+        return record.thread != thread
+
+    log.addFilter(elsewhere)
+    try:
+        yield
+    finally:
+        log.removeFilter(elsewhere)
 
 
 def _read(*, doing: str) -> str:

@@ -1,6 +1,6 @@
-"""Schedules in a real crontab: installed, listed with their next run, removed, and a
-user's own lines kept as they were. The crontab is this user's; each test puts back what
-was there before it."""
+"""Schedules in a crontab (the tests' own, behind a `crontab` program as cron's): installed,
+listed with their next run, removed, and a user's own lines kept as they were; each test puts
+back what was there before it."""
 
 from __future__ import annotations
 
@@ -118,6 +118,38 @@ def test_installing_and_removing_leaves_every_line_of_the_users_byte_for_byte(
             assert listed() == mine
     finally:
         subprocess.run(["crontab", "-"], input=before, text=True, check=True)
+
+
+# lines cron takes (a step past the hour, a range going down: `crontab -n` checks them) and
+# python-crontab cannot read, holding the schedules' tag text
+UNREADABLE = (
+    "*/90 * * * * rotate-logs # jupyter-mlops schedule notes\n"
+    "5-1 * * * * echo jupyter-mlops schedule 1 is mine\n"
+)
+
+
+def test_a_users_line_holding_the_tag_that_python_crontab_cannot_read_is_left_quietly(
+    registry: Registry, notebook: Path, crontab_text: None, subprocess_env: dict[str, str]
+) -> None:
+    """`schedule`, `--list` and `--remove` say nothing of such a line on stderr, list the
+    schedule as installed, and leave the line byte for byte."""
+    mine = listed() + UNREADABLE
+    subprocess.run(["crontab", "-"], input=mine, text=True, check=True)
+    cli = [str(Path(sys.executable).parent / "jupyter-mlops"), "--home", str(registry.home)]
+
+    def run(*words: str) -> str:
+        done = subprocess.run(
+            [*cli, "schedule", *words], env=subprocess_env, capture_output=True, text=True
+        )
+        assert (done.returncode, done.stderr) == (0, ""), done.stderr
+        return done.stdout
+
+    run(str(notebook), "--every", "1h", "--backend", "cron")
+    assert listed().startswith(mine) and listed().count("\n") == mine.count("\n") + 1
+    assert "cron: installed" in run("--list")
+    (made,) = operations.schedules(registry)
+    run("--remove", str(made.id))
+    assert listed() == mine
 
 
 def test_a_copied_registry_neither_lists_nor_removes_the_originals_entries(
