@@ -53,6 +53,7 @@ NO_DAEMON = (
 )
 LOCK_WAIT = 60.0  # seconds another process's change of the crontab may hold us up
 _HASH = "'\"$(printf '\\043')\"'"  # closes the quote, a `#` the shell makes, reopens it
+_SHELL_HASH = "$(printf '\\043')"  # what of `_HASH` is left in a word the shell splits
 
 
 def tag_of(schedule_id: int, registry: str | Path) -> str:
@@ -79,6 +80,16 @@ def quoted(word: str) -> str:
     """One word for the shell, safe in a crontab line read by python-crontab."""
     one_line(word, what="a word of the command")
     return shlex.quote(word).replace("#", _HASH)
+
+
+def words_of(command: str) -> list[str]:
+    """The words of a command `command_line` made, as the shell hands them on (a `#` where
+    `quoted` wrote one; the redirection to the log as words of their own too); [] for text
+    the shell could not split."""
+    try:
+        return [word.replace(_SHELL_HASH, "#") for word in shlex.split(command)]
+    except ValueError:
+        return []
 
 
 def one_line(text: str, *, what: str) -> str:

@@ -9,13 +9,14 @@ would still be run from the runner's cache.
 What a definition of ours runs: a notebook (made here, copied by jupyter-scheduler into its
 staging area) whose cell runs the schedule's command, the same `jupyter-mlops --home HOME
 monitor NOTEBOOK -p ... --schedule ID --timeout T` line cron runs (a shared registry: `--home
-URL --data-path DIR`, so the server's own registry never decides it), and fails with the
-runner's exit code when it is not 0. So every run is a job the registry records (status,
-exit code, executed notebook, checks, overlap lock, missed runs) as a cron run is, and
-jupyter-scheduler's own job list shows it completed or failed. A run started now (`run`)
-is a job made from the definition, as jupyter-scheduler's *Run job* makes one; where it
-was asked from reaches the runner as the notebook's one parameter, `evidence`. Nothing has
-to be configured in the server: any server with jupyter-scheduler enabled runs it.
+URL --data-path DIR`, so the server's own registry never decides it, and for a bucket the
+$MLOPS_HOME of this machine's folder of it, so the server's own never decides where it locks),
+and fails with the runner's exit code when it is not 0. So every run is a job the registry
+records (status, exit code, executed notebook, checks, overlap lock, missed runs) as a cron
+run is, and jupyter-scheduler's own job list shows it completed or failed. A run started
+now (`run`) is a job made from the definition, as jupyter-scheduler's *Run job* makes one;
+where it was asked from reaches the runner as the notebook's one parameter, `evidence`.
+Nothing has to be configured in the server: any server with jupyter-scheduler enabled runs it.
 
 Which definition is a schedule's: the one carrying the schedule's tag (`jupyter-mlops
 schedule ID HOME`, or a shared registry's URL without its password in place of HOME: the tag

@@ -13,11 +13,14 @@ Either way the same runner records the job (`skipped` while the previous run goe
 appends to the schedule's log, and keeps `evidence` (where the run was asked from) in the
 job's detail. A copied registry runs the command for its own home, never the original's;
 a shared registry for its data path as this machine mounts it (and a URL holding a
-password, which no command line carries, through the process's environment).
+password, which no command line carries, through the process's environment), with the
+$MLOPS_HOME of this machine's folder of it the schedule's command carries where its data
+path is a bucket, so the run takes the lock the runs at its times take.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import threading
@@ -28,6 +31,7 @@ from jupyter_mlops.automation import crontabs, job_definitions
 from jupyter_mlops.automation.jupyter_servers import JupyterServer
 from jupyter_mlops.automation.schedule_records import ScheduleRun
 from jupyter_mlops.automation.schedules import (
+    ENV,
     JOBS_DIR,
     log_file,
     not_found,
@@ -36,7 +40,7 @@ from jupyter_mlops.automation.schedules import (
     tags_of,
 )
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.config import EVIDENCE_VARIABLE, JOB_VARIABLE
+from jupyter_mlops.config import EVIDENCE_VARIABLE, JOB_VARIABLE, machine
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.capture import current_user
 from jupyter_mlops.registry.locations import environment
@@ -95,10 +99,26 @@ def _command(registry: Registry, row: dict[str, Any]) -> str:
     """The schedule's command line as this machine runs it for this registry, made again
     from its row: the command the row keeps is the one of the registry and machine that
     made it (a copied registry's row holds the original's home; a shared registry's, the
-    paths of another machine, perhaps)."""
-    return crontabs.command_line(
-        runner_words(registry, row, schedule_id=row["id"]), log=log_file(registry, row["id"])
-    )
+    paths of another machine, perhaps). Its `machine_variables` are the ones the schedule
+    was made with on this machine: a run started now locks where the runs at its times
+    lock, whatever $MLOPS_HOME this process has."""
+    kept = _made_with(row) if row.get("host") in (None, machine()) else {}
+    words = runner_words(registry, row, schedule_id=row["id"], kept=kept)
+    return crontabs.command_line(words, log=log_file(registry, row["id"]))
+
+
+def _made_with(row: dict[str, Any]) -> dict[str, str]:
+    """The variables a schedule's command sets (`/usr/bin/env NAME=VALUE ... jupyter-mlops`)."""
+    words = crontabs.words_of(row["command"])
+    if words[:1] != [ENV]:
+        return {}
+    pairs = [word.partition("=") for word in itertools.takewhile(_setting, words[1:])]
+    return {name: value for name, _, value in pairs}
+
+
+def _setting(word: str) -> bool:
+    name, equals, _ = word.partition("=")
+    return bool(equals) and name.isidentifier()
 
 
 def _started(registry: Registry, command: str, *, evidence: dict[str, str], schedule: int) -> int:

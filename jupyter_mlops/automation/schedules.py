@@ -16,7 +16,9 @@ user deleted or commented out by hand is listed as such; nothing puts it back.
 The entry runs `jupyter-mlops --home HOME monitor NOTEBOOK -p KEY VALUE ... --schedule ID
 --timeout T`, the runner a person types, by this environment's absolute path, appending
 its output to `jobs/schedule-ID.log` under the registry home (a shared registry: `--home
-URL --data-path DIR`, its data path; cron's environment names no registry).
+URL --data-path DIR`, its data path; cron's environment names no registry), and, where that is
+a bucket, `/usr/bin/env MLOPS_HOME=...` first: this machine's folder of it, whose overlap lock
+a run started from a shell takes too.
 
 With backend 'jupyter-scheduler' (or 'auto' when a running server has it) the same command
 is a job definition of that server's jupyter-scheduler instead (`job_definitions`), made
@@ -52,7 +54,7 @@ from jupyter_mlops.errors import (
     Option,
     ScheduleNotFoundError,
 )
-from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry import Registry, locations
 from jupyter_mlops.registry.capture import current_user
 from jupyter_mlops.registry.locations import has_password, identity, options, registry_key
 from jupyter_mlops.store import schedules as sql
@@ -60,6 +62,7 @@ from jupyter_mlops.store import schedules as sql
 KINDS = ("monitor",)
 BACKENDS = ("auto", "cron", job_definitions.BACKEND)
 JOBS_DIR = "jobs"
+ENV = "/usr/bin/env"  # what sets a schedule's command's `machine_variables`
 
 
 def schedule(
@@ -328,11 +331,17 @@ def _record(
     }
 
 
-def runner_words(registry: Registry, record: dict[str, Any], *, schedule_id: int) -> list[str]:
-    """The runner's command line: the same `jupyter-mlops monitor` a person would type."""
+def runner_words(
+    registry: Registry, record: dict[str, Any], *, schedule_id: int, kept: Mapping[str, str] = {}
+) -> list[str]:
+    """The runner's command line: the same `jupyter-mlops monitor` a person would type (with
+    the `machine_variables` cron's environment has not, those `kept` holds as it holds them)."""
     pairs = [word for item in json.loads(record["parameters"]).items() for word in ("-p", *item)]
     where = [crontabs.one_line(word, what="the registry's location") for word in options(registry)]
+    given = locations.machine_variables(registry)
+    setting = [f"{name}={kept.get(name, value)}" for name, value in given.items()]
     return [
+        *([ENV, *setting] if setting else []),
         *crontabs.runner(),
         *where,
         *(record["kind"], record["notebook"], *pairs),

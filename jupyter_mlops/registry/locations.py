@@ -8,7 +8,11 @@ catalog was made with, or under whatever $MLOPS_DATA_PATH it inherited. A child 
 $MLOPS_HOME for a registry file must not inherit $MLOPS_REGISTRY either, which comes first:
 it would open the shared registry instead. So every process this package starts for a
 registry (a schedule's runner, a job's notebook, an alert's retraining, a Jupyter server's
-kernels) is named it by these functions, never by `registry.home`.
+kernels) is named it by these functions, never by `registry.home`. A command kept to run
+later in another environment (a schedule's, which cron runs with no $MLOPS_HOME) also
+carries `machine_variables`: where a shared registry's data path is a bucket, what is this
+machine's alone (job locks, job folders) is under $MLOPS_HOME, and a run told another would
+lock another folder and overlap a run started from a shell.
 
 A URL holding a password never goes on a command line, which anyone on the machine may read
 (`ps`): it reaches a child through its environment alone, as a model server's does. A
@@ -27,6 +31,7 @@ from jupyter_mlops.config import (
     HOME_VARIABLE,
     REGISTRY_VARIABLE,
     Location,
+    working_base,
 )
 from jupyter_mlops.store.lake import LakeDatabase
 from jupyter_mlops.store.lake_urls import shown
@@ -45,6 +50,17 @@ def options(registry: Registry | Location) -> list[str]:
         return ["--home", str(folder)]
     data_path = ["--data-path", folder] if folder is not None else []
     return data_path if has_password(registry) else ["--home", url, *data_path]
+
+
+def machine_variables(registry: Registry) -> dict[str, str]:
+    """The variables that make a process started later, in another environment (cron's,
+    a Jupyter server's), keep this machine's files of `registry` where this process keeps
+    them: for a shared registry whose data path is a bucket, the $MLOPS_HOME its working
+    folder (`config.working_folder`, job locks and job folders) is under; nothing for any
+    other registry, whose options name its folder."""
+    if not registry.shared or registry.data.folder is not None:
+        return {}
+    return {HOME_VARIABLE: str(working_base(registry.home))}
 
 
 def variables(registry: Registry | Location) -> dict[str, str | None]:

@@ -1,5 +1,6 @@
 """A schedule of a shared registry run as cron runs it (`sh -c`, cron's environment, which
-names no registry): its crontab line names the registry by URL and data path, its tag by
+names no registry): its crontab line names the registry by URL and data path (and, for a
+bucket, the $MLOPS_HOME of this machine's folder of it), its tag by
 the catalog's id and place (the same whatever spelling of the URL reaches it, another for a
 copy of the catalog), and the job and the check its monitoring notebook records are the
 shared registry's. A URL holding a password
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,8 +23,9 @@ from jupyter_mlops.cli import build_parser
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.registry.locations import catalog_key
 from tests.automation.conftest import CHECK, NEEDS_CRONTAB
-from tests.conftest import copied
+from tests.conftest import copied, wait_for
 from tests.postgres import Cluster, respelt
+from tests.s3 import server
 
 
 @NEEDS_CRONTAB
@@ -61,6 +64,76 @@ def test_a_scheduled_monitoring_job_records_its_job_and_check_in_the_shared_regi
     (check,) = job.detail["checks"]  # what the notebook's `%mlops check` wrote, it wrote here
     history = operations.drift_history(registry, model="tumour").to_frame()
     assert set(history["check_id"]) == {check}
+
+
+CLI = str(Path(sys.executable).parent / "jupyter-mlops")
+TAG = "jupyter-mlops schedule "
+WAITS = """\
+import os, pathlib, time
+folder = pathlib.Path(gate)
+(folder / f"started-{os.environ['MLOPS_JOB_ID']}").touch()
+while not (folder / "release").exists():
+    time.sleep(0.05)"""
+
+
+@NEEDS_CRONTAB
+def test_a_bucket_registrys_schedule_run_by_cron_and_run_now_never_overlap(
+    postgres: Cluster,
+    write_notebook: Callable[..., Path],
+    crontab_text: None,
+    tmp_path: Path,
+    subprocess_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its job locks are in this machine's folder of the registry, under $MLOPS_HOME: the
+    crontab line carries the one it was scheduled with, so while the run cron starts (whose
+    environment has none) goes, the same run typed in that shell is skipped, and so is one
+    started now from a process with another $MLOPS_HOME (a Jupyter server's sidebar)."""
+    with server() as s3:
+        bucket = f"s3://{s3.new_bucket()}/team"
+        url = postgres.url(postgres.new_schema())
+        cli = [CLI, "--home", url, "--data-path", bucket]
+        shell = subprocess_env | s3.environment() | {"MLOPS_HOME": str(tmp_path / "mine")}
+        (gate := tmp_path / "gate").mkdir()
+        notebook = write_notebook("wait.ipynb", "gate = ''", WAITS)
+        given = [str(notebook), "-p", "gate", str(gate)]
+        made = subprocess.run(
+            [*cli, "schedule", *given, "--every", "1h", "--backend", "cron"],
+            env=shell, capture_output=True, text=True,
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        (entry,) = [each for each in CronTab(user=True) if each.comment.startswith(TAG)]
+        number = entry.comment.split()[2]
+
+        cron = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SHELL": "/bin/sh"}
+        cron |= s3.environment()  # the bucket's keys, as the user's crontab or ~/.aws gives them
+        if "PYTHONPATH" in os.environ:  # a source tree under test, not the installed package
+            cron["PYTHONPATH"] = os.environ["PYTHONPATH"]
+        for name, value in (s3.environment() | {"MLOPS_HOME": str(tmp_path / "other")}).items():
+            monkeypatch.setenv(name, value)
+        team = Registry(url, data_path=bucket)
+        by_cron = subprocess.Popen(["sh", "-c", entry.command], cwd=tmp_path, env=cron)
+        try:
+            wait_for(lambda: started(gate), "the cron run's notebook to start", seconds=120)
+            now = [*cli, "monitor", *given, "--schedule", number, "--timeout", "1h"]
+            by_hand = subprocess.Popen(now, env=shell, stdout=subprocess.PIPE, text=True)
+            wait_for(lambda: by_hand.poll() is not None or len(started(gate)) > 1, "the second")
+            operations.run_schedule(team, schedule=int(number))
+            wait_for(
+                lambda: len(started(gate)) > 1 or len(operations.jobs(team)) == 3,
+                "the run started now to be recorded",
+            )
+        finally:
+            (gate / "release").touch()
+        said, _ = by_hand.communicate(timeout=120)
+        assert (by_cron.wait(timeout=120), by_hand.returncode) == (0, 12), said
+        assert "skipped: the previous run of this schedule is still going (job 1," in said
+        assert [job.status for job in operations.jobs(team)] == ["skipped", "skipped", "passed"]
+
+
+def started(gate: Path) -> list[Path]:
+    """The marks of the runs whose notebook has started (`WAITS`)."""
+    return sorted(gate.glob("started-*"))
 
 
 def test_a_schedule_of_a_url_holding_a_password_is_refused_and_nothing_is_recorded(
