@@ -1,5 +1,6 @@
-"""Fixtures of the automation tests: a real crontab for the schedules' tests (this user's,
-holding a line of the user's own during a test and put back as it was after it), and a small
+"""Fixtures of the automation tests: a crontab for the schedules' tests (the test run's own,
+behind a `crontab` program as cron's, holding a line of the user's own during a test and put
+back as it was after it), and a small
 churn registry the gate and data-check tests share: a weak champion (fitted on shuffled
 labels), a good challenger, and a copy of it fitted on a bootstrap sample; for the jobs'
 tests, tiny notebooks they write and a registry with a model their notebooks check."""
@@ -34,8 +35,8 @@ FOREIGN = "# the user's own backup\n*/5 * * * * echo foreign >> /dev/null # back
 
 @pytest.fixture
 def crontab_text() -> Iterator[None]:
-    """This user's crontab holding `FOREIGN` after the user's own lines during the test (on a
-    machine whose user has none, `FOREIGN` alone); the test's lines taken out afterwards."""
+    """The tests' crontab holding `FOREIGN` after the lines it had during the test (`FOREIGN`
+    alone where it had none); the test's lines taken out afterwards."""
     with users_crontab(written=FOREIGN):
         yield
 
