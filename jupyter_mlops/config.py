@@ -203,12 +203,6 @@ def working_folder(catalog: str) -> Path:
     return (base / "shared" / catalog).resolve()
 
 
-def working_base(folder: Path) -> Path:
-    """The $MLOPS_HOME under which `working_folder` names `folder`, a folder it named: what a
-    process started in another environment (cron's, which names none) is given to find it."""
-    return folder.parent.parent
-
-
 def resolve_location(
     location: str | os.PathLike[str] | None = None,
     *,

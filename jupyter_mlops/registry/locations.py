@@ -31,7 +31,6 @@ from jupyter_mlops.config import (
     HOME_VARIABLE,
     REGISTRY_VARIABLE,
     Location,
-    working_base,
 )
 from jupyter_mlops.store.lake import LakeDatabase
 from jupyter_mlops.store.lake_urls import shown
@@ -60,7 +59,7 @@ def machine_variables(registry: Registry) -> dict[str, str]:
     other registry, whose options name its folder."""
     if not registry.shared or registry.data.folder is not None:
         return {}
-    return {HOME_VARIABLE: str(working_base(registry.home))}
+    return {HOME_VARIABLE: str(registry.home.parent.parent)}  # $MLOPS_HOME/shared/lake_<key>
 
 
 def variables(registry: Registry | Location) -> dict[str, str | None]:
