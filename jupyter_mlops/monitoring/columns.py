@@ -1,7 +1,8 @@
 """The current data a check reads: one column at a time as NumPy values or category counts.
 
 A DataFrame is read as it is (no copy for float columns); Parquet files and the
-prediction log are read by DuckDB into Arrow-backed columns first.
+prediction log are read by DuckDB into Arrow-backed columns first. `check_columns` refuses,
+in one sentence, current data a profile cannot be compared with.
 """
 
 from __future__ import annotations
@@ -75,6 +76,37 @@ class Columns:
             return self.frame
         chosen = np.sort(np.random.default_rng(seed).choice(self.rows, rows, replace=False))
         return self.frame.take(chosen)
+
+
+def check_columns(entries: list[dict[str, Any]], columns: Columns, *, what: str) -> list[str]:
+    """Refuse current data that cannot be compared; return the extra columns it has."""
+    if not columns.rows:
+        raise InvalidArgumentError(
+            f"{columns.label} has no rows; choose a window with data (or check the time column)."
+        )
+    names = set(columns.names)
+    missing = [e["feature"] for e in entries if e["feature"] not in names]
+    if missing:
+        raise InvalidArgumentError(
+            f"{columns.label} lacks {len(missing)} feature(s) {what} was trained on: "
+            f"{', '.join(map(repr, missing[:5]))}; pass data with every training column."
+        )
+    for entry in entries:
+        name = entry["feature"]
+        if entry["kind"] == "numeric" and not columns.is_numeric(name):
+            dtype = columns.frame[name].dtype
+            raise InvalidArgumentError(
+                f"column {name!r} is {dtype} in {columns.label} but numeric in the reference; "
+                f"convert it (for example with pd.to_numeric) before checking drift."
+            )
+        if entry["kind"] == "datetime" and not columns.is_datetime(name):
+            dtype = columns.frame[name].dtype
+            raise InvalidArgumentError(
+                f"column {name!r} is {dtype} in {columns.label} but datetimes in the reference; "
+                f"convert it (for example with pd.to_datetime) before checking drift."
+            )
+    profiled = {e["feature"] for e in entries}
+    return [name for name in columns.names if name not in profiled]
 
 
 def _merge(pairs: Any) -> dict[str, int]:

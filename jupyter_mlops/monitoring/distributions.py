@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.errors import Face, InvalidArgumentError, did_you_mean, reference_command
 from jupyter_mlops.jsonable import fields_of, jsonable
-from jupyter_mlops.monitoring import drift as drifting
+from jupyter_mlops.monitoring.columns import check_columns
 from jupyter_mlops.monitoring.conform import conform
 from jupyter_mlops.monitoring.history import OUTPUT, window_label
 from jupyter_mlops.monitoring.outputs import own_rows, with_output
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from jupyter_mlops.monitoring.versions import Versions
     from jupyter_mlops.registry.records import Version
 
-OWN_ROWS = ("missing", "unseen")  # tests beside a feature's deciding one
+OWN_ROWS = ("missing", "infinite", "unseen")  # tests beside a feature's deciding one
 HEADERS = ["bin", "reference", "current", "change", "reference rows", "current rows"]
 
 
@@ -101,6 +101,14 @@ class Distributions:
         return sum(b.current for b in self.bins if b.part == "missing")
 
     @property
+    def infinite_reference(self) -> float:
+        return sum(b.reference for b in self.bins if b.part == "infinite")
+
+    @property
+    def infinite_current(self) -> float:
+        return sum(b.current for b in self.bins if b.part == "infinite")
+
+    @property
     def unseen(self) -> list[str]:
         """The categories shown that the reference never had."""
         return [b.label for b in self.bins if b.unseen]
@@ -123,6 +131,8 @@ class Distributions:
             "verdict": jsonable(self.verdict),
             "missing_reference": self.missing_reference,
             "missing_current": self.missing_current,
+            "infinite_reference": self.infinite_reference,
+            "infinite_current": self.infinite_current,
             "notes": spelled(self.notes, self.face),
         }
 
@@ -180,7 +190,7 @@ def distributions_of(
         columns = _outputs(versions, version, data.columns, entries, notes)
     else:
         what = f"{version.model} version {version.version}"
-        drifting.check_columns([entry], data.columns, what=what)
+        check_columns([entry], data.columns, what=what)
         columns, _ = conform([entry], data.columns, version.schema)
     bins = _bins(entry, columns)
     shown = _shown_name(entry["feature"], entries)

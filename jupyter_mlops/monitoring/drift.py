@@ -19,6 +19,10 @@ Every text feature also gets the share of its current values the reference never
 It is flagged (a row of test `unseen`) when that share is at least 0.1 above the share
 the reference itself leads one to expect (see profiling/sketch.py) and the rise is significant
 (a two-proportion z-test, p < 0.01), as a rise in missing values is.
+
+Infinite values (+inf or -inf) of a number are in no bin and no raw-value test, on either
+side: their share of the rows is a row of its own (test `infinite`), judged as the missing
+share is, so a window where a feature turned infinite is flagged at any size.
 """
 
 from __future__ import annotations
@@ -32,7 +36,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.jsonable import fields_of, jsonable
 from jupyter_mlops.monitoring import statistics as stats
 from jupyter_mlops.monitoring.choice import DEFAULT_THRESHOLDS, Choice, choose
@@ -40,7 +43,7 @@ from jupyter_mlops.monitoring.columns import Columns
 from jupyter_mlops.profiling import sketch
 from jupyter_mlops.profiling.binning import Binner
 from jupyter_mlops.profiling.instants import duration, epoch_seconds, is_datetime
-from jupyter_mlops.profiling.profile import OTHER
+from jupyter_mlops.profiling.profile import OTHER, infinite_count
 from jupyter_mlops.registry.display import counted
 
 EXACT_ROWS = 100_000
@@ -68,6 +71,8 @@ class FeatureDrift:
     statistics: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     missing_reference: float = 0.0
     missing_current: float = 0.0
+    infinite_reference: float = 0.0  # share of rows +inf or -inf
+    infinite_current: float = 0.0
     unseen: list[str] = field(default_factory=list)
     note: str = ""
 
@@ -85,7 +90,7 @@ class FeatureDrift:
         """How far past (above 1) or short of (below 1) its threshold the feature is."""
         if self.statistic is None:
             return 0.0
-        if self.test in ("ks", "chi2", "missing") and self.p_value is not None:
+        if self.test in ("ks", "chi2", "missing", "infinite") and self.p_value is not None:
             return self.threshold / max(self.p_value, 1e-300)
         return abs(self.statistic) / self.threshold if self.threshold else math.inf
 
@@ -105,6 +110,7 @@ class _Measured:
     exact: bool = True  # every unseen value is in `unseen` (not only those looked up)
     median: float | None = None  # of a datetime's current values, in epoch seconds
     note: str = ""
+    infinite: int = 0  # +inf or -inf values (numbers only), in no bin
 
 
 def measure(
@@ -131,6 +137,7 @@ def measure(
     results = [_judge(m, reference_sample, current_sample, exhaustive=exhaustive) for m in measured]
     _adjust_p_values(results)
     results += [r for m in measured if (r := _missing(m)) is not None]
+    results += [r for m in measured if (r := _infinite(m)) is not None]
     results += [r for m in measured if (r := _unseen(m)) is not None]
     return worst_first(results)
 
@@ -144,18 +151,11 @@ def _count(entry: dict[str, Any], columns: Columns, choice: Choice) -> _Measured
     name, reference = entry["feature"], entry["stats"]
     if entry["kind"] in NUMBERS:
         values = columns.numeric(name)
+        counted = Binner(reference.get("edges", [])).count(values)
+        found = _Measured(entry, choice, counted.rows, counted.nulls, infinite=counted.infinite)
         if "edges" not in reference:
-            nulls = int(np.isnan(values).sum())
-            return _Measured(entry, choice, len(values), nulls)
-        counted = Binner(reference["edges"]).count(values)
-        found = _Measured(
-            entry,
-            choice,
-            counted.rows,
-            counted.nulls,
-            np.asarray(reference["counts"]),
-            counted.counts,
-        )
+            return found
+        found.reference, found.current = np.asarray(reference["counts"]), counted.counts
         if entry["kind"] == "datetime" and counted.nulls < counted.rows:
             found.median = float(np.nanmedian(values))
         return found
@@ -221,14 +221,17 @@ def _judge(
         p_value=None,
         threshold=m.choice.threshold,
         drifted=False,
-        rows=m.rows - m.nulls,
+        rows=m.rows - m.nulls - m.infinite,
         unseen=m.unseen[:UNSEEN_LISTED],
     )
     if m.reference is None or m.current is None or not m.reference.sum():
         result.note = "the reference has no values of this feature"
+        if kind in NUMBERS and infinite_count(m.entry["stats"]):
+            result.note = "the reference has no finite values of this feature"
         return result
     if not m.current.sum():
-        result.note = "no values in the current data (all missing)"
+        every = "missing or infinite" if m.infinite else "missing"
+        result.note = f"no values in the current data (all {every})"
         return result
     found = result.statistics
     found["psi"] = (stats.psi(m.reference, m.current), None)
@@ -299,28 +302,52 @@ def _adjust_p_values(results: list[FeatureDrift]) -> None:
 
 def _missing(m: _Measured) -> FeatureDrift | None:
     """A change in the share of missing values, when either side has any."""
-    reference = m.entry["stats"]
-    ref_nulls, ref_rows = int(reference.get("nulls", 0)), int(reference.get("count", 0))
-    if not ref_nulls and not m.nulls:
+    found = _share_change(m, "missing", int(m.entry["stats"].get("nulls", 0)), m.nulls)
+    if found is None:
         return None
-    ref_rate = ref_nulls / ref_rows if ref_rows else 0.0
-    cur_rate = m.nulls / m.rows if m.rows else 0.0
-    p_value = stats.two_proportions(ref_nulls, ref_rows, m.nulls, m.rows)
+    result, shares = found
+    result.missing_reference, result.missing_current = shares
+    return result
+
+
+def _infinite(m: _Measured) -> FeatureDrift | None:
+    """A change in the share of +inf and -inf values of a number, when either side has any."""
+    if m.entry["kind"] not in NUMBERS:
+        return None
+    found = _share_change(m, "infinite", infinite_count(m.entry["stats"]), m.infinite)
+    if found is None:
+        return None
+    result, shares = found
+    result.infinite_reference, result.infinite_current = shares
+    return result
+
+
+def _share_change(
+    m: _Measured, test: str, ref_hits: int, hits: int
+) -> tuple[FeatureDrift, tuple[float, float]] | None:
+    """The change in the share of rows that are `test` (missing, infinite), when either side
+    has any, flagged when it moves MISSING_THRESHOLD and significantly (p < MISSING_ALPHA);
+    with the reference's share and the current one."""
+    ref_rows = int(m.entry["stats"].get("count", 0))
+    if not ref_hits and not hits:
+        return None
+    ref_rate = ref_hits / ref_rows if ref_rows else 0.0
+    cur_rate = hits / m.rows if m.rows else 0.0
+    p_value = stats.two_proportions(ref_hits, ref_rows, hits, m.rows)
     change = cur_rate - ref_rate
-    return FeatureDrift(
+    result = FeatureDrift(
         feature=m.entry["feature"],
         kind=m.entry["kind"],
-        test="missing",
+        test=test,
         statistic=change,
         p_value=p_value,
         threshold=MISSING_THRESHOLD,
         drifted=abs(change) >= MISSING_THRESHOLD and p_value < MISSING_ALPHA,
         rows=m.rows,
-        statistics={"missing": (change, p_value)},
-        missing_reference=ref_rate,
-        missing_current=cur_rate,
-        note=f"missing {ref_rate:.1%} in the reference, {cur_rate:.1%} now",
+        statistics={test: (change, p_value)},
+        note=f"{test} {ref_rate:.1%} in the reference, {cur_rate:.1%} now",
     )
+    return result, (ref_rate, cur_rate)
 
 
 def _unseen(m: _Measured) -> FeatureDrift | None:
@@ -351,34 +378,3 @@ def _unseen(m: _Measured) -> FeatureDrift | None:
         note=f"{m.unseen_share:.1%} of values never seen in the reference ({expected:.1%} "
         "expected from its own rare values)",
     )
-
-
-def check_columns(entries: list[dict[str, Any]], columns: Columns, *, what: str) -> list[str]:
-    """Refuse current data that cannot be compared; return the extra columns it has."""
-    if not columns.rows:
-        raise InvalidArgumentError(
-            f"{columns.label} has no rows; choose a window with data (or check the time column)."
-        )
-    names = set(columns.names)
-    missing = [e["feature"] for e in entries if e["feature"] not in names]
-    if missing:
-        raise InvalidArgumentError(
-            f"{columns.label} lacks {len(missing)} feature(s) {what} was trained on: "
-            f"{', '.join(map(repr, missing[:5]))}; pass data with every training column."
-        )
-    for entry in entries:
-        name = entry["feature"]
-        if entry["kind"] == "numeric" and not columns.is_numeric(name):
-            dtype = columns.frame[name].dtype
-            raise InvalidArgumentError(
-                f"column {name!r} is {dtype} in {columns.label} but numeric in the reference; "
-                f"convert it (for example with pd.to_numeric) before checking drift."
-            )
-        if entry["kind"] == "datetime" and not columns.is_datetime(name):
-            dtype = columns.frame[name].dtype
-            raise InvalidArgumentError(
-                f"column {name!r} is {dtype} in {columns.label} but datetimes in the reference; "
-                f"convert it (for example with pd.to_datetime) before checking drift."
-            )
-    profiled = {e["feature"] for e in entries}
-    return [name for name in columns.names if name not in profiled]

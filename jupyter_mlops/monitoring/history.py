@@ -22,7 +22,7 @@ from jupyter_mlops.registry.display import html_table, text_table
 from jupyter_mlops.registry.outputs import PREDICTION, TARGET
 
 OUTPUT = "prediction"
-P_VALUE_TESTS = ("ks", "chi2", "missing")
+P_VALUE_TESTS = ("ks", "chi2", "missing", "infinite")
 LISTED = 8
 SUMMARY = ["window", "version", "rows", "tests", "drifted", "prediction", "drifted, worst first"]
 DETAIL = ["window", "version", "rows", "test", "statistic", "p-value", "threshold", "verdict"]

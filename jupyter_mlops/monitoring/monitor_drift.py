@@ -30,7 +30,7 @@ from jupyter_mlops.monitoring.choice import (
     check_test,
     check_threshold,
 )
-from jupyter_mlops.monitoring.columns import Columns
+from jupyter_mlops.monitoring.columns import Columns, check_columns
 from jupyter_mlops.monitoring.conform import conform
 from jupyter_mlops.monitoring.history import DriftHistory
 from jupyter_mlops.monitoring.multivariate import joint_shift
@@ -209,7 +209,7 @@ def measure_drift(
     entries, inputs = _profiled(versions.registry, version)
     columns, changed = conform(inputs, data.columns, version.schema)
     what = f"{version.model} version {version.version}"
-    extra = drifting.check_columns(inputs, columns, what=what)
+    extra = check_columns(inputs, columns, what=what)
     extra = [name for name in extra if name not in logs.RESERVED and name != data.time_column]
     notes = list(data.notes)
     reference = versions.reference_sample(version)

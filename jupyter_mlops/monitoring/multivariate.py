@@ -89,20 +89,36 @@ def _folds(features: pd.DataFrame, labels: np.ndarray, seed: int) -> Any:
 
 def _encoded(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Every column as float64 for the classifier, and the names of those that hold text
-    codes: numbers as they are, times as epoch seconds (UTC), anything else as text codes
-    (`_codes`); missing is NaN everywhere, which the model puts in a bin of its own."""
+    codes: numbers as they are (infinities as values past the finite ones, see `_finite`),
+    times as epoch seconds (UTC), anything else as text codes (`_codes`); missing is NaN
+    everywhere, which the model puts in a bin of its own."""
     columns: dict[str, np.ndarray] = {}
     text: list[str] = []
     for name, series in frame.items():
         if pd.api.types.is_datetime64_any_dtype(series):
             columns[str(name)] = _epoch_seconds(series)
         elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-            columns[str(name)] = series.to_numpy(dtype="float64", na_value=np.nan)
+            columns[str(name)] = _finite(series.to_numpy(dtype="float64", na_value=np.nan))
         else:
             columns[str(name)], text = _codes(series), [*text, str(name)]
         if np.isnan(columns[str(name)]).all():  # no value on either side: nothing to split on
             columns[str(name)] = np.zeros(len(series))
     return pd.DataFrame(columns), text
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    """+inf and -inf as values one span past the largest and smallest finite ones: the
+    classifier bins a column by its quantiles, which an infinity makes NaN (with NumPy's
+    warning), while beyond the finite values each still splits off on its own."""
+    infinite = np.isinf(values)
+    if not infinite.any():
+        return values
+    finite = values[np.isfinite(values)]
+    low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 0.0)
+    span = min(max(high - low, 1.0), 1e300)
+    shown = values.copy()
+    shown[infinite] = np.where(values[infinite] > 0, high + span, low - span)
+    return shown
 
 
 def _codes(series: pd.Series) -> np.ndarray:

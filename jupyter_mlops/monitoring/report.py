@@ -27,7 +27,11 @@ PREDICTION = "__prediction__"
 COLUMNS = ["feature", "test", "statistic", "p-value", "threshold", "verdict", "rows", "note"]
 # a column each in the text and HTML tables, shown when some feature has that statistic
 STATISTICS = ("psi", "js", "ks", "wasserstein", "chi2", "unseen")
-OWN_ROWS = ("missing", "unseen")  # tests with a row of their own beside a feature's verdict
+OWN_ROWS = (
+    "missing",
+    "infinite",
+    "unseen",
+)  # tests with a row of their own beside a feature's verdict
 
 
 @dataclass

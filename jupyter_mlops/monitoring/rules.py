@@ -5,7 +5,7 @@
     estimated.accuracy < 0.9 and rows >= 1000
 
 Names are the numbers a check produces (see `KNOWN`, and `<test>.<feature>` such
-as `psi.age`, `ks.income`, `missing.age`); a feature name with other characters is
+as `psi.age`, `ks.income`, `missing.age`, `infinite.age`); a feature name with other characters is
 written in backquotes (`psi.`monthly charges``). Operators: < <= > >= == !=, and,
 or, not, parentheses, unary minus. A name a check did not produce (no labels yet,
 say, or a feature the checked version does not have) is unknown, and so is any
@@ -46,9 +46,14 @@ KNOWN = (
     "estimated.f1",
     "estimated.auc",
 )
-PER_FEATURE = ("psi", "js", "ks", "wasserstein", "chi2", "missing", "unseen")
-# beside a kind's drift tests (`choice.TESTS`): the share missing, and of text never seen
-OWN_ROWS = {"numeric": ("missing",), "datetime": ("missing",), "categorical": ("missing", "unseen")}
+PER_FEATURE = ("psi", "js", "ks", "wasserstein", "chi2", "missing", "infinite", "unseen")
+# beside a kind's drift tests (`choice.TESTS`): the share missing, of numbers infinite, and of
+# text never seen
+OWN_ROWS = {
+    "numeric": ("missing", "infinite"),
+    "datetime": ("missing",),
+    "categorical": ("missing", "unseen"),
+}
 MAX_DEPTH = 50
 _TOKEN = re.compile(
     r"\s*(?:(?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?)"

@@ -7,8 +7,8 @@ reference row, so a bar reads as the drift statistic saw it (a bin empty on both
 such as the open one below a minimum that is a value of its own, is left out).
 Categories are the reference's listed ones and the current values it never had
 (`unseen`), the `SHOWN` largest on either side each a bar of their own and the rest
-folded into `other`. Missing values are a bar of their own when either side has any, so
-each side's shares add up to 1.
+folded into `other`. Missing values are a bar of their own when either side has any, and
+so are a number's infinite ones (+inf or -inf, in no bin), so each side's shares add up to 1.
 """
 
 from __future__ import annotations
@@ -21,17 +21,17 @@ import pandas as pd
 
 from jupyter_mlops.profiling import sketch
 from jupyter_mlops.profiling.binning import Binner
-from jupyter_mlops.profiling.profile import OTHER
+from jupyter_mlops.profiling.profile import OTHER, infinite_count
 
 SHOWN = 20  # categories with a bar of their own; the rest share `other`
-VALUES, CATEGORY, REST, MISSING = "values", "category", "other", "missing"
+VALUES, CATEGORY, REST, MISSING, INFINITE = "values", "category", "other", "missing", "infinite"
 
 
 @dataclass(frozen=True)
 class Bin:
     """One bar: its label, each side's share of its rows and their counts. A bin of
     numbers holds `low` <= x < `high` (None: open); `part` says what it holds: values,
-    a category, the other categories, or missing values; `unseen`: a category the
+    a category, the other categories, missing or infinite values; `unseen`: a category the
     reference never had."""
 
     label: str
@@ -52,7 +52,8 @@ class Bin:
 
 def numeric_bins(entry: dict[str, Any], values: np.ndarray) -> list[Bin]:
     """The bins of a numeric (or datetime, in epoch seconds) feature's profile that either
-    side has values in, with the reference's counts and those of `values` (NaN: missing)."""
+    side has values in, with the reference's counts and those of `values` (NaN: missing;
+    +inf or -inf: infinite)."""
     stats = entry["stats"]
     edges = [float(edge) for edge in stats.get("edges", [])]
     reference = np.asarray(stats.get("counts", [stats.get("present", 0)]), dtype="int64")
@@ -67,7 +68,10 @@ def numeric_bins(entry: dict[str, Any], values: np.ndarray) -> list[Bin]:
         )
     ]
     held = [b for b in bins if b.reference_rows or b.current_rows] or bins
-    return held + _missing(int(stats.get("nulls", 0)), ref_rows, counted.nulls, rows)
+    infinite = _part(INFINITE, infinite_count(stats), ref_rows, counted.infinite, rows)
+    return (
+        held + _part(MISSING, int(stats.get("nulls", 0)), ref_rows, counted.nulls, rows) + infinite
+    )
 
 
 def category_bins(
@@ -102,14 +106,14 @@ def category_bins(
         other = Bin(REST, _share(ref_other, ref_rows), _share(cur_other, rows), ref_other,
                     cur_other, REST)  # fmt: skip
         bins.append(other)
-    return bins + _missing(int(stats.get("nulls", 0)), ref_rows, nulls, rows)
+    return bins + _part(MISSING, int(stats.get("nulls", 0)), ref_rows, nulls, rows)
 
 
-def _missing(ref_nulls: int, ref_rows: int, nulls: int, rows: int) -> list[Bin]:
-    if not ref_nulls and not nulls:
+def _part(part: str, ref_hits: int, ref_rows: int, hits: int, rows: int) -> list[Bin]:
+    """A bar of the rows that are `part` (missing, infinite), when either side has any."""
+    if not ref_hits and not hits:
         return []
-    return [Bin(MISSING, _share(ref_nulls, ref_rows), _share(nulls, rows), ref_nulls, nulls,
-                MISSING)]  # fmt: skip
+    return [Bin(part, _share(ref_hits, ref_rows), _share(hits, rows), ref_hits, hits, part)]
 
 
 def _share(count: Any, rows: int) -> float:

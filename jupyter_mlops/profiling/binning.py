@@ -1,11 +1,15 @@
 """Exact counts of a numeric column in the reference profile's quantile bins, fast.
 
-Bin i holds edges[i-1] <= x < edges[i] (open ends). Finding each value's bin by
-binary search costs about 170 ms per 5M values here (NumPy), DuckDB's
-`histogram(x, boundaries)` about 90 ms. Instead each value goes to a cell of a
-uniform grid spanning the edges (a subtraction, a multiplication and a cast), and
-only the values that share a cell with an edge are compared with the edges
-exactly: about 40 ms per 5M values, and the same counts. The grid arithmetic is
+Bin i holds edges[i-1] <= x < edges[i] (open ends). Only finite values are binned: NaN
+is counted as missing and +inf or -inf as infinite, each apart (the reference profile's
+bins hold only its finite values, so an infinity in an end bin would read as a shift of
+finite values).
+
+Finding each value's bin by binary search costs about 170 ms per 5M values here (NumPy),
+DuckDB's `histogram(x, boundaries)` about 90 ms. Instead each value goes to a cell of a
+uniform grid spanning the edges (a subtraction, a multiplication and a cast), and only the
+values that share a cell with an edge are compared with the edges exactly: about 40 ms per
+5M values, and the same counts. The grid arithmetic is
 monotone, so a value in a cell left of an edge's cell is below that edge.
 
 The edges are quantiles of the reference, except that a value holding at least one
@@ -38,9 +42,10 @@ def quantile_edges(ordered: np.ndarray, bins: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class BinCounts:
-    counts: np.ndarray  # one per bin, len(edges) + 1
+    counts: np.ndarray  # of the finite values, one per bin, len(edges) + 1
     nulls: int  # NaN or missing
     rows: int
+    infinite: int = 0  # +inf or -inf, in no bin
 
 
 class Binner:
@@ -66,16 +71,19 @@ class Binner:
         return grid.astype(np.intp)
 
     def count(self, values: np.ndarray) -> BinCounts:
-        """Counts per bin of a float64 array (NaN counts as missing)."""
-        missing = np.isnan(values)
-        nulls = int(missing.sum())
+        """Counts per bin of the finite values of a float64 array, and of the NaN (missing)
+        and infinite ones."""
+        odd = ~np.isfinite(values)
+        unusual = int(odd.sum())
+        nulls = int(np.isnan(values[odd]).sum()) if unusual else 0
+        infinite = unusual - nulls
         if not len(self.edges):
-            return BinCounts(np.array([len(values) - nulls]), nulls, len(values))
+            return BinCounts(np.array([len(values) - unusual]), nulls, len(values), infinite)
         grid = np.subtract(values, self.origin)
         grid *= self.scale
         np.clip(grid, 0, CELLS - 1, out=grid)
-        if nulls:
-            grid[missing] = CELLS  # a cell of its own, dropped below
+        if unusual:
+            grid[odd] = CELLS  # a cell of its own, dropped below
         cells = np.empty(len(values), dtype=np.intp)
         np.copyto(cells, grid, casting="unsafe")
         del grid
@@ -86,4 +94,4 @@ class Binner:
         counts = np.bincount(self.cell_bin, weights=per_cell, minlength=len(self.edges) + 1)
         near = np.searchsorted(self.edges, exact, side="right")
         counts += np.bincount(near, minlength=len(self.edges) + 1)
-        return BinCounts(counts.astype(np.int64), nulls, len(values))
+        return BinCounts(counts.astype(np.int64), nulls, len(values), infinite)

@@ -1,8 +1,10 @@
 """Reference profiles: what drift detection later compares new data against.
 
 Per numeric feature: quantile bin edges (a bin of its own for a dominant value, see
-binning.py) with the reference counts in each bin, moments, median, range and null
-count. A datetime feature is profiled the same way on epoch seconds (kind `datetime`).
+binning.py) with the reference counts in each bin, moments, median and range of its
+finite values, and the counts of missing (`nulls`) and of infinite values (`infinite`,
++inf or -inf: in no bin, and no part of the moments). A datetime feature is profiled the
+same way on epoch seconds (kind `datetime`).
 Per categorical feature: category frequencies (the most common, the rest pooled), a
 bounded sketch of its other distinct values and the unseen share to expect (see
 sketch.py). Every entry records the type its values had (`type`), so a later type
@@ -51,8 +53,14 @@ def _profile_column(name: str, series: pd.Series) -> dict[str, Any]:
 
 def _numeric(values: np.ndarray, nulls: int) -> dict[str, Any]:
     count = len(values)
+    infinite = int(np.isinf(values).sum())
     values = values[np.isfinite(values)]
-    stats: dict[str, Any] = {"count": count, "nulls": nulls, "present": len(values)}
+    stats: dict[str, Any] = {
+        "count": count,
+        "nulls": nulls,
+        "present": len(values),
+        "infinite": infinite,
+    }
     if not len(values):
         return stats
     ordered = np.sort(values)
@@ -81,6 +89,16 @@ def _categorical(series: pd.Series, nulls: int) -> dict[str, Any]:
         counts[OTHER] = rest
     kept = distinct_values(frequencies, top=TOP_CATEGORIES)
     return {"count": len(series), "nulls": nulls, "counts": counts, **kept}
+
+
+def infinite_count(stats: dict[str, Any]) -> int:
+    """A numeric entry's count of +inf and -inf values; an entry written before they were
+    counted has them as the rows neither missing nor `present` (finite)."""
+    if "infinite" in stats:
+        return int(stats["infinite"])
+    if "present" not in stats:
+        return 0
+    return max(int(stats.get("count", 0)) - int(stats.get("nulls", 0)) - int(stats["present"]), 0)
 
 
 def sample_positions(count: int, *, rows: int = SAMPLE_ROWS, seed: int = 0) -> np.ndarray:

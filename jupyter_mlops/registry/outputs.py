@@ -2,6 +2,11 @@
 
 `__prediction__` and `__target__` name the model's output and the true value wherever a
 reference sample or a profile keeps them beside the features.
+
+A model is asked with NumPy's invalid-value and overflow warnings off (`quiet`): its own
+check of the rows sums them, which turns +inf beside -inf into NaN with a warning that says
+nothing the model's refusal does not say better, and an output that overflows shows up as
+what it is (inf, NaN) where it is compared.
 """
 
 from __future__ import annotations
@@ -59,11 +64,17 @@ def predictions_and_probabilities(
     """The model's predictions on rows of a DataFrame, and its class probabilities for a
     binary classifier, or for any classifier when `probabilities` (else None)."""
     rows = _as_fitted(model, frame)
-    predictions = np.asarray(model.predict(rows))
-    binary = len(getattr(model, "classes_", [])) == 2
-    if hasattr(model, "predict_proba") and (probabilities or binary):
-        return predictions, np.asarray(model.predict_proba(rows))
+    with quiet():
+        predictions = np.asarray(model.predict(rows))
+        binary = len(getattr(model, "classes_", [])) == 2
+        if hasattr(model, "predict_proba") and (probabilities or binary):
+            return predictions, np.asarray(model.predict_proba(rows))
     return predictions, None
+
+
+def quiet() -> Any:
+    """NumPy's state for asking a model: no warning on invalid values or overflow."""
+    return np.errstate(invalid="ignore", over="ignore")
 
 
 def _as_fitted(model: Any, frame: pd.DataFrame) -> Any:
@@ -83,7 +94,8 @@ def model_output(
     if method is None:
         return None
     try:
-        output = np.asarray(method(rows))
+        with quiet():
+            output = np.asarray(method(rows))
     except Exception as exc:
         if any(kind.__name__ == "NotFittedError" for kind in type(exc).__mro__):
             raise InvalidArgumentError(

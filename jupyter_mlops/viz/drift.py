@@ -23,6 +23,7 @@ PANELS = {
     "js": "Jensen-Shannon distance",
     "wasserstein": "Wasserstein distance / reference std",
     "missing": "change in the share of missing values, up or down",
+    "infinite": "change in the share of infinite values (+inf or -inf), up or down",
     "unseen": "share of values never seen in the reference",
 }
 OUTPUT_COLOR = "black"

@@ -105,10 +105,11 @@ def test_binning_counts_exactly_as_a_binary_search(values: np.ndarray) -> None:
     finite = np.sort(values[np.isfinite(values)][:20_000])
     edges = np.unique(finite[(np.linspace(0, 1, 21)[1:-1] * (len(finite) - 1)).astype(int)])
     counted = Binner(edges.tolist()).count(values)
-    present = values[~np.isnan(values)]
+    present = values[np.isfinite(values)]
     expected = np.bincount(np.searchsorted(edges, present, side="right"), minlength=len(edges) + 1)
     assert counted.counts.tolist() == expected.tolist()
     assert counted.nulls == int(np.isnan(values).sum())
+    assert counted.infinite == int(np.isinf(values).sum())
 
 
 def test_benjamini_hochberg_matches_scipy() -> None:
