@@ -102,8 +102,9 @@ def model_output(
                 f"the model is not fitted (this {type(model).__name__} has not been fit on "
                 "any data); fit it first (model.fit(X, y)), then register it."
             ) from exc
+        said = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else ""
         raise InvalidArgumentError(
-            f"the model cannot predict on the given X ({type(exc).__name__}: {exc}); "
+            f"the model cannot predict on the given X ({type(exc).__name__}: {said}); "
             "pass the data it was trained on."
         ) from exc
     if output.ndim == 2 and output.shape[1] == 2:

@@ -12,7 +12,7 @@ from scipy import stats
 from jupyter_mlops import Monitor
 from jupyter_mlops.monitoring import synthetic
 from jupyter_mlops.monitoring.statistics import benjamini_hochberg
-from jupyter_mlops.profiling.binning import Binner
+from jupyter_mlops.profiling.binning import Binner, quantile_edges
 
 
 def reference_sample(monitor: Monitor) -> pd.DataFrame:
@@ -110,6 +110,17 @@ def test_binning_counts_exactly_as_a_binary_search(values: np.ndarray) -> None:
     assert counted.counts.tolist() == expected.tolist()
     assert counted.nulls == int(np.isnan(values).sum())
     assert counted.infinite == int(np.isinf(values).sum())
+
+
+@pytest.mark.parametrize("constant", [0.0, 1.0, -3.5, 1e-300])
+def test_binning_counts_a_constant_in_its_own_bin(constant: float) -> None:
+    """A constant's bin is [v, the next float after v): a grid over that span would have
+    cells narrower than any float (0 has the next float 5e-324 past it)."""
+    edges = quantile_edges(np.full(1_000, constant), 20)
+    values = np.r_[np.full(300, constant), constant - 1, constant + 1, np.nan, np.inf]
+    counted = Binner(edges.tolist()).count(values)
+    assert counted.counts.tolist() == [1, 300, 1]
+    assert (counted.nulls, counted.infinite, counted.rows) == (1, 1, 304)
 
 
 def test_benjamini_hochberg_matches_scipy() -> None:

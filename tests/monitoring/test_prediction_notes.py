@@ -1,0 +1,62 @@
+"""The model's output in a drift report: measured when the model scores the rows, else a
+note of one sentence, and a constant output compared like any other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+
+from jupyter_mlops import Monitor, Registry
+from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.registry.outputs import PREDICTION
+
+
+def rows(count: int, *, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"a": rng.normal(size=count), "b": rng.normal(size=count)})
+    return X, (X["a"] + X["b"] > 0.5).astype(int)
+
+
+def registered(tmp_path: Path, model: object) -> Monitor:
+    registry = Registry(tmp_path / "registry")
+    (X, y), reference = rows(3_000, seed=1), rows(2_000, seed=2)
+    registry.register("churn", model.fit(X, y), X=X, y=y, reference=reference)  # type: ignore[attr-defined]
+    return Monitor(registry)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf], ids=["nan", "inf"])
+def test_a_model_refusing_the_rows_costs_a_note_of_one_sentence(
+    tmp_path: Path, value: float
+) -> None:
+    """scikit-learn explains NaN input over several lines, with links; the note keeps its
+    first sentence."""
+    monitor = registered(tmp_path, LogisticRegression())
+    current, _ = rows(1_000, seed=3)
+    current.loc[:9, "a"] = value
+    report = monitor.drift("churn:1", current=current, multivariate=False, save=False)
+    assert report.prediction is None
+    note = next(n for n in report.notes if n.startswith("prediction drift not measured"))
+    assert "\n" not in note and note.count(". ") == 0, note
+    said = "NaN" if np.isnan(value) else "infinity"
+    assert f"(ValueError: Input X contains {said}" in note
+    with pytest.raises(InvalidArgumentError) as refused:
+        monitor.registry.register("other", LogisticRegression().fit(*rows(500, seed=4)), X=current)
+    assert "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize("strategy", ["most_frequent", "prior"])
+def test_a_constant_output_is_compared_without_a_crash(tmp_path: Path, strategy: str) -> None:
+    """`most_frequent` scores every row 0.0: a bin [0, 5e-324) is narrower than any grid."""
+    monitor = registered(tmp_path, DummyClassifier(strategy=strategy))
+    current, _ = rows(1_000, seed=5)
+    report = monitor.drift("churn:1", current=current, multivariate=False, save=False)
+    output = report.prediction
+    assert output is not None and not output.drifted
+    assert output.statistics["psi"][0] == pytest.approx(0.0)
+    shown = monitor.distributions("churn:1", PREDICTION, current=current)
+    assert [b.current_rows for b in shown.bins] == [1_000]
