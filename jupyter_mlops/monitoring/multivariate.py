@@ -72,17 +72,24 @@ def _folds(features: pd.DataFrame, labels: np.ndarray, seed: int) -> Any:
     rows logged twice, or a window that copies reference rows). Each fold takes about a
     third of each side's distinct rows (a row on both sides counts on the side most of its
     copies are on), dealt at random: what StratifiedGroupKFold does, in milliseconds where
-    it takes seconds for thousands of distinct rows."""
-    from sklearn.model_selection import PredefinedSplit, StratifiedKFold
+    it takes seconds for thousands of distinct rows. When one side has too few rows of its
+    own to stratify (a window made of reference rows: each row has as many copies on either
+    side, and counts on the reference's), the rows are dealt by group alone; split apart,
+    each row's copy in training would teach the opposite side: the AUC read 0.1 to 0.25."""
+    from sklearn.model_selection import KFold, PredefinedSplit, StratifiedKFold
 
     dealt = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
     hashes = pd.util.hash_pandas_object(features, index=False).to_numpy()
     _, group = np.unique(hashes, return_inverse=True)
     side = np.rint(np.bincount(group, weights=labels) / np.bincount(group)).astype(int)
-    if np.bincount(side, minlength=2).min() < FOLDS:  # too few distinct rows to group
+    if len(side) < FOLDS:  # too few distinct rows to group
         return dealt
+    if np.bincount(side, minlength=2).min() >= FOLDS:
+        folds = dealt.split(np.zeros(len(side)), side)
+    else:
+        folds = KFold(n_splits=FOLDS, shuffle=True, random_state=seed).split(side)
     fold_of_group = np.empty(len(side), dtype=int)
-    for fold, (_, taken) in enumerate(dealt.split(np.zeros(len(side)), side)):
+    for fold, (_, taken) in enumerate(folds):
         fold_of_group[taken] = fold
     return PredefinedSplit(fold_of_group[group])
 

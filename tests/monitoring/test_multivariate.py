@@ -50,3 +50,17 @@ def test_missing_values_are_a_category_the_multivariate_check_sees(monitor: Moni
     report = monitor.drift("customers:1", often_missing, predictions=False, save=False)
     assert report.multivariate is not None and report.multivariate.drifted
     assert report.multivariate.auc > 0.7
+
+
+def test_a_window_of_the_reference_rows_themselves_reads_an_auc_of_one_half(
+    monitor: Monitor,
+) -> None:
+    """Each row then has one copy on either side; split apart across folds, the copy in
+    training taught the opposite side and the AUC read 0.1 to 0.25 (no drift, but no sense)."""
+    reference = monitor.reference_sample(monitor.registry.get("customers:1"))
+    assert reference is not None
+    inputs = reference[["spend", "city", "member", "customer"]]
+    for window in (inputs, inputs.sample(frac=0.8, random_state=0)):
+        report = monitor.drift("customers:1", window, predictions=False, save=False)
+        assert report.multivariate is not None and not report.multivariate.drifted
+        assert report.multivariate.auc == pytest.approx(0.5, abs=0.05)
