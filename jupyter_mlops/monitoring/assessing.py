@@ -107,7 +107,14 @@ def _scored(
     model = versions.model(version)
     positive = versions.scoring(version).positive
     rows = as_trained(rows, version.schema)
-    predictions, found = predictions_and_scores(model, rows, positive=positive)
+    try:
+        predictions, found = predictions_and_scores(model, rows, positive=positive)
+    except Exception as exc:  # the model refuses these rows (NaN, inf): a note in a check
+        said = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else ""
+        raise InvalidArgumentError(
+            f"{what} cannot score the given rows ({type(exc).__name__}: {said}); pass rows "
+            "like those it was trained on."
+        ) from exc
     scores = np.full(len(current), np.nan) if found is None else found
     times = current[time_column].to_numpy() if time_column else pd.NaT
     return pd.DataFrame({logs.TIMESTAMP: times, logs.PREDICTION: predictions, logs.SCORE: scores})

@@ -60,3 +60,16 @@ def test_a_constant_output_is_compared_without_a_crash(tmp_path: Path, strategy:
     assert output.statistics["psi"][0] == pytest.approx(0.0)
     shown = monitor.distributions("churn:1", PREDICTION, current=current)
     assert [b.current_rows for b in shown.bins] == [1_000]
+
+
+def test_a_check_of_rows_the_model_refuses_notes_why_it_has_no_estimate(tmp_path: Path) -> None:
+    """Estimating performance scores the rows too: the model's refusal was a traceback."""
+    monitor = registered(tmp_path, LogisticRegression())
+    current, _ = rows(1_000, seed=6)
+    current.loc[:9, "a"] = np.nan
+    checked = monitor.check("churn:1", current=current, multivariate=False)
+    said = "churn version 1 cannot score the given rows (ValueError: Input X contains NaN)"
+    assert f"no estimate: {said}" in checked.notes
+    with pytest.raises(InvalidArgumentError) as refused:
+        monitor.estimate("churn:1", current)
+    assert said in str(refused.value) and "\n" not in str(refused.value)
