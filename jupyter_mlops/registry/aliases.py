@@ -22,8 +22,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
-
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import ConflictError, InvalidArgumentError, MlopsError, promote_command
 from jupyter_mlops.registry import capture
@@ -42,7 +40,7 @@ from jupyter_mlops.registry.refs import (
     kind_of,
     parse_version,
 )
-from jupyter_mlops.store import actors, catalog
+from jupyter_mlops.store.alias_books import Book
 from jupyter_mlops.store.backends import Store
 
 
@@ -94,7 +92,7 @@ def evidence_json(evidence: Mapping[str, Any] | None) -> str | None:
 
 
 def record_move(
-    conn: duckdb.DuckDBPyConnection,
+    book: Book,
     name: str,
     *,
     alias: str,
@@ -107,12 +105,7 @@ def record_move(
     """Move `alias` from `before` to `after` (None: remove it) and append the audit event,
     in the caller's transaction."""
     at = utc_now()
-    if after is None:
-        catalog.delete_alias(conn, name, alias)
-    elif before is None:
-        catalog.insert_alias(conn, name, alias, after, at=at)
-    else:
-        catalog.update_alias(conn, name, alias, after, at=at)
+    book.point(name, alias, before=before, after=after, at=at)
     event = {
         "model": name,
         "alias": alias,
@@ -121,10 +114,10 @@ def record_move(
         "action": action,
         "reason": reason,
         "moved_at": at,
-        "moved_by": actors.user(conn, capture.current_user()),  # as it is recorded
+        "moved_by": book.user(capture.current_user()),  # as it is recorded
         "evidence": evidence,
     }
-    event_id = catalog.insert_alias_event(conn, event)
+    event_id = book.add_event(event)
     return AliasEvent.from_row({"id": event_id, **event})
 
 
@@ -146,18 +139,16 @@ class Move:
     changes: bool = True  # False: allowed, but nothing would change
 
 
-def planned_promote(
-    conn: duckdb.DuckDBPyConnection, name: str, version: int | str, alias: str
-) -> Move:
+def planned_promote(book: Book, name: str, version: int | str, alias: str) -> Move:
     """What pointing `alias` at `version` would do; an unknown model or version raises."""
     check_alias(alias)
     ref = version_ref(name, version)
     if ref.version is None:  # promoted through another alias: resolve it first
-        ref = ModelRef(name, version=find_version(conn, ref).version)
+        ref = ModelRef(name, version=find_version(book.conn, ref).version)
     assert ref.version is not None
-    status, current = catalog.alias_target_state(conn, name, ref.version, alias)
+    status, current = book.target_state(name, ref.version, alias)
     if status is None:
-        find_version(conn, ref)  # raises the model's or the version's not-found error
+        find_version(book.conn, ref)  # raises the model's or the version's not-found error
     refusal = None
     if status == "archived":
         refusal = ConflictError(
@@ -176,19 +167,18 @@ def planned_promote(
     )
 
 
-def planned_rollback(conn: duckdb.DuckDBPyConnection, name: str, alias: str) -> Move:
+def planned_rollback(book: Book, name: str, alias: str) -> Move:
     """Where undoing `alias`'s latest move not yet undone would take it: never to an
     archived version; an unknown model or alias raises."""
-    require_model(conn, name)
-    require_alias_known(conn, name, alias)
-    current = catalog.model_aliases(conn, name).get(alias)
+    current = book.aliases(name).get(alias)
+    if current is None:
+        require_model(book.conn, name)
+        require_alias_known(book.conn, name, alias)
     try:
-        undone, target = rollback_target(
-            catalog.alias_events(conn, name, alias), name=name, alias=alias
-        )
+        undone, target = rollback_target(book.events(name, alias), name=name, alias=alias)
     except ConflictError as nothing_to_undo:
         return Move(name, "rollback", alias, None, before=current, refusal=nothing_to_undo)
-    row = catalog.get_version(conn, name, target)
+    row = book.version_row(name, target)
     refusal = None
     if row is not None and row["status"] == "archived":
         refusal = ConflictError(
@@ -212,7 +202,7 @@ def planned_rollback(conn: duckdb.DuckDBPyConnection, name: str, alias: str) -> 
 
 def make_move(
     db: Store,
-    planned: Callable[[duckdb.DuckDBPyConnection], Move],
+    planned: Callable[[Book], Move],
     *,
     reason: str,
     evidence: Mapping[str, Any] | None,
@@ -225,15 +215,15 @@ def make_move(
     evidence_text = evidence_json(evidence)
     expected = None if expect is None else parse_version(expect, what="expect")
     destination = None if to is None else parse_version(to, what="to")
-    with db.write() as conn:
+    with db.moving() as book:
         return carry_out(
-            conn, planned(conn), reason=reason, evidence=evidence_text, expect=expected,
+            book, planned(book), reason=reason, evidence=evidence_text, expect=expected,
             to=destination,
         )  # fmt: skip
 
 
 def carry_out(
-    conn: duckdb.DuckDBPyConnection,
+    book: Book,
     move: Move,
     *,
     reason: str,
@@ -247,7 +237,7 @@ def carry_out(
     another process moved the alias must not act). A move to where the alias points
     already records nothing."""
     if expect is not None:
-        require_unmoved(conn, move, expect)
+        require_unmoved(book, move, expect)
     if to is not None and move.after is not None and move.after != to:
         raise ConflictError(
             f"{move.action} of {move.model}@{move.alias} would now go to version {move.after}, "
@@ -262,7 +252,7 @@ def carry_out(
         given = json.loads(evidence) if evidence else {}
         evidence = json.dumps({**given, "undoes_event": move.undoes})
     return record_move(
-        conn,
+        book,
         move.model,
         alias=move.alias,
         before=move.before,
@@ -273,14 +263,14 @@ def carry_out(
     )
 
 
-def require_unmoved(conn: duckdb.DuckDBPyConnection, move: Move, expect: int) -> None:
+def require_unmoved(book: Book, move: Move, expect: int) -> None:
     """Raise a conflict naming the alias's move since, when it no longer points at `expect`."""
     if move.before == expect:
         return
     assert move.alias is not None
     now = "nothing" if move.before is None else f"version {move.before}"
     moved = ""
-    for last in catalog.alias_events(conn, move.model, move.alias, limit=1):
+    for last in book.events(move.model, move.alias, limit=1):
         by = last["moved_by"] or "someone"
         moved = f" ({last['action']} by {by} at {last['moved_at']:%Y-%m-%d %H:%M:%S} UTC)"
     raise ConflictError(
@@ -289,14 +279,14 @@ def require_unmoved(conn: duckdb.DuckDBPyConnection, move: Move, expect: int) ->
     )
 
 
-def remove(conn: duckdb.DuckDBPyConnection, name: str, alias: str, *, reason: str) -> AliasEvent:
+def remove(book: Book, name: str, alias: str, *, reason: str) -> AliasEvent:
     """Remove `alias` (its move recorded), in the caller's transaction."""
-    require_model(conn, name)
-    current = catalog.model_aliases(conn, name).get(alias)
+    current = book.aliases(name).get(alias)
     if current is None:
-        require_alias_known(conn, name, alias, current=True)
+        require_model(book.conn, name)
+        require_alias_known(book.conn, name, alias, current=True)
     return record_move(
-        conn,
+        book,
         name,
         alias=alias,
         before=current,

@@ -8,6 +8,7 @@ import hashlib
 import os
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from jupyter_mlops.config import (
@@ -27,7 +28,7 @@ from jupyter_mlops.errors import (
 )
 from jupyter_mlops.registry import marks, team
 from jupyter_mlops.registry.locations import catalog_key
-from jupyter_mlops.store import Database
+from jupyter_mlops.store import Database, lake_aliases
 from jupyter_mlops.store.backends import Store
 from jupyter_mlops.store.lake import LakeDatabase
 from jupyter_mlops.store.migrations import LATEST
@@ -159,8 +160,9 @@ def _upgrade(db: Store, *, made: bool) -> None:
                 return
         if isinstance(db, LakeDatabase) and db.missing_rights():
             raise _older_for_a_reader(db)
+    moved = partial(lake_aliases.move_in, db) if isinstance(db, LakeDatabase) else None
     with db.write() as conn:
-        migrate(conn, shared=db.shared)
+        migrate(conn, shared=db.shared, aliases_moved=moved)
 
 
 def _older_for_a_reader(db: LakeDatabase) -> ForbiddenError:

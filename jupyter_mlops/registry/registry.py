@@ -38,6 +38,7 @@ from jupyter_mlops.registry.refs import (
 )
 from jupyter_mlops.registry.storing import store_version
 from jupyter_mlops.store import catalog
+from jupyter_mlops.store.alias_books import CatalogBook
 from jupyter_mlops.store.backends import Store
 from jupyter_mlops.store.lake import LakeDatabase
 from jupyter_mlops.store.lake_urls import shown
@@ -309,7 +310,7 @@ class Registry:
         check_alias(alias)
         return alias_moves.make_move(
             self.db,
-            lambda conn: alias_moves.planned_promote(conn, name, version, alias),
+            lambda book: alias_moves.planned_promote(book, name, version, alias),
             reason=reason, evidence=evidence, expect=expect,
         )  # fmt: skip
 
@@ -329,7 +330,7 @@ class Registry:
         `promote`, and `to`, the version the plan said it returns to: refused if not so now."""
         return alias_moves.make_move(
             self.db,
-            lambda conn: alias_moves.planned_rollback(conn, name, alias),
+            lambda book: alias_moves.planned_rollback(book, name, alias),
             reason=reason, evidence=evidence, expect=expect, to=to,
         )  # fmt: skip
 
@@ -343,11 +344,11 @@ class Registry:
 
     def plan_promote(self, name: str, version: int | str, alias: str = "champion") -> Move:
         with self.db.read() as conn:
-            return alias_moves.planned_promote(conn, name, version, alias)
+            return alias_moves.planned_promote(CatalogBook(conn), name, version, alias)
 
     def plan_rollback(self, name: str, alias: str = "champion") -> Move:
         with self.db.read() as conn:
-            return alias_moves.planned_rollback(conn, name, alias)
+            return alias_moves.planned_rollback(CatalogBook(conn), name, alias)
 
     def plan_archive(self, name: str, version: int | str) -> Move:
         with self.db.read() as conn:
@@ -355,8 +356,8 @@ class Registry:
 
     def remove_alias(self, name: str, alias: str, *, reason: str = "") -> AliasEvent:
         check_text(reason, what="reason")
-        with self.db.write() as conn:
-            return alias_moves.remove(conn, name, alias, reason=reason)
+        with self.db.moving() as book:
+            return alias_moves.remove(book, name, alias, reason=reason)
 
     # other changes
 

@@ -10,6 +10,8 @@ from typing import Protocol, TypeVar
 
 import duckdb
 
+from jupyter_mlops.store.alias_books import Book
+
 T = TypeVar("T")
 
 
@@ -27,6 +29,12 @@ class Store(Protocol):
     def read(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]: ...
 
     def write(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]: ...
+
+    def moving(self) -> AbstractContextManager[Book]:
+        """Where an alias move reads and writes, in one write of its own."""
+
+    def stored_as(self, table: str) -> str:
+        """The name a copy writes the rows of the registry's `table` to."""
 
     def exists(self) -> bool: ...
 

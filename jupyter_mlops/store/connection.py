@@ -52,6 +52,7 @@ from jupyter_mlops.errors import (
     StorageError,
 )
 from jupyter_mlops.store import locks
+from jupyter_mlops.store.alias_books import CatalogBook
 from jupyter_mlops.store.locks import fsync_path
 
 T = TypeVar("T")
@@ -131,6 +132,16 @@ class Database:
         costs little next to a shared catalog's)."""
         with self.read() as conn:
             return compute(conn)
+
+    @contextmanager
+    def moving(self) -> Iterator[CatalogBook]:
+        """Where an alias move reads and writes: the file's tables, in one write."""
+        with self.write() as conn:
+            yield CatalogBook(conn)
+
+    def stored_as(self, table: str) -> str:
+        """Where a copy writes the rows of `table`: the table itself."""
+        return table
 
     @property
     def lock_path(self) -> Path:

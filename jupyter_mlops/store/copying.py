@@ -49,15 +49,18 @@ class Shape:
 
 def shapes(conn: duckdb.DuckDBPyConnection) -> list[Shape]:
     """Every table of the registry `conn` uses but those of its own (`OWN_TABLES`), by
-    name: read from its schema, so a table a later migration makes is one of them."""
+    name: read from its schema, so a table a later migration makes is one of them. A shared
+    catalog's aliases are views of PostgreSQL tables (`lake_aliases`), theirs counted too."""
     found: dict[str, list[str]] = {}
     for table, column in conn.execute(
         """SELECT c.table_name, c.column_name
            FROM information_schema.columns c JOIN information_schema.tables t
              ON t.table_catalog = c.table_catalog AND t.table_schema = c.table_schema
             AND t.table_name = c.table_name
-           WHERE c.table_catalog = current_database() AND c.table_schema = current_schema()
-             AND t.table_type = 'BASE TABLE'
+           WHERE (c.table_catalog = current_database() AND c.table_schema = current_schema()
+                  AND t.table_type = 'BASE TABLE')
+              OR (c.table_catalog = 'temp' AND t.table_type = 'VIEW'
+                  AND c.table_name IN ('aliases', 'alias_events'))
            ORDER BY c.table_name, c.ordinal_position"""
     ).fetchall():
         if table in OWN_TABLES:

@@ -30,7 +30,7 @@ import os
 import threading
 import zlib
 from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -47,14 +47,17 @@ from jupyter_mlops.errors import (
 from jupyter_mlops.store import (
     actors,
     extensions,
+    lake_aliases,
+    lake_attaching,
     lake_errors,
+    lake_moves,
     lake_paths,
     lake_pauses,
     lake_reads,
     lake_rights,
-    s3,
     writer_lock,
 )
+from jupyter_mlops.store.alias_books import Book
 from jupyter_mlops.store.lake_engines import Engines
 from jupyter_mlops.store.lake_urls import parsed, shown
 
@@ -94,7 +97,8 @@ class LakeDatabase:
         # the engine it is attached to: one per data path, which the attachment fixes
         self._engine = f"{self.name} {data_path or ''}"
         self._role: str | None = None
-        self.newest = (  # the time too: a catalog made again in the schema reuses numbers
+        self._aliases_here = False
+        self.snapshots = (  # the time too: a catalog made again in the schema reuses numbers
             f"SELECT snapshot_id, snapshot_time FROM {_ident(self.schema)}.ducklake_snapshot "
             "ORDER BY snapshot_id DESC LIMIT 1"
         )
@@ -131,9 +135,12 @@ class LakeDatabase:
             raise self._masked(exc) from None
 
     def _begin(self, cursor: duckdb.DuckDBPyConnection) -> None:
-        self._attach(cursor)
+        viewed = self.aliases_here()
+        lake_attaching.attach(self, cursor)
         cursor.execute("BEGIN TRANSACTION")
         cursor.execute(f"USE {self.name}")
+        if viewed:
+            lake_aliases.view(cursor, self.name, self.schema)
 
     def _masked(self, exc: duckdb.Error) -> Exception:
         return lake_errors.masked(exc, self.shown, self.conninfo, self.data_path)
@@ -177,17 +184,44 @@ class LakeDatabase:
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection inside one transaction, run while this process holds the catalog's
         writer lock; committed on success, nothing saved on failure."""
-        role = self.role()
+        with (
+            self.turn() as session,
+            self._in_turn(session) as conn,
+            actors.acting(conn, self.role()),
+        ):
+            yield conn  # an error: `_transaction` rolls it back
+
+    @contextmanager
+    def turn(self) -> Iterator[Any]:
+        """This process's session holding the writer lock, in the transaction that holds it
+        (ended, and the lock let go of, after the block), for a role that may write."""
+        self.role()
         if not self._writable:
             self.require_writable()
             self._writable = True
-        with (
-            _Writers.turn(self.name),
-            self._writer_lock() as session,
-            self._in_turn(session) as conn,
-            actors.acting(conn, role),
-        ):
-            yield conn  # an error: `_transaction` rolls it back
+        with _Writers.turn(self.name), self._writer_lock() as session:
+            yield session
+
+    def moving(self) -> AbstractContextManager[Book]:
+        """Where an alias move reads and writes, under the writer lock (`lake_moves`)."""
+        return lake_moves.moving(self)
+
+    def aliases_here(self) -> bool:
+        """Whether the catalog keeps its aliases in PostgreSQL tables (`lake_aliases`): not
+        yet one an older version made, until its upgrade."""
+        if not self._aliases_here:  # not asked where it cannot be: attaching then says why
+            self._aliases_here = lake_aliases.present(self.name, self.conninfo, self.schema)
+        return self._aliases_here
+
+    @property
+    def newest(self) -> str:
+        """The query of what changes whenever a write is saved (`generation`)."""
+        return lake_aliases.newest(self.schema) if self.aliases_here() else self.snapshots
+
+    def stored_as(self, table: str) -> str:
+        """Where a copy writes the rows of `table`: its aliases' PostgreSQL tables."""
+        stored = lake_aliases.TABLES.get(table)
+        return table if stored is None else lake_aliases.in_duckdb(self.name, self.schema, stored)
 
     @contextmanager
     def _in_turn(self, session: Any) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -319,19 +353,9 @@ class LakeDatabase:
         """Refuse, in one sentence, a role that may only read this catalog, or one that
         would make tables of its own where they must be its team's group role's."""
         found = lake_reads.asking(self, partial(lake_rights.rights, schema=self.schema))
-        if found.missing:
-            raise ForbiddenError(
-                f"PostgreSQL role {self.role()!r} may only read the {self.shown} (it lacks "
-                f"{', '.join(found.missing)} on its catalog tables), so nothing was changed; "
-                "ask the catalog's owner to grant them, or connect as a role that has them."
-            )
-        if found.owner is not None:
-            raise ForbiddenError(
-                f"PostgreSQL role {self.role()!r} would write the {self.shown} as itself, "
-                f"though its tables belong to role {found.owner!r} (tables its writes make "
-                f"would belong to {self.role()!r} alone), so nothing was changed; add "
-                f"options=-crole={found.owner} to the URL (README: Team mode, Roles)."
-            )
+        refusal = lake_rights.refusal(found, self.role(), self.shown)
+        if refusal is not None:
+            raise refusal
 
     # attaching
 
@@ -343,56 +367,11 @@ class LakeDatabase:
         lake_reads.Remembered.forget(self.name)
         self._forget_session()
 
-    def _attached(self, conn: duckdb.DuckDBPyConnection) -> bool:
-        query = "SELECT count(*) FROM duckdb_databases() WHERE database_name = ?"
-        found = conn.execute(query, [self.name]).fetchone()
-        return bool(found and found[0])
-
-    def _attach(self, conn: duckdb.DuckDBPyConnection) -> None:
-        if self._attached(conn):
-            return
-        extensions.load(conn, "postgres_scanner", "ducklake")
-        options = [f"METADATA_SCHEMA '{_literal(self.schema)}'"]
-        if self.data_path is not None:
-            options += [f"DATA_PATH '{_literal(str(self.data_path))}'", "OVERRIDE_DATA_PATH true"]
-        s3.reach(conn, self.data_path, attaching=True)
-        statement = (
-            f"ATTACH '{_literal('ducklake:postgres:' + self.connecting())}' AS {self.name} "
-            f"({', '.join(options)})"
-        )
-        try:
-            conn.execute(statement)
-        except duckdb.Error as exc:
-            if "already exists" in str(exc):  # attached by another thread, or the catalog
-                return self._attach_made(conn, statement)  # made by another process
-            if self.data_path is None and "data_path is not set" in str(exc):
-                raise self.needs_data_path() from None  # no catalog there yet
-            raise self.unreachable(exc) from None
-        if self.data_path is None:  # the one it was made with, which may be a bucket
-            try:
-                s3.reach(conn, lake_paths.stored(conn, self.name, self.schema), attaching=False)
-            except duckdb.Error as exc:
-                raise self.unreachable(exc) from None
-
-    def _attach_made(self, conn: duckdb.DuckDBPyConnection, statement: str) -> None:
-        """Attach the catalog once more where another process's attachment made it first
-        (its tables were made meanwhile): attached by another thread of this one, nothing."""
-        if not self._attached(conn):
-            try:
-                conn.execute(statement)
-            except duckdb.Error as exc:
-                raise self.unreachable(exc) from None
-
     def needs_data_path(self) -> InvalidArgumentError:
         return lake_paths.needed(self.shown)
 
     def unreachable(self, exc: BaseException) -> UnavailableError | ForbiddenError:
         return lake_errors.unreachable(exc, self.shown, self.conninfo)
-
-
-def _literal(text: str) -> str:
-    """`text` as the inside of a SQL string literal."""
-    return text.replace("'", "''")
 
 
 def _ident(name: str) -> str:

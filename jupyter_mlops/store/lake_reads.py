@@ -42,7 +42,10 @@ class Catalog(Protocol):
     name: str  # the catalog's, whatever its data path
     conninfo: str
     schema: str  # the PostgreSQL schema it is kept in
-    newest: str  # the query of its newest snapshot
+
+    @property
+    def newest(self) -> str:
+        """The query of what changes whenever a write is saved."""
 
     @property
     def shown(self) -> str: ...
@@ -139,11 +142,17 @@ class Remembered:
 
 
 def remembered(
-    catalog: Catalog, key: Hashable, compute: Callable[[duckdb.DuckDBPyConnection], T]
+    catalog: Catalog,
+    key: Hashable,
+    compute: Callable[[duckdb.DuckDBPyConnection], T],
+    *,
+    newest: str | None = None,
 ) -> T:
     """What `compute` reads of `catalog` as it is now: read again only when a write was saved
-    since it was last read (or the result was not kept)."""
-    generation = Remembered.asked(catalog.name, catalog.conninfo, catalog.newest)
+    since it was last read (or the result was not kept). `newest`: the query of what changes
+    with every write `compute` can see, where it reads less than the whole catalog."""
+    query = catalog.newest if newest is None else newest
+    generation = Remembered.asked(catalog.name, catalog.conninfo, query)
     if generation is not None:
         kept = Remembered.kept(catalog.name, generation, key)
         if kept is not None:

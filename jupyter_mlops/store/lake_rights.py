@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from jupyter_mlops.errors import ForbiddenError
+
 WRITE_RIGHTS = ("INSERT", "UPDATE", "DELETE")
 
 
@@ -40,6 +42,26 @@ def rights(session: Any, schema: str) -> Rights:
     missing = [right for right, has in zip(WRITE_RIGHTS, flags, strict=True) if not has]
     other = owner is not None and owner != acting and bool(member)
     return Rights(missing, str(owner) if other else None)
+
+
+def refusal(found: Rights, role: str, shown: str) -> ForbiddenError | None:
+    """Why `role`, holding `found` on the catalog (`shown`), may not write it: a role that may
+    only read, or one that would make tables of its own where they must be its team's group
+    role's (None: it may write)."""
+    if found.missing:
+        return ForbiddenError(
+            f"PostgreSQL role {role!r} may only read the {shown} (it lacks "
+            f"{', '.join(found.missing)} on its catalog tables), so nothing was changed; "
+            "ask the catalog's owner to grant them, or connect as a role that has them."
+        )
+    if found.owner is not None:
+        return ForbiddenError(
+            f"PostgreSQL role {role!r} would write the {shown} as itself, "
+            f"though its tables belong to role {found.owner!r} (tables its writes make "
+            f"would belong to {role!r} alone), so nothing was changed; add "
+            f"options=-crole={found.owner} to the URL (README: Team mode, Roles)."
+        )
+    return None
 
 
 def may_make(session: Any, schema: str) -> bool:

@@ -10,6 +10,8 @@ every checkpoint, which is every write here.
 
 from __future__ import annotations
 
+ALIASES_MOVE = "-- a shared catalog's aliases move to PostgreSQL"
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     (
         "0001_models_versions_aliases",
@@ -360,6 +362,14 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 id BIGINT NOT NULL,
                 source VARCHAR NOT NULL,
                 copied_at TIMESTAMP NOT NULL)""",
+        ],
+    ),
+    (
+        "0016_aliases_in_postgres",
+        [
+            # a shared catalog's aliases and their trail move to PostgreSQL tables of their own
+            # (`lake_aliases.py`); a registry file keeps them as they are
+            ALIASES_MOVE,
         ],
     ),
 ]

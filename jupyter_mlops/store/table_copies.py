@@ -120,17 +120,24 @@ def copy(
             held = _held_now(conn, pending, refuse=refuse) if held is None else held
             planned = dataclasses.replace(planned, generation=None)  # it changes with this write
             room = BATCH_ROWS
-            while pending and room > 0:
+            kind = _kind(db, pending[0])
+            while pending and room > 0 and _kind(db, pending[0]) == kind:
                 table = pending[0]
                 lacking = copying.missing(table.rows, copying.held(held, table.name))
                 part = lacking.slice(0, room)
                 if part.num_rows:
-                    copying.append(conn, table.name, part)
+                    copying.append(conn, db.stored_as(table.name), part)
                 copied[table.name] += part.num_rows
                 room -= part.num_rows
                 if part.num_rows == lacking.num_rows:
                     pending.pop(0)
     return copied
+
+
+def _kind(db: Store, table: SourceTable) -> bool:
+    """Whether `db` keeps `table` outside DuckLake (a shared catalog's aliases: `lake_aliases`),
+    which one write never writes together with DuckLake's tables."""
+    return db.stored_as(table.name) != table.name
 
 
 def _held_now(

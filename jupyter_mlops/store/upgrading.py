@@ -5,12 +5,14 @@ newer version's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import ConflictError
 from jupyter_mlops.store import schema
-from jupyter_mlops.store.migrations import LATEST, MIGRATIONS
+from jupyter_mlops.store.migrations import ALIASES_MOVE, LATEST, MIGRATIONS
 
 
 def applied(conn: duckdb.DuckDBPyConnection) -> list[str]:
@@ -28,12 +30,17 @@ def applied(conn: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def migrate(
-    conn: duckdb.DuckDBPyConnection, *, upto: int = LATEST, shared: bool = False
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    upto: int = LATEST,
+    shared: bool = False,
+    aliases_moved: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> list[str]:
     """Apply, in order, the migrations this file lacks (up to number `upto`); return their names.
 
     Runs inside the caller's transaction, so a failure applies none of them. On a shared
-    catalog (`shared`) each statement is translated as DuckLake takes it (`schema.py`).
+    catalog (`shared`) each statement is translated as DuckLake takes it (`schema.py`), and
+    its aliases are moved to PostgreSQL by `aliases_moved` (`lake_aliases.move_in`).
     """
     done = applied(conn)
     if not done:
@@ -56,6 +63,11 @@ def migrate(
     names = []
     for number, (name, statements) in enumerate(MIGRATIONS[len(done) : upto], len(done) + 1):
         for statement in statements:
+            if statement == ALIASES_MOVE:
+                if shared:
+                    assert aliases_moved is not None, "a shared catalog's aliases need moving"
+                    aliases_moved(conn)
+                continue
             fitted = _fitted(statement, shared=shared)
             if fitted is not None:
                 conn.execute(fitted)

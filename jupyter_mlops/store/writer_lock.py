@@ -49,8 +49,12 @@ def take(session: Any, schema: str, *, seconds: float) -> None:
 
 
 def release(session: Any) -> None:
-    """End the transaction that holds the lock (nothing in it is kept)."""
-    session.execute("ROLLBACK")
+    """End the transaction that holds the lock, where a commit has not (nothing in it is
+    kept)."""
+    from psycopg.pq import TransactionStatus
+
+    if session.info.transaction_status != TransactionStatus.IDLE:
+        session.execute("ROLLBACK")
 
 
 def make(session: Any, schema: str) -> None:

@@ -232,11 +232,12 @@ def test_a_new_registry_on_a_read_only_folder_or_a_file_is_refused_before_its_ca
     assert Registry(lake_url, data_path=disk.mount).models() == []  # writable: made there
 
 
-def test_a_first_alias_on_a_read_only_data_folder_is_said_so_not_postgresql_unreachable(
+def test_a_first_tag_on_a_read_only_data_folder_is_said_so_and_an_alias_still_moves(
     lake_url, disk, fitted
 ):
-    """The first alias of a registry makes its table's folder under the data path: on a
-    read-only one, the promote is refused naming the folder, and nothing is moved."""
+    """The first tag of a registry makes its table's folder under the data path: on a
+    read-only one, tagging is refused naming the folder, and nothing is saved. An alias move
+    writes PostgreSQL alone, so it goes through."""
     from jupyter_mlops.errors import StorageError
 
     registry = Registry(lake_url, data_path=disk.mount / "team")
@@ -244,11 +245,12 @@ def test_a_first_alias_on_a_read_only_data_folder_is_said_so_not_postgresql_unre
     disk.read_only()
     try:
         with pytest.raises(StorageError) as refused:
-            registry.promote("churn", 1)
-        assert Registry(lake_url).model_aliases("churn") == {}
+            registry.tag("churn", 1, {"team": "fraud"})
+        assert Registry(lake_url).get("churn:1").tags == {}
+        assert registry.promote("churn", 1).to_version == 1
     finally:
         disk.writable()
     message = one_sentence(refused.value)
     assert f"{str(disk.mount / 'team')!r} is on a read-only file system" in message, message
     assert "PostgreSQL" not in message and "nothing was saved" in message
-    assert registry.promote("churn", 1).to_version == 1
+    assert registry.tag("churn", 1, {"team": "fraud"}).tags == {"team": "fraud"}

@@ -40,7 +40,7 @@ PROCESS = textwrap.dedent(
     print("ready", flush=True)
     sys.stdin.readline()
     for attempt in (  # the first waits on a lock in PostgreSQL, which is stopped meanwhile
-        lambda: registry.promote("churn", 2),
+        lambda: registry.describe("churn", "held up"),
         lambda: registry.versions("churn"),
         lambda: registry.promote("churn", 2),
     ):

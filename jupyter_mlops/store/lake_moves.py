@@ -1,0 +1,60 @@
+"""An alias move on a shared registry: read and written on the writer-lock session, in the
+transaction that holds the lock, and committed as that transaction ends (`lake_aliases`).
+
+The status of the version an alias would point at is DuckLake's. It is read through the
+results a process keeps by DuckLake snapshot (`lake_reads`), asked for under the lock: no
+DuckLake write commits while the lock is held, so the snapshot asked for is the catalog as
+it is until the move commits, and a move after a move reads no DuckLake table again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from typing import TYPE_CHECKING
+
+from jupyter_mlops.store import catalog, lake_pauses, lake_reads
+from jupyter_mlops.store.alias_books import Book, CatalogBook
+from jupyter_mlops.store.lake_aliases import LakeBook
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from jupyter_mlops.store.lake import LakeDatabase
+
+
+@contextmanager
+def moving(db: LakeDatabase) -> Iterator[Book]:
+    """A book to move aliases through, under the writer lock; the move is committed when
+    the block ends, and nothing of it saved when it raises. A catalog an older version made
+    (being upgraded) moves them in its DuckLake transaction, as it did."""
+    if not db.aliases_here():
+        with db.write() as conn:
+            yield CatalogBook(conn)
+        return
+    import psycopg
+
+    with db.turn() as session:
+        book = LakeBook(
+            session, db.schema, role=db.role(), status=partial(_status, db), reading=db.read
+        )
+        try:
+            yield book
+            lake_pauses.still_holding(session, db.shown, db.pause_limit_ms, db.unreachable)
+            session.execute("COMMIT")
+        except psycopg.Error as exc:
+            raise db.unreachable(exc) from None
+        finally:
+            book.close()
+
+
+def _status(db: LakeDatabase, model: str, version: int) -> str | None:
+    """The status of `model` version `version` (None: no such version), as DuckLake holds it
+    at its newest snapshot."""
+
+    def read(conn: duckdb.DuckDBPyConnection) -> str | None:
+        row = catalog.get_version(conn, model, version)
+        return None if row is None else str(row["status"])
+
+    return lake_reads.remembered(db, ("status", model, version), read, newest=db.snapshots)
