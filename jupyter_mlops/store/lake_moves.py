@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING
 
-from jupyter_mlops.store import catalog, lake_pauses, lake_reads
+from jupyter_mlops.store import lake_pauses, lake_reads
 from jupyter_mlops.store.alias_books import Book, CatalogBook
 from jupyter_mlops.store.lake_aliases import LakeBook
 
@@ -51,10 +51,12 @@ def moving(db: LakeDatabase) -> Iterator[Book]:
 
 def _status(db: LakeDatabase, model: str, version: int) -> str | None:
     """The status of `model` version `version` (None: no such version), as DuckLake holds it
-    at its newest snapshot."""
+    at its newest snapshot: the statuses of all the model's versions are read at once, and
+    kept until a DuckLake write."""
 
-    def read(conn: duckdb.DuckDBPyConnection) -> str | None:
-        row = catalog.get_version(conn, model, version)
-        return None if row is None else str(row["status"])
+    def read(conn: duckdb.DuckDBPyConnection) -> dict[int, str]:
+        rows = conn.execute("SELECT version, status FROM versions WHERE model = ?", [model])
+        return {int(number): str(status) for number, status in rows.fetchall()}
 
-    return lake_reads.remembered(db, ("status", model, version), read, newest=db.snapshots)
+    statuses = lake_reads.remembered(db, ("statuses", model), read, newest=db.snapshots)
+    return statuses.get(version)
