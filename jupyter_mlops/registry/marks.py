@@ -116,6 +116,13 @@ def adopt(db: LakeDatabase, data: Objects) -> Mark | None:
             f"it is not adopted; give the data path this machine reaches the {db.shown}'s "
             f"own files at with {_ITS_OWN}."
         )
+    if held is None and _holds_anything(data):
+        raise InvalidArgumentError(
+            f"the {kind(data)} {data.url()!r} holds files but no mark saying whose they are "
+            "(another registry's, or a folder copied without its .mlops-catalog.json), so it "
+            f"is not adopted; adopt the {kind(data)} the {db.shown}'s own files were copied "
+            "or moved to with their mark."
+        )
     assert mine is not None, "adopted by a registry that was made"
     try:
         _write(db, data, catalog=mine)
@@ -124,6 +131,13 @@ def adopt(db: LakeDatabase, data: Objects) -> Mark | None:
         outcome = "its mark is as it was"
         raise StorageError.of(exc, data.url(), doing=doing, outcome=outcome) from None
     return held
+
+
+def _holds_anything(data: Objects) -> bool:
+    """Whether `data` holds any file at all (a missing folder holds none)."""
+    with suppress(FileNotFoundError, NotADirectoryError):
+        return next(iter(data.walk("")), None) is not None
+    return False
 
 
 def kind(data: Objects) -> str:

@@ -18,8 +18,10 @@ number, where an alias points) hold when it commits, and no write is ever re-run
 that installs a crontab line or starts a server does so once. PostgreSQL releases the lock
 of a process that dies, however it dies, and a write killed before its commit leaves
 nothing (DuckLake's commit is one PostgreSQL transaction; files it wrote and never recorded
-are never read). A writer that still waits at its deadline is told which role holds the
-lock, and from which process on which host. A writer that stands still mid-write (stopped,
+are never read). An alias move holds the same lock, but writes the registry's own
+PostgreSQL tables of aliases in the lock's transaction, committed as it lets go
+(`lake_aliases`, `lake_moves`). A writer that still waits at its deadline is told which role
+holds the lock, and from which process on which host. A writer that stands still mid-write (stopped,
 suspended) has its turn ended by PostgreSQL after a limit, and its change refused when it
 wakes (`lake_pauses`).
 """

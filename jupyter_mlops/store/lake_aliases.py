@@ -17,7 +17,6 @@ an older version has them in DuckLake; its upgrade moves them here (`move_in`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import ExitStack
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -119,7 +118,8 @@ def move_in(db: LakeDatabase, conn: duckdb.DuckDBPyConnection) -> None:
 class LakeBook:
     """Aliases moved in the transaction of the writer-lock `session`; the status of versions
     read through `status` (kept between moves, read again after a DuckLake write), and the
-    rest of the catalog through `reading`, opened when a lookup first needs it."""
+    rest of the catalog through the connection `reading` opens (its caller ends it), when a
+    lookup first needs it."""
 
     def __init__(
         self,
@@ -134,7 +134,6 @@ class LakeBook:
         self.role = role
         self._status = status
         self._reading = reading
-        self._opened = ExitStack()
         self._conn: duckdb.DuckDBPyConnection | None = None
         self._aliases = f"{_ident(schema)}.mlops_aliases"
         self._events = f"{_ident(schema)}.mlops_alias_events"
@@ -142,11 +141,8 @@ class LakeBook:
     @property
     def conn(self) -> duckdb.DuckDBPyConnection:
         if self._conn is None:
-            self._conn = self._opened.enter_context(self._reading())
+            self._conn = self._reading()
         return self._conn
-
-    def close(self) -> None:
-        self._opened.close()
 
     def target_state(self, model: str, version: int, alias: str) -> tuple[str | None, int | None]:
         return self._status(model, version), self.aliases(model).get(alias)

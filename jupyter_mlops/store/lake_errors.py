@@ -29,6 +29,8 @@ def masked(exc: duckdb.Error, shown: str, conninfo: str, data_path: Path | str |
         )
     if isinstance(exc, duckdb.IOException) or any(sign in text for sign in GONE):
         return unreachable(exc, shown, conninfo)
+    if "permission denied for" in text:  # a table of the catalog PostgreSQL keeps from this role
+        return unreachable(exc, shown, conninfo)
     secrets = lake_urls.secrets(conninfo)
     if not any(secret in text for secret in secrets):
         return exc

@@ -10,10 +10,11 @@ it is until the move commits, and a move after a move reads no DuckLake table ag
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from typing import TYPE_CHECKING
 
+from jupyter_mlops.errors import UnavailableError
 from jupyter_mlops.store import lake_pauses, lake_reads
 from jupyter_mlops.store.alias_books import Book, CatalogBook
 from jupyter_mlops.store.lake_aliases import LakeBook
@@ -27,8 +28,10 @@ if TYPE_CHECKING:
 @contextmanager
 def moving(db: LakeDatabase) -> Iterator[Book]:
     """A book to move aliases through, under the writer lock; the move is committed when
-    the block ends, and nothing of it saved when it raises. A catalog an older version made
-    (being upgraded) moves them in its DuckLake transaction, as it did."""
+    the block ends, and nothing of it saved when it raises. A lookup's read of the catalog
+    is ended with the block, told what it raised: a DuckDB error is then said as the
+    catalog's reads say it, and its engine never lent again (`lake_engines`). A catalog an
+    older version made (being upgraded) moves them in its DuckLake transaction, as it did."""
     if not db.aliases_here():
         with db.write() as conn:
             yield CatalogBook(conn)
@@ -36,17 +39,22 @@ def moving(db: LakeDatabase) -> Iterator[Book]:
     import psycopg
 
     with db.turn() as session:
-        book = LakeBook(
-            session, db.schema, role=db.role(), status=partial(_status, db), reading=db.read
-        )
         try:
-            yield book
-            lake_pauses.still_holding(session, db.shown, db.pause_limit_ms, db.unreachable)
-            session.execute("COMMIT")
-        except psycopg.Error as exc:
-            raise db.unreachable(exc) from None
-        finally:
-            book.close()
+            with ExitStack() as opened:  # a lookup's read ends before the lock is let go of
+                book = LakeBook(
+                    session, db.schema, role=db.role(), status=partial(_status, db),
+                    reading=lambda: opened.enter_context(db.read()),
+                )  # fmt: skip
+                try:
+                    yield book
+                    lake_pauses.still_holding(session, db.shown, db.pause_limit_ms, db.unreachable)
+                    session.execute("COMMIT")
+                except psycopg.Error as exc:
+                    raise db.unreachable(exc) from None
+        except UnavailableError:  # told as a write is, when it stood still (`lake_pauses`)
+            if not session.closed and lake_pauses.ended_standing_still(session):
+                raise lake_pauses.stood_still(db.shown, db.pause_limit_ms) from None
+            raise
 
 
 def _status(db: LakeDatabase, model: str, version: int) -> str | None:

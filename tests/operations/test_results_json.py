@@ -36,6 +36,7 @@ ELSEWHERE = {
     "run_schedule": "tests/server/test_jobs_routes.py (answered as JSON)",
     "retrain": "returns a Job, as monitor_job does",
     "migrate": "tests/operations/test_migrate.py (Migration.to_dict round trip)",
+    "adopt_data_path": "needs a shared registry: tests/team/test_copies.py (to_dict round trip)",
 }
 
 

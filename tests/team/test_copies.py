@@ -126,6 +126,7 @@ def test_a_copy_given_a_copy_of_the_folder_adopts_it_and_the_original_keeps_its_
 
     result = operations.adopt_data_path(copy_url, data_path=staging)
     assert result.to_dict()["before"] == lake_url and result.data_path == str(staging)
+    assert json.loads(json.dumps(result.to_dict(), allow_nan=False)) == result.to_dict()
     copy = Registry(copy_url)
     copy.register("churn", fitted, X=X.iloc[:300], y=y.iloc[:300])  # staging's own version
     before = files(team)
@@ -157,6 +158,29 @@ def test_a_folder_of_another_catalog_is_never_adopted(lake_url, postgres, tmp_pa
     directory = cli("--home", str(tmp_path / "file"), "adopt-data-path", home=tmp_path)
     assert directory.returncode == USAGE_EXIT and "nothing to adopt" in directory.stderr
     assert not (tmp_path / "file").exists()
+
+
+def test_a_folder_holding_files_but_no_mark_is_never_adopted(lake_url, postgres, tmp_path, fitted):
+    """Whose files an unmarked folder holds is unknown: a registry file's, or a shared
+    registry's whose mark was lost (a copy that skipped dotfiles). Adopting it would let each
+    one's gc delete the other's artifacts, so it is refused, and nothing is marked."""
+    Registry(lake_url, data_path=tmp_path / "mine").register("churn", fitted)
+    Registry(tmp_path / "file").register("other", fitted)  # a registry file's folder
+    theirs = tmp_path / "theirs"
+    other_url = postgres.url(postgres.new_schema())
+    Registry(other_url, data_path=theirs).register("other", fitted)
+    (theirs / MARK).unlink()  # lost, as a copy of its files without dotfiles loses it
+    for folder in (tmp_path / "file", theirs):
+        before = files(folder)
+        with pytest.raises(InvalidArgumentError) as refused:
+            operations.adopt_data_path(lake_url, data_path=folder)
+        message = one_sentence(refused.value)
+        assert "holds files but no mark saying whose they are" in message, message
+        args = ("--home", lake_url, "--data-path", str(folder), "adopt-data-path")
+        shell = cli(*args, home=tmp_path)
+        assert shell.returncode == USAGE_EXIT and "not adopted" in shell.stderr
+        assert files(folder) == before
+    assert Registry(tmp_path / "file").model_names() == ["other"]
 
 
 def test_an_older_mark_is_upgraded_by_its_catalog_and_refuses_a_copy(lake_url, tmp_path, fitted):

@@ -71,6 +71,30 @@ def test_the_reading_role_lists_loads_by_alias_and_measures_drift(team, dataset,
     assert any("not recorded" in note and team.names["carol"] in note for note in report.notes)
 
 
+def test_a_reader_not_granted_the_alias_tables_is_told_so_in_one_sentence(team, subprocess_env):
+    """A team that granted SELECT once, not by default privileges, gives its readers no right
+    on the aliases' tables an upgrade made: a read says which right PostgreSQL refused, in one
+    sentence, not DuckDB's error."""
+    role = f"dan_{team.schema}"
+    team.postgres.execute(
+        f"CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA {team.schema} TO {role}; "
+        f"GRANT SELECT ON ALL TABLES IN SCHEMA {team.schema} TO {role}; "
+        f"REVOKE SELECT ON {team.schema}.mlops_aliases, {team.schema}.mlops_alias_events "
+        f"FROM {role}"
+    )
+    url = team.postgres.url(team.schema, user=role)
+    with pytest.raises(ForbiddenError) as refused:
+        Registry(url).models()
+    said = str(refused.value)
+    assert len(said.splitlines()) == 1 and "permission denied for table mlops_alias" in said, said
+    shell = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops.cli", "--home", url, "models"],
+        capture_output=True, text=True, env=subprocess_env,
+    )  # fmt: skip
+    assert shell.returncode == FORBIDDEN_EXIT, shell.stderr
+    assert "Traceback" not in shell.stderr and "grant it access" in shell.stderr
+
+
 def test_the_reading_role_is_refused_each_change_in_one_sentence_leaving_no_file(
     team, dataset, subprocess_env
 ):
