@@ -183,7 +183,7 @@ def record_check(
         if performance is not None:
             sql.append_results(conn, "metric_results", recording.metric_rows(check_id, performance))
         evaluations = _evaluate_rules(
-            conn, version, ref=ref, values=values, profile=profile, performance=performance
+            conn, version, ref=ref, values=values, profile=profile, reports=(drift, performance)
         )
         for e in evaluations:
             if e.state != e.rule.state:
@@ -205,7 +205,7 @@ def _evaluate_rules(
     ref: str,
     values: dict[str, float],
     profile: list[dict[str, Any]],
-    performance: PerformanceReport | None,
+    reports: tuple[DriftReport, PerformanceReport | None],
 ) -> list[Evaluation]:
     """Every rule on `ref` (what was checked) read against the check's values; a rule that
     is unknown is compared, once known again, with what the alert log last said of it."""
@@ -219,7 +219,8 @@ def _evaluate_rules(
         version=version,
         profile=profile,
         produced=produced,
-        performance=performance,
+        drift=reports[0],
+        performance=reports[1],
     )
     return [
         evaluate(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from jupyter_mlops.errors import Face
 from jupyter_mlops.jsonable import fields_of, jsonable
 from jupyter_mlops.monitoring.conform import TypeChange
-from jupyter_mlops.monitoring.drift import FeatureDrift
+from jupyter_mlops.monitoring.drift import NUMBERS, FeatureDrift
 from jupyter_mlops.monitoring.multivariate import DomainClassifierResult
 from jupyter_mlops.registry.display import cell, html_table, text_table
 from jupyter_mlops.shown import spelled
@@ -88,7 +88,10 @@ class DriftReport:
         raise KeyError(name)
 
     def values(self) -> dict[str, float]:
-        """The numbers alert rules read: drift.share, drift.count, psi.<feature>, ..."""
+        """The numbers alert rules read: drift.share, drift.count, psi.<feature>, ...;
+        `missing.<feature>` and (numbers) `infinite.<feature>` are the change in the share of
+        such rows from the reference's, 0.0 for a measured feature neither side has any of
+        (no row of its own in the report, but no change either)."""
         found: dict[str, float] = {
             "drift.share": self.share,
             "drift.count": float(len(self.drifted)),
@@ -103,6 +106,12 @@ class DriftReport:
             for test, (statistic, _) in f.statistics.items():
                 if statistic is not None:
                     found[f"{test}.{name}"] = float(statistic)
+        for f in self.features:
+            if f.test not in OWN_ROWS:
+                name = "prediction" if f.feature == PREDICTION else f.feature
+                shares = ("missing", "infinite") if f.kind in NUMBERS else ("missing",)
+                for test in shares:
+                    found.setdefault(f"{test}.{name}", 0.0)
         return found
 
     def to_frame(self) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from jupyter_mlops.monitoring.metrics import PerformanceReport
+from jupyter_mlops.monitoring.report import OWN_ROWS, DriftReport
 from jupyter_mlops.monitoring.rules import KNOWN, NOT_FOR
 from jupyter_mlops.registry.outputs import PREDICTION
 from jupyter_mlops.registry.records import Version
@@ -32,16 +33,18 @@ def reasons(
     version: Version,
     profile: Iterable[Mapping[str, Any]],
     produced: Collection[str],
+    drift: DriftReport,
     performance: PerformanceReport | None,
 ) -> dict[str, str]:
     """Why each of `names` has no value in a check of `version` (whose profile is
-    `profile` and whose checks can produce `produced`)."""
+    `profile` and whose checks can produce `produced`) that found `drift` and
+    `performance`."""
     kinds = {str(e["feature"]): str(e["kind"]) for e in profile}
     return {
         name: (
             _never(name, version, kinds)
             if name not in produced
-            else _not_this_time(name, performance)
+            else _not_this_time(name, drift, performance)
         )
         for name in names
     }
@@ -61,7 +64,7 @@ def _never(name: str, version: Version, kinds: Mapping[str, str]) -> str:
     return f"{test} does not apply to {feature}, {KINDS.get(kind, kind)} in {version.ref}"
 
 
-def _not_this_time(name: str, performance: PerformanceReport | None) -> str:
+def _not_this_time(name: str, drift: DriftReport, performance: PerformanceReport | None) -> str:
     if name in REALISED:
         return _unscored(name, performance)
     if name.startswith("estimated."):
@@ -70,7 +73,25 @@ def _not_this_time(name: str, performance: PerformanceReport | None) -> str:
         return "this check did not measure the drift of predictions (see its notes)"
     if name == "drift.multivariate":
         return "this check did not measure multivariate drift (--no-multivariate, or its notes)"
-    return "this check's rows gave no value of it"
+    return _unmeasured(name, drift)
+
+
+def _unmeasured(name: str, drift: DriftReport) -> str:
+    """Why a statistic of a feature has none: the feature's own note in the drift report,
+    or no rows at all."""
+    if not drift.rows:
+        return "this check read no rows"
+    test, _, feature = name.partition(".")
+    feature = PREDICTION if feature == "prediction" else feature
+    notes = [f.note for f in drift.features if f.feature == feature and f.test not in OWN_ROWS]
+    if notes and notes[0]:
+        return notes[0]
+    if test == "unseen":
+        return (
+            f"{feature} had no value the reference never had, or the reference cannot say "
+            "how many to expect"
+        )
+    return f"{test} was not computed on the {drift.rows:,} rows of this check (see its report)"
 
 
 def _unscored(name: str, performance: PerformanceReport | None) -> str:

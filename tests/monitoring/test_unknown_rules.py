@@ -186,3 +186,41 @@ def test_alert_add_refuses_infinite_numbers_and_a_flag_read_as_a_statistic(cli) 
         assert cli("alert", "add", "c12@champion", rule).returncode == 0, rule
     listed = cli("alert", "list", "c12").stdout
     assert "drift.prediction == 1" in listed and "1e999" not in listed
+
+
+@pytest.mark.parametrize(
+    ("rule", "outage"), [("missing.age > 0.1", np.nan), ("infinite.age > 0.1", np.inf)]
+)
+def test_a_rule_on_a_share_the_reference_never_has_recovers_and_fires_again(
+    home: Path, receiver: Receiver, rule: str, outage: float
+) -> None:
+    monitor = Monitor(Registry(home))
+    monitor.add_alert("c12@champion", rule, notify=[receiver.url])
+    calm = _rows(1_000, seed=7)
+    bad = calm.assign(age=calm.age.where(calm.index >= 600, outage))
+
+    def check(rows: pd.DataFrame) -> tuple[str, str, float | None]:
+        result = monitor.check("c12@champion", rows, multivariate=False)
+        (evaluation,) = result.evaluations
+        assert "gave no value" not in "\n".join(result.notes)
+        event = evaluation.alert.kind if evaluation.alert else ""
+        return evaluation.state, event, evaluation.values[rule.split()[0]]
+
+    assert [check(rows) for rows in (bad, calm, calm, bad)] == [
+        ("firing", "fired", pytest.approx(0.6)),
+        ("ok", "recovered", 0.0),
+        ("ok", "", 0.0),
+        ("firing", "fired", pytest.approx(0.6)),
+    ]
+    assert [m["event"] for m in receiver.received] == ["fired", "recovered", "fired"]
+
+
+def test_an_unknown_statistic_of_a_feature_says_what_its_rows_lacked(home: Path) -> None:
+    monitor = Monitor(Registry(home))
+    monitor.add_alert("c12@champion", "psi.age > 0.2")
+    rows = _rows(500, seed=8).assign(age=np.nan)
+    result = monitor.check("c12@champion", rows, multivariate=False)
+    assert [e.state for e in result.evaluations] == ["unknown"]
+    notes = "\n".join(result.notes)
+    assert "(psi.age: no values in the current data (all missing))." in notes
+    assert "gave no value" not in notes
