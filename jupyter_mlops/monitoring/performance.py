@@ -104,8 +104,13 @@ def classification(
 
 
 def regression(labels: np.ndarray, predictions: np.ndarray) -> list[MetricValue]:
+    """MAE and RMSE with their intervals; none (with a note saying why) where an output or
+    a label is NaN, which no rule may read as a number."""
     n = len(labels)
     errors = predictions.astype(float) - labels.astype(float)
+    if np.isnan(errors).any():
+        note = _not_computed(int(np.isnan(predictions.astype(float)).sum()), n)
+        return [MetricValue(name, None, None, None, n, note=note) for name in REGRESSION_METRICS]
     absolute = np.abs(errors)
     mae = float(absolute.mean())
     mae_se = float(absolute.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
@@ -118,6 +123,12 @@ def regression(labels: np.ndarray, predictions: np.ndarray) -> list[MetricValue]
         MetricValue("mae", mae, *_interval(mae, mae_se, low=0.0), n),
         MetricValue("rmse", rmse, *_interval(rmse, rmse_se, low=0.0), n),
     ]
+
+
+def _not_computed(unscored: int, rows: int) -> str:
+    if unscored:
+        return f"could not be computed: the model's output is NaN for {unscored:,} of {rows:,} rows"
+    return f"could not be computed: an error of the {rows:,} rows is not a number"
 
 
 def _wilson(hits: int, n: int) -> tuple[float, float]:

@@ -181,3 +181,34 @@ def test_a_regressor_check_states_once_that_estimates_are_for_binary_classifiers
     assert result.notes == [fact]
     assert repr(result).count("regressor") == 1 and "no estimate" not in repr(result)
     assert result.evaluations[0].outcome is False  # realised metrics are there
+
+
+def test_a_regressor_whose_outputs_are_nan_has_no_error_and_leaves_rules_unknown(
+    tmp_path,
+) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    from jupyter_mlops import Registry
+
+    X = synthetic.features(2_000, seed=45)[synthetic.NUMERIC]
+    y = X["n0"] * 0.3 + X["n5"]
+    broken = LinearRegression().fit(X, y)
+    broken.coef_ = np.full(len(X.columns), np.nan)  # every output NaN
+    monitor = Monitor(Registry(tmp_path / "registry"))
+    monitor.registry.register("spend", broken, X=X, y=y)
+    monitor.add_alert("spend:1", "mae > 1")
+    monitor.add_alert("spend:1", "not (rmse < 1)")
+    why = "could not be computed: the model's output is NaN for 500 of 500 rows"
+
+    report = monitor.performance("spend:1", X[:500], y=y[:500])
+    assert [(m.metric, m.value, m.ci_low, m.note) for m in report.metrics] == [
+        ("mae", None, None, why),
+        ("rmse", None, None, why),
+    ]
+    shown = " ".join(repr(report).split())  # the note column wraps
+    assert why in shown and "to inf" not in shown and "nan" not in shown
+    result = monitor.check("spend:1", X[:500], y=y[:500], multivariate=False)
+    assert [e.state for e in result.evaluations] == ["unknown", "unknown"]
+    notes = "\n".join(result.notes)
+    assert f"rule 1 (mae > 1) is unknown, so it neither fires nor recovers (mae: {why})." in notes
+    assert f"(rmse: {why})" in notes
