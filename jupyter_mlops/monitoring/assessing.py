@@ -37,6 +37,11 @@ if TYPE_CHECKING:
 OUTCOMES = [logs.TIMESTAMP, logs.PREDICTION, logs.SCORE, logs.LABEL]
 
 
+class RowsRefusedError(InvalidArgumentError):
+    """The model raised on the given rows (NaN or infinite features, say): a check records
+    the rest (drift, rules) and notes why it has no performance and no estimate."""
+
+
 def labelled(
     versions: Versions,
     version: Version,
@@ -55,12 +60,12 @@ def labelled(
         raise InvalidArgumentError(
             "performance on given data needs its true values; pass y= (or use the logs)."
         )
-    frame = _scored(versions, version, current, time_column=time_column)
     truth = labelling.labels_of(y, per="row")
-    if len(truth) != len(frame):
+    if len(truth) != len(current):
         raise InvalidArgumentError(
-            f"current has {len(frame)} rows but y has {len(truth)}; pass matching y."
+            f"current has {len(current)} rows but y has {len(truth)}; pass matching y."
         )
+    frame = _scored(versions, version, current, time_column=time_column)
     classes = versions.scoring(version).classes
     what = f"{version.model} version {version.version}"
     found = labelling.as_classes(truth, classes, what=what, missing=True, per="row")
@@ -111,7 +116,7 @@ def _scored(
         predictions, found = predictions_and_scores(model, rows, positive=positive)
     except Exception as exc:  # the model refuses these rows (NaN, inf): a note in a check
         said = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else ""
-        raise InvalidArgumentError(
+        raise RowsRefusedError(
             f"{what} cannot score the given rows ({type(exc).__name__}: {said}); pass rows "
             "like those it was trained on."
         ) from exc
@@ -302,7 +307,10 @@ def for_check(
     notes: list[str] = []
     report: PerformanceReport | None = None
     if frame is None or y is not None:
-        found = labelled(versions, version, frame, y=y, time_column=time_column, scope=scope)
+        try:
+            found = labelled(versions, version, frame, y=y, time_column=time_column, scope=scope)
+        except RowsRefusedError as exc:  # an estimate would score the same rows
+            return None, [f"no performance and no estimate: {str(exc).split(';')[0]}"]
         report = realised(versions, version, found, window, last=1, scope=scope)
         notes += [report.note] if report.note else []
     try:

@@ -3,6 +3,8 @@ note of one sentence, and a constant output compared like any other."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,8 @@ from sklearn.linear_model import LogisticRegression
 from jupyter_mlops import Monitor, Registry
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.registry.outputs import PREDICTION
+
+CLI = str(Path(sys.executable).parent / "jupyter-mlops")
 
 
 def rows(count: int, *, seed: int) -> tuple[pd.DataFrame, pd.Series]:
@@ -73,3 +77,33 @@ def test_a_check_of_rows_the_model_refuses_notes_why_it_has_no_estimate(tmp_path
     with pytest.raises(InvalidArgumentError) as refused:
         monitor.estimate("churn:1", current)
     assert said in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_a_labelled_check_of_rows_the_model_refuses_is_recorded_without_performance(
+    tmp_path: Path,
+) -> None:
+    """With labels, scoring the rows for their performance raised: the check ended with exit
+    2 and recorded nothing, its drift and rules lost."""
+    monitor = registered(tmp_path, LogisticRegression())
+    monitor.add_alert("churn:1", "infinite.a > 0.1")
+    monitor.add_alert("churn:1", "accuracy < 0.5")
+    current, labels = rows(400, seed=7)
+    current.loc[:299, "a"] = np.inf
+    current.assign(churned=labels).to_csv(tmp_path / "labelled.csv", index=False)
+    given = ["--current", str(tmp_path / "labelled.csv"), "--label-column", "churned"]
+    checked = subprocess.run(
+        [CLI, "--home", str(monitor.registry.home), "check", "churn:1", *given],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    said = "churn version 1 cannot score the given rows (ValueError: Input X contains infinity"
+    assert checked.returncode == 3, checked.stderr
+    assert f"no performance and no estimate: {said}" in checked.stdout
+    assert "1 alert fired" in checked.stdout and "Traceback" not in checked.stderr
+    assert checked.stdout.startswith("check 1 of churn:1")
+    assert [e.kind for e in monitor.alert_log("churn")] == ["fired"]
+    assert [r.state for r in monitor.alerts("churn")] == ["firing", "unknown"]
+    result = monitor.check("churn:1", current, y=labels, multivariate=False)
+    assert result.performance is None
+    assert f"no performance and no estimate: {said}" in "\n".join(result.notes)
