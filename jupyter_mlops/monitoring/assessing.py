@@ -360,6 +360,12 @@ def _calibration(versions: Versions, version: Version) -> Calibration:
             f"{version.model} is not a binary classifier with probabilities; estimation "
             "applies to those (use performance once labels arrive)."
         )
+    if scores.isna().any():
+        raise InvalidArgumentError(
+            f"{version.model} version {version.version}'s scores of its held-out reference "
+            f"rows are NaN ({scores.isna().sum():,} of {len(scores):,}), so they cannot be "
+            "calibrated; register a version whose model scores those rows with numbers."
+        )
     positive = versions.scoring(version).positive
     positive = positive_class(truth) if positive is None else positive
     return Calibration(scores.to_numpy(dtype="float64"), truth == positive)

@@ -107,3 +107,24 @@ def test_a_labelled_check_of_rows_the_model_refuses_is_recorded_without_performa
     result = monitor.check("churn:1", current, y=labels, multivariate=False)
     assert result.performance is None
     assert f"no performance and no estimate: {said}" in "\n".join(result.notes)
+
+
+def test_a_classifier_whose_scores_are_nan_is_refused_an_estimate_in_one_sentence(
+    tmp_path: Path,
+) -> None:
+    registry = Registry(tmp_path / "registry")
+    (X, y), reference = rows(2_000, seed=8), rows(800, seed=9)
+    broken = LogisticRegression().fit(X, y)
+    broken.coef_[:] = np.nan  # every score NaN
+    registry.register("churn", broken, X=X, y=y, reference=reference)
+    monitor = Monitor(registry)
+    current, _ = rows(500, seed=10)
+    said = (
+        "churn version 1's scores of its held-out reference rows are NaN (800 of 800), so "
+        "they cannot be calibrated"
+    )
+    with pytest.raises(InvalidArgumentError) as refused:
+        monitor.estimate("churn:1", current)
+    assert said in str(refused.value) and "\n" not in str(refused.value)
+    checked = monitor.check("churn:1", current=current, multivariate=False)
+    assert f"no estimate: {said}" in checked.notes
