@@ -18,14 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 
+from jupyter_mlops.store import lake_reads
 from jupyter_mlops.store.alias_books import Row
-
-if TYPE_CHECKING:
-    from jupyter_mlops.store.lake import LakeDatabase
 
 # the registry's table -> its PostgreSQL table in the catalog's schema
 TABLES = {"aliases": "mlops_aliases", "alias_events": "mlops_alias_events"}
@@ -52,10 +50,8 @@ MADE = (
 def present(name: str, conninfo: str, schema: str) -> bool:
     """Whether the catalog `name` in `schema` keeps its aliases here (it was made or upgraded
     so); False where PostgreSQL cannot be asked."""
-    from jupyter_mlops.store.lake_reads import Remembered
-
-    query = "SELECT to_regclass(%s) IS NOT NULL"
-    row = Remembered.asked(name, conninfo, query, (f"{_ident(schema)}.mlops_alias_events",))
+    query, table = "SELECT to_regclass(%s) IS NOT NULL", f"{_ident(schema)}.mlops_alias_events"
+    row = lake_reads.Remembered.asked(name, conninfo, query, (table,))
     return bool(row and row[0])
 
 
@@ -83,13 +79,11 @@ def in_duckdb(name: str, schema: str, stored: str) -> str:
     return f"{_ident('__ducklake_metadata_' + name)}.{_ident(schema)}.{stored}"
 
 
-def move_in(db: LakeDatabase, conn: duckdb.DuckDBPyConnection) -> None:
+def move_in(db: lake_reads.Catalog, conn: duckdb.DuckDBPyConnection) -> None:
     """Upgrade a catalog that keeps its aliases in DuckLake (in `conn`'s transaction, which
     holds the writer lock): copy their rows here in one PostgreSQL transaction of the reading
     session, replacing any an upgrade that died left, then drop DuckLake's tables in `conn`'s
     transaction. Killed before that commits, the next upgrade copies them again."""
-    from jupyter_mlops.store import lake_reads
-
     kept = {table: f"{_ident(db.name)}.main.{table}" for table in TABLES}  # not the views
     found = {
         table: conn.execute(f"SELECT {', '.join(COLUMNS[table])} FROM {kept[table]}").fetchall()

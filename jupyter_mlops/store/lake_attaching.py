@@ -4,24 +4,36 @@ through httpfs), made where missing, or attached as another process made it mean
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
 import duckdb
 
 from jupyter_mlops.store import extensions, lake_paths, s3
 
-if TYPE_CHECKING:
-    from jupyter_mlops.store.lake import LakeDatabase
+
+class Attached(Protocol):
+    """What attaching asks of a shared catalog (`lake.LakeDatabase`)."""
+
+    name: str  # what the engine names it
+    schema: str  # the PostgreSQL schema it is kept in
+    data_path: Path | str | None
+
+    def connecting(self) -> str: ...
+
+    def needs_data_path(self) -> Exception: ...
+
+    def unreachable(self, exc: BaseException) -> Exception: ...
 
 
-def attached(db: LakeDatabase, conn: duckdb.DuckDBPyConnection) -> bool:
+def attached(db: Attached, conn: duckdb.DuckDBPyConnection) -> bool:
     """Whether `db`'s catalog is attached to the engine of `conn`."""
     query = "SELECT count(*) FROM duckdb_databases() WHERE database_name = ?"
     found = conn.execute(query, [db.name]).fetchone()
     return bool(found and found[0])
 
 
-def attach(db: LakeDatabase, conn: duckdb.DuckDBPyConnection) -> None:
+def attach(db: Attached, conn: duckdb.DuckDBPyConnection) -> None:
     """Attach `db`'s catalog to the engine of `conn`, where it is not yet (made where
     missing, with the data path it was given)."""
     if attached(db, conn):
@@ -50,7 +62,7 @@ def attach(db: LakeDatabase, conn: duckdb.DuckDBPyConnection) -> None:
             raise db.unreachable(exc) from None
 
 
-def _attach_made(db: LakeDatabase, conn: duckdb.DuckDBPyConnection, statement: str) -> None:
+def _attach_made(db: Attached, conn: duckdb.DuckDBPyConnection, statement: str) -> None:
     """Attach the catalog once more where another process's attachment made it first
     (its tables were made meanwhile): attached by another thread of this one, nothing."""
     if not attached(db, conn):

@@ -10,9 +10,9 @@ it is until the move commits, and a move after a move reads no DuckLake table ag
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jupyter_mlops.errors import UnavailableError
 from jupyter_mlops.store import lake_pauses, lake_reads
@@ -22,11 +22,24 @@ from jupyter_mlops.store.lake_aliases import LakeBook
 if TYPE_CHECKING:
     import duckdb
 
-    from jupyter_mlops.store.lake import LakeDatabase
+
+class Mover(lake_reads.Catalog, Protocol):
+    """What a move asks of a shared catalog (`lake.LakeDatabase`)."""
+
+    snapshots: str  # the query of its newest DuckLake snapshot
+    pause_limit_ms: int
+
+    def aliases_here(self) -> bool: ...
+
+    def write(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]: ...
+
+    def turn(self) -> AbstractContextManager[Any]: ...
+
+    def role(self) -> str: ...
 
 
 @contextmanager
-def moving(db: LakeDatabase) -> Iterator[Book]:
+def moving(db: Mover) -> Iterator[Book]:
     """A book to move aliases through, under the writer lock; the move is committed when
     the block ends, and nothing of it saved when it raises. A lookup's read of the catalog
     is ended with the block, told what it raised: a DuckDB error is then said as the
@@ -57,7 +70,7 @@ def moving(db: LakeDatabase) -> Iterator[Book]:
             raise
 
 
-def _status(db: LakeDatabase, model: str, version: int) -> str | None:
+def _status(db: Mover, model: str, version: int) -> str | None:
     """The status of `model` version `version` (None: no such version), as DuckLake holds it
     at its newest snapshot: the statuses of all the model's versions are read at once, and
     kept until a DuckLake write."""
