@@ -133,6 +133,11 @@ class InvalidArgumentError(MlopsError, ValueError):
     """An argument or value given by the user is not acceptable."""
 
 
+class RowsRefusedError(InvalidArgumentError):
+    """The model raised on the given rows (NaN or infinite features, say): a check records
+    the rest (drift, rules) and notes why it has no performance and no estimate."""
+
+
 class NotFoundError(MlopsError, LookupError):
     """Something named by the user does not exist."""
 

@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from jupyter_mlops.errors import InvalidArgumentError, Spelled, reference_command
+from jupyter_mlops.errors import (
+    InvalidArgumentError,
+    RowsRefusedError,
+    Spelled,
+    reference_command,
+)
 from jupyter_mlops.monitoring import compaction, labelling, logs
 from jupyter_mlops.monitoring.estimation import Calibration, estimate
 from jupyter_mlops.monitoring.metrics import PerformanceReport
@@ -35,11 +40,6 @@ if TYPE_CHECKING:
     from jupyter_mlops.monitoring.versions import Versions
 
 OUTCOMES = [logs.TIMESTAMP, logs.PREDICTION, logs.SCORE, logs.LABEL]
-
-
-class RowsRefusedError(InvalidArgumentError):
-    """The model raised on the given rows (NaN or infinite features, say): a check records
-    the rest (drift, rules) and notes why it has no performance and no estimate."""
 
 
 def labelled(
