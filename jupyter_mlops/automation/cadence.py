@@ -54,8 +54,15 @@ def cron_gap(cron: str) -> int:
     fix = Option("cron", python="'*/15 * * * *'", typed='"*/15 * * * *"')
     given = Option("cron", python=repr(cron), typed=f'"{cron}"')
     if not isinstance(cron, str) or not CronSlices.is_valid(cron.strip()):
+        fields = len(cron.split()) if isinstance(cron, str) else 0
+        why = (
+            "one of its fields is out of range (minute 0-59, hour 0-23, day 1-31, month 1-12, "
+            "weekday 0-7, a step within them)"
+            if fields == 5
+            else "write five fields (minute, hour, day, month, weekday)"
+        )
         raise InvalidArgumentError(
-            given, " is not a crontab expression; write five fields, e.g. ", fix, "."
+            given, f" is not a crontab expression cron reads; {why}, e.g. ", fix, "."
         )
     runs = _runs(cron.strip(), count=GAPS_STEPPED + 1)
     if len(runs) < 2:

@@ -250,7 +250,8 @@ def _judge(
     if result.p_value is None and result.statistic is not None:
         result.drifted = bool(result.statistic >= result.threshold)
     if m.median is not None and "median" in m.entry["stats"]:
-        moved = f"median moved {duration(m.median - m.entry['stats']['median'])}"
+        delta = m.median - m.entry["stats"]["median"]
+        moved = f"median moved {duration(delta)}" if delta else "median unchanged"
         result.note = f"{moved}; {result.note}" if result.note else moved
     return result
 
@@ -276,8 +277,13 @@ def _raw_value_tests(
     if not len(ref) or not len(cur):
         return
     result.statistics["ks"] = stats.ks_two_sample(ref, cur)
-    spread = float(reference.get("std") or 0.0)
-    distance = stats.wasserstein(ref, cur)
+    # both sides scaled to at most 1: the distance between values near the float's ends
+    # (1e308) would overflow, and a spread of subnormals underflow, on the values as they are
+    scale = float(max(np.abs(ref).max(), np.abs(cur).max())) or 1.0
+    distance = stats.wasserstein(ref / scale, cur / scale)
+    spread = float(reference.get("std") or 0.0) / scale
+    if not (math.isfinite(spread) and spread > 0):
+        spread = float(np.std(ref / scale))
     normalised = distance / spread if spread > 0 else (0.0 if distance == 0 else math.inf)
     result.statistics["wasserstein"] = (normalised, None)
 

@@ -10,6 +10,8 @@ import numpy as np
 
 # a bin empty on one side would make PSI infinite; this is the usual floor
 EPSILON = 1e-4
+# a 2 x 2 table with a cell expecting fewer rows than this is tested exactly
+SMALL_CELL = 5
 
 
 def proportions(counts: np.ndarray) -> np.ndarray:
@@ -83,17 +85,46 @@ def chi_squared(reference: np.ndarray, current: np.ndarray) -> tuple[float, floa
 
 
 def two_proportions(hits_a: int, rows_a: int, hits_b: int, rows_b: int) -> float:
-    """Two-sided p-value that two rates are equal (pooled z-test)."""
+    """Two-sided p-value that two rates are equal: the pooled z-test, or Fisher's exact test
+    when a cell of the 2 x 2 table expects fewer than 5 rows (one missing value in a window of
+    ten, against a reference with none), where the normal approximation is far too sure."""
     from scipy import special
 
     if not rows_a or not rows_b:
         return 1.0
     pooled = (hits_a + hits_b) / (rows_a + rows_b)
+    if min(pooled, 1 - pooled) * min(rows_a, rows_b) < SMALL_CELL:
+        return fisher_exact(hits_a, rows_a, hits_b, rows_b)
     spread = np.sqrt(pooled * (1 - pooled) * (1 / rows_a + 1 / rows_b))
     if spread == 0:
         return 1.0
     z = (hits_b / rows_b - hits_a / rows_a) / spread
     return float(2 * special.ndtr(-abs(z)))
+
+
+def fisher_exact(hits_a: int, rows_a: int, hits_b: int, rows_b: int) -> float:
+    """Two-sided p-value of Fisher's exact test on a 2 x 2 table: the chance, given both
+    margins, of a table at most as likely as the one seen (as `scipy.stats.fisher_exact`)."""
+    hits = hits_a + hits_b
+    total = rows_a + rows_b
+    low, high = max(0, hits - rows_a), min(hits, rows_b)
+    if low == high:
+        return 1.0
+    k = np.arange(low, high + 1, dtype=float)  # the hits the second side could hold
+    log_p = (
+        _log_choose(rows_b, k)
+        + _log_choose(rows_a, hits - k)
+        - _log_choose(total, np.asarray(hits, dtype=float))
+    )
+    seen = log_p[hits_b - low]
+    likely = np.exp(log_p[log_p <= seen + 1e-7 * max(1.0, abs(float(seen)))])
+    return float(min(1.0, likely.sum()))
+
+
+def _log_choose(n: int, k: np.ndarray) -> np.ndarray:
+    from scipy import special
+
+    return special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
 
 
 def benjamini_hochberg(p_values: list[float]) -> list[float]:

@@ -34,5 +34,8 @@ def duration(seconds: float) -> str:
     size = abs(seconds)
     name, length = next(((n, s) for n, s in UNITS if size >= 2 * s), UNITS[-1])
     amount = seconds / length
-    shown = f"{amount:+.0f}" if abs(amount) >= 10 else f"{amount:+.1f}"
+    if abs(amount) >= 10:
+        shown = f"{amount:+.0f}"
+    else:  # a moment's move under a tenth of a second: its first digit, never "+0.0"
+        shown = f"{amount:+.1f}" if abs(amount) >= 0.05 or not amount else f"{amount:+.1g}"
     return f"{shown} {name}"

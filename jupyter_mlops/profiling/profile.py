@@ -68,9 +68,10 @@ def _numeric(values: np.ndarray, nulls: int) -> dict[str, Any]:
     # bin i holds edges[i-1] <= value < edges[i]; the ends are open
     ends = np.searchsorted(ordered, edges, side="left")
     counts = np.diff(np.concatenate(([0], ends, [len(ordered)])))
+    mean, std = _moments(ordered)
     stats.update(
-        mean=float(ordered.mean()),
-        std=float(ordered.std()),
+        mean=mean,
+        std=std,
         median=float(np.median(ordered)),
         min=float(ordered[0]),
         max=float(ordered[-1]),
@@ -78,6 +79,15 @@ def _numeric(values: np.ndarray, nulls: int) -> dict[str, Any]:
         counts=counts.tolist(),
     )
     return stats
+
+
+def _moments(ordered: np.ndarray) -> tuple[float, float]:
+    """The mean and standard deviation of sorted finite values, worked out on the values
+    scaled to at most 1, so values near the float's ends (1e308) neither overflow to inf nor
+    (subnormals) underflow to 0."""
+    scale = float(max(abs(ordered[0]), abs(ordered[-1]))) or 1.0
+    scaled = ordered / scale
+    return float(scaled.mean()) * scale, float(scaled.std()) * scale
 
 
 def _categorical(series: pd.Series, nulls: int) -> dict[str, Any]:

@@ -157,6 +157,13 @@ def _held_out_enough(
                 f"which are not classes of this model ({_listed([str(c) for c in known])}); "
                 "pass the held-out rows' true labels."
             )
+        present = pd.unique(target.iloc[:, 0].dropna()).tolist()
+        if len(known) > 1 and len(present) == 1:
+            raise InvalidArgumentError(
+                f"every reference label is {present[0]!s}, so the model's scores cannot be "
+                "calibrated nor its performance measured on them; pass held-out rows with "
+                "labels of at least two of its classes (e.g. a stratified split)."
+            )
     if training is not None and set(training.columns) >= set(features.columns):
         _not_training_rows(features, training[features.columns])
 

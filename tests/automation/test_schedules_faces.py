@@ -54,6 +54,14 @@ def test_refusals_say_what_to_do_and_exit_with_their_kind(
 
     code, said = refused(capsys, *home, "schedule", str(notebook), "--cron", "@reboot")
     assert code == 2 and "has no runs to step through" in said
+    code, said = refused(capsys, *home, "schedule", str(notebook), "--cron", "*/90 * * * *")
+    assert code == 2 and "one of its fields is out of range (minute 0-59" in said
+    code, said = refused(capsys, *home, "schedule", str(notebook), "--cron", "* * *")
+    assert code == 2 and "write five fields (minute, hour, day, month, weekday)" in said
+    code, said = refused(
+        capsys, *home, "schedule", str(notebook), "--every", "1h", "-p", "window", "yesterday"
+    )
+    assert code == 2 and "yesterday" in said, said
 
     code, said = refused(
         capsys, *home, "schedule", str(notebook), "--every", "1h", "-p", "w", "a\nb"

@@ -354,6 +354,9 @@ def test_held_out_data_that_cannot_stand_for_new_rows_is_refused(tmp_path: Path)
         InvalidArgumentError, match=r"labels include 'a', 'b', which are not classes"
     ):
         registry.register("m", model, X=X, y=y, reference=(data.iloc[600:], strange))
+    one_class = pd.Series([int(labels.iloc[0])] * 100)
+    with pytest.raises(InvalidArgumentError, match=r"labels of at least two of its classes"):
+        registry.register("m", model, X=X, y=y, reference=(data.iloc[600:], one_class))
     assert registry.model_names() == []
     registry.register("m", model, X=X, y=y)
     with pytest.raises(InvalidArgumentError, match="is m:1's training data"):
