@@ -24,12 +24,12 @@ from jupyter_mlops.deploying import Deployment
 from jupyter_mlops.deploying.control import recorded, with_health
 from jupyter_mlops.errors import Face, Kind, MlopsError, Note
 from jupyter_mlops.jsonable import fields_of
-from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry import Registry, team
 from jupyter_mlops.registry.aliases import Move
 from jupyter_mlops.registry.events import AuditTrail
 
 # what a plan reports as refused; a busy registry or a broken disk is raised as it is
-REFUSED = frozenset({Kind.USAGE, Kind.NOT_FOUND, Kind.CONFLICT})
+REFUSED = frozenset({Kind.USAGE, Kind.NOT_FOUND, Kind.CONFLICT, Kind.FORBIDDEN})
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Plan:
     deployments: list[Deployment]
     allowed: bool
     refusal: Note | None = None
-    refusal_kind: str | None = None  # "conflict", "not_found", "usage"
+    refusal_kind: str | None = None  # "conflict", "not_found", "usage", "forbidden"
     # where it is shown, which spells the fixes its refusal names; no part of its data
     face: Face = field(default=Face.PYTHON, repr=False, compare=False, metadata={"json": False})
 
@@ -139,6 +139,7 @@ def _plan(
     raise for the same words (an unknown model, version or alias), as its refusal (of
     `version`, the version asked for, when one was)."""
     try:
+        team.require_writable(registry.db)  # a role that may only read is refused the action
         move = read()
     except MlopsError as refused:
         if refused.kind not in REFUSED:

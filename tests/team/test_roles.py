@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from sklearn.dummy import DummyClassifier
 
-from jupyter_mlops import Registry
+from jupyter_mlops import Registry, operations
 from jupyter_mlops.cli import main
 from jupyter_mlops.errors import ForbiddenError, NotFoundError, RegistryBusyError
 from jupyter_mlops.monitoring import Monitor
@@ -106,6 +106,9 @@ def test_the_reading_role_is_refused_each_change_in_one_sentence_leaving_no_file
         reader.register("churn", other, X=X, y=y)
     with pytest.raises(ForbiddenError) as promoting:
         reader.promote("churn", 1, "challenger")
+    plan = operations.plan_promote(reader, model="churn", version=1, alias="challenger")
+    assert not plan.allowed and plan.refusal_kind == "forbidden"
+    assert plan.to_dict()["refusal"] == str(promoting.value)
     for refused in (registering.value, promoting.value):
         message = one_sentence(refused)
         assert team.names["carol"] in message and "INSERT, UPDATE, DELETE" in message
