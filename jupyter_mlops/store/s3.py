@@ -27,6 +27,7 @@ from jupyter_mlops.store import extensions
 from jupyter_mlops.store.lake_urls import shown
 
 SCHEME = "s3://"
+READ_TIMEOUT = 20  # seconds: the longest silence between bytes, not a whole upload
 _CREDENTIALS = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) to credentials"
 _REFUSED = {
     "AccessDenied",
@@ -110,7 +111,7 @@ def client(found: Settings) -> Any:
                 # boto3's retries; `max_attempts` would count retries, a third try of 20 s
                 retries={"total_max_attempts": 2, "mode": "standard"},
                 connect_timeout=5,
-                read_timeout=20,  # the longest silence between bytes, not a whole upload
+                read_timeout=READ_TIMEOUT,
                 s3={"addressing_style": "path" if found.endpoint else "auto"},
             )
             made = _Clients.made[key] = _boto3().client(

@@ -11,7 +11,7 @@ import pytest
 from jupyter_mlops import Registry
 from tests.registry.crashing import assert_whole, kill_writers
 
-KILLS = 30
+KILLS = 20
 
 
 @pytest.mark.slow

@@ -28,6 +28,7 @@ from jupyter_mlops.deploying import deploy, undeploy
 from jupyter_mlops.errors import BucketError, InvalidArgumentError
 from jupyter_mlops.monitoring import compaction, logs
 from jupyter_mlops.store import analytics
+from jupyter_mlops.store import s3 as object_storage
 from jupyter_mlops.store.lake import LakeDatabase
 from tests.conftest import free_port
 from tests.postgres import Cluster, respelt
@@ -339,8 +340,9 @@ def test_an_endpoint_that_takes_connections_but_never_answers_is_given_up_after_
     postgres, monkeypatch
 ):
     """An S3 endpoint that stalls (it accepts connections, answers nothing) is reported as
-    out of reach in one sentence after two tries of the read timeout (about 40 s), not
-    retried a third time."""
+    out of reach in one sentence after two tries of the read timeout (20 s each; 2 s here),
+    not retried a third time."""
+    monkeypatch.setattr(object_storage, "READ_TIMEOUT", 2)
     tries: list[socket.socket] = []
     with socket.create_server(("127.0.0.1", 0)) as stalled:
         threading.Thread(target=hold_every_connection, args=(stalled, tries), daemon=True).start()
