@@ -6,8 +6,9 @@ and 2, a 1.5) would be scored as a class of its own, and every metric computed f
 would be wrong without a word, so each one is matched to the class it names here, or the
 first that names none is reported. A label names a class when it equals it under the
 class's type: the text "2" names the class 2, the number 1.0 the class 1, "true" (any
-case) the class True, the number 1 the class "1". A missing label (None, NaN) names none
-and is reported apart, for the caller to drop or refuse.
+case) the class True, the number 1 the class "1". True and False name no class among numbers
+other than 0 and 1: of classes 1 and 2, True may mean either. A missing label (None, NaN)
+names none and is reported apart, for the caller to drop or refuse.
 """
 
 from __future__ import annotations
@@ -93,10 +94,20 @@ def _named(value: Any, classes: Sequence[Any]) -> int | None:
     for position, cls in enumerate(classes):
         if type(value) is type(cls) and value == cls:
             return position
+    if isinstance(value, bool) and _counts(classes):
+        return None  # True of classes 1 and 2 may mean either: it names none
     for position, cls in enumerate(classes):
         if _names(value, cls):
             return position
     return None
+
+
+def _counts(classes: Sequence[Any]) -> bool:
+    """Whether a number other than 0 and 1 is among `classes`: they are not no and yes."""
+    return any(
+        isinstance(cls, int | float) and not isinstance(cls, bool) and cls not in (0, 1)
+        for cls in classes
+    )
 
 
 def _names(value: Any, cls: Any) -> bool:

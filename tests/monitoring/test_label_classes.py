@@ -102,6 +102,7 @@ def test_log_labels_keeps_the_classes_and_refuses_other_labels(monitor: Monitor)
         "zeros": (np.zeros(100), "but label 0 is 0.0 (float)"),
         "halves": (np.full(100, 1.5), "but label 0 is 1.5 (float)"),
         "missing": ([None] * 100, "label 0 for c12 version 1 is missing (None)"),
+        "flags": ([True, False] * 50, "but label 0 is True (bool)"),
     }
     for labels, message in refused.values():
         with pytest.raises(InvalidArgumentError, match=re.escape(message)):
