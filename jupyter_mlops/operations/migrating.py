@@ -1,19 +1,30 @@
 """`migrate`: copy a whole registry into another (a folder, a shared registry), verified.
 
-Every step can run again, and a copy killed at any point completes when run again:
+Every step can run again, and a copy killed at any point completes when run again; run
+again after the source changed, it catches the target up (a live registry moves in two
+passes: copy the bulk, keep working, catch up, switch):
 
 1. The source is read once: every table its schema lists, in one snapshot, and the files
    its rows refer to.
-2. A target that holds other rows under the same keys (another registry, or this one's
-   copy since changed) is refused before anything is copied: ids are kept, so evidence
-   such as `{"check": 12}` still names the right row, and two registries' ids cannot mix.
+2. The target remembers the digest of each row (with a key) a copy from this source left
+   (`store/catch_up.py`). A row the source changed or removed since, which the target
+   still holds as the copy left it, is replaced or deleted; one only the target changed is
+   kept. A row changed on both sides, or one the target holds under the same key that never
+   came from this source (another registry), is refused before anything is copied: ids are
+   kept, so evidence such as `{"check": 12}` still names the right row, and two
+   registries' ids cannot mix.
 3. The artifacts the target lacks are copied (each read checked against its sha256), then
-   the rows it lacks (in batches, under its writer lock, user columns as the source
-   recorded them), then the logged rows it lacks. Files come before the rows that refer
-   to them, as in every write of a registry.
+   the rows (in batches, under its writer lock, user columns as the source recorded them;
+   rows the source removed deleted, rows it changed deleted and added in the same write),
+   then what the copy wrote is remembered, then the logged rows it lacks are copied. Files
+   come before the rows that refer to them, as in every write of a registry.
 4. The target is read back: per table the count and order-independent hash of the
-   source's rows, every artifact's sha256, every logged row there exactly once. Anything
-   else raises `VerificationError`.
+   source's rows (but those the target changed on its own), no row the source changed or
+   removed left as it was, every artifact's sha256, every logged row there exactly once.
+   Anything else raises `VerificationError`.
+
+Tables without a key (check and metric results, run metrics and artifacts, profiles) only
+ever take the rows they lack: a row the source deleted from one stays in the target.
 """
 
 from __future__ import annotations
@@ -37,7 +48,6 @@ from jupyter_mlops.registry.display import counted
 from jupyter_mlops.registry.locations import catalog_key
 from jupyter_mlops.store import deployments as deployments_sql
 from jupyter_mlops.store import table_copies
-from jupyter_mlops.store.copying import Tally
 from jupyter_mlops.store.lake import LakeDatabase
 from jupyter_mlops.store.lake_urls import shown
 from jupyter_mlops.store.table_copies import Clashes, Snapshot
@@ -65,15 +75,23 @@ def migrate(source: Registry, target: Registry) -> Migration:
             refuse=lambda found: _clash(source, target, found, first=False),
         )
     days = log_copies.copy_logs(source.data, target.data)
-    tallies = table_copies.check(snapshot, target.db, planned, rows)
-    problems = _problems(tallies, target, owners, damaged, days)
+    checked = table_copies.check(snapshot, target.db, planned, rows)
+    problems = _problems(checked, target, owners, damaged, days)
     if problems:
         raise _unverified(source, target, problems)
     return Migration(
         source=_named(source),
         target=_named(target),
         tables=[
-            TableCopy(name, tally.rows, rows[name], tally.digest) for name, tally in tallies.items()
+            TableCopy(
+                name,
+                tally.rows,
+                rows[name].added,
+                tally.digest,
+                updated=rows[name].updated,
+                removed=rows[name].removed,
+            )
+            for name, tally in checked.tallies.items()
         ],
         artifacts=len(owners),
         artifacts_copied=files,
@@ -139,7 +157,7 @@ def _copy_artifacts(
 
 
 def _problems(
-    tallies: dict[str, Tally],
+    checked: table_copies.Checked,
     target: Registry,
     owners: dict[str, str],
     damaged: dict[str, str],
@@ -148,8 +166,13 @@ def _problems(
     """What the target, read back, does not hold as the source did."""
     problems = [
         f"table {name} holds {_holding(tally)}"
-        for name, tally in tallies.items()
+        for name, tally in checked.tallies.items()
         if not tally.equal
+    ]
+    problems += [
+        f"table {name} still holds {counted(stale, 'row')} the source changed or removed"
+        for name, stale in checked.stale.items()
+        if stale
     ]
     for digest, owner in owners.items():
         if not target.artifacts.holds(digest):
@@ -196,7 +219,7 @@ def _identity(registry: Registry) -> str:
 
 def _planned(source: Registry, target: Registry, snapshot: Snapshot) -> table_copies.Plan:
     """What the copy will add; a target it cannot take is refused before anything is copied."""
-    found = table_copies.plan(snapshot, target.db)
+    found = table_copies.plan(snapshot, target.db, origin=_identity(source))
     if found.unmatched:
         raise ConflictError(
             f"{_named(target)} lacks {', '.join(found.unmatched[:SHOWN_PROBLEMS])} of "
@@ -212,9 +235,10 @@ def _clash(source: Registry, target: Registry, clashes: Clashes, *, first: bool)
         f"{table} {_key(keys[0])}" for table, keys in list(clashes.items())[:SHOWN_PROBLEMS]
     )
     return ConflictError(
-        f"{_named(target)} already holds other rows than {_named(source)} under the same keys "
-        f"({examples}), so nothing {'was' if first else 'more was'} copied; copy into a new, "
-        "empty registry."
+        f"{_named(target)} holds rows changed both there and in {_named(source)} since the "
+        f"last copy, or never copied from it, under the same keys ({examples}), so nothing "
+        f"{'was' if first else 'more was'} copied; make those rows in {_named(target)} the same "
+        f"as in {_named(source)}, or copy into a new, empty registry."
     )
 
 

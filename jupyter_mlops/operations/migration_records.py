@@ -11,20 +11,23 @@ if TYPE_CHECKING:
     from jupyter_mlops.monitoring.log_copies import LogDay
 
 VERIFIED = (
-    "verified: every table's rows (count and hash), every artifact's sha256, every logged row "
-    "there once"
+    "verified: every table's rows (count and hash; none the source changed or removed left as "
+    "it was), every artifact's sha256, every logged row there once"
 )
-_HEADERS = ["what", "in source", "added", "hash"]
+_HEADERS = ["what", "in source", "added", "updated", "removed", "hash"]
 
 
 @dataclass(frozen=True)
 class TableCopy:
-    """One table: the source's rows and how many the target took."""
+    """One table: the source's rows, and how many the target took (new to it, or changed in
+    the source since the last copy) and deleted (removed from the source since)."""
 
     name: str
     rows: int
-    copied: int
+    copied: int  # rows added
     digest: str  # an order-independent hash of its rows, the same in source and target
+    updated: int = 0
+    removed: int = 0
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,20 @@ class Migration:
 
     @property
     def rows_copied(self) -> int:
+        """The rows written from the source: added or updated."""
+        return sum(table.copied + table.updated for table in self.tables)
+
+    @property
+    def rows_added(self) -> int:
         return sum(table.copied for table in self.tables)
+
+    @property
+    def rows_updated(self) -> int:
+        return sum(table.updated for table in self.tables)
+
+    @property
+    def rows_removed(self) -> int:
+        return sum(table.removed for table in self.tables)
 
     @property
     def log_rows_copied(self) -> int:
@@ -67,7 +83,9 @@ class Migration:
 
     @property
     def copied_anything(self) -> bool:
-        return bool(self.rows_copied or self.artifacts_copied or self.log_rows_copied)
+        return bool(
+            self.rows_copied or self.rows_removed or self.artifacts_copied or self.log_rows_copied
+        )
 
     @property
     def headline(self) -> str:
@@ -76,19 +94,29 @@ class Migration:
                 f"nothing to copy: {self.target} holds every row, artifact and logged row of "
                 f"{self.source} already"
             )
+        updated = f" ({self.rows_updated:,} updated)" if self.rows_updated else ""
+        removed = f", and removed {counted(self.rows_removed, 'row')}," if self.rows_removed else ""
         return (
-            f"copied {counted(self.rows_copied, 'row')}, "
+            f"copied {counted(self.rows_copied, 'row')}{updated}, "
             f"{counted(self.artifacts_copied, 'artifact')} and "
-            f"{counted(self.log_rows_copied, 'logged row')} from {self.source} into {self.target}"
+            f"{counted(self.log_rows_copied, 'logged row')}{removed} from {self.source} into "
+            f"{self.target}"
         )
 
     def _rows(self) -> list[list[Any]]:
         rows: list[list[Any]] = [
-            [f"table {t.name}", t.rows, t.copied, t.digest[:16] if t.rows else ""]
+            [
+                f"table {t.name}",
+                t.rows,
+                t.copied,
+                t.updated,
+                t.removed,
+                t.digest[:16] if t.rows else "",
+            ]
             for t in self.tables
         ]
-        rows.append(["artifacts", self.artifacts, self.artifacts_copied, ""])
-        rows += [[f"{log.kind} log rows", log.rows, log.copied, ""] for log in self.logs]
+        rows.append(["artifacts", self.artifacts, self.artifacts_copied, "", "", ""])
+        rows += [[f"{log.kind} log rows", log.rows, log.copied, "", "", ""] for log in self.logs]
         return rows
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,7 +124,14 @@ class Migration:
             "source": self.source,
             "target": self.target,
             "tables": {
-                t.name: {"rows": t.rows, "copied": t.copied, "hash": t.digest} for t in self.tables
+                t.name: {
+                    "rows": t.rows,
+                    "copied": t.copied,
+                    "updated": t.updated,
+                    "removed": t.removed,
+                    "hash": t.digest,
+                }
+                for t in self.tables
             },
             "artifacts": {"files": self.artifacts, "copied": self.artifacts_copied},
             "logs": {log.kind: {"rows": log.rows, "copied": log.copied} for log in self.logs},

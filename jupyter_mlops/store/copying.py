@@ -33,8 +33,15 @@ DIGEST = "__mlops_digest__"
 _RANK = "__mlops_rank__"
 _PROBE = "mlops_schema_probe"
 # what a registry keeps of its own, never copied: its migrations, the leases its processes
-# hold on its files, and which of its deployments a copy brought from another registry
-OWN_TABLES = frozenset({"schema_migrations", "leases", "copied_deployments"})
+# hold on its files, which of its deployments a copy brought from another registry, and
+# which rows a copy left (`catch_up.py`)
+OWN_TABLES = frozenset({"schema_migrations", "leases", "copied_deployments", "copied_rows"})
+
+
+# what tells apart the rows of a table without a primary key that a write replaces: a
+# version's profile, replaced whole with its reference (`references.replace_reference`),
+# one row per feature's position; the other tables without a key only ever take rows
+ROW_KEYS = {"profiles": ("model", "version", "position")}
 
 
 @dataclass(frozen=True)
@@ -70,8 +77,9 @@ def shapes(conn: duckdb.DuckDBPyConnection) -> list[Shape]:
 
 
 def _key(table: str, names: list[str]) -> tuple[str, ...]:
-    """Its primary key in a registry file (a shared catalog keeps none), else its `id`."""
-    return _primary_keys().get(table) or (("id",) if "id" in names else ())
+    """Its primary key in a registry file (a shared catalog keeps none), else the key a copy
+    knows its rows by (`ROW_KEYS`), else its `id`."""
+    return _primary_keys().get(table) or ROW_KEYS.get(table) or (("id",) if "id" in names else ())
 
 
 @functools.cache
@@ -233,9 +241,14 @@ def append(conn: duckdb.DuckDBPyConnection, table: str, found: pa.Table) -> None
     catalog.append_frame(conn, table, found.drop_columns([KEY, DIGEST]))
 
 
+def key_of(shape: Shape) -> str:
+    """The SQL giving a row's key as JSON (NULL for a table without one)."""
+    return _json(shape.key) if shape.key else "NULL::VARCHAR"
+
+
 def _marks(shape: Shape) -> str:
     """The key (as JSON, NULL without one) and digest columns of a table's rows."""
-    key = _json(shape.key) if shape.key else "NULL::VARCHAR"
+    key = key_of(shape)
     return f"{key} AS {KEY}, md5({_json(shape.columns)}) AS {DIGEST}"
 
 

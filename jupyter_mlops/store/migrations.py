@@ -372,6 +372,19 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             ALIASES_MOVE,
         ],
     ),
+    (
+        "0017_copied_rows",
+        [
+            # per registry `migrate` copied from (`source`: its folder, or its catalog's key),
+            # table and key (as JSON), the digest of the row the copy left here: a copy run
+            # again tells a row the source changed from one changed here (`catch_up.py`)
+            """CREATE TABLE copied_rows (
+                source VARCHAR NOT NULL,
+                table_name VARCHAR NOT NULL,
+                row_key VARCHAR NOT NULL,
+                digest VARCHAR NOT NULL)""",
+        ],
+    ),
 ]
 
 LATEST = len(MIGRATIONS)

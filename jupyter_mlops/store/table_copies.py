@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from jupyter_mlops.store import catalog, copying
+from jupyter_mlops.store import catalog, catch_up, copying
 from jupyter_mlops.store.backends import Store
-from jupyter_mlops.store.copying import DIGEST, Shape, Tally
+from jupyter_mlops.store.catch_up import Steps
+from jupyter_mlops.store.copying import DIGEST, TABLE, Shape, Tally
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -81,57 +82,120 @@ def snapshot(db: Store) -> Snapshot:
 class Plan:
     """What copying a snapshot into a target would do, as the target was read."""
 
-    lacking: dict[str, int]  # table -> rows the target lacks
-    clashes: Clashes
+    origin: str  # the source, as the target remembers what copies from it left
+    lacking: dict[str, int]  # table -> rows the target takes (lacking it, or the source's change)
+    removing: dict[str, int]  # table -> rows the target deletes (the source no longer has them)
+    steps: Steps | None  # what each key takes (`catch_up.steps`)
     unmatched: list[str]  # the source's tables or columns the target lacks
     held: pa.Table | None  # the table, key and digest of the target's rows
+    unremembered: frozenset[str] = frozenset()  # tables whose remembered digests change alone
     generation: object = None  # the target's (`Store.generation`) before they were read
 
+    @property
+    def clashes(self) -> Clashes:
+        return {} if self.steps is None else self.steps.clashes
 
-def plan(source: Snapshot, db: Store) -> Plan:
-    """What copying `source` into `db` would add, read without a lock: the rows each table
-    lacks, the keys it holds with other values, and the source's tables or columns it lacks
-    (a registry of another jupyter-mlops version)."""
+
+@dataclass
+class Counts:
+    """What a copy did to one table's rows."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+def plan(source: Snapshot, db: Store, *, origin: str) -> Plan:
+    """What copying `source` (known to the target as `origin`) into `db` would do, read
+    without a lock: the rows each table takes and deletes, the keys both sides changed, and
+    the source's tables or columns it lacks (a registry of another jupyter-mlops version)."""
     generation = db.generation()
     with db.read() as conn:
         unmatched = _unmatched(copying.shapes(conn), source)
         if unmatched:
-            return Plan({}, {}, unmatched, None)
+            return Plan(origin, {}, {}, None, unmatched, None)
         held = copying.digests(conn, [table.shape for table in source.tables])
+        remembered = catch_up.marks(conn, origin)
     index = source.index
+    found = catch_up.steps(index, held, remembered)
     tallies = copying.tallies(index, held)
-    lacking = {table.name: copying.tally_of(tallies, table.name).lacking for table in source.tables}
-    return Plan(lacking, copying.clashes(index, held), [], held, generation)
+    lacking = {
+        table.name: copying.tally_of(tallies, table.name).lacking
+        - found.count(catch_up.KEPT, table.name)
+        for table in source.tables
+    }
+    removing = {table.name: found.count(catch_up.REMOVED, table.name) for table in source.tables}
+    unremembered = frozenset(catch_up.unremembered(index, held, remembered)[TABLE].to_pylist())
+    return Plan(origin, lacking, removing, found, [], held, unremembered, generation)
 
 
 def copy(
     source: Snapshot, db: Store, planned: Plan, *, refuse: Callable[[Clashes], Exception]
-) -> dict[str, int]:
-    """Add to `db` every row of `source` it lacks (in the tables `planned` found lacking
-    some), in writes of at most BATCH_ROWS rows; the rows each table took. A key found
-    holding other values raises `refuse(clashes)`, and that write saves nothing."""
-    copied = {table.name: 0 for table in source.tables}
-    pending = [table for table in source.tables if planned.lacking.get(table.name)]
+) -> dict[str, Counts]:
+    """Bring `db` to `source` (in the tables `planned` found needing it): delete the rows
+    the source removed, and add each row it lacks (the one it holds under that key deleted
+    in the same write), in writes of at most BATCH_ROWS rows; then remember what it wrote.
+    A key found changed on both sides raises `refuse(clashes)`, and that write saves
+    nothing."""
+    done = {table.name: Counts() for table in source.tables}
+    pending = [
+        t for t in source.tables if planned.lacking.get(t.name) or planned.removing.get(t.name)
+    ]
     while pending:
         with db.write() as conn:
             # no write since the plan read the target: what it read holds under the lock too
             unchanged = planned.generation is not None and db.generation() == planned.generation
-            held = planned.held if unchanged else None
-            held = _held_now(conn, pending, refuse=refuse) if held is None else held
+            read = (
+                (planned.held, planned.steps) if unchanged else _now(conn, pending, planned, refuse)
+            )
             planned = dataclasses.replace(planned, generation=None)  # it changes with this write
             room = BATCH_ROWS
             kind = _kind(db, pending[0])
             while pending and room > 0 and _kind(db, pending[0]) == kind:
                 table = pending[0]
-                lacking = copying.missing(table.rows, copying.held(held, table.name))
-                part = lacking.slice(0, room)
-                if part.num_rows:
-                    copying.append(conn, db.stored_as(table.name), part)
-                copied[table.name] += part.num_rows
-                room -= part.num_rows
-                if part.num_rows == lacking.num_rows:
+                room -= _write(conn, db, table, read, room=room, counts=done[table.name])
+                if room >= 0:
                     pending.pop(0)
-    return copied
+    changed = {name for name, counts in done.items() if counts.any} | planned.unremembered
+    if changed:
+        _remember(source, db, planned.origin, tables=changed)
+    return done
+
+
+def _write(
+    conn: duckdb.DuckDBPyConnection,
+    db: Store,
+    table: SourceTable,
+    read: tuple[pa.Table | None, Steps | None],
+    *,
+    room: int,
+    counts: Counts,
+) -> int:
+    """Write what `table` still needs, at most `room` rows of it; how many rows it had left
+    (more than `room`: some are left for the next write)."""
+    import pyarrow.compute as pc
+
+    held, found = read
+    assert held is not None and found is not None
+    stored, key = db.stored_as(table.name), copying.key_of(table.shape)
+    removed = found.of(catch_up.REMOVED, table.name)
+    catch_up.delete(conn, table.name, stored=stored, key=key, keys=removed)
+    counts.removed += len(removed)
+    lacking = copying.missing(table.rows, copying.held(held, table.name))
+    kept = pc.is_in(lacking[copying.KEY], found.of(catch_up.KEPT, table.name))
+    lacking = lacking.filter(pc.invert(kept))  # the target's own change to it stays
+    part = lacking.slice(0, room)
+    if part.num_rows:
+        replaced = part.filter(pc.is_in(part[copying.KEY], found.of(catch_up.REPLACED, table.name)))
+        catch_up.delete(conn, table.name, stored=stored, key=key, keys=replaced[copying.KEY])
+        copying.append(conn, stored, part)
+        counts.updated += replaced.num_rows
+        counts.added += part.num_rows - replaced.num_rows
+    return lacking.num_rows
 
 
 def _kind(db: Store, table: SourceTable) -> bool:
@@ -140,36 +204,72 @@ def _kind(db: Store, table: SourceTable) -> bool:
     return db.stored_as(table.name) != table.name
 
 
-def _held_now(
+def _now(
     conn: duckdb.DuckDBPyConnection,
     tables: list[SourceTable],
-    *,
+    planned: Plan,
     refuse: Callable[[Clashes], Exception],
-) -> pa.Table:
-    """The digests of the target's rows of `tables`, read under its writer lock; a key
-    holding other values than the source's raises `refuse(clashes)`."""
+) -> tuple[pa.Table, Steps]:
+    """The digests of the target's rows of `tables` and what each key takes, read under its
+    writer lock; a key changed on both sides raises `refuse(clashes)`."""
     held = copying.digests(conn, [table.shape for table in tables])
-    clashes = copying.clashes(Snapshot(tables, []).index, held)
-    if clashes:
-        raise refuse(clashes)
-    return held
+    remembered = catch_up.marks(conn, planned.origin, tables=[table.name for table in tables])
+    found = catch_up.steps(Snapshot(tables, []).index, held, remembered)
+    if found.clashes:
+        raise refuse(found.clashes)
+    return held, found
 
 
-def check(source: Snapshot, db: Store, planned: Plan, copied: dict[str, int]) -> dict[str, Tally]:
-    """How `db` holds each table of `source`: the tables rows were copied into read back in
-    one transaction, the others as `planned` read them in this run."""
+def _remember(source: Snapshot, db: Store, origin: str, *, tables: set[str]) -> None:
+    """Remember, in a write after those of the rows, the digest of each row of `tables` the
+    target now holds as the source does, and forget the keys neither holds (`catch_up`)."""
+    chosen = [table for table in source.tables if table.shape.key and table.name in tables]
+    with db.write() as conn:
+        held = copying.digests(conn, [table.shape for table in chosen])
+        remembered = catch_up.marks(conn, origin, tables=[table.name for table in chosen])
+        changes = catch_up.unremembered(Snapshot(chosen, []).index, held, remembered)
+        if changes.num_rows:
+            catch_up.remember(conn, origin, changes)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """How the target holds each table of the source, read back: the tally of the source's
+    rows (but those the target changed on its own, kept), and the keys it still holds
+    otherwise than the source (changed or removed there)."""
+
+    tallies: dict[str, Tally]
+    stale: dict[str, int]
+
+
+def check(source: Snapshot, db: Store, planned: Plan, copied: dict[str, Counts]) -> Checked:
+    """How `db` holds each table of `source`: the tables the copy changed read back in one
+    transaction (with what it remembers), the others as `planned` read them in this run."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     assert planned.held is not None
-    changed = [table.name for table in source.tables if copied.get(table.name)]
+    changed = [table.name for table in source.tables if copied[table.name].any]
     with db.read() as conn:
         read_back = copying.digests(conn, [t.shape for t in source.tables if t.name in changed])
+        remembered = catch_up.marks(conn, planned.origin)
     kept = planned.held.filter(
         pc.invert(pc.is_in(planned.held[copying.TABLE], pa.array(changed, pa.string())))
     )
-    tallies = copying.tallies(source.index, pa.concat_tables([kept, read_back]))
-    return {table.name: copying.tally_of(tallies, table.name) for table in source.tables}
+    held = pa.concat_tables([kept, read_back])
+    index = source.index
+    found = catch_up.steps(index, held, remembered)
+    tallies = copying.tallies(catch_up.without(index, found, catch_up.KEPT), held)
+    stale = {
+        table.name: sum(
+            found.count(step, table.name)
+            for step in (catch_up.REPLACED, catch_up.REMOVED, catch_up.CLASH)
+        )
+        for table in source.tables
+    }
+    return Checked(
+        {table.name: copying.tally_of(tallies, table.name) for table in source.tables}, stale
+    )
 
 
 def _unmatched(shapes: list[Shape], source: Snapshot) -> list[str]:

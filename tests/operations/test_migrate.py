@@ -24,6 +24,7 @@ from jupyter_mlops.errors import ConflictError, InvalidArgumentError, Verificati
 from jupyter_mlops.monitoring import logs
 from jupyter_mlops.store import catalog
 from jupyter_mlops.store.connection import analytics_cursor
+from jupyter_mlops.store.copying import OWN_TABLES
 from tests.conftest import copied, free_port, wait_for
 from tests.postgres import respelt
 
@@ -75,14 +76,17 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Registry:
 
 
 def tables(registry: Registry) -> dict[str, pd.DataFrame]:
-    """Every table's rows, in one order (but the migrations', each registry's own)."""
+    """Every table's rows, in one order (but those each registry keeps of its own)."""
     with registry.db.read() as conn:
         names = conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_catalog = "
-            "current_database() AND table_schema = current_schema() "
-            "AND table_name <> 'schema_migrations' ORDER BY table_name"
+            "current_database() AND table_schema = current_schema() ORDER BY table_name"
         ).fetchall()
-        return {name: conn.execute(f"SELECT * FROM {name} ORDER BY ALL").df() for (name,) in names}
+        return {
+            name: conn.execute(f"SELECT * FROM {name} ORDER BY ALL").df()
+            for (name,) in names
+            if name not in OWN_TABLES
+        }
 
 
 def assert_same_tables(one: Registry, other: Registry) -> None:
@@ -238,3 +242,132 @@ def test_a_copys_deployments_are_the_sources_servers_which_it_never_asks_or_stop
     finally:
         [stopped] = operations.undeploy(source, target=str(started.id))
     assert stopped.status == "stopped"
+
+
+def live_copy(source: Registry, folder: os.PathLike[str]) -> Registry:
+    """A registry to keep working in: the module's source copied, a tag and a drift
+    setting added."""
+    live = Registry(shutil.copytree(source.home, folder))
+    live.tag("churn", 2, {"stage": "production"})
+    Monitor(live).configure("churn", "*", threshold=0.2)
+    return live
+
+
+def keep_working(live: Registry) -> None:
+    """What a team does between the bulk copy and the catch-up: every kind of change."""
+    live.promote("churn", 4, "champion", reason="newer")
+    live.rollback("churn", reason="4 was worse")
+    live.remove_alias("churn", "challenger", reason="settled")
+    live.tag("churn", 2, {"stage": "retired"})
+    live.archive("churn", 60, reason="never used")
+    live.describe("churn", "who leaves, and when")
+    Monitor(live).configure("churn", "*")  # neither test nor threshold: removed
+    operations.remove_alert(live, rule=1)
+    live.set_reference("churn", 1, *features(50, seed=5), reason="fresher")  # a new profile
+
+
+def test_a_copy_run_again_catches_up_with_what_the_source_changed_both_ways(
+    source, lake_url, tmp_path, capsys
+):
+    """Folder to shared registry, shared registry to folder: the second pass takes every
+    change and removal, verified; a third copies nothing."""
+    live = live_copy(source, tmp_path / "live")
+    shared = Registry(lake_url, data_path=tmp_path / "shared")
+    back = Registry(tmp_path / "back")
+    operations.migrate(live, shared)
+    operations.migrate(shared, back)
+    keep_working(live)
+
+    to_shared = ["migrate", "--from", str(live.home), "--to", lake_url]
+    assert main([*to_shared, "--to-data-path", str(tmp_path / "shared")]) == 0
+    out = capsys.readouterr().out
+    assert "(11 updated), 1 artifact and 0 logged rows, and removed 2 rows, from" in out, out
+    caught = operations.migrate(shared, back)
+
+    assert caught.verified
+    changed = {
+        t.name: (t.copied, t.updated, t.removed)
+        for t in caught.tables
+        if t.copied + t.updated + t.removed
+    }
+    assert changed == {
+        "alert_rules": (0, 1, 0),
+        "alias_events": (3, 0, 0),
+        "aliases": (0, 1, 1),
+        "drift_settings": (0, 0, 1),
+        "models": (0, 1, 0),
+        "profiles": (0, 5, 0),  # version 1's, one row per feature
+        "tags": (0, 1, 0),
+        "version_events": (2, 0, 0),
+        "versions": (0, 2, 0),
+    }
+    assert caught.to_dict()["tables"]["aliases"] | {"hash": ""} == {
+        "rows": 1, "copied": 0, "updated": 1, "removed": 1, "hash": ""
+    }  # fmt: skip
+    assert_same_tables(live, back)
+    assert shared.model_aliases("churn") == live.model_aliases("churn") == {"champion": 2}
+    trail = [(e.to_version, e.action) for e in live.history("churn")]
+    assert [(e.to_version, e.action) for e in shared.history("churn")] == trail
+    assert shared.get("churn:60").status == "archived"
+    assert shared.get("churn:2").tags == {"stage": "retired"}
+    for target, copied_from in ((shared, live), (back, shared)):
+        again = operations.migrate(copied_from, target)
+        assert again.verified and not again.copied_anything
+
+
+def test_a_change_made_in_the_copy_is_kept_unless_the_source_changed_that_row_too(
+    source, tmp_path, capsys
+):
+    live = live_copy(source, tmp_path / "live")
+    copy = Registry(tmp_path / "copy")
+    operations.migrate(live, copy)
+    copy.describe("churn", "described in the copy")  # a row the source leaves alone
+    copy.tag("churn", 3, {"team": "copy"})  # a row of the copy's own
+    live.archive("churn", 70, reason="never used")
+
+    caught = operations.migrate(live, copy)
+
+    assert caught.verified and caught.rows_updated == 1 and not caught.rows_removed
+    assert copy.get("churn:70").status == "archived"
+    assert copy.models()[0].description == "described in the copy"
+    assert copy.get("churn:3").tags == {"team": "copy"}
+    live.promote("churn", 5, "champion", reason="in the source")
+    copy.promote("churn", 6, "champion", reason="in the copy")
+    before = tables(copy)
+
+    code = main(["migrate", "--from", str(live.home), "--to", str(copy.home)])
+
+    assert code == 5
+    message = capsys.readouterr().err
+    assert "aliases model='churn', alias='champion'" in message, message
+    assert "nothing was copied" in message and "the same as in" in message
+    assert message.count("\n") == 1 and message.count(". ") == 0, message
+    after = tables(copy)
+    for name, rows in before.items():
+        pd.testing.assert_frame_equal(after[name], rows, obj=name)
+    assert copy.get("churn@champion").version == 6
+
+
+def test_a_copy_whose_rows_were_never_remembered_is_from_its_next_run(source, lake_url, tmp_path):
+    """As a copy an older version made, or one killed between writing rows and remembering
+    them, leaves it: rows equal to the source's are remembered by the next run, so the
+    source's changes after that are taken; a row the source changed meanwhile is refused."""
+    live = Registry(shutil.copytree(source.home, tmp_path / "live"))
+    copy = Registry(lake_url, data_path=tmp_path / "shared")
+    operations.migrate(live, copy)
+    with copy.db.write() as conn:
+        conn.execute("DELETE FROM copied_rows")
+    live.describe("churn", "changed before anything was remembered")
+    with pytest.raises(ConflictError, match="models name='churn'"):
+        operations.migrate(live, copy)
+    copy.describe("churn", "changed before anything was remembered")  # the same again
+
+    assert not operations.migrate(live, copy).copied_anything  # remembered, nothing copied
+    live.promote("churn", 4, "champion", reason="newer")
+    live.remove_alias("churn", "challenger")
+    caught = operations.migrate(live, copy)
+
+    assert caught.verified and (caught.rows_updated, caught.rows_removed) == (1, 1)
+    assert copy.model_aliases("churn") == {"champion": 4}
+    trail = [(e.to_version, e.action, e.moved_by) for e in live.history("churn")]
+    assert [(e.to_version, e.action, e.moved_by) for e in copy.history("churn")] == trail

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from functools import partial
 
 import pytest
 
@@ -16,6 +17,7 @@ from jupyter_mlops.errors import ForbiddenError
 from jupyter_mlops.monitoring import Monitor
 from jupyter_mlops.registry.marks import mark
 from jupyter_mlops.store.lake import LakeDatabase
+from jupyter_mlops.store.lake_aliases import move_in
 from jupyter_mlops.store.migrations import LATEST
 from jupyter_mlops.store.objects import Folder
 from jupyter_mlops.store.upgrading import migrate
@@ -151,7 +153,7 @@ def test_a_reader_of_a_catalog_an_older_version_made_is_told_a_writer_upgrades_i
     with older.read():  # attaching makes the catalog
         pass
     with older.write() as conn:  # what the release before the newest migration made
-        migrate(conn, upto=LATEST - 1, shared=True)
+        migrate(conn, upto=LATEST - 1, shared=True, aliases_moved=partial(move_in, older))
     (team.data / "artifacts").mkdir(parents=True)
     mark(older, Folder(team.data))  # its data folder, as opening it marks one
     done = shell(team.carol, "--data-path", str(team.data), "models", env=subprocess_env)

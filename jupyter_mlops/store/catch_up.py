@@ -1,0 +1,185 @@
+"""Catching a copy up with its source: what each key of a table with one (`Shape.key`) needs.
+
+A target remembers, in a table of its own (`copied_rows`, never copied), per source registry,
+table and key, the digest of the row a copy from that source left there. A copy run again
+compares three digests per key: the source's (S), the target's (T) and the remembered (R):
+
+- S = T: nothing to do (remembered, if it was not, so that a registry an older release
+  copied, or a copy killed between writing a row and remembering it, is known from then on);
+- T = R: the target holds what the last copy wrote, so the source changed or removed it,
+  and the target takes the source's row, or deletes its own;
+- S = R: only the target changed (or removed) it: kept as it is, not copied over;
+- anything else (both changed it, or the target holds it but it never came from this
+  source) is a clash: nothing is saved, and the copy is refused.
+
+Rows are written before their digests are remembered, never after: a write killed between
+the two leaves the target's row equal to the source's (remembered by the next copy), or a
+row the source removed gone from both (forgotten by the next copy). Remembering first could
+leave a row the source changed looking like one changed here, and kept silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from jupyter_mlops.store.connection import analytics_cursor
+from jupyter_mlops.store.copying import DIGEST, KEY, TABLE
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+MARKS = "copied_rows"
+EQUAL, LACKING, OWN, REPLACED, REMOVED, KEPT, CLASH = (
+    "equal", "lacking", "own", "replaced", "removed", "kept", "clash",
+)  # fmt: skip
+_STEP = "__mlops_step__"
+_SHOWN_CLASHES = 3
+
+
+@dataclass(frozen=True)
+class Steps:
+    """What catching up does to each key of the tables with one: the table, key and step
+    (EQUAL, LACKING, OWN, REPLACED, REMOVED, KEPT or CLASH) of each."""
+
+    keys: pa.Table
+
+    def of(self, step: str, table: str | None = None) -> pa.Array:
+        """The keys (as JSON) of `table` (of every table: None) that take `step`."""
+        import pyarrow.compute as pc
+
+        found = pc.equal(self.keys[_STEP], step)
+        if table is not None:
+            found = pc.and_(found, pc.equal(self.keys[TABLE], table))
+        return self.keys.filter(found)[KEY].combine_chunks()
+
+    def count(self, step: str, table: str) -> int:
+        return len(self.of(step, table))
+
+    @property
+    def clashes(self) -> dict[str, list[str]]:
+        """The keys (as JSON) both sides changed, by table (at most 3 of each)."""
+        import pyarrow.compute as pc
+
+        clashing = self.keys.filter(pc.equal(self.keys[_STEP], CLASH))
+        found: dict[str, list[str]] = {}
+        pairs = zip(clashing[TABLE].to_pylist(), clashing[KEY].to_pylist(), strict=True)
+        for table, key in sorted(pairs):
+            shown = found.setdefault(table, [])
+            if len(shown) < _SHOWN_CLASHES:
+                shown.append(key)
+        return found
+
+
+def marks(
+    conn: duckdb.DuckDBPyConnection, source: str, *, tables: list[str] | None = None
+) -> pa.Table:
+    """The table, key and digest of every row a copy from `source` left in this registry
+    (in `tables`, if given)."""
+    return conn.execute(
+        f"SELECT table_name AS {TABLE}, row_key AS {KEY}, digest AS {DIGEST} FROM {MARKS} "
+        "WHERE source = ? AND (? IS NULL OR list_contains(?, table_name))",
+        [source, tables, tables],
+    ).to_arrow_table()
+
+
+def steps(source: pa.Table, target: pa.Table, remembered: pa.Table) -> Steps:
+    """The step each key takes, from the source's rows, the target's and the remembered
+    (each a table, key and digest per row; rows without a key take none)."""
+    with analytics_cursor() as conn:
+        for name, found in (("s", source), ("t", target), ("r", remembered)):
+            conn.register(f"{name}_rows", found.select([TABLE, KEY, DIGEST]))
+        keyed = "SELECT {0}, {1}, {2} AS {3} FROM {4}_rows WHERE {1} IS NOT NULL"
+        return Steps(
+            conn.execute(
+                f"""WITH s AS ({keyed.format(TABLE, KEY, DIGEST, "s", "s")}),
+                         t AS ({keyed.format(TABLE, KEY, DIGEST, "t", "t")}),
+                         r AS ({keyed.format(TABLE, KEY, DIGEST, "r", "r")}),
+                         joined AS (SELECT * FROM s FULL JOIN t USING ({TABLE}, {KEY})
+                                    FULL JOIN r USING ({TABLE}, {KEY}))
+                    SELECT {TABLE}, {KEY}, CASE
+                        WHEN s IS NOT DISTINCT FROM t THEN '{EQUAL}'
+                        WHEN t IS NULL AND r IS NULL THEN '{LACKING}'
+                        WHEN s IS NULL AND r IS NULL THEN '{OWN}'
+                        WHEN t IS NOT DISTINCT FROM r THEN
+                            CASE WHEN s IS NULL THEN '{REMOVED}' ELSE '{REPLACED}' END
+                        WHEN s IS NOT DISTINCT FROM r THEN '{KEPT}'
+                        ELSE '{CLASH}' END AS {_STEP}
+                    FROM joined"""
+            ).to_arrow_table()
+        )
+
+
+def unremembered(source: pa.Table, target: pa.Table, remembered: pa.Table) -> pa.Table:
+    """What remembering changes: the table and key of each remembered row to delete, and the
+    digest to remember in its place (none: forgotten). A key the target holds as the source
+    does is remembered with its digest; one neither holds any more is forgotten."""
+    with analytics_cursor() as conn:
+        for name, found in (("s", source), ("t", target), ("r", remembered)):
+            conn.register(f"{name}_rows", found.select([TABLE, KEY, DIGEST]))
+        return conn.execute(
+            f"""WITH s AS (SELECT * FROM s_rows WHERE {KEY} IS NOT NULL),
+                     t AS (SELECT * FROM t_rows WHERE {KEY} IS NOT NULL),
+                     equal AS (SELECT {TABLE}, {KEY}, {DIGEST} FROM s JOIN t
+                               USING ({TABLE}, {KEY}, {DIGEST})),
+                     gone AS (SELECT {TABLE}, {KEY}, NULL::VARCHAR AS {DIGEST} FROM r_rows r
+                              WHERE NOT EXISTS (SELECT 1 FROM s
+                                                WHERE s.{TABLE} = r.{TABLE} AND s.{KEY} = r.{KEY})
+                                AND NOT EXISTS (SELECT 1 FROM t
+                                                WHERE t.{TABLE} = r.{TABLE} AND t.{KEY} = r.{KEY}))
+                SELECT * FROM equal
+                WHERE NOT EXISTS (SELECT 1 FROM r_rows r WHERE r.{TABLE} = equal.{TABLE}
+                                  AND r.{KEY} = equal.{KEY} AND r.{DIGEST} = equal.{DIGEST})
+                UNION ALL SELECT * FROM gone"""
+        ).to_arrow_table()
+
+
+def remember(conn: duckdb.DuckDBPyConnection, source: str, changes: pa.Table) -> None:
+    """Apply `unremembered`'s changes for `source`, in `conn`'s transaction: a delete, then
+    an insert (a shared catalog has no key to conflict on)."""
+    conn.register("remembering", changes)
+    try:
+        conn.execute(
+            f"""DELETE FROM {MARKS} WHERE source = ? AND EXISTS (
+                    SELECT 1 FROM remembering r
+                    WHERE r.{TABLE} = table_name AND r.{KEY} = row_key)""",
+            [source],
+        )
+        conn.execute(
+            f"""INSERT INTO {MARKS} (source, table_name, row_key, digest)
+                SELECT ?, {TABLE}, {KEY}, {DIGEST} FROM remembering WHERE {DIGEST} IS NOT NULL""",
+            [source],
+        )
+    finally:
+        conn.unregister("remembering")
+
+
+def delete(
+    conn: duckdb.DuckDBPyConnection, table: str, *, stored: str, key: str, keys: pa.Array
+) -> None:
+    """Delete the rows of `table` (written to as `stored`) whose key (`key`, the SQL giving
+    it as JSON) is among `keys`."""
+    import pyarrow as pa
+
+    if not len(keys):
+        return
+    conn.register("doomed_keys", pa.table({KEY: keys}))
+    try:
+        conn.execute(f"DELETE FROM {stored} WHERE {key} IN (SELECT {KEY} FROM doomed_keys)")
+    finally:
+        conn.unregister("doomed_keys")
+
+
+def without(index: pa.Table, found: Steps, step: str) -> pa.Table:
+    """The rows of `index` (table, key and digest each) but those whose key takes `step`."""
+    import pyarrow.compute as pc
+
+    keys = found.keys.filter(pc.equal(found.keys[_STEP], step)).select([TABLE, KEY])
+    with analytics_cursor() as conn:
+        conn.register("index_rows", index.select([TABLE, KEY, DIGEST]))
+        conn.register("skipped_keys", keys)
+        return conn.execute(
+            f"SELECT * FROM index_rows ANTI JOIN skipped_keys USING ({TABLE}, {KEY})"
+        ).to_arrow_table()
