@@ -6,7 +6,8 @@ catalog. A copy adds to the target only the rows it lacks, counted as a multiset
 source holds twice is copied until the target holds it twice), so a copy run again, or
 after one that was killed, adds what is missing and nothing twice. A table's key (its
 primary key in a registry file, else its `id`) tells a row the target lacks from one the
-target holds otherwise: a key the target holds with other values is a conflict.
+target holds otherwise: a key the target holds with other values is one the source or the
+target changed since the last copy (`catch_up.py` tells which).
 
 A shared catalog reads each table in tens of milliseconds whatever its size, so every
 table's digests are read in one query.

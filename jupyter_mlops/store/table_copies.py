@@ -1,13 +1,17 @@
-"""Copying every table of one registry's database into another's, in batches, ids kept.
+"""Copying every table of one registry's database into another's, in batches, ids kept, and
+catching the copy up with the source later.
 
 The source is read once, in one transaction (one snapshot of every table, a shared
 catalog's too); what is copied and checked is that snapshot. Its tables are those its
 schema lists, not a list kept here, so a table a later migration makes is copied too.
-The target takes the rows it lacks (`copying.missing`) in writes of at most `BATCH_ROWS`
-rows, each under the target's writer lock, and each write works out again, under that lock,
-which rows are still missing and whether a key now holds other values: a write never adds
-a row twice, and one that finds a conflict saves nothing. A copy killed between writes
-leaves whole batches, which the next copy counts as present.
+The target takes the rows it lacks (`copying.missing`), and, per key, what the source
+changed or removed since the last copy from it (`catch_up`: the source's row replaces the
+target's, deleted and added in the same write; a row the source removed is deleted), in
+writes of at most `BATCH_ROWS` rows, each under the target's writer lock. Each write works
+out again, under that lock, what is still missing and which keys changed on both sides: a
+write never adds a row twice, and one that finds a conflict saves nothing. Then one more
+write remembers the digests the target now holds as the source does. A copy killed between
+writes leaves whole batches, which the next copy counts as present (and remembers).
 """
 
 from __future__ import annotations
