@@ -139,6 +139,8 @@ def unremembered(source: pa.Table, target: pa.Table, remembered: pa.Table) -> pa
 def remember(conn: duckdb.DuckDBPyConnection, source: str, changes: pa.Table) -> None:
     """Apply `unremembered`'s changes for `source`, in `conn`'s transaction: a delete, then
     an insert (a shared catalog has no key to conflict on)."""
+    if not changes.num_rows:
+        return
     conn.register("remembering", changes)
     try:
         conn.execute(
@@ -154,6 +156,22 @@ def remember(conn: duckdb.DuckDBPyConnection, source: str, changes: pa.Table) ->
         )
     finally:
         conn.unregister("remembering")
+
+
+def written(table: str, *, removed: pa.Array, added: pa.Table | None = None) -> pa.Table:
+    """What remembering a write of `table` changes: the keys it `removed` forgotten, and the
+    rows it `added` (key and digest each) remembered; as `unremembered` gives them."""
+    import pyarrow as pa
+
+    keys, digests = [removed], [pa.nulls(len(removed), pa.string())]
+    if added is not None:
+        keys.append(added[KEY].combine_chunks().cast(pa.string()))
+        digests.append(added[DIGEST].combine_chunks().cast(pa.string()))
+    key = pa.concat_arrays([k.cast(pa.string()) for k in keys])
+    return pa.table(
+        {TABLE: pa.array([table] * len(key), pa.string()), KEY: key,
+         DIGEST: pa.concat_arrays(digests)}
+    )  # fmt: skip
 
 
 def delete(

@@ -102,11 +102,12 @@ class Plan:
 
 @dataclass
 class Counts:
-    """What a copy did to one table's rows."""
+    """What a copy did to one table's rows, and the keys its last write wrote."""
 
     added: int = 0
     updated: int = 0
     removed: int = 0
+    written: pa.Table | None = None  # the table, key and digest (none: removed) of each
 
     @property
     def any(self) -> bool:
@@ -142,9 +143,12 @@ def copy(
 ) -> dict[str, Counts]:
     """Bring `db` to `source` (in the tables `planned` found needing it): delete the rows
     the source removed, and add each row it lacks (the one it holds under that key deleted
-    in the same write), in writes of at most BATCH_ROWS rows; then remember what it wrote.
-    A key found changed on both sides raises `refuse(clashes)`, and that write saves
-    nothing."""
+    in the same write), in writes of at most BATCH_ROWS rows, each remembering what it
+    wrote (`catch_up`: a write of a shared catalog's aliases, kept apart, is remembered by a
+    write after it). A key found changed on both sides raises `refuse(clashes)`, and that
+    write saves nothing."""
+    import pyarrow as pa
+
     done = {table.name: Counts() for table in source.tables}
     pending = [
         t for t in source.tables if planned.lacking.get(t.name) or planned.removing.get(t.name)
@@ -157,16 +161,21 @@ def copy(
                 (planned.held, planned.steps) if unchanged else _now(conn, pending, planned, refuse)
             )
             planned = dataclasses.replace(planned, generation=None)  # it changes with this write
-            room = BATCH_ROWS
+            room, written = BATCH_ROWS, []
             kind = _kind(db, pending[0])
             while pending and room > 0 and _kind(db, pending[0]) == kind:
                 table = pending[0]
                 room -= _write(conn, db, table, read, room=room, counts=done[table.name])
+                if table.shape.key and not kind:  # the remembered digests are in this database
+                    written.append(done[table.name].written)
                 if room >= 0:
                     pending.pop(0)
-    changed = {name for name, counts in done.items() if counts.any} | planned.unremembered
-    if changed:
-        _remember(source, db, planned.origin, tables=changed)
+            if written:
+                catch_up.remember(conn, planned.origin, pa.concat_tables(written))
+    apart = {table.name for table in source.tables if _kind(db, table)}
+    later = {name for name, counts in done.items() if counts.any} & apart
+    if later | planned.unremembered:
+        _remember(source, db, planned.origin, tables=later | planned.unremembered)
     return done
 
 
@@ -189,6 +198,7 @@ def _write(
     removed = found.of(catch_up.REMOVED, table.name)
     catch_up.delete(conn, table.name, stored=stored, key=key, keys=removed)
     counts.removed += len(removed)
+    counts.written = catch_up.written(table.name, removed=removed)
     lacking = copying.missing(table.rows, copying.held(held, table.name))
     kept = pc.is_in(lacking[copying.KEY], found.of(catch_up.KEPT, table.name))
     lacking = lacking.filter(pc.invert(kept))  # the target's own change to it stays
@@ -199,6 +209,7 @@ def _write(
         copying.append(conn, stored, part)
         counts.updated += replaced.num_rows
         counts.added += part.num_rows - replaced.num_rows
+        counts.written = catch_up.written(table.name, removed=removed, added=part)
     return lacking.num_rows
 
 

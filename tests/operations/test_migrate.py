@@ -351,7 +351,8 @@ def test_a_change_made_in_the_copy_is_kept_unless_the_source_changed_that_row_to
 def test_a_copy_whose_rows_were_never_remembered_is_from_its_next_run(source, lake_url, tmp_path):
     """As a copy an older version made, or one killed between writing rows and remembering
     them, leaves it: rows equal to the source's are remembered by the next run, so the
-    source's changes after that are taken; a row the source changed meanwhile is refused."""
+    source's changes after that are taken; a row the source changed meanwhile is refused
+    (the copy cannot tell it from one changed on both sides)."""
     live = Registry(shutil.copytree(source.home, tmp_path / "live"))
     copy = Registry(lake_url, data_path=tmp_path / "shared")
     operations.migrate(live, copy)
@@ -369,5 +370,22 @@ def test_a_copy_whose_rows_were_never_remembered_is_from_its_next_run(source, la
 
     assert caught.verified and (caught.rows_updated, caught.rows_removed) == (1, 1)
     assert copy.model_aliases("churn") == {"champion": 4}
+    # as a copy killed after writing the aliases (PostgreSQL's) and before remembering them
+    # (DuckLake's) leaves it: the next run finds them equal and remembers them
+    with copy.db.read() as conn:
+        remembered = conn.execute(
+            "SELECT * FROM copied_rows WHERE table_name IN ('aliases', 'alias_events')"
+        ).fetchall()
+    live.promote("churn", 5, "champion", reason="newer still")
+    assert operations.migrate(live, copy).rows_copied == 2
+    with copy.db.write() as conn:
+        conn.execute("DELETE FROM copied_rows WHERE table_name IN ('aliases', 'alias_events')")
+        conn.executemany("INSERT INTO copied_rows VALUES (?, ?, ?, ?)", remembered)
+    healed = operations.migrate(live, copy)
+    assert healed.verified and not healed.copied_anything
+    live.promote("churn", 6, "champion", reason="newest")
+    assert operations.migrate(live, copy).verified and copy.model_aliases("churn") == {
+        "champion": 6
+    }
     trail = [(e.to_version, e.action, e.moved_by) for e in live.history("churn")]
     assert [(e.to_version, e.action, e.moved_by) for e in copy.history("churn")] == trail
