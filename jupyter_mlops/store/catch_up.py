@@ -12,10 +12,14 @@ compares three digests per key: the source's (S), the target's (T) and the remem
 - anything else (both changed it, or the target holds it but it never came from this
   source) is a clash: nothing is saved, and the copy is refused.
 
-Rows are written before their digests are remembered, never after: a write killed between
-the two leaves the target's row equal to the source's (remembered by the next copy), or a
-row the source removed gone from both (forgotten by the next copy). Remembering first could
-leave a row the source changed looking like one changed here, and kept silently.
+A row's digest is remembered in the write of the row (a registry file's, or DuckLake's
+tables'); a shared catalog's aliases, kept in PostgreSQL (`lake_aliases`), which one DuckDB
+transaction never writes together with DuckLake's, are remembered in a write after theirs,
+never before: a copy killed between the two leaves the target's row equal to the source's
+(remembered by the next copy), or a row the source removed gone from both (forgotten by the
+next copy). Remembering first could leave a row the source changed looking like one changed
+here, kept silently. (The source changing that row again before the next copy makes it one
+changed on both sides: refused, never taken silently.)
 """
 
 from __future__ import annotations

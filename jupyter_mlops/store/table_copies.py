@@ -9,9 +9,10 @@ changed or removed since the last copy from it (`catch_up`: the source's row rep
 target's, deleted and added in the same write; a row the source removed is deleted), in
 writes of at most `BATCH_ROWS` rows, each under the target's writer lock. Each write works
 out again, under that lock, what is still missing and which keys changed on both sides: a
-write never adds a row twice, and one that finds a conflict saves nothing. Then one more
-write remembers the digests the target now holds as the source does. A copy killed between
-writes leaves whole batches, which the next copy counts as present (and remembers).
+write never adds a row twice, and one that finds a conflict saves nothing. Each write
+remembers the digests of the rows it wrote (a shared catalog's aliases: a write after
+theirs). A copy killed between writes leaves whole batches, which the next copy counts as
+present (and remembers).
 """
 
 from __future__ import annotations
