@@ -16,10 +16,12 @@ from jupyter_mlops import Registry
 from jupyter_mlops.errors import ConflictError
 from jupyter_mlops.registry.events import AliasEvent
 from jupyter_mlops.store.lake import LakeDatabase
-from jupyter_mlops.store.migrations import LATEST
+from jupyter_mlops.store.migrations import MIGRATIONS
 from tests.conftest import closed
 
 pytestmark = pytest.mark.backends("lake")
+# the number of the migration that moves the aliases to PostgreSQL
+MOVED = next(n for n, (name, _) in enumerate(MIGRATIONS, 1) if name == "0016_aliases_in_postgres")
 
 
 def trail(registry: Registry) -> tuple[dict[str, int], list[Any]]:
@@ -43,14 +45,15 @@ def moved_about(registry: Registry, fitted: Any, dataset: Any) -> None:
 
 
 def as_older(registry: Registry) -> LakeDatabase:
-    """Make the catalog as the version before kept it: its aliases in DuckLake's tables, and
-    the newest migration not applied."""
+    """Make the catalog as the versions before the move kept it: its aliases in DuckLake's
+    tables, and neither the move's migration nor the later ones applied."""
     db = registry.db
     assert isinstance(db, LakeDatabase)
     with db.write() as conn:  # reads the PostgreSQL tables, writes DuckLake's
         for table in ("aliases", "alias_events"):
             conn.execute(f"CREATE TABLE {db.name}.main.{table} AS SELECT * FROM {table}")
-        conn.execute("DELETE FROM schema_migrations WHERE id = ?", [LATEST])
+        conn.execute("DELETE FROM schema_migrations WHERE id >= ?", [MOVED])
+        conn.execute("DROP TABLE copied_rows")  # what a later migration makes
     with psycopg.connect(db.conninfo, autocommit=True) as session:
         session.execute(f"DROP TABLE {db.schema}.mlops_aliases, {db.schema}.mlops_alias_events")
     closed(registry)
