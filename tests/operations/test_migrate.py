@@ -15,6 +15,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+import psycopg
 import pytest
 from sklearn.linear_model import LogisticRegression
 
@@ -310,9 +311,11 @@ def test_a_copy_run_again_catches_up_with_what_the_source_changed_both_ways(
     assert [(e.to_version, e.action) for e in shared.history("churn")] == trail
     assert shared.get("churn:60").status == "archived"
     assert shared.get("churn:2").tags == {"stage": "retired"}
-    for target, copied_from in ((shared, live), (back, shared)):
-        again = operations.migrate(copied_from, target)
-        assert again.verified and not again.copied_anything
+    live.describe("churn", "who leaves, when, and why")  # what the catch-up wrote, again
+    again = operations.migrate(live, shared)
+    assert [(t.name, t.updated) for t in again.tables if t.copied + t.updated] == [("models", 1)]
+    third = operations.migrate(live, shared)
+    assert third.verified and not third.copied_anything
 
 
 def test_a_change_made_in_the_copy_is_kept_unless_the_source_changed_that_row_too(
@@ -348,13 +351,12 @@ def test_a_change_made_in_the_copy_is_kept_unless_the_source_changed_that_row_to
     assert copy.get("churn@champion").version == 6
 
 
-def test_a_copy_whose_rows_were_never_remembered_is_from_its_next_run(source, lake_url, tmp_path):
-    """As a copy an older version made, or one killed between writing rows and remembering
-    them, leaves it: rows equal to the source's are remembered by the next run, so the
-    source's changes after that are taken; a row the source changed meanwhile is refused
-    (the copy cannot tell it from one changed on both sides)."""
+def test_a_copy_whose_rows_were_never_remembered_is_from_its_next_run(source, tmp_path):
+    """As a copy an older version made leaves it: rows equal to the source's are remembered
+    by the next run, so the source's changes after that are taken; a row the source changed
+    meanwhile is refused (the copy cannot tell it from one changed on both sides)."""
     live = Registry(shutil.copytree(source.home, tmp_path / "live"))
-    copy = Registry(lake_url, data_path=tmp_path / "shared")
+    copy = Registry(tmp_path / "copy")
     operations.migrate(live, copy)
     with copy.db.write() as conn:
         conn.execute("DELETE FROM copied_rows")
@@ -369,23 +371,41 @@ def test_a_copy_whose_rows_were_never_remembered_is_from_its_next_run(source, la
     caught = operations.migrate(live, copy)
 
     assert caught.verified and (caught.rows_updated, caught.rows_removed) == (1, 1)
-    assert copy.model_aliases("churn") == {"champion": 4}
-    # as a copy killed after writing the aliases (PostgreSQL's) and before remembering them
-    # (DuckLake's) leaves it: the next run finds them equal and remembers them
-    with copy.db.read() as conn:
-        remembered = conn.execute(
-            "SELECT * FROM copied_rows WHERE table_name IN ('aliases', 'alias_events')"
-        ).fetchall()
-    live.promote("churn", 5, "champion", reason="newer still")
-    assert operations.migrate(live, copy).rows_copied == 2
-    with copy.db.write() as conn:
-        conn.execute("DELETE FROM copied_rows WHERE table_name IN ('aliases', 'alias_events')")
-        conn.executemany("INSERT INTO copied_rows VALUES (?, ?, ?, ?)", remembered)
-    healed = operations.migrate(live, copy)
+    assert_same_tables(live, copy)
+
+
+def test_a_catch_up_killed_between_a_shared_registrys_aliases_and_their_remembering_completes(
+    source, lake_url, tmp_path, subprocess_env
+):
+    """A shared registry's aliases (PostgreSQL's) and what the copy remembers of them
+    (DuckLake's) are written in two commits: killed between them, the next run finds the
+    aliases as the source has them, remembers them, and takes the source's later moves."""
+    live = Registry(shutil.copytree(source.home, tmp_path / "live"))
+    shared = Registry(lake_url, data_path=tmp_path / "shared")
+    operations.migrate(live, shared)
+    live.promote("churn", 4, "champion", reason="newer")  # only the aliases change
+    db = shared.db
+    remembered = "SELECT * FROM copied_rows WHERE table_name = 'aliases' ORDER BY ALL"
+    with db.read() as conn:
+        before = conn.execute(remembered).fetchall()
+    command = [sys.executable, "-m", "jupyter_mlops.cli", "migrate", "--from", str(live.home)]
+    command += ["--to", lake_url, "--to-data-path", str(tmp_path / "shared")]
+    with psycopg.connect(db.conninfo) as session:
+        # DuckLake commits by adding a snapshot: held off, while PostgreSQL's tables are not
+        session.execute(f"LOCK TABLE {db.schema}.ducklake_snapshot IN EXCLUSIVE MODE")
+        child = subprocess.Popen(command, env=subprocess_env, stdout=subprocess.DEVNULL)
+        query = f"SELECT version FROM {db.schema}.mlops_aliases WHERE alias = 'champion'"
+        with psycopg.connect(db.conninfo, autocommit=True) as reader:
+            wait_for(lambda: reader.execute(query).fetchone() == (4,), "the aliases written")
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    with db.read() as conn:
+        assert conn.execute(remembered).fetchall() == before  # the aliases, not remembered
+
+    healed = operations.migrate(live, shared)
+
     assert healed.verified and not healed.copied_anything
-    live.promote("churn", 6, "champion", reason="newest")
-    assert operations.migrate(live, copy).verified and copy.model_aliases("churn") == {
-        "champion": 6
-    }
-    trail = [(e.to_version, e.action, e.moved_by) for e in live.history("churn")]
-    assert [(e.to_version, e.action, e.moved_by) for e in copy.history("churn")] == trail
+    live.promote("churn", 5, "champion", reason="newer still")
+    caught = operations.migrate(live, shared)
+    assert caught.verified and (caught.rows_updated, caught.rows_added) == (1, 1)
+    assert shared.model_aliases("churn") == live.model_aliases("churn")
