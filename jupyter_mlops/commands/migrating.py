@@ -12,7 +12,10 @@ from jupyter_mlops.registry import Registry
 
 class Migrate(Subcommand):
     name = "migrate"
-    help = "copy a whole registry into another (a folder or a shared registry), verified"
+    help = (
+        "copy a whole registry into another (a folder or a shared registry), verified; run "
+        "again, it catches the copy up with what changed since"
+    )
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument(

@@ -58,7 +58,8 @@ SHOWN_PROBLEMS = 3
 def migrate(source: Registry, target: Registry) -> Migration:
     """Copy every table, artifact, logged row and job notebook of `source` that `target`
     lacks into `target`, ids and recorded users kept, then verify the target holds all of
-    it. Run again, it copies only what is missing."""
+    it. Run again, it copies only what is missing, and takes what the source changed or
+    removed since (`store/catch_up.py`)."""
     _refuse_same(source, target)
     if isinstance(target.db, LakeDatabase):
         target.db.require_writable()
@@ -189,7 +190,8 @@ def _unverified(source: Registry, target: Registry, problems: list[str]) -> Veri
     return VerificationError(
         f"copying {_named(source)} into {_named(target)} did not verify ({listed}"
         f"{f'; and {more} more' if more > 0 else ''}); restore what the source has damaged "
-        "from a backup, then run the same migrate again (it copies only what is missing)."
+        "from a backup, then run the same migrate again (it copies only what is missing or "
+        "changed)."
     )
 
 
