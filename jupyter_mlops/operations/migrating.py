@@ -91,6 +91,7 @@ def migrate(source: Registry, target: Registry) -> Migration:
                 tally.digest,
                 updated=rows[name].updated,
                 removed=rows[name].removed,
+                kept=checked.kept[name],
             )
             for name, tally in checked.tallies.items()
         ],

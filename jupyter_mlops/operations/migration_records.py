@@ -28,6 +28,7 @@ class TableCopy:
     digest: str  # an order-independent hash of its rows, the same in source and target
     updated: int = 0
     removed: int = 0
+    kept: int = 0  # rows the target changed (or removed) on its own, kept as it has them
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ class Migration:
                     "copied": t.copied,
                     "updated": t.updated,
                     "removed": t.removed,
+                    "kept": t.kept,
                     "hash": t.digest,
                 }
                 for t in self.tables
@@ -139,10 +141,23 @@ class Migration:
             "verified": self.verified,
         }
 
+    @property
+    def kept_note(self) -> str:
+        """The rows the target changed on its own since the last copy, kept as it has them."""
+        kept = [f"{counted(t.kept, 'row')} of {t.name}" for t in self.tables if t.kept]
+        if not kept:
+            return ""
+        return (
+            f"kept as {self.target} has them, changed there only since the last copy: "
+            f"{', '.join(kept)}"
+        )
+
     def __str__(self) -> str:
-        return f"{self.headline}\n{text_table(_HEADERS, self._rows())}\n{VERIFIED}"
+        note = f"\n{self.kept_note}" if self.kept_note else ""
+        return f"{self.headline}\n{text_table(_HEADERS, self._rows())}\n{VERIFIED}{note}"
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        return html_table(_HEADERS, self._rows(), caption=f"{self.headline}; {VERIFIED}")
+        note = f"; {self.kept_note}" if self.kept_note else ""
+        return html_table(_HEADERS, self._rows(), caption=f"{self.headline}; {VERIFIED}{note}")

@@ -252,10 +252,11 @@ def _remember(source: Snapshot, db: Store, origin: str, *, tables: set[str]) -> 
 class Checked:
     """How the target holds each table of the source, read back: the tally of the source's
     rows (but those the target changed on its own, kept), and the keys it still holds
-    otherwise than the source (changed or removed there)."""
+    otherwise than the source (changed or removed there), and those it changed on its own."""
 
     tallies: dict[str, Tally]
     stale: dict[str, int]
+    kept: dict[str, int]
 
 
 def check(source: Snapshot, db: Store, planned: Plan, copied: dict[str, Counts]) -> Checked:
@@ -269,10 +270,10 @@ def check(source: Snapshot, db: Store, planned: Plan, copied: dict[str, Counts])
     with db.read() as conn:
         read_back = copying.digests(conn, [t.shape for t in source.tables if t.name in changed])
         remembered = catch_up.marks(conn, planned.origin)
-    kept = planned.held.filter(
+    unread = planned.held.filter(
         pc.invert(pc.is_in(planned.held[copying.TABLE], pa.array(changed, pa.string())))
     )
-    held = pa.concat_tables([kept, read_back])
+    held = pa.concat_tables([unread, read_back])
     index = source.index
     found = catch_up.steps(index, held, remembered)
     tallies = copying.tallies(catch_up.without(index, found, catch_up.KEPT), held)
@@ -284,7 +285,9 @@ def check(source: Snapshot, db: Store, planned: Plan, copied: dict[str, Counts])
         for table in source.tables
     }
     return Checked(
-        {table.name: copying.tally_of(tallies, table.name) for table in source.tables}, stale
+        {table.name: copying.tally_of(tallies, table.name) for table in source.tables},
+        stale,
+        {table.name: found.count(catch_up.KEPT, table.name) for table in source.tables},
     )
 
 
