@@ -15,16 +15,17 @@ passes: copy the bulk, keep working, catch up, switch):
    registries' ids cannot mix.
 3. The artifacts the target lacks are copied (each read checked against its sha256), then
    the rows (in batches, under its writer lock, user columns as the source recorded them;
-   rows the source removed deleted, rows it changed deleted and added in the same write),
-   then what the copy wrote is remembered, then the logged rows it lacks are copied. Files
-   come before the rows that refer to them, as in every write of a registry.
+   rows the source removed deleted, rows it changed deleted and added in the same write,
+   each write remembering what it wrote), then the logged rows it lacks. Files come before
+   the rows that refer to them, as in every write of a registry.
 4. The target is read back: per table the count and order-independent hash of the
    source's rows (but those the target changed on its own), no row the source changed or
    removed left as it was, every artifact's sha256, every logged row there exactly once.
    Anything else raises `VerificationError`.
 
-Tables without a key (check and metric results, run metrics and artifacts, profiles) only
-ever take the rows they lack: a row the source deleted from one stays in the target.
+Tables without a key (check and metric results, run metrics and artifacts: rows only ever
+added) take the rows they lack; a version's profile, replaced whole with its reference, is
+known by its feature's position (`copying.ROW_KEYS`).
 """
 
 from __future__ import annotations

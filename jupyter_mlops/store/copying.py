@@ -5,9 +5,10 @@ source's order, so the same row has the same digest in a registry file and in a 
 catalog. A copy adds to the target only the rows it lacks, counted as a multiset (a row the
 source holds twice is copied until the target holds it twice), so a copy run again, or
 after one that was killed, adds what is missing and nothing twice. A table's key (its
-primary key in a registry file, else its `id`) tells a row the target lacks from one the
-target holds otherwise: a key the target holds with other values is one the source or the
-target changed since the last copy (`catch_up.py` tells which).
+primary key in a registry file, else the one `ROW_KEYS` names, else its `id`) tells a row
+the target lacks from one the target holds otherwise: a key the target holds with other
+values is one the source or the target changed since the last copy (`catch_up.py` tells
+which).
 
 A shared catalog reads each table in tens of milliseconds whatever its size, so every
 table's digests are read in one query.
@@ -37,8 +38,6 @@ _PROBE = "mlops_schema_probe"
 # hold on its files, which of its deployments a copy brought from another registry, and
 # which rows a copy left (`catch_up.py`)
 OWN_TABLES = frozenset({"schema_migrations", "leases", "copied_deployments", "copied_rows"})
-
-
 # what tells apart the rows of a table without a primary key that a write replaces: a
 # version's profile, replaced whole with its reference (`references.replace_reference`),
 # one row per feature's position; the other tables without a key only ever take rows
