@@ -75,10 +75,11 @@ demo: $(INSTALLED)
 # two workers, each given whole test files (module fixtures are made once); one BLAS thread
 # each, since two workers fill two cores and idle BLAS threads spin, starving the other;
 # compiled modules kept (.pyc) even where the environment says not to write them: the suite
-# starts hundreds of Python processes, which would each compile the package again
+# starts hundreds of Python processes, which would each compile the package again; the
+# slowest tests listed at the end, where the suite's time goes
 test: $(INSTALLED) chromium cron postgres jest
 	PYTHONDONTWRITEBYTECODE= OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-		$(BIN)/python -m pytest -n 2 --dist loadfile
+		$(BIN)/python -m pytest -n 2 --dist loadfile --durations=30
 
 # the sidebar's unit tests (its node dependencies installed first when missing)
 jest: $(INSTALLED)
