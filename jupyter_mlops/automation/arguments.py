@@ -112,6 +112,15 @@ def job_model(registry: Registry, parameters: Mapping[str, str]) -> str | None:
     return ref.model
 
 
+def job_window(parameters: Mapping[str, str]) -> None:
+    """Refuse a `window` parameter no monitoring call can read: it would fail every run
+    (None, papermill's, is the notebook's to read)."""
+    if parameters.get("window", "None") != "None":
+        from jupyter_mlops.monitoring.windows import span_or_range
+
+        span_or_range(parameters["window"])
+
+
 def require_schedule(registry: Registry, schedule: int, *, run: tuple[str, str, dict]) -> None:
     """Refuse a run as schedule `schedule`'s unless it is that schedule's own, not removed:
     its kind, notebook and parameters (a run claiming it would change its last job and the

@@ -131,6 +131,7 @@ def checked(
     path = arguments.notebook_path(notebook)
     texts = arguments.parameter_texts(parameters)
     model = arguments.job_model(registry, texts)
+    arguments.job_window(texts)
     if schedule is not None:
         arguments.require_schedule(registry, schedule, run=(kind, str(path), dict(texts)))
     return Given(

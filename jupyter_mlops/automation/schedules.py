@@ -317,10 +317,6 @@ def _record(
     crontabs.one_line(str(given.notebook), what="the notebook path")
     if "model" in values:
         registry.get(values["model"])  # a runner of a model that is not there always fails
-    if isinstance(values.get("window"), str | int):
-        from jupyter_mlops.monitoring.windows import span_or_range
-
-        span_or_range(values["window"])  # nor does one of a window that never reads
     return {
         "kind": kind,
         "model": given.model,
