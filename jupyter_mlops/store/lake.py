@@ -43,6 +43,7 @@ from jupyter_mlops.config import machine
 from jupyter_mlops.errors import (
     ForbiddenError,
     InvalidArgumentError,
+    MlopsError,
     RegistryBusyError,
     UnavailableError,
 )
@@ -145,7 +146,22 @@ class LakeDatabase:
             lake_aliases.view(cursor, self.name, self.schema)
 
     def _masked(self, exc: duckdb.Error) -> Exception:
-        return lake_errors.masked(exc, self.shown, self.conninfo, self.data_path)
+        """DuckDB's error as a message may show it. DuckLake's reads of a catalog table this
+        role may not read fail as a broken session's do: PostgreSQL, asked, tells them apart."""
+        masked = lake_errors.masked(exc, self.shown, self.conninfo, self.data_path)
+        if not isinstance(masked, UnavailableError):
+            return masked
+        try:  # PostgreSQL not answering: the outage it looked like
+            role, tables = lake_reads.asking(
+                self, partial(lake_rights.unreadable, schema=self.schema)
+            )
+        except MlopsError:
+            return masked
+        return (
+            lake_rights.unreadable_refusal(role, tables, self.shown, self.schema)
+            if tables
+            else masked
+        )
 
     def exists(self) -> bool:
         """Whether a registry was made in this catalog (its migrations table is there)."""

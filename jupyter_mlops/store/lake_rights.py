@@ -64,6 +64,34 @@ def refusal(found: Rights, role: str, shown: str) -> ForbiddenError | None:
     return None
 
 
+def unreadable(session: Any, schema: str) -> tuple[str, list[str]]:
+    """The role `session` logged in as, and the catalog's tables in `schema` its role may not
+    read (DuckLake's own and the aliases'), which DuckLake's reads then fail on as if
+    PostgreSQL had broken off (a grant given once, not by default privileges, misses the
+    tables DuckLake makes later, as it keeps inlined rows)."""
+    rows = session.execute(
+        """SELECT session_user, c.relname FROM pg_class c
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = %s AND c.relkind IN ('r', 'p', 'v')
+            AND (c.relname LIKE 'ducklake\\_%%' OR c.relname LIKE 'mlops\\_alias%%')
+            AND NOT has_table_privilege(current_user, c.oid, 'SELECT')
+            ORDER BY c.relname""",
+        [schema],
+    ).fetchall()
+    return (str(rows[0][0]) if rows else "", [str(row[1]) for row in rows])
+
+
+def unreadable_refusal(role: str, tables: list[str], shown: str, schema: str) -> ForbiddenError:
+    """Why `role` may not read the catalog (`shown`): the tables PostgreSQL keeps from it."""
+    named = ", ".join(tables[:3]) + (f" and {len(tables) - 3} more" if len(tables) > 3 else "")
+    return ForbiddenError(
+        f"PostgreSQL role {role!r} may not read the {shown} (it lacks SELECT on {named} in "
+        f"schema {schema!r}), so this call did nothing; ask the catalog's owner to grant SELECT on "
+        "every table of the schema, by default privileges too (README: Team mode, Roles), or "
+        "connect as a role that has it."
+    )
+
+
 def may_make(session: Any, schema: str) -> bool:
     """Whether `session`'s role may make a catalog in `schema`, as attaching one does: its
     tables in the schema, or, where there is no such schema, the schema first."""
