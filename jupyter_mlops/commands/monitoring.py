@@ -100,13 +100,16 @@ class DriftHistory(Subcommand):
 
 class DriftConfig(Subcommand):
     name = "drift-config"
-    help = "store a feature's drift test/threshold"
+    help = "store a feature's drift test/threshold (neither: list a model's settings)"
 
     def arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("model")
         parser.add_argument("--feature", default="*", help="a feature, or * for every feature")
         parser.add_argument("--test")
         parser.add_argument("--threshold", type=float)
+        parser.add_argument(
+            "--clear", action="store_true", help="drop the feature's stored test and threshold"
+        )
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
         return operations.drift_config(
@@ -115,6 +118,7 @@ class DriftConfig(Subcommand):
             feature=args.feature,
             test=args.test,
             threshold=args.threshold,
+            clear=args.clear,
         )
 
 

@@ -16,6 +16,7 @@ from jupyter_mlops.monitoring import Monitor
 from jupyter_mlops.monitoring.distributions import Distributions
 from jupyter_mlops.monitoring.history import DriftHistory
 from jupyter_mlops.monitoring.metrics import PerformanceReport
+from jupyter_mlops.monitoring.monitor_drift import drift_settings
 from jupyter_mlops.monitoring.report import DriftReport, DriftTimeline
 from jupyter_mlops.operations.inputs import as_span, labelled
 from jupyter_mlops.operations.results import DriftSettings, MetricHistory, Predictions
@@ -114,8 +115,24 @@ def drift_config(
     feature: str = "*",
     test: str | None = None,
     threshold: float | None = None,
+    clear: bool = False,
 ) -> DriftSettings:
-    """Store the drift test and threshold of a feature (`*`: every feature) of a model."""
+    """Store the drift test and threshold of a feature (`*`: every feature) of a model, or
+    with `clear` drop the feature's stored ones; given neither, only read the model's
+    settings (which a role that may only read a shared registry may do)."""
+    if clear and (test is not None or threshold is not None):
+        raise InvalidArgumentError(
+            "clearing a feature's drift settings takes no test or threshold; ",
+            Spelled(
+                python="pass clear=True alone, or test= and threshold= without it",
+                notebook="give --clear alone, or --test and --threshold without it",
+                shell="give --clear alone, or --test and --threshold without it",
+            ),
+            ".",
+        )
+    if not clear and test is None and threshold is None:
+        registry.get(model)  # an unknown model is said so, with names it may mean
+        return DriftSettings(model, drift_settings(registry, model, None, None))
     settings = Monitor(registry).configure(model, feature, test=test, threshold=threshold)
     return DriftSettings(model, settings)
 

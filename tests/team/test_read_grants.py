@@ -59,3 +59,27 @@ def test_a_reader_kept_from_a_catalog_table_is_told_which_not_to_run_it_again(
         assert shell.returncode == FORBIDDEN_EXIT, (command, shell.stderr)
         assert len(shell.stderr.strip().splitlines()) == 1, shell.stderr
         assert "lacks SELECT on" in shell.stderr and tables[0] in shell.stderr, shell.stderr
+
+
+def test_a_reader_lists_a_models_drift_settings_and_a_bare_listing_clears_none(
+    team, subprocess_env
+):
+    def drift_config(url: str, *options: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "jupyter_mlops.cli", "--home", url, "drift-config", "churn",
+             *options],
+            capture_output=True, text=True, env=subprocess_env, timeout=120,
+        )  # fmt: skip
+
+    stored = drift_config(team.alice, "--test", "psi", "--threshold", "0.3")
+    assert stored.returncode == 0, stored.stderr
+    for url in (team.carol, team.alice, team.carol):  # the writer's listing changes nothing
+        listed = drift_config(url)
+        assert listed.returncode == 0, listed.stderr
+        assert "psi" in listed.stdout and "0.3" in listed.stdout, listed.stdout
+    refused = drift_config(team.carol, "--clear")
+    assert refused.returncode == FORBIDDEN_EXIT and "nothing was changed" in refused.stderr
+    both = drift_config(team.alice, "--clear", "--test", "ks")
+    assert both.returncode == 2 and "give --clear alone" in both.stderr, both.stderr
+    cleared = drift_config(team.alice, "--clear")
+    assert cleared.returncode == 0 and "no drift settings" in cleared.stdout, cleared.stdout
