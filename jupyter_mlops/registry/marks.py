@@ -21,18 +21,23 @@ refused as a copy would be, and adopting the folder settles which catalog it is.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shlex
+import time
+import uuid
 from contextlib import suppress
 from dataclasses import dataclass
 
 from jupyter_mlops.config import CATALOG_MARK, DATA_PATH_VARIABLE
-from jupyter_mlops.errors import InvalidArgumentError, Spelled, StorageError
+from jupyter_mlops.errors import ConflictError, InvalidArgumentError, Spelled, StorageError
 from jupyter_mlops.store.lake import LakeDatabase
 from jupyter_mlops.store.lake_urls import same_database, shown
 from jupyter_mlops.store.objects import Objects
 
 MARK = str(CATALOG_MARK)
+ADOPTIONS = ".mlops-adoptions"  # each mark replaced by an adoption: who claimed it
+_SETTLING = 5.0  # seconds an adoption that lost waits for the winner's mark
 _checked: set[tuple[str, str, Mark]] = set()  # (catalog, data path, mark) found its own
 _ITS_OWN = f"{DATA_PATH_VARIABLE} (or --data-path)"
 
@@ -107,30 +112,94 @@ def refuse_unless_its(db: LakeDatabase, data: Objects) -> None:
 def adopt(db: LakeDatabase, data: Objects) -> Mark | None:
     """Mark `data` as the data path of `db`'s catalog as it is now (its id, at its place),
     whichever place its mark named: the catalog moved, or its copy given a copy of the
-    folder. Refused when the mark names another catalog. Returns the mark it replaced."""
-    held, mine = marked(data), db.catalog_id()
+    folder. Refused when the mark names another catalog, and when another catalog adopted
+    the same mark at the same time (`_replaced`). Returns the mark it replaced."""
+    raw, mine = _read(data), db.catalog_id()
+    held = marked(data) if raw is not None else None
     if held is not None and held.catalog != mine:
         raise InvalidArgumentError(
             f"the {kind(data)} {data.url()!r} holds the files of shared registry "
             f"{held.registry!r}, another catalog than the {db.shown} and no copy of it, so "
-            f"it is not adopted; give the data path this machine reaches the {db.shown}'s "
-            f"own files at with {_ITS_OWN}."
+            f"it is not adopted; give the data path this machine reaches the own files of "
+            f"the {db.shown} at with {_ITS_OWN}."
         )
     if held is None and _holds_anything(data):
         raise InvalidArgumentError(
             f"the {kind(data)} {data.url()!r} holds files but no mark saying whose they are "
             "(another registry's, or a folder copied without its .mlops-catalog.json), so it "
-            f"is not adopted; adopt the {kind(data)} the {db.shown}'s own files were copied "
+            f"is not adopted; adopt the {kind(data)} the files of the {db.shown} were copied "
             "or moved to with their mark."
         )
     assert mine is not None, "adopted by a registry that was made"
+    if held is not None and held.place == db.place():
+        return held  # its own already: nothing to change
     try:
-        _write(db, data, catalog=mine)
+        _replaced(db, data, raw, _content(db, catalog=mine))
     except OSError as exc:
         doing = f"mark {data.url()!r} as the data path of the {db.shown}"
         outcome = "its mark is as it was"
         raise StorageError.of(exc, data.url(), doing=doing, outcome=outcome) from None
     return held
+
+
+def _read(data: Objects) -> bytes | None:
+    """The mark's bytes as they are (None: there is none)."""
+    try:
+        return data.get(MARK)
+    except FileNotFoundError:
+        return None
+
+
+def _replaced(db: LakeDatabase, data: Objects, raw: bytes | None, new: bytes) -> None:
+    """Replace the mark `raw` (None: none yet) with `new`, unless another replaced it first.
+    Of catalogs adopting one mark at once, one claims it (a file named after its bytes, each
+    mark's unique, stored only where none is: `Objects.claim`) and replaces it; the others
+    are refused, told which one adopted it."""
+    if raw is None:
+        if not data.claim(MARK, new):
+            raise _lost(db, data, claim=None)
+        return
+    claim = f"{ADOPTIONS}/{hashlib.sha256(raw).hexdigest()}"
+    if not data.claim(claim, new) or _read(data) != raw:
+        raise _lost(db, data, claim=claim, raw=raw)
+    data.put(MARK, new)
+
+
+def _lost(
+    db: LakeDatabase, data: Objects, *, claim: str | None, raw: bytes | None = None
+) -> ConflictError:
+    """The refusal of an adoption another catalog's won, or is winning (given a few seconds
+    to write its mark, so that it is named as the one that stayed)."""
+    now, deadline = _read(data), time.monotonic() + _SETTLING
+    while claim is not None and now == raw and time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = _read(data)
+    claimed = None
+    if claim is not None and now == raw:
+        with suppress(OSError):
+            claimed = data.get(claim)
+    if claim is not None and claimed is not None:  # its mark not written yet: at work, or died
+        by = _registry_of(claimed)
+        return ConflictError(
+            f"shared registry {by!r} is adopting the {kind(data)} {data.url()!r} at this "
+            f"moment, so the {db.shown} did not adopt it; run it again once that one is done "
+            f"(or, if that one's process died before it wrote the mark, delete "
+            f"{data.url(claim)!r} first)."
+        )
+    by = _registry_of(now)
+    return ConflictError(
+        f"shared registry {by!r} adopted the {kind(data)} {data.url()!r} at the same time, "
+        f"and its mark is the one that stayed, so the {db.shown} did not adopt it; give this "
+        f"one a data path of its own with {_ITS_OWN}, or adopt the {kind(data)} again to take "
+        "it from that one."
+    )
+
+
+def _registry_of(raw: bytes | None) -> str:
+    """The registry a mark's (or a claim's) bytes name."""
+    with suppress(ValueError, TypeError, KeyError, AttributeError):
+        return str(json.loads(raw or b"")["registry"])
+    return "another"
 
 
 def _holds_anything(data: Objects) -> bool:
@@ -145,8 +214,18 @@ def kind(data: Objects) -> str:
 
 
 def _write(db: LakeDatabase, data: Objects, *, catalog: str) -> None:
-    held = {"catalog": catalog, "place": db.place(), "registry": shown(db.url)}
-    data.put(MARK, (json.dumps(held) + "\n").encode())
+    data.put(MARK, _content(db, catalog=catalog))
+
+
+def _content(db: LakeDatabase, *, catalog: str) -> bytes:
+    """A mark naming `db`'s catalog, its bytes unique to this writing of it (`written`)."""
+    held = {
+        "catalog": catalog,
+        "place": db.place(),
+        "registry": shown(db.url),
+        "written": uuid.uuid4().hex,
+    }
+    return (json.dumps(held) + "\n").encode()
 
 
 def _upgradable(db: LakeDatabase, held: object) -> bool:
@@ -174,9 +253,9 @@ def _copied(db: LakeDatabase, data: Objects, held: Mark) -> InvalidArgumentError
         "that one a copy of it (the same catalog id elsewhere in PostgreSQL, as a dump "
         "restored or a database made from it as a template has), and the "
         f"{where} holds that one's files, which this one's gc would delete as unused; give the "
-        f"copy a data path of its own (a copy of that {kind(data)}, adopted there) with "
-        f"{_ITS_OWN}, or, if the catalog was moved here and the old one is gone, adopt the "
-        f"{kind(data)} with ",
+        f"copy its own data path (a copy of that {kind(data)}, adopted there once) with "
+        f"{_ITS_OWN} each time it is opened, since its catalog still records this one, or, if "
+        f"the catalog was moved here and the old one is gone, adopt the {kind(data)} with ",
         adopting(data),
         ".",
     )
