@@ -9,17 +9,27 @@ import hashlib
 import json
 import shutil
 import threading
-from pathlib import Path
+from collections.abc import Callable, Iterator
+
+import pytest
 
 from jupyter_mlops import Registry, operations
 from jupyter_mlops.errors import ConflictError
+from tests.postgres import Cluster
+from tests.s3 import S3, server
 from tests.team.test_copies import MARK, cli, copy_of
 from tests.team.test_data_path import USAGE_EXIT
 
 CONFLICT_EXIT = 5
 
 
-def adopting_at_once(urls: list[str], folder: Path) -> list[object]:
+@pytest.fixture(scope="module")
+def s3() -> Iterator[S3]:
+    with server() as found:
+        yield found
+
+
+def adopting_at_once(urls: list[str], folder: str) -> list[object]:
     """What adopting `folder` returns (or raises) for each of `urls`, all started together."""
     start = threading.Barrier(len(urls))
     outcomes: list[object] = [None] * len(urls)
@@ -39,18 +49,14 @@ def adopting_at_once(urls: list[str], folder: Path) -> list[object]:
     return outcomes
 
 
-def test_two_catalogs_adopting_one_folder_at_once_never_both_claim_the_same_mark(
-    lake_url, tmp_path, fitted
-):
-    team, staging = tmp_path / "team", tmp_path / "staging"
-    original = Registry(lake_url, data_path=team)
-    original.register("churn", fitted)
-    shutil.copytree(team, staging)
-    copies = [copy_of(original, data_path=team) for _ in range(2)]
+def racing(lake_url: str, copies: list[str], staging: str, mark: Callable[[], bytes]) -> str:
+    """Rounds of `copies` adopting `staging` at once, each from the original's mark: the
+    adoptions that succeed form one chain, the others are refused naming the one whose mark
+    stayed. The registry whose mark stayed last."""
     for _ in range(6):
         operations.adopt_data_path(lake_url, data_path=staging)  # each round from the original
         outcomes = adopting_at_once(copies, staging)
-        stayed = json.loads((staging / MARK).read_text())["registry"]
+        stayed = json.loads(mark())["registry"]
         won = {
             url: o for url, o in zip(copies, outcomes, strict=True) if not isinstance(o, Exception)
         }
@@ -63,7 +69,40 @@ def test_two_catalogs_adopting_one_folder_at_once_never_both_claim_the_same_mark
             said = str(refusal)
             assert "\n" not in said and f"shared registry {stayed!r} adopted" in said, said
             assert "its mark is the one that stayed" in said
+    return str(stayed)
+
+
+def test_two_catalogs_adopting_one_folder_at_once_never_both_claim_the_same_mark(
+    lake_url, tmp_path, fitted
+):
+    team, staging = tmp_path / "team", tmp_path / "staging"
+    original = Registry(lake_url, data_path=team)
+    original.register("churn", fitted)
+    shutil.copytree(team, staging)
+    copies = [copy_of(original, data_path=team) for _ in range(2)]
+    stayed = racing(lake_url, copies, str(staging), (staging / MARK).read_bytes)
     assert Registry(stayed, data_path=staging).model_names() == ["churn"]
+
+
+def test_two_catalogs_adopting_one_bucket_folder_at_once_never_both_claim_the_same_mark(
+    s3: S3, postgres: Cluster, fitted, monkeypatch
+):
+    for name, value in s3.environment().items():
+        monkeypatch.setenv(name, value)
+    bucket, client = s3.new_bucket(), s3.client()
+    lake_url = postgres.url(postgres.new_schema())
+    original = Registry(lake_url, data_path=f"s3://{bucket}/team")
+    original.register("churn", fitted)
+    for key in s3.keys(bucket, "team/"):
+        source = {"Bucket": bucket, "Key": key}
+        client.copy_object(Bucket=bucket, Key="staging/" + key[5:], CopySource=source)
+    copies = [copy_of(original, data_path=f"s3://{bucket}/team") for _ in range(2)]
+
+    def mark() -> bytes:
+        return bytes(client.get_object(Bucket=bucket, Key=f"staging/{MARK}")["Body"].read())
+
+    stayed = racing(lake_url, copies, f"s3://{bucket}/staging", mark)
+    assert Registry(stayed, data_path=f"s3://{bucket}/staging").model_names() == ["churn"]
 
 
 def test_an_adoption_that_died_after_claiming_the_mark_says_what_to_delete(
