@@ -41,6 +41,10 @@ class Migrate(Subcommand):
             help="the data folder of a shared --to (a new one needs it, or $MLOPS_DATA_PATH)",
         )
 
+    def before_opening(self, args: argparse.Namespace) -> None:
+        if args.source is None:  # the registry in use is copied: it is there already, not made
+            operations.registry_at(args.home, data_path=args.data_path)
+
     def run(self, context: Context, args: argparse.Namespace) -> Any:
         source = (
             context.registry

@@ -103,10 +103,10 @@ def migrate(source: Registry, target: Registry) -> Migration:
 
 
 def registry_at(
-    location: str | os.PathLike[str], *, data_path: str | os.PathLike[str] | None = None
+    location: str | os.PathLike[str] | None, *, data_path: str | os.PathLike[str] | None = None
 ) -> Registry:
-    """The registry that is at `location` already (a folder or a shared registry's URL):
-    what a migration copies from, never made by opening it."""
+    """The registry that is at `location` already (a folder or a shared registry's URL; None:
+    the one in use): what a migration copies from, never made by opening it."""
     place = resolve_location(location, data_path=data_path)
     if place.url is not None:
         found = LakeDatabase(place.url, place.data_path).exists()
@@ -240,7 +240,8 @@ def _clash(source: Registry, target: Registry, clashes: Clashes, *, first: bool)
     )
     return ConflictError(
         f"{_named(target)} holds rows changed both there and in {_named(source)} since the "
-        f"last copy, or never copied from it, under the same keys ({examples}), so nothing "
+        f"last copy, never copied from it, or gone from it though nothing deletes them (a "
+        f"source restored from an older backup) ({examples}), so nothing "
         f"{'was' if first else 'more was'} copied; make those rows in {_named(target)} the same "
         f"as in {_named(source)}, or copy into a new, empty registry."
     )

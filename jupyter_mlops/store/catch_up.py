@@ -10,7 +10,9 @@ compares three digests per key: the source's (S), the target's (T) and the remem
   and the target takes the source's row, or deletes its own;
 - S = R: only the target changed (or removed) it: kept as it is, not copied over;
 - anything else (both changed it, or the target holds it but it never came from this
-  source) is a clash: nothing is saved, and the copy is refused.
+  source), and a row the source no longer holds in a table whose rows no command deletes
+  (a version, an audit event: a source restored from an older backup) is a clash: nothing
+  is saved, and the copy is refused.
 
 A row's digest is remembered in the write of the row (a registry file's, or DuckLake's
 tables'); a shared catalog's aliases, kept in PostgreSQL (`lake_aliases`), which one DuckDB
@@ -40,6 +42,10 @@ EQUAL, LACKING, OWN, REPLACED, REMOVED, KEPT, CLASH = (
     "equal", "lacking", "own", "replaced", "removed", "kept", "clash",
 )  # fmt: skip
 _STEP = "__mlops_step__"
+# the tables a registry deletes rows of (an alias or drift setting removed, a tag set again,
+# a profile replaced); a row of another the source no longer holds was not removed there,
+# but lost (a source restored from an older backup): a clash, never deleted from the copy
+DELETING = ("aliases", "tags", "drift_settings", "profiles")
 _SHOWN_CLASHES = 3
 
 
@@ -107,6 +113,7 @@ def steps(source: pa.Table, target: pa.Table, remembered: pa.Table) -> Steps:
                         WHEN s IS NOT DISTINCT FROM t THEN '{EQUAL}'
                         WHEN t IS NULL AND r IS NULL THEN '{LACKING}'
                         WHEN s IS NULL AND r IS NULL THEN '{OWN}'
+                        WHEN s IS NULL AND {TABLE} NOT IN {DELETING} THEN '{CLASH}'
                         WHEN t IS NOT DISTINCT FROM r THEN
                             CASE WHEN s IS NULL THEN '{REMOVED}' ELSE '{REPLACED}' END
                         WHEN s IS NOT DISTINCT FROM r THEN '{KEPT}'

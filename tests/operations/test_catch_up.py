@@ -190,3 +190,36 @@ def test_a_catch_up_killed_between_a_shared_registrys_aliases_and_their_remember
     caught = operations.migrate(live, shared)
     assert caught.verified and (caught.rows_updated, caught.rows_added) == (1, 1)
     assert shared.model_aliases("churn") == live.model_aliases("churn")
+
+
+def test_a_source_restored_from_an_older_backup_is_refused_not_copied_as_deletions(
+    source, tmp_path, capsys
+):
+    """A version and its audit event no command deletes: gone from the source, it was lost
+    there (a restore from an older backup), so the copy keeps them and the run is refused."""
+    live = Registry(shutil.copytree(source.home, tmp_path / "live"))
+    copy = tmp_path / "copy"
+    home = ("--home", str(live.home))
+    assert main([*home, "migrate", "--to", str(copy)]) == 0
+    backup = shutil.copytree(live.home, tmp_path / "backup")
+    X, y = features(200, seed=7)
+    newest = live.register("churn", source.load("churn:1"), X=X, y=y, force=True)
+    live.promote("churn", newest.version, reason="newest")
+    assert main([*home, "migrate", "--to", str(copy)]) == 0
+    shutil.rmtree(live.home)
+    shutil.copytree(backup, live.home)  # the source as the backup had it
+    capsys.readouterr()
+    assert main([*home, "migrate", "--to", str(copy)]) == 5
+    said = capsys.readouterr().err
+    assert "gone from it though nothing deletes them" in said and "\n" not in said.strip()
+    assert Registry(copy).get(f"churn:{newest.version}").version == newest.version
+    assert Registry(copy).model_aliases("churn")["champion"] == newest.version
+
+
+def test_migrate_without_from_copies_only_a_registry_that_is_there(tmp_path, capsys):
+    """The registry in use is copied when no --from is given: a misspelt --home is not made
+    empty and copied, it is refused, and neither folder is made."""
+    missing, target = tmp_path / "typo", tmp_path / "target"
+    assert main(["--home", str(missing), "migrate", "--to", str(target)]) == 4
+    assert "there is no registry at" in capsys.readouterr().err
+    assert not missing.exists() and not target.exists()
