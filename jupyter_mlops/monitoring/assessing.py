@@ -17,7 +17,7 @@ from jupyter_mlops.errors import (
 )
 from jupyter_mlops.monitoring import compaction, labelling, logs
 from jupyter_mlops.monitoring.estimation import Calibration, estimate
-from jupyter_mlops.monitoring.metrics import PerformanceReport
+from jupyter_mlops.monitoring.metrics import PerformanceReport, window_of
 from jupyter_mlops.monitoring.performance import (
     MetricValue,
     per_window,
@@ -27,7 +27,15 @@ from jupyter_mlops.monitoring.performance import (
 from jupyter_mlops.monitoring.scope import Scope, rows_from
 from jupyter_mlops.monitoring.scoring import Scoring
 from jupyter_mlops.monitoring.sources import Current, given
-from jupyter_mlops.monitoring.windows import Window, assign, moment, untimed_notes, without_time
+from jupyter_mlops.monitoring.windows import (
+    Window,
+    assign,
+    blocks,
+    moment,
+    untimed_notes,
+    utc_times,
+    without_time,
+)
 from jupyter_mlops.registry.classes import listed, matched
 from jupyter_mlops.registry.display import counted
 from jupyter_mlops.registry.dtypes import as_trained
@@ -136,7 +144,7 @@ def realised(
 ) -> PerformanceReport:
     clock = time.perf_counter()
     frame, untimed = _timed(frame, window)
-    frame = _windowed(frame, window, scope)
+    frame = _windowed(_in_time_order(frame, window), window, scope)
     has_label = frame[logs.LABEL].notna()
     rows = frame[has_label].reset_index(drop=True)
     report = PerformanceReport(version.model, version.version, window.text, [])
@@ -183,7 +191,7 @@ def estimated(
         frame = frame.assign(**{logs.LABEL: None})
     rows = len(frame)
     frame, untimed = _timed(frame[frame[logs.SCORE].notna()].reset_index(drop=True), window)
-    frame = _windowed(frame, window, scope)
+    frame = _windowed(_in_time_order(frame, window), window, scope)
     report = PerformanceReport(version.model, version.version, window.text, [])
     report.rows_from = rows_from(frame if current is None else None)
     notes = untimed_notes(untimed)
@@ -220,9 +228,10 @@ def _estimates(
     labels have arrived."""
     found = []
     bounds = _bounds(frame, window)
-    for (start, end), rows in frame.groupby([bounds["start"], bounds["end"]], dropna=False):
+    keys = [bounds["block"], bounds["start"], bounds["end"]]
+    for (block, start, end), rows in frame.groupby(keys, dropna=False):
         scores = rows[logs.SCORE].to_numpy(dtype="float64")
-        found += [_in_window(m, start, end) for m in estimate(scores, calibration)]
+        found += [_in_window(m, start, end, block) for m in estimate(scores, calibration)]
     labelled_rows = frame[frame[logs.LABEL].notna()].reset_index(drop=True)
     if not labelled_rows.empty:
         found += [
@@ -372,20 +381,36 @@ def _calibration(versions: Versions, version: Version) -> Calibration:
 
 
 def _bounds(frame: pd.DataFrame, window: Window) -> pd.DataFrame:
-    """Each row's window; rows without times form one window with no bounds."""
+    """Each row's window; rows without times form windows with no bounds (one, or one per
+    block of a window of rows)."""
     times = frame.get(logs.TIMESTAMP)
     if times is None or pd.isna(times).all():
         none = pd.Series([pd.NaT] * len(frame))
-        return pd.DataFrame({"start": none, "end": none})
+        return pd.DataFrame({"start": none, "end": none, "block": blocks(len(frame), window)})
     return assign(times, window)
 
 
-def _in_window(metric: MetricValue, start: Any, end: Any) -> MetricValue:
-    return replace(metric, estimated=True, window_start=moment(start), window_end=moment(end))
+def _in_time_order(frame: pd.DataFrame, window: Window) -> pd.DataFrame:
+    """The rows oldest first, for windows of rows (given rows may come in any order)."""
+    times = frame.get(logs.TIMESTAMP)
+    if window.rows is None or times is None or frame.empty or pd.isna(times).all():
+        return frame
+    order = np.argsort(utc_times(times).to_numpy(), kind="stable")
+    return frame.iloc[order].reset_index(drop=True)
+
+
+def _in_window(metric: MetricValue, start: Any, end: Any, block: Any) -> MetricValue:
+    return replace(
+        metric,
+        estimated=True,
+        window_start=moment(start),
+        window_end=moment(end),
+        block=int(block),
+    )
 
 
 def _last(metrics: list[MetricValue], last: int | None) -> list[MetricValue]:
     if not last:
         return metrics
-    starts = sorted({m.window_start for m in metrics if m.window_start is not None})[-last:]
-    return [m for m in metrics if m.window_start is None or m.window_start in starts]
+    timed = sorted({window_of(m) for m in metrics if m.window_start is not None})[-last:]
+    return [m for m in metrics if m.window_start is None or window_of(m) in timed]

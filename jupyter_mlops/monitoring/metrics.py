@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mlops.jsonable import fields_of, jsonable
@@ -11,6 +12,14 @@ from jupyter_mlops.registry.display import cell, html_table, text_table
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+def window_of(metric: MetricValue) -> tuple[bool, datetime, int]:
+    """Which window a metric is of, in time order: its start (none first), then its block
+    (windows of rows logged in one call share their start)."""
+    start = metric.window_start
+    return start is not None, start or datetime.min, metric.block
+
 
 COLUMNS = ["window start", "window end", "metric", "kind", "value", "95% interval", "rows"]
 
@@ -37,11 +46,11 @@ class PerformanceReport:
         chosen = [m for m in chosen if m.version in (None, self.version)]  # not another's rows
         if not chosen:
             return {}
-        newest = max((m.window_start for m in chosen if m.window_start), default=None)
+        newest = max(window_of(m) for m in chosen)
         return {
             m.metric: float(m.value)
             for m in chosen
-            if m.window_start == newest and m.value is not None
+            if window_of(m) == newest and m.value is not None
         }
 
     def values(self) -> dict[str, float]:
@@ -100,13 +109,14 @@ class PerformanceReport:
 
     def _ordered(self) -> list[MetricValue]:
         return sorted(
-            self.metrics, key=lambda m: (str(m.window_start), m.version or 0, m.metric, m.estimated)
+            self.metrics,
+            key=lambda m: (str(m.window_start), m.block, m.version or 0, m.metric, m.estimated),
         )
 
     def _headline(self) -> str:
         text = self.named or f"{self.model}:{self.version}"
         text += f", {self.rows_from}" if self.rows_from else ""
-        if self.metrics and all(m.window_start is None for m in self.metrics):
+        if self.metrics and all(m.window_start is None and not m.block for m in self.metrics):
             text += f", all {max(m.rows for m in self.metrics):,} rows (no time column)"
         else:
             text += f", windows of {self.window}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +44,9 @@ class MetricValue:
     window_end: datetime | None = None
     version: int | None = None  # the version whose rows these are (logs of several versions)
     note: str = ""  # why a value is missing, or how it was averaged
+    # which window of rows (counted from 0) it is of: rows logged in one call share their
+    # time, so windows of rows can have the same bounds; 0 for a window of time
+    block: int = field(default=0, metadata={"json": False})
 
 
 AVERAGED = {
@@ -250,8 +253,13 @@ def per_window(
     else:
         classify = is_classification(frame["__label__"], frame.get("__score__"))
     classes = (list(scoring.classes or []) or _classes(frame)) if classify else None
-    grouped = frame.assign(_start=windows["start"].to_numpy(), _end=windows["end"].to_numpy())
-    for (start, end), rows in grouped.groupby(["_start", "_end"], sort=True, dropna=False):
+    grouped = frame.assign(
+        _start=windows["start"].to_numpy(),
+        _end=windows["end"].to_numpy(),
+        _block=windows["block"].to_numpy(),
+    )
+    keys = ["_block", "_start", "_end"]
+    for (block, start, end), rows in grouped.groupby(keys, sort=True, dropna=False):
         labels = rows["__label__"].to_numpy()
         predictions = rows["__prediction__"].to_numpy()
         if classify:
@@ -262,7 +270,10 @@ def per_window(
             )
         else:
             found = regression(labels, predictions)
-        results += [replace(m, window_start=moment(start), window_end=moment(end)) for m in found]
+        results += [
+            replace(m, window_start=moment(start), window_end=moment(end), block=int(block))
+            for m in found
+        ]
     return results
 
 

@@ -115,18 +115,29 @@ def check_last(last: Any) -> int | None:
 
 def assign(times: pd.Series, window: Window) -> pd.DataFrame:
     """Each row's window: a frame of `start` and `end` (times aligned to the Unix epoch, weeks
-    to a Monday, or the first and last time of each block of rows), in the rows' order.
-    Windows are cut in UTC (`utc_times`), so a day starts at midnight UTC everywhere."""
+    to a Monday, or the first and last time of each block of rows) and `block`, in the rows'
+    order. Windows are cut in UTC (`utc_times`), so a day starts at midnight UTC everywhere.
+
+    `block` numbers the windows of rows (0 for windows of time): rows logged in one call
+    share their time, so several windows of rows can have the same start and end, and are
+    told apart by their block only."""
     stamps = utc_times(times).reset_index(drop=True)
     if window.every is not None:
         step = pd.Timedelta(window.every)
         starts = stamps.dt.floor(step) if step <= pd.Timedelta(days=1) else _floor(stamps, step)
-        return pd.DataFrame({"start": starts, "end": starts + step})
-    assert window.rows is not None
-    block = pd.Series(np.arange(len(stamps)) // window.rows)
+        return pd.DataFrame({"start": starts, "end": starts + step, "block": 0})
+    block = blocks(len(stamps), window)
     first = stamps.groupby(block).transform("min")
     last = stamps.groupby(block).transform("max")
-    return pd.DataFrame({"start": first, "end": last})
+    return pd.DataFrame({"start": first, "end": last, "block": block})
+
+
+def blocks(rows: int, window: Window) -> pd.Series:
+    """Each of `rows` consecutive rows' window of rows, counted from 0 (all 0 for a window
+    of time)."""
+    if window.rows is None:
+        return pd.Series(np.zeros(rows, dtype=np.int64))
+    return pd.Series(np.arange(rows, dtype=np.int64) // window.rows)
 
 
 def utc_times(times: Any) -> pd.Series:

@@ -64,3 +64,23 @@ def test_weeks_start_on_monday(monitor: Monitor) -> None:
     assert {s.weekday() for s in starts} == {0}
     report = monitor.performance("al:1", timed, y=y, window="2w", time_column="t", save=False)
     assert {m.window_start.weekday() for m in report.metrics} == {0}  # every other Monday
+
+
+def test_windows_of_rows_hold_that_many_rows_when_rows_are_logged_at_once(
+    monitor: Monitor,
+) -> None:
+    X, y = rows(500, seed=8)  # one call: every row has the same time
+    logged = monitor.log_predictions("al@champion", X)
+    monitor.log_labels("al", logged, y)
+    for report in (
+        monitor.performance("al@champion", window="100 rows", save=False),
+        monitor.estimate("al@champion", window="100 rows", save=False),
+    ):
+        accuracy = [m for m in report.metrics if m.metric == "accuracy" and not m.estimated]
+        assert [m.rows for m in accuracy] == [100] * 5
+        assert "windows of 100 rows" in repr(report)
+    newest = monitor.performance("al@champion", window="100 rows", last=1, save=False)
+    assert {m.rows for m in newest.metrics} == {100}
+    assert len([m for m in newest.metrics if m.metric == "accuracy"]) == 1
+    single = monitor.performance("al@champion", window="1 rows", save=False)
+    assert len([m for m in single.metrics if m.metric == "accuracy"]) == 500
