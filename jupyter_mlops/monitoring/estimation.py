@@ -9,6 +9,11 @@ labels), so a model that is over- or under-confident is corrected; the intervals
 include the calibration's own uncertainty, which a small reference makes large. The
 estimate holds while the relation between inputs and label holds (covariate shift), not
 under concept drift: that is what the realised metrics, once labels arrive, tell apart.
+
+An estimate of a metric its window would likely leave undefined is none, with a note: AUC
+needs rows of both classes and F1 a row of the positive class, so a window of a row or two
+(or one whose scores all but promise a single class) has an estimated accuracy only. A
+made-up AUC of 0.5 there would fire a rule on a healthy model.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from typing import Any
 import numpy as np
 
 from jupyter_mlops.monitoring.performance import MetricValue, Z
+from jupyter_mlops.registry.display import counted
 
 SIMULATED_ROWS = 5_000
 SIMULATIONS = 200
 REFITS = 30  # bootstrap refits of the calibration
+UNDEFINED = 0.05  # past this chance that a window leaves a metric undefined, none is estimated
 
 
 class Calibration:
@@ -66,11 +73,40 @@ def estimate(scores: np.ndarray, calibration: Calibration, *, threshold: float =
     sampled = [(centres[0] - Z * accuracy_se, centres[0] + Z * accuracy_se), f1_ci, auc_ci]
     refitted = [_expected(scores, other(scores), said) for other in calibration.redrawn()]
     found = []
+    untold = _untold(calibration(scores))
     for index, name in enumerate(("accuracy", "f1", "auc")):
+        if name in untold:
+            found.append(MetricValue(name, None, None, None, n, True, note=untold[name]))
+            continue
         draws = [v for values in refitted if (v := values[index]) is not None]
         low, high = _widened(centres[index], sampled[index], draws)
         found.append(MetricValue(name, centres[index], low, high, n, True))
     return found
+
+
+def _untold(probability: np.ndarray) -> dict[str, str]:
+    """Why F1 and AUC are not estimated for a window whose rows have these calibrated
+    chances of the positive class, by metric: the chance that its labels would leave the
+    metric undefined (no positive label for F1; a single class for AUC) is past `UNDEFINED`."""
+    n = len(probability)
+    with np.errstate(divide="ignore"):
+        none_positive = math.exp(float(np.sum(np.log1p(-probability))))
+        all_positive = math.exp(float(np.sum(np.log(probability))))
+    rows = counted(n, "row")
+    why = {}
+    if none_positive > UNDEFINED:
+        why["f1"] = (
+            f"not estimated: the window's {rows} would hold no row of the positive class "
+            f"(where F1 is undefined) with a chance of {none_positive:.0%}"
+        )
+    if n < 2:
+        why["auc"] = f"not estimated: AUC needs rows of both classes and the window has {rows}"
+    elif none_positive + all_positive > UNDEFINED:
+        why["auc"] = (
+            f"not estimated: the window's {rows} would all be of one class (where AUC is "
+            f"undefined) with a chance of {none_positive + all_positive:.0%}"
+        )
+    return why
 
 
 def _expected(
@@ -91,7 +127,13 @@ def _widened(
     extra = Z * float(np.std(draws)) if len(draws) > 1 else 0.0
     below = math.hypot(value - low, extra)
     above = math.hypot(high - value, extra)
-    return max(0.0, value - below), min(1.0, value + above)
+    return _bounded(value - below), _bounded(value + above)
+
+
+def _bounded(value: float) -> float:
+    """A bound within [0, 1], where every metric estimated here lies; a bound past 0 or 1
+    by rounding alone (3e-18) is 0 or 1."""
+    return min(1.0, max(0.0, round(value, 12)))
 
 
 def _expected_f1(probability: np.ndarray, said: np.ndarray) -> float | None:
@@ -160,7 +202,6 @@ def _interval(
     values = np.asarray(draws, dtype=float)
     centre = float(values.mean())
     low, high = np.quantile(values, [0.025, 0.975])
-    # every metric estimated here lies in [0, 1]: so does its interval
-    return max(0.0, value - (centre - float(low)) * scale), min(
-        1.0, value + (float(high) - centre) * scale
+    return _bounded(value - (centre - float(low)) * scale), _bounded(
+        value + (float(high) - centre) * scale
     )

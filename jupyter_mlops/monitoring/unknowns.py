@@ -68,7 +68,7 @@ def _not_this_time(name: str, drift: DriftReport, performance: PerformanceReport
     if name in REALISED:
         return _unscored(name, performance)
     if name.startswith("estimated."):
-        return "this check made no estimate (see its notes)"
+        return _unestimated(name, performance)
     if name == "drift.prediction":
         return "this check did not measure the drift of predictions (see its notes)"
     if name == "drift.multivariate":
@@ -92,6 +92,15 @@ def _unmeasured(name: str, drift: DriftReport) -> str:
             "how many to expect"
         )
     return f"{test} was not computed on the {drift.rows:,} rows of this check (see its report)"
+
+
+def _unestimated(name: str, performance: PerformanceReport | None) -> str:
+    """Why an estimate has none: the estimate's own note (too few rows to tell it), or no
+    estimate at all."""
+    metric = name.partition(".")[2]
+    found = performance.metrics if performance is not None else []
+    notes = [m.note for m in found if m.estimated and m.metric == metric and m.value is None]
+    return notes[-1] if notes and notes[-1] else "this check made no estimate (see its notes)"
 
 
 def _unscored(name: str, performance: PerformanceReport | None) -> str:

@@ -1,0 +1,52 @@
+"""Windows too small to tell a metric: an estimate its window would likely leave undefined
+is none with a note saying why, so a rule reading it is unknown, never fired by a made-up
+number; and a labelled check of rows the model refuses says that it refused them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from jupyter_mlops import Monitor, Registry
+
+
+def rows(count: int, *, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"x": rng.normal(size=count), "z": rng.normal(size=count)})
+    return X, pd.Series((X["x"] + rng.normal(scale=0.5, size=count) > 0).astype(int))
+
+
+@pytest.fixture
+def monitor(registry: Registry) -> Monitor:
+    """`sm` version 1 (champion): a healthy binary classifier with a held-out reference."""
+    X, y = rows(2_000, seed=1)
+    registry.register("sm", LogisticRegression().fit(X, y), X=X, y=y, reference=rows(1_000, seed=2))
+    registry.promote("sm", 1)
+    return Monitor(registry)
+
+
+def test_an_auc_of_a_row_or_two_is_not_estimated_and_a_rule_on_it_is_unknown(
+    monitor: Monitor,
+) -> None:
+    X, y = rows(40, seed=3)
+    one = monitor.estimate("sm@champion", X.iloc[:1], save=False)
+    auc = next(m for m in one.metrics if m.metric == "auc")
+    assert auc.value is None and auc.ci_low is None
+    assert "AUC needs rows of both classes and the window has 1 row" in auc.note
+    assert "estimated.auc" not in one.values() and "estimated.accuracy" in one.values()
+    assert "AUC needs rows of both classes" in repr(one)
+    monitor.add_alert("sm@champion", "estimated.auc < 0.6")
+    likely = X.sort_values("x").index[-2:]  # two rows all but sure to be of class 1
+    for picked, why in (
+        (X.index[:1], "AUC needs rows of both classes and the window has 1 row"),
+        (likely, "the window's 2 rows would all be of one class (where AUC is undefined)"),
+    ):
+        result = monitor.check("sm@champion", X.loc[picked], y=y.loc[picked])
+        assert not result.alerts and not result.firing
+        [evaluation] = result.evaluations
+        assert evaluation.outcome is None
+        assert f"estimated.auc: not estimated: {why}" in " ".join(result.notes)
+    told = monitor.check("sm@champion", X, y=y)  # 40 rows: both classes are all but certain
+    assert "estimated.auc" in told.values and told.evaluations[0].outcome is not None
