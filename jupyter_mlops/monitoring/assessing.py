@@ -319,7 +319,10 @@ def for_check(
         try:
             found = labelled(versions, version, frame, y=y, time_column=time_column, scope=scope)
         except RowsRefusedError as exc:  # an estimate would score the same rows
-            return None, [f"no performance and no estimate: {str(exc).split(';')[0]}"]
+            reason = str(exc).split(";")[0]
+            said = f"the model refused the rows the labels came with: {reason}"
+            refused = PerformanceReport(version.model, version.version, window.text, [], said)
+            return refused, [f"no performance and no estimate: {reason}"]
         report = realised(versions, version, found, window, last=1, scope=scope)
         notes += [report.note] if report.note else []
     try:

@@ -105,7 +105,8 @@ def test_a_labelled_check_of_rows_the_model_refuses_is_recorded_without_performa
     assert [e.kind for e in monitor.alert_log("churn")] == ["fired"]
     assert [r.state for r in monitor.alerts("churn")] == ["firing", "unknown"]
     result = monitor.check("churn:1", current, y=labels, multivariate=False)
-    assert result.performance is None
+    assert result.performance is not None and result.performance.metrics == []
+    assert f"the model refused the rows the labels came with: {said}" in result.performance.note
     assert f"no performance and no estimate: {said}" in "\n".join(result.notes)
 
 

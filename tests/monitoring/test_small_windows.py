@@ -50,3 +50,17 @@ def test_an_auc_of_a_row_or_two_is_not_estimated_and_a_rule_on_it_is_unknown(
         assert f"estimated.auc: not estimated: {why}" in " ".join(result.notes)
     told = monitor.check("sm@champion", X, y=y)  # 40 rows: both classes are all but certain
     assert "estimated.auc" in told.values and told.evaluations[0].outcome is not None
+
+
+def test_a_labelled_check_of_rows_the_model_refuses_says_it_refused_them(
+    monitor: Monitor,
+) -> None:
+    X, y = rows(100, seed=4)
+    monitor.add_alert("sm@champion", "accuracy < 0.7")
+    result = monitor.check("sm@champion", X.assign(x=np.inf), y=y)
+    [evaluation] = result.evaluations
+    assert evaluation.outcome is None and not result.alerts
+    told = " ".join(result.notes)
+    assert "accuracy: the model refused the rows the labels came with: sm version 1 cannot " in told
+    assert "no labels came" not in told
+    assert result.to_dict()["performance"]["metrics"] == []
