@@ -9,6 +9,10 @@ compared as they arrived, so they show as unseen or refused, and the finding say
 A numeric feature is compared as numbers whatever it arrives as, so an integer feature
 arriving as floats (or a float one as integers) needs no conversion, yet it is named
 all the same: every column whose type differs from the registered one is a finding.
+
+A column with no value at all (every row None or NaN, whatever its dtype) has no type to
+tell: it is read as the reference's kind, all missing, with no finding; its `missing`
+share is 1.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import pandas as pd
 
 from jupyter_mlops.monitoring.columns import Columns
 from jupyter_mlops.profiling.dtypes import value_type
+from jupyter_mlops.profiling.instants import is_datetime
 
 BOOLEANS = {"true": True, "false": False, "1": True, "0": False}
 WHOLE = re.compile(r"[+-]?\d+")
@@ -93,6 +98,10 @@ def conform(
         if name not in columns.names:
             continue
         series = columns.frame[name]
+        if not series.notna().any():
+            if (blank := _blank(series, entry["kind"])) is not None:
+                converted[name] = blank
+            continue
         registered = registered_type(entry, dtypes.get(name))
         arrived = value_type(series)
         if registered is None or arrived is None or registered == arrived:
@@ -105,6 +114,18 @@ def conform(
             converted[name] = values
         changes.append(TypeChange(name, registered, arrived, values is not None))
     return (columns.replaced(converted) if converted else columns), changes
+
+
+def _blank(series: pd.Series, kind: str) -> pd.Series | None:
+    """A column without a value as an all-missing column of the reference's `kind` (None
+    when it is one already, or the kind takes any dtype)."""
+    if kind == "numeric" and not (
+        pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series)
+    ):
+        return pd.Series(np.nan, index=series.index, dtype="float64")
+    if kind == "datetime" and not is_datetime(series.dtype):
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    return None
 
 
 def _numbers(registered: str, arrived: str, kind: str) -> bool:

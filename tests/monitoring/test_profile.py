@@ -217,3 +217,23 @@ def test_every_changed_type_is_named_even_when_its_values_convert(tmp_path: Path
         ("age", "integer", "float", False),
         ("score", "float", "integer", True),
     ]
+
+
+def test_a_column_with_no_value_is_all_missing_whatever_its_dtype(tmp_path: Path) -> None:
+    rng = np.random.default_rng(9)
+    X = pd.DataFrame(
+        {
+            "x": rng.normal(size=2_000),
+            "age": rng.integers(18, 90, 2_000).astype(float),
+            "seen": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 90, 2_000), "D"),
+        }
+    )
+    monitor = registered(tmp_path, "blank", X)
+    monitor.add_alert("blank:1", "missing.age > 0.1")
+    current = X.iloc[:500].assign(age=None, seen=None)  # object columns of None alone
+    assert current["age"].dtype == object
+    found = drift(monitor, "blank:1", current)
+    assert found.values()["missing.age"] == 1 and found.values()["missing.seen"] == 1
+    assert not found.schema
+    check = monitor.check("blank:1", current, multivariate=False)
+    assert check.firing == ["missing.age > 0.1"]
