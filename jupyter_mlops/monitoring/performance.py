@@ -108,20 +108,30 @@ def classification(
 
 def regression(labels: np.ndarray, predictions: np.ndarray) -> list[MetricValue]:
     """MAE and RMSE with their intervals; none (with a note saying why) where an output or
-    a label is NaN, which no rule may read as a number."""
+    a label is NaN, or an error is past the largest float, which no rule may read as a
+    number. Errors are scaled by the largest before they are summed or squared, so errors
+    near 1e308 give their MAE and RMSE, not an overflow to infinity."""
     n = len(labels)
-    errors = predictions.astype(float) - labels.astype(float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        errors = predictions.astype(float) - labels.astype(float)
     if np.isnan(errors).any():
         note = _not_computed(int(np.isnan(predictions.astype(float)).sum()), n)
         return [MetricValue(name, None, None, None, n, note=note) for name in REGRESSION_METRICS]
-    absolute = np.abs(errors)
-    mae = float(absolute.mean())
-    mae_se = float(absolute.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
-    squared = errors**2
-    mse = float(squared.mean())
-    rmse = math.sqrt(mse)
+    if not np.isfinite(errors).all():
+        note = (
+            f"could not be computed: an error of the {n:,} rows is infinite (a label or an "
+            "output is, or their difference is past the largest number, about 1.8e308)"
+        )
+        return [MetricValue(name, None, None, None, n, note=note) for name in REGRESSION_METRICS]
+    scale = float(np.abs(errors).max()) or 1.0
+    absolute = np.abs(errors) / scale  # within [0, 1]: no sum of them overflows
+    mae = scale * float(absolute.mean())
+    mae_se = scale * float(absolute.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+    squared = absolute**2
+    mse = float(squared.mean())  # of the scaled errors
+    rmse = scale * math.sqrt(mse)
     mse_se = float(squared.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
-    rmse_se = mse_se / (2 * rmse) if rmse > 0 else 0.0
+    rmse_se = scale * mse_se / (2 * math.sqrt(mse)) if mse > 0 else 0.0
     return [
         MetricValue("mae", mae, *_interval(mae, mae_se, low=0.0), n),
         MetricValue("rmse", rmse, *_interval(rmse, rmse_se, low=0.0), n),
@@ -148,7 +158,8 @@ def _interval(
 ) -> tuple[float | None, float | None]:
     if not math.isfinite(se):
         return None, None
-    return max(low, value - Z * se), min(high, value + Z * se)
+    bounds = max(low, value - Z * se), min(high, value + Z * se)
+    return bounds if all(math.isfinite(bound) for bound in bounds) else (None, None)
 
 
 def _f1(truth: np.ndarray, said: np.ndarray, *, positive: Any) -> MetricValue:

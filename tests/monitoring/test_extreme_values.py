@@ -85,3 +85,33 @@ def test_a_moment_moved_under_a_tenth_of_a_second_reads_as_it_moved() -> None:
     assert duration(0.003) == "+0.003 seconds"
     assert duration(-0.04) == "-0.04 seconds"
     assert duration(3) == "+3.0 seconds" and duration(3 * 86_400) == "+3.0 days"
+
+
+def test_a_regressors_errors_near_a_floats_end_give_their_mae_not_infinity(
+    tmp_path: Path,
+) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    from jupyter_mlops import operations
+
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame({"x": rng.normal(size=600)})
+    registry = Registry(tmp_path / "registry")
+    model = LinearRegression().fit(X, 3 * X["x"])
+    registry.register("rg", model, X=X, y=3 * X["x"])
+    registry.promote("rg", 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow in NumPy is a RuntimeWarning
+        report = operations.performance(
+            registry, ref="rg@champion", current=X, y=np.full(600, 1e308)
+        )
+    found = {m["metric"]: m for m in report.to_dict()["metrics"]}
+    for name in ("mae", "rmse"):
+        assert found[name]["value"] == pytest.approx(1e308), name
+    assert "inf" not in repr(report)
+    assert "mae 1e+308" in repr(operations.fleet(registry))
+    infinite = Monitor(registry).performance(
+        "rg@champion", current=X, y=np.full(600, np.inf), save=False
+    )
+    assert {m.value for m in infinite.metrics} == {None}
+    assert all("an error of the 600 rows is infinite" in m.note for m in infinite.metrics)
