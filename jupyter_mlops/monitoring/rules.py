@@ -286,13 +286,22 @@ def check_names(
     allowed = producible(entries, task=task, binary=binary)
     for name in rule.names:
         if name not in allowed:
+            which = "no check of this model produces" if name in KNOWN else "no check produces"
             raise InvalidArgumentError(
-                f"alert rule {rule.text!r} names {name!r}, which no check produces"
-                f"{did_you_mean(name, allowed)}; use drift.share, auc, psi.<feature>, ... "
-                "(see `",
+                f"alert rule {rule.text!r} names {name!r}, which {which}"
+                f"{did_you_mean(name, allowed)}; use {_readable(allowed)}, ... (see `",
                 Command("alert add", "--help", python="help(Monitor.add_alert)"),
                 "`).",
             )
+
+
+def _readable(allowed: set[str]) -> str:
+    """Examples of the names a model's checks produce: the drift share, its kind's metrics
+    (a regressor's `mae`, a classifier's `auc`), a test of a feature."""
+    metrics = [name for name in KNOWN if name in allowed and not name.startswith(("drift", "rows"))]
+    firsts = [name for name in metrics if not name.startswith("estimated.")][:3]
+    tests = [test for test in ("psi", "missing") if any(n.startswith(f"{test}.") for n in allowed)]
+    return ", ".join(["drift.share", *firsts, *(f"{test}.<feature>" for test in tests[:1])])
 
 
 FLAGS = ("drift.prediction",)  # 1 when the check found the predictions drifted, else 0

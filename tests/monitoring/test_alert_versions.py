@@ -111,8 +111,14 @@ def test_alert_add_refuses_metrics_of_another_task(tmp_path: Path) -> None:
     registry.register("churn", LogisticRegression().fit(X, labels % 2), X=X, y=labels % 2)
     registry.register("segments", LogisticRegression().fit(X, labels), X=X, y=labels)
     monitor = Monitor(registry)
+    readable = {  # what the hint offers: what that model's kind reads
+        "prices:1": "use drift.share, mae, rmse, psi.<feature>, ...",
+        "churn:1": "use drift.share, accuracy, f1, auc, psi.<feature>, ...",
+        "segments:1": "use drift.share, accuracy, f1, f1_macro, psi.<feature>, ...",
+    }
     refused = [
         ("prices:1", "auc < 0.7"),
+        ("prices:1", "accuracy < 0.5"),
         ("prices:1", "estimated.accuracy < 0.8"),
         ("churn:1", "mae > 1"),
         ("churn:1", "f1_macro < 0.5"),
@@ -120,8 +126,10 @@ def test_alert_add_refuses_metrics_of_another_task(tmp_path: Path) -> None:
         ("segments:1", "estimated.f1 < 0.7"),
     ]
     for ref, rule in refused:
-        with pytest.raises(InvalidArgumentError, match="which no check produces"):
+        with pytest.raises(InvalidArgumentError) as told:
             monitor.add_alert(ref, rule)
+        assert "which no check of this model produces" in str(told.value), (ref, rule)
+        assert readable[ref] in str(told.value), (ref, rule)
     for ref, rule in [
         ("prices:1", "mae > 1"),
         ("churn:1", "auc < 0.7"),
