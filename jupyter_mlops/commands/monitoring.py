@@ -27,14 +27,18 @@ def add_current(parser: argparse.ArgumentParser, *, window: bool = True) -> None
     )
     parser.add_argument("--time-column", help="the time column of --current")
     if window:
-        parser.add_argument("--window", help="the newest span: 1h, 7d, or a row count")
+        parser.add_argument(
+            "--window", help="the newest span: 1h, 7d, a row count, or a range FROM..TO"
+        )
 
 
 def add_windows(parser: argparse.ArgumentParser) -> None:
     """The version, its current data, and the windows metrics are computed per."""
     parser.add_argument("ref")
     add_current(parser, window=False)
-    parser.add_argument("--window", default="1d", help="1h, 1d, 1w or a row count")
+    parser.add_argument(
+        "--window", default="1d", help="1h, 1d, 1w, a row count, or one range FROM..TO"
+    )
     parser.add_argument("--last", type=positive, metavar="N", help="the newest N windows")
 
 

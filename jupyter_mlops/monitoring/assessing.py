@@ -11,6 +11,7 @@ import pandas as pd
 
 from jupyter_mlops.errors import (
     InvalidArgumentError,
+    Option,
     RowsRefusedError,
     Spelled,
     reference_command,
@@ -263,15 +264,27 @@ def _of_classes(
 
 
 def _timed(frame: pd.DataFrame, window: Window) -> tuple[pd.DataFrame, int]:
-    """The rows a window of time can hold, and how many have no time; when no row has one
-    (given data without a time column) they all form one window without bounds."""
+    """The rows a window of time can hold (of a range, those in it), and how many have no
+    time; when no row has one (given data without a time column) they all form one window
+    without bounds, which a range of dates cannot choose from."""
     times = frame.get(logs.TIMESTAMP)
-    if window.every is None or times is None or frame.empty:
+    if window.rows is not None or times is None or frame.empty:
         return frame, 0
     missing = without_time(times)
+    if missing.all() and window.start is not None:
+        raise InvalidArgumentError(
+            f"the window {window.text} chooses rows by their time, and no row has one; pass ",
+            Option("time_column"),
+            " or a span such as 7d.",
+        )
     if missing.all():
         return frame, 0
-    return frame[~missing].reset_index(drop=True), int(missing.sum())
+    timed = frame[~missing].reset_index(drop=True)
+    if window.start is not None and window.end is not None:
+        stamps = utc_times(timed[logs.TIMESTAMP])
+        inside = (stamps >= pd.Timestamp(window.start)) & (stamps < pd.Timestamp(window.end))
+        timed = timed[inside.to_numpy()].reset_index(drop=True)
+    return timed, int(missing.sum())
 
 
 def _windowed(frame: pd.DataFrame, window: Window, scope: Scope | None) -> pd.DataFrame:

@@ -118,6 +118,8 @@ class PerformanceReport:
         text += f", {self.rows_from}" if self.rows_from else ""
         if self.metrics and all(m.window_start is None and not m.block for m in self.metrics):
             text += f", all {max(m.rows for m in self.metrics):,} rows (no time column)"
+        elif " to " in self.window:  # a range of dates: one window
+            text += f", {self.window}"
         else:
             text += f", windows of {self.window}"
         return f"{text}; {self.note}" if self.note else text

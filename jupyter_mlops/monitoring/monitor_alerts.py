@@ -19,7 +19,7 @@ from jupyter_mlops.monitoring.monitor_drift import drift_settings, measure_drift
 from jupyter_mlops.monitoring.scope import named, resolve
 from jupyter_mlops.monitoring.sources import LOG_WINDOW, Current, current_data
 from jupyter_mlops.monitoring.versions import Versions
-from jupyter_mlops.monitoring.windows import parse_window
+from jupyter_mlops.monitoring.windows import span_or_range
 from jupyter_mlops.registry import Registry
 
 
@@ -82,7 +82,7 @@ class AlertMixin:
             data.given,
             y=y,
             time_column=None if whole else time_column,
-            window=parse_window(LOG_WINDOW if window is None else window),
+            window=span_or_range(LOG_WINDOW if window is None else window),
             scope=scope,
         )
         return record_check(

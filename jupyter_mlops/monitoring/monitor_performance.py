@@ -18,7 +18,7 @@ from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.scope import named, resolve
 from jupyter_mlops.monitoring.sources import Current
 from jupyter_mlops.monitoring.versions import Versions
-from jupyter_mlops.monitoring.windows import check_last, parse_window
+from jupyter_mlops.monitoring.windows import check_last, span_or_range
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.registry.refs import parse_ref
@@ -49,7 +49,7 @@ class PerformanceMixin:
         labelled = assessing.labelled(
             self._versions, version, current, y=y, time_column=time_column, scope=scope
         )
-        span = parse_window(window)
+        span = span_or_range(window)
         report = assessing.realised(self._versions, version, labelled, span, last=last, scope=scope)
         report.named = named(scope.named, version)
         if save:
@@ -74,7 +74,7 @@ class PerformanceMixin:
             self._versions,
             version,
             current,
-            window=parse_window(window),
+            window=span_or_range(window),
             time_column=time_column,
             last=last,
             scope=scope,

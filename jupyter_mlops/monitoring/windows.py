@@ -44,6 +44,11 @@ def parse_window(text: str | int) -> Window:
         count, unit = text, "rows"
     else:
         match = _SPAN.fullmatch(str(text))
+        if not match and ".." in str(text):
+            raise InvalidArgumentError(
+                f"{text!r} is a range of dates, which chooses the rows of one window; here "
+                "give a span to cut windows by: 1h, 1d, 7d, 2w or '10000 rows'."
+            )
         if not match:
             raise InvalidArgumentError(
                 f"cannot read the window {text!r}; write it as 1h, 1d, 7d, 2w or '10000 rows'."
@@ -122,6 +127,9 @@ def assign(times: pd.Series, window: Window) -> pd.DataFrame:
     share their time, so several windows of rows can have the same start and end, and are
     told apart by their block only."""
     stamps = utc_times(times).reset_index(drop=True)
+    if window.start is not None:  # a range of dates: one window
+        start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
+        return pd.DataFrame({"start": start, "end": end, "block": 0}, index=stamps.index)
     if window.every is not None:
         step = pd.Timedelta(window.every)
         starts = stamps.dt.floor(step) if step <= pd.Timedelta(days=1) else _floor(stamps, step)

@@ -3,7 +3,8 @@ the drift settings and history, compacting the prediction log.
 
 `current` is what the face was given: None (the model's prediction log), a DataFrame, or
 data files (a path, a glob, or a list of them: Parquet, CSV, TSV). `window` and `every`
-are spans (`1h`, `7d`) or, as digits, counts of rows.
+are spans (`1h`, `7d`) or, as digits, counts of rows; a `window` may also be one range of
+dates, `FROM..TO`.
 """
 
 from __future__ import annotations
