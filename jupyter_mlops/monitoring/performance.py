@@ -150,7 +150,10 @@ def _wilson(hits: int, n: int) -> tuple[float, float]:
     p = hits / n
     centre = (p + Z**2 / (2 * n)) / (1 + Z**2 / n)
     half = Z * math.sqrt(p * (1 - p) / n + Z**2 / (4 * n**2)) / (1 + Z**2 / n)
-    return centre - half, centre + half
+    # none right (all right) has the bound 0 (1) exactly, not 3e-18 off it by rounding
+    low = 0.0 if hits == 0 else max(0.0, centre - half)
+    high = 1.0 if hits == n else min(1.0, centre + half)
+    return low, high
 
 
 def _interval(

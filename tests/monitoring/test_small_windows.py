@@ -1,6 +1,7 @@
 """Windows too small to tell a metric: an estimate its window would likely leave undefined
 is none with a note saying why, so a rule reading it is unknown, never fired by a made-up
-number; and a labelled check of rows the model refuses says that it refused them."""
+number; an interval at 0 or 1 is there exactly; and a labelled check of rows the model
+refuses says that it refused them."""
 
 from __future__ import annotations
 
@@ -64,3 +65,15 @@ def test_a_labelled_check_of_rows_the_model_refuses_says_it_refused_them(
     assert "accuracy: the model refused the rows the labels came with: sm version 1 cannot " in told
     assert "no labels came" not in told
     assert result.to_dict()["performance"]["metrics"] == []
+
+
+def test_an_interval_of_no_right_answer_starts_at_0_exactly(monitor: Monitor) -> None:
+    X, _ = rows(63, seed=5)
+    answers = monitor.registry.load("sm@champion").predict(X)
+    wrong = monitor.performance("sm@champion", X, y=1 - answers, save=False)
+    accuracy = next(m for m in wrong.metrics if m.metric == "accuracy")
+    assert (accuracy.value, accuracy.ci_low) == (0.0, 0.0)
+    assert "0 to 0.0574712" in repr(wrong) and "e-18" not in repr(wrong)
+    right = monitor.performance("sm@champion", X, y=answers, save=False)
+    accuracy = next(m for m in right.metrics if m.metric == "accuracy")
+    assert (accuracy.value, accuracy.ci_high) == (1.0, 1.0)
