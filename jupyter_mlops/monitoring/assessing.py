@@ -11,14 +11,14 @@ import pandas as pd
 
 from jupyter_mlops.errors import (
     InvalidArgumentError,
-    Option,
     RowsRefusedError,
     Spelled,
     reference_command,
 )
 from jupyter_mlops.monitoring import compaction, labelling, logs
 from jupyter_mlops.monitoring.estimation import Calibration, estimate
-from jupyter_mlops.monitoring.metrics import PerformanceReport, window_of
+from jupyter_mlops.monitoring.framing import in_time_order, newest, row_windows, timed, windowed
+from jupyter_mlops.monitoring.metrics import PerformanceReport
 from jupyter_mlops.monitoring.performance import (
     MetricValue,
     per_window,
@@ -28,15 +28,7 @@ from jupyter_mlops.monitoring.performance import (
 from jupyter_mlops.monitoring.scope import Scope, rows_from
 from jupyter_mlops.monitoring.scoring import Scoring
 from jupyter_mlops.monitoring.sources import Current, given
-from jupyter_mlops.monitoring.windows import (
-    Window,
-    assign,
-    blocks,
-    moment,
-    untimed_notes,
-    utc_times,
-    without_time,
-)
+from jupyter_mlops.monitoring.windows import Window, moment, untimed_notes
 from jupyter_mlops.registry.classes import listed, matched
 from jupyter_mlops.registry.display import counted
 from jupyter_mlops.registry.dtypes import as_trained
@@ -144,8 +136,8 @@ def realised(
     scope: Scope | None = None,
 ) -> PerformanceReport:
     clock = time.perf_counter()
-    frame, untimed = _timed(frame, window)
-    frame = _windowed(_in_time_order(frame, window), window, scope)
+    frame, untimed = timed(frame, window)
+    frame = windowed(in_time_order(frame, window), window, scope)
     has_label = frame[logs.LABEL].notna()
     rows = frame[has_label].reset_index(drop=True)
     report = PerformanceReport(version.model, version.version, window.text, [])
@@ -161,9 +153,9 @@ def realised(
         scoring = versions.scoring(versions.other(version, number))
         notes += [scoring.note] if scoring.note and scoring.note not in notes else []
         part = _of_classes(part, scoring, number, notes)
-        found = per_window(part, _bounds(part, window), scoring=scoring)
+        found = per_window(part, row_windows(part, window), scoring=scoring)
         report.metrics += [replace(m, version=number) for m in found]
-    report.metrics = _last(report.metrics, last)
+    report.metrics = newest(report.metrics, last)
     if report.unlabelled:
         plural = "s" if report.unlabelled != 1 else ""
         notes.append(f"{report.unlabelled:,} prediction{plural} still without a label")
@@ -191,8 +183,8 @@ def estimated(
         frame = _scored(versions, version, frame, time_column=time_column)
         frame = frame.assign(**{logs.LABEL: None})
     rows = len(frame)
-    frame, untimed = _timed(frame[frame[logs.SCORE].notna()].reset_index(drop=True), window)
-    frame = _windowed(_in_time_order(frame, window), window, scope)
+    frame, untimed = timed(frame[frame[logs.SCORE].notna()].reset_index(drop=True), window)
+    frame = windowed(in_time_order(frame, window), window, scope)
     report = PerformanceReport(version.model, version.version, window.text, [])
     report.rows_from = rows_from(frame if current is None else None)
     notes = untimed_notes(untimed)
@@ -213,7 +205,7 @@ def estimated(
         scoring = versions.scoring(versions.other(version, number))
         report.metrics += _estimates(part, window, calibration, number, scoring)
     report.note = "; ".join(notes)
-    report.metrics = _last(report.metrics, last)
+    report.metrics = newest(report.metrics, last)
     report.seconds = time.perf_counter() - clock
     return report
 
@@ -228,8 +220,8 @@ def _estimates(
     """Estimated metrics of each window of one version's rows, and the realised ones where
     labels have arrived."""
     found = []
-    bounds = _bounds(frame, window)
-    keys = [bounds["block"], bounds["start"], bounds["end"]]
+    cuts = row_windows(frame, window)
+    keys = [cuts["block"], cuts["start"], cuts["end"]]
     for (block, start, end), rows in frame.groupby(keys, dropna=False):
         scores = rows[logs.SCORE].to_numpy(dtype="float64")
         found += [_in_window(m, start, end, block) for m in estimate(scores, calibration)]
@@ -237,7 +229,7 @@ def _estimates(
     if not labelled_rows.empty:
         found += [
             m
-            for m in per_window(labelled_rows, _bounds(labelled_rows, window), scoring=scoring)
+            for m in per_window(labelled_rows, row_windows(labelled_rows, window), scoring=scoring)
             if m.metric in ("accuracy", "f1", "auc")
         ]
     return [replace(m, version=number) for m in found]
@@ -261,45 +253,6 @@ def _of_classes(
         f"({listed(scoring.classes)}) left out"
     )
     return frame[~found.strangers].reset_index(drop=True)
-
-
-def _timed(frame: pd.DataFrame, window: Window) -> tuple[pd.DataFrame, int]:
-    """The rows a window of time can hold (of a range, those in it), and how many have no
-    time; when no row has one (given data without a time column) they all form one window
-    without bounds, which a range of dates cannot choose from."""
-    times = frame.get(logs.TIMESTAMP)
-    if window.rows is not None or times is None or frame.empty:
-        return frame, 0
-    missing = without_time(times)
-    if missing.all() and window.start is not None:
-        raise InvalidArgumentError(
-            f"the window {window.text} chooses rows by their time, and no row has one; pass ",
-            Option("time_column"),
-            " or a span such as 7d.",
-        )
-    if missing.all():
-        return frame, 0
-    timed = frame[~missing].reset_index(drop=True)
-    if window.start is not None and window.end is not None:
-        stamps = utc_times(timed[logs.TIMESTAMP])
-        inside = (stamps >= pd.Timestamp(window.start)) & (stamps < pd.Timestamp(window.end))
-        timed = timed[inside.to_numpy()].reset_index(drop=True)
-    return timed, int(missing.sum())
-
-
-def _windowed(frame: pd.DataFrame, window: Window, scope: Scope | None) -> pd.DataFrame:
-    """An alias's logged rows, each window keeping the versions the alias pointed at during
-    that window (rows of a version it left before the window are another model's work)."""
-    if scope is None or frame.empty or logs.VERSION not in frame:
-        return frame
-    bounds = _bounds(frame, window)
-    starts, ends = bounds["start"].to_numpy(), bounds["end"].to_numpy()
-    numbers = frame[logs.VERSION].to_numpy()
-    keep = np.ones(len(frame), dtype=bool)
-    for start, end in {(s, e) for s, e in zip(starts, ends, strict=True) if not pd.isna(s)}:
-        rows = (starts == start) & (ends == end)
-        keep[rows] = np.isin(numbers[rows], scope.versions(moment(start), moment(end)))
-    return frame[keep].reset_index(drop=True)
 
 
 def _by_version(frame: pd.DataFrame) -> list[tuple[int | None, pd.DataFrame]]:
@@ -396,25 +349,6 @@ def _calibration(versions: Versions, version: Version) -> Calibration:
     return Calibration(scores.to_numpy(dtype="float64"), truth == positive)
 
 
-def _bounds(frame: pd.DataFrame, window: Window) -> pd.DataFrame:
-    """Each row's window; rows without times form windows with no bounds (one, or one per
-    block of a window of rows)."""
-    times = frame.get(logs.TIMESTAMP)
-    if times is None or pd.isna(times).all():
-        none = pd.Series([pd.NaT] * len(frame))
-        return pd.DataFrame({"start": none, "end": none, "block": blocks(len(frame), window)})
-    return assign(times, window)
-
-
-def _in_time_order(frame: pd.DataFrame, window: Window) -> pd.DataFrame:
-    """The rows oldest first, for windows of rows (given rows may come in any order)."""
-    times = frame.get(logs.TIMESTAMP)
-    if window.rows is None or times is None or frame.empty or pd.isna(times).all():
-        return frame
-    order = np.argsort(utc_times(times).to_numpy(), kind="stable")
-    return frame.iloc[order].reset_index(drop=True)
-
-
 def _in_window(metric: MetricValue, start: Any, end: Any, block: Any) -> MetricValue:
     return replace(
         metric,
@@ -423,10 +357,3 @@ def _in_window(metric: MetricValue, start: Any, end: Any, block: Any) -> MetricV
         window_end=moment(end),
         block=int(block),
     )
-
-
-def _last(metrics: list[MetricValue], last: int | None) -> list[MetricValue]:
-    if not last:
-        return metrics
-    timed = sorted({window_of(m) for m in metrics if m.window_start is not None})[-last:]
-    return [m for m in metrics if m.window_start is None or window_of(m) in timed]

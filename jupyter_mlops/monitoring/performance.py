@@ -273,7 +273,8 @@ def per_window(
         _block=windows["block"].to_numpy(),
     )
     keys = ["_block", "_start", "_end"]
-    for (block, start, end), rows in grouped.groupby(keys, sort=True, dropna=False):
+    for (_, start, end), rows in grouped.groupby(keys, sort=True, dropna=False):
+        block = int(rows["_block"].to_numpy()[0])
         labels = rows["__label__"].to_numpy()
         predictions = rows["__prediction__"].to_numpy()
         if classify:
@@ -285,7 +286,7 @@ def per_window(
         else:
             found = regression(labels, predictions)
         results += [
-            replace(m, window_start=moment(start), window_end=moment(end), block=int(block))
+            replace(m, window_start=moment(start), window_end=moment(end), block=block)
             for m in found
         ]
     return results

@@ -127,7 +127,7 @@ def assign(times: pd.Series, window: Window) -> pd.DataFrame:
     share their time, so several windows of rows can have the same start and end, and are
     told apart by their block only."""
     stamps = utc_times(times).reset_index(drop=True)
-    if window.start is not None:  # a range of dates: one window
+    if window.start is not None and window.end is not None:  # a range of dates: one window
         start, end = pd.Timestamp(window.start), pd.Timestamp(window.end)
         return pd.DataFrame({"start": start, "end": end, "block": 0}, index=stamps.index)
     if window.every is not None:
