@@ -243,7 +243,9 @@ def _clash(source: Registry, target: Registry, clashes: Clashes, *, first: bool)
         f"last copy, never copied from it, or gone from it though nothing deletes them (a "
         f"source restored from an older backup) ({examples}), so nothing "
         f"{'was' if first else 'more was'} copied; make those rows in {_named(target)} the same "
-        f"as in {_named(source)}, or copy into a new, empty registry."
+        f"as in {_named(source)} where a command can (an alias moved back, a tag set again), or "
+        "copy into a new, empty registry (rows both made since the last copy, such as two "
+        "audit events of one id, never merge)."
     )
 
 
