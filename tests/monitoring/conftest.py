@@ -21,6 +21,13 @@ TRAINING_ROWS = 100_000
 REFERENCE_ROWS = 20_000
 
 
+def two_features(count: int, *, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    """Two normal features, `x` and `z`, and a label that is mostly whether `x` > 0."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"x": rng.normal(size=count), "z": rng.normal(size=count)})
+    return X, pd.Series((X["x"] + rng.normal(scale=0.5, size=count) > 0).astype(int))
+
+
 def churn_model(X: pd.DataFrame, y: pd.Series) -> Pipeline:
     encode = make_column_transformer(
         (StandardScaler(), synthetic.NUMERIC),

@@ -3,21 +3,15 @@ from Monday, and one sentence when a window holds no rows."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops import Monitor, Registry
 from jupyter_mlops.errors import InvalidArgumentError
+from tests.monitoring.conftest import two_features as rows
 
 TIMES = pd.Series(pd.date_range("2024-01-01", periods=900, freq="192s"))  # two days
-
-
-def rows(count: int, *, seed: int) -> tuple[pd.DataFrame, pd.Series]:
-    rng = np.random.default_rng(seed)
-    X = pd.DataFrame({"x": rng.normal(size=count), "z": rng.normal(size=count)})
-    return X, pd.Series((X["x"] + rng.normal(scale=0.5, size=count) > 0).astype(int))
 
 
 @pytest.fixture

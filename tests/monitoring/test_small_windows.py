@@ -6,17 +6,11 @@ refuses says that it refused them."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops import Monitor, Registry
-
-
-def rows(count: int, *, seed: int) -> tuple[pd.DataFrame, pd.Series]:
-    rng = np.random.default_rng(seed)
-    X = pd.DataFrame({"x": rng.normal(size=count), "z": rng.normal(size=count)})
-    return X, pd.Series((X["x"] + rng.normal(scale=0.5, size=count) > 0).astype(int))
+from tests.monitoring.conftest import two_features as rows
 
 
 @pytest.fixture
