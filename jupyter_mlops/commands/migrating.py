@@ -7,6 +7,7 @@ from typing import Any
 
 from jupyter_mlops import operations
 from jupyter_mlops.commands.base import Context, Subcommand
+from jupyter_mlops.operations.migrating import require_there
 from jupyter_mlops.registry import Registry
 
 
@@ -43,7 +44,7 @@ class Migrate(Subcommand):
 
     def before_opening(self, args: argparse.Namespace) -> None:
         if args.source is None:  # the registry in use is copied: it is there already, not made
-            operations.registry_at(args.home, data_path=args.data_path)
+            require_there(args.home, data_path=args.data_path)  # opened once, by the face
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
         source = (

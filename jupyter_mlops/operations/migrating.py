@@ -107,6 +107,15 @@ def registry_at(
 ) -> Registry:
     """The registry that is at `location` already (a folder or a shared registry's URL; None:
     the one in use): what a migration copies from, never made by opening it."""
+    require_there(location, data_path=data_path)
+    return Registry(location, data_path=data_path)
+
+
+def require_there(
+    location: str | os.PathLike[str] | None, *, data_path: str | os.PathLike[str] | None = None
+) -> None:
+    """Refuse, in one sentence, a `location` that holds no registry to copy from, without
+    opening (or making) one."""
     place = resolve_location(location, data_path=data_path)
     if place.url is not None:
         found = LakeDatabase(place.url, place.data_path).exists()
@@ -120,7 +129,6 @@ def registry_at(
             f"there is no registry at {where} to copy from; give the folder holding its "
             f"{REGISTRY_FILE}, or a shared registry's URL."
         )
-    return Registry(location, data_path=data_path)
 
 
 def _mark_copied_deployments(source: Registry, target: Registry, snapshot: Snapshot) -> None:
