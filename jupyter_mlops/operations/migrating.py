@@ -12,7 +12,8 @@ passes: copy the bulk, keep working, catch up, switch):
    kept. A row changed on both sides, or one the target holds under the same key that never
    came from this source (another registry), is refused before anything is copied: ids are
    kept, so evidence such as `{"check": 12}` still names the right row, and two
-   registries' ids cannot mix.
+   registries' ids cannot mix. So is a copy that would leave an alias on a version archived
+   on the other side (`migration_rules.py`).
 3. The artifacts the target lacks are copied (each read checked against its sha256), then
    the rows (in batches, under its writer lock, user columns as the source recorded them;
    rows the source removed deleted, rows it changed deleted and added in the same write,
@@ -43,6 +44,7 @@ from jupyter_mlops.errors import (
     VerificationError,
 )
 from jupyter_mlops.monitoring import log_copies
+from jupyter_mlops.operations import migration_rules
 from jupyter_mlops.operations.migration_records import LogCopy, Migration, TableCopy
 from jupyter_mlops.registry import Registry
 from jupyter_mlops.registry.display import counted
@@ -239,6 +241,9 @@ def _planned(source: Registry, target: Registry, snapshot: Snapshot) -> table_co
         )
     if found.clashes:
         raise _clash(source, target, found.clashes, first=True)
+    migration_rules.refuse_aliases_on_archived(
+        snapshot, target.db, found, source_named=_named(source), target_named=_named(target)
+    )
     return found
 
 

@@ -201,6 +201,31 @@ def delete(
         conn.unregister("doomed_keys")
 
 
+def merged(found: Steps, table: str, *, source: pa.Table, target: pa.Table) -> pa.Table:
+    """The rows of `table` (with keys) the target holds once caught up: the source's of the
+    keys it takes or holds as the source does, the target's of those it keeps (its own, or
+    changed only there); what a rule across rows (an alias on a live version) is checked on
+    before anything is written."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def keys(*chosen: str) -> pa.Array:
+        return pa.concat_arrays([found.of(step, table).cast(pa.string()) for step in chosen])
+
+    taken = source.filter(pc.is_in(source[KEY].cast(pa.string()), keys(EQUAL, LACKING, REPLACED)))
+    kept = target.filter(pc.is_in(target[KEY].cast(pa.string()), keys(OWN, KEPT)))
+    return pa.concat_tables([taken, kept.select(taken.column_names)])
+
+
+def step_of(found: Steps, table: str, key: str) -> str | None:
+    """The step `key` (as JSON) of `table` takes (none: neither side holds it)."""
+    import pyarrow.compute as pc
+
+    keys = found.keys
+    chosen = keys.filter(pc.and_(pc.equal(keys[TABLE], table), pc.equal(keys[KEY], key)))
+    return chosen[_STEP][0].as_py() if chosen.num_rows else None
+
+
 def without(index: pa.Table, found: Steps, step: str) -> pa.Table:
     """The rows of `index` (table, key and digest each) but those whose key takes `step`."""
     import pyarrow.compute as pc

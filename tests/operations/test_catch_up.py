@@ -223,3 +223,45 @@ def test_migrate_without_from_copies_only_a_registry_that_is_there(tmp_path, cap
     assert main(["--home", str(missing), "migrate", "--to", str(target)]) == 4
     assert "there is no registry at" in capsys.readouterr().err
     assert not missing.exists() and not target.exists()
+
+
+def test_a_catch_up_that_would_leave_an_alias_on_an_archived_version_is_refused(
+    source, tmp_path, capsys
+):
+    """Each row is caught up on its own: the copy's own alias move kept and the source's
+    archiving of that version taken (or the reverse) would leave the alias on an archived
+    version, which no command makes. Refused with nothing written, naming which registry
+    moved the alias; moved elsewhere there, the copy completes."""
+    live = Registry(shutil.copytree(source.home, tmp_path / "live"))
+    copy = Registry(tmp_path / "copy")
+    operations.migrate(live, copy)
+    copy.promote("churn", 70, "blue", reason="tried in the copy")
+    live.archive("churn", 70, reason="never used")
+    before = tables(copy)
+
+    code = main(["migrate", "--from", str(live.home), "--to", str(copy.home)])
+
+    assert code == 5
+    said = capsys.readouterr().err
+    assert f"{str(copy.home)!r} moved churn's alias 'blue' to version 70, which" in said, said
+    assert "archived" in said and "promote churn N blue" in said and "nothing was copied" in said
+    assert said.count("\n") == 1 and said.count(". ") == 0, said
+    after = tables(copy)
+    for name, rows in before.items():
+        pd.testing.assert_frame_equal(after[name], rows, obj=name)
+    copy.promote("churn", 5, "blue", reason="a live one")
+    assert operations.migrate(live, copy).verified
+    assert copy.model_aliases("churn")["blue"] == 5 and copy.get("churn:70").status == "archived"
+
+    other = Registry(tmp_path / "other")
+    operations.migrate(live, other)
+    other.archive("churn", 71, reason="never used here")
+    live.promote("churn", 71, "green", reason="tried in the source")
+    with pytest.raises(ConflictError, match=r"moved churn's alias 'green' to version 71, which"):
+        operations.migrate(live, other)
+    live.promote("churn", 72, "green", reason="71 is archived in the copy")
+
+    caught = operations.migrate(live, other)
+
+    assert caught.verified and other.model_aliases("churn")["green"] == 72
+    assert other.get("churn:71").status == "archived"
