@@ -103,6 +103,7 @@ def metric_rows(check_id: int, report: PerformanceReport) -> pd.DataFrame:
                 "ci_high": m.ci_high,
                 "rows": m.rows,
                 "version": m.version,
+                "block": m.block,
             }
             for m in report.metrics
         ]

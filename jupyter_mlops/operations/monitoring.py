@@ -208,7 +208,7 @@ def metric_history(registry: Registry, *, model: str) -> MetricHistory:
     times its alert rules fired, read from what checks stored, never from the raw log."""
     monitor = Monitor(registry)
     stored = monitor.metric_history(model)
-    key = ["window_start", "metric", "estimated", "version"]
+    key = ["window_start", "block", "metric", "estimated", "version"]
     newest = stored.sort_values("check_id").drop_duplicates(key, keep="last")
     fired = [
         {"rule": e.expression, "at": e.occurred_at, "check_id": e.check_id}

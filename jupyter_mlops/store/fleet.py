@@ -71,15 +71,16 @@ def last_metrics(conn: duckdb.DuckDBPyConnection) -> list[Row]:
                    WHERE id IN (SELECT check_id FROM metric_results) GROUP BY model),
                measured AS (
                    SELECT n.model, n.check_id, coalesce(m.version, c.version) AS version,
-                          m.metric, m.estimated, m.value, m.ci_low, m.ci_high, m.window_start
+                          m.metric, m.estimated, m.value, m.ci_low, m.ci_high, m.window_start,
+                          coalesce(m.block, 0) AS block
                    FROM newest n JOIN checks c ON c.id = n.check_id
                         JOIN metric_results m ON m.check_id = n.check_id)
                SELECT d.model, d.check_id, d.version, d.metric, d.estimated, d.value,
                       d.ci_low, d.ci_high, v.metrics AS registered
                FROM measured d LEFT JOIN versions v
                     ON v.model = d.model AND v.version = d.version
-               QUALIFY d.window_start IS NOT DISTINCT FROM
-                       max(d.window_start) OVER (PARTITION BY d.model, d.version, d.estimated)
+               QUALIFY rank() OVER (PARTITION BY d.model, d.version, d.estimated
+                                    ORDER BY d.window_start DESC NULLS LAST, d.block DESC) = 1
                ORDER BY d.model, d.version, d.estimated, d.metric"""
         )
     )

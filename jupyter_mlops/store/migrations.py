@@ -385,6 +385,14 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 digest VARCHAR NOT NULL)""",
         ],
     ),
+    (
+        "0018_metric_blocks",
+        [
+            # which window of rows (from 0; NULL, as 0: a window of time) a metric is of: rows
+            # logged in one call share their time, so such windows can have the same bounds
+            "ALTER TABLE metric_results ADD COLUMN block INTEGER",
+        ],
+    ),
 ]
 
 LATEST = len(MIGRATIONS)

@@ -71,10 +71,10 @@ def latest_verdicts(
 def metric_history(conn: duckdb.DuckDBPyConnection, model: str) -> pd.DataFrame:
     return conn.execute(
         """SELECT c.id AS check_id, coalesce(m.version, c.version) AS version, c.kind,
-                  m.window_start, m.window_end, m.metric,
+                  m.window_start, m.window_end, coalesce(m.block, 0) AS block, m.metric,
                   m.estimated, m.value, m.ci_low, m.ci_high, m.rows
            FROM checks c JOIN metric_results m ON m.check_id = c.id
-           WHERE c.model = ? ORDER BY c.id, m.window_start, m.metric""",
+           WHERE c.model = ? ORDER BY c.id, m.window_start, block, m.metric""",
         [model],
     ).df()
 

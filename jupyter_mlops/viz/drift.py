@@ -175,7 +175,7 @@ def metric_history_figure(history: pd.DataFrame, *, title: str = "") -> go.Figur
     their 95% intervals as bands."""
     figure = go.Figure()
     for (metric, estimated), rows in history.groupby(["metric", "estimated"], sort=True):
-        rows = rows.sort_values("window_start")
+        rows = rows.sort_values(["window_start", "block"] if "block" in rows else "window_start")
         name = f"{metric} ({'estimated' if estimated else 'realised'})"
         figure.add_trace(
             go.Scatter(

@@ -78,3 +78,26 @@ def test_windows_of_rows_hold_that_many_rows_when_rows_are_logged_at_once(
     assert len([m for m in newest.metrics if m.metric == "accuracy"]) == 1
     single = monitor.performance("al@champion", window="1 rows", save=False)
     assert len([m for m in single.metrics if m.metric == "accuracy"]) == 500
+
+
+def test_saved_windows_of_rows_sharing_a_time_stay_apart_in_history_and_the_fleet(
+    monitor: Monitor,
+) -> None:
+    """Rows logged in one call share their time, so five saved windows of 100 rows have the
+    same bounds: the metric history keeps all five (numbered by `block`), and the fleet
+    reads the newest one, not whichever of them came first."""
+    from jupyter_mlops import operations
+
+    X, y = rows(500, seed=8)
+    logged = monitor.log_predictions("al@champion", X)
+    monitor.log_labels("al", logged, y)
+    report = monitor.performance("al@champion", window="100 rows")
+    accuracy = [m.value for m in report.metrics if m.metric == "accuracy"]
+    assert len(accuracy) == 5 and len(set(accuracy)) > 1
+
+    history = operations.metric_history(monitor.registry, model="al").frame
+    stored = history[history["metric"] == "accuracy"].sort_values("block")
+    assert stored["block"].tolist() == [0, 1, 2, 3, 4]
+    assert stored["value"].tolist() == pytest.approx(accuracy)
+    verdict = operations.fleet(monitor.registry)[0].last_check.verdict
+    assert f"accuracy {accuracy[-1]:.3g}" in verdict, verdict
