@@ -1,4 +1,5 @@
-"""Two versions side by side: metrics, params, training data and schema, differences marked."""
+"""Two versions side by side: metrics, params, the model file, training data and schema,
+differences marked."""
 
 from __future__ import annotations
 
@@ -77,6 +78,9 @@ def compare_versions(a: Version, b: Version) -> Comparison:
     for key in sorted(set(a.params) | set(b.params)):
         rows.append(("param", key, _plain(a.params.get(key)), _plain(b.params.get(key)), None))
     rows.append(("model", "class", a.model_class, b.model_class, None))
+    # the model itself: the same model is written as the same bytes (`canonical.py`), so
+    # two fitted apart (on other labels, another seed) differ here when nothing else does
+    rows.append(("model", "file", _file(a), _file(b), None))
     rows.append(("data", "rows", a.data_rows, b.data_rows, _difference(a.data_rows, b.data_rows)))
     rows.append(
         ("data", "fingerprint", _prefix(a.data_fingerprint), _prefix(b.data_fingerprint), None)
@@ -104,6 +108,10 @@ def _plain(value: Any) -> Any:
     """A param as it compares and shows: whole (a difference past the 80th character of a
     pipeline's steps is still one), objects by their repr."""
     return value if isinstance(value, str | int | float | bool | type(None)) else repr(value)
+
+
+def _file(version: Version) -> str:
+    return f"sha256:{version.artifact_sha256[:16]}"
 
 
 def _prefix(digest: str | None) -> str | None:

@@ -7,6 +7,7 @@ import subprocess
 import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
 
 from jupyter_mlops import Registry
 from jupyter_mlops.cli import main
@@ -296,6 +297,21 @@ def test_compare_marks_what_differs(registry, fitted, dataset):
     assert rows[("param", "n_estimators")] == (None, 5, None)
     assert ("metric", "auc") in {(r[0], r[1]) for r in comparison.differences}
     assert 'class="jp-mlops-diff"' in comparison._repr_html_()
+
+
+def test_compare_tells_two_models_apart_that_differ_only_in_what_they_learned(registry, dataset):
+    """Same class, params and training rows, labels flipped: only the model file differs,
+    and compare says so; a model registered again unchanged shows no difference."""
+    X, y = dataset
+    registry.register("m", LogisticRegression(max_iter=5000).fit(X, y), X=X, y=y)
+    registry.register("m", LogisticRegression(max_iter=5000).fit(X, 1 - y), X=X, y=y)
+    registry.register("m", LogisticRegression(max_iter=5000).fit(X, y), X=X, y=y, force=True)
+
+    flipped = registry.compare("m", 1, 2)
+
+    assert [(r[0], r[1]) for r in flipped.differences] == [("model", "file")]
+    assert "(1 difference marked *)" in str(flipped)
+    assert registry.compare("m", 1, 3).differences == []
 
 
 def test_git_commit_is_recorded_inside_a_repository(tmp_path, fitted, monkeypatch):
