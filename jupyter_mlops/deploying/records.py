@@ -177,9 +177,12 @@ class DeploymentList(RecordTable[Deployment]):
 
 
 def _up(found: Deployment, now: datetime) -> str:
-    """How long it has served: until now, or until it stopped (a dead one: unknown)."""
+    """How long it has served: until now, or until it stopped (a dead one: unknown). A
+    server that stopped as asked said what it had served as it went; one without those
+    counters was found gone (killed, crashed) or killed later, when its record's stop is
+    when that was noticed, not when it stopped serving: unknown too."""
     if found.stopped_at is not None:
-        return _duration(found.stopped_at - found.started_at)
+        return "" if found.requests is None else _duration(found.stopped_at - found.started_at)
     return _duration(now - found.started_at) if found.status == "running" else ""
 
 

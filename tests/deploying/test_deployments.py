@@ -83,6 +83,10 @@ def test_a_killed_server_shows_as_dead(registry: Registry) -> None:
             os.waitpid(started.pid, os.WNOHANG)
         time.sleep(0.1)
     assert deployments(registry)[0].status == "dead"
+    stopped = undeploy(registry, started.id)  # found gone: marked stopped, when unknown
+    assert "was not running (its process had exited); marked stopped" in stopped.notes[0]
+    shown = deployments(registry).to_frame().iloc[0]
+    assert (shown["status"], shown["up"]) == ("stopped", "")  # not until it was noticed
 
 
 def test_a_server_that_cannot_start_says_why_and_records_nothing(
