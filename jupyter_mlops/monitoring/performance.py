@@ -50,7 +50,7 @@ class MetricValue:
 
 
 AVERAGED = {
-    "f1_macro": "mean of the F1 of each class",
+    "f1_macro": "mean of the F1 of each class among the window's labels and predictions",
     "f1_weighted": "mean of the F1 of each class, weighted by its share of the labels",
 }
 

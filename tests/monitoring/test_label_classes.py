@@ -126,6 +126,8 @@ def test_a_multiclass_window_lacking_a_class_is_scored_by_the_models_classes(
     assert set(found) == {"accuracy", "f1_macro", "f1_weighted"}
     macro = f1_score(truth[keep], said[keep], average="macro")
     assert found["f1_macro"] == pytest.approx(macro)
+    [note] = [m.note for m in report.metrics if m.metric == "f1_macro"]
+    assert note.endswith("of each class among the window's labels and predictions")  # not c
     weighted = f1_score(truth[keep], said[keep], average="weighted")
     assert found["f1_weighted"] == pytest.approx(weighted)
 
