@@ -45,7 +45,15 @@ class Calibration:
         self.scores, self.truth = scores, truth.astype(float)
         self._redrawn: list[Calibration] | None = None
         self.map = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-        self.map.fit(self.scores, self.truth)
+        # half a row of the other class at each end (Jeffreys' prior): a run of rows all
+        # right in the reference is a rate just short of certain, never exactly 1 (or 0),
+        # which would leave a window of such rows an interval of [1, 1]
+        ends = np.array([self.scores.max(), self.scores.min()]) if len(scores) else scores
+        self.map.fit(
+            np.concatenate([self.scores, ends]),
+            np.concatenate([self.truth, [0.0, 1.0][: len(ends)]]),
+            sample_weight=np.concatenate([np.ones(len(scores)), np.full(len(ends), 0.5)]),
+        )
 
     def __call__(self, scores: np.ndarray) -> np.ndarray:
         return np.asarray(self.map.predict(scores), dtype="float64")

@@ -31,7 +31,7 @@ def test_an_auc_of_a_row_or_two_is_not_estimated_and_a_rule_on_it_is_unknown(
     assert auc.value is None and auc.ci_low is None
     assert "AUC needs rows of both classes and the window has 1 row" in auc.note
     assert "estimated.auc" not in one.values() and "estimated.accuracy" in one.values()
-    assert "AUC needs rows of both classes" in repr(one)
+    assert "AUC needs rows of both classes" in " ".join(repr(one).split())  # note wrapped
     monitor.add_alert("sm@champion", "estimated.auc < 0.6")
     likely = X.sort_values("x").index[-2:]  # two rows all but sure to be of class 1
     for picked, why in (
@@ -71,3 +71,18 @@ def test_an_interval_of_no_right_answer_starts_at_0_exactly(monitor: Monitor) ->
     right = monitor.performance("sm@champion", X, y=answers, save=False)
     accuracy = next(m for m in right.metrics if m.metric == "accuracy")
     assert (accuracy.value, accuracy.ci_high) == (1.0, 1.0)
+
+
+def test_an_estimate_of_rows_the_reference_always_got_right_is_never_certain(
+    monitor: Monitor,
+) -> None:
+    """The reference's rows of the highest scores were all right, so the calibration's top
+    is a rate just short of 1: a window of such rows has an estimated accuracy with an
+    interval below 1, never [1, 1]."""
+    X, _ = rows(2_000, seed=4)
+    sure = X.sort_values("x").iloc[-20:]  # the scores the reference never got wrong
+    for window in (sure.iloc[:1], sure):
+        report = monitor.estimate("sm@champion", window, save=False)
+        [accuracy] = [m for m in report.metrics if m.metric == "accuracy"]
+        assert accuracy.value is not None and accuracy.ci_low is not None
+        assert accuracy.value < 1 and accuracy.ci_low < accuracy.value <= accuracy.ci_high
