@@ -60,6 +60,9 @@ def test_register_promote_rollback_from_the_shell(tmp_path, fitted, dataset, sub
     registry = Registry(subprocess_env["MLOPS_HOME"])
     version = registry.get("churn:1")
     assert version.data_rows == len(X) and [c["name"] for c in version.schema] == list(X.columns)
+    assert version.code == (  # the command that stored it, not the launcher script's source
+        f"jupyter-mlops register churn {model_file} --data {data_file} --target target"
+    )
     assert registry.get("churn@champion").version == 1
     assert cli("verify", env=subprocess_env).returncode == 0
 

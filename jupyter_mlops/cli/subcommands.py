@@ -64,6 +64,7 @@ class Register(Subcommand):
             trust=args.trust,
             allow_pickle=args.allow_pickle,
             positive_label=args.positive_label,
+            code=_command_line(args),
         )
         return operations.register(context.registry, name=args.model, given=given, force=args.force)
 
@@ -186,6 +187,18 @@ class AdoptDataPath(Subcommand):
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
         return args.adopted
+
+
+def _command_line(args: argparse.Namespace) -> str:
+    """What `register` records as a version's code from a shell: the command that stored
+    it, its files by the paths it was given (the code that fitted the model is not here)."""
+    import shlex
+
+    words = ["jupyter-mlops", "register", args.model, str(args.file)]
+    for option in ("data", "target", "reference"):
+        if getattr(args, option) is not None:
+            words += [f"--{option}", str(getattr(args, option))]
+    return shlex.join(words)
 
 
 @contextmanager
