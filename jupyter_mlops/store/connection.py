@@ -65,6 +65,18 @@ _DISK_FULL = "No space left on device"
 _SHADOW = ".writing-{}.duckdb"
 
 
+# what a forked child inherits from its parent's registry work and must never close nor
+# destroy: a DuckDB engine's end waits for its threads, which stayed in the parent (the
+# child would hang on its first registry call), and a PostgreSQL session ended here would
+# end the parent's; kept here, unused, for the child's life
+_INHERITED: list[object] = []
+
+
+def inherited(*found: object) -> None:
+    """Keep what a forked child inherited (engines, sessions) alive and unused for good."""
+    _INHERITED.extend(found)
+
+
 class _Engine:
     """The process's in-memory DuckDB connection that files are attached to, one at a time."""
 
@@ -75,6 +87,8 @@ class _Engine:
     @classmethod
     def connection(cls) -> duckdb.DuckDBPyConnection:
         if cls._connection is None or cls._pid != os.getpid():  # a forked child starts afresh
+            if cls._connection is not None:
+                inherited(cls._connection)
             # no extension is installed or loaded on its own: a file that is not a DuckDB
             # database (SQLite, say) must be refused, not opened by a downloaded extension
             cls._connection = duckdb.connect(

@@ -61,6 +61,7 @@ from jupyter_mlops.store import (
     writer_lock,
 )
 from jupyter_mlops.store.alias_books import Book
+from jupyter_mlops.store.connection import inherited
 from jupyter_mlops.store.lake_engines import Engines
 from jupyter_mlops.store.lake_urls import parsed, shown
 
@@ -80,6 +81,7 @@ class _Writers:
         """The lock threads of this process take before the catalog's writer lock."""
         with cls.lock:
             if cls.pid != os.getpid():  # a forked child: its parent's sessions are not its own
+                inherited(cls.sessions)
                 cls.sessions, cls.turns, cls.pid = {}, {}, os.getpid()
             return cls.turns.setdefault(name, threading.Lock())
 

@@ -28,6 +28,8 @@ from typing import ClassVar
 
 import duckdb
 
+from jupyter_mlops.store.connection import inherited
+
 # extensions are installed and loaded by name (`extensions.py`), never fetched on their own
 _ENGINE: dict[str, str | bool | int | float | list[str]] = {
     "autoinstall_known_extensions": False,
@@ -89,6 +91,7 @@ class Engines:
         """An idle engine of catalog `name`'s (and True), or a new one (and False)."""
         with cls.lock:
             if cls.pid != os.getpid():  # a forked child: its parent's engines are not its own
+                inherited(cls.idle)
                 cls.idle, cls.pid = {}, os.getpid()
             idle = cls.idle.get(name)
             if idle:

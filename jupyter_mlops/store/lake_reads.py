@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import InvalidArgumentError, UnavailableError
 from jupyter_mlops.store import extensions
+from jupyter_mlops.store.connection import inherited
 
 if TYPE_CHECKING:
     import duckdb
@@ -67,6 +68,7 @@ class Remembered:
     @classmethod
     def _own(cls) -> None:
         if cls.pid != os.getpid():  # a forked child: its parent's sessions are not its own
+            inherited(cls.sessions)
             cls.sessions, cls.session_locks, cls.results = {}, {}, {}
             cls.pid = os.getpid()
 
