@@ -66,7 +66,22 @@ def data_folder(db: LakeDatabase, given: Objects | None, *, made: bool) -> Objec
         return given
     found = holding_folder(db, given)
     refuse_unless_its(db, found)
+    _refuse_registry_folder(db, found)
     return found
+
+
+def _refuse_registry_folder(db: LakeDatabase, data: Objects) -> None:
+    """A registry file's folder (its `registry.duckdb` beside `artifacts/`) is never a
+    shared registry's data path unless marked as that one's: taken, it would be marked and
+    written to as the shared one's, and the shared registry's `gc` would delete the file
+    registry's artifacts as unused."""
+    if data.folder is None or not (data.folder / REGISTRY_FILE).exists() or marked(data):
+        return
+    raise InvalidArgumentError(
+        f"the folder {data.url()!r} is a registry file's own folder (it holds "
+        f"{REGISTRY_FILE}), not the data path of the {db.shown}; give the folder this machine "
+        f"mounts that one's files at with {DATA_PATH_VARIABLE} (or --data-path)."
+    )
 
 
 def holding_folder(db: LakeDatabase, given: Objects | None) -> Objects:

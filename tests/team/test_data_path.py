@@ -119,6 +119,30 @@ def test_a_folder_marked_by_another_registry_is_refused_naming_both(
     assert Registry(lake_url, data_path=mine).model_names() == ["churn"]
 
 
+def test_a_registry_files_own_folder_is_never_taken_for_a_shared_registrys_data_path(
+    lake_url, tmp_path, fitted, subprocess_env
+):
+    """Someone's registry folder holds artifacts/ as a shared registry's data path does: given
+    as one (a wrong MLOPS_DATA_PATH), it is refused before anything is read or written, so no
+    shared registry's gc ever takes the file registry's artifacts for its own unused ones."""
+    Registry(lake_url, data_path=tmp_path / "shared").register("churn", fitted)
+    own = Registry(tmp_path / "own")
+    own.register("mine", fitted)
+    before = {path: path.stat().st_mtime_ns for path in own.home.rglob("*")}
+    with pytest.raises(InvalidArgumentError) as refused:
+        Registry(lake_url, data_path=own.home)
+    message = one_sentence(refused.value)
+    assert f"{str(own.home)!r} is a registry file's own folder (it holds registry.duckdb)" in message
+    sweeping = subprocess.run(
+        [sys.executable, "-m", "jupyter_mlops.cli", "--home", lake_url,
+         "--data-path", str(own.home), "gc", "--older-than", "0"],
+        capture_output=True, text=True, env=subprocess_env, timeout=120,
+    )  # fmt: skip
+    assert sweeping.returncode == USAGE_EXIT and "registry file's own folder" in sweeping.stderr
+    assert {path: path.stat().st_mtime_ns for path in own.home.rglob("*")} == before
+    assert Registry(own.home).verify().ok
+
+
 def test_a_registry_made_before_marks_and_the_lock_table_gets_both_when_next_opened(
     lake_url, postgres, tmp_path, fitted
 ):
