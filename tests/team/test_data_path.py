@@ -132,7 +132,8 @@ def test_a_registry_files_own_folder_is_never_taken_for_a_shared_registrys_data_
     with pytest.raises(InvalidArgumentError) as refused:
         Registry(lake_url, data_path=own.home)
     message = one_sentence(refused.value)
-    assert f"{str(own.home)!r} is a registry file's own folder (it holds registry.duckdb)" in message
+    said = f"{str(own.home)!r} is a registry file's own folder (it holds registry.duckdb)"
+    assert said in message
     sweeping = subprocess.run(
         [sys.executable, "-m", "jupyter_mlops.cli", "--home", lake_url,
          "--data-path", str(own.home), "gc", "--older-than", "0"],
