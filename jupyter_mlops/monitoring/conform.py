@@ -25,10 +25,9 @@ import numpy as np
 import pandas as pd
 
 from jupyter_mlops.monitoring.columns import Columns
-from jupyter_mlops.profiling.dtypes import value_type
+from jupyter_mlops.profiling.dtypes import as_booleans, value_type
 from jupyter_mlops.profiling.instants import is_datetime
 
-BOOLEANS = {"true": True, "false": False, "1": True, "0": False}
 WHOLE = re.compile(r"[+-]?\d+")
 
 
@@ -142,13 +141,7 @@ def _converted(series: pd.Series, registered: str, arrived: str) -> pd.Series | 
     """`series` as `registered` values, or None when some value is not equal to one."""
     present = series.dropna()
     if registered == "boolean":
-        if arrived in ("integer", "float") and present.isin([0, 1]).all():
-            return series.astype("boolean")
-        if arrived == "text":
-            lowered = present.astype(str).str.strip().str.lower()
-            if lowered.isin(list(BOOLEANS)).all():
-                return series.astype(str).str.strip().str.lower().map(BOOLEANS).astype("boolean")
-        return None
+        return as_booleans(series) if arrived in ("integer", "float", "text") else None
     if registered == "integer" and arrived == "float":
         return series.astype("Int64") if (present == present.round()).all() else None
     whole = arrived == "text" and present.astype(str).str.fullmatch(WHOLE.pattern).all()

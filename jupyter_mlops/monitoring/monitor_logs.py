@@ -19,7 +19,7 @@ from jupyter_mlops.errors import AliasNotFoundError, ForbiddenError, InvalidArgu
 from jupyter_mlops.monitoring import compaction, labelling, logs
 from jupyter_mlops.monitoring.versions import Versions
 from jupyter_mlops.registry import Registry, team
-from jupyter_mlops.registry.dtypes import as_trained
+from jupyter_mlops.registry.dtypes import as_trained, booleans_read
 from jupyter_mlops.registry.outputs import predictions_and_scores
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.registry.refs import parse_ref
@@ -98,7 +98,8 @@ class LoggingMixin:
     ) -> pd.DataFrame:
         from jupyter_mlops.registry.signature import scoring_rows
 
-        frame = scoring_rows(X, version.schema, what=f"{version.model} version {version.version}")
+        what = f"{version.model} version {version.version}"
+        frame = booleans_read(scoring_rows(X, version.schema, what=what), version.schema, what=what)
         scores = None
         if predictions is None:
             predictions, scores = predictions_and_scores(

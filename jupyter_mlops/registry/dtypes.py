@@ -7,6 +7,11 @@ schema names is turned into what pandas gives by default (NaN for a missing numb
 missing text or time as pandas reads it from Parquet) and then into the recorded dtype,
 where that keeps every value and every missing one. The model sees the same frame
 whether the rows came from a DataFrame or from a file.
+
+A boolean input given as text or numbers is read by `profiling.dtypes.as_booleans`, as drift
+compares it: "false" and 0 are False, never True for being a non-empty text or a number.
+Scoring and logging (`booleans_read`) refuse any other value in one sentence, so only
+booleans reach the model and the prediction log.
 """
 
 from __future__ import annotations
@@ -14,6 +19,11 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+
+from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.profiling.dtypes import as_booleans, first_not_boolean
+
+BOOL_DTYPES = ("bool", "boolean")  # a schema's dtypes of a boolean input
 
 
 def as_trained(frame: pd.DataFrame, schema: list[dict[str, Any]] | None) -> pd.DataFrame:
@@ -30,6 +40,35 @@ def as_trained(frame: pd.DataFrame, schema: list[dict[str, Any]] | None) -> pd.D
     frame = frame.copy(deep=False)
     for name, series in converted.items():
         frame[name] = series
+    return frame
+
+
+def booleans_read(
+    frame: pd.DataFrame, schema: list[dict[str, Any]] | None, *, what: str
+) -> pd.DataFrame:
+    """`frame` with each input the schema records as boolean holding booleans (text and
+    numbers read by `as_booleans`); refused, naming the column and the value, when one
+    reads as neither true nor false."""
+    boolean = {str(c["name"]) for c in schema or [] if str(c.get("dtype")) in BOOL_DTYPES}
+    converted = {}
+    for name in frame.columns:
+        series = frame[name]
+        if str(name) not in boolean or pd.api.types.is_bool_dtype(series.dtype):
+            continue
+        values = as_booleans(series)
+        if values is None:
+            row, value = first_not_boolean(series) or (0, None)
+            raise InvalidArgumentError(
+                f"column {name!r} of {what} is boolean, but row {row} holds {value!r}, which "
+                "reads as neither true nor false; give True or False (or the text 'true', "
+                "'false', '1' or '0', or the numbers 1 and 0)."
+            )
+        converted[name] = values
+    if not converted:
+        return frame
+    frame = frame.copy(deep=False)
+    for name, values in converted.items():
+        frame[name] = values
     return frame
 
 
@@ -53,6 +92,11 @@ def _cast(series: pd.Series, dtype: str) -> pd.Series:
     try:
         if pd.api.types.is_datetime64_any_dtype(values) and "datetime64" in dtype:
             return _times(values, dtype)
+        if dtype in BOOL_DTYPES and not pd.api.types.is_bool_dtype(values.dtype):
+            read = as_booleans(values)  # not Python's truth: "false" is no True
+            if read is None:
+                return values
+            values = plain(read)
         cast = values.astype(pd.api.types.pandas_dtype(dtype))
     except (TypeError, ValueError):
         return values
