@@ -15,7 +15,12 @@ import numpy as np
 import pandas as pd
 
 from jupyter_mlops.clock import utc_now
-from jupyter_mlops.errors import AliasNotFoundError, ForbiddenError, InvalidArgumentError
+from jupyter_mlops.errors import (
+    AliasNotFoundError,
+    ForbiddenError,
+    InvalidArgumentError,
+    RowsRefusedError,
+)
 from jupyter_mlops.monitoring import compaction, labelling, logs
 from jupyter_mlops.monitoring.versions import Versions
 from jupyter_mlops.registry import Registry, team
@@ -102,11 +107,13 @@ class LoggingMixin:
         frame = booleans_read(scoring_rows(X, version.schema, what=what), version.schema, what=what)
         scores = None
         if predictions is None:
-            predictions, scores = predictions_and_scores(
-                self._versions.model(version),
-                as_trained(frame, version.schema),
-                positive=version.positive_label,
-            )
+            model = self._versions.model(version)
+            try:
+                predictions, scores = predictions_and_scores(
+                    model, as_trained(frame, version.schema), positive=version.positive_label
+                )
+            except (ValueError, TypeError) as exc:  # scikit-learn's words for rows it refuses
+                raise _refused(exc, frame, what=what) from None
         return logs.prediction_rows(
             frame,
             version=version.version,
@@ -138,6 +145,32 @@ class LoggingMixin:
             return self.registry.get(self.registry.watched(model))
         except AliasNotFoundError:  # no champion: the newest version
             return self.registry.get(model)
+
+
+def _refused(exc: Exception, frame: pd.DataFrame, *, what: str) -> RowsRefusedError:
+    """The model's refusal of rows, naming the columns that hold a missing or infinite value
+    (where each first does) as the model server names the field."""
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(". ")
+    odd = []
+    for name in frame.columns:
+        series = frame[name]
+        bad = np.array(series.isna(), dtype=bool)
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            bad |= np.isinf(series.to_numpy(dtype="float64", na_value=np.nan))
+        if bad.any():
+            first, rows = int(np.flatnonzero(bad)[0]), int(bad.sum())
+            odd.append(f"{name!r} ({rows:,} rows, the first row {first})" if rows > 1
+                       else f"{name!r} (row {first})")  # fmt: skip
+    if not odd:
+        return RowsRefusedError(
+            f"{what} cannot score the rows given ({reason}); pass rows like those it was "
+            "trained on."
+        )
+    columns = f"column {odd[0]} holds" if len(odd) == 1 else f"columns {', '.join(odd)} hold"
+    return RowsRefusedError(
+        f"{columns} a missing or infinite value, which {what} cannot take ({reason}); fill or "
+        "drop those rows."
+    )
 
 
 def _require_writer(registry: Registry, *, doing: str, instead: str = "") -> None:
