@@ -18,6 +18,9 @@ import pandas as pd
 from jupyter_mlops.errors import InvalidArgumentError
 
 MAX_CATEGORIES = 50
+# what pandas infers for an object column of plain values, which need no look at each value
+PLAIN = frozenset({"string", "empty", "boolean", "integer", "floating", "mixed-integer-float",
+                   "decimal", "datetime", "date", "time", "timedelta", "bytes"})  # fmt: skip
 TARGET = "y"  # the name a target of one column is fingerprinted under, whatever it is called
 
 
@@ -46,6 +49,23 @@ def as_frame(data: Any, *, name: str = "X") -> pd.DataFrame:
         f"{name} is a {type(data).__name__}, not tabular data; "
         "pass a pandas DataFrame, Series or a 1-D/2-D array."
     )
+
+
+def check_columns(frame: pd.DataFrame, *, name: str) -> None:
+    """Refuse, before anything is stored, a feature whose cells hold a list, a dict, a set or
+    an array: no value of a column, and not hashable, so no fingerprint or profile tells it."""
+    for column in frame.columns:
+        series = frame[column]
+        if series.dtype != object or pd.api.types.infer_dtype(series, skipna=True) in PLAIN:
+            continue
+        for row, value in enumerate(series.tolist()):
+            if isinstance(value, list | dict | set | np.ndarray):
+                kind = "NumPy array" if isinstance(value, np.ndarray) else type(value).__name__
+                raise InvalidArgumentError(
+                    f"{name} column {str(column)!r} holds a {kind} in row "
+                    f"{row}, not one value; give one number, text, boolean or time a cell "
+                    "(a list's items as columns of their own)."
+                )
 
 
 def fingerprint(features: pd.DataFrame, target: pd.DataFrame | None = None) -> str:

@@ -115,6 +115,10 @@ def draft_version(given: Registration) -> Draft:
             "y was given without X; pass the training features too (--data X y)."
         )
     features = None if given.X is None else datasets.as_frame(given.X, name="X")
+    if features is not None:
+        datasets.check_columns(features, name="X")
+    if given.reference is not None:
+        datasets.check_columns(_held_out_rows(given.reference), name="the reference data")
     fingerprints: set[str] = set()
     if features is not None:
         target = datasets.as_frame(given.y, name="y") if given.y is not None else None

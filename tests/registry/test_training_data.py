@@ -1,0 +1,49 @@
+"""Training and reference data that monitoring could never use is refused at registration, in
+one sentence, with nothing stored."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.dummy import DummyClassifier
+
+from jupyter_mlops import Registry
+from jupyter_mlops.errors import InvalidArgumentError
+
+ROWS = 200
+
+
+@pytest.fixture
+def base() -> tuple[pd.DataFrame, pd.Series]:
+    a = np.random.default_rng(5).normal(0, 1, ROWS)
+    return pd.DataFrame({"a": a}), pd.Series((a > 0).astype(int), name="y")
+
+
+def refused(registry: Registry, call, *, saying: str) -> str:
+    with pytest.raises(InvalidArgumentError) as error:
+        call()
+    said = str(error.value)
+    assert saying in said and ". " not in said and "\n" not in said
+    assert registry.models() == [] and list(registry.artifacts.digests()) == []
+    return said
+
+
+@pytest.mark.parametrize("cell", [[1, 2], {"k": 1}, np.array([1.0, 2.0])])
+def test_a_feature_of_lists_or_dicts_is_refused(registry: Registry, base, cell) -> None:
+    X, y = base
+    model = DummyClassifier().fit(X, y)
+    cells = pd.Series([cell] * ROWS, dtype=object)
+    listed = X.assign(m=cells)
+    kind = "NumPy array" if isinstance(cell, np.ndarray) else type(cell).__name__
+    said = refused(
+        registry,
+        lambda: registry.register("m", model, X=listed, y=y),
+        saying=f"X column 'm' holds a {kind} in row 0, not one value",
+    )
+    assert "give one number, text, boolean or time a cell" in said
+    refused(
+        registry,
+        lambda: registry.register("m", model, reference=(listed, y)),
+        saying=f"the reference data column 'm' holds a {kind} in row 0",
+    )
