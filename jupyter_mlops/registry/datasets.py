@@ -18,6 +18,21 @@ import pandas as pd
 from jupyter_mlops.errors import InvalidArgumentError
 
 MAX_CATEGORIES = 50
+# the names no feature may take: the prediction log's own columns (monitoring/logs.py, which
+# refuses them on every batch logged) and those a reference sample keeps beside the features
+RESERVED = frozenset(
+    {
+        "__request_id__",
+        "__timestamp__",
+        "__version__",
+        "__prediction__",
+        "__score__",
+        "__label__",
+        "__latency_ms__",
+        "__target__",
+        "__fitted_output__",
+    }
+)
 # what pandas infers for an object column of plain values, which need no look at each value
 PLAIN = frozenset({"string", "empty", "boolean", "integer", "floating", "mixed-integer-float",
                    "decimal", "datetime", "date", "time", "timedelta", "bytes"})  # fmt: skip
@@ -52,8 +67,18 @@ def as_frame(data: Any, *, name: str = "X") -> pd.DataFrame:
 
 
 def check_columns(frame: pd.DataFrame, *, name: str) -> None:
-    """Refuse, before anything is stored, a feature whose cells hold a list, a dict, a set or
-    an array: no value of a column, and not hashable, so no fingerprint or profile tells it."""
+    """Refuse, before anything is stored, what monitoring would refuse later or cannot tell:
+    a feature named as a column the log or the reference keeps for itself (every later
+    `log_predictions` would refuse it), and one whose cells hold a list, a dict, a set or an
+    array (no value of a column, and not hashable, so no fingerprint or profile tells it)."""
+    clash = [str(column) for column in frame.columns if str(column) in RESERVED]
+    if clash:
+        one = len(clash) == 1
+        named = f"a column named {clash[0]!r}" if one else f"columns named {', '.join(clash)}"
+        raise InvalidArgumentError(
+            f"{name} has {named}, which the prediction log keeps for its own columns, so no "
+            f"prediction could be logged; rename {'it' if one else 'them'}."
+        )
     for column in frame.columns:
         series = frame[column]
         if series.dtype != object or pd.api.types.infer_dtype(series, skipna=True) in PLAIN:

@@ -10,6 +10,7 @@ from sklearn.dummy import DummyClassifier
 
 from jupyter_mlops import Registry
 from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.monitoring import logs
 
 ROWS = 200
 
@@ -46,4 +47,24 @@ def test_a_feature_of_lists_or_dicts_is_refused(registry: Registry, base, cell) 
         registry,
         lambda: registry.register("m", model, reference=(listed, y)),
         saying=f"the reference data column 'm' holds a {kind} in row 0",
+    )
+
+
+@pytest.mark.parametrize("reserved", [*logs.RESERVED, "__target__"])
+def test_a_feature_named_as_a_column_of_the_log_is_refused(
+    registry: Registry, base, reserved: str
+) -> None:
+    X, y = base
+    named = X.assign(**{reserved: X["a"] * 2})
+    model = DummyClassifier().fit(named, y)
+    said = refused(
+        registry,
+        lambda: registry.register("m", model, X=named, y=y),
+        saying=f"X has a column named {reserved!r}, which the prediction log keeps",
+    )
+    assert said.endswith("rename it.")
+    refused(
+        registry,
+        lambda: registry.register("m", model, reference=(named, y)),
+        saying=f"the reference data has a column named {reserved!r}",
     )
