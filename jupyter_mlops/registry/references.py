@@ -147,6 +147,7 @@ def _held_out_enough(
             f"the reference data has {len(features)} row(s); give at least {MIN_ROWS} held-out "
             "rows (a few thousand give narrow estimate intervals)."
         )
+    refuse_missing_labels(model, target, what="the reference data")
     classes = getattr(model, "classes_", None)
     if target is not None and classes is not None:
         known = set(np.asarray(classes).tolist())
@@ -166,6 +167,20 @@ def _held_out_enough(
             )
     if training is not None and set(training.columns) >= set(features.columns):
         _not_training_rows(features, training[features.columns])
+
+
+def refuse_missing_labels(model: Any, target: pd.DataFrame | None, *, what: str) -> None:
+    """Refuse a classifier's labels with a missing one: training labels the model cannot have
+    been fitted on, reference labels that would leave its scores uncalibrated."""
+    if target is None or getattr(model, "classes_", None) is None:
+        return
+    missing = target.isna().any(axis=1).to_numpy()
+    if missing.any():
+        raise InvalidArgumentError(
+            f"{int(missing.sum()):,} of the {len(missing):,} labels given with {what} are "
+            f"missing (the first in row {int(np.flatnonzero(missing)[0])}); give only rows "
+            f"with a label (drop the others from {what} and its labels together)."
+        )
 
 
 def _not_training_rows(features: pd.DataFrame, training: pd.DataFrame) -> None:

@@ -123,6 +123,7 @@ def draft_version(given: Registration) -> Draft:
     if features is not None:
         target = datasets.as_frame(given.y, name="y") if given.y is not None else None
         _check_lengths(features, target)
+        references.refuse_missing_labels(model, target, what="X")
         record["data_fingerprint"] = datasets.fingerprint(features, target)
         fingerprints = datasets.fingerprints(features, target)
         record["data_rows"] = len(features)

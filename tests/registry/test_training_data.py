@@ -68,3 +68,22 @@ def test_a_feature_named_as_a_column_of_the_log_is_refused(
         lambda: registry.register("m", model, reference=(named, y)),
         saying=f"the reference data has a column named {reserved!r}",
     )
+
+
+def test_a_classifier_s_labels_with_a_missing_one_are_refused(registry: Registry, base) -> None:
+    X, y = base
+    model = DummyClassifier().fit(X, y)
+    gaps = y.astype(float).where(X["a"] > -1)
+    first = int(np.flatnonzero(gaps.isna())[0])
+    refused(
+        registry,
+        lambda: registry.register("m", model, X=X, y=gaps),
+        saying=f"{int(gaps.isna().sum())} of the {ROWS} labels given with X are missing "
+        f"(the first in row {first})",
+    )
+    refused(
+        registry,
+        lambda: registry.register("m", model, reference=(X, gaps)),
+        saying="labels given with the reference data are missing",
+    )
+    assert registry.register("m", model, X=X, y=y).version == 1
