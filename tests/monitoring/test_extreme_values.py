@@ -53,6 +53,25 @@ def test_calm_data_at_a_floats_ends_is_calm_and_warns_of_nothing(tmp_path: Path)
     assert 0 < profile["tiny"]["std"] < 1e-320  # a subnormal, not 0
 
 
+def test_a_value_at_a_floats_end_among_ordinary_ones_is_binned_without_overflow(
+    tmp_path: Path,
+) -> None:
+    """A reference of ordinary numbers, then a window holding 1e308 and -1e308: each is
+    counted in the outermost bin, with no overflow warning on the way."""
+    rng = np.random.default_rng(4)
+    X, y = pd.DataFrame({"x": rng.normal(0, 1, 2_000)}), pd.Series(rng.integers(0, 2, 2_000))
+    registry = Registry(tmp_path / "registry")
+    model = DummyClassifier(strategy="prior").fit(X, y)
+    registry.register("m", model, X=X, y=y, reference=(X.iloc[:500] + 0.01, y.iloc[:500]))
+    current = pd.DataFrame({"x": [*rng.normal(0, 1, 500), 1e308, -1.7e308]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow in NumPy is a RuntimeWarning
+        report = Monitor(registry).drift(
+            "m:1", current=current, tests={"x": "psi"}, multivariate=False, save=False
+        )
+    assert np.isfinite(report.feature("x").statistics["psi"][0])
+
+
 @pytest.mark.parametrize(
     ("hits_a", "rows_a", "hits_b", "rows_b"),
     [(0, 1_000, 1, 10), (0, 5_000, 1, 5), (3, 2_000, 2, 20), (40, 50, 1, 8), (2, 30, 0, 3)],
