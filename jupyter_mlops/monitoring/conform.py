@@ -45,7 +45,7 @@ class TypeChange:
         how = (
             f"compared as {self.registered} values"
             if self.converted
-            else f"compared as they arrived (they are not all equal to a {self.registered} value)"
+            else f"compared as they arrived (they are not all equal to {_a(self.registered)} value)"
         )
         was = f"{self.feature!r} was registered as {self.registered}"
         return f"{was}, arrived as {self.arrived}: {how}"
@@ -57,6 +57,11 @@ class TypeChange:
             "arrived": self.arrived,
             "converted": self.converted,
         }
+
+
+def _a(word: str) -> str:
+    """`word` after its indefinite article: "an integer", "a float"."""
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 def registered_type(entry: dict[str, Any], dtype: str | None) -> str | None:

@@ -112,6 +112,8 @@ def test_a_changed_type_is_a_schema_finding_not_drift(tmp_path: Path) -> None:
         assert frame.loc["plan", "schema"] == text and frame.loc["x", "schema"] == ""
     halves = drift(monitor, "plans:1", same.assign(plan=plan + 0.5))
     assert halves.drifted == ["plan"] and not halves.schema[0].converted
+    unequal = "compared as they arrived (they are not all equal to an integer value)"
+    assert halves.schema[0].text.endswith(unequal)
 
 
 def test_new_ids_raise_the_unseen_share_and_are_flagged(tmp_path: Path) -> None:
