@@ -24,6 +24,7 @@ from pathlib import Path
 
 from jupyter_mlops.errors import ConflictError, InvalidArgumentError, MlopsError
 from jupyter_mlops.monitoring import journals, logs, merging
+from jupyter_mlops.registry.capture import process_gone
 from jupyter_mlops.store import leases
 from jupyter_mlops.store.backends import Store
 from jupyter_mlops.store.objects import Entry, Objects
@@ -60,10 +61,16 @@ def compact_model(
     owner = leases.new_owner()
     lease = leases.claim(catalog, f"compaction:{model}", owner=owner, seconds=lease_seconds)
     if lease.owner != owner:
+        until = f"{lease.expires_at:%H:%M:%S} UTC"
+        if process_gone(lease.host, lease.pid):  # this machine's, and it died holding it
+            raise InvalidArgumentError(
+                f"a compaction of {model}'s logs by process {lease.pid} of this machine ended "
+                f"without giving its lease back (killed, or crashed); run it again after {until}, "
+                "when the lease expires (no row was lost)."
+            )
         raise InvalidArgumentError(
             f"a compaction of {model}'s logs is running on {lease.host} (process {lease.pid}); "
-            "wait for it to end (one that died gives way when its lease expires, at "
-            f"{lease.expires_at:%H:%M:%S} UTC)."
+            f"wait for it to end (one that died gives way when its lease expires, at {until})."
         )
     held = _Held(catalog, lease, lease_seconds)
     try:

@@ -153,6 +153,29 @@ def test_a_second_compactor_is_refused_while_the_lease_lives_and_takes_over_afte
     assert leases.holder(shared.db, name) is None  # and the second released it
 
 
+CLAIM_AND_EXIT = """
+import sys
+from jupyter_mlops import Registry
+from jupyter_mlops.store import leases
+registry = Registry(sys.argv[1], data_path=sys.argv[2])
+leases.claim(registry.db, "compaction:orphan", owner=leases.new_owner(), seconds=600)
+"""
+
+
+def test_a_compaction_that_ended_on_this_machine_holding_its_lease_is_said_to_have_ended(
+    shared: Registry, subprocess_env: dict[str, str]
+) -> None:
+    """Its process is gone (killed, crashed): the next compaction is told so and when it may
+    run, not that one is running."""
+    write(shared.home, "orphan", 3)
+    command = [sys.executable, "-c", CLAIM_AND_EXIT, shared.location, shared.data_path]
+    subprocess.run(command, env=subprocess_env, check=True, timeout=120)
+    ended = r"by process \d+ of this machine ended without giving its lease back"
+    with pytest.raises(InvalidArgumentError, match=ended):
+        compact(shared, "orphan")
+    assert len(files(shared.home, "orphan")) == 3
+
+
 def test_a_reader_never_sees_a_row_twice_or_missing_while_compactions_merge_and_delete(
     shared: Registry,
 ) -> None:
