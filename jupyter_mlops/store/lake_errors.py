@@ -72,8 +72,9 @@ def unreachable(exc: BaseException, shown: str, conninfo: str) -> UnavailableErr
     if any(sign in str(exc) for sign in BROKE):  # reached, so the URL is not what to check
         return UnavailableError(
             f"the {shown} broke off this call ({reason}), as it does while PostgreSQL "
-            "restarts or when an administrator ends a session; nothing of the call was kept, "
-            "so run it again once PostgreSQL answers."
+            "restarts or when an administrator ends a session, and as a port where something "
+            "else answers does; nothing of the call was kept, so run it again once PostgreSQL "
+            "answers, and if it never does, check the URL's host and port."
         )
     return UnavailableError(
         f"the {shown} could not be reached ({reason}); check that PostgreSQL runs there and "

@@ -149,6 +149,33 @@ def test_a_call_whose_session_postgresql_ends_midway_says_so_and_the_next_works(
     assert [event.reason for event in registry.history("churn")] == kept
 
 
+def test_a_port_where_something_else_answers_says_to_check_the_urls_host_and_port(
+    tmp_path: Path,
+) -> None:
+    """A program that is not PostgreSQL takes the connection and closes it, as a restarting
+    server does: the sentence says both, and what to check if it never answers."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def close_each() -> None:
+        with suppress(OSError):
+            while True:
+                listener.accept()[0].close()
+
+    threading.Thread(target=close_each, daemon=True).start()
+    url = f"ducklake:postgres:host=127.0.0.1 port={port} dbname=mlops user=alice"
+    try:
+        with pytest.raises(UnavailableError) as refused:
+            Registry(url, data_path=tmp_path / "shared")
+    finally:
+        listener.close()
+    message = str(refused.value)
+    assert "check the URL's host and port" in message and "\n" not in message, message
+    assert not (tmp_path / "shared").exists()
+
+
 def waiting(session: psycopg.Connection) -> None:
     """Return once another session waits for a lock."""
     query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
