@@ -65,8 +65,8 @@ def check_name(name: str, *, what: str = "model name") -> str:
         )
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidArgumentError(
-            f"{what} {name!r} is not valid; use letters, digits, '_', '-' and '.', "
-            "starting with a letter or digit (at most 128 characters)."
+            f"{what} {name!r} is not valid; use ASCII letters (a-z, A-Z), digits, '_', '-' "
+            "and '.', starting with a letter or digit (at most 128 characters)."
         )
     return name
 

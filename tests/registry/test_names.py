@@ -22,6 +22,13 @@ def test_model_names_with_odd_characters_are_refused(registry, fitted, name):
     assert registry.models() == []
 
 
+def test_a_name_with_a_letter_outside_ascii_is_told_that_only_ascii_letters_are_meant(
+    registry, fitted
+):
+    with pytest.raises(InvalidArgumentError, match=r"use ASCII letters \(a-z, A-Z\)"):
+        registry.register("kündigung", fitted)
+
+
 @pytest.mark.parametrize("alias", ["champion\n", "champion ", "champ\nion"])
 def test_aliases_with_odd_characters_are_refused(registry, fitted, alias):
     registry.register("churn", fitted)
