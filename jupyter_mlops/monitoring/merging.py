@@ -43,7 +43,7 @@ class Compaction:
 
 
 class CompactionList(RecordTable[Compaction]):
-    columns: ClassVar[list[str]] = ["model", "log", "day", "files", "rows", "MB"]
+    columns: ClassVar[list[str]] = ["model", "log", "day", "files", "rows", "size"]
     empty = "nothing to compact: no day has two small segments"
 
     def _rows(self) -> list[list[Any]]:
@@ -54,10 +54,17 @@ class CompactionList(RecordTable[Compaction]):
                 c.day,
                 f"{c.files_before} -> {c.files_after}",
                 c.rows,
-                f"{c.bytes_before / 2**20:.1f} -> {c.bytes_after / 2**20:.1f}",
+                f"{_size(c.bytes_before)} -> {_size(c.bytes_after)}",
             ]
             for c in self
         ]
+
+
+def _size(found: int) -> str:
+    """A size as people read one: `840 B`, `12.4 KB`, `3.1 MB`."""
+    if found < 1024:
+        return f"{found} B"
+    return f"{found / 1024:.1f} KB" if found < 2**20 else f"{found / 2**20:.1f} MB"
 
 
 def logged_models(home: Path | Objects) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -139,6 +140,7 @@ def test_compact_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFix
     assert cli(["--home", str(home), "compact"]) == 0
     out = capsys.readouterr().out
     assert "churn" in out and "4 -> 1" in out
+    assert re.search(r"\d+\.\d KB -> \d+\.\d KB", out), out  # small files in KB, not 0.0 MB
     assert cli(["--home", str(home), "compact", "nope"]) != 0
 
 
