@@ -22,6 +22,7 @@ import pandas as pd
 from jupyter_mlops.automation.paired import Labels, Metric
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.registry.display import counted
+from jupyter_mlops.registry.pairing import paired
 from jupyter_mlops.registry.task import CLASSIFIER
 
 MIN_ROWS = 30  # fewer rows cannot tell two versions apart
@@ -48,20 +49,9 @@ class Expected:
 
 
 def aligned(X: Any, y: Any, *, named: Named) -> Any:
-    """`y` in the order of `X`'s rows when both are pandas objects indexed alike."""
-    kinds = pd.DataFrame | pd.Series
-    if not (isinstance(X, kinds) and isinstance(y, kinds)) or X.index.equals(y.index):
-        return y
-    if len(X.index) != len(y.index):
-        return y  # the count check says so
-    if X.index.is_unique and y.index.is_unique and X.index.isin(y.index).all():
-        return y.reindex(X.index)
-    other = [value for value in y.index[~y.index.isin(X.index)][:3].tolist()]
-    raise InvalidArgumentError(
-        f"the index of {named.labels} holds values the rows' index does not (e.g. "
-        f"{', '.join(map(repr, other))}), so the labels cannot be matched to their rows; "
-        "give labels indexed like the rows (y.loc[X.index]), or reset both indexes."
-    )
+    """`y` in the order of `X`'s rows when both are pandas objects indexed alike
+    (`registry/pairing.py`)."""
+    return paired(X, y, named=named.labels)
 
 
 def labels_of(

@@ -33,6 +33,7 @@ from jupyter_mlops.registry.classes import listed, matched
 from jupyter_mlops.registry.display import counted
 from jupyter_mlops.registry.dtypes import as_trained
 from jupyter_mlops.registry.outputs import PREDICTION, TARGET, predictions_and_scores
+from jupyter_mlops.registry.pairing import paired
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.registry.signature import in_signature
 from jupyter_mlops.store import analytics
@@ -56,17 +57,18 @@ def labelled(
     logged rows also carry the version that answered them (only those `scope` names)."""
     if current is None:
         return _logged(versions, version, scope, with_labels=True)
-    current = given(current, time_column=time_column, version=version)[0]
+    rows = given(current, time_column=time_column, version=version)[0]
     if y is None:
         raise InvalidArgumentError(
             "performance on given data needs its true values; pass y= (or use the logs)."
         )
-    truth = labelling.labels_of(y, per="row")
-    if len(truth) != len(current):
+    # paired with the rows given, before an array becomes a frame indexed 0, 1, ...
+    truth = labelling.labels_of(paired(current, y), per="row")
+    if len(truth) != len(rows):
         raise InvalidArgumentError(
-            f"current has {len(current)} rows but y has {len(truth)}; pass matching y."
+            f"current has {len(rows)} rows but y has {len(truth)}; pass matching y."
         )
-    frame = _scored(versions, version, current, time_column=time_column)
+    frame = _scored(versions, version, rows, time_column=time_column)
     classes = versions.scoring(version).classes
     what = f"{version.model} version {version.version}"
     found = labelling.as_classes(truth, classes, what=what, missing=True, per="row")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from jupyter_mlops.monitoring import assessing, rulebook
+from jupyter_mlops.monitoring import assessing, labelling, rulebook
 from jupyter_mlops.monitoring.alerts import AlertEventList, AlertRule, AlertRuleList
 from jupyter_mlops.monitoring.checking import CheckResult, record_check
 from jupyter_mlops.monitoring.monitor_drift import drift_settings, measure_drift
@@ -21,6 +21,7 @@ from jupyter_mlops.monitoring.sources import LOG_WINDOW, Current, current_data
 from jupyter_mlops.monitoring.versions import Versions
 from jupyter_mlops.monitoring.windows import span_or_range
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry.pairing import paired
 
 
 class AlertMixin:
@@ -59,6 +60,8 @@ class AlertMixin:
         evaluated, the check recorded and its alerts delivered."""
         started = datetime.now(UTC)
         version, scope = resolve(self.registry, ref)
+        if y is not None:  # paired with the rows given, before they become a frame
+            y = labelling.labels_of(paired(current, y), per="row")
         data = current_data(
             self.registry, version, current, window=window, time_column=time_column, scope=scope
         )

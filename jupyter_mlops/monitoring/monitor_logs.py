@@ -26,6 +26,7 @@ from jupyter_mlops.monitoring.versions import Versions
 from jupyter_mlops.registry import Registry, team
 from jupyter_mlops.registry.dtypes import as_trained, booleans_read
 from jupyter_mlops.registry.outputs import predictions_and_scores
+from jupyter_mlops.registry.pairing import paired
 from jupyter_mlops.registry.records import Version
 from jupyter_mlops.registry.refs import parse_ref
 from jupyter_mlops.store import analytics
@@ -47,8 +48,9 @@ class LoggingMixin:
         timestamps: Any = None,
     ) -> pd.DataFrame:
         """Score `X` with the version (unless `predictions` are given) and append the rows to
-        the model's prediction log; returns them, request ids included. A role that may only
-        read a shared registry is refused: its logs are the team's."""
+        the model's prediction log; returns them, request ids included, under X's index
+        (labels given later with them pair by it). A role that may only read a shared
+        registry is refused: its logs are the team's."""
         _require_writer(self.registry, doing="log predictions")
         version = self.registry.get(self.registry.watched(ref))
         rows = self._scored_rows(version, X, predictions, request_ids, timestamps)
@@ -114,7 +116,7 @@ class LoggingMixin:
                 )
             except (ValueError, TypeError) as exc:  # scikit-learn's words for rows it refuses
                 raise _refused(exc, frame, what=what) from None
-        return logs.prediction_rows(
+        rows = logs.prediction_rows(
             frame,
             version=version.version,
             predictions=np.asarray(predictions),
@@ -122,17 +124,20 @@ class LoggingMixin:
             request_ids=None if request_ids is None else [str(r) for r in request_ids],
             timestamps=timestamps,
         )
+        return rows.set_axis(frame.index)  # X's index, which labels given later pair by
 
     def log_labels(
         self, model: str, request_ids: Any, labels: Any, *, timestamps: Any = None
     ) -> int:
         """Append true values for earlier predictions (by request id: a list or Series of ids,
-        or the rows `log_predictions` returned); returns how many. A classifier's labels are
+        or the rows `log_predictions` returned; labels given as a Series pair with ids given
+        as a Series or those rows by index); returns how many. A classifier's labels are
         checked against the classes of the version `model` names (a bare name: its champion,
         else its newest version). A role that may only read a shared registry is refused."""
         _require_writer(self.registry, doing="log labels")
         version = self._labelled_version(model)
-        ids, values = labelling.request_ids_of(request_ids), labelling.labels_of(labels)
+        ids = labelling.request_ids_of(request_ids)
+        values = labelling.labels_of(paired(request_ids, labels))
         what = f"{version.model} version {version.version}"
         classes = self._versions.scoring(version).classes
         found = labelling.as_classes(values, classes, what=what, missing=False)

@@ -32,6 +32,7 @@ from jupyter_mlops.registry.artifacts import ArtifactStore
 from jupyter_mlops.registry.capture import current_user
 from jupyter_mlops.registry.lookups import find_version
 from jupyter_mlops.registry.outputs import FITTED, PREDICTION, TARGET, output_of
+from jupyter_mlops.registry.pairing import paired
 from jupyter_mlops.registry.records import HELD_OUT, TRAINING, Version, describe
 from jupyter_mlops.registry.refs import ModelRef
 from jupyter_mlops.store import references as stored
@@ -266,6 +267,7 @@ def replace(
 ) -> Version:
     """Give `target`, a stored version, new held-out reference data scored by its `model`,
     audited in `version_events`."""
+    y = paired(X, y)
     found = build(model, X, y, held_out=True, schema=target.schema, positive=target.positive_label)
     given = datasets.as_frame(X, name="the reference data")
     truth = None if y is None else datasets.as_frame(y, name="y")

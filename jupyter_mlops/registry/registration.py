@@ -19,6 +19,7 @@ import pandas as pd
 from jupyter_mlops.config import job_id
 from jupyter_mlops.errors import InvalidArgumentError
 from jupyter_mlops.registry import capture, datasets, references, serialization, task
+from jupyter_mlops.registry.pairing import paired
 from jupyter_mlops.registry.references import split
 from jupyter_mlops.registry.refs import check_key
 
@@ -121,7 +122,8 @@ def draft_version(given: Registration) -> Draft:
         datasets.check_columns(_held_out_rows(given.reference), name="the reference data")
     fingerprints: set[str] = set()
     if features is not None:
-        target = datasets.as_frame(given.y, name="y") if given.y is not None else None
+        y = paired(given.X, given.y)
+        target = datasets.as_frame(y, name="y") if y is not None else None
         _check_lengths(features, target)
         references.refuse_missing_labels(model, target, what="X")
         record["data_fingerprint"] = datasets.fingerprint(features, target)
@@ -130,7 +132,7 @@ def draft_version(given: Registration) -> Draft:
     found = _reference(
         model,
         features,
-        given.y,
+        paired(given.X, given.y),
         held_out=given.reference,
         as_frame=isinstance(given.X, pd.DataFrame),
         positive=positive,
@@ -191,6 +193,7 @@ def _reference(
     else the training rows (outputs left out), else none."""
     if held_out is not None:
         rows, truth = split(held_out)
+        truth = paired(rows, truth)
         schema = None
         if features is not None:
             schema = [{"name": str(c), "dtype": str(t)} for c, t in features.dtypes.items()]

@@ -28,7 +28,7 @@ def test_labels_in_another_order_are_matched_by_index_and_other_rows_refused(chu
     shuffled = operations.gate(registry, y=y.sample(frac=1, random_state=1), **kw)
     assert shuffled.champion_value == ordered.champion_value
     assert shuffled.challenger_value == ordered.challenger_value
-    with pytest.raises(InvalidArgumentError, match="the index of y holds values the rows'"):
+    with pytest.raises(InvalidArgumentError, match="the index of y holds other values"):
         operations.gate(registry, y=y.set_axis(y.index + 5000), **kw)
 
 

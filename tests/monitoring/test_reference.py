@@ -349,12 +349,12 @@ def test_held_out_data_that_cannot_stand_for_new_rows_is_refused(tmp_path: Path)
         registry.register(
             "m", model, X=X, y=y, reference=(data.iloc[600:610], labels.iloc[600:610])
         )
-    strange = pd.Series(["a", "b"] * 50)
+    strange = pd.Series(["a", "b"] * 50, index=data.index[600:])
     with pytest.raises(
         InvalidArgumentError, match=r"labels include 'a', 'b', which are not classes"
     ):
         registry.register("m", model, X=X, y=y, reference=(data.iloc[600:], strange))
-    one_class = pd.Series([int(labels.iloc[0])] * 100)
+    one_class = pd.Series([int(labels.iloc[0])] * 100, index=data.index[600:])
     with pytest.raises(InvalidArgumentError, match=r"labels of at least two of its classes"):
         registry.register("m", model, X=X, y=y, reference=(data.iloc[600:], one_class))
     assert registry.model_names() == []
