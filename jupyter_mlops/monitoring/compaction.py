@@ -50,9 +50,10 @@ from pathlib import Path
 
 from jupyter_mlops.config import resolve_home, resolve_location
 from jupyter_mlops.errors import InvalidArgumentError, StorageError
-from jupyter_mlops.monitoring import journals, logs, merging, shared_compaction
+from jupyter_mlops.monitoring import journals, log_times, logs, merging, shared_compaction
 from jupyter_mlops.monitoring.merging import Compaction, CompactionList, logged_models
 from jupyter_mlops.registry import Registry
+from jupyter_mlops.store import analytics
 from jupyter_mlops.store.backends import Store
 from jupyter_mlops.store.locks import fsync_path
 from jupyter_mlops.store.objects import Objects, at, write_file
@@ -167,7 +168,21 @@ def reading(home: Path | Objects, model: str) -> Iterator[LogFiles]:
     """Hold `model`'s logs still for a query, and give the files it reads: no compaction
     moves files meanwhile, and none that crashed halfway through its move is left for the
     query to see. On a read-only file system no compaction can move a file: the query goes
-    ahead unlocked. A shared registry's data path takes no lock (`journals.py`)."""
+    ahead unlocked. A shared registry's data path takes no lock (`journals.py`). A query
+    that meets times the log cannot hold fails naming the day folders to move away."""
+    with _held(home, model) as held:
+        try:
+            yield held
+        except Exception as exc:
+            days = [day for kind in logs.KINDS for day in logs.days(held.data, kind, model)]
+            folders = [held.data.url(day) for day in log_times.outside(days)]
+            if not analytics.unconverted_times(exc) or not folders:
+                raise
+            raise log_times.unreadable(model, folders) from None
+
+
+@contextmanager
+def _held(home: Path | Objects, model: str) -> Iterator[LogFiles]:
     data = at(home)
     folder = data.folder
     if data.shared or folder is None or _read_only(folder):

@@ -48,6 +48,7 @@ import pandas as pd
 from jupyter_mlops.config import machine
 from jupyter_mlops.errors import InvalidArgumentError, StorageError
 from jupyter_mlops.monitoring import journals
+from jupyter_mlops.monitoring.log_times import log_times
 from jupyter_mlops.store.objects import Objects, at
 
 PREDICTIONS = "predictions"
@@ -239,7 +240,7 @@ def prediction_rows(
         predictions=predictions,
         scores=scores,
         request_ids=request_ids if request_ids is not None else new_ids(len(frame)),
-        timestamps=now if timestamps is None else _naive_utc(timestamps),
+        timestamps=now if timestamps is None else log_times(timestamps),
     )
     return frame.assign(**own)
 
@@ -284,7 +285,7 @@ def label_rows(
     return pd.DataFrame(
         {
             REQUEST_ID: [str(value) for value in request_ids],
-            TIMESTAMP: now if timestamps is None else _naive_utc(timestamps),
+            TIMESTAMP: now if timestamps is None else log_times(timestamps),
             LABEL: labels if isinstance(labels, np.ndarray) else list(labels),
         }
     )
@@ -344,8 +345,3 @@ def _tags(heads: np.ndarray, key: bytes) -> np.ndarray:
     mixed *= np.uint64(third | 1)
     mixed ^= mixed >> np.uint64(32)
     return (mixed & np.uint64(0xFFFFFFFF)).astype("<u4").view(np.uint8).reshape(-1, 4)
-
-
-def _naive_utc(values: pd.Series) -> pd.Series:
-    stamps = pd.to_datetime(pd.Series(values).reset_index(drop=True), utc=True)
-    return stamps.dt.tz_localize(None)

@@ -27,7 +27,14 @@ __all__ = [
     "read_parquet",
     "scored_predictions",
     "shadow_pairs",
+    "unconverted_times",
 ]
+
+
+def unconverted_times(error: BaseException) -> bool:
+    """Whether a read failed on a time its segments' common type cannot hold: a segment at
+    nanoseconds beside one from before 1678 or after 2261."""
+    return isinstance(error, duckdb.ConversionException) and "Timestamp" in str(error)
 
 
 def _reachable(conn: duckdb.DuckDBPyConnection, *files: list[str] | None) -> None:

@@ -1,0 +1,80 @@
+"""The times a batch is logged with: refused in one sentence, with nothing written, when the
+log could not hold or read them, and never able to make the rest of the log unreadable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from jupyter_mlops import Monitor, Registry, operations
+from jupyter_mlops.cli import main
+from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.monitoring import logs
+from tests.conftest import logged_ids
+from tests.monitoring.conftest import two_features
+
+
+@pytest.fixture
+def monitor(tmp_path: Path) -> Monitor:
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = two_features(400, seed=5)
+    registry = Registry(tmp_path / "registry")
+    model = LogisticRegression().fit(X[:200], y[:200])
+    registry.register("times", model, X=X[:200], y=y[:200], reference=(X[200:], y[200:]))
+    return Monitor(registry)
+
+
+def rows(count: int) -> pd.DataFrame:
+    return two_features(count, seed=6)[0]
+
+
+def days(monitor: Monitor) -> list[str]:
+    folder = logs.model_directory(monitor.registry.home, logs.PREDICTIONS, "times")
+    return sorted(path.name for path in folder.iterdir()) if folder.exists() else []
+
+
+def test_a_time_the_log_cannot_hold_is_refused_and_the_log_stays_readable(
+    monitor: Monitor,
+) -> None:
+    nanoseconds = pd.to_datetime(["2026-12-01", "2026-12-02"]).as_unit("ns")
+    monitor.log_predictions("times:1", rows(2), timestamps=nanoseconds)
+    for times, said in [
+        (["1600-01-01", "1600-01-02"], "timestamp 0 is 1600-01-01 00:00:00, outside the years"),
+        (["2026-12-01", "2300-01-01"], "timestamp 1 is 2300-01-01 00:00:00, outside the years"),
+        ([pd.NaT, "2026-12-01"], "timestamp 0 is missing (NaT); give every row its time"),
+    ]:
+        with pytest.raises(InvalidArgumentError) as raised:
+            monitor.log_predictions("times:1", rows(2), timestamps=times)
+        assert said in str(raised.value) and "\n" not in str(raised.value)
+        with pytest.raises(InvalidArgumentError, match="give every row its time, or leave"):
+            monitor.log_labels("times", ["a", "b"], [0, 1], timestamps=[None, "2026-12-01"])
+    assert days(monitor) == ["date=2026-12-01", "date=2026-12-02"]
+    monitor.log_predictions("times:1", rows(30), timestamps=["1901-01-01"] * 30)
+    registry = monitor.registry
+    assert len(logged_ids(registry.home, "times")) == 32
+    drift = operations.drift(registry, ref="times:1", window="2026-12-01..2026-12-03", save=False)
+    assert drift.to_dict()["rows"] == 2
+
+
+def test_a_log_written_with_such_times_before_names_the_folder_to_move(
+    monitor: Monitor, capsys
+) -> None:
+    home = monitor.registry.home
+    monitor.log_predictions("times:1", rows(50))
+    old = monitor.log_predictions("times:1", rows(2), predictions=[0, 1])  # as written before
+    old[logs.TIMESTAMP] = pd.to_datetime(["1600-01-01", "1600-01-01"]).as_unit("us")
+    logs.write_segments(home, logs.PREDICTIONS, "times", old)
+    nanoseconds = old.assign(**{logs.TIMESTAMP: pd.Timestamp("2026-12-01").as_unit("ns")})
+    logs.write_segments(home, logs.PREDICTIONS, "times", nanoseconds)
+    assert main(["--home", str(home), "drift", "times:1", "--window", "1d"]) == 2
+    said = capsys.readouterr().err
+    assert "logs/predictions/times/date=1600-01-01, whose times lie outside" in said
+    assert said.count("\n") == 1 and "Traceback" not in said
+    with pytest.raises(InvalidArgumentError, match="move those folders out of the log"):
+        operations.performance(monitor.registry, ref="times:1", window="1d")
+    folder = logs.model_directory(home, logs.PREDICTIONS, "times") / "date=1600-01-01"
+    folder.rename(home / "date=1600-01-01")
+    assert operations.drift(monitor.registry, ref="times:1", window="1d", save=False)
