@@ -3,11 +3,12 @@
 Every segment of a log holds its `__timestamp__` in one Arrow type, `timestamp[us]`, as the
 model server writes it: DuckDB reads a model's segments together and gives the column the
 widest type they hold, so one segment at nanoseconds beside a row from the year 1600 left
-every later read of the log failing. So the times `log_predictions` and `log_labels` are
-given are written at microseconds, and a time outside `EARLIEST`..`LATEST` (a year-1600
-typo, or a time no pandas timestamp at nanoseconds holds) is refused with nothing written,
-as is a missing one: a row with no time falls in no window and its day folder would be
-`date=nan`. A log written before holding such a day is not read half: its reader
+every later read of the log failing. Numbers are no times (pandas reads Unix seconds as
+nanoseconds, all on 1970-01-01), so they are refused. The times `log_predictions` and
+`log_labels` are given are written at microseconds, and a time outside `EARLIEST`..`LATEST`
+(a year-1600 typo, or a time no pandas timestamp at nanoseconds holds) is refused with
+nothing written, as is a missing one: a row with no time falls in no window and its day
+folder would be `date=nan`. A log written before holding such a day is not read half: its reader
 (`compaction.reading`) names the day folders to move away.
 """
 
@@ -18,6 +19,7 @@ from typing import Any, Final, Literal
 import pandas as pd
 
 from jupyter_mlops.errors import InvalidArgumentError
+from jupyter_mlops.monitoring.windows import NUMBERS, first_number
 
 EARLIEST = pd.Timestamp("1900-01-01")
 LATEST = pd.Timestamp("2200-01-01")  # the first time a log refuses
@@ -27,7 +29,13 @@ KEEP = "leave timestamps out to log the rows at the time of logging"
 
 def log_times(values: Any) -> pd.Series:
     """The times given for a batch of rows as naive UTC datetimes at microseconds; a
-    missing time, or one outside `EARLIEST`..`LATEST`, is refused."""
+    missing time, or one outside `EARLIEST`..`LATEST`, is refused, as are numbers."""
+    number = first_number(values)
+    if number is not None:
+        raise InvalidArgumentError(
+            f"timestamps are numbers ({number!r}), {NUMBERS}; convert them to times first, "
+            'e.g. pd.to_datetime(timestamps, unit="s").'
+        )
     stamps = pd.to_datetime(pd.Series(values).reset_index(drop=True), utc=True)
     stamps = stamps.dt.tz_localize(None)
     missing = stamps.isna().to_numpy()

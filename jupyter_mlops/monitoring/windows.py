@@ -150,7 +150,14 @@ def blocks(rows: int, window: Window) -> pd.Series:
 
 def utc_times(times: Any) -> pd.Series:
     """Times as naive UTC datetimes: times with a zone or an offset (mixed ones too, and text
-    such as '2024-03-31T02:30:00+02:00') are converted, and times without one are UTC."""
+    such as '2024-03-31T02:30:00+02:00') are converted, and times without one are UTC.
+    Numbers are refused (`first_number`)."""
+    number = first_number(times)
+    if number is not None:
+        raise InvalidArgumentError(
+            f"the time column holds numbers ({number!r}), {NUMBERS}; convert it to times "
+            'first (e.g. pd.to_datetime(df[column], unit="s"), or ISO 8601 text).'
+        )
     try:
         stamps = pd.to_datetime(pd.Series(times), utc=True)
     except (TypeError, ValueError) as exc:
@@ -159,6 +166,31 @@ def utc_times(times: Any) -> pd.Series:
             f"{str(exc).splitlines()[0]}); pass datetimes or ISO 8601 text."
         ) from None
     return stamps.dt.tz_localize(None)
+
+
+NUMBERS = "which may count seconds, milliseconds or nanoseconds since 1970"
+
+
+def first_number(times: Any) -> Any:
+    """The first number among `times` (None when there is none): pandas reads a number as
+    nanoseconds since 1970, so Unix seconds would all fall on 1970-01-01."""
+    values = pd.Series(times)
+    if pd.api.types.is_bool_dtype(values):
+        return None
+    if pd.api.types.is_numeric_dtype(values):
+        found = values.dropna()
+        return found.iloc[0].item() if len(found) else None
+    if values.dtype == object:
+        for value in values:
+            if _is_number(value):
+                return value.item() if isinstance(value, np.generic) else value
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        return False
+    return value == value  # not NaN
 
 
 def without_time(times: Any) -> np.ndarray:

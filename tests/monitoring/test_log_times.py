@@ -78,3 +78,33 @@ def test_a_log_written_with_such_times_before_names_the_folder_to_move(
     folder = logs.model_directory(home, logs.PREDICTIONS, "times") / "date=1600-01-01"
     folder.rename(home / "date=1600-01-01")
     assert operations.drift(monitor.registry, ref="times:1", window="1d", save=False)
+
+
+def test_numbers_given_as_times_are_refused_not_read_as_nanoseconds(
+    monitor: Monitor, tmp_path: Path, capsys
+) -> None:
+    seconds = [1764547200] * 6  # 2025-12-01 in Unix seconds, which pandas reads as 1970
+    for given in (seconds, pd.Series(seconds, dtype="float64"), ["2026-12-01", *seconds[1:]]):
+        with pytest.raises(InvalidArgumentError) as raised:
+            monitor.log_predictions("times:1", rows(6), timestamps=given)
+        assert "timestamps are numbers (1764547200" in str(raised.value)
+        assert 'pd.to_datetime(timestamps, unit="s")' in str(raised.value)
+    assert days(monitor) == []
+    current = rows(60).assign(at=[1764547200 + 3600 * i for i in range(60)])
+    labels = [0, 1] * 30
+    registry = monitor.registry
+    with pytest.raises(InvalidArgumentError, match=r"the time column holds numbers \(1764547200\)"):
+        operations.performance(
+            registry, ref="times:1", current=current, y=labels, time_column="at", window="1d"
+        )
+    current.to_csv(tmp_path / "current.csv", index=False)
+    args = ["--home", str(registry.home), "drift", "times:1", "--current"]
+    args += [str(tmp_path / "current.csv"), "--time-column", "at", "--every", "1d"]
+    assert main(args) == 2
+    said = capsys.readouterr().err
+    assert "holds numbers (1764547200)" in said and said.count("\n") == 1
+    converted = current.assign(at=pd.to_datetime(current["at"], unit="s"))
+    report = operations.drift(
+        registry, ref="times:1", current=converted, time_column="at", every="1d", save=False
+    )
+    assert "2025-12-03" in str(report)
