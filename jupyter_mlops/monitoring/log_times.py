@@ -8,8 +8,8 @@ nanoseconds, all on 1970-01-01), so they are refused. The times `log_predictions
 `log_labels` are given are written at microseconds, and a time outside `EARLIEST`..`LATEST`
 (a year-1600 typo, or a time no pandas timestamp at nanoseconds holds) is refused with
 nothing written, as is a missing one: a row with no time falls in no window and its day
-folder would be `date=nan`. A log written before holding such a day is not read half: its reader
-(`compaction.reading`) names the day folders to move away.
+folder would be `date=nan`. A log written before holding such a day is not read half: its
+reader (`compaction.reading`) names the day folders to move away.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import Any, Final, Literal
 import pandas as pd
 
 from jupyter_mlops.errors import InvalidArgumentError
-from jupyter_mlops.monitoring.windows import NUMBERS, first_number
+from jupyter_mlops.monitoring.windows import NUMBERS, first_clause, first_number, in_utc
+from jupyter_mlops.registry.display import counted
 
 EARLIEST = pd.Timestamp("1900-01-01")
 LATEST = pd.Timestamp("2200-01-01")  # the first time a log refuses
@@ -27,21 +28,36 @@ UNIT: Final[Literal["us"]] = "us"
 KEEP = "leave timestamps out to log the rows at the time of logging"
 
 
-def log_times(values: Any) -> pd.Series:
-    """The times given for a batch of rows as naive UTC datetimes at microseconds; a
-    missing time, or one outside `EARLIEST`..`LATEST`, is refused, as are numbers."""
-    number = first_number(values)
+def log_times(values: Any, count: int, *, per: str = "row") -> pd.Series:
+    """The times given for a batch of `count` rows (`per`: or labels; one time: for each of
+    them) as naive UTC datetimes at microseconds, times with a zone or offset (mixed ones
+    too) converted; a count that differs, a missing time, a number or a time outside
+    `EARLIEST`..`LATEST` is refused."""
+    if pd.api.types.is_scalar(values) and values is not None:
+        values = [values] * count
+    given = pd.Series(values).reset_index(drop=True)
+    if len(given) != count:
+        raise InvalidArgumentError(
+            f"{counted(count, per)} and {counted(len(given), 'timestamp')} were given; pass "
+            f"one time per {per}, or one for all."
+        )
+    number = first_number(given)
     if number is not None:
         raise InvalidArgumentError(
             f"timestamps are numbers ({number!r}), {NUMBERS}; convert them to times first, "
             'e.g. pd.to_datetime(timestamps, unit="s").'
         )
-    stamps = pd.to_datetime(pd.Series(values).reset_index(drop=True), utc=True)
-    stamps = stamps.dt.tz_localize(None)
+    try:
+        stamps = in_utc(given).dt.tz_localize(None)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgumentError(
+            f"timestamps cannot be read as times ({first_clause(exc)}); pass datetimes "
+            "or ISO 8601 text such as 2026-11-26T08:00:00+01:00."
+        ) from None
     missing = stamps.isna().to_numpy()
     if missing.any():
         raise InvalidArgumentError(
-            f"timestamp {int(missing.argmax())} is missing ({values_at(values, missing)}); "
+            f"timestamp {int(missing.argmax())} is missing ({given[missing].iloc[0]!r}); "
             f"give every row its time, or {KEEP}."
         )
     outside = ((stamps < EARLIEST) | (stamps >= LATEST)).to_numpy()
@@ -53,12 +69,6 @@ def log_times(values: Any) -> pd.Series:
             f"made, or {KEEP}."
         )
     return stamps.dt.as_unit(UNIT)
-
-
-def values_at(values: Any, where: Any) -> str:
-    """The first of `values` `where` marks, as given."""
-    given = pd.Series(values).reset_index(drop=True)
-    return repr(given[where].iloc[0])
 
 
 def outside(days: list[str]) -> list[str]:

@@ -49,6 +49,7 @@ from jupyter_mlops.config import machine
 from jupyter_mlops.errors import InvalidArgumentError, StorageError
 from jupyter_mlops.monitoring import journals
 from jupyter_mlops.monitoring.log_times import log_times
+from jupyter_mlops.registry.display import counted
 from jupyter_mlops.store.objects import Objects, at
 
 PREDICTIONS = "predictions"
@@ -229,8 +230,15 @@ def prediction_rows(
     request_ids: list[str] | None = None,
     timestamps: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """The rows one batch of predictions adds to the log."""
+    """The rows one batch of predictions adds to the log; predictions or request ids of
+    another count than the rows are refused."""
     refuse_reserved(X.columns)
+    for name, given in (("prediction", predictions), ("request id", request_ids)):
+        count = None if given is None else len(given) if np.ndim(given) == 1 else 1
+        if count is not None and count != len(X):
+            raise InvalidArgumentError(
+                f"X has {counted(len(X), 'row')} and {counted(count, name)}; pass one per row."
+            )
     frame = X.reset_index(drop=True).copy()
     frame.columns = [str(name) for name in frame.columns]
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)
@@ -240,7 +248,7 @@ def prediction_rows(
         predictions=predictions,
         scores=scores,
         request_ids=request_ids if request_ids is not None else new_ids(len(frame)),
-        timestamps=now if timestamps is None else log_times(timestamps),
+        timestamps=now if timestamps is None else log_times(timestamps, len(frame)),
     )
     return frame.assign(**own)
 
@@ -282,10 +290,11 @@ def label_rows(
             f"{len(request_ids)} request ids but {len(labels)} labels; pass one label per id."
         )
     now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    given = None if timestamps is None else log_times(timestamps, len(labels), per="label")
     return pd.DataFrame(
         {
             REQUEST_ID: [str(value) for value in request_ids],
-            TIMESTAMP: now if timestamps is None else log_times(timestamps),
+            TIMESTAMP: now if given is None else given,
             LABEL: labels if isinstance(labels, np.ndarray) else list(labels),
         }
     )

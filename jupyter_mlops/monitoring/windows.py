@@ -8,6 +8,7 @@ without a word; windows of rows keep them, in their place.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -159,13 +160,30 @@ def utc_times(times: Any) -> pd.Series:
             'first (e.g. pd.to_datetime(df[column], unit="s"), or ISO 8601 text).'
         )
     try:
-        stamps = pd.to_datetime(pd.Series(times), utc=True)
+        stamps = in_utc(pd.Series(times))
     except (TypeError, ValueError) as exc:
         raise InvalidArgumentError(
             f"cannot read the time column as times ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0]}); pass datetimes or ISO 8601 text."
+            f"{first_clause(exc)}); pass datetimes or ISO 8601 text."
         ) from None
     return stamps.dt.tz_localize(None)
+
+
+def in_utc(values: pd.Series) -> pd.Series:
+    """`values` as times in UTC: as pandas reads them, else as ISO 8601 text each in a form
+    of its own (a date beside a time with an offset); a TypeError or ValueError when they are
+    neither."""
+    with warnings.catch_warnings():  # each value is tried; the caller's sentence says if none is
+        warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
+        try:
+            return pd.to_datetime(values, utc=True)
+        except (TypeError, ValueError):
+            return pd.to_datetime(values, utc=True, format="ISO8601")
+
+
+def first_clause(error: BaseException) -> str:
+    """An error's words up to its first full stop, for a sentence of ours to quote."""
+    return str(error).strip().splitlines()[0].split(". ")[0].rstrip(".") if str(error) else ""
 
 
 NUMBERS = "which may count seconds, milliseconds or nanoseconds since 1970"

@@ -108,3 +108,34 @@ def test_numbers_given_as_times_are_refused_not_read_as_nanoseconds(
         registry, ref="times:1", current=converted, time_column="at", every="1d", save=False
     )
     assert "2025-12-03" in str(report)
+
+
+def test_counts_that_differ_are_refused_and_mixed_offsets_are_converted_to_utc(
+    monitor: Monitor,
+) -> None:
+    for given, said in [
+        ({"predictions": [1] * 5}, "X has 6 rows and 5 predictions; pass one per row"),
+        ({"request_ids": ["a"]}, "X has 6 rows and 1 request id; pass one per row"),
+        ({"timestamps": ["2026-12-01"] * 2}, "6 rows and 2 timestamps were given; pass one time"),
+        ({"timestamps": ["soon"] * 6}, "timestamps cannot be read as times (Time data soon"),
+    ]:
+        with pytest.raises(InvalidArgumentError) as raised:
+            monitor.log_predictions("times:1", rows(6), **given)
+        assert said in str(raised.value) and ". " not in str(raised.value)
+    with pytest.raises(InvalidArgumentError, match="2 labels and 1 timestamp were given; pass one"):
+        monitor.log_labels("times", ["a", "b"], [0, 1], timestamps=["2026-12-01"])
+    assert days(monitor) == []
+    mixed = ["2026-11-03T10:00+09:00", "2026-11-01T00:00Z", "2026-11-02", "2026-11-01T23:30-05:00"]
+    tokyo = pd.Series(pd.date_range("2026-11-01 08:00", periods=4, freq="h", tz="Asia/Tokyo"))
+    logged = monitor.log_predictions("times:1", rows(4), timestamps=mixed)
+    monitor.log_predictions("times:1", rows(4), timestamps=tokyo)
+    monitor.log_predictions("times:1", rows(4), timestamps=pd.Timestamp("2026-11-05", tz="UTC"))
+    assert logged[logs.TIMESTAMP].astype(str).tolist() == [
+        "2026-11-03 01:00:00",
+        "2026-11-01 00:00:00",
+        "2026-11-02 00:00:00",
+        "2026-11-02 04:30:00",
+    ]
+    assert days(monitor) == [
+        f"date=2026-{day}" for day in ("10-31", "11-01", "11-02", "11-03", "11-05")
+    ]
