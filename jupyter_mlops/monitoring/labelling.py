@@ -49,6 +49,24 @@ def request_ids_of(value: Any) -> list[str]:
     return [str(found) for found in ids]
 
 
+def distinct_ids(ids: list[str], *, of: str) -> list[str]:
+    """`ids` (as strings), refused when one is empty or two are alike: a label finds its
+    prediction by id, so an id given to two rows of one call would label both."""
+    seen: dict[str, int] = {}
+    for position, found in enumerate(ids):
+        if not found.strip():
+            raise InvalidArgumentError(
+                f"request id {position} is empty ({found!r}); give each of the {of} an id."
+            )
+        if found in seen:
+            raise InvalidArgumentError(
+                f"request id {found!r} is given twice (at {seen[found]} and {position}); give "
+                f"each of the {of} an id of its own."
+            )
+        seen[found] = position
+    return ids
+
+
 def labels_of(value: Any, *, per: str = "request id") -> list[Any]:
     """The true values in `value`, one per request id (`per="row"`: one per row given, as
     `y=` of performance and check)."""

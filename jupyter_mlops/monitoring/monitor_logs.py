@@ -121,7 +121,7 @@ class LoggingMixin:
             version=version.version,
             predictions=np.asarray(predictions),
             scores=scores,
-            request_ids=None if request_ids is None else [str(r) for r in request_ids],
+            request_ids=None if request_ids is None else _ids(request_ids),
             timestamps=timestamps,
         )
         return rows.set_axis(frame.index)  # X's index, which labels given later pair by
@@ -136,7 +136,7 @@ class LoggingMixin:
         else its newest version). A role that may only read a shared registry is refused."""
         _require_writer(self.registry, doing="log labels")
         version = self._labelled_version(model)
-        ids = labelling.request_ids_of(request_ids)
+        ids = labelling.distinct_ids(labelling.request_ids_of(request_ids), of="labels")
         values = labelling.labels_of(paired(request_ids, labels))
         what = f"{version.model} version {version.version}"
         classes = self._versions.scoring(version).classes
@@ -176,6 +176,12 @@ def _refused(exc: Exception, frame: pd.DataFrame, *, what: str) -> RowsRefusedEr
         f"{columns} a missing or infinite value, which {what} cannot take ({reason}); fill or "
         "drop those rows."
     )
+
+
+def _ids(request_ids: Any) -> list[str]:
+    """Request ids given with predictions: one per row, each of its own."""
+    given = [str(r) for r in request_ids] if np.ndim(request_ids) == 1 else [str(request_ids)]
+    return labelling.distinct_ids(given, of="rows")
 
 
 def _require_writer(registry: Registry, *, doing: str, instead: str = "") -> None:

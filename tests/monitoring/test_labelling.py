@@ -70,3 +70,26 @@ def test_labels_that_are_not_one_value_per_id_are_refused_in_one_sentence(
     with pytest.raises(InvalidArgumentError, match="3 request ids but 2 labels"):
         monitor.log_labels("diagnosis", logged, y.iloc[:2])
     assert not logs.has_log(monitor.registry.home, logs.LABELS, "diagnosis")
+
+
+def test_an_id_given_twice_or_empty_in_one_call_is_refused_and_nothing_written(
+    monitor: Monitor, dataset
+) -> None:
+    X, y = dataset
+    home = monitor.registry.home
+    for ids, said in [
+        (["r1", "r1", "r2", "r3"], "request id 'r1' is given twice (at 0 and 1); give each of"),
+        ([1, 2, "1", 3], "request id '1' is given twice (at 0 and 2)"),
+        (["a", "b", "", "c"], "request id 2 is empty (''); give each of the rows an id"),
+    ]:
+        with pytest.raises(InvalidArgumentError) as raised:
+            monitor.log_predictions("diagnosis:1", X.iloc[:4], request_ids=ids)
+        assert said in str(raised.value) and "\n" not in str(raised.value)
+    assert not logs.has_log(home, logs.PREDICTIONS, "diagnosis")
+    logged = monitor.log_predictions("diagnosis:1", X.iloc[:4], request_ids=["a", "b", "c", "d"])
+    with pytest.raises(InvalidArgumentError, match="request id 'a' is given twice"):
+        monitor.log_labels("diagnosis", ["a", "a", "b", "c"], y.iloc[:4].tolist())
+    with pytest.raises(InvalidArgumentError, match="request id 1 is empty"):
+        monitor.log_labels("diagnosis", ["a", " ", "b", "c"], y.iloc[:4].tolist())
+    assert not logs.has_log(home, logs.LABELS, "diagnosis")
+    assert monitor.log_labels("diagnosis", logged, y.iloc[:4]) == 4
