@@ -127,6 +127,24 @@ def as_classes(
     return found.values
 
 
+def as_predictions(predictions: Any, classes: tuple[Any, ...] | None, *, what: str) -> Any:
+    """Predictions given for `what` (a version), one per row, as the classes they name;
+    one that is missing or names none of `classes` is refused. Without `classes` (no
+    classifier, or its model cannot be loaded here) they stay as they are."""
+    if classes is None or np.ndim(predictions) != 1:
+        return predictions  # another count than the rows' is refused with the rows
+    found = matched(predictions, classes)
+    wrong = found.missing | found.strangers
+    if wrong.any():
+        position = int(wrong.argmax())
+        raise InvalidArgumentError(
+            f"the predictions of {what} are its classes {listed(classes)}, but prediction "
+            f"{position} is {_shown(list(predictions)[position])}; pass the class the model "
+            "predicted for each row."
+        )
+    return found.values
+
+
 def _absent(label: Any) -> bool:
     return label is None or (pd.api.types.is_scalar(label) and bool(pd.isna(label)))
 

@@ -108,7 +108,10 @@ class LoggingMixin:
         what = f"{version.model} version {version.version}"
         frame = booleans_read(scoring_rows(X, version.schema, what=what), version.schema, what=what)
         scores = None
-        if predictions is None:
+        if predictions is not None:  # a classifier's outputs are its classes
+            classes = self._versions.scoring(version).classes
+            predictions = labelling.as_predictions(predictions, classes, what=what)
+        else:
             model = self._versions.model(version)
             try:
                 predictions, scores = predictions_and_scores(

@@ -93,3 +93,20 @@ def test_an_id_given_twice_or_empty_in_one_call_is_refused_and_nothing_written(
         monitor.log_labels("diagnosis", ["a", " ", "b", "c"], y.iloc[:4].tolist())
     assert not logs.has_log(home, logs.LABELS, "diagnosis")
     assert monitor.log_labels("diagnosis", logged, y.iloc[:4]) == 4
+
+
+def test_predictions_given_that_are_not_the_classes_are_refused_naming_them(
+    monitor: Monitor, dataset
+) -> None:
+    X, _ = dataset
+    for given, said in [
+        ([7, 1, 0, 1], "are its classes 0 and 1, but prediction 0 is 7 (int); pass the class"),
+        ([0, 1, None, 1], "but prediction 2 is None (NoneType)"),
+        ([0, 1, 0.5, 1], "but prediction 2 is 0.5 (float)"),
+    ]:
+        with pytest.raises(InvalidArgumentError) as raised:
+            monitor.log_predictions("diagnosis:1", X.iloc[:4], predictions=given)
+        assert said in str(raised.value) and "\n" not in str(raised.value)
+    assert not logs.has_log(monitor.registry.home, logs.PREDICTIONS, "diagnosis")
+    logged = monitor.log_predictions("diagnosis:1", X.iloc[:4], predictions=["1", 0, 1.0, True])
+    assert logged[logs.PREDICTION].tolist() == [1, 0, 1, 1]
