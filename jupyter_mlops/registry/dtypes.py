@@ -35,12 +35,7 @@ def as_trained(frame: pd.DataFrame, schema: list[dict[str, Any]] | None) -> pd.D
         for name in frame.columns
         if str(name) in recorded and str(frame[name].dtype) != recorded[str(name)]
     }
-    if not converted:
-        return frame
-    frame = frame.copy(deep=False)
-    for name, series in converted.items():
-        frame[name] = series
-    return frame
+    return _replaced(frame, converted)
 
 
 def booleans_read(
@@ -64,11 +59,16 @@ def booleans_read(
                 "'false', '1' or '0', or the numbers 1 and 0)."
             )
         converted[name] = values
-    if not converted:
+    return _replaced(frame, converted)
+
+
+def _replaced(frame: pd.DataFrame, columns: dict[Any, pd.Series]) -> pd.DataFrame:
+    """`frame` with `columns` in place of its own (the caller's frame left as it is)."""
+    if not columns:
         return frame
     frame = frame.copy(deep=False)
-    for name, values in converted.items():
-        frame[name] = values
+    for name, series in columns.items():
+        frame[name] = series
     return frame
 
 

@@ -53,6 +53,7 @@ from jupyter_mlops.errors import (
 )
 from jupyter_mlops.store import locks
 from jupyter_mlops.store.alias_books import CatalogBook
+from jupyter_mlops.store.forks import inherited
 from jupyter_mlops.store.locks import fsync_path
 
 T = TypeVar("T")
@@ -63,18 +64,6 @@ _CATALOG = "registry"
 _PROBE = "registry_probe"
 _DISK_FULL = "No space left on device"
 _SHADOW = ".writing-{}.duckdb"
-
-
-# what a forked child inherits from its parent's registry work and must never close nor
-# destroy: a DuckDB engine's end waits for its threads, which stayed in the parent (the
-# child would hang on its first registry call), and a PostgreSQL session ended here would
-# end the parent's; kept here, unused, for the child's life
-_INHERITED: list[object] = []
-
-
-def inherited(*found: object) -> None:
-    """Keep what a forked child inherited (engines, sessions) alive and unused for good."""
-    _INHERITED.extend(found)
 
 
 class _Engine:

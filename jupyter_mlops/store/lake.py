@@ -61,7 +61,7 @@ from jupyter_mlops.store import (
     writer_lock,
 )
 from jupyter_mlops.store.alias_books import Book
-from jupyter_mlops.store.connection import inherited
+from jupyter_mlops.store.forks import inherited
 from jupyter_mlops.store.lake_engines import Engines
 from jupyter_mlops.store.lake_urls import parsed, shown
 

@@ -28,7 +28,7 @@ from typing import ClassVar
 
 import duckdb
 
-from jupyter_mlops.store.connection import inherited
+from jupyter_mlops.store.forks import inherited
 
 # extensions are installed and loaded by name (`extensions.py`), never fetched on their own
 _ENGINE: dict[str, str | bool | int | float | list[str]] = {

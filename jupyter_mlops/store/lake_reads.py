@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 from jupyter_mlops.clock import utc_now
 from jupyter_mlops.errors import InvalidArgumentError, UnavailableError
 from jupyter_mlops.store import extensions
-from jupyter_mlops.store.connection import inherited
+from jupyter_mlops.store.forks import inherited
 
 if TYPE_CHECKING:
     import duckdb
