@@ -42,7 +42,7 @@ from jupyter_mlops.clock import utc_now
 from jupyter_mlops.config import JOB_VARIABLE, job_evidence, machine
 from jupyter_mlops.deploying.processes import process_start
 from jupyter_mlops.errors import InvalidArgumentError, MlopsError
-from jupyter_mlops.registry import Registry
+from jupyter_mlops.registry import Registry, team
 from jupyter_mlops.registry.capture import current_user
 from jupyter_mlops.registry.locations import environment
 from jupyter_mlops.store import jobs as sql
@@ -83,6 +83,7 @@ def run_job(
     `schedule` if given; `steps`: what the kind does before and after its notebook (a
     retraining's condition, gate and promotion)."""
     given = checked(registry, notebook, parameters, kind=kind, timeout=timeout, schedule=schedule)
+    team.require_writable(registry.db)  # a job is recorded: refused before its lock is made
     name = overlap.lock_name(
         schedule=given.schedule, notebook=str(given.notebook), parameters=given.parameters_json
     )
@@ -94,7 +95,7 @@ def run_job(
     if kind == "retrain" and given.model is not None and given.schedule is None:
         name = f"retrain-{given.model}.lock"  # one retraining of a model at a time
         what = f"another retraining of {given.model} is still running"
-    with overlap.held(registry.home, name) as hold:
+    with overlap.held(registry.home, name, shared=registry.shared) as hold:
         if not hold.free:
             return _skipped(registry, given, what=what, holder=hold.holder())
         if given.schedule is not None:

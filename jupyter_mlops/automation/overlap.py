@@ -67,13 +67,15 @@ class Hold:
 
 
 @contextmanager
-def held(home: Path, name: str) -> Iterator[Hold]:
+def held(home: Path, name: str, *, shared: bool = False) -> Iterator[Hold]:
     """Hold the lock `name` while the block runs (`Hold.free`), or tell at once who holds
-    it (`Hold.holder`)."""
+    it (`Hold.holder`). In a `shared` registry's data path its file is made as the umask
+    makes any file, so teammates under other Unix users open it too; a registry file's
+    stays its owner's."""
     folder = home / LOCKS
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o600)
+        descriptor = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o666 if shared else 0o600)
     except OSError as exc:
         raise StorageError.of(
             exc, folder, doing="lock the job", outcome="nothing was run"

@@ -9,6 +9,7 @@ is refused: the command would carry it where every reader sees it."""
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -64,6 +65,10 @@ def test_a_scheduled_monitoring_job_records_its_job_and_check_in_the_shared_regi
     (check,) = job.detail["checks"]  # what the notebook's `%mlops check` wrote, it wrote here
     history = operations.drift_history(registry, model="tumour").to_frame()
     assert set(history["check_id"]) == {check}
+    umask = os.umask(0)
+    os.umask(umask)
+    (lock,) = (tmp_path / "team" / "jobs" / "locks").iterdir()  # made as any file of the team's
+    assert stat.S_IMODE(lock.stat().st_mode) == 0o666 & ~umask
 
 
 CLI = str(Path(sys.executable).parent / "jupyter-mlops")

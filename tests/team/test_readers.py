@@ -6,6 +6,7 @@ writer can upgrade."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from functools import partial
@@ -61,6 +62,25 @@ def test_a_reader_is_refused_compacting_the_logs_before_any_merge(team, subproce
     done = shell(team.carol, "compact", "churn", env=subprocess_env)
     refused_in_one_sentence(done, team.names["carol"])
     assert files_under(logged) == before
+
+
+@pytest.mark.parametrize("kind", ["monitor", "retrain"])
+def test_a_readers_job_is_refused_before_its_lock_file_is_made(
+    team, kind, tmp_path, subprocess_env
+):
+    """A job is recorded, so a role that may only read is refused running one before the
+    lock file that keeps two runs apart is made in the team's data path."""
+    notebook = tmp_path / "job.ipynb"
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    cells = {"cells": [], "metadata": kernel, "nbformat": 4, "nbformat_minor": 5}
+    notebook.write_text(json.dumps(cells))
+    asked = ["-p", "model", "churn@champion"] if kind == "monitor" else []
+    command = [kind, *(["churn", "--notebook"] if kind == "retrain" else []), str(notebook)]
+    done = shell(team.carol, *command, *asked, env=subprocess_env)
+    refused_in_one_sentence(done, team.names["carol"])
+    assert not (team.data / "jobs" / "locks").exists() or not any(
+        (team.data / "jobs" / "locks").iterdir()
+    )
 
 
 def test_a_readers_undeploy_is_refused_and_the_server_keeps_serving(team, subprocess_env):
