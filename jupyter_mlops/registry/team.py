@@ -164,9 +164,34 @@ def _claim(db: LakeDatabase, data: Objects) -> None:
     with one folder, one gets it and the others are refused; processes making the same
     registry at once all take it. Another registry's files, or its claim, are refused."""
     claim = json.dumps({"registry": shown(db.url)}) + "\n"
+    _refuse_inside_anothers(db, data)
     _refuse_anothers(db, data)
     if not data.claim(MARK, claim.encode()):
         _refuse_anothers(db, data)  # claimed meanwhile: by this registry (taken), or refused
+
+
+def _refuse_inside_anothers(db: LakeDatabase, data: Objects) -> None:
+    """A new registry's data folder must not lie inside another registry's folder (a shared
+    one's data folder, or a registry file's): its files would be among the other's, and
+    one's `gc` or copy would see the other's as its own."""
+    if data.folder is None:
+        return
+    for folder in data.folder.absolute().parents:
+        marked_here = (folder / CATALOG_MARK).exists() or (folder / SHARED_MARK).exists()
+        if marked_here or (folder / REGISTRY_FILE).exists():
+            owner = marked(Folder(folder)) if marked_here else None
+            whose = (
+                f"shared registry {owner.registry!r}'s data folder"
+                if owner
+                else "a shared registry's data folder"
+                if marked_here
+                else "a registry file's folder"
+            )
+            raise InvalidArgumentError(
+                f"the folder {data.url()!r} lies inside {whose} {str(folder)!r}, so the new "
+                f"{db.shown} cannot keep its files there; give it a folder of its own with "
+                f"{DATA_PATH_VARIABLE} (or --data-path)."
+            )
 
 
 def withdraw(db: LakeDatabase, data: Objects) -> None:

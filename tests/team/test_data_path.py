@@ -89,12 +89,16 @@ def test_a_new_registry_never_takes_another_registrys_folder(lake_url, postgres,
         shared: f"holds the files of shared registry {lake_url!r}, and the shared registry "
         f"{second!r} holds no registry yet; to open that one, give its URL (check schema=",
         file_registry: "holds another registry's files",
+        shared / "artifacts": f"lies inside shared registry {lake_url!r}'s data folder",
+        shared / "sub": f"lies inside shared registry {lake_url!r}'s data folder",
+        file_registry / "sub": f"lies inside a registry file's folder {str(file_registry)!r}",
     }
     for taken, said in refusals.items():
         with pytest.raises(InvalidArgumentError) as refused:
             Registry(second, data_path=taken)
         assert said in one_sentence(refused.value)
     assert first.verify().ok  # nothing the second could have collected as unused
+    assert not (shared / "sub").exists() and not (file_registry / "sub").exists()
     schema = second.rsplit("schema=", 1)[1]
     tables = f"SELECT count(*) FROM pg_tables WHERE schemaname = '{schema}'"
     assert postgres.execute(tables) == [(0,)]  # refused before a catalog was made there
