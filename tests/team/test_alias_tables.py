@@ -53,7 +53,8 @@ def as_older(registry: Registry) -> LakeDatabase:
         for table in ("aliases", "alias_events"):
             conn.execute(f"CREATE TABLE {db.name}.main.{table} AS SELECT * FROM {table}")
         conn.execute("DELETE FROM schema_migrations WHERE id >= ?", [MOVED])
-        conn.execute("DROP TABLE copied_rows")  # what a later migration makes
+        conn.execute("DROP TABLE copied_rows")  # what later migrations make
+        conn.execute("ALTER TABLE metric_results DROP COLUMN block")
     with psycopg.connect(db.conninfo, autocommit=True) as session:
         session.execute(f"DROP TABLE {db.schema}.mlops_aliases, {db.schema}.mlops_alias_events")
     closed(registry)
