@@ -217,12 +217,23 @@ def _holding(tally: table_copies.Tally) -> str:
 
 
 def _refuse_same(source: Registry, target: Registry) -> None:
-    if _identity(source) == _identity(target):
+    if _identity(source) == _identity(target) or _same_file(source, target):
         also = "" if _named(target) == _named(source) else f", reached also as {_named(target)}"
         raise InvalidArgumentError(
             f"the registry to copy from and the one to copy into are both {_named(source)}"
             f"{also}; give another registry to copy into."
         )
+
+
+def _same_file(source: Registry, target: Registry) -> bool:
+    """Whether two folder registries are one file reached by two paths (a bind mount, one
+    export mounted twice), which their paths cannot tell."""
+    if source.shared or target.shared:
+        return False
+    try:
+        return os.path.samefile(source.home / REGISTRY_FILE, target.home / REGISTRY_FILE)
+    except OSError:  # the target's file is not made yet
+        return False
 
 
 def _identity(registry: Registry) -> str:

@@ -79,6 +79,14 @@ def test_a_registry_is_never_copied_into_itself_however_it_is_named(source, lake
         operations.migrate(shared, spelt)
     copy = copied(shared, tmp_path / "copy")  # the catalog's id kept, another place
     assert not operations.migrate(copy, shared).copied_anything
+    mounted = tmp_path / "mounted"  # one folder at two paths, as one export mounted twice
+    mounted.mkdir()
+    subprocess.run(["mount", "--bind", str(source.home), str(mounted)], check=True)
+    try:
+        with pytest.raises(InvalidArgumentError, match="give another registry to copy into"):
+            operations.migrate(source, Registry(mounted))
+    finally:
+        subprocess.run(["umount", str(mounted)], check=True)
 
 
 def test_a_target_holding_other_rows_under_the_same_keys_is_refused_untouched(
