@@ -74,10 +74,13 @@ def _main(argv: list[str] | None) -> int:
     home, made = _made(args.home, data_path=args.data_path)
     try:
         args.subcommand.before_opening(args)
-        registry = Registry(args.home, data_path=args.data_path)
-        context = Context(registry, Face.SHELL, data=data_files)
         with stoppable(args.subcommand.runs_job):
-            result = shown_in(args.subcommand.run(context, args), Face.SHELL)
+            if args.subcommand.standalone(args):  # --home's registry is not used: not opened
+                result = shown_in(args.subcommand.run_alone(Face.SHELL, args), Face.SHELL)
+            else:
+                registry = Registry(args.home, data_path=args.data_path)
+                context = Context(registry, Face.SHELL, data=data_files)
+                result = shown_in(args.subcommand.run(context, args), Face.SHELL)
     except MlopsError as exc:
         if home is not None and made is not None:  # a refused command leaves no new registry
             discard_if_unused(home, made=made)

@@ -43,6 +43,15 @@ class Subcommand:
         """What runs before the face opens the registry (nothing by default): a step that
         changes whether it opens at all."""
 
+    def standalone(self, args: argparse.Namespace) -> bool:
+        """Whether these arguments name every registry the subcommand uses, so the face
+        opens none of its own (`run_alone` runs it): no registry is made where none is
+        used. False by default."""
+        return False
+
+    def run_alone(self, face: Face, args: argparse.Namespace) -> Any:
+        raise NotImplementedError
+
     def run(self, context: Context, args: argparse.Namespace) -> Any:
         raise NotImplementedError
 

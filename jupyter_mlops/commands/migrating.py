@@ -7,6 +7,7 @@ from typing import Any
 
 from jupyter_mlops import operations
 from jupyter_mlops.commands.base import Context, Subcommand
+from jupyter_mlops.errors import Face
 from jupyter_mlops.operations.migrating import require_there
 from jupyter_mlops.registry import Registry
 
@@ -46,14 +47,21 @@ class Migrate(Subcommand):
         if args.source is None:  # the registry in use is copied: it is there already, not made
             require_there(args.home, data_path=args.data_path)  # opened once, by the face
 
+    def standalone(self, args: argparse.Namespace) -> bool:
+        return args.source is not None  # --from names the source: the one in use is not opened
+
+    def run_alone(self, face: Face, args: argparse.Namespace) -> Any:
+        source = operations.registry_at(args.source, data_path=args.from_data_path)
+        return _copied(source, args)
+
     def run(self, context: Context, args: argparse.Namespace) -> Any:
-        source = (
-            context.registry
-            if args.source is None
-            else operations.registry_at(args.source, data_path=args.from_data_path)
-        )
-        target = Registry(args.target, data_path=args.to_data_path)
-        return operations.migrate(source, target)
+        if args.source is not None:
+            return self.run_alone(context.face, args)
+        return _copied(context.registry, args)
+
+
+def _copied(source: Registry, args: argparse.Namespace) -> Any:
+    return operations.migrate(source, Registry(args.target, data_path=args.to_data_path))
 
 
 MIGRATING: tuple[Subcommand, ...] = (Migrate(),)

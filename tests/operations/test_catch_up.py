@@ -225,6 +225,21 @@ def test_migrate_without_from_copies_only_a_registry_that_is_there(tmp_path, cap
     assert not missing.exists() and not target.exists()
 
 
+def test_migrate_from_a_named_registry_opens_no_registry_of_home(source, tmp_path, monkeypatch):
+    """With --from, the registry --home (or $MLOPS_HOME) names is not used, so none is made
+    there: a team's exported MLOPS_HOME is not filled with an empty registry."""
+    unused, home = tmp_path / "unused", tmp_path / "exported"
+    monkeypatch.setenv("MLOPS_HOME", str(home))
+    target = tmp_path / "target"
+    assert (
+        main(["--home", str(unused), "migrate", "--from", str(source.home), "--to", str(target)])
+        == 0
+    )
+    assert main(["migrate", "--from", str(source.home), "--to", str(target)]) == 0
+    assert not unused.exists() and not home.exists()
+    assert Registry(target).model_names() == ["churn"]
+
+
 def test_a_catch_up_that_would_leave_an_alias_on_an_archived_version_is_refused(
     source, tmp_path, capsys
 ):
