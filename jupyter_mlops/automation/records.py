@@ -3,7 +3,8 @@ executed notebook written out to open.
 
 A job's `status` is what its row says, but for one case worked out when read: a row still
 'running' whose runner this machine proves gone (killed, or died with its machine's power)
-is 'crashed', since no one is left to finish it.
+is 'crashed', since no one is left to finish it; one running on another machine says so,
+since only that machine can tell.
 """
 
 from __future__ import annotations
@@ -71,6 +72,11 @@ class Job:
         ):
             fields["status"] = CRASHED
             fields["message"] = _crashed(row, detail)
+        elif row["status"] == RUNNING and not processes.on_this_machine(row["host"]):
+            fields["message"] = row["message"] or (
+                f"running on {row['host']} (pid {row['pid']}) as far as the registry knows; "
+                f"whether its runner is still there is told only on {row['host']}"
+            )
         fields["opened"] = None if opened is None or not opened.exists() else str(opened)
         return cls(**fields)
 

@@ -151,13 +151,27 @@ def test_an_empty_or_refused_listing_says_which_models_have_jobs(listed, capsys)
             operations.job_notebook(listed, job=wrong)
 
 
-def _running(registry: Registry, *, pid: int) -> int:
+def test_a_job_running_on_another_machine_says_only_that_machine_can_tell(listed, capsys):
+    """This machine cannot prove a runner elsewhere gone, so the job stays running, and
+    says where it runs and where its end can be told."""
+    _running(listed, pid=2**22 + 7, host="elsewhere")
+    [job] = [j for j in operations.jobs(listed, model="churn") if j.status == "running"]
+    assert job.message == (
+        f"running on elsewhere (pid {2**22 + 7}) as far as the registry knows; whether its "
+        "runner is still there is told only on elsewhere"
+    )
+    assert main(["--home", str(listed.home), "jobs", "churn"]) == 0
+    assert "running on elsewhere" in " ".join(capsys.readouterr().out.split())
+
+
+def _running(registry: Registry, *, pid: int, host: str | None = None) -> int:
     with registry.db.write() as conn:
         return sql.insert_job(
             conn,
             {"kind": "monitor", "model": "churn", "notebook": "/work/monitoring.ipynb",
              "parameters": "{}", "status": "running", "started_at": utc_now(),
-             "host": socket.gethostname(), "pid": pid, "created_by": "cron", "detail": "{}"},
+             "host": host or socket.gethostname(), "pid": pid, "created_by": "cron",
+             "detail": "{}"},
         )  # fmt: skip
 
 
