@@ -89,7 +89,7 @@ def migrate(source: Registry, target: Registry) -> Migration:
         tables=[
             TableCopy(
                 name,
-                tally.rows,
+                tally.rows + checked.kept[name],
                 rows[name].added,
                 tally.digest,
                 updated=rows[name].updated,

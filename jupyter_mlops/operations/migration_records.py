@@ -14,7 +14,7 @@ VERIFIED = (
     "verified: every table's rows (count and hash; none the source changed or removed left as "
     "it was), every artifact's sha256, every logged row there once"
 )
-_HEADERS = ["what", "in source", "added", "updated", "removed", "hash"]
+_HEADERS = ["what", "in source", "added", "updated", "removed", "kept", "hash"]
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,9 @@ class TableCopy:
     the source since the last copy) and deleted (removed from the source since)."""
 
     name: str
-    rows: int
+    rows: int  # the source's rows, those the target kept as it has them among them
     copied: int  # rows added
-    digest: str  # an order-independent hash of its rows, the same in source and target
+    digest: str  # an order-independent hash of its rows (but those kept), the same in both
     updated: int = 0
     removed: int = 0
     kept: int = 0  # rows the target changed (or removed) on its own, kept as it has them
@@ -112,12 +112,15 @@ class Migration:
                 t.copied,
                 t.updated,
                 t.removed,
-                t.digest[:16] if t.rows else "",
+                t.kept,
+                t.digest[:16] if t.rows > t.kept else "",
             ]
             for t in self.tables
         ]
-        rows.append(["artifacts", self.artifacts, self.artifacts_copied, "", "", ""])
-        rows += [[f"{log.kind} log rows", log.rows, log.copied, "", "", ""] for log in self.logs]
+        rows.append(["artifacts", self.artifacts, self.artifacts_copied, "", "", "", ""])
+        rows += [
+            [f"{log.kind} log rows", log.rows, log.copied, "", "", "", ""] for log in self.logs
+        ]
         return rows
 
     def to_dict(self) -> dict[str, Any]:

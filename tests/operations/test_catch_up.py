@@ -112,6 +112,9 @@ def test_a_change_made_in_the_copy_is_kept_unless_the_source_changed_that_row_to
     assert caught.verified and caught.rows_updated == 1 and not caught.rows_removed
     assert "kept as" in str(caught) and "1 row of models" in caught._repr_html_()
     assert caught.to_dict()["tables"]["models"]["kept"] == 1
+    assert caught.to_dict()["tables"]["models"]["rows"] == 1  # the source's row, kept here
+    [shown] = [line.split() for line in str(caught).splitlines() if "table models" in line]
+    assert shown[2:8] == ["1", "0", "0", "0", "1"]  # in source, added, updated, removed, kept
     assert copy.get("churn:70").status == "archived"
     assert copy.models()[0].description == "described in the copy"
     assert copy.get("churn:3").tags == {"team": "copy"}
