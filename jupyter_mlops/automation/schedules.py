@@ -239,7 +239,7 @@ def _require_here(row: Mapping[str, Any]) -> None:
     marked removed here while cron still runs it there."""
     if not _here(row):
         number = row["id"]
-        raise InvalidArgumentError(
+        raise ConflictError(  # as undeploying another machine's server is refused
             f"schedule {number}'s crontab entry is on {row['host']}, not on {machine()}, "
             f"so it cannot be taken out from here; on {row['host']}, run ",
             Command("schedule", f"--remove {number}",
