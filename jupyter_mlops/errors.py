@@ -128,6 +128,19 @@ class MlopsError(Exception):
         error.args = (error.render(Face.PYTHON),)
         return error
 
+    def option_named(self, option: str, name: str) -> MlopsError:
+        """The same error, the option its message names as `option` (`--data-path`) named
+        `name` (`--from-data-path`): as a subcommand with options of its own spells it."""
+        import re
+
+        alone = re.compile(rf"(?<![\w-]){re.escape(option)}(?![\w-])")
+        error = type(self).__new__(type(self))
+        error.__dict__.update(self.__dict__)
+        parts = getattr(self, "parts", ()) or (str(self),)
+        error.parts = tuple(alone.sub(name, p) if isinstance(p, str) else p for p in parts)
+        error.args = (error.render(Face.PYTHON),)
+        return error
+
 
 class InvalidArgumentError(MlopsError, ValueError):
     """An argument or value given by the user is not acceptable."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from jupyter_mlops import operations
 from jupyter_mlops.commands.base import Context, Subcommand
-from jupyter_mlops.errors import Face
+from jupyter_mlops.errors import Face, MlopsError
 from jupyter_mlops.operations.migrating import require_there
 from jupyter_mlops.registry import Registry
 
@@ -51,7 +51,10 @@ class Migrate(Subcommand):
         return args.source is not None  # --from names the source: the one in use is not opened
 
     def run_alone(self, face: Face, args: argparse.Namespace) -> Any:
-        source = operations.registry_at(args.source, data_path=args.from_data_path)
+        try:
+            source = operations.registry_at(args.source, data_path=args.from_data_path)
+        except MlopsError as exc:  # the source's data path is --from-data-path here
+            raise exc.option_named("--data-path", "--from-data-path") from None
         return _copied(source, args)
 
     def run(self, context: Context, args: argparse.Namespace) -> Any:
@@ -61,7 +64,11 @@ class Migrate(Subcommand):
 
 
 def _copied(source: Registry, args: argparse.Namespace) -> Any:
-    return operations.migrate(source, Registry(args.target, data_path=args.to_data_path))
+    try:
+        target = Registry(args.target, data_path=args.to_data_path)
+    except MlopsError as exc:  # the target's data path is --to-data-path here
+        raise exc.option_named("--data-path", "--to-data-path") from None
+    return operations.migrate(source, target)
 
 
 MIGRATING: tuple[Subcommand, ...] = (Migrate(),)

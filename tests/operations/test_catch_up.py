@@ -283,3 +283,20 @@ def test_a_catch_up_that_would_leave_an_alias_on_an_archived_version_is_refused(
 
     assert caught.verified and other.model_aliases("churn")["green"] == 72
     assert other.get("churn:71").status == "archived"
+
+
+def test_migrates_refusals_of_a_data_path_name_the_option_migrate_takes(
+    source, lake_url, postgres, tmp_path, capsys
+):
+    """A shared --from or --to is given its data path by --from-data-path or --to-data-path,
+    so a refusal of one says that, not the --data-path of the registry in use."""
+    shared = tmp_path / "shared"
+    operations.migrate(source, Registry(lake_url, data_path=shared))
+    wrong = ["--from", lake_url, "--from-data-path", str(tmp_path / "typo")]
+    assert main(["migrate", *wrong, "--to", str(tmp_path / "copy")]) == 2
+    said = capsys.readouterr().err
+    assert "(or --from-data-path)" in said and " --data-path" not in said, said
+    new = postgres.url(postgres.new_schema())
+    assert main(["migrate", "--from", str(source.home), "--to", new]) == 2
+    said = capsys.readouterr().err
+    assert "--to-data-path" in said and " --data-path" not in said, said
