@@ -106,6 +106,10 @@ class LoggingMixin:
         from jupyter_mlops.registry.signature import scoring_rows
 
         what = f"{version.model} version {version.version}"
+        # given apart from X as Series, they pair with its rows by index, as labels do
+        predictions = paired(X, predictions, named="predictions")
+        request_ids = paired(X, request_ids, named="request_ids")
+        timestamps = paired(X, timestamps, named="timestamps")
         frame = booleans_read(scoring_rows(X, version.schema, what=what), version.schema, what=what)
         scores = None
         if predictions is not None:  # a classifier's outputs are its classes

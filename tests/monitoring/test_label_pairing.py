@@ -106,3 +106,25 @@ def test_a_reference_whose_labels_are_in_another_order_calibrates_the_same(
     assert registry.get("pairs:1").data_fingerprint == registry.get("sorted:1").data_fingerprint
     with pytest.raises(InvalidArgumentError, match=REFUSED):
         registry.register("other", model, reference=(X_val, y_val.reset_index(drop=True)))
+
+
+def test_predictions_and_times_given_as_series_pair_with_their_rows_by_index(
+    registry: Registry, parts: dict
+) -> None:
+    """What `log_predictions` is given beside X as Series pairs with X's rows by index, as
+    labels do: the same values sorted by index log the same rows."""
+    X, _ = parts["now"]
+    monitor = Monitor(registry)
+    said = pd.Series(registry.load("pairs:1").predict(X), index=X.index)
+    times = pd.Series(pd.date_range("2026-11-02", periods=len(X), freq="1min"), index=X.index)
+    ids = pd.Series([f"r{n}" for n in X.index], index=X.index)
+    logged = monitor.log_predictions(
+        "pairs:1",
+        X,
+        predictions=said.sort_index(),
+        timestamps=times.sort_index(),
+        request_ids=ids.sort_index(),
+    )
+    assert logged[logs.REQUEST_ID].tolist() == ids.tolist()
+    assert logged[logs.PREDICTION].tolist() == said.tolist()
+    assert pd.to_datetime(logged[logs.TIMESTAMP]).tolist() == times.tolist()
