@@ -19,7 +19,7 @@ label's kind) takes only its classes, checked as every way labels come in checks
 0.5 is not a label of a 0/1 classifier, and a label log holding one would skew every
 metric computed from it. An id
 the server did not issue is accepted (another replica, or the server before a restart,
-may have) and counted in the answer.
+may have) and counted in the answer; an empty id, or one given twice in a body, is refused.
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ def checked(payload: Any, takes: Takes) -> tuple[list[str], np.ndarray]:
         raise Unprocessable("request_ids and labels must be arrays of one length.", field="labels")
     if not ids or not set(map(type, ids)) <= {str}:
         raise Unprocessable("request_ids must be a non-empty array of text.", field="request_ids")
+    _distinct(ids)
     if len(labels) > MAX_LABELS:
         raise Unprocessable(
             f"{len(labels)} labels is more than {MAX_LABELS} a request; split it.", field="labels"
@@ -107,6 +108,24 @@ def checked(payload: Any, takes: Takes) -> tuple[list[str], np.ndarray]:
             field="labels",
         )
     return ids, found.values
+
+
+def _distinct(ids: list[str]) -> None:
+    """Refuse an empty id, or one given twice: a label finds its prediction by id, so one
+    given twice would label it twice (as `Monitor.log_labels` refuses)."""
+    seen: set[str] = set()
+    for position, found in enumerate(ids):
+        if not found.strip():
+            raise Unprocessable(
+                f"request id {position} is empty; give each label its prediction's id.",
+                field="request_ids",
+            )
+        if found in seen:
+            raise Unprocessable(
+                f"request id {found!r} is given twice; give each prediction's label once.",
+                field="request_ids",
+            )
+        seen.add(found)
 
 
 def _labels(labels: list[Any], kind: str) -> np.ndarray:

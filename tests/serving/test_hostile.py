@@ -186,7 +186,7 @@ def test_labels_and_ids_of_every_kind_are_checked_and_unknown_ids_counted(
             assert status == 422 and answer["field"] == "labels", (name, answer)
             assert not pythonic(answer["message"]), answer
         status, answer = post(churn_server, "/feedback", {"request_ids": [value], "labels": [1]})
-        if isinstance(value, str):  # any text is an id: this server did not issue these
+        if isinstance(value, str) and value:  # any text is an id: this server issued none
             assert (status, answer) == (200, {"received": 1, "unknown": 1}), (name, answer)
             labelled.append(value)
         else:
@@ -202,6 +202,9 @@ def test_labels_and_ids_of_every_kind_are_checked_and_unknown_ids_counted(
     )
     assert (status, answer) == (200, {"received": 5, "unknown": 2})
     labelled += [*served, "deadbeef", "0" * 32]
+    twice = {"request_ids": [served[0], served[0]], "labels": [0, 1]}  # one label too many
+    status, answer = post(churn_server, "/feedback", twice)
+    assert status == 422 and "is given twice" in answer["message"], answer
     home = churn_server.registry.home
     wait_for(
         lambda: logged_ids(home, "churn", logs.LABELS) == sorted(labelled),
