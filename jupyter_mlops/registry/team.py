@@ -39,7 +39,7 @@ from jupyter_mlops.store import lake_reads, lake_rights
 from jupyter_mlops.store.backends import Store
 from jupyter_mlops.store.buckets import Bucket
 from jupyter_mlops.store.lake import LakeDatabase
-from jupyter_mlops.store.lake_urls import shown
+from jupyter_mlops.store.lake_urls import same_database, shown
 from jupyter_mlops.store.objects import Folder, Objects
 
 
@@ -206,7 +206,9 @@ def withdraw(db: LakeDatabase, data: Objects) -> None:
 def _ours(db: LakeDatabase, data: Objects) -> bool:
     """Whether the mark in `data` is `db`'s: its claim, or its catalog's, made meanwhile by
     another process opening it at the same time."""
-    return _claimed_by(data) == shown(db.url) or _made_meanwhile(db, data)
+    claimant = _claimed_by(data)  # the same catalog, whichever role made the claim
+    mine = claimant is not None and (claimant == shown(db.url) or same_database(claimant, db.url))
+    return mine or _made_meanwhile(db, data)
 
 
 def _made_meanwhile(db: LakeDatabase, data: Objects) -> bool:
@@ -229,9 +231,8 @@ def _refuse_anothers(db: LakeDatabase, data: Objects) -> None:
     """A new registry's data path must not hold another registry's files: they would be its
     own as far as it could tell (its `gc` would delete the other's artifacts as unused).
     The folder's mark is read at once: one another process opening `db` made a moment
-    ago is its own."""
-    if _ours(db, data):
-        return
+    ago is its own. Whose the mark is is read after what the folder holds: read before, a
+    claim another process opening `db` made in between was taken for another registry's."""
     artifacts = f"{ARTIFACTS_DIR}/sha256"
     held = (
         bool(data.folders(artifacts) or data.names(artifacts))
@@ -239,26 +240,27 @@ def _refuse_anothers(db: LakeDatabase, data: Objects) -> None:
         or data.exists(MARK)
         or data.exists(REGISTRY_FILE)
     )
-    if held and (owner := marked(data)) is not None:  # a URL mistyped, as often as not
+    if not held or _ours(db, data):
+        return
+    if (owner := marked(data)) is not None:  # a URL mistyped, as often as not
         raise InvalidArgumentError(
             f"the {kind(data)} {data.url()!r} holds the files of shared registry "
             f"{owner.registry!r}, and the {db.shown} holds no registry yet; to open that "
             "one, give its URL (check schema= and dbname=), or to make a new one, give it a "
             f"new, empty {kind(data)} with {DATA_PATH_VARIABLE} (or --data-path)."
         )
-    if held and (claimant := _claimed_by(data)) is not None:  # its maker may have died
+    if (claimant := _claimed_by(data)) is not None:  # its maker may have died
         raise InvalidArgumentError(
             f"the {kind(data)} {data.url()!r} is claimed by shared registry {claimant!r}, "
             f"which has not made its catalog there yet, so the new {db.shown} cannot take "
             f"it; give it a new, empty {kind(data)} with {DATA_PATH_VARIABLE} (or "
             f"--data-path), or, if that registry's making was cut off, delete {MARK!r} there."
         )
-    if held:
-        raise InvalidArgumentError(
-            f"the {kind(data)} {data.url()!r} holds another registry's files, so the new "
-            f"{db.shown} cannot keep its own there; give it a new, empty {kind(data)} with "
-            f"{DATA_PATH_VARIABLE} (or --data-path)."
-        )
+    raise InvalidArgumentError(
+        f"the {kind(data)} {data.url()!r} holds another registry's files, so the new "
+        f"{db.shown} cannot keep its own there; give it a new, empty {kind(data)} with "
+        f"{DATA_PATH_VARIABLE} (or --data-path)."
+    )
 
 
 def require_writable(db: Store) -> None:
