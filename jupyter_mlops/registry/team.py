@@ -128,10 +128,8 @@ def refuse_shared_folder(home: Path) -> None:
     """Refuse to make a registry file in a shared registry's data folder, or anywhere
     under it (its `logs/` or `artifacts/`)."""
     absolute = home.absolute()
-    for folder in (absolute, *absolute.parents):
-        if (folder / SHARED_MARK).exists() or (folder / CATALOG_MARK).exists():
-            break
-    else:
+    folder = next((f for f in (absolute, *absolute.parents) if _is_shared_folder(f)), None)
+    if folder is None:
         return
     owner = marked(Folder(folder))
     whose = f"shared registry {owner.registry!r}" if owner else "a shared registry"
@@ -177,7 +175,7 @@ def _refuse_inside_anothers(db: LakeDatabase, data: Objects) -> None:
     if data.folder is None:
         return
     for folder in data.folder.absolute().parents:
-        marked_here = (folder / CATALOG_MARK).exists() or (folder / SHARED_MARK).exists()
+        marked_here = _is_shared_folder(folder)
         if marked_here or (folder / REGISTRY_FILE).exists():
             owner = marked(Folder(folder)) if marked_here else None
             whose = (
@@ -192,6 +190,11 @@ def _refuse_inside_anothers(db: LakeDatabase, data: Objects) -> None:
                 f"{db.shown} cannot keep its files there; give it a folder of its own with "
                 f"{DATA_PATH_VARIABLE} (or --data-path)."
             )
+
+
+def _is_shared_folder(folder: Path) -> bool:
+    """Whether `folder` is a shared registry's data folder, by the marks it leaves there."""
+    return (folder / SHARED_MARK).exists() or (folder / CATALOG_MARK).exists()
 
 
 def withdraw(db: LakeDatabase, data: Objects) -> None:
