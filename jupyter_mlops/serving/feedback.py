@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from jupyter_mlops.errors import Unprocessable
+from jupyter_mlops.errors import InvalidArgumentError, Unprocessable
+from jupyter_mlops.monitoring.labelling import distinct_ids
 from jupyter_mlops.registry.classes import classes_of, listed, matched
 from jupyter_mlops.registry.outputs import TARGET
 from jupyter_mlops.serving.validation import BOOLEAN, NUMBER, TEXT, described
@@ -111,21 +112,12 @@ def checked(payload: Any, takes: Takes) -> tuple[list[str], np.ndarray]:
 
 
 def _distinct(ids: list[str]) -> None:
-    """Refuse an empty id, or one given twice: a label finds its prediction by id, so one
-    given twice would label it twice (as `Monitor.log_labels` refuses)."""
-    seen: set[str] = set()
-    for position, found in enumerate(ids):
-        if not found.strip():
-            raise Unprocessable(
-                f"request id {position} is empty; give each label its prediction's id.",
-                field="request_ids",
-            )
-        if found in seen:
-            raise Unprocessable(
-                f"request id {found!r} is given twice; give each prediction's label once.",
-                field="request_ids",
-            )
-        seen.add(found)
+    """Refuse an empty id, or one given twice, as `Monitor.log_labels` does: a label finds
+    its prediction by id, so one given twice would label it twice."""
+    try:
+        distinct_ids(ids, of="labels")
+    except InvalidArgumentError as exc:
+        raise Unprocessable(str(exc), field="request_ids") from None
 
 
 def _labels(labels: list[Any], kind: str) -> np.ndarray:
